@@ -1,0 +1,29 @@
+# The two commands a newcomer needs are `make demo` and `make test`; each sets up first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: setup test lint demo sample-data zip clean
+
+setup:
+	@bash scripts/setup.sh
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+
+test: setup
+	@$(VENV)/bin/ruff check .
+	@$(PY) -m pytest
+
+demo: setup
+	@$(VENV)/bin/community-safety check
+
+sample-data: setup
+	@$(PY) scripts/build_sample_data.py --source ../shared/data/camden --out resources/sample_data/camden
+
+zip: setup
+	@$(PY) scripts/build_plugin_zip.py --out dist
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One-command set-up for Community Safety Segmentation on Debian 12 (or Ubuntu).
+# Idempotent: installs Debian's QGIS, xvfb and zip when missing, creates .venv with access to
+# QGIS's Python bindings, and installs the engine's dependencies plus the test tools.
+# Prints nothing when there is nothing to do.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+stamp="$venv/.setup-stamp"
+debian_packages=(python3-qgis qgis-providers qgis xvfb zip python3-venv)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing_debian_packages() {
+    local pkg
+    for pkg in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+missing=$(missing_debian_packages)
+if [ -n "$missing" ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "installing Debian packages: $(echo $missing | tr '\n' ' ')"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The venv must be made by Debian's Python: QGIS's bindings import only there.
+if [ ! -x "$venv/bin/python" ]; then
+    say "creating $venv"
+    /usr/bin/python3 -m venv --system-site-packages "$venv"
+fi
+
+# Re-install the Python packages only when their declaration changed.
+wanted=$(sha256sum "$root/pyproject.toml" "$root/scripts/setup.sh" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    say "installing Python packages into .venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=23" "setuptools>=77"
+    # numpy stays below 2: Debian's GDAL bindings, which QGIS Processing loads, use numpy 1.x.
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root[dev]" "numpy<2"
+    echo "$wanted" > "$stamp"
+fi
