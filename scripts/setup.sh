@@ -38,8 +38,14 @@ fi
 wanted=$(sha256sum "$root/pyproject.toml" "$root/scripts/setup.sh" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     say "installing Python packages into .venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=23" "setuptools>=77"
+    log="$venv/pip-install.log"
+    pip=("$venv/bin/python" -m pip install --disable-pip-version-check)
     # numpy stays below 2: Debian's GDAL bindings, which QGIS Processing loads, use numpy 1.x.
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root[dev]" "numpy<2"
+    if ! { "${pip[@]}" --upgrade "pip>=23" "setuptools>=77" &&
+           "${pip[@]}" -e "$root[dev]" "numpy<2"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        say "installing the Python packages failed (log above, also in $log)"
+        exit 1
+    fi
     echo "$wanted" > "$stamp"
 fi
