@@ -1,0 +1,402 @@
+"""Bring in the data: output-area boundaries and partner tables keyed by area code.
+
+Partner files are messy. Tables are read as text and cleaned here:
+
+- encodings: UTF-8, UTF-8 with a byte-order mark, Windows-1252 (tried in that order);
+- separators: ``,`` ``;`` tab or ``|``, sniffed from the header line;
+- numbers: thousands separators (``1,234``), ``%`` and ``£`` signs, surrounding quotes and
+  spaces are removed; with ``;`` separators a decimal comma (``12,5``) is read as 12.5;
+- suppressed cells ``*``, ``-``, ``..``, ``c``, ``x``, ``:`` and blanks are missing values;
+- stray quotes: a file whose quotes do not pair up is re-read with quotes as plain text;
+- a line with the wrong number of fields, or without an area code, is *unreadable*;
+- duplicate area codes: rows identical to an earlier row are *duplicate* and skipped;
+  rows that repeat a code with different values stop the run, naming the code and rows.
+
+Every input row ends in the reconciliation table with one status: ``used``,
+``outside the area`` (a well-formed code of the same kind that is not in the boundaries),
+``unmatched`` (not a code of that kind), ``duplicate`` or ``unreadable``. Areas in the
+boundaries that a table does not cover are listed with status ``no data``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+BNG = "EPSG:27700"
+# British National Grid's extent with a margin: anything outside is not in Great Britain.
+GB_BOUNDS = (-100_000, -100_000, 800_000, 1_300_000)
+
+SUPPRESSED = frozenset({"", "*", "-", "..", "c", "x", ":", "n/a", "na"})
+STATUS_USED = "used"
+STATUS_OUTSIDE = "outside the area"
+STATUS_UNMATCHED = "unmatched"
+STATUS_DUPLICATE = "duplicate"
+STATUS_UNREADABLE = "unreadable"
+STATUS_NO_DATA = "no data"
+RECONCILIATION_COLUMNS = ["source", "row", "area_code", "status", "detail"]
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.*)")
+
+
+@dataclass
+class AreaTable:
+    """One partner table, cleaned: numeric values by area code, and what became of each row."""
+
+    name: str
+    path: Path
+    code_column: str
+    values: pd.DataFrame  # index: area code (unique); columns: numeric variables
+    rows: pd.DataFrame  # one per input line: row, area_code, status, detail
+    suppressed_cells: dict = field(default_factory=dict)  # column -> count
+    skipped_columns: dict = field(default_factory=dict)  # column -> why it is not numeric
+
+
+# ----------------------------------------------------------------------------- boundaries
+
+
+def reproject_to_bng(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Reproject to British National Grid, refusing coordinates that contradict their CRS."""
+    if frame.crs is None:
+        raise InputError(
+            f"{source}: the layer has no coordinate reference system; set one "
+            "(British National Grid is EPSG:27700) and try again"
+        )
+    if len(frame) == 0:
+        return frame.to_crs(BNG)
+    minx, miny, maxx, maxy = frame.total_bounds
+    looks_like_degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    example = f"({minx:.6g}, {miny:.6g})"
+    if frame.crs.is_geographic and not looks_like_degrees:
+        raise InputError(
+            f"{source}: coordinates such as {example} cannot be longitude/latitude in degrees, "
+            f"but the layer's CRS ({frame.crs.name}) says degrees; they look like metres "
+            "(British National Grid?): correct the layer's CRS and try again"
+        )
+    if frame.crs.is_projected and looks_like_degrees:
+        raise InputError(
+            f"{source}: coordinates such as {example} look like longitude/latitude in degrees, "
+            f"but the layer's CRS ({frame.crs.name}) is in metres: correct the layer's CRS "
+            "(EPSG:4326 for GPS coordinates) and try again"
+        )
+    out = frame.to_crs(BNG)
+    minx, miny, maxx, maxy = out.total_bounds
+    gx0, gy0, gx1, gy1 = GB_BOUNDS
+    if not (gx0 <= minx and maxx <= gx1 and gy0 <= miny and maxy <= gy1):
+        raise InputError(
+            f"{source}: after reprojection from {frame.crs.name} the data lie outside Great "
+            f"Britain (extent {minx:.0f}, {miny:.0f} to {maxx:.0f}, {maxy:.0f} m): check its CRS"
+        )
+    return out
+
+
+def read_boundaries(
+    path: Path, code_column: str, layer: str | None = None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Area polygons from any OGR format, in EPSG:27700, one row per unique area code.
+
+    Returns the areas (index: area code) and the boundary rows of the reconciliation table.
+    """
+    path = Path(path)
+    source = path.name if layer is None else f"{path.name} (layer {layer})"
+    if not path.exists():
+        raise InputError(f"{path}: boundary file not found")
+    try:
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as err:  # OGR's messages vary by driver; name the file
+        raise InputError(f"{source}: cannot be read as a vector layer ({err})") from err
+    if code_column not in frame.columns:
+        raise InputError(
+            f"{source}: no column '{code_column}' for the area code; columns are "
+            f"{', '.join(c for c in frame.columns if c != 'geometry')}"
+        )
+    if len(frame) == 0:
+        raise InputError(f"{source}: the layer has no features")
+    frame = reproject_to_bng(frame, source)
+    codes = _clean_codes(frame[code_column].astype("string").fillna(""))
+    frame[code_column] = codes
+    rows = pd.DataFrame(
+        {"source": source, "row": np.arange(1, len(frame) + 1), "area_code": codes,
+         "status": STATUS_USED, "detail": ""}
+    )
+    no_code = codes == ""
+    rows.loc[no_code, ["status", "detail"]] = [STATUS_UNREADABLE, "feature has no area code"]
+    no_geometry = frame.geometry.isna() | frame.geometry.is_empty
+    rows.loc[no_geometry & ~no_code, ["status", "detail"]] = [STATUS_UNREADABLE, "no geometry"]
+    duplicated = codes.duplicated(keep=False) & ~no_code
+    if duplicated.any():
+        dupes = sorted(set(codes[duplicated]))
+        raise InputError(
+            f"{source}: area codes appear more than once in column '{code_column}': "
+            f"{', '.join(dupes[:10])}{' ...' if len(dupes) > 10 else ''}"
+        )
+    keep = ~(no_code | no_geometry)
+    areas = frame.loc[keep].copy()
+    invalid = ~areas.geometry.is_valid
+    if invalid.any():
+        areas.loc[invalid, "geometry"] = areas.geometry[invalid].make_valid()
+        rows.loc[keep.to_numpy().nonzero()[0][invalid.to_numpy()], "detail"] = (
+            "invalid geometry repaired"
+        )
+    areas = areas.set_index(code_column)
+    areas.index.name = "area_code"
+    return areas, rows
+
+
+def _clean_codes(codes: pd.Series) -> pd.Series:
+    return codes.str.strip().str.strip("\"'").str.strip().str.upper()
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _decode(raw: bytes, source: str) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def _sniff_separator(header: str) -> str:
+    counts = {sep: 0 for sep in ",;\t|"}
+    inside = False
+    for char in header:
+        if char == '"':
+            inside = not inside
+        elif not inside and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _read_delimited(text: str, separator: str, quoting: int) -> tuple[pd.DataFrame, dict]:
+    """All fields as text, every physical line kept; lines pandas skipped are returned."""
+    import io
+
+    bad: dict[int, str] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
+            na_filter=False, skip_blank_lines=False, on_bad_lines="warn", engine="c",
+            quoting=quoting, encoding_errors="strict",
+        )
+    for warning in caught:
+        for match in _SKIPPED_LINE.finditer(str(warning.message)):
+            bad[int(match.group(1))] = match.group(2).strip()
+    return frame, bad
+
+
+def _read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
+    """Rows as text, their line numbers in the file, the unreadable lines, the separator."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror})") from err
+    text, _ = _decode(raw, source)
+    if not text.strip():
+        raise InputError(f"{source}: the file is empty")
+    lines = text.splitlines()
+    separator = _sniff_separator(lines[0])
+    data_lines = len(lines) - 1
+    try:
+        frame, bad = _read_delimited(text, separator, csv.QUOTE_MINIMAL)
+    except pd.errors.ParserError:  # e.g. a quote left open to the end of the file
+        frame, bad = pd.DataFrame(), {}
+    if len(frame) + len(bad) != data_lines:
+        # quotes that do not pair up swallowed lines: read quotes as plain characters
+        frame, bad = _read_delimited(text, separator, csv.QUOTE_NONE)
+        frame.columns = [c.strip('"') for c in frame.columns]
+        frame = frame.apply(lambda col: col.str.replace('"', "", regex=False))
+    if len(frame) + len(bad) != data_lines:
+        raise InputError(
+            f"{source}: {data_lines} data lines but only {len(frame) + len(bad)} could be "
+            "accounted for; check the file's quoting"
+        )
+    line_numbers = np.array([n for n in range(2, data_lines + 2) if n not in bad])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, line_numbers, bad, separator
+
+
+def _read_excel_table(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                              keep_default_na=False)
+    except ValueError as err:
+        raise InputError(f"{source}: {err}") from err
+    except Exception as err:
+        raise InputError(f"{source}: cannot be read as a spreadsheet ({err})") from err
+    frame = frame.fillna("").astype(str)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, np.arange(2, len(frame) + 2), {}
+
+
+def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series,
+                                                                         pd.Series]:
+    """Numbers from partner-file text: (values, suppressed mask, unreadable mask)."""
+    cleaned = text.astype(str).str.strip().str.strip("\"'").str.strip()
+    suppressed = cleaned.str.lower().isin(SUPPRESSED)
+    cleaned = cleaned.str.replace(r"[%£\s]", "", regex=True)
+    thousands = cleaned.str.match(_THOUSANDS)
+    cleaned = cleaned.where(~thousands, cleaned.str.replace(",", "", regex=False))
+    if decimal_comma:
+        comma = cleaned.str.match(_DECIMAL_COMMA)
+        cleaned = cleaned.where(~comma, cleaned.str.replace(",", ".", regex=False))
+    values = pd.to_numeric(cleaned.where(~suppressed), errors="coerce").astype("float64")
+    unreadable = values.isna() & ~suppressed
+    values[~np.isfinite(values.fillna(0))] = np.nan
+    return values, suppressed, unreadable
+
+
+def read_table(
+    path: Path,
+    code_column: str,
+    columns: Sequence[str] | None = None,
+    name: str | None = None,
+    sheet=None,
+) -> AreaTable:
+    """A partner table (CSV or XLSX) as numbers by area code, with every row accounted for.
+
+    ``columns``: the numeric columns wanted. When given, a cell in one of them that is
+    neither a number nor a suppression mark stops the run naming file, row and column. When
+    not given, every column whose cells are all numbers or suppressed is taken, and the others
+    are listed in ``skipped_columns``.
+    """
+    path = Path(path)
+    source = path.name
+    name = name or path.stem
+    if not path.exists():
+        raise InputError(f"{path}: table not found")
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        frame, line_numbers, bad = _read_excel_table(path, source, sheet)
+        decimal_comma = False
+    else:
+        frame, line_numbers, bad, separator = _read_text_table(path, source)
+        decimal_comma = separator == ";"
+    if code_column not in frame.columns:
+        raise InputError(
+            f"{source}: no column '{code_column}' for the area code; columns are "
+            f"{', '.join(frame.columns)}"
+        )
+    wanted = list(columns) if columns is not None else [c for c in frame.columns
+                                                        if c != code_column]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise InputError(f"{source}: no column {', '.join(repr(c) for c in missing)}")
+
+    codes = _clean_codes(frame[code_column].astype(str))
+    status = np.full(len(frame), STATUS_USED, dtype=object)
+    detail = np.full(len(frame), "", dtype=object)
+    no_code = (codes == "").to_numpy()
+    status[no_code] = STATUS_UNREADABLE
+    detail[no_code] = "no area code"
+
+    values = {}
+    suppressed_cells, skipped_columns = {}, {}
+    for column in wanted:
+        numbers, suppressed, unreadable = parse_numbers(frame[column], decimal_comma)
+        unreadable &= ~no_code
+        if unreadable.any():
+            first = int(np.flatnonzero(unreadable.to_numpy())[0])
+            if columns is not None:
+                raise InputError(
+                    f"{source}, row {line_numbers[first]}, column '{column}': "
+                    f"'{frame[column].iloc[first]}' is not a number"
+                )
+            skipped_columns[column] = (
+                f"not numeric (row {line_numbers[first]}: '{frame[column].iloc[first]}')"
+            )
+            continue
+        values[column] = numbers.to_numpy()
+        suppressed_cells[column] = int((suppressed & ~no_code).sum())
+    values = pd.DataFrame(values, index=codes.to_numpy())
+
+    # duplicates: identical repeats are skipped; conflicting repeats stop the run
+    readable = ~no_code
+    repeated = codes.duplicated(keep=False).to_numpy() & readable
+    if repeated.any():
+        rep = values[repeated].copy()
+        rep["__row"] = line_numbers[repeated]
+        conflicts = []
+        for code, group in rep.groupby(level=0, sort=True):
+            body = group.drop(columns="__row")
+            if len(body.drop_duplicates()) > 1:
+                conflicts.append(f"{code} (rows {', '.join(map(str, group['__row']))})")
+        if conflicts:
+            raise InputError(
+                f"{source}: area codes repeated with different values: "
+                f"{'; '.join(conflicts[:5])}{' ...' if len(conflicts) > 5 else ''}; "
+                "keep one row per area"
+            )
+        first_row = pd.Series(line_numbers[readable], index=codes[readable].to_numpy())
+        first_row = first_row[~first_row.index.duplicated(keep="first")]
+        later = codes.duplicated(keep="first").to_numpy() & readable
+        status[later] = STATUS_DUPLICATE
+        detail[later] = [f"repeats row {first_row[c]}" for c in codes[later]]
+
+    rows = pd.DataFrame({"source": source, "row": line_numbers, "area_code": codes.to_numpy(),
+                         "status": status, "detail": detail})
+    if bad:
+        rows = pd.concat([rows, pd.DataFrame(
+            {"source": source, "row": list(bad), "area_code": "", "status": STATUS_UNREADABLE,
+             "detail": list(bad.values())})]).sort_values("row", kind="stable")
+    keep = status == STATUS_USED
+    return AreaTable(name=name, path=path, code_column=code_column, values=values[keep],
+                     rows=rows.reset_index(drop=True), suppressed_cells=suppressed_cells,
+                     skipped_columns=skipped_columns)
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def _code_kind(codes: pd.Index) -> tuple[set, set]:
+    return {c[:3] for c in codes}, {len(c) for c in codes}
+
+
+def match_table(
+    table: AreaTable, area_codes: pd.Index, join_key: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table's values for each area, and its reconciliation rows.
+
+    ``join_key`` (index: area code, values: the code the table is keyed on) joins a table
+    kept at another geography, e.g. an LSOA table through each output area's LSOA code.
+    """
+    keys = pd.Series(area_codes, index=area_codes) if join_key is None else join_key
+    key_set = pd.Index(keys.dropna().unique())
+    prefixes, lengths = _code_kind(key_set)
+    rows = table.rows.copy()
+    used = rows["status"] == STATUS_USED
+    found = rows["area_code"].isin(key_set)
+    same_kind = rows["area_code"].str[:3].isin(prefixes) & rows["area_code"].str.len().isin(
+        lengths)
+    outside = used & ~found & same_kind
+    unmatched = used & ~found & ~same_kind
+    rows.loc[outside, ["status", "detail"]] = [STATUS_OUTSIDE, "code not in the boundaries"]
+    rows.loc[unmatched, ["status", "detail"]] = [
+        STATUS_UNMATCHED, "not an area code of the boundaries' kind"]
+
+    by_area = table.values.reindex(keys.to_numpy())
+    by_area.index = keys.index
+    covered = keys.isin(table.values.index)
+    if not covered.all():
+        no_data = pd.DataFrame({"source": table.path.name, "row": pd.NA,
+                                "area_code": keys.index[~covered.to_numpy()],
+                                "status": STATUS_NO_DATA, "detail": "area not in this table"})
+        rows = pd.concat([rows, no_data], ignore_index=True)
+    return by_area, rows

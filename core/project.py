@@ -1,0 +1,157 @@
+"""The project file: a TOML description of inputs and parameters for a segmentation.
+
+Paths are relative to the project file. Unknown sections or keys are refused, naming them,
+so a misspelt option never passes silently. See resources/sample_data/camden/camden.toml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11 (QGIS 3.22 on Windows ships 3.9)
+    import tomli as tomllib
+
+from .errors import InputError
+from .profiles import BandRule
+from .screening import ScreeningRules
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    path: Path
+    code: str
+    variables: tuple | None = None  # None: every numeric column not in context
+    context: tuple = ()  # carried and profiled, never clustered
+    join_on: str | None = None  # boundary attribute that the table's code matches
+    sheet: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path
+    name: str
+    boundaries: Path
+    boundary_code: str
+    boundary_layer: str | None
+    tables: tuple
+    k: int = 10
+    n_init: int = 50
+    seed: int = 2011
+    standardise: str = "zscore"
+    missing: str = "median"
+    subsegments: int = 0
+    screening: ScreeningRules = ScreeningRules()
+    deprivation: str | None = None
+    more_deprived: str = "lower"
+    residents: str | None = None
+    households: str | None = None
+    bands: BandRule = BandRule()
+    labels_file: Path | None = None
+    segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
+
+    def with_overrides(self, **changes) -> Project:
+        from dataclasses import replace
+
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+SECTIONS = {
+    "name": None, "boundaries": {"path", "layer", "code"}, "tables": None,
+    "segmentation": {"k", "n_init", "seed", "standardise", "missing", "subsegments"},
+    "screening": {"threshold", "min_distinct", "min_range", "force_in", "force_out"},
+    "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
+    "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
+}
+TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet"}
+
+
+def _check_keys(where: str, given: dict, allowed: set, source: Path) -> None:
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise InputError(f"{source.name}: unknown key(s) in [{where}]: {', '.join(unknown)} "
+                         f"(allowed: {', '.join(sorted(allowed))})")
+
+
+def _typed(source: Path, where: str, value, kind, name: str):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise InputError(f"{source.name}: [{where}] {name} = {value!r} should be "
+                         f"{'a whole number' if kind is int else kind.__name__}")
+    return value
+
+
+def load_project(path: Path) -> Project:
+    path = Path(path).resolve()
+    if not path.exists():
+        raise InputError(f"{path}: project file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"{path.name}: not a valid TOML project file ({err})") from err
+    _check_keys("top level", data, set(SECTIONS), path)
+    for section, keys in SECTIONS.items():
+        if keys is not None and section in data:
+            _check_keys(section, data[section], keys, path)
+    base = path.parent
+
+    boundaries = data.get("boundaries")
+    if not boundaries or "path" not in boundaries or "code" not in boundaries:
+        raise InputError(f"{path.name}: [boundaries] needs path and code")
+    tables = []
+    for i, table in enumerate(data.get("tables", []), start=1):
+        _check_keys(f"tables #{i}", table, TABLE_KEYS, path)
+        if "path" not in table or "code" not in table:
+            raise InputError(f"{path.name}: [[tables]] #{i} needs path and code")
+        tables.append(TableSpec(
+            path=base / table["path"], code=table["code"],
+            variables=tuple(table["variables"]) if "variables" in table else None,
+            context=tuple(table.get("context", ())), join_on=table.get("join_on"),
+            sheet=table.get("sheet"),
+        ))
+    if not tables:
+        raise InputError(f"{path.name}: no [[tables]] of area data")
+
+    seg = data.get("segmentation", {})
+    scr = data.get("screening", {})
+    dep = data.get("deprivation", {})
+    sizes = data.get("sizes", {})
+    bands = data.get("bands", {})
+    labels = data.get("labels", {})
+    segment_text = {}
+    for number, text in data.get("segments", {}).items():
+        if not str(number).isdigit() or not isinstance(text, dict):
+            raise InputError(f"{path.name}: [segments.{number}] should be a segment number "
+                             "with name and/or portrait")
+        _check_keys(f"segments.{number}", text, {"name", "portrait"}, path)
+        segment_text[int(number)] = text
+    return Project(
+        path=path, name=str(data.get("name", path.stem)),
+        boundaries=base / boundaries["path"], boundary_code=boundaries["code"],
+        boundary_layer=boundaries.get("layer"), tables=tuple(tables),
+        k=_typed(path, "segmentation", seg.get("k", 10), int, "k"),
+        n_init=_typed(path, "segmentation", seg.get("n_init", 50), int, "n_init"),
+        seed=_typed(path, "segmentation", seg.get("seed", 2011), int, "seed"),
+        standardise=seg.get("standardise", "zscore"), missing=seg.get("missing", "median"),
+        subsegments=_typed(path, "segmentation", seg.get("subsegments", 0), int, "subsegments"),
+        screening=ScreeningRules(
+            threshold=_typed(path, "screening", scr.get("threshold", 0.8), float, "threshold"),
+            min_distinct=_typed(path, "screening", scr.get("min_distinct", 5), int,
+                                "min_distinct"),
+            min_range=_typed(path, "screening", scr.get("min_range", 0.0), float, "min_range"),
+            force_in=tuple(scr.get("force_in", ())), force_out=tuple(scr.get("force_out", ())),
+        ),
+        deprivation=dep.get("column"), more_deprived=dep.get("more_deprived", "lower"),
+        residents=sizes.get("residents"), households=sizes.get("households"),
+        bands=BandRule(high=_typed(path, "bands", bands.get("high", 120.0), float, "high"),
+                       low=_typed(path, "bands", bands.get("low", 80.0), float, "low")),
+        labels_file=base / labels["file"] if "file" in labels else None,
+        segment_text=segment_text,
+    )

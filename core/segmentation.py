@@ -1,0 +1,300 @@
+"""Build a segmentation from a project: ingest, screen, standardise, cluster, profile.
+
+A ``Segmentation`` is a value: it is saved to and loaded from one GeoPackage (see
+``store``), and new or updated area data can be assigned to its segments without
+renumbering them (``assign_areas``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .clustering import assign_to_centres, distance_to_centres, fit_kmeans
+from .errors import InputError
+from .ingest import AreaTable, match_table, read_boundaries, read_table
+from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
+from .progress import Progress, scaled, silent
+from .project import Project, TableSpec
+from .screening import apply_missing_policy, kept_variables, screen
+from .standardise import Standardiser, fit_standardiser
+
+
+@dataclass
+class AreaData:
+    areas: gpd.GeoDataFrame  # index: area code
+    values: pd.DataFrame  # every numeric column of every table, by area
+    context: list  # columns carried for profiles and sizes, never clustered
+    reconciliation: pd.DataFrame
+    inputs: list  # [{"file", "sha256", "rows"}]
+
+
+@dataclass
+class Segmentation:
+    name: str
+    areas: gpd.GeoDataFrame  # index area_code: segment, segment_name, subsegment, distance
+    values: pd.DataFrame  # every variable in original units, by area
+    clustered: list
+    standardiser: Standardiser
+    fill_values: pd.Series  # per clustered variable: the value a missing cell takes
+    centres: pd.DataFrame  # index: segment number; columns: clustered variables (standardised)
+    subcentres: pd.DataFrame  # index: subsegment label; columns: segment + clustered variables
+    screening: pd.DataFrame
+    reconciliation: pd.DataFrame
+    profiles: pd.DataFrame
+    summary: pd.DataFrame  # index: segment number
+    missing: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def segment_names(self) -> dict[int, str]:
+        return {int(n): str(name) for n, name in self.summary["name"].items()}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_spec(spec: TableSpec) -> AreaTable:
+    columns = None if spec.variables is None else [*spec.variables, *spec.context]
+    return read_table(spec.path, spec.code, columns=columns, sheet=spec.sheet)
+
+
+def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
+    """Boundaries and every table, matched to the areas, with every row accounted for."""
+    areas, boundary_rows = read_boundaries(project.boundaries, project.boundary_code,
+                                           project.boundary_layer)
+    inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),
+               "rows": int(len(boundary_rows))}]
+    parts, rows, context = [], [boundary_rows], []
+    origin: dict[str, str] = {}
+    for i, spec in enumerate(project.tables):
+        progress(i / len(project.tables), f"reading {spec.path.name}")
+        table = _read_spec(spec)
+        join_key = None
+        if spec.join_on is not None:
+            if spec.join_on not in areas.columns:
+                raise InputError(f"{spec.path.name}: join_on '{spec.join_on}' is not a column of "
+                                 f"the boundaries ({project.boundaries.name})")
+            join_key = areas[spec.join_on].astype("string").str.strip().str.upper()
+        by_area, table_rows = match_table(table, areas.index, join_key)
+        for column in list(by_area.columns):
+            if column in origin:
+                earlier = pd.concat(parts, axis=1)[column]
+                if not np.allclose(earlier, by_area[column], equal_nan=True):
+                    raise InputError(f"{spec.path.name}: column '{column}' also comes from "
+                                     f"{origin[column]} with different values; rename one")
+                by_area = by_area.drop(columns=column)
+            else:
+                origin[column] = spec.path.name
+        parts.append(by_area)
+        rows.append(table_rows)
+        context.extend(c for c in spec.context if c not in context)
+        inputs.append({"file": str(spec.path), "sha256": sha256_of(spec.path),
+                       "rows": int(table_rows["row"].notna().sum())})
+    values = pd.concat(parts, axis=1)
+    reconciliation = pd.concat(rows, ignore_index=True)
+    reconciliation["row"] = reconciliation["row"].astype("Int64")
+    return AreaData(areas, values, context, reconciliation, inputs)
+
+
+def _labels(project: Project) -> dict:
+    if project.labels_file is None:
+        return {}
+    table = read_labels(project.labels_file)
+    return dict(zip(table["variable"], table["description"]))
+
+
+def read_labels(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, dtype=str)
+    except (OSError, pd.errors.ParserError) as err:
+        raise InputError(f"{path}: cannot read variable descriptions ({err})") from err
+    if not {"variable", "description"} <= set(table.columns):
+        raise InputError(f"{path.name}: needs columns 'variable' and 'description'")
+    return table
+
+
+def short_label(variable: str) -> str:
+    name = variable[4:] if variable.startswith("pct_") else variable
+    return name.replace("_", " ")
+
+
+def _subsegments(X: np.ndarray, segments: pd.Series, deprivation: pd.Series, project: Project,
+                 clustered: list) -> tuple[pd.Series, pd.DataFrame]:
+    """Split each segment again; sub-segments are numbered n.1, n.2... least deprived first."""
+    labels = pd.Series("", index=segments.index, dtype=object)
+    centres = []
+    for number in sorted(segments.unique()):
+        mask = (segments == number).to_numpy()
+        k = min(project.subsegments, int(mask.sum()))
+        if k < 2:
+            labels[mask] = f"{number}.1"
+            centres.append(pd.DataFrame([X[mask].mean(axis=0)], columns=clustered,
+                                        index=[f"{number}.1"]).assign(segment=number))
+            continue
+        fit = fit_kmeans(X[mask], k, n_init=project.n_init, seed=project.seed + int(number))
+        order = number_by_deprivation(fit.labels, deprivation[mask], project.more_deprived)
+        labels[mask] = [f"{number}.{order[label]}" for label in fit.labels]
+        for raw, sub in order.items():
+            centres.append(pd.DataFrame([fit.centres[raw]], columns=clustered,
+                                        index=[f"{number}.{sub}"]).assign(segment=number))
+    return labels, pd.concat(centres).sort_index()
+
+
+def build_segmentation(project: Project, progress: Progress = silent) -> Segmentation:
+    data = gather_area_data(project, scaled(progress, 0.0, 0.15))
+    values = data.values
+    for role, column in (("deprivation", project.deprivation), ("residents", project.residents),
+                         ("households", project.households)):
+        if column is not None and column not in values.columns:
+            raise InputError(f"{project.path.name}: {role} column '{column}' is in none of the "
+                             "tables")
+    if project.deprivation is None:
+        raise InputError(f"{project.path.name}: [deprivation] column is needed to number the "
+                         "segments from least to most deprived")
+
+    candidates = values.drop(columns=[c for c in data.context if c in values.columns])
+    candidates = candidates.drop(columns=[project.deprivation], errors="ignore")
+    if candidates.empty:
+        raise InputError(f"{project.path.name}: the tables hold no candidate variables")
+    progress(0.16, f"screening {candidates.shape[1]} variables")
+    screening = screen(candidates, project.screening)
+    clustered = kept_variables(screening)
+    if not clustered:
+        raise InputError("screening left no variable to cluster on")
+
+    filled, missing = apply_missing_policy(values, clustered, project.missing)
+    if len(filled) < project.k:
+        raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
+    standardiser = fit_standardiser(filled, project.standardise)
+    X = standardiser.transform(filled).to_numpy()
+
+    fit = fit_kmeans(X, project.k, n_init=project.n_init, seed=project.seed,
+                     progress=scaled(progress, 0.2, 0.8))
+    deprivation = values.loc[filled.index, project.deprivation]
+    numbering = number_by_deprivation(fit.labels, deprivation, project.more_deprived)
+    segments = pd.Series([numbering[label] for label in fit.labels], index=filled.index)
+    centres = pd.DataFrame(fit.centres, columns=clustered)
+    centres.index = [numbering[i] for i in range(project.k)]
+    centres = centres.sort_index()
+    centres.index.name = "segment"
+    distance = pd.Series(distance_to_centres(X, fit.centres, fit.labels), index=filled.index)
+
+    if project.subsegments:
+        progress(0.82, "splitting segments into sub-segments")
+        subsegments, subcentres = _subsegments(X, segments, deprivation, project, clustered)
+    else:
+        subsegments = pd.Series("", index=filled.index, dtype=object)
+        subcentres = pd.DataFrame(columns=["segment", *clustered])
+    subcentres.index.name = "subsegment"
+
+    progress(0.9, "profiling segments")
+    sizes = values.loc[filled.index, [c for c in (project.residents, project.households) if c]]
+    sizes = sizes.rename(columns={project.residents: "residents",
+                                  project.households: "households"})
+    profiles = profile_table(values.loc[filled.index], segments, clustered, project.bands)
+    summary = segment_summary(segments, sizes, deprivation, distance)
+    labels = _labels(project)
+    portraits = pen_portraits(profiles, summary, labels, {v: short_label(v) for v in clustered})
+    for number, text in project.segment_text.items():
+        if number not in portraits.index:
+            raise InputError(f"{project.path.name}: [segments.{number}] but there are only "
+                             f"{project.k} segments")
+        for key in ("name", "portrait"):
+            if key in text:
+                portraits.loc[number, key] = str(text[key])
+    summary = portraits.join(summary)
+
+    areas = data.areas[["geometry"]].copy()
+    areas["segment"] = segments.reindex(areas.index).astype("Int64")
+    areas["segment_name"] = areas["segment"].map(summary["name"])
+    areas["subsegment"] = subsegments.reindex(areas.index).fillna("")
+    areas["distance"] = distance.reindex(areas.index).round(6)
+    areas = areas[["segment", "segment_name", "subsegment", "distance", "geometry"]]
+
+    missing_table = pd.DataFrame({"variable": clustered, "policy": missing.policy,
+                                  "cells_filled": missing.imputed.reindex(clustered).to_numpy()})
+    manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
+    progress(1.0, "segmentation built")
+    return Segmentation(
+        name=project.name, areas=areas, values=values, clustered=clustered,
+        standardiser=standardiser, fill_values=filled.median(), centres=centres,
+        subcentres=subcentres, screening=screening, reconciliation=data.reconciliation,
+        profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
+    )
+
+
+def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict:
+    import geopandas
+    import pyproj
+    import shapely
+    import sklearn
+
+    return {
+        "engine": "community_safety", "engine_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "project": str(project.path), "name": project.name,
+        "inputs": data.inputs,
+        "parameters": {
+            "k": project.k, "n_init": project.n_init, "seed": project.seed,
+            "standardise": project.standardise, "missing": project.missing,
+            "subsegments": project.subsegments,
+            "screening": {"threshold": project.screening.threshold,
+                          "min_distinct": project.screening.min_distinct,
+                          "min_range": project.screening.min_range,
+                          "force_in": list(project.screening.force_in),
+                          "force_out": list(project.screening.force_out)},
+            "deprivation": project.deprivation, "more_deprived": project.more_deprived,
+            "bands": {"high": project.bands.high, "low": project.bands.low},
+            "residents": project.residents, "households": project.households,
+        },
+        "results": {"areas": int(len(data.areas)), "clustered_variables": clustered,
+                    "unclassified_areas": [str(a) for a in dropped],
+                    "wcss": fit.wcss, "stability_ari": fit.stability,
+                    "final_iterations": fit.n_iter},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "pandas": pd.__version__, "geopandas": geopandas.__version__,
+                     "shapely": shapely.__version__, "pyproj": pyproj.__version__,
+                     "scikit-learn": sklearn.__version__},
+    }
+
+
+def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
+    """Existing segments for new or updated areas: nearest centre, same numbering.
+
+    Missing values take the saved fill values (the study area's medians at build time).
+    """
+    absent = [v for v in segmentation.clustered if v not in values.columns]
+    if absent:
+        raise InputError(f"the new data lack the segmentation's variable(s): {', '.join(absent)}")
+    frame = values[segmentation.clustered].astype(float)
+    frame = frame.fillna(segmentation.fill_values[segmentation.clustered])
+    X = segmentation.standardiser.transform(frame).to_numpy()
+    centres = segmentation.centres[segmentation.clustered].to_numpy()
+    nearest = assign_to_centres(X, centres)
+    numbers = segmentation.centres.index.to_numpy()[nearest]
+    out = pd.DataFrame({"segment": numbers}, index=values.index)
+    out["segment_name"] = out["segment"].map(segmentation.summary["name"])
+    out["distance"] = distance_to_centres(X, centres, nearest).round(6)
+    if len(segmentation.subcentres):
+        sub = pd.Series("", index=values.index, dtype=object)
+        for number in np.unique(numbers):
+            mask = numbers == number
+            own = segmentation.subcentres[segmentation.subcentres["segment"] == number]
+            pick = assign_to_centres(X[mask], own[segmentation.clustered].to_numpy())
+            sub[mask] = own.index.to_numpy()[pick]
+        out["subsegment"] = sub
+    return out
