@@ -17,7 +17,7 @@ test: setup
 	@$(PY) -m pytest
 
 demo: setup
-	@$(VENV)/bin/community-safety check
+	@$(VENV)/bin/community-safety demo --out out/camden
 
 sample-data: setup
 	@$(PY) scripts/build_sample_data.py --source ../shared/data/camden --out resources/sample_data/camden

@@ -1,15 +1,156 @@
-"""The ``community-safety`` command line."""
+"""The ``community-safety`` command line.
+
+    community-safety segment PROJECT.toml --out DIR [--k 10] [--seed N] [--choose-k 2-15]
+    community-safety choose-k PROJECT.toml --out DIR [--k-min 2 --k-max 15]
+    community-safety assign SEGMENTATION.gpkg PROJECT.toml --out DIR
+    community-safety demo [--out DIR]        (the Camden sample)
+    community-safety check                   (are the engine's packages installed?)
+
+Bad input ends with a one-line message naming the file, column or row, and exit code 2;
+nothing is left half-written.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 from . import __version__
 from .dependencies import install_command, missing_dependencies
+from .errors import InputError
+
+SAMPLE_PROJECT = (Path(__file__).resolve().parent.parent / "resources" / "sample_data"
+                  / "camden" / "camden.toml")
+EXIT_INPUT = 2
 
 
-def _check(args: argparse.Namespace) -> int:
+class ProgressBar:
+    """A one-line bar on a terminal; nothing when the output is a file or a pipe."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width = stream, width
+        self.active = hasattr(stream, "isatty") and stream.isatty()
+        self.start = time.perf_counter()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.active:
+            return
+        filled = int(self.width * fraction)
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r[{bar}] {fraction:4.0%} {elapsed:5.0f}s {message[:50]:<50}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.active:
+            self.stream.write("\n")
+
+
+def _run_with_bar(step, *args, **kwargs):
+    bar = ProgressBar()
+    try:
+        return step(*args, progress=bar, **kwargs)
+    finally:
+        bar.close()
+
+
+def _k_range(text: str) -> list[int]:
+    try:
+        low, high = (int(part) for part in text.split("-", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a range such as 2-15") from None
+    if not 2 <= low <= high:
+        raise argparse.ArgumentTypeError(f"'{text}': need 2 <= first <= last")
+    return list(range(low, high + 1))
+
+
+def _print_summary(seg, path: Path) -> None:
+    summary = seg.summary
+    print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
+          f"({len(seg.clustered)} variables clustered)")
+    header = f"{'seg':>3}  {'areas':>5}  {'residents':>9}  {'mean deprivation':>16}  name"
+    print(header)
+    print("-" * max(len(header), 60))
+    for number, row in summary.iterrows():
+        residents = f"{int(row['residents']):,}" if "residents" in row and row["residents"] == \
+            row["residents"] else "-"
+        print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}  "
+              f"{row['mean_deprivation']:>16}  {row['name']}")
+    print(f"\nSaved to {path}")
+
+
+def _segment(args) -> int:
+    from .clustering import choose_k
+    from .project import load_project
+    from .segmentation import build_segmentation, prepare
+    from .store import save_segmentation
+
+    project = load_project(args.project).with_overrides(k=args.k, seed=args.seed,
+                                                        n_init=args.n_init)
+    seg = _run_with_bar(build_segmentation, project)
+    if args.choose_k:
+        prepared = prepare(project)
+        seg.diagnostics = _run_with_bar(choose_k, prepared.X, args.choose_k,
+                                        n_init=min(project.n_init, 10), seed=project.seed)
+    path = _run_with_bar(save_segmentation, seg, args.out, plots=not args.no_plots)
+    _print_summary(seg, path)
+    return 0
+
+
+def _choose_k(args) -> int:
+    from .clustering import choose_k
+    from .plots import elbow_plot
+    from .project import load_project
+    from .segmentation import prepare
+    from .store import staged_output
+
+    project = load_project(args.project).with_overrides(seed=args.seed)
+    prepared = _run_with_bar(prepare, project)
+    ks = list(range(args.k_min, args.k_max + 1))
+    table = _run_with_bar(choose_k, prepared.X, ks, n_init=args.n_init, seed=project.seed)
+    with staged_output(args.out) as staging:
+        table.to_csv(staging / "diagnostics.csv", index=False)
+        elbow_plot(table, staging / "elbow.png")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\nSaved diagnostics.csv and elbow.png to {args.out}")
+    return 0
+
+
+def _assign(args) -> int:
+    from .project import load_project
+    from .segmentation import assign_areas, gather_area_data
+    from .store import load_segmentation, staged_output
+
+    seg = load_segmentation(args.segmentation)
+    project = load_project(args.project)
+    data = gather_area_data(project)
+    assigned = assign_areas(seg, data.values)
+    layer = data.areas[["geometry"]].join(assigned)
+    previous = seg.areas["segment"].reindex(assigned.index)
+    assigned["previous_segment"] = previous
+    with staged_output(args.out) as staging:
+        layer.reset_index().to_file(staging / "assigned.gpkg", layer="segments", driver="GPKG",
+                                    engine="pyogrio", dataset_options={"VERSION": "1.2"})
+        assigned.rename_axis("area_code").reset_index().to_csv(staging / "assigned.csv",
+                                                               index=False)
+        data.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+    known = previous.notna()
+    changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
+    print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
+          f"{int(known.sum())} were in the segmentation, {changed} of them changed segment.")
+    print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
+    return 0
+
+
+def _demo(args) -> int:
+    args.project, args.k, args.seed, args.n_init = SAMPLE_PROJECT, None, None, None
+    args.choose_k, args.no_plots = None, False
+    return _segment(args)
+
+
+def _check(args) -> int:
     missing = missing_dependencies()
     if not missing:
         print("All engine dependencies are installed.")
@@ -27,6 +168,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    seg = sub.add_parser("segment", help="build, profile and save a segmentation")
+    seg.add_argument("project", type=Path, help="project file (TOML)")
+    seg.add_argument("--out", type=Path, required=True, help="output folder")
+    seg.add_argument("--k", type=int, help="number of segments (overrides the project)")
+    seg.add_argument("--seed", type=int, help="random seed (overrides the project)")
+    seg.add_argument("--n-init", type=int, help="k-means random starts (overrides)")
+    seg.add_argument("--choose-k", type=_k_range, metavar="K1-K2",
+                     help="also store choose-k diagnostics for this range")
+    seg.add_argument("--no-plots", action="store_true", help="skip the box plots")
+    seg.set_defaults(run=_segment)
+
+    ck = sub.add_parser("choose-k", help="diagnostics for choosing the number of segments")
+    ck.add_argument("project", type=Path)
+    ck.add_argument("--out", type=Path, required=True)
+    ck.add_argument("--k-min", type=int, default=2)
+    ck.add_argument("--k-max", type=int, default=15)
+    ck.add_argument("--n-init", type=int, default=10)
+    ck.add_argument("--seed", type=int)
+    ck.set_defaults(run=_choose_k)
+
+    assign = sub.add_parser("assign", help="assign areas to an existing segmentation")
+    assign.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
+    assign.add_argument("project", type=Path, help="project file describing the new data")
+    assign.add_argument("--out", type=Path, required=True)
+    assign.set_defaults(run=_assign)
+
+    demo = sub.add_parser("demo", help="segment the Camden sample data")
+    demo.add_argument("--out", type=Path, default=Path("out") / "camden")
+    demo.set_defaults(run=_demo)
+
     check = sub.add_parser("check", help="say whether the engine's Python packages are installed")
     check.set_defaults(run=_check)
     return parser
@@ -34,7 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except InputError as err:
+        print(f"community-safety: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("community-safety: stopped; nothing was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

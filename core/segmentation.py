@@ -53,6 +53,7 @@ class Segmentation:
     summary: pd.DataFrame  # index: segment number
     missing: pd.DataFrame
     manifest: dict = field(default_factory=dict)
+    diagnostics: pd.DataFrame | None = None  # choose-k table, when it was run
 
     @property
     def segment_names(self) -> dict[int, str]:
@@ -154,8 +155,22 @@ def _subsegments(X: np.ndarray, segments: pd.Series, deprivation: pd.Series, pro
     return labels, pd.concat(centres).sort_index()
 
 
-def build_segmentation(project: Project, progress: Progress = silent) -> Segmentation:
-    data = gather_area_data(project, scaled(progress, 0.0, 0.15))
+@dataclass
+class Prepared:
+    """The standardised matrix the clustering runs on, and how it was made."""
+
+    data: AreaData
+    screening: pd.DataFrame
+    clustered: list
+    filled: pd.DataFrame  # clustering variables after the missing-value policy
+    missing: object  # MissingReport
+    standardiser: Standardiser
+    X: np.ndarray
+
+
+def prepare(project: Project, progress: Progress = silent) -> Prepared:
+    """Ingest, screen, apply the missing-value policy and standardise."""
+    data = gather_area_data(project, scaled(progress, 0.0, 0.9))
     values = data.values
     for role, column in (("deprivation", project.deprivation), ("residents", project.residents),
                          ("households", project.households)):
@@ -170,18 +185,24 @@ def build_segmentation(project: Project, progress: Progress = silent) -> Segment
     candidates = candidates.drop(columns=[project.deprivation], errors="ignore")
     if candidates.empty:
         raise InputError(f"{project.path.name}: the tables hold no candidate variables")
-    progress(0.16, f"screening {candidates.shape[1]} variables")
+    progress(0.92, f"screening {candidates.shape[1]} variables")
     screening = screen(candidates, project.screening)
     clustered = kept_variables(screening)
     if not clustered:
         raise InputError("screening left no variable to cluster on")
-
     filled, missing = apply_missing_policy(values, clustered, project.missing)
-    if len(filled) < project.k:
-        raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
     standardiser = fit_standardiser(filled, project.standardise)
     X = standardiser.transform(filled).to_numpy()
+    progress(1.0, "variables standardised")
+    return Prepared(data, screening, clustered, filled, missing, standardiser, X)
 
+
+def build_segmentation(project: Project, progress: Progress = silent) -> Segmentation:
+    prepared = prepare(project, scaled(progress, 0.0, 0.2))
+    data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
+    filled, missing, X = prepared.filled, prepared.missing, prepared.X
+    if len(filled) < project.k:
+        raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
     fit = fit_kmeans(X, project.k, n_init=project.n_init, seed=project.seed,
                      progress=scaled(progress, 0.2, 0.8))
     deprivation = values.loc[filled.index, project.deprivation]
@@ -231,8 +252,9 @@ def build_segmentation(project: Project, progress: Progress = silent) -> Segment
     progress(1.0, "segmentation built")
     return Segmentation(
         name=project.name, areas=areas, values=values, clustered=clustered,
-        standardiser=standardiser, fill_values=filled.median(), centres=centres,
-        subcentres=subcentres, screening=screening, reconciliation=data.reconciliation,
+        standardiser=prepared.standardiser, fill_values=filled.median(), centres=centres,
+        subcentres=subcentres, screening=prepared.screening,
+        reconciliation=data.reconciliation,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
     )
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pyogrio
 
 from .errors import InputError
-from .plots import box_plots
+from .plots import box_plots, elbow_plot
 from .progress import Progress, silent
 from .segmentation import Segmentation
 from .standardise import Standardiser
@@ -100,8 +100,9 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
         tables = tables_of(seg)
         for name, frame in tables.items():
             write_table(gpkg, name, frame)
-        for name in CSV_TABLES:
-            tables[name].to_csv(staging / f"{name}.csv", index=False)
+        for name in (*CSV_TABLES, "diagnostics"):
+            if name in tables:
+                tables[name].to_csv(staging / f"{name}.csv", index=False)
         (staging / "manifest.json").write_text(json.dumps(seg.manifest, indent=2),
                                                encoding="utf-8")
         if plots:
@@ -109,6 +110,8 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
             classified = seg.areas["segment"].dropna().astype(int)
             columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
             box_plots(seg.values.loc[classified.index, columns], classified, staging / "plots")
+            if seg.diagnostics is not None:
+                elbow_plot(seg.diagnostics, staging / "plots" / "elbow.png")
         progress(1.0, "saved")
     return Path(out_dir) / GPKG_NAME
 
@@ -116,7 +119,7 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
 def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
     standardisation = seg.standardiser.to_table()
     standardisation["fill_value"] = seg.fill_values.reindex(seg.clustered).to_numpy()
-    return {
+    tables = {
         "segment_summary": seg.summary.reset_index(),
         "segment_profiles": seg.profiles,
         "screening": seg.screening,
@@ -128,6 +131,9 @@ def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
         "area_values": seg.values.rename_axis("area_code").reset_index(),
         "manifest": pd.DataFrame({"manifest": [json.dumps(seg.manifest)]}),
     }
+    if seg.diagnostics is not None:
+        tables["diagnostics"] = seg.diagnostics
+    return tables
 
 
 def load_segmentation(path: Path) -> Segmentation:
@@ -156,6 +162,7 @@ def load_segmentation(path: Path) -> Segmentation:
     summary = read_table(path, "segment_summary").set_index("segment")
     summary.index = summary.index.astype(int)
     values = read_table(path, "area_values").set_index("area_code")
+    diagnostics = read_table(path, "diagnostics") if "diagnostics" in layers else None
     return Segmentation(
         name=json.loads(read_table(path, "manifest")["manifest"].iloc[0]).get("name", ""),
         areas=areas, values=values, clustered=clustered,
@@ -167,4 +174,5 @@ def load_segmentation(path: Path) -> Segmentation:
         profiles=read_table(path, "segment_profiles"), summary=summary,
         missing=read_table(path, "missing_values"),
         manifest=json.loads(read_table(path, "manifest")["manifest"].iloc[0]),
+        diagnostics=diagnostics,
     )

@@ -1,0 +1,159 @@
+"""Reading messy partner tables and boundaries: every row accounted for, clear refusals."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_DIR
+
+from community_safety.core.errors import InputError
+from community_safety.core.ingest import (
+    match_table,
+    parse_numbers,
+    read_boundaries,
+    read_table,
+)
+
+AREAS = pd.Index(["E00000001", "E00000002", "E00000003"])
+
+
+def write(tmp_path, name: str, content: bytes) -> object:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def statuses(rows: pd.DataFrame) -> dict:
+    return rows.set_index("row")["status"].to_dict()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_encodings_are_read(tmp_path, encoding):
+    text = "code,name,pct\r\nE00000001,Café Row,12.5\r\nE00000002,Brontë Close,7\r\n"
+    table = read_table(write(tmp_path, "t.csv", text.encode(encoding)), "code")
+    assert table.values["pct"].tolist() == [12.5, 7.0]
+    assert "name" in table.skipped_columns  # text column: not a variable, and said why
+
+
+def test_semicolons_decimal_commas_thousands_and_percent_signs(tmp_path):
+    content = 'code;count;share\nE00000001;"1.234";"12,5%"\nE00000002;2 345;7,25 %\n'
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values.loc["E00000002", "share"] == 7.25
+    assert table.values.loc["E00000001", "share"] == 12.5
+    content = 'code,count\nE00000001,"1,234"\nE00000002,"12,345,678.5"\n'
+    table = read_table(write(tmp_path, "u.csv", content.encode()), "code")
+    assert table.values["count"].tolist() == [1234.0, 12345678.5]
+
+
+def test_suppressed_cells_are_missing_and_counted(tmp_path):
+    content = "code,v\nE00000001,*\nE00000002,-\nE00000003,..\nE00000004,c\nE00000005,\nE00000006,3\n"
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values["v"].isna().sum() == 5 and table.values["v"].iloc[-1] == 3
+    assert table.suppressed_cells == {"v": 5}
+
+
+def test_stray_quote_does_not_swallow_the_rest_of_the_file(tmp_path):
+    content = 'code,v\nE00000001,"12\nE00000002,3\nE00000003,4\n'
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values["v"].tolist() == [12.0, 3.0, 4.0]
+    assert (table.rows["status"] == "used").all()
+
+
+def test_every_row_is_accounted_for(tmp_path):
+    content = (
+        "code,v\n"
+        "E00000001,1\n"      # 2 used
+        ",2\n"               # 3 unreadable: no code
+        "E00000002,3,9\n"    # 4 unreadable: too many fields
+        "E00000001,1\n"      # 5 duplicate of row 2
+        "E00999999,5\n"      # 6 outside the area: an OA code, not ours
+        "W99,6\n"            # 7 unmatched: not an OA code at all
+        "\n"                 # 8 unreadable: blank line
+        "e00000003 ,7\n"     # 9 used: case and spaces cleaned
+    )
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    values, rows = match_table(table, AREAS)
+    by_row = statuses(rows[rows["row"].notna()])
+    assert by_row == {2: "used", 3: "unreadable", 4: "unreadable", 5: "duplicate",
+                      6: "outside the area", 7: "unmatched", 8: "unreadable", 9: "used"}
+    assert len(by_row) == content.count("\n") - 1  # one status per data line
+    no_data = rows[rows["status"] == "no data"]["area_code"].tolist()
+    assert no_data == ["E00000002"]  # in the boundaries, not (readably) in the table
+    assert values.loc["E00000003", "v"] == 7 and np.isnan(values.loc["E00000002", "v"])
+
+
+def test_conflicting_duplicate_codes_are_refused_naming_them(tmp_path):
+    content = "code,v\nE00000001,1\nE00000002,2\nE00000001,5\n"
+    with pytest.raises(InputError, match=r"t.csv: .*E00000001 \(rows 2, 4\)"):
+        read_table(write(tmp_path, "t.csv", content.encode()), "code")
+
+
+def test_named_variable_with_text_names_file_row_and_column(tmp_path):
+    content = "code,v\nE00000001,1\nE00000002,lots\n"
+    with pytest.raises(InputError, match=r"t.csv, row 3, column 'v': 'lots' is not a number"):
+        read_table(write(tmp_path, "t.csv", content.encode()), "code", columns=["v"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "the file is empty"), (b"id,v\nE00000001,1\n", "no column 'code'")],
+)
+def test_empty_file_and_missing_code_column(tmp_path, content, message):
+    with pytest.raises(InputError, match=message):
+        read_table(write(tmp_path, "t.csv", content), "code")
+
+
+def test_xlsx_tables_are_read(tmp_path):
+    path = tmp_path / "t.xlsx"
+    pd.DataFrame({"code": ["E00000001", "E00000002"], "v": ["1,234", "*"]}).to_excel(
+        path, index=False)
+    table = read_table(path, "code")
+    assert table.values["v"].iloc[0] == 1234 and np.isnan(table.values["v"].iloc[1])
+
+
+def test_a_file_over_a_million_rows(tmp_path):
+    n = 1_100_000
+    codes = np.char.add("E0", np.char.zfill(np.arange(n).astype(str), 7))
+    frame = pd.DataFrame({"code": codes, "v": np.arange(n) % 97})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    table = read_table(path, "code")
+    assert len(table.values) == n and len(table.rows) == n
+    values, rows = match_table(table, pd.Index(codes[:749]))
+    assert (rows["status"] == "used").sum() == 749
+    # E00xxxxxx codes are output areas outside the study area; from 1,000,000 up the codes
+    # read E01..., another kind of area: unmatched
+    assert (rows["status"] == "outside the area").sum() == 1_000_000 - 749
+    assert (rows["status"] == "unmatched").sum() == n - 1_000_000
+
+
+def test_parse_numbers_marks_unreadable_cells():
+    values, suppressed, unreadable = parse_numbers(pd.Series(["1", "*", "abc", " 4 % "]))
+    assert values.iloc[3] == 4 and suppressed.tolist() == [False, True, False, False]
+    assert unreadable.tolist() == [False, False, True, False]
+
+
+def test_boundaries_in_another_crs_are_reprojected(tmp_path):
+    oa = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg").head(20).to_crs(4326)
+    oa.to_file(tmp_path / "wgs84.gpkg", driver="GPKG")
+    areas, rows = read_boundaries(tmp_path / "wgs84.gpkg", "OA11CD")
+    assert areas.crs.to_epsg() == 27700 and len(areas) == 20
+    assert 520_000 < areas.total_bounds[0] < 535_000
+    assert (rows["status"] == "used").all()
+
+
+def test_metres_labelled_as_degrees_are_refused(tmp_path):
+    oa = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg").head(5)
+    oa.set_crs(4326, allow_override=True).to_file(tmp_path / "wrong.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match=r"wrong.gpkg: coordinates such as .* cannot be "
+                                         r"longitude/latitude in degrees"):
+        read_boundaries(tmp_path / "wrong.gpkg", "OA11CD")
+
+
+def test_duplicate_boundary_codes_are_refused(tmp_path):
+    oa = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg").head(5)
+    pd.concat([oa, oa.head(1)]).to_file(tmp_path / "dup.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match="more than once.*" + oa["OA11CD"].iloc[0]):
+        read_boundaries(tmp_path / "dup.gpkg", "OA11CD")
