@@ -48,7 +48,8 @@ def test_semicolons_decimal_commas_thousands_and_percent_signs(tmp_path):
 
 
 def test_suppressed_cells_are_missing_and_counted(tmp_path):
-    content = "code,v\nE00000001,*\nE00000002,-\nE00000003,..\nE00000004,c\nE00000005,\nE00000006,3\n"
+    content = ("code,v\nE00000001,*\nE00000002,-\nE00000003,..\nE00000004,c\nE00000005,\n"
+               "E00000006,3\n")
     table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
     assert table.values["v"].isna().sum() == 5 and table.values["v"].iloc[-1] == 3
     assert table.suppressed_cells == {"v": 5}

@@ -114,9 +114,10 @@ def test_attribution_ships_with_the_data():
         "Open Government Licence v3.0",
     ):
         assert line in text
-    for path in SAMPLE_DIR.iterdir():
-        if path.name != "ATTRIBUTION.md":
-            assert f"`{path.name}`" in text, f"{path.name} is not listed in ATTRIBUTION.md"
+    data_files = [p for p in SAMPLE_DIR.iterdir() if p.suffix in {".csv", ".gpkg"}]
+    assert len(data_files) == 12
+    for path in data_files:
+        assert f"`{path.name}`" in text, f"{path.name} is not listed in ATTRIBUTION.md"
 
 
 def test_sample_data_is_under_10_mb():

@@ -1,0 +1,177 @@
+"""The command line: a summary on success; on bad input one line naming the file, column or
+row, exit code 2, and no output left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import SAMPLE_DIR
+
+from community_safety.core.cli import main
+
+TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
+
+
+def write_project(folder, boundaries=None, tables=None, append="", force_in=(),
+                  variables=None):
+    """The sample project (camden.toml) with the test's files swapped in, absolute paths and
+    few k-means starts. ``variables``: {file name: [columns]} to name a table's variables."""
+    text = (SAMPLE_DIR / "camden.toml").read_text()
+    swaps = {f"{name}.csv": SAMPLE_DIR / f"{name}.csv"
+             for name in [*TABLES, "imd2019_lsoa", "variables"]}
+    swaps["output_areas_2011.gpkg"] = boundaries or SAMPLE_DIR / "output_areas_2011.gpkg"
+    swaps.update({f"{name}.csv": path for name, path in (tables or {}).items()})
+    for relative, target in swaps.items():
+        text = text.replace(f'"{relative}"', f'"{target}"')
+    for path, columns in (variables or {}).items():
+        text = text.replace(f'path = "{path}"\n', f'path = "{path}"\nvariables = {columns!r}\n')
+    text = text.replace("n_init = 1000", "n_init = 5")
+    text = text.replace("force_in = []", f"force_in = {list(force_in)!r}")
+    path = folder / "project.toml"
+    path.write_text(text + append)
+    return path
+
+
+def run_fails(args, capsys, out) -> str:
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("community-safety: error: ")
+    assert not out.exists()
+    assert not [p for p in out.parent.iterdir() if "staging" in p.name]
+    return err
+
+
+def sample_table(name):
+    return pd.read_csv(SAMPLE_DIR / f"{name}.csv")
+
+
+def test_segment_prints_a_summary_and_saves(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["segment", str(write_project(tmp_path)), "--out", str(out), "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    assert "749 areas in 10 segments" in printed and "Saved to" in printed
+    assert {"segmentation.gpkg", "segment_summary.csv", "manifest.json"} <= {
+        p.name for p in out.iterdir()}
+
+
+def test_conflicting_duplicate_rows(tmp_path, capsys):
+    table = sample_table("census_housing")
+    bad = pd.concat([table, table.head(1).assign(pct_no_car=99.0)])
+    bad.to_csv(tmp_path / "housing.csv", index=False)
+    project = write_project(tmp_path, tables={"census_housing": tmp_path / "housing.csv"})
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(project), "--out", str(out)], capsys, out)
+    assert f"housing.csv: area codes repeated with different values: {table.OA11CD[0]}" in err
+
+
+def test_text_in_a_named_variable_column(tmp_path, capsys):
+    table = sample_table("census_work").astype({"pct_unemployed": object})
+    table.loc[10, "pct_unemployed"] = "n.k."
+    table.to_csv(tmp_path / "work.csv", index=False)
+    project = write_project(tmp_path, tables={"census_work": tmp_path / "work.csv"},
+                            variables={tmp_path / "work.csv": ["pct_unemployed"]})
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(project), "--out", str(out)], capsys, out)
+    assert "work.csv, row 12, column 'pct_unemployed': 'n.k.' is not a number" in err
+
+
+def test_boundaries_in_metres_labelled_as_degrees(tmp_path, capsys):
+    oa = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    oa.set_crs(4326, allow_override=True).to_file(tmp_path / "oa.gpkg", layer="output_areas",
+                                                  driver="GPKG")
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(write_project(tmp_path, boundaries=tmp_path / "oa.gpkg")),
+                     "--out", str(out)], capsys, out)
+    assert "oa.gpkg (layer output_areas): coordinates such as (523954, 180960) cannot be" in err
+    assert "the layer's CRS (WGS 84) says degrees" in err
+
+
+def test_constant_column_forced_in(tmp_path, capsys):
+    sample_table("census_health_care").assign(pct_flat=5.0).to_csv(tmp_path / "h.csv",
+                                                                    index=False)
+    project = write_project(tmp_path, tables={"census_health_care": tmp_path / "h.csv"},
+                            force_in=["pct_flat"])
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(project), "--out", str(out)], capsys, out)
+    assert "pct_flat are constant" in err
+
+
+def test_a_constant_column_is_screened_out_with_its_reason(tmp_path, capsys):
+    sample_table("census_health_care").assign(pct_flat=5.0).to_csv(tmp_path / "h.csv",
+                                                                    index=False)
+    project = write_project(tmp_path, tables={"census_health_care": tmp_path / "h.csv"})
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    screening = pd.read_csv(out / "screening.csv").set_index("variable")
+    assert screening.loc["pct_flat", "reason"] == "constant"
+
+
+def test_k_larger_than_the_number_of_areas(tmp_path, capsys):
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(write_project(tmp_path)), "--out", str(out), "--k", "800"],
+                    capsys, out)
+    assert "k = 800 is larger than the number of areas (749)" in err
+
+
+@pytest.mark.parametrize("append, message", [
+    ('\n[segmentation2]\nk = 3\n', "unknown key(s) in [top level]: segmentation2"),
+    ('\n[sizes2]\n', "unknown key(s) in [top level]: sizes2"),
+])
+def test_misspelt_project_keys(tmp_path, capsys, append, message):
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(write_project(tmp_path, append=append)), "--out", str(out)],
+                    capsys, out)
+    assert message in err
+
+
+def test_missing_and_empty_files(tmp_path, capsys):
+    out = tmp_path / "out"
+    err = run_fails(["segment", str(tmp_path / "nope.toml"), "--out", str(out)], capsys, out)
+    assert "nope.toml: project file not found" in err
+    (tmp_path / "empty.csv").write_text("")
+    project = write_project(tmp_path, tables={"census_work": tmp_path / "empty.csv"})
+    err = run_fails(["segment", str(project), "--out", str(out)], capsys, out)
+    assert "empty.csv: the file is empty" in err
+
+
+def test_a_failed_run_leaves_an_earlier_result_untouched(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["segment", str(write_project(tmp_path)), "--out", str(out), "--no-plots"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["segment", str(write_project(tmp_path)), "--out", str(out), "--k", "900"]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_choose_k_writes_diagnostics_and_elbow_plot(tmp_path, capsys):
+    out = tmp_path / "k"
+    assert main(["choose-k", str(write_project(tmp_path)), "--out", str(out), "--k-min", "3",
+                 "--k-max", "6", "--n-init", "2"]) == 0
+    table = pd.read_csv(out / "diagnostics.csv")
+    assert list(table["k"]) == [3, 4, 5, 6]
+    assert {"wcss", "silhouette", "calinski_harabasz", "davies_bouldin",
+            "stability_ari"} <= set(table.columns)
+    assert (out / "elbow.png").stat().st_size > 10_000
+
+
+def test_assign_keeps_the_segment_numbers(tmp_path, capsys):
+    project = write_project(tmp_path)
+    out = tmp_path / "seg"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    assert main(["assign", str(out / "segmentation.gpkg"), str(project), "--out",
+                 str(tmp_path / "assigned")]) == 0
+    assert "749 were in the segmentation, 0 of them changed segment" in capsys.readouterr().out
+    assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
+    assert (assigned["segment"] == assigned["previous_segment"]).all()
+
+
+def test_console_script_exit_code_and_no_traceback(tmp_path):
+    exe = [sys.executable, "-m", "community_safety.core.cli"]
+    result = subprocess.run([*exe, "segment", str(tmp_path / "missing.toml"), "--out",
+                             str(tmp_path / "o")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "project file not found" in result.stderr
