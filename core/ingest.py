@@ -249,8 +249,25 @@ def _read_excel_table(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.
 
 def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series,
                                                                          pd.Series]:
-    """Numbers from partner-file text: (values, suppressed mask, unreadable mask)."""
-    cleaned = text.astype(str).str.strip().str.strip("\"'").str.strip()
+    """Numbers from partner-file text: (values, suppressed mask, unreadable mask).
+
+    Plain numbers convert in one pass; only the cells that do not go through the cleaning.
+    """
+    text = text.astype(str)
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    suppressed = pd.Series(False, index=text.index)
+    unreadable = pd.Series(False, index=text.index)
+    messy = values.isna() | ~np.isfinite(values)
+    if messy.any():
+        sub_values, sub_suppressed, sub_unreadable = _parse_messy(text[messy], decimal_comma)
+        values[messy] = sub_values
+        suppressed[messy] = sub_suppressed
+        unreadable[messy] = sub_unreadable
+    return values, suppressed, unreadable
+
+
+def _parse_messy(text: pd.Series, decimal_comma: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
+    cleaned = text.str.strip().str.strip("\"'").str.strip()
     suppressed = cleaned.str.lower().isin(SUPPRESSED)
     cleaned = cleaned.str.replace(r"[%£\s]", "", regex=True)
     thousands = cleaned.str.match(_THOUSANDS)
@@ -259,8 +276,8 @@ def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
         comma = cleaned.str.match(_DECIMAL_COMMA)
         cleaned = cleaned.where(~comma, cleaned.str.replace(",", ".", regex=False))
     values = pd.to_numeric(cleaned.where(~suppressed), errors="coerce").astype("float64")
-    unreadable = values.isna() & ~suppressed
     values[~np.isfinite(values.fillna(0))] = np.nan
+    unreadable = values.isna() & ~suppressed
     return values, suppressed, unreadable
 
 
