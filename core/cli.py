@@ -74,8 +74,8 @@ def _print_summary(seg, path: Path) -> None:
     print(header)
     print("-" * max(len(header), 60))
     for number, row in summary.iterrows():
-        residents = f"{int(row['residents']):,}" if "residents" in row and row["residents"] == \
-            row["residents"] else "-"
+        residents = row.get("residents")
+        residents = f"{int(residents):,}" if residents is not None and residents >= 0 else "-"
         print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}  "
               f"{row['mean_deprivation']:>16}  {row['name']}")
     print(f"\nSaved to {path}")
@@ -89,9 +89,9 @@ def _segment(args) -> int:
 
     project = load_project(args.project).with_overrides(k=args.k, seed=args.seed,
                                                         n_init=args.n_init)
-    seg = _run_with_bar(build_segmentation, project)
+    prepared = _run_with_bar(prepare, project)
+    seg = _run_with_bar(build_segmentation, project, prepared=prepared)
     if args.choose_k:
-        prepared = prepare(project)
         seg.diagnostics = _run_with_bar(choose_k, prepared.X, args.choose_k,
                                         n_init=min(project.n_init, 10), seed=project.seed)
     path = _run_with_bar(save_segmentation, seg, args.out, plots=not args.no_plots)

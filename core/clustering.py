@@ -21,6 +21,7 @@ from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
+    pairwise_distances,
     silhouette_score,
 )
 
@@ -95,14 +96,15 @@ def fit_kmeans(
     )
 
 
-def assign_to_centres(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Nearest centre for each row (ties to the lower segment)."""
+def assign_to_centres(X: np.ndarray, centres: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+    """Nearest centre for each row (ties to the lower segment), in chunks to bound memory."""
     X = np.asarray(X, dtype=np.float64)
-    d = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2) if len(X) < 50_000 else None
-    if d is None:
-        return np.concatenate([assign_to_centres(X[i:i + 50_000], centres)
-                               for i in range(0, len(X), 50_000)])
-    return d.argmin(axis=1)
+    nearest = np.empty(len(X), dtype=np.int64)
+    for i in range(0, len(X), chunk):
+        block = X[i:i + chunk]
+        squared = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        nearest[i:i + chunk] = squared.argmin(axis=1)
+    return nearest
 
 
 def choose_k(
@@ -119,6 +121,8 @@ def choose_k(
     rng = np.random.default_rng(seed)
     sample = (rng.choice(len(X), SILHOUETTE_SAMPLE, replace=False)
               if len(X) > SILHOUETTE_SAMPLE else np.arange(len(X)))
+    # the sample's distances once (single precision), for every k's silhouette
+    sample_distances = pairwise_distances(X[sample].astype(np.float32))
     for i, k in enumerate(ks):
         def report(fraction, message, i=i):
             progress((i + fraction) / len(ks), message)
@@ -129,7 +133,8 @@ def choose_k(
         rows.append({
             "k": k,
             "wcss": fit.wcss,
-            "silhouette": (float(silhouette_score(X[sample], sampled))
+            "silhouette": (float(silhouette_score(sample_distances, sampled,
+                                                  metric="precomputed"))
                            if len(np.unique(sampled)) > 1 else float("nan")),
             "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
             "davies_bouldin": float(davies_bouldin_score(X, labels)),

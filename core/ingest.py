@@ -212,9 +212,9 @@ def _read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray,
     text, _ = _decode(raw, source)
     if not text.strip():
         raise InputError(f"{source}: the file is empty")
-    lines = text.splitlines()
-    separator = _sniff_separator(lines[0])
-    data_lines = len(lines) - 1
+    header = text.split("\n", 1)[0].rstrip("\r")
+    separator = _sniff_separator(header)
+    data_lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
     try:
         frame, bad = _read_delimited(text, separator, csv.QUOTE_MINIMAL)
     except pd.errors.ParserError:  # e.g. a quote left open to the end of the file

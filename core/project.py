@@ -6,7 +6,7 @@ so a misspelt option never passes silently. See resources/sample_data/camden/cam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 try:
@@ -57,8 +57,6 @@ class Project:
     segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
 
     def with_overrides(self, **changes) -> Project:
-        from dataclasses import replace
-
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

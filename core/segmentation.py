@@ -79,8 +79,9 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                                            project.boundary_layer)
     inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),
                "rows": int(len(boundary_rows))}]
-    parts, rows, context = [], [boundary_rows], []
+    columns: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
+    rows, context = [boundary_rows], []
     for i, spec in enumerate(project.tables):
         progress(i / len(project.tables), f"reading {spec.path.name}")
         table = _read_spec(spec)
@@ -91,21 +92,17 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                                  f"the boundaries ({project.boundaries.name})")
             join_key = areas[spec.join_on].astype("string").str.strip().str.upper()
         by_area, table_rows = match_table(table, areas.index, join_key)
-        for column in list(by_area.columns):
-            if column in origin:
-                earlier = pd.concat(parts, axis=1)[column]
-                if not np.allclose(earlier, by_area[column], equal_nan=True):
-                    raise InputError(f"{spec.path.name}: column '{column}' also comes from "
-                                     f"{origin[column]} with different values; rename one")
-                by_area = by_area.drop(columns=column)
-            else:
-                origin[column] = spec.path.name
-        parts.append(by_area)
+        for column in by_area.columns:
+            if column not in columns:
+                columns[column], origin[column] = by_area[column], spec.path.name
+            elif not np.allclose(columns[column], by_area[column], equal_nan=True):
+                raise InputError(f"{spec.path.name}: column '{column}' also comes from "
+                                 f"{origin[column]} with different values; rename one")
         rows.append(table_rows)
         context.extend(c for c in spec.context if c not in context)
         inputs.append({"file": str(spec.path), "sha256": sha256_of(spec.path),
                        "rows": int(table_rows["row"].notna().sum())})
-    values = pd.concat(parts, axis=1)
+    values = pd.DataFrame(columns, index=areas.index)
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas, values, context, reconciliation, inputs)
@@ -197,8 +194,10 @@ def prepare(project: Project, progress: Progress = silent) -> Prepared:
     return Prepared(data, screening, clustered, filled, missing, standardiser, X)
 
 
-def build_segmentation(project: Project, progress: Progress = silent) -> Segmentation:
-    prepared = prepare(project, scaled(progress, 0.0, 0.2))
+def build_segmentation(project: Project, progress: Progress = silent,
+                       prepared: Prepared | None = None) -> Segmentation:
+    """The whole segmentation; ``prepared`` (from ``prepare``) saves reading the data again."""
+    prepared = prepared or prepare(project, scaled(progress, 0.0, 0.2))
     data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
     filled, missing, X = prepared.filled, prepared.missing, prepared.X
     if len(filled) < project.k:

@@ -163,8 +163,9 @@ def load_segmentation(path: Path) -> Segmentation:
     summary.index = summary.index.astype(int)
     values = read_table(path, "area_values").set_index("area_code")
     diagnostics = read_table(path, "diagnostics") if "diagnostics" in layers else None
+    manifest = json.loads(read_table(path, "manifest")["manifest"].iloc[0])
     return Segmentation(
-        name=json.loads(read_table(path, "manifest")["manifest"].iloc[0]).get("name", ""),
+        name=manifest.get("name", ""),
         areas=areas, values=values, clustered=clustered,
         standardiser=Standardiser.from_table(standardisation),
         fill_values=standardisation.set_index("variable")["fill_value"],
@@ -173,6 +174,6 @@ def load_segmentation(path: Path) -> Segmentation:
         reconciliation=read_table(path, "reconciliation"),
         profiles=read_table(path, "segment_profiles"), summary=summary,
         missing=read_table(path, "missing_values"),
-        manifest=json.loads(read_table(path, "manifest")["manifest"].iloc[0]),
+        manifest=manifest,
         diagnostics=diagnostics,
     )

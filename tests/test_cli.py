@@ -3,6 +3,7 @@ row, exit code 2, and no output left behind."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -175,3 +176,26 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
                              str(tmp_path / "o")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "project file not found" in result.stderr
+
+
+@pytest.mark.parametrize("policy", ["median", "drop"])
+def test_missing_value_policies(tmp_path, capsys, policy):
+    table = sample_table("census_work").astype({"pct_long_term_sick": object})
+    table.loc[[3, 50, 400], "pct_long_term_sick"] = ["*", "..", "c"]
+    table.to_csv(tmp_path / "work.csv", index=False)
+    project = write_project(tmp_path, tables={"census_work": tmp_path / "work.csv"})
+    project.write_text(project.read_text().replace('missing = "median"', f'missing = "{policy}"'))
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    layer = gpd.read_file(out / "segmentation.gpkg", layer="segments")
+    unclassified = layer.loc[layer["segment"].isna(), "area_code"].tolist()
+    filled = gpd.read_file(out / "segmentation.gpkg", layer="missing_values")
+    filled = filled.set_index("variable")["cells_filled"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    if policy == "drop":
+        assert sorted(unclassified) == sorted(table.loc[[3, 50, 400], "OA11CD"])
+        assert sorted(manifest["results"]["unclassified_areas"]) == sorted(unclassified)
+        assert filled.sum() == 0
+    else:
+        assert unclassified == []
+        assert filled["pct_long_term_sick"] == 3 and filled.drop("pct_long_term_sick").sum() == 0
