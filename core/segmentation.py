@@ -54,6 +54,7 @@ class Segmentation:
     missing: pd.DataFrame
     manifest: dict = field(default_factory=dict)
     diagnostics: pd.DataFrame | None = None  # choose-k table, when it was run
+    labels: dict = field(default_factory=dict)  # variable -> description, where given
 
     @property
     def segment_names(self) -> dict[int, str]:
@@ -255,6 +256,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
         subcentres=subcentres, screening=prepared.screening,
         reconciliation=data.reconciliation,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
+        labels=labels,
     )
 
 

@@ -109,7 +109,8 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
             progress(0.5, "drawing box plots")
             classified = seg.areas["segment"].dropna().astype(int)
             columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
-            box_plots(seg.values.loc[classified.index, columns], classified, staging / "plots")
+            box_plots(seg.values.loc[classified.index, columns], classified, staging / "plots",
+                      seg.labels)
             if seg.diagnostics is not None:
                 elbow_plot(seg.diagnostics, staging / "plots" / "elbow.png")
         progress(1.0, "saved")
@@ -133,6 +134,9 @@ def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
     }
     if seg.diagnostics is not None:
         tables["diagnostics"] = seg.diagnostics
+    if seg.labels:
+        tables["variable_labels"] = pd.DataFrame(
+            {"variable": list(seg.labels), "description": list(seg.labels.values())})
     return tables
 
 
@@ -164,6 +168,8 @@ def load_segmentation(path: Path) -> Segmentation:
     values = read_table(path, "area_values").set_index("area_code")
     diagnostics = read_table(path, "diagnostics") if "diagnostics" in layers else None
     manifest = json.loads(read_table(path, "manifest")["manifest"].iloc[0])
+    labels = (read_table(path, "variable_labels").set_index("variable")["description"].to_dict()
+              if "variable_labels" in layers else {})
     return Segmentation(
         name=manifest.get("name", ""),
         areas=areas, values=values, clustered=clustered,
@@ -175,5 +181,5 @@ def load_segmentation(path: Path) -> Segmentation:
         profiles=read_table(path, "segment_profiles"), summary=summary,
         missing=read_table(path, "missing_values"),
         manifest=manifest,
-        diagnostics=diagnostics,
+        diagnostics=diagnostics, labels=labels,
     )

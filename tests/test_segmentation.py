@@ -125,6 +125,7 @@ def test_saved_segmentation_reopens_and_assigns_its_own_input_to_the_same_segmen
     loaded = load_segmentation(saved)
     assert loaded.clustered == segmentation.clustered
     assert loaded.segment_names == segmentation.segment_names
+    assert loaded.labels["pct_no_car"] == "Households with no car or van"
     assigned = assign_areas(loaded, loaded.values)
     expected = segmentation.areas["segment"].reindex(assigned.index).to_numpy()
     assert (assigned["segment"].to_numpy() == expected).all()
