@@ -31,11 +31,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .crs import BNG, check_declared_crs, check_in_great_britain
 from .errors import InputError
-
-BNG = "EPSG:27700"
-# British National Grid's extent with a margin: anything outside is not in Great Britain.
-GB_BOUNDS = (-100_000, -100_000, 800_000, 1_300_000)
 
 SUPPRESSED = frozenset({"", "*", "-", "..", "c", "x", ":", "n/a", "na"})
 STATUS_USED = "used"
@@ -76,29 +73,9 @@ def reproject_to_bng(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
         )
     if len(frame) == 0:
         return frame.to_crs(BNG)
-    minx, miny, maxx, maxy = frame.total_bounds
-    looks_like_degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    example = f"({minx:.6g}, {miny:.6g})"
-    if frame.crs.is_geographic and not looks_like_degrees:
-        raise InputError(
-            f"{source}: coordinates such as {example} cannot be longitude/latitude in degrees, "
-            f"but the layer's CRS ({frame.crs.name}) says degrees; they look like metres "
-            "(British National Grid?): correct the layer's CRS and try again"
-        )
-    if frame.crs.is_projected and looks_like_degrees:
-        raise InputError(
-            f"{source}: coordinates such as {example} look like longitude/latitude in degrees, "
-            f"but the layer's CRS ({frame.crs.name}) is in metres: correct the layer's CRS "
-            "(EPSG:4326 for GPS coordinates) and try again"
-        )
+    check_declared_crs(frame.total_bounds, frame.crs, source)
     out = frame.to_crs(BNG)
-    minx, miny, maxx, maxy = out.total_bounds
-    gx0, gy0, gx1, gy1 = GB_BOUNDS
-    if not (gx0 <= minx and maxx <= gx1 and gy0 <= miny and maxy <= gy1):
-        raise InputError(
-            f"{source}: after reprojection from {frame.crs.name} the data lie outside Great "
-            f"Britain (extent {minx:.0f}, {miny:.0f} to {maxx:.0f}, {maxy:.0f} m): check its CRS"
-        )
+    check_in_great_britain(out.total_bounds, frame.crs, source)
     return out
 
 

@@ -89,7 +89,7 @@ def test_boundaries_in_metres_labelled_as_degrees(tmp_path, capsys):
     err = run_fails(["segment", str(write_project(tmp_path, boundaries=tmp_path / "oa.gpkg")),
                      "--out", str(out)], capsys, out)
     assert "oa.gpkg (layer output_areas): coordinates such as (523954, 180960) cannot be" in err
-    assert "the layer's CRS (WGS 84) says degrees" in err
+    assert "the CRS (WGS 84) says degrees" in err
 
 
 def test_constant_column_forced_in(tmp_path, capsys):
