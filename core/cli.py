@@ -3,6 +3,10 @@
     community-safety segment PROJECT.toml --out DIR [--k 10] [--seed N] [--choose-k 2-15]
     community-safety choose-k PROJECT.toml --out DIR [--k-min 2 --k-max 15]
     community-safety assign SEGMENTATION.gpkg PROJECT.toml --out DIR
+    community-safety gazetteer SEGMENTATION.gpkg ADDRESSES.csv --id UPRN --x E --y N
+    community-safety incidents SEGMENTATION.gpkg FIRES.csv --name fires --x E --y N --out DIR
+    community-safety matrices SEGMENTATION.gpkg --wards WARDS.gpkg --ward-code WD22CD
+    community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5]
     community-safety demo [--out DIR]        (the Camden sample)
     community-safety check                   (are the engine's packages installed?)
 
@@ -144,6 +148,85 @@ def _assign(args) -> int:
     return 0
 
 
+def _location(args):
+    from .locate import LocationColumns
+    from .places import PostcodeFile
+
+    columns = LocationColumns(x=args.x, y=args.y, crs=args.crs, area_code=args.area_code,
+                              postcode=args.postcode)
+    postcodes = None
+    if args.postcode_file:
+        names = args.postcode_file_columns.split(",")
+        if len(names) != 3:
+            raise InputError("--postcode-file-columns takes POSTCODE,X,Y")
+        postcodes = PostcodeFile(args.postcode_file, *names)
+    return columns, postcodes
+
+
+def _gazetteer(args) -> int:
+    from .places import gazetteer_step
+
+    columns, postcodes = _location(args)
+    layer, report, summary = gazetteer_step(args.segmentation, args.addresses, args.id,
+                                            columns, postcodes)
+    print(summary.to_string(index=False))
+    print(f"\n{len(layer):,} of {len(report):,} records placed in a segment; the address "
+          f"layer and match report are in {args.segmentation}")
+    return 0
+
+
+def _incidents(args) -> int:
+    from .incidents import IncidentFilter
+    from .places import incidents_step
+
+    columns, postcodes = _location(args)
+    rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
+                           args.category_column, tuple(args.category or ()))
+    profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
+                                      args.out, args.id, tuple(args.count or ()), rules,
+                                      postcodes, args.key_file)
+    shown = ["segment", "measure", "count", "share_pct", "rate_per_1000_households", "index",
+             "index_low_95", "index_high_95", "representation"]
+    print(profile[shown].to_string(index=False))
+    status = records["status"].value_counts()
+    print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
+    print(f"Saved the profile, chart and record reconciliation to {args.out}")
+    return 0
+
+
+def _matrices(args) -> int:
+    from .places import WardSource, matrices_step
+
+    source = WardSource(args.wards, args.ward_code, args.ward_name, args.ward_layer,
+                        args.rule, args.lookup_area_column)
+    matrices, layer = matrices_step(args.segmentation, source)
+    for name, matrix in matrices.items():
+        print(f"{name}: {len(matrix) - 1} wards, total {matrix.loc['Total', 'Total']:,.0f}")
+    if layer is not None:
+        print(f"Ward layer with dominant segments saved in {args.segmentation}")
+    return 0
+
+
+def _export(args) -> int:
+    from .places import export_step
+
+    written = export_step(args.segmentation, args.out, args.threshold)
+    print(f"Wrote {len(written)} files for partners to {args.out} (counts of 1 to "
+          f"{args.threshold} suppressed, with secondary suppression)")
+    return 0
+
+
+def _add_location_options(parser) -> None:
+    parser.add_argument("--x", help="easting / longitude column")
+    parser.add_argument("--y", help="northing / latitude column")
+    parser.add_argument("--crs", default="EPSG:27700", help="CRS of x/y (default EPSG:27700)")
+    parser.add_argument("--area-code", help="output-area code column")
+    parser.add_argument("--postcode", help="postcode column (needs --postcode-file)")
+    parser.add_argument("--postcode-file", type=Path, help="postcode points (Code-Point Open)")
+    parser.add_argument("--postcode-file-columns", default="Postcode,Eastings,Northings",
+                        help="its postcode, x and y columns")
+
+
 def _demo(args) -> int:
     args.project, args.k, args.seed, args.n_init = SAMPLE_PROJECT, None, None, None
     args.choose_k, args.no_plots = None, False
@@ -194,6 +277,47 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("project", type=Path, help="project file describing the new data")
     assign.add_argument("--out", type=Path, required=True)
     assign.set_defaults(run=_assign)
+
+    gaz = sub.add_parser("gazetteer", help="give each address its segment")
+    gaz.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
+    gaz.add_argument("addresses", type=Path, help="address file (CSV, XLSX or point layer)")
+    gaz.add_argument("--id", required=True, help="address ID column (e.g. UPRN)")
+    _add_location_options(gaz)
+    gaz.set_defaults(run=_gazetteer)
+
+    inc = sub.add_parser("incidents", help="profile incidents by segment (Table 1)")
+    inc.add_argument("segmentation", type=Path)
+    inc.add_argument("records", type=Path, help="incident file (CSV, XLSX or point layer)")
+    inc.add_argument("--name", required=True, help="a name for this profile, e.g. fires")
+    inc.add_argument("--out", type=Path, required=True)
+    inc.add_argument("--id", help="record ID column (pseudonymised in outputs)")
+    inc.add_argument("--count", action="append", help="count column (repeatable); default: "
+                     "one incident per row")
+    inc.add_argument("--date-column")
+    inc.add_argument("--from", dest="date_from", help="first date, YYYY-MM-DD")
+    inc.add_argument("--to", dest="date_to", help="last date, YYYY-MM-DD")
+    inc.add_argument("--category-column")
+    inc.add_argument("--category", action="append", help="category to keep (repeatable)")
+    inc.add_argument("--key-file", type=Path, help="secret key for pseudonymising IDs "
+                     "(default: $COMMUNITY_SAFETY_KEY, else a one-off key)")
+    _add_location_options(inc)
+    inc.set_defaults(run=_incidents)
+
+    mat = sub.add_parser("matrices", help="ward x segment matrices and the ward layer")
+    mat.add_argument("segmentation", type=Path)
+    mat.add_argument("--wards", type=Path, required=True, help="ward polygons or lookup table")
+    mat.add_argument("--ward-code", required=True)
+    mat.add_argument("--ward-name")
+    mat.add_argument("--ward-layer")
+    mat.add_argument("--rule", choices=["overlap", "centroid", "lookup"], default="overlap")
+    mat.add_argument("--lookup-area-column", help="area-code column of a lookup table")
+    mat.set_defaults(run=_matrices)
+
+    exp = sub.add_parser("export", help="suppressed matrices for partners (CSV and XLSX)")
+    exp.add_argument("segmentation", type=Path)
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--threshold", type=int, default=5)
+    exp.set_defaults(run=_export)
 
     demo = sub.add_parser("demo", help="segment the Camden sample data")
     demo.add_argument("--out", type=Path, default=Path("out") / "camden")

@@ -102,7 +102,7 @@ def read_boundaries(
     if len(frame) == 0:
         raise InputError(f"{source}: the layer has no features")
     frame = reproject_to_bng(frame, source)
-    codes = _clean_codes(frame[code_column].astype("string").fillna(""))
+    codes = clean_codes(frame[code_column].astype("string").fillna(""))
     frame[code_column] = codes
     rows = pd.DataFrame(
         {"source": source, "row": np.arange(1, len(frame) + 1), "area_code": codes,
@@ -132,7 +132,7 @@ def read_boundaries(
     return areas, rows
 
 
-def _clean_codes(codes: pd.Series) -> pd.Series:
+def clean_codes(codes: pd.Series) -> pd.Series:
     return codes.str.strip().str.strip("\"'").str.strip().str.upper()
 
 
@@ -180,7 +180,7 @@ def _read_delimited(text: str, separator: str, quoting: int) -> tuple[pd.DataFra
     return frame, bad
 
 
-def _read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
+def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
     """Rows as text, their line numbers in the file, the unreadable lines, the separator."""
     try:
         raw = path.read_bytes()
@@ -211,7 +211,7 @@ def _read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray,
     return frame, line_numbers, bad, separator
 
 
-def _read_excel_table(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.ndarray, dict]:
+def read_excel_text(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.ndarray, dict]:
     try:
         frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
                               keep_default_na=False)
@@ -278,10 +278,10 @@ def read_table(
     if not path.exists():
         raise InputError(f"{path}: table not found")
     if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        frame, line_numbers, bad = _read_excel_table(path, source, sheet)
+        frame, line_numbers, bad = read_excel_text(path, source, sheet)
         decimal_comma = False
     else:
-        frame, line_numbers, bad, separator = _read_text_table(path, source)
+        frame, line_numbers, bad, separator = read_text_table(path, source)
         decimal_comma = separator == ";"
     if code_column not in frame.columns:
         raise InputError(
@@ -294,7 +294,7 @@ def read_table(
     if missing:
         raise InputError(f"{source}: no column {', '.join(repr(c) for c in missing)}")
 
-    codes = _clean_codes(frame[code_column].astype(str))
+    codes = clean_codes(frame[code_column].astype(str))
     status = np.full(len(frame), STATUS_USED, dtype=object)
     detail = np.full(len(frame), "", dtype=object)
     no_code = (codes == "").to_numpy()
@@ -359,8 +359,12 @@ def read_table(
 # ----------------------------------------------------------------------------- matching
 
 
-def _code_kind(codes: pd.Index) -> tuple[set, set]:
-    return {c[:3] for c in codes}, {len(c) for c in codes}
+def code_looks_like(codes: pd.Series, reference: pd.Index) -> pd.Series:
+    """Whether each code is of the same kind as the reference codes (same first three
+    characters and length, e.g. E00 + 6 digits for 2011 output areas in England)."""
+    prefixes = {c[:3] for c in reference}
+    lengths = {len(c) for c in reference}
+    return codes.str[:3].isin(prefixes) & codes.str.len().isin(lengths)
 
 
 def match_table(
@@ -373,12 +377,10 @@ def match_table(
     """
     keys = pd.Series(area_codes, index=area_codes) if join_key is None else join_key
     key_set = pd.Index(keys.dropna().unique())
-    prefixes, lengths = _code_kind(key_set)
     rows = table.rows.copy()
     used = rows["status"] == STATUS_USED
     found = rows["area_code"].isin(key_set)
-    same_kind = rows["area_code"].str[:3].isin(prefixes) & rows["area_code"].str.len().isin(
-        lengths)
+    same_kind = code_looks_like(rows["area_code"], key_set)
     outside = used & ~found & same_kind
     unmatched = used & ~found & ~same_kind
     rows.loc[outside, ["status", "detail"]] = [STATUS_OUTSIDE, "code not in the boundaries"]

@@ -60,12 +60,15 @@ def staged_output(out_dir: Path):
 
 
 def write_table(path: Path, name: str, frame: pd.DataFrame) -> None:
-    """A non-spatial table in a GeoPackage (registered as 'attributes' so GIS see it)."""
+    """A non-spatial table in a GeoPackage (registered as 'attributes' so GIS see it),
+    replacing any table of that name. Column names are written as text."""
     frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
     for column in frame.columns:
         if frame[column].dtype == object or str(frame[column].dtype).startswith("string"):
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                            layer_options={"OVERWRITE": "YES"})
 
 
 def read_table(path: Path, name: str) -> pd.DataFrame:
@@ -183,3 +186,40 @@ def load_segmentation(path: Path) -> Segmentation:
         manifest=manifest,
         diagnostics=diagnostics, labels=labels,
     )
+
+
+def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
+                      styles: dict | None = None) -> Path:
+    """Add or replace tables and layers in a saved segmentation, atomically: the GeoPackage
+    is copied, changed, and moved back only when every write has succeeded."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / GPKG_NAME
+    if not path.exists():
+        raise InputError(f"{path}: saved segmentation not found")
+    with tempfile.TemporaryDirectory(prefix=".gpkg-", dir=path.parent) as tmp:
+        work = Path(tmp) / path.name
+        shutil.copy2(path, work)
+        for name, frame in (layers or {}).items():
+            frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
+                          layer_options={"OVERWRITE": "YES"})
+        for name, frame in tables.items():
+            write_table(work, name, frame)
+        for layer, qml in (styles or {}).items():
+            _set_default_style(work, layer, qml)
+        os.replace(work, path)
+    return path
+
+
+def _set_default_style(path: Path, layer: str, qml: str) -> None:
+    """Replace a layer's default style in layer_styles (other layers' styles are kept)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
+        db.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui, update_time) VALUES ('', '', ?, 'geom', ?, ?, '', 1, "
+            "'Community Safety Segmentation', '', '', CURRENT_TIMESTAMP)",
+            (layer, layer, qml))
