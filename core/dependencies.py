@@ -22,7 +22,7 @@ class Dependency:
 
 ENGINE_DEPENDENCIES = (
     Dependency("numpy", "numpy", "1.21"),
-    Dependency("pandas", "pandas", "1.5"),
+    Dependency("pandas", "pandas", "2.0"),
     Dependency("geopandas", "geopandas", "1.0"),
     Dependency("shapely", "shapely", "2.0"),
     Dependency("pyproj", "pyproj", "3.4"),

@@ -204,7 +204,8 @@ def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
         status[todo_idx[~hit]] = OUTSIDE
         detail[todo_idx[~hit]] = "coordinates outside the study area"
         reasons.append((bad, "coordinates are not numbers"))
-        reasons.append((~bad & ~(np.isfinite(ex) & np.isfinite(ny)), "no coordinates"))
+        reasons.append((~bad & (np.isfinite(px.to_numpy()) != np.isfinite(py.to_numpy())),
+                        "incomplete coordinates"))
 
     if columns.postcode:
         todo_idx = np.flatnonzero(status == "")
@@ -224,13 +225,13 @@ def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
         unknown = np.zeros(n, dtype=bool)
         unknown[todo_idx[~known]] = True
         reasons.append((unknown & ~blank, "postcode not found"))
-        reasons.append((blank, "no postcode"))
 
+    # an unmatched record says what it gave that could not be used, else "no location"
     left = status == ""
     status[left] = UNMATCHED
     for mask, reason in reasons:
-        take = left & mask & (detail == "")
-        detail[take] = reason
+        take = left & mask
+        detail[take] = np.where(detail[take] == "", reason, detail[take] + "; " + reason)
     detail[left & (detail == "")] = "no location"
     codes_out = np.where(area >= 0, areas.codes.to_numpy()[np.maximum(area, 0)], "")
     return pd.DataFrame({"area_code": codes_out, "status": status, "method": method,
