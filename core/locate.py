@@ -17,6 +17,8 @@ Every record ends with a status: ``matched`` (with the method), ``outside the ar
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ MATCHED, OUTSIDE, UNMATCHED = "matched", "outside the area", "unmatched"
 DUPLICATE, UNREADABLE = "duplicate", "unreadable"
 BY_CODE, BY_LOCATION, BY_POSTCODE = "by code", "by location", "by postcode"
 CHUNK = 1_000_000
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,34 @@ class AreaIndex:
 
     def by_location(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Position of the area containing each point (-1 outside or without coordinates);
-        a point on a shared boundary goes to the area with the lowest code."""
+        a point on a shared boundary goes to the area with the lowest code.
+
+        The points of each chunk go into their own STRtree and every area queries it once
+        (each polygon prepared once, on all cores), which is faster than testing point by
+        point against the areas' tree.
+        """
         out = np.full(len(x), -1, dtype=np.int64)
         for start in range(0, len(x), CHUNK):
             cx, cy = x[start:start + CHUNK], y[start:start + CHUNK]
             valid = np.flatnonzero(np.isfinite(cx) & np.isfinite(cy))
-            points = shapely.points(cx[valid], cy[valid])
-            point_i, area_i = self.tree.query(points, predicate="intersects")
+            if not len(valid):
+                continue
+            points = STRtree(shapely.points(cx[valid], cy[valid]))
+            area_i, point_i = self._query_in_parallel(points)
             best = np.full(len(valid), np.iinfo(np.int64).max)
             np.minimum.at(best, point_i, self._rank[area_i])
             hit = best < len(self.codes)
             out[start + valid[hit]] = self._by_rank[best[hit]]
         return out
+
+    def _query_in_parallel(self, points: STRtree) -> tuple[np.ndarray, np.ndarray]:
+        parts = np.array_split(np.arange(len(self.geometry)), WORKERS)
+        with ThreadPoolExecutor(WORKERS) as pool:  # shapely releases the GIL
+            found = list(pool.map(
+                lambda part: points.query(self.geometry[part], predicate="intersects"), parts))
+        area_i = np.concatenate([part[f[0]] for part, f in zip(parts, found)])
+        point_i = np.concatenate([f[1] for f in found])
+        return area_i, point_i
 
 
 def read_records(path: Path, layer: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
