@@ -153,7 +153,7 @@ def _location(args):
     from .places import PostcodeFile
 
     columns = LocationColumns(x=args.x, y=args.y, crs=args.crs, area_code=args.area_code,
-                              postcode=args.postcode)
+                              postcode=args.postcode, uprn=getattr(args, "uprn", None))
     postcodes = None
     if args.postcode_file:
         names = args.postcode_file_columns.split(",")
@@ -298,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     inc.add_argument("--to", dest="date_to", help="last date, YYYY-MM-DD")
     inc.add_argument("--category-column")
     inc.add_argument("--category", action="append", help="category to keep (repeatable)")
+    inc.add_argument("--uprn", help="UPRN column, looked up in the segmentation's gazetteer")
     inc.add_argument("--key-file", type=Path, help="secret key for pseudonymising IDs "
                      "(default: $COMMUNITY_SAFETY_KEY, else a one-off key)")
     _add_location_options(inc)

@@ -3,6 +3,7 @@
 Each record is located by the first of these that works:
 
 1. **by code**: its output-area code column, when the code is one of the study's areas;
+   **by UPRN**: its address ID (UPRN) found in the segmentation's address gazetteer;
 2. **by location**: its coordinates (any CRS, reprojected to British National Grid), by
    point-in-polygon against the areas (an STRtree spatial index). A point on a boundary
    shared by several areas goes to the area with the *lowest area code*, so it is counted
@@ -40,7 +41,8 @@ from .ingest import (
 
 MATCHED, OUTSIDE, UNMATCHED = "matched", "outside the area", "unmatched"
 DUPLICATE, UNREADABLE = "duplicate", "unreadable"
-BY_CODE, BY_LOCATION, BY_POSTCODE = "by code", "by location", "by postcode"
+BY_CODE, BY_UPRN = "by code", "by UPRN"
+BY_LOCATION, BY_POSTCODE = "by location", "by postcode"
 CHUNK = 1_000_000
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -54,9 +56,10 @@ class LocationColumns:
     crs: str = "EPSG:27700"
     area_code: str | None = None
     postcode: str | None = None
+    uprn: str | None = None  # an address ID looked up in the gazetteer
 
     def named(self) -> list[str]:
-        return [c for c in (self.x, self.y, self.area_code, self.postcode) if c]
+        return [c for c in (self.x, self.y, self.area_code, self.postcode, self.uprn) if c]
 
 
 class AreaIndex:
@@ -168,15 +171,19 @@ def postcode_points(table: pd.DataFrame, postcode: str, x: str, y: str,
 
 def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
            postcodes: pd.DataFrame | None = None, source: str = "records",
-           crs: str | None = None) -> pd.DataFrame:
+           crs: str | None = None, addresses: pd.Series | None = None) -> pd.DataFrame:
     """Area, method, status and detail for every record (same index as ``records``).
 
     Also returns the British National Grid coordinates used (x, y), where there were any.
+    ``addresses``: address ID -> area code, from the gazetteer, for ``columns.uprn``.
     """
     named = columns.named()
     if not named:
         raise InputError(f"{source}: no usable location column: name coordinate columns "
-                         "(x and y), an area code column or a postcode column")
+                         "(x and y), an area code, a UPRN or a postcode column")
+    if columns.uprn and addresses is None:
+        raise InputError(f"{source}: records are located by UPRN, but the segmentation has no "
+                         "address gazetteer yet (run `community-safety gazetteer` first)")
     missing = [c for c in named if c not in records.columns]
     if missing:
         raise InputError(f"{source}: no column {', '.join(repr(c) for c in missing)} (columns "
@@ -206,6 +213,15 @@ def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
         status[outside_code] = OUTSIDE
         detail[outside_code] = "area code outside the study area"
         reasons.append((given & ~hit & ~outside_code, "area code not recognised"))
+
+    if columns.uprn:
+        todo = status == ""
+        ids = records[columns.uprn].astype(str).str.strip().to_numpy()
+        found_code = addresses.reindex(ids).to_numpy()
+        found = areas.by_code(pd.Series(found_code).fillna("").astype(str))
+        hit = todo & (found >= 0)
+        area[hit], method[hit], status[hit] = found[hit], BY_UPRN, MATCHED
+        reasons.append((todo & ~hit & (ids != ""), "UPRN not in the gazetteer"))
 
     if columns.x:
         px, _, bad_x = parse_numbers(records[columns.x])

@@ -112,7 +112,8 @@ def incidents_step(segmentation: Path, records_path: Path, name: str,
     records, unreadable, crs = read_records(records_path)
     source = Path(records_path).name
     located = locate(records, columns, AreaIndex(seg.areas),
-                     postcodes.points() if postcodes else None, source, crs)
+                     postcodes.points() if postcodes else None, source, crs,
+                     _gazetteer_ids(segmentation) if columns.uprn else None)
     keep = filter_records(records, rules or IncidentFilter(), source)
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
@@ -143,6 +144,16 @@ def incidents_step(segmentation: Path, records_path: Path, name: str,
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
                           staging / f"incident_profile_{name}_{safe_name(measure)}.png")
     return profile, reconciliation
+
+
+def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
+    """Address ID -> area code from the segmentation's gazetteer, if it has one."""
+    path = gpkg_path(segmentation)
+    if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
+        return None
+    addresses = read_table(path, "addresses")
+    table = addresses.drop_duplicates("record_id").set_index("record_id")
+    return table["area_code"]
 
 
 def _bases(seg) -> pd.DataFrame:

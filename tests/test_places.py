@@ -315,3 +315,24 @@ def test_missing_and_non_numeric_coordinates_are_unmatched_with_a_reason(gpkg, t
     assert records["status"].tolist() == ["matched", "unmatched", "unmatched", "unmatched"]
     assert records["detail"].tolist()[1:] == ["no location", "coordinates are not numbers",
                                               "incomplete coordinates"]
+
+
+def test_incidents_located_by_uprn_through_the_gazetteer(gpkg, tmp_path, capsys):
+    assert run("incidents", gpkg, FIRES, "--name", "x", "--uprn", "id", "--out",
+               tmp_path / "o") == 2
+    assert "run `community-safety gazetteer` first" in capsys.readouterr().err
+    postcodes = pd.read_csv(SAMPLE_DIR / "postcodes.csv").head(50)
+    postcodes.assign(UPRN=[str(10_000 + i) for i in range(50)]).to_csv(tmp_path / "g.csv",
+                                                                        index=False)
+    assert run("gazetteer", gpkg, tmp_path / "g.csv", "--id", "UPRN", "--x", "Eastings", "--y",
+               "Northings") == 0
+    pd.DataFrame({"uprn": ["10003", "10049", "99999", ""]}).to_csv(tmp_path / "i.csv",
+                                                                   index=False)
+    assert run("incidents", gpkg, tmp_path / "i.csv", "--name", "by_uprn", "--uprn", "uprn",
+               "--out", tmp_path / "o") == 0
+    records = pd.read_csv(tmp_path / "o" / "incident_records_by_uprn.csv", keep_default_na=False)
+    assert records["method"].tolist()[:2] == ["by UPRN", "by UPRN"]
+    assert records["detail"].tolist()[2:] == ["UPRN not in the gazetteer", "no location"]
+    addresses = gpd.read_file(gpkg, layer="addresses").set_index("record_id")
+    assert records["area_code"].tolist()[:2] == addresses.loc[["10003", "10049"],
+                                                              "area_code"].tolist()
