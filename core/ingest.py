@@ -94,6 +94,12 @@ def read_boundaries(
         frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as err:  # OGR's messages vary by driver; name the file
         raise InputError(f"{source}: cannot be read as a vector layer ({err})") from err
+    return boundaries_from_frame(frame, code_column, source)
+
+
+def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str
+                          ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The checks of ``read_boundaries`` on polygons already in memory (e.g. a QGIS layer)."""
     if code_column not in frame.columns:
         raise InputError(
             f"{source}: no column '{code_column}' for the area code; columns are "
@@ -283,6 +289,14 @@ def read_table(
     else:
         frame, line_numbers, bad, separator = read_text_table(path, source)
         decimal_comma = separator == ";"
+    return table_from_text(frame, line_numbers, bad, code_column, columns, name, source, path,
+                           decimal_comma)
+
+
+def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, code_column: str,
+                    columns: Sequence[str] | None, name: str, source: str, path: Path,
+                    decimal_comma: bool = False) -> AreaTable:
+    """Clean a table held as text (one row per input row, numbered ``line_numbers``)."""
     if code_column not in frame.columns:
         raise InputError(
             f"{source}: no column '{code_column}' for the area code; columns are "

@@ -130,20 +130,30 @@ def read_records(path: Path, layer: str | None = None) -> tuple[pd.DataFrame, pd
             layer_frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
         except Exception as err:
             raise InputError(f"{path.name}: cannot be read ({err})") from err
-        if len(layer_frame) == 0:
-            raise InputError(f"{path.name}: the layer has no features")
-        geometry = layer_frame.geometry
-        if not geometry.dropna().geom_type.isin(["Point"]).all():
-            raise InputError(f"{path.name}: expected a point layer")
-        frame = pd.DataFrame(layer_frame.drop(columns="geometry")).astype(str)
-        frame["x"], frame["y"] = geometry.x.astype(str), geometry.y.astype(str)
-        frame.index = np.arange(2, len(frame) + 2)
-        crs = layer_frame.crs.to_string() if layer_frame.crs else None
-        return frame, _unreadable_rows(path.name, {}), crs
+        return records_from_points(layer_frame, path.name)
     if len(frame) == 0:
         raise InputError(f"{path.name}: the file has no records")
     frame.index = lines
     return frame, _unreadable_rows(path.name, bad), None
+
+
+def records_from_points(layer: gpd.GeoDataFrame, source: str) -> tuple[pd.DataFrame,
+                                                                        pd.DataFrame, str | None]:
+    """Point features as records: attributes as text plus ``x`` and ``y`` from the geometry
+    (in the layer's CRS, returned too). Rows are numbered from 1, as features."""
+    if len(layer) == 0:
+        raise InputError(f"{source}: the layer has no features")
+    geometry = layer.geometry
+    if not geometry.dropna().geom_type.isin(["Point"]).all():
+        raise InputError(f"{source}: expected a point layer")
+    frame = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    frame = frame.astype(object).where(frame.notna(), "").astype(str)
+    present = geometry.notna() & ~geometry.is_empty
+    frame["x"] = np.where(present, geometry.x.astype(str), "")
+    frame["y"] = np.where(present, geometry.y.astype(str), "")
+    frame.index = np.arange(1, len(frame) + 1)
+    crs = layer.crs.to_string() if layer.crs else None
+    return frame, _unreadable_rows(source, {}), crs
 
 
 def _unreadable_rows(source: str, bad: dict) -> pd.DataFrame:

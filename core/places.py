@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -33,7 +34,14 @@ from .incidents import (
     profile_chart,
 )
 from .ingest import reproject_to_bng
-from .locate import AreaIndex, LocationColumns, locate, postcode_points, read_records
+from .locate import (
+    AreaIndex,
+    LocationColumns,
+    locate,
+    postcode_points,
+    read_records,
+    records_from_points,
+)
 from .matrices import (
     TOTAL,
     ward_layer,
@@ -43,6 +51,7 @@ from .matrices import (
 )
 from .privacy import pseudonymise
 from .store import GPKG_NAME, add_to_geopackage, load_segmentation, read_table, staged_output
+from .styles import graduated_qml, segment_layer_qml, ward_layer_qml
 
 KEY_ENVIRONMENT = "COMMUNITY_SAFETY_KEY"
 
@@ -84,33 +93,43 @@ def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
     return secrets.token_bytes(32), "a one-off random key (IDs cannot be linked across runs)"
 
 
-def gazetteer_step(segmentation: Path, records_path: Path, id_column: str,
-                   columns: LocationColumns, postcodes: PostcodeFile | None = None
+def _records(source: Path | gpd.GeoDataFrame, name: str | None = None):
+    """(records as text, unreadable rows, CRS, source name) from a file or a point layer."""
+    if isinstance(source, gpd.GeoDataFrame):
+        name = name or "layer"
+        return (*records_from_points(source, name), name)
+    return (*read_records(Path(source)), Path(source).name)
+
+
+def gazetteer_step(segmentation: Path, addresses, id_column: str,
+                   columns: LocationColumns, postcodes: PostcodeFile | None = None,
+                   source_name: str | None = None
                    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """``addresses``: a file, or a point layer as a GeoDataFrame (``source_name`` names it)."""
     seg = load_segmentation(segmentation)
-    records, unreadable, crs = read_records(records_path)
+    records, unreadable, crs, source = _records(addresses, source_name)
     layer, report = join_gazetteer(seg.areas, records, id_column, columns,
-                                   postcodes.points() if postcodes else None,
-                                   Path(records_path).name, crs)
+                                   postcodes.points() if postcodes else None, source, crs)
     report = pd.concat([report, unreadable.drop(columns=["x", "y"], errors="ignore")],
                        ignore_index=True)
     summary = match_summary(report)
     add_to_geopackage(gpkg_path(segmentation), {"address_match_report": report,
                                                 "address_match_summary": summary},
-                      layers={"addresses": layer})
+                      layers={"addresses": layer},
+                      styles={"addresses": segment_layer_qml(seg.segment_names, kind="marker")})
     return layer, report, summary
 
 
-def incidents_step(segmentation: Path, records_path: Path, name: str,
+def incidents_step(segmentation: Path, incidents, name: str,
                    columns: LocationColumns, out_dir: Path, id_column: str | None = None,
                    count_columns=(), rules: IncidentFilter | None = None,
-                   postcodes: PostcodeFile | None = None, key_file: Path | None = None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Locate incidents, profile them by segment, save tables, chart and reconciliation."""
+                   postcodes: PostcodeFile | None = None, key_file: Path | None = None,
+                   source_name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Locate incidents (a file, or a point layer as a GeoDataFrame), profile them by
+    segment, save tables, chart, record reconciliation and a styled area layer of rates."""
     name = safe_name(name)
     seg = load_segmentation(segmentation)
-    records, unreadable, crs = read_records(records_path)
-    source = Path(records_path).name
+    records, unreadable, crs, source = _records(incidents, source_name)
     located = locate(records, columns, AreaIndex(seg.areas),
                      postcodes.points() if postcodes else None, source, crs,
                      _gazetteer_ids(segmentation) if columns.uprn else None)
@@ -132,9 +151,11 @@ def incidents_step(segmentation: Path, records_path: Path, name: str,
     reconciliation = pd.concat([reconciliation, unreadable.assign(in_filter=False)],
                                ignore_index=True)
     area_counts = counts.rename_axis("area_code").reset_index()
+    rates, rates_qml = incident_area_layer(seg, counts, profile)
     add_to_geopackage(gpkg_path(segmentation), {
         f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
-        f"incident_records_{name}": reconciliation})
+        f"incident_records_{name}": reconciliation},
+        layers={f"incident_areas_{name}": rates}, styles={f"incident_areas_{name}": rates_qml})
     with staged_output(out_dir) as staging:
         profile.to_csv(staging / f"incident_profile_{name}.csv", index=False)
         reconciliation.to_csv(staging / f"incident_records_{name}.csv", index=False)
@@ -144,6 +165,30 @@ def incidents_step(segmentation: Path, records_path: Path, name: str,
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
                           staging / f"incident_profile_{name}_{safe_name(measure)}.png")
     return profile, reconciliation
+
+
+def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame
+                        ) -> tuple[gpd.GeoDataFrame, str]:
+    """Areas with their incidents (first count column), rate per 1,000 households and their
+    segment's index, and a graduated style on the rate (quintiles)."""
+    measure = counts.columns[0]
+    bases = _bases(seg)
+    layer = seg.areas[["segment", "segment_name", "geometry"]].copy()
+    layer["incidents"] = counts[measure].reindex(layer.index).fillna(0).to_numpy()
+    if "households" in bases.columns:
+        households = bases["households"].reindex(layer.index)
+        layer["rate_per_1000_households"] = (1000 * layer["incidents"]
+                                             / households.where(households > 0)).round(3)
+    index = profile[profile["measure"] == measure].set_index("segment")["index"]
+    layer["segment_index"] = layer["segment"].map(index)
+    layer = layer.rename_axis("area_code").reset_index()
+    field = "rate_per_1000_households" if "rate_per_1000_households" in layer else "incidents"
+    values = layer[field].dropna()
+    breaks = sorted(set(np.quantile(values, np.linspace(0, 1, 6)).round(3))) if len(values) \
+        else [0.0, 1.0]
+    if len(breaks) < 2:
+        breaks = [breaks[0], breaks[0] + 1]
+    return layer, graduated_qml(field, breaks, "area_code")
 
 
 def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
@@ -177,8 +222,10 @@ class WardSource:
     area_column: str | None = None  # for a lookup table: its area-code column
 
 
-def matrices_step(segmentation: Path, wards: WardSource
+def matrices_step(segmentation: Path, wards: WardSource,
+                  ward_frame: gpd.GeoDataFrame | None = None
                   ) -> tuple[dict, gpd.GeoDataFrame | None]:
+    """``ward_frame``: ward polygons already in memory (a QGIS layer) instead of the file."""
     seg = load_segmentation(segmentation)
     classified = seg.areas["segment"].dropna().astype(int)
     ward_polygons = None
@@ -189,12 +236,15 @@ def matrices_step(segmentation: Path, wards: WardSource
         assignment = wards_from_lookup(seg.areas.index, lookup, wards.area_column, wards.code,
                                        wards.name, wards.path.name)
     else:
-        try:
-            ward_polygons = gpd.read_file(wards.path, layer=wards.layer) if wards.layer \
-                else gpd.read_file(wards.path)
-        except Exception as err:
-            raise InputError(f"{wards.path.name}: cannot be read as a ward layer ({err})") \
-                from err
+        if ward_frame is not None:
+            ward_polygons = ward_frame
+        else:
+            try:
+                ward_polygons = gpd.read_file(wards.path, layer=wards.layer) if wards.layer \
+                    else gpd.read_file(wards.path)
+            except Exception as err:
+                raise InputError(f"{wards.path.name}: cannot be read as a ward layer "
+                                 f"({err})") from err
         ward_polygons = reproject_to_bng(ward_polygons, wards.path.name)
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
         assignment = wards_from_polygons(seg.areas, ward_polygons, wards.code, wards.name,
@@ -219,12 +269,13 @@ def matrices_step(segmentation: Path, wards: WardSource
     matrices = ward_segment_matrices(assignment, classified, measures)
     tables = {f"matrix_{name}": matrix.reset_index() for name, matrix in matrices.items()}
     tables["area_wards"] = assignment.rename_axis("area_code").reset_index()
-    new_layers = {}
+    new_layers, styles = {}, {}
     if ward_polygons is not None:
         weight = "households" if "households" in matrices else "areas"
         new_layers["wards"] = ward_layer(ward_polygons, wards.code, wards.name, matrices,
                                          seg.segment_names, weight)
-    add_to_geopackage(gpkg_path(segmentation), tables, layers=new_layers)
+        styles["wards"] = ward_layer_qml(seg.segment_names)
+    add_to_geopackage(gpkg_path(segmentation), tables, layers=new_layers, styles=styles)
     return matrices, new_layers.get("wards")
 
 

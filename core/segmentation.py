@@ -20,7 +20,14 @@ import pandas as pd
 from . import __version__
 from .clustering import assign_to_centres, distance_to_centres, fit_kmeans
 from .errors import InputError
-from .ingest import AreaTable, match_table, read_boundaries, read_table
+from .ingest import (
+    AreaTable,
+    boundaries_from_frame,
+    match_table,
+    read_boundaries,
+    read_table,
+    table_from_text,
+)
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .progress import Progress, scaled, silent
 from .project import Project, TableSpec
@@ -109,6 +116,28 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     return AreaData(areas, values, context, reconciliation, inputs)
 
 
+def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,
+                         context: list, source: str) -> AreaData:
+    """Area data from one layer that holds the areas and their variables (e.g. a QGIS layer
+    with partner tables joined), through the same checks as files."""
+    areas, boundary_rows = boundaries_from_frame(frame, code_column, source)
+    wanted = list(dict.fromkeys([*variables, *context]))
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise InputError(f"{source}: no field {', '.join(repr(c) for c in missing)}")
+    text = frame[[code_column, *wanted]].astype(object).where(frame[[code_column,
+                                                                     *wanted]].notna(), "")
+    text = text.astype(str)
+    table = table_from_text(text, np.arange(1, len(frame) + 1), {}, code_column, wanted,
+                            source, source, Path(source))
+    values, table_rows = match_table(table, areas.index)
+    reconciliation = pd.concat([boundary_rows, table_rows[table_rows["status"] != "used"]],
+                               ignore_index=True)
+    reconciliation["row"] = reconciliation["row"].astype("Int64")
+    return AreaData(areas[[c for c in areas.columns if c == "geometry"]], values, list(context),
+                    reconciliation, [{"file": source, "sha256": "", "rows": len(frame)}])
+
+
 def _labels(project: Project) -> dict:
     if project.labels_file is None:
         return {}
@@ -166,19 +195,17 @@ class Prepared:
     X: np.ndarray
 
 
-def prepare(project: Project, progress: Progress = silent) -> Prepared:
-    """Ingest, screen, apply the missing-value policy and standardise."""
-    data = gather_area_data(project, scaled(progress, 0.0, 0.9))
+def prepare(project: Project, progress: Progress = silent, data: AreaData | None = None
+            ) -> Prepared:
+    """Ingest (unless ``data`` is given), screen, apply the missing-value policy and
+    standardise."""
+    data = data or gather_area_data(project, scaled(progress, 0.0, 0.9))
     values = data.values
     for role, column in (("deprivation", project.deprivation), ("residents", project.residents),
                          ("households", project.households)):
         if column is not None and column not in values.columns:
             raise InputError(f"{project.path.name}: {role} column '{column}' is in none of the "
                              "tables")
-    if project.deprivation is None:
-        raise InputError(f"{project.path.name}: [deprivation] column is needed to number the "
-                         "segments from least to most deprived")
-
     candidates = values.drop(columns=[c for c in data.context if c in values.columns])
     candidates = candidates.drop(columns=[project.deprivation], errors="ignore")
     if candidates.empty:
@@ -198,6 +225,9 @@ def prepare(project: Project, progress: Progress = silent) -> Prepared:
 def build_segmentation(project: Project, progress: Progress = silent,
                        prepared: Prepared | None = None) -> Segmentation:
     """The whole segmentation; ``prepared`` (from ``prepare``) saves reading the data again."""
+    if project.deprivation is None:
+        raise InputError(f"{project.path.name}: a deprivation measure is needed to number the "
+                         "segments from least to most deprived")
     prepared = prepared or prepare(project, scaled(progress, 0.0, 0.2))
     data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
     filled, missing, X = prepared.filled, prepared.missing, prepared.X

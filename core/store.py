@@ -88,11 +88,11 @@ def write_layer_style(path: Path, layer: str, qml: str, geometry_column: str = "
 
 
 def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
-                      progress: Progress = silent) -> Path:
+                      progress: Progress = silent, gpkg_name: str = GPKG_NAME) -> Path:
     """Write the GeoPackage, the CSV tables, the manifest and the box plots into out_dir."""
     with staged_output(out_dir) as staging:
-        gpkg = staging / GPKG_NAME
-        progress(0.1, f"writing {GPKG_NAME}")
+        gpkg = staging / gpkg_name
+        progress(0.1, f"writing {gpkg_name}")
         layer = seg.areas.reset_index().rename(columns={"index": "area_code"})
         gpd.GeoDataFrame(layer, geometry="geometry", crs=seg.areas.crs).to_file(
             gpkg, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
@@ -117,7 +117,7 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
             if seg.diagnostics is not None:
                 elbow_plot(seg.diagnostics, staging / "plots" / "elbow.png")
         progress(1.0, "saved")
-    return Path(out_dir) / GPKG_NAME
+    return Path(out_dir) / gpkg_name
 
 
 def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:

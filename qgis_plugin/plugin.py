@@ -30,8 +30,21 @@ class CommunitySafetyPlugin:
         self.iface = iface
         self.action: QAction | None = None
         self.missing = []
+        self.provider = None
+
+    def initProcessing(self):  # noqa: N802 (QGIS's name)
+        """Register the Processing provider, when the engine's packages are there."""
+        if self.provider is not None or missing_dependencies():
+            return
+        from qgis.core import QgsApplication
+
+        from .processing.provider import CommunitySafetyProvider
+
+        self.provider = CommunitySafetyProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):  # noqa: N802 (QGIS's name)
+        self.initProcessing()
         self.action = QAction(QIcon(str(ICON_PATH)), PLUGIN_TITLE, self.iface.mainWindow())
         self.action.setObjectName("communitySafetySegmentationAbout")
         self.action.setWhatsThis("Status of Community Safety Segmentation and its dependencies")
@@ -46,6 +59,11 @@ class CommunitySafetyPlugin:
             )
 
     def unload(self):
+        if self.provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
         if self.action is None:
             return
         self.iface.removePluginMenu(MENU, self.action)

@@ -216,7 +216,8 @@ def build_boundaries(source: Path, out: Path, lookup: pd.DataFrame) -> None:
     oa = oa.merge(lookup[["oa_cd", "lsoa_cd"]], left_on=OA_CODE, right_on="oa_cd", how="left")
     oa = oa.rename(columns={"lsoa_cd": "LSOA11CD"})[[OA_CODE, "LSOA11CD", "geometry"]]
     oa = oa.sort_values(OA_CODE).reset_index(drop=True)
-    oa.to_file(out / "output_areas_2011.gpkg", layer="output_areas", driver="GPKG")
+    oa.to_file(out / "output_areas_2011.gpkg", layer="output_areas", driver="GPKG",
+               VERSION="1.2")
 
     wards = gpd.read_file(source / "boundaries" / "camden_wards_2022.gpkg", layer="wards_2022")
     wards = wards.to_crs(BNG)
@@ -224,7 +225,7 @@ def build_boundaries(source: Path, out: Path, lookup: pd.DataFrame) -> None:
     wards.loc[invalid, "geometry"] = wards.loc[invalid, "geometry"].apply(make_valid)
     wards = wards[["WD22CD", "WD22NM", "LAD22CD", "LAD22NM", "geometry"]]
     wards = wards.sort_values("WD22CD").reset_index(drop=True)
-    wards.to_file(out / "wards_2022.gpkg", layer="wards", driver="GPKG")
+    wards.to_file(out / "wards_2022.gpkg", layer="wards", driver="GPKG", VERSION="1.2")
     print(f"wards: {int(invalid.sum())} invalid geometries repaired with make_valid")
 
 
@@ -301,7 +302,7 @@ def build(source: Path, out: Path) -> list[Path]:
 
     build_points(source, out)
 
-    outputs = sorted(p for p in out.iterdir() if p.name != "ATTRIBUTION.md")
+    outputs = sorted(p for p in out.iterdir() if p.suffix in {".csv", ".gpkg"})
     (out / "ATTRIBUTION.md").write_text(attribution(source, outputs), encoding="utf-8")
     return outputs
 

@@ -1,0 +1,80 @@
+"""QGIS layers <-> the engine's frames, and styled loading of the engine's outputs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+from qgis.core import (
+    QgsFeatureRequest,
+    QgsFeatureSource,
+    QgsProcessingContext,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProject,
+)
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
+
+
+def _value(value):
+    """A QGIS attribute as a plain Python value: NULL -> None, dates -> ISO text."""
+    if isinstance(value, QVariant):
+        return None if value.isNull() else value.value()
+    if isinstance(value, (QDate, QDateTime, QTime)):
+        return value.toString(Qt.ISODate) if value.isValid() else None
+    return value
+
+
+def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
+                      with_geometry: bool = True) -> gpd.GeoDataFrame:
+    """The source's features (all, or the selection when Processing passes only those)
+    with the named fields, attribute types kept, geometry via WKB, CRS from the layer."""
+    names = source.fields().names()
+    missing = [f for f in fields if f not in names]
+    if missing:
+        raise ValueError(f"no field {', '.join(missing)}")
+    indexes = [names.index(f) for f in fields]
+    request = QgsFeatureRequest().setSubsetOfAttributes(indexes)
+    if not with_geometry:
+        request.setFlags(QgsFeatureRequest.NoGeometry)
+    columns = {f: [] for f in fields}
+    wkb = []
+    total = max(source.featureCount(), 1)
+    for count, feature in enumerate(source.getFeatures(request)):
+        attributes = feature.attributes()
+        for field, index in zip(fields, indexes):
+            columns[field].append(_value(attributes[index]))
+        if with_geometry:
+            geometry = feature.geometry()
+            wkb.append(None if geometry.isNull() else bytes(geometry.asWkb()))
+        if feedback is not None and count % 5000 == 0:
+            if feedback.isCanceled():
+                break
+            feedback.setProgress(10 * count / total)
+    crs = source.sourceCrs()
+    geometry = shapely.from_wkb(wkb) if with_geometry else None
+    return gpd.GeoDataFrame(columns, geometry=geometry,
+                            crs=crs.toWkt() if with_geometry and crs.isValid() else None)
+
+
+class DefaultStyle(QgsProcessingLayerPostProcessorInterface):
+    """Apply the style stored with the layer in its GeoPackage when Processing loads it."""
+
+    instances = []  # Processing does not keep a reference: keep them alive here
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        layer.loadDefaultStyle()
+        layer.triggerRepaint()
+
+    @classmethod
+    def create(cls):
+        instance = cls()
+        cls.instances.append(instance)
+        return instance
+
+
+def load_on_completion(context: QgsProcessingContext, uri: str, name: str,
+                       output_name: str) -> None:
+    """Ask Processing to load a GeoPackage layer when the algorithm finishes, styled."""
+    details = QgsProcessingContext.LayerDetails(name, context.project() or
+                                                QgsProject.instance(), output_name)
+    details.setPostProcessor(DefaultStyle.create())
+    context.addLayerToLoadOnCompletion(uri, details)

@@ -1,0 +1,1 @@
+"""The "Community safety" Processing provider and its algorithms, one module each."""

@@ -1,0 +1,60 @@
+"""Processing: assign areas to the segments of a saved segmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+)
+
+from ...core.segmentation import area_data_from_frame, assign_areas
+from ...core.store import SEGMENT_LAYER, load_segmentation, staged_output, write_layer_style
+from ...core.styles import segment_layer_qml
+from ..layers import frame_from_source, load_on_completion
+from .base import EngineAlgorithm
+
+
+class AssignAreas(EngineAlgorithm):
+    NAME = "assignareas"
+    TITLE = "Assign areas to an existing segmentation"
+    HELP = ("Puts new or updated area data on the saved segmentation's scale and gives each "
+            "area its nearest segment, keeping the segment numbers and names. The layer needs "
+            "the fields the segmentation clustered on.")
+
+    def define(self):
+        self.addParameter(QgsProcessingParameterFile(
+            "SEGMENTATION", self.tr("Segmentation GeoPackage"), extension="gpkg"))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "AREAS", self.tr("Areas to assign"), [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterField(
+            "AREA_CODE", self.tr("Area code field"), parentLayerParameterName="AREAS"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Assigned areas"), "GeoPackage (*.gpkg)"))
+        self.addOutput(QgsProcessingOutputVectorLayer("SEGMENTS", self.tr("Assigned segments")))
+
+    def execute(self, parameters, context, feedback):
+        seg = load_segmentation(self.parameterAsFile(parameters, "SEGMENTATION", context))
+        source = self.parameterAsSource(parameters, "AREAS", context)
+        code = self.parameterAsFields(parameters, "AREA_CODE", context)[0]
+        frame = frame_from_source(source, [code, *seg.clustered], feedback)
+        data = area_data_from_frame(frame, code, seg.clustered, [], "areas to assign")
+        self.progress(feedback)(0.5, "assigning to the nearest segment centres")
+        assigned = assign_areas(seg, data.values)
+        layer = gpd.GeoDataFrame(assigned.join(data.areas[["geometry"]]), geometry="geometry",
+                                 crs=data.areas.crs).rename_axis("area_code").reset_index()
+        path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+        with staged_output(path.parent) as staging:
+            layer.to_file(staging / path.name, layer=SEGMENT_LAYER, driver="GPKG",
+                          engine="pyogrio")
+            write_layer_style(staging / path.name, SEGMENT_LAYER,
+                              segment_layer_qml(seg.segment_names))
+        uri = f"{path}|layername={SEGMENT_LAYER}"
+        load_on_completion(context, uri, self.tr("Assigned segments"), "SEGMENTS")
+        return {"OUTPUT": str(path), "SEGMENTS": uri}

@@ -1,0 +1,56 @@
+"""Processing: build a segmentation from an output-area layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+)
+
+from ...core.progress import scaled
+from ...core.segmentation import build_segmentation, prepare
+from ...core.store import SEGMENT_LAYER, save_segmentation
+from ..layers import load_on_completion
+from .area_inputs import add_area_parameters, read_area_inputs
+from .base import EngineAlgorithm
+
+
+class BuildSegmentation(EngineAlgorithm):
+    NAME = "buildsegmentation"
+    TITLE = "Build segmentation"
+    HELP = ("Screens the candidate variables (drops one of each pair with |r| above the "
+            "threshold, binary and near-constant variables), standardises them, groups the "
+            "output areas into k segments with k-means (many random starts, a fixed seed), "
+            "numbers the segments from least to most deprived and profiles them. Writes one "
+            "GeoPackage (the styled segment layer, profiles, screening, reconciliation, "
+            "manifest) with CSV tables and box plots beside it.")
+
+    def define(self):
+        add_area_parameters(self)
+        self.addParameter(QgsProcessingParameterNumber(
+            "K", self.tr("Number of segments (k)"), defaultValue=10, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SUBSEGMENTS", self.tr("Sub-segments per segment (0 = none)"), defaultValue=0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Segmentation GeoPackage"), "GeoPackage (*.gpkg)"))
+        self.addOutput(QgsProcessingOutputVectorLayer("SEGMENTS", self.tr("Segments")))
+
+    def execute(self, parameters, context, feedback):
+        project, data = read_area_inputs(
+            self, parameters, context, feedback, k=self.parameterAsInt(parameters, "K", context),
+            subsegments=self.parameterAsInt(parameters, "SUBSEGMENTS", context))
+        progress = self.progress(feedback, 10, 100)
+        prepared = prepare(project, scaled(progress, 0.0, 0.1), data=data)
+        seg = build_segmentation(project, scaled(progress, 0.1, 0.8), prepared=prepared)
+        path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+        saved = save_segmentation(seg, path.parent, plots=True,
+                                  progress=scaled(progress, 0.8, 1.0), gpkg_name=path.name)
+        uri = f"{saved}|layername={SEGMENT_LAYER}"
+        load_on_completion(context, uri, self.tr("Segments"), "SEGMENTS")
+        feedback.pushInfo(f"{len(seg.summary)} segments, {len(seg.clustered)} variables "
+                          f"clustered: {', '.join(seg.clustered)}")
+        return {"OUTPUT": str(saved), "SEGMENTS": uri}

@@ -1,0 +1,51 @@
+"""Processing: diagnostics for choosing the number of segments."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+)
+
+from ...core.clustering import choose_k
+from ...core.errors import InputError
+from ...core.plots import elbow_plot
+from ...core.progress import scaled
+from ...core.segmentation import prepare
+from .area_inputs import add_area_parameters, read_area_inputs
+from .base import EngineAlgorithm
+
+
+class ChooseSegments(EngineAlgorithm):
+    NAME = "choosesegments"
+    TITLE = "Choose number of segments"
+    HELP = ("For each k in the range: within-cluster sum of squares (elbow), silhouette "
+            "(sampled above 10,000 areas), Calinski-Harabasz, Davies-Bouldin and stability "
+            "across random starts (adjusted Rand index). Writes a table and an elbow plot.")
+
+    def define(self):
+        add_area_parameters(self, with_deprivation=False)
+        self.addParameter(QgsProcessingParameterNumber("K_MIN", self.tr("Smallest k"),
+                                                       defaultValue=2, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber("K_MAX", self.tr("Largest k"),
+                                                       defaultValue=15, minValue=2))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Diagnostics table"), "CSV files (*.csv)"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "ELBOW", self.tr("Elbow plot"), "PNG images (*.png)"))
+
+    def execute(self, parameters, context, feedback):
+        low = self.parameterAsInt(parameters, "K_MIN", context)
+        high = self.parameterAsInt(parameters, "K_MAX", context)
+        if high < low:
+            raise InputError(f"the largest k ({high}) is below the smallest ({low})")
+        project, data = read_area_inputs(self, parameters, context, feedback)
+        progress = self.progress(feedback, 10, 100)
+        prepared = prepare(project, scaled(progress, 0.0, 0.05), data=data)
+        table = choose_k(prepared.X, range(low, high + 1), n_init=project.n_init,
+                         seed=project.seed, progress=scaled(progress, 0.05, 1.0))
+        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        elbow = self.parameterAsFileOutput(parameters, "ELBOW", context)
+        table.to_csv(output, index=False)
+        elbow_plot(table, elbow)
+        return {"OUTPUT": output, "ELBOW": elbow}

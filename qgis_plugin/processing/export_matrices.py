@@ -1,0 +1,41 @@
+"""Processing: export the ward x segment matrices for partners, suppressed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessingOutputFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+)
+
+from ...core.export import WORKBOOK
+from ...core.places import export_step
+from .base import EngineAlgorithm
+from .point_inputs import add_segmentation_parameter
+
+
+class ExportMatrices(EngineAlgorithm):
+    NAME = "exportmatrices"
+    TITLE = "Export matrices for partners"
+    GROUP = "Partners"
+    HELP = ("Writes the ward x segment matrices as CSV files and one XLSX workbook with a "
+            "Notes sheet. Counts from 1 to the threshold are suppressed (0 stays 0), with "
+            "secondary suppression so no suppressed count can be worked out from the totals; "
+            "percentages use published counts only. No personal data is written.")
+
+    def define(self):
+        add_segmentation_parameter(self)
+        self.addParameter(QgsProcessingParameterNumber(
+            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Folder for partner files")))
+        self.addOutput(QgsProcessingOutputFile("WORKBOOK", self.tr("Partner workbook")))
+
+    def execute(self, parameters, context, feedback):
+        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        written = export_step(self.parameterAsFile(parameters, "SEGMENTATION", context), out,
+                              self.parameterAsInt(parameters, "THRESHOLD", context))
+        feedback.pushInfo(f"{len(written)} files written to {out}")
+        return {"OUTPUT_FOLDER": str(out), "WORKBOOK": str(out / WORKBOOK)}

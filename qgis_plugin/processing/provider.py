@@ -1,0 +1,38 @@
+"""The "Community safety" Processing provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .assign_areas import AssignAreas
+from .build_segmentation import BuildSegmentation
+from .choose_segments import ChooseSegments
+from .export_matrices import ExportMatrices
+from .join_gazetteer import JoinGazetteer
+from .profile_incidents import ProfileIncidents
+from .ward_matrices import WardMatrices
+
+ALGORITHMS = (BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer, ProfileIncidents,
+              WardMatrices, ExportMatrices)
+ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
+
+
+class CommunitySafetyProvider(QgsProcessingProvider):
+    def id(self):
+        return "community_safety"
+
+    def name(self):
+        return "Community safety"
+
+    def longName(self):  # noqa: N802
+        return "Community Safety Segmentation"
+
+    def icon(self):
+        return QIcon(str(ICON))
+
+    def loadAlgorithms(self):  # noqa: N802
+        for algorithm in ALGORITHMS:
+            self.addAlgorithm(algorithm())

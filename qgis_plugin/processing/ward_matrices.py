@@ -1,0 +1,67 @@
+"""Processing: ward x segment matrices and the ward layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+)
+
+from ...core.ingest import reproject_to_bng
+from ...core.places import WardSource, gpkg_path, matrices_step
+from ..layers import frame_from_source, load_on_completion
+from .base import EngineAlgorithm
+from .point_inputs import add_segmentation_parameter
+
+RULES = ["overlap", "centroid"]
+
+
+class WardMatrices(EngineAlgorithm):
+    NAME = "wardmatrices"
+    TITLE = "Ward x segment matrices"
+    GROUP = "Partners"
+    HELP = ("Areas, households, residents, gazetteer addresses and every incident profile by "
+            "ward and segment, with totals, stored in the segmentation GeoPackage; and a ward "
+            "layer coloured and labelled by each ward's dominant segment. Areas go to the ward "
+            "holding most of their area, or the ward containing their representative point.")
+
+    def define(self):
+        add_segmentation_parameter(self)
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "WARDS", self.tr("Wards"), [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterField(
+            "WARD_CODE", self.tr("Ward code field"), parentLayerParameterName="WARDS"))
+        self.addParameter(QgsProcessingParameterField(
+            "WARD_NAME", self.tr("Ward name field"), parentLayerParameterName="WARDS",
+            optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "RULE", self.tr("Assign each area to"),
+            ["the ward holding most of its area", "the ward containing its representative "
+             "point"], defaultValue=0))
+        self.addOutput(QgsProcessingOutputVectorLayer("WARD_LAYER", self.tr("Wards")))
+        self.addOutput(QgsProcessingOutputFile("SEGMENTATION_OUT",
+                                               self.tr("Segmentation GeoPackage (updated)")))
+
+    def execute(self, parameters, context, feedback):
+        segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
+        code = self.parameterAsFields(parameters, "WARD_CODE", context)[0]
+        names = self.parameterAsFields(parameters, "WARD_NAME", context)
+        source = self.parameterAsSource(parameters, "WARDS", context)
+        frame = frame_from_source(source, [code, *names], feedback)
+        frame = reproject_to_bng(frame, "ward layer")
+        rule = RULES[self.parameterAsEnum(parameters, "RULE", context)]
+        self.progress(feedback)(0.3, "assigning areas to wards")
+        matrices, layer = matrices_step(
+            segmentation, WardSource(Path("ward layer"), code, names[0] if names else None,
+                                     rule=rule), ward_frame=frame)
+        for name, matrix in matrices.items():
+            feedback.pushInfo(f"{name}: total {matrix.loc['Total', 'Total']:,.0f}")
+        uri = f"{gpkg_path(segmentation)}|layername=wards"
+        load_on_completion(context, uri, self.tr("Wards by dominant segment"), "WARD_LAYER")
+        return {"WARD_LAYER": uri, "SEGMENTATION_OUT": segmentation}
