@@ -38,10 +38,14 @@ class CommunitySafetyPlugin:
             return
         from qgis.core import QgsApplication
 
-        from .processing.provider import CommunitySafetyProvider
+        from .processing.provider import PROVIDER_ID, CommunitySafetyProvider
 
-        self.provider = CommunitySafetyProvider()
-        QgsApplication.processingRegistry().addProvider(self.provider)
+        registry = QgsApplication.processingRegistry()
+        if registry.providerById(PROVIDER_ID) is not None:
+            return  # another copy of the plugin registered it already
+        provider = CommunitySafetyProvider()
+        if registry.addProvider(provider):
+            self.provider = provider
 
     def initGui(self):  # noqa: N802 (QGIS's name)
         self.initProcessing()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,3 +30,80 @@ def plugin_zip(tmp_path_factory) -> Path:
         text=True,
     )
     return out / f"{PLUGIN_NAME}.zip"
+
+
+# --- QGIS Processing fixtures: the provider, the sample as layers, one built segmentation ---
+
+TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_app, qgis_processing):
+    from qgis.core import QgsApplication
+
+    from community_safety.qgis_plugin.processing.provider import CommunitySafetyProvider
+
+    registry = QgsApplication.processingRegistry()
+    instance = CommunitySafetyProvider()  # held while in use: PyQGIS needs the reference
+    registry.addProvider(instance)
+    yield instance
+    registry.removeProvider(instance)
+
+
+@pytest.fixture(scope="session")
+def layers(tmp_path_factory, qgis_app):
+    from qgis.core import QgsVectorLayer
+
+    """The sample as layers a GIS officer would have: areas with partner data joined (and
+    IMD through the LSOA), postcode points, fire points and ward polygons."""
+    folder = tmp_path_factory.mktemp("layers")
+    areas = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    for table in TABLES:
+        frame = pd.read_csv(SAMPLE_DIR / f"{table}.csv")
+        areas = areas.merge(frame[[c for c in frame.columns if c not in areas.columns
+                                   or c == "OA11CD"]], on="OA11CD")
+    areas = areas.merge(pd.read_csv(SAMPLE_DIR / "imd2019_lsoa.csv")[["LSOA11CD", "IMD19"]],
+                        on="LSOA11CD")
+    areas.to_file(folder / "areas.gpkg", layer="areas", driver="GPKG")
+    postcodes = pd.read_csv(SAMPLE_DIR / "postcodes.csv")
+    gpd.GeoDataFrame(postcodes, geometry=gpd.points_from_xy(postcodes.Eastings,
+                                                            postcodes.Northings),
+                     crs=27700).to_file(folder / "postcodes.gpkg", driver="GPKG")
+    fires = pd.read_csv(SAMPLE_DIR / "lfb_dwelling_fires.csv")
+    gpd.GeoDataFrame(fires, geometry=gpd.points_from_xy(fires.easting_rounded,
+                                                        fires.northing_rounded),
+                     crs=27700).to_file(folder / "fires.gpkg", driver="GPKG")
+
+    def layer(path, name):
+        loaded = QgsVectorLayer(str(path), name, "ogr")
+        assert loaded.isValid(), path
+        return loaded
+
+    variables = pd.read_csv(SAMPLE_DIR / "variables.csv")["variable"].tolist()
+    loaded = {
+        "areas": layer(folder / "areas.gpkg", "Camden areas"),
+        "postcodes": layer(folder / "postcodes.gpkg", "postcodes"),
+        "fires": layer(folder / "fires.gpkg", "fires"),
+        "wards": layer(SAMPLE_DIR / "wards_2022.gpkg", "wards"),
+        "variables": variables,
+    }
+    yield loaded
+    # free the layers while QGIS is still running, not after it has exited
+    loaded.clear()
+    gc.collect()
+
+
+def build_parameters(layers, output, **extra):
+    return {"AREAS": layers["areas"], "AREA_CODE": "OA11CD",
+            "VARIABLES": layers["variables"], "DEPRIVATION": "IMD19", "MORE_DEPRIVED": 0,
+            "RESIDENTS": "usual_residents", "HOUSEHOLDS": "households", "K": 10,
+            "N_INIT": 5, "SEED": 2011, "OUTPUT": str(output), **extra}
+
+
+@pytest.fixture(scope="module")
+def built(provider, layers, tmp_path_factory):
+    import processing
+
+    output = tmp_path_factory.mktemp("built") / "camden.gpkg"
+    return processing.run("community_safety:buildsegmentation",
+                          build_parameters(layers, output))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import qgis.utils
 from conftest import PLUGIN_NAME
-from qgis.core import Qgis, QgsUserProfileManager
+from qgis.core import Qgis, QgsApplication, QgsUserProfileManager
 
 
 def _plugin_modules() -> dict:
@@ -101,8 +101,13 @@ def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
     assert not action.icon().isNull()
     assert qgis_iface.messageBar().get_messages(Qgis.Warning) == []
     assert "All engine dependencies are installed" in plugin.status_text()
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("community_safety")
+    assert provider is not None and provider.name() == "Community safety"
+    assert len(provider.algorithms()) == 7
 
     assert loader.unloadPlugin(PLUGIN_NAME)
+    assert registry.providerById("community_safety") is None
     assert recorder.menu == [] and recorder.toolbar == []
     assert PLUGIN_NAME not in loader.active_plugins
 
@@ -120,6 +125,8 @@ def test_missing_dependency_leaves_qgis_working_and_says_what_to_install(
     assert loader.loadPlugin(PLUGIN_NAME)
     assert loader.startPlugin(PLUGIN_NAME)
     assert len(recorder.toolbar) == 1  # the plugin is there, menu and button included
+    # without the engine's packages, no Processing provider is registered
+    assert QgsApplication.processingRegistry().providerById("community_safety") is None
 
     (message,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
     assert message.startswith("Community Safety Segmentation:")

@@ -3,12 +3,10 @@ on the Camden sample loaded as QGIS layers; styled results, cancellation, engine
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import SAMPLE_DIR
+from conftest import build_parameters
 from qgis.core import (
-    QgsApplication,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -17,72 +15,6 @@ from qgis.core import (
 )
 
 from community_safety.core.styles import PALETTE
-
-TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
-VARIABLES = None  # filled from variables.csv
-
-
-@pytest.fixture(scope="module")
-def provider(qgis_app, qgis_processing):
-    from community_safety.qgis_plugin.processing.provider import CommunitySafetyProvider
-
-    registry = QgsApplication.processingRegistry()
-    if registry.providerById("community_safety") is None:
-        registry.addProvider(CommunitySafetyProvider())
-    yield registry.providerById("community_safety")
-
-
-@pytest.fixture(scope="module")
-def layers(tmp_path_factory, qgis_app):
-    """The sample as layers a GIS officer would have: areas with partner data joined (and
-    IMD through the LSOA), postcode points, fire points and ward polygons."""
-    folder = tmp_path_factory.mktemp("layers")
-    areas = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
-    for table in TABLES:
-        frame = pd.read_csv(SAMPLE_DIR / f"{table}.csv")
-        areas = areas.merge(frame[[c for c in frame.columns if c not in areas.columns
-                                   or c == "OA11CD"]], on="OA11CD")
-    areas = areas.merge(pd.read_csv(SAMPLE_DIR / "imd2019_lsoa.csv")[["LSOA11CD", "IMD19"]],
-                        on="LSOA11CD")
-    areas.to_file(folder / "areas.gpkg", layer="areas", driver="GPKG")
-    postcodes = pd.read_csv(SAMPLE_DIR / "postcodes.csv")
-    gpd.GeoDataFrame(postcodes, geometry=gpd.points_from_xy(postcodes.Eastings,
-                                                            postcodes.Northings),
-                     crs=27700).to_file(folder / "postcodes.gpkg", driver="GPKG")
-    fires = pd.read_csv(SAMPLE_DIR / "lfb_dwelling_fires.csv")
-    gpd.GeoDataFrame(fires, geometry=gpd.points_from_xy(fires.easting_rounded,
-                                                        fires.northing_rounded),
-                     crs=27700).to_file(folder / "fires.gpkg", driver="GPKG")
-
-    def layer(path, name):
-        loaded = QgsVectorLayer(str(path), name, "ogr")
-        assert loaded.isValid(), path
-        return loaded
-
-    variables = pd.read_csv(SAMPLE_DIR / "variables.csv")["variable"].tolist()
-    return {
-        "areas": layer(folder / "areas.gpkg", "Camden areas"),
-        "postcodes": layer(folder / "postcodes.gpkg", "postcodes"),
-        "fires": layer(folder / "fires.gpkg", "fires"),
-        "wards": layer(SAMPLE_DIR / "wards_2022.gpkg", "wards"),
-        "variables": variables,
-    }
-
-
-def build_parameters(layers, output, **extra):
-    return {"AREAS": layers["areas"], "AREA_CODE": "OA11CD",
-            "VARIABLES": layers["variables"], "DEPRIVATION": "IMD19", "MORE_DEPRIVED": 0,
-            "RESIDENTS": "usual_residents", "HOUSEHOLDS": "households", "K": 10,
-            "N_INIT": 5, "SEED": 2011, "OUTPUT": str(output), **extra}
-
-
-@pytest.fixture(scope="module")
-def built(provider, layers, tmp_path_factory):
-    import processing
-
-    output = tmp_path_factory.mktemp("built") / "camden.gpkg"
-    return processing.run("community_safety:buildsegmentation",
-                          build_parameters(layers, output))
 
 
 def test_provider_lists_every_algorithm(provider):

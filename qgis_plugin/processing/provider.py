@@ -17,12 +17,13 @@ from .ward_matrices import WardMatrices
 
 ALGORITHMS = (BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer, ProfileIncidents,
               WardMatrices, ExportMatrices)
+PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 
 
 class CommunitySafetyProvider(QgsProcessingProvider):
     def id(self):
-        return "community_safety"
+        return PROVIDER_ID
 
     def name(self):
         return "Community safety"
