@@ -150,3 +150,18 @@ def test_bad_parameters_give_the_engine_message(provider, layers, tmp_path, chan
                        build_parameters(layers, tmp_path / "bad.gpkg", **change))
     assert message in str(raised.value)
     assert not (tmp_path / "bad.gpkg").exists()
+
+
+def test_selected_features_only(provider, layers, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingFeatureSourceDefinition, QgsProject, QgsVectorLayer
+
+    project = QgsProject.instance()
+    areas = project.addMapLayer(QgsVectorLayer(layers["areas"].source(), "areas", "ogr"))
+    areas.selectByIds([f.id() for f in areas.getFeatures()][:300])
+    selection = QgsProcessingFeatureSourceDefinition(areas.id(), selectedFeaturesOnly=True)
+    result = processing.run("community_safety:buildsegmentation",
+                            build_parameters(layers, tmp_path / "sel.gpkg", AREAS=selection,
+                                             K=4))
+    assert QgsVectorLayer(result["SEGMENTS"], "s", "ogr").featureCount() == 300
+    project.removeAllMapLayers()
