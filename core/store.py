@@ -59,6 +59,22 @@ def staged_output(out_dir: Path):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+@contextmanager
+def atomic_file(path: Path):
+    """A temporary path beside ``path`` that replaces it only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix,
+                                         dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
 def write_table(path: Path, name: str, frame: pd.DataFrame) -> None:
     """A non-spatial table in a GeoPackage (registered as 'attributes' so GIS see it),
     replacing any table of that name. Column names are written as text."""

@@ -13,6 +13,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
+from ..core.progress import Cancelled
+
 
 def _value(value):
     """A QGIS attribute as a plain Python value: NULL -> None, dates -> ISO text."""
@@ -47,7 +49,7 @@ def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
             wkb.append(None if geometry.isNull() else bytes(geometry.asWkb()))
         if feedback is not None and count % 5000 == 0:
             if feedback.isCanceled():
-                break
+                raise Cancelled()
             feedback.setProgress(10 * count / total)
     crs = source.sourceCrs()
     geometry = shapely.from_wkb(wkb) if with_geometry else None

@@ -165,3 +165,29 @@ def test_selected_features_only(provider, layers, tmp_path):
                                              K=4))
     assert QgsVectorLayer(result["SEGMENTS"], "s", "ogr").featureCount() == 300
     project.removeAllMapLayers()
+
+
+def test_layer_conversion_keeps_types_nulls_and_dates(qgis_app):
+    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsVectorLayer
+    from qgis.PyQt.QtCore import QDate, QVariant
+
+    from community_safety.qgis_plugin.layers import frame_from_source
+
+    layer = QgsVectorLayer("Point?crs=EPSG:27700", "points", "memory")
+    layer.dataProvider().addAttributes([QgsField("code", QVariant.String),
+                                        QgsField("count", QVariant.Int),
+                                        QgsField("share", QVariant.Double),
+                                        QgsField("day", QVariant.Date)])
+    layer.updateFields()
+    for i, values in enumerate([["E00000001", 3, 1.5, QDate(2024, 5, 1)],
+                                ["E00000002", None, None, None]]):
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes(values)
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(529000 + i, 184000)))
+        layer.dataProvider().addFeature(feature)
+    frame = frame_from_source(layer, ["code", "count", "share", "day"])
+    assert frame.crs.to_epsg() == 27700 and len(frame) == 2
+    assert frame["count"].iloc[0] == 3 and frame["share"].iloc[0] == 1.5
+    assert pd.isna(frame["count"].iloc[1]) and pd.isna(frame["share"].iloc[1])
+    assert frame["day"].iloc[0] == "2024-05-01" and pd.isna(frame["day"].iloc[1])
+    assert frame.geometry.x.tolist() == [529000, 529001]

@@ -12,6 +12,7 @@ from ...core.errors import InputError
 from ...core.plots import elbow_plot
 from ...core.progress import scaled
 from ...core.segmentation import prepare
+from ...core.store import atomic_file
 from .area_inputs import add_area_parameters, read_area_inputs
 from .base import EngineAlgorithm
 
@@ -46,6 +47,7 @@ class ChooseSegments(EngineAlgorithm):
                          seed=project.seed, progress=scaled(progress, 0.05, 1.0))
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         elbow = self.parameterAsFileOutput(parameters, "ELBOW", context)
-        table.to_csv(output, index=False)
-        elbow_plot(table, elbow)
+        with atomic_file(output) as csv, atomic_file(elbow) as png:
+            table.to_csv(csv, index=False)
+            elbow_plot(table, png)
         return {"OUTPUT": output, "ELBOW": elbow}
