@@ -32,6 +32,10 @@ from shapely import STRtree
 from .crs import points_to_bng
 from .errors import InputError
 from .ingest import (
+    STATUS_DUPLICATE,
+    STATUS_OUTSIDE,
+    STATUS_UNMATCHED,
+    STATUS_UNREADABLE,
     clean_codes,
     code_looks_like,
     parse_numbers,
@@ -39,8 +43,9 @@ from .ingest import (
     read_text_table,
 )
 
-MATCHED, OUTSIDE, UNMATCHED = "matched", "outside the area", "unmatched"
-DUPLICATE, UNREADABLE = "duplicate", "unreadable"
+MATCHED = "matched"
+OUTSIDE, UNMATCHED = STATUS_OUTSIDE, STATUS_UNMATCHED
+DUPLICATE, UNREADABLE = STATUS_DUPLICATE, STATUS_UNREADABLE
 BY_CODE, BY_UPRN = "by code", "by UPRN"
 BY_LOCATION, BY_POSTCODE = "by location", "by postcode"
 CHUNK = 1_000_000

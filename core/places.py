@@ -50,7 +50,13 @@ from .matrices import (
     wards_from_polygons,
 )
 from .privacy import pseudonymise
-from .store import GPKG_NAME, add_to_geopackage, load_segmentation, read_table, staged_output
+from .store import (
+    GPKG_NAME,
+    add_to_geopackage,
+    load_segmentation,
+    read_gpkg_table,
+    staged_output,
+)
 from .styles import graduated_qml, segment_layer_qml, ward_layer_qml
 
 KEY_ENVIRONMENT = "COMMUNITY_SAFETY_KEY"
@@ -196,7 +202,7 @@ def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
     path = gpkg_path(segmentation)
     if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
         return None
-    addresses = read_table(path, "addresses")
+    addresses = read_gpkg_table(path, "addresses")
     table = addresses.drop_duplicates("record_id").set_index("record_id")
     return table["area_code"]
 
@@ -258,11 +264,11 @@ def matrices_step(segmentation: Path, wards: WardSource,
     measures = {"areas": None, **{role: bases[role] for role in bases.columns}}
     layers = {name for name, _ in pyogrio.list_layers(gpkg_path(segmentation))}
     if "addresses" in layers:
-        addresses = read_table(gpkg_path(segmentation), "addresses")
+        addresses = read_gpkg_table(gpkg_path(segmentation), "addresses")
         measures["addresses"] = addresses.groupby("area_code").size().astype(float)
     for layer in sorted(layers):
         if layer.startswith("incident_counts_"):
-            counts = read_table(gpkg_path(segmentation), layer).set_index("area_code")
+            counts = read_gpkg_table(gpkg_path(segmentation), layer).set_index("area_code")
             for column in counts.columns:
                 measures[f"{layer.removeprefix('incident_counts_')}_{safe_name(column)}"] = (
                     counts[column])
@@ -286,7 +292,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[P
     matrices = {}
     for layer in layers:
         if layer.startswith("matrix_"):
-            table = read_table(path, layer).set_index("ward")
+            table = read_gpkg_table(path, layer).set_index("ward")
             table.columns = [int(c) if str(c).isdigit() else c for c in table.columns]
             matrices[layer.removeprefix("matrix_")] = table
     if not matrices:
@@ -294,7 +300,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[P
                          "`community-safety matrices` first")
     names = {}
     if "area_wards" in layers:
-        wards = read_table(path, "area_wards")
+        wards = read_gpkg_table(path, "area_wards")
         if "ward_name" in wards.columns:
             names = dict(zip(wards["ward_code"], wards["ward_name"]))
             names[TOTAL] = ""

@@ -10,25 +10,20 @@
   (``matrices.percentages``: a percentage whose cell or total is hidden is hidden).
 - **Pseudonymised identifiers**: HMAC-SHA-256 with a secret key, so records can be linked
   by whoever holds the key and by no one else.
-- **Personal columns** (names, dates of birth, addresses, phone numbers, NHS numbers...)
-  are dropped from any record-level table before it is written.
+- **No personal columns**: record-level outputs (incident reconciliations) are written from
+  a fixed list of columns (source, row, pseudonymised ID, area, status, method, detail), so
+  names, dates of birth or addresses in a partner's file never reach them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 import numpy as np
 import pandas as pd
 
 SUPPRESSED = "*"
-PERSONAL = re.compile(
-    r"(^|_)(name|forename|surname|first_?name|last_?name|dob|date_?of_?birth|birth|"
-    r"address|addr|street|house|flat|phone|mobile|tel|email|e_?mail|nhs|ni_?number|"
-    r"national_?insurance|person|persons|victim|suspect|offender|caller|uprn|usrn|"
-    r"postcode|post_?code)($|_)", re.IGNORECASE)
 
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
@@ -41,11 +36,6 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
 
     text = values.astype(str).str.strip()
     return text.where(text == "", text.map(digest))
-
-
-def personal_columns(columns) -> list[str]:
-    normalised = {c: re.sub(r"[^A-Za-z0-9]+", "_", str(c)).strip("_") for c in columns}
-    return [c for c, n in normalised.items() if PERSONAL.search(n)]
 
 
 def _lines(rows: int, cols: int):

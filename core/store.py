@@ -87,7 +87,7 @@ def write_table(path: Path, name: str, frame: pd.DataFrame) -> None:
                             layer_options={"OVERWRITE": "YES"})
 
 
-def read_table(path: Path, name: str) -> pd.DataFrame:
+def read_gpkg_table(path: Path, name: str) -> pd.DataFrame:
     return pyogrio.read_dataframe(path, layer=name, read_geometry=False)
 
 
@@ -176,29 +176,31 @@ def load_segmentation(path: Path) -> Segmentation:
                          f"{', '.join(sorted(needed - layers))})")
     areas = gpd.read_file(path, layer=SEGMENT_LAYER, engine="pyogrio").set_index("area_code")
     areas["segment"] = areas["segment"].astype("Int64")
-    standardisation = read_table(path, "standardisation")
+    standardisation = read_gpkg_table(path, "standardisation")
     clustered = standardisation["variable"].tolist()
-    centres = read_table(path, "centres").set_index("segment")
+    centres = read_gpkg_table(path, "centres").set_index("segment")
     centres.index = centres.index.astype(int)
-    subcentres = read_table(path, "subcentres")
+    subcentres = read_gpkg_table(path, "subcentres")
     subcentres = subcentres.set_index("subsegment") if "subsegment" in subcentres else subcentres
-    summary = read_table(path, "segment_summary").set_index("segment")
+    summary = read_gpkg_table(path, "segment_summary").set_index("segment")
     summary.index = summary.index.astype(int)
-    values = read_table(path, "area_values").set_index("area_code")
-    diagnostics = read_table(path, "diagnostics") if "diagnostics" in layers else None
-    manifest = json.loads(read_table(path, "manifest")["manifest"].iloc[0])
-    labels = (read_table(path, "variable_labels").set_index("variable")["description"].to_dict()
-              if "variable_labels" in layers else {})
+    values = read_gpkg_table(path, "area_values").set_index("area_code")
+    diagnostics = read_gpkg_table(path, "diagnostics") if "diagnostics" in layers else None
+    manifest = json.loads(read_gpkg_table(path, "manifest")["manifest"].iloc[0])
+    labels = {}
+    if "variable_labels" in layers:
+        table = read_gpkg_table(path, "variable_labels")
+        labels = dict(zip(table["variable"], table["description"]))
     return Segmentation(
         name=manifest.get("name", ""),
         areas=areas, values=values, clustered=clustered,
         standardiser=Standardiser.from_table(standardisation),
         fill_values=standardisation.set_index("variable")["fill_value"],
         centres=centres[clustered], subcentres=subcentres,
-        screening=read_table(path, "screening"),
-        reconciliation=read_table(path, "reconciliation"),
-        profiles=read_table(path, "segment_profiles"), summary=summary,
-        missing=read_table(path, "missing_values"),
+        screening=read_gpkg_table(path, "screening"),
+        reconciliation=read_gpkg_table(path, "reconciliation"),
+        profiles=read_gpkg_table(path, "segment_profiles"), summary=summary,
+        missing=read_gpkg_table(path, "missing_values"),
         manifest=manifest,
         diagnostics=diagnostics, labels=labels,
     )

@@ -26,7 +26,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor
 
-from community_safety.core.store import read_table
+from community_safety.core.store import read_gpkg_table
 from community_safety.core.styles import PALETTE
 
 
@@ -73,9 +73,9 @@ def test_a_model_chains_build_gazetteer_and_ward_matrices(provider, layers, tmp_
     assert ok, message
     processing.run(model, {"areas": layers["areas"], "addresses": layers["postcodes"],
                            "wards": layers["wards"]})
-    addresses = read_table(tmp_path / "model.gpkg", "matrix_addresses").set_index("ward")
+    addresses = read_gpkg_table(tmp_path / "model.gpkg", "matrix_addresses").set_index("ward")
     assert addresses.loc["Total", "Total"] == 8354  # the gazetteer ran before the matrices
-    areas = read_table(tmp_path / "model.gpkg", "matrix_areas").set_index("ward")
+    areas = read_gpkg_table(tmp_path / "model.gpkg", "matrix_areas").set_index("ward")
     assert areas.loc["Total", "Total"] == 749
 
 

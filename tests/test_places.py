@@ -21,7 +21,7 @@ from community_safety.core.matrices import TOTAL
 from community_safety.core.privacy import pseudonymise, suppress
 from community_safety.core.project import load_project
 from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_table, save_segmentation
+from community_safety.core.store import read_gpkg_table, save_segmentation
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 CRIMES = SAMPLE_DIR / "street_crime_2019_07.csv"
@@ -109,10 +109,10 @@ def test_ward_matrices_add_up_to_the_areas_and_incidents(gpkg, tmp_path, capsys)
     run("incidents", gpkg, FIRES, "--name", "fires", *FIRE_XY, "--out", tmp_path)
     assert run("matrices", gpkg, "--wards", WARDS, "--ward-code", "WD22CD", "--ward-name",
                "WD22NM") == 0
-    areas = read_table(gpkg, "matrix_areas").set_index("ward")
+    areas = read_gpkg_table(gpkg, "matrix_areas").set_index("ward")
     assert areas.loc[TOTAL, TOTAL] == 749 and len(areas) == 21
     assert areas.drop(index=TOTAL)[TOTAL].sum() == 749
-    fires = read_table(gpkg, "matrix_fires_incidents").set_index("ward")
+    fires = read_gpkg_table(gpkg, "matrix_fires_incidents").set_index("ward")
     assert fires.loc[TOTAL, TOTAL] == 2902
     wards = gpd.read_file(gpkg, layer="wards")
     assert len(wards) == 20 and wards["dominant_segment"].between(1, 10).all()
@@ -122,10 +122,10 @@ def test_ward_matrices_add_up_to_the_areas_and_incidents(gpkg, tmp_path, capsys)
 def test_ward_layer_in_another_crs_gives_the_same_matrices(gpkg, tmp_path, capsys):
     gpd.read_file(WARDS).to_crs(4326).to_file(tmp_path / "wards_wgs84.gpkg", driver="GPKG")
     run("matrices", gpkg, "--wards", WARDS, "--ward-code", "WD22CD")
-    in_bng = read_table(gpkg, "matrix_areas")
+    in_bng = read_gpkg_table(gpkg, "matrix_areas")
     assert run("matrices", gpkg, "--wards", tmp_path / "wards_wgs84.gpkg", "--ward-code",
                "WD22CD") == 0
-    assert read_table(gpkg, "matrix_areas").equals(in_bng)
+    assert read_gpkg_table(gpkg, "matrix_areas").equals(in_bng)
 
 
 def test_a_point_exactly_on_a_shared_boundary_is_counted_once(areas):
@@ -142,7 +142,7 @@ def test_a_point_exactly_on_a_shared_boundary_is_counted_once(areas):
 
 
 def test_gazetteer_match_report_by_code_location_and_postcode(gpkg, tmp_path, capsys):
-    code = read_table(gpkg, "segments")["area_code"].iloc[5]
+    code = read_gpkg_table(gpkg, "segments")["area_code"].iloc[5]
     pd.DataFrame({
         "UPRN": ["1", "2", "3", "4", "5", "6", "2"],
         "OA": [code, "", "", "", "", "", ""],
@@ -153,7 +153,7 @@ def test_gazetteer_match_report_by_code_location_and_postcode(gpkg, tmp_path, ca
     assert run("gazetteer", gpkg, tmp_path / "llpg.csv", "--id", "UPRN", "--area-code", "OA",
                "--x", "E", "--y", "N", "--postcode", "PC", "--postcode-file",
                SAMPLE_DIR / "postcodes.csv") == 0
-    report = read_table(gpkg, "address_match_report").set_index("row")
+    report = read_gpkg_table(gpkg, "address_match_report").set_index("row")
     assert report["status"].to_dict() == {
         2: "matched", 3: "matched", 4: "matched", 5: "unmatched", 6: "unmatched",
         7: "outside the area", 8: "duplicate"}
@@ -164,7 +164,7 @@ def test_gazetteer_match_report_by_code_location_and_postcode(gpkg, tmp_path, ca
     assert report.loc[7, "detail"] == "coordinates outside the study area"
     layer = gpd.read_file(gpkg, layer="addresses")
     assert sorted(layer["record_id"]) == ["1", "2", "3"] and layer["segment"].notna().all()
-    summary = read_table(gpkg, "address_match_summary")
+    summary = read_gpkg_table(gpkg, "address_match_summary")
     assert summary["records"].sum() == 7
 
 
@@ -214,7 +214,7 @@ def test_suppression_leaves_no_cell_recoverable_from_the_margins(gpkg, tmp_path,
     run("incidents", gpkg, FIRES, "--name", "fires", *FIRE_XY, "--out", tmp_path / "i")
     run("matrices", gpkg, "--wards", WARDS, "--ward-code", "WD22CD")
     for name in ("areas", "fires_incidents", "households"):
-        matrix = read_table(gpkg, f"matrix_{name}").set_index("ward")
+        matrix = read_gpkg_table(gpkg, f"matrix_{name}").set_index("ward")
         published = suppress(matrix, threshold=5)
         original = matrix.to_numpy(dtype=float)
         shown = published.to_numpy()
