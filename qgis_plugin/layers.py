@@ -30,6 +30,7 @@ def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
     """The source's features (all, or the selection when Processing passes only those)
     with the named fields, attribute types kept, geometry via WKB, CRS from the layer."""
     names = source.fields().names()
+    fields = list(dict.fromkeys(fields))  # a field chosen for two roles is read once
     missing = [f for f in fields if f not in names]
     if missing:
         raise ValueError(f"no field {', '.join(missing)}")

@@ -45,9 +45,13 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         try:
             return self.execute(parameters, context, feedback)
         except InputError as err:
-            raise QgsProcessingException(str(err)) from None
+            message = str(err)
         except Cancelled:
-            raise QgsProcessingException(self.tr("Cancelled: nothing was written")) from None
+            message = self.tr("Cancelled: nothing was written")
+        # QGIS 3.22 keeps this frame alive after the error: drop its QGIS objects first, or
+        # they are freed only after QGIS has shut down, and crash Python at exit.
+        del self, parameters, context, feedback
+        raise QgsProcessingException(message)  # the engine's message, no traceback
 
     @staticmethod
     def progress(feedback, start: float = 0.0, end: float = 100.0):
