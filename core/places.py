@@ -116,8 +116,7 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
     records, unreadable, crs, source = _records(addresses, source_name)
     layer, report = join_gazetteer(seg.areas, records, id_column, columns,
                                    postcodes.points() if postcodes else None, source, crs)
-    report = pd.concat([report, unreadable.drop(columns=["x", "y"], errors="ignore")],
-                       ignore_index=True)
+    report = pd.concat([report, unreadable], ignore_index=True)
     summary = match_summary(report)
     add_to_geopackage(gpkg_path(segmentation), {"address_match_report": report,
                                                 "address_match_summary": summary},
@@ -136,6 +135,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     name = safe_name(name)
     seg = load_segmentation(segmentation)
     records, unreadable, crs, source = _records(incidents, source_name)
+    if id_column and id_column not in records.columns:
+        raise InputError(f"{source}: no ID column '{id_column}'")
     located = locate(records, columns, AreaIndex(seg.areas),
                      postcodes.points() if postcodes else None, source, crs,
                      _gazetteer_ids(segmentation) if columns.uprn else None)
@@ -147,8 +148,6 @@ def incidents_step(segmentation: Path, incidents, name: str,
     key, key_source = pseudonymisation_key(key_file)
     ids = (records[id_column] if id_column else pd.Series(records.index.astype(str),
                                                           index=records.index))
-    if id_column and id_column not in records.columns:
-        raise InputError(f"{source}: no ID column '{id_column}'")
     reconciliation = pd.DataFrame({
         "source": source, "row": records.index, "record_id": pseudonymise(ids, key).to_numpy(),
         "area_code": located["area_code"].to_numpy(), "status": located["status"].to_numpy(),
@@ -158,10 +157,6 @@ def incidents_step(segmentation: Path, incidents, name: str,
                                ignore_index=True)
     area_counts = counts.rename_axis("area_code").reset_index()
     rates, rates_qml = incident_area_layer(seg, counts, profile)
-    add_to_geopackage(gpkg_path(segmentation), {
-        f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
-        f"incident_records_{name}": reconciliation},
-        layers={f"incident_areas_{name}": rates}, styles={f"incident_areas_{name}": rates_qml})
     with staged_output(out_dir) as staging:
         profile.to_csv(staging / f"incident_profile_{name}.csv", index=False)
         reconciliation.to_csv(staging / f"incident_records_{name}.csv", index=False)
@@ -170,6 +165,12 @@ def incidents_step(segmentation: Path, incidents, name: str,
         for measure in profile["measure"].unique():
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
                           staging / f"incident_profile_{name}_{safe_name(measure)}.png")
+        # last, once the files are written: the GeoPackage changes only if all went well
+        add_to_geopackage(gpkg_path(segmentation), {
+            f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
+            f"incident_records_{name}": reconciliation},
+            layers={f"incident_areas_{name}": rates},
+            styles={f"incident_areas_{name}": rates_qml})
     return profile, reconciliation
 
 

@@ -336,3 +336,10 @@ def test_incidents_located_by_uprn_through_the_gazetteer(gpkg, tmp_path, capsys)
     addresses = gpd.read_file(gpkg, layer="addresses").set_index("record_id")
     assert records["area_code"].tolist()[:2] == addresses.loc[["10003", "10049"],
                                                               "area_code"].tolist()
+
+
+def test_an_unknown_id_column_is_named(gpkg, tmp_path, capsys):
+    assert run("incidents", gpkg, FIRES, "--name", "f", "--id", "incident_no", *FIRE_XY,
+               "--out", tmp_path / "o") == 2
+    assert "lfb_dwelling_fires.csv: no ID column 'incident_no'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
