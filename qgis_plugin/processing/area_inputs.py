@@ -68,7 +68,7 @@ def read_area_inputs(alg, parameters, context, feedback, k: int = 10, subsegment
     variables = alg.parameterAsFields(parameters, "VARIABLES", context)
     roles = {}
     for role in ("DEPRIVATION", "RESIDENTS", "HOUSEHOLDS"):
-        if role in parameters or alg.parameterDefinition(role) is not None:
+        if alg.parameterDefinition(role) is not None:  # choose-k has no such roles
             fields = alg.parameterAsFields(parameters, role, context)
             roles[role] = fields[0] if fields else None
     context_fields = [f for f in roles.values() if f and f not in variables]
