@@ -9,11 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11 (QGIS 3.22 on Windows ships 3.9)
-    import tomli as tomllib
-
 from .errors import InputError
 from .profiles import BandRule
 from .screening import ScreeningRules
@@ -86,7 +81,18 @@ def _typed(source: Path, where: str, value, kind, name: str):
     return value
 
 
+def _toml():
+    """The TOML reader: the standard library's from Python 3.11, else the tomli package (only
+    project files need it, so QGIS and Processing load without it)."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11 (older QGIS builds ship 3.9)
+        import tomli as tomllib
+    return tomllib
+
+
 def load_project(path: Path) -> Project:
+    tomllib = _toml()
     path = Path(path).resolve()
     if not path.exists():
         raise InputError(f"{path}: project file not found")

@@ -17,7 +17,9 @@ from community_safety.core.dependencies import (
 
 def test_declared_dependencies_match_pyproject():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    declared = {req.split(">")[0].split("<")[0].strip() for req in project["dependencies"]}
+    # tomli is the command line's TOML reader on Python < 3.11 only, not an engine package
+    requirements = [r for r in project["dependencies"] if ";" not in r]
+    declared = {req.split(">")[0].split("<")[0].strip() for req in requirements}
     assert declared == {dep.package for dep in ENGINE_DEPENDENCIES}
     for dep in ENGINE_DEPENDENCIES:
         assert any(req.startswith(f"{dep.package}>={dep.minimum}")
