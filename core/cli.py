@@ -125,18 +125,16 @@ def _choose_k(args) -> int:
 def _assign(args) -> int:
     from .project import load_project
     from .segmentation import assign_areas, gather_area_data
-    from .store import load_segmentation, staged_output
+    from .store import load_segmentation, staged_output, write_assigned_layer
 
     seg = load_segmentation(args.segmentation)
     project = load_project(args.project)
     data = gather_area_data(project)
     assigned = assign_areas(seg, data.values)
-    layer = data.areas[["geometry"]].join(assigned)
     previous = seg.areas["segment"].reindex(assigned.index)
     assigned["previous_segment"] = previous
     with staged_output(args.out) as staging:
-        layer.reset_index().to_file(staging / "assigned.gpkg", layer="segments", driver="GPKG",
-                                    engine="pyogrio", dataset_options={"VERSION": "1.2"})
+        write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
         assigned.rename_axis("area_code").reset_index().to_csv(staging / "assigned.csv",
                                                                index=False)
         data.reconciliation.to_csv(staging / "reconciliation.csv", index=False)

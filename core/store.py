@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -91,16 +92,33 @@ def read_gpkg_table(path: Path, name: str) -> pd.DataFrame:
     return pyogrio.read_dataframe(path, layer=name, read_geometry=False)
 
 
-def write_layer_style(path: Path, layer: str, qml: str, geometry_column: str = "geom",
-                      name: str = "segments") -> None:
-    """Store a QML style as the layer's default in the GeoPackage's layer_styles table."""
-    styles = pd.DataFrame([{
+def write_layer_style(path: Path, layer: str, qml: str, geometry_column: str = "geom") -> None:
+    """Make a QML style the layer's default in the GeoPackage's layer_styles table, replacing
+    any style the layer had (other layers' styles are kept)."""
+    row = pd.DataFrame([{
         "f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
-        "f_geometry_column": geometry_column, "styleName": name, "styleQML": qml,
+        "f_geometry_column": geometry_column, "styleName": layer, "styleQML": qml,
         "styleSLD": "", "useAsDefault": True, "description": "Community Safety Segmentation",
         "owner": "", "ui": "", "update_time": datetime.now(timezone.utc).replace(tzinfo=None),
     }])
-    pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
+    if "layer_styles" in {name for name, _ in pyogrio.list_layers(path)}:
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
+        pyogrio.write_dataframe(row, path, layer="layer_styles", driver="GPKG", append=True)
+    else:
+        pyogrio.write_dataframe(row, path, layer="layer_styles", driver="GPKG")
+
+
+def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: pd.DataFrame,
+                         path: Path) -> Path:
+    """Areas assigned to a saved segmentation as a GeoPackage layer with its segment style
+    (the caller stages ``path``)."""
+    layer = gpd.GeoDataFrame(assigned.join(areas[["geometry"]]), geometry="geometry",
+                             crs=areas.crs).rename_axis("area_code").reset_index()
+    layer.to_file(path, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
+                  dataset_options=GPKG_OPTIONS)
+    write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(seg.segment_names))
+    return path
 
 
 def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
@@ -224,20 +242,6 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
         for name, frame in tables.items():
             write_table(work, name, frame)
         for layer, qml in (styles or {}).items():
-            _set_default_style(work, layer, qml)
+            write_layer_style(work, layer, qml)
         os.replace(work, path)
     return path
-
-
-def _set_default_style(path: Path, layer: str, qml: str) -> None:
-    """Replace a layer's default style in layer_styles (other layers' styles are kept)."""
-    import sqlite3
-
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
-        db.execute(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-            "owner, ui, update_time) VALUES ('', '', ?, 'geom', ?, ?, '', 1, "
-            "'Community Safety Segmentation', '', '', CURRENT_TIMESTAMP)",
-            (layer, layer, qml))

@@ -168,6 +168,8 @@ def test_assign_keeps_the_segment_numbers(tmp_path, capsys):
     assert "749 were in the segmentation, 0 of them changed segment" in capsys.readouterr().out
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
     assert (assigned["segment"] == assigned["previous_segment"]).all()
+    styles = gpd.read_file(tmp_path / "assigned" / "assigned.gpkg", layer="layer_styles")
+    assert styles["f_table_name"].tolist() == ["segments"]  # opens styled in QGIS
 
 
 def test_console_script_exit_code_and_no_traceback(tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 from qgis.core import (
     QgsProcessing,
     QgsProcessingOutputVectorLayer,
@@ -15,8 +14,7 @@ from qgis.core import (
 )
 
 from ...core.segmentation import area_data_from_frame, assign_areas
-from ...core.store import SEGMENT_LAYER, load_segmentation, staged_output, write_layer_style
-from ...core.styles import segment_layer_qml
+from ...core.store import SEGMENT_LAYER, load_segmentation, staged_output, write_assigned_layer
 from ..layers import frame_from_source, load_on_completion
 from .base import EngineAlgorithm
 
@@ -47,14 +45,9 @@ class AssignAreas(EngineAlgorithm):
         data = area_data_from_frame(frame, code, seg.clustered, [], "areas to assign")
         self.progress(feedback)(0.5, "assigning to the nearest segment centres")
         assigned = assign_areas(seg, data.values)
-        layer = gpd.GeoDataFrame(assigned.join(data.areas[["geometry"]]), geometry="geometry",
-                                 crs=data.areas.crs).rename_axis("area_code").reset_index()
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
         with staged_output(path.parent) as staging:
-            layer.to_file(staging / path.name, layer=SEGMENT_LAYER, driver="GPKG",
-                          engine="pyogrio")
-            write_layer_style(staging / path.name, SEGMENT_LAYER,
-                              segment_layer_qml(seg.segment_names))
+            write_assigned_layer(seg, data.areas, assigned, staging / path.name)
         uri = f"{path}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Assigned segments"), "SEGMENTS")
         return {"OUTPUT": str(path), "SEGMENTS": uri}
