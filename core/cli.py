@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .dependencies import install_command, missing_dependencies
+from .dependencies import dependency_problems, install_command
 from .errors import InputError
 
 SAMPLE_PROJECT = (Path(__file__).resolve().parent.parent / "resources" / "sample_data"
@@ -232,12 +232,12 @@ def _demo(args) -> int:
 
 
 def _check(args) -> int:
-    missing = missing_dependencies()
-    if not missing:
-        print("All engine dependencies are installed.")
+    problems = dependency_problems()
+    if not problems:
+        print("All engine dependencies are installed in supported versions.")
         return 0
-    names = ", ".join(dep.package for dep in missing)
-    print(f"Missing Python packages: {names}", file=sys.stderr)
+    print(f"Missing Python packages: {', '.join(str(p) for p in problems)}", file=sys.stderr)
+    missing = [problem.dependency for problem in problems]
     print(f"Install them with: {install_command(missing)}", file=sys.stderr)
     return 1
 

@@ -5,36 +5,46 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import Qgis
+from qgis.gui import QgsMessageBar
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QMessageBox
+from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from ..core import __version__
-from ..core.dependencies import install_command, missing_dependencies
+from ..core.dependencies import dependency_problems
 
 PLUGIN_TITLE = "Community Safety Segmentation"
+PACKAGE = __name__.split(".")[0]  # the folder QGIS loaded the plugin from
 MENU = "&Community Safety Segmentation"
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
+PROJECT_FILE_ALGORITHM = "community_safety:buildfromproject"
 
 
-def missing_dependencies_message(missing) -> str:
-    """The message bar text naming the missing packages and the command that installs them."""
-    names = ", ".join(dep.package for dep in missing)
-    return (
-        f"these Python packages are missing: {names}. The engine stays off until they are "
-        f"installed. Install them with: {install_command(missing)} — then restart QGIS."
-    )
+def missing_dependencies_message(problems) -> str:
+    """The message bar text: what is missing, and where to act."""
+    names = ", ".join(problem.package for problem in problems)
+    return (f"the engine needs Python packages that are missing or too old: {names}. "
+            "Press Install to add them to QGIS's Python, or open Plugins ▸ Community Safety "
+            "Segmentation for the command to run by hand.")
 
 
 class CommunitySafetyPlugin:
     def __init__(self, iface):
         self.iface = iface
         self.action: QAction | None = None
-        self.missing = []
+        self.project_action: QAction | None = None
+        self.message = None
+        self.problems = []
         self.provider = None
+        self.dialog = None
+
+    @property
+    def ready(self) -> bool:
+        return self.provider is not None
 
     def initProcessing(self):  # noqa: N802 (QGIS's name)
         """Register the Processing provider, when the engine's packages are there."""
-        if self.provider is not None or missing_dependencies():
+        if self.provider is not None or dependency_problems():
             return
         from qgis.core import QgsApplication
 
@@ -49,18 +59,32 @@ class CommunitySafetyPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS's name)
         self.initProcessing()
-        self.action = QAction(QIcon(str(ICON_PATH)), PLUGIN_TITLE, self.iface.mainWindow())
+        window = self.iface.mainWindow()
+        self.action = QAction(QIcon(str(ICON_PATH)), PLUGIN_TITLE, window)
         self.action.setObjectName("communitySafetySegmentationAbout")
         self.action.setWhatsThis("Status of Community Safety Segmentation and its dependencies")
         self.action.triggered.connect(self.show_status)
         self.iface.addPluginToMenu(MENU, self.action)
         self.iface.addToolBarIcon(self.action)
+        self.project_action = QAction(QIcon(str(ICON_PATH)),
+                                      "Build segmentation from a project file…", window)
+        self.project_action.setObjectName("communitySafetyBuildFromProject")
+        self.project_action.triggered.connect(self.build_from_project_file)
+        self.project_action.setEnabled(self.ready)
+        self.iface.addPluginToMenu(MENU, self.project_action)
 
-        self.missing = missing_dependencies()
-        if self.missing:
-            self.iface.messageBar().pushMessage(
-                PLUGIN_TITLE, missing_dependencies_message(self.missing), Qgis.Warning, 0
-            )
+        self.problems = dependency_problems()
+        if self.problems:
+            self.push_install_message()
+
+    def push_install_message(self):
+        text = missing_dependencies_message(self.problems)
+        self.message = QgsMessageBar.createMessage(PLUGIN_TITLE, text)
+        button = QPushButton("Install…", self.message)
+        button.setObjectName("communitySafetyInstall")
+        button.clicked.connect(lambda: self.show_status(start_install=True))
+        self.message.layout().addWidget(button)
+        self.iface.messageBar().pushWidget(self.message, Qgis.Warning, 0)
 
     def unload(self):
         if self.provider is not None:
@@ -68,17 +92,53 @@ class CommunitySafetyPlugin:
 
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
-        if self.action is None:
-            return
-        self.iface.removePluginMenu(MENU, self.action)
-        self.iface.removeToolBarIcon(self.action)
-        self.action.deleteLater()
-        self.action = None
+        if self.message is not None:
+            try:
+                self.iface.messageBar().popWidget(self.message)
+            except RuntimeError:  # the user closed it already
+                pass
+            self.message = None
+        for action in (self.action, self.project_action):
+            if action is not None:
+                self.iface.removePluginMenu(MENU, action)
+                action.deleteLater()
+        if self.action is not None:
+            self.iface.removeToolBarIcon(self.action)
+        self.action = self.project_action = None
 
     def status_text(self) -> str:
-        if self.missing:
-            return f"Version {__version__}. Not ready: {missing_dependencies_message(self.missing)}"
-        return f"Version {__version__}. All engine dependencies are installed."
+        from .ui.status_dialog import status_summary
 
-    def show_status(self):
-        QMessageBox.information(self.iface.mainWindow(), PLUGIN_TITLE, self.status_text())
+        return status_summary(self.problems)
+
+    def show_status(self, start_install: bool = False):
+        from .ui.status_dialog import StatusDialog
+
+        self.dialog = StatusDialog(dependency_problems(), self.iface.mainWindow(),
+                                   on_installed=self.reload_after_install)
+        self.dialog.show()
+        if start_install and self.dialog.problems:
+            self.dialog.install()
+        return self.dialog
+
+    def reload_after_install(self) -> str:
+        """After pip has installed the packages: reload the plugin so the engine starts."""
+        problems = dependency_problems()
+        if problems:
+            names = ", ".join(str(problem) for problem in problems)
+            return (f"pip finished, but these still cannot be used: {names}. Restart QGIS "
+                    "to finish the installation.")
+        QTimer.singleShot(0, self._reload)
+        return (f"Installed. {PLUGIN_TITLE} {__version__} is ready: its tools are in the "
+                "Processing Toolbox under Community safety.")
+
+    @staticmethod
+    def _reload():
+        import qgis.utils
+
+        qgis.utils.reloadPlugin(PACKAGE)
+
+    def build_from_project_file(self):
+        import processing
+
+        processing.execAlgorithmDialog(PROJECT_FILE_ALGORITHM)

@@ -8,7 +8,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 stamp="$venv/.setup-stamp"
-debian_packages=(python3-qgis qgis-providers qgis xvfb zip python3-venv)
+# python3-pip: QGIS's Python installs the engine's packages with it (the plugin's Install
+# button, and the desktop test that clicks it)
+debian_packages=(python3-qgis qgis-providers qgis xvfb zip python3-venv python3-pip)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -35,14 +37,18 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 # Re-install the Python packages only when their declaration changed.
-wanted=$(sha256sum "$root/pyproject.toml" "$root/scripts/setup.sh" | sha256sum | cut -d' ' -f1)
+wanted=$(sha256sum "$root/pyproject.toml" "$root/constraints.txt" "$root/scripts/setup.sh" \
+    | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     say "installing Python packages into .venv"
     log="$venv/pip-install.log"
     pip=("$venv/bin/python" -m pip install --disable-pip-version-check)
-    # numpy stays below 2: Debian's GDAL bindings, which QGIS Processing loads, use numpy 1.x.
+    # The supported ranges come from constraints.txt, with numpy pinned to Debian's own, as
+    # the plugin's Install button pins it to the numpy QGIS has loaded: the tests then run
+    # with the versions a QGIS user gets, and Debian's GDAL bindings keep their numpy.
+    mapfile -t requirements < <(/usr/bin/python3 "$root/core/dependencies.py" --pin-numpy)
     if ! { "${pip[@]}" --upgrade "pip>=23" "setuptools>=77" &&
-           "${pip[@]}" -e "$root[dev]" "numpy<2"; } >"$log" 2>&1; then
+           "${pip[@]}" -e "$root[dev]" "${requirements[@]}"; } >"$log" 2>&1; then
         cat "$log" >&2
         say "installing the Python packages failed (log above, also in $log)"
         exit 1

@@ -3,6 +3,7 @@ loaded by QGIS's own plugin loader, in real (headless) QGIS."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import zipfile
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 import pytest
 import qgis.utils
 from conftest import PLUGIN_NAME
-from qgis.core import Qgis, QgsApplication, QgsUserProfileManager
+from qgis.core import QgsApplication, QgsUserProfileManager
+from qgis.gui import QgsMessageBar
+from qgis.PyQt.QtCore import QThread
+from qgis.PyQt.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
 
 def _plugin_modules() -> dict:
@@ -56,6 +60,14 @@ def recorder(monkeypatch, qgis_iface) -> Recorder:
 
 
 @pytest.fixture
+def message_bar(monkeypatch, qgis_iface) -> QgsMessageBar:
+    """QGIS's real message bar (pytest-qgis's stand-in holds text only, no buttons)."""
+    bar = QgsMessageBar()
+    monkeypatch.setattr(qgis_iface, "messageBar", lambda: bar)
+    return bar
+
+
+@pytest.fixture
 def loader(profile_plugins_dir, monkeypatch, qgis_iface):
     """QGIS's plugin loader pointed at the fresh profile; the development copy of the package
     is set aside so that the installed copy is the one imported."""
@@ -85,7 +97,7 @@ def test_qgis_finds_the_installed_plugin_and_reads_its_metadata(loader, profile_
 
 
 def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
-    loader, profile_plugins_dir, recorder, qgis_iface
+    loader, profile_plugins_dir, recorder, qgis_iface, message_bar
 ):
     assert loader.loadPlugin(PLUGIN_NAME)
     module = sys.modules[PLUGIN_NAME]
@@ -94,17 +106,22 @@ def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
     assert loader.startPlugin(PLUGIN_NAME)
     assert PLUGIN_NAME in loader.active_plugins
     plugin = loader.plugins[PLUGIN_NAME]
-    assert [menu for menu, _ in recorder.menu] == ["&Community Safety Segmentation"]
+    assert [menu for menu, _ in recorder.menu] == ["&Community Safety Segmentation"] * 2
     (action,) = recorder.toolbar
     assert recorder.menu[0][1] is action
     assert action.text() == "Community Safety Segmentation"
     assert not action.icon().isNull()
-    assert qgis_iface.messageBar().get_messages(Qgis.Warning) == []
-    assert "All engine dependencies are installed" in plugin.status_text()
+    project_action = recorder.menu[1][1]
+    assert project_action.text() == "Build segmentation from a project file…"
+    assert project_action.isEnabled()
+    assert message_bar.items() == []
+    assert "Ready: every Python package the engine needs is installed" in plugin.status_text()
     registry = QgsApplication.processingRegistry()
     provider = registry.providerById("community_safety")
     assert provider is not None and provider.name() == "Community safety"
-    assert len(provider.algorithms()) == 7
+    algorithms = sys.modules[f"{PLUGIN_NAME}.qgis_plugin.processing.provider"].ALGORITHMS
+    assert len(provider.algorithms()) == len(algorithms) >= 8
+    assert registry.algorithmById("community_safety:buildfromproject") is not None
 
     assert loader.unloadPlugin(PLUGIN_NAME)
     assert registry.providerById("community_safety") is None
@@ -116,20 +133,74 @@ def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
     "hidden_module, package",
     [("sklearn", "scikit-learn"), ("geopandas", "geopandas")],
 )
-def test_missing_dependency_leaves_qgis_working_and_says_what_to_install(
-    loader, recorder, qgis_iface, monkeypatch, hidden_module, package
+def test_missing_dependency_leaves_qgis_working_and_offers_to_install(
+    loader, recorder, message_bar, monkeypatch, hidden_module, package
 ):
     monkeypatch.setitem(sys.modules, hidden_module, None)  # any import of it now fails
-    qgis_iface.messageBar().messages[Qgis.Warning].clear()
 
     assert loader.loadPlugin(PLUGIN_NAME)
     assert loader.startPlugin(PLUGIN_NAME)
     assert len(recorder.toolbar) == 1  # the plugin is there, menu and button included
     # without the engine's packages, no Processing provider is registered
     assert QgsApplication.processingRegistry().providerById("community_safety") is None
+    assert not recorder.menu[1][1].isEnabled()  # no project-file algorithm to open
 
-    (message,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
-    assert message.startswith("Community Safety Segmentation:")
-    assert f"these Python packages are missing: {package}." in message
-    assert "-m pip install" in message and f'"{package}>=' in message
+    (item,) = message_bar.items()
+    assert item.title() == "Community Safety Segmentation"
+    assert f"missing or too old: {package}." in item.text()
+    (button,) = item.findChildren(QPushButton, "communitySafetyInstall")
+    assert button.text() == "Install…"
+
+    dialog = loader.plugins[PLUGIN_NAME].show_status()
+    summary = dialog.findChild(QLabel, "summary").text()
+    assert f"{package} (cannot be imported" in summary
+    command = dialog.findChild(QPlainTextEdit, "command")
+    assert command.lineWrapMode() == QPlainTextEdit.WidgetWidth  # never cut off
+    assert "-m pip install" in command.toPlainText()
+    assert f'"{package}>=' in command.toPlainText()
+    dialog.close()
+    assert loader.unloadPlugin(PLUGIN_NAME)
+    assert message_bar.items() == []  # the plugin's message goes with it
+
+
+def _fake_python(folder: Path, script: str) -> str:
+    """An executable standing in for QGIS's Python: it prints what pip would."""
+    path = folder / "python3"
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.parametrize("script, outcome", [
+    ('echo "$0: No module named pip" >&2; exit 1', "pip is not installed for QGIS's Python"),
+    ('echo "Collecting pandas"; echo "WARNING: Retrying after connection broken by '
+     "'NewConnectionError(Failed to establish a new connection)'\"; exit 1",
+     "could not reach the Python Package Index"),
+])
+def test_install_button_runs_pip_in_a_task_and_explains_a_failure(
+    loader, recorder, message_bar, monkeypatch, tmp_path, qgis_app, script, outcome
+):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    fake = _fake_python(tmp_path, script)
+    assert loader.loadPlugin(PLUGIN_NAME) and loader.startPlugin(PLUGIN_NAME)
+    installer = importlib.import_module(f"{PLUGIN_NAME}.qgis_plugin.installer")
+    monkeypatch.setattr(installer, "python_executable", lambda: fake)
+
+    (item,) = message_bar.items()
+    item.findChild(QPushButton, "communitySafetyInstall").click()  # as the user does
+    dialog = loader.plugins[PLUGIN_NAME].dialog
+    task = dialog.task
+    assert task is not None and task.argv[:4] == [fake, "-m", "pip", "install"]
+    assert any(arg.startswith("scikit-learn>=") for arg in task.argv)
+    outcome_label = dialog.findChild(QLabel, "outcome")
+    for _ in range(200):  # the task runs in the background; QGIS stays responsive
+        qgis_app.processEvents()
+        if dialog.task is None:
+            break
+        QThread.msleep(25)
+    assert outcome in outcome_label.text()
+    shown = dialog.findChild(QPlainTextEdit, "pipOutput").toPlainText()
+    assert shown.startswith(f"$ {fake} -m pip install")  # the output is shown as it comes
+    assert dialog.findChild(QPushButton, "install").isEnabled()  # try again later
+    dialog.close()
     assert loader.unloadPlugin(PLUGIN_NAME)

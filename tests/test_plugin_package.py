@@ -36,7 +36,8 @@ def metadata(plugin_zip) -> configparser.SectionProxy:
 def test_zip_holds_one_plugin_folder_with_engine_plugin_and_resources(names):
     assert {n.split("/")[0] for n in names} == {PLUGIN_NAME}
     for required in ("__init__.py", "metadata.txt", "LICENSE", "core/__init__.py",
-                     "qgis_plugin/plugin.py", "resources/icons/icon.svg",
+                     "qgis_plugin/plugin.py", "resources/icons/icon.svg", "constraints.txt",
+                     "qgis_plugin/ui/status_dialog.py", "qgis_plugin/native_libraries.py",
                      "resources/sample_data/camden/ATTRIBUTION.md",
                      "resources/sample_data/camden/output_areas_2011.gpkg"):
         assert f"{PLUGIN_NAME}/{required}" in names, required

@@ -1,0 +1,1 @@
+"""The plugin's own widgets, one module each: views over the engine's results."""
