@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup test lint demo sample-data zip clean
+.PHONY: setup test lint demo sample-data zip screenshots clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,10 @@ sample-data: setup
 
 zip: setup
 	@$(PY) scripts/build_plugin_zip.py --out dist
+
+# the README's pictures: the plugin installed and run in the real QGIS desktop app
+screenshots: setup
+	@$(PY) scripts/desktop_app.py --work build/desktop --docs docs
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

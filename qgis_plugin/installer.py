@@ -26,10 +26,16 @@ from ..core.dependencies import (
 
 def make_user_site_visible() -> None:
     """Python adds the user's site-packages to sys.path at start-up only if it existed then;
-    after a first ``pip install --user`` it must be added for this session."""
+    after a first ``pip install --user`` it is added for this session, where start-up puts
+    it: before the system's site-packages, so the versions just installed are the ones used
+    (as after a restart)."""
     user_site = site.getusersitepackages()
     if os.path.isdir(user_site) and user_site not in sys.path:
-        site.addsitedir(user_site)
+        site.addsitedir(user_site)  # runs its .pth files, and appends it
+        sys.path.remove(user_site)
+        system = [i for i, path in enumerate(sys.path)
+                  if path.rstrip("/").endswith(("site-packages", "dist-packages"))]
+        sys.path.insert(system[0] if system else len(sys.path), user_site)
     importlib.invalidate_caches()
 
 

@@ -31,7 +31,8 @@ from pathlib import Path
 
 ISOLATED_PACKAGES = ("shapely", "pyproj", "pyogrio")
 NATIVE_LIBRARY = {"shapely": "GEOS", "pyproj": "PROJ", "pyogrio": "GDAL"}
-_state: dict[str, str] = {}
+# set on each package loaded here, so the plugin knows it after reloading itself
+MARK = "_community_safety_how_loaded"
 
 
 def needs_isolation(platform: str | None = None) -> bool:
@@ -57,35 +58,35 @@ def compiled_modules(package: str) -> list[str]:
 
 def load_with_own_libraries(packages=ISOLATED_PACKAGES) -> dict[str, str]:
     """Import the packages so that each binds to its own native libraries. Returns, per
-    package, what happened: "own libraries", "not installed", "loaded earlier by another
-    plugin" (then it may run on QGIS's copy) or "not needed on this system"."""
+    package, how it was loaded: "own libraries", "loaded earlier, without the plugin" (then it
+    may run on QGIS's copy), "not loaded" (not installed yet) or "not needed here"."""
     if not needs_isolation():
-        _state.update({p: "not needed on this system" for p in packages})
-        return dict(_state)
+        return {package: "not needed on this system" for package in packages}
     try:
         import numpy  # noqa: F401  (loaded as usual first: only geospatial packages are bound)
     except ImportError:
-        return dict(_state)  # nothing installed yet: the dependency check says what to do
+        return {}  # nothing installed yet: the dependency check says what to do
     flags = sys.getdlopenflags()
     sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
     try:
         for package in packages:
-            if package in _state:
-                continue
-            if package in sys.modules:
-                _state[package] = "loaded earlier by another plugin"
-                continue
-            if importlib.util.find_spec(package) is None:
-                continue  # not installed yet: the next load (after installing) binds it
+            if package in sys.modules or importlib.util.find_spec(package) is None:
+                continue  # loaded already, or not installed yet (bound after installing)
             try:
                 for module in [package, *compiled_modules(package)]:
                     importlib.import_module(module)
-                _state[package] = "own libraries"
-            except Exception as err:  # reported by the dependency check in words
-                _state[package] = f"could not be loaded: {err}"
+                setattr(sys.modules[package], MARK, "own libraries")
+            except Exception:  # the dependency check reports it in words
+                sys.modules.pop(package, None)
     finally:
         sys.setdlopenflags(flags)
-    return dict(_state)
+    return {package: how_loaded(package) for package in packages}
+
+
+def how_loaded(package: str) -> str:
+    if package not in sys.modules:
+        return "not loaded"
+    return getattr(sys.modules[package], MARK, "loaded earlier, without the plugin")
 
 
 def bundled_version(package: str) -> str | None:
@@ -152,5 +153,5 @@ def native_library_report(packages=ISOLATED_PACKAGES) -> list[NativeLibrary]:
             runs_on = f"unknown ({err})"
         report.append(NativeLibrary(package, NATIVE_LIBRARY[package], runs_on,
                                     bundled_version(package),
-                                    _state.get(package, "imported without the plugin")))
+                                    how_loaded(package)))
     return report

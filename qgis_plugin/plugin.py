@@ -12,12 +12,20 @@ from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from ..core import __version__
 from ..core.dependencies import dependency_problems
+from .native_libraries import load_with_own_libraries
 
 PLUGIN_TITLE = "Community Safety Segmentation"
 PACKAGE = __name__.split(".")[0]  # the folder QGIS loaded the plugin from
 MENU = "&Community Safety Segmentation"
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
 PROJECT_FILE_ALGORITHM = "community_safety:buildfromproject"
+
+
+def engine_problems():
+    """The dependency check, which imports the packages: the geospatial ones first go through
+    ``load_with_own_libraries`` (a plain import would bind them to QGIS's GEOS/GDAL/PROJ)."""
+    load_with_own_libraries()
+    return dependency_problems()
 
 
 def missing_dependencies_message(problems) -> str:
@@ -44,7 +52,7 @@ class CommunitySafetyPlugin:
 
     def initProcessing(self):  # noqa: N802 (QGIS's name)
         """Register the Processing provider, when the engine's packages are there."""
-        if self.provider is not None or dependency_problems():
+        if self.provider is not None or engine_problems():
             return
         from qgis.core import QgsApplication
 
@@ -73,7 +81,7 @@ class CommunitySafetyPlugin:
         self.project_action.setEnabled(self.ready)
         self.iface.addPluginToMenu(MENU, self.project_action)
 
-        self.problems = dependency_problems()
+        self.problems = engine_problems()
         if self.problems:
             self.push_install_message()
 
@@ -114,7 +122,7 @@ class CommunitySafetyPlugin:
     def show_status(self, start_install: bool = False):
         from .ui.status_dialog import StatusDialog
 
-        self.dialog = StatusDialog(dependency_problems(), self.iface.mainWindow(),
+        self.dialog = StatusDialog(engine_problems(), self.iface.mainWindow(),
                                    on_installed=self.reload_after_install)
         self.dialog.show()
         if start_install and self.dialog.problems:
@@ -123,7 +131,7 @@ class CommunitySafetyPlugin:
 
     def reload_after_install(self) -> str:
         """After pip has installed the packages: reload the plugin so the engine starts."""
-        problems = dependency_problems()
+        problems = engine_problems()
         if problems:
             names = ", ".join(str(problem) for problem in problems)
             return (f"pip finished, but these still cannot be used: {names}. Restart QGIS "
