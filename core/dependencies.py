@@ -147,13 +147,24 @@ def _python_for_pip(platform: str, executable: str) -> str:
     return "python3"
 
 
+def _inside(path: str, folders) -> bool:
+    path = os.path.realpath(path)
+    return any(os.path.commonpath([path, os.path.realpath(f)]) == os.path.realpath(f)
+               for f in folders if f)
+
+
 def python_executable() -> str | None:
-    """The path of the Python interpreter behind this process (QGIS's own Python when run
-    inside QGIS, where ``sys.executable`` is often the QGIS program), or None."""
-    if os.path.basename(sys.executable or "").lower().startswith("python"):
-        return sys.executable
+    """The path of the Python interpreter behind this process, or None.
+
+    Inside QGIS ``sys.executable`` is the QGIS program, or whatever ``python3`` comes first
+    on PATH (pyenv, conda...): another Python, whose pip would install elsewhere. Only an
+    interpreter inside this Python's own prefix is taken."""
+    prefixes = list(dict.fromkeys([sys.exec_prefix, sys.base_exec_prefix]))
+    executable = sys.executable or ""
+    if os.path.basename(executable).lower().startswith("python") and \
+            _inside(executable, prefixes):
+        return executable
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    prefixes = dict.fromkeys([sys.exec_prefix, sys.base_exec_prefix])
     for prefix in prefixes:
         for candidate in (os.path.join(prefix, "bin", f"python{version}"),
                           os.path.join(prefix, "bin", "python3"),
@@ -205,7 +216,8 @@ def install_command(
 ) -> str:
     """The exact pip command that installs the missing packages into the Python QGIS runs."""
     platform = platform or sys.platform
-    executable = sys.executable if executable is None else executable
+    if executable is None:
+        executable = python_executable() or sys.executable
     python = _python_for_pip(platform, executable)
     if " " in python:
         python = f'"{python}"'

@@ -59,6 +59,7 @@ def install_from_message_bar():
     button.click()
     plugin = qgis.utils.plugins[PLUGIN]
     dialog = plugin.dialog
+    python = dialog.task.argv[0]
     wait(1200, lambda: dialog.task is None)
     wait(5, lambda: qgis.utils.plugins[PLUGIN] is not plugin)  # the reload
     outcome = dialog.findChild(qgis.PyQt.QtWidgets.QLabel, "outcome").text()
@@ -69,7 +70,7 @@ def install_from_message_bar():
     dialog.close()
     reloaded = qgis.utils.plugins.get(PLUGIN)
     ready = reloaded is not None and reloaded is not plugin and reloaded.ready
-    step("Install button: pip, then the plugin reloads ready", ready, outcome)
+    step("Install button: pip, then the plugin reloads ready", ready, outcome, python=python)
     return ready
 
 

@@ -120,3 +120,14 @@ def test_cli_check_reports_missing_packages_and_exits_non_zero(monkeypatch, caps
     err = capsys.readouterr().err
     assert "Missing Python packages: geopandas (cannot be imported" in err
     assert '"geopandas>=1.0,<1.2"' in err
+
+
+def test_the_python_run_for_pip_is_this_python_not_another_on_path(monkeypatch, tmp_path):
+    other = tmp_path / "pyenv" / "shims" / "python3"  # what QGIS reports on such machines
+    other.parent.mkdir(parents=True)
+    other.write_text("")
+    monkeypatch.setattr(sys, "executable", str(other))
+    found = dependencies.python_executable()
+    assert found is not None and str(tmp_path) not in found
+    assert dependencies._inside(found, [sys.exec_prefix, sys.base_exec_prefix])
+    assert install_command(ENGINE_DEPENDENCIES[:1]).startswith(f"{found} -m pip install")

@@ -38,6 +38,8 @@ def test_every_algorithm_runs_in_the_desktop_app_after_installing_from_the_plugi
     names = {step["name"] for step in results["steps"]}
     assert {"message bar offers Install", "Install button: pip, then the plugin reloads ready",
             "each geospatial package runs on its own GEOS/GDAL/PROJ"} <= names
+    (install,) = [s for s in results["steps"] if s["name"].startswith("Install button")]
+    assert install["python"] == f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"
     ran = {step.get("algorithm") for step in results["steps"]}
     assert {algorithm.NAME for algorithm in ALGORITHMS} <= ran
 

@@ -10,6 +10,7 @@ from qgis.PyQt.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -61,11 +62,12 @@ class StatusDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("communitySafetyStatus")
         self.setWindowTitle("Community Safety Segmentation")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(720)
         self.problems = list(problems)
         self.on_installed = on_installed
         self.task = None
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SetMinimumSize)  # wrapped text is never cut off
 
         self.summary = QLabel(status_summary(self.problems))
         self.summary.setWordWrap(True)
@@ -109,6 +111,7 @@ class StatusDialog(QDialog):
                 lambda: QGuiApplication.clipboard().setText(self.command.toPlainText()))
             buttons.addButton(copy, QDialogButtonBox.ActionRole)
         layout.addWidget(buttons)
+        self.adjustSize()
 
     def install(self) -> InstallTask:
         """Run pip in a background task; its output fills the dialog as it comes."""
@@ -121,6 +124,7 @@ class StatusDialog(QDialog):
         self.task.line.connect(self.output.appendPlainText)
         self.task.done.connect(self._finished)
         QgsApplication.taskManager().addTask(self.task)
+        self.adjustSize()
         return self.task
 
     def _finished(self, ok: bool, message: str) -> None:
@@ -129,3 +133,4 @@ class StatusDialog(QDialog):
             message = self.on_installed() or message
         self.outcome.setText(message)
         self.install_button.setEnabled(not ok)
+        self.adjustSize()
