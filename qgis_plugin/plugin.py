@@ -12,7 +12,7 @@ from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from ..core import __version__
 from ..core.dependencies import dependency_problems
-from .native_libraries import load_with_own_libraries
+from .native_libraries import load_with_own_libraries, native_library_report
 
 PLUGIN_TITLE = "Community Safety Segmentation"
 PACKAGE = __name__.split(".")[0]  # the folder QGIS loaded the plugin from
@@ -84,6 +84,18 @@ class CommunitySafetyPlugin:
         self.problems = engine_problems()
         if self.problems:
             self.push_install_message()
+        else:
+            self.warn_of_mixed_libraries()
+
+    def warn_of_mixed_libraries(self):
+        """Another plugin may have imported shapely, pyogrio or pyproj before this one, bound
+        to QGIS's GEOS/GDAL/PROJ: say so, since writing results may then fail."""
+        mixed = [entry for entry in native_library_report() if not entry.consistent]
+        if mixed:
+            self.iface.messageBar().pushMessage(
+                PLUGIN_TITLE, "; ".join(str(entry) for entry in mixed) + ". Another plugin "
+                "loaded it before this one; if results fail to save, restart QGIS with that "
+                "plugin switched off.", Qgis.Warning, 0)
 
     def push_install_message(self):
         text = missing_dependencies_message(self.problems)

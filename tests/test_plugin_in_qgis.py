@@ -204,3 +204,20 @@ def test_install_button_runs_pip_in_a_task_and_explains_a_failure(
     assert dialog.findChild(QPushButton, "install").isEnabled()  # try again later
     dialog.close()
     assert loader.unloadPlugin(PLUGIN_NAME)
+
+
+def test_a_package_bound_to_qgis_libraries_by_another_plugin_is_reported(
+    loader, recorder, message_bar, monkeypatch
+):
+    assert loader.loadPlugin(PLUGIN_NAME)
+    plugin_module = importlib.import_module(f"{PLUGIN_NAME}.qgis_plugin.plugin")
+    libraries = importlib.import_module(f"{PLUGIN_NAME}.qgis_plugin.native_libraries")
+    mixed = libraries.NativeLibrary("shapely", "GEOS", "older than 3.12 (not its own)",
+                                    "3.13.1", "loaded earlier, without the plugin")
+    monkeypatch.setattr(plugin_module, "native_library_report", lambda: [mixed])
+    assert loader.startPlugin(PLUGIN_NAME)
+    (item,) = message_bar.items()
+    assert "shapely runs on GEOS older than 3.12 (not its own), NOT its own copy (3.13.1)" \
+        in item.text()
+    assert "Another plugin loaded it before this one" in item.text()
+    assert loader.unloadPlugin(PLUGIN_NAME)
