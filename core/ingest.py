@@ -7,8 +7,11 @@ Partner files are messy. Tables are read as text and cleaned here:
 - numbers: thousands separators (``1,234``), ``%`` and ``£`` signs, surrounding quotes and
   spaces are removed; with ``;`` separators a decimal comma (``12,5``) is read as 12.5;
 - suppressed cells ``*``, ``-``, ``..``, ``c``, ``x``, ``:`` and blanks are missing values;
+- a numeric column with a few cells that are not numbers (``abc``, ``inf``, ``1e309``) keeps
+  its good cells: the bad ones become missing, are counted per column and named in the
+  reconciliation (row and text); a column that is mostly text is not a variable, and says so;
 - stray quotes: a file whose quotes do not pair up is re-read with quotes as plain text;
-- a line with the wrong number of fields, or without an area code, is *unreadable*;
+- a line with too many or too few fields, or without an area code, is *unreadable*;
 - duplicate area codes: rows identical to an earlier row are *duplicate* and skipped;
   rows that repeat a code with different values stop the run, naming the code and rows.
 
@@ -45,6 +48,7 @@ RECONCILIATION_COLUMNS = ["source", "row", "area_code", "status", "detail"]
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_DOTTED_THOUSANDS_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.*)")
 
 
@@ -59,6 +63,7 @@ class AreaTable:
     rows: pd.DataFrame  # one per input line: row, area_code, status, detail
     suppressed_cells: dict = field(default_factory=dict)  # column -> count
     skipped_columns: dict = field(default_factory=dict)  # column -> why it is not numeric
+    bad_cells: dict = field(default_factory=dict)  # column -> count of cells left missing
 
 
 # ----------------------------------------------------------------------------- boundaries
@@ -214,7 +219,32 @@ def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, 
         )
     line_numbers = np.array([n for n in range(2, data_lines + 2) if n not in bad])
     frame.columns = [str(c).strip() for c in frame.columns]
+    short = _short_lines(text, separator, len(frame.columns), line_numbers)
+    if short:
+        keep = ~np.isin(line_numbers, list(short))
+        frame, line_numbers = frame[keep].reset_index(drop=True), line_numbers[keep]
+        bad = dict(sorted({**bad, **short}.items()))
     return frame, line_numbers, bad, separator
+
+
+def _short_lines(text: str, separator: str, n_columns: int, line_numbers: np.ndarray) -> dict:
+    """Lines with fewer fields than the header (pandas pads them with blanks, which would
+    read as missing values): line number -> what is wrong. Blank lines are left to the
+    area-code check."""
+    if n_columns < 2:
+        return {}
+    lines = text.split("\n")[1:]
+    counts = pd.Series([line.rstrip("\r") for line in lines]).str.count(re.escape(separator))
+    counts = counts.to_numpy()[:len(lines)] + 1
+    short = {}
+    for number in line_numbers:
+        index = number - 2
+        if index < len(lines) and lines[index].strip() and counts[index] < n_columns:
+            fields = next(csv.reader([lines[index]], delimiter=separator))
+            if 0 < len(fields) < n_columns:
+                short[int(number)] = (f"Expected {n_columns} fields in line {number}, "
+                                      f"saw {len(fields)}")
+    return short
 
 
 def read_excel_text(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.ndarray, dict]:
@@ -244,8 +274,8 @@ def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
     if messy.any():
         sub_values, sub_suppressed, sub_unreadable = _parse_messy(text[messy], decimal_comma)
         values[messy] = sub_values
-        suppressed[messy] = sub_suppressed
-        unreadable[messy] = sub_unreadable
+        suppressed[messy] = sub_suppressed.to_numpy(dtype=bool)
+        unreadable[messy] = sub_unreadable.to_numpy(dtype=bool)
     return values, suppressed, unreadable
 
 
@@ -256,7 +286,9 @@ def _parse_messy(text: pd.Series, decimal_comma: bool) -> tuple[pd.Series, pd.Se
     thousands = cleaned.str.match(_THOUSANDS)
     cleaned = cleaned.where(~thousands, cleaned.str.replace(",", "", regex=False))
     if decimal_comma:
-        comma = cleaned.str.match(_DECIMAL_COMMA)
+        dotted = cleaned.str.match(_DOTTED_THOUSANDS_DECIMAL_COMMA)  # 1.234,5
+        cleaned = cleaned.where(~dotted, cleaned.str.replace(".", "", regex=False))
+        comma = cleaned.str.match(_DECIMAL_COMMA) | dotted
         cleaned = cleaned.where(~comma, cleaned.str.replace(",", ".", regex=False))
     values = pd.to_numeric(cleaned.where(~suppressed), errors="coerce").astype("float64")
     values[~np.isfinite(values.fillna(0))] = np.nan
@@ -316,21 +348,29 @@ def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, co
     detail[no_code] = "no area code"
 
     values = {}
-    suppressed_cells, skipped_columns = {}, {}
+    suppressed_cells, skipped_columns, bad_cells = {}, {}, {}
     for column in wanted:
         numbers, suppressed, unreadable = parse_numbers(frame[column], decimal_comma)
         unreadable &= ~no_code
         if unreadable.any():
-            first = int(np.flatnonzero(unreadable.to_numpy())[0])
-            if columns is not None:
+            rows_bad = np.flatnonzero(unreadable.to_numpy())
+            first = int(rows_bad[0])
+            mostly_text = len(rows_bad) >= int(numbers.notna().sum())
+            if mostly_text and columns is not None:
                 raise InputError(
                     f"{source}, row {line_numbers[first]}, column '{column}': "
                     f"'{frame[column].iloc[first]}' is not a number"
                 )
-            skipped_columns[column] = (
-                f"not numeric (row {line_numbers[first]}: '{frame[column].iloc[first]}')"
-            )
-            continue
+            if mostly_text:
+                examples = ", ".join(f"row {line_numbers[i]}: '{frame[column].iloc[i]}'"
+                                     for i in rows_bad[:3])
+                skipped_columns[column] = f"not numeric ({examples})"
+                continue
+            bad_cells[column] = len(rows_bad)  # a few bad cells: missing, said per row
+            for i in rows_bad:
+                note = (f"column '{column}': '{frame[column].iloc[i]}' is not a number "
+                        "(left missing)")
+                detail[i] = f"{detail[i]}; {note}" if detail[i] else note
         values[column] = numbers.to_numpy()
         suppressed_cells[column] = int((suppressed & ~no_code).sum())
     values = pd.DataFrame(values, index=codes.to_numpy())
@@ -367,7 +407,7 @@ def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, co
     keep = status == STATUS_USED
     return AreaTable(name=name, path=path, code_column=code_column, values=values[keep],
                      rows=rows.reset_index(drop=True), suppressed_cells=suppressed_cells,
-                     skipped_columns=skipped_columns)
+                     skipped_columns=skipped_columns, bad_cells=bad_cells)
 
 
 # ----------------------------------------------------------------------------- matching

@@ -42,6 +42,36 @@ class AreaData:
     context: list  # columns carried for profiles and sizes, never clustered
     reconciliation: pd.DataFrame
     inputs: list  # [{"file", "sha256", "rows"}]
+    # columns the tables hold but could not use, and cells left missing: (source, variable,
+    # reason, cells_not_numbers), shown in the screening table
+    column_notes: pd.DataFrame = field(default_factory=lambda: column_notes([]))
+
+
+def column_notes(tables) -> pd.DataFrame:
+    """What ingest set aside per column: text columns (not used) and cells not numbers."""
+    rows = []
+    for table in tables:
+        for column, reason in table.skipped_columns.items():
+            rows.append({"source": table.path.name, "variable": column,
+                         "reason": f"not used: {reason}", "cells_not_numbers": 0})
+        for column, count in table.bad_cells.items():
+            rows.append({"source": table.path.name, "variable": column, "reason": "",
+                         "cells_not_numbers": count})
+    return pd.DataFrame(rows, columns=["source", "variable", "reason", "cells_not_numbers"])
+
+
+def screening_with_notes(screening: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+    """The screening table with a count of the cells that were not numbers (left missing)
+    per variable, and a row for every column not used, with its reason and rows."""
+    counts = notes.groupby("variable")["cells_not_numbers"].sum()
+    out = screening.assign(cells_not_numbers=screening["variable"].map(counts).fillna(0)
+                           .astype(int))
+    unused = notes[notes["reason"] != ""]
+    unused = unused[~unused["variable"].isin(out["variable"])]
+    extra = pd.DataFrame({"variable": unused["variable"], "kept": False,
+                          "reason": unused["source"] + ": " + unused["reason"],
+                          "correlated_with": "", "r": np.nan, "cells_not_numbers": 0})
+    return pd.concat([out, extra], ignore_index=True) if len(extra) else out
 
 
 @dataclass
@@ -89,10 +119,11 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                "rows": int(len(boundary_rows))}]
     columns: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
-    rows, context = [boundary_rows], []
+    rows, context, tables = [boundary_rows], [], []
     for i, spec in enumerate(project.tables):
         progress(i / len(project.tables), f"reading {spec.path.name}")
         table = _read_spec(spec)
+        tables.append(table)
         join_key = None
         if spec.join_on is not None:
             if spec.join_on not in areas.columns:
@@ -113,7 +144,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     values = pd.DataFrame(columns, index=areas.index)
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
-    return AreaData(areas, values, context, reconciliation, inputs)
+    return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables))
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,
@@ -135,7 +166,8 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
                                ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas[[c for c in areas.columns if c == "geometry"]], values, list(context),
-                    reconciliation, [{"file": source, "sha256": "", "rows": len(frame)}])
+                    reconciliation, [{"file": source, "sha256": "", "rows": len(frame)}],
+                    column_notes([table]))
 
 
 def _labels(project: Project) -> dict:
@@ -211,7 +243,7 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
     if candidates.empty:
         raise InputError(f"{project.path.name}: the tables hold no candidate variables")
     progress(0.92, f"screening {candidates.shape[1]} variables")
-    screening = screen(candidates, project.screening)
+    screening = screening_with_notes(screen(candidates, project.screening), data.column_notes)
     clustered = kept_variables(screening)
     if not clustered:
         raise InputError("screening left no variable to cluster on")

@@ -72,13 +72,34 @@ def test_conflicting_duplicate_rows(tmp_path, capsys):
 
 def test_text_in_a_named_variable_column(tmp_path, capsys):
     table = sample_table("census_work").astype({"pct_unemployed": object})
-    table.loc[10, "pct_unemployed"] = "n.k."
+    table["pct_unemployed"] = "n.k."
     table.to_csv(tmp_path / "work.csv", index=False)
     project = write_project(tmp_path, tables={"census_work": tmp_path / "work.csv"},
                             variables={tmp_path / "work.csv": ["pct_unemployed"]})
     out = tmp_path / "out"
     err = run_fails(["segment", str(project), "--out", str(out)], capsys, out)
-    assert "work.csv, row 12, column 'pct_unemployed': 'n.k.' is not a number" in err
+    assert "work.csv, row 2, column 'pct_unemployed': 'n.k.' is not a number" in err
+
+
+def test_a_few_bad_cells_are_kept_missing_and_reported_in_screening_and_reconciliation(
+        tmp_path, capsys):
+    table = sample_table("census_work").astype({"pct_unemployed": object})
+    table.loc[10, "pct_unemployed"] = "n.k."
+    table["notes"] = "see source"
+    table.to_csv(tmp_path / "work.csv", index=False)
+    project = write_project(tmp_path, tables={"census_work": tmp_path / "work.csv"})
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    screening = pd.read_csv(out / "screening.csv").set_index("variable")
+    assert screening.loc["pct_unemployed", "cells_not_numbers"] == 1
+    assert screening.loc["notes", "kept"] == False  # noqa: E712 (a CSV value)
+    assert screening.loc["notes", "reason"].startswith(
+        "work.csv: not used: not numeric (row 2: 'see source'")
+    reconciliation = pd.read_csv(out / "reconciliation.csv")
+    (row,) = reconciliation[(reconciliation["source"] == "work.csv")
+                            & (reconciliation["row"] == 12)].itertuples()
+    assert row.status == "used"
+    assert row.detail == "column 'pct_unemployed': 'n.k.' is not a number (left missing)"
 
 
 def test_boundaries_in_metres_labelled_as_degrees(tmp_path, capsys):

@@ -158,3 +158,42 @@ def test_duplicate_boundary_codes_are_refused(tmp_path):
     pd.concat([oa, oa.head(1)]).to_file(tmp_path / "dup.gpkg", driver="GPKG")
     with pytest.raises(InputError, match="more than once.*" + oa["OA11CD"].iloc[0]):
         read_boundaries(tmp_path / "dup.gpkg", "OA11CD")
+
+
+@pytest.mark.parametrize("bad", ["abc", "inf", "1e309", "n.k."])
+def test_a_few_bad_cells_become_missing_and_are_named_not_the_whole_column(tmp_path, bad):
+    lines = [f"E0000000{i},{i}.5,{i}" for i in range(1, 8)]
+    lines[2] = f"E00000003,{bad},3"
+    table = read_table(write(tmp_path, "t.csv", ("code,v,w\n" + "\n".join(lines)).encode()),
+                       "code", columns=["v", "w"])
+    assert list(table.values.columns) == ["v", "w"]  # the variable is kept
+    assert np.isnan(table.values.loc["E00000003", "v"])
+    assert table.values.loc["E00000004", "v"] == 4.5
+    assert table.bad_cells == {"v": 1}
+    row = table.rows.set_index("row").loc[4]
+    assert row["status"] == "used"
+    assert row["detail"] == f"column 'v': '{bad}' is not a number (left missing)"
+
+
+def test_a_text_column_is_not_a_variable_and_says_which_rows(tmp_path):
+    content = "code,ward,v\nE00000001,Camden Town,1\nE00000002,Holborn,2\nE00000003,3,3\n"
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert "ward" not in table.values.columns
+    assert table.skipped_columns["ward"] == ("not numeric (row 2: 'Camden Town', "
+                                             "row 3: 'Holborn')")
+
+
+def test_decimal_comma_with_dotted_thousands_in_a_semicolon_file(tmp_path):
+    content = "code;v\nE00000001;1.234,5\nE00000002;12,5\nE00000003;7\n"
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values["v"].tolist() == [1234.5, 12.5, 7.0]
+
+
+def test_a_row_with_too_few_fields_is_unreadable_not_filled(tmp_path):
+    content = "code,v,w\nE00000001,1,2\nE00000002,3\nE00000003,5,6\n"
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values.index.tolist() == ["E00000001", "E00000003"]
+    by_row = table.rows.set_index("row")
+    assert by_row.loc[3, "status"] == "unreadable"
+    assert by_row.loc[3, "detail"] == "Expected 3 fields in line 3, saw 2"
+    assert by_row.loc[4, "status"] == "used"
