@@ -17,6 +17,7 @@ nothing is left half-written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -110,6 +111,8 @@ def _choose_k(args) -> int:
     from .segmentation import prepare
     from .store import staged_output
 
+    if args.k_min > args.k_max:
+        raise InputError(f"--k-min {args.k_min} is larger than --k-max {args.k_max}")
     project = load_project(args.project).with_overrides(seed=args.seed)
     prepared = _run_with_bar(prepare, project)
     ks = list(range(args.k_min, args.k_max + 1))
@@ -327,12 +330,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_output_folder(out: Path | None) -> None:
+    """--out must be a folder we can write in (or one we can create)."""
+    if out is None:
+        return
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file; --out needs a folder")
+    existing = next((p for p in [out, *out.parents] if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{existing}: no permission to write there; choose another --out")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_output_folder(getattr(args, "out", None))
         return args.run(args)
     except InputError as err:
         print(f"community-safety: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as err:  # disk full, permissions, a path that is not a folder...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"community-safety: error: {where}{err.strerror or err}",
+              file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("community-safety: stopped; nothing was written", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from .errors import InputError
 
@@ -46,10 +47,19 @@ def check_in_great_britain(bounds, crs: CRS, source: str) -> None:
         )
 
 
+def parse_crs(text, source: str) -> CRS:
+    """A CRS from what a user typed (EPSG:27700, 27700, a WKT...), or one clear line."""
+    try:
+        return CRS.from_user_input(text)
+    except CRSError as err:
+        raise InputError(f"{source}: '{text}' is not a coordinate reference system that PROJ "
+                         "knows (for example EPSG:27700 or EPSG:4326)") from err
+
+
 def points_to_bng(x: np.ndarray, y: np.ndarray, crs, source: str) -> tuple[np.ndarray,
                                                                              np.ndarray]:
     """Reproject coordinate arrays (NaN where missing) to British National Grid, checked."""
-    crs = CRS.from_user_input(crs)
+    crs = parse_crs(crs, source)
     valid = np.isfinite(x) & np.isfinite(y)
     if not valid.any():
         return x.astype(float), y.astype(float)

@@ -48,25 +48,47 @@ def exact_poisson_interval(counts: np.ndarray, level: float = 0.95) -> tuple[np.
     return low, high
 
 
+def window_date(text: str | None, what: str) -> pd.Timestamp | None:
+    """A date of the window (YYYY-MM-DD), or one line saying why it is not one."""
+    if not text:
+        return None
+    try:
+        return pd.Timestamp(pd.to_datetime(text, format="%Y-%m-%d"))
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from err
+
+
 def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) -> pd.Series:
     """Which records pass the filters (all, when none is set)."""
     keep = pd.Series(True, index=records.index)
+    start = window_date(rules.date_from, "the start date")
+    end = window_date(rules.date_to, "the end date")
+    if start is not None and end is not None and start > end:
+        raise InputError(f"the start date {rules.date_from} is after the end date "
+                         f"{rules.date_to}")
     if rules.date_column:
         if rules.date_column not in records.columns:
             raise InputError(f"{source}: no date column '{rules.date_column}'")
         dates = pd.to_datetime(records[rules.date_column], errors="coerce", dayfirst=True,
                                format="mixed")
-        if rules.date_from:
-            keep &= dates >= pd.Timestamp(rules.date_from)
-        if rules.date_to:
-            keep &= dates < pd.Timestamp(rules.date_to) + pd.Timedelta(days=1)
+        if start is not None:
+            keep &= dates >= start
+        if end is not None:
+            keep &= dates < end + pd.Timedelta(days=1)
     if rules.category_column:
         if rules.category_column not in records.columns:
             raise InputError(f"{source}: no category column '{rules.category_column}'")
         if rules.categories:
+            values = records[rules.category_column].astype(str).str.strip()
+            known = sorted(set(values[values != ""]))
             wanted = {c.strip().lower() for c in rules.categories}
-            keep &= records[rules.category_column].astype(str).str.strip().str.lower().isin(
-                wanted)
+            unknown = sorted(wanted - {k.lower() for k in known})
+            if unknown:
+                listed = "; ".join(known[:15]) + (" ..." if len(known) > 15 else "")
+                raise InputError(f"{source}: no record has the category "
+                                 f"{', '.join(repr(u) for u in unknown)} in column "
+                                 f"'{rules.category_column}'; its categories are: {listed}")
+            keep &= values.str.lower().isin(wanted)
     return keep
 
 
