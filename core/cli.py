@@ -38,14 +38,17 @@ class ProgressBar:
         self.stream, self.width = stream, width
         self.active = hasattr(stream, "isatty") and stream.isatty()
         self.start = time.perf_counter()
+        self.message = ""  # the last words said; steps speak only now and then
 
     def __call__(self, fraction: float, message: str) -> None:
         if not self.active:
             return
+        if message:
+            self.message = message
         filled = int(self.width * fraction)
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r[{bar}] {fraction:4.0%} {elapsed:5.0f}s {message[:50]:<50}")
+        self.stream.write(f"\r[{bar}] {fraction:4.0%} {elapsed:5.0f}s {self.message[:50]:<50}")
         self.stream.flush()
 
     def close(self) -> None:

@@ -64,6 +64,18 @@ def _one_start(X32: np.ndarray, k: int, seed: int) -> KMeans:
                       algorithm="lloyd").fit(X32)
 
 
+def start_message(done: int, n_init: int, k: int) -> str:
+    """The progress text after ``done`` of ``n_init`` random starts: one line each time
+    another tenth of the starts is done (and after the last), "" in between, so that a log
+    or progress window shows ten lines, not one per start. (Callers show a message only
+    when it is not empty; the fraction is still reported after every start, and cancelling
+    still stops between starts.)"""
+    if done == n_init or (10 * done) // n_init > (10 * (done - 1)) // n_init:
+        return (f"k-means: {done:,} of {n_init:,} random starts done "
+                f"({100 * done // n_init}%, k = {k})")
+    return ""
+
+
 def fit_kmeans(
     X: np.ndarray, k: int, n_init: int = 50, seed: int = 1, progress: Progress = silent
 ) -> KMeansFit:
@@ -75,7 +87,7 @@ def fit_kmeans(
     starts = []
     for i, start_seed in enumerate(start_seeds(seed, n_init)):
         starts.append(_one_start(X32, k, start_seed))
-        progress((i + 1) / (n_init + 1), f"k-means start {i + 1} of {n_init} (k = {k})")
+        progress((i + 1) / (n_init + 1), start_message(i + 1, n_init, k))
     best = min(range(n_init), key=lambda i: (starts[i].inertia_, i))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -9,11 +9,17 @@ Wards come from a polygon layer or a lookup table:
 - **lookup**: a table of area code -> ward code (and name).
 
 Each matrix has the wards as rows, segments 1..k as columns, and a ``Total`` row and column.
+Saved and shared, a matrix reads for people (``labelled_matrix``): a ward code column
+(``ward``) and, when the wards have names, a ``ward_name`` column; segment columns headed
+"n – segment name"; the ``Total`` row ("All wards") and column kept. ``matrix_from_table``
+reads such a table back into numbers for suppression and percentages.
 The dominant segment of a ward is the one holding most of its households (most areas when
 households are not known); ties go to the lower segment number.
 """
 
 from __future__ import annotations
+
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -21,8 +27,11 @@ import pandas as pd
 
 from .crs import BNG
 from .errors import InputError
+from .styles import legend_label
 
 TOTAL = "Total"
+ALL_WARDS = "All wards"  # the name shown on the Total row
+_SEGMENT_HEADER = re.compile(r"^\s*(\d+)(?:\s+–\s+.*)?$", re.DOTALL)
 
 
 def wards_from_polygons(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, code: str,
@@ -122,3 +131,44 @@ def ward_layer(wards: gpd.GeoDataFrame, code: str, name: str | None, matrices: d
     top = share.drop(columns=TOTAL).max(axis=1) / share[TOTAL].replace(0, np.nan)
     layer["dominant_share_pct"] = layer["ward_code"].map((100 * top).round(1))
     return layer
+
+
+def segment_header(segment: int, segment_names: dict) -> str:
+    """A segment column's heading: "n – name" (just "n" when the name is not known)."""
+    name = segment_names.get(int(segment))
+    return legend_label(int(segment), name) if name else str(int(segment))
+
+
+def labelled_matrix(matrix: pd.DataFrame, segment_names: dict,
+                    ward_names: dict | None = None, code_column: str = "ward"
+                    ) -> pd.DataFrame:
+    """A matrix as people read it: ward code and (when known) ward name columns, segment
+    columns headed "n – name", the Total row and column kept."""
+    table = matrix.copy()
+    table.columns = [segment_header(c, segment_names) if isinstance(c, (int, np.integer))
+                     else str(c) for c in table.columns]
+    table = table.rename_axis(code_column).reset_index()
+    if ward_names:
+        names = [ALL_WARDS if code == TOTAL else ward_names.get(code) for code in
+                 table[code_column]]
+        table.insert(1, "ward_name", names)
+    return table
+
+
+def matrix_from_table(table: pd.DataFrame, code_column: str = "ward"
+                      ) -> tuple[pd.DataFrame, dict]:
+    """A saved matrix table back to numbers: (matrix indexed by ward code with integer
+    segment columns and the Total column, ward code -> name). Reads tables headed "n" or
+    "n – name"."""
+    names = {}
+    if "ward_name" in table.columns:
+        names = {code: name for code, name in zip(table[code_column], table["ward_name"])
+                 if code != TOTAL and isinstance(name, str)}
+        table = table.drop(columns="ward_name")
+    matrix = table.set_index(code_column)
+    columns = []
+    for column in matrix.columns:
+        found = _SEGMENT_HEADER.match(str(column))
+        columns.append(int(found.group(1)) if found else column)
+    matrix.columns = columns
+    return matrix, names

@@ -6,7 +6,11 @@ the GeoPackage (atomically), so that later steps find them there:
 - ``addresses`` layer and ``address_match_report`` table (gazetteer);
 - ``incident_counts_<name>``, ``incident_profile_<name>``, ``incident_records_<name>``
   (incidents; record IDs pseudonymised, no other record columns kept);
-- ``matrix_<measure>`` tables and a ``wards`` layer (matrices).
+- ``matrix_<measure>`` tables (ward code and name columns, segment columns headed
+  "n – name", totals) and a ``wards`` layer (matrices).
+
+Each layer is stored with its style and a description (its abstract in QGIS) so that it
+opens readable wherever the GeoPackage goes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .errors import InputError
 from .export import write_partner_export
 from .gazetteer import join_gazetteer, match_summary
 from .incidents import (
+    ONE_PER_ROW,
     IncidentFilter,
     filter_records,
     incident_counts,
@@ -35,6 +40,7 @@ from .incidents import (
 )
 from .ingest import reproject_to_bng
 from .locate import (
+    MATCHED,
     AreaIndex,
     LocationColumns,
     locate,
@@ -43,7 +49,8 @@ from .locate import (
     records_from_points,
 )
 from .matrices import (
-    TOTAL,
+    labelled_matrix,
+    matrix_from_table,
     ward_layer,
     ward_segment_matrices,
     wards_from_lookup,
@@ -57,7 +64,15 @@ from .store import (
     read_gpkg_table,
     staged_output,
 )
-from .styles import graduated_qml, segment_layer_qml, ward_layer_qml
+from .styles import (
+    address_layer_abstract,
+    graduated_qml,
+    incident_layer_abstract,
+    legend_label,
+    segment_layer_qml,
+    ward_layer_abstract,
+    ward_layer_qml,
+)
 
 KEY_ENVIRONMENT = "COMMUNITY_SAFETY_KEY"
 
@@ -121,7 +136,8 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
     add_to_geopackage(gpkg_path(segmentation), {"address_match_report": report,
                                                 "address_match_summary": summary},
                       layers={"addresses": layer},
-                      styles={"addresses": segment_layer_qml(seg.segment_names, kind="marker")})
+                      styles={"addresses": segment_layer_qml(seg.segment_names, kind="marker")},
+                      descriptions={"addresses": address_layer_abstract(seg.name)})
     return layer, report, summary
 
 
@@ -140,7 +156,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     located = locate(records, columns, AreaIndex(seg.areas),
                      postcodes.points() if postcodes else None, source, crs,
                      _gazetteer_ids(segmentation) if columns.uprn else None)
-    keep = filter_records(records, rules or IncidentFilter(), source)
+    rules = rules or IncidentFilter()
+    keep = filter_records(records, rules, source)
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
     profile = incident_profile(counts, classified, _bases(seg))
@@ -156,7 +173,9 @@ def incidents_step(segmentation: Path, incidents, name: str,
     reconciliation = pd.concat([reconciliation, unreadable.assign(in_filter=False)],
                                ignore_index=True)
     area_counts = counts.rename_axis("area_code").reset_index()
-    rates, rates_qml = incident_area_layer(seg, counts, profile)
+    period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
+    rates, rates_qml, rates_abstract = incident_area_layer(
+        seg, counts, profile, name, period, rules.categories)
     with staged_output(out_dir) as staging:
         profile.to_csv(staging / f"incident_profile_{name}.csv", index=False)
         reconciliation.to_csv(staging / f"incident_records_{name}.csv", index=False)
@@ -170,14 +189,76 @@ def incidents_step(segmentation: Path, incidents, name: str,
             f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
             f"incident_records_{name}": reconciliation},
             layers={f"incident_areas_{name}": rates},
-            styles={f"incident_areas_{name}": rates_qml})
+            styles={f"incident_areas_{name}": rates_qml},
+            descriptions={f"incident_areas_{name}": rates_abstract})
     return profile, reconciliation
 
 
-def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame
-                        ) -> tuple[gpd.GeoDataFrame, str]:
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+          "Dec")
+
+
+def _month(day: pd.Timestamp) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def period_label(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """A period in words: "2009–2024" (whole years), "Jul 2019" (one month), "Mar–Sep 2019",
+    "Jan 2009 – Aug 2024"."""
+    if (first.year, first.month) == (last.year, last.month):
+        return _month(first)
+    if first.month == 1 and last.month == 12:
+        return str(first.year) if first.year == last.year else f"{first.year}–{last.year}"
+    if first.year == last.year:
+        return f"{MONTHS[first.month - 1]}–{_month(last)}"
+    return f"{_month(first)} – {_month(last)}"
+
+
+def _date_column(records: pd.DataFrame, rules: IncidentFilter) -> str | None:
+    if rules.date_column:
+        return rules.date_column
+    named = [c for c in records.columns if str(c).strip().lower() in ("date", "month")]
+    named += [c for c in records.columns if "date" in str(c).lower() and c not in named]
+    return named[0] if named else None
+
+
+def incident_period(records: pd.DataFrame, counted: pd.Series,
+                    rules: IncidentFilter) -> str:
+    """The period the counted incidents cover, for legends ("" when unknown): the date
+    filter's bounds where given, else the first and last dates of the counted records, in
+    the filter's date column or else a column named "date", "month" or "...date..." whose
+    values are (nearly all) dates."""
+    column = _date_column(records, rules)
+    first = pd.Timestamp(rules.date_from) if rules.date_from else None
+    last = pd.Timestamp(rules.date_to) if rules.date_to else None
+    if column in records.columns and (first is None or last is None):
+        values = records.loc[counted.to_numpy(), column]
+        dates = pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
+        readable = dates.notna().mean() if len(dates) else 0.0
+        if rules.date_column or readable >= 0.9:
+            first = first if first is not None else dates.min()
+            last = last if last is not None else dates.max()
+    if first is None or last is None or pd.isna(first) or pd.isna(last) or first > last:
+        return ""
+    return period_label(first, last)
+
+
+def _breaks(values: pd.Series, classes: int = 5) -> list[float]:
+    """Quantile class limits of the non-zero values (fewer classes when values repeat)."""
+    positive = values[values > 0]
+    if positive.empty:
+        return []
+    breaks = sorted(set(np.quantile(positive, np.linspace(0, 1, classes + 1)).round(3)))
+    return breaks if len(breaks) > 1 else [breaks[0], breaks[0]]
+
+
+def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
+                        name: str = "incidents", period: str = "", categories=()
+                        ) -> tuple[gpd.GeoDataFrame, str, str]:
     """Areas with their incidents (first count column), rate per 1,000 households and their
-    segment's index, and a graduated style on the rate (quintiles)."""
+    segment's index; a graduated style on the rate (0 a class of its own, then quintiles of
+    the non-zero rates, under a heading with the unit and period); and the layer's abstract.
+    """
     measure = counts.columns[0]
     bases = _bases(seg)
     layer = seg.areas[["segment", "segment_name", "geometry"]].copy()
@@ -190,12 +271,23 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame
     layer["segment_index"] = layer["segment"].map(index)
     layer = layer.rename_axis("area_code").reset_index()
     field = "rate_per_1000_households" if "rate_per_1000_households" in layer else "incidents"
-    values = layer[field].dropna()
-    breaks = sorted(set(np.quantile(values, np.linspace(0, 1, 6)).round(3))) if len(values) \
-        else [0.0, 1.0]
-    if len(breaks) < 2:
-        breaks = [breaks[0], breaks[0] + 1]
-    return layer, graduated_qml(field, breaks, "area_code")
+    what = (name if measure == ONE_PER_ROW else str(measure)).replace("_", " ")
+    if measure == ONE_PER_ROW and 0 < len(categories) <= 2:  # e.g. "Anti-social behaviour"
+        what = " and ".join(str(c).strip() for c in categories)
+    unit = f"{what} per 1,000 households" if field != "incidents" else f"{what} per area"
+    heading = f"{unit}, {period}" if period else unit
+    breaks = _breaks(layer[field].dropna())
+    if field == "incidents":
+        decimals = 0  # counts (no households to make a rate)
+    else:
+        decimals = 1 if not breaks or breaks[0] >= 0.1 else 3
+    tip = ('[% "area_code" %]: [% "rate_per_1000_households" %] ' + unit +
+           f' ([% "incidents" %] {what}{", " + period if period else ""})'
+           if field != "incidents" else f'[% "area_code" %]: [% "incidents" %] {what}')
+    qml = graduated_qml(field, breaks, "area_code", heading=heading, zero_class=True,
+                        tip=tip, decimals=decimals)
+    abstract = incident_layer_abstract(heading, what, int(counts[measure].sum()), field)
+    return layer, qml, abstract
 
 
 def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
@@ -274,15 +366,22 @@ def matrices_step(segmentation: Path, wards: WardSource,
                 measures[f"{layer.removeprefix('incident_counts_')}_{safe_name(column)}"] = (
                     counts[column])
     matrices = ward_segment_matrices(assignment, classified, measures)
-    tables = {f"matrix_{name}": matrix.reset_index() for name, matrix in matrices.items()}
+    ward_names = {}
+    if "ward_name" in assignment.columns:
+        named = assignment.dropna(subset=["ward_code", "ward_name"])
+        ward_names = dict(zip(named["ward_code"], named["ward_name"]))
+    tables = {f"matrix_{name}": labelled_matrix(matrix, seg.segment_names, ward_names)
+              for name, matrix in matrices.items()}
     tables["area_wards"] = assignment.rename_axis("area_code").reset_index()
-    new_layers, styles = {}, {}
+    new_layers, styles, descriptions = {}, {}, {}
     if ward_polygons is not None:
         weight = "households" if "households" in matrices else "areas"
         new_layers["wards"] = ward_layer(ward_polygons, wards.code, wards.name, matrices,
                                          seg.segment_names, weight)
         styles["wards"] = ward_layer_qml(seg.segment_names)
-    add_to_geopackage(gpkg_path(segmentation), tables, layers=new_layers, styles=styles)
+        descriptions["wards"] = ward_layer_abstract(weight)
+    add_to_geopackage(gpkg_path(segmentation), tables, layers=new_layers, styles=styles,
+                      descriptions=descriptions)
     return matrices, new_layers.get("wards")
 
 
@@ -290,22 +389,26 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[P
     path = gpkg_path(segmentation)
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    matrices = {}
+    matrices, names = {}, {}
     for layer in layers:
         if layer.startswith("matrix_"):
-            table = read_gpkg_table(path, layer).set_index("ward")
-            table.columns = [int(c) if str(c).isdigit() else c for c in table.columns]
-            matrices[layer.removeprefix("matrix_")] = table
+            matrix, ward_names = matrix_from_table(read_gpkg_table(path, layer))
+            matrices[layer.removeprefix("matrix_")] = matrix
+            names.update(ward_names)
     if not matrices:
         raise InputError(f"{path.name}: no ward x segment matrices yet; run "
                          "`community-safety matrices` first")
-    names = {}
-    if "area_wards" in layers:
+    if not names and "area_wards" in layers:  # matrices saved before they carried names
         wards = read_gpkg_table(path, "area_wards")
         if "ward_name" in wards.columns:
-            names = dict(zip(wards["ward_code"], wards["ward_name"]))
-            names[TOTAL] = ""
-    notes = {"Segmentation": seg.name, "Segments": json.dumps(seg.segment_names),
+            named = wards.dropna(subset=["ward_code", "ward_name"])
+            names = dict(zip(named["ward_code"], named["ward_name"]))
+    names_in_order = sorted(seg.segment_names.items())
+    notes = {"Segmentation": seg.name,
+             "Segments": "; ".join(legend_label(n, name) for n, name in names_in_order),
+             "Segment order": (f"{names_in_order[0][0]} = least deprived ... "
+                               f"{names_in_order[-1][0]} = most deprived"
+                               if names_in_order else ""),
              "Sources": "; ".join(Path(i["file"]).name for i in seg.manifest.get("inputs", [])),
              "Parameters": json.dumps(seg.manifest.get("parameters", {}))}
-    return write_partner_export(matrices, out_dir, threshold, notes, names)
+    return write_partner_export(matrices, out_dir, threshold, notes, names, seg.segment_names)

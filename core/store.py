@@ -3,7 +3,9 @@
 The GeoPackage holds:
 
 - ``segments``: the output-area layer (area_code, segment, segment_name, subsegment,
-  distance), with its style in ``layer_styles`` so QGIS opens it styled;
+  distance), with its style in ``layer_styles`` so QGIS opens it styled, and a description
+  in ``gpkg_contents`` (which way the segments are numbered, by which deprivation measure)
+  that QGIS shows as the layer's abstract;
 - tables ``segment_summary``, ``segment_profiles``, ``screening``, ``reconciliation``,
   ``missing_values``, ``standardisation`` (with the fill values), ``centres``,
   ``subcentres``, ``area_values`` and ``manifest`` (one JSON document).
@@ -32,7 +34,7 @@ from .plots import box_plots, elbow_plot
 from .progress import Progress, silent
 from .segmentation import Segmentation
 from .standardise import Standardiser
-from .styles import segment_layer_qml
+from .styles import segment_layer_abstract, segment_layer_qml
 
 GPKG_NAME = "segmentation.gpkg"
 SEGMENT_LAYER = "segments"
@@ -109,6 +111,23 @@ def write_layer_style(path: Path, layer: str, qml: str, geometry_column: str = "
         pyogrio.write_dataframe(row, path, layer="layer_styles", driver="GPKG")
 
 
+def write_layer_description(path: Path, layer: str, text: str) -> None:
+    """The layer's description in ``gpkg_contents``: QGIS (OGR provider) reads it as the
+    layer metadata's abstract, so it travels with the GeoPackage."""
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+                   (text, layer))
+    db.close()
+
+
+def segment_abstract(seg: Segmentation) -> str:
+    params = seg.manifest.get("parameters", {})
+    deprivation = params.get("deprivation")
+    return segment_layer_abstract(seg.segment_names, seg.name, deprivation,
+                                  params.get("more_deprived", "lower"),
+                                  seg.labels.get(deprivation) if deprivation else None)
+
+
 def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: pd.DataFrame,
                          path: Path) -> Path:
     """Areas assigned to a saved segmentation as a GeoPackage layer with its segment style
@@ -118,6 +137,7 @@ def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: p
     layer.to_file(path, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
                   dataset_options=GPKG_OPTIONS)
     write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(seg.segment_names))
+    write_layer_description(path, SEGMENT_LAYER, segment_abstract(seg))
     return path
 
 
@@ -134,6 +154,7 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
         unclassified = bool(seg.areas["segment"].isna().any())
         write_layer_style(gpkg, SEGMENT_LAYER,
                           segment_layer_qml(seg.segment_names, unclassified=unclassified))
+        write_layer_description(gpkg, SEGMENT_LAYER, segment_abstract(seg))
         tables = tables_of(seg)
         for name, frame in tables.items():
             write_table(gpkg, name, frame)
@@ -225,9 +246,10 @@ def load_segmentation(path: Path) -> Segmentation:
 
 
 def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
-                      styles: dict | None = None) -> Path:
+                      styles: dict | None = None, descriptions: dict | None = None) -> Path:
     """Add or replace tables and layers in a saved segmentation, atomically: the GeoPackage
-    is copied, changed, and moved back only when every write has succeeded."""
+    is copied, changed, and moved back only when every write has succeeded. ``styles`` and
+    ``descriptions``: layer name -> QML style, and -> abstract."""
     path = Path(path)
     if path.is_dir():
         path = path / GPKG_NAME
@@ -243,5 +265,7 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
             write_table(work, name, frame)
         for layer, qml in (styles or {}).items():
             write_layer_style(work, layer, qml)
+        for layer, text in (descriptions or {}).items():
+            write_layer_description(work, layer, text)
         os.replace(work, path)
     return path

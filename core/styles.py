@@ -1,9 +1,24 @@
-"""The segment palette and the QGIS style (QML) stored with saved segment layers.
+"""The segment palette, the QGIS styles (QML) stored with the saved layers, and the words
+that describe each layer (its abstract).
 
 The palette is Paul Tol's "muted" qualitative scheme, designed to stay distinguishable for
 people with colour-vision deficiency, with a dark grey as the tenth colour; segment n always
 takes colour n, so maps stay comparable between runs and areas. Beyond ten segments the
 colours repeat.
+
+- Segments: one category per segment, legend "n – name" in full, the name in map tips and
+  identify results.
+- Address points: the segment's colour with a dark outline and a thin white halo (they stand
+  out from the area beneath, even one of the same segment), sized in metres on the ground so
+  they grow as you zoom in, kept between 1.8 and 5 mm on screen (visible at borough scale,
+  not blobs in a street).
+- Incident rates: zero in a class of its own ("0 – no incidents"), then five quantile
+  classes of the non-zero rates, under a legend heading that gives the unit and the dates.
+- Wards: coloured by dominant segment, every ward labelled with its name and that segment
+  (labels over the ward's inside point, all shown even where they would touch).
+
+The abstracts are stored as the layer's description in the GeoPackage (``gpkg_contents``),
+which QGIS reads as the layer metadata's abstract when the GeoPackage is opened.
 """
 
 from __future__ import annotations
@@ -15,6 +30,12 @@ PALETTE = (
     "#DDCC77", "#CC6677", "#882255", "#AA4499", "#555555",
 )
 UNCLASSIFIED_COLOUR = "#DDDDDD"
+OUTLINE_COLOUR = "#232323"  # the address points' outline: dark, on every segment colour
+# address points: this many metres across on the ground, but never smaller or larger than
+# these sizes on screen (mm)
+MARKER_METRES, MARKER_MIN_MM, MARKER_MAX_MM = 20, 1.8, 5.0
+MARKER_OUTLINE_MM = 0.3
+MARKER_HALO_MM = 0.9  # the white ring under the outline: 0.3 mm shows outside it
 
 
 def segment_colour(segment: int) -> str:
@@ -30,21 +51,47 @@ def _rgba(hex_colour: str) -> str:
     return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},255"
 
 
-def _symbol(index, colour: str, kind: str = "fill") -> str:
-    """A simple fill (polygons) or marker (points) symbol."""
-    if kind == "marker":
-        layer_class, symbol_type = "SimpleMarker", "marker"
-        props = {"color": _rgba(colour), "name": "circle", "outline_color": "35,35,35,255",
-                 "outline_width": "0.1", "size": "1.6", "size_unit": "MM"}
-    else:
-        layer_class, symbol_type = "SimpleFill", "fill"
-        props = {"color": _rgba(colour), "outline_color": "255,255,255,255",
-                 "outline_style": "solid", "outline_width": "0.1", "outline_width_unit": "MM",
-                 "style": "solid", "joinstyle": "bevel"}
+def _map_unit_scale(min_mm: float, max_mm: float) -> str:
+    """QGIS's encoding of a map-unit size clamped to min_mm..max_mm on screen."""
+    return f"3x:0,0,1,{min_mm},1,{max_mm}"
+
+
+def _layer_xml(layer_class: str, props: dict) -> str:
     prop_xml = "".join(f"<prop k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in props.items())
+    return f'<layer class="{layer_class}" enabled="1" pass="0" locked="0">{prop_xml}</layer>'
+
+
+def _symbol(index, colour: str, kind: str = "fill", outline_mm: float = 0.1) -> str:
+    """A simple fill (polygons), marker (points) or empty symbol (a legend heading).
+
+    A marker is a circle in the segment's colour with a dark outline, over a white halo
+    (a wider white ring drawn first) so that it stands out from any area colour, its own
+    segment's included."""
+    if kind == "marker":
+        symbol_type = "marker"
+        size = {"size": str(MARKER_METRES), "size_unit": "MapUnit",
+                "size_map_unit_scale": _map_unit_scale(MARKER_MIN_MM, MARKER_MAX_MM),
+                "name": "circle", "outline_style": "solid", "outline_width_unit": "MM"}
+        layers = [
+            _layer_xml("SimpleMarker", {**size, "color": "255,255,255,255",
+                                        "outline_color": "255,255,255,255",
+                                        "outline_width": str(MARKER_HALO_MM)}),
+            _layer_xml("SimpleMarker", {**size, "color": _rgba(colour),
+                                        "outline_color": _rgba(OUTLINE_COLOUR),
+                                        "outline_width": str(MARKER_OUTLINE_MM)}),
+        ]
+    elif kind == "none":
+        symbol_type = "fill"
+        layers = [_layer_xml("SimpleFill", {"color": "255,255,255,0", "outline_style": "no",
+                                            "style": "no"})]
+    else:
+        symbol_type = "fill"
+        layers = [_layer_xml("SimpleFill", {
+            "color": _rgba(colour), "outline_color": "255,255,255,255",
+            "outline_style": "solid", "outline_width": str(outline_mm),
+            "outline_width_unit": "MM", "style": "solid", "joinstyle": "bevel"})]
     return (f'<symbol type="{symbol_type}" name="{index}" alpha="1" clip_to_extent="1" '
-            f'force_rhr="0"><layer class="{layer_class}" enabled="1" pass="0" locked="0">'
-            f"{prop_xml}</layer></symbol>")
+            f'force_rhr="0">{"".join(layers)}</symbol>')
 
 
 def _qml(renderer: str, display_field: str, map_tip: str, extra: str = "") -> str:
@@ -59,12 +106,12 @@ def _qml(renderer: str, display_field: str, map_tip: str, extra: str = "") -> st
 
 
 def _categories_xml(segments: dict[int, str], field: str, kind: str,
-                    unclassified: bool) -> str:
+                    unclassified: bool, outline_mm: float = 0.1) -> str:
     categories, symbols = [], []
     for i, (number, name) in enumerate(sorted(segments.items())):
         categories.append(f'<category render="true" symbol="{i}" value="{number}" '
                           f"label={quoteattr(legend_label(number, name))}/>")
-        symbols.append(_symbol(i, segment_colour(number), kind))
+        symbols.append(_symbol(i, segment_colour(number), kind, outline_mm))
     if unclassified:
         i = len(categories)
         categories.append(f'<category render="true" symbol="{i}" value="" '
@@ -86,43 +133,134 @@ def segment_layer_qml(segments: dict[int, str], field: str = "segment",
     return _qml(_categories_xml(segments, field, kind, unclassified), name_field, tip)
 
 
+# ward labels: text wrapped at this many characters, so that a long segment name takes
+# two or three short lines rather than one line wider than the ward
+WARD_LABEL_WRAP = 24
+
+
 def ward_layer_qml(segments: dict[int, str], field: str = "dominant_segment",
                    name_field: str = "ward_name") -> str:
-    """Wards coloured by their dominant segment and labelled with it."""
-    label = (f"coalesce({_quote_field(name_field)}, \"ward_code\") || '\n' || "
-             f"{_quote_field(field)} || ' – ' || \"dominant_segment_name\"")
+    """Wards coloured by their dominant segment and labelled with their name and that
+    segment ("WARD NAME" over "n – name", wrapped). Every ward gets its label at borough
+    scale: labels sit over a point inside the ward (around it when crowded), small, with a
+    white buffer, away from ward boundaries where they can, and are all drawn even when two
+    would touch."""
+    label = (f"upper(coalesce({_quote_field(name_field)}, \"ward_code\")) || "
+             f"coalesce('\n' || {_quote_field(field)} || ' – ' || "
+             "\"dominant_segment_name\", '')")
     labeling = (
         '<labeling type="simple"><settings calloutType="simple">'
-        f"<text-style fieldName={quoteattr(label)} isExpression=\"1\" fontSize=\"8\" "
-        'textColor="0,0,0,255" fontWeight="75">'
-        '<text-buffer bufferDraw="1" bufferSize="0.8" bufferColor="255,255,255,255"/>'
-        "</text-style><placement placement=\"0\"/></settings></labeling>"
+        f"<text-style fieldName={quoteattr(label)} isExpression=\"1\" fontSize=\"7\" "
+        'fontSizeUnit="Point" textColor="0,0,0,255" fontWeight="50" multilineHeight="1">'
+        '<text-buffer bufferDraw="1" bufferSize="0.7" bufferSizeUnits="MM" '
+        'bufferColor="255,255,255,255" bufferOpacity="0.85" bufferJoinStyle="128"/>'
+        "</text-style>"
+        f'<text-format multilineAlign="1" autoWrapLength="{WARD_LABEL_WRAP}" '
+        'useMaxLineLengthForAutoWrap="1" wrapChar=""/>'
+        '<placement placement="0" centroidInside="1" centroidWhole="0" dist="0" '
+        'distUnits="MM" quadOffset="4" polygonPlacementFlags="2" fitInPolygonOnly="0" '
+        'priority="8" offsetType="0"/>'
+        '<rendering displayAll="1" obstacle="1" obstacleType="1" obstacleFactor="1" '
+        'drawLabels="1" labelPerPart="0" limitNumLabels="0" maxNumLabels="2000" '
+        'scaleVisibility="0" upsidedownLabels="0" mergeLines="0" minFeatureSize="0" '
+        'zIndex="0" unplacedVisibility="0"/>'
+        "</settings></labeling>"
     )
-    tip = f"[% {_quote_field(name_field)} %]: segment [% {_quote_field(field)} %]"
-    return _qml(_categories_xml(segments, field, "fill", False), name_field, tip, labeling)
+    tip = (f"[% {_quote_field(name_field)} %]: mostly segment [% {_quote_field(field)} %] – "
+           '[% "dominant_segment_name" %]')
+    # white ward boundaries wide enough to part neighbours with the same dominant segment
+    return _qml(_categories_xml(segments, field, "fill", False, outline_mm=0.5), name_field,
+                tip, labeling)
 
 
 # Paul Tol's "YlOrBr" sequential scheme (colour-blind safe), five steps for rates
 SEQUENTIAL = ("#FFFBD5", "#FEE391", "#FB9A29", "#CC4C02", "#662506")
+ZERO_COLOUR = "#E4E4E4"  # "none": a light grey, apart from the yellow-brown scale
+ZERO_LABEL = "0 – no incidents"
+# the legend heading's range: matches no value (rates and counts are never negative)
+HEADING_RANGE = (-2.0, -1.0)
 
 
 def graduated_qml(field: str, breaks: list[float], display_field: str,
-                  unit: str = "") -> str:
-    """A graduated renderer with ``len(breaks) - 1`` classes from the sequential palette."""
+                  heading: str = "", zero_class: bool = False, tip: str | None = None,
+                  decimals: int = 1) -> str:
+    """A graduated renderer: ``len(breaks) - 1`` classes from the sequential palette.
+
+    ``zero_class``: exactly 0 gets a class of its own, "0 – no incidents", before the others
+    (``breaks`` then classify the non-zero values; QGIS takes the first class that holds a
+    value). ``heading``: a first legend entry with no symbol that gives the unit (e.g.
+    "fires per 1,000 households, Jan 2009 – Aug 2024"); it matches no feature.
+    ``tip``: the map tip (by default the display field and the value)."""
     ranges, symbols = [], []
-    colours = SEQUENTIAL if len(breaks) - 1 == len(SEQUENTIAL) else SEQUENTIAL[-(len(breaks) - 1):]
+    n = len(breaks) - 1
+    colours = SEQUENTIAL if n == len(SEQUENTIAL) else SEQUENTIAL[-n:]
+
+    def add(low, high, label, colour, kind="fill"):
+        i = len(ranges)
+        ranges.append(f'<range render="true" symbol="{i}" lower="{low:.6f}" '
+                      f'upper="{high:.6f}" label={quoteattr(label)}/>')
+        symbols.append(_symbol(i, colour, kind))
+
+    if heading:
+        add(*HEADING_RANGE, heading, "#FFFFFF", "none")
+    if zero_class:
+        add(0.0, 0.0, ZERO_LABEL, ZERO_COLOUR)
     for i, (low, high) in enumerate(zip(breaks[:-1], breaks[1:])):
-        label = f"{low:.1f} – {high:.1f}{unit}"
-        ranges.append(f'<range render="true" symbol="{i}" lower="{low:.6f}" upper="{high:.6f}" '
-                      f"label={quoteattr(label)}/>")
-        symbols.append(_symbol(i, colours[i]))
+        add(low, high, f"{low:,.{decimals}f} – {high:,.{decimals}f}", colours[i])
     renderer = (f'<renderer-v2 type="graduatedSymbol" attr={quoteattr(field)} '
                 'graduatedMethod="GraduatedColor" symbollevels="0" enableorderby="0" '
                 f'forceraster="0"><ranges>{"".join(ranges)}</ranges>'
                 f'<symbols>{"".join(symbols)}</symbols>'
                 '<mode name="quantile"/></renderer-v2>')
-    return _qml(renderer, display_field, f"[% {_quote_field(display_field)} %]: "
-                f"[% {_quote_field(field)} %]{unit}")
+    if tip is None:
+        tip = f"[% {_quote_field(display_field)} %]: [% {_quote_field(field)} %]"
+    return _qml(renderer, display_field, tip)
+
+
+# --- the words that go with each layer (stored as its abstract) ---
+
+def segment_layer_abstract(segments: dict[int, str], study: str = "",
+                           deprivation: str | None = None, more_deprived: str = "lower",
+                           deprivation_label: str | None = None) -> str:
+    """What the segment layer shows, and which way the numbering runs."""
+    k = len(segments)
+    lines = [f"{study + ': ' if study else ''}output areas grouped into {k} segments "
+             "(k-means on the standardised area variables)."]
+    if k:
+        first, last = min(segments), max(segments)
+        order = (f"Segment {first} = least deprived, segment {last} = most deprived")
+        if deprivation:
+            measure = deprivation if not deprivation_label or deprivation_label == deprivation \
+                else f"{deprivation_label} ({deprivation})"
+            direction = "lower" if more_deprived == "lower" else "higher"
+            order += (f", ranked by the mean {measure} of each segment's areas ({direction} "
+                      "= more deprived)")
+        lines.append(order + ".")
+        lines.append("Segments: " + "; ".join(legend_label(n, name)
+                                              for n, name in sorted(segments.items())) + ".")
+    return "\n".join(lines)
+
+
+def address_layer_abstract(study: str = "") -> str:
+    return (f"{study + ': ' if study else ''}address points from the gazetteer, coloured by "
+            "the segment of the output area they fall in (segment 1 = least deprived).")
+
+
+def ward_layer_abstract(weight: str) -> str:
+    basis = "households" if weight == "households" else weight
+    return ("Wards coloured and labelled by their dominant segment: the segment that holds "
+            f"most of the ward's {basis} (ties go to the lower segment number). "
+            "dominant_share_pct is that segment's share of the ward.")
+
+
+def incident_layer_abstract(unit: str, what: str, located: int, rate_field: str) -> str:
+    per = "rate" if rate_field.startswith("rate") else "count"
+    return (f"Output areas shaded by their {per} of {unit}. {what[:1].upper() + what[1:]}: "
+            f"{located:,} in the study area. Areas with none form their own class "
+            "(\"0 – no incidents\"); "
+            "the others are split into five classes with equal numbers of areas (quantiles). "
+            "segment_index is the area's segment's index of over/under-representation "
+            "(100 = as many as its households would suggest).")
 
 
 def _quote_field(name: str) -> str:

@@ -59,12 +59,19 @@ def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
 
 
 class DefaultStyle(QgsProcessingLayerPostProcessorInterface):
-    """Apply the style stored with the layer in its GeoPackage when Processing loads it."""
+    """Apply the style stored with the layer in its GeoPackage when Processing loads it.
+
+    The layer's description in the GeoPackage reaches QGIS as its metadata abstract on any
+    load (the OGR provider reads it); here it also becomes the layer's abstract, which the
+    Layers panel shows in the layer's tooltip (e.g. which segment is the most deprived)."""
 
     instances = []  # Processing does not keep a reference: keep them alive here
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         layer.loadDefaultStyle()
+        abstract = layer.metadata().abstract()
+        if abstract and not layer.abstract() and hasattr(layer, "setAbstract"):
+            layer.setAbstract(abstract)
         layer.triggerRepaint()
 
     @classmethod
