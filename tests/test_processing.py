@@ -21,9 +21,9 @@ from community_safety.core.styles import PALETTE
 
 def test_provider_lists_every_algorithm(provider):
     names = sorted(a.name() for a in provider.algorithms())
-    assert names == sorted(["buildsegmentation", "choosesegments", "assignareas",
-                            "joingazetteer", "profileincidents", "wardmatrices",
-                            "exportmatrices"])
+    assert names == sorted(["buildfromproject", "buildsegmentation", "choosesegments",
+                            "assignareas", "joingazetteer", "profileincidents",
+                            "wardmatrices", "exportmatrices"])
     assert provider.name() == "Community safety"
 
 

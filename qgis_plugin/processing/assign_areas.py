@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
 )
 
@@ -17,6 +16,7 @@ from ...core.segmentation import area_data_from_frame, assign_areas
 from ...core.store import SEGMENT_LAYER, load_segmentation, staged_output, write_assigned_layer
 from ..layers import frame_from_source, load_on_completion
 from .base import EngineAlgorithm
+from .point_inputs import add_segmentation_parameter
 
 
 class AssignAreas(EngineAlgorithm):
@@ -27,14 +27,18 @@ class AssignAreas(EngineAlgorithm):
             "the fields the segmentation clustered on.")
 
     def define(self):
-        self.addParameter(QgsProcessingParameterFile(
-            "SEGMENTATION", self.tr("Segmentation GeoPackage"), extension="gpkg"))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            "AREAS", self.tr("Areas to assign"), [QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterField(
-            "AREA_CODE", self.tr("Area code field"), parentLayerParameterName="AREAS"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", self.tr("Assigned areas"), "GeoPackage (*.gpkg)"))
+        add_segmentation_parameter(self)
+        self.add(QgsProcessingParameterFeatureSource(
+            "AREAS", self.tr("Areas to assign"), [QgsProcessing.TypeVectorPolygon]),
+            "New or updated area data: a polygon layer with the fields the segmentation "
+            "clustered on (its screening table lists them).")
+        self.add(QgsProcessingParameterField(
+            "AREA_CODE", self.tr("Area code field"), parentLayerParameterName="AREAS"),
+            "The field holding each area's code; codes must be unique.")
+        self.add(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Assigned areas"), "GeoPackage (*.gpkg)"),
+            "A new GeoPackage with the areas, their segment, name and distance to the "
+            "segment's centre, styled like the segmentation.")
         self.addOutput(QgsProcessingOutputVectorLayer("SEGMENTS", self.tr("Assigned segments")))
 
     def execute(self, parameters, context, feedback):

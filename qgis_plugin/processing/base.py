@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
+from html import escape
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingDestinationParameter,
+    QgsProcessingException,
+    QgsProcessingParameterDefinition,
+)
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from ...core.errors import InputError
 from ...core.progress import Cancelled
 
+# The toolbox's groups, by stable id, in the order of the work: the toolbox sorts groups by
+# name, so the numbers keep them in that order (and the ids sort the same way).
+GROUPS = {
+    "1_build_segmentation": "1 Build the segmentation",
+    "2_places_and_incidents": "2 Places and incidents",
+    "3_share_with_partners": "3 Share with partners",
+}
+BUILD, PLACES, PARTNERS = GROUPS
+
+ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
+HIDDEN = QgsProcessingParameterDefinition.FlagHidden
+
 
 class EngineAlgorithm(QgsProcessingAlgorithm):
-    """Subclasses set NAME, TITLE, GROUP, HELP and implement ``define`` and ``execute``."""
+    """Subclasses set NAME, TITLE, GROUP (an id of ``GROUPS``) and HELP, and implement
+    ``define`` (adding parameters with ``add``, in the order a user thinks: inputs, what to
+    build, k, then advanced settings, then outputs) and ``execute``."""
 
     NAME = ""
     TITLE = ""
-    GROUP = "Segmentation"
+    GROUP = BUILD
     HELP = ""
 
     def name(self):
@@ -24,13 +45,28 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.TITLE)
 
     def group(self):
-        return self.tr(self.GROUP)
+        return self.tr(GROUPS[self.GROUP])
 
     def groupId(self):  # noqa: N802
-        return self.GROUP.lower().replace(" ", "_")
+        return self.GROUP
 
     def shortHelpString(self):  # noqa: N802
-        return self.tr(self.HELP)
+        """The algorithm's description, then one line per parameter from the parameters'
+        own help (``add`` sets it): the help is written once, shown in both places."""
+        main, advanced = [], []
+        for parameter in self.parameterDefinitions():
+            if parameter.flags() & HIDDEN:
+                continue
+            line = (f"<p><b>{escape(parameter.description(), quote=False)}</b>: "
+                    f"{escape(parameter.help(), quote=False)}</p>")
+            is_advanced = parameter.flags() & ADVANCED
+            (advanced if is_advanced else main).append(line)
+        text = f"<p>{escape(self.tr(self.HELP), quote=False)}</p>"
+        if main:
+            text += f"<h3>{self.tr('Parameters')}</h3>" + "".join(main)
+        if advanced:
+            text += f"<h3>{self.tr('Advanced parameters')}</h3>" + "".join(advanced)
+        return text
 
     def tr(self, text):
         return QCoreApplication.translate("CommunitySafety", text)
@@ -40,6 +76,15 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.define()
+
+    def add(self, parameter, help_text: str, advanced: bool = False):
+        """Add a parameter with its help (the dialog's tooltip and a line of the algorithm's
+        help); ``advanced`` folds it under "Advanced parameters"."""
+        parameter.setHelp(self.tr(help_text))
+        if advanced and not isinstance(parameter, QgsProcessingDestinationParameter):
+            parameter.setFlags(parameter.flags() | ADVANCED)
+        self.addParameter(parameter)
+        return parameter
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         try:
@@ -66,6 +111,14 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                 feedback.setProgressText(message)
 
         return report
+
+    def optional_int(self, parameters, name: str, context) -> int | None:
+        """An optional whole-number parameter: None when left empty."""
+        value = parameters.get(name)
+        if value is None or (isinstance(value, QVariant) and value.isNull()) or (
+                isinstance(value, str) and not value.strip()):
+            return None
+        return self.parameterAsInt(parameters, name, context)
 
     def define(self):
         raise NotImplementedError

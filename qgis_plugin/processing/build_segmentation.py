@@ -14,7 +14,7 @@ from ...core.progress import scaled
 from ...core.segmentation import build_segmentation, prepare
 from ...core.store import SEGMENT_LAYER, save_segmentation
 from ..layers import load_on_completion
-from .area_inputs import add_area_parameters, read_area_inputs
+from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm
 
 
@@ -29,14 +29,21 @@ class BuildSegmentation(EngineAlgorithm):
             "manifest) with CSV tables and box plots beside it.")
 
     def define(self):
-        add_area_parameters(self)
-        self.addParameter(QgsProcessingParameterNumber(
-            "K", self.tr("Number of segments (k)"), defaultValue=10, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber(
+        add_area_inputs(self)
+        self.add(QgsProcessingParameterNumber(
+            "K", self.tr("Number of segments (k)"), defaultValue=10, minValue=2),
+            "How many segments to group the areas into (10 by default; 'Choose number of "
+            "segments' helps to pick it).")
+        self.add(QgsProcessingParameterNumber(
             "SUBSEGMENTS", self.tr("Sub-segments per segment (0 = none)"), defaultValue=0,
-            minValue=0))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", self.tr("Segmentation GeoPackage"), "GeoPackage (*.gpkg)"))
+            minValue=0),
+            "Split each segment again into this many sub-segments (numbered 3.1, 3.2...), as "
+            "national classifications do; 0 for none.", advanced=True)
+        add_method_parameters(self)
+        self.add(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Segmentation GeoPackage"), "GeoPackage (*.gpkg)"),
+            "The GeoPackage to write (styled segment layer, profiles, screening, "
+            "reconciliation, manifest); CSV tables and box plots are written beside it.")
         self.addOutput(QgsProcessingOutputVectorLayer("SEGMENTS", self.tr("Segments")))
 
     def execute(self, parameters, context, feedback):

@@ -13,7 +13,7 @@ from ...core.plots import elbow_plot
 from ...core.progress import scaled
 from ...core.segmentation import prepare
 from ...core.store import atomic_file
-from .area_inputs import add_area_parameters, read_area_inputs
+from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm
 
 
@@ -25,15 +25,21 @@ class ChooseSegments(EngineAlgorithm):
             "across random starts (adjusted Rand index). Writes a table and an elbow plot.")
 
     def define(self):
-        add_area_parameters(self, with_deprivation=False)
-        self.addParameter(QgsProcessingParameterNumber("K_MIN", self.tr("Smallest k"),
-                                                       defaultValue=2, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("K_MAX", self.tr("Largest k"),
-                                                       defaultValue=15, minValue=2))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", self.tr("Diagnostics table"), "CSV files (*.csv)"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "ELBOW", self.tr("Elbow plot"), "PNG images (*.png)"))
+        add_area_inputs(self, with_deprivation=False)
+        self.add(QgsProcessingParameterNumber("K_MIN", self.tr("Smallest k"), defaultValue=2,
+                                              minValue=2),
+                 "The smallest number of segments to try.")
+        self.add(QgsProcessingParameterNumber("K_MAX", self.tr("Largest k"), defaultValue=15,
+                                              minValue=2),
+                 "The largest number of segments to try (each k takes as long as one "
+                 "segmentation).")
+        add_method_parameters(self)
+        self.add(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Diagnostics table"), "CSV files (*.csv)"),
+            "A CSV table with one row per k and a column per diagnostic.")
+        self.add(QgsProcessingParameterFileDestination(
+            "ELBOW", self.tr("Elbow plot"), "PNG images (*.png)"),
+            "A picture of the diagnostics against k: look for the bend (the elbow).")
 
     def execute(self, parameters, context, feedback):
         low = self.parameterAsInt(parameters, "K_MIN", context)

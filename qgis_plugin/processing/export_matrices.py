@@ -12,14 +12,14 @@ from qgis.core import (
 
 from ...core.export import WORKBOOK
 from ...core.places import export_step
-from .base import EngineAlgorithm
+from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter
 
 
 class ExportMatrices(EngineAlgorithm):
     NAME = "exportmatrices"
     TITLE = "Export matrices for partners"
-    GROUP = "Partners"
+    GROUP = PARTNERS
     HELP = ("Writes the ward x segment matrices as CSV files and one XLSX workbook with a "
             "Notes sheet. Counts from 1 to the threshold are suppressed (0 stays 0), with "
             "secondary suppression so no suppressed count can be worked out from the totals; "
@@ -27,10 +27,14 @@ class ExportMatrices(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.addParameter(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1))
-        self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for partner files")))
+        self.add(QgsProcessingParameterNumber(
+            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1),
+            "Counts from 1 to this number are hidden (0 stays 0), and further cells as needed "
+            "so none can be worked out from the totals.")
+        self.add(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Folder for partner files")),
+            "Where the CSV matrices and the partner workbook (XLSX, with a Notes sheet) are "
+            "written.")
         self.addOutput(QgsProcessingOutputFile("WORKBOOK", self.tr("Partner workbook")))
 
     def execute(self, parameters, context, feedback):

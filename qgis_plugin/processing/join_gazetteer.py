@@ -11,14 +11,19 @@ from qgis.core import (
 from ...core.locate import LocationColumns
 from ...core.places import gazetteer_step, gpkg_path
 from ..layers import load_on_completion
-from .base import EngineAlgorithm
-from .point_inputs import add_points_parameter, add_segmentation_parameter, read_points
+from .base import PLACES, EngineAlgorithm
+from .point_inputs import (
+    add_area_code_parameter,
+    add_points_parameter,
+    add_segmentation_parameter,
+    read_points,
+)
 
 
 class JoinGazetteer(EngineAlgorithm):
     NAME = "joingazetteer"
     TITLE = "Join segments to a gazetteer"
-    GROUP = "Places and incidents"
+    GROUP = PLACES
     HELP = ("Gives each address point (LLPG, AddressBase, Open UPRN) its output area and "
             "segment: by the area code field when given, else by point-in-polygon (a point on "
             "a shared boundary goes to the area with the lowest code). Adds an 'addresses' "
@@ -26,9 +31,13 @@ class JoinGazetteer(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        add_points_parameter(self, "ADDRESSES", "Address points")
-        self.addParameter(QgsProcessingParameterField(
-            "ID", self.tr("Address ID field (e.g. UPRN)"), parentLayerParameterName="ADDRESSES"))
+        add_points_parameter(self, "ADDRESSES", "Address points",
+                             "The gazetteer's address points (LLPG, AddressBase, Open UPRN...), "
+                             "in any CRS.")
+        self.add(QgsProcessingParameterField(
+            "ID", self.tr("Address ID field (e.g. UPRN)"), parentLayerParameterName="ADDRESSES"),
+            "The field that identifies each address; repeated IDs are reported as duplicates.")
+        add_area_code_parameter(self, "ADDRESSES")
         self.addOutput(QgsProcessingOutputVectorLayer("ADDRESS_LAYER",
                                                       self.tr("Addresses with segments")))
         self.addOutput(QgsProcessingOutputFile("SEGMENTATION_OUT",

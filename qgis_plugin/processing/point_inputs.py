@@ -13,16 +13,23 @@ from ..layers import frame_from_source
 
 
 def add_segmentation_parameter(alg) -> None:
-    alg.addParameter(QgsProcessingParameterFile(
-        "SEGMENTATION", alg.tr("Segmentation GeoPackage"), extension="gpkg"))
+    alg.add(QgsProcessingParameterFile(
+        "SEGMENTATION", alg.tr("Segmentation GeoPackage"), extension="gpkg"),
+        "A segmentation GeoPackage written by 'Build segmentation' or 'Build segmentation "
+        "from a project file' (in a model: their Segmentation GeoPackage output).")
 
 
-def add_points_parameter(alg, name: str, description: str) -> None:
-    alg.addParameter(QgsProcessingParameterFeatureSource(
-        name, alg.tr(description), [QgsProcessing.TypeVectorPoint]))
-    alg.addParameter(QgsProcessingParameterField(
+def add_points_parameter(alg, name: str, description: str, help_text: str) -> None:
+    alg.add(QgsProcessingParameterFeatureSource(
+        name, alg.tr(description), [QgsProcessing.TypeVectorPoint]), help_text)
+
+
+def add_area_code_parameter(alg, points: str) -> None:
+    alg.add(QgsProcessingParameterField(
         "AREA_CODE", alg.tr("Output-area code field (used first when given)"),
-        parentLayerParameterName=name, optional=True))
+        parentLayerParameterName=points, optional=True),
+        "Optional: a field holding each point's output-area code. Points with one of the "
+        "study's codes are placed by it; the others by point-in-polygon.")
 
 
 def read_points(alg, parameters, context, feedback, name: str):

@@ -16,14 +16,19 @@ from ...core.incidents import IncidentFilter
 from ...core.locate import LocationColumns
 from ...core.places import gpkg_path, incidents_step, safe_name
 from ..layers import load_on_completion
-from .base import EngineAlgorithm
-from .point_inputs import add_points_parameter, add_segmentation_parameter, read_points
+from .base import PLACES, EngineAlgorithm
+from .point_inputs import (
+    add_area_code_parameter,
+    add_points_parameter,
+    add_segmentation_parameter,
+    read_points,
+)
 
 
 class ProfileIncidents(EngineAlgorithm):
     NAME = "profileincidents"
     TITLE = "Profile incidents by segment"
-    GROUP = "Places and incidents"
+    GROUP = PLACES
     HELP = ("Counts incidents (one per point, or summed count fields such as injuries) by "
             "segment: share, rate per 1,000 households and residents, and an index of "
             "over/under-representation (share of incidents / share of households x 100) with "
@@ -33,25 +38,39 @@ class ProfileIncidents(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        add_points_parameter(self, "INCIDENTS", "Incident points")
-        self.addParameter(QgsProcessingParameterString("NAME", self.tr("Profile name"),
-                                                       defaultValue="incidents"))
+        add_points_parameter(self, "INCIDENTS", "Incident points",
+                             "The incidents as points (fires, crimes, anti-social behaviour...), "
+                             "in any CRS.")
+        self.add(QgsProcessingParameterString("NAME", self.tr("Profile name"),
+                                              defaultValue="incidents"),
+                 "A short name for this profile (e.g. fires): it names the tables, the chart "
+                 "and the layer, so several profiles can live in one segmentation.")
         Field = QgsProcessingParameterField  # noqa: N806
-        self.addParameter(Field("COUNTS", self.tr("Count fields (none: one per point)"),
-                                parentLayerParameterName="INCIDENTS", allowMultiple=True,
-                                optional=True, type=Field.Numeric))
-        self.addParameter(Field("DATE", self.tr("Date field"), optional=True,
-                                parentLayerParameterName="INCIDENTS"))
-        self.addParameter(QgsProcessingParameterString("DATE_FROM", self.tr("From (YYYY-MM-DD)"),
-                                                       optional=True))
-        self.addParameter(QgsProcessingParameterString("DATE_TO", self.tr("To (YYYY-MM-DD)"),
-                                                       optional=True))
-        self.addParameter(Field("CATEGORY", self.tr("Category field"), optional=True,
-                                parentLayerParameterName="INCIDENTS"))
-        self.addParameter(QgsProcessingParameterString(
-            "CATEGORIES", self.tr("Categories to keep (separated by ;)"), optional=True))
-        self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for the profile, chart and records")))
+        self.add(Field("COUNTS", self.tr("Count fields (none: one per point)"),
+                       parentLayerParameterName="INCIDENTS", allowMultiple=True, optional=True,
+                       type=Field.Numeric),
+                 "Optional: numeric fields to add up (e.g. injuries, fatalities), each "
+                 "profiled; none counts one incident per point.")
+        add_area_code_parameter(self, "INCIDENTS")
+        self.add(Field("DATE", self.tr("Date field"), optional=True,
+                       parentLayerParameterName="INCIDENTS"),
+                 "Optional: the incidents' date field, for the From and To filters.")
+        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("From (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: keep incidents on or after this date.")
+        self.add(QgsProcessingParameterString("DATE_TO", self.tr("To (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: keep incidents on or before this date.")
+        self.add(Field("CATEGORY", self.tr("Category field"), optional=True,
+                       parentLayerParameterName="INCIDENTS"),
+                 "Optional: a field holding each incident's category, for the filter below.")
+        self.add(QgsProcessingParameterString(
+            "CATEGORIES", self.tr("Categories to keep (separated by ;)"), optional=True),
+            "Optional: the categories to keep, e.g. Anti-social behaviour;Arson.")
+        self.add(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Folder for the profile, chart and records")),
+            "Where the profile table (CSV), the bar chart and the record reconciliation (IDs "
+            "pseudonymised) are written.")
         self.addOutput(QgsProcessingOutputFile("PROFILE", self.tr("Incident profile table")))
         self.addOutput(QgsProcessingOutputVectorLayer("RATES", self.tr("Incident rates")))
 

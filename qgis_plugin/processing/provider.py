@@ -8,6 +8,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .assign_areas import AssignAreas
+from .build_from_project import BuildFromProject
 from .build_segmentation import BuildSegmentation
 from .choose_segments import ChooseSegments
 from .export_matrices import ExportMatrices
@@ -15,8 +16,9 @@ from .join_gazetteer import JoinGazetteer
 from .profile_incidents import ProfileIncidents
 from .ward_matrices import WardMatrices
 
-ALGORITHMS = (BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer, ProfileIncidents,
-              WardMatrices, ExportMatrices)
+# in the order of the work: the project-file algorithm first (the plugin's menu opens it)
+ALGORITHMS = (BuildFromProject, BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer,
+              ProfileIncidents, WardMatrices, ExportMatrices)
 PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 

@@ -16,7 +16,7 @@ from qgis.core import (
 from ...core.ingest import reproject_to_bng
 from ...core.places import WardSource, gpkg_path, matrices_step
 from ..layers import frame_from_source, load_on_completion
-from .base import EngineAlgorithm
+from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter
 
 RULES = ["overlap", "centroid"]
@@ -25,7 +25,7 @@ RULES = ["overlap", "centroid"]
 class WardMatrices(EngineAlgorithm):
     NAME = "wardmatrices"
     TITLE = "Ward x segment matrices"
-    GROUP = "Partners"
+    GROUP = PARTNERS
     HELP = ("Areas, households, residents, gazetteer addresses and every incident profile by "
             "ward and segment, with totals, stored in the segmentation GeoPackage; and a ward "
             "layer coloured and labelled by each ward's dominant segment. Areas go to the ward "
@@ -33,17 +33,23 @@ class WardMatrices(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            "WARDS", self.tr("Wards"), [QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterField(
-            "WARD_CODE", self.tr("Ward code field"), parentLayerParameterName="WARDS"))
-        self.addParameter(QgsProcessingParameterField(
+        self.add(QgsProcessingParameterFeatureSource(
+            "WARDS", self.tr("Wards"), [QgsProcessing.TypeVectorPolygon]),
+            "The ward polygons (or any areas partners report by), in any CRS.")
+        self.add(QgsProcessingParameterField(
+            "WARD_CODE", self.tr("Ward code field"), parentLayerParameterName="WARDS"),
+            "The field holding each ward's code (e.g. WD22CD).")
+        self.add(QgsProcessingParameterField(
             "WARD_NAME", self.tr("Ward name field"), parentLayerParameterName="WARDS",
-            optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
+            optional=True),
+            "Optional: the field holding each ward's name, shown in the matrices and labels.")
+        self.add(QgsProcessingParameterEnum(
             "RULE", self.tr("Assign each area to"),
             ["the ward holding most of its area", "the ward containing its representative "
-             "point"], defaultValue=0))
+             "point"], defaultValue=0),
+            "How an output area that crosses a ward boundary is counted: in the ward holding "
+            "most of its area (default), or the ward containing its representative point.",
+            advanced=True)
         self.addOutput(QgsProcessingOutputVectorLayer("WARD_LAYER", self.tr("Wards")))
         self.addOutput(QgsProcessingOutputFile("SEGMENTATION_OUT",
                                                self.tr("Segmentation GeoPackage (updated)")))
