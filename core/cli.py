@@ -181,7 +181,7 @@ def _gazetteer(args) -> int:
 
 def _incidents(args) -> int:
     from .incidents import IncidentFilter
-    from .places import incidents_step
+    from .places import incidents_step, unreadable_dates_note
 
     columns, postcodes = _location(args)
     rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
@@ -194,6 +194,9 @@ def _incidents(args) -> int:
     print(profile[shown].to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
+    note = unreadable_dates_note(records)
+    if note:
+        print(note, file=sys.stderr)
     print(f"Saved the profile, chart and record reconciliation to {args.out}")
     return 0
 

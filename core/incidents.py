@@ -58,6 +58,20 @@ def window_date(text: str | None, what: str) -> pd.Timestamp | None:
         raise InputError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from err
 
 
+def record_dates(records: pd.DataFrame, rules: IncidentFilter) -> pd.Series:
+    """The records' dates (NaT where a date is blank or cannot be read)."""
+    return pd.to_datetime(records[rules.date_column], errors="coerce", dayfirst=True,
+                          format="mixed")
+
+
+def unreadable_dates(records: pd.DataFrame, rules: IncidentFilter) -> pd.Series:
+    """Records whose date is given but cannot be read as a date (never counted: said so)."""
+    if not rules.date_column or rules.date_column not in records.columns:
+        return pd.Series(False, index=records.index)
+    given = records[rules.date_column].astype(str).str.strip() != ""
+    return given & record_dates(records, rules).isna()
+
+
 def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) -> pd.Series:
     """Which records pass the filters (all, when none is set)."""
     keep = pd.Series(True, index=records.index)
@@ -69,8 +83,7 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) ->
     if rules.date_column:
         if rules.date_column not in records.columns:
             raise InputError(f"{source}: no date column '{rules.date_column}'")
-        dates = pd.to_datetime(records[rules.date_column], errors="coerce", dayfirst=True,
-                               format="mixed")
+        dates = record_dates(records, rules)
         if start is not None:
             keep &= dates >= start
         if end is not None:
@@ -109,6 +122,12 @@ def incident_counts(records: pd.DataFrame, located: pd.DataFrame, count_columns,
                 row = records.index[unreadable.to_numpy()][0]
                 raise InputError(f"{source}, row {row}, column '{column}': "
                                  f"'{records.loc[row, column]}' is not a number")
+            wrong = (values < 0) | (values.round() != values)
+            if wrong.fillna(False).any():
+                row = records.index[wrong.fillna(False).to_numpy()][0]
+                raise InputError(f"{source}, row {row}, column '{column}': "
+                                 f"'{records.loc[row, column]}' is not a count (a whole "
+                                 "number, 0 or more)")
             values = values.fillna(0)
         counts[column] = values[in_area].groupby(located.loc[in_area, "area_code"]).sum()
     return pd.DataFrame(counts).fillna(0)

@@ -95,11 +95,28 @@ def read_boundaries(
     source = path.name if layer is None else f"{path.name} (layer {layer})"
     if not path.exists():
         raise InputError(f"{path}: boundary file not found")
-    try:
-        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
-    except Exception as err:  # OGR's messages vary by driver; name the file
-        raise InputError(f"{source}: cannot be read as a vector layer ({err})") from err
+    frame = read_vector(path, layer, "boundary layer")
     return boundaries_from_frame(frame, code_column, source)
+
+
+def read_vector(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
+    """A vector layer from any OGR format. A file holding several layers needs the layer
+    named: taking the first would be a guess, so the layers are listed instead."""
+    path = Path(path)
+    try:
+        if layer is None:
+            import pyogrio
+
+            layers = [name for name, _ in pyogrio.list_layers(path)]
+            if len(layers) > 1:
+                raise InputError(f"{path.name}: holds {len(layers)} layers "
+                                 f"({', '.join(layers)}); name the {what} to use")
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except InputError:
+        raise
+    except Exception as err:  # OGR's messages vary by driver; name the file
+        where = path.name if layer is None else f"{path.name} (layer {layer})"
+        raise InputError(f"{where}: cannot be read as a {what} ({err})") from err
 
 
 def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str

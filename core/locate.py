@@ -41,6 +41,7 @@ from .ingest import (
     parse_numbers,
     read_excel_text,
     read_text_table,
+    read_vector,
 )
 
 MATCHED = "matched"
@@ -131,11 +132,7 @@ def read_records(path: Path, layer: str | None = None) -> tuple[pd.DataFrame, pd
     elif suffix in {".xlsx", ".xlsm", ".xls"}:
         frame, lines, bad = read_excel_text(path, path.name, None)
     else:
-        try:
-            layer_frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
-        except Exception as err:
-            raise InputError(f"{path.name}: cannot be read ({err})") from err
-        return records_from_points(layer_frame, path.name)
+        return records_from_points(read_vector(path, layer, "point layer"), path.name)
     if len(frame) == 0:
         raise InputError(f"{path.name}: the file has no records")
     frame.index = lines

@@ -37,8 +37,9 @@ from .incidents import (
     incident_counts,
     incident_profile,
     profile_chart,
+    unreadable_dates,
 )
-from .ingest import reproject_to_bng
+from .ingest import read_vector, reproject_to_bng
 from .locate import (
     MATCHED,
     AreaIndex,
@@ -106,9 +107,14 @@ def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
     """The key and where it came from: a key file, the environment, or a one-off key."""
     if key_file is not None:
         try:
-            return Path(key_file).read_bytes().strip(), f"key file {Path(key_file).name}"
+            key = Path(key_file).read_bytes().strip()
         except OSError as err:
             raise InputError(f"{key_file}: cannot read the key file ({err.strerror})") from err
+        if len(key) < 16:
+            raise InputError(f"{key_file}: the key file is {'empty' if not key else 'too short'}"
+                             "; it needs a secret of at least 16 characters (e.g. from "
+                             "`openssl rand -hex 32`)")
+        return key, f"key file {Path(key_file).name}"
     if os.environ.get(KEY_ENVIRONMENT):
         return os.environ[KEY_ENVIRONMENT].encode(), f"${KEY_ENVIRONMENT}"
     return secrets.token_bytes(32), "a one-off random key (IDs cannot be linked across runs)"
@@ -158,6 +164,13 @@ def incidents_step(segmentation: Path, incidents, name: str,
                      _gazetteer_ids(segmentation) if columns.uprn else None)
     rules = rules or IncidentFilter()
     keep = filter_records(records, rules, source)
+    if not ((located["status"] == MATCHED) & keep).any():
+        found = located["status"].value_counts()
+        said = ", ".join(f"{n:,} {status}" for status, n in found.items()) or "no records"
+        raise InputError(f"{source}: no record is both in the study area and within the "
+                         f"filters ({said}; {int(keep.sum()):,} pass the filters); nothing "
+                         "was stored")
+    bad_dates = unreadable_dates(records, rules)
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
     profile = incident_profile(counts, classified, _bases(seg))
@@ -169,8 +182,9 @@ def incidents_step(segmentation: Path, incidents, name: str,
         "source": source, "row": records.index, "record_id": pseudonymise(ids, key).to_numpy(),
         "area_code": located["area_code"].to_numpy(), "status": located["status"].to_numpy(),
         "method": located["method"].to_numpy(), "detail": located["detail"].to_numpy(),
-        "in_filter": keep.to_numpy()})
-    reconciliation = pd.concat([reconciliation, unreadable.assign(in_filter=False)],
+        "in_filter": keep.to_numpy(), "date_unreadable": bad_dates.to_numpy()})
+    reconciliation = pd.concat([reconciliation, unreadable.assign(in_filter=False,
+                                                                  date_unreadable=False)],
                                ignore_index=True)
     area_counts = counts.rename_axis("area_code").reset_index()
     period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
@@ -192,6 +206,16 @@ def incidents_step(segmentation: Path, incidents, name: str,
             styles={f"incident_areas_{name}": rates_qml},
             descriptions={f"incident_areas_{name}": rates_abstract})
     return profile, reconciliation
+
+
+def unreadable_dates_note(records: pd.DataFrame) -> str | None:
+    """One line on the records whose date could not be read (None when there are none)."""
+    rows = records.loc[records["date_unreadable"].astype(bool), "row"]
+    if not len(rows):
+        return None
+    shown = ", ".join(str(int(r)) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+    return (f"{len(rows):,} records have a date that could not be read and are not counted "
+            f"(rows {shown})")
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -338,12 +362,7 @@ def matrices_step(segmentation: Path, wards: WardSource,
         if ward_frame is not None:
             ward_polygons = ward_frame
         else:
-            try:
-                ward_polygons = gpd.read_file(wards.path, layer=wards.layer) if wards.layer \
-                    else gpd.read_file(wards.path)
-            except Exception as err:
-                raise InputError(f"{wards.path.name}: cannot be read as a ward layer "
-                                 f"({err})") from err
+            ward_polygons = read_vector(wards.path, wards.layer, "ward layer")
         ward_polygons = reproject_to_bng(ward_polygons, wards.path.name)
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
         assignment = wards_from_polygons(seg.areas, ward_polygons, wards.code, wards.name,
@@ -385,7 +404,14 @@ def matrices_step(segmentation: Path, wards: WardSource,
     return matrices, new_layers.get("wards")
 
 
+MINIMUM_THRESHOLD = 1
+
+
 def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[Path]:
+    if threshold < MINIMUM_THRESHOLD:
+        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
+                         "use 1 or more (the default, 5, is the usual rule for statistics "
+                         "about people: counts of 1 to 5 could identify someone)")
     path = gpkg_path(segmentation)
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]

@@ -51,8 +51,47 @@ class Project:
     labels_file: Path | None = None
     segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
 
+    def __post_init__(self):
+        for problem in settings_problems(self):
+            raise InputError(f"{self.path.name}: {problem}")
+
     def with_overrides(self, **changes) -> Project:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+STANDARDISATIONS = ("zscore", "range", "ihs_range")
+MISSING_POLICIES = ("median", "drop")
+
+
+def settings_problems(project: Project) -> list[str]:
+    """Settings that cannot give a sound segmentation, each in words (none: fine)."""
+    problems = []
+    if not 0 < project.screening.threshold <= 1:
+        problems.append(f"[screening] threshold = {project.screening.threshold:g} must lie "
+                        "above 0 and at most 1 (|Pearson r|; 0.8 is the usual choice)")
+    if project.screening.min_range < 0:
+        problems.append(f"[screening] min_range = {project.screening.min_range:g} cannot be "
+                        "negative")
+    if project.bands.high <= project.bands.low:
+        problems.append(f"[bands] high = {project.bands.high:g} must be above low = "
+                        f"{project.bands.low:g} (index scores; 120 and 80 are usual)")
+    if project.k < 2:
+        problems.append(f"[segmentation] k = {project.k} must be at least 2")
+    if project.n_init < 1:
+        problems.append(f"[segmentation] n_init = {project.n_init} must be at least 1")
+    if project.subsegments < 0 or project.subsegments == 1:
+        problems.append(f"[segmentation] subsegments = {project.subsegments} must be 0 (none) "
+                        "or at least 2")
+    if project.standardise not in STANDARDISATIONS:
+        problems.append(f"[segmentation] standardise = '{project.standardise}' is not one of: "
+                        f"{', '.join(STANDARDISATIONS)}")
+    if project.missing not in MISSING_POLICIES:
+        problems.append(f"[segmentation] missing = '{project.missing}' is not one of: "
+                        f"{', '.join(MISSING_POLICIES)}")
+    if project.more_deprived not in ("lower", "higher"):
+        problems.append(f"[deprivation] more_deprived = '{project.more_deprived}' is not one "
+                        "of: lower, higher")
+    return problems
 
 
 SECTIONS = {

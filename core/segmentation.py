@@ -196,15 +196,16 @@ def _subsegments(X: np.ndarray, segments: pd.Series, deprivation: pd.Series, pro
                  clustered: list) -> tuple[pd.Series, pd.DataFrame]:
     """Split each segment again; sub-segments are numbered n.1, n.2... least deprived first."""
     labels = pd.Series("", index=segments.index, dtype=object)
+    sizes = segments.value_counts().sort_index()
+    too_small = sizes[sizes < project.subsegments]
+    if len(too_small):
+        listed = ", ".join(f"segment {n} has {size}" for n, size in too_small.items())
+        raise InputError(f"{project.subsegments} sub-segments per segment are more than the "
+                         f"areas allow ({listed} areas); ask for fewer sub-segments")
     centres = []
     for number in sorted(segments.unique()):
         mask = (segments == number).to_numpy()
-        k = min(project.subsegments, int(mask.sum()))
-        if k < 2:
-            labels[mask] = f"{number}.1"
-            centres.append(pd.DataFrame([X[mask].mean(axis=0)], columns=clustered,
-                                        index=[f"{number}.1"]).assign(segment=number))
-            continue
+        k = project.subsegments
         fit = fit_kmeans(X[mask], k, n_init=project.n_init, seed=project.seed + int(number))
         order = number_by_deprivation(fit.labels, deprivation[mask], project.more_deprived)
         labels[mask] = [f"{number}.{order[label]}" for label in fit.labels]

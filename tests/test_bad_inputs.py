@@ -107,3 +107,118 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch):
                          "--k-max", "3", "--n-init", "1"], capsys)
     assert "diagnostics.csv: No space left on device" in err
     assert not out.exists()
+
+
+def write_project(folder, **replacements) -> str:
+    """The sample project with absolute paths, few starts and the given text swapped in."""
+    text = (SAMPLE_DIR / "camden.toml").read_text()
+    for name in ("output_areas_2011.gpkg", "census_demography.csv", "census_housing.csv",
+                 "census_health_care.csv", "census_work.csv", "imd2019_lsoa.csv"):
+        text = text.replace(f'"{name}"', f'"{SAMPLE_DIR / name}"')
+    text = text.replace("n_init = 1000", "n_init = 2")
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "project.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("threshold = 0.8 ", "threshold = 0.0 ", "[screening] threshold = 0 must lie above 0"),
+    ("threshold = 0.8 ", "threshold = 1.5 ", "[screening] threshold = 1.5 must lie above 0"),
+    ("high = 120 ", "high = 80 ", "[bands] high = 80 must be above low = 80"),
+    ("subsegments = 0 ", "subsegments = 1 ", "[segmentation] subsegments = 1 must be 0 (none) or at least 2"),
+    ('standardise = "zscore"', 'standardise = "z"', "[segmentation] standardise = 'z' is not one of"),
+    ("k = 10", "k = 1", "[segmentation] k = 1 must be at least 2"),
+])
+def test_settings_that_cannot_give_a_sound_segmentation(tmp_path, capsys, old, new, message):
+    out = tmp_path / "out"
+    err = fails_cleanly(["segment", write_project(tmp_path, **{old: new}), "--out", out],
+                        capsys)
+    assert f"project.toml: {message}" in err
+    assert not out.exists()
+
+
+def test_more_sub_segments_than_a_segment_has_areas(tmp_path, capsys):
+    out = tmp_path / "out"
+    err = fails_cleanly(["segment", write_project(tmp_path, **{"subsegments = 0 ":
+                                                                "subsegments = 40 "}),
+                         "--out", out, "--no-plots"], capsys)
+    assert "40 sub-segments per segment are more than the areas allow (segment" in err
+    assert not out.exists()
+
+
+def test_boundaries_in_a_geopackage_of_several_layers_need_the_layer_named(tmp_path, capsys):
+    import geopandas as gpd
+
+    both = tmp_path / "both.gpkg"
+    areas = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    areas.to_file(both, layer="output_areas_2011")
+    areas.head(5).to_file(both, layer="test_areas")
+    project = write_project(tmp_path, **{f'"{SAMPLE_DIR / "output_areas_2011.gpkg"}"':
+                                         f'"{both}"', 'layer = "output_areas"\n': ""})
+    err = fails_cleanly(["segment", project, "--out", tmp_path / "out"], capsys)
+    assert ("both.gpkg: holds 2 layers (output_areas_2011, test_areas); name the boundary "
+            "layer to use") in err
+
+
+def test_wards_in_a_geopackage_of_several_layers_need_the_layer_named(gpkg, tmp_path,
+                                                                      capsys):
+    import geopandas as gpd
+
+    wards = tmp_path / "wards.gpkg"
+    frame = gpd.read_file(SAMPLE_DIR / "wards_2022.gpkg")
+    frame.to_file(wards, layer="wards_2022")
+    frame.to_file(wards, layer="wards_2018")
+    err = fails_cleanly(["matrices", gpkg, "--wards", wards, "--ward-code", "WD22CD"], capsys,
+                        gpkg)
+    assert "wards.gpkg: holds 2 layers (wards_2022, wards_2018); name the ward layer" in err
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n", b"short"])
+def test_an_empty_or_short_key_file(gpkg, tmp_path, capsys, content):
+    key = tmp_path / "key.txt"
+    key.write_bytes(content)
+    err = fails_cleanly(["incidents", gpkg, FIRES, "--name", "fires", *FIRE_XY,
+                         "--key-file", key, "--out", tmp_path / "out"], capsys, gpkg)
+    assert "key.txt: the key file is" in err and "at least 16 characters" in err
+
+
+@pytest.mark.parametrize("threshold", ["0", "-3"])
+def test_a_suppression_threshold_below_one(gpkg, tmp_path, capsys, threshold):
+    err = fails_cleanly(["export", gpkg, "--out", tmp_path / "p", "--threshold", threshold],
+                        capsys, gpkg)
+    assert f"a suppression threshold of {threshold} would publish small counts" in err
+    assert "the default, 5" in err
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("value, shown", [("-1", "-1"), ("1.5", "1.5")])
+def test_a_count_that_is_not_a_count(gpkg, tmp_path, capsys, value, shown):
+    path = tmp_path / "fires.csv"
+    path.write_text(f"id,x,y,injuries\n1,529000,184000,1\n2,529100,184100,{value}\n")
+    err = fails_cleanly(["incidents", gpkg, path, "--name", "injuries", "--x", "x", "--y",
+                         "y", "--count", "injuries", "--out", tmp_path / "out"], capsys, gpkg)
+    assert f"fires.csv, row 3, column 'injuries': '{shown}' is not a count" in err
+
+
+def test_a_run_that_matches_no_record_stores_nothing(gpkg, tmp_path, capsys):
+    err = fails_cleanly(["incidents", gpkg, FIRES, "--name", "fires", *FIRE_XY,
+                         "--date-column", "date", "--from", "2030-01-01",
+                         "--out", tmp_path / "out"], capsys, gpkg)
+    assert "no record is both in the study area and within the filters" in err
+    assert "0 pass the filters" in err and not (tmp_path / "out").exists()
+
+
+def test_dates_that_cannot_be_read_are_reported_not_dropped_in_silence(gpkg, tmp_path,
+                                                                       capsys):
+    path = tmp_path / "fires.csv"
+    path.write_text("id,x,y,date\n1,529000,184000,2020-05-01\n2,529100,184100,2020-13-45\n"
+                    "3,529200,184200,soon\n4,529300,184300,\n")
+    assert main([str(a) for a in ["incidents", gpkg, path, "--name", "f", "--x", "x", "--y",
+                                  "y", "--date-column", "date", "--from", "2020-01-01",
+                                  "--out", tmp_path / "out"]]) == 0
+    err = capsys.readouterr().err
+    assert "2 records have a date that could not be read and are not counted (rows 3, 4)" \
+        in err

@@ -14,7 +14,7 @@ from qgis.core import (
 
 from ...core.incidents import IncidentFilter
 from ...core.locate import LocationColumns
-from ...core.places import gpkg_path, incidents_step, safe_name
+from ...core.places import gpkg_path, incidents_step, safe_name, unreadable_dates_note
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
@@ -95,6 +95,9 @@ class ProfileIncidents(EngineAlgorithm):
             rules=rules, source_name=layer_name)
         for status, count in records["status"].value_counts().items():
             feedback.pushInfo(f"{count:,} records {status}")
+        note = unreadable_dates_note(records)
+        if note:
+            feedback.reportError(note, fatalError=False)
         uri = f"{gpkg_path(segmentation)}|layername=incident_areas_{name}"
         load_on_completion(context, uri, self.tr(f"Incident rates: {name}"), "RATES")
         return {"OUTPUT_FOLDER": str(out), "RATES": uri,
