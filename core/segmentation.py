@@ -162,7 +162,8 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
     table = table_from_text(text, np.arange(1, len(frame) + 1), {}, code_column, wanted,
                             source, source, Path(source))
     values, table_rows = match_table(table, areas.index)
-    reconciliation = pd.concat([boundary_rows, table_rows[table_rows["status"] != "used"]],
+    not_used = table_rows[table_rows["status"] != "used"]
+    reconciliation = pd.concat([boundary_rows, *([not_used] if len(not_used) else [])],
                                ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas[[c for c in areas.columns if c == "geometry"]], values, list(context),

@@ -87,4 +87,7 @@ def load_on_completion(context: QgsProcessingContext, uri: str, name: str,
     details = QgsProcessingContext.LayerDetails(name, context.project() or
                                                 QgsProject.instance(), output_name)
     details.setPostProcessor(DefaultStyle.create())
+    # the name in words, not the GeoPackage's table name (QGIS prefers file and table names
+    # unless told otherwise)
+    details.forceName = True
     context.addLayerToLoadOnCompletion(uri, details)

@@ -183,7 +183,7 @@ def algorithms():
                                                        "easting_rounded", "northing_rounded"),
          "NAME": "fires", "DATE": "date", "OUTPUT_FOLDER": str(work / "incidents")},
         lambda o: f"{layer_count(o['RATES'])} areas with fire rates; profile "
-                  f"{len(Path(o['PROFILE']).read_text().splitlines()) - 1} rows")
+                  f"{len(Path(o['PROFILE']).read_text().splitlines()) - 1} rows", load=True)
     run_algorithm(
         "Ward x segment matrices", "wardmatrices",
         {"SEGMENTATION": gpkg, "WARDS": str(sample / "wards_2022.gpkg"),
@@ -195,9 +195,42 @@ def algorithms():
         lambda o: f"workbook {Path(o['WORKBOOK']).stat().st_size:,} bytes")
 
 
-def screenshot():
-    """The main window as a user sees it after the run: segments, addresses and wards on the
-    canvas, the layer tree wide enough to read the legend."""
+def show_only(names):
+    """Tick the named layers in the layer tree (legends expanded), untick the others."""
+    root = QgsProject.instance().layerTreeRoot()
+    for node in root.findLayers():
+        shown = node.name() in names
+        node.setItemVisibilityChecked(shown)
+        node.setExpanded(shown)
+
+
+def grab(file_name, names, extent_layer, zoom=1.0, notices=()):
+    """The main window as a user sees it with these layers shown, zoomed on the middle of
+    the layer's extent by ``zoom``."""
+    iface = qgis.utils.iface
+    show_only(names)
+    layers = [layer for layer in QgsProject.instance().mapLayers().values()
+              if layer.name() == extent_layer]
+    canvas = iface.mapCanvas()
+    if layers:
+        iface.setActiveLayer(layers[0])
+        canvas.setExtent(layers[0].extent().buffered(300))
+        wait(1)  # the canvas settles its size and scale first
+        canvas.zoomScale(canvas.scale() / zoom)
+    canvas.refreshAllLayers()
+    wait(3)
+    canvas.waitWhileRendering()
+    bar = iface.messageBar()
+    notices.extend(f"{item.title()}: {item.text()}" for item in bar.items())
+    bar.clearWidgets()  # QGIS's own notices (a datum grid it lacks) would cover the map
+    wait(1)
+    iface.mainWindow().grab().save(str(OUT / file_name))
+    return bool(layers)
+
+
+def screenshots():
+    """The main window after the run: segments with addresses, wards, fire rates; the layer
+    tree wide enough to read the legends."""
     iface = qgis.utils.iface
     window = iface.mainWindow()
     window.move(0, 0)
@@ -207,21 +240,14 @@ def screenshot():
             dock.hide()
         if dock.objectName() == "Layers":
             window.resizeDocks([dock], [560], Qt.Horizontal)
-    project = QgsProject.instance()
-    segments = [layer for layer in project.mapLayers().values() if layer.name() == "Segments"]
-    canvas = iface.mapCanvas()
-    if segments:
-        iface.setActiveLayer(segments[0])
-        canvas.setExtent(segments[0].extent().buffered(300))
-        node = project.layerTreeRoot().findLayer(segments[0].id())
-        node.setExpanded(True)
-    canvas.refreshAllLayers()
-    wait(5)
-    canvas.waitWhileRendering()
-    wait(2)
-    iface.mainWindow().grab().save(str(OUT / "qgis_desktop.png"))
-    step("screenshot of the main window", (OUT / "qgis_desktop.png").exists(),
-         ", ".join(layer.name() for layer in project.layerTreeRoot().layerOrder()))
+    notices = []
+    names = [layer.name() for layer in QgsProject.instance().layerTreeRoot().layerOrder()]
+    shots = [("qgis_desktop.png", ["Segments", "Addresses"], "Segments", 2.5),
+             ("qgis_wards.png", ["Wards by dominant segment"], "Wards by dominant segment", 1),
+             ("qgis_fire_rates.png", ["Incident rates: fires"], "Incident rates: fires", 1)]
+    taken = [grab(*shot, notices=notices) for shot in shots]
+    step("screenshots of the main window", all(taken), ", ".join(names),
+         notices=notices, layers=names)
 
 
 def main():
@@ -231,7 +257,7 @@ def main():
         elif qgis.utils.plugins[PLUGIN].ready or install_from_message_bar():
             native_libraries()
             algorithms()
-            screenshot()
+            screenshots()
         results["finished"] = True
     except Exception:
         step("desktop run", False, traceback.format_exc())

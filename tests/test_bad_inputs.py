@@ -128,8 +128,10 @@ def write_project(folder, **replacements) -> str:
     ("threshold = 0.8 ", "threshold = 0.0 ", "[screening] threshold = 0 must lie above 0"),
     ("threshold = 0.8 ", "threshold = 1.5 ", "[screening] threshold = 1.5 must lie above 0"),
     ("high = 120 ", "high = 80 ", "[bands] high = 80 must be above low = 80"),
-    ("subsegments = 0 ", "subsegments = 1 ", "[segmentation] subsegments = 1 must be 0 (none) or at least 2"),
-    ('standardise = "zscore"', 'standardise = "z"', "[segmentation] standardise = 'z' is not one of"),
+    ("subsegments = 0 ", "subsegments = 1 ",
+     "[segmentation] subsegments = 1 must be 0 (none) or at least 2"),
+    ('standardise = "zscore"', 'standardise = "z"',
+     "[segmentation] standardise = 'z' is not one of"),
     ("k = 10", "k = 1", "[segmentation] k = 1 must be at least 2"),
 ])
 def test_settings_that_cannot_give_a_sound_segmentation(tmp_path, capsys, old, new, message):

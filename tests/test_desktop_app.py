@@ -56,5 +56,10 @@ def test_screenshot_shows_the_styled_segments_and_the_layer_tree(desktop_run):
                 counts[name] += 1
     shown = [colour for colour, count in counts.items() if count > 20]
     assert len(shown) >= 8, counts  # the segments, each in its palette colour
-    (step,) = [s for s in results["steps"] if s["name"] == "screenshot of the main window"]
-    assert "Segments" in step["detail"]
+    (step,) = [s for s in results["steps"] if s["name"] == "screenshots of the main window"]
+    # the layers carry names in words, not GeoPackage table names
+    assert {"Segments", "Addresses", "Wards by dominant segment",
+            "Incident rates: fires"} <= set(step["layers"])
+    assert not [n for n in step["notices"] if "Community Safety" in n], step["notices"]
+    for name in ("qgis_wards.png", "qgis_fire_rates.png"):
+        assert QImage(str(work / "results" / name)).width() >= 1500, name
