@@ -215,6 +215,8 @@ def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, 
     except OSError as err:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from err
     text, _ = _decode(raw, source)
+    if "\r" in text:  # Windows (CR LF) and old Mac (CR only) line endings
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{source}: the file is empty")
     header = text.split("\n", 1)[0].rstrip("\r")
@@ -425,6 +427,67 @@ def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, co
     return AreaTable(name=name, path=path, code_column=code_column, values=values[keep],
                      rows=rows.reset_index(drop=True), suppressed_cells=suppressed_cells,
                      skipped_columns=skipped_columns, bad_cells=bad_cells)
+
+
+def counts_to_rates(table: AreaTable, denominator, per: float = 100.0,
+                    keep: Sequence[str] = ()) -> tuple[AreaTable, list[str]]:
+    """Counts turned into rates (``per`` 100: percentages), each divided by its denominator
+    column: ``denominator`` is one column for every variable, or {variable: column}. A zero
+    or missing denominator leaves the rate missing, said on the area's row. Returns the table
+    and the denominator columns (carried for profiles, never clustered). ``keep``: columns
+    that are not counts (context), left as they are."""
+    values = table.values
+    if isinstance(denominator, str):
+        pairs = {c: denominator for c in values.columns
+                 if c != denominator and c not in keep}
+    else:
+        pairs = dict(denominator)
+    bases = sorted(set(pairs.values()))
+    unknown = [c for c in [*pairs, *bases] if c not in values.columns]
+    if unknown:
+        raise InputError(f"{table.path.name}: denominator setting names no column "
+                         f"{', '.join(repr(c) for c in unknown)}")
+    rates = values.copy()
+    rows = table.rows.copy()
+    for variable, base in pairs.items():
+        if variable in bases:
+            continue  # a denominator stays a count
+        divisor = values[base].where(values[base] > 0)
+        rates[variable] = values[variable] / divisor * per
+        zero = values.index[(values[base].fillna(0) <= 0).to_numpy()
+                            & values[variable].notna().to_numpy()]
+        if len(zero):
+            note = f"'{variable}': denominator '{base}' is 0 or missing, rate left missing"
+            hit = rows["area_code"].isin(zero) & (rows["status"] == STATUS_USED)
+            rows.loc[hit, "detail"] = [f"{d}; {note}" if d else note
+                                       for d in rows.loc[hit, "detail"]]
+    out = AreaTable(table.name, table.path, table.code_column, rates, rows,
+                    table.suppressed_cells, table.skipped_columns, table.bad_cells)
+    return out, bases
+
+
+def read_lookup(path: Path, from_column: str, to_column: str) -> pd.Series:
+    """A lookup file (e.g. OA -> LSOA -> MSOA -> ward) as code -> code, checked: every code
+    once, or the same target each time it repeats."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: lookup file not found")
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        frame, _, _ = read_excel_text(path, path.name, None)
+    else:
+        frame, _, _, _ = read_text_table(path, path.name)
+    missing = [c for c in (from_column, to_column) if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path.name}: no lookup column {', '.join(repr(c) for c in missing)}; "
+                         f"columns are {', '.join(frame.columns)}")
+    pairs = pd.DataFrame({"from": clean_codes(frame[from_column].astype(str)),
+                          "to": clean_codes(frame[to_column].astype(str))})
+    pairs = pairs[(pairs["from"] != "") & (pairs["to"] != "")].drop_duplicates()
+    clashes = pairs["from"][pairs["from"].duplicated()].unique()
+    if len(clashes):
+        raise InputError(f"{path.name}: codes in '{from_column}' lead to more than one "
+                         f"'{to_column}': {', '.join(clashes[:5])}")
+    return pairs.set_index("from")["to"]
 
 
 # ----------------------------------------------------------------------------- matching

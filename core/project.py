@@ -22,6 +22,13 @@ class TableSpec:
     context: tuple = ()  # carried and profiled, never clustered
     join_on: str | None = None  # boundary attribute that the table's code matches
     sheet: str | None = None
+    # counts -> rates: one denominator column for every variable, or {variable: column}
+    denominator: str | dict | None = None
+    per: float = 100.0  # 100: percentages; 1000: rates per 1,000
+    # a table kept at another geography, joined through a lookup file of area code -> its code
+    lookup: Path | None = None
+    lookup_from: str | None = None  # the lookup's column of the boundaries' area codes
+    lookup_to: str | None = None  # its column of the codes the table is keyed on
 
     @property
     def name(self) -> str:
@@ -101,7 +108,9 @@ SECTIONS = {
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
     "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
 }
-TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet"}
+TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
+              "per", "lookup"}
+LOOKUP_KEYS = {"path", "from", "to"}
 
 
 def _check_keys(where: str, given: dict, allowed: set, source: Path) -> None:
@@ -153,11 +162,27 @@ def load_project(path: Path) -> Project:
         _check_keys(f"tables #{i}", table, TABLE_KEYS, path)
         if "path" not in table or "code" not in table:
             raise InputError(f"{path.name}: [[tables]] #{i} needs path and code")
+        lookup = table.get("lookup", {})
+        if lookup:
+            if not isinstance(lookup, dict) or set(lookup) != LOOKUP_KEYS:
+                raise InputError(f"{path.name}: [[tables]] #{i} lookup needs path, from and to "
+                                 '(e.g. lookup = {path = "oa_lsoa_lookup.csv", from = "oa_cd", '
+                                 'to = "lsoa_cd"})')
+            if "join_on" in table:
+                raise InputError(f"{path.name}: [[tables]] #{i} has both join_on and lookup; "
+                                 "keep one")
+        denominator = table.get("denominator")
+        if denominator is not None and not isinstance(denominator, (str, dict)):
+            raise InputError(f"{path.name}: [[tables]] #{i} denominator should be a column name "
+                             "or a table of variable = column")
         tables.append(TableSpec(
             path=base / table["path"], code=table["code"],
             variables=tuple(table["variables"]) if "variables" in table else None,
             context=tuple(table.get("context", ())), join_on=table.get("join_on"),
-            sheet=table.get("sheet"),
+            sheet=table.get("sheet"), denominator=denominator,
+            per=_typed(path, f"tables #{i}", table.get("per", 100.0), float, "per"),
+            lookup=base / lookup["path"] if lookup else None,
+            lookup_from=lookup.get("from"), lookup_to=lookup.get("to"),
         ))
     if not tables:
         raise InputError(f"{path.name}: no [[tables]] of area data")

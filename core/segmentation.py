@@ -23,8 +23,10 @@ from .errors import InputError
 from .ingest import (
     AreaTable,
     boundaries_from_frame,
+    counts_to_rates,
     match_table,
     read_boundaries,
+    read_lookup,
     read_table,
     table_from_text,
 )
@@ -106,9 +108,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_spec(spec: TableSpec) -> AreaTable:
-    columns = None if spec.variables is None else [*spec.variables, *spec.context]
-    return read_table(spec.path, spec.code, columns=columns, sheet=spec.sheet)
+def _read_spec(spec: TableSpec) -> tuple[AreaTable, list[str]]:
+    """The table, as rates where it holds counts, and its denominator columns."""
+    bases = ([spec.denominator] if isinstance(spec.denominator, str)
+             else list((spec.denominator or {}).values()))
+    columns = None if spec.variables is None else list(dict.fromkeys(
+        [*spec.variables, *spec.context, *bases]))
+    table = read_table(spec.path, spec.code, columns=columns, sheet=spec.sheet)
+    if spec.denominator is None:
+        return table, []
+    return counts_to_rates(table, spec.denominator, spec.per, keep=spec.context)
+
+
+def _join_key(spec: TableSpec, areas: gpd.GeoDataFrame, boundaries: Path) -> pd.Series | None:
+    """For a table kept at another geography: each area's code in the table's geography."""
+    if spec.lookup is not None:
+        lookup = read_lookup(spec.lookup, spec.lookup_from, spec.lookup_to)
+        return lookup.reindex(areas.index)
+    if spec.join_on is not None:
+        if spec.join_on not in areas.columns:
+            raise InputError(f"{spec.path.name}: join_on '{spec.join_on}' is not a column of "
+                             f"the boundaries ({boundaries.name})")
+        return areas[spec.join_on].astype("string").str.strip().str.upper()
+    return None
 
 
 def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
@@ -122,14 +144,9 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     rows, context, tables = [boundary_rows], [], []
     for i, spec in enumerate(project.tables):
         progress(i / len(project.tables), f"reading {spec.path.name}")
-        table = _read_spec(spec)
+        table, denominators = _read_spec(spec)
         tables.append(table)
-        join_key = None
-        if spec.join_on is not None:
-            if spec.join_on not in areas.columns:
-                raise InputError(f"{spec.path.name}: join_on '{spec.join_on}' is not a column of "
-                                 f"the boundaries ({project.boundaries.name})")
-            join_key = areas[spec.join_on].astype("string").str.strip().str.upper()
+        join_key = _join_key(spec, areas, project.boundaries)
         by_area, table_rows = match_table(table, areas.index, join_key)
         for column in by_area.columns:
             if column not in columns:
@@ -138,9 +155,12 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                 raise InputError(f"{spec.path.name}: column '{column}' also comes from "
                                  f"{origin[column]} with different values; rename one")
         rows.append(table_rows)
-        context.extend(c for c in spec.context if c not in context)
+        context.extend(c for c in [*spec.context, *denominators] if c not in context)
         inputs.append({"file": str(spec.path), "sha256": sha256_of(spec.path),
                        "rows": int(table_rows["row"].notna().sum())})
+        if spec.lookup is not None:
+            inputs.append({"file": str(spec.lookup), "sha256": sha256_of(spec.lookup),
+                           "rows": int(join_key.notna().sum())})
     values = pd.DataFrame(columns, index=areas.index)
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")

@@ -1,0 +1,140 @@
+"""Real data in without outside tools: census counts made into percentages by the tool,
+tables at another geography joined through a lookup file, old Mac line endings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_DIR
+
+from community_safety.core.errors import InputError
+from community_safety.core.project import load_project
+from community_safety.core.segmentation import gather_area_data
+
+COUNTS = Path(__file__).parent / "data" / "ks402ew_tenure_counts_camden.csv"
+
+
+def project_file(folder: Path, tables: str) -> Path:
+    path = folder / "project.toml"
+    path.write_text(f"""
+name = "test"
+[boundaries]
+path = "{SAMPLE_DIR / 'output_areas_2011.gpkg'}"
+layer = "output_areas"
+code = "OA11CD"
+{tables}
+""")
+    return path
+
+
+def test_census_counts_become_percentages_of_their_denominator(tmp_path):
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{COUNTS}"
+code = "GeographyCode"
+denominator = "KS402EW0001"
+"""))
+    data = gather_area_data(project)
+    counts = pd.read_csv(COUNTS).set_index("GeographyCode")
+    expected = counts["KS402EW0007"] / counts["KS402EW0001"] * 100
+    got = data.values["KS402EW0007"]
+    assert np.allclose(got, expected.reindex(got.index))
+    assert data.values["KS402EW0001"].equals(counts["KS402EW0001"].reindex(got.index)
+                                             .astype(float))  # the denominator stays a count
+    assert "KS402EW0001" in data.context  # profiled, never clustered
+    # the tool's percentages agree with the sample's own, derived independently
+    sample = pd.read_csv(SAMPLE_DIR / "census_housing.csv").set_index("OA11CD")
+    social = data.values["KS402EW0005"] + data.values["KS402EW0006"]
+    assert np.allclose(social, sample["pct_social_rented"].reindex(social.index), atol=1e-3)
+
+
+def test_rates_per_1000_and_one_denominator_per_variable(tmp_path):
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{COUNTS}"
+code = "GeographyCode"
+variables = ["KS402EW0005"]
+denominator = {{KS402EW0005 = "KS402EW0001"}}
+per = 1000
+"""))
+    data = gather_area_data(project)
+    counts = pd.read_csv(COUNTS).set_index("GeographyCode")
+    expected = (counts["KS402EW0005"] / counts["KS402EW0001"] * 1000).reindex(data.values.index)
+    assert np.allclose(data.values["KS402EW0005"], expected)
+
+
+def test_a_zero_denominator_leaves_the_rate_missing_and_says_so(tmp_path):
+    table = pd.read_csv(COUNTS)
+    table.loc[3, "KS402EW0001"] = 0
+    table.to_csv(tmp_path / "counts.csv", index=False)
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{tmp_path / 'counts.csv'}"
+code = "GeographyCode"
+denominator = "KS402EW0001"
+"""))
+    data = gather_area_data(project)
+    code = table.loc[3, "GeographyCode"]
+    assert np.isnan(data.values.loc[code, "KS402EW0007"])
+    rows = data.reconciliation[(data.reconciliation["area_code"] == code)
+                               & (data.reconciliation["source"] == "counts.csv")]
+    assert "denominator 'KS402EW0001' is 0 or missing, rate left missing" in rows["detail"].iloc[0]
+
+
+def test_an_unknown_denominator_is_named(tmp_path):
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{COUNTS}"
+code = "GeographyCode"
+denominator = "households"
+"""))
+    with pytest.raises(InputError, match="denominator setting names no column 'households'"):
+        gather_area_data(project)
+
+
+def test_a_table_by_lsoa_joins_through_a_lookup_file(tmp_path):
+    via_lookup = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{SAMPLE_DIR / 'imd2019_lsoa.csv'}"
+code = "LSOA11CD"
+context = ["IMD19"]
+lookup = {{path = "{SAMPLE_DIR / 'oa_lsoa_lookup.csv'}", from = "oa_cd", to = "lsoa_cd"}}
+"""))
+    data = gather_area_data(via_lookup)
+    lookup = pd.read_csv(SAMPLE_DIR / "oa_lsoa_lookup.csv").set_index("oa_cd")["lsoa_cd"]
+    imd = pd.read_csv(SAMPLE_DIR / "imd2019_lsoa.csv").set_index("LSOA11CD")["IMD19"]
+    expected = imd.reindex(lookup.reindex(data.values.index)).to_numpy()
+    assert np.array_equal(data.values["IMD19"].to_numpy(), expected)
+    assert any(i["file"].endswith("oa_lsoa_lookup.csv") for i in data.inputs)  # hashed
+
+
+def test_a_lookup_that_sends_a_code_two_ways_is_refused(tmp_path):
+    lookup = pd.read_csv(SAMPLE_DIR / "oa_lsoa_lookup.csv")
+    lookup = pd.concat([lookup, lookup.head(1).assign(lsoa_cd="E01999999")])
+    lookup.to_csv(tmp_path / "lookup.csv", index=False)
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{SAMPLE_DIR / 'imd2019_lsoa.csv'}"
+code = "LSOA11CD"
+lookup = {{path = "{tmp_path / 'lookup.csv'}", from = "oa_cd", to = "lsoa_cd"}}
+"""))
+    with pytest.raises(InputError, match="lookup.csv: codes in 'oa_cd' lead to more than one"):
+        gather_area_data(project)
+
+
+def test_old_mac_line_endings_are_read(tmp_path):
+    text = (SAMPLE_DIR / "census_work.csv").read_text().replace("\n", "\r")
+    (tmp_path / "work_mac.csv").write_bytes(text.encode())
+    project = load_project(project_file(tmp_path, f"""
+[[tables]]
+path = "{tmp_path / 'work_mac.csv'}"
+code = "OA11CD"
+"""))
+    data = gather_area_data(project)
+    sample = pd.read_csv(SAMPLE_DIR / "census_work.csv").set_index("OA11CD")
+    assert np.allclose(data.values["pct_unemployed"],
+                       sample["pct_unemployed"].reindex(data.values.index))
+    assert (data.reconciliation["status"] == "used").sum() >= 2 * 749
