@@ -86,6 +86,9 @@ def _print_summary(seg, path: Path) -> None:
         residents = f"{int(residents):,}" if residents is not None and residents >= 0 else "-"
         print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}  "
               f"{row['mean_deprivation']:>16}  {row['name']}")
+    numbering = seg.manifest.get("numbering", {}).get("description")
+    if numbering:
+        print(numbering)
     print(f"\nSaved to {path}")
 
 

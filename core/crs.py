@@ -27,7 +27,8 @@ def check_declared_crs(bounds, crs: CRS, source: str) -> None:
         raise InputError(
             f"{source}: coordinates such as {example} cannot be longitude/latitude in degrees, "
             f"but the CRS ({crs.name}) says degrees; they look like metres "
-            "(British National Grid?): correct the CRS and try again"
+            "(British National Grid?): correct the CRS and try again (a project file can set "
+            "it: crs = \"EPSG:27700\" under [boundaries])"
         )
     if crs.is_projected and looks_like_degrees:
         raise InputError(

@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .crs import BNG, check_declared_crs, check_in_great_britain
+from .crs import BNG, check_declared_crs, check_in_great_britain, parse_crs
 from .errors import InputError
 
 SUPPRESSED = frozenset({"", "*", "-", "..", "c", "x", ":", "n/a", "na"})
@@ -85,10 +85,12 @@ def reproject_to_bng(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
 
 
 def read_boundaries(
-    path: Path, code_column: str, layer: str | None = None
+    path: Path, code_column: str, layer: str | None = None, crs: str | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Area polygons from any OGR format, in EPSG:27700, one row per unique area code.
 
+    ``crs``: the CRS the coordinates are really in, assigned over the file's own label (a
+    council file with metres labelled as degrees); the usual checks then apply to it.
     Returns the areas (index: area code) and the boundary rows of the reconciliation table.
     """
     path = Path(path)
@@ -96,6 +98,9 @@ def read_boundaries(
     if not path.exists():
         raise InputError(f"{path}: boundary file not found")
     frame = read_vector(path, layer, "boundary layer")
+    if crs is not None:
+        source = f"{source} with the CRS set to {crs}"
+        frame = frame.set_crs(parse_crs(crs, source), allow_override=True)
     return boundaries_from_frame(frame, code_column, source)
 
 

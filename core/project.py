@@ -43,6 +43,7 @@ class Project:
     boundary_code: str
     boundary_layer: str | None
     tables: tuple
+    boundary_crs: str | None = None  # assigned over the file's own label, when that is wrong
     k: int = 10
     n_init: int = 50
     seed: int = 2011
@@ -102,7 +103,7 @@ def settings_problems(project: Project) -> list[str]:
 
 
 SECTIONS = {
-    "name": None, "boundaries": {"path", "layer", "code"}, "tables": None,
+    "name": None, "boundaries": {"path", "layer", "code", "crs"}, "tables": None,
     "segmentation": {"k", "n_init", "seed", "standardise", "missing", "subsegments"},
     "screening": {"threshold", "min_distinct", "min_range", "force_in", "force_out"},
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
@@ -204,6 +205,7 @@ def load_project(path: Path) -> Project:
         path=path, name=str(data.get("name", path.stem)),
         boundaries=base / boundaries["path"], boundary_code=boundaries["code"],
         boundary_layer=boundaries.get("layer"), tables=tuple(tables),
+        boundary_crs=boundaries.get("crs"),
         k=_typed(path, "segmentation", seg.get("k", 10), int, "k"),
         n_init=_typed(path, "segmentation", seg.get("n_init", 50), int, "n_init"),
         seed=_typed(path, "segmentation", seg.get("seed", 2011), int, "seed"),

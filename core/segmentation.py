@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -136,7 +136,7 @@ def _join_key(spec: TableSpec, areas: gpd.GeoDataFrame, boundaries: Path) -> pd.
 def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     """Boundaries and every table, matched to the areas, with every row accounted for."""
     areas, boundary_rows = read_boundaries(project.boundaries, project.boundary_code,
-                                           project.boundary_layer)
+                                           project.boundary_layer, project.boundary_crs)
     inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),
                "rows": int(len(boundary_rows))}]
     columns: dict[str, pd.Series] = {}
@@ -279,9 +279,6 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
 def build_segmentation(project: Project, progress: Progress = silent,
                        prepared: Prepared | None = None) -> Segmentation:
     """The whole segmentation; ``prepared`` (from ``prepare``) saves reading the data again."""
-    if project.deprivation is None:
-        raise InputError(f"{project.path.name}: a deprivation measure is needed to number the "
-                         "segments from least to most deprived")
     prepared = prepared or prepare(project, scaled(progress, 0.0, 0.2))
     data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
     filled, missing, X = prepared.filled, prepared.missing, prepared.X
@@ -289,8 +286,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
         raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
     fit = fit_kmeans(X, project.k, n_init=project.n_init, seed=project.seed,
                      progress=scaled(progress, 0.2, 0.8))
-    deprivation = values.loc[filled.index, project.deprivation]
-    numbering = number_by_deprivation(fit.labels, deprivation, project.more_deprived)
+    deprivation, more_deprived, numbered_by = ordering_measure(project, values.loc[filled.index],
+                                                               X, clustered)
+    numbering = number_by_deprivation(fit.labels, deprivation, more_deprived)
     segments = pd.Series([numbering[label] for label in fit.labels], index=filled.index)
     centres = pd.DataFrame(fit.centres, columns=clustered)
     centres.index = [numbering[i] for i in range(project.k)]
@@ -300,7 +298,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
 
     if project.subsegments:
         progress(0.82, "splitting segments into sub-segments")
-        subsegments, subcentres = _subsegments(X, segments, deprivation, project, clustered)
+        subsegments, subcentres = _subsegments(X, segments, deprivation,
+                                               replace(project, more_deprived=more_deprived),
+                                               clustered)
     else:
         subsegments = pd.Series("", index=filled.index, dtype=object)
         subcentres = pd.DataFrame(columns=["segment", *clustered])
@@ -333,6 +333,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
     missing_table = pd.DataFrame({"variable": clustered, "policy": missing.policy,
                                   "cells_filled": missing.imputed.reindex(clustered).to_numpy()})
     manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
+    manifest["numbering"] = numbered_by
     progress(1.0, "segmentation built")
     return Segmentation(
         name=project.name, areas=areas, values=values, clustered=clustered,
@@ -342,6 +343,36 @@ def build_segmentation(project: Project, progress: Progress = silent,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
         labels=labels,
     )
+
+
+def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
+                     clustered: list) -> tuple[pd.Series, str, dict]:
+    """What numbers the segments: the project's deprivation measure, or, when it names none,
+    the first principal component of the standardised clustering variables, oriented so that
+    the variable with the largest loading counts upward (higher score = higher number).
+    Returns (measure by area, which direction is "more deprived", a description)."""
+    if project.deprivation is not None:
+        return (values[project.deprivation], project.more_deprived,
+                {"measure": project.deprivation, "more_deprived": project.more_deprived,
+                 "description": f"Segments are numbered 1 (least deprived) to {project.k} "
+                                f"(most deprived) by the mean {project.deprivation} of their "
+                                f"areas ({project.more_deprived} values are more deprived)."})
+    centred = X - X.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    loadings = vt[0] if len(vt) else np.ones(len(clustered))
+    if loadings[np.argmax(np.abs(loadings))] < 0:
+        loadings = -loadings
+    score = pd.Series(centred @ loadings, index=values.index)
+    top = np.argsort(-np.abs(loadings))[:3]
+    strongest = {clustered[i]: round(float(loadings[i]), 3) for i in top}
+    listed = ", ".join(f"{v} ({w:+.2f})" for v, w in strongest.items())
+    return score, "higher", {
+        "measure": "first principal component", "more_deprived": "higher",
+        "loadings": strongest,
+        "description": "No deprivation measure was given, so segments are numbered 1 to "
+                       f"{project.k} by the first principal component of the clustering "
+                       "variables, oriented so that its strongest variable counts upward "
+                       f"(strongest: {listed}); the numbers do not rank deprivation."}
 
 
 def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict:

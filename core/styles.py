@@ -229,7 +229,11 @@ def segment_layer_abstract(segments: dict[int, str], study: str = "",
     if k:
         first, last = min(segments), max(segments)
         order = (f"Segment {first} = least deprived, segment {last} = most deprived")
-        if deprivation:
+        if not deprivation:  # numbered by the first principal component (see the manifest)
+            order = (f"Segments are numbered {first} to {last} by the first principal "
+                     "component of the clustering variables; the numbers do not rank "
+                     "deprivation")
+        else:
             measure = deprivation if not deprivation_label or deprivation_label == deprivation \
                 else f"{deprivation_label} ({deprivation})"
             direction = "lower" if more_deprived == "lower" else "higher"

@@ -138,3 +138,54 @@ code = "OA11CD"
     assert np.allclose(data.values["pct_unemployed"],
                        sample["pct_unemployed"].reindex(data.values.index))
     assert (data.reconciliation["status"] == "used").sum() >= 2 * 749
+
+
+def test_a_wrong_crs_label_is_fixed_by_the_project_file(tmp_path):
+    import geopandas as gpd
+
+    areas = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    mislabelled = tmp_path / "council_oa.gpkg"
+    areas.set_crs(4326, allow_override=True).to_file(mislabelled, layer="oa")
+    tables = f"""
+[[tables]]
+path = "{SAMPLE_DIR / 'census_work.csv'}"
+code = "OA11CD"
+"""
+    text = project_file(tmp_path, tables).read_text()
+    text = text.replace(str(SAMPLE_DIR / "output_areas_2011.gpkg"), str(mislabelled))
+    text = text.replace('layer = "output_areas"', 'layer = "oa"')
+    plain = tmp_path / "plain.toml"
+    plain.write_text(text)
+    with pytest.raises(InputError, match='crs = "EPSG:27700" under \\[boundaries\\]'):
+        gather_area_data(load_project(plain))
+
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text(text.replace('code = "OA11CD"\n', 'code = "OA11CD"\ncrs = "EPSG:27700"\n',
+                                  1))
+    data = gather_area_data(load_project(fixed))
+    assert data.areas.crs.to_epsg() == 27700 and len(data.areas) == 749
+    assert np.allclose(data.areas.total_bounds, areas.total_bounds)
+
+    wrong = tmp_path / "wrong.toml"  # a label that does not fit the coordinates either
+    wrong.write_text(text.replace('code = "OA11CD"\n', 'code = "OA11CD"\ncrs = "EPSG:4258"\n',
+                                  1))
+    with pytest.raises(InputError, match="with the CRS set to EPSG:4258: coordinates such as"):
+        gather_area_data(load_project(wrong))
+
+
+def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_component(tmp_path):
+    from dataclasses import replace
+
+    from community_safety.core.segmentation import build_segmentation
+
+    project = replace(load_project(SAMPLE_DIR / "camden.toml"), deprivation=None, n_init=3,
+                      k=5)
+    seg = build_segmentation(project)
+    numbering = seg.manifest["numbering"]
+    assert numbering["measure"] == "first principal component"
+    assert "No deprivation measure was given" in numbering["description"]
+    assert "the numbers do not rank deprivation" in numbering["description"]
+    # numbered by the component: the mean score rises from segment 1 to segment 5
+    assert seg.summary["mean_deprivation"].is_monotonic_increasing
+    strongest = max(numbering["loadings"].items(), key=lambda kv: abs(kv[1]))
+    assert strongest[1] > 0  # the stated orientation
