@@ -75,6 +75,8 @@ def _k_range(text: str) -> list[int]:
 
 
 def _print_summary(seg, path: Path) -> None:
+    from .segmentation import small_segments_note
+
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
           f"({len(seg.clustered)} variables clustered)")
@@ -89,6 +91,13 @@ def _print_summary(seg, path: Path) -> None:
     numbering = seg.manifest.get("numbering", {}).get("description")
     if numbering:
         print(numbering)
+    winsorised = seg.manifest["results"].get("winsorised", {})
+    if winsorised.get("cells"):
+        print(f"Winsorised at ±{winsorised['bound']:g}: {winsorised['cells']} values in "
+              f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
+    small = small_segments_note(seg.manifest)
+    if small:
+        print(small, file=sys.stderr)
     print(f"\nSaved to {path}")
 
 
@@ -111,7 +120,7 @@ def _segment(args) -> int:
 
 
 def _choose_k(args) -> int:
-    from .clustering import choose_k
+    from .clustering import choose_k, recommend_k
     from .plots import elbow_plot
     from .project import load_project
     from .segmentation import prepare
@@ -127,6 +136,7 @@ def _choose_k(args) -> int:
         table.to_csv(staging / "diagnostics.csv", index=False)
         elbow_plot(table, staging / "elbow.png")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\nRecommended: {recommend_k(table)[1]}")
     print(f"\nSaved diagnostics.csv and elbow.png to {args.out}")
     return 0
 

@@ -151,6 +151,45 @@ def choose_k(
             "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
             "davies_bouldin": float(davies_bouldin_score(X, labels)),
             "stability_ari": fit.stability,
+            "smallest_segment_pct": round(100 * float(np.bincount(labels, minlength=k).min())
+                                          / len(X), 2),
             "silhouette_sampled": len(sample) < len(X),
         })
     return pd.DataFrame(rows)
+
+
+OPERATIONAL_K = 10  # the number of segments services can work with (published practice)
+MIN_SHARE = 2.0  # a segment smaller than this % of the areas is not a target group
+STABLE = 0.8  # mean adjusted Rand index between random starts: the solution is reproducible
+
+
+def recommend_k(table: pd.DataFrame, wish: int = OPERATIONAL_K,
+                min_share: float = MIN_SHARE) -> tuple[int, str]:
+    """The k to use and why, from choose_k's table: among the k whose smallest segment holds
+    at least ``min_share``% of the areas and whose starts agree (stability >= 0.8) — or all k
+    if none passes — the best by the agreement of silhouette (high), Calinski-Harabasz
+    (high) and Davies-Bouldin (low), as a sum of ranks; ties go to the k nearest ``wish``."""
+    frame = table.set_index("k")
+    fit = frame[(frame["smallest_segment_pct"] >= min_share)
+                & (frame["stability_ari"].fillna(1.0) >= STABLE)]
+    note = ""
+    if fit.empty:
+        fit, note = frame, (f" No k met both conditions (smallest segment ≥ {min_share:g}% of "
+                            f"areas, stability ≥ {STABLE:g}); all were compared.")
+    ranks = (fit["silhouette"].rank(ascending=False)
+             + fit["calinski_harabasz"].rank(ascending=False)
+             + fit["davies_bouldin"].rank(ascending=True))
+    order = sorted(fit.index, key=lambda k: (ranks[k], abs(k - wish), k))
+    best = int(order[0])
+    row = frame.loc[best]
+    reason = (f"k = {best}: best agreement of the diagnostics among "
+              f"{len(fit)} of {len(frame)} k values (silhouette {row['silhouette']:.3f}, "
+              f"Calinski-Harabasz {row['calinski_harabasz']:.0f}, Davies-Bouldin "
+              f"{row['davies_bouldin']:.3f}), stability {row['stability_ari']:.2f}, smallest "
+              f"segment {row['smallest_segment_pct']:g}% of areas.{note}")
+    if wish in frame.index and best != wish:
+        wished = frame.loc[wish]
+        reason += (f" The operational choice k = {wish} has smallest segment "
+                   f"{wished['smallest_segment_pct']:g}% and stability "
+                   f"{wished['stability_ari']:.2f}.")
+    return best, reason

@@ -50,6 +50,8 @@ class Project:
     standardise: str = "zscore"
     missing: str = "median"
     subsegments: int = 0
+    min_share: float = 2.0  # % of areas: a smaller segment is flagged as not a target group
+    winsorise: float = 0.0  # > 0: standardised values clipped to ±this (extreme areas)
     screening: ScreeningRules = ScreeningRules()
     deprivation: str | None = None
     more_deprived: str = "lower"
@@ -90,6 +92,12 @@ def settings_problems(project: Project) -> list[str]:
     if project.subsegments < 0 or project.subsegments == 1:
         problems.append(f"[segmentation] subsegments = {project.subsegments} must be 0 (none) "
                         "or at least 2")
+    if not 0 <= project.min_share < 100:
+        problems.append(f"[segmentation] min_share = {project.min_share:g} must be a "
+                        "percentage of the areas, from 0 to below 100")
+    if project.winsorise < 0 or 0 < project.winsorise < 1:
+        problems.append(f"[segmentation] winsorise = {project.winsorise:g} must be 0 (off) or "
+                        "a bound of 1 or more standard deviations (3 is usual)")
     if project.standardise not in STANDARDISATIONS:
         problems.append(f"[segmentation] standardise = '{project.standardise}' is not one of: "
                         f"{', '.join(STANDARDISATIONS)}")
@@ -104,7 +112,8 @@ def settings_problems(project: Project) -> list[str]:
 
 SECTIONS = {
     "name": None, "boundaries": {"path", "layer", "code", "crs"}, "tables": None,
-    "segmentation": {"k", "n_init", "seed", "standardise", "missing", "subsegments"},
+    "segmentation": {"k", "n_init", "seed", "standardise", "missing", "subsegments",
+                     "min_share", "winsorise"},
     "screening": {"threshold", "min_distinct", "min_range", "force_in", "force_out"},
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
     "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
@@ -211,6 +220,8 @@ def load_project(path: Path) -> Project:
         seed=_typed(path, "segmentation", seg.get("seed", 2011), int, "seed"),
         standardise=seg.get("standardise", "zscore"), missing=seg.get("missing", "median"),
         subsegments=_typed(path, "segmentation", seg.get("subsegments", 0), int, "subsegments"),
+        min_share=_typed(path, "segmentation", seg.get("min_share", 2.0), float, "min_share"),
+        winsorise=_typed(path, "segmentation", seg.get("winsorise", 0.0), float, "winsorise"),
         screening=ScreeningRules(
             threshold=_typed(path, "screening", scr.get("threshold", 0.8), float, "threshold"),
             min_distinct=_typed(path, "screening", scr.get("min_distinct", 5), int,

@@ -247,6 +247,24 @@ class Prepared:
     missing: object  # MissingReport
     standardiser: Standardiser
     X: np.ndarray
+    # extreme values clipped (winsorise): area_code, variable, value, clipped_to
+    clipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["area_code", "variable", "standardised_value", "clipped_to"]))
+
+
+def winsorise(X: np.ndarray, bound: float) -> np.ndarray:
+    """Standardised values clipped to ±bound (nothing when the bound is 0)."""
+    return np.clip(X, -bound, bound) if bound > 0 else X
+
+
+def clipped_cells(X: np.ndarray, bound: float, areas: pd.Index, variables: list
+                  ) -> pd.DataFrame:
+    """Which cells winsorising changes, for the report."""
+    rows, cols = np.nonzero(np.abs(X) > bound) if bound > 0 else ((), ())
+    return pd.DataFrame({"area_code": areas[list(rows)],
+                         "variable": [variables[c] for c in cols],
+                         "standardised_value": X[list(rows), list(cols)].round(4),
+                         "clipped_to": np.sign(X[list(rows), list(cols)]) * bound})
 
 
 def prepare(project: Project, progress: Progress = silent, data: AreaData | None = None
@@ -272,8 +290,10 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
     filled, missing = apply_missing_policy(values, clustered, project.missing)
     standardiser = fit_standardiser(filled, project.standardise)
     X = standardiser.transform(filled).to_numpy()
+    clipped = clipped_cells(X, project.winsorise, filled.index, clustered)
+    X = winsorise(X, project.winsorise)
     progress(1.0, "variables standardised")
-    return Prepared(data, screening, clustered, filled, missing, standardiser, X)
+    return Prepared(data, screening, clustered, filled, missing, standardiser, X, clipped)
 
 
 def build_segmentation(project: Project, progress: Progress = silent,
@@ -334,6 +354,10 @@ def build_segmentation(project: Project, progress: Progress = silent,
                                   "cells_filled": missing.imputed.reindex(clustered).to_numpy()})
     manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
     manifest["numbering"] = numbered_by
+    manifest["results"]["small_segments"] = small_segments(summary, project.min_share)
+    manifest["results"]["winsorised"] = {
+        "bound": project.winsorise, "cells": int(len(prepared.clipped)),
+        "areas": sorted(map(str, prepared.clipped["area_code"].unique()))}
     progress(1.0, "segmentation built")
     return Segmentation(
         name=project.name, areas=areas, values=values, clustered=clustered,
@@ -343,6 +367,27 @@ def build_segmentation(project: Project, progress: Progress = silent,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
         labels=labels,
     )
+
+
+def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:
+    """Segments holding less than ``min_share``% of the areas: too small to be a target
+    group."""
+    small = summary[summary["share_of_areas"] < min_share]
+    return [{"segment": int(n), "areas": int(row["areas"]),
+             "share_of_areas": float(row["share_of_areas"])} for n, row in small.iterrows()]
+
+
+def small_segments_note(manifest: dict) -> str | None:
+    """One line on the small segments and the remedies, or None."""
+    small = manifest.get("results", {}).get("small_segments", [])
+    if not small:
+        return None
+    share = manifest["parameters"].get("min_share", 2.0)
+    listed = ", ".join(f"segment {s['segment']} ({s['areas']} areas, {s['share_of_areas']:g}%)"
+                       for s in small)
+    return (f"Small segments, under {share:g}% of the areas: {listed}. They are rarely a "
+            "target group: set winsorise = 3 under [segmentation] to stop a few extreme areas "
+            "forming their own segment, or choose a smaller k (see choose-k).")
 
 
 def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
@@ -389,7 +434,8 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
         "parameters": {
             "k": project.k, "n_init": project.n_init, "seed": project.seed,
             "standardise": project.standardise, "missing": project.missing,
-            "subsegments": project.subsegments,
+            "subsegments": project.subsegments, "min_share": project.min_share,
+            "winsorise": project.winsorise,
             "screening": {"threshold": project.screening.threshold,
                           "min_distinct": project.screening.min_distinct,
                           "min_range": project.screening.min_range,
@@ -421,6 +467,7 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
     frame = values[segmentation.clustered].astype(float)
     frame = frame.fillna(segmentation.fill_values[segmentation.clustered])
     X = segmentation.standardiser.transform(frame).to_numpy()
+    X = winsorise(X, float(segmentation.manifest.get("parameters", {}).get("winsorise", 0)))
     centres = segmentation.centres[segmentation.clustered].to_numpy()
     nearest = assign_to_centres(X, centres)
     numbers = segmentation.centres.index.to_numpy()[nearest]

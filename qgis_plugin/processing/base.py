@@ -99,6 +99,25 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         raise QgsProcessingException(message)  # the engine's message, no traceback
 
     @staticmethod
+    def report_segmentation(seg, feedback) -> None:
+        """The log lines after a build: sizes and names, how segments are numbered, and a
+        warning about segments too small to be a target group."""
+        from ...core.segmentation import small_segments_note
+
+        summary = seg.summary
+        feedback.pushInfo(f"{int(summary['areas'].sum())} areas in {len(summary)} segments, "
+                          f"{len(seg.clustered)} variables clustered: "
+                          f"{', '.join(seg.clustered)}")
+        for number, row in summary.iterrows():
+            feedback.pushInfo(f"  {number}: {int(row['areas'])} areas, {row['name']}")
+        numbering = seg.manifest.get("numbering", {}).get("description")
+        if numbering:
+            feedback.pushInfo(numbering)
+        small = small_segments_note(seg.manifest)
+        if small:
+            feedback.reportError(small, fatalError=False)
+
+    @staticmethod
     def progress(feedback, start: float = 0.0, end: float = 100.0):
         """The engine's progress callback over Processing's feedback: it reports progress
         and stops the engine promptly when the user cancels."""

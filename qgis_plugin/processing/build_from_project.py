@@ -85,10 +85,5 @@ class BuildFromProject(EngineAlgorithm):
                                   progress=scaled(progress, 0.8, 1.0), gpkg_name=path.name)
         uri = f"{saved}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Segments"), "SEGMENTS")
-        summary = seg.summary
-        feedback.pushInfo(f"{int(summary['areas'].sum())} areas in {len(summary)} segments, "
-                          f"{len(seg.clustered)} variables clustered: "
-                          f"{', '.join(seg.clustered)}")
-        for number, row in summary.iterrows():
-            feedback.pushInfo(f"  {number}: {int(row['areas'])} areas, {row['name']}")
+        self.report_segmentation(seg, feedback)
         return {"OUTPUT": str(saved), "SEGMENTS": uri}

@@ -58,6 +58,5 @@ class BuildSegmentation(EngineAlgorithm):
                                   progress=scaled(progress, 0.8, 1.0), gpkg_name=path.name)
         uri = f"{saved}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Segments"), "SEGMENTS")
-        feedback.pushInfo(f"{len(seg.summary)} segments, {len(seg.clustered)} variables "
-                          f"clustered: {', '.join(seg.clustered)}")
+        self.report_segmentation(seg, feedback)
         return {"OUTPUT": str(saved), "SEGMENTS": uri}

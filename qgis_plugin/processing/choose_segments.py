@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
-from ...core.clustering import choose_k
+from ...core.clustering import choose_k, recommend_k
 from ...core.errors import InputError
 from ...core.plots import elbow_plot
 from ...core.progress import scaled
@@ -22,7 +24,10 @@ class ChooseSegments(EngineAlgorithm):
     TITLE = "Choose number of segments"
     HELP = ("For each k in the range: within-cluster sum of squares (elbow), silhouette "
             "(sampled above 10,000 areas), Calinski-Harabasz, Davies-Bouldin and stability "
-            "across random starts (adjusted Rand index). Writes a table and an elbow plot.")
+            "across random starts (adjusted Rand index), and the size of the smallest segment. "
+            "Writes a table and an elbow plot, and recommends a k: among those whose smallest "
+            "segment holds at least 2% of the areas and whose random starts agree, the best "
+            "by the three diagnostics together, the nearest to 10 on a tie.")
 
     def define(self):
         add_area_inputs(self, with_deprivation=False)
@@ -40,6 +45,10 @@ class ChooseSegments(EngineAlgorithm):
         self.add(QgsProcessingParameterFileDestination(
             "ELBOW", self.tr("Elbow plot"), "PNG images (*.png)"),
             "A picture of the diagnostics against k: look for the bend (the elbow).")
+        self.addOutput(QgsProcessingOutputNumber("RECOMMENDED_K",
+                                                 self.tr("Recommended number of segments")))
+        self.addOutput(QgsProcessingOutputString("RECOMMENDATION",
+                                                 self.tr("Why that number")))
 
     def execute(self, parameters, context, feedback):
         low = self.parameterAsInt(parameters, "K_MIN", context)
@@ -56,4 +65,7 @@ class ChooseSegments(EngineAlgorithm):
         with atomic_file(output) as csv, atomic_file(elbow) as png:
             table.to_csv(csv, index=False)
             elbow_plot(table, png)
-        return {"OUTPUT": output, "ELBOW": elbow}
+        recommended, reason = recommend_k(table)
+        feedback.pushInfo(f"Recommended: {reason}")
+        return {"OUTPUT": output, "ELBOW": elbow, "RECOMMENDED_K": recommended,
+                "RECOMMENDATION": reason}
