@@ -91,6 +91,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             return self.execute(parameters, context, feedback)
         except InputError as err:
             message = str(err)
+        except OSError as err:  # a full disk, a folder it may not write in...
+            where = f"{err.filename}: " if err.filename else ""
+            message = f"{where}{err.strerror or err}"
         except Cancelled:
             message = self.tr("Cancelled: nothing was written")
         # QGIS 3.22 keeps this frame alive after the error: drop its QGIS objects first, or
