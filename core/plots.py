@@ -7,12 +7,14 @@ works the same from the command line and inside QGIS.
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .portraits import label_of, words_for
 from .styles import segment_colour
 
 
@@ -26,9 +28,26 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "variable"
 
 
+def axis_label(variable: str, values: pd.Series, labels: dict) -> str:
+    """The value axis in words: '% of households' for a percentage the vocabulary knows,
+    '%' for another percentage (values 0..100 and a label or name that says so), else the
+    label itself."""
+    words = words_for(variable, labels)
+    share = bool(values.dropna().between(0, 100).all())
+    if share and words.population:
+        return f"% of {words.population}"
+    looks_percent = re.search(r"percent|\bpct\b|^pct_|%", f"{variable} {words.label}",
+                              re.IGNORECASE)
+    if share and looks_percent:
+        return "%"
+    return textwrap.shorten(label_of(variable, labels), 60, placeholder="...")
+
+
 def box_plots(values: pd.DataFrame, segments: pd.Series, out_dir: Path,
-              labels: dict | None = None) -> list[Path]:
-    """One PNG per variable: its distribution over the areas of each segment."""
+              labels: dict | None = None, names: dict | None = None) -> list[Path]:
+    """One PNG per variable: its distribution over the areas of each segment. Titles and
+    axes are in words: the variable's label (its name without codes when it has none), its
+    unit, and the segment names when ``names`` (number -> name) is given."""
     labels = labels or {}
     out_dir.mkdir(parents=True, exist_ok=True)
     numbers = sorted(int(s) for s in segments.unique())
@@ -45,10 +64,15 @@ def box_plots(values: pd.DataFrame, segments: pd.Series, out_dir: Path,
         ax.axhline(values[variable].mean(), color="black", linewidth=0.8, linestyle="--",
                    label="study-area mean")
         ax.set_xlabel("segment (1 = least deprived)")
-        ax.set_ylabel(variable)
-        ax.set_title(labels.get(variable, variable), fontsize=10)
+        ax.set_ylabel(axis_label(variable, values[variable], labels))
+        ax.set_title("\n".join(textwrap.wrap(label_of(variable, labels), 80)), fontsize=10)
         ax.legend(loc="upper right", fontsize=8)
-        figure.tight_layout()
+        if names:
+            key = "   ".join(textwrap.shorten(f"{n} {names[n]}", 48, placeholder="...")
+                           for n in numbers if n in names)
+            figure.text(0.01, 0.01, "\n".join(textwrap.wrap(key, 150)), fontsize=6,
+                        va="bottom")
+        figure.tight_layout(rect=(0, 0.08 if names else 0, 1, 1))
         paths.append(_save(figure, out_dir / f"box_{safe_name(variable)}.png"))
     return paths
 

@@ -2,14 +2,17 @@
 
 - **Index score**: segment mean / study-area mean x 100, so 100 is average. Means are over
   areas (each output area counts once), in the variable's original units.
-- **Band** (the stated rule): index >= ``high`` (default 120) is *high*, index <= ``low``
-  (default 80) is *low*, anything between is *medium*; a variable whose study-area mean is
-  0 has no index and no band.
+- **Band** (the stated rule, on the index as shown, to one decimal place): index >=
+  ``high`` (default 120) is *high*, index <= ``low`` (default 80) is *low*, anything between
+  is *medium*; a variable whose study-area mean is 0 has no index and no band.
 - **Numbering**: segments are numbered 1..k from least to most deprived by the mean of the
   deprivation measure over their areas. With ``more_deprived = "lower"`` (a rank such as
   IMD, where 1 is the most deprived) the highest mean rank is segment 1.
-- **Pen portrait**: generated from the strongest bands; the project file may replace any
-  segment's name and portrait.
+- **Standardised difference**: (segment mean - study-area mean) / study-area standard
+  deviation over areas (``difference``, with ``study_area_sd``).
+- **Names and pen portraits**: in words, from the variables most distinctive *and* largest
+  for the segment, by theme (see ``portraits``); the project file may replace any segment's
+  name and portrait.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .portraits import segment_texts
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 
@@ -55,14 +59,18 @@ def number_by_deprivation(
 def profile_table(
     values: pd.DataFrame, segments: pd.Series, clustered, rule: BandRule = BandRule()
 ) -> pd.DataFrame:
-    """Long table: segment, variable, clustered, mean, median, study_area_mean, index, band."""
+    """Long table: segment, variable, clustered, mean, median, study_area_mean, index, band,
+    study_area_sd, difference (standardised)."""
     values = values.loc[segments.index]
     study_mean = values.mean()
+    study_sd = values.std()
     grouped = values.groupby(segments.to_numpy())
     means, medians = grouped.mean(), grouped.median()
     rows = []
     for segment in means.index:
+        # the band follows the index as the table shows it (one decimal place)
         index = (means.loc[segment] / study_mean.where(study_mean != 0) * 100).astype(float)
+        index = index.round(1)
         rows.append(pd.DataFrame({
             "segment": int(segment),
             "variable": values.columns,
@@ -70,54 +78,23 @@ def profile_table(
             "mean": means.loc[segment].to_numpy(),
             "median": medians.loc[segment].to_numpy(),
             "study_area_mean": study_mean.to_numpy(),
-            "index": index.round(1).to_numpy(),
+            "index": index.to_numpy(),
             "band": rule.band(index).to_numpy(),
+            "study_area_sd": study_sd.to_numpy(),
+            "difference": ((means.loc[segment] - study_mean)
+                           / study_sd.where(study_sd > 0)).astype(float).round(2).to_numpy(),
         }))
     return pd.concat(rows, ignore_index=True)
 
 
-def _phrase(rows: pd.DataFrame, labels: dict) -> str:
-    return ", ".join(f"{labels.get(v, v).lower()} (index {i:.0f})"
-                     for v, i in zip(rows["variable"], rows["index"]))
-
-
 def pen_portraits(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict,
-                  short_labels: dict) -> pd.DataFrame:
-    """A generated name and portrait per segment from its strongest high and low bands."""
-    out, taken = [], set()
-    for segment, rows in profiles[profiles["clustered"]].groupby("segment"):
-        highs = rows[rows["band"] == HIGH].sort_values("index", ascending=False)
-        lows = rows[rows["band"] == LOW].sort_values("index")
-        size = summary.loc[segment]
-        name = _unique_name(list(highs["variable"]), short_labels, taken, int(segment))
-        text = (f"Segment {segment}: {int(size['areas'])} output areas "
-                f"({size['share_of_areas']:.1f}% of the study area)")
-        if "residents" in size and pd.notna(size["residents"]):
-            text += f", {int(size['residents']):,} residents"
-        text += ". "
-        if len(highs):
-            text += f"More than average: {_phrase(highs.head(4), labels)}. "
-        if len(lows):
-            text += f"Less than average: {_phrase(lows.head(3), labels)}. "
-        if not len(highs) and not len(lows):
-            text += "No variable is far from the study-area average. "
-        out.append({"segment": int(segment), "name": name, "portrait": text.strip()})
-    return pd.DataFrame(out).set_index("segment")
-
-
-def _unique_name(highs: list, short_labels: dict, taken: set, segment: int) -> str:
-    """'High a & b' from the strongest bands; a third variable, then the number, tells apart
-    segments whose first two are the same."""
-    name = "Close to the study-area average"
-    for count in (2, 3):
-        if highs:
-            name = "High " + " & ".join(short_labels.get(v, v) for v in highs[:count])
-        if name not in taken:
-            break
-    if name in taken:
-        name = f"{name} ({segment})"
-    taken.add(name)
-    return name
+                  themes: dict | None = None, area: str = "the whole area") -> pd.DataFrame:
+    """A name and a pen portrait in words per segment (index: segment; columns name,
+    portrait). ``labels``: variable -> description; ``themes``: variable -> theme, where the
+    labels file gives one (otherwise from the vocabulary). Names are made from the labels,
+    never from column names."""
+    texts, _ = segment_texts(profiles, summary, labels, themes, area=area)
+    return texts
 
 
 def segment_summary(segments: pd.Series, sizes: pd.DataFrame, deprivation: pd.Series,

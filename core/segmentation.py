@@ -30,6 +30,7 @@ from .ingest import (
     read_table,
     table_from_text,
 )
+from .portraits import read_themes
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .progress import Progress, scaled, silent
 from .project import Project, TableSpec
@@ -208,11 +209,6 @@ def read_labels(path: Path) -> pd.DataFrame:
     return table
 
 
-def short_label(variable: str) -> str:
-    name = variable[4:] if variable.startswith("pct_") else variable
-    return name.replace("_", " ")
-
-
 def _subsegments(X: np.ndarray, segments: pd.Series, deprivation: pd.Series, project: Project,
                  clustered: list) -> tuple[pd.Series, pd.DataFrame]:
     """Split each segment again; sub-segments are numbered n.1, n.2... least deprived first."""
@@ -333,7 +329,8 @@ def build_segmentation(project: Project, progress: Progress = silent,
     profiles = profile_table(values.loc[filled.index], segments, clustered, project.bands)
     summary = segment_summary(segments, sizes, deprivation, distance)
     labels = _labels(project)
-    portraits = pen_portraits(profiles, summary, labels, {v: short_label(v) for v in clustered})
+    themes = read_themes(project.labels_file) if project.labels_file else None
+    portraits = pen_portraits(profiles, summary, labels, themes=themes)
     for number, text in project.segment_text.items():
         if number not in portraits.index:
             raise InputError(f"{project.path.name}: [segments.{number}] but there are only "

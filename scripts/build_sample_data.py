@@ -14,7 +14,8 @@ Reads the open data pack (see its SOURCES.md) and writes:
                           derived area variables (percentages rounded to 4 decimal places)
                           with the denominators they were computed from, keyed
                           on OA11CD, in the shape of partner tables
-- variables.csv           every derived variable: table, unit, denominator, census cells
+- variables.csv           every derived variable: table, description, theme (for segment
+                          names and pen portraits), unit, denominator, census cells
 - lfb_dwelling_fires.csv  London Fire Brigade dwelling fires 2009-2024 (as published)
 - street_crime_2019_07.csv street crime and ASB, July 2019 (columns needed for mapping)
 - postcodes.csv           Code-Point Open postcode points (the demo gazetteer)
@@ -48,6 +49,7 @@ class Variable:
     numerator: tuple[str, ...]  # census cells summed for the numerator
     denominator: str  # denominator column written beside the variable
     unit: str = "percent"
+    theme: str = ""  # for names and pen portraits: see THEMES
 
 
 # Denominators: column written to the table -> census cell holding it.
@@ -72,6 +74,27 @@ TABLE_DENOMINATORS = {
 def _cells(prefix: str, first: int, last: int) -> tuple[str, ...]:
     return tuple(f"{prefix}{i:04d}" for i in range(first, last + 1))
 
+
+# The themes that organise segment names and pen portraits ("[age/household] [housing]
+# [need]"), as core/portraits.py names them; each variable's is written to variables.csv.
+AGE_HOUSEHOLD, HOUSING = "age and household", "housing and tenure"
+WORK, HEALTH = "work, income and benefits", "health and care"
+THEMES = {
+    AGE_HOUSEHOLD: ("pct_age_0_15", "pct_age_16_24", "pct_age_25_44", "pct_age_45_64",
+                    "pct_age_65_plus", "pct_age_80_plus", "pct_lone_parent_households",
+                    "pct_households_dependent_children", "pct_pensioners_living_alone",
+                    "pct_one_person_under_65", "pct_student_households",
+                    "pct_full_time_students", "pct_retired"),
+    HOUSING: ("pct_social_rented", "pct_private_rented", "pct_owner_occupied",
+              "pct_converted_flats", "pct_purpose_built_flats", "pct_shared_dwellings",
+              "pct_overcrowded_rooms", "pct_overcrowded_bedrooms", "pct_no_central_heating"),
+    WORK: ("pct_no_car", "pct_unemployed", "pct_long_term_unemployed", "pct_long_term_sick",
+           "pct_no_qualifications", "pct_social_grade_ab", "pct_social_grade_c2",
+           "pct_social_grade_de"),
+    HEALTH: ("pct_limited_a_lot", "pct_limited_a_little", "pct_bad_health", "pct_unpaid_care",
+             "pct_unpaid_care_50h", "pct_households_with_disabled_person"),
+}
+THEME_OF = {name: theme for theme, names in THEMES.items() for name in names}
 
 VARIABLES = (
     # demography
@@ -200,6 +223,7 @@ def variables_table() -> pd.DataFrame:
             "variable": v.name,
             "table": f"{v.table}.csv",
             "description": v.description,
+            "theme": v.theme or THEME_OF[v.name],
             "unit": v.unit,
             "denominator": v.denominator,
             "denominator_census_cell": DENOMINATORS[v.denominator],
