@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup test lint demo sample-data zip screenshots clean
+.PHONY: setup test lint demo sample-data zip screenshots backtest clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,10 @@ sample-data: setup
 
 zip: setup
 	@$(PY) scripts/build_plugin_zip.py --out dist
+
+# the targeting backtest on the Camden sample, and its capture curve for the README
+backtest: setup
+	@bash scripts/backtest_camden.sh
 
 # the README's pictures: the plugin installed and run in the real QGIS desktop app
 screenshots: setup

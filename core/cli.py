@@ -6,12 +6,18 @@
     community-safety gazetteer SEGMENTATION.gpkg ADDRESSES.csv --id UPRN --x E --y N
     community-safety incidents SEGMENTATION.gpkg FIRES.csv --name fires --x E --y N --out DIR
     community-safety matrices SEGMENTATION.gpkg --wards WARDS.gpkg --ward-code WD22CD
-    community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5]
+    community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5] [--for-partners]
     community-safety demo [--out DIR]        (the Camden sample)
     community-safety check                   (are the engine's packages installed?)
 
 Bad input ends with a one-line message naming the file, column or row, and exit code 2;
 nothing is left half-written.
+
+The --out folder of segment, choose-k, assign, export and demo is the run's own: a rerun
+replaces it whole (built beside it, swapped in by renames, so a kill leaves the old run or
+the new one, never a mix) and keeps the run before at <parent>/.<name>.previous; a folder
+holding other files is refused. incidents adds its files to its --out folder and leaves
+other files there alone.
 """
 
 from __future__ import annotations
@@ -105,7 +111,7 @@ def _segment(args) -> int:
     from .clustering import choose_k
     from .project import load_project
     from .segmentation import build_segmentation, prepare
-    from .store import save_segmentation
+    from .store import replacement_note, save_segmentation
 
     project = load_project(args.project).with_overrides(k=args.k, seed=args.seed,
                                                         n_init=args.n_init)
@@ -114,8 +120,11 @@ def _segment(args) -> int:
     if args.choose_k:
         seg.diagnostics = _run_with_bar(choose_k, prepared.X, args.choose_k,
                                         n_init=min(project.n_init, 10), seed=project.seed)
+    replacing = replacement_note(args.out)
     path = _run_with_bar(save_segmentation, seg, args.out, plots=not args.no_plots)
     _print_summary(seg, path)
+    if replacing:
+        print(replacing)
     return 0
 
 
@@ -124,7 +133,7 @@ def _choose_k(args) -> int:
     from .plots import elbow_plot
     from .project import load_project
     from .segmentation import prepare
-    from .store import staged_output
+    from .store import replaced_folder, replacement_note
 
     if args.k_min > args.k_max:
         raise InputError(f"--k-min {args.k_min} is larger than --k-max {args.k_max}")
@@ -132,19 +141,27 @@ def _choose_k(args) -> int:
     prepared = _run_with_bar(prepare, project)
     ks = list(range(args.k_min, args.k_max + 1))
     table = _run_with_bar(choose_k, prepared.X, ks, n_init=args.n_init, seed=project.seed)
-    with staged_output(args.out) as staging:
+    replacing = replacement_note(args.out)
+    with replaced_folder(args.out) as staging:
         table.to_csv(staging / "diagnostics.csv", index=False)
         elbow_plot(table, staging / "elbow.png")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\nRecommended: {recommend_k(table)[1]}")
     print(f"\nSaved diagnostics.csv and elbow.png to {args.out}")
+    if replacing:
+        print(replacing)
     return 0
 
 
 def _assign(args) -> int:
     from .project import load_project
     from .segmentation import assign_areas, gather_area_data
-    from .store import load_segmentation, staged_output, write_assigned_layer
+    from .store import (
+        load_segmentation,
+        replaced_folder,
+        replacement_note,
+        write_assigned_layer,
+    )
 
     seg = load_segmentation(args.segmentation)
     project = load_project(args.project)
@@ -152,7 +169,8 @@ def _assign(args) -> int:
     assigned = assign_areas(seg, data.values)
     previous = seg.areas["segment"].reindex(assigned.index)
     assigned["previous_segment"] = previous
-    with staged_output(args.out) as staging:
+    replacing = replacement_note(args.out)
+    with replaced_folder(args.out) as staging:
         write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
         assigned.rename_axis("area_code").reset_index().to_csv(staging / "assigned.csv",
                                                                index=False)
@@ -162,6 +180,8 @@ def _assign(args) -> int:
     print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
           f"{int(known.sum())} were in the segmentation, {changed} of them changed segment.")
     print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
+    if replacing:
+        print(replacing)
     return 0
 
 
@@ -194,11 +214,12 @@ def _gazetteer(args) -> int:
 
 def _incidents(args) -> int:
     from .incidents import IncidentFilter
-    from .places import incidents_step, unreadable_dates_note
+    from .places import incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
     rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
                            args.category_column, tuple(args.category or ()))
+    earlier = (Path(args.out) / f"incident_profile_{safe_name(args.name)}.csv").exists()
     profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
                                       args.out, args.id, tuple(args.count or ()), rules,
                                       postcodes, args.key_file)
@@ -211,6 +232,10 @@ def _incidents(args) -> int:
     if note:
         print(note, file=sys.stderr)
     print(f"Saved the profile, chart and record reconciliation to {args.out}")
+    if earlier:
+        print(f"Replaced the earlier '{safe_name(args.name)}' profile, charts and records in "
+              f"{args.out} and its tables in {args.segmentation}; other files there are "
+              "untouched")
     return 0
 
 
@@ -219,7 +244,9 @@ def _matrices(args) -> int:
 
     source = WardSource(args.wards, args.ward_code, args.ward_name, args.ward_layer,
                         args.rule, args.lookup_area_column)
-    matrices, layer = matrices_step(args.segmentation, source)
+    matrices, layer = matrices_step(
+        args.segmentation, source,
+        warn=lambda text: print(f"community-safety: warning: {text}", file=sys.stderr))
     for name, matrix in matrices.items():
         print(f"{name}: {len(matrix) - 1} wards, total {matrix.loc['Total', 'Total']:,.0f}")
     if layer is not None:
@@ -229,10 +256,67 @@ def _matrices(args) -> int:
 
 def _export(args) -> int:
     from .places import export_step
+    from .store import replaced_folder, replacement_note
 
-    written = export_step(args.segmentation, args.out, args.threshold)
+    replacing = replacement_note(args.out)
+    if not args.for_partners:
+        written = export_step(args.segmentation, args.out, args.threshold, replace_folder=True)
+    else:
+        from .export import PARTNER_GPKG, write_partner_geopackage
+
+        with replaced_folder(args.out) as staging:  # the GeoPackage is part of the unit
+            written = export_step(args.segmentation, staging, args.threshold)
+            written.append(write_partner_geopackage(args.segmentation,
+                                                    staging / PARTNER_GPKG, args.threshold))
+        written = [Path(args.out) / Path(path).relative_to(staging) for path in written]
     print(f"Wrote {len(written)} files for partners to {args.out} (counts of 1 to "
           f"{args.threshold} suppressed, with secondary suppression)")
+    if replacing:
+        print(replacing)
+    return 0
+
+
+def _target(args) -> int:
+    from .backtest import IncidentFile, backtest_step
+    from .targeting import TargetInputs, TargetOptions, target_step
+
+    incidents = None
+    if args.incidents is not None:
+        columns, _ = _location(args)
+        incidents = IncidentFile(args.incidents, columns, args.date_column)
+    if args.backtest:
+        if incidents is None:
+            raise InputError("the backtest reads the incidents' dates: give --incidents FILE "
+                             "with --x/--y (or --area-code) and --date-column")
+        result, written = backtest_step(args.segmentation, args.out, incidents, args.cut_off,
+                                        args.date_from, args.date_to, args.seed,
+                                        replace_folder=False)
+        print(f"Backtest: fitted on {result.fit_incidents:,} fires {result.fit_period}, "
+              f"tested on {result.test_incidents:,} fires {result.test_period}")
+        print("Share of the later fires in the top 1/5/10/20% of households, and the area "
+              "under the capture curve:")
+        print(result.table.to_string(index=False))
+        print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
+        return 0
+    segments = tuple(int(s) for s in args.segments.split(",") if s.strip()) if (
+        args.segments) else ()
+    wards = tuple(w.strip() for w in args.wards.split(",") if w.strip()) if args.wards else ()
+    options = TargetOptions(capacity=args.capacity, cluster_by_area=args.cluster_by_area,
+                            wards=wards, segments=segments)
+    inputs = TargetInputs(incidents=incidents, incident_table=args.incident_table,
+                          window_from=args.date_from, window_to=args.date_to,
+                          visited=args.visited, visited_months=args.visited_months,
+                          opted_out=args.opted_out, flags=args.flags,
+                          flag_weights=args.flag_weights, capacity_table=args.capacity_table,
+                          today=args.today)
+    if args.capacity is None and args.capacity_table is None:
+        raise InputError("give a capacity: --capacity N visits, or --capacity-table FILE "
+                         "(ward_code, visits)")
+    result, written = target_step(args.segmentation, args.out, options, inputs,
+                                  replace_folder=False)
+    print(result.summary.to_string(index=False))
+    print(f"Saved {', '.join(p.name for p in written)} to {args.out} (addresses and IDs "
+          "only in target_list and target.gpkg, for the crews)")
     return 0
 
 
@@ -337,8 +421,47 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="suppressed matrices for partners (CSV and XLSX)")
     exp.add_argument("segmentation", type=Path)
     exp.add_argument("--out", type=Path, required=True)
-    exp.add_argument("--threshold", type=int, default=5)
+    exp.add_argument("--threshold", type=int, default=5,
+                     help="suppress counts from 1 to this (default 5; at least 1)")
+    exp.add_argument("--for-partners", action="store_true",
+                     help="also write segmentation_for_partners.gpkg: segments, wards and "
+                     "aggregate tables, suppressed, without address points or records")
     exp.set_defaults(run=_export)
+
+    tgt = sub.add_parser("target", help="home fire safety checks: a ranked, explained visit "
+                         "list within capacity (or --backtest on past fires)")
+    tgt.add_argument("segmentation", type=Path, help="saved segmentation.gpkg (with its "
+                     "gazetteer)")
+    tgt.add_argument("--out", type=Path, required=True, help="folder for the list, layer, "
+                     "summary and reconciliation (its files are replaced, others left alone)")
+    tgt.add_argument("--capacity", type=int, help="number of visits")
+    tgt.add_argument("--capacity-table", type=Path, help="visits per ward: CSV with "
+                     "ward_code, visits")
+    tgt.add_argument("--cluster-by-area", action="store_true", help="rank output areas and "
+                     "list every eligible address of each chosen area")
+    tgt.add_argument("--incidents", type=Path, help="incident file with dates (as given to "
+                     "`incidents`); default: the stored incident counts")
+    tgt.add_argument("--incident-table", help="name of a stored incident profile (e.g. fires)")
+    tgt.add_argument("--date-column", help="the incidents' date column")
+    tgt.add_argument("--from", dest="date_from", help="window start, YYYY-MM-DD")
+    tgt.add_argument("--to", dest="date_to", help="window end, YYYY-MM-DD")
+    tgt.add_argument("--visited", type=Path, help="CSV of visits: id, date")
+    tgt.add_argument("--visited-months", type=int, default=12,
+                     help="exclude addresses visited within this many months (default 12)")
+    tgt.add_argument("--opted-out", type=Path, help="CSV of addresses that opted out: id")
+    tgt.add_argument("--flags", type=Path, help="partner flags: CSV with id, flag "
+                     "(non_residential and opted_out exclude the address)")
+    tgt.add_argument("--flag-weights", help='weights of the flags, e.g. '
+                     '"over_75_alone=2,smoker=1.5"')
+    tgt.add_argument("--wards", help="only these ward codes (comma separated)")
+    tgt.add_argument("--segments", help="only these segments (comma separated)")
+    tgt.add_argument("--today", help="the date visits are counted back from (default today)")
+    tgt.add_argument("--backtest", action="store_true", help="fit on incidents up to "
+                     "--cut-off and count the later ones captured")
+    tgt.add_argument("--cut-off", help="last date of the fit period, YYYY-MM-DD")
+    tgt.add_argument("--seed", type=int, default=2011, help="seed of the random baseline")
+    _add_location_options(tgt)
+    tgt.set_defaults(run=_target)
 
     demo = sub.add_parser("demo", help="segment the Camden sample data")
     demo.add_argument("--out", type=Path, default=Path("out") / "camden")
@@ -349,10 +472,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_output_folder(out: Path | None) -> None:
-    """--out must be a folder we can write in (or one we can create)."""
+# commands whose --out folder is theirs alone, replaced whole by a rerun (the previous
+# run kept at <parent>/.<name>.previous); incidents adds its files to a shared folder
+WHOLE_FOLDER_COMMANDS = ("segment", "choose-k", "assign", "export", "demo")
+
+
+def check_output_folder(out: Path | None, whole: bool = False) -> None:
+    """--out must be a folder we can write in (or one we can create); a folder a run
+    replaces whole must also hold nothing but results of earlier runs."""
     if out is None:
         return
+    if whole:
+        from .store import check_replaceable
+
+        check_replaceable(out)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; --out needs a folder")
@@ -364,7 +497,8 @@ def check_output_folder(out: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        check_output_folder(getattr(args, "out", None))
+        check_output_folder(getattr(args, "out", None),
+                            whole=args.command in WHOLE_FOLDER_COMMANDS)
         return args.run(args)
     except InputError as err:
         print(f"community-safety: error: {err}", file=sys.stderr)

@@ -1,41 +1,122 @@
-"""Matrices for partners, safe to share: CSV files and one XLSX workbook with a notes sheet.
+"""Outputs for partners, safe to share.
 
-Counts pass through small-number suppression (``privacy.suppress``) before anything is
-written; percentages are computed from the published counts only. Suppressed cells read
-``*``. Each table has a ``ward_code`` and (when the wards have names) a ``ward_name``
-column, segment columns headed "n – segment name", and the Total row and column. The
-workbook has a sheet per matrix (counts, row % and column %) and a ``Notes`` sheet:
-sources, date, parameters and the suppression rule. Files are written into a staging
-folder and moved into place only when all are complete.
+**Matrices** (``write_partner_export``): CSV files and one XLSX workbook with a notes
+sheet. Counts pass through small-number suppression (``privacy.suppress_tables``, all the
+matrices together, against a reader who sees them all) before anything is written;
+percentages are computed from the published counts only. Suppressed cells read ``*``.
+Each table has a ``ward_code`` and (when the wards have names) a ``ward_name`` column,
+segment columns headed "n – segment name", and the Total row and column. The workbook has
+a sheet per matrix (counts, row % and column %) and a ``Notes`` sheet: sources, date,
+parameters and the suppression rule. Files are written into a staging folder and moved
+into place only when all are complete.
+
+**The GeoPackage for partners** (``write_partner_geopackage``): from a saved segmentation,
+only what describes places and groups, never a record or an address:
+
+- the ``segments`` layer (output areas with their segment) and the ``wards`` layer, with
+  their styles and descriptions, so they open styled; the wards' totals are those of the
+  suppressed matrices;
+- the aggregate tables: segment summary and profiles, screening, standardisation,
+  centres, variable labels, the address match summary, the reconciliation of the
+  segmentation's inputs (without row numbers), the manifest (file names without their
+  folders);
+- the matrices' counts, suppressed exactly as in the CSV files (NULL where suppressed;
+  the percentages are in the CSV files and the workbook);
+- the incident profiles, their counts suppressed together with the matrices (a reader
+  sees both), and the figures computed from a suppressed count (share, rates, index and
+  its interval) left empty with it;
+- a ``notes`` table: what the file holds, the suppression rule, and what was left out.
+
+Left out: the address points (``addresses``; each address is generalised to its area, and
+the areas' address counts are in the suppressed addresses matrix), the address match
+report, every record-level table (``incident_records_*``), the area-level incident counts
+and rate layers (``incident_counts_*``, ``incident_areas_*``: small numbers per area), the
+area values (partner data per area) and anything not listed above. No identifier of a
+record or address is kept, so there is none to pseudonymise.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyogrio
 
-from .matrices import labelled_matrix, percentages
-from .privacy import SUPPRESSED, suppress
-from .store import staged_output
+from .errors import InputError
+from .matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
+from .privacy import (
+    SUPPRESSED,
+    matrix_total_links,
+    structural_links,
+    suppress_tables,
+)
+from .store import (
+    GPKG_NAME,
+    GPKG_OPTIONS,
+    SEGMENT_LAYER,
+    atomic_file,
+    read_gpkg_table,
+    staged_output,
+    write_layer_description,
+    write_layer_style,
+    write_table,
+)
 
 WORKBOOK = "partner_matrices.xlsx"
+PARTNER_GPKG = "segmentation_for_partners.gpkg"
+WARD_LAYER = "wards"
+# aggregate tables copied as they are (they describe segments, variables and areas' data
+# sources, not people or addresses)
+AGGREGATE_TABLES = ("segment_summary", "segment_profiles", "screening", "missing_values",
+                    "standardisation", "centres", "subcentres", "variable_labels",
+                    "diagnostics", "address_match_summary")
+# incident profile columns computed from the count: empty where the count is suppressed
+FROM_COUNT = ("count", "share_pct", "rate_per_1000_households", "rate_per_1000_residents",
+              "index", "index_low_95", "index_high_95", "representation")
+# ... and those computed from the study-area total: empty where the total is suppressed
+FROM_TOTAL = ("share_pct", "index", "index_low_95", "index_high_95", "representation")
 
 
 def suppression_rule(threshold: int) -> str:
     return (f"Counts from 1 to {threshold} are suppressed and shown as '{SUPPRESSED}' (0 is "
-            "shown as 0). Further cells, or totals, are suppressed where the published "
-            "totals would otherwise let a suppressed count be worked out (checked by "
-            "solving the row and column sums). Percentages are computed from published "
-            "counts only; a percentage whose count or total is suppressed is suppressed.")
+            "shown as 0). Further cells, or totals, are suppressed until a reader who sees "
+            "every published table, knows that each line adds up to its total and that a "
+            "suppressed count is at least 1, cannot narrow any suppressed count of 1 to "
+            f"{threshold} to fewer than {threshold + 1} possible values (checked exactly, "
+            "by linear programming over all the tables together). Percentages are "
+            "computed from published counts only; a percentage whose count or total is "
+            "suppressed is suppressed.")
+
+
+_RECENT: dict = {}  # the last few suppressions: ``export --for-partners`` needs one twice
+
+
+def _fingerprint(matrices: dict, threshold: int) -> tuple:
+    return (threshold, *((name, tuple(m.index), tuple(m.columns),
+                          m.to_numpy(dtype=float).tobytes()) for name, m in matrices.items()))
+
+
+def suppressed_matrices(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
+    """The matrices' published counts (NaN = suppressed), all suppressed together. The same
+    matrices always give the same result (the CSV files and the partner GeoPackage agree)."""
+    key = _fingerprint(matrices, threshold)
+    if key not in _RECENT:
+        if len(_RECENT) >= 4:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[key] = suppress_tables(matrices, threshold, structural_links(matrices))
+    return {name: table.copy() for name, table in _RECENT[key].items()}
 
 
 def safe_tables(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
     """For each matrix: suppressed counts, row % and column %."""
     tables = {}
-    for name, matrix in matrices.items():
-        counts = suppress(matrix, threshold)
+    for name, counts in suppressed_matrices(matrices, threshold).items():
         tables[name] = counts
         tables[f"{name} row %"] = percentages(counts, "row")
         tables[f"{name} col %"] = percentages(counts, "column")
@@ -91,3 +172,194 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
         pd.DataFrame(notes_rows, columns=["item", "value"]).to_csv(
             staging / "notes.csv", index=False, encoding="utf-8-sig")
     return [Path(out_dir) / WORKBOOK, Path(out_dir) / "notes.csv", *written]
+
+
+# --- the GeoPackage for partners ----------------------------------------------------------
+
+def _read_matrices(path: Path, layers: list[str]) -> tuple[dict, dict]:
+    """The saved matrices (in the GeoPackage's order, as ``export_step`` reads them) and
+    the ward names."""
+    matrices, names = {}, {}
+    for layer in layers:
+        if layer.startswith("matrix_"):
+            matrix, ward_names = matrix_from_table(read_gpkg_table(path, layer))
+            matrices[layer.removeprefix("matrix_")] = matrix
+            names.update(ward_names)
+    return matrices, names
+
+
+def _profile_counts(path: Path, layers: list[str], matrices: dict) -> dict:
+    """Each incident profile's counts per segment, with their total, by (profile table,
+    measure), and the matrix of the same measure (or None)."""
+    from .places import safe_name
+
+    found = {}
+    for layer in layers:
+        if not layer.startswith("incident_profile_"):
+            continue
+        profile = read_gpkg_table(path, layer)
+        incident = layer.removeprefix("incident_profile_")
+        for measure, rows in profile.groupby("measure", sort=False):
+            counts = pd.Series(rows["count"].to_numpy(dtype=float),
+                               index=[int(s) for s in rows["segment"]])
+            counts[TOTAL] = counts.sum()
+            matrix = f"{incident}_{safe_name(str(measure))}"
+            found[(layer, measure)] = (counts, matrix if matrix in matrices else None)
+    return found
+
+
+def partner_tables(path: Path, threshold: int = 5) -> tuple[dict, dict]:
+    """The suppressed matrices (exactly as the CSV export publishes them) and the incident
+    profiles with their counts suppressed against a reader who also has the matrices:
+    ({matrix name: counts}, {profile table: profile})."""
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    matrices, _ = _read_matrices(path, layers)
+    published = suppressed_matrices(matrices, threshold) if matrices else {}
+    profiles = _profile_counts(path, layers, matrices)
+    tables, links, keys = dict(matrices), structural_links(matrices), {}
+    for n, ((layer, measure), (counts, matrix)) in enumerate(profiles.items()):
+        key = f"profile {n}"
+        keys[(layer, measure)] = key
+        tables[key] = counts
+        if matrix is not None:
+            links += matrix_total_links(matrix, matrices[matrix], key, counts)
+    shown = suppress_tables(tables, threshold, links, published=published)
+    out = {}
+    for layer in dict.fromkeys(layer for layer, _ in profiles):
+        profile = read_gpkg_table(path, layer)
+        for measure in profile["measure"].unique():
+            counts = shown[keys[(layer, measure)]]
+            rows = profile["measure"] == measure
+            hidden = rows & profile["segment"].astype(int).map(counts).isna()
+            profile.loc[hidden, [c for c in FROM_COUNT if c in profile.columns]] = np.nan
+            if np.isnan(counts[TOTAL]):
+                profile.loc[rows, [c for c in FROM_TOTAL if c in profile.columns]] = np.nan
+        out[layer] = profile
+    return published, out
+
+
+def _ward_layer(path: Path, published: dict) -> gpd.GeoDataFrame:
+    """The ward layer with each ``<measure>_total`` from the suppressed matrices (empty
+    where suppressed; dropped where no matrix has the measure) and the dominant segment's
+    share only where its count and the ward's total are both published."""
+    wards = gpd.read_file(path, layer=WARD_LAYER, engine="pyogrio")
+    for column in [c for c in wards.columns if str(c).endswith("_total")]:
+        measure = column.removesuffix("_total")
+        if measure in published:
+            wards[column] = wards["ward_code"].map(published[measure][TOTAL])
+        else:
+            wards = wards.drop(columns=column)
+    if "dominant_share_pct" in wards.columns:
+        weight = (wards["dominant_by"].dropna().iloc[0] if "dominant_by" in wards.columns
+                  and wards["dominant_by"].notna().any() else None)
+        matrix = published.get(weight)
+        if matrix is None:
+            wards = wards.drop(columns="dominant_share_pct")
+        else:
+            body = matrix.drop(index=TOTAL, errors="ignore")
+            top = pd.Series({ward: body.loc[ward, segment] if ward in body.index
+                             and pd.notna(segment) else np.nan
+                             for ward, segment in zip(wards["ward_code"],
+                                                      wards["dominant_segment"])})
+            known = wards["ward_code"].map(top).notna() & wards["ward_code"].map(
+                body[TOTAL]).notna()
+            wards["dominant_share_pct"] = wards["dominant_share_pct"].where(known.to_numpy())
+    return wards
+
+
+def _styles_and_descriptions(path: Path, layers: list[str]) -> tuple[dict, dict]:
+    with sqlite3.connect(path) as db:
+        styles = {}
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone():
+            for layer, column, qml in db.execute(
+                    "SELECT f_table_name, f_geometry_column, styleQML FROM layer_styles "
+                    "WHERE useAsDefault ORDER BY update_time"):
+                if layer in layers:
+                    styles[layer] = (qml, column or "geom")
+        descriptions = {layer: text for layer, text in db.execute(
+            "SELECT table_name, description FROM gpkg_contents") if layer in layers and text}
+    db.close()
+    return styles, descriptions
+
+
+def _without_folders(manifest: dict) -> dict:
+    """The manifest with file paths reduced to file names (folders can name people)."""
+    manifest = json.loads(json.dumps(manifest))
+    if manifest.get("project"):
+        manifest["project"] = Path(str(manifest["project"])).name
+    for source in manifest.get("inputs", []):
+        if isinstance(source, dict) and source.get("file"):
+            source["file"] = Path(str(source["file"])).name
+    return manifest
+
+
+def _notes(threshold: int, left_out: list[str], source: Path) -> pd.DataFrame:
+    rows = [
+        ("Produced", date.today().isoformat()),
+        ("From", source.name),
+        ("Suppression threshold", str(threshold)),
+        ("Suppression rule", suppression_rule(threshold) + " In this file suppressed "
+         "counts, and figures computed from them, are empty (NULL)."),
+        ("Addresses", "No address points: each address is generalised to its output area, "
+         "and address counts appear only in the suppressed addresses matrix."),
+        ("Identifiers", "No record or address identifier is included."),
+        ("Incident profiles", "Counts per segment, suppressed together with the matrices; "
+         "share, rates and index are empty where the count is suppressed."),
+        ("Places", "Areas, households and residents describe places, not people: the "
+         "segments layer shows the segment of every output area, so the segment summary "
+         "gives them in full; the matrices suppress them like every other count."),
+        ("Left out", ", ".join(left_out) or "nothing"),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> Path:
+    """Write the GeoPackage for partners (see the module docstring) from the saved
+    segmentation ``source`` to ``target``, atomically: built in a hidden file beside
+    ``target`` and moved in by one rename."""
+    from .store import load_segmentation
+
+    if threshold < 1:
+        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
+                         "use 1 or more (the default, 5, is the usual rule for statistics "
+                         "about people: counts of 1 to 5 could identify someone)")
+    source = Path(source)
+    if source.is_dir():
+        source = source / GPKG_NAME
+    seg = load_segmentation(source)
+    layers = [name for name, _ in pyogrio.list_layers(source)]
+    published, profiles = partner_tables(source, threshold)
+    _, ward_names = _read_matrices(source, layers)
+
+    kept_layers = [SEGMENT_LAYER] + ([WARD_LAYER] if WARD_LAYER in layers else [])
+    tables = {name: read_gpkg_table(source, name) for name in AGGREGATE_TABLES
+              if name in layers}
+    if "reconciliation" in layers:
+        reconciliation = read_gpkg_table(source, "reconciliation")
+        tables["reconciliation"] = reconciliation.drop(columns=["row", "record_id"],
+                                                       errors="ignore")
+    tables["manifest"] = pd.DataFrame({"manifest": [json.dumps(_without_folders(
+        seg.manifest))]})
+    for name, counts in published.items():
+        tables[f"matrix_{name}"] = labelled_matrix(counts, seg.segment_names, ward_names)
+    tables.update(profiles)
+    left_out = [name for name in layers if name not in {*kept_layers, *tables,
+                                                         "layer_styles"}]
+    tables["notes"] = _notes(threshold, left_out, source)
+    styles, descriptions = _styles_and_descriptions(source, kept_layers)
+
+    with atomic_file(target) as work:
+        os.remove(work)  # GDAL creates the GeoPackage itself
+        segments = gpd.read_file(source, layer=SEGMENT_LAYER, engine="pyogrio")
+        segments.to_file(work, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
+                         dataset_options=GPKG_OPTIONS)
+        if WARD_LAYER in kept_layers:
+            _ward_layer(source, published).to_file(work, layer=WARD_LAYER, driver="GPKG",
+                                                   engine="pyogrio")
+        for name, frame in tables.items():
+            write_table(work, name, frame)
+        for layer, (qml, column) in styles.items():
+            write_layer_style(work, layer, qml, column)
+        for layer, text in descriptions.items():
+            write_layer_description(work, layer, text)
+    return target

@@ -68,14 +68,122 @@ def wards_from_polygons(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, code: 
 
 def wards_from_lookup(areas: pd.Index, lookup: pd.DataFrame, area_column: str, code: str,
                       name: str | None = None, source: str = "lookup") -> pd.DataFrame:
+    """Ward code (and name) for each area from a lookup table. An area given two different
+    wards, or a ward code given two names (two wards sharing a code), is refused: either
+    would change the matrices' totals."""
     for column in (area_column, code, *([name] if name else [])):
         if column not in lookup.columns:
             raise InputError(f"{source}: no column '{column}'")
+    columns = [code, *([name] if name else [])]
     table = lookup.assign(**{area_column: lookup[area_column].astype(str).str.strip()
-                             .str.upper()}).drop_duplicates(area_column)
-    out = table.set_index(area_column)[[code, *([name] if name else [])]].reindex(areas)
+                             .str.upper()})
+    table = table[table[code].notna() & (table[code].astype(str).str.strip() != "")]
+    table = table.drop_duplicates([area_column, *columns])
+    repeated = table[table[area_column].duplicated(keep=False)]
+    if len(repeated):
+        first = repeated[area_column].iloc[0]
+        wards = ", ".join(str(w) for w in repeated.loc[repeated[area_column] == first, code])
+        more = repeated[area_column].nunique() - 1
+        raise InputError(f"{source}: output area {first} is given more than one ward "
+                         f"({wards}){f' (and {more} more areas)' if more else ''}; each area "
+                         "needs exactly one ward")
+    if name:
+        names = table.drop_duplicates([code, name]).groupby(code)[name].agg(list)
+        clash = names[names.str.len() > 1]
+        if len(clash):
+            raise InputError(f"{source}: ward code {clash.index[0]} has more than one name "
+                             f"({', '.join(map(str, clash.iloc[0]))}); two wards cannot "
+                             "share a code")
+    out = table.set_index(area_column)[columns].reindex(areas)
     out.columns = ["ward_code", *(["ward_name"] if name else [])]
     return out
+
+
+def _listed(values, limit: int = 5) -> str:
+    values = [str(v) for v in values]
+    more = f" and {len(values) - limit:,} more" if len(values) > limit else ""
+    return ", ".join(values[:limit]) + more
+
+
+def usable_wards(wards: gpd.GeoDataFrame, code: str, name: str | None = None,
+                 source: str = "wards") -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The ward polygons that can take areas, and warnings. Refused (they would change the
+    matrices' totals): a ward without a code, a ward code on more than one feature. Left
+    out with a warning: a ward with no geometry (no area can fall in it)."""
+    if code not in wards.columns:
+        raise InputError(f"{source}: no ward code column '{code}'")
+    if name and name not in wards.columns:
+        raise InputError(f"{source}: no ward name column '{name}'")
+    position = pd.Series(range(1, len(wards) + 1), index=wards.index)
+    codes = wards[code]
+    blank = codes.isna() | (codes.astype(str).str.strip() == "")
+    if blank.any():
+        raise InputError(f"{source}: {int(blank.sum())} ward feature(s) have no code in "
+                         f"'{code}' (feature {_listed(position[blank])}, counting from 1); "
+                         "every ward needs its code")
+    empty = wards.geometry.isna() | wards.geometry.is_empty
+    warnings = []
+    if empty.any():
+        shown = [f"{c} ({n})" if name and isinstance(n, str) else str(c) for c, n in
+                 zip(codes[empty], wards.loc[empty, name] if name else codes[empty])]
+        warnings.append(f"{source}: {int(empty.sum())} ward(s) have no geometry and get no "
+                        f"areas: {_listed(shown)}")
+    kept = wards[~empty]
+    counts = kept[code].value_counts()
+    repeated = counts[counts > 1]
+    if len(repeated):
+        listed = _listed(f"{c} ({n} features)" for c, n in repeated.items())
+        raise InputError(f"{source}: ward code(s) on more than one feature: {listed}; each "
+                         f"ward needs one feature (dissolve the layer by '{code}' first)")
+    return kept, warnings
+
+
+def check_every_area_in_a_ward(assignment: pd.DataFrame, segments: pd.Series,
+                               source: str = "wards") -> list[str]:
+    """Every classified area must be in exactly one ward (an area in no ward would be left
+    out of the matrices' totals): refused, naming the areas. Unclassified areas in no ward
+    change no total: a warning."""
+    ward = assignment["ward_code"].reindex(segments.index)
+    missing = ward.isna()
+    classified = segments.notna()
+    if (missing & classified).all():
+        raise InputError(f"{source}: no output area falls in any ward (check that the wards "
+                         "cover the study area)")
+    if (missing & classified).any():
+        codes = sorted(segments.index[missing & classified])
+        raise InputError(f"{source}: {len(codes):,} output area(s) fall in no ward "
+                         f"({_listed(codes)}); the wards must cover every area of the "
+                         "segmentation, or the matrices would leave them out")
+    if (missing & ~classified).any():
+        codes = sorted(segments.index[missing & ~classified])
+        return [f"{source}: {len(codes):,} unclassified output area(s) fall in no ward "
+                f"({_listed(codes)}); they are in no matrix either way"]
+    return []
+
+
+def check_matrix_totals(matrices: dict, summary: pd.DataFrame) -> None:
+    """Each matrix of areas, households and residents must add up, segment by segment, to
+    the segmentation's own totals (its segment summary) before anything is written."""
+    for measure in ("areas", "households", "residents"):
+        if measure not in matrices or measure not in summary.columns:
+            continue
+        totals = matrices[measure].loc[TOTAL]
+        expected = summary[measure].astype(float).fillna(0)
+        expected.index = [int(s) for s in expected.index]
+        segments = sorted(set(expected.index) | {c for c in totals.index if c != TOTAL})
+        got = totals.reindex(segments).astype(float).fillna(0)
+        want = expected.reindex(segments).fillna(0)
+        wrong = [s for s in segments if abs(got[s] - want[s]) > 0.5]
+        if wrong or abs(float(totals[TOTAL]) - float(want.sum())) > 0.5:
+            if wrong:
+                where, in_matrix, in_segmentation = f"segment {wrong[0]}: ", got[wrong[0]], \
+                    want[wrong[0]]
+            else:
+                where, in_matrix, in_segmentation = "", float(totals[TOTAL]), want.sum()
+            shown = (f"{where}{in_matrix:,.0f} in the matrix, {in_segmentation:,.0f} in the "
+                     "segmentation")
+            raise InputError(f"the ward x segment {measure} matrix does not add up to the "
+                             f"segmentation's {measure} ({shown}); nothing was written")
 
 
 def crosstab(ward: pd.Series, segment: pd.Series, weights: pd.Series | None,

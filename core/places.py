@@ -1,7 +1,8 @@
 """The steps that work on a saved segmentation: gazetteer, incidents, ward matrices, export.
 
 Each reads the segmentation's GeoPackage, runs the engine functions and adds its results to
-the GeoPackage (atomically), so that later steps find them there:
+the GeoPackage (atomically, and only if it still holds the segmentation the step read: its
+identity is checked just before writing), so that later steps find them there:
 
 - ``addresses`` layer and ``address_match_report`` table (gazetteer);
 - ``incident_counts_<name>``, ``incident_profile_<name>``, ``incident_records_<name>``
@@ -11,6 +12,11 @@ the GeoPackage (atomically), so that later steps find them there:
 
 Each layer is stored with its style and a description (its abstract in QGIS) so that it
 opens readable wherever the GeoPackage goes.
+
+Files outside the GeoPackage: an incident profile's files join whatever else its folder
+holds (each replaced atomically; charts of measures it no longer has removed); the partner
+export replaces its folder whole from the command line (``replace_folder``) and file by
+file in a folder a user chose in QGIS.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import json
 import os
 import re
 import secrets
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +58,11 @@ from .locate import (
     records_from_points,
 )
 from .matrices import (
+    check_every_area_in_a_ward,
+    check_matrix_totals,
     labelled_matrix,
     matrix_from_table,
+    usable_wards,
     ward_layer,
     ward_segment_matrices,
     wards_from_lookup,
@@ -59,11 +70,12 @@ from .matrices import (
 )
 from .privacy import pseudonymise
 from .store import (
-    GPKG_NAME,
     add_to_geopackage,
+    gpkg_file,
     load_segmentation,
     read_gpkg_table,
-    staged_output,
+    replaced_folder,
+    staged_files,
 )
 from .styles import (
     address_layer_abstract,
@@ -92,8 +104,8 @@ class PostcodeFile:
 
 
 def gpkg_path(path: Path) -> Path:
-    path = Path(path)
-    return path / GPKG_NAME if path.is_dir() else path
+    """The GeoPackage of a saved segmentation given as a file or its folder."""
+    return gpkg_file(path)
 
 
 def safe_name(text: str) -> str:
@@ -143,7 +155,8 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
                                                 "address_match_summary": summary},
                       layers={"addresses": layer},
                       styles={"addresses": segment_layer_qml(seg.segment_names, kind="marker")},
-                      descriptions={"addresses": address_layer_abstract(seg.name)})
+                      descriptions={"addresses": address_layer_abstract(seg.name)},
+                      identity=seg.manifest["identity"])
     return layer, report, summary
 
 
@@ -190,22 +203,43 @@ def incidents_step(segmentation: Path, incidents, name: str,
     period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
     rates, rates_qml, rates_abstract = incident_area_layer(
         seg, counts, profile, name, period, rules.categories)
-    with staged_output(out_dir) as staging:
+    earlier_charts = _chart_files(Path(out_dir), name)
+    # the profile's files join whatever else the folder holds (other profiles, or the
+    # segmentation's own folder): each replaced atomically, the rest left alone
+    with staged_files(out_dir) as staging:
         profile.to_csv(staging / f"incident_profile_{name}.csv", index=False)
         reconciliation.to_csv(staging / f"incident_records_{name}.csv", index=False)
         (staging / f"incident_records_{name}.txt").write_text(
             f"record_id: HMAC-SHA-256 pseudonyms made with {key_source}\n", encoding="utf-8")
+        charts = set()
         for measure in profile["measure"].unique():
+            chart = f"incident_profile_{name}_{safe_name(measure)}.png"
+            charts.add(chart)
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
-                          staging / f"incident_profile_{name}_{safe_name(measure)}.png")
-        # last, once the files are written: the GeoPackage changes only if all went well
+                          staging / chart)
+        # last, once the files are written: the GeoPackage changes only if all went well,
+        # and only if it still holds the segmentation these results were computed from
         add_to_geopackage(gpkg_path(segmentation), {
             f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
             f"incident_records_{name}": reconciliation},
             layers={f"incident_areas_{name}": rates},
             styles={f"incident_areas_{name}": rates_qml},
-            descriptions={f"incident_areas_{name}": rates_abstract})
+            descriptions={f"incident_areas_{name}": rates_abstract},
+            identity=seg.manifest["identity"])
+    for stale in earlier_charts - charts:  # charts of measures this profile no longer has
+        (Path(out_dir) / stale).unlink(missing_ok=True)
     return profile, reconciliation
+
+
+def _chart_files(folder: Path, name: str) -> set[str]:
+    """The chart files an earlier profile of this name left in ``folder`` (from the
+    measures its saved profile lists)."""
+    try:
+        earlier = pd.read_csv(folder / f"incident_profile_{name}.csv", usecols=["measure"])
+        return {f"incident_profile_{name}_{safe_name(str(m))}.png"
+                for m in earlier["measure"].dropna().unique()}
+    except (OSError, ValueError, InputError, pd.errors.ParserError):
+        return set()
 
 
 def unreadable_dates_note(records: pd.DataFrame) -> str | None:
@@ -346,9 +380,18 @@ class WardSource:
 
 
 def matrices_step(segmentation: Path, wards: WardSource,
-                  ward_frame: gpd.GeoDataFrame | None = None
+                  ward_frame: gpd.GeoDataFrame | None = None,
+                  warn: Callable[[str], None] | None = None
                   ) -> tuple[dict, gpd.GeoDataFrame | None]:
-    """``ward_frame``: ward polygons already in memory (a QGIS layer) instead of the file."""
+    """``ward_frame``: ward polygons already in memory (a QGIS layer) instead of the file.
+
+    Every classified area must land in exactly one ward: areas in no ward, wards without a
+    code, ward codes on several features (or, in a lookup, an area given two wards) are
+    refused, naming them; wards with no geometry are left out and said through ``warn``
+    (one line each; default: Python's ``warnings``). The matrices of areas, households and
+    residents are checked against the segmentation's own totals before anything is
+    written."""
+    warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     seg = load_segmentation(segmentation)
     classified = seg.areas["segment"].dropna().astype(int)
     ward_polygons = None
@@ -365,12 +408,14 @@ def matrices_step(segmentation: Path, wards: WardSource,
             ward_polygons = read_vector(wards.path, wards.layer, "ward layer")
         ward_polygons = reproject_to_bng(ward_polygons, wards.path.name)
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
+        ward_polygons, notes = usable_wards(ward_polygons, wards.code, wards.name,
+                                            wards.path.name)
+        for note in notes:
+            warn(note)
         assignment = wards_from_polygons(seg.areas, ward_polygons, wards.code, wards.name,
                                          wards.rule, wards.path.name)
-    unassigned = assignment["ward_code"].reindex(classified.index).isna()
-    if unassigned.all():
-        raise InputError(f"{wards.path.name}: no output area falls in any ward (check that "
-                         "the wards cover the study area)")
+    for note in check_every_area_in_a_ward(assignment, seg.areas["segment"], wards.path.name):
+        warn(note)
 
     bases = _bases(seg)
     measures = {"areas": None, **{role: bases[role] for role in bases.columns}}
@@ -385,6 +430,7 @@ def matrices_step(segmentation: Path, wards: WardSource,
                 measures[f"{layer.removeprefix('incident_counts_')}_{safe_name(column)}"] = (
                     counts[column])
     matrices = ward_segment_matrices(assignment, classified, measures)
+    check_matrix_totals(matrices, seg.summary)
     ward_names = {}
     if "ward_name" in assignment.columns:
         named = assignment.dropna(subset=["ward_code", "ward_name"])
@@ -400,14 +446,20 @@ def matrices_step(segmentation: Path, wards: WardSource,
         styles["wards"] = ward_layer_qml(seg.segment_names)
         descriptions["wards"] = ward_layer_abstract(weight)
     add_to_geopackage(gpkg_path(segmentation), tables, layers=new_layers, styles=styles,
-                      descriptions=descriptions)
+                      descriptions=descriptions, identity=seg.manifest["identity"])
     return matrices, new_layers.get("wards")
 
 
 MINIMUM_THRESHOLD = 1
 
 
-def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[Path]:
+def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
+                replace_folder: bool = False) -> list[Path]:
+    """Suppressed matrices for partners (CSVs and a workbook) in ``out_dir``.
+    ``replace_folder``: the folder is the export's own and is replaced whole, the previous
+    export kept at ``<parent>/.<name>.previous`` (the command line's ``--out``); otherwise
+    (a folder the user chose in QGIS) the files are each replaced and nothing else there
+    is touched."""
     if threshold < MINIMUM_THRESHOLD:
         raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
                          "use 1 or more (the default, 5, is the usual rule for statistics "
@@ -437,4 +489,10 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5) -> list[P
                                if names_in_order else ""),
              "Sources": "; ".join(Path(i["file"]).name for i in seg.manifest.get("inputs", [])),
              "Parameters": json.dumps(seg.manifest.get("parameters", {}))}
-    return write_partner_export(matrices, out_dir, threshold, notes, names, seg.segment_names)
+    if not replace_folder:
+        return write_partner_export(matrices, out_dir, threshold, notes, names,
+                                    seg.segment_names)
+    with replaced_folder(out_dir) as staging:
+        written = write_partner_export(matrices, staging, threshold, notes, names,
+                                       seg.segment_names)
+    return [Path(out_dir) / Path(path).relative_to(staging) for path in written]

@@ -8,19 +8,43 @@ The GeoPackage holds:
   that QGIS shows as the layer's abstract;
 - tables ``segment_summary``, ``segment_profiles``, ``screening``, ``reconciliation``,
   ``missing_values``, ``standardisation`` (with the fill values), ``centres``,
-  ``subcentres``, ``area_values`` and ``manifest`` (one JSON document).
+  ``subcentres``, ``area_values`` and ``manifest`` (one JSON document, with the
+  segmentation's ``identity``: a hash of the manifest and of every area's segment).
 
-Everything is written into a staging folder beside the output folder and moved into place
-only when complete: a failed or cancelled run leaves no new file behind.
+How results reach the disk, so that a failure, Ctrl-C or a kill never leaves a mix:
+
+- ``replaced_folder(out)``: a command's ``--out`` folder is one unit. The new results are
+  built in a hidden folder beside it and swapped in by renames (on Linux one atomic
+  exchange), so ``out`` is at every instant either the complete old run or the complete
+  new one. The previous run stays recoverable at ``<parent>/.<name>.previous`` (one only:
+  the run before it is removed). A folder holding files that are not results of a run is
+  refused rather than swapped.
+- ``staged_files(folder)`` / ``atomic_file(path)``: for outputs a user picks in a file
+  dialog (Processing), whose folder may be their Documents: each file is replaced
+  atomically, other files in the folder are left alone.
+- ``add_to_geopackage``: later steps change a copy of the GeoPackage and move it back, only
+  if the segmentation there is still the one they read (its identity).
+
+Hidden work folders carry this machine's name and the process id
+(``.<name>.staging-<host>-<pid>-<random>``); those of processes that no longer run are
+removed at the start of the next run, and a run killed mid-swap is completed then (or by
+the next reader), so they never pile up.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fnmatch
+import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
+import socket
 import sqlite3
-import tempfile
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +54,6 @@ import pandas as pd
 import pyogrio
 
 from .errors import InputError
-from .plots import box_plots, elbow_plot
 from .progress import Progress, silent
 from .segmentation import Segmentation
 from .standardise import Standardiser
@@ -42,24 +65,344 @@ CSV_TABLES = ("segment_summary", "segment_profiles", "screening", "reconciliatio
 # GeoPackage 1.2: readable without warnings by the older GDAL that QGIS 3.22 ships with
 GPKG_OPTIONS = {"VERSION": "1.2"}
 
+PREVIOUS = ".previous"  # <parent>/.<name>.previous: the run before the current one
+_HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+# .<label>.staging-<host>-<pid>-<random>[.suffix] (work folders and files), and
+# .<label>.incoming-<host>-<pid> (a complete new run about to be swapped in)
+_WORK = re.compile(r"^\.(?P<label>.+)\.(?P<kind>staging|incoming)-(?P<host>[A-Za-z0-9_]+)"
+                   r"-(?P<pid>\d+)(?:-[a-z0-9]+)?(?:\.[A-Za-z0-9]+)?$")
+# work folders of earlier versions (no process id): removed once a day old
+_OLD_WORK = re.compile(r"^\.(?:.+-staging-|gpkg-)[a-z0-9_]{8}$")
+_STALE_AFTER = 24 * 3600  # seconds; for work folders whose process cannot be checked
+
+
+# --- work folders and their clean-up ------------------------------------------------------
+
+def _fresh_name(parent: Path, label: str, suffix: str = "") -> Path:
+    """An unused hidden name in ``parent`` marked with this host and process."""
+    while True:
+        path = parent / f".{label}.staging-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+        if not os.path.lexists(path):
+            return path
+
+
+def _new_staging(parent: Path, label: str) -> Path:
+    path = _fresh_name(parent, label)
+    path.mkdir()
+    return path
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this machine still runs (True when it cannot be told)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _abandoned(found: re.Match, path: Path) -> bool:
+    if found["host"] == _HOST and os.name != "nt":
+        return not _running(int(found["pid"]))
+    try:
+        return time.time() - path.lstat().st_mtime > _STALE_AFTER
+    except OSError:
+        return False
+
+
+def tidy(folder: Path) -> None:
+    """Finish or remove what killed runs left in ``folder``: a complete new run that was
+    about to be swapped in goes in if its folder is missing (the kill came between the two
+    renames) and is dropped otherwise; work folders and files of processes that no longer
+    run are removed (and those of earlier versions once a day old)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        found = _WORK.match(entry.name)
+        if found is None:
+            if _OLD_WORK.match(entry.name):
+                try:
+                    old = time.time() - path.lstat().st_mtime > _STALE_AFTER
+                except OSError:
+                    old = False
+                if old:
+                    _remove(path)
+            continue
+        if not _abandoned(found, path):
+            continue
+        target = path.parent / found["label"]
+        if found["kind"] == "incoming" and not os.path.lexists(target):
+            try:
+                os.rename(path, target)
+                continue
+            except OSError:
+                pass
+        _remove(path)
+
+
+def _recovered(path: Path) -> bool:
+    """Whether ``path`` exists, once a run killed while swapping its folder in (between
+    the two renames) is finished."""
+    path = Path(path)
+    for candidate in (path, path.parent):
+        if not candidate.exists() and candidate.parent.is_dir():
+            tidy(candidate.parent)
+    return path.exists()
+
+
+# --- a command's output folder, replaced whole ----------------------------------------------
+
+def previous_folder(out_dir: Path) -> Path:
+    """Where the run before the current one is kept: ``<parent>/.<name>.previous``."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}{PREVIOUS}"
+
+
+# The files (name patterns, lower case) the commands write: a folder holding only these,
+# folders of them, and our hidden work folders is a results folder a rerun may replace
+# whole. A step that writes new files into an output folder adds their names here.
+RESULT_FILES = (
+    GPKG_NAME, "manifest.json", *(f"{name}.csv" for name in CSV_TABLES), "diagnostics.csv",
+    "elbow.png", "assigned.gpkg", "assigned.csv", "partner_matrices.xlsx", "notes.csv",
+    "segmentation_for_partners.gpkg", "incident_profile_*.csv", "incident_profile_*.png",
+    "incident_records_*.csv", "incident_records_*.txt", "target.gpkg", "target_list.csv",
+    "target_list.xlsx", "target_summary.csv", "backtest.csv", "capture_curve.png",
+    "*.gpkg-wal", "*.gpkg-shm", "*.gpkg-journal",
+)
+_JUNK = (".ds_store", "thumbs.db", "desktop.ini", "~$*", ".~lock.*")
+
+
+def _not_results(folder: Path) -> list[str]:
+    """Entries of ``folder`` (recursively) that no command of ours writes."""
+    foreign = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return foreign
+    partner_folder = any(e.name == "partner_matrices.xlsx" for e in entries)
+    for entry in entries:
+        name = entry.name.lower()
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in _JUNK):
+            continue
+        if _WORK.match(entry.name) or _OLD_WORK.match(entry.name) or (
+                entry.name.startswith(".") and entry.name.endswith(PREVIOUS)):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            inside = _not_results(Path(entry.path))
+            foreign += [f"{entry.name}/{n}" for n in inside]
+            continue
+        if entry.is_file(follow_symlinks=False) and (
+                any(fnmatch.fnmatchcase(name, p) for p in RESULT_FILES)
+                or (partner_folder and name.endswith(".csv"))
+                or (folder.name == "plots" and name.endswith(".png"))):
+            continue
+        foreign.append(entry.name)
+    return foreign
+
+
+def _target(out_dir: Path) -> Path:
+    """The folder to replace, as an absolute path with symbolic links resolved (the swap
+    happens where the files are)."""
+    return Path(os.path.realpath(os.path.abspath(out_dir)))
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse an output folder that a run must not replace whole: a file, the current
+    folder (or one holding it), a folder whose parent is not writable, or a folder holding
+    files that are not results of an earlier run (e.g. the user's own documents)."""
+    shown, target = Path(out_dir), _target(out_dir)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{shown}: is a file; --out needs a folder")
+    here = Path(os.path.realpath(os.getcwd()))
+    if target == here or target in here.parents or target.parent == target:
+        raise InputError(f"{shown}: is the current folder or holds it; a run replaces its "
+                         "output folder whole, so give it a folder of its own (e.g. "
+                         f"{shown / 'results'})")
+    parent = next((p for p in target.parents if p.exists()), None)
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{parent}: no permission to write there (new results are built "
+                         f"beside {shown.name} and swapped in); choose another --out")
+    if target.is_dir():
+        foreign = _not_results(target)
+        if foreign:
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            raise InputError(
+                f"{shown}: holds {', '.join(foreign[:3])}{more}, which are not results of an "
+                "earlier run; a run replaces its output folder whole, so choose a new or "
+                "empty folder for --out (or move them)")
+
+
+def replacement_note(out_dir: Path) -> str | None:
+    """What a run into ``out_dir`` will replace, in words (None when it holds nothing):
+    "Replaced the previous results in out/camden, with its incidents/ folder (kept in
+    out/.camden.previous until the next run)". Ask before the run, say it after."""
+    shown, target = Path(out_dir), _target(out_dir)
+    try:
+        entries = sorted(e.name for e in os.scandir(target) if not e.name.startswith("."))
+    except OSError:
+        return None
+    if not entries:
+        return None
+    folders = [f"{name}/" for name in entries if (target / name).is_dir() and name != "plots"]
+    also = ""
+    if folders:
+        listed = (" and ".join(folders) if len(folders) <= 2
+                  else ", ".join(folders[:-1]) + f" and {folders[-1]}")
+        also = f", with its {listed} folder{'s' if len(folders) > 1 else ''}"
+    return (f"Replaced the previous results in {shown}{also} (kept in "
+            f"{previous_folder(shown)} until the next run)")
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where
+    the system or file system cannot, and the caller falls back to two renames."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
+                errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _holds_anything(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return any(True for _ in entries)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put the complete folder ``staging`` at ``target``; the old ``target`` (unless empty)
+    becomes ``.<name>.previous`` and the one before it is removed.
+
+    1. staging -> ``.<name>.incoming-<host>-<pid>`` (complete, ready to go in);
+    2. ``.previous`` -> a work name (removed at the end, or by the next run if killed);
+    3. exchange incoming <-> target in one step (Linux), then the old run (now at incoming)
+       -> ``.previous``; elsewhere: target -> ``.previous``, incoming -> target, and a kill
+       between those two renames leaves no target but a complete incoming run, which the
+       next run or reader moves in (``tidy``).
+    A failure at any step puts back what it moved."""
+    parent = target.parent
+    previous = previous_folder(target)
+    incoming = parent / f".{target.name}.incoming-{_HOST}-{os.getpid()}"
+    if os.path.lexists(incoming):
+        _remove(incoming)
+    os.rename(staging, incoming)
+    empty_old = None  # an empty old folder, moved aside and removed at the end
+    try:
+        if not os.path.lexists(target):
+            os.rename(incoming, target)
+            return
+        keep = _holds_anything(target)
+        trash = None
+        if keep and os.path.lexists(previous):
+            trash = _fresh_name(parent, target.name)
+            os.rename(previous, trash)
+        try:
+            if _exchange(incoming, target):
+                if keep:  # incoming now holds the old run
+                    os.rename(incoming, previous)
+            else:
+                parked = previous if keep else _fresh_name(parent, target.name)
+                os.rename(target, parked)
+                empty_old = None if keep else parked
+                try:
+                    os.rename(incoming, target)
+                except BaseException:
+                    os.rename(parked, target)
+                    empty_old = None
+                    raise
+        except BaseException:
+            if trash is not None and not os.path.lexists(previous):
+                os.rename(trash, previous)
+                trash = None
+            raise
+        finally:
+            if trash is not None:
+                _remove(trash)
+    finally:
+        for leftover in (incoming, empty_old):
+            if leftover is not None and os.path.lexists(leftover):
+                _remove(leftover)
+
 
 @contextmanager
-def staged_output(out_dir: Path):
-    """A staging folder whose files move into ``out_dir`` only if the block succeeds."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-staging-", dir=out_dir.parent))
+def replaced_folder(out_dir: Path):
+    """A hidden folder beside ``out_dir`` that replaces it whole if the block succeeds.
+
+    For a command's ``--out`` folder: ``out_dir`` is at every instant either the complete
+    old run or the complete new one, stale files of the old run do not survive, and the
+    old run is kept at ``<parent>/.<name>.previous``. A failed block leaves ``out_dir``
+    untouched. A folder holding other files is refused (``check_replaceable``)."""
+    target = _target(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tidy(target.parent)
+    check_replaceable(out_dir)
+    staging = _new_staging(target.parent, target.name)
     try:
         yield staging
-        out_dir.mkdir(exist_ok=True)
+        _swap_in(staging, target)
+    finally:
+        if os.path.lexists(staging):
+            _remove(staging)
+
+
+# --- files in a folder the user chose, replaced one by one ----------------------------------
+
+@contextmanager
+def staged_files(folder: Path):
+    """A hidden staging folder inside ``folder`` whose files each replace their namesake in
+    ``folder`` (an atomic replace per file) if the block succeeds; everything else in the
+    folder is left alone. For outputs in a folder the user also keeps other things in
+    (Processing's file and folder destinations)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tidy(folder)
+    staging = _new_staging(folder, "output")
+    try:
+        yield staging
         for path in sorted(staging.rglob("*")):
-            target = out_dir / path.relative_to(staging)
+            target = folder / path.relative_to(staging)
             if path.is_dir():
                 target.mkdir(exist_ok=True)
             else:
                 os.replace(path, target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging)
+
+
+staged_output = staged_files  # the earlier name, kept for callers outside core
 
 
 @contextmanager
@@ -67,16 +410,18 @@ def atomic_file(path: Path):
     """A temporary path beside ``path`` that replaces it only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix,
-                                         dir=path.parent)
-    os.close(handle)
+    tidy(path.parent)
+    temporary = _fresh_name(path.parent, path.name, path.suffix)
+    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     try:
-        yield Path(temporary)
+        yield temporary
         os.replace(temporary, path)
     finally:
-        if os.path.exists(temporary):
+        if os.path.lexists(temporary):
             os.remove(temporary)
 
+
+# --- the GeoPackage ---------------------------------------------------------------------------
 
 def write_table(path: Path, name: str, frame: pd.DataFrame) -> None:
     """A non-spatial table in a GeoPackage (registered as 'attributes' so GIS see it),
@@ -141,38 +486,107 @@ def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: p
     return path
 
 
+# --- which segmentation: its identity -----------------------------------------------------
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+def segmentation_identity(manifest: dict, areas: pd.DataFrame) -> str:
+    """A hash of the manifest (inputs with their hashes, parameters, versions, the time it
+    was made) and of every area's segment and sub-segment: two saved segmentations have the
+    same identity only if they are the same one. ``areas``: indexed by area code."""
+    body = {key: value for key, value in manifest.items() if key != "identity"}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=True,
+                                       default=str).encode("utf-8"))
+    segments = pd.to_numeric(areas["segment"], errors="coerce")
+    subsegments = (areas["subsegment"] if "subsegment" in areas.columns
+                   else pd.Series("", index=areas.index))
+    rows = sorted(zip((str(code) for code in areas.index),
+                      ("" if pd.isna(s) else str(int(s)) for s in segments),
+                      (_cell(s) for s in subsegments)))
+    digest.update("\n".join("\t".join(row) for row in rows).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def identity_of(path: Path) -> str:
+    """The identity of the segmentation a GeoPackage holds now (computed from its content)."""
+    path = Path(path)
+    try:
+        manifest = json.loads(read_gpkg_table(path, "manifest")["manifest"].iloc[0])
+        fields = set(pyogrio.read_info(path, layer=SEGMENT_LAYER)["fields"])
+        columns = [c for c in ("area_code", "segment", "subsegment") if c in fields]
+        areas = pyogrio.read_dataframe(path, layer=SEGMENT_LAYER, columns=columns,
+                                       read_geometry=False).set_index("area_code")
+    except Exception as err:
+        raise InputError(f"{path}: no longer holds a saved segmentation ({err})") from err
+    return segmentation_identity(manifest, areas)
+
+
+# --- save and load ----------------------------------------------------------------------------
+
+def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: bool,
+                        progress: Progress) -> None:
+    manifest = json.loads(json.dumps(seg.manifest))
+    manifest.pop("identity", None)
+    manifest["identity"] = segmentation_identity(manifest, seg.areas)
+    seg.manifest = manifest
+    gpkg = folder / gpkg_name
+    progress(0.1, f"writing {gpkg_name}")
+    layer = seg.areas.reset_index().rename(columns={"index": "area_code"})
+    gpd.GeoDataFrame(layer, geometry="geometry", crs=seg.areas.crs).to_file(
+        gpkg, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
+        dataset_options=GPKG_OPTIONS)
+    unclassified = bool(seg.areas["segment"].isna().any())
+    write_layer_style(gpkg, SEGMENT_LAYER,
+                      segment_layer_qml(seg.segment_names, unclassified=unclassified))
+    write_layer_description(gpkg, SEGMENT_LAYER, segment_abstract(seg))
+    tables = tables_of(seg)
+    for name, frame in tables.items():
+        write_table(gpkg, name, frame)
+    for name in (*CSV_TABLES, "diagnostics"):
+        if name in tables:
+            tables[name].to_csv(folder / f"{name}.csv", index=False)
+    (folder / "manifest.json").write_text(json.dumps(seg.manifest, indent=2), encoding="utf-8")
+    if plots:
+        from .plots import box_plots, elbow_plot  # matplotlib: only when drawing
+
+        progress(0.5, "drawing box plots")
+        classified = seg.areas["segment"].dropna().astype(int)
+        columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
+        box_plots(seg.values.loc[classified.index, columns], classified, folder / "plots",
+                  seg.labels)
+        if seg.diagnostics is not None:
+            elbow_plot(seg.diagnostics, folder / "plots" / "elbow.png")
+
+
 def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
-                      progress: Progress = silent, gpkg_name: str = GPKG_NAME) -> Path:
-    """Write the GeoPackage, the CSV tables, the manifest and the box plots into out_dir."""
-    with staged_output(out_dir) as staging:
-        gpkg = staging / gpkg_name
-        progress(0.1, f"writing {gpkg_name}")
-        layer = seg.areas.reset_index().rename(columns={"index": "area_code"})
-        gpd.GeoDataFrame(layer, geometry="geometry", crs=seg.areas.crs).to_file(
-            gpkg, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
-            dataset_options=GPKG_OPTIONS)
-        unclassified = bool(seg.areas["segment"].isna().any())
-        write_layer_style(gpkg, SEGMENT_LAYER,
-                          segment_layer_qml(seg.segment_names, unclassified=unclassified))
-        write_layer_description(gpkg, SEGMENT_LAYER, segment_abstract(seg))
-        tables = tables_of(seg)
-        for name, frame in tables.items():
-            write_table(gpkg, name, frame)
-        for name in (*CSV_TABLES, "diagnostics"):
-            if name in tables:
-                tables[name].to_csv(staging / f"{name}.csv", index=False)
-        (staging / "manifest.json").write_text(json.dumps(seg.manifest, indent=2),
-                                               encoding="utf-8")
-        if plots:
-            progress(0.5, "drawing box plots")
-            classified = seg.areas["segment"].dropna().astype(int)
-            columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
-            box_plots(seg.values.loc[classified.index, columns], classified, staging / "plots",
-                      seg.labels)
-            if seg.diagnostics is not None:
-                elbow_plot(seg.diagnostics, staging / "plots" / "elbow.png")
-        progress(1.0, "saved")
-    return Path(out_dir) / gpkg_name
+                      progress: Progress = silent) -> Path:
+    """Write the GeoPackage, the CSV tables, the manifest and the box plots as the folder
+    ``out_dir``, replacing it whole (``replaced_folder``: the previous run is kept at
+    ``<parent>/.<name>.previous``). This is the command line's ``--out``. The manifest gets
+    the segmentation's ``identity``.
+
+    For a GeoPackage a user picked in a file dialog, whose folder holds other things, use
+    ``save_segmentation_as``."""
+    with replaced_folder(out_dir) as staging:
+        _write_segmentation(seg, staging, GPKG_NAME, plots, progress)
+    progress(1.0, "saved")
+    return Path(out_dir) / GPKG_NAME
+
+
+def save_segmentation_as(seg: Segmentation, gpkg: Path, plots: bool = True,
+                         progress: Progress = silent) -> Path:
+    """Write the GeoPackage at ``gpkg`` and the CSV tables, manifest and box plots beside
+    it, each file replacing its namesake atomically; nothing else in that folder is touched
+    (``staged_files``)."""
+    gpkg = Path(gpkg)
+    with staged_files(gpkg.parent) as staging:
+        _write_segmentation(seg, staging, gpkg.name, plots, progress)
+    progress(1.0, "saved")
+    return gpkg
 
 
 def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
@@ -198,12 +612,20 @@ def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def load_segmentation(path: Path) -> Segmentation:
-    """A saved segmentation, ready for later steps and for assigning new areas."""
+def gpkg_file(path: Path) -> Path:
+    """A saved segmentation's GeoPackage: the path itself, or ``segmentation.gpkg`` in a
+    folder; a run killed while swapping that folder in is finished first."""
     path = Path(path)
-    if path.is_dir():
-        path = path / GPKG_NAME
-    if not path.exists():
+    _recovered(path)
+    return path / GPKG_NAME if path.is_dir() else path
+
+
+def load_segmentation(path: Path) -> Segmentation:
+    """A saved segmentation, ready for later steps and for assigning new areas. Its
+    manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
+    the GeoPackage still holds that segmentation before writing)."""
+    path = gpkg_file(path)
+    if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     try:
         layers = {name for name, _ in pyogrio.list_layers(path)}
@@ -226,6 +648,7 @@ def load_segmentation(path: Path) -> Segmentation:
     values = read_gpkg_table(path, "area_values").set_index("area_code")
     diagnostics = read_gpkg_table(path, "diagnostics") if "diagnostics" in layers else None
     manifest = json.loads(read_gpkg_table(path, "manifest")["manifest"].iloc[0])
+    manifest["identity"] = segmentation_identity(manifest, areas)
     labels = {}
     if "variable_labels" in layers:
         table = read_gpkg_table(path, "variable_labels")
@@ -245,19 +668,32 @@ def load_segmentation(path: Path) -> Segmentation:
     )
 
 
+def _same_segmentation(path: Path, identity: str, shown: Path) -> None:
+    if identity_of(path) != identity:
+        raise InputError(f"{shown}: now holds another segmentation than the one this step "
+                         "read (it was segmented again meanwhile); results computed from the "
+                         "earlier one were not written - run the step again")
+
+
 def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
-                      styles: dict | None = None, descriptions: dict | None = None) -> Path:
+                      styles: dict | None = None, descriptions: dict | None = None,
+                      identity: str | None = None) -> Path:
     """Add or replace tables and layers in a saved segmentation, atomically: the GeoPackage
     is copied, changed, and moved back only when every write has succeeded. ``styles`` and
-    ``descriptions``: layer name -> QML style, and -> abstract."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / GPKG_NAME
-    if not path.exists():
+    ``descriptions``: layer name -> QML style, and -> abstract. ``identity``: the identity
+    of the segmentation the results were computed from (``load_segmentation`` gives it in
+    the manifest); when given, nothing is written if the GeoPackage holds another one
+    (checked on the copy, and on the file again just before the copy replaces it)."""
+    path = gpkg_file(path)
+    if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
-    with tempfile.TemporaryDirectory(prefix=".gpkg-", dir=path.parent) as tmp:
-        work = Path(tmp) / path.name
+    tidy(path.parent)
+    work_dir = _new_staging(path.parent, path.name)
+    try:
+        work = work_dir / path.name
         shutil.copy2(path, work)
+        if identity is not None:
+            _same_segmentation(work, identity, path)
         for name, frame in (layers or {}).items():
             frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
                           layer_options={"OVERWRITE": "YES"})
@@ -267,5 +703,9 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
             write_layer_style(work, layer, qml)
         for layer, text in (descriptions or {}).items():
             write_layer_description(work, layer, text)
+        if identity is not None:
+            _same_segmentation(path, identity, path)
         os.replace(work, path)
+    finally:
+        _remove(work_dir)
     return path

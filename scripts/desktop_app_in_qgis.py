@@ -190,6 +190,14 @@ def algorithms():
          "WARD_CODE": "WD22CD", "WARD_NAME": "WD22NM"},
         lambda o: f"{layer_count(o['WARD_LAYER'])} wards", load=True)
     run_algorithm(
+        "Target home fire safety checks", "targetvisits",
+        {"SEGMENTATION": gpkg, "CAPACITY": 500,
+         "INCIDENTS": csv_points(sample / "lfb_dwelling_fires.csv", "easting_rounded",
+                                 "northing_rounded"),
+         "DATE": "date", "DATE_FROM": "2021-01-01", "OUTPUT_FOLDER": str(work / "targets")},
+        lambda o: f"{len(Path(o['TARGET_LIST']).read_text().splitlines()) - 1} visits listed, "
+                  f"{layer_count(o['TARGETS'])} target addresses")
+    run_algorithm(
         "Export matrices for partners", "exportmatrices",
         {"SEGMENTATION": gpkg, "THRESHOLD": 5, "OUTPUT_FOLDER": str(work / "partners")},
         lambda o: f"workbook {Path(o['WORKBOOK']).stat().st_size:,} bytes")

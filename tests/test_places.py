@@ -275,7 +275,7 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
         assert secret not in blob
     records = pd.read_csv(tmp_path / "incidents" / "incident_records_fires.csv", dtype=str)
     assert set(records.columns) == {"source", "row", "record_id", "area_code", "status",
-                                    "method", "detail", "in_filter"}
+                                    "method", "detail", "in_filter", "date_unreadable"}
     assert records["record_id"].str.fullmatch(r"[0-9a-f]{16}").all()
 
 

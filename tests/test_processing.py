@@ -23,7 +23,7 @@ def test_provider_lists_every_algorithm(provider):
     names = sorted(a.name() for a in provider.algorithms())
     assert names == sorted(["buildfromproject", "buildsegmentation", "choosesegments",
                             "assignareas", "joingazetteer", "profileincidents",
-                            "wardmatrices", "exportmatrices"])
+                            "targetvisits", "wardmatrices", "exportmatrices"])
     assert provider.name() == "Community safety"
 
 

@@ -12,7 +12,8 @@ from community_safety.qgis_plugin.processing.provider import ALGORITHMS
 ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 WORKFLOW = {
     "buildfromproject": 1, "buildsegmentation": 1, "choosesegments": 1, "assignareas": 1,
-    "joingazetteer": 2, "profileincidents": 2, "wardmatrices": 3, "exportmatrices": 3,
+    "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "wardmatrices": 4,
+    "exportmatrices": 4,
 }
 INPUTS = {"PROJECT", "AREAS", "SEGMENTATION"}
 
@@ -54,14 +55,17 @@ def test_parameters_in_the_order_a_user_thinks(provider):
 
 ADVANCED_NAMES = {"SEED", "N_INIT", "THRESHOLD", "MISSING", "STANDARDISE", "SUBSEGMENTS",
                   "RULE", "PLOTS"}
+# targeting: the window of past visits and the filters are details most runs leave alone
+ADVANCED_NAMES_BY_ALGORITHM = {"targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
+                                                "TODAY"}}
 
 
 def test_seed_starts_and_method_settings_are_advanced(provider):
     for algorithm in provider.algorithms():
         for parameter in algorithm.parameterDefinitions():
             # the partners' suppression threshold is no detail: it stays in view
-            expected = parameter.name() in ADVANCED_NAMES and \
-                algorithm.name() != "exportmatrices"
+            advanced = ADVANCED_NAMES | ADVANCED_NAMES_BY_ALGORITHM.get(algorithm.name(), set())
+            expected = parameter.name() in advanced and algorithm.name() != "exportmatrices"
             assert bool(parameter.flags() & ADVANCED) == expected, \
                 f"{algorithm.name()}: {parameter.name()}"
     for name in ("buildfromproject", "buildsegmentation", "choosesegments"):
@@ -80,6 +84,6 @@ def test_groups_sort_in_workflow_order(provider):
     assert all(len(groups) == 1 for groups in by_step.values()), by_step
     ids = [next(iter(by_step[step]))[0] for step in sorted(by_step)]
     names = [next(iter(by_step[step]))[1] for step in sorted(by_step)]
-    assert ids == sorted(ids) and names == sorted(names) and len(set(ids)) == 3
+    assert ids == sorted(ids) and names == sorted(names) and len(set(ids)) == 4
     assert all(i == i.lower() and " " not in i for i in ids)
     assert names[0] == "1 Build the segmentation"

@@ -13,7 +13,7 @@ from qgis.core import (
 )
 
 from ...core.segmentation import area_data_from_frame, assign_areas
-from ...core.store import SEGMENT_LAYER, load_segmentation, staged_output, write_assigned_layer
+from ...core.store import SEGMENT_LAYER, atomic_file, load_segmentation, write_assigned_layer
 from ..layers import frame_from_source, load_on_completion
 from .base import EngineAlgorithm
 from .point_inputs import add_segmentation_parameter
@@ -50,8 +50,8 @@ class AssignAreas(EngineAlgorithm):
         self.progress(feedback)(0.5, "assigning to the nearest segment centres")
         assigned = assign_areas(seg, data.values)
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
-        with staged_output(path.parent) as staging:
-            write_assigned_layer(seg, data.areas, assigned, staging / path.name)
+        with atomic_file(path) as staged:
+            write_assigned_layer(seg, data.areas, assigned, staged)
         uri = f"{path}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Assigned segments"), "SEGMENTS")
         return {"OUTPUT": str(path), "SEGMENTS": uri}

@@ -20,9 +20,10 @@ from ...core.progress import Cancelled
 GROUPS = {
     "1_build_segmentation": "1 Build the segmentation",
     "2_places_and_incidents": "2 Places and incidents",
-    "3_share_with_partners": "3 Share with partners",
+    "3_target_prevention": "3 Target prevention",
+    "4_share_with_partners": "4 Share with partners",
 }
-BUILD, PLACES, PARTNERS = GROUPS
+BUILD, PLACES, TARGETING, PARTNERS = GROUPS
 
 ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 HIDDEN = QgsProcessingParameterDefinition.FlagHidden

@@ -16,7 +16,7 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.project import load_project
 from ...core.segmentation import build_segmentation, prepare
-from ...core.store import SEGMENT_LAYER, save_segmentation
+from ...core.store import SEGMENT_LAYER, save_segmentation_as
 from ..layers import load_on_completion
 from .base import BUILD, EngineAlgorithm
 
@@ -80,9 +80,9 @@ class BuildFromProject(EngineAlgorithm):
         prepared = prepare(project, scaled(progress, 0.0, 0.15))
         seg = build_segmentation(project, scaled(progress, 0.15, 0.8), prepared=prepared)
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
-        saved = save_segmentation(seg, path.parent,
-                                  plots=self.parameterAsBoolean(parameters, "PLOTS", context),
-                                  progress=scaled(progress, 0.8, 1.0), gpkg_name=path.name)
+        saved = save_segmentation_as(seg, path,
+                                     plots=self.parameterAsBoolean(parameters, "PLOTS", context),
+                                     progress=scaled(progress, 0.8, 1.0))
         uri = f"{saved}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Segments"), "SEGMENTS")
         self.report_segmentation(seg, feedback)

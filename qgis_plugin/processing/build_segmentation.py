@@ -12,7 +12,7 @@ from qgis.core import (
 
 from ...core.progress import scaled
 from ...core.segmentation import build_segmentation, prepare
-from ...core.store import SEGMENT_LAYER, save_segmentation
+from ...core.store import SEGMENT_LAYER, save_segmentation_as
 from ..layers import load_on_completion
 from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm
@@ -54,8 +54,8 @@ class BuildSegmentation(EngineAlgorithm):
         prepared = prepare(project, scaled(progress, 0.0, 0.1), data=data)
         seg = build_segmentation(project, scaled(progress, 0.1, 0.8), prepared=prepared)
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
-        saved = save_segmentation(seg, path.parent, plots=True,
-                                  progress=scaled(progress, 0.8, 1.0), gpkg_name=path.name)
+        saved = save_segmentation_as(seg, path, plots=True,
+                                     progress=scaled(progress, 0.8, 1.0))
         uri = f"{saved}|layername={SEGMENT_LAYER}"
         load_on_completion(context, uri, self.tr("Segments"), "SEGMENTS")
         self.report_segmentation(seg, feedback)

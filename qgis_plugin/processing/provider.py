@@ -14,11 +14,12 @@ from .choose_segments import ChooseSegments
 from .export_matrices import ExportMatrices
 from .join_gazetteer import JoinGazetteer
 from .profile_incidents import ProfileIncidents
+from .target_visits import TargetVisits
 from .ward_matrices import WardMatrices
 
 # in the order of the work: the project-file algorithm first (the plugin's menu opens it)
 ALGORITHMS = (BuildFromProject, BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer,
-              ProfileIncidents, WardMatrices, ExportMatrices)
+              ProfileIncidents, WardMatrices, TargetVisits, ExportMatrices)
 PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 

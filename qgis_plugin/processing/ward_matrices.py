@@ -65,7 +65,7 @@ class WardMatrices(EngineAlgorithm):
         self.progress(feedback)(0.3, "assigning areas to wards")
         matrices, layer = matrices_step(
             segmentation, WardSource(Path("ward layer"), code, names[0] if names else None,
-                                     rule=rule), ward_frame=frame)
+                                     rule=rule), ward_frame=frame, warn=feedback.pushWarning)
         for name, matrix in matrices.items():
             feedback.pushInfo(f"{name}: total {matrix.loc['Total', 'Total']:,.0f}")
         uri = f"{gpkg_path(segmentation)}|layername=wards"

@@ -1,0 +1,168 @@
+"""Processing: home fire safety check targeting, a ranked and explained visit list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from ...core.backtest import IncidentFile
+from ...core.errors import InputError
+from ...core.locate import LocationColumns
+from ...core.targeting import TARGET_GPKG, TargetInputs, TargetOptions, target_step
+from ..layers import frame_from_source, load_on_completion
+from .base import TARGETING, EngineAlgorithm
+from .point_inputs import add_segmentation_parameter
+
+
+def _listed(text: str) -> tuple:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+class TargetVisits(EngineAlgorithm):
+    NAME = "targetvisits"
+    TITLE = "Target home fire safety checks"
+    GROUP = TARGETING
+    HELP = ("Ranks the gazetteer's addresses by expected fires per year: the segment's fire "
+            "rate per household, the area's own rate shrunk toward it (empirical Bayes, so a "
+            "small area with one fire does not jump to the top), households at the address "
+            "and optional partner flags with weights. Leaves out addresses visited recently, "
+            "opted out, non-residential or outside the chosen wards and segments, and fills "
+            "the capacity in rank order (ties: area code, then address ID). Writes the crews' "
+            "list (CSV and XLSX, ordered by ward and area, each row saying why), a target "
+            "layer by priority, a summary of aggregates only, and a reconciliation of every "
+            "input row.")
+
+    def define(self):
+        add_segmentation_parameter(self)
+        self.add(QgsProcessingParameterNumber(
+            "CAPACITY", self.tr("Number of visits"), defaultValue=500, minValue=0,
+            optional=True),
+            "How many addresses the crews can visit; ignored when a capacity table is given.")
+        self.add(QgsProcessingParameterFile(
+            "CAPACITY_TABLE", self.tr("Visits per ward (CSV: ward_code, visits)"),
+            extension="csv", optional=True),
+            "Optional: visits per ward instead of one number (needs 'Ward x segment "
+            "matrices' to have been run).")
+        self.add(QgsProcessingParameterBoolean(
+            "CLUSTER", self.tr("Cluster by area (whole output areas)"), defaultValue=False),
+            "Rank output areas and list every eligible address of each chosen area, so crews "
+            "work streets rather than scattered houses.")
+        self.add(QgsProcessingParameterFeatureSource(
+            "INCIDENTS", self.tr("Incident points with dates (default: the stored counts)"),
+            [QgsProcessing.TypeVectorPoint], optional=True),
+            "Optional: the fires as points with a date field, to score on a window; without "
+            "them the counts stored by 'Profile incidents by segment' are used.")
+        self.add(QgsProcessingParameterField(
+            "DATE", self.tr("Date field"), parentLayerParameterName="INCIDENTS",
+            optional=True),
+            "The incidents' date field (needed with incident points).")
+        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("Window from (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: first date of the incident window.")
+        self.add(QgsProcessingParameterString("DATE_TO", self.tr("Window to (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: last date of the incident window.")
+        self.add(QgsProcessingParameterString(
+            "INCIDENT_TABLE", self.tr("Stored incident profile name"), optional=True),
+            "Optional: which stored profile to score on (e.g. fires), when there are several.")
+        self.add(QgsProcessingParameterFile(
+            "VISITED", self.tr("Visits made (CSV: id, date)"), extension="csv",
+            optional=True),
+            "Optional: earlier visits by address ID; unknown IDs and future dates are refused.")
+        self.add(QgsProcessingParameterFile(
+            "OPTED_OUT", self.tr("Opted out (CSV: id)"), extension="csv", optional=True),
+            "Optional: addresses that asked not to be visited.")
+        self.add(QgsProcessingParameterFile(
+            "FLAGS", self.tr("Partner flags (CSV: id, flag)"), extension="csv",
+            optional=True),
+            "Optional: one row per address and flag (e.g. over_75_alone); the flags "
+            "non_residential and opted_out leave the address out.")
+        self.add(QgsProcessingParameterString(
+            "FLAG_WEIGHTS", self.tr("Flag weights (e.g. over_75_alone=2,smoker=1.5)"),
+            optional=True),
+            "A weight for every flag in the flag file: an address's expected fires are "
+            "multiplied by the weights of its flags.")
+        self.add(QgsProcessingParameterNumber(
+            "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
+            defaultValue=12, minValue=0),
+            "Addresses visited more recently than this are left out.", advanced=True)
+        self.add(QgsProcessingParameterString(
+            "WARDS", self.tr("Only these wards (codes, comma separated)"), optional=True),
+            "Optional: ward codes to keep.", advanced=True)
+        self.add(QgsProcessingParameterString(
+            "SEGMENTS", self.tr("Only these segments (comma separated)"), optional=True),
+            "Optional: segment numbers to keep.", advanced=True)
+        self.add(QgsProcessingParameterString(
+            "TODAY", self.tr("Count visits back from (YYYY-MM-DD, default today)"),
+            optional=True),
+            "Optional: the date the visit months are counted back from.", advanced=True)
+        self.add(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Folder for the target list")),
+            "Where target_list.csv/.xlsx (the crews' list, with addresses), target.gpkg, "
+            "target_summary.csv (aggregates only) and reconciliation.csv are written; other "
+            "files there are left alone.")
+        self.addOutput(QgsProcessingOutputFile("TARGET_LIST", self.tr("Target list (CSV)")))
+        self.addOutput(QgsProcessingOutputVectorLayer("TARGETS", self.tr("Target addresses")))
+
+    def _file(self, parameters, name, context):
+        value = self.parameterAsFile(parameters, name, context)
+        return Path(value) if value else None
+
+    def execute(self, parameters, context, feedback):
+        segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
+        incidents = None
+        source = self.parameterAsSource(parameters, "INCIDENTS", context)
+        if source is not None:
+            date = self.parameterAsFields(parameters, "DATE", context)
+            if not date:
+                raise InputError("incident points need their date field")
+            layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
+            frame = frame_from_source(source, source.fields().names(), feedback)
+            incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
+                                     layer.name() if layer is not None else "incidents")
+        capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
+        segments = _listed(self.parameterAsString(parameters, "SEGMENTS", context))
+        try:
+            segments = tuple(int(s) for s in segments)
+        except ValueError as err:
+            raise InputError("segments are numbers, comma separated (e.g. 8,9,10)") from err
+        options = TargetOptions(
+            capacity=None if capacity_table else self.optional_int(parameters, "CAPACITY",
+                                                                   context),
+            cluster_by_area=self.parameterAsBool(parameters, "CLUSTER", context),
+            wards=_listed(self.parameterAsString(parameters, "WARDS", context)),
+            segments=segments)
+        inputs = TargetInputs(
+            incidents=incidents,
+            incident_table=self.parameterAsString(parameters, "INCIDENT_TABLE", context)
+            or None,
+            window_from=self.parameterAsString(parameters, "DATE_FROM", context) or None,
+            window_to=self.parameterAsString(parameters, "DATE_TO", context) or None,
+            visited=self._file(parameters, "VISITED", context),
+            visited_months=self.parameterAsInt(parameters, "VISITED_MONTHS", context),
+            opted_out=self._file(parameters, "OPTED_OUT", context),
+            flags=self._file(parameters, "FLAGS", context),
+            flag_weights=self.parameterAsString(parameters, "FLAG_WEIGHTS", context) or None,
+            capacity_table=capacity_table,
+            today=self.parameterAsString(parameters, "TODAY", context) or None)
+        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        self.progress(feedback)(0.2, "scoring addresses")
+        result, _ = target_step(segmentation, out, options, inputs, replace_folder=False)
+        for row in result.summary.itertuples(index=False):
+            feedback.pushInfo(f"{row.measure}: {row.value} {row.note}".rstrip())
+        uri = f"{out / TARGET_GPKG}|layername=target_addresses"
+        load_on_completion(context, uri, self.tr("Target addresses"), "TARGETS")
+        return {"OUTPUT_FOLDER": str(out), "TARGETS": uri,
+                "TARGET_LIST": str(out / "target_list.csv")}

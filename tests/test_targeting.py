@@ -1,0 +1,269 @@
+"""Home fire safety check targeting: the score, exclusions, capacity, explanations, bad
+input, and the Camden backtest against past fires."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_DIR
+
+from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+from community_safety.core.project import load_project
+from community_safety.core.segmentation import build_segmentation
+from community_safety.core.store import save_segmentation
+from community_safety.core.targeting import (
+    TargetOptions,
+    build_targets,
+    shrunk_rates,
+)
+
+FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
+FIRE_XY = ["--incidents", FIRES, "--x", "easting_rounded", "--y", "northing_rounded",
+           "--date-column", "date"]
+
+
+def run(*args) -> int:
+    return main([str(a) for a in args])
+
+
+# --- the score, by hand ---------------------------------------------------------------------
+
+def test_shrinkage_worked_by_hand():
+    # segment 1: three areas of 100 households with 0, 1 and 5 fires
+    #   mu = 6/300 = 0.02; rates 0, 0.01, 0.05
+    #   s2 = (100*0.02^2 + 100*0.01^2 + 100*0.03^2) / 300 = 0.14/300
+    #   tau2 = s2 - mu/nbar = 0.14/300 - 0.02/100 = 0.08/300
+    #   alpha = mu^2/tau2 = 1.5, beta = mu/tau2 = 75, w = 100/(100+75) = 4/7
+    #   theta = (1.5 + y) / 175: 1.5/175, 2.5/175, 6.5/175
+    # segment 2: two areas with 1 fire in 100 households each: no spread, tau2 = 0
+    codes = ["A1", "A2", "A3", "B1", "B2"]
+    fires = pd.Series([0, 1, 5, 1, 1], index=codes, dtype=float)
+    households = pd.Series([100] * 5, index=codes, dtype=float)
+    segments = pd.Series([1, 1, 1, 2, 2], index=codes)
+    rates = shrunk_rates(fires, households, segments)
+    assert rates.loc["A1":"A3", "shrunk_rate"].to_numpy() == pytest.approx(
+        [1.5 / 175, 2.5 / 175, 6.5 / 175])
+    assert rates.loc["A1", "weight"] == pytest.approx(4 / 7)
+    assert rates.loc["A1", "prior_alpha"] == pytest.approx(1.5)
+    assert rates.loc["A1", "prior_beta"] == pytest.approx(75)
+    assert rates.loc[["B1", "B2"], "shrunk_rate"].tolist() == pytest.approx([0.01, 0.01])
+    assert rates["borough_rate"].iloc[0] == pytest.approx(8 / 500)
+    # a small area with one fire does not jump to the top
+    # S: 1 fire in 5 households (rate 0.2); A: 6 in 100 (0.06); eight areas 2 in 100
+    codes = ["S", "A"] + [f"B{i}" for i in range(8)]
+    small = shrunk_rates(pd.Series([1, 6] + [2] * 8, index=codes, dtype=float),
+                         pd.Series([5, 100] + [100] * 8, index=codes, dtype=float),
+                         pd.Series(1, index=codes))
+    assert small.loc["S", "own_rate"] > small.loc["A", "own_rate"]
+    assert small.loc["S", "shrunk_rate"] < small.loc["A", "shrunk_rate"]
+
+
+def frames(n_per_area=3):
+    """Four areas in two segments; addresses A1-1.. with one household each."""
+    codes = ["A1", "A2", "B1", "B2"]
+    fires = pd.Series([4, 4, 1, 0], index=codes, dtype=float)
+    households = pd.Series([100] * 4, index=codes, dtype=float)
+    segments = pd.Series([2, 2, 1, 1], index=codes)
+    wards = pd.DataFrame({"ward_code": ["W1", "W2", "W1", "W2"],
+                          "ward_name": ["North", "South", "North", "South"]}, index=codes)
+    addresses = pd.DataFrame({"id": [f"{c}-{i}" for c in codes for i in range(n_per_area)],
+                              "area_code": [c for c in codes for _ in range(n_per_area)]})
+    return addresses, fires, households, segments, wards
+
+
+def test_ties_are_broken_by_area_code_then_address_id():
+    addresses, fires, households, segments, wards = frames()
+    addresses = addresses.iloc[::-1].reset_index(drop=True)  # input order must not matter
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=6), wards)
+    ranked = result.targets.sort_values("rank")["address_id"].tolist()
+    # A1 and A2 have the same score: A1's three addresses, then A2's, each by ID
+    assert ranked == ["A1-0", "A1-1", "A1-2", "A2-0", "A2-1", "A2-2"]
+    again = build_targets(addresses.sample(frac=1, random_state=3), fires, households,
+                          segments, TargetOptions(capacity=6), wards)
+    assert again.targets.equals(result.targets)
+    # the crews' list is ordered by ward and area
+    assert result.targets["ward_name"].tolist() == ["North"] * 3 + ["South"] * 3
+
+
+def test_exclusions_and_capacity():
+    addresses, fires, households, segments, wards = frames()
+    visits = pd.Series(pd.to_datetime(["2024-06-01", "2018-01-05"]), index=["A1-0", "A1-1"])
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=5), wards, last_visits=visits,
+                           visited_since=pd.Timestamp("2024-01-01"), opted_out=["A2-0"])
+    listed = set(result.targets["address_id"])
+    assert {"A1-0", "A2-0"}.isdisjoint(listed) and "A1-1" in listed
+    assert len(listed) == 5
+    assert result.excluded.to_dict() == {"visited recently": 1, "opted out": 1}
+    # segments and wards filters
+    only = build_targets(addresses, fires, households, segments,
+                         TargetOptions(capacity=3, segments=(1,), wards=("W2",)), wards)
+    assert set(only.targets["area_code"]) == {"B2"}
+    # capacity larger than the eligible addresses, or 0: refused
+    with pytest.raises(InputError, match="more than the 3 eligible"):
+        build_targets(addresses, fires, households, segments,
+                      TargetOptions(capacity=4, segments=(1,), wards=("W2",)), wards)
+    with pytest.raises(InputError, match="capacity of 0"):
+        build_targets(addresses, fires, households, segments, TargetOptions(capacity=0), wards)
+    # visits per ward
+    by_ward = build_targets(addresses, fires, households, segments,
+                            TargetOptions(capacity_by_ward=pd.Series({"W1": 2, "W2": 1})),
+                            wards)
+    assert by_ward.targets.groupby("ward_code").size().to_dict() == {"W1": 2, "W2": 1}
+    assert set(by_ward.targets["address_id"]) == {"A1-0", "A1-1", "A2-0"}
+
+
+def test_cluster_by_area_keeps_whole_areas():
+    addresses, fires, households, segments, wards = frames()
+    # a flagged address in the lower-risk area B1 outscores every address in A1/A2...
+    flags = pd.DataFrame({"id": ["B1-2"], "flag": ["over_75_alone"]})
+    weights = {"over_75_alone": 10.0}
+    plain = build_targets(addresses, fires, households, segments, TargetOptions(capacity=4),
+                          wards, flags, weights)
+    assert plain.targets.sort_values("rank")["address_id"].iloc[0] == "B1-2"
+    # ...but clustered by area, the list takes the highest areas whole, in rank order
+    clustered = build_targets(addresses, fires, households, segments,
+                              TargetOptions(capacity=4, cluster_by_area=True), wards, flags,
+                              weights)
+    assert clustered.targets.sort_values("rank")["address_id"].tolist() == [
+        "A1-0", "A1-1", "A1-2", "A2-0"]
+
+
+def test_explanations_are_traceable_to_the_figures():
+    addresses, fires, households, segments, wards = frames()
+    flags = pd.DataFrame({"id": ["A1-1", "A1-1"], "flag": ["over_75_alone", "smoker"]})
+    weights = {"over_75_alone": 2.0, "smoker": 1.5}
+    visits = pd.Series(pd.to_datetime(["2019-05-01"]), index=["A1-1"])
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=3, window="2020–2024", years=5), wards,
+                           flags, weights, last_visits=visits,
+                           visited_since=pd.Timestamp("2024-01-01"))
+    row = result.targets.set_index("address_id").loc["A1-1"]
+    borough = 9 / 400
+    segment_rate = 8 / 200
+    assert row["segment_ratio"] == pytest.approx(segment_rate / borough, abs=0.01)
+    assert row["multiplier"] == pytest.approx(3.0)
+    assert row["expected_fires_per_year"] == pytest.approx(
+        row["area_ratio"] * borough / 5 * 3.0, rel=0.01)
+    assert row["why"] == (
+        f"segment 2 ({segment_rate / borough:.1f}x the borough's fire rate), 4 fires in this "
+        f"area in 2020–2024 (area rate {row['area_ratio']:.1f}x the borough's after shrinking "
+        "toward its segment), not visited since May 2019, flag: over 75 alone (x2), smoker "
+        "(x1.5)")
+    assert row["priority"] == 1  # 1.78x borough x 3 flags
+    assert result.targets.set_index("address_id").loc["A1-0", "why"].endswith(
+        "no visit on record")
+
+
+# --- on the Camden sample ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def camden(tmp_path_factory):
+    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5))
+    gpkg = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)
+    gpkg = gpkg if gpkg.suffix == ".gpkg" else gpkg / "segmentation.gpkg"
+    assert run("gazetteer", gpkg, SAMPLE_DIR / "postcodes.csv", "--id", "Postcode",
+               "--x", "Eastings", "--y", "Northings") == 0
+    assert run("matrices", gpkg, "--wards", SAMPLE_DIR / "wards_2022.gpkg", "--ward-code",
+               "WD22CD", "--ward-name", "WD22NM") == 0
+    assert run("incidents", gpkg, FIRES, "--name", "fires", "--x", "easting_rounded", "--y",
+               "northing_rounded", "--out", gpkg.parent / "incidents") == 0
+    return gpkg
+
+
+def test_camden_target_list_and_outputs(camden, tmp_path, capsys):
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "visited.csv").write_text("id,date\nN1 9NL,2019-03-04\nN19 5AA,2024-11-01\n")
+    (folder / "flags.csv").write_text("id,flag\nNW1 0AA,over_75_alone\nN19 5AB,non_residential\n")
+    out = tmp_path / "out"
+    assert run("target", camden, "--out", out, "--capacity", 500, *FIRE_XY,
+               "--from", "2021-01-01", "--visited", folder / "visited.csv", "--today",
+               "2025-01-01", "--flags", folder / "flags.csv", "--flag-weights",
+               "over_75_alone=2") == 0
+    capsys.readouterr()
+    crews = pd.read_csv(out / "target_list.csv")
+    assert len(crews) == 500 and crews["rank"].is_unique
+    assert {"N19 5AA", "N19 5AB"}.isdisjoint(crews["address_id"])
+    assert pd.read_excel(out / "target_list.xlsx", sheet_name="Visits").shape == crews.shape
+    keys = list(zip(crews["ward_name"], crews["area_code"]))
+    assert keys == sorted(keys)
+    # the summary holds aggregates only: no address ID appears in it
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
+    assert int(summary["visits"]) == 500
+    assert not set(crews["address_id"]) & set(summary.astype(str))
+    assert float(summary["share of the window's fires in targeted areas (%)"]) > float(
+        summary["households in targeted areas (%)"])
+    # every incident row accounted for
+    recon = pd.read_csv(out / "reconciliation.csv")
+    fires = recon[recon["source"] == FIRES.name]
+    assert len(fires) == len(pd.read_csv(FIRES))
+    assert set(recon.loc[recon["source"] == "visited.csv", "status"]) == {"used"}
+
+
+@pytest.mark.parametrize("content,args,message", [
+    ("id,date\nN1 9NL,2019-03-04\nNOT AN ID,2020-01-01\n", ["--visited"], "not in the "
+     "gazetteer"),
+    ("id,date\nN1 9NL,2031-03-04\n", ["--visited"], "dated after"),
+    ("id,flag\nNOWHERE,smoker\n", ["--flags", None, "--flag-weights", "smoker=2"],
+     "not in the gazetteer"),
+    ("", ["--capacity", "0"], "capacity of 0"),
+    ("", ["--capacity", "100000"], "more than the"),
+    ("", ["--backtest", "--cut-off", "2030-01-01"], "outside the incidents' dates"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, content, args,
+                                                   message):
+    given = tmp_path / "given.csv"
+    given.write_text(content)
+    args = [given if a is None else a for a in args]
+    if args[0] in ("--visited",):
+        args = [args[0], given, "--capacity", 10]
+    elif "--capacity" not in args and "--backtest" not in args:
+        args = [*args, "--capacity", 10]
+    out = tmp_path / "out"
+    assert run("target", camden, "--out", out, *FIRE_XY, "--today", "2025-01-01", *args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("community-safety: error: ")
+    assert message in err
+    assert not out.exists()
+
+
+def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):
+    out = tmp_path / "backtest"
+    assert run("target", camden, "--out", out, "--backtest", "--cut-off", "2019-12-31",
+               *FIRE_XY) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "backtest.csv").set_index("ranking")
+    score = table.loc["segment + area score (empirical Bayes)"]
+    random = table.loc[[r for r in table.index if r.startswith("random")][0]]
+    imd = table.loc["deprivation alone (IMD)"]
+    assert score["top_10pct"] > random["top_10pct"]
+    assert score["auc"] > random["auc"]
+    assert 0.45 < random["auc"] < 0.55
+    assert (out / "capture_curve.png").stat().st_size > 10_000
+    assert "tested on" in printed
+    print(f"\nCamden backtest (IMD for comparison, not asserted): score top 10% "
+          f"{score['top_10pct']}, IMD {imd['top_10pct']}, random {random['top_10pct']}")
+    recon = pd.read_csv(out / "reconciliation.csv")
+    assert len(recon) == len(pd.read_csv(FIRES))
+    assert np.isin(recon["detail"], ["fitted on", "tested on"]).sum() > 2500
+
+
+def test_processing_algorithm_writes_the_list(camden, provider, tmp_path):
+    import processing
+
+    out = tmp_path / "q"
+    result = processing.run("community_safety:targetvisits", {
+        "SEGMENTATION": str(camden), "CAPACITY": 50, "CLUSTER": True,
+        "OUTPUT_FOLDER": str(out)})
+    crews = pd.read_csv(result["TARGET_LIST"])
+    assert len(crews) == 50
+    # clustered: each area's addresses are consecutive in the ranking
+    ranked = crews.sort_values("rank")["area_code"]
+    assert (ranked != ranked.shift()).sum() == ranked.nunique()
+    assert (out / "target.gpkg").exists()
