@@ -278,7 +278,7 @@ def _export(args) -> int:
 
 def _target(args) -> int:
     from .backtest import IncidentFile, backtest_step
-    from .targeting import TargetInputs, TargetOptions, target_step
+    from .targeting import TargetInputs, TargetOptions, parse_segments, target_step
 
     incidents = None
     if args.incidents is not None:
@@ -298,8 +298,7 @@ def _target(args) -> int:
         print(result.table.to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
         return 0
-    segments = tuple(int(s) for s in args.segments.split(",") if s.strip()) if (
-        args.segments) else ()
+    segments = parse_segments(args.segments)
     wards = tuple(w.strip() for w in args.wards.split(",") if w.strip()) if args.wards else ()
     options = TargetOptions(capacity=args.capacity, cluster_by_area=args.cluster_by_area,
                             wards=wards, segments=segments)

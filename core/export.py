@@ -176,7 +176,7 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
 
 # --- the GeoPackage for partners ----------------------------------------------------------
 
-def _read_matrices(path: Path, layers: list[str]) -> tuple[dict, dict]:
+def read_matrices(path: Path, layers: list[str]) -> tuple[dict, dict]:
     """The saved matrices (in the GeoPackage's order, as ``export_step`` reads them) and
     the ward names."""
     matrices, names = {}, {}
@@ -213,7 +213,7 @@ def partner_tables(path: Path, threshold: int = 5) -> tuple[dict, dict]:
     profiles with their counts suppressed against a reader who also has the matrices:
     ({matrix name: counts}, {profile table: profile})."""
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    matrices, _ = _read_matrices(path, layers)
+    matrices, _ = read_matrices(path, layers)
     published = suppressed_matrices(matrices, threshold) if matrices else {}
     profiles = _profile_counts(path, layers, matrices)
     tables, links, keys = dict(matrices), structural_links(matrices), {}
@@ -329,7 +329,7 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
     seg = load_segmentation(source)
     layers = [name for name, _ in pyogrio.list_layers(source)]
     published, profiles = partner_tables(source, threshold)
-    _, ward_names = _read_matrices(source, layers)
+    _, ward_names = read_matrices(source, layers)
 
     kept_layers = [SEGMENT_LAYER] + ([WARD_LAYER] if WARD_LAYER in layers else [])
     tables = {name: read_gpkg_table(source, name) for name in AGGREGATE_TABLES

@@ -77,6 +77,12 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) ->
     keep = pd.Series(True, index=records.index)
     start = window_date(rules.date_from, "the start date")
     end = window_date(rules.date_to, "the end date")
+    if (start is not None or end is not None) and not rules.date_column:
+        raise InputError("a date window (--from/--to) needs the date column named "
+                         "(--date-column)")
+    if rules.categories and not rules.category_column:
+        raise InputError("a category (--category) needs the category column named "
+                         "(--category-column)")
     if start is not None and end is not None and start > end:
         raise InputError(f"the start date {rules.date_from} is after the end date "
                          f"{rules.date_to}")

@@ -36,7 +36,7 @@ import pandas as pd
 import pyogrio
 
 from .errors import InputError
-from .export import write_partner_export
+from .export import read_matrices, write_partner_export
 from .gazetteer import join_gazetteer, match_summary
 from .incidents import (
     ONE_PER_ROW,
@@ -61,7 +61,6 @@ from .matrices import (
     check_every_area_in_a_ward,
     check_matrix_totals,
     labelled_matrix,
-    matrix_from_table,
     usable_wards,
     ward_layer,
     ward_segment_matrices,
@@ -151,6 +150,10 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
                                    postcodes.points() if postcodes else None, source, crs)
     report = pd.concat([report, unreadable], ignore_index=True)
     summary = match_summary(report)
+    if len(layer) == 0:
+        said = ", ".join(f"{n:,} {s}" for s, n in report["status"].value_counts().items())
+        raise InputError(f"{source}: no address could be placed in a segment "
+                         f"({said or 'no records'}); the saved gazetteer was kept as it was")
     add_to_geopackage(gpkg_path(segmentation), {"address_match_report": report,
                                                 "address_match_summary": summary},
                       layers={"addresses": layer},
@@ -406,6 +409,10 @@ def matrices_step(segmentation: Path, wards: WardSource,
             ward_polygons = ward_frame
         else:
             ward_polygons = read_vector(wards.path, wards.layer, "ward layer")
+            if not isinstance(ward_polygons, gpd.GeoDataFrame) or "geometry" not in \
+                    ward_polygons.columns:
+                raise InputError(f"{wards.path.name}: holds no ward polygons (a table? then "
+                                 "use --rule lookup with --lookup-area-column)")
         ward_polygons = reproject_to_bng(ward_polygons, wards.path.name)
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
         ward_polygons, notes = usable_wards(ward_polygons, wards.code, wards.name,
@@ -467,12 +474,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
     path = gpkg_path(segmentation)
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    matrices, names = {}, {}
-    for layer in layers:
-        if layer.startswith("matrix_"):
-            matrix, ward_names = matrix_from_table(read_gpkg_table(path, layer))
-            matrices[layer.removeprefix("matrix_")] = matrix
-            names.update(ward_names)
+    matrices, names = read_matrices(path, layers)
     if not matrices:
         raise InputError(f"{path.name}: no ward x segment matrices yet; run "
                          "`community-safety matrices` first")

@@ -134,8 +134,9 @@ def _typed(source: Path, where: str, value, kind, name: str):
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise InputError(f"{source.name}: [{where}] {name} = {value!r} should be "
-                         f"{'a whole number' if kind is int else kind.__name__}")
+        wanted = {int: "a whole number", list: 'a list, e.g. ["pct_no_car"]'}.get(
+            kind, kind.__name__)
+        raise InputError(f"{source.name}: [{where}] {name} = {value!r} should be {wanted}")
     return value
 
 
@@ -181,6 +182,10 @@ def load_project(path: Path) -> Project:
             if "join_on" in table:
                 raise InputError(f"{path.name}: [[tables]] #{i} has both join_on and lookup; "
                                  "keep one")
+        per = _typed(path, f"tables #{i}", table.get("per", 100.0), float, "per")
+        if per <= 0:
+            raise InputError(f"{path.name}: [[tables]] #{i} per = {per:g} must be above 0 "
+                             "(100 for percentages, 1000 for rates per 1,000)")
         denominator = table.get("denominator")
         if denominator is not None and not isinstance(denominator, (str, dict)):
             raise InputError(f"{path.name}: [[tables]] #{i} denominator should be a column name "
@@ -190,7 +195,7 @@ def load_project(path: Path) -> Project:
             variables=tuple(table["variables"]) if "variables" in table else None,
             context=tuple(table.get("context", ())), join_on=table.get("join_on"),
             sheet=table.get("sheet"), denominator=denominator,
-            per=_typed(path, f"tables #{i}", table.get("per", 100.0), float, "per"),
+            per=per,
             lookup=base / lookup["path"] if lookup else None,
             lookup_from=lookup.get("from"), lookup_to=lookup.get("to"),
         ))
@@ -227,7 +232,9 @@ def load_project(path: Path) -> Project:
             min_distinct=_typed(path, "screening", scr.get("min_distinct", 5), int,
                                 "min_distinct"),
             min_range=_typed(path, "screening", scr.get("min_range", 0.0), float, "min_range"),
-            force_in=tuple(scr.get("force_in", ())), force_out=tuple(scr.get("force_out", ())),
+            force_in=tuple(_typed(path, "screening", scr.get("force_in", []), list, "force_in")),
+            force_out=tuple(_typed(path, "screening", scr.get("force_out", []), list,
+                                   "force_out")),
         ),
         deprivation=dep.get("column"), more_deprived=dep.get("more_deprived", "lower"),
         residents=sizes.get("residents"), households=sizes.get("households"),

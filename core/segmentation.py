@@ -147,8 +147,18 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
         progress(i / len(project.tables), f"reading {spec.path.name}")
         table, denominators = _read_spec(spec)
         tables.append(table)
+        absent = [c for c in spec.context if c not in table.values.columns]
+        if absent:
+            raise InputError(f"{spec.path.name}: no context column "
+                             f"{', '.join(repr(c) for c in absent)}")
         join_key = _join_key(spec, areas, project.boundaries)
         by_area, table_rows = match_table(table, areas.index, join_key)
+        if not (table_rows["status"] == "used").any():
+            found = table_rows.loc[table_rows["row"].notna(), "status"].value_counts()
+            said = ", ".join(f"{n:,} {s}" for s, n in found.items()) or "no data rows"
+            raise InputError(f"{spec.path.name}: no row matches an area of "
+                             f"{project.boundaries.name} ({said}); check its code column "
+                             f"'{spec.code}'")
         for column in by_area.columns:
             if column not in columns:
                 columns[column], origin[column] = by_area[column], spec.path.name

@@ -69,6 +69,15 @@ OUTSIDE_WARDS = "outside the chosen wards"
 OUTSIDE_SEGMENTS = "outside the chosen segments"
 EXCLUDING_FLAGS = {"opted_out": OPTED_OUT, "non_residential": NON_RESIDENTIAL}
 
+
+def parse_segments(text: str | None) -> tuple[int, ...]:
+    """Segment numbers typed as "8,9,10" (none: every segment), or one line saying why not."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise InputError(f"--segments '{text}': segments are numbers, comma separated "
+                         "(e.g. 8,9,10)")
+    return tuple(int(p) for p in parts)
+
 PRIORITIES = {1: "very high (3x the borough rate or more)", 2: "high (2x to 3x)",
               3: "raised (1.5x to 2x)", 4: "other chosen (under 1.5x)"}
 PRIORITY_LIMITS = (3.0, 2.0, 1.5)

@@ -13,6 +13,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
+from ..core.errors import InputError
 from ..core.progress import Cancelled
 
 
@@ -33,7 +34,8 @@ def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
     fields = list(dict.fromkeys(fields))  # a field chosen for two roles is read once
     missing = [f for f in fields if f not in names]
     if missing:
-        raise ValueError(f"no field {', '.join(missing)}")
+        raise InputError(f"{source.sourceName()}: no field {', '.join(missing)}; its fields "
+                         f"are {', '.join(names)}")
     indexes = [names.index(f) for f in fields]
     request = QgsFeatureRequest().setSubsetOfAttributes(indexes)
     if not with_geometry:

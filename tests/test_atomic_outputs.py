@@ -58,6 +58,9 @@ CONFIGS = {
 }
 WEIGHTS = {"A": 0.4, "B": 0.4, "C": 0.2}
 LANES, KILLS_PER_LANE = 2, 10
+# on a loaded machine a run may finish before its kill lands: a lane goes on until it has
+# killed KILLS_PER_LANE runs, or made this many runs in all
+MAX_RUNS_PER_LANE = 2 * KILLS_PER_LANE
 SEED = 20240611
 # the CSVs written beside the GeoPackage, each a copy of one of its tables
 TABLES = ("segment_summary", "segment_profiles", "screening", "reconciliation", "diagnostics")
@@ -210,7 +213,8 @@ def lane(number: int, project: dict, root: Path, refs: dict) -> list[tuple]:
     saving = {config: ref.saving for config, ref in refs.items()}
     allowed_pids: set[int] = set()
     seen = []
-    for _ in range(KILLS_PER_LANE):
+    while (sum(killed for _, _, killed, _ in seen) < KILLS_PER_LANE
+           and len(seen) < MAX_RUNS_PER_LANE):
         current = config_of(out)
         choices = [c for c in CONFIGS if c != current]
         config = rng.choices(choices, [WEIGHTS[c] for c in choices])[0]
@@ -268,9 +272,8 @@ def test_kill_9_leaves_the_old_run_or_the_new_one(project, references, tmp_path_
     with ThreadPoolExecutor(LANES) as pool:
         lanes = [pool.submit(lane, n, project, root, references) for n in range(LANES)]
         seen = [outcome for future in lanes for outcome in future.result()]
-    assert len(seen) == LANES * KILLS_PER_LANE >= 20
     killed = [s for s in seen if s[2]]
-    assert len(killed) >= len(seen) // 2, seen  # most runs were killed, not finished
+    assert len(seen) >= 20 and len(killed) >= LANES * KILLS_PER_LANE // 2, seen
     # kills landed before the swap, and runs got through it
     assert any(state == "old" for *_, state in killed), seen
     assert any(state == "new" for *_, state in seen), seen

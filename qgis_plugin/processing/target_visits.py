@@ -20,7 +20,13 @@ from qgis.core import (
 from ...core.backtest import IncidentFile
 from ...core.errors import InputError
 from ...core.locate import LocationColumns
-from ...core.targeting import TARGET_GPKG, TargetInputs, TargetOptions, target_step
+from ...core.targeting import (
+    TARGET_GPKG,
+    TargetInputs,
+    TargetOptions,
+    parse_segments,
+    target_step,
+)
 from ..layers import frame_from_source, load_on_completion
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter
@@ -133,11 +139,7 @@ class TargetVisits(EngineAlgorithm):
             incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
                                      layer.name() if layer is not None else "incidents")
         capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
-        segments = _listed(self.parameterAsString(parameters, "SEGMENTS", context))
-        try:
-            segments = tuple(int(s) for s in segments)
-        except ValueError as err:
-            raise InputError("segments are numbers, comma separated (e.g. 8,9,10)") from err
+        segments = parse_segments(self.parameterAsString(parameters, "SEGMENTS", context))
         options = TargetOptions(
             capacity=None if capacity_table else self.optional_int(parameters, "CAPACITY",
                                                                    context),
