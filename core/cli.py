@@ -347,8 +347,16 @@ def _check(args) -> int:
     return 1
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes end like every other error: one line, exit 2 (``--help`` shows the
+    usage)."""
+
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="community-safety",
         description="Community Safety Segmentation: segment output areas by risk.",
     )
@@ -494,7 +502,11 @@ def check_output_folder(out: Path | None, whole: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except InputError as err:
+        print(f"community-safety: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         check_output_folder(getattr(args, "out", None),
                             whole=args.command in WHOLE_FOLDER_COMMANDS)

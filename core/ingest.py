@@ -533,5 +533,5 @@ def match_table(
         no_data = pd.DataFrame({"source": table.path.name, "row": pd.NA,
                                 "area_code": keys.index[~covered.to_numpy()],
                                 "status": STATUS_NO_DATA, "detail": "area not in this table"})
-        rows = pd.concat([rows, no_data], ignore_index=True)
+        rows = pd.concat([rows, no_data], ignore_index=True) if len(rows) else no_data
     return by_area, rows

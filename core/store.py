@@ -45,6 +45,7 @@ import shutil
 import socket
 import sqlite3
 import time
+import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -628,7 +629,9 @@ def load_segmentation(path: Path) -> Segmentation:
     if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     try:
-        layers = {name for name, _ in pyogrio.list_layers(path)}
+        with warnings.catch_warnings():  # GDAL's notes on a file that is not ours: said below
+            warnings.simplefilter("ignore")
+            layers = {name for name, _ in pyogrio.list_layers(path)}
     except Exception as err:
         raise InputError(f"{path}: not a GeoPackage ({err})") from err
     needed = {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "manifest"}
