@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .incidents import IncidentFilter, record_dates, window_date
+from .incidents import parse_dates, window_date
 from .locate import MATCHED, AreaIndex, LocationColumns, locate, read_records, records_from_points
 
 TOP = (1, 5, 10, 20)
@@ -59,7 +59,7 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
     if column not in records.columns:
         raise InputError(f"{source}: no date column '{column}'")
     located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
-    dates = record_dates(records, IncidentFilter(date_column=column))
+    dates = parse_dates(records[column])
     status = located["status"].where(located["status"] != MATCHED,
                                      np.where(dates.isna(), "date unreadable", MATCHED))
     keep = (status == MATCHED).to_numpy()

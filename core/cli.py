@@ -486,13 +486,15 @@ WHOLE_FOLDER_COMMANDS = ("segment", "choose-k", "assign", "export", "demo")
 
 def check_output_folder(out: Path | None, whole: bool = False) -> None:
     """--out must be a folder we can write in (or one we can create); a folder a run
-    replaces whole must also hold nothing but results of earlier runs."""
+    replaces whole is checked by ``store.check_replaceable`` (which also refuses a file, an
+    unwritable parent, and a folder holding anything but results of earlier runs)."""
     if out is None:
         return
     if whole:
         from .store import check_replaceable
 
         check_replaceable(out)
+        return
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; --out needs a folder")

@@ -127,11 +127,6 @@ def dependency_problems(dependencies=ENGINE_DEPENDENCIES) -> list[Problem]:
     return problems
 
 
-def missing_dependencies(dependencies=ENGINE_DEPENDENCIES) -> list[Dependency]:
-    """The dependencies to install (or upgrade) before the engine can run."""
-    return [problem.dependency for problem in dependency_problems(dependencies)]
-
-
 def _python_for_pip(platform: str, executable: str) -> str:
     """The Python that QGIS runs, named the way a user types it for pip.
 
@@ -257,10 +252,5 @@ def explain_pip_failure(output: str, python: str) -> str:
 
 
 if __name__ == "__main__":  # scripts/setup.sh: one requirement a line, numpy pinned as above
-    import importlib.util
-
-    spec = importlib.util.find_spec("numpy")
-    version = None
-    if spec is not None and "--pin-numpy" in sys.argv:
-        version = installed_version("numpy")
+    version = installed_version("numpy") if "--pin-numpy" in sys.argv else None
     print("\n".join(requirements(ENGINE_DEPENDENCIES, version)))

@@ -58,23 +58,18 @@ def window_date(text: str | None, what: str) -> pd.Timestamp | None:
         raise InputError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from err
 
 
-def record_dates(records: pd.DataFrame, rules: IncidentFilter) -> pd.Series:
-    """The records' dates (NaT where a date is blank or cannot be read)."""
-    return pd.to_datetime(records[rules.date_column], errors="coerce", dayfirst=True,
-                          format="mixed")
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Incident dates as partner files give them (ISO or day first, with or without a time);
+    NaT where a date is blank or cannot be read. The one reading of dates for every step."""
+    return pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
 
 
-def unreadable_dates(records: pd.DataFrame, rules: IncidentFilter) -> pd.Series:
-    """Records whose date is given but cannot be read as a date (never counted: said so)."""
-    if not rules.date_column or rules.date_column not in records.columns:
-        return pd.Series(False, index=records.index)
-    given = records[rules.date_column].astype(str).str.strip() != ""
-    return given & record_dates(records, rules).isna()
-
-
-def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) -> pd.Series:
-    """Which records pass the filters (all, when none is set)."""
+def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Which records pass the filters (all, when none is set), and which have a date that
+    is given but cannot be read (never counted: the caller says so)."""
     keep = pd.Series(True, index=records.index)
+    unreadable = pd.Series(False, index=records.index)
     start = window_date(rules.date_from, "the start date")
     end = window_date(rules.date_to, "the end date")
     if (start is not None or end is not None) and not rules.date_column:
@@ -89,7 +84,9 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) ->
     if rules.date_column:
         if rules.date_column not in records.columns:
             raise InputError(f"{source}: no date column '{rules.date_column}'")
-        dates = record_dates(records, rules)
+        dates = parse_dates(records[rules.date_column])
+        given = records[rules.date_column].astype(str).str.strip() != ""
+        unreadable = given & dates.isna()
         if start is not None:
             keep &= dates >= start
         if end is not None:
@@ -108,7 +105,7 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str) ->
                                  f"{', '.join(repr(u) for u in unknown)} in column "
                                  f"'{rules.category_column}'; its categories are: {listed}")
             keep &= values.str.lower().isin(wanted)
-    return keep
+    return keep, unreadable
 
 
 def incident_counts(records: pd.DataFrame, located: pd.DataFrame, count_columns, keep,

@@ -44,8 +44,8 @@ from .incidents import (
     filter_records,
     incident_counts,
     incident_profile,
+    parse_dates,
     profile_chart,
-    unreadable_dates,
 )
 from .ingest import read_vector, reproject_to_bng
 from .locate import (
@@ -179,14 +179,13 @@ def incidents_step(segmentation: Path, incidents, name: str,
                      postcodes.points() if postcodes else None, source, crs,
                      _gazetteer_ids(segmentation) if columns.uprn else None)
     rules = rules or IncidentFilter()
-    keep = filter_records(records, rules, source)
+    keep, bad_dates = filter_records(records, rules, source)
     if not ((located["status"] == MATCHED) & keep).any():
         found = located["status"].value_counts()
         said = ", ".join(f"{n:,} {status}" for status, n in found.items()) or "no records"
         raise InputError(f"{source}: no record is both in the study area and within the "
                          f"filters ({said}; {int(keep.sum()):,} pass the filters); nothing "
                          "was stored")
-    bad_dates = unreadable_dates(records, rules)
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
     profile = incident_profile(counts, classified, _bases(seg))
@@ -293,8 +292,7 @@ def incident_period(records: pd.DataFrame, counted: pd.Series,
     first = pd.Timestamp(rules.date_from) if rules.date_from else None
     last = pd.Timestamp(rules.date_to) if rules.date_to else None
     if column in records.columns and (first is None or last is None):
-        values = records.loc[counted.to_numpy(), column]
-        dates = pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
+        dates = parse_dates(records.loc[counted.to_numpy(), column])
         readable = dates.notna().mean() if len(dates) else 0.0
         if rules.date_column or readable >= 0.9:
             first = first if first is not None else dates.min()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,29 @@ def plugin_zip(tmp_path_factory) -> Path:
         text=True,
     )
     return out / f"{PLUGIN_NAME}.zip"
+
+
+# --- a saved segmentation of the sample, for the steps that add to one ---
+
+def saved_sample(folder: Path, n_init: int):
+    """The Camden sample project segmented with few random starts, saved without plots:
+    (the segmentation, its GeoPackage)."""
+    from dataclasses import replace
+
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import build_segmentation
+    from community_safety.core.store import save_segmentation
+
+    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=n_init))
+    return seg, save_segmentation(seg, folder, plots=False)
+
+
+def fresh_copy(gpkg: Path, folder: Path) -> Path:
+    """A copy of a saved segmentation for one test to add to (or fail to)."""
+    target = folder / "seg" / "segmentation.gpkg"
+    target.parent.mkdir()
+    shutil.copy(gpkg, target)
+    return target
 
 
 # --- QGIS Processing fixtures: the provider, the sample as layers, one built segmentation ---

@@ -5,16 +5,10 @@ One parametrised table per subcommand; each row is a class of mistake a user mak
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
-
 import pytest
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, fresh_copy, saved_sample
 
 from community_safety.core.cli import main
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 CRIME = SAMPLE_DIR / "street_crime_2019_07.csv"
@@ -23,16 +17,12 @@ FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=3))
-    return save_segmentation(seg, tmp_path_factory.mktemp("saved"), plots=False)
+    return saved_sample(tmp_path_factory.mktemp("saved"), n_init=3)[1]
 
 
 @pytest.fixture
 def gpkg(saved, tmp_path):
-    target = tmp_path / "seg" / "segmentation.gpkg"
-    target.parent.mkdir()
-    shutil.copy(saved, target)
-    return target
+    return fresh_copy(saved, tmp_path)
 
 
 def snapshot(folder):

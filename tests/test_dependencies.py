@@ -15,7 +15,6 @@ from community_safety.core.dependencies import (
     dependency_problems,
     explain_pip_failure,
     install_command,
-    missing_dependencies,
     read_constraints,
     requirements,
     satisfies,
@@ -68,7 +67,7 @@ def test_nothing_is_missing_in_the_test_environment():
 
 def test_a_hidden_package_is_reported_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # import now raises ImportError
-    assert [dep.package for dep in missing_dependencies()] == ["scikit-learn"]
+    assert [problem.package for problem in dependency_problems()] == ["scikit-learn"]
 
 
 def test_a_version_outside_the_range_is_reported_with_both_versions(monkeypatch):

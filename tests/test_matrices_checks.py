@@ -9,13 +9,10 @@ totals (checked before anything is written)."""
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
-
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, fresh_copy, saved_sample
 from shapely.geometry import MultiPolygon
 
 from community_safety.core.cli import main
@@ -28,25 +25,19 @@ from community_safety.core.matrices import (
     wards_from_polygons,
 )
 from community_safety.core.places import WardSource, matrices_step
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_gpkg_table, save_segmentation
+from community_safety.core.store import read_gpkg_table
 
 WARDS = SAMPLE_DIR / "wards_2022.gpkg"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=2))
-    return seg, save_segmentation(seg, tmp_path_factory.mktemp("built") / "seg", plots=False)
+    return saved_sample(tmp_path_factory.mktemp("built") / "seg", n_init=2)
 
 
 @pytest.fixture
 def gpkg(built, tmp_path):
-    target = tmp_path / "seg" / "segmentation.gpkg"
-    target.parent.mkdir()
-    shutil.copy(built[1], target)
-    return target
+    return fresh_copy(built[1], tmp_path)
 
 
 @pytest.fixture(scope="module")

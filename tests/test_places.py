@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import replace
-
 import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 import shapely
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, fresh_copy, saved_sample
 from scipy.optimize import linprog
 from shapely.geometry import Point
 
@@ -19,9 +16,7 @@ from community_safety.core.cli import main
 from community_safety.core.locate import AreaIndex, LocationColumns, locate
 from community_safety.core.matrices import TOTAL
 from community_safety.core.privacy import pseudonymise, suppress
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_gpkg_table, save_segmentation
+from community_safety.core.store import read_gpkg_table
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 CRIMES = SAMPLE_DIR / "street_crime_2019_07.csv"
@@ -31,17 +26,13 @@ FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5))
-    return seg, save_segmentation(seg, tmp_path_factory.mktemp("built"), plots=False)
+    return saved_sample(tmp_path_factory.mktemp("built"), n_init=5)
 
 
 @pytest.fixture
 def gpkg(built, tmp_path):
     """A fresh copy of the saved segmentation for each test to add to."""
-    target = tmp_path / "seg" / "segmentation.gpkg"
-    target.parent.mkdir()
-    shutil.copy(built[1], target)
-    return target
+    return fresh_copy(built[1], tmp_path)
 
 
 @pytest.fixture(scope="module")
