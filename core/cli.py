@@ -7,7 +7,8 @@
     community-safety incidents SEGMENTATION.gpkg FIRES.csv --name fires --x E --y N --out DIR
     community-safety matrices SEGMENTATION.gpkg --wards WARDS.gpkg --ward-code WD22CD
     community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5] [--for-partners]
-    community-safety demo [--out DIR]        (the Camden sample)
+    community-safety report SEGMENTATION.gpkg --out report.html [--threshold 5]
+    community-safety demo [--out DIR]        (the whole job on the Camden sample)
     community-safety check                   (are the engine's packages installed?)
 
 Bad input ends with a one-line message naming the file, column or row, and exit code 2;
@@ -32,8 +33,6 @@ from . import __version__
 from .dependencies import dependency_problems, install_command
 from .errors import InputError
 
-SAMPLE_PROJECT = (Path(__file__).resolve().parent.parent / "resources" / "sample_data"
-                  / "camden" / "camden.toml")
 EXIT_INPUT = 2
 
 
@@ -331,9 +330,28 @@ def _add_location_options(parser) -> None:
 
 
 def _demo(args) -> int:
-    args.project, args.k, args.seed, args.n_init = SAMPLE_PROJECT, None, None, None
-    args.choose_k, args.no_plots = None, False
-    return _segment(args)
+    from .demo import run_demo
+    from .store import replacement_note
+
+    replacing = replacement_note(args.out)
+    result = _run_with_bar(run_demo, args.out)
+    _print_summary(result.segmentation, result.gpkg)
+    print(f"Incident tables (Table 1) and charts: {result.incidents}")
+    print(f"Home fire safety check list for the crews: {result.visits}")
+    print(f"For partners (suppressed): {result.partners}")
+    print(f"\nThe report: {result.report.resolve()}  (open it in a web browser)")
+    if replacing:
+        print(replacing)
+    return 0
+
+
+def _report(args) -> int:
+    from .report import write_report
+
+    path = write_report(args.segmentation, args.out, args.threshold)
+    print(f"Wrote {path}: one HTML file with its pictures, safe to share (counts of 1 to "
+          f"{args.threshold} suppressed); open it in a web browser or print it")
+    return 0
 
 
 def _check(args) -> int:
@@ -470,7 +488,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_location_options(tgt)
     tgt.set_defaults(run=_target)
 
-    demo = sub.add_parser("demo", help="segment the Camden sample data")
+    rep = sub.add_parser("report", help="the partner report: one HTML file (maps, segment "
+                         "profiles, incidents, ward matrices, method), safe to share")
+    rep.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
+    rep.add_argument("--out", type=Path, required=True, help="the report file, e.g. "
+                     "report.html (replaced if it exists)")
+    rep.add_argument("--threshold", type=int, default=5,
+                     help="suppress counts from 1 to this (default 5; at least 1)")
+    rep.set_defaults(run=_report)
+
+    demo = sub.add_parser("demo", help="the whole job on the Camden sample: segments, "
+                          "addresses, fires and anti-social behaviour, wards, a visit list, "
+                          "the partner export and the report")
     demo.add_argument("--out", type=Path, default=Path("out") / "camden")
     demo.set_defaults(run=_demo)
 
@@ -482,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
 # commands whose --out folder is theirs alone, replaced whole by a rerun (the previous
 # run kept at <parent>/.<name>.previous); incidents adds its files to a shared folder
 WHOLE_FOLDER_COMMANDS = ("segment", "choose-k", "assign", "export", "demo")
+# commands whose --out is one file, written atomically
+FILE_COMMANDS = ("report",)
 
 
 def check_output_folder(out: Path | None, whole: bool = False) -> None:
@@ -510,8 +541,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"community-safety: error: {err}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        check_output_folder(getattr(args, "out", None),
-                            whole=args.command in WHOLE_FOLDER_COMMANDS)
+        if args.command not in FILE_COMMANDS:
+            check_output_folder(getattr(args, "out", None),
+                                whole=args.command in WHOLE_FOLDER_COMMANDS)
         return args.run(args)
     except InputError as err:
         print(f"community-safety: error: {err}", file=sys.stderr)

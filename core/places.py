@@ -205,6 +205,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
     period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
     rates, rates_qml, rates_abstract = incident_area_layer(
         seg, counts, profile, name, period, rules.categories)
+    about = incident_about(name, source, period, rules, reconciliation)
     earlier_charts = _chart_files(Path(out_dir), name)
     # the profile's files join whatever else the folder holds (other profiles, or the
     # segmentation's own folder): each replaced atomically, the rest left alone
@@ -223,7 +224,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
         # and only if it still holds the segmentation these results were computed from
         add_to_geopackage(gpkg_path(segmentation), {
             f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
-            f"incident_records_{name}": reconciliation},
+            f"incident_records_{name}": reconciliation, f"incident_about_{name}": about},
             layers={f"incident_areas_{name}": rates},
             styles={f"incident_areas_{name}": rates_qml},
             descriptions={f"incident_areas_{name}": rates_abstract},
@@ -231,6 +232,20 @@ def incidents_step(segmentation: Path, incidents, name: str,
     for stale in earlier_charts - charts:  # charts of measures this profile no longer has
         (Path(out_dir) / stale).unlink(missing_ok=True)
     return profile, reconciliation
+
+
+def incident_about(name: str, source: str, period: str, rules: IncidentFilter,
+                   reconciliation: pd.DataFrame) -> pd.DataFrame:
+    """One row saying where a profile's incidents came from, for readers of the report and
+    the partner workbook: the file's name (never its folder), the period, the categories
+    kept, and how many records were counted of how many read."""
+    counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
+    return pd.DataFrame([{
+        "incidents": name, "source": Path(str(source).split(" (")[0]).name,
+        "period": period or "not known",
+        "categories": "; ".join(rules.categories) if rules.categories else "all",
+        "category_column": rules.category_column or "",
+        "records_read": int(len(reconciliation)), "records_counted": int(counted.sum())}])
 
 
 def _chart_files(folder: Path, name: str) -> set[str]:

@@ -187,6 +187,7 @@ RESULT_FILES = (
     "segmentation_for_partners.gpkg", "incident_profile_*.csv", "incident_profile_*.png",
     "incident_records_*.csv", "incident_records_*.txt", "target.gpkg", "target_list.csv",
     "target_list.xlsx", "target_summary.csv", "backtest.csv", "capture_curve.png",
+    "report.html",
     "*.gpkg-wal", "*.gpkg-shm", "*.gpkg-journal",
 )
 _JUNK = (".ds_store", "thumbs.db", "desktop.ini", "~$*", ".~lock.*")

@@ -780,6 +780,11 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     result.reconciliation = log.frame()
     written = _write_targets(result, address_layer, seg, out_dir, replace_folder)
+    # the summary (no address or ID) joins the segmentation, for the report and the dock
+    from .store import add_to_geopackage
+
+    add_to_geopackage(gpkg, {"target_summary": result.summary.astype(str)},
+                      identity=seg.manifest["identity"])
     return result, written
 
 

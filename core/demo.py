@@ -1,0 +1,80 @@
+"""The whole job on the Camden sample, as a newcomer's first run (``community-safety demo``).
+
+segment → address gazetteer (postcodes) → dwelling fires and anti-social behaviour by
+segment → ward × segment matrices → a home fire safety check list → the partner export →
+the report. Each step is the engine's own, with the arguments the README shows for the
+command line; the results go into one folder, built aside and swapped in whole:
+
+    <out>/segmentation/   the segmentation GeoPackage (with addresses, incidents, wards)
+    <out>/incidents/      Table 1 for each incident type, charts, record reconciliation
+    <out>/visits/         the visit list for the crews (addresses: not for partners)
+    <out>/partners/       suppressed matrices (CSV, formatted workbook), partner GeoPackage
+    <out>/report.html     the partner report
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .progress import Progress, scaled, silent
+
+SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
+PROJECT = SAMPLE / "camden.toml"
+VISITS = 500  # the sample's capacity: visits the crews can make
+TODAY = "2024-09-01"  # the sample's fires run to August 2024
+
+
+@dataclass
+class DemoResult:
+    segmentation: object  # the Segmentation
+    gpkg: Path
+    report: Path
+    partners: Path
+    visits: Path
+    incidents: Path
+
+
+def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> DemoResult:
+    from .export import PARTNER_GPKG, write_partner_geopackage
+    from .incidents import IncidentFilter
+    from .locate import LocationColumns
+    from .places import WardSource, export_step, gazetteer_step, incidents_step, matrices_step
+    from .project import load_project
+    from .report import write_report
+    from .segmentation import build_segmentation, prepare
+    from .store import replaced_folder, save_segmentation
+    from .targeting import TargetInputs, TargetOptions, target_step
+
+    project = load_project(PROJECT)
+    out = Path(out)
+    with replaced_folder(out) as staging:
+        prepared = prepare(project, progress=scaled(progress, 0.0, 0.05))
+        seg = build_segmentation(project, prepared=prepared,
+                                 progress=scaled(progress, 0.05, 0.35))
+        gpkg = save_segmentation(seg, staging / "segmentation", plots=False)
+        progress(0.4, "segments saved; placing the addresses")
+        gazetteer_step(gpkg, SAMPLE / "postcodes.csv", "Postcode",
+                       LocationColumns(x="Eastings", y="Northings"))
+        progress(0.45, "dwelling fires by segment")
+        incidents_step(gpkg, SAMPLE / "lfb_dwelling_fires.csv", "fires",
+                       LocationColumns(x="easting_rounded", y="northing_rounded"),
+                       staging / "incidents", rules=IncidentFilter(date_column="date"))
+        progress(0.5, "anti-social behaviour by segment")
+        incidents_step(gpkg, SAMPLE / "street_crime_2019_07.csv", "antisocial_behaviour",
+                       LocationColumns(x="Easting", y="Northing"), staging / "incidents",
+                       rules=IncidentFilter(category_column="Category",
+                                            categories=("Anti-social behaviour",)))
+        progress(0.55, "ward matrices")
+        matrices_step(gpkg, WardSource(SAMPLE / "wards_2022.gpkg", "WD22CD", "WD22NM"))
+        progress(0.6, "home fire safety check list")
+        target_step(gpkg, staging / "visits", TargetOptions(capacity=VISITS),
+                    TargetInputs(incident_table="fires", today=TODAY), replace_folder=False)
+        progress(0.65, "partner export")
+        export_step(gpkg, staging / "partners", threshold)
+        write_partner_geopackage(gpkg, staging / "partners" / PARTNER_GPKG, threshold)
+        progress(0.7, "the report")
+        write_report(gpkg, staging / "report.html", threshold)
+    progress(1.0, "done")
+    return DemoResult(seg, out / "segmentation" / gpkg.name, out / "report.html",
+                      out / "partners", out / "visits", out / "incidents")

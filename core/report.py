@@ -1,0 +1,310 @@
+"""The partner report: one self-contained HTML file from a saved segmentation.
+
+``write_report(segmentation, out)`` reads the GeoPackage, gathers what a partner or a board
+reads (the segments and their portraits, where they live, the incidents they carry, the
+ward × segment matrices, targeting and shared-demand summaries when those steps have run,
+and how it was all made) and renders it through a Jinja2 template
+(``templates/report.html.j2``) with matplotlib pictures embedded as data URIs: no network,
+one file to e-mail, readable on a phone and printable.
+
+Only aggregates, suppressed exactly as the partner export is (``export.partner_tables``):
+a count from 1 to the threshold, or one that would reveal such a count, shows as ``*``
+and nothing computed from it is shown. Area-level pictures show places (every output
+area's segment is public in the partner GeoPackage); box plots describe groups of areas
+(whiskers at the 5th and 95th percentiles, no single areas drawn).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from . import report_charts as charts
+from .errors import InputError
+from .export import partner_tables, read_matrices, suppression_rule
+from .matrices import TOTAL
+from .portraits import label_of
+from .privacy import SUPPRESSED
+from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
+from .styles import segment_colour
+
+TEMPLATE = "report.html.j2"
+BASE_MATRICES = {"households": "Households", "residents": "Residents",
+                 "areas": "Output areas", "addresses": "Addresses"}
+STANDARDISATION = {"zscore": "z-scores (each variable's mean 0, standard deviation 1)",
+                   "range": "range (each variable scaled from 0 to 1)",
+                   "ihs": "inverse hyperbolic sine, then z-scores"}
+DEMAND_TABLES = ("demand_by_segment", "demand_by_ward")
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def number(value, decimals: int = 0) -> str:
+    """A count or figure for people: thousands separated; suppressed (missing) as '*'."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    return f"{float(value):,.{decimals}f}"
+
+
+def ink_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (#RRGGBB)."""
+    red, green, blue = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
+
+
+def words(name: str) -> str:
+    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+# --- what the report shows -----------------------------------------------------------------
+
+def segment_rows(seg) -> list[dict]:
+    summary = seg.summary
+    households = summary["households"].sum() if "households" in summary else None
+    rows = []
+    for n, row in summary.iterrows():
+        share = (100 * row["households"] / households if households else row["share_of_areas"])
+        rows.append({"number": int(n), "name": row["name"], "colour": segment_colour(n),
+                     "ink": ink_on(segment_colour(n)),
+                     "areas": number(row["areas"]),
+                     "households": number(row.get("households")),
+                     "residents": number(row.get("residents")),
+                     "share": f"{share:.1f}%"})
+    return rows
+
+
+def incident_sections(profiles: dict, abouts: dict) -> list[dict]:
+    """Table 1 of each incident profile (suppressed), its chart, and where it came from."""
+    sections = []
+    for table, profile in profiles.items():
+        name = table.removeprefix("incident_profile_")
+        about = abouts.get(name)
+        for measure, rows in profile.groupby("measure", sort=False):
+            title = f"{words(name)}: {measure}"
+            sections.append({
+                "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
+                "about": about,
+                "chart": data_uri(charts.incident_chart(rows, f"{title} by segment: index "
+                                                        "with 95% interval")),
+                "rows": [incident_row(r) for _, r in rows.iterrows()]})
+    return sections
+
+
+def incident_row(row: pd.Series) -> dict:
+    low, high = row.get("index_low_95"), row.get("index_high_95")
+    return {"segment": int(row["segment"]), "colour": segment_colour(row["segment"]),
+            "count": number(row["count"]), "share": number(row["share_pct"], 1),
+            "household_share": number(row.get("household_share_pct"), 1),
+            "rate": number(row.get("rate_per_1000_households"), 2),
+            "index": number(row["index"]),
+            "interval": (f"{low:,.0f} – {high:,.0f}" if pd.notna(low) and pd.notna(high)
+                         else SUPPRESSED),
+            "representation": row["representation"] if pd.notna(row["index"]) else
+            "suppressed"}
+
+
+def matrix_title(name: str, abouts: dict) -> str:
+    if name in BASE_MATRICES:
+        return BASE_MATRICES[name]
+    for incident in sorted(abouts, key=len, reverse=True):
+        if name.startswith(f"{incident}_"):
+            return f"{words(incident)}: {name.removeprefix(incident + '_')}"
+    return words(name)
+
+
+def heat_table(counts: pd.DataFrame, ward_names: dict, segments: list[int]) -> dict:
+    """The ward × segment counts as rows of cells shaded by the cell's share of its ward's
+    total (published counts only; suppressed cells unshaded)."""
+    rows = []
+    for ward, line in counts.iterrows():
+        total = line.get(TOTAL)
+        cells = []
+        for s in segments:
+            value = line.get(s)
+            share = (value / total if pd.notna(value) and pd.notna(total) and total > 0
+                     else None)
+            cells.append({"text": number(value), "share": share,
+                          "title": (f"{100 * share:.0f}% of the ward's total"
+                                    if share is not None else
+                                    ("suppressed" if pd.isna(value) else ""))})
+        name = "All wards" if ward == TOTAL else ward_names.get(ward, ward)
+        rows.append({"ward": name, "code": "" if ward == TOTAL else ward,
+                     "total": number(total), "cells": cells, "is_total": ward == TOTAL})
+    return {"rows": rows}
+
+
+def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: int,
+                   most: int = 5) -> dict:
+    """Where a segment dominates: the wards in which it has the largest published share of
+    households; otherwise the wards where its share is largest."""
+    if households is None or segment not in households.columns:
+        return {"dominates": [], "largest": []}
+    body = households.drop(index=TOTAL, errors="ignore")
+    segments = [c for c in body.columns if c != TOTAL]
+    share = body[segments].div(body[TOTAL], axis=0) * 100
+    top = share.idxmax(axis=1, skipna=True)
+    mine = share[segment].dropna().sort_values(ascending=False)
+    listed = [{"ward": ward_names.get(w, w), "share": f"{v:.0f}%"} for w, v in mine.items()]
+    dominates = [item for (w, _), item in zip(mine.items(), listed) if top.get(w) == segment]
+    return {"dominates": dominates[:most], "largest": [] if dominates else listed[:3]}
+
+
+def method_section(seg, threshold: int) -> dict:
+    manifest = seg.manifest
+    parameters = manifest.get("parameters", {})
+    screening = parameters.get("screening", {})
+    inputs = [{"file": Path(str(i.get("file", ""))).name, "rows": number(i.get("rows")),
+               "sha256": str(i.get("sha256", ""))[:16]}
+              for i in manifest.get("inputs", []) if isinstance(i, dict)]
+    labels = seg.labels
+    decisions = [{"variable": label_of(r["variable"], labels),
+                  "decision": "clustered" if r["variable"] in seg.clustered else
+                  ("kept, not clustered" if r["kept"] else "dropped"),
+                  "reason": r["reason"]} for _, r in seg.screening.iterrows()]
+    winsorised = manifest.get("results", {}).get("winsorised", {})
+    settings = [
+        ("Segments (k)", f"{parameters.get('k')}"),
+        ("k-means", f"{parameters.get('n_init'):,} random starts from seed "
+                    f"{parameters.get('seed')}; the start with the least within-segment sum "
+                    "of squares is kept" if parameters.get("n_init") else ""),
+        ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
+                                                str(parameters.get("standardise")))),
+        ("Screening", f"one of each pair of variables with |Pearson r| above "
+                      f"{screening.get('threshold')} dropped; variables with fewer than "
+                      f"{screening.get('min_distinct')} distinct values or a range below "
+                      f"{screening.get('min_range')} dropped"),
+        ("Extreme values", f"standardised values clipped at ±{winsorised['bound']:g} "
+                           f"({winsorised.get('cells', 0):,} values in "
+                           f"{len(winsorised.get('areas', [])):,} areas)"
+         if winsorised.get("bound") else "not clipped"),
+        ("Bands", f"high: index {parameters.get('bands', {}).get('high')} or more; low: "
+                  f"{parameters.get('bands', {}).get('low')} or less"),
+        ("Numbering", manifest.get("numbering", {}).get("description", "")),
+        ("Small numbers", suppression_rule(threshold)),
+    ]
+    return {"inputs": inputs, "decisions": decisions,
+            "settings": [{"item": k, "value": v} for k, v in settings if v],
+            "created": str(manifest.get("created", ""))[:10],
+            "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
+
+
+def _shaped(frame: pd.DataFrame) -> dict:
+    """A stored summary table as header and rows of text, for the template."""
+    def cell(value):
+        if isinstance(value, float):
+            return number(value, 0 if value == round(value) else 1)
+        return "" if value is None else str(value)
+
+    return {"header": [words(c) for c in frame.columns],
+            "rows": [[cell(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+# --- putting it together -------------------------------------------------------------------
+
+def report_context(segmentation: Path, threshold: int = 5) -> dict:
+    """Everything the template shows, as plain values (text, numbers, data URIs)."""
+    path = gpkg_file(Path(segmentation))
+    seg = load_segmentation(path)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    published, profiles = partner_tables(path, threshold)
+    _, ward_names = read_matrices(path, layers)
+    abouts = {}
+    for layer in layers:
+        if layer.startswith("incident_about_"):
+            row = read_gpkg_table(path, layer).iloc[0].to_dict()
+            abouts[layer.removeprefix("incident_about_")] = row
+    for layer in layers:  # profiles stored before their "about" table existed
+        if layer.startswith("incident_profile_"):
+            abouts.setdefault(layer.removeprefix("incident_profile_"), None)
+
+    areas = seg.areas
+    wards = (gpd.read_file(path, layer="wards", engine="pyogrio") if "wards" in layers
+             else None)
+    names = seg.segment_names
+    labels = {v: label_of(v, seg.labels) for v in seg.values.columns}
+    standardised = seg.standardiser.transform(seg.values[seg.clustered])
+    bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
+    clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
+    incidents = incident_sections(profiles, abouts)
+    households = published.get("households")
+
+    maps = charts.segment_maps(areas, sorted(names), wards)
+    segments = []
+    for row in segment_rows(seg):
+        n = row["number"]
+        in_segment = areas.index[areas["segment"] == n]
+        segments.append({
+            **row, "portrait": seg.summary.loc[n, "portrait"],
+            "map": data_uri(maps[n]),
+            "index_chart": data_uri(charts.index_chart(
+                clustered[clustered["segment"] == n], labels, bands["high"], bands["low"])),
+            "box_chart": data_uri(charts.box_chart(
+                standardised.reindex(in_segment), labels, n)),
+            "incidents": [{"title": s["title"],
+                           **next(r for r in s["rows"] if r["segment"] == n)}
+                          for s in incidents if any(r["segment"] == n for r in s["rows"])],
+            "wards": dominant_wards(households, ward_names, n)})
+
+    numbers = sorted(names)
+    matrices = [{"title": matrix_title(name, abouts), "key": name,
+                 **heat_table(counts, ward_names, numbers)}
+                for name, counts in published.items()]
+    optional = {name: read_gpkg_table(path, name) for name in ("target_summary",
+                                                              *DEMAND_TABLES)
+                if name in layers}
+    return {
+        "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
+        "suppressed": SUPPRESSED,
+        "study": {"areas": number(len(areas)),
+                  "households": number(seg.summary["households"].sum())
+                  if "households" in seg.summary else None,
+                  "residents": number(seg.summary["residents"].sum())
+                  if "residents" in seg.summary else None,
+                  "wards": len(wards) if wards is not None else None},
+        "numbering": seg.manifest.get("numbering", {}).get("description", ""),
+        "overview_map": data_uri(charts.overview_map(areas, names, wards)),
+        "summary": segment_rows(seg), "segments": segments, "segment_numbers": numbers,
+        "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
+        "incidents": incidents, "matrices": matrices,
+        "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
+        else None,
+        "demand": [{"title": words(name), **_shaped(optional[name].drop(
+            columns=["fid"], errors="ignore"))} for name in DEMAND_TABLES if name in optional],
+        "method": method_section(seg, threshold),
+    }
+
+
+def render(context: dict) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                              autoescape=select_autoescape(["html", "j2"]),
+                              undefined=StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+    return environment.get_template(TEMPLATE).render(**context)
+
+
+def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
+    """Render the report of ``segmentation`` into ``out`` (an .html file), atomically."""
+    if threshold < 1:
+        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
+                         "use 1 or more (the default, 5, is the usual rule)")
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{out}: the report is an HTML file; give a name ending in .html")
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give the report's file name, e.g. "
+                         f"{out / 'report.html'}")
+    html = render(report_context(segmentation, threshold))
+    with atomic_file(out) as work:
+        Path(work).write_text(html, encoding="utf-8")
+    return out
