@@ -130,46 +130,222 @@ def _for_people(table: pd.DataFrame) -> pd.DataFrame:
     return shown.where(table.notna(), SUPPRESSED)
 
 
-def _readable_sheet(sheet, shown: pd.DataFrame, widest: int = 24) -> None:
-    """Headings wrapped over a few lines, columns wide enough for their values, and the
-    ward columns and headings kept in view while scrolling."""
-    from openpyxl.styles import Alignment
+# the partner files' headings for the ward columns
+WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
+BASE_MEASURES = {"households": "Households", "residents": "Residents",
+                 "areas": "Output areas", "addresses": "Addresses"}
 
-    for i, column in enumerate(shown.columns, start=1):
-        cell = sheet.cell(row=1, column=i)
+
+def words(name: str) -> str:
+    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def matrix_title(name: str, incidents=()) -> str:
+    """A matrix's name in words: "Households", "Fires: incidents" (``incidents``: the
+    names of the incident profiles, whose matrices are named ``<incident>_<measure>``)."""
+    if name in BASE_MEASURES:
+        return BASE_MEASURES[name]
+    for incident in sorted(incidents, key=len, reverse=True):
+        if name.startswith(f"{incident}_"):
+            return f"{words(incident)}: {name.removeprefix(incident + '_')}"
+    return words(name)
+
+
+PERCENT_TITLES = {"": " by ward and segment",
+                  "row %": " by ward and segment: % of each ward's total",
+                  "col %": " by ward and segment: % of each segment's total"}
+PERCENT_SHEETS = {"row %": " % ward", "col %": " % segment"}
+
+
+def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
+    """How the segmentation was made, as (item, sentence) rows: for the Notes of the
+    partner workbook and the report's method section."""
+    parameters = manifest.get("parameters", {})
+    screening = parameters.get("screening", {})
+    winsorised = manifest.get("results", {}).get("winsorised", {})
+    bands = parameters.get("bands", {})
+    clustered = manifest.get("results", {}).get("clustered_variables", [])
+    rows = [
+        ("Method", f"{parameters.get('k')} segments found by k-means on "
+                     f"{len(clustered)} variables."),
+        ("k-means", f"{parameters.get('n_init'):,} random starts from seed "
+                    f"{parameters.get('seed')}; the start with the least within-segment "
+                    "sum of squares is kept." if parameters.get("n_init") else ""),
+        ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
+                                                str(parameters.get("standardise", "")))),
+        ("Screening", f"Of each pair of variables with |Pearson r| above "
+                      f"{screening.get('threshold')} one was dropped, and so were variables "
+                      f"with fewer than {screening.get('min_distinct')} distinct values or "
+                      f"a range below {screening.get('min_range')}." if screening else ""),
+        ("Extreme values", f"Standardised values were clipped at ±{winsorised['bound']:g} "
+                           f"({winsorised.get('cells', 0):,} values in "
+                           f"{len(winsorised.get('areas', [])):,} areas)."
+         if winsorised.get("bound") else "Not clipped."),
+        ("Bands", f"A variable is high in a segment with an index of {bands['high']:g} or "
+                  f"more, low with {bands['low']:g} or less (100 = the study-area average)."
+         if bands else ""),
+        ("Numbering", manifest.get("numbering", {}).get("description", "")),
+    ]
+    return [(item, text) for item, text in rows if text]
+
+
+STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviation 1).",
+                   "range": "Each variable scaled to the range 0 to 1.",
+                   "ihs": "Inverse hyperbolic sine, then z-scores."}
+
+
+def incident_note(about: dict) -> str:
+    """Where a profile's incidents came from, in a sentence (``places.incident_about``)."""
+    categories = ("all categories" if about.get("categories") in (None, "", "all")
+                  else f"categories: {about['categories']}")
+    return (f"From {about['source']}, {about['period']}, {categories}; "
+            f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
+            "were counted (the rest were outside the study area or the filters, or "
+            "unreadable).")
+
+
+def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
+    """The Notes sheet in sentences: what the tables are, the segments, the sources (the
+    partner tables and each incident file with its period and categories), the settings
+    and how to read the tables."""
+    from .styles import legend_label
+
+    names = sorted(seg.segment_names.items())
+    inputs = [Path(str(i["file"])).name for i in seg.manifest.get("inputs", [])
+              if isinstance(i, dict) and i.get("file")]
+    rows = [("What this is", f"Ward × segment tables for {seg.name}: how many output "
+             "areas, households, residents, addresses and incidents each ward has in each "
+             "segment, safe to share with partners."),
+            ("Segments", "; ".join(legend_label(n, name) for n, name in names) + "."),
+            ("Segment order", f"Segment {names[0][0]} is the least deprived and "
+             f"{names[-1][0]} the most deprived." if names else ""),
+            ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
+    for layer in layers:
+        if layer.startswith("incident_about_"):
+            about = read_gpkg_table(path, layer).iloc[0].to_dict()
+            rows.append((f"Incidents: {words(about['incidents'])}", incident_note(about)))
+    rows += settings_in_words(seg.manifest)
+    rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
+                 "a column per segment, with totals. The '% ward' sheets give each cell as "
+                 "a percentage of its ward's total (where the ward's people fall across "
+                 "the segments); the '% segment' sheets as a percentage of the segment's "
+                 "total (where the segment's people live). Grey cells marked * are "
+                 "suppressed."))
+    return [(item, text) for item, text in rows if text]
+
+
+def _sheet_names(titles: list[str]) -> list[str]:
+    """Excel's sheet names: at most 31 characters, no []:*?/\\, unique."""
+    names = []
+    for title in titles:
+        name = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31].strip()
+        base, n = name, 2
+        while name.lower() in (x.lower() for x in names):
+            name = f"{base[:28]} {n}"
+            n += 1
+        names.append(name)
+    return names
+
+
+def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
+    """A titled table: the title, a line on how to read it, the headings (wrapped, kept in
+    view with the ward columns while scrolling), counts with thousands separators or
+    percentages to one decimal place, suppressed cells marked '*' on grey, the Total row
+    in bold."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
+    sheet.cell(row=2, column=1, value=(
+        "Percentages of the row or column total, from published counts. " if percent
+        else "Counts. ") + f"{SUPPRESSED} = suppressed (a small count, or one that would "
+        "reveal a small count). See the Notes sheet.").font = Font(italic=True, size=9)
+    grey = PatternFill("solid", fgColor="E4E4E4")
+    bold = Font(bold=True)
+    line = Border(top=Side(style="thin"))
+    header = 3
+    for j, column in enumerate(shown.columns, start=1):
+        cell = sheet.cell(row=header, column=j, value=str(column))
+        cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        longest = max([len(str(v)) for v in shown[column]] + [min(len(str(column)), 12)])
-        sheet.column_dimensions[cell.column_letter].width = min(longest + 2, widest)
-    sheet.freeze_panes = sheet.cell(row=2, column=1 + sum(
-        c in ("ward_code", "ward_name") for c in shown.columns))
+    sheet.row_dimensions[header].height = 62
+    for i, row in enumerate(shown.itertuples(index=False), start=header + 1):
+        total_row = i == header + len(shown)
+        for j, value in enumerate(row, start=1):
+            cell = sheet.cell(row=i, column=j, value=value)
+            if value == SUPPRESSED:
+                cell.fill = grey
+                cell.alignment = Alignment(horizontal="right")
+            elif isinstance(value, (int, float, np.integer, np.floating)):
+                cell.number_format = "0.0" if percent else "#,##0"
+            if total_row:
+                cell.font, cell.border = bold, line
+    wards = sum(c in WARD_HEADINGS.values() for c in shown.columns)
+    for j, column in enumerate(shown.columns, start=1):
+        letter = sheet.cell(row=header, column=j).column_letter
+        if j <= wards:
+            longest = max([len(str(v)) for v in shown[column]] + [len(str(column))])
+            sheet.column_dimensions[letter].width = min(longest + 2, 28)
+        else:
+            sheet.column_dimensions[letter].width = 14
+    sheet.freeze_panes = sheet.cell(row=header + 1, column=wards + 1)
+
+
+def _write_notes(sheet, notes_rows: list[tuple[str, str]]) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.cell(row=1, column=1, value="About these tables").font = Font(bold=True, size=13)
+    for j, heading in enumerate(("Item", "Note"), start=1):
+        sheet.cell(row=2, column=j, value=heading).font = Font(bold=True)
+    for i, (item, note) in enumerate(notes_rows, start=3):
+        sheet.cell(row=i, column=1, value=item).font = Font(bold=True)
+        cell = sheet.cell(row=i, column=2, value=note)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=i, column=1).alignment = Alignment(vertical="top")
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 110
+    sheet.freeze_panes = "A3"
 
 
 def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
-                         notes: dict | None = None, ward_names: dict | None = None,
-                         segment_names: dict | None = None) -> list[Path]:
-    """Write the suppressed matrices as CSVs and a workbook; returns the files written.
-    ``ward_names``: ward code -> name; ``segment_names``: segment number -> name (the
-    column headings "n – name")."""
+                         notes: list[tuple[str, str]] | None = None,
+                         ward_names: dict | None = None,
+                         segment_names: dict | None = None, incidents=()) -> list[Path]:
+    """Write the suppressed matrices as CSVs and a formatted workbook; returns the files
+    written. ``notes``: (item, sentence) rows for the Notes sheet; ``ward_names``: ward code
+    -> name; ``segment_names``: segment number -> name (the column headings "n – name");
+    ``incidents``: the incident profiles' names (for the tables' titles)."""
     tables = safe_tables(matrices, threshold)
-    notes_rows = [("Produced", date.today().isoformat()),
-                  ("Suppression threshold", str(threshold)),
-                  ("Suppression rule", suppression_rule(threshold)),
-                  *((str(k), str(v)) for k, v in (notes or {}).items())]
+    notes_rows = [("Produced", date.today().isoformat()), *(notes or []),
+                  ("Suppression threshold", f"Counts from 1 to {threshold} are suppressed."),
+                  ("Suppression rule", suppression_rule(threshold))]
+    from openpyxl import Workbook
+
+    book = Workbook()
+    _write_notes(book.active, notes_rows)
+    book.active.title = "Notes"
+    titles, short = [], []
+    for name in tables:
+        measure, _, kind = name.partition(" ")
+        base = matrix_title(measure, incidents)
+        titles.append(base + PERCENT_TITLES.get(kind, ""))
+        short.append(base.removesuffix(": incidents") + PERCENT_SHEETS.get(kind, ""))
     written = []
     with staged_output(out_dir) as staging:
-        with pd.ExcelWriter(staging / WORKBOOK, engine="openpyxl") as workbook:
-            pd.DataFrame(notes_rows, columns=["item", "value"]).to_excel(
-                workbook, sheet_name="Notes", index=False)
-            for name, table in tables.items():
-                shown = labelled_matrix(_for_people(table), segment_names or {},
-                                        ward_names, code_column="ward_code")
-                shown.to_excel(workbook, sheet_name=name[:31], index=False)
-                _readable_sheet(workbook.sheets[name[:31]], shown)
-                filename = name.replace(" %", "_pct").replace(" ", "_") + ".csv"
-                # with a byte-order mark: Excel then reads the "–" and accents correctly
-                shown.to_csv(staging / filename, index=False, encoding="utf-8-sig")
-                written.append(Path(out_dir) / filename)
-        pd.DataFrame(notes_rows, columns=["item", "value"]).to_csv(
+        for (name, table), title, sheet_name in zip(tables.items(), titles,
+                                                    _sheet_names(short)):
+            shown = labelled_matrix(_for_people(table), segment_names or {},
+                                    ward_names, code_column="ward_code").rename(
+                columns=WARD_HEADINGS)
+            _write_sheet(book.create_sheet(sheet_name), title,
+                         shown, percent=name.endswith("%"))
+            filename = name.replace(" %", "_pct").replace(" ", "_") + ".csv"
+            # with a byte-order mark: Excel then reads the "–" and accents correctly
+            shown.to_csv(staging / filename, index=False, encoding="utf-8-sig")
+            written.append(Path(out_dir) / filename)
+        book.save(staging / WORKBOOK)
+        pd.DataFrame(notes_rows, columns=["item", "note"]).to_csv(
             staging / "notes.csv", index=False, encoding="utf-8-sig")
     return [Path(out_dir) / WORKBOOK, Path(out_dir) / "notes.csv", *written]
 

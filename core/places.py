@@ -21,7 +21,6 @@ file in a folder a user chose in QGIS.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -36,7 +35,7 @@ import pandas as pd
 import pyogrio
 
 from .errors import InputError
-from .export import read_matrices, write_partner_export
+from .export import partner_notes, read_matrices, write_partner_export
 from .gazetteer import join_gazetteer, match_summary
 from .incidents import (
     ONE_PER_ROW,
@@ -80,7 +79,6 @@ from .styles import (
     address_layer_abstract,
     graduated_qml,
     incident_layer_abstract,
-    legend_label,
     segment_layer_qml,
     ward_layer_abstract,
     ward_layer_qml,
@@ -496,18 +494,13 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
         if "ward_name" in wards.columns:
             named = wards.dropna(subset=["ward_code", "ward_name"])
             names = dict(zip(named["ward_code"], named["ward_name"]))
-    names_in_order = sorted(seg.segment_names.items())
-    notes = {"Segmentation": seg.name,
-             "Segments": "; ".join(legend_label(n, name) for n, name in names_in_order),
-             "Segment order": (f"{names_in_order[0][0]} = least deprived ... "
-                               f"{names_in_order[-1][0]} = most deprived"
-                               if names_in_order else ""),
-             "Sources": "; ".join(Path(i["file"]).name for i in seg.manifest.get("inputs", [])),
-             "Parameters": json.dumps(seg.manifest.get("parameters", {}))}
+    notes = partner_notes(seg, path, layers)
+    incidents = [n.removeprefix("incident_profile_") for n in layers
+                 if n.startswith("incident_profile_")]
     if not replace_folder:
         return write_partner_export(matrices, out_dir, threshold, notes, names,
-                                    seg.segment_names)
+                                    seg.segment_names, incidents)
     with replaced_folder(out_dir) as staging:
         written = write_partner_export(matrices, staging, threshold, notes, names,
-                                       seg.segment_names)
+                                       seg.segment_names, incidents)
     return [Path(out_dir) / Path(path).relative_to(staging) for path in written]

@@ -26,7 +26,15 @@ import pyogrio
 
 from . import report_charts as charts
 from .errors import InputError
-from .export import partner_tables, read_matrices, suppression_rule
+from .export import (
+    incident_note,
+    matrix_title,
+    partner_tables,
+    read_matrices,
+    settings_in_words,
+    suppression_rule,
+    words,
+)
 from .matrices import TOTAL
 from .portraits import label_of
 from .privacy import SUPPRESSED
@@ -34,11 +42,6 @@ from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
 from .styles import segment_colour
 
 TEMPLATE = "report.html.j2"
-BASE_MATRICES = {"households": "Households", "residents": "Residents",
-                 "areas": "Output areas", "addresses": "Addresses"}
-STANDARDISATION = {"zscore": "z-scores (each variable's mean 0, standard deviation 1)",
-                   "range": "range (each variable scaled from 0 to 1)",
-                   "ihs": "inverse hyperbolic sine, then z-scores"}
 DEMAND_TABLES = ("demand_by_segment", "demand_by_ward")
 
 
@@ -57,12 +60,6 @@ def ink_on(colour: str) -> str:
     """Black or white, whichever reads better on ``colour`` (#RRGGBB)."""
     red, green, blue = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
     return "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
-
-
-def words(name: str) -> str:
-    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
-    text = str(name).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 # --- what the report shows -----------------------------------------------------------------
@@ -92,7 +89,7 @@ def incident_sections(profiles: dict, abouts: dict) -> list[dict]:
             title = f"{words(name)}: {measure}"
             sections.append({
                 "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
-                "about": about,
+                "about": incident_note(about) if about else "",
                 "chart": data_uri(charts.incident_chart(rows, f"{title} by segment: index "
                                                         "with 95% interval")),
                 "rows": [incident_row(r) for _, r in rows.iterrows()]})
@@ -110,15 +107,6 @@ def incident_row(row: pd.Series) -> dict:
                          else SUPPRESSED),
             "representation": row["representation"] if pd.notna(row["index"]) else
             "suppressed"}
-
-
-def matrix_title(name: str, abouts: dict) -> str:
-    if name in BASE_MATRICES:
-        return BASE_MATRICES[name]
-    for incident in sorted(abouts, key=len, reverse=True):
-        if name.startswith(f"{incident}_"):
-            return f"{words(incident)}: {name.removeprefix(incident + '_')}"
-    return words(name)
 
 
 def heat_table(counts: pd.DataFrame, ward_names: dict, segments: list[int]) -> dict:
@@ -160,8 +148,6 @@ def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: i
 
 def method_section(seg, threshold: int) -> dict:
     manifest = seg.manifest
-    parameters = manifest.get("parameters", {})
-    screening = parameters.get("screening", {})
     inputs = [{"file": Path(str(i.get("file", ""))).name, "rows": number(i.get("rows")),
                "sha256": str(i.get("sha256", ""))[:16]}
               for i in manifest.get("inputs", []) if isinstance(i, dict)]
@@ -170,27 +156,7 @@ def method_section(seg, threshold: int) -> dict:
                   "decision": "clustered" if r["variable"] in seg.clustered else
                   ("kept, not clustered" if r["kept"] else "dropped"),
                   "reason": r["reason"]} for _, r in seg.screening.iterrows()]
-    winsorised = manifest.get("results", {}).get("winsorised", {})
-    settings = [
-        ("Segments (k)", f"{parameters.get('k')}"),
-        ("k-means", f"{parameters.get('n_init'):,} random starts from seed "
-                    f"{parameters.get('seed')}; the start with the least within-segment sum "
-                    "of squares is kept" if parameters.get("n_init") else ""),
-        ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
-                                                str(parameters.get("standardise")))),
-        ("Screening", f"one of each pair of variables with |Pearson r| above "
-                      f"{screening.get('threshold')} dropped; variables with fewer than "
-                      f"{screening.get('min_distinct')} distinct values or a range below "
-                      f"{screening.get('min_range')} dropped"),
-        ("Extreme values", f"standardised values clipped at ±{winsorised['bound']:g} "
-                           f"({winsorised.get('cells', 0):,} values in "
-                           f"{len(winsorised.get('areas', [])):,} areas)"
-         if winsorised.get("bound") else "not clipped"),
-        ("Bands", f"high: index {parameters.get('bands', {}).get('high')} or more; low: "
-                  f"{parameters.get('bands', {}).get('low')} or less"),
-        ("Numbering", manifest.get("numbering", {}).get("description", "")),
-        ("Small numbers", suppression_rule(threshold)),
-    ]
+    settings = [*settings_in_words(manifest), ("Small numbers", suppression_rule(threshold))]
     return {"inputs": inputs, "decisions": decisions,
             "settings": [{"item": k, "value": v} for k, v in settings if v],
             "created": str(manifest.get("created", ""))[:10],

@@ -302,8 +302,8 @@ def test_matrices_carry_ward_names_and_segment_headings(qgis_app, sample):
     matrix, read_names = matrix_from_table(table)
     assert list(matrix.columns) == [*range(1, 11), TOTAL] and read_names == ward_names
     csv = pd.read_csv(folder / "partners" / "areas.csv", dtype=str, encoding="utf-8-sig")
-    assert list(csv.columns) == ["ward_code", "ward_name", *headings, TOTAL]
-    assert csv["ward_name"].tolist() == [ward_names[c] for c in body["ward"]] + [ALL_WARDS]
+    assert list(csv.columns) == ["Ward code", "Ward name", *headings, TOTAL]
+    assert csv["Ward name"].tolist() == [ward_names[c] for c in body["ward"]] + [ALL_WARDS]
     # the export suppresses every matrix of the GeoPackage together
     import pyogrio
 
@@ -312,17 +312,19 @@ def test_matrices_carry_ward_names_and_segment_headings(qgis_app, sample):
     everything = {layer[len("matrix_"):]: matrix_from_table(read_gpkg_table(gpkg, layer))[0]
                   for layer, _ in pyogrio.list_layers(gpkg) if layer.startswith("matrix_")}
     published = suppressed_matrices(everything, 5)["areas"]
-    shown = csv.set_index("ward_code")[[*headings, TOTAL]]
+    shown = csv.set_index("Ward code")[[*headings, TOTAL]]
     for code in matrix.index:
         for number, heading in zip([*range(1, 11), TOTAL], [*headings, TOTAL]):
             value = published.loc[code, number]
             assert shown.loc[code, heading] == ("*" if np.isnan(value) else f"{value:.0f}")
-    sheet = openpyxl.load_workbook(folder / "partners" / "partner_matrices.xlsx")["areas"]
-    header = [c.value for c in sheet[1]]
-    assert header == ["ward_code", "ward_name", *headings, TOTAL]
-    assert sheet.freeze_panes == "C2"
+    sheet = openpyxl.load_workbook(folder / "partners" / "partner_matrices.xlsx")[
+        "Output areas"]
+    assert sheet["A1"].value == "Output areas by ward and segment"
+    header = [c.value for c in sheet[3]]
+    assert header == ["Ward code", "Ward name", *headings, TOTAL]
+    assert sheet.freeze_panes == "C4"  # headings and ward columns stay in view
     notes = pd.read_csv(folder / "partners" / "notes.csv", encoding="utf-8-sig")
-    segments_note = notes.set_index("item").loc["Segments", "value"]
+    segments_note = notes.set_index("item").loc["Segments", "note"]
     assert segments_note.startswith(f"1 – {names[1]}")
 
 
@@ -350,7 +352,7 @@ def test_export_of_a_geopackage_saved_before_matrices_had_names(sample, tmp_path
     assert main(["export", str(copy), "--out", str(tmp_path / "p")]) == 0
     csv = pd.read_csv(tmp_path / "p" / "areas.csv", encoding="utf-8-sig")
     assert csv.columns[2] == f"1 – {seg.segment_names[1]}"
-    assert csv["ward_name"].iloc[0] and not csv["ward_name"].isna().any()
+    assert csv["Ward name"].iloc[0] and not csv["Ward name"].isna().any()
 
 
 # --- 6. k-means progress: a line per tenth of the random starts ---

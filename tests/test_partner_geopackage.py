@@ -192,7 +192,7 @@ def test_matrices_are_the_csv_files_and_hold_against_a_reader_of_everything(expo
         truth[measure] = matrix_from_table(read_gpkg_table(gpkg, name))[0]
         published[measure] = matrix_from_table(read_gpkg_table(path, name))[0]
         csv = pd.read_csv(out / f"{measure}.csv", dtype=str, encoding="utf-8-sig")
-        csv = csv.drop(columns="ward_name").set_index("ward_code")
+        csv = csv.drop(columns="Ward name").set_index("Ward code")
         shown = published[measure]
         assert (csv.to_numpy() == np.where(shown.isna(), "*", shown.fillna(0).astype(
             "int64").astype(str))).all(), measure

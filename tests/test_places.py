@@ -247,10 +247,11 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
 
     book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
     assert book.sheetnames[0] == "Notes"
-    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=2, values_only=True)}
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
     assert "Counts from 1 to 5 are suppressed" in notes["Suppression rule"]
-    assert "Produced" in notes and "Sources" in notes and "Parameters" in notes
-    assert {"areas", "fires_incidents", "households", "residents"} <= set(book.sheetnames)
+    assert "Produced" in notes and "Area data" in notes and "Method" in notes
+    assert notes["Incidents: Fires"].startswith("From personal.csv, ")
+    assert {"Output areas", "Fires", "Households", "Residents"} <= set(book.sheetnames)
 
     exported = [p for folder in ("partners", "incidents") for p in (tmp_path / folder).iterdir()]
     texts = []
