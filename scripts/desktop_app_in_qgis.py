@@ -201,6 +201,11 @@ def algorithms():
         "Export matrices for partners", "exportmatrices",
         {"SEGMENTATION": gpkg, "THRESHOLD": 5, "OUTPUT_FOLDER": str(work / "partners")},
         lambda o: f"workbook {Path(o['WORKBOOK']).stat().st_size:,} bytes")
+    run_algorithm(
+        "Partner report (HTML)", "writereport",
+        {"SEGMENTATION": gpkg, "OUTPUT": str(work / "report.html")},
+        lambda o: f"report {Path(o['REPORT']).stat().st_size:,} bytes with "
+                  f"{Path(o['REPORT']).read_text(encoding='utf-8').count('<img ')} pictures")
 
 
 def show_only(names):

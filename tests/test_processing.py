@@ -4,6 +4,7 @@ on the Camden sample loaded as QGIS layers; styled results, cancellation, engine
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,7 +24,8 @@ def test_provider_lists_every_algorithm(provider):
     names = sorted(a.name() for a in provider.algorithms())
     assert names == sorted(["buildfromproject", "buildsegmentation", "choosesegments",
                             "assignareas", "joingazetteer", "profileincidents",
-                            "targetvisits", "wardmatrices", "exportmatrices"])
+                            "targetvisits", "wardmatrices", "exportmatrices",
+                            "writereport"])
     assert provider.name() == "Community safety"
 
 
@@ -117,6 +119,11 @@ def test_gazetteer_incidents_matrices_and_export(provider, layers, built, tmp_pa
     import openpyxl
 
     assert "Notes" in openpyxl.load_workbook(out["WORKBOOK"]).sheetnames
+
+    report = processing.run("community_safety:writereport", {
+        "SEGMENTATION": segmentation, "OUTPUT": str(tmp_path / "report.html")})
+    html = Path(report["REPORT"]).read_text(encoding="utf-8")
+    assert "Fires: incidents" in html and html.count("data:image/png;base64,") >= 30
 
 
 class CancelAt(QgsProcessingFeedback):

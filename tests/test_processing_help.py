@@ -13,7 +13,7 @@ ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 WORKFLOW = {
     "buildfromproject": 1, "buildsegmentation": 1, "choosesegments": 1, "assignareas": 1,
     "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "wardmatrices": 4,
-    "exportmatrices": 4,
+    "exportmatrices": 4, "writereport": 4,
 }
 INPUTS = {"PROJECT", "AREAS", "SEGMENTATION"}
 
@@ -65,7 +65,8 @@ def test_seed_starts_and_method_settings_are_advanced(provider):
         for parameter in algorithm.parameterDefinitions():
             # the partners' suppression threshold is no detail: it stays in view
             advanced = ADVANCED_NAMES | ADVANCED_NAMES_BY_ALGORITHM.get(algorithm.name(), set())
-            expected = parameter.name() in advanced and algorithm.name() != "exportmatrices"
+            expected = parameter.name() in advanced and algorithm.name() not in (
+                "exportmatrices", "writereport")
             assert bool(parameter.flags() & ADVANCED) == expected, \
                 f"{algorithm.name()}: {parameter.name()}"
     for name in ("buildfromproject", "buildsegmentation", "choosesegments"):

@@ -16,10 +16,12 @@ from .join_gazetteer import JoinGazetteer
 from .profile_incidents import ProfileIncidents
 from .target_visits import TargetVisits
 from .ward_matrices import WardMatrices
+from .write_report import WriteReport
 
 # in the order of the work: the project-file algorithm first (the plugin's menu opens it)
 ALGORITHMS = (BuildFromProject, BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer,
-              ProfileIncidents, WardMatrices, TargetVisits, ExportMatrices)
+              ProfileIncidents, WardMatrices, TargetVisits, ExportMatrices,
+              WriteReport)
 PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 
