@@ -16,6 +16,7 @@ test: setup
 	@$(VENV)/bin/ruff check .
 	@$(PY) -m pytest
 
+# the whole job on the Camden sample; prints where the report is
 demo: setup
 	@$(VENV)/bin/community-safety demo --out out/camden
 
@@ -29,9 +30,13 @@ zip: setup
 backtest: setup
 	@bash scripts/backtest_camden.sh
 
-# the README's pictures: the plugin installed and run in the real QGIS desktop app
+# the README's pictures: the plugin installed and run in the real QGIS desktop app, and
+# the partner report of the whole sample job in headless Chromium
 screenshots: setup
 	@$(PY) scripts/desktop_app.py --work build/desktop --docs docs
+	@$(PY) scripts/ward_atlas_screenshot.py --out docs/ward_atlas.png
+	@$(VENV)/bin/community-safety demo --out build/demo/camden >/dev/null
+	@$(PY) scripts/report_in_chromium.py build/demo/camden/report.html --docs docs
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -10,7 +10,8 @@ venv="$root/.venv"
 stamp="$venv/.setup-stamp"
 # python3-pip: QGIS's Python installs the engine's packages with it (the plugin's Install
 # button, and the desktop test that clicks it)
-debian_packages=(python3-qgis qgis-providers qgis xvfb zip python3-venv python3-pip)
+# chromium: the tests open the partner report in a real browser
+debian_packages=(python3-qgis qgis-providers qgis xvfb zip python3-venv python3-pip chromium)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -24,7 +24,7 @@ from community_safety.core.dependencies import (
 def test_every_engine_import_is_a_declared_dependency_with_a_range():
     packages = {dep.package for dep in ENGINE_DEPENDENCIES}
     assert {"numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyproj", "scikit-learn",
-            "matplotlib", "openpyxl"} <= packages
+            "matplotlib", "openpyxl", "jinja2"} <= packages
     for dep in ENGINE_DEPENDENCIES:  # each has a lower and an upper bound
         assert ">=" in dep.specifier and "<" in dep.specifier.replace("<=", ""), dep
 

@@ -1,0 +1,221 @@
+"""The whole job on the sample (``community-safety demo``), and what partners read from it:
+the HTML report in real headless Chromium, and the formatted partner workbook."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import fresh_copy, saved_sample
+
+from community_safety.core.cli import main
+from community_safety.core.export import partner_tables
+from community_safety.core.privacy import SUPPRESSED
+
+ROOT = Path(__file__).resolve().parent.parent
+THRESHOLD = 5
+
+
+def _chromium_module():
+    spec = importlib.util.spec_from_file_location("report_in_chromium",
+                                                  ROOT / "scripts" / "report_in_chromium.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None,
+                                    reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "camden"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_runs_the_whole_job(demo, capsys):
+    gpkg = demo / "segmentation" / "segmentation.gpkg"
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"segments", "addresses", "incident_profile_fires",
+            "incident_profile_antisocial_behaviour", "wards", "matrix_households",
+            "target_summary"} <= layers
+    assert (demo / "visits" / "target_list.csv").exists()
+    assert (demo / "partners" / "partner_matrices.xlsx").exists()
+    assert (demo / "partners" / "segmentation_for_partners.gpkg").exists()
+    assert (demo / "report.html").stat().st_size > 100_000
+    # a second run replaces the folder whole and says where the report is
+    capsys.readouterr()
+    assert main(["demo", "--out", str(demo)]) == 0
+    said = capsys.readouterr().out
+    assert f"The report: {(demo / 'report.html').resolve()}" in said
+
+
+@needs_chromium
+def test_report_loads_in_chromium_with_every_picture(demo):
+    chromium = _chromium_module()
+    seen = chromium.probe(demo / "report.html")
+    assert seen["errors"] == [] and seen["broken"] == []
+    # overview map, and per segment its map, index chart and box plots, and each incident
+    # chart: 1 + 3 x 10 + 2
+    assert seen["images"] == 33
+    assert seen["page_width"] <= seen["window_width"]  # nothing wider than the window
+    sections = seen["sections"]
+    assert {"overview", "segments", "incidents", "wards", "targeting", "method",
+            *(f"segment-{n}" for n in range(1, 11))} <= set(sections)
+
+
+@needs_chromium
+def test_report_reads_on_a_phone(demo):
+    seen = _chromium_module().probe(demo / "report.html", width=390, height=844)
+    assert seen["errors"] == [] and seen["broken"] == []
+    assert seen["page_width"] <= seen["window_width"]  # wide tables scroll inside the page
+
+
+def test_report_is_self_contained_and_in_words(demo):
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    # no network: every picture is inside the file, every link inside the page
+    for attribute in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert attribute.startswith(("data:image/png;base64,", "#")), attribute[:60]
+    assert "<script" not in html and "<link" not in html
+    # segment names, ward names and variable labels, not codes
+    assert "10 – Families with children living in social housing on low incomes" in html
+    assert "Kentish Town" in html and "Residents aged 80 and over" in html
+    assert "pct_age_80_plus" not in html and "OA11CD" not in html
+    assert "lfb_dwelling_fires.csv, Jan 2009 – Aug 2024" in html
+    assert "Anti-social behaviour" in html
+    # the method: inputs with their hashes, settings, screening decisions
+    assert "census_housing.csv" in html and "SHA-256" in html
+    assert "1,000 random starts from seed 2011" in html
+    assert "|Pearson r| above 0.8" in html and "dropped" in html
+
+
+def _heat_cells(html: str) -> list[str]:
+    return re.findall(r'<td class="heat"[^>]*>([^<]*)</td>', html)
+
+
+def test_report_shows_only_suppressed_counts(demo):
+    """Every count in the report's tables is what the partner export publishes: no count
+    from 1 to the threshold, and the suppressed ones shown as '*'."""
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    cells = _heat_cells(html)
+    assert cells and SUPPRESSED in cells
+    for text in cells:
+        if text != SUPPRESSED:
+            assert not 1 <= float(text.replace(",", "")) <= THRESHOLD, text
+    published, profiles = partner_tables(demo / "segmentation" / "segmentation.gpkg",
+                                         THRESHOLD)
+    households = published["households"]
+    table = html[html.index('id="matrix-households"'):]
+    shown = _heat_cells(table[:table.index("</table>")])
+    expected = [SUPPRESSED if np.isnan(v) else f"{v:,.0f}"
+                for v in households.drop(columns="Total").to_numpy().ravel()]
+    assert shown == expected  # the households matrix, cell for cell
+    fires = profiles["incident_profile_fires"]
+    for count in fires["count"]:
+        text = SUPPRESSED if np.isnan(count) else f"{count:,.0f}"
+        assert f"<td>{text}</td>" in html
+
+
+def test_partner_workbook_is_formatted_for_people(demo):
+    book = openpyxl.load_workbook(demo / "partners" / "partner_matrices.xlsx")
+    assert book.sheetnames[:4] == ["Notes", "Output areas", "Output areas % ward",
+                                   "Output areas % segment"]
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
+    for note in notes.values():  # sentences, not JSON
+        assert not str(note).lstrip().startswith(("{", "[")) and '": ' not in str(note)
+    assert notes["Incidents: Fires"].startswith("From lfb_dwelling_fires.csv, Jan 2009 – "
+                                                "Aug 2024, all categories; 2,902 of 2,936")
+    assert "categories: Anti-social behaviour" in notes["Incidents: Antisocial behaviour"]
+    assert "Counts from 1 to 5 are suppressed" in notes["Suppression rule"]
+    assert "How to read the tables" in notes
+    for sheet in book.worksheets[1:]:
+        header = [c.value for c in sheet[3]]
+        assert header[:2] == ["Ward code", "Ward name"], sheet.title
+        assert all(re.match(r"\d+ – \w", h) for h in header[2:-1]) and header[-1] == "Total"
+        assert sheet.freeze_panes == "C4"
+        assert sheet["A1"].value.endswith(("by ward and segment", "total"))
+        percent = "%" in sheet.title
+        for row in sheet.iter_rows(min_row=4):
+            for cell in row[2:]:
+                if cell.value == SUPPRESSED:
+                    assert cell.fill.fgColor.rgb.endswith("E4E4E4")
+                elif not percent:  # no small count anywhere
+                    assert isinstance(cell.value, int) and not 1 <= cell.value <= THRESHOLD
+                    assert cell.number_format == "#,##0"
+                else:
+                    assert cell.number_format == "0.0"
+        assert sheet.cell(row=sheet.max_row, column=2).value == "All wards"
+        assert sheet.cell(row=sheet.max_row, column=2).font.bold
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory):
+    """A segmentation alone: no wards, incidents or targets yet."""
+    return saved_sample(tmp_path_factory.mktemp("bare") / "run", n_init=3)[1]
+
+
+def test_report_of_a_segmentation_alone(bare, tmp_path, capsys):
+    gpkg = fresh_copy(bare, tmp_path)
+    assert main(["report", str(gpkg), "--out", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="segment-10"' in html and 'id="wards"' not in html
+    assert 'id="incidents"' not in html and "Ward figures appear once" in html
+    assert "open it in a web browser" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("out, says", [
+    ("report.pdf", "the report is an HTML file; give a name ending in .html"),
+    ("folder.html/", "is a folder"),
+])
+def test_report_refuses_a_wrong_output(bare, tmp_path, capsys, out, says):
+    gpkg = fresh_copy(bare, tmp_path)
+    if out.endswith("/"):
+        (tmp_path / out).mkdir()
+    assert main(["report", str(gpkg), "--out", str(tmp_path / out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert says in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_report_of_a_missing_file_says_so(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "none.gpkg"), "--out",
+                 str(tmp_path / "r.html")]) == 2
+    assert "none.gpkg" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_failed_report_leaves_the_earlier_one(bare, tmp_path, capsys, monkeypatch):
+    gpkg = fresh_copy(bare, tmp_path)
+    out = tmp_path / "r.html"
+    out.write_text("the earlier report", encoding="utf-8")
+    from community_safety.core import report
+
+    def broken(context):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "render", broken)
+    assert main(["report", str(gpkg), "--out", str(out)]) == 2
+    assert out.read_text(encoding="utf-8") == "the earlier report"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "seg") == ["r.html"]
+
+
+def test_threshold_changes_what_is_shown(demo, tmp_path):
+    gpkg = demo / "segmentation" / "segmentation.gpkg"
+    assert main(["report", str(gpkg), "--out", str(tmp_path / "r10.html"),
+                 "--threshold", "10"]) == 0
+    cells = _heat_cells((tmp_path / "r10.html").read_text(encoding="utf-8"))
+    numbers = [float(c.replace(",", "")) for c in cells if c != SUPPRESSED]
+    assert numbers and not any(1 <= n <= 10 for n in numbers)
+    assert "counts from 1 to 10 are suppressed" in (tmp_path / "r10.html").read_text(
+        encoding="utf-8")
+    assert pd.notna(numbers[0])
