@@ -1,0 +1,308 @@
+"""The "Community safety" dock: where a community safety officer reads the segmentation of
+the active layer and acts on it.
+
+Tabs: Segments (profiles; names and portraits editable), Ward matrix (click a cell to
+select its areas), Targeting (the visit list) and, when the engine has it, Service users;
+buttons for the partner report and the ward atlas. The dock follows the active layer: when
+it is a layer of a saved segmentation GeoPackage, the dock shows that segmentation. Every
+long step runs through ``tasks.run_task``; the dock itself computes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyogrio
+from qgis.core import Qgis, QgsVectorLayer
+from qgis.gui import QgsDockWidget
+from qgis.PyQt.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.export import matrix_title, partner_table, read_matrices, safe_tables
+from ...core.store import GPKG_NAME, load_segmentation, read_gpkg_table
+from .qt_views import ensure_layer, layer_of, reload_styled
+from .segments_tab import SegmentsTab
+from .targeting_tab import TargetingTab
+from .tasks import run_task
+from .ward_matrix_tab import VIEWS, WardMatrixTab
+
+TITLE = "Community safety"
+SEGMENT_LAYER_TITLE = "Segments"
+THRESHOLD = 5  # partner exports from the dock suppress counts of 1 to 5
+
+
+def segmentation_of(layer) -> Path | None:
+    """The saved segmentation GeoPackage a layer comes from, if it is one."""
+    if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "ogr":
+        return None
+    path = Path(layer.source().split("|")[0])
+    if path.suffix.lower() != ".gpkg" or not path.exists():
+        return None
+    try:
+        names = {name for name, _ in pyogrio.list_layers(path)}
+    except Exception:  # noqa: BLE001 (not a GeoPackage GDAL can read: not ours)
+        return None
+    return path if {"segments", "segment_summary", "manifest"} <= names else None
+
+
+def _targets(gpkg: Path, folder: Path, settings: dict, progress):
+    """The targeting step with the tab's settings (run in a task)."""
+    from ...core.targeting import TargetInputs, TargetOptions, parse_segments, target_step
+
+    progress(0.05, "reading the gazetteer and incidents")
+    options = TargetOptions(capacity=settings["capacity"], wards=settings["wards"],
+                            segments=parse_segments(settings["segments"]))
+    inputs = TargetInputs(incident_table=settings["incident_table"],
+                          visited=settings["visited"],
+                          visited_months=settings["visited_months"],
+                          flags=settings["flags"], flag_weights=settings["flag_weights"],
+                          today=settings["today"])
+    result, written = target_step(gpkg, folder, options, inputs, replace_folder=False)
+    progress(1.0, "visit list written")
+    return result, folder
+
+
+def _report(gpkg: Path, out: Path, progress):
+    from ...core.report import write_report
+
+    progress(0.05, "drawing the maps and charts")
+    return write_report(gpkg, out, THRESHOLD)
+
+
+def _rename(gpkg: Path, names: dict, portraits: dict, progress):
+    from ...core.renaming import rename_segments
+
+    progress(0.1, "saving the names")
+    return rename_segments(gpkg, names, portraits)
+
+
+class CommunitySafetyDock(QgsDockWidget):
+    def __init__(self, iface, parent=None):
+        super().__init__(TITLE, parent)
+        self.setObjectName("CommunitySafetyDock")
+        self.iface = iface
+        self.gpkg: Path | None = None
+        self.seg = None
+        self.area_wards = None
+        self.matrices: dict = {}
+        self.task = None
+        self.heading = QLabel("Select a layer of a saved segmentation (segments, wards or "
+                              "addresses) to read it here.")
+        self.heading.setWordWrap(True)
+        self.report_button = QPushButton("Report…")
+        self.report_button.setObjectName("dockReport")
+        self.report_button.setToolTip("The partner report: one HTML file, safe to share")
+        self.report_button.clicked.connect(lambda: self.write_report())
+        self.atlas_button = QPushButton("Ward atlas…")
+        self.atlas_button.setObjectName("dockAtlas")
+        self.atlas_button.setToolTip("A print layout with a page per ward, exported to PDF")
+        self.atlas_button.clicked.connect(lambda: self.ward_atlas())
+        self.segments = SegmentsTab()
+        self.segments.save_requested.connect(self.save_names)
+        self.segments.segment_selected.connect(self.select_segment)
+        self.matrix = WardMatrixTab()
+        self.matrix.cell_chosen.connect(self.select_cell)
+        self.matrix.export_requested.connect(lambda m, v: self.export_matrix(m, v))
+        self.targeting = TargetingTab()
+        self.targeting.run_requested.connect(self.run_targeting)
+        self.targeting.cancel_requested.connect(self.cancel)
+        self.targeting.export_requested.connect(lambda: self.export_for_crews())
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.segments, "Segments")
+        self.tabs.addTab(self.matrix, "Ward matrix")
+        self.tabs.addTab(self.targeting, "Targeting")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.heading, 1)
+        buttons.addWidget(self.report_button)
+        buttons.addWidget(self.atlas_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
+        self.setWidget(body)
+        self._enable(False)
+        # a bound method: Qt drops the connection when the dock is deleted
+        iface.currentLayerChanged.connect(self._layer_changed)
+
+    # --- which segmentation ---
+    def _enable(self, on: bool) -> None:
+        for widget in (self.report_button, self.atlas_button, self.tabs):
+            widget.setEnabled(on)
+
+    def _layer_changed(self, *_) -> None:
+        self.follow_active_layer()
+
+    def follow_active_layer(self) -> None:
+        gpkg = segmentation_of(self.iface.activeLayer())
+        if gpkg is not None and gpkg != self.gpkg:
+            self.set_segmentation(gpkg)
+
+    def set_segmentation(self, gpkg: Path) -> None:
+        gpkg = Path(gpkg)
+        if gpkg.is_dir():
+            gpkg = gpkg / GPKG_NAME
+        self.gpkg = gpkg
+        self.seg = load_segmentation(gpkg)
+        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+        self.matrices, ward_names = read_matrices(gpkg, layers)
+        self.area_wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
+                           if "area_wards" in layers else None)
+        incidents = [n.removeprefix("incident_profile_") for n in layers
+                     if n.startswith("incident_profile_")]
+        self.heading.setText(f"<b>{self.seg.name}</b><br>{len(self.seg.summary)} segments, "
+                             f"{len(self.seg.areas):,} output areas · {gpkg.name}")
+        self.heading.setToolTip(str(gpkg))
+        self.segments.show_segmentation(self.seg)
+        self.matrix.show_matrices(self.matrices,
+                                  {n: matrix_title(n, incidents) for n in self.matrices},
+                                  ward_names, self.seg.segment_names)
+        self.targeting.show_incidents(incidents if "addresses" in layers else [])
+        if "addresses" not in layers:
+            self.targeting.status.setText("Join the address gazetteer first: the visit list "
+                                          "is of addresses.")
+        self._enable(True)
+        self.atlas_button.setEnabled("wards" in layers)
+
+    def segment_layer(self) -> QgsVectorLayer | None:
+        return ensure_layer(self.gpkg, "segments", SEGMENT_LAYER_TITLE) if self.gpkg else None
+
+    # --- the map ---
+    def select_areas(self, expression: str, zoom: bool = True) -> int:
+        layer = self.segment_layer()
+        if layer is None:
+            return 0
+        layer.selectByExpression(expression, Qgis.SelectBehavior.SetSelection
+                                 if hasattr(Qgis, "SelectBehavior") else
+                                 QgsVectorLayer.SetSelection)
+        if zoom and layer.selectedFeatureCount():
+            canvas = self.iface.mapCanvas()
+            canvas.zoomToSelected(layer)
+            canvas.refresh()
+        return layer.selectedFeatureCount()
+
+    def select_segment(self, number: int) -> int:
+        return self.select_areas(f'"segment" = {int(number)}', zoom=False)
+
+    def select_cell(self, ward, segment) -> int:
+        """Select (and zoom to) the areas of a ward in a segment; None means all."""
+        parts = []
+        if ward is not None and self.area_wards is not None:
+            codes = self.area_wards.index[self.area_wards["ward_code"] == ward]
+            quoted = ",".join("'" + str(c).replace("'", "''") + "'" for c in codes)
+            parts.append(f'"area_code" IN ({quoted or "NULL"})')
+        if segment is not None:
+            parts.append(f'"segment" = {int(segment)}')
+        return self.select_areas(" AND ".join(parts) or "TRUE")
+
+    # --- actions ---
+    def _say(self, text: str, level=Qgis.Info) -> None:
+        self.iface.messageBar().pushMessage(TITLE, text, level, 8)
+
+    def save_names(self, names: dict, portraits: dict) -> None:
+        def done(new):
+            for table in ("segments", "addresses", "wards"):
+                layer = layer_of(self.gpkg, table)
+                if layer is not None:
+                    reload_styled(layer, self.iface)
+            self.set_segmentation(self.gpkg)
+            self.segments.saved("Saved: the legend, ward labels and reports now use these "
+                                "names.", True)
+
+        self.task = run_task("Saving segment names", _rename, self.gpkg, names, portraits,
+                             on_done=done,
+                             on_error=lambda message: self.segments.saved(message, False))
+
+    def export_matrix(self, measure: str, view: str, path: Path | None = None) -> Path | None:
+        """The shown matrix, suppressed as the partner export suppresses it, as CSV."""
+        if not measure:
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export the table for partners",
+                                                    f"{measure}.csv", "CSV files (*.csv)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        by = VIEWS.get(view)
+        name = measure if by is None else f"{measure} {'row' if by == 'row' else 'col'} %"
+        from ...core.store import atomic_file
+
+        table = partner_table(safe_tables(self.matrices, THRESHOLD)[name],
+                              self.seg.segment_names, self.matrix.ward_names)
+        with atomic_file(Path(path)) as work:
+            table.to_csv(work, index=False, encoding="utf-8-sig")
+        self._say(f"Exported to {path}, counts of 1 to {THRESHOLD} suppressed.")
+        return Path(path)
+
+    def run_targeting(self, settings: dict) -> None:
+        folder = Path(settings.get("folder") or self.gpkg.parent / "visits")
+        self.targeting.running(True)
+
+        def done(result):
+            targets, written = result
+            self.targeting.show_list(targets.targets, targets.summary, written)
+            layer = ensure_layer(written / "target.gpkg", "target_addresses",
+                                 "Home fire safety check visits")
+            if layer is not None:
+                reload_styled(layer, self.iface)
+
+        self.task = run_task("Home fire safety check list", _targets, self.gpkg, folder,
+                             settings, on_done=done, on_error=self.targeting.failed,
+                             on_progress=lambda f, _: self.targeting.progress.setValue(
+                                 int(100 * f)))
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def export_for_crews(self, path: Path | None = None) -> Path | None:
+        folder = Path(self.targeting.folder.filePath() or self.gpkg.parent / "visits")
+        source = folder / "target_list.xlsx"
+        if not source.exists():
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Visit list for the crews",
+                                                    "visits.xlsx", "Excel (*.xlsx)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        shutil.copyfile(source, path)
+        self._say(f"The visit list is in {path} (addresses: for the crews, not partners).")
+        return Path(path)
+
+    def write_report(self, path: Path | None = None):
+        if self.gpkg is None:
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Partner report",
+                                                    str(self.gpkg.parent / "report.html"),
+                                                    "HTML files (*.html)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        self.report_button.setEnabled(False)
+
+        def finished(text, level):
+            self.report_button.setEnabled(True)
+            self._say(text, level)
+
+        self.task = run_task("Partner report", _report, self.gpkg, Path(path),
+                             on_done=lambda out: finished(
+                                 f'Report written: <a href="{Path(out).as_uri()}">{out}</a>',
+                                 Qgis.Success),
+                             on_error=lambda message: finished(message, Qgis.Critical))
+        return self.task
+
+    def ward_atlas(self):
+        import processing
+
+        return processing.execAlgorithmDialog("community_safety:wardatlas",
+                                              {"SEGMENTATION": str(self.gpkg)})
+

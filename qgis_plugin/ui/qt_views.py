@@ -1,0 +1,97 @@
+"""Small pieces the dock's tabs share: tables of text, heat shading, pictures, and finding
+the segmentation's layers in the QGIS project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProject, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor, QPixmap
+from qgis.PyQt.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
+
+
+def read_only_table(headers: list[str], stretch: int | None = None) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.setAlternatingRowColors(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeToContents)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.Stretch)
+    return table
+
+
+def text_item(text, align_right: bool = False, tooltip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem("" if text is None else str(text))
+    item.setFlags(item.flags() & ~Qt.ItemIsEditable)
+    if align_right:
+        item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+def shade(item: QTableWidgetItem, share: float | None) -> None:
+    """Heat shading by a share from 0 to 1 (None: unshaded), white text on dark cells."""
+    if share is None:
+        return
+    colour = QColor(*HEAT)
+    colour.setAlphaF(0.08 + 0.8 * max(0.0, min(1.0, share)))
+    item.setBackground(colour)
+    if share > 0.45:
+        item.setForeground(QColor("white"))
+
+
+def pixmap(png: bytes) -> QPixmap:
+    picture = QPixmap()
+    picture.loadFromData(png, "PNG")
+    return picture
+
+
+def layer_of(gpkg: Path, table: str) -> QgsVectorLayer | None:
+    """The project's layer showing ``table`` of this GeoPackage, if one is loaded."""
+    wanted = str(Path(gpkg).resolve())
+    for layer in QgsProject.instance().mapLayers().values():
+        if not isinstance(layer, QgsVectorLayer):
+            continue
+        parts = layer.source().split("|")
+        path = parts[0]
+        name = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("layername=")),
+                    None)
+        try:
+            same = str(Path(path).resolve()) == wanted
+        except OSError:
+            same = False
+        if same and name == table:
+            return layer
+    return None
+
+
+def ensure_layer(gpkg: Path, table: str, title: str) -> QgsVectorLayer | None:
+    """The project's layer of ``table``, added styled (its stored style) when missing."""
+    layer = layer_of(gpkg, table)
+    if layer is not None:
+        return layer
+    layer = QgsVectorLayer(f"{gpkg}|layername={table}", title, "ogr")
+    if not layer.isValid():
+        return None
+    layer.loadDefaultStyle()
+    QgsProject.instance().addMapLayer(layer)
+    return layer
+
+
+def reload_styled(layer: QgsVectorLayer, iface=None) -> None:
+    """After the GeoPackage changed under a layer: new attributes, stored style, legend."""
+    layer.dataProvider().reloadData()
+    layer.reload()
+    layer.loadDefaultStyle()
+    layer.triggerRepaint()
+    view = getattr(iface, "layerTreeView", None) if iface is not None else None
+    if callable(view) and view() is not None:
+        view().refreshLayerSymbology(layer.id())

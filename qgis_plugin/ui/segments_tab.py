@@ -1,0 +1,158 @@
+"""The dock's Segments tab: one row per segment; the selected segment's pen portrait and
+index chart, and its areas selected on the map; names and portraits editable and saved back
+into the GeoPackage (the legend follows)."""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.portraits import label_of
+from ...core.report_charts import index_chart
+from ...core.styles import segment_colour
+from .qt_views import pixmap, read_only_table, text_item
+
+COLUMNS = ["", "Segment", "Name", "Output areas", "Households", "Share of households"]
+NAME_COLUMN = 2
+
+
+class SegmentsTab(QWidget):
+    """``save_requested(names, portraits)`` asks the dock to store the edits."""
+
+    save_requested = pyqtSignal(dict, dict)
+    segment_selected = pyqtSignal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.seg = None
+        self.portraits: dict[int, str] = {}
+        self.table = read_only_table(COLUMNS, stretch=NAME_COLUMN)
+        self.table.setObjectName("segmentsTable")
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.table.itemChanged.connect(self._edited)
+        self.portrait = QPlainTextEdit()
+        self.portrait.setObjectName("segmentPortrait")
+        self.portrait.setPlaceholderText("Select a segment to read (and edit) its pen portrait")
+        self.portrait.textChanged.connect(self._portrait_edited)
+        self.chart = QLabel("Select a segment to see its index scores")
+        self.chart.setAlignment(Qt.AlignTop | Qt.AlignHCenter)
+        scroll = QScrollArea()
+        scroll.setWidget(self.chart)
+        scroll.setWidgetResizable(True)
+        self.save = QPushButton("Save names and portraits")
+        self.save.setObjectName("saveSegmentNames")
+        self.save.setToolTip("Store the edited names and portraits in the segmentation's "
+                             "GeoPackage: the legend, ward labels and reports use them")
+        self.save.setEnabled(False)
+        self.save.clicked.connect(self._save)
+        self.status = QLabel("Double-click a name to edit it.")
+        self.status.setWordWrap(True)
+
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(QLabel("Pen portrait"))
+        lower_layout.addWidget(self.portrait, 1)
+        lower_layout.addWidget(QLabel("Index scores (100 = study-area average)"))
+        lower_layout.addWidget(scroll, 3)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+
+    # --- showing ---
+    def show_segmentation(self, seg) -> None:
+        self.seg = seg
+        summary = seg.summary
+        self.portraits = {int(n): str(p) for n, p in summary["portrait"].items()}
+        households = summary["households"].sum() if "households" in summary else 0
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(summary))
+        for row, (number, line) in enumerate(summary.iterrows()):
+            swatch = text_item("")
+            swatch.setBackground(QColor(segment_colour(number)))
+            self.table.setItem(row, 0, swatch)
+            self.table.setItem(row, 1, text_item(number, align_right=True))
+            name = QTableWidgetItem(str(line["name"]))
+            name.setFlags(name.flags() | Qt.ItemIsEditable)
+            self.table.setItem(row, NAME_COLUMN, name)
+            self.table.setItem(row, 3, text_item(f"{int(line['areas']):,}", True))
+            held = line.get("households")
+            self.table.setItem(row, 4, text_item(f"{held:,.0f}" if held == held else "", True))
+            share = f"{100 * held / households:.1f}%" if households and held == held else ""
+            self.table.setItem(row, 5, text_item(share, True))
+        self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
+        self.table.blockSignals(False)
+        self.save.setEnabled(False)
+        self.portrait.blockSignals(True)
+        self.portrait.clear()
+        self.portrait.blockSignals(False)
+
+    def selected_segment(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        return int(self.table.item(rows[0].row(), 1).text())
+
+    def select_segment(self, number: int) -> None:
+        for row in range(self.table.rowCount()):
+            if int(self.table.item(row, 1).text()) == number:
+                self.table.selectRow(row)
+                return
+
+    def _selected(self) -> None:
+        number = self.selected_segment()
+        if number is None or self.seg is None:
+            return
+        self.portrait.blockSignals(True)
+        self.portrait.setPlainText(self.portraits.get(number, ""))
+        self.portrait.blockSignals(False)
+        profiles = self.seg.profiles
+        rows = profiles[(profiles["segment"] == number)
+                        & profiles["variable"].isin(self.seg.clustered)]
+        labels = {v: label_of(v, self.seg.labels) for v in rows["variable"]}
+        bands = self.seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
+        self.chart.setPixmap(pixmap(index_chart(rows, labels, bands["high"], bands["low"])))
+        self.segment_selected.emit(number)
+
+    # --- editing ---
+    def names(self) -> dict[int, str]:
+        return {int(self.table.item(r, 1).text()): self.table.item(r, NAME_COLUMN).text()
+                for r in range(self.table.rowCount())}
+
+    def _edited(self, item) -> None:
+        if item.column() == NAME_COLUMN:
+            self.save.setEnabled(True)
+            self.status.setText("Names edited: press Save to store them.")
+
+    def _portrait_edited(self) -> None:
+        number = self.selected_segment()
+        if number is not None:
+            self.portraits[number] = self.portrait.toPlainText()
+            self.save.setEnabled(True)
+            self.status.setText("Portrait edited: press Save to store it.")
+
+    def _save(self) -> None:
+        self.save.setEnabled(False)
+        self.status.setText("Saving…")
+        self.save_requested.emit(self.names(), dict(self.portraits))
+
+    def saved(self, message: str, ok: bool) -> None:
+        self.status.setText(message)
+        self.save.setEnabled(not ok)

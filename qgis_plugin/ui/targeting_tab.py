@@ -1,0 +1,163 @@
+"""The dock's Targeting tab: capacity, visits already made, partner flags, ward and segment
+filters → the targeting step (in a task) → the visit list with its reasons, and the target
+layer on the map; "Export for crews" saves the list as a workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from qgis.gui import QgsFileWidget
+from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .qt_views import read_only_table, text_item
+
+SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
+         ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
+
+
+def _file_widget(filter_text: str, folder: bool = False) -> QgsFileWidget:
+    widget = QgsFileWidget()
+    widget.setFilter(filter_text)
+    if folder:
+        widget.setStorageMode(QgsFileWidget.GetDirectory)
+    return widget
+
+
+class TargetingTab(QWidget):
+    """``run_requested(settings: dict)``, ``cancel_requested()``, ``export_requested()``."""
+
+    run_requested = pyqtSignal(dict)
+    cancel_requested = pyqtSignal()
+    export_requested = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.capacity = QSpinBox()
+        self.capacity.setObjectName("targetCapacity")
+        self.capacity.setRange(1, 1_000_000)
+        self.capacity.setValue(500)
+        self.capacity.setSuffix(" visits")
+        self.incidents = QComboBox()
+        self.incidents.setObjectName("targetIncidents")
+        self.incidents.setToolTip("The stored incident profile whose counts score the areas")
+        self.visited = _file_widget("CSV files (*.csv);;Excel (*.xlsx)")
+        self.visited.setToolTip("Visits already made: a table with id and date")
+        self.visited_months = QSpinBox()
+        self.visited_months.setRange(0, 120)
+        self.visited_months.setValue(12)
+        self.visited_months.setSuffix(" months")
+        self.flags = _file_widget("CSV files (*.csv);;Excel (*.xlsx)")
+        self.flags.setToolTip("Partner flags: a table with id and flag")
+        self.flag_weights = QLineEdit()
+        self.flag_weights.setPlaceholderText("e.g. over_75_alone=2, smoker=1.5")
+        self.wards = QLineEdit()
+        self.wards.setPlaceholderText("all wards, or ward codes separated by commas")
+        self.segments = QLineEdit()
+        self.segments.setPlaceholderText("all segments, or e.g. 8, 9, 10")
+        self.today = QLineEdit()
+        self.today.setPlaceholderText("today (YYYY-MM-DD)")
+        self.folder = _file_widget("", folder=True)
+        self.folder.setObjectName("targetFolder")
+        self.folder.setToolTip("Where the list, its layer and summary are written")
+        form = QFormLayout()
+        form.addRow("Capacity", self.capacity)
+        form.addRow("Incidents", self.incidents)
+        form.addRow("Visits already made", self.visited)
+        form.addRow("Leave out visits within", self.visited_months)
+        form.addRow("Partner flags", self.flags)
+        form.addRow("Flag weights", self.flag_weights)
+        form.addRow("Only these wards", self.wards)
+        form.addRow("Only these segments", self.segments)
+        form.addRow("Count visits back from", self.today)
+        form.addRow("Output folder", self.folder)
+
+        self.run = QPushButton("Make the visit list")
+        self.run.setObjectName("runTargeting")
+        self.run.clicked.connect(lambda: self.run_requested.emit(self.settings()))
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.cancel_requested.emit)
+        self.export = QPushButton("Export for crews…")
+        self.export.setObjectName("exportForCrews")
+        self.export.setEnabled(False)
+        self.export.clicked.connect(self.export_requested.emit)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
+        self.list.setObjectName("targetList")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run)
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        buttons.addWidget(self.export)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.list, 1)
+
+    def show_incidents(self, names: list[str]) -> None:
+        self.incidents.clear()
+        for name in names:
+            self.incidents.addItem(name.replace("_", " "), name)
+        self.run.setEnabled(bool(names))
+        if not names:
+            self.status.setText("Profile incidents first (e.g. dwelling fires): targeting "
+                                "scores areas on their incident counts.")
+
+    def settings(self) -> dict:
+        return {"capacity": self.capacity.value(), "incident_table": self.incidents.currentData(),
+                "visited": self.visited.filePath() or None,
+                "visited_months": self.visited_months.value(),
+                "flags": self.flags.filePath() or None,
+                "flag_weights": self.flag_weights.text().strip() or None,
+                "wards": tuple(w.strip() for w in self.wards.text().split(",") if w.strip()),
+                "segments": self.segments.text().strip() or None,
+                "today": self.today.text().strip() or None,
+                "folder": self.folder.filePath() or None}
+
+    def running(self, on: bool) -> None:
+        self.run.setEnabled(not on)
+        self.cancel.setEnabled(on)
+        if on:
+            self.progress.setValue(0)
+            self.status.setText("Scoring the addresses…")
+
+    def show_list(self, targets: pd.DataFrame, summary: pd.DataFrame, folder: Path) -> None:
+        self.running(False)
+        self.progress.setValue(100)
+        self.list.setRowCount(len(targets))
+        for row, line in enumerate(targets.itertuples(index=False)):
+            values = line._asdict()
+            for column, (key, _) in enumerate(SHOWN):
+                value = values.get(key, "")
+                self.list.setItem(row, column, text_item(
+                    "" if pd.isna(value) else value, align_right=key in ("rank", "segment"),
+                    tooltip=str(values.get("why", "")) if key == "why" else ""))
+        said = dict(zip(summary["measure"], summary["value"]))
+        self.status.setText(
+            f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "
+            f"{said.get('wards', '?')} wards; they cover "
+            f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
+            f"fires. Written to {folder}.")
+        self.export.setEnabled(True)
+
+    def failed(self, message: str) -> None:
+        self.running(False)
+        self.status.setText(message)

@@ -1,0 +1,198 @@
+"""The "Community safety" dock in real QGIS, driven as a user drives it (pytest-qt): it
+follows the active layer, selects a segment's areas, selects a ward matrix cell's areas and
+zooms, stores edited names (the legend follows), exports a partner-safe table, makes the
+visit list and writes the report; and the task runner it uses stops on Cancel without
+writing."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from qgis.core import QgsProject, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
+
+from community_safety.core.demo import run_demo
+from community_safety.core.progress import Cancelled
+from community_safety.core.store import load_segmentation, read_gpkg_table
+from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock, segmentation_of
+from community_safety.qgis_plugin.ui.tasks import CANCELLED, run_task
+
+WAIT = 120_000  # ms: a task on a busy two-core machine
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """The whole sample job once; each test works on its own copy of the GeoPackage."""
+    out = tmp_path_factory.mktemp("dock") / "camden"
+    return run_demo(out).gpkg
+
+
+@pytest.fixture()
+def gpkg(job, tmp_path):
+    copy = tmp_path / "seg" / "segmentation.gpkg"
+    copy.parent.mkdir()
+    shutil.copy(job, copy)
+    return copy
+
+
+@pytest.fixture()
+def dock(qgis_iface, qgis_new_project, qtbot, gpkg):
+    widget = CommunitySafetyDock(qgis_iface)
+    qtbot.addWidget(widget)
+    layer = QgsVectorLayer(f"{gpkg}|layername=segments", "Segments", "ogr")
+    layer.loadDefaultStyle()
+    QgsProject.instance().addMapLayer(layer)
+    qgis_iface.setActiveLayer(layer)
+    qgis_iface.currentLayerChanged.emit(qgis_iface.mapCanvas())
+    widget.show()
+    yield widget
+    QgsProject.instance().removeAllMapLayers()
+
+
+def _layer(dock):
+    return dock.segment_layer()
+
+
+def test_dock_follows_the_active_layer(dock, gpkg, qgis_iface):
+    assert dock.gpkg == gpkg and segmentation_of(_layer(dock)) == gpkg
+    table = dock.segments.table
+    assert table.rowCount() == 10
+    names = load_segmentation(gpkg).segment_names
+    assert [table.item(r, 2).text() for r in range(10)] == [names[n] for n in range(1, 11)]
+    assert "Camden output areas" in dock.heading.text()
+    # a layer that is not a segmentation leaves the dock as it was
+    other = QgsVectorLayer("Point?crs=EPSG:27700", "scratch", "memory")
+    QgsProject.instance().addMapLayer(other)
+    qgis_iface.setActiveLayer(other)
+    dock.follow_active_layer()
+    assert dock.gpkg == gpkg
+
+
+def test_selecting_a_segment_selects_its_areas_and_shows_its_profile(dock, gpkg, qtbot):
+    seg = load_segmentation(gpkg)
+    dock.segments.select_segment(8)
+    layer = _layer(dock)
+    assert layer.selectedFeatureCount() == int(seg.summary.loc[8, "areas"])
+    assert {f["segment"] for f in layer.selectedFeatures()} == {8}
+    assert dock.segments.portrait.toPlainText() == seg.summary.loc[8, "portrait"]
+    assert not dock.segments.chart.pixmap().isNull()
+
+
+def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtbot,
+                                                                 qgis_iface):
+    tab = dock.matrix
+    tab.measure.setCurrentIndex(tab.measure.findData("households"))
+    wards = read_gpkg_table(gpkg, "area_wards").set_index("area_code")
+    seg = load_segmentation(gpkg)
+    segment = 10
+    table = tab.table
+    row = next(r for r in range(table.rowCount() - 1)  # a ward with homes in segment 10
+               if table.item(r, segment).text() not in ("0", "*"))
+    ward = table.item(row, 0).toolTip()
+    assert table.item(row, 0).text() != ward  # the ward's name is shown, its code on hover
+    table.scrollTo(table.model().index(row, segment))
+    rect = table.visualRect(table.model().index(row, segment))
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
+    layer = _layer(dock)
+    expected = {a for a in wards.index[wards["ward_code"] == ward]
+                if seg.areas.loc[a, "segment"] == segment}
+    assert expected and {f["area_code"] for f in layer.selectedFeatures()} == expected
+    extent = qgis_iface.mapCanvas().extent()
+    assert extent.contains(layer.boundingBoxOfSelected())
+    # the shown number is the households of those areas
+    households = seg.values.loc[sorted(expected), "households"].sum()
+    assert table.item(row, segment).text() == f"{households:,.0f}"
+    # a row % view, then the Total column: the whole ward
+    tab.view.setCurrentIndex(1)
+    assert table.item(row, tab.table.columnCount() - 1).text() == "100.0"
+    tab.cell_chosen.emit(ward, None)
+    assert layer.selectedFeatureCount() == int((wards["ward_code"] == ward).sum())
+
+
+def test_edited_names_are_stored_and_shown_in_the_legend(dock, gpkg, qtbot):
+    table = dock.segments.table
+    table.item(0, 2).setText("Settled homeowners in the north")
+    dock.segments.select_segment(1)
+    dock.segments.portrait.setPlainText("Older homeowners, mostly in Highgate and Frognal.")
+    assert dock.segments.save.isEnabled()
+    qtbot.mouseClick(dock.segments.save, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dock.segments.status.text().startswith("Saved"), timeout=WAIT)
+    seg = load_segmentation(gpkg)
+    assert seg.segment_names[1] == "Settled homeowners in the north"
+    assert seg.summary.loc[1, "portrait"] == "Older homeowners, mostly in Highgate and Frognal."
+    layer = _layer(dock)
+    labels = [c.label() for c in layer.renderer().categories()]
+    assert "1 – Settled homeowners in the north" in labels
+    names = {f["segment_name"] for f in layer.getFeatures() if f["segment"] == 1}
+    assert names == {"Settled homeowners in the north"}
+    wards = QgsVectorLayer(f"{gpkg}|layername=wards", "w", "ogr")
+    assert "Settled homeowners in the north" in {f["dominant_segment_name"]
+                                                 for f in wards.getFeatures()}
+
+
+def test_a_duplicate_name_is_refused_and_nothing_changes(dock, gpkg, qtbot):
+    before = load_segmentation(gpkg).segment_names
+    dock.segments.table.item(1, 2).setText(before[1])
+    qtbot.mouseClick(dock.segments.save, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "would both be called" in dock.segments.status.text(),
+                    timeout=WAIT)
+    assert load_segmentation(gpkg).segment_names == before
+    assert dock.segments.save.isEnabled()
+
+
+def test_the_exported_table_is_safe_to_share(dock, tmp_path):
+    written = dock.export_matrix("fires_incidents", "Counts", tmp_path / "fires.csv")
+    table = pd.read_csv(written, encoding="utf-8-sig", dtype=str)
+    assert list(table.columns[:2]) == ["Ward code", "Ward name"]
+    values = table.iloc[:, 2:].to_numpy().ravel()
+    assert "*" in values
+    assert not any(v != "*" and 1 <= float(v) <= 5 for v in values)
+
+
+def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, tmp_path):
+    tab = dock.targeting
+    tab.capacity.setValue(200)
+    tab.folder.setFilePath(str(tmp_path / "visits"))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.list.rowCount() > 0 or "error" in tab.status.text().lower(),
+                    timeout=WAIT)
+    assert tab.list.rowCount() == 200, tab.status.text()
+    assert "200 visits" in tab.status.text()
+    assert tab.list.item(0, 5).text().startswith("segment ")  # the reason, in words
+    loaded = [layer for layer in QgsProject.instance().mapLayers().values()
+              if layer.name() == "Home fire safety check visits"]
+    assert loaded and loaded[0].featureCount() == 200
+    crews = dock.export_for_crews(tmp_path / "for_crews.xlsx")
+    assert crews.exists() and crews.stat().st_size > 5_000
+
+
+def test_report_button_writes_the_report(dock, qtbot, tmp_path):
+    task = dock.write_report(tmp_path / "report.html")
+    assert not dock.report_button.isEnabled()
+    qtbot.waitUntil(lambda: dock.report_button.isEnabled(), timeout=WAIT)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Families with children" in html and task.error is None
+
+
+def test_a_cancelled_task_writes_nothing(qgis_app, qtbot, tmp_path):
+    target = tmp_path / "result.txt"
+    said = {}
+
+    def slow(path: Path, progress):
+        for step in range(200):
+            progress(step / 200, f"step {step}")
+            time.sleep(0.02)
+        path.write_text("done")
+        return path
+
+    task = run_task("a slow step", slow, target, on_done=lambda r: said.update(done=r),
+                    on_error=lambda m: said.update(error=m))
+    qtbot.waitUntil(lambda: task.progress() > 0, timeout=WAIT)
+    task.cancel()
+    qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
+    assert said == {"error": CANCELLED} and not target.exists()
+    assert issubclass(Cancelled, Exception)

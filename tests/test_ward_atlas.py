@@ -1,0 +1,221 @@
+"""The ward atlas in real QGIS: a print layout with one page per ward, exported to PDF.
+
+The PDF is read back with pypdf: one page per ward, in ward-name order, each page naming
+its ward; the counts put on the pages are the partner export's published counts (none from
+1 to the threshold); the layout is in the project's layout manager with an atlas over the
+wards; a segmentation without wards is refused in one line and nothing is written; a
+cancelled export writes nothing and leaves the project as it was."""
+
+from __future__ import annotations
+
+import shutil
+
+import pypdf
+import pytest
+from conftest import SAMPLE_DIR, saved_sample
+from qgis.core import QgsFeedback, QgsLayoutItemMap, QgsProject
+from qgis.PyQt.QtGui import QImage
+from test_processing import processing_error
+
+from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+from community_safety.core.privacy import SUPPRESSED
+from community_safety.core.progress import Cancelled
+from community_safety.core.ward_pages import counts_above_threshold, ward_pages
+from community_safety.qgis_plugin.ward_atlas import (
+    export_ward_atlas,
+    layout_name,
+    render_page,
+)
+
+S = SAMPLE_DIR
+
+
+def run(*args) -> None:
+    assert main([str(a) for a in args]) == 0, args
+
+
+@pytest.fixture(scope="module")
+def segmentations(tmp_path_factory):
+    """The sample segmented (few random starts) as saved (``bare``), and the same with
+    fires and anti-social behaviour profiled and the ward matrices built (``full``)."""
+    folder = tmp_path_factory.mktemp("atlas")
+    _, saved = saved_sample(folder / "seg", n_init=2)
+    gpkg = saved if saved.suffix == ".gpkg" else saved / "segmentation.gpkg"
+    bare = folder / "bare.gpkg"
+    shutil.copy(gpkg, bare)
+    run("incidents", gpkg, S / "lfb_dwelling_fires.csv", "--name", "fires",
+        "--x", "easting_rounded", "--y", "northing_rounded", "--date-column", "date",
+        "--out", folder / "incidents")
+    run("incidents", gpkg, S / "street_crime_2019_07.csv", "--name", "antisocial_behaviour",
+        "--x", "Easting", "--y", "Northing", "--category-column", "Category",
+        "--category", "Anti-social behaviour", "--out", folder / "incidents")
+    run("matrices", gpkg, "--wards", S / "wards_2022.gpkg", "--ward-code", "WD22CD",
+        "--ward-name", "WD22NM")
+    return {"full": gpkg, "bare": bare}
+
+
+@pytest.fixture(scope="module")
+def atlas(qgis_app, segmentations, tmp_path_factory):
+    """The atlas exported once for the module: (PDF, layout, pages, the text of each page)."""
+    pdf = tmp_path_factory.mktemp("pdf") / "ward_atlas.pdf"
+    project = QgsProject.instance()
+    layout, count = export_ward_atlas(segmentations["full"], pdf, 5, project)
+    reader = pypdf.PdfReader(str(pdf))
+    texts = [" ".join(page.extract_text().split()) for page in reader.pages]
+    yield {"pdf": pdf, "layout": layout, "count": count, "texts": texts,
+           "pages": ward_pages(segmentations["full"], 5), "reader": reader}
+    project.clear()
+
+
+def test_one_page_per_ward_in_name_order_each_naming_its_ward(atlas):
+    pages = atlas["pages"]
+    assert len(pages.wards) == 20  # Camden's May-2022 wards
+    assert atlas["count"] == len(atlas["reader"].pages) == len(pages.wards)
+    assert [name for _, name in pages.wards] == sorted(name for _, name in pages.wards)
+    for n, ((code, name), text) in enumerate(zip(pages.wards, atlas["texts"]), start=1):
+        assert text.startswith(f"{name} ({code})"), text[:80]  # the title
+        assert f"Ward {n} of {len(pages.wards)}" in text
+        assert pages.name in text  # the segmentation's name
+        assert "Counts of 1 to 5 suppressed, shown as *" in text
+        # the table: every segment in words, each incident profile, the ward's totals
+        for number, segment in pages.segments.items():
+            assert f"{number} – " in text and segment.split()[-1] in text
+        assert "Households" in text and "Residents" in text
+        assert "Fires" in text and "Anti-social behaviour" in text
+        totals = pages.cells[code][-1]
+        assert f"All segments {' '.join(totals)}" in text
+    # the map's scale bar, in words
+    assert all("metres" in text for text in atlas["texts"])
+
+
+def test_no_count_from_1_to_the_threshold_on_any_page(atlas, segmentations):
+    pages = atlas["pages"]
+    counts = pages.counts_shown()
+    assert counts_above_threshold(pages) and SUPPRESSED in counts
+    assert all(c == SUPPRESSED or c == "0" or int(c.replace(",", "")) > 5 for c in counts)
+    # a share never gives a suppressed count away
+    for rows in pages.cells.values():
+        for row in rows:
+            for i, column in enumerate(pages.columns):
+                if column.key.endswith("_pct"):
+                    assert row[i] == SUPPRESSED or row[i - 1] != SUPPRESSED, row
+    # the page shows those cells: each segment's row of the first ward, as laid out
+    code = pages.wards[0][0]
+    for label, row in zip(pages.row_labels[:-1], pages.cells[code]):
+        assert " ".join(row) in atlas["texts"][0], (label, row)
+    # a higher threshold hides more
+    strict = ward_pages(segmentations["full"], 10)
+    assert counts_above_threshold(strict)
+    assert strict.counts_shown().count(SUPPRESSED) > counts.count(SUPPRESSED)
+
+
+def test_layout_is_in_the_project_with_an_atlas_over_the_wards(atlas):
+    project = QgsProject.instance()
+    name = layout_name(atlas["pages"])
+    assert name == f"Ward atlas – {atlas['pages'].name}"
+    layout = project.layoutManager().layoutByName(name)
+    assert layout is not None and layout is atlas["layout"]
+    page = layout.pageCollection().page(0)
+    assert (round(page.pageSize().width()), round(page.pageSize().height())) == (297, 210)
+    coverage = layout.atlas().coverageLayer()
+    assert layout.atlas().enabled() and coverage.featureCount() == 20
+    assert {"ward_code", "ward_name"} <= set(coverage.fields().names())
+    assert project.mapLayer(coverage.id()) is coverage  # saved with the project
+    maps = [item for item in layout.items() if isinstance(item, QgsLayoutItemMap)]
+    assert len(maps) == 1 and maps[0].atlasDriven()
+    assert maps[0].layers()[-1].renderer().type() == "categorizedSymbol"  # stored style
+    group = project.layerTreeRoot().findGroup(name)
+    assert group is not None and not group.itemVisibilityChecked()  # the canvas unchanged
+
+
+def test_layout_survives_saving_and_reopening_the_project(atlas, tmp_path):
+    """The cells are expressions of the atlas ward and the layers are the GeoPackage's:
+    a saved project reopens with the same atlas, which exports the same pages."""
+    from community_safety.qgis_plugin.ward_atlas import export_layout_pdf
+
+    project = QgsProject()
+    name = layout_name(atlas["pages"])
+    QgsProject.instance().write(str(tmp_path / "project.qgz"))
+    assert project.read(str(tmp_path / "project.qgz"))
+    layout = project.layoutManager().layoutByName(name)
+    assert layout is not None
+    assert export_layout_pdf(layout, tmp_path / "again.pdf") == 20
+    again = pypdf.PdfReader(str(tmp_path / "again.pdf"))
+    for n in (0, 7, 19):
+        assert " ".join(again.pages[n].extract_text().split()) == atlas["texts"][n]
+    project.clear()
+
+
+def test_page_as_image_for_the_docs(atlas, tmp_path):
+    png = render_page(atlas["layout"], tmp_path / "page.png", page=1, dpi=60)
+    image = QImage(str(png))
+    assert abs(image.width() / image.height() - 297 / 210) < 0.01
+    assert image.width() >= 600
+
+
+def test_processing_algorithm_replaces_the_layout_of_the_same_name(provider, segmentations,
+                                                                   atlas, tmp_path):
+    import processing
+
+    before = len(QgsProject.instance().layoutManager().layouts())
+    out = processing.run("community_safety:wardatlas", {
+        "SEGMENTATION": str(segmentations["full"]), "THRESHOLD": 5,
+        "OUTPUT": str(tmp_path / "atlas.pdf")})
+    assert out["PAGES"] == 20 and out["LAYOUT"] == layout_name(atlas["pages"])
+    assert len(pypdf.PdfReader(out["OUTPUT"]).pages) == 20
+    assert len(QgsProject.instance().layoutManager().layouts()) == before
+    assert len(QgsProject.instance().layerTreeRoot().findGroups()) == 1
+
+
+def test_without_wards_one_line_and_nothing_written(provider, segmentations, tmp_path):
+    project = QgsProject.instance()
+    layouts = len(project.layoutManager().layouts())
+    layers = len(project.mapLayers())
+    message = processing_error("community_safety:wardatlas", {
+        "SEGMENTATION": str(segmentations["bare"]), "OUTPUT": str(tmp_path / "atlas.pdf")})
+    assert message == ("bare.gpkg: no wards yet; run the ward matrices step first "
+                       "(Processing: 'Ward x segment matrices', or `community-safety "
+                       "matrices`), then make the atlas")
+    assert "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+    assert len(project.layoutManager().layouts()) == layouts
+    assert len(project.mapLayers()) == layers
+
+
+def test_cancelled_export_writes_nothing_and_leaves_the_project(segmentations, tmp_path):
+    project = QgsProject.instance()
+    layouts = len(project.layoutManager().layouts())
+    layers = len(project.mapLayers())
+    feedback = QgsFeedback()
+    feedback.progressChanged.connect(lambda value: value > 20 and feedback.cancel())
+    with pytest.raises(Cancelled):
+        export_ward_atlas(segmentations["full"], tmp_path / "atlas.pdf", 5, project,
+                          feedback)
+    assert list(tmp_path.iterdir()) == []  # no PDF, no temporary file left
+    assert len(project.layoutManager().layouts()) == layouts
+    assert len(project.mapLayers()) == layers
+
+
+def test_wards_known_by_code_only(segmentations, tmp_path):
+    """Ward matrices built without a ward name field: pages titled and sorted by code,
+    no incident columns when no incidents were profiled."""
+    gpkg = tmp_path / "codes.gpkg"
+    shutil.copy(segmentations["bare"], gpkg)
+    run("matrices", gpkg, "--wards", S / "wards_2022.gpkg", "--ward-code", "WD22CD")
+    project = QgsProject()
+    layout, count = export_ward_atlas(gpkg, tmp_path / "atlas.pdf", 5, project)
+    texts = [page.extract_text() for page in pypdf.PdfReader(tmp_path / "atlas.pdf").pages]
+    pages = ward_pages(gpkg, 5)
+    assert [c.key for c in pages.columns] == ["households", "households_pct", "residents",
+                                             "residents_pct"]
+    codes = sorted(code for code, _ in pages.wards)
+    assert count == len(texts) == 20 and [code for code, _ in pages.wards] == codes
+    assert all(text.split()[0] == code for text, code in zip(texts, codes))
+    project.clear()
+
+
+def test_bad_threshold_refused_before_anything_is_built(segmentations, tmp_path):
+    with pytest.raises(InputError, match="threshold of 0"):
+        export_ward_atlas(segmentations["full"], tmp_path / "atlas.pdf", 0)
+    assert list(tmp_path.iterdir()) == []
