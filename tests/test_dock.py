@@ -62,7 +62,7 @@ def test_dock_follows_the_active_layer(dock, gpkg, qgis_iface):
     table = dock.segments.table
     assert table.rowCount() == 10
     names = load_segmentation(gpkg).segment_names
-    assert [table.item(r, 2).text() for r in range(10)] == [names[n] for n in range(1, 11)]
+    assert [table.item(r, 1).text() for r in range(10)] == [names[n] for n in range(1, 11)]
     assert "Camden output areas" in dock.heading.text()
     # a layer that is not a segmentation leaves the dock as it was
     other = QgsVectorLayer("Point?crs=EPSG:27700", "scratch", "memory")
@@ -78,6 +78,8 @@ def test_selecting_a_segment_selects_its_areas_and_shows_its_profile(dock, gpkg,
     layer = _layer(dock)
     assert layer.selectedFeatureCount() == int(seg.summary.loc[8, "areas"])
     assert {f["segment"] for f in layer.selectedFeatures()} == {8}
+    node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
+    assert node.isVisible()  # the selection is shown
     assert dock.segments.portrait.toPlainText() == seg.summary.loc[8, "portrait"]
     assert not dock.segments.chart.pixmap().isNull()
 
@@ -115,7 +117,7 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
 
 def test_edited_names_are_stored_and_shown_in_the_legend(dock, gpkg, qtbot):
     table = dock.segments.table
-    table.item(0, 2).setText("Settled homeowners in the north")
+    table.item(0, 1).setText("Settled homeowners in the north")
     dock.segments.select_segment(1)
     dock.segments.portrait.setPlainText("Older homeowners, mostly in Highgate and Frognal.")
     assert dock.segments.save.isEnabled()
@@ -136,7 +138,7 @@ def test_edited_names_are_stored_and_shown_in_the_legend(dock, gpkg, qtbot):
 
 def test_a_duplicate_name_is_refused_and_nothing_changes(dock, gpkg, qtbot):
     before = load_segmentation(gpkg).segment_names
-    dock.segments.table.item(1, 2).setText(before[1])
+    dock.segments.table.item(1, 1).setText(before[1])
     qtbot.mouseClick(dock.segments.save, Qt.LeftButton)
     qtbot.waitUntil(lambda: "would both be called" in dock.segments.status.text(),
                     timeout=WAIT)

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pyogrio
-from qgis.core import Qgis, QgsVectorLayer
+from qgis.core import Qgis, QgsProject, QgsVectorLayer
 from qgis.gui import QgsDockWidget
 from qgis.PyQt.QtWidgets import (
     QFileDialog,
@@ -179,9 +179,14 @@ class CommunitySafetyDock(QgsDockWidget):
         layer = self.segment_layer()
         if layer is None:
             return 0
-        layer.selectByExpression(expression, Qgis.SelectBehavior.SetSelection
-                                 if hasattr(Qgis, "SelectBehavior") else
-                                 QgsVectorLayer.SetSelection)
+        layer.selectByExpression(expression, QgsVectorLayer.SetSelection)
+        node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
+        if node is not None and not node.isVisible():  # the user must see what is selected
+            node.setItemVisibilityChecked(True)
+            parent = node.parent()
+            while parent is not None:
+                parent.setItemVisibilityChecked(True)
+                parent = parent.parent()
         if zoom and layer.selectedFeatureCount():
             canvas = self.iface.mapCanvas()
             canvas.zoomToSelected(layer)

@@ -19,12 +19,16 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ...core.portraits import label_of
+from ...core.report import ink_on
 from ...core.report_charts import index_chart
 from ...core.styles import segment_colour
 from .qt_views import pixmap, read_only_table, text_item
 
-COLUMNS = ["", "Segment", "Name", "Output areas", "Households", "Share of households"]
-NAME_COLUMN = 2
+COLUMNS = ["Segment", "Name", "Areas", "Households", "Share"]
+NAME_COLUMN = 1
+TIPS = ["Segment number: 1 = least deprived", "Double-click to edit the name",
+        "Output areas in the segment", "Households in its areas",
+        "Its share of the study area's households"]
 
 
 class SegmentsTab(QWidget):
@@ -39,6 +43,9 @@ class SegmentsTab(QWidget):
         self.portraits: dict[int, str] = {}
         self.table = read_only_table(COLUMNS, stretch=NAME_COLUMN)
         self.table.setObjectName("segmentsTable")
+        self.table.setWordWrap(True)
+        for column, tip in enumerate(TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.itemChanged.connect(self._edited)
         self.portrait = QPlainTextEdit()
@@ -47,9 +54,11 @@ class SegmentsTab(QWidget):
         self.portrait.textChanged.connect(self._portrait_edited)
         self.chart = QLabel("Select a segment to see its index scores")
         self.chart.setAlignment(Qt.AlignTop | Qt.AlignHCenter)
+        self.picture = None  # the chart at full size; shown scaled to the dock's width
         scroll = QScrollArea()
         scroll.setWidget(self.chart)
         scroll.setWidgetResizable(True)
+        self.scroll = scroll
         self.save = QPushButton("Save names and portraits")
         self.save.setObjectName("saveSegmentNames")
         self.save.setToolTip("Store the edited names and portraits in the segmentation's "
@@ -85,18 +94,21 @@ class SegmentsTab(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(summary))
         for row, (number, line) in enumerate(summary.iterrows()):
-            swatch = text_item("")
-            swatch.setBackground(QColor(segment_colour(number)))
+            swatch = text_item(number, align_right=True)
+            colour = segment_colour(number)
+            swatch.setBackground(QColor(colour))
+            swatch.setForeground(QColor(ink_on(colour)))
             self.table.setItem(row, 0, swatch)
-            self.table.setItem(row, 1, text_item(number, align_right=True))
             name = QTableWidgetItem(str(line["name"]))
             name.setFlags(name.flags() | Qt.ItemIsEditable)
+            name.setToolTip(str(line["name"]))
             self.table.setItem(row, NAME_COLUMN, name)
-            self.table.setItem(row, 3, text_item(f"{int(line['areas']):,}", True))
+            self.table.setItem(row, 2, text_item(f"{int(line['areas']):,}", True))
             held = line.get("households")
-            self.table.setItem(row, 4, text_item(f"{held:,.0f}" if held == held else "", True))
+            self.table.setItem(row, 3, text_item(f"{held:,.0f}" if held == held else "", True))
             share = f"{100 * held / households:.1f}%" if households and held == held else ""
-            self.table.setItem(row, 5, text_item(share, True))
+            self.table.setItem(row, 4, text_item(share, True))
+        self.table.resizeRowsToContents()
         self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
         self.table.blockSignals(False)
         self.save.setEnabled(False)
@@ -108,11 +120,11 @@ class SegmentsTab(QWidget):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
-        return int(self.table.item(rows[0].row(), 1).text())
+        return int(self.table.item(rows[0].row(), 0).text())
 
     def select_segment(self, number: int) -> None:
         for row in range(self.table.rowCount()):
-            if int(self.table.item(row, 1).text()) == number:
+            if int(self.table.item(row, 0).text()) == number:
                 self.table.selectRow(row)
                 return
 
@@ -128,12 +140,24 @@ class SegmentsTab(QWidget):
                         & profiles["variable"].isin(self.seg.clustered)]
         labels = {v: label_of(v, self.seg.labels) for v in rows["variable"]}
         bands = self.seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
-        self.chart.setPixmap(pixmap(index_chart(rows, labels, bands["high"], bands["low"])))
+        self.picture = pixmap(index_chart(rows, labels, bands["high"], bands["low"]))
+        self._fit_chart()
         self.segment_selected.emit(number)
+
+    def _fit_chart(self) -> None:
+        if self.picture is None:
+            return
+        width = max(200, self.scroll.viewport().width() - 4)
+        self.chart.setPixmap(self.picture.scaledToWidth(min(width, self.picture.width()),
+                                                        Qt.SmoothTransformation))
+
+    def resizeEvent(self, event):  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_chart()
 
     # --- editing ---
     def names(self) -> dict[int, str]:
-        return {int(self.table.item(r, 1).text()): self.table.item(r, NAME_COLUMN).text()
+        return {int(self.table.item(r, 0).text()): self.table.item(r, NAME_COLUMN).text()
                 for r in range(self.table.rowCount())}
 
     def _edited(self, item) -> None:
