@@ -35,6 +35,7 @@ backtest: setup
 screenshots: setup
 	@$(PY) scripts/desktop_app.py --work build/desktop --docs docs
 	@$(PY) scripts/ward_atlas_screenshot.py --out docs/ward_atlas.png
+	@$(PY) scripts/wizard_screenshots.py --docs docs --work build/wizard
 	@$(VENV)/bin/community-safety demo --out build/demo/camden >/dev/null
 	@$(PY) scripts/report_in_chromium.py build/demo/camden/report.html --docs docs
 

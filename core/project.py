@@ -6,6 +6,9 @@ so a misspelt option never passes silently. See resources/sample_data/camden/cam
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -117,6 +120,7 @@ SECTIONS = {
     "screening": {"threshold", "min_distinct", "min_range", "force_in", "force_out"},
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
     "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
+    "demand": None,  # frequent service users: read by demand.load_demand_project
 }
 TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
               "per", "lookup"}
@@ -150,7 +154,14 @@ def _toml():
     return tomllib
 
 
-def load_project(path: Path) -> Project:
+def _under(base: Path, written: str) -> Path:
+    """A path from the project file, relative to its folder (or absolute), normalised:
+    ``../data/x.csv`` loads as the same path it was saved from."""
+    return Path(os.path.normpath(base / written))
+
+
+def read_toml(path: Path) -> tuple[dict, Path]:
+    """A project file's contents and its resolved path, or one line saying why not."""
     tomllib = _toml()
     path = Path(path).resolve()
     if not path.exists():
@@ -159,6 +170,11 @@ def load_project(path: Path) -> Project:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"{path.name}: not a valid TOML project file ({err})") from err
+    return data, path
+
+
+def load_project(path: Path) -> Project:
+    data, path = read_toml(path)
     _check_keys("top level", data, set(SECTIONS), path)
     for section, keys in SECTIONS.items():
         if keys is not None and section in data:
@@ -191,12 +207,12 @@ def load_project(path: Path) -> Project:
             raise InputError(f"{path.name}: [[tables]] #{i} denominator should be a column name "
                              "or a table of variable = column")
         tables.append(TableSpec(
-            path=base / table["path"], code=table["code"],
+            path=_under(base, table["path"]), code=table["code"],
             variables=tuple(table["variables"]) if "variables" in table else None,
             context=tuple(table.get("context", ())), join_on=table.get("join_on"),
             sheet=table.get("sheet"), denominator=denominator,
             per=per,
-            lookup=base / lookup["path"] if lookup else None,
+            lookup=_under(base, lookup["path"]) if lookup else None,
             lookup_from=lookup.get("from"), lookup_to=lookup.get("to"),
         ))
     if not tables:
@@ -217,7 +233,7 @@ def load_project(path: Path) -> Project:
         segment_text[int(number)] = text
     return Project(
         path=path, name=str(data.get("name", path.stem)),
-        boundaries=base / boundaries["path"], boundary_code=boundaries["code"],
+        boundaries=_under(base, boundaries["path"]), boundary_code=boundaries["code"],
         boundary_layer=boundaries.get("layer"), tables=tuple(tables),
         boundary_crs=boundaries.get("crs"),
         k=_typed(path, "segmentation", seg.get("k", 10), int, "k"),
@@ -240,6 +256,129 @@ def load_project(path: Path) -> Project:
         residents=sizes.get("residents"), households=sizes.get("households"),
         bands=BandRule(high=_typed(path, "bands", bands.get("high", 120.0), float, "high"),
                        low=_typed(path, "bands", bands.get("low", 80.0), float, "low")),
-        labels_file=base / labels["file"] if "file" in labels else None,
+        labels_file=_under(base, labels["file"]) if "file" in labels else None,
         segment_text=segment_text,
     )
+
+
+# --- writing a project file (the wizard's "Save project file") -----------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(key) -> str:
+    key = str(key)
+    return key if _BARE_KEY.match(key) else _toml_value(key)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        # a JSON string is a TOML basic string (the same escapes)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} to a project file")
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` as written in a project file in ``folder``: relative to it (with ``/``),
+    or absolute when no relative path exists (another drive on Windows)."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), folder)).as_posix()
+    except ValueError:
+        return Path(path).resolve().as_posix()
+
+
+def project_to_toml(project: Project, folder: Path | None = None) -> str:
+    """The project file's text: what ``load_project`` reads back as the same project.
+    Paths are written relative to ``folder`` (default: the project file's own folder)."""
+    folder = Path(folder if folder is not None else Path(project.path).parent).resolve()
+    lines = ["# Community Safety Segmentation project file. Run it with:",
+             f"#   community-safety segment {Path(project.path).name} --out results/",
+             "# Paths are relative to this file.",
+             f"name = {_toml_value(project.name)}", "", "[boundaries]",
+             f"path = {_toml_value(_relative(project.boundaries, folder))}"]
+    if project.boundary_layer is not None:
+        lines.append(f"layer = {_toml_value(project.boundary_layer)}")
+    lines.append(f"code = {_toml_value(project.boundary_code)}")
+    if project.boundary_crs is not None:
+        lines.append(f"crs = {_toml_value(project.boundary_crs)}  # the CRS the coordinates "
+                     "are really in")
+    for table in project.tables:
+        lines += ["", "[[tables]]", f"path = {_toml_value(_relative(table.path, folder))}",
+                  f"code = {_toml_value(table.code)}"]
+        if table.sheet is not None:
+            lines.append(f"sheet = {_toml_value(table.sheet)}")
+        if table.variables is not None:
+            lines.append(f"variables = {_toml_value(list(table.variables))}")
+        if table.context:
+            lines.append(f"context = {_toml_value(list(table.context))}")
+        if table.join_on is not None:
+            lines.append(f"join_on = {_toml_value(table.join_on)}")
+        if table.lookup is not None:
+            lookup = {"path": _relative(table.lookup, folder), "from": table.lookup_from,
+                      "to": table.lookup_to}
+            lines.append(f"lookup = {_toml_value(lookup)}")
+        if table.denominator is not None:
+            lines.append(f"denominator = {_toml_value(table.denominator)}")
+            lines.append(f"per = {_toml_value(float(table.per))}  # 100: percentages; "
+                         "1000: rates per 1,000")
+        elif float(table.per) != 100.0:
+            lines.append(f"per = {_toml_value(float(table.per))}")
+    rules = project.screening
+    lines += ["", "[screening]", f"threshold = {_toml_value(float(rules.threshold))}",
+              f"min_distinct = {_toml_value(int(rules.min_distinct))}",
+              f"min_range = {_toml_value(float(rules.min_range))}",
+              f"force_in = {_toml_value(list(rules.force_in))}",
+              f"force_out = {_toml_value(list(rules.force_out))}",
+              "", "[segmentation]", f"k = {project.k}", f"n_init = {project.n_init}",
+              f"seed = {project.seed}", f"standardise = {_toml_value(project.standardise)}",
+              f"missing = {_toml_value(project.missing)}",
+              f"subsegments = {project.subsegments}",
+              f"min_share = {_toml_value(float(project.min_share))}",
+              f"winsorise = {_toml_value(float(project.winsorise))}"]
+    if project.deprivation is not None or project.more_deprived != "lower":
+        lines += ["", "[deprivation]"]
+        if project.deprivation is not None:
+            lines.append(f"column = {_toml_value(project.deprivation)}")
+        lines.append(f"more_deprived = {_toml_value(project.more_deprived)}")
+    if project.residents is not None or project.households is not None:
+        lines += ["", "[sizes]"]
+        if project.residents is not None:
+            lines.append(f"residents = {_toml_value(project.residents)}")
+        if project.households is not None:
+            lines.append(f"households = {_toml_value(project.households)}")
+    lines += ["", "[bands]", f"high = {_toml_value(float(project.bands.high))}",
+              f"low = {_toml_value(float(project.bands.low))}"]
+    if project.labels_file is not None:
+        lines += ["", "[labels]", f"file = {_toml_value(_relative(project.labels_file, folder))}"]
+    for number in sorted(project.segment_text):
+        lines += ["", f"[segments.{int(number)}]"]
+        lines += [f"{key} = {_toml_value(str(text))}"
+                  for key, text in project.segment_text[number].items()]
+    return "\n".join(lines) + "\n"
+
+
+def save_project(project: Project, path: Path | None = None) -> Path:
+    """Write the project file (default: ``project.path``) atomically, paths relative to its
+    folder; ``load_project`` of the result gives the project back (with that path)."""
+    from .store import atomic_file
+
+    path = Path(path if path is not None else project.path).resolve()
+    text = project_to_toml(project, path.parent)
+    with atomic_file(path) as temporary:
+        Path(temporary).write_text(text, encoding="utf-8")
+    return path

@@ -19,6 +19,7 @@ PACKAGE = __name__.split(".")[0]  # the folder QGIS loaded the plugin from
 MENU = "&Community Safety Segmentation"
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
 PROJECT_FILE_ALGORITHM = "community_safety:buildfromproject"
+WARD_ATLAS_ALGORITHM = "community_safety:wardatlas"
 
 
 def engine_problems():
@@ -41,6 +42,11 @@ class CommunitySafetyPlugin:
         self.iface = iface
         self.action: QAction | None = None
         self.project_action: QAction | None = None
+        self.atlas_action: QAction | None = None
+        self.dock_action: QAction | None = None
+        self.wizard_action: QAction | None = None
+        self.wizard = None
+        self.dock = None
         self.message = None
         self.problems = []
         self.provider = None
@@ -80,6 +86,27 @@ class CommunitySafetyPlugin:
         self.project_action.triggered.connect(self.build_from_project_file)
         self.project_action.setEnabled(self.ready)
         self.iface.addPluginToMenu(MENU, self.project_action)
+        self.atlas_action = QAction(QIcon(str(ICON_PATH)), "Ward atlas (PDF)…", window)
+        self.atlas_action.setObjectName("communitySafetyWardAtlas")
+        self.atlas_action.triggered.connect(self.ward_atlas)
+        self.atlas_action.setEnabled(self.ready)
+        self.iface.addPluginToMenu(MENU, self.atlas_action)
+
+        self.dock_action = QAction(QIcon(str(ICON_PATH)), "Community safety dock", window)
+        self.dock_action.setObjectName("communitySafetyDock")
+        self.dock_action.setToolTip("Segments, ward matrix, targeting and reports of the "
+                                    "active layer's segmentation")
+        self.dock_action.triggered.connect(self.show_dock)
+        self.dock_action.setEnabled(self.ready)
+        self.iface.addPluginToMenu(MENU, self.dock_action)
+        self.wizard_action = QAction(QIcon(str(ICON_PATH)), "New segmentation…", window)
+        self.wizard_action.setObjectName("communitySafetyNewSegmentation")
+        self.wizard_action.setToolTip("A guided wizard: boundaries, data tables, variables, "
+                                      "number of segments, run; reads and writes the "
+                                      "project file")
+        self.wizard_action.triggered.connect(self.new_segmentation)
+        self.wizard_action.setEnabled(self.ready)
+        self.iface.addPluginToMenu(MENU, self.wizard_action)
 
         self.problems = engine_problems()
         if self.problems:
@@ -118,13 +145,23 @@ class CommunitySafetyPlugin:
             except RuntimeError:  # the user closed it already
                 pass
             self.message = None
-        for action in (self.action, self.project_action):
+        if self.dock is not None:
+            if hasattr(self.iface, "removeDockWidget"):
+                self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        if self.wizard is not None:
+            self.wizard.close()
+            self.wizard = None
+        for action in (self.action, self.project_action, self.atlas_action, self.dock_action,
+                       self.wizard_action):
             if action is not None:
                 self.iface.removePluginMenu(MENU, action)
                 action.deleteLater()
         if self.action is not None:
             self.iface.removeToolBarIcon(self.action)
-        self.action = self.project_action = None
+        self.action = self.project_action = self.atlas_action = self.dock_action = None
+        self.wizard_action = None
 
     def status_text(self) -> str:
         from .ui.status_dialog import status_summary
@@ -162,3 +199,37 @@ class CommunitySafetyPlugin:
         import processing
 
         processing.execAlgorithmDialog(PROJECT_FILE_ALGORITHM)
+
+    def ward_atlas(self):
+        import processing
+
+        processing.execAlgorithmDialog(WARD_ATLAS_ALGORITHM)
+
+    def show_dock(self, gpkg=None):
+        """Open the "Community safety" dock (on the active layer's segmentation, or on
+        ``gpkg``)."""
+        from qgis.PyQt.QtCore import Qt
+
+        from .ui.dock import CommunitySafetyDock
+
+        if self.dock is None:
+            self.dock = CommunitySafetyDock(self.iface, self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock.show()
+        self.dock.raise_()
+        if gpkg is not None:
+            self.dock.set_segmentation(gpkg)
+        else:
+            self.dock.follow_active_layer()
+        return self.dock
+
+    def new_segmentation(self):
+        """The "New segmentation" wizard; the dock opens on the segmentation it builds."""
+        from .ui.wizard import SegmentationWizard
+
+        if self.wizard is not None:
+            self.wizard.close()
+        self.wizard = SegmentationWizard(self.iface, self.iface.mainWindow())
+        self.wizard.segmentation_ready.connect(lambda gpkg: self.show_dock(gpkg))
+        self.wizard.show()
+        return self.wizard

@@ -106,7 +106,11 @@ def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
     assert loader.startPlugin(PLUGIN_NAME)
     assert PLUGIN_NAME in loader.active_plugins
     plugin = loader.plugins[PLUGIN_NAME]
-    assert [menu for menu, _ in recorder.menu] == ["&Community Safety Segmentation"] * 2
+    assert [menu for menu, _ in recorder.menu] == ["&Community Safety Segmentation"] * 5
+    assert [a.text() for _, a in recorder.menu] == [
+        "Community Safety Segmentation", "Build segmentation from a project file…",
+        "Ward atlas (PDF)…", "Community safety dock", "New segmentation…"]
+    assert all(a.isEnabled() for _, a in recorder.menu)
     (action,) = recorder.toolbar
     assert recorder.menu[0][1] is action
     assert action.text() == "Community Safety Segmentation"
@@ -114,6 +118,8 @@ def test_plugin_loads_adds_menu_entry_and_button_and_unloads_cleanly(
     project_action = recorder.menu[1][1]
     assert project_action.text() == "Build segmentation from a project file…"
     assert project_action.isEnabled()
+    atlas_action = recorder.menu[2][1]
+    assert atlas_action.text() == "Ward atlas (PDF)…" and atlas_action.isEnabled()
     assert message_bar.items() == []
     assert "Ready: every Python package the engine needs is installed" in plugin.status_text()
     registry = QgsApplication.processingRegistry()
@@ -144,6 +150,8 @@ def test_missing_dependency_leaves_qgis_working_and_offers_to_install(
     # without the engine's packages, no Processing provider is registered
     assert QgsApplication.processingRegistry().providerById("community_safety") is None
     assert not recorder.menu[1][1].isEnabled()  # no project-file algorithm to open
+    assert not recorder.menu[2][1].isEnabled()  # nor the ward atlas
+    assert not any(a.isEnabled() for _, a in recorder.menu[3:])  # nor the dock or wizard
 
     (item,) = message_bar.items()
     assert item.title() == "Community Safety Segmentation"

@@ -1,0 +1,93 @@
+"""What the wizard's pages share: a message line, combo boxes of column names, tables."""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QWizardPage,
+)
+
+COLOURS = {"error": "#B00020", "warning": "#8A5300", "ok": "#1B6E20", "info": "#333333"}
+MARKS = {"error": "✗ ", "warning": "⚠ ", "ok": "✓ ", "info": ""}
+NONE = "(none)"
+
+
+class Page(QWizardPage):
+    """A page with a message line; subclasses give ``settings()`` (Project fields) and
+    ``fill(project)``."""
+
+    def __init__(self, wizard, title: str, subtitle: str):
+        super().__init__(wizard)
+        self.wiz = wizard
+        self.setTitle(title)
+        self.setSubTitle(subtitle)
+
+    @staticmethod
+    def message_label() -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+        return label
+
+    @staticmethod
+    def show_message(label: QLabel, text: str, kind: str = "info") -> None:
+        label.setText(f"{MARKS[kind]}{text}" if text else "")
+        label.setStyleSheet(f"color: {COLOURS[kind]};")
+        label.setProperty("kind", kind)
+
+    def settings(self) -> dict:
+        return {}
+
+    def fill(self, project) -> None:
+        pass
+
+
+def set_items(combo: QComboBox, items, current=None, none: str | None = None) -> None:
+    """Replace a combo box's items (data: the column name, None for ``none``), keeping
+    ``current`` selected, added when it is not among them (e.g. read from a project file)."""
+    combo.blockSignals(True)
+    combo.clear()
+    if none is not None:
+        combo.addItem(none, None)
+    for item in items:
+        combo.addItem(str(item), item)
+    if current is not None and combo.findData(current) < 0:
+        combo.addItem(str(current), current)
+    index = combo.findData(current) if current is not None else 0
+    combo.setCurrentIndex(max(index, 0))
+    combo.blockSignals(False)
+
+
+def select(combo: QComboBox, value) -> None:
+    index = combo.findData(value)
+    if index < 0 and value is not None:
+        combo.addItem(str(value), value)
+        index = combo.findData(value)
+    combo.setCurrentIndex(max(index, 0))
+
+
+def table_widget(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def cell(value, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem("" if value is None else str(value))
+    if align_right:
+        item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+    return item

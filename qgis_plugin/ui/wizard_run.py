@@ -1,0 +1,195 @@
+"""Wizard page 5: build the segmentation into a GeoPackage, with progress and Cancel; the
+styled segments layer goes on the map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProject, QgsVectorLayer
+from qgis.gui import QgsFileWidget
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from ...core.errors import InputError
+from ...core.progress import scaled
+from ...core.segmentation import build_segmentation
+from ...core.store import SEGMENT_LAYER, save_segmentation_as
+from ..layers import DefaultStyle
+from .wizard_common import Page
+
+
+def run_segmentation(project, gpkg: Path, prepared, plots: bool, progress):
+    """Build and save: nothing is written unless the whole segmentation is built and saved
+    (``save_segmentation_as`` replaces each file atomically; a cancel stops before)."""
+    seg = build_segmentation(project, scaled(progress, 0.0, 0.85), prepared)
+    save_segmentation_as(seg, gpkg, plots=plots, progress=scaled(progress, 0.85, 1.0))
+    return seg
+
+
+def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
+    """The saved segments layer on the map, styled from its GeoPackage (as Processing loads
+    it: ``layers.DefaultStyle``)."""
+    layer = QgsVectorLayer(f"{gpkg}|layername={SEGMENT_LAYER}", name, "ogr")
+    if not layer.isValid():
+        raise InputError(f"{gpkg}: the segments layer cannot be opened")
+    DefaultStyle().postProcessLayer(layer, None, None)
+    QgsProject.instance().addMapLayer(layer)
+    return layer
+
+
+class RunPage(Page):
+    def __init__(self, wizard):
+        super().__init__(wizard, "5. Run",
+                         "Build the segmentation and save it as a GeoPackage (with its "
+                         "tables, a manifest and box plots beside it). The styled segments "
+                         "layer is then added to the map.")
+        self.task = None
+        self.result = None  # the GeoPackage written
+        self.layer = None
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.output = QgsFileWidget()
+        self.output.setStorageMode(QgsFileWidget.SaveFile)
+        self.output.setFilter("GeoPackage (*.gpkg)")
+        self.output.setDialogTitle("Save the segmentation as")
+        self.output.setConfirmOverwrite(True)
+        self.plots = QCheckBox("Draw box plots of every variable beside it (slower)")
+        self.plots.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Save the segmentation to:", self.output)
+        form.addRow("", self.plots)
+
+        self.run_button = QPushButton("Run")
+        self.cancel_button = QPushButton("Cancel the run")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        self.status = self.message_label()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+        self.output.fileChanged.connect(lambda _t: self._ready())
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+
+    def initializePage(self):  # noqa: N802
+        try:
+            project = self.wiz.project()
+        except InputError as err:
+            self.summary.setText(str(err))
+            return
+        tables = ", ".join(spec.path.name for spec in project.tables)
+        prepared = self.wiz.prepared(project)
+        variables = (f"{len(prepared.clustered)} variables kept by the screening"
+                     if prepared is not None else "the variables the screening keeps")
+        self.summary.setText(
+            f"<b>{project.name}</b>: the areas of {project.boundaries.name} (field "
+            f"{project.boundary_code}) with {len(project.tables)} table(s) ({tables}); "
+            f"{variables}; <b>{project.k} segments</b> by k-means with {project.n_init:,} "
+            f"random starts (seed {project.seed}), numbered "
+            + (f"from least to most deprived by {project.deprivation}."
+               if project.deprivation else "by the first principal component."))
+        if not self.output.filePath():
+            folder = (self.wiz.project_path or project.boundaries).parent
+            self.output.setFilePath(str(folder / "segmentation.gpkg"))
+        self._ready()
+
+    def _ready(self):
+        self.run_button.setEnabled(self.task is None and bool(self.output.filePath()))
+
+    def output_path(self) -> Path | None:
+        text = self.output.filePath()
+        if not text:
+            return None
+        path = Path(text)
+        return path if path.suffix.lower() == ".gpkg" else path.with_suffix(".gpkg")
+
+    def start(self):
+        if self.task is not None:
+            return
+        gpkg = self.output_path()
+        if gpkg is None:
+            self.show_message(self.status, "Choose where to save the segmentation.", "error")
+            return
+        try:
+            project = self.wiz.project()
+        except InputError as err:
+            self.show_message(self.status, str(err), "error")
+            return
+        self.result = None
+        self.progress.setValue(0)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.show_message(self.status, "Building the segmentation…")
+        self.task = self.wiz.run("building the segmentation", run_segmentation, project,
+                                 gpkg, self.wiz.prepared(project), self.plots.isChecked(),
+                                 on_done=lambda seg: self._done(seg, gpkg),
+                                 on_error=self._failed, on_progress=self._progress)
+        self.completeChanged.emit()
+
+    def cancel(self):
+        if self.task is not None:
+            self.cancel_button.setEnabled(False)
+            self.show_message(self.status, "Cancelling…")
+            self.task.cancel()
+
+    def _progress(self, fraction, message):
+        if self.task is None:
+            return
+        self.progress.setValue(int(100 * fraction))
+        if message:
+            self.show_message(self.status, f"{message[:1].upper()}{message[1:]}…")
+
+    def _done(self, seg, gpkg: Path):
+        self.task = None
+        self.cancel_button.setEnabled(False)
+        self._ready()
+        self.progress.setValue(100)
+        self.result = gpkg
+        summary = seg.summary
+        try:
+            self.layer = add_segment_layer(gpkg)
+        except InputError as err:
+            self.show_message(self.status, str(err), "error")
+            return
+        self.show_message(self.status, f"Done: {int(summary['areas'].sum()):,} areas in "
+                          f"{len(summary)} segments, saved to {gpkg}. The styled segments "
+                          "layer is on the map.", "ok")
+        self.completeChanged.emit()
+        self.wiz.segmentation_ready.emit(str(gpkg))
+
+    def _failed(self, message: str):
+        self.task = None
+        self.cancel_button.setEnabled(False)
+        self._ready()
+        self.progress.setValue(0)
+        self.show_message(self.status, message, "warning" if message.startswith("Cancelled")
+                          else "error")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.task is None
+
+    def fill(self, project) -> None:
+        self.output.setFilePath("")
+        self.result = None
+        self.progress.setValue(0)
+        self.show_message(self.status, "")

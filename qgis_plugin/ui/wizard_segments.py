@@ -1,0 +1,275 @@
+"""Wizard page 4: the number of segments, with the choose-k diagnostics computed in the
+background, the recommendation, and k picked (10 preselected)."""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import Qt, QTimer
+from qgis.PyQt.QtGui import QPixmap
+from qgis.PyQt.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+)
+
+from ...core.clustering import choose_k, recommend_k
+from ...core.errors import InputError
+from ...core.progress import scaled
+from ...core.segmentation import prepare
+from .k_chart import diagnostics_png
+from .wizard_common import Page, cell, table_widget
+
+TABLE_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
+                 ("silhouette", "Silhouette", "{:.3f}"),
+                 ("calinski_harabasz", "Calinski–Harabasz", "{:,.1f}"),
+                 ("davies_bouldin", "Davies–Bouldin", "{:.3f}"),
+                 ("stability_ari", "Stability", "{:.2f}"),
+                 ("smallest_segment_pct", "Smallest segment (% of areas)", "{:.1f}")]
+
+
+def diagnose(project, prepared, data, low: int, high: int, n_init: int, progress):
+    """The choose-k table for k = low..high (at most the areas less one), preparing the
+    matrix first when the settings changed since the screening (e.g. clipping)."""
+    start = 0.0
+    if prepared is None:
+        start = 0.1
+        prepared = prepare(project, scaled(progress, 0.0, start), data=data)
+    ks = range(low, min(high, len(prepared.X) - 1) + 1)
+    return prepared, choose_k(prepared.X, ks, n_init=n_init, seed=project.seed,
+                              progress=scaled(progress, start, 1.0))
+
+
+class ChartLabel(QLabel):
+    """The chart, drawn again at the label's size when it changes (never clipped)."""
+
+    def __init__(self, redraw):
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(150)
+        self.timer.timeout.connect(redraw)
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(400, 260)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+
+    def resizeEvent(self, event):  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.timer.start()
+
+
+def _spin(low, high, value, tip=""):
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class SegmentsPage(Page):
+    def __init__(self, wizard):
+        super().__init__(wizard, "4. Number of segments",
+                         "How many segments to group the areas into. The diagnostics below "
+                         "are computed in the background; 10 is the usual operational choice.")
+        self.diagnostics = None
+        self.recommended = None
+        self.reason = ""
+        self.task = None
+        self._for = None  # the prepared matrix the diagnostics were computed on
+
+        self.k_min = _spin(2, 50, 2)
+        self.k_max = _spin(2, 50, 15)
+        self.k_starts = _spin(1, 1000, 10, "Random starts per k for the diagnostics: few, "
+                                           "for speed")
+        self.compute_button = QPushButton("Compute the diagnostics")
+        self.cancel_button = QPushButton("Stop")
+        self.cancel_button.setEnabled(False)
+        controls = QHBoxLayout()
+        for text, widget in (("k from", self.k_min), ("to", self.k_max),
+                             ("random starts per k", self.k_starts)):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(widget)
+        controls.addWidget(self.compute_button)
+        controls.addWidget(self.cancel_button)
+        controls.addStretch(1)
+
+        self.status = self.message_label()
+        self.chart = ChartLabel(self._redraw)
+        self.table = table_widget([title for _, title, _ in TABLE_COLUMNS])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chart, "Chart")
+        self.tabs.addTab(self.table, "Table")
+        self.recommendation = self.message_label()
+
+        self.k = _spin(2, 100, 10, "The number of segments of the segmentation")
+        self.n_init = _spin(1, 100000, 50, "k-means random starts for the final run: more "
+                                           "starts, a better and more stable result")
+        self.seed = _spin(0, 2**31 - 1, 2011, "The same seed and data give the same "
+                                              "segments, to the bit")
+        self.winsorise = QDoubleSpinBox()
+        self.winsorise.setRange(0.0, 100.0)
+        self.winsorise.setDecimals(1)
+        self.winsorise.setToolTip("Standardised values clipped to ± this many standard "
+                                  "deviations, so that a few extreme areas do not form "
+                                  "segments of their own; 0 = off, 3 is usual")
+        self.min_share = QDoubleSpinBox()
+        self.min_share.setRange(0.0, 99.0)
+        self.min_share.setDecimals(1)
+        self.min_share.setValue(2.0)
+        self.subsegments = _spin(0, 50, 0, "0: none; otherwise each segment is split again "
+                                           "into this many sub-segments")
+        final = QGroupBox("The segmentation")
+        form = QFormLayout(final)
+        form.addRow("Number of segments (k):", self.k)
+        form.addRow("Random starts:", self.n_init)
+        form.addRow("Seed:", self.seed)
+        more = QGroupBox("Advanced")
+        more_form = QFormLayout(more)
+        more_form.addRow("Clip extreme values at ± (0 = off):", self.winsorise)
+        more_form.addRow("Flag segments under (% of areas):", self.min_share)
+        more_form.addRow("Sub-segments per segment (0 = none):", self.subsegments)
+        boxes = QHBoxLayout()
+        boxes.addWidget(final, 1)
+        boxes.addWidget(more, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.recommendation)
+        layout.addLayout(boxes)
+
+        self.compute_button.clicked.connect(self.compute)
+        self.cancel_button.clicked.connect(self.stop)
+        self.k.valueChanged.connect(lambda _v: self._redraw())
+        self.winsorise.valueChanged.connect(lambda _v: self._settings_changed())
+
+    # --- the diagnostics --------------------------------------------------------------------
+
+    def initializePage(self):  # noqa: N802
+        try:
+            project = self.wiz.project()
+        except InputError:
+            return
+        prepared = self.wiz.prepared(project)
+        if self.diagnostics is None or (prepared is not None and prepared is not self._for):
+            self.compute()
+
+    def _settings_changed(self):
+        # clipping changes the matrix: the diagnostics shown were for another one
+        if self.diagnostics is not None:
+            self.show_message(self.status, "A setting changed: compute the diagnostics again "
+                              "to see its effect.", "warning")
+
+    def compute(self):
+        if self.task is not None:
+            return
+        try:
+            project = self.wiz.project()
+        except InputError as err:
+            self.show_message(self.status, str(err), "error")
+            return
+        prepared = self.wiz.prepared(project)
+        data = prepared.data if prepared is not None else self.wiz.area_data(project)
+        low, high = self.k_min.value(), self.k_max.value()
+        if high < low:
+            self.show_message(self.status, f"k from {low} to {high}: the range is upside "
+                              "down.", "error")
+            return
+        self.compute_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.show_message(self.status, f"Computing the diagnostics for k = {low} to {high}…")
+
+        def done(result):
+            prepared, table = result
+            self.task = None
+            self._for = prepared
+            self.wiz.keep_prepared(project, prepared)
+            self.diagnostics = table
+            self.recommended, self.reason = recommend_k(table, min_share=project.min_share)
+            self._buttons()
+            self.show_message(self.status, f"Diagnostics for k = {low} to {high}, "
+                              f"{self.k_starts.value()} random starts each, over "
+                              f"{len(prepared.X):,} areas and {prepared.X.shape[1]} "
+                              "variables.", "ok")
+            self.show_message(self.recommendation, f"Recommendation: {self.reason}")
+            self._show_table()
+            self._redraw()
+
+        def failed(message):
+            self.task = None
+            self._buttons()
+            self.show_message(self.status, message, "error")
+
+        def progress(fraction, message):
+            if self.task is not None:
+                self.show_message(self.status, f"Computing the diagnostics: "
+                                  f"{100 * fraction:.0f}% ({message})")
+
+        self.task = self.wiz.run("choosing the number of segments", diagnose, project,
+                                 prepared, data, low, high, n_init=self.k_starts.value(),
+                                 on_done=done, on_error=failed, on_progress=progress)
+
+    def stop(self):
+        if self.task is not None:
+            self.task.cancel()
+
+    def _buttons(self):
+        self.compute_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _show_table(self):
+        table = self.diagnostics
+        self.table.setRowCount(len(table))
+        for row, values in enumerate(table.itertuples(index=False)):
+            for col, (name, _, fmt) in enumerate(TABLE_COLUMNS):
+                value = getattr(values, name)
+                text = "" if value != value else fmt.format(int(value) if name == "k"
+                                                            else float(value))
+                item = cell(text, True)
+                if int(values.k) == self.recommended:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(row, col, item)
+
+    def _redraw(self):
+        if self.diagnostics is None:
+            return
+        size = self.chart.contentsRect()
+        png = diagnostics_png(self.diagnostics, self.recommended, self.k.value(),
+                              self.min_share.value(), width=max(size.width(), 400) / 100,
+                              height=max(size.height(), 260) / 100)
+        pixmap = QPixmap()
+        pixmap.loadFromData(png, "PNG")
+        self.chart.setPixmap(pixmap)
+
+    def validatePage(self):  # noqa: N802
+        self.stop()
+        return True
+
+    # --- the page's contribution -------------------------------------------------------------
+
+    def settings(self) -> dict:
+        return {"k": self.k.value(), "n_init": self.n_init.value(), "seed": self.seed.value(),
+                "winsorise": round(self.winsorise.value(), 4),
+                "min_share": round(self.min_share.value(), 4),
+                "subsegments": self.subsegments.value()}
+
+    def fill(self, project) -> None:
+        self.k.setValue(project.k)
+        self.n_init.setValue(project.n_init)
+        self.seed.setValue(project.seed)
+        self.winsorise.setValue(project.winsorise)
+        self.min_share.setValue(project.min_share)
+        self.subsegments.setValue(project.subsegments)
+        self.diagnostics, self._for = None, None
+        self.table.setRowCount(0)
+        self.chart.clear()
+        self.show_message(self.recommendation, "")
+        self.show_message(self.status, "")

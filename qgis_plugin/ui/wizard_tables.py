@@ -1,0 +1,532 @@
+"""Wizard page 2: the partner tables, how each joins to the areas, and a check of every row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qgis.gui import QgsFileWidget
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.errors import InputError
+from ...core.project import TableSpec
+from ...core.segmentation import gather_area_data
+from ...core.wizard_guesses import (
+    SPREADSHEETS,
+    STATUSES,
+    excel_sheets,
+    guess_context,
+    guess_join,
+    guess_key_column,
+    guess_lookup_columns,
+    numeric_columns,
+    reconciliation_summary,
+    table_preview,
+)
+from .wizard_common import Page, cell, set_items, table_widget
+
+TABLE_FILTER = "Tables (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;All files (*)"
+JOINS = [("direct", "Its codes are output-area codes"),
+         ("join_on", "Through a field of the boundaries (e.g. the LSOA code)"),
+         ("lookup", "Through a lookup file (area code → its code)")]
+PER = [(100.0, "percentages (per 100)"), (1000.0, "rates per 1,000")]
+PER_VARIABLE = "__per_variable__"
+NO_DENOMINATOR = "(none: not counts)"
+
+
+@dataclass
+class Entry:
+    """One table as the page holds it, before it becomes a TableSpec."""
+
+    path: Path
+    sheet: str | None = None
+    columns: list = field(default_factory=list)
+    numeric: list = field(default_factory=list)
+    preview: object = None  # the first rows, as text
+    key_values: list = field(default_factory=list)
+    code: str | None = None
+    join: str = "direct"
+    join_on: str | None = None
+    lookup: Path | None = None
+    lookup_from: str | None = None
+    lookup_to: str | None = None
+    lookup_columns: list = field(default_factory=list)
+    context: list = field(default_factory=list)
+    denominator: object = None  # a column, {variable: column} or None
+    per: float = 100.0
+    variables: tuple | None = None  # kept as read from a project file
+    read_error: str = ""
+
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            path=self.path, code=self.code or "", variables=self.variables,
+            context=tuple(self.context),
+            join_on=self.join_on if self.join == "join_on" else None, sheet=self.sheet,
+            denominator=self.denominator, per=float(self.per),
+            lookup=self.lookup if self.join == "lookup" else None,
+            lookup_from=self.lookup_from if self.join == "lookup" else None,
+            lookup_to=self.lookup_to if self.join == "lookup" else None)
+
+    def problems(self, boundary_fields: list) -> list[str]:
+        name = self.path.name
+        if self.read_error:
+            return [self.read_error]
+        found = []
+        if not self.code:
+            found.append(f"{name}: choose the column that holds the area codes (the key)")
+        elif self.code not in self.columns:
+            found.append(f"{name}: no column '{self.code}' to use as the key; its columns "
+                         f"are {', '.join(self.columns)}. Choose the column that holds the "
+                         "area codes.")
+        if self.join == "join_on":
+            if not self.join_on:
+                found.append(f"{name}: choose the field of the boundaries that holds codes "
+                             "like the table's")
+            elif boundary_fields and self.join_on not in boundary_fields:
+                found.append(f"{name}: the boundaries have no field '{self.join_on}' to "
+                             "join on")
+        if self.join == "lookup":
+            if self.lookup is None:
+                found.append(f"{name}: choose the lookup file")
+            elif not self.lookup.exists():
+                found.append(f"{name}: lookup file {self.lookup} not found")
+            elif not (self.lookup_from and self.lookup_to):
+                found.append(f"{name}: choose the lookup's column of output-area codes and "
+                             "its column of the table's codes")
+        absent = [c for c in self.context if c not in self.columns]
+        if absent:
+            found.append(f"{name}: no context column {', '.join(repr(c) for c in absent)}")
+        bases = ([self.denominator] if isinstance(self.denominator, str)
+                 else list((self.denominator or {}).values()))
+        absent = [c for c in bases if c not in self.columns]
+        if absent:
+            found.append(f"{name}: no denominator column "
+                         f"{', '.join(repr(c) for c in absent)}")
+        return found
+
+
+def read_entry(path: Path, sheet=None) -> Entry:
+    """An entry with the file's columns read from its first rows."""
+    entry = Entry(path=Path(path).resolve(), sheet=sheet)
+    if not entry.path.exists():
+        entry.read_error = f"{entry.path}: table not found"
+        return entry
+    try:
+        if entry.path.suffix.lower() in SPREADSHEETS and sheet is None:
+            sheets = excel_sheets(entry.path)
+            entry.sheet = sheets[0] if len(sheets) > 1 else None
+        preview = table_preview(entry.path, entry.sheet)
+    except Exception as err:  # noqa: BLE001 (pandas' and the drivers' messages vary)
+        entry.read_error = f"{entry.path.name}: cannot be read as a table ({err})"
+        return entry
+    entry.columns = list(preview.columns)
+    entry.numeric = numeric_columns(preview)
+    entry.preview = preview
+    return entry
+
+
+class TablesPage(Page):
+    def __init__(self, wizard):
+        super().__init__(wizard, "2. Data tables",
+                         "Partner tables keyed by area code (CSV or Excel): census, benefits, "
+                         "health, crime… For each, the key column and how it joins to the "
+                         "areas. Check them to see what becomes of every row.")
+        self.entries: list[Entry] = []
+        self.checked = None  # the data key of the last successful check
+        self.check_failed = False
+        self.task = None
+
+        self.list = QListWidget()
+        self.list.setMinimumWidth(220)
+        self.add_button = QPushButton("Add files…")
+        self.remove_button = QPushButton("Remove")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("Tables:"))
+        left_layout.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        left_layout.addLayout(buttons)
+
+        self.detail = QGroupBox("Settings of the selected table")
+        form = QFormLayout(self.detail)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        self.sheet_combo = QComboBox()
+        self.sheet_label = QLabel("Sheet:")
+        form.addRow(self.sheet_label, self.sheet_combo)
+        self.key_combo = QComboBox()
+        self.key_combo.setToolTip("The column holding the area code of each row")
+        form.addRow("Column of area codes (key):", self.key_combo)
+        self.join_combo = QComboBox()
+        for value, text in JOINS:
+            self.join_combo.addItem(text, value)
+        form.addRow("How it joins to the areas:", self.join_combo)
+        self.join_stack = QStackedWidget()
+        self.join_stack.addWidget(QWidget())
+        self.join_on_combo = QComboBox()
+        self.join_on_combo.setToolTip("The field of the boundaries holding codes of the "
+                                      "table's kind, e.g. LSOA11CD for a table by LSOA")
+        on_page = QWidget()
+        on_form = QFormLayout(on_page)
+        on_form.setContentsMargins(0, 0, 0, 0)
+        on_form.addRow("Boundary field:", self.join_on_combo)
+        self.join_stack.addWidget(on_page)
+        lookup_page = QWidget()
+        lookup_form = QFormLayout(lookup_page)
+        lookup_form.setContentsMargins(0, 0, 0, 0)
+        self.lookup_widget = QgsFileWidget()
+        self.lookup_widget.setFilter(TABLE_FILTER)
+        self.lookup_from_combo = QComboBox()
+        self.lookup_to_combo = QComboBox()
+        lookup_form.addRow("Lookup file:", self.lookup_widget)
+        lookup_form.addRow("Its column of output-area codes:", self.lookup_from_combo)
+        lookup_form.addRow("Its column of the table's codes:", self.lookup_to_combo)
+        self.join_stack.addWidget(lookup_page)
+        form.addRow("", self.join_stack)
+        self.context_list = QListWidget()
+        self.context_list.setToolTip("Counts and denominators (residents, households…) and "
+                                     "deprivation measures: profiled and used for sizes, "
+                                     "never clustered on")
+        self.context_list.setMinimumHeight(90)
+        form.addRow("Context columns\n(profiled, never clustered):", self.context_list)
+        self.denominator_combo = QComboBox()
+        self.denominator_combo.setToolTip("When the table holds counts (as census tables are "
+                                          "published), each variable becomes a percentage "
+                                          "or rate of this column")
+        self.per_combo = QComboBox()
+        for value, text in PER:
+            self.per_combo.addItem(text, value)
+        per_row = QWidget()
+        per_layout = QHBoxLayout(per_row)
+        per_layout.setContentsMargins(0, 0, 0, 0)
+        per_layout.addWidget(self.denominator_combo, 2)
+        per_layout.addWidget(QLabel("as"))
+        per_layout.addWidget(self.per_combo, 1)
+        form.addRow("It holds counts; divide by:", per_row)
+        self.detail.setEnabled(False)
+
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 700])
+
+        self.problems_label = self.message_label()
+        self.check_button = QPushButton("Check the tables")
+        self.check_button.setToolTip("Read the boundaries and every table and say what "
+                                     "becomes of every row, before anything runs")
+        self.check_status = self.message_label()
+        self.summary = table_widget(["File", "Used", "Outside\nthe area", "Unmatched",
+                                     "Duplicate", "Unreadable", "No data\n(areas)"])
+        self.summary.horizontalHeader().setStretchLastSection(False)
+        self.summary.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.summary.verticalHeader().setDefaultSectionSize(24)
+        self.summary.setMinimumHeight(6 * 24 + 60)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.check_status, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 3)
+        layout.addWidget(self.problems_label)
+        layout.addLayout(check_row)
+        layout.addWidget(self.summary, 0)
+
+        self.add_button.clicked.connect(self._add_dialog)
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.list.currentRowChanged.connect(self._show_entry)
+        self.sheet_combo.currentIndexChanged.connect(lambda _i: self._sheet_changed())
+        self.key_combo.currentIndexChanged.connect(lambda _i: self._edited("code"))
+        self.join_combo.currentIndexChanged.connect(lambda _i: self._edited("join"))
+        self.join_on_combo.currentIndexChanged.connect(lambda _i: self._edited("join_on"))
+        self.lookup_widget.fileChanged.connect(self._lookup_chosen)
+        self.lookup_from_combo.currentIndexChanged.connect(lambda _i: self._edited("lookup"))
+        self.lookup_to_combo.currentIndexChanged.connect(lambda _i: self._edited("lookup"))
+        self.context_list.itemChanged.connect(lambda _item: self._edited("context"))
+        self.denominator_combo.currentIndexChanged.connect(lambda _i: self._edited("den"))
+        self.per_combo.currentIndexChanged.connect(lambda _i: self._edited("per"))
+        self.check_button.clicked.connect(self.check)
+
+    # --- adding and removing tables -----------------------------------------------------
+
+    def _add_dialog(self):
+        folder = self.wiz.boundaries.boundary_path()
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add data tables",
+                                                str(folder.parent) if folder else "",
+                                                TABLE_FILTER)
+        self.add_files(paths)
+
+    def add_files(self, paths) -> list[Entry]:
+        added = []
+        for path in paths:
+            entry = read_entry(Path(path))
+            self._guess(entry)
+            self.entries.append(entry)
+            added.append(entry)
+            self.list.addItem(QListWidgetItem(entry.path.name))
+        if added:
+            self.list.setCurrentRow(len(self.entries) - 1)
+        self._changed()
+        return added
+
+    def _guess(self, entry: Entry) -> None:
+        if entry.read_error:
+            return
+        boundaries = self.wiz.boundaries
+        code = boundaries.code_combo.currentData()
+        entry.code = guess_key_column(entry.preview, code) or code
+        if entry.code in entry.columns:
+            entry.key_values = entry.preview[entry.code].tolist()
+            entry.join, entry.join_on = guess_join(entry.key_values, boundaries.samples,
+                                                   code, entry.code)
+        entry.context = guess_context(entry.preview, entry.code)
+
+    def _remove_selected(self):
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        del self.entries[row]
+        self.list.takeItem(row)
+        self._show_entry(self.list.currentRow())
+        self._changed()
+
+    def current(self) -> Entry | None:
+        row = self.list.currentRow()
+        return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    # --- the selected table's settings ----------------------------------------------------
+
+    def _show_entry(self, row: int):
+        entry = self.entries[row] if 0 <= row < len(self.entries) else None
+        self.detail.setEnabled(entry is not None and not entry.read_error)
+        if entry is None:
+            self.detail.setTitle("Settings of the selected table")
+            return
+        self.detail.setTitle(f"Settings of {entry.path.name}")
+        widgets = (self.sheet_combo, self.key_combo, self.join_combo, self.join_on_combo,
+                   self.lookup_widget, self.lookup_from_combo, self.lookup_to_combo,
+                   self.context_list, self.denominator_combo, self.per_combo)
+        for widget in widgets:
+            widget.blockSignals(True)
+        is_sheet = entry.path.suffix.lower() in SPREADSHEETS
+        self.sheet_label.setVisible(is_sheet)
+        self.sheet_combo.setVisible(is_sheet)
+        if is_sheet:
+            try:
+                sheets = excel_sheets(entry.path)
+            except Exception:  # noqa: BLE001
+                sheets = []
+            set_items(self.sheet_combo, sheets, entry.sheet or (sheets[0] if sheets else None))
+        key_items = list(entry.columns)
+        set_items(self.key_combo, key_items, entry.code)
+        if entry.code and entry.code not in entry.columns:
+            index = self.key_combo.findData(entry.code)
+            self.key_combo.setItemText(index, f"{entry.code} (not in this file)")
+        self.join_combo.setCurrentIndex([j for j, _ in JOINS].index(entry.join))
+        self.join_stack.setCurrentIndex([j for j, _ in JOINS].index(entry.join))
+        set_items(self.join_on_combo, self.wiz.boundaries.fields, entry.join_on)
+        self.lookup_widget.setFilePath(str(entry.lookup) if entry.lookup else "")
+        set_items(self.lookup_from_combo, entry.lookup_columns, entry.lookup_from)
+        set_items(self.lookup_to_combo, entry.lookup_columns, entry.lookup_to)
+        self.context_list.clear()
+        for column in [c for c in entry.columns if c != entry.code]:
+            item = QListWidgetItem(column)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if column in entry.context else Qt.Unchecked)
+            if column not in entry.numeric:
+                item.setToolTip("not a column of numbers")
+            self.context_list.addItem(item)
+        set_items(self.denominator_combo, entry.numeric,
+                  entry.denominator if isinstance(entry.denominator, str) else None,
+                  none=NO_DENOMINATOR)
+        if isinstance(entry.denominator, dict):
+            listed = ", ".join(f"{k} ÷ {v}" for k, v in entry.denominator.items())
+            self.denominator_combo.addItem(f"per variable: {listed}", PER_VARIABLE)
+            self.denominator_combo.setCurrentIndex(self.denominator_combo.count() - 1)
+        self.per_combo.setCurrentIndex(1 if float(entry.per) == 1000.0 else 0)
+        self.per_combo.setEnabled(entry.denominator is not None)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def _sheet_changed(self):
+        entry = self.current()
+        if entry is None:
+            return
+        fresh = read_entry(entry.path, self.sheet_combo.currentData())
+        self._guess(fresh)
+        self.entries[self.list.currentRow()] = fresh
+        self._show_entry(self.list.currentRow())
+        self._changed()
+
+    def _lookup_chosen(self, text: str):
+        entry = self.current()
+        if entry is None:
+            return
+        entry.lookup = Path(text).resolve() if text else None
+        entry.lookup_columns, entry.lookup_from, entry.lookup_to = [], None, None
+        if entry.lookup is not None and entry.lookup.exists():
+            try:
+                frame = table_preview(entry.lookup, rows=5000)
+            except Exception as err:  # noqa: BLE001
+                self.show_message(self.problems_label, f"{entry.lookup.name}: cannot be read "
+                                  f"as a lookup table ({err})", "error")
+                return
+            entry.lookup_columns = list(frame.columns)
+            codes = self.wiz.boundaries.samples.get(self.wiz.boundaries.code_combo
+                                                    .currentData(), [])
+            entry.lookup_from, entry.lookup_to = guess_lookup_columns(frame, codes,
+                                                                      entry.key_values)
+        self._show_entry(self.list.currentRow())
+        self._changed()
+
+    def _edited(self, what: str):
+        entry = self.current()
+        if entry is None:
+            return
+        if what == "code":
+            entry.code = self.key_combo.currentData()
+            if entry.code in entry.columns:
+                entry.key_values = entry.preview[entry.code].tolist()
+        elif what == "join":
+            entry.join = self.join_combo.currentData()
+            self.join_stack.setCurrentIndex(self.join_combo.currentIndex())
+            if entry.join == "join_on" and not entry.join_on:
+                _, entry.join_on = guess_join(entry.key_values, self.wiz.boundaries.samples,
+                                              "", entry.code)
+                set_items(self.join_on_combo, self.wiz.boundaries.fields, entry.join_on)
+        elif what == "join_on":
+            entry.join_on = self.join_on_combo.currentData()
+        elif what == "lookup":
+            entry.lookup_from = self.lookup_from_combo.currentData()
+            entry.lookup_to = self.lookup_to_combo.currentData()
+        elif what == "context":
+            entry.context = [self.context_list.item(i).text()
+                             for i in range(self.context_list.count())
+                             if self.context_list.item(i).checkState() == Qt.Checked]
+        elif what == "den":
+            value = self.denominator_combo.currentData()
+            if value != PER_VARIABLE:
+                entry.denominator = value
+            self.per_combo.setEnabled(entry.denominator is not None)
+        elif what == "per":
+            entry.per = self.per_combo.currentData()
+        self._changed()
+
+    # --- problems, the check, and the page's contribution -------------------------------
+
+    def problems(self) -> list[str]:
+        fields = self.wiz.boundaries.fields
+        return [p for entry in self.entries for p in entry.problems(fields)]
+
+    def _changed(self):
+        problems = self.problems()
+        self.show_message(self.problems_label, "\n".join(problems), "error")
+        self.check_button.setEnabled(bool(self.entries) and not problems)
+        if self.checked is not None or self.check_failed:
+            self.checked, self.check_failed = None, False
+            self.show_message(self.check_status, "The tables changed: check them again.")
+        self.completeChanged.emit()
+
+    def check(self):
+        if self.task is not None:
+            return
+        try:
+            project = self.wiz.project()
+        except InputError as err:
+            self.show_message(self.check_status, str(err), "error")
+            return
+        self.check_button.setEnabled(False)
+        self.summary.setRowCount(0)
+        self.show_message(self.check_status, "Reading the boundaries and the tables…")
+
+        def done(data):
+            self.task = None
+            self.wiz.keep_area_data(project, data)
+            self.checked, self.check_failed = project.tables, False
+            self.show_summary(data.reconciliation)
+            self.check_button.setEnabled(True)
+            self.completeChanged.emit()
+
+        def failed(message):
+            self.task = None
+            self.check_failed = True
+            self.show_message(self.check_status, message, "error")
+            self.check_button.setEnabled(True)
+            self.completeChanged.emit()
+
+        def progress(fraction, message):
+            if self.task is not None and message:
+                self.show_message(self.check_status, f"{message}…")
+
+        self.task = self.wiz.run("checking the tables", gather_area_data, project,
+                                 on_done=done, on_error=failed, on_progress=progress)
+        self.completeChanged.emit()
+
+    def show_summary(self, reconciliation) -> None:
+        counts = reconciliation_summary(reconciliation)
+        self.summary.setRowCount(len(counts))
+        for row, (name, values) in enumerate(counts.iterrows()):
+            self.summary.setItem(row, 0, cell(name))
+            for col, status in enumerate(STATUSES, start=1):
+                self.summary.setItem(row, col, cell(f"{int(values[status]):,}", True))
+        tables = counts.iloc[1:] if len(counts) > 1 else counts
+        not_used = int(tables[[s for s in STATUSES[1:-1]]].to_numpy().sum())
+        areas = int(counts.iloc[0][STATUSES[0]])
+        text = (f"Checked: {areas:,} areas; {len(tables)} table(s), "
+                f"{int(tables[STATUSES[0]].sum()):,} rows used"
+                + (f", {not_used:,} rows not used (see the table)." if not_used else "."))
+        self.show_message(self.check_status, text, "warning" if not_used else "ok")
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return (bool(self.entries) and not self.problems() and self.task is None
+                and not self.check_failed)
+
+    def settings(self) -> dict:
+        return {"tables": tuple(entry.spec() for entry in self.entries)}
+
+    def fill(self, project) -> None:
+        self.entries, self.checked, self.check_failed = [], None, False
+        self.list.clear()
+        self.summary.setRowCount(0)
+        self.show_message(self.check_status, "")
+        for spec in project.tables:
+            entry = read_entry(spec.path, spec.sheet)
+            entry.sheet = spec.sheet
+            entry.code = spec.code
+            if spec.code in entry.columns:
+                entry.key_values = entry.preview[spec.code].tolist()
+            entry.context = list(spec.context)
+            entry.denominator, entry.per = spec.denominator, spec.per
+            entry.variables = spec.variables
+            if spec.join_on is not None:
+                entry.join, entry.join_on = "join_on", spec.join_on
+            elif spec.lookup is not None:
+                entry.join, entry.lookup = "lookup", spec.lookup
+                entry.lookup_from, entry.lookup_to = spec.lookup_from, spec.lookup_to
+                try:
+                    entry.lookup_columns = list(table_preview(spec.lookup, rows=5).columns)
+                except Exception:  # noqa: BLE001
+                    entry.lookup_columns = [spec.lookup_from, spec.lookup_to]
+            self.entries.append(entry)
+            self.list.addItem(QListWidgetItem(entry.path.name))
+        if self.entries:
+            self.list.setCurrentRow(0)
+        self._changed()

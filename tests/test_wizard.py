@@ -1,0 +1,278 @@
+"""The "New segmentation" wizard driven in real QGIS with pytest-qt: filled on the Camden
+sample from files, checked, screened, diagnosed, run; the layer on the map; the project file
+saved, run by the command line and re-opened; a cancelled run writes nothing; bad input is
+named on the page with Next disabled."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_DIR
+from qgis.core import QgsProject
+from qgis.PyQt.QtWidgets import QApplication, QWizard
+
+from community_safety.core.project import load_project
+
+TABLES = ["census_demography.csv", "census_housing.csv", "census_health_care.csv",
+          "census_work.csv", "imd2019_lsoa.csv"]
+N_INIT = 5
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    """Let Qt (and QGIS's task manager) run until ``condition()`` holds."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the wizard")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def fill_from_files(wizard) -> None:
+    """What a GIS officer does on the Camden sample, page by page, as camden.toml says."""
+    boundaries = wizard.boundaries
+    boundaries.file_widget.setFilePath(str(SAMPLE_DIR / "output_areas_2011.gpkg"))
+    boundaries.name_edit.setText("Camden output areas, 2011 Census")
+    assert wizard.currentPage() is boundaries and boundaries.isComplete()
+    wizard.next()
+    wizard.tables.add_files([SAMPLE_DIR / name for name in TABLES])
+    wizard.tables.check()
+    wait_for(lambda: wizard.tables.task is None)
+    assert wizard.tables.isComplete()
+    wizard.next()
+    variables = wizard.variables
+    variables.min_range.setValue(1.0)
+    wait_for(variables.isComplete)
+    wizard.next()
+    segments = wizard.segments
+    wait_for(lambda: segments.task is None and segments.diagnostics is not None, 300)
+    segments.winsorise.setValue(3.0)
+    segments.n_init.setValue(N_INIT)
+    wizard.next()
+
+
+@pytest.fixture(scope="module")
+def filled(qgis_app, qgis_iface):
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    wizard = SegmentationWizard(qgis_iface)
+    wizard.segments.k_max.setValue(12)  # fewer k for speed; the page's default is 2..15
+    wizard.show()
+    fill_from_files(wizard)
+    yield wizard
+    wizard.close()
+    wizard.deleteLater()
+
+
+def camden_as_built(path: Path):
+    return replace(load_project(SAMPLE_DIR / "camden.toml"), path=path, n_init=N_INIT)
+
+
+def test_page_one_guesses_the_code_field_and_checks_the_crs(filled):
+    page = filled.boundaries
+    assert page.code_combo.currentData() == "OA11CD"
+    assert "output-area codes" in page.code_note.text()
+    assert page.crs_kind == "ok" and "British National Grid" in page.crs_status.text()
+    assert "749 areas" in page.source_info.text()
+    assert page.settings()["boundary_layer"] == "output_areas"
+
+
+def test_page_two_guesses_each_table_and_shows_the_reconciliation(filled):
+    camden = load_project(SAMPLE_DIR / "camden.toml")
+    assert [entry.spec() for entry in filled.tables.entries] == list(camden.tables)
+    summary = filled.tables.summary
+    assert summary.rowCount() == 6  # the boundaries and five tables
+    rows = {summary.item(r, 0).text(): [summary.item(r, c).text() for c in range(1, 7)]
+            for r in range(summary.rowCount())}
+    assert rows["census_demography.csv"] == ["749", "0", "0", "0", "0", "0"]
+    assert rows["imd2019_lsoa.csv"][0] == "133"  # LSOAs, joined through LSOA11CD
+    assert "Checked: 749 areas" in filled.tables.check_status.text()
+
+
+def test_page_three_screens_and_forces_variables_in_and_out(filled, qtbot):
+    page = filled.variables
+    screening = page.prepared.screening.set_index("variable")
+    dropped = screening[~screening["kept"] & screening["correlated_with"].ne("")].index[0]
+    assert "|r| =" in screening.loc[dropped, "reason"]
+    rows = {page.table.item(r, 0).text(): r for r in range(page.table.rowCount())}
+    assert page.table.item(rows[dropped], 2).text() == "dropped"
+    partner = screening.loc[dropped, "correlated_with"]
+    assert page.table.item(rows[dropped], 3).text().startswith(f"correlated with {partner} (r =")
+    page.set_force(dropped, "in", True)
+    qtbot.waitUntil(page.isComplete, timeout=60_000)
+    after = page.prepared.screening.set_index("variable")
+    assert after.loc[dropped, "kept"] and after.loc[dropped, "reason"] == "forced in by the user"
+    assert filled.project().screening.force_in == (dropped,)
+    page.set_force(dropped, "in", False)
+    qtbot.waitUntil(page.isComplete, timeout=60_000)
+    assert filled.project().screening.force_in == ()
+    settings = page.settings()
+    assert (settings["deprivation"], settings["more_deprived"]) == ("IMD19", "lower")
+    assert (settings["residents"], settings["households"]) == ("usual_residents", "households")
+    assert settings["labels_file"] == SAMPLE_DIR / "variables.csv"
+
+
+def test_page_four_shows_the_diagnostics_and_the_recommendation(filled):
+    page = filled.segments
+    assert list(page.diagnostics["k"]) == list(range(2, 13))
+    assert page.table.rowCount() == 11
+    assert not page.chart.pixmap().isNull()
+    assert page.recommendation.text().startswith("Recommendation: k = ")
+    assert page.k.value() == 10
+
+
+def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_built(
+        filled, qtbot, tmp_path):
+    page = filled.run_page
+    assert filled.currentPage() is page
+    gpkg = tmp_path / "results" / "camden.gpkg"
+    page.output.setFilePath(str(gpkg))
+    page.plots.setChecked(False)
+    with qtbot.waitSignal(filled.segmentation_ready, timeout=300_000) as ready:
+        page.run_button.click()
+    assert ready.args == [str(gpkg)]
+    assert gpkg.exists() and "Done: 749 areas in 10 segments" in page.status.text()
+    layers = [layer for layer in QgsProject.instance().mapLayers().values()
+              if layer.source().startswith(str(gpkg))]
+    assert len(layers) == 1
+    layer = layers[0]
+    assert layer.featureCount() == 749 and layer.name() == "Segments"
+    assert layer.renderer().type() == "categorizedSymbol"
+    assert layer.renderer().classAttribute() == "segment"
+    assert len(layer.renderer().categories()) == 10
+    assert layer.displayExpression() == '"segment_name"'
+
+    saved = filled.save_project_file(tmp_path / "camden_wizard.toml")
+    built = filled.project()
+    assert built.path == saved
+    assert load_project(saved) == built == camden_as_built(saved)
+
+    from community_safety.core.cli import main
+
+    assert main(["segment", str(saved), "--out", str(tmp_path / "cli"), "--n-init", "3",
+                 "--no-plots"]) == 0
+    QgsProject.instance().removeMapLayer(layer.id())
+
+
+def test_reopening_a_saved_project_file_fills_every_page(qgis_app, qgis_iface, qtbot,
+                                                         tmp_path):
+    from community_safety.core.project import save_project
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    saved = save_project(camden_as_built((tmp_path / "camden.toml").resolve()))
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.open_project_file(saved)
+    assert wizard.boundaries.file_widget.filePath() == str(SAMPLE_DIR /
+                                                           "output_areas_2011.gpkg")
+    assert wizard.boundaries.code_combo.currentData() == "OA11CD"
+    assert wizard.boundaries.name_edit.text() == "Camden output areas, 2011 Census"
+    assert [wizard.tables.list.item(i).text() for i in range(wizard.tables.list.count())] \
+        == TABLES
+    wizard.tables.list.setCurrentRow(4)
+    assert wizard.tables.key_combo.currentData() == "LSOA11CD"
+    assert wizard.tables.join_combo.currentData() == "join_on"
+    assert wizard.tables.join_on_combo.currentData() == "LSOA11CD"
+    context = wizard.tables.context_list
+    assert [context.item(i).text() for i in range(context.count())
+            if context.item(i).checkState()] == ["IMD19"]
+    assert wizard.variables.min_range.value() == 1.0
+    assert wizard.variables.deprivation.currentData() == "IMD19"
+    assert wizard.variables.standardise.currentData() == "zscore"
+    assert (wizard.segments.k.value(), wizard.segments.n_init.value(),
+            wizard.segments.winsorise.value()) == (10, N_INIT, 3.0)
+    assert wizard.project() == load_project(saved)
+    assert wizard.currentPage() is wizard.boundaries and wizard.boundaries.isComplete()
+
+
+def test_a_cancelled_run_writes_nothing(qgis_app, qgis_iface, qtbot, tmp_path):
+    from community_safety.core.project import save_project
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    project = replace(camden_as_built((tmp_path / "slow.toml").resolve()), n_init=200_000)
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.open_project_file(save_project(project))
+    page = wizard.run_page
+    out = tmp_path / "never"
+    out.mkdir()
+    page.output.setFilePath(str(out / "segmentation.gpkg"))
+    page.start()
+    qtbot.waitUntil(lambda: page.progress.value() > 0 or page.task is None, timeout=120_000)
+    assert page.task is not None
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.task is None, timeout=120_000)
+    assert "Cancelled: nothing was written" in page.status.text()
+    assert list(out.iterdir()) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_table_without_the_key_column_is_named_and_next_is_disabled(
+        qgis_app, qgis_iface, qtbot, tmp_path):
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    bad = tmp_path / "claimants_by_ward.csv"
+    bad.write_text("ward_name,claimants\nBelsize,120\nCamden Town,340\n", encoding="utf-8")
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.boundaries.file_widget.setFilePath(str(SAMPLE_DIR / "output_areas_2011.gpkg"))
+    wizard.next()
+    wizard.tables.add_files([SAMPLE_DIR / "census_work.csv", bad])
+    text = wizard.tables.problems_label.text()
+    assert "claimants_by_ward.csv" in text and "'OA11CD'" in text
+    assert "ward_name, claimants" in text
+    assert not wizard.tables.isComplete()
+    assert not wizard.button(QWizard.NextButton).isEnabled()
+    assert not wizard.tables.check_button.isEnabled()
+    wizard.tables.list.setCurrentRow(1)
+    wizard.tables.remove_button.click()
+    assert wizard.tables.problems_label.text() == ""
+    assert wizard.button(QWizard.NextButton).isEnabled()
+
+
+def test_a_geographic_crs_on_metres_is_refused_and_can_be_corrected(
+        qgis_app, qgis_iface, qtbot, tmp_path):
+    import geopandas as gpd
+
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    areas = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg").head(20)
+    wrong = tmp_path / "mislabelled.gpkg"
+    areas.set_crs(4326, allow_override=True).to_file(wrong, layer="areas", driver="GPKG")
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.boundaries
+    page.file_widget.setFilePath(str(wrong))
+    assert page.crs_kind == "error" and "look like metres" in page.crs_status.text()
+    assert not page.isComplete()
+    page.crs_fix.setChecked(True)  # the override offers British National Grid
+    assert page.crs_kind == "ok" and page.isComplete()
+    assert page.settings()["boundary_crs"] == "EPSG:27700"
+
+
+def test_the_plugin_menu_opens_the_wizard(qgis_app, qgis_iface, monkeypatch):
+    from community_safety.qgis_plugin.plugin import CommunitySafetyPlugin
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    added = []
+    monkeypatch.setattr(qgis_iface, "addPluginToMenu", lambda m, a: added.append(a),
+                        raising=False)
+    monkeypatch.setattr(qgis_iface, "removePluginMenu", lambda m, a: added.remove(a),
+                        raising=False)
+    monkeypatch.setattr(qgis_iface, "addToolBarIcon", lambda a: None, raising=False)
+    monkeypatch.setattr(qgis_iface, "removeToolBarIcon", lambda a: None, raising=False)
+    plugin = CommunitySafetyPlugin(qgis_iface)
+    plugin.initGui()
+    try:
+        action = next(a for a in added if a.objectName() == "communitySafetyNewSegmentation")
+        assert action.text() == "New segmentation…" and action.isEnabled()
+        action.trigger()
+        assert isinstance(plugin.wizard, SegmentationWizard) and plugin.wizard.isVisible()
+    finally:
+        plugin.unload()
+    assert added == [] and plugin.wizard is None
