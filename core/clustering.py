@@ -1,35 +1,71 @@
 """k-means segments, and the diagnostics for choosing k.
 
-A fit runs ``n_init`` k-means++ starts, each from its own seed drawn from the user's seed
-(so the same inputs and seed give the same labels on every run). Each start iterates Lloyd's
-algorithm to full convergence (tolerance 0: until no area changes segment) in single
-precision; the best start (least within-cluster sum of squares) is then polished in double
-precision from its centres until, again, no area moves. Stability is the mean adjusted Rand
-index between the best start's labels and every other start's.
+How ``fit_kmeans`` works
+------------------------
+1. **Seeds.** Random start i (0 .. n_init-1) has its own seed, ``start_seeds(seed,
+   n_init)[i]``, and its own random generator: the same inputs and seed give the same labels
+   on every run, whatever the batch sizes below.
+2. **Random starts, advanced together.** The starts run in batches (a tenth of the starts
+   at a time, fewer when the areas are many, so that progress is reported and the run can be
+   cancelled between batches); within a batch every start moves in step as one array
+   computation in single precision:
+
+   a. *k-means++ seeding* (Arthur and Vassilvitskii 2007, the greedy form scikit-learn
+      uses): the first centre is an area drawn at random; each next one is, of 2 + ln k
+      areas drawn with probability proportional to their squared distance to the nearest
+      centre so far, the one that leaves the least total squared distance.
+   b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
+      areas, until no area changes segment (tolerance 0: full convergence). A start that
+      has converged leaves the batch. Distances come from one matrix product per chunk of
+      areas; the segment sums are kept in double precision and updated only by the areas
+      that moved.
+
+3. **The best start**, chosen without depending on summation order: every start's
+   within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
+   the starts within a relative 1e-6 of the least are compared exactly -- the WCSS of each
+   distinct partition recomputed from its labels in a fixed order (``_segment_sums``,
+   ``_wcss``) -- and the least wins, ties going to the earliest start.
+4. **Polish**, in double precision, from the best start's labels, until no area moves:
+
+   a. Lloyd's steps, with exactly computed centres (segment means summed in a fixed
+      order) and labels that do not depend on the BLAS or its threads: distances come
+      from a matrix product, and every area whose two nearest centres are within a relative
+      1e-10 of each other (far above that product's rounding error) is decided again from
+      ``sum((x - c)**2)`` computed area by area, ties going to the lowest segment;
+   b. then Hartigan's single-area transfers: an area moves from its segment a (of n_a
+      areas) to segment b (n_b) when that lowers the total WCSS, i.e. when
+      ``n_b/(n_b+1) d_b < n_a/(n_a-1) d_a`` (d: squared distance to the centre), one area
+      at a time, centres updated after each move; an empty segment first takes the area
+      farthest from its centre. This is the condition R's Hartigan-Wong ends on, so the
+      result is both a Lloyd fixed point and a Hartigan-Wong local optimum.
+
+5. **Stability** is the mean adjusted Rand index between the final labels and every other
+   start's labels.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    pairwise_distances,
-    silhouette_score,
-)
+import scipy.sparse as sparse
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, pairwise_distances
 
 from .errors import InputError
 from .progress import Progress, silent
 
 MAX_ITER = 3000
 SILHOUETTE_SAMPLE = 10_000
+BATCH_CELLS = 1 << 24  # seeding distances held at once by a batch of starts (64 MB)
+CHUNK_CELLS = 1 << 19  # area x centre distances of one chunk of areas (2 MB: in cache)
+BOUNDS_FROM = 20_000  # areas from which the random starts use Hamerly's bounds
+CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
+CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 
 
 @dataclass
@@ -57,55 +93,464 @@ def distance_to_centres(X: np.ndarray, centres: np.ndarray, labels: np.ndarray) 
     return np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
 
 
-def _one_start(X32: np.ndarray, k: int, seed: int) -> KMeans:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # duplicate points warnings on tiny inputs
-        return KMeans(n_clusters=k, n_init=1, random_state=seed, tol=0.0, max_iter=MAX_ITER,
-                      algorithm="lloyd").fit(X32)
-
-
 def start_message(done: int, n_init: int, k: int) -> str:
     """The progress text after ``done`` of ``n_init`` random starts: one line each time
     another tenth of the starts is done (and after the last), "" in between, so that a log
     or progress window shows ten lines, not one per start. (Callers show a message only
     when it is not empty; the fraction is still reported after every start, and cancelling
-    still stops between starts.)"""
+    still stops between batches of starts.)"""
     if done == n_init or (10 * done) // n_init > (10 * (done - 1)) // n_init:
         return (f"k-means: {done:,} of {n_init:,} random starts done "
                 f"({100 * done // n_init}%, k = {k})")
     return ""
 
 
+# --- the random starts, a batch at a time, in single precision -------------------------
+
+def _label_dtype(k: int):
+    return np.uint8 if k <= 256 else np.int32
+
+
+def _augmented(X: np.ndarray) -> np.ndarray:
+    """Areas as single-precision rows [x, 1, |x|^2]: one matrix product with centre rows
+    [-2c, |c|^2, 1] (``_centre_rows``) then gives squared distances |x - c|^2 directly."""
+    rows = np.empty((len(X), X.shape[1] + 2), dtype=np.float32)
+    rows[:, :-2] = X
+    rows[:, -2] = 1
+    rows[:, -1] = (X * X).sum(axis=1)
+    return rows
+
+
+def _centre_rows(centres: np.ndarray) -> np.ndarray:
+    """Centres (..., p) as single-precision rows [-2c, |c|^2, 1], (centres, p + 2)."""
+    flat = centres.reshape(-1, centres.shape[-1])
+    rows = np.empty((len(flat), flat.shape[1] + 2), dtype=np.float32)
+    rows[:, :-2] = -2 * flat
+    rows[:, -2] = (flat * flat).sum(axis=1)
+    rows[:, -1] = 1
+    return rows
+
+
+def _uniforms(seeds: list, count: int) -> np.ndarray:
+    """``count`` uniform numbers in [0, 1) for each start, a function of its own seed and
+    nothing else: (starts, count). SplitMix64's output function (Steele, Lea and Flood
+    2014) applied to seed x 2^32 + i -- one array computation for a whole batch, where a
+    generator per start costs tens of microseconds each."""
+    with np.errstate(over="ignore"):
+        z = (np.asarray(seeds, dtype=np.uint64)[:, None] << np.uint64(32)) + np.arange(
+            count, dtype=np.uint64)[None, :]
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def _seed_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list) -> np.ndarray:
+    """Greedy k-means++ for a batch of starts: the centres' area numbers, (starts, k)."""
+    S, n = len(seeds), len(X)
+    trials = 2 + int(math.log(k))
+    draws = _uniforms(seeds, 1 + (k - 1) * trials)
+    chosen = np.empty((S, k), dtype=np.int64)
+    chosen[:, 0] = np.minimum((draws[:, 0] * n).astype(np.int64), n - 1)
+    closest = _centre_rows(X[chosen[:, 0]]) @ A.T  # (S, n) squared distances
+    np.maximum(closest, 0, out=closest)
+    rows = np.arange(S)
+    for c in range(1, k):
+        # candidates drawn with probability proportional to the squared distance (inverse
+        # distribution function): every start's cumulative sums, end to end, searched once
+        cumulative = np.cumsum(closest, axis=None, dtype=np.float64)
+        ends = cumulative[n - 1::n]
+        bases = np.concatenate([[0.0], ends[:-1]])
+        targets = bases[:, None] + draws[:, 1 + (c - 1) * trials:1 + c * trials] * (
+            ends - bases)[:, None]
+        found = np.searchsorted(cumulative, targets.ravel()).reshape(S, trials)
+        candidates = np.clip(found - rows[:, None] * n, 0, n - 1)
+        distances = (_centre_rows(X[candidates.ravel()]) @ A.T).reshape(S, trials, n)
+        np.minimum(distances, closest[:, None, :], out=distances)
+        best = distances.sum(axis=2).argmin(axis=1)
+        chosen[:, c] = candidates[rows, best]
+        closest = np.maximum(distances[rows, best], 0)
+    return chosen
+
+
+def _nearest_batch(A: np.ndarray, centres: np.ndarray, bounds: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The nearest centre of each area for a batch of starts, in single precision:
+    ``centres`` (S, k, p) -> (labels, distance to the nearest centre, distance to the
+    second nearest), each (S, areas); ties to the lowest segment.
+
+    The segment number is written into the lowest bits of each squared distance (a
+    non-negative float orders as its bit pattern does), so that one minimum over the
+    centres gives the label: the distances lose those bits (a relative 2^-19 for k <= 16),
+    which the double-precision polish does not depend on."""
+    S, k, p = centres.shape
+    n = len(A)
+    rows = _centre_rows(centres)
+    bits = max(1, (k - 1).bit_length())
+    keep = np.int32(~((1 << bits) - 1))
+    tags = np.arange(k, dtype=np.int32)[None, :, None]
+    labels = np.empty((S, n), dtype=_label_dtype(k))
+    nearest = np.empty((S, n) if bounds else 0, dtype=np.int32)
+    second = np.empty((S, n) if bounds else 0, dtype=np.int32)
+    step = max(64, CHUNK_CELLS // (S * k))
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        packed = (rows @ A[a:b].T).view(np.int32).reshape(S, k, b - a)
+        packed &= keep
+        packed |= tags
+        least = packed.min(axis=1)
+        labels[:, a:b] = least & ~keep
+        if bounds:
+            nearest[:, a:b] = least & keep
+            np.putmask(packed, packed == least[:, None, :], np.iinfo(np.int32).max)
+            second[:, a:b] = packed.min(axis=1) & keep
+    return (labels, _root(nearest), _root(second)) if bounds else (labels, None, None)
+
+
+def _root(squared_bits: np.ndarray) -> np.ndarray:
+    """Distances from squared distances held as float32 bit patterns (negative rounding
+    errors count as 0)."""
+    return np.sqrt(np.maximum(squared_bits.view(np.float32), 0))
+
+
+def _nearest_pairs(A: np.ndarray, centres: np.ndarray, starts: np.ndarray,
+                   areas: np.ndarray, block: int = 1 << 14):
+    """As ``_nearest_batch`` for chosen (start, area) pairs only."""
+    S, k, p = centres.shape
+    rows = _centre_rows(centres).reshape(S, k, p + 2)
+    labels = np.empty(len(areas), dtype=np.int64)
+    nearest = np.empty(len(areas), dtype=np.float32)
+    second = np.empty(len(areas), dtype=np.float32)
+    for a in range(0, len(areas), block):
+        d = np.einsum("mkq,mq->mk", rows[starts[a:a + block]], A[areas[a:a + block]])
+        first = d.argmin(axis=1)
+        here = np.arange(len(d))
+        labels[a:a + block] = first
+        nearest[a:a + block] = d[here, first]
+        d[here, first] = np.inf
+        second[a:a + block] = d.min(axis=1)
+    return labels, np.sqrt(np.maximum(nearest, 0)), np.sqrt(np.maximum(second, 0))
+
+
+def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """k-means++ then Lloyd to full convergence for a batch of starts: (labels (S, n),
+    WCSS (S,) from the double-precision segment sums).
+
+    Hamerly's bounds (2010) spare most distance computations once the centres move
+    little: for each area an upper bound on the distance to its own centre (grown by how
+    far that centre moved) and a lower bound on the distance to any other centre (shrunk
+    by the farthest move); only areas whose bounds cross are looked at again. (Used on
+    large matrices only: on a few thousand areas one product for all is cheaper.)"""
+    S, n, p = len(seeds), len(X), X.shape[1]
+    bounds = n >= BOUNDS_FROM
+    centres = X[_seed_batch(X, A, k, seeds)]  # (S, k, p)
+    labels, upper, lower = _nearest_batch(A, centres, bounds)
+    # segment sums (double precision) and sizes, rows start * k + segment
+    cells = (labels + (np.arange(S) * k)[:, None]).T.ravel()
+    onehot = sparse.csc_matrix((np.ones(S * n), cells, np.arange(0, S * n + 1, S)),
+                               shape=(S * k, n))
+    sums = onehot @ X
+    counts = np.bincount(cells, minlength=S * k)
+    active = np.arange(S)
+    for _ in range(MAX_ITER):  # a start still moving then (rounding) is taken as it is
+        rows = (active[:, None] * k + np.arange(k)).ravel()
+        old = centres[active]
+        new = np.where((counts[rows] > 0)[:, None], sums[rows] / np.maximum(
+            counts[rows], 1)[:, None], old.reshape(-1, p)).reshape(-1, k, p)
+        centres[active] = new
+        before = labels[active]
+        if not bounds:
+            after = _nearest_batch(A, new, bounds)[0]
+        else:
+            shift = np.sqrt(((new - old) ** 2).sum(axis=2)).astype(np.float32)
+            up = upper[active] + np.take_along_axis(shift, before.astype(np.intp), axis=1)
+            low = lower[active] - shift.max(axis=1)[:, None]
+            # a little slack: the single-precision distances are rounded
+            which, areas = np.nonzero(up * np.float32(1 + 1e-5) >= low)
+            after = before.copy()
+            if len(areas) > len(active) * n // 8:  # many in doubt: all again, one product
+                after, up, low = _nearest_batch(A, new)
+            elif len(areas):
+                found, up[which, areas], low[which, areas] = _nearest_pairs(A, new, which,
+                                                                            areas)
+                after[which, areas] = found
+            upper[active], lower[active] = up, low
+        which, areas = np.nonzero(before != after)
+        if not len(areas):
+            break
+        # the areas that moved leave their old segments' sums and join their new ones
+        left = active[which] * k + before[which, areas]
+        joined = active[which] * k + after[which, areas]
+        moves = sparse.csc_matrix(
+            (np.tile([1.0, -1.0], len(areas)), np.column_stack([joined, left]).ravel(),
+             np.arange(0, 2 * len(areas) + 1, 2)), shape=(S * k, len(areas)))
+        sums += moves @ X[areas]
+        counts += np.bincount(joined, minlength=S * k) - np.bincount(left, minlength=S * k)
+        moved = np.unique(which)
+        labels[active[moved]] = after[moved]
+        active = active[moved]
+    xx_total = float((X * X).sum())
+    per_segment = (sums * sums).sum(axis=1) / np.maximum(counts, 1)
+    return labels, xx_total - per_segment.reshape(S, k).sum(axis=1)
+
+
+# --- exact, order-independent steps in double precision ---------------------------------
+
+def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int, chunk: int = 1 << 15
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Segment sums and sizes, added in a fixed order (chunk by chunk of areas; within a
+    chunk, area by area in their order), so that they are the same on every machine."""
+    sums = np.zeros((k, X.shape[1]))
+    for a in range(0, len(X), chunk):
+        part = labels[a:a + chunk]
+        order = np.argsort(part, kind="stable")
+        ordered = part[order]
+        first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        sums[ordered[first]] += np.add.reduceat(X[a:a + chunk][order], first, axis=0)
+    return sums, np.bincount(labels, minlength=k)
+
+
+def _means(sums: np.ndarray, counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Segment means; an empty segment keeps its previous centre."""
+    return np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], previous)
+
+
+def _exact_squared(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances from each row of X to each centre, as sum((x - c)**2) area by
+    area: no matrix product, so the same on every BLAS and thread count."""
+    return ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+
+
+def _wcss(X: np.ndarray, centres: np.ndarray, labels: np.ndarray, chunk: int = 1 << 15
+          ) -> float:
+    total = 0.0
+    for a in range(0, len(X), chunk):
+        total += float(((X[a:a + chunk] - centres[labels[a:a + chunk]]) ** 2).sum())
+    return total
+
+
+def _blas_squared(X, xx, centres, cc):
+    """Squared distances by a matrix product (fast; rounding depends on the BLAS)."""
+    d = X @ centres.T
+    d *= -2
+    d += xx[:, None]
+    d += cc[None, :]
+    return d
+
+
+def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray,
+                   chunk: int = 1 << 15) -> np.ndarray:
+    """The nearest centre of each area, ties to the lowest segment, exactly as
+    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
+    centres are close enough for the matrix product's rounding to matter are decided
+    again area by area."""
+    k = len(centres)
+    cc = (centres * centres).sum(axis=1)
+    labels = np.empty(len(X), dtype=np.int64)
+    for a in range(0, len(X), chunk):
+        d = _blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
+        nearest = d.argmin(axis=1)
+        rows = np.arange(len(d))
+        first = d[rows, nearest]
+        d[rows, nearest] = np.inf
+        second = d.min(axis=1) if k > 1 else np.full(len(d), np.inf)
+        doubtful = np.flatnonzero(second - first <= CLOSE_CENTRES * (xx[a:a + chunk]
+                                                                     + cc.max() + 1.0))
+        if len(doubtful):
+            nearest[doubtful] = _exact_squared(X[a + doubtful], centres).argmin(axis=1)
+        labels[a:a + chunk] = nearest
+    return labels
+
+
+def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+               counts: np.ndarray, chunk: int = 1 << 15) -> int:
+    """Hartigan's single-area transfers (see the module's description): ``labels``,
+    ``centres`` and ``counts`` updated in place; returns the number of areas moved."""
+    moves = 0
+    for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
+        own = np.concatenate([
+            _exact_squared_own(X[a:a + chunk], centres, labels[a:a + chunk])
+            for a in range(0, len(X), chunk)])
+        own[counts[labels] < 2] = -1.0
+        far = int(np.argmax(own))
+        if own[far] <= 0:
+            break  # every area sits on its centre: nothing to gain
+        _move(X[far], labels, centres, counts, far, int(labels[far]), int(empty))
+        moves += 1
+    cc = (centres * centres).sum(axis=1)
+    candidates = []
+    for a in range(0, len(X), chunk):
+        d = _blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
+        own_label = labels[a:a + chunk]
+        rows = np.arange(len(d))
+        size = counts[own_label].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            leaving = np.where(size > 1, d[rows, own_label] * size / (size - 1), -np.inf)
+        joining = d * (counts / (counts + 1.0))[None, :]
+        joining[rows, own_label] = np.inf
+        slack = CLOSE_CENTRES * (xx[a:a + chunk] + cc.max() + 1.0)
+        candidates.append(a + np.flatnonzero(joining.min(axis=1) - leaving < slack))
+    for i in np.concatenate(candidates):
+        here = int(labels[i])
+        if counts[here] < 2:
+            continue
+        d = _exact_squared(X[i:i + 1], centres)[0]
+        leaving = d[here] * counts[here] / (counts[here] - 1)
+        joining = d * counts / (counts + 1.0)
+        joining[here] = np.inf
+        there = int(np.argmin(joining))
+        if joining[there] < leaving * (1 - 1e-12):
+            _move(X[i], labels, centres, counts, int(i), here, there)
+            moves += 1
+    return moves
+
+
+def _exact_squared_own(X, centres, labels):
+    return ((X - centres[labels]) ** 2).sum(axis=1)
+
+
+def _move(x, labels, centres, counts, i, here, there):
+    centres[here] += (centres[here] - x) / (counts[here] - 1)
+    centres[there] += (x - centres[there]) / (counts[there] + 1)
+    counts[here] -= 1
+    counts[there] += 1
+    labels[i] = there
+
+
+def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
+            transfers: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lloyd's steps and (unless ``transfers`` is False) Hartigan's transfers in double
+    precision until no area moves."""
+    labels = labels.astype(np.int64)
+    sums, counts = _segment_sums(X, labels, k)
+    centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
+    for iteration in range(1, MAX_ITER + 1):
+        nearest = _nearest_exact(X, xx, centres)
+        if (nearest == labels).all():
+            if not transfers or not _transfers(X, xx, labels, centres, counts):
+                return labels, centres, iteration
+        else:
+            labels = nearest
+        sums, counts = _segment_sums(X, labels, k)
+        centres = _means(sums, counts, centres)
+    raise RuntimeError(f"k-means did not converge in {MAX_ITER} iterations")
+
+
+def _canonical(labels: np.ndarray, k: int) -> np.ndarray:
+    """Labels renumbered by order of first appearance (rows: starts), so that the same
+    partition has the same labels whatever the numbering of its segments."""
+    S, n = labels.shape
+    first = np.full((S, k), n, dtype=np.int64)
+    for j in range(k):
+        present = labels == j
+        first[:, j] = np.where(present.any(axis=1), present.argmax(axis=1), n)
+    rename = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1, kind="stable")
+    return np.take_along_axis(rename.astype(labels.dtype), labels.astype(np.intp), axis=1)
+
+
+def _best_start(X: np.ndarray, labels: np.ndarray, wcss: np.ndarray, k: int) -> int:
+    """The start with the least WCSS, decided exactly among the near-best (see the
+    module's description); ties go to the earliest start."""
+    near = np.flatnonzero(wcss <= wcss.min() + CLOSE_STARTS * abs(wcss.min()) + 1e-12)
+    distinct: dict[bytes, int] = {}  # each partition once, at its earliest start
+    for row, index in zip(_canonical(labels[near], k), near):
+        distinct.setdefault(row.tobytes(), int(index))
+    exact = []
+    for index in distinct.values():
+        row = labels[index].astype(np.int64)
+        sums, counts = _segment_sums(X, row, k)
+        exact.append((_wcss(X, _means(sums, counts, np.zeros_like(sums)), row), int(index)))
+    return min(exact)[1]
+
+
+def _adjusted_rand(reference: np.ndarray, others: np.ndarray, k: int) -> np.ndarray:
+    """Adjusted Rand index of each row of ``others`` against ``reference`` (the formula
+    scikit-learn uses, from the pair confusion matrix), for many rows at once."""
+    S, n = others.shape
+    cells = (np.arange(S)[:, None] * k + reference[None, :]) * k + others
+    table = np.bincount(cells.ravel(), minlength=S * k * k).reshape(S, k, k).astype(float)
+    pairs = (table * table).sum(axis=(1, 2)) - n
+    rows = table.sum(axis=2)
+    columns = table.sum(axis=1)
+    row_pairs = (rows * rows).sum(axis=1) - n
+    column_pairs = (columns * columns).sum(axis=1) - n
+    tp = pairs
+    fp = column_pairs - pairs
+    fn = row_pairs - pairs
+    tn = float(n) * n - n - fp - fn - tp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ari = 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    return np.where((fn == 0) & (fp == 0), 1.0, ari)
+
+
+def _batch_size(n: int, k: int, n_init: int) -> int:
+    """Starts per batch: a tenth of them (progress and cancelling between batches), or
+    more where that keeps the matrix products wide (128 centres) or the arrays long (a
+    million area-starts), and no more than memory allows (the seeding's candidate distances,
+    area x start x (2 + ln k), at most BATCH_CELLS)."""
+    by_memory = BATCH_CELLS // (n * (2 + int(math.log(k))))
+    wanted = max(math.ceil(n_init / 10), math.ceil(128 / k), (1 << 20) // n)
+    return max(1, min(by_memory, wanted, n_init))
+
+
+def _in_parallel(work, items):
+    """(item, work(item)) in the items' order, the work done by two threads at once
+    where there are two cores and several items (numpy releases the GIL for array
+    operations; the BLAS then runs one thread per call). The results do not depend on it:
+    each item is computed on its own. Stopping the iteration (a cancel) leaves the items
+    not started undone."""
+    workers = min(2, os.cpu_count() or 1, len(items))
+    if workers < 2:
+        for item in items:
+            yield item, work(item)
+        return
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            for item, future in zip(items, futures):
+                yield item, future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
 def fit_kmeans(
-    X: np.ndarray, k: int, n_init: int = 50, seed: int = 1, progress: Progress = silent
+    X: np.ndarray, k: int, n_init: int = 50, seed: int = 1, progress: Progress = silent,
+    transfers: bool = True,
 ) -> KMeansFit:
+    """k-means as the module's description says; ``transfers=False`` leaves out
+    Hartigan's transfers (a Lloyd fixed point only: choose-k's many fits)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     check_k(k, len(X))
     if n_init < 1:
         raise InputError(f"n_init = {n_init}: at least one random start is needed")
-    X32 = X.astype(np.float32)
-    starts = []
-    for i, start_seed in enumerate(start_seeds(seed, n_init)):
-        starts.append(_one_start(X32, k, start_seed))
-        progress((i + 1) / (n_init + 1), start_message(i + 1, n_init, k))
-    best = min(range(n_init), key=lambda i: (starts[i].inertia_, i))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        final = KMeans(n_clusters=k, init=starts[best].cluster_centers_.astype(np.float64),
-                       n_init=1, tol=0.0, max_iter=MAX_ITER, algorithm="lloyd").fit(X)
-    if final.n_iter_ >= MAX_ITER:
-        raise RuntimeError(f"k-means did not converge in {MAX_ITER} iterations")
-    # Lloyd's last step updates centres after the last assignment: settle labels on them.
-    labels = final.predict(X)
-    centres = np.vstack([X[labels == j].mean(axis=0) if (labels == j).any()
-                         else final.cluster_centers_[j] for j in range(k)])
-    others = [adjusted_rand_score(labels, s.labels_) for i, s in enumerate(starts) if i != best]
+    A = _augmented(X)
+    xx = (X * X).sum(axis=1)
+    seeds = start_seeds(seed, n_init)
+    labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
+    wcss = np.empty(n_init)
+    step = _batch_size(len(X), k, n_init)
+    batches = [(first, min(n_init, first + step)) for first in range(0, n_init, step)]
+    for (first, last), result in _in_parallel(
+            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]]), batches):
+        labels[first:last], wcss[first:last] = result
+        for done in range(first + 1, last + 1):
+            progress(done / (n_init + 1), start_message(done, n_init, k))
+    best = _best_start(X, labels, wcss, k)
+    final, centres, n_iter = _polish(X, xx, labels[best], k, transfers)
+    others = np.delete(np.arange(n_init), best)
+    stability = float("nan")
+    if len(others):
+        aris = [_adjusted_rand(final, labels[others[a:a + 256]], k)
+                for a in range(0, len(others), 256)]
+        stability = float(np.mean(np.concatenate(aris)))
     progress(1.0, f"k-means converged (k = {k})")
-    return KMeansFit(
-        labels=labels.astype(np.int64), centres=centres,
-        wcss=float(((X - centres[labels]) ** 2).sum()), n_iter=int(final.n_iter_),
-        stability=float(np.mean(others)) if others else float("nan"),
-    )
+    return KMeansFit(labels=final, centres=centres, wcss=_wcss(X, centres, final),
+                     n_iter=n_iter, stability=stability)
 
 
 def assign_to_centres(X: np.ndarray, centres: np.ndarray, chunk: int = 50_000) -> np.ndarray:
@@ -119,12 +564,37 @@ def assign_to_centres(X: np.ndarray, centres: np.ndarray, chunk: int = 50_000) -
     return nearest
 
 
+def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a square matrix of distances (as scikit-learn's
+    ``silhouette_score`` with ``metric="precomputed"``, in one matrix product): for each
+    area a = mean distance to the others of its segment, b = least mean distance to
+    another segment, s = (b - a) / max(a, b), 0 for an area alone in its segment."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), k), dtype=distances.dtype)
+    onehot[np.arange(len(labels)), labels] = 1
+    totals = (distances @ onehot).astype(np.float64)  # each area's distances by segment
+    sizes = np.bincount(labels, minlength=k).astype(float)
+    own_size = sizes[labels]
+    rows = np.arange(len(labels))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = totals[rows, labels] / (own_size - 1)
+        means = totals / sizes[None, :]
+    means[rows, labels] = np.inf
+    means[:, sizes == 0] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(own_size > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(s).mean())
+
+
 def choose_k(
     X: np.ndarray, ks: Sequence[int], n_init: int = 10, seed: int = 1,
     progress: Progress = silent,
 ) -> pd.DataFrame:
     """Diagnostics for each k: WCSS (elbow), silhouette (sampled above 10,000 areas),
-    Calinski-Harabasz, Davies-Bouldin and stability across seeds."""
+    Calinski-Harabasz, Davies-Bouldin and stability across seeds. Each k's fit stops at a
+    double-precision Lloyd fixed point, without Hartigan's transfers (on a large matrix
+    with k above its natural number of groups they can take hundreds of rounds)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     rows = []
     ks = list(ks)
@@ -139,14 +609,13 @@ def choose_k(
         def report(fraction, message, i=i):
             progress((i + fraction) / len(ks), message)
 
-        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report)
+        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report, transfers=False)
         labels = fit.labels
         sampled = labels[sample]
         rows.append({
             "k": k,
             "wcss": fit.wcss,
-            "silhouette": (float(silhouette_score(sample_distances, sampled,
-                                                  metric="precomputed"))
+            "silhouette": (silhouette_from_distances(sample_distances, sampled)
                            if len(np.unique(sampled)) > 1 else float("nan")),
             "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
             "davies_bouldin": float(davies_bouldin_score(X, labels)),
@@ -155,6 +624,7 @@ def choose_k(
                                           / len(X), 2),
             "silhouette_sampled": len(sample) < len(X),
         })
+        progress((i + 1) / len(ks), f"choose-k: k = {k} done ({i + 1} of {len(ks)})")
     return pd.DataFrame(rows)
 
 

@@ -62,6 +62,7 @@ MIN_DIFFERENCE = 0.5  # |d|: at least half a standard deviation from the study a
 MIN_NAME_SCORE = 0.3  # |score| of a descriptor a name uses...
 MIN_FIRST_SCORE = 0.2  # ...but for the strongest, which a name always uses from this score
 NOT_A_SHARE_WEIGHT = 0.5
+LARGE_COMMUNITY = 10.0  # % of a segment's residents: an ethnic group that large may name it
 MAX_PARTS = 3
 MAX_WORDS = 13
 WHOLE_AREA = "the whole area"
@@ -414,6 +415,10 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
                     for v, d in zip(rows["variable"], rows["direction"])]
     rows["object"] = [(getattr(words[v], d) or ("", ""))[1]
                       for v, d in zip(rows["variable"], rows["direction"])]
+    # "with a large X community" only where the group is a sizeable share of the residents:
+    # a group over-represented at 3% of them is not "large"
+    community = rows["object"].str.endswith(" community") & (rows["direction"] == "high")
+    rows.loc[community & (rows["mean"] < LARGE_COMMUNITY), "eligible"] = False
     rows["abs_score"] = rows["score"].abs()
     rows = rows.sort_values(["segment", "abs_score", "variable"], ascending=[True, False, True])
     return rows.reset_index(drop=True)

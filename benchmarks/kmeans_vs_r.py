@@ -1,0 +1,160 @@
+"""k-means against R's kmeans (Hartigan-Wong) in the same run, and the engine's other
+k-means figures; rewrites the table in README.md's performance section.
+
+    .venv/bin/python benchmarks/kmeans_vs_r.py                 # everything (a few minutes)
+    .venv/bin/python benchmarks/kmeans_vs_r.py --quick         # without choose-k and pipeline
+    .venv/bin/python benchmarks/kmeans_vs_r.py --no-readme     # print only
+
+- national: the synthetic 188,880 areas x 60 variables of segment_national.py, k = 10,
+  10 starts. R gets the same matrix through a binary file of float64 (readBin), so its time
+  is kmeans alone, timed inside R with system.time; R's best WCSS of its 10 starts is
+  compared with the engine's. Skipped with a message where Rscript is missing (Debian:
+  apt-get install r-base-core).
+- many starts: 1,000 starts on 1,000 synthetic areas x 60 variables; 10,000 starts on the
+  Camden sample (749 areas, the sample project's variables, winsorised as it says).
+- choose-k: k = 2..20 on the national matrix, 10 starts each (segment_national.py's phase).
+- pipeline: peak memory of the national pipeline (segment_national.py --phase pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+sys.path.insert(0, str(HERE))
+from segment_national import N_INIT, SEED, K, synthetic_matrix  # noqa: E402
+
+R_SCRIPT = """
+x <- readBin("{path}", "double", n = {n} * {p}, endian = "little")
+dim(x) <- c({n}, {p})
+set.seed({seed})
+elapsed <- system.time(fit <- kmeans(x, {k}, nstart = {starts}, iter.max = 100,
+                                     algorithm = "Hartigan-Wong"))[["elapsed"]]
+cat(sprintf("%.6f %.6f\\n", elapsed, fit$tot.withinss))
+"""
+
+
+def run_r(X: np.ndarray, k: int, starts: int, seed: int) -> dict | None:
+    if shutil.which("Rscript") is None:
+        print("R: Rscript not found, R's kmeans skipped (Debian: apt-get install r-base-core)")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.bin"
+        np.asfortranarray(X, dtype="<f8").T.tofile(path)  # column-major, as R holds it
+        script = R_SCRIPT.format(path=path, n=len(X), p=X.shape[1], seed=seed, k=k,
+                                 starts=starts)
+        start = time.perf_counter()
+        done = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True,
+                              check=True)
+        whole = time.perf_counter() - start
+    elapsed, wcss = (float(v) for v in done.stdout.split())
+    notes = " ".join(line.strip() for line in done.stderr.splitlines() if line.strip())
+    return {"seconds": elapsed, "wcss": wcss, "with_start": whole, "notes": notes}
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def camden_matrix() -> np.ndarray:
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import prepare
+
+    sample = HERE.parent / "resources" / "sample_data" / "camden" / "camden.toml"
+    return prepare(load_project(sample)).X
+
+
+def phase_line(phase: str) -> str:
+    done = subprocess.run([sys.executable, str(HERE / "segment_national.py"), "--phase", phase],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip choose-k and the pipeline")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite README.md")
+    args = parser.parse_args()
+    from community_safety.core.clustering import fit_kmeans
+
+    rows = []
+    X = synthetic_matrix()
+    fit_kmeans(X[:2000], K, n_init=2, seed=1)  # imports and first calls out of the timing
+    fit, ours = timed(fit_kmeans, X, K, n_init=N_INIT, seed=SEED)
+    print(f"engine  national {len(X):,} x {X.shape[1]}, k={K}, {N_INIT} starts: {ours:.2f} s, "
+          f"WCSS {fit.wcss:,.3f}")
+    r = run_r(X, K, N_INIT, SEED)
+    if r:
+        print(f"R       kmeans Hartigan-Wong, {N_INIT} starts: {r['seconds']:.2f} s inside R "
+              f"({r['with_start']:.2f} s with R's start and reading), WCSS {r['wcss']:,.3f}"
+              + (f"; R said: {r['notes']}" if r["notes"] else ""))
+        print(f"ratio   engine / R time {ours / r['seconds']:.3f} (goal <= 0.1); WCSS engine - R "
+              f"{fit.wcss - r['wcss']:+,.3f} (goal <= 0)")
+        rows.append(("national 188,880 x 60, k = 10, 10 starts (R: Hartigan-Wong)",
+                     f"{ours:.2f} s", f"{r['seconds']:.2f} s", f"{ours / r['seconds']:.3f}",
+                     f"engine {fit.wcss:,.1f}, R {r['wcss']:,.1f}"))
+    else:
+        rows.append(("national 188,880 x 60, k = 10, 10 starts", f"{ours:.2f} s",
+                     "R missing", "", f"engine {fit.wcss:,.1f}"))
+    del X
+
+    small = synthetic_matrix(n=1000)
+    fit, seconds = timed(fit_kmeans, small, K, n_init=1000, seed=SEED)
+    print(f"engine  1,000 starts on 1,000 x 60: {seconds:.2f} s (goal <= 1 s)")
+    rows.append(("1,000 starts, 1,000 areas x 60", f"{seconds:.2f} s", "", "goal ≤ 1 s",
+                 f"{fit.wcss:,.1f}"))
+    camden = camden_matrix()
+    fit, seconds = timed(fit_kmeans, camden, K, n_init=10_000, seed=SEED)
+    print(f"engine  10,000 starts on Camden ({len(camden)} x {camden.shape[1]}): "
+          f"{seconds:.2f} s (goal <= 5 s)")
+    rows.append((f"10,000 starts, Camden sample {len(camden)} x {camden.shape[1]}",
+                 f"{seconds:.2f} s", "", "goal ≤ 5 s", f"{fit.wcss:,.3f}"))
+
+    if not args.quick:
+        out = phase_line("choose-k")
+        print(out.splitlines()[0])
+        wall = float(re.search(r": ([\d.]+) s", out).group(1))
+        rows.append(("choose-k 2..20, national, 10 starts each", f"{wall:.1f} s", "",
+                     "goal ≤ 60 s", ""))
+        out = phase_line("pipeline")
+        print(out.strip())
+        peak = float(re.search(r"peak (\d+) MB", out).group(1))
+        rows.append(("national pipeline, files to GeoPackage: peak memory", f"{peak:,.0f} MB",
+                     "", "goal ≤ 1,536 MB", ""))
+
+    table = ["| k-means run | engine | R | ratio / goal | WCSS |", "|---|---|---|---|---|"]
+    table += [f"| {' | '.join(row)} |" for row in rows]
+    print("\n".join(table))
+    if not args.no_readme:
+        write_readme(table)
+    return 0
+
+
+def write_readme(table: list[str]) -> None:
+    text = README.read_text()
+    start, end = "<!-- kmeans-benchmark -->", "<!-- /kmeans-benchmark -->"
+    if start not in text or end not in text:
+        print(f"README.md has no {start} ... {end} block: not rewritten")
+        return
+    machine = f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores"
+    block = (f"{start}\n*`benchmarks/kmeans_vs_r.py`, {time.strftime('%Y-%m-%d')}, {machine}; "
+             "R and the engine timed in the same run.*\n\n" + "\n".join(table) + f"\n{end}")
+    before, rest = text.split(start, 1)
+    README.write_text(before + block + rest.split(end, 1)[1])
+    print("README.md: table rewritten")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

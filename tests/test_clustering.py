@@ -1,0 +1,207 @@
+"""k-means: hand-checked cases, a plain double-precision Lloyd reference, Hartigan's
+transfers, reproducibility (same seed, any thread count, any BLAS rounding), progress and
+cancelling, and the batched diagnostics against scikit-learn's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import kmeans_plusplus
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
+
+from community_safety.core import clustering
+from community_safety.core.clustering import fit_kmeans
+from community_safety.core.progress import Cancelled
+
+
+def lloyd_reference(X, centres, max_iter=1000):
+    """Plain Lloyd in double precision: nearest centre (ties to the lowest), means, until no
+    point changes."""
+    labels = None
+    for _ in range(max_iter):
+        d = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        new = d.argmin(axis=1)
+        if labels is not None and (new == labels).all():
+            break
+        labels = new
+        centres = np.array([X[labels == j].mean(axis=0) if (labels == j).any() else centres[j]
+                            for j in range(len(centres))])
+    return labels, centres, float(((X - centres[labels]) ** 2).sum())
+
+
+def wcss_of(X, labels, k):
+    return sum(float(((X[labels == j] - X[labels == j].mean(axis=0)) ** 2).sum())
+               for j in range(k) if (labels == j).any())
+
+
+def blobs(n, p, types, seed, spread=1.0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2.0, size=(types, p))
+    return centres[rng.integers(0, types, n)] + rng.normal(0, spread, size=(n, p))
+
+
+def same_partition(a, b):
+    return adjusted_rand_score(a, b) == 1.0
+
+
+# --- hand-checked cases ---
+
+def test_two_obvious_groups_on_a_line():
+    X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    fit = fit_kmeans(X, 2, n_init=5, seed=1)
+    assert same_partition(fit.labels, [0, 0, 1, 1])
+    assert sorted(fit.centres[:, 0]) == [0.5, 10.5]
+    assert fit.wcss == 1.0
+
+
+def test_hartigans_transfer_finds_what_lloyd_stops_short_of():
+    # {0, 2} and {2.9, 3.5} is a Lloyd fixed point (2 is nearer 1 than 3.2) with WCSS 2.18;
+    # moving 2 to the other group gives {0} and {2, 2.9, 3.5}: WCSS 1.14, the optimum
+    X = np.array([[0.0], [2.0], [2.9], [3.5]])
+    labels, centres, wcss = lloyd_reference(X, np.array([[1.0], [3.2]]))
+    assert list(labels) == [0, 0, 1, 1] and wcss == pytest.approx(2.18)
+    xx = (X * X).sum(axis=1)
+    polished, centres, _ = clustering._polish(X, xx, labels, 2)
+    assert list(polished) == [0, 1, 1, 1]
+    assert clustering._wcss(X, centres, polished) == pytest.approx(1.14)
+    assert fit_kmeans(X, 2, n_init=10, seed=3).wcss == pytest.approx(1.14)
+
+
+def test_an_empty_segment_takes_the_farthest_area():
+    X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    xx = (X * X).sum(axis=1)
+    labels, centres, _ = clustering._polish(X, xx, np.array([0, 0, 0, 0]), 2)
+    assert same_partition(labels, [0, 0, 0, 1])
+
+
+def test_duplicate_areas_and_k_equal_to_the_number_of_areas():
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.0, 5.0], [9.0, 1.0]])
+    fit = fit_kmeans(X, 3, n_init=4, seed=1)
+    assert fit.wcss == 0.0 and len(set(fit.labels)) == 3
+    fit = fit_kmeans(X[[0, 2, 4]], 3, n_init=2, seed=1)
+    assert sorted(fit.labels) == [0, 1, 2] and fit.wcss == 0.0
+
+
+# --- against a plain double-precision Lloyd ---
+
+@pytest.mark.parametrize("n, p, k, seed", [(300, 4, 3, 1), (500, 12, 6, 2), (749, 24, 10, 3),
+                                           (1000, 60, 10, 4), (200, 2, 8, 5)])
+def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed):
+    X = blobs(n, p, types=k + 2, seed=seed)
+    n_init = 20
+    fit = fit_kmeans(X, k, n_init=n_init, seed=seed)
+    reference = min(lloyd_reference(X, kmeans_plusplus(X, k, random_state=seed * 100 + i)[0])[2]
+                    for i in range(n_init))
+    assert fit.wcss <= reference * (1 + 1e-9)
+    # the fit's own numbers are what they say: centres are the means, WCSS exact
+    assert fit.wcss == pytest.approx(wcss_of(X, fit.labels, k), rel=1e-12)
+    for j in range(k):
+        assert np.allclose(fit.centres[j], X[fit.labels == j].mean(axis=0), rtol=0, atol=1e-12)
+    # a fixed point of plain Lloyd: from the fit's centres nothing moves
+    labels, _, wcss = lloyd_reference(X, fit.centres)
+    assert (labels == fit.labels).all() and wcss == pytest.approx(fit.wcss, rel=1e-12)
+    # and of Hartigan's transfers: no single area's move lowers the WCSS
+    sizes = np.bincount(fit.labels, minlength=k).astype(float)
+    d = ((X[:, None, :] - fit.centres[None]) ** 2).sum(axis=2)
+    own = fit.labels
+    leaving = np.where(sizes[own] > 1, d[np.arange(n), own] * sizes[own] / (sizes[own] - 1),
+                       -np.inf)
+    joining = d * sizes / (sizes + 1)
+    joining[np.arange(n), own] = np.inf
+    assert (joining.min(axis=1) >= leaving * (1 - 1e-9)).all()
+
+
+# --- reproducible ---
+
+def test_the_same_seed_gives_the_same_labels_and_another_seed_may_not():
+    X = blobs(2000, 10, types=9, seed=7, spread=2.0)
+    first = fit_kmeans(X, 8, n_init=30, seed=11)
+    again = fit_kmeans(X, 8, n_init=30, seed=11)
+    assert (first.labels == again.labels).all() and first.wcss == again.wcss
+    assert first.stability == again.stability
+
+
+@pytest.mark.parametrize("n, n_init", [(25_000, 4), (3000, 40)])  # bounds / many batches
+def test_the_same_labels_with_one_or_two_threads(n, n_init):
+    X = blobs(n, 12, types=9, seed=8, spread=2.0)
+    with threadpool_limits(1):
+        one = fit_kmeans(X, 8, n_init=n_init, seed=5)
+    with threadpool_limits(2):
+        two = fit_kmeans(X, 8, n_init=n_init, seed=5)
+    assert (one.labels == two.labels).all() and one.wcss == two.wcss
+
+
+def test_the_result_does_not_depend_on_the_batches(monkeypatch):
+    X = blobs(1500, 8, types=7, seed=9, spread=2.0)
+    together = fit_kmeans(X, 6, n_init=24, seed=2)
+    monkeypatch.setattr(clustering, "_batch_size", lambda n, k, n_init: 5)
+    monkeypatch.setattr(clustering.os, "cpu_count", lambda: 1)
+    apart = fit_kmeans(X, 6, n_init=24, seed=2)
+    assert (together.labels == apart.labels).all() and together.wcss == apart.wcss
+
+
+def test_the_polish_does_not_depend_on_the_rounding_of_matrix_products(monkeypatch):
+    """Another BLAS rounds products differently: the labels must not change."""
+    X = blobs(3000, 10, types=8, seed=10, spread=2.5)
+    xx = (X * X).sum(axis=1)
+    start = fit_kmeans(X, 7, n_init=1, seed=1).labels
+    exact = clustering._polish(X, xx, start, 7)
+    plain = clustering._blas_squared
+    rng = np.random.default_rng(0)
+
+    def other_blas(X, xx, centres, cc):
+        d = plain(X, xx, centres, cc)
+        return d * (1 + rng.uniform(-1e-13, 1e-13, size=d.shape))
+
+    monkeypatch.setattr(clustering, "_blas_squared", other_blas)
+    perturbed = clustering._polish(X, xx, start, 7)
+    assert (exact[0] == perturbed[0]).all() and (exact[1] == perturbed[1]).all()
+
+
+def test_equally_good_starts_go_to_the_earliest():
+    X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    labels = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]], dtype=np.uint8)
+    wcss = np.array([1.0, 1.0 - 1e-12, 60.67])  # the second only looks better (rounding)
+    assert clustering._best_start(X, labels, wcss, 2) == 0
+
+
+# --- progress and cancelling ---
+
+def test_progress_every_tenth_and_cancel_between_batches():
+    X = blobs(20_000, 5, types=6, seed=11)
+    calls = []
+    fit_kmeans(X, 5, n_init=100, seed=1, progress=lambda f, m: calls.append((f, m)))
+    assert len(calls) == 101 and len([m for _, m in calls if "random starts" in m]) == 10
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls)
+
+    seen = []
+
+    def stop(fraction, message):
+        seen.append(fraction)
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        fit_kmeans(X, 5, n_init=100, seed=1, progress=stop)
+    assert len(seen) == 1 and seen[0] < 0.9  # stopped after the first batch
+
+
+# --- diagnostics computed in batches agree with scikit-learn's ---
+
+def test_adjusted_rand_index_as_scikit_learn():
+    rng = np.random.default_rng(3)
+    reference = rng.integers(0, 5, 400)
+    others = np.stack([rng.integers(0, 5, 400), reference, (reference + 1) % 5,
+                       np.where(rng.random(400) < 0.8, reference, 0)])
+    ours = clustering._adjusted_rand(reference, others, 5)
+    assert ours == pytest.approx([adjusted_rand_score(reference, o) for o in others], abs=1e-12)
+
+
+def test_silhouette_as_scikit_learn():
+    X = blobs(600, 5, types=4, seed=4)
+    labels = fit_kmeans(X, 4, n_init=3, seed=1).labels
+    labels[0] = 3 if labels[0] != 3 else 2
+    from sklearn.metrics import pairwise_distances
+    distances = pairwise_distances(X)
+    assert clustering.silhouette_from_distances(distances, labels) == pytest.approx(
+        silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)
