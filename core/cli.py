@@ -7,6 +7,7 @@
     community-safety incidents SEGMENTATION.gpkg FIRES.csv --name fires --x E --y N --out DIR
     community-safety matrices SEGMENTATION.gpkg --wards WARDS.gpkg --ward-code WD22CD
     community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5] [--for-partners]
+    community-safety demand PROJECT.toml --out DIR [--key-file KEY] [--run-date YYYY-MM-DD]
     community-safety report SEGMENTATION.gpkg --out report.html [--threshold 5]
     community-safety demo [--out DIR]        (the whole job on the Camden sample)
     community-safety check                   (are the engine's packages installed?)
@@ -14,11 +15,11 @@
 Bad input ends with a one-line message naming the file, column or row, and exit code 2;
 nothing is left half-written.
 
-The --out folder of segment, choose-k, assign, export and demo is the run's own: a rerun
-replaces it whole (built beside it, swapped in by renames, so a kill leaves the old run or
-the new one, never a mix) and keeps the run before at <parent>/.<name>.previous; a folder
-holding other files is refused. incidents adds its files to its --out folder and leaves
-other files there alone.
+The --out folder of segment, choose-k, assign, export, demo and demand is the run's
+own: a rerun replaces it whole (built beside it, swapped in by renames, so a kill leaves
+the old run or the new one, never a mix) and keeps the run before at
+<parent>/.<name>.previous; a folder holding other files is refused. incidents adds its
+files to its --out folder and leaves other files there alone.
 """
 
 from __future__ import annotations
@@ -318,6 +319,43 @@ def _target(args) -> int:
     return 0
 
 
+def _demand(args) -> int:
+    from .demand import (
+        check_parameters,
+        demand_key,
+        demand_step,
+        load_demand_project,
+        store_shared_view,
+        summary_lines,
+        write_demand,
+    )
+    from .store import replacement_note
+
+    key, key_source = demand_key(args.key_file)
+    project = load_demand_project(args.project).with_overrides(
+        run_date=args.run_date, top=args.top, scale_top=args.scale_top,
+        threshold=args.threshold)
+    check_parameters(project)
+    result = _run_with_bar(demand_step, project, key, segmentation=args.segmentation)
+    replacing = replacement_note(args.out)
+    written = write_demand(result, args.out)
+    if args.segmentation:
+        stored = store_shared_view(args.segmentation, result)
+        if stored:
+            print(f"The shared-demand tables ({', '.join(stored)}) are in {args.segmentation} "
+                  "for the report")
+    for line in summary_lines(result):
+        print(line)
+    shown = [c for c in result.ranked.columns if c.endswith(" rank")]
+    print(result.ranked[["pseudonym", *shown]].head(10).to_string(index=False))
+    views = ", ".join(f"by {by}" for by in result.shared) or "none (no wards or segments)"
+    print(f"Pseudonymised with {key_source}. Shared-demand view (suppressed): {views}.")
+    print(f"Saved {len(written)} files to {args.out}")
+    if replacing:
+        print(replacing)
+    return 0
+
+
 def _add_location_options(parser) -> None:
     parser.add_argument("--x", help="easting / longitude column")
     parser.add_argument("--y", help="northing / latitude column")
@@ -338,6 +376,7 @@ def _demo(args) -> int:
     _print_summary(result.segmentation, result.gpkg)
     print(f"Incident tables (Table 1) and charts: {result.incidents}")
     print(f"Home fire safety check list for the crews: {result.visits}")
+    print(f"Frequent service users (synthetic, pseudonymised): {result.service_users}")
     print(f"For partners (suppressed): {result.partners}")
     print(f"\nThe report: {result.report.resolve()}  (open it in a web browser)")
     if replacing:
@@ -453,6 +492,23 @@ def build_parser() -> argparse.ArgumentParser:
                      "aggregate tables, suppressed, without address points or records")
     exp.set_defaults(run=_export)
 
+    dem = sub.add_parser("demand", help="frequent service users across agencies "
+                         "(pseudonymised) and the shared demand by segment and ward")
+    dem.add_argument("project", type=Path, help="project file with a [demand] section")
+    dem.add_argument("--out", type=Path, required=True, help="output folder (replaced whole)")
+    dem.add_argument("--key-file", type=Path, help="secret key for the pseudonyms, kept "
+                     "outside the project (default: $COMMUNITY_SAFETY_KEY; one is needed)")
+    dem.add_argument("--run-date", help="the window is the 12 months before this date "
+                     "(YYYY-MM-DD; default: the project's run_date, else today)")
+    dem.add_argument("--top", type=int, help="the top N of each metric (default 100)")
+    dem.add_argument("--scale-top", type=int, help="each total is divided by the mean of "
+                     "its top this many values (default 1000)")
+    dem.add_argument("--segmentation", type=Path, help="saved segmentation.gpkg: home "
+                     "areas' segments and the shared view by segment")
+    dem.add_argument("--threshold", type=int, help="shared view: suppress counts from 1 to "
+                     "this (default 5)")
+    dem.set_defaults(run=_demand)
+
     tgt = sub.add_parser("target", help="home fire safety checks: a ranked, explained visit "
                          "list within capacity (or --backtest on past fires)")
     tgt.add_argument("segmentation", type=Path, help="saved segmentation.gpkg (with its "
@@ -510,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # commands whose --out folder is theirs alone, replaced whole by a rerun (the previous
 # run kept at <parent>/.<name>.previous); incidents adds its files to a shared folder
-WHOLE_FOLDER_COMMANDS = ("segment", "choose-k", "assign", "export", "demo")
+WHOLE_FOLDER_COMMANDS = ("segment", "choose-k", "assign", "export", "demo", "demand")
 # commands whose --out is one file, written atomically
 FILE_COMMANDS = ("report",)
 

@@ -1,19 +1,22 @@
 """The whole job on the Camden sample, as a newcomer's first run (``community-safety demo``).
 
 segment → address gazetteer (postcodes) → dwelling fires and anti-social behaviour by
-segment → ward × segment matrices → a home fire safety check list → the partner export →
-the report. Each step is the engine's own, with the arguments the README shows for the
+segment → ward × segment matrices → a home fire safety check list → frequent service users
+and the shared demand (SYNTHETIC records, pseudonymised with a one-off key) → the partner
+export → the report. Each step is the engine's own, with the arguments the README shows for the
 command line; the results go into one folder, built aside and swapped in whole:
 
     <out>/segmentation/   the segmentation GeoPackage (with addresses, incidents, wards)
     <out>/incidents/      Table 1 for each incident type, charts, record reconciliation
     <out>/visits/         the visit list for the crews (addresses: not for partners)
+    <out>/service_users/  the ranked, pseudonymised list for tasking, and the shared demand
     <out>/partners/       suppressed matrices (CSV, formatted workbook), partner GeoPackage
     <out>/report.html     the partner report
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from .progress import Progress, scaled, silent
 
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
 PROJECT = SAMPLE / "camden.toml"
+SERVICE_USERS = SAMPLE / "service_users" / "service_users.toml"  # synthetic people
 VISITS = 500  # the sample's capacity: visits the crews can make
 TODAY = "2024-09-01"  # the sample's fires run to August 2024
 
@@ -33,9 +37,11 @@ class DemoResult:
     partners: Path
     visits: Path
     incidents: Path
+    service_users: Path
 
 
 def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> DemoResult:
+    from .demand import demand_step, load_demand_project, store_shared_view, write_demand
     from .export import PARTNER_GPKG, write_partner_geopackage
     from .incidents import IncidentFilter
     from .locate import LocationColumns
@@ -70,6 +76,11 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
         progress(0.6, "home fire safety check list")
         target_step(gpkg, staging / "visits", TargetOptions(capacity=VISITS),
                     TargetInputs(incident_table="fires", today=TODAY), replace_folder=False)
+        progress(0.62, "frequent service users (synthetic records)")
+        demand = demand_step(load_demand_project(SERVICE_USERS), secrets.token_bytes(32),
+                             segmentation=gpkg)
+        write_demand(demand, staging / "service_users", replace_folder=False)
+        store_shared_view(gpkg, demand)
         progress(0.65, "partner export")
         export_step(gpkg, staging / "partners", threshold)
         write_partner_geopackage(gpkg, staging / "partners" / PARTNER_GPKG, threshold)
@@ -77,4 +88,5 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
         write_report(gpkg, staging / "report.html", threshold)
     progress(1.0, "done")
     return DemoResult(seg, out / "segmentation" / gpkg.name, out / "report.html",
-                      out / "partners", out / "visits", out / "incidents")
+                      out / "partners", out / "visits", out / "incidents",
+                      out / "service_users")

@@ -130,6 +130,14 @@ def _for_people(table: pd.DataFrame) -> pd.DataFrame:
     return shown.where(table.notna(), SUPPRESSED)
 
 
+def partner_table(table: pd.DataFrame, segment_names: dict | None,
+                  ward_names: dict | None) -> pd.DataFrame:
+    """A published (suppressed) matrix as partners read it: "Ward code", "Ward name",
+    "n – name" headings, '*' where suppressed."""
+    return labelled_matrix(_for_people(table), segment_names or {}, ward_names,
+                           code_column="ward_code").rename(columns=WARD_HEADINGS)
+
+
 # the partner files' headings for the ward columns
 WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
 BASE_MEASURES = {"households": "Households", "residents": "Residents",
@@ -335,9 +343,7 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
     with staged_output(out_dir) as staging:
         for (name, table), title, sheet_name in zip(tables.items(), titles,
                                                     _sheet_names(short)):
-            shown = labelled_matrix(_for_people(table), segment_names or {},
-                                    ward_names, code_column="ward_code").rename(
-                columns=WARD_HEADINGS)
+            shown = partner_table(table, segment_names, ward_names)
             _write_sheet(book.create_sheet(sheet_name), title,
                          shown, percent=name.endswith("%"))
             filename = name.replace(" %", "_pct").replace(" ", "_") + ".csv"

@@ -163,15 +163,41 @@ def method_section(seg, threshold: int) -> dict:
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
 
 
+def _cell(value) -> str:
+    """A stored cell for people: numbers (also numbers stored as text) with thousands
+    separators, '*' and words as they are."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        figure = float(str(value).replace(",", ""))
+    except ValueError:
+        return str(value)
+    return number(figure, 0 if figure == round(figure) else
+                  min(2, len(str(value).split(".")[-1])))
+
+
 def _shaped(frame: pd.DataFrame) -> dict:
     """A stored summary table as header and rows of text, for the template."""
-    def cell(value):
-        if isinstance(value, float):
-            return number(value, 0 if value == round(value) else 1)
-        return "" if value is None else str(value)
-
     return {"header": [words(c) for c in frame.columns],
-            "rows": [[cell(v) for v in row] for row in frame.itertuples(index=False)]}
+            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+# the shared demand in the report: the figures a board reads (the totals by type are in the
+# CSV files of the demand step)
+DEMAND_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
+                  "contacts per 1,000 residents", "share of all contacts %",
+                  "share of its contacts by the top 1% of people %",
+                  "share of its contacts by the top 5% of people %")
+
+
+def _demand_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The shared-demand columns the report shows; a ward without a name (the Total row)
+    shows its code."""
+    if "ward name" in table.columns and "ward code" in table.columns:
+        blank = table["ward name"].isin(["", "nan", "None"]) | table["ward name"].isna()
+        table = table.assign(**{"ward name": table["ward name"].where(
+            ~blank, table["ward code"].replace({"Total": "All wards"}))})
+    return table[[c for c in DEMAND_COLUMNS if c in table.columns]]
 
 
 # --- putting it together -------------------------------------------------------------------
@@ -243,8 +269,8 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
         "incidents": incidents, "matrices": matrices,
         "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
         else None,
-        "demand": [{"title": words(name), **_shaped(optional[name].drop(
-            columns=["fid"], errors="ignore"))} for name in DEMAND_TABLES if name in optional],
+        "demand": [{"title": words(name), **_shaped(_demand_shown(optional[name]))}
+                   for name in DEMAND_TABLES if name in optional],
         "method": method_section(seg, threshold),
     }
 

@@ -197,6 +197,15 @@ def algorithms():
          "DATE": "date", "DATE_FROM": "2021-01-01", "OUTPUT_FOLDER": str(work / "targets")},
         lambda o: f"{len(Path(o['TARGET_LIST']).read_text().splitlines()) - 1} visits listed, "
                   f"{layer_count(o['TARGETS'])} target addresses")
+    key = work / "service_users.key"  # the user's key, kept outside the project
+    key.write_text("desktop test key for the SYNTHETIC service users", encoding="utf-8")
+    run_algorithm(
+        "Frequent service users", "serviceusers",
+        {"PROJECT": str(sample / "service_users" / "service_users.toml"), "KEY_FILE": str(key),
+         "SEGMENTATION": gpkg, "OUTPUT_FOLDER": str(work / "service_users")},
+        lambda o: f"{len(Path(o['RANKED']).read_text().splitlines()) - 1} people listed, "
+                  f"shared demand by ward {len(Path(o['SHARED']).read_text().splitlines())} "
+                  "lines")
     run_algorithm(
         "Export matrices for partners", "exportmatrices",
         {"SEGMENTATION": gpkg, "THRESHOLD": 5, "OUTPUT_FOLDER": str(work / "partners")},
@@ -206,6 +215,22 @@ def algorithms():
         {"SEGMENTATION": gpkg, "OUTPUT": str(work / "report.html")},
         lambda o: f"report {Path(o['REPORT']).stat().st_size:,} bytes with "
                   f"{Path(o['REPORT']).read_text(encoding='utf-8').count('<img ')} pictures")
+    run_algorithm(
+        "Ward atlas (PDF)", "wardatlas",
+        {"SEGMENTATION": gpkg, "OUTPUT": str(work / "ward_atlas.pdf")},
+        lambda o: atlas_pages(o, layer_count(str(Path(gpkg)) + "|layername=wards")))
+
+
+def atlas_pages(outputs, wards):
+    """The atlas PDF has a page per ward and its print layout is in the project."""
+    import re
+
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", Path(outputs["OUTPUT"]).read_bytes()))
+    if not pages == outputs["PAGES"] == wards:
+        raise AssertionError(f"{pages} PDF pages, {outputs['PAGES']} reported, {wards} wards")
+    if QgsProject.instance().layoutManager().layoutByName(outputs["LAYOUT"]) is None:
+        raise AssertionError(f"no print layout '{outputs['LAYOUT']}' in the project")
+    return f"{pages} ward pages; print layout '{outputs['LAYOUT']}'"
 
 
 def show_only(names):
@@ -263,6 +288,52 @@ def screenshots():
          notices=notices, layers=names)
 
 
+def dock_in_the_app():
+    """The Community safety dock on the run's segmentation, as a community safety officer
+    uses it: a segment selected, a ward matrix cell clicked, a visit list made; a picture of
+    the main window for each tab."""
+    from qgis.PyQt.QtWidgets import QApplication
+
+    iface = qgis.utils.iface
+    plugin = qgis.utils.plugins[PLUGIN]
+    gpkg = OUT / "outputs" / "camden.gpkg"
+    try:
+        dock = plugin.show_dock(gpkg)
+        iface.mainWindow().resizeDocks([dock], [640], Qt.Horizontal)
+        tabs = dock.tabs
+        dock.segments.select_segment(10)
+        layer = dock.segment_layer()
+        selected = layer.selectedFeatureCount()
+        wait(2)
+        iface.mainWindow().grab().save(str(OUT / "dock_segments.png"))
+        tabs.setCurrentWidget(dock.matrix)
+        matrix = dock.matrix
+        matrix.measure.setCurrentIndex(matrix.measure.findData("households"))
+        row = next(r for r in range(matrix.table.rowCount() - 1)
+                   if matrix.table.item(r, 10).text() not in ("0", "*"))
+        matrix.table.setCurrentCell(row, 10)
+        chosen = dock.select_cell(matrix.table.item(row, 0).toolTip(), 10)
+        wait(3)
+        iface.mainWindow().grab().save(str(OUT / "dock_ward_matrix.png"))
+        tabs.setCurrentWidget(dock.targeting)
+        dock.targeting.capacity.setValue(300)
+        dock.targeting.folder.setFilePath(str(OUT / "outputs" / "dock_visits"))
+        dock.targeting.run.click()
+        wait(300, lambda: dock.targeting.list.rowCount() > 0
+             or dock.targeting.run.isEnabled() and dock.targeting.status.text())
+        QApplication.processEvents()
+        wait(3)
+        iface.mainWindow().grab().save(str(OUT / "dock_targeting.png"))
+        listed = dock.targeting.list.rowCount()
+        step("Community safety dock: segment, ward matrix cell, visit list",
+             selected > 0 and chosen > 0 and listed == 300,
+             f"segment 10: {selected} areas selected; ward cell: {chosen} areas; "
+             f"{listed} visits listed; {dock.targeting.status.text()}")
+    except Exception:
+        step("Community safety dock: segment, ward matrix cell, visit list", False,
+             traceback.format_exc()[-3000:])
+
+
 def main():
     try:
         if PLUGIN not in qgis.utils.plugins:
@@ -271,6 +342,7 @@ def main():
             native_libraries()
             algorithms()
             screenshots()
+            dock_in_the_app()
         results["finished"] = True
     except Exception:
         step("desktop run", False, traceback.format_exc())

@@ -24,9 +24,25 @@ def test_provider_lists_every_algorithm(provider):
     names = sorted(a.name() for a in provider.algorithms())
     assert names == sorted(["buildfromproject", "buildsegmentation", "choosesegments",
                             "assignareas", "joingazetteer", "profileincidents",
-                            "targetvisits", "wardmatrices", "exportmatrices",
-                            "writereport"])
+                            "targetvisits", "serviceusers", "wardmatrices", "exportmatrices",
+                            "wardatlas", "writereport"])
     assert provider.name() == "Community safety"
+
+
+def test_frequent_service_users_on_the_synthetic_sample(provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+
+    key = tmp_path / "service_users.key"  # the user's key, outside the project
+    key.write_text("a Processing test key, 0123456789")
+    result = processing.run("community_safety:serviceusers", {
+        "PROJECT": str(SAMPLE_DIR / "service_users" / "service_users.toml"),
+        "KEY_FILE": str(key), "OUTPUT_FOLDER": str(tmp_path / "service_users")})
+    ranked = pd.read_csv(result["RANKED"])
+    assert 100 <= len(ranked) <= 400
+    assert {"pseudonym", "overall rank", "subject rank"} <= set(ranked.columns)
+    shared = pd.read_csv(result["SHARED"], dtype=str)
+    assert shared["ward code"].iloc[-1] == "Total"
 
 
 def test_build_segmentation(built):

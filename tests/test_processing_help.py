@@ -12,8 +12,8 @@ from community_safety.qgis_plugin.processing.provider import ALGORITHMS
 ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 WORKFLOW = {
     "buildfromproject": 1, "buildsegmentation": 1, "choosesegments": 1, "assignareas": 1,
-    "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "wardmatrices": 4,
-    "exportmatrices": 4, "writereport": 4,
+    "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "serviceusers": 3,
+    "wardmatrices": 4, "exportmatrices": 4, "writereport": 4, "wardatlas": 4,
 }
 INPUTS = {"PROJECT", "AREAS", "SEGMENTATION"}
 
@@ -56,7 +56,8 @@ def test_parameters_in_the_order_a_user_thinks(provider):
 ADVANCED_NAMES = {"SEED", "N_INIT", "THRESHOLD", "MISSING", "STANDARDISE", "SUBSEGMENTS",
                   "RULE", "PLOTS"}
 # targeting: the window of past visits and the filters are details most runs leave alone
-ADVANCED_NAMES_BY_ALGORITHM = {"targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
+ADVANCED_NAMES_BY_ALGORITHM = {"serviceusers": {"SCALE_TOP", "SCALING"},
+                               "targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
                                                 "TODAY"}}
 
 
@@ -66,7 +67,7 @@ def test_seed_starts_and_method_settings_are_advanced(provider):
             # the partners' suppression threshold is no detail: it stays in view
             advanced = ADVANCED_NAMES | ADVANCED_NAMES_BY_ALGORITHM.get(algorithm.name(), set())
             expected = parameter.name() in advanced and algorithm.name() not in (
-                "exportmatrices", "writereport")
+                "exportmatrices", "writereport", "wardatlas")
             assert bool(parameter.flags() & ADVANCED) == expected, \
                 f"{algorithm.name()}: {parameter.name()}"
     for name in ("buildfromproject", "buildsegmentation", "choosesegments"):

@@ -70,7 +70,7 @@ def test_report_loads_in_chromium_with_every_picture(demo):
     assert seen["images"] == 33
     assert seen["page_width"] <= seen["window_width"]  # nothing wider than the window
     sections = seen["sections"]
-    assert {"overview", "segments", "incidents", "wards", "targeting", "method",
+    assert {"overview", "segments", "incidents", "wards", "targeting", "demand", "method",
             *(f"segment-{n}" for n in range(1, 11))} <= set(sections)
 
 
@@ -124,6 +124,27 @@ def test_report_shows_only_suppressed_counts(demo):
     for count in fires["count"]:
         text = SUPPRESSED if np.isnan(count) else f"{count:,.0f}"
         assert f"<td>{text}</td>" in html
+
+
+def test_shared_demand_in_the_report_is_aggregate_and_suppressed(demo):
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('id="demand"'):html.index('id="method"')]
+    assert "Demand by segment" in section and "Demand by ward" in section
+    assert "10 – Families with children" in section and "All wards" in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.DOTALL)
+    counted = 0
+    for row in rows:
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        if not cells:
+            continue
+        for text in cells[2:4]:  # people and contacts: counts of people and their contacts
+            if text != SUPPRESSED:
+                assert not 1 <= float(text.replace(",", "")) <= THRESHOLD, row
+                counted += 1
+    assert counted > 40
+    # no pseudonym, person or record reaches the report
+    ranked = pd.read_csv(demo / "service_users" / "frequent_service_users.csv")
+    assert not any(p in html for p in ranked["pseudonym"].astype(str))
 
 
 def test_partner_workbook_is_formatted_for_people(demo):

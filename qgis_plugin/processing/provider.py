@@ -14,14 +14,16 @@ from .choose_segments import ChooseSegments
 from .export_matrices import ExportMatrices
 from .join_gazetteer import JoinGazetteer
 from .profile_incidents import ProfileIncidents
+from .service_users import ServiceUsers
 from .target_visits import TargetVisits
+from .ward_atlas import WardAtlas
 from .ward_matrices import WardMatrices
 from .write_report import WriteReport
 
 # in the order of the work: the project-file algorithm first (the plugin's menu opens it)
 ALGORITHMS = (BuildFromProject, BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer,
-              ProfileIncidents, WardMatrices, TargetVisits, ExportMatrices,
-              WriteReport)
+              ProfileIncidents, WardMatrices, TargetVisits, ServiceUsers, ExportMatrices,
+              WardAtlas, WriteReport)
 PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 

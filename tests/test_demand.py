@@ -1,0 +1,421 @@
+"""Frequent service users (core/demand.py): the method against hand-worked small cases, bad
+input, personal data never reaching an output, and the command on the SYNTHETIC sample."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_DIR, saved_sample
+
+from community_safety.core import demand as d
+from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+
+KEY = b"a test key of more than sixteen bytes"
+SAMPLE = SAMPLE_DIR / "service_users"
+PROJECT = SAMPLE / "service_users.toml"
+RUN = "2024-04-01"
+WINDOW = d.run_window(RUN, 12)
+
+
+def records(rows: list[dict]) -> pd.DataFrame:
+    """Text records numbered as file lines (the header is line 1)."""
+    frame = pd.DataFrame(rows).astype(str)
+    frame.index = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def project(*sources, filters=(), top=100, scale_top=1000, **extra) -> d.DemandProject:
+    return d.DemandProject(path=Path("test.toml"), name="test", sources=tuple(sources),
+                           filters=tuple(filters), run_date=RUN, top=top,
+                           scale_top=scale_top, **extra)
+
+
+CRIME = d.Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",), date="date",
+                 role="role", roles=dict(d.DEFAULT_ROLES["roles"]), offence="offence",
+                 text=("flags",), home_area="oa")
+
+
+def crime(rows) -> dict:
+    return {"crime": (records(rows), None, None)}
+
+
+def run(sources, frames, **extra) -> d.DemandResult:
+    return d.demand_step(project(*sources, **extra), KEY, frames=frames)
+
+
+# --- the method, by hand -------------------------------------------------------------------------
+
+def test_custody_hours_are_clipped_per_episode_and_unreadable_ones_listed():
+    custody = d.Source(name="custody", path=Path("c.csv"), kind="custody", id=("id",),
+                       date="date", hours="hours")
+    frame = records([{"id": "A", "date": "2024-01-01", "hours": h}
+                     for h in ("250", "-3", "10.5", "n/a")])
+    result = run([custody], {"custody": (frame, None, None)})
+    row = result.ranked.iloc[0]
+    assert row["custody episodes"] == 4  # the unreadable episode still counts
+    assert row["custody hours"] == pytest.approx(200 + 0 + 10.5)
+    listed = result.rows
+    assert listed["line"].tolist() == [5] and listed["status"].iloc[0] == d.BAD_DURATION
+    assert "1 custody episodes above 200 hours set to 200, 1 negative" in " ".join(
+        result.notes["value"])
+
+
+def test_top_mean_uses_all_values_when_fewer_than_the_top():
+    assert d.top_mean(np.array([1.0, 2.0, 3.0]), 1000) == 2.0
+    values = np.arange(2000, dtype=float)
+    assert d.top_mean(values, 1000) == pytest.approx(np.arange(1000, 2000).mean())
+    assert d.top_mean(np.array([5.0, 0.0, 1.0]), 1) == 5.0
+
+
+def test_scaling_to_0_1_range_and_cap():
+    # top-2 mean of (0, 2, 4) is 3: ratios 0, 2/3, 4/3
+    assert d.scale_total(np.array([0.0, 2.0, 4.0]), 2, "max") == pytest.approx([0, 0.5, 1])
+    assert d.scale_total(np.array([0.0, 2.0, 4.0]), 2, "cap") == pytest.approx([0, 2 / 3, 1])
+    assert d.scale_total(np.array([1.0, 2.0, 4.0]), 1000, "max") == pytest.approx(
+        [0.25, 0.5, 1])
+    assert d.scale_total(np.array([3.0]), 1000).tolist() == [1.0]  # one person
+    assert d.scale_total(np.zeros(3), 10).tolist() == [0, 0, 0]  # a total nobody has
+
+
+def test_metrics_sum_the_scaled_totals_with_equal_weight():
+    totals = pd.DataFrame({d.SUSPECT: [0.0, 2.0, 4.0], d.CALLS_CALLER: [4.0, 4.0, 0.0]})
+    scores = d.metric_scores(totals, {d.SUSPECT: d.INVESTIGATIONS,
+                                      d.CALLS_CALLER: d.ORIGINATOR}, top=1000)
+    assert scores[d.INVESTIGATIONS].tolist() == pytest.approx([0, 0.5, 1])
+    assert scores[d.ORIGINATOR].tolist() == pytest.approx([1, 1, 0])
+    assert scores[d.OVERALL].tolist() == pytest.approx([1, 1.5, 1])
+    assert scores[d.SUBJECT].tolist() == [0, 0, 0]
+
+
+def test_ties_share_the_best_rank():
+    assert d.min_ranks(np.array([5.0, 3.0, 3.0, 1.0])).tolist() == [1, 2, 2, 4]
+    assert d.min_ranks(np.array([0.0, 0.0])).tolist() == [1, 1]
+
+
+def test_top_n_of_each_metric_de_duplicated_with_ties_at_the_boundary_kept():
+    scores = pd.DataFrame({d.INVESTIGATIONS: [3.0, 2.0, 2.0, 0.0],
+                           d.ORIGINATOR: [1.0, 0.0, 0.0, 5.0],
+                           d.SUBJECT: [0.0, 0.0, 0.0, 0.0],
+                           d.OVERALL: [4.0, 2.0, 2.0, 5.0]})
+    ranks = pd.DataFrame({m: d.min_ranks(scores[m].to_numpy()) for m in d.METRICS})
+    assert d.chosen(ranks, scores, 1).tolist() == [0, 3]  # person 0 twice, 3 twice: once each
+    assert d.chosen(ranks, scores, 2).tolist() == [0, 1, 2, 3]  # 1 and 2 tie for second
+    # a filter: among people 1 and 2 only, the top 1 (they tie); no zero scores
+    assert d.chosen(ranks, scores, 1, np.array([1, 2])).tolist() == [1, 2]
+
+
+def test_filters_keep_the_ranks_out_of_everyone():
+    rows = ([{"id": "TOP", "date": f"2024-01-0{i}", "role": "Suspect", "offence": "Theft",
+              "flags": "", "oa": "E1"} for i in range(1, 6)]
+            + [{"id": "TOP", "date": "2024-01-09", "role": "Victim", "offence": "Theft",
+                "flags": "", "oa": "E1"}] * 3
+            + [{"id": "DA1", "date": "2024-02-01", "role": "Victim", "offence": "Theft",
+                "flags": "DA", "oa": "E2"}] * 2
+            + [{"id": "DA2", "date": "2024-02-01", "role": "Victim", "offence": "Theft",
+                "flags": "domestic abuse", "oa": "E2"}]
+            + [{"id": "DAMAGE", "date": "2024-02-01", "role": "Suspect",
+                "offence": "Criminal damage", "flags": "damaged car", "oa": "E3"}] * 3)
+    theme = d.ThemeFilter(name="domestic abuse", keywords=("domestic", "DA"))
+    crime_rule = d.ThemeFilter(name="damage", offences=("criminal damage",))
+    result = run([CRIME], crime(rows), filters=(theme, crime_rule), top=1)
+    everyone = result.ranked.set_index("pseudonym")
+    filtered = result.filtered["domestic abuse"]
+    assert len(filtered) == 1  # the top 1 of the two matching people ("DA" is a word)
+    people = result.people
+    code = list(people.pseudonyms).index(filtered["pseudonym"].iloc[0])
+    for metric in d.METRICS:
+        assert filtered[d.rank_column(metric)].iloc[0] == people.ranks[metric].iloc[code]
+    assert filtered["overall rank"].iloc[0] > 1  # not re-ranked to 1
+    assert "damage" in result.filtered and len(result.filtered["damage"]) == 1
+    assert len(everyone) >= 1
+
+
+def test_resource_hours_run_from_the_earliest_time_and_add_over_resources():
+    spec = d.Resources(path=Path("r.csv"), incident="incident", released="released")
+    frame = records([
+        {"incident": "I1", "assigned": "", "deployed": "2024-01-01 10:00",
+         "arrived": "2024-01-01 09:30", "released": "2024-01-01 12:00"},
+        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "2024-01-01 09:10",
+         "arrived": "2024-01-01 09:20", "released": "2024-01-01 10:00"},
+        {"incident": "I2", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-01 08:00"},  # released before it started: unreadable
+    ])
+    incident, hours, readable = d.resource_hours(frame, spec, "r.csv")
+    assert hours.tolist() == pytest.approx([2.5, 1.0, 0.0])
+    assert readable.tolist() == [True, True, False]
+
+
+CALLS = d.Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), date="date",
+                 role="role", roles=dict(d.DEFAULT_ROLES["calls"]), incident="incident",
+                 exclude="type", resources=d.Resources(path=Path("r.csv"), incident="incident",
+                                                       released="released"))
+
+
+def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_role():
+    calls = records([
+        {"id": "A", "date": "2024-01-01", "role": "Caller", "incident": "I1", "type": ""},
+        {"id": "A", "date": "2024-01-01", "role": "caller", "incident": "I1", "type": ""},
+        {"id": "B", "date": "2024-01-01", "role": "Subject", "incident": "I1", "type": ""},
+        {"id": "A", "date": "2024-01-02", "role": "Caller", "incident": "I2",
+         "type": "Pre-planned event"},
+        {"id": "A", "date": "2024-01-03", "role": "Caller", "incident": "I3", "type": ""},
+    ])
+    resources = records([
+        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-01 11:00"},
+        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-01 10:30"},
+        {"incident": "I2", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-02 19:00"},
+        {"incident": "I9", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-02 19:00"},
+    ])
+    result = run([CALLS], {"calls": (calls, None, resources)})
+    table = result.ranked.set_index("pseudonym")
+    a = table.loc[table[d.CALLS_CALLER] > 0].iloc[0]
+    assert a[d.CALLS_CALLER] == 2 and a[d.HOURS_CALLER] == pytest.approx(3.5)
+    b = table.loc[table[d.CALLS_SUBJECT] > 0].iloc[0]
+    assert b[d.CALLS_SUBJECT] == 1 and b[d.HOURS_SUBJECT] == pytest.approx(3.5)
+    summary = result.reconciliation.set_index(["source file", "status"])["records"]
+    assert summary[("calls", d.PLANNED)] == 1
+    assert summary[("calls", d.REPEAT)] == 1
+    assert summary[("r.csv", d.INCIDENT_UNUSED)] == 1
+    assert summary[("r.csv", d.NO_INCIDENT)] == 1
+    assert summary.sum() == len(calls) + len(resources)  # every record accounted for
+
+
+def test_window_edges_start_in_run_date_out():
+    rows = [{"id": i, "date": day, "role": "Victim", "offence": "", "flags": "", "oa": ""}
+            for i, day in (("IN_FIRST", "2023-04-01"), ("IN_LAST", "2024-03-31 23:59"),
+                           ("OUT_RUN", "2024-04-01"), ("OUT_BEFORE", "2023-03-31"))]
+    result = run([CRIME], crime(rows))
+    summary = result.reconciliation.set_index("status")["records"]
+    assert summary[d.USED] == 2 and summary[d.OUTSIDE] == 2
+    assert len(result.people.pseudonyms) == 2
+
+
+def test_home_area_most_common_then_most_recent_then_lowest_code():
+    places = pd.DataFrame({
+        "person": [0, 0, 0, 1, 1, 2, 2],
+        "area": ["E2", "E1", "E1", "E9", "E5", "E7", "E3"],
+        "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01",
+                                "2024-01-01", "2024-01-01", "2024-01-01"]),
+    })
+    assert d.home_areas(places, 4).tolist() == ["E1", "E9", "E3", ""]
+
+
+def test_harm_caused_as_suspect_or_offender_and_received_as_victim(tmp_path):
+    weights = tmp_path / "harm.csv"
+    weights.write_text("offence,days\nRobbery,365\nTheft,2\n")
+    rows = [{"id": "A", "date": "2024-01-01", "role": r, "offence": o, "flags": "", "oa": ""}
+            for r, o in (("Suspect", "Robbery"), ("Offender", "Theft"), ("Victim", "Theft"),
+                         ("Suspect", "Unlisted"))]
+    result = run([CRIME], crime(rows), harm=(weights, "offence", "days"))
+    row = result.ranked.iloc[0]
+    assert row[d.HARM_CAUSED] == 367 and row[d.HARM_RECEIVED] == 2
+    assert "Unlisted (1 records)" in " ".join(result.notes["value"])
+
+
+def test_pseudonyms_link_on_normalised_ids_and_names_with_dates_of_birth():
+    by_id = d.Source(name="a", path=Path("a.csv"), kind="count", id=("id",), total=d.SUSPECT)
+    by_name = d.Source(name="b", path=Path("b.csv"), kind="count", names=("first", "last"),
+                       dob="dob", total=d.VICTIM)
+    a = records([{"id": " pn 1 ", "date": "2024-01-01"}, {"id": "PN  1", "date": "2024-01-02"}])
+    b = records([{"first": "ALPHA", "last": "Synthetic-One", "dob": "01/02/1990",
+                  "date": "2024-01-01"},
+                 {"first": "alpha ", "last": "synthetic one", "dob": "1990-02-01",
+                  "date": "2024-01-02"}])
+    result = run([by_id, by_name], {"a": (a, None, None), "b": (b, None, None)})
+    assert len(result.people.pseudonyms) == 2  # one person per source
+    again = run([by_id, by_name], {"a": (a, None, None), "b": (b, None, None)})
+    assert list(again.people.pseudonyms) == list(result.people.pseudonyms)
+    other = d.demand_step(project(by_id, by_name), b"another key of sixteen+ bytes",
+                          frames={"a": (a, None, None), "b": (b, None, None)})
+    assert not set(other.people.pseudonyms) & set(result.people.pseudonyms)
+
+
+def test_unreadable_dates_and_missing_ids_reported_row_by_row():
+    rows = [{"id": "A", "date": "2024-01-01", "role": "Victim", "offence": "", "flags": "",
+             "oa": ""},
+            {"id": "A", "date": "31/02/2024", "role": "Victim", "offence": "", "flags": "",
+             "oa": ""},
+            {"id": "", "date": "2024-01-01", "role": "Victim", "offence": "", "flags": "",
+             "oa": ""}]
+    result = run([CRIME], crime(rows))
+    rows_ = result.rows.set_index("line")
+    assert rows_.loc[3, "status"] == d.BAD_DATE and "31/02/2024" in rows_.loc[3, "detail"]
+    assert rows_.loc[4, "status"] == d.NO_ID
+
+
+def test_empty_window_is_refused():
+    rows = [{"id": "A", "date": "2020-01-01", "role": "Victim", "offence": "", "flags": "",
+             "oa": ""}]
+    with pytest.raises(InputError, match="no record falls in the window"):
+        run([CRIME], crime(rows))
+
+
+def test_missing_id_column_named():
+    frame = records([{"person": "A", "date": "2024-01-01", "role": "Victim", "offence": "",
+                      "flags": "", "oa": ""}])
+    with pytest.raises(InputError, match="crime: no column 'id'"):
+        run([CRIME], {"crime": (frame, None, None)})
+
+
+# --- the command line --------------------------------------------------------------------------
+
+@pytest.fixture()
+def key_file(tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv("COMMUNITY_SAFETY_KEY", raising=False)
+    path = tmp_path / "secret" / "demand.key"
+    path.parent.mkdir()
+    path.write_text("0123456789abcdef0123456789abcdef")
+    return path
+
+
+def copy_sample(tmp_path: Path, change=None) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for path in SAMPLE.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    if change:
+        toml = folder / "service_users.toml"
+        toml.write_text(change(toml.read_text()))
+    return folder / "service_users.toml"
+
+
+def refused(capsys, argv, out: Path, words: str) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()
+    return err
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda t: t.replace('Suspect = "times a suspect"', 'Suspect = "times a suspcet"'),
+     "maps role 'suspect' to unknown total 'times a suspcet'"),
+    (lambda t: t.replace('kind = "custody"', 'kind = "custodies"'),
+     "kind = 'custodies' is not one of"),
+    (lambda t: t.replace('id = "person_id"\ndate = "arrival"', 'id = "custody_id"\n'
+                         'date = "arrival"'), "police custody: no column 'custody_id'"),
+    (lambda t: t.replace('run_date = "2024-04-01"', 'run_date = "2030-04-01"'),
+     "no record falls in the window"),
+])
+def test_bad_project_one_line_exit_2_nothing_written(tmp_path, capsys, key_file, change,
+                                                     words):
+    toml = copy_sample(tmp_path, change)
+    out = tmp_path / "out"
+    refused(capsys, ["demand", str(toml), "--out", str(out), "--key-file", str(key_file)],
+            out, words)
+
+
+def test_no_key_one_line_exit_2_nothing_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("COMMUNITY_SAFETY_KEY", raising=False)
+    out = tmp_path / "out"
+    refused(capsys, ["demand", str(PROJECT), "--out", str(out)], out,
+            "no pseudonymisation key")
+
+
+@pytest.fixture(scope="module")
+def segmentation(tmp_path_factory) -> Path:
+    return saved_sample(tmp_path_factory.mktemp("seg"), n_init=2)[1]
+
+
+def test_the_command_on_the_synthetic_sample(tmp_path, capsys, key_file, segmentation):
+    out = tmp_path / "out"
+    argv = ["demand", str(PROJECT), "--out", str(out), "--key-file", str(key_file),
+            "--segmentation", str(segmentation)]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert "Window: 2023-04-01 to 2024-03-31" in said
+    ranked = pd.read_csv(out / d.RANKED_FILE)
+    assert 100 <= len(ranked) <= 400
+    assert ranked["overall rank"].is_monotonic_increasing
+    for column in ("pseudonym", "overall rank", "investigations and custody rank",
+                   "originator rank", "subject rank", *d.NINE_TOTALS, "harm caused",
+                   "harm received", "home area", "home ward", "segment", "segment name"):
+        assert column in ranked.columns, column
+    assert ranked["custody hours"].max() > 0
+    for metric in d.METRICS:  # everyone in the top 100 of some metric
+        assert (ranked[d.rank_column(metric)] <= 100).any()
+    names = {p.name for p in out.iterdir()}
+    assert {d.DETAILS_FILE, d.RECONCILIATION_FILE, d.ROWS_FILE, d.NOTES_FILE,
+            d.shared_file("segment"), d.shared_file("ward")} <= names
+    assert d.filter_file("domestic abuse") in names
+    # every input record accounted for
+    summary = pd.read_csv(out / d.RECONCILIATION_FILE)
+    lines = sum(len(pd.read_csv(SAMPLE / f)) for f in (
+        "crime_roles.csv", "custody.csv", "calls.csv", "call_resources.csv",
+        "missing_persons.csv", "fire_repeat_callers.csv", "council_asb.csv"))
+    assert summary["records"].sum() == lines
+    shared = pd.read_csv(out / d.shared_file("segment"), dtype=str)
+    assert shared["segment"].iloc[-1] == "Total"
+    assert ((shared["people"] == "*") | shared["people"].str.isdigit()).all()
+    # the same key gives the same pseudonyms on a rerun
+    assert main(argv) == 0
+    assert pd.read_csv(out / d.RANKED_FILE)["pseudonym"].tolist() == ranked[
+        "pseudonym"].tolist()
+
+
+def personal_values() -> set[str]:
+    """Every name, date of birth, phone number and address in the sample's inputs."""
+    values = set()
+    columns = {"crime_roles.csv": ("forename", "surname", "date_of_birth", "phone"),
+               "custody.csv": ("surname", "date_of_birth"),
+               "calls.csv": ("caller_name", "phone"),
+               "missing_persons.csv": ("surname",),
+               "fire_repeat_callers.csv": ("caller_surname", "caller_dob", "caller_phone"),
+               "council_asb.csv": ("resident_address",)}
+    for name, wanted in columns.items():
+        table = pd.read_csv(SAMPLE / name, dtype=str, keep_default_na=False)
+        for column in wanted:
+            values |= {v for v in table[column] if v}
+    return values
+
+
+def test_no_name_date_of_birth_phone_or_address_in_any_output(tmp_path, capsys, key_file):
+    out = tmp_path / "out"
+    assert main(["demand", str(PROJECT), "--out", str(out), "--key-file",
+                 str(key_file)]) == 0
+    said = capsys.readouterr()
+    personal = personal_values()
+    assert len(personal) > 1000
+    surnames = re.compile(r"Synthetic[A-Z]\d{4}")
+    phones = re.compile(r"07700 ?900\d{3}")
+    texts = [said.out, said.err] + [p.read_text(encoding="utf-8-sig")
+                                    for p in out.rglob("*") if p.is_file()]
+    for text in texts:
+        assert not surnames.search(text) and not phones.search(text)
+        assert "Synthetic Street" not in text
+        cells = set(re.split(r"[,\n]", text))
+        assert not cells & personal, sorted(cells & personal)[:5]
+
+
+def test_pseudonyms_are_hmac_sha256_of_the_identity():
+    import hashlib
+    import hmac
+
+    from community_safety.core.privacy import pseudonymise
+
+    values = ["PN 1", "ünïcode|1990-02-01"]
+    for key in (KEY, b"k" * 100):  # a key longer than SHA-256's block is hashed first
+        assert pseudonymise(pd.Series(values), key).tolist() == [
+            hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16] for v in values]
+
+
+def test_a_segmentation_project_may_carry_the_demand_section(tmp_path):
+    from community_safety.core.project import load_project
+
+    segmentation = (SAMPLE_DIR / "camden.toml").read_text().replace(
+        'path = "', f'path = "{SAMPLE_DIR}/')
+    demand = PROJECT.read_text().replace('path = "', f'path = "{SAMPLE}/')
+    toml = tmp_path / "camden_with_demand.toml"
+    toml.write_text(segmentation + "\n" + demand)
+    assert load_project(toml).name.startswith("Camden")
+    result = d.demand_step(d.load_demand_project(toml), KEY)
+    assert 100 <= len(result.ranked) <= 400
