@@ -320,36 +320,22 @@ def _target(args) -> int:
 
 
 def _demand(args) -> int:
-    from .demand import (
-        check_parameters,
-        demand_key,
-        demand_step,
-        load_demand_project,
-        store_shared_view,
-        summary_lines,
-        write_demand,
-    )
+    from .demand import demand_job, summary_lines
     from .store import replacement_note
 
-    key, key_source = demand_key(args.key_file)
-    project = load_demand_project(args.project).with_overrides(
+    replacing = replacement_note(args.out)
+    result, written, key_source = _run_with_bar(
+        demand_job, args.project, args.key_file, args.out, segmentation=args.segmentation,
         run_date=args.run_date, top=args.top, scale_top=args.scale_top,
         threshold=args.threshold)
-    check_parameters(project)
-    result = _run_with_bar(demand_step, project, key, segmentation=args.segmentation)
-    replacing = replacement_note(args.out)
-    written = write_demand(result, args.out)
-    if args.segmentation:
-        stored = store_shared_view(args.segmentation, result)
-        if stored:
-            print(f"The shared-demand tables ({', '.join(stored)}) are in {args.segmentation} "
-                  "for the report")
     for line in summary_lines(result):
         print(line)
     shown = [c for c in result.ranked.columns if c.endswith(" rank")]
     print(result.ranked[["pseudonym", *shown]].head(10).to_string(index=False))
     views = ", ".join(f"by {by}" for by in result.shared) or "none (no wards or segments)"
     print(f"Pseudonymised with {key_source}. Shared-demand view (suppressed): {views}.")
+    if args.segmentation and result.shared:
+        print(f"The shared-demand tables are also in {args.segmentation}, for the report")
     print(f"Saved {len(written)} files to {args.out}")
     if replacing:
         print(replacing)

@@ -1502,6 +1502,25 @@ For the analyst:
 """
 
 
+def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
+               segmentation: Path | None = None, replace_folder: bool = True,
+               progress: Progress = silent, **overrides) -> tuple[DemandResult, list, str]:
+    """The whole step as the command line, Processing and the dock run it: the project's
+    ``[demand]`` section with ``overrides`` (run_date, top, scale_top, scaling, threshold),
+    the user's key, the outputs written to ``out_dir`` and, with a segmentation, the shared
+    view added to its GeoPackage. Returns (result, files written, where the key came
+    from)."""
+    key, key_source = demand_key(Path(key_file) if key_file else None)
+    project = load_demand_project(Path(project_path)).with_overrides(**overrides)
+    check_parameters(project)
+    result = demand_step(project, key, Path(segmentation) if segmentation else None,
+                         progress=progress)
+    written = write_demand(result, out_dir, replace_folder=replace_folder)
+    if segmentation:
+        store_shared_view(Path(segmentation), result)
+    return result, written, key_source
+
+
 SHARED_TABLES = {"segment": "demand_by_segment", "ward": "demand_by_ward"}
 
 

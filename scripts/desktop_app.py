@@ -35,7 +35,7 @@ IN_QGIS = ROOT / "scripts" / "desktop_app_in_qgis.py"
 SCREEN = "1600x1000x24"
 SCREENSHOTS = ("qgis_desktop.png", "qgis_wards.png", "qgis_fire_rates.png",
                "install_dialog.png", "dock_segments.png", "dock_ward_matrix.png",
-               "dock_targeting.png")
+               "dock_targeting.png", "dock_service_users.png")
 
 
 def make_profile(work: Path, plugin_zip: Path) -> Path:

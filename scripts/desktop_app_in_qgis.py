@@ -298,6 +298,7 @@ def dock_in_the_app():
     plugin = qgis.utils.plugins[PLUGIN]
     gpkg = OUT / "outputs" / "camden.gpkg"
     try:
+        show_only(["Segments"])  # the areas the dock selects, over the whole borough
         dock = plugin.show_dock(gpkg)
         iface.mainWindow().resizeDocks([dock], [640], Qt.Horizontal)
         tabs = dock.tabs
@@ -325,13 +326,31 @@ def dock_in_the_app():
         wait(3)
         iface.mainWindow().grab().save(str(OUT / "dock_targeting.png"))
         listed = dock.targeting.list.rowCount()
-        step("Community safety dock: segment, ward matrix cell, visit list",
-             selected > 0 and chosen > 0 and listed == 300,
+        tabs.setCurrentWidget(dock.service_users)
+        users = dock.service_users
+        sample = Path(plugin_dir()) / "resources" / "sample_data" / "camden" / "service_users"
+        users.project.setFilePath(str(sample / "service_users.toml"))
+        users.key.setFilePath(str(OUT / "outputs" / "service_users.key"))
+        users.folder.setFilePath(str(OUT / "outputs" / "dock_service_users"))
+        users.run.click()
+        wait(300, lambda: users.run.isEnabled())
+        wait(2)
+        iface.mainWindow().grab().save(str(OUT / "dock_service_users.png"))
+        ranked = users.ranked.rowCount()
+        step("Community safety dock: segment, ward matrix cell, visit list, service users",
+             selected > 0 and chosen > 0 and listed == 300 and 100 <= ranked <= 400,
              f"segment 10: {selected} areas selected; ward cell: {chosen} areas; "
-             f"{listed} visits listed; {dock.targeting.status.text()}")
+             f"{listed} visits listed; {dock.targeting.status.text()}; {ranked} people "
+             f"ranked; {users.status.text()}")
     except Exception:
-        step("Community safety dock: segment, ward matrix cell, visit list", False,
-             traceback.format_exc()[-3000:])
+        step("Community safety dock: segment, ward matrix cell, visit list, service users",
+             False, traceback.format_exc()[-3000:])
+
+
+def plugin_dir():
+    import community_safety
+
+    return Path(community_safety.__file__).parent
 
 
 def main():

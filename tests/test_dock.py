@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
@@ -198,3 +199,45 @@ def test_a_cancelled_task_writes_nothing(qgis_app, qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
     assert said == {"error": CANCELLED} and not target.exists()
     assert issubclass(Cancelled, Exception)
+
+
+SERVICE_USERS = (Path(__file__).resolve().parent.parent / "resources" / "sample_data"
+                 / "camden" / "service_users")
+
+
+def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gpkg, qtbot,
+                                                                       tmp_path):
+    tab = dock.service_users
+    key = tmp_path / "key.txt"
+    key.write_text("the partnership's secret key, kept outside the project")
+    tab.project.setFilePath(str(SERVICE_USERS / "service_users.toml"))
+    tab.key.setFilePath(str(key))
+    tab.folder.setFilePath(str(tmp_path / "users"))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    assert 100 <= tab.ranked.rowCount() <= 400, tab.status.text()
+    shown = {tab.ranked.item(r, 0).text() for r in range(tab.ranked.rowCount())}
+    assert all(len(p) == 16 and int(p, 16) >= 0 for p in shown)  # pseudonyms only
+    sources = pd.concat([pd.read_csv(f, dtype=str) for f in SERVICE_USERS.glob("*.csv")])
+    names = {v for c in sources.columns if "name" in c.lower() and "ward" not in c.lower()
+             for v in sources[c].dropna()}
+    assert names and not names & {tab.ranked.item(r, c).text()
+                                  for r in range(tab.ranked.rowCount())
+                                  for c in range(tab.ranked.columnCount())}
+    assert tab.shared_table.rowCount() == 11  # ten segments and the total
+    tab.view.setCurrentIndex(1)
+    assert tab.shared_table.rowCount() == 21  # twenty wards and the total
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"demand_by_segment", "demand_by_ward"} <= layers
+
+
+def test_service_users_without_a_key_says_so_and_writes_nothing(dock, qtbot, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.delenv("COMMUNITY_SAFETY_KEY", raising=False)
+    tab = dock.service_users
+    tab.project.setFilePath(str(SERVICE_USERS / "service_users.toml"))
+    tab.folder.setFilePath(str(tmp_path / "users"))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    assert tab.status.text().startswith("no pseudonymisation key")
+    assert not (tmp_path / "users").exists()

@@ -13,18 +13,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.demand import (
-    RANKED_FILE,
-    SCALINGS,
-    check_parameters,
-    demand_key,
-    demand_step,
-    load_demand_project,
-    shared_file,
-    store_shared_view,
-    summary_lines,
-    write_demand,
-)
+from ...core.demand import RANKED_FILE, SCALINGS, demand_job, shared_file, summary_lines
 from .base import TARGETING, EngineAlgorithm
 
 
@@ -94,28 +83,23 @@ class ServiceUsers(EngineAlgorithm):
 
     def execute(self, parameters, context, feedback):
         key_file = self.parameterAsFile(parameters, "KEY_FILE", context)
-        key, key_source = demand_key(Path(key_file) if key_file else None)
-        project = load_demand_project(
-            Path(self.parameterAsFile(parameters, "PROJECT", context))).with_overrides(
+        segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context) or None
+        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        result, _, key_source = demand_job(
+            self.parameterAsFile(parameters, "PROJECT", context), key_file or None, out,
+            segmentation=segmentation, replace_folder=False,
+            progress=self.progress(feedback, 0, 90),
             run_date=self.parameterAsString(parameters, "RUN_DATE", context) or None,
             top=self.parameterAsInt(parameters, "TOP", context),
             scale_top=self.parameterAsInt(parameters, "SCALE_TOP", context),
             scaling=SCALINGS[self.parameterAsEnum(parameters, "SCALING", context)],
             threshold=self.parameterAsInt(parameters, "SUPPRESS_UP_TO", context))
-        check_parameters(project)
-        segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
-        result = demand_step(project, key, Path(segmentation) if segmentation else None,
-                             progress=self.progress(feedback, 0, 90))
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
-        write_demand(result, out, replace_folder=False)
-        if segmentation:
-            stored = store_shared_view(Path(segmentation), result)
-            if stored:
-                feedback.pushInfo(f"Shared-demand tables added to {segmentation} for the "
-                                  "report: " + ", ".join(stored))
         for line in summary_lines(result):
             feedback.pushInfo(line)
         feedback.pushInfo(f"Pseudonymised with {key_source}.")
+        if segmentation and result.shared:
+            feedback.pushInfo(f"The shared-demand tables are also in {segmentation}, for "
+                              "the report.")
         shared = out / shared_file("ward") if "ward" in result.shared else None
         return {"OUTPUT_FOLDER": str(out), "RANKED": str(out / RANKED_FILE),
                 "SHARED": str(shared) if shared else None}

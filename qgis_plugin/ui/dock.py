@@ -2,7 +2,8 @@
 the active layer and acts on it.
 
 Tabs: Segments (profiles; names and portraits editable), Ward matrix (click a cell to
-select its areas), Targeting (the visit list) and, when the engine has it, Service users;
+select its areas), Targeting (the visit list) and Service users (the ranked, pseudonymised
+list and the shared demand);
 buttons for the partner report and the ward atlas. The dock follows the active layer: when
 it is a layer of a saved segmentation GeoPackage, the dock shows that segmentation. Every
 long step runs through ``tasks.run_task``; the dock itself computes nothing.
@@ -30,6 +31,7 @@ from ...core.export import matrix_title, partner_table, read_matrices, safe_tabl
 from ...core.store import GPKG_NAME, load_segmentation, read_gpkg_table
 from .qt_views import ensure_layer, layer_of, reload_styled
 from .segments_tab import SegmentsTab
+from .service_users_tab import ServiceUsersTab
 from .targeting_tab import TargetingTab
 from .tasks import run_task
 from .ward_matrix_tab import VIEWS, WardMatrixTab
@@ -68,6 +70,24 @@ def _targets(gpkg: Path, folder: Path, settings: dict, progress):
     result, written = target_step(gpkg, folder, options, inputs, replace_folder=False)
     progress(1.0, "visit list written")
     return result, folder
+
+
+def _service_users(gpkg: Path, settings: dict, progress):
+    """The frequent-service-user step with the tab's settings (run in a task)."""
+    from ...core.demand import demand_job, summary_lines
+
+    if not settings["project"]:
+        from ...core.errors import InputError
+
+        raise InputError("choose the demand project file (a project file with a [demand] "
+                         "section)")
+    folder = Path(settings["folder"] or gpkg.parent / "service_users")
+    result, _, key_source = demand_job(settings["project"], settings["key_file"], folder,
+                                       segmentation=gpkg, replace_folder=False,
+                                       progress=progress, run_date=settings["run_date"],
+                                       top=settings["top"])
+    said = " ".join(summary_lines(result)[:3])
+    return result, f"{said} Pseudonymised with {key_source}. Written to {folder}."
 
 
 def _report(gpkg: Path, out: Path, progress):
@@ -119,6 +139,10 @@ class CommunitySafetyDock(QgsDockWidget):
         self.tabs.addTab(self.segments, "Segments")
         self.tabs.addTab(self.matrix, "Ward matrix")
         self.tabs.addTab(self.targeting, "Targeting")
+        self.service_users = ServiceUsersTab()
+        self.service_users.run_requested.connect(self.run_service_users)
+        self.service_users.cancel_requested.connect(self.cancel)
+        self.tabs.addTab(self.service_users, "Service users")
         buttons = QHBoxLayout()
         buttons.addWidget(self.heading, 1)
         buttons.addWidget(self.report_button)
@@ -168,6 +192,9 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers:
             self.targeting.status.setText("Join the address gazetteer first: the visit list "
                                           "is of addresses.")
+        self.service_users.set_shared({name: read_gpkg_table(gpkg, name)
+                                       for name in ("demand_by_segment", "demand_by_ward")
+                                       if name in layers})
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
 
@@ -261,6 +288,20 @@ class CommunitySafetyDock(QgsDockWidget):
         self.task = run_task("Home fire safety check list", _targets, self.gpkg, folder,
                              settings, on_done=done, on_error=self.targeting.failed,
                              on_progress=lambda f, _: self.targeting.progress.setValue(
+                                 int(100 * f)))
+
+    def run_service_users(self, settings: dict) -> None:
+        self.service_users.running(True)
+
+        def done(outcome):
+            result, said = outcome
+            self.service_users.show_ranked(result.ranked, said)
+            self.service_users.set_shared({f"demand_by_{by}": table
+                                           for by, table in result.shared.items()})
+
+        self.task = run_task("Frequent service users", _service_users, self.gpkg, settings,
+                             on_done=done, on_error=self.service_users.failed,
+                             on_progress=lambda f, _: self.service_users.progress.setValue(
                                  int(100 * f)))
 
     def cancel(self) -> None:

@@ -55,22 +55,27 @@ def pixmap(png: bytes) -> QPixmap:
 
 
 def layer_of(gpkg: Path, table: str) -> QgsVectorLayer | None:
-    """The project's layer showing ``table`` of this GeoPackage, if one is loaded."""
+    """The project's layer showing ``table`` of this GeoPackage, if one is loaded: of
+    several (a print layout's own copy, say), the one shown, highest in the layer tree."""
     wanted = str(Path(gpkg).resolve())
+    root = QgsProject.instance().layerTreeRoot()
+    order = {layer.id(): i for i, layer in enumerate(root.layerOrder())}
+    found = []
     for layer in QgsProject.instance().mapLayers().values():
         if not isinstance(layer, QgsVectorLayer):
             continue
         parts = layer.source().split("|")
-        path = parts[0]
         name = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("layername=")),
                     None)
         try:
-            same = str(Path(path).resolve()) == wanted
+            same = str(Path(parts[0]).resolve()) == wanted
         except OSError:
             same = False
         if same and name == table:
-            return layer
-    return None
+            node = root.findLayer(layer.id())
+            shown = node is not None and node.isVisible()
+            found.append((not shown, order.get(layer.id(), len(order)), layer))
+    return min(found, key=lambda f: f[:2])[2] if found else None
 
 
 def ensure_layer(gpkg: Path, table: str, title: str) -> QgsVectorLayer | None:

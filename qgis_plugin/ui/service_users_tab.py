@@ -1,0 +1,150 @@
+"""The dock's Service users tab: the frequent-service-user step with its project file, key,
+run date and list size → the ranked, pseudonymised list (ranks out of everyone on the four
+metrics, home ward and segment) and the shared demand by segment and ward, the aggregate
+view partners can act on."""
+
+from __future__ import annotations
+
+import pandas as pd
+from qgis.gui import QgsFileWidget
+from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .qt_views import read_only_table, text_item
+
+RANKED = [("pseudonym", "Pseudonym"), ("overall rank", "Overall"),
+          ("investigations and custody rank", "Investigations & custody"),
+          ("originator rank", "Originator"), ("subject rank", "Subject"),
+          ("home ward name", "Home ward"), ("segment", "Segment"), ("themes", "Themes")]
+SHARED = {"By segment": "demand_by_segment", "By ward": "demand_by_ward"}
+SHARED_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
+                  "contacts per 1,000 residents", "share of all contacts %",
+                  "share of its contacts by the top 1% of people %",
+                  "share of its contacts by the top 5% of people %")
+
+
+class ServiceUsersTab(QWidget):
+    """``run_requested(settings)``, ``cancel_requested()``."""
+
+    run_requested = pyqtSignal(dict)
+    cancel_requested = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.shared: dict[str, pd.DataFrame] = {}
+        self.project = QgsFileWidget()
+        self.project.setObjectName("demandProject")
+        self.project.setFilter("Project files (*.toml)")
+        self.project.setToolTip("A project file with a [demand] section: the source tables "
+                                "and how each maps to the totals")
+        self.key = QgsFileWidget()
+        self.key.setObjectName("demandKey")
+        self.key.setToolTip("Your pseudonymisation key (a secret file kept outside the "
+                            "project); empty: $COMMUNITY_SAFETY_KEY")
+        self.run_date = QLineEdit()
+        self.run_date.setPlaceholderText("the project's, else today (YYYY-MM-DD)")
+        self.top = QSpinBox()
+        self.top.setRange(1, 10_000)
+        self.top.setValue(100)
+        self.top.setSuffix(" people per metric")
+        self.folder = QgsFileWidget()
+        self.folder.setObjectName("demandFolder")
+        self.folder.setStorageMode(QgsFileWidget.GetDirectory)
+        form = QFormLayout()
+        form.addRow("Demand project", self.project)
+        form.addRow("Key file", self.key)
+        form.addRow("Run date", self.run_date)
+        form.addRow("List the top", self.top)
+        form.addRow("Output folder", self.folder)
+        self.run = QPushButton("Rank the service users")
+        self.run.setObjectName("runDemand")
+        self.run.clicked.connect(lambda: self.run_requested.emit(self.settings()))
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.cancel_requested.emit)
+        self.progress = QProgressBar()
+        self.status = QLabel("Pseudonymised: no name, date of birth, phone number or "
+                             "address goes past reading.")
+        self.status.setWordWrap(True)
+        self.ranked = read_only_table([title for _, title in RANKED], stretch=len(RANKED) - 1)
+        self.ranked.setObjectName("rankedServiceUsers")
+        self.view = QComboBox()
+        self.view.addItems(list(SHARED))
+        self.view.currentIndexChanged.connect(self.show_shared)
+        self.shared_table = read_only_table(["Shared demand"])
+        self.shared_table.setObjectName("sharedDemand")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run)
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        shared_row = QHBoxLayout()
+        shared_row.addWidget(QLabel("Shared demand (for partners, small counts suppressed)"))
+        shared_row.addWidget(self.view)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.ranked, 2)
+        layout.addLayout(shared_row)
+        layout.addWidget(self.shared_table, 1)
+
+    def settings(self) -> dict:
+        return {"project": self.project.filePath() or None,
+                "key_file": self.key.filePath() or None,
+                "run_date": self.run_date.text().strip() or None, "top": self.top.value(),
+                "folder": self.folder.filePath() or None}
+
+    def running(self, on: bool) -> None:
+        self.run.setEnabled(not on)
+        self.cancel.setEnabled(on)
+        if on:
+            self.progress.setValue(0)
+            self.status.setText("Reading and pseudonymising the sources…")
+
+    def failed(self, message: str) -> None:
+        self.running(False)
+        self.status.setText(message)
+
+    def show_ranked(self, ranked: pd.DataFrame, said: str) -> None:
+        self.running(False)
+        self.progress.setValue(100)
+        self.status.setText(said)
+        self.ranked.setRowCount(len(ranked))
+        for row, line in enumerate(ranked.to_dict("records")):
+            for column, (key, _) in enumerate(RANKED):
+                value = line.get(key, "")
+                text = "" if value is None or (isinstance(value, float) and pd.isna(value)) \
+                    else (f"{value:.0f}" if isinstance(value, float) else value)
+                self.ranked.setItem(row, column, text_item(
+                    text, align_right=key.endswith("rank") or key == "segment"))
+
+    def set_shared(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.shared = tables
+        self.show_shared()
+
+    def show_shared(self) -> None:
+        table = self.shared.get(SHARED[self.view.currentText()])
+        if table is None:
+            self.shared_table.setRowCount(0)
+            return
+        columns = [c for c in SHARED_COLUMNS if c in table.columns]
+        self.shared_table.clear()
+        self.shared_table.setColumnCount(len(columns))
+        self.shared_table.setHorizontalHeaderLabels([c[:1].upper() + c[1:] for c in columns])
+        self.shared_table.setRowCount(len(table))
+        for row, line in enumerate(table[columns].astype(str).itertuples(index=False)):
+            for column, value in enumerate(line):
+                self.shared_table.setItem(row, column, text_item(
+                    "" if value in ("nan", "None") else value, align_right=column > 0))
