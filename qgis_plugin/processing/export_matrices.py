@@ -7,13 +7,12 @@ from pathlib import Path
 from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterNumber,
 )
 
 from ...core.export import WORKBOOK
 from ...core.places import export_step
 from .base import PARTNERS, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter
+from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 
 
 class ExportMatrices(EngineAlgorithm):
@@ -27,10 +26,7 @@ class ExportMatrices(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.add(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1),
-            "Counts from 1 to this number are hidden (0 stays 0), and further cells as needed "
-            "so none can be worked out from the totals.")
+        add_suppression_parameter(self)
         self.add(QgsProcessingParameterFolderDestination(
             "OUTPUT_FOLDER", self.tr("Folder for partner files")),
             "Where the CSV matrices and the partner workbook (XLSX, with a Notes sheet) are "

@@ -1,4 +1,5 @@
-"""Point-layer inputs shared by the gazetteer and incident algorithms."""
+"""Inputs shared by several algorithms: the segmentation GeoPackage, point layers (the
+gazetteer and incident algorithms) and the partner suppression threshold."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
 )
 
 from ..layers import frame_from_source
@@ -17,6 +19,15 @@ def add_segmentation_parameter(alg) -> None:
         "SEGMENTATION", alg.tr("Segmentation GeoPackage"), extension="gpkg"),
         "A segmentation GeoPackage written by 'Build segmentation' or 'Build segmentation "
         "from a project file' (in a model: their Segmentation GeoPackage output).")
+
+
+def add_suppression_parameter(alg, name: str = "THRESHOLD", shown: str = "") -> None:
+    """The partners' small-number threshold: in view (no detail), 5 by default."""
+    alg.add(QgsProcessingParameterNumber(
+        name, alg.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1),
+        f"{shown or 'Counts'} from 1 to this number are shown as * (0 stays 0), and further "
+        "counts as needed so none can be worked out from the totals: the rule of every "
+        "partner export.")
 
 
 def add_points_parameter(alg, name: str, description: str, help_text: str) -> None:

@@ -15,6 +15,7 @@ from qgis.core import (
 
 from ...core.demand import RANKED_FILE, SCALINGS, demand_job, shared_file, summary_lines
 from .base import TARGETING, EngineAlgorithm
+from .point_inputs import add_suppression_parameter
 
 
 class ServiceUsers(EngineAlgorithm):
@@ -59,11 +60,8 @@ class ServiceUsers(EngineAlgorithm):
             optional=True),
             "Optional: a saved segmentation, to give each home area its segment and add the "
             "shared demand by segment (and by ward, after 'Ward x segment matrices').")
-        self.add(QgsProcessingParameterNumber(
-            "SUPPRESS_UP_TO", self.tr("Suppress counts from 1 to"), defaultValue=5,
-            minValue=1),
-            "The shared-demand view: counts from 1 to this are suppressed, with secondary "
-            "suppression, as in every partner export.")
+        add_suppression_parameter(self, "SUPPRESS_UP_TO",
+                                  shown="Counts in the shared-demand view")
         self.add(QgsProcessingParameterNumber(
             "SCALE_TOP", self.tr("Divide each total by the mean of its top (values)"),
             defaultValue=1000, minValue=1),

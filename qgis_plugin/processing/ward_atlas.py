@@ -7,12 +7,11 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsProject,
 )
 
 from .base import PARTNERS, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter
+from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 
 
 class WardAtlas(EngineAlgorithm):
@@ -34,11 +33,7 @@ class WardAtlas(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.add(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1),
-            "Counts from 1 to this number are shown as * (0 stays 0), and further counts as "
-            "needed so none can be worked out from the totals: the same rule as 'Export "
-            "matrices for partners'.")
+        add_suppression_parameter(self, shown="Counts on the pages")
         self.add(QgsProcessingParameterFileDestination(
             "OUTPUT", self.tr("Ward atlas (PDF)"), fileFilter="PDF files (*.pdf)"),
             "The PDF to write, one page per ward. It is replaced only once complete.")

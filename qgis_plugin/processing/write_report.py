@@ -7,12 +7,11 @@ from pathlib import Path
 from qgis.core import (
     QgsProcessingOutputHtml,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
 )
 
 from ...core.report import write_report
 from .base import PARTNERS, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter
+from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 
 
 class WriteReport(EngineAlgorithm):
@@ -28,10 +27,7 @@ class WriteReport(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.add(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Suppress counts from 1 to"), defaultValue=5, minValue=1),
-            "Counts from 1 to this number are hidden (0 stays 0), and further cells as needed "
-            "so none can be worked out from the totals, as in the partner export.")
+        add_suppression_parameter(self, shown="Counts in the report")
         self.add(QgsProcessingParameterFileDestination(
             "OUTPUT", self.tr("Report"), fileFilter="HTML files (*.html)"),
             "The report file (.html); open it in a web browser, print it or e-mail it.")
