@@ -6,11 +6,60 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsProject, QgsVectorLayer
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QPixmap
-from qgis.PyQt.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
+
+
+class StepTab(QWidget):
+    """A tab that runs one engine step: its Run and Cancel buttons, a progress bar and a
+    status line. ``run_requested(settings)`` carries the tab's ``settings()``."""
+
+    run_requested = pyqtSignal(dict)
+    cancel_requested = pyqtSignal()
+
+    def step_controls(self, run_text: str, name: str, status: str = "") -> QHBoxLayout:
+        self.run = QPushButton(run_text)
+        self.run.setObjectName(name)
+        self.run.clicked.connect(lambda: self.run_requested.emit(self.settings()))
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.cancel_requested.emit)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.status = QLabel(status)
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run)
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        return buttons
+
+    def settings(self) -> dict:
+        raise NotImplementedError
+
+    def running(self, on: bool, message: str = "Working…") -> None:
+        self.run.setEnabled(not on)
+        self.cancel.setEnabled(on)
+        if on:
+            self.progress.setValue(0)
+            self.status.setText(message)
+
+    def failed(self, message: str) -> None:
+        self.running(False)
+        self.status.setText(message)
 
 
 def read_only_table(headers: list[str], stretch: int | None = None) -> QTableWidget:

@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import pandas as pd
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
-from .qt_views import read_only_table, text_item
+from .qt_views import StepTab, read_only_table, text_item
 
 RANKED = [("pseudonym", "Pseudonym"), ("overall rank", "Overall"),
           ("investigations and custody rank", "Investigations & custody"),
@@ -34,11 +30,8 @@ SHARED_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
                   "share of its contacts by the top 5% of people %")
 
 
-class ServiceUsersTab(QWidget):
+class ServiceUsersTab(StepTab):
     """``run_requested(settings)``, ``cancel_requested()``."""
-
-    run_requested = pyqtSignal(dict)
-    cancel_requested = pyqtSignal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -67,16 +60,9 @@ class ServiceUsersTab(QWidget):
         form.addRow("Run date", self.run_date)
         form.addRow("List the top", self.top)
         form.addRow("Output folder", self.folder)
-        self.run = QPushButton("Rank the service users")
-        self.run.setObjectName("runDemand")
-        self.run.clicked.connect(lambda: self.run_requested.emit(self.settings()))
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setEnabled(False)
-        self.cancel.clicked.connect(self.cancel_requested.emit)
-        self.progress = QProgressBar()
-        self.status = QLabel("Pseudonymised: no name, date of birth, phone number or "
-                             "address goes past reading.")
-        self.status.setWordWrap(True)
+        buttons = self.step_controls(
+            "Rank the service users", "runDemand", "Pseudonymised: no name, date of birth, "
+            "phone number or address goes past reading.")
         self.ranked = read_only_table([title for _, title in RANKED], stretch=len(RANKED) - 1)
         self.ranked.setObjectName("rankedServiceUsers")
         self.view = QComboBox()
@@ -84,10 +70,6 @@ class ServiceUsersTab(QWidget):
         self.view.currentIndexChanged.connect(self.show_shared)
         self.shared_table = read_only_table(["Shared demand"])
         self.shared_table.setObjectName("sharedDemand")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run)
-        buttons.addWidget(self.cancel)
-        buttons.addStretch(1)
         shared_row = QHBoxLayout()
         shared_row.addWidget(QLabel("Shared demand (for partners, small counts suppressed)"))
         shared_row.addWidget(self.view)
@@ -106,16 +88,9 @@ class ServiceUsersTab(QWidget):
                 "run_date": self.run_date.text().strip() or None, "top": self.top.value(),
                 "folder": self.folder.filePath() or None}
 
-    def running(self, on: bool) -> None:
-        self.run.setEnabled(not on)
-        self.cancel.setEnabled(on)
-        if on:
-            self.progress.setValue(0)
-            self.status.setText("Reading and pseudonymising the sources…")
-
-    def failed(self, message: str) -> None:
-        self.running(False)
-        self.status.setText(message)
+    def running(self, on: bool, message: str = "Reading and pseudonymising the sources…"
+                ) -> None:
+        super().running(on, message)
 
     def show_ranked(self, ranked: pd.DataFrame, said: str) -> None:
         self.running(False)

@@ -12,17 +12,13 @@ from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
-from .qt_views import read_only_table, text_item
+from .qt_views import StepTab, read_only_table, text_item
 
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
          ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
@@ -36,11 +32,9 @@ def _file_widget(filter_text: str, folder: bool = False) -> QgsFileWidget:
     return widget
 
 
-class TargetingTab(QWidget):
+class TargetingTab(StepTab):
     """``run_requested(settings: dict)``, ``cancel_requested()``, ``export_requested()``."""
 
-    run_requested = pyqtSignal(dict)
-    cancel_requested = pyqtSignal()
     export_requested = pyqtSignal()
 
     def __init__(self, parent=None):
@@ -84,27 +78,14 @@ class TargetingTab(QWidget):
         form.addRow("Count visits back from", self.today)
         form.addRow("Output folder", self.folder)
 
-        self.run = QPushButton("Make the visit list")
-        self.run.setObjectName("runTargeting")
-        self.run.clicked.connect(lambda: self.run_requested.emit(self.settings()))
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setEnabled(False)
-        self.cancel.clicked.connect(self.cancel_requested.emit)
+        buttons = self.step_controls("Make the visit list", "runTargeting")
         self.export = QPushButton("Export for crews…")
         self.export.setObjectName("exportForCrews")
         self.export.setEnabled(False)
         self.export.clicked.connect(self.export_requested.emit)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        buttons.addWidget(self.export)
         self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
         self.list.setObjectName("targetList")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run)
-        buttons.addWidget(self.cancel)
-        buttons.addStretch(1)
-        buttons.addWidget(self.export)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -132,12 +113,8 @@ class TargetingTab(QWidget):
                 "today": self.today.text().strip() or None,
                 "folder": self.folder.filePath() or None}
 
-    def running(self, on: bool) -> None:
-        self.run.setEnabled(not on)
-        self.cancel.setEnabled(on)
-        if on:
-            self.progress.setValue(0)
-            self.status.setText("Scoring the addresses…")
+    def running(self, on: bool, message: str = "Scoring the addresses…") -> None:
+        super().running(on, message)
 
     def show_list(self, targets: pd.DataFrame, summary: pd.DataFrame, folder: Path) -> None:
         self.running(False)
@@ -157,7 +134,3 @@ class TargetingTab(QWidget):
             f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
             f"fires. Written to {folder}.")
         self.export.setEnabled(True)
-
-    def failed(self, message: str) -> None:
-        self.running(False)
-        self.status.setText(message)
