@@ -237,10 +237,9 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
         segments.append({
             **row, "portrait": seg.summary.loc[n, "portrait"],
             "map": data_uri(maps[n]),
-            "index_chart": data_uri(charts.index_chart(
-                clustered[clustered["segment"] == n], labels, bands["high"], bands["low"])),
-            "box_chart": data_uri(charts.box_chart(
-                standardised.reindex(in_segment), labels, n)),
+            "profile_chart": data_uri(charts.profile_chart(
+                clustered[clustered["segment"] == n], standardised.reindex(in_segment),
+                labels, n, bands["high"], bands["low"])),
             "incidents": [{"title": s["title"],
                            **next(r for r in s["rows"] if r["segment"] == n)}
                           for s in incidents if any(r["segment"] == n for r in s["rows"])],

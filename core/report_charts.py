@@ -79,6 +79,50 @@ def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
     return maps
 
 
+def _wrapped(variables, labels: dict[str, str]) -> list[str]:
+    return ["\n".join(textwrap.wrap(labels.get(v, v), 48)) for v in variables]
+
+
+def _index_bars(ax, rows: pd.DataFrame, high: float, low: float) -> None:
+    """Bars from 100 to each row's index score (rows in drawing order, bottom first),
+    coloured by band, the band limits dotted, and the key."""
+    index = rows["index"].to_numpy(dtype=float)
+    ax.barh(range(len(rows)), index - 100, left=100,
+            color=[BAND_COLOURS.get(b, "#BBBBBB") for b in rows["band"]])
+    ax.axvline(100, color="black", linewidth=0.8)
+    for limit in (low, high):
+        ax.axvline(limit, color="#777777", linewidth=0.6, linestyle=":")
+    ax.set_xlabel("index score (100 = study-area average)")
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    key = [Patch(facecolor=BAND_COLOURS["high"], label=f"high (≥ {high:g})"),
+           Patch(facecolor=BAND_COLOURS["medium"], label="medium"),
+           Patch(facecolor=BAND_COLOURS["low"], label=f"low (≤ {low:g})")]
+    ax.legend(handles=key, fontsize=8, loc="lower right")
+
+
+def _spread(ax, standardised: pd.DataFrame, variables: list, segment: int) -> None:
+    """Each variable's spread over the segment's areas, in standard deviations from the
+    study-area mean (0): boxes the middle half, whiskers the 5th to 95th percentiles, and
+    no single area drawn (the chart describes the group, not an area)."""
+    data = [standardised[v].dropna().to_numpy() for v in variables]
+    boxes = ax.boxplot(data, vert=False, whis=(5, 95), showfliers=False, patch_artist=True,
+                       widths=0.6, positions=range(len(variables)))
+    for patch in boxes["boxes"]:
+        patch.set_facecolor(segment_colour(segment))
+        patch.set_alpha(0.8)
+    for median in boxes["medians"]:
+        median.set_color("black")
+    ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("standard deviations from the study-area mean (0)")
+
+
+def _margins(figure: Figure, height: float, left: float) -> None:
+    """Fixed margins (in inches where it matters): the same for every segment's chart, and
+    far cheaper than matplotlib's tight layout."""
+    figure.subplots_adjust(left=left, right=0.98, bottom=0.75 / height,
+                           top=1 - 0.45 / height, wspace=0.08)
+
+
 def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
                 low: float) -> bytes:
     """Horizontal bars from 100 to each variable's index score, coloured by band, with the
@@ -88,45 +132,28 @@ def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
     height = 1.2 + 0.28 * len(rows)
     figure = Figure(figsize=(7.5, height))
     ax = figure.add_subplot()
-    names = ["\n".join(textwrap.wrap(labels.get(v, v), 48)) for v in rows["variable"]]
-    index = rows["index"].to_numpy(dtype=float)
-    ax.barh(names, index - 100, left=100,
-            color=[BAND_COLOURS.get(b, "#BBBBBB") for b in rows["band"]])
-    ax.axvline(100, color="black", linewidth=0.8)
-    for limit in (low, high):
-        ax.axvline(limit, color="#777777", linewidth=0.6, linestyle=":")
-    ax.set_xlabel("index score (100 = study-area average)")
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    key = [Patch(facecolor=BAND_COLOURS["high"], label=f"high (≥ {high:g})"),
-           Patch(facecolor=BAND_COLOURS["medium"], label="medium"),
-           Patch(facecolor=BAND_COLOURS["low"], label=f"low (≤ {low:g})")]
-    ax.legend(handles=key, fontsize=8, loc="lower right")
-    figure.tight_layout()
+    _index_bars(ax, rows, high, low)
+    ax.set_yticks(range(len(rows)), _wrapped(rows["variable"], labels), fontsize=8)
+    _margins(figure, height, left=0.42)
     return png(figure)
 
 
-def box_chart(standardised: pd.DataFrame, labels: dict[str, str], segment: int) -> bytes:
-    """The spread of each clustering variable over the segment's areas, in standard
-    deviations from the study-area mean (0). Whiskers span the 5th to 95th percentiles and
-    single areas beyond them are not drawn: the chart describes the group, not an area."""
-    variables = list(standardised.columns)[::-1]
-    data = [standardised[v].dropna().to_numpy() for v in variables]
-    figure = Figure(figsize=(7.5, 1.2 + 0.28 * len(variables)))
-    ax = figure.add_subplot()
-    boxes = ax.boxplot(data, vert=False, whis=(5, 95), showfliers=False, patch_artist=True,
-                       widths=0.6)
-    for patch in boxes["boxes"]:
-        patch.set_facecolor(segment_colour(segment))
-        patch.set_alpha(0.8)
-    for median in boxes["medians"]:
-        median.set_color("black")
-    ax.set_yticks(range(1, len(variables) + 1),
-                  ["\n".join(textwrap.wrap(labels.get(v, v), 48)) for v in variables])
-    ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("standard deviations from the study-area mean (0, dashed)")
-    ax.tick_params(axis="y", labelsize=8)
-    figure.tight_layout()
+def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[str, str],
+                  segment: int, high: float, low: float) -> bytes:
+    """A segment's profile on its clustering variables, side by side on one row per
+    variable (ordered by index score): the index score (left) and the spread over its
+    areas (right)."""
+    rows = rows.sort_values("index")
+    variables = list(rows["variable"])
+    height = 1.3 + 0.28 * len(rows)
+    figure = Figure(figsize=(11, height))
+    left, right = figure.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
+    _index_bars(left, rows, high, low)
+    _spread(right, standardised, variables, segment)
+    left.set_yticks(range(len(variables)), _wrapped(variables, labels), fontsize=8)
+    left.set_title("Index score", fontsize=10)
+    right.set_title("Spread over the segment's areas", fontsize=10)
+    _margins(figure, height, left=0.27)
     return png(figure)
 
 

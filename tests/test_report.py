@@ -65,9 +65,9 @@ def test_report_loads_in_chromium_with_every_picture(demo):
     chromium = _chromium_module()
     seen = chromium.probe(demo / "report.html")
     assert seen["errors"] == [] and seen["broken"] == []
-    # overview map, and per segment its map, index chart and box plots, and each incident
-    # chart: 1 + 3 x 10 + 2
-    assert seen["images"] == 33
+    # the overview map; per segment its map and its profile (index scores beside box
+    # plots); each incident chart: 1 + 2 x 10 + 2
+    assert seen["images"] == 23
     assert seen["page_width"] <= seen["window_width"]  # nothing wider than the window
     sections = seen["sections"]
     assert {"overview", "segments", "incidents", "wards", "targeting", "demand", "method",
