@@ -1157,6 +1157,14 @@ NOT_KNOWN = "home area not known"
 COUNTS = ("people", "contacts")
 
 
+def top_people(share: int) -> str:
+    return f"people in the top {share}%"
+
+
+def top_contacts(share: int) -> str:
+    return f"contacts by the top {share}% of people"
+
+
 def group_counts(people: People, group: pd.Series, metrics_of: dict,
                  hours: set = HOUR_TOTALS) -> pd.DataFrame:
     """Per group (a label per person): people, contacts (every counted event), the totals,
@@ -1168,7 +1176,8 @@ def group_counts(people: People, group: pd.Series, metrics_of: dict,
     frame = pd.DataFrame({"group": group.to_numpy(), "people": 1.0, "contacts": contacts})
     for share in (1, 5):
         cut = max(1, math.ceil(everyone * share / 100))
-        frame[f"contacts by the top {share}% of people"] = np.where(overall <= cut, contacts, 0)
+        frame[top_people(share)] = (overall <= cut).astype(float)
+        frame[top_contacts(share)] = np.where(overall <= cut, contacts, 0)
     for total, metric in metrics_of.items():
         if metric is not None:
             frame[total] = np.round(people.totals[total].to_numpy())
@@ -1190,6 +1199,13 @@ def shared_view(counts: pd.DataFrame, residents: pd.Series | None, threshold: in
         tables[column] = pd.concat([series, pd.Series({"Total": series.sum()})])
     shown = suppress_tables(tables, threshold)
     out = pd.DataFrame({column: shown[column] for column in counts.columns})
+    # the contacts of 1 to ``threshold`` top users are those few people's own figures:
+    # hidden, with the column's total (else the total less the others would give them)
+    for share in (1, 5):
+        few = counts[top_people(share)].between(1, threshold)
+        if few.any():
+            out.loc[few[few].index, top_contacts(share)] = np.nan
+            out.loc["Total", top_contacts(share)] = np.nan
     if residents is not None:
         res = residents.reindex(out.index[:-1]).astype(float)
         res = pd.concat([res, pd.Series({"Total": res.sum()})])
@@ -1199,9 +1215,8 @@ def shared_view(counts: pd.DataFrame, residents: pd.Series | None, threshold: in
     total = out.loc["Total", "contacts"]
     out["share of all contacts %"] = (out["contacts"] / total * 100).round(1)
     for share in (1, 5):
-        column = f"contacts by the top {share}% of people"
         out[f"share of its contacts by the top {share}% of people %"] = (
-            out[column] / out["contacts"] * 100).round(1)
+            out[top_contacts(share)] / out["contacts"] * 100).round(1)
     shown = _for_people(out)
     if residents is not None:
         shown["residents"] = shown["residents"].where(out["residents"].notna(), "")
@@ -1220,6 +1235,9 @@ class DemandResult:
     shared: dict  # "segment" / "ward" -> table
     notes: pd.DataFrame
     people: People | None = None
+    # "segment" / "ward" -> the true counts behind the shared view (internal: they go into
+    # the segmentation's GeoPackage, from which the report and the dock suppress them)
+    counts: dict = field(default_factory=dict)
 
 
 def _area_context(project: DemandProject, segmentation: Path | None
@@ -1383,7 +1401,7 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
                            totals, [source.name for source in ingested],
                            project.hour_totals())
 
-    shared = {}
+    shared, group_tables = {}, {}
     metrics_of = project.total_metrics()
     home = people.home
     if "segment" in context.columns:
@@ -1399,6 +1417,7 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
             seg_res = residents.groupby(labels.reindex(residents.index).fillna("")).sum()
         shared["segment"] = _with_label(shared_view(counts, seg_res, project.threshold, order),
                                         "segment")
+        group_tables["segment"] = _stored_counts(counts, seg_res, order)
     if "home ward" in context.columns:
         wards = context["home ward"]
         names = context.get("home ward name", pd.Series("", index=context.index))
@@ -1410,6 +1429,8 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
             ward_res = residents.groupby(wards.reindex(residents.index).fillna("")).sum()
         table = _with_label(shared_view(counts, ward_res, project.threshold, order), "ward code")
         ward_names = dict(zip(wards, names))
+        group_tables["ward"] = _stored_counts(counts, ward_res, order).assign(
+            **{"ward name": lambda t: t["group"].map(ward_names).fillna("")})
         table.insert(1, "ward name", table["ward code"].map(ward_names).fillna(""))
         shared["ward"] = table
 
@@ -1417,7 +1438,7 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     progress(1.0, "done")
     return DemandResult(ranked=ranked, filtered=filtered, details=details,
                         reconciliation=summary, rows=rows, shared=shared, notes=notes,
-                        people=people)
+                        people=people, counts=group_tables)
 
 
 def summary_lines(result: DemandResult) -> list[str]:
@@ -1426,6 +1447,38 @@ def summary_lines(result: DemandResult) -> list[str]:
              "People listed", "Note")
     return [f"{row.item}: {row.value}" for row in result.notes.itertuples(index=False)
             if row.item in shown]
+
+
+def _stored_counts(counts: pd.DataFrame, residents: pd.Series | None, order: list
+                   ) -> pd.DataFrame:
+    """The true counts of a shared view in its order, a group per row (a segment stored by
+    its number, so that renaming the segments renames them here too)."""
+    table = counts.reindex([g for g in order if g in counts.index])
+    table.insert(0, "residents", residents.reindex(table.index).astype(float)
+                 if residents is not None else np.nan)
+    groups = [g.split(" – ")[0] if " – " in g else g for g in table.index]
+    return table.reset_index(drop=True).assign(group=groups)[["group", *table.columns]]
+
+
+def shared_from_counts(stored: pd.DataFrame, by: str, threshold: int,
+                       segment_names: dict | None = None) -> pd.DataFrame:
+    """A shared view (as ``DemandResult.shared``) from the stored true counts, suppressed at
+    ``threshold``, segments named with their current names."""
+    table = stored.drop(columns=["fid"], errors="ignore")
+    names = table.pop("ward name") if "ward name" in table.columns else None
+    group = table.pop("group").astype(str)
+    if by == "segment":
+        group = group.map(lambda g: f"{g} – {(segment_names or {}).get(int(g), '')}"
+                          if g.isdigit() else g)
+    residents = table.pop("residents").astype(float)
+    counts = table.set_axis(group.to_numpy()).astype(float)
+    residents = (residents.set_axis(group.to_numpy()) if residents.notna().any() else None)
+    view = _with_label(shared_view(counts, residents, threshold, list(group)),
+                       "segment" if by == "segment" else "ward code")
+    if names is not None:
+        view.insert(1, "ward name", view["ward code"].map(
+            dict(zip(group, names.fillna("")))).fillna(""))
+    return view
 
 
 def _with_label(table: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -1521,16 +1574,17 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     return result, written, key_source
 
 
-SHARED_TABLES = {"segment": "demand_by_segment", "ward": "demand_by_ward"}
+SHARED_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
 
 
 def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
-    """Add the shared-demand tables (aggregates, suppressed) to the segmentation's
-    GeoPackage, where the report and the dock read them; returns the tables written. Only
-    if the GeoPackage still holds the segmentation the home areas were matched with."""
+    """Add the counts behind the shared demand to the segmentation's GeoPackage (an
+    internal file: the partner GeoPackage leaves them out), where the report and the dock
+    read them and suppress them at their own threshold; returns the tables written. Only if
+    the GeoPackage still holds the segmentation the home areas were matched with."""
     from .store import add_to_geopackage, gpkg_file, load_segmentation
 
-    tables = {SHARED_TABLES[by]: table.astype(str) for by, table in result.shared.items()
+    tables = {SHARED_TABLES[by]: table for by, table in result.counts.items()
               if by in SHARED_TABLES}
     if not tables:
         return []

@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from . import report_charts as charts
+from .demand import shared_from_counts
 from .errors import InputError
 from .export import (
     incident_note,
@@ -42,7 +43,7 @@ from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
 from .styles import segment_colour
 
 TEMPLATE = "report.html.j2"
-DEMAND_TABLES = ("demand_by_segment", "demand_by_ward")
+DEMAND_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
 
 
 def data_uri(png: bytes) -> str:
@@ -250,7 +251,7 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                  **heat_table(counts, ward_names, numbers)}
                 for name, counts in published.items()]
     optional = {name: read_gpkg_table(path, name) for name in ("target_summary",
-                                                              *DEMAND_TABLES)
+                                                              *DEMAND_TABLES.values())
                 if name in layers}
     return {
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
@@ -268,8 +269,9 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
         "incidents": incidents, "matrices": matrices,
         "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
         else None,
-        "demand": [{"title": words(name), **_shaped(_demand_shown(optional[name]))}
-                   for name in DEMAND_TABLES if name in optional],
+        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(
+            shared_from_counts(optional[name], by, threshold, names)))}
+            for by, name in DEMAND_TABLES.items() if name in optional],
         "method": method_section(seg, threshold),
     }
 

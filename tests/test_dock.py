@@ -228,7 +228,7 @@ def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gp
     tab.view.setCurrentIndex(1)
     assert tab.shared_table.rowCount() == 21  # twenty wards and the total
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
-    assert {"demand_by_segment", "demand_by_ward"} <= layers
+    assert {"demand_counts_by_segment", "demand_counts_by_ward"} <= layers
 
 
 def test_service_users_without_a_key_says_so_and_writes_nothing(dock, qtbot, tmp_path,

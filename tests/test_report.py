@@ -145,6 +145,17 @@ def test_shared_demand_in_the_report_is_aggregate_and_suppressed(demo):
     # no pseudonym, person or record reaches the report
     ranked = pd.read_csv(demo / "service_users" / "frequent_service_users.csv")
     assert not any(p in html for p in ranked["pseudonym"].astype(str))
+    # the contacts of the few top users of a ward are those people's own: not shown
+    notes = pd.read_csv(demo / "service_users" / "demand_notes.csv").set_index("item")
+    everyone = int(notes.loc["People with a record in the window", "value"].replace(",", ""))
+    cut = -(-everyone // 100)  # the top 1%
+    top = ranked[ranked["overall rank"] <= cut]["home ward name"].value_counts()
+    few = top[(top >= 1) & (top <= THRESHOLD)].index
+    assert len(few) > 0
+    ward_rows = {cells[0]: cells for cells in (re.findall(r"<td[^>]*>([^<]*)</td>", r)
+                                               for r in rows) if cells}
+    for ward in few:
+        assert ward_rows[ward.replace("&", "&amp;")][6] == SUPPRESSED, ward
 
 
 def test_partner_workbook_is_formatted_for_people(demo):
@@ -237,6 +248,12 @@ def test_threshold_changes_what_is_shown(demo, tmp_path):
     cells = _heat_cells((tmp_path / "r10.html").read_text(encoding="utf-8"))
     numbers = [float(c.replace(",", "")) for c in cells if c != SUPPRESSED]
     assert numbers and not any(1 <= n <= 10 for n in numbers)
-    assert "counts from 1 to 10 are suppressed" in (tmp_path / "r10.html").read_text(
-        encoding="utf-8")
+    html = (tmp_path / "r10.html").read_text(encoding="utf-8")
+    assert "counts from 1 to 10 are suppressed" in html
+    # the shared demand too is suppressed at the report's threshold
+    section = html[html.index('id="demand"'):html.index('id="method"')]
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.DOTALL):
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        if cells and cells[2] != SUPPRESSED:
+            assert not 1 <= float(cells[2].replace(",", "")) <= 10, row
     assert pd.notna(numbers[0])

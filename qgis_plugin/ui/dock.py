@@ -192,9 +192,12 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers:
             self.targeting.status.setText("Join the address gazetteer first: the visit list "
                                           "is of addresses.")
-        self.service_users.set_shared({name: read_gpkg_table(gpkg, name)
-                                       for name in ("demand_by_segment", "demand_by_ward")
-                                       if name in layers})
+        from ...core.demand import SHARED_TABLES, shared_from_counts
+
+        self.service_users.set_shared({
+            f"demand_by_{by}": shared_from_counts(read_gpkg_table(gpkg, name), by, THRESHOLD,
+                                                  self.seg.segment_names)
+            for by, name in SHARED_TABLES.items() if name in layers})
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
 
