@@ -576,6 +576,23 @@ def check_output_folder(out: Path | None, whole: bool = False) -> None:
         raise InputError(f"{existing}: no permission to write there; choose another --out")
 
 
+def check_inputs_outside(args) -> None:
+    """A run that replaces its --out folder whole must not read from inside it: the swap
+    would carry the input away (a segmentation, a project's tables)."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    folder = Path(os.path.realpath(os.path.abspath(out)))
+    for name, value in vars(args).items():
+        if name == "out" or not isinstance(value, Path):
+            continue
+        path = Path(os.path.realpath(os.path.abspath(value)))
+        if path == folder or folder in path.parents:
+            raise InputError(f"--out {out} holds the input {value}: a run replaces its "
+                             "output folder whole, so give it a folder of its own (e.g. "
+                             f"{Path(out).parent / (Path(out).name + '_' + args.command)})")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -583,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"community-safety: error: {err}", file=sys.stderr)
         return EXIT_INPUT
     try:
+        if args.command in WHOLE_FOLDER_COMMANDS:
+            check_inputs_outside(args)
         if args.command not in FILE_COMMANDS:
             check_output_folder(getattr(args, "out", None),
                                 whole=args.command in WHOLE_FOLDER_COMMANDS)

@@ -140,7 +140,8 @@ def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: i
     body = households.drop(index=TOTAL, errors="ignore")
     segments = [c for c in body.columns if c != TOTAL]
     share = body[segments].div(body[TOTAL], axis=0) * 100
-    top = share.idxmax(axis=1, skipna=True)
+    known = share.notna().any(axis=1)  # a ward whose every share is suppressed has no top
+    top = share[known].idxmax(axis=1, skipna=True)
     mine = share[segment].dropna().sort_values(ascending=False)
     listed = [{"ward": ward_names.get(w, w), "share": f"{v:.0f}%"} for w, v in mine.items()]
     dominates = [item for (w, _), item in zip(mine.items(), listed) if top.get(w) == segment]

@@ -624,6 +624,12 @@ def gpkg_file(path: Path) -> Path:
     return path / GPKG_NAME if path.is_dir() else path
 
 
+def needed_tables() -> set:
+    """What a saved segmentation GeoPackage holds at the least (``load_segmentation``)."""
+    return {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "subcentres",
+            "area_values", "manifest"}
+
+
 def load_segmentation(path: Path) -> Segmentation:
     """A saved segmentation, ready for later steps and for assigning new areas. Its
     manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
@@ -637,10 +643,12 @@ def load_segmentation(path: Path) -> Segmentation:
             layers = {name for name, _ in pyogrio.list_layers(path)}
     except Exception as err:
         raise InputError(f"{path}: not a GeoPackage ({err})") from err
-    needed = {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "manifest"}
-    if not needed <= layers:
-        raise InputError(f"{path.name}: not a saved segmentation (missing "
-                         f"{', '.join(sorted(needed - layers))})")
+    if not needed_tables() <= layers:
+        partner = "notes" in layers and "area_values" not in layers
+        raise InputError(f"{path.name}: " + (
+            "a GeoPackage for partners, which holds no area data; use the segmentation "
+            "GeoPackage it was made from" if partner else "not a saved segmentation "
+            f"(missing {', '.join(sorted(needed_tables() - layers))})"))
     areas = gpd.read_file(path, layer=SEGMENT_LAYER, engine="pyogrio").set_index("area_code")
     areas["segment"] = areas["segment"].astype("Int64")
     standardisation = read_gpkg_table(path, "standardisation")
@@ -693,6 +701,31 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
     path = gpkg_file(path)
     if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
+    with _one_writer(path.parent):  # two steps adding at once: each sees the other's tables
+        _add_to_geopackage(path, tables, layers, styles, descriptions, identity)
+    return path
+
+
+@contextmanager
+def _one_writer(folder: Path):
+    """Hold the folder's lock (an advisory lock on the folder itself, so nothing is left
+    behind; where the system has none, nothing is held)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: dict | None,
+                       descriptions: dict | None, identity: str | None) -> None:
     tidy(path.parent)
     work_dir = _new_staging(path.parent, path.name)
     try:
@@ -714,4 +747,3 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
         os.replace(work, path)
     finally:
         _remove(work_dir)
-    return path

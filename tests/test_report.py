@@ -257,3 +257,62 @@ def test_threshold_changes_what_is_shown(demo, tmp_path):
         if cells and cells[2] != SUPPRESSED:
             assert not 1 <= float(cells[2].replace(",", "")) <= 10, row
     assert pd.notna(numbers[0])
+
+
+@pytest.mark.parametrize("command", ["export", "demand"])
+def test_an_out_folder_holding_the_segmentation_is_refused(bare, tmp_path, capsys, command):
+    """A run replaces its --out folder whole: pointed at the segmentation's own folder it
+    would carry the segmentation away."""
+    gpkg = fresh_copy(bare, tmp_path)
+    before = sorted(p.name for p in gpkg.parent.iterdir())
+    if command == "export":
+        argv = ["export", str(gpkg), "--out", str(gpkg.parent)]
+    else:
+        key = tmp_path / "key.txt"
+        key.write_text("a key of more than sixteen characters")
+        argv = ["demand", str(ROOT / "resources" / "sample_data" / "camden" / "service_users"
+                              / "service_users.toml"), "--key-file", str(key),
+                "--segmentation", str(gpkg), "--out", str(gpkg.parent)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert "holds the input" in error and len(error.splitlines()) == 1
+    assert sorted(p.name for p in gpkg.parent.iterdir()) == before
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_two_steps_adding_to_the_segmentation_at_once_keep_both(bare, tmp_path):
+    """Renaming segments (the dock) while another step adds its tables: neither is lost."""
+    import threading
+
+    from community_safety.core.renaming import rename_segments
+    from community_safety.core.store import add_to_geopackage, load_segmentation
+
+    gpkg = fresh_copy(bare, tmp_path)
+    seg = load_segmentation(gpkg)
+    errors = []
+
+    def add(n):
+        try:
+            add_to_geopackage(gpkg, {f"extra_{n}": pd.DataFrame({"n": [n]})},
+                              identity=seg.manifest["identity"])
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+
+    def rename():
+        try:
+            rename_segments(gpkg, {1: "A new name for segment one"})
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(3)]
+    threads.append(threading.Thread(target=rename))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"extra_0", "extra_1", "extra_2"} <= layers
+    assert load_segmentation(gpkg).segment_names[1] == "A new name for segment one"

@@ -27,8 +27,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ...core.errors import InputError
 from ...core.export import matrix_title, partner_table, read_matrices, safe_tables
-from ...core.store import GPKG_NAME, load_segmentation, read_gpkg_table
+from ...core.store import GPKG_NAME, load_segmentation, needed_tables, read_gpkg_table
 from .qt_views import ensure_layer, layer_of, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
@@ -52,7 +53,7 @@ def segmentation_of(layer) -> Path | None:
         names = {name for name, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 (not a GeoPackage GDAL can read: not ours)
         return None
-    return path if {"segments", "segment_summary", "manifest"} <= names else None
+    return path if needed_tables() <= names else None
 
 
 def _targets(gpkg: Path, folder: Path, settings: dict, progress):
@@ -113,7 +114,7 @@ class CommunitySafetyDock(QgsDockWidget):
         self.seg = None
         self.area_wards = None
         self.matrices: dict = {}
-        self.task = None
+        self.tasks: dict = {}  # what runs, by the tab (or button) that started it
         self.heading = QLabel("Select a layer of a saved segmentation (segments, wards or "
                               "addresses) to read it here.")
         self.heading.setWordWrap(True)
@@ -133,7 +134,7 @@ class CommunitySafetyDock(QgsDockWidget):
         self.matrix.export_requested.connect(lambda m, v: self.export_matrix(m, v))
         self.targeting = TargetingTab()
         self.targeting.run_requested.connect(self.run_targeting)
-        self.targeting.cancel_requested.connect(self.cancel)
+        self.targeting.cancel_requested.connect(lambda: self.cancel("targeting"))
         self.targeting.export_requested.connect(lambda: self.export_for_crews())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.segments, "Segments")
@@ -141,7 +142,7 @@ class CommunitySafetyDock(QgsDockWidget):
         self.tabs.addTab(self.targeting, "Targeting")
         self.service_users = ServiceUsersTab()
         self.service_users.run_requested.connect(self.run_service_users)
-        self.service_users.cancel_requested.connect(self.cancel)
+        self.service_users.cancel_requested.connect(lambda: self.cancel("service users"))
         self.tabs.addTab(self.service_users, "Service users")
         buttons = QHBoxLayout()
         buttons.addWidget(self.heading, 1)
@@ -167,7 +168,11 @@ class CommunitySafetyDock(QgsDockWidget):
     def follow_active_layer(self) -> None:
         gpkg = segmentation_of(self.iface.activeLayer())
         if gpkg is not None and gpkg != self.gpkg:
-            self.set_segmentation(gpkg)
+            try:
+                self.set_segmentation(gpkg)
+            except (InputError, OSError) as err:
+                self._say(f"{gpkg.name}: cannot be read as a segmentation ({err})",
+                          Qgis.Warning)
 
     def set_segmentation(self, gpkg: Path) -> None:
         gpkg = Path(gpkg)
@@ -251,9 +256,8 @@ class CommunitySafetyDock(QgsDockWidget):
             self.segments.saved("Saved: the legend, ward labels and reports now use these "
                                 "names.", True)
 
-        self.task = run_task("Saving segment names", _rename, self.gpkg, names, portraits,
-                             on_done=done,
-                             on_error=lambda message: self.segments.saved(message, False))
+        self.start("segments", "Saving segment names", _rename, self.gpkg, names, portraits,
+                   on_done=done, on_error=lambda message: self.segments.saved(message, False))
 
     def export_matrix(self, measure: str, view: str, path: Path | None = None) -> Path | None:
         """The shown matrix, suppressed as the partner export suppresses it, as CSV."""
@@ -267,14 +271,26 @@ class CommunitySafetyDock(QgsDockWidget):
             path = Path(chosen)
         by = VIEWS.get(view)
         name = measure if by is None else f"{measure} {'row' if by == 'row' else 'col'} %"
-        from ...core.store import atomic_file
-
         table = partner_table(safe_tables(self.matrices, THRESHOLD)[name],
                               self.seg.segment_names, self.matrix.ward_names)
-        with atomic_file(Path(path)) as work:
-            table.to_csv(work, index=False, encoding="utf-8-sig")
-        self._say(f"Exported to {path}, counts of 1 to {THRESHOLD} suppressed.")
-        return Path(path)
+        if self._written(path, lambda work: table.to_csv(work, index=False,
+                                                         encoding="utf-8-sig")):
+            self._say(f"Exported to {path}, counts of 1 to {THRESHOLD} suppressed.")
+            return Path(path)
+        return None
+
+    def _written(self, path: Path, write) -> bool:
+        """``write(temporary path)`` then the file moved into place; a failure (a full disk,
+        no permission) said in the message bar, the earlier file left as it was."""
+        from ...core.store import atomic_file
+
+        try:
+            with atomic_file(Path(path)) as work:
+                write(work)
+            return True
+        except OSError as err:
+            self._say(f"{path}: not written ({err.strerror or err})", Qgis.Critical)
+            return False
 
     def run_targeting(self, settings: dict) -> None:
         folder = Path(settings.get("folder") or self.gpkg.parent / "visits")
@@ -288,10 +304,9 @@ class CommunitySafetyDock(QgsDockWidget):
             if layer is not None:
                 reload_styled(layer, self.iface)
 
-        self.task = run_task("Home fire safety check list", _targets, self.gpkg, folder,
-                             settings, on_done=done, on_error=self.targeting.failed,
-                             on_progress=lambda f, _: self.targeting.progress.setValue(
-                                 int(100 * f)))
+        self.start("targeting", "Home fire safety check list", _targets, self.gpkg, folder,
+                   settings, on_done=done, on_error=self.targeting.failed,
+                   on_progress=lambda f, _: self.targeting.progress.setValue(int(100 * f)))
 
     def run_service_users(self, settings: dict) -> None:
         self.service_users.running(True)
@@ -302,14 +317,39 @@ class CommunitySafetyDock(QgsDockWidget):
             self.service_users.set_shared({f"demand_by_{by}": table
                                            for by, table in result.shared.items()})
 
-        self.task = run_task("Frequent service users", _service_users, self.gpkg, settings,
-                             on_done=done, on_error=self.service_users.failed,
-                             on_progress=lambda f, _: self.service_users.progress.setValue(
-                                 int(100 * f)))
+        self.start("service users", "Frequent service users", _service_users, self.gpkg,
+                   settings, on_done=done, on_error=self.service_users.failed,
+                   on_progress=lambda f, _: self.service_users.progress.setValue(
+                       int(100 * f)))
 
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+    def start(self, kind: str, description: str, function, *args, on_done=None,
+              on_error=None, on_progress=None):
+        """Run a step for a tab. One step at a time: each may add to the GeoPackage, so the
+        other tabs' run buttons wait until it ends."""
+        def ended(callback):
+            def call(value):
+                self.tasks.pop(kind, None)
+                self._busy(False)
+                if callback is not None:
+                    callback(value)
+            return call
+
+        self._busy(True)
+        task = run_task(description, function, *args, on_done=ended(on_done),
+                        on_error=ended(on_error), on_progress=on_progress)
+        self.tasks[kind] = task
+        return task
+
+    def _busy(self, on: bool) -> None:
+        for button in (self.targeting.run, self.service_users.run, self.report_button):
+            button.setEnabled(not on)
+        if on:
+            self.segments.save.setEnabled(False)
+
+    def cancel(self, kind: str) -> None:
+        task = self.tasks.get(kind)
+        if task is not None:
+            task.cancel()
 
     def export_for_crews(self, path: Path | None = None) -> Path | None:
         folder = Path(self.targeting.folder.filePath() or self.gpkg.parent / "visits")
@@ -322,9 +362,11 @@ class CommunitySafetyDock(QgsDockWidget):
             if not chosen:
                 return None
             path = Path(chosen)
-        shutil.copyfile(source, path)
-        self._say(f"The visit list is in {path} (addresses: for the crews, not partners).")
-        return Path(path)
+        if self._written(path, lambda work: shutil.copyfile(source, work)):
+            self._say(f"The visit list is in {path} (addresses: for the crews, not "
+                      "partners).")
+            return Path(path)
+        return None
 
     def write_report(self, path: Path | None = None):
         if self.gpkg is None:
@@ -342,12 +384,11 @@ class CommunitySafetyDock(QgsDockWidget):
             self.report_button.setEnabled(True)
             self._say(text, level)
 
-        self.task = run_task("Partner report", _report, self.gpkg, Path(path),
-                             on_done=lambda out: finished(
-                                 f'Report written: <a href="{Path(out).as_uri()}">{out}</a>',
-                                 Qgis.Success),
-                             on_error=lambda message: finished(message, Qgis.Critical))
-        return self.task
+        return self.start("report", "Partner report", _report, self.gpkg, Path(path),
+                          on_done=lambda out: finished(
+                              f'Report written: <a href="{Path(out).as_uri()}">{out}</a>',
+                              Qgis.Success),
+                          on_error=lambda message: finished(message, Qgis.Critical))
 
     def ward_atlas(self):
         import processing
