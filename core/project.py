@@ -63,6 +63,9 @@ class Project:
     bands: BandRule = BandRule()
     labels_file: Path | None = None
     segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
+    # the [demand] section as written (read by demand.load_demand_project), kept so that
+    # saving the project (the wizard) does not lose it
+    demand: dict | None = None
 
     def __post_init__(self):
         for problem in settings_problems(self):
@@ -258,6 +261,7 @@ def load_project(path: Path) -> Project:
                        low=_typed(path, "bands", bands.get("low", 80.0), float, "low")),
         labels_file=_under(base, labels["file"]) if "file" in labels else None,
         segment_text=segment_text,
+        demand=data.get("demand"),
     )
 
 
@@ -369,6 +373,12 @@ def project_to_toml(project: Project, folder: Path | None = None) -> str:
         lines += ["", f"[segments.{int(number)}]"]
         lines += [f"{key} = {_toml_value(str(text))}"
                   for key, text in project.segment_text[number].items()]
+    if project.demand:
+        # as read: its paths stay relative to the folder the project was read from
+        lines += ["", "# frequent service users: `community-safety demand` reads this section",
+                  "[demand]"]
+        lines += [f"{_toml_key(key)} = {_toml_value(value)}"
+                  for key, value in project.demand.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ area's segment is public in the partner GeoPackage); box plots describe groups o
 from __future__ import annotations
 
 import base64
+import os
 from datetime import date
 from pathlib import Path
 
@@ -148,16 +149,28 @@ def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: i
     return {"dominates": dominates[:most], "largest": [] if dominates else listed[:3]}
 
 
+def reason_in_words(row: pd.Series, labels: dict, kept: set) -> str:
+    """A screening decision's reason with the variables named by their labels."""
+    partner = row.get("correlated_with")
+    if isinstance(partner, str) and partner and pd.notna(row.get("r")):
+        return (f"moves with “{label_of(partner, labels)}” (Pearson r = {row['r']:+.2f})"
+                + (", which is kept" if partner in kept else ""))
+    return str(row["reason"])
+
+
 def method_section(seg, threshold: int) -> dict:
     manifest = seg.manifest
     inputs = [{"file": Path(str(i.get("file", ""))).name, "rows": number(i.get("rows")),
                "sha256": str(i.get("sha256", ""))[:16]}
               for i in manifest.get("inputs", []) if isinstance(i, dict)]
     labels = seg.labels
+    kept = set(seg.screening.loc[seg.screening["kept"].astype(bool), "variable"])
     decisions = [{"variable": label_of(r["variable"], labels),
                   "decision": "clustered" if r["variable"] in seg.clustered else
                   ("kept, not clustered" if r["kept"] else "dropped"),
-                  "reason": r["reason"]} for _, r in seg.screening.iterrows()]
+                  "reason": reason_in_words(r, labels, kept)}
+                 for _, r in seg.screening.iterrows()
+                 if "not numeric" not in str(r["reason"])]  # names and codes: not data
     settings = [*settings_in_words(manifest), ("Small numbers", suppression_rule(threshold))]
     return {"inputs": inputs, "decisions": decisions,
             "settings": [{"item": k, "value": v} for k, v in settings if v],
@@ -293,11 +306,18 @@ def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
         raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
                          "use 1 or more (the default, 5, is the usual rule)")
     out = Path(out)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"{out}: the report is an HTML file; give a name ending in .html")
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give the report's file name, e.g. "
                          f"{out / 'report.html'}")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{out}: the report is an HTML file; give a name ending in .html")
+    # said before the drawing starts, naming the folder
+    existing = next((p for p in out.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing}: is a file, so the report cannot go under it")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{existing}: no permission to write there; choose another place "
+                         "for the report")
     html = render(report_context(segmentation, threshold))
     with atomic_file(out) as work:
         Path(work).write_text(html, encoding="utf-8")

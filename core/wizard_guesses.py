@@ -37,7 +37,10 @@ SPREADSHEETS = {".xlsx", ".xlsm", ".xls"}
 # context: counts and denominators (residents, households...) and deprivation measures
 _CONTEXT = re.compile(r"(resident|household|dwelling|population|persons|people|spaces|total|"
                       r"^all_|count|^imd|imd\d*$|rank|decile|score)", re.IGNORECASE)
-_RATE = re.compile(r"^(pct|percent|per_?cent|rate|share|prop|ratio)", re.IGNORECASE)
+# a rate or percentage anywhere in the name: "pct_no_car", "Households with no car (%)",
+# "households_no_car_pct", "Residents in bad health percentage", "fire rate per 1,000"
+_RATE = re.compile(r"(^|[^a-z])(pct|percent(age)?|per_?cent|rate|share|prop(ortion)?|ratio)"
+                   r"([^a-z]|$)|%|per[ _]?1,?000", re.IGNORECASE)
 STATUSES = (STATUS_USED, STATUS_OUTSIDE, STATUS_UNMATCHED, STATUS_DUPLICATE, STATUS_UNREADABLE,
             STATUS_NO_DATA)
 
@@ -159,7 +162,7 @@ def guess_context(frame: pd.DataFrame, key: str | None) -> list[str]:
     """Numeric columns that look like counts or denominators (residents, households...) or
     deprivation measures (IMD, rank, score), not rates or percentages."""
     return [c for c in numeric_columns(frame, exclude=(key,))
-            if _CONTEXT.search(c) and not _RATE.match(c)]
+            if _CONTEXT.search(c) and not _RATE.search(c)]
 
 
 def guess_lookup_columns(frame: pd.DataFrame, boundary_codes, key_values

@@ -107,3 +107,36 @@ def test_a_semicolon_file_in_windows_1252_is_previewed_with_its_columns(tmp_path
     assert guess_key_column(preview, "OA11CD") == "Code"
 
 
+
+
+def test_a_demand_section_survives_saving(tmp_path):
+    """The wizard saves a project read from a file that also holds the [demand] section of
+    the monthly service-user run: the section is written back as it was read."""
+    from community_safety.core.demand import load_demand_project
+
+    users = SAMPLE_DIR / "service_users"
+    text = (users / "service_users.toml").read_text(encoding="utf-8")
+    text = text.replace('path = "', f'path = "{users.as_posix()}/')  # absolute: any folder
+    project_file = tmp_path / "camden.toml"
+    project_file.write_text((SAMPLE_DIR / "camden.toml").read_text(encoding="utf-8")
+                            .replace('path = "', f'path = "{SAMPLE_DIR.as_posix()}/')
+                            + "\n" + text, encoding="utf-8")
+    project = load_project(project_file)
+    saved = save_project(project, tmp_path / "elsewhere" / "saved.toml")
+    assert load_project(saved).demand == project.demand
+    before, after = load_demand_project(project_file), load_demand_project(saved)
+    assert after.name == before.name and len(after.sources) == len(before.sources)
+    assert [s.path for s in after.sources] == [s.path for s in before.sources]
+
+
+def test_percentages_are_not_guessed_as_context():
+    """A partner's percentage columns are variables to cluster, however they are named;
+    counts and denominators are context."""
+    import pandas as pd
+
+    names = ["Households with no car (%)", "households_no_car_pct",
+             "Social rented households %", "Residents in bad health percentage",
+             "fires per 1000 households", "hh_rate", "usual_residents", "Total households",
+             "IMD19"]
+    frame = pd.DataFrame({name: [1.0, 2.0] for name in names} | {"code": ["a", "b"]})
+    assert guess_context(frame, "code") == ["usual_residents", "Total households", "IMD19"]

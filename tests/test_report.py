@@ -97,6 +97,8 @@ def test_report_is_self_contained_and_in_words(demo):
     assert "census_housing.csv" in html and "SHA-256" in html
     assert "1,000 random starts from seed 2011" in html
     assert "|Pearson r| above 0.8" in html and "dropped" in html
+    assert "moves with “Households with dependent children” (Pearson r = +0.92)" in html
+    assert "pct_" not in html and "LSOA11NM" not in html  # variables in words only
 
 
 def _heat_cells(html: str) -> list[str]:
