@@ -36,7 +36,7 @@ def checked_names(current: dict[int, str], names: dict[int, str]) -> dict[int, s
         if int(number) not in current:
             raise InputError(f"segment {number}: there is no such segment (1 to "
                              f"{max(current)})")
-        text = " ".join(str(name).split())
+        text = " ".join(str(name).split()) if isinstance(name, str) else ""
         if not text:
             raise InputError(f"segment {number}: a name cannot be empty")
         if len(text) > MAX_NAME:
