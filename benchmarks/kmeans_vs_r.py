@@ -19,6 +19,7 @@ k-means figures; rewrites the table in README.md's performance section.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
+LOAD_AT_START = 0.0
 sys.path.insert(0, str(HERE))
 from segment_national import N_INIT, SEED, K, synthetic_matrix  # noqa: E402
 
@@ -76,10 +78,24 @@ def camden_matrix() -> np.ndarray:
     return prepare(load_project(sample)).X
 
 
-def phase_line(phase: str) -> str:
+# figures measured before, for comparison (same machine, 2 cores, other jobs running):
+# "rewrite" = commit 0e6f0e8 (batched starts, Hartigan polish); "sklearn" = aeaee38 (one
+# scikit-learn KMeans per start), as issue 15 and the rewrite's report give them
+EARLIER = {
+    "national": "rewrite 2.67 s (R 8.69 s, ratio 0.31), WCSS 10,540,534.8",
+    "1000": "rewrite 0.61 s",
+    "camden": "rewrite 4.6–5.8 s",
+    "choose-k": "rewrite 300 s; sklearn 120–131 s",
+    "pipeline": "rewrite 1,842 MB; sklearn 1.78 GB",
+}
+
+
+def phase_line(phase: str) -> tuple[str, str]:
+    """The phase's output, and its last error line if it failed ("" if not)."""
     done = subprocess.run([sys.executable, str(HERE / "segment_national.py"), "--phase", phase],
-                          capture_output=True, text=True, check=True)
-    return done.stdout
+                          capture_output=True, text=True)
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    return done.stdout, (errors[-1].replace("|", "/") if done.returncode and errors else "")
 
 
 def main() -> int:
@@ -87,6 +103,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="skip choose-k and the pipeline")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite README.md")
     args = parser.parse_args()
+    global LOAD_AT_START
+    LOAD_AT_START = os.getloadavg()[0]
     from community_safety.core.clustering import fit_kmeans
 
     rows = []
@@ -104,37 +122,48 @@ def main() -> int:
               f"{fit.wcss - r['wcss']:+,.3f} (goal <= 0)")
         rows.append(("national 188,880 x 60, k = 10, 10 starts (R: Hartigan-Wong)",
                      f"{ours:.2f} s", f"{r['seconds']:.2f} s", f"{ours / r['seconds']:.3f}",
-                     f"engine {fit.wcss:,.1f}, R {r['wcss']:,.1f}"))
+                     f"engine {fit.wcss:,.1f}, R {r['wcss']:,.1f}", EARLIER["national"]))
     else:
         rows.append(("national 188,880 x 60, k = 10, 10 starts", f"{ours:.2f} s",
-                     "R missing", "", f"engine {fit.wcss:,.1f}"))
+                     "R missing", "", f"engine {fit.wcss:,.1f}", EARLIER["national"]))
     del X
 
     small = synthetic_matrix(n=1000)
     fit, seconds = timed(fit_kmeans, small, K, n_init=1000, seed=SEED)
     print(f"engine  1,000 starts on 1,000 x 60: {seconds:.2f} s (goal <= 1 s)")
     rows.append(("1,000 starts, 1,000 areas x 60", f"{seconds:.2f} s", "", "goal ≤ 1 s",
-                 f"{fit.wcss:,.1f}"))
+                 f"{fit.wcss:,.1f}", EARLIER["1000"]))
     camden = camden_matrix()
     fit, seconds = timed(fit_kmeans, camden, K, n_init=10_000, seed=SEED)
     print(f"engine  10,000 starts on Camden ({len(camden)} x {camden.shape[1]}): "
           f"{seconds:.2f} s (goal <= 5 s)")
     rows.append((f"10,000 starts, Camden sample {len(camden)} x {camden.shape[1]}",
-                 f"{seconds:.2f} s", "", "goal ≤ 5 s", f"{fit.wcss:,.3f}"))
+                 f"{seconds:.2f} s", "", "goal ≤ 5 s", f"{fit.wcss:,.3f}", EARLIER["camden"]))
 
     if not args.quick:
-        out = phase_line("choose-k")
-        print(out.splitlines()[0])
-        wall = float(re.search(r": ([\d.]+) s", out).group(1))
-        rows.append(("choose-k 2..20, national, 10 starts each", f"{wall:.1f} s", "",
-                     "goal ≤ 60 s", ""))
-        out = phase_line("pipeline")
-        print(out.strip())
-        peak = float(re.search(r"peak (\d+) MB", out).group(1))
-        rows.append(("national pipeline, files to GeoPackage: peak memory", f"{peak:,.0f} MB",
-                     "", "goal ≤ 1,536 MB", ""))
+        out, error = phase_line("choose-k")
+        if error:
+            print(f"choose-k failed: {error}")
+            rows.append(("choose-k 2..20, national, 10 starts each", f"failed: {error}", "",
+                         "goal ≤ 60 s", "", EARLIER["choose-k"]))
+        else:
+            print(out.splitlines()[0])
+            wall = float(re.search(r": ([\d.]+) s", out).group(1))
+            rows.append(("choose-k 2..20, national, 10 starts each", f"{wall:.1f} s", "",
+                         "goal ≤ 60 s", "", EARLIER["choose-k"]))
+        out, error = phase_line("pipeline")
+        if error:
+            print(f"pipeline failed: {error}")
+            rows.append(("national pipeline, files to GeoPackage: peak memory",
+                         f"failed: {error}", "", "goal ≤ 1,536 MB", "", EARLIER["pipeline"]))
+        else:
+            print(out.strip())
+            peak = float(re.search(r"peak (\d+) MB", out).group(1))
+            rows.append(("national pipeline, files to GeoPackage: peak memory",
+                         f"{peak:,.0f} MB", "", "goal ≤ 1,536 MB", "", EARLIER["pipeline"]))
 
-    table = ["| k-means run | engine | R | ratio / goal | WCSS |", "|---|---|---|---|---|"]
+    table = ["| k-means run | engine | R | ratio / goal | WCSS | earlier |",
+             "|---|---|---|---|---|---|"]
     table += [f"| {' | '.join(row)} |" for row in rows]
     print("\n".join(table))
     if not args.no_readme:
@@ -148,7 +177,9 @@ def write_readme(table: list[str]) -> None:
     if start not in text or end not in text:
         print(f"README.md has no {start} ... {end} block: not rewritten")
         return
-    machine = f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores"
+    machine = (f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} "
+               f"cores, load average {LOAD_AT_START:.1f} at the start (other jobs make the "
+               "times noisy)")
     block = (f"{start}\n*`benchmarks/kmeans_vs_r.py`, {time.strftime('%Y-%m-%d')}, {machine}; "
              "R and the engine timed in the same run.*\n\n" + "\n".join(table) + f"\n{end}")
     before, rest = text.split(start, 1)

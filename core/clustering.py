@@ -6,19 +6,28 @@ How ``fit_kmeans`` works
    n_init)[i]``, and its own random generator: the same inputs and seed give the same labels
    on every run, whatever the batch sizes below.
 2. **Random starts, advanced together.** The starts run in batches (a tenth of the starts
-   at a time, fewer when the areas are many, so that progress is reported and the run can be
-   cancelled between batches); within a batch every start moves in step as one array
-   computation in single precision:
+   at a time, more on small data to keep the arrays long, fewer when the areas are many;
+   an even number of batches of near-equal size, which two threads share), so that
+   progress is reported and the run can be cancelled between batches; within a batch every
+   start moves in step as one array computation in single precision:
 
    a. *k-means++ seeding* (Arthur and Vassilvitskii 2007, the greedy form scikit-learn
-      uses): the first centre is an area drawn at random; each next one is, of 2 + ln k
+      uses): the first centre is an area drawn at random; each next one is, of several
       areas drawn with probability proportional to their squared distance to the nearest
-      centre so far, the one that leaves the least total squared distance.
+      centre so far, the one that leaves the least total squared distance. The candidates
+      are scikit-learn's 2 + ln k, or 16 from 20,000 areas: there Lloyd's iterations cost
+      far more than the seeding, and the greedier seeding starts nearer a good optimum
+      (national benchmark, k = 10: with 16 candidates each of three sets of 10 starts
+      reached the best optimum known, WCSS 10,414,292, which 8 candidates and 2 + ln k
+      missed in the sets tried; and Lloyd's iterations took about a fifth of the time).
+      Each candidate's total is summed a chunk of areas at a time.
    b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
-      areas, until no area changes segment (tolerance 0: full convergence). A start that
-      has converged leaves the batch. Distances come from one matrix product per chunk of
-      areas; the segment sums are kept in double precision and updated only by the areas
-      that moved.
+      areas, until no area changes segment (full convergence; choose-k's fits stop once at
+      most ``tol`` x areas change, see ``choose_k``). A start that has converged leaves
+      the batch. Distances come from one matrix product per chunk of areas
+      (|x|^2 - 2 x.c + |c|^2 in one product of augmented rows); the segment sums are kept
+      in double precision and updated only by the areas that moved. (Hamerly's bounds were
+      tried and left out: twice as slow on 40,000 areas x 60, k = 18.)
 
 3. **The best start**, chosen without depending on summation order: every start's
    within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
@@ -39,6 +48,8 @@ How ``fit_kmeans`` works
       farthest from its centre. This is the condition R's Hartigan-Wong ends on, so the
       result is both a Lloyd fixed point and a Hartigan-Wong local optimum.
 
+   With ``tol`` > 0 (choose-k's diagnostics) there is no polish: the best start's labels
+   and their segment means are the fit.
 5. **Stability** is the mean adjusted Rand index between the final labels and every other
    start's labels.
 """
@@ -54,16 +65,18 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, pairwise_distances
+from sklearn.metrics import pairwise_distances
 
 from .errors import InputError
 from .progress import Progress, silent
 
 MAX_ITER = 3000
 SILHOUETTE_SAMPLE = 10_000
-BATCH_CELLS = 1 << 24  # seeding distances held at once by a batch of starts (64 MB)
+BATCH_CELLS = 1 << 22  # areas x starts of a batch at most (about 30 bytes each)
 CHUNK_CELLS = 1 << 19  # area x centre distances of one chunk of areas (2 MB: in cache)
-BOUNDS_FROM = 20_000  # areas from which the random starts use Hamerly's bounds
+SEED_TRIALS = 16  # candidates per centre in the k-means++ seeding on a large matrix
+MANY_AREAS = 20_000  # a large matrix: from this many areas
+CHOOSE_K_TOL = 2e-3  # choose-k's starts stop once at most this share of areas move
 CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 
@@ -88,9 +101,13 @@ def start_seeds(seed: int, n_init: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_init)]
 
 
-def distance_to_centres(X: np.ndarray, centres: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Euclidean distance from each area to the centre of its own segment."""
-    return np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
+def distance_to_centres(X: np.ndarray, centres: np.ndarray, labels: np.ndarray,
+                        chunk: int = 1 << 15) -> np.ndarray:
+    """Euclidean distance from each area to the centre of its own segment (a chunk of areas
+    at a time: no copy of the whole matrix)."""
+    return np.concatenate([np.sqrt(_exact_squared_own(X[a:a + chunk], centres,
+                                                      labels[a:a + chunk]))
+                           for a in range(0, len(X), chunk)] or [np.empty(0)])
 
 
 def start_message(done: int, n_init: int, k: int) -> str:
@@ -146,10 +163,16 @@ def _uniforms(seeds: list, count: int) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
 
+def _trials(k: int, n: int) -> int:
+    """Candidates per centre in the greedy k-means++ seeding: scikit-learn's 2 + ln k, or
+    SEED_TRIALS on a large matrix (see the module's description)."""
+    return max(SEED_TRIALS if n >= MANY_AREAS else 0, 2 + int(math.log(k)))
+
+
 def _seed_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list) -> np.ndarray:
     """Greedy k-means++ for a batch of starts: the centres' area numbers, (starts, k)."""
     S, n = len(seeds), len(X)
-    trials = 2 + int(math.log(k))
+    trials = _trials(k, n)
     draws = _uniforms(seeds, 1 + (k - 1) * trials)
     chosen = np.empty((S, k), dtype=np.int64)
     chosen[:, 0] = np.minimum((draws[:, 0] * n).astype(np.int64), n - 1)
@@ -166,19 +189,23 @@ def _seed_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list) -> np.ndarray
             ends - bases)[:, None]
         found = np.searchsorted(cumulative, targets.ravel()).reshape(S, trials)
         candidates = np.clip(found - rows[:, None] * n, 0, n - 1)
-        distances = (_centre_rows(X[candidates.ravel()]) @ A.T).reshape(S, trials, n)
-        np.minimum(distances, closest[:, None, :], out=distances)
-        best = distances.sum(axis=2).argmin(axis=1)
-        chosen[:, c] = candidates[rows, best]
-        closest = np.maximum(distances[rows, best], 0)
+        # each candidate's total squared distance were it chosen, a chunk of areas at a time
+        candidate_rows = _centre_rows(X[candidates.ravel()])
+        totals = np.zeros((S, trials))
+        step = max(64, CHUNK_CELLS // (S * trials))
+        for a in range(0, n, step):
+            d = (candidate_rows @ A[a:a + step].T).reshape(S, trials, -1)
+            np.minimum(d, closest[:, None, a:a + step], out=d)
+            totals += d.sum(axis=2)
+        chosen[:, c] = candidates[rows, totals.argmin(axis=1)]
+        np.minimum(closest, _centre_rows(X[chosen[:, c]]) @ A.T, out=closest)
+        np.maximum(closest, 0, out=closest)
     return chosen
 
 
-def _nearest_batch(A: np.ndarray, centres: np.ndarray, bounds: bool = True
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _nearest_batch(A: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """The nearest centre of each area for a batch of starts, in single precision:
-    ``centres`` (S, k, p) -> (labels, distance to the nearest centre, distance to the
-    second nearest), each (S, areas); ties to the lowest segment.
+    ``centres`` (S, k, p) -> labels (S, areas); ties to the lowest segment.
 
     The segment number is written into the lowest bits of each squared distance (a
     non-negative float orders as its bit pattern does), so that one minimum over the
@@ -191,62 +218,24 @@ def _nearest_batch(A: np.ndarray, centres: np.ndarray, bounds: bool = True
     keep = np.int32(~((1 << bits) - 1))
     tags = np.arange(k, dtype=np.int32)[None, :, None]
     labels = np.empty((S, n), dtype=_label_dtype(k))
-    nearest = np.empty((S, n) if bounds else 0, dtype=np.int32)
-    second = np.empty((S, n) if bounds else 0, dtype=np.int32)
     step = max(64, CHUNK_CELLS // (S * k))
     for a in range(0, n, step):
         b = min(n, a + step)
         packed = (rows @ A[a:b].T).view(np.int32).reshape(S, k, b - a)
         packed &= keep
         packed |= tags
-        least = packed.min(axis=1)
-        labels[:, a:b] = least & ~keep
-        if bounds:
-            nearest[:, a:b] = least & keep
-            np.putmask(packed, packed == least[:, None, :], np.iinfo(np.int32).max)
-            second[:, a:b] = packed.min(axis=1) & keep
-    return (labels, _root(nearest), _root(second)) if bounds else (labels, None, None)
+        labels[:, a:b] = packed.min(axis=1) & ~keep
+    return labels
 
 
-def _root(squared_bits: np.ndarray) -> np.ndarray:
-    """Distances from squared distances held as float32 bit patterns (negative rounding
-    errors count as 0)."""
-    return np.sqrt(np.maximum(squared_bits.view(np.float32), 0))
-
-
-def _nearest_pairs(A: np.ndarray, centres: np.ndarray, starts: np.ndarray,
-                   areas: np.ndarray, block: int = 1 << 14):
-    """As ``_nearest_batch`` for chosen (start, area) pairs only."""
-    S, k, p = centres.shape
-    rows = _centre_rows(centres).reshape(S, k, p + 2)
-    labels = np.empty(len(areas), dtype=np.int64)
-    nearest = np.empty(len(areas), dtype=np.float32)
-    second = np.empty(len(areas), dtype=np.float32)
-    for a in range(0, len(areas), block):
-        d = np.einsum("mkq,mq->mk", rows[starts[a:a + block]], A[areas[a:a + block]])
-        first = d.argmin(axis=1)
-        here = np.arange(len(d))
-        labels[a:a + block] = first
-        nearest[a:a + block] = d[here, first]
-        d[here, first] = np.inf
-        second[a:a + block] = d.min(axis=1)
-    return labels, np.sqrt(np.maximum(nearest, 0)), np.sqrt(np.maximum(second, 0))
-
-
-def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list
+def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list, tol: float = 0.0
                ) -> tuple[np.ndarray, np.ndarray]:
-    """k-means++ then Lloyd to full convergence for a batch of starts: (labels (S, n),
-    WCSS (S,) from the double-precision segment sums).
-
-    Hamerly's bounds (2010) spare most distance computations once the centres move
-    little: for each area an upper bound on the distance to its own centre (grown by how
-    far that centre moved) and a lower bound on the distance to any other centre (shrunk
-    by the farthest move); only areas whose bounds cross are looked at again. (Used on
-    large matrices only: on a few thousand areas one product for all is cheaper.)"""
+    """k-means++ then Lloyd for a batch of starts, each until no area changes segment (or,
+    with ``tol`` > 0, until at most ``tol`` x areas do): (labels (S, n), WCSS (S,) from the
+    double-precision segment sums)."""
     S, n, p = len(seeds), len(X), X.shape[1]
-    bounds = n >= BOUNDS_FROM
     centres = X[_seed_batch(X, A, k, seeds)]  # (S, k, p)
-    labels, upper, lower = _nearest_batch(A, centres, bounds)
+    labels = _nearest_batch(A, centres)
     # segment sums (double precision) and sizes, rows start * k + segment
     cells = (labels + (np.arange(S) * k)[:, None]).T.ravel()
     onehot = sparse.csc_matrix((np.ones(S * n), cells, np.arange(0, S * n + 1, S)),
@@ -254,6 +243,7 @@ def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list
     sums = onehot @ X
     counts = np.bincount(cells, minlength=S * k)
     active = np.arange(S)
+    enough = tol * n
     for _ in range(MAX_ITER):  # a start still moving then (rounding) is taken as it is
         rows = (active[:, None] * k + np.arange(k)).ravel()
         old = centres[active]
@@ -261,22 +251,7 @@ def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list
             counts[rows], 1)[:, None], old.reshape(-1, p)).reshape(-1, k, p)
         centres[active] = new
         before = labels[active]
-        if not bounds:
-            after = _nearest_batch(A, new, bounds)[0]
-        else:
-            shift = np.sqrt(((new - old) ** 2).sum(axis=2)).astype(np.float32)
-            up = upper[active] + np.take_along_axis(shift, before.astype(np.intp), axis=1)
-            low = lower[active] - shift.max(axis=1)[:, None]
-            # a little slack: the single-precision distances are rounded
-            which, areas = np.nonzero(up * np.float32(1 + 1e-5) >= low)
-            after = before.copy()
-            if len(areas) > len(active) * n // 8:  # many in doubt: all again, one product
-                after, up, low = _nearest_batch(A, new)
-            elif len(areas):
-                found, up[which, areas], low[which, areas] = _nearest_pairs(A, new, which,
-                                                                            areas)
-                after[which, areas] = found
-            upper[active], lower[active] = up, low
+        after = _nearest_batch(A, new)
         which, areas = np.nonzero(before != after)
         if not len(areas):
             break
@@ -288,9 +263,11 @@ def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list
              np.arange(0, 2 * len(areas) + 1, 2)), shape=(S * k, len(areas)))
         sums += moves @ X[areas]
         counts += np.bincount(joined, minlength=S * k) - np.bincount(left, minlength=S * k)
-        moved = np.unique(which)
-        labels[active[moved]] = after[moved]
-        active = active[moved]
+        moved = np.bincount(which, minlength=len(active))
+        labels[active[moved > 0]] = after[moved > 0]
+        active = active[moved > enough]
+        if not len(active):
+            break
     xx_total = float((X * X).sum())
     per_segment = (sums * sums).sum(axis=1) / np.maximum(counts, 1)
     return labels, xx_total - per_segment.reshape(S, k).sum(axis=1)
@@ -419,17 +396,16 @@ def _move(x, labels, centres, counts, i, here, there):
     labels[i] = there
 
 
-def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
-            transfers: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
-    """Lloyd's steps and (unless ``transfers`` is False) Hartigan's transfers in double
-    precision until no area moves."""
+def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
+            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lloyd's steps and Hartigan's transfers in double precision until no area moves."""
     labels = labels.astype(np.int64)
     sums, counts = _segment_sums(X, labels, k)
     centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
     for iteration in range(1, MAX_ITER + 1):
         nearest = _nearest_exact(X, xx, centres)
         if (nearest == labels).all():
-            if not transfers or not _transfers(X, xx, labels, centres, counts):
+            if not _transfers(X, xx, labels, centres, counts):
                 return labels, centres, iteration
         else:
             labels = nearest
@@ -488,11 +464,20 @@ def _adjusted_rand(reference: np.ndarray, others: np.ndarray, k: int) -> np.ndar
 def _batch_size(n: int, k: int, n_init: int) -> int:
     """Starts per batch: a tenth of them (progress and cancelling between batches), or
     more where that keeps the matrix products wide (128 centres) or the arrays long (a
-    million area-starts), and no more than memory allows (the seeding's candidate distances,
-    area x start x (2 + ln k), at most BATCH_CELLS)."""
-    by_memory = BATCH_CELLS // (n * (2 + int(math.log(k))))
+    million area-starts), and no more than BATCH_CELLS area-starts."""
     wanted = max(math.ceil(n_init / 10), math.ceil(128 / k), (1 << 20) // n)
-    return max(1, min(by_memory, wanted, n_init))
+    return max(1, min(BATCH_CELLS // n, wanted, n_init))
+
+
+def _batches(n_init: int, step: int) -> list[tuple[int, int]]:
+    """Starts first..last of each batch: batches of at most ``step`` starts, an even number
+    of them (where there are starts enough) of near-equal size, so that two threads share
+    the work evenly."""
+    count = math.ceil(n_init / step)
+    if count % 2 and count < n_init:
+        count += 1
+    edges = [i * n_init // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _in_parallel(work, items):
@@ -520,10 +505,11 @@ def _in_parallel(work, items):
 
 def fit_kmeans(
     X: np.ndarray, k: int, n_init: int = 50, seed: int = 1, progress: Progress = silent,
-    transfers: bool = True,
+    tol: float = 0.0,
 ) -> KMeansFit:
-    """k-means as the module's description says; ``transfers=False`` leaves out
-    Hartigan's transfers (a Lloyd fixed point only: choose-k's many fits)."""
+    """k-means as the module's description says. ``tol`` > 0 (choose-k's diagnostics
+    only): each start stops once at most ``tol`` x areas change segment in an iteration,
+    and the best start is not polished (its labels, their segment means, ``n_iter`` 0)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     check_k(k, len(X))
     if n_init < 1:
@@ -533,15 +519,19 @@ def fit_kmeans(
     seeds = start_seeds(seed, n_init)
     labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
     wcss = np.empty(n_init)
-    step = _batch_size(len(X), k, n_init)
-    batches = [(first, min(n_init, first + step)) for first in range(0, n_init, step)]
+    batches = _batches(n_init, _batch_size(len(X), k, n_init))
     for (first, last), result in _in_parallel(
-            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]]), batches):
+            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], tol), batches):
         labels[first:last], wcss[first:last] = result
         for done in range(first + 1, last + 1):
             progress(done / (n_init + 1), start_message(done, n_init, k))
     best = _best_start(X, labels, wcss, k)
-    final, centres, n_iter = _polish(X, xx, labels[best], k, transfers)
+    if tol > 0:
+        final, n_iter = labels[best].astype(np.int64), 0
+        sums, counts = _segment_sums(X, final, k)
+        centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
+    else:
+        final, centres, n_iter = _polish(X, xx, labels[best], k)
     others = np.delete(np.arange(n_init), best)
     stability = float("nan")
     if len(others):
@@ -587,14 +577,46 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     return float(np.nan_to_num(s).mean())
 
 
+def calinski_harabasz(X: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+                      wcss: float) -> float:
+    """Calinski-Harabasz index (as scikit-learn's ``calinski_harabasz_score``) from a fit:
+    between-segment over within-segment dispersion, each per degree of freedom."""
+    sizes = np.bincount(labels, minlength=len(centres))
+    present = sizes > 0
+    k, n = int(present.sum()), len(X)
+    between = float((sizes[present] * ((centres[present] - X.mean(axis=0)) ** 2).sum(axis=1)
+                     ).sum())
+    return 1.0 if wcss == 0 else between * (n - k) / (wcss * (k - 1))
+
+
+def davies_bouldin(X: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> float:
+    """Davies-Bouldin index (as scikit-learn's ``davies_bouldin_score``) from a fit: for
+    each segment the worst (spread_i + spread_j) / distance between centres, averaged;
+    spread = mean distance of a segment's areas to its centre."""
+    sizes = np.bincount(labels, minlength=len(centres))
+    present = sizes > 0
+    spread = (np.bincount(labels, weights=distance_to_centres(X, centres, labels),
+                          minlength=len(centres))[present] / sizes[present])
+    kept = centres[present]
+    apart = np.sqrt(((kept[:, None, :] - kept[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(spread, 0) or np.allclose(apart, 0):
+        return 0.0
+    apart[apart == 0] = np.inf
+    return float(np.mean(np.max((spread[:, None] + spread[None, :]) / apart, axis=1)))
+
+
 def choose_k(
     X: np.ndarray, ks: Sequence[int], n_init: int = 10, seed: int = 1,
     progress: Progress = silent,
 ) -> pd.DataFrame:
     """Diagnostics for each k: WCSS (elbow), silhouette (sampled above 10,000 areas),
-    Calinski-Harabasz, Davies-Bouldin and stability across seeds. Each k's fit stops at a
-    double-precision Lloyd fixed point, without Hartigan's transfers (on a large matrix
-    with k above its natural number of groups they can take hundreds of rounds)."""
+    Calinski-Harabasz, Davies-Bouldin (both from the fit's centres, as scikit-learn
+    computes them) and stability across seeds. Each k's starts stop once at most 0.2% of
+    the areas change segment in an iteration (``CHOOSE_K_TOL``): on a large matrix with k
+    above its natural number of groups full convergence takes hundreds of iterations that
+    move a few areas each and change the WCSS by about 1e-4 (relative) in all (national
+    benchmark, k = 20). The k then chosen is fitted to full convergence by the
+    segmentation. Progress: after every start, and a line per k."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     rows = []
     ks = list(ks)
@@ -609,7 +631,7 @@ def choose_k(
         def report(fraction, message, i=i):
             progress((i + fraction) / len(ks), message)
 
-        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report, transfers=False)
+        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report, tol=CHOOSE_K_TOL)
         labels = fit.labels
         sampled = labels[sample]
         rows.append({
@@ -617,8 +639,8 @@ def choose_k(
             "wcss": fit.wcss,
             "silhouette": (silhouette_from_distances(sample_distances, sampled)
                            if len(np.unique(sampled)) > 1 else float("nan")),
-            "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-            "davies_bouldin": float(davies_bouldin_score(X, labels)),
+            "calinski_harabasz": calinski_harabasz(X, labels, fit.centres, fit.wcss),
+            "davies_bouldin": davies_bouldin(X, labels, fit.centres),
             "stability_ari": fit.stability,
             "smallest_segment_pct": round(100 * float(np.bincount(labels, minlength=k).min())
                                           / len(X), 2),

@@ -417,7 +417,8 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
                       for v, d in zip(rows["variable"], rows["direction"])]
     # "with a large X community" only where the group is a sizeable share of the residents:
     # a group over-represented at 3% of them is not "large"
-    community = rows["object"].str.endswith(" community") & (rows["direction"] == "high")
+    community = (rows["object"].astype(str).str.endswith(" community")
+                 & (rows["direction"] == "high"))
     rows.loc[community & (rows["mean"] < LARGE_COMMUNITY), "eligible"] = False
     rows["abs_score"] = rows["score"].abs()
     rows = rows.sort_values(["segment", "abs_score", "variable"], ascending=[True, False, True])

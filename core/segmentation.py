@@ -135,22 +135,27 @@ def _join_key(spec: TableSpec, areas: gpd.GeoDataFrame, boundaries: Path) -> pd.
 
 
 def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
-    """Boundaries and every table, matched to the areas, with every row accounted for."""
+    """Boundaries and every table, matched to the areas, with every row accounted for.
+    (The tables are read before the boundaries: reading a large table as text is the
+    pipeline's peak of memory, best reached with as little else held as possible.)"""
+    tables, denominators_of = [], []
+    for i, spec in enumerate(project.tables):
+        progress(i / len(project.tables), f"reading {spec.path.name}")
+        table, denominators = _read_spec(spec)
+        tables.append(table)
+        denominators_of.append(denominators)
+        absent = [c for c in spec.context if c not in table.values.columns]
+        if absent:
+            raise InputError(f"{spec.path.name}: no context column "
+                             f"{', '.join(repr(c) for c in absent)}")
     areas, boundary_rows = read_boundaries(project.boundaries, project.boundary_code,
                                            project.boundary_layer, project.boundary_crs)
     inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),
                "rows": int(len(boundary_rows))}]
     columns: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
-    rows, context, tables = [boundary_rows], [], []
-    for i, spec in enumerate(project.tables):
-        progress(i / len(project.tables), f"reading {spec.path.name}")
-        table, denominators = _read_spec(spec)
-        tables.append(table)
-        absent = [c for c in spec.context if c not in table.values.columns]
-        if absent:
-            raise InputError(f"{spec.path.name}: no context column "
-                             f"{', '.join(repr(c) for c in absent)}")
+    rows, context = [boundary_rows], []
+    for spec, table, denominators in zip(project.tables, tables, denominators_of):
         join_key = _join_key(spec, areas, project.boundaries)
         by_area, table_rows = match_table(table, areas.index, join_key)
         if not (table_rows["status"] == "used").any():
@@ -295,7 +300,7 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
         raise InputError("screening left no variable to cluster on")
     filled, missing = apply_missing_policy(values, clustered, project.missing)
     standardiser = fit_standardiser(filled, project.standardise)
-    X = standardiser.transform(filled).to_numpy()
+    X = np.ascontiguousarray(standardiser.transform(filled).to_numpy())  # rows: as k-means
     clipped = clipped_cells(X, project.winsorise, filled.index, clustered)
     X = winsorise(X, project.winsorise)
     progress(1.0, "variables standardised")
@@ -305,6 +310,7 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
 def build_segmentation(project: Project, progress: Progress = silent,
                        prepared: Prepared | None = None) -> Segmentation:
     """The whole segmentation; ``prepared`` (from ``prepare``) saves reading the data again."""
+    own = prepared is None  # prepared here: its matrices can go once clustered
     prepared = prepared or prepare(project, scaled(progress, 0.0, 0.2))
     data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
     filled, missing, X = prepared.filled, prepared.missing, prepared.X
@@ -312,8 +318,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
         raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
     fit = fit_kmeans(X, project.k, n_init=project.n_init, seed=project.seed,
                      progress=scaled(progress, 0.2, 0.8))
-    deprivation, more_deprived, numbered_by = ordering_measure(project, values.loc[filled.index],
-                                                               X, clustered)
+    # the areas clustered: the same frame when no area was dropped (no copy of the values)
+    kept = values if values.index.equals(filled.index) else values.loc[filled.index]
+    deprivation, more_deprived, numbered_by = ordering_measure(project, kept, X, clustered)
     numbering = number_by_deprivation(fit.labels, deprivation, more_deprived)
     segments = pd.Series([numbering[label] for label in fit.labels], index=filled.index)
     centres = pd.DataFrame(fit.centres, columns=clustered)
@@ -331,12 +338,16 @@ def build_segmentation(project: Project, progress: Progress = silent,
         subsegments = pd.Series("", index=filled.index, dtype=object)
         subcentres = pd.DataFrame(columns=["segment", *clustered])
     subcentres.index.name = "subsegment"
+    fill_values = filled.median()
+    if own:  # memory: the standardised matrix and the filled table are not needed again
+        prepared = replace(prepared, X=None, filled=None)
+        del X, filled
 
     progress(0.9, "profiling segments")
-    sizes = values.loc[filled.index, [c for c in (project.residents, project.households) if c]]
+    sizes = kept[[c for c in (project.residents, project.households) if c]]
     sizes = sizes.rename(columns={project.residents: "residents",
                                   project.households: "households"})
-    profiles = profile_table(values.loc[filled.index], segments, clustered, project.bands)
+    profiles = profile_table(kept, segments, clustered, project.bands)
     summary = segment_summary(segments, sizes, deprivation, distance)
     labels = _labels(project)
     themes = read_themes(project.labels_file) if project.labels_file else None
@@ -368,7 +379,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
     progress(1.0, "segmentation built")
     return Segmentation(
         name=project.name, areas=areas, values=values, clustered=clustered,
-        standardiser=prepared.standardiser, fill_values=filled.median(), centres=centres,
+        standardiser=prepared.standardiser, fill_values=fill_values, centres=centres,
         subcentres=subcentres, screening=prepared.screening,
         reconciliation=data.reconciliation,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,

@@ -7,7 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.cluster import kmeans_plusplus
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 from threadpoolctl import threadpool_limits
 
 from community_safety.core import clustering
@@ -122,7 +127,7 @@ def test_the_same_seed_gives_the_same_labels_and_another_seed_may_not():
     assert first.stability == again.stability
 
 
-@pytest.mark.parametrize("n, n_init", [(25_000, 4), (3000, 40)])  # bounds / many batches
+@pytest.mark.parametrize("n, n_init", [(25_000, 4), (3000, 40)])  # greedier seeding / batches
 def test_the_same_labels_with_one_or_two_threads(n, n_init):
     X = blobs(n, 12, types=9, seed=8, spread=2.0)
     with threadpool_limits(1):
@@ -205,3 +210,36 @@ def test_silhouette_as_scikit_learn():
     distances = pairwise_distances(X)
     assert clustering.silhouette_from_distances(distances, labels) == pytest.approx(
         silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)
+
+
+# --- batches and choose-k's early stop ---
+
+@pytest.mark.parametrize("n_init, step", [(10, 10), (10, 4), (7, 3), (1, 1), (24, 5)])
+def test_batches_cover_the_starts_evenly(n_init, step):
+    batches = clustering._batches(n_init, step)
+    assert [first for first, _ in batches] == [0] + [last for _, last in batches[:-1]]
+    assert batches[-1][1] == n_init
+    sizes = [last - first for first, last in batches]
+    assert max(sizes) <= step and max(sizes) - min(sizes) <= 1
+    assert len(batches) % 2 == 0 or len(batches) == n_init
+
+
+def test_an_early_stop_gives_segment_means_and_a_wcss_near_full_convergence():
+    X = blobs(3000, 10, types=12, seed=12, spread=2.5)
+    full = fit_kmeans(X, 15, n_init=6, seed=4)
+    early = fit_kmeans(X, 15, n_init=6, seed=4, tol=0.01)
+    assert early.n_iter == 0
+    assert early.wcss == pytest.approx(wcss_of(X, early.labels, 15), rel=1e-12)
+    for j in range(15):
+        assert np.allclose(early.centres[j], X[early.labels == j].mean(axis=0), atol=1e-12)
+    assert early.wcss <= full.wcss * 1.01
+
+
+def test_calinski_harabasz_and_davies_bouldin_as_scikit_learn():
+    X = blobs(2000, 8, types=6, seed=13, spread=2.0)
+    for k in (2, 5, 9):
+        fit = fit_kmeans(X, k, n_init=3, seed=1, tol=0.01)
+        assert clustering.calinski_harabasz(X, fit.labels, fit.centres, fit.wcss) == (
+            pytest.approx(calinski_harabasz_score(X, fit.labels), rel=1e-9))
+        assert clustering.davies_bouldin(X, fit.labels, fit.centres) == pytest.approx(
+            davies_bouldin_score(X, fit.labels), rel=1e-9)
