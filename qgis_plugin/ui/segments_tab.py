@@ -147,7 +147,9 @@ class SegmentsTab(QWidget):
     def _fit_chart(self) -> None:
         if self.picture is None:
             return
-        width = max(200, self.scroll.viewport().width() - 4)
+        # room for the vertical scroll bar, which a tall chart brings
+        width = max(200, self.scroll.viewport().width()
+                    - self.scroll.verticalScrollBar().sizeHint().width() - 4)
         self.chart.setPixmap(self.picture.scaledToWidth(min(width, self.picture.width()),
                                                         Qt.SmoothTransformation))
 
