@@ -321,7 +321,7 @@ ASSIGN = [
     case(["{IN}/notgpkg.gpkg", "{S}/camden.toml"], "notgpkg.gpkg: not a GeoPackage",
          id="not-a-geopackage"),
     case(["{IN}/wards_only.gpkg", "{S}/camden.toml"],
-         "wards_only.gpkg: not a saved segmentation (missing centres, manifest,",
+         "wards_only.gpkg: not a saved segmentation (missing area_values, centres, manifest,",
          id="geopackage-without-our-tables"),
     case(["{S}/lfb_dwelling_fires.csv", "{S}/camden.toml"],
          "lfb_dwelling_fires.csv: not a saved segmentation", id="csv-as-segmentation"),
