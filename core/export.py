@@ -48,10 +48,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from .errors import InputError
 from .matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from .privacy import (
     SUPPRESSED,
+    check_threshold,
     matrix_total_links,
     structural_links,
     suppress_tables,
@@ -501,10 +501,7 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
     ``target`` and moved in by one rename."""
     from .store import load_segmentation
 
-    if threshold < 1:
-        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
-                         "use 1 or more (the default, 5, is the usual rule for statistics "
-                         "about people: counts of 1 to 5 could identify someone)")
+    check_threshold(threshold)
     source = Path(source)
     if source.is_dir():
         source = source / GPKG_NAME

@@ -66,7 +66,7 @@ from .matrices import (
     wards_from_lookup,
     wards_from_polygons,
 )
-from .privacy import pseudonymise
+from .privacy import check_threshold, pseudonymise
 from .store import (
     add_to_geopackage,
     gpkg_file,
@@ -468,7 +468,6 @@ def matrices_step(segmentation: Path, wards: WardSource,
     return matrices, new_layers.get("wards")
 
 
-MINIMUM_THRESHOLD = 1
 
 
 def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
@@ -478,10 +477,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
     export kept at ``<parent>/.<name>.previous`` (the command line's ``--out``); otherwise
     (a folder the user chose in QGIS) the files are each replaced and nothing else there
     is touched."""
-    if threshold < MINIMUM_THRESHOLD:
-        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
-                         "use 1 or more (the default, 5, is the usual rule for statistics "
-                         "about people: counts of 1 to 5 could identify someone)")
+    check_threshold(threshold)
     path = gpkg_path(segmentation)
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]

@@ -61,7 +61,17 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, linprog
 
+from .errors import InputError
+
 SUPPRESSED = "*"
+
+
+def check_threshold(threshold: int) -> None:
+    """Refuse a suppression threshold that would publish small counts (below 1)."""
+    if threshold < 1:
+        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
+                         "use 1 or more (the default, 5, is the usual rule for statistics "
+                         "about people: counts of 1 to 5 could identify someone)")
 TOTAL = "Total"  # the label of total rows and columns (as in ``matrices``)
 _CELL, _LINE_TOTAL, _GRAND_TOTAL = 0, 1, 2
 _TOLERANCE = 1e-6

@@ -39,7 +39,7 @@ from .export import (
 )
 from .matrices import TOTAL
 from .portraits import label_of
-from .privacy import SUPPRESSED
+from .privacy import SUPPRESSED, check_threshold
 from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
 from .styles import segment_colour
 
@@ -302,9 +302,7 @@ def render(context: dict) -> str:
 
 def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
     """Render the report of ``segmentation`` into ``out`` (an .html file), atomically."""
-    if threshold < 1:
-        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
-                         "use 1 or more (the default, 5, is the usual rule)")
+    check_threshold(threshold)
     out = Path(out)
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give the report's file name, e.g. "

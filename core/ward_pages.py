@@ -25,8 +25,8 @@ from .errors import InputError
 from .export import partner_tables
 from .incidents import ONE_PER_ROW
 from .matrices import TOTAL, percentages
-from .places import MINIMUM_THRESHOLD, gpkg_path, safe_name
-from .privacy import SUPPRESSED
+from .places import gpkg_path, safe_name
+from .privacy import SUPPRESSED, check_threshold
 from .store import load_segmentation, read_gpkg_table
 from .styles import legend_label
 
@@ -118,9 +118,7 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
 
 def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     """The atlas's pages for a saved segmentation with ward matrices (see the module)."""
-    if threshold < MINIMUM_THRESHOLD:
-        raise InputError(f"a suppression threshold of {threshold} would publish small counts; "
-                         "use 1 or more (the default, 5, is the usual rule)")
+    check_threshold(threshold)
     path = gpkg_path(path)
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
