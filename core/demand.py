@@ -1401,12 +1401,14 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
                            totals, [source.name for source in ingested],
                            project.hour_totals())
 
-    shared, group_tables = {}, {}
+    group_tables, segment_names = {}, {}
     metrics_of = project.total_metrics()
     home = people.home
     if "segment" in context.columns:
         labels = (context["segment"] + " – " + context["segment name"]).where(
             context["segment"] != "", "")
+        segment_names = {int(s): name for s, name in zip(context["segment"],
+                                                          context["segment name"]) if s}
         group = home.map(labels).fillna("").replace("", NOT_KNOWN)
         group = group.where(home != "", NOT_KNOWN)
         counts = group_counts(people, group, metrics_of, project.hour_totals())
@@ -1415,8 +1417,6 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
         seg_res = None
         if residents is not None:
             seg_res = residents.groupby(labels.reindex(residents.index).fillna("")).sum()
-        shared["segment"] = _with_label(shared_view(counts, seg_res, project.threshold, order),
-                                        "segment")
         group_tables["segment"] = _stored_counts(counts, seg_res, order)
     if "home ward" in context.columns:
         wards = context["home ward"]
@@ -1427,12 +1427,12 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
         ward_res = None
         if residents is not None:
             ward_res = residents.groupby(wards.reindex(residents.index).fillna("")).sum()
-        table = _with_label(shared_view(counts, ward_res, project.threshold, order), "ward code")
         ward_names = dict(zip(wards, names))
         group_tables["ward"] = _stored_counts(counts, ward_res, order).assign(
             **{"ward name": lambda t: t["group"].map(ward_names).fillna("")})
-        table.insert(1, "ward name", table["ward code"].map(ward_names).fillna(""))
-        shared["ward"] = table
+    # the partners' tables: suppressed from the stored counts, as the report and dock do
+    shared = {by: shared_from_counts(table, by, project.threshold, segment_names)
+              for by, table in group_tables.items()}
 
     notes = _notes(project, window, everyone, summary, ingested, harm_notes, listed)
     progress(1.0, "done")
