@@ -245,8 +245,9 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
     households = published.get("households")
 
     maps = charts.segment_maps(areas, sorted(names), wards)
+    summary = segment_rows(seg)
     segments = []
-    for row in segment_rows(seg):
+    for row in summary:
         n = row["number"]
         in_segment = areas.index[areas["segment"] == n]
         segments.append({
@@ -278,7 +279,7 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                   "wards": len(wards) if wards is not None else None},
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
         "overview_map": data_uri(charts.overview_map(areas, names, wards)),
-        "summary": segment_rows(seg), "segments": segments, "segment_numbers": numbers,
+        "summary": summary, "segments": segments, "segment_numbers": numbers,
         "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
         "incidents": incidents, "matrices": matrices,
         "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
