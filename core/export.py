@@ -201,7 +201,8 @@ def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
 
 STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviation 1).",
                    "range": "Each variable scaled to the range 0 to 1.",
-                   "ihs": "Inverse hyperbolic sine, then z-scores."}
+                   "ihs_range": "Inverse hyperbolic sine, then scaled to the range 0 to 1 "
+                                "(as the UK Output Area Classification)."}
 
 
 def incident_note(about: dict) -> str:
