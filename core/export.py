@@ -215,6 +215,17 @@ def incident_note(about: dict) -> str:
             "unreadable).")
 
 
+def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
+    """Each incident profile's source (``places.incident_about``) by profile name; None for
+    a profile stored before its source was."""
+    sources = {layer.removeprefix("incident_about_"): read_gpkg_table(path, layer).iloc[0]
+               .to_dict() for layer in layers if layer.startswith("incident_about_")}
+    for layer in layers:
+        if layer.startswith("incident_profile_"):
+            sources.setdefault(layer.removeprefix("incident_profile_"), None)
+    return sources
+
+
 def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
@@ -231,10 +242,8 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
             ("Segment order", f"Segment {names[0][0]} is the least deprived and "
              f"{names[-1][0]} the most deprived." if names else ""),
             ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
-    for layer in layers:
-        if layer.startswith("incident_about_"):
-            about = read_gpkg_table(path, layer).iloc[0].to_dict()
-            rows.append((f"Incidents: {words(about['incidents'])}", incident_note(about)))
+    rows += [(f"Incidents: {words(name)}", incident_note(about))
+             for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "

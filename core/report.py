@@ -30,6 +30,7 @@ from .demand import shared_from_counts
 from .errors import InputError
 from .export import (
     incident_note,
+    incident_sources,
     matrix_title,
     partner_tables,
     read_matrices,
@@ -224,14 +225,7 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
     layers = [name for name, _ in pyogrio.list_layers(path)]
     published, profiles = partner_tables(path, threshold)
     _, ward_names = read_matrices(path, layers)
-    abouts = {}
-    for layer in layers:
-        if layer.startswith("incident_about_"):
-            row = read_gpkg_table(path, layer).iloc[0].to_dict()
-            abouts[layer.removeprefix("incident_about_")] = row
-    for layer in layers:  # profiles stored before their "about" table existed
-        if layer.startswith("incident_profile_"):
-            abouts.setdefault(layer.removeprefix("incident_profile_"), None)
+    abouts = incident_sources(path, layers)
 
     areas = seg.areas
     wards = (gpd.read_file(path, layer="wards", engine="pyogrio") if "wards" in layers

@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from .errors import InputError
-from .export import partner_tables
+from .export import incident_sources, partner_tables
 from .incidents import ONE_PER_ROW
 from .matrices import TOTAL, percentages
 from .places import gpkg_path, safe_name
@@ -87,14 +87,10 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
     """Each incident matrix's heading in words ("Fires", "Anti-social behaviour") and one
     source line per incident profile (file, period and categories where known)."""
     headings, sources = {}, []
-    for layer in layers:
-        if not layer.startswith("incident_profile_"):
-            continue
-        name = layer.removeprefix("incident_profile_")
+    for name, about in incident_sources(path, layers).items():
+        layer = f"incident_profile_{name}"
         what = name.replace("_", " ")
-        about = None
-        if f"incident_about_{name}" in layers:
-            about = read_gpkg_table(path, f"incident_about_{name}").iloc[0]
+        if about is not None:
             categories = [c.strip() for c in str(about.get("categories", "all")).split(";")]
             if categories != ["all"] and 0 < len(categories) <= 2:
                 what = " and ".join(categories)
