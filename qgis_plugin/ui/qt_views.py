@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsProject, QgsVectorLayer
+from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QPixmap
 from qgis.PyQt.QtWidgets import (
@@ -60,6 +61,18 @@ class StepTab(QWidget):
     def failed(self, message: str) -> None:
         self.running(False)
         self.status.setText(message)
+
+
+def file_widget(name: str, filter_text: str = "", tooltip: str = "",
+                folder: bool = False) -> QgsFileWidget:
+    """A file (or, with ``folder``, a folder) chooser with its object name and tooltip."""
+    widget = QgsFileWidget()
+    widget.setObjectName(name)
+    widget.setFilter(filter_text)
+    widget.setToolTip(tooltip)
+    if folder:
+        widget.setStorageMode(QgsFileWidget.GetDirectory)
+    return widget
 
 
 def read_only_table(headers: list[str], stretch: int | None = None) -> QTableWidget:

@@ -6,7 +6,6 @@ view partners can act on."""
 from __future__ import annotations
 
 import pandas as pd
-from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -17,7 +16,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from .qt_views import StepTab, read_only_table, text_item
+from .qt_views import StepTab, file_widget, read_only_table, text_item
 
 RANKED = [("pseudonym", "Pseudonym"), ("overall rank", "Overall"),
           ("investigations and custody rank", "Investigations & custody"),
@@ -36,24 +35,18 @@ class ServiceUsersTab(StepTab):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.shared: dict[str, pd.DataFrame] = {}
-        self.project = QgsFileWidget()
-        self.project.setObjectName("demandProject")
-        self.project.setFilter("Project files (*.toml)")
-        self.project.setToolTip("A project file with a [demand] section: the source tables "
-                                "and how each maps to the totals")
-        self.key = QgsFileWidget()
-        self.key.setObjectName("demandKey")
-        self.key.setToolTip("Your pseudonymisation key (a secret file kept outside the "
-                            "project); empty: $COMMUNITY_SAFETY_KEY")
+        self.project = file_widget("demandProject", "Project files (*.toml)",
+                                   "A project file with a [demand] section: the source "
+                                   "tables and how each maps to the totals")
+        self.key = file_widget("demandKey", tooltip="Your pseudonymisation key (a secret file "
+                               "kept outside the project); empty: $COMMUNITY_SAFETY_KEY")
         self.run_date = QLineEdit()
         self.run_date.setPlaceholderText("the project's, else today (YYYY-MM-DD)")
         self.top = QSpinBox()
         self.top.setRange(1, 10_000)
         self.top.setValue(100)
         self.top.setSuffix(" people per metric")
-        self.folder = QgsFileWidget()
-        self.folder.setObjectName("demandFolder")
-        self.folder.setStorageMode(QgsFileWidget.GetDirectory)
+        self.folder = file_widget("demandFolder", folder=True)
         form = QFormLayout()
         form.addRow("Demand project", self.project)
         form.addRow("Key file", self.key)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -18,18 +17,11 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from .qt_views import StepTab, read_only_table, text_item
+from .qt_views import StepTab, file_widget, read_only_table, text_item
 
+TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
          ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
-
-
-def _file_widget(filter_text: str, folder: bool = False) -> QgsFileWidget:
-    widget = QgsFileWidget()
-    widget.setFilter(filter_text)
-    if folder:
-        widget.setStorageMode(QgsFileWidget.GetDirectory)
-    return widget
 
 
 class TargetingTab(StepTab):
@@ -47,14 +39,13 @@ class TargetingTab(StepTab):
         self.incidents = QComboBox()
         self.incidents.setObjectName("targetIncidents")
         self.incidents.setToolTip("The stored incident profile whose counts score the areas")
-        self.visited = _file_widget("CSV files (*.csv);;Excel (*.xlsx)")
-        self.visited.setToolTip("Visits already made: a table with id and date")
+        self.visited = file_widget("targetVisited", TABLES,
+                                   "Visits already made: a table with id and date")
         self.visited_months = QSpinBox()
         self.visited_months.setRange(0, 120)
         self.visited_months.setValue(12)
         self.visited_months.setSuffix(" months")
-        self.flags = _file_widget("CSV files (*.csv);;Excel (*.xlsx)")
-        self.flags.setToolTip("Partner flags: a table with id and flag")
+        self.flags = file_widget("targetFlags", TABLES, "Partner flags: a table with id and flag")
         self.flag_weights = QLineEdit()
         self.flag_weights.setPlaceholderText("e.g. over_75_alone=2, smoker=1.5")
         self.wards = QLineEdit()
@@ -63,9 +54,8 @@ class TargetingTab(StepTab):
         self.segments.setPlaceholderText("all segments, or e.g. 8, 9, 10")
         self.today = QLineEdit()
         self.today.setPlaceholderText("today (YYYY-MM-DD)")
-        self.folder = _file_widget("", folder=True)
-        self.folder.setObjectName("targetFolder")
-        self.folder.setToolTip("Where the list, its layer and summary are written")
+        self.folder = file_widget("targetFolder", tooltip="Where the list, its layer and "
+                                  "summary are written", folder=True)
         form = QFormLayout()
         form.addRow("Capacity", self.capacity)
         form.addRow("Incidents", self.incidents)
