@@ -22,12 +22,22 @@ How ``fit_kmeans`` works
       missed in the sets tried; and Lloyd's iterations took about a fifth of the time).
       Each candidate's total is summed a chunk of areas at a time.
    b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
-      areas, until no area changes segment (full convergence; choose-k's fits stop once at
-      most ``tol`` x areas change, see ``choose_k``). A start that has converged leaves
-      the batch. Distances come from one matrix product per chunk of areas
+      areas, until at most 0.05% of the areas change segment in an iteration (``BATCH_TOL``;
+      on fewer than 2,000 areas that is until none does; choose-k's fits stop at 0.2%, see
+      ``choose_k``): the last iterations of a slow start move a handful of areas each and
+      change its WCSS by far less than the gap between distinct optima, and the chosen
+      start is run to full convergence by the polish (step 4). A start that has stopped
+      leaves the batch. Distances come from one matrix product per chunk of areas
       (|x|^2 - 2 x.c + |c|^2 in one product of augmented rows); the segment sums are kept
       in double precision and updated only by the areas that moved. (Hamerly's bounds were
       tried and left out: twice as slow on 40,000 areas x 60, k = 18.)
+   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas), a and b run
+      first on a random sample of 20,000 areas, the same for every start (drawn from the
+      fit's seed), and Lloyd's iterations on all the areas then start from the sample's
+      converged centres: the seeding's cost falls with the sample, and the iterations on
+      all areas are few (national benchmark, 188,880 areas, k = 10, 10 starts: the seeding
+      took two-thirds of the time on all areas; 20 seeds reached optima as good as
+      without the sample -- see benchmarks/kmeans_vs_r.py).
 
 3. **The best start**, chosen without depending on summation order: every start's
    within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
@@ -76,6 +86,8 @@ BATCH_CELLS = 1 << 22  # areas x starts of a batch at most (about 30 bytes each)
 CHUNK_CELLS = 1 << 19  # area x centre distances of one chunk of areas (2 MB: in cache)
 SEED_TRIALS = 16  # candidates per centre in the k-means++ seeding on a large matrix
 MANY_AREAS = 20_000  # a large matrix: from this many areas
+SAMPLE_AREAS = 20_000  # above twice this many areas, the starts begin on a sample this size
+BATCH_TOL = 5e-4  # the starts stop once at most this share of areas move (then: polish)
 CHOOSE_K_TOL = 2e-3  # choose-k's starts stop once at most this share of areas move
 CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
@@ -134,8 +146,12 @@ def _augmented(X: np.ndarray) -> np.ndarray:
     rows = np.empty((len(X), X.shape[1] + 2), dtype=np.float32)
     rows[:, :-2] = X
     rows[:, -2] = 1
-    rows[:, -1] = (X * X).sum(axis=1)
+    rows[:, -1] = _squared_norms(X)
     return rows
+
+
+def _squared_norms(X: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", X, X)
 
 
 def _centre_rows(centres: np.ndarray) -> np.ndarray:
@@ -169,10 +185,11 @@ def _trials(k: int, n: int) -> int:
     return max(SEED_TRIALS if n >= MANY_AREAS else 0, 2 + int(math.log(k)))
 
 
-def _seed_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list) -> np.ndarray:
-    """Greedy k-means++ for a batch of starts: the centres' area numbers, (starts, k)."""
+def _seed_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list, n_all: int = 0
+                ) -> np.ndarray:
+    """Greedy k-means++ for a batch of starts: the centres' row numbers, (starts, k)."""
     S, n = len(seeds), len(X)
-    trials = _trials(k, n)
+    trials = _trials(k, max(n, n_all))
     draws = _uniforms(seeds, 1 + (k - 1) * trials)
     chosen = np.empty((S, k), dtype=np.int64)
     chosen[:, 0] = np.minimum((draws[:, 0] * n).astype(np.int64), n - 1)
@@ -228,13 +245,14 @@ def _nearest_batch(A: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list, tol: float = 0.0
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """k-means++ then Lloyd for a batch of starts, each until no area changes segment (or,
-    with ``tol`` > 0, until at most ``tol`` x areas do): (labels (S, n), WCSS (S,) from the
-    double-precision segment sums)."""
-    S, n, p = len(seeds), len(X), X.shape[1]
-    centres = X[_seed_batch(X, A, k, seeds)]  # (S, k, p)
+def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lloyd's iterations for a batch of starts from ``centres`` (S, k, p), each until no
+    area changes segment (or, with ``tol`` > 0, until at most ``tol`` x areas do):
+    (labels (S, n), WCSS (S,) from the double-precision segment sums, centres)."""
+    S, k, p = centres.shape
+    n = len(X)
+    centres = centres.copy()
     labels = _nearest_batch(A, centres)
     # segment sums (double precision) and sizes, rows start * k + segment
     cells = (labels + (np.arange(S) * k)[:, None]).T.ravel()
@@ -268,25 +286,44 @@ def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list, tol: float = 0
         active = active[moved > enough]
         if not len(active):
             break
-    xx_total = float((X * X).sum())
+    xx_total = float(np.einsum("ij,ij->", X, X))
     per_segment = (sums * sums).sum(axis=1) / np.maximum(counts, 1)
-    return labels, xx_total - per_segment.reshape(S, k).sum(axis=1)
+    return labels, xx_total - per_segment.reshape(S, k).sum(axis=1), centres
+
+
+def _first_sample(n: int, seed: int) -> np.ndarray | None:
+    """The areas a large matrix's starts begin on (SAMPLE_AREAS of them, drawn from the
+    fit's seed, the same for every start), or None on a matrix of up to twice that."""
+    if n <= 2 * SAMPLE_AREAS:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, SAMPLE_AREAS, replace=False))
+
+
+def _run_batch(X: np.ndarray, A: np.ndarray, k: int, seeds: list, tol: float = 0.0,
+               sample: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """k-means++ then Lloyd for a batch of starts; with a ``sample`` of areas, both run on
+    the sample first, then Lloyd on all areas from the sample's centres: (labels (S, n),
+    WCSS (S,))."""
+    if sample is None:
+        centres = X[_seed_batch(X, A, k, seeds)]  # (S, k, p)
+    else:
+        Xs, As = X[sample], A[sample]
+        centres = _lloyd_batch(Xs, As, Xs[_seed_batch(Xs, As, k, seeds, len(X))])[2]
+    labels, wcss, _ = _lloyd_batch(X, A, centres, tol)
+    return labels, wcss
 
 
 # --- exact, order-independent steps in double precision ---------------------------------
 
-def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int, chunk: int = 1 << 15
+def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Segment sums and sizes, added in a fixed order (chunk by chunk of areas; within a
-    chunk, area by area in their order), so that they are the same on every machine."""
-    sums = np.zeros((k, X.shape[1]))
-    for a in range(0, len(X), chunk):
-        part = labels[a:a + chunk]
-        order = np.argsort(part, kind="stable")
-        ordered = part[order]
-        first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        sums[ordered[first]] += np.add.reduceat(X[a:a + chunk][order], first, axis=0)
-    return sums, np.bincount(labels, minlength=k)
+    """Segment sums and sizes, each segment's areas added one by one in their order (a
+    sparse product, no BLAS), so that they are the same on every machine."""
+    counts = np.bincount(labels, minlength=k)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(labels)), np.argsort(labels, kind="stable"),
+         np.concatenate([[0], np.cumsum(counts)])), shape=(k, len(labels)))
+    return onehot @ X, counts
 
 
 def _means(sums: np.ndarray, counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -433,6 +470,8 @@ def _best_start(X: np.ndarray, labels: np.ndarray, wcss: np.ndarray, k: int) -> 
     distinct: dict[bytes, int] = {}  # each partition once, at its earliest start
     for row, index in zip(_canonical(labels[near], k), near):
         distinct.setdefault(row.tobytes(), int(index))
+    if len(distinct) == 1:
+        return next(iter(distinct.values()))
     exact = []
     for index in distinct.values():
         row = labels[index].astype(np.int64)
@@ -515,13 +554,15 @@ def fit_kmeans(
     if n_init < 1:
         raise InputError(f"n_init = {n_init}: at least one random start is needed")
     A = _augmented(X)
-    xx = (X * X).sum(axis=1)
+    xx = _squared_norms(X)
     seeds = start_seeds(seed, n_init)
     labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
     wcss = np.empty(n_init)
     batches = _batches(n_init, _batch_size(len(X), k, n_init))
+    sample = _first_sample(len(X), seed)
     for (first, last), result in _in_parallel(
-            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], tol), batches):
+            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], tol or BATCH_TOL,
+                                     sample), batches):
         labels[first:last], wcss[first:last] = result
         for done in range(first + 1, last + 1):
             progress(done / (n_init + 1), start_message(done, n_init, k))

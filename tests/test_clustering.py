@@ -90,9 +90,18 @@ def test_duplicate_areas_and_k_equal_to_the_number_of_areas():
 
 # --- against a plain double-precision Lloyd ---
 
-@pytest.mark.parametrize("n, p, k, seed", [(300, 4, 3, 1), (500, 12, 6, 2), (749, 24, 10, 3),
-                                           (1000, 60, 10, 4), (200, 2, 8, 5)])
-def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed):
+@pytest.mark.parametrize("n, p, k, seed, sample, stop", [
+    (300, 4, 3, 1, 0, 0), (500, 12, 6, 2, 0, 0), (749, 24, 10, 3, 0, 0),
+    (1000, 60, 10, 4, 0, 0), (200, 2, 8, 5, 0, 0), (3000, 10, 8, 6, 0, 0),
+    # a large matrix's path, scaled down: the starts begin on a sample of ``sample`` areas,
+    # and stop once at most ``stop`` x areas move (the polish then finishes the chosen one)
+    (4000, 20, 12, 7, 800, 0.02), (2500, 6, 5, 8, 400, 0.05)])
+def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed, sample,
+                                                                  stop, monkeypatch):
+    if sample:
+        monkeypatch.setattr(clustering, "SAMPLE_AREAS", sample)
+        monkeypatch.setattr(clustering, "BATCH_TOL", stop)
+        assert clustering._first_sample(n, seed) is not None
     X = blobs(n, p, types=k + 2, seed=seed)
     n_init = 20
     fit = fit_kmeans(X, k, n_init=n_init, seed=seed)
@@ -127,8 +136,8 @@ def test_the_same_seed_gives_the_same_labels_and_another_seed_may_not():
     assert first.stability == again.stability
 
 
-@pytest.mark.parametrize("n, n_init", [(25_000, 4), (3000, 40)])  # greedier seeding / batches
-def test_the_same_labels_with_one_or_two_threads(n, n_init):
+@pytest.mark.parametrize("n, n_init", [(45_000, 4), (25_000, 4), (3000, 40)])  # sample /
+def test_the_same_labels_with_one_or_two_threads(n, n_init):  # greedier seeding / batches
     X = blobs(n, 12, types=9, seed=8, spread=2.0)
     with threadpool_limits(1):
         one = fit_kmeans(X, 8, n_init=n_init, seed=5)
@@ -137,7 +146,10 @@ def test_the_same_labels_with_one_or_two_threads(n, n_init):
     assert (one.labels == two.labels).all() and one.wcss == two.wcss
 
 
-def test_the_result_does_not_depend_on_the_batches(monkeypatch):
+@pytest.mark.parametrize("sample", [0, 300])
+def test_the_result_does_not_depend_on_the_batches(sample, monkeypatch):
+    if sample:  # every start begins on the same sample, whichever batch it is in
+        monkeypatch.setattr(clustering, "SAMPLE_AREAS", sample)
     X = blobs(1500, 8, types=7, seed=9, spread=2.0)
     together = fit_kmeans(X, 6, n_init=24, seed=2)
     monkeypatch.setattr(clustering, "_batch_size", lambda n, k, n_init: 5)
