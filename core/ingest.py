@@ -1,6 +1,8 @@
 """Bring in the data: output-area boundaries and partner tables keyed by area code.
 
-Partner files are messy. Tables are read as text and cleaned here:
+Partner files are messy. Tables are read as text and cleaned here (a column whose every
+cell is a plain number is read as numbers at once, the same values, without holding its
+text):
 
 - encodings: UTF-8, UTF-8 with a byte-order mark, Windows-1252 (tried in that order);
 - separators: ``,`` ``;`` tab or ``|``, sniffed from the header line;
@@ -24,6 +26,7 @@ boundaries that a table does not cover are listed with status ``no data``.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -195,15 +198,15 @@ def _sniff_separator(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_delimited(text: str, separator: str, quoting: int) -> tuple[pd.DataFrame, dict]:
-    """All fields as text, every physical line kept; lines pandas skipped are returned."""
-    import io
-
+def _read_delimited(text: str, separator: str, quoting: int, dtype=str
+                    ) -> tuple[pd.DataFrame, dict]:
+    """Every physical line kept, fields as text (or as ``dtype`` says); lines pandas skipped
+    are returned."""
     bad: dict[int, str] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
+            io.StringIO(text), sep=separator, dtype=dtype, keep_default_na=False,
             na_filter=False, skip_blank_lines=False, on_bad_lines="warn", engine="c",
             quoting=quoting, encoding_errors="strict",
         )
@@ -213,8 +216,28 @@ def _read_delimited(text: str, separator: str, quoting: int) -> tuple[pd.DataFra
     return frame, bad
 
 
-def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
-    """Rows as text, their line numbers in the file, the unreadable lines, the separator."""
+def _numbers_where_plain(text: str, separator: str, text_columns: Sequence[str]
+                         ) -> tuple[pd.DataFrame, dict]:
+    """As ``_read_delimited``, but a column whose every cell is a plain finite number comes
+    back as numbers (pandas' parser: the same values as ``parse_numbers`` gives from the
+    text), so that a national table's millions of cells are not held as text. The
+    ``text_columns`` (area codes: ``007`` is not 7), and every column with a cell that is
+    not a plain number (suppressed, ``1,234``, ``inf``, ``True``), are text."""
+    names = pd.read_csv(io.StringIO(text), sep=separator, nrows=0).columns
+    frame, bad = _read_delimited(text, separator, csv.QUOTE_MINIMAL, dtype={
+        name: str for name in names if str(name).strip() in text_columns})
+    as_text = [name for name in frame.columns if frame[name].dtype != object and (
+        frame[name].dtype.kind not in "iuf" or not np.isfinite(frame[name]).all())]
+    if as_text:  # rare: read again, as text, for those columns' cells
+        frame[as_text] = _read_delimited(text, separator, csv.QUOTE_MINIMAL)[0][as_text]
+    return frame, bad
+
+
+def read_text_table(path: Path, source: str, text_columns: Sequence[str] | None = None
+                    ) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
+    """Rows as text, their line numbers in the file, the unreadable lines, the separator.
+    With ``text_columns``: only those columns are sure to be text, the others are numbers
+    where all their cells are (see ``_numbers_where_plain``)."""
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -228,7 +251,9 @@ def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, 
     separator = _sniff_separator(header)
     data_lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
     try:
-        frame, bad = _read_delimited(text, separator, csv.QUOTE_MINIMAL)
+        frame, bad = (_read_delimited(text, separator, csv.QUOTE_MINIMAL)
+                      if text_columns is None
+                      else _numbers_where_plain(text, separator, text_columns))
     except pd.errors.ParserError:  # e.g. a quote left open to the end of the file
         frame, bad = pd.DataFrame(), {}
     if len(frame) + len(bad) != data_lines:
@@ -254,17 +279,24 @@ def read_text_table(path: Path, source: str) -> tuple[pd.DataFrame, np.ndarray, 
 def _short_lines(text: str, separator: str, n_columns: int, line_numbers: np.ndarray) -> dict:
     """Lines with fewer fields than the header (pandas pads them with blanks, which would
     read as missing values): line number -> what is wrong. Blank lines are left to the
-    area-code check."""
+    area-code check. (Fields are counted in place, line by line: a national table's lines
+    are not copied.)"""
     if n_columns < 2:
         return {}
-    lines = text.split("\n")[1:]
-    counts = pd.Series([line.rstrip("\r") for line in lines]).str.count(re.escape(separator))
-    counts = counts.to_numpy()[:len(lines)] + 1
+    ends = np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
+    starts = np.concatenate([ends + 1, [len(text) + 1]])[:-1]  # lines after the header
+    ends = np.concatenate([ends[1:], [len(text)]])
     short = {}
     for number in line_numbers:
         index = number - 2
-        if index < len(lines) and lines[index].strip() and counts[index] < n_columns:
-            fields = next(csv.reader([lines[index]], delimiter=separator))
+        if index >= len(starts):
+            continue
+        start, end = int(starts[index]), int(ends[index])
+        if text.count(separator, start, end) + 1 >= n_columns:
+            continue
+        line = text[start:end]
+        if line.strip():
+            fields = next(csv.reader([line], delimiter=separator))
             if 0 < len(fields) < n_columns:
                 short[int(number)] = (f"Expected {n_columns} fields in line {number}, "
                                       f"saw {len(fields)}")
@@ -290,6 +322,10 @@ def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
 
     Plain numbers convert in one pass; only the cells that do not go through the cleaning.
     """
+    if text.dtype.kind in "iuf":  # read as numbers already (``read_text_table``)
+        values = text.astype("float64")
+        messy = ~np.isfinite(values)
+        return values.where(~messy), pd.Series(False, index=text.index), messy
     text = text.astype(str)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     suppressed = pd.Series(False, index=text.index)
@@ -343,7 +379,7 @@ def read_table(
         frame, line_numbers, bad = read_excel_text(path, source, sheet)
         decimal_comma = False
     else:
-        frame, line_numbers, bad, separator = read_text_table(path, source)
+        frame, line_numbers, bad, separator = read_text_table(path, source, [code_column])
         decimal_comma = separator == ";"
     return table_from_text(frame, line_numbers, bad, code_column, columns, name, source, path,
                            decimal_comma)

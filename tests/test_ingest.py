@@ -197,3 +197,27 @@ def test_a_row_with_too_few_fields_is_unreadable_not_filled(tmp_path):
     assert by_row.loc[3, "status"] == "unreadable"
     assert by_row.loc[3, "detail"] == "Expected 3 fields in line 3, saw 2"
     assert by_row.loc[4, "status"] == "used"
+
+
+def test_plain_number_columns_read_as_numbers_keep_codes_values_and_bad_cells_as_written(
+        tmp_path):
+    """Columns of plain numbers are read as numbers directly (a national table's millions
+    of cells are never held as text): the values are those of the text, area codes that look
+    like numbers keep their zeros, and cells that are not plain numbers are still named as
+    written."""
+    v = ["0.1", "2.675", "1e-7", "123456789.123456789", "-0.0", " 12 ", "7"]
+    lines = [f"00{i},{value},{'True' if i % 2 else 'FALSE'},{i}.25"
+             for i, value in enumerate(v, start=1)]
+    lines[3] = lines[3].rsplit(",", 1)[0] + ",Infinity"
+    table = read_table(write(tmp_path, "t.csv", ("code,v,flag,w\n" + "\n".join(lines)).encode()),
+                       "code")
+    assert table.values.index.tolist() == [f"00{i}" for i in range(1, 8)]
+    from_text = parse_numbers(pd.Series(v, dtype=object))[0]  # as read before, all text
+    assert table.values["v"].tolist() == from_text.tolist()
+    assert table.values["v"].tolist() == pytest.approx([float(value) for value in v], rel=1e-15)
+    assert table.values.dtypes.tolist() == [np.float64, np.float64]
+    assert table.skipped_columns["flag"] == ("not numeric (row 2: 'True', row 3: 'FALSE', "
+                                             "row 4: 'True')")
+    assert table.bad_cells == {"w": 1}
+    assert table.rows.set_index("row").loc[5, "detail"] == (
+        "column 'w': 'Infinity' is not a number (left missing)")
