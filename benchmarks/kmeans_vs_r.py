@@ -80,15 +80,17 @@ def camden_matrix() -> np.ndarray:
 
 
 # figures measured before, for comparison (same machine, 2 cores, other jobs running):
-# "rewrite" = commit 0e6f0e8 (batched starts, Hartigan polish); "sklearn" = aeaee38 (one
-# scikit-learn KMeans per start), as issue 15 and the rewrite's report give them
+# "greedy seeding on all areas" / "tables read as text" = commit 2e5a3cc (before the sampled
+# starts and the numeric ingest); "rewrite" = commit 0e6f0e8 (batched starts, Hartigan
+# polish); "sklearn" = aeaee38 (one scikit-learn KMeans per start), as issue 15 and the
+# rewrite's report give them
 EARLIER = {
     "national": "greedy seeding on all areas 1.41 s (R 8.12 s, ratio 0.174); rewrite 2.67 s "
                 "(R 8.69 s, ratio 0.31)",
     "1000": "rewrite 0.61 s",
     "camden": "rewrite 4.6–5.8 s",
-    "choose-k": "rewrite 300 s; sklearn 120–131 s",
-    "pipeline": "rewrite 1,842 MB; sklearn 1.78 GB",
+    "choose-k": "greedy seeding on all areas 39.5 s; rewrite 300 s; sklearn 120–131 s",
+    "pipeline": "tables read as text 1,485 MB; rewrite 1,842 MB; sklearn 1.78 GB",
 }
 
 
