@@ -283,9 +283,9 @@ def _short_lines(text: str, separator: str, n_columns: int, line_numbers: np.nda
     are not copied.)"""
     if n_columns < 2:
         return {}
-    ends = np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
-    starts = np.concatenate([ends + 1, [len(text) + 1]])[:-1]  # lines after the header
-    ends = np.concatenate([ends[1:], [len(text)]])
+    newlines = np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
+    starts = newlines + 1  # of the lines after the header
+    ends = np.append(newlines[1:], len(text))
     short = {}
     for number in line_numbers:
         index = number - 2
