@@ -22,22 +22,25 @@ How ``fit_kmeans`` works
       missed in the sets tried; and Lloyd's iterations took about a fifth of the time).
       Each candidate's total is summed a chunk of areas at a time.
    b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
-      areas, until at most 0.05% of the areas change segment in an iteration (``BATCH_TOL``;
-      on fewer than 2,000 areas that is until none does; choose-k's fits stop at 0.2%, see
-      ``choose_k``): the last iterations of a slow start move a handful of areas each and
-      change its WCSS by far less than the gap between distinct optima, and the chosen
-      start is run to full convergence by the polish (step 4). A start that has stopped
-      leaves the batch. Distances come from one matrix product per chunk of areas
+      areas, until no area changes segment. A start that has converged leaves the batch.
+      Distances come from one matrix product per chunk of areas
       (|x|^2 - 2 x.c + |c|^2 in one product of augmented rows); the segment sums are kept
       in double precision and updated only by the areas that moved. (Hamerly's bounds were
-      tried and left out: twice as slow on 40,000 areas x 60, k = 18.)
-   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas), a and b run
-      first on a random sample of 20,000 areas, the same for every start (drawn from the
-      fit's seed), and Lloyd's iterations on all the areas then start from the sample's
-      converged centres: the seeding's cost falls with the sample, and the iterations on
-      all areas are few (national benchmark, 188,880 areas, k = 10, 10 starts: the seeding
-      took two-thirds of the time on all areas; 20 seeds reached optima as good as
-      without the sample -- see benchmarks/kmeans_vs_r.py).
+      tried here and left out: twice as slow on 40,000 areas x 60, k = 18, where every
+      start's areas are all looked at in the first iterations; the polish uses them.)
+   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas):
+
+      - a and b run first on a random sample of 20,000 areas, the same for every start
+        (drawn from the fit's seed), and Lloyd's iterations on all the areas then start
+        from the sample's centres: the seeding's cost falls with the sample, and the
+        iterations on all areas are few (national benchmark, 188,880 areas, k = 10, 10
+        starts: the seeding took two-thirds of the time on all areas; 20 seeds reached
+        optima as good as without the sample -- see benchmarks/kmeans_vs_r.py);
+      - the starts stop once at most 0.2% of the areas change segment in an iteration
+        (``BATCH_TOL``): with k above the data's natural number of groups, Lloyd's
+        iterations end in a tail of hundreds that move a few dozen areas each and change
+        the WCSS by about 1e-4 (relative) in all; the chosen start is run to full
+        convergence by the polish (step 4), whose steps there are cheap.
 
 3. **The best start**, chosen without depending on summation order: every start's
    within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
@@ -46,11 +49,14 @@ How ``fit_kmeans`` works
    ``_wcss``) -- and the least wins, ties going to the earliest start.
 4. **Polish**, in double precision, from the best start's labels, until no area moves:
 
-   a. Lloyd's steps, with exactly computed centres (segment means summed in a fixed
-      order) and labels that do not depend on the BLAS or its threads: distances come
-      from a matrix product, and every area whose two nearest centres are within a relative
-      1e-10 of each other (far above that product's rounding error) is decided again from
-      ``sum((x - c)**2)`` computed area by area, ties going to the lowest segment;
+   a. Lloyd's steps, with labels that do not depend on the BLAS or its threads: distances
+      come from a matrix product, and every area whose two nearest centres are within a
+      relative 1e-10 of each other (far above that product's rounding error) is decided
+      again from ``sum((x - c)**2)`` computed area by area, ties going to the lowest
+      segment. Only the areas whose distance bounds (``_Bounds``, Hamerly's) do not rule a
+      change out are looked at. The segment sums follow the areas that move, added in a
+      fixed order; once nothing moves they are summed afresh in a fixed order, and the
+      polish ends only when nothing moves from those exact means;
    b. then Hartigan's single-area transfers: an area moves from its segment a (of n_a
       areas) to segment b (n_b) when that lowers the total WCSS, i.e. when
       ``n_b/(n_b+1) d_b < n_a/(n_a-1) d_a`` (d: squared distance to the centre), one area
@@ -58,8 +64,9 @@ How ``fit_kmeans`` works
       farthest from its centre. This is the condition R's Hartigan-Wong ends on, so the
       result is both a Lloyd fixed point and a Hartigan-Wong local optimum.
 
-   With ``tol`` > 0 (choose-k's diagnostics) there is no polish: the best start's labels
-   and their segment means are the fit.
+   With ``tol`` > 0 (choose-k's diagnostics: ``BATCH_TOL`` on every matrix) the starts
+   stop at that share and there is no polish: the best start's labels and their segment
+   means are the fit.
 5. **Stability** is the mean adjusted Rand index between the final labels and every other
    start's labels.
 """
@@ -80,15 +87,15 @@ from sklearn.metrics import pairwise_distances
 from .errors import InputError
 from .progress import Progress, silent
 
-MAX_ITER = 3000
+MAX_ITER = 3000  # Lloyd iterations of a start at most (one still moving then is taken as it is)
+POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 SILHOUETTE_SAMPLE = 10_000
 BATCH_CELLS = 1 << 22  # areas x starts of a batch at most (about 30 bytes each)
 CHUNK_CELLS = 1 << 19  # area x centre distances of one chunk of areas (2 MB: in cache)
 SEED_TRIALS = 16  # candidates per centre in the k-means++ seeding on a large matrix
 MANY_AREAS = 20_000  # a large matrix: from this many areas
 SAMPLE_AREAS = 20_000  # above twice this many areas, the starts begin on a sample this size
-BATCH_TOL = 5e-4  # the starts stop once at most this share of areas move (then: polish)
-CHOOSE_K_TOL = 2e-3  # choose-k's starts stop once at most this share of areas move
+BATCH_TOL = 2e-3  # a large matrix's starts (and choose-k's) stop once this share move
 CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 
@@ -354,35 +361,75 @@ def _blas_squared(X, xx, centres, cc):
     return d
 
 
-def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray,
-                   chunk: int = 1 << 15) -> np.ndarray:
-    """The nearest centre of each area, ties to the lowest segment, exactly as
+class _Bounds:
+    """For each area, an upper bound on its distance to its own segment's centre and a lower
+    bound on its distance to every other centre (Hamerly 2010), valid for the centres they
+    were last moved with. An area whose upper bound is below its lower bound has no nearer
+    centre and no transfer that could lower the WCSS much, so the polish's Lloyd steps and
+    transfer rounds look again only at the others: near the end a step moves a few areas
+    near a boundary and leaves most bounds apart. The squared distances they come from (a
+    matrix product) are widened by far more than its rounding error, so that skipping an
+    area never changes a label."""
+
+    def __init__(self, n: int):
+        self.upper = np.full(n, np.inf)
+        self.lower = np.zeros(n)
+
+    def set(self, areas, own, other, widen):
+        """From squared distances to the own and the nearest other centre."""
+        self.upper[areas] = np.sqrt(np.maximum(own, 0) + widen)
+        self.lower[areas] = np.sqrt(np.maximum(other - widen, 0))
+
+    def forget(self, areas=slice(None)):
+        self.upper[areas] = np.inf
+
+    def centres_moved(self, shift: np.ndarray, labels: np.ndarray) -> None:
+        """Centres moved by ``shift`` (distances): the triangle inequality."""
+        self.upper += shift[labels]
+        self.lower -= shift.max()
+
+    def unsure(self) -> np.ndarray:
+        return np.flatnonzero(self.upper >= self.lower)
+
+
+def _widen(xx, cc):
+    """How far a squared distance from the matrix product may be trusted to be off: a
+    relative CLOSE_CENTRES of the sizes involved, far above the product's rounding."""
+    return CLOSE_CENTRES * (xx + cc.max() + 1.0)
+
+
+def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
+                   bounds: _Bounds, chunk: int = 1 << 15) -> np.ndarray:
+    """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
     ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
     centres are close enough for the matrix product's rounding to matter are decided
-    again area by area."""
+    again area by area. Their ``bounds`` are set from the same distances."""
     k = len(centres)
     cc = (centres * centres).sum(axis=1)
-    labels = np.empty(len(X), dtype=np.int64)
-    for a in range(0, len(X), chunk):
-        d = _blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
+    labels = np.empty(len(areas), dtype=np.int64)
+    for a in range(0, len(areas), chunk):
+        part = areas[a:a + chunk]
+        d = _blas_squared(X[part], xx[part], centres, cc)
         nearest = d.argmin(axis=1)
         rows = np.arange(len(d))
         first = d[rows, nearest]
         d[rows, nearest] = np.inf
         second = d.min(axis=1) if k > 1 else np.full(len(d), np.inf)
-        doubtful = np.flatnonzero(second - first <= CLOSE_CENTRES * (xx[a:a + chunk]
-                                                                     + cc.max() + 1.0))
-        if len(doubtful):
-            nearest[doubtful] = _exact_squared(X[a + doubtful], centres).argmin(axis=1)
+        widen = _widen(xx[part], cc)
+        bounds.set(part, first, second, widen)
+        doubtful = np.flatnonzero(second - first <= widen)
+        if len(doubtful):  # (their bounds overlap: they are looked at again next time)
+            nearest[doubtful] = _exact_squared(X[part[doubtful]], centres).argmin(axis=1)
         labels[a:a + chunk] = nearest
     return labels
 
 
 def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-               counts: np.ndarray, chunk: int = 1 << 15) -> int:
+               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15) -> list:
     """Hartigan's single-area transfers (see the module's description): ``labels``,
-    ``centres`` and ``counts`` updated in place; returns the number of areas moved."""
-    moves = 0
+    ``centres`` and ``counts`` updated in place; returns the moves, (area, its segment
+    before). Areas whose bounds rule a transfer out are not looked at."""
+    moves = []
     for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
         own = np.concatenate([
             _exact_squared_own(X[a:a + chunk], centres, labels[a:a + chunk])
@@ -391,33 +438,44 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
         far = int(np.argmax(own))
         if own[far] <= 0:
             break  # every area sits on its centre: nothing to gain
+        moves.append((far, int(labels[far])))
         _move(X[far], labels, centres, counts, far, int(labels[far]), int(empty))
-        moves += 1
+    emptied = bool(moves)  # the centres moved: no bound holds (said again at the end)
+    if emptied:
+        bounds.forget()
+    size = counts.astype(float)
+    # n_b/(n_b+1) d_b >= min_b n_b/(n_b+1) lower^2, and n_a/(n_a-1) d_a <= ... upper^2
+    with np.errstate(divide="ignore", invalid="ignore"):  # (alone: never leaves; inf x 0)
+        leaving = np.where(size[labels] > 1, size[labels] / (size[labels] - 1), 0.0)
+        maybe = np.flatnonzero((size / (size + 1)).min() * bounds.lower ** 2
+                               < leaving * bounds.upper ** 2)
     cc = (centres * centres).sum(axis=1)
     candidates = []
-    for a in range(0, len(X), chunk):
-        d = _blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
-        own_label = labels[a:a + chunk]
+    for a in range(0, len(maybe), chunk):
+        part = maybe[a:a + chunk]
+        d = _blas_squared(X[part], xx[part], centres, cc)
+        own_label = labels[part]
         rows = np.arange(len(d))
-        size = counts[own_label].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            leaving = np.where(size > 1, d[rows, own_label] * size / (size - 1), -np.inf)
-        joining = d * (counts / (counts + 1.0))[None, :]
+        own = d[rows, own_label].copy()
+        slack = _widen(xx[part], cc)
+        joining = d * (size / (size + 1.0))[None, :]
+        d[rows, own_label] = np.inf
+        bounds.set(part, own, d.min(axis=1), slack)
         joining[rows, own_label] = np.inf
-        slack = CLOSE_CENTRES * (xx[a:a + chunk] + cc.max() + 1.0)
-        candidates.append(a + np.flatnonzero(joining.min(axis=1) - leaving < slack))
-    for i in np.concatenate(candidates):
+        candidates.append(part[joining.min(axis=1) - own * leaving[part] < slack])
+    for i in np.concatenate(candidates) if candidates else ():
         here = int(labels[i])
         if counts[here] < 2:
             continue
         d = _exact_squared(X[i:i + 1], centres)[0]
-        leaving = d[here] * counts[here] / (counts[here] - 1)
-        joining = d * counts / (counts + 1.0)
-        joining[here] = np.inf
-        there = int(np.argmin(joining))
-        if joining[there] < leaving * (1 - 1e-12):
+        leaves = d[here] * counts[here] / (counts[here] - 1)
+        joins = d * counts / (counts + 1.0)
+        joins[here] = np.inf
+        there = int(np.argmin(joins))
+        if joins[there] < leaves * (1 - 1e-12):
+            moves.append((int(i), here))
             _move(X[i], labels, centres, counts, int(i), here, there)
-            moves += 1
+    bounds.forget(slice(None) if emptied else [i for i, _ in moves])
     return moves
 
 
@@ -433,22 +491,53 @@ def _move(x, labels, centres, counts, i, here, there):
     labels[i] = there
 
 
+def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.ndarray,
+                after: np.ndarray) -> np.ndarray:
+    """Segment sums after ``areas`` moved from segments ``before`` to ``after``: each
+    segment's arrivals then departures added one by one in area order (a sparse product,
+    no BLAS)."""
+    m = len(areas)
+    change = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
+                                (np.r_[after, before], np.r_[np.arange(m), np.arange(m)])),
+                               shape=(len(sums), m))
+    return sums + change @ X[areas]
+
+
 def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
             ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Lloyd's steps and Hartigan's transfers in double precision until no area moves."""
+    """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
+    The segment sums follow the moves (in a fixed order); once nothing moves they are
+    summed afresh, and the polish ends when nothing moves from those exact means."""
     labels = labels.astype(np.int64)
     sums, counts = _segment_sums(X, labels, k)
     centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
-    for iteration in range(1, MAX_ITER + 1):
-        nearest = _nearest_exact(X, xx, centres)
-        if (nearest == labels).all():
-            if not _transfers(X, xx, labels, centres, counts):
-                return labels, centres, iteration
+    bounds = _Bounds(len(X))
+    exact = True  # the centres are the segment means summed afresh
+    for iteration in range(1, POLISH_MAX_ITER + 1):
+        unsure = bounds.unsure()
+        nearest = _nearest_exact(X, xx, centres, unsure, bounds)
+        changed = nearest != labels[unsure]
+        if changed.any():
+            areas, after = unsure[changed], nearest[changed]
+            before = labels[areas]
         else:
-            labels = nearest
-        sums, counts = _segment_sums(X, labels, k)
-        centres = _means(sums, counts, centres)
-    raise RuntimeError(f"k-means did not converge in {MAX_ITER} iterations")
+            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
+            if not moves and exact:
+                return labels, centres, iteration
+            areas = np.array([i for i, _ in moves], dtype=np.int64)
+            before = np.array([b for _, b in moves], dtype=np.int64)
+            after = labels[areas]
+        labels[areas] = after
+        counts = np.bincount(labels, minlength=k)
+        if len(areas):
+            sums, exact = _moved_sums(sums, X, areas, before, after), False
+        else:
+            sums, exact = _segment_sums(X, labels, k)[0], True
+        moved = _means(sums, counts, centres)
+        bounds.centres_moved(np.sqrt(((moved - centres) ** 2).sum(axis=1)) * (1 + 1e-12),
+                             labels)
+        centres = moved
+    raise RuntimeError(f"k-means did not converge in {POLISH_MAX_ITER} iterations")
 
 
 def _canonical(labels: np.ndarray, k: int) -> np.ndarray:
@@ -560,9 +649,10 @@ def fit_kmeans(
     wcss = np.empty(n_init)
     batches = _batches(n_init, _batch_size(len(X), k, n_init))
     sample = _first_sample(len(X), seed)
+    stop = tol or (BATCH_TOL if sample is not None else 0.0)
     for (first, last), result in _in_parallel(
-            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], tol or BATCH_TOL,
-                                     sample), batches):
+            lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], stop, sample),
+            batches):
         labels[first:last], wcss[first:last] = result
         for done in range(first + 1, last + 1):
             progress(done / (n_init + 1), start_message(done, n_init, k))
@@ -653,10 +743,8 @@ def choose_k(
     """Diagnostics for each k: WCSS (elbow), silhouette (sampled above 10,000 areas),
     Calinski-Harabasz, Davies-Bouldin (both from the fit's centres, as scikit-learn
     computes them) and stability across seeds. Each k's starts stop once at most 0.2% of
-    the areas change segment in an iteration (``CHOOSE_K_TOL``): on a large matrix with k
-    above its natural number of groups full convergence takes hundreds of iterations that
-    move a few areas each and change the WCSS by about 1e-4 (relative) in all (national
-    benchmark, k = 20). The k then chosen is fitted to full convergence by the
+    the areas change segment in an iteration (``BATCH_TOL``, see the module's description),
+    and are not polished. The k then chosen is fitted to full convergence by the
     segmentation. Progress: after every start, and a line per k."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     rows = []
@@ -672,7 +760,7 @@ def choose_k(
         def report(fraction, message, i=i):
             progress((i + fraction) / len(ks), message)
 
-        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report, tol=CHOOSE_K_TOL)
+        fit = fit_kmeans(X, k, n_init=n_init, seed=seed, progress=report, tol=BATCH_TOL)
         labels = fit.labels
         sampled = labels[sample]
         rows.append({

@@ -110,20 +110,37 @@ def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed,
     assert fit.wcss <= reference * (1 + 1e-9)
     # the fit's own numbers are what they say: centres are the means, WCSS exact
     assert fit.wcss == pytest.approx(wcss_of(X, fit.labels, k), rel=1e-12)
+    assert_lloyd_and_hartigan_optimum(X, fit.labels, fit.centres, k)
+
+
+def assert_lloyd_and_hartigan_optimum(X, labels, centres, k):
+    """Centres are the segment means; from them plain Lloyd moves nothing; and no single
+    area's move (Hartigan's transfer) lowers the WCSS."""
+    n = len(X)
     for j in range(k):
-        assert np.allclose(fit.centres[j], X[fit.labels == j].mean(axis=0), rtol=0, atol=1e-12)
-    # a fixed point of plain Lloyd: from the fit's centres nothing moves
-    labels, _, wcss = lloyd_reference(X, fit.centres)
-    assert (labels == fit.labels).all() and wcss == pytest.approx(fit.wcss, rel=1e-12)
-    # and of Hartigan's transfers: no single area's move lowers the WCSS
-    sizes = np.bincount(fit.labels, minlength=k).astype(float)
-    d = ((X[:, None, :] - fit.centres[None]) ** 2).sum(axis=2)
-    own = fit.labels
-    leaving = np.where(sizes[own] > 1, d[np.arange(n), own] * sizes[own] / (sizes[own] - 1),
-                       -np.inf)
+        assert np.allclose(centres[j], X[labels == j].mean(axis=0), rtol=0, atol=1e-12)
+    again, _, _ = lloyd_reference(X, centres)
+    assert (again == labels).all()
+    sizes = np.bincount(labels, minlength=k).astype(float)
+    d = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    leaving = np.where(sizes[labels] > 1,
+                       d[np.arange(n), labels] * sizes[labels] / (sizes[labels] - 1), -np.inf)
     joining = d * sizes / (sizes + 1)
-    joining[np.arange(n), own] = np.inf
+    joining[np.arange(n), labels] = np.inf
     assert (joining.min(axis=1) >= leaving * (1 - 1e-9)).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed):
+    """The polish looks only at the areas its distance bounds do not rule out, and follows
+    the segment sums move by move: from random labels, with k above the data's groups
+    (hundreds of steps), the end must still be exact."""
+    X = blobs(3000, 5, types=5, seed=14 + seed, spread=1.5)
+    k = 12
+    start = np.random.default_rng(seed).integers(0, k, len(X))
+    labels, centres, n_iter = clustering._polish(X, (X * X).sum(axis=1), start, k)
+    assert n_iter > 30
+    assert_lloyd_and_hartigan_optimum(X, labels, centres, k)
 
 
 # --- reproducible ---
