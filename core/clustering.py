@@ -524,8 +524,13 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
             moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
             if not moves and exact:
                 return labels, centres, iteration
-            areas = np.array([i for i, _ in moves], dtype=np.int64)
-            before = np.array([b for _, b in moves], dtype=np.int64)
+            first: dict[int, int] = {}  # each area's segment before its first move
+            for area, segment in moves:
+                first.setdefault(area, segment)
+            areas = np.array(sorted(first), dtype=np.int64)
+            before = np.array([first[area] for area in areas], dtype=np.int64)
+            moved = labels[areas] != before  # (an area may have moved back)
+            areas, before = areas[moved], before[moved]
             after = labels[areas]
         labels[areas] = after
         counts = np.bincount(labels, minlength=k)

@@ -130,15 +130,18 @@ def assert_lloyd_and_hartigan_optimum(X, labels, centres, k):
     assert (joining.min(axis=1) >= leaving * (1 - 1e-9)).all()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed):
+@pytest.mark.parametrize("seed, start", [(0, "random"), (1, "random"), (2, "random"),
+                                         (3, "one segment")])
+def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed, start):
     """The polish looks only at the areas its distance bounds do not rule out, and follows
-    the segment sums move by move: from random labels, with k above the data's groups
-    (hundreds of steps), the end must still be exact."""
+    the segment sums move by move: from random labels, or every area in one segment (the
+    empty ones take their farthest areas, which may move on in the same round), with k
+    above the data's groups (hundreds of steps), the end must still be exact."""
     X = blobs(3000, 5, types=5, seed=14 + seed, spread=1.5)
     k = 12
-    start = np.random.default_rng(seed).integers(0, k, len(X))
-    labels, centres, n_iter = clustering._polish(X, (X * X).sum(axis=1), start, k)
+    labels = (np.random.default_rng(seed).integers(0, k, len(X)) if start == "random"
+              else np.zeros(len(X), dtype=np.int64))
+    labels, centres, n_iter = clustering._polish(X, (X * X).sum(axis=1), labels, k)
     assert n_iter > 30
     assert_lloyd_and_hartigan_optimum(X, labels, centres, k)
 
