@@ -28,7 +28,8 @@ How ``fit_kmeans`` works
       in double precision and updated only by the areas that moved. (Hamerly's bounds were
       tried here and left out: twice as slow on 40,000 areas x 60, k = 18, where every
       start's areas are all looked at in the first iterations; the polish uses them.)
-   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas):
+   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas, and k at most
+      200, so that the sample holds at least 100 areas per segment):
 
       - a and b run first on a random sample of 20,000 areas, the same for every start
         (drawn from the fit's seed), and Lloyd's iterations on all the areas then start
@@ -298,10 +299,11 @@ def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float =
     return labels, xx_total - per_segment.reshape(S, k).sum(axis=1), centres
 
 
-def _first_sample(n: int, seed: int) -> np.ndarray | None:
+def _first_sample(n: int, k: int, seed: int) -> np.ndarray | None:
     """The areas a large matrix's starts begin on (SAMPLE_AREAS of them, drawn from the
-    fit's seed, the same for every start), or None on a matrix of up to twice that."""
-    if n <= 2 * SAMPLE_AREAS:
+    fit's seed, the same for every start), or None on a matrix of up to twice that, or
+    when the sample would hold fewer than 100 areas per segment."""
+    if n <= 2 * SAMPLE_AREAS or 100 * k > SAMPLE_AREAS:
         return None
     return np.sort(np.random.default_rng(seed).choice(n, SAMPLE_AREAS, replace=False))
 
@@ -653,7 +655,7 @@ def fit_kmeans(
     labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
     wcss = np.empty(n_init)
     batches = _batches(n_init, _batch_size(len(X), k, n_init))
-    sample = _first_sample(len(X), seed)
+    sample = _first_sample(len(X), k, seed)
     stop = tol or (BATCH_TOL if sample is not None else 0.0)
     for (first, last), result in _in_parallel(
             lambda batch: _run_batch(X, A, k, seeds[batch[0]:batch[1]], stop, sample),
