@@ -117,6 +117,18 @@ def check_k(k: int, n_areas: int) -> None:
         raise InputError(f"k = {k} is larger than the number of areas ({n_areas})")
 
 
+def check_distinct(X: np.ndarray, k: int) -> None:
+    """k segments need k different areas: with fewer, copies of one area would hop between
+    segments for ever. (A variable with k different values settles it at once; only
+    otherwise are whole rows compared.)"""
+    if any(len(np.unique(X[:, j])) >= k for j in range(X.shape[1])):
+        return
+    distinct = len(np.unique(X, axis=0))
+    if distinct < k:
+        raise InputError(f"k = {k}, but the areas have only {distinct} different profiles "
+                         f"on the clustering variables: choose k of at most {distinct}")
+
+
 def start_seeds(seed: int, n_init: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_init)]
 
@@ -647,6 +659,7 @@ def fit_kmeans(
     and the best start is not polished (its labels, their segment means, ``n_iter`` 0)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     check_k(k, len(X))
+    check_distinct(X, k)
     if n_init < 1:
         raise InputError(f"n_init = {n_init}: at least one random start is needed")
     A = _augmented(X)

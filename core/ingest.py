@@ -200,15 +200,15 @@ def _sniff_separator(header: str) -> str:
 
 def _read_delimited(text: str, separator: str, quoting: int, dtype=str
                     ) -> tuple[pd.DataFrame, dict]:
-    """Every physical line kept, fields as text (or as ``dtype`` says); lines pandas skipped
-    are returned."""
+    """Every physical line kept, fields as text (or as ``dtype`` says, each column's type
+    judged from all its cells at once); lines pandas skipped are returned."""
     bad: dict[int, str] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = pd.read_csv(
             io.StringIO(text), sep=separator, dtype=dtype, keep_default_na=False,
             na_filter=False, skip_blank_lines=False, on_bad_lines="warn", engine="c",
-            quoting=quoting, encoding_errors="strict",
+            quoting=quoting, encoding_errors="strict", low_memory=dtype is str,
         )
     for warning in caught:
         for match in _SKIPPED_LINE.finditer(str(warning.message)):
@@ -261,6 +261,7 @@ def read_text_table(path: Path, source: str, text_columns: Sequence[str] | None 
         frame, bad = _read_delimited(text, separator, csv.QUOTE_NONE)
         frame.columns = [c.strip('"') for c in frame.columns]
         frame = frame.apply(lambda col: col.str.replace('"', "", regex=False))
+        text_columns = None  # all text now
     if len(frame) + len(bad) != data_lines:
         raise InputError(
             f"{source}: {data_lines} data lines but only {len(frame) + len(bad)} could be "
@@ -269,6 +270,9 @@ def read_text_table(path: Path, source: str, text_columns: Sequence[str] | None 
     line_numbers = np.array([n for n in range(2, data_lines + 2) if n not in bad])
     frame.columns = [str(c).strip() for c in frame.columns]
     short = _short_lines(text, separator, len(frame.columns), line_numbers)
+    if short and text_columns is not None:  # their cells took part in judging the types
+        frame = _read_delimited(text, separator, csv.QUOTE_MINIMAL)[0]
+        frame.columns = [str(c).strip() for c in frame.columns]
     if short:
         keep = ~np.isin(line_numbers, list(short))
         frame, line_numbers = frame[keep].reset_index(drop=True), line_numbers[keep]

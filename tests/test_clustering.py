@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from community_safety.core import clustering
 from community_safety.core.clustering import fit_kmeans
+from community_safety.core.errors import InputError
 from community_safety.core.progress import Cancelled
 
 
@@ -78,6 +79,13 @@ def test_an_empty_segment_takes_the_farthest_area():
     xx = (X * X).sum(axis=1)
     labels, centres, _ = clustering._polish(X, xx, np.array([0, 0, 0, 0]), 2)
     assert same_partition(labels, [0, 0, 0, 1])
+
+
+def test_k_above_the_number_of_different_areas_is_refused_naming_both():
+    X = np.array([[0.1, 2.0]] * 30 + [[0.7, 2.0]] * 30)
+    with pytest.raises(InputError, match="k = 3, but the areas have only 2 different "
+                                         "profiles on the clustering variables"):
+        fit_kmeans(X, 3, n_init=3, seed=1)
 
 
 def test_duplicate_areas_and_k_equal_to_the_number_of_areas():

@@ -221,3 +221,32 @@ def test_plain_number_columns_read_as_numbers_keep_codes_values_and_bad_cells_as
     assert table.bad_cells == {"w": 1}
     assert table.rows.set_index("row").loc[5, "detail"] == (
         "column 'w': 'Infinity' is not a number (left missing)")
+
+
+def test_a_long_table_names_cells_as_written_whatever_row_they_are_in(tmp_path):
+    """pandas' parser judges a long file's columns a block of rows at a time: a column of
+    numbers with a bad cell far down (or of TRUE/FALSE with a word far down) must still be
+    cleaned as text, its cells named as written."""
+    n = 40_000
+    v0 = ["1.5"] * n
+    v0[1], v0[n - 999] = "Inf", "*"
+    v2 = ["TRUE" if i % 2 else "FALSE" for i in range(n)]
+    v2[n - 999] = "unknown"
+    v1 = ["2"] * n
+    v1[n - 5] = "*"
+    body = "\n".join(f"E{i:08d},{a},{b},{c}" + ",7" * 16
+                     for i, (a, b, c) in enumerate(zip(v0, v1, v2)))
+    header = "code,v0,v1,v2," + ",".join(f"w{j}" for j in range(16))
+    table = read_table(write(tmp_path, "long.csv", f"{header}\n{body}\n".encode()), "code")
+    assert table.rows.set_index("row").loc[3, "detail"] == (
+        "column 'v0': 'Inf' is not a number (left missing)")
+    assert table.skipped_columns["v2"].startswith("not numeric (row 2: 'FALSE', row 3: 'TRUE'")
+    assert table.suppressed_cells["v0"] == 1 and table.suppressed_cells["v1"] == 1
+
+
+def test_a_short_line_dropped_does_not_change_how_the_other_lines_read(tmp_path):
+    content = "code,v,w\nE1,-0,1\nE2,4,1\nE3,0.5\n"
+    table = read_table(write(tmp_path, "t.csv", content.encode()), "code")
+    assert table.values.index.tolist() == ["E1", "E2"]
+    assert [str(v) for v in table.values["v"]] == ["0.0", "4.0"]  # as from the text "-0", "4"
+    assert table.rows.set_index("row").loc[4, "status"] == "unreadable"
