@@ -3,8 +3,9 @@
 How ``fit_kmeans`` works
 ------------------------
 1. **Seeds.** Random start i (0 .. n_init-1) has its own seed, ``start_seeds(seed,
-   n_init)[i]``, and its own random generator: the same inputs and seed give the same labels
-   on every run, whatever the batch sizes below.
+   n_init)[i]``, and its own random generator: the same inputs and seed give the same final
+   labels on every run, whatever the batch sizes below (the other starts' labels, and so the
+   stability figure, may differ in single-precision rounding with the batches' shapes).
 2. **Random starts, advanced together.** The starts run in batches (a tenth of the starts
    at a time, more on small data to keep the arrays long, fewer when the areas are many;
    an even number of batches of near-equal size, which two threads share), so that
