@@ -161,13 +161,14 @@ def _label_dtype(k: int):
     return np.uint8 if k <= 256 else np.int32
 
 
-def _augmented(X: np.ndarray) -> np.ndarray:
-    """Areas as single-precision rows [x, 1, |x|^2]: one matrix product with centre rows
-    [-2c, |c|^2, 1] (``_centre_rows``) then gives squared distances |x - c|^2 directly."""
+def _augmented(X: np.ndarray, xx: np.ndarray) -> np.ndarray:
+    """Areas as single-precision rows [x, 1, |x|^2] (``xx``: their squared norms): one
+    matrix product with centre rows [-2c, |c|^2, 1] (``_centre_rows``) then gives squared
+    distances |x - c|^2 directly."""
     rows = np.empty((len(X), X.shape[1] + 2), dtype=np.float32)
     rows[:, :-2] = X
     rows[:, -2] = 1
-    rows[:, -1] = _squared_norms(X)
+    rows[:, -1] = xx
     return rows
 
 
@@ -663,8 +664,8 @@ def fit_kmeans(
     check_distinct(X, k)
     if n_init < 1:
         raise InputError(f"n_init = {n_init}: at least one random start is needed")
-    A = _augmented(X)
     xx = _squared_norms(X)
+    A = _augmented(X, xx)
     seeds = start_seeds(seed, n_init)
     labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
     wcss = np.empty(n_init)
