@@ -24,8 +24,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .dates import parse_dates
 from .errors import InputError
-from .incidents import parse_dates, window_date
+from .incidents import window_date
 from .locate import MATCHED, AreaIndex, LocationColumns, locate, read_records, records_from_points
 
 TOP = (1, 5, 10, 20)
@@ -40,6 +41,7 @@ class IncidentFile:
     columns: LocationColumns
     date_column: str | None = None
     name: str | None = None
+    date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
 
 
 def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
@@ -59,7 +61,7 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
     if column not in records.columns:
         raise InputError(f"{source}: no date column '{column}'")
     located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
-    dates = parse_dates(records[column])
+    dates = parse_dates(records[column], incidents.date_format, column, source)
     status = located["status"].where(located["status"] != MATCHED,
                                      np.where(dates.isna(), "date unreadable", MATCHED))
     keep = (status == MATCHED).to_numpy()

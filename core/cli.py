@@ -218,7 +218,8 @@ def _incidents(args) -> int:
 
     columns, postcodes = _location(args)
     rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
-                           args.category_column, tuple(args.category or ()))
+                           args.category_column, tuple(args.category or ()),
+                           args.date_format)
     earlier = (Path(args.out) / f"incident_profile_{safe_name(args.name)}.csv").exists()
     profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
                                       args.out, args.id, tuple(args.count or ()), rules,
@@ -283,7 +284,8 @@ def _target(args) -> int:
     incidents = None
     if args.incidents is not None:
         columns, _ = _location(args)
-        incidents = IncidentFile(args.incidents, columns, args.date_column)
+        incidents = IncidentFile(args.incidents, columns, args.date_column,
+                                 date_format=args.date_format)
     if args.backtest:
         if incidents is None:
             raise InputError("the backtest reads the incidents' dates: give --incidents FILE "
@@ -307,7 +309,8 @@ def _target(args) -> int:
                           visited=args.visited, visited_months=args.visited_months,
                           opted_out=args.opted_out, flags=args.flags,
                           flag_weights=args.flag_weights, capacity_table=args.capacity_table,
-                          today=args.today)
+                          today=args.today,
+                          visited_date_format=args.visited_date_format or args.date_format)
     if args.capacity is None and args.capacity_table is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table FILE "
                          "(ward_code, visits)")
@@ -340,6 +343,13 @@ def _demand(args) -> int:
     if replacing:
         print(replacing)
     return 0
+
+
+def _add_date_format(parser) -> None:
+    parser.add_argument("--date-format", help='how the dates are written, e.g. "%%m/%%d/%%Y" '
+                        'for US order or "%%d/%%m/%%Y %%H:%%M" (default: ISO, or day first '
+                        "when the file shows it; dates whose order the file cannot tell are "
+                        "refused)")
 
 
 def _add_location_options(parser) -> None:
@@ -448,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     inc.add_argument("--count", action="append", help="count column (repeatable); default: "
                      "one incident per row")
     inc.add_argument("--date-column")
+    _add_date_format(inc)
     inc.add_argument("--from", dest="date_from", help="first date, YYYY-MM-DD")
     inc.add_argument("--to", dest="date_to", help="last date, YYYY-MM-DD")
     inc.add_argument("--category-column")
@@ -510,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "`incidents`); default: the stored incident counts")
     tgt.add_argument("--incident-table", help="name of a stored incident profile (e.g. fires)")
     tgt.add_argument("--date-column", help="the incidents' date column")
+    _add_date_format(tgt)
+    tgt.add_argument("--visited-date-format", help="the format of the visit dates, when it "
+                     "differs from --date-format")
     tgt.add_argument("--from", dest="date_from", help="window start, YYYY-MM-DD")
     tgt.add_argument("--to", dest="date_to", help="window end, YYYY-MM-DD")
     tgt.add_argument("--visited", type=Path, help="CSV of visits: id, date")

@@ -139,6 +139,7 @@ class Resources:
     assigned: str | None = "assigned"
     deployed: str | None = "deployed"
     arrived: str | None = "arrived"
+    date_format: str | None = None  # the source's, for its times
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Source:
     resources: Resources | None = None
     total: str | None = None  # count: the total each row adds 1 to
     hours_total: str | None = None  # count: the total its hours add to
+    date_format: str | None = None  # e.g. "%m/%d/%Y %H:%M"; None: ISO or judged day first
 
 
 @dataclass(frozen=True)
@@ -224,10 +226,11 @@ class DemandProject:
 
 
 DEMAND_KEYS = {"name", "run_date", "months", "top", "scale_top", "scaling", "harm_weights",
-               "areas", "segmentation", "threshold", "totals", "sources", "filters"}
+               "areas", "segmentation", "threshold", "totals", "sources", "filters",
+               "date_format"}
 SOURCE_KEYS = {"name", "path", "kind", "id", "names", "dob", "date", "role", "roles",
                "offence", "text", "home_area", "hours", "start", "end", "incident", "exclude",
-               "exclude_values", "resources", "total", "hours_total"}
+               "exclude_values", "resources", "total", "hours_total", "date_format"}
 RESOURCE_KEYS = {"path", "incident", "assigned", "deployed", "arrived", "released"}
 FILTER_KEYS = {"name", "keywords", "offences", "total", "areas", "wards"}
 AREA_KEYS = {"path", "code", "ward", "ward_name", "residents"}
@@ -242,7 +245,8 @@ def _listed(value, where: str, source: Path) -> tuple:
     return tuple(value)
 
 
-def _source(spec: dict, i: int, base: Path, totals: dict, path: Path) -> Source:
+def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
+            date_format: str | None = None) -> Source:
     from .project import _check_keys, _under
 
     where = f"demand.sources #{i}"
@@ -299,9 +303,10 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path) -> Source:
         _check_keys(f"{where} resources", given, RESOURCE_KEYS, path)
         resources = Resources(path=_under(base, given["path"]),
                               incident=given.get("incident", spec["incident"]),
-                              released=given["released"],
+                              released=given["released"], date_format=date_format,
                               **{k: given[k] for k in ("assigned", "deployed", "arrived")
                                  if k in given})
+    date_format = spec.get("date_format", date_format)
     exclude_values = tuple(v.casefold() for v in _listed(
         spec.get("exclude_values", list(PRE_PLANNED)), f"{where}] exclude_values", path))
     return Source(
@@ -312,7 +317,7 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path) -> Source:
         home_area=spec.get("home_area"), hours=spec.get("hours"), start=spec.get("start"),
         end=spec.get("end"), incident=spec.get("incident"), exclude=spec.get("exclude"),
         exclude_values=exclude_values, resources=resources, total=spec.get("total"),
-        hours_total=spec.get("hours_total"))
+        hours_total=spec.get("hours_total"), date_format=date_format)
 
 
 def demand_from_toml(data: dict, path: Path) -> DemandProject:
@@ -334,7 +339,7 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
             raise InputError(f"{path.name}: [demand.totals] '{name}' is already a total")
         totals[name] = METRIC_NAMES[metric]
     known = {**NINE_TOTALS, **totals}
-    sources = [_source(spec, i, base, known, path)
+    sources = [_source(spec, i, base, known, path, section.get("date_format"))
                for i, spec in enumerate(section.get("sources", []), start=1)]
     if not sources:
         raise InputError(f"{path.name}: no [[demand.sources]]")
@@ -463,16 +468,18 @@ def cells(values: pd.Series, how=None) -> np.ndarray:
     return text.to_numpy(dtype=object)[codes]
 
 
-def read_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(datetime64 values, unreadable mask: given but not a date), parsing each distinct
-    text once with the one date reader (``incidents.parse_dates``)."""
-    from .incidents import parse_dates
+def read_dates(values: pd.Series, date_format: str | None = None, column: str = "date",
+               source: str = "the file") -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64 values, unreadable mask: given but not a date), each distinct text read
+    once by the one date reader (``dates.parse_dates``: zones converted, a US or undecided
+    day/month order refused unless the format is given)."""
+    from .dates import parse_dates
 
     if pd.api.types.is_datetime64_any_dtype(values):
-        dates = values.to_numpy(dtype="datetime64[ns]")
+        dates = parse_dates(values).to_numpy(dtype="datetime64[ns]")
         return dates, np.zeros(len(values), dtype=bool)
     codes, text = distinct(values)
-    parsed = parse_dates(text).to_numpy(dtype="datetime64[ns]")
+    parsed = parse_dates(text, date_format, column, source).to_numpy(dtype="datetime64[ns]")
     bad = np.isnat(parsed) & (text != "").to_numpy()
     return parsed[codes], bad[codes]
 
@@ -488,7 +495,8 @@ def read_hours(values: pd.Series) -> np.ndarray:
     return parsed.to_numpy(dtype=float)[codes]
 
 
-def _normalised(values: pd.Series, how: str) -> tuple[np.ndarray, np.ndarray]:
+def _normalised(values: pd.Series, how: str, source: Source | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct normalised texts) of one identity column; code -1 where blank.
     IDs are compared in capitals with spaces trimmed and collapsed, names case-folded with
     punctuation read as a space, dates of birth as YYYY-MM-DD (-1 where unreadable too)."""
@@ -499,9 +507,10 @@ def _normalised(values: pd.Series, how: str) -> tuple[np.ndarray, np.ndarray]:
             r"[^\w]+", " ", regex=True).str.strip())
     else:
         codes, text = distinct(values)
-        from .incidents import parse_dates
+        from .dates import parse_dates
 
-        dates = parse_dates(text)
+        dates = parse_dates(text, source and source.date_format, source and source.dob,
+                            source.name if source else "the file")
         text = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
     again, unique = pd.factorize(text)
     again = np.where((text == "").to_numpy(), -1, again)
@@ -515,7 +524,7 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
     column = frame if isinstance(frame, Columns) else Columns(frame, source.name)
     wanted = [(c, "id") for c in source.id] or [(c, "name") for c in source.names] + [
         (source.dob, "dob")]
-    parts = [_normalised(column(c), how) for c, how in wanted]
+    parts = [_normalised(column(c), how, source) for c, how in wanted]
     if len(parts) == 1:  # one ID column: its codes are the people
         codes, unique = parts[0]
         used = np.zeros(len(unique) + 1, dtype=bool)
@@ -690,7 +699,7 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     at = {total: i for i, total in enumerate(totals)}
     # the date first: records outside the window (or without a date) go no further
     whole = Columns(frame, name)
-    dates, bad_date = read_dates(whole(source.date))
+    dates, bad_date = read_dates(whole(source.date), source.date_format, source.date, name)
     has_date = ~np.isnat(dates)
     keep = has_date & (dates >= start.to_datetime64()) & (dates < end.to_datetime64())
     early = np.where(has_date, _S[OUTSIDE], _S[BAD_DATE]).astype(np.int8)
@@ -734,8 +743,10 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         if source.hours:
             hours = read_hours(columns(source.hours))
         else:
-            began, _ = read_dates(columns(source.start))
-            ended, _ = read_dates(columns(source.end))
+            began, _ = read_dates(columns(source.start), source.date_format, source.start,
+                                  source.name)
+            ended, _ = read_dates(columns(source.end), source.date_format, source.end,
+                                  source.name)
             hours = (ended - began) / np.timedelta64(1, "h")
         used = status == _S[USED]
         unreadable = used & np.isnan(hours)
@@ -796,7 +807,7 @@ def resource_hours(resources: pd.DataFrame, spec: Resources, source: str
 
 def _resource_hours(resources: pd.DataFrame, spec: Resources, source: str
                     ) -> tuple[np.ndarray, np.ndarray]:
-    starts = [read_dates(_column(resources, c, source))[0]
+    starts = [read_dates(_column(resources, c, source), spec.date_format, c, source)[0]
               for c in (spec.assigned, spec.deployed, spec.arrived) if c]
     if not starts:
         raise InputError(f"{source}: the resources need at least one of assigned, deployed, "
@@ -805,7 +816,8 @@ def _resource_hours(resources: pd.DataFrame, spec: Resources, source: str
     for start in starts[1:]:
         earlier = ~np.isnat(start) & (np.isnat(earliest) | (start < earliest))
         earliest = np.where(earlier, start, earliest)
-    released, _ = read_dates(_column(resources, spec.released, source))
+    released, _ = read_dates(_column(resources, spec.released, source), spec.date_format,
+                             spec.released, source)
     hours = (released - earliest) / np.timedelta64(1, "h")
     readable = ~np.isnan(hours) & (hours >= 0)
     return np.where(readable, hours, 0.0), readable

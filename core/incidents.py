@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from .dates import parse_dates
 from .errors import InputError
 from .ingest import parse_numbers
 from .locate import MATCHED
@@ -36,6 +37,7 @@ class IncidentFilter:
     date_to: str | None = None  # inclusive, ISO date
     category_column: str | None = None
     categories: tuple = ()
+    date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
 
 
 def exact_poisson_interval(counts: np.ndarray, level: float = 0.95) -> tuple[np.ndarray,
@@ -58,12 +60,6 @@ def window_date(text: str | None, what: str) -> pd.Timestamp | None:
         raise InputError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from err
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Incident dates as partner files give them (ISO or day first, with or without a time);
-    NaT where a date is blank or cannot be read. The one reading of dates for every step."""
-    return pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
-
-
 def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str
                    ) -> tuple[pd.Series, pd.Series]:
     """Which records pass the filters (all, when none is set), and which have a date that
@@ -84,7 +80,8 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str
     if rules.date_column:
         if rules.date_column not in records.columns:
             raise InputError(f"{source}: no date column '{rules.date_column}'")
-        dates = parse_dates(records[rules.date_column])
+        dates = parse_dates(records[rules.date_column], rules.date_format,
+                            rules.date_column, source)
         given = records[rules.date_column].astype(str).str.strip() != ""
         unreadable = given & dates.isna()
         if start is not None:

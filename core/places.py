@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .dates import parse_dates
 from .errors import InputError
 from .export import partner_notes, read_matrices, write_partner_export
 from .gazetteer import join_gazetteer, match_summary
@@ -43,7 +44,6 @@ from .incidents import (
     filter_records,
     incident_counts,
     incident_profile,
-    parse_dates,
     profile_chart,
 )
 from .ingest import read_vector, reproject_to_bng
@@ -305,7 +305,13 @@ def incident_period(records: pd.DataFrame, counted: pd.Series,
     first = pd.Timestamp(rules.date_from) if rules.date_from else None
     last = pd.Timestamp(rules.date_to) if rules.date_to else None
     if column in records.columns and (first is None or last is None):
-        dates = parse_dates(records.loc[counted.to_numpy(), column])
+        try:
+            dates = parse_dates(records.loc[counted.to_numpy(), column], rules.date_format,
+                                column)
+        except InputError:
+            if rules.date_column:  # read (and checked) by the filter already
+                raise
+            return ""  # a guessed column of undecided dates: no period rather than a wrong one
         readable = dates.notna().mean() if len(dates) else 0.0
         if rules.date_column or readable >= 0.9:
             first = first if first is not None else dates.min()

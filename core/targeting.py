@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dates import parse_dates
 from .errors import InputError
 
 # exclusion reasons, in the order they are tested
@@ -193,13 +194,14 @@ class Reconciliation:
 
 
 def read_visits(table: pd.DataFrame, known: pd.Index, today: pd.Timestamp, months: int,
-                source: str, log: Reconciliation) -> tuple[pd.Series, pd.Timestamp]:
+                source: str, log: Reconciliation, date_format: str | None = None
+                ) -> tuple[pd.Series, pd.Timestamp]:
     """The last visit per known address (ID -> date) and the cut date: addresses visited
     after it are excluded. Unknown IDs, unreadable dates and dates after ``today`` are
     refused."""
     ids = clean_ids(table[column_named(table, "id", source)]).to_numpy()
-    text = table[column_named(table, "date", source)].astype(str).str.strip()
-    dates = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
+    column = column_named(table, "date", source)
+    dates = parse_dates(table[column], date_format, column, source)
     rows = table.index.to_numpy()
     unreadable = dates.isna().to_numpy()
     if unreadable.any():
@@ -647,6 +649,7 @@ class TargetInputs:
     flag_weights: str | None = None
     capacity_table: Path | None = None
     today: str | None = None
+    visited_date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
 
 
 def _households(seg) -> pd.Series:
@@ -739,7 +742,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     last_visits, since, opted, flags = None, None, (), None
     if inputs.visited is not None:
         last_visits, since = read_visits(_read_table(inputs.visited), known, today,
-                                         inputs.visited_months, Path(inputs.visited).name, log)
+                                         inputs.visited_months, Path(inputs.visited).name, log,
+                                         inputs.visited_date_format)
     if inputs.opted_out is not None:
         opted = read_id_list(_read_table(inputs.opted_out), known,
                              Path(inputs.opted_out).name, log, "opted out: excluded")

@@ -224,7 +224,7 @@ def test_harm_caused_as_suspect_or_offender_and_received_as_victim(tmp_path):
 def test_pseudonyms_link_on_normalised_ids_and_names_with_dates_of_birth():
     by_id = d.Source(name="a", path=Path("a.csv"), kind="count", id=("id",), total=d.SUSPECT)
     by_name = d.Source(name="b", path=Path("b.csv"), kind="count", names=("first", "last"),
-                       dob="dob", total=d.VICTIM)
+                       dob="dob", total=d.VICTIM, date_format="%d/%m/%Y")
     a = records([{"id": " pn 1 ", "date": "2024-01-01"}, {"id": "PN  1", "date": "2024-01-02"}])
     b = records([{"first": "ALPHA", "last": "Synthetic-One", "dob": "01/02/1990",
                   "date": "2024-01-01"},

@@ -61,6 +61,11 @@ class ProfileIncidents(EngineAlgorithm):
         self.add(QgsProcessingParameterString("DATE_TO", self.tr("To (YYYY-MM-DD)"),
                                               optional=True),
                  "Optional: keep incidents on or before this date.")
+        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
+                                              optional=True),
+                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
+                 "ISO, or day first when the values show it; dates whose day/month order "
+                 "cannot be told are refused).", advanced=True)
         self.add(Field("CATEGORY", self.tr("Category field"), optional=True,
                        parentLayerParameterName="INCIDENTS"),
                  "Optional: a field holding each incident's category, for the filter below.")
@@ -86,7 +91,9 @@ class ProfileIncidents(EngineAlgorithm):
         rules = IncidentFilter(date[0] if date else None,
                                self.parameterAsString(parameters, "DATE_FROM", context) or None,
                                self.parameterAsString(parameters, "DATE_TO", context) or None,
-                               category[0] if category else None, tuple(categories))
+                               category[0] if category else None, tuple(categories),
+                               self.parameterAsString(parameters, "DATE_FORMAT", context)
+                               or None)
         out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
         self.progress(feedback)(0.3, "locating incidents")
         profile, records = incidents_step(

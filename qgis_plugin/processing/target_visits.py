@@ -80,6 +80,11 @@ class TargetVisits(EngineAlgorithm):
         self.add(QgsProcessingParameterString("DATE_TO", self.tr("Window to (YYYY-MM-DD)"),
                                               optional=True),
                  "Optional: last date of the incident window.")
+        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
+                                              optional=True),
+                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
+                 "ISO, or day first when the values show it; dates whose day/month order "
+                 "cannot be told are refused).", advanced=True)
         self.add(QgsProcessingParameterString(
             "INCIDENT_TABLE", self.tr("Stored incident profile name"), optional=True),
             "Optional: which stored profile to score on (e.g. fires), when there are several.")
@@ -137,7 +142,9 @@ class TargetVisits(EngineAlgorithm):
             layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
             frame = frame_from_source(source, source.fields().names(), feedback)
             incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
-                                     layer.name() if layer is not None else "incidents")
+                                     layer.name() if layer is not None else "incidents",
+                                     self.parameterAsString(parameters, "DATE_FORMAT",
+                                                            context) or None)
         capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
         segments = parse_segments(self.parameterAsString(parameters, "SEGMENTS", context))
         options = TargetOptions(
@@ -153,6 +160,8 @@ class TargetVisits(EngineAlgorithm):
             window_from=self.parameterAsString(parameters, "DATE_FROM", context) or None,
             window_to=self.parameterAsString(parameters, "DATE_TO", context) or None,
             visited=self._file(parameters, "VISITED", context),
+            visited_date_format=self.parameterAsString(parameters, "DATE_FORMAT", context)
+            or None,
             visited_months=self.parameterAsInt(parameters, "VISITED_MONTHS", context),
             opted_out=self._file(parameters, "OPTED_OUT", context),
             flags=self._file(parameters, "FLAGS", context),
