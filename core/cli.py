@@ -81,19 +81,25 @@ def _k_range(text: str) -> list[int]:
 
 
 def _print_summary(seg, path: Path) -> None:
+    import pandas as pd
+
     from .segmentation import small_segments_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
           f"({len(seg.clustered)} variables clustered)")
-    header = f"{'seg':>3}  {'areas':>5}  {'residents':>9}  {'mean deprivation':>16}  name"
+    # "mean deprivation" only where a deprivation measure numbers the segments
+    deprivation = "mean_deprivation" in summary.columns
+    measure = f"  {'mean deprivation':>16}" if deprivation else ""
+    header = f"{'seg':>3}  {'areas':>5}  {'residents':>9}{measure}  name"
     print(header)
     print("-" * max(len(header), 60))
     for number, row in summary.iterrows():
         residents = row.get("residents")
-        residents = f"{int(residents):,}" if residents is not None and residents >= 0 else "-"
-        print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}  "
-              f"{row['mean_deprivation']:>16}  {row['name']}")
+        residents = (f"{int(residents):,}" if residents is not None and pd.notna(residents)
+                     and residents >= 0 else "-")
+        value = f"  {row['mean_deprivation']:>16}" if deprivation else ""
+        print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}{value}  {row['name']}")
     numbering = seg.manifest.get("numbering", {}).get("description")
     if numbering:
         print(numbering)

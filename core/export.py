@@ -230,7 +230,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
     and how to read the tables."""
-    from .styles import legend_label
+    from .styles import legend_label, numbering_order
 
     names = sorted(seg.segment_names.items())
     inputs = [Path(str(i["file"])).name for i in seg.manifest.get("inputs", [])
@@ -239,8 +239,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
              "areas, households, residents, addresses and incidents each ward has in each "
              "segment, safe to share with partners."),
             ("Segments", "; ".join(legend_label(n, name) for n, name in names) + "."),
-            ("Segment order", f"Segment {names[0][0]} is the least deprived and "
-             f"{names[-1][0]} the most deprived." if names else ""),
+            ("Segment order", numbering_order(seg.manifest, [n for n, _ in names])),
             ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
     rows += [(f"Incidents: {words(name)}", incident_note(about))
              for name, about in incident_sources(path, layers).items() if about]

@@ -175,7 +175,8 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
          "rate_per_1000_residents": 3, "index": 1, "index_low_95": 1, "index_high_95": 1})
 
 
-def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path) -> Path:
+def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
+                  axis: str = "segment") -> Path:
     """Bar chart of the index by segment, with its 95% interval and the 100 line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -193,7 +194,7 @@ def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path) -
     ax.bar([str(s) for s in segments], index, color=[segment_colour(s) for s in segments],
            yerr=error, capsize=3, ecolor="black")
     ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("segment (1 = least deprived)")
+    ax.set_xlabel(axis)
     ax.set_ylabel("index (100 = share of households)")
     ax.set_title(title, fontsize=10)
     figure.tight_layout()

@@ -79,6 +79,7 @@ from .styles import (
     address_layer_abstract,
     graduated_qml,
     incident_layer_abstract,
+    numbering_axis,
     segment_layer_qml,
     ward_layer_abstract,
     ward_layer_qml,
@@ -156,7 +157,8 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
                                                 "address_match_summary": summary},
                       layers={"addresses": layer},
                       styles={"addresses": segment_layer_qml(seg.segment_names, kind="marker")},
-                      descriptions={"addresses": address_layer_abstract(seg.name)},
+                      descriptions={"addresses": address_layer_abstract(seg.name,
+                                                                        seg.manifest)},
                       identity=seg.manifest["identity"])
     return layer, report, summary
 
@@ -217,7 +219,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
             chart = f"incident_profile_{name}_{safe_name(measure)}.png"
             charts.add(chart)
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
-                          staging / chart)
+                          staging / chart, numbering_axis(seg.manifest))
         # last, once the files are written: the GeoPackage changes only if all went well,
         # and only if it still holds the segmentation these results were computed from
         add_to_geopackage(gpkg_path(segmentation), {

@@ -44,7 +44,8 @@ def axis_label(variable: str, values: pd.Series, labels: dict) -> str:
 
 
 def box_plots(values: pd.DataFrame, segments: pd.Series, out_dir: Path,
-              labels: dict | None = None, names: dict | None = None) -> list[Path]:
+              labels: dict | None = None, names: dict | None = None,
+              axis: str = "segment") -> list[Path]:
     """One PNG per variable: its distribution over the areas of each segment. Titles and
     axes are in words: the variable's label (its name without codes when it has none), its
     unit, and the segment names when ``names`` (number -> name) is given."""
@@ -63,7 +64,7 @@ def box_plots(values: pd.DataFrame, segments: pd.Series, out_dir: Path,
         ax.set_xticks(range(1, len(numbers) + 1), [str(n) for n in numbers])
         ax.axhline(values[variable].mean(), color="black", linewidth=0.8, linestyle="--",
                    label="study-area mean")
-        ax.set_xlabel("segment (1 = least deprived)")
+        ax.set_xlabel(axis)
         ax.set_ylabel(axis_label(variable, values[variable], labels))
         ax.set_title("\n".join(textwrap.wrap(label_of(variable, labels), 80)), fontsize=10)
         ax.legend(loc="upper right", fontsize=8)

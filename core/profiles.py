@@ -98,9 +98,10 @@ def pen_portraits(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict,
 
 
 def segment_summary(segments: pd.Series, sizes: pd.DataFrame, deprivation: pd.Series,
-                    distance: pd.Series) -> pd.DataFrame:
-    """Per segment: areas, share, residents and households where known, mean deprivation,
-    mean distance to the centre."""
+                    distance: pd.Series, by_deprivation: bool = True) -> pd.DataFrame:
+    """Per segment: areas, share, residents and households where known, mean deprivation
+    (``mean_deprivation``; ``mean_numbering_score`` when the numbering measure is not one of
+    deprivation), mean distance to the centre."""
     frame = pd.DataFrame({"segment": segments, "distance": distance,
                           "deprivation": deprivation}).join(sizes)
     grouped = frame.groupby("segment")
@@ -108,7 +109,8 @@ def segment_summary(segments: pd.Series, sizes: pd.DataFrame, deprivation: pd.Se
     summary["share_of_areas"] = (100 * summary["areas"] / summary["areas"].sum()).round(2)
     for column in sizes.columns:
         summary[column] = grouped[column].sum(min_count=1)
-    summary["mean_deprivation"] = grouped["deprivation"].mean().round(1)
+    measure = "mean_deprivation" if by_deprivation else "mean_numbering_score"
+    summary[measure] = grouped["deprivation"].mean().round(1 if by_deprivation else 3)
     summary["mean_distance"] = grouped["distance"].mean().round(4)
     summary.index = summary.index.astype(int)
     return summary

@@ -42,7 +42,7 @@ from .matrices import TOTAL
 from .portraits import label_of
 from .privacy import SUPPRESSED, check_threshold
 from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
-from .styles import segment_colour
+from .styles import numbering_axis, numbering_title, segment_colour
 
 TEMPLATE = "report.html.j2"
 DEMAND_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
@@ -82,7 +82,7 @@ def segment_rows(seg) -> list[dict]:
     return rows
 
 
-def incident_sections(profiles: dict, abouts: dict) -> list[dict]:
+def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> list[dict]:
     """Table 1 of each incident profile (suppressed), its chart, and where it came from."""
     sections = []
     for table, profile in profiles.items():
@@ -94,7 +94,7 @@ def incident_sections(profiles: dict, abouts: dict) -> list[dict]:
                 "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
                 "about": incident_note(about) if about else "",
                 "chart": data_uri(charts.incident_chart(rows, f"{title} by segment: index "
-                                                        "with 95% interval")),
+                                                        "with 95% interval", axis)),
                 "rows": [incident_row(r) for _, r in rows.iterrows()]})
     return sections
 
@@ -235,7 +235,7 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
     standardised = seg.standardiser.transform(seg.values[seg.clustered])
     bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
     clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
-    incidents = incident_sections(profiles, abouts)
+    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest))
     households = published.get("households")
 
     maps = charts.segment_maps(areas, sorted(names), wards)
@@ -272,7 +272,8 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                   if "residents" in seg.summary else None,
                   "wards": len(wards) if wards is not None else None},
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
-        "overview_map": data_uri(charts.overview_map(areas, names, wards)),
+        "overview_map": data_uri(charts.overview_map(areas, names, wards,
+                                                     numbering_title(seg.manifest))),
         "summary": summary, "segments": segments, "segment_numbers": numbers,
         "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
         "incidents": incidents, "matrices": matrices,

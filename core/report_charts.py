@@ -38,7 +38,7 @@ def _bare_map(figure: Figure):
 
 
 def overview_map(areas: gpd.GeoDataFrame, names: dict[int, str],
-                 wards: gpd.GeoDataFrame | None = None) -> bytes:
+                 wards: gpd.GeoDataFrame | None = None, title: str = "Segment") -> bytes:
     """Every output area in its segment's colour, ward boundaries over them, and a key
     "n – name" beside the map."""
     figure = Figure(figsize=(10, 6.2))
@@ -53,7 +53,7 @@ def overview_map(areas: gpd.GeoDataFrame, names: dict[int, str],
                                                                             42)))
            for n, name in sorted(names.items())]
     figure.legend(handles=key, loc="center left", bbox_to_anchor=(0.6, 0.5), fontsize=9,
-                  frameon=False, title="Segment (1 = least deprived)", title_fontsize=10,
+                  frameon=False, title=title, title_fontsize=10,
                   labelspacing=0.8)
     return png(figure)
 
@@ -157,7 +157,7 @@ def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[s
     return png(figure)
 
 
-def incident_chart(rows: pd.DataFrame, title: str) -> bytes:
+def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> bytes:
     """Index by segment with its 95% interval and the 100 line; a suppressed segment has no
     bar."""
     figure = Figure(figsize=(8, 4))
@@ -170,7 +170,7 @@ def incident_chart(rows: pd.DataFrame, title: str) -> bytes:
            color=[segment_colour(s) for s in segments],
            yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
     ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("segment (1 = least deprived)")
+    ax.set_xlabel(axis)
     ax.set_ylabel("index (100 = its share of households)")
     ax.set_title(title, fontsize=10)
     figure.tight_layout()

@@ -320,7 +320,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
                      progress=scaled(progress, 0.2, 0.8))
     # the areas clustered: the same frame when no area was dropped (no copy of the values)
     kept = values if values.index.equals(filled.index) else values.loc[filled.index]
-    deprivation, more_deprived, numbered_by = ordering_measure(project, kept, X, clustered)
+    labels = _labels(project)
+    deprivation, more_deprived, numbered_by = ordering_measure(project, kept, X, clustered,
+                                                               labels)
     numbering = number_by_deprivation(fit.labels, deprivation, more_deprived)
     segments = pd.Series([numbering[label] for label in fit.labels], index=filled.index)
     centres = pd.DataFrame(fit.centres, columns=clustered)
@@ -348,8 +350,8 @@ def build_segmentation(project: Project, progress: Progress = silent,
     sizes = sizes.rename(columns={project.residents: "residents",
                                   project.households: "households"})
     profiles = profile_table(kept, segments, clustered, project.bands)
-    summary = segment_summary(segments, sizes, deprivation, distance)
-    labels = _labels(project)
+    summary = segment_summary(segments, sizes, deprivation, distance,
+                              by_deprivation=project.deprivation is not None)
     themes = read_themes(project.labels_file) if project.labels_file else None
     portraits = pen_portraits(profiles, summary, labels, themes=themes)
     for number, text in project.segment_text.items():
@@ -409,16 +411,23 @@ def small_segments_note(manifest: dict) -> str | None:
 
 
 def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
-                     clustered: list) -> tuple[pd.Series, str, dict]:
+                     clustered: list, labels: dict | None = None) -> tuple[pd.Series, str, dict]:
     """What numbers the segments: the project's deprivation measure, or, when it names none,
     the first principal component of the standardised clustering variables, oriented so that
     the variable with the largest loading counts upward (higher score = higher number).
-    Returns (measure by area, which direction is "more deprived", a description)."""
+    Returns (measure by area, which direction is "more deprived", the numbering's words:
+    ``description`` for sentences, ``axis`` for charts, ``by_deprivation``)."""
+    from .portraits import label_of
+
+    labels = labels or {}
     if project.deprivation is not None:
+        label = label_of(project.deprivation, labels)
+        measure = label if label == project.deprivation else f"{label} ({project.deprivation})"
         return (values[project.deprivation], project.more_deprived,
                 {"measure": project.deprivation, "more_deprived": project.more_deprived,
+                 "by_deprivation": True, "axis": "segment (1 = least deprived)",
                  "description": f"Segments are numbered 1 (least deprived) to {project.k} "
-                                f"(most deprived) by the mean {project.deprivation} of their "
+                                f"(most deprived) by the mean {measure} of their "
                                 f"areas ({project.more_deprived} values are more deprived)."})
     centred = X - X.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
@@ -428,14 +437,25 @@ def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
     score = pd.Series(centred @ loadings, index=values.index)
     top = np.argsort(-np.abs(loadings))[:3]
     strongest = {clustered[i]: round(float(loadings[i]), 3) for i in top}
-    listed = ", ".join(f"{v} ({w:+.2f})" for v, w in strongest.items())
+    leading = label_of(clustered[top[0]], labels) if len(top) else "the first variable"
+    listed = _and([f"{'more' if w > 0 else 'less'} '{label_of(v, labels)}'"
+                   for v, w in strongest.items()])
     return score, "higher", {
         "measure": "first principal component", "more_deprived": "higher",
-        "loadings": strongest,
-        "description": "No deprivation measure was given, so segments are numbered 1 to "
-                       f"{project.k} by the first principal component of the clustering "
-                       "variables, oriented so that its strongest variable counts upward "
-                       f"(strongest: {listed}); the numbers do not rank deprivation."}
+        "by_deprivation": False, "loadings": strongest,
+        "axis": _short(f"segment (higher = more '{leading}')"),
+        "description": "No deprivation measure was given, so the numbers do not rank "
+                       f"deprivation: segments are numbered 1 to {project.k} along the main "
+                       "pattern in the data (the first principal component of the clustering "
+                       f"variables), higher numbers having on the whole {listed}."}
+
+
+def _and(items: list) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[:width - 2].rstrip() + "…)"
 
 
 def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict:

@@ -58,7 +58,7 @@ from .errors import InputError
 from .progress import Progress, silent
 from .segmentation import Segmentation
 from .standardise import Standardiser
-from .styles import segment_layer_abstract, segment_layer_qml
+from .styles import numbering_axis, segment_layer_abstract, segment_layer_qml
 
 GPKG_NAME = "segmentation.gpkg"
 SEGMENT_LAYER = "segments"
@@ -474,7 +474,8 @@ def segment_abstract(seg: Segmentation) -> str:
     deprivation = params.get("deprivation")
     return segment_layer_abstract(seg.segment_names, seg.name, deprivation,
                                   params.get("more_deprived", "lower"),
-                                  seg.labels.get(deprivation) if deprivation else None)
+                                  seg.labels.get(deprivation) if deprivation else None,
+                                  seg.manifest.get("numbering", {}).get("description"))
 
 
 def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: pd.DataFrame,
@@ -561,7 +562,7 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
         classified = seg.areas["segment"].dropna().astype(int)
         columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
         box_plots(seg.values.loc[classified.index, columns], classified, folder / "plots",
-                  seg.labels)
+                  seg.labels, axis=numbering_axis(seg.manifest))
         if seg.diagnostics is not None:
             elbow_plot(seg.diagnostics, folder / "plots" / "elbow.png")
 

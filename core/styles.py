@@ -217,11 +217,49 @@ def graduated_qml(field: str, breaks: list[float], display_field: str,
     return _qml(renderer, display_field, tip)
 
 
+# --- which way the segment numbers run, in words (charts, legends, notes, abstracts) ---
+
+def numbered_by_deprivation(manifest: dict | None) -> bool:
+    """Whether the segments are numbered by a deprivation measure the project named (only
+    then may anything say "least" or "most deprived")."""
+    manifest = manifest or {}
+    numbering = manifest.get("numbering", {})
+    if "by_deprivation" in numbering:
+        return bool(numbering["by_deprivation"])
+    return bool(manifest.get("parameters", {}).get("deprivation"))
+
+
+def numbering_axis(manifest: dict | None) -> str:
+    """The segment axis of a chart: "segment (1 = least deprived)" only when a deprivation
+    measure numbers them, else what the numbering means (or just "segment")."""
+    numbering = (manifest or {}).get("numbering", {})
+    if numbering.get("axis"):
+        return numbering["axis"]
+    return "segment (1 = least deprived)" if numbered_by_deprivation(manifest) else "segment"
+
+
+def numbering_title(manifest: dict | None) -> str:
+    """The title of a legend of segments."""
+    return ("Segment (1 = least deprived)" if numbered_by_deprivation(manifest)
+            else "Segment")
+
+
+def numbering_order(manifest: dict | None, numbers) -> str:
+    """"Segment 1 is the least deprived and 10 the most deprived." when a deprivation
+    measure numbers them; "" otherwise (the manifest's numbering description says what the
+    numbers mean then)."""
+    numbers = sorted(numbers)
+    if not numbers or not numbered_by_deprivation(manifest):
+        return ""
+    return f"Segment {numbers[0]} is the least deprived and {numbers[-1]} the most deprived."
+
+
 # --- the words that go with each layer (stored as its abstract) ---
 
 def segment_layer_abstract(segments: dict[int, str], study: str = "",
                            deprivation: str | None = None, more_deprived: str = "lower",
-                           deprivation_label: str | None = None) -> str:
+                           deprivation_label: str | None = None,
+                           numbering_description: str | None = None) -> str:
     """What the segment layer shows, and which way the numbering runs."""
     k = len(segments)
     lines = [f"{study + ': ' if study else ''}output areas grouped into {k} segments "
@@ -230,7 +268,8 @@ def segment_layer_abstract(segments: dict[int, str], study: str = "",
         first, last = min(segments), max(segments)
         order = (f"Segment {first} = least deprived, segment {last} = most deprived")
         if not deprivation:  # numbered by the first principal component (see the manifest)
-            order = (f"Segments are numbered {first} to {last} by the first principal "
+            order = (numbering_description.rstrip(".") if numbering_description else
+                     f"Segments are numbered {first} to {last} by the first principal "
                      "component of the clustering variables; the numbers do not rank "
                      "deprivation")
         else:
@@ -245,9 +284,10 @@ def segment_layer_abstract(segments: dict[int, str], study: str = "",
     return "\n".join(lines)
 
 
-def address_layer_abstract(study: str = "") -> str:
+def address_layer_abstract(study: str = "", manifest: dict | None = None) -> str:
+    order = " (segment 1 = least deprived)" if numbered_by_deprivation(manifest) else ""
     return (f"{study + ': ' if study else ''}address points from the gazetteer, coloured by "
-            "the segment of the output area they fall in (segment 1 = least deprived).")
+            f"the segment of the output area they fall in{order}.")
 
 
 def ward_layer_abstract(weight: str) -> str:

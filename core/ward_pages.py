@@ -28,7 +28,7 @@ from .matrices import TOTAL, percentages
 from .places import gpkg_path, safe_name
 from .privacy import SUPPRESSED, check_threshold
 from .store import load_segmentation, read_gpkg_table
-from .styles import legend_label
+from .styles import legend_label, numbered_by_deprivation
 
 WARD_LAYER = "wards"
 PEOPLE = ("households", "residents")  # the matrices shown as counts and shares
@@ -59,6 +59,7 @@ class WardPages:
     sources: list[str] = field(default_factory=list)
     suppression: str = ""
     produced: str = ""
+    numbering: str = "Segments are numbered from least to most deprived."
 
     @property
     def row_labels(self) -> list[str]:
@@ -164,7 +165,11 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
                    "from published counts only.")
     return WardPages(name=seg.name, threshold=threshold, segments=segments, wards=order,
                      columns=columns, cells=cells, summaries=summaries, sources=sources,
-                     suppression=suppression, produced=date.today().isoformat())
+                     suppression=suppression, produced=date.today().isoformat(),
+                     numbering=("Segments are numbered from least to most deprived."
+                                if numbered_by_deprivation(seg.manifest) else
+                                "The segment numbers do not rank deprivation (no deprivation "
+                                "measure was used)."))
 
 
 def _summary(code: str, published: dict, shares: dict, segments: dict) -> str:

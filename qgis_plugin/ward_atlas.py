@@ -382,7 +382,7 @@ def _right_column(layout, pages: WardPages) -> None:
     note = ("Share: the segment's share of the ward's households or residents. "
             + (f"{', '.join(incidents)}: incidents located in the ward's output areas, by "
                "segment. " if incidents else "")
-            + "Segments are numbered from least to most deprived.")
+            + pages.numbering)
     _label(layout, "how to read", note,
            (RIGHT, FOOTER_TOP - 3 - NOTE_HEIGHT, RIGHT_WIDTH, NOTE_HEIGHT), 7.5, colour=GREY)
 

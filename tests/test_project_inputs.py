@@ -13,6 +13,7 @@ from conftest import SAMPLE_DIR
 from community_safety.core.errors import InputError
 from community_safety.core.project import load_project
 from community_safety.core.segmentation import gather_area_data
+from community_safety.core.styles import numbering_axis
 
 COUNTS = Path(__file__).parent / "data" / "ks402ew_tenure_counts_camden.csv"
 
@@ -186,6 +187,28 @@ def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_compon
     assert "No deprivation measure was given" in numbering["description"]
     assert "the numbers do not rank deprivation" in numbering["description"]
     # numbered by the component: the mean score rises from segment 1 to segment 5
-    assert seg.summary["mean_deprivation"].is_monotonic_increasing
+    assert "mean_deprivation" not in seg.summary.columns
+    assert seg.summary["mean_numbering_score"].is_monotonic_increasing
     strongest = max(numbering["loadings"].items(), key=lambda kv: abs(kv[1]))
     assert strongest[1] > 0  # the stated orientation
+    # the explanation is in the variables' labels, not their column codes
+    assert f"more '{seg.labels[strongest[0]]}'" in numbering["description"]
+    assert strongest[0] not in numbering["description"]
+    assert "deprived" not in numbering_axis(seg.manifest)
+
+    # nothing the partners read says "least deprived": layer abstract, notes, report, atlas
+    from community_safety.core.cli import main
+    from community_safety.core.export import partner_notes
+    from community_safety.core.store import save_segmentation, segment_abstract
+    from community_safety.core.ward_pages import ward_pages
+
+    gpkg = save_segmentation(seg, tmp_path / "seg", plots=False)
+    assert "deprived" not in segment_abstract(seg)
+    notes = " ".join(text for _, text in partner_notes(seg, gpkg, []))
+    assert "least deprived" not in notes and "most deprived" not in notes
+    assert main(["matrices", str(gpkg), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
+                 "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
+    assert main(["report", str(gpkg), "--out", str(tmp_path / "report.html")]) == 0
+    report = (tmp_path / "report.html").read_text()
+    assert "least deprived" not in report and "do not rank deprivation" in report
+    assert "deprived" not in ward_pages(gpkg, 5).numbering

@@ -21,7 +21,7 @@ from qgis.PyQt.QtWidgets import (
 from ...core.portraits import label_of
 from ...core.report import ink_on
 from ...core.report_charts import index_chart
-from ...core.styles import segment_colour
+from ...core.styles import numbered_by_deprivation, segment_colour
 from .qt_views import pixmap, read_only_table, text_item
 
 COLUMNS = ["Segment", "Name", "Areas", "Households", "Share"]
@@ -88,6 +88,9 @@ class SegmentsTab(QWidget):
     # --- showing ---
     def show_segmentation(self, seg) -> None:
         self.seg = seg
+        self.table.horizontalHeaderItem(0).setToolTip(
+            TIPS[0] if numbered_by_deprivation(seg.manifest) else
+            "Segment number (it does not rank deprivation: no deprivation measure was used)")
         summary = seg.summary
         self.portraits = {int(n): str(p) for n, p in summary["portrait"].items()}
         households = summary["households"].sum() if "households" in summary else 0
