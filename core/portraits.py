@@ -64,7 +64,7 @@ MIN_FIRST_SCORE = 0.2  # ...but for the strongest, which a name always uses from
 NOT_A_SHARE_WEIGHT = 0.5
 LARGE_COMMUNITY = 10.0  # % of a segment's residents: an ethnic group that large may name it
 MAX_PARTS = 3
-MAX_WORDS = 13
+MAX_WORDS = 10  # "about eight": the detail goes in the portrait
 WHOLE_AREA = "the whole area"
 
 
@@ -256,6 +256,19 @@ def label_of(variable: str, labels: dict) -> str:
     return humanise(variable)
 
 
+def cleaned_name(variable: str) -> str:
+    """A column with neither a label nor words in its name (``a24under``, ``k016_pct``),
+    as written but cleaned: 'pct' and separators dropped ('k016')."""
+    tokens = [t for t in re.split(r"[_\s.]+", str(variable)) if t]
+    kept = [t for t in tokens if t.lower() not in ("pct", "percent", "perc", "p")]
+    return " ".join(kept or tokens) or str(variable)
+
+
+def _coded(variable: str, labels: dict) -> bool:
+    """True when all the words we have for a variable are its column code."""
+    return variable not in labels and has_code(humanise(variable))
+
+
 def theme_of(label: str) -> str:
     """The theme of a variable from its label: the vocabulary's, else by keywords."""
     term = _vocabulary_term(label)
@@ -346,6 +359,11 @@ _PROPER = {"white", "black", "asian", "mixed", "arab", "chinese", "indian", "pak
 
 
 def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
+    if _coded(variable, labels):  # no label and no words: the column's name, quoted
+        quoted = f"'{cleaned_name(variable)}'"
+        theme = (themes or {}).get(variable)
+        return Words(variable, quoted, theme if theme in THEMES else OTHER, NEED,
+                     ("with high", quoted), ("with low", quoted), None, None)
     label = label_of(variable, labels)
     term = _vocabulary_term(label)
     theme = (themes or {}).get(variable) or (term.theme if term else theme_of(label))
@@ -381,12 +399,11 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
 
     ``candidates``: the variables that may describe segments; by default the clustered ones
     and any other the labels describe (screened-out variables are still profiled); a
-    variable with neither a label nor a name in words is left out."""
+    variable with neither a label nor a name in words is said by its column name, quoted
+    and cleaned ('k016'), rather than left out (a segment would seem average)."""
     if candidates is None:
         clustered = set(profiles.loc[profiles["clustered"].astype(bool), "variable"])
         candidates = clustered | {v for v in profiles["variable"] if v in labels}
-    # a variable with no label whose name is only a code cannot be said in words
-    candidates = {v for v in candidates if v in labels or not has_code(humanise(v))}
     rows = profiles[profiles["variable"].isin(candidates)].copy()
     rows = rows[rows["study_area_mean"].notna() & rows["mean"].notna()]
     sd = study_area_sd(profiles, summary)
@@ -436,6 +453,19 @@ def _named(rows: pd.DataFrame) -> pd.DataFrame:
     return named[strong]
 
 
+def _unusual(rows: pd.DataFrame) -> pd.DataFrame:
+    """A segment's descriptors whose index lies outside the medium band (strongest first)."""
+    return rows[rows["band"].astype(str) != "medium"]
+
+
+def _fallback_choice(rows: pd.DataFrame) -> list:
+    """For a segment no descriptor names although some index lies outside the medium band:
+    its strongest such difference that has words (a name must not call it average)."""
+    unusual = _unusual(rows)
+    unusual = unusual[unusual["words"] != ""]
+    return list(unusual.index[:1])
+
+
 def _base_choice(named: pd.DataFrame) -> list:
     """Up to three parts (who, housing, need), one descriptor each, strongest first, the
     who part whenever the segment has one, and a trait ('Professional') when there is one;
@@ -456,7 +486,7 @@ def _base_choice(named: pd.DataFrame) -> list:
         same = named[(named["part"] == named.loc[kept[0], "part"])
                      & (named["words"] != named.loc[kept[0], "words"])]
         kept += list(same.index[:1])
-    while len(kept) > 2 and len(render_name(named.loc[kept]).split()) > MAX_WORDS:
+    while len(kept) > 1 and len(render_name(named.loc[kept]).split()) > MAX_WORDS:
         weakest = min((i for i in kept if named.loc[i, "part"] != WHO),
                       key=lambda i: named.loc[i, "abs_score"])
         kept.remove(weakest)
@@ -488,6 +518,9 @@ def _join(rows: pd.DataFrame) -> str:
 
 
 def render_name(chosen: pd.DataFrame) -> str:
+    """The name from the chosen descriptors; "Residents close to the average for the whole
+    area" only for no descriptor (``choose_names`` gives one to a segment with any index
+    outside the medium band)."""
     if chosen.empty:
         return "Residents close to the average for the whole area"
     by_part = {part: chosen[chosen["part"] == part] for part in (TRAIT, WHO, HOUSING_PART, NEED)}
@@ -510,8 +543,13 @@ def render_name(chosen: pd.DataFrame) -> str:
 
 def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
     """Segment -> (name, [descriptor rows of ``table`` the name uses]); names are unique."""
-    named = {int(s): _named(rows) for s, rows in table.groupby("segment")}
+    groups = {int(s): rows for s, rows in table.groupby("segment")}
+    named = {s: _named(rows) for s, rows in groups.items()}
     choice = {s: _base_choice(rows) for s, rows in named.items()}
+    for s, chosen in choice.items():
+        if not chosen and _fallback_choice(groups[s]):
+            named[s] = groups[s].loc[_fallback_choice(groups[s])]
+            choice[s] = list(named[s].index)
     names = {s: render_name(named[s].loc[choice[s]]) for s in named}
     for _ in range(6):
         clashes = _clashes(names)
@@ -527,10 +565,15 @@ def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
     return {s: (names[s], choice[s]) for s in named}
 
 
+def name_key(name: str) -> tuple:
+    """Names that differ only in case or word order are the same name."""
+    return tuple(sorted(re.findall(r"[a-z0-9']+", name.lower())))
+
+
 def _clashes(names: dict) -> set:
-    seen: dict[str, list] = {}
+    seen: dict[tuple, list] = {}
     for s, name in names.items():
-        seen.setdefault(name.lower(), []).append(s)
+        seen.setdefault(name_key(name), []).append(s)
     return {s for group in seen.values() if len(group) > 1 for s in group}
 
 
@@ -634,13 +677,23 @@ def portrait(segment: int, rows: pd.DataFrame, in_name: list, size: pd.Series,
     for index in facts:
         sentences.append(_fact(rows.loc[index], area))
     if len(facts) < 2:
-        if not facts:
+        rest = rows[~rows.index.isin(facts)]
+        unusual = _unusual(rest)
+        # differences outside the medium band are said as they are, never called small
+        for _, row in unusual.head(2 - len(facts)).iterrows():
+            sentences.append(_fact(row, area))
+        said_unusual = min(len(unusual), 2 - len(facts))
+        if not facts and not len(_unusual(rows)):
             sentences.append(f"On every measure it is close to the average for {area}.")
-        closest = rows[~rows.index.isin(facts)].head(2 - len(facts))
-        said = [_fact(row, area, neutral=True)[:-1] for _, row in closest.iterrows()]
-        if said:
-            sentences.append(f"Its largest difference{'s are' if len(said) > 1 else ' is'} "
-                             "small: " + "; and ".join(_lower_first(t) for t in said) + ".")
+        if not said_unusual:
+            closest = rest.head(2 - len(facts))
+            said = [_fact(row, area, neutral=True)[:-1] for _, row in closest.iterrows()]
+            if said:
+                opening = ("Its other differences are small, the largest: " if facts else
+                           f"Its largest difference{'s are' if len(said) > 1 else ' is'} "
+                           "small: ")
+                sentences.append(opening + "; and ".join(_lower_first(t) for t in said)
+                                 + ".")
     return " ".join(sentences)
 
 
@@ -668,10 +721,11 @@ def segment_texts(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict | 
 
 
 def read_themes(path) -> dict:
-    """variable -> theme from a labels file's optional ``theme`` column ({} without one)."""
+    """variable -> theme from a labels file's optional ``theme`` column ({} without one);
+    ``path``: the file, or the table ``segmentation.read_labels`` read."""
     if path is None:
         return {}
-    table = pd.read_csv(path, dtype=str)
+    table = path if isinstance(path, pd.DataFrame) else pd.read_csv(path, dtype=str)
     if not {"variable", "theme"} <= set(table.columns):
         return {}
     table = table.dropna(subset=["variable", "theme"])

@@ -62,6 +62,7 @@ class Project:
     households: str | None = None
     bands: BandRule = BandRule()
     labels_file: Path | None = None
+    labels_columns: tuple = ("variable", "description")  # [labels] variable, description
     segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
     # the [demand] section as written (read by demand.load_demand_project), kept so that
     # saving the project (the wizard) does not lose it
@@ -122,7 +123,7 @@ SECTIONS = {
                      "min_share", "winsorise"},
     "screening": {"threshold", "min_distinct", "min_range", "force_in", "force_out"},
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
-    "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
+    "bands": {"high", "low"}, "labels": {"file", "variable", "description"}, "segments": None,
     "demand": None,  # frequent service users: read by demand.load_demand_project
 }
 TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
@@ -260,6 +261,8 @@ def load_project(path: Path) -> Project:
         bands=BandRule(high=_typed(path, "bands", bands.get("high", 120.0), float, "high"),
                        low=_typed(path, "bands", bands.get("low", 80.0), float, "low")),
         labels_file=_under(base, labels["file"]) if "file" in labels else None,
+        labels_columns=(str(labels.get("variable", "variable")),
+                        str(labels.get("description", "description"))),
         segment_text=segment_text,
         demand=data.get("demand"),
     )
@@ -369,6 +372,9 @@ def project_to_toml(project: Project, folder: Path | None = None) -> str:
               f"low = {_toml_value(float(project.bands.low))}"]
     if project.labels_file is not None:
         lines += ["", "[labels]", f"file = {_toml_value(_relative(project.labels_file, folder))}"]
+        if tuple(project.labels_columns) != ("variable", "description"):
+            lines += [f"variable = {_toml_value(project.labels_columns[0])}",
+                      f"description = {_toml_value(project.labels_columns[1])}"]
     for number in sorted(project.segment_text):
         lines += ["", f"[segments.{int(number)}]"]
         lines += [f"{key} = {_toml_value(str(text))}"

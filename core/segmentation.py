@@ -210,17 +210,46 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
 def _labels(project: Project) -> dict:
     if project.labels_file is None:
         return {}
-    table = read_labels(project.labels_file)
+    table = read_labels(project.labels_file, project.labels_columns)
     return dict(zip(table["variable"], table["description"]))
 
 
-def read_labels(path: Path) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, dtype=str)
-    except (OSError, pd.errors.ParserError) as err:
-        raise InputError(f"{path}: cannot read variable descriptions ({err})") from err
-    if not {"variable", "description"} <= set(table.columns):
-        raise InputError(f"{path.name}: needs columns 'variable' and 'description'")
+def read_labels(path: Path, columns: tuple = ("variable", "description")) -> pd.DataFrame:
+    """The labels file as columns ``variable`` and ``description`` (and ``theme`` where
+    given): its columns named so (any case), the two the project names under [labels]
+    (``variable = "Code"``, ``description = "Name"``), or a file of just two columns."""
+    path = Path(path)
+    table = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            table = pd.read_csv(path, dtype=str, encoding=encoding, sep=None,
+                                engine="python")
+            break
+        except UnicodeDecodeError:
+            continue
+        except (OSError, pd.errors.ParserError, ValueError) as err:
+            raise InputError(f"{path}: cannot read variable descriptions ({err})") from err
+    if table is None:
+        raise InputError(f"{path}: cannot read variable descriptions (not UTF-8 or "
+                         "Windows-1252 text)")
+    table.columns = [str(c).strip() for c in table.columns]
+    by_case = {c.lower(): c for c in table.columns}
+    wanted = [by_case.get(str(c).strip().lower()) for c in columns]
+    if None in wanted and tuple(columns) == ("variable", "description") \
+            and len(table.columns) == 2:
+        wanted = list(table.columns)
+    if None in wanted:
+        missing = [c for c, found in zip(columns, wanted) if found is None]
+        raise InputError(f"{path.name}: no column {' or '.join(repr(m) for m in missing)} "
+                         f"(its columns are {', '.join(table.columns)}); name the columns "
+                         'holding the variable names and descriptions under [labels]: '
+                         'variable = "...", description = "..."')
+    table = table.rename(columns={wanted[0]: "variable", wanted[1]: "description",
+                                  **({by_case["theme"]: "theme"} if "theme" in by_case
+                                     else {})})
+    table = table.dropna(subset=["variable"])
+    table["variable"] = table["variable"].str.strip()
+    table["description"] = table["description"].fillna("").str.strip()
     return table
 
 
@@ -352,7 +381,8 @@ def build_segmentation(project: Project, progress: Progress = silent,
     profiles = profile_table(kept, segments, clustered, project.bands)
     summary = segment_summary(segments, sizes, deprivation, distance,
                               by_deprivation=project.deprivation is not None)
-    themes = read_themes(project.labels_file) if project.labels_file else None
+    themes = (read_themes(read_labels(project.labels_file, project.labels_columns))
+              if project.labels_file else None)
     portraits = pen_portraits(profiles, summary, labels, themes=themes)
     for number, text in project.segment_text.items():
         if number not in portraits.index:
@@ -361,6 +391,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
         for key in ("name", "portrait"):
             if key in text:
                 portraits.loc[number, key] = str(text[key])
+    portraits["name"] = unique_names(portraits["name"], project)
     summary = portraits.join(summary)
 
     areas = data.areas[["geometry"]].copy()
@@ -408,6 +439,28 @@ def small_segments_note(manifest: dict) -> str | None:
     return (f"Small segments, under {share:g}% of the areas: {listed}. They are rarely a "
             "target group: set winsorise = 3 under [segmentation] to stop a few extreme areas "
             "forming their own segment, or choose a smaller k (see choose-k).")
+
+
+def unique_names(names: pd.Series, project: Project) -> pd.Series:
+    """Segment names must tell segments apart: two names the project gives (``[segments.N]``)
+    that are the same (ignoring case and word order) are refused; a generated name that
+    equals one the project gives takes its segment number."""
+    from .portraits import name_key
+
+    given = {n for n, text in project.segment_text.items() if "name" in text}
+    seen: dict[tuple, int] = {}
+    for number in sorted(given):
+        key = name_key(names[number])
+        if key in seen:
+            raise InputError(f"{project.path.name}: [segments.{seen[key]}] and "
+                             f"[segments.{number}] give the same name "
+                             f"('{names[number]}'); each segment needs a name of its own")
+        seen[key] = number
+    names = names.copy()
+    for number in names.index:
+        if number not in given and name_key(names[number]) in seen:
+            names[number] = f"{names[number]} (segment {number})"
+    return names
 
 
 def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,

@@ -228,8 +228,10 @@ def test_variables_without_known_words_are_said_with_their_labels():
     texts, _ = segment_texts(profiles, summary, labels)
     assert "cycle to the shops" in texts.loc[1, "name"]
     assert "with a dog" in texts.loc[2, "name"]
-    assert not texts["name"].str.contains("k016").any()  # a code and no label: not said
-    assert not texts["portrait"].str.contains("k016").any()
+    # a code and no label: said by its column name, cleaned and quoted, never as "average"
+    assert texts.loc[3, "name"] == "Residents with high 'k016'"
+    assert "Higher than average: 'k016' (59%, against 39%" in texts.loc[3, "portrait"]
+    assert not texts["portrait"].str.contains("close to the average").any()
     assert texts["name"].is_unique
 
 
@@ -272,3 +274,39 @@ def test_box_plots_speak_in_words(tmp_path):
     paths = box_plots(values, segments, tmp_path, labels, names={1: "One", 2: "Two"})
     assert [p.name for p in paths] == ["box_pct_no_car.png", "box_IMD19.png"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_no_segment_is_called_average_when_an_index_says_otherwise(camden, camden_texts):
+    texts, _ = camden_texts
+    for segment, row in texts.iterrows():
+        bands = camden.profiles.loc[(camden.profiles["segment"] == segment)
+                                    & camden.profiles["clustered"].astype(bool), "band"]
+        if (bands != "medium").any():
+            assert "close to the average" not in row["name"] + row["portrait"], row
+        assert len(row["name"].split()) <= 10, row["name"]
+
+
+def test_codes_without_labels_name_segments_and_portraits_follow_the_figures():
+    """A council's coded count columns with no labels (as Leeds's age_cons.csv): the names
+    use the cleaned column names, differ, and no portrait calls a segment average."""
+    rng = np.random.default_rng(4)
+    segments = {s: {f"a{c}under": float(v) for c, v in zip((24, 44, 64), rng.integers(
+        5, 95, 3))} for s in range(1, 6)}
+    profiles, summary = made_up(segments, {})
+    texts, _ = segment_texts(profiles, summary, {})
+    assert texts["name"].is_unique, texts["name"].tolist()
+    assert not texts["name"].str.contains("close to the average").any()
+    assert texts["name"].str.contains("'a").all()
+    index = profiles.set_index(["segment", "variable"])["index"]
+    for segment, row in texts.iterrows():
+        if not index[segment].between(80, 120).all():
+            assert "close to the average" not in row["portrait"], row["portrait"]
+
+
+def test_the_same_name_for_two_segments_in_the_project_is_refused(tmp_path):
+    from community_safety.core.errors import InputError
+
+    project = load_project(SAMPLE_DIR / "camden.toml")
+    twice = {2: {"name": "Our people"}, 5: {"name": "people our"}}
+    with pytest.raises(InputError, match=r"\[segments.2\] and \[segments.5\] give the same"):
+        build_segmentation(replace(project, n_init=2, segment_text=twice))
