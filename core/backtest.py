@@ -236,7 +236,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     last = window_date(end, "the end date")
     gpkg = gpkg_path(segmentation)
     seg = load_segmentation(gpkg)
-    households = _households(seg)
+    households = _households(seg, gpkg)
     history, outcomes, source = incident_history(seg.areas, incidents)
     if history.empty:
         raise InputError(f"{source}: no incident located in the study area with a date")

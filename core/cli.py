@@ -230,9 +230,12 @@ def _incidents(args) -> int:
     profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
                                       args.out, args.id, tuple(args.count or ()), rules,
                                       postcodes, args.key_file)
-    shown = ["segment", "measure", "count", "share_pct", "rate_per_1000_households", "index",
-             "index_low_95", "index_high_95", "representation"]
-    print(profile[shown].to_string(index=False))
+    shown = ["segment", "measure", "count", "share_pct", "rate_per_1000_households",
+             "rate_per_1000_residents", "index", "index_low_95", "index_high_95",
+             "representation"]
+    if "rate_per_1000_households" in profile.columns:
+        shown.remove("rate_per_1000_residents")
+    print(profile[[c for c in shown if c in profile.columns]].to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
     note = unreadable_dates_note(records)

@@ -137,30 +137,34 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
                      bases: pd.DataFrame) -> pd.DataFrame:
     """The profile table: one row per segment and count column.
 
-    ``segments``: area -> segment; ``bases``: area -> households, residents.
+    ``segments``: area -> segment; ``bases``: area -> households, residents. The index
+    compares with the segment's share of households, or of residents where the project
+    names no households (columns ``resident_share_pct``; ``profile_base`` says which).
     """
-    if "households" not in bases.columns:
-        raise InputError("incident profile: the segmentation has no households to compare "
-                         "with; name them under [sizes] in the project")
+    base = next((b for b in ("households", "residents") if b in bases.columns), None)
+    if base is None:
+        raise InputError("incident profile: the segmentation has neither households nor "
+                         "residents to compare with; name them under [sizes] in the project")
     frame = bases.reindex(segments.index).assign(segment=segments.to_numpy())
     frame = frame.join(area_counts.reindex(segments.index).fillna(0))
     by_segment = frame.groupby("segment").sum(numeric_only=True)
+    one = base[:-1]  # household, resident
     rows = []
     for column in area_counts.columns:
         count = by_segment[column]
         total = count.sum()
-        households = by_segment["households"]
-        household_share = households / households.sum()
-        expected = total * household_share
+        people = by_segment[base]
+        base_share = people / people.sum()
+        expected = total * base_share
         low, high = exact_poisson_interval(count.to_numpy())
         table = pd.DataFrame({
             "segment": by_segment.index.astype(int), "measure": column, "count": count,
             "share_pct": 100 * count / total if total else np.nan,
-            "households": households,
-            "household_share_pct": 100 * household_share,
-            "rate_per_1000_households": 1000 * count / households,
+            base: people,
+            f"{one}_share_pct": 100 * base_share,
+            f"rate_per_1000_{base}": 1000 * count / people,
         })
-        if "residents" in by_segment.columns:
+        if "residents" in by_segment.columns and base != "residents":
             table["residents"] = by_segment["residents"]
             table["rate_per_1000_residents"] = 1000 * count / by_segment["residents"]
         table["index"] = 100 * count / expected
@@ -171,8 +175,9 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
             ["over-represented", "under-represented"], "as expected")
         rows.append(table)
     return pd.concat(rows, ignore_index=True).round(
-        {"share_pct": 2, "household_share_pct": 2, "rate_per_1000_households": 3,
-         "rate_per_1000_residents": 3, "index": 1, "index_low_95": 1, "index_high_95": 1})
+        {"share_pct": 2, "household_share_pct": 2, "resident_share_pct": 2,
+         "rate_per_1000_households": 3, "rate_per_1000_residents": 3, "index": 1,
+         "index_low_95": 1, "index_high_95": 1})
 
 
 def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
@@ -195,7 +200,8 @@ def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
            yerr=error, capsize=3, ecolor="black")
     ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlabel(axis)
-    ax.set_ylabel("index (100 = share of households)")
+    base = "households" if "household_share_pct" in rows.columns else "residents"
+    ax.set_ylabel(f"index (100 = share of {base})")
     ax.set_title(title, fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=100)

@@ -343,25 +343,26 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
     bases = _bases(seg)
     layer = seg.areas[["segment", "segment_name", "geometry"]].copy()
     layer["incidents"] = counts[measure].reindex(layer.index).fillna(0).to_numpy()
-    if "households" in bases.columns:
-        households = bases["households"].reindex(layer.index)
-        layer["rate_per_1000_households"] = (1000 * layer["incidents"]
-                                             / households.where(households > 0)).round(3)
+    base = next((b for b in ("households", "residents") if b in bases.columns), None)
+    if base is not None:
+        people = bases[base].reindex(layer.index)
+        layer[f"rate_per_1000_{base}"] = (1000 * layer["incidents"]
+                                          / people.where(people > 0)).round(3)
     index = profile[profile["measure"] == measure].set_index("segment")["index"]
     layer["segment_index"] = layer["segment"].map(index)
     layer = layer.rename_axis("area_code").reset_index()
-    field = "rate_per_1000_households" if "rate_per_1000_households" in layer else "incidents"
+    field = f"rate_per_1000_{base}" if base is not None else "incidents"
     what = (name if measure == ONE_PER_ROW else str(measure)).replace("_", " ")
     if measure == ONE_PER_ROW and 0 < len(categories) <= 2:  # e.g. "Anti-social behaviour"
         what = " and ".join(str(c).strip() for c in categories)
-    unit = f"{what} per 1,000 households" if field != "incidents" else f"{what} per area"
+    unit = f"{what} per 1,000 {base}" if field != "incidents" else f"{what} per area"
     heading = f"{unit}, {period}" if period else unit
     breaks = _breaks(layer[field].dropna())
     if field == "incidents":
         decimals = 0  # counts (no households to make a rate)
     else:
         decimals = 1 if not breaks or breaks[0] >= 0.1 else 3
-    tip = ('[% "area_code" %]: [% "rate_per_1000_households" %] ' + unit +
+    tip = (f'[% "area_code" %]: [% "{field}" %] ' + unit +
            f' ([% "incidents" %] {what}{", " + period if period else ""})'
            if field != "incidents" else f'[% "area_code" %]: [% "incidents" %] {what}')
     qml = graduated_qml(field, breaks, "area_code", heading=heading, zero_class=True,

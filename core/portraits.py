@@ -120,11 +120,17 @@ VOCABULARY: tuple[Term, ...] = (
       "households", "rent their home from a housing association or other social landlord"),
     T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"), None,
       "households", "rent their home from a social landlord"),
-    T(HOUSING, r"renting privately|private(?:ly)? rent", ("renting", "privately"), None,
+    T(HOUSING, r"rents from council", ("living in", "council housing"), None,
+      "households", "rent their home from the council"),
+    T(HOUSING, r"other social rented", ("living in", "housing association homes"), None,
+      "households", "rent their home from a housing association or other social landlord"),
+    T(HOUSING, r"renting privately|private(?:ly)? rent|private landlord",
+      ("renting", "privately"), None,
       "households", "rent their home privately"),
-    T(HOUSING, r"owned outright", ("owning", "their homes outright"), None, "households",
-      "own their home outright"),
-    T(HOUSING, r"owned with a mortgage", ("buying", "their homes"), None, "households",
+    T(HOUSING, r"owned outright|owns outright", ("owning", "their homes outright"), None,
+      "households", "own their home outright"),
+    T(HOUSING, r"owned with a mortgage|owns with a mortgage", ("buying", "their homes"), None,
+      "households",
       "are buying their home with a mortgage or loan"),
     T(HOUSING, r"owning their home|owner.occupied|^owned$|home owners?",
       ("owning", "their homes"), None, "households", "own their home"),
@@ -151,6 +157,20 @@ VOCABULARY: tuple[Term, ...] = (
     # --- work, income and benefits
     T(WORK, r"no cars? or vans?|no car\b", ("without", "a car"), ("with", "cars"),
       "households", "have no car or van"),
+    T(WORK, r"\b[23] (?:or more )?cars? or vans?", ("with", "two or more cars"), None,
+      "households", "have two or more cars or vans"),
+    T(WORK, r"higher managerial", ("", "Professional"), None, "residents aged 16 and over",
+      "are in higher managerial, administrative or professional work", TRAIT),
+    T(WORK, r"\bsemi-routine occupations|\broutine occupations", ("in", "routine work"), None,
+      "residents aged 16 and over", "are in routine or semi-routine work"),
+    T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
+      None, "residents aged 16 and over", "are full-time students"),
+    T(AGE_HOUSEHOLD, r"^1 person in household", ("", "People living alone"), None,
+      "households", "are one person"),
+    T(AGE_HOUSEHOLD, r"^[5-8](?: or more)? people in household", ("", "Large households"),
+      None, "households", "are of five or more people"),
+    T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
+      "are in fair health"),
     T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,
       "residents aged 16 to 74", "are long-term unemployed"),
     T(WORK, r"\bunemployed\b|\bunemployment\b", ("with", "high unemployment"), None,
@@ -363,7 +383,7 @@ def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
         quoted = f"'{cleaned_name(variable)}'"
         theme = (themes or {}).get(variable)
         return Words(variable, quoted, theme if theme in THEMES else OTHER, NEED,
-                     ("with high", quoted), ("with low", quoted), None, None)
+                     ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None)
     label = label_of(variable, labels)
     term = _vocabulary_term(label)
     theme = (themes or {}).get(variable) or (term.theme if term else theme_of(label))
@@ -542,7 +562,10 @@ def render_name(chosen: pd.DataFrame) -> str:
 
 
 def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
-    """Segment -> (name, [descriptor rows of ``table`` the name uses]); names are unique."""
+    """Segment -> (name, [descriptor rows of ``table`` the name uses]); names are unique
+    (ignoring case and word order). Segments with the same name take their next
+    descriptor (from those a name may use, then those a portrait may) until they differ,
+    one of each group keeping its name; only if that runs out is the number added."""
     groups = {int(s): rows for s, rows in table.groupby("segment")}
     named = {s: _named(rows) for s, rows in groups.items()}
     choice = {s: _base_choice(rows) for s, rows in named.items()}
@@ -550,19 +573,40 @@ def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
         if not chosen and _fallback_choice(groups[s]):
             named[s] = groups[s].loc[_fallback_choice(groups[s])]
             choice[s] = list(named[s].index)
-    names = {s: render_name(named[s].loc[choice[s]]) for s in named}
-    for _ in range(6):
+    # a name may grow with any descriptor a portrait would say
+    pool = {s: pd.concat([named[s], _said(groups[s]).drop(index=named[s].index,
+                                                           errors="ignore")])
+            for s in named}
+    names = {s: render_name(table.loc[choice[s]]) for s in named}
+    for _ in range(8):
         clashes = _clashes(names)
         if not clashes:
             break
-        for s in clashes:
-            more = _extend(named[s], choice[s])
-            if more is not None:
-                choice[s] = more
-                names[s] = render_name(named[s].loc[more])
-    for s in sorted(_clashes(names)):
-        names[s] = f"{names[s]} (segment {s})"
+        for group in _clash_groups(names, clashes):
+            grown = {s: _extend(pool[s], choice[s]) for s in group}
+            # the one that keeps its name: the first that cannot grow, else the first
+            keep = next((s for s in group if grown[s] is None), group[0])
+            for s in group:
+                if s != keep and grown[s] is not None:
+                    choice[s] = grown[s]
+                    names[s] = render_name(table.loc[grown[s]])
+    for group in _clash_groups(names, _clashes(names)):
+        for s in group[1:]:
+            names[s] = f"{names[s]} (segment {s})"
     return {s: (names[s], choice[s]) for s in named}
+
+
+def _said(rows: pd.DataFrame) -> pd.DataFrame:
+    """The descriptors a portrait may say (eligible, with words), strongest first."""
+    return rows[rows["eligible"] & (rows["words"] != "")
+                & (rows["abs_score"] >= MIN_FIRST_SCORE)]
+
+
+def _clash_groups(names: dict, clashes: set) -> list[list]:
+    groups: dict[tuple, list] = {}
+    for s in sorted(clashes):
+        groups.setdefault(name_key(names[s]), []).append(s)
+    return list(groups.values())
 
 
 def name_key(name: str) -> tuple:

@@ -25,8 +25,10 @@ class TableSpec:
     context: tuple = ()  # carried and profiled, never clustered
     join_on: str | None = None  # boundary attribute that the table's code matches
     sheet: str | None = None
-    # counts -> rates: one denominator column for every variable, or {variable: column}
-    denominator: str | dict | None = None
+    # counts -> rates: one denominator column for every variable, {variable: column},
+    # "row total" (the sum of the table's count columns) or a list of columns to add up
+    denominator: str | dict | list | None = None
+    counts: str | None = None  # "as is": counts clustered as counts (not refused)
     per: float = 100.0  # 100: percentages; 1000: rates per 1,000
     # a table kept at another geography, joined through a lookup file of area code -> its code
     lookup: Path | None = None
@@ -64,6 +66,7 @@ class Project:
     labels_file: Path | None = None
     labels_columns: tuple = ("variable", "description")  # [labels] variable, description
     segment_text: dict = field(default_factory=dict)  # number -> {"name":..., "portrait":...}
+    derive: dict = field(default_factory=dict)  # [derive] name -> "col + col - col"
     # the [demand] section as written (read by demand.load_demand_project), kept so that
     # saving the project (the wizard) does not lose it
     demand: dict | None = None
@@ -125,9 +128,10 @@ SECTIONS = {
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
     "bands": {"high", "low"}, "labels": {"file", "variable", "description"}, "segments": None,
     "demand": None,  # frequent service users: read by demand.load_demand_project
+    "derive": None,  # name = "column + column - column", made in the table holding them
 }
 TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
-              "per", "lookup"}
+              "per", "lookup", "counts"}
 LOOKUP_KEYS = {"path", "from", "to"}
 
 
@@ -207,15 +211,22 @@ def load_project(path: Path) -> Project:
             raise InputError(f"{path.name}: [[tables]] #{i} per = {per:g} must be above 0 "
                              "(100 for percentages, 1000 for rates per 1,000)")
         denominator = table.get("denominator")
-        if denominator is not None and not isinstance(denominator, (str, dict)):
-            raise InputError(f"{path.name}: [[tables]] #{i} denominator should be a column name "
-                             "or a table of variable = column")
+        if denominator is not None and not isinstance(denominator, (str, dict)) and not (
+                isinstance(denominator, list) and denominator
+                and all(isinstance(c, str) for c in denominator)):
+            raise InputError(f"{path.name}: [[tables]] #{i} denominator should be a column "
+                             'name, "row total", a list of columns to add up, or a table of '
+                             "variable = column")
+        counts = table.get("counts")
+        if counts is not None and counts != "as is":
+            raise InputError(f"{path.name}: [[tables]] #{i} counts = '{counts}': the only "
+                             'setting is counts = "as is" (cluster the counts unchanged)')
         tables.append(TableSpec(
             path=_under(base, table["path"]), code=table["code"],
             variables=tuple(table["variables"]) if "variables" in table else None,
             context=tuple(table.get("context", ())), join_on=table.get("join_on"),
             sheet=table.get("sheet"), denominator=denominator,
-            per=per,
+            per=per, counts=counts,
             lookup=_under(base, lookup["path"]) if lookup else None,
             lookup_from=lookup.get("from"), lookup_to=lookup.get("to"),
         ))
@@ -235,6 +246,13 @@ def load_project(path: Path) -> Project:
                              "with name and/or portrait")
         _check_keys(f"segments.{number}", text, {"name", "portrait"}, path)
         segment_text[int(number)] = text
+    derive = data.get("derive", {})
+    if not isinstance(derive, dict) or not all(isinstance(v, str) for v in derive.values()):
+        raise InputError(f'{path.name}: [derive] holds lines such as age_5_14 = "u008 + u009"')
+    from .derive import parse_expression
+
+    for name, text in derive.items():
+        parse_expression(name, text, path.name)
     return Project(
         path=path, name=str(data.get("name", path.stem)),
         boundaries=_under(base, boundaries["path"]), boundary_code=boundaries["code"],
@@ -263,7 +281,7 @@ def load_project(path: Path) -> Project:
         labels_file=_under(base, labels["file"]) if "file" in labels else None,
         labels_columns=(str(labels.get("variable", "variable")),
                         str(labels.get("description", "description"))),
-        segment_text=segment_text,
+        segment_text=segment_text, derive=dict(derive),
         demand=data.get("demand"),
     )
 
@@ -345,6 +363,11 @@ def project_to_toml(project: Project, folder: Path | None = None) -> str:
                          "1000: rates per 1,000")
         elif float(table.per) != 100.0:
             lines.append(f"per = {_toml_value(float(table.per))}")
+        if table.counts is not None:
+            lines.append(f"counts = {_toml_value(table.counts)}")
+    if project.derive:
+        lines += ["", "[derive]"] + [f"{_toml_key(name)} = {_toml_value(text)}"
+                                     for name, text in project.derive.items()]
     rules = project.screening
     lines += ["", "[screening]", f"threshold = {_toml_value(float(rules.threshold))}",
               f"min_distinct = {_toml_value(int(rules.min_distinct))}",

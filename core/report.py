@@ -67,12 +67,19 @@ def ink_on(colour: str) -> str:
 
 # --- what the report shows -----------------------------------------------------------------
 
+def share_base(summary: pd.DataFrame) -> str:
+    """What shares are shares of: households, else residents, else output areas."""
+    return next((b for b in ("households", "residents") if b in summary.columns),
+                "output areas")
+
+
 def segment_rows(seg) -> list[dict]:
     summary = seg.summary
-    households = summary["households"].sum() if "households" in summary else None
+    base = share_base(summary)
+    total = summary[base].sum() if base in summary else None
     rows = []
     for n, row in summary.iterrows():
-        share = (100 * row["households"] / households if households else row["share_of_areas"])
+        share = (100 * row[base] / total if total else row["share_of_areas"])
         rows.append({"number": int(n), "name": row["name"], "colour": segment_colour(n),
                      "ink": ink_on(segment_colour(n)),
                      "areas": number(row["areas"]),
@@ -103,8 +110,10 @@ def incident_row(row: pd.Series) -> dict:
     low, high = row.get("index_low_95"), row.get("index_high_95")
     return {"segment": int(row["segment"]), "colour": segment_colour(row["segment"]),
             "count": number(row["count"]), "share": number(row["share_pct"], 1),
-            "household_share": number(row.get("household_share_pct"), 1),
-            "rate": number(row.get("rate_per_1000_households"), 2),
+            "household_share": number(row.get("household_share_pct",
+                                              row.get("resident_share_pct")), 1),
+            "rate": number(row.get("rate_per_1000_households",
+                                   row.get("rate_per_1000_residents")), 2),
             "index": number(row["index"]),
             "interval": (f"{low:,.0f} – {high:,.0f}" if pd.notna(low) and pd.notna(high)
                          else SUPPRESSED),
@@ -272,6 +281,7 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                   if "residents" in seg.summary else None,
                   "wards": len(wards) if wards is not None else None},
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
+        "base": share_base(seg.summary),
         "overview_map": data_uri(charts.overview_map(areas, names, wards,
                                                      numbering_title(seg.manifest))),
         "summary": summary, "segments": segments, "segment_numbers": numbers,

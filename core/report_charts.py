@@ -171,7 +171,8 @@ def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> byt
            yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
     ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlabel(axis)
-    ax.set_ylabel("index (100 = its share of households)")
+    base = "households" if "household_share_pct" in rows.columns else "residents"
+    ax.set_ylabel(f"index (100 = its share of {base})")
     ax.set_title(title, fontsize=10)
     figure.tight_layout()
     return png(figure)

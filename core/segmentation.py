@@ -109,16 +109,66 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_spec(spec: TableSpec) -> tuple[AreaTable, list[str]]:
-    """The table, as rates where it holds counts, and its denominator columns."""
-    bases = ([spec.denominator] if isinstance(spec.denominator, str)
-             else list((spec.denominator or {}).values()))
-    columns = None if spec.variables is None else list(dict.fromkeys(
-        [*spec.variables, *spec.context, *bases]))
+def _read_spec(spec: TableSpec, derive: dict | None = None, sizes: tuple = ()
+               ) -> tuple[AreaTable, list[str], list[str]]:
+    """The table, as rates where it holds counts, its denominator columns and the derived
+    columns made in it (``derive``: the project's [derive]). A table of counts without a
+    denominator is refused (``derive.looks_like_counts``) unless ``counts = "as is"``;
+    ``sizes``: the project's residents and households columns (a population to compare
+    the row totals with, where the table holds one)."""
+    from dataclasses import replace
+
+    from .derive import (
+        ROW_TOTAL,
+        add_row_total,
+        apply_derive,
+        counts_message,
+        looks_like_counts,
+        parse_expression,
+    )
+
+    derive = derive or {}
+    summed = spec.denominator == ROW_TOTAL or isinstance(spec.denominator, list)
+    bases = ([spec.denominator] if isinstance(spec.denominator, str) and not summed
+             else list(spec.denominator) if isinstance(spec.denominator, list)
+             else list((spec.denominator or {}).values()) if isinstance(spec.denominator, dict)
+             else [])
+    terms = [c for name, text in derive.items()
+             for _, c in parse_expression(name, text, spec.path.name)]
+    columns = None  # every numeric column: a row total adds them, derived terms may be any
+    if spec.variables is not None and spec.denominator != ROW_TOTAL and not terms:
+        columns = list(dict.fromkeys([*spec.variables, *spec.context, *bases]))
     table = read_table(spec.path, spec.code, columns=columns, sheet=spec.sheet)
+    values = table.values
+    counted = [c for c in values.columns if c not in spec.context]
+    denominator = spec.denominator
+    if summed:
+        values, denominator = add_row_total(values, spec.denominator, counted,
+                                            spec.path.stem, spec.path.name)
+    values, made = apply_derive(values, derive, spec.path.name)
+    if spec.variables is not None:
+        keep = list(dict.fromkeys([*spec.variables, *spec.context, *bases,
+                                   *([denominator] if summed else [])]))
+        missing = [c for c in spec.variables if c not in values.columns]
+        if missing:
+            raise InputError(f"{spec.path.name}: no column "
+                             f"{', '.join(repr(c) for c in missing)} (nor a [derive] of "
+                             "that name from its columns)")
+        values = values[[c for c in keep if c in values.columns]]
+    table = replace(table, values=values)
     if spec.denominator is None:
-        return table, []
-    return counts_to_rates(table, spec.denominator, spec.per, keep=spec.context)
+        if spec.counts is None:
+            variables = [c for c in values.columns if c not in spec.context
+                         and c not in sizes]
+            population = next((c for c in sizes if c and c in values.columns), None)
+            counts, evidence = looks_like_counts(
+                values, variables, values[population] if population else None)
+            if counts:
+                raise InputError(counts_message(spec.path.name, variables, evidence,
+                                                population))
+        return table, [], made
+    table, bases = counts_to_rates(table, denominator, spec.per, keep=spec.context)
+    return table, bases, made
 
 
 def _join_key(spec: TableSpec, areas: gpd.GeoDataFrame, boundaries: Path) -> pd.Series | None:
@@ -138,16 +188,21 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     """Boundaries and every table, matched to the areas, with every row accounted for.
     (The tables are read before the boundaries: reading a large table as text is the
     pipeline's peak of memory, best reached with as little else held as possible.)"""
-    tables, denominators_of = [], []
+    from .derive import check_derive_found
+
+    tables, denominators_of, made = [], [], set()
     for i, spec in enumerate(project.tables):
         progress(i / len(project.tables), f"reading {spec.path.name}")
-        table, denominators = _read_spec(spec)
+        table, denominators, derived = _read_spec(spec, project.derive,
+                                                  (project.residents, project.households))
         tables.append(table)
         denominators_of.append(denominators)
+        made.update(derived)
         absent = [c for c in spec.context if c not in table.values.columns]
         if absent:
             raise InputError(f"{spec.path.name}: no context column "
                              f"{', '.join(repr(c) for c in absent)}")
+    check_derive_found(project.derive, made, project.path.name)
     areas, boundary_rows = read_boundaries(project.boundaries, project.boundary_code,
                                            project.boundary_layer, project.boundary_crs)
     inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),

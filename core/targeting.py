@@ -652,12 +652,26 @@ class TargetInputs:
     visited_date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
 
 
-def _households(seg) -> pd.Series:
+ADDRESSES_AS_HOUSEHOLDS = ("the segmentation names no households column: each address of "
+                           "the gazetteer counts as one household")
+
+
+def _households(seg, gpkg: Path | None = None) -> pd.Series:
+    """Households per area: the project's households column, or (without one) the
+    gazetteer's addresses per area (``ADDRESSES_AS_HOUSEHOLDS``)."""
     column = seg.manifest.get("parameters", {}).get("households")
-    if not column or column not in seg.values.columns:
-        raise InputError("the segmentation names no households column ([sizes] households "
-                         "in the project): fire rates per household cannot be computed")
-    return pd.to_numeric(seg.values[column], errors="coerce")
+    if column and column in seg.values.columns:
+        return pd.to_numeric(seg.values[column], errors="coerce")
+    if gpkg is not None:
+        import pyogrio
+
+        if "addresses" in {str(n) for n in pyogrio.list_layers(gpkg)[:, 0]}:
+            areas = pyogrio.read_dataframe(gpkg, layer="addresses", columns=["area_code"],
+                                           read_geometry=False)["area_code"]
+            return areas.value_counts().reindex(seg.values.index).fillna(0).astype(float)
+    raise InputError("the segmentation names no households column ([sizes] households "
+                     "in the project) and has no address gazetteer to count households "
+                     "by: fire rates per household cannot be computed")
 
 
 def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
@@ -699,7 +713,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if "addresses" not in layers:
         raise InputError(f"{gpkg.name}: no address gazetteer yet; run `community-safety "
                          "gazetteer` first")
-    households = _households(seg)
+    households = _households(seg, gpkg)
     today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
     log = Reconciliation()
 
@@ -782,6 +796,10 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
+    if not seg.manifest.get("parameters", {}).get("households"):
+        log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
+        result.summary.loc[len(result.summary)] = ["households", "addresses",
+                                                   ADDRESSES_AS_HOUSEHOLDS]
     result.reconciliation = log.frame()
     written = _write_targets(result, address_layer, seg, out_dir, replace_folder)
     # the summary (no address or ID) joins the segmentation, for the report and the dock
