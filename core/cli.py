@@ -195,8 +195,10 @@ def _location(args):
     from .locate import LocationColumns
     from .places import PostcodeFile
 
-    columns = LocationColumns(x=args.x, y=args.y, crs=args.crs, area_code=args.area_code,
-                              postcode=args.postcode, uprn=getattr(args, "uprn", None))
+    columns = LocationColumns(x=args.x, y=args.y, crs=args.crs or "EPSG:27700",
+                              area_code=args.area_code, postcode=args.postcode,
+                              uprn=getattr(args, "uprn", None),
+                              crs_given=args.crs is not None)
     postcodes = None
     if args.postcode_file:
         names = args.postcode_file_columns.split(",")
@@ -253,7 +255,7 @@ def _matrices(args) -> int:
     from .places import WardSource, matrices_step
 
     source = WardSource(args.wards, args.ward_code, args.ward_name, args.ward_layer,
-                        args.rule, args.lookup_area_column)
+                        args.rule, args.lookup_area_column, args.crs)
     matrices, layer = matrices_step(
         args.segmentation, source,
         warn=lambda text: print(f"community-safety: warning: {text}", file=sys.stderr))
@@ -364,7 +366,8 @@ def _add_date_format(parser) -> None:
 def _add_location_options(parser) -> None:
     parser.add_argument("--x", help="easting / longitude column")
     parser.add_argument("--y", help="northing / latitude column")
-    parser.add_argument("--crs", default="EPSG:27700", help="CRS of x/y (default EPSG:27700)")
+    parser.add_argument("--crs", help="CRS of x/y, or of a point layer whose own label is "
+                        "wrong (default: the layer's, else EPSG:27700)")
     parser.add_argument("--area-code", help="output-area code column")
     parser.add_argument("--postcode", help="postcode column (needs --postcode-file)")
     parser.add_argument("--postcode-file", type=Path, help="postcode points (Code-Point Open)")
@@ -460,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     inc = sub.add_parser("incidents", help="profile incidents by segment (Table 1)")
     inc.add_argument("segmentation", type=Path)
-    inc.add_argument("records", type=Path, help="incident file (CSV, XLSX or point layer)")
+    inc.add_argument("records", type=Path, nargs="+", help="incident file (CSV, XLSX or point "
+                     "layer); several files, or a folder of them (e.g. police.uk's monthly "
+                     "CSVs), of the same columns make one profile")
     inc.add_argument("--name", required=True, help="a name for this profile, e.g. fires")
     inc.add_argument("--out", type=Path, required=True)
     inc.add_argument("--id", help="record ID column (pseudonymised in outputs)")
@@ -486,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--ward-layer")
     mat.add_argument("--rule", choices=["overlap", "centroid", "lookup"], default="overlap")
     mat.add_argument("--lookup-area-column", help="area-code column of a lookup table")
+    mat.add_argument("--crs", help="the CRS the ward polygons are really in, when their "
+                     "file's label is wrong (e.g. EPSG:27700)")
     mat.set_defaults(run=_matrices)
 
     exp = sub.add_parser("export", help="suppressed matrices for partners (CSV and XLSX)")

@@ -18,8 +18,13 @@ BNG = "EPSG:27700"
 GB_BOUNDS = (-100_000, -100_000, 800_000, 1_300_000)
 
 
-def check_declared_crs(bounds, crs: CRS, source: str) -> None:
-    """Refuse coordinates whose extent contradicts the units of their declared CRS."""
+PROJECT_FIX = 'a project file can set it: crs = "EPSG:27700" under [boundaries]'
+
+
+def check_declared_crs(bounds, crs: CRS, source: str, fix: str | None = None) -> None:
+    """Refuse coordinates whose extent contradicts the units of their declared CRS; ``fix``
+    says how this input's CRS is set (default: the project file's [boundaries] crs)."""
+    fix = fix or PROJECT_FIX
     minx, miny, maxx, maxy = bounds
     looks_like_degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
     example = f"({minx:.6g}, {miny:.6g})"
@@ -27,14 +32,13 @@ def check_declared_crs(bounds, crs: CRS, source: str) -> None:
         raise InputError(
             f"{source}: coordinates such as {example} cannot be longitude/latitude in degrees, "
             f"but the CRS ({crs.name}) says degrees; they look like metres "
-            "(British National Grid?): correct the CRS and try again (a project file can set "
-            "it: crs = \"EPSG:27700\" under [boundaries])"
+            f"(British National Grid?): correct the CRS and try again ({fix})"
         )
     if crs.is_projected and looks_like_degrees:
         raise InputError(
             f"{source}: coordinates such as {example} look like longitude/latitude in degrees, "
             f"but the CRS ({crs.name}) is in metres: correct the CRS (EPSG:4326 for GPS "
-            "coordinates) and try again"
+            f"coordinates) and try again ({fix.replace('27700', '4326')})"
         )
 
 
@@ -57,15 +61,15 @@ def parse_crs(text, source: str) -> CRS:
                          "knows (for example EPSG:27700 or EPSG:4326)") from err
 
 
-def points_to_bng(x: np.ndarray, y: np.ndarray, crs, source: str) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
+def points_to_bng(x: np.ndarray, y: np.ndarray, crs, source: str, fix: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Reproject coordinate arrays (NaN where missing) to British National Grid, checked."""
     crs = parse_crs(crs, source)
     valid = np.isfinite(x) & np.isfinite(y)
     if not valid.any():
         return x.astype(float), y.astype(float)
     bounds = (x[valid].min(), y[valid].min(), x[valid].max(), y[valid].max())
-    check_declared_crs(bounds, crs, source)
+    check_declared_crs(bounds, crs, source, fix)
     if crs.equals(CRS.from_epsg(27700)):
         ex, ny = x.astype(float), y.astype(float)
     else:

@@ -126,15 +126,18 @@ def looks_like_counts(values: pd.DataFrame, columns: list,
     if population is not None:
         population = pd.to_numeric(population.reindex(block.index), errors="coerce")
         both = total.notna() & population.notna()
-        if both.sum() >= 3 and total[both].std() > 0 and population[both].std() > 0:
+        if both.sum() >= 10 and total[both].std() > 0 and population[both].std() > 0:
             r = float(np.corrcoef(total[both], population[both])[0, 1])
             return r >= MIN_SIZE_CORRELATION, r
     rs = [block[c].corr(total) for c in columns if block[c].std() > 0]
     rs = [r for r in rs if pd.notna(r)]
-    if not rs:
-        return False, 0.0
-    median = float(np.median(rs))
-    return median >= MIN_SIZE_CORRELATION, median
+    median = float(np.median(rs)) if rs else 0.0
+    if median >= MIN_SIZE_CORRELATION:
+        return True, median
+    # no population to compare with and parts that do not rise together: counts still,
+    # when some cell is above 100 (no percentage is) and the row totals vary as sizes do
+    spread = total.std() / total.mean() if total.mean() > 0 else 0.0
+    return bool(np.nanmax(cells) > 100 and spread > 0.03), median
 
 
 def counts_message(source: str, columns: list, evidence: float, population: str | None
@@ -142,8 +145,8 @@ def counts_message(source: str, columns: list, evidence: float, population: str 
     shown = ", ".join(columns[:6]) + (f" and {len(columns) - 6} more" if len(columns) > 6
                                       else "")
     follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
-               else f"they rise and fall together with their row total (median r = "
-                    f"{evidence:.2f}), as the number of people in an area does")
+               else "their row totals vary from area to area as the number of people does, "
+                    "with cells above 100, which no percentage has")
     return (f"{source}: the columns {shown} hold counts (whole numbers of 0 or more, and "
             f"{follows}); clustered as they are, the segments would follow how many people "
             "live in each area rather than who they are. Turn them into shares under its "

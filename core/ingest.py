@@ -72,16 +72,20 @@ class AreaTable:
 # ----------------------------------------------------------------------------- boundaries
 
 
-def reproject_to_bng(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
-    """Reproject to British National Grid, refusing coordinates that contradict their CRS."""
+def reproject_to_bng(frame: gpd.GeoDataFrame, source: str, fix: str | None = None
+                     ) -> gpd.GeoDataFrame:
+    """Reproject to British National Grid, refusing coordinates that contradict their CRS.
+    ``fix``: how the user sets the right CRS for this input (default: the project file's
+    ``crs`` under [boundaries])."""
     if frame.crs is None:
         raise InputError(
             f"{source}: the layer has no coordinate reference system; set one "
             "(British National Grid is EPSG:27700) and try again"
+            + (f": {fix}" if fix else "")
         )
     if len(frame) == 0:
         return frame.to_crs(BNG)
-    check_declared_crs(frame.total_bounds, frame.crs, source)
+    check_declared_crs(frame.total_bounds, frame.crs, source, fix)
     out = frame.to_crs(BNG)
     check_in_great_britain(out.total_bounds, frame.crs, source)
     return out

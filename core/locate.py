@@ -63,6 +63,7 @@ class LocationColumns:
     area_code: str | None = None
     postcode: str | None = None
     uprn: str | None = None  # an address ID looked up in the gazetteer
+    crs_given: bool = False  # crs set by the user: it overrides a point layer's own label
 
     def named(self) -> list[str]:
         return [c for c in (self.x, self.y, self.area_code, self.postcode, self.uprn) if c]
@@ -239,8 +240,10 @@ def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
         px, _, bad_x = parse_numbers(records[columns.x])
         py, _, bad_y = parse_numbers(records[columns.y])
         bad = (bad_x | bad_y).to_numpy()
-        ex, ny = points_to_bng(px.to_numpy(), py.to_numpy(), crs or columns.crs,
-                               f"{source} ({columns.x}, {columns.y})")
+        chosen = columns.crs if columns.crs_given or not crs else crs
+        ex, ny = points_to_bng(px.to_numpy(), py.to_numpy(), chosen,
+                               f"{source} ({columns.x}, {columns.y})",
+                               "give the right one with --crs, e.g. --crs EPSG:27700")
         x, y = ex, ny
         todo = status == ""
         todo_idx = np.flatnonzero(todo & np.isfinite(ex) & np.isfinite(ny))

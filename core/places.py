@@ -49,6 +49,7 @@ from .incidents import (
 from .ingest import read_vector, reproject_to_bng
 from .locate import (
     MATCHED,
+    UNREADABLE,
     AreaIndex,
     LocationColumns,
     locate,
@@ -130,12 +131,78 @@ def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
     return secrets.token_bytes(32), "a one-off random key (IDs cannot be linked across runs)"
 
 
-def _records(source: Path | gpd.GeoDataFrame, name: str | None = None):
-    """(records as text, unreadable rows, CRS, source name) from a file or a point layer."""
+RECORD_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".gpkg", ".shp",
+                   ".geojson", ".json"}
+
+
+def record_files(paths) -> list[Path]:
+    """The files of one profile: each path given, a folder standing for the record files in
+    it (sorted by name; police.uk publishes one CSV a month)."""
+    files = []
+    for path in map(Path, paths if isinstance(paths, (list, tuple)) else [paths]):
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in RECORD_SUFFIXES
+                           and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"{path}: the folder holds no record files (CSV, XLSX or "
+                                 "point layers)")
+            files.extend(found)
+        else:
+            files.append(path)
+    names = [f.name for f in files]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{repeated[0]}: given twice (the file names the rows in the record "
+                         "reconciliation, so each file is given once)")
+    return files
+
+
+def _records(source, name: str | None = None):
+    """(records as text, unreadable rows, CRS, source name) from a file, a point layer, or
+    several files (or a folder) of the same columns read as one: their rows are labelled
+    "file.csv:line", and the reconciliation's source and row columns name each."""
     if isinstance(source, gpd.GeoDataFrame):
         name = name or "layer"
         return (*records_from_points(source, name), name)
-    return (*read_records(Path(source)), Path(source).name)
+    files = record_files(source)
+    if len(files) == 1:
+        return (*read_records(files[0]), files[0].name)
+    frames, bad, crss = [], [], set()
+    for path in files:
+        records, unreadable, crs = read_records(path)
+        if frames and set(records.columns) != set(frames[0].columns):
+            first = files[0].name
+            extra = sorted(set(records.columns) - set(frames[0].columns))
+            lacking = sorted(set(frames[0].columns) - set(records.columns))
+            raise InputError(f"{path.name}: its columns differ from {first}'s ("
+                             + "; ".join(p for p in (
+                                 f"not in {first}: {', '.join(extra)}" if extra else "",
+                                 f"missing: {', '.join(lacking)}" if lacking else "") if p)
+                             + "); files read as one profile need the same columns")
+        records = records.copy()
+        records.index = [f"{path.name}:{line}" for line in records.index]
+        frames.append(records)
+        bad.append(unreadable)
+        crss.add(crs)
+    if len(crss) > 1:
+        raise InputError(f"{', '.join(f.name for f in files)}: the layers are in different "
+                         "coordinate systems; give them in one")
+    shown = ", ".join(f.name for f in files[:3]) + (" ..." if len(files) > 3 else "")
+    return (pd.concat(frames)[list(frames[0].columns)], pd.concat(bad, ignore_index=True),
+            crss.pop(), f"{len(files)} files ({shown})")
+
+
+def _split_rows(reconciliation: pd.DataFrame) -> pd.DataFrame:
+    """Rows labelled "file.csv:line" (several files read as one): the file into ``source``,
+    the line into ``row``."""
+    rows = reconciliation["row"].astype(str)
+    several = rows.str.contains(":", regex=False) & (reconciliation["status"] != UNREADABLE)
+    if several.any():
+        parts = rows[several].str.rsplit(":", n=1, expand=True)
+        reconciliation.loc[several, "source"] = parts[0].to_numpy()
+        reconciliation.loc[several, "row"] = parts[1].to_numpy()
+    return reconciliation
 
 
 def gazetteer_step(segmentation: Path, addresses, id_column: str,
@@ -198,9 +265,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
         "area_code": located["area_code"].to_numpy(), "status": located["status"].to_numpy(),
         "method": located["method"].to_numpy(), "detail": located["detail"].to_numpy(),
         "in_filter": keep.to_numpy(), "date_unreadable": bad_dates.to_numpy()})
-    reconciliation = pd.concat([reconciliation, unreadable.assign(in_filter=False,
-                                                                  date_unreadable=False)],
-                               ignore_index=True)
+    reconciliation = _split_rows(pd.concat([reconciliation, unreadable.assign(
+        in_filter=False, date_unreadable=False)], ignore_index=True))
     area_counts = counts.rename_axis("area_code").reset_index()
     period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
     rates, rates_qml, rates_abstract = incident_area_layer(
@@ -241,7 +307,9 @@ def incident_about(name: str, source: str, period: str, rules: IncidentFilter,
     kept, and how many records were counted of how many read."""
     counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
     return pd.DataFrame([{
-        "incidents": name, "source": Path(str(source).split(" (")[0]).name,
+        "incidents": name,
+        "source": (str(source) if " files (" in str(source)
+                   else Path(str(source).split(" (")[0]).name),
         "period": period or "not known",
         "categories": "; ".join(rules.categories) if rules.categories else "all",
         "category_column": rules.category_column or "",
@@ -400,6 +468,7 @@ class WardSource:
     layer: str | None = None
     rule: str = "overlap"  # overlap | centroid | lookup
     area_column: str | None = None  # for a lookup table: its area-code column
+    crs: str | None = None  # assigned over the file's own CRS label (a wrong one)
 
 
 def matrices_step(segmentation: Path, wards: WardSource,
@@ -433,7 +502,14 @@ def matrices_step(segmentation: Path, wards: WardSource,
                     ward_polygons.columns:
                 raise InputError(f"{wards.path.name}: holds no ward polygons (a table? then "
                                  "use --rule lookup with --lookup-area-column)")
-        ward_polygons = reproject_to_bng(ward_polygons, wards.path.name)
+        if wards.crs:
+            from .crs import parse_crs
+
+            ward_polygons = ward_polygons.set_crs(parse_crs(wards.crs, "--crs"),
+                                                  allow_override=True)
+        ward_polygons = reproject_to_bng(ward_polygons, wards.path.name,
+                                         fix="give the right one with --crs, e.g. --crs "
+                                             "EPSG:27700")
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
         ward_polygons, notes = usable_wards(ward_polygons, wards.code, wards.name,
                                             wards.path.name)

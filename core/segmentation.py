@@ -109,23 +109,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_spec(spec: TableSpec, derive: dict | None = None, sizes: tuple = ()
+def _read_spec(spec: TableSpec, derive: dict | None = None
                ) -> tuple[AreaTable, list[str], list[str]]:
     """The table, as rates where it holds counts, its denominator columns and the derived
-    columns made in it (``derive``: the project's [derive]). A table of counts without a
-    denominator is refused (``derive.looks_like_counts``) unless ``counts = "as is"``;
-    ``sizes``: the project's residents and households columns (a population to compare
-    the row totals with, where the table holds one)."""
+    columns made in it (``derive``: the project's [derive])."""
     from dataclasses import replace
 
-    from .derive import (
-        ROW_TOTAL,
-        add_row_total,
-        apply_derive,
-        counts_message,
-        looks_like_counts,
-        parse_expression,
-    )
+    from .derive import ROW_TOTAL, add_row_total, apply_derive, parse_expression
 
     derive = derive or {}
     summed = spec.denominator == ROW_TOTAL or isinstance(spec.denominator, list)
@@ -157,15 +147,6 @@ def _read_spec(spec: TableSpec, derive: dict | None = None, sizes: tuple = ()
         values = values[[c for c in keep if c in values.columns]]
     table = replace(table, values=values)
     if spec.denominator is None:
-        if spec.counts is None:
-            variables = [c for c in values.columns if c not in spec.context
-                         and c not in sizes]
-            population = next((c for c in sizes if c and c in values.columns), None)
-            counts, evidence = looks_like_counts(
-                values, variables, values[population] if population else None)
-            if counts:
-                raise InputError(counts_message(spec.path.name, variables, evidence,
-                                                population))
         return table, [], made
     table, bases = counts_to_rates(table, denominator, spec.per, keep=spec.context)
     return table, bases, made
@@ -193,8 +174,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     tables, denominators_of, made = [], [], set()
     for i, spec in enumerate(project.tables):
         progress(i / len(project.tables), f"reading {spec.path.name}")
-        table, denominators, derived = _read_spec(spec, project.derive,
-                                                  (project.residents, project.households))
+        table, denominators, derived = _read_spec(spec, project.derive)
         tables.append(table)
         denominators_of.append(denominators)
         made.update(derived)
@@ -203,6 +183,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
             raise InputError(f"{spec.path.name}: no context column "
                              f"{', '.join(repr(c) for c in absent)}")
     check_derive_found(project.derive, made, project.path.name)
+    check_counts(project, tables)
     areas, boundary_rows = read_boundaries(project.boundaries, project.boundary_code,
                                            project.boundary_layer, project.boundary_crs)
     inputs = [{"file": str(project.boundaries), "sha256": sha256_of(project.boundaries),
@@ -236,6 +217,32 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables))
+
+
+def check_counts(project: Project, tables: list) -> None:
+    """Refuse a table of counts clustered as they are (``derive.looks_like_counts``): its
+    variables all whole numbers of 0 or more whose row totals follow the population (the
+    project's residents or households, from whichever table holds them; else the columns'
+    own row total), unless its entry says ``counts = "as is"`` or gives a denominator."""
+    from .derive import counts_message, looks_like_counts
+
+    sizes = [c for c in (project.residents, project.households) if c]
+    population, named = None, None
+    for table in tables:
+        found = next((c for c in sizes if c in table.values.columns), None)
+        if found is not None:
+            population, named = table.values[found], found
+            break
+    deprivation = {project.deprivation} if project.deprivation else set()
+    for spec, table in zip(project.tables, tables):
+        if spec.denominator is not None or spec.counts is not None:
+            continue
+        values = table.values
+        variables = [c for c in values.columns if c not in spec.context
+                     and c not in sizes and c not in deprivation]
+        counts, evidence = looks_like_counts(values, variables, population)
+        if counts:
+            raise InputError(counts_message(spec.path.name, variables, evidence, named))
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,

@@ -1,0 +1,175 @@
+"""Data not shaped like the Camden sample: count tables, derived columns, labels files
+with their own column names, ward files with a wrong CRS label, incidents in several files."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+from community_safety.core.project import load_project, project_to_toml
+from community_safety.core.segmentation import gather_area_data
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import london_boroughs as chain  # noqa: E402
+
+SUTTON = Path(__file__).parent / "data" / "london_boroughs" / "E09000029"
+FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
+
+
+def run(*args) -> int:
+    return main([str(a) for a in args])
+
+
+def council(tmp_path: Path, table: str) -> Path:
+    """Sutton's areas with one table described by ``table`` (a [[tables]] entry)."""
+    folder = tmp_path / "council"
+    shutil.copytree(SUTTON, folder)
+    project = folder / "p.toml"
+    project.write_text('name = "Sutton"\n[boundaries]\npath = "output_areas.gpkg"\n'
+                       'code = "OA11CD"\n' + table)
+    return project
+
+
+def test_a_table_of_counts_is_named_before_clustering_with_the_fix(tmp_path):
+    project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                'variables = ["ts0540003", "ts0540008", "ts0540011"]\n')
+    with pytest.raises(InputError) as refused:
+        gather_area_data(load_project(project))
+    message = str(refused.value)
+    assert message.startswith("ts054.csv: the columns ts0540003, ts0540008, ts0540011 hold "
+                              "counts")
+    assert 'denominator = "row total"' in message and 'counts = "as is"' in message
+    # the fix: shares of the row total (the sum of the table's count columns)
+    fixed = council(tmp_path / "b", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                    'variables = ["ts0540003", "ts0540008", "ts0540011"]\n'
+                                    'denominator = ["ts0540003", "ts0540004", "ts0540008", '
+                                    '"ts0540009", "ts0540011"]\n')
+    data = gather_area_data(load_project(fixed))
+    raw = pd.read_csv(SUTTON / "ts054.csv").set_index("OA")
+    row = raw.index[0]
+    total = raw.loc[row, ["ts0540003", "ts0540004", "ts0540008", "ts0540009",
+                          "ts0540011"]].sum()
+    assert data.values.loc[row, "ts0540008"] == pytest.approx(
+        100 * raw.loc[row, "ts0540008"] / total)
+    assert "ts054_row_total" in data.context
+    # counts = "as is" keeps them
+    kept = council(tmp_path / "c", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                   'variables = ["ts0540003", "ts0540008"]\ncounts = "as is"\n')
+    assert gather_area_data(load_project(kept)).values.loc[row, "ts0540008"] == raw.loc[
+        row, "ts0540008"]
+
+
+def test_derived_columns_and_the_row_total(tmp_path):
+    project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                'denominator = "row total"\n'
+                                'variables = ["owned", "social", "ts0540011"]\n'
+                                '[derive]\nowned = "ts0540003 + ts0540004"\n'
+                                'social = "ts0540007 - ts0540009"\n')
+    spec = load_project(project)
+    assert spec.derive == {"owned": "ts0540003 + ts0540004", "social": "ts0540007 - ts0540009"}
+    assert load_project(project).derive == spec.derive
+    written = tmp_path / "again.toml"  # the project writer keeps [derive]
+    written.write_text(project_to_toml(spec, project.parent))
+    shutil.copy(written, project.parent / "again.toml")
+    assert load_project(project.parent / "again.toml").derive == spec.derive
+    data = gather_area_data(spec)
+    raw = pd.read_csv(SUTTON / "ts054.csv").set_index("OA")
+    row = raw.index[3]
+    total = raw.loc[row].drop("ts0540001").sum()  # every count column but the table's total?
+    total = raw.loc[row].sum()  # the row total adds every count column of the table
+    assert data.values.loc[row, "owned"] == pytest.approx(
+        100 * (raw.loc[row, "ts0540003"] + raw.loc[row, "ts0540004"]) / total)
+    assert data.values.loc[row, "social"] == pytest.approx(
+        100 * (raw.loc[row, "ts0540007"] - raw.loc[row, "ts0540009"]) / total)
+    bad = council(tmp_path / "b", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                  'denominator = "row total"\n'
+                                  '[derive]\nelsewhere = "ts0540003 + nowhere"\n')
+    with pytest.raises(InputError, match="no table holds all of its columns"):
+        gather_area_data(load_project(bad))
+
+
+def test_a_labels_file_with_its_own_column_names(tmp_path):
+    project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                'denominator = "ts0540001"\n'
+                                'variables = ["ts0540003", "ts0540008", "ts0540011"]\n'
+                                '[labels]\nfile = "census_variables.csv"\n'
+                                'variable = "new_names"\ndescription = "Variable_Name"\n')
+    from community_safety.core.segmentation import _labels
+
+    labels = _labels(load_project(project))
+    assert labels["ts0540008"] == "Social rented: Rents from council or Local Authority"
+    unnamed = council(tmp_path / "b", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                      'denominator = "ts0540001"\n'
+                                      '[labels]\nfile = "census_variables.csv"\n')
+    with pytest.raises(InputError, match="name the columns holding the variable names"):
+        _labels(load_project(unnamed))
+
+
+@pytest.fixture(scope="module")
+def sutton(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sutton") / "data"
+    shutil.copytree(SUTTON, folder)
+    project = chain.borough_project(folder, "Sutton", k=4, n_init=2)
+    out = folder.parent / "seg"
+    assert run("segment", project, "--out", out, "--no-plots") == 0
+    return folder, out / "segmentation.gpkg"
+
+
+def test_wards_with_a_wrong_crs_label_are_refused_then_read_with_crs(sutton, tmp_path,
+                                                                     capsys):
+    folder, built = sutton
+    gpkg = tmp_path / "segmentation.gpkg"
+    shutil.copy(built, gpkg)
+    wards = gpd.read_file(folder / "wards.gpkg").set_crs("EPSG:4326", allow_override=True)
+    wrong = tmp_path / "wards_wrong.gpkg"
+    wards.to_file(wrong, layer="wards")
+    args = ["matrices", gpkg, "--wards", wrong, "--ward-code", "WD13CD"]
+    capsys.readouterr()
+    assert run(*args) == 2
+    err = capsys.readouterr().err
+    assert "wards_wrong.gpkg" in err and "--crs" in err and "[boundaries]" not in err
+    assert run(*args, "--crs", "EPSG:27700") == 0
+
+
+def test_a_folder_of_monthly_files_is_one_profile_every_row_named(sutton, tmp_path, capsys):
+    folder, built = sutton
+    gpkg = tmp_path / "segmentation.gpkg"
+    shutil.copy(built, gpkg)
+    fires = pd.read_csv(folder / "fires.csv", dtype=str)
+    months = tmp_path / "fires"
+    months.mkdir()
+    for year, rows in fires.groupby(fires["date"].str[:4]):
+        rows.to_csv(months / f"fires_{year}.csv", index=False)
+    window = ["--date-column", "date", "--from", "2015-01-01", "--to", "2019-12-31"]
+    assert run("incidents", gpkg, folder / "fires.csv", "--name", "one", *FIRE_XY, *window,
+               "--out", tmp_path / "inc") == 0
+    assert run("incidents", gpkg, months, "--name", "folder", *FIRE_XY, *window,
+               "--out", tmp_path / "inc") == 0
+    one = pd.read_csv(tmp_path / "inc" / "incident_profile_one.csv")
+    many = pd.read_csv(tmp_path / "inc" / "incident_profile_folder.csv")
+    assert many["count"].tolist() == one["count"].tolist()
+    records = pd.read_csv(tmp_path / "inc" / "incident_records_folder.csv")
+    assert len(records) == len(fires)
+    per_file = records.groupby("source").size()
+    assert per_file.to_dict() == {f"fires_{y}.csv": len(r)
+                                  for y, r in fires.groupby(fires["date"].str[:4])}
+    # several files given one by one: the same; a file of other columns is refused
+    files = sorted(months.iterdir())
+    assert run("incidents", gpkg, *files, "--name", "files", *FIRE_XY, *window,
+               "--out", tmp_path / "inc") == 0
+    assert pd.read_csv(tmp_path / "inc" / "incident_profile_files.csv")["count"].tolist() == \
+        one["count"].tolist()
+    odd = tmp_path / "odd.csv"
+    fires.drop(columns=["property_type"]).to_csv(odd, index=False)
+    capsys.readouterr()
+    assert run("incidents", gpkg, files[0], odd, "--name", "odd", *FIRE_XY,
+               "--out", tmp_path / "inc") == 2
+    assert "odd.csv: its columns differ" in capsys.readouterr().err
