@@ -478,12 +478,23 @@ def _unusual(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["band"].astype(str) != "medium"]
 
 
-def _fallback_choice(rows: pd.DataFrame) -> list:
+def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> list:
     """For a segment no descriptor names although some index lies outside the medium band:
-    its strongest such difference that has words (a name must not call it average)."""
+    its strongest such difference (a name must not call it average). One without words for
+    its direction is given plain ones in ``table`` ("with a low share of ...")."""
     unusual = _unusual(rows)
-    unusual = unusual[unusual["words"] != ""]
-    return list(unusual.index[:1])
+    worded = unusual[unusual["words"] != ""]
+    if len(worded) or not len(unusual) or table is None:
+        return list(worded.index[:1])
+    index = unusual.index[0]
+    row = unusual.loc[index]
+    amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
+        if row["share"] else ("high" if row["direction"] == "high" else "low")
+    thing = _lower_first(_short(str(row["label"])))
+    table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
+                                                     f"with {amount} {thing}"]
+    table.loc[index, "part"] = NEED
+    return [index]
 
 
 def _base_choice(named: pd.DataFrame) -> list:
@@ -570,9 +581,10 @@ def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
     named = {s: _named(rows) for s, rows in groups.items()}
     choice = {s: _base_choice(rows) for s, rows in named.items()}
     for s, chosen in choice.items():
-        if not chosen and _fallback_choice(groups[s]):
-            named[s] = groups[s].loc[_fallback_choice(groups[s])]
-            choice[s] = list(named[s].index)
+        fallback = _fallback_choice(groups[s], table) if not chosen else []
+        if fallback:
+            named[s] = table.loc[fallback]
+            choice[s] = fallback
     # a name may grow with any descriptor a portrait would say
     pool = {s: pd.concat([named[s], _said(groups[s]).drop(index=named[s].index,
                                                            errors="ignore")])

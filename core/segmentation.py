@@ -491,16 +491,28 @@ def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:
 
 
 def small_segments_note(manifest: dict) -> str | None:
-    """One line on the small segments and the remedies, or None."""
+    """One line on the small segments and the remedies that can help, or None. Winsorising
+    is advised only where it can do something: on z-scores (``range`` and ``ihs_range``
+    values lie in 0..1, which a bound of 3 never clips) and when it is not already on."""
     small = manifest.get("results", {}).get("small_segments", [])
     if not small:
         return None
-    share = manifest["parameters"].get("min_share", 2.0)
+    parameters = manifest["parameters"]
+    share = parameters.get("min_share", 2.0)
     listed = ", ".join(f"segment {s['segment']} ({s['areas']} areas, {s['share_of_areas']:g}%)"
                        for s in small)
+    bound = float(parameters.get("winsorise") or 0)
+    if parameters.get("standardise", "zscore") != "zscore":
+        remedy = "choose a smaller k (see choose-k)"
+    elif bound > 0:
+        clipped = manifest.get("results", {}).get("winsorised", {}).get("cells", 0)
+        remedy = (f"values are already clipped at ±{bound:g} ({clipped:,} clipped); choose a "
+                  "smaller k (see choose-k)")
+    else:
+        remedy = ("set winsorise = 3 under [segmentation] to stop a few extreme areas "
+                  "forming their own segment, or choose a smaller k (see choose-k)")
     return (f"Small segments, under {share:g}% of the areas: {listed}. They are rarely a "
-            "target group: set winsorise = 3 under [segmentation] to stop a few extreme areas "
-            "forming their own segment, or choose a smaller k (see choose-k).")
+            f"target group: {remedy}.")
 
 
 def unique_names(names: pd.Series, project: Project) -> pd.Series:

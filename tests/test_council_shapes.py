@@ -173,3 +173,24 @@ def test_a_folder_of_monthly_files_is_one_profile_every_row_named(sutton, tmp_pa
     assert run("incidents", gpkg, files[0], odd, "--name", "odd", *FIRE_XY,
                "--out", tmp_path / "inc") == 2
     assert "odd.csv: its columns differ" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("parameters,winsorised,advice", [
+    ({"standardise": "zscore", "winsorise": 0}, 0, "set winsorise = 3"),
+    ({"standardise": "ihs_range", "winsorise": 0}, 0, None),
+    ({"standardise": "zscore", "winsorise": 3.0}, 0, "already clipped at ±3 (0 clipped)"),
+])
+def test_winsorising_is_advised_only_where_it_can_do_something(parameters, winsorised,
+                                                                advice):
+    from community_safety.core.segmentation import small_segments_note
+
+    manifest = {"parameters": {"min_share": 2.0, **parameters},
+                "results": {"small_segments": [{"segment": 9, "areas": 5,
+                                                "share_of_areas": 0.7}],
+                            "winsorised": {"cells": winsorised}}}
+    note = small_segments_note(manifest)
+    assert note.count("winsorise") <= 1 and "smaller k" in note
+    if advice is None:
+        assert "winsorise" not in note
+    else:
+        assert advice in note
