@@ -24,6 +24,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ...core.derive import ROW_TOTAL
 from ...core.errors import InputError
 from ...core.project import TableSpec
 from ...core.segmentation import gather_area_data
@@ -113,7 +114,10 @@ class Entry:
         if absent:
             found.append(f"{name}: no context column {', '.join(repr(c) for c in absent)}")
         bases = ([self.denominator] if isinstance(self.denominator, str)
-                 else list((self.denominator or {}).values()))
+                 and self.denominator != ROW_TOTAL else list(self.denominator)
+                 if isinstance(self.denominator, list)
+                 else list((self.denominator or {}).values())
+                 if isinstance(self.denominator, dict) else [])
         absent = [c for c in bases if c not in self.columns]
         if absent:
             found.append(f"{name}: no denominator column "
@@ -354,7 +358,7 @@ class TablesPage(Page):
             if column not in entry.numeric:
                 item.setToolTip("not a column of numbers")
             self.context_list.addItem(item)
-        set_items(self.denominator_combo, entry.numeric,
+        set_items(self.denominator_combo, [ROW_TOTAL, *entry.numeric],
                   entry.denominator if isinstance(entry.denominator, str) else None,
                   none=NO_DENOMINATOR)
         if isinstance(entry.denominator, dict):
