@@ -411,9 +411,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
                      progress=scaled(progress, 0.2, 0.8))
     # the areas clustered: the same frame when no area was dropped (no copy of the values)
     kept = values if values.index.equals(filled.index) else values.loc[filled.index]
-    labels = _labels(project)
-    deprivation, more_deprived, numbered_by = ordering_measure(project, kept, X, clustered,
-                                                               labels)
+    deprivation, more_deprived, numbered_by = ordering_measure(project, kept, X, clustered)
     numbering = number_by_deprivation(fit.labels, deprivation, more_deprived)
     segments = pd.Series([numbering[label] for label in fit.labels], index=filled.index)
     centres = pd.DataFrame(fit.centres, columns=clustered)
@@ -443,6 +441,8 @@ def build_segmentation(project: Project, progress: Progress = silent,
     profiles = profile_table(kept, segments, clustered, project.bands)
     summary = segment_summary(segments, sizes, deprivation, distance,
                               by_deprivation=project.deprivation is not None)
+    labels = _labels(project)
+    numbered_by = numbering_words(project, numbered_by, labels)
     themes = (read_themes(read_labels(project.labels_file, project.labels_columns))
               if project.labels_file else None)
     portraits = pen_portraits(profiles, summary, labels, themes=themes)
@@ -542,20 +542,12 @@ def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
     """What numbers the segments: the project's deprivation measure, or, when it names none,
     the first principal component of the standardised clustering variables, oriented so that
     the variable with the largest loading counts upward (higher score = higher number).
-    Returns (measure by area, which direction is "more deprived", the numbering's words:
-    ``description`` for sentences, ``axis`` for charts, ``by_deprivation``)."""
-    from .portraits import label_of
-
-    labels = labels or {}
+    Returns (measure by area, which direction is "more deprived", the numbering: its words
+    (``numbering_words``) from ``labels``)."""
     if project.deprivation is not None:
-        label = label_of(project.deprivation, labels)
-        measure = label if label == project.deprivation else f"{label} ({project.deprivation})"
-        return (values[project.deprivation], project.more_deprived,
-                {"measure": project.deprivation, "more_deprived": project.more_deprived,
-                 "by_deprivation": True, "axis": "segment (1 = least deprived)",
-                 "description": f"Segments are numbered 1 (least deprived) to {project.k} "
-                                f"(most deprived) by the mean {measure} of their "
-                                f"areas ({project.more_deprived} values are more deprived)."})
+        return (values[project.deprivation], project.more_deprived, numbering_words(
+            project, {"measure": project.deprivation, "more_deprived": project.more_deprived,
+                      "by_deprivation": True}, labels))
     centred = X - X.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     loadings = vt[0] if len(vt) else np.ones(len(clustered))
@@ -564,17 +556,38 @@ def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
     score = pd.Series(centred @ loadings, index=values.index)
     top = np.argsort(-np.abs(loadings))[:3]
     strongest = {clustered[i]: round(float(loadings[i]), 3) for i in top}
-    leading = label_of(clustered[top[0]], labels) if len(top) else "the first variable"
-    listed = _and([f"{'more' if w > 0 else 'less'} '{label_of(v, labels)}'"
-                   for v, w in strongest.items()])
-    return score, "higher", {
+    return score, "higher", numbering_words(project, {
         "measure": "first principal component", "more_deprived": "higher",
-        "by_deprivation": False, "loadings": strongest,
-        "axis": _short(f"segment (higher = more '{leading}')"),
-        "description": "No deprivation measure was given, so the numbers do not rank "
-                       f"deprivation: segments are numbered 1 to {project.k} along the main "
-                       "pattern in the data (the first principal component of the clustering "
-                       f"variables), higher numbers having on the whole {listed}."}
+        "by_deprivation": False, "loadings": strongest}, labels)
+
+
+def numbering_words(project: Project, numbering: dict, labels: dict | None = None) -> dict:
+    """The numbering with its words in the variables' labels: ``description`` (sentences)
+    and ``axis`` (charts); deprivation is named only when a deprivation measure numbers."""
+    from .portraits import label_of
+
+    labels = labels or {}
+    numbering = dict(numbering)
+    if numbering["by_deprivation"]:
+        label = label_of(project.deprivation, labels)
+        measure = label if label == project.deprivation else f"{label} ({project.deprivation})"
+        numbering.update(
+            axis="segment (1 = least deprived)",
+            description=f"Segments are numbered 1 (least deprived) to {project.k} (most "
+                        f"deprived) by the mean {measure} of their areas "
+                        f"({project.more_deprived} values are more deprived).")
+        return numbering
+    strongest = numbering["loadings"]
+    leading = label_of(next(iter(strongest)), labels) if strongest else "the first variable"
+    listed = _and([f"{'more' if w > 0 else 'less'} '{label_of(v, labels)}'"
+                   for v, w in strongest.items()]) if strongest else "no one variable"
+    numbering.update(
+        axis=_short(f"segment (higher = more '{leading}')"),
+        description="No deprivation measure was given, so the numbers do not rank "
+                    f"deprivation: segments are numbered 1 to {project.k} along the main "
+                    "pattern in the data (the first principal component of the clustering "
+                    f"variables), higher numbers having on the whole {listed}.")
+    return numbering
 
 
 def _and(items: list) -> str:
