@@ -65,7 +65,7 @@ class ProfileIncidents(EngineAlgorithm):
                                               optional=True),
                  "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
                  "ISO, or day first when the values show it; dates whose day/month order "
-                 "cannot be told are refused).", advanced=True)
+                 "cannot be told are refused).")
         self.add(Field("CATEGORY", self.tr("Category field"), optional=True,
                        parentLayerParameterName="INCIDENTS"),
                  "Optional: a field holding each incident's category, for the filter below.")

@@ -84,7 +84,7 @@ class TargetVisits(EngineAlgorithm):
                                               optional=True),
                  "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
                  "ISO, or day first when the values show it; dates whose day/month order "
-                 "cannot be told are refused).", advanced=True)
+                 "cannot be told are refused).")
         self.add(QgsProcessingParameterString(
             "INCIDENT_TABLE", self.tr("Stored incident profile name"), optional=True),
             "Optional: which stored profile to score on (e.g. fires), when there are several.")
