@@ -53,8 +53,15 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
         source = incidents.name or "layer"
         records, _, crs = records_from_points(incidents.source, source)
     else:
-        source = Path(incidents.source).name
-        records, _, crs = read_records(Path(incidents.source))
+        paths = (list(incidents.source) if isinstance(incidents.source, (list, tuple))
+                 else [incidents.source])
+        if len(paths) == 1 and not Path(paths[0]).is_dir():
+            source = Path(paths[0]).name
+            records, _, crs = read_records(Path(paths[0]))
+        else:  # several files, or a folder of them, read as one: rows "file.csv:line"
+            from .places import _records
+
+            records, _, crs, source = _records(paths)
     column = incidents.date_column
     if not column:
         raise InputError(f"{source}: name the incidents' date column (--date-column)")

@@ -533,8 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "ward_code, visits")
     tgt.add_argument("--cluster-by-area", action="store_true", help="rank output areas and "
                      "list every eligible address of each chosen area")
-    tgt.add_argument("--incidents", type=Path, help="incident file with dates (as given to "
-                     "`incidents`); default: the stored incident counts")
+    tgt.add_argument("--incidents", type=Path, nargs="+", help="incident file with dates (as "
+                     "given to `incidents`; several files or a folder of the same columns "
+                     "read as one); default: the stored incident counts")
     tgt.add_argument("--incident-table", help="name of a stored incident profile (e.g. fires)")
     tgt.add_argument("--date-column", help="the incidents' date column")
     _add_date_format(tgt)
