@@ -161,6 +161,9 @@ VOCABULARY: tuple[Term, ...] = (
       "households", "have two or more cars or vans"),
     T(WORK, r"higher managerial", ("", "Professional"), None, "residents aged 16 and over",
       "are in higher managerial, administrative or professional work", TRAIT),
+    T(WORK, r"lower managerial", ("in", "managerial work"), None,
+      "residents aged 16 and over",
+      "are in lower managerial, administrative or professional work"),
     T(WORK, r"\bsemi-routine occupations|\broutine occupations", ("in", "routine work"), None,
       "residents aged 16 and over", "are in routine or semi-routine work"),
     T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
@@ -356,6 +359,8 @@ def _short(label: str) -> str:
     home or family' -> 'looking after home or family')."""
     parts = [p.strip() for p in label.split(":") if p.strip()]
     text = parts[-1] if parts else label
+    # a classification's own codes before the words (NS-SEC's "L4, L5 and L6 ...")
+    text = re.sub(r"^L\d+(?:\.\d+)?(?:(?:,| and) L\d+(?:\.\d+)?)*\s+", "", text)
     if len(parts) > 1 and (len(text.split()) < 2 or text.lower() in
                            ("other", "total", "all", "none", "with dependent children",
                             "no dependent children")):
