@@ -122,7 +122,8 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     if WARD_LAYER not in layers or not any(n.startswith("matrix_") for n in layers):
         raise InputError(NO_WARDS.format(name=path.name))
     published, _ = partner_tables(path, threshold)
-    if not all(m in published for m in PEOPLE):
+    people = [m for m in PEOPLE if m in published]  # residents alone without households
+    if not people:
         raise InputError(NO_WARDS.format(name=path.name))
     wards = pyogrio.read_dataframe(path, layer=WARD_LAYER, read_geometry=False)
     if wards.empty:
@@ -133,10 +134,10 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
 
     segments = dict(sorted(seg.segment_names.items()))
     headings, incident_sources = _incident_words(path, layers, published)
-    columns = [Column("households", "Households"), Column("households_pct", "Share"),
-               Column("residents", "Residents"), Column("residents_pct", "Share")]
+    columns = [column for m in people
+               for column in (Column(m, m.capitalize()), Column(f"{m}_pct", "Share"))]
     columns += [Column(matrix, heading) for matrix, heading in headings.items()]
-    shares = {m: percentages(published[m], "row") for m in PEOPLE}
+    shares = {m: percentages(published[m], "row") for m in people}
     rows = [*segments, TOTAL]
 
     cells, summaries = {}, {}
@@ -175,17 +176,17 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
 def _summary(code: str, published: dict, shares: dict, segments: dict) -> str:
     """"6,618 households and 13,404 residents in 54 output areas. Most households: 2 –
     Professional residents owning their homes with cars (62.8%)." (published figures)"""
-    households = published["households"]
-    parts = [f"{_count(households.at[code, TOTAL])} households and "
-             f"{_count(published['residents'].at[code, TOTAL])} residents"]
+    people = [m for m in PEOPLE if m in published]
+    parts = [" and ".join(f"{_count(published[m].at[code, TOTAL])} {m}" for m in people)]
     if "areas" in published:
         parts.append(f" in {_count(published['areas'].at[code, TOTAL])} output areas")
     text = "".join(parts) + "."
-    body = households.loc[code].drop(TOTAL).dropna()
+    main = people[0]
+    body = published[main].loc[code].drop(TOTAL).dropna()
     if len(body) and body.max() > 0:
         top = body.idxmax()
-        text += (f" Most households: {legend_label(int(top), segments[int(top)])} "
-                 f"({_share(shares['households'].at[code, top])}).")
+        text += (f" Most {main}: {legend_label(int(top), segments[int(top)])} "
+                 f"({_share(shares[main].at[code, top])}).")
     return text
 
 
