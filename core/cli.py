@@ -341,7 +341,7 @@ def _demand(args) -> int:
     result, written, key_source = _run_with_bar(
         demand_job, args.project, args.key_file, args.out, segmentation=args.segmentation,
         run_date=args.run_date, top=args.top, scale_top=args.scale_top,
-        threshold=args.threshold)
+        threshold=args.threshold, date_format=args.date_format)
     for line in summary_lines(result):
         print(line)
     shown = [c for c in result.ranked.columns if c.endswith(" rank")]
@@ -520,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "areas' segments and the shared view by segment")
     dem.add_argument("--threshold", type=int, help="shared view: suppress counts from 1 to "
                      "this (default 5)")
+    _add_date_format(dem)
     dem.set_defaults(run=_demand)
 
     tgt = sub.add_parser("target", help="home fire safety checks: a ranked, explained visit "

@@ -1576,7 +1576,15 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     view added to its GeoPackage. Returns (result, files written, where the key came
     from)."""
     key, key_source = demand_key(Path(key_file) if key_file else None)
+    date_format = overrides.pop("date_format", None)
     project = load_demand_project(Path(project_path)).with_overrides(**overrides)
+    if date_format:  # --date-format: every source's dates (and its resources' times)
+        from dataclasses import replace
+
+        project = replace(project, sources=tuple(
+            replace(s, date_format=date_format,
+                    resources=replace(s.resources, date_format=date_format)
+                    if s.resources else None) for s in project.sources))
     check_parameters(project)
     result = demand_step(project, key, Path(segmentation) if segmentation else None,
                          progress=progress)

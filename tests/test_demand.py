@@ -4,6 +4,7 @@ input, personal data never reaching an output, and the command on the SYNTHETIC 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -419,3 +420,27 @@ def test_a_segmentation_project_may_carry_the_demand_section(tmp_path):
     assert load_project(toml).name.startswith("Camden")
     result = d.demand_step(d.load_demand_project(toml), KEY)
     assert 100 <= len(result.ranked) <= 400
+
+
+def test_a_source_with_us_order_dates_is_refused_then_read_with_its_format(tmp_path, capsys,
+                                                                            key_file):
+    """Missing-person reports rewritten MM/DD/YYYY: refused naming the source and column;
+    with date_format on the source the run gives the same people as the sample's."""
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder)
+    reports = pd.read_csv(folder / "missing_persons.csv", dtype=str)
+    reports["reported"] = pd.to_datetime(reports["reported"]).dt.strftime("%m/%d/%Y")
+    reports.to_csv(folder / "missing_persons.csv", index=False)
+    toml = folder / "service_users.toml"
+    args = ["--key-file", str(key_file), "--run-date", "2024-04-01"]
+    assert main(["demand", str(toml), "--out", str(tmp_path / "refused"), *args]) == 2
+    err = capsys.readouterr().err
+    assert "missing person reports, column 'reported'" in err and "month first" in err
+    toml.write_text(toml.read_text().replace('date = "reported"\n',
+                                             'date = "reported"\ndate_format = "%m/%d/%Y"\n'))
+    assert main(["demand", str(toml), "--out", str(tmp_path / "us"), *args]) == 0
+    assert main(["demand", str(PROJECT), "--out", str(tmp_path / "iso"), *args]) == 0
+    us = pd.read_csv(tmp_path / "us" / d.RANKED_FILE)
+    iso = pd.read_csv(tmp_path / "iso" / d.RANKED_FILE)
+    assert us["pseudonym"].tolist() == iso["pseudonym"].tolist()
+    assert us["missing person reports"].sum() == iso["missing person reports"].sum() > 0
