@@ -142,8 +142,10 @@ def _choose_k(args) -> int:
     ks = list(range(args.k_min, args.k_max + 1))
     table = _run_with_bar(choose_k, prepared.X, ks, n_init=args.n_init, seed=project.seed)
     replacing = replacement_note(args.out)
+    from .cells import write_csv
+
     with replaced_folder(args.out) as staging:
-        table.to_csv(staging / "diagnostics.csv", index=False)
+        write_csv(table, staging / "diagnostics.csv", index=False)
         elbow_plot(table, staging / "elbow.png")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\nRecommended: {recommend_k(table)[1]}")
@@ -170,11 +172,13 @@ def _assign(args) -> int:
     previous = seg.areas["segment"].reindex(assigned.index)
     assigned["previous_segment"] = previous
     replacing = replacement_note(args.out)
+    from .cells import write_csv
+
     with replaced_folder(args.out) as staging:
         write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
-        assigned.rename_axis("area_code").reset_index().to_csv(staging / "assigned.csv",
-                                                               index=False)
-        data.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(assigned.rename_axis("area_code").reset_index(), staging / "assigned.csv",
+                  index=False)
+        write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
     known = previous.notna()
     changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
     print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "

@@ -74,6 +74,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv
 from .errors import InputError
 from .progress import Progress, silent
 
@@ -1601,15 +1602,15 @@ def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = Tru
 
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        result.ranked.to_csv(staging / RANKED_FILE, index=False)
+        write_csv(result.ranked, staging / RANKED_FILE, index=False)
         for name, table in result.filtered.items():
-            table.to_csv(staging / filter_file(name), index=False)
-        result.details.to_csv(staging / DETAILS_FILE, index=False)
-        result.reconciliation.to_csv(staging / RECONCILIATION_FILE, index=False)
-        result.rows.to_csv(staging / ROWS_FILE, index=False)
+            write_csv(table, staging / filter_file(name), index=False)
+        write_csv(result.details, staging / DETAILS_FILE, index=False)
+        write_csv(result.reconciliation, staging / RECONCILIATION_FILE, index=False)
+        write_csv(result.rows, staging / ROWS_FILE, index=False)
         for by, table in result.shared.items():
-            table.to_csv(staging / shared_file(by), index=False, encoding="utf-8-sig")
-        result.notes.to_csv(staging / NOTES_FILE, index=False, encoding="utf-8-sig")
+            write_csv(table, staging / shared_file(by), index=False, encoding="utf-8-sig")
+        write_csv(result.notes, staging / NOTES_FILE, index=False, encoding="utf-8-sig")
         (staging / README_FILE).write_text(README_TEXT, encoding="utf-8")
         names = sorted(p.name for p in staging.iterdir())
     return [Path(out_dir) / name for name in names]

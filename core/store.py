@@ -54,6 +54,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from .cells import write_csv
 from .errors import InputError
 from .progress import Progress, silent
 from .segmentation import Segmentation
@@ -552,7 +553,7 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
         write_table(gpkg, name, frame)
     for name in (*CSV_TABLES, "diagnostics"):
         if name in tables:
-            tables[name].to_csv(folder / f"{name}.csv", index=False)
+            write_csv(tables[name], folder / f"{name}.csv", index=False)
     (folder / "manifest.json").write_text(json.dumps(seg.manifest, indent=2), encoding="utf-8")
     if plots:
         from .plots import box_plots, elbow_plot  # matplotlib: only when drawing

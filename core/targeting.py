@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv, write_xlsx
 from .errors import InputError
 
 # exclusion reasons, in the order they are tested
@@ -815,12 +816,11 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                           "meaning": list(CREW_COLUMNS_ABOUT.values())})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        crews.to_csv(staging / "target_list.csv", index=False)
-        with pd.ExcelWriter(staging / "target_list.xlsx", engine="openpyxl") as book:
-            crews.to_excel(book, sheet_name="Visits", index=False)
-            about.to_excel(book, sheet_name="Columns", index=False)
-        result.summary.to_csv(staging / "target_summary.csv", index=False)
-        result.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(crews, staging / "target_list.csv", index=False)
+        write_xlsx({"Visits": crews, "Columns": about}, staging / "target_list.xlsx",
+                   index=False)
+        write_csv(result.summary, staging / "target_summary.csv", index=False)
+        write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
         layer.to_file(path, layer="target_addresses", driver="GPKG", engine="pyogrio",
                       dataset_options=GPKG_OPTIONS)

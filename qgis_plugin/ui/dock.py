@@ -27,6 +27,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ...core.cells import write_csv
 from ...core.errors import InputError
 from ...core.export import matrix_title, partner_table, read_matrices, safe_tables
 from ...core.store import GPKG_NAME, load_segmentation, needed_tables, read_gpkg_table
@@ -273,8 +274,8 @@ class CommunitySafetyDock(QgsDockWidget):
         name = measure if by is None else f"{measure} {'row' if by == 'row' else 'col'} %"
         table = partner_table(safe_tables(self.matrices, THRESHOLD)[name],
                               self.seg.segment_names, self.matrix.ward_names)
-        if self._written(path, lambda work: table.to_csv(work, index=False,
-                                                         encoding="utf-8-sig")):
+        if self._written(path, lambda work: write_csv(table, work, index=False,
+                                                      encoding="utf-8-sig")):
             self._say(f"Exported to {path}, counts of 1 to {THRESHOLD} suppressed.")
             return Path(path)
         return None
