@@ -342,3 +342,164 @@ def test_good_keys_pass():
     for key in ("correct horse battery staple", "7f3a9c01e4b25d86c0f1a7e39b4d2c58",
                 "the partnership's secret key, kept outside the project", SECRET):
         assert key_problem(key) is None, key
+
+
+# --- shared demand: no suppressed count can be worked out from what is published -----------
+
+def _count_columns(view: pd.DataFrame) -> list[str]:
+    from community_safety.core.demand import COUNTS
+
+    return [c for c in view.columns if c in COUNTS or not (
+        c in ("segment", "ward code", "ward name", "residents") or "per 1,000" in c
+        or c.endswith(" %"))]
+
+
+def reader_ranges(views: dict, threshold: int) -> list[tuple]:
+    """An informed partner's exact range for every suppressed count of the shared views
+    of one run (by -> the published table, cells as text, '*' hidden), by integer
+    programming over everything published together: each count column adds up to its
+    Total row; contacts are the sum of the counted totals (every total but hours) in every
+    row; the top 1% are among the top 5%, who are among everyone (people and contacts);
+    the views count the same people (equal Totals); a hidden count is at least 1.
+    Returns (view, row, column, least, greatest) for each hidden count."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from community_safety.core.demand import (
+        COUNTS,
+        HOUR_TOTALS,
+        top_contacts,
+        top_people,
+    )
+
+    cells, known = {}, {}  # (by, row, column) -> variable index, or its published value
+    for by, view in views.items():
+        for r in range(len(view)):
+            for column in _count_columns(view):
+                text = str(view[column].iloc[r])
+                key = (by, r, column)
+                if text == "*":
+                    cells[key] = len(cells)
+                else:
+                    known[key] = float(text.replace(",", ""))
+    n = len(cells)
+    rows_eq, rows_ub = [], []
+
+    def term(key):  # (coefficient vector part, constant)
+        vector = np.zeros(n)
+        if key in cells:
+            vector[cells[key]] = 1.0
+            return vector, 0.0
+        return vector, known[key]
+
+    def equation(positive, negative, rows):
+        vector, constant = np.zeros(n), 0.0
+        for key in positive:
+            v, c = term(key)
+            vector, constant = vector + v, constant + c
+        for key in negative:
+            v, c = term(key)
+            vector, constant = vector - v, constant - c
+        rows.append((vector, -constant))
+
+    for by, view in views.items():
+        columns = _count_columns(view)
+        last = len(view) - 1
+        tops = [f(s) for f in (top_people, top_contacts) for s in (1, 5)]
+        counted = [c for c in columns if c not in (*COUNTS, *tops, *HOUR_TOTALS)]
+        for column in columns:
+            equation([(by, r, column) for r in range(last)], [(by, last, column)], rows_eq)
+        for r in range(len(view)):
+            equation([(by, r, c) for c in counted], [(by, r, "contacts")], rows_eq)
+            for low, high in ((top_people(1), top_people(5)), (top_people(5), "people"),
+                              (top_contacts(1), top_contacts(5)),
+                              (top_contacts(5), "contacts")):
+                equation([(by, r, low)], [(by, r, high)], rows_ub)  # low - high <= 0
+    names = list(views)
+    for a, b in zip(names, names[1:]):
+        for column in _count_columns(views[a]):
+            equation([(a, len(views[a]) - 1, column)], [(b, len(views[b]) - 1, column)],
+                     rows_eq)
+    constraints = []
+    for rows, equal in ((rows_eq, True), (rows_ub, False)):
+        rows = [(v, c) for v, c in rows if v.any() or abs(c) > 1e-9]
+        if rows:
+            matrix = np.array([v for v, _ in rows])
+            bound = np.array([c for _, c in rows])
+            constraints.append(LinearConstraint(matrix, bound if equal else -np.inf, bound))
+    ranges = []
+    for key, i in cells.items():
+        extremes = []
+        for sign in (1.0, -1.0):
+            objective = np.zeros(n)
+            objective[i] = sign
+            result = milp(objective, constraints=constraints, integrality=np.ones(n),
+                          bounds=Bounds(1, 1e7))
+            assert result.status == 0, (key, result.message)  # the true table is feasible
+            extremes.append(round(result.x[i]))
+        ranges.append((*key, extremes[0], extremes[1]))
+    return ranges
+
+
+def _assert_protected(views: dict, threshold: int) -> int:
+    ranges = reader_ranges(views, threshold)
+    narrow = [r for r in ranges if r[4] - r[3] < threshold]
+    assert not narrow, narrow[:10]
+    return len(ranges)
+
+
+def test_shared_demand_survives_an_informed_reader_on_the_sample(world):
+    folder = world["root"] / "service_users"
+    views = {by: pd.read_csv(folder / f"shared_demand_by_{by}.csv", dtype=str,
+                             keep_default_na=False) for by in ("segment", "ward")}
+    assert _assert_protected(views, 5) > 0  # some counts are hidden, none recoverable
+
+
+def _generated_worst_case(seed: int) -> dict:
+    """Stored counts of one run (by -> table, as the demand step stores them) for a few
+    people spread thinly over many wards and segments: most counts are 1 to 5, many rows
+    hold a single person, and contacts tie the columns together."""
+    import numpy as np
+
+    from community_safety.core import demand as d
+
+    rng = np.random.default_rng(seed)
+    people = 40
+    # (hours are whole per person in the stored counts, as ``group_counts`` rounds them)
+    frame = pd.DataFrame({"times a suspect": rng.poisson(0.8, people),
+                          "times a victim": rng.poisson(0.6, people),
+                          "custody episodes": rng.poisson(0.4, people),
+                          "custody hours": np.round(rng.exponential(6, people))})
+    counted = ["times a suspect", "times a victim", "custody episodes"]
+    frame["times a suspect"] += frame[counted].sum(axis=1) == 0  # everyone has a contact
+    contacts = frame[counted].sum(axis=1)
+    rank = contacts.rank(ascending=False, method="min")
+    base = pd.DataFrame({"people": 1.0, "contacts": contacts.astype(float)})
+    for share in (1, 5):
+        cut = max(1, int(np.ceil(people * share / 100)))
+        base[d.top_people(share)] = (rank <= cut).astype(float)
+        base[d.top_contacts(share)] = np.where(rank <= cut, contacts, 0.0)
+    base = base.join(frame.astype(float))
+    wards = rng.choice([f"E0500{i:04d}" for i in range(12)], people,
+                       p=np.r_[[0.3, 0.2], np.full(10, 0.05)])
+    segments = rng.choice([str(s) for s in range(1, 7)], people)
+    stored = {}
+    for by, group in (("segment", segments), ("ward", wards)):
+        counts = base.groupby(group).sum()
+        table = counts.rename_axis("group").reset_index()
+        table.insert(1, "residents", 300.0)
+        if by == "ward":
+            table["ward name"] = "Ward " + table["group"]
+        stored[by] = table
+    return stored
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shared_demand_survives_an_informed_reader_on_a_generated_worst_case(seed):
+    from community_safety.core.demand import shared_views
+
+    stored = _generated_worst_case(seed)
+    views = shared_views(stored, 5, {s: f"segment {s}" for s in range(1, 7)})
+    text = {by: view.astype(str).replace({"nan": "*"}) for by, view in views.items()}
+    hidden = _assert_protected(text, 5)
+    assert hidden >= 10

@@ -198,12 +198,12 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers:
             self.targeting.status.setText("Join the address gazetteer first: the visit list "
                                           "is of addresses.")
-        from ...core.demand import SHARED_TABLES, shared_from_counts
+        from ...core.demand import SHARED_TABLES, shared_views
 
-        self.service_users.set_shared({
-            f"demand_by_{by}": shared_from_counts(read_gpkg_table(gpkg, name), by, THRESHOLD,
-                                                  self.seg.segment_names)
-            for by, name in SHARED_TABLES.items() if name in layers})
+        views = shared_views({by: read_gpkg_table(gpkg, name)
+                              for by, name in SHARED_TABLES.items() if name in layers},
+                             THRESHOLD, self.seg.segment_names)
+        self.service_users.set_shared({f"demand_by_{by}": view for by, view in views.items()})
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
 
