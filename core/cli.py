@@ -282,8 +282,10 @@ def _export(args) -> int:
 
 def _target(args) -> int:
     from .backtest import IncidentFile, backtest_step
+    from .store import replacement_note
     from .targeting import TargetInputs, TargetOptions, parse_segments, target_step
 
+    replacing = replacement_note(args.out)
     incidents = None
     if args.incidents is not None:
         columns, _ = _location(args)
@@ -294,13 +296,15 @@ def _target(args) -> int:
                              "with --x/--y (or --area-code) and --date-column")
         result, written = backtest_step(args.segmentation, args.out, incidents, args.cut_off,
                                         args.date_from, args.date_to, args.seed,
-                                        replace_folder=False)
+                                        replace_folder=True)
         print(f"Backtest: fitted on {result.fit_incidents:,} fires {result.fit_period}, "
               f"tested on {result.test_incidents:,} fires {result.test_period}")
         print("Share of the later fires in the top 1/5/10/20% of households, and the area "
               "under the capture curve:")
         print(result.table.to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
+        if replacing:
+            print(replacing)
         return 0
     segments = parse_segments(args.segments)
     wards = tuple(w.strip() for w in args.wards.split(",") if w.strip()) if args.wards else ()
@@ -315,11 +319,15 @@ def _target(args) -> int:
     if args.capacity is None and args.capacity_table is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table FILE "
                          "(ward_code, visits)")
+    # the list, workbook, layer, summary and reconciliation are one unit: the --out folder
+    # is swapped in whole (a kill leaves the previous run or this one, never a mix)
     result, written = target_step(args.segmentation, args.out, options, inputs,
-                                  replace_folder=False)
+                                  replace_folder=True)
     print(result.summary.to_string(index=False))
     print(f"Saved {', '.join(p.name for p in written)} to {args.out} (addresses and IDs "
           "only in target_list and target.gpkg, for the crews)")
+    if replacing:
+        print(replacing)
     return 0
 
 
@@ -504,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("segmentation", type=Path, help="saved segmentation.gpkg (with its "
                      "gazetteer)")
     tgt.add_argument("--out", type=Path, required=True, help="folder for the list, layer, "
-                     "summary and reconciliation (its files are replaced, others left alone)")
+                     "summary and reconciliation (replaced whole)")
     tgt.add_argument("--capacity", type=int, help="number of visits")
     tgt.add_argument("--capacity-table", type=Path, help="visits per ward: CSV with "
                      "ward_code, visits")
@@ -597,7 +605,26 @@ def check_inputs_outside(args) -> None:
                              f"{Path(out).parent / (Path(out).name + '_' + args.command)})")
 
 
+def _interrupted() -> str:
+    """The one line said when the user stops a run with Ctrl-C: what is already in place
+    (complete: each output is committed whole) or that nothing was written."""
+    from .written import committed
+
+    done = committed()
+    if not done:
+        return "community-safety: stopped; nothing was written"
+    places = ", ".join(str(p) for p in done[:3]) + (f" and {len(done) - 3} more"
+                                                    if len(done) > 3 else "")
+    return (f"community-safety: stopped after writing {places} (complete); whatever "
+            "had not been written yet was not")
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    from .written import clear
+
+    clear()
     try:
         args = build_parser().parse_args(argv)
     except InputError as err:
@@ -619,8 +646,17 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("community-safety: stopped; nothing was written", file=sys.stderr)
+        # a second Ctrl-C while saying so would print a traceback: ignored until said
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            print(_interrupted(), file=sys.stderr)
+        finally:
+            if argv is not None:  # called from Python: the caller's handler back
+                signal.signal(signal.SIGINT, before)
         return 130
+    finally:
+        if argv is None:  # the command itself: a Ctrl-C after the last line is ignored
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

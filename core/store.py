@@ -54,6 +54,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from . import written
 from .cells import write_csv
 from .errors import InputError
 from .progress import Progress, silent
@@ -328,6 +329,7 @@ def _swap_in(staging: Path, target: Path) -> None:
     try:
         if not os.path.lexists(target):
             os.rename(incoming, target)
+            written.record(target)
             return
         keep = _holds_anything(target)
         trash = None
@@ -336,6 +338,7 @@ def _swap_in(staging: Path, target: Path) -> None:
             os.rename(previous, trash)
         try:
             if _exchange(incoming, target):
+                written.record(target)
                 if keep:  # incoming now holds the old run
                     os.rename(incoming, previous)
             else:
@@ -344,6 +347,7 @@ def _swap_in(staging: Path, target: Path) -> None:
                 empty_old = None if keep else parked
                 try:
                     os.rename(incoming, target)
+                    written.record(target)
                 except BaseException:
                     os.rename(parked, target)
                     empty_old = None
@@ -403,6 +407,7 @@ def staged_files(folder: Path):
                 target.mkdir(exist_ok=True)
             else:
                 os.replace(path, target)
+                written.record(target)
     finally:
         _remove(staging)
 
@@ -421,6 +426,7 @@ def atomic_file(path: Path):
     try:
         yield temporary
         os.replace(temporary, path)
+        written.record(path)
     finally:
         if os.path.lexists(temporary):
             os.remove(temporary)
@@ -746,5 +752,6 @@ def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: di
         if identity is not None:
             _same_segmentation(path, identity, path)
         os.replace(work, path)
+        written.record(path)
     finally:
         _remove(work_dir)
