@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import __version__
 from .dependencies import dependency_problems, install_command
-from .errors import InputError
+from .errors import InputError, public_text, user_message
 
 EXIT_INPUT = 2
 
@@ -68,6 +68,29 @@ def _run_with_bar(step, *args, **kwargs):
         return step(*args, progress=bar, **kwargs)
     finally:
         bar.close()
+
+
+def _seed(text: str) -> int:
+    from .project import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"'{text}': a seed is a whole number from 0 to "
+                                         f"{MAX_SEED:,}")
+    return value
+
+
+def _months(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}': give a whole number of months, 0 or more")
+    return value
 
 
 def _k_range(text: str) -> list[int]:
@@ -422,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("project", type=Path, help="project file (TOML)")
     seg.add_argument("--out", type=Path, required=True, help="output folder")
     seg.add_argument("--k", type=int, help="number of segments (overrides the project)")
-    seg.add_argument("--seed", type=int, help="random seed (overrides the project)")
+    seg.add_argument("--seed", type=_seed, help="random seed (overrides the project)")
     seg.add_argument("--n-init", type=int, help="k-means random starts (overrides)")
     seg.add_argument("--choose-k", type=_k_range, metavar="K1-K2",
                      help="also store choose-k diagnostics for this range")
@@ -435,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--k-min", type=int, default=2)
     ck.add_argument("--k-max", type=int, default=15)
     ck.add_argument("--n-init", type=int, default=10)
-    ck.add_argument("--seed", type=int)
+    ck.add_argument("--seed", type=_seed)
     ck.set_defaults(run=_choose_k)
 
     assign = sub.add_parser("assign", help="assign areas to an existing segmentation")
@@ -525,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--from", dest="date_from", help="window start, YYYY-MM-DD")
     tgt.add_argument("--to", dest="date_to", help="window end, YYYY-MM-DD")
     tgt.add_argument("--visited", type=Path, help="CSV of visits: id, date")
-    tgt.add_argument("--visited-months", type=int, default=12,
+    tgt.add_argument("--visited-months", type=_months, default=12,
                      help="exclude addresses visited within this many months (default 12)")
     tgt.add_argument("--opted-out", type=Path, help="CSV of addresses that opted out: id")
     tgt.add_argument("--flags", type=Path, help="partner flags: CSV with id, flag "
@@ -538,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--backtest", action="store_true", help="fit on incidents up to "
                      "--cut-off and count the later ones captured")
     tgt.add_argument("--cut-off", help="last date of the fit period, YYYY-MM-DD")
-    tgt.add_argument("--seed", type=int, default=2011, help="seed of the random baseline")
+    tgt.add_argument("--seed", type=_seed, default=2011, help="seed of the random baseline")
     _add_location_options(tgt)
     tgt.set_defaults(run=_target)
 
@@ -628,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except InputError as err:
-        print(f"community-safety: error: {err}", file=sys.stderr)
+        print(f"community-safety: error: {public_text(str(err))}", file=sys.stderr)
         return EXIT_INPUT
     try:
         if args.command in WHOLE_FOLDER_COMMANDS:
@@ -637,13 +660,11 @@ def main(argv: list[str] | None = None) -> int:
             check_output_folder(getattr(args, "out", None),
                                 whole=args.command in WHOLE_FOLDER_COMMANDS)
         return args.run(args)
-    except InputError as err:
-        print(f"community-safety: error: {err}", file=sys.stderr)
-        return EXIT_INPUT
-    except OSError as err:  # disk full, permissions, a path that is not a folder...
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"community-safety: error: {where}{err.strerror or err}",
-              file=sys.stderr)
+    except Exception as err:  # bad input, a full disk, permissions, a broken GeoPackage
+        message = user_message(err)
+        if message is None:  # a bug: its traceback is needed
+            raise
+        print(f"community-safety: error: {message}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         # a second Ctrl-C while saying so would print a traceback: ignored until said

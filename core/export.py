@@ -49,6 +49,7 @@ import pandas as pd
 import pyogrio
 
 from .cells import text_cell, write_csv
+from .errors import InputError
 from .matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from .privacy import (
     SUPPRESSED,
@@ -382,6 +383,46 @@ def read_matrices(path: Path, layers: list[str]) -> tuple[dict, dict]:
     return matrices, names
 
 
+def check_one_segmentation(path: Path, layers: list[str], matrices: dict) -> None:
+    """Refuse a GeoPackage whose tables were not all made from the segmentation it holds
+    (tables copied in from another run, or a step's tables half removed): the ward
+    matrices need the ward layer and their areas matrix, whose segments and area counts
+    must be the segmentation's; each incident profile must cover its segments. Said in one
+    line naming the tables, before anything is published from them."""
+    from .store import load_segmentation
+
+    segmentation = load_segmentation(path)
+    per_segment = segmentation.areas["segment"].dropna().astype(int).value_counts()
+    segments = set(per_segment.index)
+    wrong, missing = [], []
+    if matrices:
+        missing += [name for name in ("matrix_areas", "wards")
+                    if name not in layers]
+        for name, matrix in matrices.items():
+            columns = {c for c in matrix.columns if c != TOTAL}
+            if columns != segments:
+                shown = ", ".join(str(c) for c in sorted(columns, key=str))
+                wrong.append(f"matrix_{name} (segments {shown})")
+        areas = matrices.get("areas")
+        if areas is not None and TOTAL in areas.index and not wrong:
+            counted = areas.loc[TOTAL].drop(TOTAL, errors="ignore").astype(float)
+            if not counted.reindex(sorted(segments), fill_value=0).equals(
+                    per_segment.reindex(sorted(segments)).astype(float)):
+                wrong.append("matrix_areas (its areas per segment differ)")
+    for layer in layers:
+        if layer.startswith("incident_profile_"):
+            found = {int(s) for s in read_gpkg_table(path, layer)["segment"].dropna()}
+            if found != segments:
+                wrong.append(layer)
+    if wrong:
+        raise InputError(f"{path}: {', '.join(wrong)} were not made from the segmentation "
+                         "this GeoPackage holds (tables from another run); run those steps "
+                         "again on it (matrices, incidents) before sharing anything")
+    if missing:
+        raise InputError(f"{path}: the ward matrices are there but {' and '.join(missing)} "
+                         "is missing; run the ward matrices step again")
+
+
 def _profile_counts(path: Path, layers: list[str], matrices: dict) -> dict:
     """Each incident profile's counts per segment, with their total, by (profile table,
     measure), and the matrix of the same measure (or None)."""
@@ -408,6 +449,7 @@ def partner_tables(path: Path, threshold: int = 5) -> tuple[dict, dict]:
     ({matrix name: counts}, {profile table: profile})."""
     layers = [name for name, _ in pyogrio.list_layers(path)]
     matrices, _ = read_matrices(path, layers)
+    check_one_segmentation(path, layers, matrices)
     published = suppressed_matrices(matrices, threshold) if matrices else {}
     profiles = _profile_counts(path, layers, matrices)
     tables, links, keys = dict(matrices), structural_links(matrices), {}

@@ -36,7 +36,12 @@ import pyogrio
 
 from .cells import write_csv
 from .errors import InputError
-from .export import partner_notes, read_matrices, write_partner_export
+from .export import (
+    check_one_segmentation,
+    partner_notes,
+    read_matrices,
+    write_partner_export,
+)
 from .gazetteer import join_gazetteer, match_summary
 from .incidents import (
     ONE_PER_ROW,
@@ -492,6 +497,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
     if not matrices:
         raise InputError(f"{path.name}: no ward x segment matrices yet; run "
                          "`community-safety matrices` first")
+    check_one_segmentation(path, layers, matrices)
     if not names and "area_wards" in layers:  # matrices saved before they carried names
         wards = read_gpkg_table(path, "area_wards")
         if "ward_name" in wards.columns:
