@@ -1656,13 +1656,21 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     check_parameters(project)
     result = demand_step(project, key, Path(segmentation) if segmentation else None,
                          progress=progress)
-    written = write_demand(result, out_dir, replace_folder=replace_folder)
-    if segmentation:
-        store_shared_view(Path(segmentation), result)
+    if segmentation and replace_folder:  # the folder and the GeoPackage's tables together
+        written = write_demand(result, out_dir, segmentation=Path(segmentation))
+    else:
+        written = write_demand(result, out_dir, replace_folder=replace_folder)
+        if segmentation:
+            store_shared_view(Path(segmentation), result)
     return result, written, key_source
 
 
 SHARED_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
+
+
+def _shared_tables(result: DemandResult) -> dict:
+    return {SHARED_TABLES[by]: table for by, table in result.counts.items()
+            if by in SHARED_TABLES}
 
 
 def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
@@ -1672,8 +1680,7 @@ def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
     the GeoPackage still holds the segmentation the home areas were matched with."""
     from .store import add_to_geopackage, gpkg_file, load_segmentation
 
-    tables = {SHARED_TABLES[by]: table for by, table in result.counts.items()
-              if by in SHARED_TABLES}
+    tables = _shared_tables(result)
     if not tables:
         return []
     gpkg = gpkg_file(Path(segmentation))
@@ -1681,13 +1688,21 @@ def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
     return list(tables)
 
 
-def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = True
-                 ) -> list[Path]:
+def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = True,
+                 segmentation: Path | None = None) -> list[Path]:
     """Every table into ``out_dir``: built aside and moved in whole (the command line), or
-    file by file (``replace_folder=False``, a folder a user chose in QGIS)."""
-    from .store import replaced_folder, staged_files
+    file by file (``replace_folder=False``, a folder a user chose in QGIS). With
+    ``segmentation`` (and the folder replaced whole), the counts behind the shared views
+    go into its GeoPackage in the same commit: both or neither (``together``)."""
+    from .store import gpkg_file, load_segmentation, replaced_folder, staged_files
+    from .together import replaced_together
 
-    folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
+    if segmentation is not None and _shared_tables(result):
+        gpkg = gpkg_file(Path(segmentation))
+        folder = replaced_together(out_dir, gpkg, _shared_tables(result),
+                                   load_segmentation(gpkg).manifest["identity"])
+    else:
+        folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
         write_csv(result.ranked, staging / RANKED_FILE, index=False)
         for name, table in result.filtered.items():

@@ -134,6 +134,9 @@ def tidy(folder: Path) -> None:
     about to be swapped in goes in if its folder is missing (the kill came between the two
     renames) and is dropped otherwise; work folders and files of processes that no longer
     run are removed (and those of earlier versions once a day old)."""
+    from .together import finish_commits
+
+    finish_commits(folder)  # first: a commit of two outputs is finished, not cleared
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -641,7 +644,10 @@ def load_segmentation(path: Path) -> Segmentation:
     """A saved segmentation, ready for later steps and for assigning new areas. Its
     manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
     the GeoPackage still holds that segmentation before writing)."""
+    from .together import finish_commits
+
     path = gpkg_file(path)
+    finish_commits(path.parent)  # what a killed run committed together is finished first
     if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     try:
