@@ -55,8 +55,10 @@ def user_message(err: BaseException) -> str | None:
         _DISK_FULL.search(str(err)))
     if full:
         where = f"{err.filename}: " if isinstance(err, OSError) and err.filename else ""
-        return public_text(f"{where}the disk is full: free some space and run again; the "
-                           "results were not written (an earlier run's are as they were)")
+        said = f"{err.strerror}: " if isinstance(err, OSError) and err.strerror else ""
+        return public_text(f"{where}{said}the disk is full; free some space and run again "
+                           "(the results were not written; an earlier run's are as they "
+                           "were)")
     if isinstance(err, OSError):
         where = f"{err.filename}: " if err.filename else ""
         return public_text(f"{where}{err.strerror or err}")

@@ -161,7 +161,7 @@ def test_a_full_disk_is_said_in_one_line(full, small_disk, tmp_path, capsys,  # 
     args = (["segment", TOML, "--out", out, "--n-init", 2, "--no-plots"] if command ==
             "segment" else ["export", full["full"], "--out", out, "--for-partners"])
     err = fails_cleanly(args, capsys, full["full"])
-    assert "the disk is full: free some space and run again" in err
+    assert "the disk is full; free some space and run again" in err
     assert ".staging-" not in err and not out.exists()
     assert not [p for p in small_disk.iterdir()]  # no work folder left behind
 
