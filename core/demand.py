@@ -59,9 +59,12 @@ nothing runs. The same key gives the same pseudonyms in every run and agency.
 The shared-demand view
 ----------------------
 Demand by segment and by ward of the home area (people, contacts, the totals, the contacts
-of the people in the top 1% and 5% of everyone on the overall metric), each column a count
-table suppressed exactly as the partner matrices (``privacy.suppress_tables``); rates per
-1,000 residents and shares are computed from the published counts only.
+of the people in the top 1% and 5% of everyone on the overall metric). Both views of a run
+are suppressed together (``suppress_views``, with ``privacy.suppress_tables``) against a
+reader who knows every identity between the published figures: each column adds up to its
+total, contacts are the sum of the counted totals in every row, both views count the same
+people, and the top 1% are among the top 5%, who are among everyone; rates per 1,000
+residents and shares are computed from the published counts only.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ ward's code, so the layout stays editable in the layout designer: it is added to
 project's layout manager as "Ward atlas – <segmentation name>", with its two layers in a
 layer-tree group of the same name (switched off, so the map canvas is unchanged).
 
+Names are printed, never evaluated: QGIS evaluates ``[% ... %]`` in layout labels and
+legend entries, so every text that comes from the user or a file (the segmentation's,
+segments', wards' and sources' names) goes in through ``literal`` (``%`` given as
+``char(37)``), and inside our own expressions only as ``_string`` literals.
+
 The PDF is written to a temporary file beside the target and moved into place only when
 complete; progress and cancellation go through the caller's ``QgsFeedback``.
 """
