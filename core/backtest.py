@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv
 from .dates import parse_dates
 from .errors import InputError
 from .incidents import window_date
@@ -269,8 +270,8 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
                                    "detail": detail.to_numpy()})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        result.table.to_csv(staging / "backtest.csv", index=False)
+        write_csv(result.table, staging / "backtest.csv", index=False)
         capture_plot(result, staging / "capture_curve.png")
-        reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())
     return result, [Path(out_dir) / name for name in names]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import __version__
 from .dependencies import dependency_problems, install_command
-from .errors import InputError
+from .errors import InputError, public_text, user_message
 
 EXIT_INPUT = 2
 
@@ -68,6 +68,29 @@ def _run_with_bar(step, *args, **kwargs):
         return step(*args, progress=bar, **kwargs)
     finally:
         bar.close()
+
+
+def _seed(text: str) -> int:
+    from .project import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"'{text}': a seed is a whole number from 0 to "
+                                         f"{MAX_SEED:,}")
+    return value
+
+
+def _months(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}': give a whole number of months, 0 or more")
+    return value
 
 
 def _k_range(text: str) -> list[int]:
@@ -148,8 +171,10 @@ def _choose_k(args) -> int:
     ks = list(range(args.k_min, args.k_max + 1))
     table = _run_with_bar(choose_k, prepared.X, ks, n_init=args.n_init, seed=project.seed)
     replacing = replacement_note(args.out)
+    from .cells import write_csv
+
     with replaced_folder(args.out) as staging:
-        table.to_csv(staging / "diagnostics.csv", index=False)
+        write_csv(table, staging / "diagnostics.csv", index=False)
         elbow_plot(table, staging / "elbow.png")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\nRecommended: {recommend_k(table)[1]}")
@@ -176,11 +201,13 @@ def _assign(args) -> int:
     previous = seg.areas["segment"].reindex(assigned.index)
     assigned["previous_segment"] = previous
     replacing = replacement_note(args.out)
+    from .cells import write_csv
+
     with replaced_folder(args.out) as staging:
         write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
-        assigned.rename_axis("area_code").reset_index().to_csv(staging / "assigned.csv",
-                                                               index=False)
-        data.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(assigned.rename_axis("area_code").reset_index(), staging / "assigned.csv",
+                  index=False)
+        write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
     known = previous.notna()
     changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
     print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
@@ -290,8 +317,10 @@ def _export(args) -> int:
 
 def _target(args) -> int:
     from .backtest import IncidentFile, backtest_step
+    from .store import replacement_note
     from .targeting import TargetInputs, TargetOptions, parse_segments, target_step
 
+    replacing = replacement_note(args.out)
     incidents = None
     if args.incidents is not None:
         columns, _ = _location(args)
@@ -303,13 +332,15 @@ def _target(args) -> int:
                              "with --x/--y (or --area-code) and --date-column")
         result, written = backtest_step(args.segmentation, args.out, incidents, args.cut_off,
                                         args.date_from, args.date_to, args.seed,
-                                        replace_folder=False)
+                                        replace_folder=True)
         print(f"Backtest: fitted on {result.fit_incidents:,} fires {result.fit_period}, "
               f"tested on {result.test_incidents:,} fires {result.test_period}")
         print("Share of the later fires in the top 1/5/10/20% of households, and the area "
               "under the capture curve:")
         print(result.table.to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
+        if replacing:
+            print(replacing)
         return 0
     segments = parse_segments(args.segments)
     wards = tuple(w.strip() for w in args.wards.split(",") if w.strip()) if args.wards else ()
@@ -325,11 +356,15 @@ def _target(args) -> int:
     if args.capacity is None and args.capacity_table is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table FILE "
                          "(ward_code, visits)")
+    # the list, workbook, layer, summary and reconciliation are one unit: the --out folder
+    # is swapped in whole (a kill leaves the previous run or this one, never a mix)
     result, written = target_step(args.segmentation, args.out, options, inputs,
-                                  replace_folder=False)
+                                  replace_folder=True)
     print(result.summary.to_string(index=False))
     print(f"Saved {', '.join(p.name for p in written)} to {args.out} (addresses and IDs "
           "only in target_list and target.gpkg, for the crews)")
+    if replacing:
+        print(replacing)
     return 0
 
 
@@ -432,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("project", type=Path, help="project file (TOML)")
     seg.add_argument("--out", type=Path, required=True, help="output folder")
     seg.add_argument("--k", type=int, help="number of segments (overrides the project)")
-    seg.add_argument("--seed", type=int, help="random seed (overrides the project)")
+    seg.add_argument("--seed", type=_seed, help="random seed (overrides the project)")
     seg.add_argument("--n-init", type=int, help="k-means random starts (overrides)")
     seg.add_argument("--choose-k", type=_k_range, metavar="K1-K2",
                      help="also store choose-k diagnostics for this range")
@@ -445,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--k-min", type=int, default=2)
     ck.add_argument("--k-max", type=int, default=15)
     ck.add_argument("--n-init", type=int, default=10)
-    ck.add_argument("--seed", type=int)
+    ck.add_argument("--seed", type=_seed)
     ck.set_defaults(run=_choose_k)
 
     assign = sub.add_parser("assign", help="assign areas to an existing segmentation")
@@ -528,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("segmentation", type=Path, help="saved segmentation.gpkg (with its "
                      "gazetteer)")
     tgt.add_argument("--out", type=Path, required=True, help="folder for the list, layer, "
-                     "summary and reconciliation (its files are replaced, others left alone)")
+                     "summary and reconciliation (replaced whole)")
     tgt.add_argument("--capacity", type=int, help="number of visits")
     tgt.add_argument("--capacity-table", type=Path, help="visits per ward: CSV with "
                      "ward_code, visits")
@@ -545,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--from", dest="date_from", help="window start, YYYY-MM-DD")
     tgt.add_argument("--to", dest="date_to", help="window end, YYYY-MM-DD")
     tgt.add_argument("--visited", type=Path, help="CSV of visits: id, date")
-    tgt.add_argument("--visited-months", type=int, default=12,
+    tgt.add_argument("--visited-months", type=_months, default=12,
                      help="exclude addresses visited within this many months (default 12)")
     tgt.add_argument("--opted-out", type=Path, help="CSV of addresses that opted out: id")
     tgt.add_argument("--flags", type=Path, help="partner flags: CSV with id, flag "
@@ -558,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--backtest", action="store_true", help="fit on incidents up to "
                      "--cut-off and count the later ones captured")
     tgt.add_argument("--cut-off", help="last date of the fit period, YYYY-MM-DD")
-    tgt.add_argument("--seed", type=int, default=2011, help="seed of the random baseline")
+    tgt.add_argument("--seed", type=_seed, default=2011, help="seed of the random baseline")
     _add_location_options(tgt)
     tgt.set_defaults(run=_target)
 
@@ -625,11 +660,30 @@ def check_inputs_outside(args) -> None:
                              f"{Path(out).parent / (Path(out).name + '_' + args.command)})")
 
 
+def _interrupted() -> str:
+    """The one line said when the user stops a run with Ctrl-C: what is already in place
+    (complete: each output is committed whole) or that nothing was written."""
+    from .written import committed
+
+    done = committed()
+    if not done:
+        return "community-safety: stopped; nothing was written"
+    places = ", ".join(str(p) for p in done[:3]) + (f" and {len(done) - 3} more"
+                                                    if len(done) > 3 else "")
+    return (f"community-safety: stopped after writing {places} (complete); whatever "
+            "had not been written yet was not")
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    from .written import clear
+
+    clear()
     try:
         args = build_parser().parse_args(argv)
     except InputError as err:
-        print(f"community-safety: error: {err}", file=sys.stderr)
+        print(f"community-safety: error: {public_text(str(err))}", file=sys.stderr)
         return EXIT_INPUT
     try:
         if args.command in WHOLE_FOLDER_COMMANDS:
@@ -638,17 +692,24 @@ def main(argv: list[str] | None = None) -> int:
             check_output_folder(getattr(args, "out", None),
                                 whole=args.command in WHOLE_FOLDER_COMMANDS)
         return args.run(args)
-    except InputError as err:
-        print(f"community-safety: error: {err}", file=sys.stderr)
-        return EXIT_INPUT
-    except OSError as err:  # disk full, permissions, a path that is not a folder...
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"community-safety: error: {where}{err.strerror or err}",
-              file=sys.stderr)
+    except Exception as err:  # bad input, a full disk, permissions, a broken GeoPackage
+        message = user_message(err)
+        if message is None:  # a bug: its traceback is needed
+            raise
+        print(f"community-safety: error: {message}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("community-safety: stopped; nothing was written", file=sys.stderr)
+        # a second Ctrl-C while saying so would print a traceback: ignored until said
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            print(_interrupted(), file=sys.stderr)
+        finally:
+            if argv is not None:  # called from Python: the caller's handler back
+                signal.signal(signal.SIGINT, before)
         return 130
+    finally:
+        if argv is None:  # the command itself: a Ctrl-C after the last line is ignored
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -59,9 +59,12 @@ nothing runs. The same key gives the same pseudonyms in every run and agency.
 The shared-demand view
 ----------------------
 Demand by segment and by ward of the home area (people, contacts, the totals, the contacts
-of the people in the top 1% and 5% of everyone on the overall metric), each column a count
-table suppressed exactly as the partner matrices (``privacy.suppress_tables``); rates per
-1,000 residents and shares are computed from the published counts only.
+of the people in the top 1% and 5% of everyone on the overall metric). Both views of a run
+are suppressed together (``suppress_views``, with ``privacy.suppress_tables``) against a
+reader who knows every identity between the published figures: each column adds up to its
+total, contacts are the sum of the counted totals in every row, both views count the same
+people, and the top 1% are among the top 5%, who are among everyone; rates per 1,000
+residents and shares are computed from the published counts only.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv
 from .errors import InputError
 from .progress import Progress, silent
 
@@ -1196,28 +1200,98 @@ def group_counts(people: People, group: pd.Series, metrics_of: dict,
     return frame.groupby("group", sort=False).sum()
 
 
+def _counted_columns(counts: pd.DataFrame) -> list[str]:
+    """The totals whose sum is ``contacts`` in every row (the counted events, as
+    ``group_counts`` adds them: every total but hours), found from the figures so that a
+    view rebuilt from stored counts knows it too; [] when no set of totals adds up."""
+    from itertools import combinations
+
+    tops = tuple(f(s) for f in (top_people, top_contacts) for s in (1, 5))
+    totals = [c for c in counts.columns if c not in (*COUNTS, *tops)]
+    whole = [c for c in totals if np.allclose(counts[c], np.round(counts[c]))]
+    target = counts["contacts"].to_numpy(dtype=float)
+
+    def adds_up(columns) -> bool:
+        return bool(np.allclose(counts[list(columns)].to_numpy(dtype=float).sum(axis=1)
+                                if columns else 0.0, target))
+
+    preferred = [c for c in whole if c not in HOUR_TOTALS]
+    if adds_up(preferred):
+        return preferred
+    for dropped in range(1, len(whole) + 1):
+        for removed in combinations(whole, dropped):
+            kept = [c for c in whole if c not in removed]
+            if adds_up(kept):
+                return kept
+    return []
+
+
+def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
+    """What a partner reading a view knows besides each column adding up to its total:
+    (sums, links, entries to protect). Contacts are the sum of the counted totals, in every
+    row and the total; the top 1% are among the top 5%, who are among everyone (people and
+    their contacts); and the contacts of 1 to ``threshold`` top people are those few
+    people's own figures, protected as small counts are."""
+    from .privacy import Link, Sum
+
+    rows = [*counts.index, "Total"]
+    full = pd.concat([counts, counts.sum().to_frame("Total").T])
+    sums, links, protect = [], [], []
+    counted = _counted_columns(counts)
+    if counted:
+        sums = [Sum(tuple(((by, c), row, None) for c in counted), ((by, "contacts"), row, None))
+                for row in rows]
+    pairs = ((top_people(1), top_people(5)), (top_people(5), "people"),
+             (top_contacts(1), top_contacts(5)), (top_contacts(5), "contacts"))
+    for low, high in pairs:
+        if low in full and high in full and bool((full[low] <= full[high]).all()):
+            links += [Link(((by, low), row, None), ((by, high), row, None)) for row in rows]
+    for share in (1, 5):
+        if top_people(share) in counts and top_contacts(share) in counts:
+            few = counts[top_people(share)].between(1, threshold)
+            protect += [((by, top_contacts(share)), g, None) for g in few[few].index]
+    return sums, links, protect
+
+
+def suppress_views(counts_of: dict, threshold: int) -> dict:
+    """The views' counts (by -> frame, a group per row) with every count an informed
+    partner could narrow to fewer than ``threshold`` + 1 values hidden (NaN), and a Total
+    row: all views of a run are suppressed together (``privacy.suppress_tables``), the
+    reader knowing each column's total, ``_reader_facts`` in every view, and that the
+    views count the same people (each column's total is the same in every view)."""
+    from .privacy import Link, suppress_tables
+
+    tables, sums, links, protect = {}, [], [], []
+    for by, counts in counts_of.items():
+        for column in counts.columns:
+            series = counts[column].astype(float)
+            tables[(by, column)] = pd.concat([series, pd.Series({"Total": series.sum()})])
+        facts = _reader_facts(by, counts, threshold)
+        sums += facts[0]
+        links += facts[1]
+        protect += facts[2]
+    views = list(counts_of)
+    for a, b in zip(views, views[1:]):
+        for column in counts_of[a].columns:
+            if column in counts_of[b].columns and np.isclose(
+                    counts_of[a][column].sum(), counts_of[b][column].sum()):
+                links.append(Link(((a, column), "Total", None), ((b, column), "Total", None),
+                                  equal=True))
+    shown = suppress_tables(tables, threshold, links, sums=sums, protect=protect)
+    return {by: pd.DataFrame({column: shown[(by, column)] for column in counts.columns})
+            for by, counts in counts_of.items()}
+
+
 def shared_view(counts: pd.DataFrame, residents: pd.Series | None, threshold: int,
-                order: list) -> pd.DataFrame:
-    """The partners' table: each count column suppressed as a one-way table with its total
-    (``privacy.suppress_tables``: '*' small or revealing), then rates per 1,000 residents and
-    shares from the published counts only."""
+                order: list, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The partners' table: the counts as suppressed (``published``, from
+    ``suppress_views``; else this view suppressed on its own), then rates per 1,000
+    residents and shares from the published counts only."""
     from .export import _for_people
-    from .privacy import suppress_tables
 
     counts = counts.reindex([g for g in order if g in counts.index])
-    tables = {}
-    for column in counts.columns:
-        series = counts[column].astype(float)
-        tables[column] = pd.concat([series, pd.Series({"Total": series.sum()})])
-    shown = suppress_tables(tables, threshold)
-    out = pd.DataFrame({column: shown[column] for column in counts.columns})
-    # the contacts of 1 to ``threshold`` top users are those few people's own figures:
-    # hidden, with the column's total (else the total less the others would give them)
-    for share in (1, 5):
-        few = counts[top_people(share)].between(1, threshold)
-        if few.any():
-            out.loc[few[few].index, top_contacts(share)] = np.nan
-            out.loc["Total", top_contacts(share)] = np.nan
+    out = (published if published is not None
+           else suppress_views({"view": counts}, threshold)["view"]).copy()
     if residents is not None:
         res = residents.reindex(out.index[:-1]).astype(float)
         res = pd.concat([res, pd.Series({"Total": res.sum()})])
@@ -1443,8 +1517,7 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
         group_tables["ward"] = _stored_counts(counts, ward_res, order).assign(
             **{"ward name": lambda t: t["group"].map(ward_names).fillna("")})
     # the partners' tables: suppressed from the stored counts, as the report and dock do
-    shared = {by: shared_from_counts(table, by, project.threshold, segment_names)
-              for by, table in group_tables.items()}
+    shared = shared_views(group_tables, project.threshold, segment_names)
 
     notes = _notes(project, window, everyone, summary, ingested, harm_notes, listed)
     progress(1.0, "done")
@@ -1474,23 +1547,41 @@ def _stored_counts(counts: pd.DataFrame, residents: pd.Series | None, order: lis
 
 def shared_from_counts(stored: pd.DataFrame, by: str, threshold: int,
                        segment_names: dict | None = None) -> pd.DataFrame:
-    """A shared view (as ``DemandResult.shared``) from the stored true counts, suppressed at
-    ``threshold``, segments named with their current names."""
-    table = stored.drop(columns=["fid"], errors="ignore")
-    names = table.pop("ward name") if "ward name" in table.columns else None
-    group = table.pop("group").astype(str)
-    if by == "segment":
-        group = group.map(lambda g: f"{g} – {(segment_names or {}).get(int(g), '')}"
-                          if g.isdigit() else g)
-    residents = table.pop("residents").astype(float)
-    counts = table.set_axis(group.to_numpy()).astype(float)
-    residents = (residents.set_axis(group.to_numpy()) if residents.notna().any() else None)
-    view = _with_label(shared_view(counts, residents, threshold, list(group)),
-                       "segment" if by == "segment" else "ward code")
-    if names is not None:
-        view.insert(1, "ward name", view["ward code"].map(
-            dict(zip(group, names.fillna("")))).fillna(""))
-    return view
+    """One shared view (as ``DemandResult.shared``) from its stored true counts; with
+    the other views of the same run, use ``shared_views`` (suppressed together)."""
+    return shared_views({by: stored}, threshold, segment_names)[by]
+
+
+def shared_views(stored: dict, threshold: int, segment_names: dict | None = None) -> dict:
+    """The shared views (by -> table, as ``DemandResult.shared``) from the stored true
+    counts of one run (by -> table), suppressed together at ``threshold``
+    (``suppress_views``), segments named with their current names."""
+    if not stored:
+        return {}
+    prepared = {}
+    for by, table in stored.items():
+        table = table.drop(columns=["fid"], errors="ignore")
+        names = table.pop("ward name") if "ward name" in table.columns else None
+        group = table.pop("group").astype(str)
+        if by == "segment":
+            group = group.map(lambda g: f"{g} – {(segment_names or {}).get(int(g), '')}"
+                              if g.isdigit() else g)
+        residents = table.pop("residents").astype(float)
+        counts = table.set_axis(group.to_numpy()).astype(float)
+        residents = (residents.set_axis(group.to_numpy()) if residents.notna().any()
+                     else None)
+        prepared[by] = (counts, residents, group, names)
+    published = suppress_views({by: p[0] for by, p in prepared.items()}, threshold)
+    views = {}
+    for by, (counts, residents, group, names) in prepared.items():
+        view = _with_label(shared_view(counts, residents, threshold, list(group),
+                                       published[by]),
+                           "segment" if by == "segment" else "ward code")
+        if names is not None:
+            view.insert(1, "ward name", view["ward code"].map(
+                dict(zip(group, names.fillna("")))).fillna(""))
+        views[by] = view
+    return views
 
 
 def _with_label(table: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -1588,13 +1679,21 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     check_parameters(project)
     result = demand_step(project, key, Path(segmentation) if segmentation else None,
                          progress=progress)
-    written = write_demand(result, out_dir, replace_folder=replace_folder)
-    if segmentation:
-        store_shared_view(Path(segmentation), result)
+    if segmentation and replace_folder:  # the folder and the GeoPackage's tables together
+        written = write_demand(result, out_dir, segmentation=Path(segmentation))
+    else:
+        written = write_demand(result, out_dir, replace_folder=replace_folder)
+        if segmentation:
+            store_shared_view(Path(segmentation), result)
     return result, written, key_source
 
 
 SHARED_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
+
+
+def _shared_tables(result: DemandResult) -> dict:
+    return {SHARED_TABLES[by]: table for by, table in result.counts.items()
+            if by in SHARED_TABLES}
 
 
 def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
@@ -1604,8 +1703,7 @@ def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
     the GeoPackage still holds the segmentation the home areas were matched with."""
     from .store import add_to_geopackage, gpkg_file, load_segmentation
 
-    tables = {SHARED_TABLES[by]: table for by, table in result.counts.items()
-              if by in SHARED_TABLES}
+    tables = _shared_tables(result)
     if not tables:
         return []
     gpkg = gpkg_file(Path(segmentation))
@@ -1613,23 +1711,31 @@ def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:
     return list(tables)
 
 
-def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = True
-                 ) -> list[Path]:
+def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = True,
+                 segmentation: Path | None = None) -> list[Path]:
     """Every table into ``out_dir``: built aside and moved in whole (the command line), or
-    file by file (``replace_folder=False``, a folder a user chose in QGIS)."""
-    from .store import replaced_folder, staged_files
+    file by file (``replace_folder=False``, a folder a user chose in QGIS). With
+    ``segmentation`` (and the folder replaced whole), the counts behind the shared views
+    go into its GeoPackage in the same commit: both or neither (``together``)."""
+    from .store import gpkg_file, load_segmentation, replaced_folder, staged_files
+    from .together import replaced_together
 
-    folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
+    if segmentation is not None and _shared_tables(result):
+        gpkg = gpkg_file(Path(segmentation))
+        folder = replaced_together(out_dir, gpkg, _shared_tables(result),
+                                   load_segmentation(gpkg).manifest["identity"])
+    else:
+        folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        result.ranked.to_csv(staging / RANKED_FILE, index=False)
+        write_csv(result.ranked, staging / RANKED_FILE, index=False)
         for name, table in result.filtered.items():
-            table.to_csv(staging / filter_file(name), index=False)
-        result.details.to_csv(staging / DETAILS_FILE, index=False)
-        result.reconciliation.to_csv(staging / RECONCILIATION_FILE, index=False)
-        result.rows.to_csv(staging / ROWS_FILE, index=False)
+            write_csv(table, staging / filter_file(name), index=False)
+        write_csv(result.details, staging / DETAILS_FILE, index=False)
+        write_csv(result.reconciliation, staging / RECONCILIATION_FILE, index=False)
+        write_csv(result.rows, staging / ROWS_FILE, index=False)
         for by, table in result.shared.items():
-            table.to_csv(staging / shared_file(by), index=False, encoding="utf-8-sig")
-        result.notes.to_csv(staging / NOTES_FILE, index=False, encoding="utf-8-sig")
+            write_csv(table, staging / shared_file(by), index=False, encoding="utf-8-sig")
+        write_csv(result.notes, staging / NOTES_FILE, index=False, encoding="utf-8-sig")
         (staging / README_FILE).write_text(README_TEXT, encoding="utf-8")
         names = sorted(p.name for p in staging.iterdir())
     return [Path(out_dir) / name for name in names]

@@ -48,6 +48,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .cells import text_cell, write_csv
+from .errors import InputError
 from .matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from .privacy import (
     SUPPRESSED,
@@ -273,24 +275,24 @@ def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
     in bold."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
-    sheet.cell(row=2, column=1, value=(
+    sheet.cell(row=1, column=1, value=text_cell(title)).font = Font(bold=True, size=13)
+    sheet.cell(row=2, column=1, value=text_cell((
         "Percentages of the row or column total, from published counts. " if percent
         else "Counts. ") + f"{SUPPRESSED} = suppressed (a small count, or one that would "
-        "reveal a small count). See the Notes sheet.").font = Font(italic=True, size=9)
+        "reveal a small count). See the Notes sheet.")).font = Font(italic=True, size=9)
     grey = PatternFill("solid", fgColor="E4E4E4")
     bold = Font(bold=True)
     line = Border(top=Side(style="thin"))
     header = 3
     for j, column in enumerate(shown.columns, start=1):
-        cell = sheet.cell(row=header, column=j, value=str(column))
+        cell = sheet.cell(row=header, column=j, value=text_cell(str(column)))
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[header].height = 62
     for i, row in enumerate(shown.itertuples(index=False), start=header + 1):
         total_row = i == header + len(shown)
         for j, value in enumerate(row, start=1):
-            cell = sheet.cell(row=i, column=j, value=value)
+            cell = sheet.cell(row=i, column=j, value=text_cell(value))
             if value == SUPPRESSED:
                 cell.fill = grey
                 cell.alignment = Alignment(horizontal="right")
@@ -312,12 +314,13 @@ def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
 def _write_notes(sheet, notes_rows: list[tuple[str, str]]) -> None:
     from openpyxl.styles import Alignment, Font
 
-    sheet.cell(row=1, column=1, value="About these tables").font = Font(bold=True, size=13)
+    title = sheet.cell(row=1, column=1, value=text_cell("About these tables"))
+    title.font = Font(bold=True, size=13)
     for j, heading in enumerate(("Item", "Note"), start=1):
-        sheet.cell(row=2, column=j, value=heading).font = Font(bold=True)
+        sheet.cell(row=2, column=j, value=text_cell(heading)).font = Font(bold=True)
     for i, (item, note) in enumerate(notes_rows, start=3):
-        sheet.cell(row=i, column=1, value=item).font = Font(bold=True)
-        cell = sheet.cell(row=i, column=2, value=note)
+        sheet.cell(row=i, column=1, value=text_cell(item)).font = Font(bold=True)
+        cell = sheet.cell(row=i, column=2, value=text_cell(note))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.cell(row=i, column=1).alignment = Alignment(vertical="top")
     sheet.column_dimensions["A"].width = 26
@@ -357,11 +360,11 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
                          shown, percent=name.endswith("%"))
             filename = name.replace(" %", "_pct").replace(" ", "_") + ".csv"
             # with a byte-order mark: Excel then reads the "–" and accents correctly
-            shown.to_csv(staging / filename, index=False, encoding="utf-8-sig")
+            write_csv(shown, staging / filename, index=False, encoding="utf-8-sig")
             written.append(Path(out_dir) / filename)
         book.save(staging / WORKBOOK)
-        pd.DataFrame(notes_rows, columns=["item", "note"]).to_csv(
-            staging / "notes.csv", index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame(notes_rows, columns=["item", "note"]),
+                  staging / "notes.csv", index=False, encoding="utf-8-sig")
     return [Path(out_dir) / WORKBOOK, Path(out_dir) / "notes.csv", *written]
 
 
@@ -377,6 +380,46 @@ def read_matrices(path: Path, layers: list[str]) -> tuple[dict, dict]:
             matrices[layer.removeprefix("matrix_")] = matrix
             names.update(ward_names)
     return matrices, names
+
+
+def check_one_segmentation(path: Path, layers: list[str], matrices: dict) -> None:
+    """Refuse a GeoPackage whose tables were not all made from the segmentation it holds
+    (tables copied in from another run, or a step's tables half removed): the ward
+    matrices need the ward layer and their areas matrix, whose segments and area counts
+    must be the segmentation's; each incident profile must cover its segments. Said in one
+    line naming the tables, before anything is published from them."""
+    from .store import load_segmentation
+
+    segmentation = load_segmentation(path)
+    per_segment = segmentation.areas["segment"].dropna().astype(int).value_counts()
+    segments = set(per_segment.index)
+    wrong, missing = [], []
+    if matrices:
+        missing += [name for name in ("matrix_areas", "wards")
+                    if name not in layers]
+        for name, matrix in matrices.items():
+            columns = {c for c in matrix.columns if c != TOTAL}
+            if columns != segments:
+                shown = ", ".join(str(c) for c in sorted(columns, key=str))
+                wrong.append(f"matrix_{name} (segments {shown})")
+        areas = matrices.get("areas")
+        if areas is not None and TOTAL in areas.index and not wrong:
+            counted = areas.loc[TOTAL].drop(TOTAL, errors="ignore").astype(float)
+            if not counted.reindex(sorted(segments), fill_value=0).equals(
+                    per_segment.reindex(sorted(segments)).astype(float)):
+                wrong.append("matrix_areas (its areas per segment differ)")
+    for layer in layers:
+        if layer.startswith("incident_profile_"):
+            found = {int(s) for s in read_gpkg_table(path, layer)["segment"].dropna()}
+            if found != segments:
+                wrong.append(layer)
+    if wrong:
+        raise InputError(f"{path}: {', '.join(wrong)} were not made from the segmentation "
+                         "this GeoPackage holds (tables from another run); run those steps "
+                         "again on it (matrices, incidents) before sharing anything")
+    if missing:
+        raise InputError(f"{path}: the ward matrices are there but {' and '.join(missing)} "
+                         "is missing; run the ward matrices step again")
 
 
 def _profile_counts(path: Path, layers: list[str], matrices: dict) -> dict:
@@ -405,6 +448,7 @@ def partner_tables(path: Path, threshold: int = 5) -> tuple[dict, dict]:
     ({matrix name: counts}, {profile table: profile})."""
     layers = [name for name, _ in pyogrio.list_layers(path)]
     matrices, _ = read_matrices(path, layers)
+    check_one_segmentation(path, layers, matrices)
     published = suppressed_matrices(matrices, threshold) if matrices else {}
     profiles = _profile_counts(path, layers, matrices)
     tables, links, keys = dict(matrices), structural_links(matrices), {}

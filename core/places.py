@@ -34,9 +34,15 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .cells import write_csv
 from .dates import parse_dates
 from .errors import InputError
-from .export import partner_notes, read_matrices, write_partner_export
+from .export import (
+    check_one_segmentation,
+    partner_notes,
+    read_matrices,
+    write_partner_export,
+)
 from .gazetteer import join_gazetteer, match_summary
 from .incidents import (
     ONE_PER_ROW,
@@ -47,6 +53,7 @@ from .incidents import (
     profile_chart,
 )
 from .ingest import read_vector, reproject_to_bng
+from .keys import checked_key
 from .locate import (
     MATCHED,
     UNREADABLE,
@@ -82,6 +89,7 @@ from .styles import (
     incident_layer_abstract,
     numbering_axis,
     segment_layer_qml,
+    tip_text,
     ward_layer_abstract,
     ward_layer_qml,
 )
@@ -115,19 +123,20 @@ def safe_name(text: str) -> str:
 
 
 def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
-    """The key and where it came from: a key file, the environment, or a one-off key."""
+    """The key and where it came from: a key file, the environment, or a one-off key. A key
+    given either way must pass the one key rule (``keys.checked_key``: long enough and not
+    easy to guess), else the step stops before reading anything."""
     if key_file is not None:
         try:
-            key = Path(key_file).read_bytes().strip()
+            key = Path(key_file).read_bytes()
         except OSError as err:
             raise InputError(f"{key_file}: cannot read the key file ({err.strerror})") from err
-        if len(key) < 16:
-            raise InputError(f"{key_file}: the key file is {'empty' if not key else 'too short'}"
-                             "; it needs a secret of at least 16 characters (e.g. from "
-                             "`openssl rand -hex 32`)")
+        key = checked_key(key, f"{key_file}: the key file")
         return key, f"key file {Path(key_file).name}"
-    if os.environ.get(KEY_ENVIRONMENT):
-        return os.environ[KEY_ENVIRONMENT].encode(), f"${KEY_ENVIRONMENT}"
+    if os.environ.get(KEY_ENVIRONMENT) is not None and os.environ[KEY_ENVIRONMENT] != "":
+        key = checked_key(os.environ[KEY_ENVIRONMENT].encode(),
+                          f"${KEY_ENVIRONMENT}: the key in the environment")
+        return key, f"${KEY_ENVIRONMENT}"
     return secrets.token_bytes(32), "a one-off random key (IDs cannot be linked across runs)"
 
 
@@ -276,8 +285,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     # the profile's files join whatever else the folder holds (other profiles, or the
     # segmentation's own folder): each replaced atomically, the rest left alone
     with staged_files(out_dir) as staging:
-        profile.to_csv(staging / f"incident_profile_{name}.csv", index=False)
-        reconciliation.to_csv(staging / f"incident_records_{name}.csv", index=False)
+        write_csv(profile, staging / f"incident_profile_{name}.csv", index=False)
+        write_csv(reconciliation, staging / f"incident_records_{name}.csv", index=False)
         (staging / f"incident_records_{name}.txt").write_text(
             f"record_id: HMAC-SHA-256 pseudonyms made with {key_source}\n", encoding="utf-8")
         charts = set()
@@ -430,9 +439,12 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
         decimals = 0  # counts (no households to make a rate)
     else:
         decimals = 1 if not breaks or breaks[0] >= 0.1 else 3
-    tip = (f'[% "area_code" %]: [% "{field}" %] ' + unit +
-           f' ([% "incidents" %] {what}{", " + period if period else ""})'
-           if field != "incidents" else f'[% "area_code" %]: [% "incidents" %] {what}')
+    # the category names and period are the user's text: shown, never evaluated
+    tip = (f'[% "area_code" %]: [% "{field}" %] ' + tip_text(unit) +
+           f' ([% "incidents" %] {tip_text(what)}'
+           f'{tip_text(", " + period) if period else ""})'
+           if field != "incidents" else
+           f'[% "area_code" %]: [% "incidents" %] {tip_text(what)}')
     qml = graduated_qml(field, breaks, "area_code", heading=heading, zero_class=True,
                         tip=tip, decimals=decimals)
     abstract = incident_layer_abstract(heading, what, int(counts[measure].sum()), field)
@@ -570,6 +582,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
     if not matrices:
         raise InputError(f"{path.name}: no ward x segment matrices yet; run "
                          "`community-safety matrices` first")
+    check_one_segmentation(path, layers, matrices)
     if not names and "area_wards" in layers:  # matrices saved before they carried names
         wards = read_gpkg_table(path, "area_wards")
         if "ward_name" in wards.columns:

@@ -108,12 +108,21 @@ class Link:
     equal: bool = False
 
 
+@dataclass(frozen=True)
+class Sum:
+    """A fact the reader knows: the entries ``parts`` add up to the entry ``whole`` (e.g. a
+    row's contacts are the sum of its counted totals). Entries as in ``Link``."""
+
+    parts: tuple
+    whole: tuple
+
+
 class _Tables:
     """The entries of several count tables in one vector, with their sum equations and
     links. A matrix (DataFrame) has a ``Total`` last row and column; a one-way table
     (Series) a ``Total`` last entry."""
 
-    def __init__(self, tables: dict, links=()):
+    def __init__(self, tables: dict, links=(), sums=()):
         self.names = list(tables)
         keys, values, kinds, owner = [], [], [], []
         self.equations = []  # (entries, coefficients): sum of coefficient * x == 0
@@ -145,6 +154,10 @@ class _Tables:
                 self.equations.append((list(at[:, c]), [1.0] * (rows - 1) + [-1.0]))
         self.keys = keys
         self.index = {key: i for i, key in enumerate(keys)}
+        for identity in sums:
+            if identity.whole in self.index and all(p in self.index for p in identity.parts):
+                entries = [self.index[p] for p in identity.parts] + [self.index[identity.whole]]
+                self.equations.append((entries, [1.0] * len(identity.parts) + [-1.0]))
         self.values = np.array(values, dtype=float)
         self.kind = np.array(kinds)
         self.owner = np.array(owner)
@@ -348,6 +361,8 @@ def _candidates(tables: _Tables, entry: int, hidden: np.ndarray, hideable: np.nd
         [i for i in wider if kind[i] != _GRAND_TOTAL],
         [i for i in np.flatnonzero(kind == _GRAND_TOTAL)
          if tables.owner[i] in tables_involved and usable(i)],
+        # last: entries tied to the hidden ones only by a link (another view's total)
+        sorted({j for i in component for j in tables.linked(i) if usable(j)}),
     ]
     done = set()
     for group in groups:
@@ -394,7 +409,7 @@ def _protect(tables: _Tables, reader: _Reader, entry: int, hidden: np.ndarray,
 
 
 def suppress_tables(tables: dict, threshold: int = 5, links=(),
-                    published: dict | None = None) -> dict:
+                    published: dict | None = None, sums=(), protect=()) -> dict:
     """Each table with its small counts, and the entries that would reveal them, as NaN.
 
     ``tables``: name -> true counts, a matrix (DataFrame with a ``Total`` last row and
@@ -403,21 +418,29 @@ def suppress_tables(tables: dict, threshold: int = 5, links=(),
     ``published``: name -> a version of one of ``tables`` already published (NaN =
     hidden), suppressed by this function with the links among those tables: its pattern is
     kept as it is, only the other tables get more suppression, and its entries are checked
-    again only where the other tables reach them.
+    again only where the other tables reach them. ``sums``: identities the reader knows
+    beyond each table's own total (``Sum``: a row's parts across tables add up to an entry).
+    ``protect``: entries hidden and protected whatever their value (a few people's own
+    figures), as the small counts are; an entry of 0 cannot be among them.
     """
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
     published = published or {}
-    system = _Tables(tables, links)
+    system = _Tables(tables, links, sums)
     values = system.values
     hidden = (values >= 1) & (values <= threshold)
+    forced = np.zeros(len(values), dtype=bool)
+    for key in protect:
+        if key in system.index and values[system.index[key]] >= 1:
+            forced[system.index[key]] = True
+    hidden |= forced
     hideable = np.ones(len(values), dtype=bool)
     for name, shown in published.items():
         part = system.slice(name)
         given = pd.DataFrame(shown) if isinstance(shown, pd.Series) else shown
         hidden[part] = np.isnan(given.to_numpy(dtype=float)).ravel()
         hideable[part] = False
-    primary = hidden & (values >= 1) & (values <= threshold)
+    primary = hidden & (((values >= 1) & (values <= threshold)) | forced)
     reader = _Reader(system)
     for entry in np.flatnonzero(primary & hideable):
         hidden = _protect(system, reader, entry, hidden, hideable, threshold)

@@ -80,6 +80,7 @@ class Project:
 
 
 STANDARDISATIONS = ("zscore", "range", "ihs_range")
+MAX_SEED = 2**32 - 1  # the random generators' seeds are 32-bit
 MISSING_POLICIES = ("median", "drop")
 
 
@@ -99,6 +100,9 @@ def settings_problems(project: Project) -> list[str]:
         problems.append(f"[segmentation] k = {project.k} must be at least 2")
     if project.n_init < 1:
         problems.append(f"[segmentation] n_init = {project.n_init} must be at least 1")
+    if not 0 <= project.seed <= MAX_SEED:
+        problems.append(f"[segmentation] seed = {project.seed} must be a whole number from 0 "
+                        f"to {MAX_SEED:,}")
     if project.subsegments < 0 or project.subsegments == 1:
         problems.append(f"[segmentation] subsegments = {project.subsegments} must be 0 (none) "
                         "or at least 2")

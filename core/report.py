@@ -26,7 +26,7 @@ import pandas as pd
 import pyogrio
 
 from . import report_charts as charts
-from .demand import shared_from_counts
+from .demand import shared_views
 from .errors import InputError
 from .export import (
     incident_note,
@@ -289,9 +289,10 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
         "incidents": incidents, "matrices": matrices,
         "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
         else None,
-        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(
-            shared_from_counts(optional[name], by, threshold, names)))}
-            for by, name in DEMAND_TABLES.items() if name in optional],
+        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(view))}
+                   for by, view in shared_views(
+                       {by: optional[name] for by, name in DEMAND_TABLES.items()
+                        if name in optional}, threshold, names).items()],
         "method": method_section(seg, threshold),
     }
 

@@ -249,6 +249,9 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
                          context: list, source: str) -> AreaData:
     """Area data from one layer that holds the areas and their variables (e.g. a QGIS layer
     with partner tables joined), through the same checks as files."""
+    if code_column in variables or code_column in context:
+        raise InputError(f"{source}: the area code field '{code_column}' is also chosen as a "
+                         "variable; it names the areas, so leave it out of the variables")
     areas, boundary_rows = boundaries_from_frame(frame, code_column, source)
     wanted = list(dict.fromkeys([*variables, *context]))
     missing = [c for c in wanted if c not in frame.columns]

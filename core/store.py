@@ -54,6 +54,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from . import written
+from .cells import write_csv
 from .errors import InputError
 from .progress import Progress, silent
 from .segmentation import Segmentation
@@ -132,6 +134,9 @@ def tidy(folder: Path) -> None:
     about to be swapped in goes in if its folder is missing (the kill came between the two
     renames) and is dropped otherwise; work folders and files of processes that no longer
     run are removed (and those of earlier versions once a day old)."""
+    from .together import finish_commits
+
+    finish_commits(folder)  # first: a commit of two outputs is finished, not cleared
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -327,6 +332,7 @@ def _swap_in(staging: Path, target: Path) -> None:
     try:
         if not os.path.lexists(target):
             os.rename(incoming, target)
+            written.record(target)
             return
         keep = _holds_anything(target)
         trash = None
@@ -335,6 +341,7 @@ def _swap_in(staging: Path, target: Path) -> None:
             os.rename(previous, trash)
         try:
             if _exchange(incoming, target):
+                written.record(target)
                 if keep:  # incoming now holds the old run
                     os.rename(incoming, previous)
             else:
@@ -343,6 +350,7 @@ def _swap_in(staging: Path, target: Path) -> None:
                 empty_old = None if keep else parked
                 try:
                     os.rename(incoming, target)
+                    written.record(target)
                 except BaseException:
                     os.rename(parked, target)
                     empty_old = None
@@ -402,6 +410,7 @@ def staged_files(folder: Path):
                 target.mkdir(exist_ok=True)
             else:
                 os.replace(path, target)
+                written.record(target)
     finally:
         _remove(staging)
 
@@ -420,6 +429,7 @@ def atomic_file(path: Path):
     try:
         yield temporary
         os.replace(temporary, path)
+        written.record(path)
     finally:
         if os.path.lexists(temporary):
             os.remove(temporary)
@@ -553,7 +563,7 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
         write_table(gpkg, name, frame)
     for name in (*CSV_TABLES, "diagnostics"):
         if name in tables:
-            tables[name].to_csv(folder / f"{name}.csv", index=False)
+            write_csv(tables[name], folder / f"{name}.csv", index=False)
     (folder / "manifest.json").write_text(json.dumps(seg.manifest, indent=2), encoding="utf-8")
     if plots:
         from .plots import box_plots, elbow_plot  # matplotlib: only when drawing
@@ -635,7 +645,10 @@ def load_segmentation(path: Path) -> Segmentation:
     """A saved segmentation, ready for later steps and for assigning new areas. Its
     manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
     the GeoPackage still holds that segmentation before writing)."""
+    from .together import finish_commits
+
     path = gpkg_file(path)
+    finish_commits(path.parent)  # what a killed run committed together is finished first
     if not _recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     try:
@@ -746,5 +759,6 @@ def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: di
         if identity is not None:
             _same_segmentation(path, identity, path)
         os.replace(work, path)
+        written.record(path)
     finally:
         _remove(work_dir)

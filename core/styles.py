@@ -129,7 +129,7 @@ def segment_layer_qml(segments: dict[int, str], field: str = "segment",
     """A categorised renderer: one category per segment, legend "n – name", in order;
     the segment name is the layer's display expression (identify results, map tips).
     ``kind``: "fill" for areas, "marker" for address points."""
-    tip = f"[% {_quote_field(field)} %] – [% {_quote_field(name_field)} %]"
+    tip = f"{_tip_field(field)} – {_tip_field(name_field)}"
     return _qml(_categories_xml(segments, field, kind, unclassified), name_field, tip)
 
 
@@ -166,8 +166,8 @@ def ward_layer_qml(segments: dict[int, str], field: str = "dominant_segment",
         'zIndex="0" unplacedVisibility="0"/>'
         "</settings></labeling>"
     )
-    tip = (f"[% {_quote_field(name_field)} %]: mostly segment [% {_quote_field(field)} %] – "
-           '[% "dominant_segment_name" %]')
+    tip = (f"{_tip_field(name_field)}: mostly segment {_tip_field(field)} – "
+           f"{_tip_field('dominant_segment_name')}")
     # white ward boundaries wide enough to part neighbours with the same dominant segment
     return _qml(_categories_xml(segments, field, "fill", False, outline_mm=0.5), name_field,
                 tip, labeling)
@@ -213,7 +213,7 @@ def graduated_qml(field: str, breaks: list[float], display_field: str,
                 f'<symbols>{"".join(symbols)}</symbols>'
                 '<mode name="quantile"/></renderer-v2>')
     if tip is None:
-        tip = f"[% {_quote_field(display_field)} %]: [% {_quote_field(field)} %]"
+        tip = f"{_tip_field(display_field)}: {_tip_field(field)}"
     return _qml(renderer, display_field, tip)
 
 
@@ -305,6 +305,31 @@ def incident_layer_abstract(unit: str, what: str, located: int, rate_field: str)
             "the others are split into five classes with equal numbers of areas (quantiles). "
             "segment_index is the area's segment's index of over/under-representation "
             "(100 = as many as its households would suggest).")
+
+
+def template_text(text: str) -> str:
+    """``text`` for a QGIS template (map tip, layout label, legend entry) exactly as
+    written: QGIS evaluates ``[% ... %]`` in templates, so every ``%`` is given as the
+    expression ``char(37)`` and no ``[%`` is left in it (``[% env('X') %]`` in a name is
+    printed, never evaluated; a lone ``%]`` cannot close anything)."""
+    return str(text).replace("%", "[% char(37) %]")
+
+
+def tip_text(text: str) -> str:
+    """User text (a category, a period) written into a map tip: HTML-escaped (map tips
+    are HTML) and kept from being evaluated (``template_text``)."""
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return template_text(escaped)
+
+
+def _tip_field(name: str) -> str:
+    """A field's value in a map tip, as text: map tips are HTML, so ``&``, ``<`` and ``>``
+    in a name are escaped (a segment or ward named ``<img src=x onerror=...>`` shows as
+    written instead of running); the value itself is data, never evaluated again."""
+    value = f"coalesce(to_string({_quote_field(name)}), '')"
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        value = f"replace({value}, '{raw}', '{escaped}')"
+    return f"[% {value} %]"
 
 
 def _quote_field(name: str) -> str:

@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv, write_xlsx
 from .dates import parse_dates
 from .errors import InputError
 
@@ -156,6 +157,9 @@ def _refuse_unknown(unknown: np.ndarray, rows, source: str, what: str = "IDs") -
                          f"the gazetteer (rows {_rows(bad)}); nothing was written")
 
 
+MAX_FLAG_WEIGHT = 1000
+
+
 def parse_flag_weights(text: str | None) -> dict[str, float]:
     """"over_75_alone=2,smoker=1.5" -> {"over_75_alone": 2.0, "smoker": 1.5}."""
     weights = {}
@@ -167,9 +171,11 @@ def parse_flag_weights(text: str | None) -> dict[str, float]:
             number = float(value)
         except ValueError:
             number = float("nan")
-        if not sep or not name.strip() or not np.isfinite(number) or number <= 0:
+        if not sep or not name.strip() or not np.isfinite(number) or number <= 0 \
+                or number > MAX_FLAG_WEIGHT:  # (larger ones overflow when multiplied)
             raise InputError(f"--flag-weights: '{part.strip()}' is not flag=weight with a "
-                             "weight above 0 (e.g. over_75_alone=2,smoker=1.5)")
+                             f"weight above 0 and at most {MAX_FLAG_WEIGHT:,} (e.g. "
+                             "over_75_alone=2,smoker=1.5)")
         weights[name.strip()] = number
     return weights
 
@@ -509,6 +515,11 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     chosen = fill(scored, eligible, areas, options, ward_of)
 
     borough = float(areas["borough_rate"].iloc[0]) if len(areas) else 0.0
+    if not borough > 0:  # every ratio would be 0/0
+        when = f"in {options.window}" if options.window else "in the incident history"
+        raise InputError(f"no fires {when} in the study's areas: there is nothing to rank "
+                         "the addresses by (choose --from/--to that hold some); nothing was "
+                         "written")
     per_year = 1.0 / options.years if options.years else 1.0
     table = scored.iloc[chosen].drop(columns="_area")
     table["area_code"] = table["area_code"].astype(str)
@@ -753,6 +764,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     known = pd.Index(address_layer["id"])
 
     weights = parse_flag_weights(inputs.flag_weights)
+    if inputs.visited_months < 0:
+        raise InputError(f"--visited-months {inputs.visited_months}: give 0 or more months")
     last_visits, since, opted, flags = None, None, (), None
     if inputs.visited is not None:
         last_visits, since = read_visits(_read_table(inputs.visited), known, today,
@@ -837,12 +850,11 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                           "meaning": list(CREW_COLUMNS_ABOUT.values())})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        crews.to_csv(staging / "target_list.csv", index=False)
-        with pd.ExcelWriter(staging / "target_list.xlsx", engine="openpyxl") as book:
-            crews.to_excel(book, sheet_name="Visits", index=False)
-            about.to_excel(book, sheet_name="Columns", index=False)
-        result.summary.to_csv(staging / "target_summary.csv", index=False)
-        result.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(crews, staging / "target_list.csv", index=False)
+        write_xlsx({"Visits": crews, "Columns": about}, staging / "target_list.xlsx",
+                   index=False)
+        write_csv(result.summary, staging / "target_summary.csv", index=False)
+        write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
         layer.to_file(path, layer="target_addresses", driver="GPKG", engine="pyogrio",
                       dataset_options=GPKG_OPTIONS)

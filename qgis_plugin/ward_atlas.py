@@ -21,6 +21,11 @@ ward's code, so the layout stays editable in the layout designer: it is added to
 project's layout manager as "Ward atlas – <segmentation name>", with its two layers in a
 layer-tree group of the same name (switched off, so the map canvas is unchanged).
 
+Names are printed, never evaluated: QGIS evaluates ``[% ... %]`` in layout labels and
+legend entries, so every text that comes from the user or a file (the segmentation's,
+segments', wards' and sources' names) goes in through ``literal`` (``%`` given as
+``char(37)``), and inside our own expressions only as ``_string`` literals.
+
 The PDF is written to a temporary file beside the target and moved into place only when
 complete; progress and cancellation go through the caller's ``QgsFeedback``.
 """
@@ -32,6 +37,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsApplication,
+    QgsExpression,
     QgsFeedback,
     QgsFillSymbol,
     QgsLayoutExporter,
@@ -71,7 +77,7 @@ from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 from ..core import __version__
 from ..core.progress import Cancelled
 from ..core.store import atomic_file
-from ..core.styles import segment_colour
+from ..core.styles import segment_colour, template_text
 from ..core.ward_pages import PEOPLE, WardPages, ward_pages
 
 LAYOUT_NAME = "Ward atlas – {name}"
@@ -116,8 +122,18 @@ def _text_format(size: float, bold: bool = False, colour: str = INK) -> QgsTextF
 
 
 def _string(text: str) -> str:
-    """A QGIS expression string literal."""
-    return "'" + str(text).replace("\\", "\\\\").replace("'", "''") + "'"
+    """A QGIS expression string literal of ``text``, data and never code: quotes and
+    backslashes escaped (``QgsExpression.quotedString``), and every ``%`` spelled
+    ``char(37)`` so that a ``%]`` in a name cannot close the ``[% ... %]`` the literal
+    sits in."""
+    pieces = [QgsExpression.quotedString(part) for part in str(text).split("%")]
+    return " || char(37) || ".join(pieces)
+
+
+def literal(text: str) -> str:
+    """Text for a layout label or a legend entry that QGIS shows exactly as it is: labels
+    and legend entries evaluate ``[% ... %]`` as expressions (``styles.template_text``)."""
+    return template_text(text)
 
 
 def by_ward(values: dict[str, str]) -> str:
@@ -132,10 +148,14 @@ def _rect(item, x: float, y: float, width: float, height: float) -> None:
 
 
 def _label(layout, item_id: str, text: str, rect, size: float, bold: bool = False,
-           colour: str = INK, align=Qt.AlignLeft, italic: bool = False) -> QgsLayoutItemLabel:
+           colour: str = INK, align=Qt.AlignLeft, italic: bool = False,
+           template: bool = False) -> QgsLayoutItemLabel:
+    """A label showing ``text`` as written; with ``template``, ``text`` is our own
+    template whose ``[% ... %]`` parts QGIS evaluates (user text inside them only as
+    ``_string`` literals)."""
     label = QgsLayoutItemLabel(layout)
     label.setId(item_id)
-    label.setText(text)
+    label.setText(text if template else literal(text))
     label.setFont(_font(size, bold, italic))
     label.setFontColor(QColor(colour))
     label.setHAlign(align)
@@ -204,12 +224,13 @@ def _ward_layer(gpkg: Path) -> QgsVectorLayer:
 def _header(layout, pages: WardPages, named: bool) -> None:
     title = '[% "ward_name" %] ([% "ward_code" %])' if named else '[% "ward_code" %]'
     _label(layout, "title", title,
-           (MARGIN, TOP, 200, 10), 18, bold=True)
+           (MARGIN, TOP, 200, 10), 18, bold=True, template=True)
     _label(layout, "subtitle", f"{pages.name}: output areas by segment, households, "
            "residents and incidents", (MARGIN, TOP + 10.5, 220, 6), 9.5, colour=GREY)
     _label(layout, "page number",
            "Ward [% @atlas_featurenumber %] of [% @atlas_totalfeatures %]",
-           (PAGE_WIDTH - MARGIN - 50, TOP + 2, 50, 6), 9, colour=GREY, align=Qt.AlignRight)
+           (PAGE_WIDTH - MARGIN - 50, TOP + 2, 50, 6), 9, colour=GREY, align=Qt.AlignRight,
+           template=True)
     rule = QgsLayoutItemShape(layout)
     rule.setShapeType(QgsLayoutItemShape.Rectangle)
     rule.setSymbol(QgsFillSymbol.createSimple({"color": INK, "outline_style": "no"}))
@@ -292,7 +313,7 @@ def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer) -> QgsLayo
     categories = renderer.categories() if hasattr(renderer, "categories") else []
     for index, category in enumerate(categories):
         QgsMapLayerLegendUtils.setLegendNodeUserLabel(
-            node, index, "\n".join(textwrap.wrap(category.label(), 34)))
+            node, index, literal("\n".join(textwrap.wrap(category.label(), 34))))
     legend.model().refreshLayerLegend(node)
     legend.setWrapString("\n")
     legend.setLegendFilterByMapEnabled(True)
@@ -376,7 +397,7 @@ def _right_column(layout, pages: WardPages) -> None:
     _label(layout, "segment mix heading", "Segment mix and incidents",
            (RIGHT, BODY_TOP, RIGHT_WIDTH, 6), 10.5, bold=True)
     _label(layout, "ward summary", f"[% {by_ward(pages.summaries)} %]",
-           (RIGHT, BODY_TOP + 6.5, RIGHT_WIDTH, 9), 8.5)
+           (RIGHT, BODY_TOP + 6.5, RIGHT_WIDTH, 9), 8.5, template=True)
     _table(layout, pages, BODY_TOP + 17)
     incidents = [c.heading for c in pages.columns[4:]]
     note = ("Share: the segment's share of the ward's households or residents. "

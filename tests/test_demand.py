@@ -274,7 +274,7 @@ def key_file(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("COMMUNITY_SAFETY_KEY", raising=False)
     path = tmp_path / "secret" / "demand.key"
     path.parent.mkdir()
-    path.write_text("0123456789abcdef0123456789abcdef")
+    path.write_text("7f3a9c01e4b25d86c0f1a7e39b4d2c58")
     return path
 
 

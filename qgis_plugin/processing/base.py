@@ -12,7 +12,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
-from ...core.errors import InputError
+from ...core.errors import user_message
 from ...core.progress import Cancelled
 
 # The toolbox's groups, by stable id, in the order of the work: the toolbox sorts groups by
@@ -90,13 +90,12 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         try:
             return self.execute(parameters, context, feedback)
-        except InputError as err:
-            message = str(err)
-        except OSError as err:  # a full disk, a folder it may not write in...
-            where = f"{err.filename}: " if err.filename else ""
-            message = f"{where}{err.strerror or err}"
         except Cancelled:
             message = self.tr("Cancelled: nothing was written")
+        except Exception as err:  # bad input, a full disk, a folder it may not write in...
+            message = user_message(err)
+            if message is None:  # a bug: its traceback is needed
+                raise
         # QGIS 3.22 keeps this frame alive after the error: drop its QGIS objects first, or
         # they are freed only after QGIS has shut down, and crash Python at exit.
         del self, parameters, context, feedback

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ...core.cells import write_csv
 from ...core.clustering import choose_k, recommend_k
 from ...core.errors import InputError
 from ...core.plots import elbow_plot
@@ -63,7 +64,7 @@ class ChooseSegments(EngineAlgorithm):
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         elbow = self.parameterAsFileOutput(parameters, "ELBOW", context)
         with atomic_file(output) as csv, atomic_file(elbow) as png:
-            table.to_csv(csv, index=False)
+            write_csv(table, csv, index=False)
             elbow_plot(table, png)
         recommended, reason = recommend_k(table)
         feedback.pushInfo(f"Recommended: {reason}")

@@ -27,6 +27,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ...core.cells import write_csv
 from ...core.errors import InputError
 from ...core.export import matrix_title, partner_table, read_matrices, safe_tables
 from ...core.store import GPKG_NAME, load_segmentation, needed_tables, read_gpkg_table
@@ -197,12 +198,12 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers:
             self.targeting.status.setText("Join the address gazetteer first: the visit list "
                                           "is of addresses.")
-        from ...core.demand import SHARED_TABLES, shared_from_counts
+        from ...core.demand import SHARED_TABLES, shared_views
 
-        self.service_users.set_shared({
-            f"demand_by_{by}": shared_from_counts(read_gpkg_table(gpkg, name), by, THRESHOLD,
-                                                  self.seg.segment_names)
-            for by, name in SHARED_TABLES.items() if name in layers})
+        views = shared_views({by: read_gpkg_table(gpkg, name)
+                              for by, name in SHARED_TABLES.items() if name in layers},
+                             THRESHOLD, self.seg.segment_names)
+        self.service_users.set_shared({f"demand_by_{by}": view for by, view in views.items()})
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
 
@@ -273,8 +274,8 @@ class CommunitySafetyDock(QgsDockWidget):
         name = measure if by is None else f"{measure} {'row' if by == 'row' else 'col'} %"
         table = partner_table(safe_tables(self.matrices, THRESHOLD)[name],
                               self.seg.segment_names, self.matrix.ward_names)
-        if self._written(path, lambda work: table.to_csv(work, index=False,
-                                                         encoding="utf-8-sig")):
+        if self._written(path, lambda work: write_csv(table, work, index=False,
+                                                      encoding="utf-8-sig")):
             self._say(f"Exported to {path}, counts of 1 to {THRESHOLD} suppressed.")
             return Path(path)
         return None
