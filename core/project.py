@@ -124,6 +124,7 @@ SECTIONS = {
     "deprivation": {"column", "more_deprived"}, "sizes": {"residents", "households"},
     "bands": {"high", "low"}, "labels": {"file"}, "segments": None,
     "demand": None,  # frequent service users: read by demand.load_demand_project
+    "risk_model": None,  # the fire risk model: read by risk_model.ModelSettings.from_table
 }
 TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
               "per", "lookup"}
