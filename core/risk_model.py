@@ -211,17 +211,22 @@ def choose_settings(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
                     start: pd.Timestamp, candidates=CANDIDATES, group: str | None = "borough"
                     ) -> tuple[ModelSettings, pd.DataFrame]:
     """The candidate that ranks best the fires of the last horizon before ``cut_off`` when
-    fitted at ``cut_off - horizon``: mean over ``group`` (or overall) of the share of those
+    fitted at ``cut_off - horizon`` (a shorter horizon when the history is too short for
+    two): mean over ``group`` (or overall) of the share of those
     fires in the top 10% of households, the area under the capture curve breaking ties.
     Only fires up to ``cut_off`` are read."""
     from .backtest import area_under, capture_at, capture_curve
 
     rows = []
+    years = (cut_off - start).days / 365.25
     for settings in candidates:
-        horizon = settings.horizon_years
+        # a shorter history validates over a shorter horizon (fit and validate both fit in)
+        horizon = min(settings.horizon_years,
+                      max(1, int((years - MIN_HISTORY_YEARS + 0.01) // 2)))
         validate = pd.Timestamp(cut_off - pd.DateOffset(years=horizon))
         try:
-            model = fit_model(areas, history, validate, start, settings)
+            model = fit_model(areas, history, validate, start,
+                              replace(settings, horizon_years=horizon))
         except InputError:
             continue
         score = predict_at(model, areas, history, validate, start)

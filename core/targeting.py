@@ -838,6 +838,10 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons)
+    if inputs.model:
+        result.summary.loc[len(result.summary)] = [
+            "score", "risk model", f"fitted on the {len(rates):,} classified areas' fires "
+            f"{options.window}; expected fires per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")

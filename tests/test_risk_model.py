@@ -179,7 +179,7 @@ def test_choosing_settings_in_a_fold_sees_only_the_other_boroughs(toy, monkeypat
     evaluation = evaluate(areas, history, CUT, START, END, candidates=(SMALL, ModelSettings(
         kind="poisson_glm")), draws=20)
     assert seen == [{"B1", "B2"}, {"B0", "B2"}, {"B0", "B1"}]
-    for unit, (chosen, table) in evaluation.settings.items():
+    for chosen, table in evaluation.settings.values():
         assert len(table) == 2
         assert chosen.kind in set(table["kind"])
 
@@ -287,3 +287,66 @@ def test_model_rates_and_reasons_replace_the_score_and_the_words():
     assert row["expected_fires_per_year"] == pytest.approx(0.004)
     assert row["why"].startswith("2 fires in this output area since September 2021; flats")
     assert "shrinking" not in row["why"]
+
+
+# --- on the Camden sample, through the command line --------------------------------------------
+
+@pytest.fixture(scope="module")
+def camden(tmp_path_factory):
+    from dataclasses import replace
+
+    from conftest import SAMPLE_DIR
+
+    from community_safety.core.cli import main
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import build_segmentation
+    from community_safety.core.store import save_segmentation
+
+    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5))
+    gpkg = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)
+    gpkg = gpkg if gpkg.suffix == ".gpkg" else gpkg / "segmentation.gpkg"
+    assert main(["gazetteer", str(gpkg), str(SAMPLE_DIR / "postcodes.csv"), "--id",
+                 "Postcode", "--x", "Eastings", "--y", "Northings"]) == 0
+    fires = ["--incidents", str(SAMPLE_DIR / "lfb_dwelling_fires.csv"), "--x",
+             "easting_rounded", "--y", "northing_rounded", "--date-column", "date",
+             "--property-column", "property_type", "--lookup",
+             str(SAMPLE_DIR / "oa_lsoa_lookup.csv")]
+    return gpkg, fires, main
+
+
+def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "visits"
+    assert main(["target", str(gpkg), "--out", str(out), "--capacity", "500", *fires,
+                 "--model", "--postcode-points", "--today", "2024-09-01"]) == 0
+    capsys.readouterr()
+    crews = pd.read_csv(out / "target_list.csv").sort_values("rank")
+    households = crews["households"].to_numpy()
+    assert households.sum() >= 500 > households[:-1].sum()  # capacity counts households
+    assert crews["address"].str.fullmatch(r".+ \(about \d+ households?\)").all()
+    assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
+    assert not crews["why"].str.contains("shrinking").any()
+    assert crews["expected_fires_per_year"].is_monotonic_decreasing
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
+    assert summary["score"] == "risk model"
+    assert int(summary["households on the list"]) == round(households.sum())
+
+
+def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp_path,
+                                                                    capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "backtest"
+    assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
+                 "--cut-off", "2019-12-31", *fires]) == 0
+    printed = capsys.readouterr().out
+    assert "time split" in printed
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    oracle = means.loc["oracle (the later fires themselves)"]
+    for ranking, row in means.iterrows():
+        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+        if ranking != "random order (expected)":
+            assert row["top_10pct_low"] <= row["top_10pct"] <= row["top_10pct_high"]
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
+        "detail"].eq("tested on").sum()
+    assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
