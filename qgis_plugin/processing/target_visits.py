@@ -100,6 +100,17 @@ class TargetVisits(EngineAlgorithm):
             optional=True),
             "A weight for every flag in the flag file: an address's expected fires are "
             "multiplied by the weights of its flags.")
+        self.add(QgsProcessingParameterBoolean(
+            "MODEL", self.tr("Score with the service-wide risk model"), defaultValue=False),
+            "Expected fires per household per year from a model fitted on every area given "
+            "(own and neighbouring fires with time decay, LSOA/ward rates, property types of "
+            "past fires, census factors, segment); needs incident points with dates. The "
+            "reasons then say what raises each area's risk in words.")
+        self.add(QgsProcessingParameterBoolean(
+            "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (capacity in "
+                                       "households)"), defaultValue=False),
+            "Each point holds its share of its area's households; the list says 'postcode "
+            "(about N households)' and the number of visits counts households.")
         self.add(QgsProcessingParameterNumber(
             "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
             defaultValue=12, minValue=0),
@@ -114,17 +125,6 @@ class TargetVisits(EngineAlgorithm):
             "TODAY", self.tr("Count visits back from (YYYY-MM-DD, default today)"),
             optional=True),
             "Optional: the date the visit months are counted back from.", advanced=True)
-        self.add(QgsProcessingParameterBoolean(
-            "MODEL", self.tr("Score with the service-wide risk model"), defaultValue=False),
-            "Expected fires per household per year from a model fitted on every area given "
-            "(own and neighbouring fires with time decay, LSOA/ward rates, property types of "
-            "past fires, census factors, segment); needs incident points with dates. The "
-            "reasons then say what raises each area's risk in words.")
-        self.add(QgsProcessingParameterBoolean(
-            "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (capacity in "
-                                       "households)"), defaultValue=False),
-            "Each point holds its share of its area's households; the list says 'postcode "
-            "(about N households)' and the number of visits counts households.")
         self.add(QgsProcessingParameterField(
             "PROPERTY", self.tr("Property type field (risk model)"),
             parentLayerParameterName="INCIDENTS", optional=True),
