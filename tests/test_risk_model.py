@@ -350,3 +350,20 @@ def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp
     assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
         "detail"].eq("tested on").sum()
     assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_processing_scores_with_the_model_in_households(camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+
+    gpkg, _, _ = camden
+    out = tmp_path / "q"
+    result = processing.run("community_safety:targetvisits", {
+        "SEGMENTATION": str(gpkg), "CAPACITY": 300, "INCIDENTS": layers["fires"],
+        "DATE": "date", "PROPERTY": "property_type", "MODEL": True, "POSTCODE_POINTS": True,
+        "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "TODAY": "2024-09-01",
+        "OUTPUT_FOLDER": str(out)})
+    crews = pd.read_csv(result["TARGET_LIST"]).sort_values("rank")
+    assert crews["households"].sum() >= 300 > crews["households"].iloc[:-1].sum()
+    assert crews["why"].str.contains("in this output area since").all()
+    assert crews["address"].str.contains("households)", regex=False).all()
