@@ -215,8 +215,9 @@ def main(argv=None) -> int:
           "of households by expected fires per household (1 = highest)")
     print(calibration.to_string(index=False))
     chosen = pd.Series({u: str(s[0]) for u, s in evaluation.settings.items()})
-    print("\nSettings chosen by validation (fit <= cut-off - 4 y, validate on the 4 years "
-          "before the cut-off):")
+    print("\nSettings chosen by validation inside the fit period (fit at cut-off - h, "
+          "validated on the h years before the cut-off; h = 4, or 2 for a short history), "
+          "per fold:")
     print(chosen.value_counts().to_string())
 
     top10 = ahead.set_index("measure")
