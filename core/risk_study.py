@@ -117,6 +117,8 @@ def area_reasons(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp
     related = factors.apply(lambda c: c.corr(past_rate, method="spearman"))
     factors = factors.loc[:, related.fillna(0) > 0.1]
     share = factors.rank(pct=True).to_numpy()
+    deprived = None if deprivation is None else pd.Series(deprivation).rank(
+        pct=True, ascending=not lower_is_deprived).to_numpy()
     texts = []
     when = f"{since + pd.Timedelta(days=1):%B %Y}"
     for i in range(n):
@@ -133,10 +135,8 @@ def area_reasons(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp
             row = row[[k for k in row.index if k in KINDS]]
             if len(row) and row.max() > 0:
                 parts.append(f"past fires in {KINDS[row.idxmax()]}")
-        if deprivation is not None and np.isfinite(deprivation[i]):
-            d = pd.Series(deprivation).rank(pct=True, ascending=not lower_is_deprived)
-            if d.iloc[i] >= HIGH_SHARE:
-                parts.append("among the most deprived areas")
+        if deprived is not None and deprived[i] >= HIGH_SHARE:
+            parts.append("among the most deprived areas")
         order = np.argsort(-np.nan_to_num(share[i], nan=0))
         shown = 0
         for j in order:

@@ -367,3 +367,27 @@ def test_processing_scores_with_the_model_in_households(camden, layers, provider
     assert crews["households"].sum() >= 300 > crews["households"].iloc[:-1].sum()
     assert crews["why"].str.contains("in this output area since").all()
     assert crews["address"].str.contains("households)", regex=False).all()
+
+
+def test_reasons_in_words_a_crew_manager_reads(toy):
+    from community_safety.core.risk_study import area_reasons
+
+    areas, history = toy
+    reasons = area_reasons(areas, history, CUT, {"one-person households (%)":
+                                                 "One-person households"})
+    since = history[(history["date"] > CUT - pd.DateOffset(years=3))
+                    & (history["date"] <= CUT)]
+    busiest = since["area_code"].value_counts()
+    code, count = busiest.index[0], busiest.iloc[0]
+    assert reasons[code].startswith(f"{count} fires in this output area since January 2017")
+    quiet = areas.codes[~areas.codes.isin(since["area_code"])]
+    for code in quiet:
+        assert reasons[code].startswith("no fire in this output area since January 2017")
+    # the factor goes with more fires here: named where the area is in the top fifth
+    factor = areas.factors.iloc[:, 0]
+    top = areas.codes[factor.rank(pct=True).to_numpy() >= 0.8]
+    for code in top:
+        value = factor[areas.codes.get_loc(code)]
+        assert f"high: one-person households ({value:.0f}%)" in reasons[code]
+    assert not any("high:" in reasons[c] for c in areas.codes.difference(top))
+    assert not reasons.str.contains("segment|shrink|rate_", regex=True).any()
