@@ -43,6 +43,7 @@ class IncidentFile:
     date_column: str | None = None
     name: str | None = None
     date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
+    property_column: str | None = None  # the property type of each incident (risk model)
 
 
 def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
@@ -75,6 +76,16 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
     keep = (status == MATCHED).to_numpy()
     history = pd.DataFrame({"area_code": located["area_code"].to_numpy()[keep],
                             "date": dates.to_numpy()[keep]}, index=records.index[keep])
+    if incidents.property_column:
+        from .risk_features import property_kind
+
+        if incidents.property_column not in records.columns:
+            raise InputError(f"{source}: no property type column "
+                             f"'{incidents.property_column}'")
+        history["kind"] = property_kind(records[incidents.property_column]).to_numpy()[keep]
+    for axis, column in (("x", incidents.columns.x), ("y", incidents.columns.y)):
+        if column and column in records.columns:
+            history[axis] = pd.to_numeric(records[column], errors="coerce").to_numpy()[keep]
     return history, status, source
 
 

@@ -325,11 +325,14 @@ def _target(args) -> int:
     if args.incidents is not None:
         columns, _ = _location(args)
         incidents = IncidentFile(args.incidents, columns, args.date_column,
-                                 date_format=args.date_format)
+                                 date_format=args.date_format,
+                                 property_column=args.property_column)
     if args.backtest:
         if incidents is None:
             raise InputError("the backtest reads the incidents' dates: give --incidents FILE "
                              "with --x/--y (or --area-code) and --date-column")
+        if args.model:
+            return _model_backtest(args, incidents)
         result, written = backtest_step(args.segmentation, args.out, incidents, args.cut_off,
                                         args.date_from, args.date_to, args.seed,
                                         replace_folder=True)
@@ -345,14 +348,16 @@ def _target(args) -> int:
     segments = parse_segments(args.segments)
     wards = tuple(w.strip() for w in args.wards.split(",") if w.strip()) if args.wards else ()
     options = TargetOptions(capacity=args.capacity, cluster_by_area=args.cluster_by_area,
-                            wards=wards, segments=segments)
+                            wards=wards, segments=segments,
+                            postcode_points=args.postcode_points)
     inputs = TargetInputs(incidents=incidents, incident_table=args.incident_table,
                           window_from=args.date_from, window_to=args.date_to,
                           visited=args.visited, visited_months=args.visited_months,
                           opted_out=args.opted_out, flags=args.flags,
                           flag_weights=args.flag_weights, capacity_table=args.capacity_table,
                           today=args.today,
-                          visited_date_format=args.visited_date_format or args.date_format)
+                          visited_date_format=args.visited_date_format or args.date_format,
+                          model=args.model, lookup=args.lookup, project=args.project)
     if args.capacity is None and args.capacity_table is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table FILE "
                          "(ward_code, visits)")
@@ -365,6 +370,33 @@ def _target(args) -> int:
           "only in target_list and target.gpkg, for the crews)")
     if replacing:
         print(replacing)
+    return 0
+
+
+def _model_backtest(args, incidents) -> int:
+    from .risk_backtest import MEASURES
+    from .risk_study import model_backtest_step
+
+    evaluation, means, ahead, how, written = model_backtest_step(
+        args.segmentation, args.out, incidents, args.cut_off, args.date_from, args.date_to,
+        args.lookup, args.project, args.seed, replace_folder=False)
+    print(f"Backtest of the risk model ({how}, {len(evaluation.observed)} "
+          f"{'boroughs' if how.startswith('leave') else 'study area'}): share of the later "
+          "fires in the top 1/5/10/20% of households and the area under the capture curve, "
+          "mean with 95% bootstrap interval")
+    for _, row in means.iterrows():
+        cells = []
+        for m in MEASURES:
+            d = 3 if m == "auc" else 1
+            low = row.get(f"{m}_low")
+            cells.append(f"{row[m]:.{d}f}" + (f" ({low:.{d}f}-{row[f'{m}_high']:.{d}f})"
+                                               if low is not None and low == low else ""))
+        print(f"  {row['ranking']}: " + ", ".join(cells))
+    print("The risk model against the area's own past rate (difference, ahead in how many):")
+    for _, row in ahead.iterrows():
+        print(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} to "
+              f"{row['high']:+.2f}), ahead in {row['ahead_in']} of {row['boroughs']}")
+    print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
     return 0
 
 
@@ -594,6 +626,19 @@ def build_parser() -> argparse.ArgumentParser:
                      "--cut-off and count the later ones captured")
     tgt.add_argument("--cut-off", help="last date of the fit period, YYYY-MM-DD")
     tgt.add_argument("--seed", type=_seed, default=2011, help="seed of the random baseline")
+    tgt.add_argument("--model", action="store_true", help="score with the service-wide risk "
+                     "model (own, neighbouring and LSOA/ward fires with time decay, property "
+                     "types, census factors, segment) instead of the segment-shrunk rate")
+    tgt.add_argument("--property-column", help="the incidents' property type column (e.g. "
+                     "property_type): what past fires were in, for the model")
+    tgt.add_argument("--lookup", type=Path, help="CSV: area code, then larger areas "
+                     "(e.g. OA11CD, LSOA11CD, LAD11CD); with several boroughs the model's "
+                     "backtest leaves each borough out in turn")
+    tgt.add_argument("--project", type=Path, help="project file whose [risk_model] section "
+                     "sets the model (default: settings chosen by validation)")
+    tgt.add_argument("--postcode-points", action="store_true", help="the gazetteer is "
+                     "postcode points: each holds its share of the area's households, and "
+                     "--capacity counts households")
     _add_location_options(tgt)
     tgt.set_defaults(run=_target)
 

@@ -133,6 +133,7 @@ SECTIONS = {
     "bands": {"high", "low"}, "labels": {"file", "variable", "description"}, "segments": None,
     "demand": None,  # frequent service users: read by demand.load_demand_project
     "derive": None,  # name = "column + column - column", made in the table holding them
+    "risk_model": None,  # the fire risk model: read by risk_model.ModelSettings.from_table
 }
 TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denominator",
               "per", "lookup", "counts"}

@@ -292,6 +292,7 @@ class TargetOptions:
     segments: tuple = ()
     years: float | None = None  # the window's length: expected fires per year when known
     window: str = ""  # the window in words, e.g. "2009–2024"
+    postcode_points: bool = False  # each point holds households: capacity counts them
 
 
 def score_addresses(addresses: pd.DataFrame, areas: pd.DataFrame,
@@ -404,15 +405,19 @@ def fill(scored: pd.DataFrame, eligible: np.ndarray, areas: pd.DataFrame, option
         place[area_rank] = np.arange(len(areas))
         key = place[scored["_area"].to_numpy()[order]]
         order = order[np.argsort(key, kind="stable")]
+    size = (scored["households"].to_numpy(dtype=float) if options.postcode_points
+            else np.ones(len(scored)))
     if options.capacity_by_ward is None:
-        _check_capacity(options.capacity, len(order), "the study area")
-        return order[:options.capacity]
+        _check_capacity(options.capacity, size[order].sum(), "the study area",
+                        unit=_unit(options))
+        return _take(order, options.capacity, size)
     ward = ward_of_areas.reindex(areas.index).to_numpy()[scored["_area"].to_numpy()[order]]
     chosen = []
     for code, visits in options.capacity_by_ward.items():
         in_ward = order[ward == code]
-        _check_capacity(int(visits), len(in_ward), f"ward {code}", allow_zero=True)
-        chosen.append(in_ward[:int(visits)])
+        _check_capacity(int(visits), size[in_ward].sum(), f"ward {code}", allow_zero=True,
+                        unit=_unit(options))
+        chosen.append(_take(in_ward, int(visits), size))
     chosen = np.concatenate(chosen) if chosen else np.array([], dtype=int)
     if not len(chosen):
         raise InputError("the capacity table gives 0 visits in every ward: nothing to list")
@@ -421,14 +426,39 @@ def fill(scored: pd.DataFrame, eligible: np.ndarray, areas: pd.DataFrame, option
     return chosen[np.argsort(rank[chosen], kind="stable")]
 
 
-def _check_capacity(capacity, eligible: int, where: str, allow_zero: bool = False) -> None:
+def _unit(options: TargetOptions) -> str:
+    return "households at the eligible postcodes" if options.postcode_points else (
+        "eligible addresses")
+
+
+def _take(order: np.ndarray, capacity: int, size: np.ndarray) -> np.ndarray:
+    """The first places in ``order`` until their sizes reach ``capacity`` (the place that
+    reaches it included)."""
+    reached = np.cumsum(size[order]) >= capacity - 1e-9
+    count = int(np.argmax(reached)) + 1 if reached.any() else len(order)
+    return order[:count if capacity > 0 else 0]
+
+
+def households_per_point(area_codes: pd.Series, households: pd.Series) -> np.ndarray:
+    """Each point's share of its area's households (the area's households over its points
+    in the gazetteer), at least 1."""
+    codes = area_codes.astype(str).to_numpy()
+    points = pd.Series(codes).value_counts()
+    share = households.reindex(points.index).fillna(0).to_numpy() / points.to_numpy()
+    return np.maximum(pd.Series(share, index=points.index).reindex(codes).fillna(1.0)
+                      .to_numpy(), 1.0)
+
+
+def _check_capacity(capacity, eligible: float, where: str, allow_zero: bool = False,
+                    unit: str = "eligible addresses") -> None:
     if capacity is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table")
     if capacity < 0 or (capacity == 0 and not allow_zero):
         raise InputError(f"a capacity of {capacity} visits: give 1 or more")
-    if capacity > eligible:
-        raise InputError(f"a capacity of {capacity:,} visits is more than the {eligible:,} "
-                         f"eligible addresses in {where}; lower it (or relax the exclusions)")
+    if capacity > eligible + 1e-9:
+        raise InputError(f"a capacity of {capacity:,} visits is more than the "
+                         f"{int(round(eligible)):,} {unit} in {where}; lower it (or relax "
+                         "the exclusions)")
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -490,11 +520,21 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
                   wards: pd.DataFrame | None = None, flags: pd.DataFrame | None = None,
                   weights: dict | None = None, last_visits: pd.Series | None = None,
                   visited_since: pd.Timestamp | None = None, opted_out=(),
-                  reconciliation: Reconciliation | None = None) -> TargetResult:
+                  reconciliation: Reconciliation | None = None,
+                  model_rates: pd.Series | None = None,
+                  model_reasons: pd.Series | None = None) -> TargetResult:
     """``addresses``: id, area_code[, households][, non_residential]; ``fires``,
     ``households``: per area over the window; ``segments``: area -> segment (classified);
-    ``wards``: area_code index -> ward_code, ward_name."""
+    ``wards``: area_code index -> ward_code, ward_name. ``model_rates`` (the risk model's
+    expected fires per household per year, per area) replace the shrunk rates, and
+    ``model_reasons`` (per area, in words) the explanations."""
     areas = shrunk_rates(fires, households, segments)
+    if model_rates is not None:
+        areas["shrunk_rate"] = (model_rates.reindex(areas.index).to_numpy(dtype=float)
+                                * (options.years or 1.0))
+    if options.postcode_points and "households" not in addresses:
+        addresses = addresses.assign(households=households_per_point(
+            addresses["area_code"], areas["households"]))
     scored = score_addresses(addresses, areas, flags, weights, options.years)
     non_residential = []
     if "non_residential" in addresses:
@@ -539,6 +579,13 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     table["flag_weights"] = [[weights.get(f, 1.0) for f in s.split(";")] if s else []
                              for s in table["flags"]]
     table["why"] = explain(table, options.window)
+    if model_reasons is not None:
+        table["why"] = [f"{model_reasons.get(a, '')}; {w.split(', ', 2)[-1]}" for a, w in
+                        zip(table["area_code"], table["why"])]
+    if options.postcode_points:
+        table.insert(table.columns.get_loc("households"), "address", [
+            f"{i} (about {max(1, round(h))} household{'s' if round(h) != 1 else ''})"
+            for i, h in zip(table["id"], table["households"])])
     table["priority"] = priority(table["ratio"].to_numpy())
     table["priority_label"] = [PRIORITIES[p] for p in table["priority"]]
     if wards is not None:
@@ -580,7 +627,11 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     fires_in = float(area_table.loc[targeted, "fires"].sum())
     unit = "per year" if options.years else f"over {options.window or 'the history'}"
     rows = [
-        ("visits", len(chosen), "addresses on the list"),
+        ("visits", len(chosen), "postcodes on the list" if options.postcode_points
+         else "addresses on the list"),
+        *([("households on the list", int(round(scored["households"].to_numpy()[chosen]
+                                               .sum())), "capacity counts households")]
+          if options.postcode_points else []),
         ("areas", int(targeted.sum()), "output areas with at least one visit"),
         ("wards", int(area_table.loc[targeted, "ward_code"].nunique())
          if "ward_code" in area_table else "", "wards with at least one visit"),
@@ -661,6 +712,9 @@ class TargetInputs:
     capacity_table: Path | None = None
     today: str | None = None
     visited_date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
+    model: bool = False  # score with the risk model (risk_model) instead of the shrunk rates
+    lookup: Path | None = None  # area -> LSOA -> ... -> borough, for the model
+    project: Path | None = None  # a project file whose [risk_model] sets the model
 
 
 ADDRESSES_AS_HOUSEHOLDS = ("the segmentation names no households column: each address of "
@@ -801,11 +855,24 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             raise InputError(f"--segments: {', '.join(map(str, unknown))} are not segments "
                              f"(1 to {max(seg.summary.index)})")
 
+    rates = reasons = None
+    if inputs.model:
+        if inputs.incidents is None:
+            raise InputError("the risk model reads the incidents' dates: give --incidents "
+                             "FILE with its --date-column")
+        from .risk_study import model_scores
+
+        rates, reasons = model_scores(seg, households, wards, history, first, last,
+                                      inputs.lookup, inputs.project)
     columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
                                      if c in address_layer.columns]
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
-                           weights, last_visits, since, opted, log)
+                           weights, last_visits, since, opted, log, rates, reasons)
+    if inputs.model:
+        result.summary.loc[len(result.summary)] = [
+            "score", "risk model", f"fitted on the {len(rates):,} classified areas' fires "
+            f"{options.window}; expected fires per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")

@@ -58,7 +58,7 @@ ADVANCED_NAMES = {"SEED", "N_INIT", "THRESHOLD", "MISSING", "STANDARDISE", "SUBS
 # targeting: the window of past visits and the filters are details most runs leave alone
 ADVANCED_NAMES_BY_ALGORITHM = {"serviceusers": {"SCALE_TOP", "SCALING"},
                                "targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
-                                                "TODAY"}}
+                                                "TODAY", "PROPERTY", "LOOKUP"}}
 
 
 def test_seed_starts_and_method_settings_are_advanced(provider):

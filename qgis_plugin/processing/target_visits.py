@@ -105,6 +105,17 @@ class TargetVisits(EngineAlgorithm):
             optional=True),
             "A weight for every flag in the flag file: an address's expected fires are "
             "multiplied by the weights of its flags.")
+        self.add(QgsProcessingParameterBoolean(
+            "MODEL", self.tr("Score with the service-wide risk model"), defaultValue=False),
+            "Expected fires per household per year from a model fitted on every area given "
+            "(own and neighbouring fires with time decay, LSOA/ward rates, property types of "
+            "past fires, census factors, segment); needs incident points with dates. The "
+            "reasons then say what raises each area's risk in words.")
+        self.add(QgsProcessingParameterBoolean(
+            "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (capacity in "
+                                       "households)"), defaultValue=False),
+            "Each point holds its share of its area's households; the list says 'postcode "
+            "(about N households)' and the number of visits counts households.")
         self.add(QgsProcessingParameterNumber(
             "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
             defaultValue=12, minValue=0),
@@ -119,6 +130,16 @@ class TargetVisits(EngineAlgorithm):
             "TODAY", self.tr("Count visits back from (YYYY-MM-DD, default today)"),
             optional=True),
             "Optional: the date the visit months are counted back from.", advanced=True)
+        self.add(QgsProcessingParameterField(
+            "PROPERTY", self.tr("Property type field (risk model)"),
+            parentLayerParameterName="INCIDENTS", optional=True),
+            "Optional: what each past fire was in (flats, houses, HMO...), for the model.",
+            advanced=True)
+        self.add(QgsProcessingParameterFile(
+            "LOOKUP", self.tr("Area lookup (CSV: area code, LSOA, ..., borough)"),
+            extension="csv", optional=True),
+            "Optional: larger areas of each output area, smallest first, for the model's "
+            "LSOA and borough rates.", advanced=True)
         self.add(QgsProcessingParameterFolderDestination(
             "OUTPUT_FOLDER", self.tr("Folder for the target list")),
             "Where target_list.csv/.xlsx (the crews' list, with addresses), target.gpkg, "
@@ -141,10 +162,12 @@ class TargetVisits(EngineAlgorithm):
                 raise InputError("incident points need their date field")
             layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
             frame = frame_from_source(source, source.fields().names(), feedback)
+            kind = self.parameterAsFields(parameters, "PROPERTY", context)
             incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
                                      layer.name() if layer is not None else "incidents",
-                                     self.parameterAsString(parameters, "DATE_FORMAT",
-                                                            context) or None)
+                                     date_format=self.parameterAsString(
+                                         parameters, "DATE_FORMAT", context) or None,
+                                     property_column=kind[0] if kind else None)
         capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
         segments = parse_segments(self.parameterAsString(parameters, "SEGMENTS", context))
         options = TargetOptions(
@@ -152,7 +175,8 @@ class TargetVisits(EngineAlgorithm):
                                                                    context),
             cluster_by_area=self.parameterAsBool(parameters, "CLUSTER", context),
             wards=_listed(self.parameterAsString(parameters, "WARDS", context)),
-            segments=segments)
+            segments=segments,
+            postcode_points=self.parameterAsBool(parameters, "POSTCODE_POINTS", context))
         inputs = TargetInputs(
             incidents=incidents,
             incident_table=self.parameterAsString(parameters, "INCIDENT_TABLE", context)
@@ -167,7 +191,9 @@ class TargetVisits(EngineAlgorithm):
             flags=self._file(parameters, "FLAGS", context),
             flag_weights=self.parameterAsString(parameters, "FLAG_WEIGHTS", context) or None,
             capacity_table=capacity_table,
-            today=self.parameterAsString(parameters, "TODAY", context) or None)
+            today=self.parameterAsString(parameters, "TODAY", context) or None,
+            model=self.parameterAsBool(parameters, "MODEL", context),
+            lookup=self._file(parameters, "LOOKUP", context))
         out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
         self.progress(feedback)(0.2, "scoring addresses")
         result, _ = target_step(segmentation, out, options, inputs, replace_folder=False)

@@ -1,0 +1,393 @@
+"""The service-wide fire risk model and its proof, on small hand-made cases: leave-one-
+borough-out never sees the tested borough's fires, the oracle is an upper bound, the
+bootstrap intervals cover the point estimates; the features, the settings, the visit list
+in households and the reasons in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from community_safety.core import risk_backtest
+from community_safety.core.errors import InputError
+from community_safety.core.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
+from community_safety.core.risk_features import (
+    StudyAreas,
+    feature_table,
+    property_kind,
+    shrink_toward,
+    touching_pairs,
+)
+from community_safety.core.risk_model import ModelSettings, fit_model
+from community_safety.core.targeting import TargetOptions, build_targets, shrunk_rates
+
+START, CUT, END = pd.Timestamp("2009-01-01"), pd.Timestamp("2019-12-31"), pd.Timestamp(
+    "2024-08-31")
+SMALL = ModelSettings(max_iter=30, min_samples_leaf=10, max_leaf_nodes=4)
+
+
+def toy_study(boroughs: int = 3, side: int = 6, seed: int = 1):
+    """``boroughs`` blocks of side x side square areas (100 m) side by side; each area's
+    risk rises with a census factor; Poisson fires every year 2009 to Aug 2024."""
+    rng = np.random.default_rng(seed)
+    squares, codes, borough, lsoa = [], [], [], []
+    for b in range(boroughs):
+        for i in range(side):
+            for j in range(side):
+                x0, y0 = (b * side + i) * 100, j * 100
+                squares.append(shapely.box(x0, y0, x0 + 100, y0 + 100))
+                codes.append(f"B{b}A{i}{j}")
+                borough.append(f"B{b}")
+                lsoa.append(f"B{b}L{i // 2}{j // 2}")
+    n = len(codes)
+    factor = rng.uniform(0, 60, n)
+    rate = 0.002 * np.exp(factor / 30)  # fires per household per year
+    households = rng.integers(80, 160, n).astype(float)
+    rows = []
+    for year in range(2009, 2025):
+        months = 8 if year == 2024 else 12
+        counts = rng.poisson(rate * households * months / 12)
+        for k in np.flatnonzero(counts):
+            for _ in range(counts[k]):
+                day = pd.Timestamp(year, 1, 1) + pd.Timedelta(days=int(rng.integers(
+                    0, 28 * months)))
+                rows.append((codes[k], day, "purpose_built_flat" if k % 2 else "house"))
+    history = pd.DataFrame(rows, columns=["area_code", "date", "kind"])
+    areas = StudyAreas(codes=pd.Index(codes), households=households,
+                       groups={"lsoa": np.array(lsoa), "borough": np.array(borough)},
+                       neighbours=touching_pairs(np.array(squares)),
+                       factors=pd.DataFrame({"one-person households (%)": factor}),
+                       segment=(factor // 20).astype(int) + 1)
+    return areas, history
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_study()
+
+
+@pytest.fixture(scope="module")
+def evaluation(toy):
+    areas, history = toy
+    return evaluate(areas, history, CUT, START, END, deprivation=-areas.factors.iloc[:, 0]
+                    .to_numpy(), settings=SMALL, draws=200)
+
+
+def test_neighbours_are_the_touching_squares(toy):
+    areas, _ = toy
+    i, j = areas.neighbours
+    first = areas.codes.get_loc("B0A00")
+    assert sorted(areas.codes[j[i == first]]) == ["B0A01", "B0A10", "B0A11"]
+    # the corner square of borough 1 touches borough 0's squares across the border
+    corner = areas.codes.get_loc("B1A00")
+    assert "B0A50" in set(areas.codes[j[i == corner]])
+
+
+def test_features_read_no_fire_after_the_cut_off(toy):
+    areas, history = toy
+    later = history.assign(date=history["date"] + pd.DateOffset(years=30))
+    extra = pd.concat([history, later.assign(area_code="B0A00")])
+    before = feature_table(areas, history, CUT, START)
+    after = feature_table(areas, extra, CUT, START)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_own_fire_counts_by_hand():
+    areas = StudyAreas(codes=pd.Index(["A", "B"]), households=np.array([100.0, 50.0]),
+                       groups={"borough": np.array(["X", "X"])},
+                       neighbours=(np.array([0, 1]), np.array([1, 0])),
+                       factors=pd.DataFrame({"f": [1.0, 2.0]}))
+    history = pd.DataFrame({"area_code": ["A", "A", "A", "B"],
+                            "date": pd.to_datetime(["2019-06-01", "2018-06-01", "2012-01-01",
+                                                    "2019-12-31"]),
+                            "kind": ["house", "house", "hmo", "sheltered"]})
+    table = feature_table(areas, history, CUT, START)
+    assert table.loc["A", "fires_last_1y"] == 1
+    assert table.loc["A", "fires_last_2y"] == 2
+    assert table.loc["A", "fires_all"] == 3
+    assert table.loc["B", "fires_last_1y"] == 1
+    # the whole history is 11 years: 3 fires in 100 households
+    assert table.loc["A", "rate_all"] == pytest.approx(3 / 100 / (4017 / 365.25))
+    # B's neighbour is A; the borough rate of A leaves A out: B's fires over B's households
+    assert table.loc["B", "rate_near_10y"] == pytest.approx(table.loc["A", "rate_own_10y"])
+    assert table.loc["A", "rate_borough_10y"] == pytest.approx(table.loc["B",
+                                                                         "rate_own_10y"])
+
+
+def test_shrinkage_toward_a_prior_is_the_targeting_score_when_the_prior_is_the_segment():
+    rng = np.random.default_rng(3)
+    fires = rng.poisson(3, 40).astype(float)
+    households = rng.integers(50, 200, 40).astype(float)
+    segments = np.repeat([1, 2, 3, 4], 10)
+    expected = shrunk_rates(pd.Series(fires), pd.Series(households), pd.Series(segments))
+    prior = expected["segment_rate"].to_numpy()
+    assert shrink_toward(fires, households, prior, segments) == pytest.approx(
+        expected["shrunk_rate"].to_numpy())
+
+
+def test_property_types_as_published_in_words():
+    kinds = property_kind(pd.Series([
+        "House - single occupancy", "Purpose Built Flats/Maisonettes - 4 to 9 storeys",
+        "Purpose Built Flats/Maisonettes - 10 or more storeys",
+        "Converted Flat/Maisonette - Up to 2 storeys",
+        "Licensed House in Multiple Occupation - Up to 2 storeys",
+        "Self contained Sheltered Housing", "Houseboat (permanent dwelling)", None]))
+    assert kinds.tolist() == ["house", "purpose_built_flat", "tall_flats", "converted_flat",
+                              "hmo", "sheltered", "house", "other"]
+
+
+def test_leave_one_borough_out_never_sees_the_tested_boroughs_fires(toy, monkeypatch):
+    areas, history = toy
+    seen = []
+    real_fit = risk_backtest.fit_model
+
+    def spy(study, fires, *args, **kwargs):
+        seen.append(set(study.codes))
+        return real_fit(study, fires, *args, **kwargs)
+
+    monkeypatch.setattr(risk_backtest, "fit_model", spy)
+    evaluate(areas, history, CUT, START, END, settings=SMALL, draws=20)
+    boroughs = areas.groups["borough"]
+    assert len(seen) == 3
+    for codes, tested in zip(seen, ["B0", "B1", "B2"]):
+        assert not codes & set(areas.codes[boroughs == tested])
+        assert codes == set(areas.codes[boroughs != tested])
+    # and the model that scores B0 is the same whatever B0's fires were
+    others = areas.subset(boroughs != "B0")
+    moved = history.copy()
+    in_b0 = moved["area_code"].str.startswith("B0")
+    moved.loc[in_b0, "date"] = moved.loc[in_b0, "date"] - pd.Timedelta(days=200)
+    tripled = pd.concat([moved, moved[in_b0], moved[in_b0]])
+    table = feature_table(areas, history, CUT, START)
+    a = fit_model(others, history, CUT, START, SMALL).predict(table)
+    b = fit_model(others, tripled, CUT, START, SMALL).predict(table)
+    assert a == pytest.approx(b)
+
+
+def test_choosing_settings_in_a_fold_sees_only_the_other_boroughs(toy, monkeypatch):
+    areas, history = toy
+    seen = []
+    real = risk_backtest.choose_settings
+
+    def spy(study, *args, **kwargs):
+        seen.append(set(study.groups["borough"]))
+        return real(study, *args, **kwargs)
+
+    monkeypatch.setattr(risk_backtest, "choose_settings", spy)
+    evaluation = evaluate(areas, history, CUT, START, END, candidates=(SMALL, ModelSettings(
+        kind="poisson_glm")), draws=20)
+    assert seen == [{"B1", "B2"}, {"B0", "B2"}, {"B0", "B1"}]
+    for chosen, table in evaluation.settings.values():
+        assert len(table) == 2
+        assert chosen.kind in set(table["kind"])
+
+
+def test_the_oracle_is_an_upper_bound(evaluation):
+    for unit in evaluation.units:
+        oracle = evaluation.point[(unit, ORACLE)]
+        for ranking in evaluation.rankings():
+            if (unit, ranking) in evaluation.point:
+                assert np.all(evaluation.point[(unit, ranking)] <= oracle + 1e-9), ranking
+    # and in every bootstrap draw (the same resampled areas for every ranking)
+    for unit in evaluation.units:
+        oracle = evaluation.draws[(unit, ORACLE)]
+        for ranking in evaluation.rankings():
+            draws = evaluation.draws.get((unit, ranking))
+            if draws is not None:
+                assert np.all(draws <= oracle + 1e-9)
+
+
+def test_intervals_cover_the_point_estimates(evaluation):
+    table = evaluation.table()
+    assert len(table)
+    for measure in MEASURES:
+        rows = table[table["ranking"] != RANDOM]
+        assert (rows[f"{measure}_low"] <= rows[measure] + 1e-9).all(), measure
+        assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all(), measure
+        assert (rows[f"{measure}_low"] < rows[f"{measure}_high"]).all(), measure
+    means = evaluation.means()
+    for measure in MEASURES:
+        rows = means[means["ranking"] != RANDOM]
+        assert (rows[f"{measure}_low"] <= rows[measure] + 1e-9).all()
+        assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all()
+
+
+def test_the_model_finds_the_risk_factor(evaluation):
+    # fires rise with the census factor: the model, which sees it, ranks well ahead of
+    # random order in every borough
+    for unit in evaluation.units:
+        assert evaluation.point[(unit, "risk model")][-1] > 0.58
+    ahead = evaluation.ahead("risk model", "area's own past rate").set_index("measure")
+    assert ahead.loc["auc", "boroughs"] == 3
+
+
+def test_settings_from_the_project_file(tmp_path):
+    assert ModelSettings.from_table({"max_iter": 50, "kind": "poisson_glm"}) == ModelSettings(
+        max_iter=50, kind="poisson_glm")
+    with pytest.raises(InputError, match="unknown setting learning_rat"):
+        ModelSettings.from_table({"learning_rat": 0.1})
+    with pytest.raises(InputError, match="kind = 'forest'"):
+        ModelSettings.from_table({"kind": "forest"})
+    with pytest.raises(InputError, match="max_iter = 'many' should be a int"):
+        ModelSettings.from_table({"max_iter": "many"})
+    from community_safety.core.risk_study import settings_from
+
+    project = tmp_path / "p.toml"
+    project.write_text('name = "x"\n[risk_model]\nmax_iter = 80\nhorizon_years = 3\n')
+    assert settings_from(project) == ModelSettings(max_iter=80, horizon_years=3)
+
+
+def test_too_short_a_history_is_refused_in_words(toy):
+    areas, history = toy
+    with pytest.raises(InputError, match="needs at least 6 years of incidents"):
+        fit_model(areas, history, pd.Timestamp("2012-12-31"), START, SMALL)
+
+
+def test_postcode_points_carry_households_and_capacity_counts_them():
+    # two areas of 100 households: A has 2 postcodes (50 each), B has 4 (25 each)
+    addresses = pd.DataFrame({"id": ["A1", "A2", "B1", "B2", "B3", "B4"],
+                              "area_code": ["A", "A", "B", "B", "B", "B"]})
+    fires = pd.Series({"A": 9.0, "B": 1.0})
+    households = pd.Series({"A": 100.0, "B": 100.0})
+    segments = pd.Series({"A": 1, "B": 1})
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=120, postcode_points=True, years=10.0))
+    listed = result.targets.sort_values("rank")
+    # A's two postcodes hold 100 households, one of B's reaches 125 >= 120
+    assert listed["address_id"].tolist() == ["A1", "A2", "B1"]
+    assert listed["address"].tolist() == ["A1 (about 50 households)",
+                                          "A2 (about 50 households)",
+                                          "B1 (about 25 households)"]
+    summary = result.summary.set_index("measure")["value"]
+    assert summary["households on the list"] == 125
+    assert summary["visits"] == 3
+    # per postcode: the area's rate per household per year x its households
+    rate_a = shrunk_rates(fires, households, segments).loc["A", "shrunk_rate"] / 10
+    assert listed["expected_fires_per_year"].iloc[0] == pytest.approx(rate_a * 50)
+    with pytest.raises(InputError, match="more than the 200 households at the eligible"):
+        build_targets(addresses, fires, households, segments,
+                      TargetOptions(capacity=201, postcode_points=True, years=10.0))
+
+
+def test_model_rates_and_reasons_replace_the_score_and_the_words():
+    addresses = pd.DataFrame({"id": ["A1", "B1"], "area_code": ["A", "B"]})
+    fires = pd.Series({"A": 9.0, "B": 1.0})
+    households = pd.Series({"A": 100.0, "B": 100.0})
+    segments = pd.Series({"A": 1, "B": 1})
+    rates = pd.Series({"A": 0.001, "B": 0.004})
+    reasons = pd.Series({"A": "no fire in this output area since September 2021",
+                         "B": "2 fires in this output area since September 2021; flats"})
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=1, years=10.0), model_rates=rates,
+                           model_reasons=reasons)
+    row = result.targets.iloc[0]
+    assert row["address_id"] == "B1"
+    assert row["expected_fires_per_year"] == pytest.approx(0.004)
+    assert row["why"].startswith("2 fires in this output area since September 2021; flats")
+    assert "shrinking" not in row["why"]
+
+
+# --- on the Camden sample, through the command line --------------------------------------------
+
+@pytest.fixture(scope="module")
+def camden(tmp_path_factory):
+    from dataclasses import replace
+
+    from conftest import SAMPLE_DIR
+
+    from community_safety.core.cli import main
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import build_segmentation
+    from community_safety.core.store import save_segmentation
+
+    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5))
+    gpkg = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)
+    gpkg = gpkg if gpkg.suffix == ".gpkg" else gpkg / "segmentation.gpkg"
+    assert main(["gazetteer", str(gpkg), str(SAMPLE_DIR / "postcodes.csv"), "--id",
+                 "Postcode", "--x", "Eastings", "--y", "Northings"]) == 0
+    fires = ["--incidents", str(SAMPLE_DIR / "lfb_dwelling_fires.csv"), "--x",
+             "easting_rounded", "--y", "northing_rounded", "--date-column", "date",
+             "--property-column", "property_type", "--lookup",
+             str(SAMPLE_DIR / "oa_lsoa_lookup.csv")]
+    return gpkg, fires, main
+
+
+def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "visits"
+    assert main(["target", str(gpkg), "--out", str(out), "--capacity", "500", *fires,
+                 "--model", "--postcode-points", "--today", "2024-09-01"]) == 0
+    capsys.readouterr()
+    crews = pd.read_csv(out / "target_list.csv").sort_values("rank")
+    households = crews["households"].to_numpy()
+    assert households.sum() >= 500 > households[:-1].sum()  # capacity counts households
+    assert crews["address"].str.fullmatch(r".+ \(about \d+ households?\)").all()
+    assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
+    assert not crews["why"].str.contains("shrinking").any()
+    assert crews["expected_fires_per_year"].is_monotonic_decreasing
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
+    assert summary["score"] == "risk model"
+    assert int(summary["households on the list"]) == round(households.sum())
+
+
+def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp_path,
+                                                                    capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "backtest"
+    assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
+                 "--cut-off", "2019-12-31", *fires]) == 0
+    printed = capsys.readouterr().out
+    assert "time split" in printed
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    oracle = means.loc["oracle (the later fires themselves)"]
+    for ranking, row in means.iterrows():
+        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+        if ranking != "random order (expected)":
+            assert row["top_10pct_low"] <= row["top_10pct"] <= row["top_10pct_high"]
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
+        "detail"].eq("tested on").sum()
+    assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_processing_scores_with_the_model_in_households(camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+
+    gpkg, _, _ = camden
+    out = tmp_path / "q"
+    result = processing.run("community_safety:targetvisits", {
+        "SEGMENTATION": str(gpkg), "CAPACITY": 300, "INCIDENTS": layers["fires"],
+        "DATE": "date", "PROPERTY": "property_type", "MODEL": True, "POSTCODE_POINTS": True,
+        "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "TODAY": "2024-09-01",
+        "OUTPUT_FOLDER": str(out)})
+    crews = pd.read_csv(result["TARGET_LIST"]).sort_values("rank")
+    assert crews["households"].sum() >= 300 > crews["households"].iloc[:-1].sum()
+    assert crews["why"].str.contains("in this output area since").all()
+    assert crews["address"].str.contains("households)", regex=False).all()
+
+
+def test_reasons_in_words_a_crew_manager_reads(toy):
+    from community_safety.core.risk_study import area_reasons
+
+    areas, history = toy
+    reasons = area_reasons(areas, history, CUT, {"one-person households (%)":
+                                                 "One-person households"})
+    since = history[(history["date"] > CUT - pd.DateOffset(years=3))
+                    & (history["date"] <= CUT)]
+    busiest = since["area_code"].value_counts()
+    code, count = busiest.index[0], busiest.iloc[0]
+    assert reasons[code].startswith(f"{count} fires in this output area since January 2017")
+    quiet = areas.codes[~areas.codes.isin(since["area_code"])]
+    for code in quiet:
+        assert reasons[code].startswith("no fire in this output area since January 2017")
+    # the factor goes with more fires here: named where the area is in the top fifth
+    factor = areas.factors.iloc[:, 0]
+    top = areas.codes[factor.rank(pct=True).to_numpy() >= 0.8]
+    for code in top:
+        value = factor[areas.codes.get_loc(code)]
+        assert f"high: one-person households ({value:.0f}%)" in reasons[code]
+    assert not any("high:" in reasons[c] for c in areas.codes.difference(top))
+    assert not reasons.str.contains("segment|shrink|rate_", regex=True).any()
