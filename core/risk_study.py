@@ -11,11 +11,13 @@ lookup, when it holds several values (several boroughs), is what leave-one-out l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .cells import write_csv
 from .errors import InputError
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
 from .risk_model import ModelSettings, RiskModel, fit_model
@@ -253,17 +255,17 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     how = "leave one borough out" if loo else "time split"
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        table.to_csv(staging / "backtest.csv", index=False)
-        means.to_csv(staging / "backtest_means.csv", index=False)
-        ahead.to_csv(staging / "model_vs_own_rate.csv", index=False)
-        calibration.to_csv(staging / "calibration.csv", index=False)
-        settings_table.to_csv(staging / "model_settings.csv", index=False)
-        reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+        write_csv(table, staging / "backtest.csv", index=False)
+        write_csv(means, staging / "backtest_means.csv", index=False)
+        write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
+        write_csv(calibration, staging / "calibration.csv", index=False)
+        write_csv(settings_table, staging / "model_settings.csv", index=False)
+        write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         capture_chart(evaluation, "all", staging / "capture_curve.png",
                       f"Fitted on fires to {cut:%Y-%m-%d}, tested to {last:%Y-%m-%d} ({how})")
         if loo:
             for unit in units:
-                capture_chart(evaluation, unit, staging / f"capture_curve_{unit}.png",
+                capture_chart(evaluation, unit, staging / f"capture_curve_{file_part(unit)}.png",
                               f"{unit}: fitted on the other areas to {cut:%Y-%m-%d}")
         names = sorted(p.name for p in staging.iterdir())
     return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
@@ -281,3 +283,9 @@ def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
     rates, _ = model_rates(areas, window, last, first, settings_from(project))
     reasons = area_reasons(areas, window, last, words, deprivation, lower)
     return rates, reasons
+
+
+def file_part(text) -> str:
+    """``text`` (a borough's code or name from the user's lookup) as part of a file name:
+    letters, digits, dots and hyphens kept, anything else one underscore."""
+    return re.sub(r"[^\w.-]+", "_", str(text)).strip("._") or "area"
