@@ -99,6 +99,26 @@ def text_item(text, align_right: bool = False, tooltip: str = "") -> QTableWidge
     return item
 
 
+def _missing(value) -> bool:
+    try:
+        return value is None or value != value  # None or NaN
+    except (TypeError, ValueError):
+        return False
+
+
+def whole_number(value) -> str:
+    """A count as people read it (26,188); empty when it is not known (None or NaN)."""
+    return "" if _missing(value) else f"{float(value):,.0f}"
+
+
+def percent(part, whole, decimals: int = 1) -> str:
+    """``part`` as a percentage of ``whole``; empty when either is unknown or ``whole`` is
+    0."""
+    if _missing(part) or _missing(whole) or not whole:
+        return ""
+    return f"{100 * float(part) / float(whole):.{decimals}f}%"
+
+
 def shade(item: QTableWidgetItem, share: float | None) -> None:
     """Heat shading by a share from 0 to 1 (None: unshaded), white text on dark cells."""
     if share is None:

@@ -22,7 +22,7 @@ from ...core.portraits import label_of
 from ...core.report import ink_on
 from ...core.report_charts import index_chart
 from ...core.styles import segment_colour
-from .qt_views import pixmap, read_only_table, text_item
+from .qt_views import percent, pixmap, read_only_table, text_item, whole_number
 
 COLUMNS = ["Segment", "Name", "Areas", "Households", "Share"]
 NAME_COLUMN = 1
@@ -89,9 +89,16 @@ class SegmentsTab(QWidget):
     def show_segmentation(self, seg) -> None:
         self.seg = seg
         summary = seg.summary
-        self.portraits = {int(n): str(p) for n, p in summary["portrait"].items()}
-        households = summary["households"].sum() if "households" in summary else 0
-        self.table.blockSignals(True)
+        self.portraits = {int(n): ("" if p is None or p != p else str(p))
+                          for n, p in summary.get("portrait", {}).items()}
+        sizes = "households" if "households" in summary else None
+        total = summary[sizes].sum() if sizes else summary["areas"].sum()
+        header = self.table.horizontalHeaderItem(4)
+        header.setText("Share" if sizes else "Share of areas")
+        header.setToolTip(TIPS[4] if sizes else
+                          "Its share of the study area's output areas (this segmentation "
+                          "has no households column)")
+        self.table.setColumnHidden(3, sizes is None)
         self.table.setRowCount(len(summary))
         for row, (number, line) in enumerate(summary.iterrows()):
             swatch = text_item(number, align_right=True)
@@ -103,11 +110,10 @@ class SegmentsTab(QWidget):
             name.setFlags(name.flags() | Qt.ItemIsEditable)
             name.setToolTip(str(line["name"]))
             self.table.setItem(row, NAME_COLUMN, name)
-            self.table.setItem(row, 2, text_item(f"{int(line['areas']):,}", True))
-            held = line.get("households")
-            self.table.setItem(row, 3, text_item(f"{held:,.0f}" if held == held else "", True))
-            share = f"{100 * held / households:.1f}%" if households and held == held else ""
-            self.table.setItem(row, 4, text_item(share, True))
+            self.table.setItem(row, 2, text_item(whole_number(line["areas"]), True))
+            self.table.setItem(row, 3, text_item(whole_number(line.get("households")), True))
+            part = line[sizes] if sizes else line["areas"]
+            self.table.setItem(row, 4, text_item(percent(part, total), True))
         self.table.resizeRowsToContents()
         self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
         self.table.blockSignals(False)
