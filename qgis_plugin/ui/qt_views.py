@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsProject, QgsVectorLayer
+from qgis.core import (
+    QgsCoordinateTransform,
+    QgsProject,
+    QgsVectorLayer,
+)
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QPixmap
@@ -182,3 +186,27 @@ def reload_styled(layer: QgsVectorLayer, iface=None) -> None:
     view = getattr(iface, "layerTreeView", None) if iface is not None else None
     if callable(view) and view() is not None:
         view().refreshLayerSymbology(layer.id())
+
+
+def zoom_to_layer(canvas, layer, margin: float = 0.05) -> bool:
+    """Show the whole of ``layer`` on ``canvas``, whatever the project's CRS (its extent
+    transformed to the canvas's CRS: a British National Grid extent read as degrees sends
+    the map off the globe). When the layer is the project's only one, the project takes its
+    CRS first, as QGIS does for a first layer. Returns whether the canvas moved."""
+    if canvas is None or layer is None or not layer.isValid():
+        return False
+    project = QgsProject.instance()
+    if len(project.mapLayers()) == 1 and layer.crs().isValid():
+        project.setCrs(layer.crs())
+        canvas.setDestinationCrs(layer.crs())
+    extent = layer.extent()
+    if extent.isEmpty():
+        return False
+    destination = canvas.mapSettings().destinationCrs()
+    if destination.isValid() and layer.crs().isValid() and destination != layer.crs():
+        transform = QgsCoordinateTransform(layer.crs(), destination, project)
+        extent = transform.transformBoundingBox(extent)
+    extent.scale(1 + 2 * margin)
+    canvas.setExtent(extent)
+    canvas.refresh()
+    return True

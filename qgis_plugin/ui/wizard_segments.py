@@ -3,7 +3,9 @@ background, the recommendation, and k picked (10 preselected)."""
 
 from __future__ import annotations
 
-from qgis.PyQt.QtCore import Qt, QTimer
+import threading
+
+from qgis.PyQt.QtCore import QObject, Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
@@ -43,6 +45,53 @@ def diagnose(project, prepared, data, low: int, high: int, n_init: int, progress
     ks = range(low, min(high, len(prepared.X) - 1) + 1)
     return prepared, choose_k(prepared.X, ks, n_init=n_init, seed=project.seed,
                               progress=scaled(progress, start, 1.0))
+
+
+class ChartDrawer(QObject):
+    """Draws the diagnostics chart off the main thread (matplotlib takes 0.3-0.9 s, which
+    froze the wizard at each press of the k spin box): ``draw(...)`` starts a drawing,
+    ``drawn(bytes)`` arrives on the main thread with the newest one; a drawing asked for
+    while another runs waits for it, and only the last request is drawn."""
+
+    drawn = pyqtSignal(bytes)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._wanted = None  # the newest request's arguments
+        self._running = False
+
+    def draw(self, *args, **kwargs) -> None:
+        with self._lock:
+            self._wanted = (args, kwargs)
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._work, name="k chart", daemon=True).start()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                wanted, self._wanted = self._wanted, None
+                if wanted is None:
+                    self._running = False
+                    return
+            args, kwargs = wanted
+            try:
+                png = diagnostics_png(*args, **kwargs)
+            except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
+                continue
+            with self._lock:
+                newest = self._wanted is None
+            if newest:
+                try:
+                    self.drawn.emit(png)
+                except RuntimeError:  # the wizard was closed meanwhile
+                    return
 
 
 class ChartLabel(QLabel):
@@ -105,6 +154,7 @@ class SegmentsPage(Page):
         self.tabs.addTab(self.chart, "Chart")
         self.tabs.addTab(self.table, "Table")
         self.recommendation = self.message_label()
+        self.recommendation.setTextFormat(Qt.RichText)
 
         self.k = _spin(2, 100, 10, "The number of segments of the segmentation")
         self.n_init = _spin(1, 100000, 50, "k-means random starts for the final run: more "
@@ -146,7 +196,9 @@ class SegmentsPage(Page):
 
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.stop)
-        self.k.valueChanged.connect(lambda _v: self._redraw())
+        self.drawer = ChartDrawer(self)
+        self.drawer.drawn.connect(self._show_chart)
+        self.k.valueChanged.connect(lambda _v: self._k_changed())
         self.winsorise.valueChanged.connect(lambda _v: self._settings_changed())
 
     # --- the diagnostics --------------------------------------------------------------------
@@ -197,7 +249,7 @@ class SegmentsPage(Page):
                               f"{self.k_starts.value()} random starts each, over "
                               f"{len(prepared.X):,} areas and {prepared.X.shape[1]} "
                               "variables.", "ok")
-            self.show_message(self.recommendation, f"Recommendation: {self.reason}")
+            self._explain()
             self._show_table()
             self._redraw()
 
@@ -242,12 +294,35 @@ class SegmentsPage(Page):
         if self.diagnostics is None:
             return
         size = self.chart.contentsRect()
-        png = diagnostics_png(self.diagnostics, self.recommended, self.k.value(),
-                              self.min_share.value(), width=max(size.width(), 400) / 100,
-                              height=max(size.height(), 260) / 100)
+        self.drawer.draw(self.diagnostics.copy(), self.recommended, self.k.value(),
+                         self.min_share.value(), width=max(size.width(), 400) / 100,
+                         height=max(size.height(), 260) / 100)
+
+    def _show_chart(self, png: bytes) -> None:
         pixmap = QPixmap()
         pixmap.loadFromData(png, "PNG")
         self.chart.setPixmap(pixmap)
+
+    def _k_changed(self) -> None:
+        self._explain()
+        self.chart.timer.start()  # redrawn once the presses pause, off the main thread
+
+    def _explain(self) -> None:
+        """The recommendation, and why the segmentation keeps the chosen k when it differs."""
+        if self.recommended is None:
+            return
+        text = f"Recommendation: {self.reason}"
+        chosen = self.k.value()
+        if chosen != self.recommended:
+            text += (f"<br><b>The segmentation keeps k = {chosen}</b>"
+                     + (" (preselected: ten segments is the usual operational choice, enough "
+                        "groups to aim different prevention work at, few enough for crews "
+                        "and partners to know by name)" if chosen == 10 else "")
+                     + f". The recommendation is a guide from the diagnostics only; to use it, "
+                     f"set <i>Number of segments (k)</i> below to {self.recommended}.")
+        else:
+            text += f"<br>The segmentation uses the recommended k = {chosen}."
+        self.show_message(self.recommendation, text)
 
     def validatePage(self):  # noqa: N802
         self.stop()
