@@ -179,6 +179,11 @@ class CommunitySafetyPlugin:
     def reload_after_install(self) -> str:
         """After pip has installed the packages: reload the plugin so the engine starts."""
         problems = engine_problems()
+        if self.dialog is not None:
+            try:
+                self.dialog.show_problems(problems)
+            except RuntimeError:  # the user closed (and Qt deleted) the dialog
+                pass
         if problems:
             names = ", ".join(str(problem) for problem in problems)
             return (f"pip finished, but these still cannot be used: {names}. Restart QGIS "

@@ -146,3 +146,30 @@ def test_dock_buttons_answer_clicks(plugin, qgis_iface, bare, qtbot):
     dock.tabs.setCurrentWidget(dock.matrix)
     QTest.mouseClick(dock.matrix.export, Qt.LeftButton)  # disabled: nothing happens
     assert not dock.matrix.export.isEnabled()
+
+
+def test_plugin_layers_need_no_datum_transformation_choice(qgis_iface, qgis_new_project,
+                                                          bare):
+    """A new project takes the segments' British National Grid; a project already in WGS84
+    gets the best available transformation stored in its transform context, which is what
+    QGIS checks before asking the user to choose one."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from community_safety.qgis_plugin.ui.qt_views import ensure_layer
+
+    project = QgsProject.instance()
+    project.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    ensure_layer(bare, "segments", "Segments")
+    assert project.crs().authid() == "EPSG:27700"  # the first layer sets the project's CRS
+    project.removeAllMapLayers()
+    bng = QgsCoordinateReferenceSystem("EPSG:27700")
+
+    wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    project.addMapLayer(QgsVectorLayer("Point?crs=EPSG:4326", "GPS points", "memory"))
+    project.setCrs(wgs84)
+    assert not project.transformContext().hasTransform(bng, wgs84)
+    layer = ensure_layer(bare, "segments", "Segments")
+    assert layer.crs() == bng and project.crs() == wgs84  # the user's choice is kept
+    assert project.transformContext().hasTransform(bng, wgs84)
+    assert project.transformContext().hasTransform(wgs84, bng)
+    project.removeAllMapLayers()

@@ -144,8 +144,21 @@ def _service_users(gpkg: Path, settings: dict, progress):
                                        segmentation=gpkg, replace_folder=False,
                                        progress=progress, run_date=settings["run_date"],
                                        top=settings["top"])
-    said = " ".join(summary_lines(result)[:3])
+    said = " ".join(as_sentence(line) for line in summary_lines(result)[:3])
     return result, f"{said} Pseudonymised with {key_source}. Written to {folder}."
+
+
+def as_sentence(line: str) -> str:
+    """"Records read: 20000" -> "Records read: 20,000." (a whole number written as people
+    read it, each line a sentence of its own)."""
+    import re
+
+    item, sep, value = line.partition(": ")
+    value = value.strip()
+    if sep and re.fullmatch(r"-?\d+(\.0+)?", value):
+        value = f"{float(value):,.0f}"
+    text = f"{item}{sep}{value}" if sep else line.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _report(gpkg: Path, out: Path, progress):

@@ -25,6 +25,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..layers import settle_project_crs
+
 HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
 
 
@@ -173,6 +175,7 @@ def ensure_layer(gpkg: Path, table: str, title: str) -> QgsVectorLayer | None:
     if not layer.isValid():
         return None
     layer.loadDefaultStyle()
+    settle_project_crs(layer)
     QgsProject.instance().addMapLayer(layer)
     return layer
 
@@ -191,14 +194,12 @@ def reload_styled(layer: QgsVectorLayer, iface=None) -> None:
 def zoom_to_layer(canvas, layer, margin: float = 0.05) -> bool:
     """Show the whole of ``layer`` on ``canvas``, whatever the project's CRS (its extent
     transformed to the canvas's CRS: a British National Grid extent read as degrees sends
-    the map off the globe). When the layer is the project's only one, the project takes its
-    CRS first, as QGIS does for a first layer. Returns whether the canvas moved."""
+    the map off the globe). Returns whether the canvas moved."""
     if canvas is None or layer is None or not layer.isValid():
         return False
     project = QgsProject.instance()
-    if len(project.mapLayers()) == 1 and layer.crs().isValid():
-        project.setCrs(layer.crs())
-        canvas.setDestinationCrs(layer.crs())
+    if project.crs().isValid() and canvas.mapSettings().destinationCrs() != project.crs():
+        canvas.setDestinationCrs(project.crs())  # the desktop app's canvas follows it itself
     extent = layer.extent()
     if extent.isEmpty():
         return False

@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHeaderView,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -22,6 +24,10 @@ from .qt_views import StepTab, file_widget, read_only_table, text_item
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
          ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
+# the short columns' widths in characters (the reason takes the rest, wrapped), so the
+# reason is in view in a dock a third of a 1366-pixel screen wide
+WIDTHS = {"rank": 4, "ward_name": 13, "address_id": 8, "segment": 3, "priority_label": 7}
+TIPS = {"rank": "1 = the first to visit (highest expected fires)", "segment": "Segment number"}
 
 
 class TargetingTab(StepTab):
@@ -56,7 +62,9 @@ class TargetingTab(StepTab):
         self.today.setPlaceholderText("today (YYYY-MM-DD)")
         self.folder = file_widget("targetFolder", tooltip="Where the list, its layer and "
                                   "summary are written", folder=True)
-        form = QFormLayout()
+        self.settings_box = QgsCollapsibleGroupBox("Settings")
+        self.settings_box.setObjectName("targetSettings")
+        form = QFormLayout(self.settings_box)
         form.addRow("Capacity", self.capacity)
         form.addRow("Incidents", self.incidents)
         form.addRow("Visits already made", self.visited)
@@ -76,8 +84,17 @@ class TargetingTab(StepTab):
         buttons.addWidget(self.export)
         self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
         self.list.setObjectName("targetList")
+        self.list.setWordWrap(True)
+        header = self.list.horizontalHeader()
+        width = self.list.fontMetrics().averageCharWidth()
+        for column, (key, _) in enumerate(SHOWN):
+            if key in WIDTHS:
+                header.setSectionResizeMode(column, QHeaderView.Interactive)
+                self.list.setColumnWidth(column, (WIDTHS[key] + 2) * width)
+            if key in TIPS:
+                self.list.horizontalHeaderItem(column).setToolTip(TIPS[key])
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.settings_box)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -107,8 +124,13 @@ class TargetingTab(StepTab):
         super().running(on, message)
 
     def show_list(self, targets: pd.DataFrame, summary: pd.DataFrame, folder: Path) -> None:
+        """The list in rank order (the file for crews is by ward and area), the settings
+        folded away so the list has the room."""
         self.running(False)
         self.progress.setValue(100)
+        if "rank" in targets.columns:
+            targets = targets.sort_values("rank", kind="stable")
+        self.settings_box.setCollapsed(True)
         self.list.setRowCount(len(targets))
         for row, line in enumerate(targets.itertuples(index=False)):
             values = line._asdict()
@@ -117,6 +139,8 @@ class TargetingTab(StepTab):
                 self.list.setItem(row, column, text_item(
                     "" if pd.isna(value) else value, align_right=key in ("rank", "segment"),
                     tooltip=str(values.get("why", "")) if key == "why" else ""))
+        self.list.resizeRowsToContents()
+        self.list.scrollToTop()
         said = dict(zip(summary["measure"], summary["value"]))
         self.status.setText(
             f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "

@@ -21,7 +21,7 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.segmentation import build_segmentation
 from ...core.store import SEGMENT_LAYER, save_segmentation_as
-from ..layers import DefaultStyle
+from ..layers import DefaultStyle, settle_project_crs
 from .qt_views import zoom_to_layer
 from .wizard_common import Page
 
@@ -60,6 +60,7 @@ def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
     if not layer.isValid():
         raise InputError(f"{gpkg}: the segments layer cannot be opened")
     DefaultStyle().postProcessLayer(layer, None, None)
+    settle_project_crs(layer)
     QgsProject.instance().addMapLayer(layer)
     return layer
 
