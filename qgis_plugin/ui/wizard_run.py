@@ -44,8 +44,9 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
     small = seg.manifest.get("results", {}).get("small_segments", [])
     if small:
         share = seg.manifest.get("parameters", {}).get("min_share", 2.0)
-        listed = ", ".join(f"segment {s['segment']} ({s['areas']} areas, "
-                           f"{s['share_of_areas']:g}%)" for s in small)
+        listed = ", ".join(f"segment {s['segment']} ({s['areas']} "
+                           f"area{'' if s['areas'] == 1 else 's'}, {s['share_of_areas']:g}%)"
+                           for s in small)
         return (f"{done} Small segments, under {share:g}% of the areas: {listed}. They are "
                 "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
                 "(Advanced) so that a few extreme areas stop forming a segment of their "
