@@ -83,7 +83,9 @@ def test_selecting_a_segment_selects_its_areas_and_shows_its_profile(dock, gpkg,
     node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
     assert node.isVisible()  # the selection is shown
     assert dock.segments.portrait.toPlainText() == seg.summary.loc[8, "portrait"]
-    assert not dock.segments.chart.pixmap().isNull()
+    # the index chart is drawn off the main thread, then shown
+    qtbot.waitUntil(lambda: dock.segments.chart.pixmap() is not None
+                    and not dock.segments.chart.pixmap().isNull(), timeout=30_000)
 
 
 def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtbot,

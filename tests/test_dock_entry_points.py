@@ -122,7 +122,8 @@ def test_dock_on_a_bare_segmentation_shows_what_exists_and_names_the_steps(
     # a segment selected: its portrait and index chart, its areas on the map
     table.selectRow(2)
     assert dock.segments.portrait.toPlainText()
-    assert dock.segments.picture is not None and not dock.segments.picture.isNull()
+    qtbot.waitUntil(lambda: dock.segments.picture is not None
+                    and not dock.segments.picture.isNull(), timeout=30_000)
     assert dock.segment_layer().selectedFeatureCount() == areas[2]
 
     assert dock.matrix.note.isVisibleTo(dock.matrix) and dock.matrix.table.rowCount() == 0

@@ -3,6 +3,7 @@ the segmentation's layers in the QGIS project."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from qgis.core import (
@@ -11,7 +12,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtCore import QObject, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -134,6 +135,55 @@ def shade(item: QTableWidgetItem, share: float | None) -> None:
     item.setBackground(colour)
     if share > 0.45:
         item.setForeground(QColor("white"))
+
+
+class PictureDrawer(QObject):
+    """Draws a chart (``function(*args, **kwargs)`` -> PNG bytes, matplotlib) off the main
+    thread: matplotlib takes 0.3-0.9 s, which froze the wizard at each press of the k spin
+    box and the dock at each segment clicked. ``draw(*args, **kwargs)`` starts a drawing;
+    ``drawn(bytes)`` arrives on the main thread with the newest one; a drawing asked for
+    while another runs waits for it, and only the last request is drawn."""
+
+    drawn = pyqtSignal(bytes)
+
+    def __init__(self, function, parent=None):
+        super().__init__(parent)
+        self.function = function
+        self._lock = threading.Lock()
+        self._wanted = None  # the newest request's arguments
+        self._running = False
+
+    def draw(self, *args, **kwargs) -> None:
+        with self._lock:
+            self._wanted = (args, kwargs)
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._work, name="chart", daemon=True).start()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                wanted, self._wanted = self._wanted, None
+                if wanted is None:
+                    self._running = False
+                    return
+            args, kwargs = wanted
+            try:
+                png = self.function(*args, **kwargs)
+            except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
+                continue
+            with self._lock:
+                newest = self._wanted is None
+            if newest:
+                try:
+                    self.drawn.emit(png)
+                except RuntimeError:  # the wizard was closed meanwhile
+                    return
 
 
 def pixmap(png: bytes) -> QPixmap:

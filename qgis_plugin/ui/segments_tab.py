@@ -22,7 +22,14 @@ from ...core.portraits import label_of
 from ...core.report import ink_on
 from ...core.report_charts import index_chart
 from ...core.styles import segment_colour
-from .qt_views import percent, pixmap, read_only_table, text_item, whole_number
+from .qt_views import (
+    PictureDrawer,
+    percent,
+    pixmap,
+    read_only_table,
+    text_item,
+    whole_number,
+)
 
 COLUMNS = ["Segment", "Name", "Areas", "Households", "Share"]
 NAME_COLUMN = 1
@@ -55,6 +62,8 @@ class SegmentsTab(QWidget):
         self.chart = QLabel("Select a segment to see its index scores")
         self.chart.setAlignment(Qt.AlignTop | Qt.AlignHCenter)
         self.picture = None  # the chart at full size; shown scaled to the dock's width
+        self.drawer = PictureDrawer(index_chart, self)  # drawn off the main thread
+        self.drawer.drawn.connect(self._drawn)
         scroll = QScrollArea()
         scroll.setWidget(self.chart)
         scroll.setWidgetResizable(True)
@@ -146,9 +155,13 @@ class SegmentsTab(QWidget):
                         & profiles["variable"].isin(self.seg.clustered)]
         labels = {v: label_of(v, self.seg.labels) for v in rows["variable"]}
         bands = self.seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
-        self.picture = pixmap(index_chart(rows, labels, bands["high"], bands["low"]))
-        self._fit_chart()
+        self.chart.setText("Drawing the index scores…")
+        self.drawer.draw(rows.copy(), labels, bands["high"], bands["low"])
         self.segment_selected.emit(number)
+
+    def _drawn(self, png: bytes) -> None:
+        self.picture = pixmap(png)
+        self._fit_chart()
 
     def _fit_chart(self) -> None:
         if self.picture is None:

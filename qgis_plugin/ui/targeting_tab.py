@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 from qgis.gui import QgsCollapsibleGroupBox
-from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -84,7 +85,12 @@ class TargetingTab(StepTab):
         buttons.addWidget(self.export)
         self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
         self.list.setObjectName("targetList")
-        self.list.setWordWrap(True)
+        self.list.setWordWrap(False)  # a line per visit; the selected one's reason in full below
+        self.list.itemSelectionChanged.connect(self._show_reason)
+        self.reason = QLabel()
+        self.reason.setObjectName("targetReason")
+        self.reason.setWordWrap(True)
+        self.reason.setTextInteractionFlags(Qt.TextSelectableByMouse)
         header = self.list.horizontalHeader()
         width = self.list.fontMetrics().averageCharWidth()
         for column, (key, _) in enumerate(SHOWN):
@@ -99,6 +105,18 @@ class TargetingTab(StepTab):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.reason)
+
+    def _show_reason(self) -> None:
+        rows = self.list.selectionModel().selectedRows() if self.list.selectionModel() else []
+        if not rows:
+            self.reason.setText("")
+            return
+        row = rows[0].row()
+        item = self.list.item(row, len(SHOWN) - 1)
+        rank = self.list.item(row, 0)
+        self.reason.setText(f"<b>Visit {rank.text() if rank else ''}</b>: "
+                            f"{item.text() if item else ''}")
 
     def show_incidents(self, names: list[str]) -> None:
         self.incidents.clear()
@@ -139,8 +157,9 @@ class TargetingTab(StepTab):
                 self.list.setItem(row, column, text_item(
                     "" if pd.isna(value) else value, align_right=key in ("rank", "segment"),
                     tooltip=str(values.get("why", "")) if key == "why" else ""))
-        self.list.resizeRowsToContents()
         self.list.scrollToTop()
+        if len(targets):
+            self.list.selectRow(0)
         said = dict(zip(summary["measure"], summary["value"]))
         self.status.setText(
             f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "

@@ -28,12 +28,16 @@ def segment_heading(number, name: str) -> str:
     rest in the tooltip) so the columns stay narrow."""
     import textwrap
 
-    lines = textwrap.wrap(f"{number} – {name}" if name else str(number), HEADING_WRAP,
+    nbsp = "\u00a0"  # "n – first word" stays on one line
+    words = name.split(" ", 1) if name else []
+    text = f"{number}{nbsp}–{nbsp}{nbsp.join(words[:1])}" + (f" {words[1]}" if len(words) > 1
+                                                           else "")
+    lines = textwrap.wrap(text if name else str(number), HEADING_WRAP,
                           break_long_words=False) or [str(number)]
     if len(lines) > 3:
         lines = [*lines[:2], textwrap.shorten(" ".join(lines[2:]), HEADING_WRAP,
                                               placeholder="…")]
-    return "\n".join(lines)
+    return "\n".join(lines).replace(nbsp, " ")
 
 
 VIEWS = {"Counts": None, "% of the ward (row)": "row", "% of the segment (column)": "column"}

@@ -3,9 +3,7 @@ background, the recommendation, and k picked (10 preselected)."""
 
 from __future__ import annotations
 
-import threading
-
-from qgis.PyQt.QtCore import QObject, Qt, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
@@ -25,6 +23,7 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.segmentation import prepare
 from .k_chart import diagnostics_png
+from .qt_views import PictureDrawer
 from .wizard_common import Page, cell, table_widget
 
 TABLE_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
@@ -45,53 +44,6 @@ def diagnose(project, prepared, data, low: int, high: int, n_init: int, progress
     ks = range(low, min(high, len(prepared.X) - 1) + 1)
     return prepared, choose_k(prepared.X, ks, n_init=n_init, seed=project.seed,
                               progress=scaled(progress, start, 1.0))
-
-
-class ChartDrawer(QObject):
-    """Draws the diagnostics chart off the main thread (matplotlib takes 0.3-0.9 s, which
-    froze the wizard at each press of the k spin box): ``draw(...)`` starts a drawing,
-    ``drawn(bytes)`` arrives on the main thread with the newest one; a drawing asked for
-    while another runs waits for it, and only the last request is drawn."""
-
-    drawn = pyqtSignal(bytes)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._lock = threading.Lock()
-        self._wanted = None  # the newest request's arguments
-        self._running = False
-
-    def draw(self, *args, **kwargs) -> None:
-        with self._lock:
-            self._wanted = (args, kwargs)
-            if self._running:
-                return
-            self._running = True
-        threading.Thread(target=self._work, name="k chart", daemon=True).start()
-
-    def busy(self) -> bool:
-        with self._lock:
-            return self._running
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                wanted, self._wanted = self._wanted, None
-                if wanted is None:
-                    self._running = False
-                    return
-            args, kwargs = wanted
-            try:
-                png = diagnostics_png(*args, **kwargs)
-            except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
-                continue
-            with self._lock:
-                newest = self._wanted is None
-            if newest:
-                try:
-                    self.drawn.emit(png)
-                except RuntimeError:  # the wizard was closed meanwhile
-                    return
 
 
 class ChartLabel(QLabel):
@@ -196,7 +148,7 @@ class SegmentsPage(Page):
 
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.stop)
-        self.drawer = ChartDrawer(self)
+        self.drawer = PictureDrawer(diagnostics_png, self)
         self.drawer.drawn.connect(self._show_chart)
         self.k.valueChanged.connect(lambda _v: self._k_changed())
         self.winsorise.valueChanged.connect(lambda _v: self._settings_changed())
