@@ -678,20 +678,23 @@ def wizard_on_a_borough(borough="Sutton"):
         rows = dock.segments.table.rowCount() if on_it else 0
         heading = dock.heading.text() if dock is not None else ""
         METER.phase("ui: dock on the new segmentation")
+        stale = dock.targeting.list.rowCount() if on_it else -1  # the last one's visit list
         if on_it:
+            tabs = dock.tabs
+            click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.segments)).center())
             table = dock.segments.table
             click_cell(table, 0, 1)
             wait(2)
         wait(3)
         iface.mainWindow().grab().save(str(OUT / "dock_borough.png"))
         METER.phase("ui: idle")
-        ok = (on_it and rows >= 2 and zoomed and "Not in it yet" in heading
+        ok = (on_it and rows >= 2 and zoomed and "Not in it yet" in heading and stale == 0
               and dock.tabs.isEnabled() and "Done:" in said
               and QgsProject.instance().crs() == wgs84 and not errors_since(before))
         step(name, ok, f"page 2: {checked} | page 4: {recommendation[:400]} | run: {said} | "
                        f"map {'zoomed to' if zoomed else 'NOT on'} the new layer "
                        f"({shown.toString(3)} shows {areas.toString(3)}); dock: {rows} "
-                       f"segments; {heading}")
+                       f"segments; visit list rows left from Camden: {stale}; {heading}")
     except Exception:
         step(name, False, traceback.format_exc()[-3000:])
 

@@ -174,3 +174,21 @@ def test_plugin_layers_need_no_datum_transformation_choice(qgis_iface, qgis_new_
     assert project.transformContext().hasTransform(bng, wgs84)
     assert project.transformContext().hasTransform(wgs84, bng)
     project.removeAllMapLayers()
+
+
+def test_another_segmentation_leaves_no_list_of_the_last_one(plugin, qgis_iface, bare,
+                                                             tmp_path):
+    """The dock showed a visit list and then another segmentation: the list goes (the
+    Sutton dock showed Camden's visits)."""
+    qgis_iface.setActiveLayer(_add(bare))
+    plugin.dock_action.trigger()
+    dock = plugin.dock
+    tab = dock.targeting
+    tab.list.setRowCount(3)  # as a visit list left it
+    tab.export.setEnabled(True)
+    other = tmp_path / "other" / "segmentation.gpkg"
+    other.parent.mkdir()
+    other.write_bytes(bare.read_bytes())
+    dock.set_segmentation(other)
+    assert tab.list.rowCount() == 0 and not tab.export.isEnabled()
+    assert dock.service_users.ranked.rowCount() == 0

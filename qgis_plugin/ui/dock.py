@@ -265,6 +265,7 @@ class CommunitySafetyDock(QgsDockWidget):
         if gpkg.is_dir():
             gpkg = gpkg / GPKG_NAME
         seg = load_segmentation(gpkg)
+        another = gpkg != self.gpkg
         self.gpkg, self.seg = gpkg, seg
         layers = [name for name, _ in pyogrio.list_layers(gpkg)]
         self.matrices, ward_names = read_matrices(gpkg, layers)
@@ -278,6 +279,9 @@ class CommunitySafetyDock(QgsDockWidget):
                              + (f"<br><i>{missing}</i>" if missing else ""))
         self.heading.setToolTip(str(gpkg))
         self.segments.show_segmentation(seg)
+        if another:  # no list of the last segmentation left in view
+            self.targeting.clear()
+            self.service_users.clear()
         self.matrix.show_matrices(self.matrices,
                                   {n: matrix_title(n, incidents) for n in self.matrices},
                                   ward_names, seg.segment_names)

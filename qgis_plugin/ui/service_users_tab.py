@@ -114,6 +114,13 @@ class ServiceUsersTab(StepTab):
                 self.ranked.setItem(row, column, text_item(
                     text, align_right=key.endswith("rank") or key == "segment"))
 
+    def clear(self) -> None:
+        """Another segmentation shown: the last one's ranked list leaves the view."""
+        self.ranked.setRowCount(0)
+        self.progress.setValue(0)
+        self.status.setText("Pseudonymised: no name, date of birth, phone number or address "
+                            "goes past reading.")
+
     def set_shared(self, tables: dict[str, pd.DataFrame]) -> None:
         self.shared = tables
         self.show_shared()

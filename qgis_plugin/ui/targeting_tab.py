@@ -93,10 +93,11 @@ class TargetingTab(StepTab):
         self.reason.setTextInteractionFlags(Qt.TextSelectableByMouse)
         header = self.list.horizontalHeader()
         width = self.list.fontMetrics().averageCharWidth()
-        for column, (key, _) in enumerate(SHOWN):
+        for column, (key, title) in enumerate(SHOWN):
             if key in WIDTHS:
                 header.setSectionResizeMode(column, QHeaderView.Interactive)
-                self.list.setColumnWidth(column, (WIDTHS[key] + 2) * width)
+                heading = header.fontMetrics().horizontalAdvance(title) + 4 * width
+                self.list.setColumnWidth(column, max((WIDTHS[key] + 2) * width, heading))
             if key in TIPS:
                 self.list.horizontalHeaderItem(column).setToolTip(TIPS[key])
         layout = QVBoxLayout(self)
@@ -106,6 +107,15 @@ class TargetingTab(StepTab):
         layout.addWidget(self.status)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.reason)
+
+    def clear(self) -> None:
+        """Another segmentation shown: no visit list of the last one left in view."""
+        self.list.setRowCount(0)
+        self.reason.setText("")
+        self.progress.setValue(0)
+        self.export.setEnabled(False)
+        self.settings_box.setCollapsed(False)
+        self.status.setText("")
 
     def _show_reason(self) -> None:
         rows = self.list.selectionModel().selectedRows() if self.list.selectionModel() else []
