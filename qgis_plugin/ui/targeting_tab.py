@@ -24,11 +24,12 @@ from .qt_views import StepTab, file_widget, read_only_table, text_item
 
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
-         ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
+         ("segment", "Seg."), ("priority_label", "Priority"), ("why", "Why")]
 # the short columns' widths in characters (the reason takes the rest, wrapped), so the
 # reason is in view in a dock a third of a 1366-pixel screen wide
-WIDTHS = {"rank": 4, "ward_name": 13, "address_id": 8, "segment": 3, "priority_label": 7}
-TIPS = {"rank": "1 = the first to visit (highest expected fires)", "segment": "Segment number"}
+WIDTHS = {"rank": 4, "ward_name": 12, "address_id": 8, "segment": 3, "priority_label": 7}
+TIPS = {"rank": "1 = the first to visit (highest expected fires)",
+        "segment": "The segment of the address's output area"}
 
 
 class TargetingTab(StepTab):
@@ -96,7 +97,7 @@ class TargetingTab(StepTab):
         for column, (key, title) in enumerate(SHOWN):
             if key in WIDTHS:
                 header.setSectionResizeMode(column, QHeaderView.Interactive)
-                heading = header.fontMetrics().horizontalAdvance(title) + 4 * width
+                heading = header.fontMetrics().horizontalAdvance(title) + 2 * width
                 self.list.setColumnWidth(column, max((WIDTHS[key] + 2) * width, heading))
             if key in TIPS:
                 self.list.horizontalHeaderItem(column).setToolTip(TIPS[key])
