@@ -61,7 +61,13 @@ def make_profile(work: Path, plugin_zip: Path) -> Path:
         "checkVersion=false\n"
         "showTips=false\n"
         "[core]\n"
-        "News\\disabled=true\n",
+        "News\\disabled=true\n"
+        # QGIS asks the user to choose a datum transformation when several exist and the
+        # project does not say which: switched on, so that the test sees any such prompt
+        "[app]\n"
+        "projections\\promptWhenMultipleTransformsExist=true\n"
+        "[projections]\n"
+        "promptWhenMultipleTransformsExist=true\n",
         encoding="utf-8")
     return profiles
 
