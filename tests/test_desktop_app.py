@@ -9,7 +9,8 @@ dock on both segmentations, at 1600 x 1000 and 1366 x 768. It fails on any Pytho
 
 A headless pytest process loads QGIS's libraries privately; the `qgis` program links GEOS,
 GDAL and PROJ itself, which is where the wheels' own copies clashed with QGIS's. Only this
-test sees that class of failure. It takes about a minute (pip from its cache)."""
+test sees that class of failure. It takes three to eight minutes (pip from its cache; the
+Processing runs and the wizard)."""
 
 from __future__ import annotations
 
