@@ -14,8 +14,8 @@ colours repeat.
   not blobs in a street).
 - Incident rates: zero in a class of its own ("0 – no incidents"), then five quantile
   classes of the non-zero rates, under a legend heading that gives the unit and the dates.
-- Wards: coloured by dominant segment, every ward labelled with its name and that segment
-  (labels over the ward's inside point, all shown even where they would touch).
+- Wards: coloured by dominant segment, labelled with their name and that segment's number
+  (its name too when zoomed in); labels never overlap.
 
 The abstracts are stored as the layer's description in the GeoPackage (``gpkg_contents``),
 which QGIS reads as the layer metadata's abstract when the GeoPackage is opened.
@@ -136,18 +136,23 @@ def segment_layer_qml(segments: dict[int, str], field: str = "segment",
 # ward labels: text wrapped at this many characters, so that a long segment name takes
 # two or three short lines rather than one line wider than the ward
 WARD_LABEL_WRAP = 24
+# zoomed in closer than 1:this, the ward labels also give the dominant segment's name
+WARD_NAMES_SCALE = 15_000
 
 
 def ward_layer_qml(segments: dict[int, str], field: str = "dominant_segment",
                    name_field: str = "ward_name") -> str:
-    """Wards coloured by their dominant segment and labelled with their name and that
-    segment ("WARD NAME" over "n – name", wrapped). Every ward gets its label at borough
-    scale: labels sit over a point inside the ward (around it when crowded), small, with a
-    white buffer, away from ward boundaries where they can, and are all drawn even when two
-    would touch."""
+    """Wards coloured by their dominant segment (the legend names it) and labelled with
+    their name and that segment's number ("WARD NAME" over "segment n"), its name too once
+    zoomed in closer than 1:``WARD_NAMES_SCALE`` ("n – name", wrapped). Labels never
+    overlap: each is placed inside its ward where it fits (around its inside point when
+    crowded), small, with a white buffer; one that cannot be placed clear of the others is
+    left out at that scale (the colour still says the segment)."""
+    segment = (f"CASE WHEN @map_scale < {WARD_NAMES_SCALE} THEN "
+               f"{_quote_field(field)} || ' – ' || \"dominant_segment_name\" "
+               f"ELSE 'segment ' || {_quote_field(field)} END")
     label = (f"upper(coalesce({_quote_field(name_field)}, \"ward_code\")) || "
-             f"coalesce('\n' || {_quote_field(field)} || ' – ' || "
-             "\"dominant_segment_name\", '')")
+             f"coalesce('\n' || {segment}, '')")
     labeling = (
         '<labeling type="simple"><settings calloutType="simple">'
         f"<text-style fieldName={quoteattr(label)} isExpression=\"1\" fontSize=\"7\" "
@@ -160,7 +165,7 @@ def ward_layer_qml(segments: dict[int, str], field: str = "dominant_segment",
         '<placement placement="0" centroidInside="1" centroidWhole="0" dist="0" '
         'distUnits="MM" quadOffset="4" polygonPlacementFlags="2" fitInPolygonOnly="0" '
         'priority="8" offsetType="0"/>'
-        '<rendering displayAll="1" obstacle="1" obstacleType="1" obstacleFactor="1" '
+        '<rendering displayAll="0" obstacle="1" obstacleType="1" obstacleFactor="1" '
         'drawLabels="1" labelPerPart="0" limitNumLabels="0" maxNumLabels="2000" '
         'scaleVisibility="0" upsidedownLabels="0" mergeLines="0" minFeatureSize="0" '
         'zIndex="0" unplacedVisibility="0"/>'

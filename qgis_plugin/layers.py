@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import shapely
 from qgis.core import (
+    QgsDatumTransform,
     QgsFeatureRequest,
     QgsFeatureSource,
     QgsProcessingContext,
@@ -58,6 +59,34 @@ def frame_from_source(source: QgsFeatureSource, fields: list, feedback=None,
     geometry = shapely.from_wkb(wkb) if with_geometry else None
     return gpd.GeoDataFrame(columns, geometry=geometry,
                             crs=crs.toWkt() if with_geometry and crs.isValid() else None)
+
+
+def settle_project_crs(layer, project=None) -> str:
+    """Before the plugin adds ``layer`` to the project: a project with no other layer takes
+    the layer's CRS (as QGIS does for a first layer, so the map is in British National Grid
+    metres); a project in another CRS gets the best available transformation between the
+    two in its transform context, so QGIS does not stop to ask the user to choose a datum
+    transformation before they see anything. Returns what was done, in words."""
+    project = project or QgsProject.instance()
+    crs = layer.crs()
+    if not crs.isValid():
+        return "the layer has no CRS"
+    others = [other for other in project.mapLayers().values() if other.id() != layer.id()]
+    if not others or not project.crs().isValid():
+        project.setCrs(crs)
+        return f"the project takes the layer's CRS, {crs.authid()}"
+    target = project.crs()
+    if target == crs:
+        return "same CRS"
+    context = project.transformContext()
+    if context.hasTransform(crs, target):
+        return "the project already says how to transform"
+    operations = [op for op in QgsDatumTransform.operations(crs, target) if op.isAvailable]
+    if not operations:
+        return "no transformation available"
+    context.addCoordinateOperation(crs, target, operations[0].proj)
+    project.setTransformContext(context)
+    return f"{crs.authid()} to {target.authid()}: {operations[0].name}"
 
 
 class DefaultStyle(QgsProcessingLayerPostProcessorInterface):

@@ -71,42 +71,40 @@ class CommunitySafetyPlugin:
         if registry.addProvider(provider):
             self.provider = provider
 
+    def _add_action(self, text: str, name: str, slot, tooltip: str = "",
+                    needs_engine: bool = True) -> QAction:
+        """A menu entry (and its QAction) that runs ``slot()`` with no argument: a QAction's
+        ``triggered(bool checked)`` never reaches the slot as data (it once arrived in
+        ``show_dock`` as the GeoPackage's path)."""
+        action = QAction(QIcon(str(ICON_PATH)), text, self.iface.mainWindow())
+        action.setObjectName(name)
+        if tooltip:
+            action.setToolTip(tooltip)
+            action.setWhatsThis(tooltip)
+        action.triggered.connect(lambda _checked=False: slot())
+        action.setEnabled(self.ready or not needs_engine)
+        self.iface.addPluginToMenu(MENU, action)
+        return action
+
     def initGui(self):  # noqa: N802 (QGIS's name)
         self.initProcessing()
-        window = self.iface.mainWindow()
-        self.action = QAction(QIcon(str(ICON_PATH)), PLUGIN_TITLE, window)
-        self.action.setObjectName("communitySafetySegmentationAbout")
-        self.action.setWhatsThis("Status of Community Safety Segmentation and its dependencies")
-        self.action.triggered.connect(self.show_status)
-        self.iface.addPluginToMenu(MENU, self.action)
+        self.action = self._add_action(
+            PLUGIN_TITLE, "communitySafetySegmentationAbout", self.show_status,
+            "Status of Community Safety Segmentation and its dependencies",
+            needs_engine=False)
         self.iface.addToolBarIcon(self.action)
-        self.project_action = QAction(QIcon(str(ICON_PATH)),
-                                      "Build segmentation from a project file…", window)
-        self.project_action.setObjectName("communitySafetyBuildFromProject")
-        self.project_action.triggered.connect(self.build_from_project_file)
-        self.project_action.setEnabled(self.ready)
-        self.iface.addPluginToMenu(MENU, self.project_action)
-        self.atlas_action = QAction(QIcon(str(ICON_PATH)), "Ward atlas (PDF)…", window)
-        self.atlas_action.setObjectName("communitySafetyWardAtlas")
-        self.atlas_action.triggered.connect(self.ward_atlas)
-        self.atlas_action.setEnabled(self.ready)
-        self.iface.addPluginToMenu(MENU, self.atlas_action)
-
-        self.dock_action = QAction(QIcon(str(ICON_PATH)), "Community safety dock", window)
-        self.dock_action.setObjectName("communitySafetyDock")
-        self.dock_action.setToolTip("Segments, ward matrix, targeting and reports of the "
-                                    "active layer's segmentation")
-        self.dock_action.triggered.connect(self.show_dock)
-        self.dock_action.setEnabled(self.ready)
-        self.iface.addPluginToMenu(MENU, self.dock_action)
-        self.wizard_action = QAction(QIcon(str(ICON_PATH)), "New segmentation…", window)
-        self.wizard_action.setObjectName("communitySafetyNewSegmentation")
-        self.wizard_action.setToolTip("A guided wizard: boundaries, data tables, variables, "
-                                      "number of segments, run; reads and writes the "
-                                      "project file")
-        self.wizard_action.triggered.connect(self.new_segmentation)
-        self.wizard_action.setEnabled(self.ready)
-        self.iface.addPluginToMenu(MENU, self.wizard_action)
+        self.project_action = self._add_action(
+            "Build segmentation from a project file…", "communitySafetyBuildFromProject",
+            self.build_from_project_file)
+        self.atlas_action = self._add_action("Ward atlas (PDF)…", "communitySafetyWardAtlas",
+                                             self.ward_atlas)
+        self.dock_action = self._add_action(
+            "Community safety dock", "communitySafetyDock", self.show_dock,
+            "Segments, ward matrix, targeting and reports of the active layer's segmentation")
+        self.wizard_action = self._add_action(
+            "New segmentation…", "communitySafetyNewSegmentation", self.new_segmentation,
+            "A guided wizard: boundaries, data tables, variables, number of segments, run; "
+            "reads and writes the project file")
 
         self.problems = engine_problems()
         if self.problems:
@@ -181,6 +179,11 @@ class CommunitySafetyPlugin:
     def reload_after_install(self) -> str:
         """After pip has installed the packages: reload the plugin so the engine starts."""
         problems = engine_problems()
+        if self.dialog is not None:
+            try:
+                self.dialog.show_problems(problems)
+            except RuntimeError:  # the user closed (and Qt deleted) the dialog
+                pass
         if problems:
             names = ", ".join(str(problem) for problem in problems)
             return (f"pip finished, but these still cannot be used: {names}. Restart QGIS "

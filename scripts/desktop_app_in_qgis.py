@@ -1,10 +1,17 @@
 # Runs inside the QGIS desktop app (qgis --code this_file), started by desktop_app.py.
 # A GIS officer's first session: press Install, then run every algorithm of the plugin on
-# the Camden sample through processing.run, check each output, take screenshots.
+# the Camden sample through processing.run, check each output, take screenshots; then use
+# the plugin as a person does: its menu entries triggered through their QActions (found in
+# the Plugins menu by their text), buttons clicked with QTest, the New segmentation wizard
+# filled page by page on another London borough built from its raw census tables, the dock
+# on both segmentations, at 1600 x 1000 and 1366 x 768. Any Python error (QGIS's error
+# dialog, a traceback in the message log) and any unexpected modal dialog (a datum
+# transformation prompt) is recorded; a main-thread timer measures the UI's freezes.
 # Writes $DESKTOP_APP_OUT/results.json and quits QGIS.
 
 import json
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -17,20 +24,119 @@ from qgis.core import (
     QgsProject,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QEventLoop, Qt, QTimer
-from qgis.PyQt.QtWidgets import QDockWidget, QPushButton
+from qgis.PyQt.QtCore import QEventLoop, QPoint, Qt, QTimer
+from qgis.PyQt.QtTest import QTest
+from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QPushButton, QWizard
 
 OUT = Path(os.environ["DESKTOP_APP_OUT"])
 PLUGIN = "community_safety"
-results = {"finished": False, "steps": [], "python_errors": []}
+MENU = "Community Safety Segmentation"
+LONDON = Path(os.environ["DESKTOP_APP_LONDON"]) if os.environ.get("DESKTOP_APP_LONDON") \
+    else None
+results = {"finished": False, "steps": [], "python_errors": [], "dialogs": [],
+           "freezes": {}}
 
 
 def on_log(message, tag, level):
-    if level >= Qgis.Critical and "python" in tag.lower():
+    if "python" in tag.lower() and (level >= Qgis.Critical or "Traceback" in message):
         results["python_errors"].append(message[-2000:])
 
 
 QgsApplication.messageLog().messageReceived.connect(on_log)
+
+
+# --- QGIS's Python error dialog: every exception that reaches it is recorded ---
+_show_exception = qgis.utils.showException
+
+
+def _recorded_exception(etype, value, tb, msg=None, *args, **kwargs):
+    results["python_errors"].append(
+        "".join(traceback.format_exception(etype, value, tb))[-2000:])
+    return _show_exception(etype, value, tb, msg, *args, **kwargs)
+
+
+qgis.utils.showException = _recorded_exception
+_excepthook = sys.excepthook
+
+
+def _recorded_excepthook(etype, value, tb):
+    if not any(str(value) in error for error in results["python_errors"][-1:]):
+        results["python_errors"].append(
+            "".join(traceback.format_exception(etype, value, tb))[-2000:])
+    return _excepthook(etype, value, tb)
+
+
+sys.excepthook = _recorded_excepthook
+
+
+# --- freezes: the largest gap between ticks of a main-thread timer, per phase ---
+class FreezeMeter:
+    """A 20 ms timer on the main thread: a gap between its ticks is time the UI could not
+    answer. ``phase(name)`` starts measuring a new phase; phases named "ui: ..." are a
+    person's interactions (the scripted Processing runs block the thread by design)."""
+
+    def __init__(self):
+        self.name = "start"
+        self.last = time.monotonic()
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+    def tick(self):
+        now = time.monotonic()
+        gap = now - self.last
+        self.last = now
+        freezes = results["freezes"]
+        freezes[self.name] = round(max(freezes.get(self.name, 0.0), gap), 3)
+
+    def phase(self, name):
+        self.tick()
+        self.name = name
+        self.last = time.monotonic()
+
+
+METER = FreezeMeter()
+
+
+# --- modal dialogs: the expected ones (Processing's) are noted and closed, any other is a
+# failure (a datum transformation prompt, a critical message box) and is closed too ---
+EXPECTED_DIALOGS = []  # window titles (prefixes) a step expects to open
+
+
+def modal_dialogs():
+    """The modal windows open now (QApplication's active one, and any visible top-level
+    dialog that blocks the others: under Xvfb no window manager makes one active)."""
+    found = []
+    active = QApplication.activeModalWidget()
+    if active is not None:
+        found.append(active)
+    for widget in QApplication.topLevelWidgets():
+        if (widget.isVisible() and widget.isWindow() and widget not in found
+                and (widget.isModal() or widget.windowModality() != Qt.NonModal)):
+            found.append(widget)
+    return found
+
+
+def watch_dialogs():
+    try:
+        for dialog in modal_dialogs():
+            title = dialog.windowTitle()
+            expected = any(title.startswith(prefix) for prefix in EXPECTED_DIALOGS)
+            text = " ".join(label.text() for label in dialog.findChildren(
+                qgis.PyQt.QtWidgets.QLabel) if label.text())[:500]
+            results["dialogs"].append({"title": title, "class": type(dialog).__name__,
+                                       "expected": expected, "text": text})
+            dialog.grab().save(str(OUT / f"dialog_{len(results['dialogs'])}.png"))
+            dialog.reject() if hasattr(dialog, "reject") else dialog.close()
+    except Exception:  # noqa: BLE001 (recorded: the run must go on)
+        results["python_errors"].append("watching dialogs: " + traceback.format_exc())
+
+
+DIALOG_WATCH = QTimer()
+DIALOG_WATCH.setInterval(300)
+DIALOG_WATCH.timeout.connect(watch_dialogs)
+DIALOG_WATCH.start()
 
 
 def step(name, ok, detail="", **extra):
@@ -288,63 +394,313 @@ def screenshots():
          notices=notices, layers=names)
 
 
+def menu_action(text):
+    """The plugin's QAction in Plugins ▸ Community Safety Segmentation, found by its text as
+    a person finds the entry."""
+    for entry in qgis.utils.iface.pluginMenu().actions():
+        menu = entry.menu()
+        if menu is not None and entry.text().replace("&", "") == MENU:
+            for action in menu.actions():
+                if action.text().replace("&", "") == text:
+                    return action
+    raise AssertionError(f"no entry '{text}' in Plugins ▸ {MENU}")
+
+
+def click(widget, pos=None):
+    """A left click, as a person's mouse makes it."""
+    if pos is None:
+        QTest.mouseClick(widget, Qt.LeftButton)
+    else:
+        QTest.mouseClick(widget, Qt.LeftButton, Qt.NoModifier, pos)
+    QApplication.processEvents()
+
+
+def click_cell(table, row, column):
+    index = table.model().index(row, column)
+    table.scrollTo(index)
+    click(table.viewport(), table.visualRect(index).center())
+
+
+def set_layer_active(name):
+    """The layer clicked in the Layers panel."""
+    layers = [layer for layer in QgsProject.instance().mapLayers().values()
+              if layer.name() == name]
+    if layers:
+        qgis.utils.iface.setActiveLayer(layers[0])
+    return layers[0] if layers else None
+
+
+def errors_since(count):
+    return results["python_errors"][count:]
+
+
+def menu_entries():
+    """Every menu entry, triggered through its QAction: the status dialog, the two Processing
+    dialogs (expected, closed), the dock; none may raise."""
+    before = len(results["python_errors"])
+    opened = []
+    try:
+        METER.phase("ui: menu entries")
+        menu_action(MENU).trigger()
+        wait(1)
+        plugin = qgis.utils.plugins[PLUGIN]
+        dialog = plugin.dialog
+        summary = dialog.findChild(qgis.PyQt.QtWidgets.QLabel, "summary").text()
+        opened.append(f"status: {summary[:60]}")
+        ready = "Ready" in summary and "not installed" not in summary
+        dialog.close()
+        for text, title in (("Build segmentation from a project file…", "Build segmentation"),
+                            ("Ward atlas (PDF)…", "Ward atlas")):
+            EXPECTED_DIALOGS.append(title)
+            seen = len(results["dialogs"])
+            menu_action(text).trigger()  # modal: the watcher closes it
+            wait(2, lambda seen=seen: len(results["dialogs"]) > seen)
+            shown = [d["title"] for d in results["dialogs"][seen:]]
+            opened.append(f"{text} -> {shown}")
+            EXPECTED_DIALOGS.remove(title)
+            if not shown:
+                raise AssertionError(f"{text}: no dialog opened")
+        step("menu entries through their QActions: status, project file, ward atlas",
+             ready and not errors_since(before), "; ".join(opened))
+    except Exception:
+        step("menu entries through their QActions: status, project file, ward atlas", False,
+             traceback.format_exc()[-3000:])
+
+
 def dock_in_the_app():
     """The Community safety dock on the run's segmentation, as a community safety officer
-    uses it: a segment selected, a ward matrix cell clicked, a visit list made; a picture of
-    the main window for each tab."""
-    from qgis.PyQt.QtWidgets import QApplication
-
+    uses it: opened from its menu entry with the Segments layer active, a segment clicked,
+    a ward matrix cell clicked, a visit list made, service users ranked (buttons clicked);
+    a picture of the main window for each tab."""
     iface = qgis.utils.iface
     plugin = qgis.utils.plugins[PLUGIN]
     gpkg = OUT / "outputs" / "camden.gpkg"
+    before = len(results["python_errors"])
+    name = "Community safety dock: menu entry, segment, ward matrix cell, visit list, service users"
     try:
         show_only(["Segments"])  # the areas the dock selects, over the whole borough
-        dock = plugin.show_dock(gpkg)
+        set_layer_active("Incident rates: fires")  # any layer of the segmentation
+        METER.phase("ui: open the dock from its menu entry")
+        menu_action("Community safety dock").trigger()
+        dock = plugin.dock
+        if dock is None or dock.gpkg is None or dock.gpkg.resolve() != gpkg.resolve():
+            raise AssertionError(f"the dock did not open on {gpkg}: "
+                                 f"{getattr(dock, 'heading', None) and dock.heading.text()}")
         iface.mainWindow().resizeDocks([dock], [640], Qt.Horizontal)
         tabs = dock.tabs
-        dock.segments.select_segment(10)
+        wait(1)
+        METER.phase("ui: Segments tab, a segment clicked")
+        table = dock.segments.table
+        row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "10")
+        click_cell(table, row, 1)
+        wait(2)
         layer = dock.segment_layer()
         selected = layer.selectedFeatureCount()
-        wait(2)
         iface.mainWindow().grab().save(str(OUT / "dock_segments.png"))
-        tabs.setCurrentWidget(dock.matrix)
+        METER.phase("ui: Ward matrix tab, a cell clicked")
+        click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.matrix)).center())
         matrix = dock.matrix
         matrix.measure.setCurrentIndex(matrix.measure.findData("households"))
+        headings = [matrix.table.horizontalHeaderItem(c).text()
+                    for c in range(1, matrix.table.columnCount() - 1)]
         row = next(r for r in range(matrix.table.rowCount() - 1)
                    if matrix.table.item(r, 10).text() not in ("0", "*"))
-        matrix.table.setCurrentCell(row, 10)
-        chosen = dock.select_cell(matrix.table.item(row, 0).toolTip(), 10)
+        click_cell(matrix.table, row, 10)
         wait(3)
+        chosen = layer.selectedFeatureCount()
         iface.mainWindow().grab().save(str(OUT / "dock_ward_matrix.png"))
-        tabs.setCurrentWidget(dock.targeting)
+        METER.phase("ui: Targeting tab, Make the visit list clicked")
+        click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.targeting)).center())
         dock.targeting.capacity.setValue(300)
         dock.targeting.folder.setFilePath(str(OUT / "outputs" / "dock_visits"))
-        dock.targeting.run.click()
+        click(dock.targeting.run)
         wait(300, lambda: dock.targeting.list.rowCount() > 0
              or dock.targeting.run.isEnabled() and dock.targeting.status.text())
-        QApplication.processEvents()
         wait(3)
         iface.mainWindow().grab().save(str(OUT / "dock_targeting.png"))
-        listed = dock.targeting.list.rowCount()
-        tabs.setCurrentWidget(dock.service_users)
+        visits = dock.targeting.list
+        listed = visits.rowCount()
+        ranks = [int(visits.item(r, 0).text()) for r in range(min(listed, 20))]
+        METER.phase("ui: Service users tab, Rank clicked")
+        click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.service_users)).center())
         users = dock.service_users
         sample = Path(plugin_dir()) / "resources" / "sample_data" / "camden" / "service_users"
         users.project.setFilePath(str(sample / "service_users.toml"))
         users.key.setFilePath(str(OUT / "outputs" / "service_users.key"))
         users.folder.setFilePath(str(OUT / "outputs" / "dock_service_users"))
-        users.run.click()
+        click(users.run)
         wait(300, lambda: users.run.isEnabled())
         wait(2)
         iface.mainWindow().grab().save(str(OUT / "dock_service_users.png"))
         ranked = users.ranked.rowCount()
-        step("Community safety dock: segment, ward matrix cell, visit list, service users",
-             selected > 0 and chosen > 0 and listed == 300 and 100 <= ranked <= 400,
-             f"segment 10: {selected} areas selected; ward cell: {chosen} areas; "
-             f"{listed} visits listed; {dock.targeting.status.text()}; {ranked} people "
-             f"ranked; {users.status.text()}")
+        METER.phase("ui: idle")
+        wait(2)  # nothing happens: the machine's own noise
+        METER.phase("scripted: checks")
+        named = all(" – " in heading for heading in headings)
+        ok = (selected > 0 and chosen > 0 and listed == 300 and ranks == sorted(ranks)
+              and ranks[:1] == [1] and 100 <= ranked <= 400 and named
+              and not errors_since(before))
+        step(name, ok,
+             f"segment 10: {selected} areas selected; ward cell: {chosen} areas; matrix "
+             f"headings {headings[:2]}…; {listed} visits listed, ranks {ranks[:5]}…; "
+             f"{dock.targeting.status.text()}; {ranked} people ranked; {users.status.text()}")
     except Exception:
-        step("Community safety dock: segment, ward matrix cell, visit list, service users",
-             False, traceback.format_exc()[-3000:])
+        step(name, False, traceback.format_exc()[-3000:])
+
+
+def small_screen():
+    """The same dock on a 1366 x 768 screen: the visit list's reason in view, several rows
+    visible; the ward labels without overlaps on the map."""
+    iface = qgis.utils.iface
+    window = iface.mainWindow()
+    name = "1366 x 768: the visit list's reason in view, rows visible"
+    METER.phase("scripted: 1366 x 768 window and screenshots")
+    try:
+        window.resize(1366, 768)
+        plugin = qgis.utils.plugins[PLUGIN]
+        dock = plugin.dock
+        window.resizeDocks([dock], [470], Qt.Horizontal)
+        dock.tabs.setCurrentWidget(dock.targeting)
+        wait(2)
+        visits = dock.targeting.list
+        header = visits.horizontalHeader()
+        why = header.sectionViewportPosition(5)
+        room = visits.viewport().width() - why
+        rows = sum(1 for r in range(visits.rowCount())
+                   if visits.visualRect(visits.model().index(r, 0)).intersects(
+                       visits.viewport().rect()))
+        window.grab().save(str(OUT / "dock_targeting_1366.png"))
+        step(name, why >= 0 and room >= 120 and rows >= 5,
+             f"dock {dock.width()} px: the Why column starts at {why} px with {room} px of "
+             f"room; {rows} rows visible", window=[window.width(), window.height()])
+        show_only(["Wards by dominant segment"])
+        grab("qgis_wards_1366.png", ["Wards by dominant segment"], "Wards by dominant segment",
+             notices=[])
+    except Exception:
+        step(name, False, traceback.format_exc()[-3000:])
+
+
+def borough_boundaries(borough):
+    """What a GIS officer does first: the borough's output areas out of the London file."""
+    import processing
+
+    target = OUT / "outputs" / f"{borough.lower()}_output_areas.gpkg"
+    processing.run("native:extractbyattribute", {
+        "INPUT": str(LONDON / "boundaries" / "output_areas_2011.gpkg"),
+        "FIELD": "LAD11NM", "OPERATOR": 0, "VALUE": borough, "OUTPUT": str(target)})
+    return target
+
+
+CENSUS_TABLES = ["ts054", "ts045", "ts037", "ts017"]  # tenure, cars, health, household size
+
+
+def wizard_on_a_borough(borough="Sutton"):
+    """The New segmentation wizard from its menu entry, filled page by page on a borough
+    of the London pack from its raw Census 2021 count tables (no households, residents or
+    deprivation named), in a project in WGS84 (EPSG:4326); Run, Finish; the map zooms to the
+    new layer and the dock opens on it, showing what exists."""
+    iface = qgis.utils.iface
+    name = f"wizard on {borough} from raw census tables, then the dock on it"
+    if LONDON is None:
+        step(name, True, "skipped: no London data pack beside the repository "
+                         "(COMMUNITY_SAFETY_LONDON_DATA)", skipped=True)
+        return
+    before = len(results["python_errors"])
+    METER.phase("scripted: a new project, the borough's boundaries extracted")
+    try:
+        iface.newProject(False)
+        wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+        gps = QgsVectorLayer("Point?crs=EPSG:4326", "GPS points", "memory")
+        QgsProject.instance().addMapLayer(gps)
+        QgsProject.instance().setCrs(wgs84)
+        wait(1)
+        boundaries = borough_boundaries(borough)
+        METER.phase("ui: wizard from its menu entry")
+        menu_action("New segmentation…").trigger()
+        plugin = qgis.utils.plugins[PLUGIN]
+        wizard = plugin.wizard
+        wizard.move(100, 20)
+        wait(1)
+        page = wizard.boundaries
+        page.file_widget.setFilePath(str(boundaries))  # what the file dialog's OK does
+        page.name_edit.selectAll()  # the name guessed from the file, typed over
+        QTest.keyClicks(page.name_edit, f"{borough} output areas, Census 2021")
+        wait(30, page.isComplete)
+        wizard.grab().save(str(OUT / "wizard_borough_1.png"))
+        click(wizard.button(QWizard.NextButton))
+        tables = wizard.tables
+        tables.add_files([LONDON / "census2021_oa" / f"{t}.csv" for t in CENSUS_TABLES])
+        for row, table in enumerate(CENSUS_TABLES):  # counts: each divided by its total
+            click(tables.list.viewport(),
+                  tables.list.visualItemRect(tables.list.item(row)).center())
+            combo = tables.denominator_combo
+            combo.setCurrentIndex(combo.findData(f"{table}0001"))
+        click(tables.check_button)
+        wait(300, lambda: tables.task is None)
+        wizard.grab().save(str(OUT / "wizard_borough_2.png"))
+        checked = tables.check_status.text()
+        click(wizard.button(QWizard.NextButton))
+        wait(300, wizard.variables.isComplete)
+        click(wizard.button(QWizard.NextButton))
+        segments = wizard.segments
+        wait(600, lambda: segments.task is None and segments.diagnostics is not None)
+        METER.phase("ui: wizard page 4, k spin box pressed")
+        for _ in range(4):
+            click(segments.k, QPoint(segments.k.width() - 8, 5))  # the up arrow
+            wait(0.2)
+        for _ in range(4):
+            click(segments.k, QPoint(segments.k.width() - 8, segments.k.height() - 5))
+            wait(0.2)
+        wait(2)
+        recommendation = segments.recommendation.text()
+        wizard.grab().save(str(OUT / "wizard_borough_4.png"))
+        METER.phase("ui: wizard run")
+        click(wizard.button(QWizard.NextButton))
+        run = wizard.run_page
+        gpkg = OUT / "outputs" / f"{borough.lower()}.gpkg"
+        run.output.setFilePath(str(gpkg))
+        click(run.run_button)
+        wait(600, lambda: run.task is None and (run.result is not None
+                                                or run.status.property("kind") == "error"))
+        wait(2)
+        said = run.status.text()
+        wizard.grab().save(str(OUT / "wizard_borough_5.png"))
+        click(wizard.button(QWizard.FinishButton))
+        wait(2)
+        layer = set_layer_active("Segments")
+        canvas = iface.mapCanvas()
+        from qgis.core import QgsCoordinateTransform
+
+        areas = QgsCoordinateTransform(layer.crs(), canvas.mapSettings().destinationCrs(),
+                                       QgsProject.instance()).transformBoundingBox(
+                                           layer.extent())
+        shown = canvas.extent()
+        zoomed = shown.contains(areas) and shown.width() < 4 * areas.width()
+        dock = plugin.dock
+        on_it = dock is not None and dock.gpkg is not None and dock.gpkg.resolve() == \
+            gpkg.resolve()
+        rows = dock.segments.table.rowCount() if on_it else 0
+        heading = dock.heading.text() if dock is not None else ""
+        METER.phase("ui: dock on the new segmentation")
+        stale = dock.targeting.list.rowCount() if on_it else -1  # the last one's visit list
+        if on_it:
+            tabs = dock.tabs
+            click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.segments)).center())
+            table = dock.segments.table
+            click_cell(table, 0, 1)
+            wait(2)
+        wait(3)
+        iface.mainWindow().grab().save(str(OUT / "dock_borough.png"))
+        METER.phase("scripted: checks")
+        ok = (on_it and rows >= 2 and zoomed and "Not in it yet" in heading and stale == 0
+              and dock.tabs.isEnabled() and "Done:" in said
+              and QgsProject.instance().crs() == wgs84 and not errors_since(before))
+        step(name, ok, f"page 2: {checked} | page 4: {recommendation[:400]} | run: {said} | "
+                       f"map {'zoomed to' if zoomed else 'NOT on'} the new layer "
+                       f"({shown.toString(3)} shows {areas.toString(3)}); dock: {rows} "
+                       f"segments; visit list rows left from Camden: {stale}; {heading}")
+    except Exception:
+        step(name, False, traceback.format_exc()[-3000:])
 
 
 def plugin_dir():
@@ -359,9 +715,14 @@ def main():
             step("plugin loaded from the zip", False, f"active: {list(qgis.utils.plugins)}")
         elif qgis.utils.plugins[PLUGIN].ready or install_from_message_bar():
             native_libraries()
+            METER.phase("scripted: every algorithm through processing.run")
             algorithms()
+            METER.phase("scripted: screenshots")
             screenshots()
+            menu_entries()
             dock_in_the_app()
+            small_screen()
+            wizard_on_a_borough()
         results["finished"] = True
     except Exception:
         step("desktop run", False, traceback.format_exc())

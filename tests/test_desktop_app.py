@@ -1,10 +1,16 @@
 """The plugin in the real QGIS desktop app (the `qgis` program under Xvfb), installed as a
 GIS officer installs it: the zip in a fresh profile, the engine's packages installed by the
-plugin's own Install button, then every algorithm run through processing.run.
+plugin's own Install button, then every algorithm run through processing.run; then driven
+as a person drives it: menu entries triggered through their QActions, buttons clicked with
+QTest, the wizard filled page by page on a London borough from its raw census tables, the
+dock on both segmentations, at 1600 x 1000 and 1366 x 768. It fails on any Python error
+(QGIS's error dialog or a traceback in the message log), on any unexpected modal dialog
+(a datum transformation prompt) and on a UI freeze (a main-thread timer's longest gap).
 
 A headless pytest process loads QGIS's libraries privately; the `qgis` program links GEOS,
 GDAL and PROJ itself, which is where the wheels' own copies clashed with QGIS's. Only this
-test sees that class of failure. It takes about a minute (pip from its cache)."""
+test sees that class of failure. It takes three to eight minutes (pip from its cache; the
+Processing runs and the wizard)."""
 
 from __future__ import annotations
 
@@ -65,3 +71,36 @@ def test_screenshot_shows_the_styled_segments_and_the_layer_tree(desktop_run):
     assert not ours, step["notices"]
     for name in ("qgis_wards.png", "qgis_fire_rates.png"):
         assert QImage(str(work / "results" / name)).width() >= 1500, name
+
+
+# The main-thread timer's longest gap per phase is a measurement to read, not a speed test
+# (the house rule: no timed tests; on a shared two-core machine the same interaction
+# measured 0.24 s and 0.70 s in two runs). `scripts/desktop_app.py` prints the figures and
+# the README keeps them; here only a hang fails: the UI not answering for HANG seconds.
+HANG = 5.0
+
+
+def test_used_as_a_person_uses_it_without_errors_or_unexpected_dialogs(desktop_run):
+    _, results = desktop_run
+    names = {step["name"]: step for step in results["steps"]}
+    for name in ("menu entries through their QActions: status, project file, ward atlas",
+                 "Community safety dock: menu entry, segment, ward matrix cell, visit list, "
+                 "service users",
+                 "1366 x 768: the visit list's reason in view, rows visible"):
+        assert name in names and names[name]["ok"], names.get(name)
+    borough = [step for step in results["steps"] if step["name"].startswith("wizard on ")]
+    assert borough and borough[0]["ok"], borough
+    assert not results["python_errors"], results["python_errors"]
+    unexpected = [d for d in results["dialogs"] if not d["expected"]]
+    assert not unexpected, unexpected  # e.g. a datum transformation prompt
+    expected = {d["title"].split(" ")[0] for d in results["dialogs"] if d["expected"]}
+    assert {"Build", "Ward"} <= expected  # the two Processing dialogs of the menu
+
+
+def test_every_interaction_is_measured_and_none_hangs_the_ui(desktop_run):
+    _, results = desktop_run
+    ui = {phase: gap for phase, gap in results["freezes"].items() if phase.startswith("ui:")}
+    assert len(ui) >= 10, results["freezes"]
+    print("longest main-thread gaps:", ui)
+    hung = {phase: gap for phase, gap in ui.items() if gap > HANG}
+    assert not hung, hung

@@ -6,6 +6,7 @@ writing."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_selecting_a_segment_selects_its_areas_and_shows_its_profile(dock, gpkg,
     node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
     assert node.isVisible()  # the selection is shown
     assert dock.segments.portrait.toPlainText() == seg.summary.loc[8, "portrait"]
-    assert not dock.segments.chart.pixmap().isNull()
+    # the index chart is drawn off the main thread, then shown
+    qtbot.waitUntil(lambda: dock.segments.chart.pixmap() is not None
+                    and not dock.segments.chart.pixmap().isNull(), timeout=30_000)
 
 
 def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtbot,
@@ -97,6 +100,10 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
                if table.item(r, segment).text() not in ("0", "*"))
     ward = table.item(row, 0).toolTip()
     assert table.item(row, 0).text() != ward  # the ward's name is shown, its code on hover
+    names = load_segmentation(gpkg).segment_names
+    heading = table.horizontalHeaderItem(segment).text()  # "10 – name", wrapped
+    assert heading.startswith(f"{segment} – ")
+    assert names[segment].startswith(heading.replace("\n", " ").split(" – ", 1)[1].rstrip("…"))
     table.scrollTo(table.model().index(row, segment))
     rect = table.visualRect(table.model().index(row, segment))
     qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
@@ -166,6 +173,15 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     assert tab.list.rowCount() == 200, tab.status.text()
     assert "200 visits" in tab.status.text()
     assert tab.list.item(0, 5).text().startswith("segment ")  # the reason, in words
+    # in rank order (the crews' file is by ward), the reason in view in a narrow dock
+    ranks = [int(tab.list.item(r, 0).text()) for r in range(tab.list.rowCount())]
+    assert ranks == list(range(1, 201))
+    assert tab.settings_box.isCollapsed()  # the list has the room
+    dock.resize(460, 700)
+    qtbot.wait(50)
+    header = tab.list.horizontalHeader()
+    why = header.sectionViewportPosition(5)
+    assert 0 <= why and why + 120 <= tab.list.viewport().width(), (why, header.length())
     loaded = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.name() == "Home fire safety check visits"]
     assert loaded and loaded[0].featureCount() == 200
@@ -225,6 +241,14 @@ def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gp
                                   for r in range(tab.ranked.rowCount())
                                   for c in range(tab.ranked.columnCount())}
     assert tab.shared_table.rowCount() == 11  # ten segments and the total
+    headers = [tab.shared_table.horizontalHeaderItem(c).text()
+               for c in range(tab.shared_table.columnCount())]
+    residents = tab.shared_table.item(10, headers.index("Residents")).text()
+    assert residents == f"{int(residents.replace(',', '')):,}" and "," in residents
+    # the status in sentences: "Window: ... . People ...: 1,234."
+    said = tab.status.text()
+    assert re.search(r"in the window: \d{1,3}(,\d{3})*\. Records read: \d{1,3}(,\d{3})*\. "
+                     "Pseudonymised", said), said
     tab.view.setCurrentIndex(1)
     assert tab.shared_table.rowCount() == 21  # twenty wards and the total
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}

@@ -229,3 +229,43 @@ def test_a_package_bound_to_qgis_libraries_by_another_plugin_is_reported(
         in item.text()
     assert "Another plugin loaded it before this one" in item.text()
     assert loader.unloadPlugin(PLUGIN_NAME)
+
+
+def test_after_installing_the_status_dialog_says_what_is_true(
+    loader, recorder, message_bar, monkeypatch, tmp_path, qgis_app
+):
+    """pip succeeds: the dialog no longer lists packages as missing under "ready", nor shows
+    the command to install them."""
+    import sklearn  # noqa: F401 (the real module, given back once "pip" has run)
+
+    real = sys.modules["sklearn"]
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    fake = _fake_python(tmp_path, 'sleep 0.3; echo "Successfully installed scikit-learn"')
+    assert loader.loadPlugin(PLUGIN_NAME) and loader.startPlugin(PLUGIN_NAME)
+    installer = importlib.import_module(f"{PLUGIN_NAME}.qgis_plugin.installer")
+    monkeypatch.setattr(installer, "python_executable", lambda: fake)
+    plugin = loader.plugins[PLUGIN_NAME]
+    monkeypatch.setattr(type(plugin), "_reload", staticmethod(lambda: None))
+
+    (item,) = message_bar.items()
+    item.findChild(QPushButton, "communitySafetyInstall").click()
+    dialog = plugin.dialog
+    summary = dialog.findChild(QLabel, "summary")
+    assert "Not ready" in summary.text() and "scikit-learn" in summary.text()
+    sys.modules["sklearn"] = real  # what pip's install does for the next import
+    for _ in range(400):
+        qgis_app.processEvents()
+        if dialog.task is None:
+            break
+        QThread.msleep(25)
+    assert "is ready" in dialog.findChild(QLabel, "outcome").text()
+    assert summary.text().startswith(f"Version {plugin_version()}. Ready")
+    assert "not installed" not in summary.text() and "cannot be imported" not in summary.text()
+    assert not dialog.findChild(QPlainTextEdit, "command").isVisibleTo(dialog)
+    assert not dialog.findChild(QPushButton, "install").isVisibleTo(dialog)
+    dialog.close()
+    assert loader.unloadPlugin(PLUGIN_NAME)
+
+
+def plugin_version() -> str:
+    return importlib.import_module(f"{PLUGIN_NAME}.core").__version__

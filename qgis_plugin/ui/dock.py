@@ -57,6 +57,63 @@ def segmentation_of(layer) -> Path | None:
     return path if needed_tables() <= names else None
 
 
+def segmentations_in_project() -> list[Path]:
+    """The segmentation GeoPackages of the project's layers, in layer-tree order (top
+    first), each once."""
+    root = QgsProject.instance().layerTreeRoot()
+    found: list[Path] = []
+    for layer in root.layerOrder() + list(QgsProject.instance().mapLayers().values()):
+        gpkg = segmentation_of(layer)
+        if gpkg is not None and gpkg not in found:
+            found.append(gpkg)
+    return found
+
+
+def no_segmentation_text(active) -> str:
+    """What the dock says when the project holds no segmentation: which step makes one."""
+    said = (f"The active layer, <b>{active.name()}</b>, is not part of a saved segmentation. "
+            if active is not None else "")
+    return (f"{said}No segmentation is loaded. Build one with <i>Plugins ▸ Community Safety "
+            "Segmentation ▸ New segmentation…</i> (or <i>Build segmentation from a project "
+            "file…</i>), or add a segmentation GeoPackage's Segments layer (<i>Layer ▸ Add "
+            "Layer ▸ Add Vector Layer…</i>) and select it in the Layers panel.")
+
+
+# what a later step adds, and the step (as the user finds it) that adds it
+STEPS = {
+    "sizes": "households and residents (name their columns on the wizard's Variables page, "
+             "or [sizes] in the project file, and build again)",
+    "wards": "ward matrices (Processing ▸ Community safety ▸ Ward x segment matrices)",
+    "addresses": "an address gazetteer (Processing ▸ Join segments to a gazetteer)",
+    "incidents": "incident profiles (Processing ▸ Profile incidents by segment)",
+}
+
+
+def missing_steps(seg, layers, incidents) -> str:
+    """One sentence on what this segmentation does not hold yet and which step adds it."""
+    absent = []
+    if not {"households", "residents"} & set(seg.summary.columns):
+        absent.append(STEPS["sizes"])
+    if "wards" not in layers:
+        absent.append(STEPS["wards"])
+    if "addresses" not in layers:
+        absent.append(STEPS["addresses"])
+    if not incidents:
+        absent.append(STEPS["incidents"])
+    if not absent:
+        return ""
+    return "Not in it yet: " + "; ".join(absent) + "."
+
+
+def targeting_needs(addresses: bool, incidents: bool) -> str:
+    needs = [what for what, have in (("the address gazetteer joined (Processing ▸ Join "
+                                      "segments to a gazetteer)", addresses),
+                                     ("incidents profiled, e.g. dwelling fires (Processing ▸ "
+                                      "Profile incidents by segment)", incidents)) if not have]
+    return ("The visit list needs " + " and ".join(needs) + ": it scores addresses on their "
+            "areas' incident counts.")
+
+
 def _targets(gpkg: Path, folder: Path, settings: dict, progress):
     """The targeting step with the tab's settings (run in a task)."""
     from ...core.targeting import TargetInputs, TargetOptions, parse_segments, target_step
@@ -88,8 +145,21 @@ def _service_users(gpkg: Path, settings: dict, progress):
                                        segmentation=gpkg, replace_folder=False,
                                        progress=progress, run_date=settings["run_date"],
                                        top=settings["top"])
-    said = " ".join(summary_lines(result)[:3])
+    said = " ".join(as_sentence(line) for line in summary_lines(result)[:3])
     return result, f"{said} Pseudonymised with {key_source}. Written to {folder}."
+
+
+def as_sentence(line: str) -> str:
+    """"Records read: 20000" -> "Records read: 20,000." (a whole number written as people
+    read it, each line a sentence of its own)."""
+    import re
+
+    item, sep, value = line.partition(": ")
+    value = value.strip()
+    if sep and re.fullmatch(r"-?\d+(\.0+)?", value):
+        value = f"{float(value):,.0f}"
+    text = f"{item}{sep}{value}" if sep else line.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _report(gpkg: Path, out: Path, progress):
@@ -166,46 +236,72 @@ class CommunitySafetyDock(QgsDockWidget):
     def _layer_changed(self, *_) -> None:
         self.follow_active_layer()
 
-    def follow_active_layer(self) -> None:
-        gpkg = segmentation_of(self.iface.activeLayer())
+    def follow_active_layer(self) -> Path | None:
+        """Show the active layer's segmentation; when the active layer is not one (or none is
+        active) and the dock shows nothing yet, the first segmentation in the layer list;
+        when the project holds none, say which step makes one. Returns the GeoPackage
+        shown."""
+        active = self.iface.activeLayer()
+        gpkg = segmentation_of(active)
+        if gpkg is None and self.gpkg is None:
+            found = segmentations_in_project()
+            if not found:
+                self.heading.setText(no_segmentation_text(active))
+                return None
+            gpkg = found[0]
         if gpkg is not None and gpkg != self.gpkg:
             try:
                 self.set_segmentation(gpkg)
-            except (InputError, OSError) as err:
+            except (InputError, OSError, ValueError, KeyError) as err:
+                self.gpkg = None
+                self._enable(False)
+                self.heading.setText(f"{gpkg.name}: cannot be read as a segmentation "
+                                     f"({err}).")
                 self._say(f"{gpkg.name}: cannot be read as a segmentation ({err})",
                           Qgis.Warning)
+        return self.gpkg
 
     def set_segmentation(self, gpkg: Path) -> None:
         gpkg = Path(gpkg)
         if gpkg.is_dir():
             gpkg = gpkg / GPKG_NAME
-        self.gpkg = gpkg
-        self.seg = load_segmentation(gpkg)
+        seg = load_segmentation(gpkg)
+        another = gpkg != self.gpkg
+        self.gpkg, self.seg = gpkg, seg
         layers = [name for name, _ in pyogrio.list_layers(gpkg)]
         self.matrices, ward_names = read_matrices(gpkg, layers)
         self.area_wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
                            if "area_wards" in layers else None)
         incidents = [n.removeprefix("incident_profile_") for n in layers
                      if n.startswith("incident_profile_")]
-        self.heading.setText(f"<b>{self.seg.name}</b><br>{len(self.seg.summary)} segments, "
-                             f"{len(self.seg.areas):,} output areas · {gpkg.name}")
+        missing = missing_steps(seg, layers, incidents)
+        self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
+                             f"{len(seg.areas):,} output areas · {gpkg.name}"
+                             + (f"<br><i>{missing}</i>" if missing else ""))
         self.heading.setToolTip(str(gpkg))
-        self.segments.show_segmentation(self.seg)
+        self.segments.show_segmentation(seg)
+        if another:  # no list of the last segmentation left in view
+            self.targeting.clear()
+            self.service_users.clear()
         self.matrix.show_matrices(self.matrices,
                                   {n: matrix_title(n, incidents) for n in self.matrices},
-                                  ward_names, self.seg.segment_names)
+                                  ward_names, seg.segment_names)
         self.targeting.show_incidents(incidents if "addresses" in layers else [])
-        if "addresses" not in layers:
-            self.targeting.status.setText("Join the address gazetteer first: the visit list "
-                                          "is of addresses.")
+        if "addresses" not in layers or not incidents:
+            self.targeting.status.setText(targeting_needs("addresses" in layers,
+                                                          bool(incidents)))
         from ...core.demand import SHARED_TABLES, shared_views
 
         views = shared_views({by: read_gpkg_table(gpkg, name)
                               for by, name in SHARED_TABLES.items() if name in layers},
-                             THRESHOLD, self.seg.segment_names)
+                             THRESHOLD, seg.segment_names)
         self.service_users.set_shared({f"demand_by_{by}": view for by, view in views.items()})
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
+        self.atlas_button.setToolTip(
+            "A print layout with a page per ward, exported to PDF" if "wards" in layers else
+            "Build the ward matrices first (Processing: Ward x segment matrices): the atlas "
+            "has a page per ward")
 
     def segment_layer(self) -> QgsVectorLayer | None:
         return ensure_layer(self.gpkg, "segments", SEGMENT_LAYER_TITLE) if self.gpkg else None

@@ -3,11 +3,16 @@ the segmentation's layers in the QGIS project."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from qgis.core import QgsProject, QgsVectorLayer
+from qgis.core import (
+    QgsCoordinateTransform,
+    QgsProject,
+    QgsVectorLayer,
+)
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtCore import QObject, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +25,8 @@ from qgis.PyQt.QtWidgets import (
     QTableWidgetItem,
     QWidget,
 )
+
+from ..layers import settle_project_crs
 
 HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
 
@@ -99,6 +106,26 @@ def text_item(text, align_right: bool = False, tooltip: str = "") -> QTableWidge
     return item
 
 
+def _missing(value) -> bool:
+    try:
+        return value is None or value != value  # None or NaN
+    except (TypeError, ValueError):
+        return False
+
+
+def whole_number(value) -> str:
+    """A count as people read it (26,188); empty when it is not known (None or NaN)."""
+    return "" if _missing(value) else f"{float(value):,.0f}"
+
+
+def percent(part, whole, decimals: int = 1) -> str:
+    """``part`` as a percentage of ``whole``; empty when either is unknown or ``whole`` is
+    0."""
+    if _missing(part) or _missing(whole) or not whole:
+        return ""
+    return f"{100 * float(part) / float(whole):.{decimals}f}%"
+
+
 def shade(item: QTableWidgetItem, share: float | None) -> None:
     """Heat shading by a share from 0 to 1 (None: unshaded), white text on dark cells."""
     if share is None:
@@ -108,6 +135,55 @@ def shade(item: QTableWidgetItem, share: float | None) -> None:
     item.setBackground(colour)
     if share > 0.45:
         item.setForeground(QColor("white"))
+
+
+class PictureDrawer(QObject):
+    """Draws a chart (``function(*args, **kwargs)`` -> PNG bytes, matplotlib) off the main
+    thread: matplotlib takes 0.3-0.9 s, which froze the wizard at each press of the k spin
+    box and the dock at each segment clicked. ``draw(*args, **kwargs)`` starts a drawing;
+    ``drawn(bytes)`` arrives on the main thread with the newest one; a drawing asked for
+    while another runs waits for it, and only the last request is drawn."""
+
+    drawn = pyqtSignal(bytes)
+
+    def __init__(self, function, parent=None):
+        super().__init__(parent)
+        self.function = function
+        self._lock = threading.Lock()
+        self._wanted = None  # the newest request's arguments
+        self._running = False
+
+    def draw(self, *args, **kwargs) -> None:
+        with self._lock:
+            self._wanted = (args, kwargs)
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._work, name="chart", daemon=True).start()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                wanted, self._wanted = self._wanted, None
+                if wanted is None:
+                    self._running = False
+                    return
+            args, kwargs = wanted
+            try:
+                png = self.function(*args, **kwargs)
+            except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
+                continue
+            with self._lock:
+                newest = self._wanted is None
+            if newest:
+                try:
+                    self.drawn.emit(png)
+                except RuntimeError:  # the wizard was closed meanwhile
+                    return
 
 
 def pixmap(png: bytes) -> QPixmap:
@@ -149,6 +225,7 @@ def ensure_layer(gpkg: Path, table: str, title: str) -> QgsVectorLayer | None:
     if not layer.isValid():
         return None
     layer.loadDefaultStyle()
+    settle_project_crs(layer)
     QgsProject.instance().addMapLayer(layer)
     return layer
 
@@ -162,3 +239,25 @@ def reload_styled(layer: QgsVectorLayer, iface=None) -> None:
     view = getattr(iface, "layerTreeView", None) if iface is not None else None
     if callable(view) and view() is not None:
         view().refreshLayerSymbology(layer.id())
+
+
+def zoom_to_layer(canvas, layer, margin: float = 0.05) -> bool:
+    """Show the whole of ``layer`` on ``canvas``, whatever the project's CRS (its extent
+    transformed to the canvas's CRS: a British National Grid extent read as degrees sends
+    the map off the globe). Returns whether the canvas moved."""
+    if canvas is None or layer is None or not layer.isValid():
+        return False
+    project = QgsProject.instance()
+    if project.crs().isValid() and canvas.mapSettings().destinationCrs() != project.crs():
+        canvas.setDestinationCrs(project.crs())  # the desktop app's canvas follows it itself
+    extent = layer.extent()
+    if extent.isEmpty():
+        return False
+    destination = canvas.mapSettings().destinationCrs()
+    if destination.isValid() and layer.crs().isValid() and destination != layer.crs():
+        transform = QgsCoordinateTransform(layer.crs(), destination, project)
+        extent = transform.transformBoundingBox(extent)
+    extent.scale(1 + 2 * margin)
+    canvas.setExtent(extent)
+    canvas.refresh()
+    return True

@@ -22,7 +22,14 @@ from ...core.portraits import label_of
 from ...core.report import ink_on
 from ...core.report_charts import index_chart
 from ...core.styles import numbered_by_deprivation, segment_colour
-from .qt_views import pixmap, read_only_table, text_item
+from .qt_views import (
+    PictureDrawer,
+    percent,
+    pixmap,
+    read_only_table,
+    text_item,
+    whole_number,
+)
 
 COLUMNS = ["Segment", "Name", "Areas", "Households", "Share"]
 NAME_COLUMN = 1
@@ -55,6 +62,8 @@ class SegmentsTab(QWidget):
         self.chart = QLabel("Select a segment to see its index scores")
         self.chart.setAlignment(Qt.AlignTop | Qt.AlignHCenter)
         self.picture = None  # the chart at full size; shown scaled to the dock's width
+        self.drawer = PictureDrawer(index_chart, self)  # drawn off the main thread
+        self.drawer.drawn.connect(self._drawn)
         scroll = QScrollArea()
         scroll.setWidget(self.chart)
         scroll.setWidgetResizable(True)
@@ -92,8 +101,16 @@ class SegmentsTab(QWidget):
             TIPS[0] if numbered_by_deprivation(seg.manifest) else
             "Segment number (it does not rank deprivation: no deprivation measure was used)")
         summary = seg.summary
-        self.portraits = {int(n): str(p) for n, p in summary["portrait"].items()}
-        households = summary["households"].sum() if "households" in summary else 0
+        self.portraits = {int(n): ("" if p is None or p != p else str(p))
+                          for n, p in summary.get("portrait", {}).items()}
+        sizes = "households" if "households" in summary else None
+        total = summary[sizes].sum() if sizes else summary["areas"].sum()
+        header = self.table.horizontalHeaderItem(4)
+        header.setText("Share" if sizes else "Share of areas")
+        header.setToolTip(TIPS[4] if sizes else
+                          "Its share of the study area's output areas (this segmentation "
+                          "has no households column)")
+        self.table.setColumnHidden(3, sizes is None)
         self.table.blockSignals(True)
         self.table.setRowCount(len(summary))
         for row, (number, line) in enumerate(summary.iterrows()):
@@ -106,11 +123,10 @@ class SegmentsTab(QWidget):
             name.setFlags(name.flags() | Qt.ItemIsEditable)
             name.setToolTip(str(line["name"]))
             self.table.setItem(row, NAME_COLUMN, name)
-            self.table.setItem(row, 2, text_item(f"{int(line['areas']):,}", True))
-            held = line.get("households")
-            self.table.setItem(row, 3, text_item(f"{held:,.0f}" if held == held else "", True))
-            share = f"{100 * held / households:.1f}%" if households and held == held else ""
-            self.table.setItem(row, 4, text_item(share, True))
+            self.table.setItem(row, 2, text_item(whole_number(line["areas"]), True))
+            self.table.setItem(row, 3, text_item(whole_number(line.get("households")), True))
+            part = line[sizes] if sizes else line["areas"]
+            self.table.setItem(row, 4, text_item(percent(part, total), True))
         self.table.resizeRowsToContents()
         self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
         self.table.blockSignals(False)
@@ -143,9 +159,13 @@ class SegmentsTab(QWidget):
                         & profiles["variable"].isin(self.seg.clustered)]
         labels = {v: label_of(v, self.seg.labels) for v in rows["variable"]}
         bands = self.seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
-        self.picture = pixmap(index_chart(rows, labels, bands["high"], bands["low"]))
-        self._fit_chart()
+        self.chart.setText("Drawing the index scores…")
+        self.drawer.draw(rows.copy(), labels, bands["high"], bands["low"])
         self.segment_selected.emit(number)
+
+    def _drawn(self, png: bytes) -> None:
+        self.picture = pixmap(png)
+        self._fit_chart()
 
     def _fit_chart(self) -> None:
         if self.picture is None:

@@ -29,6 +29,22 @@ SHARED_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
                   "share of its contacts by the top 5% of people %")
 
 
+def shared_cell(column: str, value) -> str:
+    """A shared-demand cell as people read it: counts with thousands separators (26,188),
+    rates and shares to one decimal place, suppressed and text cells as they are."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, str) or isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if column.endswith("%") or "per 1,000" in column:
+        return f"{number:,.1f}"
+    return f"{number:,.0f}"
+
+
 class ServiceUsersTab(StepTab):
     """``run_requested(settings)``, ``cancel_requested()``."""
 
@@ -98,6 +114,13 @@ class ServiceUsersTab(StepTab):
                 self.ranked.setItem(row, column, text_item(
                     text, align_right=key.endswith("rank") or key == "segment"))
 
+    def clear(self) -> None:
+        """Another segmentation shown: the last one's ranked list leaves the view."""
+        self.ranked.setRowCount(0)
+        self.progress.setValue(0)
+        self.status.setText("Pseudonymised: no name, date of birth, phone number or address "
+                            "goes past reading.")
+
     def set_shared(self, tables: dict[str, pd.DataFrame]) -> None:
         self.shared = tables
         self.show_shared()
@@ -112,7 +135,7 @@ class ServiceUsersTab(StepTab):
         self.shared_table.setColumnCount(len(columns))
         self.shared_table.setHorizontalHeaderLabels([c[:1].upper() + c[1:] for c in columns])
         self.shared_table.setRowCount(len(table))
-        for row, line in enumerate(table[columns].astype(str).itertuples(index=False)):
-            for column, value in enumerate(line):
+        for row, line in enumerate(table[columns].itertuples(index=False)):
+            for column, (name, value) in enumerate(zip(columns, line)):
                 self.shared_table.setItem(row, column, text_item(
-                    "" if value in ("nan", "None") else value, align_right=column > 0))
+                    shared_cell(name, value), align_right=column > 0))

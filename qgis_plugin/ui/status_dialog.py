@@ -81,9 +81,12 @@ class StatusDialog(QDialog):
         layout.addWidget(self.libraries)
 
         self.command = None
+        self.command_label = None
+        self.copy_button = None
         if self.problems:
             deps = [problem.dependency for problem in self.problems]
-            layout.addWidget(QLabel("To install by hand (for IT departments), run:"))
+            self.command_label = QLabel("To install by hand (for IT departments), run:")
+            layout.addWidget(self.command_label)
             self.command = _text_box(install_command(deps, numpy_version=loaded_numpy_version()),
                                      3)
             self.command.setObjectName("command")
@@ -106,11 +109,25 @@ class StatusDialog(QDialog):
         self.install_button.clicked.connect(self.install)
         buttons.addButton(self.install_button, QDialogButtonBox.ActionRole)
         if self.command is not None:
-            copy = QPushButton("Copy command")
-            copy.clicked.connect(
+            self.copy_button = QPushButton("Copy command")
+            self.copy_button.clicked.connect(
                 lambda: QGuiApplication.clipboard().setText(self.command.toPlainText()))
-            buttons.addButton(copy, QDialogButtonBox.ActionRole)
+            buttons.addButton(self.copy_button, QDialogButtonBox.ActionRole)
         layout.addWidget(buttons)
+        self.adjustSize()
+
+    def show_problems(self, problems) -> None:
+        """Say what is true now (after installing): the summary, the libraries each package
+        runs on, and the install command only while something is still missing."""
+        self.problems = list(problems)
+        self.summary.setText(status_summary(self.problems))
+        self.libraries.setText("\n".join([str(entry) for entry in native_library_report()]
+                                         + [qgis_libraries()]))
+        for widget in (self.command_label, self.command, self.copy_button):
+            if widget is not None:
+                widget.setVisible(bool(self.problems))
+        self.install_button.setVisible(bool(self.problems))
+        self.install_button.setEnabled(bool(self.problems) and self.task is None)
         self.adjustSize()
 
     def install(self) -> InstallTask:

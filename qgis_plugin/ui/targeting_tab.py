@@ -7,10 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from qgis.PyQt.QtCore import pyqtSignal
+from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -21,7 +24,12 @@ from .qt_views import StepTab, file_widget, read_only_table, text_item
 
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
-         ("segment", "Segment"), ("priority_label", "Priority"), ("why", "Why")]
+         ("segment", "Seg."), ("priority_label", "Priority"), ("why", "Why")]
+# the short columns' widths in characters (the reason takes the rest, wrapped), so the
+# reason is in view in a dock a third of a 1366-pixel screen wide
+WIDTHS = {"rank": 4, "ward_name": 12, "address_id": 8, "segment": 3, "priority_label": 7}
+TIPS = {"rank": "1 = the first to visit (highest expected fires)",
+        "segment": "The segment of the address's output area"}
 
 
 class TargetingTab(StepTab):
@@ -56,7 +64,9 @@ class TargetingTab(StepTab):
         self.today.setPlaceholderText("today (YYYY-MM-DD)")
         self.folder = file_widget("targetFolder", tooltip="Where the list, its layer and "
                                   "summary are written", folder=True)
-        form = QFormLayout()
+        self.settings_box = QgsCollapsibleGroupBox("Settings")
+        self.settings_box.setObjectName("targetSettings")
+        form = QFormLayout(self.settings_box)
         form.addRow("Capacity", self.capacity)
         form.addRow("Incidents", self.incidents)
         form.addRow("Visits already made", self.visited)
@@ -76,12 +86,48 @@ class TargetingTab(StepTab):
         buttons.addWidget(self.export)
         self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
         self.list.setObjectName("targetList")
+        self.list.setWordWrap(False)  # a line per visit; the selected one's reason in full below
+        self.list.itemSelectionChanged.connect(self._show_reason)
+        self.reason = QLabel()
+        self.reason.setObjectName("targetReason")
+        self.reason.setWordWrap(True)
+        self.reason.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        header = self.list.horizontalHeader()
+        width = self.list.fontMetrics().averageCharWidth()
+        for column, (key, title) in enumerate(SHOWN):
+            if key in WIDTHS:
+                header.setSectionResizeMode(column, QHeaderView.Interactive)
+                heading = header.fontMetrics().horizontalAdvance(title) + 2 * width
+                self.list.setColumnWidth(column, max((WIDTHS[key] + 2) * width, heading))
+            if key in TIPS:
+                self.list.horizontalHeaderItem(column).setToolTip(TIPS[key])
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.settings_box)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.reason)
+
+    def clear(self) -> None:
+        """Another segmentation shown: no visit list of the last one left in view."""
+        self.list.setRowCount(0)
+        self.reason.setText("")
+        self.progress.setValue(0)
+        self.export.setEnabled(False)
+        self.settings_box.setCollapsed(False)
+        self.status.setText("")
+
+    def _show_reason(self) -> None:
+        rows = self.list.selectionModel().selectedRows() if self.list.selectionModel() else []
+        if not rows:
+            self.reason.setText("")
+            return
+        row = rows[0].row()
+        item = self.list.item(row, len(SHOWN) - 1)
+        rank = self.list.item(row, 0)
+        self.reason.setText(f"<b>Visit {rank.text() if rank else ''}</b>: "
+                            f"{item.text() if item else ''}")
 
     def show_incidents(self, names: list[str]) -> None:
         self.incidents.clear()
@@ -107,8 +153,13 @@ class TargetingTab(StepTab):
         super().running(on, message)
 
     def show_list(self, targets: pd.DataFrame, summary: pd.DataFrame, folder: Path) -> None:
+        """The list in rank order (the file for crews is by ward and area), the settings
+        folded away so the list has the room."""
         self.running(False)
         self.progress.setValue(100)
+        if "rank" in targets.columns:
+            targets = targets.sort_values("rank", kind="stable")
+        self.settings_box.setCollapsed(True)
         self.list.setRowCount(len(targets))
         for row, line in enumerate(targets.itertuples(index=False)):
             values = line._asdict()
@@ -117,6 +168,9 @@ class TargetingTab(StepTab):
                 self.list.setItem(row, column, text_item(
                     "" if pd.isna(value) else value, align_right=key in ("rank", "segment"),
                     tooltip=str(values.get("why", "")) if key == "why" else ""))
+        self.list.scrollToTop()
+        if len(targets):
+            self.list.selectRow(0)
         said = dict(zip(summary["measure"], summary["value"]))
         self.status.setText(
             f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "

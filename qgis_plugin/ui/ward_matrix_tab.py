@@ -20,6 +20,26 @@ from ...core.matrices import ALL_WARDS, TOTAL, percentages
 from ...core.privacy import SUPPRESSED
 from .qt_views import read_only_table, shade, text_item
 
+HEADING_WRAP = 14  # characters per line of a segment column's heading
+
+
+def segment_heading(number, name: str) -> str:
+    """A segment column's heading: "n – name", wrapped onto short lines (at most three, the
+    rest in the tooltip) so the columns stay narrow."""
+    import textwrap
+
+    nbsp = "\u00a0"  # "n – first word" stays on one line
+    words = name.split(" ", 1) if name else []
+    text = f"{number}{nbsp}–{nbsp}{nbsp.join(words[:1])}" + (f" {words[1]}" if len(words) > 1
+                                                           else "")
+    lines = textwrap.wrap(text if name else str(number), HEADING_WRAP,
+                          break_long_words=False) or [str(number)]
+    if len(lines) > 3:
+        lines = [*lines[:2], textwrap.shorten(" ".join(lines[2:]), HEADING_WRAP,
+                                              placeholder="…")]
+    return "\n".join(lines).replace(nbsp, " ")
+
+
 VIEWS = {"Counts": None, "% of the ward (row)": "row", "% of the segment (column)": "column"}
 
 
@@ -98,7 +118,8 @@ class WardMatrixTab(QWidget):
             return
         counts = self.matrices[self.current_measure()]
         segments = [c for c in frame.columns if c != TOTAL]
-        headers = ["Ward", *[str(s) for s in segments], "Total"]
+        headers = ["Ward", *[segment_heading(s, self.segment_names.get(s, ""))
+                             for s in segments], "Total"]
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)

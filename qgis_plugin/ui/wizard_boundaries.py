@@ -35,7 +35,23 @@ from ...core.wizard_guesses import (
 from .wizard_common import Page, select, set_items
 
 SAMPLE_FEATURES = 300
-FILE_FILTER = "GeoPackage or shapefile (*.gpkg *.shp);;All files (*)"
+
+
+def file_filter() -> str:
+    """Every vector format this QGIS's OGR reads (GeoPackage, shapefile, GeoJSON, …), "All
+    supported files" first, as QGIS's own Add Vector Layer dialog offers them."""
+    from qgis.core import QgsProviderRegistry
+
+    filters = [f for f in QgsProviderRegistry.instance().fileVectorFilters().split(";;") if f]
+    if not filters:
+        return "GeoPackage, shapefile or GeoJSON (*.gpkg *.shp *.geojson *.json);;All files (*)"
+    first = ("All supported files", "GeoPackage", "ESRI Shapefile", "GeoJSON")
+
+    def order(entry: str) -> tuple:
+        starts = [i for i, name in enumerate(first) if entry.startswith(name + " (")]
+        return (0, starts[0]) if starts else (2, 0) if entry.startswith("All files") else (1, 0)
+
+    return ";;".join(sorted(filters, key=order))
 
 
 def split_source(layer: QgsVectorLayer) -> tuple[Path | None, str | None]:
@@ -67,7 +83,7 @@ class BoundariesPage(Page):
         self.name_edit.setToolTip("The study's name, shown in the results and the report")
 
         self.from_layer = QRadioButton("A polygon layer in this QGIS project")
-        self.from_file = QRadioButton("A file (GeoPackage or shapefile)")
+        self.from_file = QRadioButton("A file (GeoPackage, shapefile, GeoJSON…)")
         group = QButtonGroup(self)
         group.addButton(self.from_layer)
         group.addButton(self.from_file)
@@ -76,7 +92,7 @@ class BoundariesPage(Page):
         self.layer_combo.setAllowEmptyLayer(True)
         self.layer_combo.setLayer(None)
         self.file_widget = QgsFileWidget()
-        self.file_widget.setFilter(FILE_FILTER)
+        self.file_widget.setFilter(file_filter())
         self.file_widget.setDialogTitle("Output-area boundaries")
         self.layer_choice = QComboBox()
         self.layer_choice_label = QLabel("Layer in the file:")

@@ -21,7 +21,8 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.segmentation import build_segmentation
 from ...core.store import SEGMENT_LAYER, save_segmentation_as
-from ..layers import DefaultStyle
+from ..layers import DefaultStyle, settle_project_crs
+from .qt_views import zoom_to_layer
 from .wizard_common import Page
 
 
@@ -33,6 +34,26 @@ def run_segmentation(project, gpkg: Path, prepared, plots: bool, progress):
     return seg
 
 
+def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
+    """What the Run page says once the segmentation is saved, and how (``ok``, or
+    ``warning`` when a segment is under the project's share of the areas, as the command
+    line flags it)."""
+    summary = seg.summary
+    done = (f"Done: {int(summary['areas'].sum()):,} areas in {len(summary)} segments, saved "
+            f"to {gpkg}. The styled segments layer is on the map.")
+    small = seg.manifest.get("results", {}).get("small_segments", [])
+    if small:
+        share = seg.manifest.get("parameters", {}).get("min_share", 2.0)
+        listed = ", ".join(f"segment {s['segment']} ({s['areas']} "
+                           f"area{'' if s['areas'] == 1 else 's'}, {s['share_of_areas']:g}%)"
+                           for s in small)
+        return (f"{done} Small segments, under {share:g}% of the areas: {listed}. They are "
+                "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
+                "(Advanced) so that a few extreme areas stop forming a segment of their "
+                "own, or choose a smaller k.", "warning")
+    return done, "ok"
+
+
 def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
     """The saved segments layer on the map, styled from its GeoPackage (as Processing loads
     it: ``layers.DefaultStyle``)."""
@@ -40,6 +61,7 @@ def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
     if not layer.isValid():
         raise InputError(f"{gpkg}: the segments layer cannot be opened")
     DefaultStyle().postProcessLayer(layer, None, None)
+    settle_project_crs(layer)
     QgsProject.instance().addMapLayer(layer)
     return layer
 
@@ -164,15 +186,14 @@ class RunPage(Page):
         self._ready()
         self.progress.setValue(100)
         self.result = gpkg
-        summary = seg.summary
         try:
             self.layer = add_segment_layer(gpkg)
         except InputError as err:
             self.show_message(self.status, str(err), "error")
             return
-        self.show_message(self.status, f"Done: {int(summary['areas'].sum()):,} areas in "
-                          f"{len(summary)} segments, saved to {gpkg}. The styled segments "
-                          "layer is on the map.", "ok")
+        if self.wiz.iface is not None:
+            zoom_to_layer(self.wiz.iface.mapCanvas(), self.layer)
+        self.show_message(self.status, *run_outcome(seg, gpkg))
         self.completeChanged.emit()
         self.wiz.segmentation_ready.emit(str(gpkg))
 

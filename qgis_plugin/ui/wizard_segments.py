@@ -23,6 +23,7 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.segmentation import prepare
 from .k_chart import diagnostics_png
+from .qt_views import PictureDrawer
 from .wizard_common import Page, cell, table_widget
 
 TABLE_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
@@ -105,6 +106,7 @@ class SegmentsPage(Page):
         self.tabs.addTab(self.chart, "Chart")
         self.tabs.addTab(self.table, "Table")
         self.recommendation = self.message_label()
+        self.recommendation.setTextFormat(Qt.RichText)
 
         self.k = _spin(2, 100, 10, "The number of segments of the segmentation")
         self.n_init = _spin(1, 100000, 50, "k-means random starts for the final run: more "
@@ -146,7 +148,9 @@ class SegmentsPage(Page):
 
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.stop)
-        self.k.valueChanged.connect(lambda _v: self._redraw())
+        self.drawer = PictureDrawer(diagnostics_png, self)
+        self.drawer.drawn.connect(self._show_chart)
+        self.k.valueChanged.connect(lambda _v: self._k_changed())
         self.winsorise.valueChanged.connect(lambda _v: self._settings_changed())
 
     # --- the diagnostics --------------------------------------------------------------------
@@ -197,7 +201,7 @@ class SegmentsPage(Page):
                               f"{self.k_starts.value()} random starts each, over "
                               f"{len(prepared.X):,} areas and {prepared.X.shape[1]} "
                               "variables.", "ok")
-            self.show_message(self.recommendation, f"Recommendation: {self.reason}")
+            self._explain()
             self._show_table()
             self._redraw()
 
@@ -242,12 +246,35 @@ class SegmentsPage(Page):
         if self.diagnostics is None:
             return
         size = self.chart.contentsRect()
-        png = diagnostics_png(self.diagnostics, self.recommended, self.k.value(),
-                              self.min_share.value(), width=max(size.width(), 400) / 100,
-                              height=max(size.height(), 260) / 100)
+        self.drawer.draw(self.diagnostics.copy(), self.recommended, self.k.value(),
+                         self.min_share.value(), width=max(size.width(), 400) / 100,
+                         height=max(size.height(), 260) / 100)
+
+    def _show_chart(self, png: bytes) -> None:
         pixmap = QPixmap()
         pixmap.loadFromData(png, "PNG")
         self.chart.setPixmap(pixmap)
+
+    def _k_changed(self) -> None:
+        self._explain()
+        self.chart.timer.start()  # redrawn once the presses pause, off the main thread
+
+    def _explain(self) -> None:
+        """The recommendation, and why the segmentation keeps the chosen k when it differs."""
+        if self.recommended is None:
+            return
+        text = f"Recommendation: {self.reason}"
+        chosen = self.k.value()
+        if chosen != self.recommended:
+            text += (f"<br><b>The segmentation keeps k = {chosen}</b>"
+                     + (" (preselected: ten segments is the usual operational choice, enough "
+                        "groups to aim different prevention work at, few enough for crews "
+                        "and partners to know by name)" if chosen == 10 else "")
+                     + f". The recommendation is a guide from the diagnostics only; to use it, "
+                     f"set <i>Number of segments (k)</i> below to {self.recommended}.")
+        else:
+            text += f"<br>The segmentation uses the recommended k = {chosen}."
+        self.show_message(self.recommendation, text)
 
     def validatePage(self):  # noqa: N802
         self.stop()
