@@ -37,10 +37,10 @@ SCREENSHOTS = ("qgis_desktop.png", "qgis_wards.png", "qgis_fire_rates.png",
                "install_dialog.png", "dock_segments.png", "dock_ward_matrix.png",
                "dock_targeting.png", "dock_service_users.png", "dock_targeting_1366.png",
                "wizard_borough_5.png", "dock_borough.png")
-# the London open data pack beside the repository (developers' machines and CI): the
-# wizard builds one of its boroughs from the raw census tables; the product never reads it
-LONDON = Path(os.environ.get("COMMUNITY_SAFETY_LONDON_DATA",
-                             ROOT.parent / "shared" / "data" / "london"))
+# a borough of the London open data pack as published (Sutton, cut by
+# scripts/london_boroughs.py into the tests' data): the wizard builds it from its raw census
+# count tables
+BOROUGH = ROOT / "tests" / "data" / "london_boroughs" / "E09000029"
 
 
 def make_profile(work: Path, plugin_zip: Path) -> Path:
@@ -79,8 +79,7 @@ def qgis_environment(work: Path) -> dict:
     user_base.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "QT_QPA_PLATFORM")}
-    if (LONDON / "census2021_oa").is_dir():
-        env["DESKTOP_APP_LONDON"] = str(LONDON.resolve())
+    env["DESKTOP_APP_BOROUGH"] = str(BOROUGH.resolve())
     env.update(PYTHONUSERBASE=str(user_base), DESKTOP_APP_OUT=str(work / "results"),
                PATH=os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                     if ".venv" not in p))

@@ -31,7 +31,7 @@ from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QPushButton, QWizard
 OUT = Path(os.environ["DESKTOP_APP_OUT"])
 PLUGIN = "community_safety"
 MENU = "Community Safety Segmentation"
-LONDON = Path(os.environ["DESKTOP_APP_LONDON"]) if os.environ.get("DESKTOP_APP_LONDON") \
+BOROUGH = Path(os.environ["DESKTOP_APP_BOROUGH"]) if os.environ.get("DESKTOP_APP_BOROUGH") \
     else None
 results = {"finished": False, "steps": [], "python_errors": [], "dialogs": [],
            "freezes": {}}
@@ -581,13 +581,12 @@ def small_screen():
 
 
 def borough_boundaries(borough):
-    """What a GIS officer does first: the borough's output areas out of the London file."""
-    import processing
+    """What a GIS officer does first: the borough's output areas saved where they work."""
+    import shutil
 
     target = OUT / "outputs" / f"{borough.lower()}_output_areas.gpkg"
-    processing.run("native:extractbyattribute", {
-        "INPUT": str(LONDON / "boundaries" / "output_areas_2011.gpkg"),
-        "FIELD": "LAD11NM", "OPERATOR": 0, "VALUE": borough, "OUTPUT": str(target)})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(BOROUGH / "output_areas.gpkg", target)
     return target
 
 
@@ -601,9 +600,8 @@ def wizard_on_a_borough(borough="Sutton"):
     new layer and the dock opens on it, showing what exists."""
     iface = qgis.utils.iface
     name = f"wizard on {borough} from raw census tables, then the dock on it"
-    if LONDON is None:
-        step(name, True, "skipped: no London data pack beside the repository "
-                         "(COMMUNITY_SAFETY_LONDON_DATA)", skipped=True)
+    if BOROUGH is None:
+        step(name, False, "no borough data given (DESKTOP_APP_BOROUGH)")
         return
     before = len(results["python_errors"])
     METER.phase("scripted: a new project, the borough's boundaries extracted")
@@ -629,7 +627,7 @@ def wizard_on_a_borough(borough="Sutton"):
         wizard.grab().save(str(OUT / "wizard_borough_1.png"))
         click(wizard.button(QWizard.NextButton))
         tables = wizard.tables
-        tables.add_files([LONDON / "census2021_oa" / f"{t}.csv" for t in CENSUS_TABLES])
+        tables.add_files([BOROUGH / f"{t}.csv" for t in CENSUS_TABLES])
         for row, table in enumerate(CENSUS_TABLES):  # counts: each divided by its total
             click(tables.list.viewport(),
                   tables.list.visualItemRect(tables.list.item(row)).center())
