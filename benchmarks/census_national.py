@@ -63,18 +63,22 @@ HOW_TO_GET = ("the parquet folder of https://github.com/alexsingleton/Census_202
               " (git clone --depth 1 ...; then give census2021/output_data/parquet)")
 
 
-def national_matrix(folder: str | Path) -> tuple[np.ndarray, list[str]]:
-    """(areas x 60 z-scores, the variables' cell codes), areas in code order."""
+def national_matrix(folder: str | Path, kind: str = "parquet") -> tuple[np.ndarray, list[str]]:
+    """(areas x 60 z-scores, the variables' cell codes), areas in code order. ``kind``
+    "csv": the same tables as CSV files (the London development pack's
+    ``census2021_oa/tsNNN.csv``, 12,495 areas of 16 boroughs), z-scored among those areas."""
     import pandas as pd
 
     folder = Path(folder)
-    missing = [t for t in VARIABLES if not (folder / f"{t}.parquet").is_file()]
+    missing = [t for t in VARIABLES if not (folder / f"{t}.{kind}").is_file()]
     if missing:
-        raise SystemExit(f"{folder}: no {', '.join(t + '.parquet' for t in missing)}; "
-                         f"give {HOW_TO_GET}")
+        raise SystemExit(f"{folder}: no {', '.join(f'{t}.{kind}' for t in missing)}"
+                         + (f"; give {HOW_TO_GET}" if kind == "parquet" else ""))
     columns, names, codes = [], [], None
     for table, cells in VARIABLES.items():
-        frame = pd.read_parquet(folder / f"{table}.parquet").sort_values("OA")
+        path = folder / f"{table}.{kind}"
+        frame = (pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+                 ).sort_values("OA")
         if codes is None:
             codes = frame["OA"].to_numpy()
         elif not np.array_equal(codes, frame["OA"].to_numpy()):

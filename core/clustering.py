@@ -682,6 +682,7 @@ def _in_parallel(work, items, workers: int):
 
 
 MORE_ROUNDS = 4  # rounds of n_init more starts at most, while the best is found only once
+MORE_STARTS_BELOW = 100  # ... when fewer starts than this were asked for
 SAME_OPTIMUM = 0.99  # adjusted Rand index at which a start has found the best start's optimum
 
 
@@ -700,7 +701,7 @@ def fit_kmeans(
         raise InputError(f"n_init = {n_init}: at least one random start is needed")
     xx = _squared_norms(X)
     A = _augmented(X, xx)
-    rounds = 1 if tol > 0 or n_init < 2 else 1 + MORE_ROUNDS
+    rounds = 1 if tol > 0 or not 2 <= n_init < MORE_STARTS_BELOW else 1 + MORE_ROUNDS
     seeds = start_seeds(seed, n_init * rounds)  # start i's seed whatever the rounds
     sample = _first_sample(len(X), k, seed)
     stop = tol or (BATCH_TOL if sample is not None else 0.0)
