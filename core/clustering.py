@@ -729,16 +729,15 @@ def fit_kmeans(
         found = int((_adjusted_rand(labels[best], labels, k) >= SAME_OPTIMUM).sum())
         if found >= 2 or round_ + 1 == rounds:
             break
-        note = (f"The random starts disagreed: the best of {len(wcss):,} was reached by only "
-                f"one of them, so {n_init:,} more were run")
+        note = (f"the starts disagreed: the best of {len(wcss):,} was reached by only one "
+                f"of them, so {n_init:,} more are run")
         progress(high, f"k-means: {note} (k = {k})")
         low, high = high, high + (1 - high) / 2
     if len(wcss) > n_init:
-        note = (f"The random starts disagreed, so the engine ran {len(wcss) - n_init:,} more "
-                f"than the {n_init:,} asked for: the best was reached by {found} of "
-                f"{len(wcss):,} starts" + ("." if found >= 2 else
-                                           ", not twice: more starts or another seed may "
-                                           "find a better segmentation."))
+        note = (f"The starts disagreed, so {len(wcss) - n_init:,} were run beyond the "
+                f"{n_init:,} asked for: the best was reached by {found} of {len(wcss):,}"
+                + ("." if found >= 2 else ", not twice: more starts (n_init) may find a "
+                   "better segmentation."))
         progress(high, f"k-means: {note}")
     if tol > 0:
         final, n_iter = labels[best].astype(np.int64), 0
