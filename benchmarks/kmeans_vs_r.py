@@ -124,7 +124,7 @@ def versus_r(X: np.ndarray, what: str, k: int, seeds) -> list[tuple]:
                                       if fit.n_starts > N_INIT else ""))
         wcss = f"engine {fit.wcss:,.1f}"
         if r:
-            wcss += f", R {r['wcss']:,.1f}; engine - R's best {fit.wcss - r_best:+,.1f}"
+            wcss += f", R {r['wcss']:,.1f}; engine - R's best {fit.wcss - r_best:+,.3f}"
         rows.append((f"{what}, k = {k}, seed {seed}", f"{ours:.2f} s",
                      f"{r['seconds']:.2f} s" if r else "R missing",
                      (f"{ours / r['seconds']:.3f} (goal ≤ {GOAL})" if r else ""), wcss, starts))
