@@ -130,6 +130,8 @@ def _print_summary(seg, path: Path) -> None:
     if winsorised.get("cells"):
         print(f"Winsorised at ±{winsorised['bound']:g}: {winsorised['cells']} values in "
               f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
+    if seg.manifest["results"].get("random_starts_note"):
+        print(seg.manifest["results"]["random_starts_note"])
     small = small_segments_note(seg.manifest)
     if small:
         print(small, file=sys.stderr)

@@ -310,3 +310,39 @@ def test_calinski_harabasz_and_davies_bouldin_as_scikit_learn():
             pytest.approx(calinski_harabasz_score(X, fit.labels), rel=1e-9))
         assert clustering.davies_bouldin(X, fit.labels, fit.centres) == pytest.approx(
             davies_bouldin_score(X, fit.labels), rel=1e-9)
+
+
+# --- more starts where they disagree ---
+
+def test_where_the_starts_disagree_more_are_run_and_the_fit_says_so():
+    """Camden's real matrix at k = 10: ten starts end in ten different optima, so the
+    engine runs more (up to five times as many), says so in the progress log and in the
+    result, and ends no worse than with the ten alone."""
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import prepare
+
+    X = prepare(load_project(clustering.__file__.rsplit("/core/", 1)[0]
+                             + "/resources/sample_data/camden/camden.toml")).X
+    messages = []
+    fit = fit_kmeans(X, 10, n_init=10, seed=1, progress=lambda f, m: messages.append(m))
+    assert fit.n_starts > 10 and fit.n_starts % 10 == 0
+    assert fit.n_starts <= 10 * (1 + clustering.MORE_ROUNDS)
+    assert fit.best_found >= 2 or fit.n_starts == 10 * (1 + clustering.MORE_ROUNDS)
+    assert "starts disagreed" in fit.note and f"{fit.n_starts - 10}" in fit.note
+    assert any("starts disagreed" in m for m in messages)
+    monkey_rounds = clustering.MORE_ROUNDS
+    try:
+        clustering.MORE_ROUNDS = 0
+        ten = fit_kmeans(X, 10, n_init=10, seed=1)
+    finally:
+        clustering.MORE_ROUNDS = monkey_rounds
+    assert ten.n_starts == 10 and ten.note == ""
+    assert fit.wcss <= ten.wcss
+
+
+def test_where_the_starts_agree_no_more_are_run():
+    X = blobs(1500, 6, types=4, seed=2, spread=0.3)
+    fit = fit_kmeans(X, 4, n_init=10, seed=3)
+    assert fit.n_starts == 10 and fit.best_found >= 2 and fit.note == ""
+    one = fit_kmeans(X, 4, n_init=1, seed=3)  # one start asked for: one run
+    assert one.n_starts == 1
