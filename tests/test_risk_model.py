@@ -412,6 +412,32 @@ def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
     assert result["CHART"] == str(out / "capture_curve.png")
 
 
+def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
+        camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+
+    gpkg, _, _ = camden
+    lookup = pd.read_csv(SAMPLE_DIR / "oa_lsoa_lookup.csv")  # Camden cut in two "boroughs"
+    north = lookup["msoa_nm"].str[-3:].astype(int) <= 14
+    lookup["lad_nm"] = north.map({True: "North Camden", False: "South Camden"})
+    lookup["lad_cd"] = lookup["lad_nm"]
+    lookup.to_csv(tmp_path / "two.csv", index=False)
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    out = tmp_path / "q"
+    processing.run("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "CUT_OFF": "2019-12-31", "LOOKUP": str(tmp_path / "two.csv"),
+        "PROJECT": str(project), "OUTPUT_FOLDER": str(out)})
+    table = pd.read_csv(out / "backtest.csv")
+    assert set(table["borough"]) == {"North Camden", "South Camden"}
+    ahead = pd.read_csv(out / "model_vs_own_rate.csv")
+    assert (ahead["boroughs"] == 2).all()
+    names = {p.name for p in out.iterdir()}
+    assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
+
+
 def test_reasons_in_words_a_crew_manager_reads(toy):
     from community_safety.core.risk_study import area_reasons
 
