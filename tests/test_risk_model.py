@@ -438,6 +438,20 @@ def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
     assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
 
 
+def test_processing_backtest_refuses_a_cut_off_after_the_last_fire(camden, layers, provider,
+                                                                    tmp_path):
+    from test_processing import processing_error
+
+    gpkg, _, _ = camden
+    out = tmp_path / "q"
+    message = processing_error("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "CUT_OFF": "2030-12-31", "OUTPUT_FOLDER": str(out)})
+    assert "the cut-off 2030-12-31 must lie between the first and last incident dates" in \
+        message
+    assert not out.exists() or not any(out.glob("*.csv"))  # nothing written
+
+
 def test_reasons_in_words_a_crew_manager_reads(toy):
     from community_safety.core.risk_study import area_reasons
 
