@@ -376,28 +376,13 @@ def _target(args) -> int:
 
 
 def _model_backtest(args, incidents) -> int:
-    from .risk_backtest import MEASURES
-    from .risk_study import model_backtest_step
+    from .risk_study import backtest_lines, model_backtest_step
 
     evaluation, means, ahead, how, written = model_backtest_step(
         args.segmentation, args.out, incidents, args.cut_off, args.date_from, args.date_to,
         args.lookup, args.project, args.seed, replace_folder=False)
-    print(f"Backtest of the risk model ({how}, {len(evaluation.observed)} "
-          f"{'boroughs' if how.startswith('leave') else 'study area'}): share of the later "
-          "fires in the top 1/5/10/20% of households and the area under the capture curve, "
-          "mean with 95% bootstrap interval")
-    for _, row in means.iterrows():
-        cells = []
-        for m in MEASURES:
-            d = 3 if m == "auc" else 1
-            low = row.get(f"{m}_low")
-            cells.append(f"{row[m]:.{d}f}" + (f" ({low:.{d}f}-{row[f'{m}_high']:.{d}f})"
-                                               if low is not None and low == low else ""))
-        print(f"  {row['ranking']}: " + ", ".join(cells))
-    print("The risk model against the area's own past rate (difference, ahead in how many):")
-    for _, row in ahead.iterrows():
-        print(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} to "
-              f"{row['high']:+.2f}), ahead in {row['ahead_in']} of {row['boroughs']}")
+    for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
+        print(line)
     print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
     return 0
 

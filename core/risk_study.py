@@ -271,6 +271,34 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
 
 
+def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
+    """What ``target --backtest --model`` says (the command line and Processing's log): each
+    ranking's mean share of later fires in the top 1/5/10/20% of households and area under
+    the capture curve with intervals, then the model against the own past rate."""
+    from .risk_backtest import MEASURES
+
+    lines = [f"Backtest of the risk model ({how}, {units} "
+             f"{'boroughs' if how.startswith('leave') else 'study area'}): share of the later "
+             "fires in the top 1/5/10/20% of households and the area under the capture "
+             "curve, mean with 95% bootstrap interval"]
+    for row in means.to_dict("records"):
+        cells = []
+        for measure in MEASURES:
+            digits = 3 if measure == "auc" else 1
+            low, high = row.get(f"{measure}_low"), row.get(f"{measure}_high")
+            interval = (f" ({low:.{digits}f}-{high:.{digits}f})"
+                        if low is not None and low == low else "")
+            cells.append(f"{row[measure]:.{digits}f}{interval}")
+        lines.append(f"  {row['ranking']}: " + ", ".join(cells))
+    lines.append("The risk model against the area's own past rate (difference, ahead in how "
+                 "many):")
+    for row in ahead.to_dict("records"):
+        lines.append(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} "
+                     f"to {row['high']:+.2f}), ahead in {row['ahead_in']} of "
+                     f"{row['boroughs']}")
+    return lines
+
+
 def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
                  history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
                  lookup: Path | None = None, project: Path | None = None

@@ -122,3 +122,15 @@ def load_on_completion(context: QgsProcessingContext, uri: str, name: str,
     # unless told otherwise)
     details.forceName = True
     context.addLayerToLoadOnCompletion(uri, details)
+
+
+def load_table_on_completion(context: QgsProcessingContext, path, name: str,
+                             output_name: str) -> str:
+    """Ask Processing to load a CSV as a table when the algorithm finishes, numbers read as
+    numbers (OGR's type detection); returns the layer's source."""
+    uri = f"{path}|option:AUTODETECT_TYPE=YES"
+    details = QgsProcessingContext.LayerDetails(name, context.project() or
+                                                QgsProject.instance(), output_name)
+    details.forceName = True
+    context.addLayerToLoadOnCompletion(uri, details)
+    return uri

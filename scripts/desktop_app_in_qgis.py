@@ -303,6 +303,18 @@ def algorithms():
          "DATE": "date", "DATE_FROM": "2021-01-01", "OUTPUT_FOLDER": str(work / "targets")},
         lambda o: f"{len(Path(o['TARGET_LIST']).read_text().splitlines()) - 1} visits listed, "
                   f"{layer_count(o['TARGETS'])} target addresses")
+    model = work / "risk_model.toml"  # a small model: the step proves the wiring, quickly
+    model.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    run_algorithm(
+        "Prove the risk model on past fires", "modelbacktest",
+        {"SEGMENTATION": gpkg,
+         "INCIDENTS": csv_points(sample / "lfb_dwelling_fires.csv", "easting_rounded",
+                                 "northing_rounded"),
+         "DATE": "date", "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
+         "LOOKUP": str(sample / "oa_lsoa_lookup.csv"), "PROJECT": str(model),
+         "OUTPUT_FOLDER": str(work / "backtest")},
+        lambda o: f"{layer_count(o['MEANS'])} rankings in the means, "
+                  f"{layer_count(o['TABLE'])} rows by borough")
     key = work / "service_users.key"  # the user's key, kept outside the project
     key.write_text("desktop test key for the SYNTHETIC service users", encoding="utf-8")
     run_algorithm(

@@ -24,7 +24,8 @@ def test_provider_lists_every_algorithm(provider):
     names = sorted(a.name() for a in provider.algorithms())
     assert names == sorted(["buildfromproject", "buildsegmentation", "choosesegments",
                             "assignareas", "joingazetteer", "profileincidents",
-                            "targetvisits", "serviceusers", "wardmatrices", "exportmatrices",
+                            "targetvisits", "modelbacktest", "serviceusers", "wardmatrices",
+                            "exportmatrices",
                             "wardatlas", "writereport"])
     assert provider.name() == "Community safety"
 

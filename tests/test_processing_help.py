@@ -12,7 +12,8 @@ from community_safety.qgis_plugin.processing.provider import ALGORITHMS
 ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 WORKFLOW = {
     "buildfromproject": 1, "buildsegmentation": 1, "choosesegments": 1, "assignareas": 1,
-    "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "serviceusers": 3,
+    "joingazetteer": 2, "profileincidents": 2, "targetvisits": 3, "modelbacktest": 3,
+    "serviceusers": 3,
     "wardmatrices": 4, "exportmatrices": 4, "writereport": 4, "wardatlas": 4,
 }
 INPUTS = {"PROJECT", "AREAS", "SEGMENTATION"}
@@ -58,7 +59,9 @@ ADVANCED_NAMES = {"SEED", "N_INIT", "THRESHOLD", "MISSING", "STANDARDISE", "SUBS
 # targeting: the window of past visits and the filters are details most runs leave alone
 ADVANCED_NAMES_BY_ALGORITHM = {"serviceusers": {"SCALE_TOP", "SCALING"},
                                "targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
-                                                "TODAY", "PROPERTY", "LOOKUP"}}
+                                                "TODAY", "PROPERTY", "LOOKUP"},
+                               # the model's settings: the backtest validates its own
+                               "modelbacktest": {"PROJECT"}}
 
 
 def test_seed_starts_and_method_settings_are_advanced(provider):

@@ -369,6 +369,89 @@ def test_processing_scores_with_the_model_in_households(camden, layers, provider
     assert crews["address"].str.contains("households)", regex=False).all()
 
 
+def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
+        camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+    from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+
+    class Log(QgsProcessingFeedback):
+        lines: list = []
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+            self.lines.append(info)
+
+    gpkg, _, _ = camden
+    project = tmp_path / "model.toml"  # a small model, so the test stays quick
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    out = tmp_path / "q"
+    log = Log()
+    result = processing.run("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
+        "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "PROJECT": str(project),
+        "OUTPUT_FOLDER": str(out)}, feedback=log)
+    assert any("time split" in line for line in log.lines)  # one borough: a time split
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    model = means.loc["risk model"]
+    assert any(line.startswith(f"  risk model: {model['top_1pct']:.1f} (")
+               for line in log.lines), log.lines
+    assert any("ahead in" in line for line in log.lines)
+    oracle = means.loc["oracle (the later fires themselves)"]
+    assert (means["top_10pct"] <= oracle["top_10pct"] + 1e-9).all()
+    for output, csv in (("MEANS", "backtest_means.csv"), ("TABLE", "backtest.csv")):
+        table = QgsVectorLayer(result[output], output, "ogr")
+        assert table.isValid(), result[output]
+        assert table.featureCount() == len(pd.read_csv(out / csv))
+        assert table.fields().field("top_10pct").isNumeric()  # numbers, not text
+    reconciliation = pd.read_csv(out / "reconciliation.csv")
+    assert len(reconciliation) == layers["fires"].featureCount()  # every fire accounted for
+    settings = pd.read_csv(out / "model_settings.csv")
+    assert settings["note"].eq("from the project file").all()
+    assert (out / "capture_curve.png").stat().st_size > 0
+    assert result["CHART"] == str(out / "capture_curve.png")
+
+
+def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
+        camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+
+    gpkg, _, _ = camden
+    lookup = pd.read_csv(SAMPLE_DIR / "oa_lsoa_lookup.csv")  # Camden cut in two "boroughs"
+    north = lookup["msoa_nm"].str[-3:].astype(int) <= 14
+    lookup["lad_nm"] = north.map({True: "North Camden", False: "South Camden"})
+    lookup["lad_cd"] = lookup["lad_nm"]
+    lookup.to_csv(tmp_path / "two.csv", index=False)
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    out = tmp_path / "q"
+    processing.run("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "CUT_OFF": "2019-12-31", "LOOKUP": str(tmp_path / "two.csv"),
+        "PROJECT": str(project), "OUTPUT_FOLDER": str(out)})
+    table = pd.read_csv(out / "backtest.csv")
+    assert set(table["borough"]) == {"North Camden", "South Camden"}
+    ahead = pd.read_csv(out / "model_vs_own_rate.csv")
+    assert (ahead["boroughs"] == 2).all()
+    names = {p.name for p in out.iterdir()}
+    assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
+
+
+def test_processing_backtest_refuses_a_cut_off_after_the_last_fire(camden, layers, provider,
+                                                                    tmp_path):
+    from test_processing import processing_error
+
+    gpkg, _, _ = camden
+    out = tmp_path / "q"
+    message = processing_error("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "CUT_OFF": "2030-12-31", "OUTPUT_FOLDER": str(out)})
+    assert "the cut-off 2030-12-31 must lie between the first and last incident dates" in \
+        message
+    assert not out.exists() or not any(out.glob("*.csv"))  # nothing written
+
+
 def test_reasons_in_words_a_crew_manager_reads(toy):
     from community_safety.core.risk_study import area_reasons
 

@@ -13,6 +13,7 @@ from .build_segmentation import BuildSegmentation
 from .choose_segments import ChooseSegments
 from .export_matrices import ExportMatrices
 from .join_gazetteer import JoinGazetteer
+from .model_backtest import ModelBacktest
 from .profile_incidents import ProfileIncidents
 from .service_users import ServiceUsers
 from .target_visits import TargetVisits
@@ -22,8 +23,8 @@ from .write_report import WriteReport
 
 # in the order of the work: the project-file algorithm first (the plugin's menu opens it)
 ALGORITHMS = (BuildFromProject, BuildSegmentation, ChooseSegments, AssignAreas, JoinGazetteer,
-              ProfileIncidents, WardMatrices, TargetVisits, ServiceUsers, ExportMatrices,
-              WardAtlas, WriteReport)
+              ProfileIncidents, WardMatrices, TargetVisits, ModelBacktest, ServiceUsers,
+              ExportMatrices, WardAtlas, WriteReport)
 PROVIDER_ID = "community_safety"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "icon.svg"
 

@@ -1,0 +1,134 @@
+"""Processing: the risk model proven on past fires (``target --backtest --model``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from ...core.backtest import IncidentFile
+from ...core.errors import InputError
+from ...core.locate import LocationColumns
+from ..layers import frame_from_source, load_table_on_completion
+from .base import TARGETING, EngineAlgorithm
+from .point_inputs import add_segmentation_parameter
+
+BACKTEST_FILE = "backtest.csv"
+MEANS_FILE = "backtest_means.csv"
+
+
+class ModelBacktest(EngineAlgorithm):
+    NAME = "modelbacktest"
+    TITLE = "Prove the risk model on past fires"
+    GROUP = TARGETING
+    HELP = ("Fits the service-wide fire risk model, and the simple rules beside it (the "
+            "area's own past rate, shrunk to the borough, the segment rate, deprivation, "
+            "random order), on the fires up to the cut-off, and counts the later fires each "
+            "ranking puts in its top 1, 5, 10 and 20% of households, with bootstrap 95% "
+            "intervals, the area under the capture curve and the oracle (the later fires "
+            "themselves) as the ceiling. When the area lookup's last column holds several "
+            "boroughs, each borough is tested by a model fitted without it (leave one borough "
+            "out); otherwise the whole study is tested after the cut-off (a time split). "
+            "Writes the per-borough table, the means, the model against the own past rate, a "
+            "calibration table, the settings validated, capture-curve charts and a "
+            "reconciliation of every incident row; loads the table and the means.")
+
+    def define(self):
+        add_segmentation_parameter(self)
+        self.add(QgsProcessingParameterFeatureSource(
+            "INCIDENTS", self.tr("Incident points with dates"), [QgsProcessing.TypeVectorPoint]),
+            "The fires as points, with their dates (and what each was in, for the model).")
+        self.add(QgsProcessingParameterField(
+            "DATE", self.tr("Date field"), parentLayerParameterName="INCIDENTS"),
+            "The incidents' date field.")
+        self.add(QgsProcessingParameterField(
+            "PROPERTY", self.tr("Property type field"), parentLayerParameterName="INCIDENTS",
+            optional=True),
+            "Optional: what each past fire was in (flats, houses, HMO...), for the model.")
+        self.add(QgsProcessingParameterString(
+            "CUT_OFF", self.tr("Cut-off: last date of the fit period (YYYY-MM-DD)")),
+            "Fires up to this date fit the model and the rules; the later ones judge them "
+            "(e.g. 2019-12-31).")
+        self.add(QgsProcessingParameterFile(
+            "LOOKUP", self.tr("Area lookup (CSV: area code, LSOA, ..., borough)"),
+            extension="csv", optional=True),
+            "Optional: larger areas of each output area, smallest first, for the model's LSOA "
+            "and borough rates; with several boroughs in its last column each borough is "
+            "left out of the fit it is tested on.")
+        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("Fires from (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: the first date used (default: the first fire).")
+        self.add(QgsProcessingParameterString("DATE_TO", self.tr("Fires to (YYYY-MM-DD)"),
+                                              optional=True),
+                 "Optional: the last date tested (default: the last fire).")
+        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
+                                              optional=True),
+                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
+                 "ISO, or day first when the values show it; dates whose day/month order "
+                 "cannot be told are refused).")
+        self.add(QgsProcessingParameterFile(
+            "PROJECT", self.tr("Project file with the model's settings ([risk_model])"),
+            extension="toml", optional=True),
+            "Optional: a project file whose [risk_model] section sets the model (kind, "
+            "learning_rate, max_iter, ...); without one the settings are chosen by "
+            "validation inside the fit period, never on the test years.", advanced=True)
+        self.add(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), defaultValue=2011, minValue=0),
+            "The seed of the random baseline and of the bootstrap intervals: the same seed "
+            "gives the same figures.", advanced=True)
+        self.add(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Folder for the backtest")),
+            "Where backtest.csv (per borough and ranking), backtest_means.csv, "
+            "model_vs_own_rate.csv, calibration.csv, model_settings.csv, the capture-curve "
+            "charts and reconciliation.csv are written; other files there are left alone.")
+        self.addOutput(QgsProcessingOutputVectorLayer("TABLE", self.tr("Backtest by borough")))
+        self.addOutput(QgsProcessingOutputVectorLayer("MEANS", self.tr("Backtest means")))
+        self.addOutput(QgsProcessingOutputFile("CHART", self.tr("Capture curve (PNG)")))
+
+    def execute(self, parameters, context, feedback):
+        from ...core.risk_study import backtest_lines, model_backtest_step
+
+        segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
+        source = self.parameterAsSource(parameters, "INCIDENTS", context)
+        if source is None:
+            raise InputError("the backtest needs incident points with dates")
+        date = self.parameterAsFields(parameters, "DATE", context)
+        if not date:
+            raise InputError("incident points need their date field")
+        layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
+        frame = frame_from_source(source, source.fields().names(), feedback)
+        kind = self.parameterAsFields(parameters, "PROPERTY", context)
+        incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
+                                 layer.name() if layer is not None else "incidents",
+                                 date_format=self.parameterAsString(
+                                     parameters, "DATE_FORMAT", context) or None,
+                                 property_column=kind[0] if kind else None)
+        lookup = self.parameterAsFile(parameters, "LOOKUP", context)
+        project = self.parameterAsFile(parameters, "PROJECT", context)
+        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        self.progress(feedback)(0.1, "fitting the model and the rules on the earlier fires")
+        evaluation, means, ahead, how, _ = model_backtest_step(
+            segmentation, out, incidents,
+            self.parameterAsString(parameters, "CUT_OFF", context),
+            self.parameterAsString(parameters, "DATE_FROM", context) or None,
+            self.parameterAsString(parameters, "DATE_TO", context) or None,
+            Path(lookup) if lookup else None, Path(project) if project else None,
+            self.parameterAsInt(parameters, "SEED", context), replace_folder=False)
+        for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
+            feedback.pushInfo(line)
+        table = load_table_on_completion(context, out / BACKTEST_FILE,
+                                         self.tr("Backtest by borough"), "TABLE")
+        mean_table = load_table_on_completion(context, out / MEANS_FILE,
+                                              self.tr("Backtest means"), "MEANS")
+        return {"OUTPUT_FOLDER": str(out), "TABLE": table, "MEANS": mean_table,
+                "CHART": str(out / "capture_curve.png")}
