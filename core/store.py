@@ -629,7 +629,8 @@ def gpkg_file(path: Path) -> Path:
 def needed_tables() -> set:
     """What a saved segmentation GeoPackage holds at the least (``load_segmentation``)."""
     return {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "subcentres",
-            "area_values", "manifest"}
+            "area_values", "manifest", "segment_profiles", "screening", "reconciliation",
+            "missing_values"}
 
 
 def load_segmentation(path: Path) -> Segmentation:
