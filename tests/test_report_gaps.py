@@ -114,3 +114,31 @@ def test_a_broken_table_is_refused_by_name(with_demand, tmp_path, capsys, table,
     err = fails_cleanly(["report", gpkg, "--out", out], capsys, gpkg)
     assert f"{table} has no {column} column" in err and "the report leaves out" in err
     assert not out.exists()
+
+
+def test_the_processing_report_names_the_section_it_leaves_out(provider, with_demand,
+                                                               tmp_path):
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    class Warnings(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushWarning(self, text):  # noqa: N802
+            self.lines.append(text)
+            super().pushWarning(text)
+
+    gpkg = tmp_path / "seg" / "segmentation.gpkg"
+    gpkg.parent.mkdir()
+    shutil.copy(with_demand, gpkg)
+    _drop(gpkg, "incident_profile_fires")
+    feedback = Warnings()
+    result = processing.run("community_safety:writereport", {
+        "SEGMENTATION": str(gpkg), "OUTPUT": str(tmp_path / "report.html")},
+        feedback=feedback)
+    said = [line for line in feedback.lines if "leaves out" in line]
+    assert len(said) == 1 and "incident_profile_fires is missing" in said[0], feedback.lines
+    html = open(result["REPORT"], encoding="utf-8").read()
+    assert "Left out of this report" in html and "incident_profile_fires" in html
