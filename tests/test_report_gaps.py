@@ -142,3 +142,32 @@ def test_the_processing_report_names_the_section_it_leaves_out(provider, with_de
     assert len(said) == 1 and "incident_profile_fires is missing" in said[0], feedback.lines
     html = open(result["REPORT"], encoding="utf-8").read()
     assert "Left out of this report" in html and "incident_profile_fires" in html
+
+
+@pytest.mark.parametrize("table", ["matrix_households", "matrix_residents",
+                                   "incident_profile_fires"])
+def test_the_ward_atlas_names_a_column_it_leaves_out(with_demand, tmp_path, table):
+    from community_safety.core.ward_pages import missing_for_atlas, ward_pages
+
+    gpkg = tmp_path / "seg" / "segmentation.gpkg"
+    gpkg.parent.mkdir()
+    shutil.copy(with_demand, gpkg)
+    assert missing_for_atlas(gpkg) is None
+    _drop(gpkg, table)
+    said = missing_for_atlas(gpkg)
+    assert said.startswith("the ward atlas leaves out ") and f"{table} is missing" in said
+    sources = ward_pages(gpkg, 5).sources  # printed in every page's footer
+    assert any(line.startswith("left out: ") and table in line for line in sources), sources
+
+
+def test_the_ward_atlas_refuses_a_broken_table_by_name(with_demand, tmp_path):
+    from community_safety.core.errors import InputError
+    from community_safety.core.ward_pages import ward_pages
+
+    gpkg = tmp_path / "seg" / "segmentation.gpkg"
+    gpkg.parent.mkdir()
+    shutil.copy(with_demand, gpkg)
+    table = "incident_profile_fires"
+    write_table(gpkg, table, read_gpkg_table(gpkg, table).drop(columns=["measure"]))
+    with pytest.raises(InputError, match=f"{table} has no measure column"):
+        ward_pages(gpkg, 5)
