@@ -730,6 +730,21 @@ def _one_writer(folder: Path):
         os.close(handle)
 
 
+def write_additions(work: Path, tables: dict, layers: dict | None = None,
+                    styles: dict | None = None, descriptions: dict | None = None) -> None:
+    """Tables, layers, their styles and descriptions written into ``work`` (a copy of a
+    GeoPackage that then replaces it: ``add_to_geopackage``, ``together``)."""
+    for name, frame in (layers or {}).items():
+        frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
+                      layer_options={"OVERWRITE": "YES"})
+    for name, frame in (tables or {}).items():
+        write_table(work, name, frame)
+    for layer, qml in (styles or {}).items():
+        write_layer_style(work, layer, qml)
+    for layer, text in (descriptions or {}).items():
+        write_layer_description(work, layer, text)
+
+
 def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: dict | None,
                        descriptions: dict | None, identity: str | None) -> None:
     tidy(path.parent)
@@ -739,15 +754,7 @@ def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: di
         shutil.copy2(path, work)
         if identity is not None:
             _same_segmentation(work, identity, path)
-        for name, frame in (layers or {}).items():
-            frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
-                          layer_options={"OVERWRITE": "YES"})
-        for name, frame in tables.items():
-            write_table(work, name, frame)
-        for layer, qml in (styles or {}).items():
-            write_layer_style(work, layer, qml)
-        for layer, text in (descriptions or {}).items():
-            write_layer_description(work, layer, text)
+        write_additions(work, tables, layers, styles, descriptions)
         if identity is not None:
             _same_segmentation(path, identity, path)
         os.replace(work, path)

@@ -120,14 +120,15 @@ def _keep(path: Path, link: Path) -> None:
 
 def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
             identity: str | None = None, swap: tuple | None = None,
-            remove: tuple = (), journal_in: tuple = ()) -> None:
+            remove: tuple = (), journal_in: tuple = (), additions: dict | None = None) -> None:
     """Put in place, all or none: ``tables`` into a copy of ``gpkg`` (only if it still
     holds the segmentation ``identity``), each staged file of ``moves`` (staged, place)
     over its place, and the folder ``swap`` (staging, target). A journal in every folder
     involved names them all before the first goes in, so a kill at any later point is
     finished by the next run or reader (``finish_commits``); an error or Ctrl-C puts back
     what had gone in. ``remove``: work paths to clear once done; ``journal_in``: the
-    folders whose readers finish the moves (by default each file's own)."""
+    folders whose readers finish the moves (by default each file's own); ``additions``:
+    layers, styles and descriptions for the GeoPackage too (``store.write_additions``)."""
     moves = [(Path(src), Path(dst)) for src, dst in moves]
     entry = {"moves": [[str(src), str(dst), os.stat(src).st_ino] for src, dst in moves],
              "remove": [str(p) for p in remove]}
@@ -148,8 +149,7 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
                 shutil.copy2(gpkg, work)
                 if identity is not None:
                     store._same_segmentation(work, identity, gpkg)
-                for name, frame in (tables or {}).items():
-                    store.write_table(work, name, frame)
+                store.write_additions(work, tables, **(additions or {}))
                 if identity is not None:
                     store._same_segmentation(gpkg, identity, gpkg)
                 entry.update(gpkg=str(gpkg), work=str(work), work_inode=os.stat(work).st_ino)
@@ -222,10 +222,11 @@ def replaced_together(out_dir: Path, gpkg: Path, tables: dict, identity: str | N
 
 @contextmanager
 def staged_together(folder: Path, gpkg: Path | None = None, tables: dict | None = None,
-                    identity: str | None = None):
+                    identity: str | None = None, **additions):
     """A hidden folder inside ``folder`` (one a user chose, holding other things too) whose
     files each replace their namesake in ``folder`` when the block succeeds, together with
-    ``tables`` added to ``gpkg`` when given: all or none, whatever the moment of a kill.
+    ``tables`` (and ``additions``: layers, styles, descriptions) added to ``gpkg`` when
+    given: all or none, whatever the moment of a kill.
     Everything else in ``folder`` is left alone."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -241,7 +242,8 @@ def staged_together(folder: Path, gpkg: Path | None = None, tables: dict | None 
                 place.mkdir(exist_ok=True)
             else:
                 moves.append((path, place))
-        _commit(moves, gpkg, tables, identity, remove=(staging,), journal_in=(folder,))
+        _commit(moves, gpkg, tables, identity, remove=(staging,), journal_in=(folder,),
+                additions=additions)
     finally:
         if os.path.lexists(staging):
             store._remove(staging)

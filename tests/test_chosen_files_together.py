@@ -136,3 +136,80 @@ def test_the_user_folder_step_refuses_a_replaced_segmentation_and_writes_nothing
             for name in FILES:
                 (staging / name).write_text("run\nnew\n")
     assert _state(folder, gpkg) == {"old"}
+
+
+@pytest.fixture(scope="module")
+def placed(tmp_path_factory):
+    from dataclasses import replace
+
+    from conftest import SAMPLE_DIR
+
+    from community_safety.core.project import load_project
+    from community_safety.core.segmentation import build_segmentation
+    from community_safety.core.store import save_segmentation
+
+    seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=2))
+    saved = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)
+    return saved if saved.suffix == ".gpkg" else saved / "segmentation.gpkg"
+
+
+def test_incidents_killed_while_committing_keep_folder_and_geopackage_together(placed,
+                                                                             tmp_path):
+    """``incidents`` (and Processing's 'Profile incidents') writes its files into a shared
+    folder and its tables into the GeoPackage: killed at each rename of the commit, the
+    folder's profile and the GeoPackage's are always of the same run."""
+    import shutil
+
+    from conftest import SAMPLE_DIR
+
+    from community_safety.core.cli import main
+
+    gpkg = tmp_path / "seg" / "segmentation.gpkg"
+    gpkg.parent.mkdir()
+    shutil.copy(placed, gpkg)
+    folder = tmp_path / "incidents"
+
+    def args(start: str) -> list[str]:
+        return [str(a) for a in ("incidents", gpkg, SAMPLE_DIR / "lfb_dwelling_fires.csv",
+                                 "--name", "fires", "--x", "easting_rounded", "--y",
+                                 "northing_rounded", "--date-column", "date", "--from", start,
+                                 "--out", folder)]
+
+    def counted() -> tuple[float, float]:
+        tidy(folder)
+        tidy(gpkg.parent)
+        in_folder = pd.read_csv(folder / "incident_profile_fires.csv")["count"].sum()
+        in_gpkg = read_gpkg_table(gpkg, "incident_profile_fires")["count"].sum()
+        return in_folder, in_gpkg
+
+    assert main(args("2015-01-01")) == 0
+    first = counted()
+    assert first[0] == first[1]
+    outcomes, seen_runs = set(), {first[0]}
+    for at, start in enumerate(["2023-01-01", "2016-01-01"] * 4, start=1):
+        def child(at=at, start=start):
+            real_commit = together._commit
+
+            def commit(*a, **k):
+                real, seen = os.replace, []
+
+                def replace(src, dst):
+                    seen.append(dst)
+                    if len(seen) == at:
+                        os._exit(9)
+                    return real(src, dst)
+                os.replace = replace
+                return real_commit(*a, **k)
+            together._commit = commit
+            os._exit(main(args(start)))
+        process = multiprocessing.get_context("fork").Process(target=child)
+        process.start()
+        process.join()
+        in_folder, in_gpkg = counted()
+        assert in_folder == in_gpkg, (at, start, in_folder, in_gpkg)
+        outcomes.add(process.exitcode)
+        seen_runs.add(in_folder)
+    assert 9 in outcomes  # the kills did land inside the commit
+    assert len(seen_runs) >= 2  # and the runs differ, so a mix would show
+    assert not [p for p in (*folder.iterdir(), *gpkg.parent.iterdir())
+                if "staging" in p.name]
