@@ -22,6 +22,12 @@ the GeoPackage copy goes in if it has not (its inode tells), then the folder. Ki
 before step 3 nothing was committed and the work copies are cleared away as any killed
 run's are; killed between the two journals, the half with no journal may already have
 been cleared, and the commit is then dropped whole (both outputs stay as they were).
+
+The same commit (``_commit``) serves outputs in a folder a user chose, which holds other
+things too (Processing, the dock, ``incidents``): ``staged_together`` moves a step's files
+over their namesakes one by one, with the GeoPackage's tables, under one journal (each
+staged file's inode tells whether it went in); ``files_together`` does it for files
+picked one by one, maybe in different folders (a journal beside each).
 """
 
 from __future__ import annotations
