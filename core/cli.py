@@ -447,11 +447,14 @@ def _demo(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import write_report
+    from .report import missing_for_report, write_report
 
     path = write_report(args.segmentation, args.out, args.threshold)
     print(f"Wrote {path}: one HTML file with its pictures, safe to share (counts of 1 to "
           f"{args.threshold} suppressed); open it in a web browser or print it")
+    gaps = missing_for_report(args.segmentation)
+    if gaps:
+        print(f"community-safety: warning: {gaps}", file=sys.stderr)
     return 0
 
 

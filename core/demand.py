@@ -1697,12 +1697,9 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     check_parameters(project)
     result = demand_step(project, key, Path(segmentation) if segmentation else None,
                          progress=progress)
-    if segmentation and replace_folder:  # the folder and the GeoPackage's tables together
-        written = write_demand(result, out_dir, segmentation=Path(segmentation))
-    else:
-        written = write_demand(result, out_dir, replace_folder=replace_folder)
-        if segmentation:
-            store_shared_view(Path(segmentation), result)
+    # the files and the GeoPackage's tables together (the folder whole, or file by file)
+    written = write_demand(result, out_dir, replace_folder=replace_folder,
+                           segmentation=Path(segmentation) if segmentation else None)
     return result, written, key_source
 
 
@@ -1733,15 +1730,16 @@ def write_demand(result: DemandResult, out_dir: Path, replace_folder: bool = Tru
                  segmentation: Path | None = None) -> list[Path]:
     """Every table into ``out_dir``: built aside and moved in whole (the command line), or
     file by file (``replace_folder=False``, a folder a user chose in QGIS). With
-    ``segmentation`` (and the folder replaced whole), the counts behind the shared views
-    go into its GeoPackage in the same commit: both or neither (``together``)."""
+    ``segmentation``, the counts behind the shared views go into its GeoPackage in the same
+    commit as the files: all or none (``together``)."""
     from .store import gpkg_file, load_segmentation, replaced_folder, staged_files
-    from .together import replaced_together
+    from .together import replaced_together, staged_together
 
     if segmentation is not None and _shared_tables(result):
         gpkg = gpkg_file(Path(segmentation))
-        folder = replaced_together(out_dir, gpkg, _shared_tables(result),
-                                   load_segmentation(gpkg).manifest["identity"])
+        together = replaced_together if replace_folder else staged_together
+        folder = together(out_dir, gpkg, _shared_tables(result),
+                          load_segmentation(gpkg).manifest["identity"])
     else:
         folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:

@@ -81,7 +81,6 @@ from .store import (
     load_segmentation,
     read_gpkg_table,
     replaced_folder,
-    staged_files,
 )
 from .styles import (
     address_layer_abstract,
@@ -283,8 +282,16 @@ def incidents_step(segmentation: Path, incidents, name: str,
     about = incident_about(name, source, period, rules, reconciliation)
     earlier_charts = _chart_files(Path(out_dir), name)
     # the profile's files join whatever else the folder holds (other profiles, or the
-    # segmentation's own folder): each replaced atomically, the rest left alone
-    with staged_files(out_dir) as staging:
+    # segmentation's own folder), the rest left alone; they and the GeoPackage's tables go
+    # in together, only if it still holds the segmentation these results were computed from
+    from .together import staged_together
+
+    with staged_together(out_dir, gpkg_path(segmentation), {
+            f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
+            f"incident_records_{name}": reconciliation, f"incident_about_{name}": about},
+            identity=seg.manifest["identity"], layers={f"incident_areas_{name}": rates},
+            styles={f"incident_areas_{name}": rates_qml},
+            descriptions={f"incident_areas_{name}": rates_abstract}) as staging:
         write_csv(profile, staging / f"incident_profile_{name}.csv", index=False)
         write_csv(reconciliation, staging / f"incident_records_{name}.csv", index=False)
         (staging / f"incident_records_{name}.txt").write_text(
@@ -295,15 +302,6 @@ def incidents_step(segmentation: Path, incidents, name: str,
             charts.add(chart)
             profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
                           staging / chart, numbering_axis(seg.manifest))
-        # last, once the files are written: the GeoPackage changes only if all went well,
-        # and only if it still holds the segmentation these results were computed from
-        add_to_geopackage(gpkg_path(segmentation), {
-            f"incident_counts_{name}": area_counts, f"incident_profile_{name}": profile,
-            f"incident_records_{name}": reconciliation, f"incident_about_{name}": about},
-            layers={f"incident_areas_{name}": rates},
-            styles={f"incident_areas_{name}": rates_qml},
-            descriptions={f"incident_areas_{name}": rates_abstract},
-            identity=seg.manifest["identity"])
     for stale in earlier_charts - charts:  # charts of measures this profile no longer has
         (Path(out_dir) / stale).unlink(missing_ok=True)
     return profile, reconciliation

@@ -41,6 +41,7 @@ from .export import (
 from .matrices import TOTAL
 from .portraits import label_of
 from .privacy import SUPPRESSED, check_threshold
+from .report_gaps import broken, in_one_line, left_out
 from .store import atomic_file, gpkg_file, load_segmentation, read_gpkg_table
 from .styles import numbering_axis, numbering_title, segment_colour
 
@@ -232,6 +233,9 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
     path = gpkg_file(Path(segmentation))
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
+    gaps = left_out(path, layers, seg.summary.columns)
+    if broken(gaps, layers):  # nothing is published from a table that cannot be read whole
+        raise InputError(in_one_line(broken(gaps, layers), f"{path.name}: the report"))
     published, profiles = partner_tables(path, threshold)
     _, ward_names = read_matrices(path, layers)
     abouts = incident_sources(path, layers)
@@ -294,7 +298,20 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                        {by: optional[name] for by, name in DEMAND_TABLES.items()
                         if name in optional}, threshold, names).items()],
         "method": method_section(seg, threshold),
+        "left_out": [f"{g['section'][:1].upper()}{g['section'][1:]}: {g['why']}."
+                     for g in gaps],
     }
+
+
+def missing_for_report(segmentation: Path) -> str | None:
+    """One line naming each table a report section needs that the GeoPackage lacks, and
+    the section left out (None when nothing is): for the command line, Processing and the
+    dock to say after writing the report (which says it too)."""
+    path = gpkg_file(Path(segmentation))
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    summary = read_gpkg_table(path, "segment_summary").columns
+    gaps = left_out(path, layers, summary)
+    return in_one_line(gaps, "the report") if gaps else None
 
 
 def render(context: dict) -> str:

@@ -20,8 +20,9 @@ How results reach the disk, so that a failure, Ctrl-C or a kill never leaves a m
   the run before it is removed). A folder holding files that are not results of a run is
   refused rather than swapped.
 - ``staged_files(folder)`` / ``atomic_file(path)``: for outputs a user picks in a file
-  dialog (Processing), whose folder may be their Documents: each file is replaced
-  atomically, other files in the folder are left alone.
+  dialog (Processing), whose folder may be their Documents: the new files replace their
+  namesakes all or none (a journal, ``together``), other files in the folder are left
+  alone.
 - ``add_to_geopackage``: later steps change a copy of the GeoPackage and move it back, only
   if the segmentation there is still the one they read (its identity).
 
@@ -394,25 +395,15 @@ def replaced_folder(out_dir: Path):
 
 @contextmanager
 def staged_files(folder: Path):
-    """A hidden staging folder inside ``folder`` whose files each replace their namesake in
-    ``folder`` (an atomic replace per file) if the block succeeds; everything else in the
-    folder is left alone. For outputs in a folder the user also keeps other things in
-    (Processing's file and folder destinations)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tidy(folder)
-    staging = _new_staging(folder, "output")
-    try:
+    """A hidden staging folder inside ``folder`` whose files replace their namesakes in
+    ``folder`` if the block succeeds, all or none whatever the moment of a kill (a journal,
+    ``together.staged_together``); everything else in the folder is left alone. For outputs
+    in a folder the user also keeps other things in (Processing's file and folder
+    destinations)."""
+    from .together import staged_together
+
+    with staged_together(folder) as staging:
         yield staging
-        for path in sorted(staging.rglob("*")):
-            target = folder / path.relative_to(staging)
-            if path.is_dir():
-                target.mkdir(exist_ok=True)
-            else:
-                os.replace(path, target)
-                written.record(target)
-    finally:
-        _remove(staging)
 
 
 staged_output = staged_files  # the earlier name, kept for callers outside core
@@ -638,7 +629,8 @@ def gpkg_file(path: Path) -> Path:
 def needed_tables() -> set:
     """What a saved segmentation GeoPackage holds at the least (``load_segmentation``)."""
     return {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "subcentres",
-            "area_values", "manifest"}
+            "area_values", "manifest", "segment_profiles", "screening", "reconciliation",
+            "missing_values"}
 
 
 def load_segmentation(path: Path) -> Segmentation:
@@ -738,6 +730,21 @@ def _one_writer(folder: Path):
         os.close(handle)
 
 
+def write_additions(work: Path, tables: dict, layers: dict | None = None,
+                    styles: dict | None = None, descriptions: dict | None = None) -> None:
+    """Tables, layers, their styles and descriptions written into ``work`` (a copy of a
+    GeoPackage that then replaces it: ``add_to_geopackage``, ``together``)."""
+    for name, frame in (layers or {}).items():
+        frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
+                      layer_options={"OVERWRITE": "YES"})
+    for name, frame in (tables or {}).items():
+        write_table(work, name, frame)
+    for layer, qml in (styles or {}).items():
+        write_layer_style(work, layer, qml)
+    for layer, text in (descriptions or {}).items():
+        write_layer_description(work, layer, text)
+
+
 def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: dict | None,
                        descriptions: dict | None, identity: str | None) -> None:
     tidy(path.parent)
@@ -747,15 +754,7 @@ def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: di
         shutil.copy2(path, work)
         if identity is not None:
             _same_segmentation(work, identity, path)
-        for name, frame in (layers or {}).items():
-            frame.to_file(work, layer=name, driver="GPKG", engine="pyogrio",
-                          layer_options={"OVERWRITE": "YES"})
-        for name, frame in tables.items():
-            write_table(work, name, frame)
-        for layer, qml in (styles or {}).items():
-            write_layer_style(work, layer, qml)
-        for layer, text in (descriptions or {}).items():
-            write_layer_description(work, layer, text)
+        write_additions(work, tables, layers, styles, descriptions)
         if identity is not None:
             _same_segmentation(path, identity, path)
         os.replace(work, path)

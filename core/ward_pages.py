@@ -27,6 +27,7 @@ from .incidents import ONE_PER_ROW
 from .matrices import TOTAL, percentages
 from .places import gpkg_path, safe_name
 from .privacy import SUPPRESSED, check_threshold
+from .report_gaps import broken, in_one_line, left_out
 from .store import load_segmentation, read_gpkg_table
 from .styles import legend_label, numbered_by_deprivation
 
@@ -96,6 +97,8 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
             if categories != ["all"] and 0 < len(categories) <= 2:
                 what = " and ".join(categories)
         what = what[:1].upper() + what[1:]
+        if layer not in layers:  # its source without its profile: a gap said in the sources
+            continue
         measures = read_gpkg_table(path, layer)["measure"].dropna().unique()
         for measure in measures:
             matrix = f"{name}_{safe_name(str(measure))}"
@@ -113,6 +116,22 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
     return headings, sources
 
 
+def _atlas_gaps(path: Path, layers: list[str], summary_columns) -> list[dict]:
+    """The report's gaps (``report_gaps``) of the tables the atlas reads."""
+    return [g for g in left_out(path, layers, summary_columns)
+            if g["table"].startswith(("matrix_", "incident_"))]
+
+
+def missing_for_atlas(path: Path) -> str | None:
+    """One line naming each table an atlas column needs that the GeoPackage lacks (None
+    when nothing is), said by Processing and the dock after the export (the PDF's sources
+    say it too)."""
+    path = gpkg_path(path)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    gaps = _atlas_gaps(path, layers, read_gpkg_table(path, "segment_summary").columns)
+    return in_one_line(gaps, "the ward atlas") if gaps else None
+
+
 def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     """The atlas's pages for a saved segmentation with ward matrices (see the module)."""
     check_threshold(threshold)
@@ -121,6 +140,9 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     layers = [name for name, _ in pyogrio.list_layers(path)]
     if WARD_LAYER not in layers or not any(n.startswith("matrix_") for n in layers):
         raise InputError(NO_WARDS.format(name=path.name))
+    gaps = _atlas_gaps(path, layers, seg.summary.columns)
+    if broken(gaps, layers):  # nothing is published from a table that cannot be read whole
+        raise InputError(in_one_line(broken(gaps, layers), f"{path.name}: the ward atlas"))
     published, _ = partner_tables(path, threshold)
     people = [m for m in PEOPLE if m in published]  # residents alone without households
     if not people:
@@ -160,7 +182,7 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
 
     inputs = [Path(i["file"]).name for i in seg.manifest.get("inputs", [])]
     sources = [f"Segments: {seg.name}" + (f" ({', '.join(inputs)})" if inputs else ""),
-               *incident_sources]
+               *incident_sources, *(f"left out: {g['section']} ({g['why']})" for g in gaps)]
     suppression = (f"Counts of 1 to {threshold} suppressed, shown as {SUPPRESSED}; further "
                    "counts suppressed so none can be worked out from the totals; shares "
                    "from published counts only.")

@@ -15,7 +15,7 @@ from ...core.errors import InputError
 from ...core.plots import elbow_plot
 from ...core.progress import scaled
 from ...core.segmentation import prepare
-from ...core.store import atomic_file
+from ...core.together import files_together
 from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm
 
@@ -63,7 +63,7 @@ class ChooseSegments(EngineAlgorithm):
                          seed=project.seed, progress=scaled(progress, 0.05, 1.0))
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         elbow = self.parameterAsFileOutput(parameters, "ELBOW", context)
-        with atomic_file(output) as csv, atomic_file(elbow) as png:
+        with files_together(output, elbow) as (csv, png):
             write_csv(table, csv, index=False)
             elbow_plot(table, png)
         recommended, reason = recommend_k(table)

@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ...core.report import write_report
+from ...core.report import missing_for_report, write_report
 from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 
@@ -39,4 +39,7 @@ class WriteReport(EngineAlgorithm):
         path = write_report(self.parameterAsFile(parameters, "SEGMENTATION", context), out,
                             self.parameterAsInt(parameters, "THRESHOLD", context))
         feedback.pushInfo(f"Report written to {path}")
+        gaps = missing_for_report(self.parameterAsFile(parameters, "SEGMENTATION", context))
+        if gaps:  # a section left out for a missing table: said, not dropped
+            feedback.pushWarning(gaps[:1].upper() + gaps[1:])
         return {"OUTPUT": str(path), "REPORT": str(path)}

@@ -11,6 +11,7 @@ long step runs through ``tasks.run_task``; the dock itself computes nothing.
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -163,10 +164,11 @@ def as_sentence(line: str) -> str:
 
 
 def _report(gpkg: Path, out: Path, progress):
-    from ...core.report import write_report
+    """The report's path, and the line naming the sections it leaves out (or None)."""
+    from ...core.report import missing_for_report, write_report
 
     progress(0.05, "drawing the maps and charts")
-    return write_report(gpkg, out, THRESHOLD)
+    return write_report(gpkg, out, THRESHOLD), missing_for_report(gpkg)
 
 
 def _rename(gpkg: Path, names: dict, portraits: dict, progress):
@@ -481,10 +483,17 @@ class CommunitySafetyDock(QgsDockWidget):
             self.report_button.setEnabled(True)
             self._say(text, level)
 
+        def done(result):
+            out, gaps = result
+            link = f'Report written: <a href="{Path(out).as_uri()}">{out}</a>'
+            if gaps:  # a section left out for a missing table: said, not dropped
+                said = html.escape(gaps[:1].upper() + gaps[1:], quote=False)
+                finished(f"{link}. {said}.", Qgis.Warning)
+            else:
+                finished(link, Qgis.Success)
+
         return self.start("report", "Partner report", _report, self.gpkg, Path(path),
-                          on_done=lambda out: finished(
-                              f'Report written: <a href="{Path(out).as_uri()}">{out}</a>',
-                              Qgis.Success),
+                          on_done=done,
                           on_error=lambda message: finished(message, Qgis.Critical))
 
     def ward_atlas(self):
