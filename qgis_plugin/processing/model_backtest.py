@@ -16,12 +16,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.backtest import IncidentFile
 from ...core.errors import InputError
-from ...core.locate import LocationColumns
-from ..layers import frame_from_source, load_table_on_completion
+from ..layers import load_table_on_completion
 from .base import TARGETING, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter
+from .point_inputs import add_segmentation_parameter, read_dated_incidents
 
 BACKTEST_FILE = "backtest.csv"
 MEANS_FILE = "backtest_means.csv"
@@ -99,20 +97,9 @@ class ModelBacktest(EngineAlgorithm):
         from ...core.risk_study import backtest_lines, model_backtest_step
 
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
-        source = self.parameterAsSource(parameters, "INCIDENTS", context)
-        if source is None:
+        incidents = read_dated_incidents(self, parameters, context, feedback)
+        if incidents is None:
             raise InputError("the backtest needs incident points with dates")
-        date = self.parameterAsFields(parameters, "DATE", context)
-        if not date:
-            raise InputError("incident points need their date field")
-        layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
-        frame = frame_from_source(source, source.fields().names(), feedback)
-        kind = self.parameterAsFields(parameters, "PROPERTY", context)
-        incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
-                                 layer.name() if layer is not None else "incidents",
-                                 date_format=self.parameterAsString(
-                                     parameters, "DATE_FORMAT", context) or None,
-                                 property_column=kind[0] if kind else None)
         lookup = self.parameterAsFile(parameters, "LOOKUP", context)
         project = self.parameterAsFile(parameters, "PROJECT", context)
         out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))

@@ -51,3 +51,26 @@ def read_points(alg, parameters, context, feedback, name: str):
     frame = frame_from_source(source, source.fields().names(), feedback)
     area_code = alg.parameterAsFields(parameters, "AREA_CODE", context)
     return frame, label, (area_code[0] if area_code else None)
+
+
+def read_dated_incidents(alg, parameters, context, feedback):
+    """The INCIDENTS points with their DATE field (and PROPERTY type field, DATE_FORMAT when
+    given) as the engine's incident file, or None when no incident layer was given."""
+    from ...core.backtest import IncidentFile
+    from ...core.errors import InputError
+    from ...core.locate import LocationColumns
+
+    source = alg.parameterAsSource(parameters, "INCIDENTS", context)
+    if source is None:
+        return None
+    date = alg.parameterAsFields(parameters, "DATE", context)
+    if not date:
+        raise InputError("incident points need their date field")
+    layer = alg.parameterAsVectorLayer(parameters, "INCIDENTS", context)
+    kind = alg.parameterAsFields(parameters, "PROPERTY", context)
+    return IncidentFile(frame_from_source(source, source.fields().names(), feedback),
+                        LocationColumns(x="x", y="y"), date[0],
+                        layer.name() if layer is not None else "incidents",
+                        date_format=alg.parameterAsString(parameters, "DATE_FORMAT",
+                                                          context) or None,
+                        property_column=kind[0] if kind else None)

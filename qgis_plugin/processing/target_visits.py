@@ -17,9 +17,6 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.backtest import IncidentFile
-from ...core.errors import InputError
-from ...core.locate import LocationColumns
 from ...core.targeting import (
     TARGET_GPKG,
     TargetInputs,
@@ -27,9 +24,9 @@ from ...core.targeting import (
     parse_segments,
     target_step,
 )
-from ..layers import frame_from_source, load_on_completion
+from ..layers import load_on_completion
 from .base import TARGETING, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter
+from .point_inputs import add_segmentation_parameter, read_dated_incidents
 
 
 def _listed(text: str) -> tuple:
@@ -154,20 +151,7 @@ class TargetVisits(EngineAlgorithm):
 
     def execute(self, parameters, context, feedback):
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
-        incidents = None
-        source = self.parameterAsSource(parameters, "INCIDENTS", context)
-        if source is not None:
-            date = self.parameterAsFields(parameters, "DATE", context)
-            if not date:
-                raise InputError("incident points need their date field")
-            layer = self.parameterAsVectorLayer(parameters, "INCIDENTS", context)
-            frame = frame_from_source(source, source.fields().names(), feedback)
-            kind = self.parameterAsFields(parameters, "PROPERTY", context)
-            incidents = IncidentFile(frame, LocationColumns(x="x", y="y"), date[0],
-                                     layer.name() if layer is not None else "incidents",
-                                     date_format=self.parameterAsString(
-                                         parameters, "DATE_FORMAT", context) or None,
-                                     property_column=kind[0] if kind else None)
+        incidents = read_dated_incidents(self, parameters, context, feedback)
         capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
         segments = parse_segments(self.parameterAsString(parameters, "SEGMENTS", context))
         options = TargetOptions(
