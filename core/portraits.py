@@ -488,7 +488,9 @@ def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> l
     its strongest such difference (a name must not call it average). One without words for
     its direction is given plain ones in ``table`` ("with a low share of ...")."""
     unusual = _unusual(rows)
-    worded = unusual[unusual["words"] != ""]
+    # a "large" community held back by its rule (3% of residents) is not said here either
+    held_back = unusual["object"].astype(str).str.endswith(" community") & ~unusual["eligible"]
+    worded = unusual[(unusual["words"] != "") & ~held_back]
     if len(worded) or not len(unusual) or table is None:
         return list(worded.index[:1])
     index = unusual.index[0]

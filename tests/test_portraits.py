@@ -38,7 +38,7 @@ from community_safety.core.standardise import fit_standardiser
 
 DATA = Path(__file__).parent / "data"
 CENSUS_CODE = re.compile(r"\b[A-Z]{2}\d{3}[A-Z]{2}\d{4}\b")
-SENTENCE_END = re.compile(r"[.](?=\s+[A-Z]|\s*$)")
+SENTENCE_END = re.compile(r"[.](?=\s+[A-Z0-9]|\s*$)")  # a sentence may open with a figure
 
 
 # ------------------------------------------------------------------ checks shared by areas
