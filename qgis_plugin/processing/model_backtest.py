@@ -19,7 +19,11 @@ from qgis.core import (
 from ...core.errors import InputError
 from ..layers import load_table_on_completion
 from .base import TARGETING, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter, read_dated_incidents
+from .point_inputs import (
+    add_date_format_parameter,
+    add_segmentation_parameter,
+    read_dated_incidents,
+)
 
 BACKTEST_FILE = "backtest.csv"
 MEANS_FILE = "backtest_means.csv"
@@ -69,11 +73,7 @@ class ModelBacktest(EngineAlgorithm):
         self.add(QgsProcessingParameterString("DATE_TO", self.tr("Fires to (YYYY-MM-DD)"),
                                               optional=True),
                  "Optional: the last date tested (default: the last fire).")
-        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
-                                              optional=True),
-                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
-                 "ISO, or day first when the values show it; dates whose day/month order "
-                 "cannot be told are refused).")
+        add_date_format_parameter(self)
         self.add(QgsProcessingParameterFile(
             "PROJECT", self.tr("Project file with the model's settings ([risk_model])"),
             extension="toml", optional=True),

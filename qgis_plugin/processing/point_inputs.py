@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
 )
 
 from ..layers import frame_from_source
@@ -28,6 +29,14 @@ def add_suppression_parameter(alg, name: str = "THRESHOLD", shown: str = "") -> 
         f"{shown or 'Counts'} from 1 to this number are shown as * (0 stays 0), and further "
         "counts as needed so none can be worked out from the totals: the rule of every "
         "partner export.")
+
+
+def add_date_format_parameter(alg) -> None:
+    """How the incidents' text dates are written (optional), as every dated step asks it."""
+    alg.add(QgsProcessingParameterString("DATE_FORMAT", alg.tr("Date format"), optional=True),
+            "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: ISO, "
+            "or day first when the values show it; dates whose day/month order cannot be "
+            "told are refused).")
 
 
 def add_points_parameter(alg, name: str, description: str, help_text: str) -> None:

@@ -19,6 +19,7 @@ from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
     add_area_code_parameter,
+    add_date_format_parameter,
     add_points_parameter,
     add_segmentation_parameter,
     read_points,
@@ -61,11 +62,7 @@ class ProfileIncidents(EngineAlgorithm):
         self.add(QgsProcessingParameterString("DATE_TO", self.tr("To (YYYY-MM-DD)"),
                                               optional=True),
                  "Optional: keep incidents on or before this date.")
-        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
-                                              optional=True),
-                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
-                 "ISO, or day first when the values show it; dates whose day/month order "
-                 "cannot be told are refused).")
+        add_date_format_parameter(self)
         self.add(Field("CATEGORY", self.tr("Category field"), optional=True,
                        parentLayerParameterName="INCIDENTS"),
                  "Optional: a field holding each incident's category, for the filter below.")

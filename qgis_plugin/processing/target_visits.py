@@ -26,7 +26,11 @@ from ...core.targeting import (
 )
 from ..layers import load_on_completion
 from .base import TARGETING, EngineAlgorithm
-from .point_inputs import add_segmentation_parameter, read_dated_incidents
+from .point_inputs import (
+    add_date_format_parameter,
+    add_segmentation_parameter,
+    read_dated_incidents,
+)
 
 
 def _listed(text: str) -> tuple:
@@ -77,11 +81,7 @@ class TargetVisits(EngineAlgorithm):
         self.add(QgsProcessingParameterString("DATE_TO", self.tr("Window to (YYYY-MM-DD)"),
                                               optional=True),
                  "Optional: last date of the incident window.")
-        self.add(QgsProcessingParameterString("DATE_FORMAT", self.tr("Date format"),
-                                              optional=True),
-                 "Optional: how text dates are written, e.g. %m/%d/%Y for US order (default: "
-                 "ISO, or day first when the values show it; dates whose day/month order "
-                 "cannot be told are refused).")
+        add_date_format_parameter(self)
         self.add(QgsProcessingParameterString(
             "INCIDENT_TABLE", self.tr("Stored incident profile name"), optional=True),
             "Optional: which stored profile to score on (e.g. fires), when there are several.")
