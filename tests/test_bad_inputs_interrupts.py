@@ -164,6 +164,7 @@ def test_demand_killed_at_any_point_keeps_folder_and_geopackage_together(placed,
         proc.kill()
         proc.wait()
         tidy(out.parent)  # the next run or reader of either place finishes or clears
+        tidy(gpkg.parent)  # (the GeoPackage's work copy, which the kill may have left)
         in_folder, in_gpkg = _people(out, gpkg)
         assert in_folder == in_gpkg, run_date  # one run's folder and tables, never a mix
     assert not [p for p in out.parent.iterdir() if "staging" in p.name]
