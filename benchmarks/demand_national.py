@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from community_safety.core import demand as d
-from community_safety.core.privacy import pseudonymise
+from community_safety.core.data.pseudonyms import pseudonymise
+from community_safety.core.demand import steps as d
 
 KEY = b"benchmark key, not a secret of any kind"
 RUN = "2024-04-01"

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from community_safety.core.locate import AreaIndex
+from community_safety.core.data.locate import AreaIndex
 
 N_AREAS = 188_880
 EXTENT = 600_000.0

@@ -32,7 +32,7 @@ from qgis.core import (  # noqa: E402
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
-from community_safety.core.store import write_layer_style  # noqa: E402
+from community_safety.core.store.geopackage import write_layer_style  # noqa: E402
 from community_safety.core.styles import segment_layer_qml  # noqa: E402
 from community_safety.qgis_plugin.layers import frame_from_source  # noqa: E402
 

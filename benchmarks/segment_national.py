@@ -45,7 +45,7 @@ def peak_mb() -> float:
 
 
 def phase_kmeans() -> None:
-    from community_safety.core.clustering import fit_kmeans
+    from community_safety.core.segment.clustering import fit_kmeans
 
     X = synthetic_matrix()
     start = time.perf_counter()
@@ -73,9 +73,9 @@ def phase_pipeline() -> None:
     import pandas as pd
     from shapely import box
 
-    from community_safety.core.project import load_project
-    from community_safety.core.segmentation import build_segmentation
-    from community_safety.core.store import save_segmentation
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.core.segment.saved import save_segmentation
 
     X = synthetic_matrix()
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +118,7 @@ def phase_pipeline() -> None:
 
 
 def phase_choose_k() -> None:
-    from community_safety.core.clustering import choose_k
+    from community_safety.core.segment.clustering import choose_k
 
     X = synthetic_matrix()
     start = time.perf_counter()

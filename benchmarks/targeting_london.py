@@ -31,9 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from community_safety.core.risk_backtest import MODEL, OWN, capture_chart, evaluate
-from community_safety.core.risk_features import StudyAreas, property_kind, touching_pairs
-from community_safety.core.risk_model import calibration_table
+from community_safety.core.targeting.risk_backtest import MODEL, OWN, capture_chart, evaluate
+from community_safety.core.targeting.risk_features import (
+    StudyAreas,
+    property_kind,
+    touching_pairs,
+)
+from community_safety.core.targeting.risk_model import calibration_table
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "london"
 
@@ -146,7 +150,7 @@ def _locate(fires: pd.DataFrame, oas) -> pd.Series:
 
 
 def _segments(factors: pd.DataFrame) -> np.ndarray:
-    from community_safety.core.clustering import fit_kmeans
+    from community_safety.core.segment.clustering import fit_kmeans
 
     X = factors.copy()
     X["people per square km"] = np.log1p(X["people per square km"])

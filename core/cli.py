@@ -71,7 +71,7 @@ def _run_with_bar(step, *args, **kwargs):
 
 
 def _seed(text: str) -> int:
-    from .project import MAX_SEED
+    from .project.project_file import MAX_SEED
 
     try:
         value = int(text)
@@ -106,7 +106,7 @@ def _k_range(text: str) -> list[int]:
 def _print_summary(seg, path: Path) -> None:
     import pandas as pd
 
-    from .segmentation import small_segments_note
+    from .segment.build import small_segments_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -139,10 +139,11 @@ def _print_summary(seg, path: Path) -> None:
 
 
 def _segment(args) -> int:
-    from .clustering import choose_k
-    from .project import load_project
-    from .segmentation import build_segmentation, prepare
-    from .store import replacement_note, save_segmentation
+    from .project.project_file import load_project
+    from .segment.build import build_segmentation, prepare
+    from .segment.clustering import choose_k
+    from .segment.saved import save_segmentation
+    from .store.folders import replacement_note
 
     project = load_project(args.project).with_overrides(k=args.k, seed=args.seed,
                                                         n_init=args.n_init)
@@ -160,11 +161,11 @@ def _segment(args) -> int:
 
 
 def _choose_k(args) -> int:
-    from .clustering import choose_k, recommend_k
-    from .plots import elbow_plot
-    from .project import load_project
-    from .segmentation import prepare
-    from .store import replaced_folder, replacement_note
+    from .project.project_file import load_project
+    from .segment.build import prepare
+    from .segment.clustering import choose_k, recommend_k
+    from .segment.plots import elbow_plot
+    from .store.folders import replaced_folder, replacement_note
 
     if args.k_min > args.k_max:
         raise InputError(f"--k-min {args.k_min} is larger than --k-max {args.k_max}")
@@ -187,14 +188,10 @@ def _choose_k(args) -> int:
 
 
 def _assign(args) -> int:
-    from .project import load_project
-    from .segmentation import assign_areas, gather_area_data
-    from .store import (
-        load_segmentation,
-        replaced_folder,
-        replacement_note,
-        write_assigned_layer,
-    )
+    from .project.project_file import load_project
+    from .segment.build import assign_areas, gather_area_data
+    from .segment.saved import load_segmentation, write_assigned_layer
+    from .store.folders import replaced_folder, replacement_note
 
     seg = load_segmentation(args.segmentation)
     project = load_project(args.project)
@@ -221,8 +218,8 @@ def _assign(args) -> int:
 
 
 def _location(args):
-    from .locate import LocationColumns
-    from .places import PostcodeFile
+    from .data.locate import LocationColumns
+    from .places.steps import PostcodeFile
 
     columns = LocationColumns(x=args.x, y=args.y, crs=args.crs or "EPSG:27700",
                               area_code=args.area_code, postcode=args.postcode,
@@ -238,7 +235,7 @@ def _location(args):
 
 
 def _gazetteer(args) -> int:
-    from .places import gazetteer_step
+    from .places.steps import gazetteer_step
 
     columns, postcodes = _location(args)
     layer, report, summary = gazetteer_step(args.segmentation, args.addresses, args.id,
@@ -250,8 +247,8 @@ def _gazetteer(args) -> int:
 
 
 def _incidents(args) -> int:
-    from .incidents import IncidentFilter
-    from .places import incidents_step, safe_name, unreadable_dates_note
+    from .places.incidents import IncidentFilter
+    from .places.steps import incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
     rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
@@ -281,7 +278,7 @@ def _incidents(args) -> int:
 
 
 def _matrices(args) -> int:
-    from .places import WardSource, matrices_step
+    from .share.partner_steps import WardSource, matrices_step
 
     source = WardSource(args.wards, args.ward_code, args.ward_name, args.ward_layer,
                         args.rule, args.lookup_area_column, args.crs)
@@ -296,14 +293,14 @@ def _matrices(args) -> int:
 
 
 def _export(args) -> int:
-    from .places import export_step
-    from .store import replaced_folder, replacement_note
+    from .share.partner_steps import export_step
+    from .store.folders import replaced_folder, replacement_note
 
     replacing = replacement_note(args.out)
     if not args.for_partners:
         written = export_step(args.segmentation, args.out, args.threshold, replace_folder=True)
     else:
-        from .export import PARTNER_GPKG, write_partner_geopackage
+        from .share.export import PARTNER_GPKG, write_partner_geopackage
 
         with replaced_folder(args.out) as staging:  # the GeoPackage is part of the unit
             written = export_step(args.segmentation, staging, args.threshold)
@@ -318,9 +315,9 @@ def _export(args) -> int:
 
 
 def _target(args) -> int:
-    from .backtest import IncidentFile, backtest_step
-    from .store import replacement_note
-    from .targeting import TargetInputs, TargetOptions, parse_segments, target_step
+    from .store.folders import replacement_note
+    from .targeting.backtest import IncidentFile, backtest_step
+    from .targeting.visits import TargetInputs, TargetOptions, parse_segments, target_step
 
     replacing = replacement_note(args.out)
     incidents = None
@@ -376,7 +373,7 @@ def _target(args) -> int:
 
 
 def _model_backtest(args, incidents) -> int:
-    from .risk_study import backtest_lines, model_backtest_step
+    from .targeting.risk_study import backtest_lines, model_backtest_step
 
     evaluation, means, ahead, how, written = model_backtest_step(
         args.segmentation, args.out, incidents, args.cut_off, args.date_from, args.date_to,
@@ -388,8 +385,8 @@ def _model_backtest(args, incidents) -> int:
 
 
 def _demand(args) -> int:
-    from .demand import demand_job, summary_lines
-    from .store import replacement_note
+    from .demand.steps import demand_job, summary_lines
+    from .store.folders import replacement_note
 
     replacing = replacement_note(args.out)
     result, written, key_source = _run_with_bar(
@@ -431,7 +428,7 @@ def _add_location_options(parser) -> None:
 
 def _demo(args) -> int:
     from .demo import run_demo
-    from .store import replacement_note
+    from .store.folders import replacement_note
 
     replacing = replacement_note(args.out)
     result = _run_with_bar(run_demo, args.out)
@@ -447,7 +444,7 @@ def _demo(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import missing_for_report, write_report
+    from .report.html_report import missing_for_report, write_report
 
     path = write_report(args.segmentation, args.out, args.threshold)
     print(f"Wrote {path}: one HTML file with its pictures, safe to share (counts of 1 to "
@@ -666,7 +663,7 @@ def check_output_folder(out: Path | None, whole: bool = False) -> None:
     if out is None:
         return
     if whole:
-        from .store import check_replaceable
+        from .store.folders import check_replaceable
 
         check_replaceable(out)
         return

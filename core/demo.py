@@ -41,16 +41,18 @@ class DemoResult:
 
 
 def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> DemoResult:
-    from .demand import demand_step, load_demand_project, store_shared_view, write_demand
-    from .export import PARTNER_GPKG, write_partner_geopackage
-    from .incidents import IncidentFilter
-    from .locate import LocationColumns
-    from .places import WardSource, export_step, gazetteer_step, incidents_step, matrices_step
-    from .project import load_project
-    from .report import write_report
-    from .segmentation import build_segmentation, prepare
-    from .store import replaced_folder, save_segmentation
-    from .targeting import TargetInputs, TargetOptions, target_step
+    from .data.locate import LocationColumns
+    from .demand.steps import demand_step, load_demand_project, store_shared_view, write_demand
+    from .places.incidents import IncidentFilter
+    from .places.steps import gazetteer_step, incidents_step
+    from .project.project_file import load_project
+    from .report.html_report import write_report
+    from .segment.build import build_segmentation, prepare
+    from .segment.saved import save_segmentation
+    from .share.export import PARTNER_GPKG, write_partner_geopackage
+    from .share.partner_steps import WardSource, export_step, matrices_step
+    from .store.folders import replaced_folder
+    from .targeting.visits import TargetInputs, TargetOptions, target_step
 
     project = load_project(PROJECT)
     out = Path(out)

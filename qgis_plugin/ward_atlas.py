@@ -76,9 +76,9 @@ from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
 from ..core import __version__
 from ..core.progress import Cancelled
-from ..core.store import atomic_file
+from ..core.report.ward_pages import PEOPLE, WardPages, ward_pages
+from ..core.store.folders import atomic_file
 from ..core.styles import segment_colour, template_text
-from ..core.ward_pages import PEOPLE, WardPages, ward_pages
 
 LAYOUT_NAME = "Ward atlas – {name}"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 10.0
@@ -529,7 +529,7 @@ def export_ward_atlas(gpkg: Path, pdf: Path, threshold: int = 5,
     wards yet) raises the engine's one-line ``InputError`` before anything is built or
     written; a failed or cancelled export writes no PDF and leaves the project as it
     was."""
-    from ..core.places import gpkg_path
+    from ..core.places.steps import gpkg_path
 
     gpkg = gpkg_path(gpkg)
     pages = ward_pages(gpkg, threshold)

@@ -224,8 +224,8 @@ def run_council(project: Path, out: Path, name: str, visited: Path | None = None
 
 
 def check_council(outcome: Outcome, project: Path, out: Path, console: str) -> None:
-    from community_safety.core.project import load_project
-    from community_safety.core.store import load_segmentation
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.saved import load_segmentation
 
     problems = outcome.problems
     folder = project.parent
@@ -290,7 +290,7 @@ def check_council(outcome: Outcome, project: Path, out: Path, console: str) -> N
 
 
 def seg_table(out: Path, name: str) -> pd.DataFrame | None:
-    from community_safety.core.store import read_gpkg_table
+    from community_safety.core.store.geopackage import read_gpkg_table
 
     try:
         return read_gpkg_table(out / "segmentation" / "segmentation.gpkg", name)

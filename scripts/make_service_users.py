@@ -83,7 +83,7 @@ def households() -> pd.Series:
 def area_table() -> pd.DataFrame:
     import geopandas as gpd
 
-    from community_safety.core.matrices import wards_from_polygons
+    from community_safety.core.places.matrices import wards_from_polygons
 
     areas = gpd.read_file(CAMDEN / "output_areas_2011.gpkg").set_index("OA11CD")
     wards = gpd.read_file(CAMDEN / "wards_2022.gpkg").to_crs(27700)

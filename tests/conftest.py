@@ -40,9 +40,9 @@ def saved_sample(folder: Path, n_init: int):
     (the segmentation, its GeoPackage)."""
     from dataclasses import replace
 
-    from community_safety.core.project import load_project
-    from community_safety.core.segmentation import build_segmentation
-    from community_safety.core.store import save_segmentation
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.core.segment.saved import save_segmentation
 
     seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=n_init))
     return seg, save_segmentation(seg, folder, plots=False)

@@ -33,18 +33,17 @@ import pyogrio
 import pytest
 from conftest import SAMPLE_DIR
 
-from community_safety.core import store
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.store import (
+from community_safety.core.store import folders, geopackage
+from community_safety.core.store.folders import (
     atomic_file,
-    identity_of,
     previous_folder,
-    read_gpkg_table,
     replaced_folder,
     staged_files,
     tidy,
 )
+from community_safety.core.store.geopackage import identity_of, read_gpkg_table
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9 and /proc: Linux")
 
@@ -306,7 +305,7 @@ def crashing_run(target: Path, step: int, exchange: bool) -> None:
     if pid == 0:  # the child
         try:
             calls = [0]
-            real_rename, real_exchange = os.rename, store._exchange
+            real_rename, real_exchange = os.rename, folders._exchange
 
             def step_taken():
                 calls[0] += 1
@@ -321,7 +320,7 @@ def crashing_run(target: Path, step: int, exchange: bool) -> None:
                 step_taken()
                 return real_exchange(a, b) if exchange else False
 
-            os.rename, store._exchange = rename, swap
+            os.rename, folders._exchange = rename, swap
             with replaced_folder(target) as staging:
                 for name, text in NEW.items():
                     (staging / name).parent.mkdir(parents=True, exist_ok=True)
@@ -345,7 +344,7 @@ def test_a_crash_at_any_step_of_the_swap_leaves_old_or_new(tmp_path, exchange):
             # killed between the two renames: the complete new run waits beside it and a
             # reader (or the next run) moves it in
             assert not exchange and any(".incoming-" in p.name for p in parent.iterdir())
-            assert store.gpkg_file(target).exists()
+            assert geopackage.gpkg_file(target).exists()
             missing += 1
         state = snapshot(target)
         assert state in (old, snapshot_of(NEW)), step
@@ -402,7 +401,7 @@ def test_an_empty_folder_is_filled_and_nothing_is_kept(tmp_path):
 def test_work_folders_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     gone = subprocess.Popen(["true"])  # a process that has ended
     gone.wait()
-    host = store._HOST
+    host = folders._HOST
     mine = tmp_path / f".results.staging-{host}-{os.getpid()}-0a1b2c3d"
     theirs = tmp_path / f".results.staging-{host}-{gone.pid}-0a1b2c3d"
     file = tmp_path / f".assigned.gpkg.staging-{host}-{gone.pid}-00ff00ff.gpkg"
@@ -464,7 +463,7 @@ def test_user_chosen_files_are_replaced_one_by_one(tmp_path):
 
 def test_a_step_refuses_to_write_into_a_segmentation_replaced_meanwhile(
         references, tmp_path, capsys, monkeypatch):
-    from community_safety.core import places
+    from community_safety.core.places import steps as places
 
     folder = tmp_path / "seg"
     shutil.copytree(references["A"].folder, folder)
@@ -498,12 +497,12 @@ def test_add_to_geopackage_checks_the_segmentation_is_the_one_read(references, t
     gpkg = tmp_path / "segmentation.gpkg"
     shutil.copy(references["A"].folder / "segmentation.gpkg", gpkg)
     read = identity_of(gpkg)
-    store.add_to_geopackage(gpkg, {"notes": pd.DataFrame({"a": [1]})}, identity=read)
+    geopackage.add_to_geopackage(gpkg, {"notes": pd.DataFrame({"a": [1]})}, identity=read)
     assert identity_of(gpkg) == read  # adding tables keeps the identity
     shutil.copy(references["B"].folder / "segmentation.gpkg", gpkg)
     before = gpkg.read_bytes()
     with pytest.raises(InputError, match="now holds another segmentation"):
-        store.add_to_geopackage(gpkg, {"notes": pd.DataFrame({"a": [2]})}, identity=read)
+        geopackage.add_to_geopackage(gpkg, {"notes": pd.DataFrame({"a": [2]})}, identity=read)
     assert gpkg.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["segmentation.gpkg"]
 

@@ -33,10 +33,10 @@ from conftest import REPO_ROOT, SAMPLE_DIR
 
 from community_safety.core.cells import FORMULA_START, safe_frame, text_cell
 from community_safety.core.cli import main
-from community_safety.core.keys import key_problem
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
+from community_safety.core.data.pseudonyms import key_problem
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
 
 S = SAMPLE_DIR
 SECRET = "0a9f1c77e2d4b8356c1e9fa0b3d27c64-the-real-key"
@@ -347,7 +347,7 @@ def test_good_keys_pass():
 # --- shared demand: no suppressed count can be worked out from what is published -----------
 
 def _count_columns(view: pd.DataFrame) -> list[str]:
-    from community_safety.core.demand import COUNTS
+    from community_safety.core.demand.steps import COUNTS
 
     return [c for c in view.columns if c in COUNTS or not (
         c in ("segment", "ward code", "ward name", "residents") or "per 1,000" in c
@@ -365,12 +365,7 @@ def reader_ranges(views: dict, threshold: int) -> list[tuple]:
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from community_safety.core.demand import (
-        COUNTS,
-        HOUR_TOTALS,
-        top_contacts,
-        top_people,
-    )
+    from community_safety.core.demand.steps import COUNTS, HOUR_TOTALS, top_contacts, top_people
 
     cells, known = {}, {}  # (by, row, column) -> variable index, or its published value
     for by, view in views.items():
@@ -461,7 +456,7 @@ def _generated_worst_case(seed: int) -> dict:
     hold a single person, and contacts tie the columns together."""
     import numpy as np
 
-    from community_safety.core import demand as d
+    from community_safety.core.demand import steps as d
 
     rng = np.random.default_rng(seed)
     people = 40
@@ -496,7 +491,7 @@ def _generated_worst_case(seed: int) -> dict:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shared_demand_survives_an_informed_reader_on_a_generated_worst_case(seed):
-    from community_safety.core.demand import shared_views
+    from community_safety.core.demand.steps import shared_views
 
     stored = _generated_worst_case(seed)
     views = shared_views(stored, 5, {s: f"segment {s}" for s in range(1, 7)})

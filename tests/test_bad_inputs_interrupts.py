@@ -25,9 +25,9 @@ from conftest import SAMPLE_DIR
 from test_atomic_outputs import write_project
 
 from community_safety.core.cli import main
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9: Linux")
 CLI = [sys.executable, "-m", "community_safety.core.cli"]
@@ -125,7 +125,8 @@ def test_ctrl_c_at_the_end_of_segment_says_one_true_line(tmp_path):
 
 def _people(folder: Path, gpkg: Path) -> tuple[int, int]:
     """(people in the window by the folder's notes, people in the GeoPackage's counts)."""
-    from community_safety.core.store import load_segmentation, read_gpkg_table
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.store.geopackage import read_gpkg_table
 
     load_segmentation(gpkg)  # a reader: finishes what a killed run committed
     notes = pd.read_csv(folder / "demand_notes.csv").set_index("item")["value"]
@@ -136,7 +137,7 @@ def _people(folder: Path, gpkg: Path) -> tuple[int, int]:
 
 def test_demand_killed_at_any_point_keeps_folder_and_geopackage_together(placed, tmp_path,
                                                                          monkeypatch):
-    from community_safety.core.store import tidy
+    from community_safety.core.store.folders import tidy
 
     monkeypatch.setenv("COMMUNITY_SAFETY_KEY", "7f3a9c01e4b25d86c0f1a7e39b4d2c58")
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
@@ -181,8 +182,11 @@ def test_a_commit_of_two_outputs_killed_inside_is_finished_or_dropped_whole(plac
     import multiprocessing
     import os
 
-    from community_safety.core import store, together
-    from community_safety.core.store import load_segmentation, read_gpkg_table, tidy
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.store import folders as store
+    from community_safety.core.store import together
+    from community_safety.core.store.folders import tidy
+    from community_safety.core.store.geopackage import read_gpkg_table
 
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
     gpkg.parent.mkdir()

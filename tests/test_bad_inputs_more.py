@@ -23,9 +23,9 @@ from conftest import SAMPLE_DIR
 from test_bad_inputs import fails_cleanly, write_project
 
 from community_safety.core.cli import main
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
 
 S = SAMPLE_DIR
 FIRES = S / "lfb_dwelling_fires.csv"

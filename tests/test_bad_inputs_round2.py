@@ -25,9 +25,10 @@ from test_bad_inputs_more import full  # noqa: F401  (the module's segmentation 
 
 from community_safety.core.cli import main
 from community_safety.core.errors import public_text
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_gpkg_table, save_segmentation, write_table
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
+from community_safety.core.store.geopackage import read_gpkg_table, write_table
 
 S = SAMPLE_DIR
 FIRES = S / "lfb_dwelling_fires.csv"

@@ -26,7 +26,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor
 
-from community_safety.core.store import read_gpkg_table
+from community_safety.core.store.geopackage import read_gpkg_table
 from community_safety.core.styles import PALETTE
 
 

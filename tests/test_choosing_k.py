@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from community_safety.core.clustering import recommend_k
+from community_safety.core.segment.clustering import recommend_k
 
 
 def table(rows):

@@ -16,9 +16,10 @@ import sys
 import pandas as pd
 import pytest
 
-from community_safety.core import together
 from community_safety.core.errors import InputError
-from community_safety.core.store import read_gpkg_table, tidy, write_table
+from community_safety.core.store import together
+from community_safety.core.store.folders import tidy
+from community_safety.core.store.geopackage import read_gpkg_table, write_table
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork and kill: Linux")
 FILES = ("demand_notes.csv", "demand_ranked.csv", "plots/elbow.csv")
@@ -144,9 +145,9 @@ def placed(tmp_path_factory):
 
     from conftest import SAMPLE_DIR
 
-    from community_safety.core.project import load_project
-    from community_safety.core.segmentation import build_segmentation
-    from community_safety.core.store import save_segmentation
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.core.segment.saved import save_segmentation
 
     seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=2))
     saved = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)

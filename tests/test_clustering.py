@@ -15,10 +15,10 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
-from community_safety.core import clustering
-from community_safety.core.clustering import fit_kmeans
 from community_safety.core.errors import InputError
 from community_safety.core.progress import Cancelled
+from community_safety.core.segment import clustering
+from community_safety.core.segment.clustering import fit_kmeans
 
 
 def lloyd_reference(X, centres, max_iter=1000):
@@ -318,8 +318,8 @@ def test_where_the_starts_disagree_more_are_run_and_the_fit_says_so():
     """Camden's real matrix at k = 10: ten starts end in ten different optima, so the
     engine runs more (up to five times as many), says so in the progress log and in the
     result, and ends no worse than with the ten alone."""
-    from community_safety.core.project import load_project
-    from community_safety.core.segmentation import prepare
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import prepare
 
     X = prepare(load_project(clustering.__file__.rsplit("/core/", 1)[0]
                              + "/resources/sample_data/camden/camden.toml")).X

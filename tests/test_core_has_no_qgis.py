@@ -37,8 +37,8 @@ def test_no_core_module_imports_qgis_or_pyqt():
 
 def test_importing_every_core_module_loads_no_qgis():
     names = sorted(
-        "community_safety.core." + p.stem
-        for p in (REPO_ROOT / "core").glob("*.py")
+        ".".join(("community_safety", *p.relative_to(REPO_ROOT).with_suffix("").parts))
+        for p in (REPO_ROOT / "core").rglob("*.py")
         if p.stem != "__init__"
     )
     code = (

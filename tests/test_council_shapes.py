@@ -13,8 +13,8 @@ import pytest
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.project import load_project, project_to_toml
-from community_safety.core.segmentation import gather_area_data
+from community_safety.core.project.project_file import load_project, project_to_toml
+from community_safety.core.segment.build import gather_area_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -102,7 +102,7 @@ def test_a_labels_file_with_its_own_column_names(tmp_path):
                                 'variables = ["ts0540003", "ts0540008", "ts0540011"]\n'
                                 '[labels]\nfile = "census_variables.csv"\n'
                                 'variable = "new_names"\ndescription = "Variable_Name"\n')
-    from community_safety.core.segmentation import _labels
+    from community_safety.core.segment.build import _labels
 
     labels = _labels(load_project(project))
     assert labels["ts0540008"] == "Social rented: Rents from council or Local Authority"
@@ -182,7 +182,7 @@ def test_a_folder_of_monthly_files_is_one_profile_every_row_named(sutton, tmp_pa
 ])
 def test_winsorising_is_advised_only_where_it_can_do_something(parameters, winsorised,
                                                                 advice):
-    from community_safety.core.segmentation import small_segments_note
+    from community_safety.core.segment.build import small_segments_note
 
     manifest = {"parameters": {"min_share": 2.0, **parameters},
                 "results": {"small_segments": [{"segment": 9, "areas": 5,

@@ -7,7 +7,7 @@ import pytest
 from conftest import SAMPLE_DIR, fresh_copy, saved_sample
 
 from community_safety.core.cli import main
-from community_safety.core.dates import parse_dates
+from community_safety.core.data.dates import parse_dates
 from community_safety.core.errors import InputError
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"

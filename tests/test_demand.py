@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_DIR, saved_sample
 
-from community_safety.core import demand as d
 from community_safety.core.cli import main
+from community_safety.core.demand import steps as d
 from community_safety.core.errors import InputError
 
 KEY = b"a test key of more than sixteen bytes"
@@ -401,7 +401,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_identity():
     import hashlib
     import hmac
 
-    from community_safety.core.privacy import pseudonymise
+    from community_safety.core.data.pseudonyms import pseudonymise
 
     values = ["PN 1", "ünïcode|1990-02-01"]
     for key in (KEY, b"k" * 100):  # a key longer than SHA-256's block is hashed first
@@ -410,7 +410,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_identity():
 
 
 def test_a_segmentation_project_may_carry_the_demand_section(tmp_path):
-    from community_safety.core.project import load_project
+    from community_safety.core.project.project_file import load_project
 
     segmentation = (SAMPLE_DIR / "camden.toml").read_text().replace(
         'path = "', f'path = "{SAMPLE_DIR}/')

@@ -19,7 +19,8 @@ from qgis.PyQt.QtCore import Qt
 
 from community_safety.core.demo import run_demo
 from community_safety.core.progress import Cancelled
-from community_safety.core.store import load_segmentation, read_gpkg_table
+from community_safety.core.segment.saved import load_segmentation
+from community_safety.core.store.geopackage import read_gpkg_table
 from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock, segmentation_of
 from community_safety.qgis_plugin.ui.tasks import CANCELLED, run_task
 

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_DIR
 
-from community_safety.core.errors import InputError
-from community_safety.core.ingest import (
+from community_safety.core.data.ingest import (
     match_table,
     parse_numbers,
     read_boundaries,
     read_table,
 )
+from community_safety.core.errors import InputError
 
 AREAS = pd.Index(["E00000001", "E00000002", "E00000003"])
 

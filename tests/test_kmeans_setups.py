@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from community_safety.core import clustering
-from community_safety.core.clustering import fit_kmeans, pool_size
 from community_safety.core.errors import InputError
+from community_safety.core.segment import clustering
+from community_safety.core.segment.clustering import fit_kmeans, pool_size
 
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
 

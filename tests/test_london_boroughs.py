@@ -81,7 +81,7 @@ def test_the_whole_chain_on_a_council_unlike_the_pack(tmp_path, capsys):
     assert visits["detail"].str.contains("excluded").sum() == 20 - (
         pd.to_datetime(pd.Series(dates), format="%m/%d/%Y") <= "2023-09-01").sum()
     # the ward atlas's pages: residents alone, and no word of deprivation
-    from community_safety.core.ward_pages import ward_pages
+    from community_safety.core.report.ward_pages import ward_pages
 
     pages = ward_pages(out / "segmentation" / "segmentation.gpkg")
     assert [c.heading for c in pages.columns][:2] == ["Residents", "Share"]

@@ -33,18 +33,19 @@ from qgis.PyQt.QtCore import QSize, Qt
 from qgis.PyQt.QtGui import QColor
 
 from community_safety.core.cli import main
-from community_safety.core.clustering import fit_kmeans
-from community_safety.core.incidents import IncidentFilter
-from community_safety.core.matrices import (
+from community_safety.core.places.incidents import IncidentFilter
+from community_safety.core.places.matrices import (
     ALL_WARDS,
     TOTAL,
     labelled_matrix,
     matrix_from_table,
 )
-from community_safety.core.places import incident_period, period_label
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_gpkg_table, save_segmentation, write_table
+from community_safety.core.places.steps import incident_period, period_label
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.clustering import fit_kmeans
+from community_safety.core.segment.saved import save_segmentation
+from community_safety.core.store.geopackage import read_gpkg_table, write_table
 from community_safety.core.styles import segment_colour
 from community_safety.qgis_plugin.layers import DefaultStyle
 
@@ -329,7 +330,7 @@ def test_matrices_carry_ward_names_and_segment_headings(qgis_app, sample):
     # the export suppresses every matrix of the GeoPackage together
     import pyogrio
 
-    from community_safety.core.export import suppressed_matrices
+    from community_safety.core.share.export import suppressed_matrices
 
     everything = {layer[len("matrix_"):]: matrix_from_table(read_gpkg_table(gpkg, layer))[0]
                   for layer, _ in pyogrio.list_layers(gpkg) if layer.startswith("matrix_")}

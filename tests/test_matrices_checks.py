@@ -17,15 +17,15 @@ from shapely.geometry import MultiPolygon
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.matrices import (
+from community_safety.core.places.matrices import (
     TOTAL,
     check_matrix_totals,
     usable_wards,
     ward_segment_matrices,
     wards_from_polygons,
 )
-from community_safety.core.places import WardSource, matrices_step
-from community_safety.core.store import read_gpkg_table
+from community_safety.core.share.partner_steps import WardSource, matrices_step
+from community_safety.core.store.geopackage import read_gpkg_table
 
 WARDS = SAMPLE_DIR / "wards_2022.gpkg"
 

@@ -24,11 +24,12 @@ from conftest import SAMPLE_DIR
 from test_suppression import check_rule
 
 from community_safety.core.cli import main
-from community_safety.core.matrices import TOTAL, matrix_from_table
-from community_safety.core.privacy import matrix_total_links, structural_links
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import read_gpkg_table, save_segmentation
+from community_safety.core.places.matrices import TOTAL, matrix_from_table
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
+from community_safety.core.share.suppression import matrix_total_links, structural_links
+from community_safety.core.store.geopackage import read_gpkg_table
 
 POSTCODES = SAMPLE_DIR / "postcodes.csv"
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"

@@ -13,10 +13,11 @@ from scipy.optimize import linprog
 from shapely.geometry import Point
 
 from community_safety.core.cli import main
-from community_safety.core.locate import AreaIndex, LocationColumns, locate
-from community_safety.core.matrices import TOTAL
-from community_safety.core.privacy import pseudonymise, suppress
-from community_safety.core.store import read_gpkg_table
+from community_safety.core.data.locate import AreaIndex, LocationColumns, locate
+from community_safety.core.data.pseudonyms import pseudonymise
+from community_safety.core.places.matrices import TOTAL
+from community_safety.core.share.suppression import suppress
+from community_safety.core.store.geopackage import read_gpkg_table
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 CRIMES = SAMPLE_DIR / "street_crime_2019_07.csv"

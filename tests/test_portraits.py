@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_DIR
 
-from community_safety.core.clustering import distance_to_centres, fit_kmeans
-from community_safety.core.plots import axis_label, box_plots
-from community_safety.core.portraits import (
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.clustering import distance_to_centres, fit_kmeans
+from community_safety.core.segment.plots import axis_label, box_plots
+from community_safety.core.segment.portraits import (
     HOUSING,
     THEMES,
     has_code,
@@ -26,15 +28,13 @@ from community_safety.core.portraits import (
     theme_of,
     words_for,
 )
-from community_safety.core.profiles import (
+from community_safety.core.segment.profiles import (
     number_by_deprivation,
     pen_portraits,
     profile_table,
     segment_summary,
 )
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.standardise import fit_standardiser
+from community_safety.core.segment.standardise import fit_standardiser
 
 DATA = Path(__file__).parent / "data"
 CENSUS_CODE = re.compile(r"\b[A-Z]{2}\d{3}[A-Z]{2}\d{4}\b")

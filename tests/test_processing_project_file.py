@@ -25,7 +25,7 @@ from qgis.core import (
 from test_processing import CancelAt, processing_error
 
 from community_safety.core import cli
-from community_safety.core.store import read_gpkg_table
+from community_safety.core.store.geopackage import read_gpkg_table
 from community_safety.core.styles import PALETTE
 
 ALGORITHM = "community_safety:buildfromproject"

@@ -11,8 +11,8 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from community_safety.core.errors import InputError
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import gather_area_data
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import gather_area_data
 from community_safety.core.styles import numbering_axis
 
 COUNTS = Path(__file__).parent / "data" / "ks402ew_tenure_counts_camden.csv"
@@ -177,7 +177,7 @@ code = "OA11CD"
 def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_component(tmp_path):
     from dataclasses import replace
 
-    from community_safety.core.segmentation import build_segmentation
+    from community_safety.core.segment.build import build_segmentation
 
     project = replace(load_project(SAMPLE_DIR / "camden.toml"), deprivation=None, n_init=3,
                       k=5)
@@ -198,9 +198,9 @@ def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_compon
 
     # nothing the partners read says "least deprived": layer abstract, notes, report, atlas
     from community_safety.core.cli import main
-    from community_safety.core.export import partner_notes
-    from community_safety.core.store import save_segmentation, segment_abstract
-    from community_safety.core.ward_pages import ward_pages
+    from community_safety.core.report.ward_pages import ward_pages
+    from community_safety.core.segment.saved import save_segmentation, segment_abstract
+    from community_safety.core.share.export import partner_notes
 
     gpkg = save_segmentation(seg, tmp_path / "seg", plots=False)
     assert "deprived" not in segment_abstract(seg)

@@ -15,8 +15,8 @@ import pytest
 from conftest import fresh_copy, saved_sample
 
 from community_safety.core.cli import main
-from community_safety.core.export import partner_tables
-from community_safety.core.privacy import SUPPRESSED
+from community_safety.core.share.export import partner_tables
+from community_safety.core.share.suppression import SUPPRESSED
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLD = 5
@@ -232,7 +232,7 @@ def test_a_failed_report_leaves_the_earlier_one(bare, tmp_path, capsys, monkeypa
     gpkg = fresh_copy(bare, tmp_path)
     out = tmp_path / "r.html"
     out.write_text("the earlier report", encoding="utf-8")
-    from community_safety.core import report
+    from community_safety.core.report import html_report as report
 
     def broken(context):
         raise OSError(28, "No space left on device")
@@ -286,8 +286,9 @@ def test_two_steps_adding_to_the_segmentation_at_once_keep_both(bare, tmp_path):
     """Renaming segments (the dock) while another step adds its tables: neither is lost."""
     import threading
 
-    from community_safety.core.renaming import rename_segments
-    from community_safety.core.store import add_to_geopackage, load_segmentation
+    from community_safety.core.segment.renaming import rename_segments
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.store.geopackage import add_to_geopackage
 
     gpkg = fresh_copy(bare, tmp_path)
     seg = load_segmentation(gpkg)

@@ -21,7 +21,7 @@ from test_bad_inputs import fails_cleanly
 from test_bad_inputs_more import full  # noqa: F401  (the module's segmentation fixture)
 
 from community_safety.core.cli import main
-from community_safety.core.store import read_gpkg_table, write_table
+from community_safety.core.store.geopackage import read_gpkg_table, write_table
 
 KEY = "7f3a9c01e4b25d86c0f1a7e39b4d2c58"
 # tables no report section reads (other steps' working tables and the address layer)
@@ -147,7 +147,7 @@ def test_the_processing_report_names_the_section_it_leaves_out(provider, with_de
 @pytest.mark.parametrize("table", ["matrix_households", "matrix_residents",
                                    "incident_profile_fires"])
 def test_the_ward_atlas_names_a_column_it_leaves_out(with_demand, tmp_path, table):
-    from community_safety.core.ward_pages import missing_for_atlas, ward_pages
+    from community_safety.core.report.ward_pages import missing_for_atlas, ward_pages
 
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
     gpkg.parent.mkdir()
@@ -162,7 +162,7 @@ def test_the_ward_atlas_names_a_column_it_leaves_out(with_demand, tmp_path, tabl
 
 def test_the_ward_atlas_refuses_a_broken_table_by_name(with_demand, tmp_path):
     from community_safety.core.errors import InputError
-    from community_safety.core.ward_pages import ward_pages
+    from community_safety.core.report.ward_pages import ward_pages
 
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
     gpkg.parent.mkdir()

@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 import shapely
 
-from community_safety.core import risk_backtest
 from community_safety.core.errors import InputError
-from community_safety.core.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
-from community_safety.core.risk_features import (
+from community_safety.core.targeting import risk_backtest
+from community_safety.core.targeting.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
+from community_safety.core.targeting.risk_features import (
     StudyAreas,
     feature_table,
     property_kind,
     shrink_toward,
     touching_pairs,
 )
-from community_safety.core.risk_model import ModelSettings, fit_model
-from community_safety.core.targeting import TargetOptions, build_targets, shrunk_rates
+from community_safety.core.targeting.risk_model import ModelSettings, fit_model
+from community_safety.core.targeting.visits import TargetOptions, build_targets, shrunk_rates
 
 START, CUT, END = pd.Timestamp("2009-01-01"), pd.Timestamp("2019-12-31"), pd.Timestamp(
     "2024-08-31")
@@ -232,7 +232,7 @@ def test_settings_from_the_project_file(tmp_path):
         ModelSettings.from_table({"kind": "forest"})
     with pytest.raises(InputError, match="max_iter = 'many' should be a int"):
         ModelSettings.from_table({"max_iter": "many"})
-    from community_safety.core.risk_study import settings_from
+    from community_safety.core.targeting.risk_study import settings_from
 
     project = tmp_path / "p.toml"
     project.write_text('name = "x"\n[risk_model]\nmax_iter = 80\nhorizon_years = 3\n')
@@ -298,9 +298,9 @@ def camden(tmp_path_factory):
     from conftest import SAMPLE_DIR
 
     from community_safety.core.cli import main
-    from community_safety.core.project import load_project
-    from community_safety.core.segmentation import build_segmentation
-    from community_safety.core.store import save_segmentation
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.core.segment.saved import save_segmentation
 
     seg = build_segmentation(replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5))
     gpkg = save_segmentation(seg, tmp_path_factory.mktemp("seg"), plots=False)
@@ -453,7 +453,7 @@ def test_processing_backtest_refuses_a_cut_off_after_the_last_fire(camden, layer
 
 
 def test_reasons_in_words_a_crew_manager_reads(toy):
-    from community_safety.core.risk_study import area_reasons
+    from community_safety.core.targeting.risk_study import area_reasons
 
     areas, history = toy
     reasons = area_reasons(areas, history, CUT, {"one-person households (%)":

@@ -8,9 +8,9 @@ import pytest
 from conftest import SAMPLE_DIR
 from qgis.core import QgsVectorLayer
 
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
 from community_safety.core.styles import PALETTE
 
 

@@ -11,13 +11,14 @@ import pytest
 from conftest import SAMPLE_DIR
 from sklearn.metrics import adjusted_rand_score
 
-from community_safety.core.clustering import choose_k, fit_kmeans
 from community_safety.core.errors import InputError
-from community_safety.core.project import load_project
-from community_safety.core.screening import ScreeningRules, screen
-from community_safety.core.segmentation import assign_areas, build_segmentation, prepare
-from community_safety.core.standardise import fit_standardiser
-from community_safety.core.store import load_segmentation, save_segmentation
+from community_safety.core.project.project_file import load_project
+from community_safety.core.project.rules import ScreeningRules
+from community_safety.core.segment.build import assign_areas, build_segmentation, prepare
+from community_safety.core.segment.clustering import choose_k, fit_kmeans
+from community_safety.core.segment.saved import load_segmentation, save_segmentation
+from community_safety.core.segment.screening import screen
+from community_safety.core.segment.standardise import fit_standardiser
 
 PROJECT = SAMPLE_DIR / "camden.toml"
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import (
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import (
     assign_areas,
     build_segmentation,
     gather_area_data,
@@ -30,7 +30,7 @@ def data(project):
 
 
 def test_without_winsorising_camden_has_tiny_segments_and_they_are_flagged(project, data):
-    from community_safety.core.segmentation import prepare
+    from community_safety.core.segment.build import prepare
 
     raw = replace(project, winsorise=0.0)
     seg = build_segmentation(raw, prepared=prepare(raw, data=data))
@@ -44,7 +44,7 @@ def test_without_winsorising_camden_has_tiny_segments_and_they_are_flagged(proje
 
 def test_winsorising_at_three_leaves_no_tiny_segment_and_lists_the_clipped_areas(project,
                                                                                 data):
-    from community_safety.core.segmentation import prepare
+    from community_safety.core.segment.build import prepare
 
     prepared = prepare(project, data=data)
     assert np.abs(prepared.X).max() <= 3.0

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from community_safety.core.export import safe_tables, suppressed_matrices
-from community_safety.core.matrices import TOTAL
-from community_safety.core.privacy import (
+from community_safety.core.places.matrices import TOTAL
+from community_safety.core.share.export import safe_tables, suppressed_matrices
+from community_safety.core.share.suppression import (
     Link,
     matrix_total_links,
     structural_links,

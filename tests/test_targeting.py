@@ -12,14 +12,10 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import build_segmentation
-from community_safety.core.store import save_segmentation
-from community_safety.core.targeting import (
-    TargetOptions,
-    build_targets,
-    shrunk_rates,
-)
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.saved import save_segmentation
+from community_safety.core.targeting.visits import TargetOptions, build_targets, shrunk_rates
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 FIRE_XY = ["--incidents", FIRES, "--x", "easting_rounded", "--y", "northing_rounded",

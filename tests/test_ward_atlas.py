@@ -19,9 +19,9 @@ from test_processing import processing_error
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.privacy import SUPPRESSED
 from community_safety.core.progress import Cancelled
-from community_safety.core.ward_pages import counts_above_threshold, ward_pages
+from community_safety.core.report.ward_pages import counts_above_threshold, ward_pages
+from community_safety.core.share.suppression import SUPPRESSED
 from community_safety.qgis_plugin.ward_atlas import (
     export_ward_atlas,
     layout_name,

@@ -20,7 +20,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtWidgets import QApplication, QWizard
 
-from community_safety.core.project import load_project
+from community_safety.core.project.project_file import load_project
 
 TABLES = ["census_demography.csv", "census_housing.csv", "census_health_care.csv",
           "census_work.csv", "imd2019_lsoa.csv"]
@@ -202,7 +202,7 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
 
 def test_reopening_a_saved_project_file_fills_every_page(qgis_app, qgis_iface, qtbot,
                                                          tmp_path):
-    from community_safety.core.project import save_project
+    from community_safety.core.project.project_file import save_project
     from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
 
     saved = save_project(camden_as_built((tmp_path / "camden.toml").resolve()))
@@ -232,7 +232,7 @@ def test_reopening_a_saved_project_file_fills_every_page(qgis_app, qgis_iface, q
 
 
 def test_a_cancelled_run_writes_nothing(qgis_app, qgis_iface, qtbot, tmp_path):
-    from community_safety.core.project import save_project
+    from community_safety.core.project.project_file import save_project
     from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
 
     project = replace(camden_as_built((tmp_path / "slow.toml").resolve()), n_init=200_000)
@@ -324,7 +324,7 @@ def test_the_plugin_menu_opens_the_wizard(qgis_app, qgis_iface, monkeypatch):
 def test_a_tiny_segment_is_flagged_on_the_run_page_as_the_command_line_does(tmp_path):
     """Camden without clipping: segments of 3 and 5 areas (0.4% and 0.7%). The Run page
     warns with the remedy, as the command line does, instead of a plain "Done"."""
-    from community_safety.core.segmentation import build_segmentation, small_segments_note
+    from community_safety.core.segment.build import build_segmentation, small_segments_note
     from community_safety.qgis_plugin.ui.wizard_run import run_outcome
 
     project = replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=20, winsorise=0.0)

@@ -13,10 +13,9 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from ...core.profiles import BandRule
-from ...core.project import Project
-from ...core.screening import ScreeningRules
-from ...core.segmentation import area_data_from_frame
+from ...core.project.project_file import Project
+from ...core.project.rules import BandRule, ScreeningRules
+from ...core.segment.build import area_data_from_frame
 from ..layers import frame_from_source
 
 STANDARDISE = ["zscore", "range", "ihs_range"]

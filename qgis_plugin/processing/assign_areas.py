@@ -12,8 +12,10 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ...core.segmentation import area_data_from_frame, assign_areas
-from ...core.store import SEGMENT_LAYER, atomic_file, load_segmentation, write_assigned_layer
+from ...core.segment.build import area_data_from_frame, assign_areas
+from ...core.segment.saved import load_segmentation, write_assigned_layer
+from ...core.store.folders import atomic_file
+from ...core.store.names import SEGMENT_LAYER
 from ..layers import frame_from_source, load_on_completion
 from .base import EngineAlgorithm
 from .point_inputs import add_segmentation_parameter

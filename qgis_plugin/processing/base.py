@@ -105,7 +105,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def report_segmentation(seg, feedback) -> None:
         """The log lines after a build: sizes and names, how segments are numbered, and a
         warning about segments too small to be a target group."""
-        from ...core.segmentation import small_segments_note
+        from ...core.segment.build import small_segments_note
 
         summary = seg.summary
         feedback.pushInfo(f"{int(summary['areas'].sum())} areas in {len(summary)} segments, "

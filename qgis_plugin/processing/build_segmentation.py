@@ -11,8 +11,9 @@ from qgis.core import (
 )
 
 from ...core.progress import scaled
-from ...core.segmentation import build_segmentation, prepare
-from ...core.store import SEGMENT_LAYER, save_segmentation_as
+from ...core.segment.build import build_segmentation, prepare
+from ...core.segment.saved import save_segmentation_as
+from ...core.store.names import SEGMENT_LAYER
 from ..layers import load_on_completion
 from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm

@@ -10,12 +10,12 @@ from qgis.core import (
 )
 
 from ...core.cells import write_csv
-from ...core.clustering import choose_k, recommend_k
 from ...core.errors import InputError
-from ...core.plots import elbow_plot
 from ...core.progress import scaled
-from ...core.segmentation import prepare
-from ...core.together import files_together
+from ...core.segment.build import prepare
+from ...core.segment.clustering import choose_k, recommend_k
+from ...core.segment.plots import elbow_plot
+from ...core.store.together import files_together
 from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm
 

@@ -9,8 +9,8 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
-from ...core.export import WORKBOOK
-from ...core.places import export_step
+from ...core.share.export import WORKBOOK
+from ...core.share.partner_steps import export_step
 from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 

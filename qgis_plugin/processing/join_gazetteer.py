@@ -8,8 +8,8 @@ from qgis.core import (
     QgsProcessingParameterField,
 )
 
-from ...core.locate import LocationColumns
-from ...core.places import gazetteer_step, gpkg_path
+from ...core.data.locate import LocationColumns
+from ...core.places.steps import gazetteer_step, gpkg_path
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (

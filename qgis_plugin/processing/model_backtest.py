@@ -94,7 +94,7 @@ class ModelBacktest(EngineAlgorithm):
         self.addOutput(QgsProcessingOutputFile("CHART", self.tr("Capture curve (PNG)")))
 
     def execute(self, parameters, context, feedback):
-        from ...core.risk_study import backtest_lines, model_backtest_step
+        from ...core.targeting.risk_study import backtest_lines, model_backtest_step
 
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
         incidents = read_dated_incidents(self, parameters, context, feedback)

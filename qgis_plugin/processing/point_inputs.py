@@ -65,9 +65,9 @@ def read_points(alg, parameters, context, feedback, name: str):
 def read_dated_incidents(alg, parameters, context, feedback):
     """The INCIDENTS points with their DATE field (and PROPERTY type field, DATE_FORMAT when
     given) as the engine's incident file, or None when no incident layer was given."""
-    from ...core.backtest import IncidentFile
+    from ...core.data.locate import LocationColumns
     from ...core.errors import InputError
-    from ...core.locate import LocationColumns
+    from ...core.targeting.backtest import IncidentFile
 
     source = alg.parameterAsSource(parameters, "INCIDENTS", context)
     if source is None:

@@ -12,9 +12,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.incidents import IncidentFilter
-from ...core.locate import LocationColumns
-from ...core.places import gpkg_path, incidents_step, safe_name, unreadable_dates_note
+from ...core.data.locate import LocationColumns
+from ...core.places.incidents import IncidentFilter
+from ...core.places.steps import gpkg_path, incidents_step, safe_name, unreadable_dates_note
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (

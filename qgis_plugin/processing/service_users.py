@@ -13,7 +13,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.demand import RANKED_FILE, SCALINGS, demand_job, shared_file, summary_lines
+from ...core.demand.steps import RANKED_FILE, SCALINGS, demand_job, shared_file, summary_lines
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import add_suppression_parameter
 

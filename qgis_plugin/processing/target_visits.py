@@ -17,7 +17,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.targeting import (
+from ...core.targeting.visits import (
     TARGET_GPKG,
     TargetInputs,
     TargetOptions,

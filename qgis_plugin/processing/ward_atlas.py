@@ -50,7 +50,7 @@ class WardAtlas(EngineAlgorithm):
             project=context.project() or QgsProject.instance(), feedback=feedback)
         feedback.pushInfo(f"{pages} ward pages written to {pdf}; the print layout "
                           f"'{layout.name()}' is in Project > Layouts")
-        from ...core.ward_pages import missing_for_atlas
+        from ...core.report.ward_pages import missing_for_atlas
 
         gaps = missing_for_atlas(self.parameterAsFile(parameters, "SEGMENTATION", context))
         if gaps:  # a column left out for a missing table: said, not dropped

@@ -13,8 +13,9 @@ from qgis.core import (
     QgsProcessingParameterField,
 )
 
-from ...core.ingest import reproject_to_bng
-from ...core.places import WardSource, gpkg_path, matrices_step
+from ...core.data.ingest import reproject_to_bng
+from ...core.places.steps import gpkg_path
+from ...core.share.partner_steps import WardSource, matrices_step
 from ..layers import frame_from_source, load_on_completion
 from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter

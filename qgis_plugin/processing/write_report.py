@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ...core.report import missing_for_report, write_report
+from ...core.report.html_report import missing_for_report, write_report
 from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter, add_suppression_parameter
 

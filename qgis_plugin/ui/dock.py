@@ -30,8 +30,10 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.cells import write_csv
 from ...core.errors import InputError
-from ...core.export import matrix_title, partner_table, read_matrices, safe_tables
-from ...core.store import GPKG_NAME, load_segmentation, needed_tables, read_gpkg_table
+from ...core.segment.saved import load_segmentation, needed_tables
+from ...core.share.export import matrix_title, partner_table, read_matrices, safe_tables
+from ...core.store.geopackage import read_gpkg_table
+from ...core.store.names import GPKG_NAME
 from .qt_views import ensure_layer, layer_of, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
@@ -117,7 +119,7 @@ def targeting_needs(addresses: bool, incidents: bool) -> str:
 
 def _targets(gpkg: Path, folder: Path, settings: dict, progress):
     """The targeting step with the tab's settings (run in a task)."""
-    from ...core.targeting import TargetInputs, TargetOptions, parse_segments, target_step
+    from ...core.targeting.visits import TargetInputs, TargetOptions, parse_segments, target_step
 
     progress(0.05, "reading the gazetteer and incidents")
     options = TargetOptions(capacity=settings["capacity"], wards=settings["wards"],
@@ -134,7 +136,7 @@ def _targets(gpkg: Path, folder: Path, settings: dict, progress):
 
 def _service_users(gpkg: Path, settings: dict, progress):
     """The frequent-service-user step with the tab's settings (run in a task)."""
-    from ...core.demand import demand_job, summary_lines
+    from ...core.demand.steps import demand_job, summary_lines
 
     if not settings["project"]:
         from ...core.errors import InputError
@@ -165,14 +167,14 @@ def as_sentence(line: str) -> str:
 
 def _report(gpkg: Path, out: Path, progress):
     """The report's path, and the line naming the sections it leaves out (or None)."""
-    from ...core.report import missing_for_report, write_report
+    from ...core.report.html_report import missing_for_report, write_report
 
     progress(0.05, "drawing the maps and charts")
     return write_report(gpkg, out, THRESHOLD), missing_for_report(gpkg)
 
 
 def _rename(gpkg: Path, names: dict, portraits: dict, progress):
-    from ...core.renaming import rename_segments
+    from ...core.segment.renaming import rename_segments
 
     progress(0.1, "saving the names")
     return rename_segments(gpkg, names, portraits)
@@ -292,7 +294,7 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers or not incidents:
             self.targeting.status.setText(targeting_needs("addresses" in layers,
                                                           bool(incidents)))
-        from ...core.demand import SHARED_TABLES, shared_views
+        from ...core.demand.steps import SHARED_TABLES, shared_views
 
         views = shared_views({by: read_gpkg_table(gpkg, name)
                               for by, name in SHARED_TABLES.items() if name in layers},
@@ -381,7 +383,7 @@ class CommunitySafetyDock(QgsDockWidget):
     def _written(self, path: Path, write) -> bool:
         """``write(temporary path)`` then the file moved into place; a failure (a full disk,
         no permission) said in the message bar, the earlier file left as it was."""
-        from ...core.store import atomic_file
+        from ...core.store.folders import atomic_file
 
         try:
             with atomic_file(Path(path)) as work:

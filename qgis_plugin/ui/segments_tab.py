@@ -18,9 +18,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...core.portraits import label_of
-from ...core.report import ink_on
-from ...core.report_charts import index_chart
+from ...core.report.charts import index_chart
+from ...core.report.html_report import ink_on
+from ...core.segment.portraits import label_of
 from ...core.styles import numbered_by_deprivation, segment_colour
 from .qt_views import (
     PictureDrawer,

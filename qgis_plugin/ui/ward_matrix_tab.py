@@ -16,8 +16,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...core.matrices import ALL_WARDS, TOTAL, percentages
-from ...core.privacy import SUPPRESSED
+from ...core.places.matrices import ALL_WARDS, TOTAL, percentages
+from ...core.share.suppression import SUPPRESSED
 from .qt_views import read_only_table, shade, text_item
 
 HEADING_WRAP = 14  # characters per line of a segment column's heading

@@ -16,8 +16,8 @@ from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QWizard
 
 from ...core.errors import InputError
-from ...core.profiles import BandRule
-from ...core.project import Project, load_project, save_project
+from ...core.project.project_file import Project, load_project, save_project
+from ...core.project.rules import BandRule
 from .tasks import run_task
 from .wizard_boundaries import BoundariesPage
 from .wizard_run import RunPage

@@ -25,7 +25,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...core.wizard_guesses import (
+from ...core.project.guesses import (
     code_examples,
     code_share,
     crs_findings,

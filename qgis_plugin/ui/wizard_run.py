@@ -19,8 +19,9 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segmentation import build_segmentation
-from ...core.store import SEGMENT_LAYER, save_segmentation_as
+from ...core.segment.build import build_segmentation
+from ...core.segment.saved import save_segmentation_as
+from ...core.store.names import SEGMENT_LAYER
 from ..layers import DefaultStyle, settle_project_crs
 from .qt_views import zoom_to_layer
 from .wizard_common import Page

@@ -18,10 +18,10 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core.clustering import choose_k, recommend_k
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segmentation import prepare
+from ...core.segment.build import prepare
+from ...core.segment.clustering import choose_k, recommend_k
 from .k_chart import diagnostics_png
 from .qt_views import PictureDrawer
 from .wizard_common import Page, cell, table_widget

@@ -24,11 +24,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...core.derive import ROW_TOTAL
+from ...core.data.derive import ROW_TOTAL
 from ...core.errors import InputError
-from ...core.project import TableSpec
-from ...core.segmentation import gather_area_data
-from ...core.wizard_guesses import (
+from ...core.project.guesses import (
     SPREADSHEETS,
     STATUSES,
     excel_sheets,
@@ -40,6 +38,8 @@ from ...core.wizard_guesses import (
     reconciliation_summary,
     table_preview,
 )
+from ...core.project.project_file import TableSpec
+from ...core.segment.build import gather_area_data
 from .wizard_common import Page, cell, set_items, table_widget
 
 TABLE_FILTER = "Tables (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;All files (*)"

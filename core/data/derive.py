@@ -1,0 +1,155 @@
+"""The shape of a partner table, checked rather than assumed, and the columns a project
+makes from it.
+
+- **Derived columns** (``[derive]`` in the project file): sums and differences of a table's
+  columns, ``age_5_14 = "u008 + u009"`` (terms separated by `` + `` or `` - `` with spaces
+  around them, so that column names may hold hyphens). A derived column is made in the
+  table holding all its terms; a cell missing in any term leaves it missing.
+- **Row totals**: ``denominator = "row total"`` divides each count by the sum of the
+  table's count columns (its variables, not its context), ``denominator = ["a", "b"]`` by the
+  sum of the columns listed; the total is carried as context, never clustered.
+- **Counts detected**: a table whose variables are all whole numbers of 0 or more and move
+  together with their row total (the areas' size) holds counts. Clustered as they are, the
+  segments would follow how many people live in each area, so such a table is refused,
+  named, with the fix (a denominator), unless the project says ``counts = "as is"``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+ROW_TOTAL = "row total"
+COUNTS_AS_IS = "as is"
+MIN_SIZE_CORRELATION = 0.5  # median r of the columns with their row total: they follow size
+_TERM = re.compile(r"\s+([+-])\s+")
+
+
+def parse_expression(name: str, text: str, source: str) -> list[tuple[int, str]]:
+    """``"u008 + u009 - u010"`` -> [(+1, 'u008'), (+1, 'u009'), (-1, 'u010')]."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{source}: [derive] {name} should be columns joined by + or -, "
+                         'e.g. "u008 + u009"')
+    parts = _TERM.split(" " + text.strip())
+    terms = []
+    first = parts[0].strip()
+    sign = 1
+    if first.startswith("-"):
+        sign, first = -1, first[1:].strip()
+    if first:
+        terms.append((sign, first))
+    for operator, column in zip(parts[1::2], parts[2::2]):
+        column = column.strip()
+        if not column:
+            raise InputError(f"{source}: [derive] {name} = \"{text}\": a term is missing "
+                             f"after '{operator}'")
+        terms.append((1 if operator == "+" else -1, column))
+    if not terms:
+        raise InputError(f"{source}: [derive] {name} = \"{text}\" names no column")
+    return terms
+
+
+def derived_inputs(derive: dict) -> dict[str, list[tuple[int, str]]]:
+    return {name: parse_expression(name, text, "project") for name, text in derive.items()}
+
+
+def apply_derive(values: pd.DataFrame, derive: dict, source: str) -> tuple[pd.DataFrame, list]:
+    """The table with the derived columns whose terms it holds all of; their names."""
+    made = []
+    values = values.copy()
+    for name, text in derive.items():
+        terms = parse_expression(name, text, source)
+        if not all(column in values.columns for _, column in terms):
+            continue
+        if name in values.columns:
+            raise InputError(f"{source}: [derive] {name} is already a column of the table; "
+                             "give the derived column another name")
+        total = pd.Series(0.0, index=values.index)
+        for sign, column in terms:
+            total = total + sign * pd.to_numeric(values[column], errors="coerce")
+        values[name] = total
+        made.append(name)
+    return values, made
+
+
+def check_derive_found(derive: dict, made: set, source: str) -> None:
+    """Every derived column must be made in one table: name the terms no table holds."""
+    missing = [name for name in derive if name not in made]
+    if missing:
+        name = missing[0]
+        terms = ", ".join(c for _, c in parse_expression(name, derive[name], source))
+        raise InputError(f"{source}: [derive] {name} = \"{derive[name]}\": no table holds "
+                         f"all of its columns ({terms}); a derived column adds or subtracts "
+                         "columns of one table")
+
+
+def total_column(stem: str) -> str:
+    return f"{stem}_row_total"
+
+
+def add_row_total(values: pd.DataFrame, denominator, counted: list, stem: str,
+                  source: str) -> tuple[pd.DataFrame, str]:
+    """The table with its row total (of ``counted``, or of the columns ``denominator``
+    lists) as a column; its name."""
+    members = counted if denominator == ROW_TOTAL else list(denominator)
+    unknown = [c for c in members if c not in values.columns]
+    if unknown:
+        raise InputError(f"{source}: denominator lists no column "
+                         f"{', '.join(repr(c) for c in unknown)} (columns are "
+                         f"{', '.join(map(str, values.columns))})")
+    if not members:
+        raise InputError(f"{source}: denominator = \"row total\" but the table has no count "
+                         "columns to add up")
+    name = total_column(stem)
+    values = values.copy()
+    values[name] = values[members].sum(axis=1, min_count=1)
+    return values, name
+
+
+def looks_like_counts(values: pd.DataFrame, columns: list,
+                      population: pd.Series | None = None) -> tuple[bool, float]:
+    """(whether the columns hold counts that follow the areas' size, the evidence: the
+    correlation of the row totals with the population when known, else the median
+    correlation of the columns with their row total)."""
+    if len(columns) < 2:
+        return False, 0.0
+    block = values[columns].apply(pd.to_numeric, errors="coerce")
+    cells = block.to_numpy(dtype=float)
+    known = cells[~np.isnan(cells)]
+    if not len(known) or (known < 0).any() or (np.round(known) != known).any():
+        return False, 0.0
+    total = block.sum(axis=1, min_count=1)
+    if population is not None:
+        population = pd.to_numeric(population.reindex(block.index), errors="coerce")
+        both = total.notna() & population.notna()
+        if both.sum() >= 10 and total[both].std() > 0 and population[both].std() > 0:
+            r = float(np.corrcoef(total[both], population[both])[0, 1])
+            return r >= MIN_SIZE_CORRELATION, r
+    rs = [block[c].corr(total) for c in columns if block[c].std() > 0]
+    rs = [r for r in rs if pd.notna(r)]
+    median = float(np.median(rs)) if rs else 0.0
+    if median >= MIN_SIZE_CORRELATION:
+        return True, median
+    # no population to compare with and parts that do not rise together: counts still,
+    # when some cell is above 100 (no percentage is) and the row totals vary as sizes do
+    spread = total.std() / total.mean() if total.mean() > 0 else 0.0
+    return bool(np.nanmax(cells) > 100 and spread > 0.03), median
+
+
+def counts_message(source: str, columns: list, evidence: float, population: str | None
+                   ) -> str:
+    shown = ", ".join(columns[:6]) + (f" and {len(columns) - 6} more" if len(columns) > 6
+                                      else "")
+    follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
+               else "their row totals vary from area to area as the number of people does, "
+                    "with cells above 100, which no percentage has")
+    return (f"{source}: the columns {shown} hold counts (whole numbers of 0 or more, and "
+            f"{follows}); clustered as they are, the segments would follow how many people "
+            "live in each area rather than who they are. Turn them into shares under its "
+            '[[tables]] entry: denominator = "row total" (the sum of its count columns), a '
+            'list of columns to add up (denominator = ["a", "b"]), or the column holding '
+            'the total; or, to cluster the counts as they are, counts = "as is"')

@@ -1,0 +1,178 @@
+"""The report's pictures: maps of the segments and charts of their profiles, as PNG bytes.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot state), like ``plots``, so
+they render the same from the command line and inside QGIS. Every chart is labelled in
+words: variable labels, segment names, units.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..styles import UNCLASSIFIED_COLOUR, segment_colour
+
+BAND_COLOURS = {"high": "#B2182B", "medium": "#BBBBBB", "low": "#2166AC"}
+DPI = 96
+
+
+def png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _bare_map(figure: Figure):
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return ax
+
+
+def overview_map(areas: gpd.GeoDataFrame, names: dict[int, str],
+                 wards: gpd.GeoDataFrame | None = None, title: str = "Segment") -> bytes:
+    """Every output area in its segment's colour, ward boundaries over them, and a key
+    "n – name" beside the map."""
+    figure = Figure(figsize=(10, 6.2))
+    ax = figure.add_axes((0, 0, 0.6, 1))
+    ax.set_axis_off()
+    segments = areas["segment"]
+    colours = [segment_colour(s) if pd.notna(s) else UNCLASSIFIED_COLOUR for s in segments]
+    areas.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.15)
+    if wards is not None:
+        wards.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
+    key = [Patch(facecolor=segment_colour(n), label="\n".join(textwrap.wrap(f"{n} – {name}",
+                                                                            42)))
+           for n, name in sorted(names.items())]
+    figure.legend(handles=key, loc="center left", bbox_to_anchor=(0.6, 0.5), fontsize=9,
+                  frameon=False, title=title, title_fontsize=10,
+                  labelspacing=0.8)
+    return png(figure)
+
+
+def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
+                 wards: gpd.GeoDataFrame | None = None) -> dict[int, bytes]:
+    """For each segment, a map of its output areas in its colour on the other areas in
+    light grey (one figure, recoloured for each segment)."""
+    figure = Figure(figsize=(5, 4))
+    ax = _bare_map(figure)
+    areas.plot(ax=ax, color="#E8E8E8", edgecolor="white", linewidth=0.1)
+    polygons = ax.collections[-1]
+    if wards is not None:
+        wards.boundary.plot(ax=ax, color="#555555", linewidth=0.4)
+    # geopandas draws a multipolygon as one path per part: colour every part of an area
+    parts = areas.geometry.apply(lambda g: len(getattr(g, "geoms", [g]))).to_numpy()
+    owner = np.repeat(areas["segment"].to_numpy(), parts)
+    maps = {}
+    for segment in segments:
+        polygons.set_facecolor(np.where(owner == segment, segment_colour(segment),
+                                        "#E8E8E8"))
+        maps[segment] = png(figure)
+    return maps
+
+
+def _wrapped(variables, labels: dict[str, str]) -> list[str]:
+    return ["\n".join(textwrap.wrap(labels.get(v, v), 48)) for v in variables]
+
+
+def _index_bars(ax, rows: pd.DataFrame, high: float, low: float) -> None:
+    """Bars from 100 to each row's index score (rows in drawing order, bottom first),
+    coloured by band, the band limits dotted, and the key."""
+    index = rows["index"].to_numpy(dtype=float)
+    ax.barh(range(len(rows)), index - 100, left=100,
+            color=[BAND_COLOURS.get(b, "#BBBBBB") for b in rows["band"]])
+    ax.axvline(100, color="black", linewidth=0.8)
+    for limit in (low, high):
+        ax.axvline(limit, color="#777777", linewidth=0.6, linestyle=":")
+    ax.set_xlabel("index score (100 = study-area average)")
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    key = [Patch(facecolor=BAND_COLOURS["high"], label=f"high (≥ {high:g})"),
+           Patch(facecolor=BAND_COLOURS["medium"], label="medium"),
+           Patch(facecolor=BAND_COLOURS["low"], label=f"low (≤ {low:g})")]
+    ax.legend(handles=key, fontsize=8, loc="lower right")
+
+
+def _spread(ax, standardised: pd.DataFrame, variables: list, segment: int) -> None:
+    """Each variable's spread over the segment's areas, in standard deviations from the
+    study-area mean (0): boxes the middle half, whiskers the 5th to 95th percentiles, and
+    no single area drawn (the chart describes the group, not an area)."""
+    data = [standardised[v].dropna().to_numpy() for v in variables]
+    boxes = ax.boxplot(data, vert=False, whis=(5, 95), showfliers=False, patch_artist=True,
+                       widths=0.6, positions=range(len(variables)))
+    for patch in boxes["boxes"]:
+        patch.set_facecolor(segment_colour(segment))
+        patch.set_alpha(0.8)
+    for median in boxes["medians"]:
+        median.set_color("black")
+    ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("standard deviations from the study-area mean (0)")
+
+
+def _margins(figure: Figure, height: float, left: float) -> None:
+    """Fixed margins (in inches where it matters): the same for every segment's chart, and
+    far cheaper than matplotlib's tight layout."""
+    figure.subplots_adjust(left=left, right=0.98, bottom=0.75 / height,
+                           top=1 - 0.45 / height, wspace=0.08)
+
+
+def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
+                low: float) -> bytes:
+    """Horizontal bars from 100 to each variable's index score, coloured by band, with the
+    band limits drawn; ``rows``: variable, index, band (one segment's clustered
+    variables)."""
+    rows = rows.sort_values("index")
+    height = 1.2 + 0.28 * len(rows)
+    figure = Figure(figsize=(7.5, height))
+    ax = figure.add_subplot()
+    _index_bars(ax, rows, high, low)
+    ax.set_yticks(range(len(rows)), _wrapped(rows["variable"], labels), fontsize=8)
+    _margins(figure, height, left=0.42)
+    return png(figure)
+
+
+def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[str, str],
+                  segment: int, high: float, low: float) -> bytes:
+    """A segment's profile on its clustering variables, side by side on one row per
+    variable (ordered by index score): the index score (left) and the spread over its
+    areas (right)."""
+    rows = rows.sort_values("index")
+    variables = list(rows["variable"])
+    height = 1.3 + 0.28 * len(rows)
+    figure = Figure(figsize=(11, height))
+    left, right = figure.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
+    _index_bars(left, rows, high, low)
+    _spread(right, standardised, variables, segment)
+    left.set_yticks(range(len(variables)), _wrapped(variables, labels), fontsize=8)
+    left.set_title("Index score", fontsize=10)
+    right.set_title("Spread over the segment's areas", fontsize=10)
+    _margins(figure, height, left=0.27)
+    return png(figure)
+
+
+def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> bytes:
+    """Index by segment with its 95% interval and the 100 line; a suppressed segment has no
+    bar."""
+    figure = Figure(figsize=(8, 4))
+    ax = figure.add_subplot()
+    segments = rows["segment"].astype(int).to_numpy()
+    index = rows["index"].to_numpy(dtype=float)
+    error = np.vstack([index - rows["index_low_95"].to_numpy(dtype=float),
+                       rows["index_high_95"].to_numpy(dtype=float) - index])
+    ax.bar([str(s) for s in segments], np.nan_to_num(index),
+           color=[segment_colour(s) for s in segments],
+           yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
+    ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(axis)
+    base = "households" if "household_share_pct" in rows.columns else "residents"
+    ax.set_ylabel(f"index (100 = its share of {base})")
+    ax.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return png(figure)

@@ -1,0 +1,88 @@
+"""What a report section needs from the GeoPackage and is not there: said, never dropped.
+
+A step stores the tables its report section reads (the ward matrices, an incident profile
+with its source, the shared demand by segment and by ward). When one of a step's tables
+is missing or unreadable while the step's other tables are there (a table deleted by hand,
+a copy made half-way), the section would silently vanish or lose a part; ``left_out``
+names each such table with the section it leaves out, in words, for the report itself, the
+command line, Processing and the dock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+
+from ..share.export import words
+
+INCIDENT_PREFIXES = ("incident_profile_", "incident_about_", "incident_counts_",
+                     "incident_records_", "incident_areas_")
+# the columns a section reads from each kind of table
+NEEDED_COLUMNS = {"incident_profile_": {"segment", "measure"}, "matrix_": {"ward"},
+                  "demand_counts_by_": {"people"}}
+
+
+def _columns(path: Path, layer: str) -> set | None:
+    """The columns of ``layer`` (None when it cannot be read)."""
+    try:
+        return set(pyogrio.read_info(path, layer=layer)["fields"])
+    except Exception:
+        return None
+
+
+def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
+    """Each table a report section needs that is missing (while the step that writes it
+    has left its other tables) or broken (unreadable, or without the columns the section
+    reads): [{"table", "section", "why"}], in the GeoPackage's order of sections."""
+    present = set(layers)
+    gaps = []
+
+    def need(table: str, section: str, step: str) -> None:
+        if table not in present:
+            gaps.append({"table": table, "section": section,
+                         "why": f"{table} is missing; run {step} again"})
+            return
+        prefix = next((p for p in NEEDED_COLUMNS if table.startswith(p)), None)
+        if prefix is None:
+            return
+        columns = _columns(path, table)
+        lacking = sorted(NEEDED_COLUMNS[prefix] - (columns or set()))
+        if columns is None or lacking:
+            said = "cannot be read" if columns is None else f"has no {', '.join(lacking)} column"
+            gaps.append({"table": table, "section": section,
+                         "why": f"{table} {said}; run {step} again"})
+
+    if any(name.startswith("matrix_") for name in present):
+        for measure in ("areas", "households", "residents"):
+            if measure == "areas" or measure in summary_columns:
+                need(f"matrix_{measure}", f"the ward table of {measure}" + (
+                    " and where each segment lives" if measure == "households" else ""),
+                    "the ward matrices step")
+    incidents = sorted({layer.removeprefix(prefix) for layer in present
+                        for prefix in INCIDENT_PREFIXES if layer.startswith(prefix)})
+    for name in incidents:
+        need(f"incident_profile_{name}", f"the incidents '{words(name)}'",
+             f"the incidents step for '{words(name)}'")
+        if f"incident_profile_{name}" in present:
+            need(f"incident_about_{name}", f"where the incidents '{words(name)}' came from",
+                 f"the incidents step for '{words(name)}'")
+    for by in ("segment", "ward"):
+        # by ward only after the ward matrices; by segment whenever the step has run
+        if f"demand_counts_by_{by}" in present or (
+                by == "segment" and "demand_counts_by_ward" in present):
+            need(f"demand_counts_by_{by}", f"the shared demand by {by}",
+                 "the service users step")
+    return gaps
+
+
+def broken(gaps: list[dict], layers: list[str]) -> list[dict]:
+    """The gaps whose table is there but cannot be used (nothing is published from it)."""
+    return [g for g in gaps if g["table"] in set(layers)]
+
+
+def in_one_line(gaps: list[dict], shown: str) -> str:
+    """"report.html leaves out the incidents 'fires' (incident_profile_fires is missing;
+    run the incidents step for 'fires' again)" - one line for every gap."""
+    parts = [f"{g['section']} ({g['why']})" for g in gaps]
+    return f"{shown} leaves out " + "; ".join(parts)

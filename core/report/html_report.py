@@ -1,0 +1,348 @@
+"""The partner report: one self-contained HTML file from a saved segmentation.
+
+``write_report(segmentation, out)`` reads the GeoPackage, gathers what a partner or a board
+reads (the segments and their portraits, where they live, the incidents they carry, the
+ward × segment matrices, targeting and shared-demand summaries when those steps have run,
+and how it was all made) and renders it through a Jinja2 template
+(``templates/report.html.j2``) with matplotlib pictures embedded as data URIs: no network,
+one file to e-mail, readable on a phone and printable.
+
+Only aggregates, suppressed exactly as the partner export is (``export.partner_tables``):
+a count from 1 to the threshold, or one that would reveal such a count, shows as ``*``
+and nothing computed from it is shown. Area-level pictures show places (every output
+area's segment is public in the partner GeoPackage); box plots describe groups of areas
+(whiskers at the 5th and 95th percentiles, no single areas drawn).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from ..demand.steps import shared_views
+from ..errors import InputError
+from ..places.matrices import TOTAL
+from ..segment.portraits import label_of
+from ..segment.saved import load_segmentation
+from ..share.export import (
+    incident_note,
+    incident_sources,
+    matrix_title,
+    partner_tables,
+    read_matrices,
+    settings_in_words,
+    suppression_rule,
+    words,
+)
+from ..share.suppression import SUPPRESSED, check_threshold
+from ..store.folders import atomic_file
+from ..store.geopackage import gpkg_file, read_gpkg_table
+from ..styles import numbering_axis, numbering_title, segment_colour
+from . import charts
+from .gaps import broken, in_one_line, left_out
+
+TEMPLATE = "report.html.j2"
+DEMAND_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def number(value, decimals: int = 0) -> str:
+    """A count or figure for people: thousands separated; suppressed (missing) as '*'."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    return f"{float(value):,.{decimals}f}"
+
+
+def ink_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (#RRGGBB)."""
+    red, green, blue = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
+
+
+# --- what the report shows -----------------------------------------------------------------
+
+def share_base(summary: pd.DataFrame) -> str:
+    """What shares are shares of: households, else residents, else output areas."""
+    return next((b for b in ("households", "residents") if b in summary.columns),
+                "output areas")
+
+
+def segment_rows(seg) -> list[dict]:
+    summary = seg.summary
+    base = share_base(summary)
+    total = summary[base].sum() if base in summary else None
+    rows = []
+    for n, row in summary.iterrows():
+        share = (100 * row[base] / total if total else row["share_of_areas"])
+        rows.append({"number": int(n), "name": row["name"], "colour": segment_colour(n),
+                     "ink": ink_on(segment_colour(n)),
+                     "areas": number(row["areas"]),
+                     "households": number(row.get("households")),
+                     "residents": number(row.get("residents")),
+                     "share": f"{share:.1f}%"})
+    return rows
+
+
+def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> list[dict]:
+    """Table 1 of each incident profile (suppressed), its chart, and where it came from."""
+    sections = []
+    for table, profile in profiles.items():
+        name = table.removeprefix("incident_profile_")
+        about = abouts.get(name)
+        for measure, rows in profile.groupby("measure", sort=False):
+            title = f"{words(name)}: {measure}"
+            sections.append({
+                "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
+                "about": incident_note(about) if about else "",
+                "chart": data_uri(charts.incident_chart(rows, f"{title} by segment: index "
+                                                        "with 95% interval", axis)),
+                "rows": [incident_row(r) for _, r in rows.iterrows()]})
+    return sections
+
+
+def incident_row(row: pd.Series) -> dict:
+    low, high = row.get("index_low_95"), row.get("index_high_95")
+    return {"segment": int(row["segment"]), "colour": segment_colour(row["segment"]),
+            "count": number(row["count"]), "share": number(row["share_pct"], 1),
+            "household_share": number(row.get("household_share_pct",
+                                              row.get("resident_share_pct")), 1),
+            "rate": number(row.get("rate_per_1000_households",
+                                   row.get("rate_per_1000_residents")), 2),
+            "index": number(row["index"]),
+            "interval": (f"{low:,.0f} – {high:,.0f}" if pd.notna(low) and pd.notna(high)
+                         else SUPPRESSED),
+            "representation": row["representation"] if pd.notna(row["index"]) else
+            "suppressed"}
+
+
+def heat_table(counts: pd.DataFrame, ward_names: dict, segments: list[int]) -> dict:
+    """The ward × segment counts as rows of cells shaded by the cell's share of its ward's
+    total (published counts only; suppressed cells unshaded)."""
+    rows = []
+    for ward, line in counts.iterrows():
+        total = line.get(TOTAL)
+        cells = []
+        for s in segments:
+            value = line.get(s)
+            share = (value / total if pd.notna(value) and pd.notna(total) and total > 0
+                     else None)
+            cells.append({"text": number(value), "share": share,
+                          "title": (f"{100 * share:.0f}% of the ward's total"
+                                    if share is not None else
+                                    ("suppressed" if pd.isna(value) else ""))})
+        name = "All wards" if ward == TOTAL else ward_names.get(ward, ward)
+        rows.append({"ward": name, "code": "" if ward == TOTAL else ward,
+                     "total": number(total), "cells": cells, "is_total": ward == TOTAL})
+    return {"rows": rows}
+
+
+def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: int,
+                   most: int = 5) -> dict:
+    """Where a segment dominates: the wards in which it has the largest published share of
+    households; otherwise the wards where its share is largest."""
+    if households is None or segment not in households.columns:
+        return {"dominates": [], "largest": []}
+    body = households.drop(index=TOTAL, errors="ignore")
+    segments = [c for c in body.columns if c != TOTAL]
+    share = body[segments].div(body[TOTAL], axis=0) * 100
+    known = share.notna().any(axis=1)  # a ward whose every share is suppressed has no top
+    top = share[known].idxmax(axis=1, skipna=True)
+    mine = share[segment].dropna().sort_values(ascending=False)
+    listed = [{"ward": ward_names.get(w, w), "share": f"{v:.0f}%"} for w, v in mine.items()]
+    dominates = [item for (w, _), item in zip(mine.items(), listed) if top.get(w) == segment]
+    return {"dominates": dominates[:most], "largest": [] if dominates else listed[:3]}
+
+
+def reason_in_words(row: pd.Series, labels: dict, kept: set) -> str:
+    """A screening decision's reason with the variables named by their labels."""
+    partner = row.get("correlated_with")
+    if isinstance(partner, str) and partner and pd.notna(row.get("r")):
+        return (f"moves with “{label_of(partner, labels)}” (Pearson r = {row['r']:+.2f})"
+                + (", which is kept" if partner in kept else ""))
+    return str(row["reason"])
+
+
+def method_section(seg, threshold: int) -> dict:
+    manifest = seg.manifest
+    inputs = [{"file": Path(str(i.get("file", ""))).name, "rows": number(i.get("rows")),
+               "sha256": str(i.get("sha256", ""))[:16]}
+              for i in manifest.get("inputs", []) if isinstance(i, dict)]
+    labels = seg.labels
+    kept = set(seg.screening.loc[seg.screening["kept"].astype(bool), "variable"])
+    decisions = [{"variable": label_of(r["variable"], labels),
+                  "decision": "clustered" if r["variable"] in seg.clustered else
+                  ("kept, not clustered" if r["kept"] else "dropped"),
+                  "reason": reason_in_words(r, labels, kept)}
+                 for _, r in seg.screening.iterrows()
+                 if "not numeric" not in str(r["reason"])]  # names and codes: not data
+    settings = [*settings_in_words(manifest), ("Small numbers", suppression_rule(threshold))]
+    return {"inputs": inputs, "decisions": decisions,
+            "settings": [{"item": k, "value": v} for k, v in settings if v],
+            "created": str(manifest.get("created", ""))[:10],
+            "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
+
+
+def _cell(value) -> str:
+    """A stored cell for people: numbers (also numbers stored as text) with thousands
+    separators, '*' and words as they are."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        figure = float(str(value).replace(",", ""))
+    except ValueError:
+        return str(value)
+    return number(figure, 0 if figure == round(figure) else
+                  min(2, len(str(value).split(".")[-1])))
+
+
+def _shaped(frame: pd.DataFrame) -> dict:
+    """A stored summary table as header and rows of text, for the template."""
+    return {"header": [words(c) for c in frame.columns],
+            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+# the shared demand in the report: the figures a board reads (the totals by type are in the
+# CSV files of the demand step)
+DEMAND_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
+                  "contacts per 1,000 residents", "share of all contacts %",
+                  "share of its contacts by the top 1% of people %",
+                  "share of its contacts by the top 5% of people %")
+
+
+def _demand_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The shared-demand columns the report shows; a ward without a name (the Total row)
+    shows its code."""
+    if "ward name" in table.columns and "ward code" in table.columns:
+        blank = table["ward name"].isin(["", "nan", "None"]) | table["ward name"].isna()
+        table = table.assign(**{"ward name": table["ward name"].where(
+            ~blank, table["ward code"].replace({"Total": "All wards"}))})
+    return table[[c for c in DEMAND_COLUMNS if c in table.columns]]
+
+
+# --- putting it together -------------------------------------------------------------------
+
+def report_context(segmentation: Path, threshold: int = 5) -> dict:
+    """Everything the template shows, as plain values (text, numbers, data URIs)."""
+    path = gpkg_file(Path(segmentation))
+    seg = load_segmentation(path)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    gaps = left_out(path, layers, seg.summary.columns)
+    if broken(gaps, layers):  # nothing is published from a table that cannot be read whole
+        raise InputError(in_one_line(broken(gaps, layers), f"{path.name}: the report"))
+    published, profiles = partner_tables(path, threshold)
+    _, ward_names = read_matrices(path, layers)
+    abouts = incident_sources(path, layers)
+
+    areas = seg.areas
+    wards = (gpd.read_file(path, layer="wards", engine="pyogrio") if "wards" in layers
+             else None)
+    names = seg.segment_names
+    labels = {v: label_of(v, seg.labels) for v in seg.values.columns}
+    standardised = seg.standardiser.transform(seg.values[seg.clustered])
+    bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
+    clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
+    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest))
+    households = published.get("households")
+
+    maps = charts.segment_maps(areas, sorted(names), wards)
+    summary = segment_rows(seg)
+    segments = []
+    for row in summary:
+        n = row["number"]
+        in_segment = areas.index[areas["segment"] == n]
+        segments.append({
+            **row, "portrait": seg.summary.loc[n, "portrait"],
+            "map": data_uri(maps[n]),
+            "profile_chart": data_uri(charts.profile_chart(
+                clustered[clustered["segment"] == n], standardised.reindex(in_segment),
+                labels, n, bands["high"], bands["low"])),
+            "incidents": [{"title": s["title"],
+                           **next(r for r in s["rows"] if r["segment"] == n)}
+                          for s in incidents if any(r["segment"] == n for r in s["rows"])],
+            "wards": dominant_wards(households, ward_names, n)})
+
+    numbers = sorted(names)
+    matrices = [{"title": matrix_title(name, abouts), "key": name,
+                 **heat_table(counts, ward_names, numbers)}
+                for name, counts in published.items()]
+    optional = {name: read_gpkg_table(path, name) for name in ("target_summary",
+                                                              *DEMAND_TABLES.values())
+                if name in layers}
+    return {
+        "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
+        "suppressed": SUPPRESSED,
+        "study": {"areas": number(len(areas)),
+                  "households": number(seg.summary["households"].sum())
+                  if "households" in seg.summary else None,
+                  "residents": number(seg.summary["residents"].sum())
+                  if "residents" in seg.summary else None,
+                  "wards": len(wards) if wards is not None else None},
+        "numbering": seg.manifest.get("numbering", {}).get("description", ""),
+        "base": share_base(seg.summary),
+        "overview_map": data_uri(charts.overview_map(areas, names, wards,
+                                                     numbering_title(seg.manifest))),
+        "summary": summary, "segments": segments, "segment_numbers": numbers,
+        "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
+        "incidents": incidents, "matrices": matrices,
+        "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
+        else None,
+        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(view))}
+                   for by, view in shared_views(
+                       {by: optional[name] for by, name in DEMAND_TABLES.items()
+                        if name in optional}, threshold, names).items()],
+        "method": method_section(seg, threshold),
+        "left_out": [f"{g['section'][:1].upper()}{g['section'][1:]}: {g['why']}."
+                     for g in gaps],
+    }
+
+
+def missing_for_report(segmentation: Path) -> str | None:
+    """One line naming each table a report section needs that the GeoPackage lacks, and
+    the section left out (None when nothing is): for the command line, Processing and the
+    dock to say after writing the report (which says it too)."""
+    path = gpkg_file(Path(segmentation))
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    summary = read_gpkg_table(path, "segment_summary").columns
+    gaps = left_out(path, layers, summary)
+    return in_one_line(gaps, "the report") if gaps else None
+
+
+def render(context: dict) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                              autoescape=select_autoescape(["html", "j2"]),
+                              undefined=StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+    return environment.get_template(TEMPLATE).render(**context)
+
+
+def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
+    """Render the report of ``segmentation`` into ``out`` (an .html file), atomically."""
+    check_threshold(threshold)
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give the report's file name, e.g. "
+                         f"{out / 'report.html'}")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{out}: the report is an HTML file; give a name ending in .html")
+    # said before the drawing starts, naming the folder
+    existing = next((p for p in out.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing}: is a file, so the report cannot go under it")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{existing}: no permission to write there; choose another place "
+                         "for the report")
+    html = render(report_context(segmentation, threshold))
+    with atomic_file(out) as work:
+        Path(work).write_text(html, encoding="utf-8")
+    return out

@@ -1,0 +1,129 @@
+"""Screen the candidate variables, and apply the missing-value policy.
+
+The method's rules, each decision with its reason:
+
+1. forced out by the user: dropped;
+2. constant, binary (two distinct values or fewer), fewer than ``min_distinct`` distinct
+   values, or a range (max - min) below ``min_range`` in the variable's own units: dropped,
+   unless forced in;
+3. correlated pairs: pairs are taken from the strongest |Pearson r| down; for each pair above
+   ``threshold`` whose members are both still in, one is dropped: a member forced in is kept;
+   otherwise the one with the higher mean |r| to all other candidates (the more redundant)
+   goes, and on a tie the one listed later. Pairs whose members are both forced in stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..project.rules import ScreeningRules
+
+KEPT = "kept"
+
+
+DEFAULT_RULES = ScreeningRules()
+
+
+def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES) -> pd.DataFrame:
+    """One row per candidate variable: kept (bool), reason, correlated_with, r."""
+    unknown = [v for v in (*rules.force_in, *rules.force_out) if v not in values.columns]
+    if unknown:
+        raise InputError(
+            f"screening: forced variable(s) {', '.join(unknown)} are not among the "
+            f"candidates ({', '.join(values.columns)})"
+        )
+    both = set(rules.force_in) & set(rules.force_out)
+    if both:
+        raise InputError(f"screening: {', '.join(sorted(both))} forced both in and out")
+
+    decisions = pd.DataFrame(
+        {"kept": True, "reason": KEPT, "correlated_with": "", "r": np.nan},
+        index=pd.Index(values.columns, name="variable"),
+    )
+
+    def drop(variable: str, reason: str) -> None:
+        decisions.loc[variable, ["kept", "reason"]] = [False, reason]
+
+    for variable in values.columns:
+        column = values[variable].dropna()
+        distinct = column.nunique()
+        spread = float(column.max() - column.min()) if len(column) else 0.0
+        if variable in rules.force_out:
+            drop(variable, "forced out by the user")
+        elif variable in rules.force_in:
+            decisions.loc[variable, "reason"] = "forced in by the user"
+        elif distinct <= 1:
+            drop(variable, "constant")
+        elif distinct == 2:
+            drop(variable, "binary (two distinct values)")
+        elif distinct < rules.min_distinct:
+            drop(variable, f"only {distinct} distinct values (minimum {rules.min_distinct})")
+        elif spread < rules.min_range:
+            drop(variable, f"range {spread:.4g} below the minimum {rules.min_range:g}")
+
+    candidates = [v for v in values.columns if decisions.loc[v, "kept"]]
+    if len(candidates) > 1:
+        matrix = values[candidates].corr(method="pearson").abs().to_numpy(copy=True)
+        np.fill_diagonal(matrix, np.nan)
+        corr = pd.DataFrame(matrix, index=candidates, columns=candidates)
+        redundancy = corr.mean(axis=1, skipna=True)
+        order = {v: i for i, v in enumerate(candidates)}
+        pairs = corr.where(np.triu(np.ones(corr.shape, dtype=bool), k=1)).stack()
+        pairs = pairs[pairs > rules.threshold].sort_values(ascending=False, kind="stable")
+        for (a, b), r in pairs.items():
+            if not (decisions.loc[a, "kept"] and decisions.loc[b, "kept"]):
+                continue
+            forced_a, forced_b = a in rules.force_in, b in rules.force_in
+            if forced_a and forced_b:
+                continue
+            if forced_a or forced_b:
+                loser = b if forced_a else a
+            elif not np.isclose(redundancy[a], redundancy[b]):
+                loser = a if redundancy[a] > redundancy[b] else b
+            else:
+                loser = a if order[a] > order[b] else b
+            winner = b if loser == a else a
+            signed = float(values[a].corr(values[b]))
+            drop(loser, f"|r| = {r:.3f} with {winner} (threshold {rules.threshold:g})")
+            decisions.loc[loser, ["correlated_with", "r"]] = [winner, round(signed, 4)]
+    return decisions.reset_index()
+
+
+def kept_variables(decisions: pd.DataFrame) -> list[str]:
+    return decisions.loc[decisions["kept"], "variable"].tolist()
+
+
+@dataclass
+class MissingReport:
+    policy: str
+    imputed: pd.Series  # variable -> cells filled
+    dropped_areas: list  # area codes left out of the clustering
+
+
+def apply_missing_policy(
+    values: pd.DataFrame, variables: Sequence[str], policy: str = "median"
+) -> tuple[pd.DataFrame, MissingReport]:
+    """Fill or drop missing values of the clustering variables.
+
+    ``median``: each missing cell takes its variable's median over the study area;
+    ``drop``: areas with any missing clustering variable are left unclassified.
+    """
+    frame = values[list(variables)]
+    missing = frame.isna()
+    if policy == "median":
+        all_missing = [v for v in variables if missing[v].all()]
+        if all_missing:
+            raise InputError(f"variable(s) {', '.join(all_missing)} have no values at all")
+        filled = frame.fillna(frame.median())
+        return filled, MissingReport(policy, missing.sum(), [])
+    if policy == "drop":
+        incomplete = missing.any(axis=1)
+        return frame[~incomplete], MissingReport(
+            policy, pd.Series(0, index=list(variables)), frame.index[incomplete].tolist()
+        )
+    raise InputError(f"missing-value policy '{policy}' is not one of: median, drop")

@@ -1,0 +1,296 @@
+"""Incident histories with dates, and the targeting backtest ("proven on past fires").
+
+The backtest fits the targeting score (``targeting.shrunk_rates``: segment rate, and the
+area's rate shrunk toward it) on the incidents up to a cut-off date, ranks the households
+(every household of an area shares its area's score; ties by area code), and counts the
+incidents *after* the cut-off that fall in the top 1, 5, 10 and 20% of households. An
+area's later incidents are spread evenly over its households, so the capture curve is
+piecewise linear: cumulative share of households (areas in rank order) against cumulative
+share of the later incidents. The area under it is 0.5 for a ranking no better than
+chance and 1 for a perfect one.
+
+Baselines, computed the same way: the deprivation measure of the segmentation (IMD rank,
+most deprived first) alone, and random order (the mean of 100 random orders of the areas
+drawn from a fixed seed). Also shown: the segment's rate alone and the area's own past rate
+(no shrinkage), to show what each part of the score adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..cells import write_csv
+from ..data.dates import parse_dates
+from ..data.locate import (
+    MATCHED,
+    AreaIndex,
+    LocationColumns,
+    locate,
+    read_records,
+    records_from_points,
+)
+from ..errors import InputError
+from ..places.incidents import window_date
+
+TOP = (1, 5, 10, 20)
+RANDOM_ORDERS = 100
+
+
+@dataclass(frozen=True)
+class IncidentFile:
+    """The incident file the user gave to ``incidents`` (or a point layer as a frame)."""
+
+    source: Path | gpd.GeoDataFrame
+    columns: LocationColumns
+    date_column: str | None = None
+    name: str | None = None
+    date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
+    property_column: str | None = None  # the property type of each incident (risk model)
+
+
+def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
+                     ) -> tuple[pd.DataFrame, pd.Series, str]:
+    """(area_code, date) of each incident located in the study area with a readable date
+    (index: the record's row), every record's outcome (matched, outside the area,
+    unmatched, date unreadable...) and the source's name."""
+    if isinstance(incidents.source, gpd.GeoDataFrame):
+        source = incidents.name or "layer"
+        records, _, crs = records_from_points(incidents.source, source)
+    else:
+        paths = (list(incidents.source) if isinstance(incidents.source, (list, tuple))
+                 else [incidents.source])
+        if len(paths) == 1 and not Path(paths[0]).is_dir():
+            source = Path(paths[0]).name
+            records, _, crs = read_records(Path(paths[0]))
+        else:  # several files, or a folder of them, read as one: rows "file.csv:line"
+            from ..places.steps import _records
+
+            records, _, crs, source = _records(paths)
+    column = incidents.date_column
+    if not column:
+        raise InputError(f"{source}: name the incidents' date column (--date-column)")
+    if column not in records.columns:
+        raise InputError(f"{source}: no date column '{column}'")
+    located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
+    dates = parse_dates(records[column], incidents.date_format, column, source)
+    status = located["status"].where(located["status"] != MATCHED,
+                                     np.where(dates.isna(), "date unreadable", MATCHED))
+    keep = (status == MATCHED).to_numpy()
+    history = pd.DataFrame({"area_code": located["area_code"].to_numpy()[keep],
+                            "date": dates.to_numpy()[keep]}, index=records.index[keep])
+    if incidents.property_column:
+        from .risk_features import property_kind
+
+        if incidents.property_column not in records.columns:
+            raise InputError(f"{source}: no property type column "
+                             f"'{incidents.property_column}'")
+        history["kind"] = property_kind(records[incidents.property_column]).to_numpy()[keep]
+    for axis, column in (("x", incidents.columns.x), ("y", incidents.columns.y)):
+        if column and column in records.columns:
+            history[axis] = pd.to_numeric(records[column], errors="coerce").to_numpy()[keep]
+    return history, status, source
+
+
+def window_counts(history: pd.DataFrame, start: pd.Timestamp | None,
+                  end: pd.Timestamp | None) -> pd.Series:
+    """Incidents per area with start <= date <= end (whole days)."""
+    keep = np.ones(len(history), dtype=bool)
+    if start is not None:
+        keep &= (history["date"] >= start).to_numpy()
+    if end is not None:
+        keep &= (history["date"] < end + pd.Timedelta(days=1)).to_numpy()
+    return history.loc[keep].groupby("area_code").size().astype(float)
+
+
+# --- capture curves ---------------------------------------------------------------------------
+
+def capture_curve(score: pd.Series, households: pd.Series, later: pd.Series,
+                  ascending: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative share of households and of later incidents, areas in score order
+    (ties: area code)."""
+    codes = score.index.astype(str).to_numpy()
+    values = score.to_numpy(dtype=float)
+    values = np.where(np.isnan(values), np.inf if ascending else -np.inf, values)
+    order = np.lexsort((codes, values if ascending else -values))
+    return _curve(households.reindex(score.index).fillna(0).to_numpy()[order],
+                  later.reindex(score.index).fillna(0).to_numpy()[order])
+
+
+def _curve(households: np.ndarray, fires: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate([[0.0], np.cumsum(households)]) / max(households.sum(), 1e-300)
+    y = np.concatenate([[0.0], np.cumsum(fires)]) / max(fires.sum(), 1e-300)
+    return x, y
+
+
+def capture_at(x: np.ndarray, y: np.ndarray, percent: float) -> float:
+    """Share of later incidents (%) in the top ``percent`` % of households."""
+    return float(100 * np.interp(percent / 100, x, y))
+
+
+def area_under(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
+
+
+@dataclass
+class BacktestResult:
+    table: pd.DataFrame  # one row per ranking: captures at TOP and the area under the curve
+    curves: dict  # ranking -> (x, y)
+    fit_period: str
+    test_period: str
+    fit_incidents: int
+    test_incidents: int
+
+
+def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
+             cut_off: pd.Timestamp, deprivation: pd.Series | None = None,
+             more_deprived: str = "higher", seed: int = 2011,
+             start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+             ) -> BacktestResult:
+    """Fit on incidents from ``start`` to ``cut_off`` (inclusive), test on those after it
+    (to ``end``); rankings compared on the classified areas."""
+    from ..places.steps import period_label
+    from .visits import shrunk_rates
+
+    first, last = history["date"].min(), history["date"].max()
+    if pd.isna(first) or not first <= cut_off < last:
+        raise InputError(f"the cut-off {cut_off:%Y-%m-%d} is outside the incidents' dates "
+                         f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): it must leave incidents "
+                         "on both sides")
+    start = start if start is not None else first
+    end = end if end is not None else last
+    if start > cut_off or end <= cut_off:
+        raise InputError(f"the fit period ({start:%Y-%m-%d} to {cut_off:%Y-%m-%d}) and the "
+                         f"test period (to {end:%Y-%m-%d}) must both follow the cut-off rule")
+    fit = window_counts(history, start, cut_off)
+    test_start = cut_off + pd.Timedelta(days=1)
+    later = window_counts(history, test_start, end)
+    classified = segments.dropna().astype(int)
+    later = later.reindex(classified.index).fillna(0)
+    if later.sum() == 0:
+        raise InputError(f"no incident in the study's classified areas after the cut-off "
+                         f"{cut_off:%Y-%m-%d}: nothing to test on")
+    rates = shrunk_rates(fit, households, classified)
+    hh = rates["households"]
+    rankings = {
+        "segment + area score (empirical Bayes)": (rates["shrunk_rate"], False),
+        "segment rate alone": (rates["segment_rate"], False),
+        "area's own past rate": (rates["own_rate"], False),
+    }
+    if deprivation is not None:
+        rankings["deprivation alone (IMD)"] = (
+            pd.to_numeric(deprivation, errors="coerce").reindex(classified.index),
+            more_deprived == "lower")
+    rows, curves = [], {}
+    for name, (score, ascending) in rankings.items():
+        x, y = capture_curve(score, hh, later, ascending)
+        curves[name] = (x, y)
+        rows.append({"ranking": name, **{f"top_{p}pct": capture_at(x, y, p) for p in TOP},
+                     "auc": area_under(x, y)})
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(0, 1, 501)
+    hh_values, later_values = hh.to_numpy(), later.reindex(hh.index).to_numpy()
+    tops, aucs, ys = [], [], []
+    for _ in range(RANDOM_ORDERS):
+        order = rng.permutation(len(hh_values))
+        x, y = _curve(hh_values[order], later_values[order])
+        tops.append([capture_at(x, y, p) for p in TOP])
+        aucs.append(area_under(x, y))
+        ys.append(np.interp(grid, x, y))
+    rows.append({"ranking": f"random order (mean of {RANDOM_ORDERS}, seed {seed})",
+                 **{f"top_{p}pct": v for p, v in zip(TOP, np.mean(tops, axis=0))},
+                 "auc": float(np.mean(aucs))})
+    curves[rows[-1]["ranking"]] = (grid, np.mean(ys, axis=0))
+    table = pd.DataFrame(rows)
+    for column in table.columns[1:]:
+        table[column] = table[column].round(4 if column == "auc" else 2)
+    return BacktestResult(table, curves, period_label(start, cut_off),
+                          period_label(test_start, end), int(fit.reindex(
+                              classified.index).fillna(0).sum()), int(later.sum()))
+
+
+def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
+    """The capture curves on one chart (PNG), the diagonal for reference."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 5.5))
+    axes = figure.add_subplot()
+    styles = ["-", "--", ":", "-.", "-"]
+    for i, (name, (x, y)) in enumerate(result.curves.items()):
+        auc = result.table.loc[result.table["ranking"] == name, "auc"].iloc[0]
+        axes.plot(100 * x, 100 * y, styles[i % len(styles)],
+                  linewidth=2.2 if i == 0 else 1.4, label=f"{name} (area {auc:.3f})")
+    for p in TOP:
+        axes.axvline(p, color="#BBBBBB", linewidth=0.6)
+    axes.set_xlim(0, 100)
+    axes.set_ylim(0, 100)
+    axes.set_xlabel("households, highest score first (%)")
+    axes.set_ylabel(f"fires {result.test_period} captured (%)")
+    axes.set_title(title or f"Fitted on fires {result.fit_period}, tested on "
+                   f"{result.test_period}", fontsize=10)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    FigureCanvasAgg(figure)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def cut_off_date(text: str | None) -> pd.Timestamp:
+    date = window_date(text, "the cut-off")
+    if date is None:
+        raise InputError("the backtest needs --cut-off YYYY-MM-DD")
+    return date
+
+
+def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cut_off: str,
+                  start: str | None = None, end: str | None = None, seed: int = 2011,
+                  replace_folder: bool = True) -> tuple[BacktestResult, list[Path]]:
+    """Read the segmentation and the incident file, run the backtest and write
+    ``backtest.csv``, ``capture_curve.png`` and ``reconciliation.csv`` (every incident row:
+    fitted on, tested on, or not used and why) into ``out_dir``."""
+    from ..places.steps import gpkg_path
+    from ..segment.saved import load_segmentation
+    from ..store.folders import replaced_folder, staged_files
+    from .visits import _households
+
+    cut = cut_off_date(cut_off)
+    first = window_date(start, "the start date")
+    last = window_date(end, "the end date")
+    gpkg = gpkg_path(segmentation)
+    seg = load_segmentation(gpkg)
+    households = _households(seg, gpkg)
+    history, outcomes, source = incident_history(seg.areas, incidents)
+    if history.empty:
+        raise InputError(f"{source}: no incident located in the study area with a date")
+    params = seg.manifest.get("parameters", {})
+    column = params.get("deprivation")
+    deprivation = seg.values[column] if column and column in seg.values.columns else None
+    result = backtest(history, seg.areas["segment"], households, cut, deprivation,
+                      params.get("more_deprived", "higher"), seed, first, last)
+    lo = first if first is not None else history["date"].min()
+    hi = last if last is not None else history["date"].max()
+    detail = pd.Series(outcomes.to_numpy(), index=outcomes.index, dtype=object)
+    dates = history["date"]
+    detail[history.index[(dates >= lo) & (dates < cut + pd.Timedelta(days=1))]] = "fitted on"
+    detail[history.index[(dates > cut) & (dates < hi + pd.Timedelta(days=1))]] = "tested on"
+    detail[history.index[(dates < lo) | (dates >= hi + pd.Timedelta(days=1))]] = (
+        "outside the periods")
+    classified = seg.areas["segment"].dropna().index
+    unclassified = history.index[~history["area_code"].isin(classified)]
+    detail[unclassified] = "area not classified"
+    reconciliation = pd.DataFrame({"source": source, "row": detail.index,
+                                   "status": np.where(detail.isin(["fitted on", "tested on"]),
+                                                      "used", "excluded"),
+                                   "detail": detail.to_numpy()})
+    folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
+    with folder as staging:
+        write_csv(result.table, staging / "backtest.csv", index=False)
+        capture_plot(result, staging / "capture_curve.png")
+        write_csv(reconciliation, staging / "reconciliation.csv", index=False)
+        names = sorted(p.name for p in staging.iterdir())
+    return result, [Path(out_dir) / name for name in names]

@@ -1,0 +1,291 @@
+"""Proving the risk model on past fires: time splits and leave-one-borough-out.
+
+For a cut-off ``T``: every ranking is made from fires up to ``T`` and judged on the fires
+after ``T`` (to ``end``), per borough: the share of those later fires in the top 1, 5, 10
+and 20% of households (every household of an area shares its area's score), and the area
+under the capture curve (``backtest.capture_curve``). 95% intervals by the bootstrap:
+the borough's areas drawn again with replacement (``BOOTSTRAP`` times, from a fixed seed),
+the same draws for every ranking, so differences between rankings get intervals too.
+
+Rankings side by side:
+
+- **risk model**: ``risk_model``; with ``leave_one_out`` the model that scores a borough
+  is fitted (and its settings chosen) on the other boroughs only: it never sees the tested
+  borough's fires; it reads them only as features (fires up to ``T``), as a service would;
+- **area's own past rate**: fires up to ``T`` per household;
+- **shrunk to the borough**: the own rate shrunk toward the borough's (empirical Bayes);
+- **segment + area score**: the targeting score (shrunk toward the segment's rate), and
+  the **segment rate** alone, when segments are given;
+- **deprivation alone (IMD)**, when given (rank 1 = most deprived);
+- **random order**: expected capture p% and area 0.5;
+- **oracle**: the later fires per household themselves, an upper bound for any ranking of
+  areas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .backtest import TOP, area_under, capture_at, capture_curve
+from .risk_features import StudyAreas, later_rate
+from .risk_model import ModelSettings, choose_settings, fit_model, predict_at
+
+BOOTSTRAP = 400
+MEASURES = [f"top_{p}pct" for p in TOP] + ["auc"]
+
+MODEL = "risk model"
+OWN = "area's own past rate"
+BOROUGH = "own rate shrunk to the borough's"
+SCORE = "segment + area score (empirical Bayes)"
+SEGMENT = "segment rate"
+IMD = "deprivation alone (IMD)"
+RANDOM = "random order (expected)"
+ORACLE = "oracle (the later fires themselves)"
+
+
+def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,
+             ascending: bool = False, codes=None) -> np.ndarray:
+    """[top 1, 5, 10, 20 % shares of later fires, area under the capture curve]."""
+    index = pd.Index(codes if codes is not None else np.arange(len(score)).astype(str))
+    x, y = capture_curve(pd.Series(score, index=index), pd.Series(households, index=index),
+                         pd.Series(later, index=index), ascending)
+    return np.array([capture_at(x, y, p) for p in TOP] + [area_under(x, y)])
+
+
+def _order(score: np.ndarray, codes: np.ndarray, ascending: bool) -> np.ndarray:
+    values = np.where(np.isnan(score), np.inf if ascending else -np.inf, score)
+    return np.lexsort((codes, values if ascending else -values))
+
+
+def bootstrap_measures(scores: dict, households: np.ndarray, later: np.ndarray,
+                       codes: np.ndarray, draws: int = BOOTSTRAP, seed: int = 2011) -> dict:
+    """name -> array (draws, 5) of the measures on resampled areas (the same resamples for
+    every ranking). ``scores``: name -> (score, ascending)."""
+    rng = np.random.default_rng(seed)
+    n = len(households)
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=draws).astype(float)
+    out = {}
+    for name, (score, ascending) in scores.items():
+        order = _order(np.asarray(score, float), codes, ascending)
+        hh = counts[:, order] * households[order]
+        fires = counts[:, order] * later[order]
+        x = np.concatenate([np.zeros((draws, 1)), np.cumsum(hh, axis=1)], axis=1)
+        y = np.concatenate([np.zeros((draws, 1)), np.cumsum(fires, axis=1)], axis=1)
+        x /= np.maximum(x[:, -1:], 1e-300)
+        y /= np.maximum(y[:, -1:], 1e-300)
+        result = np.empty((draws, len(TOP) + 1))
+        for b in range(draws):
+            result[b, :len(TOP)] = [100 * np.interp(p / 100, x[b], y[b]) for p in TOP]
+        result[:, -1] = np.sum((x[:, 1:] - x[:, :-1]) * (y[:, 1:] + y[:, :-1]) / 2, axis=1)
+        out[name] = result
+    return out
+
+
+def baseline_scores(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
+                    start: pd.Timestamp, deprivation: np.ndarray | None = None,
+                    group: str = "borough") -> dict:
+    """name -> (score per area, ascending) for the simple rules, from fires up to
+    ``cut_off``."""
+    from .visits import shrunk_rates
+
+    past = history[(history["date"] >= start)
+                   & (history["date"] < cut_off + pd.Timedelta(days=1))]
+    fires = past.groupby("area_code").size().astype(float).reindex(areas.codes).fillna(0)
+    hh = pd.Series(areas.households.astype(float), index=areas.codes)
+    scores = {OWN: ((fires / hh.where(hh > 0)).to_numpy(), False)}
+    unit = pd.Series(pd.factorize(areas.groups[group])[0], index=areas.codes) if (
+        group in areas.groups) else pd.Series(0, index=areas.codes)
+    scores[BOROUGH] = (shrunk_rates(fires, hh, unit)["shrunk_rate"].to_numpy(), False)
+    if areas.segment is not None:
+        rates = shrunk_rates(fires, hh, pd.Series(areas.segment, index=areas.codes))
+        scores[SCORE] = (rates["shrunk_rate"].to_numpy(), False)
+        scores[SEGMENT] = (rates["segment_rate"].to_numpy(), False)
+    if deprivation is not None:
+        scores[IMD] = (np.asarray(deprivation, float), True)
+    return scores
+
+
+@dataclass
+class Evaluation:
+    """Per unit (borough, or the whole study for a time split): every ranking's measures,
+    their bootstrap draws, the model's expected fires; and the settings chosen."""
+
+    units: list
+    point: dict = field(default_factory=dict)  # (unit, ranking) -> measures
+    draws: dict = field(default_factory=dict)  # (unit, ranking) -> (B, 5)
+    curves: dict = field(default_factory=dict)  # (unit, ranking) -> (x, y)
+    expected: dict = field(default_factory=dict)  # unit -> per-area fires/hh/year
+    observed: dict = field(default_factory=dict)  # unit -> later fires per area
+    households: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)  # unit -> (ModelSettings, validation table)
+    test_years: float = 0.0
+
+    def rankings(self) -> list:
+        return list(dict.fromkeys(r for _, r in self.point))
+
+    def table(self) -> pd.DataFrame:
+        """One row per unit and ranking: the measures with 95% intervals."""
+        rows = []
+        for (unit, ranking), values in self.point.items():
+            row = {"borough": unit, "ranking": ranking}
+            draws = self.draws.get((unit, ranking))
+            for k, name in enumerate(MEASURES):
+                row[name] = values[k]
+                if draws is not None:
+                    row[f"{name}_low"], row[f"{name}_high"] = interval(draws[:, k])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def means(self) -> pd.DataFrame:
+        """Per ranking: the mean over units of each measure, with a 95% interval (the
+        mean of each bootstrap draw over units), and the units where the model is ahead."""
+        rows = []
+        for ranking in self.rankings():
+            units = [u for u in self.units if (u, ranking) in self.point]
+            row = {"ranking": ranking, "boroughs": len(units)}
+            values = np.array([self.point[(u, ranking)] for u in units])
+            have = all((u, ranking) in self.draws for u in units)
+            if have:
+                draws = np.mean([self.draws[(u, ranking)] for u in units], axis=0)
+            for k, name in enumerate(MEASURES):
+                row[name] = values[:, k].mean()
+                if have:
+                    row[f"{name}_low"], row[f"{name}_high"] = interval(draws[:, k])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def ahead(self, ranking: str, than: str) -> pd.DataFrame:
+        """Per measure: in how many units ``ranking`` is ahead of ``than``, the mean
+        difference and its 95% interval (paired bootstrap draws)."""
+        units = [u for u in self.units if (u, ranking) in self.point and (u, than) in
+                 self.point]
+        rows = []
+        for k, name in enumerate(MEASURES):
+            diff = np.array([self.point[(u, ranking)][k] - self.point[(u, than)][k]
+                             for u in units])
+            draws = np.mean([self.draws[(u, ranking)][:, k] - self.draws[(u, than)][:, k]
+                             for u in units], axis=0)
+            low, high = interval(draws)
+            rows.append({"measure": name, "mean_difference": diff.mean(), "low": low,
+                         "high": high, "ahead_in": int((diff > 0).sum()),
+                         "level_in": int((diff == 0).sum()), "boroughs": len(units)})
+        return pd.DataFrame(rows)
+
+
+def interval(draws: np.ndarray) -> tuple[float, float]:
+    """The bootstrap percentile 95% interval."""
+    return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def _judge(evaluation: Evaluation, unit, scores: dict, households: np.ndarray,
+           later: np.ndarray, codes: np.ndarray, draws: int, seed: int) -> None:
+    for name, (score, ascending) in scores.items():
+        evaluation.point[(unit, name)] = measures(score, households, later, ascending, codes)
+        x, y = capture_curve(pd.Series(score, index=codes), pd.Series(households, index=codes),
+                             pd.Series(later, index=codes), ascending)
+        evaluation.curves[(unit, name)] = (x, y)
+    boot = bootstrap_measures(scores, households, later, codes, draws, seed)
+    for name, values in boot.items():
+        evaluation.draws[(unit, name)] = values
+    n = len(TOP)
+    evaluation.point[(unit, RANDOM)] = np.array([float(p) for p in TOP][:n] + [0.5])
+    grid = np.linspace(0, 1, 101)
+    evaluation.curves[(unit, RANDOM)] = (grid, grid)
+
+
+def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
+             start: pd.Timestamp, end: pd.Timestamp, deprivation: np.ndarray | None = None,
+             group: str | None = "borough", leave_one_out: bool = True,
+             settings: ModelSettings | None = None, candidates=None,
+             draws: int = BOOTSTRAP, seed: int = 2011, progress=None) -> Evaluation:
+    """Fit up to ``cut_off``, test on (``cut_off``, ``end``], per unit of ``group``.
+
+    ``leave_one_out``: each unit is scored by a model fitted on the other units only (and
+    its settings chosen among ``candidates`` on them, unless ``settings`` is given);
+    else one model fitted on every area scores them all (a time split). Without a group
+    the whole study is one unit."""
+    rate, exposure = later_rate(areas, history, cut_off, end)
+    years = (end - cut_off).days / 365.25
+    later_all = rate * exposure
+    labels = areas.groups[group] if group and group in areas.groups else np.full(
+        len(areas), "study area", dtype=object)
+    units = list(pd.unique(labels))
+    evaluation = Evaluation(units=units, test_years=years)
+    base = baseline_scores(areas, history, cut_off, start, deprivation,
+                           group if group in areas.groups else "")
+    shared = None
+    if not leave_one_out:
+        shared = _fit(areas, history, cut_off, start, settings, candidates, group)
+        evaluation.settings["all"] = shared[1:]
+        all_expected = predict_at(shared[0], areas, history, cut_off, start).to_numpy()
+    codes_all = areas.codes.astype(str).to_numpy()
+    for count, unit in enumerate(units):
+        mask = labels == unit
+        if progress:
+            progress(count / len(units), f"{unit}: fitting on the other "
+                     f"{len(units) - 1} boroughs" if leave_one_out else f"{unit}")
+        if leave_one_out:
+            model, chosen, table = _fit(areas.subset(~mask), history, cut_off, start,
+                                        settings, candidates, group)
+            evaluation.settings[unit] = (chosen, table)
+            expected = predict_at(model, areas, history, cut_off, start).to_numpy()[mask]
+        else:
+            expected = all_expected[mask]
+        hh = areas.households[mask].astype(float)
+        later = later_all[mask]
+        scores = {MODEL: (expected, False)}
+        scores.update({name: (score[mask], asc) for name, (score, asc) in base.items()})
+        scores[ORACLE] = (later / np.maximum(hh, 1e-9), False)
+        if later.sum() <= 0:
+            continue
+        _judge(evaluation, unit, scores, hh, later, codes_all[mask], draws, seed)
+        evaluation.expected[unit] = expected
+        evaluation.observed[unit] = later
+        evaluation.households[unit] = hh
+    return evaluation
+
+
+def _fit(areas, history, cut_off, start, settings, candidates, group):
+    if settings is None:
+        from .risk_model import CANDIDATES
+
+        chosen, table = choose_settings(areas, history, cut_off, start,
+                                        candidates or CANDIDATES, group)
+    else:
+        chosen, table = settings, None
+    return fit_model(areas, history, cut_off, start, chosen), chosen, table
+
+
+def capture_chart(evaluation: Evaluation, unit, path, title: str = "") -> None:
+    """The capture curves of one unit (or "all": the mean over units) as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 5.5))
+    axes = figure.add_subplot()
+    grid = np.linspace(0, 1, 201)
+    styles = ["-", "--", ":", "-.", (0, (1, 1)), (0, (5, 1)), "-", "--", ":"]
+    for i, ranking in enumerate(evaluation.rankings()):
+        units = evaluation.units if unit == "all" else [unit]
+        ys = [np.interp(grid, *evaluation.curves[(u, ranking)]) for u in units
+              if (u, ranking) in evaluation.curves]
+        if not ys:
+            continue
+        y = np.mean(ys, axis=0)
+        auc = float(np.sum((grid[1:] - grid[:-1]) * (y[1:] + y[:-1]) / 2))
+        axes.plot(100 * grid, 100 * y, linestyle=styles[i % len(styles)],
+                  linewidth=2.4 if ranking == MODEL else 1.3, label=f"{ranking} ({auc:.3f})")
+    for p in TOP:
+        axes.axvline(p, color="#BBBBBB", linewidth=0.6)
+    axes.set_xlim(0, 100)
+    axes.set_ylim(0, 100)
+    axes.set_xlabel("households, highest score first (%)")
+    axes.set_ylabel("later fires captured (%)")
+    axes.set_title(title, fontsize=10)
+    axes.legend(loc="lower right", fontsize=7)
+    figure.tight_layout()
+    FigureCanvasAgg(figure)
+    figure.savefig(path, dpi=100)

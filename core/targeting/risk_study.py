@@ -1,0 +1,320 @@
+"""The risk model on a saved segmentation: the areas it knows, the reasons in words, the
+``target --model`` scores and the ``target --backtest --model`` evaluation.
+
+What a saved segmentation gives the model: each classified area's households, segment,
+polygon (its neighbours), variables (the census risk factors, named by their labels) and
+deprivation measure; the ward of each area when ``matrices`` has run; and, from an
+optional lookup file (first column the area code, then larger areas, smallest first, e.g.
+``OA11CD, LSOA11CD, MSOA11CD, LAD11CD``), the LSOA, borough... The last column of the
+lookup, when it holds several values (several boroughs), is what leave-one-out leaves out.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..cells import write_csv
+from ..errors import InputError
+from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
+from .risk_model import ModelSettings, RiskModel, fit_model
+
+REASONS_SHOWN = 2
+HIGH_SHARE = 0.8  # a factor is "high" in the area's top 20% of the study's areas
+
+
+def read_lookup(path: Path, codes: pd.Index) -> dict:
+    """name -> code of each area (in ``codes`` order), from the lookup's columns after
+    the first; every area needs a row."""
+    from ..data.locate import read_records
+
+    table, unreadable, _ = read_records(Path(path))
+    source = Path(path).name
+    if len(unreadable):
+        raise InputError(f"{source}: {len(unreadable)} lines cannot be read")
+    if table.shape[1] < 2:
+        raise InputError(f"{source}: a lookup needs the area code, then at least one larger "
+                         "area (e.g. OA11CD, LSOA11CD, LAD11CD)")
+    key = table.iloc[:, 0].astype(str).str.strip()
+    if key.duplicated().any():
+        raise InputError(f"{source}: area {key[key.duplicated()].iloc[0]} has two rows")
+    table = table.set_axis(key.to_numpy())
+    missing = ~codes.isin(table.index)
+    if missing.any():
+        raise InputError(f"{source}: {int(missing.sum()):,} areas of the segmentation have no "
+                         f"row (e.g. {codes[missing][0]})")
+    groups, seen = {}, []
+    for column in table.columns[1:]:
+        values = table.loc[codes, column].astype(str).str.strip().to_numpy()
+        pattern = pd.factorize(values)[0]
+        if any(np.array_equal(pattern, other) for other in seen):
+            continue  # a name column beside its code: the same grouping
+        seen.append(pattern)
+        groups[str(column)] = values
+    return groups
+
+
+def study_from_segmentation(seg, households: pd.Series, wards: pd.DataFrame | None = None,
+                            lookup: Path | None = None) -> tuple[StudyAreas, np.ndarray | None,
+                                                                 bool, dict]:
+    """The classified areas as the model sees them, the deprivation measure (and whether
+    lower is more deprived) and the words for each factor column."""
+    classified = seg.areas["segment"].dropna()
+    codes = pd.Index(classified.index.astype(str))
+    hh = pd.to_numeric(households, errors="coerce").reindex(codes).fillna(0).clip(lower=0)
+    groups = {}
+    if lookup is not None:
+        groups.update(read_lookup(lookup, codes))
+    if wards is not None and "ward_code" in wards:
+        ward = wards["ward_code"].reindex(codes).astype(object)
+        groups["ward"] = ward.fillna("no ward").astype(str).to_numpy()
+    ordered = {k: groups[k] for k in sorted(groups, key=lambda k: len(set(groups[k])),
+                                            reverse=True)}
+    values = seg.values.reindex(codes).apply(pd.to_numeric, errors="coerce")
+    values = values.loc[:, values.notna().any()]
+    params = seg.manifest.get("parameters", {})
+    column = params.get("deprivation")
+    deprivation = values[column].to_numpy(float) if column in values else None
+    hh_column = params.get("households")
+    residents = params.get("residents")
+    factors = values.drop(columns=[c for c in (hh_column, residents) if c in values])
+    words = {c: str(seg.labels.get(c, c)) for c in factors.columns}
+    geometry = seg.areas.loc[classified.index, "geometry"].to_numpy()
+    areas = StudyAreas(codes=codes, households=hh.to_numpy(float), groups=ordered,
+                       neighbours=touching_pairs(geometry),
+                       factors=factors.reset_index(drop=True),
+                       segment=classified.astype(int).to_numpy())
+    return areas, deprivation, params.get("more_deprived", "higher") == "lower", words
+
+
+def area_reasons(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
+                 words: dict, deprivation: np.ndarray | None = None,
+                 lower_is_deprived: bool = False) -> pd.Series:
+    """Per area, the facts that raise its risk, in words a crew manager reads: its recent
+    fires ("3 fires in this output area since 2021"), fires around it, what the past fires
+    were in (flats, houses...), and up to three census factors in which the area is among
+    the highest 20% of the study and which go with more fires in the study ("high:
+    one-person households (41%)")."""
+    n = len(areas)
+    since = cut_off - pd.DateOffset(years=3)
+    recent = history[(history["date"] > since)
+                     & (history["date"] < cut_off + pd.Timedelta(days=1))]
+    pos = areas.codes.get_indexer(recent["area_code"])
+    keep = pos >= 0
+    own = np.bincount(pos[keep], minlength=n)
+    table = feature_table(areas, history, cut_off, history["date"].min())
+    near = table["rate_near_3y"].to_numpy()
+    near_high = near >= np.nanquantile(near, HIGH_SHARE)
+    kinds = None
+    if "kind" in recent:
+        kind = recent["kind"].to_numpy()[keep]
+        kinds = pd.crosstab(pos[keep], kind)
+    # only the factors that go with more fires in this study (rank correlation with the
+    # areas' fire rate over the history above 0.1) are named
+    past_rate = pd.Series(table["rate_all"].to_numpy())
+    factors = areas.factors
+    related = factors.apply(lambda c: c.corr(past_rate, method="spearman"))
+    factors = factors.loc[:, related.fillna(0) > 0.1]
+    share = factors.rank(pct=True).to_numpy()
+    deprived = None if deprivation is None else pd.Series(deprivation).rank(
+        pct=True, ascending=not lower_is_deprived).to_numpy()
+    texts = []
+    when = f"{since + pd.Timedelta(days=1):%B %Y}"
+    for i in range(n):
+        parts = []
+        if own[i]:
+            parts.append(f"{own[i]} fire{'s' if own[i] != 1 else ''} in this output area "
+                         f"since {when}")
+        else:
+            parts.append(f"no fire in this output area since {when}")
+        if near_high[i]:
+            parts.append("many fires in the neighbouring areas")
+        if kinds is not None and i in kinds.index:
+            row = kinds.loc[i]
+            row = row[[k for k in row.index if k in KINDS]]
+            if len(row) and row.max() > 0:
+                parts.append(f"past fires in {KINDS[row.idxmax()]}")
+        if deprived is not None and deprived[i] >= HIGH_SHARE:
+            parts.append("among the most deprived areas")
+        order = np.argsort(-np.nan_to_num(share[i], nan=0))
+        shown = 0
+        for j in order:
+            if shown >= REASONS_SHOWN or not share[i, j] >= HIGH_SHARE:
+                break
+            value = factors.iloc[i, j]
+            label = words.get(factors.columns[j], factors.columns[j])
+            label = label[:1].lower() + label[1:]
+            parts.append(f"high: {label} ({value:.0f}{'%' if 0 <= value <= 100 else ''})")
+            shown += 1
+        texts.append("; ".join(parts))
+    return pd.Series(texts, index=areas.codes)
+
+
+def settings_from(project: Path | None) -> ModelSettings:
+    """``[risk_model]`` of a project file (defaults without one)."""
+    if project is None:
+        return ModelSettings()
+    from ..project.project_file import read_toml
+
+    data, path = read_toml(Path(project))
+    return ModelSettings.from_table(data.get("risk_model"), f"{path.name} [risk_model]")
+
+
+def model_rates(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
+                start: pd.Timestamp, settings: ModelSettings) -> tuple[pd.Series, RiskModel]:
+    """Expected fires per household per year after ``cut_off``, per area, from a model
+    fitted on every area of the study (fires up to ``cut_off`` only)."""
+    from .risk_model import predict_at
+
+    model = fit_model(areas, history, cut_off, start, settings)
+    return predict_at(model, areas, history, cut_off, start), model
+
+
+def _read_study(segmentation: Path, lookup: Path | None):
+    import pyogrio
+
+    from ..places.steps import gpkg_path
+    from ..segment.saved import load_segmentation
+    from ..store.geopackage import read_gpkg_table
+    from .visits import _households
+
+    gpkg = gpkg_path(segmentation)
+    seg = load_segmentation(gpkg)
+    layers = {n for n, _ in pyogrio.list_layers(gpkg)}
+    wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
+             if "area_wards" in layers else None)
+    areas, deprivation, lower, words = study_from_segmentation(seg, _households(seg), wards,
+                                                               lookup)
+    return seg, areas, deprivation, lower, words
+
+
+def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: str,
+                        start: str | None = None, end: str | None = None,
+                        lookup: Path | None = None, project: Path | None = None,
+                        seed: int = 2011, replace_folder: bool = True):
+    """``target --backtest --model``: the risk model and the simple rules fitted on fires
+    up to the cut-off and judged on the later ones, per borough (leave-one-out, when the
+    lookup's last column holds several) or over the whole study (a time split). Writes
+    ``backtest.csv`` (per borough and ranking, with 95% intervals), ``backtest_means.csv``,
+    ``model_vs_own_rate.csv``, ``calibration.csv``, ``model_settings.csv`` (the validation
+    of each candidate setting), capture-curve charts and ``reconciliation.csv``."""
+    from ..places.incidents import window_date
+    from ..store.folders import replaced_folder, staged_files
+    from .backtest import cut_off_date, incident_history
+    from .risk_backtest import MODEL, OWN, capture_chart, evaluate
+    from .risk_model import calibration_table
+
+    cut = cut_off_date(cut_off)
+    seg, areas, deprivation, lower, _ = _read_study(segmentation, lookup)
+    history, outcomes, source = incident_history(seg.areas, incidents)
+    if history.empty:
+        raise InputError(f"{source}: no incident located in the study area with a date")
+    first = window_date(start, "the start date") or history["date"].min()
+    last = window_date(end, "the end date") or history["date"].max()
+    if not first <= cut < last:
+        raise InputError(f"the cut-off {cut:%Y-%m-%d} must lie between the first and last "
+                         f"incident dates used ({first:%Y-%m-%d} to {last:%Y-%m-%d})")
+    group = list(areas.groups)[-1] if areas.groups else None
+    loo = group is not None and len(set(areas.groups[group])) >= 2 and group != "ward"
+    if deprivation is not None and lower is False:
+        deprivation = -deprivation  # rank ascending: the most deprived first
+    settings = settings_from(project) if project is not None else None
+    evaluation = evaluate(areas, history, cut, first, last, deprivation,
+                          group if loo else None, leave_one_out=loo, settings=settings,
+                          seed=seed)
+    table = evaluation.table()
+    means = evaluation.means()
+    ahead = evaluation.ahead(MODEL, OWN)
+    units = list(evaluation.observed)
+    calibration = calibration_table(
+        np.concatenate([evaluation.expected[u] for u in units]) * evaluation.test_years,
+        np.concatenate([evaluation.observed[u] for u in units]),
+        np.concatenate([evaluation.households[u] for u in units]))
+    chosen = []
+    for unit, (setting, validation) in evaluation.settings.items():
+        frame = validation if validation is not None else pd.DataFrame(
+            [{"kind": setting.kind, "note": "from the project file"}])
+        chosen.append(frame.assign(fitted_for=unit, chosen=[
+            str(row.get("kind")) == setting.kind for row in frame.to_dict("records")]))
+    settings_table = pd.concat(chosen, ignore_index=True)
+    dates = history["date"]
+    detail = pd.Series(outcomes.to_numpy(), index=outcomes.index, dtype=object)
+    detail[history.index[(dates >= first) & (dates < cut + pd.Timedelta(days=1))]] = (
+        "fitted on (features)")
+    detail[history.index[(dates > cut) & (dates < last + pd.Timedelta(days=1))]] = "tested on"
+    detail[history.index[(dates < first) | (dates >= last + pd.Timedelta(days=1))]] = (
+        "outside the periods")
+    detail[history.index[~history["area_code"].isin(areas.codes)]] = "area not classified"
+    reconciliation = pd.DataFrame({"source": source, "row": detail.index,
+                                   "status": np.where(detail.isin(["fitted on (features)",
+                                                                   "tested on"]),
+                                                      "used", "excluded"),
+                                   "detail": detail.to_numpy()})
+    how = "leave one borough out" if loo else "time split"
+    folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
+    with folder as staging:
+        write_csv(table, staging / "backtest.csv", index=False)
+        write_csv(means, staging / "backtest_means.csv", index=False)
+        write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
+        write_csv(calibration, staging / "calibration.csv", index=False)
+        write_csv(settings_table, staging / "model_settings.csv", index=False)
+        write_csv(reconciliation, staging / "reconciliation.csv", index=False)
+        capture_chart(evaluation, "all", staging / "capture_curve.png",
+                      f"Fitted on fires to {cut:%Y-%m-%d}, tested to {last:%Y-%m-%d} ({how})")
+        if loo:
+            for unit in units:
+                capture_chart(evaluation, unit, staging / f"capture_curve_{file_part(unit)}.png",
+                              f"{unit}: fitted on the other areas to {cut:%Y-%m-%d}")
+        names = sorted(p.name for p in staging.iterdir())
+    return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
+
+
+def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
+    """What ``target --backtest --model`` says (the command line and Processing's log): each
+    ranking's mean share of later fires in the top 1/5/10/20% of households and area under
+    the capture curve with intervals, then the model against the own past rate."""
+    from .risk_backtest import MEASURES
+
+    lines = [f"Backtest of the risk model ({how}, {units} "
+             f"{'boroughs' if how.startswith('leave') else 'study area'}): share of the later "
+             "fires in the top 1/5/10/20% of households and the area under the capture "
+             "curve, mean with 95% bootstrap interval"]
+    for row in means.to_dict("records"):
+        cells = []
+        for measure in MEASURES:
+            digits = 3 if measure == "auc" else 1
+            low, high = row.get(f"{measure}_low"), row.get(f"{measure}_high")
+            interval = (f" ({low:.{digits}f}-{high:.{digits}f})"
+                        if low is not None and low == low else "")
+            cells.append(f"{row[measure]:.{digits}f}{interval}")
+        lines.append(f"  {row['ranking']}: " + ", ".join(cells))
+    lines.append("The risk model against the area's own past rate (difference, ahead in how "
+                 "many):")
+    for row in ahead.to_dict("records"):
+        lines.append(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} "
+                     f"to {row['high']:+.2f}), ahead in {row['ahead_in']} of "
+                     f"{row['boroughs']}")
+    return lines
+
+
+def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
+                 history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+                 lookup: Path | None = None, project: Path | None = None
+                 ) -> tuple[pd.Series, pd.Series]:
+    """``target --model``: per classified area, expected fires per household per year
+    (the model fitted on the fires from ``first`` to ``last``) and the reasons in words."""
+    areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
+    window = history[(history["date"] >= first)
+                     & (history["date"] < last + pd.Timedelta(days=1))]
+    rates, _ = model_rates(areas, window, last, first, settings_from(project))
+    reasons = area_reasons(areas, window, last, words, deprivation, lower)
+    return rates, reasons
+
+
+def file_part(text) -> str:
+    """``text`` (a borough's code or name from the user's lookup) as part of a file name:
+    letters, digits, dots and hyphens kept, anything else one underscore."""
+    return re.sub(r"[^\w.-]+", "_", str(text)).strip("._") or "area"
