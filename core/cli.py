@@ -663,7 +663,7 @@ def check_output_folder(out: Path | None, whole: bool = False) -> None:
     if out is None:
         return
     if whole:
-        from .store.folders import check_replaceable
+        from .store.result_files import check_replaceable
 
         check_replaceable(out)
         return

@@ -35,15 +35,11 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
-from community_safety.core.store import folders, geopackage
-from community_safety.core.store.folders import (
-    atomic_file,
-    previous_folder,
-    replaced_folder,
-    staged_files,
-    tidy,
-)
+from community_safety.core.store import geopackage, swap, work_names
+from community_safety.core.store.folders import atomic_file, replaced_folder, staged_files
 from community_safety.core.store.geopackage import identity_of, read_gpkg_table
+from community_safety.core.store.swap import previous_folder
+from community_safety.core.store.tidying import tidy
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9 and /proc: Linux")
 
@@ -305,7 +301,7 @@ def crashing_run(target: Path, step: int, exchange: bool) -> None:
     if pid == 0:  # the child
         try:
             calls = [0]
-            real_rename, real_exchange = os.rename, folders._exchange
+            real_rename, real_exchange = os.rename, swap._exchange
 
             def step_taken():
                 calls[0] += 1
@@ -316,11 +312,11 @@ def crashing_run(target: Path, step: int, exchange: bool) -> None:
                 step_taken()
                 real_rename(a, b)
 
-            def swap(a, b):
+            def exchanged(a, b):
                 step_taken()
                 return real_exchange(a, b) if exchange else False
 
-            os.rename, folders._exchange = rename, swap
+            os.rename, swap._exchange = rename, exchanged
             with replaced_folder(target) as staging:
                 for name, text in NEW.items():
                     (staging / name).parent.mkdir(parents=True, exist_ok=True)
@@ -401,7 +397,7 @@ def test_an_empty_folder_is_filled_and_nothing_is_kept(tmp_path):
 def test_work_folders_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     gone = subprocess.Popen(["true"])  # a process that has ended
     gone.wait()
-    host = folders._HOST
+    host = work_names._HOST
     mine = tmp_path / f".results.staging-{host}-{os.getpid()}-0a1b2c3d"
     theirs = tmp_path / f".results.staging-{host}-{gone.pid}-0a1b2c3d"
     file = tmp_path / f".assigned.gpkg.staging-{host}-{gone.pid}-00ff00ff.gpkg"

@@ -137,7 +137,7 @@ def _people(folder: Path, gpkg: Path) -> tuple[int, int]:
 
 def test_demand_killed_at_any_point_keeps_folder_and_geopackage_together(placed, tmp_path,
                                                                          monkeypatch):
-    from community_safety.core.store.folders import tidy
+    from community_safety.core.store.tidying import tidy
 
     monkeypatch.setenv("COMMUNITY_SAFETY_KEY", "7f3a9c01e4b25d86c0f1a7e39b4d2c58")
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
@@ -183,10 +183,9 @@ def test_a_commit_of_two_outputs_killed_inside_is_finished_or_dropped_whole(plac
     import os
 
     from community_safety.core.segment.saved import load_segmentation
-    from community_safety.core.store import folders as store
     from community_safety.core.store import together
-    from community_safety.core.store.folders import tidy
     from community_safety.core.store.geopackage import read_gpkg_table
+    from community_safety.core.store.tidying import tidy
 
     gpkg = tmp_path / "seg" / "segmentation.gpkg"
     gpkg.parent.mkdir()
@@ -198,7 +197,7 @@ def test_a_commit_of_two_outputs_killed_inside_is_finished_or_dropped_whole(plac
 
     def child():
         if dies == "after the GeoPackage":
-            store._swap_in = lambda *a: os._exit(9)
+            together._swap_in = lambda *a: os._exit(9)
         elif dies == "after both journals":
             real = os.replace
             os.replace = lambda a, b: os._exit(9) if str(b) == str(gpkg) else real(a, b)

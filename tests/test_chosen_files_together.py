@@ -18,8 +18,8 @@ import pytest
 
 from community_safety.core.errors import InputError
 from community_safety.core.store import together
-from community_safety.core.store.folders import tidy
 from community_safety.core.store.geopackage import read_gpkg_table, write_table
+from community_safety.core.store.tidying import tidy
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork and kill: Linux")
 FILES = ("demand_notes.csv", "demand_ranked.csv", "plots/elbow.csv")

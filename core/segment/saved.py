@@ -25,7 +25,7 @@ import pyogrio
 from ..cells import write_csv
 from ..errors import InputError
 from ..progress import Progress, silent
-from ..store.folders import _recovered, replaced_folder, staged_files
+from ..store.folders import replaced_folder, staged_files
 from ..store.geopackage import (
     gpkg_file,
     read_gpkg_table,
@@ -35,6 +35,7 @@ from ..store.geopackage import (
     write_table,
 )
 from ..store.names import CSV_TABLES, GPKG_NAME, GPKG_OPTIONS, SEGMENT_LAYER
+from ..store.tidying import _recovered
 from ..styles import numbering_axis, segment_layer_abstract, segment_layer_qml
 from .build import Segmentation
 from .standardise import Standardiser
@@ -158,7 +159,7 @@ def load_segmentation(path: Path) -> Segmentation:
     """A saved segmentation, ready for later steps and for assigning new areas. Its
     manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
     the GeoPackage still holds that segmentation before writing)."""
-    from ..store.together import finish_commits
+    from ..store.tidying import finish_commits
 
     path = gpkg_file(path)
     finish_commits(path.parent)  # what a killed run committed together is finished first

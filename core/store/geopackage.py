@@ -21,8 +21,9 @@ import pyogrio
 
 from .. import written
 from ..errors import InputError
-from .folders import _new_staging, _recovered, _remove, tidy
 from .names import GPKG_NAME, SEGMENT_LAYER
+from .tidying import _recovered, tidy
+from .work_names import _new_staging, _remove
 
 # GeoPackage 1.2: readable without warnings by the older GDAL that QGIS 3.22 ships with
 

@@ -2,7 +2,7 @@
 
 ``demand --segmentation`` writes its folder (the lists and the shared views) and adds the
 counts behind the shared views to the segmentation's GeoPackage, which the report and the
-dock read. Each replacement is atomic on its own (``store.replaced_folder``,
+dock read. Each replacement is atomic on its own (``folders.replaced_folder``,
 ``geopackage.add_to_geopackage``), but two renames in two places cannot be one, so a kill between
 them used to leave the new folder beside the old GeoPackage tables (or the reverse).
 
@@ -17,7 +17,7 @@ them used to leave the new folder beside the old GeoPackage tables (or the rever
    exchange), then the journals go.
 
 A run killed after step 3 is finished by the next run or reader that looks in either
-folder (``finish_commits``, called first by ``store.tidy`` and by ``load_segmentation``):
+folder (``tidying.finish_commits``, called first by ``tidy`` and by ``load_segmentation``):
 the GeoPackage copy goes in if it has not (its inode tells), then the folder. Killed
 before step 3 nothing was committed and the work copies are cleared away as any killed
 run's are; killed between the two journals, the half with no journal may already have
@@ -32,90 +32,17 @@ picked one by one, maybe in different folders (a journal beside each).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from .. import written
-from . import folders as store
 from . import geopackage
-
-_SUFFIX = "-commit.json"
-
-
-def _journal_path(folder: Path, label: str) -> Path:
-    # a hidden work name of this process (``store._WORK``), so that a journal left by a
-    # killed run is finished (and then removed) by ``store.tidy``
-    return folder / f".{label}.staging-{store._HOST}-{os.getpid()}{_SUFFIX}"
-
-
-def _write_journal(path: Path, entry: dict) -> None:
-    # a hidden work name too (``.<label>.staging-<host>-<pid>-commit.tmp``), so that one
-    # left by a kill is cleared by ``store.tidy``
-    work = path.with_name(path.name.removesuffix(".json") + ".tmp")
-    with open(work, "w", encoding="utf-8") as handle:
-        json.dump(entry, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(work, path)
-
-
-def _finish(entry: dict) -> None:
-    """Complete a commit whose journal is ``entry``: the GeoPackage copy in (unless it is
-    already), the staged files each over its namesake (unless already), then the folder;
-    or, when a part is gone without having gone in, nothing (every staged part is dropped
-    with the journal)."""
-    gpkg = Path(entry["gpkg"]) if entry.get("gpkg") else None
-    work = Path(entry["work"]) if gpkg else None
-    moves = [(Path(src), Path(dst), inode) for src, dst, inode in entry.get("moves", [])]
-    staging = Path(entry["staging"]) if entry.get("staging") else None
-    leftovers = [Path(p) for p in entry.get("remove", [])] + ([work.parent] if work else [])
-
-    def _in(path: Path, inode: int) -> bool:
-        try:
-            return os.stat(path).st_ino == inode
-        except OSError:
-            return False
-
-    gpkg_done = gpkg is None or _in(gpkg, entry["work_inode"])
-    pending = [(src, dst) for src, dst, inode in moves if not _in(dst, inode)]
-    lost = (not gpkg_done and not work.exists()) or any(not src.exists() for src, _ in pending)
-    if lost:  # a half was cleared before its journal was written: neither goes in
-        for path in [src for src, _ in pending] + ([staging] if staging else []) + leftovers:
-            store._remove(path)
-        return
-    if not gpkg_done:
-        os.replace(work, gpkg)
-    for src, dst in pending:
-        os.replace(src, dst)
-    if staging is not None and staging.exists():
-        store._swap_in(staging, Path(entry["target"]))
-    for path in leftovers:
-        store._remove(path)
-
-
-def finish_commits(folder: Path) -> None:
-    """Finish the commits that killed runs left journals for in ``folder``."""
-    try:
-        names = [e.name for e in os.scandir(folder) if e.name.endswith(_SUFFIX)]
-    except OSError:
-        return
-    for name in names:
-        path = Path(folder) / name
-        found = store._WORK.match(name)
-        if found is None or not store._abandoned(found, path):
-            continue
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            store._remove(path)
-            continue
-        _finish(entry)
-        for journal in entry.get("journals", []):
-            store._remove(Path(journal))
-        store._remove(path)
+from .result_files import _target, check_replaceable
+from .swap import _swap_in
+from .tidying import _journal_path, _write_journal, tidy
+from .work_names import _fresh_name, _new_staging, _remove
 
 
 def _keep(path: Path, link: Path) -> None:
@@ -151,8 +78,8 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
     try:
         with geopackage._one_writer(gpkg.parent) if gpkg is not None else nullcontext():
             if gpkg is not None:
-                store.tidy(gpkg.parent)
-                work_dir = store._new_staging(gpkg.parent, gpkg.name)
+                tidy(gpkg.parent)
+                work_dir = _new_staging(gpkg.parent, gpkg.name)
                 work = work_dir / gpkg.name
                 shutil.copy2(gpkg, work)
                 if identity is not None:
@@ -168,7 +95,7 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
                 link = None
                 if os.path.lexists(dst):  # kept in the staging folder when there is one
                     beside = Path(remove[0]) if remove else dst.parent
-                    link = store._fresh_name(beside, dst.name, dst.suffix)
+                    link = _fresh_name(beside, dst.name, dst.suffix)
                     _keep(dst, link)
                 kept.append((dst, link))
             journals = list(dict.fromkeys(_journal_path(f, label) for f, label in places))
@@ -184,7 +111,7 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
                     os.replace(src, dst)
                     moved.append(dst)
                 if swap is not None:
-                    store._swap_in(*swap)
+                    _swap_in(*swap)
             except BaseException:
                 # an error or Ctrl-C (not a kill): the folder swap puts itself back unless
                 # it had happened; then the files and the GeoPackage go back too
@@ -194,7 +121,7 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
                             if link is not None:
                                 os.replace(link, dst)
                             else:
-                                store._remove(dst)
+                                _remove(dst)
                     if gpkg_in:
                         os.replace(old, gpkg)
                 raise
@@ -206,7 +133,7 @@ def _commit(moves: list, gpkg: Path | None = None, tables: dict | None = None,
         for path in [*journals, *(link for _, link in kept if link is not None),
                      *([work_dir] if work_dir is not None else []), *map(Path, remove)]:
             if os.path.lexists(path):
-                store._remove(path)
+                _remove(path)
 
 
 @contextmanager
@@ -214,18 +141,18 @@ def replaced_together(out_dir: Path, gpkg: Path, tables: dict, identity: str | N
     """A hidden folder to build ``out_dir``'s new contents in; when the block succeeds,
     ``tables`` go into ``gpkg`` and the folder replaces ``out_dir``, both or neither,
     whatever the moment of a kill (see the module)."""
-    target = store._target(out_dir)
+    target = _target(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    store.tidy(target.parent)
-    store.check_replaceable(out_dir)
+    tidy(target.parent)
+    check_replaceable(out_dir)
     gpkg = geopackage.gpkg_file(Path(gpkg))
-    staging = store._new_staging(target.parent, target.name)
+    staging = _new_staging(target.parent, target.name)
     try:
         yield staging
         _commit([], gpkg, tables, identity, swap=(staging, target))
     finally:
         if os.path.lexists(staging):
-            store._remove(staging)
+            _remove(staging)
 
 
 @contextmanager
@@ -238,9 +165,9 @@ def staged_together(folder: Path, gpkg: Path | None = None, tables: dict | None 
     Everything else in ``folder`` is left alone."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    store.tidy(folder)
+    tidy(folder)
     gpkg = geopackage.gpkg_file(Path(gpkg)) if gpkg is not None else None
-    staging = store._new_staging(folder, "output")
+    staging = _new_staging(folder, "output")
     try:
         yield staging
         moves = []
@@ -254,7 +181,7 @@ def staged_together(folder: Path, gpkg: Path | None = None, tables: dict | None 
                 additions=additions)
     finally:
         if os.path.lexists(staging):
-            store._remove(staging)
+            _remove(staging)
 
 
 @contextmanager
@@ -266,8 +193,8 @@ def files_together(*paths: Path):
     try:
         for path in paths:
             path.parent.mkdir(parents=True, exist_ok=True)
-            store.tidy(path.parent)
-            temporary = store._fresh_name(path.parent, path.name, path.suffix)
+            tidy(path.parent)
+            temporary = _fresh_name(path.parent, path.name, path.suffix)
             os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             temporaries.append(temporary)
         yield temporaries
@@ -275,4 +202,4 @@ def files_together(*paths: Path):
     finally:
         for temporary in temporaries:
             if os.path.lexists(temporary):
-                store._remove(temporary)
+                _remove(temporary)
