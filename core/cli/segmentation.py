@@ -1,0 +1,165 @@
+"""The segmentation commands: ``segment``, ``choose-k`` and ``assign``, with the summary
+of a segmentation they print."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from .options import _seed
+from .progress_bar import _run_with_bar
+
+
+def _k_range(text: str) -> list[int]:
+    try:
+        low, high = (int(part) for part in text.split("-", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a range such as 2-15") from None
+    if not 2 <= low <= high:
+        raise argparse.ArgumentTypeError(f"'{text}': need 2 <= first <= last")
+    return list(range(low, high + 1))
+
+
+def _print_summary(seg, path: Path) -> None:
+    import pandas as pd
+
+    from ..segment.build import small_segments_note
+
+    summary = seg.summary
+    print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
+          f"({len(seg.clustered)} variables clustered)")
+    # "mean deprivation" only where a deprivation measure numbers the segments
+    deprivation = "mean_deprivation" in summary.columns
+    measure = f"  {'mean deprivation':>16}" if deprivation else ""
+    header = f"{'seg':>3}  {'areas':>5}  {'residents':>9}{measure}  name"
+    print(header)
+    print("-" * max(len(header), 60))
+    for number, row in summary.iterrows():
+        residents = row.get("residents")
+        residents = (f"{int(residents):,}" if residents is not None and pd.notna(residents)
+                     and residents >= 0 else "-")
+        value = f"  {row['mean_deprivation']:>16}" if deprivation else ""
+        print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}{value}  {row['name']}")
+    numbering = seg.manifest.get("numbering", {}).get("description")
+    if numbering:
+        print(numbering)
+    winsorised = seg.manifest["results"].get("winsorised", {})
+    if winsorised.get("cells"):
+        print(f"Winsorised at ±{winsorised['bound']:g}: {winsorised['cells']} values in "
+              f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
+    if seg.manifest["results"].get("random_starts_note"):
+        print(seg.manifest["results"]["random_starts_note"])
+    small = small_segments_note(seg.manifest)
+    if small:
+        print(small, file=sys.stderr)
+    print(f"\nSaved to {path}")
+
+
+def _segment(args) -> int:
+    from ..project.project_file import load_project
+    from ..segment.build import build_segmentation, prepare
+    from ..segment.clustering import choose_k
+    from ..segment.saved import save_segmentation
+    from ..store.folders import replacement_note
+
+    project = load_project(args.project).with_overrides(k=args.k, seed=args.seed,
+                                                        n_init=args.n_init)
+    prepared = _run_with_bar(prepare, project)
+    seg = _run_with_bar(build_segmentation, project, prepared=prepared)
+    if args.choose_k:
+        seg.diagnostics = _run_with_bar(choose_k, prepared.X, args.choose_k,
+                                        n_init=min(project.n_init, 10), seed=project.seed)
+    replacing = replacement_note(args.out)
+    path = _run_with_bar(save_segmentation, seg, args.out, plots=not args.no_plots)
+    _print_summary(seg, path)
+    if replacing:
+        print(replacing)
+    return 0
+
+
+def _choose_k(args) -> int:
+    from ..project.project_file import load_project
+    from ..segment.build import prepare
+    from ..segment.clustering import choose_k, recommend_k
+    from ..segment.plots import elbow_plot
+    from ..store.folders import replaced_folder, replacement_note
+
+    if args.k_min > args.k_max:
+        raise InputError(f"--k-min {args.k_min} is larger than --k-max {args.k_max}")
+    project = load_project(args.project).with_overrides(seed=args.seed)
+    prepared = _run_with_bar(prepare, project)
+    ks = list(range(args.k_min, args.k_max + 1))
+    table = _run_with_bar(choose_k, prepared.X, ks, n_init=args.n_init, seed=project.seed)
+    replacing = replacement_note(args.out)
+    from ..cells import write_csv
+
+    with replaced_folder(args.out) as staging:
+        write_csv(table, staging / "diagnostics.csv", index=False)
+        elbow_plot(table, staging / "elbow.png")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\nRecommended: {recommend_k(table)[1]}")
+    print(f"\nSaved diagnostics.csv and elbow.png to {args.out}")
+    if replacing:
+        print(replacing)
+    return 0
+
+
+def _assign(args) -> int:
+    from ..project.project_file import load_project
+    from ..segment.build import assign_areas, gather_area_data
+    from ..segment.saved import load_segmentation, write_assigned_layer
+    from ..store.folders import replaced_folder, replacement_note
+
+    seg = load_segmentation(args.segmentation)
+    project = load_project(args.project)
+    data = gather_area_data(project)
+    assigned = assign_areas(seg, data.values)
+    previous = seg.areas["segment"].reindex(assigned.index)
+    assigned["previous_segment"] = previous
+    replacing = replacement_note(args.out)
+    from ..cells import write_csv
+
+    with replaced_folder(args.out) as staging:
+        write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
+        write_csv(assigned.rename_axis("area_code").reset_index(), staging / "assigned.csv",
+                  index=False)
+        write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
+    known = previous.notna()
+    changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
+    print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
+          f"{int(known.sum())} were in the segmentation, {changed} of them changed segment.")
+    print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
+    if replacing:
+        print(replacing)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """The ``segment``, ``choose-k`` and ``assign`` commands and their options."""
+    seg = sub.add_parser("segment", help="build, profile and save a segmentation")
+    seg.add_argument("project", type=Path, help="project file (TOML)")
+    seg.add_argument("--out", type=Path, required=True, help="output folder")
+    seg.add_argument("--k", type=int, help="number of segments (overrides the project)")
+    seg.add_argument("--seed", type=_seed, help="random seed (overrides the project)")
+    seg.add_argument("--n-init", type=int, help="k-means random starts (overrides)")
+    seg.add_argument("--choose-k", type=_k_range, metavar="K1-K2",
+                     help="also store choose-k diagnostics for this range")
+    seg.add_argument("--no-plots", action="store_true", help="skip the box plots")
+    seg.set_defaults(run=_segment)
+
+    ck = sub.add_parser("choose-k", help="diagnostics for choosing the number of segments")
+    ck.add_argument("project", type=Path)
+    ck.add_argument("--out", type=Path, required=True)
+    ck.add_argument("--k-min", type=int, default=2)
+    ck.add_argument("--k-max", type=int, default=15)
+    ck.add_argument("--n-init", type=int, default=10)
+    ck.add_argument("--seed", type=_seed)
+    ck.set_defaults(run=_choose_k)
+
+    assign = sub.add_parser("assign", help="assign areas to an existing segmentation")
+    assign.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
+    assign.add_argument("project", type=Path, help="project file describing the new data")
+    assign.add_argument("--out", type=Path, required=True)
+    assign.set_defaults(run=_assign)
