@@ -3,10 +3,11 @@
 From a saved segmentation, its address gazetteer and an incident history, every address
 gets an **expected number of fires per year**, and the list is filled in that order.
 
-The score: each area's fire rate per household, shrunk toward its segment's (``rates``),
-then **per address**: ``expected fires = theta_i / years x households at the address (1
-where not known: a ``households`` column in the gazetteer's address layer, when present) x
-the product of the weights of the address's partner flags`` (``visit_inputs``).
+The score: *theta_i*, the fire rate per household of the address's area *i* shrunk toward
+its segment's (``rates``), then **per address**: ``expected fires = theta_i / years x
+households at the address (1 where not known: a ``households`` column in the gazetteer's
+address layer, when present) x the product of the weights of the address's partner flags``
+(``visit_inputs``).
 
 Exclusions (each address gets at most one reason, the first that applies, in this order):
 area not classified, opted out, non-residential, visited within the last N months,
