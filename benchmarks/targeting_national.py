@@ -22,7 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from community_safety.core.targeting.visits import TargetOptions, build_targets
+from community_safety.core.targeting.visit_list import TargetOptions, build_targets
 
 N_AREAS = 190_000
 

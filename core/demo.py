@@ -52,7 +52,8 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
     from .share.export import PARTNER_GPKG, write_partner_geopackage
     from .share.partner_steps import WardSource, export_step, matrices_step
     from .store.folders import replaced_folder
-    from .targeting.visits import TargetInputs, TargetOptions, target_step
+    from .targeting.steps import TargetInputs, target_step
+    from .targeting.visit_list import TargetOptions
 
     project = load_project(PROJECT)
     out = Path(out)

@@ -12,6 +12,7 @@ import shapely
 
 from community_safety.core.errors import InputError
 from community_safety.core.targeting import risk_backtest
+from community_safety.core.targeting.rates import shrunk_rates
 from community_safety.core.targeting.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
 from community_safety.core.targeting.risk_features import (
     StudyAreas,
@@ -21,7 +22,7 @@ from community_safety.core.targeting.risk_features import (
     touching_pairs,
 )
 from community_safety.core.targeting.risk_model import ModelSettings, fit_model
-from community_safety.core.targeting.visits import TargetOptions, build_targets, shrunk_rates
+from community_safety.core.targeting.visit_list import TargetOptions, build_targets
 
 START, CUT, END = pd.Timestamp("2009-01-01"), pd.Timestamp("2019-12-31"), pd.Timestamp(
     "2024-08-31")

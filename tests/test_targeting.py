@@ -15,7 +15,8 @@ from community_safety.core.errors import InputError
 from community_safety.core.project.project_file import load_project
 from community_safety.core.segment.build import build_segmentation
 from community_safety.core.segment.saved import save_segmentation
-from community_safety.core.targeting.visits import TargetOptions, build_targets, shrunk_rates
+from community_safety.core.targeting.rates import shrunk_rates
+from community_safety.core.targeting.visit_list import TargetOptions, build_targets
 
 FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
 FIRE_XY = ["--incidents", FIRES, "--x", "easting_rounded", "--y", "northing_rounded",

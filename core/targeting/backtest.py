@@ -1,13 +1,10 @@
-"""Incident histories with dates, and the targeting backtest ("proven on past fires").
+"""The targeting backtest ("proven on past fires").
 
-The backtest fits the targeting score (``targeting.shrunk_rates``: segment rate, and the
+The backtest fits the targeting score (``rates.shrunk_rates``: segment rate, and the
 area's rate shrunk toward it) on the incidents up to a cut-off date, ranks the households
 (every household of an area shares its area's score; ties by area code), and counts the
-incidents *after* the cut-off that fall in the top 1, 5, 10 and 20% of households. An
-area's later incidents are spread evenly over its households, so the capture curve is
-piecewise linear: cumulative share of households (areas in rank order) against cumulative
-share of the later incidents. The area under it is 0.5 for a ranking no better than
-chance and 1 for a perfect one.
+incidents *after* the cut-off that fall in the top 1, 5, 10 and 20% of households (the
+capture curve, ``capture``).
 
 Baselines, computed the same way: the deprivation measure of the segmentation (IMD rank,
 most deprived first) alone, and random order (the mean of 100 random orders of the areas
@@ -20,120 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..cells import write_csv
-from ..data.dates import parse_dates
-from ..data.locate import (
-    MATCHED,
-    AreaIndex,
-    LocationColumns,
-    locate,
-    read_records,
-    records_from_points,
-)
 from ..errors import InputError
 from ..places.incidents import window_date
+from .capture import TOP, area_under, capture_at, capture_curve, curve_in_order
+from .history import IncidentFile, incident_history, window_counts
+from .rates import area_households, shrunk_rates
 
-TOP = (1, 5, 10, 20)
 RANDOM_ORDERS = 100
-
-
-@dataclass(frozen=True)
-class IncidentFile:
-    """The incident file the user gave to ``incidents`` (or a point layer as a frame)."""
-
-    source: Path | gpd.GeoDataFrame
-    columns: LocationColumns
-    date_column: str | None = None
-    name: str | None = None
-    date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
-    property_column: str | None = None  # the property type of each incident (risk model)
-
-
-def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
-                     ) -> tuple[pd.DataFrame, pd.Series, str]:
-    """(area_code, date) of each incident located in the study area with a readable date
-    (index: the record's row), every record's outcome (matched, outside the area,
-    unmatched, date unreadable...) and the source's name."""
-    if isinstance(incidents.source, gpd.GeoDataFrame):
-        source = incidents.name or "layer"
-        records, _, crs = records_from_points(incidents.source, source)
-    else:
-        paths = (list(incidents.source) if isinstance(incidents.source, (list, tuple))
-                 else [incidents.source])
-        if len(paths) == 1 and not Path(paths[0]).is_dir():
-            source = Path(paths[0]).name
-            records, _, crs = read_records(Path(paths[0]))
-        else:  # several files, or a folder of them, read as one: rows "file.csv:line"
-            from ..places.steps import _records
-
-            records, _, crs, source = _records(paths)
-    column = incidents.date_column
-    if not column:
-        raise InputError(f"{source}: name the incidents' date column (--date-column)")
-    if column not in records.columns:
-        raise InputError(f"{source}: no date column '{column}'")
-    located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
-    dates = parse_dates(records[column], incidents.date_format, column, source)
-    status = located["status"].where(located["status"] != MATCHED,
-                                     np.where(dates.isna(), "date unreadable", MATCHED))
-    keep = (status == MATCHED).to_numpy()
-    history = pd.DataFrame({"area_code": located["area_code"].to_numpy()[keep],
-                            "date": dates.to_numpy()[keep]}, index=records.index[keep])
-    if incidents.property_column:
-        from .risk_features import property_kind
-
-        if incidents.property_column not in records.columns:
-            raise InputError(f"{source}: no property type column "
-                             f"'{incidents.property_column}'")
-        history["kind"] = property_kind(records[incidents.property_column]).to_numpy()[keep]
-    for axis, column in (("x", incidents.columns.x), ("y", incidents.columns.y)):
-        if column and column in records.columns:
-            history[axis] = pd.to_numeric(records[column], errors="coerce").to_numpy()[keep]
-    return history, status, source
-
-
-def window_counts(history: pd.DataFrame, start: pd.Timestamp | None,
-                  end: pd.Timestamp | None) -> pd.Series:
-    """Incidents per area with start <= date <= end (whole days)."""
-    keep = np.ones(len(history), dtype=bool)
-    if start is not None:
-        keep &= (history["date"] >= start).to_numpy()
-    if end is not None:
-        keep &= (history["date"] < end + pd.Timedelta(days=1)).to_numpy()
-    return history.loc[keep].groupby("area_code").size().astype(float)
-
-
-# --- capture curves ---------------------------------------------------------------------------
-
-def capture_curve(score: pd.Series, households: pd.Series, later: pd.Series,
-                  ascending: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative share of households and of later incidents, areas in score order
-    (ties: area code)."""
-    codes = score.index.astype(str).to_numpy()
-    values = score.to_numpy(dtype=float)
-    values = np.where(np.isnan(values), np.inf if ascending else -np.inf, values)
-    order = np.lexsort((codes, values if ascending else -values))
-    return _curve(households.reindex(score.index).fillna(0).to_numpy()[order],
-                  later.reindex(score.index).fillna(0).to_numpy()[order])
-
-
-def _curve(households: np.ndarray, fires: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = np.concatenate([[0.0], np.cumsum(households)]) / max(households.sum(), 1e-300)
-    y = np.concatenate([[0.0], np.cumsum(fires)]) / max(fires.sum(), 1e-300)
-    return x, y
-
-
-def capture_at(x: np.ndarray, y: np.ndarray, percent: float) -> float:
-    """Share of later incidents (%) in the top ``percent`` % of households."""
-    return float(100 * np.interp(percent / 100, x, y))
-
-
-def area_under(x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
 
 
 @dataclass
@@ -154,7 +48,6 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
     """Fit on incidents from ``start`` to ``cut_off`` (inclusive), test on those after it
     (to ``end``); rankings compared on the classified areas."""
     from ..places.steps import period_label
-    from .visits import shrunk_rates
 
     first, last = history["date"].min(), history["date"].max()
     if pd.isna(first) or not first <= cut_off < last:
@@ -197,7 +90,7 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
     tops, aucs, ys = [], [], []
     for _ in range(RANDOM_ORDERS):
         order = rng.permutation(len(hh_values))
-        x, y = _curve(hh_values[order], later_values[order])
+        x, y = curve_in_order(hh_values[order], later_values[order])
         tops.append([capture_at(x, y, p) for p in TOP])
         aucs.append(area_under(x, y))
         ys.append(np.interp(grid, x, y))
@@ -256,14 +149,13 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     from ..places.steps import gpkg_path
     from ..segment.saved import load_segmentation
     from ..store.folders import replaced_folder, staged_files
-    from .visits import _households
 
     cut = cut_off_date(cut_off)
     first = window_date(start, "the start date")
     last = window_date(end, "the end date")
     gpkg = gpkg_path(segmentation)
     seg = load_segmentation(gpkg)
-    households = _households(seg, gpkg)
+    households = area_households(seg, gpkg)
     history, outcomes, source = incident_history(seg.areas, incidents)
     if history.empty:
         raise InputError(f"{source}: no incident located in the study area with a date")

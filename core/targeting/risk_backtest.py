@@ -3,7 +3,7 @@
 For a cut-off ``T``: every ranking is made from fires up to ``T`` and judged on the fires
 after ``T`` (to ``end``), per borough: the share of those later fires in the top 1, 5, 10
 and 20% of households (every household of an area shares its area's score), and the area
-under the capture curve (``backtest.capture_curve``). 95% intervals by the bootstrap:
+under the capture curve (``capture.capture_curve``). 95% intervals by the bootstrap:
 the borough's areas drawn again with replacement (``BOOTSTRAP`` times, from a fixed seed),
 the same draws for every ranking, so differences between rankings get intervals too.
 
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .backtest import TOP, area_under, capture_at, capture_curve
+from .capture import TOP, area_under, capture_at, capture_curve, score_order
+from .rates import shrunk_rates
 from .risk_features import StudyAreas, later_rate
 from .risk_model import ModelSettings, choose_settings, fit_model, predict_at
 
@@ -55,11 +56,6 @@ def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,
     return np.array([capture_at(x, y, p) for p in TOP] + [area_under(x, y)])
 
 
-def _order(score: np.ndarray, codes: np.ndarray, ascending: bool) -> np.ndarray:
-    values = np.where(np.isnan(score), np.inf if ascending else -np.inf, score)
-    return np.lexsort((codes, values if ascending else -values))
-
-
 def bootstrap_measures(scores: dict, households: np.ndarray, later: np.ndarray,
                        codes: np.ndarray, draws: int = BOOTSTRAP, seed: int = 2011) -> dict:
     """name -> array (draws, 5) of the measures on resampled areas (the same resamples for
@@ -69,7 +65,7 @@ def bootstrap_measures(scores: dict, households: np.ndarray, later: np.ndarray,
     counts = rng.multinomial(n, np.full(n, 1 / n), size=draws).astype(float)
     out = {}
     for name, (score, ascending) in scores.items():
-        order = _order(np.asarray(score, float), codes, ascending)
+        order = score_order(np.asarray(score, float), codes, ascending)
         hh = counts[:, order] * households[order]
         fires = counts[:, order] * later[order]
         x = np.concatenate([np.zeros((draws, 1)), np.cumsum(hh, axis=1)], axis=1)
@@ -89,8 +85,6 @@ def baseline_scores(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
                     group: str = "borough") -> dict:
     """name -> (score per area, ascending) for the simple rules, from fires up to
     ``cut_off``."""
-    from .visits import shrunk_rates
-
     past = history[(history["date"] >= start)
                    & (history["date"] < cut_off + pd.Timedelta(days=1))]
     fires = past.groupby("area_code").size().astype(float).reindex(areas.codes).fillna(0)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .capture import area_under, capture_at, capture_curve
 from .risk_features import StudyAreas, feature_table, later_rate
 
 MIN_HISTORY_YEARS = 2
@@ -215,8 +216,6 @@ def choose_settings(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
     two): mean over ``group`` (or overall) of the share of those
     fires in the top 10% of households, the area under the capture curve breaking ties.
     Only fires up to ``cut_off`` are read."""
-    from .backtest import area_under, capture_at, capture_curve
-
     rows = []
     years = (cut_off - start).days / 365.25
     for settings in candidates:

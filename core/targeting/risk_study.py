@@ -179,14 +179,14 @@ def _read_study(segmentation: Path, lookup: Path | None):
     from ..places.steps import gpkg_path
     from ..segment.saved import load_segmentation
     from ..store.geopackage import read_gpkg_table
-    from .visits import _households
+    from .rates import area_households
 
     gpkg = gpkg_path(segmentation)
     seg = load_segmentation(gpkg)
     layers = {n for n, _ in pyogrio.list_layers(gpkg)}
     wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
              if "area_wards" in layers else None)
-    areas, deprivation, lower, words = study_from_segmentation(seg, _households(seg), wards,
+    areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg), wards,
                                                                lookup)
     return seg, areas, deprivation, lower, words
 
@@ -203,7 +203,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     of each candidate setting), capture-curve charts and ``reconciliation.csv``."""
     from ..places.incidents import window_date
     from ..store.folders import replaced_folder, staged_files
-    from .backtest import cut_off_date, incident_history
+    from .backtest import cut_off_date
+    from .history import incident_history
     from .risk_backtest import MODEL, OWN, capture_chart, evaluate
     from .risk_model import calibration_table
 

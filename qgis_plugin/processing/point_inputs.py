@@ -67,7 +67,7 @@ def read_dated_incidents(alg, parameters, context, feedback):
     given) as the engine's incident file, or None when no incident layer was given."""
     from ...core.data.locate import LocationColumns
     from ...core.errors import InputError
-    from ...core.targeting.backtest import IncidentFile
+    from ...core.targeting.history import IncidentFile
 
     source = alg.parameterAsSource(parameters, "INCIDENTS", context)
     if source is None:

@@ -17,13 +17,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.targeting.visits import (
-    TARGET_GPKG,
-    TargetInputs,
-    TargetOptions,
-    parse_segments,
-    target_step,
-)
+from ...core.targeting.steps import TARGET_GPKG, TargetInputs, target_step
+from ...core.targeting.visit_list import TargetOptions, parse_segments
 from ..layers import load_on_completion
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import (

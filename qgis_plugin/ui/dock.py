@@ -119,7 +119,8 @@ def targeting_needs(addresses: bool, incidents: bool) -> str:
 
 def _targets(gpkg: Path, folder: Path, settings: dict, progress):
     """The targeting step with the tab's settings (run in a task)."""
-    from ...core.targeting.visits import TargetInputs, TargetOptions, parse_segments, target_step
+    from ...core.targeting.steps import TargetInputs, target_step
+    from ...core.targeting.visit_list import TargetOptions, parse_segments
 
     progress(0.05, "reading the gazetteer and incidents")
     options = TargetOptions(capacity=settings["capacity"], wards=settings["wards"],

@@ -1,0 +1,100 @@
+"""Fire rates per household: each area's rate shrunk toward its segment's, and the
+households per area it is counted over (the score of the visit list and of the backtest).
+
+For output area *i* in segment *s*: *y_i* fires in the window, *n_i* households.
+
+1. **Segment rate**: ``mu_s = sum(y) / sum(n)`` over the segment's areas (fires per
+   household over the window; x 1,000 for the rate per 1,000 households). The borough rate
+   is the same over every classified area; "2.3x the borough's fire rate" is
+   ``mu_s / borough``.
+2. **Area rate shrunk toward its segment** (empirical Bayes, Poisson-gamma): the area's
+   fires ``y_i ~ Poisson(n_i * theta_i)`` with ``theta_i ~ Gamma(alpha_s, beta_s)``, whose
+   mean is ``mu_s`` and variance ``tau2_s``, estimated per segment by the method of moments
+   (Marshall 1991)::
+
+       r_i    = y_i / n_i                                   (the area's own rate)
+       s2_s   = sum(n_i * (r_i - mu_s)^2) / sum(n_i)        (household-weighted variance)
+       nbar_s = sum(n_i) / m_s                              (m_s areas with households)
+       tau2_s = max(0, s2_s - mu_s / nbar_s)                (less the Poisson noise)
+       alpha_s = mu_s^2 / tau2_s,  beta_s = mu_s / tau2_s
+
+   and the area's rate is the posterior mean::
+
+       theta_i = (alpha_s + y_i) / (beta_s + n_i) = mu_s + w_i * (r_i - mu_s),
+       w_i = tau2_s / (tau2_s + mu_s / n_i)
+
+   A small area with one fire moves only a little from its segment's rate (small n_i: small
+   weight w_i); when ``tau2_s`` is 0 every area of the segment takes the segment's rate;
+   an area without households takes it too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+
+def shrunk_rates(fires: pd.Series, households: pd.Series, segments: pd.Series
+                 ) -> pd.DataFrame:
+    """Per area: its segment's rate, its own rate, the weight on it and the shrunk rate
+    (fires per household over the window), and the segment's gamma prior (alpha, beta).
+    All three series share the area index; ``segments`` holds classified areas only."""
+    frame = pd.DataFrame({"segment": segments.astype(int)})
+    frame["fires"] = fires.reindex(frame.index).fillna(0).astype(float)
+    frame["households"] = households.reindex(frame.index).fillna(0).astype(float).clip(
+        lower=0)
+    has = frame["households"] > 0
+    sums = frame[has].groupby("segment")[["fires", "households"]].sum()
+    mu = (sums["fires"] / sums["households"]).reindex(frame["segment"]).fillna(0).to_numpy()
+    n = frame["households"].to_numpy()
+    y = frame["fires"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(n > 0, y / np.where(n > 0, n, 1), np.nan)
+    deviation = np.where(n > 0, n * (np.nan_to_num(raw) - mu) ** 2, 0.0)
+    moments = pd.DataFrame({"segment": frame["segment"].to_numpy(), "dev": deviation,
+                            "n": n, "m": (n > 0).astype(float)}).groupby("segment").sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = moments["dev"] / moments["n"]
+        nbar = moments["n"] / moments["m"]
+    seg_mu = (sums["fires"] / sums["households"]).reindex(moments.index).fillna(0)
+    tau2 = (s2 - seg_mu / nbar).clip(lower=0).fillna(0)
+    tau2_i = tau2.reindex(frame["segment"]).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where((n > 0) & (tau2_i > 0), tau2_i / (tau2_i + mu / np.where(n > 0, n, 1)),
+                          0.0)
+        alpha = np.where(tau2_i > 0, mu ** 2 / tau2_i, np.inf)
+        beta = np.where(tau2_i > 0, mu / tau2_i, np.inf)
+    frame["segment_rate"] = mu
+    frame["own_rate"] = raw
+    frame["weight"] = weight
+    frame["shrunk_rate"] = mu + weight * (np.nan_to_num(raw) - mu)
+    frame["prior_alpha"], frame["prior_beta"] = alpha, beta
+    borough = frame.loc[has, "fires"].sum() / max(frame.loc[has, "households"].sum(), 1e-300)
+    frame["borough_rate"] = borough
+    return frame
+
+
+ADDRESSES_AS_HOUSEHOLDS = ("the segmentation names no households column: each address of "
+                           "the gazetteer counts as one household")
+
+
+def area_households(seg, gpkg: Path | None = None) -> pd.Series:
+    """Households per area: the project's households column, or (without one) the
+    gazetteer's addresses per area (``ADDRESSES_AS_HOUSEHOLDS``)."""
+    column = seg.manifest.get("parameters", {}).get("households")
+    if column and column in seg.values.columns:
+        return pd.to_numeric(seg.values[column], errors="coerce")
+    if gpkg is not None:
+        import pyogrio
+
+        if "addresses" in {str(n) for n in pyogrio.list_layers(gpkg)[:, 0]}:
+            areas = pyogrio.read_dataframe(gpkg, layer="addresses", columns=["area_code"],
+                                           read_geometry=False)["area_code"]
+            return areas.value_counts().reindex(seg.values.index).fillna(0).astype(float)
+    raise InputError("the segmentation names no households column ([sizes] households "
+                     "in the project) and has no address gazetteer to count households "
+                     "by: fire rates per household cannot be computed")

@@ -1,0 +1,64 @@
+"""Why an address is on the visit list or not: the exclusion reasons, the priority
+bands, and each chosen address's reasons in words, from the figures on its row.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# exclusion reasons, in the order they are tested
+NOT_CLASSIFIED = "area not classified"
+OPTED_OUT = "opted out"
+NON_RESIDENTIAL = "non-residential"
+VISITED = "visited recently"
+OUTSIDE_WARDS = "outside the chosen wards"
+OUTSIDE_SEGMENTS = "outside the chosen segments"
+EXCLUDING_FLAGS = {"opted_out": OPTED_OUT, "non_residential": NON_RESIDENTIAL}
+
+PRIORITIES = {1: "very high (3x the borough rate or more)", 2: "high (2x to 3x)",
+              3: "raised (1.5x to 2x)", 4: "other chosen (under 1.5x)"}
+PRIORITY_LIMITS = (3.0, 2.0, 1.5)
+
+
+def flag_words(name: str) -> str:
+    return re.sub(r"[_\s]+", " ", name).strip()
+
+
+def times(ratio: float) -> str:
+    return f"{ratio:.1f}x"
+
+
+def explain(chosen: pd.DataFrame, window: str) -> list[str]:
+    """One sentence per chosen address from its figures: segment and its ratio to the
+    borough's rate, the area's fires and shrunk ratio, last visit, flags with weights."""
+    texts = []
+    period = f"in {window}" if window else "in the incident history"
+    for row in chosen.itertuples(index=False):
+        fires = int(row.area_fires)
+        parts = [f"segment {int(row.segment)} ({times(row.segment_ratio)} the borough's fire "
+                 "rate)",
+                 f"{fires} fire{'s' if fires != 1 else ''} in this area {period} "
+                 f"(area rate {times(row.area_ratio)} the borough's after shrinking toward "
+                 "its segment)"]
+        if pd.isna(row.last_visit):
+            parts.append("no visit on record")
+        else:
+            parts.append(f"not visited since {row.last_visit:%b %Y}")
+        if row.flags:
+            parts.append("flag: " + ", ".join(
+                f"{flag_words(f)} (x{w:g})" for f, w in zip(row.flags.split(";"),
+                                                         row.flag_weights)))
+        texts.append(", ".join(parts))
+    return texts
+
+
+def priority(ratio: np.ndarray) -> np.ndarray:
+    """1 (very high) .. 4 from the address's expected fires per household over the
+    borough's rate."""
+    out = np.full(len(ratio), 4, dtype=int)
+    for level, limit in zip((3, 2, 1), reversed(PRIORITY_LIMITS)):
+        out[ratio >= limit] = level
+    return out

@@ -1,0 +1,273 @@
+"""The visit list's step on a saved segmentation (``target_step``): read the segmentation,
+its gazetteer, the incidents and the service's files, score and fill the list
+(``visit_list``), and write the crews' list, its layers, the summary and the
+reconciliation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..cells import write_csv, write_xlsx
+from ..errors import InputError
+from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
+from .reasons import PRIORITIES
+from .visit_inputs import (
+    Reconciliation,
+    clean_ids,
+    parse_flag_weights,
+    read_capacity_table,
+    read_flags,
+    read_id_list,
+    read_input_table,
+    read_visits,
+)
+from .visit_list import TargetOptions, TargetResult, build_targets
+
+TARGET_GPKG = "target.gpkg"
+CREW_COLUMNS_ABOUT = {
+    "rank": "position in the whole list (1 = highest expected fires)",
+    "ward_code / ward_name": "the ward of the address's output area",
+    "area_code": "the output area",
+    "address_id": "the address (gazetteer ID)",
+    "households": "households at the address (1 where not known)",
+    "multiplier": "product of the partner flags' weights (1 without flags)",
+    "flags": "partner flags at the address",
+    "expected_fires_per_year": "area's fires per household (shrunk toward its segment) per "
+                               "year x households x multiplier",
+    "segment": "the area's segment",
+    "area_fires": "fires in the area in the window",
+    "segment_ratio": "the segment's fire rate over the borough's",
+    "area_ratio": "the area's shrunk fire rate over the borough's",
+    "last_visit": "date of the last recorded visit",
+    "why": "the reasons in words, from the figures on the row",
+    "priority": "1 very high (3x the borough rate or more), 2 high (2x-3x), 3 raised "
+                "(1.5x-2x), 4 other chosen",
+}
+
+
+@dataclass
+class TargetInputs:
+    """What the step reads besides the segmentation (paths; any may be None)."""
+
+    incidents: object = None  # history.IncidentFile: scored on its dates in the window
+    incident_table: str | None = None  # else a stored incident_counts_<name> table
+    window_from: str | None = None
+    window_to: str | None = None
+    visited: Path | None = None
+    visited_months: int = 12
+    opted_out: Path | None = None
+    flags: Path | None = None
+    flag_weights: str | None = None
+    capacity_table: Path | None = None
+    today: str | None = None
+    visited_date_format: str | None = None  # e.g. "%m/%d/%Y"; None: ISO or judged day first
+    model: bool = False  # score with the risk model (risk_model) instead of the shrunk rates
+    lookup: Path | None = None  # area -> LSOA -> ... -> borough, for the model
+    project: Path | None = None  # a project file whose [risk_model] sets the model
+
+
+def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
+    from ..places.steps import safe_name
+    from ..store.geopackage import read_gpkg_table
+
+    stored = sorted(n.removeprefix("incident_counts_") for n in layers
+                    if n.startswith("incident_counts_"))
+    if name is None:
+        if len(stored) != 1:
+            raise InputError(f"{gpkg.name}: name the incidents to score on (--incident-table "
+                             f"{' or '.join(stored) or 'NAME, after `incidents`'}, or give "
+                             "--incidents FILE)")
+        name = stored[0]
+    name = safe_name(name)
+    if name not in stored:
+        raise InputError(f"{gpkg.name}: no incident profile '{name}' (there are: "
+                         f"{', '.join(stored) or 'none'}); run `community-safety incidents`")
+    counts = read_gpkg_table(gpkg, f"incident_counts_{name}").set_index("area_code")
+    return counts.iloc[:, 0].astype(float), name
+
+
+def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
+                inputs: TargetInputs, replace_folder: bool = True
+                ) -> tuple[TargetResult, list[Path]]:
+    """Score, exclude, fill and write the crews' list, layer, summary and reconciliation
+    into ``out_dir`` (built aside and moved in whole: nothing is written on bad input)."""
+    import geopandas as gpd
+    import pyogrio
+
+    from ..places.incidents import window_date
+    from ..places.steps import gpkg_path, period_label
+    from ..segment.saved import load_segmentation
+    from ..store.geopackage import read_gpkg_table
+    from .history import incident_history, window_counts
+
+    gpkg = gpkg_path(segmentation)
+    seg = load_segmentation(gpkg)
+    layers = {n for n, _ in pyogrio.list_layers(gpkg)}
+    if "addresses" not in layers:
+        raise InputError(f"{gpkg.name}: no address gazetteer yet; run `community-safety "
+                         "gazetteer` first")
+    households = area_households(seg, gpkg)
+    today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
+    log = Reconciliation()
+
+    start = window_date(inputs.window_from, "the start date")
+    end = window_date(inputs.window_to, "the end date")
+    if inputs.incidents is not None:
+        history, outcomes, source = incident_history(seg.areas, inputs.incidents)
+        if history.empty:
+            raise InputError(f"{source}: no incident located in the study area with a date")
+        if (history["date"] > today).any():
+            raise InputError(f"{source}: {int((history['date'] > today).sum())} incidents are "
+                             f"dated after {today:%Y-%m-%d}; nothing was written")
+        first = start if start is not None else history["date"].min()
+        last = end if end is not None else history["date"].max()
+        if first > last:
+            raise InputError(f"the window starts ({first:%Y-%m-%d}) after it ends "
+                             f"({last:%Y-%m-%d})")
+        fires = window_counts(history, first, last)
+        options.years = ((last - first).days + 1) / 365.25
+        options.window = period_label(first, last)
+        counted = pd.Series(False, index=outcomes.index)
+        counted[history.index] = ((history["date"] >= first)
+                                  & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
+        log.add(source, outcomes.index[counted.to_numpy()], "used", "counted in the window")
+        log.add(source, outcomes.index[(outcomes == "matched").to_numpy() & ~counted.to_numpy()],
+                "excluded", "outside the window")
+        other = (outcomes != "matched").to_numpy()
+        log.add(source, outcomes.index[other], "excluded", outcomes[other].to_numpy())
+    else:
+        if start is not None or end is not None:
+            raise InputError("a window (--from/--to) needs the incident file (--incidents) "
+                             "with its --date-column: the stored counts have no dates")
+        fires, _ = _stored_counts(gpkg, inputs.incident_table, layers)
+
+    address_layer = gpd.read_file(gpkg, layer="addresses", engine="pyogrio")
+    address_layer["id"] = clean_ids(address_layer["record_id"]).to_numpy()
+    known = pd.Index(address_layer["id"])
+
+    weights = parse_flag_weights(inputs.flag_weights)
+    if inputs.visited_months < 0:
+        raise InputError(f"--visited-months {inputs.visited_months}: give 0 or more months")
+    last_visits, since, opted, flags = None, None, (), None
+    if inputs.visited is not None:
+        last_visits, since = read_visits(read_input_table(inputs.visited), known, today,
+                                         inputs.visited_months, Path(inputs.visited).name, log,
+                                         inputs.visited_date_format)
+    if inputs.opted_out is not None:
+        opted = read_id_list(read_input_table(inputs.opted_out), known,
+                             Path(inputs.opted_out).name, log, "opted out: excluded")
+    if inputs.flags is not None:
+        flags = read_flags(read_input_table(inputs.flags), known, weights,
+                           Path(inputs.flags).name, log)
+    elif weights:
+        raise InputError("--flag-weights given without a flag file (--flags FILE)")
+
+    wards = None
+    if "area_wards" in layers:
+        wards = read_gpkg_table(gpkg, "area_wards").set_index("area_code")
+    if inputs.capacity_table is not None:
+        if wards is None:
+            raise InputError("a capacity table by ward needs the ward of each area: run "
+                             "`community-safety matrices` first")
+        options.capacity_by_ward = read_capacity_table(
+            read_input_table(inputs.capacity_table), pd.Index(wards["ward_code"].unique()),
+            Path(inputs.capacity_table).name, log)
+    if options.wards and wards is not None:
+        unknown = sorted(set(options.wards) - set(wards["ward_code"]))
+        if unknown:
+            raise InputError(f"--wards: {', '.join(unknown)} are not wards of the "
+                             "segmentation")
+    if options.segments:
+        unknown = sorted(set(options.segments) - set(seg.summary.index))
+        if unknown:
+            raise InputError(f"--segments: {', '.join(map(str, unknown))} are not segments "
+                             f"(1 to {max(seg.summary.index)})")
+
+    rates = reasons = None
+    if inputs.model:
+        if inputs.incidents is None:
+            raise InputError("the risk model reads the incidents' dates: give --incidents "
+                             "FILE with its --date-column")
+        from .risk_study import model_scores
+
+        rates, reasons = model_scores(seg, households, wards, history, first, last,
+                                      inputs.lookup, inputs.project)
+    columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
+                                     if c in address_layer.columns]
+    result = build_targets(address_layer[columns], fires, households,
+                           seg.areas["segment"].dropna().astype(int), options, wards, flags,
+                           weights, last_visits, since, opted, log, rates, reasons)
+    if inputs.model:
+        result.summary.loc[len(result.summary)] = [
+            "score", "risk model", f"fitted on the {len(rates):,} classified areas' fires "
+            f"{options.window}; expected fires per household per year"]
+    log.add("addresses (gazetteer)", [""], "used",
+            f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
+            f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
+    if not seg.manifest.get("parameters", {}).get("households"):
+        log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
+        result.summary.loc[len(result.summary)] = ["households", "addresses",
+                                                   ADDRESSES_AS_HOUSEHOLDS]
+    result.reconciliation = log.frame()
+    written = _write_targets(result, address_layer, seg, out_dir, replace_folder)
+    # the summary (no address or ID) joins the segmentation, for the report and the dock
+    from ..store.geopackage import add_to_geopackage
+
+    add_to_geopackage(gpkg, {"target_summary": result.summary.astype(str)},
+                      identity=seg.manifest["identity"])
+    return result, written
+
+
+def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
+                   replace_folder: bool) -> list[Path]:
+    import geopandas as gpd
+
+    from ..places.steps import _breaks
+    from ..store.folders import replaced_folder, staged_files
+    from ..store.geopackage import write_layer_description, write_layer_style
+    from ..store.names import GPKG_OPTIONS
+    from ..styles import graduated_qml, segment_layer_qml
+
+    points = address_layer.set_index("id").geometry
+    crews = result.targets
+    layer = gpd.GeoDataFrame(crews.drop(columns=["why"]).assign(why=crews["why"]),
+                             geometry=points.reindex(crews["address_id"]).to_numpy(),
+                             crs=address_layer.crs)
+    area_layer = seg.areas[["geometry"]].join(result.areas.drop(
+        columns=["prior_alpha", "prior_beta"]), how="inner").rename_axis(
+        "area_code").reset_index()
+    area_layer = gpd.GeoDataFrame(area_layer, geometry="geometry", crs=seg.areas.crs)
+    about = pd.DataFrame({"column": list(CREW_COLUMNS_ABOUT),
+                          "meaning": list(CREW_COLUMNS_ABOUT.values())})
+    folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
+    with folder as staging:
+        write_csv(crews, staging / "target_list.csv", index=False)
+        write_xlsx({"Visits": crews, "Columns": about}, staging / "target_list.xlsx",
+                   index=False)
+        write_csv(result.summary, staging / "target_summary.csv", index=False)
+        write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
+        path = staging / TARGET_GPKG
+        layer.to_file(path, layer="target_addresses", driver="GPKG", engine="pyogrio",
+                      dataset_options=GPKG_OPTIONS)
+        area_layer.to_file(path, layer="target_areas", driver="GPKG", engine="pyogrio")
+        write_layer_style(path, "target_addresses",
+                          segment_layer_qml(PRIORITIES, field="priority",
+                                            name_field="priority_label", kind="marker"))
+        write_layer_description(path, "target_addresses",
+                                "Home fire safety check visits, by priority: the address's "
+                                "expected fires per household over the borough's rate.")
+        field = "rate_per_1000_households"
+        write_layer_style(path, "target_areas", graduated_qml(
+            field, _breaks(area_layer[field]), "area_code",
+            heading="expected fires per 1,000 households" + (" per year" if result.summary.loc[
+                result.summary["measure"] == "expected fires covered", "note"].iloc[0]
+                == "per year" else ""), zero_class=True, decimals=2))
+        write_layer_description(path, "target_areas",
+                                "Output areas: fire rate shrunk toward the segment's "
+                                "(empirical Bayes), visits on the list, fires in the window.")
+        names = sorted(p.name for p in staging.iterdir())
+    return [Path(out_dir) / name for name in names]
