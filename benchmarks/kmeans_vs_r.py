@@ -86,7 +86,7 @@ def timed(function, *args, **kwargs):
 
 def camden_matrix() -> np.ndarray:
     from community_safety.core.project.project_file import load_project
-    from community_safety.core.segment.build import prepare
+    from community_safety.core.segment.prepare import prepare
 
     sample = HERE.parent / "resources" / "sample_data" / "camden" / "camden.toml"
     return prepare(load_project(sample)).X
@@ -98,7 +98,7 @@ GOAL = 0.05  # engine time / R's time for the same seed, at most
 
 
 def engine_fit(X: np.ndarray, k: int, seed: int, n_init: int = N_INIT):
-    from community_safety.core.segment.clustering import fit_kmeans
+    from community_safety.core.segment.kmeans import fit_kmeans
 
     return timed(fit_kmeans, X, k, n_init=n_init, seed=seed)
 
@@ -161,7 +161,8 @@ def main() -> int:
     args = parser.parse_args()
     global LOAD_AT_START
     LOAD_AT_START = os.getloadavg()[0]
-    from community_safety.core.segment.clustering import choose_k, fit_kmeans
+    from community_safety.core.segment.choosing_k import choose_k
+    from community_safety.core.segment.kmeans import fit_kmeans
 
     ks = [10] if args.quick else [int(k) for k in args.ks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")][:1 if args.quick else None]

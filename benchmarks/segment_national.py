@@ -45,7 +45,7 @@ def peak_mb() -> float:
 
 
 def phase_kmeans() -> None:
-    from community_safety.core.segment.clustering import fit_kmeans
+    from community_safety.core.segment.kmeans import fit_kmeans
 
     X = synthetic_matrix()
     start = time.perf_counter()
@@ -118,7 +118,7 @@ def phase_pipeline() -> None:
 
 
 def phase_choose_k() -> None:
-    from community_safety.core.segment.clustering import choose_k
+    from community_safety.core.segment.choosing_k import choose_k
 
     X = synthetic_matrix()
     start = time.perf_counter()

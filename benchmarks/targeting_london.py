@@ -150,7 +150,7 @@ def _locate(fires: pd.DataFrame, oas) -> pd.Series:
 
 
 def _segments(factors: pd.DataFrame) -> np.ndarray:
-    from community_safety.core.segment.clustering import fit_kmeans
+    from community_safety.core.segment.kmeans import fit_kmeans
 
     X = factors.copy()
     X["people per square km"] = np.log1p(X["people per square km"])

@@ -47,7 +47,8 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
     from .places.steps import gazetteer_step, incidents_step
     from .project.project_file import load_project
     from .report.html_report import write_report
-    from .segment.build import build_segmentation, prepare
+    from .segment.build import build_segmentation
+    from .segment.prepare import prepare
     from .segment.saved import save_segmentation
     from .share.export import PARTNER_GPKG, write_partner_geopackage
     from .share.partner_steps import WardSource, export_step, matrices_step

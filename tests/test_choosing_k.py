@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from community_safety.core.segment.clustering import recommend_k
+from community_safety.core.segment.choosing_k import recommend_k
 
 
 def table(rows):

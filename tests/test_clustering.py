@@ -17,8 +17,8 @@ from threadpoolctl import threadpool_limits
 
 from community_safety.core.errors import InputError
 from community_safety.core.progress import Cancelled
-from community_safety.core.segment import clustering
-from community_safety.core.segment.clustering import fit_kmeans
+from community_safety.core.segment import choosing_k, kmeans, polish, starts, threads
+from community_safety.core.segment.kmeans import fit_kmeans
 
 
 def lloyd_reference(X, centres, max_iter=1000):
@@ -68,16 +68,16 @@ def test_hartigans_transfer_finds_what_lloyd_stops_short_of():
     labels, centres, wcss = lloyd_reference(X, np.array([[1.0], [3.2]]))
     assert list(labels) == [0, 0, 1, 1] and wcss == pytest.approx(2.18)
     xx = (X * X).sum(axis=1)
-    polished, centres, _ = clustering._polish(X, xx, labels, 2)
+    polished, centres, _ = polish._polish(X, xx, labels, 2)
     assert list(polished) == [0, 1, 1, 1]
-    assert clustering._wcss(X, centres, polished) == pytest.approx(1.14)
+    assert polish._wcss(X, centres, polished) == pytest.approx(1.14)
     assert fit_kmeans(X, 2, n_init=10, seed=3).wcss == pytest.approx(1.14)
 
 
 def test_an_empty_segment_takes_the_farthest_area():
     X = np.array([[0.0], [1.0], [2.0], [10.0]])
     xx = (X * X).sum(axis=1)
-    labels, centres, _ = clustering._polish(X, xx, np.array([0, 0, 0, 0]), 2)
+    labels, centres, _ = polish._polish(X, xx, np.array([0, 0, 0, 0]), 2)
     assert same_partition(labels, [0, 0, 0, 1])
 
 
@@ -107,9 +107,9 @@ def test_duplicate_areas_and_k_equal_to_the_number_of_areas():
 def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed, sample,
                                                                   stop, monkeypatch):
     if sample:
-        monkeypatch.setattr(clustering, "SAMPLE_AREAS", sample)
-        monkeypatch.setattr(clustering, "BATCH_TOL", stop)
-        assert clustering._first_sample(n, k, seed) is not None
+        monkeypatch.setattr(starts, "SAMPLE_AREAS", sample)
+        monkeypatch.setattr(kmeans, "BATCH_TOL", stop)
+        assert starts._first_sample(n, k, seed) is not None
     X = blobs(n, p, types=k + 2, seed=seed)
     n_init = 20
     fit = fit_kmeans(X, k, n_init=n_init, seed=seed)
@@ -149,7 +149,7 @@ def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed, start):
     k = 12
     labels = (np.random.default_rng(seed).integers(0, k, len(X)) if start == "random"
               else np.zeros(len(X), dtype=np.int64))
-    labels, centres, n_iter = clustering._polish(X, (X * X).sum(axis=1), labels, k)
+    labels, centres, n_iter = polish._polish(X, (X * X).sum(axis=1), labels, k)
     assert n_iter > 30
     assert_lloyd_and_hartigan_optimum(X, labels, centres, k)
 
@@ -181,7 +181,7 @@ def test_starts_begun_on_a_sample_end_as_well_as_starts_on_all_areas(monkeypatch
     X = blobs(4000, 20, types=14, seed=3)
 
     def excess(sample_areas):
-        monkeypatch.setattr(clustering, "SAMPLE_AREAS", sample_areas)
+        monkeypatch.setattr(starts, "SAMPLE_AREAS", sample_areas)
         return np.array([fit_kmeans(X, 12, n_init=1, seed=1000 + s).wcss for s in range(40)])
 
     on_all, on_sample = excess(10 ** 9), excess(1200)
@@ -193,22 +193,22 @@ def test_starts_begun_on_a_sample_end_as_well_as_starts_on_all_areas(monkeypatch
                                            (188_880, 201, False), (40_000, 10, False),
                                            (40_001, 2, True)])
 def test_a_sample_only_on_a_large_matrix_with_100_areas_per_segment(n, k, sampled):
-    sample = clustering._first_sample(n, k, 7)
+    sample = starts._first_sample(n, k, 7)
     assert (sample is not None) == sampled
     if sampled:
-        assert len(np.unique(sample)) == clustering.SAMPLE_AREAS and sample.max() < n
-        assert (sample == clustering._first_sample(n, k, 7)).all()  # the seed's own
+        assert len(np.unique(sample)) == starts.SAMPLE_AREAS and sample.max() < n
+        assert (sample == starts._first_sample(n, k, 7)).all()  # the seed's own
 
 
 @pytest.mark.parametrize("sample", [0, 600])
 def test_the_result_does_not_depend_on_the_batches(sample, monkeypatch):
     if sample:  # every start begins on the same sample, whichever batch it is in
-        monkeypatch.setattr(clustering, "SAMPLE_AREAS", sample)
-        assert clustering._first_sample(1500, 6, 2) is not None
+        monkeypatch.setattr(starts, "SAMPLE_AREAS", sample)
+        assert starts._first_sample(1500, 6, 2) is not None
     X = blobs(1500, 8, types=7, seed=9, spread=2.0)
     together = fit_kmeans(X, 6, n_init=24, seed=2)
-    monkeypatch.setattr(clustering, "_batch_size", lambda n, k, n_init: 5)
-    monkeypatch.setattr(clustering.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(kmeans, "_batch_size", lambda n, k, n_init: 5)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 1)
     apart = fit_kmeans(X, 6, n_init=24, seed=2)
     assert (together.labels == apart.labels).all() and together.wcss == apart.wcss
 
@@ -218,16 +218,16 @@ def test_the_polish_does_not_depend_on_the_rounding_of_matrix_products(monkeypat
     X = blobs(3000, 10, types=8, seed=10, spread=2.5)
     xx = (X * X).sum(axis=1)
     start = fit_kmeans(X, 7, n_init=1, seed=1).labels
-    exact = clustering._polish(X, xx, start, 7)
-    plain = clustering._blas_squared
+    exact = polish._polish(X, xx, start, 7)
+    plain = polish._blas_squared
     rng = np.random.default_rng(0)
 
     def other_blas(X, xx, centres, cc):
         d = plain(X, xx, centres, cc)
         return d * (1 + rng.uniform(-1e-13, 1e-13, size=d.shape))
 
-    monkeypatch.setattr(clustering, "_blas_squared", other_blas)
-    perturbed = clustering._polish(X, xx, start, 7)
+    monkeypatch.setattr(polish, "_blas_squared", other_blas)
+    perturbed = polish._polish(X, xx, start, 7)
     assert (exact[0] == perturbed[0]).all() and (exact[1] == perturbed[1]).all()
 
 
@@ -235,7 +235,7 @@ def test_equally_good_starts_go_to_the_earliest():
     X = np.array([[0.0], [1.0], [10.0], [11.0]])
     labels = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]], dtype=np.uint8)
     wcss = np.array([1.0, 1.0 - 1e-12, 60.67])  # the second only looks better (rounding)
-    assert clustering._best_start(X, labels, wcss, 2) == 0
+    assert kmeans._best_start(X, labels, wcss, 2) == 0
 
 
 # --- progress and cancelling ---
@@ -265,7 +265,7 @@ def test_adjusted_rand_index_as_scikit_learn():
     reference = rng.integers(0, 5, 400)
     others = np.stack([rng.integers(0, 5, 400), reference, (reference + 1) % 5,
                        np.where(rng.random(400) < 0.8, reference, 0)])
-    ours = clustering._adjusted_rand(reference, others, 5)
+    ours = kmeans._adjusted_rand(reference, others, 5)
     assert ours == pytest.approx([adjusted_rand_score(reference, o) for o in others], abs=1e-12)
 
 
@@ -275,7 +275,7 @@ def test_silhouette_as_scikit_learn():
     labels[0] = 3 if labels[0] != 3 else 2
     from sklearn.metrics import pairwise_distances
     distances = pairwise_distances(X)
-    assert clustering.silhouette_from_distances(distances, labels) == pytest.approx(
+    assert choosing_k.silhouette_from_distances(distances, labels) == pytest.approx(
         silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)
 
 
@@ -283,7 +283,7 @@ def test_silhouette_as_scikit_learn():
 
 @pytest.mark.parametrize("n_init, step", [(10, 10), (10, 4), (7, 3), (1, 1), (24, 5)])
 def test_batches_cover_the_starts_evenly(n_init, step):
-    batches = clustering._batches(n_init, step)
+    batches = starts._batches(n_init, step)
     assert [first for first, _ in batches] == [0] + [last for _, last in batches[:-1]]
     assert batches[-1][1] == n_init
     sizes = [last - first for first, last in batches]
@@ -306,9 +306,9 @@ def test_calinski_harabasz_and_davies_bouldin_as_scikit_learn():
     X = blobs(2000, 8, types=6, seed=13, spread=2.0)
     for k in (2, 5, 9):
         fit = fit_kmeans(X, k, n_init=3, seed=1, tol=0.01)
-        assert clustering.calinski_harabasz(X, fit.labels, fit.centres, fit.wcss) == (
+        assert choosing_k.calinski_harabasz(X, fit.labels, fit.centres, fit.wcss) == (
             pytest.approx(calinski_harabasz_score(X, fit.labels), rel=1e-9))
-        assert clustering.davies_bouldin(X, fit.labels, fit.centres) == pytest.approx(
+        assert choosing_k.davies_bouldin(X, fit.labels, fit.centres) == pytest.approx(
             davies_bouldin_score(X, fit.labels), rel=1e-9)
 
 
@@ -319,23 +319,23 @@ def test_where_the_starts_disagree_more_are_run_and_the_fit_says_so():
     engine runs more (up to five times as many), says so in the progress log and in the
     result, and ends no worse than with the ten alone."""
     from community_safety.core.project.project_file import load_project
-    from community_safety.core.segment.build import prepare
+    from community_safety.core.segment.prepare import prepare
 
-    X = prepare(load_project(clustering.__file__.rsplit("/core/", 1)[0]
+    X = prepare(load_project(kmeans.__file__.rsplit("/core/", 1)[0]
                              + "/resources/sample_data/camden/camden.toml")).X
     messages = []
     fit = fit_kmeans(X, 10, n_init=10, seed=1, progress=lambda f, m: messages.append(m))
     assert fit.n_starts > 10 and fit.n_starts % 10 == 0
-    assert fit.n_starts <= 10 * (1 + clustering.MORE_ROUNDS)
-    assert fit.best_found >= 2 or fit.n_starts == 10 * (1 + clustering.MORE_ROUNDS)
+    assert fit.n_starts <= 10 * (1 + kmeans.MORE_ROUNDS)
+    assert fit.best_found >= 2 or fit.n_starts == 10 * (1 + kmeans.MORE_ROUNDS)
     assert "starts disagreed" in fit.note and f"{fit.n_starts - 10}" in fit.note
     assert any("starts disagreed" in m for m in messages)
-    monkey_rounds = clustering.MORE_ROUNDS
+    monkey_rounds = kmeans.MORE_ROUNDS
     try:
-        clustering.MORE_ROUNDS = 0
+        kmeans.MORE_ROUNDS = 0
         ten = fit_kmeans(X, 10, n_init=10, seed=1)
     finally:
-        clustering.MORE_ROUNDS = monkey_rounds
+        kmeans.MORE_ROUNDS = monkey_rounds
     assert ten.n_starts == 10 and ten.note == ""
     assert fit.wcss <= ten.wcss
 

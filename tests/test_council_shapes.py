@@ -14,7 +14,7 @@ import pytest
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
 from community_safety.core.project.project_file import load_project, project_to_toml
-from community_safety.core.segment.build import gather_area_data
+from community_safety.core.segment.area_data import gather_area_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -102,7 +102,7 @@ def test_a_labels_file_with_its_own_column_names(tmp_path):
                                 'variables = ["ts0540003", "ts0540008", "ts0540011"]\n'
                                 '[labels]\nfile = "census_variables.csv"\n'
                                 'variable = "new_names"\ndescription = "Variable_Name"\n')
-    from community_safety.core.segment.build import _labels
+    from community_safety.core.segment.labels import _labels
 
     labels = _labels(load_project(project))
     assert labels["ts0540008"] == "Social rented: Rents from council or Local Authority"

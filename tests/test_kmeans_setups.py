@@ -21,8 +21,9 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from community_safety.core.errors import InputError
-from community_safety.core.segment import clustering
-from community_safety.core.segment.clustering import fit_kmeans, pool_size
+from community_safety.core.segment import threads
+from community_safety.core.segment.kmeans import fit_kmeans
+from community_safety.core.segment.threads import pool_size
 
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
 
@@ -30,9 +31,9 @@ SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / 
 RUN = r"""
 import hashlib, json, sys
 import numpy as np
-from community_safety.core.clustering import fit_kmeans
-from community_safety.core.project import load_project
-from community_safety.core.segmentation import prepare
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.kmeans import fit_kmeans
+from community_safety.core.segment.prepare import prepare
 
 X = prepare(load_project(sys.argv[1])).X
 rng = np.random.default_rng(0)
@@ -94,7 +95,7 @@ def test_the_same_labels_in_every_setup(reference, setup):
 
 
 def test_the_pool_honours_threadpool_limits_and_the_environment_variable(monkeypatch):
-    monkeypatch.setattr(clustering.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
     monkeypatch.delenv("COMMUNITY_SAFETY_THREADS", raising=False)
     with threadpool_limits(1):
         assert pool_size() == 1
@@ -112,14 +113,14 @@ def test_the_pool_honours_threadpool_limits_and_the_environment_variable(monkeyp
 def test_under_threadpool_limits_one_the_fit_runs_on_one_thread(monkeypatch):
     """The engine's own pool is not started at all: one thread does every batch."""
     started = []
-    real = clustering.ThreadPoolExecutor
+    real = threads.ThreadPoolExecutor
 
     def recording(workers):
         started.append(workers)
         return real(workers)
 
-    monkeypatch.setattr(clustering, "ThreadPoolExecutor", recording)
-    monkeypatch.setattr(clustering.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "ThreadPoolExecutor", recording)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
     monkeypatch.delenv("COMMUNITY_SAFETY_THREADS", raising=False)
     X = np.random.default_rng(1).normal(size=(3000, 6))
     with threadpool_limits(1):

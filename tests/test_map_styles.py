@@ -43,7 +43,7 @@ from community_safety.core.places.matrices import (
 from community_safety.core.places.steps import incident_period, period_label
 from community_safety.core.project.project_file import load_project
 from community_safety.core.segment.build import build_segmentation
-from community_safety.core.segment.clustering import fit_kmeans
+from community_safety.core.segment.kmeans import fit_kmeans
 from community_safety.core.segment.saved import save_segmentation
 from community_safety.core.store.geopackage import read_gpkg_table, write_table
 from community_safety.core.styles import segment_colour

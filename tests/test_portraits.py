@@ -15,19 +15,10 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.project.project_file import load_project
 from community_safety.core.segment.build import build_segmentation
-from community_safety.core.segment.clustering import distance_to_centres, fit_kmeans
+from community_safety.core.segment.kmeans import distance_to_centres, fit_kmeans
+from community_safety.core.segment.labels import read_themes
 from community_safety.core.segment.plots import axis_label, box_plots
-from community_safety.core.segment.portraits import (
-    HOUSING,
-    THEMES,
-    has_code,
-    how_many,
-    humanise,
-    read_themes,
-    segment_texts,
-    theme_of,
-    words_for,
-)
+from community_safety.core.segment.portraits import how_many, segment_texts
 from community_safety.core.segment.profiles import (
     number_by_deprivation,
     pen_portraits,
@@ -35,6 +26,8 @@ from community_safety.core.segment.profiles import (
     segment_summary,
 )
 from community_safety.core.segment.standardise import fit_standardiser
+from community_safety.core.segment.vocabulary import HOUSING, THEMES
+from community_safety.core.segment.words import has_code, humanise, theme_of, words_for
 
 DATA = Path(__file__).parent / "data"
 CENSUS_CODE = re.compile(r"\b[A-Z]{2}\d{3}[A-Z]{2}\d{4}\b")

@@ -12,7 +12,7 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.errors import InputError
 from community_safety.core.project.project_file import load_project
-from community_safety.core.segment.build import gather_area_data
+from community_safety.core.segment.area_data import gather_area_data
 from community_safety.core.styles import numbering_axis
 
 COUNTS = Path(__file__).parent / "data" / "ks402ew_tenure_counts_camden.csv"

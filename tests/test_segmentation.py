@@ -14,8 +14,11 @@ from sklearn.metrics import adjusted_rand_score
 from community_safety.core.errors import InputError
 from community_safety.core.project.project_file import load_project
 from community_safety.core.project.rules import ScreeningRules
-from community_safety.core.segment.build import assign_areas, build_segmentation, prepare
-from community_safety.core.segment.clustering import choose_k, fit_kmeans
+from community_safety.core.segment.assign import assign_areas
+from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.choosing_k import choose_k
+from community_safety.core.segment.kmeans import fit_kmeans
+from community_safety.core.segment.prepare import prepare
 from community_safety.core.segment.saved import load_segmentation, save_segmentation
 from community_safety.core.segment.screening import screen
 from community_safety.core.segment.standardise import fit_standardiser

@@ -11,12 +11,9 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
 from community_safety.core.project.project_file import load_project
-from community_safety.core.segment.build import (
-    assign_areas,
-    build_segmentation,
-    gather_area_data,
-    small_segments_note,
-)
+from community_safety.core.segment.area_data import gather_area_data
+from community_safety.core.segment.assign import assign_areas
+from community_safety.core.segment.build import build_segmentation, small_segments_note
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +27,7 @@ def data(project):
 
 
 def test_without_winsorising_camden_has_tiny_segments_and_they_are_flagged(project, data):
-    from community_safety.core.segment.build import prepare
+    from community_safety.core.segment.prepare import prepare
 
     raw = replace(project, winsorise=0.0)
     seg = build_segmentation(raw, prepared=prepare(raw, data=data))
@@ -44,7 +41,7 @@ def test_without_winsorising_camden_has_tiny_segments_and_they_are_flagged(proje
 
 def test_winsorising_at_three_leaves_no_tiny_segment_and_lists_the_clipped_areas(project,
                                                                                 data):
-    from community_safety.core.segment.build import prepare
+    from community_safety.core.segment.prepare import prepare
 
     prepared = prepare(project, data=data)
     assert np.abs(prepared.X).max() <= 3.0

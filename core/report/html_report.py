@@ -28,8 +28,8 @@ import pyogrio
 from ..demand.steps import shared_views
 from ..errors import InputError
 from ..places.matrices import TOTAL
-from ..segment.portraits import label_of
 from ..segment.saved import load_segmentation
+from ..segment.words import label_of
 from ..share.export import (
     incident_note,
     incident_sources,

@@ -1,12 +1,21 @@
 """Segments: from the areas' variables to numbered, named and profiled segments.
 
+- ``area_data``: the boundaries and every table gathered and matched to the areas;
+- ``labels``: the labels file, each variable's description and theme;
 - ``screening``: one of each highly correlated pair, binary and low-range variables dropped;
 - ``standardise``: z-scores (or ranges) and the missing values' fill;
-- ``clustering``: k-means with many starts, and the choice of k;
+- ``prepare``: the matrix k-means runs on (screened, filled, standardised, winsorised);
+- ``kmeans``: k-means with many starts (the fit, described step by step), using
+  ``starts`` (the random starts in single precision), ``polish`` (the exact steps in
+  double precision) and ``threads`` (the engine's pool of threads);
+- ``choosing_k``: the diagnostics for each k, and the k recommended;
 - ``profiles``: index scores, bands, numbering from least to most deprived;
-- ``portraits``: names and pen portraits in words;
+- ``vocabulary`` and ``words``: the words for each variable, and its theme;
+- ``descriptors``: what describes a segment (each variable's difference and score);
+- ``names`` and ``portraits``: names and pen portraits in words;
 - ``plots``: box plots and the elbow chart;
-- ``build``: the whole build from a project, and assigning new areas;
+- ``build``: the whole build from a project;
+- ``assign``: new areas assigned to a saved segmentation's segments;
 - ``renaming``: the GIS officer's names and portraits written back;
 - ``saved``: a segmentation saved to and loaded from its GeoPackage.
 """
@@ -15,12 +24,12 @@ from ..public import lazy_exports
 
 _HOMES = {
     "build_segmentation": "build",
-    "assign_areas": "build",
-    "gather_area_data": "build",
+    "assign_areas": "assign",
+    "gather_area_data": "area_data",
     "Segmentation": "build",
-    "fit_kmeans": "clustering",
-    "choose_k": "clustering",
-    "recommend_k": "clustering",
+    "fit_kmeans": "kmeans",
+    "choose_k": "choosing_k",
+    "recommend_k": "choosing_k",
     "screen": "screening",
     "fit_standardiser": "standardise",
     "rename_segments": "renaming",

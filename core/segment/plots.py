@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..styles import segment_colour
-from .portraits import label_of, words_for
+from .words import label_of, words_for
 
 
 def _save(figure: Figure, path: Path) -> Path:

@@ -15,7 +15,7 @@ from qgis.core import (
 
 from ...core.project.project_file import Project
 from ...core.project.rules import BandRule, ScreeningRules
-from ...core.segment.build import area_data_from_frame
+from ...core.segment.area_data import area_data_from_frame
 from ..layers import frame_from_source
 
 STANDARDISE = ["zscore", "range", "ihs_range"]

@@ -12,7 +12,8 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ...core.segment.build import area_data_from_frame, assign_areas
+from ...core.segment.area_data import area_data_from_frame
+from ...core.segment.assign import assign_areas
 from ...core.segment.saved import load_segmentation, write_assigned_layer
 from ...core.store.folders import atomic_file
 from ...core.store.names import SEGMENT_LAYER

@@ -15,7 +15,8 @@ from qgis.core import (
 from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.project.project_file import load_project
-from ...core.segment.build import build_segmentation, prepare
+from ...core.segment.build import build_segmentation
+from ...core.segment.prepare import prepare
 from ...core.segment.saved import save_segmentation_as
 from ...core.store.names import SEGMENT_LAYER
 from ..layers import load_on_completion

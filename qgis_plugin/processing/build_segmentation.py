@@ -11,7 +11,8 @@ from qgis.core import (
 )
 
 from ...core.progress import scaled
-from ...core.segment.build import build_segmentation, prepare
+from ...core.segment.build import build_segmentation
+from ...core.segment.prepare import prepare
 from ...core.segment.saved import save_segmentation_as
 from ...core.store.names import SEGMENT_LAYER
 from ..layers import load_on_completion

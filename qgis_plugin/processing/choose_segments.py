@@ -12,9 +12,9 @@ from qgis.core import (
 from ...core.cells import write_csv
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segment.build import prepare
-from ...core.segment.clustering import choose_k, recommend_k
+from ...core.segment.choosing_k import choose_k, recommend_k
 from ...core.segment.plots import elbow_plot
+from ...core.segment.prepare import prepare
 from ...core.store.together import files_together
 from .area_inputs import add_area_inputs, add_method_parameters, read_area_inputs
 from .base import EngineAlgorithm

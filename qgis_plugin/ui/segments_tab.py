@@ -20,7 +20,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.report.charts import index_chart
 from ...core.report.html_report import ink_on
-from ...core.segment.portraits import label_of
+from ...core.segment.words import label_of
 from ...core.styles import numbered_by_deprivation, segment_colour
 from .qt_views import (
     PictureDrawer,

@@ -20,8 +20,8 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segment.build import prepare
-from ...core.segment.clustering import choose_k, recommend_k
+from ...core.segment.choosing_k import choose_k, recommend_k
+from ...core.segment.prepare import prepare
 from .k_chart import diagnostics_png
 from .qt_views import PictureDrawer
 from .wizard_common import Page, cell, table_widget

@@ -39,7 +39,7 @@ from ...core.project.guesses import (
     table_preview,
 )
 from ...core.project.project_file import TableSpec
-from ...core.segment.build import gather_area_data
+from ...core.segment.area_data import gather_area_data
 from .wizard_common import Page, cell, set_items, table_widget
 
 TABLE_FILTER = "Tables (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;All files (*)"

@@ -22,7 +22,8 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.project.rules import ScreeningRules
-from ...core.segment.build import prepare, read_labels
+from ...core.segment.labels import read_labels
+from ...core.segment.prepare import prepare
 from .wizard_common import NONE, Page, cell, select, set_items, table_widget
 
 STANDARDISE = [("zscore", "z-scores", "mean 0, standard deviation 1 (the usual choice)"),

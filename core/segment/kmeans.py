@@ -1,0 +1,309 @@
+"""k-means segments: the fit, from its random starts to the best one polished.
+
+The random starts are in ``starts``, the polish in ``polish``, the pool of threads in
+``threads``; the diagnostics for choosing k in ``choosing_k``.
+
+How ``fit_kmeans`` works
+------------------------
+1. **Seeds.** Random start i (0 .. n_init-1) has its own seed, ``start_seeds(seed,
+   n_init)[i]``, and its own random generator: the same inputs and seed give the same final
+   labels on every run, whatever the batch sizes below (the other starts' labels, and so the
+   stability figure, may differ in single-precision rounding with the batches' shapes).
+2. **Random starts, advanced together.** The starts run in batches (a tenth of the starts
+   at a time, more on small data to keep the arrays long, fewer when the areas are many;
+   an even number of batches of near-equal size, which two threads share), so that
+   progress is reported and the run can be cancelled between batches; within a batch every
+   start moves in step as one array computation in single precision:
+
+   a. *k-means++ seeding* (Arthur and Vassilvitskii 2007, the greedy form scikit-learn
+      uses): the first centre is an area drawn at random; each next one is, of several
+      areas drawn with probability proportional to their squared distance to the nearest
+      centre so far, the one that leaves the least total squared distance. The candidates
+      are scikit-learn's 2 + ln k, or 16 from 20,000 areas: there Lloyd's iterations cost
+      far more than the seeding, and the greedier seeding starts nearer a good optimum
+      (national benchmark, k = 10: with 16 candidates each of three sets of 10 starts
+      reached the best optimum known, WCSS 10,414,292, which 8 candidates and 2 + ln k
+      missed in the sets tried; and Lloyd's iterations took about a fifth of the time).
+      Each candidate's total is summed a chunk of areas at a time.
+   b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
+      areas, until no area changes segment. A start that has converged leaves the batch.
+      Distances come from one matrix product per chunk of areas
+      (|x|^2 - 2 x.c + |c|^2 in one product of augmented rows); the segment sums are kept
+      in double precision and updated only by the areas that moved. (Hamerly's bounds were
+      tried here and left out: twice as slow on 40,000 areas x 60, k = 18, where every
+      start's areas are all looked at in the first iterations; the polish uses them.)
+   c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas, and k at most
+      200, so that the sample holds at least 100 areas per segment):
+
+      - a and b run first on a random sample of 20,000 areas, the same for every start
+        (drawn from the fit's seed), and Lloyd's iterations on all the areas then start
+        from the sample's centres: the seeding's cost falls with the sample, and the
+        iterations on all areas are few (national benchmark, 188,880 areas, k = 10, 10
+        starts: the seeding took two-thirds of the time on all areas; 20 seeds reached
+        optima as good as without the sample -- see benchmarks/kmeans_vs_r.py);
+      - the starts stop once at most 0.2% of the areas change segment in an iteration
+        (``BATCH_TOL``): with k above the data's natural number of groups, Lloyd's
+        iterations end in a tail of hundreds that move a few dozen areas each and change
+        the WCSS by about 1e-4 (relative) in all; the chosen start is run to full
+        convergence by the polish (step 4), whose steps there are cheap.
+
+3. **The best start**, chosen without depending on summation order: every start's
+   within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
+   the starts within a relative 1e-6 of the least are compared exactly -- the WCSS of each
+   distinct partition recomputed from its labels in a fixed order (``_segment_sums``,
+   ``_wcss``) -- and the least wins, ties going to the earliest start.
+4. **Polish**, in double precision, from the best start's labels, until no area moves:
+
+   a. Lloyd's steps, with labels that do not depend on the BLAS or its threads: distances
+      come from a matrix product, and every area whose two nearest centres are within a
+      relative 1e-10 of each other (far above that product's rounding error) is decided
+      again from ``sum((x - c)**2)`` computed area by area, ties going to the lowest
+      segment. Only the areas whose distance bounds (``_Bounds``, Hamerly's) do not rule a
+      change out are looked at. The segment sums follow the areas that move, added in a
+      fixed order; once nothing moves they are summed afresh in a fixed order, and the
+      polish ends only when nothing moves from those exact means;
+   b. then Hartigan's single-area transfers: an area moves from its segment a (of n_a
+      areas) to segment b (n_b) when that lowers the total WCSS, i.e. when
+      ``n_b/(n_b+1) d_b < n_a/(n_a-1) d_a`` (d: squared distance to the centre), one area
+      at a time, centres updated after each move; an empty segment first takes the area
+      farthest from its centre. This is the condition R's Hartigan-Wong ends on, so the
+      result is both a Lloyd fixed point and a Hartigan-Wong local optimum.
+
+   With ``tol`` > 0 (choose-k's diagnostics: ``BATCH_TOL`` on every matrix) the starts
+   stop at that share and there is no polish: the best start's labels and their segment
+   means are the fit.
+5. **Stability** is the mean adjusted Rand index between the final labels and every other
+   start's labels.
+6. **More starts where they disagree.** When fewer than 100 starts were asked for (and
+   ``tol`` is 0) and the best start's optimum was reached by no other start (adjusted Rand
+   index >= 0.99 with it), another round of ``n_init`` starts is run (start i's seed is
+   the same whatever the rounds), up to four more rounds, until the best is found twice;
+   the progress log says so at each round, and the fit's ``n_starts``, ``best_found`` and
+   ``note`` say how many starts were run and how often the best was reached (real
+   national matrix, k = 15, 10 starts asked for: 20 run for seed 2011, 50 for seed 1; see
+   benchmarks/kmeans_vs_r.py).
+
+Threads: the starts' batches run on a pool of ``pool_size()`` threads (the cores, at most
+``COMMUNITY_SAFETY_THREADS``, at most the BLAS limit ``threadpoolctl.threadpool_limits``
+sets), and the BLAS runs one thread per call during the starts, with one worker too, so
+the single-precision products round the same way whatever the workers and BLAS threads.
+Another BLAS kernel (``OPENBLAS_CORETYPE``) rounds them differently: tests/
+test_kmeans_setups.py checks the labels stay the same on real data in those setups, but
+only the polish is exact by construction (a start's single-precision trajectory could in
+principle follow another kernel's rounding at a near tie).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Progress, silent
+from .polish import _exact_squared_own, _means, _polish, _segment_sums, _wcss
+from .starts import (
+    _augmented,
+    _batch_size,
+    _batches,
+    _first_sample,
+    _label_dtype,
+    _run_batch,
+    _squared_norms,
+)
+from .threads import _in_parallel, pool_size
+
+BATCH_TOL = 2e-3  # a large matrix's starts (and choose-k's) stop once this share move
+CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
+
+
+@dataclass
+class KMeansFit:
+    labels: np.ndarray  # 0..k-1
+    centres: np.ndarray  # k x variables, in standardised units
+    wcss: float  # total within-cluster sum of squares
+    n_iter: int  # iterations of the final double-precision pass
+    stability: float  # mean ARI of the other starts against the best
+    n_starts: int = 0  # random starts run: n_init, or more where they disagreed
+    best_found: int = 0  # starts that reached the best start's optimum (ARI >= SAME_OPTIMUM)
+    note: str = ""  # in words, when more starts than asked for were run
+
+
+def check_k(k: int, n_areas: int) -> None:
+    if k < 2:
+        raise InputError(f"k = {k}: at least 2 segments are needed")
+    if k > n_areas:
+        raise InputError(f"k = {k} is larger than the number of areas ({n_areas})")
+
+
+def check_distinct(X: np.ndarray, k: int) -> None:
+    """k segments need k different areas: with fewer, copies of one area would hop between
+    segments for ever. (A variable with k different values settles it at once; only
+    otherwise are whole rows compared.)"""
+    if any(len(np.unique(X[:, j])) >= k for j in range(X.shape[1])):
+        return
+    distinct = len(np.unique(X, axis=0))
+    if distinct < k:
+        raise InputError(f"k = {k}, but the areas have only {distinct} different profiles "
+                         f"on the clustering variables: choose k of at most {distinct}")
+
+
+def start_seeds(seed: int, n_init: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_init)]
+
+
+def distance_to_centres(X: np.ndarray, centres: np.ndarray, labels: np.ndarray,
+                        chunk: int = 1 << 15) -> np.ndarray:
+    """Euclidean distance from each area to the centre of its own segment (a chunk of areas
+    at a time: no copy of the whole matrix)."""
+    return np.concatenate([np.sqrt(_exact_squared_own(X[a:a + chunk], centres,
+                                                      labels[a:a + chunk]))
+                           for a in range(0, len(X), chunk)] or [np.empty(0)])
+
+
+def start_message(done: int, n_init: int, k: int) -> str:
+    """The progress text after ``done`` of ``n_init`` random starts: one line each time
+    another tenth of the starts is done (and after the last), "" in between, so that a log
+    or progress window shows ten lines, not one per start. (Callers show a message only
+    when it is not empty; the fraction is still reported after every start, and cancelling
+    still stops between batches of starts.)"""
+    if done == n_init or (10 * done) // n_init > (10 * (done - 1)) // n_init:
+        return (f"k-means: {done:,} of {n_init:,} random starts done "
+                f"({100 * done // n_init}%, k = {k})")
+    return ""
+
+
+def _canonical(labels: np.ndarray, k: int) -> np.ndarray:
+    """Labels renumbered by order of first appearance (rows: starts), so that the same
+    partition has the same labels whatever the numbering of its segments."""
+    S, n = labels.shape
+    first = np.full((S, k), n, dtype=np.int64)
+    for j in range(k):
+        present = labels == j
+        first[:, j] = np.where(present.any(axis=1), present.argmax(axis=1), n)
+    rename = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1, kind="stable")
+    return np.take_along_axis(rename.astype(labels.dtype), labels.astype(np.intp), axis=1)
+
+
+def _best_start(X: np.ndarray, labels: np.ndarray, wcss: np.ndarray, k: int) -> int:
+    """The start with the least WCSS, decided exactly among the near-best (see the
+    module's description); ties go to the earliest start."""
+    near = np.flatnonzero(wcss <= wcss.min() + CLOSE_STARTS * abs(wcss.min()) + 1e-12)
+    distinct: dict[bytes, int] = {}  # each partition once, at its earliest start
+    for row, index in zip(_canonical(labels[near], k), near):
+        distinct.setdefault(row.tobytes(), int(index))
+    if len(distinct) == 1:
+        return next(iter(distinct.values()))
+    exact = []
+    for index in distinct.values():
+        row = labels[index].astype(np.int64)
+        sums, counts = _segment_sums(X, row, k)
+        exact.append((_wcss(X, _means(sums, counts, np.zeros_like(sums)), row), int(index)))
+    return min(exact)[1]
+
+
+def _adjusted_rand(reference: np.ndarray, others: np.ndarray, k: int) -> np.ndarray:
+    """Adjusted Rand index of each row of ``others`` against ``reference`` (the formula
+    scikit-learn uses, from the pair confusion matrix), for many rows at once."""
+    S, n = others.shape
+    cells = (np.arange(S)[:, None] * k + reference[None, :]) * k + others
+    table = np.bincount(cells.ravel(), minlength=S * k * k).reshape(S, k, k).astype(float)
+    pairs = (table * table).sum(axis=(1, 2)) - n
+    rows = table.sum(axis=2)
+    columns = table.sum(axis=1)
+    row_pairs = (rows * rows).sum(axis=1) - n
+    column_pairs = (columns * columns).sum(axis=1) - n
+    tp = pairs
+    fp = column_pairs - pairs
+    fn = row_pairs - pairs
+    tn = float(n) * n - n - fp - fn - tp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ari = 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    return np.where((fn == 0) & (fp == 0), 1.0, ari)
+
+
+MORE_ROUNDS = 4  # rounds of n_init more starts at most, while the best is found only once
+MORE_STARTS_BELOW = 100  # ... when fewer starts than this were asked for
+SAME_OPTIMUM = 0.99  # adjusted Rand index at which a start has found the best start's optimum
+
+
+def fit_kmeans(
+    X: np.ndarray, k: int, n_init: int = 50, seed: int = 1, progress: Progress = silent,
+    tol: float = 0.0,
+) -> KMeansFit:
+    """k-means as the module's description says. ``tol`` > 0 (choose-k's diagnostics
+    only): each start stops once at most ``tol`` x areas change segment in an iteration,
+    the best start is not polished (its labels, their segment means, ``n_iter`` 0), and no
+    more starts are added."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    check_k(k, len(X))
+    check_distinct(X, k)
+    if n_init < 1:
+        raise InputError(f"n_init = {n_init}: at least one random start is needed")
+    xx = _squared_norms(X)
+    A = _augmented(X, xx)
+    rounds = 1 if tol > 0 or not 2 <= n_init < MORE_STARTS_BELOW else 1 + MORE_ROUNDS
+    seeds = start_seeds(seed, n_init * rounds)  # start i's seed whatever the rounds
+    sample = _first_sample(len(X), k, seed)
+    stop = tol or (BATCH_TOL if sample is not None else 0.0)
+    batches = _batches(n_init, _batch_size(len(X), k, n_init))
+    workers = pool_size()
+    labels = np.empty((0, len(X)), dtype=_label_dtype(k))
+    wcss = np.empty(0)
+    low, high = 0.0, n_init / (n_init + 1)  # the progress bar's share of this round
+    note = ""
+    for round_ in range(rounds):
+        offset = round_ * n_init
+        more_labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
+        more_wcss = np.empty(n_init)
+        for (first, last), result in _in_parallel(
+                lambda batch, offset=offset: _run_batch(
+                    X, A, k, seeds[offset + batch[0]:offset + batch[1]], stop, sample),
+                batches, workers):
+            more_labels[first:last], more_wcss[first:last] = result
+            for done in range(first + 1, last + 1):
+                progress(low + (high - low) * done / n_init,
+                         start_message(done, n_init, k) if not round_ else "")
+        labels = np.concatenate([labels, more_labels]) if round_ else more_labels
+        wcss = np.concatenate([wcss, more_wcss])
+        best = _best_start(X, labels, wcss, k)
+        found = int((_adjusted_rand(labels[best], labels, k) >= SAME_OPTIMUM).sum())
+        if found >= 2 or round_ + 1 == rounds:
+            break
+        note = (f"the starts disagreed: the best of {len(wcss):,} was reached by only one "
+                f"of them, so {n_init:,} more are run")
+        progress(high, f"k-means: {note} (k = {k})")
+        low, high = high, high + (1 - high) / 2
+    if len(wcss) > n_init:
+        note = (f"The starts disagreed, so {len(wcss) - n_init:,} were run beyond the "
+                f"{n_init:,} asked for: the best was reached by {found} of {len(wcss):,}"
+                + ("." if found >= 2 else ", not twice: more starts (n_init) may find a "
+                   "better segmentation."))
+        progress(high, f"k-means: {note}")
+    if tol > 0:
+        final, n_iter = labels[best].astype(np.int64), 0
+        sums, counts = _segment_sums(X, final, k)
+        centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
+    else:
+        final, centres, n_iter = _polish(X, xx, labels[best], k)
+    others = np.delete(np.arange(len(wcss)), best)
+    stability = float("nan")
+    if len(others):
+        aris = [_adjusted_rand(final, labels[others[a:a + 256]], k)
+                for a in range(0, len(others), 256)]
+        stability = float(np.mean(np.concatenate(aris)))
+    progress(1.0, f"k-means converged (k = {k})")
+    return KMeansFit(labels=final, centres=centres, wcss=_wcss(X, centres, final),
+                     n_iter=n_iter, stability=stability, n_starts=len(wcss),
+                     best_found=found, note=note)
+
+
+def assign_to_centres(X: np.ndarray, centres: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+    """Nearest centre for each row (ties to the lower segment), in chunks to bound memory."""
+    X = np.asarray(X, dtype=np.float64)
+    nearest = np.empty(len(X), dtype=np.int64)
+    for i in range(0, len(X), chunk):
+        block = X[i:i + chunk]
+        squared = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        nearest[i:i + chunk] = squared.argmin(axis=1)
+    return nearest

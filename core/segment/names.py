@@ -1,0 +1,188 @@
+"""Segment names, from the descriptors (see ``descriptors``).
+
+**Names** read "[who] [housing] [need]", like the published segments ("Young families with
+high benefit need"): *who* from the age and household theme (with a trait such as
+"Professional" from social grade), *housing* from housing and tenure, *need* from work,
+income and benefits, health and care, ethnicity and language. The strongest descriptor of
+each part is taken, at most three parts (and 13 words), the *who* part always when there
+is one. Names are made unique by adding each tied segment's next descriptor; only if that
+runs out is the segment number added. A variable with neither a label nor a name in words
+(only a code such as k016) is never said.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .descriptors import MIN_FIRST_SCORE, MIN_NAME_SCORE, _unusual
+from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
+from .words import _lower_first, _short
+
+MAX_PARTS = 3
+MAX_WORDS = 10  # "about eight": the detail goes in the portrait
+
+
+def _named(rows: pd.DataFrame) -> pd.DataFrame:
+    """A segment's descriptors a name may use, strongest first: eligible, with words for
+    their direction, with |score| >= MIN_NAME_SCORE (the strongest: >= MIN_FIRST_SCORE)."""
+    named = rows[rows["eligible"] & (rows["words"] != "")]
+    strong = named["abs_score"] >= MIN_NAME_SCORE
+    strong.iloc[:1] = named["abs_score"].iloc[:1] >= MIN_FIRST_SCORE
+    return named[strong]
+
+
+def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> list:
+    """For a segment no descriptor names although some index lies outside the medium band:
+    its strongest such difference (a name must not call it average). One without words for
+    its direction is given plain ones in ``table`` ("with a low share of ...")."""
+    unusual = _unusual(rows)
+    # a "large" community held back by its rule (3% of residents) is not said here either
+    held_back = unusual["object"].astype(str).str.endswith(" community") & ~unusual["eligible"]
+    worded = unusual[(unusual["words"] != "") & ~held_back]
+    if len(worded) or not len(unusual) or table is None:
+        return list(worded.index[:1])
+    index = unusual.index[0]
+    row = unusual.loc[index]
+    amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
+        if row["share"] else ("high" if row["direction"] == "high" else "low")
+    thing = _lower_first(_short(str(row["label"])))
+    table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
+                                                     f"with {amount} {thing}"]
+    table.loc[index, "part"] = NEED
+    return [index]
+
+
+def _base_choice(named: pd.DataFrame) -> list:
+    """Up to three parts (who, housing, need), one descriptor each, strongest first, the
+    who part whenever the segment has one, and a trait ('Professional') when there is one;
+    a name of one part takes a second descriptor of that part ('Students and young
+    adults'); a name over MAX_WORDS words loses its weakest parts but who."""
+    chosen, parts = [], set()
+    for index, row in named.iterrows():
+        if row["part"] not in parts:
+            chosen.append(index)
+            parts.add(row["part"])
+    main = [i for i in chosen if named.loc[i, "part"] != TRAIT]
+    kept = main[:MAX_PARTS]
+    who = [i for i in main if named.loc[i, "part"] == WHO]
+    if who and who[0] not in kept:
+        kept = [*main[:MAX_PARTS - 1], who[0]]
+    kept += [i for i in chosen if named.loc[i, "part"] == TRAIT][:1]
+    if len(kept) == 1 and named.loc[kept[0], "part"] != TRAIT:
+        same = named[(named["part"] == named.loc[kept[0], "part"])
+                     & (named["words"] != named.loc[kept[0], "words"])]
+        kept += list(same.index[:1])
+    while len(kept) > 1 and len(render_name(named.loc[kept]).split()) > MAX_WORDS:
+        weakest = min((i for i in kept if named.loc[i, "part"] != WHO),
+                      key=lambda i: named.loc[i, "abs_score"])
+        kept.remove(weakest)
+    return kept
+
+
+def _extend(named: pd.DataFrame, chosen: list) -> list | None:
+    """The choice with one more descriptor (a second in the housing or need part, or a part
+    not yet used), or None when nothing is left that changes the name."""
+    used_parts = set(named.loc[chosen, "part"])
+    used_words = set(named.loc[chosen, "words"])
+    for index, row in named.iterrows():
+        if index in chosen or row["words"] in used_words:
+            continue
+        if row["part"] in (WHO, TRAIT) and row["part"] in used_parts:
+            continue
+        return [*chosen, index]
+    return None
+
+
+def _join(rows: pd.DataFrame) -> str:
+    """'living in social housing and overcrowded homes', 'renting privately and living in
+    shared houses'."""
+    pieces, last_prep = [], None
+    for prep, obj in zip(rows["prep"], rows["object"]):
+        pieces.append(obj if prep == last_prep else f"{prep} {obj}".strip())
+        last_prep = prep
+    return " and ".join(pieces)
+
+
+def render_name(chosen: pd.DataFrame) -> str:
+    """The name from the chosen descriptors; "Residents close to the average for the whole
+    area" only for no descriptor (``choose_names`` gives one to a segment with any index
+    outside the medium band)."""
+    if chosen.empty:
+        return "Residents close to the average for the whole area"
+    by_part = {part: chosen[chosen["part"] == part] for part in (TRAIT, WHO, HOUSING_PART, NEED)}
+    who = " and ".join([by_part[WHO]["object"].iloc[0],
+                        *map(_lower_first, by_part[WHO]["object"].iloc[1:2])]
+                       ) if len(by_part[WHO]) else "Residents"
+    if len(by_part[TRAIT]):
+        who = f"{by_part[TRAIT]['object'].iloc[0]} {_lower_first(who)}"
+    words = [who]
+    if len(by_part[HOUSING_PART]):
+        housing = _join(by_part[HOUSING_PART])
+        if "living" in who.lower() and housing.startswith("living in "):
+            housing = housing[len("living "):]
+        words.append(housing)
+    if len(by_part[NEED]):
+        words.append(_join(by_part[NEED]))
+    name = " ".join(words)
+    return name[:1].upper() + name[1:]
+
+
+def choose_names(table: pd.DataFrame) -> dict[int, tuple[str, list]]:
+    """Segment -> (name, [descriptor rows of ``table`` the name uses]); names are unique
+    (ignoring case and word order). Segments with the same name take their next
+    descriptor (from those a name may use, then those a portrait may) until they differ,
+    one of each group keeping its name; only if that runs out is the number added."""
+    groups = {int(s): rows for s, rows in table.groupby("segment")}
+    named = {s: _named(rows) for s, rows in groups.items()}
+    choice = {s: _base_choice(rows) for s, rows in named.items()}
+    for s, chosen in choice.items():
+        fallback = _fallback_choice(groups[s], table) if not chosen else []
+        if fallback:
+            named[s] = table.loc[fallback]
+            choice[s] = fallback
+    # a name may grow with any descriptor a portrait would say
+    pool = {s: pd.concat([named[s], _said(groups[s]).drop(index=named[s].index,
+                                                           errors="ignore")])
+            for s in named}
+    names = {s: render_name(table.loc[choice[s]]) for s in named}
+    for _ in range(8):
+        clashes = _clashes(names)
+        if not clashes:
+            break
+        for group in _clash_groups(names, clashes):
+            grown = {s: _extend(pool[s], choice[s]) for s in group}
+            # the one that keeps its name: the first that cannot grow, else the first
+            keep = next((s for s in group if grown[s] is None), group[0])
+            for s in group:
+                if s != keep and grown[s] is not None:
+                    choice[s] = grown[s]
+                    names[s] = render_name(table.loc[grown[s]])
+    for group in _clash_groups(names, _clashes(names)):
+        for s in group[1:]:
+            names[s] = f"{names[s]} (segment {s})"
+    return {s: (names[s], choice[s]) for s in named}
+
+
+def _said(rows: pd.DataFrame) -> pd.DataFrame:
+    """The descriptors a portrait may say (eligible, with words), strongest first."""
+    return rows[rows["eligible"] & (rows["words"] != "")
+                & (rows["abs_score"] >= MIN_FIRST_SCORE)]
+
+
+def _clash_groups(names: dict, clashes) -> list[list]:
+    """The segments ``clashes`` names grouped by name (``name_key``), in segment order."""
+    groups: dict[tuple, list] = {}
+    for s in sorted(clashes):
+        groups.setdefault(name_key(names[s]), []).append(s)
+    return list(groups.values())
+
+
+def name_key(name: str) -> tuple:
+    """Names that differ only in case or word order are the same name."""
+    return tuple(sorted(re.findall(r"[a-z0-9']+", name.lower())))
+
+
+def _clashes(names: dict) -> set:
+    return {s for group in _clash_groups(names, names) if len(group) > 1 for s in group}

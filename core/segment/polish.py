@@ -1,0 +1,236 @@
+"""The exact, order-independent steps of a k-means fit, in double precision: segment sums
+and means, the WCSS, and the polish of the best start (Lloyd's steps with Hamerly's
+bounds, then Hartigan's single-area transfers) until no area moves (see ``kmeans``'s
+description, step 4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sparse
+
+POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
+CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
+
+
+def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Segment sums and sizes, each segment's areas added one by one in their order (a
+    sparse product, no BLAS), so that they are the same on every machine."""
+    counts = np.bincount(labels, minlength=k)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(labels)), np.argsort(labels, kind="stable"),
+         np.concatenate([[0], np.cumsum(counts)])), shape=(k, len(labels)))
+    return onehot @ X, counts
+
+
+def _means(sums: np.ndarray, counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Segment means; an empty segment keeps its previous centre."""
+    return np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], previous)
+
+
+def _exact_squared(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances from each row of X to each centre, as sum((x - c)**2) area by
+    area: no matrix product, so the same on every BLAS and thread count."""
+    return ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+
+
+def _wcss(X: np.ndarray, centres: np.ndarray, labels: np.ndarray, chunk: int = 1 << 15
+          ) -> float:
+    total = 0.0
+    for a in range(0, len(X), chunk):
+        total += float(((X[a:a + chunk] - centres[labels[a:a + chunk]]) ** 2).sum())
+    return total
+
+
+def _blas_squared(X, xx, centres, cc):
+    """Squared distances by a matrix product (fast; rounding depends on the BLAS)."""
+    d = X @ centres.T
+    d *= -2
+    d += xx[:, None]
+    d += cc[None, :]
+    return d
+
+
+class _Bounds:
+    """For each area, an upper bound on its distance to its own segment's centre and a lower
+    bound on its distance to every other centre (Hamerly 2010), valid for the centres they
+    were last moved with. An area whose upper bound is below its lower bound has no nearer
+    centre and no transfer that could lower the WCSS much, so the polish's Lloyd steps and
+    transfer rounds look again only at the others: near the end a step moves a few areas
+    near a boundary and leaves most bounds apart. The squared distances they come from (a
+    matrix product) are widened by far more than its rounding error, so that skipping an
+    area never changes a label."""
+
+    def __init__(self, n: int):
+        self.upper = np.full(n, np.inf)
+        self.lower = np.zeros(n)
+
+    def set(self, areas, own, other, widen):
+        """From squared distances to the own and the nearest other centre."""
+        self.upper[areas] = np.sqrt(np.maximum(own, 0) + widen)
+        self.lower[areas] = np.sqrt(np.maximum(other - widen, 0))
+
+    def forget(self, areas=slice(None)):
+        self.upper[areas] = np.inf
+
+    def centres_moved(self, shift: np.ndarray, labels: np.ndarray) -> None:
+        """Centres moved by ``shift`` (distances): the triangle inequality."""
+        self.upper += shift[labels]
+        self.lower -= shift.max()
+
+    def unsure(self) -> np.ndarray:
+        return np.flatnonzero(self.upper >= self.lower)
+
+
+def _widen(xx, cc):
+    """How far a squared distance from the matrix product may be trusted to be off: a
+    relative CLOSE_CENTRES of the sizes involved, far above the product's rounding."""
+    return CLOSE_CENTRES * (xx + cc.max() + 1.0)
+
+
+def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
+                   bounds: _Bounds, chunk: int = 1 << 15) -> np.ndarray:
+    """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
+    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
+    centres are close enough for the matrix product's rounding to matter are decided
+    again area by area. Their ``bounds`` are set from the same distances."""
+    k = len(centres)
+    cc = (centres * centres).sum(axis=1)
+    labels = np.empty(len(areas), dtype=np.int64)
+    for a in range(0, len(areas), chunk):
+        part = areas[a:a + chunk]
+        d = _blas_squared(X[part], xx[part], centres, cc)
+        nearest = d.argmin(axis=1)
+        rows = np.arange(len(d))
+        first = d[rows, nearest]
+        d[rows, nearest] = np.inf
+        second = d.min(axis=1) if k > 1 else np.full(len(d), np.inf)
+        widen = _widen(xx[part], cc)
+        bounds.set(part, first, second, widen)
+        doubtful = np.flatnonzero(second - first <= widen)
+        if len(doubtful):  # (their bounds overlap: they are looked at again next time)
+            nearest[doubtful] = _exact_squared(X[part[doubtful]], centres).argmin(axis=1)
+        labels[a:a + chunk] = nearest
+    return labels
+
+
+def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15) -> list:
+    """Hartigan's single-area transfers (see ``kmeans``'s description): ``labels``,
+    ``centres`` and ``counts`` updated in place; returns the moves, (area, its segment
+    before). Areas whose bounds rule a transfer out are not looked at."""
+    moves = []
+    for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
+        own = np.concatenate([
+            _exact_squared_own(X[a:a + chunk], centres, labels[a:a + chunk])
+            for a in range(0, len(X), chunk)])
+        own[counts[labels] < 2] = -1.0
+        far = int(np.argmax(own))
+        if own[far] <= 0:
+            break  # every area sits on its centre: nothing to gain
+        moves.append((far, int(labels[far])))
+        _move(X[far], labels, centres, counts, far, int(labels[far]), int(empty))
+    emptied = bool(moves)  # the centres moved: no bound holds (said again at the end)
+    if emptied:
+        bounds.forget()
+    size = counts.astype(float)
+    # n_b/(n_b+1) d_b >= min_b n_b/(n_b+1) lower^2, and n_a/(n_a-1) d_a <= ... upper^2
+    with np.errstate(divide="ignore", invalid="ignore"):  # (alone: never leaves; inf x 0)
+        leaving = np.where(size[labels] > 1, size[labels] / (size[labels] - 1), 0.0)
+        maybe = np.flatnonzero((size / (size + 1)).min() * bounds.lower ** 2
+                               < leaving * bounds.upper ** 2)
+    cc = (centres * centres).sum(axis=1)
+    candidates = []
+    for a in range(0, len(maybe), chunk):
+        part = maybe[a:a + chunk]
+        d = _blas_squared(X[part], xx[part], centres, cc)
+        own_label = labels[part]
+        rows = np.arange(len(d))
+        own = d[rows, own_label].copy()
+        slack = _widen(xx[part], cc)
+        joining = d * (size / (size + 1.0))[None, :]
+        d[rows, own_label] = np.inf
+        bounds.set(part, own, d.min(axis=1), slack)
+        joining[rows, own_label] = np.inf
+        candidates.append(part[joining.min(axis=1) - own * leaving[part] < slack])
+    for i in np.concatenate(candidates) if candidates else ():
+        here = int(labels[i])
+        if counts[here] < 2:
+            continue
+        d = _exact_squared(X[i:i + 1], centres)[0]
+        leaves = d[here] * counts[here] / (counts[here] - 1)
+        joins = d * counts / (counts + 1.0)
+        joins[here] = np.inf
+        there = int(np.argmin(joins))
+        if joins[there] < leaves * (1 - 1e-12):
+            moves.append((int(i), here))
+            _move(X[i], labels, centres, counts, int(i), here, there)
+    bounds.forget(slice(None) if emptied else [i for i, _ in moves])
+    return moves
+
+
+def _exact_squared_own(X, centres, labels):
+    return ((X - centres[labels]) ** 2).sum(axis=1)
+
+
+def _move(x, labels, centres, counts, i, here, there):
+    centres[here] += (centres[here] - x) / (counts[here] - 1)
+    centres[there] += (x - centres[there]) / (counts[there] + 1)
+    counts[here] -= 1
+    counts[there] += 1
+    labels[i] = there
+
+
+def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.ndarray,
+                after: np.ndarray) -> np.ndarray:
+    """Segment sums after ``areas`` moved from segments ``before`` to ``after``: each
+    segment's arrivals then departures added one by one in area order (a sparse product,
+    no BLAS)."""
+    m = len(areas)
+    change = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
+                                (np.r_[after, before], np.r_[np.arange(m), np.arange(m)])),
+                               shape=(len(sums), m))
+    return sums + change @ X[areas]
+
+
+def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
+            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
+    The segment sums follow the moves (in a fixed order); once nothing moves they are
+    summed afresh, and the polish ends when nothing moves from those exact means."""
+    labels = labels.astype(np.int64)
+    sums, counts = _segment_sums(X, labels, k)
+    centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
+    bounds = _Bounds(len(X))
+    exact = True  # the centres are the segment means summed afresh
+    for iteration in range(1, POLISH_MAX_ITER + 1):
+        unsure = bounds.unsure()
+        nearest = _nearest_exact(X, xx, centres, unsure, bounds)
+        changed = nearest != labels[unsure]
+        if changed.any():
+            areas, after = unsure[changed], nearest[changed]
+            before = labels[areas]
+        else:
+            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
+            if not moves and exact:
+                return labels, centres, iteration
+            first: dict[int, int] = {}  # each area's segment before its first move
+            for area, segment in moves:
+                first.setdefault(area, segment)
+            areas = np.array(sorted(first), dtype=np.int64)
+            before = np.array([first[area] for area in areas], dtype=np.int64)
+            moved = labels[areas] != before  # (an area may have moved back)
+            areas, before = areas[moved], before[moved]
+            after = labels[areas]
+        labels[areas] = after
+        counts = np.bincount(labels, minlength=k)
+        if len(areas):
+            sums, exact = _moved_sums(sums, X, areas, before, after), False
+        else:
+            sums, exact = _segment_sums(X, labels, k)[0], True
+        moved = _means(sums, counts, centres)
+        bounds.centres_moved(np.sqrt(((moved - centres) ** 2).sum(axis=1)) * (1 + 1e-12),
+                             labels)
+        centres = moved
+    raise RuntimeError(f"k-means did not converge in {POLISH_MAX_ITER} iterations")

@@ -1,0 +1,189 @@
+"""The vocabulary segment names and pen portraits are made of: the themes, the parts of a
+name, and the words for the usual census variables.
+
+``VOCABULARY`` maps variables, by their labels (the descriptions in the labels file), to
+a theme and to words; it holds the sample's variables (its ``variables.csv`` themes) and
+the usual census descriptions. A variable it does not know gets its theme from keywords in
+its label and words made from the label itself, never from a column code (see ``words``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AGE_HOUSEHOLD = "age and household"
+HOUSING = "housing and tenure"
+WORK = "work, income and benefits"
+HEALTH = "health and care"
+ETHNICITY = "ethnicity and language"
+OTHER = "other"
+THEMES = (AGE_HOUSEHOLD, HOUSING, WORK, HEALTH, ETHNICITY, OTHER)
+
+# name parts, in the order a name reads
+TRAIT, WHO, HOUSING_PART, NEED = "trait", "who", "housing", "need"
+PART_OF_THEME = {AGE_HOUSEHOLD: WHO, HOUSING: HOUSING_PART, WORK: NEED, HEALTH: NEED,
+                 ETHNICITY: NEED, OTHER: NEED}
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words for the variables whose label matches ``pattern`` (case-insensitive).
+
+    ``high``/``low``: (preposition, words) a name uses when the segment is high/low on the
+    variable (None: the name never says it). ``population`` and ``says`` make a portrait
+    sentence: "<how many> <population> <says> (48%, against 31% ...)"; without them the
+    sentence quotes the label. ``part`` overrides the name part the theme gives.
+    """
+
+    theme: str
+    pattern: str
+    high: tuple | None = None
+    low: tuple | None = None
+    population: str | None = None
+    says: str | None = None
+    part: str | None = None
+
+
+T = Term
+# Order matters: the first term whose pattern matches a label is used.
+VOCABULARY: tuple[Term, ...] = (
+    # --- age and household
+    T(AGE_HOUSEHOLD, r"one person household\w*:? (?:aged )?65 and over|pensioners? living alone",
+      ("", "Older people living alone"), None, "households",
+      "are people aged 65 or over living alone"),
+    T(AGE_HOUSEHOLD, r"one person household\w*:? (?:under 65|other)\b",
+      ("", "People living alone"), None, "households", "are people under 65 living alone"),
+    T(AGE_HOUSEHOLD, r"lone parent (?:households )?with dependent children|"
+                     r"lone parent: dependent children",
+      ("", "Lone parent families"), None, "households",
+      "are lone parents with dependent children"),
+    T(AGE_HOUSEHOLD, r"households with dependent children|"
+                     r"dependent children in household: all ages",
+      ("", "Families with children"), ("", "Adults without children"), "households",
+      "have dependent children"),
+    T(AGE_HOUSEHOLD, r"households of full-time students|all full-time students",
+      ("", "Students"), None, "households", "are made up only of full-time students"),
+    T(AGE_HOUSEHOLD, r"in full-time study", ("", "Students"), None, "residents aged 16 to 74",
+      "are in full-time study"),
+    T(AGE_HOUSEHOLD, r"economically inactive: student", ("", "Students"), None,
+      "residents aged 16 to 74", "are students not in work or looking for work"),
+    T(AGE_HOUSEHOLD, r"\bretired\b", ("", "Retired residents"), None,
+      "residents aged 16 to 74", "are retired"),
+    # ages: words made from the numbers in the label (see _age_term)
+    # --- housing and tenure
+    T(HOUSING, r"rented from (?:the )?council", ("living in", "council housing"), None,
+      "households", "rent their home from the council"),
+    T(HOUSING, r"social rented: other", ("living in", "housing association homes"), None,
+      "households", "rent their home from a housing association or other social landlord"),
+    T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"), None,
+      "households", "rent their home from a social landlord"),
+    T(HOUSING, r"rents from council", ("living in", "council housing"), None,
+      "households", "rent their home from the council"),
+    T(HOUSING, r"other social rented", ("living in", "housing association homes"), None,
+      "households", "rent their home from a housing association or other social landlord"),
+    T(HOUSING, r"renting privately|private(?:ly)? rent|private landlord",
+      ("renting", "privately"), None,
+      "households", "rent their home privately"),
+    T(HOUSING, r"owned outright|owns outright", ("owning", "their homes outright"), None,
+      "households", "own their home outright"),
+    T(HOUSING, r"owned with a mortgage|owns with a mortgage", ("buying", "their homes"), None,
+      "households",
+      "are buying their home with a mortgage or loan"),
+    T(HOUSING, r"owning their home|owner.occupied|^owned$|home owners?",
+      ("owning", "their homes"), None, "households", "own their home"),
+    T(HOUSING, r"converted or shared house", ("living in", "converted houses and bedsits"),
+      None, "homes", "are flats in a converted or shared house, including bedsits"),
+    T(HOUSING, r"purpose-built block", ("living in", "purpose-built flats"), None, "homes",
+      "are in a purpose-built block of flats"),
+    T(HOUSING, r"dwellings shared|shared dwelling", ("living in", "shared houses"), None,
+      "dwellings", "are shared by two or more households"),
+    T(HOUSING, r"occupancy rating \(rooms\) of -1", ("living in", "overcrowded homes"), None,
+      "households", "have fewer rooms than they need"),
+    T(HOUSING, r"occupancy rating \(bedrooms\) of -1|overcrowd",
+      ("living in", "overcrowded homes"), None, "households",
+      "have fewer bedrooms than they need"),
+    T(HOUSING, r"without central heating|not have central heating|no central heating",
+      ("living in", "homes without central heating"), None, "households",
+      "have no central heating"),
+    T(HOUSING, r"whole house or bungalow: detached", ("living in", "detached houses"), None,
+      "homes", "are detached houses or bungalows"),
+    T(HOUSING, r"whole house or bungalow: semi-detached", ("living in", "semi-detached houses"),
+      None, "homes", "are semi-detached houses or bungalows"),
+    T(HOUSING, r"whole house or bungalow: terraced", ("living in", "terraced houses"), None,
+      "homes", "are terraced houses or bungalows"),
+    # --- work, income and benefits
+    T(WORK, r"no cars? or vans?|no car\b", ("without", "a car"), ("with", "cars"),
+      "households", "have no car or van"),
+    T(WORK, r"\b[23] (?:or more )?cars? or vans?", ("with", "two or more cars"), None,
+      "households", "have two or more cars or vans"),
+    T(WORK, r"higher managerial", ("", "Professional"), None, "residents aged 16 and over",
+      "are in higher managerial, administrative or professional work", TRAIT),
+    T(WORK, r"lower managerial", ("in", "managerial work"), None,
+      "residents aged 16 and over",
+      "are in lower managerial, administrative or professional work"),
+    T(WORK, r"\bsemi-routine occupations|\broutine occupations", ("in", "routine work"), None,
+      "residents aged 16 and over", "are in routine or semi-routine work"),
+    T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
+      None, "residents aged 16 and over", "are full-time students"),
+    T(AGE_HOUSEHOLD, r"^1 person in household", ("", "People living alone"), None,
+      "households", "are one person"),
+    T(AGE_HOUSEHOLD, r"^[5-8](?: or more)? people in household", ("", "Large households"),
+      None, "households", "are of five or more people"),
+    T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
+      "are in fair health"),
+    T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,
+      "residents aged 16 to 74", "are long-term unemployed"),
+    T(WORK, r"\bunemployed\b|\bunemployment\b", ("with", "high unemployment"), None,
+      "residents aged 16 to 74", "are unemployed"),
+    T(WORK, r"long-term sick", ("with", "long-term sickness"), None,
+      "residents aged 16 to 74", "are out of work because of long-term sickness or disability"),
+    T(WORK, r"no adults in employment", ("with", "many workless households")),
+    T(WORK, r"no qualifications", ("with", "few qualifications"), None,
+      "residents aged 16 and over", "have no qualifications"),
+    T(WORK, r"level 4 qualifications", ("", "Highly qualified"), None,
+      "residents aged 16 and over", "have a degree or equivalent, level 4 or above", TRAIT),
+    T(WORK, r"social grade ab\b", ("", "Professional"), None, "household heads aged 16 to 64",
+      "are in managerial or professional work, social grade AB", TRAIT),
+    T(WORK, r"social grade c1\b", None, None, "household heads aged 16 to 64",
+      "are in supervisory, clerical or junior managerial work, social grade C1"),
+    T(WORK, r"social grade c2\b", ("in", "skilled manual work"), None,
+      "household heads aged 16 to 64", "are in skilled manual work, social grade C2"),
+    T(WORK, r"social grade de\b", ("on", "low incomes"), None,
+      "household heads aged 16 to 64",
+      "are in semi-skilled or unskilled work, unemployed or on benefits: social grade DE"),
+    T(WORK, r"benefit|universal credit|claimant|jobseeker|pension credit|income support|"
+            r"free school meals", ("with", "high benefit need")),
+    # --- health and care
+    T(HEALTH, r"limited a lot", ("with", "high disability"), None, "residents",
+      "have day-to-day activities limited a lot by a health problem or disability"),
+    T(HEALTH, r"limited a little", ("with", "long-term illness"), None, "residents",
+      "have day-to-day activities limited a little by a health problem or disability"),
+    T(HEALTH, r"bad or very bad health", ("in", "poor health"), ("in", "good health"),
+      "residents", "are in bad or very bad health"),
+    T(HEALTH, r"\bbad health\b", ("in", "poor health"), None),
+    T(HEALTH, r"50 or more hours (?:of )?unpaid care", ("with", "many full-time carers"), None,
+      "residents", "provide 50 or more hours of unpaid care a week"),
+    T(HEALTH, r"providing any unpaid care", ("with", "many unpaid carers"), None, "residents",
+      "provide unpaid care"),
+    T(HEALTH, r"(?<!no )unpaid care", ("with", "many unpaid carers")),
+    T(HEALTH, r"long-term health problem or disability", ("with", "disability at home"), None,
+      "households", "include one person with a long-term health problem or disability"),
+    # --- ethnicity and language
+    T(ETHNICITY, r"cannot speak english", ("with", "limited English")),
+    T(ETHNICITY, r"main language (?:is )?not english", ("with", "many other first languages")),
+    # ethnic groups: words made from the group's name (see _ethnic_term)
+)
+
+THEME_KEYWORDS = (
+    (ETHNICITY, r"ethnic|\bwhite\b|\bblack\b|\basian\b|\bmixed\b|\barab|chinese|indian|"
+                r"pakistani|bangladeshi|african|caribbean|gypsy|traveller|language|english|"
+                r"\bborn\b|birth|religio|christian|muslim|jewish|hindu|sikh|buddhist|passport|"
+                r"migra"),
+    (HEALTH, r"health|disab|\bcare\b|carer|\bill|sick|limited"),
+    (WORK, r"employ|\bwork|occupation|grade|income|benefit|claim|qualification|\bcars?\b|"
+           r"\bvans?\b|\bjob|industry|apprentice|econom|deprivation|\bpoverty"),
+    (AGE_HOUSEHOLD, r"\bage[sd]?\b|child|famil|household composition|couple|lone parent|"
+                    r"one person|student|retired|pensioner|married|single"),
+    (HOUSING, r"rent|owned|owner|tenure|dwelling|\bhouses?\b|\bflats?\b|bungalow|room|"
+              r"heating|caravan|overcrowd|housing|accommodation"),
+)

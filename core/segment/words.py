@@ -1,0 +1,191 @@
+"""The words for one variable: its label (or its column name in words), its theme, and
+what a name and a pen portrait say of it, from the ``vocabulary`` or made from the label
+itself, never from a column code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .vocabulary import (
+    AGE_HOUSEHOLD,
+    ETHNICITY,
+    NEED,
+    OTHER,
+    PART_OF_THEME,
+    THEME_KEYWORDS,
+    THEMES,
+    VOCABULARY,
+    WHO,
+    Term,
+)
+
+_AGE = re.compile(r"\bage[sd]? (\d+) ?(?:to|-) ?(\d+)\b|\bage[sd]? (\d+) (?:and over|plus)\b"
+                  r"|\b(\d+) and over\b", re.IGNORECASE)
+_ETHNIC_PREFIX = re.compile(r"^(white|mixed[^:]*|asian[^:]*|black[^:]*|other ethnic group)"
+                            r"\s*:\s*(.+)$", re.IGNORECASE)
+_CODE = re.compile(r"[A-Za-z]*\d+[A-Za-z]+\d*|[A-Za-z]+\d+[A-Za-z\d]*")
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the vocabulary (or the fallback) says about one variable."""
+
+    variable: str
+    label: str
+    theme: str
+    part: str
+    high: tuple | None
+    low: tuple | None
+    population: str | None
+    says: str | None
+
+
+def humanise(variable: str) -> str:
+    """A column name in words, for a variable with no label: codes (k016, KS201EW0030) and
+    'pct' dropped, underscores as spaces ('pct_age_0_15' -> 'age 0 to 15'); a name that is
+    nothing but a code stays as it is (see ``has_code``)."""
+    tokens = [t for t in re.split(r"[_\s.]+", str(variable)) if t]
+    words = [t for t in tokens if t.lower() not in ("pct", "percent", "perc", "p")
+             and not _CODE.fullmatch(t)]
+    if not any(re.search(r"[A-Za-z]{2}", t) for t in words):
+        return str(variable)
+    text = re.sub(r"\b(\d+) (\d+)\b", r"\1 to \2", " ".join(words))
+    return text.strip()
+
+
+def has_code(text: str) -> bool:
+    """Whether text holds a column code (letters and digits run together: k016, IMD19)."""
+    return any(_CODE.fullmatch(t) for t in re.split(r"[\s_:/(),.;]+", str(text)) if t)
+
+
+def label_of(variable: str, labels: dict) -> str:
+    label = labels.get(variable)
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    return humanise(variable)
+
+
+def cleaned_name(variable: str) -> str:
+    """A column with neither a label nor words in its name (``a24under``, ``k016_pct``),
+    as written but cleaned: 'pct' and separators dropped ('k016')."""
+    tokens = [t for t in re.split(r"[_\s.]+", str(variable)) if t]
+    kept = [t for t in tokens if t.lower() not in ("pct", "percent", "perc", "p")]
+    return " ".join(kept or tokens) or str(variable)
+
+
+def _coded(variable: str, labels: dict) -> bool:
+    """True when all the words we have for a variable are its column code."""
+    return variable not in labels and has_code(humanise(variable))
+
+
+def theme_of(label: str) -> str:
+    """The theme of a variable from its label: the vocabulary's, else by keywords."""
+    term = _vocabulary_term(label)
+    if term is not None:
+        return term.theme
+    for theme, pattern in THEME_KEYWORDS:
+        if re.search(pattern, label, re.IGNORECASE):
+            return theme
+    return OTHER
+
+
+def _vocabulary_term(label: str) -> Term | None:
+    for term in VOCABULARY:
+        if re.search(term.pattern, label, re.IGNORECASE):
+            return term
+    return _ethnic_term(label) or _age_term(label)
+
+
+def _age_term(label: str) -> Term | None:
+    if re.search(r"household|one person|employ|student|retired|limited|health|care",
+                 label, re.IGNORECASE):
+        return None
+    match = _AGE.search(label)
+    if match is None:
+        return None
+    low, high = (int(match.group(1)), int(match.group(2))) if match.group(1) else (
+        int(match.group(3) or match.group(4)), None)
+    if high is not None and high <= 15:
+        who, says = "Families with children", f"are children aged {low} to {high}"
+    elif high is None:
+        who = "Older residents" if low <= 70 else f"Residents aged {low} and over"
+        says = f"are aged {low} or over"
+    elif low >= 60:
+        who = "Older residents" if low <= 70 else f"Residents aged {low} to {high}"
+        says = f"are aged {low} to {high}"
+    elif low >= 16 and high <= 29:
+        who, says = "Young adults", f"are aged {low} to {high}"
+    else:
+        who, says = f"Adults aged {low} to {high}", f"are aged {low} to {high}"
+    return Term(AGE_HOUSEHOLD, "", ("", who), None, "residents", says)
+
+
+def _ethnic_term(label: str) -> Term | None:
+    match = _ETHNIC_PREFIX.match(label.strip())
+    if match is None and not re.search(r"\bethnic", label, re.IGNORECASE):
+        return None
+    if match is not None:
+        prefix, group = match.group(1).split("/")[0].strip(), match.group(2).strip()
+        if re.search(r"british", group, re.IGNORECASE) and prefix.lower() == "white":
+            group = "White British"
+        elif group.lower().startswith("any other"):
+            group = "other " + (prefix if prefix.lower() != "other ethnic group" else "ethnic")
+            group += " groups" if prefix.lower() == "other ethnic group" else ""
+        elif prefix.lower() in ("black", "mixed") and prefix.lower() not in group.lower():
+            group = f"{prefix} {group}"
+    else:
+        group = _short(label)
+    group = group.replace(" and ", " & ") if len(group) > 30 else group
+    return Term(ETHNICITY, "", ("with", f"a large {group} community"), None, "residents",
+                f"describe their ethnic group as {group}")
+
+
+def _short(label: str) -> str:
+    """The informative end of a census-style label ('Economically inactive: Looking after
+    home or family' -> 'looking after home or family')."""
+    parts = [p.strip() for p in label.split(":") if p.strip()]
+    text = parts[-1] if parts else label
+    # a classification's own codes before the words (NS-SEC's "L4, L5 and L6 ...")
+    text = re.sub(r"^L\d+(?:\.\d+)?(?:(?:,| and) L\d+(?:\.\d+)?)*\s+", "", text)
+    if len(parts) > 1 and (len(text.split()) < 2 or text.lower() in
+                           ("other", "total", "all", "none", "with dependent children",
+                            "no dependent children")):
+        text = f"{parts[-2]}: {text}"
+    return text
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if first.isupper() and len(first) > 1 or re.search(r"[A-Z]", first[1:]):
+        return text
+    if first.lower() in _PROPER:
+        return text
+    return text[:1].lower() + text[1:]
+
+
+_PROPER = {"white", "black", "asian", "mixed", "arab", "chinese", "indian", "pakistani",
+           "bangladeshi", "african", "caribbean", "irish", "english", "british", "christian",
+           "muslim", "jewish", "hindu", "sikh", "buddhist", "england", "wales", "scotland",
+           "ireland", "northern", "eu", "uk"}
+
+
+def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
+    if _coded(variable, labels):  # no label and no words: the column's name, quoted
+        quoted = f"'{cleaned_name(variable)}'"
+        theme = (themes or {}).get(variable)
+        return Words(variable, quoted, theme if theme in THEMES else OTHER, NEED,
+                     ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None)
+    label = label_of(variable, labels)
+    term = _vocabulary_term(label)
+    theme = (themes or {}).get(variable) or (term.theme if term else theme_of(label))
+    theme = theme if theme in THEMES else OTHER
+    if term is not None:
+        part = term.part or (PART_OF_THEME[theme] if term.high is None or term.high[0]
+                             else WHO)
+        return Words(variable, label, theme, part, term.high, term.low, term.population,
+                     term.says)
+    short = _lower_first(_short(label))
+    return Words(variable, label, theme, NEED, ("with a high share of", short),
+                 None, None, None)
