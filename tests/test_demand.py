@@ -1,4 +1,4 @@
-"""Frequent service users (core/demand.py): the method against hand-worked small cases, bad
+"""Frequent service users (core/demand/): the method against hand-worked small cases, bad
 input, personal data never reaching an output, and the command on the SYNTHETIC sample."""
 
 from __future__ import annotations
