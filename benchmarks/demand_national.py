@@ -30,7 +30,16 @@ import numpy as np
 import pandas as pd
 
 from community_safety.core.data.pseudonyms import pseudonymise
-from community_safety.core.demand import steps as d
+from community_safety.core.demand.ingest import run_window
+from community_safety.core.demand.project import DemandProject, Resources, Source, ThemeFilter
+from community_safety.core.demand.steps import demand_step
+from community_safety.core.demand.totals import (
+    CALLS_CALLER,
+    CUSTODY_HOURS,
+    DEFAULT_ROLES,
+    INVESTIGATIONS,
+    ORIGINATOR,
+)
 
 KEY = b"benchmark key, not a secret of any kind"
 RUN = "2024-04-01"
@@ -45,7 +54,7 @@ def _pool(first: str, days: int, minutes: bool) -> np.ndarray:
                       dtype=object)
 
 
-def make_data(people: int, records: int, seed: int = 1) -> tuple[dict, d.DemandProject]:
+def make_data(people: int, records: int, seed: int = 1) -> tuple[dict, DemandProject]:
     rng = np.random.default_rng(seed)
     ids = pd.Series(np.arange(people)).map("P{:08d}".format).to_numpy(dtype=object)
     weight = rng.pareto(1.3, people) + 0.05
@@ -102,29 +111,29 @@ def make_data(people: int, records: int, seed: int = 1) -> tuple[dict, d.DemandP
         frames[name] = (frame({"id": ids[p], "date": days[rng.integers(0, len(days), len(p))],
                                "oa": areas[home[p]]}), None, None)
     sources = (
-        d.Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",),
-                 role="role", roles=dict(d.DEFAULT_ROLES["roles"]), offence="offence",
-                 text=("flags",), home_area="oa"),
-        d.Source(name="custody", path=Path("custody.csv"), kind="custody", id=("id",),
-                 hours="hours", home_area="oa"),
-        d.Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), role="role",
-                 roles=dict(d.DEFAULT_ROLES["calls"]), incident="incident", exclude="type",
-                 home_area="oa", resources=d.Resources(path=Path("resources.csv"),
-                                                       incident="incident",
-                                                       released="released")),
-        d.Source(name="missing", path=Path("missing.csv"), kind="count", id=("id",),
-                 total="missing person reports", home_area="oa"),
-        d.Source(name="fire", path=Path("fire.csv"), kind="count", id=("id",),
-                 total="fire service calls", home_area="oa"),
-        d.Source(name="asb", path=Path("asb.csv"), kind="count", id=("id",),
-                 total="ASB cases", home_area="oa"),
+        Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",),
+               role="role", roles=dict(DEFAULT_ROLES["roles"]), offence="offence",
+               text=("flags",), home_area="oa"),
+        Source(name="custody", path=Path("custody.csv"), kind="custody", id=("id",),
+               hours="hours", home_area="oa"),
+        Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), role="role",
+               roles=dict(DEFAULT_ROLES["calls"]), incident="incident", exclude="type",
+               home_area="oa", resources=Resources(path=Path("resources.csv"),
+                                                   incident="incident",
+                                                   released="released")),
+        Source(name="missing", path=Path("missing.csv"), kind="count", id=("id",),
+               total="missing person reports", home_area="oa"),
+        Source(name="fire", path=Path("fire.csv"), kind="count", id=("id",),
+               total="fire service calls", home_area="oa"),
+        Source(name="asb", path=Path("asb.csv"), kind="count", id=("id",),
+               total="ASB cases", home_area="oa"),
     )
-    project = d.DemandProject(
+    project = DemandProject(
         path=Path("national.toml"), name="national", sources=sources, run_date=RUN,
-        totals={"missing person reports": None, "fire service calls": d.ORIGINATOR,
-                "ASB cases": d.INVESTIGATIONS},
-        filters=(d.ThemeFilter(name="domestic abuse", keywords=("DA",)),
-                 d.ThemeFilter(name="missing", total="missing person reports")))
+        totals={"missing person reports": None, "fire service calls": ORIGINATOR,
+                "ASB cases": INVESTIGATIONS},
+        filters=(ThemeFilter(name="domestic abuse", keywords=("DA",)),
+                 ThemeFilter(name="missing", total="missing person reports")))
     return frames, project
 
 
@@ -179,20 +188,20 @@ def main(argv=None) -> int:
           f"{time.perf_counter() - began:.1f} s (peak {peak_gb():.2f} GB so far)")
 
     began = time.perf_counter()
-    result = d.demand_step(project, KEY, frames=frames)
+    result = demand_step(project, KEY, frames=frames)
     engine = time.perf_counter() - began
     print(f"engine: {engine:.1f} s; {len(result.people.pseudonyms):,} people ranked, "
           f"{len(result.ranked):,} listed; peak memory {peak_gb():.2f} GB")
 
-    start, end = d.run_window(RUN, 12)
+    start, end = run_window(RUN, 12)
     began = time.perf_counter()
     plain = reference(frames, start, end)
     plain_time = time.perf_counter() - began
     ours = result.people.totals.set_index(pd.Index(result.people.pseudonyms))
     shared = plain.index.intersection(ours.index)
     same = np.allclose(plain.loc[shared, "calls Caller"].to_numpy(),
-                       ours.loc[shared, d.CALLS_CALLER].to_numpy()) and np.allclose(
-        plain.loc[shared, "custody_hours"].to_numpy(), ours.loc[shared, d.CUSTODY_HOURS])
+                       ours.loc[shared, CALLS_CALLER].to_numpy()) and np.allclose(
+        plain.loc[shared, "custody_hours"].to_numpy(), ours.loc[shared, CUSTODY_HOURS])
     print(f"reference (pandas groupby per source, distinct IDs pseudonymised): "
           f"{plain_time:.1f} s; totals agree: {same}")
     print(f"ratio engine / reference: {engine / plain_time:.2f}; peak memory "

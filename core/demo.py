@@ -42,7 +42,9 @@ class DemoResult:
 
 def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> DemoResult:
     from .data.locate import LocationColumns
-    from .demand.steps import demand_step, load_demand_project, store_shared_view, write_demand
+    from .demand.output import store_shared_view, write_demand
+    from .demand.project import load_demand_project
+    from .demand.steps import demand_step
     from .places.incidents import IncidentFilter
     from .places.steps import gazetteer_step, incidents_step
     from .project.project_file import load_project

@@ -347,7 +347,7 @@ def test_good_keys_pass():
 # --- shared demand: no suppressed count can be worked out from what is published -----------
 
 def _count_columns(view: pd.DataFrame) -> list[str]:
-    from community_safety.core.demand.steps import COUNTS
+    from community_safety.core.demand.shared_view import COUNTS
 
     return [c for c in view.columns if c in COUNTS or not (
         c in ("segment", "ward code", "ward name", "residents") or "per 1,000" in c
@@ -365,7 +365,8 @@ def reader_ranges(views: dict, threshold: int) -> list[tuple]:
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from community_safety.core.demand.steps import COUNTS, HOUR_TOTALS, top_contacts, top_people
+    from community_safety.core.demand.shared_view import COUNTS, top_contacts, top_people
+    from community_safety.core.demand.totals import HOUR_TOTALS
 
     cells, known = {}, {}  # (by, row, column) -> variable index, or its published value
     for by, view in views.items():
@@ -456,7 +457,7 @@ def _generated_worst_case(seed: int) -> dict:
     hold a single person, and contacts tie the columns together."""
     import numpy as np
 
-    from community_safety.core.demand import steps as d
+    from community_safety.core.demand.shared_view import top_contacts, top_people
 
     rng = np.random.default_rng(seed)
     people = 40
@@ -472,8 +473,8 @@ def _generated_worst_case(seed: int) -> dict:
     base = pd.DataFrame({"people": 1.0, "contacts": contacts.astype(float)})
     for share in (1, 5):
         cut = max(1, int(np.ceil(people * share / 100)))
-        base[d.top_people(share)] = (rank <= cut).astype(float)
-        base[d.top_contacts(share)] = np.where(rank <= cut, contacts, 0.0)
+        base[top_people(share)] = (rank <= cut).astype(float)
+        base[top_contacts(share)] = np.where(rank <= cut, contacts, 0.0)
     base = base.join(frame.astype(float))
     wards = rng.choice([f"E0500{i:04d}" for i in range(12)], people,
                        p=np.r_[[0.3, 0.2], np.full(10, 0.05)])
@@ -491,7 +492,7 @@ def _generated_worst_case(seed: int) -> dict:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shared_demand_survives_an_informed_reader_on_a_generated_worst_case(seed):
-    from community_safety.core.demand.steps import shared_views
+    from community_safety.core.demand.shared_view import shared_views
 
     stored = _generated_worst_case(seed)
     views = shared_views(stored, 5, {s: f"segment {s}" for s in range(1, 7)})

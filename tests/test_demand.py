@@ -1,4 +1,4 @@
-"""Frequent service users (core/demand.py): the method against hand-worked small cases, bad
+"""Frequent service users (core/demand/): the method against hand-worked small cases, bad
 input, personal data never reaching an output, and the command on the SYNTHETIC sample."""
 
 from __future__ import annotations
@@ -13,14 +13,69 @@ import pytest
 from conftest import SAMPLE_DIR, saved_sample
 
 from community_safety.core.cli import main
-from community_safety.core.demand import steps as d
+from community_safety.core.demand.ingest import resource_hours, run_window
+from community_safety.core.demand.output import (
+    DETAILS_FILE,
+    NOTES_FILE,
+    RANKED_FILE,
+    RECONCILIATION_FILE,
+    ROWS_FILE,
+    DemandResult,
+    filter_file,
+    rank_column,
+    shared_file,
+)
+from community_safety.core.demand.project import (
+    DemandProject,
+    Resources,
+    Source,
+    ThemeFilter,
+    load_demand_project,
+)
+from community_safety.core.demand.ranking import (
+    chosen,
+    home_areas,
+    metric_scores,
+    min_ranks,
+    scale_total,
+    top_mean,
+)
+from community_safety.core.demand.reconciliation import (
+    BAD_DATE,
+    BAD_DURATION,
+    INCIDENT_UNUSED,
+    NO_ID,
+    NO_INCIDENT,
+    OUTSIDE,
+    PLANNED,
+    REPEAT,
+    USED,
+)
+from community_safety.core.demand.steps import demand_step
+from community_safety.core.demand.totals import (
+    CALLS_CALLER,
+    CALLS_SUBJECT,
+    DEFAULT_ROLES,
+    HARM_CAUSED,
+    HARM_RECEIVED,
+    HOURS_CALLER,
+    HOURS_SUBJECT,
+    INVESTIGATIONS,
+    METRICS,
+    NINE_TOTALS,
+    ORIGINATOR,
+    OVERALL,
+    SUBJECT,
+    SUSPECT,
+    VICTIM,
+)
 from community_safety.core.errors import InputError
 
 KEY = b"a test key of more than sixteen bytes"
 SAMPLE = SAMPLE_DIR / "service_users"
 PROJECT = SAMPLE / "service_users.toml"
 RUN = "2024-04-01"
-WINDOW = d.run_window(RUN, 12)
+WINDOW = run_window(RUN, 12)
 
 
 def records(rows: list[dict]) -> pd.DataFrame:
@@ -30,30 +85,30 @@ def records(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def project(*sources, filters=(), top=100, scale_top=1000, **extra) -> d.DemandProject:
-    return d.DemandProject(path=Path("test.toml"), name="test", sources=tuple(sources),
-                           filters=tuple(filters), run_date=RUN, top=top,
-                           scale_top=scale_top, **extra)
+def project(*sources, filters=(), top=100, scale_top=1000, **extra) -> DemandProject:
+    return DemandProject(path=Path("test.toml"), name="test", sources=tuple(sources),
+                         filters=tuple(filters), run_date=RUN, top=top,
+                         scale_top=scale_top, **extra)
 
 
-CRIME = d.Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",), date="date",
-                 role="role", roles=dict(d.DEFAULT_ROLES["roles"]), offence="offence",
-                 text=("flags",), home_area="oa")
+CRIME = Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",), date="date",
+               role="role", roles=dict(DEFAULT_ROLES["roles"]), offence="offence",
+               text=("flags",), home_area="oa")
 
 
 def crime(rows) -> dict:
     return {"crime": (records(rows), None, None)}
 
 
-def run(sources, frames, **extra) -> d.DemandResult:
-    return d.demand_step(project(*sources, **extra), KEY, frames=frames)
+def run(sources, frames, **extra) -> DemandResult:
+    return demand_step(project(*sources, **extra), KEY, frames=frames)
 
 
 # --- the method, by hand -------------------------------------------------------------------------
 
 def test_custody_hours_are_clipped_per_episode_and_unreadable_ones_listed():
-    custody = d.Source(name="custody", path=Path("c.csv"), kind="custody", id=("id",),
-                       date="date", hours="hours")
+    custody = Source(name="custody", path=Path("c.csv"), kind="custody", id=("id",),
+                     date="date", hours="hours")
     frame = records([{"id": "A", "date": "2024-01-01", "hours": h}
                      for h in ("250", "-3", "10.5", "n/a")])
     result = run([custody], {"custody": (frame, None, None)})
@@ -61,53 +116,53 @@ def test_custody_hours_are_clipped_per_episode_and_unreadable_ones_listed():
     assert row["custody episodes"] == 4  # the unreadable episode still counts
     assert row["custody hours"] == pytest.approx(200 + 0 + 10.5)
     listed = result.rows
-    assert listed["line"].tolist() == [5] and listed["status"].iloc[0] == d.BAD_DURATION
+    assert listed["line"].tolist() == [5] and listed["status"].iloc[0] == BAD_DURATION
     assert "1 custody episodes above 200 hours set to 200, 1 negative" in " ".join(
         result.notes["value"])
 
 
 def test_top_mean_uses_all_values_when_fewer_than_the_top():
-    assert d.top_mean(np.array([1.0, 2.0, 3.0]), 1000) == 2.0
+    assert top_mean(np.array([1.0, 2.0, 3.0]), 1000) == 2.0
     values = np.arange(2000, dtype=float)
-    assert d.top_mean(values, 1000) == pytest.approx(np.arange(1000, 2000).mean())
-    assert d.top_mean(np.array([5.0, 0.0, 1.0]), 1) == 5.0
+    assert top_mean(values, 1000) == pytest.approx(np.arange(1000, 2000).mean())
+    assert top_mean(np.array([5.0, 0.0, 1.0]), 1) == 5.0
 
 
 def test_scaling_to_0_1_range_and_cap():
     # top-2 mean of (0, 2, 4) is 3: ratios 0, 2/3, 4/3
-    assert d.scale_total(np.array([0.0, 2.0, 4.0]), 2, "max") == pytest.approx([0, 0.5, 1])
-    assert d.scale_total(np.array([0.0, 2.0, 4.0]), 2, "cap") == pytest.approx([0, 2 / 3, 1])
-    assert d.scale_total(np.array([1.0, 2.0, 4.0]), 1000, "max") == pytest.approx(
+    assert scale_total(np.array([0.0, 2.0, 4.0]), 2, "max") == pytest.approx([0, 0.5, 1])
+    assert scale_total(np.array([0.0, 2.0, 4.0]), 2, "cap") == pytest.approx([0, 2 / 3, 1])
+    assert scale_total(np.array([1.0, 2.0, 4.0]), 1000, "max") == pytest.approx(
         [0.25, 0.5, 1])
-    assert d.scale_total(np.array([3.0]), 1000).tolist() == [1.0]  # one person
-    assert d.scale_total(np.zeros(3), 10).tolist() == [0, 0, 0]  # a total nobody has
+    assert scale_total(np.array([3.0]), 1000).tolist() == [1.0]  # one person
+    assert scale_total(np.zeros(3), 10).tolist() == [0, 0, 0]  # a total nobody has
 
 
 def test_metrics_sum_the_scaled_totals_with_equal_weight():
-    totals = pd.DataFrame({d.SUSPECT: [0.0, 2.0, 4.0], d.CALLS_CALLER: [4.0, 4.0, 0.0]})
-    scores = d.metric_scores(totals, {d.SUSPECT: d.INVESTIGATIONS,
-                                      d.CALLS_CALLER: d.ORIGINATOR}, top=1000)
-    assert scores[d.INVESTIGATIONS].tolist() == pytest.approx([0, 0.5, 1])
-    assert scores[d.ORIGINATOR].tolist() == pytest.approx([1, 1, 0])
-    assert scores[d.OVERALL].tolist() == pytest.approx([1, 1.5, 1])
-    assert scores[d.SUBJECT].tolist() == [0, 0, 0]
+    totals = pd.DataFrame({SUSPECT: [0.0, 2.0, 4.0], CALLS_CALLER: [4.0, 4.0, 0.0]})
+    scores = metric_scores(totals, {SUSPECT: INVESTIGATIONS,
+                                    CALLS_CALLER: ORIGINATOR}, top=1000)
+    assert scores[INVESTIGATIONS].tolist() == pytest.approx([0, 0.5, 1])
+    assert scores[ORIGINATOR].tolist() == pytest.approx([1, 1, 0])
+    assert scores[OVERALL].tolist() == pytest.approx([1, 1.5, 1])
+    assert scores[SUBJECT].tolist() == [0, 0, 0]
 
 
 def test_ties_share_the_best_rank():
-    assert d.min_ranks(np.array([5.0, 3.0, 3.0, 1.0])).tolist() == [1, 2, 2, 4]
-    assert d.min_ranks(np.array([0.0, 0.0])).tolist() == [1, 1]
+    assert min_ranks(np.array([5.0, 3.0, 3.0, 1.0])).tolist() == [1, 2, 2, 4]
+    assert min_ranks(np.array([0.0, 0.0])).tolist() == [1, 1]
 
 
 def test_top_n_of_each_metric_de_duplicated_with_ties_at_the_boundary_kept():
-    scores = pd.DataFrame({d.INVESTIGATIONS: [3.0, 2.0, 2.0, 0.0],
-                           d.ORIGINATOR: [1.0, 0.0, 0.0, 5.0],
-                           d.SUBJECT: [0.0, 0.0, 0.0, 0.0],
-                           d.OVERALL: [4.0, 2.0, 2.0, 5.0]})
-    ranks = pd.DataFrame({m: d.min_ranks(scores[m].to_numpy()) for m in d.METRICS})
-    assert d.chosen(ranks, scores, 1).tolist() == [0, 3]  # person 0 twice, 3 twice: once each
-    assert d.chosen(ranks, scores, 2).tolist() == [0, 1, 2, 3]  # 1 and 2 tie for second
+    scores = pd.DataFrame({INVESTIGATIONS: [3.0, 2.0, 2.0, 0.0],
+                           ORIGINATOR: [1.0, 0.0, 0.0, 5.0],
+                           SUBJECT: [0.0, 0.0, 0.0, 0.0],
+                           OVERALL: [4.0, 2.0, 2.0, 5.0]})
+    ranks = pd.DataFrame({m: min_ranks(scores[m].to_numpy()) for m in METRICS})
+    assert chosen(ranks, scores, 1).tolist() == [0, 3]  # person 0 twice, 3 twice: once each
+    assert chosen(ranks, scores, 2).tolist() == [0, 1, 2, 3]  # 1 and 2 tie for second
     # a filter: among people 1 and 2 only, the top 1 (they tie); no zero scores
-    assert d.chosen(ranks, scores, 1, np.array([1, 2])).tolist() == [1, 2]
+    assert chosen(ranks, scores, 1, np.array([1, 2])).tolist() == [1, 2]
 
 
 def test_filters_keep_the_ranks_out_of_everyone():
@@ -121,23 +176,23 @@ def test_filters_keep_the_ranks_out_of_everyone():
                 "flags": "domestic abuse", "oa": "E2"}]
             + [{"id": "DAMAGE", "date": "2024-02-01", "role": "Suspect",
                 "offence": "Criminal damage", "flags": "damaged car", "oa": "E3"}] * 3)
-    theme = d.ThemeFilter(name="domestic abuse", keywords=("domestic", "DA"))
-    crime_rule = d.ThemeFilter(name="damage", offences=("criminal damage",))
+    theme = ThemeFilter(name="domestic abuse", keywords=("domestic", "DA"))
+    crime_rule = ThemeFilter(name="damage", offences=("criminal damage",))
     result = run([CRIME], crime(rows), filters=(theme, crime_rule), top=1)
     everyone = result.ranked.set_index("pseudonym")
     filtered = result.filtered["domestic abuse"]
     assert len(filtered) == 1  # the top 1 of the two matching people ("DA" is a word)
     people = result.people
     code = list(people.pseudonyms).index(filtered["pseudonym"].iloc[0])
-    for metric in d.METRICS:
-        assert filtered[d.rank_column(metric)].iloc[0] == people.ranks[metric].iloc[code]
+    for metric in METRICS:
+        assert filtered[rank_column(metric)].iloc[0] == people.ranks[metric].iloc[code]
     assert filtered["overall rank"].iloc[0] > 1  # not re-ranked to 1
     assert "damage" in result.filtered and len(result.filtered["damage"]) == 1
     assert len(everyone) >= 1
 
 
 def test_resource_hours_run_from_the_earliest_time_and_add_over_resources():
-    spec = d.Resources(path=Path("r.csv"), incident="incident", released="released")
+    spec = Resources(path=Path("r.csv"), incident="incident", released="released")
     frame = records([
         {"incident": "I1", "assigned": "", "deployed": "2024-01-01 10:00",
          "arrived": "2024-01-01 09:30", "released": "2024-01-01 12:00"},
@@ -146,15 +201,15 @@ def test_resource_hours_run_from_the_earliest_time_and_add_over_resources():
         {"incident": "I2", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
          "released": "2024-01-01 08:00"},  # released before it started: unreadable
     ])
-    incident, hours, readable = d.resource_hours(frame, spec, "r.csv")
+    incident, hours, readable = resource_hours(frame, spec, "r.csv")
     assert hours.tolist() == pytest.approx([2.5, 1.0, 0.0])
     assert readable.tolist() == [True, True, False]
 
 
-CALLS = d.Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), date="date",
-                 role="role", roles=dict(d.DEFAULT_ROLES["calls"]), incident="incident",
-                 exclude="type", resources=d.Resources(path=Path("r.csv"), incident="incident",
-                                                       released="released"))
+CALLS = Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), date="date",
+               role="role", roles=dict(DEFAULT_ROLES["calls"]), incident="incident",
+               exclude="type", resources=Resources(path=Path("r.csv"), incident="incident",
+                                                   released="released"))
 
 
 def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_role():
@@ -178,15 +233,15 @@ def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_ro
     ])
     result = run([CALLS], {"calls": (calls, None, resources)})
     table = result.ranked.set_index("pseudonym")
-    a = table.loc[table[d.CALLS_CALLER] > 0].iloc[0]
-    assert a[d.CALLS_CALLER] == 2 and a[d.HOURS_CALLER] == pytest.approx(3.5)
-    b = table.loc[table[d.CALLS_SUBJECT] > 0].iloc[0]
-    assert b[d.CALLS_SUBJECT] == 1 and b[d.HOURS_SUBJECT] == pytest.approx(3.5)
+    a = table.loc[table[CALLS_CALLER] > 0].iloc[0]
+    assert a[CALLS_CALLER] == 2 and a[HOURS_CALLER] == pytest.approx(3.5)
+    b = table.loc[table[CALLS_SUBJECT] > 0].iloc[0]
+    assert b[CALLS_SUBJECT] == 1 and b[HOURS_SUBJECT] == pytest.approx(3.5)
     summary = result.reconciliation.set_index(["source file", "status"])["records"]
-    assert summary[("calls", d.PLANNED)] == 1
-    assert summary[("calls", d.REPEAT)] == 1
-    assert summary[("r.csv", d.INCIDENT_UNUSED)] == 1
-    assert summary[("r.csv", d.NO_INCIDENT)] == 1
+    assert summary[("calls", PLANNED)] == 1
+    assert summary[("calls", REPEAT)] == 1
+    assert summary[("r.csv", INCIDENT_UNUSED)] == 1
+    assert summary[("r.csv", NO_INCIDENT)] == 1
     assert summary.sum() == len(calls) + len(resources)  # every record accounted for
 
 
@@ -196,7 +251,7 @@ def test_window_edges_start_in_run_date_out():
                            ("OUT_RUN", "2024-04-01"), ("OUT_BEFORE", "2023-03-31"))]
     result = run([CRIME], crime(rows))
     summary = result.reconciliation.set_index("status")["records"]
-    assert summary[d.USED] == 2 and summary[d.OUTSIDE] == 2
+    assert summary[USED] == 2 and summary[OUTSIDE] == 2
     assert len(result.people.pseudonyms) == 2
 
 
@@ -207,7 +262,7 @@ def test_home_area_most_common_then_most_recent_then_lowest_code():
         "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01",
                                 "2024-01-01", "2024-01-01", "2024-01-01"]),
     })
-    assert d.home_areas(places, 4).tolist() == ["E1", "E9", "E3", ""]
+    assert home_areas(places, 4).tolist() == ["E1", "E9", "E3", ""]
 
 
 def test_harm_caused_as_suspect_or_offender_and_received_as_victim(tmp_path):
@@ -218,14 +273,14 @@ def test_harm_caused_as_suspect_or_offender_and_received_as_victim(tmp_path):
                          ("Suspect", "Unlisted"))]
     result = run([CRIME], crime(rows), harm=(weights, "offence", "days"))
     row = result.ranked.iloc[0]
-    assert row[d.HARM_CAUSED] == 367 and row[d.HARM_RECEIVED] == 2
+    assert row[HARM_CAUSED] == 367 and row[HARM_RECEIVED] == 2
     assert "Unlisted (1 records)" in " ".join(result.notes["value"])
 
 
 def test_pseudonyms_link_on_normalised_ids_and_names_with_dates_of_birth():
-    by_id = d.Source(name="a", path=Path("a.csv"), kind="count", id=("id",), total=d.SUSPECT)
-    by_name = d.Source(name="b", path=Path("b.csv"), kind="count", names=("first", "last"),
-                       dob="dob", total=d.VICTIM, date_format="%d/%m/%Y")
+    by_id = Source(name="a", path=Path("a.csv"), kind="count", id=("id",), total=SUSPECT)
+    by_name = Source(name="b", path=Path("b.csv"), kind="count", names=("first", "last"),
+                     dob="dob", total=VICTIM, date_format="%d/%m/%Y")
     a = records([{"id": " pn 1 ", "date": "2024-01-01"}, {"id": "PN  1", "date": "2024-01-02"}])
     b = records([{"first": "ALPHA", "last": "Synthetic-One", "dob": "01/02/1990",
                   "date": "2024-01-01"},
@@ -235,8 +290,8 @@ def test_pseudonyms_link_on_normalised_ids_and_names_with_dates_of_birth():
     assert len(result.people.pseudonyms) == 2  # one person per source
     again = run([by_id, by_name], {"a": (a, None, None), "b": (b, None, None)})
     assert list(again.people.pseudonyms) == list(result.people.pseudonyms)
-    other = d.demand_step(project(by_id, by_name), b"another key of sixteen+ bytes",
-                          frames={"a": (a, None, None), "b": (b, None, None)})
+    other = demand_step(project(by_id, by_name), b"another key of sixteen+ bytes",
+                        frames={"a": (a, None, None), "b": (b, None, None)})
     assert not set(other.people.pseudonyms) & set(result.people.pseudonyms)
 
 
@@ -249,8 +304,8 @@ def test_unreadable_dates_and_missing_ids_reported_row_by_row():
              "oa": ""}]
     result = run([CRIME], crime(rows))
     rows_ = result.rows.set_index("line")
-    assert rows_.loc[3, "status"] == d.BAD_DATE and "31/02/2024" in rows_.loc[3, "detail"]
-    assert rows_.loc[4, "status"] == d.NO_ID
+    assert rows_.loc[3, "status"] == BAD_DATE and "31/02/2024" in rows_.loc[3, "detail"]
+    assert rows_.loc[4, "status"] == NO_ID
 
 
 def test_empty_window_is_refused():
@@ -334,32 +389,32 @@ def test_the_command_on_the_synthetic_sample(tmp_path, capsys, key_file, segment
     assert main(argv) == 0
     said = capsys.readouterr().out
     assert "Window: 2023-04-01 to 2024-03-31" in said
-    ranked = pd.read_csv(out / d.RANKED_FILE)
+    ranked = pd.read_csv(out / RANKED_FILE)
     assert 100 <= len(ranked) <= 400
     assert ranked["overall rank"].is_monotonic_increasing
     for column in ("pseudonym", "overall rank", "investigations and custody rank",
-                   "originator rank", "subject rank", *d.NINE_TOTALS, "harm caused",
+                   "originator rank", "subject rank", *NINE_TOTALS, "harm caused",
                    "harm received", "home area", "home ward", "segment", "segment name"):
         assert column in ranked.columns, column
     assert ranked["custody hours"].max() > 0
-    for metric in d.METRICS:  # everyone in the top 100 of some metric
-        assert (ranked[d.rank_column(metric)] <= 100).any()
+    for metric in METRICS:  # everyone in the top 100 of some metric
+        assert (ranked[rank_column(metric)] <= 100).any()
     names = {p.name for p in out.iterdir()}
-    assert {d.DETAILS_FILE, d.RECONCILIATION_FILE, d.ROWS_FILE, d.NOTES_FILE,
-            d.shared_file("segment"), d.shared_file("ward")} <= names
-    assert d.filter_file("domestic abuse") in names
+    assert {DETAILS_FILE, RECONCILIATION_FILE, ROWS_FILE, NOTES_FILE,
+            shared_file("segment"), shared_file("ward")} <= names
+    assert filter_file("domestic abuse") in names
     # every input record accounted for
-    summary = pd.read_csv(out / d.RECONCILIATION_FILE)
+    summary = pd.read_csv(out / RECONCILIATION_FILE)
     lines = sum(len(pd.read_csv(SAMPLE / f)) for f in (
         "crime_roles.csv", "custody.csv", "calls.csv", "call_resources.csv",
         "missing_persons.csv", "fire_repeat_callers.csv", "council_asb.csv"))
     assert summary["records"].sum() == lines
-    shared = pd.read_csv(out / d.shared_file("segment"), dtype=str)
+    shared = pd.read_csv(out / shared_file("segment"), dtype=str)
     assert shared["segment"].iloc[-1] == "Total"
     assert ((shared["people"] == "*") | shared["people"].str.isdigit()).all()
     # the same key gives the same pseudonyms on a rerun
     assert main(argv) == 0
-    assert pd.read_csv(out / d.RANKED_FILE)["pseudonym"].tolist() == ranked[
+    assert pd.read_csv(out / RANKED_FILE)["pseudonym"].tolist() == ranked[
         "pseudonym"].tolist()
 
 
@@ -418,7 +473,7 @@ def test_a_segmentation_project_may_carry_the_demand_section(tmp_path):
     toml = tmp_path / "camden_with_demand.toml"
     toml.write_text(segmentation + "\n" + demand)
     assert load_project(toml).name.startswith("Camden")
-    result = d.demand_step(d.load_demand_project(toml), KEY)
+    result = demand_step(load_demand_project(toml), KEY)
     assert 100 <= len(result.ranked) <= 400
 
 
@@ -440,7 +495,7 @@ def test_a_source_with_us_order_dates_is_refused_then_read_with_its_format(tmp_p
                                              'date = "reported"\ndate_format = "%m/%d/%Y"\n'))
     assert main(["demand", str(toml), "--out", str(tmp_path / "us"), *args]) == 0
     assert main(["demand", str(PROJECT), "--out", str(tmp_path / "iso"), *args]) == 0
-    us = pd.read_csv(tmp_path / "us" / d.RANKED_FILE)
-    iso = pd.read_csv(tmp_path / "iso" / d.RANKED_FILE)
+    us = pd.read_csv(tmp_path / "us" / RANKED_FILE)
+    iso = pd.read_csv(tmp_path / "iso" / RANKED_FILE)
     assert us["pseudonym"].tolist() == iso["pseudonym"].tolist()
     assert us["missing person reports"].sum() == iso["missing person reports"].sum() > 0

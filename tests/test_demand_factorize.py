@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from community_safety.core.demand.steps import factorize
+from community_safety.core.demand.columns import factorize
 
 
 @pytest.mark.parametrize("seed", [0, 1])

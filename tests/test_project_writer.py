@@ -112,7 +112,7 @@ def test_a_semicolon_file_in_windows_1252_is_previewed_with_its_columns(tmp_path
 def test_a_demand_section_survives_saving(tmp_path):
     """The wizard saves a project read from a file that also holds the [demand] section of
     the monthly service-user run: the section is written back as it was read."""
-    from community_safety.core.demand.steps import load_demand_project
+    from community_safety.core.demand.project import load_demand_project
 
     users = SAMPLE_DIR / "service_users"
     text = (users / "service_users.toml").read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from ..demand.steps import shared_views
+from ..demand.shared_view import shared_views
 from ..errors import InputError
 from ..places.matrices import TOTAL
 from ..segment.saved import load_segmentation

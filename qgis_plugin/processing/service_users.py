@@ -13,7 +13,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.demand.steps import RANKED_FILE, SCALINGS, demand_job, shared_file, summary_lines
+from ...core.demand.output import RANKED_FILE, shared_file
+from ...core.demand.steps import demand_job, summary_lines
+from ...core.demand.totals import SCALINGS
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import add_suppression_parameter
 

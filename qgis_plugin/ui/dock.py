@@ -295,7 +295,8 @@ class CommunitySafetyDock(QgsDockWidget):
         if "addresses" not in layers or not incidents:
             self.targeting.status.setText(targeting_needs("addresses" in layers,
                                                           bool(incidents)))
-        from ...core.demand.steps import SHARED_TABLES, shared_views
+        from ...core.demand.output import SHARED_TABLES
+        from ...core.demand.shared_view import shared_views
 
         views = shared_views({by: read_gpkg_table(gpkg, name)
                               for by, name in SHARED_TABLES.items() if name in layers},

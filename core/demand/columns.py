@@ -1,0 +1,100 @@
+"""Reading a source's columns fast: each distinct cell of a column read once (ID, date,
+hours), however many millions of rows repeat it."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+
+def _column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
+    if name not in frame.columns:
+        raise InputError(f"{source}: no column '{name}' (columns are "
+                         f"{', '.join(map(str, frame.columns))})")
+    return frame[name]
+
+
+def factorize(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``: the same codes and distinct values, faster on a long column
+    of text objects. Cells that are one object (a file reader gives repeated texts one
+    object; copies of a cell are one) are grouped by the object's address first, a fast
+    integer hashing; then only the distinct objects are compared by value."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if array.dtype != object or array.ndim != 1 or len(array) < 100_000:
+        return pd.factorize(values, use_na_sentinel=True)
+    array = np.ascontiguousarray(array)
+    address = np.ctypeslib.as_array(
+        (ctypes.c_ssize_t * len(array)).from_address(array.ctypes.data)).copy()
+    by_object, _ = pd.factorize(address)
+    first_row = np.flatnonzero(~pd.Series(address).duplicated().to_numpy())  # in that order
+    codes, uniques = pd.factorize(array[first_row], use_na_sentinel=True)
+    return codes[by_object], uniques
+
+
+def distinct(values: pd.Series, how=None, each=str.strip) -> tuple[np.ndarray, pd.Series]:
+    """(per row a code, the distinct cells as text, trimmed; a blank or missing cell is '').
+    Work on a column of millions is done once per distinct value: ``each`` (a function of
+    one text, trimming by default) and then ``how`` (of the Series of texts)."""
+    codes, uniques = factorize(values)
+    try:  # text cells (as files are read): no conversion
+        text = [each(v) for v in uniques]
+    except (TypeError, AttributeError):  # numbers, dates...
+        text = [each(str(v)) for v in uniques]
+    text = pd.Series(text + [""], dtype=object)
+    if how is not None:
+        text = how(text)
+    return np.where(codes < 0, len(text) - 1, codes), text
+
+
+def cells(values: pd.Series, how=None) -> np.ndarray:
+    """Every cell as trimmed text ('' where blank), ``how`` applied to the distinct ones."""
+    codes, text = distinct(values, how)
+    return text.to_numpy(dtype=object)[codes]
+
+
+def read_dates(values: pd.Series, date_format: str | None = None, column: str = "date",
+               source: str = "the file") -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64 values, unreadable mask: given but not a date), each distinct text read
+    once by the one date reader (``dates.parse_dates``: zones converted, a US or undecided
+    day/month order refused unless the format is given)."""
+    from ..data.dates import parse_dates
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates = parse_dates(values).to_numpy(dtype="datetime64[ns]")
+        return dates, np.zeros(len(values), dtype=bool)
+    codes, text = distinct(values)
+    parsed = parse_dates(text, date_format, column, source).to_numpy(dtype="datetime64[ns]")
+    bad = np.isnat(parsed) & (text != "").to_numpy()
+    return parsed[codes], bad[codes]
+
+
+def read_hours(values: pd.Series) -> np.ndarray:
+    """Durations in hours (NaN where blank or not a number), each distinct text read once."""
+    from ..data.ingest import parse_numbers
+
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=float)
+    codes, text = distinct(values)
+    parsed, _, _ = parse_numbers(text)
+    return parsed.to_numpy(dtype=float)[codes]
+
+
+class Columns:
+    """A source's columns (only the rows ``keep`` when given), each read once:
+    ``distinct(name)`` gives (codes, texts)."""
+
+    def __init__(self, frame: pd.DataFrame, source: str, keep: np.ndarray | None = None):
+        self.frame, self.source, self.keep, self._seen = frame, source, keep, {}
+
+    def __call__(self, name: str) -> pd.Series:
+        values = _column(self.frame, name, self.source)
+        return values if self.keep is None else values[self.keep]
+
+    def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
+        if name not in self._seen:
+            self._seen[name] = distinct(self(name))
+        return self._seen[name]

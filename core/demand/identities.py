@@ -1,0 +1,98 @@
+"""Who a record is about: the identity columns (person IDs, or names and date of birth)
+normalised and linked, and each distinct identity pseudonymised with the user's key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .columns import Columns, distinct
+from .project import Source
+
+
+def _normalised(values: pd.Series, how: str, source: Source | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct normalised texts) of one identity column; code -1 where blank.
+    IDs are compared in capitals with spaces trimmed and collapsed, names case-folded with
+    punctuation read as a space, dates of birth as YYYY-MM-DD (-1 where unreadable too)."""
+    if how == "id":  # one pass over the distinct IDs (millions at national scale)
+        codes, text = distinct(values, each=lambda v: " ".join(v.split()).upper())
+    elif how == "name":
+        codes, text = distinct(values, lambda t: t.str.casefold().str.replace(
+            r"[^\w]+", " ", regex=True).str.strip())
+    else:
+        codes, text = distinct(values)
+        from ..data.dates import parse_dates
+
+        dates = parse_dates(text, source and source.date_format, source and source.dob,
+                            source.name if source else "the file")
+        text = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
+    again, unique = pd.factorize(text)
+    again = np.where((text == "").to_numpy(), -1, again)
+    return again[codes], np.asarray(unique)
+
+
+def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
+    """(per row the code of its person, -1 where no identity; the distinct identity texts).
+    Texts are "ID" for one ID column, parts joined by "|" for several, "name|...|YYYY-MM-DD"
+    when linking on names and date of birth. ``frame``: the records, or their ``Columns``."""
+    column = frame if isinstance(frame, Columns) else Columns(frame, source.name)
+    wanted = [(c, "id") for c in source.id] or [(c, "name") for c in source.names] + [
+        (source.dob, "dob")]
+    parts = [_normalised(column(c), how, source) for c, how in wanted]
+    if len(parts) == 1:  # one ID column: its codes are the people
+        codes, unique = parts[0]
+        used = np.zeros(len(unique) + 1, dtype=bool)
+        used[codes + 1] = True
+        used = used[1:]
+        new = np.cumsum(used) - 1
+        return np.where(codes >= 0, new[np.maximum(codes, 0)], -1), unique[used]
+    rows = len(parts[0][0])
+    missing = np.zeros(rows, dtype=bool)
+    key = np.zeros(rows, dtype=np.int64)
+    for codes, values in parts:
+        missing |= codes < 0
+        key = pd.factorize(key * (len(values) + 1) + (codes + 1))[0].astype(np.int64)
+    person, _ = pd.factorize(np.where(missing, -1, key))
+    _, row_of = np.unique(person, return_index=True)  # one row of each identity
+    texts = pd.Series(parts[0][1][parts[0][0][row_of]], dtype=object) if len(row_of) else \
+        pd.Series([], dtype=object)
+    for codes, values in parts[1:]:
+        texts = texts + "|" + pd.Series(values[codes[row_of]], dtype=object).to_numpy()
+    valid = ~missing[row_of]
+    new = np.cumsum(valid) - 1
+    person = np.where(valid[person], new[person], -1) if len(person) else person
+    return person, texts.to_numpy()[valid]
+
+
+def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> np.ndarray:
+    """The pseudonym of each distinct identity; ``known`` (ID -> pseudonym, shared by the
+    sources of one run) spares hashing an ID again that another source has."""
+    from ..data.pseudonyms import pseudonymise
+
+    if known is None:
+        return pseudonymise(pd.Series(texts, dtype=object), key).to_numpy(dtype=object)
+    found = np.array([known.get(t) for t in texts], dtype=object)
+    new = np.array([f is None for f in found], dtype=bool)
+    if new.any():
+        fresh = pseudonymise(pd.Series(texts[new], dtype=object), key).to_numpy(dtype=object)
+        known.update(zip(texts[new], fresh))
+        found[new] = fresh
+    return found
+
+
+def demand_key(key_file: Path | None) -> tuple[bytes, str]:
+    """The user's pseudonymisation key and where it came from; no key, no run (a one-off
+    key would give pseudonyms no partner could link)."""
+    import os
+
+    from ..data.pseudonyms import KEY_ENVIRONMENT, pseudonymisation_key
+
+    if key_file is None and not os.environ.get(KEY_ENVIRONMENT):
+        raise InputError("no pseudonymisation key: give --key-file FILE (a secret of at "
+                         f"least 16 characters, kept outside the project) or set "
+                         f"${KEY_ENVIRONMENT}; nothing was written")
+    return pseudonymisation_key(key_file)

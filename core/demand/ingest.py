@@ -1,0 +1,326 @@
+"""Reading a source: the window first, then the records in it pseudonymised and reduced to
+counts, hours, home areas and theme matches, with a status for every record; calls
+counted with their resources' hours."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .columns import Columns, _column, cells, distinct, read_dates, read_hours
+from .identities import identities, pseudonyms_of
+from .project import Resources, Source
+from .reconciliation import (
+    _S,
+    BAD_DATE,
+    BAD_DURATION,
+    BAD_LINE,
+    BAD_TIMES,
+    INCIDENT_UNUSED,
+    NO_ID,
+    NO_INCIDENT,
+    NOT_COUNTED,
+    OUTSIDE,
+    PER_ROW,
+    PLANNED,
+    REPEAT,
+    STATUSES,
+    USED,
+    _quoted,
+    _statuses,
+    _summarised,
+)
+from .totals import CALL_TOTALS, CUSTODY_HOURS, CUSTODY_LIMIT, EPISODES, NINE_TOTALS
+
+
+def run_window(run_date: str | None, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end): ``months`` before the run date, the run date itself outside."""
+    from ..places.incidents import window_date
+
+    end = window_date(run_date, "the run date") or pd.Timestamp.today().normalize()
+    return end - pd.DateOffset(months=months), end
+
+
+def read_source(source: Source) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """A source's records (text, indexed by line), its unreadable lines, its resources."""
+    from ..data.locate import read_records
+
+    frame, unreadable, _ = read_records(source.path)
+    resources = None
+    if source.resources is not None:
+        resources, bad, _ = read_records(source.resources.path)
+        if len(bad):
+            lines = ", ".join(map(str, bad["row"][:5]))
+            raise InputError(f"{source.resources.path.name}: lines {lines} cannot be read "
+                             "(resource rows must all be readable)")
+    return frame, unreadable, resources
+
+
+@dataclass
+class Ingested:
+    """A source reduced to pseudonyms and counts: nothing personal is left."""
+
+    name: str
+    pseudonyms: np.ndarray  # the distinct pseudonyms of the source's people
+    parts: pd.DataFrame  # person (local code), total (position in totals), amount
+    places: pd.DataFrame  # person, area (code into area_names), date (used, with an area)
+    area_names: np.ndarray
+    matched: dict  # filter name -> local person codes matching it
+    statuses: pd.DataFrame  # source, row, status, detail, records (see ``_summarised``)
+    harm: pd.DataFrame  # person, offence (code into offences), total (used, with offence)
+    offences: pd.Series | None
+    totals: list
+    notes: list = field(default_factory=list)
+
+
+def _keyword_pattern(keywords) -> re.Pattern:
+    words = "|".join(re.escape(k.strip()) for k in keywords if k.strip())
+    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+
+
+def _matches(codes: np.ndarray, text: pd.Series, pattern: re.Pattern) -> np.ndarray:
+    return text.str.contains(pattern, regex=True).to_numpy(bool)[codes]
+
+
+def _theme_hits(columns: Columns, source: Source, filters, used: np.ndarray,
+                person: np.ndarray) -> dict:
+    """Filter name -> the local codes of people with a used record matching it."""
+    matched = {}
+    for rule in filters:
+        hit = None
+        if rule.keywords and (source.text or source.offence):
+            pattern = _keyword_pattern(rule.keywords)
+            hit = np.zeros(len(person), dtype=bool)
+            for column in (*source.text, *((source.offence,) if source.offence else ())):
+                hit |= _matches(*columns.distinct(column), pattern)
+        elif rule.offences and source.offence:
+            wanted = {o.strip().casefold() for o in rule.offences}
+            codes, offences = columns.distinct(source.offence)
+            hit = offences.str.casefold().isin(wanted).to_numpy()[codes]
+        if hit is not None:
+            matched[rule.name] = np.unique(person[hit & used])
+    return matched
+
+
+def _role_targets(columns: Columns, source: Source, status: np.ndarray, detail: np.ndarray
+                  ) -> np.ndarray:
+    """Per row its role's target (index into the distinct ``source.roles`` values, -1: not
+    counted); a used row whose role is not counted gets that status, its role quoted."""
+    codes, text = columns.distinct(source.role)
+    targets = list(dict.fromkeys(source.roles.values()))
+    of_unique = np.array([targets.index(source.roles[u]) if u in source.roles else -1
+                          for u in text.str.casefold()], dtype=int)
+    target = of_unique[codes]
+    unmapped = (status == _S[USED]) & (target < 0)
+    status[unmapped] = _S[NOT_COUNTED]
+    detail[unmapped] = _quoted("role '", text.to_numpy(object)[codes[unmapped]], "'")
+    return target
+
+
+def _parts(person: np.ndarray, total: int | np.ndarray, amount=1.0) -> pd.DataFrame:
+    return pd.DataFrame({"person": person.astype(np.int64),
+                         "total": np.broadcast_to(np.asarray(total, dtype=np.int16),
+                                                  person.shape),
+                         "amount": np.broadcast_to(np.asarray(amount, dtype=float),
+                                                   person.shape)})
+
+
+def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filters=(),
+                  resources: pd.DataFrame | None = None, unreadable_lines=None,
+                  known: dict | None = None, totals: list | None = None) -> Ingested:
+    """One source's records (text or typed columns, indexed by row number) -> pseudonymised
+    counts, places, theme matches and a status per record. ``known``: pseudonyms of IDs
+    already hashed in this run (names and dates of birth are never kept there);
+    ``totals``: the names of every total (parts carry their positions)."""
+    start, end = window
+    name = source.name
+    totals = list(totals) if totals is not None else list(NINE_TOTALS)
+    for extra in (*source.roles.values(), source.total, source.hours_total):
+        if extra and extra not in totals and extra not in CALL_TOTALS:
+            totals.append(extra)
+    at = {total: i for i, total in enumerate(totals)}
+    # the date first: records outside the window (or without a date) go no further
+    whole = Columns(frame, name)
+    dates, bad_date = read_dates(whole(source.date), source.date_format, source.date, name)
+    has_date = ~np.isnat(dates)
+    keep = has_date & (dates >= start.to_datetime64()) & (dates < end.to_datetime64())
+    early = np.where(has_date, _S[OUTSIDE], _S[BAD_DATE]).astype(np.int8)
+    early_detail = np.full(len(frame), "", dtype=object)
+    early_detail[~has_date] = "no date"
+    if bad_date.any():
+        codes, text = whole.distinct(source.date)
+        early_detail[bad_date] = _quoted("date '", text.to_numpy(object)[codes[bad_date]],
+                                         "' cannot be read")
+    statuses = [_summarised(name, frame.index.to_numpy()[~keep], early[~keep],
+                            early_detail[~keep], labels=STATUSES,
+                            listed=~has_date[~keep])]
+    del early, early_detail
+    columns = Columns(frame, name, None if keep.all() else keep)
+    rows, dates = frame.index.to_numpy()[keep], dates[keep]
+    person, texts = identities(columns, source)
+    pseudonyms = pseudonyms_of(texts, key, known if source.id else None)
+    status = np.zeros(len(rows), dtype=np.int8)
+    detail = np.full(len(rows), "", dtype=object)
+    status[person < 0] = _S[NO_ID]
+    detail[person < 0] = "no " + " / ".join(source.id or (*source.names, source.dob))
+    notes, parts = [], []
+    harm = pd.DataFrame({"person": [], "offence": [], "total": []})
+    offences = None
+    resource_statuses = None
+
+    if source.kind == "roles":
+        target = _role_targets(columns, source, status, detail)
+        used = status == _S[USED]
+        where = np.array([at[t] for t in dict.fromkeys(source.roles.values())], dtype=np.int16)
+        parts.append(_parts(person[used], where[target[used]]))
+        if source.offence:
+            codes, offences = columns.distinct(source.offence)
+            harm = pd.DataFrame({"person": person[used], "offence": codes[used],
+                                 "total": where[target[used]]})
+    elif source.kind == "custody":
+        if source.hours:
+            hours = read_hours(columns(source.hours))
+        else:
+            began, _ = read_dates(columns(source.start), source.date_format, source.start,
+                                  source.name)
+            ended, _ = read_dates(columns(source.end), source.date_format, source.end,
+                                  source.name)
+            hours = (ended - began) / np.timedelta64(1, "h")
+        used = status == _S[USED]
+        unreadable = used & np.isnan(hours)
+        status[unreadable] = _S[BAD_DURATION]
+        detail[unreadable] = "no custody hours" if source.hours else "start or end unreadable"
+        # an episode counts even when its hours cannot be read
+        clipped = np.clip(np.nan_to_num(hours[used], nan=0.0), 0.0, CUSTODY_LIMIT)
+        above = int((used & (hours > CUSTODY_LIMIT)).sum())
+        below = int((used & (hours < 0)).sum())
+        notes.append(f"{name}: {above:,} custody episodes above {CUSTODY_LIMIT:g} hours set to "
+                     f"{CUSTODY_LIMIT:g}, {below:,} negative durations set to 0")
+        parts += [_parts(person[used], at[EPISODES]),
+                  _parts(person[used], at[CUSTODY_HOURS], clipped)]
+    elif source.kind == "count":
+        used = status == _S[USED]
+        parts.append(_parts(person[used], at[source.total]))
+        if source.hours and source.hours_total:
+            hours = read_hours(columns(source.hours))
+            parts.append(_parts(person[used], at[source.hours_total],
+                                np.nan_to_num(hours[used], nan=0.0)))
+    else:  # calls
+        call_parts, resource_statuses = _calls(columns, source, status, detail, person,
+                                               resources, at, whole)
+        parts.append(call_parts)
+
+    used = (status == _S[USED]) | (status == _S[BAD_DURATION])
+    places = pd.DataFrame({"person": [], "area": [], "date": []})
+    area_names = np.array([], dtype=object)
+    if source.home_area:
+        codes, text = columns.distinct(source.home_area)
+        text = text.str.upper()
+        keep = used & (text != "").to_numpy()[codes]
+        places = pd.DataFrame({"person": person[keep], "area": codes[keep],
+                               "date": dates[keep]})
+        area_names = text.to_numpy(object)
+    statuses.append(_summarised(name, rows, status, detail, labels=STATUSES,
+                                listed=np.isin(status, [_S[s] for s in PER_ROW if s in _S])))
+    if unreadable_lines is not None and len(unreadable_lines):
+        statuses.append(_statuses(name, unreadable_lines["row"], BAD_LINE,
+                                  unreadable_lines["detail"]))
+    if resource_statuses is not None:
+        statuses.append(resource_statuses)
+    return Ingested(name=name, pseudonyms=pseudonyms, parts=pd.concat(parts, ignore_index=True),
+                    places=places, area_names=area_names,
+                    matched=_theme_hits(columns, source, filters, used, person),
+                    statuses=pd.concat(statuses, ignore_index=True), harm=harm,
+                    offences=offences, totals=totals, notes=notes)
+
+
+def resource_hours(resources: pd.DataFrame, spec: Resources, source: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per resource row: (incident text, hours from the earliest of assigned / deployed /
+    arrived to released, readable mask). A row with no start, no release or a release
+    before its start is unreadable (it adds nothing)."""
+    incident = cells(_column(resources, spec.incident, source))
+    return (incident, *_resource_hours(resources, spec, source))
+
+
+def _resource_hours(resources: pd.DataFrame, spec: Resources, source: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    starts = [read_dates(_column(resources, c, source), spec.date_format, c, source)[0]
+              for c in (spec.assigned, spec.deployed, spec.arrived) if c]
+    if not starts:
+        raise InputError(f"{source}: the resources need at least one of assigned, deployed, "
+                         "arrived")
+    earliest = starts[0]
+    for start in starts[1:]:
+        earlier = ~np.isnat(start) & (np.isnat(earliest) | (start < earliest))
+        earliest = np.where(earlier, start, earliest)
+    released, _ = read_dates(_column(resources, spec.released, source), spec.date_format,
+                             spec.released, source)
+    hours = (released - earliest) / np.timedelta64(1, "h")
+    readable = ~np.isnan(hours) & (hours >= 0)
+    return np.where(readable, hours, 0.0), readable
+
+
+def _calls(columns: Columns, source: Source, status, detail, person, resources, at: dict,
+           whole: Columns):
+    """Calls in the window: each (call, person, role) counted once, with the call's
+    resource hours; ``whole``: every call, to tell a resource of a call outside the window
+    from one of no call at all."""
+    incident, incident_text = whole.distinct(source.incident)  # every call, in or out
+    if columns.keep is not None:
+        incident = incident[columns.keep]
+    blank_incident = (incident_text == "").to_numpy()[incident]
+    if source.exclude:
+        codes, flags = columns.distinct(source.exclude)
+        planned = flags.str.casefold().isin(source.exclude_values).to_numpy()[codes]
+        # an incident marked pre-planned on any of its rows is left out whole
+        planned = (np.bincount(incident, weights=planned, minlength=len(incident_text))
+                   > 0)[incident] & ~blank_incident
+        status[planned & (status == _S[USED])] = _S[PLANNED]
+    target = _role_targets(columns, source, status, detail)
+    blank = (status == _S[USED]) & blank_incident
+    status[blank] = _S[NO_ID]
+    detail[blank] = f"no call ID ({source.incident})"
+    used = np.flatnonzero(status == _S[USED])
+    roles = list(dict.fromkeys(source.roles.values()))  # "caller" / "subject"
+    people = int(person.max(initial=0)) + 1
+    key = (incident[used].astype(np.int64) * people + person[used]) * len(roles) + target[used]
+    repeat = pd.Series(key).duplicated().to_numpy()
+    status[used[repeat]] = _S[REPEAT]
+    used = used[~repeat]
+
+    spec = source.resources
+    where = spec.path.name
+    r_codes, r_text = distinct(_column(resources, spec.incident, where))
+    r_hours, readable = _resource_hours(resources, spec, where)
+    of_call = pd.Index(incident_text).get_indexer(r_text)
+    of_call[(r_text == "").to_numpy()] = -1
+    r_incident = of_call[r_codes]  # the call's code, -1 when there is no such call
+    known = r_incident >= 0
+    counted_calls = np.zeros(len(incident_text), dtype=bool)
+    counted_calls[incident[used]] = True
+    counted = known & counted_calls[np.maximum(r_incident, 0)]
+    r_status = np.full(len(r_incident), USED, dtype=object)
+    r_status[~counted] = INCIDENT_UNUSED
+    r_status[counted & ~readable] = BAD_TIMES
+    r_status[~known] = NO_INCIDENT
+    r_detail = np.full(len(r_incident), "", dtype=object)
+    r_detail[counted & ~readable] = "no start, no release, or released before the start"
+    r_detail[~known] = _quoted("call '", r_text.to_numpy(object)[r_codes[~known]], "'")
+    statuses = _summarised(where, resources.index.to_numpy(), r_status, r_detail,
+                           listed=(~known) | (counted & ~readable))
+
+    per_call = np.bincount(r_incident[known], weights=r_hours[known],
+                           minlength=len(incident_text))
+    hours = per_call[incident[used]]
+    parts = []
+    for i, role in enumerate(roles):
+        count_total, hours_total = CALL_TOTALS[role]
+        mine = target[used] == i
+        parts += [_parts(person[used][mine], at[count_total]),
+                  _parts(person[used][mine], at[hours_total], hours[mine])]
+    return pd.concat(parts, ignore_index=True), statuses

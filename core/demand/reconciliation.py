@@ -1,0 +1,74 @@
+"""Every input record lands in exactly one status: the statuses, kept as small numbers while
+millions of records are read, summarised per source with the rows to look at one by one,
+and the reconciliation tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# reconciliation statuses: every input record lands in exactly one
+USED = "used"
+OUTSIDE = "outside the window"
+PLANNED = "pre-planned event or operation (excluded)"
+BAD_DATE = "date unreadable"
+BAD_DURATION = "used, duration unreadable (counted without hours)"
+NO_ID = "no person ID"
+NOT_COUNTED = "role not counted"
+REPEAT = "same person, call and role again (counted once)"
+BAD_LINE = "line unreadable"
+NO_INCIDENT = "no such call in the calls table"
+INCIDENT_UNUSED = "call not used (outside the window, pre-planned or no person)"
+BAD_TIMES = "resource times unreadable (adds no hours)"
+PER_ROW = (BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, BAD_LINE, NO_INCIDENT, BAD_TIMES)
+
+
+# the status of a source's record, as a small number while millions are worked on
+STATUSES = (USED, OUTSIDE, PLANNED, BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, REPEAT)
+_S = {name: np.int8(i) for i, name in enumerate(STATUSES)}
+
+
+def _statuses(source: str, rows, status, detail="") -> pd.DataFrame:
+    rows = np.asarray(rows)
+    return pd.DataFrame({"source": source, "row": rows,
+                         "status": np.broadcast_to(np.asarray(status, dtype=object), rows.shape),
+                         "detail": np.broadcast_to(np.asarray(detail, dtype=object),
+                                                   rows.shape)})
+
+
+def _summarised(source: str, rows, status: np.ndarray, detail: np.ndarray,
+                listed: np.ndarray, labels=None) -> pd.DataFrame:
+    """Records per status (row -1, ``records``), with the ``listed`` rows to look at one by
+    one (``row``, ``detail``; records 0: counted above): millions of used rows need no line
+    each. ``status``: texts, or positions in ``labels``."""
+    if labels is not None:
+        counts = pd.Series(np.bincount(status, minlength=len(labels)), index=list(labels))
+        counts = counts[counts > 0]
+        status = np.asarray(labels, dtype=object)[status[listed]]
+        listed_status = status
+    else:
+        counts = pd.Series(status).value_counts(sort=False)
+        listed_status = status[listed]
+    summary = pd.DataFrame({"source": source, "row": -1, "status": counts.index,
+                            "detail": "", "records": counts.to_numpy()})
+    one_by_one = _statuses(source, np.asarray(rows)[listed], listed_status, detail[listed])
+    return pd.concat([summary, one_by_one.assign(records=0)], ignore_index=True)
+
+
+def _quoted(before: str, values, after: str) -> np.ndarray:
+    return (before + pd.Series(values, dtype=object).astype(str) + after).to_numpy(object)
+
+
+def reconciliation(statuses: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(records per source and status, the rows that need a look one by one). A row ``-1``
+    carries a count (``records``); a listed row is counted there already (``records`` 0),
+    unless it carries no count (unreadable lines: 1 each)."""
+    if "records" not in statuses.columns:
+        statuses = statuses.assign(records=np.nan)
+    counted = statuses[(statuses["row"] == -1) | statuses["records"].isna()]
+    summary = counted.assign(records=counted["records"].fillna(1)).groupby(
+        ["source", "status"], sort=False)["records"].sum().astype(np.int64).reset_index()
+    summary = summary.rename(columns={"source": "source file"})
+    rows = statuses[statuses["row"] != -1].drop(columns="records").rename(
+        columns={"source": "source file", "row": "line"}).reset_index(drop=True)
+    return summary, rows
