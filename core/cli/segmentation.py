@@ -59,8 +59,9 @@ def _print_summary(seg, path: Path) -> None:
 
 def _segment(args) -> int:
     from ..project.project_file import load_project
-    from ..segment.build import build_segmentation, prepare
-    from ..segment.clustering import choose_k
+    from ..segment.build import build_segmentation
+    from ..segment.choosing_k import choose_k
+    from ..segment.prepare import prepare
     from ..segment.saved import save_segmentation
     from ..store.folders import replacement_note
 
@@ -81,9 +82,9 @@ def _segment(args) -> int:
 
 def _choose_k(args) -> int:
     from ..project.project_file import load_project
-    from ..segment.build import prepare
-    from ..segment.clustering import choose_k, recommend_k
+    from ..segment.choosing_k import choose_k, recommend_k
     from ..segment.plots import elbow_plot
+    from ..segment.prepare import prepare
     from ..store.folders import replaced_folder, replacement_note
 
     if args.k_min > args.k_max:
@@ -108,7 +109,8 @@ def _choose_k(args) -> int:
 
 def _assign(args) -> int:
     from ..project.project_file import load_project
-    from ..segment.build import assign_areas, gather_area_data
+    from ..segment.area_data import gather_area_data
+    from ..segment.assign import assign_areas
     from ..segment.saved import load_segmentation, write_assigned_layer
     from ..store.folders import replaced_folder, replacement_note
 

@@ -23,8 +23,10 @@ def _months(text: str) -> int:
 
 def _target(args) -> int:
     from ..store.folders import replacement_note
-    from ..targeting.backtest import IncidentFile, backtest_step
-    from ..targeting.visits import TargetInputs, TargetOptions, parse_segments, target_step
+    from ..targeting.backtest import backtest_step
+    from ..targeting.history import IncidentFile
+    from ..targeting.steps import TargetInputs, target_step
+    from ..targeting.visit_list import TargetOptions, parse_segments
 
     replacing = replacement_note(args.out)
     incidents = None
