@@ -52,9 +52,16 @@ def read_date_window(alg, parameters, context) -> tuple[str | None, str | None]:
             alg.parameterAsString(parameters, "DATE_TO", context) or None)
 
 
-def add_points_parameter(alg, name: str, description: str, help_text: str) -> None:
+def read_date_format(alg, parameters, context) -> str | None:
+    """DATE_FORMAT, None when left empty."""
+    return alg.parameterAsString(parameters, "DATE_FORMAT", context) or None
+
+
+def add_points_parameter(alg, name: str, description: str, help_text: str,
+                         optional: bool = False) -> None:
     alg.add(QgsProcessingParameterFeatureSource(
-        name, alg.tr(description), [QgsProcessing.TypeVectorPoint]), help_text)
+        name, alg.tr(description), [QgsProcessing.TypeVectorPoint], optional=optional),
+        help_text)
 
 
 def add_area_code_parameter(alg, points: str) -> None:
@@ -69,9 +76,7 @@ def add_dated_incidents_parameters(alg, description: str, help_text: str,
                                    optional: bool = False) -> None:
     """The incident points (INCIDENTS) and their date field (DATE), as 'read_dated_incidents'
     reads them; when the points are optional, the date is needed only with them."""
-    alg.add(QgsProcessingParameterFeatureSource(
-        "INCIDENTS", alg.tr(description), [QgsProcessing.TypeVectorPoint], optional=optional),
-        help_text)
+    add_points_parameter(alg, "INCIDENTS", description, help_text, optional)
     alg.add(QgsProcessingParameterField(
         "DATE", alg.tr("Date field"), parentLayerParameterName="INCIDENTS", optional=optional),
         "The incidents' date field (needed with incident points)." if optional
@@ -96,12 +101,17 @@ def add_lookup_parameter(alg, more: str = "", advanced: bool = False) -> None:
         f"and borough rates{f'; {more}' if more else ''}.", advanced=advanced)
 
 
-def read_points(alg, parameters, context, feedback, name: str):
-    """(the point layer's features as a GeoDataFrame, its name, its area-code field)."""
+def _named_points(alg, parameters, context, feedback, name: str):
+    """(the point layer's features as a GeoDataFrame, its name)."""
     source = alg.parameterAsSource(parameters, name, context)
     layer = alg.parameterAsVectorLayer(parameters, name, context)
     label = layer.name() if layer is not None else name.lower()
-    frame = frame_from_source(source, source.fields().names(), feedback)
+    return frame_from_source(source, source.fields().names(), feedback), label
+
+
+def read_points(alg, parameters, context, feedback, name: str):
+    """(the point layer's features as a GeoDataFrame, its name, its area-code field)."""
+    frame, label = _named_points(alg, parameters, context, feedback, name)
     area_code = alg.parameterAsFields(parameters, "AREA_CODE", context)
     return frame, label, (area_code[0] if area_code else None)
 
@@ -113,17 +123,13 @@ def read_dated_incidents(alg, parameters, context, feedback):
     from ...core.errors import InputError
     from ...core.targeting.backtest import IncidentFile
 
-    source = alg.parameterAsSource(parameters, "INCIDENTS", context)
-    if source is None:
+    if alg.parameterAsSource(parameters, "INCIDENTS", context) is None:
         return None
     date = alg.parameterAsFields(parameters, "DATE", context)
     if not date:
         raise InputError("incident points need their date field")
-    layer = alg.parameterAsVectorLayer(parameters, "INCIDENTS", context)
     kind = alg.parameterAsFields(parameters, "PROPERTY", context)
-    return IncidentFile(frame_from_source(source, source.fields().names(), feedback),
-                        LocationColumns(x="x", y="y"), date[0],
-                        layer.name() if layer is not None else "incidents",
-                        date_format=alg.parameterAsString(parameters, "DATE_FORMAT",
-                                                          context) or None,
+    frame, label = _named_points(alg, parameters, context, feedback, "INCIDENTS")
+    return IncidentFile(frame, LocationColumns(x="x", y="y"), date[0], label,
+                        date_format=read_date_format(alg, parameters, context),
                         property_column=kind[0] if kind else None)

@@ -19,6 +19,7 @@ from .point_inputs import (
     add_date_window_parameters,
     add_points_parameter,
     add_segmentation_parameter,
+    read_date_format,
     read_date_window,
     read_points,
 )
@@ -82,8 +83,7 @@ class ProfileIncidents(EngineAlgorithm):
         rules = IncidentFilter(date[0] if date else None,
                                *read_date_window(self, parameters, context),
                                category[0] if category else None, tuple(categories),
-                               self.parameterAsString(parameters, "DATE_FORMAT", context)
-                               or None)
+                               read_date_format(self, parameters, context))
         out = self.output_folder(parameters, context)
         self.progress(feedback)(0.3, "locating incidents")
         profile, records = incidents_step(

@@ -26,6 +26,7 @@ from .point_inputs import (
     add_lookup_parameter,
     add_property_parameter,
     add_segmentation_parameter,
+    read_date_format,
     read_date_window,
     read_dated_incidents,
 )
@@ -145,8 +146,7 @@ class TargetVisits(EngineAlgorithm):
             or None,
             window_from=window_from, window_to=window_to,
             visited=self.optional_path(parameters, "VISITED", context),
-            visited_date_format=self.parameterAsString(parameters, "DATE_FORMAT", context)
-            or None,
+            visited_date_format=read_date_format(self, parameters, context),
             visited_months=self.parameterAsInt(parameters, "VISITED_MONTHS", context),
             opted_out=self.optional_path(parameters, "OPTED_OUT", context),
             flags=self.optional_path(parameters, "FLAGS", context),
