@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingDestinationParameter,
     QgsProcessingException,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFolderDestination,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
@@ -87,6 +89,14 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(parameter)
         return parameter
 
+    def add_output_folder(self, description: str, help_text: str):
+        """The folder a step writes its files in (OUTPUT_FOLDER), read by ``output_folder``."""
+        return self.add(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr(description)), help_text)
+
+    def output_folder(self, parameters, context) -> Path:
+        return Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         try:
             return self.execute(parameters, context, feedback)
@@ -141,6 +151,11 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                 isinstance(value, str) and not value.strip()):
             return None
         return self.parameterAsInt(parameters, name, context)
+
+    def optional_path(self, parameters, name: str, context) -> Path | None:
+        """An optional file parameter: None when no file is given."""
+        value = self.parameterAsFile(parameters, name, context)
+        return Path(value) if value else None
 
     def define(self):
         raise NotImplementedError

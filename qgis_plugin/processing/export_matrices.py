@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from qgis.core import (
-    QgsProcessingOutputFile,
-    QgsProcessingParameterFolderDestination,
-)
+from qgis.core import QgsProcessingOutputFile
 
 from ...core.share.export import WORKBOOK
 from ...core.share.partner_steps import export_step
@@ -27,14 +22,14 @@ class ExportMatrices(EngineAlgorithm):
     def define(self):
         add_segmentation_parameter(self)
         add_suppression_parameter(self)
-        self.add(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for partner files")),
+        self.add_output_folder(
+            "Folder for partner files",
             "Where the CSV matrices and the partner workbook (XLSX, with a Notes sheet) are "
             "written.")
         self.addOutput(QgsProcessingOutputFile("WORKBOOK", self.tr("Partner workbook")))
 
     def execute(self, parameters, context, feedback):
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        out = self.output_folder(parameters, context)
         written = export_step(self.parameterAsFile(parameters, "SEGMENTATION", context), out,
                               self.parameterAsInt(parameters, "THRESHOLD", context))
         feedback.pushInfo(f"{len(written)} files written to {out}")

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputFile,
     QgsProcessingOutputVectorLayer,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
@@ -20,8 +14,12 @@ from ...core.errors import InputError
 from ..layers import load_table_on_completion
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import (
-    add_date_format_parameter,
+    add_date_window_parameters,
+    add_dated_incidents_parameters,
+    add_lookup_parameter,
+    add_property_parameter,
     add_segmentation_parameter,
+    read_date_window,
     read_dated_incidents,
 )
 
@@ -47,33 +45,19 @@ class ModelBacktest(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
-        self.add(QgsProcessingParameterFeatureSource(
-            "INCIDENTS", self.tr("Incident points with dates"), [QgsProcessing.TypeVectorPoint]),
+        add_dated_incidents_parameters(
+            self, "Incident points with dates",
             "The fires as points, with their dates (and what each was in, for the model).")
-        self.add(QgsProcessingParameterField(
-            "DATE", self.tr("Date field"), parentLayerParameterName="INCIDENTS"),
-            "The incidents' date field.")
-        self.add(QgsProcessingParameterField(
-            "PROPERTY", self.tr("Property type field"), parentLayerParameterName="INCIDENTS",
-            optional=True),
-            "Optional: what each past fire was in (flats, houses, HMO...), for the model.")
+        add_property_parameter(self, "Property type field")
         self.add(QgsProcessingParameterString(
             "CUT_OFF", self.tr("Cut-off: last date of the fit period (YYYY-MM-DD)")),
             "Fires up to this date fit the model and the rules; the later ones judge them "
             "(e.g. 2019-12-31).")
-        self.add(QgsProcessingParameterFile(
-            "LOOKUP", self.tr("Area lookup (CSV: area code, LSOA, ..., borough)"),
-            extension="csv", optional=True),
-            "Optional: larger areas of each output area, smallest first, for the model's LSOA "
-            "and borough rates; with several boroughs in its last column each borough is "
-            "left out of the fit it is tested on.")
-        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("Fires from (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: the first date used (default: the first fire).")
-        self.add(QgsProcessingParameterString("DATE_TO", self.tr("Fires to (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: the last date tested (default: the last fire).")
-        add_date_format_parameter(self)
+        add_lookup_parameter(self, "with several boroughs in its last column each borough "
+                                   "is left out of the fit it is tested on")
+        add_date_window_parameters(
+            self, ("Fires from", "Optional: the first date used (default: the first fire)."),
+            ("Fires to", "Optional: the last date tested (default: the last fire)."))
         self.add(QgsProcessingParameterFile(
             "PROJECT", self.tr("Project file with the model's settings ([risk_model])"),
             extension="toml", optional=True),
@@ -84,8 +68,8 @@ class ModelBacktest(EngineAlgorithm):
             "SEED", self.tr("Random seed"), defaultValue=2011, minValue=0),
             "The seed of the random baseline and of the bootstrap intervals: the same seed "
             "gives the same figures.", advanced=True)
-        self.add(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for the backtest")),
+        self.add_output_folder(
+            "Folder for the backtest",
             "Where backtest.csv (per borough and ranking), backtest_means.csv, "
             "model_vs_own_rate.csv, calibration.csv, model_settings.csv, the capture-curve "
             "charts and reconciliation.csv are written; other files there are left alone.")
@@ -100,16 +84,14 @@ class ModelBacktest(EngineAlgorithm):
         incidents = read_dated_incidents(self, parameters, context, feedback)
         if incidents is None:
             raise InputError("the backtest needs incident points with dates")
-        lookup = self.parameterAsFile(parameters, "LOOKUP", context)
-        project = self.parameterAsFile(parameters, "PROJECT", context)
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        out = self.output_folder(parameters, context)
         self.progress(feedback)(0.1, "fitting the model and the rules on the earlier fires")
         evaluation, means, ahead, how, _ = model_backtest_step(
             segmentation, out, incidents,
             self.parameterAsString(parameters, "CUT_OFF", context),
-            self.parameterAsString(parameters, "DATE_FROM", context) or None,
-            self.parameterAsString(parameters, "DATE_TO", context) or None,
-            Path(lookup) if lookup else None, Path(project) if project else None,
+            *read_date_window(self, parameters, context),
+            self.optional_path(parameters, "LOOKUP", context),
+            self.optional_path(parameters, "PROJECT", context),
             self.parameterAsInt(parameters, "SEED", context), replace_folder=False)
         for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
             feedback.pushInfo(line)

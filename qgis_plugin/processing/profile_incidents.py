@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterField,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
 )
 
@@ -19,9 +16,11 @@ from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
     add_area_code_parameter,
-    add_date_format_parameter,
+    add_date_window_parameters,
     add_points_parameter,
     add_segmentation_parameter,
+    read_date_format,
+    read_date_window,
     read_points,
 )
 
@@ -56,21 +55,17 @@ class ProfileIncidents(EngineAlgorithm):
         self.add(Field("DATE", self.tr("Date field"), optional=True,
                        parentLayerParameterName="INCIDENTS"),
                  "Optional: the incidents' date field, for the From and To filters.")
-        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("From (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: keep incidents on or after this date.")
-        self.add(QgsProcessingParameterString("DATE_TO", self.tr("To (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: keep incidents on or before this date.")
-        add_date_format_parameter(self)
+        add_date_window_parameters(
+            self, ("From", "Optional: keep incidents on or after this date."),
+            ("To", "Optional: keep incidents on or before this date."))
         self.add(Field("CATEGORY", self.tr("Category field"), optional=True,
                        parentLayerParameterName="INCIDENTS"),
                  "Optional: a field holding each incident's category, for the filter below.")
         self.add(QgsProcessingParameterString(
             "CATEGORIES", self.tr("Categories to keep (separated by ;)"), optional=True),
             "Optional: the categories to keep, e.g. Anti-social behaviour;Arson.")
-        self.add(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for the profile, chart and records")),
+        self.add_output_folder(
+            "Folder for the profile, chart and records",
             "Where the profile table (CSV), the bar chart and the record reconciliation (IDs "
             "pseudonymised) are written.")
         self.addOutput(QgsProcessingOutputFile("PROFILE", self.tr("Incident profile table")))
@@ -86,12 +81,10 @@ class ProfileIncidents(EngineAlgorithm):
         categories = [c for c in self.parameterAsString(parameters, "CATEGORIES",
                                                         context).split(";") if c.strip()]
         rules = IncidentFilter(date[0] if date else None,
-                               self.parameterAsString(parameters, "DATE_FROM", context) or None,
-                               self.parameterAsString(parameters, "DATE_TO", context) or None,
+                               *read_date_window(self, parameters, context),
                                category[0] if category else None, tuple(categories),
-                               self.parameterAsString(parameters, "DATE_FORMAT", context)
-                               or None)
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+                               read_date_format(self, parameters, context))
+        out = self.output_folder(parameters, context)
         self.progress(feedback)(0.3, "locating incidents")
         profile, records = incidents_step(
             segmentation, frame, name, LocationColumns(x="x", y="y", area_code=area_code), out,

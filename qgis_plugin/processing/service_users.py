@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
@@ -74,8 +71,8 @@ class ServiceUsers(EngineAlgorithm):
             defaultValue=0),
             "max: over the largest value (0 stays 0, the largest is 1); cap: ratios above 1 "
             "set to 1.", advanced=True)
-        self.add(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for the results")),
+        self.add_output_folder(
+            "Folder for the results",
             "Where the ranked list, filtered lists, details, reconciliation, notes and the "
             "shared-demand tables are written; other files there are left alone.")
         self.addOutput(QgsProcessingOutputFile("RANKED", self.tr("Frequent service users")))
@@ -84,7 +81,7 @@ class ServiceUsers(EngineAlgorithm):
     def execute(self, parameters, context, feedback):
         key_file = self.parameterAsFile(parameters, "KEY_FILE", context)
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context) or None
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+        out = self.output_folder(parameters, context)
         result, _, key_source = demand_job(
             self.parameterAsFile(parameters, "PROJECT", context), key_file or None, out,
             segmentation=segmentation, replace_folder=False,

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputFile,
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
@@ -22,8 +16,13 @@ from ...core.targeting.visit_list import TargetOptions, parse_segments
 from ..layers import load_on_completion
 from .base import TARGETING, EngineAlgorithm
 from .point_inputs import (
-    add_date_format_parameter,
+    add_date_window_parameters,
+    add_dated_incidents_parameters,
+    add_lookup_parameter,
+    add_property_parameter,
     add_segmentation_parameter,
+    read_date_format,
+    read_date_window,
     read_dated_incidents,
 )
 
@@ -61,22 +60,13 @@ class TargetVisits(EngineAlgorithm):
             "CLUSTER", self.tr("Cluster by area (whole output areas)"), defaultValue=False),
             "Rank output areas and list every eligible address of each chosen area, so crews "
             "work streets rather than scattered houses.")
-        self.add(QgsProcessingParameterFeatureSource(
-            "INCIDENTS", self.tr("Incident points with dates (default: the stored counts)"),
-            [QgsProcessing.TypeVectorPoint], optional=True),
+        add_dated_incidents_parameters(
+            self, "Incident points with dates (default: the stored counts)",
             "Optional: the fires as points with a date field, to score on a window; without "
-            "them the counts stored by 'Profile incidents by segment' are used.")
-        self.add(QgsProcessingParameterField(
-            "DATE", self.tr("Date field"), parentLayerParameterName="INCIDENTS",
-            optional=True),
-            "The incidents' date field (needed with incident points).")
-        self.add(QgsProcessingParameterString("DATE_FROM", self.tr("Window from (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: first date of the incident window.")
-        self.add(QgsProcessingParameterString("DATE_TO", self.tr("Window to (YYYY-MM-DD)"),
-                                              optional=True),
-                 "Optional: last date of the incident window.")
-        add_date_format_parameter(self)
+            "them the counts stored by 'Profile incidents by segment' are used.", optional=True)
+        add_date_window_parameters(
+            self, ("Window from", "Optional: first date of the incident window."),
+            ("Window to", "Optional: last date of the incident window."))
         self.add(QgsProcessingParameterString(
             "INCIDENT_TABLE", self.tr("Stored incident profile name"), optional=True),
             "Optional: which stored profile to score on (e.g. fires), when there are several.")
@@ -122,32 +112,21 @@ class TargetVisits(EngineAlgorithm):
             "TODAY", self.tr("Count visits back from (YYYY-MM-DD, default today)"),
             optional=True),
             "Optional: the date the visit months are counted back from.", advanced=True)
-        self.add(QgsProcessingParameterField(
-            "PROPERTY", self.tr("Property type field (risk model)"),
-            parentLayerParameterName="INCIDENTS", optional=True),
-            "Optional: what each past fire was in (flats, houses, HMO...), for the model.",
-            advanced=True)
-        self.add(QgsProcessingParameterFile(
-            "LOOKUP", self.tr("Area lookup (CSV: area code, LSOA, ..., borough)"),
-            extension="csv", optional=True),
-            "Optional: larger areas of each output area, smallest first, for the model's "
-            "LSOA and borough rates.", advanced=True)
-        self.add(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Folder for the target list")),
+        add_property_parameter(self, "Property type field (risk model)", advanced=True)
+        add_lookup_parameter(self, advanced=True)
+        self.add_output_folder(
+            "Folder for the target list",
             "Where target_list.csv/.xlsx (the crews' list, with addresses), target.gpkg, "
             "target_summary.csv (aggregates only) and reconciliation.csv are written; other "
             "files there are left alone.")
         self.addOutput(QgsProcessingOutputFile("TARGET_LIST", self.tr("Target list (CSV)")))
         self.addOutput(QgsProcessingOutputVectorLayer("TARGETS", self.tr("Target addresses")))
 
-    def _file(self, parameters, name, context):
-        value = self.parameterAsFile(parameters, name, context)
-        return Path(value) if value else None
-
     def execute(self, parameters, context, feedback):
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
         incidents = read_dated_incidents(self, parameters, context, feedback)
-        capacity_table = self._file(parameters, "CAPACITY_TABLE", context)
+        capacity_table = self.optional_path(parameters, "CAPACITY_TABLE", context)
+        window_from, window_to = read_date_window(self, parameters, context)
         segments = parse_segments(self.parameterAsString(parameters, "SEGMENTS", context))
         options = TargetOptions(
             capacity=None if capacity_table else self.optional_int(parameters, "CAPACITY",
@@ -160,20 +139,18 @@ class TargetVisits(EngineAlgorithm):
             incidents=incidents,
             incident_table=self.parameterAsString(parameters, "INCIDENT_TABLE", context)
             or None,
-            window_from=self.parameterAsString(parameters, "DATE_FROM", context) or None,
-            window_to=self.parameterAsString(parameters, "DATE_TO", context) or None,
-            visited=self._file(parameters, "VISITED", context),
-            visited_date_format=self.parameterAsString(parameters, "DATE_FORMAT", context)
-            or None,
+            window_from=window_from, window_to=window_to,
+            visited=self.optional_path(parameters, "VISITED", context),
+            visited_date_format=read_date_format(self, parameters, context),
             visited_months=self.parameterAsInt(parameters, "VISITED_MONTHS", context),
-            opted_out=self._file(parameters, "OPTED_OUT", context),
-            flags=self._file(parameters, "FLAGS", context),
+            opted_out=self.optional_path(parameters, "OPTED_OUT", context),
+            flags=self.optional_path(parameters, "FLAGS", context),
             flag_weights=self.parameterAsString(parameters, "FLAG_WEIGHTS", context) or None,
             capacity_table=capacity_table,
             today=self.parameterAsString(parameters, "TODAY", context) or None,
             model=self.parameterAsBool(parameters, "MODEL", context),
-            lookup=self._file(parameters, "LOOKUP", context))
-        out = Path(self.parameterAsString(parameters, "OUTPUT_FOLDER", context))
+            lookup=self.optional_path(parameters, "LOOKUP", context))
+        out = self.output_folder(parameters, context)
         self.progress(feedback)(0.2, "scoring addresses")
         result, _ = target_step(segmentation, out, options, inputs, replace_folder=False)
         for row in result.summary.itertuples(index=False):

@@ -1,5 +1,6 @@
-"""Small pieces the dock's tabs share: tables of text, heat shading, pictures, and finding
-the segmentation's layers in the QGIS project."""
+"""Small pieces the dock's tabs (and the wizard's pages) share: number boxes, file choosers,
+tables of text, heat shading, pictures, and finding the segmentation's layers in the QGIS
+project."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -68,6 +70,17 @@ class StepTab(QWidget):
     def failed(self, message: str) -> None:
         self.running(False)
         self.status.setText(message)
+
+
+def spin_box(low: int, high: int, value: int, tooltip: str = "",
+             suffix: str = "") -> QSpinBox:
+    """A whole-number box from ``low`` to ``high`` showing ``value``."""
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tooltip)
+    box.setSuffix(suffix)
+    return box
 
 
 def file_widget(name: str, filter_text: str = "", tooltip: str = "",

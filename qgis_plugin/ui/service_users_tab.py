@@ -12,11 +12,10 @@ from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QVBoxLayout,
 )
 
-from .qt_views import StepTab, file_widget, read_only_table, text_item
+from .qt_views import StepTab, file_widget, read_only_table, spin_box, text_item
 
 RANKED = [("pseudonym", "Pseudonym"), ("overall rank", "Overall"),
           ("investigations and custody rank", "Investigations & custody"),
@@ -58,10 +57,7 @@ class ServiceUsersTab(StepTab):
                                "kept outside the project); empty: $COMMUNITY_SAFETY_KEY")
         self.run_date = QLineEdit()
         self.run_date.setPlaceholderText("the project's, else today (YYYY-MM-DD)")
-        self.top = QSpinBox()
-        self.top.setRange(1, 10_000)
-        self.top.setValue(100)
-        self.top.setSuffix(" people per metric")
+        self.top = spin_box(1, 10_000, 100, suffix=" people per metric")
         self.folder = file_widget("demandFolder", folder=True)
         form = QFormLayout()
         form.addRow("Demand project", self.project)

@@ -16,11 +16,10 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
 )
 
-from .qt_views import StepTab, file_widget, read_only_table, text_item
+from .qt_views import StepTab, file_widget, read_only_table, spin_box, text_item
 
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
@@ -39,20 +38,14 @@ class TargetingTab(StepTab):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.capacity = QSpinBox()
+        self.capacity = spin_box(1, 1_000_000, 500, suffix=" visits")
         self.capacity.setObjectName("targetCapacity")
-        self.capacity.setRange(1, 1_000_000)
-        self.capacity.setValue(500)
-        self.capacity.setSuffix(" visits")
         self.incidents = QComboBox()
         self.incidents.setObjectName("targetIncidents")
         self.incidents.setToolTip("The stored incident profile whose counts score the areas")
         self.visited = file_widget("targetVisited", TABLES,
                                    "Visits already made: a table with id and date")
-        self.visited_months = QSpinBox()
-        self.visited_months.setRange(0, 120)
-        self.visited_months.setValue(12)
-        self.visited_months.setSuffix(" months")
+        self.visited_months = spin_box(0, 120, 12, suffix=" months")
         self.flags = file_widget("targetFlags", TABLES, "Partner flags: a table with id and flag")
         self.flag_weights = QLineEdit()
         self.flag_weights.setPlaceholderText("e.g. over_75_alone=2, smoker=1.5")

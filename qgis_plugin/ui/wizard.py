@@ -41,6 +41,11 @@ def prepare_key(project: Project) -> tuple:
             project.winsorise, project.deprivation, project.residents, project.households)
 
 
+def _kept(kept: tuple | None, key: tuple):
+    """The value of a kept (key, value) pair, None when it was kept for another key."""
+    return kept[1] if kept is not None and kept[0] == key else None
+
+
 class SegmentationWizard(QWizard):
     segmentation_ready = pyqtSignal(str)
 
@@ -133,17 +138,13 @@ class SegmentationWizard(QWizard):
     # --- caches of the engine's results, so that a page does not read the data again ----
 
     def area_data(self, project: Project):
-        if self._data is not None and self._data[0] == data_key(project):
-            return self._data[1]
-        return None
+        return _kept(self._data, data_key(project))
 
     def keep_area_data(self, project: Project, data) -> None:
         self._data = (data_key(project), data)
 
     def prepared(self, project: Project):
-        if self._prepared is not None and self._prepared[0] == prepare_key(project):
-            return self._prepared[1]
-        return None
+        return _kept(self._prepared, prepare_key(project))
 
     def keep_prepared(self, project: Project, prepared) -> None:
         self._prepared = (prepare_key(project), prepared)

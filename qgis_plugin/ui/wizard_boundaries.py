@@ -16,7 +16,6 @@ from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -32,7 +31,7 @@ from ...core.project.guesses import (
     guess_code_field,
     polygon_layers,
 )
-from .wizard_common import Page, select, set_items
+from .wizard_common import Page, form_box, select, set_items
 
 SAMPLE_FEATURES = 300
 
@@ -98,17 +97,14 @@ class BoundariesPage(Page):
         self.layer_choice_label = QLabel("Layer in the file:")
         self.source_info = self.message_label()
 
-        source_box = QGroupBox("Where the boundaries are")
-        grid = QFormLayout(source_box)
-        grid.addRow(self.from_file, self.file_widget)
         choice_row = QWidget()
         row = QHBoxLayout(choice_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.layer_choice_label)
         row.addWidget(self.layer_choice, 1)
-        grid.addRow("", choice_row)
-        grid.addRow(self.from_layer, self.layer_combo)
-        grid.addRow(self.source_info)
+        source_box = form_box("Where the boundaries are", (self.from_file, self.file_widget),
+                              ("", choice_row), (self.from_layer, self.layer_combo),
+                              (self.source_info,))
         self.layer_choice_label.setVisible(False)
         self.layer_choice.setVisible(False)
 
@@ -116,10 +112,8 @@ class BoundariesPage(Page):
         self.code_combo.setToolTip("The field holding each area's code, e.g. OA11CD "
                                    "(2011 output areas) or OA21CD (2021)")
         self.code_note = self.message_label()
-        code_box = QGroupBox("Area code")
-        code_form = QFormLayout(code_box)
-        code_form.addRow("Field with the output-area code:", self.code_combo)
-        code_form.addRow(self.code_note)
+        code_box = form_box("Area code", ("Field with the output-area code:", self.code_combo),
+                            (self.code_note,))
 
         self.crs_label = QLabel()
         self.crs_label.setWordWrap(True)
@@ -128,11 +122,9 @@ class BoundariesPage(Page):
         self.crs_widget = QgsProjectionSelectionWidget()
         self.crs_widget.setCrs(QgsCoordinateReferenceSystem("EPSG:27700"))
         self.crs_widget.setEnabled(False)
-        crs_box = QGroupBox("Coordinate reference system (CRS)")
-        crs_form = QFormLayout(crs_box)
-        crs_form.addRow("The layer says:", self.crs_label)
-        crs_form.addRow(self.crs_status)
-        crs_form.addRow(self.crs_fix, self.crs_widget)
+        crs_box = form_box("Coordinate reference system (CRS)",
+                           ("The layer says:", self.crs_label), (self.crs_status,),
+                           (self.crs_fix, self.crs_widget))
 
         name_form = QFormLayout()
         name_form.addRow("Name of the study:", self.name_edit)

@@ -1,18 +1,23 @@
-"""What the wizard's pages share: a message line, combo boxes of column names, tables."""
+"""What the wizard's pages share: a message line, the project or why there is none, combo
+boxes of column names, boxes of form rows side by side, tables."""
 
 from __future__ import annotations
 
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QHeaderView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
+    QWidget,
     QWizardPage,
 )
+
+from ...core.errors import InputError
+from .qt_views import read_only_table
 
 COLOURS = {"error": "#B00020", "warning": "#8A5300", "ok": "#1B6E20", "info": "#333333"}
 MARKS = {"error": "✗ ", "warning": "⚠ ", "ok": "✓ ", "info": ""}
@@ -42,6 +47,14 @@ class Page(QWizardPage):
         label.setText(f"{MARKS[kind]}{text}" if text else "")
         label.setStyleSheet(f"color: {COLOURS[kind]};")
         label.setProperty("kind", kind)
+
+    def project_or_error(self, label: QLabel):
+        """The wizard's project as the pages stand, or None with why shown in ``label``."""
+        try:
+            return self.wiz.project()
+        except InputError as err:
+            self.show_message(label, str(err), "error")
+            return None
 
     def settings(self) -> dict:
         return {}
@@ -74,20 +87,28 @@ def select(combo: QComboBox, value) -> None:
     combo.setCurrentIndex(max(index, 0))
 
 
+def form_box(title: str, *rows) -> QGroupBox:
+    """A titled box of form rows, each what ``QFormLayout.addRow`` takes: (label, field), or
+    (widget,) for a widget across the row."""
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    for row in rows:
+        form.addRow(*row)
+    return box
+
+
+def side_by_side(*boxes: QWidget) -> QHBoxLayout:
+    """Boxes in a row, sharing its width equally."""
+    row = QHBoxLayout()
+    for box in boxes:
+        row.addWidget(box, 1)
+    return row
+
+
 def table_widget(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    """A read-only table as the dock's, its rows shaded in turn and its last column filling
+    the width."""
+    table = read_only_table(headers)
     table.setAlternatingRowColors(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     return table
-
-
-def cell(value, align_right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem("" if value is None else str(value))
-    if align_right:
-        item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
-    return item

@@ -152,10 +152,8 @@ class RunPage(Page):
         if gpkg is None:
             self.show_message(self.status, "Choose where to save the segmentation.", "error")
             return
-        try:
-            project = self.wiz.project()
-        except InputError as err:
-            self.show_message(self.status, str(err), "error")
+        project = self.project_or_error(self.status)
+        if project is None:
             return
         self.result = None
         self.progress.setValue(0)

@@ -7,13 +7,10 @@ from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
 )
@@ -23,8 +20,8 @@ from ...core.progress import scaled
 from ...core.segment.choosing_k import choose_k, recommend_k
 from ...core.segment.prepare import prepare
 from .k_chart import diagnostics_png
-from .qt_views import PictureDrawer
-from .wizard_common import Page, cell, table_widget
+from .qt_views import PictureDrawer, spin_box, text_item
+from .wizard_common import Page, form_box, side_by_side, table_widget
 
 TABLE_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
                  ("silhouette", "Silhouette", "{:.3f}"),
@@ -64,14 +61,6 @@ class ChartLabel(QLabel):
         self.timer.start()
 
 
-def _spin(low, high, value, tip=""):
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
-
-
 class SegmentsPage(Page):
     def __init__(self, wizard):
         super().__init__(wizard, "4. Number of segments",
@@ -83,10 +72,10 @@ class SegmentsPage(Page):
         self.task = None
         self._for = None  # the prepared matrix the diagnostics were computed on
 
-        self.k_min = _spin(2, 50, 2)
-        self.k_max = _spin(2, 50, 15)
-        self.k_starts = _spin(1, 1000, 10, "Random starts per k for the diagnostics: few, "
-                                           "for speed")
+        self.k_min = spin_box(2, 50, 2)
+        self.k_max = spin_box(2, 50, 15)
+        self.k_starts = spin_box(1, 1000, 10, "Random starts per k for the diagnostics: few, "
+                                              "for speed")
         self.compute_button = QPushButton("Compute the diagnostics")
         self.cancel_button = QPushButton("Stop")
         self.cancel_button.setEnabled(False)
@@ -108,11 +97,11 @@ class SegmentsPage(Page):
         self.recommendation = self.message_label()
         self.recommendation.setTextFormat(Qt.RichText)
 
-        self.k = _spin(2, 100, 10, "The number of segments of the segmentation")
-        self.n_init = _spin(1, 100000, 50, "k-means random starts for the final run: more "
-                                           "starts, a better and more stable result")
-        self.seed = _spin(0, 2**31 - 1, 2011, "The same seed and data give the same "
-                                              "segments, to the bit")
+        self.k = spin_box(2, 100, 10, "The number of segments of the segmentation")
+        self.n_init = spin_box(1, 100000, 50, "k-means random starts for the final run: more "
+                                              "starts, a better and more stable result")
+        self.seed = spin_box(0, 2**31 - 1, 2011, "The same seed and data give the same "
+                                                 "segments, to the bit")
         self.winsorise = QDoubleSpinBox()
         self.winsorise.setRange(0.0, 100.0)
         self.winsorise.setDecimals(1)
@@ -123,28 +112,20 @@ class SegmentsPage(Page):
         self.min_share.setRange(0.0, 99.0)
         self.min_share.setDecimals(1)
         self.min_share.setValue(2.0)
-        self.subsegments = _spin(0, 50, 0, "0: none; otherwise each segment is split again "
-                                           "into this many sub-segments")
-        final = QGroupBox("The segmentation")
-        form = QFormLayout(final)
-        form.addRow("Number of segments (k):", self.k)
-        form.addRow("Random starts:", self.n_init)
-        form.addRow("Seed:", self.seed)
-        more = QGroupBox("Advanced")
-        more_form = QFormLayout(more)
-        more_form.addRow("Clip extreme values at ± (0 = off):", self.winsorise)
-        more_form.addRow("Flag segments under (% of areas):", self.min_share)
-        more_form.addRow("Sub-segments per segment (0 = none):", self.subsegments)
-        boxes = QHBoxLayout()
-        boxes.addWidget(final, 1)
-        boxes.addWidget(more, 1)
+        self.subsegments = spin_box(0, 50, 0, "0: none; otherwise each segment is split again "
+                                              "into this many sub-segments")
+        final = form_box("The segmentation", ("Number of segments (k):", self.k),
+                         ("Random starts:", self.n_init), ("Seed:", self.seed))
+        more = form_box("Advanced", ("Clip extreme values at ± (0 = off):", self.winsorise),
+                        ("Flag segments under (% of areas):", self.min_share),
+                        ("Sub-segments per segment (0 = none):", self.subsegments))
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.recommendation)
-        layout.addLayout(boxes)
+        layout.addLayout(side_by_side(final, more))
 
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.stop)
@@ -173,10 +154,8 @@ class SegmentsPage(Page):
     def compute(self):
         if self.task is not None:
             return
-        try:
-            project = self.wiz.project()
-        except InputError as err:
-            self.show_message(self.status, str(err), "error")
+        project = self.project_or_error(self.status)
+        if project is None:
             return
         prepared = self.wiz.prepared(project)
         data = prepared.data if prepared is not None else self.wiz.area_data(project)
@@ -235,7 +214,7 @@ class SegmentsPage(Page):
                 value = getattr(values, name)
                 text = "" if value != value else fmt.format(int(value) if name == "k"
                                                             else float(value))
-                item = cell(text, True)
+                item = text_item(text, True)
                 if int(values.k) == self.recommended:
                     font = item.font()
                     font.setBold(True)

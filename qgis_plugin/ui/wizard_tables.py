@@ -25,7 +25,6 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ...core.data.derive import ROW_TOTAL
-from ...core.errors import InputError
 from ...core.project.guesses import (
     SPREADSHEETS,
     STATUSES,
@@ -40,7 +39,8 @@ from ...core.project.guesses import (
 )
 from ...core.project.project_file import TableSpec
 from ...core.segment.area_data import gather_area_data
-from .wizard_common import Page, cell, set_items, table_widget
+from .qt_views import text_item
+from .wizard_common import Page, set_items, table_widget
 
 TABLE_FILTER = "Tables (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;All files (*)"
 JOINS = [("direct", "Its codes are output-area codes"),
@@ -452,10 +452,8 @@ class TablesPage(Page):
     def check(self):
         if self.task is not None:
             return
-        try:
-            project = self.wiz.project()
-        except InputError as err:
-            self.show_message(self.check_status, str(err), "error")
+        project = self.project_or_error(self.check_status)
+        if project is None:
             return
         self.check_button.setEnabled(False)
         self.summary.setRowCount(0)
@@ -488,9 +486,9 @@ class TablesPage(Page):
         counts = reconciliation_summary(reconciliation)
         self.summary.setRowCount(len(counts))
         for row, (name, values) in enumerate(counts.iterrows()):
-            self.summary.setItem(row, 0, cell(name))
+            self.summary.setItem(row, 0, text_item(name))
             for col, status in enumerate(STATUSES, start=1):
-                self.summary.setItem(row, col, cell(f"{int(values[status]):,}", True))
+                self.summary.setItem(row, col, text_item(f"{int(values[status]):,}", True))
         tables = counts.iloc[1:] if len(counts) > 1 else counts
         not_used = int(tables[[s for s in STATUSES[1:-1]]].to_numpy().sum())
         areas = int(counts.iloc[0][STATUSES[0]])

@@ -11,11 +11,7 @@ from qgis.PyQt.QtGui import QColor, QFont
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
     QHeaderView,
-    QSpinBox,
     QTableWidgetItem,
     QVBoxLayout,
 )
@@ -24,7 +20,16 @@ from ...core.errors import InputError
 from ...core.project.rules import ScreeningRules
 from ...core.segment.labels import read_labels
 from ...core.segment.prepare import prepare
-from .wizard_common import NONE, Page, cell, select, set_items, table_widget
+from .qt_views import spin_box, text_item
+from .wizard_common import (
+    NONE,
+    Page,
+    form_box,
+    select,
+    set_items,
+    side_by_side,
+    table_widget,
+)
 
 STANDARDISE = [("zscore", "z-scores", "mean 0, standard deviation 1 (the usual choice)"),
                ("range", "range 0 to 1", "each variable scaled to 0..1"),
@@ -72,9 +77,7 @@ class VariablesPage(Page):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
         self.threshold.setValue(0.8)
-        self.min_distinct = QSpinBox()
-        self.min_distinct.setRange(1, 1000)
-        self.min_distinct.setValue(5)
+        self.min_distinct = spin_box(1, 1000, 5)
         self.min_range = QDoubleSpinBox()
         self.min_range.setRange(0.0, 1e9)
         self.min_range.setDecimals(2)
@@ -86,13 +89,12 @@ class VariablesPage(Page):
             for index, (value, text, tip) in enumerate(choices):
                 combo.addItem(text, value)
                 combo.setItemData(index, tip, Qt.ToolTipRole)
-        rules = QGroupBox("Screening and standardisation")
-        rules_form = QFormLayout(rules)
-        rules_form.addRow("Drop one of a pair with |r| above:", self.threshold)
-        rules_form.addRow("Fewest distinct values:", self.min_distinct)
-        rules_form.addRow("Smallest range (max − min):", self.min_range)
-        rules_form.addRow("Standardise as:", self.standardise)
-        rules_form.addRow("A missing value is:", self.missing)
+        rules = form_box("Screening and standardisation",
+                         ("Drop one of a pair with |r| above:", self.threshold),
+                         ("Fewest distinct values:", self.min_distinct),
+                         ("Smallest range (max − min):", self.min_range),
+                         ("Standardise as:", self.standardise),
+                         ("A missing value is:", self.missing))
 
         self.deprivation = QComboBox()
         self.deprivation.setToolTip("Segments are numbered 1..k from least to most deprived "
@@ -103,21 +105,16 @@ class VariablesPage(Page):
         self.labels_widget.setFilter(LABELS_FILTER)
         self.labels_widget.setToolTip("A CSV with columns variable and description (and "
                                       "optionally theme): names in words in the profiles")
-        roles = QGroupBox("Numbering and sizes")
-        roles_form = QFormLayout(roles)
-        roles_form.addRow("Deprivation measure:", self.deprivation)
-        roles_form.addRow("More deprived means:", self.direction)
-        roles_form.addRow("Residents column:", self.residents)
-        roles_form.addRow("Households column:", self.households)
-        roles_form.addRow("Variable descriptions:", self.labels_widget)
+        roles = form_box("Numbering and sizes", ("Deprivation measure:", self.deprivation),
+                         ("More deprived means:", self.direction),
+                         ("Residents column:", self.residents),
+                         ("Households column:", self.households),
+                         ("Variable descriptions:", self.labels_widget))
 
-        boxes = QHBoxLayout()
-        boxes.addWidget(rules, 1)
-        boxes.addWidget(roles, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
-        layout.addLayout(boxes)
+        layout.addLayout(side_by_side(rules, roles))
 
         for widget in (self.threshold, self.min_range):
             widget.valueChanged.connect(lambda _v: self.changed())
@@ -241,8 +238,8 @@ class VariablesPage(Page):
             why = str(decision.reason)
             if decision.correlated_with:
                 why = f"correlated with {decision.correlated_with} (r = {decision.r:+.2f})"
-            items = [cell(variable), cell(labels.get(variable, "")),
-                     cell("kept" if kept else "dropped"), cell(why)]
+            items = [text_item(variable), text_item(labels.get(variable, "")),
+                     text_item("kept" if kept else "dropped"), text_item(why)]
             items[WHY].setToolTip(str(decision.reason))
             items[1].setToolTip(labels.get(variable, ""))
             for col, item in enumerate(items):
