@@ -139,10 +139,10 @@ def _listed(value, where: str, source: Path) -> tuple:
 
 def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
             date_format: str | None = None) -> Source:
-    from ..project.project_file import _check_keys, _under
+    from ..project.project_file import check_keys, path_under
 
     where = f"demand.sources #{i}"
-    _check_keys(where, spec, SOURCE_KEYS, path)
+    check_keys(where, spec, SOURCE_KEYS, path)
     for needed in ("path", "kind"):
         if needed not in spec:
             raise InputError(f"{path.name}: [[demand.sources]] #{i} needs {needed}")
@@ -192,8 +192,8 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
             raise InputError(f"{path.name}: [[demand.sources]] #{i} (calls) needs resources = "
                              '{path = "...", incident = "...", released = "..."} (and '
                              "assigned, deployed, arrived)")
-        _check_keys(f"{where} resources", given, RESOURCE_KEYS, path)
-        resources = Resources(path=_under(base, given["path"]),
+        check_keys(f"{where} resources", given, RESOURCE_KEYS, path)
+        resources = Resources(path=path_under(base, given["path"]),
                               incident=given.get("incident", spec["incident"]),
                               released=given["released"], date_format=date_format,
                               **{k: given[k] for k in ("assigned", "deployed", "arrived")
@@ -202,7 +202,7 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
     exclude_values = tuple(v.casefold() for v in _listed(
         spec.get("exclude_values", list(PRE_PLANNED)), f"{where}] exclude_values", path))
     return Source(
-        name=str(spec.get("name", Path(spec["path"]).stem)), path=_under(base, spec["path"]),
+        name=str(spec.get("name", Path(spec["path"]).stem)), path=path_under(base, spec["path"]),
         kind=kind, id=ids, names=names, dob=spec.get("dob"), date=spec.get("date", "date"),
         role=spec.get("role"), roles=roles, offence=spec.get("offence"),
         text=_listed(spec.get("text", []), f"{where}] text", path),
@@ -214,13 +214,13 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
 
 def demand_from_toml(data: dict, path: Path) -> DemandProject:
     """The ``[demand]`` section of a project file, checked (paths relative to the file)."""
-    from ..project.project_file import _check_keys, _typed, _under
+    from ..project.project_file import check_keys, path_under, typed
 
     if "demand" not in data or not isinstance(data["demand"], dict):
         raise InputError(f"{path.name}: no [demand] section (see "
                          "resources/sample_data/camden/service_users/service_users.toml)")
     section = data["demand"]
-    _check_keys("demand", section, DEMAND_KEYS, path)
+    check_keys("demand", section, DEMAND_KEYS, path)
     base = path.parent
     totals = {}
     for name, metric in section.get("totals", {}).items():
@@ -241,7 +241,7 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
                          "a name")
     filters = []
     for i, spec in enumerate(section.get("filters", []), start=1):
-        _check_keys(f"demand.filters #{i}", spec, FILTER_KEYS, path)
+        check_keys(f"demand.filters #{i}", spec, FILTER_KEYS, path)
         given = [k for k in ("keywords", "offences", "total", "areas", "wards") if k in spec]
         if "name" not in spec or len(given) != 1:
             raise InputError(f"{path.name}: [[demand.filters]] #{i} needs a name and one of "
@@ -259,27 +259,27 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
             raise InputError(f"{path.name}: [demand] harm_weights needs path, offence and "
                              'weight, e.g. {path = "harm.csv", offence = "offence", weight = '
                              '"harm_days"}')
-        harm = (_under(base, harm["path"]), harm["offence"], harm["weight"])
+        harm = (path_under(base, harm["path"]), harm["offence"], harm["weight"])
     areas = section.get("areas")
     if areas is not None:
         if not isinstance(areas, dict) or "path" not in areas or "code" not in areas:
             raise InputError(f"{path.name}: [demand] areas needs path and code (and ward, "
                              "ward_name, residents)")
-        _check_keys("demand.areas", areas, AREA_KEYS, path)
-        areas = AreaTable(path=_under(base, areas["path"]), code=areas["code"],
+        check_keys("demand.areas", areas, AREA_KEYS, path)
+        areas = AreaTable(path=path_under(base, areas["path"]), code=areas["code"],
                           ward=areas.get("ward"), ward_name=areas.get("ward_name"),
                           residents=areas.get("residents"))
     project = DemandProject(
         path=path, name=str(section.get("name", data.get("name", path.stem))),
         sources=tuple(sources), totals=totals, filters=tuple(filters),
         run_date=section.get("run_date"),
-        months=_typed(path, "demand", section.get("months", 12), int, "months"),
-        top=_typed(path, "demand", section.get("top", 100), int, "top"),
-        scale_top=_typed(path, "demand", section.get("scale_top", 1000), int, "scale_top"),
+        months=typed(path, "demand", section.get("months", 12), int, "months"),
+        top=typed(path, "demand", section.get("top", 100), int, "top"),
+        scale_top=typed(path, "demand", section.get("scale_top", 1000), int, "scale_top"),
         scaling=section.get("scaling", "max"), harm=harm, areas=areas,
-        segmentation=(_under(base, section["segmentation"]) if section.get("segmentation")
+        segmentation=(path_under(base, section["segmentation"]) if section.get("segmentation")
                       else None),
-        threshold=_typed(path, "demand", section.get("threshold", 5), int, "threshold"))
+        threshold=typed(path, "demand", section.get("threshold", 5), int, "threshold"))
     check_parameters(project)
     return project
 

@@ -130,7 +130,7 @@ def shared_view(counts: pd.DataFrame, residents: pd.Series | None, threshold: in
     """The partners' table: the counts as suppressed (``published``, from
     ``suppress_views``; else this view suppressed on its own), then rates per 1,000
     residents and shares from the published counts only."""
-    from ..share.export import _for_people
+    from ..share.export import for_people
 
     counts = counts.reindex([g for g in order if g in counts.index])
     out = (published if published is not None
@@ -146,7 +146,7 @@ def shared_view(counts: pd.DataFrame, residents: pd.Series | None, threshold: in
     for share in (1, 5):
         out[f"share of its contacts by the top {share}% of people %"] = (
             out[top_contacts(share)] / out["contacts"] * 100).round(1)
-    shown = _for_people(out)
+    shown = for_people(out)
     if residents is not None:
         shown["residents"] = shown["residents"].where(out["residents"].notna(), "")
     return shown

@@ -117,7 +117,7 @@ def record_files(paths) -> list[Path]:
     return files
 
 
-def _records(source, name: str | None = None):
+def read_record_sources(source, name: str | None = None):
     """(records as text, unreadable rows, CRS, source name) from a file, a point layer, or
     several files (or a folder) of the same columns read as one: their rows are labelled
     "file.csv:line", and the reconciliation's source and row columns name each."""
@@ -170,7 +170,7 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
                    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     """``addresses``: a file, or a point layer as a GeoDataFrame (``source_name`` names it)."""
     seg = load_segmentation(segmentation)
-    records, unreadable, crs, source = _records(addresses, source_name)
+    records, unreadable, crs, source = read_record_sources(addresses, source_name)
     layer, report = join_gazetteer(seg.areas, records, id_column, columns,
                                    postcodes.points() if postcodes else None, source, crs)
     report = pd.concat([report, unreadable], ignore_index=True)
@@ -198,7 +198,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
     segment, save tables, chart, record reconciliation and a styled area layer of rates."""
     name = safe_name(name)
     seg = load_segmentation(segmentation)
-    records, unreadable, crs, source = _records(incidents, source_name)
+    records, unreadable, crs, source = read_record_sources(incidents, source_name)
     if id_column and id_column not in records.columns:
         raise InputError(f"{source}: no ID column '{id_column}'")
     located = locate(records, columns, AreaIndex(seg.areas),
@@ -214,7 +214,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
                          "was stored")
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
-    profile = incident_profile(counts, classified, _bases(seg))
+    profile = incident_profile(counts, classified, area_bases(seg))
 
     key, key_source = pseudonymisation_key(key_file)
     ids = (records[id_column] if id_column else pd.Series(records.index.astype(str),
@@ -349,7 +349,7 @@ def incident_period(records: pd.DataFrame, counted: pd.Series,
     return period_label(first, last)
 
 
-def _breaks(values: pd.Series, classes: int = 5) -> list[float]:
+def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:
     """Quantile class limits of the non-zero values (fewer classes when values repeat)."""
     positive = values[values > 0]
     if positive.empty:
@@ -366,7 +366,7 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
     the non-zero rates, under a heading with the unit and period); and the layer's abstract.
     """
     measure = counts.columns[0]
-    bases = _bases(seg)
+    bases = area_bases(seg)
     layer = seg.areas[["segment", "segment_name", "geometry"]].copy()
     layer["incidents"] = counts[measure].reindex(layer.index).fillna(0).to_numpy()
     base = next((b for b in ("households", "residents") if b in bases.columns), None)
@@ -383,7 +383,7 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
         what = " and ".join(str(c).strip() for c in categories)
     unit = f"{what} per 1,000 {base}" if field != "incidents" else f"{what} per area"
     heading = f"{unit}, {period}" if period else unit
-    breaks = _breaks(layer[field].dropna())
+    breaks = class_breaks(layer[field].dropna())
     if field == "incidents":
         decimals = 0  # counts (no households to make a rate)
     else:
@@ -410,7 +410,7 @@ def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
     return table["area_code"]
 
 
-def _bases(seg) -> pd.DataFrame:
+def area_bases(seg) -> pd.DataFrame:
     """Households and residents per area, from the columns the project named."""
     params = seg.manifest.get("parameters", {})
     bases = {}

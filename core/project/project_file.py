@@ -139,14 +139,14 @@ TABLE_KEYS = {"path", "code", "variables", "context", "join_on", "sheet", "denom
 LOOKUP_KEYS = {"path", "from", "to"}
 
 
-def _check_keys(where: str, given: dict, allowed: set, source: Path) -> None:
+def check_keys(where: str, given: dict, allowed: set, source: Path) -> None:
     unknown = sorted(set(given) - allowed)
     if unknown:
         raise InputError(f"{source.name}: unknown key(s) in [{where}]: {', '.join(unknown)} "
                          f"(allowed: {', '.join(sorted(allowed))})")
 
 
-def _typed(source: Path, where: str, value, kind, name: str):
+def typed(source: Path, where: str, value, kind, name: str):
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
@@ -166,7 +166,7 @@ def _toml():
     return tomllib
 
 
-def _under(base: Path, written: str) -> Path:
+def path_under(base: Path, written: str) -> Path:
     """A path from the project file, relative to its folder (or absolute), normalised:
     ``../data/x.csv`` loads as the same path it was saved from."""
     return Path(os.path.normpath(base / written))
@@ -187,10 +187,10 @@ def read_toml(path: Path) -> tuple[dict, Path]:
 
 def load_project(path: Path) -> Project:
     data, path = read_toml(path)
-    _check_keys("top level", data, set(SECTIONS), path)
+    check_keys("top level", data, set(SECTIONS), path)
     for section, keys in SECTIONS.items():
         if keys is not None and section in data:
-            _check_keys(section, data[section], keys, path)
+            check_keys(section, data[section], keys, path)
     base = path.parent
 
     boundaries = data.get("boundaries")
@@ -198,7 +198,7 @@ def load_project(path: Path) -> Project:
         raise InputError(f"{path.name}: [boundaries] needs path and code")
     tables = []
     for i, table in enumerate(data.get("tables", []), start=1):
-        _check_keys(f"tables #{i}", table, TABLE_KEYS, path)
+        check_keys(f"tables #{i}", table, TABLE_KEYS, path)
         if "path" not in table or "code" not in table:
             raise InputError(f"{path.name}: [[tables]] #{i} needs path and code")
         lookup = table.get("lookup", {})
@@ -210,7 +210,7 @@ def load_project(path: Path) -> Project:
             if "join_on" in table:
                 raise InputError(f"{path.name}: [[tables]] #{i} has both join_on and lookup; "
                                  "keep one")
-        per = _typed(path, f"tables #{i}", table.get("per", 100.0), float, "per")
+        per = typed(path, f"tables #{i}", table.get("per", 100.0), float, "per")
         if per <= 0:
             raise InputError(f"{path.name}: [[tables]] #{i} per = {per:g} must be above 0 "
                              "(100 for percentages, 1000 for rates per 1,000)")
@@ -226,12 +226,12 @@ def load_project(path: Path) -> Project:
             raise InputError(f"{path.name}: [[tables]] #{i} counts = '{counts}': the only "
                              'setting is counts = "as is" (cluster the counts unchanged)')
         tables.append(TableSpec(
-            path=_under(base, table["path"]), code=table["code"],
+            path=path_under(base, table["path"]), code=table["code"],
             variables=tuple(table["variables"]) if "variables" in table else None,
             context=tuple(table.get("context", ())), join_on=table.get("join_on"),
             sheet=table.get("sheet"), denominator=denominator,
             per=per, counts=counts,
-            lookup=_under(base, lookup["path"]) if lookup else None,
+            lookup=path_under(base, lookup["path"]) if lookup else None,
             lookup_from=lookup.get("from"), lookup_to=lookup.get("to"),
         ))
     if not tables:
@@ -248,7 +248,7 @@ def load_project(path: Path) -> Project:
         if not str(number).isdigit() or not isinstance(text, dict):
             raise InputError(f"{path.name}: [segments.{number}] should be a segment number "
                              "with name and/or portrait")
-        _check_keys(f"segments.{number}", text, {"name", "portrait"}, path)
+        check_keys(f"segments.{number}", text, {"name", "portrait"}, path)
         segment_text[int(number)] = text
     derive = data.get("derive", {})
     if not isinstance(derive, dict) or not all(isinstance(v, str) for v in derive.values()):
@@ -259,30 +259,30 @@ def load_project(path: Path) -> Project:
         parse_expression(name, text, path.name)
     return Project(
         path=path, name=str(data.get("name", path.stem)),
-        boundaries=_under(base, boundaries["path"]), boundary_code=boundaries["code"],
+        boundaries=path_under(base, boundaries["path"]), boundary_code=boundaries["code"],
         boundary_layer=boundaries.get("layer"), tables=tuple(tables),
         boundary_crs=boundaries.get("crs"),
-        k=_typed(path, "segmentation", seg.get("k", 10), int, "k"),
-        n_init=_typed(path, "segmentation", seg.get("n_init", 50), int, "n_init"),
-        seed=_typed(path, "segmentation", seg.get("seed", 2011), int, "seed"),
+        k=typed(path, "segmentation", seg.get("k", 10), int, "k"),
+        n_init=typed(path, "segmentation", seg.get("n_init", 50), int, "n_init"),
+        seed=typed(path, "segmentation", seg.get("seed", 2011), int, "seed"),
         standardise=seg.get("standardise", "zscore"), missing=seg.get("missing", "median"),
-        subsegments=_typed(path, "segmentation", seg.get("subsegments", 0), int, "subsegments"),
-        min_share=_typed(path, "segmentation", seg.get("min_share", 2.0), float, "min_share"),
-        winsorise=_typed(path, "segmentation", seg.get("winsorise", 0.0), float, "winsorise"),
+        subsegments=typed(path, "segmentation", seg.get("subsegments", 0), int, "subsegments"),
+        min_share=typed(path, "segmentation", seg.get("min_share", 2.0), float, "min_share"),
+        winsorise=typed(path, "segmentation", seg.get("winsorise", 0.0), float, "winsorise"),
         screening=ScreeningRules(
-            threshold=_typed(path, "screening", scr.get("threshold", 0.8), float, "threshold"),
-            min_distinct=_typed(path, "screening", scr.get("min_distinct", 5), int,
+            threshold=typed(path, "screening", scr.get("threshold", 0.8), float, "threshold"),
+            min_distinct=typed(path, "screening", scr.get("min_distinct", 5), int,
                                 "min_distinct"),
-            min_range=_typed(path, "screening", scr.get("min_range", 0.0), float, "min_range"),
-            force_in=tuple(_typed(path, "screening", scr.get("force_in", []), list, "force_in")),
-            force_out=tuple(_typed(path, "screening", scr.get("force_out", []), list,
+            min_range=typed(path, "screening", scr.get("min_range", 0.0), float, "min_range"),
+            force_in=tuple(typed(path, "screening", scr.get("force_in", []), list, "force_in")),
+            force_out=tuple(typed(path, "screening", scr.get("force_out", []), list,
                                    "force_out")),
         ),
         deprivation=dep.get("column"), more_deprived=dep.get("more_deprived", "lower"),
         residents=sizes.get("residents"), households=sizes.get("households"),
-        bands=BandRule(high=_typed(path, "bands", bands.get("high", 120.0), float, "high"),
-                       low=_typed(path, "bands", bands.get("low", 80.0), float, "low")),
-        labels_file=_under(base, labels["file"]) if "file" in labels else None,
+        bands=BandRule(high=typed(path, "bands", bands.get("high", 120.0), float, "high"),
+                       low=typed(path, "bands", bands.get("low", 80.0), float, "low")),
+        labels_file=path_under(base, labels["file"]) if "file" in labels else None,
         labels_columns=(str(labels.get("variable", "variable")),
                         str(labels.get("description", "description"))),
         segment_text=segment_text, derive=dict(derive),

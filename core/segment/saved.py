@@ -35,7 +35,7 @@ from ..store.geopackage import (
     write_table,
 )
 from ..store.names import CSV_TABLES, GPKG_NAME, GPKG_OPTIONS, SEGMENT_LAYER
-from ..store.tidying import _recovered
+from ..store.tidying import recovered
 from ..styles import numbering_axis, segment_layer_abstract, segment_layer_qml
 from .build import Segmentation
 from .standardise import Standardiser
@@ -163,7 +163,7 @@ def load_segmentation(path: Path) -> Segmentation:
 
     path = gpkg_file(path)
     finish_commits(path.parent)  # what a killed run committed together is finished first
-    if not _recovered(path):
+    if not recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     try:
         with warnings.catch_warnings():  # GDAL's notes on a file that is not ours: said below

@@ -122,7 +122,7 @@ def safe_tables(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _for_people(table: pd.DataFrame) -> pd.DataFrame:
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
     """Suppressed cells as '*', whole numbers without a decimal point."""
     whole = table.notna() & (table == table.round())
     shown = table.astype(object).where(~whole, table.fillna(0).astype("int64").astype(object))
@@ -133,7 +133,7 @@ def partner_table(table: pd.DataFrame, segment_names: dict | None,
                   ward_names: dict | None) -> pd.DataFrame:
     """A published (suppressed) matrix as partners read it: "Ward code", "Ward name",
     "n – name" headings, '*' where suppressed."""
-    return labelled_matrix(_for_people(table), segment_names or {}, ward_names,
+    return labelled_matrix(for_people(table), segment_names or {}, ward_names,
                            code_column="ward_code").rename(columns=WARD_HEADINGS)
 
 

@@ -27,7 +27,7 @@ from ..places.matrices import (
     wards_from_lookup,
     wards_from_polygons,
 )
-from ..places.steps import _bases, gpkg_path, safe_name
+from ..places.steps import area_bases, gpkg_path, safe_name
 from ..segment.saved import load_segmentation
 from ..store.folders import replaced_folder
 from ..store.geopackage import add_to_geopackage, read_gpkg_table
@@ -99,7 +99,7 @@ def matrices_step(segmentation: Path, wards: WardSource,
     for note in check_every_area_in_a_ward(assignment, seg.areas["segment"], wards.path.name):
         warn(note)
 
-    bases = _bases(seg)
+    bases = area_bases(seg)
     measures = {"areas": None, **{role: bases[role] for role in bases.columns}}
     layers = {name for name, _ in pyogrio.list_layers(gpkg_path(segmentation))}
     if "addresses" in layers:

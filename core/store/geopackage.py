@@ -22,7 +22,7 @@ import pyogrio
 from .. import written
 from ..errors import InputError
 from .names import GPKG_NAME, SEGMENT_LAYER
-from .tidying import _recovered, tidy
+from .tidying import recovered, tidy
 from .work_names import _new_staging, _remove
 
 # GeoPackage 1.2: readable without warnings by the older GDAL that QGIS 3.22 ships with
@@ -111,7 +111,7 @@ def gpkg_file(path: Path) -> Path:
     """A saved segmentation's GeoPackage: the path itself, or ``segmentation.gpkg`` in a
     folder; a run killed while swapping that folder in is finished first."""
     path = Path(path)
-    _recovered(path)
+    recovered(path)
     return path / GPKG_NAME if path.is_dir() else path
 
 
@@ -132,7 +132,7 @@ def add_to_geopackage(path: Path, tables: dict, layers: dict | None = None,
     the manifest); when given, nothing is written if the GeoPackage holds another one
     (checked on the copy, and on the file again just before the copy replaces it)."""
     path = gpkg_file(path)
-    if not _recovered(path):
+    if not recovered(path):
         raise InputError(f"{path}: saved segmentation not found")
     with _one_writer(path.parent):  # two steps adding at once: each sees the other's tables
         _add_to_geopackage(path, tables, layers, styles, descriptions, identity)

@@ -124,7 +124,7 @@ def tidy(folder: Path) -> None:
         _remove(path)
 
 
-def _recovered(path: Path) -> bool:
+def recovered(path: Path) -> bool:
     """Whether ``path`` exists, once a run killed while swapping its folder in (between
     the two renames) is finished."""
     path = Path(path)

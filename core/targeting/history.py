@@ -51,9 +51,9 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
             source = Path(paths[0]).name
             records, _, crs = read_records(Path(paths[0]))
         else:  # several files, or a folder of them, read as one: rows "file.csv:line"
-            from ..places.steps import _records
+            from ..places.steps import read_record_sources
 
-            records, _, crs, source = _records(paths)
+            records, _, crs, source = read_record_sources(paths)
     column = incidents.date_column
     if not column:
         raise InputError(f"{source}: name the incidents' date column (--date-column)")

@@ -226,7 +226,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                    replace_folder: bool) -> list[Path]:
     import geopandas as gpd
 
-    from ..places.steps import _breaks
+    from ..places.steps import class_breaks
     from ..store.folders import replaced_folder, staged_files
     from ..store.geopackage import write_layer_description, write_layer_style
     from ..store.names import GPKG_OPTIONS
@@ -262,7 +262,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                                 "expected fires per household over the borough's rate.")
         field = "rate_per_1000_households"
         write_layer_style(path, "target_areas", graduated_qml(
-            field, _breaks(area_layer[field]), "area_code",
+            field, class_breaks(area_layer[field]), "area_code",
             heading="expected fires per 1,000 households" + (" per year" if result.summary.loc[
                 result.summary["measure"] == "expected fires covered", "note"].iloc[0]
                 == "per year" else ""), zero_class=True, decimals=2))
