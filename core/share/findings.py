@@ -41,8 +41,7 @@ import pyogrio
 from ..places.incidents import ONE_PER_ROW, exact_poisson_interval
 from ..places.matrices import TOTAL
 from ..places.steps import period_months
-from ..store.geopackage import read_gpkg_table
-from ..store.names import GPKG_NAME
+from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..store.swap import previous_folder
 from .export import incident_sources, partner_tables, read_matrices, words
 
@@ -361,9 +360,7 @@ def key_findings(path: Path, threshold: int = 5, previous: Path | None = None
     ``previous``: the last run's GeoPackage (default: found by ``previous_run``)."""
     from ..segment.saved import load_segmentation
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / GPKG_NAME
+    path = gpkg_file(Path(path))
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
     published, profiles = partner_tables(path, threshold)
