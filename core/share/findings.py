@@ -258,8 +258,8 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     random = table[table["ranking"].astype(str).str.startswith("random")]
     against = (f"; in random order {float(random[column].iloc[0]):.1f}%"
                if not random.empty else "")
-    text = (f"ranked by the visit list's score ({row['ranking']}) fitted on fires "
-            f"{about['fitted_on']}, the top {TOP_SHARE}% of households held {value:.1f}%"
+    text = (f"ranked by the visit list's score, “{row['ranking']}”, fitted on fires "
+            f"{about['fitted_on']}: the top {TOP_SHARE}% of households held {value:.1f}%"
             f"{interval} of the {int(about['fires_tested_on']):,} later fires "
             f"({about['tested_on']}, {about['how']}){against}.")
     return [Finding("targeting", "Targeting, tested on later fires",
