@@ -2,14 +2,17 @@
 
 segment → address gazetteer (postcodes) → dwelling fires and anti-social behaviour by
 segment → ward × segment matrices → a home fire safety check list → frequent service users
-and the shared demand (SYNTHETIC records, pseudonymised with a one-off key) → the partner
-export → the report. Each step is the engine's own, with the arguments the README shows for the
-command line; the results go into one folder, built aside and swapped in whole:
+and the shared demand (SYNTHETIC records, pseudonymised with a one-off key) → the backtest
+of the visit list's ranking → the partner export → the report (key findings first, with
+what changed since the previous run of the demo in the same folder). Each step is the
+engine's own, with the arguments the README shows for the command line; the results go
+into one folder, built aside and swapped in whole:
 
     <out>/segmentation/   the segmentation GeoPackage (with addresses, incidents, wards)
     <out>/incidents/      Table 1 for each incident type, charts, record reconciliation
     <out>/visits/         the visit list for the crews (addresses: not for partners)
     <out>/service_users/  the ranked, pseudonymised list for tasking, and the shared demand
+    <out>/backtest/       the visit list's ranking tested on later fires (out of sample)
     <out>/partners/       suppressed matrices (CSV, formatted workbook), partner GeoPackage
     <out>/report.html     the partner report
 """
@@ -27,6 +30,7 @@ PROJECT = SAMPLE / "camden.toml"
 SERVICE_USERS = SAMPLE / "service_users" / "service_users.toml"  # synthetic people
 VISITS = 500  # the sample's capacity: visits the crews can make
 TODAY = "2024-09-01"  # the sample's fires run to August 2024
+BACKTEST_CUT_OFF = "2019-12-31"  # the README's backtest: fitted to 2019, tested on 2020-2024
 
 
 @dataclass
@@ -55,11 +59,17 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
     from .share.export import PARTNER_GPKG, write_partner_geopackage
     from .share.partner_steps import WardSource, export_step, matrices_step
     from .store.folders import replaced_folder
+    from .store.names import GPKG_NAME
+    from .targeting.backtest import backtest_step
+    from .targeting.history import IncidentFile
     from .targeting.steps import TargetInputs, target_step
     from .targeting.visit_list import TargetOptions
 
     project = load_project(PROJECT)
     out = Path(out)
+    # the run this one replaces, for the key findings' "since the last run"
+    previous = out / "segmentation" / GPKG_NAME
+    previous = previous if previous.is_file() else None
     with replaced_folder(out) as staging:
         prepared = prepare(project, progress=scaled(progress, 0.0, 0.05))
         seg = build_segmentation(project, prepared=prepared,
@@ -69,8 +79,8 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
         gazetteer_step(gpkg, SAMPLE / "postcodes.csv", "Postcode",
                        LocationColumns(x="Eastings", y="Northings"))
         progress(0.45, "dwelling fires by segment")
-        incidents_step(gpkg, SAMPLE / "lfb_dwelling_fires.csv", "fires",
-                       LocationColumns(x="easting_rounded", y="northing_rounded"),
+        fires = LocationColumns(x="easting_rounded", y="northing_rounded")
+        incidents_step(gpkg, SAMPLE / "lfb_dwelling_fires.csv", "fires", fires,
                        staging / "incidents", rules=IncidentFilter(date_column="date"))
         progress(0.5, "anti-social behaviour by segment")
         incidents_step(gpkg, SAMPLE / "street_crime_2019_07.csv", "antisocial_behaviour",
@@ -87,11 +97,15 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
                              segmentation=gpkg)
         write_demand(demand, staging / "service_users", replace_folder=False)
         store_shared_view(gpkg, demand)
-        progress(0.65, "partner export")
-        export_step(gpkg, staging / "partners", threshold)
+        progress(0.64, "the visit list's ranking tested on later fires")
+        backtest_step(gpkg, staging / "backtest",
+                      IncidentFile(SAMPLE / "lfb_dwelling_fires.csv", fires, "date"),
+                      BACKTEST_CUT_OFF, replace_folder=False)
+        progress(0.66, "partner export")
+        export_step(gpkg, staging / "partners", threshold, previous=previous)
         write_partner_geopackage(gpkg, staging / "partners" / PARTNER_GPKG, threshold)
         progress(0.7, "the report")
-        write_report(gpkg, staging / "report.html", threshold)
+        write_report(gpkg, staging / "report.html", threshold, previous)
     progress(1.0, "done")
     return DemoResult(seg, out / "segmentation" / gpkg.name, out / "report.html",
                       out / "partners", out / "visits", out / "incidents",

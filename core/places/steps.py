@@ -315,6 +315,28 @@ def period_label(first: pd.Timestamp, last: pd.Timestamp) -> str:
     return f"{_month(first)} – {_month(last)}"
 
 
+def period_months(label: str | None) -> int | None:
+    """The whole months a ``period_label`` covers ("2009–2024": 192, "Jul 2019": 1,
+    "Jan 2009 – Aug 2024": 188); None for a period not known or not in that form."""
+    import re
+
+    month = "|".join(MONTHS)
+    forms = ((r"(\d{4})–(\d{4})", lambda y1, y2: (1, int(y1), 12, int(y2))),
+             (r"(\d{4})", lambda y: (1, int(y), 12, int(y))),
+             (rf"({month}) (\d{{4}})", lambda m, y: (m, int(y), m, int(y))),
+             (rf"({month})–({month}) (\d{{4}})", lambda m1, m2, y: (m1, int(y), m2, int(y))),
+             (rf"({month}) (\d{{4}}) – ({month}) (\d{{4}})",
+              lambda m1, y1, m2, y2: (m1, int(y1), m2, int(y2))))
+    for pattern, parts in forms:
+        found = re.fullmatch(pattern, str(label or "").strip())
+        if found:
+            m1, y1, m2, y2 = (MONTHS.index(p) + 1 if isinstance(p, str) else p
+                              for p in parts(*found.groups()))
+            months = (y2 - y1) * 12 + m2 - m1 + 1
+            return months if months > 0 else None
+    return None
+
+
 def _date_column(records: pd.DataFrame, rules: IncidentFilter) -> str | None:
     if rules.date_column:
         return rules.date_column

@@ -40,6 +40,7 @@ from ..share.export import (
     suppression_rule,
     words,
 )
+from ..share.findings import key_findings, largest_segments, ward_shares
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.folders import atomic_file
 from ..store.geopackage import gpkg_file, read_gpkg_table
@@ -151,11 +152,8 @@ def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: i
     households; otherwise the wards where its share is largest."""
     if households is None or segment not in households.columns:
         return {"dominates": [], "largest": []}
-    body = households.drop(index=TOTAL, errors="ignore")
-    segments = [c for c in body.columns if c != TOTAL]
-    share = body[segments].div(body[TOTAL], axis=0) * 100
-    known = share.notna().any(axis=1)  # a ward whose every share is suppressed has no top
-    top = share[known].idxmax(axis=1, skipna=True)
+    share = ward_shares(households)
+    top = largest_segments(households)  # a ward whose every share is suppressed has none
     mine = share[segment].dropna().sort_values(ascending=False)
     listed = [{"ward": ward_names.get(w, w), "share": f"{v:.0f}%"} for w, v in mine.items()]
     dominates = [item for (w, _), item in zip(mine.items(), listed) if top.get(w) == segment]
@@ -230,8 +228,11 @@ def _demand_shown(table: pd.DataFrame) -> pd.DataFrame:
 
 # --- putting it together -------------------------------------------------------------------
 
-def report_context(segmentation: Path, threshold: int = 5) -> dict:
-    """Everything the template shows, as plain values (text, numbers, data URIs)."""
+def report_context(segmentation: Path, threshold: int = 5,
+                   previous: Path | None = None) -> dict:
+    """Everything the template shows, as plain values (text, numbers, data URIs).
+    ``previous``: the last run's GeoPackage, for the key findings' changes (default: the
+    one kept beside the segmentation's folder, if any)."""
     path = gpkg_file(Path(segmentation))
     seg = load_segmentation(path)
     layers = [name for name, _ in pyogrio.list_layers(path)]
@@ -300,6 +301,8 @@ def report_context(segmentation: Path, threshold: int = 5) -> dict:
                        {by: optional[name] for by, name in DEMAND_TABLES.items()
                         if name in optional}, threshold, names).items()],
         "method": method_section(seg, threshold),
+        "findings": [{"topic": f.topic, "lead": f.lead, "text": f.text}
+                     for f in key_findings(path, threshold, previous)],
         "left_out": [f"{g['section'][:1].upper()}{g['section'][1:]}: {g['why']}."
                      for g in gaps],
     }
@@ -326,8 +329,10 @@ def render(context: dict) -> str:
     return environment.get_template(TEMPLATE).render(**context)
 
 
-def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
-    """Render the report of ``segmentation`` into ``out`` (an .html file), atomically."""
+def write_report(segmentation: Path, out: Path, threshold: int = 5,
+                 previous: Path | None = None) -> Path:
+    """Render the report of ``segmentation`` into ``out`` (an .html file), atomically.
+    ``previous``: the last run's GeoPackage (``report_context``)."""
     check_threshold(threshold)
     out = Path(out)
     if out.is_dir():
@@ -342,7 +347,7 @@ def write_report(segmentation: Path, out: Path, threshold: int = 5) -> Path:
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         raise InputError(f"{existing}: no permission to write there; choose another place "
                          "for the report")
-    html = render(report_context(segmentation, threshold))
+    html = render(report_context(segmentation, threshold, previous))
     with atomic_file(out) as work:
         Path(work).write_text(html, encoding="utf-8")
     return out

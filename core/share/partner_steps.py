@@ -36,6 +36,7 @@ from ..styles import (
     ward_layer_qml,
 )
 from .export import check_one_segmentation, partner_notes, read_matrices, write_partner_export
+from .findings import finding_rows, key_findings
 from .suppression import check_threshold
 
 
@@ -133,8 +134,10 @@ def matrices_step(segmentation: Path, wards: WardSource,
 
 
 def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
-                replace_folder: bool = False) -> list[Path]:
-    """Suppressed matrices for partners (CSVs and a workbook) in ``out_dir``.
+                replace_folder: bool = False, previous: Path | None = None) -> list[Path]:
+    """Suppressed matrices for partners (CSVs and a workbook) in ``out_dir``, the Notes
+    opening with the key findings (``findings.key_findings``; ``previous``: the last run's
+    GeoPackage, default the one kept beside the segmentation's folder).
     ``replace_folder``: the folder is the export's own and is replaced whole, the previous
     export kept at ``<parent>/.<name>.previous`` (the command line's ``--out``); otherwise
     (a folder the user chose in QGIS) the files are each replaced and nothing else there
@@ -153,7 +156,8 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
         if "ward_name" in wards.columns:
             named = wards.dropna(subset=["ward_code", "ward_name"])
             names = dict(zip(named["ward_code"], named["ward_name"]))
-    notes = partner_notes(seg, path, layers)
+    notes = finding_rows(key_findings(path, threshold, previous)) + partner_notes(
+        seg, path, layers)
     incidents = [n.removeprefix("incident_profile_") for n in layers
                  if n.startswith("incident_profile_")]
     if not replace_folder:

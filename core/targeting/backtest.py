@@ -28,6 +28,7 @@ from .history import IncidentFile, incident_history, window_counts
 from .rates import area_households, shrunk_rates
 
 RANDOM_ORDERS = 100
+ABOUT = "backtest_about.csv"  # what a backtest folder's tables are about (``about_table``)
 
 
 @dataclass
@@ -106,6 +107,18 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
                               classified.index).fillna(0).sum()), int(later.sum()))
 
 
+def about_table(identity: str, how: str, fit_period: str, test_period: str, tested: int,
+                score: str, model: str = "") -> pd.DataFrame:
+    """One row saying what a backtest's tables are about, for the report's key findings:
+    the segmentation it ran on (its ``identity``: a backtest of an earlier segmentation is
+    not quoted), how the fires were split, the periods fitted on and tested on, the fires
+    tested on, and the rankings a visit list uses (``score``: the default; ``model``: the
+    risk model, in the model backtest)."""
+    return pd.DataFrame([{"segmentation": identity, "how": how, "fitted_on": fit_period,
+                          "tested_on": test_period, "fires_tested_on": int(tested),
+                          "score": score, "model": model}])
+
+
 def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
     """The capture curves on one chart (PNG), the diagonal for reference."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -182,6 +195,9 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
         write_csv(result.table, staging / "backtest.csv", index=False)
+        write_csv(about_table(seg.manifest.get("identity", ""), "time split",
+                              result.fit_period, result.test_period, result.test_incidents,
+                              result.table["ranking"].iloc[0]), staging / ABOUT, index=False)
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())

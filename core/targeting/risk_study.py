@@ -202,10 +202,11 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     ``model_vs_own_rate.csv``, ``calibration.csv``, ``model_settings.csv`` (the validation
     of each candidate setting), capture-curve charts and ``reconciliation.csv``."""
     from ..places.incidents import window_date
+    from ..places.steps import period_label
     from ..store.folders import replaced_folder, staged_files
-    from .backtest import cut_off_date
+    from .backtest import ABOUT, about_table, cut_off_date
     from .history import incident_history
-    from .risk_backtest import MODEL, OWN, capture_chart, evaluate
+    from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate
     from .risk_model import calibration_table
 
     cut = cut_off_date(cut_off)
@@ -259,6 +260,10 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     with folder as staging:
         write_csv(table, staging / "backtest.csv", index=False)
         write_csv(means, staging / "backtest_means.csv", index=False)
+        write_csv(about_table(seg.manifest.get("identity", ""), how, period_label(first, cut),
+                              period_label(cut + pd.Timedelta(days=1), last),
+                              int(sum(float(np.sum(v)) for v in evaluation.observed.values())),
+                              SCORE, MODEL), staging / ABOUT, index=False)
         write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
         write_csv(calibration, staging / "calibration.csv", index=False)
         write_csv(settings_table, staging / "model_settings.csv", index=False)

@@ -1,0 +1,381 @@
+"""Key findings: the few sentences a board reads first, each with its figure.
+
+``key_findings(path, threshold, previous)`` reads a saved segmentation and returns its
+findings as data (``Finding``: a topic, a sentence and the figures it quotes), for the
+report, the ward atlas and the partner workbook's Notes to render (they never compute):
+
+- **incidents**: for each incident type (each measure of each incident profile), the
+  segments with the most incidents per household (or per resident where the profile
+  compares with residents): those whose 95% interval of the index lies above 100, highest
+  first (at most two); when none does, the highest, said as not standing out. The rate is
+  per 1,000 households a year when the profile's period is known and at least a year, else
+  over the stated period; the index (100 = the study area's average) and its exact
+  (Poisson) interval are computed from the counts, rounded once;
+- **wards**: where those segments live, from the published households matrix: the wards
+  holding most of each one's households and the wards where it is the largest segment
+  (names, not codes);
+- **targeting**: what the visit list's ranking reached out of sample, from a backtest run
+  on this segmentation (``backtest_about.csv`` beside the GeoPackage names the
+  segmentation by its identity); nothing when there is none (in-sample figures are never
+  quoted);
+- **changes**: against the previous run of the same project (the same name; found at
+  ``<parent>/.<name>.previous``, or given): segments whose share of output areas moved by
+  a percentage point or more, and wards whose largest segment changed; nothing when there
+  is no previous run or it is the same segmentation.
+
+Only published figures: counts pass the partner export's suppression
+(``export.partner_tables``), so a finding never shows a count the workbook hides, and a
+segment whose count is suppressed is never named for it. No incident sentence without
+incidents, no ward sentence without the ward matrices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from ..places.incidents import ONE_PER_ROW, exact_poisson_interval
+from ..places.matrices import TOTAL
+from ..places.steps import period_months
+from ..store.geopackage import gpkg_file, read_gpkg_table
+from ..store.swap import previous_folder
+from .export import incident_sources, partner_tables, read_matrices, words
+
+MOST = 2  # segments named per incident type
+WARDS = 3  # wards named per segment
+MOVED = 1.0  # percentage points of output areas: a segment's share said to have moved
+BACKTEST_ABOUT = "backtest_about.csv"  # targeting.backtest.ABOUT (written by the backtests)
+TOP_SHARE = 10  # the share of households the targeting finding quotes (top 10%)
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str  # "incidents", "wards", "targeting" or "changes"
+    lead: str  # what it is about, in a few words: "Fires (Jan 2009 – Aug 2024)"
+    text: str  # what it says, with its figures
+    figures: dict = field(default_factory=dict)  # the figures it quotes, as numbers
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.lead}: {self.text}"
+
+
+def segment_label(number: int, names: dict) -> str:
+    name = names.get(number)
+    return f"segment {number} – {name}" if name else f"segment {number}"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0f}%" if value >= 9.5 else f"{value:.1f}%"
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+def incident_title(name: str, measure: str, about: dict | None) -> str:
+    """"Dwelling fires", "Anti-social behaviour", "Fires: injuries": the categories when
+    the profile counts one or two of them, else the profile's name."""
+    what = words(name)
+    if about is not None:
+        categories = [c.strip() for c in str(about.get("categories") or "all").split(";")]
+        if categories != ["all"] and 0 < len(categories) <= 2:
+            what = " and ".join(categories)
+    return what if measure == ONE_PER_ROW else f"{what}: {words(measure).lower()}"
+
+
+def incident_rates(raw: pd.DataFrame, shown: pd.DataFrame, months: int | None) -> pd.DataFrame:
+    """One measure's rows with the figures a finding quotes, from the counts (full
+    precision): ``rate`` (per 1,000 of the base, a year when ``months`` >= 12, else over the
+    period), ``index`` and its 95% interval; only segments whose count is published
+    (``shown``: the partner export's profile), sorted by rate, highest first."""
+    base = "households" if "household_share_pct" in raw.columns else "residents"
+    count = raw["count"].astype(float).to_numpy()
+    people = raw[base].astype(float).to_numpy()
+    total, everyone = count.sum(), people.sum()
+    expected = total * people / everyone
+    low, high = exact_poisson_interval(count)
+    years = months / 12 if months and months >= 12 else 1.0
+    frame = pd.DataFrame({"segment": raw["segment"].astype(int).to_numpy(), "count": count,
+                          "base": base, "rate": 1000 * count / people / years,
+                          "index": 100 * count / expected,
+                          "low": 100 * low / expected, "high": 100 * high / expected})
+    frame["average"] = 1000 * total / everyone / years
+    published = shown["count"].notna().to_numpy() & shown["index"].notna().to_numpy()
+    return frame[published & (people > 0)].sort_values("rate", ascending=False)
+
+
+def incident_findings(path: Path, layers: list[str], profiles: dict, names: dict
+                      ) -> tuple[list[Finding], list[int]]:
+    """A sentence per incident type, and the segments named (in order)."""
+    abouts = incident_sources(path, layers)
+    findings, named = [], []
+    for table, shown in profiles.items():
+        name = table.removeprefix("incident_profile_")
+        raw = read_gpkg_table(path, table)
+        about = abouts.get(name)
+        period = str(about.get("period") or "") if about is not None else ""
+        months = period_months(period)
+        for measure in raw["measure"].unique():
+            rows = raw["measure"] == measure
+            if raw.loc[rows, "count"].sum() <= 0:
+                continue  # no incidents of this kind: nothing to say
+            rates = incident_rates(raw[rows].reset_index(drop=True),
+                                   shown[shown["measure"] == measure].reset_index(drop=True),
+                                   months)
+            if rates.empty:
+                continue
+            title = incident_title(name, str(measure), about)
+            findings.append(_incident_sentence(title, period, months, rates, names))
+            named += [s for s in findings[-1].figures["segments"] if s not in named]
+    return findings, named
+
+
+def _incident_sentence(title: str, period: str, months: int | None, rates: pd.DataFrame,
+                       names: dict) -> Finding:
+    above = rates[rates["low"] > 100].sort_values("index", ascending=False).head(MOST)
+    top = above if len(above) else rates.head(1)
+    base = top["base"].iloc[0]
+    yearly = bool(months and months >= 12)
+    unit = f"a year per 1,000 {base}" if yearly else f"per 1,000 {base}"
+    when = f" ({period})" if period and period != "not known" else ""
+    over = "" if yearly else (f" in {period}" if when else " over the period counted")
+    parts = [f"{segment_label(int(r.segment), names)}: {r.rate:,.2f} {unit}{over}, index "
+             f"{r.index:.0f} (95% interval {r.low:.0f}–{r.high:.0f})"
+             for r in top.itertuples()]
+    average = (f"The study area's average is {top['average'].iloc[0]:,.2f} {unit}{over} "
+               "(index 100).")
+    if len(above):
+        text = (f"the most per {base.removesuffix('s')} in {'; '.join(parts)}. {average}")
+    else:
+        text = (f"no segment has clearly more than its {base} would suggest (every 95% "
+                f"interval includes 100); the highest rate is in {parts[0]}. {average}")
+    return Finding("incidents", f"{title}{when}", text[:1].upper() + text[1:], {
+        "incident": title, "period": period, "per_year": yearly, "base": base,
+        "segments": [int(s) for s in top["segment"]],
+        "rates": [float(v) for v in top["rate"]], "index": [float(v) for v in top["index"]],
+        "interval": [(float(a), float(b)) for a, b in zip(top["low"], top["high"])],
+        "stands_out": bool(len(above))})
+
+
+# --- where the segments live -------------------------------------------------------------
+
+def ward_shares(households: pd.DataFrame) -> pd.DataFrame:
+    """Each ward's published households by segment as % of its total (wards x segments)."""
+    body = households.drop(index=TOTAL, errors="ignore")
+    segments = [c for c in body.columns if c != TOTAL]
+    return body[segments].div(body[TOTAL], axis=0) * 100
+
+
+def largest_segments(households: pd.DataFrame) -> pd.Series:
+    """Each ward's largest segment by published households (wards whose every share is
+    suppressed have none)."""
+    share = ward_shares(households)
+    return share[share.notna().any(axis=1)].idxmax(axis=1, skipna=True)
+
+
+def ward_findings(households: pd.DataFrame, segments: list[int], names: dict,
+                  ward_names: dict) -> list[Finding]:
+    findings = []
+    shares = ward_shares(households)
+    tops = largest_segments(households)
+    body = households.drop(index=TOTAL, errors="ignore")
+    for segment in segments:
+        if segment not in body.columns:
+            continue
+        total = households.at[TOTAL, segment] if TOTAL in households.index else np.nan
+        held = body[segment].dropna()
+        held = held[held > 0].sort_values(ascending=False).head(WARDS)
+        if held.empty or pd.isna(total) or total <= 0:
+            continue
+        where = [f"{ward_names.get(w, w)} ({v:,.0f}" + (f" of its {total:,.0f}" if i == 0
+                                                          else "")
+                 + f", {_percent(100 * v / total)})" for i, (w, v) in enumerate(held.items())]
+        largest = [w for w in tops.index if tops[w] == segment]
+        largest.sort(key=lambda w: -shares.at[w, segment])
+        dominates = [f"{ward_names.get(w, w)} ({_percent(shares.at[w, segment])}"
+                     + (" of the ward's households)" if i == 0 else ")")
+                     for i, w in enumerate(largest)]
+        text = f"Its largest numbers of households are in {_listed(where)}. "
+        text += (f"It is the largest segment in {_listed(dominates)}." if largest else
+                 f"It is the largest segment in none of the {len(body):,} wards.")
+        findings.append(Finding("wards", f"Where segment {segment} lives", text, {
+            "segment": segment, "wards": [ward_names.get(w, w) for w in held.index],
+            "households": [float(v) for v in held], "largest_in":
+            [ward_names.get(w, w) for w in largest]}))
+    return findings
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- targeting, out of sample ------------------------------------------------------------
+
+def backtests_beside(path: Path) -> list[Path]:
+    """The backtest folders beside a saved segmentation: its own folder, and the folders
+    beside that folder (``out/segmentation/`` and ``out/backtest/``)."""
+    folder = Path(path).parent
+    found = [folder, *(sorted(p for p in folder.parent.iterdir() if p.is_dir()
+                              and p != folder) if folder.parent.is_dir() else [])]
+    return [f for f in found if (f / BACKTEST_ABOUT).is_file()]
+
+
+def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Finding]:
+    """What the visit list's ranking reached out of sample, from a backtest of this very
+    segmentation (the risk model's when the visit list is scored by it), with the 95%
+    interval where the backtest gives one, against random order."""
+    model_list = False
+    if "target_summary" in layers:
+        summary = read_gpkg_table(path, "target_summary")
+        model_list = bool(((summary["measure"] == "score")
+                           & (summary["value"].astype(str) == "risk model")).any())
+    chosen = None
+    for folder in backtests_beside(path):
+        about = pd.read_csv(folder / BACKTEST_ABOUT).iloc[0]
+        if str(about["segmentation"]) != identity:
+            continue  # a backtest of another (earlier) segmentation
+        means = folder / "backtest_means.csv"
+        table = pd.read_csv(means if means.is_file() else folder / "backtest.csv")
+        ranking = about["model"] if model_list and isinstance(about["model"], str) else \
+            about["score"]
+        row = table[table["ranking"] == ranking]
+        if row.empty or (model_list and ranking != about["model"]):
+            continue
+        candidate = (about, row.iloc[0], table)
+        if chosen is None or f"top_{TOP_SHARE}pct_low" in table.columns:
+            chosen = candidate
+    if chosen is None:
+        return []
+    about, row, table = chosen
+    column = f"top_{TOP_SHARE}pct"
+    value = float(row[column])
+    low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+    interval = (f" (95% interval {float(low):.1f}–{float(high):.1f}%)"
+                if low is not None and pd.notna(low) and pd.notna(high) else "")
+    random = table[table["ranking"].astype(str).str.startswith("random")]
+    against = (f"; in random order {float(random[column].iloc[0]):.1f}%"
+               if not random.empty else "")
+    text = (f"ranked by the visit list's score, “{row['ranking']}”, fitted on fires "
+            f"{about['fitted_on']}: the top {TOP_SHARE}% of households held {value:.1f}%"
+            f"{interval} of the {int(about['fires_tested_on']):,} later fires "
+            f"({about['tested_on']}, {about['how']}){against}.")
+    return [Finding("targeting", "Targeting, tested on later fires",
+                    text[:1].upper() + text[1:], {
+        "share": value, "low": None if not interval else float(low),
+        "high": None if not interval else float(high), "ranking": str(row["ranking"]),
+        "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"])})]
+
+
+# --- since the last run ------------------------------------------------------------------
+
+def previous_run(path: Path) -> Path | None:
+    """The previous run's GeoPackage of a saved segmentation: in ``.<folder>.previous``
+    beside its folder, or beside the folder above (``out/segmentation/``: ``.out.previous/
+    segmentation/``)."""
+    path = Path(path)
+    folder = path.parent
+    for candidate in (previous_folder(folder) / path.name,
+                      previous_folder(folder.parent) / folder.name / path.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def change_findings(seg, path: Path, previous: Path, threshold: int) -> list[Finding]:
+    """Segments whose share of output areas moved, and wards whose largest segment
+    changed, against ``previous`` (a run of the same project; else nothing)."""
+    from ..segment.saved import load_segmentation
+
+    try:
+        before = load_segmentation(previous)
+    except Exception:  # an unreadable previous run: nothing to compare with
+        return []
+    if before.name != seg.name or (before.manifest.get("identity")
+                                   == seg.manifest.get("identity")):
+        return []
+    names, findings = seg.segment_names, []
+    now, then = seg.summary, before.summary
+    if set(now.index) != set(then.index):
+        return [Finding("changes", "Since the last run", f"The number of segments changed "
+                        f"from {len(then)} to {len(now)}, so segments are not compared one "
+                        "by one.", {"segments_before": len(then), "segments_now": len(now)})]
+    moved = (now["share_of_areas"] - then["share_of_areas"]).round(2)
+    moved = moved[moved.abs() >= MOVED].sort_values(key=abs, ascending=False)
+    if len(moved):
+        parts = []
+        for n in moved.index:
+            renamed = before.segment_names.get(n)
+            was_named = (f", then named “{renamed}”" if renamed and renamed != names.get(n)
+                         else "")
+            parts.append(f"{segment_label(int(n), names)} {now.at[n, 'share_of_areas']:.1f}% "
+                         f"of output areas ({int(now.at[n, 'areas']):,}), was "
+                         f"{then.at[n, 'share_of_areas']:.1f}% ({int(then.at[n, 'areas']):,})"
+                         f"{was_named}")
+        findings.append(Finding("changes", "Since the last run (built "
+                                f"{str(before.manifest.get('created', ''))[:10]})",
+                                "; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ".",
+                                {"moved": {int(n): float(v) for n, v in moved.items()}}))
+    findings += _ward_changes(path, previous, threshold, names, before.segment_names)
+    return findings
+
+
+def _ward_changes(path: Path, previous: Path, threshold: int, names: dict,
+                  names_before: dict) -> list[Finding]:
+    layers = [n for n, _ in pyogrio.list_layers(previous)]
+    if "matrix_households" not in layers:
+        return []
+    try:
+        published_before, _ = partner_tables(previous, threshold)
+    except Exception:  # tables of the previous run that do not fit together: not compared
+        return []
+    published, _ = partner_tables(path, threshold)
+    if "households" not in published or "households" not in published_before:
+        return []
+    _, ward_names = read_matrices(path, [n for n, _ in pyogrio.list_layers(path)])
+    now, then = published["households"], published_before["households"]
+    top, top_before = largest_segments(now), largest_segments(then)
+    share, share_before = ward_shares(now), ward_shares(then)
+    changed = [w for w in top.index if w in top_before.index and top[w] != top_before[w]]
+    if not changed:
+        return []
+    parts = [f"{ward_names.get(w, w)}: now {segment_label(int(top[w]), names)} "
+             f"({_percent(share.at[w, top[w]])} of households), was "
+             f"{segment_label(int(top_before[w]), names_before)} "
+             f"({_percent(share_before.at[w, top_before[w]])})"
+             for w in sorted(changed, key=lambda w: ward_names.get(w, w))]
+    return [Finding("changes", "Wards whose largest segment changed since the last run",
+                    "; ".join(parts) + ".",
+                    {"wards": {ward_names.get(w, w): (int(top_before[w]), int(top[w]))
+                               for w in changed}})]
+
+
+# --- all of them -------------------------------------------------------------------------
+
+def key_findings(path: Path, threshold: int = 5, previous: Path | None = None
+                 ) -> list[Finding]:
+    """The key findings of the saved segmentation at ``path`` (see the module).
+    ``previous``: the last run's GeoPackage (default: found by ``previous_run``)."""
+    from ..segment.saved import load_segmentation
+
+    path = gpkg_file(Path(path))
+    seg = load_segmentation(path)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    published, profiles = partner_tables(path, threshold)
+    names = seg.segment_names
+    findings, named = incident_findings(path, layers, profiles, names)
+    if "households" in published and named:
+        _, ward_names = read_matrices(path, layers)
+        findings += ward_findings(published["households"], named, names, ward_names)
+    findings += targeting_finding(path, str(seg.manifest.get("identity", "")), layers)
+    previous = previous if previous is not None else previous_run(path)
+    if previous is not None and Path(previous).is_file():
+        findings += change_findings(seg, path, Path(previous), threshold)
+    return findings
+
+
+def finding_rows(findings: list[Finding]) -> list[tuple[str, str]]:
+    """The findings as (item, sentence) rows, for the Notes of the partner workbook."""
+    return [(f"Key finding: {f.lead}", f.text) for f in findings]

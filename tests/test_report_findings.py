@@ -1,0 +1,203 @@
+"""Key findings first: the report, the partner workbook's Notes (and the ward atlas) open
+with the segments carrying the most incidents per household, where they live, what the
+targeting reached out of sample and what changed since the last run, each with its figure.
+
+Every figure is checked against numbers worked out here from the sample's own files and
+the saved tables, not from the findings module."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+from conftest import SAMPLE_DIR, fresh_copy, saved_sample
+
+from community_safety.core.cli import main
+from community_safety.core.places.matrices import TOTAL
+from community_safety.core.share.export import partner_tables
+from community_safety.core.share.findings import key_findings
+from community_safety.core.store.geopackage import read_gpkg_table
+
+THRESHOLD = 5
+FIRES = SAMPLE_DIR / "lfb_dwelling_fires.csv"
+FIRE_COLUMNS = ["--x", "easting_rounded", "--y", "northing_rounded"]
+WARDS = ["--wards", str(SAMPLE_DIR / "wards_2022.gpkg"), "--ward-code", "WD22CD",
+         "--ward-name", "WD22NM"]
+
+
+def _run(*args) -> None:
+    assert main([str(a) for a in args]) == 0
+
+
+@pytest.fixture(scope="module")
+def camden(tmp_path_factory):
+    """The sample segmented, with its dwelling fires, wards, and the visit list's ranking
+    tested on the fires after 2019, in the folders the README uses (``out/segmentation``,
+    ``out/backtest``)."""
+    out = tmp_path_factory.mktemp("findings") / "camden"
+    gpkg = saved_sample(out / "segmentation", n_init=3)[1]
+    _run("incidents", gpkg, FIRES, "--name", "fires", *FIRE_COLUMNS, "--date-column",
+         "date", "--out", out / "incidents")
+    _run("matrices", gpkg, *WARDS)
+    _run("target", gpkg, "--out", out / "backtest", "--backtest", "--cut-off", "2019-12-31",
+         "--incidents", FIRES, *FIRE_COLUMNS, "--date-column", "date")
+    return gpkg
+
+
+def _months_of_fires() -> int:
+    """The whole months the sample's fires cover, from the file's own dates."""
+    dates = pd.to_datetime(pd.read_csv(FIRES)["date"])
+    first, last = dates.min(), dates.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def test_findings_name_the_segments_with_most_fires_per_household(camden):
+    table = read_gpkg_table(camden, "incident_profile_fires")
+    seg_names = read_gpkg_table(camden, "segment_summary").set_index("segment")["name"]
+    # independently: the rate per household and the segments whose interval lies above 100
+    table["rate"] = 1000 * table["count"] / table["households"] / (_months_of_fires() / 12)
+    over = table[table["index_low_95"] > 100].sort_values("index", ascending=False)
+    expected = [int(s) for s in over["segment"].head(2)]
+    assert expected  # the sample has segments with clearly more fires
+
+    finding = next(f for f in key_findings(camden, THRESHOLD) if f.topic == "incidents")
+    assert finding.figures["segments"] == expected
+    assert finding.figures["per_year"] and finding.lead.startswith("Fires (")
+    for n, rate, index, (low, high) in zip(expected, finding.figures["rates"],
+                                           finding.figures["index"],
+                                           finding.figures["interval"]):
+        row = table[table["segment"] == n].iloc[0]
+        assert rate == pytest.approx(row["rate"], rel=1e-9)
+        assert abs(index - row["index"]) <= 0.05 + 1e-9  # stored rounded to 0.1
+        assert abs(low - row["index_low_95"]) <= 0.05 + 1e-9
+        assert abs(high - row["index_high_95"]) <= 0.05 + 1e-9
+        # the sentence names the segment and quotes its figures as shown
+        assert f"segment {n} – {seg_names[n]}" in finding.text
+        assert f"{row['rate']:,.2f} a year per 1,000 households" in finding.text
+        assert f"index {index:.0f} (95% interval {low:.0f}–{high:.0f})" in finding.text
+    average = 1000 * table["count"].sum() / table["households"].sum() / (
+        _months_of_fires() / 12)
+    assert f"average is {average:,.2f} a year per 1,000 households" in finding.text
+
+
+def test_where_they_live_names_wards_with_published_figures(camden):
+    findings = key_findings(camden, THRESHOLD)
+    fire_segments = next(f for f in findings if f.topic == "incidents").figures["segments"]
+    wards = [f for f in findings if f.topic == "wards"]
+    assert [f.figures["segment"] for f in wards] == fire_segments
+    layer = pyogrio.read_dataframe(camden, layer="wards", read_geometry=False)
+    names = dict(zip(layer["ward_code"], layer["ward_name"]))
+    published = partner_tables(camden, THRESHOLD)[0]["households"]
+    body = published.drop(index=TOTAL)
+    for finding in wards:
+        n = finding.figures["segment"]
+        top3 = body[n].dropna().sort_values(ascending=False).head(3)
+        assert finding.figures["wards"] == [names[w] for w in top3.index]
+        assert finding.figures["households"] == [float(v) for v in top3]
+        assert not re.search(r"E0\d{7}", finding.text)  # names, never codes
+        first = top3.index[0]
+        assert (f"{names[first]} ({top3.iloc[0]:,.0f} of its "
+                f"{published.at[TOTAL, n]:,.0f}") in finding.text
+        # the wards where it is the largest segment, from the published shares
+        shares = body.drop(columns=TOTAL).div(body[TOTAL], axis=0)
+        largest = sorted(names[w] for w in shares.index if shares.loc[w].idxmax() == n)
+        assert sorted(finding.figures["largest_in"]) == largest
+
+
+def test_targeting_is_quoted_out_of_sample_and_only_for_this_segmentation(camden, tmp_path):
+    backtest = pd.read_csv(camden.parent.parent / "backtest" / "backtest.csv")
+    finding = next(f for f in key_findings(camden, THRESHOLD) if f.topic == "targeting")
+    score = backtest.iloc[0]  # the visit list's own score comes first
+    assert finding.figures["share"] == pytest.approx(score["top_10pct"])
+    assert f"held {score['top_10pct']:.1f}%" in finding.text
+    assert "2009–2019" in finding.text and "Jan 2020 – Aug 2024" in finding.text
+    random = backtest[backtest["ranking"].str.startswith("random")].iloc[0]
+    assert f"in random order {random['top_10pct']:.1f}%" in finding.text
+
+    # a backtest of another segmentation beside a copy is not quoted, nor is one absent
+    copy = fresh_copy(camden, tmp_path)
+    assert not any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
+    (tmp_path / "backtest").mkdir()
+    about = pd.read_csv(camden.parent.parent / "backtest" / "backtest_about.csv")
+    about.assign(segmentation="an earlier segmentation").to_csv(
+        tmp_path / "backtest" / "backtest_about.csv", index=False)
+    backtest.to_csv(tmp_path / "backtest" / "backtest.csv", index=False)
+    assert not any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
+    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    assert any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
+
+
+def test_report_and_workbook_open_with_the_findings(camden, tmp_path):
+    findings = key_findings(camden, THRESHOLD)
+    _run("report", camden, "--out", tmp_path / "report.html")
+    page = html.unescape((tmp_path / "report.html").read_text(encoding="utf-8"))
+    top = page.index('id="findings"')
+    assert top < page.index('id="overview"') and top < page.index('class="contents"')
+    for finding in findings:
+        assert f"{finding.lead}: {finding.text}" in re.sub(r"</?strong>", "", page)
+
+    _run("export", camden, "--out", tmp_path / "partners")
+    book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
+    notes = [(r[0].value, r[1].value) for r in book["Notes"].iter_rows(min_row=3)]
+    assert notes[0][0] == "Produced"
+    assert notes[1:1 + len(findings)] == [(f"Key finding: {f.lead}", f.text)
+                                         for f in findings]
+
+
+def test_no_incidents_no_incident_sentence(tmp_path):
+    gpkg = saved_sample(tmp_path / "run", n_init=2)[1]
+    assert key_findings(gpkg, THRESHOLD) == []
+    _run("matrices", gpkg, *WARDS)
+    assert key_findings(gpkg, THRESHOLD) == []  # wards alone: no segment to place
+    _run("report", gpkg, "--out", tmp_path / "report.html")
+    assert 'id="findings"' not in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_what_changed_since_the_last_run(tmp_path):
+    out = tmp_path / "results"
+    project = SAMPLE_DIR / "camden.toml"
+    for seed in (1, 2):  # the same project built twice, with another seed
+        _run("segment", project, "--out", out, "--n-init", 2, "--seed", seed, "--no-plots")
+        _run("matrices", out / "segmentation.gpkg", *WARDS)
+    now, before = out / "segmentation.gpkg", tmp_path / ".results.previous" / "segmentation.gpkg"
+    assert before.is_file()
+    changes = [f for f in key_findings(now, THRESHOLD) if f.topic == "changes"]
+
+    # independently: the segments whose share of output areas moved by a point or more
+    a = read_gpkg_table(now, "segment_summary").set_index("segment")["share_of_areas"]
+    b = read_gpkg_table(before, "segment_summary").set_index("segment")["share_of_areas"]
+    moved = {int(n): float(round(a[n] - b[n], 2)) for n in a.index if abs(a[n] - b[n]) >= 1}
+    assert moved
+    segments = next(f for f in changes if "moved" in f.figures)
+    assert segments.figures["moved"] == moved
+    for n in moved:
+        assert f"{a[n]:.1f}% of output areas" in segments.text
+        assert f"was {b[n]:.1f}%" in segments.text
+
+    # ... and the wards whose largest segment (by published households) changed
+    def largest(gpkg):
+        counts = partner_tables(gpkg, THRESHOLD)[0]["households"].drop(index=TOTAL)
+        return counts.drop(columns=TOTAL).astype(float).fillna(-np.inf).idxmax(axis=1)
+
+    layer = pyogrio.read_dataframe(now, layer="wards", read_geometry=False)
+    names = dict(zip(layer["ward_code"], layer["ward_name"]))
+    x, y = largest(now), largest(before)
+    expected = {names[w]: (int(y[w]), int(x[w])) for w in x.index if x[w] != y[w]}
+    assert expected
+    wards = next(f for f in changes if "wards" in f.figures)
+    assert wards.figures["wards"] == expected
+    for ward in expected:
+        assert ward in wards.text
+
+    # the report of the new run says so; a run with nothing before it says nothing
+    _run("report", now, "--out", tmp_path / "report.html")
+    assert "Since the last run" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    alone = fresh_copy(now, tmp_path)
+    assert not any(f.topic == "changes" for f in key_findings(alone, THRESHOLD))
+    # the same segmentation again is no change
+    assert not any(f.topic == "changes" for f in key_findings(now, THRESHOLD, previous=now))
