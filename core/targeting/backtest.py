@@ -32,7 +32,8 @@ RANDOM_ORDERS = 100
 
 @dataclass
 class BacktestResult:
-    table: pd.DataFrame  # one row per ranking: captures at TOP and the area under the curve
+    table: pd.DataFrame  # one row per ranking: captures at TOP (%) and the area under the
+    # curve, at full precision (``rounded`` for people)
     curves: dict  # ranking -> (x, y)
     fit_period: str
     test_period: str
@@ -98,12 +99,15 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
                  **{f"top_{p}pct": v for p, v in zip(TOP, np.mean(tops, axis=0))},
                  "auc": float(np.mean(aucs))})
     curves[rows[-1]["ranking"]] = (grid, np.mean(ys, axis=0))
-    table = pd.DataFrame(rows)
-    for column in table.columns[1:]:
-        table[column] = table[column].round(4 if column == "auc" else 2)
-    return BacktestResult(table, curves, period_label(start, cut_off),
+    return BacktestResult(pd.DataFrame(rows), curves, period_label(start, cut_off),
                           period_label(test_start, end), int(fit.reindex(
                               classified.index).fillna(0).sum()), int(later.sum()))
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """The backtest's table as written and printed (shares of fires to 2 decimal places,
+    the area under the curve to 4), rounded once from ``backtest``'s full precision."""
+    return table.round({c: 4 if c == "auc" else 2 for c in table.columns[1:]})
 
 
 def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
@@ -181,7 +185,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
                                    "detail": detail.to_numpy()})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        write_csv(result.table, staging / "backtest.csv", index=False)
+        write_csv(rounded(result.table), staging / "backtest.csv", index=False)
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())
