@@ -81,7 +81,7 @@ def crew_columns(years: float | None, window: str, model: bool = False) -> list[
         CrewColumn("Ward", "The ward of the address's output area.", "ward", width=16,
                    optional=True),
         CrewColumn("Output area", "The census output area the address is in (its code).",
-                   "area_code", width=11),
+                   "area_code", width=12),
         CrewColumn("Address", "The address as the gazetteer gives it (its ID).",
                    "address_shown", width=12),
         CrewColumn("Households", "Households at the address (1 where not known).",
