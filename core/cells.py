@@ -26,6 +26,7 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(,\d{3})*|\d*)(\.\d+)?%?")
 PREFIX = "'"
+LINE_HEIGHT = 15  # points: a line of text in a spreadsheet row
 
 
 def text_cell(value):
@@ -64,3 +65,11 @@ def write_xlsx(sheets: dict, path: Path, **options) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as book:
         for name, frame in sheets.items():
             safe_frame(frame).to_excel(book, sheet_name=name, **options)
+
+
+def wrapped_lines(text, width: int) -> int:
+    """About how many lines ``text`` takes wrapped in a spreadsheet column ``width``
+    characters wide (a row's height must be set: spreadsheets do not all fit it on
+    opening)."""
+    per_line = max(int(width * 1.15) - 2, 1)  # proportional type: more than the width
+    return max(1, -(-len(str(text or "")) // per_line))

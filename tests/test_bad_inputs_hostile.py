@@ -247,7 +247,7 @@ def test_hostile_text_is_kept_behind_an_apostrophe(world):
     visits = load_workbook(root / "target" / "target_list.xlsx")["Visits"]
     ids = [row[0].value for row in visits.iter_rows(min_row=2)]
     header = [c.value for c in next(visits.iter_rows(max_row=1))]
-    column = header.index("address_id")
+    column = header.index("Address")
     ids = [row[column].value for row in visits.iter_rows(min_row=2)]
     assert ids and all(i.startswith("'") and i[1] in ID_PREFIXES for i in ids)
     crews = pd.read_csv(root / "target" / "target_list.csv")

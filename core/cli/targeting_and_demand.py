@@ -23,7 +23,7 @@ def _months(text: str) -> int:
 
 def _target(args) -> int:
     from ..store.folders import replacement_note
-    from ..targeting.backtest import backtest_step
+    from ..targeting.backtest import backtest_step, rounded
     from ..targeting.history import IncidentFile
     from ..targeting.steps import TargetInputs, target_step
     from ..targeting.visit_list import TargetOptions, parse_segments
@@ -48,7 +48,7 @@ def _target(args) -> int:
               f"tested on {result.test_incidents:,} fires {result.test_period}")
         print("Share of the later fires in the top 1/5/10/20% of households, and the area "
               "under the capture curve:")
-        print(result.table.to_string(index=False))
+        print(rounded(result.table).to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
         if replacing:
             print(replacing)

@@ -227,10 +227,11 @@ def incidents_step(segmentation: Path, incidents, name: str,
     reconciliation = _split_rows(pd.concat([reconciliation, unreadable.assign(
         in_filter=False, date_unreadable=False)], ignore_index=True))
     area_counts = counts.rename_axis("area_code").reset_index()
-    period = incident_period(records, (located["status"] == MATCHED) & keep, rules)
+    dates = incident_dates(records, (located["status"] == MATCHED) & keep, rules)
+    period = period_label(*dates) if dates else ""
     rates, rates_qml, rates_abstract = incident_area_layer(
         seg, counts, profile, name, period, rules.categories)
-    about = incident_about(name, source, period, rules, reconciliation)
+    about = incident_about(name, source, period, rules, reconciliation, dates)
     earlier_charts = _chart_files(Path(out_dir), name)
     # the profile's files join whatever else the folder holds (other profiles, or the
     # segmentation's own folder), the rest left alone; they and the GeoPackage's tables go
@@ -259,16 +260,19 @@ def incidents_step(segmentation: Path, incidents, name: str,
 
 
 def incident_about(name: str, source: str, period: str, rules: IncidentFilter,
-                   reconciliation: pd.DataFrame) -> pd.DataFrame:
+                   reconciliation: pd.DataFrame, dates: tuple | None = None) -> pd.DataFrame:
     """One row saying where a profile's incidents came from, for readers of the report and
-    the partner workbook: the file's name (never its folder), the period, the categories
-    kept, and how many records were counted of how many read."""
+    the partner workbook: the file's name (never its folder), the period (in words, and its
+    first and last days, "" when not known: rates per year need its length), the
+    categories kept, and how many records were counted of how many read."""
     counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
     return pd.DataFrame([{
         "incidents": name,
         "source": (str(source) if " files (" in str(source)
                    else Path(str(source).split(" (")[0]).name),
         "period": period or "not known",
+        "first_date": f"{dates[0]:%Y-%m-%d}" if dates else "",
+        "last_date": f"{dates[1]:%Y-%m-%d}" if dates else "",
         "categories": "; ".join(rules.categories) if rules.categories else "all",
         "category_column": rules.category_column or "",
         "records_read": int(len(reconciliation)), "records_counted": int(counted.sum())}])
@@ -347,10 +351,18 @@ def _date_column(records: pd.DataFrame, rules: IncidentFilter) -> str | None:
 
 def incident_period(records: pd.DataFrame, counted: pd.Series,
                     rules: IncidentFilter) -> str:
-    """The period the counted incidents cover, for legends ("" when unknown): the date
+    """The period the counted incidents cover in words, for legends ("" when unknown)."""
+    dates = incident_dates(records, counted, rules)
+    return period_label(*dates) if dates else ""
+
+
+def incident_dates(records: pd.DataFrame, counted: pd.Series,
+                   rules: IncidentFilter) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last days the counted incidents cover (None when unknown): the date
     filter's bounds where given, else the first and last dates of the counted records, in
     the filter's date column or else a column named "date", "month" or "...date..." whose
-    values are (nearly all) dates."""
+    values are (nearly all) dates. Dates that are all the first of a month are months
+    ("2019-07"): the last runs to its month's end."""
     column = _date_column(records, rules)
     first = pd.Timestamp(rules.date_from) if rules.date_from else None
     last = pd.Timestamp(rules.date_to) if rules.date_to else None
@@ -361,14 +373,17 @@ def incident_period(records: pd.DataFrame, counted: pd.Series,
         except InputError:
             if rules.date_column:  # read (and checked) by the filter already
                 raise
-            return ""  # a guessed column of undecided dates: no period rather than a wrong one
+            return None  # a guessed column of undecided dates: no period rather than a wrong one
         readable = dates.notna().mean() if len(dates) else 0.0
         if rules.date_column or readable >= 0.9:
             first = first if first is not None else dates.min()
-            last = last if last is not None else dates.max()
+            if last is None:
+                last = dates.max()
+                if len(dates.dropna()) and (dates.dropna().dt.day == 1).all():
+                    last = last + pd.offsets.MonthEnd(0)  # months ("2019-07"): to the end
     if first is None or last is None or pd.isna(first) or pd.isna(last) or first > last:
-        return ""
-    return period_label(first, last)
+        return None
+    return first, last
 
 
 def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:

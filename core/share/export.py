@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from ..cells import text_cell, write_csv
+from ..cells import LINE_HEIGHT, text_cell, wrapped_lines, write_csv
 from ..errors import InputError
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..store.folders import atomic_file, staged_output
@@ -253,10 +253,10 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
 
 
 def _sheet_names(titles: list[str]) -> list[str]:
-    """Excel's sheet names: at most 31 characters, no []:*?/\\, unique."""
+    """Excel's sheet names: at most 31 characters, no []:*?/\\ nor ' at either end, unique."""
     names = []
     for title in titles:
-        name = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31].strip()
+        name = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31].strip(" '") or "Sheet"
         base, n = name, 2
         while name.lower() in (x.lower() for x in names):
             name = f"{base[:28]} {n}"
@@ -308,18 +308,21 @@ def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
     sheet.freeze_panes = sheet.cell(row=header + 1, column=wards + 1)
 
 
-def _write_notes(sheet, notes_rows: list[tuple[str, str]]) -> None:
+def _write_notes(sheet, notes_rows: list[tuple[str, str]], title: str = "About these tables",
+                 headings: tuple[str, str] = ("Item", "Note")) -> None:
     from openpyxl.styles import Alignment, Font
 
-    title = sheet.cell(row=1, column=1, value=text_cell("About these tables"))
+    title = sheet.cell(row=1, column=1, value=text_cell(title))
     title.font = Font(bold=True, size=13)
-    for j, heading in enumerate(("Item", "Note"), start=1):
+    for j, heading in enumerate(headings, start=1):
         sheet.cell(row=2, column=j, value=text_cell(heading)).font = Font(bold=True)
     for i, (item, note) in enumerate(notes_rows, start=3):
         sheet.cell(row=i, column=1, value=text_cell(item)).font = Font(bold=True)
         cell = sheet.cell(row=i, column=2, value=text_cell(note))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.cell(row=i, column=1).alignment = Alignment(vertical="top")
+        sheet.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[i].height = LINE_HEIGHT * max(wrapped_lines(item, 26),
+                                                           wrapped_lines(note, 110))
     sheet.column_dimensions["A"].width = 26
     sheet.column_dimensions["B"].width = 110
     sheet.freeze_panes = "A3"

@@ -33,7 +33,8 @@ ABOUT = "backtest_about.csv"  # what a backtest folder's tables are about (``abo
 
 @dataclass
 class BacktestResult:
-    table: pd.DataFrame  # one row per ranking: captures at TOP and the area under the curve
+    table: pd.DataFrame  # one row per ranking: captures at TOP (%) and the area under the
+    # curve, at full precision (``rounded`` for people)
     curves: dict  # ranking -> (x, y)
     fit_period: str
     test_period: str
@@ -99,10 +100,7 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
                  **{f"top_{p}pct": v for p, v in zip(TOP, np.mean(tops, axis=0))},
                  "auc": float(np.mean(aucs))})
     curves[rows[-1]["ranking"]] = (grid, np.mean(ys, axis=0))
-    table = pd.DataFrame(rows)
-    for column in table.columns[1:]:
-        table[column] = table[column].round(4 if column == "auc" else 2)
-    return BacktestResult(table, curves, period_label(start, cut_off),
+    return BacktestResult(pd.DataFrame(rows), curves, period_label(start, cut_off),
                           period_label(test_start, end), int(fit.reindex(
                               classified.index).fillna(0).sum()), int(later.sum()))
 
@@ -117,6 +115,12 @@ def about_table(identity: str, how: str, fit_period: str, test_period: str, test
     return pd.DataFrame([{"segmentation": identity, "how": how, "fitted_on": fit_period,
                           "tested_on": test_period, "fires_tested_on": int(tested),
                           "score": score, "model": model}])
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """The backtest's table as written and printed (shares of fires to 2 decimal places,
+    the area under the curve to 4), rounded once from ``backtest``'s full precision."""
+    return table.round({c: 4 if c == "auc" else 2 for c in table.columns[1:]})
 
 
 def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
@@ -194,7 +198,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
                                    "detail": detail.to_numpy()})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        write_csv(result.table, staging / "backtest.csv", index=False)
+        write_csv(rounded(result.table), staging / "backtest.csv", index=False)
         write_csv(about_table(seg.manifest.get("identity", ""), "time split",
                               result.fit_period, result.test_period, result.test_incidents,
                               result.table["ranking"].iloc[0]), staging / ABOUT, index=False)

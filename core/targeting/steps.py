@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cells import write_csv, write_xlsx
+from ..cells import write_csv
 from ..errors import InputError
+from .crew_workbook import write_crew_workbook
 from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
@@ -28,27 +29,6 @@ from .visit_inputs import (
 from .visit_list import TargetOptions, TargetResult, build_targets
 
 TARGET_GPKG = "target.gpkg"
-CREW_COLUMNS_ABOUT = {
-    "rank": "position in the whole list (1 = highest expected fires)",
-    "ward_code / ward_name": "the ward of the address's output area",
-    "area_code": "the output area",
-    "address_id": "the address (gazetteer ID)",
-    "households": "households at the address (1 where not known)",
-    "multiplier": "product of the partner flags' weights (1 without flags)",
-    "flags": "partner flags at the address",
-    "expected_fires_per_year": "area's fires per household (shrunk toward its segment) per "
-                               "year x households x multiplier",
-    "segment": "the area's segment",
-    "area_fires": "fires in the area in the window",
-    "segment_ratio": "the segment's fire rate over the borough's",
-    "area_ratio": "the area's shrunk fire rate over the borough's",
-    "last_visit": "date of the last recorded visit",
-    "why": "the reasons in words, from the figures on the row",
-    "priority": "1 very high (3x the borough rate or more), 2 high (2x-3x), 3 raised "
-                "(1.5x-2x), 4 other chosen",
-}
-
-
 @dataclass
 class TargetInputs:
     """What the step reads besides the segmentation (paths; any may be None)."""
@@ -90,6 +70,28 @@ def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series
     return counts.iloc[:, 0].astype(float), name
 
 
+def years_between(first: pd.Timestamp, last: pd.Timestamp) -> float:
+    """The length of a window from ``first`` to ``last`` (both days counted), in years."""
+    return ((last - first).days + 1) / 365.25
+
+
+def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, str]:
+    """The stored incidents' window: its length in years (None when its days are not
+    known: profiles stored before they were, or incidents without dates) and in words."""
+    from ..places.steps import period_label
+    from ..store.geopackage import read_gpkg_table
+
+    if f"incident_about_{name}" not in layers:
+        return None, ""
+    about = read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
+    first, last = (pd.to_datetime(about.get(k) or None, errors="coerce")
+                   for k in ("first_date", "last_date"))
+    if pd.isna(first) or pd.isna(last):
+        period = str(about.get("period") or "")
+        return None, "" if period == "not known" else period
+    return years_between(first, last), period_label(first, last)
+
+
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                 inputs: TargetInputs, replace_folder: bool = True
                 ) -> tuple[TargetResult, list[Path]]:
@@ -129,8 +131,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             raise InputError(f"the window starts ({first:%Y-%m-%d}) after it ends "
                              f"({last:%Y-%m-%d})")
         fires = window_counts(history, first, last)
-        options.years = ((last - first).days + 1) / 365.25
-        options.window = period_label(first, last)
+        options.years, options.window = years_between(first, last), period_label(first, last)
         counted = pd.Series(False, index=outcomes.index)
         counted[history.index] = ((history["date"] >= first)
                                   & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
@@ -143,7 +144,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
         if start is not None or end is not None:
             raise InputError("a window (--from/--to) needs the incident file (--incidents) "
                              "with its --date-column: the stored counts have no dates")
-        fires, _ = _stored_counts(gpkg, inputs.incident_table, layers)
+        fires, name = _stored_counts(gpkg, inputs.incident_table, layers)
+        options.years, options.window = _stored_period(gpkg, name, layers)
 
     address_layer = gpd.read_file(gpkg, layer="addresses", engine="pyogrio")
     address_layer["id"] = clean_ids(address_layer["record_id"]).to_numpy()
@@ -213,7 +215,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
         result.summary.loc[len(result.summary)] = ["households", "addresses",
                                                    ADDRESSES_AS_HOUSEHOLDS]
     result.reconciliation = log.frame()
-    written = _write_targets(result, address_layer, seg, out_dir, replace_folder)
+    written = _write_targets(result, address_layer, seg, out_dir, replace_folder, options,
+                             inputs.model)
     # the summary (no address or ID) joins the segmentation, for the report and the dock
     from ..store.geopackage import add_to_geopackage
 
@@ -223,7 +226,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
 
 
 def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
-                   replace_folder: bool) -> list[Path]:
+                   replace_folder: bool, options: TargetOptions, model: bool = False
+                   ) -> list[Path]:
     import geopandas as gpd
 
     from ..places.steps import class_breaks
@@ -241,13 +245,12 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         columns=["prior_alpha", "prior_beta"]), how="inner").rename_axis(
         "area_code").reset_index()
     area_layer = gpd.GeoDataFrame(area_layer, geometry="geometry", crs=seg.areas.crs)
-    about = pd.DataFrame({"column": list(CREW_COLUMNS_ABOUT),
-                          "meaning": list(CREW_COLUMNS_ABOUT.values())})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
         write_csv(crews, staging / "target_list.csv", index=False)
-        write_xlsx({"Visits": crews, "Columns": about}, staging / "target_list.xlsx",
-                   index=False)
+        write_crew_workbook(crews, staging / "target_list.xlsx", seg.segment_names,
+                            options.years, options.window,
+                            f"Home fire safety visits: {seg.name}", model)
         write_csv(result.summary, staging / "target_summary.csv", index=False)
         write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
