@@ -19,6 +19,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from conftest import fresh_copy, saved_sample
+from qgis.core import QgsProcessingFeedback
 from test_report import _chromium_module, needs_chromium
 
 from community_safety.core.cli import main
@@ -210,3 +211,47 @@ def test_the_report_on_a_phone(demo):
     key = re.search(r'<ul class="legend">(.*?)</ul>', html, re.DOTALL).group(1)
     assert "1 – Adults aged 45 to 64 owning their homes with cars" in unescape(key)
     assert key.count("<li>") == 10  # the overview's key is text, not inside the picture
+
+
+class Said(QgsProcessingFeedback):
+    """Processing's feedback, keeping the errors it is told (not fatal ones too)."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors = []
+
+    def reportError(self, text, fatalError=False):  # noqa: N802, N803
+        self.errors.append(text)
+        super().reportError(text, fatalError)
+
+
+@needs_chromium
+def test_processing_prints_the_pdf_when_asked(provider, bare, tmp_path):
+    import processing
+
+    gpkg = fresh_copy(bare, tmp_path)
+    result = processing.run("community_safety:writereport", {
+        "SEGMENTATION": str(gpkg), "PDF": True, "OUTPUT": str(tmp_path / "r.html")})
+    assert Path(result["PDF_REPORT"]) == tmp_path / "r.pdf"
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert Path(result["REPORT"]) == tmp_path / "r.html"
+    # a .pdf file name asks for it too
+    result = processing.run("community_safety:writereport", {
+        "SEGMENTATION": str(gpkg), "OUTPUT": str(tmp_path / "board.pdf")})
+    assert Path(result["OUTPUT"]) == Path(result["PDF_REPORT"]) == tmp_path / "board.pdf"
+    assert pypdf.PdfReader(tmp_path / "board.pdf").pages
+
+
+def test_processing_without_a_browser_writes_the_html_and_says_so(provider, bare, tmp_path,
+                                                                  monkeypatch):
+    import processing
+
+    gpkg = fresh_copy(bare, tmp_path)
+    monkeypatch.setattr(report_pdf, "find_browser", lambda: None)
+    feedback = Said()
+    result = processing.run("community_safety:writereport", {
+        "SEGMENTATION": str(gpkg), "PDF": True, "OUTPUT": str(tmp_path / "r.html")},
+        feedback=feedback)
+    assert result["PDF_REPORT"] is None and (tmp_path / "r.html").exists()
+    said = [e for e in feedback.errors if e.startswith("No PDF: ")]
+    assert len(said) == 1 and "the HTML report was written to" in said[0], feedback.errors
