@@ -33,6 +33,16 @@ window.addEventListener('load', () => {
     const box = s.getBoundingClientRect();
     sections[s.id] = [Math.round(box.top + window.scrollY), Math.round(box.height)];
   });
+  // a picture tapped: shown at its own width (and back)
+  const zoom = document.querySelector('label.zoom');
+  let enlarged = null;
+  if (zoom) {
+    const img = zoom.querySelector('img'), box = zoom.querySelector('input');
+    box.click();
+    enlarged = [Math.round(img.getBoundingClientRect().width), img.naturalWidth];
+    box.click();
+  }
+  const tables = Array.from(document.querySelectorAll('.scroll table'));
   const out = document.createElement('pre');
   out.id = '__probe';
   out.textContent = JSON.stringify({
@@ -43,11 +53,32 @@ window.addEventListener('load', () => {
     window_width: window.innerWidth,
     height: document.documentElement.scrollHeight,
     sections: sections,
+    picture_widths: images.map(i => Math.round(i.getBoundingClientRect().width)),
+    enlarged: enlarged,
+    tables: tables.length,
+    sticky_first_column: tables.filter(t => {
+      const cell = t.querySelector('tbody tr > :first-child');
+      return cell && getComputedStyle(cell).position === 'sticky';
+    }).length,
     title: document.title,
   });
   document.body.appendChild(out);
+  if (window.parent !== window) window.parent.postMessage(out.textContent, '*');
 });
 </script>"""
+# headless Chromium's window is at least 500 px wide: a phone's width is a frame that wide
+# in it (and what the frame's page reports is handed out to the window's)
+NARROWEST_WINDOW = 500
+FRAME = """<!DOCTYPE html><html><body style="margin: 0">
+<iframe src="{src}" style="border: 0; display: block; width: {width}px; height: {height}px">
+</iframe><script>
+window.addEventListener('message', e => {{
+  const out = document.createElement('pre');
+  out.id = '__probe';
+  out.textContent = e.data;
+  document.body.appendChild(out);
+}});
+</script></body></html>"""
 
 
 def chromium() -> str:
@@ -66,6 +97,17 @@ def _run(arguments: list[str], timeout: int = 120) -> subprocess.CompletedProces
             capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def _page(report: Path, folder: Path, width: int, height: int) -> tuple[Path, int]:
+    """The page to load for ``report`` seen ``width`` px wide, and the window's width: the
+    report itself, or a frame of that width around it when the window cannot be so narrow."""
+    if width >= NARROWEST_WINDOW:
+        return Path(report).resolve(), width
+    frame = Path(folder) / "phone.html"
+    frame.write_text(FRAME.format(src=Path(report).resolve().as_uri(), width=width,
+                                  height=height), encoding="utf-8")
+    return frame, NARROWEST_WINDOW
+
+
 def probe(report: Path, width: int = 1280, height: int = 900) -> dict:
     """Load a copy of ``report`` with the listener and probe added, in a window of this
     size, and return what the page reported (see PROBE)."""
@@ -74,8 +116,9 @@ def probe(report: Path, width: int = 1280, height: int = 900) -> dict:
     with tempfile.TemporaryDirectory(prefix="report-probe-") as folder:
         copy = Path(folder) / "report.html"
         copy.write_text(html, encoding="utf-8")
-        done = _run([f"--window-size={width},{height}", "--virtual-time-budget=20000",
-                     "--dump-dom", copy.as_uri()])
+        page, window = _page(copy, Path(folder), width, height)
+        done = _run([f"--window-size={window},{height}", "--virtual-time-budget=20000",
+                     "--dump-dom", page.as_uri()])
     found = re.search(r'<pre id="__probe">(.*?)</pre>', done.stdout, re.DOTALL)
     if not found:
         raise RuntimeError(f"chromium did not finish loading {report} (exit "
@@ -85,10 +128,17 @@ def probe(report: Path, width: int = 1280, height: int = 900) -> dict:
 
 
 def screenshot(report: Path, png: Path, width: int, height: int) -> Path:
-    done = _run([f"--window-size={width},{height}", "--virtual-time-budget=20000",
-                 f"--screenshot={png}", Path(report).resolve().as_uri()])
+    with tempfile.TemporaryDirectory(prefix="report-shot-") as folder:
+        page, window = _page(report, Path(folder), width, height)
+        done = _run([f"--window-size={window},{height}", "--virtual-time-budget=20000",
+                     f"--screenshot={png}", page.as_uri()])
     if not Path(png).exists():
         raise RuntimeError(f"chromium wrote no screenshot: {done.stderr[-2000:]}")
+    if window != width:  # the frame alone
+        from PIL import Image
+
+        with Image.open(png) as whole:
+            whole.crop((0, 0, width, height)).save(png)
     return png
 
 

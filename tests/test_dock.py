@@ -198,6 +198,25 @@ def test_report_button_writes_the_report(dock, qtbot, tmp_path):
     assert "Families with children" in html and task.error is None
 
 
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium to print with")
+def test_report_button_offers_the_pdf(dock, qtbot, tmp_path, monkeypatch):
+    from community_safety.qgis_plugin.ui import dock as dock_module
+
+    offered = {}
+
+    def choose(parent, title, start, filters):  # the user picks the PDF, types a bare name
+        offered["filters"] = filters.split(";;")
+        return str(tmp_path / "board"), dock_module.PDF_FILES
+
+    monkeypatch.setattr(dock_module.QFileDialog, "getSaveFileName", choose)
+    task = dock.write_report()
+    qtbot.waitUntil(lambda: dock.report_button.isEnabled(), timeout=WAIT)
+    assert offered["filters"] == [dock_module.HTML_FILES, dock_module.PDF_FILES]
+    assert task.error is None
+    assert (tmp_path / "board.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "Families with children" in (tmp_path / "board.html").read_text(encoding="utf-8")
+
+
 def test_a_cancelled_task_writes_nothing(qgis_app, qtbot, tmp_path):
     target = tmp_path / "result.txt"
     said = {}

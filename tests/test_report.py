@@ -208,7 +208,7 @@ def test_report_of_a_segmentation_alone(bare, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("out, says", [
-    ("report.pdf", "the report is an HTML file; give a name ending in .html"),
+    ("report.txt", "the report is an HTML or a PDF file; give a name ending in .html or .pdf"),
     ("folder.html/", "is a folder"),
 ])
 def test_report_refuses_a_wrong_output(bare, tmp_path, capsys, out, says):
@@ -218,7 +218,7 @@ def test_report_refuses_a_wrong_output(bare, tmp_path, capsys, out, says):
     assert main(["report", str(gpkg), "--out", str(tmp_path / out)]) == 2
     error = capsys.readouterr().err.strip()
     assert says in error and len(error.splitlines()) == 1
-    assert not (tmp_path / "report.pdf").exists()
+    assert not (tmp_path / "report.txt").exists()
 
 
 def test_report_of_a_missing_file_says_so(tmp_path, capsys):

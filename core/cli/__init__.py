@@ -8,7 +8,7 @@
     community-safety matrices SEGMENTATION.gpkg --wards WARDS.gpkg --ward-code WD22CD
     community-safety export SEGMENTATION.gpkg --out DIR [--threshold 5] [--for-partners]
     community-safety demand PROJECT.toml --out DIR [--key-file KEY] [--run-date YYYY-MM-DD]
-    community-safety report SEGMENTATION.gpkg --out report.html [--threshold 5]
+    community-safety report SEGMENTATION.gpkg --out report.html [--pdf] [--threshold 5]
     community-safety demo [--out DIR]        (the whole job on the Camden sample)
     community-safety check                   (are the engine's packages installed?)
 

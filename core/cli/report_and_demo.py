@@ -27,14 +27,23 @@ def _demo(args) -> int:
 
 
 def _report(args) -> int:
-    from ..report.html_report import missing_for_report, write_report
+    from ..report.html_report import missing_for_report
+    from ..report.pdf import write_report_files
 
-    path = write_report(args.segmentation, args.out, args.threshold)
-    print(f"Wrote {path}: one HTML file with its pictures, safe to share (counts of 1 to "
-          f"{args.threshold} suppressed); open it in a web browser or print it")
+    written = write_report_files(args.segmentation, args.out, args.threshold, args.pdf)
+    suppressed = f"safe to share (counts of 1 to {args.threshold} suppressed)"
+    if written.pdf:
+        print(f"Wrote {written.pdf}: the report on A4 pages, {suppressed}, printed from "
+              f"{written.html}")
+    else:
+        print(f"Wrote {written.html}: one HTML file with its pictures, {suppressed}; open it "
+              "in a web browser or print it")
     gaps = missing_for_report(args.segmentation)
     if gaps:
         print(f"community-safety: warning: {gaps}", file=sys.stderr)
+    if written.no_pdf:
+        print(f"community-safety: error: {written.no_pdf}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -44,7 +53,11 @@ def add_commands(sub) -> None:
                          "profiles, incidents, ward matrices, method), safe to share")
     rep.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
     rep.add_argument("--out", type=Path, required=True, help="the report file, e.g. "
-                     "report.html (replaced if it exists)")
+                     "report.html, or report.pdf for an A4 PDF beside the HTML (replaced "
+                     "if it exists)")
+    rep.add_argument("--pdf", action="store_true", help="also print the report to an A4 "
+                     "PDF of the same name (needs Chromium, Chrome or Edge; "
+                     "COMMUNITY_SAFETY_BROWSER names one)")
     rep.add_argument("--threshold", type=int, default=5,
                      help="suppress counts from 1 to this (default 5; at least 1)")
     rep.set_defaults(run=_report)

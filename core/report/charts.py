@@ -37,24 +37,19 @@ def _bare_map(figure: Figure):
     return ax
 
 
-def overview_map(areas: gpd.GeoDataFrame, names: dict[int, str],
-                 wards: gpd.GeoDataFrame | None = None, title: str = "Segment") -> bytes:
-    """Every output area in its segment's colour, ward boundaries over them, and a key
-    "n – name" beside the map."""
-    figure = Figure(figsize=(10, 6.2))
-    ax = figure.add_axes((0, 0, 0.6, 1))
-    ax.set_axis_off()
+def overview_map(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None) -> bytes:
+    """Every output area in its segment's colour, ward boundaries over them; the map alone,
+    as wide as the study area's shape allows (its key is the report's text, readable at
+    any width)."""
+    left, bottom, right, top = areas.total_bounds
+    ratio = (top - bottom) / (right - left) if right > left else 1.0
+    figure = Figure(figsize=(9, min(max(9 * ratio, 4.0), 12.0)))
+    ax = _bare_map(figure)
     segments = areas["segment"]
     colours = [segment_colour(s) if pd.notna(s) else UNCLASSIFIED_COLOUR for s in segments]
     areas.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.15)
     if wards is not None:
         wards.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
-    key = [Patch(facecolor=segment_colour(n), label="\n".join(textwrap.wrap(f"{n} – {name}",
-                                                                            42)))
-           for n, name in sorted(names.items())]
-    figure.legend(handles=key, loc="center left", bbox_to_anchor=(0.6, 0.5), fontsize=9,
-                  frameon=False, title=title, title_fontsize=10,
-                  labelspacing=0.8)
     return png(figure)
 
 
@@ -79,13 +74,14 @@ def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
     return maps
 
 
-def _wrapped(variables, labels: dict[str, str]) -> list[str]:
-    return ["\n".join(textwrap.wrap(labels.get(v, v), 48)) for v in variables]
+def _wrapped(variables, labels: dict[str, str], width: int = 48) -> list[str]:
+    return ["\n".join(textwrap.wrap(labels.get(v, v), width)) for v in variables]
 
 
-def _index_bars(ax, rows: pd.DataFrame, high: float, low: float) -> None:
+def _index_bars(ax, rows: pd.DataFrame, high: float, low: float, key: bool = True) -> None:
     """Bars from 100 to each row's index score (rows in drawing order, bottom first),
-    coloured by band, the band limits dotted, and the key."""
+    coloured by band, the band limits dotted, and the key (unless the text around the
+    chart gives it)."""
     index = rows["index"].to_numpy(dtype=float)
     ax.barh(range(len(rows)), index - 100, left=100,
             color=[BAND_COLOURS.get(b, "#BBBBBB") for b in rows["band"]])
@@ -94,6 +90,8 @@ def _index_bars(ax, rows: pd.DataFrame, high: float, low: float) -> None:
         ax.axvline(limit, color="#777777", linewidth=0.6, linestyle=":")
     ax.set_xlabel("index score (100 = study-area average)")
     ax.set_ylim(-0.7, len(rows) - 0.3)
+    if not key:
+        return
     key = [Patch(facecolor=BAND_COLOURS["high"], label=f"high (≥ {high:g})"),
            Patch(facecolor=BAND_COLOURS["medium"], label="medium"),
            Patch(facecolor=BAND_COLOURS["low"], label=f"low (≤ {low:g})")]
@@ -116,10 +114,10 @@ def _spread(ax, standardised: pd.DataFrame, variables: list, segment: int) -> No
     ax.set_xlabel("standard deviations from the study-area mean (0)")
 
 
-def _margins(figure: Figure, height: float, left: float) -> None:
+def _margins(figure: Figure, height: float, left: float, bottom: float = 0.75) -> None:
     """Fixed margins (in inches where it matters): the same for every segment's chart, and
     far cheaper than matplotlib's tight layout."""
-    figure.subplots_adjust(left=left, right=0.98, bottom=0.75 / height,
+    figure.subplots_adjust(left=left, right=0.98, bottom=bottom / height,
                            top=1 - 0.45 / height, wspace=0.08)
 
 
@@ -142,18 +140,22 @@ def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[s
                   segment: int, high: float, low: float) -> bytes:
     """A segment's profile on its clustering variables, side by side on one row per
     variable (ordered by index score): the index score (left) and the spread over its
-    areas (right)."""
+    areas (right). The band key is the report's text beside it (``BAND_COLOURS``). Sized
+    to be read at a page's width: a segment and its chart fit on one A4 page, and the
+    labels are as large as a phone's screen allows."""
     rows = rows.sort_values("index")
     variables = list(rows["variable"])
-    height = 1.3 + 0.28 * len(rows)
-    figure = Figure(figsize=(11, height))
+    height = 1.4 + 0.24 * len(rows)
+    figure = Figure(figsize=(8.5, height))
     left, right = figure.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
-    _index_bars(left, rows, high, low)
+    _index_bars(left, rows, high, low, key=False)
     _spread(right, standardised, variables, segment)
-    left.set_yticks(range(len(variables)), _wrapped(variables, labels), fontsize=8)
+    left.set_yticks(range(len(variables)), _wrapped(variables, labels, 44), fontsize=8)
     left.set_title("Index score", fontsize=10)
     right.set_title("Spread over the segment's areas", fontsize=10)
-    _margins(figure, height, left=0.27)
+    left.set_xlabel("index score\n(100 = study-area average)", fontsize=9)
+    right.set_xlabel("standard deviations from\nthe study-area mean (0)", fontsize=9)
+    _margins(figure, height, left=0.34, bottom=0.85)
     return png(figure)
 
 

@@ -44,6 +44,7 @@ from .ward_matrix_tab import VIEWS, WardMatrixTab
 TITLE = "Community safety"
 SEGMENT_LAYER_TITLE = "Segments"
 THRESHOLD = 5  # partner exports from the dock suppress counts of 1 to 5
+HTML_FILES, PDF_FILES = "HTML files (*.html)", "A4 PDF with the HTML beside it (*.pdf)"
 
 
 def segmentation_of(layer) -> Path | None:
@@ -167,11 +168,13 @@ def as_sentence(line: str) -> str:
 
 
 def _report(gpkg: Path, out: Path, progress):
-    """The report's path, and the line naming the sections it leaves out (or None)."""
-    from ...core.report.html_report import missing_for_report, write_report
+    """What the report wrote (``ReportFiles``: a PDF too when ``out`` ends in .pdf), and the
+    line naming the sections it leaves out (or None)."""
+    from ...core.report.html_report import missing_for_report
+    from ...core.report.pdf import write_report_files
 
     progress(0.05, "drawing the maps and charts")
-    return write_report(gpkg, out, THRESHOLD), missing_for_report(gpkg)
+    return write_report_files(gpkg, out, THRESHOLD), missing_for_report(gpkg)
 
 
 def _rename(gpkg: Path, names: dict, portraits: dict, progress):
@@ -196,7 +199,8 @@ class CommunitySafetyDock(QgsDockWidget):
         self.heading.setWordWrap(True)
         self.report_button = QPushButton("Report…")
         self.report_button.setObjectName("dockReport")
-        self.report_button.setToolTip("The partner report: one HTML file, safe to share")
+        self.report_button.setToolTip("The partner report: one HTML file (or an A4 PDF), safe "
+                                      "to share")
         self.report_button.clicked.connect(lambda: self.write_report())
         self.atlas_button = QPushButton("Ward atlas…")
         self.atlas_button.setObjectName("dockAtlas")
@@ -475,12 +479,14 @@ class CommunitySafetyDock(QgsDockWidget):
         if self.gpkg is None:
             return None
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Partner report",
-                                                    str(self.gpkg.parent / "report.html"),
-                                                    "HTML files (*.html)")
+            chosen, kind = QFileDialog.getSaveFileName(
+                self, "Partner report", str(self.gpkg.parent / "report.html"),
+                f"{HTML_FILES};;{PDF_FILES}")
             if not chosen:
                 return None
             path = Path(chosen)
+            if kind == PDF_FILES and path.suffix.lower() != ".pdf":
+                path = path.with_suffix(".pdf")  # the PDF, printed from the HTML beside it
         self.report_button.setEnabled(False)
 
         def finished(text, level):
@@ -488,10 +494,12 @@ class CommunitySafetyDock(QgsDockWidget):
             self._say(text, level)
 
         def done(result):
-            out, gaps = result
+            written, gaps = result
+            out = written.main
             link = f'Report written: <a href="{Path(out).as_uri()}">{out}</a>'
-            if gaps:  # a section left out for a missing table: said, not dropped
-                said = html.escape(gaps[:1].upper() + gaps[1:], quote=False)
+            notes = [n[:1].upper() + n[1:] for n in (written.no_pdf, gaps) if n]
+            if notes:  # no browser for the PDF, a section left out: said, not dropped
+                said = html.escape(". ".join(notes), quote=False)
                 finished(f"{link}. {said}.", Qgis.Warning)
             else:
                 finished(link, Qgis.Success)
