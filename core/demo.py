@@ -27,6 +27,10 @@ PROJECT = SAMPLE / "camden.toml"
 SERVICE_USERS = SAMPLE / "service_users" / "service_users.toml"  # synthetic people
 VISITS = 500  # the sample's capacity: visits the crews can make
 TODAY = "2024-09-01"  # the sample's fires run to August 2024
+# the sample's street-crime file, as its ATTRIBUTION.md says
+ASB_NOTE = ("the file holds the neighbouring Highgate (Haringey) and Regent's Park "
+            "(Westminster) wards but no records for Camden's own Highgate and Regent's Park "
+            "wards, so both show 0")
 
 
 @dataclass
@@ -76,7 +80,8 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
         incidents_step(gpkg, SAMPLE / "street_crime_2019_07.csv", "antisocial_behaviour",
                        LocationColumns(x="Easting", y="Northing"), staging / "incidents",
                        rules=IncidentFilter(category_column="Category",
-                                            categories=("Anti-social behaviour",)))
+                                            categories=("Anti-social behaviour",)),
+                       note=ASB_NOTE)
         progress(0.55, "ward matrices")
         matrices_step(gpkg, WardSource(SAMPLE / "wards_2022.gpkg", "WD22CD", "WD22NM"))
         progress(0.6, "home fire safety check list")

@@ -90,6 +90,22 @@ def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series
     return counts.iloc[:, 0].astype(float), name
 
 
+def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, str]:
+    """The length in years and the words of the period of stored incident counts (None and
+    "" when their source did not give its first and last days)."""
+    from ..places.steps import period_years
+    from ..store.geopackage import read_gpkg_table
+
+    if f"incident_about_{name}" not in layers:
+        return None, ""
+    about = read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
+    first = pd.to_datetime(about.get("first_day") or None, errors="coerce")
+    last = pd.to_datetime(about.get("last_day") or None, errors="coerce")
+    if pd.isna(first) or pd.isna(last):
+        return None, ""
+    return period_years(first, last), str(about.get("period") or "")
+
+
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                 inputs: TargetInputs, replace_folder: bool = True
                 ) -> tuple[TargetResult, list[Path]]:
@@ -143,7 +159,9 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
         if start is not None or end is not None:
             raise InputError("a window (--from/--to) needs the incident file (--incidents) "
                              "with its --date-column: the stored counts have no dates")
-        fires, _ = _stored_counts(gpkg, inputs.incident_table, layers)
+        fires, name = _stored_counts(gpkg, inputs.incident_table, layers)
+        if options.years is None:  # the stored counts' period, where their source gave it
+            options.years, options.window = _stored_period(gpkg, name, layers)
 
     address_layer = gpd.read_file(gpkg, layer="addresses", engine="pyogrio")
     address_layer["id"] = clean_ids(address_layer["record_id"]).to_numpy()
