@@ -95,7 +95,7 @@ def targeting_box(summary: pd.DataFrame) -> dict:
             f"{_figure(values.get('households in targeted areas (%)', ''), 1)}% of the "
             "households. Those are the same fires the areas were ranked by, so this "
             "overstates what the list would reach of future fires; a backtest (fitting on "
-            "earlier fires and counting later ones: `community-safety target --backtest`) "
+            "earlier fires and counting later ones: community-safety target --backtest) "
             "measures that.")
     return {"rows": [{"item": item, "value": value} for item, value in rows],
             "in_sample": in_sample}
