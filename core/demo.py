@@ -31,6 +31,10 @@ SERVICE_USERS = SAMPLE / "service_users" / "service_users.toml"  # synthetic peo
 VISITS = 500  # the sample's capacity: visits the crews can make
 TODAY = "2024-09-01"  # the sample's fires run to August 2024
 BACKTEST_CUT_OFF = "2019-12-31"  # the README's backtest: fitted to 2019, tested on 2020-2024
+# the sample's street-crime file, as its ATTRIBUTION.md says
+ASB_NOTE = ("the file holds the neighbouring Highgate (Haringey) and Regent's Park "
+            "(Westminster) wards but no records for Camden's own Highgate and Regent's Park "
+            "wards, so both show 0")
 
 
 @dataclass
@@ -86,7 +90,8 @@ def run_demo(out: Path, progress: Progress = silent, threshold: int = 5) -> Demo
         incidents_step(gpkg, SAMPLE / "street_crime_2019_07.csv", "antisocial_behaviour",
                        LocationColumns(x="Easting", y="Northing"), staging / "incidents",
                        rules=IncidentFilter(category_column="Category",
-                                            categories=("Anti-social behaviour",)))
+                                            categories=("Anti-social behaviour",)),
+                       note=ASB_NOTE)
         progress(0.55, "ward matrices")
         matrices_step(gpkg, WardSource(SAMPLE / "wards_2022.gpkg", "WD22CD", "WD22NM"))
         progress(0.6, "home fire safety check list")

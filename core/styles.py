@@ -30,6 +30,10 @@ PALETTE = (
     "#DDCC77", "#CC6677", "#882255", "#AA4499", "#555555",
 )
 UNCLASSIFIED_COLOUR = "#DDDDDD"
+# "no data" (an area not classified) is hatched, never a flat grey: the tenth segment's
+# dark grey must not read as missing data
+NO_DATA_LABEL = "No data (not classified)"
+NO_DATA_HATCH = "#777777"
 OUTLINE_COLOUR = "#232323"  # the address points' outline: dark, on every segment colour
 # address points: this many metres across on the ground, but never smaller or larger than
 # these sizes on screen (mm)
@@ -61,7 +65,8 @@ def _layer_xml(layer_class: str, props: dict) -> str:
     return f'<layer class="{layer_class}" enabled="1" pass="0" locked="0">{prop_xml}</layer>'
 
 
-def _symbol(index, colour: str, kind: str = "fill", outline_mm: float = 0.1) -> str:
+def _symbol(index, colour: str, kind: str = "fill", outline_mm: float = 0.1,
+            hatched: bool = False) -> str:
     """A simple fill (polygons), marker (points) or empty symbol (a legend heading).
 
     A marker is a circle in the segment's colour with a dark outline, over a white halo
@@ -87,6 +92,12 @@ def _symbol(index, colour: str, kind: str = "fill", outline_mm: float = 0.1) -> 
     else:
         symbol_type = "fill"
         layers = [_layer_xml("SimpleFill", {
+            "color": "255,255,255,255", "outline_style": "no", "style": "solid"}),
+            _layer_xml("SimpleFill", {
+                "color": _rgba(NO_DATA_HATCH), "outline_color": "255,255,255,255",
+                "outline_style": "solid", "outline_width": str(outline_mm),
+                "outline_width_unit": "MM", "style": "b_diagonal", "joinstyle": "bevel"})
+        ] if hatched else [_layer_xml("SimpleFill", {
             "color": _rgba(colour), "outline_color": "255,255,255,255",
             "outline_style": "solid", "outline_width": str(outline_mm),
             "outline_width_unit": "MM", "style": "solid", "joinstyle": "bevel"})]
@@ -115,8 +126,8 @@ def _categories_xml(segments: dict[int, str], field: str, kind: str,
     if unclassified:
         i = len(categories)
         categories.append(f'<category render="true" symbol="{i}" value="" '
-                          'label="Not classified (missing data)"/>')
-        symbols.append(_symbol(i, UNCLASSIFIED_COLOUR, kind))
+                          f'label={quoteattr(NO_DATA_LABEL)}/>')
+        symbols.append(_symbol(i, UNCLASSIFIED_COLOUR, kind, hatched=kind == "fill"))
     return (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(field)} symbollevels="0" '
             'enableorderby="0" forceraster="0">'
             f"<categories>{''.join(categories)}</categories>"

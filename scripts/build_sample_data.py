@@ -296,6 +296,13 @@ codes: join points to polygons spatially); fire points are rounded to 50 m so a 
 outside the borough; the IMD file holds ranks, not scores (a lower rank is more deprived);
 postcode points are postcode centroids, not individual addresses.
 
+Gap in `street_crime_2019_07.csv`: it holds the records of Haringey's Highgate ward (E05000272,
+78 records) and Westminster's Regent's Park ward (00BK15N, 154 records), the neighbouring
+wards of the same names, but none for Camden's own Highgate (E05000137) and Regent's Park
+(E05000142) wards, so both show 0 anti-social behaviour (the source pack has no other July
+2019 file to rebuild it from). The demo says so wherever this file is the source (the
+`--note` of `community-safety incidents`).
+
 {attribution_lines}
 
 ## Checksums (SHA-256) of the files as built

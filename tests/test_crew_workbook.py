@@ -110,8 +110,8 @@ def test_expected_fires_per_year_times_the_years_is_the_windows_total(run):
     between the stored first and last days."""
     gpkg, seg, csv = run["gpkg"], run["seg"], run["csv"]
     about = read_gpkg_table(gpkg, "incident_about_fires").iloc[0]
-    assert (about["first_date"], about["last_date"]) == ("2009-01-02", "2024-08-29")
-    years = ((pd.Timestamp(about["last_date"]) - pd.Timestamp(about["first_date"])).days
+    assert (about["first_day"], about["last_day"]) == ("2009-01-02", "2024-08-29")
+    years = ((pd.Timestamp(about["last_day"]) - pd.Timestamp(about["first_day"])).days
              + 1) / 365.25
     counts = read_gpkg_table(gpkg, "incident_counts_fires").set_index("area_code")
     rates = shrunk_rates(counts.iloc[:, 0].astype(float), area_households(seg, gpkg),

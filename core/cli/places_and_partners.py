@@ -22,7 +22,7 @@ def _gazetteer(args) -> int:
 
 
 def _incidents(args) -> int:
-    from ..places.incidents import IncidentFilter
+    from ..places.incidents import IncidentFilter, rounded_profile
     from ..places.steps import incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
@@ -32,13 +32,14 @@ def _incidents(args) -> int:
     earlier = (Path(args.out) / f"incident_profile_{safe_name(args.name)}.csv").exists()
     profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
                                       args.out, args.id, tuple(args.count or ()), rules,
-                                      postcodes, args.key_file)
+                                      postcodes, args.key_file, note=args.note or "")
     shown = ["segment", "measure", "count", "share_pct", "rate_per_1000_households",
              "rate_per_1000_residents", "index", "index_low_95", "index_high_95",
              "representation"]
     if "rate_per_1000_households" in profile.columns:
         shown.remove("rate_per_1000_residents")
-    print(profile[[c for c in shown if c in profile.columns]].to_string(index=False))
+    print(rounded_profile(profile)[[c for c in shown if c in profile.columns]]
+          .to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
     note = unreadable_dates_note(records)
@@ -118,6 +119,8 @@ def add_commands(sub) -> None:
     inc.add_argument("--uprn", help="UPRN column, looked up in the segmentation's gazetteer")
     inc.add_argument("--key-file", type=Path, help="secret key for pseudonymising IDs "
                      "(default: $COMMUNITY_SAFETY_KEY, else a one-off key)")
+    inc.add_argument("--note", help="what a reader should know about the file (e.g. wards "
+                     "it has no records for), shown with its source in the report")
     _add_location_options(inc)
     inc.set_defaults(run=_incidents)
 

@@ -132,9 +132,19 @@ For the analyst:
 SHARED_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
 
 
+# the notes a reader of the shared view needs with it (what the records are, their window)
+ABOUT_TABLE = "demand_about"
+SYNTHETIC = "Synthetic"
+ABOUT_ITEMS = ("Project", SYNTHETIC, "Window")
+
+
 def _shared_tables(result: DemandResult) -> dict:
-    return {SHARED_TABLES[by]: table for by, table in result.counts.items()
-            if by in SHARED_TABLES}
+    tables = {SHARED_TABLES[by]: table for by, table in result.counts.items()
+              if by in SHARED_TABLES}
+    if tables:
+        notes = result.notes
+        tables[ABOUT_TABLE] = notes[notes["item"].isin(ABOUT_ITEMS)].reset_index(drop=True)
+    return tables
 
 
 def store_shared_view(segmentation: Path, result: DemandResult) -> list[str]:

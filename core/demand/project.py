@@ -102,6 +102,7 @@ class DemandProject:
     areas: AreaTable | None = None
     segmentation: Path | None = None
     threshold: int = 5
+    synthetic: bool = False  # invented records (a sample): said wherever their figures are
 
     def with_overrides(self, **changes) -> DemandProject:
         from dataclasses import replace
@@ -119,7 +120,7 @@ class DemandProject:
 
 DEMAND_KEYS = {"name", "run_date", "months", "top", "scale_top", "scaling", "harm_weights",
                "areas", "segmentation", "threshold", "totals", "sources", "filters",
-               "date_format"}
+               "date_format", "synthetic"}
 SOURCE_KEYS = {"name", "path", "kind", "id", "names", "dob", "date", "role", "roles",
                "offence", "text", "home_area", "hours", "start", "end", "incident", "exclude",
                "exclude_values", "resources", "total", "hours_total", "date_format"}
@@ -279,7 +280,8 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
         scaling=section.get("scaling", "max"), harm=harm, areas=areas,
         segmentation=(path_under(base, section["segmentation"]) if section.get("segmentation")
                       else None),
-        threshold=typed(path, "demand", section.get("threshold", 5), int, "threshold"))
+        threshold=typed(path, "demand", section.get("threshold", 5), int, "threshold"),
+        synthetic=typed(path, "demand", section.get("synthetic", False), bool, "synthetic"))
     check_parameters(project)
     return project
 

@@ -14,7 +14,7 @@ from ..progress import Progress, silent
 from .context import _area_context, _harm_weights
 from .identities import demand_key
 from .ingest import ingest_source, read_source, run_window
-from .output import DemandResult, detail_table, ranked_table, write_demand
+from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
 from .project import DemandProject, check_parameters, load_demand_project
 from .ranking import chosen, combine, combined_parts, combined_places, harm_totals, rank_people
 from .reconciliation import BAD_DURATION, USED, reconciliation
@@ -148,6 +148,8 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
     used = int(summary.loc[summary["status"].isin((USED, BAD_DURATION)), "records"].sum())
     rows = [
         ("Project", project.name),
+        *([(SYNTHETIC, "yes: invented records, not real people")] if project.synthetic
+          else []),
         ("Window", f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d} "
                    f"({project.months} months before the run date {end:%Y-%m-%d})"),
         ("People with a record in the window", f"{len(everyone):,}"),

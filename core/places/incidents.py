@@ -174,10 +174,19 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
             [table["index_low_95"] > 100, table["index_high_95"] < 100],
             ["over-represented", "under-represented"], "as expected")
         rows.append(table)
-    return pd.concat(rows, ignore_index=True).round(
-        {"share_pct": 2, "household_share_pct": 2, "resident_share_pct": 2,
-         "rate_per_1000_households": 3, "rate_per_1000_residents": 3, "index": 1,
-         "index_low_95": 1, "index_high_95": 1})
+    return pd.concat(rows, ignore_index=True)  # full precision: rounded once, when shown
+
+
+# the profile's figures as written to its CSV file (the GeoPackage keeps full precision, so
+# a report rounds once, from the full value)
+PROFILE_DECIMALS = {"share_pct": 2, "household_share_pct": 2, "resident_share_pct": 2,
+                    "rate_per_1000_households": 3, "rate_per_1000_residents": 3, "index": 1,
+                    "index_low_95": 1, "index_high_95": 1}
+
+
+def rounded_profile(profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile for a CSV file: shares, rates and indices to a few decimals."""
+    return profile.round(PROFILE_DECIMALS)
 
 
 def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,

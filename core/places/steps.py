@@ -62,6 +62,7 @@ from .incidents import (
     incident_counts,
     incident_profile,
     profile_chart,
+    rounded_profile,
 )
 
 
@@ -193,9 +194,12 @@ def incidents_step(segmentation: Path, incidents, name: str,
                    columns: LocationColumns, out_dir: Path, id_column: str | None = None,
                    count_columns=(), rules: IncidentFilter | None = None,
                    postcodes: PostcodeFile | None = None, key_file: Path | None = None,
-                   source_name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   source_name: str | None = None, note: str = ""
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Locate incidents (a file, or a point layer as a GeoDataFrame), profile them by
-    segment, save tables, chart, record reconciliation and a styled area layer of rates."""
+    segment, save tables, chart, record reconciliation and a styled area layer of rates.
+    ``note``: what a reader should know about the file (a gap in it, say), kept with its
+    source and shown wherever the source is."""
     name = safe_name(name)
     seg = load_segmentation(segmentation)
     records, unreadable, crs, source = read_record_sources(incidents, source_name)
@@ -231,7 +235,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
     period = period_label(*dates) if dates else ""
     rates, rates_qml, rates_abstract = incident_area_layer(
         seg, counts, profile, name, period, rules.categories)
-    about = incident_about(name, source, period, rules, reconciliation, dates)
+    about = incident_about(name, source, dates, rules, reconciliation, note)
     earlier_charts = _chart_files(Path(out_dir), name)
     # the profile's files join whatever else the folder holds (other profiles, or the
     # segmentation's own folder), the rest left alone; they and the GeoPackage's tables go
@@ -244,7 +248,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
             identity=seg.manifest["identity"], layers={f"incident_areas_{name}": rates},
             styles={f"incident_areas_{name}": rates_qml},
             descriptions={f"incident_areas_{name}": rates_abstract}) as staging:
-        write_csv(profile, staging / f"incident_profile_{name}.csv", index=False)
+        write_csv(rounded_profile(profile), staging / f"incident_profile_{name}.csv",
+                  index=False)
         write_csv(reconciliation, staging / f"incident_records_{name}.csv", index=False)
         (staging / f"incident_records_{name}.txt").write_text(
             f"record_id: HMAC-SHA-256 pseudonyms made with {key_source}\n", encoding="utf-8")
@@ -259,23 +264,24 @@ def incidents_step(segmentation: Path, incidents, name: str,
     return profile, reconciliation
 
 
-def incident_about(name: str, source: str, period: str, rules: IncidentFilter,
-                   reconciliation: pd.DataFrame, dates: tuple | None = None) -> pd.DataFrame:
+def incident_about(name: str, source: str, dates: tuple | None, rules: IncidentFilter,
+                   reconciliation: pd.DataFrame, note: str = "") -> pd.DataFrame:
     """One row saying where a profile's incidents came from, for readers of the report and
-    the partner workbook: the file's name (never its folder), the period (in words, and its
-    first and last days, "" when not known: rates per year need its length), the
-    categories kept, and how many records were counted of how many read."""
+    the partner workbook: the file's name (never its folder), the period in words and its
+    first and last days (ISO; empty when not known), the categories kept, how many records
+    were counted of how many read, and the user's note on the file."""
     counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
     return pd.DataFrame([{
         "incidents": name,
         "source": (str(source) if " files (" in str(source)
                    else Path(str(source).split(" (")[0]).name),
-        "period": period or "not known",
-        "first_date": f"{dates[0]:%Y-%m-%d}" if dates else "",
-        "last_date": f"{dates[1]:%Y-%m-%d}" if dates else "",
+        "period": period_label(*dates) if dates else "not known",
+        "first_day": f"{dates[0]:%Y-%m-%d}" if dates else "",
+        "last_day": f"{dates[1]:%Y-%m-%d}" if dates else "",
         "categories": "; ".join(rules.categories) if rules.categories else "all",
         "category_column": rules.category_column or "",
-        "records_read": int(len(reconciliation)), "records_counted": int(counted.sum())}])
+        "records_read": int(len(reconciliation)), "records_counted": int(counted.sum()),
+        "note": str(note or "").strip()}])
 
 
 def _chart_files(folder: Path, name: str) -> set[str]:
@@ -349,9 +355,14 @@ def _date_column(records: pd.DataFrame, rules: IncidentFilter) -> str | None:
     return named[0] if named else None
 
 
+def period_years(first: pd.Timestamp, last: pd.Timestamp) -> float:
+    """The length in years of a period from ``first`` to ``last`` (both days counted)."""
+    return ((pd.Timestamp(last) - pd.Timestamp(first)).days + 1) / 365.25
+
+
 def incident_period(records: pd.DataFrame, counted: pd.Series,
                     rules: IncidentFilter) -> str:
-    """The period the counted incidents cover in words, for legends ("" when unknown)."""
+    """The period the counted incidents cover, in words, for legends ("" when unknown)."""
     dates = incident_dates(records, counted, rules)
     return period_label(*dates) if dates else ""
 
@@ -362,7 +373,7 @@ def incident_dates(records: pd.DataFrame, counted: pd.Series,
     filter's bounds where given, else the first and last dates of the counted records, in
     the filter's date column or else a column named "date", "month" or "...date..." whose
     values are (nearly all) dates. Dates that are all the first of a month are months
-    ("2019-07"): the last runs to its month's end."""
+    ("2019-07": July 2019), so the last one runs to its month's end."""
     column = _date_column(records, rules)
     first = pd.Timestamp(rules.date_from) if rules.date_from else None
     last = pd.Timestamp(rules.date_to) if rules.date_to else None
@@ -373,17 +384,16 @@ def incident_dates(records: pd.DataFrame, counted: pd.Series,
         except InputError:
             if rules.date_column:  # read (and checked) by the filter already
                 raise
-            return None  # a guessed column of undecided dates: no period rather than a wrong one
+            return None  # a guessed column of undecided dates: no period, not a wrong one
         readable = dates.notna().mean() if len(dates) else 0.0
         if rules.date_column or readable >= 0.9:
             first = first if first is not None else dates.min()
-            if last is None:
-                last = dates.max()
-                if len(dates.dropna()) and (dates.dropna().dt.day == 1).all():
-                    last = last + pd.offsets.MonthEnd(0)  # months ("2019-07"): to the end
+            if last is None and dates.notna().any():
+                months = bool((dates.dropna().dt.day == 1).all())
+                last = dates.max() + (pd.offsets.MonthEnd(0) if months else pd.Timedelta(0))
     if first is None or last is None or pd.isna(first) or pd.isna(last) or first > last:
         return None
-    return first, last
+    return pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
 
 
 def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:

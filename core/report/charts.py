@@ -13,11 +13,12 @@ import textwrap
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..styles import UNCLASSIFIED_COLOUR, segment_colour
+from ..styles import NO_DATA_HATCH, segment_colour
 
 BAND_COLOURS = {"high": "#B2182B", "medium": "#BBBBBB", "low": "#2166AC"}
 DPI = 96
@@ -37,19 +38,44 @@ def _bare_map(figure: Figure):
     return ax
 
 
+def ward_names(ax, wards: gpd.GeoDataFrame | None, size: float) -> None:
+    """Each ward's name at a point inside it, dark on a white halo (nothing when the wards
+    have no names)."""
+    if wards is None or "ward_name" not in wards.columns:
+        return
+    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+    for name, point in zip(wards["ward_name"], wards.geometry.representative_point()):
+        if isinstance(name, str) and name and point is not None and not point.is_empty:
+            ax.annotate("\n".join(textwrap.wrap(name, 14)), (point.x, point.y),
+                        ha="center", va="center", fontsize=size, color="#111111",
+                        path_effects=halo)
+
+
+def _no_data(ax, areas: gpd.GeoDataFrame) -> bool:
+    """The areas without a segment hatched on white (never a flat grey, which segment 10's
+    colour could be taken for); True when there are any."""
+    missing = areas[areas["segment"].isna()]
+    if len(missing):
+        missing.plot(ax=ax, facecolor="white", edgecolor=NO_DATA_HATCH, hatch="////",
+                     linewidth=0.15)
+    return bool(len(missing))
+
+
 def overview_map(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None) -> bytes:
-    """Every output area in its segment's colour, ward boundaries over them; the map alone,
-    as wide as the study area's shape allows (its key is the report's text, readable at
-    any width)."""
+    """Every output area in its segment's colour (areas with no data hatched), ward
+    boundaries and names over them; the map alone, as wide as the study area's shape allows
+    (its key is the report's text, readable at any width)."""
     left, bottom, right, top = areas.total_bounds
     ratio = (top - bottom) / (right - left) if right > left else 1.0
     figure = Figure(figsize=(9, min(max(9 * ratio, 4.0), 12.0)))
     ax = _bare_map(figure)
-    segments = areas["segment"]
-    colours = [segment_colour(s) if pd.notna(s) else UNCLASSIFIED_COLOUR for s in segments]
-    areas.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.15)
+    classified = areas[areas["segment"].notna()]
+    classified.plot(ax=ax, color=[segment_colour(s) for s in classified["segment"]],
+                    edgecolor="white", linewidth=0.15)
+    _no_data(ax, areas)
     if wards is not None:
         wards.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
+    ward_names(ax, wards, 6.5)
     return png(figure)
 
 
@@ -63,6 +89,7 @@ def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
     polygons = ax.collections[-1]
     if wards is not None:
         wards.boundary.plot(ax=ax, color="#555555", linewidth=0.4)
+    ward_names(ax, wards, 5.5)
     # geopandas draws a multipolygon as one path per part: colour every part of an area
     parts = areas.geometry.apply(lambda g: len(getattr(g, "geoms", [g]))).to_numpy()
     owner = np.repeat(areas["segment"].to_numpy(), parts)

@@ -73,6 +73,9 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
                 by == "segment" and "demand_counts_by_ward" in present):
             need(f"demand_counts_by_{by}", f"the shared demand by {by}",
                  "the service users step")
+    if any(name.startswith("demand_counts_by_") for name in present):
+        need("demand_about", "whether the shared demand's records are real, and their "
+             "window", "the service users step")
     return gaps
 
 

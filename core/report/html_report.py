@@ -25,12 +25,14 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from ..demand.output import ABOUT_TABLE, SYNTHETIC
 from ..demand.shared_view import shared_views
 from ..errors import InputError
 from ..places.matrices import TOTAL
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
 from ..share.export import (
+    IN_FULL,
     incident_note,
     incident_sources,
     matrix_title,
@@ -46,7 +48,9 @@ from ..store.folders import atomic_file
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..styles import numbering_axis, numbering_title, segment_colour
 from . import charts
+from .figures import Period, incident_period, number
 from .gaps import broken, in_one_line, left_out
+from .targeting_box import targeting_box
 
 TEMPLATE = "report.html.j2"
 DEMAND_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_by_ward"}
@@ -54,13 +58,6 @@ DEMAND_TABLES = {"segment": "demand_counts_by_segment", "ward": "demand_counts_b
 
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def number(value, decimals: int = 0) -> str:
-    """A count or figure for people: thousands separated; suppressed (missing) as '*'."""
-    if value is None or pd.isna(value):
-        return SUPPRESSED
-    return f"{float(value):,.{decimals}f}"
 
 
 def ink_on(colour: str) -> str:
@@ -94,30 +91,38 @@ def segment_rows(seg) -> list[dict]:
 
 
 def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> list[dict]:
-    """Table 1 of each incident profile (suppressed), its chart, and where it came from."""
+    """Table 1 of each incident profile (suppressed), its chart, and where it came from,
+    each count with its period and each rate with its unit and period."""
     sections = []
     for table, profile in profiles.items():
         name = table.removeprefix("incident_profile_")
         about = abouts.get(name)
+        period = incident_period(about)
+        base = "households" if "rate_per_1000_households" in profile.columns else "residents"
         for measure, rows in profile.groupby("measure", sort=False):
             title = f"{words(name)}: {measure}"
             sections.append({
                 "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
+                "period": period.words, "rate_unit": period.rate_unit(base),
+                "rate_short": ("a year" if period.yearly else
+                               f"in {period.label}" if period.label else ""),
                 "about": incident_note(about) if about else "",
-                "chart": data_uri(charts.incident_chart(rows, f"{title} by segment: index "
-                                                        "with 95% interval", axis)),
-                "rows": [incident_row(r) for _, r in rows.iterrows()]})
+                "chart": data_uri(charts.incident_chart(
+                    rows, f"{title}, {period.words}, by segment: index with 95% interval",
+                    axis)),
+                "rows": [incident_row(r, period) for _, r in rows.iterrows()]})
     return sections
 
 
-def incident_row(row: pd.Series) -> dict:
+def incident_row(row: pd.Series, period: Period) -> dict:
+    """One segment's figures, each rounded once from the stored full value."""
     low, high = row.get("index_low_95"), row.get("index_high_95")
+    rate = row.get("rate_per_1000_households", row.get("rate_per_1000_residents"))
     return {"segment": int(row["segment"]), "colour": segment_colour(row["segment"]),
             "count": number(row["count"]), "share": number(row["share_pct"], 1),
             "household_share": number(row.get("household_share_pct",
                                               row.get("resident_share_pct")), 1),
-            "rate": number(row.get("rate_per_1000_households",
-                                   row.get("rate_per_1000_residents")), 2),
+            "rate": number(period.rate(rate) if pd.notna(rate) else rate, 2),
             "index": number(row["index"]),
             "interval": (f"{low:,.0f} – {high:,.0f}" if pd.notna(low) and pd.notna(high)
                          else SUPPRESSED),
@@ -144,6 +149,29 @@ def heat_table(counts: pd.DataFrame, ward_names: dict, segments: list[int]) -> d
         rows.append({"ward": name, "code": "" if ward == TOTAL else ward,
                      "total": number(total), "cells": cells, "is_total": ward == TOTAL})
     return {"rows": rows}
+
+
+def counted_over(matrix: str, abouts: dict) -> str:
+    """A matrix's title, an incident matrix's with its period ("Fires: incidents, Jan 2009
+    – Aug 2024")."""
+    title = matrix_title(matrix, abouts)
+    incident = next((n for n in sorted(abouts, key=len, reverse=True)
+                     if matrix.startswith(f"{n}_")), None)
+    return title if incident is None else (
+        f"{title}, {incident_period(abouts[incident]).words}")
+
+
+def suppression_said(name: str, counts: pd.DataFrame, threshold: int) -> str:
+    """What was suppressed in one published matrix, and why, in a sentence."""
+    if name in IN_FULL:
+        return ("shown in full: every output area's segment and ward are public (the "
+                "partner GeoPackage's layers show them), so hiding a count would protect "
+                "nothing")
+    hidden, cells = int(counts.isna().to_numpy().sum()), counts.size
+    if not hidden:
+        return f"shown in full: no count from 1 to {threshold}, so nothing needed hiding"
+    return (f"{hidden:,} of {cells:,} cells suppressed ({SUPPRESSED}): the counts from 1 to "
+            f"{threshold} and the cells or totals that would reveal them")
 
 
 def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: int,
@@ -202,9 +230,11 @@ def _cell(value) -> str:
                   min(2, len(str(value).split(".")[-1])))
 
 
-def _shaped(frame: pd.DataFrame) -> dict:
-    """A stored summary table as header and rows of text, for the template."""
-    return {"header": [words(c) for c in frame.columns],
+def _shaped(frame: pd.DataFrame, window: str = "") -> dict:
+    """A stored summary table as header and rows of text, for the template; a count or rate
+    of contacts with the window it covers."""
+    return {"header": [words(c) + (f" ({window})" if window and c in OVER_THE_WINDOW else "")
+                       for c in frame.columns],
             "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
 
 
@@ -214,6 +244,21 @@ DEMAND_COLUMNS = ("segment", "ward name", "residents", "people", "contacts",
                   "contacts per 1,000 residents", "share of all contacts %",
                   "share of its contacts by the top 1% of people %",
                   "share of its contacts by the top 5% of people %")
+
+
+# the shared demand's columns that count over the demand step's window
+OVER_THE_WINDOW = ("people", "contacts", "contacts per 1,000 residents")
+
+
+def demand_about(table: pd.DataFrame | None) -> dict:
+    """What the shared demand's records are and the window they cover, from the stored
+    notes (``demand.output.ABOUT_TABLE``): {"synthetic", "window", "project"}."""
+    notes = ({} if table is None else
+             dict(zip(table["item"].astype(str), table["value"].astype(str))))
+    window = notes.get("Window", "")
+    return {"synthetic": notes.get(SYNTHETIC, "").lower().startswith("yes"),
+            "window": window.split(" (")[0] if window else "",
+            "window_words": window, "project": notes.get("Project", "")}
 
 
 def _demand_shown(table: pd.DataFrame) -> pd.DataFrame:
@@ -266,18 +311,22 @@ def report_context(segmentation: Path, threshold: int = 5,
             "profile_chart": data_uri(charts.profile_chart(
                 clustered[clustered["segment"] == n], standardised.reindex(in_segment),
                 labels, n, bands["high"], bands["low"])),
-            "incidents": [{"title": s["title"],
+            "incidents": [{"title": s["title"], "period": s["period"],
+                           "rate_short": s["rate_short"],
                            **next(r for r in s["rows"] if r["segment"] == n)}
                           for s in incidents if any(r["segment"] == n for r in s["rows"])],
             "wards": dominant_wards(households, ward_names, n)})
 
     numbers = sorted(names)
-    matrices = [{"title": matrix_title(name, abouts), "key": name,
+    matrices = [{"title": counted_over(name, abouts), "key": name,
+                 "suppression": suppression_said(name, counts, threshold),
                  **heat_table(counts, ward_names, numbers)}
                 for name, counts in published.items()]
     optional = {name: read_gpkg_table(path, name) for name in ("target_summary",
-                                                              *DEMAND_TABLES.values())
+                                                              *DEMAND_TABLES.values(),
+                                                              ABOUT_TABLE)
                 if name in layers}
+    about_demand = demand_about(optional.get(ABOUT_TABLE))
     return {
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
         "suppressed": SUPPRESSED,
@@ -287,6 +336,7 @@ def report_context(segmentation: Path, threshold: int = 5,
                   "residents": number(seg.summary["residents"].sum())
                   if "residents" in seg.summary else None,
                   "wards": len(wards) if wards is not None else None},
+        "unclassified": int(areas["segment"].isna().sum()),
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
         "base": share_base(seg.summary),
         "overview_map": data_uri(charts.overview_map(areas, wards)),
@@ -298,9 +348,11 @@ def report_context(segmentation: Path, threshold: int = 5,
         "summary": summary, "segments": segments, "segment_numbers": numbers,
         "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
         "incidents": incidents, "matrices": matrices,
-        "targeting": _shaped(optional["target_summary"]) if "target_summary" in optional
-        else None,
-        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(view))}
+        "targeting": targeting_box(optional["target_summary"])
+        if "target_summary" in optional else None,
+        "demand_about": about_demand,
+        "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(view),
+                                                          about_demand["window"])}
                    for by, view in shared_views(
                        {by: optional[name] for by, name in DEMAND_TABLES.items()
                         if name in optional}, threshold, names).items()],

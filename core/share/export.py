@@ -101,14 +101,19 @@ def _fingerprint(matrices: dict, threshold: int) -> tuple:
                           m.to_numpy(dtype=float).tobytes()) for name, m in matrices.items()))
 
 
+IN_FULL = ("areas",)  # every area's segment and ward are public: hiding protects nothing
+
+
 def suppressed_matrices(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
-    """The matrices' published counts (NaN = suppressed), all suppressed together. The same
-    matrices always give the same result (the CSV files and the partner GeoPackage agree)."""
+    """The matrices' published counts (NaN = suppressed), all suppressed together (those of
+    ``IN_FULL`` shown whole). The same matrices always give the same result."""
     key = _fingerprint(matrices, threshold)
     if key not in _RECENT:
         if len(_RECENT) >= 4:
             _RECENT.pop(next(iter(_RECENT)))
-        _RECENT[key] = suppress_tables(matrices, threshold, structural_links(matrices))
+        _RECENT[key] = suppress_tables(matrices, threshold, structural_links(matrices),
+                                       published={name: matrices[name] for name in IN_FULL
+                                                  if name in matrices})
     return {name: table.copy() for name, table in _RECENT[key].items()}
 
 
@@ -208,10 +213,11 @@ def incident_note(about: dict) -> str:
     """Where a profile's incidents came from, in a sentence (``places.incident_about``)."""
     categories = ("all categories" if about.get("categories") in (None, "", "all")
                   else f"categories: {about['categories']}")
+    note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
     return (f"From {about['source']}, {about['period']}, {categories}; "
             f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
             "were counted (the rest were outside the study area or the filters, or "
-            "unreadable).")
+            "unreadable)." + (f" Note: {note}." if note else ""))
 
 
 def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:

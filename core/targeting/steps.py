@@ -70,26 +70,21 @@ def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series
     return counts.iloc[:, 0].astype(float), name
 
 
-def years_between(first: pd.Timestamp, last: pd.Timestamp) -> float:
-    """The length of a window from ``first`` to ``last`` (both days counted), in years."""
-    return ((last - first).days + 1) / 365.25
-
-
 def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, str]:
     """The stored incidents' window: its length in years (None when its days are not
     known: profiles stored before they were, or incidents without dates) and in words."""
-    from ..places.steps import period_label
+    from ..places.steps import period_years
     from ..store.geopackage import read_gpkg_table
 
     if f"incident_about_{name}" not in layers:
         return None, ""
     about = read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
-    first, last = (pd.to_datetime(about.get(k) or None, errors="coerce")
-                   for k in ("first_date", "last_date"))
+    first = pd.to_datetime(about.get("first_day") or None, errors="coerce")
+    last = pd.to_datetime(about.get("last_day") or None, errors="coerce")
+    period = str(about.get("period") or "")
     if pd.isna(first) or pd.isna(last):
-        period = str(about.get("period") or "")
         return None, "" if period == "not known" else period
-    return years_between(first, last), period_label(first, last)
+    return period_years(first, last), period
 
 
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
@@ -101,7 +96,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     import pyogrio
 
     from ..places.incidents import window_date
-    from ..places.steps import gpkg_path, period_label
+    from ..places.steps import gpkg_path, period_label, period_years
     from ..segment.saved import load_segmentation
     from ..store.geopackage import read_gpkg_table
     from .history import incident_history, window_counts
@@ -131,7 +126,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             raise InputError(f"the window starts ({first:%Y-%m-%d}) after it ends "
                              f"({last:%Y-%m-%d})")
         fires = window_counts(history, first, last)
-        options.years, options.window = years_between(first, last), period_label(first, last)
+        options.years, options.window = period_years(first, last), period_label(first, last)
         counted = pd.Series(False, index=outcomes.index)
         counted[history.index] = ((history["date"] >= first)
                                   & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
@@ -145,7 +140,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             raise InputError("a window (--from/--to) needs the incident file (--incidents) "
                              "with its --date-column: the stored counts have no dates")
         fires, name = _stored_counts(gpkg, inputs.incident_table, layers)
-        options.years, options.window = _stored_period(gpkg, name, layers)
+        if options.years is None:  # the stored counts' period, where their source gave it
+            options.years, options.window = _stored_period(gpkg, name, layers)
 
     address_layer = gpd.read_file(gpkg, layer="addresses", engine="pyogrio")
     address_layer["id"] = clean_ids(address_layer["record_id"]).to_numpy()

@@ -1,0 +1,73 @@
+"""Figures for people: numbers rounded once, from the full value, and thousands
+separated; every count with the period it covers and every rate with its unit and period
+("per 1,000 households a year (average, Jan 2009 – Aug 2024)").
+
+A rate is given per year only where the period is known and at least a year long (a
+month's count times twelve would claim a year nobody observed); a shorter period's rate is
+the rate over that period, and a rate whose period is not known says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..places.steps import period_years
+from ..share.suppression import SUPPRESSED
+
+UNKNOWN = "period not known"
+
+
+def number(value, decimals: int = 0) -> str:
+    """A count or figure for people: thousands separated; suppressed (missing) as '*'."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    return f"{float(value):,.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # "Jan 2009 – Aug 2024"; "" when not known
+    years: float | None  # its length (None when not known)
+
+    @property
+    def yearly(self) -> bool:
+        """True when rates are shown per year (a known period of a year or more)."""
+        return self.years is not None and self.years >= 1
+
+    @property
+    def words(self) -> str:
+        return self.label or UNKNOWN
+
+    def rate_unit(self, base: str) -> str:
+        """"per 1,000 households a year (average, Jan 2009 – Aug 2024)", "per 1,000
+        households in Jul 2019", or "per 1,000 households (period not known)"."""
+        if self.yearly:
+            return f"per 1,000 {base} a year (average, {self.label})"
+        if self.label:
+            return f"per 1,000 {base} in {self.label}"
+        return f"per 1,000 {base} ({UNKNOWN})"
+
+    def rate(self, value: float) -> float:
+        """A rate over the whole period as the report shows it (per year where yearly)."""
+        return value / self.years if self.yearly else value
+
+
+def _day(value) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value):
+        return None
+    day = pd.to_datetime(str(value), errors="coerce")
+    return None if pd.isna(day) else day
+
+
+def incident_period(about: dict | None) -> Period:
+    """The period of an incident profile's source (``places.incident_about``): its label,
+    and its length from its first and last days where they were stored."""
+    if not about:
+        return Period("", None)
+    label = str(about.get("period") or "")
+    label = "" if label in ("not known", "nan") else label
+    first, last = _day(about.get("first_day")), _day(about.get("last_day"))
+    years = period_years(first, last) if first is not None and last is not None else None
+    return Period(label, years)

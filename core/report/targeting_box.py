@@ -1,0 +1,101 @@
+"""The report's targeting box: the visit list's summary (``target_summary``) in words.
+
+Every figure says its unit and period: expected fires covered *a year* where the targeting
+knew its window's length, else over the window it names. The share of past fires in the
+targeted areas is measured on the same fires that ranked them (in sample), so it is said
+to be that, never offered as what the list will catch: a backtest on later fires
+(``community-safety target --backtest``) is what measures that.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .figures import number
+
+YES = ("yes", "true", "1")
+
+
+def _figure(text, decimals: int = 0) -> str:
+    """A stored value (text) as a figure for people; words as they are."""
+    try:
+        return number(float(str(text).replace(",", "")), decimals)
+    except ValueError:
+        return str(text)
+
+
+def targeting_box(summary: pd.DataFrame) -> dict:
+    """{"rows": [(item, value in words)], "in_sample": sentence or ""} from the stored
+    summary (columns measure, value, note; all text)."""
+    table = summary.fillna("").astype(str)
+    values = dict(zip(table["measure"], table["value"]))
+    notes = dict(zip(table["measure"], table["note"]))
+    unit = notes.get("expected fires covered", "")
+    yearly = unit == "per year"
+    window = notes.get("fires in the window", "") or "the incident history"
+    window = "" if window == "the incident history" else window
+    rows = []
+
+    def add(item: str, value: str) -> None:
+        rows.append((item, value))
+
+    said = {"expected fires covered", "share of eligible expected fires covered (%)",
+            "fires in the window", "fires in the window in targeted areas",
+            "share of the window's fires in targeted areas (%)",
+            "households in targeted areas (%)", "borough fire rate per 1,000 households",
+            "cluster by area", "capacity", "visits", "areas", "wards",
+            "addresses in the gazetteer", "eligible addresses"}
+    add("Visits on the list", f"{_figure(values.get('visits', ''))} "
+        f"{notes.get('visits') or 'addresses on the list'}")
+    if values.get("areas"):
+        add("Output areas with a visit", _figure(values["areas"]))
+    if values.get("wards"):
+        add("Wards with a visit", _figure(values["wards"]))
+    if values.get("eligible addresses"):
+        eligible, every = values["eligible addresses"], values.get(
+            "addresses in the gazetteer", "")
+        add("Addresses that could be visited",
+            f"{_figure(eligible)} of {_figure(every)} in the gazetteer"
+            + ("" if eligible == every else " (the rest excluded by the rules below)"))
+    if "expected fires covered" in values:
+        covered = _figure(values["expected fires covered"], 2)
+        when = (f"a year (average rate over {window})" if yearly and window else
+                "a year" if yearly else f"{unit or 'over the incident history'} "
+                "(the window's length is not known, so not per year)")
+        share = values.get("share of eligible expected fires covered (%)", "")
+        add("Expected fires in the listed homes", f"{covered} {when}" + (
+            f": {_figure(share, 1)}% of the expected fires of every home that could be "
+            "visited" if share else ""))
+    if values.get("borough fire rate per 1,000 households"):
+        rate = _figure(values["borough fire rate per 1,000 households"], 2)
+        add("Fire rate across the study area",
+            f"{rate} per 1,000 households " + ("a year" if yearly else unit))
+    for measure, value in values.items():
+        if measure in said:
+            continue
+        note = notes.get(measure, "")
+        add(measure[:1].upper() + measure[1:], " ".join(
+            part for part in (_figure(value), note) if part))
+    if values.get("capacity"):
+        add("Capacity", f"{_figure(values['capacity'])} visits"
+            + (f" ({notes['capacity']})" if notes.get("capacity") else ""))
+    if "cluster by area" in values:
+        add("Visits grouped by output area",
+            "yes: an area's listed homes are visited together"
+            if values["cluster by area"].lower() in YES else
+            "no: homes are listed one by one, by their expected fires")
+    in_sample = ""
+    shared = values.get("share of the window's fires in targeted areas (%)", "")
+    if shared:
+        in_sample = (
+            f"In sample, not a prediction: the output areas with a visit held "
+            f"{_figure(shared, 1)}% of the fires of {window or 'the incident history'} "
+            f"({_figure(values.get('fires in the window in targeted areas', ''))} of "
+            f"{_figure(values.get('fires in the window', ''))}) with "
+            f"{_figure(values.get('households in targeted areas (%)', ''), 1)}% of the "
+            "households. Those are the same fires the areas were ranked by, so this "
+            "overstates what the list would reach of future fires; a backtest (fitting on "
+            "earlier fires and counting later ones: community-safety target --backtest) "
+            "measures that.")
+    return {"rows": [{"item": item, "value": value} for item, value in rows],
+            "in_sample": in_sample}
