@@ -200,7 +200,7 @@ def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_compon
     from community_safety.core.cli import main
     from community_safety.core.report.ward_pages import ward_pages
     from community_safety.core.segment.saved import save_segmentation, segment_abstract
-    from community_safety.core.share.export import partner_notes
+    from community_safety.core.share.partner_words import partner_notes
 
     gpkg = save_segmentation(seg, tmp_path / "seg", plots=False)
     assert "deprived" not in segment_abstract(seg)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyogrio
 
-from ..share.export import words
+from ..share.partner_words import words
 
 INCIDENT_PREFIXES = ("incident_profile_", "incident_about_", "incident_counts_",
                      "incident_records_", "incident_areas_")

@@ -31,18 +31,15 @@ from ..errors import InputError
 from ..places.matrices import TOTAL
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
-from ..share.export import (
-    IN_FULL,
+from ..share.export import IN_FULL, partner_tables, read_matrices, suppression_rule
+from ..share.findings import key_findings, largest_segments, ward_shares
+from ..share.partner_words import (
     incident_note,
     incident_sources,
     matrix_title,
-    partner_tables,
-    read_matrices,
     settings_in_words,
-    suppression_rule,
     words,
 )
-from ..share.findings import key_findings, largest_segments, ward_shares
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.folders import atomic_file
 from ..store.geopackage import gpkg_file, read_gpkg_table

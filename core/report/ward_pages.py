@@ -26,7 +26,8 @@ from ..places.incidents import ONE_PER_ROW
 from ..places.matrices import TOTAL, percentages
 from ..places.steps import gpkg_path, safe_name
 from ..segment.saved import load_segmentation
-from ..share.export import incident_sources, partner_tables
+from ..share.export import partner_tables
+from ..share.partner_words import incident_sources
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.geopackage import read_gpkg_table
 from ..styles import legend_label, numbered_by_deprivation

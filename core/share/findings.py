@@ -43,7 +43,8 @@ from ..places.matrices import TOTAL
 from ..places.steps import period_months
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..store.swap import previous_folder
-from .export import incident_sources, partner_tables, read_matrices, words
+from .export import partner_tables, read_matrices
+from .partner_words import incident_sources, words
 
 MOST = 2  # segments named per incident type
 WARDS = 3  # wards named per segment

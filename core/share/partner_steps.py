@@ -35,8 +35,9 @@ from ..styles import (
     ward_layer_abstract,
     ward_layer_qml,
 )
-from .export import check_one_segmentation, partner_notes, read_matrices, write_partner_export
+from .export import check_one_segmentation, read_matrices, write_partner_export
 from .findings import finding_rows, key_findings
+from .partner_words import partner_notes
 from .suppression import check_threshold
 
 

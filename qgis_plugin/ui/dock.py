@@ -31,7 +31,8 @@ from qgis.PyQt.QtWidgets import (
 from ...core.cells import write_csv
 from ...core.errors import InputError
 from ...core.segment.saved import load_segmentation, needed_tables
-from ...core.share.export import matrix_title, partner_table, read_matrices, safe_tables
+from ...core.share.export import partner_table, read_matrices, safe_tables
+from ...core.share.partner_words import matrix_title
 from ...core.store.geopackage import read_gpkg_table
 from ...core.store.names import GPKG_NAME
 from .qt_views import ensure_layer, layer_of, reload_styled

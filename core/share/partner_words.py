@@ -1,0 +1,129 @@
+"""The partner outputs in words: tables' titles and headings, the settings and the incident
+sources in sentences, and the notes that go with the workbook and the GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..store.geopackage import (
+    read_gpkg_table,
+)
+
+# the partner files' headings for the ward columns
+WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
+
+
+BASE_MEASURES = {"households": "Households", "residents": "Residents",
+                 "areas": "Output areas", "addresses": "Addresses"}
+
+
+def words(name: str) -> str:
+    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def matrix_title(name: str, incidents=()) -> str:
+    """A matrix's name in words: "Households", "Fires: incidents" (``incidents``: the
+    names of the incident profiles, whose matrices are named ``<incident>_<measure>``)."""
+    if name in BASE_MEASURES:
+        return BASE_MEASURES[name]
+    for incident in sorted(incidents, key=len, reverse=True):
+        if name.startswith(f"{incident}_"):
+            return f"{words(incident)}: {name.removeprefix(incident + '_')}"
+    return words(name)
+
+
+PERCENT_TITLES = {"": " by ward and segment",
+                  "row %": " by ward and segment: % of each ward's total",
+                  "col %": " by ward and segment: % of each segment's total"}
+
+
+PERCENT_SHEETS = {"row %": " % ward", "col %": " % segment"}
+
+
+def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
+    """How the segmentation was made, as (item, sentence) rows: for the Notes of the
+    partner workbook and the report's method section."""
+    parameters = manifest.get("parameters", {})
+    screening = parameters.get("screening", {})
+    winsorised = manifest.get("results", {}).get("winsorised", {})
+    bands = parameters.get("bands", {})
+    clustered = manifest.get("results", {}).get("clustered_variables", [])
+    rows = [
+        ("Method", f"{parameters.get('k')} segments found by k-means on "
+                     f"{len(clustered)} variables."),
+        ("k-means", f"{parameters.get('n_init'):,} random starts from seed "
+                    f"{parameters.get('seed')}; the start with the least within-segment "
+                    "sum of squares is kept." if parameters.get("n_init") else ""),
+        ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
+                                                str(parameters.get("standardise", "")))),
+        ("Screening", f"Of each pair of variables with |Pearson r| above "
+                      f"{screening.get('threshold')} one was dropped, and so were variables "
+                      f"with fewer than {screening.get('min_distinct')} distinct values or "
+                      f"a range below {screening.get('min_range')}." if screening else ""),
+        ("Extreme values", f"Standardised values were clipped at ±{winsorised['bound']:g} "
+                           f"({winsorised.get('cells', 0):,} values in "
+                           f"{len(winsorised.get('areas', [])):,} areas)."
+         if winsorised.get("bound") else "Not clipped."),
+        ("Bands", f"A variable is high in a segment with an index of {bands['high']:g} or "
+                  f"more, low with {bands['low']:g} or less (100 = the study-area average)."
+         if bands else ""),
+        ("Numbering", manifest.get("numbering", {}).get("description", "")),
+    ]
+    return [(item, text) for item, text in rows if text]
+
+
+STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviation 1).",
+                   "range": "Each variable scaled to the range 0 to 1.",
+                   "ihs_range": "Inverse hyperbolic sine, then scaled to the range 0 to 1 "
+                                "(as the UK Output Area Classification)."}
+
+
+def incident_note(about: dict) -> str:
+    """Where a profile's incidents came from, in a sentence (``places.incident_about``)."""
+    categories = ("all categories" if about.get("categories") in (None, "", "all")
+                  else f"categories: {about['categories']}")
+    note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
+    return (f"From {about['source']}, {about['period']}, {categories}; "
+            f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
+            "were counted (the rest were outside the study area or the filters, or "
+            "unreadable)." + (f" Note: {note}." if note else ""))
+
+
+def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
+    """Each incident profile's source (``places.incident_about``) by profile name; None for
+    a profile stored before its source was."""
+    sources = {layer.removeprefix("incident_about_"): read_gpkg_table(path, layer).iloc[0]
+               .to_dict() for layer in layers if layer.startswith("incident_about_")}
+    for layer in layers:
+        if layer.startswith("incident_profile_"):
+            sources.setdefault(layer.removeprefix("incident_profile_"), None)
+    return sources
+
+
+def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
+    """The Notes sheet in sentences: what the tables are, the segments, the sources (the
+    partner tables and each incident file with its period and categories), the settings
+    and how to read the tables."""
+    from ..styles import legend_label, numbering_order
+
+    names = sorted(seg.segment_names.items())
+    inputs = [Path(str(i["file"])).name for i in seg.manifest.get("inputs", [])
+              if isinstance(i, dict) and i.get("file")]
+    rows = [("What this is", f"Ward × segment tables for {seg.name}: how many output "
+             "areas, households, residents, addresses and incidents each ward has in each "
+             "segment, safe to share with partners."),
+            ("Segments", "; ".join(legend_label(n, name) for n, name in names) + "."),
+            ("Segment order", numbering_order(seg.manifest, [n for n, _ in names])),
+            ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
+    rows += [(f"Incidents: {words(name)}", incident_note(about))
+             for name, about in incident_sources(path, layers).items() if about]
+    rows += settings_in_words(seg.manifest)
+    rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
+                 "a column per segment, with totals. The '% ward' sheets give each cell as "
+                 "a percentage of its ward's total (where the ward's people fall across "
+                 "the segments); the '% segment' sheets as a percentage of the segment's "
+                 "total (where the segment's people live). Grey cells marked * are "
+                 "suppressed."))
+    return [(item, text) for item, text in rows if text]
