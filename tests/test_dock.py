@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from qgis.core import QgsProject, QgsVectorLayer
+from qgis.core import QgsCoordinateTransform, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 
 from community_safety.core.demo import run_demo
@@ -112,8 +112,10 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
     expected = {a for a in wards.index[wards["ward_code"] == ward]
                 if seg.areas.loc[a, "segment"] == segment}
     assert expected and {f["area_code"] for f in layer.selectedFeatures()} == expected
-    extent = qgis_iface.mapCanvas().extent()
-    assert extent.contains(layer.boundingBoxOfSelected())
+    canvas = qgis_iface.mapCanvas()  # the map may be in another CRS than the layer
+    to_map = QgsCoordinateTransform(layer.crs(), canvas.mapSettings().destinationCrs(),
+                                    QgsProject.instance())
+    assert canvas.extent().contains(to_map.transformBoundingBox(layer.boundingBoxOfSelected()))
     # the shown number is the households of those areas
     households = seg.values.loc[sorted(expected), "households"].sum()
     assert table.item(row, segment).text() == f"{households:,.0f}"

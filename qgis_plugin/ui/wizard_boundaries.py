@@ -137,13 +137,16 @@ class BoundariesPage(Page):
 
         self.from_file.setChecked(True)
         self.from_file.toggled.connect(self._source_changed)
-        self.layer_combo.layerChanged.connect(lambda _layer: self._use_project_layer())
+        # bound methods, not lambdas: Qt drops the connections with the page, and the
+        # layer list follows the project (layers added and removed) while the wizard lives
+        self.layer_combo.activated.connect(self._layer_picked)
+        self.layer_combo.layerChanged.connect(self._layer_changed)
         self.file_widget.fileChanged.connect(self._file_chosen)
-        self.layer_choice.currentIndexChanged.connect(lambda _i: self._file_layer_chosen())
-        self.code_combo.currentIndexChanged.connect(lambda _i: self._code_changed())
+        self.layer_choice.currentIndexChanged.connect(self._file_layer_chosen)
+        self.code_combo.currentIndexChanged.connect(self._code_changed)
         self.crs_fix.toggled.connect(self._crs_fix_toggled)
-        self.crs_widget.crsChanged.connect(lambda _crs: self._check_crs())
-        self.name_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.crs_widget.crsChanged.connect(self._check_crs)
+        self.name_edit.textChanged.connect(self._name_changed)
 
     # --- choosing the source --------------------------------------------------------------
 
@@ -153,11 +156,24 @@ class BoundariesPage(Page):
         else:
             self._use_project_layer()
 
-    def _use_project_layer(self):
-        if self.from_layer.isChecked() or self.layer_combo.currentLayer() is not None:
-            self.from_layer.setChecked(True)
+    def _layer_picked(self, _index: int = 0):
+        """The user chose a layer in the list: it becomes the source."""
+        if self.from_layer.isChecked():
+            self._use_project_layer()
         else:
-            return
+            self.from_layer.setChecked(True)  # _source_changed reads it
+
+    def _layer_changed(self, _layer=None):
+        """The list's layer changed, by the user or because the project's layers changed
+        (the wizard's own result added, a layer removed): followed only when a project
+        layer is the chosen source, so a file chosen stays the source."""
+        if self.from_layer.isChecked():
+            self._use_project_layer()
+
+    def _name_changed(self, _text: str = ""):
+        self.completeChanged.emit()
+
+    def _use_project_layer(self):
         layer = self.layer_combo.currentLayer()
         if layer is None:
             self._clear("Choose a polygon layer.")
@@ -194,7 +210,7 @@ class BoundariesPage(Page):
             self.name_edit.setText(path.stem.replace("_", " "))
         self._file_layer_chosen()
 
-    def _file_layer_chosen(self):
+    def _file_layer_chosen(self, _index: int = 0):
         text = self.file_widget.filePath()
         if not text:
             return
@@ -253,7 +269,7 @@ class BoundariesPage(Page):
 
     # --- code field and CRS ---------------------------------------------------------------
 
-    def _code_changed(self):
+    def _code_changed(self, _index: int = 0):
         field = self.code_combo.currentData()
         if not field:
             self.show_message(self.code_note, "Choose the field that holds the area codes.",
@@ -286,7 +302,7 @@ class BoundariesPage(Page):
             return None
         return crs.authid() or crs.toWkt()
 
-    def _check_crs(self):
+    def _check_crs(self, _crs=None):
         if self.bounds is None:
             return
         override = self.override_crs()
