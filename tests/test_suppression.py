@@ -120,13 +120,16 @@ def reader_ranges(published: dict, links=(), lower: float = 1) -> dict:
     return ranges
 
 
-def check_rule(truth: dict, published: dict, threshold: int, links=()) -> dict:
-    """The rule, checked independently; returns the reader's ranges."""
+def check_rule(truth: dict, published: dict, threshold: int, links=(), public=()) -> dict:
+    """The rule, checked independently; returns the reader's ranges. ``public``: tables
+    anyone can count from what is published anyway (shown whole, and known to the reader)."""
     ranges = reader_ranges(published, links)
     for name, table in truth.items():
         for key in entries(name, table):
             true, shown = value(truth, key), value(published, key)
-            if 1 <= true <= threshold:
+            if name in public:
+                assert shown == true, f"{key}: a public count must be shown whole"
+            elif 1 <= true <= threshold:
                 assert np.isnan(shown), f"{key}: small count {true} published"
                 low, high = ranges[key]
                 assert low <= true <= high
