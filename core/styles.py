@@ -19,6 +19,12 @@ colours repeat.
 
 The abstracts are stored as the layer's description in the GeoPackage (``gpkg_contents``),
 which QGIS reads as the layer metadata's abstract when the GeoPackage is opened.
+
+Names are data: a print layout's legend evaluates ``[% ... %]`` in legend entries (and a
+layout label in any text pasted into it, an abstract too), so every legend label and
+abstract is stored through ``as_written`` and shows as written, never evaluated; field
+names in expressions are quoted (``_quote_field``), user text in map tips goes through
+``tip_text`` and field values in them are escaped (``_tip_field``).
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ def _categories_xml(segments: dict[int, str], field: str, kind: str,
     categories, symbols = [], []
     for i, (number, name) in enumerate(sorted(segments.items())):
         categories.append(f'<category render="true" symbol="{i}" value="{number}" '
-                          f"label={quoteattr(legend_label(number, name))}/>")
+                          f"label={quoteattr(as_written(legend_label(number, name)))}/>")
         symbols.append(_symbol(i, segment_colour(number), kind, outline_mm))
     if unclassified:
         i = len(categories)
@@ -214,7 +220,7 @@ def graduated_qml(field: str, breaks: list[float], display_field: str,
     def add(low, high, label, colour, kind="fill"):
         i = len(ranges)
         ranges.append(f'<range render="true" symbol="{i}" lower="{low:.6f}" '
-                      f'upper="{high:.6f}" label={quoteattr(label)}/>')
+                      f'upper="{high:.6f}" label={quoteattr(as_written(label))}/>')
         symbols.append(_symbol(i, colour, kind))
 
     if heading:
@@ -297,30 +303,31 @@ def segment_layer_abstract(segments: dict[int, str], study: str = "",
         lines.append(order + ".")
         lines.append("Segments: " + "; ".join(legend_label(n, name)
                                               for n, name in sorted(segments.items())) + ".")
-    return "\n".join(lines)
+    return as_written("\n".join(lines))
 
 
 def address_layer_abstract(study: str = "", manifest: dict | None = None) -> str:
     order = " (segment 1 = least deprived)" if numbered_by_deprivation(manifest) else ""
-    return (f"{study + ': ' if study else ''}address points from the gazetteer, coloured by "
-            f"the segment of the output area they fall in{order}.")
+    return as_written(f"{study + ': ' if study else ''}address points from the gazetteer, "
+                      f"coloured by the segment of the output area they fall in{order}.")
 
 
 def ward_layer_abstract(weight: str) -> str:
     basis = "households" if weight == "households" else weight
-    return ("Wards coloured and labelled by their dominant segment: the segment that holds "
-            f"most of the ward's {basis} (ties go to the lower segment number). "
-            "dominant_share_pct is that segment's share of the ward.")
+    return as_written("Wards coloured and labelled by their dominant segment: the segment "
+                      f"that holds most of the ward's {basis} (ties go to the lower segment "
+                      "number). dominant_share_pct is that segment's share of the ward.")
 
 
 def incident_layer_abstract(unit: str, what: str, located: int, rate_field: str) -> str:
     per = "rate" if rate_field.startswith("rate") else "count"
-    return (f"Output areas shaded by their {per} of {unit}. {what[:1].upper() + what[1:]}: "
-            f"{located:,} in the study area. Areas with none form their own class "
-            "(\"0 – no incidents\"); "
-            "the others are split into five classes with equal numbers of areas (quantiles). "
-            "segment_index is the area's segment's index of over/under-representation "
-            "(100 = as many as its households would suggest).")
+    return as_written(
+        f"Output areas shaded by their {per} of {unit}. {what[:1].upper() + what[1:]}: "
+        f"{located:,} in the study area. Areas with none form their own class "
+        "(\"0 – no incidents\"); "
+        "the others are split into five classes with equal numbers of areas (quantiles). "
+        "segment_index is the area's segment's index of over/under-representation "
+        "(100 = as many as its households would suggest).")
 
 
 def template_text(text: str) -> str:
@@ -329,6 +336,28 @@ def template_text(text: str) -> str:
     expression ``char(37)`` and no ``[%`` is left in it (``[% env('X') %]`` in a name is
     printed, never evaluated; a lone ``%]`` cannot close anything)."""
     return str(text).replace("%", "[% char(37) %]")
+
+
+# U+2060 WORD JOINER: invisible, joins "[" to "%" so that QGIS never sees an expression
+JOINER = "\u2060"
+
+
+def as_written(text: str) -> str:
+    """Text stored where QGIS may evaluate it (a legend entry in a style, a layer's abstract
+    that a user pastes into a layout label), shown as written and never evaluated, however
+    many times QGIS evaluates it. QGIS evaluates only what follows ``[%``, and a print
+    layout's legend may evaluate an entry twice (once in its model when the layer's name or
+    label expression calls for it, again when it draws), so ``template_text``'s ``%`` as
+    ``[% char(37) %]``, right after one evaluation, would be evaluated the second time.
+    Instead every ``[%`` gets an invisible word joiner between its two characters: it
+    prints as ``[%`` and is never an expression (nor is a lone ``%]``, with no ``[%``
+    before it). Text without ``[%`` is stored unchanged."""
+    return str(text).replace("[%", f"[{JOINER}%")
+
+
+def plain_text(stored: str) -> str:
+    """The text ``as_written`` was given, from what it returned."""
+    return str(stored).replace(f"[{JOINER}%", "[%")
 
 
 def tip_text(text: str) -> str:

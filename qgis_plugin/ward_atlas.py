@@ -78,7 +78,7 @@ from ..core import __version__
 from ..core.progress import Cancelled
 from ..core.report.ward_pages import PEOPLE, WardPages, ward_pages
 from ..core.store.folders import atomic_file
-from ..core.styles import segment_colour, template_text
+from ..core.styles import plain_text, segment_colour, template_text
 
 LAYOUT_NAME = "Ward atlas – {name}"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 10.0
@@ -311,9 +311,10 @@ def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer) -> QgsLayo
     node.setCustomProperty("legend/title-style", "hidden")
     renderer = segments.renderer()
     categories = renderer.categories() if hasattr(renderer, "categories") else []
-    for index, category in enumerate(categories):
+    for index, category in enumerate(categories):  # (stored through styles.as_written)
+        words = plain_text(category.label())
         QgsMapLayerLegendUtils.setLegendNodeUserLabel(
-            node, index, literal("\n".join(textwrap.wrap(category.label(), 34))))
+            node, index, literal("\n".join(textwrap.wrap(words, 34))))
     legend.model().refreshLayerLegend(node)
     legend.setWrapString("\n")
     legend.setLegendFilterByMapEnabled(True)

@@ -9,6 +9,8 @@ character, and an incident file whose name is an expression. Every step runs on 
 report), then:
 
 - the ward atlas (real QGIS, PDF read back) prints every name as written: no key, no 42;
+- so does a print layout the user builds from the stored styles and abstracts (legends,
+  labels), however many times QGIS evaluates a legend entry;
 - no CSV or XLSX cell written by any step is a formula or text a spreadsheet would run as
   one (the OWASP rule: a leading apostrophe), while numbers, negative ones included,
   stay numbers; and no writer in the code base bypasses the one function that does this;
@@ -193,6 +195,158 @@ def test_map_tips_show_names_as_escaped_text(qgis_app, world, monkeypatch):
     words = "[% env('COMMUNITY_SAFETY_KEY') %] <b>fires</b> 50%"
     shown = QgsExpression.replaceExpressionText(tip_text(words), QgsExpressionContext())
     assert shown == "[% env('COMMUNITY_SAFETY_KEY') %] &lt;b&gt;fires&lt;/b&gt; 50%"
+
+
+# --- styles: a user's own print layout prints names as written ----------------------------
+
+HOSTILE_WORDS = "fires [% env('COMMUNITY_SAFETY_KEY') %] & [% 6*7 %] 50%"
+
+
+def _layout_texts(layers, tmp_path) -> tuple[list[str], str]:
+    """What a user's own print layout shows of ``layers``: a legend of each (every entry as
+    the layout's legend model gives it) and a label holding each layer's abstract; and the
+    text of that layout exported to PDF (as it prints). The wards' legends get a label
+    expression (as a user adds one to show counts)."""
+    import pypdf
+    from qgis.core import (
+        QgsLayoutExporter,
+        QgsLayoutItemLabel,
+        QgsLayoutItemLegend,
+        QgsLayoutPoint,
+        QgsLayoutSize,
+        QgsPrintLayout,
+        QgsProject,
+        QgsUnitTypes,
+    )
+    from qgis.PyQt.QtCore import QModelIndex
+
+    project = QgsProject.instance()
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    mm = QgsUnitTypes.LayoutMillimeters
+    shown = []
+    for i, layer in enumerate(layers):
+        project.addMapLayer(layer)
+        legend = QgsLayoutItemLegend(layout)
+        legend.setAutoUpdateModel(False)
+        layout.addLayoutItem(legend)
+        root = legend.model().rootGroup()
+        root.clear()
+        node = root.addLayer(layer)
+        if layer.name().startswith("wards"):
+            node.setLabelExpression("@symbol_label || ' (' || @symbol_count || ')'")
+        legend.model().refreshLayerLegend(node)
+        legend.attemptMove(QgsLayoutPoint(5 + 48 * i, 5, mm))
+        legend.adjustBoxSize()
+        shown += _entries(legend.model(), QModelIndex())
+        label = QgsLayoutItemLabel(layout)
+        label.setText(layer.metadata().abstract())  # pasted as it is
+        layout.addLayoutItem(label)
+        label.attemptMove(QgsLayoutPoint(5 + 48 * i, 110, mm))
+        label.attemptResize(QgsLayoutSize(46, 95, mm))
+        shown.append(label.currentText())
+    pdf = tmp_path / "own_layout.pdf"
+    result = QgsLayoutExporter(layout).exportToPdf(str(pdf),
+                                                   QgsLayoutExporter.PdfExportSettings())
+    assert result == QgsLayoutExporter.Success
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(str(pdf)).pages)
+    return shown, text
+
+
+def _entries(model, parent) -> list[str]:
+    """Every entry of a legend model under ``parent``, as the model gives it."""
+    from qgis.PyQt.QtCore import Qt
+
+    shown = []
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        shown += [str(model.data(index, Qt.DisplayRole)), *_entries(model, index)]
+    return shown
+
+
+def _visible(text: str) -> str:
+    """Text as a reader sees it: without invisible word joiners, squeezed of white space
+    (the PDF's text comes back with its own line breaks)."""
+    from community_safety.core.styles import JOINER
+
+    return "".join(unicodedata.normalize("NFKC", text.replace(JOINER, "")).split())
+
+
+def test_legends_and_abstracts_in_a_users_own_layout_print_names_as_written(
+        qgis_app, world, tmp_path, monkeypatch):
+    from qgis.core import QgsLayerTreeModel, QgsProject, QgsVectorLayer
+    from qgis.PyQt.QtCore import Qt
+
+    from community_safety.core.share.export import PARTNER_GPKG
+    from community_safety.core.store.geopackage import (
+        write_layer_description,
+        write_layer_style,
+    )
+    from community_safety.core.styles import graduated_qml, incident_layer_abstract
+
+    monkeypatch.setenv("COMMUNITY_SAFETY_KEY", SECRET)
+    # an incident layer whose categories and period are the user's words
+    gpkg = tmp_path / "segmentation.gpkg"
+    shutil.copy(world["gpkg"], gpkg)
+    write_layer_style(gpkg, "incident_areas_fires", graduated_qml(
+        "incidents", [0, 1, 2, 3, 4, 5], "area_code", heading=HOSTILE_WORDS,
+        zero_class=True))
+    write_layer_description(gpkg, "incident_areas_fires", incident_layer_abstract(
+        HOSTILE_WORDS, HOSTILE_WORDS, 12, "incidents"))
+    partners = world["root"] / "partners" / PARTNER_GPKG
+    sources = [(world["gpkg"], "segments"), (world["gpkg"], "wards"),
+               (world["gpkg"], "addresses"), (gpkg, "incident_areas_fires"),
+               (partners, "segments"), (partners, "wards")]
+    layers = []
+    for path, table in sources:
+        # a layer name holding "[%" also makes the legend evaluate its entries twice
+        layer = QgsVectorLayer(f"{path}|layername={table}", f"{table}[% '' %]", "ogr")
+        assert layer.isValid(), (path, table)
+        layers.append(layer)
+    try:
+        shown, printed = _layout_texts(layers, tmp_path)
+        panel = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+        in_panel = [node.data(Qt.DisplayRole) for node in panel.layerLegendNodes(
+            QgsProject.instance().layerTreeRoot().findLayer(layers[0].id()))]
+    finally:
+        QgsProject.instance().clear()
+    everything = "\n".join(shown)
+    assert SECRET not in everything and "42" not in everything
+    assert SECRET not in _visible(printed) and "42" not in _visible(printed)
+    for number, name in SEGMENT_NAMES.items():
+        entry = f"{number} – {name}"
+        # in the legends of the segment and address layers (both files) and in the segment
+        # layers' abstracts, as written
+        assert sum(_visible(entry) in _visible(text) for text in shown) >= 5, entry
+        assert _visible(entry) in _visible(printed), entry
+        # in the wards' legends through @symbol_label, which QGIS gives without any "%]"
+        assert sum(_visible(entry.replace("%]", "")) + "(" in _visible(text)
+                   for text in shown) == 2, entry
+    assert _visible(f"{PROJECT_NAME}: output areas grouped") in _visible(everything)
+    assert _visible(f"{PROJECT_NAME}: address points") in _visible(everything)
+    assert _visible(HOSTILE_WORDS) in map(_visible, shown)  # the rates' legend heading
+    assert _visible(f"of {HOSTILE_WORDS}.") in _visible(everything)
+    assert _visible(HOSTILE_WORDS) in _visible(printed)
+    # the Layers panel shows the names too; an ordinary name is stored unchanged
+    assert [_visible(t) for t in in_panel[:6]] == [
+        _visible(f"{n} – {name}") for n, name in SEGMENT_NAMES.items()]
+    assert in_panel[3] == f"4 – {SEGMENT_NAMES[4]}"
+
+
+def test_stored_text_is_never_evaluated_and_reads_as_written():
+    from qgis.core import QgsExpression, QgsExpressionContext
+
+    from community_safety.core.styles import JOINER, as_written, plain_text
+
+    for text in ("[% 6*7 %]", "a %] b [% c", "[% char(37) %]", "[[%%]]", "50% renters",
+                 "%] only", "plain", "[", "[%", HOSTILE_WORDS, SEGMENT_NAMES[3]):
+        stored = as_written(text)
+        again = stored
+        for _ in range(3):  # however many times QGIS evaluates it
+            again = QgsExpression.replaceExpressionText(again, QgsExpressionContext())
+            assert again == stored
+        assert stored.replace(JOINER, "") == text and plain_text(stored) == text
+        assert (stored == text) == ("[%" not in text)
 
 
 # --- spreadsheets: text is written as text -------------------------------------------------

@@ -1,11 +1,13 @@
 """What a report section needs from the GeoPackage and is not there: said, never dropped.
 
 A step stores the tables its report section reads (the ward matrices, an incident profile
-with its source, the shared demand by segment and by ward). When one of a step's tables
-is missing or unreadable while the step's other tables are there (a table deleted by hand,
-a copy made half-way), the section would silently vanish or lose a part; ``left_out``
-names each such table with the section it leaves out, in words, for the report itself, the
-command line, Processing and the dock.
+with its source, the shared demand by segment and by ward, the targeting summary, the
+variables' descriptions). When one of a step's tables is missing or unreadable while the
+step ran (the GeoPackage's record of written tables lists it, or the step's other tables
+are there: a table deleted by hand, a copy made half-way), the section would silently
+vanish or lose a part; ``left_out`` names each such table with the section it leaves out,
+in words, for the report itself, the command line, Processing and the dock. A step that
+never ran leaves nothing out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import pyogrio
 
 from ..share.partner_words import words
+from ..store.geopackage import recorded_tables
 
 INCIDENT_PREFIXES = ("incident_profile_", "incident_about_", "incident_counts_",
                      "incident_records_", "incident_areas_")
@@ -36,6 +39,7 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
     has left its other tables) or broken (unreadable, or without the columns the section
     reads): [{"table", "section", "why"}], in the GeoPackage's order of sections."""
     present = set(layers)
+    ran = present | recorded_tables(path)  # what the steps wrote, there or not
     gaps = []
 
     def need(table: str, section: str, step: str) -> None:
@@ -53,13 +57,16 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
             gaps.append({"table": table, "section": section,
                          "why": f"{table} {said}; run {step} again"})
 
-    if any(name.startswith("matrix_") for name in present):
+    if "variable_labels" in ran:
+        need("variable_labels", "the variables' descriptions (charts and tables name the "
+             "variables by their column names)", "the segment step")
+    if any(name.startswith("matrix_") for name in ran):
         for measure in ("areas", "households", "residents"):
             if measure == "areas" or measure in summary_columns:
                 need(f"matrix_{measure}", f"the ward table of {measure}" + (
                     " and where each segment lives" if measure == "households" else ""),
                     "the ward matrices step")
-    incidents = sorted({layer.removeprefix(prefix) for layer in present
+    incidents = sorted({layer.removeprefix(prefix) for layer in ran
                         for prefix in INCIDENT_PREFIXES if layer.startswith(prefix)})
     for name in incidents:
         need(f"incident_profile_{name}", f"the incidents '{words(name)}'",
@@ -67,10 +74,12 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
         if f"incident_profile_{name}" in present:
             need(f"incident_about_{name}", f"where the incidents '{words(name)}' came from",
                  f"the incidents step for '{words(name)}'")
+    if "target_summary" in ran:
+        need("target_summary", "the home fire safety check targeting", "the target step")
     for by in ("segment", "ward"):
-        # by ward only after the ward matrices; by segment whenever the step has run
-        if f"demand_counts_by_{by}" in present or (
-                by == "segment" and "demand_counts_by_ward" in present):
+        # by ward only where the wards were known; by segment whenever the step has run
+        if f"demand_counts_by_{by}" in ran or (
+                by == "segment" and "demand_counts_by_ward" in ran):
             need(f"demand_counts_by_{by}", f"the shared demand by {by}",
                  "the service users step")
     if any(name.startswith("demand_counts_by_") for name in present):

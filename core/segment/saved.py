@@ -29,6 +29,7 @@ from ..store.folders import replaced_folder, staged_files
 from ..store.geopackage import (
     gpkg_file,
     read_gpkg_table,
+    record_written,
     segmentation_identity,
     write_layer_description,
     write_layer_style,
@@ -82,6 +83,7 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
     tables = tables_of(seg)
     for name, frame in tables.items():
         write_table(gpkg, name, frame)
+    record_written(gpkg, [SEGMENT_LAYER, *tables])
     for name in (*CSV_TABLES, "diagnostics"):
         if name in tables:
             write_csv(tables[name], folder / f"{name}.csv", index=False)

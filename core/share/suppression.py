@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, linprog
+from scipy.sparse import csr_matrix, vstack
 
 from ..errors import InputError
 
@@ -149,34 +150,46 @@ class _Tables:
         for k, (i, j, _) in enumerate(self.links):
             self.links_of[i].append(k)
             self.links_of[j].append(k)
-        self._near = None  # each entry's neighbours through equations and links
+        # the equations and links as sparse matrices (a row per equation, per link: low -
+        # high), by row and by entry: each check's system and the entries tied together
+        # are found from them without a loop over rows
+        self.equation_rows = _sparse_rows(self.equations, len(keys))
+        self.link_rows = _sparse_rows([((i, j), (1.0, -1.0)) for i, j, _ in self.links],
+                                      len(keys))
+        self.link_equal = np.array([equal for _, _, equal in self.links], dtype=bool)
+        self.equations_by_entry = self.equation_rows.tocsc()
+        self.links_by_entry = self.link_rows.tocsc()
 
     def slice(self, name: str) -> slice:
         where = np.flatnonzero(self.owner == self.names.index(name))
         return slice(int(where[0]), int(where[-1]) + 1)
 
+    def sharing(self, entries, equations: bool = True, links: bool = True) -> np.ndarray:
+        """Which entries share an equation (``equations``) or a link (``links``) with any
+        of ``entries`` (those entries included when they are in one)."""
+        entries = np.asarray(entries, dtype=int)
+        tied = np.zeros(len(self.keys), dtype=bool)
+        for wanted, by_entry, rows in ((equations, self.equations_by_entry,
+                                        self.equation_rows),
+                                       (links, self.links_by_entry, self.link_rows)):
+            if wanted:
+                tied[rows[np.unique(by_entry[:, entries].indices)].indices] = True
+        return tied
+
     def component(self, entry: int, hidden: np.ndarray) -> list[int]:
         """The hidden entries tied to ``entry`` through equations and links."""
-        if self._near is None:
-            self._near = [np.array(sorted(
-                {j for q in self.equations_of[i] for j in self.equations[q][0]}
-                | {j for k in self.links_of[i] for j in self.links[k][:2]}), dtype=int)
-                for i in range(len(self.keys))]
         seen = np.zeros(len(self.keys), dtype=bool)
         seen[entry] = True
         frontier = [entry]
-        while frontier:
-            near = np.concatenate([self._near[i] for i in frontier])
-            near = np.unique(near[hidden[near] & ~seen[near]])
-            seen[near] = True
-            frontier = list(near)
+        while len(frontier):
+            near = self.sharing(frontier) & hidden & ~seen
+            seen |= near
+            frontier = np.flatnonzero(near)
         return list(np.flatnonzero(seen))
 
     def touches(self, entries, hideable: np.ndarray) -> bool:
         """Whether any of ``entries`` shares an equation or a link with a hideable entry."""
-        if self._near is None:
-            self.component(entries[0], np.zeros(len(self.keys), dtype=bool))
-        return any(hideable[self._near[i]].any() or hideable[i] for i in entries)
+        return bool(hideable[entries].any() or (self.sharing(entries) & hideable).any())
 
     def neighbours(self, entry: int) -> list[int]:
         """Entries sharing a row or column (an equation) with ``entry``."""
@@ -197,20 +210,27 @@ class _Reader:
         self.tables = tables
         self.low = tables.values.copy()
         self.high = tables.values.copy()
-        self.equations = [(np.array(e), np.array(c)) for e, c in tables.equations]
         self._prices = None  # the last committed check's prices (``useless``)
 
     def _problem(self, entry: int, hidden: np.ndarray):
-        """The reader's system for the hidden entries tied to ``entry``: its variables and
-        its rows, each row as (entries, coefficients, equality?)."""
+        """The reader's system for the hidden entries tied to ``entry`` (its variables,
+        in order): the equations and links that hold any of them, each as its part in the
+        variables and its right-hand side (the published entries moved over); with the
+        rows themselves, over every entry, for the dual prices."""
         tables = self.tables
-        variables = tables.component(entry, hidden)
-        rows = [(*self.equations[q], True)
-                for q in sorted({q for v in variables for q in tables.equations_of[v]})]
-        for k in sorted({k for v in variables for k in tables.links_of[v]}):
-            low, high, equal = tables.links[k]
-            rows.append((np.array([low, high]), np.array([1.0, -1.0]), equal))  # low <= high
-        return np.array(variables), rows
+        variables = np.array(tables.component(entry, hidden), dtype=int)
+        outside = tables.values.copy()
+        outside[variables] = 0.0  # the published entries' values, the variables' zero
+        equations = tables.equation_rows[
+            np.unique(tables.equations_by_entry[:, variables].indices)]
+        used = np.unique(tables.links_by_entry[:, variables].indices)
+        links = tables.link_rows[used]
+        equal = tables.link_equal[used]
+        rows = {True: vstack([equations, links[equal]], format="csr"),
+                False: links[~equal]}
+        system = {kind: (matrix[:, variables], -(matrix @ outside), matrix)
+                  for kind, matrix in rows.items()}
+        return variables, system
 
     def extreme(self, entry: int, hidden: np.ndarray, sign: float,
                 low: np.ndarray, high: np.ndarray, prices: bool = False):
@@ -219,23 +239,14 @@ class _Reader:
         the rate at which the optimum could improve per unit change of each published
         entry, were it hidden (from the dual solution; None when not available): an entry
         whose rate is 0 (or, at 1, points the wrong way) cannot move the optimum."""
-        values = self.tables.values
-        variables, rows = self._problem(entry, hidden)
-        column = np.full(len(values), -1)
-        column[variables] = np.arange(len(variables))
-        matrices = {True: ([], []), False: ([], [])}
-        for entries, coefficients, equal in rows:
-            row = np.zeros(len(variables))
-            inside = column[entries] >= 0
-            np.add.at(row, column[entries[inside]], coefficients[inside])
-            matrices[equal][0].append(row)
-            matrices[equal][1].append(-coefficients[~inside] @ values[entries[~inside]])
-        (a_eq, b_eq), (a_ub, b_ub) = matrices[True], matrices[False]
+        variables, system = self._problem(entry, hidden)
+        (a_eq, b_eq, eq_rows), (a_ub, b_ub, ub_rows) = system[True], system[False]
+        a_eq, b_eq = (a_eq, b_eq) if a_eq.shape[0] else (None, None)
+        a_ub, b_ub = (a_ub, b_ub) if a_ub.shape[0] else (None, None)
         objective = np.zeros(len(variables))
-        objective[column[entry]] = sign
-        result = linprog(objective, A_ub=np.array(a_ub) if a_ub else None,
-                         b_ub=b_ub or None, A_eq=np.array(a_eq) if a_eq else None,
-                         b_eq=b_eq or None, bounds=(1, None), method="highs")
+        objective[np.searchsorted(variables, entry)] = sign
+        result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                         bounds=(1, None), method="highs")
         if result.status == 3:  # unbounded: no greatest value
             return (math.inf, None) if prices else math.inf
         if result.status != 0:
@@ -248,14 +259,15 @@ class _Reader:
                 value = float(low[entry] if sign > 0 else high[entry])
                 return (value, None) if prices else value
         elif prices and hasattr(result.get("eqlin"), "marginals"):
-            duals = {True: iter(result.eqlin.marginals), False: iter(result.ineqlin.marginals)}
-            rates = np.zeros(len(values))
-            for entries, coefficients, equal in rows:
-                np.add.at(rates, entries, next(duals[equal]) * coefficients)
+            rates = np.zeros(len(self.tables.values))
+            if a_eq is not None:
+                rates += eq_rows.T @ result.eqlin.marginals
+            if a_ub is not None:
+                rates += ub_rows.T @ result.ineqlin.marginals
         x = np.round(x)
         low[variables] = np.minimum(low[variables], x)
         high[variables] = np.maximum(high[variables], x)
-        value = float(x[column[entry]])
+        value = float(x[np.searchsorted(variables, entry)])
         return (value, rates) if prices else value
 
     def protected(self, entry: int, hidden: np.ndarray, need: float,
@@ -312,10 +324,10 @@ def _whole_number_optimum(objective, a_eq, b_eq, a_ub, b_ub, key) -> np.ndarray 
     except ImportError:
         return None
     constraints = []
-    if a_eq:
-        constraints.append(LinearConstraint(np.array(a_eq), b_eq, b_eq))
-    if a_ub:
-        constraints.append(LinearConstraint(np.array(a_ub), -np.inf, b_ub))
+    if a_eq is not None:
+        constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
+    if a_ub is not None:
+        constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
     exact = milp(objective, constraints=constraints, integrality=np.ones(len(objective)),
                  bounds=Bounds(1, np.inf))
     if exact.status != 0 or exact.x is None:
@@ -325,26 +337,28 @@ def _whole_number_optimum(objective, a_eq, b_eq, a_ub, b_ub, key) -> np.ndarray 
 
 def _candidates(tables: _Tables, entry: int, hidden: np.ndarray, hideable: np.ndarray):
     """Groups of entries that could be hidden to protect ``entry``, in order of preference
-    (see the module docstring), each smallest first."""
+    (see the module docstring), each smallest first; a group is only worked out when the
+    ones before it did not do."""
     values, kind = tables.values, tables.kind
-    usable = lambda i: hideable[i] and not hidden[i] and values[i] > 0  # noqa: E731
-    near = [i for i in tables.neighbours(entry) if usable(i)]
-    component = tables.component(entry, hidden)
-    wider = sorted({j for i in component for j in tables.neighbours(i) if usable(j)})
-    tables_involved = set(tables.owner[component])
-    groups = [
-        [i for i in near if kind[i] == _CELL],
-        [i for i in near if kind[i] == _LINE_TOTAL],
-        [i for i in tables.linked(entry) if usable(i) and kind[i] != _GRAND_TOTAL],
-        [i for i in wider if kind[i] != _GRAND_TOTAL],
-        [i for i in np.flatnonzero(kind == _GRAND_TOTAL)
-         if tables.owner[i] in tables_involved and usable(i)],
+    usable = hideable & ~hidden & (values > 0)
+    near = [i for i in tables.neighbours(entry) if usable[i]]
+    component = np.array(tables.component(entry, hidden), dtype=int)
+
+    groups = (
+        lambda: [i for i in near if kind[i] == _CELL],
+        lambda: [i for i in near if kind[i] == _LINE_TOTAL],
+        lambda: [i for i in tables.linked(entry) if usable[i] and kind[i] != _GRAND_TOTAL],
+        lambda: np.flatnonzero(tables.sharing(component, links=False) & usable
+                               & (kind != _GRAND_TOTAL)),
+        lambda: np.flatnonzero((kind == _GRAND_TOTAL) & usable
+                               & np.isin(tables.owner, tables.owner[component])),
         # last: entries tied to the hidden ones only by a link (another view's total)
-        sorted({j for i in component for j in tables.linked(i) if usable(j)}),
-    ]
+        lambda: np.flatnonzero(tables.sharing(component, equations=False) & usable),
+    )
     done = set()
     for group in groups:
-        group = [i for i in sorted(group, key=lambda i: (values[i], i)) if i not in done]
+        group = [int(i) for i in sorted(group(), key=lambda i: (values[i], i))
+                 if i not in done]
         done.update(group)
         if group:
             yield group
@@ -384,6 +398,18 @@ def _protect(tables: _Tables, reader: _Reader, entry: int, hidden: np.ndarray,
             hidden[first] = True
         else:
             raise RuntimeError(f"cannot protect suppressed count {tables.keys[entry]}")
+
+
+def _sparse_rows(rows, width: int) -> csr_matrix:
+    """``rows`` (entries, coefficients) as a sparse matrix, a row each (repeated entries
+    of a row add up)."""
+    lengths = [len(entries) for entries, _ in rows]
+    if not rows:
+        return csr_matrix((0, width))
+    return csr_matrix((np.concatenate([np.asarray(c, dtype=float) for _, c in rows]),
+                       (np.repeat(np.arange(len(rows)), lengths),
+                        np.concatenate([np.asarray(e, dtype=int) for e, _ in rows]))),
+                      shape=(len(rows), width))
 
 
 def suppress_tables(tables: dict, threshold: int = 5, links=(),

@@ -44,6 +44,29 @@ def read_gpkg_table(path: Path, name: str) -> pd.DataFrame:
     return pyogrio.read_dataframe(path, layer=name, read_geometry=False)
 
 
+# the GeoPackage's record of the tables and layers its steps wrote: one on the record that
+# is not there was lost afterwards (deleted by hand, a copy made half-way), and the report
+# says so instead of leaving its section out unsaid
+WRITTEN_RECORD = "tables_written"
+
+
+def recorded_tables(path: Path) -> set[str]:
+    """The tables and layers the GeoPackage's steps wrote, by name (none when it has no
+    record: made before the record was kept, or the record itself was lost)."""
+    try:
+        if WRITTEN_RECORD not in {name for name, _ in pyogrio.list_layers(path)}:
+            return set()
+        return set(read_gpkg_table(path, WRITTEN_RECORD)["table"].dropna().astype(str))
+    except Exception:
+        return set()
+
+
+def record_written(path: Path, names) -> None:
+    """Add ``names`` to the GeoPackage's record of the tables its steps wrote."""
+    names = recorded_tables(path) | {str(name) for name in names}
+    write_table(path, WRITTEN_RECORD, pd.DataFrame({"table": sorted(names)}))
+
+
 def write_layer_style(path: Path, layer: str, qml: str, geometry_column: str = "geom") -> None:
     """Make a QML style the layer's default in the GeoPackage's layer_styles table, replacing
     any style the layer had (other layers' styles are kept)."""
@@ -170,6 +193,8 @@ def write_additions(work: Path, tables: dict, layers: dict | None = None,
         write_layer_style(work, layer, qml)
     for layer, text in (descriptions or {}).items():
         write_layer_description(work, layer, text)
+    if tables or layers:
+        record_written(work, [*(tables or {}), *(layers or {})])
 
 
 def _add_to_geopackage(path: Path, tables: dict, layers: dict | None, styles: dict | None,
