@@ -12,9 +12,11 @@ setup:
 lint: setup
 	@$(VENV)/bin/ruff check .
 
+# the test files spread over the machine's cores (each file's tests stay in one process:
+# they share module fixtures)
 test: setup
 	@$(VENV)/bin/ruff check .
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n auto --dist loadfile
 
 # the whole job on the Camden sample; prints where the report is
 demo: setup

@@ -129,6 +129,7 @@ def test_print_layout_with_map_legend_and_title_exports_to_pdf(built, tmp_path):
     map_item = QgsLayoutItemMap(layout)
     map_item.attemptSetSceneRect(QRectF(10, 20, 180, 180))
     map_item.setLayers([styled_segments])
+    map_item.setCrs(styled_segments.crs())  # whatever CRS earlier tests left the project in
     map_item.setExtent(styled_segments.extent())
     layout.addLayoutItem(map_item)
     legend = QgsLayoutItemLegend(layout)
