@@ -7,9 +7,11 @@ from __future__ import annotations
 import importlib
 
 
-def lazy_exports(package: str, homes: dict[str, str]):
-    """``(__getattr__, __dir__)`` for a package whose public names live in its modules:
-    ``homes`` maps each name to the module (within the package) that defines it."""
+def lazy_exports(package: str, modules: dict[str, str]):
+    """``(__all__, __getattr__, __dir__)`` for a package whose public names live in its
+    modules: ``modules`` maps each module (within the package) to the names it gives,
+    separated by spaces."""
+    homes = {name: module for module, names in modules.items() for name in names.split()}
 
     def __getattr__(name: str):
         if name not in homes:
@@ -19,4 +21,4 @@ def lazy_exports(package: str, homes: dict[str, str]):
     def __dir__() -> list[str]:
         return sorted(homes)
 
-    return __getattr__, __dir__
+    return sorted(homes), __getattr__, __dir__

@@ -10,19 +10,10 @@
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "read_table": "ingest",
-    "read_boundaries": "ingest",
-    "read_vector": "ingest",
-    "read_lookup": "ingest",
-    "reproject_to_bng": "ingest",
-    "parse_dates": "dates",
-    "parse_crs": "crs",
-    "LocationColumns": "locate",
-    "AreaIndex": "locate",
-    "locate": "locate",
-    "pseudonymise": "pseudonyms",
-    "key_problem": "pseudonyms",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "ingest": "read_table read_boundaries read_vector read_lookup reproject_to_bng",
+    "dates": "parse_dates",
+    "crs": "parse_crs",
+    "locate": "LocationColumns AreaIndex locate",
+    "pseudonyms": "pseudonymise key_problem",
+})

@@ -83,11 +83,8 @@ residents and shares are computed from the published counts only.
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "demand_step": "steps",
-    "write_demand": "output",
-    "load_demand_project": "project",
-    "demand_job": "steps",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "steps": "demand_step demand_job",
+    "output": "write_demand",
+    "project": "load_demand_project",
+})

@@ -9,14 +9,8 @@
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "gazetteer_step": "steps",
-    "incidents_step": "steps",
-    "IncidentFilter": "incidents",
-    "incident_profile": "incidents",
-    "wards_from_polygons": "matrices",
-    "wards_from_lookup": "matrices",
-    "ward_segment_matrices": "matrices",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "steps": "gazetteer_step incidents_step",
+    "incidents": "IncidentFilter incident_profile",
+    "matrices": "wards_from_polygons wards_from_lookup ward_segment_matrices",
+})

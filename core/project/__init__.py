@@ -8,14 +8,7 @@ guesses when a GIS officer starts one.
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "Project": "project_file",
-    "TableSpec": "project_file",
-    "load_project": "project_file",
-    "save_project": "project_file",
-    "project_to_toml": "project_file",
-    "BandRule": "rules",
-    "ScreeningRules": "rules",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "project_file": "Project TableSpec load_project save_project project_to_toml",
+    "rules": "BandRule ScreeningRules",
+})

@@ -8,9 +8,7 @@
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "write_report": "html_report",
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "html_report": "write_report",
     "ward_pages": "ward_pages",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+})

@@ -22,20 +22,14 @@
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "build_segmentation": "build",
-    "assign_areas": "assign",
-    "gather_area_data": "area_data",
-    "Segmentation": "build",
-    "fit_kmeans": "kmeans",
-    "choose_k": "choosing_k",
-    "recommend_k": "choosing_k",
-    "screen": "screening",
-    "fit_standardiser": "standardise",
-    "rename_segments": "renaming",
-    "save_segmentation": "saved",
-    "save_segmentation_as": "saved",
-    "load_segmentation": "saved",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "build": "build_segmentation Segmentation",
+    "assign": "assign_areas",
+    "area_data": "gather_area_data",
+    "kmeans": "fit_kmeans",
+    "choosing_k": "choose_k recommend_k",
+    "screening": "screen",
+    "standardise": "fit_standardiser",
+    "renaming": "rename_segments",
+    "saved": "save_segmentation save_segmentation_as load_segmentation",
+})

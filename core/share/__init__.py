@@ -7,14 +7,8 @@
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "matrices_step": "partner_steps",
-    "export_step": "partner_steps",
-    "WardSource": "partner_steps",
-    "write_partner_export": "export",
-    "write_partner_geopackage": "export",
-    "suppress_tables": "suppression",
-    "suppress": "suppression",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "partner_steps": "matrices_step export_step WardSource",
+    "export": "write_partner_export write_partner_geopackage",
+    "suppression": "suppress_tables suppress",
+})

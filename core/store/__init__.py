@@ -19,17 +19,9 @@ Read from the top down (each module uses only those below it):
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "replaced_folder": "folders",
-    "staged_files": "folders",
-    "atomic_file": "folders",
-    "tidy": "tidying",
-    "read_gpkg_table": "geopackage",
-    "write_table": "geopackage",
-    "add_to_geopackage": "geopackage",
-    "gpkg_file": "geopackage",
-    "GPKG_NAME": "names",
-    "SEGMENT_LAYER": "names",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "folders": "replaced_folder staged_files atomic_file",
+    "tidying": "tidy",
+    "geopackage": "read_gpkg_table write_table add_to_geopackage gpkg_file",
+    "names": "GPKG_NAME SEGMENT_LAYER",
+})

@@ -20,15 +20,11 @@ choice would have done.
 
 from ..public import lazy_exports
 
-_HOMES = {
-    "target_step": "steps",
-    "TargetInputs": "steps",
-    "TargetOptions": "visit_list",
-    "build_targets": "visit_list",
-    "shrunk_rates": "rates",
-    "IncidentFile": "history",
-    "backtest_step": "backtest",
-    "model_backtest_step": "risk_study",
-}
-__all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "steps": "target_step TargetInputs",
+    "visit_list": "TargetOptions build_targets",
+    "rates": "shrunk_rates",
+    "history": "IncidentFile",
+    "backtest": "backtest_step",
+    "risk_study": "model_backtest_step",
+})
