@@ -76,7 +76,7 @@ def _cells(prefix: str, first: int, last: int) -> tuple[str, ...]:
 
 
 # The themes that organise segment names and pen portraits ("[age/household] [housing]
-# [need]"), as core/portraits.py names them; each variable's is written to variables.csv.
+# [need]"), as core/segment/vocabulary.py names them; each variable's is written to variables.csv.
 AGE_HOUSEHOLD, HOUSING = "age and household", "housing and tenure"
 WORK, HEALTH = "work, income and benefits", "health and care"
 THEMES = {

@@ -1,4 +1,4 @@
-"""Secondary suppression against an informed reader (``core/privacy.py``).
+"""Secondary suppression against an informed reader (``core/share/suppression.py``).
 
 The reader sees every published table, knows that each line adds up to its total, that a
 suppressed count is at least 1 (zeros are always shown), and the facts tying the tables
