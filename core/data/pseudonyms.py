@@ -1,6 +1,6 @@
 """The one rule for a pseudonymisation key, however it is given.
 
-Pseudonyms are HMAC-SHA-256 of an identifier with the user's key (``privacy.pseudonymise``).
+Pseudonyms are HMAC-SHA-256 of an identifier with the user's key (``pseudonymise``).
 Anyone who can guess the key can re-identify a listed person by hashing guessed IDs (police
 IDs, NHS numbers and names with dates of birth are not secret), so a key that is short or
 easy to guess protects nothing. The same rule holds for a key file (``--key-file``, the

@@ -63,7 +63,7 @@ The method (a police force's frequent-service-user tool), as implemented here
 Personal data
 -------------
 Person IDs (or names and date of birth, where a source links on those) become a keyed
-hash (HMAC-SHA-256, ``privacy.pseudonymise``) as each source is read: only the distinct
+hash (HMAC-SHA-256, ``data.pseudonyms.pseudonymise``) as each source is read: only the distinct
 identities are hashed, and nothing else of a record is kept but its date, its counts and
 hours, its offence, its home area and whether it matches a theme. Names, dates of birth,
 phone numbers and addresses never go past ingest, so no output can hold them. The key is
@@ -74,7 +74,7 @@ The shared-demand view
 ----------------------
 Demand by segment and by ward of the home area (people, contacts, the totals, the contacts
 of the people in the top 1% and 5% of everyone on the overall metric). Both views of a run
-are suppressed together (``suppress_views``, with ``privacy.suppress_tables``) against a
+are suppressed together (``suppress_views``, with ``share.suppression.suppress_tables``) against a
 reader who knows every identity between the published figures: each column adds up to its
 total, contacts are the sum of the counted totals in every row, both views count the same
 people, and the top 1% are among the top 5%, who are among everyone; rates per 1,000

@@ -99,7 +99,7 @@ def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
 def suppress_views(counts_of: dict, threshold: int) -> dict:
     """The views' counts (by -> frame, a group per row) with every count an informed
     partner could narrow to fewer than ``threshold`` + 1 values hidden (NaN), and a Total
-    row: all views of a run are suppressed together (``privacy.suppress_tables``), the
+    row: all views of a run are suppressed together (``share.suppression.suppress_tables``), the
     reader knowing each column's total, ``_reader_facts`` in every view, and that the
     views count the same people (each column's total is the same in every view)."""
     from ..share.suppression import Link, suppress_tables

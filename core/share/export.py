@@ -1,7 +1,7 @@
 """Outputs for partners, safe to share.
 
 **Matrices** (``write_partner_export``): CSV files and one XLSX workbook with a notes
-sheet. Counts pass through small-number suppression (``privacy.suppress_tables``, all the
+sheet. Counts pass through small-number suppression (``share.suppression.suppress_tables``, all the
 matrices together, against a reader who sees them all) before anything is written;
 percentages are computed from the published counts only. Suppressed cells read ``*``.
 Each table has a ``ward_code`` and (when the wards have names) a ``ward_name`` column,
