@@ -513,11 +513,11 @@ def dock_in_the_app():
         click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.matrix)).center())
         matrix = dock.matrix
         matrix.measure.setCurrentIndex(matrix.measure.findData("households"))
-        headings = [matrix.table.horizontalHeaderItem(c).text()
-                    for c in range(1, matrix.table.columnCount() - 1)]
-        row = next(r for r in range(matrix.table.rowCount() - 1)
-                   if matrix.table.item(r, 10).text() not in ("0", "*"))
-        click_cell(matrix.table, row, 10)
+        headings = [matrix.table.horizontalHeaderItem(c).text()  # segments, then Total
+                    for c in range(matrix.table.columnCount() - 1)]
+        row = next(r for r in range(matrix.table.rowCount() - 1)  # segment 10's column
+                   if matrix.table.item(r, 9).text() not in ("0", "*"))
+        click_cell(matrix.table, row, 9)
         wait(3)
         chosen = layer.selectedFeatureCount()
         iface.mainWindow().grab().save(str(OUT / "dock_ward_matrix.png"))

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from qgis.core import QgsCoordinateTransform, QgsProject, QgsVectorLayer
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QPoint, Qt
 
 from community_safety.core.demo import run_demo
 from community_safety.core.progress import Cancelled
@@ -96,17 +96,18 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
     wards = read_gpkg_table(gpkg, "area_wards").set_index("area_code")
     seg = load_segmentation(gpkg)
     segment = 10
+    column = segment - 1  # the segments' columns, then Total; the wards head the rows
     table = tab.table
     row = next(r for r in range(table.rowCount() - 1)  # a ward with homes in segment 10
-               if table.item(r, segment).text() not in ("0", "*"))
-    ward = table.item(row, 0).toolTip()
-    assert table.item(row, 0).text() != ward  # the ward's name is shown, its code on hover
+               if table.item(r, column).text() not in ("0", "*"))
+    ward = table.verticalHeaderItem(row).toolTip()
+    assert table.verticalHeaderItem(row).text() != ward  # the ward's name, its code on hover
     names = load_segmentation(gpkg).segment_names
-    heading = table.horizontalHeaderItem(segment).text()  # "10 – name", wrapped
+    heading = table.horizontalHeaderItem(column).text()  # "10 – name", wrapped
     assert heading.startswith(f"{segment} – ")
     assert names[segment].startswith(heading.replace("\n", " ").split(" – ", 1)[1].rstrip("…"))
-    table.scrollTo(table.model().index(row, segment))
-    rect = table.visualRect(table.model().index(row, segment))
+    table.scrollTo(table.model().index(row, column))
+    rect = table.visualRect(table.model().index(row, column))
     qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
     layer = _layer(dock)
     expected = {a for a in wards.index[wards["ward_code"] == ward]
@@ -118,12 +119,59 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
     assert canvas.extent().contains(to_map.transformBoundingBox(layer.boundingBoxOfSelected()))
     # the shown number is the households of those areas
     households = seg.values.loc[sorted(expected), "households"].sum()
-    assert table.item(row, segment).text() == f"{households:,.0f}"
+    assert table.item(row, column).text() == f"{households:,.0f}"
     # a row % view, then the Total column: the whole ward
     tab.view.setCurrentIndex(1)
     assert table.item(row, tab.table.columnCount() - 1).text() == "100.0"
-    tab.cell_chosen.emit(ward, None)
-    assert layer.selectedFeatureCount() == int((wards["ward_code"] == ward).sum())
+    table.scrollTo(table.model().index(row, table.columnCount() - 1))
+    total = table.visualRect(table.model().index(row, table.columnCount() - 1))
+    layer.removeSelection()
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=total.center())
+    whole = int((wards["ward_code"] == ward).sum())
+    assert layer.selectedFeatureCount() == whole
+    # the ward's name clicked: the whole ward too
+    layer.removeSelection()
+    header = table.verticalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.LeftButton,
+                     pos=QPoint(header.width() // 2, header.sectionViewportPosition(row)
+                                + header.sectionSize(row) // 2))
+    assert layer.selectedFeatureCount() == whole
+    # the All wards row's Total: every area
+    layer.removeSelection()
+    last = table.model().index(table.rowCount() - 1, table.columnCount() - 1)
+    table.scrollTo(last)
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=table.visualRect(last).center())
+    assert table.verticalHeaderItem(table.rowCount() - 1).text() == "All wards"
+    assert layer.selectedFeatureCount() == layer.featureCount()
+
+
+def test_ward_names_stay_in_view_when_the_matrix_scrolls_sideways(dock, gpkg, qtbot,
+                                                                  tmp_path):
+    """On a 1366 × 768 screen the dock is a narrow panel: scrolled fully right to the Total
+    column, every row is still headed by its ward's name, in full, left of the numbers."""
+    dock.resize(520, 700)  # the dock's share of a 1366 × 768 screen
+    dock.tabs.setCurrentWidget(dock.matrix)
+    tab = dock.matrix
+    tab.measure.setCurrentIndex(tab.measure.findData("households"))
+    table = tab.table
+    qtbot.waitUntil(lambda: table.isVisible() and table.viewport().width() > 0)
+    bar = table.horizontalScrollBar()
+    assert bar.maximum() > 0  # the segments do not fit: the user must scroll
+    bar.setValue(bar.maximum())
+    assert table.columnViewportPosition(0) < 0  # the first segment scrolled out of view
+    last = table.columnCount() - 1
+    assert table.columnViewportPosition(last) + table.columnWidth(last) <= \
+        table.viewport().width() + 1  # Total in view
+    saved = read_gpkg_table(gpkg, "matrix_households")  # the wards' codes and names
+    header = table.verticalHeader()
+    assert header.isVisible() and header.x() + header.width() <= table.viewport().x()
+    shown = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+    codes = [table.verticalHeaderItem(r).toolTip() for r in range(table.rowCount())]
+    assert shown == saved["ward_name"].tolist() and codes == saved["ward"].tolist()
+    for name in shown:  # each name in full, not cut off
+        assert header.fontMetrics().horizontalAdvance(name) <= header.width()
+    picture = dock.grab()
+    assert not picture.isNull() and picture.save(str(tmp_path / "ward_matrix_scrolled.png"))
 
 
 def test_edited_names_are_stored_and_shown_in_the_legend(dock, gpkg, qtbot):

@@ -1,17 +1,19 @@
 """The dock's Ward matrix tab: the ward × segment table of a measure (areas, households,
 residents, addresses, each incident type), as counts or row/column percentages, heat-shaded,
-with ward names. Clicking a cell asks the dock to select and zoom to those areas; the shown
-table exports suppressed, safe for partners."""
+with ward names in the row headers, which stay in view while the segment columns scroll
+sideways. Clicking a cell (or a ward's name: the whole ward) asks the dock to select and zoom
+to those areas; the shown table exports suppressed, safe for partners."""
 
 from __future__ import annotations
 
 import pandas as pd
-from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -63,10 +65,17 @@ class WardMatrixTab(QWidget):
         self.view.addItems(list(VIEWS))
         self.measure.currentIndexChanged.connect(self.refresh)
         self.view.currentIndexChanged.connect(self.refresh)
-        self.table = read_only_table(["Ward"])
+        self.table = read_only_table([])
         self.table.setObjectName("wardMatrix")
         self.table.setSelectionBehavior(self.table.SelectItems)
         self.table.cellClicked.connect(self._clicked)
+        # the ward names head the rows: a row header never scrolls sideways, so the names
+        # stay in view on a narrow screen while the user scrolls through the segments
+        wards = self.table.verticalHeader()
+        wards.setVisible(True)
+        wards.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        wards.setToolTip("Click a ward's name to select and zoom to the whole ward")
+        wards.sectionClicked.connect(lambda row: self._clicked(row, -1))
         self.export = QPushButton("Export this table for partners…")
         self.export.setObjectName("exportMatrix")
         self.export.setToolTip("Writes the table as CSV with small counts suppressed (as the "
@@ -118,20 +127,22 @@ class WardMatrixTab(QWidget):
             return
         counts = self.matrices[self.current_measure()]
         segments = [c for c in frame.columns if c != TOTAL]
-        headers = ["Ward", *[segment_heading(s, self.segment_names.get(s, ""))
-                             for s in segments], "Total"]
+        headers = [*[segment_heading(s, self.segment_names.get(s, "")) for s in segments],
+                   "Total"]
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
-        for column, segment in enumerate(segments, start=1):
+        for column, segment in enumerate(segments):
             self.table.horizontalHeaderItem(column).setToolTip(
                 f"{segment} – {self.segment_names.get(segment, '')}")
         self.table.setRowCount(len(frame))
         percent = VIEWS[self.view.currentText()] is not None
         for row, (ward, line) in enumerate(frame.iterrows()):
             name = ALL_WARDS if ward == TOTAL else self.ward_names.get(ward, ward)
-            self.table.setItem(row, 0, text_item(name, tooltip=str(ward)))
-            for column, key in enumerate([*segments, TOTAL], start=1):
+            heading = QTableWidgetItem(name)
+            heading.setToolTip(str(ward))
+            self.table.setVerticalHeaderItem(row, heading)
+            for column, key in enumerate([*segments, TOTAL]):
                 value = line[key]
                 text = (SUPPRESSED if pd.isna(value) else
                         f"{value:.1f}" if percent else f"{value:,.0f}")
@@ -141,10 +152,11 @@ class WardMatrixTab(QWidget):
                 self.table.setItem(row, column, item)
 
     def _clicked(self, row: int, column: int) -> None:
+        """A cell: that ward in that segment; a Total cell or a ward's name (column -1): all."""
         frame = self.shown_frame()
         if frame is None or row >= len(frame):
             return
         ward = frame.index[row]
         segments = [c for c in frame.columns if c != TOTAL]
-        segment = segments[column - 1] if 1 <= column <= len(segments) else None
+        segment = segments[column] if 0 <= column < len(segments) else None
         self.cell_chosen.emit(None if ward == TOTAL else ward, segment)
