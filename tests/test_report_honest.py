@@ -12,9 +12,10 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, fresh_copy
 
 from community_safety.core.cli import main
+from community_safety.core.report.targeting_box import tested_on_later_fires as said_tested
 from community_safety.core.share.export import partner_tables
 from community_safety.core.share.suppression import SUPPRESSED
 from community_safety.core.store.geopackage import read_gpkg_table, write_table
@@ -126,6 +127,62 @@ def test_the_targeting_box_says_what_its_figures_are(page):
     said = html_text.unescape(box)
     assert "In sample, not a prediction" in said and "26.6%" in said
     assert "overstates what the list would reach of future fires" in said
+
+
+def _targeting_rows(page: str) -> dict:
+    box = _between(page, 'id="targeting"', 'id="demand"')
+    return {r[0]: r[1] for r in (_cells(t, "th") + _cells(t) for t in
+                                 re.findall(r"<tr>(.*?)</tr>", box, re.DOTALL))}
+
+
+TESTED = "Tested on later fires (out of sample)"
+
+
+def test_the_targeting_box_quotes_the_backtest_of_this_segmentation(demo, page):
+    about = pd.read_csv(demo / "backtest" / "backtest_about.csv").iloc[0]
+    table = pd.read_csv(demo / "backtest" / "backtest.csv")
+    ranked = table[table["ranking"] == about["score"]].iloc[0]  # the visit list's ranking
+    chance = table[table["ranking"].str.startswith("random")].iloc[0]
+    tested = _targeting_rows(page)[TESTED]
+    assert tested == (
+        f"Fitted on fires {about['fitted_on']}, tested on later fires "
+        f"({about['tested_on']}): the top 10% of households by the list's ranking held "
+        f"{ranked['top_10pct']:.1f}% of the {about['fires_tested_on']:,} later fires; "
+        f"in random order {chance['top_10pct']:.1f}%."), tested
+    assert "2009–2019" in tested and "Jan 2020 – Aug 2024" in tested
+    said = html_text.unescape(_between(page, 'id="targeting"', 'id="demand"'))
+    assert "In sample, not a prediction" in said and "the test on later fires above" in said
+
+
+def test_the_targeting_box_keeps_to_in_sample_words_without_its_own_backtest(demo, tmp_path):
+    copy = fresh_copy(demo / "segmentation" / "segmentation.gpkg", tmp_path)
+
+    def box() -> tuple[dict, str]:
+        assert main(["report", str(copy), "--out", str(tmp_path / "r.html")]) == 0
+        page = (tmp_path / "r.html").read_text(encoding="utf-8")
+        return _targeting_rows(page), html_text.unescape(
+            _between(page, 'id="targeting"', 'id="demand"'))
+
+    rows, said = box()  # no backtest beside it
+    assert TESTED not in rows and "community-safety target --backtest" in said
+    about = pd.read_csv(demo / "backtest" / "backtest_about.csv")
+    (tmp_path / "backtest").mkdir()
+    shutil.copy(demo / "backtest" / "backtest.csv", tmp_path / "backtest")
+    about.assign(segmentation="an earlier segmentation").to_csv(
+        tmp_path / "backtest" / "backtest_about.csv", index=False)
+    rows, said = box()  # a backtest of another segmentation
+    assert TESTED not in rows and "community-safety target --backtest" in said
+    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    rows, said = box()  # the same segmentation's: quoted
+    assert TESTED in rows and "community-safety target --backtest" not in said
+
+
+def test_the_tested_figure_gives_its_interval_when_the_backtest_has_one():
+    figures = {"share": 20.04, "low": 17.46, "high": 22.51, "fitted_on": "2009–2019",
+               "tested_on": "Jan 2020 – Aug 2024", "fires": 714, "random": 9.97, "top": 10}
+    assert "held 20.0% (95% interval 17.5–22.5%) of the 714 later fires; in random order " \
+        "10.0%." in said_tested(figures)
+    assert "interval" not in said_tested({**figures, "low": None, "high": None})
 
 
 def test_suppression_is_said_and_agrees_with_the_tables(demo, page):

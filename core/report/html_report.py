@@ -324,6 +324,7 @@ def report_context(segmentation: Path, threshold: int = 5,
                                                               ABOUT_TABLE)
                 if name in layers}
     about_demand = demand_about(optional.get(ABOUT_TABLE))
+    findings = key_findings(path, threshold, previous)
     return {
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
         "suppressed": SUPPRESSED,
@@ -345,7 +346,8 @@ def report_context(segmentation: Path, threshold: int = 5,
         "summary": summary, "segments": segments, "segment_numbers": numbers,
         "segment_names": names, "segment_colours": {n: segment_colour(n) for n in numbers},
         "incidents": incidents, "matrices": matrices,
-        "targeting": targeting_box(optional["target_summary"])
+        "targeting": targeting_box(optional["target_summary"], next(
+            (f.figures for f in findings if f.topic == "targeting"), None))
         if "target_summary" in optional else None,
         "demand_about": about_demand,
         "demand": [{"title": f"Demand by {by}", **_shaped(_demand_shown(view),
@@ -355,7 +357,7 @@ def report_context(segmentation: Path, threshold: int = 5,
                         if name in optional}, threshold, names).items()],
         "method": method_section(seg, threshold),
         "findings": [{"topic": f.topic, "lead": f.lead, "text": f.text}
-                     for f in key_findings(path, threshold, previous)],
+                     for f in findings],
         "left_out": [f"{g['section'][:1].upper()}{g['section'][1:]}: {g['why']}."
                      for g in gaps],
     }

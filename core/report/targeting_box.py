@@ -4,7 +4,10 @@ Every figure says its unit and period: expected fires covered *a year* where the
 knew its window's length, else over the window it names. The share of past fires in the
 targeted areas is measured on the same fires that ranked them (in sample), so it is said
 to be that, never offered as what the list will catch: a backtest on later fires
-(``community-safety target --backtest``) is what measures that.
+(``community-safety target --backtest``) is what measures that, and when one of this very
+segmentation is found (the key findings' reader, ``share.findings.targeting_finding``) the
+box quotes it: the share of later fires the top households by the list's ranking held,
+with its 95% interval where the backtest gives one, against random order.
 """
 
 from __future__ import annotations
@@ -24,9 +27,24 @@ def _figure(text, decimals: int = 0) -> str:
         return str(text)
 
 
-def targeting_box(summary: pd.DataFrame) -> dict:
+def tested_on_later_fires(tested: dict) -> str:
+    """The out-of-sample figure in words, from the key findings' targeting figures
+    (``Finding.figures``: share, low, high, fitted_on, tested_on, fires, random, top)."""
+    interval = (f" (95% interval {number(tested['low'], 1)}–{number(tested['high'], 1)}%)"
+                if tested.get("low") is not None else "")
+    chance = (f"; in random order {number(tested['random'], 1)}%"
+              if tested.get("random") is not None else "")
+    return (f"fitted on fires {tested['fitted_on']}, tested on later fires "
+            f"({tested['tested_on']}): the top {tested['top']}% of households by the "
+            f"list's ranking held {number(tested['share'], 1)}%{interval} of the "
+            f"{number(tested['fires'])} later fires{chance}.")
+
+
+def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
     """{"rows": [(item, value in words)], "in_sample": sentence or ""} from the stored
-    summary (columns measure, value, note; all text)."""
+    summary (columns measure, value, note; all text). ``tested``: the figures of a
+    backtest of the same segmentation (the key findings' targeting ``Finding.figures``),
+    quoted as what the list's ranking reached out of sample; None when there is none."""
     table = summary.fillna("").astype(str)
     values = dict(zip(table["measure"], table["value"]))
     notes = dict(zip(table["measure"], table["note"]))
@@ -66,6 +84,10 @@ def targeting_box(summary: pd.DataFrame) -> dict:
         add("Expected fires in the listed homes", f"{covered} {when}" + (
             f": {_figure(share, 1)}% of the expected fires of every home that could be "
             "visited" if share else ""))
+    if tested:
+        said_tested = tested_on_later_fires(tested)
+        add("Tested on later fires (out of sample)",
+            said_tested[:1].upper() + said_tested[1:])
     if values.get("borough fire rate per 1,000 households"):
         rate = _figure(values["borough fire rate per 1,000 households"], 2)
         add("Fire rate across the study area",
@@ -94,8 +116,10 @@ def targeting_box(summary: pd.DataFrame) -> dict:
             f"{_figure(values.get('fires in the window', ''))}) with "
             f"{_figure(values.get('households in targeted areas (%)', ''), 1)}% of the "
             "households. Those are the same fires the areas were ranked by, so this "
-            "overstates what the list would reach of future fires; a backtest (fitting on "
-            "earlier fires and counting later ones: community-safety target --backtest) "
-            "measures that.")
+            "overstates what the list would reach of future fires; "
+            + ("the test on later fires above (a backtest: fitted on earlier fires, "
+               "counting later ones) measures that." if tested else
+               "a backtest (fitting on earlier fires and counting later ones: "
+               "community-safety target --backtest) measures that."))
     return {"rows": [{"item": item, "value": value} for item, value in rows],
             "in_sample": in_sample}

@@ -257,8 +257,8 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     interval = (f" (95% interval {float(low):.1f}–{float(high):.1f}%)"
                 if low is not None and pd.notna(low) and pd.notna(high) else "")
     random = table[table["ranking"].astype(str).str.startswith("random")]
-    against = (f"; in random order {float(random[column].iloc[0]):.1f}%"
-               if not random.empty else "")
+    chance = None if random.empty else float(random[column].iloc[0])
+    against = f"; in random order {chance:.1f}%" if chance is not None else ""
     text = (f"ranked by the visit list's score, “{row['ranking']}”, fitted on fires "
             f"{about['fitted_on']}: the top {TOP_SHARE}% of households held {value:.1f}%"
             f"{interval} of the {int(about['fires_tested_on']):,} later fires "
@@ -267,7 +267,9 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
                     text[:1].upper() + text[1:], {
         "share": value, "low": None if not interval else float(low),
         "high": None if not interval else float(high), "ranking": str(row["ranking"]),
-        "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"])})]
+        "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"]),
+        "fitted_on": str(about["fitted_on"]), "how": str(about["how"]), "random": chance,
+        "top": TOP_SHARE})]
 
 
 # --- since the last run ------------------------------------------------------------------
