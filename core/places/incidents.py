@@ -189,29 +189,36 @@ def rounded_profile(profile: pd.DataFrame) -> pd.DataFrame:
     return profile.round(PROFILE_DECIMALS)
 
 
+def draw_index_bars(ax, rows: pd.DataFrame, title: str, axis: str, reference: str) -> None:
+    """The index by segment on ``ax``: bars in the segments' colours with their 95%
+    intervals, the 100 line, the axes named (``reference``: what 100 is, "share of" or "its
+    share of" the households or residents). A missing index (suppressed) has no bar."""
+    from ..styles import segment_colour
+
+    segments = rows["segment"].to_numpy()
+    index = rows["index"].to_numpy(dtype=float)
+    error = np.vstack([index - rows["index_low_95"].to_numpy(dtype=float),
+                       rows["index_high_95"].to_numpy(dtype=float) - index])
+    ax.bar([str(s) for s in segments], np.nan_to_num(index),
+           color=[segment_colour(s) for s in segments],
+           yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
+    ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(axis)
+    base = "households" if "household_share_pct" in rows.columns else "residents"
+    ax.set_ylabel(f"index (100 = {reference} {base})")
+    ax.set_title(title, fontsize=10)
+
+
 def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
                   axis: str = "segment") -> Path:
     """Bar chart of the index by segment, with its 95% interval and the 100 line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..styles import segment_colour
-
-    rows = profile[profile["measure"] == measure]
     figure = Figure(figsize=(8, 4.5))
     FigureCanvasAgg(figure)
-    ax = figure.add_subplot()
-    segments = rows["segment"].to_numpy()
-    index = rows["index"].to_numpy()
-    error = np.vstack([index - rows["index_low_95"].to_numpy(),
-                       rows["index_high_95"].to_numpy() - index])
-    ax.bar([str(s) for s in segments], index, color=[segment_colour(s) for s in segments],
-           yerr=error, capsize=3, ecolor="black")
-    ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel(axis)
-    base = "households" if "household_share_pct" in rows.columns else "residents"
-    ax.set_ylabel(f"index (100 = share of {base})")
-    ax.set_title(title, fontsize=10)
+    draw_index_bars(figure.add_subplot(), profile[profile["measure"] == measure], title,
+                    axis, "share of")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     return path

@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..places.incidents import draw_index_bars
 from ..styles import NO_DATA_HATCH, segment_colour
 
 BAND_COLOURS = {"high": "#B2182B", "medium": "#BBBBBB", "low": "#2166AC"}
@@ -190,18 +191,7 @@ def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> byt
     """Index by segment with its 95% interval and the 100 line; a suppressed segment has no
     bar."""
     figure = Figure(figsize=(8, 4))
-    ax = figure.add_subplot()
-    segments = rows["segment"].astype(int).to_numpy()
-    index = rows["index"].to_numpy(dtype=float)
-    error = np.vstack([index - rows["index_low_95"].to_numpy(dtype=float),
-                       rows["index_high_95"].to_numpy(dtype=float) - index])
-    ax.bar([str(s) for s in segments], np.nan_to_num(index),
-           color=[segment_colour(s) for s in segments],
-           yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
-    ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel(axis)
-    base = "households" if "household_share_pct" in rows.columns else "residents"
-    ax.set_ylabel(f"index (100 = its share of {base})")
-    ax.set_title(title, fontsize=10)
+    draw_index_bars(figure.add_subplot(), rows.assign(segment=rows["segment"].astype(int)),
+                    title, axis, "its share of")
     figure.tight_layout()
     return png(figure)
