@@ -154,7 +154,7 @@ def test_plugin_layers_need_no_datum_transformation_choice(qgis_iface, qgis_new_
     """A new project takes the segments' British National Grid; a project already in WGS84
     gets the best available transformation stored in its transform context, which is what
     QGIS checks before asking the user to choose one."""
-    from qgis.core import QgsCoordinateReferenceSystem
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransformContext
 
     from community_safety.qgis_plugin.ui.qt_views import ensure_layer
 
@@ -166,6 +166,9 @@ def test_plugin_layers_need_no_datum_transformation_choice(qgis_iface, qgis_new_
     bng = QgsCoordinateReferenceSystem("EPSG:27700")
 
     wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    # a project that never had the segments in it: earlier tests in this process may have
+    # stored the transformation in the singleton project's context
+    project.setTransformContext(QgsCoordinateTransformContext())
     project.addMapLayer(QgsVectorLayer("Point?crs=EPSG:4326", "GPS points", "memory"))
     project.setCrs(wgs84)
     assert not project.transformContext().hasTransform(bng, wgs84)
