@@ -150,7 +150,8 @@ def test_targeting_and_variable_descriptions_gone_are_said(with_demand, tmp_path
     assert "the variables' descriptions" in err and "variable_labels is missing" in err
     assert 'id="targeting"' not in html
     assert "The home fire safety check targeting: target_summary is missing" in html
-    assert "variable_labels is missing; run the segment step again" in html
+    # the segment step would build a new segmentation: the fix is the GeoPackage's copy
+    assert "variable_labels is missing; restore the GeoPackage from a copy" in html
 
 
 def test_steps_that_never_ran_leave_nothing_out(full, tmp_path, capsys):  # noqa: F811

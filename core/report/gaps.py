@@ -26,6 +26,15 @@ NEEDED_COLUMNS = {"incident_profile_": {"segment", "measure"}, "matrix_": {"ward
                   "demand_counts_by_": {"people"}}
 
 
+# the segment step cannot be run again for one of its tables: it builds a new segmentation
+RESTORE_SEGMENTATION = ("restore the GeoPackage from a copy (the segment step run again "
+                        "builds a new segmentation, which every later step must follow)")
+
+
+def _again(step: str) -> str:
+    return f"run {step} again"
+
+
 def _columns(path: Path, layer: str) -> set | None:
     """The columns of ``layer`` (None when it cannot be read)."""
     try:
@@ -42,10 +51,10 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
     ran = present | recorded_tables(path)  # what the steps wrote, there or not
     gaps = []
 
-    def need(table: str, section: str, step: str) -> None:
+    def need(table: str, section: str, fix: str) -> None:
         if table not in present:
             gaps.append({"table": table, "section": section,
-                         "why": f"{table} is missing; run {step} again"})
+                         "why": f"{table} is missing; {fix}"})
             return
         prefix = next((p for p in NEEDED_COLUMNS if table.startswith(p)), None)
         if prefix is None:
@@ -55,36 +64,36 @@ def left_out(path: Path, layers: list[str], summary_columns=()) -> list[dict]:
         if columns is None or lacking:
             said = "cannot be read" if columns is None else f"has no {', '.join(lacking)} column"
             gaps.append({"table": table, "section": section,
-                         "why": f"{table} {said}; run {step} again"})
+                         "why": f"{table} {said}; {fix}"})
 
     if "variable_labels" in ran:
         need("variable_labels", "the variables' descriptions (charts and tables name the "
-             "variables by their column names)", "the segment step")
+             "variables by their column names)", RESTORE_SEGMENTATION)
     if any(name.startswith("matrix_") for name in ran):
         for measure in ("areas", "households", "residents"):
             if measure == "areas" or measure in summary_columns:
                 need(f"matrix_{measure}", f"the ward table of {measure}" + (
                     " and where each segment lives" if measure == "households" else ""),
-                    "the ward matrices step")
+                    _again("the ward matrices step"))
     incidents = sorted({layer.removeprefix(prefix) for layer in ran
                         for prefix in INCIDENT_PREFIXES if layer.startswith(prefix)})
     for name in incidents:
         need(f"incident_profile_{name}", f"the incidents '{words(name)}'",
-             f"the incidents step for '{words(name)}'")
+             _again(f"the incidents step for '{words(name)}'"))
         if f"incident_profile_{name}" in present:
             need(f"incident_about_{name}", f"where the incidents '{words(name)}' came from",
-                 f"the incidents step for '{words(name)}'")
+                 _again(f"the incidents step for '{words(name)}'"))
     if "target_summary" in ran:
-        need("target_summary", "the home fire safety check targeting", "the target step")
+        need("target_summary", "the home fire safety check targeting", _again("the target step"))
     for by in ("segment", "ward"):
         # by ward only where the wards were known; by segment whenever the step has run
         if f"demand_counts_by_{by}" in ran or (
                 by == "segment" and "demand_counts_by_ward" in ran):
             need(f"demand_counts_by_{by}", f"the shared demand by {by}",
-                 "the service users step")
+                 _again("the service users step"))
     if any(name.startswith("demand_counts_by_") for name in present):
         need("demand_about", "whether the shared demand's records are real, and their "
-             "window", "the service users step")
+             "window", _again("the service users step"))
     return gaps
 
 
