@@ -211,6 +211,23 @@ def test_lows_describe_too_and_segments_alike_get_different_names():
     assert set(lows["variable"]) >= {"b"}
 
 
+def test_census_2021_household_size_and_council_renting_in_words():
+    # the Census 2021 labels (TS017, TS054) as the census's own metadata writes them
+    labels = {"h2": "2 people in household", "rc": "Social rented: Rents from council or "
+              "Local Authority", "own": "Owned: Owns outright"}
+    profiles, summary = made_up({
+        1: {"h2": 45, "rc": 4, "own": 50},
+        2: {"h2": 20, "rc": 40, "own": 10},
+        3: {"h2": 25, "rc": 20, "own": 25},
+    }, labels)
+    texts, _ = segment_texts(profiles, summary, labels)
+    assert texts.loc[1, "name"].startswith("Two-person households"), texts["name"].tolist()
+    assert texts.loc[2, "name"] == "Residents living in social housing"
+    names = " ".join(texts["name"])
+    assert "2 people in household" not in names and "Rents from council" not in names
+    assert "are of two people" in texts.loc[1, "portrait"]
+
+
 def test_variables_without_known_words_are_said_with_their_labels():
     labels = {"x1": "Residents who cycle to the shops", "x2": "Households with a dog"}
     profiles, summary = made_up({
