@@ -2,7 +2,8 @@
 
 ``export_ward_atlas(gpkg, pdf)`` reads a saved segmentation with its ward x segment
 matrices and builds a print layout (``build_ward_atlas``) whose atlas runs over the wards,
-sorted by name. Each page holds:
+sorted by name. The PDF opens with a page of key findings (``atlas_cover``: the report's
+findings, each claim with its figure, or why there are none), then a page per ward holding:
 
 - the title "<ward name> (<ward code>)", the segmentation's name and "Ward n of N";
 - a map of the ward's output areas by segment (the segment layer with its stored style),
@@ -42,17 +43,14 @@ from qgis.core import (
     QgsFillSymbol,
     QgsLayoutExporter,
     QgsLayoutFrame,
-    QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemManualTable,
     QgsLayoutItemMap,
     QgsLayoutItemPage,
     QgsLayoutItemPicture,
     QgsLayoutItemScaleBar,
-    QgsLayoutItemShape,
     QgsLayoutMeasurement,
     QgsLayoutPoint,
-    QgsLayoutSize,
     QgsLayoutTable,
     QgsLayoutTableColumn,
     QgsLegendStyle,
@@ -66,26 +64,39 @@ from qgis.core import (
     QgsScaleBarSettings,
     QgsTableCell,
     QgsTextBufferSettings,
-    QgsTextFormat,
     QgsUnitTypes,
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
+from qgis.PyQt.QtGui import QColor
 
-from ..core import __version__
 from ..core.progress import Cancelled
 from ..core.report.ward_pages import PEOPLE, WardPages, ward_pages
 from ..core.store.folders import atomic_file
-from ..core.styles import plain_text, segment_colour, template_text
+from ..core.styles import plain_text, segment_colour
+from .atlas_cover import add_cover
+from .atlas_parts import (
+    BODY_TOP,
+    FOOTER_TOP,
+    GREY,
+    INK,
+    MARGIN,
+    PAGE_WIDTH,
+    RULE,
+    TOP,
+    footer,
+    layout_font,
+    literal,
+    place,
+    rule,
+    text_format,
+    text_label,
+)
 
 LAYOUT_NAME = "Ward atlas – {name}"
-PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 10.0
-INK, GREY, RULE = "#222222", "#5f5f5f", "#c8c8c8"
-FONTS = ("Open Sans", "Arial", "Liberation Sans", "DejaVu Sans")
-# the page's grid (mm): header, map on the left, table on the right, footer
-TOP, BODY_TOP, FOOTER_TOP = 9.0, 31.0, 187.0
+# the ward page's grid (mm, within atlas_parts' header, body and footer): the map on the
+# left, the table on the right
 MAP_WIDTH, GAP = 122.0, 7.0
 RIGHT = MARGIN + MAP_WIDTH + GAP
 RIGHT_WIDTH = PAGE_WIDTH - MARGIN - RIGHT
@@ -99,28 +110,6 @@ def layout_name(pages: WardPages) -> str:
     return LAYOUT_NAME.format(name=pages.name or "segmentation")
 
 
-def _family() -> str:
-    available = set(QFontDatabase().families())
-    return next((f for f in FONTS if f in available), QFont().family())
-
-
-def _font(size: float, bold: bool = False, italic: bool = False) -> QFont:
-    font = QFont(_family())
-    font.setPointSizeF(size)
-    font.setBold(bold)
-    font.setItalic(italic)
-    return font
-
-
-def _text_format(size: float, bold: bool = False, colour: str = INK) -> QgsTextFormat:
-    text = QgsTextFormat()
-    text.setFont(_font(size, bold))
-    text.setSize(size)
-    text.setSizeUnit(QgsUnitTypes.RenderPoints)
-    text.setColor(QColor(colour))
-    return text
-
-
 def _string(text: str) -> str:
     """A QGIS expression string literal of ``text``, data and never code: quotes and
     backslashes escaped (``QgsExpression.quotedString``), and every ``%`` spelled
@@ -130,40 +119,10 @@ def _string(text: str) -> str:
     return " || char(37) || ".join(pieces)
 
 
-def literal(text: str) -> str:
-    """Text for a layout label or a legend entry that QGIS shows exactly as it is: labels
-    and legend entries evaluate ``[% ... %]`` as expressions (``styles.template_text``)."""
-    return template_text(text)
-
-
 def by_ward(values: dict[str, str]) -> str:
     """An expression giving the atlas ward's value of ``values`` (ward code -> text)."""
     pairs = ", ".join(f"{_string(code)}, {_string(text)}" for code, text in values.items())
     return f"map_get(map({pairs}), attribute(@atlas_feature, 'ward_code'))"
-
-
-def _rect(item, x: float, y: float, width: float, height: float) -> None:
-    item.attemptMove(QgsLayoutPoint(x, y, QgsUnitTypes.LayoutMillimeters))
-    item.attemptResize(QgsLayoutSize(width, height, QgsUnitTypes.LayoutMillimeters))
-
-
-def _label(layout, item_id: str, text: str, rect, size: float, bold: bool = False,
-           colour: str = INK, align=Qt.AlignLeft, italic: bool = False,
-           template: bool = False) -> QgsLayoutItemLabel:
-    """A label showing ``text`` as written; with ``template``, ``text`` is our own
-    template whose ``[% ... %]`` parts QGIS evaluates (user text inside them only as
-    ``_string`` literals)."""
-    label = QgsLayoutItemLabel(layout)
-    label.setId(item_id)
-    label.setText(text if template else literal(text))
-    label.setFont(_font(size, bold, italic))
-    label.setFontColor(QColor(colour))
-    label.setHAlign(align)
-    label.setVAlign(Qt.AlignTop)
-    label.setMargin(0)
-    layout.addLayoutItem(label)
-    _rect(label, *rect)
-    return label
 
 
 # --- the layers the map shows ------------------------------------------------------------
@@ -204,7 +163,7 @@ def _ward_layer(gpkg: Path) -> QgsVectorLayer:
     labels.fieldName = f"CASE WHEN {this_ward} THEN NULL ELSE \"{name}\" END"
     labels.placement = QgsPalLayerSettings.Horizontal
     labels.centroidWhole = False  # the middle of the part in view
-    text = _text_format(7.5, colour=GREY)
+    text = text_format(7.5, colour=GREY)
     font = text.font()
     font.setItalic(True)
     text.setFont(font)
@@ -223,26 +182,22 @@ def _ward_layer(gpkg: Path) -> QgsVectorLayer:
 
 def _header(layout, pages: WardPages, named: bool) -> None:
     title = '[% "ward_name" %] ([% "ward_code" %])' if named else '[% "ward_code" %]'
-    _label(layout, "title", title,
+    text_label(layout, "title", title,
            (MARGIN, TOP, 200, 10), 18, bold=True, template=True)
-    _label(layout, "subtitle", f"{pages.name}: output areas by segment, households, "
+    text_label(layout, "subtitle", f"{pages.name}: output areas by segment, households, "
            "residents and incidents", (MARGIN, TOP + 10.5, 220, 6), 9.5, colour=GREY)
-    _label(layout, "page number",
+    text_label(layout, "page number",
            "Ward [% @atlas_featurenumber %] of [% @atlas_totalfeatures %]",
            (PAGE_WIDTH - MARGIN - 50, TOP + 2, 50, 6), 9, colour=GREY, align=Qt.AlignRight,
            template=True)
-    rule = QgsLayoutItemShape(layout)
-    rule.setShapeType(QgsLayoutItemShape.Rectangle)
-    rule.setSymbol(QgsFillSymbol.createSimple({"color": INK, "outline_style": "no"}))
-    layout.addLayoutItem(rule)
-    _rect(rule, MARGIN, BODY_TOP - 4, PAGE_WIDTH - 2 * MARGIN, 0.4)
+    rule(layout, INK, BODY_TOP - 4, 0.4)
 
 
 def _map(layout, segments: QgsVectorLayer, wards: QgsVectorLayer) -> QgsLayoutItemMap:
     item = QgsLayoutItemMap(layout)
     item.setId("map")
     layout.addLayoutItem(item)
-    _rect(item, MARGIN, BODY_TOP, MAP_WIDTH, MAP_HEIGHT)
+    place(item, MARGIN, BODY_TOP, MAP_WIDTH, MAP_HEIGHT)
     item.setCrs(segments.crs())
     item.setLayers([wards, segments])
     item.setKeepLayerSet(True)
@@ -268,7 +223,7 @@ def _map(layout, segments: QgsVectorLayer, wards: QgsVectorLayer) -> QgsLayoutIt
     scale.setMinimumBarWidth(12)
     scale.setMaximumBarWidth(24)
     scale.setHeight(1.6)
-    scale.setTextFormat(_text_format(7))
+    scale.setTextFormat(text_format(7))
     scale.setBackgroundEnabled(True)
     scale.setBackgroundColor(QColor(255, 255, 255, 220))
     scale.setBoxContentSpace(1.5)
@@ -286,7 +241,7 @@ def _map(layout, segments: QgsVectorLayer, wards: QgsVectorLayer) -> QgsLayoutIt
     arrow.setBackgroundEnabled(True)
     arrow.setBackgroundColor(QColor(255, 255, 255, 220))
     layout.addLayoutItem(arrow)
-    _rect(arrow, MARGIN + MAP_WIDTH - 11, BODY_TOP + 2, 9, 13)
+    place(arrow, MARGIN + MAP_WIDTH - 11, BODY_TOP + 2, 9, 13)
     return item
 
 
@@ -326,15 +281,15 @@ def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer) -> QgsLayo
     legend.setSymbolHeight(3.5)
     legend.setColumnSpace(4)
     legend.setBoxSpace(0)
-    legend.setStyleFont(QgsLegendStyle.Title, _font(9, bold=True))
-    legend.setStyleFont(QgsLegendStyle.SymbolLabel, _font(7))
+    legend.setStyleFont(QgsLegendStyle.Title, layout_font(9, bold=True))
+    legend.setStyleFont(QgsLegendStyle.SymbolLabel, layout_font(7))
     legend.rstyle(QgsLegendStyle.Title).setMargin(QgsLegendStyle.Bottom, 2.5)
     legend.rstyle(QgsLegendStyle.Symbol).setMargin(QgsLegendStyle.Top, 1.3)
     legend.rstyle(QgsLegendStyle.SymbolLabel).setMargin(QgsLegendStyle.Top, 1.3)
     legend.setFontColor(QColor(INK))
     legend.setResizeToContents(False)
     layout.addLayoutItem(legend)
-    _rect(legend, MARGIN, BODY_TOP + MAP_HEIGHT + 4, MAP_WIDTH, LEGEND_HEIGHT - 1)
+    place(legend, MARGIN, BODY_TOP + MAP_HEIGHT + 4, MAP_WIDTH, LEGEND_HEIGHT - 1)
     return legend
 
 
@@ -357,8 +312,8 @@ def _table(layout, pages: WardPages, y: float) -> QgsLayoutItemManualTable:
     table.setIncludeTableHeader(True)
     table.setColumnWidths([swatch, name_width, *numbers])
     table.setWrapBehavior(QgsLayoutTable.WrapText)
-    table.setHeaderTextFormat(_text_format(7, bold=True))
-    table.setContentTextFormat(_text_format(7.5))
+    table.setHeaderTextFormat(text_format(7, bold=True))
+    table.setContentTextFormat(text_format(7.5))
     table.setCellMargin(CELL_MARGIN)
     table.setShowGrid(True)
     table.setVerticalGrid(False)
@@ -377,27 +332,27 @@ def _table(layout, pages: WardPages, y: float) -> QgsLayoutItemManualTable:
             cell.setBackgroundColor(QColor(segment_colour(list(pages.segments)[r])))
         line = [cell]
         name = QgsTableCell(label)
-        name.setTextFormat(_text_format(7.5, bold=bold))
+        name.setTextFormat(text_format(7.5, bold=bold))
         line.append(name)
         for c in range(len(pages.columns)):
             value = QgsTableCell(QgsProperty.fromExpression(
                 by_ward({code: pages.cells[code][r][c] for code in codes})))
             value.setHorizontalAlignment(Qt.AlignRight)
-            value.setTextFormat(_text_format(7.5, bold=bold))
+            value.setTextFormat(text_format(7.5, bold=bold))
             line.append(value)
         rows.append(line)
     table.setTableContents(rows)
     frame = QgsLayoutFrame(layout, table)
     frame.setId("segment mix and incidents")
     table.addFrame(frame)
-    _rect(frame, RIGHT, y, RIGHT_WIDTH, FOOTER_TOP - 4 - NOTE_HEIGHT - y)
+    place(frame, RIGHT, y, RIGHT_WIDTH, FOOTER_TOP - 4 - NOTE_HEIGHT - y)
     return table
 
 
 def _right_column(layout, pages: WardPages) -> None:
-    _label(layout, "segment mix heading", "Segment mix and incidents",
+    text_label(layout, "segment mix heading", "Segment mix and incidents",
            (RIGHT, BODY_TOP, RIGHT_WIDTH, 6), 10.5, bold=True)
-    _label(layout, "ward summary", f"[% {by_ward(pages.summaries)} %]",
+    text_label(layout, "ward summary", f"[% {by_ward(pages.summaries)} %]",
            (RIGHT, BODY_TOP + 6.5, RIGHT_WIDTH, 9), 8.5, template=True)
     _table(layout, pages, BODY_TOP + 17)
     incidents = [c.heading for c in pages.columns[4:]]
@@ -405,23 +360,8 @@ def _right_column(layout, pages: WardPages) -> None:
             + (f"{', '.join(incidents)}: incidents located in the ward's output areas, by "
                "segment. " if incidents else "")
             + pages.numbering)
-    _label(layout, "how to read", note,
+    text_label(layout, "how to read", note,
            (RIGHT, FOOTER_TOP - 3 - NOTE_HEIGHT, RIGHT_WIDTH, NOTE_HEIGHT), 7.5, colour=GREY)
-
-
-def _footer(layout, pages: WardPages) -> None:
-    rule = QgsLayoutItemShape(layout)
-    rule.setShapeType(QgsLayoutItemShape.Rectangle)
-    rule.setSymbol(QgsFillSymbol.createSimple({"color": RULE, "outline_style": "no"}))
-    layout.addLayoutItem(rule)
-    _rect(rule, MARGIN, FOOTER_TOP, PAGE_WIDTH - 2 * MARGIN, 0.3)
-    sources = "Sources: " + "; ".join(pages.sources) + "."
-    _label(layout, "footer sources", sources,
-           (MARGIN, FOOTER_TOP + 1.5, PAGE_WIDTH - 2 * MARGIN, 7), 6.5, colour=GREY)
-    made = (f"{pages.suppression} Produced {pages.produced} with Community Safety "
-            f"Segmentation {__version__}.")
-    _label(layout, "footer suppression", made,
-           (MARGIN, FOOTER_TOP + 8.5, PAGE_WIDTH - 2 * MARGIN, 4), 6.5, colour=GREY)
 
 
 def build_ward_atlas(pages: WardPages, project: QgsProject, segments: QgsVectorLayer,
@@ -436,7 +376,8 @@ def build_ward_atlas(pages: WardPages, project: QgsProject, segments: QgsVectorL
     item = _map(layout, segments, wards)
     _legend(layout, item, segments)
     _right_column(layout, pages)
-    _footer(layout, pages)
+    footer(layout, pages)
+    add_cover(layout, pages)  # the ward page becomes the layout's second page
     atlas = layout.atlas()
     atlas.setCoverageLayer(wards)
     atlas.setHideCoverage(False)
@@ -507,8 +448,9 @@ def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
 
 def export_layout_pdf(layout: QgsPrintLayout, pdf: Path,
                       feedback: QgsFeedback | None = None) -> int:
-    """The atlas as one PDF (a page per ward), replacing ``pdf`` only when complete;
-    returns the number of pages. Raises ``Cancelled`` when the user cancels."""
+    """The atlas as one PDF (the key findings, then a page per ward), replacing ``pdf``
+    only when complete; returns the number of ward pages. Raises ``Cancelled`` when the
+    user cancels."""
     feedback = feedback or QgsFeedback()
     atlas = layout.atlas()
     atlas.updateFeatures()
@@ -526,7 +468,7 @@ def export_ward_atlas(gpkg: Path, pdf: Path, threshold: int = 5,
                       project: QgsProject | None = None,
                       feedback: QgsFeedback | None = None) -> tuple[QgsPrintLayout, int]:
     """Read the segmentation's published figures, export the atlas to ``pdf`` and add it
-    to the project's layout manager: (the layout, the number of pages). Bad input (no
+    to the project's layout manager: (the layout, the number of ward pages). Bad input (no
     wards yet) raises the engine's one-line ``InputError`` before anything is built or
     written; a failed or cancelled export writes no PDF and leaves the project as it
     was."""
@@ -543,14 +485,17 @@ def export_ward_atlas(gpkg: Path, pdf: Path, threshold: int = 5,
     return layout, count[0]
 
 
-def render_page(layout: QgsPrintLayout, png: Path, page: int = 0, dpi: float = 110) -> Path:
-    """One atlas page (``page``: 0-based, in page order) as a PNG image, for screenshots."""
+def render_page(layout: QgsPrintLayout, png: Path, page: int = 0, dpi: float = 110,
+                cover: bool = False) -> Path:
+    """One ward's page (``page``: 0-based, in page order) as a PNG image, for screenshots;
+    with ``cover``, the first page (the key findings) instead."""
     atlas = layout.atlas()
     atlas.beginRender()
     try:
-        if not atlas.seekTo(page):
+        if not atlas.seekTo(0 if cover else page):
             raise ValueError(f"the atlas has no page {page + 1}")
-        image = QgsLayoutExporter(layout).renderPageToImage(0, dpi=dpi)
+        last = layout.pageCollection().pageCount() - 1  # the ward page
+        image = QgsLayoutExporter(layout).renderPageToImage(0 if cover else last, dpi=dpi)
     finally:
         atlas.endRender()
     with atomic_file(Path(png)) as temporary:

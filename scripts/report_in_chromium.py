@@ -54,6 +54,9 @@ window.addEventListener('load', () => {
     height: document.documentElement.scrollHeight,
     sections: sections,
     picture_widths: images.map(i => Math.round(i.getBoundingClientRect().width)),
+    // each picture: its description, its width on the screen and its own width, in px
+    pictures: images.map(i => [i.alt, Math.round(i.getBoundingClientRect().width),
+                               i.naturalWidth]),
     enlarged: enlarged,
     tables: tables.length,
     sticky_first_column: tables.filter(t => {

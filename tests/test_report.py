@@ -3,11 +3,13 @@ the HTML report in real headless Chromium, and the formatted partner workbook.""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import re
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -79,6 +81,59 @@ def test_report_reads_on_a_phone(demo):
     seen = _chromium_module().probe(demo / "report.html", width=390, height=844)
     assert seen["errors"] == [] and seen["broken"] == []
     assert seen["page_width"] <= seen["window_width"]  # wide tables scroll inside the page
+
+
+@needs_chromium
+def test_segment_maps_name_their_wards_readably_on_a_phone(demo):
+    """On a phone (390 px) each segment's map names, at 9 px or more, only wards holding
+    the segment's areas, the one with most of them and those its section lists included,
+    with no two names over each other and none cut off; the map fills its picture."""
+    from matplotlib.transforms import Bbox
+
+    from community_safety.core.report import charts, html_report
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.share.export import read_matrices
+
+    seen = _chromium_module().probe(demo / "report.html", width=390, height=844)
+    shown = {alt: width / natural for alt, width, natural in seen["pictures"]}
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    images = dict((alt, base64.b64decode(data)) for data, alt in re.findall(
+        r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html))
+    gpkg = demo / "segmentation" / "segmentation.gpkg"
+    seg = load_segmentation(gpkg)
+    wards = gpd.read_file(gpkg, layer="wards", engine="pyogrio")
+    published, _ = partner_tables(gpkg, THRESHOLD)
+    import pyogrio
+
+    _, names = read_matrices(gpkg, [n for n, _ in pyogrio.list_layers(gpkg)])
+    listed, holding = html_report.segment_wards(published, names, sorted(seg.segment_names))
+    areas = published["areas"].drop(index="Total")
+    for n, figure in charts.segment_figures(seg.areas, sorted(seg.segment_names), wards,
+                                            holding):
+        alt = f"Map of the output areas in segment {n}"
+        assert charts.png(figure) == images[alt]  # what the report shows
+        scale = shown[alt]
+        assert 0.75 <= scale <= 1  # edge to edge on the phone
+        renderer = figure.canvas.get_renderer()
+        texts = figure.axes[0].texts
+        named = {t.get_text().replace("\n", " ") for t in texts}
+        codes = set(wards.loc[wards["ward_name"].isin(named), "ward_code"])
+        assert len(named) == len(codes) >= min(3, (areas[n] > 0).sum())
+        assert (areas.loc[list(codes), n] > 0).all()  # wards holding the segment, only
+        assert areas[n].idxmax() in codes  # the ward holding most of them
+        beside = {w["ward"] for w in listed[n]["dominates"] or listed[n]["largest"]}
+        assert beside & named  # the section's list and its map name the same wards
+        for text in texts:  # 9 px or more on the phone
+            assert text.get_fontsize() * figure.dpi / 72 * scale >= 9
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        for i, box in enumerate(boxes):
+            assert box.x0 >= 0 and box.y0 >= 0  # inside the picture
+            assert box.x1 <= figure.bbox.x1 and box.y1 <= figure.bbox.y1
+            assert not any(Bbox.intersection(box, other) for other in boxes[i + 1:])
+        # the study area fills the picture's width
+        left, _, right, _ = figure.axes[0].transData.transform(
+            seg.areas.total_bounds.reshape(2, 2)).ravel()
+        assert right - left >= 0.95 * figure.bbox.width
 
 
 def test_report_is_self_contained_and_in_words(demo):

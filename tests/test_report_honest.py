@@ -217,15 +217,14 @@ def test_maps_name_the_wards_and_no_data_has_its_own_look(demo):
 
     gpkg = demo / "segmentation" / "segmentation.gpkg"
     wards = gpd.read_file(gpkg, layer="wards", engine="pyogrio")
-    ax = Figure().add_subplot()
-    charts.ward_names(ax, wards, 6)
-    named = {t.get_text().replace("\n", " ") for t in ax.texts}
+    areas = gpd.read_file(gpkg, layer="segments", engine="pyogrio").set_index("area_code")
+    figure = charts.overview_figure(areas, wards)
+    named = {t.get_text().replace("\n", " ") for t in figure.axes[0].texts}
     assert named == set(wards["ward_name"]) and "Kentish Town North" in named
     # an area with no data is hatched on white, not a grey like segment 10's
     qml = segment_layer_qml({1: "One"}, unclassified=True)
     assert NO_DATA_LABEL in qml and 'v="b_diagonal"' in qml
     assert PALETTE[9] == "#555555"  # segment 10 keeps its colour; "no data" differs
-    areas = gpd.read_file(gpkg, layer="segments", engine="pyogrio").set_index("area_code")
     with_gap = areas.assign(segment=areas["segment"].where(areas.index != areas.index[0]))
     ax = Figure().add_subplot()
     assert charts._no_data(ax, with_gap) and not charts._no_data(Figure().add_subplot(),

@@ -1,9 +1,10 @@
 """The report as a board prints it (an A4 PDF the product makes) and as a phone shows it.
 
 The PDF of the sample's whole job is read back with pypdf: A4 pages, numbered, a contents
-list linking to the chapters, every heading of the report in it, none left as the last
-line of a page, each segment starting a page, fonts embedded. Without a browser the HTML is
-written and one line says what to install. On a phone (390 px), every picture is as wide as
+list linking to the chapters with the page each starts on, every heading of the report in
+it, none left as the last line of a page, each segment starting a page, fonts embedded.
+Without a browser the HTML is written and one line says what to install; a browser too old
+to number pages is said in one line. On a phone (390 px), every picture is as wide as
 the screen and opens at its own size when tapped, the overview's key is text, and wide
 tables scroll under a first column that stays.
 """
@@ -123,6 +124,55 @@ def test_the_report_prints_to_an_a4_pdf_a_board_can_read(printed):
             font["/DescendantFonts"][0].get_object()["/FontDescriptor"])
         assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(described.get_object()), \
             font["/BaseFont"]
+
+
+@needs_chromium
+def test_the_contents_list_gives_the_page_each_chapter_starts_on(printed):
+    pdf, html_file = printed
+    html = html_file.read_text(encoding="utf-8")
+    entries = re.findall(r'<a href="#([\w-]+)">(.*?)<span class="page-number" '
+                         r'data-section="\1">(\d*)</span></a>', html)
+    assert [e[0] for e in entries] == ["overview", "segments", "incidents", "wards",
+                                       "targeting", "demand", "method"]  # the whole job
+    lines = [_lines(page) for page in pypdf.PdfReader(pdf).pages]
+    contents = " ".join(lines[0])
+    for section, title, number in entries:
+        heading = _plain(unescape(re.search(
+            rf'<section class="chapter" id="{section}">\s*<h2[^>]*>(.*?)</h2>', html,
+            re.DOTALL)[1]))
+        page = int(number)  # every entry has its number
+        assert heading in lines[page - 1], (heading, page)  # the chapter's heading there
+        assert not any(heading in earlier for earlier in lines[:page - 1]), heading
+        assert f"{_plain(unescape(title))} {page}" in contents  # printed in the contents
+    assert [int(n) for _, _, n in entries] == sorted(int(n) for _, _, n in entries)
+    # on screen the numbers are not shown (they are the printed pages')
+    assert re.search(r"nav\.contents \.page-number \{ display: none; \}", html)
+
+
+@needs_chromium
+def test_a_browser_too_old_to_number_pages_is_said_in_one_line(bare, tmp_path, capsys,
+                                                                 monkeypatch):
+    """CSS page-margin boxes (the footer's "Page n of N") print from Chrome 131: an
+    older browser (a stand-in saying it is Chromium 120, printing with the real one)
+    still prints the PDF, and one line says its pages are not numbered."""
+    real = report_pdf.find_browser()
+    assert report_pdf.no_page_numbers_message(real, report_pdf.browser_version(real)) is None
+    old = tmp_path / "bin" / "chromium"
+    old.parent.mkdir()
+    old.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo "Chromium '
+                   f'120.0.6099.224 built on Debian"; exit 0; fi\nexec "{real}" "$@"\n')
+    old.chmod(0o755)
+    assert report_pdf.browser_version(old) == 120
+    monkeypatch.setenv(report_pdf.BROWSER_VARIABLE, str(old))
+    gpkg = fresh_copy(bare, tmp_path)
+    out = tmp_path / "report.pdf"
+    assert main(["report", str(gpkg), "--out", str(out)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "numbered" in line]
+    assert said == ["community-safety: warning: the PDF's pages are not numbered: chromium "
+                    "120 prints no page footers (they need version 131 or later; the "
+                    "contents list has its page numbers); update the browser for 'Page n of "
+                    "N' on every page"]
+    assert out.read_bytes()[:5] == b"%PDF-"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """The ward atlas in real QGIS: a print layout with one page per ward, exported to PDF.
 
-The PDF is read back with pypdf: one page per ward, in ward-name order, each page naming
+The PDF is read back with pypdf: a first page with the key findings (the report's
+sentences, each with its figure, or why there are none), then one page per ward, in
+ward-name order, each page naming
 its ward; the counts put on the pages are the partner export's published counts (none from
 1 to the threshold); the layout is in the project's layout manager with an atlas over the
 wards; a segmentation without wards is refused in one line and nothing is written; a
@@ -9,6 +11,7 @@ cancelled export writes nothing and leaves the project as it was."""
 from __future__ import annotations
 
 import shutil
+import unicodedata
 
 import pypdf
 import pytest
@@ -21,6 +24,7 @@ from community_safety.core.cli import main
 from community_safety.core.errors import InputError
 from community_safety.core.progress import Cancelled
 from community_safety.core.report.ward_pages import counts_above_threshold, ward_pages
+from community_safety.core.share.findings import key_findings
 from community_safety.core.share.suppression import SUPPRESSED
 from community_safety.qgis_plugin.ward_atlas import (
     export_ward_atlas,
@@ -29,6 +33,12 @@ from community_safety.qgis_plugin.ward_atlas import (
 )
 
 S = SAMPLE_DIR
+
+
+def page_texts(pdf) -> list[str]:
+    """Each page's text in one line (NFKC: the PDF's "fi" ligature read as two letters)."""
+    return [" ".join(unicodedata.normalize("NFKC", page.extract_text()).split())
+            for page in pypdf.PdfReader(str(pdf)).pages]
 
 
 def run(*args) -> None:
@@ -62,18 +72,42 @@ def atlas(qgis_app, segmentations, tmp_path_factory):
     project = QgsProject.instance()
     layout, count = export_ward_atlas(segmentations["full"], pdf, 5, project)
     reader = pypdf.PdfReader(str(pdf))
-    texts = [" ".join(page.extract_text().split()) for page in reader.pages]
+    texts = page_texts(pdf)
     yield {"pdf": pdf, "layout": layout, "count": count, "texts": texts,
            "pages": ward_pages(segmentations["full"], 5), "reader": reader}
     project.clear()
 
 
+def test_the_atlas_opens_with_the_key_findings(atlas, segmentations):
+    """Page 1 holds the report's key findings on the Camden sample, each sentence with its
+    figures, and only page 1 does."""
+    first, wards = atlas["texts"][0], atlas["texts"][1:]
+    findings = key_findings(segmentations["full"], 5)
+    assert [f.sentence for f in atlas["pages"].findings] == [f.sentence for f in findings]
+    topics = [f.topic for f in findings]
+    assert topics.count("incidents") == 2 and "wards" in topics  # fires and ASB; where
+    assert first.startswith(f"{atlas['pages'].name}: ward atlas 20 wards")
+    assert "Key findings" in first and "Ward 1 of" not in first
+    for finding in findings:  # what it is about, then what it says
+        assert f"{finding.lead} {finding.text}" in first, finding.sentence
+    fires = next(f for f in findings if f.lead.startswith("Fires"))
+    for rate, index, (low, high) in zip(fires.figures["rates"], fires.figures["index"],
+                                        fires.figures["interval"]):
+        assert (f"{rate:,.2f} a year per 1,000 households, index {index:.0f} (95% interval "
+                f"{low:.0f}–{high:.0f})") in first
+    assert "the 95% interval is exact (Poisson)" in first
+    assert "Counts of 1 to 5 suppressed" in first and "Sources: Segments:" in first
+    assert atlas["pages"].no_findings is None and "No incidents" not in first
+    assert not any("Key findings" in text or fires.text in text for text in wards)
+
+
 def test_one_page_per_ward_in_name_order_each_naming_its_ward(atlas):
     pages = atlas["pages"]
     assert len(pages.wards) == 20  # Camden's May-2022 wards
-    assert atlas["count"] == len(atlas["reader"].pages) == len(pages.wards)
+    assert atlas["count"] == len(atlas["reader"].pages) - 1 == len(pages.wards)
     assert [name for _, name in pages.wards] == sorted(name for _, name in pages.wards)
-    for n, ((code, name), text) in enumerate(zip(pages.wards, atlas["texts"]), start=1):
+    for n, ((code, name), text) in enumerate(zip(pages.wards, atlas["texts"][1:]),
+                                             start=1):
         assert text.startswith(f"{name} ({code})"), text[:80]  # the title
         assert f"Ward {n} of {len(pages.wards)}" in text
         assert pages.name in text  # the segmentation's name
@@ -86,7 +120,7 @@ def test_one_page_per_ward_in_name_order_each_naming_its_ward(atlas):
         totals = pages.cells[code][-1]
         assert f"All segments {' '.join(totals)}" in text
     # the map's scale bar, in words
-    assert all("metres" in text for text in atlas["texts"])
+    assert all("metres" in text for text in atlas["texts"][1:])
 
 
 def test_no_count_from_1_to_the_threshold_on_any_page(atlas, segmentations):
@@ -103,7 +137,7 @@ def test_no_count_from_1_to_the_threshold_on_any_page(atlas, segmentations):
     # the page shows those cells: each segment's row of the first ward, as laid out
     code = pages.wards[0][0]
     for label, row in zip(pages.row_labels[:-1], pages.cells[code]):
-        assert " ".join(row) in atlas["texts"][0], (label, row)
+        assert " ".join(row) in atlas["texts"][1], (label, row)
     # a higher threshold hides more
     strict = ward_pages(segmentations["full"], 10)
     assert counts_above_threshold(strict)
@@ -141,17 +175,20 @@ def test_layout_survives_saving_and_reopening_the_project(atlas, tmp_path):
     layout = project.layoutManager().layoutByName(name)
     assert layout is not None
     assert export_layout_pdf(layout, tmp_path / "again.pdf") == 20
-    again = pypdf.PdfReader(str(tmp_path / "again.pdf"))
-    for n in (0, 7, 19):
-        assert " ".join(again.pages[n].extract_text().split()) == atlas["texts"][n]
+    again = page_texts(tmp_path / "again.pdf")
+    assert len(again) == 21
+    for n in (0, 1, 8, 20):  # the key findings, and wards 1, 8 and 20
+        assert again[n] == atlas["texts"][n]
     project.clear()
 
 
 def test_page_as_image_for_the_docs(atlas, tmp_path):
-    png = render_page(atlas["layout"], tmp_path / "page.png", page=1, dpi=60)
-    image = QImage(str(png))
-    assert abs(image.width() / image.height() - 297 / 210) < 0.01
-    assert image.width() >= 600
+    for cover in (False, True):
+        png = render_page(atlas["layout"], tmp_path / "page.png", page=1, dpi=60,
+                          cover=cover)
+        image = QImage(str(png))
+        assert abs(image.width() / image.height() - 297 / 210) < 0.01
+        assert image.width() >= 600
 
 
 def test_processing_algorithm_replaces_the_layout_of_the_same_name(provider, segmentations,
@@ -163,7 +200,7 @@ def test_processing_algorithm_replaces_the_layout_of_the_same_name(provider, seg
         "SEGMENTATION": str(segmentations["full"]), "THRESHOLD": 5,
         "OUTPUT": str(tmp_path / "atlas.pdf")})
     assert out["PAGES"] == 20 and out["LAYOUT"] == layout_name(atlas["pages"])
-    assert len(pypdf.PdfReader(out["OUTPUT"]).pages) == 20
+    assert len(pypdf.PdfReader(out["OUTPUT"]).pages) == 21  # the key findings, the wards
     assert len(QgsProject.instance().layoutManager().layouts()) == before
     assert len(QgsProject.instance().layerTreeRoot().findGroups()) == 1
 
@@ -199,19 +236,28 @@ def test_cancelled_export_writes_nothing_and_leaves_the_project(segmentations, t
 
 def test_wards_known_by_code_only(segmentations, tmp_path):
     """Ward matrices built without a ward name field: pages titled and sorted by code,
-    no incident columns when no incidents were profiled."""
+    no incident columns when no incidents were profiled, and a first page that says so
+    instead of naming segments."""
     gpkg = tmp_path / "codes.gpkg"
     shutil.copy(segmentations["bare"], gpkg)
     run("matrices", gpkg, "--wards", S / "wards_2022.gpkg", "--ward-code", "WD22CD")
     project = QgsProject()
     layout, count = export_ward_atlas(gpkg, tmp_path / "atlas.pdf", 5, project)
-    texts = [page.extract_text() for page in pypdf.PdfReader(tmp_path / "atlas.pdf").pages]
+    first, *texts = page_texts(tmp_path / "atlas.pdf")
     pages = ward_pages(gpkg, 5)
     assert [c.key for c in pages.columns] == ["households", "households_pct", "residents",
                                              "residents_pct"]
     codes = sorted(code for code, _ in pages.wards)
     assert count == len(texts) == 20 and [code for code, _ in pages.wards] == codes
     assert all(text.split()[0] == code for text, code in zip(texts, codes))
+    # no incidents: the first page says so, and names no segment, rate or index
+    assert pages.findings == [] == key_findings(gpkg, 5)
+    assert first.startswith(f"{pages.name}: ward atlas 20 wards")
+    assert ("Key findings No incidents are profiled for this segmentation, so no segment "
+            "is named for carrying the most") in first
+    assert "community-safety incidents" in first
+    assert not any(word in first for word in ("index", "per 1,000", "segment 1 –",
+                                              "Where segment"))
     project.clear()
 
 

@@ -39,8 +39,9 @@ def _report(args) -> int:
         print(f"Wrote {written.html}: one HTML file with its pictures, {suppressed}; open it "
               "in a web browser or print it")
     gaps = missing_for_report(args.segmentation)
-    if gaps:
-        print(f"community-safety: warning: {gaps}", file=sys.stderr)
+    for warning in (gaps, written.unnumbered):
+        if warning:
+            print(f"community-safety: warning: {warning}", file=sys.stderr)
     if written.no_pdf:
         print(f"community-safety: error: {written.no_pdf}", file=sys.stderr)
         return 1

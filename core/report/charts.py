@@ -39,17 +39,62 @@ def _bare_map(figure: Figure):
     return ax
 
 
-def ward_names(ax, wards: gpd.GeoDataFrame | None, size: float) -> None:
-    """Each ward's name at a point inside it, dark on a white halo (nothing when the wards
-    have no names)."""
+def _renderer(figure: Figure):
+    """The figure's Agg renderer, its limits and aspect applied: where text lands on it."""
+    if not isinstance(figure.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(figure)
+    for ax in figure.axes:
+        ax.apply_aspect()
+    return figure.canvas.get_renderer()
+
+
+def _clear_of(box, placed: list, frame, gap: float):
+    """``box`` moved just inside ``frame`` (a label at the map's edge stays whole), or None
+    when it would then come within ``gap`` of a box in ``placed``."""
+    dx = max(frame.x0 - box.x0, 0) - max(box.x1 - frame.x1, 0)
+    dy = max(frame.y0 - box.y0, 0) - max(box.y1 - frame.y1, 0)
+    box = box.translated(dx, dy)
+    if any(box.padded(gap).overlaps(other) for other in placed):
+        return None
+    return box
+
+
+def ward_names(ax, wards: gpd.GeoDataFrame | None, size: float,
+               order: list[str] | None = None, most: int | None = None) -> list:
+    """Each ward's name at a point inside it, dark on a white halo, and returned (nothing
+    when the wards have no names). ``order``: only these wards (by ward code), most
+    important first; ``most``: at most this many. Labels never overlap (the rule of the
+    ward layer's labels in QGIS): one that cannot be placed clear of those placed before it
+    is left out, and one at the picture's edge is moved inside it."""
     if wards is None or "ward_name" not in wards.columns:
-        return
+        return []
+    if order is not None:
+        wards = wards.set_index("ward_code").reindex([c for c in order
+                                                      if c in set(wards["ward_code"])])
+    renderer = _renderer(ax.figure)
+    frame, gap = ax.figure.bbox, size * ax.figure.dpi / 72 / 4
     halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+    placed, texts = [], []
     for name, point in zip(wards["ward_name"], wards.geometry.representative_point()):
-        if isinstance(name, str) and name and point is not None and not point.is_empty:
-            ax.annotate("\n".join(textwrap.wrap(name, 14)), (point.x, point.y),
-                        ha="center", va="center", fontsize=size, color="#111111",
-                        path_effects=halo)
+        if most is not None and len(texts) == most:
+            break
+        if not isinstance(name, str) or not name or point is None or point.is_empty:
+            continue
+        text = ax.annotate("\n".join(textwrap.wrap(name, 14)), (point.x, point.y),
+                           ha="center", va="center", fontsize=size, color="#111111",
+                           path_effects=halo, annotation_clip=False)
+        box = text.get_window_extent(renderer)
+        inside = _clear_of(box, placed, frame, gap)
+        if inside is None:
+            text.remove()
+            continue
+        # the move, in points: the same at any resolution the figure is saved at
+        points = 72 / ax.figure.dpi
+        text.set_position(((inside.x0 - box.x0) * points, (inside.y0 - box.y0) * points))
+        text.set_anncoords("offset points")
+        placed.append(inside)
+        texts.append(text)
+    return texts
 
 
 def _no_data(ax, areas: gpd.GeoDataFrame) -> bool:
@@ -63,6 +108,11 @@ def _no_data(ax, areas: gpd.GeoDataFrame) -> bool:
 
 
 def overview_map(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None) -> bytes:
+    """``overview_figure`` as PNG bytes."""
+    return png(overview_figure(areas, wards))
+
+
+def overview_figure(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None) -> Figure:
     """Every output area in its segment's colour (areas with no data hatched), ward
     boundaries and names over them; the map alone, as wide as the study area's shape allows
     (its key is the report's text, readable at any width)."""
@@ -77,29 +127,53 @@ def overview_map(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None)
     if wards is not None:
         wards.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
     ward_names(ax, wards, 6.5)
-    return png(figure)
+    return figure
 
 
-def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
-                 wards: gpd.GeoDataFrame | None = None) -> dict[int, bytes]:
-    """For each segment, a map of its output areas in its colour on the other areas in
-    light grey (one figure, recoloured for each segment)."""
-    figure = Figure(figsize=(5, 4))
+MAP_WIDTH = 5.0  # a segment's map, inches: 480 px, shown at about that on a laptop
+MAP_LABEL_SIZE = 10.0  # points: 13.3 px in the picture, 10.8 px on a phone showing it 390 px wide
+MAP_LABELS = 6  # at most this many wards named on a segment's map
+
+
+def segment_figures(areas: gpd.GeoDataFrame, segments: list[int],
+                    wards: gpd.GeoDataFrame | None = None,
+                    holding: dict[int, list[str]] | None = None):
+    """For each segment, (segment, figure): its output areas in its colour on the other
+    areas in light grey, cropped to the study area (one figure, recoloured for each
+    segment). ``holding``: for each segment, the codes of the wards holding its areas, most
+    first; the first ``MAP_LABELS`` of them that fit clear of each other are named, large
+    enough to read on a phone (without it, the first that fit in the ward layer's order)."""
+    left, bottom, right, top = areas.total_bounds
+    pad = 0.01 * max(right - left, top - bottom)
+    left, bottom, right, top = left - pad, bottom - pad, right + pad, top + pad
+    ratio = (top - bottom) / (right - left) if right > left else 0.8
+    figure = Figure(figsize=(MAP_WIDTH, min(max(MAP_WIDTH * ratio, 3.0), 7.0)))
     ax = _bare_map(figure)
     areas.plot(ax=ax, color="#E8E8E8", edgecolor="white", linewidth=0.1)
     polygons = ax.collections[-1]
     if wards is not None:
         wards.boundary.plot(ax=ax, color="#555555", linewidth=0.4)
-    ward_names(ax, wards, 5.5)
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
     # geopandas draws a multipolygon as one path per part: colour every part of an area
     parts = areas.geometry.apply(lambda g: len(getattr(g, "geoms", [g]))).to_numpy()
     owner = np.repeat(areas["segment"].to_numpy(), parts)
-    maps = {}
     for segment in segments:
         polygons.set_facecolor(np.where(owner == segment, segment_colour(segment),
                                         "#E8E8E8"))
-        maps[segment] = png(figure)
-    return maps
+        order = None if holding is None else holding.get(segment, [])
+        labels = ward_names(ax, wards, MAP_LABEL_SIZE, order, MAP_LABELS)
+        yield segment, figure
+        for label in labels:
+            label.remove()
+
+
+def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
+                 wards: gpd.GeoDataFrame | None = None,
+                 holding: dict[int, list[str]] | None = None) -> dict[int, bytes]:
+    """Each segment's map (``segment_figures``) as PNG bytes."""
+    return {segment: png(figure)
+            for segment, figure in segment_figures(areas, segments, wards, holding)}
 
 
 def _wrapped(variables, labels: dict[str, str], width: int = 48) -> list[str]:

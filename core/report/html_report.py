@@ -180,9 +180,34 @@ def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: i
     share = ward_shares(households)
     top = largest_segments(households)  # a ward whose every share is suppressed has none
     mine = share[segment].dropna().sort_values(ascending=False)
-    listed = [{"ward": ward_names.get(w, w), "share": f"{v:.0f}%"} for w, v in mine.items()]
+    listed = [{"ward": ward_names.get(w, w), "code": w, "share": f"{v:.0f}%"}
+              for w, v in mine.items()]
     dominates = [item for (w, _), item in zip(mine.items(), listed) if top.get(w) == segment]
     return {"dominates": dominates[:most], "largest": [] if dominates else listed[:3]}
+
+
+def wards_holding(areas: pd.DataFrame, segment: int, first: list[str] = ()) -> list[str]:
+    """The codes of the wards holding a segment's output areas, from the ward x segment
+    matrix of areas (published in full): those of ``first`` that hold some (the wards the
+    report lists beside its map), then the others, most areas first (ties by code)."""
+    if segment not in areas.columns:
+        return []
+    counts = areas.drop(index=TOTAL, errors="ignore")[segment]
+    counts = counts[counts > 0].rename("areas").rename_axis("ward").reset_index()
+    most = list(counts.sort_values(["areas", "ward"], ascending=[False, True])["ward"])
+    return [w for w in first if w in most] + [w for w in most if w not in first]
+
+
+def segment_wards(published: dict, ward_names: dict, segments) -> tuple[dict, dict | None]:
+    """For each segment, the wards its section lists (``dominant_wards``) and the codes of
+    the wards its map may name (``wards_holding``: those listed first; None without the
+    areas matrix)."""
+    listed = {n: dominant_wards(published.get("households"), ward_names, n)
+              for n in segments}
+    if "areas" not in published:
+        return listed, None
+    return listed, {n: wards_holding(published["areas"], n, [
+        w["code"] for w in listed[n]["dominates"] or listed[n]["largest"]]) for n in segments}
 
 
 def reason_in_words(row: pd.Series, labels: dict, kept: set) -> str:
@@ -294,10 +319,9 @@ def report_context(segmentation: Path, threshold: int = 5,
     bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
     clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
     incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest))
-    households = published.get("households")
-
-    maps = charts.segment_maps(areas, sorted(names), wards)
     summary = segment_rows(seg)
+    listed, holding = segment_wards(published, ward_names, names)
+    maps = charts.segment_maps(areas, sorted(names), wards, holding)
     segments = []
     for row in summary:
         n = row["number"]
@@ -312,7 +336,7 @@ def report_context(segmentation: Path, threshold: int = 5,
                            "rate_short": s["rate_short"],
                            **next(r for r in s["rows"] if r["segment"] == n)}
                           for s in incidents if any(r["segment"] == n for r in s["rows"])],
-            "wards": dominant_wards(households, ward_names, n)})
+            "wards": listed[n]})
 
     numbers = sorted(names)
     matrices = [{"title": counted_over(name, abouts), "key": name,

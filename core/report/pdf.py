@@ -4,6 +4,10 @@
 (``html_report``) and prints it to the PDF of the same name with the browser's headless
 print (``--print-to-pdf``): the template's paged-media CSS sets the paper (A4), the page
 numbers and where pages break, so the PDF is the report as a board member prints it.
+The contents list gets the page each chapter starts on (``number_contents``): the browser
+has no CSS for that (no ``target-counter``), so the report is printed once, the page of
+each chapter read from the PDF's own links (pypdf), the numbers written into the HTML's
+contents list and the report printed again, until the numbers no longer move.
 The browser is Chromium, Google Chrome or Microsoft Edge, found on the PATH or at its usual
 place on Windows and macOS, or the one named by ``COMMUNITY_SAFETY_BROWSER``. Without one
 the HTML report is written, and the result says in one line what to install. The command
@@ -13,6 +17,7 @@ line, Processing and the dock all write the report through ``write_report_files`
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,14 +112,78 @@ def print_pdf(html: Path, out: Path, browser: Path) -> Path:
     return out
 
 
+# the first version whose print fills CSS page-margin boxes (the footer's "Page n of N")
+MARGIN_BOXES = 131
+
+
+def browser_version(browser: Path) -> int | None:
+    """The browser's major version from ``--version`` ("Chromium 131.0.6778.85": 131),
+    None when it does not say (Chrome on Windows prints nothing)."""
+    try:
+        said = subprocess.run([str(browser), "--version"], capture_output=True, text=True,
+                              timeout=60, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"(\d+)\.\d+", said or "")
+    return int(found[1]) if found else None
+
+
+def no_page_numbers_message(browser: Path, version: int | None) -> str | None:
+    """One line when the browser is too old to number the pages (None when it is not)."""
+    if version is None or version >= MARGIN_BOXES:
+        return None
+    return (f"the PDF's pages are not numbered: {browser.name} {version} prints no page "
+            f"footers (they need version {MARGIN_BOXES} or later; the contents list has "
+            "its page numbers); update the browser for 'Page n of N' on every page")
+
+
+# the template's place for the page a contents entry's chapter starts on
+PAGE_NUMBER = re.compile(r'<span class="page-number" data-section="([^"]*)">[^<]*</span>')
+PRINTS = 3  # the most times the report is printed to settle its contents' page numbers
+
+
+def chapter_pages(pdf: Path) -> dict[str, int]:
+    """The page (from 1) each chapter the contents list links to starts on, from the
+    PDF's named destinations (the browser makes one for each link's target)."""
+    import pypdf
+
+    reader = pypdf.PdfReader(str(pdf))
+    return {str(name).lstrip("/"): reader.get_destination_page_number(place) + 1
+            for name, place in reader.named_destinations.items()}
+
+
+def with_page_numbers(html: str, pages: dict[str, int]) -> str:
+    """The report's HTML with each contents entry's page number written in."""
+    return PAGE_NUMBER.sub(lambda m: (f'<span class="page-number" data-section="{m[1]}">'
+                                      f'{pages.get(m[1], "")}</span>'), html)
+
+
+def number_contents(html: Path, out: Path, browser: Path) -> Path:
+    """Print ``html`` into the PDF ``out`` with the page each chapter starts on in its
+    contents list: printed, numbered from the print and printed again until the numbers
+    stay (at most ``PRINTS`` prints); the HTML file keeps the numbers."""
+    html = Path(html)
+    for _ in range(PRINTS):
+        print_pdf(html, out, browser)
+        text = html.read_text(encoding="utf-8")
+        numbered = with_page_numbers(text, chapter_pages(out))
+        if numbered == text:
+            break
+        with atomic_file(html) as work:
+            Path(work).write_text(numbered, encoding="utf-8")
+    return out
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     """What a report run wrote: the HTML file, the PDF (None when none was asked for or
-    none could be printed), and why no PDF was printed when one was asked for."""
+    none could be printed), why no PDF was printed when one was asked for, and why its
+    pages are not numbered when the browser is too old to number them."""
 
     html: Path
     pdf: Path | None = None
     no_pdf: str | None = None
+    unnumbered: str | None = None
 
     @property
     def main(self) -> Path:
@@ -150,4 +219,5 @@ def write_report_files(segmentation: Path, out: Path, threshold: int = 5, pdf: b
         return ReportFiles(html)
     if browser is None:
         return ReportFiles(html, no_pdf=no_browser_message(html))
-    return ReportFiles(html, print_pdf(html, pdf_path, browser))
+    return ReportFiles(html, number_contents(html, pdf_path, browser),
+                       unnumbered=no_page_numbers_message(browser, browser_version(browser)))

@@ -4,7 +4,9 @@
 matrices and returns, for every ward (sorted by name), the rows of its table (one per
 segment and an "All segments" row: households and residents with their shares of the
 ward, and each incident matrix's count), a one-line summary, and the sources and
-suppression notes printed on every page. The counts are those the partner export
+suppression notes printed on every page, and the key findings its first page opens with
+(``share.findings``: the same sentences as the report's and the workbook's Notes, or why
+there are none). The counts are those the partner export
 publishes (``export.partner_tables``: small numbers suppressed, with secondary
 suppression against a reader who sees every matrix), so a page never shows a count from 1
 to the threshold; shares are computed from published counts only. The QGIS print layout
@@ -27,6 +29,7 @@ from ..places.matrices import TOTAL, percentages
 from ..places.steps import gpkg_path, safe_name
 from ..segment.saved import load_segmentation
 from ..share.export import partner_tables
+from ..share.findings import Finding, key_findings, no_incident_findings
 from ..share.partner_words import incident_sources
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.geopackage import read_gpkg_table
@@ -62,6 +65,8 @@ class WardPages:
     sources: list[str] = field(default_factory=list)
     suppression: str = ""
     produced: str = ""
+    findings: list[Finding] = field(default_factory=list)  # the key findings, in order
+    no_findings: str | None = None  # why no segment is named for its incidents
     numbering: str = "Segments are numbered from least to most deprived."
 
     @property
@@ -188,9 +193,11 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     suppression = (f"Counts of 1 to {threshold} suppressed, shown as {SUPPRESSED}; further "
                    "counts suppressed so none can be worked out from the totals; shares "
                    "from published counts only.")
+    findings = key_findings(path, threshold)
     return WardPages(name=seg.name, threshold=threshold, segments=segments, wards=order,
                      columns=columns, cells=cells, summaries=summaries, sources=sources,
                      suppression=suppression, produced=date.today().isoformat(),
+                     findings=findings, no_findings=no_incident_findings(path, findings),
                      numbering=("Segments are numbered from least to most deprived."
                                 if numbered_by_deprivation(seg.manifest) else
                                 "The segment numbers do not rank deprivation (no deprivation "

@@ -23,6 +23,9 @@ report, the ward atlas and the partner workbook's Notes to render (they never co
   a percentage point or more, and wards whose largest segment changed; nothing when there
   is no previous run or it is the same segmentation.
 
+Where no segment can be named for its incidents, ``no_incident_findings`` says why in a
+sentence (for the atlas's first page, which always shows its findings).
+
 Only published figures: counts pass the partner export's suppression
 (``export.partner_tables``), so a finding never shows a count the workbook hides, and a
 segment whose count is suppressed is never named for it. No incident sentence without
@@ -377,6 +380,26 @@ def key_findings(path: Path, threshold: int = 5, previous: Path | None = None
     if previous is not None and Path(previous).is_file():
         findings += change_findings(seg, path, Path(previous), threshold)
     return findings
+
+
+def no_incident_findings(path: Path, findings: list[Finding]) -> str | None:
+    """Why no segment is named for its incidents, in a sentence (None when one is): no
+    incident profile yet, or none with a published count by segment. For a page that
+    always opens with the findings (the ward atlas), so it never looks as if there were
+    none to find."""
+    if any(f.topic == "incidents" for f in findings):
+        return None
+    profiled = [n.removeprefix("incident_profile_") for n, _ in
+                pyogrio.list_layers(gpkg_file(Path(path)))
+                if n.startswith("incident_profile_")]
+    if not profiled:
+        return ("No incidents are profiled for this segmentation, so no segment is named "
+                "for carrying the most: profile fires or other incidents by segment first "
+                "(Processing: 'Profile incidents by segment', or `community-safety "
+                "incidents`), then make this again.")
+    return (f"The incidents profiled ({_listed([words(n) for n in sorted(profiled)])}) "
+            "have no published count by segment, so no segment is named for carrying the "
+            "most.")
 
 
 def finding_rows(findings: list[Finding]) -> list[tuple[str, str]]:

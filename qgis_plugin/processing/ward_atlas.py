@@ -18,7 +18,10 @@ class WardAtlas(EngineAlgorithm):
     NAME = "wardatlas"
     TITLE = "Ward atlas (PDF)"
     GROUP = PARTNERS
-    HELP = ("A PDF with one A4 landscape page per ward, sorted by name: a map of the ward's "
+    HELP = ("A PDF opening with the key findings (the report's: the segments with the most "
+            "incidents per household, where they live, the targeting tested on later fires "
+            "and what changed since the last run, each with its figure), then one A4 "
+            "landscape page per ward, sorted by name: a map of the ward's "
             "output areas by segment (neighbouring wards faded), a legend of the segments "
             "in the ward, its households and residents by segment with their shares, and "
             "its incidents by segment (each incident profile's matrix). The counts are "
@@ -36,8 +39,10 @@ class WardAtlas(EngineAlgorithm):
         add_suppression_parameter(self, shown="Counts on the pages")
         self.add(QgsProcessingParameterFileDestination(
             "OUTPUT", self.tr("Ward atlas (PDF)"), fileFilter="PDF files (*.pdf)"),
-            "The PDF to write, one page per ward. It is replaced only once complete.")
-        self.addOutput(QgsProcessingOutputNumber("PAGES", self.tr("Pages (one per ward)")))
+            "The PDF to write: the key findings, then one page per ward. It is replaced "
+            "only once complete.")
+        self.addOutput(QgsProcessingOutputNumber(
+            "PAGES", self.tr("Ward pages (after the key findings)")))
         self.addOutput(QgsProcessingOutputString("LAYOUT", self.tr("Print layout")))
 
     def execute(self, parameters, context, feedback):
@@ -48,7 +53,8 @@ class WardAtlas(EngineAlgorithm):
             self.parameterAsFile(parameters, "SEGMENTATION", context), pdf,
             self.parameterAsInt(parameters, "THRESHOLD", context),
             project=context.project() or QgsProject.instance(), feedback=feedback)
-        feedback.pushInfo(f"{pages} ward pages written to {pdf}; the print layout "
+        feedback.pushInfo(f"The key findings and {pages} ward pages written to {pdf}; the "
+                          f"print layout "
                           f"'{layout.name()}' is in Project > Layouts")
         from ...core.report.ward_pages import missing_for_atlas
 

@@ -61,7 +61,8 @@ class WriteReport(EngineAlgorithm):
             feedback.reportError(written.no_pdf[:1].upper() + written.no_pdf[1:],
                                  fatalError=False)
         gaps = missing_for_report(segmentation)
-        if gaps:  # a section left out for a missing table: said, not dropped
-            feedback.pushWarning(gaps[:1].upper() + gaps[1:])
+        for warning in (gaps, written.unnumbered):  # a section left out, pages unnumbered
+            if warning:
+                feedback.pushWarning(warning[:1].upper() + warning[1:])
         return {"OUTPUT": str(written.main), "REPORT": str(written.html),
                 "PDF_REPORT": str(written.pdf) if written.pdf else None}

@@ -498,8 +498,9 @@ class CommunitySafetyDock(QgsDockWidget):
             written, gaps = result
             out = written.main
             link = f'Report written: <a href="{Path(out).as_uri()}">{out}</a>'
-            notes = [n[:1].upper() + n[1:] for n in (written.no_pdf, gaps) if n]
-            if notes:  # no browser for the PDF, a section left out: said, not dropped
+            notes = [n[:1].upper() + n[1:]
+                     for n in (written.no_pdf, written.unnumbered, gaps) if n]
+            if notes:  # no browser for the PDF, pages unnumbered, a section left out: said
                 said = html.escape(". ".join(notes), quote=False)
                 finished(f"{link}. {said}.", Qgis.Warning)
             else:
