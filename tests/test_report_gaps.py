@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -217,7 +218,7 @@ def test_the_processing_report_names_the_section_it_leaves_out(provider, with_de
         feedback=feedback)
     said = [line for line in feedback.lines if "leaves out" in line]
     assert len(said) == 1 and "incident_profile_fires is missing" in said[0], feedback.lines
-    html = open(result["REPORT"], encoding="utf-8").read()
+    html = Path(result["REPORT"]).read_text(encoding="utf-8")
     assert "Left out of this report" in html and "incident_profile_fires" in html
 
 
