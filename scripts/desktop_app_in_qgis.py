@@ -12,6 +12,7 @@
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -97,6 +98,39 @@ class FreezeMeter:
 
 
 METER = FreezeMeter()
+
+
+class StallSampler:
+    """Where the main thread is while the UI does not answer: a thread that, once the
+    meter's timer is STALL seconds late, samples the main thread's Python stack every 20 ms.
+    Per phase, the stack lines seen most often in its stalls are kept (results["stalls"]):
+    the code to look at when a phase's figure is above the goal. A line in wait() or a Qt
+    call means the main thread was in Qt or QGIS (painting, rendering), not in our code."""
+
+    STALL = 0.15
+
+    def __init__(self, meter):
+        self.meter = meter
+        self.main = threading.main_thread().ident
+        self.thread = threading.Thread(target=self.run, name="stall sampler", daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            time.sleep(0.02)
+            if time.monotonic() - self.meter.last < self.STALL:
+                continue
+            frame = sys._current_frames().get(self.main)
+            if frame is None:
+                continue
+            lines = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                     for f in traceback.extract_stack(frame)[-8:]]
+            seen = results.setdefault("stalls", {}).setdefault(self.meter.name, {})
+            where = " < ".join(reversed(lines))
+            seen[where] = seen.get(where, 0) + 1
+
+
+STALLS = StallSampler(METER)
 
 
 # --- modal dialogs: the expected ones (Processing's) are noted and closed, any other is a

@@ -52,6 +52,7 @@ def dock(qgis_iface, qgis_new_project, qtbot, gpkg):
     qgis_iface.setActiveLayer(layer)
     qgis_iface.currentLayerChanged.emit(qgis_iface.mapCanvas())
     widget.show()
+    qtbot.waitUntil(lambda: not widget.reading(), timeout=WAIT)  # read in a task
     yield widget
     QgsProject.instance().removeAllMapLayers()
 
