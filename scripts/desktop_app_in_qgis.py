@@ -529,6 +529,7 @@ def dock_in_the_app():
         METER.phase("ui: open the dock from its menu entry")
         menu_action("Community safety dock").trigger()
         dock = plugin.dock
+        wait(120, lambda: not dock.reading())  # read in a task, the heading saying so
         if dock is None or dock.gpkg is None or dock.gpkg.resolve() != gpkg.resolve():
             raise AssertionError(f"the dock did not open on {gpkg}: "
                                  f"{getattr(dock, 'heading', None) and dock.heading.text()}")
@@ -711,6 +712,7 @@ def wizard_on_a_borough(borough="Sutton"):
         wizard.grab().save(str(OUT / "wizard_borough_5.png"))
         click(wizard.button(QWizard.FinishButton))
         wait(2)
+        wait(120, lambda: plugin.dock is not None and not plugin.dock.reading())
         layer = set_layer_active("Segments")
         canvas = iface.mapCanvas()
         from qgis.core import QgsCoordinateTransform

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyogrio
 from qgis.core import Qgis, QgsProject, QgsVectorLayer
 from qgis.gui import QgsDockWidget
+from qgis.PyQt import sip
 from qgis.PyQt.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -247,13 +248,16 @@ class CommunitySafetyDock(QgsDockWidget):
         self._enable(False)
         self.heading.setText(f"Reading {gpkg.name}…")
 
+        def wanted() -> bool:  # not closed meanwhile, nor another segmentation asked for
+            return not sip.isdeleted(self) and self._reading == gpkg
+
         def done(contents):
-            if self._reading == gpkg:
+            if wanted():
                 self._reading = None
                 self.show_contents(contents)
 
         def failed(message):
-            if self._reading == gpkg:
+            if wanted():
                 self._reading = None
                 self.gpkg = None
                 self.heading.setText(f"{gpkg.name}: cannot be read as a segmentation "
