@@ -111,7 +111,9 @@ def with_chosen_k(chart: KChart, chosen: int):
     pixels = 1.6 * chart.marks.dpi / 72  # matplotlib's line width, in points
     painter = QPainter(picture)
     painter.setRenderHint(QPainter.Antialiasing)
-    pen = QPen(QColor(CHOSEN_COLOUR), pixels, Qt.DotLine)
+    pen = QPen(QColor(CHOSEN_COLOUR), pixels)
+    pen.setCapStyle(Qt.FlatCap)
+    pen.setDashPattern([1.0, 1.65])  # matplotlib's dotted line ":", in line widths
     painter.setPen(pen)
     for x, top, bottom in lines:
         painter.drawLine(QPointF(x, top), QPointF(x, bottom))
