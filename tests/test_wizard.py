@@ -45,6 +45,7 @@ def fill_from_files(wizard) -> None:
     assert wizard.currentPage() is boundaries and boundaries.isComplete()
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / name for name in TABLES])
+    wait_for(lambda: wizard.tables.task is None)  # read in a task
     wizard.tables.check()
     wait_for(lambda: wizard.tables.task is None)
     assert wizard.tables.isComplete()
@@ -293,6 +294,7 @@ def test_a_table_without_the_key_column_is_named_and_next_is_disabled(
     wizard.boundaries.file_widget.setFilePath(str(SAMPLE_DIR / "output_areas_2011.gpkg"))
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / "census_work.csv", bad])
+    qtbot.waitUntil(lambda: wizard.tables.task is None, timeout=60000)
     text = wizard.tables.problems_label.text()
     assert "claimants_by_ward.csv" in text and "'OA11CD'" in text
     assert "ward_name, claimants" in text
@@ -303,6 +305,33 @@ def test_a_table_without_the_key_column_is_named_and_next_is_disabled(
     wizard.tables.remove_button.click()
     assert wizard.tables.problems_label.text() == ""
     assert wizard.button(QWizard.NextButton).isEnabled()
+
+
+def test_a_table_is_read_in_a_task_and_its_guesses_shown_when_read(
+        qgis_app, qgis_iface, qtbot):
+    """Adding a table does not hold the window: the page says it is reading, the buttons
+    wait, then the table is listed with its key column, join and context guessed."""
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.boundaries.file_widget.setFilePath(str(SAMPLE_DIR / "output_areas_2011.gpkg"))
+    wizard.next()
+    tables = wizard.tables
+    tables.add_files([SAMPLE_DIR / "imd2019_lsoa.csv"])
+    assert tables.check_status.text() == "Reading imd2019_lsoa.csv…"
+    assert tables.entries == [] and tables.list.count() == 0
+    assert not tables.add_button.isEnabled() and not tables.isComplete()
+    assert not wizard.button(QWizard.NextButton).isEnabled()
+    qtbot.waitUntil(lambda: tables.task is None, timeout=60000)
+    assert tables.list.count() == 1 and tables.list.currentItem().text() == "imd2019_lsoa.csv"
+    assert tables.key_combo.currentData() == "LSOA11CD"
+    assert tables.join_combo.currentData() == "join_on"
+    assert tables.join_on_combo.currentData() == "LSOA11CD"
+    assert tables.entries[0].context == ["IMD19"]
+    assert tables.add_button.isEnabled() and tables.detail.isEnabled()
+    assert tables.check_status.text() == "" and tables.isComplete()
 
 
 def test_a_geographic_crs_on_metres_is_refused_and_can_be_corrected(
