@@ -130,6 +130,11 @@ def freeze_lines(results: dict, stacks: int = 2) -> list[str]:
             seen = results.get("stalls", {}).get(phase, {})
             for where, count in sorted(seen.items(), key=lambda kv: -kv[1])[:stacks]:
                 lines.append(f"    main thread ({count * 20} ms sampled): {where}")
+            engine = results.get("engine_stalls", {}).get(phase, {})
+            for where, count in sorted(engine.items(), key=lambda kv: -kv[1])[:stacks]:
+                lines.append(f"    a task's thread meanwhile ({count * 20} ms): {where}")
+            for at, what in sorted(results.get("timeline", {}).get(phase, [])):
+                lines.append(f"    {at:7.2f} s  {what}")
     if results.get("freezes"):
         lines.append(f"{len(slow)} interaction(s) above the {GOAL} s goal"
                      + (f": {', '.join(slow)}" if slow else ""))

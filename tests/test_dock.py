@@ -239,6 +239,14 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     assert loaded and loaded[0].featureCount() == 200
     crews = dock.export_for_crews(tmp_path / "for_crews.xlsx")
     assert crews.exists() and crews.stat().st_size > 5_000
+    # a second list replaces the first under the same layer: one layer, the new visits
+    tab.capacity.setValue(100)
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.list.rowCount() == 100, timeout=WAIT)
+    qtbot.wait(50)
+    loaded = [layer for layer in QgsProject.instance().mapLayers().values()
+              if layer.name() == "Home fire safety check visits"]
+    assert len(loaded) == 1 and loaded[0].featureCount() == 100
 
 
 def test_report_button_writes_the_report(dock, qtbot, tmp_path):

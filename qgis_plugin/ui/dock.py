@@ -19,6 +19,7 @@ import pyogrio
 from qgis.core import Qgis, QgsProject, QgsVectorLayer
 from qgis.gui import QgsDockWidget
 from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -394,14 +395,21 @@ class CommunitySafetyDock(QgsDockWidget):
         def done(result):
             targets, written = result
             self.targeting.show_list(targets.targets, targets.summary, written)
-            layer = ensure_layer(written / "target.gpkg", "target_addresses",
-                                 "Home fire safety check visits")
-            if layer is not None:
-                reload_styled(layer, self.iface)
+            # the map layer at the event loop's next turn: the list is painted first
+            QTimer.singleShot(0, lambda: self.show_visits_layer(written / "target.gpkg"))
 
         self.start("targeting", "Home fire safety check list", _targets, self.gpkg, folder,
                    settings, on_done=done, on_error=self.targeting.failed,
                    on_progress=lambda f, _: self.targeting.progress.setValue(int(100 * f)))
+
+    def show_visits_layer(self, gpkg: Path) -> QgsVectorLayer | None:
+        """The visits on the map: a layer already showing them reloads the new list (only
+        then: a new layer is read once, with its stored style)."""
+        layer = layer_of(gpkg, "target_addresses")
+        if layer is not None:
+            reload_styled(layer, self.iface)
+            return layer
+        return ensure_layer(gpkg, "target_addresses", "Home fire safety check visits")
 
     def run_service_users(self, settings: dict) -> None:
         self.service_users.running(True)

@@ -29,6 +29,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..layers import settle_project_crs
+from .tasks import old_objects_set_aside
 
 HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
 
@@ -187,7 +188,8 @@ class PictureDrawer(QObject):
                     return
             args, kwargs = wanted
             try:
-                png = self.function(*args, **kwargs)
+                with old_objects_set_aside():  # no collection of QGIS's heap meanwhile
+                    png = self.function(*args, **kwargs)
             except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
                 continue
             with self._lock:
