@@ -245,6 +245,8 @@ class CommunitySafetyDock(QgsDockWidget):
         gpkg = Path(gpkg)
         if gpkg.is_dir():
             gpkg = gpkg / GPKG_NAME
+        if gpkg == self._reading:  # asked again (the layer added, then the dock opened)
+            return
         self._reading = gpkg
         self._enable(False)
         self.heading.setText(f"Reading {gpkg.name}…")
