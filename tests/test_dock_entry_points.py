@@ -200,3 +200,20 @@ def test_another_segmentation_leaves_no_list_of_the_last_one(plugin, qgis_iface,
     qtbot.waitUntil(lambda: not dock.reading(), timeout=WAIT)
     assert dock.gpkg == other and tab.list.rowCount() == 0 and not tab.export.isEnabled()
     assert dock.service_users.ranked.rowCount() == 0
+
+
+def test_the_dock_asked_twice_for_the_segmentation_it_is_reading_reads_it_once(
+        plugin, qgis_iface, bare, qtbot, monkeypatch):
+    """The wizard's new layer becomes active (the dock follows it) and then the wizard opens
+    the dock on the same GeoPackage: one read, not two."""
+    from community_safety.qgis_plugin.ui import dock as dock_module
+
+    reads = []
+    real = dock_module.run_task
+    monkeypatch.setattr(dock_module, "run_task",
+                        lambda description, *a, **k: reads.append(description)
+                        or real(description, *a, **k))
+    dock = plugin.show_dock(bare)
+    plugin.show_dock(bare)
+    qtbot.waitUntil(lambda: not dock.reading(), timeout=WAIT)
+    assert len(reads) == 1 and dock.gpkg == bare and dock.tabs.isEnabled()
