@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 
 import qgis.utils
@@ -34,6 +35,8 @@ PLUGIN = "community_safety"
 MENU = "Community Safety Segmentation"
 BOROUGH = Path(os.environ["DESKTOP_APP_BOROUGH"]) if os.environ.get("DESKTOP_APP_BOROUGH") \
     else None
+RESULTS_LOCK = threading.Lock()
+LATER = deque()  # timeline notes from other threads, for the main thread to add
 results = {"finished": False, "steps": [], "python_errors": [], "dialogs": [],
            "freezes": {}}
 
@@ -85,6 +88,8 @@ class FreezeMeter:
         self.timer.start()
 
     def tick(self):
+        while LATER:  # what other threads noted meanwhile
+            self.mark(LATER.popleft())
         now = time.monotonic()
         gap = now - self.last
         self.last = now
@@ -150,10 +155,11 @@ class StallSampler:
                 continue
             lines = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
                      for f in traceback.extract_stack(frame)[-8:]]
-            seen = results.setdefault("stalls", {}).setdefault(self.meter.name, {})
-            where = " < ".join(reversed(lines))
-            seen[where] = seen.get(where, 0) + 1
-            self.engine_threads()
+            with RESULTS_LOCK:
+                seen = results.setdefault("stalls", {}).setdefault(self.meter.name, {})
+                where = " < ".join(reversed(lines))
+                seen[where] = seen.get(where, 0) + 1
+                self.engine_threads()
 
     def engine_threads(self):
         """Where the plugin's task threads ("engine: …") are during a stall: a thread that
@@ -201,9 +207,9 @@ def on_collection(phase, info):
         _collecting["start"] = time.monotonic()
     elif "start" in _collecting:
         took = time.monotonic() - _collecting.pop("start")
-        if took > 0.05:
-            METER.mark(f"Python's full garbage collection ({threading.current_thread().name})"
-                       f" took {took:.2f} s")
+        if took > 0.05:  # noted by the main thread at its timer's next tick
+            LATER.append(f"Python's full garbage collection "
+                         f"({threading.current_thread().name}) took {took:.2f} s")
 
 
 def time_the_pieces():
@@ -282,9 +288,15 @@ DIALOG_WATCH.timeout.connect(watch_dialogs)
 DIALOG_WATCH.start()
 
 
+def write_results():
+    with RESULTS_LOCK:  # the stall sampler's thread adds to them
+        text = json.dumps(results, indent=2)
+    (OUT / "results.json").write_text(text, encoding="utf-8")
+
+
 def step(name, ok, detail="", **extra):
     results["steps"].append({"name": name, "ok": bool(ok), "detail": str(detail), **extra})
-    (OUT / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_results()
 
 
 def wait(seconds, until=lambda: False):
@@ -888,7 +900,7 @@ def main():
         step("desktop run", False, traceback.format_exc())
     finally:
         results["finished"] = results["finished"] and not results["python_errors"]
-        (OUT / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        write_results()
         os._exit(0)
 
 
