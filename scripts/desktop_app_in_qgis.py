@@ -12,8 +12,10 @@
 import json
 import os
 import sys
+import threading
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 
 import qgis.utils
@@ -33,6 +35,8 @@ PLUGIN = "community_safety"
 MENU = "Community Safety Segmentation"
 BOROUGH = Path(os.environ["DESKTOP_APP_BOROUGH"]) if os.environ.get("DESKTOP_APP_BOROUGH") \
     else None
+RESULTS_LOCK = threading.Lock()
+LATER = deque()  # timeline notes from other threads, for the main thread to add
 results = {"finished": False, "steps": [], "python_errors": [], "dialogs": [],
            "freezes": {}}
 
@@ -77,26 +81,171 @@ class FreezeMeter:
 
     def __init__(self):
         self.name = "start"
-        self.last = time.monotonic()
+        self.last = self.start = time.monotonic()
         self.timer = QTimer()
         self.timer.setInterval(20)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
 
     def tick(self):
+        while LATER:  # what other threads noted meanwhile
+            self.mark(LATER.popleft())
         now = time.monotonic()
         gap = now - self.last
         self.last = now
         freezes = results["freezes"]
         freezes[self.name] = round(max(freezes.get(self.name, 0.0), gap), 3)
+        if gap > TIMELINE_GAP and self.name.startswith("ui:"):
+            results.setdefault("timeline", {}).setdefault(self.name, []).append(
+                [round(now - gap - self.start, 2), f"UI frozen {gap:.2f} s"])
 
     def phase(self, name):
         self.tick()
         self.name = name
-        self.last = time.monotonic()
+        self.last = self.start = time.monotonic()
+
+    def mark(self, what):
+        """A moment of the phase (seconds since it started), for its timeline."""
+        if self.name.startswith("ui:"):
+            results.setdefault("timeline", {}).setdefault(self.name, []).append(
+                [round(time.monotonic() - self.start, 2), what])
+
+
+TIMELINE_GAP = 0.1  # s: a gap at least this long goes on its phase's timeline
+
+
+def screenshot(widget, file_name):
+    """A picture for the README, taken inside a person's interaction: the grab (0.1-0.5 s
+    for the main window) is the script's, not the plugin's, so it is measured apart."""
+    METER.tick()
+    interaction = METER.name
+    METER.name = "scripted: screenshots during the interactions"
+    METER.last = time.monotonic()
+    widget.grab().save(str(OUT / file_name))
+    METER.tick()
+    METER.name = interaction
+    METER.last = time.monotonic()
 
 
 METER = FreezeMeter()
+
+
+class StallSampler:
+    """Where the main thread is while the UI does not answer: a thread that, once the
+    meter's timer is STALL seconds late, samples the main thread's Python stack every 20 ms.
+    Per phase, the stack lines seen most often in its stalls are kept (results["stalls"]):
+    the code to look at when a phase's figure is above the goal. A line in wait() or a Qt
+    call means the main thread was in Qt or QGIS (painting, rendering), not in our code."""
+
+    STALL = 0.15
+
+    def __init__(self, meter):
+        self.meter = meter
+        self.main = threading.main_thread().ident
+        self.thread = threading.Thread(target=self.run, name="stall sampler", daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            time.sleep(0.02)
+            if time.monotonic() - self.meter.last < self.STALL:
+                continue
+            frame = sys._current_frames().get(self.main)
+            if frame is None:
+                continue
+            lines = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                     for f in traceback.extract_stack(frame)[-8:]]
+            with RESULTS_LOCK:
+                seen = results.setdefault("stalls", {}).setdefault(self.meter.name, {})
+                where = " < ".join(reversed(lines))
+                seen[where] = seen.get(where, 0) + 1
+                self.engine_threads()
+
+    def engine_threads(self):
+        """Where the plugin's task threads ("engine: …") are during a stall: a thread that
+        holds Python's lock (or the cores) keeps the main thread waiting."""
+        frames = sys._current_frames()
+        for thread in threading.enumerate():
+            if not thread.name.startswith("engine:") or thread.ident not in frames:
+                continue
+            lines = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                     for f in traceback.extract_stack(frames[thread.ident])[-6:]]
+            seen = results.setdefault("engine_stalls", {}).setdefault(self.meter.name, {})
+            where = f"{thread.name}: " + " < ".join(reversed(lines))
+            seen[where] = seen.get(where, 0) + 1
+
+
+STALLS = StallSampler(METER)
+
+
+def timed(owner, attribute, label=None):
+    """``owner.attribute`` (a plugin function or method) marks on the phase's timeline when
+    it starts and how long it took: which piece of a slow interaction holds the UI."""
+    original = getattr(owner, attribute)
+    label = label or attribute
+
+    def wrapper(*args, **kwargs):
+        METER.mark(f"{label} starts")
+        start = time.monotonic()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            METER.mark(f"{label} took {time.monotonic() - start:.2f} s")
+
+    setattr(owner, attribute, wrapper)
+
+
+_collecting = {}
+
+
+def on_collection(phase, info):
+    """Python's full garbage collections (generation 2) on the timeline, with their length:
+    whichever thread triggers one holds Python's lock through it."""
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _collecting["start"] = time.monotonic()
+    elif "start" in _collecting:
+        took = time.monotonic() - _collecting.pop("start")
+        if took > 0.05:  # noted by the main thread at its timer's next tick
+            LATER.append(f"Python's full garbage collection "
+                         f"({threading.current_thread().name}) took {took:.2f} s")
+
+
+def time_the_pieces():
+    """The plugin's main-thread pieces of the slow interactions (the end of the wizard's
+    run, a table added in the wizard, the visit list arriving), and QGIS's adding of layers
+    and map rendering, marked on the phases' timelines."""
+    from importlib import import_module
+
+    ui = f"{PLUGIN}.qgis_plugin.ui"
+    run, tables = import_module(f"{ui}.wizard_run"), import_module(f"{ui}.wizard_tables")
+    dock = import_module(f"{ui}.dock")
+    for owner, name in [
+            (run.RunPage, "_done"), (run, "add_segment_layer"), (run, "zoom_to_layer"),
+            (import_module(f"{PLUGIN}.qgis_plugin.layers").DefaultStyle, "postProcessLayer"),
+            (type(qgis.utils.plugins[PLUGIN]), "show_dock"),
+            (dock.CommunitySafetyDock, "show_contents"), (dock, "ensure_layer"),
+            (dock.CommunitySafetyDock, "set_segmentation"),
+            (tables.TablesPage, "add_files")]:
+        timed(owner, name)
+    said = run.RunPage._progress
+
+    def progress(page, fraction, message):  # each new step of the run, on the timeline
+        if message and message != getattr(progress, "last", None):
+            progress.last = message
+            METER.mark(f"run: {message}")
+        return said(page, fraction, message)
+
+    run.RunPage._progress = progress
+    import gc
+
+    gc.callbacks.append(on_collection)
+    project, canvas = QgsProject.instance(), qgis.utils.iface.mapCanvas()
+    project.layerWasAdded.connect(lambda *_: METER.mark("QGIS: a layer was added"))
+    project.legendLayersAdded.connect(lambda *_: METER.mark("QGIS: layer in the legend"))
+    canvas.renderStarting.connect(lambda: METER.mark("QGIS: map render starts"))
+    canvas.mapCanvasRefreshed.connect(lambda: METER.mark("QGIS: map rendered"))
 
 
 # --- modal dialogs: the expected ones (Processing's) are noted and closed, any other is a
@@ -139,9 +288,15 @@ DIALOG_WATCH.timeout.connect(watch_dialogs)
 DIALOG_WATCH.start()
 
 
+def write_results():
+    with RESULTS_LOCK:  # the stall sampler's thread adds to them
+        text = json.dumps(results, indent=2)
+    (OUT / "results.json").write_text(text, encoding="utf-8")
+
+
 def step(name, ok, detail="", **extra):
     results["steps"].append({"name": name, "ok": bool(ok), "detail": str(detail), **extra})
-    (OUT / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_results()
 
 
 def wait(seconds, until=lambda: False):
@@ -495,6 +650,7 @@ def dock_in_the_app():
         METER.phase("ui: open the dock from its menu entry")
         menu_action("Community safety dock").trigger()
         dock = plugin.dock
+        wait(120, lambda: not dock.reading())  # read in a task, the heading saying so
         if dock is None or dock.gpkg is None or dock.gpkg.resolve() != gpkg.resolve():
             raise AssertionError(f"the dock did not open on {gpkg}: "
                                  f"{getattr(dock, 'heading', None) and dock.heading.text()}")
@@ -508,7 +664,7 @@ def dock_in_the_app():
         wait(2)
         layer = dock.segment_layer()
         selected = layer.selectedFeatureCount()
-        iface.mainWindow().grab().save(str(OUT / "dock_segments.png"))
+        screenshot(iface.mainWindow(), "dock_segments.png")
         METER.phase("ui: Ward matrix tab, a cell clicked")
         click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.matrix)).center())
         matrix = dock.matrix
@@ -520,7 +676,7 @@ def dock_in_the_app():
         click_cell(matrix.table, row, 9)
         wait(3)
         chosen = layer.selectedFeatureCount()
-        iface.mainWindow().grab().save(str(OUT / "dock_ward_matrix.png"))
+        screenshot(iface.mainWindow(), "dock_ward_matrix.png")
         METER.phase("ui: Targeting tab, Make the visit list clicked")
         click(tabs.tabBar(), tabs.tabBar().tabRect(tabs.indexOf(dock.targeting)).center())
         dock.targeting.capacity.setValue(300)
@@ -529,7 +685,7 @@ def dock_in_the_app():
         wait(300, lambda: dock.targeting.list.rowCount() > 0
              or dock.targeting.run.isEnabled() and dock.targeting.status.text())
         wait(3)
-        iface.mainWindow().grab().save(str(OUT / "dock_targeting.png"))
+        screenshot(iface.mainWindow(), "dock_targeting.png")
         visits = dock.targeting.list
         listed = visits.rowCount()
         ranks = [int(visits.item(r, 0).text()) for r in range(min(listed, 20))]
@@ -543,7 +699,7 @@ def dock_in_the_app():
         click(users.run)
         wait(300, lambda: users.run.isEnabled())
         wait(2)
-        iface.mainWindow().grab().save(str(OUT / "dock_service_users.png"))
+        screenshot(iface.mainWindow(), "dock_service_users.png")
         ranked = users.ranked.rowCount()
         METER.phase("ui: idle")
         wait(2)  # nothing happens: the machine's own noise
@@ -581,7 +737,7 @@ def small_screen():
         rows = sum(1 for r in range(visits.rowCount())
                    if visits.visualRect(visits.model().index(r, 0)).intersects(
                        visits.viewport().rect()))
-        window.grab().save(str(OUT / "dock_targeting_1366.png"))
+        screenshot(window, "dock_targeting_1366.png")
         step(name, why >= 0 and room >= 120 and rows >= 5,
              f"dock {dock.width()} px: the Why column starts at {why} px with {room} px of "
              f"room; {rows} rows visible", window=[window.width(), window.height()])
@@ -636,10 +792,11 @@ def wizard_on_a_borough(borough="Sutton"):
         page.name_edit.selectAll()  # the name guessed from the file, typed over
         QTest.keyClicks(page.name_edit, f"{borough} output areas, Census 2021")
         wait(30, page.isComplete)
-        wizard.grab().save(str(OUT / "wizard_borough_1.png"))
+        screenshot(wizard, "wizard_borough_1.png")
         click(wizard.button(QWizard.NextButton))
         tables = wizard.tables
         tables.add_files([BOROUGH / f"{t}.csv" for t in CENSUS_TABLES])
+        wait(120, lambda: tables.task is None)  # read in a task, the page saying so
         for row, table in enumerate(CENSUS_TABLES):  # counts: each divided by its total
             click(tables.list.viewport(),
                   tables.list.visualItemRect(tables.list.item(row)).center())
@@ -647,7 +804,7 @@ def wizard_on_a_borough(borough="Sutton"):
             combo.setCurrentIndex(combo.findData(f"{table}0001"))
         click(tables.check_button)
         wait(300, lambda: tables.task is None)
-        wizard.grab().save(str(OUT / "wizard_borough_2.png"))
+        screenshot(wizard, "wizard_borough_2.png")
         checked = tables.check_status.text()
         click(wizard.button(QWizard.NextButton))
         wait(300, wizard.variables.isComplete)
@@ -663,20 +820,24 @@ def wizard_on_a_borough(borough="Sutton"):
             wait(0.2)
         wait(2)
         recommendation = segments.recommendation.text()
-        wizard.grab().save(str(OUT / "wizard_borough_4.png"))
+        screenshot(wizard, "wizard_borough_4.png")
         METER.phase("ui: wizard run")
         click(wizard.button(QWizard.NextButton))
         run = wizard.run_page
         gpkg = OUT / "outputs" / f"{borough.lower()}.gpkg"
         run.output.setFilePath(str(gpkg))
+        METER.mark("Run clicked")
         click(run.run_button)
         wait(600, lambda: run.task is None and (run.result is not None
                                                 or run.status.property("kind") == "error"))
+        METER.mark("run page: done")
         wait(2)
         said = run.status.text()
-        wizard.grab().save(str(OUT / "wizard_borough_5.png"))
+        screenshot(wizard, "wizard_borough_5.png")
+        METER.mark("Finish clicked")
         click(wizard.button(QWizard.FinishButton))
         wait(2)
+        wait(120, lambda: plugin.dock is not None and not plugin.dock.reading())
         layer = set_layer_active("Segments")
         canvas = iface.mapCanvas()
         from qgis.core import QgsCoordinateTransform
@@ -700,7 +861,7 @@ def wizard_on_a_borough(borough="Sutton"):
             click_cell(table, 0, 1)
             wait(2)
         wait(3)
-        iface.mainWindow().grab().save(str(OUT / "dock_borough.png"))
+        screenshot(iface.mainWindow(), "dock_borough.png")
         METER.phase("scripted: checks")
         ok = (on_it and rows >= 2 and zoomed and "Not in it yet" in heading and stale == 0
               and dock.tabs.isEnabled() and "Done:" in said
@@ -729,6 +890,7 @@ def main():
             algorithms()
             METER.phase("scripted: screenshots")
             screenshots()
+            time_the_pieces()
             menu_entries()
             dock_in_the_app()
             small_screen()
@@ -738,7 +900,7 @@ def main():
         step("desktop run", False, traceback.format_exc())
     finally:
         results["finished"] = results["finished"] and not results["python_errors"]
-        (OUT / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        write_results()
         os._exit(0)
 
 

@@ -68,6 +68,7 @@ def main(argv=None) -> int:
     wizard.next()
     tables = wizard.tables
     tables.add_files([SAMPLE / name for name in TABLES])
+    wait_for(lambda: tables.task is None)  # read in a task
     tables.check()
     wait_for(lambda: tables.task is None)
     tables.list.setCurrentRow(4)  # IMD by LSOA: joined through a boundary field

@@ -75,32 +75,18 @@ def test_screenshot_shows_the_styled_segments_and_the_layer_tree(desktop_run):
 
 # The main-thread timer's longest gap per phase is a measurement to read, not a speed test
 # (the house rule: no timed tests; on a shared two-core machine the same interaction
-# measured 0.24 s and 0.70 s in two runs). `scripts/desktop_app.py` prints the figures and
-# the README keeps them; here only a hang fails: the UI not answering for HANG seconds.
+# measured 0.24 s and 0.70 s in two runs). The goal is desktop_app.GOAL (0.3 s) per
+# interaction: the figures of every phase are printed (pytest -s, or the failure's output),
+# each interaction above the goal named with where the main thread was during its stalls;
+# `scripts/desktop_app.py` prints the same and the README keeps them. Only a hang fails:
+# the UI not answering for HANG seconds.
 HANG = 5.0
-
-
-def test_used_as_a_person_uses_it_without_errors_or_unexpected_dialogs(desktop_run):
-    _, results = desktop_run
-    names = {step["name"]: step for step in results["steps"]}
-    for name in ("menu entries through their QActions: status, project file, ward atlas",
-                 "Community safety dock: menu entry, segment, ward matrix cell, visit list, "
-                 "service users",
-                 "1366 x 768: the visit list's reason in view, rows visible"):
-        assert name in names and names[name]["ok"], names.get(name)
-    borough = [step for step in results["steps"] if step["name"].startswith("wizard on ")]
-    assert borough and borough[0]["ok"], borough
-    assert not results["python_errors"], results["python_errors"]
-    unexpected = [d for d in results["dialogs"] if not d["expected"]]
-    assert not unexpected, unexpected  # e.g. a datum transformation prompt
-    expected = {d["title"].split(" ")[0] for d in results["dialogs"] if d["expected"]}
-    assert {"Build", "Ward"} <= expected  # the two Processing dialogs of the menu
 
 
 def test_every_interaction_is_measured_and_none_hangs_the_ui(desktop_run):
     _, results = desktop_run
     ui = {phase: gap for phase, gap in results["freezes"].items() if phase.startswith("ui:")}
     assert len(ui) >= 10, results["freezes"]
-    print("longest main-thread gaps:", ui)
+    print("\n".join(desktop_app.freeze_lines(results)))
     hung = {phase: gap for phase, gap in ui.items() if gap > HANG}
-    assert not hung, hung
+    assert not hung, "\n".join(desktop_app.freeze_lines(results))

@@ -48,6 +48,14 @@ def plugin(qgis_iface, qgis_processing, qgis_new_project, monkeypatch):
     QgsProject.instance().removeAllMapLayers()
 
 
+def open_dock(plugin, qtbot):
+    """The dock's menu entry, pressed; the segmentation is read in a task, then shown."""
+    plugin.dock_action.trigger()  # triggered(False) must not reach show_dock as its path
+    qtbot.waitUntil(lambda: plugin.dock is not None and not plugin.dock.reading(),
+                    timeout=WAIT)
+    return plugin.dock
+
+
 def _add(gpkg, table="segments", title="Segments"):
     layer = QgsVectorLayer(f"{gpkg}|layername={table}", title, "ogr")
     assert layer.isValid()
@@ -63,8 +71,7 @@ def test_every_menu_entry_runs_from_its_action(plugin, qgis_iface, bare, qtbot):
                plugin.wizard_action]
     assert all(action.isEnabled() for action in actions)
 
-    plugin.dock_action.trigger()  # triggered(False) must not reach show_dock as its path
-    dock = plugin.dock
+    dock = open_dock(plugin, qtbot)
     assert dock is not None and dock.gpkg == bare
     assert dock.segments.table.rowCount() == 10
     assert dock.tabs.isEnabled() and dock.report_button.isEnabled()
@@ -83,29 +90,28 @@ def test_every_menu_entry_runs_from_its_action(plugin, qgis_iface, bare, qtbot):
 
 
 
-def test_dock_finds_the_segmentation_whatever_layer_is_active(plugin, qgis_iface, bare):
-    plugin.dock_action.trigger()  # nothing in the project: it says which step makes one
-    dock = plugin.dock
+def test_dock_finds_the_segmentation_whatever_layer_is_active(plugin, qgis_iface, bare,
+                                                              qtbot):
+    dock = open_dock(plugin, qtbot)  # nothing in the project: it says which step makes one
     assert dock.gpkg is None and not dock.tabs.isEnabled()
     assert "New segmentation" in dock.heading.text()
 
     scratch = QgsVectorLayer("Point?crs=EPSG:27700", "scratch points", "memory")
     QgsProject.instance().addMapLayer(scratch)
     qgis_iface.setActiveLayer(scratch)
-    plugin.dock_action.trigger()
+    open_dock(plugin, qtbot)
     assert "scratch points" in dock.heading.text() and dock.gpkg is None
 
     _add(bare)  # a segmentation in the project, another layer active: the dock finds it
     qgis_iface.setActiveLayer(scratch)
-    plugin.dock_action.trigger()
+    open_dock(plugin, qtbot)
     assert dock.gpkg == bare and dock.tabs.isEnabled()
 
 
 def test_dock_on_a_bare_segmentation_shows_what_exists_and_names_the_steps(
         plugin, qgis_iface, bare, qtbot, tmp_path):
     qgis_iface.setActiveLayer(_add(bare))
-    plugin.dock_action.trigger()
-    dock = plugin.dock
+    dock = open_dock(plugin, qtbot)
     heading = dock.heading.text()
     for step in ("households and residents", "Ward x segment matrices",
                  "Join segments to a gazetteer", "Profile incidents by segment"):
@@ -142,8 +148,7 @@ def test_dock_on_a_bare_segmentation_shows_what_exists_and_names_the_steps(
 
 def test_dock_buttons_answer_clicks(plugin, qgis_iface, bare, qtbot):
     qgis_iface.setActiveLayer(_add(bare))
-    plugin.dock_action.trigger()
-    dock = plugin.dock
+    dock = open_dock(plugin, qtbot)
     dock.tabs.setCurrentWidget(dock.matrix)
     QTest.mouseClick(dock.matrix.export, Qt.LeftButton)  # disabled: nothing happens
     assert not dock.matrix.export.isEnabled()
@@ -180,12 +185,11 @@ def test_plugin_layers_need_no_datum_transformation_choice(qgis_iface, qgis_new_
 
 
 def test_another_segmentation_leaves_no_list_of_the_last_one(plugin, qgis_iface, bare,
-                                                             tmp_path):
+                                                             tmp_path, qtbot):
     """The dock showed a visit list and then another segmentation: the list goes (the
     Sutton dock showed Camden's visits)."""
     qgis_iface.setActiveLayer(_add(bare))
-    plugin.dock_action.trigger()
-    dock = plugin.dock
+    dock = open_dock(plugin, qtbot)
     tab = dock.targeting
     tab.list.setRowCount(3)  # as a visit list left it
     tab.export.setEnabled(True)
@@ -193,5 +197,23 @@ def test_another_segmentation_leaves_no_list_of_the_last_one(plugin, qgis_iface,
     other.parent.mkdir()
     other.write_bytes(bare.read_bytes())
     dock.set_segmentation(other)
-    assert tab.list.rowCount() == 0 and not tab.export.isEnabled()
+    qtbot.waitUntil(lambda: not dock.reading(), timeout=WAIT)
+    assert dock.gpkg == other and tab.list.rowCount() == 0 and not tab.export.isEnabled()
     assert dock.service_users.ranked.rowCount() == 0
+
+
+def test_the_dock_asked_twice_for_the_segmentation_it_is_reading_reads_it_once(
+        plugin, qgis_iface, bare, qtbot, monkeypatch):
+    """The wizard's new layer becomes active (the dock follows it) and then the wizard opens
+    the dock on the same GeoPackage: one read, not two."""
+    from community_safety.qgis_plugin.ui import dock as dock_module
+
+    reads = []
+    real = dock_module.run_task
+    monkeypatch.setattr(dock_module, "run_task",
+                        lambda description, *a, **k: reads.append(description)
+                        or real(description, *a, **k))
+    dock = plugin.show_dock(bare)
+    plugin.show_dock(bare)
+    qtbot.waitUntil(lambda: not dock.reading(), timeout=WAIT)
+    assert len(reads) == 1 and dock.gpkg == bare and dock.tabs.isEnabled()

@@ -18,6 +18,8 @@ from pathlib import Path
 import pyogrio
 from qgis.core import Qgis, QgsProject, QgsVectorLayer
 from qgis.gui import QgsDockWidget
+from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -29,12 +31,10 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ...core.cells import write_csv
-from ...core.errors import InputError
-from ...core.segment.saved import load_segmentation, needed_tables
-from ...core.share.export import partner_table, read_matrices, safe_tables
-from ...core.share.partner_words import matrix_title
-from ...core.store.geopackage import read_gpkg_table
+from ...core.segment.saved import needed_tables
+from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
+from .dock_contents import THRESHOLD, DockContents, read_contents
 from .qt_views import ensure_layer, layer_of, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
@@ -44,7 +44,6 @@ from .ward_matrix_tab import VIEWS, WardMatrixTab
 
 TITLE = "Community safety"
 SEGMENT_LAYER_TITLE = "Segments"
-THRESHOLD = 5  # partner exports from the dock suppress counts of 1 to 5
 HTML_FILES, PDF_FILES = "HTML files (*.html)", "A4 PDF with the HTML beside it (*.pdf)"
 
 
@@ -82,32 +81,6 @@ def no_segmentation_text(active) -> str:
             "Segmentation ▸ New segmentation…</i> (or <i>Build segmentation from a project "
             "file…</i>), or add a segmentation GeoPackage's Segments layer (<i>Layer ▸ Add "
             "Layer ▸ Add Vector Layer…</i>) and select it in the Layers panel.")
-
-
-# what a later step adds, and the step (as the user finds it) that adds it
-STEPS = {
-    "sizes": "households and residents (name their columns on the wizard's Variables page, "
-             "or [sizes] in the project file, and build again)",
-    "wards": "ward matrices (Processing ▸ Community safety ▸ Ward x segment matrices)",
-    "addresses": "an address gazetteer (Processing ▸ Join segments to a gazetteer)",
-    "incidents": "incident profiles (Processing ▸ Profile incidents by segment)",
-}
-
-
-def missing_steps(seg, layers, incidents) -> str:
-    """One sentence on what this segmentation does not hold yet and which step adds it."""
-    absent = []
-    if not {"households", "residents"} & set(seg.summary.columns):
-        absent.append(STEPS["sizes"])
-    if "wards" not in layers:
-        absent.append(STEPS["wards"])
-    if "addresses" not in layers:
-        absent.append(STEPS["addresses"])
-    if not incidents:
-        absent.append(STEPS["incidents"])
-    if not absent:
-        return ""
-    return "Not in it yet: " + "; ".join(absent) + "."
 
 
 def targeting_needs(addresses: bool, incidents: bool) -> str:
@@ -190,7 +163,8 @@ class CommunitySafetyDock(QgsDockWidget):
         super().__init__(TITLE, parent)
         self.setObjectName("CommunitySafetyDock")
         self.iface = iface
-        self.gpkg: Path | None = None
+        self.gpkg: Path | None = None  # the segmentation shown
+        self._reading: Path | None = None  # the one being read, to be shown
         self.seg = None
         self.area_wards = None
         self.matrices: dict = {}
@@ -250,41 +224,63 @@ class CommunitySafetyDock(QgsDockWidget):
         """Show the active layer's segmentation; when the active layer is not one (or none is
         active) and the dock shows nothing yet, the first segmentation in the layer list;
         when the project holds none, say which step makes one. Returns the GeoPackage
-        shown."""
+        shown (or being read for showing)."""
         active = self.iface.activeLayer()
         gpkg = segmentation_of(active)
-        if gpkg is None and self.gpkg is None:
+        current = self._reading or self.gpkg
+        if gpkg is None and current is None:
             found = segmentations_in_project()
             if not found:
                 self.heading.setText(no_segmentation_text(active))
                 return None
             gpkg = found[0]
-        if gpkg is not None and gpkg != self.gpkg:
-            try:
-                self.set_segmentation(gpkg)
-            except (InputError, OSError, ValueError, KeyError) as err:
-                self.gpkg = None
-                self._enable(False)
-                self.heading.setText(f"{gpkg.name}: cannot be read as a segmentation "
-                                     f"({err}).")
-                self._say(f"{gpkg.name}: cannot be read as a segmentation ({err})",
-                          Qgis.Warning)
-        return self.gpkg
+        if gpkg is not None and gpkg != current:
+            self.set_segmentation(gpkg)
+            return gpkg
+        return current
 
     def set_segmentation(self, gpkg: Path) -> None:
+        """Show the segmentation in ``gpkg``: read in a task (``dock_contents``), the
+        heading saying so meanwhile, then shown; a newer request wins over an older one."""
         gpkg = Path(gpkg)
         if gpkg.is_dir():
             gpkg = gpkg / GPKG_NAME
-        seg = load_segmentation(gpkg)
-        another = gpkg != self.gpkg
+        if gpkg == self._reading:  # asked again (the layer added, then the dock opened)
+            return
+        self._reading = gpkg
+        self._enable(False)
+        self.heading.setText(f"Reading {gpkg.name}…")
+
+        def wanted() -> bool:  # not closed meanwhile, nor another segmentation asked for
+            return not sip.isdeleted(self) and self._reading == gpkg
+
+        def done(contents):
+            if wanted():
+                self._reading = None
+                self.show_contents(contents)
+
+        def failed(message):
+            if wanted():
+                self._reading = None
+                self.gpkg = None
+                self.heading.setText(f"{gpkg.name}: cannot be read as a segmentation "
+                                     f"({message}).")
+                self._say(f"{gpkg.name}: cannot be read as a segmentation ({message})",
+                          Qgis.Warning)
+
+        run_task(f"{TITLE}: reading {gpkg.name}", read_contents, gpkg, on_done=done,
+                 on_error=failed)
+
+    def reading(self) -> bool:
+        """Whether a segmentation is being read (the tabs wait for it)."""
+        return self._reading is not None
+
+    def show_contents(self, contents: DockContents) -> None:
+        another = contents.gpkg != self.gpkg
+        seg, layers, gpkg = contents.seg, contents.layers, contents.gpkg
         self.gpkg, self.seg = gpkg, seg
-        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
-        self.matrices, ward_names = read_matrices(gpkg, layers)
-        self.area_wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
-                           if "area_wards" in layers else None)
-        incidents = [n.removeprefix("incident_profile_") for n in layers
-                     if n.startswith("incident_profile_")]
-        missing = missing_steps(seg, layers, incidents)
+        self.matrices, self.area_wards = contents.matrices, contents.area_wards
+        missing = contents.missing
         self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
                              f"{len(seg.areas):,} output areas · {gpkg.name}"
                              + (f"<br><i>{missing}</i>" if missing else ""))
@@ -293,20 +289,14 @@ class CommunitySafetyDock(QgsDockWidget):
         if another:  # no list of the last segmentation left in view
             self.targeting.clear()
             self.service_users.clear()
-        self.matrix.show_matrices(self.matrices,
-                                  {n: matrix_title(n, incidents) for n in self.matrices},
-                                  ward_names, seg.segment_names)
+        self.matrix.show_matrices(self.matrices, contents.matrix_titles,
+                                  contents.ward_names, seg.segment_names)
+        incidents = contents.incidents
         self.targeting.show_incidents(incidents if "addresses" in layers else [])
         if "addresses" not in layers or not incidents:
             self.targeting.status.setText(targeting_needs("addresses" in layers,
                                                           bool(incidents)))
-        from ...core.demand.output import SHARED_TABLES
-        from ...core.demand.shared_view import shared_views
-
-        views = shared_views({by: read_gpkg_table(gpkg, name)
-                              for by, name in SHARED_TABLES.items() if name in layers},
-                             THRESHOLD, seg.segment_names)
-        self.service_users.set_shared({f"demand_by_{by}": view for by, view in views.items()})
+        self.service_users.set_shared(contents.shared)
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)
         self.atlas_button.setToolTip(
@@ -407,14 +397,21 @@ class CommunitySafetyDock(QgsDockWidget):
         def done(result):
             targets, written = result
             self.targeting.show_list(targets.targets, targets.summary, written)
-            layer = ensure_layer(written / "target.gpkg", "target_addresses",
-                                 "Home fire safety check visits")
-            if layer is not None:
-                reload_styled(layer, self.iface)
+            # the map layer at the event loop's next turn: the list is painted first
+            QTimer.singleShot(0, lambda: self.show_visits_layer(written / "target.gpkg"))
 
         self.start("targeting", "Home fire safety check list", _targets, self.gpkg, folder,
                    settings, on_done=done, on_error=self.targeting.failed,
                    on_progress=lambda f, _: self.targeting.progress.setValue(int(100 * f)))
+
+    def show_visits_layer(self, gpkg: Path) -> QgsVectorLayer | None:
+        """The visits on the map: a layer already showing them reloads the new list (only
+        then: a new layer is read once, with its stored style)."""
+        layer = layer_of(gpkg, "target_addresses")
+        if layer is not None:
+            reload_styled(layer, self.iface)
+            return layer
+        return ensure_layer(gpkg, "target_addresses", "Home fire safety check visits")
 
     def run_service_users(self, settings: dict) -> None:
         self.service_users.running(True)

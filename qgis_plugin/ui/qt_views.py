@@ -29,6 +29,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..layers import settle_project_crs
+from .tasks import old_objects_set_aside
 
 HEAT = (51, 34, 136)  # the report's heat colour: cells darker as their share grows
 
@@ -151,13 +152,13 @@ def shade(item: QTableWidgetItem, share: float | None) -> None:
 
 
 class PictureDrawer(QObject):
-    """Draws a chart (``function(*args, **kwargs)`` -> PNG bytes, matplotlib) off the main
-    thread: matplotlib takes 0.3-0.9 s, which froze the wizard at each press of the k spin
-    box and the dock at each segment clicked. ``draw(*args, **kwargs)`` starts a drawing;
-    ``drawn(bytes)`` arrives on the main thread with the newest one; a drawing asked for
+    """Draws a chart (``function(*args, **kwargs)`` -> PNG bytes, or an object carrying
+    them, matplotlib) off the main thread: matplotlib takes 0.3-0.9 s, which froze the
+    wizard and the dock at each segment clicked. ``draw(*args, **kwargs)`` starts a drawing;
+    ``drawn(result)`` arrives on the main thread with the newest one; a drawing asked for
     while another runs waits for it, and only the last request is drawn."""
 
-    drawn = pyqtSignal(bytes)
+    drawn = pyqtSignal(object)
 
     def __init__(self, function, parent=None):
         super().__init__(parent)
@@ -187,7 +188,8 @@ class PictureDrawer(QObject):
                     return
             args, kwargs = wanted
             try:
-                png = self.function(*args, **kwargs)
+                with old_objects_set_aside():  # no collection of QGIS's heap meanwhile
+                    png = self.function(*args, **kwargs)
             except Exception:  # noqa: BLE001 (a chart that cannot be drawn: the table stays)
                 continue
             with self._lock:

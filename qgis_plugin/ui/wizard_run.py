@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.gui import QgsFileWidget
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -180,21 +181,30 @@ class RunPage(Page):
             self.show_message(self.status, f"{message[:1].upper()}{message[1:]}…")
 
     def _done(self, seg, gpkg: Path):
+        """The run's outcome at once; then, each at a turn of the event loop of its own so
+        that the window answers between them, the layer added, the map zoomed to it and the
+        dock opened on the segmentation."""
         self.task = None
         self.cancel_button.setEnabled(False)
         self._ready()
         self.progress.setValue(100)
         self.result = gpkg
+        self.show_message(self.status, *run_outcome(seg, gpkg))
+        self.completeChanged.emit()
+        QTimer.singleShot(0, lambda: self._add_layer(gpkg))
+
+    def _add_layer(self, gpkg: Path):
         try:
             self.layer = add_segment_layer(gpkg)
         except InputError as err:
             self.show_message(self.status, str(err), "error")
             return
+        QTimer.singleShot(0, lambda: self._show(gpkg))
+
+    def _show(self, gpkg: Path):
         if self.wiz.iface is not None:
             zoom_to_layer(self.wiz.iface.mapCanvas(), self.layer)
-        self.show_message(self.status, *run_outcome(seg, gpkg))
-        self.completeChanged.emit()
-        self.wiz.segmentation_ready.emit(str(gpkg))
+        QTimer.singleShot(0, lambda: self.wiz.segmentation_ready.emit(str(gpkg)))
 
     def _failed(self, message: str):
         self.task = None

@@ -4,7 +4,6 @@ background, the recommendation, and k picked (10 preselected)."""
 from __future__ import annotations
 
 from qgis.PyQt.QtCore import Qt, QTimer
-from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -19,7 +18,7 @@ from ...core.errors import InputError
 from ...core.progress import scaled
 from ...core.segment.choosing_k import choose_k, recommend_k
 from ...core.segment.prepare import prepare
-from .k_chart import diagnostics_png
+from .k_chart import KChart, diagnostics_chart, with_chosen_k
 from .qt_views import PictureDrawer, spin_box, text_item
 from .wizard_common import Page, form_box, side_by_side, table_widget
 
@@ -129,7 +128,8 @@ class SegmentsPage(Page):
 
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.stop)
-        self.drawer = PictureDrawer(diagnostics_png, self)
+        self.k_chart = None  # the chart last drawn, without the chosen k
+        self.drawer = PictureDrawer(diagnostics_chart, self)
         self.drawer.drawn.connect(self._show_chart)
         self.k.valueChanged.connect(lambda _v: self._k_changed())
         self.winsorise.valueChanged.connect(lambda _v: self._settings_changed())
@@ -225,18 +225,23 @@ class SegmentsPage(Page):
         if self.diagnostics is None:
             return
         size = self.chart.contentsRect()
-        self.drawer.draw(self.diagnostics.copy(), self.recommended, self.k.value(),
-                         self.min_share.value(), width=max(size.width(), 400) / 100,
+        self.drawer.draw(self.diagnostics.copy(), self.recommended, self.min_share.value(),
+                         width=max(size.width(), 400) / 100,
                          height=max(size.height(), 260) / 100)
 
-    def _show_chart(self, png: bytes) -> None:
-        pixmap = QPixmap()
-        pixmap.loadFromData(png, "PNG")
-        self.chart.setPixmap(pixmap)
+    def _show_chart(self, chart: KChart) -> None:
+        self.k_chart = chart
+        self._mark_chosen()
+
+    def _mark_chosen(self) -> None:
+        if self.k_chart is not None:
+            self.chart.setPixmap(with_chosen_k(self.k_chart, self.k.value()))
 
     def _k_changed(self) -> None:
+        """A press of the k spin box: the words and the chosen k's mark on the chart, painted
+        over the last drawing (nothing is drawn again)."""
         self._explain()
-        self.chart.timer.start()  # redrawn once the presses pause, off the main thread
+        self._mark_chosen()
 
     def _explain(self) -> None:
         """The recommendation, and why the segmentation keeps the chosen k when it differs."""
@@ -274,7 +279,7 @@ class SegmentsPage(Page):
         self.winsorise.setValue(project.winsorise)
         self.min_share.setValue(project.min_share)
         self.subsegments.setValue(project.subsegments)
-        self.diagnostics, self._for = None, None
+        self.diagnostics, self._for, self.k_chart = None, None, None
         self.table.setRowCount(0)
         self.chart.clear()
         self.show_message(self.recommendation, "")

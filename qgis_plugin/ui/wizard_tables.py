@@ -145,6 +145,31 @@ def read_entry(path: Path, sheet=None) -> Entry:
     return entry
 
 
+def guess_entry(entry: Entry, code: str | None, samples: dict) -> Entry:
+    """The entry's key column, join and context columns guessed from its first rows, given
+    the boundaries' code field and sample values of their fields."""
+    if entry.read_error:
+        return entry
+    entry.code = guess_key_column(entry.preview, code) or code
+    if entry.code in entry.columns:
+        entry.key_values = entry.preview[entry.code].tolist()
+        entry.join, entry.join_on = guess_join(entry.key_values, samples, code, entry.code)
+    entry.context = guess_context(entry.preview, entry.code)
+    return entry
+
+
+def read_tables(paths, code: str | None, samples: dict, sheet=None,
+                progress=None) -> list[Entry]:
+    """The page's entries of the tables at ``paths``, read and guessed (in a task: reading
+    and guessing a large table took a second on the main thread)."""
+    entries = []
+    for number, path in enumerate(paths):
+        if progress is not None:
+            progress(number / len(paths), f"reading {Path(path).name}")
+        entries.append(guess_entry(read_entry(Path(path), sheet), code, samples))
+    return entries
+
+
 class TablesPage(Page):
     def __init__(self, wizard):
         super().__init__(wizard, "2. Data tables",
@@ -278,30 +303,53 @@ class TablesPage(Page):
                                                 TABLE_FILTER)
         self.add_files(paths)
 
-    def add_files(self, paths) -> list[Entry]:
-        added = []
-        for path in paths:
-            entry = read_entry(Path(path))
-            self._guess(entry)
-            self.entries.append(entry)
-            added.append(entry)
-            self.list.addItem(QListWidgetItem(entry.path.name))
-        if added:
-            self.list.setCurrentRow(len(self.entries) - 1)
-        self._changed()
-        return added
-
-    def _guess(self, entry: Entry) -> None:
-        if entry.read_error:
-            return
+    def add_files(self, paths, sheet=None, row: int | None = None):
+        """Read the tables in a task (their first rows, then the guesses of each one's key
+        column, join and context columns: a second or more on large tables), the page
+        saying so meanwhile; then list them (or, with ``row``, put the one re-read in that
+        row). Returns the task, or None when nothing is to be read or a task runs."""
+        paths = [Path(p) for p in paths]
+        if not paths or self.task is not None:
+            return None
         boundaries = self.wiz.boundaries
         code = boundaries.code_combo.currentData()
-        entry.code = guess_key_column(entry.preview, code) or code
-        if entry.code in entry.columns:
-            entry.key_values = entry.preview[entry.code].tolist()
-            entry.join, entry.join_on = guess_join(entry.key_values, boundaries.samples,
-                                                   code, entry.code)
-        entry.context = guess_context(entry.preview, entry.code)
+        samples = dict(boundaries.samples)
+        self._busy(True)
+        names = ", ".join(p.name for p in paths)
+        self.show_message(self.check_status, f"Reading {names}…")
+
+        def done(entries):
+            self.task = None
+            self._busy(False)
+            self.show_message(self.check_status, "")
+            if row is not None and 0 <= row < len(self.entries):
+                self.entries[row] = entries[0]
+                self._show_entry(row)
+            else:
+                for entry in entries:
+                    self.entries.append(entry)
+                    self.list.addItem(QListWidgetItem(entry.path.name))
+                self.list.setCurrentRow(len(self.entries) - 1)
+            self._changed()
+
+        def failed(message):
+            self.task = None
+            self._busy(False)
+            self.show_message(self.check_status, message, "error")
+            self.completeChanged.emit()
+
+        self.task = self.wiz.run(f"reading {names}", read_tables, paths, code, samples,
+                                 sheet=sheet, on_done=done, on_error=failed)
+        self.completeChanged.emit()
+        return self.task
+
+    def _busy(self, on: bool) -> None:
+        """While a table is read, the list and its settings wait for it."""
+        for widget in (self.add_button, self.remove_button, self.check_button, self.detail):
+            widget.setEnabled(not on)
+        if not on:
+            entry = self.current()
+            self.detail.setEnabled(entry is not None and not entry.read_error)
 
     def _remove_selected(self):
         row = self.list.currentRow()
@@ -374,11 +422,7 @@ class TablesPage(Page):
         entry = self.current()
         if entry is None:
             return
-        fresh = read_entry(entry.path, self.sheet_combo.currentData())
-        self._guess(fresh)
-        self.entries[self.list.currentRow()] = fresh
-        self._show_entry(self.list.currentRow())
-        self._changed()
+        self.add_files([entry.path], self.sheet_combo.currentData(), self.list.currentRow())
 
     def _lookup_chosen(self, text: str):
         entry = self.current()
