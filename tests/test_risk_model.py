@@ -328,8 +328,24 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
     assert not crews["why"].str.contains("shrinking").any()
     assert crews["expected_fires_per_year"].is_monotonic_decreasing
+    # each postcode ranked on its own (the fires have points): the postcodes at the top of
+    # the list had fires of their own, and the list picks postcodes out of their areas
+    # (ranking areas listed every postcode of an area before the next area's)
+    own = crews["why"].str.extract(r"^(\d+|no) fires? at this postcode since \w+ 2021"
+                                   r"(?: \((\d+) since \w+ 20\d\d\))?")
+    assert own[0].notna().all()
+    assert (own[0] != "no").mean() >= 0.8
+    assert (own[0].str.isdigit() | own[1].notna()).all()  # every one had fires of its own
+    import geopandas as gpd
+
+    held = gpd.read_file(gpkg, layer="addresses", engine="pyogrio").groupby(
+        "area_code").size()
+    listed = crews.groupby("area_code").size()
+    assert (listed < held.reindex(listed.index)).mean() > 0.5
     summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
     assert summary["score"] == "risk model"
+    assert "postcode points' fires" in pd.read_csv(out / "target_summary.csv").set_index(
+        "measure").loc["score", "note"]
     assert int(summary["households on the list"]) == round(households.sum())
 
 

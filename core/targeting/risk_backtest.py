@@ -12,7 +12,9 @@ Rankings side by side:
 - **risk model**: ``risk_model``; with ``leave_one_out`` the model that scores a borough
   is fitted (and its settings chosen) on the other boroughs only: it never sees the tested
   borough's fires; it reads them only as features (fires up to ``T``), as a service would;
-- **area's own past rate**: fires up to ``T`` per household;
+- **area's own past rate**: fires up to ``T`` per household (of a postcode, when the
+  units are postcodes: ``risk_postcodes``; then also the **output area's own past rate**
+  shared by its postcodes);
 - **shrunk to the borough**: the own rate shrunk toward the borough's (empirical Bayes);
 - **segment + area score**: the targeting score (shrunk toward the segment's rate), and
   the **segment rate** alone, when segments are given;
@@ -33,6 +35,7 @@ from .capture import TOP, area_under, capture_at, capture_curve, score_order
 from .rates import shrunk_rates
 from .risk_features import StudyAreas, later_rate
 from .risk_model import ModelSettings, choose_settings, fit_model, predict_at
+from .risk_postcodes import AREA
 
 BOOTSTRAP = 400
 MEASURES = [f"top_{p}pct" for p in TOP] + ["auc"]
@@ -45,6 +48,7 @@ SEGMENT = "segment rate"
 IMD = "deprivation alone (IMD)"
 RANDOM = "random order (expected)"
 ORACLE = "oracle (the later fires themselves)"
+AREA_OWN = "output area's own past rate, shared over its postcodes"
 
 
 def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,
@@ -90,6 +94,11 @@ def baseline_scores(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
     fires = past.groupby("area_code").size().astype(float).reindex(areas.codes).fillna(0)
     hh = pd.Series(areas.households.astype(float), index=areas.codes)
     scores = {OWN: ((fires / hh.where(hh > 0)).to_numpy(), False)}
+    if AREA in areas.groups:  # postcodes: their output area's rate, the same for each
+        area = areas.groups[AREA]
+        scores[AREA_OWN] = ((fires.groupby(area).transform("sum")
+                             / hh.groupby(area).transform("sum").where(hh > 0)).to_numpy(),
+                            False)
     unit = pd.Series(pd.factorize(areas.groups[group])[0], index=areas.codes) if (
         group in areas.groups) else pd.Series(0, index=areas.codes)
     scores[BOROUGH] = (shrunk_rates(fires, hh, unit)["shrunk_rate"].to_numpy(), False)

@@ -320,6 +320,44 @@ def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
     return rates, reasons
 
 
+def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
+                          history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+                          points: pd.DataFrame, lookup: Path | None = None,
+                          project: Path | None = None) -> tuple[pd.Series, pd.Series,
+                                                                pd.Series, pd.Series]:
+    """``target --model --postcode-points``: the model fitted on the postcode points
+    (``code``, ``area_code``, ``x``, ``y``[, ``households``]; ``risk_postcodes``), each
+    fire at the nearest point of its area. Returns per point its expected fires per
+    household per year and its own fires in words, and per area the households' mean of
+    its points' rates and the area's reasons."""
+    from .risk_model import predict_at
+    from .risk_postcodes import POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
+
+    areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
+    window = history[(history["date"] >= first)
+                     & (history["date"] < last + pd.Timedelta(days=1))]
+    study = postcode_study(areas, points)
+    placed = fires_at_postcodes(window, points)
+    settings = settings_from(project) if project is not None else POSTCODE_SETTINGS
+    model = fit_model(study, placed, last, first, settings)
+    rates = predict_at(model, study, placed, last, first)
+    since = last - pd.DateOffset(years=3)
+    recent = placed[placed["date"] > since].groupby("area_code").size()
+    recent = recent.reindex(study.codes).fillna(0).astype(int)
+    every = placed.groupby("area_code").size().reindex(study.codes).fillna(0).astype(int)
+    when, begun = f"{since + pd.Timedelta(days=1):%B %Y}", f"{first:%B %Y}"
+    point_words = pd.Series([
+        (f"{k} fire{'s' if k != 1 else ''}" if k else "no fire")
+        + f" at this postcode since {when}" + (f" ({a} since {begun})" if a > k else "")
+        for k, a in zip(recent, every)], index=study.codes)
+    area = pd.Series(study.groups["area"])
+    weight = pd.Series(study.households)
+    area_rates = ((rates.to_numpy() * weight).groupby(area).sum()
+                  / weight.groupby(area).sum()).reindex(areas.codes)
+    reasons = area_reasons(areas, window, last, words, deprivation, lower)
+    return rates, point_words, area_rates, reasons
+
+
 def file_part(text) -> str:
     """``text`` (a borough's code or name from the user's lookup) as part of a file name:
     letters, digits, dots and hyphens kept, anything else one underscore."""
