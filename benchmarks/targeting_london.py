@@ -36,6 +36,7 @@ from community_safety.core.targeting.risk_backtest import (
     AREA_OWN,
     MODEL,
     OWN,
+    POSTCODE_OWN,
     capture_chart,
     evaluate,
 )
@@ -278,11 +279,11 @@ def main(argv=None) -> int:
     table = evaluation.table()
     table.insert(1, "name", table["borough"].map(names))
     if args.postcodes:
-        table["ranking"] = table["ranking"].replace(OWN, "postcode's own past rate")
+        table["ranking"] = table["ranking"].replace(OWN, POSTCODE_OWN)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.max_rows", 400)
-    own = "postcode's own past rate" if args.postcodes else OWN
+    own = POSTCODE_OWN if args.postcodes else OWN
     rivals = [OWN, AREA_OWN] if args.postcodes else [OWN]
     for rival in rivals:
         print(_per_borough(table, own if rival == OWN else rival))

@@ -369,6 +369,28 @@ def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp
     assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
 
 
+def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_path, capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "backtest_postcodes"
+    assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
+                 "--postcode-points", "--cut-off", "2019-12-31", *fires]) == 0
+    printed = capsys.readouterr().out
+    assert "The risk model against the postcode's own past rate" in printed
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
+    assert {"risk model", own, area} <= set(means.index)
+    assert "area's own past rate" not in means.index
+    oracle = means.loc["oracle (the later fires themselves)"]
+    for ranking, row in means.iterrows():
+        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+    # the later fires counted at postcodes are the fires tested on, every one
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
+        "detail"].eq("tested on").sum()
+    # Camden's fires come back to the same postcodes: ranking them beats its areas' rate
+    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
+
+
 def test_processing_scores_with_the_model_in_households(camden, layers, provider, tmp_path):
     import processing
     from conftest import SAMPLE_DIR

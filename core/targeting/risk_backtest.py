@@ -49,6 +49,7 @@ IMD = "deprivation alone (IMD)"
 RANDOM = "random order (expected)"
 ORACLE = "oracle (the later fires themselves)"
 AREA_OWN = "output area's own past rate, shared over its postcodes"
+POSTCODE_OWN = "postcode's own past rate"  # OWN's name where the units are postcodes
 
 
 def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,

@@ -194,13 +194,17 @@ def _read_study(segmentation: Path, lookup: Path | None):
 def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: str,
                         start: str | None = None, end: str | None = None,
                         lookup: Path | None = None, project: Path | None = None,
-                        seed: int = 2011, replace_folder: bool = True):
+                        seed: int = 2011, replace_folder: bool = True,
+                        postcode_points: bool = False):
     """``target --backtest --model``: the risk model and the simple rules fitted on fires
     up to the cut-off and judged on the later ones, per borough (leave-one-out, when the
     lookup's last column holds several) or over the whole study (a time split). Writes
     ``backtest.csv`` (per borough and ranking, with 95% intervals), ``backtest_means.csv``,
     ``model_vs_own_rate.csv``, ``calibration.csv``, ``model_settings.csv`` (the validation
-    of each candidate setting), capture-curve charts and ``reconciliation.csv``."""
+    of each candidate setting), capture-curve charts and ``reconciliation.csv``.
+    ``postcode_points``: the gazetteer's postcode points are ranked, each on its own fires
+    (``risk_postcodes``; the incidents need their points), and judged in households
+    shared over each area's points, beside the area's own rate shared over them."""
     from ..places.incidents import window_date
     from ..places.steps import period_label
     from ..store.folders import replaced_folder, staged_files
@@ -224,12 +228,20 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     if deprivation is not None and lower is False:
         deprivation = -deprivation  # rank ascending: the most deprived first
     settings = settings_from(project) if project is not None else None
+    if postcode_points:
+        areas, history, deprivation, settings = _at_postcodes(
+            segmentation, areas, history, deprivation, settings)
     evaluation = evaluate(areas, history, cut, first, last, deprivation,
                           group if loo else None, leave_one_out=loo, settings=settings,
                           seed=seed)
     table = evaluation.table()
     means = evaluation.means()
     ahead = evaluation.ahead(MODEL, OWN)
+    if postcode_points:  # the units ranked are postcodes: their own rate says so
+        from .risk_backtest import POSTCODE_OWN
+
+        for frame in (table, means):
+            frame["ranking"] = frame["ranking"].replace(OWN, POSTCODE_OWN)
     units = list(evaluation.observed)
     calibration = calibration_table(
         np.concatenate([evaluation.expected[u] for u in units]) * evaluation.test_years,
@@ -278,6 +290,29 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
 
 
+def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
+                  deprivation: np.ndarray | None, settings: ModelSettings | None):
+    """The study, fires, deprivation and settings at the gazetteer's postcode points."""
+    import geopandas as gpd
+
+    from ..places.steps import gpkg_path
+    from .risk_postcodes import AREA, POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
+
+    if not {"x", "y"} <= set(history.columns):
+        raise InputError("--postcode-points with --model ranks each postcode on its own "
+                         "fires: give the incidents as points (--x and --y)")
+    layer = gpd.read_file(gpkg_path(segmentation), layer="addresses", engine="pyogrio")
+    points = pd.DataFrame({"code": layer["record_id"].astype(str).to_numpy(),
+                           "area_code": layer["area_code"].astype(str).to_numpy(),
+                           "x": layer.geometry.x.to_numpy(), "y": layer.geometry.y.to_numpy()})
+    study = postcode_study(areas, points)
+    if deprivation is not None:
+        deprivation = pd.Series(deprivation, index=areas.codes).reindex(
+            study.groups[AREA]).to_numpy()
+    return (study, fires_at_postcodes(history, points), deprivation,
+            settings or POSTCODE_SETTINGS)
+
+
 def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
     """What ``target --backtest --model`` says (the command line and Processing's log): each
     ranking's mean share of later fires in the top 1/5/10/20% of households and area under
@@ -297,8 +332,10 @@ def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
                         if low is not None and low == low else "")
             cells.append(f"{row[measure]:.{digits}f}{interval}")
         lines.append(f"  {row['ranking']}: " + ", ".join(cells))
-    lines.append("The risk model against the area's own past rate (difference, ahead in how "
-                 "many):")
+    from .risk_backtest import OWN, POSTCODE_OWN
+
+    own = POSTCODE_OWN if POSTCODE_OWN in set(means["ranking"]) else OWN
+    lines.append(f"The risk model against the {own} (difference, ahead in how many):")
     for row in ahead.to_dict("records"):
         lines.append(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} "
                      f"to {row['high']:+.2f}), ahead in {row['ahead_in']} of "
