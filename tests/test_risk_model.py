@@ -185,6 +185,24 @@ def test_choosing_settings_in_a_fold_sees_only_the_other_boroughs(toy, monkeypat
         assert chosen.kind in set(table["kind"])
 
 
+def test_the_glm_scores_a_borough_it_was_not_fitted_on_without_overflow(toy):
+    import warnings
+
+    from community_safety.core.targeting.risk_model import predict_at
+
+    areas, history = toy
+    tested = areas.groups["borough"] == "B0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # exp() overflowed here before
+        for cut in (pd.Timestamp("2015-12-31"), CUT):
+            model = fit_model(areas.subset(~tested), history, cut, START,
+                              ModelSettings(kind="poisson_glm"))
+            rates = predict_at(model, areas, history, cut, START)[tested]
+            assert np.isfinite(rates).all() and (rates > 1e-6).all() and (rates < 1).all()
+            factor = areas.factors.iloc[:, 0][tested].to_numpy()
+            assert pd.Series(rates.to_numpy()).corr(pd.Series(factor), "spearman") > 0.3
+
+
 def test_the_oracle_is_an_upper_bound(evaluation):
     for unit in evaluation.units:
         oracle = evaluation.point[(unit, ORACLE)]

@@ -153,7 +153,11 @@ def _glm_matrix(X: np.ndarray, columns: list, scale: dict) -> np.ndarray:
         if name.startswith(("rate_", "shrunk_", "fires_")) or name == "households":
             X[:, j] = np.log(np.maximum(np.nan_to_num(X[:, j]), 0) + scale["eps"][j])
     X = np.where(np.isnan(X), scale["median"], X)
-    return (X - scale["mean"]) / scale["sd"]
+    X = (X - scale["mean"]) / scale["sd"]
+    # within the range the model was fitted on: a borough left out (or a new cut-off) can
+    # lie far beyond it on a feature, and a linear predictor extrapolated there overflowed
+    # exp() (every expected rate inf, or 0)
+    return np.clip(X, scale["low"], scale["high"]) if "low" in scale else X
 
 
 def _training_set(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
@@ -206,6 +210,7 @@ def fit_model(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
         scale["mean"] = filled.mean(axis=0)
         scale["sd"] = np.where(filled.std(axis=0) > 0, filled.std(axis=0), 1.0)
         X = (filled - scale["mean"]) / scale["sd"]
+        scale["low"], scale["high"] = X.min(axis=0), X.max(axis=0)
         estimator = PoissonRegressor(alpha=settings.alpha, max_iter=1000)
     with threadpool_limits(1), _one_thread():
         estimator.fit(X, y, sample_weight=w)
