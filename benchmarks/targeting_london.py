@@ -117,7 +117,7 @@ def load_pack(data: Path, log=print):
     ward_of = ward_of.fillna(oas["LSOA11CD"])  # none here; an area off every ward keeps its LSOA
 
     fires = pd.read_csv(data / "lfb_dwelling_fires_2009_2024.csv")
-    located = _locate(fires, oas)
+    located = _locate(fires["easting_rounded"], fires["northing_rounded"], oas)
     fire_area = located.to_numpy()
     codes_kept = set(oas.loc[keep, "OA11CD"])
     in_kept = pd.Series(fire_area).isin(codes_kept).to_numpy()
@@ -146,12 +146,12 @@ def load_pack(data: Path, log=print):
     return areas, history, names, deprivation
 
 
-def _locate(fires: pd.DataFrame, oas) -> pd.Series:
+def _locate(x, y, oas) -> pd.Series:
+    """The output area holding each point (x, y), else the nearest within 150 m (else
+    missing)."""
     import geopandas as gpd
 
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(fires["easting_rounded"],
-                                                       fires["northing_rounded"]),
-                           crs=oas.crs)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=oas.crs)
     inside = gpd.sjoin(pts, oas[["OA11CD", "geometry"]], how="left", predicate="within")
     inside = inside.sort_values("OA11CD")
     inside = inside[~inside.index.duplicated()]["OA11CD"].reindex(pts.index)
@@ -173,15 +173,7 @@ def postcode_points(data: Path, areas: StudyAreas, log=print) -> pd.DataFrame:
                         layer="output_areas_2011", engine="pyogrio")
     oas = oas[oas["OA11CD"].isin(areas.codes)].reset_index(drop=True)
     codepoint = pd.read_csv(data / "codepoint_open_2014_postcodes.csv")
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(codepoint["Eastings"],
-                                                       codepoint["Northings"]), crs=oas.crs)
-    inside = gpd.sjoin(pts, oas[["OA11CD", "geometry"]], how="left", predicate="within")
-    inside = inside[~inside.index.duplicated()]["OA11CD"].reindex(pts.index)
-    missing = inside.isna().to_numpy()
-    near = gpd.sjoin_nearest(pts[missing], oas[["OA11CD", "geometry"]], how="left",
-                             max_distance=150)
-    near = near[~near.index.duplicated()]["OA11CD"]
-    inside[near.index] = near.to_numpy()
+    inside = _locate(codepoint["Eastings"], codepoint["Northings"], oas)
     points = pd.DataFrame({"code": codepoint["Postcode"].str.replace(r"\s+", " ", regex=True),
                            "area_code": inside.to_numpy(), "x": codepoint["Eastings"],
                            "y": codepoint["Northings"]}).dropna(subset=["area_code"])
