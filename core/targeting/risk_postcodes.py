@@ -58,6 +58,17 @@ def postcode_study(areas: StudyAreas, points: pd.DataFrame,
                       second_ring=False)
 
 
+def gazetteer_points(layer, ids=None) -> pd.DataFrame:
+    """The gazetteer's point layer (``record_id``, ``area_code``[, ``households``]) as the
+    points ``postcode_study`` reads, each named by ``ids`` (default its record ID)."""
+    points = pd.DataFrame({"code": (layer["record_id"] if ids is None else ids).astype(str)
+                           .to_numpy(), "area_code": layer["area_code"].astype(str).to_numpy(),
+                           "x": layer.geometry.x.to_numpy(), "y": layer.geometry.y.to_numpy()})
+    if "households" in layer:
+        points["households"] = layer["households"].to_numpy()
+    return points
+
+
 def fires_at_postcodes(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """The fires (``area_code``, ``x``, ``y``...) each at the nearest of the postcode points
     (``code``, ``area_code``, ``x``, ``y``) of its output area: ``area_code`` becomes the

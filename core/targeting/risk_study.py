@@ -296,15 +296,19 @@ def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
     import geopandas as gpd
 
     from ..places.steps import gpkg_path
-    from .risk_postcodes import AREA, POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
+    from .risk_postcodes import (
+        AREA,
+        POSTCODE_SETTINGS,
+        fires_at_postcodes,
+        gazetteer_points,
+        postcode_study,
+    )
 
     if not {"x", "y"} <= set(history.columns):
         raise InputError("--postcode-points with --model ranks each postcode on its own "
                          "fires: give the incidents as points (--x and --y)")
-    layer = gpd.read_file(gpkg_path(segmentation), layer="addresses", engine="pyogrio")
-    points = pd.DataFrame({"code": layer["record_id"].astype(str).to_numpy(),
-                           "area_code": layer["area_code"].astype(str).to_numpy(),
-                           "x": layer.geometry.x.to_numpy(), "y": layer.geometry.y.to_numpy()})
+    points = gazetteer_points(gpd.read_file(gpkg_path(segmentation), layer="addresses",
+                                            engine="pyogrio"))
     study = postcode_study(areas, points)
     if deprivation is not None:
         deprivation = pd.Series(deprivation, index=areas.codes).reindex(
@@ -368,7 +372,7 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
     household per year and its own fires in words, and per area the households' mean of
     its points' rates and the area's reasons."""
     from .risk_model import predict_at
-    from .risk_postcodes import POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
+    from .risk_postcodes import AREA, POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
 
     areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
     window = history[(history["date"] >= first)
@@ -387,7 +391,7 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
         (f"{k} fire{'s' if k != 1 else ''}" if k else "no fire")
         + f" at this postcode since {when}" + (f" ({a} since {begun})" if a > k else "")
         for k, a in zip(recent, every)], index=study.codes)
-    area = pd.Series(study.groups["area"])
+    area = pd.Series(study.groups[AREA])
     weight = pd.Series(study.households)
     area_rates = ((rates.to_numpy() * weight).groupby(area).sum()
                   / weight.groupby(area).sum()).reindex(areas.codes)

@@ -190,15 +190,11 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
         if inputs.incidents is None:
             raise InputError("the risk model reads the incidents' dates: give --incidents "
                              "FILE with its --date-column")
+        from .risk_postcodes import gazetteer_points
         from .risk_study import model_scores, postcode_model_scores
 
         if options.postcode_points and {"x", "y"} <= set(history.columns):
-            points = pd.DataFrame({"code": address_layer["id"].to_numpy(),
-                                   "area_code": address_layer["area_code"].astype(str)
-                                   .to_numpy(), "x": address_layer.geometry.x.to_numpy(),
-                                   "y": address_layer.geometry.y.to_numpy()})
-            if "households" in address_layer:
-                points["households"] = address_layer["households"].to_numpy()
+            points = gazetteer_points(address_layer, address_layer["id"])
             point_rates, point_reasons, rates, reasons = postcode_model_scores(
                 seg, households, wards, history, first, last, points, inputs.lookup,
                 inputs.project)
