@@ -17,6 +17,7 @@ from community_safety.core.targeting.risk_backtest import (
     MODEL,
     ORACLE,
     OWN,
+    POSTCODE_OWN,
     evaluate,
 )
 from community_safety.core.targeting.risk_features import (
@@ -164,7 +165,7 @@ def test_the_rates_setting_fits_on_rates_not_counts(buildings):
 
 def test_the_oracle_bounds_every_ranking_of_postcodes(postcode_evaluation):
     rankings = postcode_evaluation.rankings()
-    assert {MODEL, OWN, AREA_OWN, ORACLE} <= set(rankings)
+    assert {MODEL, POSTCODE_OWN, AREA_OWN, ORACLE} <= set(rankings) and OWN not in rankings
     for unit in postcode_evaluation.units:
         oracle = postcode_evaluation.point[(unit, ORACLE)]
         for ranking in rankings:

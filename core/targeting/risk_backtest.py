@@ -94,7 +94,8 @@ def baseline_scores(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
                    & (history["date"] < cut_off + pd.Timedelta(days=1))]
     fires = past.groupby("area_code").size().astype(float).reindex(areas.codes).fillna(0)
     hh = pd.Series(areas.households.astype(float), index=areas.codes)
-    scores = {OWN: ((fires / hh.where(hh > 0)).to_numpy(), False)}
+    own = POSTCODE_OWN if AREA in areas.groups else OWN
+    scores = {own: ((fires / hh.where(hh > 0)).to_numpy(), False)}
     if AREA in areas.groups:  # postcodes: their output area's rate, the same for each
         area = areas.groups[AREA]
         scores[AREA_OWN] = ((fires.groupby(area).transform("sum")

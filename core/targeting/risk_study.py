@@ -210,7 +210,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     from ..store.folders import replaced_folder, staged_files
     from .backtest import ABOUT, about_table, cut_off_date
     from .history import incident_history
-    from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate
+    from .risk_backtest import MODEL, OWN, POSTCODE_OWN, SCORE, capture_chart, evaluate
     from .risk_model import calibration_table
 
     cut = cut_off_date(cut_off)
@@ -236,12 +236,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                           seed=seed)
     table = evaluation.table()
     means = evaluation.means()
-    ahead = evaluation.ahead(MODEL, OWN)
-    if postcode_points:  # the units ranked are postcodes: their own rate says so
-        from .risk_backtest import POSTCODE_OWN
-
-        for frame in (table, means):
-            frame["ranking"] = frame["ranking"].replace(OWN, POSTCODE_OWN)
+    ahead = evaluation.ahead(MODEL, POSTCODE_OWN if postcode_points else OWN)
     units = list(evaluation.observed)
     calibration = calibration_table(
         np.concatenate([evaluation.expected[u] for u in units]) * evaluation.test_years,
