@@ -43,9 +43,9 @@ from community_safety.core.targeting.risk_backtest import (
     AREA_OWN,
     MODEL,
     OWN,
-    POSTCODE_OWN,
     capture_chart,
     evaluate,
+    named,
 )
 from community_safety.core.targeting.risk_features import (
     StudyAreas,
@@ -244,12 +244,19 @@ def main(argv=None) -> int:
                         help="a [risk_model] setting for every fold (validation runs: "
                              "e.g. --set features=all)")
     parser.add_argument("--draws", type=int, default=400, help="bootstrap draws")
+    parser.add_argument("--boroughs", type=int, default=0, metavar="N",
+                        help="only the first N boroughs by code (quick runs, profiling; "
+                             "the segments are still those of every borough)")
     parser.add_argument("--out", type=Path, default=Path("out/london_targeting"))
     args = parser.parse_args(argv)
     began = time.perf_counter()
     cut, end, start = (pd.Timestamp(args.cut_off), pd.Timestamp(args.end),
                        pd.Timestamp(args.start))
     areas, history, names, deprivation = load_pack(args.data)
+    if args.boroughs:
+        keep = np.isin(areas.groups["borough"], sorted(names)[:args.boroughs])
+        areas, deprivation = areas.subset(keep), deprivation[keep]
+        history = history[history["area_code"].isin(areas.codes)]
     settings = None
     if args.postcodes:
         points = postcode_points(args.data, areas)
@@ -280,7 +287,7 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.max_rows", 400)
-    own = POSTCODE_OWN if args.postcodes else OWN
+    own = named(OWN, args.postcodes)
     rivals = [own, AREA_OWN] if args.postcodes else [OWN]
     for rival in rivals:
         print(_per_borough(table, rival))

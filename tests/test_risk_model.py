@@ -397,7 +397,20 @@ def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_pa
     means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
     own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
     assert {"risk model", own, area} <= set(means.index)
-    assert "area's own past rate" not in means.index
+    # each ranking named for what it ranks: the postcode's rates, not the area's (but the
+    # area's own rate, which is the area's, shared), in the tables, the log and the charts'
+    # legends (drawn from the same names)
+    assert {"postcode's own rate shrunk to the borough's",
+            "segment + postcode score (each postcode's rate shrunk toward its segment's)"
+            } <= set(means.index)
+    table = pd.read_csv(out / "backtest.csv")
+    for ranking in set(means.index) | set(table["ranking"]):
+        assert "area" not in ranking or ranking == area, ranking
+    shown = [line for line in printed.splitlines() if line.startswith("  ")
+             and ": " in line and not line.startswith("  top_") and not line.startswith("  auc")]
+    assert shown and all("area" not in line.split(": ")[0] or area in line for line in shown)
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["score"] in means.index  # the report quotes the score the list uses
     oracle = means.loc["oracle (the later fires themselves)"]
     for ranking, row in means.iterrows():
         assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
@@ -426,23 +439,32 @@ def test_processing_scores_with_the_model_in_households(camden, layers, provider
     assert crews["address"].str.contains("households)", regex=False).all()
 
 
+def processing_log():
+    """A Processing feedback keeping the lines an algorithm logs (``.lines``)."""
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+            self.lines.append(info)
+
+    return Log()
+
+
 def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
         camden, layers, provider, tmp_path):
     import processing
     from conftest import SAMPLE_DIR
-    from qgis.core import QgsProcessingFeedback, QgsVectorLayer
-
-    class Log(QgsProcessingFeedback):
-        lines: list = []
-
-        def pushInfo(self, info):  # noqa: N802 (QGIS's name)
-            self.lines.append(info)
+    from qgis.core import QgsVectorLayer
 
     gpkg, _, _ = camden
     project = tmp_path / "model.toml"  # a small model, so the test stays quick
     project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
     out = tmp_path / "q"
-    log = Log()
+    log = processing_log()
     result = processing.run("community_safety:modelbacktest", {
         "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
         "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
@@ -467,6 +489,35 @@ def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
     assert settings["note"].eq("from the project file").all()
     assert (out / "capture_curve.png").stat().st_size > 0
     assert result["CHART"] == str(out / "capture_curve.png")
+
+
+def test_processing_backtest_ranks_postcode_points(camden, layers, provider, tmp_path):
+    import processing
+    from conftest import SAMPLE_DIR
+    from qgis.core import QgsVectorLayer
+
+    gpkg, _, _ = camden
+    project = tmp_path / "model.toml"  # a small model, so the test stays quick
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n'
+                       'features = "rates"\n')
+    out = tmp_path / "q"
+    log = processing_log()
+    result = processing.run("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
+        "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "PROJECT": str(project),
+        "POSTCODE_POINTS": True, "OUTPUT_FOLDER": str(out)}, feedback=log)
+    own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
+    assert any(line.startswith(f"The risk model against the {own}") for line in log.lines)
+    for output in ("MEANS", "TABLE"):  # the tables loaded name the postcodes' rules
+        layer = QgsVectorLayer(result[output], output, "ogr")
+        assert layer.isValid(), result[output]
+        rankings = {feature["ranking"] for feature in layer.getFeatures()}
+        assert {"risk model", own, area, "postcode's own rate shrunk to the borough's"} <= \
+            rankings, rankings
+        assert all("area" not in r or r == area for r in rankings), rankings
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
 
 
 def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(

@@ -210,7 +210,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     from ..store.folders import replaced_folder, staged_files
     from .backtest import ABOUT, about_table, cut_off_date
     from .history import incident_history
-    from .risk_backtest import MODEL, OWN, POSTCODE_OWN, SCORE, capture_chart, evaluate
+    from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
 
     cut = cut_off_date(cut_off)
@@ -236,7 +236,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                           seed=seed)
     table = evaluation.table()
     means = evaluation.means()
-    ahead = evaluation.ahead(MODEL, POSTCODE_OWN if postcode_points else OWN)
+    ahead = evaluation.ahead(MODEL, named(OWN, postcode_points))
     units = list(evaluation.observed)
     calibration = calibration_table(
         np.concatenate([evaluation.expected[u] for u in units]) * evaluation.test_years,
@@ -270,7 +270,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         write_csv(about_table(seg.manifest.get("identity", ""), how, period_label(first, cut),
                               period_label(cut + pd.Timedelta(days=1), last),
                               int(sum(float(np.sum(v)) for v in evaluation.observed.values())),
-                              SCORE, MODEL), staging / ABOUT, index=False)
+                              named(SCORE, postcode_points), MODEL), staging / ABOUT,
+                  index=False)
         write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
         write_csv(calibration, staging / "calibration.csv", index=False)
         write_csv(settings_table, staging / "model_settings.csv", index=False)
