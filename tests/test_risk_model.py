@@ -454,22 +454,29 @@ def processing_log():
     return Log()
 
 
-def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
-        camden, layers, provider, tmp_path):
+def processing_backtest(gpkg, fires, tmp_path, settings: str = "", **parameters):
+    """*Prove the risk model on past fires* on the Camden sample with a small model (so the
+    test stays quick): its result, output folder and log."""
     import processing
     from conftest import SAMPLE_DIR
-    from qgis.core import QgsVectorLayer
 
-    gpkg, _, _ = camden
-    project = tmp_path / "model.toml"  # a small model, so the test stays quick
-    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n' + settings)
     out = tmp_path / "q"
     log = processing_log()
     result = processing.run("community_safety:modelbacktest", {
-        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "SEGMENTATION": str(gpkg), "INCIDENTS": fires, "DATE": "date",
         "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
         "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "PROJECT": str(project),
-        "OUTPUT_FOLDER": str(out)}, feedback=log)
+        "OUTPUT_FOLDER": str(out), **parameters}, feedback=log)
+    return result, out, log
+
+
+def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
+        camden, layers, provider, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path)
     assert any("time split" in line for line in log.lines)  # one borough: a time split
     means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
     model = means.loc["risk model"]
@@ -492,21 +499,10 @@ def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
 
 
 def test_processing_backtest_ranks_postcode_points(camden, layers, provider, tmp_path):
-    import processing
-    from conftest import SAMPLE_DIR
     from qgis.core import QgsVectorLayer
 
-    gpkg, _, _ = camden
-    project = tmp_path / "model.toml"  # a small model, so the test stays quick
-    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n'
-                       'features = "rates"\n')
-    out = tmp_path / "q"
-    log = processing_log()
-    result = processing.run("community_safety:modelbacktest", {
-        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
-        "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
-        "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "PROJECT": str(project),
-        "POSTCODE_POINTS": True, "OUTPUT_FOLDER": str(out)}, feedback=log)
+    result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path,
+                                           'features = "rates"\n', POSTCODE_POINTS=True)
     own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
     assert any(line.startswith(f"The risk model against the {own}") for line in log.lines)
     for output in ("MEANS", "TABLE"):  # the tables loaded name the postcodes' rules
