@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/targeting_london.py [--data ../shared/data/london]
         [--cut-off 2019-12-31] [--end 2024-08-31] [--time-split] [--postcodes]
-        [--out out/london]
+        [--boroughs N] [--out out/london]
 
 Reads the London open data pack (SOURCES.md beside it): 2011 output areas with their LSOA
 and borough, the 2013 wards (each area's ward: the ward holding its representative
