@@ -1,7 +1,8 @@
 """The risk model against the simple rules on 16 London boroughs, borough by borough.
 
     .venv/bin/python benchmarks/targeting_london.py [--data ../shared/data/london]
-        [--cut-off 2019-12-31] [--end 2024-08-31] [--time-split] [--out out/london]
+        [--cut-off 2019-12-31] [--end 2024-08-31] [--time-split] [--postcodes]
+        [--boroughs N] [--out out/london]
 
 Reads the London open data pack (SOURCES.md beside it): 2011 output areas with their LSOA
 and borough, the 2013 wards (each area's ward: the ward holding its representative
@@ -19,6 +20,12 @@ one model on every borough instead (the time split alone). Prints the per-boroug
 the means with bootstrap 95% intervals, the model against the own past rate, the
 calibration table and whether the issue's goals are met; writes the tables and one
 capture-curve chart per borough and overall into ``--out``.
+
+``--postcodes`` ranks Code-Point Open's postcode points instead of the output areas
+(``core/targeting/risk_postcodes.py``): each holds an equal share of its area's
+households, each fire goes to the nearest postcode of its area, and the model (settings
+``POSTCODE_SETTINGS``) is judged against the postcode's own past rate and against the
+output area's own past rate shared over its postcodes, in the same households.
 """
 
 from __future__ import annotations
@@ -26,18 +33,32 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from community_safety.core.targeting.risk_backtest import MODEL, OWN, capture_chart, evaluate
+from community_safety.core.targeting.risk_backtest import (
+    AREA_OWN,
+    MODEL,
+    OWN,
+    capture_chart,
+    evaluate,
+    named,
+)
 from community_safety.core.targeting.risk_features import (
     StudyAreas,
     property_kind,
     touching_pairs,
 )
-from community_safety.core.targeting.risk_model import calibration_table
+from community_safety.core.targeting.risk_model import ModelSettings, calibration_table
+from community_safety.core.targeting.risk_postcodes import (
+    AREA,
+    POSTCODE_SETTINGS,
+    fires_at_postcodes,
+    postcode_study,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "london"
 
@@ -103,7 +124,7 @@ def load_pack(data: Path, log=print):
     ward_of = ward_of.fillna(oas["LSOA11CD"])  # none here; an area off every ward keeps its LSOA
 
     fires = pd.read_csv(data / "lfb_dwelling_fires_2009_2024.csv")
-    located = _locate(fires, oas)
+    located = _locate(fires["easting_rounded"], fires["northing_rounded"], oas)
     fire_area = located.to_numpy()
     codes_kept = set(oas.loc[keep, "OA11CD"])
     in_kept = pd.Series(fire_area).isin(codes_kept).to_numpy()
@@ -132,12 +153,12 @@ def load_pack(data: Path, log=print):
     return areas, history, names, deprivation
 
 
-def _locate(fires: pd.DataFrame, oas) -> pd.Series:
+def _locate(x, y, oas) -> pd.Series:
+    """The output area holding each point (x, y), else the nearest within 150 m (else
+    missing)."""
     import geopandas as gpd
 
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(fires["easting_rounded"],
-                                                       fires["northing_rounded"]),
-                           crs=oas.crs)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=oas.crs)
     inside = gpd.sjoin(pts, oas[["OA11CD", "geometry"]], how="left", predicate="within")
     inside = inside.sort_values("OA11CD")
     inside = inside[~inside.index.duplicated()]["OA11CD"].reindex(pts.index)
@@ -147,6 +168,30 @@ def _locate(fires: pd.DataFrame, oas) -> pd.Series:
     near = near[~near.index.duplicated()]["OA11CD"]
     inside[near.index] = near.to_numpy()
     return inside
+
+
+def postcode_points(data: Path, areas: StudyAreas, log=print) -> pd.DataFrame:
+    """Code-Point Open's postcodes as points of the study's output areas (the area holding
+    the point, else the nearest within 150 m); an area without a postcode point gets one at
+    its representative point, so every household of the study is in the ranking."""
+    import geopandas as gpd
+
+    oas = gpd.read_file(data / "boundaries" / "output_areas_2011.gpkg",
+                        layer="output_areas_2011", engine="pyogrio")
+    oas = oas[oas["OA11CD"].isin(areas.codes)].reset_index(drop=True)
+    codepoint = pd.read_csv(data / "codepoint_open_2014_postcodes.csv")
+    inside = _locate(codepoint["Eastings"], codepoint["Northings"], oas)
+    points = pd.DataFrame({"code": codepoint["Postcode"].str.replace(r"\s+", " ", regex=True),
+                           "area_code": inside.to_numpy(), "x": codepoint["Eastings"],
+                           "y": codepoint["Northings"]}).dropna(subset=["area_code"])
+    bare = oas[~oas["OA11CD"].isin(set(points["area_code"]))]
+    spot = bare.geometry.representative_point()
+    points = pd.concat([points, pd.DataFrame({
+        "code": "no postcode point in " + bare["OA11CD"], "area_code": bare["OA11CD"],
+        "x": spot.x, "y": spot.y})], ignore_index=True)
+    log(f"postcodes: {len(codepoint):,} in the pack, {len(points) - len(bare):,} in the "
+        f"study's areas; {len(bare)} areas without a postcode point ranked as one point")
+    return points
 
 
 def _segments(factors: pd.DataFrame) -> np.ndarray:
@@ -159,6 +204,31 @@ def _segments(factors: pd.DataFrame) -> np.ndarray:
     return fit_kmeans(X, 10, n_init=20, seed=2011).labels.astype(int) + 1
 
 
+def _per_borough(table: pd.DataFrame, label: str) -> str:
+    per = table[table["ranking"].isin([MODEL, label])].pivot(
+        index="name", columns="ranking", values=["top_1pct", "top_5pct", "top_10pct",
+                                                 "top_20pct", "auc"])
+    for m in ["top_1pct", "top_5pct", "top_10pct", "top_20pct", "auc"]:
+        per[(m, "ahead by")] = per[(m, MODEL)] - per[(m, label)]
+    return f"Per borough: the risk model and the {label}\n{per.round(3).to_string()}\n"
+
+
+def _goals(top: pd.DataFrame, label: str) -> list:
+    m10 = top.loc["top_10pct"]
+    return [
+        (f"mean top-10% >= {label} + 3 points: {m10['mean_difference']:+.2f}",
+         m10["mean_difference"] >= 3),
+        (f"ahead of the {label} at top 10% in >= 14 of {int(m10['boroughs'])} boroughs: "
+         f"{int(m10['ahead_in'])}", m10["ahead_in"] >= 14),
+        (f"ahead of the {label} at the top 1% on average: "
+         f"{top.loc['top_1pct', 'mean_difference']:+.2f}",
+         top.loc["top_1pct", "mean_difference"] > 0),
+        (f"ahead of the {label} at the top 5% on average: "
+         f"{top.loc['top_5pct', 'mean_difference']:+.2f}",
+         top.loc["top_5pct", "mean_difference"] > 0),
+    ]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -167,18 +237,45 @@ def main(argv=None) -> int:
     parser.add_argument("--start", default="2009-01-01")
     parser.add_argument("--time-split", action="store_true",
                         help="one model fitted on every borough (no leave-one-out)")
+    parser.add_argument("--postcodes", action="store_true",
+                        help="rank postcode points (households shared over each output "
+                             "area's postcodes) instead of output areas")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a [risk_model] setting for every fold (validation runs: "
+                             "e.g. --set features=all)")
     parser.add_argument("--draws", type=int, default=400, help="bootstrap draws")
+    parser.add_argument("--boroughs", type=int, default=0, metavar="N",
+                        help="only the first N boroughs by code (quick runs, profiling; "
+                             "the segments are still those of every borough)")
     parser.add_argument("--out", type=Path, default=Path("out/london_targeting"))
     args = parser.parse_args(argv)
     began = time.perf_counter()
     cut, end, start = (pd.Timestamp(args.cut_off), pd.Timestamp(args.end),
                        pd.Timestamp(args.start))
     areas, history, names, deprivation = load_pack(args.data)
-    print(f"loaded in {time.perf_counter() - began:.0f} s: {len(areas):,} areas, "
-          f"{len(history):,} fires, {len(areas.neighbours[0]) // 2:,} neighbour pairs")
+    if args.boroughs:
+        keep = np.isin(areas.groups["borough"], sorted(names)[:args.boroughs])
+        areas, deprivation = areas.subset(keep), deprivation[keep]
+        history = history[history["area_code"].isin(areas.codes)]
+    settings = None
+    if args.postcodes:
+        points = postcode_points(args.data, areas)
+        areas_of = pd.Series(deprivation, index=areas.codes)
+        areas = postcode_study(areas, points)
+        history = fires_at_postcodes(history, points)
+        deprivation = areas_of.reindex(areas.groups[AREA]).to_numpy()
+        settings = POSTCODE_SETTINGS
+    if args.set:
+        given = dict(item.split("=", 1) for item in args.set)
+        base = asdict(settings or ModelSettings())
+        settings = ModelSettings.from_table({k: (type(base[k])(v) if k in base else v)
+                                             for k, v in {**base, **given}.items()})
+    print(f"loaded in {time.perf_counter() - began:.0f} s: {len(areas):,} "
+          f"{'postcodes' if args.postcodes else 'areas'}, {len(history):,} fires, "
+          f"{len(areas.neighbours[0]) // 2:,} neighbour pairs")
     loo = not args.time_split
     evaluation = evaluate(areas, history, cut, start, end, deprivation, "borough",
-                          leave_one_out=loo, draws=args.draws,
+                          leave_one_out=loo, draws=args.draws, settings=settings,
                           progress=lambda f, m: print(f"  [{time.perf_counter() - began:5.0f} "
                                                       f"s] {m}", flush=True))
     seconds = time.perf_counter() - began
@@ -190,13 +287,10 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.max_rows", 400)
-    per = table[table["ranking"].isin([MODEL, OWN])].pivot(
-        index="name", columns="ranking", values=["top_1pct", "top_5pct", "top_10pct",
-                                                 "top_20pct", "auc"])
-    for m in ["top_1pct", "top_5pct", "top_10pct", "top_20pct", "auc"]:
-        per[(m, "ahead by")] = per[(m, MODEL)] - per[(m, OWN)]
-    print("Per borough: the risk model and the area's own past rate")
-    print(per.round(3).to_string())
+    own = named(OWN, args.postcodes)
+    rivals = [own, AREA_OWN] if args.postcodes else [OWN]
+    for rival in rivals:
+        print(_per_borough(table, rival))
     print("\nBorough means (95% bootstrap intervals)")
     means = evaluation.means()
     shown = means[["ranking"]].copy()
@@ -206,9 +300,10 @@ def main(argv=None) -> int:
                                        if m + "_low" in r and pd.notna(r[m + "_low"])
                                        else "") for _, r in means.iterrows()]
     print(shown.to_string(index=False))
-    ahead = evaluation.ahead(MODEL, OWN)
-    print("\nRisk model minus own past rate (points; AUC in its units)")
-    print(ahead.round(3).to_string(index=False))
+    ahead = {rival: evaluation.ahead(MODEL, rival) for rival in rivals}
+    for rival, versus in ahead.items():
+        print(f"\nRisk model minus {rival} (points; AUC in its units)")
+        print(versus.round(3).to_string(index=False))
     expected = np.concatenate([evaluation.expected[u] for u in evaluation.observed])
     observed = np.concatenate([evaluation.observed[u] for u in evaluation.observed])
     households = np.concatenate([evaluation.households[u] for u in evaluation.observed])
@@ -224,27 +319,19 @@ def main(argv=None) -> int:
           "per fold:")
     print(chosen.value_counts().to_string())
 
-    top10 = ahead.set_index("measure")
-    m10 = top10.loc["top_10pct"]
     model_auc = means.set_index("ranking").loc[MODEL, "auc"]
-    goals = [
-        (f"mean top-10% >= own past rate + 3 points: {m10['mean_difference']:+.2f}",
-         m10["mean_difference"] >= 3),
-        (f"ahead of own past rate at top 10% in >= 14 of {int(m10['boroughs'])} boroughs: "
-         f"{int(m10['ahead_in'])}", m10["ahead_in"] >= 14),
-        (f"ahead at the top 1% on average: {top10.loc['top_1pct', 'mean_difference']:+.2f}",
-         top10.loc["top_1pct", "mean_difference"] > 0),
-        (f"ahead at the top 5% on average: {top10.loc['top_5pct', 'mean_difference']:+.2f}",
-         top10.loc["top_5pct", "mean_difference"] > 0),
-        (f"mean AUC >= 0.65: {model_auc:.3f}", model_auc >= 0.65),
-    ]
     print("\nGoals (issue 26)")
-    for text, ok in goals:
-        print(f"  [{'met' if ok else 'NOT met'}] {text}")
+    for rival, versus in ahead.items():
+        for text, ok in _goals(versus.set_index("measure"), rival):
+            print(f"  [{'met' if ok else 'NOT met'}] {text}")
+    print(f"  [{'met' if model_auc >= 0.65 else 'NOT met'}] mean AUC >= 0.65: "
+          f"{model_auc:.3f}")
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "per_borough.csv", index=False)
     means.to_csv(args.out / "means.csv", index=False)
-    ahead.to_csv(args.out / "model_vs_own_rate.csv", index=False)
+    ahead[own].to_csv(args.out / "model_vs_own_rate.csv", index=False)
+    if args.postcodes:
+        ahead[AREA_OWN].to_csv(args.out / "model_vs_output_area_rate.csv", index=False)
     calibration.to_csv(args.out / "calibration.csv", index=False)
     capture_chart(evaluation, "all", args.out / "capture_all.png",
                   f"Mean of {len(evaluation.observed)} boroughs ({how})")

@@ -60,8 +60,9 @@ ADVANCED_NAMES = {"SEED", "N_INIT", "THRESHOLD", "MISSING", "STANDARDISE", "SUBS
 ADVANCED_NAMES_BY_ALGORITHM = {"serviceusers": {"SCALE_TOP", "SCALING"},
                                "targetvisits": {"VISITED_MONTHS", "WARDS", "SEGMENTS",
                                                 "TODAY", "PROPERTY", "LOOKUP"},
-                               # the model's settings: the backtest validates its own
-                               "modelbacktest": {"PROJECT"}}
+                               # the model's settings (the backtest validates its own)
+                               # and ranking postcodes rather than areas
+                               "modelbacktest": {"PROJECT", "POSTCODE_POINTS"}}
 
 
 def test_seed_starts_and_method_settings_are_advanced(provider):

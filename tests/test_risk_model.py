@@ -185,6 +185,24 @@ def test_choosing_settings_in_a_fold_sees_only_the_other_boroughs(toy, monkeypat
         assert chosen.kind in set(table["kind"])
 
 
+def test_the_glm_scores_a_borough_it_was_not_fitted_on_without_overflow(toy):
+    import warnings
+
+    from community_safety.core.targeting.risk_model import predict_at
+
+    areas, history = toy
+    tested = areas.groups["borough"] == "B0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # exp() overflowed here before
+        for cut in (pd.Timestamp("2015-12-31"), CUT):
+            model = fit_model(areas.subset(~tested), history, cut, START,
+                              ModelSettings(kind="poisson_glm"))
+            rates = predict_at(model, areas, history, cut, START)[tested]
+            assert np.isfinite(rates).all() and (rates > 1e-6).all() and (rates < 1).all()
+            factor = areas.factors.iloc[:, 0][tested].to_numpy()
+            assert pd.Series(rates.to_numpy()).corr(pd.Series(factor), "spearman") > 0.3
+
+
 def test_the_oracle_is_an_upper_bound(evaluation):
     for unit in evaluation.units:
         oracle = evaluation.point[(unit, ORACLE)]
@@ -328,8 +346,24 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
     assert not crews["why"].str.contains("shrinking").any()
     assert crews["expected_fires_per_year"].is_monotonic_decreasing
+    # each postcode ranked on its own (the fires have points): the postcodes at the top of
+    # the list had fires of their own, and the list picks postcodes out of their areas
+    # (ranking areas listed every postcode of an area before the next area's)
+    own = crews["why"].str.extract(r"^(\d+|no) fires? at this postcode since \w+ 2021"
+                                   r"(?: \((\d+) since \w+ 20\d\d\))?")
+    assert own[0].notna().all()
+    assert (own[0] != "no").mean() >= 0.8
+    assert (own[0].str.isdigit() | own[1].notna()).all()  # every one had fires of its own
+    import geopandas as gpd
+
+    held = gpd.read_file(gpkg, layer="addresses", engine="pyogrio").groupby(
+        "area_code").size()
+    listed = crews.groupby("area_code").size()
+    assert (listed < held.reindex(listed.index)).mean() > 0.5
     summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
     assert summary["score"] == "risk model"
+    assert "postcode points' fires" in pd.read_csv(out / "target_summary.csv").set_index(
+        "measure").loc["score", "note"]
     assert int(summary["households on the list"]) == round(households.sum())
 
 
@@ -353,6 +387,41 @@ def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp
     assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
 
 
+def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_path, capsys):
+    gpkg, fires, main = camden
+    out = tmp_path / "backtest_postcodes"
+    assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
+                 "--postcode-points", "--cut-off", "2019-12-31", *fires]) == 0
+    printed = capsys.readouterr().out
+    assert "The risk model against the postcode's own past rate" in printed
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
+    assert {"risk model", own, area} <= set(means.index)
+    # each ranking named for what it ranks: the postcode's rates, not the area's (but the
+    # area's own rate, which is the area's, shared), in the tables, the log and the charts'
+    # legends (drawn from the same names)
+    assert {"postcode's own rate shrunk to the borough's",
+            "segment + postcode score (each postcode's rate shrunk toward its segment's)"
+            } <= set(means.index)
+    table = pd.read_csv(out / "backtest.csv")
+    for ranking in set(means.index) | set(table["ranking"]):
+        assert "area" not in ranking or ranking == area, ranking
+    shown = [line for line in printed.splitlines() if line.startswith("  ")
+             and ": " in line and not line.startswith("  top_") and not line.startswith("  auc")]
+    assert shown and all("area" not in line.split(": ")[0] or area in line for line in shown)
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["score"] in means.index  # the report quotes the score the list uses
+    oracle = means.loc["oracle (the later fires themselves)"]
+    for ranking, row in means.iterrows():
+        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+    # the later fires counted at postcodes are the fires tested on, every one
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
+        "detail"].eq("tested on").sum()
+    # Camden's fires come back to the same postcodes: ranking them beats its areas' rate
+    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
+
+
 def test_processing_scores_with_the_model_in_households(camden, layers, provider, tmp_path):
     import processing
     from conftest import SAMPLE_DIR
@@ -370,28 +439,44 @@ def test_processing_scores_with_the_model_in_households(camden, layers, provider
     assert crews["address"].str.contains("households)", regex=False).all()
 
 
-def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
-        camden, layers, provider, tmp_path):
-    import processing
-    from conftest import SAMPLE_DIR
-    from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+def processing_log():
+    """A Processing feedback keeping the lines an algorithm logs (``.lines``)."""
+    from qgis.core import QgsProcessingFeedback
 
     class Log(QgsProcessingFeedback):
-        lines: list = []
+        def __init__(self):
+            super().__init__()
+            self.lines = []
 
         def pushInfo(self, info):  # noqa: N802 (QGIS's name)
             self.lines.append(info)
 
-    gpkg, _, _ = camden
-    project = tmp_path / "model.toml"  # a small model, so the test stays quick
-    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    return Log()
+
+
+def processing_backtest(gpkg, fires, tmp_path, settings: str = "", **parameters):
+    """*Prove the risk model on past fires* on the Camden sample with a small model (so the
+    test stays quick): its result, output folder and log."""
+    import processing
+    from conftest import SAMPLE_DIR
+
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n' + settings)
     out = tmp_path / "q"
-    log = Log()
+    log = processing_log()
     result = processing.run("community_safety:modelbacktest", {
-        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "SEGMENTATION": str(gpkg), "INCIDENTS": fires, "DATE": "date",
         "PROPERTY": "property_type", "CUT_OFF": "2019-12-31",
         "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "PROJECT": str(project),
-        "OUTPUT_FOLDER": str(out)}, feedback=log)
+        "OUTPUT_FOLDER": str(out), **parameters}, feedback=log)
+    return result, out, log
+
+
+def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
+        camden, layers, provider, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path)
     assert any("time split" in line for line in log.lines)  # one borough: a time split
     means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
     model = means.loc["risk model"]
@@ -411,6 +496,24 @@ def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
     assert settings["note"].eq("from the project file").all()
     assert (out / "capture_curve.png").stat().st_size > 0
     assert result["CHART"] == str(out / "capture_curve.png")
+
+
+def test_processing_backtest_ranks_postcode_points(camden, layers, provider, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path,
+                                           'features = "rates"\n', POSTCODE_POINTS=True)
+    own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
+    assert any(line.startswith(f"The risk model against the {own}") for line in log.lines)
+    for output in ("MEANS", "TABLE"):  # the tables loaded name the postcodes' rules
+        layer = QgsVectorLayer(result[output], output, "ogr")
+        assert layer.isValid(), result[output]
+        rankings = {feature["ranking"] for feature in layer.getFeatures()}
+        assert {"risk model", own, area, "postcode's own rate shrunk to the borough's"} <= \
+            rankings, rankings
+        assert all("area" not in r or r == area for r in rankings), rankings
+    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
 
 
 def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(

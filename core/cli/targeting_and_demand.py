@@ -86,7 +86,8 @@ def _model_backtest(args, incidents) -> int:
 
     evaluation, means, ahead, how, written = model_backtest_step(
         args.segmentation, args.out, incidents, args.cut_off, args.date_from, args.date_to,
-        args.lookup, args.project, args.seed, replace_folder=False)
+        args.lookup, args.project, args.seed, replace_folder=False,
+        postcode_points=args.postcode_points)
     for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
         print(line)
     print(f"Saved {', '.join(p.name for p in written)} to {args.out}")

@@ -12,10 +12,13 @@ Rankings side by side:
 - **risk model**: ``risk_model``; with ``leave_one_out`` the model that scores a borough
   is fitted (and its settings chosen) on the other boroughs only: it never sees the tested
   borough's fires; it reads them only as features (fires up to ``T``), as a service would;
-- **area's own past rate**: fires up to ``T`` per household;
+- **area's own past rate**: fires up to ``T`` per household (of a postcode, when the
+  units are postcodes: ``risk_postcodes``; then also the **output area's own past rate**
+  shared by its postcodes);
 - **shrunk to the borough**: the own rate shrunk toward the borough's (empirical Bayes);
 - **segment + area score**: the targeting score (shrunk toward the segment's rate), and
-  the **segment rate** alone, when segments are given;
+  the **segment rate** alone, when segments are given (where the units are postcodes,
+  each ranking is named for what it ranks: ``AT_POSTCODES``);
 - **deprivation alone (IMD)**, when given (rank 1 = most deprived);
 - **random order**: expected capture p% and area 0.5;
 - **oracle**: the later fires per household themselves, an upper bound for any ranking of
@@ -31,8 +34,9 @@ import pandas as pd
 
 from .capture import TOP, area_under, capture_at, capture_curve, score_order
 from .rates import shrunk_rates
-from .risk_features import StudyAreas, later_rate
+from .risk_features import StudyAreas, feature_table, later_rate
 from .risk_model import ModelSettings, choose_settings, fit_model, predict_at
+from .risk_postcodes import AREA
 
 BOOTSTRAP = 400
 MEASURES = [f"top_{p}pct" for p in TOP] + ["auc"]
@@ -45,6 +49,18 @@ SEGMENT = "segment rate"
 IMD = "deprivation alone (IMD)"
 RANDOM = "random order (expected)"
 ORACLE = "oracle (the later fires themselves)"
+AREA_OWN = "output area's own past rate, shared over its postcodes"
+POSTCODE_OWN = "postcode's own past rate"
+# each ranking named for what it ranks where the units are postcodes
+AT_POSTCODES = {OWN: POSTCODE_OWN,
+                BOROUGH: "postcode's own rate shrunk to the borough's",
+                SCORE: "segment + postcode score (each postcode's rate shrunk toward its "
+                       "segment's)"}
+
+
+def named(ranking: str, at_postcodes: bool) -> str:
+    """``ranking``'s name where the units are postcodes (``at_postcodes``), else itself."""
+    return AT_POSTCODES.get(ranking, ranking) if at_postcodes else ranking
 
 
 def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,
@@ -89,13 +105,20 @@ def baseline_scores(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
                    & (history["date"] < cut_off + pd.Timedelta(days=1))]
     fires = past.groupby("area_code").size().astype(float).reindex(areas.codes).fillna(0)
     hh = pd.Series(areas.households.astype(float), index=areas.codes)
-    scores = {OWN: ((fires / hh.where(hh > 0)).to_numpy(), False)}
+    at_postcodes = AREA in areas.groups
+    scores = {named(OWN, at_postcodes): ((fires / hh.where(hh > 0)).to_numpy(), False)}
+    if at_postcodes:  # postcodes: their output area's rate, the same for each
+        area = areas.groups[AREA]
+        scores[AREA_OWN] = ((fires.groupby(area).transform("sum")
+                             / hh.groupby(area).transform("sum").where(hh > 0)).to_numpy(),
+                            False)
     unit = pd.Series(pd.factorize(areas.groups[group])[0], index=areas.codes) if (
         group in areas.groups) else pd.Series(0, index=areas.codes)
-    scores[BOROUGH] = (shrunk_rates(fires, hh, unit)["shrunk_rate"].to_numpy(), False)
+    scores[named(BOROUGH, at_postcodes)] = (shrunk_rates(fires, hh, unit)["shrunk_rate"]
+                                            .to_numpy(), False)
     if areas.segment is not None:
         rates = shrunk_rates(fires, hh, pd.Series(areas.segment, index=areas.codes))
-        scores[SCORE] = (rates["shrunk_rate"].to_numpy(), False)
+        scores[named(SCORE, at_postcodes)] = (rates["shrunk_rate"].to_numpy(), False)
         scores[SEGMENT] = (rates["segment_rate"].to_numpy(), False)
     if deprivation is not None:
         scores[IMD] = (np.asarray(deprivation, float), True)
@@ -215,6 +238,8 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
         shared = _fit(areas, history, cut_off, start, settings, candidates, group)
         evaluation.settings["all"] = shared[1:]
         all_expected = predict_at(shared[0], areas, history, cut_off, start).to_numpy()
+    else:  # the features at the cut-off, read by every fold's model: built once
+        at_cut_off = feature_table(areas, history, cut_off, start)
     codes_all = areas.codes.astype(str).to_numpy()
     for count, unit in enumerate(units):
         mask = labels == unit
@@ -225,7 +250,7 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
             model, chosen, table = _fit(areas.subset(~mask), history, cut_off, start,
                                         settings, candidates, group)
             evaluation.settings[unit] = (chosen, table)
-            expected = predict_at(model, areas, history, cut_off, start).to_numpy()[mask]
+            expected = model.predict(at_cut_off[mask])  # the tested borough's areas only
         else:
             expected = all_expected[mask]
         hh = areas.households[mask].astype(float)

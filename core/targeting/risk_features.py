@@ -68,6 +68,7 @@ class StudyAreas:
     neighbours: tuple
     factors: pd.DataFrame
     segment: np.ndarray | None = None
+    second_ring: bool = True  # the ring beyond the neighbours (off for postcode points)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -82,7 +83,7 @@ class StudyAreas:
         return StudyAreas(self.codes[keep], self.households[keep],
                           {k: v[keep] for k, v in self.groups.items()},
                           (new[i[both]], new[j[both]]), self.factors[keep].reset_index(drop=True),
-                          None if self.segment is None else self.segment[keep])
+                          None if self.segment is None else self.segment[keep], self.second_ring)
 
 
 def touching_pairs(geometries, metres: float = NEIGHBOUR_METRES) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +171,7 @@ def history_features(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Times
     years = (end - start).days / YEAR_DAYS
     hh = areas.households.astype(float)
     A = _adjacency(n, areas.neighbours)
-    A2 = _second_ring(A)
+    A2 = _second_ring(A) if areas.second_ring else None
     out = {}
     for w in RECENT_YEARS:
         out[f"fires_last_{w}y"] = np.bincount(pos[ages <= w], minlength=n).astype(float)
@@ -183,7 +184,8 @@ def history_features(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Times
         out[f"rate_own_{tag}"] = own / np.maximum(exposure, 1e-9)
         near = A @ own
         out[f"rate_near_{tag}"] = near / np.maximum(A @ exposure, 1e-9)
-        out[f"rate_ring2_{tag}"] = (A2 @ own) / np.maximum(A2 @ exposure, 1e-9)
+        if A2 is not None:
+            out[f"rate_ring2_{tag}"] = (A2 @ own) / np.maximum(A2 @ exposure, 1e-9)
         out[f"rate_own_near_{tag}"] = (own + near) / np.maximum(exposure + A @ exposure, 1e-9)
         for name, group in areas.groups.items():
             g = pd.Series(own).groupby(group).transform("sum").to_numpy()

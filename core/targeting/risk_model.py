@@ -26,6 +26,7 @@ from .capture import area_under, capture_at, capture_curve
 from .risk_features import StudyAreas, feature_table, later_rate
 
 MIN_HISTORY_YEARS = 2
+COUNTS = ("busiest_spot_10y",)  # with every "fires_..." column: counts, not rates
 
 
 def threadpool_limits(n: int):
@@ -65,6 +66,10 @@ class ModelSettings:
     horizon_years: int = 4  # each training origin predicts the fires of this many years
     origins: int = 1  # training origins stacked (T - horizon, T - 2 x horizon, ...)
     seed: int = 2011
+    # "rates": leave out the fire counts (fires in the last 1-3 years, all fires, the
+    # busiest spot), whose scale grows with the length of history, so a model fitted at
+    # T - horizon reads the features at T on the same scale
+    features: str = "all"
 
     @classmethod
     def from_table(cls, table: dict | None, source: str = "[risk_model]") -> ModelSettings:
@@ -89,6 +94,9 @@ class ModelSettings:
         if settings.kind not in ("gradient_boosting", "poisson_glm"):
             raise InputError(f"{source}: kind = '{settings.kind}' (use \"gradient_boosting\" "
                              "or \"poisson_glm\")")
+        if settings.features not in ("all", "rates"):
+            raise InputError(f"{source}: features = '{settings.features}' (use \"all\" or "
+                             "\"rates\")")
         if settings.horizon_years < 1 or settings.origins < 1:
             raise InputError(f"{source}: horizon_years and origins must be 1 or more")
         return settings
@@ -145,7 +153,11 @@ def _glm_matrix(X: np.ndarray, columns: list, scale: dict) -> np.ndarray:
         if name.startswith(("rate_", "shrunk_", "fires_")) or name == "households":
             X[:, j] = np.log(np.maximum(np.nan_to_num(X[:, j]), 0) + scale["eps"][j])
     X = np.where(np.isnan(X), scale["median"], X)
-    return (X - scale["mean"]) / scale["sd"]
+    X = (X - scale["mean"]) / scale["sd"]
+    # within the range the model was fitted on: a borough left out (or a new cut-off) can
+    # lie far beyond it on a feature, and a linear predictor extrapolated there overflowed
+    # exp() (every expected rate inf, or 0)
+    return np.clip(X, scale["low"], scale["high"]) if "low" in scale else X
 
 
 def _training_set(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
@@ -168,6 +180,9 @@ def fit_model(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
     table, y, w, origins = _training_set(areas, history, cut_off, start, settings)
     keep = w > 0
     table, y, w = table[keep], y[keep], w[keep]
+    if settings.features == "rates":
+        table = table.drop(columns=[c for c in table.columns if c in COUNTS
+                                    or c.startswith("fires_")])
     columns = list(table.columns)
     X = table.to_numpy(dtype=float)
     scale = {}
@@ -195,6 +210,7 @@ def fit_model(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
         scale["mean"] = filled.mean(axis=0)
         scale["sd"] = np.where(filled.std(axis=0) > 0, filled.std(axis=0), 1.0)
         X = (filled - scale["mean"]) / scale["sd"]
+        scale["low"], scale["high"] = X.min(axis=0), X.max(axis=0)
         estimator = PoissonRegressor(alpha=settings.alpha, max_iter=1000)
     with threadpool_limits(1), _one_thread():
         estimator.fit(X, y, sample_weight=w)

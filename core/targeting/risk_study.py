@@ -194,19 +194,23 @@ def _read_study(segmentation: Path, lookup: Path | None):
 def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: str,
                         start: str | None = None, end: str | None = None,
                         lookup: Path | None = None, project: Path | None = None,
-                        seed: int = 2011, replace_folder: bool = True):
+                        seed: int = 2011, replace_folder: bool = True,
+                        postcode_points: bool = False):
     """``target --backtest --model``: the risk model and the simple rules fitted on fires
     up to the cut-off and judged on the later ones, per borough (leave-one-out, when the
     lookup's last column holds several) or over the whole study (a time split). Writes
     ``backtest.csv`` (per borough and ranking, with 95% intervals), ``backtest_means.csv``,
     ``model_vs_own_rate.csv``, ``calibration.csv``, ``model_settings.csv`` (the validation
-    of each candidate setting), capture-curve charts and ``reconciliation.csv``."""
+    of each candidate setting), capture-curve charts and ``reconciliation.csv``.
+    ``postcode_points``: the gazetteer's postcode points are ranked, each on its own fires
+    (``risk_postcodes``; the incidents need their points), and judged in households
+    shared over each area's points, beside the area's own rate shared over them."""
     from ..places.incidents import window_date
     from ..places.steps import period_label
     from ..store.folders import replaced_folder, staged_files
     from .backtest import ABOUT, about_table, cut_off_date
     from .history import incident_history
-    from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate
+    from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
 
     cut = cut_off_date(cut_off)
@@ -224,12 +228,15 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     if deprivation is not None and lower is False:
         deprivation = -deprivation  # rank ascending: the most deprived first
     settings = settings_from(project) if project is not None else None
+    if postcode_points:
+        areas, history, deprivation, settings = _at_postcodes(
+            segmentation, areas, history, deprivation, settings)
     evaluation = evaluate(areas, history, cut, first, last, deprivation,
                           group if loo else None, leave_one_out=loo, settings=settings,
                           seed=seed)
     table = evaluation.table()
     means = evaluation.means()
-    ahead = evaluation.ahead(MODEL, OWN)
+    ahead = evaluation.ahead(MODEL, named(OWN, postcode_points))
     units = list(evaluation.observed)
     calibration = calibration_table(
         np.concatenate([evaluation.expected[u] for u in units]) * evaluation.test_years,
@@ -263,7 +270,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         write_csv(about_table(seg.manifest.get("identity", ""), how, period_label(first, cut),
                               period_label(cut + pd.Timedelta(days=1), last),
                               int(sum(float(np.sum(v)) for v in evaluation.observed.values())),
-                              SCORE, MODEL), staging / ABOUT, index=False)
+                              named(SCORE, postcode_points), MODEL), staging / ABOUT,
+                  index=False)
         write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
         write_csv(calibration, staging / "calibration.csv", index=False)
         write_csv(settings_table, staging / "model_settings.csv", index=False)
@@ -276,6 +284,33 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                               f"{unit}: fitted on the other areas to {cut:%Y-%m-%d}")
         names = sorted(p.name for p in staging.iterdir())
     return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
+
+
+def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
+                  deprivation: np.ndarray | None, settings: ModelSettings | None):
+    """The study, fires, deprivation and settings at the gazetteer's postcode points."""
+    import geopandas as gpd
+
+    from ..places.steps import gpkg_path
+    from .risk_postcodes import (
+        AREA,
+        POSTCODE_SETTINGS,
+        fires_at_postcodes,
+        gazetteer_points,
+        postcode_study,
+    )
+
+    if not {"x", "y"} <= set(history.columns):
+        raise InputError("--postcode-points with --model ranks each postcode on its own "
+                         "fires: give the incidents as points (--x and --y)")
+    points = gazetteer_points(gpd.read_file(gpkg_path(segmentation), layer="addresses",
+                                            engine="pyogrio"))
+    study = postcode_study(areas, points)
+    if deprivation is not None:
+        deprivation = pd.Series(deprivation, index=areas.codes).reindex(
+            study.groups[AREA]).to_numpy()
+    return (study, fires_at_postcodes(history, points), deprivation,
+            settings or POSTCODE_SETTINGS)
 
 
 def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
@@ -297,8 +332,10 @@ def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
                         if low is not None and low == low else "")
             cells.append(f"{row[measure]:.{digits}f}{interval}")
         lines.append(f"  {row['ranking']}: " + ", ".join(cells))
-    lines.append("The risk model against the area's own past rate (difference, ahead in how "
-                 "many):")
+    from .risk_backtest import OWN, POSTCODE_OWN
+
+    own = POSTCODE_OWN if POSTCODE_OWN in set(means["ranking"]) else OWN
+    lines.append(f"The risk model against the {own} (difference, ahead in how many):")
     for row in ahead.to_dict("records"):
         lines.append(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} "
                      f"to {row['high']:+.2f}), ahead in {row['ahead_in']} of "
@@ -318,6 +355,44 @@ def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
     rates, _ = model_rates(areas, window, last, first, settings_from(project))
     reasons = area_reasons(areas, window, last, words, deprivation, lower)
     return rates, reasons
+
+
+def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
+                          history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+                          points: pd.DataFrame, lookup: Path | None = None,
+                          project: Path | None = None) -> tuple[pd.Series, pd.Series,
+                                                                pd.Series, pd.Series]:
+    """``target --model --postcode-points``: the model fitted on the postcode points
+    (``code``, ``area_code``, ``x``, ``y``[, ``households``]; ``risk_postcodes``), each
+    fire at the nearest point of its area. Returns per point its expected fires per
+    household per year and its own fires in words, and per area the households' mean of
+    its points' rates and the area's reasons."""
+    from .risk_model import predict_at
+    from .risk_postcodes import AREA, POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
+
+    areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
+    window = history[(history["date"] >= first)
+                     & (history["date"] < last + pd.Timedelta(days=1))]
+    study = postcode_study(areas, points)
+    placed = fires_at_postcodes(window, points)
+    settings = settings_from(project) if project is not None else POSTCODE_SETTINGS
+    model = fit_model(study, placed, last, first, settings)
+    rates = predict_at(model, study, placed, last, first)
+    since = last - pd.DateOffset(years=3)
+    recent = placed[placed["date"] > since].groupby("area_code").size()
+    recent = recent.reindex(study.codes).fillna(0).astype(int)
+    every = placed.groupby("area_code").size().reindex(study.codes).fillna(0).astype(int)
+    when, begun = f"{since + pd.Timedelta(days=1):%B %Y}", f"{first:%B %Y}"
+    point_words = pd.Series([
+        (f"{k} fire{'s' if k != 1 else ''}" if k else "no fire")
+        + f" at this postcode since {when}" + (f" ({a} since {begun})" if a > k else "")
+        for k, a in zip(recent, every)], index=study.codes)
+    area = pd.Series(study.groups[AREA])
+    weight = pd.Series(study.households)
+    area_rates = ((rates.to_numpy() * weight).groupby(area).sum()
+                  / weight.groupby(area).sum()).reindex(areas.codes)
+    reasons = area_reasons(areas, window, last, words, deprivation, lower)
+    return rates, point_words, area_rates, reasons
 
 
 def file_part(text) -> str:

@@ -185,24 +185,35 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             raise InputError(f"--segments: {', '.join(map(str, unknown))} are not segments "
                              f"(1 to {max(seg.summary.index)})")
 
-    rates = reasons = None
+    rates = reasons = point_rates = point_reasons = None
     if inputs.model:
         if inputs.incidents is None:
             raise InputError("the risk model reads the incidents' dates: give --incidents "
                              "FILE with its --date-column")
-        from .risk_study import model_scores
+        from .risk_postcodes import gazetteer_points
+        from .risk_study import model_scores, postcode_model_scores
 
-        rates, reasons = model_scores(seg, households, wards, history, first, last,
-                                      inputs.lookup, inputs.project)
+        if options.postcode_points and {"x", "y"} <= set(history.columns):
+            points = gazetteer_points(address_layer, address_layer["id"])
+            point_rates, point_reasons, rates, reasons = postcode_model_scores(
+                seg, households, wards, history, first, last, points, inputs.lookup,
+                inputs.project)
+        else:
+            rates, reasons = model_scores(seg, households, wards, history, first, last,
+                                          inputs.lookup, inputs.project)
     columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
                                      if c in address_layer.columns]
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
-                           weights, last_visits, since, opted, log, rates, reasons)
+                           weights, last_visits, since, opted, log, rates, reasons, point_rates,
+                           point_reasons)
     if inputs.model:
+        units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
+                 "own fires, its area's and the census)" if point_rates is not None
+                 else f"{len(rates):,} classified areas' fires")
         result.summary.loc[len(result.summary)] = [
-            "score", "risk model", f"fitted on the {len(rates):,} classified areas' fires "
-            f"{options.window}; expected fires per household per year"]
+            "score", "risk model", f"fitted on the {units} {options.window}; expected fires "
+            "per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")

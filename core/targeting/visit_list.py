@@ -66,9 +66,12 @@ def parse_segments(text: str | None) -> tuple[int, ...]:
 
 def score_addresses(addresses: pd.DataFrame, areas: pd.DataFrame,
                     flags: pd.DataFrame | None = None, weights: dict | None = None,
-                    years: float | None = None) -> pd.DataFrame:
+                    years: float | None = None, point_rates: pd.Series | None = None
+                    ) -> pd.DataFrame:
     """``addresses``: id, area_code[, households]; ``areas``: ``shrunk_rates`` output.
-    Adds households (1 where unknown), multiplier, flags (names), expected_fires."""
+    Adds households (1 where unknown), multiplier, flags (names), expected_fires.
+    ``point_rates``: per address ID, fires per household per year (the risk model at
+    postcode points), used instead of the area's rate where given."""
     out = addresses[["id", "area_code"]].copy()
     hh = addresses["households"] if "households" in addresses else None
     if hh is not None:
@@ -79,6 +82,9 @@ def score_addresses(addresses: pd.DataFrame, areas: pd.DataFrame,
     out["_area"] = position
     rate = np.where(position >= 0, areas["shrunk_rate"].to_numpy()[np.maximum(position, 0)],
                     np.nan)
+    if point_rates is not None:
+        own = point_rates.reindex(out["id"]).to_numpy(dtype=float) * (years or 1.0)
+        rate = np.where(np.isfinite(own) & (position >= 0), own, rate)
     out["multiplier"] = 1.0
     out["flags"] = ""
     if flags is not None and len(flags):
@@ -246,12 +252,15 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
                   visited_since: pd.Timestamp | None = None, opted_out=(),
                   reconciliation: Reconciliation | None = None,
                   model_rates: pd.Series | None = None,
-                  model_reasons: pd.Series | None = None) -> TargetResult:
+                  model_reasons: pd.Series | None = None,
+                  point_rates: pd.Series | None = None,
+                  point_reasons: pd.Series | None = None) -> TargetResult:
     """``addresses``: id, area_code[, households][, non_residential]; ``fires``,
     ``households``: per area over the window; ``segments``: area -> segment (classified);
     ``wards``: area_code index -> ward_code, ward_name. ``model_rates`` (the risk model's
     expected fires per household per year, per area) replace the shrunk rates, and
-    ``model_reasons`` (per area, in words) the explanations."""
+    ``model_reasons`` (per area, in words) the explanations; ``point_rates`` and
+    ``point_reasons`` (per address ID: the model at postcode points) come first."""
     areas = shrunk_rates(fires, households, segments)
     if model_rates is not None:
         areas["shrunk_rate"] = (model_rates.reindex(areas.index).to_numpy(dtype=float)
@@ -259,7 +268,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     if options.postcode_points and "households" not in addresses:
         addresses = addresses.assign(households=households_per_point(
             addresses["area_code"], areas["households"]))
-    scored = score_addresses(addresses, areas, flags, weights, options.years)
+    scored = score_addresses(addresses, areas, flags, weights, options.years, point_rates)
     non_residential = []
     if "non_residential" in addresses:
         flag = addresses["non_residential"].astype(str).str.strip().str.lower()
@@ -306,6 +315,9 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     if model_reasons is not None:
         table["why"] = [f"{model_reasons.get(a, '')}; {w.split(', ', 2)[-1]}" for a, w in
                         zip(table["area_code"], table["why"])]
+    if point_reasons is not None:
+        table["why"] = [f"{point_reasons[i]}; {w}" if i in point_reasons.index else w
+                        for i, w in zip(table["id"], table["why"])]
     if options.postcode_points:
         table.insert(table.columns.get_loc("households"), "address", [
             f"{i} (about {max(1, round(h))} household{'s' if round(h) != 1 else ''})"

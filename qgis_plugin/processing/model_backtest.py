@@ -5,6 +5,7 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -41,7 +42,9 @@ class ModelBacktest(EngineAlgorithm):
             "out); otherwise the whole study is tested after the cut-off (a time split). "
             "Writes the per-borough table, the means, the model against the own past rate, a "
             "calibration table, the settings validated, capture-curve charts and a "
-            "reconciliation of every incident row; loads the table and the means.")
+            "reconciliation of every incident row; loads the table and the means. Where the "
+            "gazetteer is postcode points, each postcode can be ranked on its own fires "
+            "instead of its output area (an advanced parameter).")
 
     def define(self):
         add_segmentation_parameter(self)
@@ -58,6 +61,14 @@ class ModelBacktest(EngineAlgorithm):
         add_date_window_parameters(
             self, ("Fires from", "Optional: the first date used (default: the first fire)."),
             ("Fires to", "Optional: the last date tested (default: the last fire)."))
+        self.add(QgsProcessingParameterBoolean(
+            "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (rank each postcode "
+                                       "on its own fires)"), defaultValue=False),
+            "Each fire goes to the nearest postcode point of its output area and each "
+            "postcode, holding its share of its area's households, is ranked on its own "
+            "fires: the model and the postcode's own past rate, beside the output area's own "
+            "rate shared over its postcodes. Needs the segmentation's gazetteer of postcode "
+            "points and the incidents as points.", advanced=True)
         self.add(QgsProcessingParameterFile(
             "PROJECT", self.tr("Project file with the model's settings ([risk_model])"),
             extension="toml", optional=True),
@@ -92,7 +103,8 @@ class ModelBacktest(EngineAlgorithm):
             *read_date_window(self, parameters, context),
             self.optional_path(parameters, "LOOKUP", context),
             self.optional_path(parameters, "PROJECT", context),
-            self.parameterAsInt(parameters, "SEED", context), replace_folder=False)
+            self.parameterAsInt(parameters, "SEED", context), replace_folder=False,
+            postcode_points=self.parameterAsBool(parameters, "POSTCODE_POINTS", context))
         for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
             feedback.pushInfo(line)
         table = load_table_on_completion(context, out / BACKTEST_FILE,
