@@ -296,7 +296,8 @@ def capture_chart(evaluation: Evaluation, unit, path, title: str = "") -> None:
         y = np.mean(ys, axis=0)
         auc = float(np.sum((grid[1:] - grid[:-1]) * (y[1:] + y[:-1]) / 2))
         axes.plot(100 * grid, 100 * y, linestyle=styles[i % len(styles)],
-                  linewidth=2.4 if ranking == MODEL else 1.3, label=f"{ranking} ({auc:.3f})")
+                  linewidth=2.4 if ranking == MODEL else 1.3,
+                  label=f"{ranking} (area under curve {auc:.3f})")
     for p in TOP:
         axes.axvline(p, color="#BBBBBB", linewidth=0.6)
     axes.set_xlim(0, 100)

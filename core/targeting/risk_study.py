@@ -281,7 +281,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         if loo:
             for unit in units:
                 capture_chart(evaluation, unit, staging / f"capture_curve_{file_part(unit)}.png",
-                              f"{unit}: fitted on the other areas to {cut:%Y-%m-%d}")
+                              f"{unit}: fitted on the other boroughs to {cut:%Y-%m-%d}")
         names = sorted(p.name for p in staging.iterdir())
     return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
 
