@@ -46,6 +46,8 @@ def fill_from_files(wizard) -> None:
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / name for name in TABLES])
     wait_for(lambda: wizard.tables.task is None)  # read in a task
+    # the variables.csv beside the tables is taken as their descriptions, read in a task
+    wait_for(lambda: wizard.tables.labels_box.task is None)
     wizard.tables.check()
     wait_for(lambda: wizard.tables.task is None)
     assert wizard.tables.isComplete()
@@ -119,7 +121,11 @@ def test_page_three_screens_and_forces_variables_in_and_out(filled, qtbot):
     settings = page.settings()
     assert (settings["deprivation"], settings["more_deprived"]) == ("IMD19", "lower")
     assert (settings["residents"], settings["households"]) == ("usual_residents", "households")
-    assert settings["labels_file"] == SAMPLE_DIR / "variables.csv"
+    assert filled.tables.settings()["labels_file"] == SAMPLE_DIR / "variables.csv"
+    assert filled.project().labels_columns == ("variable", "description")
+    descriptions = {page.table.item(r, 0).text(): page.table.item(r, 1).text()
+                    for r in range(page.table.rowCount())}
+    assert descriptions["pct_age_0_15"] == "Residents aged 0 to 15"
 
 
 def test_page_four_shows_the_diagnostics_and_the_recommendation(filled, qtbot):
