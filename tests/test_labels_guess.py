@@ -63,6 +63,9 @@ def test_a_plain_variable_description_file(tmp_path, suffix):
                                ["pct_no_car", "pct_bad_health", "households"])
     assert found == ["pct_no_car", "pct_bad_health"] and missing == ["households"]
     assert read_labels(path)["description"].tolist()[1] == "Households without a car"
+    # describing none of these tables' columns, its columns are still known by their names
+    other = guess_labels_file(path, ["IMD19"])
+    assert (other.variable, other.description) == ("variable", "description")
 
 
 def test_a_file_describing_none_of_the_columns_has_no_names_column(tmp_path):

@@ -301,6 +301,7 @@ def test_a_table_without_the_key_column_is_named_and_next_is_disabled(
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / "census_work.csv", bad])
     qtbot.waitUntil(lambda: wizard.tables.task is None, timeout=60000)
+    qtbot.waitUntil(lambda: wizard.tables.labels_box.task is None, timeout=60000)
     text = wizard.tables.problems_label.text()
     assert "claimants_by_ward.csv" in text and "'OA11CD'" in text
     assert "ward_name, claimants" in text
@@ -337,6 +338,13 @@ def test_a_table_is_read_in_a_task_and_its_guesses_shown_when_read(
     assert tables.join_on_combo.currentData() == "LSOA11CD"
     assert tables.entries[0].context == ["IMD19"]
     assert tables.add_button.isEnabled() and tables.detail.isEnabled()
+    # then the variables.csv beside it, read as the variables' descriptions
+    assert tables.labels_box.status.text() == "Reading variables.csv…"
+    qtbot.waitUntil(lambda: tables.labels_box.task is None, timeout=60000)
+    # (it describes the census variables, not the IMD: said, not refused)
+    assert tables.labels_box.status.text() == ("⚠ 0 of 1 variables described. Not "
+                                               "described (named by their column names): "
+                                               "IMD19.")
     assert tables.check_status.text() == "" and tables.isComplete()
 
 

@@ -102,13 +102,14 @@ def _cells(table: pd.DataFrame, column: str) -> pd.Series:
 
 def guess_label_columns(table: pd.DataFrame, variables) -> tuple[str | None, str | None]:
     """(names column, descriptions column) of a labels table: the column whose values
-    match most of ``variables`` (the tables' column names; None when no column matches
-    any), and the longest text column other than that (one named ``description`` first)."""
+    match most of ``variables`` (the tables' column names; when none matches any, the one
+    named ``variable``, else None), and the longest text column other than that (one
+    named ``description`` first)."""
     wanted = {str(v).strip() for v in variables}
     scored = [(len(set(_cells(table, c)) & wanted), c.lower() == "variable", c)
               for c in table.columns]
     best = max(scored, default=(0, False, None))
-    variable = best[2] if best[0] else None
+    variable = best[2] if best[0] or best[1] else None  # else a column named "variable"
     others = [c for c in table.columns if c != variable]
     named = [c for c in others if c.lower() == "description"]
     if named:

@@ -194,7 +194,7 @@ class LabelsBox(QGroupBox):
             else:
                 Page.show_message(self.status, f"{len(found)} of {len(variables)} variables "
                                   f"described. Not described (named by their column names): "
-                                  f"{_listed(missing)}.", "warning" if found else "error")
+                                  f"{_listed(missing)}.", "warning")
         self.changed.emit()
 
     def labels(self) -> dict:
