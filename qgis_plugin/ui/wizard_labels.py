@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.gui import QgsFileWidget
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel
 
@@ -114,8 +115,8 @@ class LabelsBox(QGroupBox):
         variables = self.variables()
 
         def done(guess):
-            if read != self.reads:
-                return  # another file was chosen meanwhile
+            if sip.isdeleted(self) or read != self.reads:
+                return  # the wizard was closed, or another file chosen, meanwhile
             self.task = None
             self.guess = guess
             variable, description = columns or (guess.variable, guess.description)
@@ -123,7 +124,7 @@ class LabelsBox(QGroupBox):
             self.refresh()
 
         def failed(message):
-            if read != self.reads:
+            if sip.isdeleted(self) or read != self.reads:
                 return
             self.task = None
             self.error = message
