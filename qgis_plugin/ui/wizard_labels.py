@@ -89,6 +89,12 @@ class LabelsBox(QGroupBox):
         self.file_widget.blockSignals(False)
         self.choose(str(path) if path else "", columns)
 
+    def offer(self, path: Path) -> None:
+        """Take the descriptions kept beside the tables (``variables.csv``) when no file is
+        chosen yet."""
+        if self.path() is None and path.is_file():
+            self.set_file(path)
+
     def choose(self, text: str, columns: tuple | None = None) -> None:
         """Read the file in a task and guess its columns; the box says so meanwhile."""
         self.guess, self.error, self.picked = None, "", columns is not None

@@ -337,9 +337,7 @@ class TablesPage(Page):
                     self.list.addItem(QListWidgetItem(entry.path.name))
                 self.list.setCurrentRow(len(self.entries) - 1)
             self._changed()
-            beside = self.entries[0].path.parent / "variables.csv" if self.entries else None
-            if self.labels_box.path() is None and beside is not None and beside.exists():
-                self.labels_box.set_file(beside)  # the descriptions kept with the tables
+            self.labels_box.offer(self.entries[0].path.parent / "variables.csv")
 
         def failed(message):
             self.task = None
@@ -494,16 +492,11 @@ class TablesPage(Page):
         return [p for entry in self.entries for p in entry.problems(fields)]
 
     def variables(self) -> list[str]:
-        """The tables' variables as the page stands (every column of numbers but the key,
-        or the variables and context a project file names)."""
-        found = []
-        for entry in self.entries:
-            if entry.read_error:
-                continue
-            columns = ([*entry.variables, *entry.context] if entry.variables is not None
-                       else entry.numeric or entry.columns)
-            found += [c for c in columns if c != entry.code and c not in found]
-        return found
+        """The tables' columns of numbers but the keys (or what a project file names)."""
+        named = [c for e in self.entries if not e.read_error
+                 for c in ([*e.variables, *e.context] if e.variables is not None
+                           else e.numeric or e.columns) if c != e.code]
+        return list(dict.fromkeys(named))
 
     def _changed(self):
         self.labels_box.tables_changed()
