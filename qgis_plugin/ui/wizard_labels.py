@@ -14,7 +14,7 @@ from pathlib import Path
 from qgis.gui import QgsFileWidget
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel
+from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
 from ...core.segment.labels import (
     described,
@@ -35,14 +35,14 @@ def _listed(names: list, most: int = NAMED) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-class LabelsBox(QGroupBox):
+class LabelsBox(QWidget):
     """The picker, its two column choices and what the file describes. ``variables`` gives
     the tables' variables as the page stands; ``run`` is the wizard's task runner."""
 
     changed = pyqtSignal()
 
     def __init__(self, variables, run, parent=None):
-        super().__init__("Variable descriptions (file, optional)", parent)
+        super().__init__(parent)
         self.variables = variables
         self.run = run
         self.guess = None  # the LabelsGuess of the file read
@@ -54,16 +54,17 @@ class LabelsBox(QGroupBox):
         self.file_widget = QgsFileWidget()
         self.file_widget.setFilter(LABELS_FILTER)
         self.file_widget.setToolTip(
-            "A CSV or Excel file with a column of the tables' column names and a column of "
-            "what each one is, e.g. the census's table metadata: segment names, pen "
-            "portraits and charts then say the descriptions, not the codes")
+            "Optional: a CSV or Excel file with a column of the tables' column names and a "
+            "column of what each one is, e.g. the census's table metadata: segment names, "
+            "pen portraits and charts then say the descriptions, not the codes")
         self.variable_combo = QComboBox()
         self.variable_combo.setToolTip("The file's column holding the tables' column names")
         self.description_combo = QComboBox()
         self.description_combo.setToolTip("The file's column saying what each one is")
         self.status = Page.message_label()
         grid = QGridLayout(self)
-        grid.addWidget(QLabel("File:"), 0, 0)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel("Variable descriptions (file):"), 0, 0)
         grid.addWidget(self.file_widget, 0, 1)
         grid.addWidget(QLabel("Names in column:"), 0, 2)
         grid.addWidget(self.variable_combo, 0, 3)

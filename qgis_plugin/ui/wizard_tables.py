@@ -273,7 +273,7 @@ class TablesPage(Page):
         self.summary.horizontalHeader().setStretchLastSection(False)
         self.summary.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.summary.verticalHeader().setDefaultSectionSize(24)
-        self.summary.setMinimumHeight(6 * 24 + 60)
+        self.summary.setMinimumHeight(5 * 24 + 50)
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button)
         check_row.addWidget(self.check_status, 1)
