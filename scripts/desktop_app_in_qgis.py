@@ -11,6 +11,7 @@
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -802,6 +803,11 @@ def wizard_on_a_borough(borough="Sutton"):
                   tables.list.visualItemRect(tables.list.item(row)).center())
             combo = tables.denominator_combo
             combo.setCurrentIndex(combo.findData(f"{table}0001"))
+        # the census's own metadata as the variables' descriptions (the dialog's OK)
+        labels = tables.labels_box
+        labels.file_widget.setFilePath(str(BOROUGH / "census_variables.csv"))
+        wait(60, lambda: labels.task is None)
+        described = labels.status.text()
         click(tables.check_button)
         wait(300, lambda: tables.task is None)
         screenshot(wizard, "wizard_borough_2.png")
@@ -851,6 +857,8 @@ def wizard_on_a_borough(borough="Sutton"):
         on_it = dock is not None and dock.gpkg is not None and dock.gpkg.resolve() == \
             gpkg.resolve()
         rows = dock.segments.table.rowCount() if on_it else 0
+        names = [dock.segments.table.item(r, 1).text() for r in range(rows)] if on_it else []
+        coded = [n for n in names if re.search(r"\bts0\d{6}\b", n)]
         heading = dock.heading.text() if dock is not None else ""
         METER.phase("ui: dock on the new segmentation")
         stale = dock.targeting.list.rowCount() if on_it else -1  # the last one's visit list
@@ -864,12 +872,15 @@ def wizard_on_a_borough(borough="Sutton"):
         screenshot(iface.mainWindow(), "dock_borough.png")
         METER.phase("scripted: checks")
         ok = (on_it and rows >= 2 and zoomed and "Not in it yet" in heading and stale == 0
+              and "variables described" in described and not coded
               and dock.tabs.isEnabled() and "Done:" in said
               and QgsProject.instance().crs() == wgs84 and not errors_since(before))
-        step(name, ok, f"page 2: {checked} | page 4: {recommendation[:400]} | run: {said} | "
+        step(name, ok, f"page 2: {checked} | descriptions: {described} | "
+                       f"page 4: {recommendation[:400]} | run: {said} | "
                        f"map {'zoomed to' if zoomed else 'NOT on'} the new layer "
                        f"({shown.toString(3)} shows {areas.toString(3)}); dock: {rows} "
-                       f"segments; visit list rows left from Camden: {stale}; {heading}")
+                       f"segments; visit list rows left from Camden: {stale}; {heading}",
+             segment_names=names, names_with_census_codes=coded)
     except Exception:
         step(name, False, traceback.format_exc()[-3000:])
 

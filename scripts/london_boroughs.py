@@ -77,11 +77,11 @@ def cut_borough(pack: Path, code: str, folder: Path, simplify: float = 0.0) -> P
         # the 2021 rows of the borough's 2011 OAs (a 2021 code not in 2011 is left out by
         # the cut, as a council would cut its own extract)
         frame[frame["OA"].isin(oas)].to_csv(folder / f"{table}.csv", index=False)
+    # the census's own description of every column of the tables cut (what a council
+    # downloads with them), not only of the cells the project uses
     metadata = pd.read_csv(census / "table_metadata.csv", dtype=str)
-    wanted = {c for table in TABLES.values() for c in [table[0], *table[1]]} | set(
-        SIZES.values())
-    metadata[metadata["new_names"].isin(wanted)][["new_names", "Variable_Name",
-                                                  "Table_Name"]].to_csv(
+    metadata = metadata[metadata["Table_ID"].isin([*TABLES, *SIZES])]
+    metadata[["new_names", "Variable_Name", "Table_Name"]].to_csv(
         folder / "census_variables.csv", index=False)
     fires = pd.read_csv(pack / "lfb_dwelling_fires_2009_2024.csv", dtype=str)
     fires[fires["borough"] == code][["date", "easting_rounded", "northing_rounded",

@@ -14,6 +14,7 @@ Processing runs and the wizard)."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -90,3 +91,16 @@ def test_every_interaction_is_measured_and_none_hangs_the_ui(desktop_run):
     print("\n".join(desktop_app.freeze_lines(results)))
     hung = {phase: gap for phase, gap in ui.items() if gap > HANG}
     assert not hung, "\n".join(desktop_app.freeze_lines(results))
+
+
+def test_the_borough_built_in_the_wizard_with_the_census_metadata_says_words(desktop_run):
+    """The wizard's data page given the census's own metadata file (census_variables.csv:
+    new_names, Variable_Name): every variable described, and the borough's segment names in
+    the dock hold no census code (ts0170003...)."""
+    _, results = desktop_run
+    (step,) = [s for s in results["steps"] if s["name"].startswith("wizard on ")]
+    assert "variables described" in step["detail"], step["detail"]
+    names = step["segment_names"]
+    assert len(names) >= 2 and len(set(names)) == len(names), names
+    assert not [n for n in names if re.search(r"\bts0\d{6}\b", n)], names
+    assert step["names_with_census_codes"] == []

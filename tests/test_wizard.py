@@ -46,6 +46,8 @@ def fill_from_files(wizard) -> None:
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / name for name in TABLES])
     wait_for(lambda: wizard.tables.task is None)  # read in a task
+    # the variables.csv beside the tables is taken as their descriptions, read in a task
+    wait_for(lambda: wizard.tables.labels_box.task is None)
     wizard.tables.check()
     wait_for(lambda: wizard.tables.task is None)
     assert wizard.tables.isComplete()
@@ -119,7 +121,11 @@ def test_page_three_screens_and_forces_variables_in_and_out(filled, qtbot):
     settings = page.settings()
     assert (settings["deprivation"], settings["more_deprived"]) == ("IMD19", "lower")
     assert (settings["residents"], settings["households"]) == ("usual_residents", "households")
-    assert settings["labels_file"] == SAMPLE_DIR / "variables.csv"
+    assert filled.tables.settings()["labels_file"] == SAMPLE_DIR / "variables.csv"
+    assert filled.project().labels_columns == ("variable", "description")
+    descriptions = {page.table.item(r, 0).text(): page.table.item(r, 1).text()
+                    for r in range(page.table.rowCount())}
+    assert descriptions["pct_age_0_15"] == "Residents aged 0 to 15"
 
 
 def test_page_four_shows_the_diagnostics_and_the_recommendation(filled, qtbot):
@@ -295,6 +301,7 @@ def test_a_table_without_the_key_column_is_named_and_next_is_disabled(
     wizard.next()
     wizard.tables.add_files([SAMPLE_DIR / "census_work.csv", bad])
     qtbot.waitUntil(lambda: wizard.tables.task is None, timeout=60000)
+    qtbot.waitUntil(lambda: wizard.tables.labels_box.task is None, timeout=60000)
     text = wizard.tables.problems_label.text()
     assert "claimants_by_ward.csv" in text and "'OA11CD'" in text
     assert "ward_name, claimants" in text
@@ -331,6 +338,12 @@ def test_a_table_is_read_in_a_task_and_its_guesses_shown_when_read(
     assert tables.join_on_combo.currentData() == "LSOA11CD"
     assert tables.entries[0].context == ["IMD19"]
     assert tables.add_button.isEnabled() and tables.detail.isEnabled()
+    # then the variables.csv beside it, read as the variables' descriptions
+    qtbot.waitUntil(lambda: tables.labels_box.task is None, timeout=60000)
+    # (it describes the census variables, not the IMD: said, not refused)
+    assert tables.labels_box.status.text() == ("⚠ 0 of 1 variables described. Not "
+                                               "described (named by their column names): "
+                                               "IMD19.")
     assert tables.check_status.text() == "" and tables.isComplete()
 
 

@@ -1,14 +1,18 @@
 """The labels file: each variable's description (what names, portraits and charts say
-instead of its column name) and, where given, its theme.
+instead of its column name) and, where given, its theme. A CSV or a spreadsheet (the
+census's own metadata file will do): which of its columns holds the variable names and which
+the descriptions is named under [labels], or guessed from the tables' column names.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
+from ..project.guesses import SPREADSHEETS
 from ..project.project_file import Project
 
 
@@ -19,25 +23,36 @@ def _labels(project: Project) -> dict:
     return dict(zip(table["variable"], table["description"]))
 
 
+def read_labels_table(path: Path) -> pd.DataFrame:
+    """The labels file as it is, every cell as text: a CSV (UTF-8 or Windows-1252, any
+    separator) or a spreadsheet's first sheet."""
+    path = Path(path)
+    table = None
+    try:
+        if path.suffix.lower() in SPREADSHEETS:
+            table = pd.read_excel(path, sheet_name=0, dtype=str)
+        for encoding in ("utf-8-sig", "cp1252") if table is None else ():
+            try:
+                table = pd.read_csv(path, dtype=str, encoding=encoding, sep=None,
+                                    engine="python")
+                break
+            except UnicodeDecodeError:
+                continue
+    except (OSError, pd.errors.ParserError, ValueError, ImportError) as err:
+        raise InputError(f"{path}: cannot read variable descriptions ({err})") from err
+    if table is None:
+        raise InputError(f"{path}: cannot read variable descriptions (not UTF-8 or "
+                         "Windows-1252 text)")
+    table.columns = [str(c).strip() for c in table.columns]
+    return table
+
+
 def read_labels(path: Path, columns: tuple = ("variable", "description")) -> pd.DataFrame:
     """The labels file as columns ``variable`` and ``description`` (and ``theme`` where
     given): its columns named so (any case), the two the project names under [labels]
     (``variable = "Code"``, ``description = "Name"``), or a file of just two columns."""
     path = Path(path)
-    table = None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            table = pd.read_csv(path, dtype=str, encoding=encoding, sep=None,
-                                engine="python")
-            break
-        except UnicodeDecodeError:
-            continue
-        except (OSError, pd.errors.ParserError, ValueError) as err:
-            raise InputError(f"{path}: cannot read variable descriptions ({err})") from err
-    if table is None:
-        raise InputError(f"{path}: cannot read variable descriptions (not UTF-8 or "
-                         "Windows-1252 text)")
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_labels_table(path)
     by_case = {c.lower(): c for c in table.columns}
     wanted = [by_case.get(str(c).strip().lower()) for c in columns]
     if None in wanted and tuple(columns) == ("variable", "description") \
@@ -68,3 +83,65 @@ def read_themes(path) -> dict:
         return {}
     table = table.dropna(subset=["variable", "theme"])
     return {v: t.strip() for v, t in zip(table["variable"], table["theme"]) if t.strip()}
+
+
+@dataclass(frozen=True)
+class LabelsGuess:
+    """A labels file read for the user to confirm: its table, the column guessed to hold
+    the variable names (None when none holds the tables' column names) and the one guessed
+    to hold their descriptions."""
+
+    table: pd.DataFrame
+    variable: str | None
+    description: str | None
+
+
+def _cells(table: pd.DataFrame, column: str) -> pd.Series:
+    return table[column].dropna().astype(str).str.strip()
+
+
+def guess_label_columns(table: pd.DataFrame, variables) -> tuple[str | None, str | None]:
+    """(names column, descriptions column) of a labels table: the column whose values
+    match most of ``variables`` (the tables' column names; when none matches any, the one
+    named ``variable``, else None), and the longest text column other than that (one
+    named ``description`` first)."""
+    wanted = {str(v).strip() for v in variables}
+    scored = [(len(set(_cells(table, c)) & wanted), c.lower() == "variable", c)
+              for c in table.columns]
+    best = max(scored, default=(0, False, None))
+    variable = best[2] if best[0] or best[1] else None  # else a column named "variable"
+    others = [c for c in table.columns if c != variable]
+    named = [c for c in others if c.lower() == "description"]
+    if named:
+        return variable, named[0]
+
+    def length(column) -> float:
+        text = _cells(table, column)
+        text = text[pd.to_numeric(text, errors="coerce").isna()]  # numbers are no text
+        return float(text.str.len().mean()) if not text.empty else 0.0
+
+    longest = max(others, key=length, default=None)
+    return variable, longest if longest is not None and length(longest) else None
+
+
+def guess_labels_file(path: Path, variables, progress=None) -> LabelsGuess:
+    """A labels file read and its columns guessed against the tables' column names."""
+    table = read_labels_table(path)
+    return LabelsGuess(table, *guess_label_columns(table, variables))
+
+
+def described(table: pd.DataFrame, variable: str, description: str,
+              variables) -> tuple[list, list]:
+    """(described, undescribed): ``variables`` with and without a description in the
+    table's ``variable`` and ``description`` columns, in the order given."""
+    texts = descriptions(table, variable, description)
+    found = [v for v in variables if texts.get(str(v).strip())]
+    return found, [v for v in variables if v not in found]
+
+
+def descriptions(table: pd.DataFrame, variable: str, description: str) -> dict:
+    """variable -> description from a labels table's two columns (blank ones left out)."""
+    rows = table[[variable, description]].dropna(subset=[variable])
+    texts = zip(rows[variable].astype(str).str.strip(),
+                rows[description].fillna("").astype(str).str.strip())
+    return {name: text for name, text in texts if text}

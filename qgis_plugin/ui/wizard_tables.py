@@ -41,6 +41,7 @@ from ...core.project.project_file import TableSpec
 from ...core.segment.area_data import gather_area_data
 from .qt_views import text_item
 from .wizard_common import Page, set_items, table_widget
+from .wizard_labels import LabelsBox
 
 TABLE_FILTER = "Tables (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;All files (*)"
 JOINS = [("direct", "Its codes are output-area codes"),
@@ -175,7 +176,8 @@ class TablesPage(Page):
         super().__init__(wizard, "2. Data tables",
                          "Partner tables keyed by area code (CSV or Excel): census, benefits, "
                          "health, crime… For each, the key column and how it joins to the "
-                         "areas. Check them to see what becomes of every row.")
+                         "areas; optionally a file describing their columns in words. Check "
+                         "them to see what becomes of every row.")
         self.entries: list[Entry] = []
         self.checked = None  # the data key of the last successful check
         self.check_failed = False
@@ -258,6 +260,9 @@ class TablesPage(Page):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 700])
 
+        self.labels_box = LabelsBox(self.variables, self.wiz.run)
+        self.labels_box.changed.connect(self.completeChanged.emit)
+
         self.problems_label = self.message_label()
         self.check_button = QPushButton("Check the tables")
         self.check_button.setToolTip("Read the boundaries and every table and say what "
@@ -268,13 +273,14 @@ class TablesPage(Page):
         self.summary.horizontalHeader().setStretchLastSection(False)
         self.summary.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.summary.verticalHeader().setDefaultSectionSize(24)
-        self.summary.setMinimumHeight(6 * 24 + 60)
+        self.summary.setMinimumHeight(5 * 24 + 50)
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button)
         check_row.addWidget(self.check_status, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 3)
+        layout.addWidget(self.labels_box)
         layout.addWidget(self.problems_label)
         layout.addLayout(check_row)
         layout.addWidget(self.summary, 0)
@@ -331,6 +337,7 @@ class TablesPage(Page):
                     self.list.addItem(QListWidgetItem(entry.path.name))
                 self.list.setCurrentRow(len(self.entries) - 1)
             self._changed()
+            self.labels_box.offer(self.entries[0].path.parent / "variables.csv")
 
         def failed(message):
             self.task = None
@@ -484,7 +491,15 @@ class TablesPage(Page):
         fields = self.wiz.boundaries.fields
         return [p for entry in self.entries for p in entry.problems(fields)]
 
+    def variables(self) -> list[str]:
+        """The tables' columns of numbers but the keys (or what a project file names)."""
+        named = [c for e in self.entries if not e.read_error
+                 for c in ([*e.variables, *e.context] if e.variables is not None
+                           else e.numeric or e.columns) if c != e.code]
+        return list(dict.fromkeys(named))
+
     def _changed(self):
+        self.labels_box.tables_changed()
         problems = self.problems()
         self.show_message(self.problems_label, "\n".join(problems), "error")
         self.check_button.setEnabled(bool(self.entries) and not problems)
@@ -543,10 +558,12 @@ class TablesPage(Page):
 
     def isComplete(self) -> bool:  # noqa: N802
         return (bool(self.entries) and not self.problems() and self.task is None
-                and not self.check_failed)
+                and not self.check_failed and self.labels_box.task is None
+                and not self.labels_box.problems())
 
     def settings(self) -> dict:
-        return {"tables": tuple(entry.spec() for entry in self.entries)}
+        return {"tables": tuple(entry.spec() for entry in self.entries),
+                **self.labels_box.settings()}
 
     def fill(self, project) -> None:
         self.entries, self.checked, self.check_failed = [], None, False
@@ -575,4 +592,6 @@ class TablesPage(Page):
             self.list.addItem(QListWidgetItem(entry.path.name))
         if self.entries:
             self.list.setCurrentRow(0)
+        self.labels_box.set_file(project.labels_file, tuple(project.labels_columns)
+                                 if project.labels_file is not None else None)
         self._changed()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QFont
 from qgis.PyQt.QtWidgets import (
@@ -18,7 +16,6 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.project.rules import ScreeningRules
-from ...core.segment.labels import read_labels
 from ...core.segment.prepare import prepare
 from .qt_views import spin_box, text_item
 from .wizard_common import (
@@ -44,7 +41,6 @@ COLUMNS = ["Variable", "Description", "Screening", "Why (correlation partner)", 
 FORCE_IN, FORCE_OUT = 4, 5
 WHY = 3
 NO_DEPRIVATION = "(none: segments numbered by the first principal component)"
-LABELS_FILTER = "Variable descriptions (*.csv);;All files (*)"
 _DEPRIVATION = re.compile(r"imd|depriv|rank|score", re.IGNORECASE)
 
 
@@ -62,7 +58,6 @@ class VariablesPage(Page):
         self._pending = False
         self._roles_set = False
         self._columns: list = []
-        self._labels_cache = (None, {})
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(300)
@@ -101,15 +96,10 @@ class VariablesPage(Page):
                                     "by the mean of this measure")
         self.residents = QComboBox()
         self.households = QComboBox()
-        self.labels_widget = QgsFileWidget()
-        self.labels_widget.setFilter(LABELS_FILTER)
-        self.labels_widget.setToolTip("A CSV with columns variable and description (and "
-                                      "optionally theme): names in words in the profiles")
         roles = form_box("Numbering and sizes", ("Deprivation measure:", self.deprivation),
                          ("More deprived means:", self.direction),
                          ("Residents column:", self.residents),
-                         ("Households column:", self.households),
-                         ("Variable descriptions:", self.labels_widget))
+                         ("Households column:", self.households))
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
@@ -122,27 +112,17 @@ class VariablesPage(Page):
         for combo in (self.standardise, self.missing, self.deprivation, self.direction,
                       self.residents, self.households):
             combo.currentIndexChanged.connect(lambda _i: self.changed())
-        self.labels_widget.fileChanged.connect(lambda _t: self._labels_changed())
         self.table.itemChanged.connect(self._ticked)
 
     # --- running the screening -------------------------------------------------------------
 
     def initializePage(self):  # noqa: N802 (Qt's name)
-        if self.labels_widget.filePath() == "" and not self._roles_set:
-            beside = self.wiz.tables.entries[0].path.parent / "variables.csv" \
-                if self.wiz.tables.entries else None
-            if beside is not None and beside.exists():
-                self.labels_widget.setFilePath(str(beside))
         self.screen()
 
     def changed(self):
         self.prepared = None
         self.completeChanged.emit()
         self.timer.start()
-
-    def _labels_changed(self):
-        self._show_table()
-        self.changed()
 
     def screen(self):
         """Run ``prepare`` (reading the data only if the tables changed) in the background."""
@@ -211,17 +191,8 @@ class VariablesPage(Page):
     # --- the table and its tick boxes ------------------------------------------------------
 
     def labels(self) -> dict:
-        path = self.labels_widget.filePath()
-        if not path:
-            return {}
-        if self._labels_cache[0] != path:
-            try:
-                table = read_labels(Path(path))
-                labels = dict(zip(table["variable"], table["description"].fillna("")))
-            except (InputError, OSError):
-                labels = {}
-            self._labels_cache = (path, labels)
-        return self._labels_cache[1]
+        """The descriptions of page 2's file, as its chosen columns say."""
+        return self.wiz.tables.labels_box.labels()
 
     def _show_table(self):
         if self.prepared is None:
@@ -319,7 +290,6 @@ class VariablesPage(Page):
         return self.prepared is not None and self.task is None
 
     def settings(self) -> dict:
-        labels = self.labels_widget.filePath()
         return {
             "screening": ScreeningRules(
                 threshold=round(self.threshold.value(), 4),
@@ -332,13 +302,12 @@ class VariablesPage(Page):
             "more_deprived": self.direction.currentData(),
             "residents": self.residents.currentData(),
             "households": self.households.currentData(),
-            "labels_file": Path(labels).resolve() if labels else None,
         }
 
     def fill(self, project) -> None:
         widgets = (self.threshold, self.min_distinct, self.min_range, self.standardise,
                    self.missing, self.deprivation, self.direction, self.residents,
-                   self.households, self.labels_widget)
+                   self.households)
         for widget in widgets:
             widget.blockSignals(True)
         rules = project.screening
@@ -352,8 +321,6 @@ class VariablesPage(Page):
         select(self.direction, project.more_deprived)
         set_items(self.residents, [], project.residents, none=NONE)
         set_items(self.households, [], project.households, none=NONE)
-        self.labels_widget.setFilePath(str(project.labels_file) if project.labels_file
-                                       else "")
         for widget in widgets:
             widget.blockSignals(False)
         self._roles_set = True

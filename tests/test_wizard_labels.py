@@ -1,0 +1,137 @@
+"""The wizard's "Variable descriptions (file)" on its data page, driven in real QGIS with
+pytest-qt page by page: Sutton built from its raw Census 2021 tables (columns ts0170001…)
+with the census's own metadata file (columns new_names, Variable_Name, Table_Name). The
+page guesses which column names the variables and which describes them, says how many it
+describes, refuses a file that describes none; the segmentation built says words, not
+census codes; the project file saved names the columns under [labels]."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtTest import QTest
+from qgis.PyQt.QtWidgets import QWizard
+
+from community_safety.core.project.project_file import load_project
+
+SUTTON = Path(__file__).parent / "data" / "london_boroughs" / "E09000029"
+TABLES = ["ts054", "ts045", "ts037", "ts017"]  # tenure, cars, health, household size
+CODE = re.compile(r"\bts0\d{6}\b")
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.LeftButton)
+
+
+def click_row(view, row: int) -> None:
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier,
+                     view.visualItemRect(view.item(row)).center())
+
+
+@pytest.fixture(scope="module")
+def sutton(qgis_app, qgis_iface, tmp_path_factory):
+    """The wizard on Sutton's tables, up to the end of page 2 with the metadata file."""
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    wizard = SegmentationWizard(qgis_iface)
+    wizard.segments.k_max.setValue(8)  # fewer k for speed
+    wizard.show()
+    yield wizard, tmp_path_factory.mktemp("sutton")
+    wizard.close()
+    wizard.deleteLater()
+
+
+def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot):
+    wizard, _ = sutton
+    page = wizard.boundaries
+    page.file_widget.setFilePath(str(SUTTON / "output_areas.gpkg"))  # the dialog's OK
+    page.name_edit.selectAll()
+    QTest.keyClicks(page.name_edit, "Sutton output areas, Census 2021")
+    qtbot.waitUntil(page.isComplete, timeout=30_000)
+    click(wizard.button(QWizard.NextButton))
+    tables = wizard.tables
+    assert wizard.currentPage() is tables
+    tables.add_files([SUTTON / f"{t}.csv" for t in TABLES])
+    qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
+    for row, table in enumerate(TABLES):  # counts: each divided by its total
+        click_row(tables.list, row)
+        combo = tables.denominator_combo
+        combo.setCurrentIndex(combo.findData(f"{table}0001"))
+    box = tables.labels_box
+    assert box.path() is None and box.status.text() == ""
+
+    # a file describing none of the tables' columns is named as such; Next waits
+    box.file_widget.setFilePath(str(SUTTON / "imd.csv"))
+    assert box.status.text() == "Reading imd.csv…" and not tables.isComplete()
+    qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
+    said = box.status.text()
+    assert "none of its columns holds the tables' column names" in said
+    assert "ts0540001" in said and box.status.property("kind") == "error"
+    assert not wizard.button(QWizard.NextButton).isEnabled()
+
+    box.file_widget.setFilePath(str(SUTTON / "census_variables.csv"))
+    qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
+    assert (box.variable_combo.currentData(), box.description_combo.currentData()) == \
+        ("new_names", "Variable_Name")
+    assert box.status.text() == "✓ 34 of 34 variables described."
+    # the user may choose another column: the count follows it
+    box.description_combo.setFocus()
+    QTest.keyClick(box.description_combo, Qt.Key_Down)  # Variable_Name → Table_Name
+    assert box.description_combo.currentData() == "Table_Name"
+    assert box.labels()["ts0170003"] == "Household size"
+    QTest.keyClick(box.description_combo, Qt.Key_Up)
+    assert box.labels()["ts0170003"] == "1 person in household"
+    # a table the file does not describe: its columns named as undescribed
+    tables.add_files([SUTTON / "imd.csv"])
+    qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
+    assert box.status.text() == ("⚠ 34 of 35 variables described. Not described (named by "
+                                 "their column names): IMD19.")
+    click_row(tables.list, 4)
+    click(tables.remove_button)
+    assert box.status.text() == "✓ 34 of 34 variables described."
+
+    click(tables.check_button)
+    qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
+    assert tables.isComplete() and wizard.button(QWizard.NextButton).isEnabled()
+
+
+def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):
+    wizard, folder = sutton
+    click(wizard.button(QWizard.NextButton))
+    variables = wizard.variables
+    qtbot.waitUntil(variables.isComplete, timeout=120_000)
+    shown = {variables.table.item(r, 0).text(): variables.table.item(r, 1).text()
+             for r in range(variables.table.rowCount())}
+    assert shown["ts0450002"] == "No cars or vans in household"
+    click(wizard.button(QWizard.NextButton))
+    segments = wizard.segments
+    qtbot.waitUntil(lambda: segments.task is None and segments.diagnostics is not None,
+                    timeout=300_000)
+    segments.n_init.setValue(3)
+    click(wizard.button(QWizard.NextButton))
+    run = wizard.run_page
+    gpkg = folder / "sutton.gpkg"
+    run.output.setFilePath(str(gpkg))
+    run.plots.setChecked(False)
+    with qtbot.waitSignal(wizard.segmentation_ready, timeout=300_000):
+        click(run.run_button)
+
+    from community_safety.core.segment.saved import load_segmentation
+
+    seg = load_segmentation(gpkg)
+    names = seg.summary["name"].tolist()
+    assert len(names) == 10 and len(set(names)) == 10
+    texts = [*names, *seg.summary["portrait"].tolist()]
+    assert not [t for t in texts if CODE.search(t)], texts
+    assert any("household" in name.lower() or "rent" in name.lower() for name in names)
+
+    saved = wizard.save_project_file(folder / "sutton.toml")
+    written = tomllib.loads(saved.read_text())["labels"]
+    assert (saved.parent / written["file"]).resolve() == \
+        (SUTTON / "census_variables.csv").resolve()
+    assert (written["variable"], written["description"]) == ("new_names", "Variable_Name")
+    assert load_project(saved) == wizard.project()
