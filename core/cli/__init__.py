@@ -135,6 +135,19 @@ def _interrupted() -> str:
             "had not been written yet was not")
 
 
+def _ignore_interrupts():
+    """Ignore Ctrl-C from now on; returns the handler it replaces. A Ctrl-C that lands
+    while the handler is being changed (Python raises it there) is the one being ignored:
+    the change is made again rather than a traceback printed."""
+    import signal
+
+    while True:
+        try:
+            return signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except KeyboardInterrupt:
+            continue
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -161,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         # a second Ctrl-C while saying so would print a traceback: ignored until said
-        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        before = _ignore_interrupts()
         try:
             print(_interrupted(), file=sys.stderr)
         finally:
@@ -170,4 +183,4 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if argv is None:  # the command itself: a Ctrl-C after the last line is ignored
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _ignore_interrupts()
