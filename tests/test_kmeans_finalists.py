@@ -61,10 +61,47 @@ def test_only_the_best_few_optima_on_the_sample_are_finished_on_all_areas(large,
 
 
 def test_finalists_are_the_best_distinct_optima_ties_to_the_earliest():
+    """Distinct: an optimum within an adjusted Rand index of 0.99 of a better one chosen
+    (a few areas apart, or the same partition numbered otherwise) is not finished again."""
+    rng = np.random.default_rng(0)
+    a, b, d = (rng.integers(0, 4, 1000) for _ in range(3))
+    near_a = a.copy()
+    near_a[:3] = (near_a[:3] + 1) % 4  # 3 areas of 1,000 moved
+    labels = np.array([d, a, (a + 1) % 4, b, near_a, a])
     wcss = np.array([3.0, 1.0, 1.0, 2.0, 1.0, 0.5])
-    keys = [b"a", b"b", b"c", b"b", b"b", b"d"]
-    assert finalists._finalists(wcss, keys, 3) == [5, 1, 2]
-    assert finalists._finalists(wcss, keys, 10) == [5, 1, 2, 0]
+    assert finalists._finalists(wcss, labels, 4, 3, 0.99) == [5, 3, 0]
+    assert finalists._finalists(wcss, labels, 4, 2, 0.99) == [5, 3]
+    assert finalists._finalists(wcss, labels, 4, 10, 1.01) == [5, 1, 2, 4, 3, 0]
+
+
+def test_the_same_optimum_means_the_same_wcss(large, monkeypatch):
+    """Two starts whose optima on all areas agree at an adjusted Rand index above 0.99 but
+    differ in WCSS (5 areas of 44,940 in another segment) have not found the same optimum:
+    the best counts as found once, so the fit runs more starts."""
+    fit = fit_kmeans(large, 8, n_init=4, seed=2)
+    best = fit.labels
+    other = best.copy()
+    other[:5] = (other[:5] + 1) % 8
+    assert finalists._adjusted_rand(best, other[None], 8)[0] >= 0.99
+
+    def finished(X, xx, sample, labels, k):  # start 0's optimum ends at best, 1's at other
+        final = best if labels[0] == 0 else other
+        sums, counts = finalists._segment_sums(X, final, k)
+        centres = sums / counts[:, None]
+        return final.copy(), centres, 1, finalists._wcss(X, centres, final)
+
+    monkeypatch.setattr(finalists, "_on_all_areas", finished)
+    xx = starts._squared_norms(large)
+    sample = starts._first_sample(len(large), 8, 2)
+    on_sample = finalists.OnSample(large, xx, starts._augmented(large, xx), 8, sample, 0.99)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 8, (2, len(sample))).astype(np.uint8)
+    labels[0, 0], labels[1, 0] = 0, 1
+    found = on_sample.judge(labels, np.array([1.0, 2.0]), 1)
+    assert np.array_equal(found[0].labels, best) and found[1] == 1
+    monkeypatch.setattr(finalists, "SAME_WCSS", 1.0)  # any WCSS: both count, as before
+    assert finalists.OnSample(large, xx, starts._augmented(large, xx), 8, sample,
+                              0.99).judge(labels, np.array([1.0, 2.0]), 1)[1] == 2
 
 
 def test_where_every_start_finds_the_same_optimum_the_fit_says_so(monkeypatch):

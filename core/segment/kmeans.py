@@ -40,10 +40,14 @@ How ``fit_kmeans`` works
 
       - a and b run on the sample, and each start is then polished there (step 4, on the
         sample's areas): its exact WCSS on the sample ranks it;
-      - the starts with the ``FINALISTS`` = 3 best distinct optima on the sample are
-        finished on all areas: every area to the nearest of the sample optimum's segment
-        means (exactly, as in step 4a), then the polish (step 4) on all areas; the best
-        finished (least WCSS on all areas, ties to the earliest start) is the fit.
+      - the starts with the ``FINALISTS`` = 3 best distinct optima on the sample (from
+        ``FINISH_ALL_FROM`` = 25 segments: every distinct optimum) are finished on all
+        areas: every area to the nearest of the sample optimum's segment means (exactly,
+        as in step 4a), then the polish (step 4) on all areas; the best finished (least
+        WCSS on all areas, ties to the earliest start) is the fit. Distinct: an optimum
+        at an adjusted Rand index of 0.99 or more with a better one is not finished (it
+        ends where that one does, or near); starts whose Lloyd's iterations end at the
+        same partition of the sample are polished there once.
 
       Why: on the real national matrix (188,880 areas x 60, k = 15 and 30) the WCSS a
       start reaches after Lloyd's iterations on all areas says little about where the
@@ -85,18 +89,19 @@ How ``fit_kmeans`` works
    optimum there).
 6. **More starts where they disagree.** When fewer than 100 starts were asked for (and
    ``tol`` is 0) and the best start's optimum was reached by no other start (adjusted Rand
-   index >= 0.99 with it; with a sample: starts whose optimum on the sample ended there
-   on all areas, or had the same optimum on the sample as one that did), another round of
+   index >= 0.99 with it; with a sample: starts whose optimum on the sample ended on all
+   areas at the same WCSS, within a relative 1e-7, and at an adjusted Rand index >= 0.99,
+   or had the same optimum on the sample as one that did), another round of
    ``n_init`` starts is run (start i's seed is the same whatever the rounds), up to four
    more rounds, until the best is found twice; with a sample, a start of a later round is
    finished on all areas only when its optimum on the sample is among the FINALISTS best
-   of all the starts so far. The progress log says so at each round, and the fit's
-   ``n_starts``, ``best_found`` and ``note`` say how many starts were run and how often
-   the best was reached (see benchmarks/kmeans_vs_r.py and README's table: on the real
-   national matrix the good optima at k = 15 and 30 are rare, and 50 starts are run for
-   some seeds; at k = 30 the best of the three finalists can also be reached twice at an
-   optimum thousands above the best known -- seed 1: 4,814,364.6 against 4,809,885.8 --
-   so the search stops there).
+   of all the starts so far (at large k: when it is distinct). The progress log says so
+   at each round, and the fit's ``n_starts``, ``best_found`` and ``note`` say how many
+   starts were run and how often the best was reached (see benchmarks/kmeans_vs_r.py and
+   README's table: on the real national matrix the good optima at k = 15 and 30 are rare,
+   and 50 starts are run for some seeds; at k = 30 two optima 8 apart in WCSS at an
+   adjusted Rand index above 0.99 -- seed 1: 4,814,364.6 and 4,814,373.0 -- are not the
+   same, hence the WCSS condition).
 
 Threads: the starts' batches, and the finalists, run on a pool of ``pool_size()`` threads
 (the cores, at most ``COMMUNITY_SAFETY_THREADS``, at most the BLAS limit
@@ -293,7 +298,8 @@ def fit_kmeans(
                 for a in range(0, len(others), 256)]
         stability = float(np.mean(np.concatenate(aris)))
     progress(1.0, f"k-means converged (k = {k})")
-    return KMeansFit(labels=final, centres=centres, wcss=_wcss(X, centres, final),
+    return KMeansFit(labels=final, centres=centres,
+                     wcss=finished.wcss if on_sample else _wcss(X, centres, final),
                      n_iter=n_iter, stability=stability, n_starts=len(wcss),
                      best_found=found, note=note)
 
