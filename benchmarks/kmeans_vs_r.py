@@ -1,6 +1,7 @@
 """k-means against R's kmeans (Hartigan-Wong) in the same run, on real data, and the
 engine's other k-means figures; rewrites the table in README.md's performance section (after
-every k, so that an interrupted run still leaves the rows it measured).
+every k, so that an interrupted run still leaves the rows it measured; rows of runs not
+measured, such as other k, are kept).
 
     .venv/bin/python benchmarks/kmeans_vs_r.py --census FOLDER            # everything
     .venv/bin/python benchmarks/kmeans_vs_r.py --census FOLDER --ks 10,15  # some k only
@@ -47,6 +48,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 LOAD_AT_START = 0.0
+PREVIOUS: dict[str, str] = {}  # README's table block before this run rewrote it
 sys.path.insert(0, str(HERE))
 from segment_national import N_INIT, SEED, K  # noqa: E402
 
@@ -233,6 +235,28 @@ def main() -> int:
     return 0
 
 
+def merged_rows(previous: str, table: list[str]) -> tuple[list[str], bool]:
+    """The table's rows merged into the ``previous`` block's: a row measured now replaces
+    the row of the same run (its first cell) where it stood, rows of runs not measured now
+    (another k, choose-k, ...) stay, new runs go after the last row of the same data (or
+    at the end); and whether any row stayed."""
+    def label(line: str) -> str:
+        return line.split("|")[1].strip()
+
+    rows = table[len(HEADER):]
+    now = {label(line): line for line in rows}
+    before = [line for line in previous.splitlines()
+              if line.startswith("| ") and line not in HEADER and not line.startswith(
+                  HEADER[0][:20])]
+    merged = [now.pop(label(line), line) for line in before]
+    kept = any(label(line) not in {label(r) for r in rows} for line in before)
+    for line in now.values():  # after the last row of the same data, else at the end
+        same = [i for i, row in enumerate(merged)
+                if label(row).split(", k =")[0] == label(line).split(", k =")[0]]
+        merged.insert(same[-1] + 1 if same else len(merged), line)
+    return HEADER + merged, kept
+
+
 def write_readme(table: list[str], arguments: str) -> None:
     text = README.read_text()
     start, end = "<!-- kmeans-benchmark -->", "<!-- /kmeans-benchmark -->"
@@ -242,13 +266,19 @@ def write_readme(table: list[str], arguments: str) -> None:
     machine = (f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} "
                f"cores, load average {LOAD_AT_START:.1f} at the start (other jobs make the "
                "times noisy)")
-    block = (f"{start}\n*`benchmarks/kmeans_vs_r.py {arguments}`, "
-             f"{time.strftime('%Y-%m-%d %H:%M')}, {machine}; R and the engine timed in the "
-             "same run.*\n\n" + "\n".join(table) + f"\n{end}")
     before, rest = text.split(start, 1)
+    previous = PREVIOUS.setdefault("block", rest.split(end, 1)[0])  # as the run found it
+    table, kept = merged_rows(previous, table)
+    caption = (f"*`benchmarks/kmeans_vs_r.py {arguments}`, {time.strftime('%Y-%m-%d %H:%M')}, "
+               f"{machine}; R and the engine timed in the same run.*")
+    earlier = re.findall(r"\*`benchmarks/kmeans_vs_r\.py[^*]*\*", previous)
+    if kept and earlier:  # the runs the rows not measured now come from
+        caption += ("\n\nRows not measured in that run are kept from earlier runs: "
+                    + " ".join(list(dict.fromkeys(earlier))[:3]))
+    block = f"{start}\n{caption}\n\n" + "\n".join(table) + f"\n{end}"
     README.write_text(before + block + rest.split(end, 1)[1])
-    print("README.md: table rewritten")
-
+    print("README.md: table rewritten" + (" (rows of runs not measured now kept)"
+                                          if kept else ""))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from community_safety.core.errors import InputError
 from community_safety.core.progress import Cancelled
-from community_safety.core.segment import choosing_k, kmeans, polish, starts, threads
+from community_safety.core.segment import choosing_k, kmeans, partitions, polish, starts, threads
 from community_safety.core.segment.kmeans import fit_kmeans
 
 
@@ -101,8 +101,9 @@ def test_duplicate_areas_and_k_equal_to_the_number_of_areas():
 @pytest.mark.parametrize("n, p, k, seed, sample, stop", [
     (300, 4, 3, 1, 0, 0), (500, 12, 6, 2, 0, 0), (749, 24, 10, 3, 0, 0),
     (1000, 60, 10, 4, 0, 0), (200, 2, 8, 5, 0, 0), (3000, 10, 8, 6, 0, 0),
-    # a large matrix's path, scaled down: the starts begin on a sample of ``sample`` areas,
-    # and stop once at most ``stop`` x areas move (the polish then finishes the chosen one)
+    # a large matrix's path, scaled down: the starts are judged on a sample of ``sample``
+    # areas and the best few finished on all areas (``stop``: choose-k's early stop, which
+    # must not touch the fit)
     (4000, 20, 12, 5, 1200, 0.002), (2500, 6, 5, 8, 500, 0.05)])
 def test_no_worse_than_plain_lloyd_from_the_same_number_of_starts(n, p, k, seed, sample,
                                                                   stop, monkeypatch):
@@ -265,7 +266,7 @@ def test_adjusted_rand_index_as_scikit_learn():
     reference = rng.integers(0, 5, 400)
     others = np.stack([rng.integers(0, 5, 400), reference, (reference + 1) % 5,
                        np.where(rng.random(400) < 0.8, reference, 0)])
-    ours = kmeans._adjusted_rand(reference, others, 5)
+    ours = partitions._adjusted_rand(reference, others, 5)
     assert ours == pytest.approx([adjusted_rand_score(reference, o) for o in others], abs=1e-12)
 
 

@@ -119,3 +119,26 @@ def test_visits_in_us_order_refused_and_read_with_the_format(built, tmp_path, ca
     recon = pd.read_csv(tmp_path / "t2" / "reconciliation.csv")
     visited = recon[recon["source"] == "visited.csv"].set_index("row")["detail"].sort_index()
     assert visited.str.contains("excluded").tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("values", [
+    ["2021-03-04", "2021-03-04 10:15", "2021-03-04T10:15:00", "2024-02-29 23:59:59",
+     "2021-13-45", " 2021-07-04 ", "", None],  # plain ISO: read without the general reading
+    ["2021-03-04", "2021-03-04T10:00:00Z"],  # a zone: the general reading
+    ["2021-03-04", "24/03/2021"]])  # another form: the general reading
+def test_plain_iso_dates_read_as_the_general_reading_reads_them(values, monkeypatch):
+    """ISO dates and times without a zone (as most systems export them) are read by one
+    pandas call; the dates must be those the general reading (zones, day/month order)
+    gives, an impossible date unread in both."""
+    from community_safety.core.data import dates
+
+    fast = read(values)
+    plain = all(v is None or not v.strip() or v.strip()[4:5] == "-" and "Z" not in v
+                for v in values)
+    assert dates._plain_iso(pd.Series([v.strip() for v in values if v and v.strip()],
+                                      dtype="string")) == plain
+    monkeypatch.setattr(dates, "_plain_iso", lambda unique: False)
+    general = read(values)
+    assert [str(d) for d in fast] == [str(d) for d in general]
+    if plain:
+        assert fast[1] == pd.Timestamp("2021-03-04 10:15") and pd.isna(fast[4])

@@ -128,10 +128,35 @@ def parse_dates(values: pd.Series, date_format: str | None = None, column: str =
     return pd.Series(out, index=values.index, name=getattr(values, "name", None))
 
 
+def _plain_iso(unique: pd.Series) -> bool:
+    """True when every text is an ISO date, or date and time to the minute or the second,
+    with no zone and nothing else (``2021-03-04``, ``2021-03-04 10:15``,
+    ``2021-03-04T10:15:00``), as most systems export them: such texts need no zone, no
+    day/month order and no other reading. Checked character by character on the texts as
+    one array of code points, not by a regular expression per text."""
+    points = unique.to_numpy(dtype=str)
+    if points.dtype.itemsize > 4 * 19:
+        return False
+    points = points.view(np.uint32).reshape(len(points), -1)
+    points = np.pad(points, ((0, 0), (0, 19 - points.shape[1])))
+    length = (points != 0).sum(axis=1)
+    digit = (points >= ord("0")) & (points <= ord("9"))
+    date = (digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (points[:, 4] == ord("-"))
+            & (points[:, 7] == ord("-")))
+    time = (((points[:, 10] == ord(" ")) | (points[:, 10] == ord("T")))
+            & digit[:, [11, 12, 14, 15]].all(axis=1) & (points[:, 13] == ord(":")))
+    seconds = digit[:, [17, 18]].all(axis=1) & (points[:, 16] == ord(":"))
+    return bool((date & ((length == 10) | ((length == 16) & time)
+                         | ((length == 19) & time & seconds))).all())
+
+
 def _parse_distinct(unique: pd.Series, date_format, column, source, text, codes
                     ) -> pd.Series:
     if unique.empty:
         return pd.Series(dtype="datetime64[ns]")
+    if not date_format and _plain_iso(unique):  # (what the general reading below gives)
+        dates = pd.to_datetime(unique, format="ISO8601", errors="coerce")
+        return pd.Series(dates.to_numpy(dtype="datetime64[ns]"), index=unique.index)
     bare, minutes = _split_zones(unique)
     if date_format:
         if "%z" in date_format or "%Z" in date_format:

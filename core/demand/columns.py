@@ -30,7 +30,10 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     address = np.ctypeslib.as_array(
         (ctypes.c_ssize_t * len(array)).from_address(array.ctypes.data)).copy()
     by_object, _ = pd.factorize(address)
-    first_row = np.flatnonzero(~pd.Series(address).duplicated().to_numpy())  # in that order
+    # each object's first row, in that order: codes come in order of first appearance, so
+    # a row holds a new object exactly where the codes so far reach a new highest
+    highest = np.maximum.accumulate(by_object)
+    first_row = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
     codes, uniques = pd.factorize(array[first_row], use_na_sentinel=True)
     return codes[by_object], uniques
 

@@ -7,7 +7,8 @@
 - ``prepare``: the matrix k-means runs on (screened, filled, standardised, winsorised);
 - ``kmeans``: k-means with many starts (the fit, described step by step), using
   ``starts`` (the random starts in single precision), ``polish`` (the exact steps in
-  double precision) and ``threads`` (the engine's pool of threads);
+  double precision), ``finalists`` (a large matrix's starts judged on a sample),
+  ``partitions`` (partitions compared) and ``threads`` (the engine's pool of threads);
 - ``choosing_k``: the diagnostics for each k, and the k recommended;
 - ``profiles``: index scores, bands, numbering from least to most deprived;
 - ``vocabulary`` and ``words``: the words for each variable, and its theme;

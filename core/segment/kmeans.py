@@ -1,7 +1,8 @@
 """k-means segments: the fit, from its random starts to the best one polished.
 
-The random starts are in ``starts``, the polish in ``polish``, the pool of threads in
-``threads``; the diagnostics for choosing k in ``choosing_k``.
+The random starts are in ``starts``, a large matrix's starts judged on a sample in
+``finalists``, the polish in ``polish``, partitions compared in ``partitions``, the pool of
+threads in ``threads``; the diagnostics for choosing k in ``choosing_k``.
 
 How ``fit_kmeans`` works
 ------------------------
@@ -33,25 +34,36 @@ How ``fit_kmeans`` works
       tried here and left out: twice as slow on 40,000 areas x 60, k = 18, where every
       start's areas are all looked at in the first iterations; the polish uses them.)
    c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas, and k at most
-      200, so that the sample holds at least 100 areas per segment):
+      200, so that the sample holds at least 100 areas per segment) the starts are judged
+      on a random sample of 20,000 areas, the same for every start (drawn from the fit's
+      seed), and only the best few are finished on all areas (``finalists``):
 
-      - a and b run first on a random sample of 20,000 areas, the same for every start
-        (drawn from the fit's seed), and Lloyd's iterations on all the areas then start
-        from the sample's centres: the seeding's cost falls with the sample, and the
-        iterations on all areas are few (national benchmark, 188,880 areas, k = 10, 10
-        starts: the seeding took two-thirds of the time on all areas; 20 seeds reached
-        optima as good as without the sample -- see benchmarks/kmeans_vs_r.py);
-      - the starts stop once at most 0.2% of the areas change segment in an iteration
-        (``BATCH_TOL``): with k above the data's natural number of groups, Lloyd's
-        iterations end in a tail of hundreds that move a few dozen areas each and change
-        the WCSS by about 1e-4 (relative) in all; the chosen start is run to full
-        convergence by the polish (step 4), whose steps there are cheap.
+      - a and b run on the sample, and each start is then polished there (step 4, on the
+        sample's areas): its exact WCSS on the sample ranks it;
+      - the starts with the ``FINALISTS`` = 3 best distinct optima on the sample (from
+        ``FINISH_ALL_FROM`` = 25 segments: every distinct optimum) are finished on all
+        areas: every area to the nearest of the sample optimum's segment means (exactly,
+        as in step 4a), then the polish (step 4) on all areas; the best finished (least
+        WCSS on all areas, ties to the earliest start) is the fit. Distinct: an optimum
+        at an adjusted Rand index of 0.99 or more with a better one is not finished (it
+        ends where that one does, or near); starts whose Lloyd's iterations end at the
+        same partition of the sample are polished there once.
 
-3. **The best start**, chosen without depending on summation order: every start's
-   within-cluster sum of squares (WCSS) is known from its double-precision segment sums;
-   the starts within a relative 1e-6 of the least are compared exactly -- the WCSS of each
-   distinct partition recomputed from its labels in a fixed order (``_segment_sums``,
-   ``_wcss``) -- and the least wins, ties going to the earliest start.
+      Why: on the real national matrix (188,880 areas x 60, k = 15 and 30) the WCSS a
+      start reaches after Lloyd's iterations on all areas says little about where the
+      polish's transfers take it (k = 30, seed 2: the start that ended best was 15th of 20
+      after Lloyd's iterations, and 3rd of 20 by its polished optimum on the sample), and
+      Lloyd's iterations on all areas for every start cost most of the time. Judged on the
+      sample, k = 20, seed 1 took 10 starts where 50 were run before (the best was found
+      twice), in a fifth of the time. (Choose-k's diagnostics, with ``tol`` > 0, begin a and b on
+      the sample, then run Lloyd's iterations on all areas from the sample's centres until
+      at most ``tol`` x areas change segment; no polish.)
+
+3. **The best start** (without a sample), chosen without depending on summation order:
+   every start's within-cluster sum of squares (WCSS) is known from its double-precision
+   segment sums; the starts within a relative 1e-6 of the least are compared exactly --
+   the WCSS of each distinct partition recomputed from its labels in a fixed order
+   (``_segment_sums``, ``_wcss``) -- and the least wins, ties going to the earliest start.
 4. **Polish**, in double precision, from the best start's labels, until no area moves:
 
    a. Lloyd's steps, with labels that do not depend on the BLAS or its threads: distances
@@ -73,24 +85,33 @@ How ``fit_kmeans`` works
    stop at that share and there is no polish: the best start's labels and their segment
    means are the fit.
 5. **Stability** is the mean adjusted Rand index between the final labels and every other
-   start's labels.
+   start's labels (with a sample: on the sample's areas, against each start's polished
+   optimum there).
 6. **More starts where they disagree.** When fewer than 100 starts were asked for (and
    ``tol`` is 0) and the best start's optimum was reached by no other start (adjusted Rand
-   index >= 0.99 with it), another round of ``n_init`` starts is run (start i's seed is
-   the same whatever the rounds), up to four more rounds, until the best is found twice;
-   the progress log says so at each round, and the fit's ``n_starts``, ``best_found`` and
-   ``note`` say how many starts were run and how often the best was reached (real
-   national matrix, k = 15, 10 starts asked for: 20 run for seed 2011, 50 for seed 1; see
-   benchmarks/kmeans_vs_r.py).
+   index >= 0.99 with it; with a sample: starts whose optimum on the sample ended on all
+   areas at the same WCSS, within a relative 1e-7, and at an adjusted Rand index >= 0.99,
+   or had the same optimum on the sample as one that did), another round of
+   ``n_init`` starts is run (start i's seed is the same whatever the rounds), up to four
+   more rounds, until the best is found twice; with a sample, a start of a later round is
+   finished on all areas only when its optimum on the sample is among the FINALISTS best
+   of all the starts so far (at large k: when it is distinct). The progress log says so
+   at each round, and the fit's ``n_starts``, ``best_found`` and ``note`` say how many
+   starts were run and how often the best was reached (see benchmarks/kmeans_vs_r.py and
+   README's table: on the real national matrix the good optima at k = 15 and 30 are rare,
+   and 50 starts are run for some seeds; at k = 30 two optima 8 apart in WCSS at an
+   adjusted Rand index above 0.99 -- seed 1: 4,814,364.6 and 4,814,373.0 -- are not the
+   same, hence the WCSS condition).
 
-Threads: the starts' batches run on a pool of ``pool_size()`` threads (the cores, at most
-``COMMUNITY_SAFETY_THREADS``, at most the BLAS limit ``threadpoolctl.threadpool_limits``
-sets), and the BLAS runs one thread per call during the starts, with one worker too, so
-the single-precision products round the same way whatever the workers and BLAS threads.
-Another BLAS kernel (``OPENBLAS_CORETYPE``) rounds them differently: tests/
-test_kmeans_setups.py checks the labels stay the same on real data in those setups, but
-only the polish is exact by construction (a start's single-precision trajectory could in
-principle follow another kernel's rounding at a near tie).
+Threads: the starts' batches, and the finalists, run on a pool of ``pool_size()`` threads
+(the cores, at most ``COMMUNITY_SAFETY_THREADS``, at most the BLAS limit
+``threadpoolctl.threadpool_limits`` sets), and the BLAS runs one thread per call meanwhile,
+with one worker too, so that the single-precision products round the same way whatever the
+workers and BLAS threads. Another BLAS kernel (``OPENBLAS_CORETYPE``) rounds them
+differently: tests/test_kmeans_setups.py checks the labels stay the same on real data in
+those setups, but only the polish (and so a finalist's finishing) is exact by construction
+(a start's single-precision trajectory could in principle follow another kernel's rounding
+at a near tie).
 """
 
 from __future__ import annotations
@@ -101,6 +122,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import Progress, silent
+from .finalists import OnSample
+from .partitions import _adjusted_rand, _canonical
 from .polish import _exact_squared_own, _means, _polish, _segment_sums, _wcss
 from .starts import (
     _augmented,
@@ -113,7 +136,7 @@ from .starts import (
 )
 from .threads import _in_parallel, pool_size
 
-BATCH_TOL = 2e-3  # a large matrix's starts (and choose-k's) stop once this share move
+BATCH_TOL = 2e-3  # choose-k's starts stop once this share of the areas move
 CLOSE_STARTS = 1e-6  # relative WCSS gap under which starts are compared exactly
 
 
@@ -173,18 +196,6 @@ def start_message(done: int, n_init: int, k: int) -> str:
     return ""
 
 
-def _canonical(labels: np.ndarray, k: int) -> np.ndarray:
-    """Labels renumbered by order of first appearance (rows: starts), so that the same
-    partition has the same labels whatever the numbering of its segments."""
-    S, n = labels.shape
-    first = np.full((S, k), n, dtype=np.int64)
-    for j in range(k):
-        present = labels == j
-        first[:, j] = np.where(present.any(axis=1), present.argmax(axis=1), n)
-    rename = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1, kind="stable")
-    return np.take_along_axis(rename.astype(labels.dtype), labels.astype(np.intp), axis=1)
-
-
 def _best_start(X: np.ndarray, labels: np.ndarray, wcss: np.ndarray, k: int) -> int:
     """The start with the least WCSS, decided exactly among the near-best (see the
     module's description); ties go to the earliest start."""
@@ -200,26 +211,6 @@ def _best_start(X: np.ndarray, labels: np.ndarray, wcss: np.ndarray, k: int) -> 
         sums, counts = _segment_sums(X, row, k)
         exact.append((_wcss(X, _means(sums, counts, np.zeros_like(sums)), row), int(index)))
     return min(exact)[1]
-
-
-def _adjusted_rand(reference: np.ndarray, others: np.ndarray, k: int) -> np.ndarray:
-    """Adjusted Rand index of each row of ``others`` against ``reference`` (the formula
-    scikit-learn uses, from the pair confusion matrix), for many rows at once."""
-    S, n = others.shape
-    cells = (np.arange(S)[:, None] * k + reference[None, :]) * k + others
-    table = np.bincount(cells.ravel(), minlength=S * k * k).reshape(S, k, k).astype(float)
-    pairs = (table * table).sum(axis=(1, 2)) - n
-    rows = table.sum(axis=2)
-    columns = table.sum(axis=1)
-    row_pairs = (rows * rows).sum(axis=1) - n
-    column_pairs = (columns * columns).sum(axis=1) - n
-    tp = pairs
-    fp = column_pairs - pairs
-    fn = row_pairs - pairs
-    tn = float(n) * n - n - fp - fn - tp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ari = 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
-    return np.where((fn == 0) & (fp == 0), 1.0, ari)
 
 
 MORE_ROUNDS = 4  # rounds of n_init more starts at most, while the best is found only once
@@ -245,29 +236,40 @@ def fit_kmeans(
     rounds = 1 if tol > 0 or not 2 <= n_init < MORE_STARTS_BELOW else 1 + MORE_ROUNDS
     seeds = start_seeds(seed, n_init * rounds)  # start i's seed whatever the rounds
     sample = _first_sample(len(X), k, seed)
-    stop = tol or (BATCH_TOL if sample is not None else 0.0)
-    batches = _batches(n_init, _batch_size(len(X), k, n_init))
+    on_sample = OnSample(X, xx, A, k, sample, SAME_OPTIMUM) if (
+        sample is not None and tol == 0) else None
+    if on_sample:
+        size, work = len(sample), on_sample.batch
+    else:
+        stop = tol or (BATCH_TOL if sample is not None else 0.0)
+        size, work = len(X), lambda part: _run_batch(X, A, k, part, stop, sample)
+    batches = _batches(n_init, _batch_size(size, k, n_init))
     workers = pool_size()
-    labels = np.empty((0, len(X)), dtype=_label_dtype(k))
+    labels = np.empty((0, size), dtype=_label_dtype(k))
     wcss = np.empty(0)
     low, high = 0.0, n_init / (n_init + 1)  # the progress bar's share of this round
     note = ""
     for round_ in range(rounds):
         offset = round_ * n_init
-        more_labels = np.empty((n_init, len(X)), dtype=_label_dtype(k))
+        more_labels = np.empty((n_init, size), dtype=_label_dtype(k))
         more_wcss = np.empty(n_init)
         for (first, last), result in _in_parallel(
-                lambda batch, offset=offset: _run_batch(
-                    X, A, k, seeds[offset + batch[0]:offset + batch[1]], stop, sample),
-                batches, workers):
+                lambda batch, offset=offset: work(
+                    seeds[offset + batch[0]:offset + batch[1]]), batches, workers):
             more_labels[first:last], more_wcss[first:last] = result
             for done in range(first + 1, last + 1):
                 progress(low + (high - low) * done / n_init,
                          start_message(done, n_init, k) if not round_ else "")
         labels = np.concatenate([labels, more_labels]) if round_ else more_labels
         wcss = np.concatenate([wcss, more_wcss])
-        best = _best_start(X, labels, wcss, k)
-        found = int((_adjusted_rand(labels[best], labels, k) >= SAME_OPTIMUM).sum())
+        if on_sample:
+            progress(high, f"k-means: the starts with the best optima on a sample of "
+                     f"{size:,} areas finished on all {len(X):,} (k = {k})")
+            finished, found = on_sample.judge(labels, wcss, workers)
+            best = finished.start
+        else:
+            best = _best_start(X, labels, wcss, k)
+            found = int((_adjusted_rand(labels[best], labels, k) >= SAME_OPTIMUM).sum())
         if found >= 2 or round_ + 1 == rounds:
             break
         note = (f"the starts disagreed: the best of {len(wcss):,} was reached by only one "
@@ -280,20 +282,24 @@ def fit_kmeans(
                 + ("." if found >= 2 else ", not twice: more starts (n_init) may find a "
                    "better segmentation."))
         progress(high, f"k-means: {note}")
-    if tol > 0:
+    if on_sample:
+        final, centres, n_iter = finished.labels, finished.centres, finished.n_iter
+    elif tol > 0:
         final, n_iter = labels[best].astype(np.int64), 0
         sums, counts = _segment_sums(X, final, k)
         centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
     else:
         final, centres, n_iter = _polish(X, xx, labels[best], k)
     others = np.delete(np.arange(len(wcss)), best)
+    compared = final[sample] if on_sample else final  # (on the sample: the starts' labels)
     stability = float("nan")
     if len(others):
-        aris = [_adjusted_rand(final, labels[others[a:a + 256]], k)
+        aris = [_adjusted_rand(compared, labels[others[a:a + 256]], k)
                 for a in range(0, len(others), 256)]
         stability = float(np.mean(np.concatenate(aris)))
     progress(1.0, f"k-means converged (k = {k})")
-    return KMeansFit(labels=final, centres=centres, wcss=_wcss(X, centres, final),
+    return KMeansFit(labels=final, centres=centres,
+                     wcss=finished.wcss if on_sample else _wcss(X, centres, final),
                      n_iter=n_iter, stability=stability, n_starts=len(wcss),
                      best_found=found, note=note)
 

@@ -1,0 +1,117 @@
+"""A large matrix's random starts judged on a sample (``finalists``): each start polished
+on the sample, only the best few finished on all areas. Checked against the same fit
+without a sample, on a matrix made of Camden's real areas, and on hand-made cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from community_safety.core.segment import finalists, kmeans, starts
+from community_safety.core.segment.kmeans import fit_kmeans
+
+CAMDEN = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
+
+
+@pytest.fixture(scope="module")
+def large() -> np.ndarray:
+    """60 copies of Camden's 749 areas (the sample project's matrix), each moved by a
+    little noise: 44,940 areas, above twice the sample's 20,000."""
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.prepare import prepare
+
+    X = prepare(load_project(CAMDEN / "camden.toml")).X
+    rng = np.random.default_rng(0)
+    return np.concatenate([X + rng.normal(0, 0.05, X.shape) for _ in range(60)])
+
+
+def test_starts_judged_on_a_sample_end_as_well_as_starts_on_all_areas(large, monkeypatch):
+    """The fit judged on a sample reaches an optimum at least as good as the same number
+    of starts run and chosen on all areas (the path without a sample), and says how many
+    starts reached it."""
+    assert starts._first_sample(len(large), 8, 4) is not None
+    judged = fit_kmeans(large, 8, n_init=10, seed=4)
+    assert judged.n_starts >= 10 and 1 <= judged.best_found <= judged.n_starts
+    monkeypatch.setattr(starts, "SAMPLE_AREAS", 10 ** 9)
+    assert starts._first_sample(len(large), 8, 4) is None
+    plain = fit_kmeans(large, 8, n_init=judged.n_starts, seed=4)
+    assert judged.wcss <= plain.wcss * (1 + 1e-12)
+    assert judged.wcss == pytest.approx(float(sum(
+        ((large[judged.labels == j] - large[judged.labels == j].mean(axis=0)) ** 2).sum()
+        for j in range(8))), rel=1e-12)
+
+
+def test_only_the_best_few_optima_on_the_sample_are_finished_on_all_areas(large,
+                                                                          monkeypatch):
+    finished = []
+    real = finalists._on_all_areas
+
+    def recording(X, xx, sample, labels, k):
+        finished.append(labels.copy())
+        return real(X, xx, sample, labels, k)
+
+    monkeypatch.setattr(finalists, "_on_all_areas", recording)
+    monkeypatch.setattr(kmeans, "MORE_ROUNDS", 0)
+    fit = fit_kmeans(large, 12, n_init=8, seed=1)
+    assert fit.n_starts == 8
+    assert 1 <= len(finished) <= finalists.FINALISTS
+    assert len({row.tobytes() for row in finished}) == len(finished)  # each optimum once
+
+
+def test_finalists_are_the_best_distinct_optima_ties_to_the_earliest():
+    """Distinct: an optimum within an adjusted Rand index of 0.99 of a better one chosen
+    (a few areas apart, or the same partition numbered otherwise) is not finished again."""
+    rng = np.random.default_rng(0)
+    a, b, d = (rng.integers(0, 4, 1000) for _ in range(3))
+    near_a = a.copy()
+    near_a[:3] = (near_a[:3] + 1) % 4  # 3 areas of 1,000 moved
+    labels = np.array([d, a, (a + 1) % 4, b, near_a, a])
+    wcss = np.array([3.0, 1.0, 1.0, 2.0, 1.0, 0.5])
+    assert finalists._finalists(wcss, labels, 4, 3, 0.99) == [5, 3, 0]
+    assert finalists._finalists(wcss, labels, 4, 2, 0.99) == [5, 3]
+    assert finalists._finalists(wcss, labels, 4, 10, 1.01) == [5, 1, 2, 4, 3, 0]
+
+
+def test_the_same_optimum_means_the_same_wcss(large, monkeypatch):
+    """Two starts whose optima on all areas agree at an adjusted Rand index above 0.99 but
+    differ in WCSS (5 areas of 44,940 in another segment) have not found the same optimum:
+    the best counts as found once, so the fit runs more starts."""
+    fit = fit_kmeans(large, 8, n_init=4, seed=2)
+    best = fit.labels
+    other = best.copy()
+    other[:5] = (other[:5] + 1) % 8
+    assert finalists._adjusted_rand(best, other[None], 8)[0] >= 0.99
+
+    def finished(X, xx, sample, labels, k):  # start 0's optimum ends at best, 1's at other
+        final = best if labels[0] == 0 else other
+        sums, counts = finalists._segment_sums(X, final, k)
+        centres = sums / counts[:, None]
+        return final.copy(), centres, 1, finalists._wcss(X, centres, final)
+
+    monkeypatch.setattr(finalists, "_on_all_areas", finished)
+    xx = starts._squared_norms(large)
+    sample = starts._first_sample(len(large), 8, 2)
+    on_sample = finalists.OnSample(large, xx, starts._augmented(large, xx), 8, sample, 0.99)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 8, (2, len(sample))).astype(np.uint8)
+    labels[0, 0], labels[1, 0] = 0, 1
+    found = on_sample.judge(labels, np.array([1.0, 2.0]), 1)
+    assert np.array_equal(found[0].labels, best) and found[1] == 1
+    monkeypatch.setattr(finalists, "SAME_WCSS", 1.0)  # any WCSS: both count, as before
+    assert finalists.OnSample(large, xx, starts._augmented(large, xx), 8, sample,
+                              0.99).judge(labels, np.array([1.0, 2.0]), 1)[1] == 2
+
+
+def test_where_every_start_finds_the_same_optimum_the_fit_says_so(monkeypatch):
+    """Well-separated groups on a large matrix (the sample path, scaled down): every start
+    reaches the same optimum, so no more starts are run and stability is 1."""
+    monkeypatch.setattr(starts, "SAMPLE_AREAS", 1000)
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 10, size=(4, 6))
+    X = centres[rng.integers(0, 4, 5000)] + rng.normal(0, 0.5, size=(5000, 6))
+    assert starts._first_sample(len(X), 4, 3) is not None
+    fit = fit_kmeans(X, 4, n_init=10, seed=3)
+    assert fit.n_starts == 10 and fit.best_found == 10 and fit.note == ""
+    assert fit.stability == pytest.approx(1.0)
