@@ -157,8 +157,12 @@ class _Tables:
         self.link_rows = _sparse_rows([((i, j), (1.0, -1.0)) for i, j, _ in self.links],
                                       len(keys))
         self.link_equal = np.array([equal for _, _, equal in self.links], dtype=bool)
-        self.equations_by_entry = self.equation_rows.tocsc()
-        self.links_by_entry = self.link_rows.tocsc()
+        # which entries share an equation, a link, either: entry x entry, nonzero where
+        # tied (absolute values, so that no coefficients cancel)
+        self._holding = (abs(self.equation_rows), abs(self.link_rows))
+        by_equation, by_link = (rows.T @ rows for rows in self._holding)
+        self._ties = {(True, False): by_equation.tocsr(), (False, True): by_link.tocsr(),
+                      (True, True): (by_equation + by_link).tocsr()}
 
     def slice(self, name: str) -> slice:
         where = np.flatnonzero(self.owner == self.names.index(name))
@@ -167,14 +171,19 @@ class _Tables:
     def sharing(self, entries, equations: bool = True, links: bool = True) -> np.ndarray:
         """Which entries share an equation (``equations``) or a link (``links``) with any
         of ``entries`` (those entries included when they are in one)."""
-        entries = np.asarray(entries, dtype=int)
-        tied = np.zeros(len(self.keys), dtype=bool)
-        for wanted, by_entry, rows in ((equations, self.equations_by_entry,
-                                        self.equation_rows),
-                                       (links, self.links_by_entry, self.link_rows)):
-            if wanted:
-                tied[rows[np.unique(by_entry[:, entries].indices)].indices] = True
-        return tied
+        if not (equations or links):
+            return np.zeros(len(self.keys), dtype=bool)
+        return self._ties[(equations, links)] @ self._mask(entries) > 0
+
+    def _mask(self, entries) -> np.ndarray:
+        mask = np.zeros(len(self.keys))
+        mask[np.asarray(entries, dtype=int)] = 1.0
+        return mask
+
+    def rows_holding(self, entries) -> tuple[np.ndarray, np.ndarray]:
+        """The equations and the links holding any of ``entries`` (their row numbers)."""
+        mask = self._mask(entries)
+        return tuple(np.flatnonzero(rows @ mask) for rows in self._holding)
 
     def component(self, entry: int, hidden: np.ndarray) -> list[int]:
         """The hidden entries tied to ``entry`` through equations and links."""
@@ -221,9 +230,8 @@ class _Reader:
         variables = np.array(tables.component(entry, hidden), dtype=int)
         outside = tables.values.copy()
         outside[variables] = 0.0  # the published entries' values, the variables' zero
-        equations = tables.equation_rows[
-            np.unique(tables.equations_by_entry[:, variables].indices)]
-        used = np.unique(tables.links_by_entry[:, variables].indices)
+        held, used = tables.rows_holding(variables)
+        equations = tables.equation_rows[held]
         links = tables.link_rows[used]
         equal = tables.link_equal[used]
         rows = {True: vstack([equations, links[equal]], format="csr"),
