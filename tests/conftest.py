@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import shutil
@@ -54,6 +55,25 @@ def fresh_copy(gpkg: Path, folder: Path) -> Path:
     target.parent.mkdir()
     shutil.copy(gpkg, target)
     return target
+
+
+# --- the whole job on the sample, run once for every test process ---
+
+@pytest.fixture(scope="session")
+def camden_demo(tmp_path_factory) -> Path:
+    """``community-safety demo`` on the Camden sample, run once for the whole test run: the
+    parallel test processes share the folder (the first to need it runs it while the
+    others wait). Read it only: a test that changes a file works on its own copy."""
+    from community_safety.core.cli import main
+
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+    out = shared / "camden_demo"
+    with open(shared / "camden_demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "report.html").exists():
+            assert main(["demo", "--out", str(out)]) == 0
+    return out
 
 
 # --- QGIS Processing fixtures: the provider, the sample as layers, one built segmentation ---

@@ -15,7 +15,8 @@ CORE = REPO_ROOT / "core"
 
 # the ground, which every stage may use, then the stages from the bottom up; the command
 # line and the demonstration sit on top
-GROUND = {"errors", "progress", "cells", "written", "styles", "dependencies", "public"}
+GROUND = {"errors", "progress", "cells", "written", "styles", "dependencies", "public",
+          "recent"}
 STAGES = {"store": 1, "data": 2, "project": 3, "segment": 4, "places": 5, "share": 6,
           "targeting": 7, "demand": 7, "report": 8, "demo": 9, "cli": 10}
 MAX_LINES = 600

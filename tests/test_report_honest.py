@@ -25,10 +25,8 @@ FIRES, ASB = "Jan 2009 – Aug 2024", "Jul 2019"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("honest") / "camden"
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
+def demo(camden_demo):
+    return camden_demo
 
 
 @pytest.fixture(scope="module")

@@ -31,10 +31,8 @@ FOOT = 16 / 25.4 * 72  # the bottom margin (16 mm) in points: the footer is belo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "camden"
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
+def demo(camden_demo):
+    return camden_demo
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..places.incidents import draw_index_bars
+from ..recent import remembered
 from ..styles import NO_DATA_HATCH, segment_colour
 
 BAND_COLOURS = {"high": "#B2182B", "medium": "#BBBBBB", "low": "#2166AC"}
@@ -107,6 +108,7 @@ def _no_data(ax, areas: gpd.GeoDataFrame) -> bool:
     return bool(len(missing))
 
 
+@remembered(size=4)
 def overview_map(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None = None) -> bytes:
     """``overview_figure`` as PNG bytes."""
     return png(overview_figure(areas, wards))
@@ -168,6 +170,7 @@ def segment_figures(areas: gpd.GeoDataFrame, segments: list[int],
             label.remove()
 
 
+@remembered(size=4)
 def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
                  wards: gpd.GeoDataFrame | None = None,
                  holding: dict[int, list[str]] | None = None) -> dict[int, bytes]:
@@ -238,6 +241,7 @@ def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
     return png(figure)
 
 
+@remembered(size=64)  # a report written again draws only what changed
 def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[str, str],
                   segment: int, high: float, low: float) -> bytes:
     """A segment's profile on its clustering variables, side by side on one row per
