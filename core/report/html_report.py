@@ -348,7 +348,8 @@ def report_context(segmentation: Path, threshold: int = 5,
                                                               ABOUT_TABLE)
                 if name in layers}
     about_demand = demand_about(optional.get(ABOUT_TABLE))
-    findings = key_findings(path, threshold, previous)
+    findings = key_findings(path, threshold, previous,
+                            read=(seg, (published, profiles)))
     return {
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
         "suppressed": SUPPRESSED,

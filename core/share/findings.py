@@ -360,16 +360,18 @@ def _ward_changes(path: Path, previous: Path, threshold: int, names: dict,
 
 # --- all of them -------------------------------------------------------------------------
 
-def key_findings(path: Path, threshold: int = 5, previous: Path | None = None
-                 ) -> list[Finding]:
+def key_findings(path: Path, threshold: int = 5, previous: Path | None = None,
+                 read: tuple | None = None) -> list[Finding]:
     """The key findings of the saved segmentation at ``path`` (see the module).
-    ``previous``: the last run's GeoPackage (default: found by ``previous_run``)."""
+    ``previous``: the last run's GeoPackage (default: found by ``previous_run``); ``read``:
+    what a caller has already read of ``path`` at ``threshold``, (the segmentation,
+    ``partner_tables``), so that it is not read and suppressed again."""
     from ..segment.saved import load_segmentation
 
     path = gpkg_file(Path(path))
-    seg = load_segmentation(path)
+    seg, (published, profiles) = read or (load_segmentation(path),
+                                          partner_tables(path, threshold))
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    published, profiles = partner_tables(path, threshold)
     names = seg.segment_names
     findings, named = incident_findings(path, layers, profiles, names)
     if "households" in published and named:
