@@ -245,6 +245,32 @@ def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_ro
     assert summary.sum() == len(calls) + len(resources)  # every record accounted for
 
 
+def test_a_call_id_written_with_spaces_is_the_same_call_in_both_files():
+    # partner exports pad IDs differently: " I1" in the calls and "I1 " in the resources
+    calls = records([
+        {"id": "pn1", "date": "2024-01-01", "role": "Caller", "incident": " I1", "type": ""},
+        {"id": "PN1", "date": "2024-01-01", "role": "Subject", "incident": "I1", "type": ""},
+        {"id": "PN2", "date": "2024-01-02", "role": "Caller", "incident": "I2 ", "type": ""},
+    ])
+    resources = records([
+        {"incident": "I1 ", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-01 11:00"},
+        {"incident": " I2", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-02 09:30"},
+        {"incident": " ", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
+         "released": "2024-01-02 09:30"},
+    ])
+    result = run([CALLS], {"calls": (calls, None, resources)})
+    table = result.people.totals
+    assert len(table) == 2  # "pn1" and "PN1" are one person
+    assert table[CALLS_CALLER].tolist() == [1, 1] and table[CALLS_SUBJECT].tolist() == [1, 0]
+    assert table[HOURS_CALLER].tolist() == pytest.approx([2.0, 0.5])
+    assert table[HOURS_SUBJECT].tolist() == pytest.approx([2.0, 0.0])
+    summary = result.reconciliation.set_index(["source file", "status"])["records"]
+    assert summary[("r.csv", USED)] == 2 and summary[("r.csv", NO_INCIDENT)] == 1
+    assert "call ''" in " ".join(result.rows["detail"])
+
+
 def test_window_edges_start_in_run_date_out():
     rows = [{"id": i, "date": day, "role": "Victim", "offence": "", "flags": "", "oa": ""}
             for i, day in (("IN_FIRST", "2023-04-01"), ("IN_LAST", "2024-03-31 23:59"),
