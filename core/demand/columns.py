@@ -39,6 +39,17 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     return codes[by_object], uniques
 
 
+def in_capitals(value: str) -> bool:
+    """Letters and digits only, no small letter: already as an ID or code is compared (the
+    common case, which then needs no new text)."""
+    return value.isalnum() and (value.isupper() or value.isdigit())
+
+
+def upper_trimmed(value: str) -> str:
+    """A code as compared (an output area's): trimmed, in capitals."""
+    return value if in_capitals(value) else value.strip().upper()
+
+
 def _each(uniques, each) -> np.ndarray:
     """``each`` of every distinct cell, as one object array (one ufunc, no list between)."""
     uniques = np.asarray(uniques, dtype=object)

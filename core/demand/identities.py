@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, distinct, distinct_merged
+from .columns import Columns, distinct, distinct_merged, in_capitals
 from .project import Source
 
 
@@ -39,9 +39,7 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None
 def _id_text(value: str) -> str:
     """An ID as compared: capitals, spaces trimmed and collapsed; one already so (letters
     and digits, no small letter) is returned as it is, the same object."""
-    if value.isalnum() and (value.isupper() or value.isdigit()):
-        return value
-    return " ".join(value.split()).upper()
+    return value if in_capitals(value) else " ".join(value.split()).upper()
 
 
 def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, _column, cells, distinct_together, read_dates, read_hours
+from .columns import (
+    Columns,
+    _column,
+    cells,
+    distinct,
+    distinct_together,
+    read_dates,
+    read_hours,
+    upper_trimmed,
+)
 from .identities import identities, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
@@ -218,8 +227,7 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     places = pd.DataFrame({"person": [], "area": [], "date": []})
     area_names = np.array([], dtype=object)
     if source.home_area:
-        codes, text = columns.distinct(source.home_area)
-        text = text.str.upper()
+        codes, text = distinct(columns(source.home_area), each=upper_trimmed)
         keep = used & (text != "").to_numpy()[codes]
         places = pd.DataFrame({"person": person[keep], "area": codes[keep],
                                "date": dates[keep]})

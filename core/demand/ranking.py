@@ -63,18 +63,18 @@ def combined_parts(ingested: list[Ingested], codes: list[np.ndarray], totals: li
 def combined_places(ingested: list[Ingested], codes: list[np.ndarray]
                     ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every source's places on global person and area codes, and the area names."""
-    names = pd.Index(np.concatenate([i.area_names for i in ingested]).astype(object)).unique()
-    frames = []
+    every, names = pd.factorize(np.concatenate([i.area_names for i in ingested]).astype(object))
+    frames, at = [], 0
     for source, local in zip(ingested, codes):
+        area, at = every[at:at + len(source.area_names)], at + len(source.area_names)
         if len(source.places):
-            area = names.get_indexer(source.area_names)
             frames.append(pd.DataFrame({
                 "person": local[source.places["person"].to_numpy(np.int64)],
                 "area": area[source.places["area"].to_numpy(np.int64)],
                 "date": source.places["date"].to_numpy()}))
     places = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {"person": [], "area": [], "date": []})
-    return places, names.to_numpy(dtype=object)
+    return places, np.asarray(names, dtype=object)
 
 
 def person_totals(parts: pd.DataFrame, people: int, names: list[str]) -> pd.DataFrame:
