@@ -212,6 +212,12 @@ CALLS = Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), d
                                                    released="released"))
 
 
+def resource(incident: str, assigned: str, released: str) -> dict:
+    """A resource row of a call, assigned and released (no deployed or arrived time)."""
+    return {"incident": incident, "assigned": assigned, "deployed": "", "arrived": "",
+            "released": released}
+
+
 def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_role():
     calls = records([
         {"id": "A", "date": "2024-01-01", "role": "Caller", "incident": "I1", "type": ""},
@@ -222,14 +228,10 @@ def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_ro
         {"id": "A", "date": "2024-01-03", "role": "Caller", "incident": "I3", "type": ""},
     ])
     resources = records([
-        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-01 11:00"},
-        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-01 10:30"},
-        {"incident": "I2", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 19:00"},
-        {"incident": "I9", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 19:00"},
+        resource("I1", "2024-01-01 09:00", "2024-01-01 11:00"),
+        resource("I1", "2024-01-01 09:00", "2024-01-01 10:30"),
+        resource("I2", "2024-01-02 09:00", "2024-01-02 19:00"),
+        resource("I9", "2024-01-02 09:00", "2024-01-02 19:00"),
     ])
     result = run([CALLS], {"calls": (calls, None, resources)})
     table = result.ranked.set_index("pseudonym")
@@ -253,12 +255,9 @@ def test_a_call_id_written_with_spaces_is_the_same_call_in_both_files():
         {"id": "PN2", "date": "2024-01-02", "role": "Caller", "incident": "I2 ", "type": ""},
     ])
     resources = records([
-        {"incident": "I1 ", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-01 11:00"},
-        {"incident": " I2", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 09:30"},
-        {"incident": " ", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 09:30"},
+        resource("I1 ", "2024-01-01 09:00", "2024-01-01 11:00"),
+        resource(" I2", "2024-01-02 09:00", "2024-01-02 09:30"),
+        resource(" ", "2024-01-02 09:00", "2024-01-02 09:30"),
     ])
     result = run([CALLS], {"calls": (calls, None, resources)})
     table = result.people.totals
