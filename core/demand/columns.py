@@ -146,7 +146,8 @@ class Columns:
         values = _column(self.frame, name, self.source)
         if self.keep is None:
             return values
-        return pd.Series(values.to_numpy()[self.keep], name=name, copy=False)
+        # the cells alone (their type kept), without the rows' index to carry along
+        return pd.Series(values.array[self.keep], name=name, copy=False)
 
     def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
         if name not in self._seen:
