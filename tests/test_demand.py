@@ -212,6 +212,12 @@ CALLS = Source(name="calls", path=Path("calls.csv"), kind="calls", id=("id",), d
                                                    released="released"))
 
 
+def resource(incident: str, assigned: str, released: str) -> dict:
+    """A resource row of a call, assigned and released (no deployed or arrived time)."""
+    return {"incident": incident, "assigned": assigned, "deployed": "", "arrived": "",
+            "released": released}
+
+
 def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_role():
     calls = records([
         {"id": "A", "date": "2024-01-01", "role": "Caller", "incident": "I1", "type": ""},
@@ -222,14 +228,10 @@ def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_ro
         {"id": "A", "date": "2024-01-03", "role": "Caller", "incident": "I3", "type": ""},
     ])
     resources = records([
-        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-01 11:00"},
-        {"incident": "I1", "assigned": "2024-01-01 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-01 10:30"},
-        {"incident": "I2", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 19:00"},
-        {"incident": "I9", "assigned": "2024-01-02 09:00", "deployed": "", "arrived": "",
-         "released": "2024-01-02 19:00"},
+        resource("I1", "2024-01-01 09:00", "2024-01-01 11:00"),
+        resource("I1", "2024-01-01 09:00", "2024-01-01 10:30"),
+        resource("I2", "2024-01-02 09:00", "2024-01-02 19:00"),
+        resource("I9", "2024-01-02 09:00", "2024-01-02 19:00"),
     ])
     result = run([CALLS], {"calls": (calls, None, resources)})
     table = result.ranked.set_index("pseudonym")
@@ -243,6 +245,29 @@ def test_calls_pre_planned_excluded_and_each_call_counted_once_per_person_and_ro
     assert summary[("r.csv", INCIDENT_UNUSED)] == 1
     assert summary[("r.csv", NO_INCIDENT)] == 1
     assert summary.sum() == len(calls) + len(resources)  # every record accounted for
+
+
+def test_a_call_id_written_with_spaces_is_the_same_call_in_both_files():
+    # partner exports pad IDs differently: " I1" in the calls and "I1 " in the resources
+    calls = records([
+        {"id": "pn1", "date": "2024-01-01", "role": "Caller", "incident": " I1", "type": ""},
+        {"id": "PN1", "date": "2024-01-01", "role": "Subject", "incident": "I1", "type": ""},
+        {"id": "PN2", "date": "2024-01-02", "role": "Caller", "incident": "I2 ", "type": ""},
+    ])
+    resources = records([
+        resource("I1 ", "2024-01-01 09:00", "2024-01-01 11:00"),
+        resource(" I2", "2024-01-02 09:00", "2024-01-02 09:30"),
+        resource(" ", "2024-01-02 09:00", "2024-01-02 09:30"),
+    ])
+    result = run([CALLS], {"calls": (calls, None, resources)})
+    table = result.people.totals
+    assert len(table) == 2  # "pn1" and "PN1" are one person
+    assert table[CALLS_CALLER].tolist() == [1, 1] and table[CALLS_SUBJECT].tolist() == [1, 0]
+    assert table[HOURS_CALLER].tolist() == pytest.approx([2.0, 0.5])
+    assert table[HOURS_SUBJECT].tolist() == pytest.approx([2.0, 0.0])
+    summary = result.reconciliation.set_index(["source file", "status"])["records"]
+    assert summary[("r.csv", USED)] == 2 and summary[("r.csv", NO_INCIDENT)] == 1
+    assert "call ''" in " ".join(result.rows["detail"])
 
 
 def test_window_edges_start_in_run_date_out():

@@ -117,6 +117,13 @@ def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed hash (HMAC-SHA-256, first 16 hex digits) of each identifier; blanks stay blank."""
+    text = values.astype(str).str.strip()
+    return text.where(text == "", text.map(digester(key)))
+
+
+def digester(key: bytes):
+    """The pseudonym of one identifier, already trimmed and not blank (``pseudonymise``
+    trims and keeps blanks; callers whose identifiers are trimmed already hash directly)."""
     if not key:
         raise ValueError("a pseudonymisation key is required")
     # HMAC (RFC 2104) with the keyed inner and outer hashes made once and copied per value:
@@ -132,5 +139,4 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
         second.update(first.digest())
         return second.hexdigest()[:16]
 
-    text = values.astype(str).str.strip()
-    return text.where(text == "", text.map(digest))
+    return digest

@@ -4,6 +4,7 @@ hours), however many millions of rows repeat it."""
 from __future__ import annotations
 
 import ctypes
+import operator
 
 import numpy as np
 import pandas as pd
@@ -38,19 +39,67 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     return codes[by_object], uniques
 
 
+def in_capitals(value: str) -> bool:
+    """Letters and digits only, no small letter: already as an ID or code is compared (the
+    common case, which then needs no new text)."""
+    return value.isalnum() and (value.isupper() or value.isdigit())
+
+
+def upper_trimmed(value: str) -> str:
+    """A code as compared (an output area's): trimmed, in capitals."""
+    return value if in_capitals(value) else value.strip().upper()
+
+
+def _each(uniques, each) -> np.ndarray:
+    """``each`` of every distinct cell, as one object array (one ufunc, no list between)."""
+    uniques = np.asarray(uniques, dtype=object)
+    if not len(uniques):
+        return uniques
+    try:  # text cells (as files are read): no conversion
+        return np.frompyfunc(each, 1, 1)(uniques)
+    except (TypeError, AttributeError):  # numbers, dates...
+        return np.frompyfunc(lambda v: each(str(v)), 1, 1)(uniques)
+
+
+def _with_blank(codes: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The texts with '' added last, missing cells (code -1) coded to it."""
+    return np.where(codes < 0, len(text), codes), np.append(text, np.array([""], dtype=object))
+
+
 def distinct(values: pd.Series, how=None, each=str.strip) -> tuple[np.ndarray, pd.Series]:
     """(per row a code, the distinct cells as text, trimmed; a blank or missing cell is '').
     Work on a column of millions is done once per distinct value: ``each`` (a function of
     one text, trimming by default) and then ``how`` (of the Series of texts)."""
     codes, uniques = factorize(values)
-    try:  # text cells (as files are read): no conversion
-        text = [each(v) for v in uniques]
-    except (TypeError, AttributeError):  # numbers, dates...
-        text = [each(str(v)) for v in uniques]
-    text = pd.Series(text + [""], dtype=object)
+    codes, text = _with_blank(codes, _each(uniques, each))
+    text = pd.Series(text, dtype=object, copy=False)
     if how is not None:
         text = how(text)
-    return np.where(codes < 0, len(text) - 1, codes), text
+    return codes, text
+
+
+def distinct_merged(values, each=str.strip) -> tuple[np.ndarray, pd.Series]:
+    """``distinct`` where cells that ``each`` makes equal get one code (``" a"`` and
+    ``"a"`` trimmed): the distinct texts are grouped again only when ``each`` changed one
+    (it returns a text unchanged as the same object, as ``str.strip`` does)."""
+    codes, uniques = factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    text = _each(uniques, each)
+    if len(text) and np.frompyfunc(operator.is_not, 2, 1)(text, uniques).any():
+        again, text = pd.factorize(text)
+        codes = np.where(codes < 0, -1, again[codes])
+    codes, text = _with_blank(codes, np.asarray(text, dtype=object))
+    return codes, pd.Series(text, dtype=object, copy=False)
+
+
+def distinct_together(first: pd.Series, second: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """``distinct_merged`` of two columns at once (the call IDs of the calls and of their
+    resources): each column's codes into one set of distinct trimmed texts, so no text of
+    one column is looked up in the other."""
+    codes, text = distinct_merged(np.concatenate([np.asarray(first, dtype=object),
+                                                  np.asarray(second, dtype=object)]))
+    return codes[:len(first)], codes[len(first):], text
 
 
 def cells(values: pd.Series, how=None) -> np.ndarray:
@@ -95,7 +144,10 @@ class Columns:
 
     def __call__(self, name: str) -> pd.Series:
         values = _column(self.frame, name, self.source)
-        return values if self.keep is None else values[self.keep]
+        if self.keep is None:
+            return values
+        # the cells alone (their type kept), without the rows' index to carry along
+        return pd.Series(values.array[self.keep], name=name, copy=False)
 
     def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
         if name not in self._seen:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, distinct
+from .columns import Columns, distinct, distinct_merged, in_capitals
 from .project import Source
 
 
@@ -19,8 +19,9 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None
     IDs are compared in capitals with spaces trimmed and collapsed, names case-folded with
     punctuation read as a space, dates of birth as YYYY-MM-DD (-1 where unreadable too)."""
     if how == "id":  # one pass over the distinct IDs (millions at national scale)
-        codes, text = distinct(values, each=lambda v: " ".join(v.split()).upper())
-    elif how == "name":
+        codes, text = distinct_merged(values, each=_id_text)
+        return np.where((text == "").to_numpy()[codes], -1, codes), text.to_numpy()
+    if how == "name":
         codes, text = distinct(values, lambda t: t.str.casefold().str.replace(
             r"[^\w]+", " ", regex=True).str.strip())
     else:
@@ -33,6 +34,12 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None
     again, unique = pd.factorize(text)
     again = np.where((text == "").to_numpy(), -1, again)
     return again[codes], np.asarray(unique)
+
+
+def _id_text(value: str) -> str:
+    """An ID as compared: capitals, spaces trimmed and collapsed; one already so (letters
+    and digits, no small letter) is returned as it is, the same object."""
+    return value if in_capitals(value) else " ".join(value.split()).upper()
 
 
 def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
@@ -69,16 +76,19 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> np.ndarray:
-    """The pseudonym of each distinct identity; ``known`` (ID -> pseudonym, shared by the
-    sources of one run) spares hashing an ID again that another source has."""
-    from ..data.pseudonyms import pseudonymise
+    """The pseudonym of each distinct identity (texts trimmed, none blank, as ``identities``
+    gives them); ``known`` (ID -> pseudonym, shared by the sources of one run) spares
+    hashing an ID again that another source has."""
+    from ..data.pseudonyms import digester
 
+    texts = np.asarray(texts, dtype=object)
+    hashed = np.frompyfunc(digester(key), 1, 1)
     if known is None:
-        return pseudonymise(pd.Series(texts, dtype=object), key).to_numpy(dtype=object)
-    found = np.array([known.get(t) for t in texts], dtype=object)
-    new = np.array([f is None for f in found], dtype=bool)
+        return hashed(texts) if len(texts) else texts.copy()
+    found = np.frompyfunc(known.get, 1, 1)(texts) if len(texts) else texts.copy()
+    new = np.equal(found, None)
     if new.any():
-        fresh = pseudonymise(pd.Series(texts[new], dtype=object), key).to_numpy(dtype=object)
+        fresh = hashed(texts[new])
         known.update(zip(texts[new], fresh))
         found[new] = fresh
     return found

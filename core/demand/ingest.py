@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, _column, cells, distinct, read_dates, read_hours
+from .columns import (
+    Columns,
+    _column,
+    cells,
+    distinct,
+    distinct_together,
+    read_dates,
+    read_hours,
+    upper_trimmed,
+)
 from .identities import identities, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
@@ -218,8 +227,7 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     places = pd.DataFrame({"person": [], "area": [], "date": []})
     area_names = np.array([], dtype=object)
     if source.home_area:
-        codes, text = columns.distinct(source.home_area)
-        text = text.str.upper()
+        codes, text = distinct(columns(source.home_area), each=upper_trimmed)
         keep = used & (text != "").to_numpy()[codes]
         places = pd.DataFrame({"person": person[keep], "area": codes[keep],
                                "date": dates[keep]})
@@ -270,7 +278,14 @@ def _calls(columns: Columns, source: Source, status, detail, person, resources, 
     """Calls in the window: each (call, person, role) counted once, with the call's
     resource hours; ``whole``: every call, to tell a resource of a call outside the window
     from one of no call at all."""
-    incident, incident_text = whole.distinct(source.incident)  # every call, in or out
+    spec = source.resources
+    where = spec.path.name
+    # every call (in the window or not) and its resources' call IDs, coded together
+    incident, r_call, incident_text = distinct_together(
+        whole(source.incident), _column(resources, spec.incident, where))
+    a_call = np.zeros(len(incident_text), dtype=bool)  # a call ID in the calls table
+    a_call[incident] = True
+    a_call &= (incident_text != "").to_numpy()
     if columns.keep is not None:
         incident = incident[columns.keep]
     blank_incident = (incident_text == "").to_numpy()[incident]
@@ -293,28 +308,23 @@ def _calls(columns: Columns, source: Source, status, detail, person, resources, 
     status[used[repeat]] = _S[REPEAT]
     used = used[~repeat]
 
-    spec = source.resources
-    where = spec.path.name
-    r_codes, r_text = distinct(_column(resources, spec.incident, where))
     r_hours, readable = _resource_hours(resources, spec, where)
-    of_call = pd.Index(incident_text).get_indexer(r_text)
-    of_call[(r_text == "").to_numpy()] = -1
-    r_incident = of_call[r_codes]  # the call's code, -1 when there is no such call
-    known = r_incident >= 0
+    known = a_call[r_call]
     counted_calls = np.zeros(len(incident_text), dtype=bool)
     counted_calls[incident[used]] = True
-    counted = known & counted_calls[np.maximum(r_incident, 0)]
-    r_status = np.full(len(r_incident), USED, dtype=object)
-    r_status[~counted] = INCIDENT_UNUSED
-    r_status[counted & ~readable] = BAD_TIMES
-    r_status[~known] = NO_INCIDENT
-    r_detail = np.full(len(r_incident), "", dtype=object)
+    counted = known & counted_calls[r_call]
+    labels = (USED, INCIDENT_UNUSED, BAD_TIMES, NO_INCIDENT)
+    r_status = np.zeros(len(r_call), dtype=np.int8)  # positions in labels
+    r_status[~counted] = 1
+    r_status[counted & ~readable] = 2
+    r_status[~known] = 3
+    r_detail = np.full(len(r_call), "", dtype=object)
     r_detail[counted & ~readable] = "no start, no release, or released before the start"
-    r_detail[~known] = _quoted("call '", r_text.to_numpy(object)[r_codes[~known]], "'")
+    r_detail[~known] = _quoted("call '", incident_text.to_numpy(object)[r_call[~known]], "'")
     statuses = _summarised(where, resources.index.to_numpy(), r_status, r_detail,
-                           listed=(~known) | (counted & ~readable))
+                           listed=(~known) | (counted & ~readable), labels=labels)
 
-    per_call = np.bincount(r_incident[known], weights=r_hours[known],
+    per_call = np.bincount(r_call[known], weights=r_hours[known],
                            minlength=len(incident_text))
     hours = per_call[incident[used]]
     parts = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .columns import factorize
 from .ingest import Ingested
 from .project import DemandProject
 from .totals import CAUSING, HARM_CAUSED, HARM_RECEIVED, METRICS, OVERALL, RECEIVING
@@ -32,14 +33,17 @@ def combine(ingested: list[Ingested]) -> tuple[np.ndarray, list[np.ndarray]]:
         seen = np.zeros(len(i.pseudonyms), dtype=bool)
         seen[i.parts["person"].to_numpy(np.int64)] = True
         used.append(np.flatnonzero(seen))
-    everyone = pd.Index(np.concatenate([i.pseudonyms[u] for i, u in zip(ingested, used)])
-                        ).unique()
-    codes = []
+    # one grouping of every source's pseudonyms (a pseudonym met again is mostly the same
+    # object: ``pseudonyms_of`` shares them between the sources of a run)
+    every, everyone = factorize(np.concatenate(
+        [np.asarray(i.pseudonyms, dtype=object)[u] for i, u in zip(ingested, used)]))
+    codes, at = [], 0
     for i, u in zip(ingested, used):
         local = np.full(len(i.pseudonyms), -1, dtype=np.int64)
-        local[u] = everyone.get_indexer(i.pseudonyms[u])
+        local[u] = every[at:at + len(u)]
+        at += len(u)
         codes.append(local)
-    return everyone.to_numpy(dtype=object), codes
+    return np.asarray(everyone, dtype=object), codes
 
 
 def combined_parts(ingested: list[Ingested], codes: list[np.ndarray], totals: list
@@ -59,18 +63,18 @@ def combined_parts(ingested: list[Ingested], codes: list[np.ndarray], totals: li
 def combined_places(ingested: list[Ingested], codes: list[np.ndarray]
                     ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every source's places on global person and area codes, and the area names."""
-    names = pd.Index(np.concatenate([i.area_names for i in ingested]).astype(object)).unique()
-    frames = []
+    every, names = pd.factorize(np.concatenate([i.area_names for i in ingested]).astype(object))
+    frames, at = [], 0
     for source, local in zip(ingested, codes):
+        area, at = every[at:at + len(source.area_names)], at + len(source.area_names)
         if len(source.places):
-            area = names.get_indexer(source.area_names)
             frames.append(pd.DataFrame({
                 "person": local[source.places["person"].to_numpy(np.int64)],
                 "area": area[source.places["area"].to_numpy(np.int64)],
                 "date": source.places["date"].to_numpy()}))
     places = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {"person": [], "area": [], "date": []})
-    return places, names.to_numpy(dtype=object)
+    return places, np.asarray(names, dtype=object)
 
 
 def person_totals(parts: pd.DataFrame, people: int, names: list[str]) -> pd.DataFrame:
@@ -108,9 +112,8 @@ def scale_total(values: np.ndarray, top: int = 1000, scaling: str = "max") -> np
 
 def min_ranks(scores: np.ndarray) -> np.ndarray:
     """1 for the highest score; ties share the best rank of their group (1, 2, 2, 4)."""
-    from scipy.stats import rankdata
-
-    return rankdata(-np.asarray(scores, dtype=float), method="min").astype(np.int64)
+    negated = -np.asarray(scores, dtype=float)
+    return np.searchsorted(np.sort(negated), negated, side="left").astype(np.int64) + 1
 
 
 def metric_scores(totals: pd.DataFrame, metrics_of: dict, top: int = 1000,

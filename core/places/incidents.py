@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
 
 from ..data.dates import parse_dates
 from ..data.ingest import parse_numbers
@@ -43,6 +42,8 @@ class IncidentFilter:
 def exact_poisson_interval(counts: np.ndarray, level: float = 0.95) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """Garwood's exact interval for Poisson counts."""
+    from scipy.stats import chi2  # (a second's import, not paid by steps that only read dates)
+
     counts = np.asarray(counts, dtype=float)
     alpha = 1 - level
     low = np.where(counts > 0, chi2.ppf(alpha / 2, 2 * counts) / 2, 0.0)
