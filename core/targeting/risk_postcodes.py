@@ -55,7 +55,8 @@ def postcode_study(areas: StudyAreas, points: pd.DataFrame,
                       groups=groups, neighbours=touching_pairs(geometry, metres),
                       factors=areas.factors.iloc[where].reset_index(drop=True),
                       segment=None if areas.segment is None else areas.segment[where],
-                      second_ring=False)
+                      second_ring=False, points=np.column_stack([points["x"].to_numpy(float),
+                                                                 points["y"].to_numpy(float)]))
 
 
 def gazetteer_points(layer, ids=None) -> pd.DataFrame:
