@@ -34,14 +34,16 @@ KIND_SHARE_HALF_LIFE = 10.0
 RECENT_FIRE_YEARS = 3.0
 
 
-def _pairs(a: np.ndarray, b: np.ndarray, metres: float) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i in ``a``, j in ``b``) of the points within ``metres`` of each other."""
+def _pairs(a: np.ndarray, b: np.ndarray, metres: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (i in ``a``, j in ``b``) of the points within ``metres`` of each other,
+    and their distances."""
     from scipy.spatial import cKDTree
 
     if not len(a) or not len(b):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     pairs = cKDTree(a).sparse_distance_matrix(cKDTree(b), metres, output_type="coo_matrix")
-    return pairs.row.astype(np.int64), pairs.col.astype(np.int64)
+    return pairs.row.astype(np.int64), pairs.col.astype(np.int64), pairs.data
 
 
 def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -70,17 +72,32 @@ def point_features(points: np.ndarray, households: np.ndarray, area: np.ndarray,
     out = {}
     ok = np.all(np.isfinite(fire_points), axis=1) if len(fire_points) else np.zeros(0, bool)
     near_points, near_ages = fire_points[ok], ages[ok]
+    # each distinct point once (many postcodes share a point, many fires a 50 m point),
+    # and the pairs within the largest distance once: the smaller ones are among them
+    spots, spot_of = np.unique(points, axis=0, return_inverse=True)
+    spot_of = spot_of.ravel()
+    homes_at = np.bincount(spot_of, weights=households, minlength=len(spots))
+    postcodes_at = np.bincount(spot_of, minlength=len(spots)).astype(float)
+    fire_spots, fire_spot_of = (np.unique(near_points, axis=0, return_inverse=True)
+                                if len(near_points) else (np.zeros((0, 2)), np.zeros(0, int)))
+    fire_spot_of = np.asarray(fire_spot_of).ravel()
+    fire_pairs = _pairs(spots, fire_spots, max(RADII))
+    spot_pairs = _pairs(spots, spots, max(RADII))
     for metres in RADII:
-        i, j = _pairs(points, near_points, metres)
-        pi, pj = _pairs(points, points, metres)
-        homes = np.bincount(pi, weights=households[pj], minlength=n)
+        i, j = (k[fire_pairs[2] <= metres] for k in fire_pairs[:2])
+        pi, pj = (k[spot_pairs[2] <= metres] for k in spot_pairs[:2])
+        homes = np.bincount(pi, weights=homes_at[pj], minlength=len(spots))[spot_of]
         for half_life in NEAR_HALF_LIVES:
-            fires = np.bincount(i, weights=_decay(near_ages[j], half_life), minlength=n)
+            at_spot = np.bincount(fire_spot_of, weights=_decay(near_ages, half_life),
+                                  minlength=len(fire_spots))
+            fires = np.bincount(i, weights=at_spot[j], minlength=len(spots))[spot_of]
             out[f"near_{metres:g}m_decayed_{half_life:g}y"] = fires
             out[f"near_{metres:g}m_rate_{half_life:g}y"] = fires / np.maximum(homes, 1e-9)
-        out[f"postcodes_within_{metres:g}m"] = np.bincount(pi, minlength=n).astype(float)
-    out["nearest_fire_m"] = _nearest(points, near_points)
-    out["nearest_fire_3y_m"] = _nearest(points, near_points[near_ages <= RECENT_FIRE_YEARS])
+        out[f"postcodes_within_{metres:g}m"] = np.bincount(
+            pi, weights=postcodes_at[pj], minlength=len(spots))[spot_of]
+    out["nearest_fire_m"] = _nearest(spots, fire_spots)[spot_of]
+    recent = np.unique(near_points[near_ages <= RECENT_FIRE_YEARS], axis=0)
+    out["nearest_fire_3y_m"] = _nearest(spots, recent)[spot_of]
     for years in OWN_WINDOWS:
         out[f"own_last_{years}y"] = np.bincount(fire_unit[ages <= years],
                                                 minlength=n).astype(float)
