@@ -15,7 +15,9 @@ Everything here is computed from data a service really holds at the cut-off date
   by the method of moments (``shrink_toward``), not set by hand;
 - **what the past fires were**: decayed rates of fires in purpose-built flats, converted
   flats, houses and houses in multiple occupation, over the area and its neighbours;
-- **census risk factors and deprivation** (as given) and the **segment** (a category).
+- **census risk factors and deprivation** (as given) and the **segment** (a category);
+- where the units are points (postcodes: ``StudyAreas.points``), what the fires around
+  each point say (``risk_points``).
 
 The target for fitting (``later_rate``) is the fires after ``T`` over a horizon, per
 household per year; its weight is households x years.

@@ -14,7 +14,8 @@ fires than its output area's do. Where the gazetteer is postcode points:
   area (from the fire's published point).
 
 The model, its features and its backtest are then those of the areas
-(``risk_features``, ``risk_model``, ``risk_backtest``), with the postcodes as the units.
+(``risk_features``, ``risk_model``, ``risk_backtest``), with the postcodes as the units,
+and the features of their points besides (``risk_points``: the fires around each point).
 """
 
 from __future__ import annotations
