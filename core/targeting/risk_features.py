@@ -15,7 +15,9 @@ Everything here is computed from data a service really holds at the cut-off date
   by the method of moments (``shrink_toward``), not set by hand;
 - **what the past fires were**: decayed rates of fires in purpose-built flats, converted
   flats, houses and houses in multiple occupation, over the area and its neighbours;
-- **census risk factors and deprivation** (as given) and the **segment** (a category).
+- **census risk factors and deprivation** (as given) and the **segment** (a category);
+- where the units are points (postcodes: ``StudyAreas.points``), what the fires around
+  each point say (``risk_points``).
 
 The target for fitting (``later_rate``) is the fires after ``T`` over a horizon, per
 household per year; its weight is households x years.
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .risk_points import point_features
 
 YEAR_DAYS = 365.25
 NEIGHBOUR_METRES = 10.0  # generalised boundaries: areas this close count as touching
@@ -69,6 +73,7 @@ class StudyAreas:
     factors: pd.DataFrame
     segment: np.ndarray | None = None
     second_ring: bool = True  # the ring beyond the neighbours (off for postcode points)
+    points: np.ndarray | None = None  # (n, 2) coordinates where the units are points
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -83,7 +88,8 @@ class StudyAreas:
         return StudyAreas(self.codes[keep], self.households[keep],
                           {k: v[keep] for k, v in self.groups.items()},
                           (new[i[both]], new[j[both]]), self.factors[keep].reset_index(drop=True),
-                          None if self.segment is None else self.segment[keep], self.second_ring)
+                          None if self.segment is None else self.segment[keep], self.second_ring,
+                          None if self.points is None else self.points[keep])
 
 
 def touching_pairs(geometries, metres: float = NEIGHBOUR_METRES) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +208,12 @@ def history_features(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Times
             out[f"rate_{kind}"] = (own + A @ own) / np.maximum(total, 1e-9)
     if {"x", "y"} <= set(past.columns):
         out.update(_spots(past, pos, ages, n, hh, years))
+        if areas.points is not None:
+            out.update(point_features(
+                areas.points, hh, next(iter(areas.groups.values())),
+                past[["x", "y"]].to_numpy(float), pos, ages,
+                past["kind"].to_numpy() if "kind" in past.columns else None,
+                [*KINDS, "other"]))
     return pd.DataFrame(out, index=areas.codes)
 
 

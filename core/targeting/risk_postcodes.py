@@ -14,7 +14,8 @@ fires than its output area's do. Where the gazetteer is postcode points:
   area (from the fire's published point).
 
 The model, its features and its backtest are then those of the areas
-(``risk_features``, ``risk_model``, ``risk_backtest``), with the postcodes as the units.
+(``risk_features``, ``risk_model``, ``risk_backtest``), with the postcodes as the units,
+and the features of their points besides (``risk_points``: the fires around each point).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def postcode_study(areas: StudyAreas, points: pd.DataFrame,
                       groups=groups, neighbours=touching_pairs(geometry, metres),
                       factors=areas.factors.iloc[where].reset_index(drop=True),
                       segment=None if areas.segment is None else areas.segment[where],
-                      second_ring=False)
+                      second_ring=False, points=np.column_stack([points["x"].to_numpy(float),
+                                                                 points["y"].to_numpy(float)]))
 
 
 def gazetteer_points(layer, ids=None) -> pd.DataFrame:
