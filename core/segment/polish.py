@@ -185,12 +185,16 @@ def _move(x, labels, centres, counts, i, here, there):
 def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.ndarray,
                 after: np.ndarray) -> np.ndarray:
     """Segment sums after ``areas`` moved from segments ``before`` to ``after``: each
-    segment's arrivals then departures added one by one in area order (a sparse product,
-    no BLAS)."""
+    segment's arrivals (+x) and departures (-x) added one by one in area order (a sparse
+    product, no BLAS), then added to its sum. The sparse matrix is built in its sorted
+    form directly (a conversion from coordinates cost about 1 ms a step of the polish)."""
     m = len(areas)
-    change = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
-                                (np.r_[after, before], np.r_[np.arange(m), np.arange(m)])),
-                               shape=(len(sums), m))
+    rows = np.concatenate([after, before])
+    order = np.lexsort((np.tile(np.arange(m), 2), rows))  # by segment, then by area
+    change = sparse.csr_matrix(
+        (np.where(order < m, 1.0, -1.0), order % m,
+         np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(sums)))])),
+        shape=(len(sums), m))
     return sums + change @ X[areas]
 
 
@@ -211,7 +215,9 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
         if changed.any():
             areas, after = unsure[changed], nearest[changed]
             before = labels[areas]
-        else:
+            counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
+                                                                             minlength=k)
+        else:  # (the transfers update the labels and the counts themselves)
             moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
             if not moves and exact:
                 return labels, centres, iteration
@@ -224,7 +230,6 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int
             areas, before = areas[moved], before[moved]
             after = labels[areas]
         labels[areas] = after
-        counts = np.bincount(labels, minlength=k)
         if len(areas):
             sums, exact = _moved_sums(sums, X, areas, before, after), False
         else:
