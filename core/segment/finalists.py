@@ -65,9 +65,9 @@ def _on_all_areas(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.
     Xs = X[sample]
     sums, counts = _segment_sums(Xs, labels.astype(np.int64), k)
     centres = _means(sums, counts, np.broadcast_to(Xs.mean(axis=0), sums.shape))
-    everywhere = np.arange(len(X))
-    start = _nearest_exact(X, xx, centres, everywhere, _Bounds(len(X)))
-    final, centres, n_iter = _polish(X, xx, start, k)
+    bounds = _Bounds(len(X))
+    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds)
+    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres)
     return final, centres, n_iter, _wcss(X, centres, final)
 
 
@@ -107,6 +107,9 @@ class OnSample:
         self.finished: dict[bytes, Finished] = {}  # by the start's optimum on the sample
         self.restarts: list[Finished] = []
         self.keys: list[bytes] = []  # each start's optimum on the sample
+        # below FINISH_ALL_FROM segments a restart that ends at the best finds it again;
+        # from there (good optima rare) only other starts do, and restarts only go lower
+        self.restarts_find = k < FINISH_ALL_FROM
 
     def batch(self, seeds: list) -> tuple[np.ndarray, np.ndarray]:
         return _sample_batch(self.Xs, self.xxs, self.As, self.k, seeds, len(self.X))
@@ -130,11 +133,20 @@ class OnSample:
     def restart(self, best: Finished, found: int, workers: int) -> tuple[Finished, int]:
         """The best restarted on other samples (each drawn from the fit's seed and the
         restart's number), ``RESTARTS`` at a time from the best so far (each on its own:
-        the result does not depend on the workers), until the best is found twice, after
-        one set of restarts at least and ``MAX_RESTARTS`` at most; then ``best``. A
-        restart that ends at the same optimum finds it again; one that ends at a better
-        one makes it the best (restarted from in turn)."""
-        for _ in range(0, MAX_RESTARTS, RESTARTS):
+        the result does not depend on the workers), while the best is found less than
+        twice, ``MAX_RESTARTS`` at most; then ``best``. A restart that ends at the same
+        optimum finds it again; one that ends at a better one makes it the best
+        (restarted from in turn). From FINISH_ALL_FROM segments: one set, whatever
+        ``found``, which stays the starts' count."""
+        if not self.restarts_find:
+            for _, (final, centres, n_iter, total) in _in_parallel(
+                    lambda number: _restarted(self.X, self.xx, self._sample(number),
+                                              best.labels, self.k),
+                    list(range(len(self.restarts), len(self.restarts) + RESTARTS)),
+                    workers):
+                self.restarts.append(Finished(best.start, final, centres, n_iter, total))
+            return self.best()[0], found
+        for _ in range(0, MAX_RESTARTS if found < 2 else 0, RESTARTS):
             first = len(self.restarts)
             numbers = list(range(first, first + RESTARTS))
             for _, (final, centres, n_iter, total) in _in_parallel(
@@ -165,4 +177,5 @@ class OnSample:
                    and _adjusted_rand(best.labels, f.labels[None], self.k)[0]
                    >= self.same_optimum]
         starts = set(reached) - {None}
-        return best, sum(key in starts for key in self.keys) + reached.count(None)
+        return best, sum(key in starts for key in self.keys) + (
+            reached.count(None) if self.restarts_find else 0)
