@@ -107,6 +107,7 @@ def test_the_same_optimum_means_the_same_wcss(large, monkeypatch):
         return final.copy(), centres, 1, finalists._wcss(X, centres, final)
 
     monkeypatch.setattr(finalists, "_on_all_areas", finished)
+    monkeypatch.setattr(finalists, "FINALISTS", 2)  # both starts finished
     xx = starts._squared_norms(large)
     sample = starts._first_sample(len(large), 8, 2)
     on_sample = finalists.OnSample(large, xx, starts._augmented(large, xx), 8, sample, 0.99)

@@ -14,7 +14,7 @@ from .polish import _Bounds, _means, _nearest_exact, _polish, _segment_sums, _wc
 from .starts import _lloyd_batch, _seed_batch
 from .threads import _in_parallel
 
-FINALISTS = 2  # the best distinct optima on the sample finished on all areas
+FINALISTS = 1  # the best distinct optima on the sample finished on all areas
 FINISH_ALL_FROM = 25  # from this many segments, every distinct optimum on the sample is
 SAME_WCSS = 1e-6  # relative WCSS gap within which two finished optima are the same
 RESTARTS = 2  # restarts of the best on other samples run at once (a pair: two workers)

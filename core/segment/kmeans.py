@@ -40,8 +40,8 @@ How ``fit_kmeans`` works
 
       - a and b run on the sample, and each start is then polished there (step 4, on the
         sample's areas): its exact WCSS on the sample ranks it;
-      - the starts with the ``FINALISTS`` = 2 best distinct optima on the sample (from
-        ``FINISH_ALL_FROM`` = 25 segments: every distinct optimum) are finished on all
+      - the start with the best optimum on the sample (``FINALISTS`` = 1; from
+        ``FINISH_ALL_FROM`` = 25 segments: every distinct optimum) is finished on all
         areas: every area to the nearest of the sample optimum's segment means (exactly,
         as in step 4a), then the polish (step 4) on all areas. Distinct: an optimum
         at an adjusted Rand index of 0.99 or more with a better one is not finished (it
