@@ -36,7 +36,7 @@ How ``fit_kmeans`` works
    c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas, and k at most
       200, so that the sample holds at least 100 areas per segment) the starts are judged
       on a random sample of 20,000 areas, the same for every start (drawn from the fit's
-      seed), and only the best few are finished on all areas (``finalists``):
+      seed), and only the best are finished on all areas (``finalists``):
 
       - a and b run on the sample, and each start is then polished there (step 4, on the
         sample's areas): its exact WCSS on the sample ranks it;
@@ -53,18 +53,19 @@ How ``fit_kmeans`` works
         finished on all areas as above, when the starts found the best only once (step
         6): ``RESTARTS`` = 2 at a time (one per worker) from the best so far, until the
         best has been found twice, ``MAX_RESTARTS`` = 6 at most. A restart that ends
-        lower is the best from
-        then on. The best of all finished is the fit. From ``FINISH_ALL_FROM`` = 25
-        segments a restart finds nothing again (only other starts do: there the good
-        optima are rare, and restarts confirmed a poor one, k = 30, seed 1: 4,814,364.6
-        against 4,809,886.1 after 50 starts): one pair is run after the last round,
-        which only takes the fit lower. Why restarts: around a good optimum of the
-        national matrix lie many others a few hundred areas apart (ARI above 0.98) and
-        within a relative 2e-6 of its WCSS, and which one a start ends at depends on the
-        sample (k = 10, seed 2: every good start ended at 6,160,969.8, which restarts on
-        five other samples took to 6,160,969.06 twice, 969.7 twice and 970.1; k = 15,
-        seed 1: 5,616,255.2 to 5,616,250.0). A restart costs one finishing, a tenth of
-        ten starts.
+        lower is the best from then on. The best of all finished is the fit. From
+        ``FINISH_ALL_FROM`` = 25 segments a restart finds nothing again (only other
+        starts do: there the good optima are rare, and restarts confirmed a poor one,
+        k = 30, seed 1: 4,814,364.6 against 4,809,886.1 after 50 starts): one pair is
+        run after the last round, which only takes the fit lower. Why restarts: around
+        a good optimum of the national matrix lie many others a few hundred areas apart
+        (ARI above 0.98) and within a relative 2e-6 of its WCSS, and which one a start
+        ends at depends on the sample (k = 10, seed 2: every good start ended at
+        6,160,969.8, which restarts on five other samples took to 6,160,969.06 twice,
+        969.7 twice and 970.1; k = 15, seed 1: 5,616,255.2 to 5,616,250.0); where no
+        two starts agree (k = 15, 20) a restart confirms the best, or finds a better one
+        near it, for the cost of one finishing, where ten more starts cost ten times as
+        much.
 
       Why: on the real national matrix (188,880 areas x 60, k = 15 and 30) the WCSS a
       start reaches after Lloyd's iterations on all areas says little about where the
@@ -119,9 +120,9 @@ How ``fit_kmeans`` works
    README's table: on the real national matrix the good optima at k = 15 and 30 are rare,
    and 50 starts are run for some seeds; at k = 30 two optima 8 apart in WCSS at an
    adjusted Rand index above 0.99 -- seed 1: 4,814,364.6 and 4,814,373.0, a relative
-   1.7e-6 -- are not the same, hence the WCSS condition; a restart's own step from the
-   optimum it began at is within 1e-6 in most runs measured, k = 15 seed 1's 5.2 above:
-   9.2e-7).
+   1.7e-6 -- are not the same, hence the WCSS condition; the neighbours restarts reach
+   are within 1e-6 in the runs measured, k = 15, seed 1: 5,616,255.2 and 5,616,250.0,
+   9.2e-7 apart).
 
 Threads: the starts' batches, and the finalists, run on a pool of ``pool_size()`` threads
 (the cores, at most ``COMMUNITY_SAFETY_THREADS``, at most the BLAS limit
