@@ -17,6 +17,8 @@ from .threads import _in_parallel
 FINALISTS = 1  # the best distinct optima on the sample finished on all areas
 FINISH_ALL_FROM = 25  # from this many segments, every distinct optimum on the sample is
 SAME_WCSS = 1e-6  # relative WCSS gap within which two finished optima are the same
+SAME_WCSS_LARGE_K = 1e-7  # ... from FINISH_ALL_FROM segments (k = 30, seed 1: 1e-6
+# stopped at 20 starts, 4,811,507.6, where 50 starts reached 4,809,892.9)
 RESTARTS = 2  # restarts of the best on other samples run at once (a pair: two workers)
 MAX_RESTARTS = 6  # restarts at most after a round of starts
 
@@ -168,12 +170,14 @@ class OnSample:
         """The best optimum on all areas so far (least WCSS, ties to the earliest start,
         then to the starts over the restarts), and how often it was reached: by the starts
         whose optimum on the sample ended on all areas at the same WCSS (within a relative
-        ``SAME_WCSS``) and an adjusted Rand index of at least ``same_optimum`` with it, and
-        by the restarts that ended there."""
+        ``SAME_WCSS``, from FINISH_ALL_FROM segments ``SAME_WCSS_LARGE_K``) and an
+        adjusted Rand index of at least ``same_optimum`` with it, and (below
+        FINISH_ALL_FROM segments) by the restarts that ended there."""
         everything = list(self.finished.items()) + [(None, f) for f in self.restarts]
         best = min((f for _, f in everything), key=lambda f: (f.wcss, f.start))
+        same = SAME_WCSS if self.restarts_find else SAME_WCSS_LARGE_K
         reached = [key for key, f in everything
-                   if f.wcss - best.wcss <= SAME_WCSS * abs(best.wcss)
+                   if f.wcss - best.wcss <= same * abs(best.wcss)
                    and _adjusted_rand(best.labels, f.labels[None], self.k)[0]
                    >= self.same_optimum]
         starts = set(reached) - {None}

@@ -108,7 +108,8 @@ How ``fit_kmeans`` works
 6. **More starts where they disagree.** When fewer than 100 starts were asked for (and
    ``tol`` is 0) and the best start's optimum was reached by no other start (adjusted Rand
    index >= 0.99 with it; with a sample: starts whose optimum on the sample ended on all
-   areas at the same WCSS, within a relative ``SAME_WCSS`` = 1e-6, and at an adjusted
+   areas at the same WCSS, within a relative ``SAME_WCSS`` = 1e-6 (from 25 segments
+   ``SAME_WCSS_LARGE_K`` = 1e-7), and at an adjusted
    Rand index >= 0.99, or had the same optimum on the sample as one that did, and,
    below 25 segments, the restarts that ended there), another round of
    ``n_init`` starts is run (start i's seed is the same whatever the rounds), up to four
