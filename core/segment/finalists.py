@@ -1,6 +1,6 @@
 """A large matrix's random starts judged on a sample (see ``kmeans``'s description, step
-2c): each start runs and is polished on the sample of areas, and only the starts with the
-best few optima there are finished on all areas.
+2c): each start runs and is polished on the sample of areas, only the starts with the best
+few optima there are finished on all areas, and the best is restarted on other samples.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from .polish import _Bounds, _means, _nearest_exact, _polish, _segment_sums, _wc
 from .starts import _lloyd_batch, _seed_batch
 from .threads import _in_parallel
 
-FINALISTS = 3  # the best distinct optima on the sample finished on all areas
+FINALISTS = 1  # the best distinct optima on the sample finished on all areas
 FINISH_ALL_FROM = 25  # from this many segments, every distinct optimum on the sample is
-SAME_WCSS = 1e-7  # relative WCSS gap within which two finished optima are the same
+SAME_WCSS = 1e-6  # relative WCSS gap within which two finished optima are the same
+SAME_WCSS_LARGE_K = 1e-7  # ... from FINISH_ALL_FROM segments (k = 30, seed 1: 1e-6
+# stopped at 20 starts, 4,811,507.6, where 50 starts reached 4,809,892.9)
+RESTARTS = 2  # restarts of the best on other samples run at once (a pair: two workers)
+MAX_RESTARTS = 6  # restarts at most after a round of starts
 
 
 def finalist_count(k: int, starts: int) -> int:
@@ -63,10 +67,18 @@ def _on_all_areas(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.
     Xs = X[sample]
     sums, counts = _segment_sums(Xs, labels.astype(np.int64), k)
     centres = _means(sums, counts, np.broadcast_to(Xs.mean(axis=0), sums.shape))
-    everywhere = np.arange(len(X))
-    start = _nearest_exact(X, xx, centres, everywhere, _Bounds(len(X)))
-    final, centres, n_iter = _polish(X, xx, start, k)
+    bounds = _Bounds(len(X))
+    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds)
+    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres)
     return final, centres, n_iter, _wcss(X, centres, final)
+
+
+def _restarted(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.ndarray,
+               k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """An optimum on all areas (``labels``) restarted on another ``sample``: its labels
+    there polished, then finished on all areas as a start's optimum on the sample is."""
+    polished = _polish(X[sample], xx[sample], labels[sample], k)[0]
+    return _on_all_areas(X, xx, sample, polished, k)
 
 
 def _finalists(wcss: np.ndarray, labels: np.ndarray, k: int, count: int, same: float
@@ -87,14 +99,19 @@ def _finalists(wcss: np.ndarray, labels: np.ndarray, k: int, count: int, same: f
 
 class OnSample:
     """The starts of one fit judged on ``sample``: ``batch`` runs a batch of starts there,
-    ``judge`` finishes the best few on all areas and says which is best and how many
-    starts reached it."""
+    ``judge`` finishes the best few on all areas, ``restart`` restarts the best on other
+    samples; each says which optimum is best and how often it was reached."""
 
-    def __init__(self, X, xx, A, k, sample, same_optimum: float):
-        self.X, self.xx, self.k, self.sample = X, xx, k, sample
+    def __init__(self, X, xx, A, k, sample, same_optimum: float, seed: int = 0):
+        self.X, self.xx, self.k, self.sample, self.seed = X, xx, k, sample, seed
         self.Xs, self.xxs, self.As = X[sample], xx[sample], A[sample]
         self.same_optimum = same_optimum
-        self.finished: dict[bytes, Finished] = {}
+        self.finished: dict[bytes, Finished] = {}  # by the start's optimum on the sample
+        self.restarts: list[Finished] = []
+        self.keys: list[bytes] = []  # each start's optimum on the sample
+        # below FINISH_ALL_FROM segments a restart that ends at the best finds it again;
+        # from there (good optima rare) only other starts do, and restarts only go lower
+        self.restarts_find = k < FINISH_ALL_FROM
 
     def batch(self, seeds: list) -> tuple[np.ndarray, np.ndarray]:
         return _sample_batch(self.Xs, self.xxs, self.As, self.k, seeds, len(self.X))
@@ -104,21 +121,65 @@ class OnSample:
         """The starts so far (their labels and WCSS on the sample): the best
         ``finalist_count`` distinct optima on the sample finished on all areas (those
         not finished in an earlier round, in parallel: each on its own, so the result does
-        not depend on the workers); the best of all finished (least WCSS on all areas, ties
-        to the earliest start), and the starts that reached it: those whose optimum on the
-        sample ended on all areas at the same WCSS (within a relative ``SAME_WCSS``) and
-        an adjusted Rand index of at least ``same_optimum`` with it."""
-        keys = [row.tobytes() for row in _canonical(labels, self.k)]
+        not depend on the workers); then ``best``."""
+        self.keys = [row.tobytes() for row in _canonical(labels, self.k)]
         count = finalist_count(self.k, len(wcss))
         todo = [i for i in _finalists(wcss, labels, self.k, count, self.same_optimum)
-                if keys[i] not in self.finished]
+                if self.keys[i] not in self.finished]
         for i, (final, centres, n_iter, total) in _in_parallel(
                 lambda i: _on_all_areas(self.X, self.xx, self.sample, labels[i], self.k),
                 todo, workers):
-            self.finished[keys[i]] = Finished(i, final, centres, n_iter, total)
-        best = min(self.finished.values(), key=lambda f: (f.wcss, f.start))
-        reached = {key for key, f in self.finished.items()
-                   if f.wcss - best.wcss <= SAME_WCSS * abs(best.wcss)
+            self.finished[self.keys[i]] = Finished(i, final, centres, n_iter, total)
+        return self.best()
+
+    def restart(self, best: Finished, found: int, workers: int) -> tuple[Finished, int]:
+        """The best restarted on other samples (each drawn from the fit's seed and the
+        restart's number), ``RESTARTS`` at a time from the best so far (each on its own:
+        the result does not depend on the workers), while the best is found less than
+        twice, ``MAX_RESTARTS`` at most; then ``best``. A restart that ends at the same
+        optimum finds it again; one that ends at a better one makes it the best
+        (restarted from in turn). From FINISH_ALL_FROM segments: one set, whatever
+        ``found``, which stays the starts' count."""
+        if not self.restarts_find:
+            for _, (final, centres, n_iter, total) in _in_parallel(
+                    lambda number: _restarted(self.X, self.xx, self._sample(number),
+                                              best.labels, self.k),
+                    list(range(len(self.restarts), len(self.restarts) + RESTARTS)),
+                    workers):
+                self.restarts.append(Finished(best.start, final, centres, n_iter, total))
+            return self.best()[0], found
+        for _ in range(0, MAX_RESTARTS if found < 2 else 0, RESTARTS):
+            first = len(self.restarts)
+            numbers = list(range(first, first + RESTARTS))
+            for _, (final, centres, n_iter, total) in _in_parallel(
+                    lambda number, origin=best: _restarted(
+                        self.X, self.xx, self._sample(number), origin.labels, self.k),
+                    numbers, workers):
+                self.restarts.append(Finished(best.start, final, centres, n_iter, total))
+            best, found = self.best()
+            if found >= 2:
+                break
+        return best, found
+
+    def _sample(self, number: int) -> np.ndarray:
+        """Restart ``number``'s sample: as many areas as the starts' sample."""
+        rng = np.random.default_rng([self.seed, number])
+        return np.sort(rng.choice(len(self.X), len(self.sample), replace=False))
+
+    def best(self) -> tuple[Finished, int]:
+        """The best optimum on all areas so far (least WCSS, ties to the earliest start,
+        then to the starts over the restarts), and how often it was reached: by the starts
+        whose optimum on the sample ended on all areas at the same WCSS (within a relative
+        ``SAME_WCSS``, from FINISH_ALL_FROM segments ``SAME_WCSS_LARGE_K``) and an
+        adjusted Rand index of at least ``same_optimum`` with it, and (below
+        FINISH_ALL_FROM segments) by the restarts that ended there."""
+        everything = list(self.finished.items()) + [(None, f) for f in self.restarts]
+        best = min((f for _, f in everything), key=lambda f: (f.wcss, f.start))
+        same = SAME_WCSS if self.restarts_find else SAME_WCSS_LARGE_K
+        reached = [key for key, f in everything
+                   if f.wcss - best.wcss <= same * abs(best.wcss)
                    and _adjusted_rand(best.labels, f.labels[None], self.k)[0]
-                   >= self.same_optimum}
-        return best, sum(key in reached for key in keys)
+                   >= self.same_optimum]
+        starts = set(reached) - {None}
+        return best, sum(key in starts for key in self.keys) + (
+            reached.count(None) if self.restarts_find else 0)
