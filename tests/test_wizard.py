@@ -154,8 +154,11 @@ def test_pressing_the_k_spin_box_marks_the_chosen_k_without_drawing_again(
     from community_safety.qgis_plugin.ui.k_chart import CHOSEN_COLOUR, chosen_lines
 
     page = filled.segments
-    qtbot.waitUntil(lambda: page.k_chart is not None and not page.drawer.busy(),
-                    timeout=30_000)
+    # the chart of the diagnostics shown: none computing, none drawing, and the drawing's
+    # signal handled (the drawer is idle a moment before its last chart reaches the page)
+    qtbot.waitUntil(lambda: page.task is None and not page.drawer.busy()
+                    and page.k_chart is not None
+                    and page.k_chart.marks.recommended == page.recommended, timeout=30_000)
     drawings = []
     monkeypatch.setattr(page.drawer, "draw", lambda *a, **k: drawings.append(a))
     start = page.k.value()
