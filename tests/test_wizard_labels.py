@@ -78,6 +78,9 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert (box.variable_combo.currentData(), box.description_combo.currentData()) == \
         ("new_names", "Variable_Name")
     assert box.status.text() == "✓ 34 of 34 variables described."
+    for combo in (box.variable_combo, box.description_combo):  # each column's name whole
+        qtbot.waitUntil(lambda c=combo: c.width() > 30 + c.fontMetrics().horizontalAdvance(
+            c.currentText()), timeout=5_000)
     # the user may choose another column: the count follows it
     box.description_combo.setFocus()
     QTest.keyClick(box.description_combo, Qt.Key_Down)  # Variable_Name → Table_Name
