@@ -65,6 +65,5 @@ def remembered(size: int):
                 while len(kept) > size:
                     kept.popitem(last=False)
             return result
-        again.forget = kept.clear
         return again
     return decorate

@@ -141,25 +141,23 @@ class OnSample:
         (restarted from in turn). From FINISH_ALL_FROM segments: one set, whatever
         ``found``, which stays the starts' count."""
         if not self.restarts_find:
-            for _, (final, centres, n_iter, total) in _in_parallel(
-                    lambda number: _restarted(self.X, self.xx, self._sample(number),
-                                              best.labels, self.k),
-                    list(range(len(self.restarts), len(self.restarts) + RESTARTS)),
-                    workers):
-                self.restarts.append(Finished(best.start, final, centres, n_iter, total))
+            self._restart_pair(best, workers)
             return self.best()[0], found
         for _ in range(0, MAX_RESTARTS if found < 2 else 0, RESTARTS):
-            first = len(self.restarts)
-            numbers = list(range(first, first + RESTARTS))
-            for _, (final, centres, n_iter, total) in _in_parallel(
-                    lambda number, origin=best: _restarted(
-                        self.X, self.xx, self._sample(number), origin.labels, self.k),
-                    numbers, workers):
-                self.restarts.append(Finished(best.start, final, centres, n_iter, total))
+            self._restart_pair(best, workers)
             best, found = self.best()
             if found >= 2:
                 break
         return best, found
+
+    def _restart_pair(self, origin: Finished, workers: int) -> None:
+        """The next ``RESTARTS`` restarts of ``origin``, each on its own sample."""
+        first = len(self.restarts)
+        for _, (final, centres, n_iter, total) in _in_parallel(
+                lambda number: _restarted(self.X, self.xx, self._sample(number),
+                                          origin.labels, self.k),
+                list(range(first, first + RESTARTS)), workers):
+            self.restarts.append(Finished(origin.start, final, centres, n_iter, total))
 
     def _sample(self, number: int) -> np.ndarray:
         """Restart ``number``'s sample: as many areas as the starts' sample."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .risk_points import point_features
+from .risk_points import decay, point_features
 
 YEAR_DAYS = 365.25
 NEIGHBOUR_METRES = 10.0  # generalised boundaries: areas this close count as touching
@@ -152,7 +152,7 @@ def shrink_toward(fires: np.ndarray, exposure: np.ndarray, prior: np.ndarray,
 
 def _decayed(ages: np.ndarray, positions: np.ndarray, n: int, half_life: float,
              weights: np.ndarray | None = None) -> np.ndarray:
-    w = np.exp(-np.log(2) * ages / half_life)
+    w = decay(ages, half_life)
     if weights is not None:
         w = w * weights
     return np.bincount(positions, weights=w, minlength=n)
@@ -224,8 +224,7 @@ def _spots(past: pd.DataFrame, pos: np.ndarray, ages: np.ndarray, n: int, hh: np
     that had another fire."""
     spot = pd.factorize(pd.MultiIndex.from_arrays([pos, past["x"].to_numpy(),
                                                    past["y"].to_numpy()]))[0]
-    w = np.exp(-np.log(2) * ages / 10.0)
-    at_spot = np.bincount(spot, weights=w)
+    at_spot = np.bincount(spot, weights=decay(ages, 10.0))
     fires_at_spot = np.bincount(spot)
     spot_area = np.zeros(len(at_spot), dtype=np.int64)
     spot_area[spot] = pos

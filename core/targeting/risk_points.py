@@ -56,7 +56,8 @@ def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cKDTree(b).query(a)[0]
 
 
-def _decay(ages: np.ndarray, half_life: float) -> np.ndarray:
+def decay(ages: np.ndarray, half_life: float) -> np.ndarray:
+    """Each fire's weight at its age in years: 1 new, a half after ``half_life``."""
     return np.exp(-np.log(2) * ages / half_life)
 
 
@@ -83,14 +84,15 @@ def point_features(points: np.ndarray, households: np.ndarray, area: np.ndarray,
     fire_spot_of = np.asarray(fire_spot_of).ravel()
     fire_pairs = _pairs(spots, fire_spots, max(RADII))
     spot_pairs = _pairs(spots, spots, max(RADII))
+    at_spot = {half_life: np.bincount(fire_spot_of, weights=decay(near_ages, half_life),
+                                      minlength=len(fire_spots))
+               for half_life in NEAR_HALF_LIVES}  # each fire spot's decayed fires
     for metres in RADII:
         i, j = (k[fire_pairs[2] <= metres] for k in fire_pairs[:2])
         pi, pj = (k[spot_pairs[2] <= metres] for k in spot_pairs[:2])
         homes = np.bincount(pi, weights=homes_at[pj], minlength=len(spots))[spot_of]
         for half_life in NEAR_HALF_LIVES:
-            at_spot = np.bincount(fire_spot_of, weights=_decay(near_ages, half_life),
-                                  minlength=len(fire_spots))
-            fires = np.bincount(i, weights=at_spot[j], minlength=len(spots))[spot_of]
+            fires = np.bincount(i, weights=at_spot[half_life][j], minlength=len(spots))[spot_of]
             out[f"near_{metres:g}m_decayed_{half_life:g}y"] = fires
             out[f"near_{metres:g}m_rate_{half_life:g}y"] = fires / np.maximum(homes, 1e-9)
         out[f"postcodes_within_{metres:g}m"] = np.bincount(
@@ -103,12 +105,12 @@ def point_features(points: np.ndarray, households: np.ndarray, area: np.ndarray,
                                                 minlength=n).astype(float)
     for half_life in OWN_HALF_LIVES:
         out[f"own_decayed_{half_life:g}y"] = np.bincount(
-            fire_unit, weights=_decay(ages, half_life), minlength=n)
+            fire_unit, weights=decay(ages, half_life), minlength=n)
     since = np.full(n, np.inf)
     np.minimum.at(since, fire_unit, ages)
     out["years_since_own_fire"] = np.where(np.isfinite(since), since, np.nan)
     if kinds is not None:
-        weight = _decay(ages, KIND_SHARE_HALF_LIFE)
+        weight = decay(ages, KIND_SHARE_HALF_LIFE)
         total = np.bincount(fire_unit, weights=weight, minlength=n)
         for kind in kind_names:
             share = np.bincount(fire_unit, weights=weight * (kinds == kind), minlength=n)
