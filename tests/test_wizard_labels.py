@@ -34,15 +34,39 @@ def click_row(view, row: int) -> None:
 
 @pytest.fixture(scope="module")
 def sutton(qgis_app, qgis_iface, tmp_path_factory):
-    """The wizard on Sutton's tables, up to the end of page 2 with the metadata file."""
+    """The wizard on Sutton's tables, up to the end of page 2 with the metadata file, at
+    its smallest size."""
     from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
 
     wizard = SegmentationWizard(qgis_iface)
     wizard.segments.k_max.setValue(8)  # fewer k for speed
     wizard.show()
+    wizard.resize(wizard.minimumSize())
     yield wizard, tmp_path_factory.mktemp("sutton")
     wizard.close()
     wizard.deleteLater()
+
+
+def crowded(page) -> list[str]:
+    """The page's rows given less height than they need, or drawn over one another (each
+    widget's rectangle on the page), as "name: why"."""
+    box = page.labels_box
+    shown = {"key": page.key_combo, "join": page.join_combo, "context": page.context_list,
+             "divide by": page.denominator_combo, "as": page.per_combo,
+             "descriptions file": box.file_widget, "names in": box.variable_combo,
+             "check": page.check_button, "check message": page.check_status,
+             **{f"lookup {i}": w for i, w in enumerate((page.lookup_widget,
+                                                         page.lookup_from_combo,
+                                                         page.lookup_to_combo))}}
+    shown = {name: w for name, w in shown.items() if w.isVisible()}
+    found = [f"{name}: {w.height()} px tall, needs {need}" for name, w in shown.items()
+             if w.height() < (need := max(w.minimumSizeHint().height(), w.minimumHeight()))]
+    rects = {name: w.rect().translated(w.mapTo(page, w.rect().topLeft()))
+             for name, w in shown.items()}
+    names = list(rects)
+    found += [f"{a} over {b}" for i, a in enumerate(names) for b in names[i + 1:]
+              if rects[a].intersects(rects[b])]
+    return found
 
 
 def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot):
@@ -57,10 +81,16 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert wizard.currentPage() is tables
     tables.add_files([SUTTON / f"{t}.csv" for t in TABLES])
     qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
-    for row, table in enumerate(TABLES):  # counts: each divided by its total
+    for row, table in enumerate(TABLES[1:], start=1):  # counts: each divided by its total
         click_row(tables.list, row)
         combo = tables.denominator_combo
         combo.setCurrentIndex(combo.findData(f"{table}0001"))
+    # at the wizard's smallest size every row has its height, none over another, whichever
+    # join is shown (a lookup adds three rows)
+    assert crowded(tables) == []
+    tables.join_combo.setCurrentIndex(tables.join_combo.findData("lookup"))
+    assert crowded(tables) == []
+    tables.join_combo.setCurrentIndex(tables.join_combo.findData("direct"))
     box = tables.labels_box
     assert box.path() is None and box.status.text() == ""
 
@@ -97,9 +127,23 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     click(tables.remove_button)
     assert box.status.text() == "✓ 34 of 34 variables described."
 
+    # ts054's counts left as they are: the check says so in the page's words, selects the
+    # table and puts the focus on what to divide them by
+    click(tables.check_button)
+    qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
+    said = tables.check_status.text()
+    assert said.startswith("✗ ts054.csv: the columns ts0540001") and "hold counts" in said
+    assert 'under "It holds counts; divide by"' in said and "[[tables]]" not in said
+    assert tables.list.currentRow() == 0 and tables.denominator_combo.hasFocus()
+    assert not tables.isComplete() and crowded(tables) == []
+    combo = tables.denominator_combo
+    QTest.keyClick(combo, Qt.Key_Down)  # (none: not counts) → row total
+    assert combo.currentData() == "row total"
+
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     assert tables.isComplete() and wizard.button(QWizard.NextButton).isEnabled()
+    assert tables.summary.isVisible() and crowded(tables) == []
 
 
 def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):

@@ -140,16 +140,27 @@ def looks_like_counts(values: pd.DataFrame, columns: list,
     return bool(np.nanmax(cells) > 100 and spread > 0.03), median
 
 
-def counts_message(source: str, columns: list, evidence: float, population: str | None
-                   ) -> str:
+class TableOfCounts(InputError):
+    """A table of counts about to be clustered as they are. ``finding`` says what was found
+    (the table, its columns, the evidence); the message adds how to fix it in a project
+    file; the wizard says how in its own words."""
+
+    def __init__(self, table: str, columns: list, finding: str):
+        super().__init__(f"{finding} Turn them into shares under its [[tables]] entry: "
+                         'denominator = "row total" (the sum of its count columns), a list of '
+                         'columns to add up (denominator = ["a", "b"]), or the column holding '
+                         'the total; or, to cluster the counts as they are, counts = "as is"')
+        self.table, self.columns, self.finding = table, list(columns), finding
+
+
+def counts_error(source: str, columns: list, evidence: float, population: str | None
+                 ) -> TableOfCounts:
     shown = ", ".join(columns[:6]) + (f" and {len(columns) - 6} more" if len(columns) > 6
                                       else "")
     follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
                else "their row totals vary from area to area as the number of people does, "
                     "with cells above 100, which no percentage has")
-    return (f"{source}: the columns {shown} hold counts (whole numbers of 0 or more, and "
-            f"{follows}); clustered as they are, the segments would follow how many people "
-            "live in each area rather than who they are. Turn them into shares under its "
-            '[[tables]] entry: denominator = "row total" (the sum of its count columns), a '
-            'list of columns to add up (denominator = ["a", "b"]), or the column holding '
-            'the total; or, to cluster the counts as they are, counts = "as is"')
+    return TableOfCounts(source, columns, (
+        f"{source}: the columns {shown} hold counts (whole numbers of 0 or more, and "
+        f"{follows}); clustered as they are, the segments would follow how many people "
+        "live in each area rather than who they are."))

@@ -176,7 +176,7 @@ def check_counts(project: Project, tables: list) -> None:
     variables all whole numbers of 0 or more whose row totals follow the population (the
     project's residents or households, from whichever table holds them; else the columns'
     own row total), unless its entry says ``counts = "as is"`` or gives a denominator."""
-    from ..data.derive import counts_message, looks_like_counts
+    from ..data.derive import counts_error, looks_like_counts
 
     sizes = [c for c in (project.residents, project.households) if c]
     population, named = None, None
@@ -194,7 +194,7 @@ def check_counts(project: Project, tables: list) -> None:
                      and c not in sizes and c not in deprivation]
         counts, evidence = looks_like_counts(values, variables, population)
         if counts:
-            raise InputError(counts_message(spec.path.name, variables, evidence, named))
+            raise counts_error(spec.path.name, variables, evidence, named)
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,

@@ -71,6 +71,7 @@ class EngineTask(QgsTask):
         self.on_done, self.on_error = on_done, on_error
         self.result = None
         self.error: str | None = None
+        self.exception: Exception | None = None  # the InputError behind ``error``, if any
         self.message = ""
         self.relay = _Relay()
         if on_progress is not None:
@@ -103,6 +104,7 @@ class EngineTask(QgsTask):
         except Cancelled:
             self.error = CANCELLED
         except (InputError, OSError) as err:
+            self.exception = err
             where = f"{err.filename}: " if isinstance(err, OSError) and err.filename else ""
             self.error = f"{where}{getattr(err, 'strerror', None) or err}"
         except Exception as err:  # noqa: BLE001 (shown to the user, not swallowed)

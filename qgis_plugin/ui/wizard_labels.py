@@ -68,7 +68,7 @@ class LabelsBox(QWidget):
         # whole (on one row the three shared the width and the names were cut)
         for combo in (self.variable_combo, self.description_combo):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(18)
+            combo.setMinimumContentsLength(12)
         grid.addWidget(QLabel("Variable descriptions (file):"), 0, 0)
         grid.addWidget(self.file_widget, 0, 1, 1, 3)
         grid.addWidget(QLabel("Names in column:"), 1, 0)

@@ -11,6 +11,7 @@ from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -18,13 +19,15 @@ from qgis.PyQt.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.data.derive import ROW_TOTAL
+from ...core.data.derive import ROW_TOTAL, TableOfCounts
 from ...core.project.guesses import (
     SPREADSHEETS,
     STATUSES,
@@ -175,9 +178,8 @@ class TablesPage(Page):
     def __init__(self, wizard):
         super().__init__(wizard, "2. Data tables",
                          "Partner tables keyed by area code (CSV or Excel): census, benefits, "
-                         "health, crime… For each, the key column and how it joins to the "
-                         "areas; optionally a file describing their columns in words. Check "
-                         "them to see what becomes of every row.")
+                         "health, crime… For each, its key column and how it joins to the "
+                         "areas. Check them to see what becomes of every row.")
         self.entries: list[Entry] = []
         self.checked = None  # the data key of the last successful check
         self.check_failed = False
@@ -211,7 +213,9 @@ class TablesPage(Page):
             self.join_combo.addItem(text, value)
         form.addRow("How it joins to the areas:", self.join_combo)
         self.join_stack = QStackedWidget()
-        self.join_stack.addWidget(QWidget())
+        direct_page = QWidget()  # no more rows
+        direct_page.setFixedHeight(0)
+        self.join_stack.addWidget(direct_page)
         self.join_on_combo = QComboBox()
         self.join_on_combo.setToolTip("The field of the boundaries holding codes of the "
                                       "table's kind, e.g. LSOA11CD for a table by LSOA")
@@ -232,6 +236,9 @@ class TablesPage(Page):
         lookup_form.addRow("Its column of the table's codes:", self.lookup_to_combo)
         self.join_stack.addWidget(lookup_page)
         form.addRow("", self.join_stack)
+        self.join_stack.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Maximum)
+        self.join_stack.currentChanged.connect(self._fit_join_stack)
+        self._fit_join_stack(0)
         self.context_list = QListWidget()
         self.context_list.setToolTip("Counts and denominators (residents, households…) and "
                                      "deprivation measures: profiled and used for sizes, "
@@ -253,6 +260,13 @@ class TablesPage(Page):
         per_layout.addWidget(self.per_combo, 1)
         form.addRow("It holds counts; divide by:", per_row)
         self.detail.setEnabled(False)
+        # the combos as wide as the box gives them, not as their longest entry: a table's
+        # long column names must not push the settings past the window's edge
+        for combo in self.detail.findChildren(QComboBox):
+            if combo is self.per_combo:  # its two entries are short: shown whole
+                continue
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
@@ -273,17 +287,28 @@ class TablesPage(Page):
         self.summary.horizontalHeader().setStretchLastSection(False)
         self.summary.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.summary.verticalHeader().setDefaultSectionSize(24)
-        self.summary.setMinimumHeight(5 * 24 + 50)
+        self.summary.setVisible(False)  # until a check has rows to show
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button)
         check_row.addWidget(self.check_status, 1)
 
-        layout = QVBoxLayout(self)
+        # the page scrolls rather than squeeze its rows over each other when the window is
+        # smaller than they need (a long message, a lookup's three rows, many tables)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 3)
         layout.addWidget(self.labels_box)
         layout.addWidget(self.problems_label)
         layout.addLayout(check_row)
         layout.addWidget(self.summary, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
 
         self.add_button.clicked.connect(self._add_dialog)
         self.remove_button.clicked.connect(self._remove_selected)
@@ -515,7 +540,7 @@ class TablesPage(Page):
         if project is None:
             return
         self.check_button.setEnabled(False)
-        self.summary.setRowCount(0)
+        self._show_summary_rows(0)
         self.show_message(self.check_status, "Reading the boundaries and the tables…")
 
         def done(data):
@@ -527,10 +552,13 @@ class TablesPage(Page):
             self.completeChanged.emit()
 
         def failed(message):
-            self.task = None
+            error, self.task = self.task.exception, None
             self.check_failed = True
+            if isinstance(error, TableOfCounts):
+                message = self._counts_here(error)
             self.show_message(self.check_status, message, "error")
             self.check_button.setEnabled(True)
+            self.scroll.ensureWidgetVisible(self.check_status)
             self.completeChanged.emit()
 
         def progress(fraction, message):
@@ -541,9 +569,36 @@ class TablesPage(Page):
                                  on_done=done, on_error=failed, on_progress=progress)
         self.completeChanged.emit()
 
+    def _fit_join_stack(self, shown: int) -> None:
+        """The join's extra rows as tall as the join chosen needs (none for codes that are
+        output-area codes), not as tall as the lookup's three rows always."""
+        for index in range(self.join_stack.count()):
+            policy = QSizePolicy.Preferred if index == shown else QSizePolicy.Ignored
+            self.join_stack.widget(index).setSizePolicy(policy, policy)
+        self.join_stack.updateGeometry()
+
+    def _show_summary_rows(self, rows: int) -> None:
+        """The reconciliation table shown once it has rows, as tall as they are (up to 8,
+        then it scrolls)."""
+        self.summary.setRowCount(rows)
+        self.summary.setVisible(rows > 0)
+        header = self.summary.horizontalHeader().sizeHint().height()
+        self.summary.setFixedHeight(header + 24 * min(rows, 8) + 2 * self.summary.frameWidth()
+                                    + 2)
+
+    def _counts_here(self, error: TableOfCounts) -> str:
+        """What to do about a table of counts, said in the page's words, with that table
+        selected and its "divide by" box given the focus."""
+        row = next((i for i, e in enumerate(self.entries) if e.path.name == error.table), -1)
+        if row >= 0:
+            self.list.setCurrentRow(row)
+            self.denominator_combo.setFocus()
+        return (f"{error.finding} Choose what to divide them by under \"It holds counts; "
+                f"divide by\" (\"{ROW_TOTAL}\", or the column holding the total).")
+
     def show_summary(self, reconciliation) -> None:
         counts = reconciliation_summary(reconciliation)
-        self.summary.setRowCount(len(counts))
+        self._show_summary_rows(len(counts))
         for row, (name, values) in enumerate(counts.iterrows()):
             self.summary.setItem(row, 0, text_item(name))
             for col, status in enumerate(STATUSES, start=1):
