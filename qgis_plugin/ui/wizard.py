@@ -69,7 +69,7 @@ class SegmentationWizard(QWizard):
                               QWizard.BackButton, QWizard.NextButton, QWizard.FinishButton,
                               QWizard.CancelButton])
         self.customButtonClicked.connect(self._custom_button)
-        self.setMinimumSize(1000, 740)
+        self.setMinimumSize(1060, 740)
 
         self.project_path: Path | None = None  # the project file opened or saved
         self.carried: dict = {}  # settings no page shows (bands, segment texts), kept as read

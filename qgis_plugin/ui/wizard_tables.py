@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -527,6 +527,7 @@ class TablesPage(Page):
         self.labels_box.tables_changed()
         problems = self.problems()
         self.show_message(self.problems_label, "\n".join(problems), "error")
+        self.problems_label.setVisible(bool(problems))
         self.check_button.setEnabled(bool(self.entries) and not problems)
         if self.checked is not None or self.check_failed:
             self.checked, self.check_failed = None, False
@@ -549,6 +550,7 @@ class TablesPage(Page):
             self.checked, self.check_failed = project.tables, False
             self.show_summary(data.reconciliation)
             self.check_button.setEnabled(True)
+            self._scroll_to(self.summary)
             self.completeChanged.emit()
 
         def failed(message):
@@ -558,7 +560,7 @@ class TablesPage(Page):
                 message = self._counts_here(error)
             self.show_message(self.check_status, message, "error")
             self.check_button.setEnabled(True)
-            self.scroll.ensureWidgetVisible(self.check_status)
+            self._scroll_to(self.check_status)
             self.completeChanged.emit()
 
         def progress(fraction, message):
@@ -584,7 +586,11 @@ class TablesPage(Page):
         self.summary.setVisible(rows > 0)
         header = self.summary.horizontalHeader().sizeHint().height()
         self.summary.setFixedHeight(header + 24 * min(rows, 8) + 2 * self.summary.frameWidth()
-                                    + 2)
+                                    + 6)
+
+    def _scroll_to(self, widget) -> None:
+        """The page scrolled to show ``widget`` once the layout has placed it."""
+        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 10))
 
     def _counts_here(self, error: TableOfCounts) -> str:
         """What to do about a table of counts, said in the page's words, with that table

@@ -40,7 +40,7 @@ COLUMNS = ["Variable", "Description", "Screening", "Why (correlation partner)", 
            "Force\nout"]
 FORCE_IN, FORCE_OUT = 4, 5
 WHY = 3
-NO_DEPRIVATION = "(none: segments numbered by the first principal component)"
+NO_DEPRIVATION = "(none: principal component)"  # segments numbered by it
 _DEPRIVATION = re.compile(r"imd|depriv|rank|score", re.IGNORECASE)
 
 
@@ -84,8 +84,9 @@ class VariablesPage(Page):
             for index, (value, text, tip) in enumerate(choices):
                 combo.addItem(text, value)
                 combo.setItemData(index, tip, Qt.ToolTipRole)
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # short choices, whole
         rules = form_box("Screening and standardisation",
-                         ("Drop one of a pair with |r| above:", self.threshold),
+                         ("Drop one of a pair if |r| >", self.threshold),
                          ("Fewest distinct values:", self.min_distinct),
                          ("Smallest range (max − min):", self.min_range),
                          ("Standardise as:", self.standardise),
@@ -93,9 +94,13 @@ class VariablesPage(Page):
 
         self.deprivation = QComboBox()
         self.deprivation.setToolTip("Segments are numbered 1..k from least to most deprived "
-                                    "by the mean of this measure")
+                                    "by the mean of this measure (with none, along the data's "
+                                    "first principal component)")
         self.residents = QComboBox()
         self.households = QComboBox()
+        for combo in (self.deprivation, self.residents, self.households):  # column names
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         roles = form_box("Numbering and sizes", ("Deprivation measure:", self.deprivation),
                          ("More deprived means:", self.direction),
                          ("Residents column:", self.residents),
