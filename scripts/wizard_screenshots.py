@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     segments.winsorise.setValue(3.0)  # as the sample project: before the diagnostics
     wizard.next()
     wait_for(lambda: segments.task is None and segments.diagnostics is not None)
-    segments._redraw()
+    # the chart is drawn in a thread and reaches the page a moment later
+    wait_for(lambda: segments.chart.pixmap() is not None and not segments.chart.pixmap().isNull())
     shot(3)
 
     wizard.next()
