@@ -629,7 +629,7 @@ class TablesPage(Page):
     def fill(self, project) -> None:
         self.entries, self.checked, self.check_failed = [], None, False
         self.list.clear()
-        self.summary.setRowCount(0)
+        self._show_summary_rows(0)
         self.show_message(self.check_status, "")
         for spec in project.tables:
             entry = read_entry(spec.path, spec.sheet)
