@@ -148,10 +148,10 @@ def test_explanations_are_traceable_to_the_figures():
     assert row["expected_fires_per_year"] == pytest.approx(
         row["area_ratio"] * borough / 5 * 3.0, rel=0.01)
     assert row["why"] == (
-        f"segment 2 ({segment_rate / borough:.1f}x the borough's fire rate), 4 fires in this "
-        f"area in 2020–2024 (area rate {row['area_ratio']:.1f}x the borough's after shrinking "
-        "toward its segment), not visited since May 2019, flag: over 75 alone (x2), smoker "
-        "(x1.5)")
+        f"4 fires in this output area in 2020–2024 ({row['area_ratio']:.1f}x the borough's rate "
+        "per household, allowing for chance in a small area), segment 2 "
+        f"({segment_rate / borough:.1f}x the borough's fire rate), not visited since May 2019, "
+        "flag: over 75 alone (x2), smoker (x1.5)")
     assert row["priority"] == 1  # 1.78x borough x 3 flags
     assert result.targets.set_index("address_id").loc["A1-0", "why"].endswith(
         "no visit on record")

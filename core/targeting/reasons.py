@@ -31,18 +31,23 @@ def times(ratio: float) -> str:
     return f"{ratio:.1f}x"
 
 
-def explain(chosen: pd.DataFrame, window: str) -> list[str]:
-    """One sentence per chosen address from its figures: segment and its ratio to the
-    borough's rate, the area's fires and shrunk ratio, last visit, flags with weights."""
+def explain(chosen: pd.DataFrame, window: str, area: bool = True) -> list[str]:
+    """One sentence per chosen address from its figures, in a crew manager's words: its
+    output area's fires and rate per household against the borough's (the rate that ranks
+    it: a small area's own count steadied toward its segment's), its segment's fire rate,
+    the last visit, flags with weights. ``area=False``: the visit and flags only (the
+    risk model gives the rest)."""
     texts = []
     period = f"in {window}" if window else "in the incident history"
     for row in chosen.itertuples(index=False):
-        fires = int(row.area_fires)
-        parts = [f"segment {int(row.segment)} ({times(row.segment_ratio)} the borough's fire "
-                 "rate)",
-                 f"{fires} fire{'s' if fires != 1 else ''} in this area {period} "
-                 f"(area rate {times(row.area_ratio)} the borough's after shrinking toward "
-                 "its segment)"]
+        parts = []
+        if area:
+            fires = int(row.area_fires)
+            parts += [f"{fires} fire{'s' if fires != 1 else ''} in this output area {period} "
+                      f"({times(row.area_ratio)} the borough's rate per household, allowing "
+                      "for chance in a small area)",
+                      f"segment {int(row.segment)} ({times(row.segment_ratio)} the borough's "
+                      "fire rate)"]
         if pd.isna(row.last_visit):
             parts.append("no visit on record")
         else:

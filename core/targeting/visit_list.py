@@ -311,10 +311,11 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     weights = weights or {}
     table["flag_weights"] = [[weights.get(f, 1.0) for f in s.split(";")] if s else []
                              for s in table["flags"]]
-    table["why"] = explain(table, options.window)
-    if model_reasons is not None:
-        table["why"] = [f"{model_reasons.get(a, '')}; {w.split(', ', 2)[-1]}" for a, w in
-                        zip(table["area_code"], table["why"])]
+    if model_reasons is None:
+        table["why"] = explain(table, options.window)
+    else:  # the model's factors in place of the area's and segment's rates
+        table["why"] = [f"{model_reasons.get(a, '')}; {w}" for a, w in
+                        zip(table["area_code"], explain(table, options.window, area=False))]
     if point_reasons is not None:
         table["why"] = [f"{point_reasons[i]}; {w}" if i in point_reasons.index else w
                         for i, w in zip(table["id"], table["why"])]
