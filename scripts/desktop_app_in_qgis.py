@@ -688,8 +688,13 @@ def dock_in_the_app():
         wait(300, lambda: dock.targeting.list.rowCount() > 0
              or dock.targeting.run.isEnabled() and dock.targeting.status.text())
         wait(3)
-        screenshot(iface.mainWindow(), "dock_targeting.png")
         visits = dock.targeting.list
+        click_cell(visits, 1, 1)  # visit 2 picked: selected on the map, in view
+        wait(2)
+        shown = dock.visits_layer.selectedFeatures() if dock.visits_layer else []
+        in_view = (len(shown) == 1 and shown[0]["rank"] == 2
+                   and round(iface.mapCanvas().scale()) <= 10_000)
+        screenshot(iface.mainWindow(), "dock_targeting.png")
         listed = visits.rowCount()
         ranks = [int(visits.item(r, 0).text()) for r in range(min(listed, 20))]
         METER.phase("ui: Service users tab, Rank clicked")
@@ -709,11 +714,13 @@ def dock_in_the_app():
         METER.phase("scripted: checks")
         named = all(" – " in heading for heading in headings)
         ok = (selected > 0 and chosen > 0 and listed == 300 and ranks == sorted(ranks)
-              and ranks[:1] == [1] and 100 <= ranked <= 400 and named
+              and ranks[:1] == [1] and in_view and 100 <= ranked <= 400 and named
               and not errors_since(before))
         step(name, ok,
              f"segment 10: {selected} areas selected; ward cell: {chosen} areas; matrix "
-             f"headings {headings[:2]}…; {listed} visits listed, ranks {ranks[:5]}…; "
+             f"headings {headings[:2]}…; {listed} visits listed, ranks {ranks[:5]}…, "
+             f"visit 2 picked: {len(shown)} selected on the map at 1:"
+             f"{round(iface.mapCanvas().scale()):,}; "
              f"{dock.targeting.status.text()}; {ranked} people ranked; {users.status.text()}")
     except Exception:
         step(name, False, traceback.format_exc()[-3000:])

@@ -19,6 +19,7 @@ import pyogrio
 import pytest
 from qgis.core import QgsCoordinateTransform, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QPoint, Qt
+from qgis.PyQt.QtTest import QTest
 
 from community_safety.core.demo import run_demo
 from community_safety.core.progress import Cancelled
@@ -240,6 +241,22 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     loaded = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.name() == "Home fire safety check visits"]
     assert loaded and loaded[0].featureCount() == 200
+    # a visit picked in the list is selected on the map and shown at a street's scale
+    visits, canvas = loaded[0], dock.iface.mapCanvas()
+    assert visits.selectedFeatureCount() == 0  # the list shown: the map left as it was
+    canvas.resize(800, 600)
+    canvas.setDestinationCrs(visits.crs())
+    canvas.setExtent(visits.extent())
+    canvas.zoomScale(200_000)
+    assert round(canvas.scale()) == 200_000
+    QTest.mouseClick(tab.list.viewport(), Qt.LeftButton, Qt.NoModifier,
+                     tab.list.visualRect(tab.list.model().index(3, 1)).center())
+    assert tab.reason.text().startswith("<b>Visit 4</b>")
+    picked = visits.selectedFeatures()
+    assert [f["rank"] for f in picked] == [4]
+    assert round(canvas.scale()) == 2_500
+    assert canvas.extent().contains(picked[0].geometry().asPoint())
+    assert canvas.center().distance(picked[0].geometry().asPoint()) < 1.0
     crews = dock.export_for_crews(tmp_path / "for_crews.xlsx")
     assert crews.exists() and crews.stat().st_size > 5_000
     # a second list replaces the first under the same layer: one layer, the new visits

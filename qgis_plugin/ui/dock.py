@@ -35,7 +35,7 @@ from ...core.segment.saved import needed_tables
 from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
 from .dock_contents import THRESHOLD, DockContents, read_contents
-from .qt_views import ensure_layer, layer_of, reload_styled
+from .qt_views import ensure_layer, layer_of, make_visible, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
 from .targeting_tab import TargetingTab
@@ -44,6 +44,8 @@ from .ward_matrix_tab import VIEWS, WardMatrixTab
 
 TITLE = "Community safety"
 SEGMENT_LAYER_TITLE = "Segments"
+STREET_SCALE = 2_500  # a visit picked in the list is shown at this scale ...
+NEIGHBOURHOOD_SCALE = 10_000  # ... when the map showed more than this (or far less)
 HTML_FILES, PDF_FILES = "HTML files (*.html)", "A4 PDF with the HTML beside it (*.pdf)"
 
 
@@ -191,6 +193,8 @@ class CommunitySafetyDock(QgsDockWidget):
         self.targeting.run_requested.connect(self.run_targeting)
         self.targeting.cancel_requested.connect(lambda: self.cancel("targeting"))
         self.targeting.export_requested.connect(lambda: self.export_for_crews())
+        self.targeting.visit_chosen.connect(self.show_visit)
+        self.visits_layer: QgsVectorLayer | None = None
         self.tabs = QTabWidget()
         self.tabs.addTab(self.segments, "Segments")
         self.tabs.addTab(self.matrix, "Ward matrix")
@@ -313,13 +317,7 @@ class CommunitySafetyDock(QgsDockWidget):
         if layer is None:
             return 0
         layer.selectByExpression(expression, QgsVectorLayer.SetSelection)
-        node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
-        if node is not None and not node.isVisible():  # the user must see what is selected
-            node.setItemVisibilityChecked(True)
-            parent = node.parent()
-            while parent is not None:
-                parent.setItemVisibilityChecked(True)
-                parent = parent.parent()
+        make_visible(layer)
         if zoom and layer.selectedFeatureCount():
             canvas = self.iface.mapCanvas()
             canvas.zoomToSelected(layer)
@@ -410,8 +408,28 @@ class CommunitySafetyDock(QgsDockWidget):
         layer = layer_of(gpkg, "target_addresses")
         if layer is not None:
             reload_styled(layer, self.iface)
-            return layer
-        return ensure_layer(gpkg, "target_addresses", "Home fire safety check visits")
+        else:
+            layer = ensure_layer(gpkg, "target_addresses", "Home fire safety check visits")
+        self.visits_layer = layer
+        return layer
+
+    def show_visit(self, rank: int) -> bool:
+        """The visit picked in the list selected on the map and brought into view: the map
+        centred on it, at a street's scale (1:2,500) when it showed more than a
+        neighbourhood (1:10,000) or less than a building's surroundings."""
+        layer = self.visits_layer
+        if layer is None or not layer.isValid():
+            return False
+        layer.selectByExpression(f'"rank" = {int(rank)}', QgsVectorLayer.SetSelection)
+        if not layer.selectedFeatureCount():
+            return False
+        make_visible(layer)
+        canvas = self.iface.mapCanvas()
+        canvas.panToSelected(layer)
+        if not STREET_SCALE / 2 <= canvas.scale() <= NEIGHBOURHOOD_SCALE:
+            canvas.zoomScale(STREET_SCALE)
+        canvas.refresh()
+        return True
 
     def run_service_users(self, settings: dict) -> None:
         self.service_users.running(True)

@@ -231,6 +231,18 @@ def layer_of(gpkg: Path, table: str) -> QgsVectorLayer | None:
     return min(found, key=lambda f: f[:2])[2] if found else None
 
 
+def make_visible(layer) -> None:
+    """The layer ticked on in the layers panel, and every group holding it: the user must
+    see what is selected on it."""
+    node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
+    if node is not None and not node.isVisible():
+        node.setItemVisibilityChecked(True)
+        parent = node.parent()
+        while parent is not None:
+            parent.setItemVisibilityChecked(True)
+            parent = parent.parent()
+
+
 def ensure_layer(gpkg: Path, table: str, title: str) -> QgsVectorLayer | None:
     """The project's layer of ``table``, added styled (its stored style) when missing."""
     layer = layer_of(gpkg, table)

@@ -32,9 +32,11 @@ TIPS = {"rank": "1 = the first to visit (highest expected fires)",
 
 
 class TargetingTab(StepTab):
-    """``run_requested(settings: dict)``, ``cancel_requested()``, ``export_requested()``."""
+    """``run_requested(settings: dict)``, ``cancel_requested()``, ``export_requested()``,
+    ``visit_chosen(rank: int)``."""
 
     export_requested = pyqtSignal()
+    visit_chosen = pyqtSignal(int)  # the rank of the visit the user picked in the list
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,6 +82,7 @@ class TargetingTab(StepTab):
         self.list = read_only_table([title for _, title in SHOWN], stretch=len(SHOWN) - 1)
         self.list.setObjectName("targetList")
         self.list.setWordWrap(False)  # a line per visit; the selected one's reason in full below
+        self.filling = False  # the list being filled: its first row selected, not picked
         self.list.itemSelectionChanged.connect(self._show_reason)
         self.reason = QLabel()
         self.reason.setObjectName("targetReason")
@@ -121,6 +124,8 @@ class TargetingTab(StepTab):
         rank = self.list.item(row, 0)
         self.reason.setText(f"<b>Visit {rank.text() if rank else ''}</b>: "
                             f"{item.text() if item else ''}")
+        if rank is not None and not self.filling:  # a visit picked, not the list shown
+            self.visit_chosen.emit(int(rank.text()))
 
     def show_incidents(self, names: list[str]) -> None:
         self.incidents.clear()
@@ -153,6 +158,7 @@ class TargetingTab(StepTab):
         if "rank" in targets.columns:
             targets = targets.sort_values("rank", kind="stable")
         self.settings_box.setCollapsed(True)
+        self.filling = True
         self.list.setRowCount(len(targets))
         for row, line in enumerate(targets.itertuples(index=False)):
             values = line._asdict()
@@ -164,6 +170,7 @@ class TargetingTab(StepTab):
         self.list.scrollToTop()
         if len(targets):
             self.list.selectRow(0)
+        self.filling = False
         said = dict(zip(summary["measure"], summary["value"]))
         self.status.setText(
             f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "
