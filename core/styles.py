@@ -36,6 +36,9 @@ PALETTE = (
     "#DDCC77", "#CC6677", "#882255", "#AA4499", "#555555",
 )
 UNCLASSIFIED_COLOUR = "#DDDDDD"
+# the visits' priority classes, 1 (very high) to 4: a red ramp, hotter for higher, that no
+# segment colour shares (a visit of priority 1 must not read as segment 1)
+PRIORITY_COLOURS = {1: "#B2182B", 2: "#EF8A62", 3: "#FDDBC7", 4: "#F7F7F7"}
 # "no data" (an area not classified) is hatched, never a flat grey: the tenth segment's
 # dark grey must not read as missing data
 NO_DATA_LABEL = "No data (not classified)"
@@ -123,12 +126,14 @@ def _qml(renderer: str, display_field: str, map_tip: str, extra: str = "") -> st
 
 
 def _categories_xml(segments: dict[int, str], field: str, kind: str,
-                    unclassified: bool, outline_mm: float = 0.1) -> str:
+                    unclassified: bool, outline_mm: float = 0.1,
+                    colours: dict[int, str] | None = None) -> str:
     categories, symbols = [], []
     for i, (number, name) in enumerate(sorted(segments.items())):
         categories.append(f'<category render="true" symbol="{i}" value="{number}" '
                           f"label={quoteattr(as_written(legend_label(number, name)))}/>")
-        symbols.append(_symbol(i, segment_colour(number), kind, outline_mm))
+        colour = colours[number] if colours else segment_colour(number)
+        symbols.append(_symbol(i, colour, kind, outline_mm))
     if unclassified:
         i = len(categories)
         categories.append(f'<category render="true" symbol="{i}" value="" '
@@ -142,12 +147,14 @@ def _categories_xml(segments: dict[int, str], field: str, kind: str,
 
 def segment_layer_qml(segments: dict[int, str], field: str = "segment",
                       name_field: str = "segment_name", unclassified: bool = False,
-                      kind: str = "fill") -> str:
+                      kind: str = "fill", colours: dict[int, str] | None = None) -> str:
     """A categorised renderer: one category per segment, legend "n – name", in order;
     the segment name is the layer's display expression (identify results, map tips).
-    ``kind``: "fill" for areas, "marker" for address points."""
+    ``kind``: "fill" for areas, "marker" for address points; ``colours``: other classes'
+    own colours (the visits' priorities) in place of the segments'."""
     tip = f"{_tip_field(field)} – {_tip_field(name_field)}"
-    return _qml(_categories_xml(segments, field, kind, unclassified), name_field, tip)
+    return _qml(_categories_xml(segments, field, kind, unclassified, colours=colours),
+                name_field, tip)
 
 
 # ward labels: text wrapped at this many characters, so that a long segment name takes

@@ -25,6 +25,7 @@ from community_safety.core.demo import run_demo
 from community_safety.core.progress import Cancelled
 from community_safety.core.segment.saved import load_segmentation
 from community_safety.core.store.geopackage import read_gpkg_table
+from community_safety.core.styles import PALETTE, PRIORITY_COLOURS
 from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock, segmentation_of
 from community_safety.qgis_plugin.ui.tasks import CANCELLED, run_task
 
@@ -241,8 +242,13 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     loaded = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.name() == "Home fire safety check visits"]
     assert loaded and loaded[0].featureCount() == 200
-    # a visit picked in the list is selected on the map and shown at a street's scale
+    # the priorities in a red ramp of their own: a visit of priority 1 is not segment 1's
     visits, canvas = loaded[0], dock.iface.mapCanvas()
+    drawn = {c.value(): c.symbol().symbolLayer(1).color().name().upper()
+             for c in visits.renderer().categories()}
+    assert drawn == {str(p): colour for p, colour in PRIORITY_COLOURS.items()}
+    assert not set(drawn.values()) & {c.upper() for c in PALETTE}
+    # a visit picked in the list is selected on the map and shown at a street's scale
     assert visits.selectedFeatureCount() == 0  # the list shown: the map left as it was
     canvas.resize(800, 600)
     canvas.setDestinationCrs(visits.crs())

@@ -241,7 +241,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
     from ..store.folders import replaced_folder, staged_files
     from ..store.geopackage import write_layer_description, write_layer_style
     from ..store.names import GPKG_OPTIONS
-    from ..styles import graduated_qml, segment_layer_qml
+    from ..styles import PRIORITY_COLOURS, graduated_qml, segment_layer_qml
 
     points = address_layer.set_index("id").geometry
     crews = result.targets
@@ -266,7 +266,8 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         area_layer.to_file(path, layer="target_areas", driver="GPKG", engine="pyogrio")
         write_layer_style(path, "target_addresses",
                           segment_layer_qml(PRIORITIES, field="priority",
-                                            name_field="priority_label", kind="marker"))
+                                            name_field="priority_label", kind="marker",
+                                            colours=PRIORITY_COLOURS))
         write_layer_description(path, "target_addresses",
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")
