@@ -8,6 +8,7 @@ exists). ``scripts/london_boroughs.py`` runs the same on all 16 boroughs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +35,12 @@ def test_the_whole_chain_on_a_borough(tmp_path, code, name):
     assert len(outcome.names) == 6
     # the census cells' labels are used: no cell code in any name
     assert not any(chain.CODE.search(n) for n in outcome.names), outcome.names
+    # one kind of incident: each segment's table says its period once, in its heading, and
+    # keeps the columns that fit beside the map
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    segment = report[report.index('id="segment-1"'):report.index('id="segment-2"')]
+    assert re.search(r"<h4>Incidents, \w{3} \d{4} – \w{3} \d{4}</h4>", segment), segment
+    assert ">Period<" not in segment and ">Index (95% interval)<" in segment
 
 
 def test_the_whole_chain_on_a_council_unlike_the_pack(tmp_path, capsys):

@@ -8,6 +8,7 @@ words: variable labels, segment names, units.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 
 import geopandas as gpd
@@ -179,8 +180,29 @@ def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
             for segment, figure in segment_figures(areas, segments, wards, holding)}
 
 
+# "A long name (ACRONYM): detail", as census tables' descriptions begin ("National
+# Statistics Socio-economic Classification (NS-SEC): L13 Routine occupations")
+_NAMED_BY_ACRONYM = re.compile(r"^[^:()]{12,}\(([A-Z][A-Za-z0-9-]{1,11})\):\s*")
+LABEL_LINES = 3  # a variable's label on a chart: at most this many lines
+
+
+def chart_label(text: str) -> str:
+    """A variable's description as a chart's axis shows it: a long name that its own
+    acronym follows said by the acronym ("NS-SEC: L13 Routine occupations")."""
+    return _NAMED_BY_ACRONYM.sub(r"\1: ", str(text))
+
+
 def _wrapped(variables, labels: dict[str, str], width: int = 48) -> list[str]:
-    return ["\n".join(textwrap.wrap(labels.get(v, v), width)) for v in variables]
+    return ["\n".join(textwrap.wrap(chart_label(labels.get(v, v)), width,
+                                    max_lines=LABEL_LINES, placeholder=" …"))
+            for v in variables]
+
+
+def _row_pitch(labels: list[str], one_line: float) -> float:
+    """Inches a row of a chart takes: room for its labels' lines (8 points, spaced 1.2)
+    when they run to three, so that no label runs into the next row's."""
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return max(one_line, 0.135 * lines + 0.03) if lines > 2 else one_line
 
 
 def _index_bars(ax, rows: pd.DataFrame, high: float, low: float, key: bool = True) -> None:
@@ -232,11 +254,12 @@ def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
     band limits drawn; ``rows``: variable, index, band (one segment's clustered
     variables)."""
     rows = rows.sort_values("index")
-    height = 1.2 + 0.28 * len(rows)
+    ticks = _wrapped(rows["variable"], labels)
+    height = 1.2 + _row_pitch(ticks, 0.28) * len(rows)
     figure = Figure(figsize=(7.5, height))
     ax = figure.add_subplot()
     _index_bars(ax, rows, high, low)
-    ax.set_yticks(range(len(rows)), _wrapped(rows["variable"], labels), fontsize=8)
+    ax.set_yticks(range(len(rows)), ticks, fontsize=8)
     _margins(figure, height, left=0.42)
     return png(figure)
 
@@ -249,20 +272,27 @@ def profile_chart(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[s
     areas (right). The band key is the report's text beside it (``BAND_COLOURS``). Sized
     to be read at a page's width: a segment and its chart fit on one A4 page, and the
     labels are as large as a phone's screen allows."""
+    return png(profile_figure(rows, standardised, labels, segment, high, low))
+
+
+def profile_figure(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[str, str],
+                   segment: int, high: float, low: float) -> Figure:
+    """``profile_chart``'s figure."""
     rows = rows.sort_values("index")
     variables = list(rows["variable"])
-    height = 1.4 + 0.24 * len(rows)
+    ticks = _wrapped(variables, labels, 44)
+    height = 1.4 + _row_pitch(ticks, 0.24) * len(rows)
     figure = Figure(figsize=(8.5, height))
     left, right = figure.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
     _index_bars(left, rows, high, low, key=False)
     _spread(right, standardised, variables, segment)
-    left.set_yticks(range(len(variables)), _wrapped(variables, labels, 44), fontsize=8)
+    left.set_yticks(range(len(variables)), ticks, fontsize=8)
     left.set_title("Index score", fontsize=10)
     right.set_title("Spread over the segment's areas", fontsize=10)
     left.set_xlabel("index score\n(100 = study-area average)", fontsize=9)
     right.set_xlabel("standard deviations from\nthe study-area mean (0)", fontsize=9)
     _margins(figure, height, left=0.34, bottom=0.85)
-    return png(figure)
+    return figure
 
 
 def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> bytes:
