@@ -255,14 +255,22 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     canvas.setExtent(visits.extent())
     canvas.zoomScale(200_000)
     assert round(canvas.scale()) == 200_000
-    QTest.mouseClick(tab.list.viewport(), Qt.LeftButton, Qt.NoModifier,
-                     tab.list.visualRect(tab.list.model().index(3, 1)).center())
+
+    def pick(row: int) -> None:
+        QTest.mouseClick(tab.list.viewport(), Qt.LeftButton, Qt.NoModifier,
+                         tab.list.visualRect(tab.list.model().index(row, 1)).center())
+
+    pick(3)
     assert tab.reason.text().startswith("<b>Visit 4</b>")
     picked = visits.selectedFeatures()
     assert [f["rank"] for f in picked] == [4]
     assert round(canvas.scale()) == 2_500
     assert canvas.extent().contains(picked[0].geometry().asPoint())
     assert canvas.center().distance(picked[0].geometry().asPoint()) < 1.0
+    # the visit already selected, clicked again after the map moved: shown again
+    canvas.zoomScale(200_000)
+    pick(3)
+    assert round(canvas.scale()) == 2_500
     crews = dock.export_for_crews(tmp_path / "for_crews.xlsx")
     assert crews.exists() and crews.stat().st_size > 5_000
     # a second list replaces the first under the same layer: one layer, the new visits
@@ -273,6 +281,11 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     loaded = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.name() == "Home fire safety check visits"]
     assert len(loaded) == 1 and loaded[0].featureCount() == 100
+    # the visits layer removed by the user: a visit picked moves nothing, and says nothing
+    QgsProject.instance().removeMapLayer(loaded[0].id())
+    qtbot.wait(50)
+    pick(1)
+    assert tab.reason.text().startswith("<b>Visit 2</b>")
 
 
 def test_report_button_writes_the_report(dock, qtbot, tmp_path):

@@ -418,7 +418,7 @@ class CommunitySafetyDock(QgsDockWidget):
         centred on it, at a street's scale (1:2,500) when it showed more than a
         neighbourhood (1:10,000) or less than a building's surroundings."""
         layer = self.visits_layer
-        if layer is None or not layer.isValid():
+        if layer is None or sip.isdeleted(layer) or not layer.isValid():  # removed by the user
             return False
         layer.selectByExpression(f'"rank" = {int(rank)}', QgsVectorLayer.SetSelection)
         if not layer.selectedFeatureCount():

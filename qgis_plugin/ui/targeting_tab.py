@@ -84,6 +84,8 @@ class TargetingTab(StepTab):
         self.list.setWordWrap(False)  # a line per visit; the selected one's reason in full below
         self.filling = False  # the list being filled: its first row selected, not picked
         self.list.itemSelectionChanged.connect(self._show_reason)
+        # a click on a visit shows it on the map even when it is already the one selected
+        self.list.cellClicked.connect(lambda row, _column: self._picked(row))
         self.reason = QLabel()
         self.reason.setObjectName("targetReason")
         self.reason.setWordWrap(True)
@@ -124,7 +126,12 @@ class TargetingTab(StepTab):
         rank = self.list.item(row, 0)
         self.reason.setText(f"<b>Visit {rank.text() if rank else ''}</b>: "
                             f"{item.text() if item else ''}")
-        if rank is not None and not self.filling:  # a visit picked, not the list shown
+        if not self.filling:  # a visit picked (keys or mouse), not the list shown
+            self._picked(row)
+
+    def _picked(self, row: int) -> None:
+        rank = self.list.item(row, 0)
+        if rank is not None:
             self.visit_chosen.emit(int(rank.text()))
 
     def show_incidents(self, names: list[str]) -> None:
@@ -159,6 +166,20 @@ class TargetingTab(StepTab):
             targets = targets.sort_values("rank", kind="stable")
         self.settings_box.setCollapsed(True)
         self.filling = True
+        try:
+            self._fill(targets)
+        finally:
+            self.filling = False
+        said = dict(zip(summary["measure"], summary["value"]))
+        self.status.setText(
+            f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "
+            f"{said.get('wards', '?')} wards; they cover "
+            f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
+            f"fires. Written to {folder}.")
+        self.export.setEnabled(True)
+
+    def _fill(self, targets: pd.DataFrame) -> None:
+        """The list's rows, its first selected (which moves no map: not a visit picked)."""
         self.list.setRowCount(len(targets))
         for row, line in enumerate(targets.itertuples(index=False)):
             values = line._asdict()
@@ -170,11 +191,3 @@ class TargetingTab(StepTab):
         self.list.scrollToTop()
         if len(targets):
             self.list.selectRow(0)
-        self.filling = False
-        said = dict(zip(summary["measure"], summary["value"]))
-        self.status.setText(
-            f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "
-            f"{said.get('wards', '?')} wards; they cover "
-            f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
-            f"fires. Written to {folder}.")
-        self.export.setEnabled(True)
