@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from community_safety.core.cli import main
+from community_safety.core.data.derive import TableOfCounts
 from community_safety.core.errors import InputError
 from community_safety.core.project.project_file import load_project, project_to_toml
 from community_safety.core.segment.area_data import gather_area_data
@@ -65,6 +66,26 @@ def test_a_table_of_counts_is_named_before_clustering_with_the_fix(tmp_path):
                                    'variables = ["ts0540003", "ts0540008"]\ncounts = "as is"\n')
     assert gather_area_data(load_project(kept)).values.loc[row, "ts0540008"] == raw.loc[
         row, "ts0540008"]
+
+
+def test_a_census_table_of_counts_is_pointed_to_its_own_total(tmp_path):
+    """Census tables publish their total first, and sub-totals among the rest ("Owned" =
+    "Owns outright" + "Owns with a mortgage"): the row total of every column would count
+    households two or three times, so the refusal names the table's own total."""
+    project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n')
+    with pytest.raises(TableOfCounts) as refused:
+        gather_area_data(load_project(project))
+    assert refused.value.total == "ts0540001" and refused.value.sheet is None
+    message = str(refused.value)
+    assert 'denominator = "ts0540001" (its own total' in message
+    assert '"row total"' not in message
+    fixed = council(tmp_path / "b", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+                                    'denominator = "ts0540001"\n')
+    data = gather_area_data(load_project(fixed))
+    raw = pd.read_csv(SUTTON / "ts054.csv").set_index("OA")
+    row = raw.index[0]
+    assert data.values.loc[row, "ts0540003"] == pytest.approx(
+        100 * raw.loc[row, "ts0540003"] / raw.loc[row, "ts0540001"])
 
 
 def test_derived_columns_and_the_row_total(tmp_path):

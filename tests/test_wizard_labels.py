@@ -133,12 +133,13 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     said = tables.check_status.text()
     assert said.startswith("✗ ts054.csv: the columns ts0540001") and "hold counts" in said
-    assert 'under "It holds counts; divide by"' in said and "[[tables]]" not in said
+    # its own total named, in words: the row total would count sub-totals ("Owned") again
+    assert said.endswith('Choose its own total, ts0540001 (Total: All households), under '
+                         '"It holds counts; divide by".') and "[[tables]]" not in said
     assert tables.list.currentRow() == 0 and tables.denominator_combo.hasFocus()
     assert not tables.isComplete() and crowded(tables) == []
     combo = tables.denominator_combo
-    QTest.keyClick(combo, Qt.Key_Down)  # (none: not counts) → row total
-    assert combo.currentData() == "row total"
+    combo.setCurrentIndex(combo.findData("ts0540001"))
 
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
@@ -182,3 +183,42 @@ def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):
         (SUTTON / "census_variables.csv").resolve()
     assert (written["variable"], written["description"]) == ("new_names", "Variable_Name")
     assert load_project(saved) == wizard.project()
+
+
+def test_two_sheets_of_one_workbook_are_told_apart(qgis_app, qgis_iface, qtbot, tmp_path):
+    """Two sheets of one Excel file: each listed with its sheet, and the sheet whose counts
+    the check refuses is the one named, selected and given the focus."""
+    import pandas as pd
+
+    from community_safety.qgis_plugin.ui.wizard import SegmentationWizard
+
+    book = tmp_path / "partner_book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.read_csv(SUTTON / "ts045.csv").to_excel(writer, sheet_name="Cars or vans",
+                                                   index=False)
+        pd.read_csv(SUTTON / "ts054.csv").to_excel(writer, sheet_name="Tenure", index=False)
+    wizard = SegmentationWizard(qgis_iface)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.resize(wizard.minimumSize())
+    wizard.boundaries.file_widget.setFilePath(str(SUTTON / "output_areas.gpkg"))
+    qtbot.waitUntil(wizard.boundaries.isComplete, timeout=30_000)
+    click(wizard.button(QWizard.NextButton))
+    tables = wizard.tables
+    for _ in range(2):
+        tables.add_files([book])
+        qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
+    click_row(tables.list, 1)
+    tables.sheet_combo.setCurrentIndex(tables.sheet_combo.findText("Tenure"))
+    qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
+    assert [tables.list.item(i).text() for i in range(2)] == [
+        "partner_book.xlsx (Cars or vans)", "partner_book.xlsx (Tenure)"]
+    click_row(tables.list, 0)
+    tables.denominator_combo.setCurrentIndex(tables.denominator_combo.findData("ts0450001"))
+    click(tables.check_button)
+    qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
+    assert tables.check_status.text().startswith(
+        "✗ partner_book.xlsx, sheet Tenure: the columns ts0540001")
+    assert tables.current().sheet == "Tenure" and tables.denominator_combo.hasFocus()
+    assert tables.detail.title() == "Settings of partner_book.xlsx (Tenure)"
+    wizard.close()

@@ -142,25 +142,56 @@ def looks_like_counts(values: pd.DataFrame, columns: list,
 
 class TableOfCounts(InputError):
     """A table of counts about to be clustered as they are. ``finding`` says what was found
-    (the table, its columns, the evidence); the message adds how to fix it in a project
-    file; the wizard says how in its own words."""
+    (the table, its columns, the evidence); ``total`` is the column holding the table's own
+    total, if it has one; the message adds how to fix it in a project file; the wizard says
+    how in its own words."""
 
-    def __init__(self, table: str, columns: list, finding: str):
-        super().__init__(f"{finding} Turn them into shares under its [[tables]] entry: "
-                         'denominator = "row total" (the sum of its count columns), a list of '
-                         'columns to add up (denominator = ["a", "b"]), or the column holding '
-                         'the total; or, to cluster the counts as they are, counts = "as is"')
-        self.table, self.columns, self.finding = table, list(columns), finding
+    def __init__(self, table: str, sheet: str | None, columns: list, finding: str,
+                 total: str | None):
+        how = (f'denominator = "{total}" (its own total: at least every other column in '
+               'every row)' if total else
+               'denominator = "row total" (the sum of its count columns: right only when none '
+               'of them is a total or a sub-total), a list of columns to add up '
+               '(denominator = ["a", "b"]), or the column holding the total')
+        super().__init__(f"{finding} Turn them into shares under its [[tables]] entry: {how}"
+                         '; or, to cluster the counts as they are, counts = "as is"')
+        self.table, self.sheet, self.columns = table, sheet, list(columns)
+        self.finding, self.total = finding, total
 
 
-def counts_error(source: str, columns: list, evidence: float, population: str | None
-                 ) -> TableOfCounts:
+def own_total(values: pd.DataFrame, columns: list) -> str | None:
+    """The column of ``columns`` holding the table's own total, as census tables publish
+    theirs in their first column ("Total: All households"): at least every other column in
+    every row, above each in nearly every row, and first among them or named a total
+    (a category that is merely the largest everywhere is not taken for it)."""
+    block = values[columns].apply(pd.to_numeric, errors="coerce")
+    if len(columns) < 3 or block.isna().all().any():
+        return None
+    cells = block.to_numpy(dtype=float)
+    for position, column in enumerate(columns):
+        if position and "total" not in str(column).lower():
+            continue
+        mine, others = cells[:, position], np.delete(cells, position, axis=1)
+        known = ~np.isnan(mine) & ~np.isnan(others).any(axis=1)
+        if known.sum() < 10:
+            continue
+        if ((mine[known, None] >= others[known]).all()
+                and (mine[known, None] > others[known]).all(axis=1).mean() >= 0.95):
+            return str(column)
+    return None
+
+
+def counts_error(source: str, sheet: str | None, values: pd.DataFrame, columns: list,
+                 evidence: float, population: str | None) -> TableOfCounts:
+    """The refusal of the table's count ``columns`` as they are, naming its own total among
+    all its columns (``values``) when it has one."""
     shown = ", ".join(columns[:6]) + (f" and {len(columns) - 6} more" if len(columns) > 6
                                       else "")
     follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
                else "their row totals vary from area to area as the number of people does, "
                     "with cells above 100, which no percentage has")
-    return TableOfCounts(source, columns, (
-        f"{source}: the columns {shown} hold counts (whole numbers of 0 or more, and "
+    named = f"{source}, sheet {sheet}" if sheet else source
+    return TableOfCounts(source, sheet, columns, (
+        f"{named}: the columns {shown} hold counts (whole numbers of 0 or more, and "
         f"{follows}); clustered as they are, the segments would follow how many people "
-        "live in each area rather than who they are."))
+        "live in each area rather than who they are."), own_total(values, list(values.columns)))

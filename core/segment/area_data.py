@@ -194,7 +194,8 @@ def check_counts(project: Project, tables: list) -> None:
                      and c not in sizes and c not in deprivation]
         counts, evidence = looks_like_counts(values, variables, population)
         if counts:
-            raise counts_error(spec.path.name, variables, evidence, named)
+            raise counts_error(spec.path.name, spec.sheet, values, variables, evidence,
+                               named)
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,

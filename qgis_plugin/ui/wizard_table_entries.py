@@ -43,6 +43,11 @@ class Entry:
     variables: tuple | None = None  # kept as read from a project file
     read_error: str = ""
 
+    @property
+    def title(self) -> str:
+        """The table as the page lists it: the file, and its sheet when it has several."""
+        return f"{self.path.name} ({self.sheet})" if self.sheet else self.path.name
+
     def spec(self) -> TableSpec:
         return TableSpec(
             path=self.path, code=self.code or "", variables=self.variables,

@@ -186,6 +186,10 @@ class TablesPage(Page):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
+        # no table yet: nothing to check, no problem line, no sheet
+        for widget in (self.problems_label, self.sheet_label, self.sheet_combo):
+            widget.setVisible(False)
+        self.check_button.setEnabled(False)
 
         self.add_button.clicked.connect(self._add_dialog)
         self.remove_button.clicked.connect(self._remove_selected)
@@ -232,12 +236,14 @@ class TablesPage(Page):
             self.show_message(self.check_status, "")
             if row is not None and 0 <= row < len(self.entries):
                 self.entries[row] = entries[0]
+                self.list.item(row).setText(entries[0].title)
                 self._show_entry(row)
             else:
                 for entry in entries:
                     self.entries.append(entry)
-                    self.list.addItem(QListWidgetItem(entry.path.name))
+                    self.list.addItem(QListWidgetItem(entry.title))
                 self.list.setCurrentRow(len(self.entries) - 1)
+                self.scroll.verticalScrollBar().setValue(0)  # the tables and their settings
             self._changed()
             self.labels_box.offer(self.entries[0].path.parent / "variables.csv")
 
@@ -281,7 +287,7 @@ class TablesPage(Page):
         if entry is None:
             self.detail.setTitle("Settings of the selected table")
             return
-        self.detail.setTitle(f"Settings of {entry.path.name}")
+        self.detail.setTitle(f"Settings of {entry.title}")
         widgets = (self.sheet_combo, self.key_combo, self.join_combo, self.join_on_combo,
                    self.lookup_widget, self.lookup_from_combo, self.lookup_to_combo,
                    self.context_list, self.denominator_combo, self.per_combo)
@@ -408,6 +414,7 @@ class TablesPage(Page):
         self.check_button.setEnabled(bool(self.entries) and not problems)
         if self.checked is not None or self.check_failed:
             self.checked, self.check_failed = None, False
+            self._show_summary_rows(0)  # its figures are of the tables as they were
             self.show_message(self.check_status, "The tables changed: check them again.")
         self.completeChanged.emit()
 
@@ -466,18 +473,26 @@ class TablesPage(Page):
                                     + 6)
 
     def _scroll_to(self, widget) -> None:
-        """The page scrolled to show ``widget`` once the layout has placed it."""
-        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 10))
+        """The page scrolled to show ``widget`` once the layout has placed it (two turns of
+        the event loop: the page's layout, then the scroll area's size for it)."""
+        QTimer.singleShot(0, lambda: QTimer.singleShot(
+            0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 10)))
 
     def _counts_here(self, error: TableOfCounts) -> str:
         """What to do about a table of counts, said in the page's words, with that table
-        selected and its "divide by" box given the focus."""
-        row = next((i for i, e in enumerate(self.entries) if e.path.name == error.table), -1)
+        (that sheet) selected and its "divide by" box given the focus."""
+        row = next((i for i, e in enumerate(self.entries)
+                    if e.path.name == error.table and e.sheet == error.sheet), -1)
         if row >= 0:
             self.list.setCurrentRow(row)
             self.denominator_combo.setFocus()
-        return (f"{error.finding} Choose what to divide them by under \"It holds counts; "
-                f"divide by\" (\"{ROW_TOTAL}\", or the column holding the total).")
+        where = 'under "It holds counts; divide by"'
+        if error.total:
+            label = self.labels_box.labels().get(error.total)
+            total = f"{error.total} ({label})" if label else error.total
+            return f"{error.finding} Choose its own total, {total}, {where}."
+        return (f"{error.finding} Choose the column holding their total {where}, or "
+                f'"{ROW_TOTAL}" when none of its columns is a total or a sub-total.')
 
     def show_summary(self, reconciliation) -> None:
         counts = reconciliation_summary(reconciliation)
@@ -527,7 +542,7 @@ class TablesPage(Page):
                 except Exception:  # noqa: BLE001
                     entry.lookup_columns = [spec.lookup_from, spec.lookup_to]
             self.entries.append(entry)
-            self.list.addItem(QListWidgetItem(entry.path.name))
+            self.list.addItem(QListWidgetItem(entry.title))
         if self.entries:
             self.list.setCurrentRow(0)
         self.labels_box.set_file(project.labels_file, tuple(project.labels_columns)
