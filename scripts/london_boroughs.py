@@ -314,6 +314,10 @@ def main(argv=None) -> int:
     chosen = boroughs(args.pack)
     if args.boroughs:
         wanted = set(args.boroughs.split(","))
+        unknown = sorted(wanted - {code for code, _ in chosen})
+        if unknown:
+            parser.error(f"--boroughs: {', '.join(unknown)} not in the pack at {args.pack} "
+                         f"(its boroughs: {', '.join(code for code, _ in chosen)})")
         chosen = [b for b in chosen if b[0] in wanted]
     outcomes = []
     for code, name in chosen:

@@ -182,7 +182,7 @@ def segment_maps(areas: gpd.GeoDataFrame, segments: list[int],
 
 # "A long name (ACRONYM): detail", as census tables' descriptions begin ("National
 # Statistics Socio-economic Classification (NS-SEC): L13 Routine occupations")
-_NAMED_BY_ACRONYM = re.compile(r"^[^:()]{12,}\(([A-Z][A-Za-z0-9-]{1,11})\):\s*")
+_NAMED_BY_ACRONYM = re.compile(r"^[^:()]{12,}\(([A-Z][A-Z0-9-]{1,11})\):\s*")
 LABEL_LINES = 3  # a variable's label on a chart: at most this many lines
 
 
@@ -200,9 +200,18 @@ def _wrapped(variables, labels: dict[str, str], width: int = 48) -> list[str]:
 
 def _row_pitch(labels: list[str], one_line: float) -> float:
     """Inches a row of a chart takes: room for its labels' lines (8 points, spaced 1.2)
-    when they run to three, so that no label runs into the next row's."""
+    and a gap, so that no label runs into the next row's."""
     lines = max((label.count("\n") + 1 for label in labels), default=1)
-    return max(one_line, 0.135 * lines + 0.03) if lines > 2 else one_line
+    return max(one_line, 0.135 * lines + 0.04) if lines > 1 else one_line
+
+
+def _left_for_labels(figure: Figure, ax, width: float, least: float) -> float:
+    """The figure's left margin (a share of its ``width`` in inches) that holds ``ax``'s
+    widest tick label whole (capitals, long words), at least ``least``."""
+    renderer = _renderer(figure)
+    widest = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()),
+                 default=0.0) / figure.dpi
+    return min(0.6, max(least, (widest + 0.15) / width))
 
 
 def _index_bars(ax, rows: pd.DataFrame, high: float, low: float, key: bool = True) -> None:
@@ -260,7 +269,7 @@ def index_chart(rows: pd.DataFrame, labels: dict[str, str], high: float,
     ax = figure.add_subplot()
     _index_bars(ax, rows, high, low)
     ax.set_yticks(range(len(rows)), ticks, fontsize=8)
-    _margins(figure, height, left=0.42)
+    _margins(figure, height, left=_left_for_labels(figure, ax, 7.5, 0.42))
     return png(figure)
 
 
@@ -291,7 +300,7 @@ def profile_figure(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[
     right.set_title("Spread over the segment's areas", fontsize=10)
     left.set_xlabel("index score\n(100 = study-area average)", fontsize=9)
     right.set_xlabel("standard deviations from\nthe study-area mean (0)", fontsize=9)
-    _margins(figure, height, left=0.34, bottom=0.85)
+    _margins(figure, height, left=_left_for_labels(figure, left, 8.5, 0.34), bottom=0.85)
     return figure
 
 

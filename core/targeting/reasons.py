@@ -28,7 +28,9 @@ def flag_words(name: str) -> str:
 
 
 def times(ratio: float) -> str:
-    return f"{ratio:.1f}x"
+    """A ratio to the borough's rate as a crew reads it: "2.3x"; under 0.1 with two
+    decimals ("0.04x", not "0.0x", which reads as none)."""
+    return f"{ratio:.2f}x" if 0 < ratio < 0.095 else f"{ratio:.1f}x"
 
 
 def explain(chosen: pd.DataFrame, window: str, area: bool = True) -> list[str]:
