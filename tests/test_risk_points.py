@@ -18,7 +18,12 @@ from community_safety.core.targeting.risk_features import (
     touching_pairs,
 )
 from community_safety.core.targeting.risk_model import fit_model
-from community_safety.core.targeting.risk_points import area_cells, catchment, point_features
+from community_safety.core.targeting.risk_points import (
+    area_cells,
+    catchment,
+    nearest_of_own_area,
+    point_features,
+)
 from community_safety.core.targeting.risk_postcodes import (
     POSTCODE_SETTINGS,
     fires_at_postcodes,
@@ -188,6 +193,16 @@ def test_fires_go_where_the_catchment_says():
     # the order of the gazetteer decides the tie: P2 first, and P2 takes P1's fires
     swapped = points.iloc[[1, 0, 2, 3]]
     assert set(fires_at_postcodes(fires, swapped)["area_code"]) == {"P2", "P3"}
+
+
+def test_a_fire_halfway_between_two_postcodes_goes_to_the_first():
+    two = np.array([[0.0, 0.0], [100.0, 0.0]])
+    halfway = np.array([[50.0, 0.0]])
+    assert nearest_of_own_area(two, [0, 0], halfway, [0]).tolist() == [0]
+    assert nearest_of_own_area(two[::-1], [0, 0], halfway, [0]).tolist() == [0]
+    # whatever other areas' points the search holds
+    more = np.vstack([two, [[50.0, 1.0], [49.0, 0.0]]])
+    assert nearest_of_own_area(more, [0, 0, 1, 2], halfway, [0]).tolist() == [0]
 
 
 def test_later_fires_never_change_the_catchment():

@@ -41,6 +41,7 @@ OWN_HALF_LIVES = (1.0, 3.0, 10.0)
 KIND_SHARE_HALF_LIFE = 10.0
 RECENT_FIRE_YEARS = 3.0
 CELL_METRES = 50.0  # the LFB file's points are rounded to 50 m
+TIES = 4  # the nearest points looked at for ties
 APART = 1e9  # a third axis this far apart per area: the nearest point is of the same area
 
 
@@ -148,15 +149,22 @@ def nearest_of_own_area(points: np.ndarray, point_area: np.ndarray, where: np.nd
     """For each location ``where`` ((m, 2), in the area numbered ``area``), the position of
     the nearest of ``points`` ((n, 2)) numbered with the same area in ``point_area``
     (locations of an area without points go to some other area's: leave them out first).
-    Several points at the same spot of an area: the first of them in order takes it."""
+    Ties go to the first point in order: of several points at the same spot, and of points
+    the same distance away (whatever else the search holds)."""
     from scipy.spatial import cKDTree
 
     point_area = np.asarray(point_area, np.int64)
     first = ~pd.MultiIndex.from_arrays([point_area, points[:, 0], points[:, 1]]).duplicated()
     spots = np.flatnonzero(first)
+    if not len(where):
+        return np.zeros(0, np.int64)
     tree = cKDTree(np.column_stack([points[spots], point_area[spots] * APART]))
-    _, nearest = tree.query(np.column_stack([where, np.asarray(area, np.int64) * APART]))
-    return spots[nearest]
+    k = min(TIES, len(spots))
+    distance, nearest = tree.query(np.column_stack([where, np.asarray(area, np.int64) * APART]),
+                                   k=k)
+    distance, nearest = distance.reshape(len(where), k), nearest.reshape(len(where), k)
+    tied = distance <= distance[:, :1] + 1e-6
+    return np.where(tied, spots[np.minimum(nearest, len(spots) - 1)], len(points)).min(axis=1)
 
 
 def area_cells(shapes, metres: float = CELL_METRES) -> tuple[np.ndarray, np.ndarray]:
