@@ -142,7 +142,8 @@ def test_the_postcode_model_reads_the_point_features():
                        households=np.full(8, 100.0),
                        groups={"borough": np.array(["X"] * 4 + ["Y"] * 4)},
                        neighbours=touching_pairs(np.array(squares)),
-                       factors=pd.DataFrame({"one-person households (%)": np.arange(8.0)}))
+                       factors=pd.DataFrame({"one-person households (%)": np.arange(8.0)}),
+                       shapes=np.array(squares))
     points = pd.DataFrame({"code": [f"P{k}" for k in range(40)],
                            "area_code": [f"A{k // 5}" for k in range(40)],
                            "x": 15.0 + 30 * np.arange(40), "y": [50.0] * 40})
@@ -155,7 +156,7 @@ def test_the_postcode_model_reads_the_point_features():
     settings = replace(POSTCODE_SETTINGS, min_samples_leaf=5, max_iter=10)
     model = fit_model(study, fires_at_postcodes(history, points), CUT, START, settings)
     assert {"near_100m_rate_3y", "own_last_3y", "years_since_own_fire",
-            "postcodes_in_area"} <= set(model.columns)
+            "postcodes_in_area", "catchment_cells", "catchment_share"} <= set(model.columns)
 
 
 def three_postcodes_in_an_area():
