@@ -19,10 +19,10 @@ study (so a borough left out of a fit keeps its fires out of it too):
   own output area (``nearest_of_own_area``), from its published point (rounded to 50 m in
   the LFB file), so the fires a postcode can collect are those of the 50 m grid points of
   its area that are nearer to it than to the area's other points: their number, and their
-  share of the area's. A postcode with none (a quarter of London's: behind another point
-  of its area, or at the same point as another postcode, which takes the fires) collects
-  no fire whatever happens around it. Facts of the gazetteer and the areas, not of the
-  fires, so the same at any date.
+  share of the area's. A postcode with none (a quarter of the London pack's: behind
+  another point of its area, or at the same point as another postcode, which takes the
+  fires) collects no fire whatever happens around it. Facts of the gazetteer and the
+  areas, not of the fires, so the same at any date.
 
 Every count here uses fixed windows or decay, so a model fitted at an earlier date reads
 the features at the cut-off on the same scale (the fire counts over the whole history are

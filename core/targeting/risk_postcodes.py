@@ -79,8 +79,9 @@ def fires_at_postcodes(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFr
     """The fires (``area_code``, ``x``, ``y``...) each at the nearest of the postcode points
     (``code``, ``area_code``, ``x``, ``y``) of its output area: ``area_code`` becomes the
     postcode's code and ``output_area`` keeps the area. Fires without a point, or in an
-    area without postcode points, are left out. Several postcodes at the same point: the
-    first of them in ``points`` takes the fires."""
+    area without postcode points, are left out. Ties (postcodes at the same point, or the
+    same distance away) go to the first of them in ``points``
+    (``risk_points.nearest_of_own_area``, the rule of the postcodes' catchments too)."""
     if not {"x", "y"} <= set(history.columns):
         raise InputError("ranking postcodes needs each incident's point (x and y columns)")
     areas = pd.Index(pd.unique(points["area_code"]))
