@@ -146,7 +146,8 @@ def load_pack(data: Path, log=print):
                 "borough": sub["LAD11CD"].to_numpy()},
         neighbours=touching_pairs(sub.geometry.to_numpy()),
         factors=factors.reindex(codes).reset_index(drop=True).assign(
-            **{"IMD rank (1 = most deprived)": imd.reindex(sub["LSOA11CD"]).to_numpy()}))
+            **{"IMD rank (1 = most deprived)": imd.reindex(sub["LSOA11CD"]).to_numpy()}),
+        shapes=sub.geometry.to_numpy())
     areas.segment = _segments(areas.factors)
     names = dict(zip(sub["LAD11CD"], sub["LAD11NM"]))
     deprivation = areas.factors["IMD rank (1 = most deprived)"].to_numpy()

@@ -64,7 +64,8 @@ class StudyAreas:
     ``groups``: name -> code of the group of each area (e.g. ``lsoa``, ``ward``,
     ``borough``), from the smallest to the largest; ``neighbours``: pairs of positions
     (i, j), both ways; ``factors``: census risk factors and deprivation (numbers, named in
-    words); ``segment``: the area's segment (or None)."""
+    words); ``segment``: the area's segment (or None); ``shapes``: the areas' polygons
+    (for the postcodes' catchments); ``catchment``: what postcode units can collect."""
 
     codes: pd.Index
     households: np.ndarray
@@ -74,6 +75,8 @@ class StudyAreas:
     segment: np.ndarray | None = None
     second_ring: bool = True  # the ring beyond the neighbours (off for postcode points)
     points: np.ndarray | None = None  # (n, 2) coordinates where the units are points
+    shapes: np.ndarray | None = None  # the areas' polygons, where the units are areas
+    catchment: pd.DataFrame | None = None  # per point unit (risk_points.catchment)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -89,7 +92,10 @@ class StudyAreas:
                           {k: v[keep] for k, v in self.groups.items()},
                           (new[i[both]], new[j[both]]), self.factors[keep].reset_index(drop=True),
                           None if self.segment is None else self.segment[keep], self.second_ring,
-                          None if self.points is None else self.points[keep])
+                          None if self.points is None else self.points[keep],
+                          None if self.shapes is None else self.shapes[keep],
+                          None if self.catchment is None
+                          else self.catchment[keep].reset_index(drop=True))
 
 
 def touching_pairs(geometries, metres: float = NEIGHBOUR_METRES) -> tuple[np.ndarray, np.ndarray]:
@@ -279,6 +285,8 @@ def feature_table(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestam
     factors = areas.factors.set_axis(areas.codes)
     table = pd.concat([table, factors], axis=1)
     table["households"] = areas.households.astype(float)
+    if areas.catchment is not None:
+        table = pd.concat([table, areas.catchment.set_axis(areas.codes)], axis=1)
     if areas.segment is not None:
         table["segment"] = areas.segment.astype(float)
     return table

@@ -14,7 +14,15 @@ study (so a borough left out of a fit keeps its fires out of it too):
 - **what its fires were**: the share of each property type among its fires (decayed);
 - **its size**: the postcodes of its output area, the distance to the nearest other
   postcode point and to the middle of its area's points (more, closer points: fewer homes
-  each, though each is given an equal share of its area's households).
+  each, though each is given an equal share of its area's households);
+- **its catchment** (``catchment``): each fire goes to the nearest postcode point of its
+  own output area (``nearest_of_own_area``), from its published point (rounded to 50 m in
+  the LFB file), so the fires a postcode can collect are those of the 50 m grid points of
+  its area that are nearer to it than to the area's other points: their number, and their
+  share of the area's. A postcode with none (a quarter of the London pack's: behind
+  another point of its area, or at the same point as another postcode, which takes the
+  fires) collects no fire whatever happens around it. Facts of the gazetteer and the
+  areas, not of the fires, so the same at any date.
 
 Every count here uses fixed windows or decay, so a model fitted at an earlier date reads
 the features at the cut-off on the same scale (the fire counts over the whole history are
@@ -32,6 +40,9 @@ OWN_WINDOWS = (1, 3, 5)  # years
 OWN_HALF_LIVES = (1.0, 3.0, 10.0)
 KIND_SHARE_HALF_LIFE = 10.0
 RECENT_FIRE_YEARS = 3.0
+CELL_METRES = 50.0  # the LFB file's points are rounded to 50 m
+TIES = 4  # the nearest points looked at for ties
+APART = 1e9  # a third axis this far apart per area: the nearest point is of the same area
 
 
 def _pairs(a: np.ndarray, b: np.ndarray, metres: float
@@ -131,3 +142,64 @@ def _size(points: np.ndarray, area: np.ndarray) -> dict:
     return {"postcodes_in_area": group.map(group.value_counts()).to_numpy(float),
             "nearest_postcode_m": second,
             "from_area_middle_m": np.hypot(points[:, 0] - middle_x, points[:, 1] - middle_y)}
+
+
+def nearest_of_own_area(points: np.ndarray, point_area: np.ndarray, where: np.ndarray,
+                        area: np.ndarray) -> np.ndarray:
+    """For each location ``where`` ((m, 2), in the area numbered ``area``), the position of
+    the nearest of ``points`` ((n, 2)) numbered with the same area in ``point_area``
+    (locations of an area without points go to some other area's: leave them out first).
+    Ties go to the first point in order: of several points at the same spot, and of points
+    the same distance away (whatever else the search holds)."""
+    from scipy.spatial import cKDTree
+
+    point_area = np.asarray(point_area, np.int64)
+    first = ~pd.MultiIndex.from_arrays([point_area, points[:, 0], points[:, 1]]).duplicated()
+    spots = np.flatnonzero(first)
+    if not len(where):
+        return np.zeros(0, np.int64)
+    tree = cKDTree(np.column_stack([points[spots], point_area[spots] * APART]))
+    k = min(TIES, len(spots))
+    distance, nearest = tree.query(np.column_stack([where, np.asarray(area, np.int64) * APART]),
+                                   k=k)
+    distance, nearest = distance.reshape(len(where), k), nearest.reshape(len(where), k)
+    tied = distance <= distance[:, :1] + 1e-6
+    return np.where(tied, spots[np.minimum(nearest, len(spots) - 1)], len(points)).min(axis=1)
+
+
+def area_cells(shapes, metres: float = CELL_METRES) -> tuple[np.ndarray, np.ndarray]:
+    """The grid points at multiples of ``metres`` inside each of the area polygons
+    ``shapes``: their coordinates (m, 2) and the position of the area holding each."""
+    import shapely
+
+    found, owner = [], []
+    for k, shape in enumerate(shapes):
+        if shape is None or shape.is_empty:
+            continue
+        x0, y0, x1, y1 = shape.bounds
+        gx, gy = np.meshgrid(np.arange(np.ceil(x0 / metres), np.floor(x1 / metres) + 1),
+                             np.arange(np.ceil(y0 / metres), np.floor(y1 / metres) + 1))
+        x, y = gx.ravel() * metres, gy.ravel() * metres
+        inside = shapely.contains_xy(shape, x, y)
+        found.append(np.column_stack([x[inside], y[inside]]))
+        owner.append(np.full(int(inside.sum()), k))
+    if not found:
+        return np.zeros((0, 2)), np.zeros(0, np.int64)
+    return np.concatenate(found), np.concatenate(owner).astype(np.int64)
+
+
+def catchment(shapes, points: np.ndarray, point_area: np.ndarray,
+              metres: float = CELL_METRES) -> pd.DataFrame:
+    """Per point ((n, 2), ``point_area`` the position in ``shapes`` of its area): the grid
+    points of its area (``area_cells``) that go to it under the rule fires follow
+    (``nearest_of_own_area``), and their share of its area's (missing for an area smaller
+    than the grid)."""
+    point_area = np.asarray(point_area, np.int64)
+    cells, owner = area_cells(shapes, metres)
+    keep = np.isin(owner, point_area)
+    taken = nearest_of_own_area(points, point_area, cells[keep], owner[keep])
+    count = np.bincount(taken, minlength=len(points)).astype(float)
+    of_area = np.bincount(owner, minlength=len(shapes))[point_area].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(of_area > 0, count / of_area, np.nan)
+    return pd.DataFrame({"catchment_cells": count, "catchment_share": share})

@@ -26,6 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from .risk_features import StudyAreas, touching_pairs
 from .risk_model import ModelSettings
+from .risk_points import catchment, nearest_of_own_area
 
 NEAR_POSTCODE_METRES = 50.0  # the LFB file's points are rounded to 50 m
 AREA = "area"  # the group of a postcode's output area
@@ -36,7 +37,8 @@ def postcode_study(areas: StudyAreas, points: pd.DataFrame,
     """The postcode points (columns ``code``, ``area_code``, ``x``, ``y``, and optionally
     ``households``: a count the user holds) of the study's areas as the units of the
     model. Points of areas outside the study are left out; without a count, an area's
-    households are shared equally over its points."""
+    households are shared equally over its points. With the areas' polygons
+    (``areas.shapes``), each point's catchment (``risk_points.catchment``) besides."""
     import shapely
 
     where = areas.codes.get_indexer(points["area_code"])
@@ -51,13 +53,15 @@ def postcode_study(areas: StudyAreas, points: pd.DataFrame,
         households = np.where(given > 0, given, households)
     groups = {AREA: areas.codes.to_numpy()[where]}
     groups.update({name: np.asarray(values)[where] for name, values in areas.groups.items()})
-    geometry = shapely.points(points["x"].to_numpy(float), points["y"].to_numpy(float))
+    xy = points[["x", "y"]].to_numpy(float)
+    geometry = shapely.points(xy[:, 0], xy[:, 1])
     return StudyAreas(codes=pd.Index(points["code"].astype(str)), households=households,
                       groups=groups, neighbours=touching_pairs(geometry, metres),
                       factors=areas.factors.iloc[where].reset_index(drop=True),
                       segment=None if areas.segment is None else areas.segment[where],
-                      second_ring=False, points=np.column_stack([points["x"].to_numpy(float),
-                                                                 points["y"].to_numpy(float)]))
+                      second_ring=False, points=xy,
+                      catchment=None if areas.shapes is None else catchment(areas.shapes, xy,
+                                                                             where))
 
 
 def gazetteer_points(layer, ids=None) -> pd.DataFrame:
@@ -75,21 +79,19 @@ def fires_at_postcodes(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFr
     """The fires (``area_code``, ``x``, ``y``...) each at the nearest of the postcode points
     (``code``, ``area_code``, ``x``, ``y``) of its output area: ``area_code`` becomes the
     postcode's code and ``output_area`` keeps the area. Fires without a point, or in an
-    area without postcode points, are left out."""
-    from scipy.spatial import cKDTree
-
+    area without postcode points, are left out. Ties (postcodes at the same point, or the
+    same distance away) go to the first of them in ``points``
+    (``risk_points.nearest_of_own_area``, the rule of the postcodes' catchments too)."""
     if not {"x", "y"} <= set(history.columns):
         raise InputError("ranking postcodes needs each incident's point (x and y columns)")
     areas = pd.Index(pd.unique(points["area_code"]))
-    # a third axis a long way apart per area: the nearest point is in the fire's own area
-    apart = 1e9
-    tree = cKDTree(np.column_stack([points["x"].to_numpy(float), points["y"].to_numpy(float),
-                                    areas.get_indexer(points["area_code"]) * apart]))
     area = areas.get_indexer(history["area_code"])
     x = pd.to_numeric(history["x"], errors="coerce").to_numpy(float)
     y = pd.to_numeric(history["y"], errors="coerce").to_numpy(float)
     keep = (area >= 0) & np.isfinite(x) & np.isfinite(y)
-    _, nearest = tree.query(np.column_stack([x[keep], y[keep], area[keep] * apart]))
+    nearest = nearest_of_own_area(points[["x", "y"]].to_numpy(float),
+                                  areas.get_indexer(points["area_code"]),
+                                  np.column_stack([x[keep], y[keep]]), area[keep])
     placed = history[keep].copy()
     placed["output_area"] = placed["area_code"].to_numpy()
     placed["area_code"] = points["code"].astype(str).to_numpy()[nearest]

@@ -86,7 +86,7 @@ def study_from_segmentation(seg, households: pd.Series, wards: pd.DataFrame | No
     areas = StudyAreas(codes=codes, households=hh.to_numpy(float), groups=ordered,
                        neighbours=touching_pairs(geometry),
                        factors=factors.reset_index(drop=True),
-                       segment=classified.astype(int).to_numpy())
+                       segment=classified.astype(int).to_numpy(), shapes=geometry)
     return areas, deprivation, params.get("more_deprived", "higher") == "lower", words
 
 
