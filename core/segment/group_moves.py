@@ -14,7 +14,9 @@ from .polish import (
     _blas_squared,
     _Bounds,
     _exact_squared,
+    _moved_sums,
     _polish,
+    _segment_sums,
     _widen,
 )
 
@@ -47,13 +49,14 @@ def _pair_moves(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, d: np.nd
         return {}
     size = np.bincount(labels, minlength=len(centres)).astype(float)
     sums = centres * size[:, None]
-    cost = d[areas] * (size / (size + 1))[None, :] - (
+    targets = list(targets)
+    cost = d[np.ix_(areas, targets)] * (size[targets] / (size[targets] + 1))[None, :] - (
         d[areas, a] * size[a] / (size[a] - 1))[:, None]
     nth = np.partition(cost, keep - 1, axis=0)[keep - 1]
     m = np.arange(1, keep + 1)
     moves = {}
-    for b in targets:
-        near = areas[cost[:, b] <= nth[b] + 8 * slack]
+    for column, b in enumerate(targets):
+        near = areas[cost[:, column] <= nth[column] + 8 * slack]
         exact = _exact_squared(X[near], centres[[a, b]])
         moving = exact[:, 1] * size[b] / (size[b] + 1) - exact[:, 0] * size[a] / (size[a] - 1)
         group = near[np.lexsort((near, moving))[:keep]]
@@ -99,19 +102,24 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     moves: dict = {}
     kept = 0
     while True:
+        sums = _segment_sums(X, labels, k)[0]
         slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
         for a in range(k):
             targets = [b for b in range(k) if b != a and (a in changed or b in changed)]
-            moves.update(_pair_moves(X, labels, centres, d, slack, a, targets))
+            if targets:
+                moves.update(_pair_moves(X, labels, centres, d, slack, a, targets))
         explained = _explained(centres, labels)
         ranked = sorted(moves, key=lambda pair: (moves[pair][0], pair))[:GROUP_TRIES]
         for a, b in ranked:
+            group = moves[a, b][1]
             moved = labels.copy()
-            moved[moves[a, b][1]] = b
+            moved[group] = b
             tried = _Bounds(len(X))
             tried.upper[:], tried.lower[:] = bounds.upper, bounds.lower
-            tried.forget(moves[a, b][1])
-            final, after, steps = _polish(X, xx, moved, k, tried, centres)
+            tried.forget(group)
+            final, after, steps = _polish(
+                X, xx, moved, k, tried, centres,
+                _moved_sums(sums, X, group, np.full(len(group), a), np.full(len(group), b)))
             if _explained(after, final) > explained + margin:
                 differ = final != labels
                 changed = set(np.unique(np.concatenate([labels[differ], final[differ]]))
