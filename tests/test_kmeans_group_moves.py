@@ -1,4 +1,4 @@
-"""Group moves after the polish (``group_moves``, ``kmeans``'s step 4c): a few edge areas
+"""Group moves after the polish (``group_moves``, ``kmeans``'s step 7): a few edge areas
 of a segment moved together to a neighbouring segment, then polished, kept only when the
 WCSS ends lower. On a hand-made case where no single area can move, on Camden's real
 areas, and through the fit on a large matrix made of them."""

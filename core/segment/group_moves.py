@@ -1,5 +1,5 @@
 """Group moves from a polished optimum of a large matrix (see ``kmeans``'s description,
-step 4c): a few areas at the edge of a segment moved together to a neighbouring segment,
+step 7): a few areas at the edge of a segment moved together to a neighbouring segment,
 then the polish; kept when the WCSS ends lower. Lloyd's steps and Hartigan's single-area
 transfers cannot leave an optimum that only a move of several areas at once improves.
 """

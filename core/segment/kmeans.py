@@ -139,8 +139,10 @@ How ``fit_kmeans`` works
    a segment it changed worked out again), until 8 in a row end no lower. Each move is
    decided on the exact WCSS from fixed-order sums, so the step only ever lowers the
    WCSS and gives the same labels whatever the BLAS and threads. Measured on the national
-   matrix (benchmarks/kmeans_vs_r.py): k = 10, seed 2: 6,160,968.96 in 3 moves, where
-   restarts on other samples reached 6,160,969.06 only on some samples; FIGURES.
+   matrix (benchmarks/kmeans_vs_r.py; seeds 2011, 1, 2): k = 10, seed 2: 6,160,968.96
+   in 3 moves (below R's best; 1.3 s), seeds 2011 and 1 stay at R's optimum; k = 15: 0,
+   0.11 and 0.05 lower (0-3 moves, 0.7-1.1 s); k = 20: 0.48, 0.56 and 16.3 lower (16, 18
+   and 6 moves, 3.1-5.7 s); k = 30: 0.01, 0.20 and 0.09 lower (1-6 moves).
    Tried and left out: 2-means re-splits of pairs of neighbouring segments (the union of
    two segments split again from three 2-means++ starts, Lloyd and Hartigan on the union)
    took k = 30, seed 1 only 0.13 lower (4,809,891.41 to 891.28, 12.5 s); there the
