@@ -352,7 +352,8 @@ def fit_kmeans(
         if moves:
             note += (" " if note else "") + (
                 f"{moves} group move{'s' if moves > 1 else ''} of areas between segments "
-                f"after the polish took the WCSS {finished.wcss - total:,.4g} lower.")
+                f"after the polish took the within-segment sum of squares "
+                f"{finished.wcss - total:,.4g} lower (to {total:,.2f}).")
     elif tol > 0:
         final, n_iter = labels[best].astype(np.int64), 0
         sums, counts = _segment_sums(X, final, k)
