@@ -14,6 +14,7 @@ from .polish import (
     _blas_squared,
     _Bounds,
     _exact_squared,
+    _means,
     _moved_sums,
     _polish,
     _segment_sums,
@@ -21,7 +22,8 @@ from .polish import (
 )
 
 GROUP_AREAS = 16  # a group: the 2 .. GROUP_AREAS areas of a segment cheapest to move
-GROUP_TRIES = 8  # groups tried (each polished) from an optimum before the search stops
+GROUP_TRIES = 3  # groups tried in a row (each polished) without a gain before the search stops
+GROUP_KEPT = 2  # group moves kept at most (each one costs another round of pairs and tries)
 GAIN = 1e-12  # WCSS fall for a group move to be kept, relative to the total sum of squares
 
 
@@ -87,9 +89,9 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     turn, each followed by the polish; the first that ends lower than the optimum by
     GAIN of the areas' total sum of squares is kept, and the search goes on from there
     (only the pairs with a segment it changed are worked out again), until GROUP_TRIES
-    moves in a row end no lower. Every decision comes from exact, fixed-order sums, so
-    the result does not depend on the BLAS or its threads. Returns (labels, centres,
-    polish steps, group moves kept)."""
+    moves in a row end no lower or GROUP_KEPT moves are kept. Every decision comes from
+    exact, fixed-order sums, so the result does not depend on the BLAS or its threads.
+    Returns (labels, their means summed afresh, polish steps, group moves kept)."""
     margin = GAIN * math.fsum(xx)
     d = _distances(X, xx, centres)
     rows = np.arange(len(X))
@@ -101,7 +103,7 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     changed = set(range(k))
     moves: dict = {}
     kept = 0
-    while True:
+    while kept < GROUP_KEPT:
         sums = _segment_sums(X, labels, k)[0]
         slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
         for a in range(k):
@@ -126,8 +128,13 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
                               .tolist())
                 labels, centres, bounds, kept = final, after, tried, kept + 1
                 n_iter += steps
-                columns = sorted(changed)
-                d[:, columns] = _distances(X, xx, centres[columns])
+                if kept < GROUP_KEPT:
+                    columns = sorted(changed)
+                    d[:, columns] = _distances(X, xx, centres[columns])
                 break
         else:
-            return labels, centres, n_iter, kept
+            break
+    # the means summed afresh (a polish that moved nothing after the group ends on the
+    # sums the group's move left)
+    sums, counts = _segment_sums(X, labels, k)
+    return labels, _means(sums, counts, centres), n_iter, kept

@@ -133,16 +133,25 @@ How ``fit_kmeans`` works
    pair, then polishing, goes below R's). For each ordered pair of segments (a, b), the
    2 .. ``GROUP_AREAS`` = 16 areas of a cheapest to move to b (by the WCSS one such move
    would add: Hartigan's test), as many of them as add least WCSS moved together (exact,
-   from the segment sums), are its group move; the ``GROUP_TRIES`` = 8 pairs whose move
+   from the segment sums), are its group move; the ``GROUP_TRIES`` = 3 pairs whose move
    adds least are tried in turn, each moved and polished (step 4, on all areas); the
    first that ends lower is kept and the search goes on from there (only the pairs with
-   a segment it changed worked out again), until 8 in a row end no lower. Each move is
-   decided on the exact WCSS from fixed-order sums, so the step only ever lowers the
-   WCSS and gives the same labels whatever the BLAS and threads. Measured on the national
-   matrix (benchmarks/kmeans_vs_r.py; seeds 2011, 1, 2): k = 10, seed 2: 6,160,968.96
-   in 3 moves (below R's best; 1.3 s), seeds 2011 and 1 stay at R's optimum; k = 15: 0,
-   0.11 and 0.05 lower (0-3 moves, 0.7-1.1 s); k = 20: 0.48, 0.56 and 16.3 lower (16, 18
-   and 6 moves, 3.1-5.7 s); k = 30: 0.01, 0.20 and 0.09 lower (1-6 moves).
+   a segment it changed worked out again), until 3 in a row end no lower or
+   ``GROUP_KEPT`` = 2 moves are kept. Each move is decided on the exact WCSS from
+   fixed-order sums, so the step only ever lowers the WCSS and gives the same labels
+   whatever the BLAS and threads. Measured on the national matrix (seeds 2011, 1, 2;
+   ``fit_kmeans`` alone, 10 starts, load 4-6 on 2 cores): k = 10: seed 2 ends at
+   6,160,968.96 in 2 moves (0.11 below R's best, 6,160,969.07), seed 1 0.0004 lower in 2
+   moves, at R's optimum, seed 2011 at R's optimum (no move); the step takes 0.4-0.9 s.
+   k = 20: 0.10, 0.38 and 15.9 lower (2 moves each, 0.6-1.7 s). These bounds are the
+   cheapest that keep every k = 10 seed: seed 2's moves are the 1st, 3rd and 1st tried
+   (with 2 tries it ends 0.49 above R's best), seed 1 needs both moves (after 1 it is
+   0.0001 above), and seed 2's 3rd move gains 0.0001. Searched until 8 tries in a row
+   gained nothing, with no bound on the moves, the step took k = 20 0.48, 0.56 and 16.3
+   lower but kept 16, 18 and 6 moves in 3.6-7.0 s (in the same run the engine's whole
+   fit took 14.0-17.6 s so, 8.8-12.6 s now), for figures already 6,266-15,150 below R's
+   best, and k = 10 0.6-1.3 s for the same WCSS; k = 15: 0, 0.11 and 0.05 lower (0-3
+   moves, 0.7-1.1 s); k = 30: 0.01, 0.20 and 0.09 lower (1-6 moves).
    Tried and left out: 2-means re-splits of pairs of neighbouring segments (the union of
    two segments split again from three 2-means++ starts, Lloyd and Hartigan on the union)
    took k = 30, seed 1 only 0.13 lower (4,809,891.41 to 891.28, 12.5 s); there the
