@@ -113,7 +113,7 @@ def versus_r(X: np.ndarray, what: str, k: int, seeds) -> list[tuple]:
         fit, ours = engine_fit(X, k, seed)
         print(f"engine  {what}, k = {k}, seed {seed}: {ours:.2f} s, WCSS {fit.wcss:,.3f}, "
               f"{fit.n_starts} starts, {fit.restarts} restarts (best reached by "
-              f"{fit.best_found}), "
+              f"{fit.best_found}), group moves kept: {fit.group_moves}, "
               f"{fit.n_iter} polish steps" + (f"; {fit.note}" if fit.note else ""), flush=True)
         r = run_r(X, k, N_INIT, seed)
         if r:
@@ -125,7 +125,9 @@ def versus_r(X: np.ndarray, what: str, k: int, seeds) -> list[tuple]:
     for seed, fit, ours, r in results:
         starts = (f"{fit.n_starts}" + (f" + {fit.restarts} restarts" if fit.restarts else "")
                   + (f" (best reached by {fit.best_found})"
-                     if fit.n_starts > N_INIT or fit.restarts else ""))
+                     if fit.n_starts > N_INIT or fit.restarts else "")
+                  + (f"; {fit.group_moves} group move" + "s" * (fit.group_moves > 1)
+                     if fit.group_moves else ""))
         wcss = f"engine {fit.wcss:,.1f}"
         if r:
             wcss += f", R {r['wcss']:,.1f}; engine - R's best {fit.wcss - r_best:+,.3f}"

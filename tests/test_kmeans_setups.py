@@ -5,8 +5,9 @@ sub-segments. Each setup is a fresh process with its environment variables set, 
 real Camden sample matrix (749 output areas, the sample project's variables as it
 standardises and winsorises them), and on a larger matrix made of it (60 copies of
 Camden's areas, each moved by a little noise: 44,940 areas, enough for the large-matrix
-path whose starts begin on a sample). Also: the engine's pool honours
-``threadpoolctl.threadpool_limits`` and ``COMMUNITY_SAFETY_THREADS``."""
+path whose starts begin on a sample; with seed 3 its group moves are kept). Also: the
+engine's pool honours ``threadpoolctl.threadpool_limits`` and
+``COMMUNITY_SAFETY_THREADS``."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ for n_init in (1, 20):
 for n_init in (1, 4):
     fit = fit_kmeans(large, 12, n_init=n_init, seed=1)
     out[f"large k=12 n_init={n_init}"] = [digest(fit), fit.wcss]
+fit = fit_kmeans(large, 12, n_init=4, seed=3)  # (group moves kept after the polish)
+out["large k=12 seed=3"] = [digest(fit), fit.wcss, fit.group_moves]
 print(json.dumps(out))
 """
 

@@ -199,15 +199,18 @@ def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.n
 
 
 def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
-            bounds: _Bounds | None = None, assigned_to: np.ndarray | None = None
-            ) -> tuple[np.ndarray, np.ndarray, int]:
+            bounds: _Bounds | None = None, assigned_to: np.ndarray | None = None,
+            sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
     The segment sums follow the moves (in a fixed order); once nothing moves they are
     summed afresh, and the polish ends when nothing moves from those exact means.
     ``bounds`` (with the centres ``assigned_to`` they hold for: labels just assigned to
-    them) spare the first step a look at every area; the result is the same."""
+    them) spare the first step a look at every area; the result is the same. ``sums``:
+    the labels' segment sums, when known (from fixed-order sums)."""
     labels = labels.astype(np.int64)
-    sums, counts = _segment_sums(X, labels, k)
+    counts = np.bincount(labels, minlength=k)
+    if sums is None:
+        sums = _segment_sums(X, labels, k)[0]
     centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
     if bounds is None:
         bounds = _Bounds(len(X))

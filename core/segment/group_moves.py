@@ -1,0 +1,140 @@
+"""Group moves from a polished optimum of a large matrix (see ``kmeans``'s description,
+step 7): a few areas at the edge of a segment moved together to a neighbouring segment,
+then the polish; kept when the WCSS ends lower. Lloyd's steps and Hartigan's single-area
+transfers cannot leave an optimum that only a move of several areas at once improves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .polish import (
+    _blas_squared,
+    _Bounds,
+    _exact_squared,
+    _means,
+    _moved_sums,
+    _polish,
+    _segment_sums,
+    _widen,
+)
+
+GROUP_AREAS = 16  # a group: the 2 .. GROUP_AREAS areas of a segment cheapest to move
+GROUP_TRIES = 3  # groups tried in a row (each polished) without a gain before the search stops
+GROUP_KEPT = 2  # group moves kept at most (each one costs another round of pairs and tries)
+GAIN = 1e-12  # WCSS fall for a group move to be kept, relative to the total sum of squares
+
+
+def _distances(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, chunk: int = 1 << 15
+               ) -> np.ndarray:
+    """Squared distances from every area to ``centres`` by the matrix product (they only
+    narrow the areas down: see ``_pair_moves``)."""
+    cc = (centres * centres).sum(axis=1)
+    return np.concatenate([_blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
+                           for a in range(0, len(X), chunk)])
+
+
+def _pair_moves(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, d: np.ndarray,
+                slack: float, a: int, targets) -> dict:
+    """The group move from segment a to each segment b of ``targets``: of a's areas
+    cheapest to move to b (by the WCSS a single move would add, n_b/(n_b+1) d_b -
+    n_a/(n_a-1) d_a; ties to the earliest area), the first m = 2 .. GROUP_AREAS, the m
+    whose move adds least WCSS (ties to the smaller group): {(a, b): (change in WCSS,
+    areas)}. The matrix product's distances ``d`` only narrow the areas down (``slack``
+    far above their rounding); the order and the change come from exact distances and
+    fixed-order sums, so they are the same whatever the BLAS."""
+    areas = np.flatnonzero(labels == a)
+    keep = min(GROUP_AREAS, len(areas) - 1)
+    if keep < 2:
+        return {}
+    size = np.bincount(labels, minlength=len(centres)).astype(float)
+    sums = centres * size[:, None]
+    targets = list(targets)
+    cost = d[np.ix_(areas, targets)] * (size[targets] / (size[targets] + 1))[None, :] - (
+        d[areas, a] * size[a] / (size[a] - 1))[:, None]
+    nth = np.partition(cost, keep - 1, axis=0)[keep - 1]
+    m = np.arange(1, keep + 1)
+    moves = {}
+    for column, b in enumerate(targets):
+        near = areas[cost[:, column] <= nth[column] + 8 * slack]
+        exact = _exact_squared(X[near], centres[[a, b]])
+        moving = exact[:, 1] * size[b] / (size[b] + 1) - exact[:, 0] * size[a] / (size[a] - 1)
+        group = near[np.lexsort((near, moving))[:keep]]
+        moved = np.cumsum(X[group], axis=0)  # (in the group's order: exact)
+        # WCSS = sum |x|^2 - |segment sum|^2 / size: only a's and b's terms change
+        change = ((sums[a] ** 2).sum() / size[a] + (sums[b] ** 2).sum() / size[b]
+                  - ((sums[a] - moved) ** 2).sum(axis=1) / (size[a] - m)
+                  - ((sums[b] + moved) ** 2).sum(axis=1) / (size[b] + m))
+        j = 1 + int(np.argmin(change[1:]))
+        moves[(a, int(b))] = (float(change[j]), group[:j + 1])
+    return moves
+
+
+def _explained(centres: np.ndarray, labels: np.ndarray) -> float:
+    """The sum of squares the segments explain, sum over segments of n |mean|^2: the WCSS
+    is the areas' total sum of squares less this, so the partition that explains more
+    has the lower WCSS. The means are those the polish sums in a fixed order: the same
+    figure on every machine."""
+    counts = np.bincount(labels, minlength=len(centres))
+    return math.fsum(counts * (centres * centres).sum(axis=1))
+
+
+def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+                 k: int, n_iter: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """From a polished optimum (``labels``, their exact ``centres``): of the group moves
+    between every ordered pair of segments (``_pair_moves``), the GROUP_TRIES that add
+    least WCSS by themselves (or take most off; ties to the lowest segments) are tried in
+    turn, each followed by the polish; the first that ends lower than the optimum by
+    GAIN of the areas' total sum of squares is kept, and the search goes on from there
+    (only the pairs with a segment it changed are worked out again), until GROUP_TRIES
+    moves in a row end no lower or GROUP_KEPT moves are kept. Every decision comes from
+    exact, fixed-order sums, so the result does not depend on the BLAS or its threads.
+    Returns (labels, their means summed afresh, polish steps, group moves kept)."""
+    margin = GAIN * math.fsum(xx)
+    d = _distances(X, xx, centres)
+    rows = np.arange(len(X))
+    other = d.copy()
+    other[rows, labels] = np.inf
+    bounds = _Bounds(len(X))
+    bounds.set(rows, d[rows, labels], other.min(axis=1),
+               _widen(xx, (centres * centres).sum(axis=1)))
+    changed = set(range(k))
+    moves: dict = {}
+    kept = 0
+    while kept < GROUP_KEPT:
+        sums = _segment_sums(X, labels, k)[0]
+        slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
+        for a in range(k):
+            targets = [b for b in range(k) if b != a and (a in changed or b in changed)]
+            if targets:
+                moves.update(_pair_moves(X, labels, centres, d, slack, a, targets))
+        explained = _explained(centres, labels)
+        ranked = sorted(moves, key=lambda pair: (moves[pair][0], pair))[:GROUP_TRIES]
+        for a, b in ranked:
+            group = moves[a, b][1]
+            moved = labels.copy()
+            moved[group] = b
+            tried = _Bounds(len(X))
+            tried.upper[:], tried.lower[:] = bounds.upper, bounds.lower
+            tried.forget(group)
+            final, after, steps = _polish(
+                X, xx, moved, k, tried, centres,
+                _moved_sums(sums, X, group, np.full(len(group), a), np.full(len(group), b)))
+            if _explained(after, final) > explained + margin:
+                differ = final != labels
+                changed = set(np.unique(np.concatenate([labels[differ], final[differ]]))
+                              .tolist())
+                labels, centres, bounds, kept = final, after, tried, kept + 1
+                n_iter += steps
+                if kept < GROUP_KEPT:
+                    columns = sorted(changed)
+                    d[:, columns] = _distances(X, xx, centres[columns])
+                break
+        else:
+            break
+    # the means summed afresh (a polish that moved nothing after the group ends on the
+    # sums the group's move left)
+    sums, counts = _segment_sums(X, labels, k)
+    return labels, _means(sums, counts, centres), n_iter, kept
