@@ -165,7 +165,9 @@ def own_total(values: pd.DataFrame, columns: list) -> str | None:
     every row, above each in nearly every row, and first among them or named a total
     (a category that is merely the largest everywhere is not taken for it)."""
     block = values[columns].apply(pd.to_numeric, errors="coerce")
-    if len(columns) < 3 or block.isna().all().any():
+    block = block.loc[:, block.notna().any()]  # its columns of numbers (not names)
+    columns = list(block.columns)
+    if len(columns) < 3:
         return None
     cells = block.to_numpy(dtype=float)
     for position, column in enumerate(columns):
