@@ -26,9 +26,9 @@ import pandas as pd
 from ..errors import InputError
 from .risk_features import StudyAreas, touching_pairs
 from .risk_model import ModelSettings
-from .risk_points import catchment, nearest_of_own_area
+from .risk_points import CELL_METRES, catchment, nearest_of_own_area
 
-NEAR_POSTCODE_METRES = 50.0  # the LFB file's points are rounded to 50 m
+NEAR_POSTCODE_METRES = CELL_METRES  # neighbours: as near as the fires' points are exact
 AREA = "area"  # the group of a postcode's output area
 
 
