@@ -35,6 +35,11 @@ def test_the_whole_chain_on_a_borough(tmp_path, code, name):
     assert len(outcome.names) == 6
     # the census cells' labels are used: no cell code in any name
     assert not any(chain.CODE.search(n) for n in outcome.names), outcome.names
+    # the residents and households columns (the census metadata labels them "Total") say how
+    # many live in an area, not who: no name or portrait describes a segment by them
+    summary = pd.read_csv(tmp_path / "out" / "segmentation" / "segment_summary.csv")
+    texts = [*summary["name"], *summary["portrait"]]
+    assert not [t for t in texts if re.search(r"\btotal\b", t, re.IGNORECASE)], texts
     # one kind of incident: each segment's table says its period once, in its heading, and
     # keeps the columns that fit beside the map
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

@@ -38,6 +38,8 @@ class AreaData:
     # columns the tables hold but could not use, and cells left missing: (source, variable,
     # reason, cells_not_numbers), shown in the screening table
     column_notes: pd.DataFrame = field(default_factory=lambda: column_notes([]))
+    # the tables' denominators among the context (totals: how many, not who)
+    denominators: list = field(default_factory=list)
 
 
 def column_notes(tables) -> pd.DataFrame:
@@ -142,7 +144,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                "rows": int(len(boundary_rows))}]
     columns: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
-    rows, context = [boundary_rows], []
+    rows, context, bases = [boundary_rows], [], []
     for spec, table, denominators in zip(project.tables, tables, denominators_of):
         join_key = _join_key(spec, areas, project.boundaries)
         by_area, table_rows = match_table(table, areas.index, join_key)
@@ -160,6 +162,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                                  f"{origin[column]} with different values; rename one")
         rows.append(table_rows)
         context.extend(c for c in [*spec.context, *denominators] if c not in context)
+        bases.extend(c for c in denominators if c not in bases)
         inputs.append({"file": str(spec.path), "sha256": sha256_of(spec.path),
                        "rows": int(table_rows["row"].notna().sum())})
         if spec.lookup is not None:
@@ -168,7 +171,8 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     values = pd.DataFrame(columns, index=areas.index)
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
-    return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables))
+    return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables),
+                    bases)
 
 
 def check_counts(project: Project, tables: list) -> None:

@@ -121,7 +121,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
     numbered_by = numbering_words(project, numbered_by, labels)
     themes = (read_themes(read_labels(project.labels_file, project.labels_columns))
               if project.labels_file else None)
-    portraits = pen_portraits(profiles, summary, labels, themes=themes)
+    portraits = pen_portraits(profiles, summary, labels, themes=themes,
+                              sizes=[*(c for c in (project.residents, project.households) if c),
+                                     *data.denominators])
     for number, text in project.segment_text.items():
         if number not in portraits.index:
             raise InputError(f"{project.path.name}: [segments.{number}] but there are only "

@@ -46,17 +46,21 @@ def study_area_sd(profiles: pd.DataFrame, summary: pd.DataFrame | None = None) -
 
 
 def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None,
-                candidates=None, summary: pd.DataFrame | None = None) -> pd.DataFrame:
+                candidates=None, summary: pd.DataFrame | None = None,
+                sizes=()) -> pd.DataFrame:
     """Every (segment, variable) with its standardised difference, weight and score, the
     direction, whether it may describe the segment, its theme and its words.
 
     ``candidates``: the variables that may describe segments; by default the clustered ones
     and any other the labels describe (screened-out variables are still profiled); a
     variable with neither a label nor a name in words is said by its column name, quoted
-    and cleaned ('k016'), rather than left out (a segment would seem average)."""
+    and cleaned ('k016'), rather than left out (a segment would seem average). ``sizes``:
+    the residents and households columns, which say how many live there, not who: never
+    descriptors (a census metadata file labels them "Total", and a segment was named
+    "... with a high share of total")."""
     if candidates is None:
         clustered = set(profiles.loc[profiles["clustered"].astype(bool), "variable"])
-        candidates = clustered | {v for v in profiles["variable"] if v in labels}
+        candidates = (clustered | {v for v in profiles["variable"] if v in labels}) - set(sizes)
     rows = profiles[profiles["variable"].isin(candidates)].copy()
     rows = rows[rows["study_area_mean"].notna() & rows["mean"].notna()]
     sd = study_area_sd(profiles, summary)

@@ -139,11 +139,12 @@ def portrait(segment: int, rows: pd.DataFrame, in_name: list, size: pd.Series,
 
 
 def segment_texts(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict | None = None,
-                  themes: dict | None = None, candidates=None, area: str = WHOLE_AREA
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(names and portraits by segment, the descriptor table with ``in_name``)."""
+                  themes: dict | None = None, candidates=None, area: str = WHOLE_AREA,
+                  sizes=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(names and portraits by segment, the descriptor table with ``in_name``); ``sizes``:
+    the residents and households columns (``descriptors``)."""
     labels = labels or {}
-    table = descriptors(profiles, labels, themes, candidates, summary)
+    table = descriptors(profiles, labels, themes, candidates, summary, sizes)
     words = {v: words_for(v, labels, themes) for v in table["variable"].unique()}
     table["_words"] = table["variable"].map(words)
     table["in_name"] = False

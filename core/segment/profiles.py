@@ -75,12 +75,14 @@ def profile_table(
 
 
 def pen_portraits(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict,
-                  themes: dict | None = None, area: str = "the whole area") -> pd.DataFrame:
+                  themes: dict | None = None, area: str = "the whole area",
+                  sizes=()) -> pd.DataFrame:
     """A name and a pen portrait in words per segment (index: segment; columns name,
     portrait). ``labels``: variable -> description; ``themes``: variable -> theme, where the
     labels file gives one (otherwise from the vocabulary). Names are made from the labels,
-    never from column names."""
-    texts, _ = segment_texts(profiles, summary, labels, themes, area=area)
+    never from column names; ``sizes``, the residents and households columns, never
+    describe a segment."""
+    texts, _ = segment_texts(profiles, summary, labels, themes, area=area, sizes=sizes)
     return texts
 
 
