@@ -155,6 +155,12 @@ def test_explanations_are_traceable_to_the_figures():
     assert row["priority"] == 1  # 1.78x borough x 3 flags
     assert result.targets.set_index("address_id").loc["A1-0", "why"].endswith(
         "no visit on record")
+    named = build_targets(addresses, fires, households, segments,
+                          TargetOptions(capacity=3, window="2020–2024", years=5), wards,
+                          segment_names={2: "Older renters in flats"})
+    # a crew manager reads the segment's name, not only its number
+    assert "segment 2 “Older renters in flats” (" in named.targets.set_index(
+        "address_id").loc["A1-1", "why"]
 
 
 # --- on the Camden sample ----------------------------------------------------------------------

@@ -33,23 +33,27 @@ def times(ratio: float) -> str:
     return f"{ratio:.2f}x" if 0 < ratio < 0.095 else f"{ratio:.1f}x"
 
 
-def explain(chosen: pd.DataFrame, window: str, area: bool = True) -> list[str]:
+def explain(chosen: pd.DataFrame, window: str, area: bool = True,
+            segment_names: dict | None = None) -> list[str]:
     """One sentence per chosen address from its figures, in a crew manager's words: its
     output area's fires and rate per household against the borough's (the rate that ranks
-    it: a small area's own count steadied toward its segment's), its segment's fire rate,
-    the last visit, flags with weights. ``area=False``: the visit and flags only (the
-    risk model gives the rest)."""
+    it: a small area's own count steadied toward its segment's), its segment (by name,
+    from ``segment_names``, where it has one) and the segment's fire rate, the last visit,
+    flags with weights. ``area=False``: the visit and flags only (the risk model gives the
+    rest)."""
     texts = []
     period = f"in {window}" if window else "in the incident history"
+    segment_names = segment_names or {}
     for row in chosen.itertuples(index=False):
         parts = []
         if area:
             fires = int(row.area_fires)
+            name = segment_names.get(int(row.segment), "")
             parts += [f"{fires} fire{'s' if fires != 1 else ''} in this output area {period} "
                       f"({times(row.area_ratio)} the borough's rate per household, allowing "
                       "for chance in a small area)",
-                      f"segment {int(row.segment)} ({times(row.segment_ratio)} the borough's "
-                      "fire rate)"]
+                      f"segment {int(row.segment)}{f' “{name}”' if name else ''} "
+                      f"({times(row.segment_ratio)} the borough's fire rate)"]
         if pd.isna(row.last_visit):
             parts.append("no visit on record")
         else:

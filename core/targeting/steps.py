@@ -206,7 +206,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
-                           point_reasons)
+                           point_reasons, seg.segment_names)
     if inputs.model:
         units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
                  "own fires, its area's and the census)" if point_rates is not None
