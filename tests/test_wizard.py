@@ -18,6 +18,7 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QApplication, QWizard
 
 from community_safety.core.project.project_file import load_project
@@ -147,7 +148,6 @@ def test_pressing_the_k_spin_box_marks_the_chosen_k_without_drawing_again(
     """Each press of the k spin box marks the chosen k on the chart at once, painted over
     the last drawing: no chart is drawn again (matplotlib's drawing, even in a thread, froze
     the wizard 0.3-0.9 s at each press)."""
-    from qgis.PyQt.QtCore import Qt
     from qgis.PyQt.QtGui import QColor
     from qgis.PyQt.QtTest import QTest
 
@@ -258,7 +258,7 @@ def test_reopening_a_saved_project_file_fills_every_page(qgis_app, qgis_iface, q
     assert wizard.tables.join_combo.currentData() == "join_on"
     assert wizard.tables.join_on_combo.currentData() == "LSOA11CD"
     context = wizard.tables.context_list
-    assert [context.item(i).text() for i in range(context.count())
+    assert [context.item(i).data(Qt.UserRole) for i in range(context.count())
             if context.item(i).checkState()] == ["IMD19"]
     assert wizard.variables.min_range.value() == 1.0
     assert wizard.variables.deprivation.currentData() == "IMD19"

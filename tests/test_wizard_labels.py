@@ -118,6 +118,17 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert box.labels()["ts0170003"] == "Household size"
     QTest.keyClick(box.description_combo, Qt.Key_Up)
     assert box.labels()["ts0170003"] == "1 person in household"
+    # the context columns are named in words too (whole in the tooltip), their codes kept
+    click_row(tables.list, 0)
+    items = {tables.context_list.item(i).data(Qt.UserRole): tables.context_list.item(i)
+             for i in range(tables.context_list.count())}
+    total = items["ts0540001"]
+    assert total.text() == "ts0540001 – Total: All households"
+    assert total.toolTip() == "ts0540001: Total: All households"
+    total.setCheckState(Qt.Checked)
+    assert "ts0540001" in tables.entries[0].context
+    total.setCheckState(Qt.Unchecked)
+    assert "ts0540001" not in tables.entries[0].context
     # a table the file does not describe: its columns named as undescribed
     tables.add_files([SUTTON / "imd.csv"])
     qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)

@@ -153,6 +153,7 @@ class TablesPage(Page):
 
         self.labels_box = LabelsBox(self.variables, self.wiz.run)
         self.labels_box.changed.connect(self.completeChanged.emit)
+        self.labels_box.changed.connect(lambda: self._name_context_columns())
 
         self.problems_label = self.message_label()
         self.check_button = QPushButton("Check the tables")
@@ -281,6 +282,20 @@ class TablesPage(Page):
 
     # --- the selected table's settings ----------------------------------------------------
 
+    def _name_context_columns(self, labels: dict | None = None) -> None:
+        """Each context column by its code and, where the descriptions file has one, its
+        description; the whole of both in its tooltip (the list is narrow)."""
+        labels = self.labels_box.labels() if labels is None else labels
+        entry = self.current()
+        numeric = set(entry.numeric) if entry is not None else set()
+        for i in range(self.context_list.count()):
+            item = self.context_list.item(i)
+            column = item.data(Qt.UserRole)
+            label = labels.get(column, "")
+            item.setText(f"{column} – {label}" if label else column)
+            tip = f"{column}: {label}" if label else column
+            item.setToolTip(tip if column in numeric else f"{tip}\n(not a column of numbers)")
+
     def _show_entry(self, row: int):
         entry = self.entries[row] if 0 <= row < len(self.entries) else None
         self.detail.setEnabled(entry is not None and not entry.read_error)
@@ -314,13 +329,14 @@ class TablesPage(Page):
         set_items(self.lookup_from_combo, entry.lookup_columns, entry.lookup_from)
         set_items(self.lookup_to_combo, entry.lookup_columns, entry.lookup_to)
         self.context_list.clear()
+        labels = self.labels_box.labels()
         for column in [c for c in entry.columns if c != entry.code]:
-            item = QListWidgetItem(column)
+            item = QListWidgetItem()
+            item.setData(Qt.UserRole, column)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Checked if column in entry.context else Qt.Unchecked)
-            if column not in entry.numeric:
-                item.setToolTip("not a column of numbers")
             self.context_list.addItem(item)
+        self._name_context_columns(labels)
         set_items(self.denominator_combo, [ROW_TOTAL, *entry.numeric],
                   entry.denominator if isinstance(entry.denominator, str) else None,
                   none=NO_DENOMINATOR)
@@ -381,7 +397,7 @@ class TablesPage(Page):
             entry.lookup_from = self.lookup_from_combo.currentData()
             entry.lookup_to = self.lookup_to_combo.currentData()
         elif what == "context":
-            entry.context = [self.context_list.item(i).text()
+            entry.context = [self.context_list.item(i).data(Qt.UserRole)
                              for i in range(self.context_list.count())
                              if self.context_list.item(i).checkState() == Qt.Checked]
         elif what == "den":
