@@ -232,4 +232,14 @@ def test_two_sheets_of_one_workbook_are_told_apart(qgis_app, qgis_iface, qtbot, 
         "✗ partner_book.xlsx, sheet Tenure: the columns ts0540001")
     assert tables.current().sheet == "Tenure" and tables.denominator_combo.hasFocus()
     assert tables.detail.title() == "Settings of partner_book.xlsx (Tenure)"
+    combo = tables.denominator_combo
+    combo.setCurrentIndex(combo.findData("ts0540001"))
+    click(tables.check_button)
+    qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
+    # the reconciliation has a row for each sheet, each with its own count
+    summary = tables.summary
+    rows = {summary.item(r, 0).text(): summary.item(r, 1).text()
+            for r in range(summary.rowCount())}
+    assert rows["partner_book.xlsx, sheet Cars or vans"] == "606"  # the rows of ts045.csv
+    assert rows["partner_book.xlsx, sheet Tenure"] == "606"
     wizard.close()

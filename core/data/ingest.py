@@ -379,11 +379,14 @@ def read_table(
     are listed in ``skipped_columns``.
     """
     path = Path(path)
-    source = path.name
+    spreadsheet = path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
+    # two sheets of one workbook are two tables: each named with its sheet, in messages and
+    # in the reconciliation
+    source = f"{path.name}, sheet {sheet}" if spreadsheet and sheet is not None else path.name
     name = name or path.stem
     if not path.exists():
         raise InputError(f"{path}: table not found")
-    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+    if spreadsheet:
         frame, line_numbers, bad = read_excel_text(path, source, sheet)
         decimal_comma = False
     else:
