@@ -228,6 +228,25 @@ def test_census_2021_household_size_and_council_renting_in_words():
     assert "are of two people" in texts.loc[1, "portrait"]
 
 
+def test_household_sizes_are_said_as_households():
+    # Census 2021 TS017's labels; segment 2 has few large households and many of 3 people
+    labels = {"h3": "3 people in household", "h5": "5 people in household",
+              "h8": "8 or more people in household"}
+    profiles, summary = made_up({
+        1: {"h3": 15, "h5": 12, "h8": 6},
+        2: {"h3": 30, "h5": 2, "h8": 0.5},
+        3: {"h3": 16, "h5": 11, "h8": 5},
+    }, labels)
+    texts, _ = segment_texts(profiles, summary, labels)
+    assert "people in household" not in " ".join(texts["name"]), texts["name"].tolist()
+    assert texts.loc[2, "name"].startswith("Smaller households"), texts["name"].tolist()
+    # a portrait never says "five or more" of the column of households of exactly 5
+    assert "five or more" not in " ".join(texts["portrait"])
+    assert "Lower than average: 5 people in household (2.0%" in texts.loc[2, "portrait"]
+    assert words_for("h3", labels).high == ("with a high share of", "3-person households")
+    assert words_for("h8", labels).label == "8 or more people in household"
+
+
 def test_variables_without_known_words_are_said_with_their_labels():
     labels = {"x1": "Residents who cycle to the shops", "x2": "Households with a dog"}
     profiles, summary = made_up({

@@ -153,6 +153,11 @@ def _short(label: str) -> str:
                            ("other", "total", "all", "none", "with dependent children",
                             "no dependent children")):
         text = f"{parts[-2]}: {text}"
+    # a household size as households ("5 people in household" -> "5-person households")
+    size = re.fullmatch(r"(\d+)( or more)? (?:people|person) in household", text, re.I)
+    if size:
+        text = (f"households of {size[1]} or more people" if size[2]
+                else f"{size[1]}-person households")
     return text
 
 
