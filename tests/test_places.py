@@ -253,6 +253,15 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
     assert "Produced" in notes and "Area data" in notes and "Method" in notes
     assert notes["Incidents: Fires"].startswith("From personal.csv, ")
     assert {"Output areas", "Fires", "Households", "Residents"} <= set(book.sheetnames)
+    # the output areas' counts are in full, small ones too, and the notes and the sheet say so
+    assert notes["Suppression threshold"] == ("Counts from 1 to 5 are suppressed, except the "
+                                              "counts of output areas.")
+    assert "shown in full" in notes["Output areas"]
+    areas = book["Output areas"]
+    assert areas["A2"].value.startswith("Counts, in full: ") and "*" not in areas["A2"].value
+    assert any(v in (1, 2, 3) for row in areas.iter_rows(min_row=4, values_only=True)
+               for v in row[2:])
+    assert book["Fires"]["A2"].value.startswith("Counts. * = suppressed")
 
     exported = [p for folder in ("partners", "incidents") for p in (tmp_path / folder).iterdir()]
     texts = []

@@ -206,6 +206,10 @@ def test_without_a_deprivation_measure_segments_are_numbered_by_the_first_compon
     assert "deprived" not in segment_abstract(seg)
     notes = " ".join(text for _, text in partner_notes(seg, gpkg, []))
     assert "least deprived" not in notes and "most deprived" not in notes
+    # the screening said as the rules set: no "range below 0.0" where no range rule is set
+    said = dict(partner_notes(seg, gpkg, []))["Screening"]
+    rules = seg.manifest["parameters"]["screening"]
+    assert ("range" in said) == (rules["min_range"] > 0) and "0.0" not in said, said
     assert main(["matrices", str(gpkg), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
                  "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
     assert main(["report", str(gpkg), "--out", str(tmp_path / "report.html")]) == 0

@@ -103,6 +103,9 @@ def _fingerprint(matrices: dict, threshold: int) -> tuple:
 
 
 IN_FULL = ("areas",)  # every area's segment and ward are public: hiding protects nothing
+AREAS_IN_FULL = ("The counts of output areas (the Output areas tables) are shown in full, "
+                 "small ones too: which segment and ward each output area is in is public "
+                 "(the segments layer maps it), so hiding them would protect no one.")
 
 
 def suppressed_matrices(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
@@ -156,7 +159,8 @@ def _sheet_names(titles: list[str]) -> list[str]:
     return names
 
 
-def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
+def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool,
+                 in_full: bool = False) -> None:
     """A titled table: the title, a line on how to read it, the headings (wrapped, kept in
     view with the ward columns while scrolling), counts with thousands separators or
     percentages to one decimal place, suppressed cells marked '*' on grey, the Total row
@@ -164,10 +168,13 @@ def _write_sheet(sheet, title: str, shown: pd.DataFrame, percent: bool) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     sheet.cell(row=1, column=1, value=text_cell(title)).font = Font(bold=True, size=13)
-    sheet.cell(row=2, column=1, value=text_cell((
-        "Percentages of the row or column total, from published counts. " if percent
-        else "Counts. ") + f"{SUPPRESSED} = suppressed (a small count, or one that would "
-        "reveal a small count). See the Notes sheet.")).font = Font(italic=True, size=9)
+    kind = ("Percentages of the row or column total" if percent else "Counts")
+    sheet.cell(row=2, column=1, value=text_cell(
+        f"{kind}, in full: output areas are public, so none is suppressed. See the Notes "
+        "sheet." if in_full else
+        (f"{kind}, from published counts. " if percent else f"{kind}. ")
+        + f"{SUPPRESSED} = suppressed (a small count, or one that would reveal a small "
+        "count). See the Notes sheet.")).font = Font(italic=True, size=9)
     grey = PatternFill("solid", fgColor="E4E4E4")
     bold = Font(bold=True)
     line = Border(top=Side(style="thin"))
@@ -229,8 +236,11 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
     ``incidents``: the incident profiles' names (for the tables' titles)."""
     tables = safe_tables(matrices, threshold)
     notes_rows = [("Produced", date.today().isoformat()), *(notes or []),
-                  ("Suppression threshold", f"Counts from 1 to {threshold} are suppressed."),
-                  ("Suppression rule", suppression_rule(threshold))]
+                  ("Suppression threshold", f"Counts from 1 to {threshold} are suppressed"
+                   + (", except the counts of output areas." if IN_FULL[0] in matrices
+                      else ".")),
+                  ("Suppression rule", suppression_rule(threshold)),
+                  *([("Output areas", AREAS_IN_FULL)] if IN_FULL[0] in matrices else [])]
     from openpyxl import Workbook
 
     book = Workbook()
@@ -247,8 +257,8 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
         for (name, table), title, sheet_name in zip(tables.items(), titles,
                                                     _sheet_names(short)):
             shown = partner_table(table, segment_names, ward_names)
-            _write_sheet(book.create_sheet(sheet_name), title,
-                         shown, percent=name.endswith("%"))
+            _write_sheet(book.create_sheet(sheet_name), title, shown,
+                         percent=name.endswith("%"), in_full=name.partition(" ")[0] in IN_FULL)
             filename = name.replace(" %", "_pct").replace(" ", "_") + ".csv"
             # with a byte-order mark: Excel then reads the "–" and accents correctly
             write_csv(shown, staging / filename, index=False, encoding="utf-8-sig")
@@ -433,7 +443,8 @@ def _notes(threshold: int, left_out: list[str], source: Path) -> pd.DataFrame:
          "share, rates and index are empty where the count is suppressed."),
         ("Places", "Areas, households and residents describe places, not people: the "
          "segments layer shows the segment of every output area, so the segment summary "
-         "gives them in full; the matrices suppress them like every other count."),
+         "gives them in full, and the matrices' counts of output areas are in full too; "
+         "their households and residents are suppressed like every other count."),
         ("Left out", ", ".join(left_out) or "nothing"),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])

@@ -58,10 +58,7 @@ def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
                     "sum of squares is kept." if parameters.get("n_init") else ""),
         ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
                                                 str(parameters.get("standardise", "")))),
-        ("Screening", f"Of each pair of variables with |Pearson r| above "
-                      f"{screening.get('threshold')} one was dropped, and so were variables "
-                      f"with fewer than {screening.get('min_distinct')} distinct values or "
-                      f"a range below {screening.get('min_range')}." if screening else ""),
+        ("Screening", screening_in_words(screening) if screening else ""),
         ("Extreme values", f"Standardised values were clipped at ±{winsorised['bound']:g} "
                            f"({winsorised.get('cells', 0):,} values in "
                            f"{len(winsorised.get('areas', [])):,} areas)."
@@ -72,6 +69,20 @@ def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
         ("Numbering", manifest.get("numbering", {}).get("description", "")),
     ]
     return [(item, text) for item, text in rows if text]
+
+
+def screening_in_words(screening: dict) -> str:
+    """The screening rules as a sentence, each rule only where it is set: "a range below
+    0" drops nothing and is not said."""
+    few, narrow = screening.get("min_distinct"), screening.get("min_range")
+    dropped = ["constant or binary variables (two values or fewer)"]
+    if few is not None and float(few) > 3:
+        dropped.append(f"variables with fewer than {int(few)} distinct values")
+    if narrow is not None and float(narrow) > 0:
+        dropped.append(f"variables whose range (highest less lowest) is below {float(narrow):g}")
+    return (f"Of each pair of variables with |Pearson r| above {screening.get('threshold')} "
+            f"one was dropped, and so were {', '.join(dropped[:-1])}"
+            f"{' and ' if len(dropped) > 1 else ''}{dropped[-1]}.")
 
 
 STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviation 1).",
