@@ -16,6 +16,7 @@ from community_safety.core.cli import main
 from community_safety.core.data.locate import AreaIndex, LocationColumns, locate
 from community_safety.core.data.pseudonyms import pseudonymise
 from community_safety.core.places.matrices import TOTAL
+from community_safety.core.segment.saved import load_segmentation
 from community_safety.core.share.suppression import suppress
 from community_safety.core.store.geopackage import read_gpkg_table
 
@@ -56,6 +57,16 @@ def test_every_fire_and_crime_is_accounted_for_and_counts_add_up(gpkg, tmp_path,
     assert profile["share_pct"].sum() == pytest.approx(100, abs=0.05)
     assert profile["household_share_pct"].sum() == pytest.approx(100, abs=0.05)
     assert (tmp_path / "incident_profile_fires_incidents.png").stat().st_size > 10_000
+    # read by a person: names beside numbers, the period, whole counts, rates a year too
+    names = load_segmentation(gpkg).segment_names
+    assert profile["segment_name"].tolist() == [names[s] for s in profile["segment"]]
+    dates = pd.to_datetime(pd.read_csv(FIRES)["date"])
+    first, last = dates.min(), dates.max()
+    assert set(profile["period"]) == {f"{first:%b %Y} – {last:%b %Y}"}
+    assert profile["count"].dtype == np.int64 and records["row"].dtype == np.int64
+    years = ((last - first).days + 1) / 365.25
+    assert np.allclose(profile["rate_per_1000_households_per_year"],
+                       profile["rate_per_1000_households"] / years, atol=0.002)
 
     assert run("incidents", gpkg, CRIMES, "--name", "crime", "--id", "ID", "--x", "Easting",
                "--y", "Northing", "--out", tmp_path) == 0

@@ -190,36 +190,85 @@ def rounded_profile(profile: pd.DataFrame) -> pd.DataFrame:
     return profile.round(PROFILE_DECIMALS)
 
 
-def draw_index_bars(ax, rows: pd.DataFrame, title: str, axis: str, reference: str) -> None:
+def words(name: str) -> str:
+    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def profile_for_readers(profile: pd.DataFrame, segment_names: dict, period: str = "",
+                        years: float | None = None) -> pd.DataFrame:
+    """The profile as its CSV file gives it to a person: each segment's name beside its
+    number, the period the incidents cover, counts as whole numbers, and the rates per
+    year too where the period is a year or more (``years`` long); shares, rates and
+    indices rounded (``rounded_profile``)."""
+    table = rounded_profile(profile)
+    for column in ("count", "households", "residents"):
+        values = table[column] if column in table else None
+        if values is not None and np.allclose(values.dropna(), values.dropna().round()):
+            table[column] = values.round().astype("Int64")
+    table.insert(table.columns.get_loc("segment") + 1, "segment_name",
+                 [segment_names.get(int(s), "") for s in table["segment"]])
+    if period:
+        table.insert(table.columns.get_loc("measure") + 1, "period", period)
+    if years is not None and years >= 1:
+        for base in ("households", "residents"):
+            column = f"rate_per_1000_{base}"
+            if column in table:
+                table.insert(table.columns.get_loc(column) + 1, f"{column}_per_year",
+                             (profile[column] / years).round(PROFILE_DECIMALS[column]))
+    return table
+
+
+def draw_index_bars(ax, rows: pd.DataFrame, title: str, axis: str, reference: str,
+                    names: dict | None = None) -> None:
     """The index by segment on ``ax``: bars in the segments' colours with their 95%
     intervals, the 100 line, the axes named (``reference``: what 100 is, "share of" or "its
-    share of" the households or residents). A missing index (suppressed) has no bar."""
+    share of" the households or residents). A missing index (suppressed) has no bar.
+    With ``names`` (segment -> name) the bars lie across, one row per segment labelled
+    "number – name", segment 1 at the top."""
     from ..styles import segment_colour
 
     segments = rows["segment"].to_numpy()
     index = rows["index"].to_numpy(dtype=float)
     error = np.vstack([index - rows["index_low_95"].to_numpy(dtype=float),
                        rows["index_high_95"].to_numpy(dtype=float) - index])
-    ax.bar([str(s) for s in segments], np.nan_to_num(index),
-           color=[segment_colour(s) for s in segments],
-           yerr=np.where(np.isnan(error), 0, error), capsize=3, ecolor="black")
-    ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel(axis)
+    colours = [segment_colour(s) for s in segments]
+    error = np.where(np.isnan(error), 0, error)
     base = "households" if "household_share_pct" in rows.columns else "residents"
-    ax.set_ylabel(f"index (100 = {reference} {base})")
+    if names is None:
+        ax.bar([str(s) for s in segments], np.nan_to_num(index), color=colours, yerr=error,
+               capsize=3, ecolor="black")
+        ax.axhline(100, color="black", linewidth=0.8, linestyle="--")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(f"index (100 = {reference} {base})")
+    else:
+        import textwrap
+
+        labels = ["\n".join(textwrap.wrap(f"{s} – {names.get(int(s), '')}".rstrip(" –"),
+                                          38, max_lines=2, placeholder="…"))
+                  for s in segments]
+        ax.barh(range(len(segments)), np.nan_to_num(index), color=colours, xerr=error,
+                capsize=3, ecolor="black")
+        ax.set_yticks(range(len(segments)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(100, color="black", linewidth=0.8, linestyle="--")
+        ax.set_ylabel(axis)
+        ax.set_xlabel(f"index (100 = {reference} {base})")
     ax.set_title(title, fontsize=10)
 
 
 def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
-                  axis: str = "segment") -> Path:
-    """Bar chart of the index by segment, with its 95% interval and the 100 line."""
+                  axis: str = "segment", names: dict | None = None) -> Path:
+    """Bar chart of the index by segment, with its 95% interval and the 100 line (with
+    ``names``, a row per segment labelled with its name)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(8, 4.5))
+    rows = profile[profile["measure"] == measure]
+    figure = Figure(figsize=(8, 4.5 if names is None else 1.6 + 0.42 * len(rows)))
     FigureCanvasAgg(figure)
-    draw_index_bars(figure.add_subplot(), profile[profile["measure"] == measure], title,
-                    axis, "share of")
+    draw_index_bars(figure.add_subplot(), rows, title, axis, "share of", names)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     return path

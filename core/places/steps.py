@@ -62,7 +62,8 @@ from .incidents import (
     incident_counts,
     incident_profile,
     profile_chart,
-    rounded_profile,
+    profile_for_readers,
+    words,
 )
 
 
@@ -248,17 +249,23 @@ def incidents_step(segmentation: Path, incidents, name: str,
             identity=seg.manifest["identity"], layers={f"incident_areas_{name}": rates},
             styles={f"incident_areas_{name}": rates_qml},
             descriptions={f"incident_areas_{name}": rates_abstract}) as staging:
-        write_csv(rounded_profile(profile), staging / f"incident_profile_{name}.csv",
-                  index=False)
-        write_csv(reconciliation, staging / f"incident_records_{name}.csv", index=False)
+        years = period_years(*dates) if dates else None
+        write_csv(profile_for_readers(profile, seg.segment_names, period, years),
+                  staging / f"incident_profile_{name}.csv", index=False)
+        write_csv(reconciliation.astype({"row": "Int64"}),
+                  staging / f"incident_records_{name}.csv", index=False)
         (staging / f"incident_records_{name}.txt").write_text(
             f"record_id: HMAC-SHA-256 pseudonyms made with {key_source}\n", encoding="utf-8")
         charts = set()
         for measure in profile["measure"].unique():
             chart = f"incident_profile_{name}_{safe_name(measure)}.png"
             charts.add(chart)
-            profile_chart(profile, measure, f"{name}: {measure} by segment (index, 95% CI)",
-                          staging / chart, numbering_axis(seg.manifest))
+            what = words(name) if measure == "incidents" else f"{words(name)}: {measure}"
+            base = "households" if "household_share_pct" in profile else "residents"
+            profile_chart(profile, measure, f"{what}{f', {period}' if period else ''}, by "
+                          f"segment\nindex against the segment's share of {base}, with its "
+                          "95% interval",
+                          staging / chart, numbering_axis(seg.manifest), seg.segment_names)
     for stale in earlier_charts - charts:  # charts of measures this profile no longer has
         (Path(out_dir) / stale).unlink(missing_ok=True)
     return profile, reconciliation

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyogrio
 
-from ..share.partner_words import words
+from ..places.incidents import words
 from ..store.geopackage import recorded_tables
 
 INCIDENT_PREFIXES = ("incident_profile_", "incident_about_", "incident_counts_",

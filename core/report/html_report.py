@@ -28,6 +28,7 @@ import pyogrio
 from ..demand.output import ABOUT_TABLE, SYNTHETIC
 from ..demand.shared_view import shared_views
 from ..errors import InputError
+from ..places.incidents import words
 from ..places.matrices import TOTAL
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
@@ -38,7 +39,6 @@ from ..share.partner_words import (
     incident_sources,
     matrix_title,
     settings_in_words,
-    words,
 )
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.folders import atomic_file

@@ -41,13 +41,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from ..places.incidents import ONE_PER_ROW, exact_poisson_interval
+from ..places.incidents import ONE_PER_ROW, exact_poisson_interval, words
 from ..places.matrices import TOTAL
 from ..places.steps import period_months
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..store.swap import previous_folder
 from .export import partner_tables, read_matrices
-from .partner_words import incident_sources, words
+from .partner_words import incident_sources
 
 MOST = 2  # segments named per incident type
 WARDS = 3  # wards named per segment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..places.incidents import words
 from ..store.geopackage import (
     read_gpkg_table,
 )
@@ -15,12 +16,6 @@ WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
 
 BASE_MEASURES = {"households": "Households", "residents": "Residents",
                  "areas": "Output areas", "addresses": "Addresses"}
-
-
-def words(name: str) -> str:
-    """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
-    text = str(name).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 def matrix_title(name: str, incidents=()) -> str:
