@@ -282,7 +282,10 @@ GAZETTEER = [
     case({"ID": "UPRN"}, "postcodes: no ID column 'UPRN' (columns are fid, Postcode,",
          id="id-field-missing"),
     case({"ADDRESSES": "@degrees_as_metres", "ID": "id"},
-         "look like longitude/latitude in degrees", id="degrees-labelled-metres"),
+         "look like longitude/latitude in degrees, but the CRS (OSGB36 / British National "
+         "Grid) is in metres: correct the CRS (EPSG:4326 for GPS coordinates) and try again "
+         "(set the layer's right CRS: in QGIS, Layer Properties › Source",
+         id="degrees-labelled-metres"),
     case({"ADDRESSES": "@empty_points", "ID": "id"}, "empty_points: the layer has no features",
          id="empty-point-layer"),
     case({"SEGMENTATION": "@notgpkg"}, "notgpkg.gpkg: not a GeoPackage", id="not-a-geopackage"),
@@ -312,7 +315,10 @@ INCIDENTS = [
     case({"INCIDENTS": "@far_away", "DATE": "date"},
          "no record is both in the study area and within the filters", id="all-outside"),
     case({"INCIDENTS": "@degrees_as_metres", "DATE": None},
-         "look like longitude/latitude in degrees", id="degrees-labelled-metres"),
+         "look like longitude/latitude in degrees, but the CRS (OSGB36 / British National "
+         "Grid) is in metres: correct the CRS (EPSG:4326 for GPS coordinates) and try again "
+         "(set the layer's right CRS: in QGIS, Layer Properties › Source",
+         id="degrees-labelled-metres"),
     case({"INCIDENTS": "@counts", "DATE": None, "COUNTS": ["injuries"]},
          "counts, row 2, column 'injuries': '-2' is not a count",
          id="negative-count"),

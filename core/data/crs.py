@@ -19,6 +19,11 @@ GB_BOUNDS = (-100_000, -100_000, 800_000, 1_300_000)
 
 
 PROJECT_FIX = 'a project file can set it: crs = "EPSG:27700" under [boundaries]'
+# how the CRS of a file's coordinate columns is given on the command line
+OPTION_FIX = "give the right one with --crs, e.g. --crs EPSG:27700"
+# how a layer's own (declared) CRS is corrected, in QGIS or on the command line
+LAYER_FIX = ("set the layer's right CRS: in QGIS, Layer Properties › Source, or the "
+             "'Assign projection' tool; on the command line, --crs, e.g. --crs EPSG:27700")
 
 
 def check_declared_crs(bounds, crs: CRS, source: str, fix: str | None = None) -> None:

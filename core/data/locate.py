@@ -30,7 +30,7 @@ import shapely
 from shapely import STRtree
 
 from ..errors import InputError
-from .crs import points_to_bng
+from .crs import LAYER_FIX, OPTION_FIX, points_to_bng
 from .ingest import (
     STATUS_DUPLICATE,
     STATUS_OUTSIDE,
@@ -240,10 +240,11 @@ def locate(records: pd.DataFrame, columns: LocationColumns, areas: AreaIndex,
         px, _, bad_x = parse_numbers(records[columns.x])
         py, _, bad_y = parse_numbers(records[columns.y])
         bad = (bad_x | bad_y).to_numpy()
-        chosen = columns.crs if columns.crs_given or not crs else crs
+        own = bool(crs) and not columns.crs_given  # the layer's own CRS, not the user's
+        chosen = crs if own else columns.crs
         ex, ny = points_to_bng(px.to_numpy(), py.to_numpy(), chosen,
                                f"{source} ({columns.x}, {columns.y})",
-                               "give the right one with --crs, e.g. --crs EPSG:27700")
+                               LAYER_FIX if own else OPTION_FIX)
         x, y = ex, ny
         todo = status == ""
         todo_idx = np.flatnonzero(todo & np.isfinite(ex) & np.isfinite(ny))

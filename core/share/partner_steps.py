@@ -88,9 +88,10 @@ def matrices_step(segmentation: Path, wards: WardSource,
 
             ward_polygons = ward_polygons.set_crs(parse_crs(wards.crs, "--crs"),
                                                   allow_override=True)
+        from ..data.crs import LAYER_FIX, OPTION_FIX
+
         ward_polygons = reproject_to_bng(ward_polygons, wards.path.name,
-                                         fix="give the right one with --crs, e.g. --crs "
-                                             "EPSG:27700")
+                                         fix=OPTION_FIX if wards.crs else LAYER_FIX)
         ward_polygons["geometry"] = ward_polygons.geometry.make_valid()
         ward_polygons, notes = usable_wards(ward_polygons, wards.code, wards.name,
                                             wards.path.name)
