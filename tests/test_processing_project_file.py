@@ -25,6 +25,8 @@ from qgis.core import (
 from test_processing import CancelAt, processing_error
 
 from community_safety.core import cli
+from community_safety.core.segment.saved import load_segmentation
+from community_safety.core.segment.words import label_of
 from community_safety.core.store.geopackage import read_gpkg_table
 from community_safety.core.styles import PALETTE
 
@@ -36,8 +38,12 @@ K, N_INIT = 5, 3  # small, for speed: the project file says k = 10 and 1,000 sta
 class Recording(QgsProcessingFeedback):
     def __init__(self):
         super().__init__()
-        self.values = []
+        self.values, self.lines = [], []
         self.progressChanged.connect(self.values.append)
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+        self.lines.append(info)
+        super().pushInfo(info)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +65,7 @@ def from_project(provider, tmp_path_factory):
               "colours": [c.symbol().color().name().upper() for c in renderer.categories()],
               "source": layer.source()}
     project.removeAllMapLayers()
+    loaded["log"] = feedback.lines
     return result, loaded, feedback.values
 
 
@@ -87,6 +94,12 @@ def test_writes_the_geopackage_and_loads_the_styled_segments(from_project):
     assert manifest["parameters"]["deprivation"] == "IMD19"
     # progress went forward to the end
     assert progress == sorted(progress) and progress[-1] == pytest.approx(100)
+    # the log names the clustered variables by their descriptions, not their column codes
+    seg = load_segmentation(result["OUTPUT"])
+    (line,) = [x for x in loaded["log"] if "variables clustered: " in x]
+    said = line.split("variables clustered: ", 1)[1].split("; ")
+    assert said == [label_of(v, seg.labels) for v in seg.clustered]
+    assert any(seg.labels.get(v) for v in seg.clustered)
 
 
 def test_same_segments_as_the_command_line(from_project, tmp_path, capsys):

@@ -116,11 +116,12 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         """The log lines after a build: sizes and names, how segments are numbered, and a
         warning about segments too small to be a target group."""
         from ...core.segment.build import small_segments_note
+        from ...core.segment.words import label_of
 
         summary = seg.summary
         feedback.pushInfo(f"{int(summary['areas'].sum())} areas in {len(summary)} segments, "
                           f"{len(seg.clustered)} variables clustered: "
-                          f"{', '.join(seg.clustered)}")
+                          + "; ".join(label_of(v, seg.labels) for v in seg.clustered))
         for number, row in summary.iterrows():
             feedback.pushInfo(f"  {number}: {int(row['areas'])} areas, {row['name']}")
         numbering = seg.manifest.get("numbering", {}).get("description")
