@@ -171,11 +171,21 @@ def test_gazetteer_match_report_by_code_location_and_postcode(gpkg, tmp_path, ca
     assert summary["records"].sum() == 7
 
 
-def test_the_sample_postcodes_serve_as_the_demo_gazetteer(gpkg, capsys):
+def test_the_sample_postcodes_serve_as_the_demo_gazetteer(gpkg, capsys, tmp_path):
     assert run("gazetteer", gpkg, SAMPLE_DIR / "postcodes.csv", "--id", "Postcode", "--x",
                "Eastings", "--y", "Northings") == 0
     layer = gpd.read_file(gpkg, layer="addresses")
     assert len(layer) == 8354 and layer["segment"].between(1, 10).all()
+    assert "Warning" not in capsys.readouterr().err
+    # a file cut short replaces it, and the user is told how far the gazetteer shrank
+    cut = pd.read_csv(SAMPLE_DIR / "postcodes.csv", dtype=str).head(300)
+    cut.to_csv(tmp_path / "cut.csv", index=False)
+    assert run("gazetteer", gpkg, tmp_path / "cut.csv", "--id", "Postcode", "--x",
+               "Eastings", "--y", "Northings") == 0
+    kept = len(gpd.read_file(gpkg, layer="addresses"))
+    assert kept <= 300
+    assert (f"Warning: The gazetteer now holds {kept:,} addresses; the one it replaced held "
+            "8,354") in capsys.readouterr().err
 
 
 def suppressed_cells_are_determined(published: pd.DataFrame) -> list:

@@ -454,6 +454,27 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
     return layer, qml, abstract
 
 
+SHRUNK_GAZETTEER = 0.9  # a new gazetteer under this share of the one it replaces is said
+
+
+def gazetteer_size(segmentation: Path) -> int | None:
+    """How many addresses the segmentation's gazetteer holds (None: it has none)."""
+    path = gpkg_path(segmentation)
+    if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
+        return None
+    return int(pyogrio.read_info(path, layer="addresses")["features"])
+
+
+def shrunk_gazetteer_note(before: int | None, after: int) -> str | None:
+    """A warning when a new gazetteer holds far fewer addresses than the one it replaced
+    (a file cut short, or filtered by mistake); None otherwise."""
+    if not before or after >= SHRUNK_GAZETTEER * before:
+        return None
+    return (f"The gazetteer now holds {after:,} addresses; the one it replaced held "
+            f"{before:,} ({after / before:.0%}). If the address file was incomplete, join the "
+            "whole file again.")
+
+
 def _gazetteer_ids(segmentation: Path) -> pd.Series | None:
     """Address ID -> area code from the segmentation's gazetteer, if it has one."""
     path = gpkg_path(segmentation)
