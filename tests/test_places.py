@@ -283,6 +283,9 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
     assert any(v in (1, 2, 3) for row in areas.iter_rows(min_row=4, values_only=True)
                for v in row[2:])
     assert book["Fires"]["A2"].value.startswith("Counts. * = suppressed")
+    period = notes["Incidents: Fires"].split(", ")[1]  # "From personal.csv, <period>, ..."
+    assert " – " in period and book["Fires"]["A1"].value == (
+        f"Fires: incidents, {period} by ward and segment")
 
     exported = [p for folder in ("partners", "incidents") for p in (tmp_path / folder).iterdir()]
     texts = []

@@ -35,9 +35,9 @@ from ..segment.words import label_of
 from ..share.export import IN_FULL, partner_tables, read_matrices, suppression_rule
 from ..share.findings import key_findings, largest_segments, ward_shares
 from ..share.partner_words import (
+    dated_matrix_title,
     incident_note,
     incident_sources,
-    matrix_title,
     settings_in_words,
 )
 from ..share.suppression import SUPPRESSED, check_threshold
@@ -45,7 +45,7 @@ from ..store.folders import atomic_file
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..styles import numbering_axis, numbering_title, segment_colour
 from . import charts
-from .figures import Period, incident_period, number
+from .figures import UNKNOWN, Period, incident_period, number
 from .gaps import broken, in_one_line, left_out
 from .targeting_box import targeting_box
 
@@ -146,16 +146,6 @@ def heat_table(counts: pd.DataFrame, ward_names: dict, segments: list[int]) -> d
         rows.append({"ward": name, "code": "" if ward == TOTAL else ward,
                      "total": number(total), "cells": cells, "is_total": ward == TOTAL})
     return {"rows": rows}
-
-
-def counted_over(matrix: str, abouts: dict) -> str:
-    """A matrix's title, an incident matrix's with its period ("Fires: incidents, Jan 2009
-    – Aug 2024")."""
-    title = matrix_title(matrix, abouts)
-    incident = next((n for n in sorted(abouts, key=len, reverse=True)
-                     if matrix.startswith(f"{n}_")), None)
-    return title if incident is None else (
-        f"{title}, {incident_period(abouts[incident]).words}")
 
 
 def suppression_said(name: str, counts: pd.DataFrame, threshold: int) -> str:
@@ -339,7 +329,7 @@ def report_context(segmentation: Path, threshold: int = 5,
             "wards": listed[n]})
 
     numbers = sorted(names)
-    matrices = [{"title": counted_over(name, abouts), "key": name,
+    matrices = [{"title": dated_matrix_title(name, abouts, UNKNOWN), "key": name,
                  "suppression": suppression_said(name, counts, threshold),
                  **heat_table(counts, ward_names, numbers)}
                 for name, counts in published.items()]

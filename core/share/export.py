@@ -59,7 +59,13 @@ from ..store.geopackage import (
     write_table,
 )
 from ..store.names import GPKG_NAME, GPKG_OPTIONS, SEGMENT_LAYER
-from .partner_words import PERCENT_SHEETS, PERCENT_TITLES, WARD_HEADINGS, matrix_title
+from .partner_words import (
+    PERCENT_SHEETS,
+    PERCENT_TITLES,
+    WARD_HEADINGS,
+    dated_matrix_title,
+    matrix_title,
+)
 from .suppression import (
     SUPPRESSED,
     check_threshold,
@@ -229,11 +235,14 @@ def _write_notes(sheet, notes_rows: list[tuple[str, str]], title: str = "About t
 def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
                          notes: list[tuple[str, str]] | None = None,
                          ward_names: dict | None = None,
-                         segment_names: dict | None = None, incidents=()) -> list[Path]:
+                         segment_names: dict | None = None,
+                         incidents: dict | None = None) -> list[Path]:
     """Write the suppressed matrices as CSVs and a formatted workbook; returns the files
     written. ``notes``: (item, sentence) rows for the Notes sheet; ``ward_names``: ward code
     -> name; ``segment_names``: segment number -> name (the column headings "n – name");
-    ``incidents``: the incident profiles' names (for the tables' titles)."""
+    ``incidents``: incident profile name -> its source (``incident_sources``: the tables'
+    titles name the incidents and their period)."""
+    incidents = incidents or {}
     tables = safe_tables(matrices, threshold)
     notes_rows = [("Produced", date.today().isoformat()), *(notes or []),
                   ("Suppression threshold", f"Counts from 1 to {threshold} are suppressed"
@@ -250,7 +259,7 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
     for name in tables:
         measure, _, kind = name.partition(" ")
         base = matrix_title(measure, incidents)
-        titles.append(base + PERCENT_TITLES.get(kind, ""))
+        titles.append(dated_matrix_title(measure, incidents) + PERCENT_TITLES.get(kind, ""))
         short.append(base.removesuffix(": incidents") + PERCENT_SHEETS.get(kind, ""))
     written = []
     with staged_output(out_dir) as staging:

@@ -37,7 +37,7 @@ from ..styles import (
 )
 from .export import check_one_segmentation, read_matrices, write_partner_export
 from .findings import finding_rows, key_findings
-from .partner_words import partner_notes
+from .partner_words import incident_sources, partner_notes
 from .suppression import check_threshold
 
 
@@ -160,8 +160,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
             names = dict(zip(named["ward_code"], named["ward_name"]))
     notes = finding_rows(key_findings(path, threshold, previous)) + partner_notes(
         seg, path, layers)
-    incidents = [n.removeprefix("incident_profile_") for n in layers
-                 if n.startswith("incident_profile_")]
+    incidents = incident_sources(path, layers)
     if not replace_folder:
         return write_partner_export(matrices, out_dir, threshold, notes, names,
                                     seg.segment_names, incidents)

@@ -29,6 +29,20 @@ def matrix_title(name: str, incidents=()) -> str:
     return words(name)
 
 
+def dated_matrix_title(name: str, abouts: dict, unknown: str = "") -> str:
+    """A matrix's title, an incident matrix's with its period ("Fires: incidents, Jan 2009
+    – Aug 2024"; ``unknown`` where its period is not known); ``abouts``: incident profile
+    name -> its source (``incident_sources``)."""
+    title = matrix_title(name, abouts)
+    incident = next((n for n in sorted(abouts, key=len, reverse=True)
+                     if name.startswith(f"{n}_")), None)
+    if incident is None:
+        return title
+    period = str((abouts.get(incident) or {}).get("period") or "")
+    period = "" if period in ("not known", "nan") else period
+    return f"{title}, {period or unknown}" if period or unknown else title
+
+
 PERCENT_TITLES = {"": " by ward and segment",
                   "row %": " by ward and segment: % of each ward's total",
                   "col %": " by ward and segment: % of each segment's total"}
