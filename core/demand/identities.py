@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, distinct, distinct_merged, in_capitals
+from .columns import Columns, distinct, distinct_merged, in_capitals, on_lines
 from .project import Source
 
 
-def _normalised(values: pd.Series, how: str, source: Source | None = None
+def _normalised(values: pd.Series, how: str, source: Source | None = None, lines=None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct normalised texts) of one identity column; code -1 where blank.
     IDs are compared in capitals with spaces trimmed and collapsed, names case-folded with
@@ -28,6 +28,7 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None
         codes, text = distinct(values)
         from ..data.dates import parse_dates
 
+        text = on_lines(codes, text, values.index if lines is None else lines)
         dates = parse_dates(text, source and source.date_format, source and source.dob,
                             source.name if source else "the file")
         text = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
@@ -46,10 +47,11 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
     """(per row the code of its person, -1 where no identity; the distinct identity texts).
     Texts are "ID" for one ID column, parts joined by "|" for several, "name|...|YYYY-MM-DD"
     when linking on names and date of birth. ``frame``: the records, or their ``Columns``."""
-    column = frame if isinstance(frame, Columns) else Columns(frame, source.name)
+    column = frame if isinstance(frame, Columns) else Columns(frame, source.name,
+                                                              file=source.path.name)
     wanted = [(c, "id") for c in source.id] or [(c, "name") for c in source.names] + [
         (source.dob, "dob")]
-    parts = [_normalised(column(c), how, source) for c, how in wanted]
+    parts = [_normalised(column(c), how, source, column.lines()) for c, how in wanted]
     if len(parts) == 1:  # one ID column: its codes are the people
         codes, unique = parts[0]
         used = np.zeros(len(unique) + 1, dtype=bool)
