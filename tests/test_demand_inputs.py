@@ -5,6 +5,7 @@ real files, changed as the tester changed them, through the command."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from community_safety.core.demand.output import (
     RECONCILIATION_FILE,
     ROWS_FILE,
 )
-from community_safety.core.demand.reconciliation import DUPLICATE
+from community_safety.core.demand.reconciliation import BAD_DURATION, COUNTED, DUPLICATE
 
 SAMPLE = SAMPLE_DIR / "service_users"
 
@@ -139,3 +140,102 @@ def test_a_missing_column_names_the_source_and_its_file(tmp_path, capsys, key_fi
     assert ("police crime roles (crime_roles.csv): no column 'role'"
             in capsys.readouterr().err)
     assert not out.exists()
+
+
+# --- home areas outside the areas known ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def segmentation(tmp_path_factory) -> Path:
+    from conftest import saved_sample
+
+    return saved_sample(tmp_path_factory.mktemp("seg"), n_init=2)[1]
+
+
+def _in_window(dates: pd.Series) -> pd.Series:
+    read = pd.to_datetime(dates, format="mixed", dayfirst=True, errors="coerce")
+    return (read >= "2023-04-01") & (read < "2024-04-01")
+
+
+def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
+        tmp_path, capsys, key_file, segmentation):
+    """The two busiest people given a home area of no such code (E00999999) and one in
+    Lewisham (outside the Camden areas), one record an area that is no code at all: each
+    such record in the window reconciled and listed by line; the two left out of the shared
+    views (said in the notes), which still publish every segment's people; and every hidden
+    count still protected against an informed reader (an independent integer program)."""
+    from test_bad_inputs_hostile import _assert_protected
+
+    from community_safety.core.demand.reconciliation import AREA_NOT_CODE, AREA_OUTSIDE
+    from community_safety.core.demand.shared_view import NOT_KNOWN
+
+    plain = tmp_path / "plain"
+    seg_args = ["--segmentation", str(segmentation)]
+    assert run(SAMPLE, plain, key_file, *seg_args) == 0
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    busiest = roles["person_id"].value_counts().index[:2]
+    expected = {}  # (file, line) -> status
+    for name, id_column, date in (("crime_roles.csv", "person_id", "offence_date"),
+                                  ("custody.csv", "person_id", "arrival"),
+                                  ("calls.csv", "person_id", "call_date"),
+                                  ("missing_persons.csv", "person_id", "reported"),
+                                  ("council_asb.csv", "partnership_id", "opened")):
+        records = table(folder, name)
+        for person, code in zip(busiest, ("E00999999", "E00016112")):
+            records.loc[records[id_column] == person, "home_oa"] = code
+        if name == "custody.csv":  # an episode in the window, with its hours
+            fine = _in_window(records[date]) & pd.to_numeric(
+                records["detention_hours"], errors="coerce").notna()
+            records.loc[fine.idxmax(), "home_oa"] = "not a code"
+        records.to_csv(folder / name, index=False)
+        changed = records["home_oa"].isin(["E00999999", "E00016112", "not a code"])
+        for i in records.index[changed & _in_window(records[date])]:
+            expected[(name, i + 2)] = (AREA_NOT_CODE if records.loc[i, "home_oa"] ==
+                                       "not a code" else AREA_OUTSIDE)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, *seg_args) == 0
+    capsys.readouterr()
+
+    rows = pd.read_csv(out / ROWS_FILE, keep_default_na=False)
+    flagged = rows[rows["status"].isin([AREA_OUTSIDE, AREA_NOT_CODE])]
+    sources = {"police crime roles": "crime_roles.csv", "police custody": "custody.csv",
+               "police calls": "calls.csv", "missing person reports": "missing_persons.csv",
+               "council anti-social behaviour": "council_asb.csv"}
+    found = {(sources[s], line): status for s, line, status in zip(
+        flagged["source file"], flagged["line"], flagged["status"])}
+    assert found.items() <= expected.items() and len(found) > 0.9 * len(expected)
+    # the rest were not used (pre-planned, a call repeated...) or had unreadable hours,
+    # whose status they keep with the area said in their detail
+    listed = {(sources.get(s), line): (status, detail) for s, line, status, detail in zip(
+        rows["source file"], rows["line"], rows["status"], rows["detail"])}
+    for key in expected.keys() - found.keys():
+        if key in listed and listed[key][0] == BAD_DURATION:
+            assert "home area '" in listed[key][1]
+        else:
+            assert key not in listed or listed[key][0] not in COUNTED
+    assert AREA_NOT_CODE in found.values()
+    assert "home area 'E00999999' is not in areas.csv or the segmentation" in set(
+        flagged["detail"])
+    # the counts are those of the plain run: the records are still counted
+    assert used(out) == used(plain)
+
+    said = notes(out)
+    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view, "
+                         "as 'home area not known'", said)
+    assert left_out and int(left_out[1]) >= 2  # the two, and the custody record's person
+    left_out = int(left_out[1])
+    ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)
+    assert set(ranked["home area"]) >= {"E00999999", "E00016112"}
+    views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
+                             keep_default_na=False) for by in ("segment", "ward")}
+    before = {by: pd.read_csv(plain / f"shared_demand_by_{by}.csv", dtype=str,
+                              keep_default_na=False) for by in ("segment", "ward")}
+    for by, view in views.items():
+        label = "segment" if by == "segment" else "ward code"
+        assert NOT_KNOWN not in set(view[label])
+        total = int(view["people"].iloc[-1])
+        assert total == int(before[by]["people"].iloc[-1]) - left_out
+        # no row of a few people of unknown home hides the people of every segment
+        assert (view["people"] == "*").sum() <= (before[by]["people"] == "*").sum()
+    assert (views["segment"]["people"] != "*").all()
+    assert _assert_protected(views, 5) > 0

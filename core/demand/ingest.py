@@ -25,6 +25,8 @@ from .identities import identities, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
     _S,
+    AREA_NOT_CODE,
+    AREA_OUTSIDE,
     BAD_DATE,
     BAD_DURATION,
     BAD_LINE,
@@ -150,11 +152,13 @@ def _parts(person: np.ndarray, total: int | np.ndarray, amount=1.0) -> pd.DataFr
 
 def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filters=(),
                   resources: pd.DataFrame | None = None, unreadable_lines=None,
-                  known: dict | None = None, totals: list | None = None) -> Ingested:
+                  known: dict | None = None, totals: list | None = None, areas=None
+                  ) -> Ingested:
     """One source's records (text or typed columns, indexed by row number) -> pseudonymised
     counts, places, theme matches and a status per record. ``known``: pseudonyms of IDs
     already hashed in this run (names and dates of birth are never kept there);
-    ``totals``: the names of every total (parts carry their positions)."""
+    ``totals``: the names of every total (parts carry their positions); ``areas``: the
+    area codes known (an index) and where from, against which home areas are checked."""
     start, end = window
     name = source.name
     totals = list(totals) if totals is not None else list(NINE_TOTALS)
@@ -259,6 +263,8 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         places = pd.DataFrame({"person": person[keep], "area": codes[keep],
                                "date": dates[keep]})
         area_names = text.to_numpy(object)
+        if areas is not None:
+            notes += _areas_not_known(source, status, detail, used, codes, text, areas)
     statuses.append(_summarised(name, rows, status, detail, labels=STATUSES,
                                 listed=np.isin(status, [_S[s] for s in PER_ROW if s in _S])))
     if unreadable_lines is not None and len(unreadable_lines):
@@ -271,6 +277,44 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                     matched=_theme_hits(columns, source, filters, used, person),
                     statuses=pd.concat(statuses, ignore_index=True), harm=harm,
                     offences=offences, totals=totals, notes=notes)
+
+
+AREA_CODE = r"[A-Z]\d{8}"  # a census area's code (E00004120): a letter and eight digits
+
+
+def _areas_not_known(source: Source, status: np.ndarray, detail: np.ndarray,
+                     counted: np.ndarray, codes: np.ndarray, text: pd.Series, areas
+                     ) -> list[str]:
+    """The counted records whose home area is not among the areas known (``areas``: the
+    codes, and where they come from): still counted, each listed by line, a used one with a
+    status of its own (one whose hours are unreadable keeps that status, the area added to
+    its detail); the note that says how many."""
+    known, where = areas
+    given = (text != "").to_numpy()
+    unknown = given & ~text.isin(known).to_numpy()
+    if not unknown[codes[counted]].any():
+        return []
+    shaped = text.str.fullmatch(AREA_CODE).fillna(False).to_numpy(bool)
+    found = []
+    for label, of_text, words in ((AREA_OUTSIDE, unknown & shaped, f"is not in {where}"),
+                                  (AREA_NOT_CODE, unknown & ~shaped, "is not an area code")):
+        mine = counted & of_text[codes]
+        said = _quoted("home area '", text.to_numpy(object)[codes[mine]], f"' {words}")
+        plain = status[mine] == _S[USED]
+        rows = np.flatnonzero(mine)
+        status[rows[plain]] = _S[label]
+        detail[rows[plain]] = said[plain]
+        detail[rows[~plain]] = detail[rows[~plain]] + "; " + said[~plain]
+        found.append(len(rows))
+    outside, not_code = found
+    return [f"{source.name}: {_records(outside + not_code)} a home area not in {where} "
+            f"({outside:,} the code of an area outside it, or of no area; {not_code:,} not an "
+            "area code): counted all the same, each listed in demand_rows_to_check.csv; a "
+            "person whose home area is one of these is left out of the shared views"]
+
+
+def _records(count: int) -> str:
+    return f"{count:,} counted record gives" if count == 1 else f"{count:,} counted records give"
 
 
 def resource_hours(resources: pd.DataFrame, spec: Resources, source: str

@@ -21,13 +21,17 @@ NO_INCIDENT = "no such call in the calls table"
 INCIDENT_UNUSED = "call not used (outside the window, pre-planned or no person)"
 BAD_TIMES = "resource times unreadable (adds no hours)"
 DUPLICATE = "duplicate (identical to an earlier line in every column; skipped)"
+AREA_OUTSIDE = "used, home area outside the areas known (an area elsewhere or no such area)"
+AREA_NOT_CODE = "used, home area not an area code"
 PER_ROW = (BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, BAD_LINE, NO_INCIDENT, BAD_TIMES,
-           DUPLICATE)
+           DUPLICATE, AREA_OUTSIDE, AREA_NOT_CODE)
+# the records counted in the totals
+COUNTED = (USED, BAD_DURATION, AREA_OUTSIDE, AREA_NOT_CODE)
 
 
 # the status of a source's record, as a small number while millions are worked on
 STATUSES = (USED, OUTSIDE, PLANNED, BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, REPEAT,
-            DUPLICATE)
+            DUPLICATE, AREA_OUTSIDE, AREA_NOT_CODE)
 _S = {name: np.int8(i) for i, name in enumerate(STATUSES)}
 
 
