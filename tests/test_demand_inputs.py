@@ -239,3 +239,88 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
         assert (view["people"] == "*").sum() <= (before[by]["people"] == "*").sum()
     assert (views["segment"]["people"] != "*").all()
     assert _assert_protected(views, 5) > 0
+
+
+# --- one person, an ID in one source, names and date of birth in another ------------------------
+
+def _people(toml: Path):
+    """The run's people: pseudonym -> their totals (every source's, linked)."""
+    from community_safety.core.demand.project import load_demand_project
+    from community_safety.core.demand.steps import demand_step
+
+    result = demand_step(load_demand_project(toml), KEY)
+    people = result.people
+    return people.totals.set_index(pd.Index(people.pseudonyms)), result
+
+
+KEY = b"a test key of more than sixteen bytes"
+
+
+def _pseudonym(text: str) -> str:
+    from community_safety.core.data.pseudonyms import pseudonymise
+
+    return pseudonymise(pd.Series([text]), KEY).iloc[0]
+
+
+def test_a_fire_caller_with_a_police_ids_names_and_birth_date_is_that_person(tmp_path):
+    """The synthetic fire caller LIMA SyntheticC0002, born 09/03/1964, is police PN100002
+    (the crime records give the same names and date of birth): counted once, as PN100002,
+    with the fire calls added to the police records; without names and dob on the crime
+    records the notes say the fire callers are counted apart."""
+    fire = table(SAMPLE, "fire_repeat_callers.csv")
+    mine = fire[(fire["caller_surname"] == "SyntheticC0002")]
+    assert len(mine) and set(mine["caller_dob"]) == {"09/03/1964"}
+    calls = int(_in_window(mine["call_date"]).sum())
+    assert calls > 0
+    totals, result = _people(SAMPLE / "service_users.toml")
+    police = _pseudonym("PN100002")
+    by_name = _pseudonym("lima|syntheticc0002|1964-03-09")
+    assert totals.loc[police, "fire service calls"] == calls
+    assert totals.loc[police, "times a suspect"] + totals.loc[police, "times a victim"] > 0
+    assert by_name not in totals.index
+    said = " ".join(result.notes["value"])
+    assert "people (linked on names and date of birth) have the names and date of birth of " \
+           "one person ID in police crime roles, and are counted as that person" in said
+
+    folder = sample_copy(tmp_path, "without")
+    toml = folder / "service_users.toml"
+    text = toml.read_text()
+    start = text.index('names = ["forename", "surname"]')
+    toml.write_text(text[:start] + text[text.index('date = "offence_date"'):])
+    apart, result = _people(toml)
+    assert apart.loc[by_name, "fire service calls"] == calls
+    assert apart.loc[police, "fire service calls"] == 0
+    assert len(apart) > len(totals)
+    assert "its people are counted apart from the other sources'" in " ".join(
+        result.notes["value"])
+
+
+def test_names_and_birth_date_of_two_ids_link_to_neither(tmp_path):
+    """Police PN100001 given PN100002's names and date of birth on one record: the fire
+    caller with those names and date of birth is linked to neither ID (two IDs are never
+    merged), and the two IDs stay two people."""
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    other = roles.index[roles["person_id"] == "PN100001"][0]
+    roles.loc[other, ["forename", "surname", "date_of_birth"]] = ["Lima", "SyntheticC0002",
+                                                                  "09/03/1964"]
+    roles.to_csv(folder / "crime_roles.csv", index=False)
+    totals, result = _people(folder / "service_users.toml")
+    police, other_id = _pseudonym("PN100002"), _pseudonym("PN100001")
+    by_name = _pseudonym("lima|syntheticc0002|1964-03-09")
+    assert totals.loc[by_name, "fire service calls"] > 0
+    assert totals.loc[police, "fire service calls"] == 0
+    assert totals.loc[other_id, "fire service calls"] == 0
+    assert {police, other_id} <= set(totals.index)
+    assert "1 have those of two or more IDs and are counted apart (IDs are never merged)" \
+        in " ".join(result.notes["value"])
+
+
+def test_an_id_source_giving_names_without_dob_is_refused(tmp_path, capsys, key_file):
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace('dob = "date_of_birth"', "", 1))
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 2
+    assert "gives names without dob" in capsys.readouterr().err
+    assert not out.exists()

@@ -77,6 +77,59 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
     return person, texts.to_numpy()[valid]
 
 
+def name_links(columns: Columns, source: Source, key: bytes, known: dict | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """For a source with person IDs that gives names and a date of birth too: the distinct
+    pairs (pseudonym of the names and date of birth, pseudonym of the ID) its records carry,
+    by which a source linking on names and date of birth finds the same person. Only
+    pseudonyms are kept: no name or date of birth."""
+    from dataclasses import replace
+
+    ids, id_texts = identities(columns, source)
+    names, name_texts = identities(columns, replace(source, id=()))
+    both = (ids >= 0) & (names >= 0)
+    pairs = np.unique(np.stack([names[both], ids[both]], axis=1), axis=0) if both.any() \
+        else np.zeros((0, 2), dtype=np.int64)
+    return (pseudonyms_of(name_texts[pairs[:, 0]], key),
+            pseudonyms_of(id_texts[pairs[:, 1]], key, known))
+
+
+def linked_by_name(sources: list) -> list[str]:
+    """Link the people of each source that identifies them by names and date of birth
+    (``by_name``) to a person ID, where a source with IDs gives the same names and date of
+    birth (``links``) for exactly one ID: their pseudonyms become that ID's, so the person
+    is counted once. Two IDs are never merged: names and a date of birth that two IDs
+    carry link to neither. Returns the notes that say what was linked."""
+    pairs = [pd.DataFrame({"name": s.links[0], "id": s.links[1]}) for s in sources
+             if s.links is not None]
+    by_name = [s for s in sources if s.by_name]
+    if not by_name:
+        return []
+    if not pairs:
+        return [f"{s.name}: links its records on names and date of birth, and no source "
+                "with person IDs gives names and a date of birth (names and dob in its "
+                "[[demand.sources]] table): its people are counted apart from the other "
+                "sources' (a person in both is counted twice)" for s in by_name]
+    pairs = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    ids_of = pairs.groupby("name")["id"].nunique()
+    one = pairs[pairs["name"].map(ids_of).to_numpy() == 1].set_index("name")["id"]
+    givers = ", ".join(s.name for s in sources if s.links is not None)
+    notes = []
+    for source in by_name:
+        own = pd.Series(source.pseudonyms, dtype=object)
+        to_id = own.map(one)
+        matched = to_id.notna().to_numpy()
+        shared = int(own.isin(ids_of.index[ids_of > 1]).sum())
+        source.pseudonyms = np.where(matched, to_id.to_numpy(object), source.pseudonyms)
+        notes.append(
+            f"{source.name}: {int(matched.sum()):,} of its {len(own):,} people (linked on "
+            f"names and date of birth) have the names and date of birth of one person ID "
+            f"in {givers}, and are counted as that person"
+            + (f"; {shared:,} have those of two or more IDs and are counted apart (IDs are "
+               "never merged)" if shared else ""))
+    return notes
+
+
 def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> np.ndarray:
     """The pseudonym of each distinct identity (texts trimmed, none blank, as ``identities``
     gives them); ``known`` (ID -> pseudonym, shared by the sources of one run) spares

@@ -21,7 +21,7 @@ from .columns import (
     read_hours,
     upper_trimmed,
 )
-from .identities import identities, pseudonyms_of
+from .identities import identities, name_links, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
     _S,
@@ -88,6 +88,10 @@ class Ingested:
     offences: pd.Series | None
     totals: list
     notes: list = field(default_factory=list)
+    by_name: bool = False  # people identified by names and date of birth
+    # a source with IDs giving names and dates of birth too: (pseudonym of the names and
+    # date of birth, pseudonym of the ID) pairs, to link the people of ``by_name`` sources
+    links: tuple | None = None
 
 
 def _keyword_pattern(keywords) -> re.Pattern:
@@ -276,7 +280,9 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                     places=places, area_names=area_names,
                     matched=_theme_hits(columns, source, filters, used, person),
                     statuses=pd.concat(statuses, ignore_index=True), harm=harm,
-                    offences=offences, totals=totals, notes=notes)
+                    offences=offences, totals=totals, notes=notes, by_name=not source.id,
+                    links=name_links(whole, source, key, known)
+                    if source.id and source.names and source.dob else None)
 
 
 AREA_CODE = r"[A-Z]\d{8}"  # a census area's code (E00004120): a letter and eight digits

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress, silent
 from .context import _area_context, _harm_weights
-from .identities import demand_key
+from .identities import demand_key, linked_by_name
 from .ingest import ingest_source, read_source, run_window
 from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
 from .project import DemandProject, check_parameters, load_demand_project
@@ -53,6 +53,7 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
                          f"{window[1] - pd.Timedelta(days=1):%Y-%m-%d} (12 months before the "
                          "run date; check the run date and the date columns); nothing was "
                          "written")
+    link_notes = linked_by_name(ingested)
     everyone, codes = combine(ingested)
     parts = combined_parts(ingested, codes, totals)
     places, area_names = combined_places(ingested, codes)
@@ -100,7 +101,8 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     # the partners' tables: suppressed from the stored counts, as the report and dock do
     shared = shared_views(group_tables, project.threshold, segment_names)
 
-    notes = _notes(project, window, everyone, summary, ingested, harm_notes, listed)
+    notes = _notes(project, window, everyone, summary, ingested, harm_notes + link_notes,
+                   listed)
     if group_tables:
         notes = pd.concat([notes, pd.DataFrame(
             [("Shared views", _left_out_words(left_out, len(everyone), areas,
@@ -212,6 +214,11 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                        "user's key, first 16 hex digits; the same key gives the same "
                        "pseudonym in every run and agency. No name, date of birth, phone "
                        "number or address is kept past reading."),
+        ("Linking", "people are the same person across sources when their IDs are the same; "
+                    "a source without IDs links on names and date of birth, and one of its "
+                    "people is the person of an ID when a source with IDs gives that ID the "
+                    "same names (in the same order) and date of birth (names and dob in its "
+                    "table), for that ID alone: two IDs are never merged"),
         ("Suppression (shared view)", suppression_rule(project.threshold)),
     ]
     for source in ingested:
