@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import test_demand
 from conftest import SAMPLE_DIR
+from test_demand import KEY
 
 from community_safety.core.cli import main
 from community_safety.core.demand.output import (
@@ -23,15 +25,8 @@ from community_safety.core.demand.output import (
 from community_safety.core.demand.reconciliation import BAD_DURATION, COUNTED, DUPLICATE
 
 SAMPLE = SAMPLE_DIR / "service_users"
-
-
-@pytest.fixture()
-def key_file(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("COMMUNITY_SAFETY_KEY", raising=False)
-    path = tmp_path / "secret" / "demand.key"
-    path.parent.mkdir()
-    path.write_text("7f3a9c01e4b25d86c0f1a7e39b4d2c58")
-    return path
+key_file = test_demand.key_file  # the fixtures: a key file, the sample segmented
+segmentation = test_demand.segmentation
 
 
 def sample_copy(tmp_path: Path, name: str = "sample") -> Path:
@@ -144,13 +139,6 @@ def test_a_missing_column_names_the_source_and_its_file(tmp_path, capsys, key_fi
 
 # --- home areas outside the areas known ----------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def segmentation(tmp_path_factory) -> Path:
-    from conftest import saved_sample
-
-    return saved_sample(tmp_path_factory.mktemp("seg"), n_init=2)[1]
-
-
 def _in_window(dates: pd.Series) -> pd.Series:
     read = pd.to_datetime(dates, format="mixed", dayfirst=True, errors="coerce")
     return (read >= "2023-04-01") & (read < "2024-04-01")
@@ -252,8 +240,6 @@ def _people(toml: Path):
     people = result.people
     return people.totals.set_index(pd.Index(people.pseudonyms)), result
 
-
-KEY = b"a test key of more than sixteen bytes"
 
 
 def _pseudonym(text: str) -> str:
