@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import test_demand
 from conftest import SAMPLE_DIR
 from test_demand import KEY
