@@ -182,7 +182,7 @@ def _areas_from(project: DemandProject, segmentation: Path | None) -> str:
 def summary_lines(result: DemandResult) -> list[str]:
     """What a run says on the console or in the Processing log, from its notes."""
     shown = ("Window", "People with a record in the window", "Records read", "Records used",
-             "People listed", "Note")
+             "People listed", "Note", "Shared views")
     return [f"{row.item}: {row.value}" for row in result.notes.itertuples(index=False)
             if row.item in shown]
 
