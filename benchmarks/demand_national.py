@@ -69,6 +69,9 @@ def make_data(people: int, records: int, seed: int = 1) -> tuple[dict, DemandPro
     def frame(columns: dict) -> tuple:
         table = pd.DataFrame(columns)
         table.index = np.arange(2, len(table) + 2)
+        # each row its record's reference, as partner files have (a number here, to spare
+        # memory): rows alike in every other column are two records, not one given twice
+        table.insert(0, "ref", np.arange(len(table), dtype=np.int64))
         return table
 
     n = {k: int(v * records) for k, v in SHARES.items()}

@@ -97,7 +97,11 @@ CRIME = Source(name="crime", path=Path("crime.csv"), kind="roles", id=("id",), d
 
 
 def crime(rows) -> dict:
-    return {"crime": (records(rows), None, None)}
+    """The records with a crime reference each, as real crime records have (rows identical
+    in every column are one record given twice)."""
+    frame = records(rows)
+    frame["crime_ref"] = [f"CR/{line}" for line in frame.index]
+    return {"crime": (frame, None, None)}
 
 
 def run(sources, frames, **extra) -> DemandResult:
@@ -343,7 +347,7 @@ def test_empty_window_is_refused():
 def test_missing_id_column_named():
     frame = records([{"person": "A", "date": "2024-01-01", "role": "Victim", "offence": "",
                       "flags": "", "oa": ""}])
-    with pytest.raises(InputError, match="crime: no column 'id'"):
+    with pytest.raises(InputError, match=r"crime \(crime.csv\): no column 'id'"):
         run([CRIME], {"crime": (frame, None, None)})
 
 
@@ -383,7 +387,8 @@ def refused(capsys, argv, out: Path, words: str) -> str:
     (lambda t: t.replace('kind = "custody"', 'kind = "custodies"'),
      "kind = 'custodies' is not one of"),
     (lambda t: t.replace('id = "person_id"\ndate = "arrival"', 'id = "custody_id"\n'
-                         'date = "arrival"'), "police custody: no column 'custody_id'"),
+                         'date = "arrival"'),
+     "police custody (custody.csv): no column 'custody_id'"),
     (lambda t: t.replace('run_date = "2024-04-01"', 'run_date = "2030-04-01"'),
      "no record falls in the window"),
 ])

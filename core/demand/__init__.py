@@ -62,7 +62,12 @@ The method (a police force's frequent-service-user tool), as implemented here
 
 Personal data
 -------------
-Person IDs (or names and date of birth, where a source links on those) become a keyed
+People are linked across sources on their IDs; the people of a source without IDs (linked
+on names and date of birth) join the person of an ID where a source with IDs also gives
+names and a date of birth (``names`` and ``dob`` with its ``id``) and those of exactly one
+ID match (``identities.linked_by_name``; two IDs are never merged). Only pseudonyms of the
+names and dates of birth are kept for this. Person IDs (or names and date of birth, where a
+source links on those) become a keyed
 hash (HMAC-SHA-256, ``data.pseudonyms.pseudonymise``) as each source is read: only the distinct
 identities are hashed, and nothing else of a record is kept but its date, its counts and
 hours, its offence, its home area and whether it matches a theme. Names, dates of birth,

@@ -12,9 +12,11 @@ import pandas as pd
 from ..errors import InputError
 
 
-def _column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
+def _column(frame: pd.DataFrame, name: str, source: str, file: str | None = None
+            ) -> pd.Series:
     if name not in frame.columns:
-        raise InputError(f"{source}: no column '{name}' (columns are "
+        where = f"{source} ({file})" if file and file != source else source
+        raise InputError(f"{where}: no column '{name}' (columns are "
                          f"{', '.join(map(str, frame.columns))})")
     return frame[name]
 
@@ -108,17 +110,28 @@ def cells(values: pd.Series, how=None) -> np.ndarray:
     return text.to_numpy(dtype=object)[codes]
 
 
+def on_lines(codes: np.ndarray, text: pd.Series, lines) -> pd.Series:
+    """The distinct texts labelled by the file line of the first row holding each (``lines``:
+    per row its line), so that a message about a value names the line a user can open."""
+    first = np.zeros(len(text), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return pd.Series(text.to_numpy(), index=np.asarray(lines)[first] if len(codes) else
+                     np.zeros(len(text), dtype=np.int64), dtype=object, copy=False)
+
+
 def read_dates(values: pd.Series, date_format: str | None = None, column: str = "date",
-               source: str = "the file") -> tuple[np.ndarray, np.ndarray]:
+               source: str = "the file", lines=None) -> tuple[np.ndarray, np.ndarray]:
     """(datetime64 values, unreadable mask: given but not a date), each distinct text read
     once by the one date reader (``dates.parse_dates``: zones converted, a US or undecided
-    day/month order refused unless the format is given)."""
+    day/month order refused unless the format is given, naming the value's file line:
+    ``lines``, per row, else the values' index)."""
     from ..data.dates import parse_dates
 
     if pd.api.types.is_datetime64_any_dtype(values):
         dates = parse_dates(values).to_numpy(dtype="datetime64[ns]")
         return dates, np.zeros(len(values), dtype=bool)
     codes, text = distinct(values)
+    text = on_lines(codes, text, values.index if lines is None else lines)
     parsed = parse_dates(text, date_format, column, source).to_numpy(dtype="datetime64[ns]")
     bad = np.isnat(parsed) & (text != "").to_numpy()
     return parsed[codes], bad[codes]
@@ -137,13 +150,21 @@ def read_hours(values: pd.Series) -> np.ndarray:
 
 class Columns:
     """A source's columns (only the rows ``keep`` when given), each read once:
-    ``distinct(name)`` gives (codes, texts)."""
+    ``distinct(name)`` gives (codes, texts); ``file``: the source's file, named with the
+    source when a column is missing."""
 
-    def __init__(self, frame: pd.DataFrame, source: str, keep: np.ndarray | None = None):
-        self.frame, self.source, self.keep, self._seen = frame, source, keep, {}
+    def __init__(self, frame: pd.DataFrame, source: str, keep: np.ndarray | None = None,
+                 file: str | None = None):
+        self.frame, self.source, self.keep, self.file, self._seen = (frame, source, keep,
+                                                                     file, {})
+
+    def lines(self) -> np.ndarray:
+        """The file line of each row (the frame's index, of the rows kept)."""
+        lines = self.frame.index.to_numpy()
+        return lines if self.keep is None else lines[self.keep]
 
     def __call__(self, name: str) -> pd.Series:
-        values = _column(self.frame, name, self.source)
+        values = _column(self.frame, name, self.source, self.file)
         if self.keep is None:
             return values
         # the cells alone (their type kept), without the rows' index to carry along

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, distinct, distinct_merged, in_capitals
+from .columns import Columns, distinct, distinct_merged, in_capitals, on_lines
 from .project import Source
 
 
-def _normalised(values: pd.Series, how: str, source: Source | None = None
+def _normalised(values: pd.Series, how: str, source: Source | None = None, lines=None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct normalised texts) of one identity column; code -1 where blank.
     IDs are compared in capitals with spaces trimmed and collapsed, names case-folded with
@@ -28,6 +28,7 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None
         codes, text = distinct(values)
         from ..data.dates import parse_dates
 
+        text = on_lines(codes, text, values.index if lines is None else lines)
         dates = parse_dates(text, source and source.date_format, source and source.dob,
                             source.name if source else "the file")
         text = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
@@ -46,10 +47,11 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
     """(per row the code of its person, -1 where no identity; the distinct identity texts).
     Texts are "ID" for one ID column, parts joined by "|" for several, "name|...|YYYY-MM-DD"
     when linking on names and date of birth. ``frame``: the records, or their ``Columns``."""
-    column = frame if isinstance(frame, Columns) else Columns(frame, source.name)
+    column = frame if isinstance(frame, Columns) else Columns(frame, source.name,
+                                                              file=source.path.name)
     wanted = [(c, "id") for c in source.id] or [(c, "name") for c in source.names] + [
         (source.dob, "dob")]
-    parts = [_normalised(column(c), how, source) for c, how in wanted]
+    parts = [_normalised(column(c), how, source, column.lines()) for c, how in wanted]
     if len(parts) == 1:  # one ID column: its codes are the people
         codes, unique = parts[0]
         used = np.zeros(len(unique) + 1, dtype=bool)
@@ -73,6 +75,59 @@ def identities(frame, source: Source) -> tuple[np.ndarray, np.ndarray]:
     new = np.cumsum(valid) - 1
     person = np.where(valid[person], new[person], -1) if len(person) else person
     return person, texts.to_numpy()[valid]
+
+
+def name_links(columns: Columns, source: Source, key: bytes, known: dict | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """For a source with person IDs that gives names and a date of birth too: the distinct
+    pairs (pseudonym of the names and date of birth, pseudonym of the ID) its records carry,
+    by which a source linking on names and date of birth finds the same person. Only
+    pseudonyms are kept: no name or date of birth."""
+    from dataclasses import replace
+
+    ids, id_texts = identities(columns, source)
+    names, name_texts = identities(columns, replace(source, id=()))
+    both = (ids >= 0) & (names >= 0)
+    pairs = np.unique(np.stack([names[both], ids[both]], axis=1), axis=0) if both.any() \
+        else np.zeros((0, 2), dtype=np.int64)
+    return (pseudonyms_of(name_texts[pairs[:, 0]], key),
+            pseudonyms_of(id_texts[pairs[:, 1]], key, known))
+
+
+def linked_by_name(sources: list) -> list[str]:
+    """Link the people of each source that identifies them by names and date of birth
+    (``by_name``) to a person ID, where a source with IDs gives the same names and date of
+    birth (``links``) for exactly one ID: their pseudonyms become that ID's, so the person
+    is counted once. Two IDs are never merged: names and a date of birth that two IDs
+    carry link to neither. Returns the notes that say what was linked."""
+    pairs = [pd.DataFrame({"name": s.links[0], "id": s.links[1]}) for s in sources
+             if s.links is not None]
+    by_name = [s for s in sources if s.by_name]
+    if not by_name:
+        return []
+    if not pairs:
+        return [f"{s.name}: links its records on names and date of birth, and no source "
+                "with person IDs gives names and a date of birth (names and dob in its "
+                "[[demand.sources]] table): its people are counted apart from the other "
+                "sources' (a person in both is counted twice)" for s in by_name]
+    pairs = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    ids_of = pairs.groupby("name")["id"].nunique()
+    one = pairs[pairs["name"].map(ids_of).to_numpy() == 1].set_index("name")["id"]
+    givers = ", ".join(s.name for s in sources if s.links is not None)
+    notes = []
+    for source in by_name:
+        own = pd.Series(source.pseudonyms, dtype=object)
+        to_id = own.map(one)
+        matched = to_id.notna().to_numpy()
+        shared = int(own.isin(ids_of.index[ids_of > 1]).sum())
+        source.pseudonyms = np.where(matched, to_id.to_numpy(object), source.pseudonyms)
+        notes.append(
+            f"{source.name}: {int(matched.sum()):,} of its {len(own):,} people (linked on "
+            f"names and date of birth) have the names and date of birth of one person ID "
+            f"in {givers}, and are counted as that person"
+            + (f"; {shared:,} have those of two or more IDs and are counted apart (IDs are "
+               "never merged)" if shared else ""))
+    return notes
 
 
 def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> np.ndarray:

@@ -21,14 +21,17 @@ from .columns import (
     read_hours,
     upper_trimmed,
 )
-from .identities import identities, pseudonyms_of
+from .identities import identities, name_links, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
     _S,
+    AREA_NOT_CODE,
+    AREA_OUTSIDE,
     BAD_DATE,
     BAD_DURATION,
     BAD_LINE,
     BAD_TIMES,
+    DUPLICATE,
     INCIDENT_UNUSED,
     NO_ID,
     NO_INCIDENT,
@@ -42,6 +45,7 @@ from .reconciliation import (
     _quoted,
     _statuses,
     _summarised,
+    identical_repeats,
 )
 from .totals import CALL_TOTALS, CUSTODY_HOURS, CUSTODY_LIMIT, EPISODES, NINE_TOTALS
 
@@ -84,6 +88,10 @@ class Ingested:
     offences: pd.Series | None
     totals: list
     notes: list = field(default_factory=list)
+    by_name: bool = False  # people identified by names and date of birth
+    # a source with IDs giving names and dates of birth too: (pseudonym of the names and
+    # date of birth, pseudonym of the ID) pairs, to link the people of ``by_name`` sources
+    links: tuple | None = None
 
 
 def _keyword_pattern(keywords) -> re.Pattern:
@@ -130,6 +138,14 @@ def _role_targets(columns: Columns, source: Source, status: np.ndarray, detail: 
     return target
 
 
+def _unread_hours(columns: Columns, column: str, unreadable: np.ndarray) -> np.ndarray:
+    """Per unreadable custody episode what its hours say: none, or the value not read."""
+    codes, text = columns.distinct(column)
+    given = text.to_numpy(object)[codes[unreadable]]
+    return np.where(given == "", f"no custody hours ({column} blank)",
+                    _quoted(f"{column} '", given, "' is not a number of hours"))
+
+
 def _parts(person: np.ndarray, total: int | np.ndarray, amount=1.0) -> pd.DataFrame:
     return pd.DataFrame({"person": person.astype(np.int64),
                          "total": np.broadcast_to(np.asarray(total, dtype=np.int16),
@@ -140,11 +156,13 @@ def _parts(person: np.ndarray, total: int | np.ndarray, amount=1.0) -> pd.DataFr
 
 def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filters=(),
                   resources: pd.DataFrame | None = None, unreadable_lines=None,
-                  known: dict | None = None, totals: list | None = None) -> Ingested:
+                  known: dict | None = None, totals: list | None = None, areas=None
+                  ) -> Ingested:
     """One source's records (text or typed columns, indexed by row number) -> pseudonymised
     counts, places, theme matches and a status per record. ``known``: pseudonyms of IDs
     already hashed in this run (names and dates of birth are never kept there);
-    ``totals``: the names of every total (parts carry their positions)."""
+    ``totals``: the names of every total (parts carry their positions); ``areas``: the
+    area codes known (an index) and where from, against which home areas are checked."""
     start, end = window
     name = source.name
     totals = list(totals) if totals is not None else list(NINE_TOTALS)
@@ -153,7 +171,7 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
             totals.append(extra)
     at = {total: i for i, total in enumerate(totals)}
     # the date first: records outside the window (or without a date) go no further
-    whole = Columns(frame, name)
+    whole = Columns(frame, name, file=source.path.name)
     dates, bad_date = read_dates(whole(source.date), source.date_format, source.date, name)
     has_date = ~np.isnat(dates)
     keep = has_date & (dates >= start.to_datetime64()) & (dates < end.to_datetime64())
@@ -168,7 +186,7 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                             early_detail[~keep], labels=STATUSES,
                             listed=~has_date[~keep])]
     del early, early_detail
-    columns = Columns(frame, name, None if keep.all() else keep)
+    columns = Columns(frame, name, None if keep.all() else keep, file=source.path.name)
     rows, dates = frame.index.to_numpy()[keep], dates[keep]
     person, texts = identities(columns, source)
     pseudonyms = pseudonyms_of(texts, key, known if source.id else None)
@@ -176,7 +194,16 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     detail = np.full(len(rows), "", dtype=object)
     status[person < 0] = _S[NO_ID]
     detail[person < 0] = "no " + " / ".join(source.id or (*source.names, source.dob))
+    # a line repeated whole (every column the same) is one record given twice: skipped
+    again, first_line = identical_repeats(frame, np.flatnonzero(keep),
+                                          [person, dates.view(np.int64)])
+    status[again] = _S[DUPLICATE]
+    detail[again] = _quoted("same as line ", first_line[again], " in every column")
     notes, parts = [], []
+    if again.any():
+        notes.append(f"{name}: {int(again.sum()):,} records identical in every column to an "
+                     f"earlier line of {source.path.name} were skipped as duplicates (each "
+                     "listed in demand_rows_to_check.csv)")
     harm = pd.DataFrame({"person": [], "offence": [], "total": []})
     offences = None
     resource_statuses = None
@@ -195,14 +222,15 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
             hours = read_hours(columns(source.hours))
         else:
             began, _ = read_dates(columns(source.start), source.date_format, source.start,
-                                  source.name)
+                                  source.name, columns.lines())
             ended, _ = read_dates(columns(source.end), source.date_format, source.end,
-                                  source.name)
+                                  source.name, columns.lines())
             hours = (ended - began) / np.timedelta64(1, "h")
         used = status == _S[USED]
         unreadable = used & np.isnan(hours)
         status[unreadable] = _S[BAD_DURATION]
-        detail[unreadable] = "no custody hours" if source.hours else "start or end unreadable"
+        detail[unreadable] = (_unread_hours(columns, source.hours, unreadable) if source.hours
+                              else "start or end unreadable")
         # an episode counts even when its hours cannot be read
         clipped = np.clip(np.nan_to_num(hours[used], nan=0.0), 0.0, CUSTODY_LIMIT)
         above = int((used & (hours > CUSTODY_LIMIT)).sum())
@@ -222,6 +250,13 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         call_parts, resource_statuses = _calls(columns, source, status, detail, person,
                                                resources, at, whole)
         parts.append(call_parts)
+        counted = resource_statuses[resource_statuses["row"] == -1]
+        repeats = int(counted.loc[counted["status"] == DUPLICATE, "records"].sum())
+        if repeats:
+            notes.append(f"{name}: {repeats:,} resource rows identical in every column to an "
+                         f"earlier line of {source.resources.path.name} were skipped as "
+                         "duplicates (no hours added; each listed in "
+                         "demand_rows_to_check.csv)")
 
     used = (status == _S[USED]) | (status == _S[BAD_DURATION])
     places = pd.DataFrame({"person": [], "area": [], "date": []})
@@ -232,6 +267,8 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         places = pd.DataFrame({"person": person[keep], "area": codes[keep],
                                "date": dates[keep]})
         area_names = text.to_numpy(object)
+        if areas is not None:
+            notes += _areas_not_known(source, status, detail, used, codes, text, areas)
     statuses.append(_summarised(name, rows, status, detail, labels=STATUSES,
                                 listed=np.isin(status, [_S[s] for s in PER_ROW if s in _S])))
     if unreadable_lines is not None and len(unreadable_lines):
@@ -243,7 +280,47 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                     places=places, area_names=area_names,
                     matched=_theme_hits(columns, source, filters, used, person),
                     statuses=pd.concat(statuses, ignore_index=True), harm=harm,
-                    offences=offences, totals=totals, notes=notes)
+                    offences=offences, totals=totals, notes=notes, by_name=not source.id,
+                    links=name_links(whole, source, key, known)
+                    if source.id and source.names and source.dob else None)
+
+
+AREA_CODE = r"[A-Z]\d{8}"  # a census area's code (E00004120): a letter and eight digits
+
+
+def _areas_not_known(source: Source, status: np.ndarray, detail: np.ndarray,
+                     counted: np.ndarray, codes: np.ndarray, text: pd.Series, areas
+                     ) -> list[str]:
+    """The counted records whose home area is not among the areas known (``areas``: the
+    codes, and where they come from): still counted, each listed by line, a used one with a
+    status of its own (one whose hours are unreadable keeps that status, the area added to
+    its detail); the note that says how many."""
+    known, where = areas
+    given = (text != "").to_numpy()
+    unknown = given & ~text.isin(known).to_numpy()
+    if not unknown[codes[counted]].any():
+        return []
+    shaped = text.str.fullmatch(AREA_CODE).fillna(False).to_numpy(bool)
+    found = []
+    for label, of_text, words in ((AREA_OUTSIDE, unknown & shaped, f"is not in {where}"),
+                                  (AREA_NOT_CODE, unknown & ~shaped, "is not an area code")):
+        mine = counted & of_text[codes]
+        said = _quoted("home area '", text.to_numpy(object)[codes[mine]], f"' {words}")
+        plain = status[mine] == _S[USED]
+        rows = np.flatnonzero(mine)
+        status[rows[plain]] = _S[label]
+        detail[rows[plain]] = said[plain]
+        detail[rows[~plain]] = detail[rows[~plain]] + "; " + said[~plain]
+        found.append(len(rows))
+    outside, not_code = found
+    return [f"{source.name}: {_records(outside + not_code)} a home area not in {where} "
+            f"({outside:,} the code of an area outside it, or of no area; {not_code:,} not an "
+            "area code): counted all the same, each listed in demand_rows_to_check.csv; a "
+            "person whose home area is one of these is left out of the shared views"]
+
+
+def _records(count: int) -> str:
+    return f"{count:,} counted record gives" if count == 1 else f"{count:,} counted records give"
 
 
 def resource_hours(resources: pd.DataFrame, spec: Resources, source: str
@@ -313,18 +390,23 @@ def _calls(columns: Columns, source: Source, status, detail, person, resources, 
     counted_calls = np.zeros(len(incident_text), dtype=bool)
     counted_calls[incident[used]] = True
     counted = known & counted_calls[r_call]
-    labels = (USED, INCIDENT_UNUSED, BAD_TIMES, NO_INCIDENT)
+    again, first_line = identical_repeats(resources, np.arange(len(resources)),
+                                          [r_call, r_hours.view(np.int64)])
+    labels = (USED, INCIDENT_UNUSED, BAD_TIMES, NO_INCIDENT, DUPLICATE)
     r_status = np.zeros(len(r_call), dtype=np.int8)  # positions in labels
     r_status[~counted] = 1
     r_status[counted & ~readable] = 2
     r_status[~known] = 3
+    r_status[again] = 4
     r_detail = np.full(len(r_call), "", dtype=object)
     r_detail[counted & ~readable] = "no start, no release, or released before the start"
     r_detail[~known] = _quoted("call '", incident_text.to_numpy(object)[r_call[~known]], "'")
+    r_detail[again] = _quoted("same as line ", first_line[again], " in every column")
     statuses = _summarised(where, resources.index.to_numpy(), r_status, r_detail,
-                           listed=(~known) | (counted & ~readable), labels=labels)
+                           listed=(~known) | (counted & ~readable) | again, labels=labels)
 
-    per_call = np.bincount(r_call[known], weights=r_hours[known],
+    adds = known & ~again
+    per_call = np.bincount(r_call[adds], weights=r_hours[adds],
                            minlength=len(incident_text))
     hours = per_call[incident[used]]
     parts = []

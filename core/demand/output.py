@@ -119,11 +119,18 @@ For the tasking meeting (pseudonymised; keep within the partnership's agreement)
   service_user_details.csv        per listed person: records and hours by source and total
 
 For partners (aggregates, small numbers suppressed):
-  shared_demand_by_segment.csv / shared_demand_by_ward.csv
+  shared_demand_by_segment.csv / shared_demand_by_ward.csv   the people whose home area
+                                  has a segment and ward (those whose home area is not
+                                  known are left out: demand_notes.csv says how many)
+
+People are linked across sources on their IDs; a source without IDs links on names and
+date of birth, and its people join the person of an ID where a source with IDs gives the
+same names and date of birth for that ID alone (demand_notes.csv says how many).
 
 For the analyst:
   demand_reconciliation.csv       every input record: used, outside the window, pre-planned,
-                                  unreadable, no person ID...
+                                  unreadable, no person ID, duplicate, home area not
+                                  among the areas known...
   demand_rows_to_check.csv        the records to look at one by one (by line number)
   demand_notes.csv                window, parameters, rules and notes
 """

@@ -156,6 +156,11 @@ def _source(spec: dict, i: int, base: Path, totals: dict, path: Path,
     if not ids and not (names and spec.get("dob")):
         raise InputError(f"{path.name}: [[demand.sources]] #{i} needs id (the person ID "
                          "column) or names and dob (to link on name and date of birth)")
+    if ids and bool(names) != bool(spec.get("dob")):
+        raise InputError(f"{path.name}: [[demand.sources]] #{i} gives "
+                         f"{'names' if names else 'dob'} without {'dob' if names else 'names'}: "
+                         "a source with person IDs links to sources without IDs on names "
+                         "and date of birth together")
     roles = {}
     if kind in DEFAULT_ROLES:
         given = spec.get("roles", DEFAULT_ROLES[kind])

@@ -20,11 +20,18 @@ BAD_LINE = "line unreadable"
 NO_INCIDENT = "no such call in the calls table"
 INCIDENT_UNUSED = "call not used (outside the window, pre-planned or no person)"
 BAD_TIMES = "resource times unreadable (adds no hours)"
-PER_ROW = (BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, BAD_LINE, NO_INCIDENT, BAD_TIMES)
+DUPLICATE = "duplicate (identical to an earlier line in every column; skipped)"
+AREA_OUTSIDE = "used, home area outside the areas known (an area elsewhere or no such area)"
+AREA_NOT_CODE = "used, home area not an area code"
+PER_ROW = (BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, BAD_LINE, NO_INCIDENT, BAD_TIMES,
+           DUPLICATE, AREA_OUTSIDE, AREA_NOT_CODE)
+# the records counted in the totals
+COUNTED = (USED, BAD_DURATION, AREA_OUTSIDE, AREA_NOT_CODE)
 
 
 # the status of a source's record, as a small number while millions are worked on
-STATUSES = (USED, OUTSIDE, PLANNED, BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, REPEAT)
+STATUSES = (USED, OUTSIDE, PLANNED, BAD_DATE, BAD_DURATION, NO_ID, NOT_COUNTED, REPEAT,
+            DUPLICATE, AREA_OUTSIDE, AREA_NOT_CODE)
 _S = {name: np.int8(i) for i, name in enumerate(STATUSES)}
 
 
@@ -53,6 +60,29 @@ def _summarised(source: str, rows, status: np.ndarray, detail: np.ndarray,
                             "detail": "", "records": counts.to_numpy()})
     one_by_one = _statuses(source, np.asarray(rows)[listed], listed_status, detail[listed])
     return pd.concat([summary, one_by_one.assign(records=0)], ignore_index=True)
+
+
+def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Of the rows at ``positions`` of ``frame``, those identical in every column to an
+    earlier one (mask), with the file line (index label) of that earlier row (0 where
+    none). ``keys``: per row values that identical rows share (person, date...), so that
+    only rows repeating all of them are compared column by column."""
+    later = np.zeros(len(positions), dtype=bool)
+    first_line = np.zeros(len(positions), dtype=np.int64)
+    if not len(positions):
+        return later, first_line
+    near = pd.DataFrame({i: np.asarray(k) for i, k in enumerate(keys)}).duplicated(
+        keep=False).to_numpy()
+    if not near.any():
+        return later, first_line
+    at = np.flatnonzero(near)
+    rows = frame.iloc[positions[at]]
+    group = rows.groupby(list(rows.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(at))).groupby(group).transform("min").to_numpy()
+    later[at] = first != np.arange(len(at))
+    first_line[at] = np.asarray(frame.index)[positions[at[first]]]
+    return later, first_line
 
 
 def _quoted(before: str, values, after: str) -> np.ndarray:

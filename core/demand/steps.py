@@ -12,12 +12,12 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress, silent
 from .context import _area_context, _harm_weights
-from .identities import demand_key
+from .identities import demand_key, linked_by_name
 from .ingest import ingest_source, read_source, run_window
 from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
 from .project import DemandProject, check_parameters, load_demand_project
 from .ranking import chosen, combine, combined_parts, combined_places, harm_totals, rank_people
-from .reconciliation import BAD_DURATION, USED, reconciliation
+from .reconciliation import COUNTED, reconciliation
 from .shared_view import NOT_KNOWN, _stored_counts, group_counts, shared_views
 from .totals import SCALING_WORDS
 
@@ -29,6 +29,9 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     every source, pseudonymise, total, rank, list, filter and build the shared view."""
     progress = progress or silent
     window = run_window(project.run_date, project.months)
+    context, residents = _area_context(project, segmentation or project.segmentation)
+    areas = (context.index, _areas_from(project, segmentation or project.segmentation)) \
+        if len(context) else None
     ingested, known = [], {}
     totals = list(project.total_metrics())
     for i, source in enumerate(project.sources):
@@ -38,25 +41,25 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
         else:
             frame, unreadable, resources = read_source(source)
         ingested.append(ingest_source(frame, source, window, key, project.filters, resources,
-                                      unreadable, known, totals))
+                                      unreadable, known, totals, areas))
         del frame, resources
     del known
     progress(0.7, "ranking")
     statuses = pd.concat([i.statuses for i in ingested], ignore_index=True)
     summary, rows = reconciliation(statuses)
-    in_window = int(summary.loc[summary["status"].isin((USED, BAD_DURATION)), "records"].sum())
+    in_window = int(summary.loc[summary["status"].isin(COUNTED), "records"].sum())
     if in_window == 0:
         raise InputError(f"no record falls in the window {window[0]:%Y-%m-%d} to "
                          f"{window[1] - pd.Timedelta(days=1):%Y-%m-%d} (12 months before the "
                          "run date; check the run date and the date columns); nothing was "
                          "written")
+    link_notes = linked_by_name(ingested)
     everyone, codes = combine(ingested)
     parts = combined_parts(ingested, codes, totals)
     places, area_names = combined_places(ingested, codes)
     people = rank_people(everyone, parts, places, project, area_names)
     del places
     harm, harm_notes = harm_totals(ingested, codes, len(everyone), _harm_weights(project))
-    context, residents = _area_context(project, segmentation or project.segmentation)
 
     themes = {}
     for rule in project.filters:
@@ -93,49 +96,93 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
                            totals, [source.name for source in ingested],
                            project.hour_totals())
 
-    group_tables, segment_names = {}, {}
-    metrics_of = project.total_metrics()
-    home = people.home
-    if "segment" in context.columns:
-        labels = (context["segment"] + " – " + context["segment name"]).where(
-            context["segment"] != "", "")
-        segment_names = {int(s): name for s, name in zip(context["segment"],
-                                                          context["segment name"]) if s}
-        group = home.map(labels).fillna("").replace("", NOT_KNOWN)
-        group = group.where(home != "", NOT_KNOWN)
-        counts = group_counts(people, group, metrics_of, project.hour_totals())
-        order = sorted((g for g in counts.index if g != NOT_KNOWN),
-                       key=lambda g: int(g.split(" – ")[0])) + [NOT_KNOWN]
-        seg_res = None
-        if residents is not None:
-            seg_res = residents.groupby(labels.reindex(residents.index).fillna("")).sum()
-        group_tables["segment"] = _stored_counts(counts, seg_res, order)
-    if "home ward" in context.columns:
-        wards = context["home ward"]
-        names = context.get("home ward name", pd.Series("", index=context.index))
-        group = home.map(wards).fillna("").replace("", NOT_KNOWN)
-        counts = group_counts(people, group, metrics_of, project.hour_totals())
-        order = sorted(g for g in counts.index if g != NOT_KNOWN) + [NOT_KNOWN]
-        ward_res = None
-        if residents is not None:
-            ward_res = residents.groupby(wards.reindex(residents.index).fillna("")).sum()
-        ward_names = dict(zip(wards, names))
-        group_tables["ward"] = _stored_counts(counts, ward_res, order).assign(
-            **{"ward name": lambda t: t["group"].map(ward_names).fillna("")})
+    group_tables, segment_names, left_out = _group_tables(people, context, residents,
+                                                          project)
     # the partners' tables: suppressed from the stored counts, as the report and dock do
     shared = shared_views(group_tables, project.threshold, segment_names)
 
-    notes = _notes(project, window, everyone, summary, ingested, harm_notes, listed)
+    notes = _notes(project, window, everyone, summary, ingested, harm_notes + link_notes,
+                   listed)
+    if group_tables:
+        notes = pd.concat([notes, pd.DataFrame(
+            [("Shared views", _left_out_words(left_out, len(everyone), areas,
+                                              list(group_tables)))],
+            columns=notes.columns)], ignore_index=True)
     progress(1.0, "done")
     return DemandResult(ranked=ranked, filtered=filtered, details=details,
                         reconciliation=summary, rows=rows, shared=shared, notes=notes,
                         people=people, counts=group_tables)
 
 
+def _group_tables(people, context: pd.DataFrame, residents: pd.Series | None,
+                  project: DemandProject) -> tuple[dict, dict, tuple[int, float]]:
+    """The true counts behind the shared views (by -> table, a row per segment or ward of
+    the home area), the segments' names, and (people, contacts) left out: a person whose
+    home area has no segment or no ward (not among the areas known, or none on their
+    records) is in no view, so that every view counts the same people and no row of a few
+    people of unknown home forces the suppression of a whole column."""
+    metrics_of = project.total_metrics()
+    home = people.home
+    groups, residents_of, segment_names = {}, {}, {}
+    if "segment" in context.columns:
+        labels = (context["segment"] + " – " + context["segment name"]).where(
+            context["segment"] != "", "")
+        segment_names = {int(s): name for s, name in zip(context["segment"],
+                                                          context["segment name"]) if s}
+        groups["segment"] = labels
+    if "home ward" in context.columns:
+        groups["ward"] = context["home ward"]
+    by_person = {by: home.map(labels).fillna("").where(home != "", "")
+                 for by, labels in groups.items()}
+    unknown = np.zeros(len(home), dtype=bool)
+    for group in by_person.values():
+        unknown |= (group == "").to_numpy()
+    tables, left_out = {}, (int(unknown.sum()), 0.0)
+    for by, labels in groups.items():
+        counts = group_counts(people, by_person[by].where(~unknown, NOT_KNOWN), metrics_of,
+                              project.hour_totals())
+        if NOT_KNOWN in counts.index:
+            left_out = (left_out[0], float(counts.loc[NOT_KNOWN, "contacts"]))
+        order = sorted((g for g in counts.index if g != NOT_KNOWN),
+                       key=(lambda g: int(g.split(" – ")[0])) if by == "segment" else None)
+        if residents is not None:
+            residents_of[by] = residents.groupby(labels.reindex(residents.index).fillna(
+                "")).sum()
+        tables[by] = _stored_counts(counts, residents_of.get(by), order)
+    if "ward" in tables:
+        names = context.get("home ward name", pd.Series("", index=context.index))
+        ward_names = dict(zip(context["home ward"], names))
+        tables["ward"] = tables["ward"].assign(
+            **{"ward name": lambda t: t["group"].map(ward_names).fillna("")})
+    return tables, segment_names, left_out
+
+
+def _left_out_words(left_out: tuple[int, float], everyone: int, areas, views: list) -> str:
+    """What the shared views count, and who they leave out."""
+    people, contacts = left_out
+    where = f" in {areas[1]}" if areas else ""
+    has = " and ".join(f"a {by}" for by in sorted(views, reverse=True))
+    if not people:
+        return f"they count all {everyone:,} people: each has a home area with {has}{where}"
+    return (f"they count the {everyone - people:,} of the {everyone:,} people whose home "
+            f"area has {has}{where}. {people:,} people "
+            f"({contacts:,.0f} contacts) are left out of every view, as 'home area not "
+            "known': the most common area on their records is not among the areas known, "
+            "or none of their records gives one (see the notes on home areas above and "
+            "demand_rows_to_check.csv)")
+
+
+def _areas_from(project: DemandProject, segmentation: Path | None) -> str:
+    """Where the areas known come from, in words."""
+    files = ([project.areas.path.name] if project.areas is not None else []) + (
+        ["the segmentation"] if segmentation is not None else [])
+    return " or ".join(files)
+
+
 def summary_lines(result: DemandResult) -> list[str]:
     """What a run says on the console or in the Processing log, from its notes."""
     shown = ("Window", "People with a record in the window", "Records read", "Records used",
-             "People listed", "Note")
+             "People listed", "Note", "Shared views")
     return [f"{row.item}: {row.value}" for row in result.notes.itertuples(index=False)
             if row.item in shown]
 
@@ -145,7 +192,7 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
     from ..share.export import suppression_rule
 
     start, end = window
-    used = int(summary.loc[summary["status"].isin((USED, BAD_DURATION)), "records"].sum())
+    used = int(summary.loc[summary["status"].isin(COUNTED), "records"].sum())
     rows = [
         ("Project", project.name),
         *([(SYNTHETIC, "yes: invented records, not real people")] if project.synthetic
@@ -167,6 +214,11 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                        "user's key, first 16 hex digits; the same key gives the same "
                        "pseudonym in every run and agency. No name, date of birth, phone "
                        "number or address is kept past reading."),
+        ("Linking", "people are the same person across sources when their IDs are the same; "
+                    "a source without IDs links on names and date of birth, and one of its "
+                    "people is the person of an ID when a source with IDs gives that ID the "
+                    "same names (in the same order) and date of birth (names and dob in its "
+                    "table), for that ID alone: two IDs are never merged"),
         ("Suppression (shared view)", suppression_rule(project.threshold)),
     ]
     for source in ingested:

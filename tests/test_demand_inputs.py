@@ -1,0 +1,311 @@
+"""Frequent service users on inputs a tester found wrong: lines repeated whole, home areas
+outside the areas file, one person linked on an ID in one source and on names and date of
+birth in another, and messages naming file lines and files. Each on the SYNTHETIC sample's
+real files, changed as the tester changed them, through the command."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import test_demand
+from conftest import SAMPLE_DIR
+from test_demand import KEY
+
+from community_safety.core.cli import main
+from community_safety.core.demand.output import (
+    NOTES_FILE,
+    RANKED_FILE,
+    RECONCILIATION_FILE,
+    ROWS_FILE,
+)
+from community_safety.core.demand.reconciliation import BAD_DURATION, COUNTED, DUPLICATE
+
+SAMPLE = SAMPLE_DIR / "service_users"
+key_file = test_demand.key_file  # the fixtures: a key file, the sample segmented
+segmentation = test_demand.segmentation
+
+
+def sample_copy(tmp_path: Path, name: str = "sample") -> Path:
+    folder = tmp_path / name
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+def table(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+
+
+def run(folder: Path, out: Path, key_file: Path, *extra) -> int:
+    return main(["demand", str(folder / "service_users.toml"), "--out", str(out),
+                 "--key-file", str(key_file), *extra])
+
+
+def notes(out: Path) -> str:
+    return " ".join(pd.read_csv(out / NOTES_FILE, encoding="utf-8-sig")["value"])
+
+
+def used(out: Path) -> str:
+    values = pd.read_csv(out / NOTES_FILE, encoding="utf-8-sig").set_index("item")["value"]
+    return values["Records used"]
+
+
+# --- lines repeated whole ----------------------------------------------------------------------
+
+def test_lines_repeated_whole_are_skipped_as_duplicates_by_line(tmp_path, capsys, key_file):
+    """50 crime-role lines and 20 resource lines appended again: the same people, records
+    used and ranks as without them; each copy in the window reconciled as a duplicate naming
+    the line it repeats, and counted in the notes."""
+    plain = tmp_path / "plain"
+    assert run(SAMPLE, plain, key_file) == 0
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    pd.concat([roles, roles.iloc[100:150]]).to_csv(folder / "crime_roles.csv", index=False)
+    resources = table(folder, "call_resources.csv")
+    pd.concat([resources, resources.iloc[:20]]).to_csv(folder / "call_resources.csv",
+                                                       index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 0
+    said = capsys.readouterr().out
+    assert used(out) == used(plain)
+    ranked, before = pd.read_csv(out / RANKED_FILE), pd.read_csv(plain / RANKED_FILE)
+    pd.testing.assert_frame_equal(ranked, before)
+    summary = pd.read_csv(out / RECONCILIATION_FILE).set_index(["source file", "status"])
+    window = (pd.to_datetime(roles["offence_date"].iloc[100:150]) >= "2023-04-01") & (
+        pd.to_datetime(roles["offence_date"].iloc[100:150]) < "2024-04-01")
+    assert 0 < window.sum() < 50  # some copies in the window, some outside
+    assert summary.loc[("police crime roles", DUPLICATE), "records"] == window.sum()
+    assert summary.loc[("call_resources.csv", DUPLICATE), "records"] == 20
+    assert summary["records"].sum() == pd.read_csv(plain / RECONCILIATION_FILE)[
+        "records"].sum() + 70  # every line accounted for
+    rows = pd.read_csv(out / ROWS_FILE)
+    copies = rows[(rows["source file"] == "police crime roles")
+                  & (rows["status"] == DUPLICATE)]
+    first_copy = len(roles) + 2  # the header is line 1
+    in_window = [first_copy + i for i, inside in enumerate(window) if inside]
+    assert copies["line"].tolist() == in_window
+    original = in_window[0] - len(roles) + 100  # the copies are of lines 102 to 151
+    assert copies["detail"].iloc[0] == f"same as line {original} in every column"
+    resource_copies = rows[(rows["source file"] == "call_resources.csv")
+                           & (rows["status"] == DUPLICATE)]
+    assert resource_copies["line"].tolist() == list(range(len(resources) + 2,
+                                                          len(resources) + 22))
+    assert f"{window.sum()} records identical in every column" in said
+    assert "20 resource rows identical in every column" in notes(out)
+
+
+# --- messages that name lines and files ---------------------------------------------------------
+
+def test_a_us_order_date_is_named_by_its_file_line(tmp_path, capsys, key_file):
+    folder = sample_copy(tmp_path)
+    custody = table(folder, "custody.csv")
+    dates = pd.to_datetime(custody["arrival"], format="%d/%m/%Y %H:%M")
+    custody["arrival"] = dates.dt.strftime("%m/%d/%Y %H:%M")
+    custody.to_csv(folder / "custody.csv", index=False)
+    assert run(folder, tmp_path / "out", key_file) == 2
+    err = capsys.readouterr().err
+    line = 2 + int((dates.dt.day > 12).to_numpy().argmax())  # the first line telling
+    assert f"row {line} ('{custody['arrival'].iloc[line - 2]}')" in err, err
+    assert "row 0 " not in err
+
+
+def test_unreadable_custody_hours_show_the_value(tmp_path, key_file):
+    folder = sample_copy(tmp_path)
+    custody = table(folder, "custody.csv")
+    custody.loc[custody.index % 50 == 0, "detention_hours"] = "n/a"
+    custody.to_csv(folder / "custody.csv", index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 0
+    rows = pd.read_csv(out / ROWS_FILE, keep_default_na=False)
+    unread = rows[rows["source file"] == "police custody"].set_index("line")["detail"]
+    assert len(unread) > 0
+    assert set(unread) == {"detention_hours 'n/a' is not a number of hours"}
+    assert all(custody.loc[line - 2, "detention_hours"] == "n/a" for line in unread.index)
+
+
+def test_a_missing_column_names_the_source_and_its_file(tmp_path, capsys, key_file):
+    folder = sample_copy(tmp_path)
+    table(folder, "crime_roles.csv").drop(columns=["role"]).to_csv(
+        folder / "crime_roles.csv", index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 2
+    assert ("police crime roles (crime_roles.csv): no column 'role'"
+            in capsys.readouterr().err)
+    assert not out.exists()
+
+
+# --- home areas outside the areas known ----------------------------------------------------------
+
+def _in_window(dates: pd.Series) -> pd.Series:
+    read = pd.to_datetime(dates, format="mixed", dayfirst=True, errors="coerce")
+    return (read >= "2023-04-01") & (read < "2024-04-01")
+
+
+def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
+        tmp_path, capsys, key_file, segmentation):
+    """The two busiest people given a home area of no such code (E00999999) and one in
+    Lewisham (outside the Camden areas), one record an area that is no code at all: each
+    such record in the window reconciled and listed by line; the two left out of the shared
+    views (said in the notes), which still publish every segment's people; and every hidden
+    count still protected against an informed reader (an independent integer program)."""
+    from test_bad_inputs_hostile import _assert_protected
+
+    from community_safety.core.demand.reconciliation import AREA_NOT_CODE, AREA_OUTSIDE
+    from community_safety.core.demand.shared_view import NOT_KNOWN
+
+    plain = tmp_path / "plain"
+    seg_args = ["--segmentation", str(segmentation)]
+    assert run(SAMPLE, plain, key_file, *seg_args) == 0
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    busiest = roles["person_id"].value_counts().index[:2]
+    expected = {}  # (file, line) -> status
+    for name, id_column, date in (("crime_roles.csv", "person_id", "offence_date"),
+                                  ("custody.csv", "person_id", "arrival"),
+                                  ("calls.csv", "person_id", "call_date"),
+                                  ("missing_persons.csv", "person_id", "reported"),
+                                  ("council_asb.csv", "partnership_id", "opened")):
+        records = table(folder, name)
+        for person, code in zip(busiest, ("E00999999", "E00016112")):
+            records.loc[records[id_column] == person, "home_oa"] = code
+        if name == "custody.csv":  # an episode in the window, with its hours
+            fine = _in_window(records[date]) & pd.to_numeric(
+                records["detention_hours"], errors="coerce").notna()
+            records.loc[fine.idxmax(), "home_oa"] = "not a code"
+        records.to_csv(folder / name, index=False)
+        changed = records["home_oa"].isin(["E00999999", "E00016112", "not a code"])
+        for i in records.index[changed & _in_window(records[date])]:
+            expected[(name, i + 2)] = (AREA_NOT_CODE if records.loc[i, "home_oa"] ==
+                                       "not a code" else AREA_OUTSIDE)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, *seg_args) == 0
+    capsys.readouterr()
+
+    rows = pd.read_csv(out / ROWS_FILE, keep_default_na=False)
+    flagged = rows[rows["status"].isin([AREA_OUTSIDE, AREA_NOT_CODE])]
+    sources = {"police crime roles": "crime_roles.csv", "police custody": "custody.csv",
+               "police calls": "calls.csv", "missing person reports": "missing_persons.csv",
+               "council anti-social behaviour": "council_asb.csv"}
+    found = {(sources[s], line): status for s, line, status in zip(
+        flagged["source file"], flagged["line"], flagged["status"])}
+    assert found.items() <= expected.items() and len(found) > 0.9 * len(expected)
+    # the rest were not used (pre-planned, a call repeated...) or had unreadable hours,
+    # whose status they keep with the area said in their detail
+    listed = {(sources.get(s), line): (status, detail) for s, line, status, detail in zip(
+        rows["source file"], rows["line"], rows["status"], rows["detail"])}
+    for key in expected.keys() - found.keys():
+        if key in listed and listed[key][0] == BAD_DURATION:
+            assert "home area '" in listed[key][1]
+        else:
+            assert key not in listed or listed[key][0] not in COUNTED
+    assert AREA_NOT_CODE in found.values()
+    assert "home area 'E00999999' is not in areas.csv or the segmentation" in set(
+        flagged["detail"])
+    # the counts are those of the plain run: the records are still counted
+    assert used(out) == used(plain)
+
+    said = notes(out)
+    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view, "
+                         "as 'home area not known'", said)
+    assert left_out and int(left_out[1]) >= 2  # the two, and the custody record's person
+    left_out = int(left_out[1])
+    ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)
+    assert set(ranked["home area"]) >= {"E00999999", "E00016112"}
+    views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
+                             keep_default_na=False) for by in ("segment", "ward")}
+    before = {by: pd.read_csv(plain / f"shared_demand_by_{by}.csv", dtype=str,
+                              keep_default_na=False) for by in ("segment", "ward")}
+    for by, view in views.items():
+        label = "segment" if by == "segment" else "ward code"
+        assert NOT_KNOWN not in set(view[label])
+        total = int(view["people"].iloc[-1])
+        assert total == int(before[by]["people"].iloc[-1]) - left_out
+        # no row of a few people of unknown home hides the people of every segment
+        assert (view["people"] == "*").sum() <= (before[by]["people"] == "*").sum()
+    assert (views["segment"]["people"] != "*").all()
+    assert _assert_protected(views, 5) > 0
+
+
+# --- one person, an ID in one source, names and date of birth in another ------------------------
+
+def _people(toml: Path):
+    """The run's people: pseudonym -> their totals (every source's, linked)."""
+    from community_safety.core.demand.project import load_demand_project
+    from community_safety.core.demand.steps import demand_step
+
+    result = demand_step(load_demand_project(toml), KEY)
+    people = result.people
+    return people.totals.set_index(pd.Index(people.pseudonyms)), result
+
+
+
+def _pseudonym(text: str) -> str:
+    from community_safety.core.data.pseudonyms import pseudonymise
+
+    return pseudonymise(pd.Series([text]), KEY).iloc[0]
+
+
+def test_a_fire_caller_with_a_police_ids_names_and_birth_date_is_that_person(tmp_path):
+    """The synthetic fire caller LIMA SyntheticC0002, born 09/03/1964, is police PN100002
+    (the crime records give the same names and date of birth): counted once, as PN100002,
+    with the fire calls added to the police records; without names and dob on the crime
+    records the notes say the fire callers are counted apart."""
+    fire = table(SAMPLE, "fire_repeat_callers.csv")
+    mine = fire[(fire["caller_surname"] == "SyntheticC0002")]
+    assert len(mine) and set(mine["caller_dob"]) == {"09/03/1964"}
+    calls = int(_in_window(mine["call_date"]).sum())
+    assert calls > 0
+    totals, result = _people(SAMPLE / "service_users.toml")
+    police = _pseudonym("PN100002")
+    by_name = _pseudonym("lima|syntheticc0002|1964-03-09")
+    assert totals.loc[police, "fire service calls"] == calls
+    assert totals.loc[police, "times a suspect"] + totals.loc[police, "times a victim"] > 0
+    assert by_name not in totals.index
+    said = " ".join(result.notes["value"])
+    assert "people (linked on names and date of birth) have the names and date of birth of " \
+           "one person ID in police crime roles, and are counted as that person" in said
+
+    folder = sample_copy(tmp_path, "without")
+    toml = folder / "service_users.toml"
+    text = toml.read_text()
+    start = text.index('names = ["forename", "surname"]')
+    toml.write_text(text[:start] + text[text.index('date = "offence_date"'):])
+    apart, result = _people(toml)
+    assert apart.loc[by_name, "fire service calls"] == calls
+    assert apart.loc[police, "fire service calls"] == 0
+    assert len(apart) > len(totals)
+    assert "its people are counted apart from the other sources'" in " ".join(
+        result.notes["value"])
+
+
+def test_names_and_birth_date_of_two_ids_link_to_neither(tmp_path):
+    """Police PN100001 given PN100002's names and date of birth on one record: the fire
+    caller with those names and date of birth is linked to neither ID (two IDs are never
+    merged), and the two IDs stay two people."""
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    other = roles.index[roles["person_id"] == "PN100001"][0]
+    roles.loc[other, ["forename", "surname", "date_of_birth"]] = ["Lima", "SyntheticC0002",
+                                                                  "09/03/1964"]
+    roles.to_csv(folder / "crime_roles.csv", index=False)
+    totals, result = _people(folder / "service_users.toml")
+    police, other_id = _pseudonym("PN100002"), _pseudonym("PN100001")
+    by_name = _pseudonym("lima|syntheticc0002|1964-03-09")
+    assert totals.loc[by_name, "fire service calls"] > 0
+    assert totals.loc[police, "fire service calls"] == 0
+    assert totals.loc[other_id, "fire service calls"] == 0
+    assert {police, other_id} <= set(totals.index)
+    assert "1 have those of two or more IDs and are counted apart (IDs are never merged)" \
+        in " ".join(result.notes["value"])
+
+
+def test_an_id_source_giving_names_without_dob_is_refused(tmp_path, capsys, key_file):
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace('dob = "date_of_birth"', "", 1))
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 2
+    assert "gives names without dob" in capsys.readouterr().err
+    assert not out.exists()
