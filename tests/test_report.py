@@ -197,6 +197,10 @@ def test_shared_demand_in_the_report_is_aggregate_and_suppressed(demo):
     section = html[html.index('id="demand"'):html.index('id="method"')]
     assert "Demand by segment" in section and "Demand by ward" in section
     assert "10 – Families with children" in section and "All wards" in section
+    # people of no known home area are in no row, and the report says so (without a count)
+    assert "not known" not in section
+    assert "People whose home area is not one of the study's areas, or not given, are in no " \
+           "row." in section
     rows = re.findall(r"<tr>(.*?)</tr>", section, re.DOTALL)
     counted = 0
     for row in rows:
