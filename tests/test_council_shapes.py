@@ -88,6 +88,29 @@ def test_a_census_table_of_counts_is_pointed_to_its_own_total(tmp_path):
         100 * raw.loc[row, "ts0540003"] / raw.loc[row, "ts0540001"])
 
 
+def test_each_sheet_of_a_workbook_is_named_wherever_its_rows_are_counted(tmp_path):
+    """Three sheets of one workbook, each missing some areas: the reconciliation's rows
+    (used and no data) and the list of inputs name each sheet."""
+    from community_safety.core.segment.area_data import input_name
+
+    book = tmp_path / "three.xlsx"
+    sheets = {"Tenure": "ts054", "Cars or vans": "ts045", "Household size": "ts017"}
+    with pd.ExcelWriter(book) as writer:
+        for i, (sheet, table) in enumerate(sheets.items()):
+            frame = pd.read_csv(SUTTON / f"{table}.csv")
+            frame.iloc[i + 1:].to_excel(writer, sheet_name=sheet, index=False)  # i + 1 left out
+    tables = "".join(f'[[tables]]\npath = "{book}"\nsheet = "{sheet}"\ncode = "OA"\n'
+                     f'denominator = "{table}0001"\n' for sheet, table in sheets.items())
+    data = gather_area_data(load_project(council(tmp_path, tables)))
+    counts = data.reconciliation.groupby(["source", "status"]).size()
+    for i, sheet in enumerate(sheets):
+        assert counts[(f"three.xlsx, sheet {sheet}", "no data")] >= i + 1
+        assert counts[(f"three.xlsx, sheet {sheet}", "used")] > 0
+    assert "three.xlsx" not in set(data.reconciliation["source"])
+    assert [input_name(i) for i in data.inputs][1:] == [f"three.xlsx, sheet {s}"
+                                                        for s in sheets]
+
+
 def test_derived_columns_and_the_row_total(tmp_path):
     project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
                                 'denominator = "row total"\n'

@@ -112,6 +112,7 @@ def bad(built, layers, tmp_path_factory):
     twice.loc[1, "WD22CD"] = twice.loc[0, "WD22CD"]
     twice.to_file(folder / "duplicate_wards.gpkg")
     wards.head(3).to_file(folder / "three_wards.gpkg")
+    wards.set_crs(4326, allow_override=True).to_file(folder / "wards_metres_as_degrees.gpkg")
     for name, text in {
         "notgpkg.gpkg": "not a GeoPackage\n",
         "empty.toml": "",
@@ -193,8 +194,10 @@ BUILD = [
          "column 'OA11CD': E00004120", id="duplicate-area-codes"),
     case({"AREAS": "@constant", "VARIABLES": ["pct_constant"], "K": 2},
          "screening left no variable to cluster on", id="constant-variable-only"),
-    case({"AREAS": "@metres_as_degrees"}, "cannot be longitude/latitude in degrees",
-         id="metres-labelled-degrees"),
+    case({"AREAS": "@metres_as_degrees"}, "cannot be longitude/latitude in degrees, but "
+         "the CRS (WGS 84) says degrees; they look like metres (British National Grid?): "
+         "correct the CRS and try again (set the layer's right CRS: in QGIS, Layer "
+         "Properties › Source", id="metres-labelled-degrees"),
     case({"AREAS": "@five_areas"}, "k = 10 is larger than the number of areas (5)",
          id="k-above-areas"),
     case({"DEPRIVATION": "LSOA11CD"}, "row 1, column 'LSOA11CD': 'E01000842' is not a number",
@@ -264,8 +267,10 @@ ASSIGN = [
     case({"AREAS": "@without_no_car"}, "pct_no_car", id="clustered-field-missing"),
     case({"AREAS": "@duplicate_codes"}, "areas to assign: area codes appear more than once in "
          "column 'OA11CD': E00004120", id="duplicate-area-codes"),
-    case({"AREAS": "@metres_as_degrees"}, "cannot be longitude/latitude in degrees",
-         id="metres-labelled-degrees"),
+    case({"AREAS": "@metres_as_degrees"}, "cannot be longitude/latitude in degrees, but "
+         "the CRS (WGS 84) says degrees; they look like metres (British National Grid?): "
+         "correct the CRS and try again (set the layer's right CRS: in QGIS, Layer "
+         "Properties › Source", id="metres-labelled-degrees"),
     case({"AREA_CODE": "code"}, "code", id="area-code-field-missing"),
 ]
 
@@ -392,6 +397,9 @@ WARDS = [
     case({"WARDS": "@three_wards"}, "580 output area(s) fall in no ward (E00004122,",
          id="areas-in-no-ward"),
     case({"WARD_NAME": "NAME"}, "NAME", id="ward-name-field-missing"),
+    case({"WARDS": "@wards_metres_as_degrees"}, "(British National Grid?): correct the CRS "
+         "and try again (set the layer's right CRS: in QGIS, Layer Properties › Source",
+         id="metres-labelled-degrees"),
     case({"SEGMENTATION": "@notgpkg"}, "notgpkg.gpkg: not a GeoPackage", id="not-a-geopackage"),
     case({"SEGMENTATION": "@wards_only"}, "wards_only.gpkg: not a saved segmentation",
          id="geopackage-without-our-tables"),

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .ingest import sheet_title
 
 ROW_TOTAL = "row total"
 COUNTS_AS_IS = "as is"
@@ -192,7 +193,7 @@ def counts_error(source: str, sheet: str | None, values: pd.DataFrame, columns: 
     follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
                else "their row totals vary from area to area as the number of people does, "
                     "with cells above 100, which no percentage has")
-    named = f"{source}, sheet {sheet}" if sheet else source
+    named = sheet_title(source, sheet)
     return TableOfCounts(source, sheet, columns, (
         f"{named}: the columns {shown} hold counts (whole numbers of 0 or more, and "
         f"{follows}); clustered as they are, the segments would follow how many people "

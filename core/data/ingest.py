@@ -67,6 +67,17 @@ class AreaTable:
     suppressed_cells: dict = field(default_factory=dict)  # column -> count
     skipped_columns: dict = field(default_factory=dict)  # column -> why it is not numeric
     bad_cells: dict = field(default_factory=dict)  # column -> count of cells left missing
+    source: str = ""  # how messages name it: the file, and its sheet ("book.xlsx, sheet Tenure")
+
+    @property
+    def named(self) -> str:
+        return self.source or self.path.name
+
+
+def sheet_title(file_name: str, sheet=None) -> str:
+    """A table as messages, reconciliations and lists of inputs name it: the file, and the
+    sheet where one of a workbook's sheets is meant ("book.xlsx, sheet Tenure")."""
+    return f"{file_name}, sheet {sheet}" if sheet is not None and sheet != "" else file_name
 
 
 # ----------------------------------------------------------------------------- boundaries
@@ -131,9 +142,10 @@ def read_vector(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
         raise InputError(f"{where}: cannot be read as a {what} ({err})") from err
 
 
-def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str
-                          ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """The checks of ``read_boundaries`` on polygons already in memory (e.g. a QGIS layer)."""
+def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str,
+                          fix: str | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The checks of ``read_boundaries`` on polygons already in memory (e.g. a QGIS layer;
+    ``fix``: how its CRS is corrected, as ``check_declared_crs``)."""
     if code_column not in frame.columns:
         raise InputError(
             f"{source}: no column '{code_column}' for the area code; columns are "
@@ -141,7 +153,7 @@ def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str
         )
     if len(frame) == 0:
         raise InputError(f"{source}: the layer has no features")
-    frame = reproject_to_bng(frame, source)
+    frame = reproject_to_bng(frame, source, fix)
     codes = clean_codes(frame[code_column].astype("string").fillna(""))
     frame[code_column] = codes
     rows = pd.DataFrame(
@@ -382,7 +394,7 @@ def read_table(
     spreadsheet = path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
     # two sheets of one workbook are two tables: each named with its sheet, in messages and
     # in the reconciliation
-    source = f"{path.name}, sheet {sheet}" if spreadsheet and sheet is not None else path.name
+    source = sheet_title(path.name, sheet if spreadsheet else None)
     name = name or path.stem
     if not path.exists():
         raise InputError(f"{path}: table not found")
@@ -478,7 +490,7 @@ def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, co
     keep = status == STATUS_USED
     return AreaTable(name=name, path=path, code_column=code_column, values=values[keep],
                      rows=rows.reset_index(drop=True), suppressed_cells=suppressed_cells,
-                     skipped_columns=skipped_columns, bad_cells=bad_cells)
+                     skipped_columns=skipped_columns, bad_cells=bad_cells, source=source)
 
 
 def counts_to_rates(table: AreaTable, denominator, per: float = 100.0,
@@ -497,7 +509,7 @@ def counts_to_rates(table: AreaTable, denominator, per: float = 100.0,
     bases = sorted(set(pairs.values()))
     unknown = [c for c in [*pairs, *bases] if c not in values.columns]
     if unknown:
-        raise InputError(f"{table.path.name}: denominator setting names no column "
+        raise InputError(f"{table.named}: denominator setting names no column "
                          f"{', '.join(repr(c) for c in unknown)}")
     rates = values.copy()
     rows = table.rows.copy()
@@ -514,7 +526,8 @@ def counts_to_rates(table: AreaTable, denominator, per: float = 100.0,
             rows.loc[hit, "detail"] = [f"{d}; {note}" if d else note
                                        for d in rows.loc[hit, "detail"]]
     out = AreaTable(table.name, table.path, table.code_column, rates, rows,
-                    table.suppressed_cells, table.skipped_columns, table.bad_cells)
+                    table.suppressed_cells, table.skipped_columns, table.bad_cells,
+                    table.source)
     return out, bases
 
 
@@ -577,7 +590,7 @@ def match_table(
     by_area.index = keys.index
     covered = keys.isin(table.values.index)
     if not covered.all():
-        no_data = pd.DataFrame({"source": table.path.name, "row": pd.NA,
+        no_data = pd.DataFrame({"source": table.named, "row": pd.NA,
                                 "area_code": keys.index[~covered.to_numpy()],
                                 "status": STATUS_NO_DATA, "detail": "area not in this table"})
         rows = pd.concat([rows, no_data], ignore_index=True) if len(rows) else no_data

@@ -38,6 +38,13 @@ class TableSpec:
     def name(self) -> str:
         return self.path.stem
 
+    @property
+    def title(self) -> str:
+        """The table as messages and lists of inputs name it (its sheet too, if given)."""
+        from ..data.ingest import sheet_title
+
+        return sheet_title(self.path.name, self.sheet)
+
 
 @dataclass(frozen=True)
 class Project:

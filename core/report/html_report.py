@@ -30,6 +30,7 @@ from ..demand.shared_view import shared_views
 from ..errors import InputError
 from ..places.incidents import words
 from ..places.matrices import TOTAL
+from ..segment.area_data import input_name
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
 from ..share.export import IN_FULL, partner_tables, read_matrices, suppression_rule
@@ -211,7 +212,7 @@ def reason_in_words(row: pd.Series, labels: dict, kept: set) -> str:
 
 def method_section(seg, threshold: int) -> dict:
     manifest = seg.manifest
-    inputs = [{"file": Path(str(i.get("file", ""))).name, "rows": number(i.get("rows")),
+    inputs = [{"file": input_name(i), "rows": number(i.get("rows")),
                "sha256": str(i.get("sha256", ""))[:16]}
               for i in manifest.get("inputs", []) if isinstance(i, dict)]
     labels = seg.labels

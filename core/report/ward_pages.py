@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..places.incidents import ONE_PER_ROW
 from ..places.matrices import TOTAL, percentages
 from ..places.steps import gpkg_path, safe_name
+from ..segment.area_data import input_name
 from ..segment.saved import load_segmentation
 from ..share.export import partner_tables
 from ..share.findings import Finding, key_findings, no_incident_findings
@@ -187,7 +188,7 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
         cells[code] = table
         summaries[code] = _summary(code, published, shares, segments)
 
-    inputs = [Path(i["file"]).name for i in seg.manifest.get("inputs", [])]
+    inputs = [input_name(i) for i in seg.manifest.get("inputs", []) if isinstance(i, dict)]
     sources = [f"Segments: {seg.name}" + (f" ({', '.join(inputs)})" if inputs else ""),
                *incident_sources, *(f"left out: {g['section']} ({g['why']})" for g in gaps)]
     suppression = (f"Counts of 1 to {threshold} suppressed, shown as {SUPPRESSED}; further "

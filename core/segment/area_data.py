@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..data.crs import LAYER_FIX
 from ..data.ingest import (
     AreaTable,
     boundaries_from_frame,
@@ -21,6 +22,7 @@ from ..data.ingest import (
     read_boundaries,
     read_lookup,
     read_table,
+    sheet_title,
     table_from_text,
 )
 from ..errors import InputError
@@ -34,7 +36,7 @@ class AreaData:
     values: pd.DataFrame  # every numeric column of every table, by area
     context: list  # columns carried for profiles and sizes, never clustered
     reconciliation: pd.DataFrame
-    inputs: list  # [{"file", "sha256", "rows"}]
+    inputs: list  # [{"file", "sha256", "rows"[, "sheet"]}]: ``input_name`` names one
     # columns the tables hold but could not use, and cells left missing: (source, variable,
     # reason, cells_not_numbers), shown in the screening table
     column_notes: pd.DataFrame = field(default_factory=lambda: column_notes([]))
@@ -47,12 +49,18 @@ def column_notes(tables) -> pd.DataFrame:
     rows = []
     for table in tables:
         for column, reason in table.skipped_columns.items():
-            rows.append({"source": table.path.name, "variable": column,
+            rows.append({"source": table.named, "variable": column,
                          "reason": f"not used: {reason}", "cells_not_numbers": 0})
         for column, count in table.bad_cells.items():
-            rows.append({"source": table.path.name, "variable": column, "reason": "",
+            rows.append({"source": table.named, "variable": column, "reason": "",
                          "cells_not_numbers": count})
     return pd.DataFrame(rows, columns=["source", "variable", "reason", "cells_not_numbers"])
+
+
+def input_name(entry: dict) -> str:
+    """An input the manifest lists (``{"file": ..., "sheet": ...}``) as readers see it: the
+    file's name, with its sheet where one was read."""
+    return sheet_title(Path(str(entry.get("file", ""))).name, entry.get("sheet"))
 
 
 def sha256_of(path: Path) -> str:
@@ -78,7 +86,7 @@ def _read_spec(spec: TableSpec, derive: dict | None = None
              else list((spec.denominator or {}).values()) if isinstance(spec.denominator, dict)
              else [])
     terms = [c for name, text in derive.items()
-             for _, c in parse_expression(name, text, spec.path.name)]
+             for _, c in parse_expression(name, text, spec.title)]
     columns = None  # every numeric column: a row total adds them, derived terms may be any
     if spec.variables is not None and spec.denominator != ROW_TOTAL and not terms:
         columns = list(dict.fromkeys([*spec.variables, *spec.context, *bases]))
@@ -88,14 +96,14 @@ def _read_spec(spec: TableSpec, derive: dict | None = None
     denominator = spec.denominator
     if summed:
         values, denominator = add_row_total(values, spec.denominator, counted,
-                                            spec.path.stem, spec.path.name)
-    values, made = apply_derive(values, derive, spec.path.name)
+                                            spec.path.stem, spec.title)
+    values, made = apply_derive(values, derive, spec.title)
     if spec.variables is not None:
         keep = list(dict.fromkeys([*spec.variables, *spec.context, *bases,
                                    *([denominator] if summed else [])]))
         missing = [c for c in spec.variables if c not in values.columns]
         if missing:
-            raise InputError(f"{spec.path.name}: no column "
+            raise InputError(f"{spec.title}: no column "
                              f"{', '.join(repr(c) for c in missing)} (nor a [derive] of "
                              "that name from its columns)")
         values = values[[c for c in keep if c in values.columns]]
@@ -113,7 +121,7 @@ def _join_key(spec: TableSpec, areas: gpd.GeoDataFrame, boundaries: Path) -> pd.
         return lookup.reindex(areas.index)
     if spec.join_on is not None:
         if spec.join_on not in areas.columns:
-            raise InputError(f"{spec.path.name}: join_on '{spec.join_on}' is not a column of "
+            raise InputError(f"{spec.title}: join_on '{spec.join_on}' is not a column of "
                              f"the boundaries ({boundaries.name})")
         return areas[spec.join_on].astype("string").str.strip().str.upper()
     return None
@@ -127,14 +135,14 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
 
     tables, denominators_of, made = [], [], set()
     for i, spec in enumerate(project.tables):
-        progress(i / len(project.tables), f"reading {spec.path.name}")
+        progress(i / len(project.tables), f"reading {spec.title}")
         table, denominators, derived = _read_spec(spec, project.derive)
         tables.append(table)
         denominators_of.append(denominators)
         made.update(derived)
         absent = [c for c in spec.context if c not in table.values.columns]
         if absent:
-            raise InputError(f"{spec.path.name}: no context column "
+            raise InputError(f"{spec.title}: no context column "
                              f"{', '.join(repr(c) for c in absent)}")
     check_derive_found(project.derive, made, project.path.name)
     check_counts(project, tables)
@@ -151,20 +159,21 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
         if not (table_rows["status"] == "used").any():
             found = table_rows.loc[table_rows["row"].notna(), "status"].value_counts()
             said = ", ".join(f"{n:,} {s}" for s, n in found.items()) or "no data rows"
-            raise InputError(f"{spec.path.name}: no row matches an area of "
+            raise InputError(f"{spec.title}: no row matches an area of "
                              f"{project.boundaries.name} ({said}); check its code column "
                              f"'{spec.code}'")
         for column in by_area.columns:
             if column not in columns:
-                columns[column], origin[column] = by_area[column], spec.path.name
+                columns[column], origin[column] = by_area[column], spec.title
             elif not np.allclose(columns[column], by_area[column], equal_nan=True):
-                raise InputError(f"{spec.path.name}: column '{column}' also comes from "
+                raise InputError(f"{spec.title}: column '{column}' also comes from "
                                  f"{origin[column]} with different values; rename one")
         rows.append(table_rows)
         context.extend(c for c in [*spec.context, *denominators] if c not in context)
         bases.extend(c for c in denominators if c not in bases)
         inputs.append({"file": str(spec.path), "sha256": sha256_of(spec.path),
-                       "rows": int(table_rows["row"].notna().sum())})
+                       "rows": int(table_rows["row"].notna().sum()),
+                       **({"sheet": spec.sheet} if spec.sheet else {})})
         if spec.lookup is not None:
             inputs.append({"file": str(spec.lookup), "sha256": sha256_of(spec.lookup),
                            "rows": int(join_key.notna().sum())})
@@ -209,7 +218,7 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
     if code_column in variables or code_column in context:
         raise InputError(f"{source}: the area code field '{code_column}' is also chosen as a "
                          "variable; it names the areas, so leave it out of the variables")
-    areas, boundary_rows = boundaries_from_frame(frame, code_column, source)
+    areas, boundary_rows = boundaries_from_frame(frame, code_column, source, LAYER_FIX)
     wanted = list(dict.fromkeys([*variables, *context]))
     missing = [c for c in wanted if c not in frame.columns]
     if missing:

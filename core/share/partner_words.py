@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..places.incidents import words
+from ..segment.area_data import input_name
 from ..store.geopackage import (
     read_gpkg_table,
 )
@@ -129,7 +130,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     from ..styles import legend_label, numbering_order
 
     names = sorted(seg.segment_names.items())
-    inputs = [Path(str(i["file"])).name for i in seg.manifest.get("inputs", [])
+    inputs = [input_name(i) for i in seg.manifest.get("inputs", [])
               if isinstance(i, dict) and i.get("file")]
     rows = [("What this is", f"Ward × segment tables for {seg.name}: how many output "
              "areas, households, residents, addresses and incidents each ward has in each "

@@ -13,6 +13,7 @@ from qgis.core import (
     QgsProcessingParameterField,
 )
 
+from ...core.data.crs import LAYER_FIX
 from ...core.data.ingest import reproject_to_bng
 from ...core.places.steps import gpkg_path
 from ...core.share.partner_steps import WardSource, matrices_step
@@ -61,7 +62,7 @@ class WardMatrices(EngineAlgorithm):
         names = self.parameterAsFields(parameters, "WARD_NAME", context)
         source = self.parameterAsSource(parameters, "WARDS", context)
         frame = frame_from_source(source, [code, *names], feedback)
-        frame = reproject_to_bng(frame, "ward layer")
+        frame = reproject_to_bng(frame, "ward layer", LAYER_FIX)
         rule = RULES[self.parameterAsEnum(parameters, "RULE", context)]
         self.progress(feedback)(0.3, "assigning areas to wards")
         matrices, layer = matrices_step(
