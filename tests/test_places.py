@@ -76,6 +76,16 @@ def test_every_fire_and_crime_is_accounted_for_and_counts_add_up(gpkg, tmp_path,
     assert crime_profile["count"].sum() == (crimes["status"] == "matched").sum()
 
 
+def test_a_profile_without_dates_says_its_period_is_not_known(gpkg, tmp_path, capsys):
+    fires = pd.read_csv(FIRES).drop(columns=["date"])
+    fires.to_csv(tmp_path / "undated.csv", index=False)
+    assert run("incidents", gpkg, tmp_path / "undated.csv", "--name", "fires", *FIRE_XY,
+               "--out", tmp_path / "out") == 0
+    profile = pd.read_csv(tmp_path / "out" / "incident_profile_fires.csv")
+    assert set(profile["period"]) == {"not known"}
+    assert "rate_per_1000_households_per_year" not in profile.columns  # no length, no year
+
+
 def test_category_and_date_filters(gpkg, tmp_path, capsys):
     assert run("incidents", gpkg, CRIMES, "--name", "asb", "--x", "Easting", "--y",
                "Northing", "--category-column", "Category", "--category",
@@ -185,7 +195,7 @@ def test_the_sample_postcodes_serve_as_the_demo_gazetteer(gpkg, capsys, tmp_path
     kept = len(gpd.read_file(gpkg, layer="addresses"))
     assert kept <= 300
     assert (f"Warning: The gazetteer now holds {kept:,} addresses; the one it replaced held "
-            "8,354") in capsys.readouterr().err
+            f"8,354 ({100 * kept // 8354}% as many)") in capsys.readouterr().err
 
 
 def suppressed_cells_are_determined(published: pd.DataFrame) -> list:
@@ -285,7 +295,7 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
     assert book["Fires"]["A2"].value.startswith("Counts. * = suppressed")
     period = notes["Incidents: Fires"].split(", ")[1]  # "From personal.csv, <period>, ..."
     assert " – " in period and book["Fires"]["A1"].value == (
-        f"Fires: incidents, {period} by ward and segment")
+        f"Fires: incidents, {period}, by ward and segment")
 
     exported = [p for folder in ("partners", "incidents") for p in (tmp_path / folder).iterdir()]
     texts = []

@@ -239,11 +239,14 @@ def test_household_sizes_are_said_as_households():
     }, labels)
     texts, _ = segment_texts(profiles, summary, labels)
     assert "people in household" not in " ".join(texts["name"]), texts["name"].tolist()
+    # "Smaller households" only from the households of 8 or more, not from one size
     assert texts.loc[2, "name"].startswith("Smaller households"), texts["name"].tolist()
-    # a portrait never says "five or more" of the column of households of exactly 5
-    assert "five or more" not in " ".join(texts["portrait"])
-    assert "Lower than average: 5 people in household (2.0%" in texts.loc[2, "portrait"]
-    assert words_for("h3", labels).high == ("with a high share of", "3-person households")
+    assert words_for("h5", labels).low is None
+    # a portrait says each size in words, and never "five or more" of the households of 5
+    said = " ".join(texts["portrait"])
+    assert "five or more" not in said and "people in household" not in said
+    assert "households are of three people (29%" in texts.loc[2, "portrait"]
+    assert "households are of eight or more people (0.4%" in texts.loc[2, "portrait"]
     assert words_for("h8", labels).label == "8 or more people in household"
 
 

@@ -246,7 +246,7 @@ def draw_index_bars(ax, rows: pd.DataFrame, title: str, axis: str, reference: st
         import textwrap
 
         labels = ["\n".join(textwrap.wrap(f"{s} – {names.get(int(s), '')}".rstrip(" –"),
-                                          38, max_lines=2, placeholder="…"))
+                                          40, max_lines=3, placeholder="…"))
                   for s in segments]
         ax.barh(range(len(segments)), np.nan_to_num(index), color=colours, xerr=error,
                 capsize=3, ecolor="black")
@@ -266,7 +266,7 @@ def profile_chart(profile: pd.DataFrame, measure: str, title: str, path: Path,
     from matplotlib.figure import Figure
 
     rows = profile[profile["measure"] == measure]
-    figure = Figure(figsize=(8, 4.5 if names is None else 1.6 + 0.42 * len(rows)))
+    figure = Figure(figsize=(8, 4.5 if names is None else 1.6 + 0.5 * len(rows)))
     FigureCanvasAgg(figure)
     draw_index_bars(figure.add_subplot(), rows, title, axis, "share of", names)
     figure.tight_layout()

@@ -250,7 +250,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
             styles={f"incident_areas_{name}": rates_qml},
             descriptions={f"incident_areas_{name}": rates_abstract}) as staging:
         years = period_years(*dates) if dates else None
-        write_csv(profile_for_readers(profile, seg.segment_names, period, years),
+        write_csv(profile_for_readers(profile, seg.segment_names, period or "not known",
+                                      years),
                   staging / f"incident_profile_{name}.csv", index=False)
         write_csv(reconciliation.astype({"row": "Int64"}),
                   staging / f"incident_records_{name}.csv", index=False)
@@ -262,7 +263,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
             charts.add(chart)
             what = words(name) if measure == "incidents" else f"{words(name)}: {measure}"
             base = "households" if "household_share_pct" in profile else "residents"
-            profile_chart(profile, measure, f"{what}{f', {period}' if period else ''}, by "
+            profile_chart(profile, measure, f"{what}, {period or 'period not known'}, by "
                           f"segment\nindex against the segment's share of {base}, with its "
                           "95% interval",
                           staging / chart, numbering_axis(seg.manifest), seg.segment_names)
@@ -470,8 +471,10 @@ def shrunk_gazetteer_note(before: int | None, after: int) -> str | None:
     (a file cut short, or filtered by mistake); None otherwise."""
     if not before or after >= SHRUNK_GAZETTEER * before:
         return None
+    share = after / before
+    said = "under 1%" if share < 0.01 else f"{int(100 * share)}%"  # never rounded up to 90%
     return (f"The gazetteer now holds {after:,} addresses; the one it replaced held "
-            f"{before:,} ({after / before:.0%}). If the address file was incomplete, join the "
+            f"{before:,} ({said} as many). If the address file was incomplete, join the "
             "whole file again.")
 
 

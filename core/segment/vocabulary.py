@@ -136,9 +136,11 @@ VOCABULARY: tuple[Term, ...] = (
       ("", "Smaller households"), "households", "are of five or more people"),
     T(AGE_HOUSEHOLD, r"^8 or more people in household", ("", "Large households"),
       ("", "Smaller households"), "households", "are of eight or more people"),
-    # one size of several (TS017: 5, 6, 7, 8 or more): the portrait quotes its label
-    T(AGE_HOUSEHOLD, r"^[5-7] people in household", ("", "Large households"),
-      ("", "Smaller households")),
+    # one size of several (TS017: 3, 4, ... 8 or more): a name says the large ones only where
+    # they are many (a low share of one size says little of the rest)
+    *(T(AGE_HOUSEHOLD, rf"^{n} people in household", ("", "Large households") if n >= 5
+        else None, None, "households", f"are of {word} people")
+      for n, word in ((3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"))),
     T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
       "are in fair health"),
     T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,

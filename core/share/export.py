@@ -259,7 +259,8 @@ def write_partner_export(matrices: dict, out_dir: Path, threshold: int = 5,
     for name in tables:
         measure, _, kind = name.partition(" ")
         base = matrix_title(measure, incidents)
-        titles.append(dated_matrix_title(measure, incidents) + PERCENT_TITLES.get(kind, ""))
+        dated = dated_matrix_title(measure, incidents, "period not known")
+        titles.append(dated + ("," if dated != base else "") + PERCENT_TITLES.get(kind, ""))
         short.append(base.removesuffix(": incidents") + PERCENT_SHEETS.get(kind, ""))
     written = []
     with staged_output(out_dir) as staging:

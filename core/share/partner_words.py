@@ -106,7 +106,9 @@ def incident_note(about: dict) -> str:
     categories = ("all categories" if about.get("categories") in (None, "", "all")
                   else f"categories: {about['categories']}")
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
-    return (f"From {about['source']}, {about['period']}, {categories}; "
+    period = str(about.get("period") or "")
+    period = "period not known" if period in ("", "not known", "nan") else period
+    return (f"From {about['source']}, {period}, {categories}; "
             f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
             "were counted (the rest were outside the study area or the filters, or "
             "unreadable)." + (f" Note: {note}." if note else ""))
