@@ -459,11 +459,15 @@ SHRUNK_GAZETTEER = 0.9  # a new gazetteer under this share of the one it replace
 
 
 def gazetteer_size(segmentation: Path) -> int | None:
-    """How many addresses the segmentation's gazetteer holds (None: it has none)."""
-    path = gpkg_path(segmentation)
-    if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
+    """How many addresses the segmentation's gazetteer holds (None: it has none, or the
+    file cannot be read: the gazetteer step then says why)."""
+    try:
+        path = gpkg_path(segmentation)
+        if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
+            return None
+        return int(pyogrio.read_info(path, layer="addresses")["features"])
+    except (OSError, InputError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None
-    return int(pyogrio.read_info(path, layer="addresses")["features"])
 
 
 def shrunk_gazetteer_note(before: int | None, after: int) -> str | None:
