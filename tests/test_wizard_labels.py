@@ -129,6 +129,8 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert "ts0540001" in tables.entries[0].context
     total.setCheckState(Qt.Unchecked)
     assert "ts0540001" not in tables.entries[0].context
+    combo = tables.denominator_combo  # and the columns to divide by
+    assert combo.itemText(combo.findData("ts0540001")) == "ts0540001 – Total: All households"
     # a table the file does not describe: its columns named as undescribed
     tables.add_files([SUTTON / "imd.csv"])
     qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)

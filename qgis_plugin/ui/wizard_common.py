@@ -79,6 +79,16 @@ def set_items(combo: QComboBox, items, current=None, none: str | None = None) ->
     combo.blockSignals(False)
 
 
+def name_items(combo: QComboBox, labels: dict) -> None:
+    """Each column among a combo box's items shown with its description ("ts0540001 –
+    Total: All households"), or alone without one; its data stays the column's name."""
+    for i in range(combo.count()):
+        column = combo.itemData(i)
+        if isinstance(column, str) and column in labels:
+            combo.setItemText(i, f"{column} – {labels[column]}")
+            combo.setItemData(i, f"{column}: {labels[column]}", Qt.ToolTipRole)
+
+
 def select(combo: QComboBox, value) -> None:
     index = combo.findData(value)
     if index < 0 and value is not None:

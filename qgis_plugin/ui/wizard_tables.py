@@ -38,7 +38,7 @@ from ...core.project.guesses import (
 )
 from ...core.segment.area_data import gather_area_data
 from .qt_views import text_item
-from .wizard_common import Page, set_items, table_widget
+from .wizard_common import Page, name_items, set_items, table_widget
 from .wizard_labels import LabelsBox
 from .wizard_table_entries import Entry, read_entry, read_tables
 
@@ -126,13 +126,18 @@ class TablesPage(Page):
         self.denominator_combo.setToolTip("When the table holds counts (as census tables are "
                                           "published), each variable becomes a percentage "
                                           "or rate of this column")
+        # long descriptions never widen the page: the combo shows what fits, the tooltip all
+        self.denominator_combo.setSizeAdjustPolicy(
+            QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.denominator_combo.setMinimumContentsLength(16)
         self.per_combo = QComboBox()
         for value, text in PER:
             self.per_combo.addItem(text, value)
+        self.per_combo.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)  # the rest: columns
         per_row = QWidget()
         per_layout = QHBoxLayout(per_row)
         per_layout.setContentsMargins(0, 0, 0, 0)
-        per_layout.addWidget(self.denominator_combo, 2)
+        per_layout.addWidget(self.denominator_combo, 3)
         per_layout.addWidget(QLabel("as"))
         per_layout.addWidget(self.per_combo, 1)
         form.addRow("It holds counts; divide by:", per_row)
@@ -153,7 +158,7 @@ class TablesPage(Page):
 
         self.labels_box = LabelsBox(self.variables, self.wiz.run)
         self.labels_box.changed.connect(self.completeChanged.emit)
-        self.labels_box.changed.connect(lambda: self._name_context_columns())
+        self.labels_box.changed.connect(lambda: self._name_columns())
 
         self.problems_label = self.message_label()
         self.check_button = QPushButton("Check the tables")
@@ -282,10 +287,18 @@ class TablesPage(Page):
 
     # --- the selected table's settings ----------------------------------------------------
 
-    def _name_context_columns(self, labels: dict | None = None) -> None:
-        """Each context column by its code and, where the descriptions file has one, its
-        description; the whole of both in its tooltip (the list is narrow)."""
+    def _name_columns(self, labels: dict | None = None) -> None:
+        """Each context column, and each column to divide by, by its code and, where the
+        descriptions file has one, its description; the whole of both in its tooltip (the
+        list is narrow)."""
         labels = self.labels_box.labels() if labels is None else labels
+        self.denominator_combo.blockSignals(True)
+        for i in range(self.denominator_combo.count()):
+            column = self.denominator_combo.itemData(i)
+            if self.current() is not None and column in self.current().numeric:
+                self.denominator_combo.setItemText(i, column)
+        name_items(self.denominator_combo, labels)
+        self.denominator_combo.blockSignals(False)
         entry = self.current()
         numeric = set(entry.numeric) if entry is not None else set()
         for i in range(self.context_list.count()):
@@ -336,10 +349,10 @@ class TablesPage(Page):
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Checked if column in entry.context else Qt.Unchecked)
             self.context_list.addItem(item)
-        self._name_context_columns(labels)
         set_items(self.denominator_combo, [ROW_TOTAL, *entry.numeric],
                   entry.denominator if isinstance(entry.denominator, str) else None,
                   none=NO_DENOMINATOR)
+        self._name_columns(labels)
         if isinstance(entry.denominator, dict):
             listed = ", ".join(f"{k} ÷ {v}" for k, v in entry.denominator.items())
             self.denominator_combo.addItem(f"per variable: {listed}", PER_VARIABLE)
