@@ -17,7 +17,8 @@ Everything here is computed from data a service really holds at the cut-off date
   flats, houses and houses in multiple occupation, over the area and its neighbours;
 - **census risk factors and deprivation** (as given) and the **segment** (a category);
 - where the units are points (postcodes: ``StudyAreas.points``), what the fires around
-  each point say (``risk_points``).
+  each point say (``risk_points``), and with their catchments each one's share of its
+  output area's past fires, shrunk toward its catchment's share (``risk_shares``).
 
 The target for fitting (``later_rate``) is the fires after ``T`` over a horizon, per
 household per year; its weight is households x years.
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .risk_points import decay, point_features
+from .risk_shares import SHARE_HALF_LIFE, prior_shares, shrunk_shares
 
 YEAR_DAYS = 365.25
 NEIGHBOUR_METRES = 10.0  # generalised boundaries: areas this close count as touching
@@ -220,6 +222,11 @@ def history_features(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Times
                 past[["x", "y"]].to_numpy(float), pos, ages,
                 past["kind"].to_numpy() if "kind" in past.columns else None,
                 [*KINDS, "other"]))
+    if areas.catchment is not None:  # postcodes: their share of their area's fires
+        area = next(iter(areas.groups.values()))
+        out["shrunk_share"] = shrunk_shares(
+            _decayed(ages, pos, n, SHARE_HALF_LIFE), area,
+            prior_shares(areas.catchment["catchment_share"].to_numpy(), area))
     return pd.DataFrame(out, index=areas.codes)
 
 
