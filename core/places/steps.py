@@ -461,11 +461,15 @@ SHRUNK_GAZETTEER = 0.9  # a new gazetteer under this share of the one it replace
 def gazetteer_size(segmentation: Path) -> int | None:
     """How many addresses the segmentation's gazetteer holds (None: it has none, or the
     file cannot be read: the gazetteer step then says why)."""
+    import warnings
+
     try:
-        path = gpkg_path(segmentation)
-        if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
-            return None
-        return int(pyogrio.read_info(path, layer="addresses")["features"])
+        with warnings.catch_warnings():  # GDAL's on a file that is no GeoPackage: the step's
+            warnings.simplefilter("ignore")  # own check says what is wrong with it
+            path = gpkg_path(segmentation)
+            if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
+                return None
+            return int(pyogrio.read_info(path, layer="addresses")["features"])
     except (OSError, InputError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None
 
