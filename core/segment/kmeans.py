@@ -356,7 +356,8 @@ def fit_kmeans(
     if on_sample:
         progress(high, f"k-means: groups of areas moved between segments (k = {k})")
         final, centres, n_iter, moves = _group_moves(X, xx, finished.labels,
-                                                     finished.centres, k, finished.n_iter)
+                                                     finished.centres, k, finished.n_iter,
+                                                     workers)
         total = _wcss(X, centres, final)
         if moves:
             note += (" " if note else "") + (
