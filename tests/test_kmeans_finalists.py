@@ -4,12 +4,13 @@ without a sample, on a matrix made of Camden's real areas, and on hand-made case
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from community_safety.core.segment import finalists, kmeans, starts
+from community_safety.core.segment import finalists, kmeans, polish, starts
 from community_safety.core.segment.kmeans import fit_kmeans
 
 CAMDEN = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
@@ -166,6 +167,47 @@ def test_restarts_go_on_from_a_better_optimum_until_it_is_found_twice(monkeypatc
     assert all(np.array_equal(o, lower) for o in origins[2:])
     assert all(len(s) == 500 and len(np.unique(s)) == 500 for s in samples)
     assert not np.array_equal(samples[0], samples[1])
+
+
+def test_an_idle_worker_starts_the_next_pair_and_a_wrong_guess_is_stopped(monkeypatch):
+    """With two workers, when one restart of a pair ends first, the idle worker starts the
+    next pair's from the best so far; here the other then ends lower, so that restart is
+    stopped and dropped, and the next pair starts from the lower optimum. The restarts
+    kept, their order and their results are those of the pairs run in turn."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4))
+    xx = starts._squared_norms(X)
+    sample = np.sort(rng.choice(3000, 500, replace=False))
+    first, lower, other = (rng.integers(0, 4, 3000) for _ in range(3))
+    on_sample = finalists.OnSample(X, xx, starts._augmented(X, xx), 4, sample, 0.99, 7)
+    on_sample.keys = [b"start 0"]
+    on_sample.finished[b"start 0"] = finalists.Finished(0, first, np.zeros((4, 4)), 1, 100.0)
+    number = {on_sample._sample(n).tobytes(): n for n in range(finalists.MAX_RESTARTS)}
+    outcomes = {0: (other, 120.0), 1: (lower, 90.0), 2: (other, 95.0), 3: (lower, 90.0 + 4e-5)}
+    guessed = threading.Event()  # restart 2 begun from the first optimum, restart 1 running
+    calls, stopped = [], []
+
+    def restarted(X, xx, sample, labels, k, stop):
+        call = (number[sample.tobytes()], "first" if np.array_equal(labels, first)
+                else "lower")
+        calls.append(call)
+        if call == (1, "first"):
+            guessed.wait(10)
+        if call == (2, "first") or call[0] >= 4:  # guesses: they wait to be stopped
+            guessed.set()
+            if stop.wait(10):
+                stopped.append(call)
+                raise polish.Stopped
+        final, wcss = outcomes[call[0]]
+        return final.copy(), np.zeros((k, X.shape[1])), 1, wcss
+
+    monkeypatch.setattr(finalists, "_restarted", restarted)
+    best, found = on_sample.restart(*on_sample.best(), 2)
+    assert [r.wcss for r in on_sample.restarts] == [120.0, 90.0, 95.0, 90.0 + 4e-5]
+    assert best.wcss == 90.0 and np.array_equal(best.labels, lower) and found == 2
+    assert (2, "first") in stopped  # the guess restart 1 proved wrong
+    assert {(2, "lower"), (3, "lower")} <= set(calls) and (3, "first") not in calls
+    assert all(n < 4 or (n, how) in stopped for n, how in calls)  # none left running
 
 
 def test_from_25_segments_restarts_only_go_lower_and_find_nothing_again(monkeypatch):
