@@ -4,13 +4,12 @@ without a sample, on a matrix made of Camden's real areas, and on hand-made case
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from community_safety.core.segment import finalists, kmeans, polish, starts
+from community_safety.core.segment import finalists, kmeans, starts
 from community_safety.core.segment.kmeans import fit_kmeans
 
 CAMDEN = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
@@ -52,17 +51,13 @@ def test_only_the_best_few_optima_on_the_sample_are_finished_on_all_areas(large,
     finished, restarted = [], []
     real_finish, real_restart = finalists._on_all_areas, finalists._restarted
 
-    def recording(X, xx, sample, labels, k, *workers, **stop):
+    def recording(X, xx, sample, labels, k):
         finished.append(labels.copy())
-        return real_finish(X, xx, sample, labels, k, *workers, **stop)
+        return real_finish(X, xx, sample, labels, k)
 
-    def restarting(X, xx, sample, labels, k, **stop):
+    def restarting(X, xx, sample, labels, k):
         restarted.append((sample, labels.copy()))
-        return real_restart(X, xx, sample, labels, k, **stop)
-
-    # one worker: every restart begun is kept (with two, one begun on a guess may be
-    # dropped: see test_an_idle_worker_starts_the_next_pair...)
-    monkeypatch.setenv("COMMUNITY_SAFETY_THREADS", "1")
+        return real_restart(X, xx, sample, labels, k)
 
     monkeypatch.setattr(finalists, "_on_all_areas", recording)
     monkeypatch.setattr(finalists, "_restarted", restarting)
@@ -105,7 +100,7 @@ def test_the_same_optimum_means_the_same_wcss(large, monkeypatch):
     other[:5] = (other[:5] + 1) % 8
     assert finalists._adjusted_rand(best, other[None], 8)[0] >= 0.99
 
-    def finished(X, xx, sample, labels, k, *workers):  # start 0's ends at best, 1's at other
+    def finished(X, xx, sample, labels, k):  # start 0's optimum ends at best, 1's at other
         final = best if labels[0] == 0 else other
         sums, counts = finalists._segment_sums(X, final, k)
         centres = sums / counts[:, None]
@@ -153,7 +148,7 @@ def test_restarts_go_on_from_a_better_optimum_until_it_is_found_twice(monkeypatc
     outcomes = iter([(lower, 90.0), (other, 120.0), (lower, 90.0 + 4e-5), (other, 95.0)])
     origins, samples = [], []
 
-    def restarted(X, xx, sample, labels, k, **stop):
+    def restarted(X, xx, sample, labels, k):
         origins.append(labels.copy())
         samples.append(sample)
         final, wcss = next(outcomes)
@@ -173,47 +168,6 @@ def test_restarts_go_on_from_a_better_optimum_until_it_is_found_twice(monkeypatc
     assert not np.array_equal(samples[0], samples[1])
 
 
-def test_an_idle_worker_starts_the_next_pair_and_a_wrong_guess_is_stopped(monkeypatch):
-    """With two workers, when one restart of a pair ends first, the idle worker starts the
-    next pair's from the best so far; here the other then ends lower, so that restart is
-    stopped and dropped, and the next pair starts from the lower optimum. The restarts
-    kept, their order and their results are those of the pairs run in turn."""
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(3000, 4))
-    xx = starts._squared_norms(X)
-    sample = np.sort(rng.choice(3000, 500, replace=False))
-    first, lower, other = (rng.integers(0, 4, 3000) for _ in range(3))
-    on_sample = finalists.OnSample(X, xx, starts._augmented(X, xx), 4, sample, 0.99, 7)
-    on_sample.keys = [b"start 0"]
-    on_sample.finished[b"start 0"] = finalists.Finished(0, first, np.zeros((4, 4)), 1, 100.0)
-    number = {on_sample._sample(n).tobytes(): n for n in range(finalists.MAX_RESTARTS)}
-    outcomes = {0: (other, 120.0), 1: (lower, 90.0), 2: (other, 95.0), 3: (lower, 90.0 + 4e-5)}
-    guessed = threading.Event()  # restart 2 begun from the first optimum, restart 1 running
-    calls, stopped = [], []
-
-    def restarted(X, xx, sample, labels, k, stop):
-        call = (number[sample.tobytes()], "first" if np.array_equal(labels, first)
-                else "lower")
-        calls.append(call)
-        if call == (1, "first"):
-            guessed.wait(10)
-        if call == (2, "first") or call[0] >= 4:  # guesses: they wait to be stopped
-            guessed.set()
-            if stop.wait(10):
-                stopped.append(call)
-                raise polish.Stopped
-        final, wcss = outcomes[call[0]]
-        return final.copy(), np.zeros((k, X.shape[1])), 1, wcss
-
-    monkeypatch.setattr(finalists, "_restarted", restarted)
-    best, found = on_sample.restart(*on_sample.best(), 2)
-    assert [r.wcss for r in on_sample.restarts] == [120.0, 90.0, 95.0, 90.0 + 4e-5]
-    assert best.wcss == 90.0 and np.array_equal(best.labels, lower) and found == 2
-    assert (2, "first") in stopped  # the guess restart 1 proved wrong
-    assert {(2, "lower"), (3, "lower")} <= set(calls) and (3, "first") not in calls
-    assert all(n < 4 or (n, how) in stopped for n, how in calls)  # none left running
-
-
 def test_from_25_segments_restarts_only_go_lower_and_find_nothing_again(monkeypatch):
     """Where good optima are rare (25 segments or more) a restart ending at the best does
     not count as finding it again (only other starts do), and one pair of restarts is run:
@@ -225,7 +179,7 @@ def test_from_25_segments_restarts_only_go_lower_and_find_nothing_again(monkeypa
     k = finalists.FINISH_ALL_FROM
     first, lower = (rng.integers(0, k, 3000) for _ in range(2))
     outcomes = iter([(first, 100.0 - 1e-5), (lower, 90.0)])
-    monkeypatch.setattr(finalists, "_restarted", lambda X, xx, sample, labels, k, **stop: (
+    monkeypatch.setattr(finalists, "_restarted", lambda X, xx, sample, labels, k: (
         lambda final, wcss: (final.copy(), np.zeros((k, 4)), 1, wcss))(*next(outcomes)))
     on_sample = finalists.OnSample(X, xx, starts._augmented(X, xx), k, sample, 0.99, 7)
     on_sample.keys = [b"start 0"]

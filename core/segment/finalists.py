@@ -5,8 +5,6 @@ few optima there are finished on all areas, and the best is restarted on other s
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,29 +61,24 @@ def _sample_batch(Xs: np.ndarray, xxs: np.ndarray, As: np.ndarray, k: int, seeds
 
 
 def _on_all_areas(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.ndarray,
-                  k: int, workers: int = 1, stop=None
-                  ) -> tuple[np.ndarray, np.ndarray, int, float]:
+                  k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
     """A start's optimum on the sample finished on all areas: every area to the nearest of
-    its segment means (exactly), then the polish: (labels, centres, polish steps, WCSS).
-    ``workers`` threads share each step's chunks of areas (the same result with any);
-    ``stop`` as in ``_polish``."""
+    its segment means (exactly), then the polish: (labels, centres, polish steps, WCSS)."""
     Xs = X[sample]
     sums, counts = _segment_sums(Xs, labels.astype(np.int64), k)
     centres = _means(sums, counts, np.broadcast_to(Xs.mean(axis=0), sums.shape))
     bounds = _Bounds(len(X))
-    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds, workers=workers)
-    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres, workers=workers,
-                                     stop=stop)
+    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds)
+    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres)
     return final, centres, n_iter, _wcss(X, centres, final)
 
 
 def _restarted(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.ndarray,
-               k: int, stop=None) -> tuple[np.ndarray, np.ndarray, int, float]:
+               k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
     """An optimum on all areas (``labels``) restarted on another ``sample``: its labels
-    there polished, then finished on all areas as a start's optimum on the sample is
-    (``stop`` as in ``_polish``)."""
-    polished = _polish(X[sample], xx[sample], labels[sample], k, stop=stop)[0]
-    return _on_all_areas(X, xx, sample, polished, k, stop=stop)
+    there polished, then finished on all areas as a start's optimum on the sample is."""
+    polished = _polish(X[sample], xx[sample], labels[sample], k)[0]
+    return _on_all_areas(X, xx, sample, polished, k)
 
 
 def _finalists(wcss: np.ndarray, labels: np.ndarray, k: int, count: int, same: float
@@ -133,10 +126,9 @@ class OnSample:
         count = finalist_count(self.k, len(wcss))
         todo = [i for i in _finalists(wcss, labels, self.k, count, self.same_optimum)
                 if self.keys[i] not in self.finished]
-        inner = workers if len(todo) == 1 else 1  # (one finalist: the workers share it)
         for i, (final, centres, n_iter, total) in _in_parallel(
-                lambda i: _on_all_areas(self.X, self.xx, self.sample, labels[i], self.k,
-                                        inner), todo, workers):
+                lambda i: _on_all_areas(self.X, self.xx, self.sample, labels[i], self.k),
+                todo, workers):
             self.finished[self.keys[i]] = Finished(i, final, centres, n_iter, total)
         return self.best()
 
@@ -147,63 +139,15 @@ class OnSample:
         twice, ``MAX_RESTARTS`` at most; then ``best``. A restart that ends at the same
         optimum finds it again; one that ends at a better one makes it the best
         (restarted from in turn). From FINISH_ALL_FROM segments: one set, whatever
-        ``found``, which stays the starts' count.
-
-        No worker waits while the other restart of a pair runs on: it starts the next
-        pair's restarts from the best the pair leaves if that one ends no lower (and the
-        best not yet found twice); when it does end lower, or the best is then found
-        twice, those are stopped and dropped. So the restarts run, their order and their
-        results are those of the pairs run in turn, whatever the workers."""
+        ``found``, which stays the starts' count."""
         if not self.restarts_find:
             self._restart_pair(best, workers)
             return self.best()[0], found
-        if found >= 2:
-            return best, found
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
-        first = len(self.restarts)
-        done: dict = {}  # restart (numbered from first): (its origin, Finished)
-        running: dict = {}  # restart: (its origin, future, its stop event)
-        pair = 0
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-
-            def start(number: int, origin: Finished) -> None:
-                stop = threading.Event()
-                running[number] = (origin, pool.submit(
-                    _restarted, self.X, self.xx, self._sample(first + number),
-                    origin.labels, self.k, stop=stop), stop)
-
-            try:
-                while True:
-                    ours = range(RESTARTS * pair, RESTARTS * (pair + 1))
-                    for number in ours:
-                        if number not in running and number not in done:
-                            start(number, best)
-                    ahead = [n for n in range(RESTARTS * (pair + 1), RESTARTS * (pair + 2))
-                             if n < MAX_RESTARTS and n not in running and n not in done]
-                    if ahead and len(running) < workers:  # a worker idle: the next pair
-                        guess, guessed = self.best([done[n][1] for n in ours if n in done])
-                        for number in ahead[:workers - len(running)] if guessed < 2 else ():
-                            start(number, guess)
-                    wait([future for _, future, _ in running.values()],
-                         return_when=FIRST_COMPLETED)
-                    for number in [n for n, run in running.items() if run[1].done()]:
-                        origin, future, _ = running.pop(number)
-                        done[number] = (origin, Finished(origin.start, *future.result()))
-                    if any(n not in done for n in ours):
-                        continue
-                    self.restarts += [done.pop(n)[1] for n in ours]
-                    best, found = self.best()
-                    pair += 1
-                    if found >= 2 or RESTARTS * pair >= MAX_RESTARTS:
-                        break
-                    for number in [n for n in running if running[n][0] is not best]:
-                        running.pop(number)[2].set()  # (from a guess proved wrong)
-                    for number in [n for n in done if done[n][0] is not best]:
-                        del done[number]
-            finally:
-                for _, _, stop in running.values():
-                    stop.set()
+        for _ in range(0, MAX_RESTARTS if found < 2 else 0, RESTARTS):
+            self._restart_pair(best, workers)
+            best, found = self.best()
+            if found >= 2:
+                break
         return best, found
 
     def _restart_pair(self, origin: Finished, workers: int) -> None:
@@ -220,16 +164,14 @@ class OnSample:
         rng = np.random.default_rng([self.seed, number])
         return np.sort(rng.choice(len(self.X), len(self.sample), replace=False))
 
-    def best(self, more: list | None = None) -> tuple[Finished, int]:
+    def best(self) -> tuple[Finished, int]:
         """The best optimum on all areas so far (least WCSS, ties to the earliest start,
         then to the starts over the restarts), and how often it was reached: by the starts
         whose optimum on the sample ended on all areas at the same WCSS (within a relative
         ``SAME_WCSS``, from FINISH_ALL_FROM segments ``SAME_WCSS_LARGE_K``) and an
         adjusted Rand index of at least ``same_optimum`` with it, and (below
-        FINISH_ALL_FROM segments) by the restarts that ended there; with ``more``
-        restarts, as if they had been run next."""
-        everything = list(self.finished.items()) + [
-            (None, f) for f in self.restarts + (more or [])]
+        FINISH_ALL_FROM segments) by the restarts that ended there."""
+        everything = list(self.finished.items()) + [(None, f) for f in self.restarts]
         best = min((f for _, f in everything), key=lambda f: (f.wcss, f.start))
         same = SAME_WCSS if self.restarts_find else SAME_WCSS_LARGE_K
         reached = [key for key, f in everything

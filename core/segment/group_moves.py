@@ -20,7 +20,6 @@ from .polish import (
     _segment_sums,
     _widen,
 )
-from .threads import _chunks
 
 GROUP_AREAS = 16  # a group: the 2 .. GROUP_AREAS areas of a segment cheapest to move
 GROUP_TRIES = 3  # groups tried in a row (each polished) without a gain before the search stops
@@ -28,14 +27,13 @@ GROUP_KEPT = 2  # group moves kept at most (each one costs another round of pair
 GAIN = 1e-12  # WCSS fall for a group move to be kept, relative to the total sum of squares
 
 
-def _distances(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, chunk: int = 1 << 15,
-               workers: int = 1) -> np.ndarray:
+def _distances(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, chunk: int = 1 << 15
+               ) -> np.ndarray:
     """Squared distances from every area to ``centres`` by the matrix product (they only
-    narrow the areas down: see ``_pair_moves``), the chunks shared between ``workers``."""
+    narrow the areas down: see ``_pair_moves``)."""
     cc = (centres * centres).sum(axis=1)
-    return np.concatenate(_chunks(
-        lambda a: _blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc),
-        list(range(0, len(X), chunk)), workers))
+    return np.concatenate([_blas_squared(X[a:a + chunk], xx[a:a + chunk], centres, cc)
+                           for a in range(0, len(X), chunk)])
 
 
 def _pair_moves(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, d: np.ndarray,
@@ -84,8 +82,7 @@ def _explained(centres: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-                 k: int, n_iter: int, workers: int = 1
-                 ) -> tuple[np.ndarray, np.ndarray, int, int]:
+                 k: int, n_iter: int) -> tuple[np.ndarray, np.ndarray, int, int]:
     """From a polished optimum (``labels``, their exact ``centres``): of the group moves
     between every ordered pair of segments (``_pair_moves``), the GROUP_TRIES that add
     least WCSS by themselves (or take most off; ties to the lowest segments) are tried in
@@ -94,12 +91,9 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     (only the pairs with a segment it changed are worked out again), until GROUP_TRIES
     moves in a row end no lower or GROUP_KEPT moves are kept. Every decision comes from
     exact, fixed-order sums, so the result does not depend on the BLAS or its threads.
-    ``workers`` threads share the distances, the pairs (each segment's worked out on its
-    own, kept in segment order) and each polish's chunks of areas: the same result with
-    any number. Returns (labels, their means summed afresh, polish steps, group moves
-    kept)."""
+    Returns (labels, their means summed afresh, polish steps, group moves kept)."""
     margin = GAIN * math.fsum(xx)
-    d = _distances(X, xx, centres, workers=workers)
+    d = _distances(X, xx, centres)
     rows = np.arange(len(X))
     other = d.copy()
     other[rows, labels] = np.inf
@@ -112,12 +106,10 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     while kept < GROUP_KEPT:
         sums = _segment_sums(X, labels, k)[0]
         slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
-        pairs = [(a, [b for b in range(k) if b != a and (a in changed or b in changed)])
-                 for a in range(k)]
-        for found in _chunks(lambda pair, labels=labels, centres=centres, slack=slack:
-                             _pair_moves(X, labels, centres, d, slack, *pair),
-                             [pair for pair in pairs if pair[1]], workers):
-            moves.update(found)
+        for a in range(k):
+            targets = [b for b in range(k) if b != a and (a in changed or b in changed)]
+            if targets:
+                moves.update(_pair_moves(X, labels, centres, d, slack, a, targets))
         explained = _explained(centres, labels)
         ranked = sorted(moves, key=lambda pair: (moves[pair][0], pair))[:GROUP_TRIES]
         for a, b in ranked:
@@ -129,8 +121,7 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
             tried.forget(group)
             final, after, steps = _polish(
                 X, xx, moved, k, tried, centres,
-                _moved_sums(sums, X, group, np.full(len(group), a), np.full(len(group), b)),
-                workers)
+                _moved_sums(sums, X, group, np.full(len(group), a), np.full(len(group), b)))
             if _explained(after, final) > explained + margin:
                 differ = final != labels
                 changed = set(np.unique(np.concatenate([labels[differ], final[differ]]))
@@ -139,7 +130,7 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
                 n_iter += steps
                 if kept < GROUP_KEPT:
                     columns = sorted(changed)
-                    d[:, columns] = _distances(X, xx, centres[columns], workers=workers)
+                    d[:, columns] = _distances(X, xx, centres[columns])
                 break
         else:
             break

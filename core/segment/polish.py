@@ -9,13 +9,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sparse
 
-from .threads import _chunks
-
-
-class Stopped(Exception):
-    """A polish stopped from another thread (its result is no longer wanted)."""
-
-
 POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 
@@ -97,16 +90,16 @@ def _widen(xx, cc):
 
 
 def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
-                   bounds: _Bounds, chunk: int = 1 << 15, workers: int = 1) -> np.ndarray:
+                   bounds: _Bounds, chunk: int = 1 << 15) -> np.ndarray:
     """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
     ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
     centres are close enough for the matrix product's rounding to matter are decided
-    again area by area. Their ``bounds`` are set from the same distances. The chunks of
-    areas are shared between ``workers`` threads (the same chunks and results with any)."""
+    again area by area. Their ``bounds`` are set from the same distances."""
     k = len(centres)
     cc = (centres * centres).sum(axis=1)
-
-    def nearest_in(part):
+    labels = np.empty(len(areas), dtype=np.int64)
+    for a in range(0, len(areas), chunk):
+        part = areas[a:a + chunk]
         d = _blas_squared(X[part], xx[part], centres, cc)
         nearest = d.argmin(axis=1)
         rows = np.arange(len(d))
@@ -118,19 +111,15 @@ def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np
         doubtful = np.flatnonzero(second - first <= widen)
         if len(doubtful):  # (their bounds overlap: they are looked at again next time)
             nearest[doubtful] = _exact_squared(X[part[doubtful]], centres).argmin(axis=1)
-        return nearest
-
-    parts = [areas[a:a + chunk] for a in range(0, len(areas), chunk)]
-    return np.concatenate(_chunks(nearest_in, parts, workers) or [np.empty(0, np.int64)])
+        labels[a:a + chunk] = nearest
+    return labels
 
 
 def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15, workers: int = 1
-               ) -> list:
+               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15) -> list:
     """Hartigan's single-area transfers (see ``kmeans``'s description): ``labels``,
     ``centres`` and ``counts`` updated in place; returns the moves, (area, its segment
-    before). Areas whose bounds rule a transfer out are not looked at; the others are
-    narrowed down a chunk at a time, the chunks shared between ``workers`` threads."""
+    before). Areas whose bounds rule a transfer out are not looked at."""
     moves = []
     for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
         own = np.concatenate([
@@ -152,8 +141,9 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
         maybe = np.flatnonzero((size / (size + 1)).min() * bounds.lower ** 2
                                < leaving * bounds.upper ** 2)
     cc = (centres * centres).sum(axis=1)
-
-    def candidates_in(part):
+    candidates = []
+    for a in range(0, len(maybe), chunk):
+        part = maybe[a:a + chunk]
         d = _blas_squared(X[part], xx[part], centres, cc)
         own_label = labels[part]
         rows = np.arange(len(d))
@@ -163,10 +153,7 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
         d[rows, own_label] = np.inf
         bounds.set(part, own, d.min(axis=1), slack)
         joining[rows, own_label] = np.inf
-        return part[joining.min(axis=1) - own * leaving[part] < slack]
-
-    candidates = _chunks(candidates_in, [maybe[a:a + chunk]
-                                         for a in range(0, len(maybe), chunk)], workers)
+        candidates.append(part[joining.min(axis=1) - own * leaving[part] < slack])
     for i in np.concatenate(candidates) if candidates else ():
         here = int(labels[i])
         if counts[here] < 2:
@@ -213,16 +200,13 @@ def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.n
 
 def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             bounds: _Bounds | None = None, assigned_to: np.ndarray | None = None,
-            sums: np.ndarray | None = None, workers: int = 1, stop=None
-            ) -> tuple[np.ndarray, np.ndarray, int]:
+            sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
     The segment sums follow the moves (in a fixed order); once nothing moves they are
     summed afresh, and the polish ends when nothing moves from those exact means.
     ``bounds`` (with the centres ``assigned_to`` they hold for: labels just assigned to
     them) spare the first step a look at every area; the result is the same. ``sums``:
-    the labels' segment sums, when known (from fixed-order sums). ``workers``: threads
-    sharing a step's chunks of areas (the same result with any number). ``stop`` (a
-    ``threading.Event``): once set, the polish raises ``Stopped`` at its next step."""
+    the labels' segment sums, when known (from fixed-order sums)."""
     labels = labels.astype(np.int64)
     counts = np.bincount(labels, minlength=k)
     if sums is None:
@@ -235,10 +219,8 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
                              * (1 + 1e-12), labels)
     exact = True  # the centres are the segment means summed afresh
     for iteration in range(1, POLISH_MAX_ITER + 1):
-        if stop is not None and stop.is_set():
-            raise Stopped
         unsure = bounds.unsure()
-        nearest = _nearest_exact(X, xx, centres, unsure, bounds, workers=workers)
+        nearest = _nearest_exact(X, xx, centres, unsure, bounds)
         changed = nearest != labels[unsure]
         if changed.any():
             areas, after = unsure[changed], nearest[changed]
@@ -246,8 +228,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
                                                                              minlength=k)
         else:  # (the transfers update the labels and the counts themselves)
-            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds,
-                               workers=workers)
+            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
             if not moves and exact:
                 return labels, centres, iteration
             first: dict[int, int] = {}  # each area's segment before its first move

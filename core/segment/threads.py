@@ -1,7 +1,6 @@
 """The engine's own pool of threads for the random starts of k-means: how many
 (``COMMUNITY_SAFETY_THREADS``, the cores, the BLAS limit), and the batches run on it with
-the BLAS held to one thread per call; and ``_chunks``, one polish's fixed chunks of areas
-shared between the workers.
+the BLAS held to one thread per call.
 """
 
 from __future__ import annotations
@@ -58,18 +57,3 @@ def _in_parallel(work, items, workers: int):
             finally:
                 for future in futures:
                     future.cancel()
-
-
-def _chunks(work, items, workers: int) -> list:
-    """[work(item) for item in items], the items shared between ``workers`` threads when
-    there are two or more of each, the BLAS held to one thread per call meanwhile. For one
-    step of the polish over many areas: the items are its chunks, fixed whatever the
-    workers, so each chunk's result is the same as done in turn (``work`` must only write
-    to its own chunk's places)."""
-    workers = min(workers, len(items))
-    if workers < 2:
-        return [work(item) for item in items]
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(work, items))
