@@ -177,8 +177,9 @@ lower or the best is then found twice). Labels, WCSS and restarts were the same 
 28 fits (national matrix, k = 15 and 20, seeds 1 and 2), but the fit was not faster: in
 turn with the engine without it in one run, wall 0.76-1.22 of its time (mean 0.98), CPU
 0.87-1.05 (load 1.6-3: another job on one core); at load 5-7, 0.67-1.64 (mean 1.02). What
-it could take off is small even on a free machine: of a lone finishing (1.1-1.7 s of
-CPU) 50-60% is ~180 steps over ~3,000 areas each, one chunk; the restarts' pairs were
+it could take off is small even on a free machine: a lone finishing (0.7-1.7 s of CPU)
+spends 50-60% of its time in steps over a few thousand areas, one chunk (k = 15, seed 1:
+177 of its 188 steps, ~2,900 areas each, the engine alone); the restarts' pairs were
 mostly even (k = 20, seed 1: 150 and 155 steps, then 146 and 173), and in the uneven one
 (k = 15, seed 2: 76 and 337 steps) the short one had already found the best twice, so
 nothing could start early; a rough estimate from the phases' CPU times: 8-13% of the fit.
