@@ -167,6 +167,22 @@ differently: tests/test_kmeans_setups.py checks the labels stay the same on real
 those setups, but only the polish (and so a finalist's finishing) is exact by construction
 (a start's single-precision trajectory could in principle follow another kernel's rounding
 at a near tie).
+
+Tried and left out (issue 24, branch ``issue-24g-tried``): the second worker used where one
+waits -- a lone finalist's and the group moves' steps over many areas shared between the
+workers a chunk of 32,768 areas at a time (and the group moves' pairs a segment at a
+time), and the next pair of restarts begun on the worker a short restart leaves idle (from
+the best the pair leaves if the other ends no lower; stopped and dropped when it ends
+lower or the best is then found twice). Labels, WCSS and restarts were the same in 28 of
+28 fits (national matrix, k = 15 and 20, seeds 1 and 2), but the fit was not faster: in
+turn with the engine without it in one run, wall 0.76-1.22 of its time (mean 0.98), CPU
+0.87-1.05 (load 1.6-3: another job on one core); at load 5-7, 0.67-1.64 (mean 1.02). What
+it could take off is small even on a free machine: a lone finishing (0.7-1.7 s of CPU)
+spends 50-60% of its time in steps over a few thousand areas, one chunk (k = 15, seed 1:
+177 of its 188 steps, ~2,900 areas each, the engine alone); the restarts' pairs were
+mostly even (k = 20, seed 1: 150 and 155 steps, then 146 and 173), and in the uneven one
+(k = 15, seed 2: 76 and 337 steps) the short one had already found the best twice, so
+nothing could start early; a rough estimate from the phases' CPU times: 8-13% of the fit.
 """
 
 from __future__ import annotations
