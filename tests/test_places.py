@@ -315,6 +315,14 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
     assert records["record_id"].str.fullmatch(r"[0-9a-f]{16}").all()
 
 
+def test_sheet_names_read_as_words():
+    from community_safety.core.share.export import _sheet_names
+
+    # Excel forbids ':' and '/': they become spaces, never two in a row
+    assert _sheet_names(["Twos: n", "A/B: row", "Twos: n"]) == ["Twos n", "A B row",
+                                                                  "Twos n 2"]
+
+
 def test_pseudonyms_are_keyed():
     ids = pd.Series(["100023000001", "100023000002", ""])
     one, two = pseudonymise(ids, b"key one"), pseudonymise(ids, b"key two")

@@ -161,6 +161,11 @@ def test_explanations_are_traceable_to_the_figures():
     # a crew manager reads the segment's name, not only its number
     assert "segment 2 “Older renters in flats” (" in named.targets.set_index(
         "address_id").loc["A1-1", "why"]
+    quoted = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=3, window="2020–2024", years=5), wards,
+                           segment_names={2: 'The "quiet" streets'})
+    assert "segment 2 “The 'quiet' streets” (" in quoted.targets.set_index(
+        "address_id").loc["A1-1", "why"]  # no quotation marks inside quotation marks
 
 
 # --- on the Camden sample ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _gazetteer(args) -> int:
 
 
 def _incidents(args) -> int:
-    from ..places.incidents import IncidentFilter, rounded_profile
+    from ..places.incidents import IncidentFilter, profile_for_readers
     from ..places.steps import incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
@@ -42,7 +42,7 @@ def _incidents(args) -> int:
              "representation"]
     if "rate_per_1000_households" in profile.columns:
         shown.remove("rate_per_1000_residents")
-    print(rounded_profile(profile)[[c for c in shown if c in profile.columns]]
+    print(profile_for_readers(profile, {})[[c for c in shown if c in profile.columns]]
           .to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))

@@ -156,7 +156,8 @@ def _sheet_names(titles: list[str]) -> list[str]:
     """Excel's sheet names: at most 31 characters, no []:*?/\\ nor ' at either end, unique."""
     names = []
     for title in titles:
-        name = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31].strip(" '") or "Sheet"
+        name = " ".join("".join(" " if c in "[]:*?/\\" else c for c in title).split())
+        name = name[:31].strip(" '") or "Sheet"
         base, n = name, 2
         while name.lower() in (x.lower() for x in names):
             name = f"{base[:28]} {n}"

@@ -48,7 +48,8 @@ def explain(chosen: pd.DataFrame, window: str, area: bool = True,
         parts = []
         if area:
             fires = int(row.area_fires)
-            name = segment_names.get(int(row.segment), "")
+            # its name in quotation marks: any of its own become single ones
+            name = re.sub(r'["“”]', "'", segment_names.get(int(row.segment), ""))
             parts += [f"{fires} fire{'s' if fires != 1 else ''} in this output area {period} "
                       f"({times(row.area_ratio)} the borough's rate per household, allowing "
                       "for chance in a small area)",
