@@ -166,6 +166,12 @@ def test_explanations_are_traceable_to_the_figures():
                            segment_names={2: 'The "quiet" streets'})
     assert "segment 2 “The 'quiet' streets” (" in quoted.targets.set_index(
         "address_id").loc["A1-1", "why"]  # no quotation marks inside quotation marks
+    # with no households, each address counts as one: the rate is said per address
+    per_address = build_targets(addresses, fires, households, segments,
+                                TargetOptions(capacity=3, window="2020–2024", years=5), wards,
+                                unit="address")
+    assert "the borough's rate per address, allowing for chance" in per_address.targets[
+        "why"].iloc[0]
 
 
 # --- on the Camden sample ----------------------------------------------------------------------

@@ -34,13 +34,14 @@ def times(ratio: float) -> str:
 
 
 def explain(chosen: pd.DataFrame, window: str, area: bool = True,
-            segment_names: dict | None = None) -> list[str]:
+            segment_names: dict | None = None, unit: str = "household") -> list[str]:
     """One sentence per chosen address from its figures, in a crew manager's words: its
     output area's fires and rate per household against the borough's (the rate that ranks
     it: a small area's own count steadied toward its segment's), its segment (by name,
     from ``segment_names``, where it has one) and the segment's fire rate, the last visit,
-    flags with weights. ``area=False``: the visit and flags only (the risk model gives the
-    rest)."""
+    flags with weights. ``unit``: what the rate is per ("address" where the segmentation
+    has no households and each address counts as one). ``area=False``: the visit and flags
+    only (the risk model gives the rest)."""
     texts = []
     period = f"in {window}" if window else "in the incident history"
     segment_names = segment_names or {}
@@ -51,7 +52,7 @@ def explain(chosen: pd.DataFrame, window: str, area: bool = True,
             # its name in quotation marks: any of its own become single ones
             name = re.sub(r'["“”]', "'", segment_names.get(int(row.segment), ""))
             parts += [f"{fires} fire{'s' if fires != 1 else ''} in this output area {period} "
-                      f"({times(row.area_ratio)} the borough's rate per household, allowing "
+                      f"({times(row.area_ratio)} the borough's rate per {unit}, allowing "
                       "for chance in a small area)",
                       f"segment {int(row.segment)}{f' “{name}”' if name else ''} "
                       f"({times(row.segment_ratio)} the borough's fire rate)"]

@@ -206,7 +206,9 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
-                           point_reasons, seg.segment_names)
+                           point_reasons, seg.segment_names,
+                           "household" if seg.manifest.get("parameters", {}).get("households")
+                           else "address")
     if inputs.model:
         units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
                  "own fires, its area's and the census)" if point_rates is not None

@@ -255,14 +255,15 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
                   model_reasons: pd.Series | None = None,
                   point_rates: pd.Series | None = None,
                   point_reasons: pd.Series | None = None,
-                  segment_names: dict | None = None) -> TargetResult:
+                  segment_names: dict | None = None, unit: str = "household") -> TargetResult:
     """``addresses``: id, area_code[, households][, non_residential]; ``fires``,
     ``households``: per area over the window; ``segments``: area -> segment (classified);
     ``wards``: area_code index -> ward_code, ward_name. ``model_rates`` (the risk model's
     expected fires per household per year, per area) replace the shrunk rates, and
     ``model_reasons`` (per area, in words) the explanations; ``point_rates`` and
     ``point_reasons`` (per address ID: the model at postcode points) come first.
-    ``segment_names`` (segment -> name) name the segments in the reasons."""
+    ``segment_names`` (segment -> name) name the segments in the reasons, whose rates are
+    per ``unit`` ("address" where addresses stand for households)."""
     areas = shrunk_rates(fires, households, segments)
     if model_rates is not None:
         areas["shrunk_rate"] = (model_rates.reindex(areas.index).to_numpy(dtype=float)
@@ -314,7 +315,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     table["flag_weights"] = [[weights.get(f, 1.0) for f in s.split(";")] if s else []
                              for s in table["flags"]]
     if model_reasons is None:
-        table["why"] = explain(table, options.window, segment_names=segment_names)
+        table["why"] = explain(table, options.window, segment_names=segment_names, unit=unit)
     else:  # the model's factors in place of the area's and segment's rates
         table["why"] = [f"{model_reasons.get(a, '')}; {w}" for a, w in
                         zip(table["area_code"], explain(table, options.window, area=False))]
