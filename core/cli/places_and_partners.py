@@ -10,18 +10,15 @@ from .options import _add_date_format, _add_location_options, _location
 
 
 def _gazetteer(args) -> int:
-    from ..places.steps import gazetteer_size, gazetteer_step, shrunk_gazetteer_note
+    from ..places.steps import gazetteer_step
 
     columns, postcodes = _location(args)
-    before = gazetteer_size(args.segmentation)
-    layer, report, summary = gazetteer_step(args.segmentation, args.addresses, args.id,
-                                            columns, postcodes)
+    layer, report, summary = gazetteer_step(
+        args.segmentation, args.addresses, args.id, columns, postcodes,
+        warn=lambda text: print(f"Warning: {text}", file=sys.stderr))
     print(summary.to_string(index=False))
     print(f"\n{len(layer):,} of {len(report):,} records placed in a segment; the address "
           f"layer and match report are in {args.segmentation}")
-    note = shrunk_gazetteer_note(before, len(layer))
-    if note:
-        print(f"Warning: {note}", file=sys.stderr)
     return 0
 
 

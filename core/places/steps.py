@@ -22,6 +22,8 @@ file in a folder a user chose in QGIS.
 from __future__ import annotations
 
 import re
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,10 +170,14 @@ def _split_rows(reconciliation: pd.DataFrame) -> pd.DataFrame:
 
 def gazetteer_step(segmentation: Path, addresses, id_column: str,
                    columns: LocationColumns, postcodes: PostcodeFile | None = None,
-                   source_name: str | None = None
+                   source_name: str | None = None, warn: Callable[[str], None] | None = None
                    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
-    """``addresses``: a file, or a point layer as a GeoDataFrame (``source_name`` names it)."""
+    """``addresses``: a file, or a point layer as a GeoDataFrame (``source_name`` names it).
+    A new gazetteer far smaller than the one it replaces is said through ``warn`` (default:
+    Python's ``warnings``)."""
+    warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     seg = load_segmentation(segmentation)
+    before = _gazetteer_size(segmentation)
     records, unreadable, crs, source = read_record_sources(addresses, source_name)
     layer, report = join_gazetteer(seg.areas, records, id_column, columns,
                                    postcodes.points() if postcodes else None, source, crs)
@@ -188,6 +194,9 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
                       descriptions={"addresses": address_layer_abstract(seg.name,
                                                                         seg.manifest)},
                       identity=seg.manifest["identity"])
+    note = shrunk_gazetteer_note(before, len(layer))
+    if note:
+        warn(note)
     return layer, report, summary
 
 
@@ -458,20 +467,13 @@ def incident_area_layer(seg, counts: pd.DataFrame, profile: pd.DataFrame,
 SHRUNK_GAZETTEER = 0.9  # a new gazetteer under this share of the one it replaces is said
 
 
-def gazetteer_size(segmentation: Path) -> int | None:
-    """How many addresses the segmentation's gazetteer holds (None: it has none, or the
-    file cannot be read: the gazetteer step then says why)."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # GDAL's on a file that is no GeoPackage: the step's
-            warnings.simplefilter("ignore")  # own check says what is wrong with it
-            path = gpkg_path(segmentation)
-            if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
-                return None
-            return int(pyogrio.read_info(path, layer="addresses")["features"])
-    except (OSError, InputError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+def _gazetteer_size(segmentation: Path) -> int | None:
+    """How many addresses the (loaded, so readable) segmentation's gazetteer holds (None:
+    it has none)."""
+    path = gpkg_path(segmentation)
+    if "addresses" not in {name for name, _ in pyogrio.list_layers(path)}:
         return None
+    return int(pyogrio.read_info(path, layer="addresses")["features"])
 
 
 def shrunk_gazetteer_note(before: int | None, after: int) -> str | None:

@@ -9,12 +9,7 @@ from qgis.core import (
 )
 
 from ...core.data.locate import LocationColumns
-from ...core.places.steps import (
-    gazetteer_size,
-    gazetteer_step,
-    gpkg_path,
-    shrunk_gazetteer_note,
-)
+from ...core.places.steps import gazetteer_step, gpkg_path
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
@@ -54,14 +49,11 @@ class JoinGazetteer(EngineAlgorithm):
         id_field = self.parameterAsFields(parameters, "ID", context)[0]
         self.progress(feedback)(0.3, "locating addresses")
         columns = LocationColumns(x="x", y="y", area_code=area_code)
-        before = gazetteer_size(segmentation)
-        layer, report, summary = gazetteer_step(segmentation, frame, id_field, columns,
-                                                source_name=name)
+        layer, report, summary = gazetteer_step(
+            segmentation, frame, id_field, columns, source_name=name,
+            warn=lambda text: feedback.reportError(text, fatalError=False))
         for row in summary.itertuples():
             feedback.pushInfo(f"{row.outcome}: {row.records:,} ({row.percent}%)")
-        note = shrunk_gazetteer_note(before, len(layer))
-        if note:
-            feedback.reportError(note, fatalError=False)
         uri = f"{gpkg_path(segmentation)}|layername=addresses"
         load_on_completion(context, uri, self.tr("Addresses"), "ADDRESS_LAYER")
         return {"SEGMENTATION_OUT": segmentation, "ADDRESS_LAYER": uri}
