@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.ingest import code_looks_like
 from ..errors import InputError
 from .columns import (
     Columns,
@@ -285,9 +286,6 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                     if source.id and source.names and source.dob else None)
 
 
-AREA_CODE = r"[A-Z]\d{8}"  # a census area's code (E00004120): a letter and eight digits
-
-
 def _areas_not_known(source: Source, status: np.ndarray, detail: np.ndarray,
                      counted: np.ndarray, codes: np.ndarray, text: pd.Series, areas
                      ) -> list[str]:
@@ -300,7 +298,7 @@ def _areas_not_known(source: Source, status: np.ndarray, detail: np.ndarray,
     unknown = given & ~text.isin(known).to_numpy()
     if not unknown[codes[counted]].any():
         return []
-    shaped = text.str.fullmatch(AREA_CODE).fillna(False).to_numpy(bool)
+    shaped = code_looks_like(text, known).to_numpy(bool)  # a code of the areas' kind
     found = []
     for label, of_text, words in ((AREA_OUTSIDE, unknown & shaped, f"is not in {where}"),
                                   (AREA_NOT_CODE, unknown & ~shaped, "is not an area code")):

@@ -185,11 +185,6 @@ PROFILE_DECIMALS = {"share_pct": 2, "household_share_pct": 2, "resident_share_pc
                     "index_low_95": 1, "index_high_95": 1}
 
 
-def rounded_profile(profile: pd.DataFrame) -> pd.DataFrame:
-    """The profile for a CSV file: shares, rates and indices to a few decimals."""
-    return profile.round(PROFILE_DECIMALS)
-
-
 def words(name: str) -> str:
     """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
     text = str(name).replace("_", " ").strip()
@@ -201,8 +196,8 @@ def profile_for_readers(profile: pd.DataFrame, segment_names: dict, period: str 
     """The profile as its CSV file gives it to a person: each segment's name beside its
     number, the period the incidents cover, counts as whole numbers, and the rates per
     year too where the period is a year or more (``years`` long); shares, rates and
-    indices rounded (``rounded_profile``)."""
-    table = rounded_profile(profile)
+    indices to a few decimals (``PROFILE_DECIMALS``)."""
+    table = profile.round(PROFILE_DECIMALS)
     for column in ("count", "households", "residents"):
         values = table[column] if column in table else None
         if values is not None and np.allclose(values.dropna(), values.dropna().round()):
