@@ -213,6 +213,12 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     left_out = int(left_out[1])
     ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)
     assert set(ranked["home area"]) >= {"E00999999", "E00016112"}
+    elsewhere = ranked[ranked["home area"].isin(["E00999999", "E00016112"])]
+    # a reader of the list sees why these rows have no ward or segment
+    for column in ("home ward name", "segment name"):
+        assert (elsewhere[column] == "(home area not one of the study's areas)").all()
+    placed = ranked[ranked["home ward"] != ""]
+    assert not placed["segment name"].str.startswith("(").any()
     views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
                              keep_default_na=False) for by in ("segment", "ward")}
     before = {by: pd.read_csv(plain / f"shared_demand_by_{by}.csv", dtype=str,

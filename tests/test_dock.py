@@ -415,3 +415,35 @@ def test_service_users_without_a_key_says_so_and_writes_nothing(dock, qtbot, tmp
     qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
     assert tab.status.text().startswith("no pseudonymisation key")
     assert not (tmp_path / "users").exists()
+
+
+def test_service_users_of_unknown_home_are_said_in_the_tab(dock, gpkg, qtbot, tmp_path):
+    """A person whose home area is not one of the segmentation's: their row in the ranked
+    list says so where the ward would be, and the status says who the shared views leave
+    out (the files say it too, but the officer reads the dock)."""
+    import shutil
+
+    folder = tmp_path / "service_users"
+    shutil.copytree(SERVICE_USERS, folder)
+    roles = pd.read_csv(folder / "crime_roles.csv", dtype=str, keep_default_na=False)
+    busiest = roles["person_id"].value_counts().index[0]
+    for path in folder.glob("*.csv"):
+        records = pd.read_csv(path, dtype=str, keep_default_na=False)
+        person = next((c for c in ("person_id", "partnership_id") if c in records), None)
+        if person and "home_oa" in records:
+            records.loc[records[person] == busiest, "home_oa"] = "E00999999"
+            records.to_csv(path, index=False)
+    tab = dock.service_users
+    key = tmp_path / "key.txt"
+    key.write_text("the partnership's secret key, kept outside the project")
+    tab.project.setFilePath(str(folder / "service_users.toml"))
+    tab.key.setFilePath(str(key))
+    tab.folder.setFilePath(str(tmp_path / "users"))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    said = tab.status.text()
+    assert re.search(r"\d+ people \([\d,]+ contacts\) are left out of every view", said), said
+    ward = [tab.ranked.horizontalHeaderItem(c).text()
+            for c in range(tab.ranked.columnCount())].index("Home ward")
+    wards = [tab.ranked.item(r, ward).text() for r in range(tab.ranked.rowCount())]
+    assert "(home area not one of the study's areas)" in wards

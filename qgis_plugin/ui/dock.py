@@ -126,7 +126,11 @@ def _service_users(gpkg: Path, settings: dict, progress):
                                        segmentation=gpkg, replace_folder=False,
                                        progress=progress, run_date=settings["run_date"],
                                        top=settings["top"])
-    said = " ".join(as_sentence(line) for line in summary_lines(result)[:3])
+    lines = summary_lines(result)
+    # the window, people and records; and who the shared views leave out, when anyone is
+    left_out = [line for line in lines[3:] if line.startswith("Shared views")
+                and "left out" in line]
+    said = " ".join(as_sentence(line) for line in lines[:3] + left_out)
     return result, f"{said} Pseudonymised with {key_source}. Written to {folder}."
 
 
