@@ -13,6 +13,7 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
+from community_safety.core.store.geopackage import read_gpkg_table
 
 TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
 
@@ -222,3 +223,43 @@ def test_missing_value_policies(tmp_path, capsys, policy):
     else:
         assert unclassified == []
         assert filled["pct_long_term_sick"] == 3 and filled.drop("pct_long_term_sick").sum() == 0
+
+
+def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_path, capsys):
+    """Output areas missing from every table (as 2011 areas the 2021 census redrew) get no
+    segment under the median policy (the medians alone would place them on no evidence),
+    the build says so; their fires are not counted against the other areas' households
+    (which would inflate every rate and index) and the profile's source says how many."""
+    boundaries = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    fires = pd.read_csv(SAMPLE_DIR / "lfb_dwelling_fires.csv")
+    points = gpd.GeoDataFrame(fires, geometry=gpd.points_from_xy(
+        fires["easting_rounded"], fires["northing_rounded"]), crs=boundaries.crs)
+    per_area = gpd.sjoin(points, boundaries[["OA11CD", "geometry"]],
+                         predicate="within")["OA11CD"].value_counts()
+    gone = per_area.index[:3].tolist()  # the three areas with the most fires
+    tables = {}
+    for name in TABLES:
+        table = sample_table(name)
+        table[~table["OA11CD"].isin(gone)].to_csv(tmp_path / f"{name}.csv", index=False)
+        tables[name] = tmp_path / f"{name}.csv"
+    out = tmp_path / "out"
+    assert main(["segment", str(write_project(tmp_path, tables=tables)), "--out", str(out),
+                 "--no-plots"]) == 0
+    said = capsys.readouterr()
+    assert "746 areas in 10 segments" in said.out
+    assert ("3 output areas have no value in any clustering variable and are left "
+            "unclassified") in said.err
+    layer = gpd.read_file(out / "segmentation.gpkg", layer="segments")
+    assert sorted(layer.loc[layer["segment"].isna(), "area_code"]) == sorted(gone)
+
+    assert main(["incidents", str(out), str(SAMPLE_DIR / "lfb_dwelling_fires.csv"),
+                 "--name", "fires", "--x", "easting_rounded", "--y", "northing_rounded",
+                 "--out", str(tmp_path / "fires")]) == 0
+    profile = pd.read_csv(tmp_path / "fires" / "incident_profile_fires.csv")
+    records = pd.read_csv(tmp_path / "fires" / "incident_records_fires.csv")
+    matched = int((records["status"] == "matched").sum())
+    lost = int(per_area[gone].sum())
+    assert profile["count"].sum() == matched - lost
+    about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
+    assert (f"{lost:,} incidents are not in the profile's counts, rates and indices: "
+            f"{lost:,} in 3 output area(s) without a segment (no data)") in about["note"][0]

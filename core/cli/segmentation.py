@@ -25,7 +25,7 @@ def _k_range(text: str) -> list[int]:
 def _print_summary(seg, path: Path) -> None:
     import pandas as pd
 
-    from ..segment.build import small_segments_note
+    from ..segment.build import small_segments_note, unclassified_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -51,9 +51,9 @@ def _print_summary(seg, path: Path) -> None:
               f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
-    small = small_segments_note(seg.manifest)
-    if small:
-        print(small, file=sys.stderr)
+    for warning in (unclassified_note(seg.manifest), small_segments_note(seg.manifest)):
+        if warning:
+            print(warning, file=sys.stderr)
     print(f"\nSaved to {path}")
 
 

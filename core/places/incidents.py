@@ -134,6 +134,39 @@ def incident_counts(records: pd.DataFrame, located: pd.DataFrame, count_columns,
     return pd.DataFrame(counts).fillna(0)
 
 
+def profile_base(bases: pd.DataFrame) -> str:
+    """What a profile's incidents are compared with: households, else residents."""
+    base = next((b for b in ("households", "residents") if b in bases.columns), None)
+    if base is None:
+        raise InputError("incident profile: the segmentation has neither households nor "
+                         "residents to compare with; name them under [sizes] in the project")
+    return base
+
+
+def profiled_areas(segments: pd.Series, bases: pd.DataFrame) -> pd.Series:
+    """The areas a profile counts (area -> segment): those classified whose households (or
+    residents) are known. An incident in an area of unknown households counted against the
+    households of the others would inflate every rate and index."""
+    known = bases[profile_base(bases)].reindex(segments.index).notna().to_numpy()
+    return segments[known]
+
+
+def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: pd.Series,
+                      base: str) -> str:
+    """A sentence on the incidents in areas the profile does not count ('' when none)."""
+    left = area_counts.drop(index=profiled, errors="ignore").iloc[:, 0]
+    left = left[left > 0]
+    if left.empty:
+        return ""
+    unclassified = ~left.index.isin(segments.index)
+    parts = [f"{int(left[unclassified].sum()):,} in {int(unclassified.sum()):,} output "
+             "area(s) without a segment (no data)" if unclassified.any() else "",
+             f"{int(left[~unclassified].sum()):,} in {int((~unclassified).sum()):,} output "
+             f"area(s) whose {base} are not known" if (~unclassified).any() else ""]
+    return (f"{int(left.sum()):,} incidents are not in the profile's counts, rates and "
+            f"indices: " + " and ".join(p for p in parts if p))
+
+
 def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
                      bases: pd.DataFrame) -> pd.DataFrame:
     """The profile table: one row per segment and count column.
@@ -142,10 +175,8 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
     compares with the segment's share of households, or of residents where the project
     names no households (columns ``resident_share_pct``; ``profile_base`` says which).
     """
-    base = next((b for b in ("households", "residents") if b in bases.columns), None)
-    if base is None:
-        raise InputError("incident profile: the segmentation has neither households nor "
-                         "residents to compare with; name them under [sizes] in the project")
+    base = profile_base(bases)
+    segments = profiled_areas(segments, bases)
     frame = bases.reindex(segments.index).assign(segment=segments.to_numpy())
     frame = frame.join(area_counts.reindex(segments.index).fillna(0))
     by_segment = frame.groupby("segment").sum(numeric_only=True)

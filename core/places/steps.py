@@ -63,8 +63,11 @@ from .incidents import (
     filter_records,
     incident_counts,
     incident_profile,
+    not_profiled_note,
+    profile_base,
     profile_chart,
     profile_for_readers,
+    profiled_areas,
     words,
 )
 
@@ -228,7 +231,11 @@ def incidents_step(segmentation: Path, incidents, name: str,
                          "was stored")
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
-    profile = incident_profile(counts, classified, area_bases(seg))
+    bases = area_bases(seg)
+    profile = incident_profile(counts, classified, bases)
+    left_out = not_profiled_note(counts, profiled_areas(classified, bases).index, classified,
+                                 profile_base(bases))
+    note = "; ".join(n for n in (str(note or "").strip(), left_out) if n)
 
     key, key_source = pseudonymisation_key(key_file)
     ids = (records[id_column] if id_column else pd.Series(records.index.astype(str),

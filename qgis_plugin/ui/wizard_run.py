@@ -43,6 +43,11 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
     summary = seg.summary
     done = (f"Done: {int(summary['areas'].sum()):,} areas in {len(summary)} segments, saved "
             f"to {gpkg}. The styled segments layer is on the map.")
+    from ...core.segment.build import unclassified_note
+
+    unclassified = unclassified_note(seg.manifest)
+    if unclassified:
+        done = f"{done} {unclassified}."
     small = seg.manifest.get("results", {}).get("small_segments", [])
     if small:
         share = seg.manifest.get("parameters", {}).get("min_share", 2.0)
@@ -53,7 +58,7 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
                 "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
                 "(Advanced) so that a few extreme areas stop forming a segment of their "
                 "own, or choose a smaller k.", "warning")
-    return done, "ok"
+    return done, "warning" if unclassified else "ok"
 
 
 def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:

@@ -32,7 +32,8 @@ STANDARDISE = [("zscore", "z-scores", "mean 0, standard deviation 1 (the usual c
                ("range", "range 0 to 1", "each variable scaled to 0..1"),
                ("ihs_range", "IHS, then range 0 to 1",
                 "inverse hyperbolic sine, then 0..1: the UK Output Area Classification")]
-MISSING = [("median", "filled with the median", "the variable's median; counted per variable"),
+MISSING = [("median", "filled with the median", "the variable's median; counted per variable "
+            "(an area with no value at all is left unclassified)"),
            ("drop", "area left unclassified", "the area gets no segment")]
 DIRECTION = [("lower", "a lower value (IMD rank)", "e.g. an IMD rank: 1 is the most deprived"),
              ("higher", "a higher value (IMD score)", "e.g. an IMD score")]
