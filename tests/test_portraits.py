@@ -228,6 +228,19 @@ def test_census_2021_household_size_and_council_renting_in_words():
     assert "are of two people" in texts.loc[1, "portrait"]
 
 
+def test_census_2021_never_worked_is_said_of_residents_aged_16_and_over():
+    # TS062 (NS-SEC) counts the never worked with the long-term unemployed, of all
+    # residents aged 16 and over (the 2011 variable was of those aged 16 to 74)
+    labels = {"nw": "L14.1 and L14.2 Never worked and long-term unemployed",
+              "own": "Owned: Owns outright"}
+    profiles, summary = made_up({1: {"nw": 14, "own": 20}, 2: {"nw": 3, "own": 50},
+                                 3: {"nw": 5, "own": 40}}, labels)
+    texts, _ = segment_texts(profiles, summary, labels)
+    said = texts.loc[1, "portrait"]
+    assert "residents aged 16 and over have never worked or are long-term unemployed" in said
+    assert "16 to 74" not in said
+
+
 def test_household_sizes_are_said_as_households():
     # Census 2021 TS017's labels; segment 2 has few large households and many of 3 people
     labels = {"h3": "3 people in household", "h5": "5 people in household",

@@ -82,8 +82,9 @@ def segment_rows(seg) -> list[dict]:
         rows.append({"number": int(n), "name": row["name"], "colour": segment_colour(n),
                      "ink": ink_on(segment_colour(n)),
                      "areas": number(row["areas"]),
-                     "households": number(row.get("households")),
-                     "residents": number(row.get("residents")),
+                     "households": number(row["households"]) if "households" in row
+                     else None,
+                     "residents": number(row["residents"]) if "residents" in row else None,
                      "share": f"{share:.1f}%"})
     return rows
 
@@ -162,14 +163,15 @@ def suppression_said(name: str, counts: pd.DataFrame, threshold: int) -> str:
             f"{threshold} and the cells or totals that would reveal them")
 
 
-def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: int,
+def dominant_wards(counts: pd.DataFrame | None, ward_names: dict, segment: int,
                    most: int = 5) -> dict:
     """Where a segment dominates: the wards in which it has the largest published share of
-    households; otherwise the wards where its share is largest."""
-    if households is None or segment not in households.columns:
+    ``counts`` (households, else residents, else output areas: ``ward_base``); otherwise
+    the wards where its share is largest."""
+    if counts is None or segment not in counts.columns:
         return {"dominates": [], "largest": []}
-    share = ward_shares(households)
-    top = largest_segments(households)  # a ward whose every share is suppressed has none
+    share = ward_shares(counts)
+    top = largest_segments(counts)  # a ward whose every share is suppressed has none
     mine = share[segment].dropna().sort_values(ascending=False)
     listed = [{"ward": ward_names.get(w, w), "code": w, "share": f"{v:.0f}%"}
               for w, v in mine.items()]
@@ -189,11 +191,18 @@ def wards_holding(areas: pd.DataFrame, segment: int, first: list[str] = ()) -> l
     return [w for w in first if w in most] + [w for w in most if w not in first]
 
 
+def ward_base(published: dict) -> str | None:
+    """The ward matrix a segment's wards are read from: households, else residents, else
+    output areas (None without ward matrices)."""
+    return next((b for b in ("households", "residents", "areas") if b in published), None)
+
+
 def segment_wards(published: dict, ward_names: dict, segments) -> tuple[dict, dict | None]:
     """For each segment, the wards its section lists (``dominant_wards``) and the codes of
     the wards its map may name (``wards_holding``: those listed first; None without the
     areas matrix)."""
-    listed = {n: dominant_wards(published.get("households"), ward_names, n)
+    base = ward_base(published)
+    listed = {n: dominant_wards(published.get(base) if base else None, ward_names, n)
               for n in segments}
     if "areas" not in published:
         return listed, None
@@ -353,6 +362,7 @@ def report_context(segmentation: Path, threshold: int = 5,
         "unclassified": int(areas["segment"].isna().sum()),
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
         "base": share_base(seg.summary),
+        "ward_base": {"areas": "output areas"}.get(ward_base(published), ward_base(published)),
         "overview_map": data_uri(charts.overview_map(areas, wards)),
         "key_title": numbering_title(seg.manifest),
         "bands": [{"colour": charts.BAND_COLOURS[band], "text": text}

@@ -143,6 +143,10 @@ VOCABULARY: tuple[Term, ...] = (
       for n, word in ((3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"))),
     T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
       "are in fair health"),
+    # Census 2021's NS-SEC (TS062) counts both together, of all residents aged 16 and over
+    T(WORK, r"never worked and long-term unemployed", ("with", "long-term unemployment"),
+      None, "residents aged 16 and over",
+      "have never worked or are long-term unemployed"),
     T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,
       "residents aged 16 to 74", "are long-term unemployed"),
     T(WORK, r"\bunemployed\b|\bunemployment\b", ("with", "high unemployment"), None,
