@@ -355,3 +355,12 @@ def test_the_same_name_for_two_segments_in_the_project_is_refused(tmp_path):
     twice = {2: {"name": "Our people"}, 5: {"name": "people our"}}
     with pytest.raises(InputError, match=r"\[segments.2\] and \[segments.5\] give the same"):
         build_segmentation(replace(project, n_init=2, segment_text=twice))
+
+
+def test_small_differences_of_unlabelled_columns_read_as_a_sentence():
+    profiles, summary = made_up({1: {"a45to64": 50, "b": 10}, 2: {"a45to64": 10, "b": 50},
+                                 3: {"a45to64": 29, "b": 30.5}}, {})
+    texts, _ = segment_texts(profiles, summary, {})
+    said = texts.loc[3, "portrait"]
+    assert "'a45to64' a little lower than average (29%, against 30%" in said, said
+    assert ": lower than average" not in said and ": higher than average" not in said

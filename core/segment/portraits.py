@@ -71,7 +71,9 @@ def _fact(row, area: str, neutral: bool = False) -> str:
         text = f"{amount} {words.population} {words.says} {quoted}."
     else:
         compared = "higher" if row["direction"] == "high" else "lower"
-        text = f"{compared} than average: {_lower_first(words.label)} {quoted}."
+        text = (f"{_lower_first(words.label)} a little {compared} than average {quoted}."
+                if neutral else
+                f"{compared} than average: {_lower_first(words.label)} {quoted}.")
     return text[:1].upper() + text[1:]
 
 
