@@ -251,6 +251,14 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
             "unclassified") in said.err
     layer = gpd.read_file(out / "segmentation.gpkg", layer="segments")
     assert sorted(layer.loc[layer["segment"].isna(), "area_code"]) == sorted(gone)
+    # assigning the same data again leaves them as the build did
+    assert main(["assign", str(out / "segmentation.gpkg"), str(tmp_path / "project.toml"),
+                 "--out", str(tmp_path / "assigned")]) == 0
+    assert ("Assigned 746 areas to the 10 existing segments; 746 were in the segmentation, "
+            "0 of them changed segment. 3 areas have no value in any clustering variable and "
+            "are left unclassified.") in capsys.readouterr().out
+    assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
+    assert sorted(assigned.loc[assigned["segment"].isna(), "area_code"]) == sorted(gone)
 
     assert main(["incidents", str(out), str(SAMPLE_DIR / "lfb_dwelling_fires.csv"),
                  "--name", "fires", "--x", "easting_rounded", "--y", "northing_rounded",

@@ -130,8 +130,11 @@ def _assign(args) -> int:
         write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
     known = previous.notna()
     changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
-    print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
-          f"{int(known.sum())} were in the segmentation, {changed} of them changed segment.")
+    unclassified = int(assigned["segment"].isna().sum())
+    print(f"Assigned {len(assigned) - unclassified} areas to the {len(seg.centres)} existing "
+          f"segments; {int(known.sum())} were in the segmentation, {changed} of them changed "
+          "segment." + (f" {unclassified} areas have no value in any clustering variable and "
+                        "are left unclassified." if unclassified else ""))
     print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
     if replacing:
         print(replacing)
