@@ -85,7 +85,7 @@ def test_the_whole_chain_on_a_council_unlike_the_pack(tmp_path, capsys):
     assert "Share of residents" in report and "least deprived" not in report
     # no households column of hidden marks, wards read from the residents, the targeting
     # box's rates per address; nothing a partner would have to run
-    assert "households ·" not in report and ">Households<" not in report
+    assert "households ·" not in report and "<th>Households</th>" not in report
     assert "Ward figures appear once" not in report and "% of residents</li>" in report
     box = report[report.index("Fire rate across the study area"):]
     assert re.match(r'Fire rate across the study area</th><td class="text">[\d.,]+ per 1,000 '
