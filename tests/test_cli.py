@@ -271,3 +271,9 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
     assert (f"{lost:,} incidents are not in the profile's counts, rates and indices: "
             f"{lost:,} in 3 output area(s) without a segment (no data)") in about["note"][0]
+    # the report's map says they are there, and its incidents' source says what is left out
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "The 3 output areas with no data (not classified) are white with grey" in report
+    assert "every area here is classified" not in report
+    assert f"{lost:,} in 3 output area(s) without a segment" in report
