@@ -275,5 +275,6 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "The 3 output areas with no data (not classified) are white with grey" in report
+    assert "The 746 output areas with data (of 749; 3 have none)" in report
     assert "every area here is classified" not in report
     assert f"{lost:,} in 3 output area(s) without a segment" in report

@@ -354,6 +354,7 @@ def report_context(segmentation: Path, threshold: int = 5,
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
         "suppressed": SUPPRESSED,
         "study": {"areas": number(len(areas)),
+                  "classified": number(areas["segment"].notna().sum()),
                   "households": number(seg.summary["households"].sum())
                   if "households" in seg.summary else None,
                   "residents": number(seg.summary["residents"].sum())
