@@ -271,6 +271,16 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
     assert (f"{lost:,} incidents are not in the profile's counts, rates and indices: "
             f"{lost:,} in 3 output area(s) without a segment (no data)") in about["note"][0]
+    # the partners' notes say the tables leave them out
+    assert main(["matrices", str(out), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
+                 "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
+    assert main(["export", str(out), "--out", str(tmp_path / "partners")]) == 0
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
+    assert notes["Areas without a segment"].startswith(
+        "3 of the 749 output areas have no data and no segment")
     # the report's map says they are there, and its incidents' source says what is left out
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
     report = (tmp_path / "report.html").read_text(encoding="utf-8")

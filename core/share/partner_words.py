@@ -143,6 +143,12 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     rows += [(f"Incidents: {words(name)}", incident_note(about))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
+    unclassified = int(seg.areas["segment"].isna().sum())
+    if unclassified:
+        rows.append(("Areas without a segment", f"{unclassified:,} of the "
+                     f"{len(seg.areas):,} output areas have no data and no segment: they, "
+                     "their households, residents, addresses and incidents are in no "
+                     "column of these tables."))
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "
                  "a percentage of its ward's total (where the ward's people fall across "
