@@ -86,6 +86,10 @@ class SegmentationWizard(QWizard):
         for page in (self.boundaries, self.tables, self.variables, self.segments,
                      self.run_page):
             self.addPage(page)
+        # on the last page Run is the default button until a run has built the segmentation;
+        # Finish is enabled (and the default) only then
+        self.currentIdChanged.connect(lambda _id: self._default_button())
+        self.run_page.completeChanged.connect(self._default_button)
 
     # --- the project the pages describe --------------------------------------------------
 
@@ -166,6 +170,30 @@ class SegmentationWizard(QWizard):
         return any(not _finished(task) for task in self.tasks)
 
     # --- the buttons and closing -----------------------------------------------------------
+
+    def built(self) -> bool:
+        """Whether a run has built and saved the segmentation the pages describe."""
+        return self.run_page.result is not None
+
+    def _default_button(self) -> None:
+        """Enter presses Run on the last page until the segmentation is built, then Finish
+        (QWizard would make the disabled Finish the default)."""
+        running_next = self.currentPage() is self.run_page and not self.built()
+        self.setOption(QWizard.NoDefaultButton, running_next)
+        self.run_page.run_button.setDefault(running_next)
+        if not running_next:  # QWizard gives its Next or Finish the default again
+            self.button(QWizard.FinishButton if self.currentPage() is self.run_page
+                        else QWizard.NextButton).setDefault(True)
+
+    def reopen(self) -> None:
+        """Shown again as it was left (closed without a segmentation built): the same page
+        and entries; a step that closing cancelled (screening, diagnostics) runs again."""
+        page = self.currentPage()
+        if page is not None and not self.busy() and self.currentId() > 0:
+            page.initializePage()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def say(self, text: str) -> None:
         self.last_message = text
