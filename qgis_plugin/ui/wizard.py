@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QWizard
+from qgis.PyQt.QtWidgets import QDialog, QFileDialog, QMessageBox, QWizard
 
 from ...core.errors import InputError
 from ...core.project.project_file import Project, load_project, save_project
@@ -188,12 +188,12 @@ class SegmentationWizard(QWizard):
     def reopen(self) -> None:
         """Shown again as it was left (closed without a segmentation built): the same page
         and entries; a step that closing cancelled (screening, diagnostics) runs again."""
-        page = self.currentPage()
-        if page is not None and not self.busy() and self.currentId() > 0:
-            page.initializePage()
         self.show()
         self.raise_()
         self.activateWindow()
+        page = self.currentPage()
+        if page is not None and not self.busy() and self.currentId() > 0:
+            page.initializePage()
 
     def say(self, text: str) -> None:
         self.last_message = text
@@ -225,7 +225,10 @@ class SegmentationWizard(QWizard):
 
     def done(self, result: int) -> None:
         self.cancel_tasks()
-        super().done(result)
+        if result == QDialog.Rejected:  # closed: left as it is (QWizard's own would empty
+            QDialog.done(self, result)  # it), to be opened again on the same page
+        else:
+            super().done(result)
 
     def closeEvent(self, event):  # noqa: N802 (Qt's name)
         self.cancel_tasks()

@@ -134,6 +134,9 @@ class VariablesPage(Page):
     def screen(self):
         """Run ``prepare`` (reading the data only if the tables changed) in the background."""
         self.timer.stop()
+        if not self.wiz.isVisible():  # closed: screened again when it is opened again
+            self._pending = False
+            return
         if self.task is not None:
             self._pending = True
             return
