@@ -182,8 +182,13 @@ class SegmentationWizard(QWizard):
         self.setOption(QWizard.NoDefaultButton, running_next)
         self.run_page.run_button.setDefault(running_next)
         if not running_next:  # QWizard gives its Next or Finish the default again
-            self.button(QWizard.FinishButton if self.currentPage() is self.run_page
-                        else QWizard.NextButton).setDefault(True)
+            self.default_button().setDefault(True)
+
+    def default_button(self):
+        """The button Enter presses on the page shown: Run, Finish or Next."""
+        if self.currentPage() is not self.run_page:
+            return self.button(QWizard.NextButton)
+        return self.button(QWizard.FinishButton) if self.built() else self.run_page.run_button
 
     def reopen(self) -> None:
         """Shown again as it was left (closed without a segmentation built): the same page
@@ -194,6 +199,13 @@ class SegmentationWizard(QWizard):
         page = self.currentPage()
         if page is not None and not self.busy() and self.currentId() > 0:
             page.initializePage()
+        # the focus off the Cancel that closed it (Enter would close it again): on the
+        # button Enter is for, when it can be pressed
+        button = self.default_button()
+        if button.isEnabled():
+            button.setFocus()
+        else:
+            self.button(QWizard.CancelButton).clearFocus()
 
     def say(self, text: str) -> None:
         self.last_message = text
