@@ -233,6 +233,8 @@ def test_camden_target_list_and_outputs(camden, tmp_path, capsys):
     ("", ["--capacity", "0"], "capacity of 0"),
     ("", ["--capacity", "100000"], "more than the"),
     ("", ["--backtest", "--cut-off", "2030-01-01"], "outside the incidents' dates"),
+    ("", ["--wards", "Bellingham"], "--wards: “Bellingham” is not a ward of this "
+     "segmentation (by name or code). It has 20 wards, e.g. "),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, content, args,
                                                    message):
@@ -249,6 +251,14 @@ def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, con
     assert len(err.splitlines()) == 1 and err.startswith("community-safety: error: ")
     assert message in err
     assert not out.exists()
+
+
+def test_wards_are_chosen_by_name_or_code(camden, tmp_path):
+    out = tmp_path / "out"
+    assert run("target", camden, "--out", out, *FIRE_XY, "--capacity", 100, "--wards",
+               "belsize, E05013665") == 0
+    crews = pd.read_csv(out / "target_list.csv")
+    assert set(crews["ward_name"]) == {"Belsize", "Kilburn"} and len(crews) == 100
 
 
 def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):

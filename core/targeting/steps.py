@@ -18,6 +18,7 @@ from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
     Reconciliation,
+    chosen_wards,
     clean_ids,
     parse_flag_weights,
     read_capacity_table,
@@ -175,10 +176,10 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             read_input_table(inputs.capacity_table), pd.Index(wards["ward_code"].unique()),
             Path(inputs.capacity_table).name, log)
     if options.wards and wards is not None:
-        unknown = sorted(set(options.wards) - set(wards["ward_code"]))
-        if unknown:
-            raise InputError(f"--wards: {', '.join(unknown)} are not wards of the "
-                             "segmentation")
+        try:
+            options.wards = chosen_wards(options.wards, wards)
+        except InputError as err:
+            raise InputError(f"--wards: {err}") from None
     if options.segments:
         unknown = sorted(set(options.segments) - set(seg.summary.index))
         if unknown:
@@ -206,9 +207,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
-                           point_reasons, seg.segment_names,
-                           "household" if seg.manifest.get("parameters", {}).get("households")
-                           else "address")
+                           point_reasons, seg.segment_names, rate_unit(seg))
     if inputs.model:
         units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
                  "own fires, its area's and the census)" if point_rates is not None
@@ -232,6 +231,19 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     add_to_geopackage(gpkg, {"target_summary": result.summary.astype(str)},
                       identity=seg.manifest["identity"])
     return result, written
+
+
+def rate_unit(seg) -> str:
+    """What the rates are per: "household", or "address" where the segmentation has no
+    households (each address counts as one)."""
+    return "household" if seg.manifest.get("parameters", {}).get("households") else "address"
+
+
+def priority_heading(unit: str, window: str) -> str:
+    """The visits layer's legend heading: of what its priority classes are, and when
+    ("expected fires per household against the borough rate, Jan 2009 – Aug 2024")."""
+    heading = f"expected fires per {unit} against the borough rate"
+    return f"{heading}, {window}" if window else heading
 
 
 def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
@@ -269,7 +281,9 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         write_layer_style(path, "target_addresses",
                           segment_layer_qml(PRIORITIES, field="priority",
                                             name_field="priority_label", kind="marker",
-                                            colours=PRIORITY_COLOURS))
+                                            colours=PRIORITY_COLOURS,
+                                            heading=priority_heading(rate_unit(seg),
+                                                                     options.window)))
         write_layer_description(path, "target_addresses",
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")

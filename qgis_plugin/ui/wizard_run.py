@@ -25,7 +25,7 @@ from ...core.segment.saved import save_segmentation_as
 from ...core.store.names import SEGMENT_LAYER
 from ..layers import DefaultStyle, settle_project_crs
 from .qt_views import zoom_to_layer
-from .wizard_common import Page
+from .wizard_common import Page, counted
 
 
 def run_segmentation(project, gpkg: Path, prepared, plots: bool, progress):
@@ -131,7 +131,7 @@ class RunPage(Page):
                      if prepared is not None else "the variables the screening keeps")
         self.summary.setText(
             f"<b>{project.name}</b>: the areas of {project.boundaries.name} (field "
-            f"{project.boundary_code}) with {len(project.tables)} table(s) ({tables}); "
+            f"{project.boundary_code}) with {counted(len(project.tables), 'table')} ({tables}); "
             f"{variables}; <b>{project.k} segments</b> by k-means with {project.n_init:,} "
             f"random starts (seed {project.seed}), numbered "
             + (f"from least to most deprived by {project.deprivation}."
@@ -221,7 +221,9 @@ class RunPage(Page):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802
-        return self.task is None
+        """Finish only once a run has built the segmentation: before, Finish would close
+        the wizard having built nothing."""
+        return self.task is None and self.result is not None
 
     def fill(self, project) -> None:
         self.output.setFilePath("")
