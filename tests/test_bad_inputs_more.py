@@ -579,7 +579,7 @@ TARGET = [
          "--flag-weights: 'smoker=0' is not flag=weight with a weight above 0",
          id="flag-weight-0"),
     case(["--capacity", "10", "--wards", "E05999999"],
-         "--wards: “E05999999” is not a ward of this segmentation", id="wards-unknown"),
+         "“E05999999” is not a ward of this segmentation", id="wards-unknown"),
     case(["--capacity", "10", "--segments", "42"], "--segments: 42 are not segments (1 to 10)",
          id="segments-unknown"),
     case(["--capacity", "10", "--today", "2025-13-01"],

@@ -361,7 +361,7 @@ TARGET = [
     case({"FLAG_WEIGHTS": "smoker"}, "'smoker' is not flag=weight", id="flag-weights"),
     case({"CAPACITY_TABLE": "@cap_unknown"}, "cap_unknown.csv: 1 ward codes are not wards",
          id="capacity-table-unknown-ward"),
-    case({"WARDS": "E05999999"}, "E05999999 are not wards of the segmentation",
+    case({"WARDS": "E05999999"}, "“E05999999” is not a ward of this segmentation",
          id="wards-unknown"),
     case({"SEGMENTS": "42"}, "42 are not segments (1 to 10)", id="segments-unknown"),
     case({"SEGMENTS": "high"}, "segments are numbers, comma separated", id="segments-text"),

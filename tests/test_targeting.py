@@ -233,7 +233,7 @@ def test_camden_target_list_and_outputs(camden, tmp_path, capsys):
     ("", ["--capacity", "0"], "capacity of 0"),
     ("", ["--capacity", "100000"], "more than the"),
     ("", ["--backtest", "--cut-off", "2030-01-01"], "outside the incidents' dates"),
-    ("", ["--wards", "Bellingham"], "--wards: “Bellingham” is not a ward of this "
+    ("", ["--wards", "Bellingham"], "“Bellingham” is not a ward of this "
      "segmentation (by name or code). It has 20 wards, e.g. "),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, content, args,

@@ -176,10 +176,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             read_input_table(inputs.capacity_table), pd.Index(wards["ward_code"].unique()),
             Path(inputs.capacity_table).name, log)
     if options.wards and wards is not None:
-        try:
-            options.wards = chosen_wards(options.wards, wards)
-        except InputError as err:
-            raise InputError(f"--wards: {err}") from None
+        options.wards = chosen_wards(options.wards, wards)  # its message says what was typed
     if options.segments:
         unknown = sorted(set(options.segments) - set(seg.summary.index))
         if unknown:
