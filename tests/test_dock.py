@@ -440,16 +440,23 @@ SERVICE_USERS = (Path(__file__).resolve().parent.parent / "resources" / "sample_
                  / "camden" / "service_users")
 
 
-def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gpkg, qtbot,
-                                                                       tmp_path):
+def _rank_service_users(dock, qtbot, tmp_path, folder):
+    """The Service users tab filled in (the project of ``folder``, a key file, an output
+    folder) and its Run clicked; returns the tab once the step has ended."""
     tab = dock.service_users
     key = tmp_path / "key.txt"
     key.write_text("the partnership's secret key, kept outside the project")
-    tab.project.setFilePath(str(SERVICE_USERS / "service_users.toml"))
+    tab.project.setFilePath(str(folder / "service_users.toml"))
     tab.key.setFilePath(str(key))
     tab.folder.setFilePath(str(tmp_path / "users"))
     qtbot.mouseClick(tab.run, Qt.LeftButton)
     qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    return tab
+
+
+def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gpkg, qtbot,
+                                                                       tmp_path):
+    tab = _rank_service_users(dock, qtbot, tmp_path, SERVICE_USERS)
     assert 100 <= tab.ranked.rowCount() <= 400, tab.status.text()
     shown = {tab.ranked.item(r, 0).text() for r in range(tab.ranked.rowCount())}
     assert all(len(p) == 16 and int(p, 16) >= 0 for p in shown)  # pseudonyms only
@@ -502,14 +509,7 @@ def test_service_users_of_unknown_home_are_said_in_the_tab(dock, gpkg, qtbot, tm
         if person and "home_oa" in records:
             records.loc[records[person] == busiest, "home_oa"] = "E00999999"
             records.to_csv(path, index=False)
-    tab = dock.service_users
-    key = tmp_path / "key.txt"
-    key.write_text("the partnership's secret key, kept outside the project")
-    tab.project.setFilePath(str(folder / "service_users.toml"))
-    tab.key.setFilePath(str(key))
-    tab.folder.setFilePath(str(tmp_path / "users"))
-    qtbot.mouseClick(tab.run, Qt.LeftButton)
-    qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    tab = _rank_service_users(dock, qtbot, tmp_path, folder)
     said = tab.status.text()
     assert re.search(r"\d+ people \([\d,]+ contacts\) are left out of every view", said), said
     ward = [tab.ranked.horizontalHeaderItem(c).text()
