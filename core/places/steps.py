@@ -212,7 +212,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     """Locate incidents (a file, or a point layer as a GeoDataFrame), profile them by
     segment, save tables, chart, record reconciliation and a styled area layer of rates.
     ``note``: what a reader should know about the file (a gap in it, say), kept with its
-    source and shown wherever the source is."""
+    source and shown wherever the source is, with what the profile leaves out (incidents
+    in areas without a segment or with unknown households: ``not_profiled_note``)."""
     name = safe_name(name)
     seg = load_segmentation(segmentation)
     records, unreadable, crs, source = read_record_sources(incidents, source_name)
@@ -293,7 +294,8 @@ def incident_about(name: str, source: str, dates: tuple | None, rules: IncidentF
     """One row saying where a profile's incidents came from, for readers of the report and
     the partner workbook: the file's name (never its folder), the period in words and its
     first and last days (ISO; empty when not known), the categories kept, how many records
-    were counted of how many read, and the user's note on the file."""
+    were counted of how many read, and the note (the user's, and what the profile leaves
+    out)."""
     counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
     return pd.DataFrame([{
         "incidents": name,
