@@ -240,6 +240,20 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
     assert shown.contains(areas) and shown.width() < 3 * areas.width(), (shown.toString(),
                                                                        areas.toString())
     QgsProject.instance().removeMapLayer(elsewhere.id())
+    # Back to page 4, k changed, Next: what was built is no longer what the pages say, so
+    # Finish waits for another run; k as it was, and Finish is still off until that run
+    back, forward = filled.button(QWizard.BackButton), filled.button(QWizard.NextButton)
+    qtbot.mouseClick(back, Qt.LeftButton)
+    k = filled.segments.k.value()
+    filled.segments.k.setValue(k + 1)
+    qtbot.mouseClick(forward, Qt.LeftButton)
+    assert filled.currentPage() is page
+    assert not finish.isEnabled() and page.run_button.isDefault()
+    assert "settings have changed since the run" in page.status.text()
+    qtbot.mouseClick(back, Qt.LeftButton)
+    filled.segments.k.setValue(k)
+    qtbot.mouseClick(forward, Qt.LeftButton)
+    assert not finish.isEnabled()
 
     saved = filled.save_project_file(tmp_path / "camden_wizard.toml")
     built = filled.project()

@@ -81,6 +81,7 @@ class RunPage(Page):
                          "layer is then added to the map.")
         self.task = None
         self.result = None  # the GeoPackage written
+        self.built_from: dict | None = None  # the pages' settings the last run was started with
         self.layer = None
 
         self.summary = QLabel()
@@ -139,6 +140,12 @@ class RunPage(Page):
         if not self.output.filePath():
             folder = (self.wiz.project_path or project.boundaries).parent
             self.output.setFilePath(str(folder / "segmentation.gpkg"))
+        if self.result is not None and self.wiz.settings() != self.built_from:
+            # back here after changing a page: what was built is not what the pages say
+            self.show_message(self.status, f"The settings have changed since the run that "
+                              f"saved {self.result}: Run again to build them.", "warning")
+            self.result = None
+            self.completeChanged.emit()
         self._ready()
 
     def _ready(self):
@@ -162,6 +169,7 @@ class RunPage(Page):
         if project is None:
             return
         self.result = None
+        self.built_from = self.wiz.settings()  # what the pages said when Run was pressed
         self.progress.setValue(0)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
