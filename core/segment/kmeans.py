@@ -373,7 +373,7 @@ def fit_kmeans(
         progress(high, f"k-means: groups of areas moved between segments (k = {k})")
         final, centres, n_iter, moves = _group_moves(X, xx, finished.labels,
                                                      finished.centres, k, finished.n_iter)
-        total = _wcss(X, centres, final)
+        total = _wcss(X, centres, final) if moves else finished.wcss  # (same labels, means)
         if moves:
             note += (" " if note else "") + (
                 f"{moves} group move{'s' if moves > 1 else ''} of areas between segments "
