@@ -1,7 +1,8 @@
 """Group moves from a polished optimum of a large matrix (see ``kmeans``'s description,
-step 7): a few areas at the edge of a segment moved together to a neighbouring segment,
-then the polish; kept when the WCSS ends lower. Lloyd's steps and Hartigan's single-area
-transfers cannot leave an optimum that only a move of several areas at once improves.
+step 7): a few areas at the edge of a segment moved together to a neighbouring segment
+(or two such moves chained), then the polish; kept when the WCSS ends lower. Lloyd's
+steps and Hartigan's single-area transfers cannot leave an optimum that only a move of
+several areas at once improves.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     turn, each followed by the polish; the first that ends lower than the optimum by
     GAIN of the areas' total sum of squares is kept, and the search goes on from there
     (only the pairs with a segment it changed are worked out again), until GROUP_TRIES
-    moves in a row end no lower or GROUP_KEPT moves are kept. Every decision comes from
+    moves in a row and then a chain of two (``_chain``) end no lower, or GROUP_KEPT
+    moves are kept. Every decision comes from
     exact, fixed-order sums, so the result does not depend on the BLAS or its threads.
     Returns (labels, their means summed afresh, polish steps, group moves kept)."""
     margin = GAIN * math.fsum(xx)
