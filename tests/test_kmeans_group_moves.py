@@ -82,6 +82,25 @@ def test_a_chain_of_two_group_moves_leaves_an_optimum_no_one_group_move_leaves()
     assert np.array_equal(_polish(X, xx, labels, 3)[0], labels)
 
 
+def test_group_moves_go_on_after_a_move_leaves_a_segment_of_two_areas():
+    """12 areas at 0, 12 at 3.5, 2 at 11.5 and 10 at 20: {0}, {3.5, 11.5}, {20}, WCSS
+    109.71. The first group move takes the 12 at 3.5 to the left segment and leaves 2
+    areas in the middle one, too few for a group move of their own: the search goes on
+    from the pairs as they now are (it once tried the middle segment's earlier move
+    again, whose areas had left it, and the polish never ended) and ends at {0, 3.5},
+    {11.5}, {20}, WCSS 73.5, the best split of these areas."""
+    X = np.repeat([0.0, 3.5, 11.5, 20.0], [12, 12, 2, 10])[:, None]
+    xx = (X * X).sum(axis=1)
+    stuck = np.array([0] * 12 + [1] * 14 + [2] * 10)
+    polished, centres, _ = _polish(X, xx, stuck, 3)
+    assert np.array_equal(polished, stuck)
+    labels, after, _, kept = _group_moves(X, xx, polished, centres, 3, 0)
+    assert kept == 1
+    assert labels.tolist() == [0] * 24 + [1] * 2 + [2] * 10
+    assert _wcss(X, after, labels) == pytest.approx(73.5)
+    assert np.array_equal(_polish(X, xx, labels, 3)[0], labels)
+
+
 @pytest.fixture(scope="module")
 def camden() -> np.ndarray:
     from community_safety.core.project.project_file import load_project

@@ -124,6 +124,8 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     while kept < GROUP_KEPT:
         sums = _segment_sums(X, labels, k)[0]
         slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
+        # (a pair worked out again may have no move now: a segment of 2 areas has none)
+        moves = {pair: move for pair, move in moves.items() if not changed & set(pair)}
         for a in range(k):
             targets = [b for b in range(k) if b != a and (a in changed or b in changed)]
             if targets:
