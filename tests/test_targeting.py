@@ -261,6 +261,20 @@ def test_wards_are_chosen_by_name_or_code(camden, tmp_path):
     assert set(crews["ward_name"]) == {"Belsize", "Kilburn"} and len(crews) == 100
 
 
+def test_a_ward_name_two_boroughs_share_asks_for_the_code():
+    """A service over several boroughs: two wards called Abbey. The name alone is refused,
+    naming both codes; either code, or another ward's name, is taken."""
+    from community_safety.core.errors import InputError
+    from community_safety.core.targeting.visit_inputs import chosen_wards
+
+    wards = pd.DataFrame({"ward_code": ["E05000026", "E05000026", "E05009999", "E05000400"],
+                          "ward_name": ["Abbey", "Abbey", "abbey ", "Bellingham"]})
+    with pytest.raises(InputError, match="“Abbey” is the name of 2 wards of this "
+                       r"segmentation \(E05000026, E05009999\): give the ward's code"):
+        chosen_wards(["Abbey"], wards)
+    assert chosen_wards(["e05009999", "bellingham"], wards) == ("E05009999", "E05000400")
+
+
 def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):
     out = tmp_path / "backtest"
     assert run("target", camden, "--out", out, "--backtest", "--cut-off", "2019-12-31",

@@ -188,12 +188,18 @@ def chosen_wards(typed, area_wards: pd.DataFrame) -> tuple[str, ...]:
     codes = wards["ward_code"].astype(str).to_list()
     names = (wards["ward_name"].fillna("").astype(str).to_list() if "ward_name" in wards
              else [""] * len(codes))
-    by_key = {name.strip().casefold(): code for code, name in zip(codes[::-1], names[::-1])
-              if name.strip()}  # a name two wards share: the first of them
+    by_key = {name.strip().casefold(): code for code, name in zip(codes, names)
+              if name.strip()}
+    shared = pd.Series(codes).groupby(pd.Series(names).str.strip().str.casefold()).agg(list)
     by_key.update({code.casefold(): code for code in codes})
     found, unknown = [], []
     for text in (str(t).strip() for t in typed if str(t).strip()):
         code = by_key.get(text.casefold())
+        if code is not None and code.casefold() != text.casefold() and len(
+                shared.get(text.casefold(), [])) > 1:
+            same = shared[text.casefold()]  # (several boroughs' wards of one name)
+            raise InputError(f"“{text}” is the name of {len(same)} wards of this "
+                             f"segmentation ({', '.join(same)}): give the ward's code")
         if code is None:
             unknown.append(text)
         elif code not in found:
