@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE_DIR
@@ -269,8 +270,42 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     lost = int(per_area[gone].sum())
     assert profile["count"].sum() == matched - lost
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
-    assert (f"{lost:,} incidents are not in the profile's counts, rates and indices: "
-            f"{lost:,} in 3 output area(s) without a segment (no data)") in about["note"][0]
+    left_out = (f"Not in the profile's counts, rates and indices: {lost:,} incidents in 3 "
+                "output area(s) without a segment (no data)")
+    assert left_out in about["note"][0]
+    # the records counted are those the table counts, and the console says so
+    assert about["records_counted"][0] == matched - lost
+    assert about["records_not_profiled"][0] == lost
+    said = capsys.readouterr().out
+    assert f"Counted in the profile: {matched - lost:,} (matched" in said and left_out in said
+    # counts of injuries and fatalities: each measure left out said in its own words
+    harm = fires.assign(injuries=0, fatalities=0)
+    in_gone = points.index.isin(gpd.sjoin(points, boundaries[boundaries["OA11CD"].isin(gone)],
+                                          predicate="within").index)
+    harm.loc[in_gone, "injuries"] = 2
+    harm.loc[np.flatnonzero(in_gone)[:1], "fatalities"] = 1
+    harm.loc[~in_gone, "injuries"] = 1
+    harm.to_csv(tmp_path / "harm.csv", index=False)
+    assert main(["incidents", str(out), str(tmp_path / "harm.csv"), "--name", "harm",
+                 "--count", "injuries", "--count", "fatalities", "--x", "easting_rounded",
+                 "--y", "northing_rounded", "--out", str(tmp_path / "harm")]) == 0
+    about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_harm")
+    assert (f"{2 * lost:,} injuries, 1 fatalities in 3 output area(s) without a segment"
+            in about["note"][0])
+    # the visit list's fires: those of the three areas said, not silently dropped
+    from community_safety.core.targeting.steps import NO_SEGMENT_FIRE
+
+    assert main(["gazetteer", str(out), str(SAMPLE_DIR / "postcodes.csv"), "--id", "Postcode",
+                 "--x", "Eastings", "--y", "Northings"]) == 0
+    assert main(["target", str(out), "--out", str(tmp_path / "target"), "--capacity", "50",
+                 "--incidents", str(SAMPLE_DIR / "lfb_dwelling_fires.csv"), "--x",
+                 "easting_rounded", "--y", "northing_rounded", "--date-column", "date"]) == 0
+    log = pd.read_csv(tmp_path / "target" / "reconciliation.csv")
+    assert (log["detail"] == NO_SEGMENT_FIRE).sum() == lost
+    summary = pd.read_csv(tmp_path / "target" / "target_summary.csv").set_index("measure")
+    assert int(summary.loc["fires in output areas without a segment", "value"]) == lost
+    assert int(summary.loc["fires in the window", "value"]) == (
+        log["detail"] == "counted in the window").sum()
     # the partners' notes say the tables leave them out
     assert main(["matrices", str(out), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
                  "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
@@ -287,4 +322,4 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert "The 3 output areas with no data (not classified) are white with grey" in report
     assert "The 746 output areas with data (of 749; 3 have none)" in report
     assert "every area here is classified" not in report
-    assert f"{lost:,} in 3 output area(s) without a segment" in report
+    assert f"{lost:,} incidents in 3 output area(s) without a segment" in report

@@ -153,18 +153,23 @@ def profiled_areas(segments: pd.Series, bases: pd.DataFrame) -> pd.Series:
 
 def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: pd.Series,
                       base: str) -> str:
-    """A sentence on the incidents in areas the profile does not count ('' when none)."""
-    left = area_counts.drop(index=profiled, errors="ignore").iloc[:, 0]
-    left = left[left > 0]
+    """A sentence on what is in areas the profile does not count, each measure in its own
+    words ("6 injuries, 4 fatalities"), by why ('' when nothing is)."""
+    left = area_counts.drop(index=profiled, errors="ignore")
+    left = left[(left > 0).any(axis=1)]
     if left.empty:
         return ""
     unclassified = ~left.index.isin(segments.index)
-    parts = [f"{int(left[unclassified].sum()):,} in {int(unclassified.sum()):,} output "
-             "area(s) without a segment (no data)" if unclassified.any() else "",
-             f"{int(left[~unclassified].sum()):,} in {int((~unclassified).sum()):,} output "
-             f"area(s) whose {base} are not known" if (~unclassified).any() else ""]
-    return (f"{int(left.sum()):,} incidents are not in the profile's counts, rates and "
-            f"indices: " + " and ".join(p for p in parts if p))
+    why = {"without a segment (no data)": unclassified,
+           f"whose {base} are not known": ~unclassified}
+    parts = []
+    for reason, rows in why.items():
+        if rows.any():
+            totals = left[rows].sum()
+            said = ", ".join(f"{int(n):,} {words(column).lower()}"
+                             for column, n in totals.items() if n > 0)
+            parts.append(f"{said} in {int(rows.sum()):,} output area(s) {reason}")
+    return "Not in the profile's counts, rates and indices: " + "; and ".join(parts)
 
 
 def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,

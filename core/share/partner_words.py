@@ -108,10 +108,12 @@ def incident_note(about: dict) -> str:
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
     period = str(about.get("period") or "")
     period = "period not known" if period in ("", "not known", "nan") else period
+    elsewhere = int(about.get("records_not_profiled") or 0)  # (absent: stored before it)
     return (f"From {about['source']}, {period}, {categories}; "
             f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
-            "were counted (the rest were outside the study area or the filters, or "
-            "unreadable)." + (f" Note: {note}." if note else ""))
+            "were counted (the rest were outside the study area or the filters"
+            + (f", {elsewhere:,} in output areas the profile does not count" if elsewhere
+               else "") + ", or unreadable)." + (f" Note: {note}." if note else ""))
 
 
 def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:

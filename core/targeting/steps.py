@@ -51,6 +51,10 @@ class TargetInputs:
     project: Path | None = None  # a project file whose [risk_model] sets the model
 
 
+NO_SEGMENT_FIRE = ("in an output area without a segment (no data in any table): it ranks "
+                   "no area and is not in the window's fires")
+
+
 def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
     from ..places.steps import safe_name
     from ..store.geopackage import read_gpkg_table
@@ -112,6 +116,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
     log = Reconciliation()
 
+    unranked_fires = 0  # fires in the window in output areas without a segment
     start = window_date(inputs.window_from, "the start date")
     end = window_date(inputs.window_to, "the end date")
     if inputs.incidents is not None:
@@ -128,12 +133,20 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                              f"({last:%Y-%m-%d})")
         fires = window_counts(history, first, last)
         options.years, options.window = period_years(first, last), period_label(first, last)
-        counted = pd.Series(False, index=outcomes.index)
-        counted[history.index] = ((history["date"] >= first)
-                                  & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
-        log.add(source, outcomes.index[counted.to_numpy()], "used", "counted in the window")
-        log.add(source, outcomes.index[(outcomes == "matched").to_numpy() & ~counted.to_numpy()],
-                "excluded", "outside the window")
+        in_window = pd.Series(False, index=outcomes.index)
+        in_window[history.index] = ((history["date"] >= first)
+                                    & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
+        # a fire in an output area without a segment (no data) ranks nothing: said, not lost
+        no_segment = pd.Series(False, index=outcomes.index)
+        no_segment[history.index] = ~history["area_code"].isin(
+            seg.areas.index[seg.areas["segment"].notna()]).to_numpy()
+        log.add(source, outcomes.index[(in_window & ~no_segment).to_numpy()], "used",
+                "counted in the window")
+        unranked = in_window & no_segment
+        unranked_fires = int(unranked.sum())
+        log.add(source, outcomes.index[unranked.to_numpy()], "excluded", NO_SEGMENT_FIRE)
+        log.add(source, outcomes.index[(outcomes == "matched").to_numpy()
+                                       & ~in_window.to_numpy()], "excluded", "outside the window")
         other = (outcomes != "matched").to_numpy()
         log.add(source, outcomes.index[other], "excluded", outcomes[other].to_numpy())
     else:
@@ -215,6 +228,10 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
+    if unranked_fires:
+        result.summary.loc[len(result.summary)] = [
+            "fires in output areas without a segment", unranked_fires,
+            f"in the window, not in its fires above: {NO_SEGMENT_FIRE}"]
     if not seg.manifest.get("parameters", {}).get("households"):
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
         result.summary.loc[len(result.summary)] = ["households", "addresses",
