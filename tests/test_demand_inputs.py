@@ -207,8 +207,9 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     assert used(out) == used(plain)
 
     said = notes(out)
-    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view, "
-                         "as 'home area not known'", said)
+    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view"
+                         ": the most common area on their records has no ward or segment",
+                         said)
     assert left_out and int(left_out[1]) >= 2  # the two, and the custody record's person
     left_out = int(left_out[1])
     ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)

@@ -30,6 +30,7 @@ def rank_column(metric: str) -> str:
 
 HOME_ELSEWHERE = "(home area not one of the study's areas)"
 HOME_NOT_GIVEN = "(no home area on the records)"
+HOME_NO_DATA = "(home area without data: no segment)"
 
 
 def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame,
@@ -62,6 +63,8 @@ def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame
         if column in table:  # a reader sees why a row has no ward or segment
             table.loc[unplaced, column] = np.where(
                 table.loc[unplaced, "home area"] == "", HOME_NOT_GIVEN, HOME_ELSEWHERE)
+    if "segment name" in table:  # an area of the study without data: no segment
+        table.loc[~unplaced & (table["segment"] == ""), "segment name"] = HOME_NO_DATA
     if themes:
         table["themes"] = [", ".join(name for name, members in themes.items()
                                      if code in members) for code in codes]
