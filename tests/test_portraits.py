@@ -222,7 +222,9 @@ def test_census_2021_household_size_and_council_renting_in_words():
     }, labels)
     texts, _ = segment_texts(profiles, summary, labels)
     assert texts.loc[1, "name"].startswith("Two-person households"), texts["name"].tolist()
-    assert texts.loc[2, "name"] == "Residents living in social housing"
+    # the council's part of social renting alone (TS054 gives the rest apart)
+    assert texts.loc[2, "name"] == "Residents living in council housing"
+    assert "rent their home from the council (40%" in texts.loc[2, "portrait"]
     names = " ".join(texts["name"])
     assert "2 people in household" not in names and "Rents from council" not in names
     assert "are of two people" in texts.loc[1, "portrait"]

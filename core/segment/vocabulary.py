@@ -76,12 +76,14 @@ VOCABULARY: tuple[Term, ...] = (
       "households", "rent their home from the council"),
     T(HOUSING, r"social rented: other", ("living in", "housing association homes"), None,
       "households", "rent their home from a housing association or other social landlord"),
-    T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"),
-      ("with", "little social housing"),
-      "households", "rent their home from a social landlord"),
+    # Census 2021's "Social rented: Rents from council or Local Authority" is the council's
+    # part alone (the rest is "Social rented: Other social rented"): before the generic term
     T(HOUSING, r"rents from council", ("living in", "council housing"),
       ("with", "little council housing"),
       "households", "rent their home from the council"),
+    T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"),
+      ("with", "little social housing"),
+      "households", "rent their home from a social landlord"),
     T(HOUSING, r"other social rented", ("living in", "housing association homes"), None,
       "households", "rent their home from a housing association or other social landlord"),
     T(HOUSING, r"renting privately|private(?:ly)? rent|private landlord",
