@@ -366,3 +366,15 @@ def test_small_differences_of_unlabelled_columns_read_as_a_sentence():
     said = texts.loc[3, "portrait"]
     assert "'a45to64' a little lower than average (29%, against 30%" in said, said
     assert ": lower than average" not in said and ": higher than average" not in said
+
+
+def test_a_label_inside_a_sentence_keeps_the_capitals_of_a_name():
+    from community_safety.core.segment.words import lower_first
+
+    assert lower_first("Households with dependent children") == (
+        "households with dependent children")
+    # the census's own name for NS-SEC stays a name: "national Statistics" was a crew's reason
+    named = "National Statistics Socio-economic Classification (NS-SEC): L12 Semi-routine"
+    assert lower_first(named) == named
+    assert lower_first("NS-SEC L12") == "NS-SEC L12"
+    assert lower_first("Owned: Owns outright") == "owned: Owns outright"
