@@ -238,7 +238,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                                                    ADDRESSES_AS_HOUSEHOLDS]
     result.reconciliation = log.frame()
     written = _write_targets(result, address_layer, seg, out_dir, replace_folder, options,
-                             inputs.model)
+                             inputs.model, postcodes=point_rates is not None)
     # the summary (no address or ID) joins the segmentation, for the report and the dock
     from ..store.geopackage import add_to_geopackage
 
@@ -261,8 +261,8 @@ def priority_heading(unit: str, window: str) -> str:
 
 
 def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
-                   replace_folder: bool, options: TargetOptions, model: bool = False
-                   ) -> list[Path]:
+                   replace_folder: bool, options: TargetOptions, model: bool = False,
+                   postcodes: bool = False) -> list[Path]:
     import geopandas as gpd
 
     from ..places.steps import class_breaks
@@ -285,7 +285,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         write_csv(crews, staging / "target_list.csv", index=False)
         write_crew_workbook(crews, staging / "target_list.xlsx", seg.segment_names,
                             options.years, options.window,
-                            f"Home fire safety visits: {seg.name}", model)
+                            f"Home fire safety visits: {seg.name}", model, postcodes)
         write_csv(result.summary, staging / "target_summary.csv", index=False)
         write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
