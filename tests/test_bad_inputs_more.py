@@ -580,7 +580,7 @@ TARGET = [
          id="flag-weight-0"),
     case(["--capacity", "10", "--wards", "E05999999"],
          "“E05999999” is not a ward of this segmentation", id="wards-unknown"),
-    case(["--capacity", "10", "--segments", "42"], "--segments: 42 are not segments (1 to 10)",
+    case(["--capacity", "10", "--segments", "42"], "--segments: 42 is not a segment (1 to 10)",
          id="segments-unknown"),
     case(["--capacity", "10", "--today", "2025-13-01"],
          "--today '2025-13-01' is not a date (YYYY-MM-DD)", id="today-not-a-date"),

@@ -363,7 +363,7 @@ TARGET = [
          id="capacity-table-unknown-ward"),
     case({"WARDS": "E05999999"}, "“E05999999” is not a ward of this segmentation",
          id="wards-unknown"),
-    case({"SEGMENTS": "42"}, "42 are not segments (1 to 10)", id="segments-unknown"),
+    case({"SEGMENTS": "42"}, "42 is not a segment (1 to 10)", id="segments-unknown"),
     case({"SEGMENTS": "high"}, "segments are numbers, comma separated", id="segments-text"),
     case({"TODAY": "2025-13-01"}, "'2025-13-01' is not a date", id="today-not-a-date"),
     case({"INCIDENT_TABLE": "floods"}, "no incident profile 'floods'",

@@ -93,7 +93,8 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
     if values.get("borough fire rate per 1,000 households"):
         rate = _figure(values["borough fire rate per 1,000 households"], 2)
         add("Fire rate across the study area",
-            f"{rate} per 1,000 {homes} " + ("a year" if yearly else unit))
+            f"{rate} per 1,000 {homes} " + ((f"a year ({window})" if window else "a year")
+                                             if yearly else unit))
     if homes == "addresses":
         add("Households", "not known: each address of the gazetteer counts as one")
     for measure, value in values.items():

@@ -193,8 +193,9 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if options.segments:
         unknown = sorted(set(options.segments) - set(seg.summary.index))
         if unknown:
-            raise InputError(f"--segments: {', '.join(map(str, unknown))} are not segments "
-                             f"(1 to {max(seg.summary.index)})")
+            raise InputError(f"--segments: {', '.join(map(str, unknown))} "
+                             f"{'is not a segment' if len(unknown) == 1 else 'are not segments'}"
+                             f" (1 to {max(seg.summary.index)})")
 
     rates = reasons = point_rates = point_reasons = None
     if inputs.model:
