@@ -310,6 +310,9 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     # the partners' notes say the tables leave them out
     assert main(["matrices", str(out), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
                  "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
+    assert ("warning: 3 of the 749 output areas have no data and no segment: they, their "
+            "households, residents, addresses and incidents are in no column of the "
+            "matrices") in capsys.readouterr().err
     assert main(["export", str(out), "--out", str(tmp_path / "partners")]) == 0
     import openpyxl
 

@@ -67,6 +67,11 @@ def matrices_step(segmentation: Path, wards: WardSource,
     warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     seg = load_segmentation(segmentation)
     classified = seg.areas["segment"].dropna().astype(int)
+    from .partner_words import unclassified_words
+
+    left_out = unclassified_words(seg.areas, "the matrices")
+    if left_out:
+        warn(left_out)
     ward_polygons = None
     if wards.rule == "lookup":
         lookup, _, _ = read_records(wards.path)

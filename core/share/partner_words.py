@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..places.incidents import words
 from ..segment.area_data import input_name
 from ..store.geopackage import (
@@ -127,6 +129,17 @@ def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
     return sources
 
 
+def unclassified_words(areas: pd.DataFrame, tables: str) -> str:
+    """The output areas without a segment (no data) and what ``tables`` leave out with
+    them, in a sentence ('' when every area has a segment)."""
+    unclassified = int(areas["segment"].isna().sum())
+    if not unclassified:
+        return ""
+    return (f"{unclassified:,} of the {len(areas):,} output areas have no data and no "
+            "segment: they, their households, residents, addresses and incidents are in no "
+            f"column of {tables}")
+
+
 def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
@@ -145,12 +158,9 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     rows += [(f"Incidents: {words(name)}", incident_note(about))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
-    unclassified = int(seg.areas["segment"].isna().sum())
-    if unclassified:
-        rows.append(("Areas without a segment", f"{unclassified:,} of the "
-                     f"{len(seg.areas):,} output areas have no data and no segment: they, "
-                     "their households, residents, addresses and incidents are in no "
-                     "column of these tables."))
+    left_out = unclassified_words(seg.areas, "these tables")
+    if left_out:
+        rows.append(("Areas without a segment", left_out + "."))
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "
                  "a percentage of its ward's total (where the ward's people fall across "
