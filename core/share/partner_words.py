@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..places.incidents import words
 from ..segment.area_data import input_name
 from ..store.geopackage import (
@@ -108,10 +110,13 @@ def incident_note(about: dict) -> str:
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
     period = str(about.get("period") or "")
     period = "period not known" if period in ("", "not known", "nan") else period
-    return (f"From {about['source']}, {period}, {categories}; "
-            f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
-            "were counted (the rest were outside the study area or the filters, or "
-            "unreadable)." + (f" Note: {note}." if note else ""))
+    counted = about.get("records_counted")
+    counted = ("the number of records counted is not shown (it would reveal a suppressed "
+               "total)" if counted is None or pd.isna(counted) else
+               f"{int(counted):,} of {int(about['records_read']):,} records were counted "
+               "(the rest were outside the study area or the filters, or unreadable)")
+    return (f"From {about['source']}, {period}, {categories}; {counted}."
+            + (f" Note: {note}." if note else ""))
 
 
 def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
@@ -123,6 +128,32 @@ def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
         if layer.startswith("incident_profile_"):
             sources.setdefault(layer.removeprefix("incident_profile_"), None)
     return sources
+
+
+def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:
+    """The note on the output areas without a segment, as (item, sentence) rows (none when
+    every area has one); ``where``: a sentence more on where the reader sees them."""
+    unclassified = int(seg.areas["segment"].isna().sum())
+    if not unclassified:
+        return []
+    return [("Areas without a segment", f"{unclassified:,} of the {len(seg.areas):,} output "
+             "areas have no data and no segment: they, their households, residents, "
+             "addresses and incidents are in no column of these tables." + where)]
+
+
+def source_period(about: dict | None) -> tuple[str, float | None]:
+    """An incident profile's period from its source (``places.incident_about``): in words
+    ("not known" when it is not) and its length in years (None when its days are not
+    stored)."""
+    from ..places.steps import period_years
+
+    about = about or {}
+    label = str(about.get("period") or "")
+    label = "not known" if label in ("", "nan") else label
+    days = [pd.to_datetime(str(about.get(day) or ""), errors="coerce")
+            for day in ("first_day", "last_day")]
+    years = None if any(pd.isna(day) for day in days) else period_years(*days)
+    return label, years
 
 
 def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
@@ -143,12 +174,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     rows += [(f"Incidents: {words(name)}", incident_note(about))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
-    unclassified = int(seg.areas["segment"].isna().sum())
-    if unclassified:
-        rows.append(("Areas without a segment", f"{unclassified:,} of the "
-                     f"{len(seg.areas):,} output areas have no data and no segment: they, "
-                     "their households, residents, addresses and incidents are in no "
-                     "column of these tables."))
+    rows += unclassified_rows(seg)
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "
                  "a percentage of its ward's total (where the ward's people fall across "
