@@ -313,13 +313,20 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert ("warning: 3 of the 749 output areas have no data and no segment: they, their "
             "households, residents, addresses and incidents are in no column of the "
             "matrices") in capsys.readouterr().err
-    assert main(["export", str(out), "--out", str(tmp_path / "partners")]) == 0
+    assert main(["export", str(out), "--out", str(tmp_path / "partners"),
+                 "--for-partners"]) == 0
     import openpyxl
 
     book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
     notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
     assert notes["Areas without a segment"].startswith(
         "3 of the 749 output areas have no data and no segment")
+    # ... and the GeoPackage's notes, the same sentence, with where its incidents came from
+    shared = read_gpkg_table(tmp_path / "partners" / "segmentation_for_partners.gpkg",
+                             "notes").set_index("item")["value"]
+    assert shared["Areas without a segment"].startswith(notes["Areas without a segment"])
+    assert f"{lost:,} incidents in 3 output area(s) without a segment" in shared[
+        "Incidents: Fires"]
     # the report's map says they are there, and its incidents' source says what is left out
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
     report = (tmp_path / "report.html").read_text(encoding="utf-8")

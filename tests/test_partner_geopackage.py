@@ -265,3 +265,33 @@ def test_the_layers_open_styled_in_qgis(exported, qgis_app):
     assert len(segments.renderer().categories()) >= 10
     assert wards.renderer().type() != "singleSymbol"
     assert "least deprived" in segments.metadata().abstract()
+
+
+def test_incident_profiles_say_their_period_and_rates_a_year_as_their_csv_files(exported):
+    """A partner reads "31 per 1,000 households" as nothing without its period: the
+    profiles carry the segment's name, the period, whole counts and the rates a year, as
+    the profile's CSV file does, and where the incidents came from (not left out)."""
+    gpkg, out, _ = exported
+    path = out / "segmentation_for_partners.gpkg"
+    fires = read_gpkg_table(path, "incident_profile_fires").set_index("segment")
+    csv = pd.read_csv(out.parent / "fires" / "incident_profile_fires.csv").set_index("segment")
+    assert (fires["period"] == "Jan 2009 – Aug 2024").all()
+    assert fires["segment_name"].tolist() == csv["segment_name"].tolist()
+    for column in ("count", "rate_per_1000_households", "rate_per_1000_households_per_year",
+                   "rate_per_1000_residents_per_year", "index"):
+        shown = fires[column].notna()
+        assert shown.sum() >= len(fires) - 2, column
+        assert np.allclose(fires.loc[shown, column], csv.loc[shown, column]), column
+    assert str(fires["count"].dtype).lower().startswith("int")
+    about = read_gpkg_table(path, "incident_about_fires").iloc[0]
+    source = read_gpkg_table(gpkg, "incident_about_fires").iloc[0]
+    assert (about["period"], about["records_counted"]) == (source["period"],
+                                                           source["records_counted"])
+    notes = read_gpkg_table(path, "notes").set_index("item")["value"]
+    assert notes["Incidents: Fires"].startswith(
+        f"From lfb_dwelling_fires.csv, Jan 2009 – Aug 2024, all categories; "
+        f"{source['records_counted']:,} of {source['records_read']:,} records were counted")
+    assert "incident_about_fires" not in notes["Left out"]
+    crime = read_gpkg_table(path, "incident_profile_crime")
+    assert (crime["period"] == "Jul 2019").all()  # a month: no rate a year
+    assert "rate_per_1000_households_per_year" not in crime.columns

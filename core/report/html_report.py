@@ -89,7 +89,8 @@ def segment_rows(seg) -> list[dict]:
     return rows
 
 
-def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> list[dict]:
+def incident_sections(profiles: dict, abouts: dict, axis: str = "segment",
+                      threshold: int = 5) -> list[dict]:
     """Table 1 of each incident profile (suppressed), its chart, and where it came from,
     each count with its period and each rate with its unit and period."""
     sections = []
@@ -108,7 +109,7 @@ def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> li
                 "about": incident_note(about) if about else "",
                 "chart": data_uri(charts.incident_chart(
                     rows, f"{title}, {period.words}, by segment: index with 95% interval",
-                    axis)),
+                    axis, threshold)),
                 "rows": [incident_row(r, period) for _, r in rows.iterrows()]})
     return sections
 
@@ -318,7 +319,7 @@ def report_context(segmentation: Path, threshold: int = 5,
     standardised = seg.standardiser.transform(seg.values[seg.clustered])
     bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
     clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
-    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest))
+    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest), threshold)
     summary = segment_rows(seg)
     listed, holding = segment_wards(published, ward_names, names)
     maps = charts.segment_maps(areas, sorted(names), wards, holding)

@@ -110,12 +110,16 @@ def incident_note(about: dict) -> str:
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
     period = str(about.get("period") or "")
     period = "period not known" if period in ("", "not known", "nan") else period
+    counted = about.get("records_counted")
     elsewhere = int(about.get("records_not_profiled") or 0)  # (absent: stored before it)
-    return (f"From {about['source']}, {period}, {categories}; "
-            f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
-            "were counted (the rest were outside the study area or the filters"
-            + (f", {elsewhere:,} in output areas the profile does not count" if elsewhere
-               else "") + ", or unreadable)." + (f" Note: {note}." if note else ""))
+    counted = ("the number of records counted is not shown (it would reveal a suppressed "
+               "total)" if counted is None or pd.isna(counted) else
+               f"{int(counted):,} of {int(about['records_read']):,} records were counted "
+               "(the rest were outside the study area or the filters"
+               + (f", {elsewhere:,} in output areas the profile does not count" if elsewhere
+                  else "") + ", or unreadable)")
+    return (f"From {about['source']}, {period}, {categories}; {counted}."
+            + (f" Note: {note}." if note else ""))
 
 
 def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
@@ -140,6 +144,28 @@ def unclassified_words(areas: pd.DataFrame, tables: str) -> str:
             f"column of {tables}")
 
 
+def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:
+    """The note on the output areas without a segment, as (item, sentence) rows (none when
+    every area has one); ``where``: a sentence more on where the reader sees them."""
+    said = unclassified_words(seg.areas, "these tables")
+    return [("Areas without a segment", said + "." + where)] if said else []
+
+
+def source_period(about: dict | None) -> tuple[str, float | None]:
+    """An incident profile's period from its source (``places.incident_about``): in words
+    ("not known" when it is not) and its length in years (None when its days are not
+    stored)."""
+    from ..places.steps import period_years
+
+    about = about or {}
+    label = str(about.get("period") or "")
+    label = "not known" if label in ("", "nan") else label
+    days = [pd.to_datetime(str(about.get(day) or ""), errors="coerce")
+            for day in ("first_day", "last_day")]
+    years = None if any(pd.isna(day) for day in days) else period_years(*days)
+    return label, years
+
+
 def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
@@ -158,9 +184,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
     rows += [(f"Incidents: {words(name)}", incident_note(about))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
-    left_out = unclassified_words(seg.areas, "these tables")
-    if left_out:
-        rows.append(("Areas without a segment", left_out + "."))
+    rows += unclassified_rows(seg)
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "
                  "a percentage of its ward's total (where the ward's people fall across "
