@@ -295,3 +295,25 @@ def test_incident_profiles_say_their_period_and_rates_a_year_as_their_csv_files(
     crime = read_gpkg_table(path, "incident_profile_crime")
     assert (crime["period"] == "Jul 2019").all()  # a month: no rate a year
     assert "rate_per_1000_households_per_year" not in crime.columns
+
+
+def test_small_counts_of_what_a_profile_leaves_out_are_suppressed_for_partners():
+    """The note on incidents in output areas the profile does not count gives counts; a
+    partner reads those from 1 to the threshold as suppressed, never the areas' number
+    (places, published in full)."""
+    from community_safety.core.places.incidents import not_profiled_note
+    from community_safety.core.share.partner_words import incident_note
+
+    counts = pd.DataFrame({"fires": [40, 3, 0, 2], "fatalities": [0, 1, 0, 0]},
+                          index=["A", "B", "C", "D"])
+    segments = pd.Series([1, 2], index=["A", "C"])
+    note = not_profiled_note(counts, pd.Index(["A"]), segments, "households")
+    assert note == ("Not in the profile's counts, rates and indices: 5 fires, 1 fatalities "
+                    "in 2 output area(s) without a segment (no data)")
+    about = {"source": "fires.csv", "period": "Jan 2009 – Aug 2024", "categories": "all",
+             "records_read": 60, "records_counted": 40, "records_not_profiled": 5,
+             "note": note}
+    said = incident_note(about, threshold=5)
+    assert "40 of 60 records were counted" in said and ", * in output areas the" in said
+    assert "indices: * fires, * fatalities in 2 output area(s)" in said
+    assert "indices: 5 fires, 1 fatalities" in incident_note(about, threshold=0)

@@ -151,6 +151,9 @@ def profiled_areas(segments: pd.Series, bases: pd.DataFrame) -> pd.Series:
     return segments[known]
 
 
+NOT_PROFILED = "Not in the profile's counts, rates and indices: "
+
+
 def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: pd.Series,
                       base: str) -> str:
     """A sentence on what is in areas the profile does not count, each measure in its own
@@ -169,7 +172,7 @@ def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: p
             said = ", ".join(f"{int(n):,} {words(column).lower()}"
                              for column, n in totals.items() if n > 0)
             parts.append(f"{said} in {int(rows.sum()):,} output area(s) {reason}")
-    return "Not in the profile's counts, rates and indices: " + "; and ".join(parts)
+    return NOT_PROFILED + "; and ".join(parts)
 
 
 def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,

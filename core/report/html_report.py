@@ -106,7 +106,7 @@ def incident_sections(profiles: dict, abouts: dict, axis: str = "segment",
                 "period": period.words, "rate_unit": period.rate_unit(base),
                 "rate_short": ("a year" if period.yearly else
                                f"in {period.label}" if period.label else ""),
-                "about": incident_note(about) if about else "",
+                "about": incident_note(about, threshold) if about else "",
                 "chart": data_uri(charts.incident_chart(
                     rows, f"{title}, {period.words}, by segment: index with 95% interval",
                     axis, threshold)),

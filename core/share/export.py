@@ -70,6 +70,7 @@ from .partner_words import (
     dated_matrix_title,
     incident_note,
     incident_sources,
+    left_out_suppressed,
     matrix_title,
     source_period,
     unclassified_rows,
@@ -448,12 +449,13 @@ def _without_folders(manifest: dict) -> dict:
     return manifest
 
 
-def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict
-                         ) -> tuple[dict, dict]:
+def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict,
+                         threshold: int = 5) -> tuple[dict, dict]:
     """The suppressed incident profiles as their CSV files give them (segment names, the
     period, whole counts, rates a year: ``places.incidents.profile_for_readers``) and
     their sources (``incident_about_<name>`` tables) by profile name; a source's count of
-    records is left empty where it would give a profile's suppressed total."""
+    records is left empty where it would give a profile's suppressed total, and its counts
+    of what the profile leaves out from 1 to ``threshold`` suppressed."""
     tables, shown = {}, {}
     for layer, profile in profiles.items():
         name = layer.removeprefix("incident_profile_")
@@ -463,8 +465,12 @@ def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict
         if about:
             total_hidden = profile.groupby("measure")["share_pct"].apply(
                 lambda shares: shares.isna().all()).any()
+            elsewhere = about.get("records_not_profiled")
             about = {**about, "records_counted": np.nan if total_hidden
-                     else about["records_counted"]}
+                     else about["records_counted"],
+                     "note": left_out_suppressed(str(about.get("note") or ""), threshold),
+                     **({"records_not_profiled": np.nan} if elsewhere is not None and 0 <
+                        elsewhere <= threshold else {})}
             tables[f"incident_about_{name}"] = pd.DataFrame([about])
             shown[name] = about
     return tables, shown
@@ -523,12 +529,12 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
     for name, counts in published.items():
         tables[f"matrix_{name}"] = labelled_matrix(counts, seg.segment_names, ward_names)
     readers, sources = profiles_for_readers(profiles, incident_sources(source, layers),
-                                            seg.segment_names)
+                                            seg.segment_names, threshold)
     tables.update(readers)
     left_out = [name for name in layers if name not in {*kept_layers, *tables,
                                                          "layer_styles"}]
     tables["notes"] = _notes(threshold, left_out, source, [
-        *((f"Incidents: {words(name)}", incident_note(about)) for name, about in
+        *((f"Incidents: {words(name)}", incident_note(about, threshold)) for name, about in
           sources.items()),
         *unclassified_rows(seg, " The segments layer shows them without a segment.")])
     styles, descriptions = _styles_and_descriptions(source, kept_layers)

@@ -164,7 +164,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
             named = wards.dropna(subset=["ward_code", "ward_name"])
             names = dict(zip(named["ward_code"], named["ward_name"]))
     notes = finding_rows(key_findings(path, threshold, previous)) + partner_notes(
-        seg, path, layers)
+        seg, path, layers, threshold)
     incidents = incident_sources(path, layers)
     if not replace_folder:
         return write_partner_export(matrices, out_dir, threshold, notes, names,

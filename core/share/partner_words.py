@@ -3,15 +3,17 @@ sources in sentences, and the notes that go with the workbook and the GeoPackage
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..places.incidents import words
+from ..places.incidents import NOT_PROFILED, words
 from ..segment.area_data import input_name
 from ..store.geopackage import (
     read_gpkg_table,
 )
+from .suppression import SUPPRESSED
 
 # the partner files' headings for the ward columns
 WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
@@ -103,20 +105,36 @@ STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviat
                                 "(as the UK Output Area Classification)."}
 
 
-def incident_note(about: dict) -> str:
+def left_out_suppressed(note: str, threshold: int) -> str:
+    """The note with each count of what a profile leaves out (``places.incidents.
+    not_profiled_note``; not its output areas, which are places) from 1 to ``threshold``
+    shown as suppressed, as every count a partner reads is."""
+    head, said, tail = note.partition(NOT_PROFILED)
+    return head + said + re.sub(
+        r"\b(\d[\d,]*)(?= (?!output area))",
+        lambda m: SUPPRESSED if 1 <= int(m[1].replace(",", "")) <= threshold else m[1],
+        tail) if said else note
+
+
+def incident_note(about: dict, threshold: int = 5) -> str:
     """Where a profile's incidents came from, in a sentence (``places.incident_about``)."""
     categories = ("all categories" if about.get("categories") in (None, "", "all")
                   else f"categories: {about['categories']}")
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
+    note = left_out_suppressed(note, threshold)
     period = str(about.get("period") or "")
     period = "period not known" if period in ("", "not known", "nan") else period
     counted = about.get("records_counted")
-    elsewhere = int(about.get("records_not_profiled") or 0)  # (absent: stored before it)
+    # records in areas the profile does not count (absent: stored before it; empty:
+    # suppressed, 1 to the threshold)
+    elsewhere = about.get("records_not_profiled", 0)
+    elsewhere = (SUPPRESSED if pd.isna(elsewhere) or 0 < int(elsewhere) <= threshold
+                 else f"{int(elsewhere):,}" if int(elsewhere) else "")
     counted = ("the number of records counted is not shown (it would reveal a suppressed "
                "total)" if counted is None or pd.isna(counted) else
                f"{int(counted):,} of {int(about['records_read']):,} records were counted "
                "(the rest were outside the study area or the filters"
-               + (f", {elsewhere:,} in output areas the profile does not count" if elsewhere
+               + (f", {elsewhere} in output areas the profile does not count" if elsewhere
                   else "") + ", or unreadable)")
     return (f"From {about['source']}, {period}, {categories}; {counted}."
             + (f" Note: {note}." if note else ""))
@@ -166,7 +184,8 @@ def source_period(about: dict | None) -> tuple[str, float | None]:
     return label, years
 
 
-def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
+def partner_notes(seg, path: Path, layers: list[str], threshold: int = 5
+                  ) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
     and how to read the tables."""
@@ -181,7 +200,7 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
             ("Segments", "; ".join(legend_label(n, name) for n, name in names) + "."),
             ("Segment order", numbering_order(seg.manifest, [n for n, _ in names])),
             ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
-    rows += [(f"Incidents: {words(name)}", incident_note(about))
+    rows += [(f"Incidents: {words(name)}", incident_note(about, threshold))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
     rows += unclassified_rows(seg)
