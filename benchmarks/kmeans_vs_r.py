@@ -275,10 +275,13 @@ def write_readme(table: list[str], arguments: str) -> None:
     table, kept = merged_rows(previous, table)
     caption = (f"*`benchmarks/kmeans_vs_r.py {arguments}`, {time.strftime('%Y-%m-%d %H:%M')}, "
                f"{machine}; R and the engine timed in the same run.*")
-    earlier = re.findall(r"\*`benchmarks/kmeans_vs_r\.py[^*]*\*", previous)
-    if kept and earlier:  # the runs the rows not measured now come from
+    # the runs the rows not measured now come from: every earlier caption but those of the
+    # same command (whose rows this run measured again)
+    earlier = [c for c in re.findall(r"\*`benchmarks/kmeans_vs_r\.py[^*]*\*", previous)
+               if not c.startswith(f"*`benchmarks/kmeans_vs_r.py {arguments}`")]
+    if kept and earlier:
         caption += ("\n\nRows not measured in that run are kept from earlier runs: "
-                    + " ".join(list(dict.fromkeys(earlier))[:3]))
+                    + " ".join(dict.fromkeys(earlier)))
     block = f"{start}\n{caption}\n\n" + "\n".join(table) + f"\n{end}"
     README.write_text(before + block + rest.split(end, 1)[1])
     print("README.md: table rewritten" + (" (rows of runs not measured now kept)"

@@ -94,6 +94,10 @@ def _symbol(index, colour: str, kind: str = "fill", outline_mm: float = 0.1,
                                         "outline_color": _rgba(OUTLINE_COLOUR),
                                         "outline_width": str(MARKER_OUTLINE_MM)}),
         ]
+    elif kind == "no_marker":  # a point layer's legend heading
+        symbol_type = "marker"
+        layers = [_layer_xml("SimpleMarker", {"color": "255,255,255,0", "name": "circle",
+                                              "outline_style": "no", "size": "0"})]
     elif kind == "none":
         symbol_type = "fill"
         layers = [_layer_xml("SimpleFill", {"color": "255,255,255,0", "outline_style": "no",
@@ -125,11 +129,19 @@ def _qml(renderer: str, display_field: str, map_tip: str, extra: str = "") -> st
     )
 
 
+# a legend heading's category value: no class takes it (classes are numbered from 1)
+HEADING_VALUE = -1
+
+
 def _categories_xml(segments: dict[int, str], field: str, kind: str,
                     unclassified: bool, outline_mm: float = 0.1,
-                    colours: dict[int, str] | None = None) -> str:
+                    colours: dict[int, str] | None = None, heading: str = "") -> str:
     categories, symbols = [], []
-    for i, (number, name) in enumerate(sorted(segments.items())):
+    if heading:
+        categories.append(f'<category render="true" symbol="0" value="{HEADING_VALUE}" '
+                          f"label={quoteattr(as_written(heading))}/>")
+        symbols.append(_symbol(0, "#FFFFFF", "no_marker" if kind == "marker" else "none"))
+    for i, (number, name) in enumerate(sorted(segments.items()), start=len(categories)):
         categories.append(f'<category render="true" symbol="{i}" value="{number}" '
                           f"label={quoteattr(as_written(legend_label(number, name)))}/>")
         colour = colours[number] if colours else segment_colour(number)
@@ -147,14 +159,17 @@ def _categories_xml(segments: dict[int, str], field: str, kind: str,
 
 def segment_layer_qml(segments: dict[int, str], field: str = "segment",
                       name_field: str = "segment_name", unclassified: bool = False,
-                      kind: str = "fill", colours: dict[int, str] | None = None) -> str:
+                      kind: str = "fill", colours: dict[int, str] | None = None,
+                      heading: str = "") -> str:
     """A categorised renderer: one category per segment, legend "n – name", in order;
     the segment name is the layer's display expression (identify results, map tips).
     ``kind``: "fill" for areas, "marker" for address points; ``colours``: other classes'
-    own colours (the visits' priorities) in place of the segments'."""
+    own colours (the visits' priorities) in place of the segments'; ``heading``: a first
+    legend entry with no symbol that says of what the classes are, and when (as the
+    incident rates' legend does); it matches no feature."""
     tip = f"{_tip_field(field)} – {_tip_field(name_field)}"
-    return _qml(_categories_xml(segments, field, kind, unclassified, colours=colours),
-                name_field, tip)
+    return _qml(_categories_xml(segments, field, kind, unclassified, colours=colours,
+                                heading=heading), name_field, tip)
 
 
 # ward labels: text wrapped at this many characters, so that a long segment name takes

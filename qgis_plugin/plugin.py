@@ -227,11 +227,17 @@ class CommunitySafetyPlugin:
         return self.dock
 
     def new_segmentation(self):
-        """The "New segmentation" wizard; the dock opens on the segmentation it builds."""
+        """The "New segmentation" wizard; the dock opens on the segmentation it builds. A
+        wizard closed before it built anything opens again as it was left (its page and
+        entries), as QGIS's own dialogs keep what was typed; once it has built a
+        segmentation, a new one starts blank."""
         from .ui.wizard import SegmentationWizard
 
         if self.wizard is not None:
-            self.wizard.close()
+            if self.wizard.isVisible() or not self.wizard.built():
+                self.wizard.reopen()
+                return self.wizard
+            self.wizard.deleteLater()
         self.wizard = SegmentationWizard(self.iface, self.iface.mainWindow())
         self.wizard.segmentation_ready.connect(lambda gpkg: self.show_dock(gpkg))
         self.wizard.show()

@@ -41,6 +41,7 @@ from qgis.core import (
     QgsExpression,
     QgsFeedback,
     QgsFillSymbol,
+    QgsLayerTreeUtils,
     QgsLayoutExporter,
     QgsLayoutFrame,
     QgsLayoutItemLegend,
@@ -253,8 +254,20 @@ def _svg(name: str) -> str | None:
     return None
 
 
-def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer) -> QgsLayoutItemLegend:
-    """The segments present in the ward: "n – name", names wrapped over two lines."""
+def in_the_ward(pages: WardPages) -> str:
+    """An expression true for an output area whose segment (0: no data) has output areas
+    in the atlas ward: the legend lists only those (a neighbour's area touching the ward's
+    boundary, or seen in the margin, does not put its segment in the ward's legend)."""
+    pairs = ", ".join(f"{_string(code)}, array({', '.join(str(s) for s in segments)})"
+                      for code, segments in pages.present.items())
+    return (f"array_contains(map_get(map({pairs}), attribute(@atlas_feature, 'ward_code')), "
+            "coalesce(\"segment\", 0))")
+
+
+def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer,
+            pages: WardPages) -> QgsLayoutItemLegend:
+    """The segments with output areas in the ward (``in_the_ward``): "n – name", names
+    wrapped over two lines."""
     legend = QgsLayoutItemLegend(layout)
     legend.setId("legend")
     legend.setTitle("Output areas by segment (segments in this ward)")
@@ -271,6 +284,8 @@ def _legend(layout, item: QgsLayoutItemMap, segments: QgsVectorLayer) -> QgsLayo
         QgsMapLayerLegendUtils.setLegendNodeUserLabel(
             node, index, literal("\n".join(textwrap.wrap(words, 34))))
     legend.model().refreshLayerLegend(node)
+    if pages.present:
+        QgsLayerTreeUtils.setLegendFilterByExpression(node, in_the_ward(pages))
     legend.setWrapString("\n")
     legend.setLegendFilterByMapEnabled(True)
     legend.setLegendFilterOutAtlas(True)
@@ -374,7 +389,7 @@ def build_ward_atlas(pages: WardPages, project: QgsProject, segments: QgsVectorL
     named = "ward_name" in wards.fields().names()  # wards may be known by code only
     _header(layout, pages, named)
     item = _map(layout, segments, wards)
-    _legend(layout, item, segments)
+    _legend(layout, item, segments, pages)
     _right_column(layout, pages)
     footer(layout, pages)
     add_cover(layout, pages)  # the ward page becomes the layout's second page

@@ -4,15 +4,18 @@ row, exit code 2, and no output left behind."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
+from community_safety.core.store.geopackage import read_gpkg_table
 
 TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
 
@@ -222,3 +225,113 @@ def test_missing_value_policies(tmp_path, capsys, policy):
     else:
         assert unclassified == []
         assert filled["pct_long_term_sick"] == 3 and filled.drop("pct_long_term_sick").sum() == 0
+
+
+def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_path, capsys):
+    """Output areas missing from every table (as 2011 areas the 2021 census redrew) get no
+    segment under the median policy (the medians alone would place them on no evidence),
+    the build says so; their fires are not counted against the other areas' households
+    (which would inflate every rate and index) and the profile's source says how many."""
+    boundaries = gpd.read_file(SAMPLE_DIR / "output_areas_2011.gpkg")
+    fires = pd.read_csv(SAMPLE_DIR / "lfb_dwelling_fires.csv")
+    points = gpd.GeoDataFrame(fires, geometry=gpd.points_from_xy(
+        fires["easting_rounded"], fires["northing_rounded"]), crs=boundaries.crs)
+    per_area = gpd.sjoin(points, boundaries[["OA11CD", "geometry"]],
+                         predicate="within")["OA11CD"].value_counts()
+    gone = per_area.index[:3].tolist()  # the three areas with the most fires
+    tables = {}
+    for name in TABLES:
+        table = sample_table(name)
+        table[~table["OA11CD"].isin(gone)].to_csv(tmp_path / f"{name}.csv", index=False)
+        tables[name] = tmp_path / f"{name}.csv"
+    out = tmp_path / "out"
+    assert main(["segment", str(write_project(tmp_path, tables=tables)), "--out", str(out),
+                 "--no-plots"]) == 0
+    said = capsys.readouterr()
+    assert "746 areas in 10 segments" in said.out
+    assert ("3 output areas have no value in any clustering variable and are left "
+            "unclassified") in said.err
+    layer = gpd.read_file(out / "segmentation.gpkg", layer="segments")
+    assert sorted(layer.loc[layer["segment"].isna(), "area_code"]) == sorted(gone)
+    # assigning the same data again leaves them as the build did
+    assert main(["assign", str(out / "segmentation.gpkg"), str(tmp_path / "project.toml"),
+                 "--out", str(tmp_path / "assigned")]) == 0
+    assert ("Assigned 746 areas to the 10 existing segments; 746 were in the segmentation, "
+            "0 of them changed segment. 3 areas have no value in any clustering variable and "
+            "are left unclassified.") in capsys.readouterr().out
+    assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
+    assert sorted(assigned.loc[assigned["segment"].isna(), "area_code"]) == sorted(gone)
+
+    assert main(["incidents", str(out), str(SAMPLE_DIR / "lfb_dwelling_fires.csv"),
+                 "--name", "fires", "--x", "easting_rounded", "--y", "northing_rounded",
+                 "--out", str(tmp_path / "fires")]) == 0
+    profile = pd.read_csv(tmp_path / "fires" / "incident_profile_fires.csv")
+    records = pd.read_csv(tmp_path / "fires" / "incident_records_fires.csv")
+    matched = int((records["status"] == "matched").sum())
+    lost = int(per_area[gone].sum())
+    assert profile["count"].sum() == matched - lost
+    about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
+    left_out = (f"Not in the profile's counts, rates and indices: {lost:,} incidents in 3 "
+                "output area(s) without a segment (no data)")
+    assert left_out in about["note"][0]
+    # the records counted are those the table counts, and the console says so
+    assert about["records_counted"][0] == matched - lost
+    assert about["records_not_profiled"][0] == lost
+    said = capsys.readouterr().out
+    assert f"Counted in the profile: {matched - lost:,} (matched" in said and left_out in said
+    # counts of injuries and fatalities: each measure left out said in its own words
+    harm = fires.assign(injuries=0, fatalities=0)
+    in_gone = points.index.isin(gpd.sjoin(points, boundaries[boundaries["OA11CD"].isin(gone)],
+                                          predicate="within").index)
+    harm.loc[in_gone, "injuries"] = 2
+    harm.loc[np.flatnonzero(in_gone)[:1], "fatalities"] = 1
+    harm.loc[~in_gone, "injuries"] = 1
+    harm.to_csv(tmp_path / "harm.csv", index=False)
+    assert main(["incidents", str(out), str(tmp_path / "harm.csv"), "--name", "harm",
+                 "--count", "injuries", "--count", "fatalities", "--x", "easting_rounded",
+                 "--y", "northing_rounded", "--out", str(tmp_path / "harm")]) == 0
+    about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_harm")
+    assert (f"{2 * lost:,} injuries, 1 fatalities in 3 output area(s) without a segment"
+            in about["note"][0])
+    # the visit list's fires: those of the three areas said, not silently dropped
+    from community_safety.core.targeting.steps import NO_SEGMENT_FIRE
+
+    assert main(["gazetteer", str(out), str(SAMPLE_DIR / "postcodes.csv"), "--id", "Postcode",
+                 "--x", "Eastings", "--y", "Northings"]) == 0
+    assert main(["target", str(out), "--out", str(tmp_path / "target"), "--capacity", "50",
+                 "--incidents", str(SAMPLE_DIR / "lfb_dwelling_fires.csv"), "--x",
+                 "easting_rounded", "--y", "northing_rounded", "--date-column", "date"]) == 0
+    log = pd.read_csv(tmp_path / "target" / "reconciliation.csv")
+    assert (log["detail"] == NO_SEGMENT_FIRE).sum() == lost
+    summary = pd.read_csv(tmp_path / "target" / "target_summary.csv").set_index("measure")
+    assert int(summary.loc["fires in output areas without a segment", "value"]) == lost
+    assert int(summary.loc["fires in the window", "value"]) == (
+        log["detail"] == "counted in the window").sum()
+    # the partners' notes say the tables leave them out
+    assert main(["matrices", str(out), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
+                 "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
+    assert ("warning: 3 of the 749 output areas have no data and no segment: they, their "
+            "households, residents, addresses and incidents are in no column of the "
+            "matrices") in capsys.readouterr().err
+    assert main(["export", str(out), "--out", str(tmp_path / "partners"),
+                 "--for-partners"]) == 0
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
+    assert notes["Areas without a segment"].startswith(
+        "3 of the 749 output areas have no data and no segment")
+    # ... and the GeoPackage's notes, the same sentence, with where its incidents came from
+    shared = read_gpkg_table(tmp_path / "partners" / "segmentation_for_partners.gpkg",
+                             "notes").set_index("item")["value"]
+    assert shared["Areas without a segment"].startswith(notes["Areas without a segment"])
+    assert f"{lost:,} incidents in 3 output area(s) without a segment" in shared[
+        "Incidents: Fires"]
+    # the report's map says they are there, and its incidents' source says what is left out
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "The 3 output areas with no data (not classified) are white with grey" in report
+    assert re.search(r"The 746 output areas with data \([\d,]+ households, [\d,]+ residents; "
+                     r"of 749 output areas, 3 have none\) are grouped", report)
+    assert "every area here is classified" not in report
+    assert f"{lost:,} incidents in 3 output area(s) without a segment" in report

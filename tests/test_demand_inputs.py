@@ -207,12 +207,19 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     assert used(out) == used(plain)
 
     said = notes(out)
-    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view, "
-                         "as 'home area not known'", said)
+    left_out = re.search(r"(\d+) people \([\d,]+ contacts\) are left out of every view"
+                         ": the most common area on their records has no ward or segment",
+                         said)
     assert left_out and int(left_out[1]) >= 2  # the two, and the custody record's person
     left_out = int(left_out[1])
     ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)
     assert set(ranked["home area"]) >= {"E00999999", "E00016112"}
+    elsewhere = ranked[ranked["home area"].isin(["E00999999", "E00016112"])]
+    # a reader of the list sees why these rows have no ward or segment
+    for column in ("home ward name", "segment name"):
+        assert (elsewhere[column] == "(home area not one of the study's areas)").all()
+    placed = ranked[ranked["home ward"] != ""]
+    assert not placed["segment name"].str.startswith("(").any()
     views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
                              keep_default_na=False) for by in ("segment", "ward")}
     before = {by: pd.read_csv(plain / f"shared_demand_by_{by}.csv", dtype=str,

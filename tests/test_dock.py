@@ -17,7 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from qgis.core import QgsCoordinateTransform, QgsProject, QgsVectorLayer
+from qgis.core import (
+    QgsCoordinateTransform,
+    QgsLayerTreeModel,
+    QgsProject,
+    QgsVectorLayer,
+)
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtTest import QTest
 
@@ -244,8 +249,18 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     assert loaded and loaded[0].featureCount() == 200
     # the priorities in a red ramp of their own: a visit of priority 1 is not segment 1's
     visits, canvas = loaded[0], dock.iface.mapCanvas()
+    # the legend says of what the priorities are, and when: the incidents' period
+    period = read_gpkg_table(gpkg, "incident_about_fires")["period"].iloc[0]
+    assert period == "Jan 2009 – Aug 2024"
+    root = QgsProject.instance().layerTreeRoot()
+    model = QgsLayerTreeModel(root)  # the Layers panel's
+    legend = [node.data(Qt.DisplayRole)
+              for node in model.layerLegendNodes(root.findLayer(visits.id()))]
+    assert legend == [f"expected fires per household against the borough rate, {period}",
+                      "1 – very high (3x the borough rate or more)", "2 – high (2x to 3x)",
+                      "3 – raised (1.5x to 2x)", "4 – other chosen (under 1.5x)"]
     drawn = {c.value(): c.symbol().symbolLayer(1).color().name().upper()
-             for c in visits.renderer().categories()}
+             for c in visits.renderer().categories()[1:]}
     assert drawn == {str(p): colour for p, colour in PRIORITY_COLOURS.items()}
     assert not set(drawn.values()) & {c.upper() for c in PALETTE}
     # a visit picked in the list is selected on the map and shown at a street's scale
@@ -286,6 +301,60 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     qtbot.wait(50)
     pick(1)
     assert tab.reason.text().startswith("<b>Visit 2</b>")
+
+
+def test_only_these_wards_takes_ward_names_and_says_in_words_which_it_does_not_know(
+        dock, gpkg, qtbot, tmp_path):
+    tab = dock.targeting
+    dock.tabs.setCurrentWidget(tab)
+    tab.capacity.setValue(300)
+    out = tmp_path / "visits"
+    tab.folder.setFilePath(str(out))
+
+    def run(wards: str) -> None:
+        tab.wards.selectAll()
+        QTest.keyClicks(tab.wards, wards)
+        qtbot.mouseClick(tab.run, Qt.LeftButton)
+        qtbot.waitUntil(lambda: "targeting" not in dock.tasks, timeout=WAIT)
+
+    # a ward of another borough: named as typed, with some this segmentation has, in words
+    run("Bellingham")
+    said = tab.status.text()
+    assert said.startswith("“Bellingham” is not a ward of this segmentation (by name or "
+                           "code). It has 20 wards, e.g. ") and "--wards" not in said
+    assert "Belsize (E05013652)" in said and tab.progress.value() == 0
+    assert tab.run.isEnabled() and tab.list.rowCount() == 0 and not out.exists()
+    run("Kilbrun")  # mistyped: the nearest in spelling is named first
+    assert "e.g. Kilburn (E05013665), " in tab.status.text()
+
+    # names in any case and codes, mixed: the list holds those wards' addresses only
+    run("kilburn, E05013652 ")
+    assert tab.list.rowCount() > 0, tab.status.text()
+    listed = pd.read_csv(out / "target_list.csv")
+    assert set(listed["ward_code"]) == {"E05013665", "E05013652"}
+    assert {tab.list.item(r, 1).text() for r in range(tab.list.rowCount())} == {
+        "Kilburn", "Belsize"}
+
+    # a step that fails once under way: why, and the progress bar back at nothing
+    bad = tmp_path / "visited.csv"
+    bad.write_text("who,when\nx,2020-01-01\n", encoding="utf-8")
+    tab.visited.setFilePath(str(bad))
+    run("")
+    assert "visited.csv" in tab.status.text() and tab.progress.value() == 0
+
+
+def test_another_segmentation_opens_on_its_segments(dock, job, qgis_iface, qtbot):
+    """The tab last used belongs to the last segmentation: another one opens on its
+    segments, as a reader starts; the same one read again stays where it was."""
+    dock.tabs.setCurrentWidget(dock.targeting)
+    dock.set_segmentation(dock.gpkg)  # the same one (its names saved): the tab stays
+    assert dock.tabs.currentWidget() is dock.targeting
+    other = QgsVectorLayer(f"{job}|layername=segments", "Other segments", "ogr")
+    QgsProject.instance().addMapLayer(other)
+    qgis_iface.setActiveLayer(other)
+    qgis_iface.currentLayerChanged.emit(other)
+    qtbot.waitUntil(lambda: not dock.reading() and dock.gpkg == job, timeout=WAIT)
+    assert dock.tabs.currentWidget() is dock.segments
 
 
 def test_report_button_writes_the_report(dock, qtbot, tmp_path):
@@ -371,16 +440,23 @@ SERVICE_USERS = (Path(__file__).resolve().parent.parent / "resources" / "sample_
                  / "camden" / "service_users")
 
 
-def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gpkg, qtbot,
-                                                                       tmp_path):
+def _rank_service_users(dock, qtbot, tmp_path, folder):
+    """The Service users tab filled in (the project of ``folder``, a key file, an output
+    folder) and its Run clicked; returns the tab once the step has ended."""
     tab = dock.service_users
     key = tmp_path / "key.txt"
     key.write_text("the partnership's secret key, kept outside the project")
-    tab.project.setFilePath(str(SERVICE_USERS / "service_users.toml"))
+    tab.project.setFilePath(str(folder / "service_users.toml"))
     tab.key.setFilePath(str(key))
     tab.folder.setFilePath(str(tmp_path / "users"))
     qtbot.mouseClick(tab.run, Qt.LeftButton)
     qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
+    return tab
+
+
+def test_service_users_tab_ranks_pseudonyms_and_shows_the_shared_demand(dock, gpkg, qtbot,
+                                                                       tmp_path):
+    tab = _rank_service_users(dock, qtbot, tmp_path, SERVICE_USERS)
     assert 100 <= tab.ranked.rowCount() <= 400, tab.status.text()
     shown = {tab.ranked.item(r, 0).text() for r in range(tab.ranked.rowCount())}
     assert all(len(p) == 16 and int(p, 16) >= 0 for p in shown)  # pseudonyms only
@@ -415,3 +491,28 @@ def test_service_users_without_a_key_says_so_and_writes_nothing(dock, qtbot, tmp
     qtbot.waitUntil(lambda: tab.run.isEnabled(), timeout=WAIT)
     assert tab.status.text().startswith("no pseudonymisation key")
     assert not (tmp_path / "users").exists()
+
+
+def test_service_users_of_unknown_home_are_said_in_the_tab(dock, gpkg, qtbot, tmp_path):
+    """A person whose home area is not one of the segmentation's: their row in the ranked
+    list says so where the ward would be, and the status says who the shared views leave
+    out (the files say it too, but the officer reads the dock)."""
+    import shutil
+
+    folder = tmp_path / "service_users"
+    shutil.copytree(SERVICE_USERS, folder)
+    roles = pd.read_csv(folder / "crime_roles.csv", dtype=str, keep_default_na=False)
+    busiest = roles["person_id"].value_counts().index[0]
+    for path in folder.glob("*.csv"):
+        records = pd.read_csv(path, dtype=str, keep_default_na=False)
+        person = next((c for c in ("person_id", "partnership_id") if c in records), None)
+        if person and "home_oa" in records:
+            records.loc[records[person] == busiest, "home_oa"] = "E00999999"
+            records.to_csv(path, index=False)
+    tab = _rank_service_users(dock, qtbot, tmp_path, folder)
+    said = tab.status.text()
+    assert re.search(r"\d+ people \([\d,]+ contacts\) are left out of every view", said), said
+    ward = [tab.ranked.horizontalHeaderItem(c).text()
+            for c in range(tab.ranked.columnCount())].index("Home ward")
+    wards = [tab.ranked.item(r, ward).text() for r in range(tab.ranked.rowCount())]
+    assert "(home area not one of the study's areas)" in wards

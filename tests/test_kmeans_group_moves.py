@@ -1,7 +1,8 @@
 """Group moves after the polish (``group_moves``, ``kmeans``'s step 7): a few edge areas
-of a segment moved together to a neighbouring segment, then polished, kept only when the
-WCSS ends lower. On a hand-made case where no single area can move, on Camden's real
-areas, and through the fit on a large matrix made of them."""
+of a segment moved together to a neighbouring segment (or two such moves chained), then
+polished, kept only when the WCSS ends lower. On hand-made cases where no single area
+(and no single group) can move, on Camden's real areas, and through the fit on a large
+matrix made of them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from community_safety.core.segment.group_moves import _group_moves
+from community_safety.core.segment.group_moves import _distances, _group_moves, _pair_moves
 from community_safety.core.segment.kmeans import fit_kmeans
-from community_safety.core.segment.polish import _means, _polish, _segment_sums, _wcss
+from community_safety.core.segment.polish import (
+    _means,
+    _polish,
+    _segment_sums,
+    _wcss,
+    _widen,
+)
 
 CAMDEN = Path(__file__).resolve().parent.parent / "resources" / "sample_data" / "camden"
 
@@ -42,6 +49,56 @@ def test_a_group_leaves_an_optimum_no_single_area_can_leave():
     assert labels.tolist() == [0] * 20 + [1] * 6
     assert _wcss(X, after, labels) == pytest.approx(min(cuts)) and min(cuts) < before - 13
     assert np.array_equal(_polish(X, xx, labels, 2)[0], labels)  # still a polished optimum
+
+
+def test_a_chain_of_two_group_moves_leaves_an_optimum_no_one_group_move_leaves():
+    """9 areas at 3.5, 8 at 5.5, 9 at 13.5 and 11 at 18.5 in three segments: {3.5},
+    {5.5} and {13.5, 18.5}, WCSS 123.75, which the polish leaves as it is. Every group
+    move between two segments, polished, comes back there; moved together, 2 areas of
+    13.5 to the middle segment and 2 of 5.5 from it to the left one (a chain, as on the
+    national matrix at k = 5, seed 2) draw the rest after them: the WCSS ends at 16.94,
+    {3.5, 5.5}, {13.5}, {18.5}, the best split of these areas (the best of all cuts of
+    the sorted values)."""
+    X = np.array([[3.5]] * 9 + [[5.5]] * 8 + [[13.5]] * 9 + [[18.5]] * 11)
+    xx = (X * X).sum(axis=1)
+    stuck = np.array([0] * 9 + [1] * 8 + [2] * 20)
+    polished, centres, _ = _polish(X, xx, stuck, 3)
+    assert np.array_equal(polished, stuck)
+    d = _distances(X, xx, centres)
+    slack = float(_widen(xx, (centres * centres).sum(axis=1)).max())
+    for a in range(3):
+        for (_, b), (_, group) in _pair_moves(X, stuck, centres, d, slack, a,
+                                              [b for b in range(3) if b != a]).items():
+            moved = stuck.copy()
+            moved[group] = b
+            assert np.array_equal(_polish(X, xx, moved, 3)[0], stuck)  # back where it was
+    labels, after, _, kept = _group_moves(X, xx, polished, centres, 3, 0)
+    cuts = [(np.arange(37) >= first).astype(np.int64) + (np.arange(37) >= second)
+            for first in range(1, 36) for second in range(first + 1, 37)]
+    best = min(_wcss(X, means(X, cut, 3), cut) for cut in cuts)
+    assert kept == 1
+    assert labels.tolist() == [0] * 17 + [1] * 9 + [2] * 11
+    assert _wcss(X, after, labels) == pytest.approx(best) and best < 17
+    assert np.array_equal(_polish(X, xx, labels, 3)[0], labels)
+
+
+def test_group_moves_go_on_after_a_move_leaves_a_segment_of_two_areas():
+    """12 areas at 0, 12 at 3.5, 2 at 11.5 and 10 at 20: {0}, {3.5, 11.5}, {20}, WCSS
+    109.71. The first group move takes the 12 at 3.5 to the left segment and leaves 2
+    areas in the middle one, too few for a group move of their own: the search goes on
+    from the pairs as they now are (it once tried the middle segment's earlier move
+    again, whose areas had left it, and the polish never ended) and ends at {0, 3.5},
+    {11.5}, {20}, WCSS 73.5, the best split of these areas."""
+    X = np.repeat([0.0, 3.5, 11.5, 20.0], [12, 12, 2, 10])[:, None]
+    xx = (X * X).sum(axis=1)
+    stuck = np.array([0] * 12 + [1] * 14 + [2] * 10)
+    polished, centres, _ = _polish(X, xx, stuck, 3)
+    assert np.array_equal(polished, stuck)
+    labels, after, _, kept = _group_moves(X, xx, polished, centres, 3, 0)
+    assert kept == 1
+    assert labels.tolist() == [0] * 24 + [1] * 2 + [2] * 10
+    assert _wcss(X, after, labels) == pytest.approx(73.5)
+    assert np.array_equal(_polish(X, xx, labels, 3)[0], labels)
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,14 @@ def test_the_whole_chain_on_a_council_unlike_the_pack(tmp_path, capsys):
     assert "household_share_pct" not in profile.columns
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Share of residents" in report and "least deprived" not in report
+    # no households column of hidden marks, wards read from the residents, the targeting
+    # box's rates per address; nothing a partner would have to run
+    assert "households ·" not in report and "<th>Households</th>" not in report
+    assert "Ward figures appear once" not in report and "% of residents</li>" in report
+    box = report[report.index("Fire rate across the study area"):]
+    assert re.match(r'Fire rate across the study area</th><td class="text">[\d.,]+ per 1,000 '
+                    'addresses', box), box[:200]
+    assert "community-safety" not in report
     # the derived column (u014 + a24under) was made and profiled
     profiles = pd.read_csv(out / "segmentation" / "segment_profiles.csv")
     assert "a24plus" in set(profiles["variable"])

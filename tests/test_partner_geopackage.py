@@ -265,3 +265,55 @@ def test_the_layers_open_styled_in_qgis(exported, qgis_app):
     assert len(segments.renderer().categories()) >= 10
     assert wards.renderer().type() != "singleSymbol"
     assert "least deprived" in segments.metadata().abstract()
+
+
+def test_incident_profiles_say_their_period_and_rates_a_year_as_their_csv_files(exported):
+    """A partner reads "31 per 1,000 households" as nothing without its period: the
+    profiles carry the segment's name, the period, whole counts and the rates a year, as
+    the profile's CSV file does, and where the incidents came from (not left out)."""
+    gpkg, out, _ = exported
+    path = out / "segmentation_for_partners.gpkg"
+    fires = read_gpkg_table(path, "incident_profile_fires").set_index("segment")
+    csv = pd.read_csv(out.parent / "fires" / "incident_profile_fires.csv").set_index("segment")
+    assert (fires["period"] == "Jan 2009 – Aug 2024").all()
+    assert fires["segment_name"].tolist() == csv["segment_name"].tolist()
+    for column in ("count", "rate_per_1000_households", "rate_per_1000_households_per_year",
+                   "rate_per_1000_residents_per_year", "index"):
+        shown = fires[column].notna()
+        assert shown.sum() >= len(fires) - 2, column
+        assert np.allclose(fires.loc[shown, column], csv.loc[shown, column]), column
+    assert str(fires["count"].dtype).lower().startswith("int")
+    about = read_gpkg_table(path, "incident_about_fires").iloc[0]
+    source = read_gpkg_table(gpkg, "incident_about_fires").iloc[0]
+    assert (about["period"], about["records_counted"]) == (source["period"],
+                                                           source["records_counted"])
+    notes = read_gpkg_table(path, "notes").set_index("item")["value"]
+    assert notes["Incidents: Fires"].startswith(
+        f"From lfb_dwelling_fires.csv, Jan 2009 – Aug 2024, all categories; "
+        f"{source['records_counted']:,} of {source['records_read']:,} records were counted")
+    assert "incident_about_fires" not in notes["Left out"]
+    crime = read_gpkg_table(path, "incident_profile_crime")
+    assert (crime["period"] == "Jul 2019").all()  # a month: no rate a year
+    assert "rate_per_1000_households_per_year" not in crime.columns
+
+
+def test_small_counts_of_what_a_profile_leaves_out_are_suppressed_for_partners():
+    """The note on incidents in output areas the profile does not count gives counts; a
+    partner reads those from 1 to the threshold as suppressed, never the areas' number
+    (places, published in full)."""
+    from community_safety.core.places.incidents import not_profiled_note
+    from community_safety.core.share.partner_words import incident_note
+
+    counts = pd.DataFrame({"fires": [40, 3, 0, 2], "fatalities": [0, 1, 0, 0]},
+                          index=["A", "B", "C", "D"])
+    segments = pd.Series([1, 2], index=["A", "C"])
+    note = not_profiled_note(counts, pd.Index(["A"]), segments, "households")
+    assert note == ("Not in the profile's counts, rates and indices: 5 fires, 1 fatalities "
+                    "in 2 output area(s) without a segment (no data)")
+    about = {"source": "fires.csv", "period": "Jan 2009 – Aug 2024", "categories": "all",
+             "records_read": 60, "records_counted": 40, "records_not_profiled": 5,
+             "note": note}
+    said = incident_note(about, threshold=5)
+    assert "40 of 60 records were counted" in said and ", * in output areas the" in said
+    assert "indices: * fires, * fatalities in 2 output area(s)" in said
+    assert "indices: 5 fires, 1 fatalities" in incident_note(about, threshold=0)

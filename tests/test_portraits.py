@@ -222,10 +222,25 @@ def test_census_2021_household_size_and_council_renting_in_words():
     }, labels)
     texts, _ = segment_texts(profiles, summary, labels)
     assert texts.loc[1, "name"].startswith("Two-person households"), texts["name"].tolist()
-    assert texts.loc[2, "name"] == "Residents living in social housing"
+    # the council's part of social renting alone (TS054 gives the rest apart)
+    assert texts.loc[2, "name"] == "Residents living in council housing"
+    assert "rent their home from the council (40%" in texts.loc[2, "portrait"]
     names = " ".join(texts["name"])
     assert "2 people in household" not in names and "Rents from council" not in names
     assert "are of two people" in texts.loc[1, "portrait"]
+
+
+def test_census_2021_never_worked_is_said_of_residents_aged_16_and_over():
+    # TS062 (NS-SEC) counts the never worked with the long-term unemployed, of all
+    # residents aged 16 and over (the 2011 variable was of those aged 16 to 74)
+    labels = {"nw": "L14.1 and L14.2 Never worked and long-term unemployed",
+              "own": "Owned: Owns outright"}
+    profiles, summary = made_up({1: {"nw": 14, "own": 20}, 2: {"nw": 3, "own": 50},
+                                 3: {"nw": 5, "own": 40}}, labels)
+    texts, _ = segment_texts(profiles, summary, labels)
+    said = texts.loc[1, "portrait"]
+    assert "residents aged 16 and over have never worked or are long-term unemployed" in said
+    assert "16 to 74" not in said
 
 
 def test_household_sizes_are_said_as_households():
@@ -342,3 +357,24 @@ def test_the_same_name_for_two_segments_in_the_project_is_refused(tmp_path):
     twice = {2: {"name": "Our people"}, 5: {"name": "people our"}}
     with pytest.raises(InputError, match=r"\[segments.2\] and \[segments.5\] give the same"):
         build_segmentation(replace(project, n_init=2, segment_text=twice))
+
+
+def test_small_differences_of_unlabelled_columns_read_as_a_sentence():
+    profiles, summary = made_up({1: {"a45to64": 50, "b": 10}, 2: {"a45to64": 10, "b": 50},
+                                 3: {"a45to64": 29, "b": 30.5}}, {})
+    texts, _ = segment_texts(profiles, summary, {})
+    said = texts.loc[3, "portrait"]
+    assert "'a45to64' a little lower than average (29%, against 30%" in said, said
+    assert ": lower than average" not in said and ": higher than average" not in said
+
+
+def test_a_label_inside_a_sentence_keeps_the_capitals_of_a_name():
+    from community_safety.core.segment.words import lower_first
+
+    assert lower_first("Households with dependent children") == (
+        "households with dependent children")
+    # the census's own name for NS-SEC stays a name: "national Statistics" was a crew's reason
+    named = "National Statistics Socio-economic Classification (NS-SEC): L12 Semi-routine"
+    assert lower_first(named) == named
+    assert lower_first("NS-SEC L12") == "NS-SEC L12"
+    assert lower_first("Owned: Owns outright") == "owned: Owns outright"

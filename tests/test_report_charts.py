@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from community_safety.core.report.charts import LABEL_LINES, chart_label, profile_figure
@@ -66,3 +67,67 @@ def test_labels_in_capitals_or_one_long_word_are_not_cut():
     boxes = [t.get_window_extent(renderer) for t in figure.axes[0].get_yticklabels()
              if t.get_text()]
     assert len(boxes) == 4 and min(b.x0 for b in boxes) >= 0
+
+
+@pytest.fixture(scope="module")
+def rare_fires(tmp_path_factory):
+    """The sample with fires in flats of 10 storeys or more (a few segments with 1 to 5)
+    and in houseboats (3 in all: every count suppressed), as the report publishes them."""
+    from conftest import SAMPLE_DIR, saved_sample
+
+    from community_safety.core.cli import main
+    from community_safety.core.share.export import partner_tables
+
+    folder = tmp_path_factory.mktemp("rare")
+    _, gpkg = saved_sample(folder / "seg", n_init=2)
+    for name, category in (("tall_flats", "Purpose Built Flats/Maisonettes - 10 or more "
+                                          "storeys"),
+                           ("houseboats", "Houseboat (permanent dwelling)")):
+        assert main(["incidents", str(gpkg), str(SAMPLE_DIR / "lfb_dwelling_fires.csv"),
+                     "--name", name, "--x", "easting_rounded", "--y", "northing_rounded",
+                     "--category-column", "property_type", "--category", category,
+                     "--out", str(folder / "incidents")]) == 0
+    _, profiles = partner_tables(gpkg, 5)
+    return profiles
+
+
+def texts_of(figure) -> list[str]:
+    return [t.get_text() for t in figure.texts] + [
+        t.get_text() for ax in figure.axes for t in ax.texts]
+
+
+def test_a_suppressed_bar_is_marked_not_missing(rare_fires):
+    """A missing bar reads as an index of 0: each suppressed segment has a hatched stub
+    marked "*", and the chart says what "*" means."""
+    from community_safety.core.report.charts import incident_figure
+
+    rows = rare_fires["incident_profile_tall_flats"]
+    hidden = rows["index"].isna()
+    assert 0 < hidden.sum() < len(rows)  # some segments suppressed, not all
+    figure = incident_figure(rows, "Tall flats", threshold=5)
+    texts = texts_of(figure)
+    assert texts.count("*") == hidden.sum()
+    assert ("* suppressed, no bar: a count of 1 to 5, or one that would reveal such a "
+            "count, is suppressed.") in texts
+    stubs = [p for p in figure.axes[0].patches if p.get_hatch()]
+    assert sorted(round(p.get_x() + p.get_width() / 2) for p in stubs) == [
+        i for i, h in enumerate(hidden) if h]
+
+
+def test_a_profile_whose_every_index_is_suppressed_says_so_instead_of_an_empty_chart(
+        rare_fires):
+    from community_safety.core.report.charts import incident_chart, incident_figure
+
+    rows = rare_fires["incident_profile_houseboats"]
+    assert rows["index"].isna().all() and not (rows["count"] == 0).all()
+    figure = incident_figure(rows, "Houseboats, 2009–2024", threshold=5)
+    assert figure.axes == []  # no empty axes
+    assert "Houseboats, 2009–2024" in texts_of(figure)
+    said = " ".join(" ".join(texts_of(figure)).split())
+    assert ("Every segment's index is suppressed, so no chart: a count of 1 to 5, or one "
+            "that would reveal such a count, is suppressed.") in said
+    renderer = FigureCanvasAgg(figure).get_renderer()  # every word within the picture
+    for text in figure.texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= figure.bbox.x1 and box.y0 >= 0, text.get_text()
+    assert incident_chart(rows, "Houseboats").startswith(b"\x89PNG")

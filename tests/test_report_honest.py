@@ -162,17 +162,17 @@ def test_the_targeting_box_keeps_to_in_sample_words_without_its_own_backtest(dem
             _between(page, 'id="targeting"', 'id="demand"'))
 
     rows, said = box()  # no backtest beside it
-    assert TESTED not in rows and "community-safety target --backtest" in said
+    assert TESTED not in rows and "none of this segmentation has been run" in said
     about = pd.read_csv(demo / "backtest" / "backtest_about.csv")
     (tmp_path / "backtest").mkdir()
     shutil.copy(demo / "backtest" / "backtest.csv", tmp_path / "backtest")
     about.assign(segmentation="an earlier segmentation").to_csv(
         tmp_path / "backtest" / "backtest_about.csv", index=False)
     rows, said = box()  # a backtest of another segmentation
-    assert TESTED not in rows and "community-safety target --backtest" in said
+    assert TESTED not in rows and "none of this segmentation has been run" in said
     about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
     rows, said = box()  # the same segmentation's: quoted
-    assert TESTED in rows and "community-safety target --backtest" not in said
+    assert TESTED in rows and "none of this segmentation has been run" not in said
 
 
 def test_the_tested_figure_gives_its_interval_when_the_backtest_has_one():

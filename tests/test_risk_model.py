@@ -365,6 +365,12 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert "postcode points' fires" in pd.read_csv(out / "target_summary.csv").set_index(
         "measure").loc["score", "note"]
     assert int(summary["households on the list"]) == round(households.sum())
+    # the crews' Columns sheet says each postcode is ranked on its own, not by its area
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out / "target_list.xlsx")["Columns"]
+    meanings = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert "for the postcode itself" in meanings and "for its output area ×" not in meanings
 
 
 def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp_path,

@@ -233,6 +233,8 @@ def test_camden_target_list_and_outputs(camden, tmp_path, capsys):
     ("", ["--capacity", "0"], "capacity of 0"),
     ("", ["--capacity", "100000"], "more than the"),
     ("", ["--backtest", "--cut-off", "2030-01-01"], "outside the incidents' dates"),
+    ("", ["--wards", "Bellingham"], "“Bellingham” is not a ward of this "
+     "segmentation (by name or code). It has 20 wards, e.g. "),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, content, args,
                                                    message):
@@ -249,6 +251,28 @@ def test_bad_input_one_line_exit_2_nothing_written(camden, tmp_path, capsys, con
     assert len(err.splitlines()) == 1 and err.startswith("community-safety: error: ")
     assert message in err
     assert not out.exists()
+
+
+def test_wards_are_chosen_by_name_or_code(camden, tmp_path):
+    out = tmp_path / "out"
+    assert run("target", camden, "--out", out, *FIRE_XY, "--capacity", 100, "--wards",
+               "belsize, E05013665") == 0
+    crews = pd.read_csv(out / "target_list.csv")
+    assert set(crews["ward_name"]) == {"Belsize", "Kilburn"} and len(crews) == 100
+
+
+def test_a_ward_name_two_boroughs_share_asks_for_the_code():
+    """A service over several boroughs: two wards called Abbey. The name alone is refused,
+    naming both codes; either code, or another ward's name, is taken."""
+    from community_safety.core.errors import InputError
+    from community_safety.core.targeting.visit_inputs import chosen_wards
+
+    wards = pd.DataFrame({"ward_code": ["E05000026", "E05000026", "E05009999", "E05000400"],
+                          "ward_name": ["Abbey", "Abbey", "abbey ", "Bellingham"]})
+    with pytest.raises(InputError, match="“Abbey” is the name of 2 wards of this "
+                       r"segmentation \(E05000026, E05009999\): give the ward's code"):
+        chosen_wards(["Abbey"], wards)
+    assert chosen_wards(["e05009999", "bellingham"], wards) == ("E05009999", "E05000400")
 
 
 def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):

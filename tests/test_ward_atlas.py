@@ -16,7 +16,7 @@ import unicodedata
 import pypdf
 import pytest
 from conftest import SAMPLE_DIR, saved_sample
-from qgis.core import QgsFeedback, QgsLayoutItemMap, QgsProject
+from qgis.core import QgsFeedback, QgsLayoutExporter, QgsLayoutItemMap, QgsProject
 from qgis.PyQt.QtGui import QImage
 from test_processing import processing_error
 
@@ -265,3 +265,74 @@ def test_bad_threshold_refused_before_anything_is_built(segmentations, tmp_path)
     with pytest.raises(InputError, match="threshold of 0"):
         export_ward_atlas(segmentations["full"], tmp_path / "atlas.pdf", 0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ward_page_says_its_areas_without_data_and_lists_only_its_segments(tmp_path):
+    """Three output areas missing from every census table (left unclassified, hatched on
+    the map): their ward's page says "n output areas with data, 3 without" (not only the
+    classified ones); each page's legend lists the segments with output areas in the ward
+    (and "No data" where it has some), never a neighbour's seen in the map's margin; a
+    profile of two long categories is headed by its name in words, its categories in the
+    sources."""
+    from test_cli import TABLES, sample_table, write_project
+
+    from community_safety.core.store.geopackage import read_gpkg_table
+
+    gone = sample_table(TABLES[0])["OA11CD"].iloc[[0, 1, 2]].tolist()
+    tables = {}
+    for name in TABLES:
+        table = sample_table(name)
+        table[~table["OA11CD"].isin(gone)].to_csv(tmp_path / f"{name}.csv", index=False)
+        tables[name] = tmp_path / f"{name}.csv"
+    run("segment", write_project(tmp_path, tables=tables), "--out", tmp_path / "seg",
+        "--no-plots")
+    gpkg = tmp_path / "seg" / "segmentation.gpkg"
+    flats = ["Purpose Built Flats/Maisonettes - 4 to 9 storeys",
+             "Purpose Built Flats/Maisonettes - Up to 3 storeys"]
+    run("incidents", gpkg, S / "lfb_dwelling_fires.csv", "--name", "flat_fires",
+        "--x", "easting_rounded", "--y", "northing_rounded", "--date-column", "date",
+        "--category-column", "property_type", *(a for c in flats for a in ("--category", c)),
+        "--out", tmp_path / "incidents")
+    run("matrices", gpkg, "--wards", S / "wards_2022.gpkg", "--ward-code", "WD22CD",
+        "--ward-name", "WD22NM")
+    project = QgsProject()
+    layout, _ = export_ward_atlas(gpkg, tmp_path / "atlas.pdf", 5, project)
+    texts = page_texts(tmp_path / "atlas.pdf")[1:]
+    pages = ward_pages(gpkg, 5)
+
+    wards = read_gpkg_table(gpkg, "area_wards").merge(
+        read_gpkg_table(gpkg, "segments")[["area_code", "segment"]], on="area_code")
+    without = wards[wards["segment"].isna()].groupby("ward_code").size()
+    assert without.sum() == 3
+    for (code, name), text in zip(pages.wards, texts):
+        areas = int((wards["ward_code"] == code).sum())
+        if code in without:
+            said = f"in {areas - without[code]} output areas with data, {without[code]} without."
+        else:
+            said = f"in {areas} output areas."
+        assert said in text, (name, text[:300])
+    headings = [c.heading for c in pages.columns]
+    assert headings[-1] == "Flat fires" and "Flat fires" in texts[0]
+    assert f"Flat fires: lfb_dwelling_fires.csv, Jan 2009 – Aug 2024, categories: " \
+           f"{'; '.join(flats)}" in " ".join(pages.sources)
+
+    legend = layout.itemById("legend")
+    node = legend.model().rootGroup().findLayers()[0]
+    atlas = layout.atlas()
+    atlas.beginRender()
+    listed = {}
+    try:
+        for page, (code, _) in enumerate(pages.wards):
+            atlas.seekTo(page)  # the legend is filtered as the page is drawn
+            QgsLayoutExporter(layout).renderPageToImage(1, dpi=15)
+            listed[code] = [n.data(0).split(" – ")[0] for n in
+                            legend.model().layerLegendNodes(node)]
+    finally:
+        atlas.endRender()
+    for code, _ in pages.wards:
+        here = wards[wards["ward_code"] == code]["segment"]
+        expected = [str(int(s)) for s in sorted(here.dropna().unique())]
+        expected += ["No data (not classified)"] if here.isna().any() else []
+        assert listed[code] == expected, code
+    assert any(len(labels) < len(pages.segments) for labels in listed.values())
+    project.clear()

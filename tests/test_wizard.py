@@ -19,6 +19,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QApplication, QWizard
 
 from community_safety.core.project.project_file import load_project
@@ -99,7 +100,7 @@ def test_page_two_guesses_each_table_and_shows_the_reconciliation(filled):
             for r in range(summary.rowCount())}
     assert rows["census_demography.csv"] == ["749", "0", "0", "0", "0", "0"]
     assert rows["imd2019_lsoa.csv"][0] == "133"  # LSOAs, joined through LSOA11CD
-    assert "Checked: 749 areas" in filled.tables.check_status.text()
+    assert "Checked: 749 areas; 5 tables, " in filled.tables.check_status.text()
 
 
 def test_page_three_screens_and_forces_variables_in_and_out(filled, qtbot):
@@ -110,7 +111,13 @@ def test_page_three_screens_and_forces_variables_in_and_out(filled, qtbot):
     rows = {page.table.item(r, 0).text(): r for r in range(page.table.rowCount())}
     assert page.table.item(rows[dropped], 2).text() == "dropped"
     partner = screening.loc[dropped, "correlated_with"]
-    assert page.table.item(rows[dropped], 3).text().startswith(f"correlated with {partner} (r =")
+    labels = page.labels()  # the partner named as the lists name it: code and description
+    assert labels[partner] and page.table.item(rows[dropped], 3).text().startswith(
+        f"correlated with {partner} – {labels[partner]} (r =")
+    # the roles' lists name each column with its description too (their data the code)
+    for combo in (page.deprivation, page.residents, page.households):
+        assert combo.itemText(combo.findData("pct_age_0_15")) == \
+            "pct_age_0_15 – Residents aged 0 to 15"
     page.set_force(dropped, "in", True)
     qtbot.waitUntil(page.isComplete, timeout=60_000)
     after = page.prepared.screening.set_index("variable")
@@ -135,7 +142,10 @@ def test_page_four_shows_the_diagnostics_and_the_recommendation(filled, qtbot):
     assert page.table.rowCount() == 11
     qtbot.waitUntil(lambda: page.chart.pixmap() is not None
                     and not page.chart.pixmap().isNull(), timeout=30_000)
-    assert page.recommendation.text().startswith("Recommendation: k = ")
+    said = page.recommendation.text()
+    assert said.startswith(f"Recommendation: k = {page.recommended}: of the 11 numbers of "
+                           "segments tried, ")  # and what its stability means, in words
+    assert "stability is" in said and "(1 = the same segments from every start)" in said
     assert page.k.value() == 10
     if page.recommended != 10:  # why it keeps 10, and how to take the recommendation
         said = page.recommendation.text()
@@ -149,7 +159,6 @@ def test_pressing_the_k_spin_box_marks_the_chosen_k_without_drawing_again(
     the last drawing: no chart is drawn again (matplotlib's drawing, even in a thread, froze
     the wizard 0.3-0.9 s at each press)."""
     from qgis.PyQt.QtGui import QColor
-    from qgis.PyQt.QtTest import QTest
 
     from community_safety.qgis_plugin.ui.k_chart import CHOSEN_COLOUR, chosen_lines
 
@@ -195,9 +204,14 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
         filled, qtbot, tmp_path):
     page = filled.run_page
     assert filled.currentPage() is page
+    assert "with 5 tables (census_demography.csv, " in page.summary.text()
     gpkg = tmp_path / "results" / "camden.gpkg"
     page.output.setFilePath(str(gpkg))
     page.plots.setChecked(False)
+    # before the run, Finish (which would close having built nothing) is disabled and
+    # Enter presses Run; once built, Finish is enabled and the default
+    finish = filled.button(QWizard.FinishButton)
+    assert not finish.isEnabled() and not finish.isDefault() and page.run_button.isDefault()
     # a project in WGS84 degrees, looking at somewhere else: the map must come to the areas
     wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
     elsewhere = QgsVectorLayer("Point?crs=EPSG:4326", "elsewhere", "memory")
@@ -207,8 +221,9 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
     canvas.setDestinationCrs(wgs84)
     canvas.setExtent(QgsRectangle(10, 40, 11, 41))
     with qtbot.waitSignal(filled.segmentation_ready, timeout=300_000) as ready:
-        page.run_button.click()
+        QTest.keyClick(page.output.lineEdit(), Qt.Key_Return)  # Enter in the path typed
     assert ready.args == [str(gpkg)]
+    assert finish.isEnabled() and finish.isDefault() and not page.run_button.isDefault()
     assert gpkg.exists() and "Done: 749 areas in 10 segments" in page.status.text()
     layers = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.source().startswith(str(gpkg))]
@@ -225,6 +240,20 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
     assert shown.contains(areas) and shown.width() < 3 * areas.width(), (shown.toString(),
                                                                        areas.toString())
     QgsProject.instance().removeMapLayer(elsewhere.id())
+    # Back to page 4, k changed, Next: what was built is no longer what the pages say, so
+    # Finish waits for another run; k as it was, and Finish is still off until that run
+    back, forward = filled.button(QWizard.BackButton), filled.button(QWizard.NextButton)
+    qtbot.mouseClick(back, Qt.LeftButton)
+    k = filled.segments.k.value()
+    filled.segments.k.setValue(k + 1)
+    qtbot.mouseClick(forward, Qt.LeftButton)
+    assert filled.currentPage() is page
+    assert not finish.isEnabled() and page.run_button.isDefault()
+    assert "settings have changed since the run" in page.status.text()
+    qtbot.mouseClick(back, Qt.LeftButton)
+    filled.segments.k.setValue(k)
+    qtbot.mouseClick(forward, Qt.LeftButton)
+    assert not finish.isEnabled()
 
     saved = filled.save_project_file(tmp_path / "camden_wizard.toml")
     built = filled.project()
@@ -392,6 +421,48 @@ def test_the_plugin_menu_opens_the_wizard(qgis_app, qgis_iface, monkeypatch):
     finally:
         plugin.unload()
     assert added == [] and plugin.wizard is None
+
+
+def test_the_wizard_closed_before_a_run_opens_again_as_it_was_left(
+        qgis_app, qgis_iface, monkeypatch, qtbot, tmp_path):
+    """Closed (Cancel) on page 3 while it screened: the menu opens the same wizard on that
+    page with what was entered, and the screening cut short runs again."""
+    from community_safety.core.project.project_file import save_project
+    from community_safety.qgis_plugin.plugin import CommunitySafetyPlugin
+
+    for name in ("addPluginToMenu", "removePluginMenu"):
+        monkeypatch.setattr(qgis_iface, name, lambda m, a: None, raising=False)
+    for name in ("addToolBarIcon", "removeToolBarIcon"):
+        monkeypatch.setattr(qgis_iface, name, lambda a: None, raising=False)
+    plugin = CommunitySafetyPlugin(qgis_iface)
+    plugin.initGui()
+    try:
+        plugin.wizard_action.trigger()
+        wizard = plugin.wizard
+        wizard.open_project_file(save_project(camden_as_built(tmp_path / "camden.toml")))
+        qtbot.waitUntil(wizard.boundaries.isComplete, timeout=30_000)
+        qtbot.mouseClick(wizard.button(QWizard.NextButton), Qt.LeftButton)
+        qtbot.waitUntil(wizard.tables.isComplete, timeout=60_000)
+        qtbot.mouseClick(wizard.button(QWizard.NextButton), Qt.LeftButton)
+        assert wizard.currentPage() is wizard.variables and wizard.busy()  # screening
+        wizard.variables.min_range.setValue(2.5)
+        qtbot.mouseClick(wizard.button(QWizard.CancelButton), Qt.LeftButton)
+        assert not wizard.isVisible()
+        qtbot.waitUntil(lambda: not wizard.busy(), timeout=30_000)  # its screening stopped
+        qtbot.wait(500)  # longer than the page waits before screening a change
+        assert not wizard.busy() and not wizard.variables.isComplete()
+
+        plugin.wizard_action.trigger()
+        assert plugin.wizard is wizard and wizard.isVisible()
+        assert wizard.currentPage() is wizard.variables
+        assert wizard.variables.min_range.value() == 2.5
+        assert wizard.tables.list.count() == len(TABLES)
+        qtbot.waitUntil(wizard.variables.isComplete, timeout=120_000)
+        assert "candidate variables kept" in wizard.variables.status.text()
+        plugin.wizard_action.trigger()  # open already: the same one, raised
+        assert plugin.wizard is wizard and wizard.isVisible()
+    finally:
+        plugin.unload()
 
 
 def test_a_tiny_segment_is_flagged_on_the_run_page_as_the_command_line_does(tmp_path):

@@ -168,6 +168,20 @@ def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):
     shown = {variables.table.item(r, 0).text(): variables.table.item(r, 1).text()
              for r in range(variables.table.rowCount())}
     assert shown["ts0450002"] == "No cars or vans in household"
+    # the roles' lists and the correlation partners are named in words as page 2 names
+    # them: code and description
+    households = variables.households
+    assert households.itemText(households.findData("ts0540001")) == \
+        "ts0540001 – Total: All households"
+    labels = variables.labels()
+    for combo in (variables.deprivation, variables.residents, households):
+        texts = [combo.itemText(i) for i in range(combo.count()) if combo.itemData(i)]
+        assert texts and all(" – " in text for text in texts), texts
+    whys = [variables.table.item(r, 3).text() for r in range(variables.table.rowCount())]
+    partners = [w for w in whys if w.startswith("correlated with ")]
+    assert partners and all(
+        w.startswith(f"correlated with {code} – {labels[code]} (r = ")
+        for w in partners for code in [w.split()[2]]), partners
     click(wizard.button(QWizard.NextButton))
     segments = wizard.segments
     qtbot.waitUntil(lambda: segments.task is None and segments.diagnostics is not None,

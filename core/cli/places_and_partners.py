@@ -43,6 +43,13 @@ def _incidents(args) -> int:
           .to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
+    from ..store.geopackage import gpkg_file, read_gpkg_table
+
+    about = read_gpkg_table(gpkg_file(Path(args.segmentation)),
+                            f"incident_about_{safe_name(args.name)}").iloc[0]
+    print(f"Counted in the profile: {int(about['records_counted']):,} (matched, within the "
+          "filters, in output areas with a segment and known households or residents)"
+          + (f". Note: {about['note']}" if str(about.get("note") or "").strip() else ""))
     note = unreadable_dates_note(records)
     if note:
         print(note, file=sys.stderr)

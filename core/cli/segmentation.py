@@ -25,7 +25,7 @@ def _k_range(text: str) -> list[int]:
 def _print_summary(seg, path: Path) -> None:
     import pandas as pd
 
-    from ..segment.build import small_segments_note
+    from ..segment.build import small_segments_note, unclassified_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -51,9 +51,9 @@ def _print_summary(seg, path: Path) -> None:
               f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
-    small = small_segments_note(seg.manifest)
-    if small:
-        print(small, file=sys.stderr)
+    for warning in (unclassified_note(seg.manifest), small_segments_note(seg.manifest)):
+        if warning:
+            print(warning, file=sys.stderr)
     print(f"\nSaved to {path}")
 
 
@@ -130,8 +130,11 @@ def _assign(args) -> int:
         write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
     known = previous.notna()
     changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
-    print(f"Assigned {len(assigned)} areas to the {len(seg.centres)} existing segments; "
-          f"{int(known.sum())} were in the segmentation, {changed} of them changed segment.")
+    unclassified = int(assigned["segment"].isna().sum())
+    print(f"Assigned {len(assigned) - unclassified} areas to the {len(seg.centres)} existing "
+          f"segments; {int(known.sum())} were in the segmentation, {changed} of them changed "
+          "segment." + (f" {unclassified} areas have no value in any clustering variable and "
+                        "are left unclassified." if unclassified else ""))
     print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
     if replacing:
         print(replacing)

@@ -166,7 +166,7 @@ def add_commands(sub) -> None:
                      "(non_residential and opted_out exclude the address)")
     tgt.add_argument("--flag-weights", help='weights of the flags, e.g. '
                      '"over_75_alone=2,smoker=1.5"')
-    tgt.add_argument("--wards", help="only these ward codes (comma separated)")
+    tgt.add_argument("--wards", help="only these wards, by code or name (comma separated)")
     tgt.add_argument("--segments", help="only these segments (comma separated)")
     tgt.add_argument("--today", help="the date visits are counted back from (default today)")
     tgt.add_argument("--backtest", action="store_true", help="fit on incidents up to "

@@ -28,6 +28,11 @@ def rank_column(metric: str) -> str:
     return f"{metric} rank"
 
 
+HOME_ELSEWHERE = "(home area not one of the study's areas)"
+HOME_NOT_GIVEN = "(no home area on the records)"
+HOME_NO_DATA = "(home area without data: no segment)"
+
+
 def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame,
                  places: pd.DataFrame, themes: dict) -> pd.DataFrame:
     """One row per person listed: pseudonym, the four ranks, which top lists, the totals,
@@ -53,6 +58,13 @@ def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame
     for column in ("home ward", "home ward name", "segment", "segment name"):
         if column in places.columns:
             table[column] = places[column].reindex(table["home area"]).fillna("").to_numpy()
+    unplaced = ~table["home area"].isin(places.index)
+    for column in ("home ward name", "segment name"):
+        if column in table:  # a reader sees why a row has no ward or segment
+            table.loc[unplaced, column] = np.where(
+                table.loc[unplaced, "home area"] == "", HOME_NOT_GIVEN, HOME_ELSEWHERE)
+    if "segment name" in table:  # an area of the study without data: no segment
+        table.loc[~unplaced & (table["segment"] == ""), "segment name"] = HOME_NO_DATA
     if themes:
         table["themes"] = [", ".join(name for name, members in themes.items()
                                      if code in members) for code in codes]
@@ -115,6 +127,8 @@ README_TEXT = """Frequent service users and shared demand
 For the tasking meeting (pseudonymised; keep within the partnership's agreement):
   frequent_service_users.csv      the people in the top N of any metric: pseudonym, ranks out
                                   of everyone, the totals, harm, home area, ward and segment
+                                  (the ward and segment names say where a home area is not
+                                  one of the study's areas, or is on no record)
   frequent_service_users_<filter>.csv   the same for each filter (ranks not recomputed)
   service_user_details.csv        per listed person: records and hours by source and total
 

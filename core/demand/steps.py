@@ -166,10 +166,11 @@ def _left_out_words(left_out: tuple[int, float], everyone: int, areas, views: li
         return f"they count all {everyone:,} people: each has a home area with {has}{where}"
     return (f"they count the {everyone - people:,} of the {everyone:,} people whose home "
             f"area has {has}{where}. {people:,} people "
-            f"({contacts:,.0f} contacts) are left out of every view, as 'home area not "
-            "known': the most common area on their records is not among the areas known, "
-            "or none of their records gives one (see the notes on home areas above and "
-            "demand_rows_to_check.csv)")
+            f"({contacts:,.0f} contacts) are left out of every view: the most common area "
+            f"on their records has no {has.replace('a ', '').replace(' and ', ' or ')} "
+            "(an output area without data, left without a segment, or one not among the "
+            "areas known), or none of their records gives one (see the notes on home areas "
+            "above and demand_rows_to_check.csv)")
 
 
 def _areas_from(project: DemandProject, segmentation: Path | None) -> str:

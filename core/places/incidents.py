@@ -134,6 +134,47 @@ def incident_counts(records: pd.DataFrame, located: pd.DataFrame, count_columns,
     return pd.DataFrame(counts).fillna(0)
 
 
+def profile_base(bases: pd.DataFrame) -> str:
+    """What a profile's incidents are compared with: households, else residents."""
+    base = next((b for b in ("households", "residents") if b in bases.columns), None)
+    if base is None:
+        raise InputError("incident profile: the segmentation has neither households nor "
+                         "residents to compare with; name them under [sizes] in the project")
+    return base
+
+
+def profiled_areas(segments: pd.Series, bases: pd.DataFrame) -> pd.Series:
+    """The areas a profile counts (area -> segment): those classified whose households (or
+    residents) are known. An incident in an area of unknown households counted against the
+    households of the others would inflate every rate and index."""
+    known = bases[profile_base(bases)].reindex(segments.index).notna().to_numpy()
+    return segments[known]
+
+
+NOT_PROFILED = "Not in the profile's counts, rates and indices: "
+
+
+def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: pd.Series,
+                      base: str) -> str:
+    """A sentence on what is in areas the profile does not count, each measure in its own
+    words ("6 injuries, 4 fatalities"), by why ('' when nothing is)."""
+    left = area_counts.drop(index=profiled, errors="ignore")
+    left = left[(left > 0).any(axis=1)]
+    if left.empty:
+        return ""
+    unclassified = ~left.index.isin(segments.index)
+    why = {"without a segment (no data)": unclassified,
+           f"whose {base} are not known": ~unclassified}
+    parts = []
+    for reason, rows in why.items():
+        if rows.any():
+            totals = left[rows].sum()
+            said = ", ".join(f"{int(n):,} {words(column).lower()}"
+                             for column, n in totals.items() if n > 0)
+            parts.append(f"{said} in {int(rows.sum()):,} output area(s) {reason}")
+    return NOT_PROFILED + "; and ".join(parts)
+
+
 def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
                      bases: pd.DataFrame) -> pd.DataFrame:
     """The profile table: one row per segment and count column.
@@ -142,10 +183,8 @@ def incident_profile(area_counts: pd.DataFrame, segments: pd.Series,
     compares with the segment's share of households, or of residents where the project
     names no households (columns ``resident_share_pct``; ``profile_base`` says which).
     """
-    base = next((b for b in ("households", "residents") if b in bases.columns), None)
-    if base is None:
-        raise InputError("incident profile: the segmentation has neither households nor "
-                         "residents to compare with; name them under [sizes] in the project")
+    base = profile_base(bases)
+    segments = profiled_areas(segments, bases)
     frame = bases.reindex(segments.index).assign(segment=segments.to_numpy())
     frame = frame.join(area_counts.reindex(segments.index).fillna(0))
     by_segment = frame.groupby("segment").sum(numeric_only=True)

@@ -63,8 +63,11 @@ from .incidents import (
     filter_records,
     incident_counts,
     incident_profile,
+    not_profiled_note,
+    profile_base,
     profile_chart,
     profile_for_readers,
+    profiled_areas,
     words,
 )
 
@@ -209,7 +212,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     """Locate incidents (a file, or a point layer as a GeoDataFrame), profile them by
     segment, save tables, chart, record reconciliation and a styled area layer of rates.
     ``note``: what a reader should know about the file (a gap in it, say), kept with its
-    source and shown wherever the source is."""
+    source and shown wherever the source is, with what the profile leaves out (incidents
+    in areas without a segment or with unknown households: ``not_profiled_note``)."""
     name = safe_name(name)
     seg = load_segmentation(segmentation)
     records, unreadable, crs, source = read_record_sources(incidents, source_name)
@@ -228,7 +232,11 @@ def incidents_step(segmentation: Path, incidents, name: str,
                          "was stored")
     counts = incident_counts(records, located, count_columns, keep, source)
     classified = seg.areas["segment"].dropna().astype(int)
-    profile = incident_profile(counts, classified, area_bases(seg))
+    bases = area_bases(seg)
+    profile = incident_profile(counts, classified, bases)
+    profiled = profiled_areas(classified, bases).index
+    left_out = not_profiled_note(counts, profiled, classified, profile_base(bases))
+    note = "; ".join(n for n in (str(note or "").strip(), left_out) if n)
 
     key, key_source = pseudonymisation_key(key_file)
     ids = (records[id_column] if id_column else pd.Series(records.index.astype(str),
@@ -245,7 +253,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
     period = period_label(*dates) if dates else ""
     rates, rates_qml, rates_abstract = incident_area_layer(
         seg, counts, profile, name, period, rules.categories)
-    about = incident_about(name, source, dates, rules, reconciliation, note)
+    about = incident_about(name, source, dates, rules, reconciliation, note, profiled)
     earlier_charts = _chart_files(Path(out_dir), name)
     # the profile's files join whatever else the folder holds (other profiles, or the
     # segmentation's own folder), the rest left alone; they and the GeoPackage's tables go
@@ -282,12 +290,17 @@ def incidents_step(segmentation: Path, incidents, name: str,
 
 
 def incident_about(name: str, source: str, dates: tuple | None, rules: IncidentFilter,
-                   reconciliation: pd.DataFrame, note: str = "") -> pd.DataFrame:
+                   reconciliation: pd.DataFrame, note: str = "",
+                   profiled: pd.Index | None = None) -> pd.DataFrame:
     """One row saying where a profile's incidents came from, for readers of the report and
     the partner workbook: the file's name (never its folder), the period in words and its
     first and last days (ISO; empty when not known), the categories kept, how many records
-    were counted of how many read, and the user's note on the file."""
-    counted = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
+    were counted of how many read, and the note (the user's, and what the profile leaves
+    out)."""
+    located = (reconciliation["status"] == MATCHED) & reconciliation["in_filter"].astype(bool)
+    # counted: in an area the profile counts (``profiled``: classified, households known)
+    counted = located & (reconciliation["area_code"].isin(profiled) if profiled is not None
+                         else True)
     return pd.DataFrame([{
         "incidents": name,
         "source": (str(source) if " files (" in str(source)
@@ -298,6 +311,7 @@ def incident_about(name: str, source: str, dates: tuple | None, rules: IncidentF
         "categories": "; ".join(rules.categories) if rules.categories else "all",
         "category_column": rules.category_column or "",
         "records_read": int(len(reconciliation)), "records_counted": int(counted.sum()),
+        "records_not_profiled": int((located & ~counted).sum()),
         "note": str(note or "").strip()}])
 
 

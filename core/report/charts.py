@@ -304,11 +304,42 @@ def profile_figure(rows: pd.DataFrame, standardised: pd.DataFrame, labels: dict[
     return figure
 
 
-def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment") -> bytes:
-    """Index by segment with its 95% interval and the 100 line; a suppressed segment has no
-    bar."""
-    figure = Figure(figsize=(8, 4))
-    draw_index_bars(figure.add_subplot(), rows.assign(segment=rows["segment"].astype(int)),
-                    title, axis, "its share of")
-    figure.tight_layout()
-    return png(figure)
+def incident_chart(rows: pd.DataFrame, title: str, axis: str = "segment",
+                   threshold: int = 5) -> bytes:
+    """``incident_figure`` as PNG bytes."""
+    return png(incident_figure(rows, title, axis, threshold))
+
+
+def incident_figure(rows: pd.DataFrame, title: str, axis: str = "segment",
+                    threshold: int = 5) -> Figure:
+    """Index by segment with its 95% interval and the 100 line. A suppressed segment's bar
+    is a hatched stub marked "*", said under the chart (a missing bar would read as 0);
+    with every index suppressed (or no incidents), the chart is the title and a sentence
+    saying so."""
+    rows = rows.assign(segment=rows["segment"].astype(int))
+    hidden = rows["index"].isna().to_numpy()  # its count, or the total, suppressed
+    why = (f"a count of 1 to {threshold}, or one that would reveal such a count, is "
+           "suppressed")
+    if hidden.all():
+        said = ("No incidents counted, so no index to chart."
+                if (rows["count"] == 0).all() else
+                f"Every segment's index is suppressed, so no chart: {why}.")
+        lines = ["\n".join(textwrap.wrap(text, width)) for text, width in ((title, 90),
+                                                                          (said, 100))]
+        figure = Figure(figsize=(8, 0.6 + 0.2 * sum(t.count("\n") + 1 for t in lines)))
+        figure.text(0.5, 0.95, lines[0], ha="center", va="top", fontsize=10)
+        figure.text(0.5, 0.08, lines[1], ha="center", va="bottom", fontsize=9,
+                    color="#444444")
+        return figure
+    figure = Figure(figsize=(8, 4.3 if hidden.any() else 4))
+    ax = figure.add_subplot()
+    draw_index_bars(ax, rows, title, axis, "its share of")
+    if hidden.any():
+        stub = 0.04 * ax.get_ylim()[1]
+        for x in np.flatnonzero(hidden):
+            ax.bar(x, stub, color="white", edgecolor="#777777", hatch="////", linewidth=0.6)
+            ax.text(x, stub, "*", ha="center", va="bottom", fontsize=13, fontweight="bold")
+        figure.text(0.01, 0.01, f"* suppressed, no bar: {why}.", fontsize=8,
+                    color="#444444")
+    figure.tight_layout(rect=(0, 0.05 if hidden.any() else 0, 1, 1))
+    return figure

@@ -82,13 +82,15 @@ def segment_rows(seg) -> list[dict]:
         rows.append({"number": int(n), "name": row["name"], "colour": segment_colour(n),
                      "ink": ink_on(segment_colour(n)),
                      "areas": number(row["areas"]),
-                     "households": number(row.get("households")),
-                     "residents": number(row.get("residents")),
+                     "households": number(row["households"]) if "households" in row
+                     else None,
+                     "residents": number(row["residents"]) if "residents" in row else None,
                      "share": f"{share:.1f}%"})
     return rows
 
 
-def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> list[dict]:
+def incident_sections(profiles: dict, abouts: dict, axis: str = "segment",
+                      threshold: int = 5) -> list[dict]:
     """Table 1 of each incident profile (suppressed), its chart, and where it came from,
     each count with its period and each rate with its unit and period."""
     sections = []
@@ -104,10 +106,10 @@ def incident_sections(profiles: dict, abouts: dict, axis: str = "segment") -> li
                 "period": period.words, "rate_unit": period.rate_unit(base),
                 "rate_short": ("a year" if period.yearly else
                                f"in {period.label}" if period.label else ""),
-                "about": incident_note(about) if about else "",
+                "about": incident_note(about, threshold) if about else "",
                 "chart": data_uri(charts.incident_chart(
                     rows, f"{title}, {period.words}, by segment: index with 95% interval",
-                    axis)),
+                    axis, threshold)),
                 "rows": [incident_row(r, period) for _, r in rows.iterrows()]})
     return sections
 
@@ -162,14 +164,15 @@ def suppression_said(name: str, counts: pd.DataFrame, threshold: int) -> str:
             f"{threshold} and the cells or totals that would reveal them")
 
 
-def dominant_wards(households: pd.DataFrame | None, ward_names: dict, segment: int,
+def dominant_wards(counts: pd.DataFrame | None, ward_names: dict, segment: int,
                    most: int = 5) -> dict:
     """Where a segment dominates: the wards in which it has the largest published share of
-    households; otherwise the wards where its share is largest."""
-    if households is None or segment not in households.columns:
+    ``counts`` (households, else residents, else output areas: ``ward_base``); otherwise
+    the wards where its share is largest."""
+    if counts is None or segment not in counts.columns:
         return {"dominates": [], "largest": []}
-    share = ward_shares(households)
-    top = largest_segments(households)  # a ward whose every share is suppressed has none
+    share = ward_shares(counts)
+    top = largest_segments(counts)  # a ward whose every share is suppressed has none
     mine = share[segment].dropna().sort_values(ascending=False)
     listed = [{"ward": ward_names.get(w, w), "code": w, "share": f"{v:.0f}%"}
               for w, v in mine.items()]
@@ -189,11 +192,18 @@ def wards_holding(areas: pd.DataFrame, segment: int, first: list[str] = ()) -> l
     return [w for w in first if w in most] + [w for w in most if w not in first]
 
 
+def ward_base(published: dict) -> str | None:
+    """The ward matrix a segment's wards are read from: households, else residents, else
+    output areas (None without ward matrices)."""
+    return next((b for b in ("households", "residents", "areas") if b in published), None)
+
+
 def segment_wards(published: dict, ward_names: dict, segments) -> tuple[dict, dict | None]:
     """For each segment, the wards its section lists (``dominant_wards``) and the codes of
     the wards its map may name (``wards_holding``: those listed first; None without the
     areas matrix)."""
-    listed = {n: dominant_wards(published.get("households"), ward_names, n)
+    base = ward_base(published)
+    listed = {n: dominant_wards(published.get(base) if base else None, ward_names, n)
               for n in segments}
     if "areas" not in published:
         return listed, None
@@ -309,7 +319,7 @@ def report_context(segmentation: Path, threshold: int = 5,
     standardised = seg.standardiser.transform(seg.values[seg.clustered])
     bands = seg.manifest.get("parameters", {}).get("bands", {"high": 120, "low": 80})
     clustered = seg.profiles[seg.profiles["variable"].isin(seg.clustered)]
-    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest))
+    incidents = incident_sections(profiles, abouts, numbering_axis(seg.manifest), threshold)
     summary = segment_rows(seg)
     listed, holding = segment_wards(published, ward_names, names)
     maps = charts.segment_maps(areas, sorted(names), wards, holding)
@@ -345,6 +355,7 @@ def report_context(segmentation: Path, threshold: int = 5,
         "title": seg.name, "produced": date.today().isoformat(), "threshold": threshold,
         "suppressed": SUPPRESSED,
         "study": {"areas": number(len(areas)),
+                  "classified": number(areas["segment"].notna().sum()),
                   "households": number(seg.summary["households"].sum())
                   if "households" in seg.summary else None,
                   "residents": number(seg.summary["residents"].sum())
@@ -353,6 +364,7 @@ def report_context(segmentation: Path, threshold: int = 5,
         "unclassified": int(areas["segment"].isna().sum()),
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
         "base": share_base(seg.summary),
+        "ward_base": {"areas": "output areas"}.get(ward_base(published), ward_base(published)),
         "overview_map": data_uri(charts.overview_map(areas, wards)),
         "key_title": numbering_title(seg.manifest),
         "bands": [{"colour": charts.BAND_COLOURS[band], "text": text}

@@ -52,6 +52,8 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
     yearly = unit == "per year"
     window = notes.get("fires in the window", "") or "the incident history"
     window = "" if window == "the incident history" else window
+    # without households each address of the gazetteer counts as one (``households`` row)
+    homes = "addresses" if values.get("households") == "addresses" else "households"
     rows = []
 
     def add(item: str, value: str) -> None:
@@ -62,7 +64,7 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             "share of the window's fires in targeted areas (%)",
             "households in targeted areas (%)", "borough fire rate per 1,000 households",
             "cluster by area", "capacity", "visits", "areas", "wards",
-            "addresses in the gazetteer", "eligible addresses"}
+            "addresses in the gazetteer", "eligible addresses", "households"}
     add("Visits on the list", f"{_figure(values.get('visits', ''))} "
         f"{notes.get('visits') or 'addresses on the list'}")
     if values.get("areas"):
@@ -91,7 +93,10 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
     if values.get("borough fire rate per 1,000 households"):
         rate = _figure(values["borough fire rate per 1,000 households"], 2)
         add("Fire rate across the study area",
-            f"{rate} per 1,000 households " + ("a year" if yearly else unit))
+            f"{rate} per 1,000 {homes} " + ((f"a year ({window})" if window else "a year")
+                                             if yearly else unit))
+    if homes == "addresses":
+        add("Households", "not known: each address of the gazetteer counts as one")
     for measure, value in values.items():
         if measure in said:
             continue
@@ -115,11 +120,11 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             f"({_figure(values.get('fires in the window in targeted areas', ''))} of "
             f"{_figure(values.get('fires in the window', ''))}) with "
             f"{_figure(values.get('households in targeted areas (%)', ''), 1)}% of the "
-            "households. Those are the same fires the areas were ranked by, so this "
+            f"{homes}. Those are the same fires the areas were ranked by, so this "
             "overstates what the list would reach of future fires; "
             + ("the test on later fires above (a backtest: fitted on earlier fires, "
                "counting later ones) measures that." if tested else
-               "a backtest (fitting on earlier fires and counting later ones: "
-               "community-safety target --backtest) measures that."))
+               "a backtest (fitted on earlier fires, counting later ones) would measure "
+               "that; none of this segmentation has been run."))
     return {"rows": [{"item": item, "value": value} for item, value in rows],
             "in_sample": in_sample}

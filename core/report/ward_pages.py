@@ -41,6 +41,7 @@ WARD_LAYER = "wards"
 PEOPLE = ("households", "residents")  # the matrices shown as counts and shares
 NOT_INCIDENTS = {"areas", "households", "residents", "addresses"}
 ALL_SEGMENTS = "All segments"
+HEADING_LENGTH = 30  # an incident column's heading: its categories up to this, else its name
 NO_WARDS = ("{name}: no wards yet; run the ward matrices step first (Processing: 'Ward x "
             "segment matrices', or `community-safety matrices`), then make the atlas")
 
@@ -66,6 +67,9 @@ class WardPages:
     sources: list[str] = field(default_factory=list)
     suppression: str = ""
     produced: str = ""
+    # ward code -> its segments with output areas in it (0: areas without data), for the
+    # map's legend
+    present: dict[str, list[int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)  # the key findings, in order
     no_findings: str | None = None  # why no segment is named for its incidents
     numbering: str = "Segments are numbered from least to most deprived."
@@ -99,11 +103,12 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
     headings, sources = {}, []
     for name, about in incident_sources(path, layers).items():
         layer = f"incident_profile_{name}"
-        what = name.replace("_", " ")
-        if about is not None:
-            categories = [c.strip() for c in str(about.get("categories", "all")).split(";")]
-            if categories != ["all"] and 0 < len(categories) <= 2:
-                what = " and ".join(categories)
+        what, categories = name.replace("_", " "), "all"
+        if about is not None:  # its categories, where short enough for a column's heading
+            categories = " and ".join(c.strip() for c in
+                                      str(about.get("categories", "all")).split(";"))
+            if categories != "all" and len(categories) <= HEADING_LENGTH:
+                what = categories
         what = what[:1].upper() + what[1:]
         if layer not in layers:  # its source without its profile: a gap said in the sources
             continue
@@ -118,6 +123,8 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
             line = f"{what}: {about.get('source', '')}"
             if period and period != "not known":
                 line += f", {period}"
+            if categories not in ("all", what):  # not said by its heading
+                line += f", categories: {about.get('categories')}"
             sources.append(line)
         else:
             sources.append(f"{what} (incident profile '{name}')")
@@ -170,6 +177,11 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     shares = {m: percentages(published[m], "row") for m in people}
     rows = [*segments, TOTAL]
 
+    without = _areas_without_data(path, layers, seg.areas["segment"])
+    areas = published.get("areas", pd.DataFrame())
+    present = {code: [int(s) for s in segments if code in areas.index and s in areas.columns
+                      and areas.at[code, s] > 0] + ([0] if without.get(code) else [])
+               for code, _ in order}
     cells, summaries = {}, {}
     for code, _ in order:
         table = []
@@ -186,7 +198,7 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
                                        else 0.0))
             table.append(line)
         cells[code] = table
-        summaries[code] = _summary(code, published, shares, segments)
+        summaries[code] = _summary(code, published, shares, segments, without.get(code, 0))
 
     inputs = [input_name(i) for i in seg.manifest.get("inputs", []) if isinstance(i, dict)]
     sources = [f"Segments: {seg.name}" + (f" ({', '.join(inputs)})" if inputs else ""),
@@ -198,6 +210,7 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
     return WardPages(name=seg.name, threshold=threshold, segments=segments, wards=order,
                      columns=columns, cells=cells, summaries=summaries, sources=sources,
                      suppression=suppression, produced=date.today().isoformat(),
+                     present=present,
                      findings=findings, no_findings=no_incident_findings(path, findings),
                      numbering=("Segments are numbered from least to most deprived."
                                 if numbered_by_deprivation(seg.manifest) else
@@ -205,13 +218,27 @@ def ward_pages(path: Path, threshold: int = 5) -> WardPages:
                                 "measure was used)."))
 
 
-def _summary(code: str, published: dict, shares: dict, segments: dict) -> str:
+def _areas_without_data(path: Path, layers: list[str], segments: pd.Series
+                        ) -> dict[str, int]:
+    """Ward code -> how many of its output areas have no segment (no data), from the
+    areas' wards the matrices step stored (none known without them)."""
+    if "area_wards" not in layers:
+        return {}
+    wards = read_gpkg_table(path, "area_wards").set_index("area_code")["ward_code"]
+    unclassified = segments.index[segments.isna()]
+    return wards.reindex(unclassified).dropna().astype(str).value_counts().to_dict()
+
+
+def _summary(code: str, published: dict, shares: dict, segments: dict,
+             without: int = 0) -> str:
     """"6,618 households and 13,404 residents in 54 output areas. Most households: 2 –
-    Professional residents owning their homes with cars (62.8%)." (published figures)"""
+    Professional residents owning their homes with cars (62.8%)." (published figures);
+    with output areas ``without`` data: "in 28 output areas with data, 3 without"."""
     people = [m for m in PEOPLE if m in published]
     parts = [" and ".join(f"{_count(published[m].at[code, TOTAL])} {m}" for m in people)]
     if "areas" in published:
-        parts.append(f" in {_count(published['areas'].at[code, TOTAL])} output areas")
+        parts.append(f" in {_count(published['areas'].at[code, TOTAL])} output areas"
+                     + (f" with data, {without:,} without" if without else ""))
     text = "".join(parts) + "."
     main = people[0]
     body = published[main].loc[code].drop(TOTAL).dropna()

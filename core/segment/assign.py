@@ -16,12 +16,16 @@ from .prepare import winsorise
 def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
     """Existing segments for new or updated areas: nearest centre, same numbering.
 
-    Missing values take the saved fill values (the study area's medians at build time).
+    Missing values take the saved fill values (the study area's medians at build time); an
+    area with no value in any clustering variable is left unclassified (segment missing), as
+    the build leaves it.
     """
     absent = [v for v in segmentation.clustered if v not in values.columns]
     if absent:
         raise InputError(f"the new data lack the segmentation's variable(s): {', '.join(absent)}")
     frame = values[segmentation.clustered].astype(float)
+    empty = frame.isna().all(axis=1)
+    values, frame = values[~empty], frame[~empty]
     frame = frame.fillna(segmentation.fill_values[segmentation.clustered])
     X = segmentation.standardiser.transform(frame).to_numpy()
     X = winsorise(X, float(segmentation.manifest.get("parameters", {}).get("winsorise", 0)))
@@ -39,4 +43,9 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
             pick = assign_to_centres(X[mask], own[segmentation.clustered].to_numpy())
             sub[mask] = own.index.to_numpy()[pick]
         out["subsegment"] = sub
-    return out
+    left = pd.DataFrame({"segment": pd.array([pd.NA] * int(empty.sum()), dtype="Int64"),
+                         "segment_name": "", "distance": np.nan}, index=empty.index[empty])
+    if "subsegment" in out:
+        left["subsegment"] = ""
+    out = out.astype({"segment": "Int64"})
+    return pd.concat([out, left]).reindex(empty.index) if len(left) else out

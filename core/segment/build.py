@@ -168,6 +168,21 @@ def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:
              "share_of_areas": float(row["share_of_areas"])} for n, row in small.iterrows()]
 
 
+def unclassified_note(manifest: dict) -> str | None:
+    """One line on the areas left without a segment (their data missing), or None."""
+    codes = manifest.get("results", {}).get("unclassified_areas", [])
+    if not codes:
+        return None
+    one = len(codes) == 1
+    why = ((f"{'has' if one else 'have'} no value in any clustering variable") if
+           manifest.get("parameters", {}).get("missing", "median") == "median"
+           else f"{'misses' if one else 'miss'} a clustering variable")
+    shown = ", ".join(codes[:5]) + (", ..." if len(codes) > 5 else "")
+    return (f"{len(codes):,} output area{'' if one else 's'} {why} and {'is' if one else 'are'}"
+            f" left unclassified (no segment; hatched on the map, listed in the manifest): "
+            f"{shown}")
+
+
 def small_segments_note(manifest: dict) -> str | None:
     """One line on the small segments and the remedies that can help, or None. Winsorising
     is advised only where it can do something: on z-scores (``range`` and ``ihs_range``

@@ -124,24 +124,35 @@ def recommend_k(table: pd.DataFrame, wish: int = OPERATIONAL_K,
     frame = table.set_index("k")
     fit = frame[(frame["smallest_segment_pct"] >= min_share)
                 & (frame["stability_ari"].fillna(1.0) >= STABLE)]
-    note = ""
-    if fit.empty:
-        fit, note = frame, (f" No k met both conditions (smallest segment ≥ {min_share:g}% of "
-                            f"areas, stability ≥ {STABLE:g}); all were compared.")
+    passed = not fit.empty
+    if not passed:
+        fit = frame
     ranks = (fit["silhouette"].rank(ascending=False)
              + fit["calinski_harabasz"].rank(ascending=False)
              + fit["davies_bouldin"].rank(ascending=True))
     order = sorted(fit.index, key=lambda k: (ranks[k], abs(k - wish), k))
     best = int(order[0])
     row = frame.loc[best]
-    reason = (f"k = {best}: best agreement of the diagnostics among "
-              f"{len(fit)} of {len(frame)} k values (silhouette {row['silhouette']:.3f}, "
-              f"Calinski-Harabasz {row['calinski_harabasz']:.0f}, Davies-Bouldin "
-              f"{row['davies_bouldin']:.3f}), stability {row['stability_ari']:.2f}, smallest "
-              f"segment {row['smallest_segment_pct']:g}% of areas.{note}")
+    conditions = (f"every segment at least {min_share:g}% of the areas and much the "
+                  f"same segments from different random starts (stability {STABLE:g} or "
+                  "more)")
+    distinct = (f"k = {best} gives the most distinct segments (silhouette "
+                f"{row['silhouette']:.3f}, Calinski-Harabasz {row['calinski_harabasz']:.0f}, "
+                f"Davies-Bouldin {row['davies_bouldin']:.3f} agree best)")
+    tried = f"{len(frame)} numbers of segments tried"
+    if not passed:
+        among = (f"none of the {tried} gives {conditions}, so all were compared (no k met "
+                 f"both conditions); of them, {distinct}")
+    elif len(fit) == 1:
+        among = f"of the {tried}, only k = {best} gives {conditions}"
+    else:
+        among = f"of the {tried}, {len(fit)} give {conditions}; of those, {distinct}"
+    reason = (f"k = {best}: {among}. Its smallest segment holds "
+              f"{row['smallest_segment_pct']:g}% of the areas; its stability is "
+              f"{row['stability_ari']:.2f} (1 = the same segments from every start).")
     if wish in frame.index and best != wish:
         wished = frame.loc[wish]
         reason += (f" The operational choice k = {wish} has smallest segment "
-                   f"{wished['smallest_segment_pct']:g}% and stability "
+                   f"{wished['smallest_segment_pct']:g}% of the areas and stability "
                    f"{wished['stability_ari']:.2f}.")
     return best, reason

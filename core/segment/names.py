@@ -18,7 +18,7 @@ import pandas as pd
 
 from .descriptors import MIN_FIRST_SCORE, MIN_NAME_SCORE, _unusual
 from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
-from .words import _lower_first, _short
+from .words import _short, lower_first
 
 MAX_PARTS = 3
 MAX_WORDS = 10  # "about eight": the detail goes in the portrait
@@ -47,7 +47,7 @@ def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> l
     row = unusual.loc[index]
     amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
         if row["share"] else ("high" if row["direction"] == "high" else "low")
-    thing = _lower_first(_short(str(row["label"])))
+    thing = lower_first(_short(str(row["label"])))
     table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
                                                      f"with {amount} {thing}"]
     table.loc[index, "part"] = NEED
@@ -113,10 +113,10 @@ def render_name(chosen: pd.DataFrame) -> str:
         return "Residents close to the average for the whole area"
     by_part = {part: chosen[chosen["part"] == part] for part in (TRAIT, WHO, HOUSING_PART, NEED)}
     who = " and ".join([by_part[WHO]["object"].iloc[0],
-                        *map(_lower_first, by_part[WHO]["object"].iloc[1:2])]
+                        *map(lower_first, by_part[WHO]["object"].iloc[1:2])]
                        ) if len(by_part[WHO]) else "Residents"
     if len(by_part[TRAIT]):
-        who = f"{by_part[TRAIT]['object'].iloc[0]} {_lower_first(who)}"
+        who = f"{by_part[TRAIT]['object'].iloc[0]} {lower_first(who)}"
     words = [who]
     if len(by_part[HOUSING_PART]):
         housing = _join(by_part[HOUSING_PART])

@@ -211,7 +211,10 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
     counts = np.bincount(labels, minlength=k)
     if sums is None:
         sums = _segment_sums(X, labels, k)[0]
-    centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
+    # (an empty segment starts at the mean of all areas, worked out only then: on a large
+    # matrix it costs as much as a step of a polish that moves a few areas)
+    centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape)
+                     if (counts == 0).any() else sums)
     if bounds is None:
         bounds = _Bounds(len(X))
     else:

@@ -15,7 +15,7 @@ import pandas as pd
 from .descriptors import MIN_FIRST_SCORE, _unusual, descriptors
 from .names import choose_names, render_name
 from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
-from .words import _lower_first, words_for
+from .words import lower_first, words_for
 
 WHOLE_AREA = "the whole area"
 
@@ -71,7 +71,9 @@ def _fact(row, area: str, neutral: bool = False) -> str:
         text = f"{amount} {words.population} {words.says} {quoted}."
     else:
         compared = "higher" if row["direction"] == "high" else "lower"
-        text = f"{compared} than average: {_lower_first(words.label)} {quoted}."
+        text = (f"{lower_first(words.label)} a little {compared} than average {quoted}."
+                if neutral else
+                f"{compared} than average: {lower_first(words.label)} {quoted}.")
     return text[:1].upper() + text[1:]
 
 
@@ -133,7 +135,7 @@ def portrait(segment: int, rows: pd.DataFrame, in_name: list, size: pd.Series,
                 opening = ("Its other differences are small, the largest: " if facts else
                            f"Its largest difference{'s are' if len(said) > 1 else ' is'} "
                            "small: ")
-                sentences.append(opening + "; and ".join(_lower_first(t) for t in said)
+                sentences.append(opening + "; and ".join(lower_first(t) for t in said)
                                  + ".")
     return " ".join(sentences)
 

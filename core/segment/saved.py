@@ -59,7 +59,8 @@ def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: p
                              crs=areas.crs).rename_axis("area_code").reset_index()
     layer.to_file(path, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
                   dataset_options=GPKG_OPTIONS)
-    write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(seg.segment_names))
+    write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(
+        seg.segment_names, unclassified=bool(assigned["segment"].isna().any())))
     write_layer_description(path, SEGMENT_LAYER, segment_abstract(seg))
     return path
 

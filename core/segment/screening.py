@@ -110,7 +110,10 @@ def apply_missing_policy(
 ) -> tuple[pd.DataFrame, MissingReport]:
     """Fill or drop missing values of the clustering variables.
 
-    ``median``: each missing cell takes its variable's median over the study area;
+    ``median``: each missing cell takes its variable's median over the study area; an area
+    with no value in any clustering variable (in none of the tables, e.g. an output area of
+    another census's vintage) is left unclassified: the medians alone would place it in a
+    segment on no evidence;
     ``drop``: areas with any missing clustering variable are left unclassified.
     """
     frame = values[list(variables)]
@@ -119,8 +122,9 @@ def apply_missing_policy(
         all_missing = [v for v in variables if missing[v].all()]
         if all_missing:
             raise InputError(f"variable(s) {', '.join(all_missing)} have no values at all")
-        filled = frame.fillna(frame.median())
-        return filled, MissingReport(policy, missing.sum(), [])
+        empty = missing.all(axis=1)
+        filled = frame[~empty].fillna(frame.median())
+        return filled, MissingReport(policy, missing[~empty].sum(), frame.index[empty].tolist())
     if policy == "drop":
         incomplete = missing.any(axis=1)
         return frame[~incomplete], MissingReport(

@@ -76,12 +76,14 @@ VOCABULARY: tuple[Term, ...] = (
       "households", "rent their home from the council"),
     T(HOUSING, r"social rented: other", ("living in", "housing association homes"), None,
       "households", "rent their home from a housing association or other social landlord"),
-    T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"),
-      ("with", "little social housing"),
-      "households", "rent their home from a social landlord"),
+    # Census 2021's "Social rented: Rents from council or Local Authority" is the council's
+    # part alone (the rest is "Social rented: Other social rented"): before the generic term
     T(HOUSING, r"rents from council", ("living in", "council housing"),
       ("with", "little council housing"),
       "households", "rent their home from the council"),
+    T(HOUSING, r"renting socially|social(?:ly)? rent", ("living in", "social housing"),
+      ("with", "little social housing"),
+      "households", "rent their home from a social landlord"),
     T(HOUSING, r"other social rented", ("living in", "housing association homes"), None,
       "households", "rent their home from a housing association or other social landlord"),
     T(HOUSING, r"renting privately|private(?:ly)? rent|private landlord",
@@ -143,6 +145,10 @@ VOCABULARY: tuple[Term, ...] = (
       for n, word in ((3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"))),
     T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
       "are in fair health"),
+    # Census 2021's NS-SEC (TS062) counts both together, of all residents aged 16 and over
+    T(WORK, r"never worked and long-term unemployed", ("with", "long-term unemployment"),
+      None, "residents aged 16 and over",
+      "have never worked or are long-term unemployed"),
     T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,
       "residents aged 16 to 74", "are long-term unemployed"),
     T(WORK, r"\bunemployed\b|\bunemployment\b", ("with", "high unemployment"), None,

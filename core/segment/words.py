@@ -161,9 +161,13 @@ def _short(label: str) -> str:
     return text
 
 
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
+def lower_first(text: str) -> str:
+    """A label to go inside a sentence: its first letter in lower case, unless the first word
+    is an acronym, a name, or begins a name of capitalised words ("National Statistics")."""
+    first, _, rest = text.partition(" ")
     if first.isupper() and len(first) > 1 or re.search(r"[A-Z]", first[1:]):
+        return text
+    if first.isalpha() and rest[:1].isupper():
         return text
     if first.lower() in _PROPER:
         return text
@@ -191,6 +195,6 @@ def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
                              else WHO)
         return Words(variable, label, theme, part, term.high, term.low, term.population,
                      term.says)
-    short = _lower_first(_short(label))
+    short = lower_first(_short(label))
     return Words(variable, label, theme, NEED, ("with a high share of", short),
                  None, None, None)

@@ -24,8 +24,11 @@ only what describes places and groups, never a record or an address:
   the percentages are in the CSV files and the workbook);
 - the incident profiles, their counts suppressed together with the matrices (a reader
   sees both), and the figures computed from a suppressed count (share, rates, index and
-  its interval) left empty with it;
-- a ``notes`` table: what the file holds, the suppression rule, and what was left out.
+  its interval) left empty with it; as their CSV files give them (segment names, the
+  period, whole counts, rates a year), with their sources (``incident_about_*``: file
+  name, period, categories, records counted, what the profile leaves out);
+- a ``notes`` table: what the file holds, the suppression rule, each incident source in a
+  sentence, the output areas without a segment, and what was left out.
 
 Left out: the address points (``addresses``; each address is generalised to its area, and
 the areas' address counts are in the suppressed addresses matrix), the address match
@@ -50,6 +53,7 @@ import pyogrio
 
 from ..cells import LINE_HEIGHT, text_cell, wrapped_lines, write_csv
 from ..errors import InputError
+from ..places.incidents import profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..store.folders import atomic_file, staged_output
 from ..store.geopackage import (
@@ -64,7 +68,12 @@ from .partner_words import (
     PERCENT_TITLES,
     WARD_HEADINGS,
     dated_matrix_title,
+    incident_note,
+    incident_sources,
+    left_out_suppressed,
     matrix_title,
+    source_period,
+    unclassified_rows,
 )
 from .suppression import (
     SUPPRESSED,
@@ -440,7 +449,35 @@ def _without_folders(manifest: dict) -> dict:
     return manifest
 
 
-def _notes(threshold: int, left_out: list[str], source: Path) -> pd.DataFrame:
+def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict,
+                         threshold: int = 5) -> tuple[dict, dict]:
+    """The suppressed incident profiles as their CSV files give them (segment names, the
+    period, whole counts, rates a year: ``places.incidents.profile_for_readers``) and
+    their sources (``incident_about_<name>`` tables) by profile name; a source's count of
+    records is left empty where it would give a profile's suppressed total, and its counts
+    of what the profile leaves out from 1 to ``threshold`` suppressed."""
+    tables, shown = {}, {}
+    for layer, profile in profiles.items():
+        name = layer.removeprefix("incident_profile_")
+        about = sources.get(name)
+        period, years = source_period(about)
+        tables[layer] = profile_for_readers(profile, segment_names, period, years)
+        if about:
+            total_hidden = profile.groupby("measure")["share_pct"].apply(
+                lambda shares: shares.isna().all()).any()
+            elsewhere = about.get("records_not_profiled")
+            about = {**about, "records_counted": np.nan if total_hidden
+                     else about["records_counted"],
+                     "note": left_out_suppressed(str(about.get("note") or ""), threshold),
+                     **({"records_not_profiled": np.nan} if elsewhere is not None and 0 <
+                        elsewhere <= threshold else {})}
+            tables[f"incident_about_{name}"] = pd.DataFrame([about])
+            shown[name] = about
+    return tables, shown
+
+
+def _notes(threshold: int, left_out: list[str], source: Path,
+           more: list[tuple[str, str]] = ()) -> pd.DataFrame:
     rows = [
         ("Produced", date.today().isoformat()),
         ("From", source.name),
@@ -450,12 +487,16 @@ def _notes(threshold: int, left_out: list[str], source: Path) -> pd.DataFrame:
         ("Addresses", "No address points: each address is generalised to its output area, "
          "and address counts appear only in the suppressed addresses matrix."),
         ("Identifiers", "No record or address identifier is included."),
-        ("Incident profiles", "Counts per segment, suppressed together with the matrices; "
-         "share, rates and index are empty where the count is suppressed."),
+        ("Incident profiles", "Counts per segment over the period named in each row, "
+         "suppressed together with the matrices; share, rates (over the whole period, and "
+         "a year where it is a year or more) and index are empty where the count is "
+         "suppressed. Where each profile's incidents came from is in its incident_about "
+         "table and below."),
         ("Places", "Areas, households and residents describe places, not people: the "
          "segments layer shows the segment of every output area, so the segment summary "
          "gives them in full, and the matrices' counts of output areas are in full too; "
          "their households and residents are suppressed like every other count."),
+        *more,
         ("Left out", ", ".join(left_out) or "nothing"),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
@@ -487,10 +528,15 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
         seg.manifest))]})
     for name, counts in published.items():
         tables[f"matrix_{name}"] = labelled_matrix(counts, seg.segment_names, ward_names)
-    tables.update(profiles)
+    readers, sources = profiles_for_readers(profiles, incident_sources(source, layers),
+                                            seg.segment_names, threshold)
+    tables.update(readers)
     left_out = [name for name in layers if name not in {*kept_layers, *tables,
                                                          "layer_styles"}]
-    tables["notes"] = _notes(threshold, left_out, source)
+    tables["notes"] = _notes(threshold, left_out, source, [
+        *((f"Incidents: {words(name)}", incident_note(about, threshold)) for name, about in
+          sources.items()),
+        *unclassified_rows(seg, " The segments layer shows them without a segment.")])
     styles, descriptions = _styles_and_descriptions(source, kept_layers)
 
     with atomic_file(target) as work:

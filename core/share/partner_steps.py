@@ -67,6 +67,11 @@ def matrices_step(segmentation: Path, wards: WardSource,
     warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     seg = load_segmentation(segmentation)
     classified = seg.areas["segment"].dropna().astype(int)
+    from .partner_words import unclassified_words
+
+    left_out = unclassified_words(seg.areas, "the matrices")
+    if left_out:
+        warn(left_out)
     ward_polygons = None
     if wards.rule == "lookup":
         lookup, _, _ = read_records(wards.path)
@@ -159,7 +164,7 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
             named = wards.dropna(subset=["ward_code", "ward_name"])
             names = dict(zip(named["ward_code"], named["ward_name"]))
     notes = finding_rows(key_findings(path, threshold, previous)) + partner_notes(
-        seg, path, layers)
+        seg, path, layers, threshold)
     incidents = incident_sources(path, layers)
     if not replace_folder:
         return write_partner_export(matrices, out_dir, threshold, notes, names,

@@ -3,13 +3,17 @@ sources in sentences, and the notes that go with the workbook and the GeoPackage
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from ..places.incidents import words
+import pandas as pd
+
+from ..places.incidents import NOT_PROFILED, words
 from ..segment.area_data import input_name
 from ..store.geopackage import (
     read_gpkg_table,
 )
+from .suppression import SUPPRESSED
 
 # the partner files' headings for the ward columns
 WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
@@ -101,17 +105,39 @@ STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviat
                                 "(as the UK Output Area Classification)."}
 
 
-def incident_note(about: dict) -> str:
+def left_out_suppressed(note: str, threshold: int) -> str:
+    """The note with each count of what a profile leaves out (``places.incidents.
+    not_profiled_note``; not its output areas, which are places) from 1 to ``threshold``
+    shown as suppressed, as every count a partner reads is."""
+    head, said, tail = note.partition(NOT_PROFILED)
+    return head + said + re.sub(
+        r"\b(\d[\d,]*)(?= (?!output area))",
+        lambda m: SUPPRESSED if 1 <= int(m[1].replace(",", "")) <= threshold else m[1],
+        tail) if said else note
+
+
+def incident_note(about: dict, threshold: int = 5) -> str:
     """Where a profile's incidents came from, in a sentence (``places.incident_about``)."""
     categories = ("all categories" if about.get("categories") in (None, "", "all")
                   else f"categories: {about['categories']}")
     note = about.get("note").strip().rstrip(".") if isinstance(about.get("note"), str) else ""
+    note = left_out_suppressed(note, threshold)
     period = str(about.get("period") or "")
     period = "period not known" if period in ("", "not known", "nan") else period
-    return (f"From {about['source']}, {period}, {categories}; "
-            f"{int(about['records_counted']):,} of {int(about['records_read']):,} records "
-            "were counted (the rest were outside the study area or the filters, or "
-            "unreadable)." + (f" Note: {note}." if note else ""))
+    counted = about.get("records_counted")
+    # records in areas the profile does not count (absent: stored before it; empty:
+    # suppressed, 1 to the threshold)
+    elsewhere = about.get("records_not_profiled", 0)
+    elsewhere = (SUPPRESSED if pd.isna(elsewhere) or 0 < int(elsewhere) <= threshold
+                 else f"{int(elsewhere):,}" if int(elsewhere) else "")
+    counted = ("the number of records counted is not shown (it would reveal a suppressed "
+               "total)" if counted is None or pd.isna(counted) else
+               f"{int(counted):,} of {int(about['records_read']):,} records were counted "
+               "(the rest were outside the study area or the filters"
+               + (f", {elsewhere} in output areas the profile does not count" if elsewhere
+                  else "") + ", or unreadable)")
+    return (f"From {about['source']}, {period}, {categories}; {counted}."
+            + (f" Note: {note}." if note else ""))
 
 
 def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
@@ -125,7 +151,41 @@ def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
     return sources
 
 
-def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
+def unclassified_words(areas: pd.DataFrame, tables: str) -> str:
+    """The output areas without a segment (no data) and what ``tables`` leave out with
+    them, in a sentence ('' when every area has a segment)."""
+    unclassified = int(areas["segment"].isna().sum())
+    if not unclassified:
+        return ""
+    return (f"{unclassified:,} of the {len(areas):,} output areas have no data and no "
+            "segment: they, their households, residents, addresses and incidents are in no "
+            f"column of {tables}")
+
+
+def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:
+    """The note on the output areas without a segment, as (item, sentence) rows (none when
+    every area has one); ``where``: a sentence more on where the reader sees them."""
+    said = unclassified_words(seg.areas, "these tables")
+    return [("Areas without a segment", said + "." + where)] if said else []
+
+
+def source_period(about: dict | None) -> tuple[str, float | None]:
+    """An incident profile's period from its source (``places.incident_about``): in words
+    ("not known" when it is not) and its length in years (None when its days are not
+    stored)."""
+    from ..places.steps import period_years
+
+    about = about or {}
+    label = str(about.get("period") or "")
+    label = "not known" if label in ("", "nan") else label
+    days = [pd.to_datetime(str(about.get(day) or ""), errors="coerce")
+            for day in ("first_day", "last_day")]
+    years = None if any(pd.isna(day) for day in days) else period_years(*days)
+    return label, years
+
+
+def partner_notes(seg, path: Path, layers: list[str], threshold: int = 5
+                  ) -> list[tuple[str, str]]:
     """The Notes sheet in sentences: what the tables are, the segments, the sources (the
     partner tables and each incident file with its period and categories), the settings
     and how to read the tables."""
@@ -140,9 +200,10 @@ def partner_notes(seg, path: Path, layers: list[str]) -> list[tuple[str, str]]:
             ("Segments", "; ".join(legend_label(n, name) for n, name in names) + "."),
             ("Segment order", numbering_order(seg.manifest, [n for n, _ in names])),
             ("Area data", "Built from " + ", ".join(inputs) + "." if inputs else "")]
-    rows += [(f"Incidents: {words(name)}", incident_note(about))
+    rows += [(f"Incidents: {words(name)}", incident_note(about, threshold))
              for name, about in incident_sources(path, layers).items() if about]
     rows += settings_in_words(seg.manifest)
+    rows += unclassified_rows(seg)
     rows.append(("How to read the tables", "Each sheet is one measure: a row per ward and "
                  "a column per segment, with totals. The '% ward' sheets give each cell as "
                  "a percentage of its ward's total (where the ward's people fall across "

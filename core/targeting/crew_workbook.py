@@ -43,18 +43,27 @@ class CrewColumn:
     optional: bool = False  # left out when empty on every row
 
 
-def crew_columns(years: float | None, window: str, model: bool = False) -> list[CrewColumn]:
+def crew_columns(years: float | None, window: str, model: bool = False,
+                 postcodes: bool = False) -> list[CrewColumn]:
     """The columns of the list sheets, in order: headings and meanings. ``years``: the
     incidents' window in years (None when not known: the expected fires are then over the
     whole window); ``window``: the window in words ("" when not known); ``model``: scored
-    by the risk model rather than the shrunk rates."""
+    by the risk model rather than the shrunk rates; ``postcodes``: the model ranked each
+    postcode on its own (not its output area's rate)."""
     period = f"in {window}" if window else "in the incident history"
     area_rate = ("The output area's expected fires per household per year from the risk "
                  "model (fitted on the fires " + period + "), over the borough's rate."
                  if model else "The output area's fires per household, shrunk toward its "
                  "segment's so that a few fires in a small area do not count for too much, "
                  "over the borough's.")
-    if model:
+    if model and postcodes:
+        expected = f"Expected fires per year (risk model, fires of {window})"
+        how = ("The postcode's expected fires per year: the risk model's expected fires per "
+               "household per year for the postcode itself (its own past fires, the fires "
+               "around it, its output area's and the census), × its households × the partner "
+               "flags' weights. Two postcodes of one output area can differ: the output "
+               "area's rate beside it is its area's, not the postcode's.")
+    elif model:
         expected = f"Expected fires per year (risk model, fires of {window})"
         how = ("The address's expected fires per year: the risk model's expected fires per "
                "household per year for its output area × households at the address × the "
@@ -127,11 +136,12 @@ def shown_values(crews: pd.DataFrame, segment_names: dict) -> pd.DataFrame:
 
 
 def list_table(crews: pd.DataFrame, segment_names: dict, years: float | None, window: str,
-               model: bool = False) -> tuple[pd.DataFrame, list[CrewColumn]]:
+               model: bool = False, postcodes: bool = False
+               ) -> tuple[pd.DataFrame, list[CrewColumn]]:
     """The list sheet's table (headings in words, numbers rounded once from the list's
     full precision) and its columns: the optional ones only where a row has a value."""
     values = shown_values(crews, segment_names)
-    columns = [c for c in crew_columns(years, window, model) if not c.optional
+    columns = [c for c in crew_columns(years, window, model, postcodes) if not c.optional
                or values[c.source].fillna("").astype(str).str.strip().ne("").any()]
     table = pd.DataFrame({c.heading: values[c.source].round(c.decimals)
                           if c.decimals is not None else values[c.source].fillna("")
@@ -225,12 +235,12 @@ def ward_blocks(crews: pd.DataFrame) -> list[tuple[str, list[int]]]:
 
 def write_crew_workbook(crews: pd.DataFrame, path: Path, segment_names: dict,
                         years: float | None, window: str, title: str,
-                        model: bool = False) -> None:
+                        model: bool = False, postcodes: bool = False) -> None:
     """The crews' workbook (see the module's docstring) at ``path``. ``title``: the page
     header of every printed list, e.g. "Home fire safety visits for Camden"."""
     from openpyxl import Workbook
 
-    table, columns = list_table(crews, segment_names, years, window, model)
+    table, columns = list_table(crews, segment_names, years, window, model, postcodes)
     blocks = ward_blocks(crews)
     wards = [name for name, _ in blocks if name]
     names = _sheet_names([LIST_SHEET, COLUMNS_SHEET, *wards])

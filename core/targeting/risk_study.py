@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
+from ..segment.words import lower_first
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
 from .risk_model import ModelSettings, RiskModel, fit_model
 
@@ -146,7 +147,7 @@ def area_reasons(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp
                 break
             value = factors.iloc[i, j]
             label = words.get(factors.columns[j], factors.columns[j])
-            label = label[:1].lower() + label[1:]
+            label = lower_first(label)
             parts.append(f"high: {label} ({value:.0f}{'%' if 0 <= value <= 100 else ''})")
             shown += 1
         texts.append("; ".join(parts))

@@ -18,6 +18,7 @@ from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
     Reconciliation,
+    chosen_wards,
     clean_ids,
     parse_flag_weights,
     read_capacity_table,
@@ -48,6 +49,10 @@ class TargetInputs:
     model: bool = False  # score with the risk model (risk_model) instead of the shrunk rates
     lookup: Path | None = None  # area -> LSOA -> ... -> borough, for the model
     project: Path | None = None  # a project file whose [risk_model] sets the model
+
+
+NO_SEGMENT_FIRE = ("in an output area without a segment (no data in any table): it ranks "
+                   "no area and is not in the window's fires")
 
 
 def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
@@ -111,6 +116,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
     log = Reconciliation()
 
+    unranked_fires = 0  # fires in the window in output areas without a segment
     start = window_date(inputs.window_from, "the start date")
     end = window_date(inputs.window_to, "the end date")
     if inputs.incidents is not None:
@@ -127,12 +133,20 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                              f"({last:%Y-%m-%d})")
         fires = window_counts(history, first, last)
         options.years, options.window = period_years(first, last), period_label(first, last)
-        counted = pd.Series(False, index=outcomes.index)
-        counted[history.index] = ((history["date"] >= first)
-                                  & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
-        log.add(source, outcomes.index[counted.to_numpy()], "used", "counted in the window")
-        log.add(source, outcomes.index[(outcomes == "matched").to_numpy() & ~counted.to_numpy()],
-                "excluded", "outside the window")
+        in_window = pd.Series(False, index=outcomes.index)
+        in_window[history.index] = ((history["date"] >= first)
+                                    & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
+        # a fire in an output area without a segment (no data) ranks nothing: said, not lost
+        no_segment = pd.Series(False, index=outcomes.index)
+        no_segment[history.index] = ~history["area_code"].isin(
+            seg.areas.index[seg.areas["segment"].notna()]).to_numpy()
+        log.add(source, outcomes.index[(in_window & ~no_segment).to_numpy()], "used",
+                "counted in the window")
+        unranked = in_window & no_segment
+        unranked_fires = int(unranked.sum())
+        log.add(source, outcomes.index[unranked.to_numpy()], "excluded", NO_SEGMENT_FIRE)
+        log.add(source, outcomes.index[(outcomes == "matched").to_numpy()
+                                       & ~in_window.to_numpy()], "excluded", "outside the window")
         other = (outcomes != "matched").to_numpy()
         log.add(source, outcomes.index[other], "excluded", outcomes[other].to_numpy())
     else:
@@ -175,15 +189,13 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             read_input_table(inputs.capacity_table), pd.Index(wards["ward_code"].unique()),
             Path(inputs.capacity_table).name, log)
     if options.wards and wards is not None:
-        unknown = sorted(set(options.wards) - set(wards["ward_code"]))
-        if unknown:
-            raise InputError(f"--wards: {', '.join(unknown)} are not wards of the "
-                             "segmentation")
+        options.wards = chosen_wards(options.wards, wards)  # its message says what was typed
     if options.segments:
         unknown = sorted(set(options.segments) - set(seg.summary.index))
         if unknown:
-            raise InputError(f"--segments: {', '.join(map(str, unknown))} are not segments "
-                             f"(1 to {max(seg.summary.index)})")
+            raise InputError(f"--segments: {', '.join(map(str, unknown))} "
+                             f"{'is not a segment' if len(unknown) == 1 else 'are not segments'}"
+                             f" (1 to {max(seg.summary.index)})")
 
     rates = reasons = point_rates = point_reasons = None
     if inputs.model:
@@ -206,9 +218,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     result = build_targets(address_layer[columns], fires, households,
                            seg.areas["segment"].dropna().astype(int), options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
-                           point_reasons, seg.segment_names,
-                           "household" if seg.manifest.get("parameters", {}).get("households")
-                           else "address")
+                           point_reasons, seg.segment_names, rate_unit(seg))
     if inputs.model:
         units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
                  "own fires, its area's and the census)" if point_rates is not None
@@ -219,13 +229,17 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
+    if unranked_fires:
+        result.summary.loc[len(result.summary)] = [
+            "fires in output areas without a segment", unranked_fires,
+            f"in the window, not in its fires above: {NO_SEGMENT_FIRE}"]
     if not seg.manifest.get("parameters", {}).get("households"):
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
         result.summary.loc[len(result.summary)] = ["households", "addresses",
                                                    ADDRESSES_AS_HOUSEHOLDS]
     result.reconciliation = log.frame()
     written = _write_targets(result, address_layer, seg, out_dir, replace_folder, options,
-                             inputs.model)
+                             inputs.model, postcodes=point_rates is not None)
     # the summary (no address or ID) joins the segmentation, for the report and the dock
     from ..store.geopackage import add_to_geopackage
 
@@ -234,9 +248,22 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     return result, written
 
 
+def rate_unit(seg) -> str:
+    """What the rates are per: "household", or "address" where the segmentation has no
+    households (each address counts as one)."""
+    return "household" if seg.manifest.get("parameters", {}).get("households") else "address"
+
+
+def priority_heading(unit: str, window: str) -> str:
+    """The visits layer's legend heading: of what its priority classes are, and when
+    ("expected fires per household against the borough rate, Jan 2009 – Aug 2024")."""
+    heading = f"expected fires per {unit} against the borough rate"
+    return f"{heading}, {window}" if window else heading
+
+
 def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
-                   replace_folder: bool, options: TargetOptions, model: bool = False
-                   ) -> list[Path]:
+                   replace_folder: bool, options: TargetOptions, model: bool = False,
+                   postcodes: bool = False) -> list[Path]:
     import geopandas as gpd
 
     from ..places.steps import class_breaks
@@ -259,7 +286,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         write_csv(crews, staging / "target_list.csv", index=False)
         write_crew_workbook(crews, staging / "target_list.xlsx", seg.segment_names,
                             options.years, options.window,
-                            f"Home fire safety visits: {seg.name}", model)
+                            f"Home fire safety visits: {seg.name}", model, postcodes)
         write_csv(result.summary, staging / "target_summary.csv", index=False)
         write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
@@ -269,7 +296,9 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         write_layer_style(path, "target_addresses",
                           segment_layer_qml(PRIORITIES, field="priority",
                                             name_field="priority_label", kind="marker",
-                                            colours=PRIORITY_COLOURS))
+                                            colours=PRIORITY_COLOURS,
+                                            heading=priority_heading(rate_unit(seg),
+                                                                     options.window)))
         write_layer_description(path, "target_addresses",
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")

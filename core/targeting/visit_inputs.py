@@ -173,6 +173,50 @@ def read_capacity_table(table: pd.DataFrame, wards: pd.Index, source: str,
     return pd.Series(visits.astype(int).to_numpy(), index=codes.to_numpy())
 
 
+KNOWN_WARDS_SHOWN = 4  # wards of the segmentation named when a typed one is not among them
+
+
+def chosen_wards(typed, area_wards: pd.DataFrame) -> tuple[str, ...]:
+    """The codes of the wards typed by code or by name, either in any case ("E05000437",
+    "bellingham"), in the order typed, each once. ``area_wards``: the segmentation's
+    ``ward_code`` (and ``ward_name``) of each area. InputError, in words, naming what was
+    typed that is neither and a few wards the segmentation has (the nearest in spelling
+    first)."""
+    import difflib
+
+    wards = area_wards.drop_duplicates("ward_code")
+    codes = wards["ward_code"].astype(str).to_list()
+    names = (wards["ward_name"].fillna("").astype(str).to_list() if "ward_name" in wards
+             else [""] * len(codes))
+    by_key = {name.strip().casefold(): code for code, name in zip(codes, names)
+              if name.strip()}
+    shared = pd.Series(codes).groupby(pd.Series(names).str.strip().str.casefold()).agg(list)
+    by_key.update({code.casefold(): code for code in codes})
+    found, unknown = [], []
+    for text in (str(t).strip() for t in typed if str(t).strip()):
+        code = by_key.get(text.casefold())
+        if code is not None and code.casefold() != text.casefold() and len(
+                shared.get(text.casefold(), [])) > 1:
+            same = shared[text.casefold()]  # (several boroughs' wards of one name)
+            raise InputError(f"“{text}” is the name of {len(same)} wards of this "
+                             f"segmentation ({', '.join(same)}): give the ward's code")
+        if code is None:
+            unknown.append(text)
+        elif code not in found:
+            found.append(code)
+    if unknown:
+        shown = {code: f"{name} ({code})" if name else code for code, name in zip(codes, names)}
+        near = [by_key[k] for t in unknown
+                for k in difflib.get_close_matches(t.casefold(), list(by_key), n=3, cutoff=0.6)]
+        known = list(dict.fromkeys(near + sorted(shown, key=lambda c: shown[c].casefold())))
+        said = " and ".join(f"“{t}”" for t in unknown)
+        raise InputError(
+            f"{said} {'is not a ward' if len(unknown) == 1 else 'are not wards'} of this "
+            f"segmentation (by name or code). It has {len(codes)} wards, e.g. "
+            f"{', '.join(shown[c] for c in known[:KNOWN_WARDS_SHOWN])}.")
+    return tuple(found)
+
+
 def read_input_table(path: Path) -> pd.DataFrame:
     from ..data.locate import read_records
 

@@ -115,7 +115,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def report_segmentation(seg, feedback) -> None:
         """The log lines after a build: sizes and names, how segments are numbered, and a
         warning about segments too small to be a target group."""
-        from ...core.segment.build import small_segments_note
+        from ...core.segment.build import small_segments_note, unclassified_note
         from ...core.segment.words import label_of
 
         summary = seg.summary
@@ -127,9 +127,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         numbering = seg.manifest.get("numbering", {}).get("description")
         if numbering:
             feedback.pushInfo(numbering)
-        small = small_segments_note(seg.manifest)
-        if small:
-            feedback.reportError(small, fatalError=False)
+        for warning in (unclassified_note(seg.manifest), small_segments_note(seg.manifest)):
+            if warning:
+                feedback.reportError(warning, fatalError=False)
 
     @staticmethod
     def progress(feedback, start: float = 0.0, end: float = 100.0):

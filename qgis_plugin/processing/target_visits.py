@@ -103,8 +103,9 @@ class TargetVisits(EngineAlgorithm):
             defaultValue=12, minValue=0),
             "Addresses visited more recently than this are left out.", advanced=True)
         self.add(QgsProcessingParameterString(
-            "WARDS", self.tr("Only these wards (codes, comma separated)"), optional=True),
-            "Optional: ward codes to keep.", advanced=True)
+            "WARDS", self.tr("Only these wards (names or codes, comma separated)"),
+            optional=True),
+            "Optional: the wards to keep, by name or code, in any case.", advanced=True)
         self.add(QgsProcessingParameterString(
             "SEGMENTS", self.tr("Only these segments (comma separated)"), optional=True),
             "Optional: segment numbers to keep.", advanced=True)

@@ -31,10 +31,12 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ...core.cells import write_csv
+from ...core.errors import InputError
 from ...core.segment.saved import needed_tables
 from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
-from .dock_contents import THRESHOLD, DockContents, read_contents
+from ...core.targeting.visit_inputs import chosen_wards
+from .dock_contents import STEPS, THRESHOLD, DockContents, read_contents
 from .qt_views import ensure_layer, layer_of, make_visible, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
@@ -117,8 +119,6 @@ def _service_users(gpkg: Path, settings: dict, progress):
     from ...core.demand.steps import demand_job, summary_lines
 
     if not settings["project"]:
-        from ...core.errors import InputError
-
         raise InputError("choose the demand project file (a project file with a [demand] "
                          "section)")
     folder = Path(settings["folder"] or gpkg.parent / "service_users")
@@ -126,7 +126,11 @@ def _service_users(gpkg: Path, settings: dict, progress):
                                        segmentation=gpkg, replace_folder=False,
                                        progress=progress, run_date=settings["run_date"],
                                        top=settings["top"])
-    said = " ".join(as_sentence(line) for line in summary_lines(result)[:3])
+    lines = summary_lines(result)
+    # the window, people and records; and who the shared views leave out, when anyone is
+    left_out = [line for line in lines[3:] if line.startswith("Shared views")
+                and "left out" in line]
+    said = " ".join(as_sentence(line) for line in lines[:3] + left_out)
     return result, f"{said} Pseudonymised with {key_source}. Written to {folder}."
 
 
@@ -290,9 +294,10 @@ class CommunitySafetyDock(QgsDockWidget):
                              + (f"<br><i>{missing}</i>" if missing else ""))
         self.heading.setToolTip(str(gpkg))
         self.segments.show_segmentation(seg)
-        if another:  # no list of the last segmentation left in view
+        if another:  # no list of the last segmentation left in view; its segments first
             self.targeting.clear()
             self.service_users.clear()
+            self.tabs.setCurrentWidget(self.segments)
         self.matrix.show_matrices(self.matrices, contents.matrix_titles,
                                   contents.ward_names, seg.segment_names)
         incidents = contents.incidents
@@ -390,6 +395,11 @@ class CommunitySafetyDock(QgsDockWidget):
 
     def run_targeting(self, settings: dict) -> None:
         folder = Path(settings.get("folder") or self.gpkg.parent / "visits")
+        try:
+            settings = {**settings, "wards": self.ward_codes(settings["wards"])}
+        except InputError as err:
+            self.targeting.failed(str(err))
+            return
         self.targeting.running(True)
 
         def done(result):
@@ -401,6 +411,17 @@ class CommunitySafetyDock(QgsDockWidget):
         self.start("targeting", "Home fire safety check list", _targets, self.gpkg, folder,
                    settings, on_done=done, on_error=self.targeting.failed,
                    on_progress=lambda f, _: self.targeting.progress.setValue(int(100 * f)))
+
+    def ward_codes(self, typed: tuple) -> tuple:
+        """The codes of the wards typed under "Only these wards", by name or code (either
+        case), or InputError in words: what was typed that is not a ward, and some that
+        are; without the wards matched, which step matches them."""
+        if not typed:
+            return ()
+        if self.area_wards is None:
+            raise InputError("Only these wards needs the ward of each area, which this "
+                             f"segmentation does not have yet: add the {STEPS['wards']}.")
+        return chosen_wards(typed, self.area_wards)
 
     def show_visits_layer(self, gpkg: Path) -> QgsVectorLayer | None:
         """The visits on the map: a layer already showing them reloads the new list (only

@@ -69,7 +69,9 @@ class StepTab(QWidget):
             self.status.setText(message)
 
     def failed(self, message: str) -> None:
+        """The step stopped: why, and the progress bar back at nothing."""
         self.running(False)
+        self.progress.setValue(0)
         self.status.setText(message)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QWizard
+from qgis.PyQt.QtWidgets import QDialog, QFileDialog, QMessageBox, QWizard
 
 from ...core.errors import InputError
 from ...core.project.project_file import Project, load_project, save_project
@@ -86,6 +86,10 @@ class SegmentationWizard(QWizard):
         for page in (self.boundaries, self.tables, self.variables, self.segments,
                      self.run_page):
             self.addPage(page)
+        # on the last page Run is the default button until a run has built the segmentation;
+        # Finish is enabled (and the default) only then
+        self.currentIdChanged.connect(lambda _id: self._default_button())
+        self.run_page.completeChanged.connect(self._default_button)
 
     # --- the project the pages describe --------------------------------------------------
 
@@ -167,6 +171,42 @@ class SegmentationWizard(QWizard):
 
     # --- the buttons and closing -----------------------------------------------------------
 
+    def built(self) -> bool:
+        """Whether a run has built and saved the segmentation the pages describe."""
+        return self.run_page.result is not None
+
+    def _default_button(self) -> None:
+        """Enter presses Run on the last page until the segmentation is built, then Finish
+        (QWizard would make the disabled Finish the default)."""
+        running_next = self.currentPage() is self.run_page and not self.built()
+        self.setOption(QWizard.NoDefaultButton, running_next)
+        self.run_page.run_button.setDefault(running_next)
+        if not running_next:  # QWizard gives its Next or Finish the default again
+            self.default_button().setDefault(True)
+
+    def default_button(self):
+        """The button Enter presses on the page shown: Run, Finish or Next."""
+        if self.currentPage() is not self.run_page:
+            return self.button(QWizard.NextButton)
+        return self.button(QWizard.FinishButton) if self.built() else self.run_page.run_button
+
+    def reopen(self) -> None:
+        """Shown again as it was left (closed without a segmentation built): the same page
+        and entries; a step that closing cancelled (screening, diagnostics) runs again."""
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        page = self.currentPage()
+        if page is not None and not self.busy() and self.currentId() > 0:
+            page.initializePage()
+        # the focus off the Cancel that closed it (Enter would close it again): on the
+        # button Enter is for, when it can be pressed
+        button = self.default_button()
+        if button.isEnabled():
+            button.setFocus()
+        else:
+            self.button(QWizard.CancelButton).clearFocus()
+
     def say(self, text: str) -> None:
         self.last_message = text
         if self.iface is not None:
@@ -197,7 +237,10 @@ class SegmentationWizard(QWizard):
 
     def done(self, result: int) -> None:
         self.cancel_tasks()
-        super().done(result)
+        if result == QDialog.Rejected:  # closed: left as it is (QWizard's own would empty
+            QDialog.done(self, result)  # it), to be opened again on the same page
+        else:
+            super().done(result)
 
     def closeEvent(self, event):  # noqa: N802 (Qt's name)
         self.cancel_tasks()

@@ -79,13 +79,24 @@ def set_items(combo: QComboBox, items, current=None, none: str | None = None) ->
     combo.blockSignals(False)
 
 
+def counted(number: int, noun: str) -> str:
+    """"1 table", "8 tables": a count as a reader says it."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def named(column, labels: dict) -> str:
+    """A column with its description, as the wizard's lists name it ("ts0540001 – Total:
+    All households"), or alone without one."""
+    return f"{column} – {labels[column]}" if labels.get(column) else str(column)
+
+
 def name_items(combo: QComboBox, labels: dict) -> None:
     """Each column among a combo box's items shown with its description ("ts0540001 –
     Total: All households"), or alone without one; its data stays the column's name."""
     for i in range(combo.count()):
         column = combo.itemData(i)
         if isinstance(column, str) and column in labels:
-            combo.setItemText(i, f"{column} – {labels[column]}")
+            combo.setItemText(i, named(column, labels))
             combo.setItemData(i, f"{column}: {labels[column]}", Qt.ToolTipRole)
 
 

@@ -25,7 +25,7 @@ from ...core.segment.saved import save_segmentation_as
 from ...core.store.names import SEGMENT_LAYER
 from ..layers import DefaultStyle, settle_project_crs
 from .qt_views import zoom_to_layer
-from .wizard_common import Page
+from .wizard_common import Page, counted
 
 
 def run_segmentation(project, gpkg: Path, prepared, plots: bool, progress):
@@ -43,6 +43,11 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
     summary = seg.summary
     done = (f"Done: {int(summary['areas'].sum()):,} areas in {len(summary)} segments, saved "
             f"to {gpkg}. The styled segments layer is on the map.")
+    from ...core.segment.build import unclassified_note
+
+    unclassified = unclassified_note(seg.manifest)
+    if unclassified:
+        done = f"{done} {unclassified}."
     small = seg.manifest.get("results", {}).get("small_segments", [])
     if small:
         share = seg.manifest.get("parameters", {}).get("min_share", 2.0)
@@ -53,7 +58,7 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
                 "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
                 "(Advanced) so that a few extreme areas stop forming a segment of their "
                 "own, or choose a smaller k.", "warning")
-    return done, "ok"
+    return done, "warning" if unclassified else "ok"
 
 
 def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
@@ -76,6 +81,7 @@ class RunPage(Page):
                          "layer is then added to the map.")
         self.task = None
         self.result = None  # the GeoPackage written
+        self.built_from: dict | None = None  # the pages' settings the last run was started with
         self.layer = None
 
         self.summary = QLabel()
@@ -126,7 +132,7 @@ class RunPage(Page):
                      if prepared is not None else "the variables the screening keeps")
         self.summary.setText(
             f"<b>{project.name}</b>: the areas of {project.boundaries.name} (field "
-            f"{project.boundary_code}) with {len(project.tables)} table(s) ({tables}); "
+            f"{project.boundary_code}) with {counted(len(project.tables), 'table')} ({tables}); "
             f"{variables}; <b>{project.k} segments</b> by k-means with {project.n_init:,} "
             f"random starts (seed {project.seed}), numbered "
             + (f"from least to most deprived by {project.deprivation}."
@@ -134,6 +140,12 @@ class RunPage(Page):
         if not self.output.filePath():
             folder = (self.wiz.project_path or project.boundaries).parent
             self.output.setFilePath(str(folder / "segmentation.gpkg"))
+        if self.result is not None and self.wiz.settings() != self.built_from:
+            # back here after changing a page: what was built is not what the pages say
+            self.show_message(self.status, f"The settings have changed since the run that "
+                              f"saved {self.result}: Run again to build them.", "warning")
+            self.result = None
+            self.completeChanged.emit()
         self._ready()
 
     def _ready(self):
@@ -157,6 +169,7 @@ class RunPage(Page):
         if project is None:
             return
         self.result = None
+        self.built_from = self.wiz.settings()  # what the pages said when Run was pressed
         self.progress.setValue(0)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -216,7 +229,9 @@ class RunPage(Page):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802
-        return self.task is None
+        """Finish only once a run has built the segmentation: before, Finish would close
+        the wizard having built nothing."""
+        return self.task is None and self.result is not None
 
     def fill(self, project) -> None:
         self.output.setFilePath("")

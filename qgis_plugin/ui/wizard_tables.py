@@ -38,7 +38,7 @@ from ...core.project.guesses import (
 )
 from ...core.segment.area_data import gather_area_data
 from .qt_views import text_item
-from .wizard_common import Page, name_items, set_items, table_widget
+from .wizard_common import Page, counted, name_items, named, set_items, table_widget
 from .wizard_labels import LabelsBox
 from .wizard_table_entries import Entry, read_entry, read_tables
 
@@ -305,7 +305,7 @@ class TablesPage(Page):
             item = self.context_list.item(i)
             column = item.data(Qt.UserRole)
             label = labels.get(column, "")
-            item.setText(f"{column} – {label}" if label else column)
+            item.setText(named(column, labels))
             tip = f"{column}: {label}" if label else column
             item.setToolTip(tip if column in numeric else f"{tip}\n(not a column of numbers)")
 
@@ -533,7 +533,7 @@ class TablesPage(Page):
         tables = counts.iloc[1:] if len(counts) > 1 else counts
         not_used = int(tables[[s for s in STATUSES[1:-1]]].to_numpy().sum())
         areas = int(counts.iloc[0][STATUSES[0]])
-        text = (f"Checked: {areas:,} areas; {len(tables)} table(s), "
+        text = (f"Checked: {areas:,} areas; {counted(len(tables), 'table')}, "
                 f"{int(tables[STATUSES[0]].sum()):,} rows used"
                 + (f", {not_used:,} rows not used (see the table)." if not_used else "."))
         self.show_message(self.check_status, text, "warning" if not_used else "ok")

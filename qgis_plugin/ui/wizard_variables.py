@@ -22,6 +22,8 @@ from .wizard_common import (
     NONE,
     Page,
     form_box,
+    name_items,
+    named,
     select,
     set_items,
     side_by_side,
@@ -32,7 +34,8 @@ STANDARDISE = [("zscore", "z-scores", "mean 0, standard deviation 1 (the usual c
                ("range", "range 0 to 1", "each variable scaled to 0..1"),
                ("ihs_range", "IHS, then range 0 to 1",
                 "inverse hyperbolic sine, then 0..1: the UK Output Area Classification")]
-MISSING = [("median", "filled with the median", "the variable's median; counted per variable"),
+MISSING = [("median", "filled with the median", "the variable's median; counted per variable "
+            "(an area with no value at all is left unclassified)"),
            ("drop", "area left unclassified", "the area gets no segment")]
 DIRECTION = [("lower", "a lower value (IMD rank)", "e.g. an IMD rank: 1 is the most deprived"),
              ("higher", "a higher value (IMD score)", "e.g. an IMD score")]
@@ -132,6 +135,9 @@ class VariablesPage(Page):
     def screen(self):
         """Run ``prepare`` (reading the data only if the tables changed) in the background."""
         self.timer.stop()
+        if not self.wiz.isVisible():  # closed: screened again when it is opened again
+            self._pending = False
+            return
         if self.task is not None:
             self._pending = True
             return
@@ -213,7 +219,8 @@ class VariablesPage(Page):
             kept = bool(decision.kept)
             why = str(decision.reason)
             if decision.correlated_with:
-                why = f"correlated with {decision.correlated_with} (r = {decision.r:+.2f})"
+                why = (f"correlated with {named(decision.correlated_with, labels)} "
+                       f"(r = {decision.r:+.2f})")
             items = [text_item(variable), text_item(labels.get(variable, "")),
                      text_item("kept" if kept else "dropped"), text_item(why)]
             items[WHY].setToolTip(str(decision.reason))
@@ -288,6 +295,7 @@ class VariablesPage(Page):
                             (self.households, NONE)):
             choices = context + [c for c in columns if c not in context]
             set_items(combo, choices, current[combo], none=none)
+            name_items(combo, self.labels())  # "ts0010001 – Total", as page 2 names them
 
     # --- the page's contribution -----------------------------------------------------------
 
