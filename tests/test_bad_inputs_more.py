@@ -59,6 +59,7 @@ INPUTS = {
     "empty.csv": "",
     "header.csv": "id,x,y,date\n",
     "latlong.csv": "id,x,y\n1,-0.14,51.55\n2,-0.13,51.54\n",
+    "latlong_swapped.csv": "id,lat,lon\n1,51.55,-0.14\n2,51.54,-0.13\n",
     "notgpkg.gpkg": "this is not a GeoPackage\n",
     "far.csv": "id,x,y\n1,400000,300000\n2,400100,300100\n",
     "unknown_areas.csv": "id,oa\n1,E00999999\n2,E00888888\n",
@@ -360,6 +361,12 @@ GAZETTEER = [
          "latlong.csv (x, y): coordinates such as (-0.14, 51.5", id="degrees-labelled-metres"),
     case(["{G}", "{S}/postcodes.csv", "--id", "Postcode", *PC, "--crs", "EPSG:4326"],
          "postcodes.csv (Eastings, Northings): coordinates such as (", id="metres-as-degrees"),
+    case(["{G}", "{IN}/latlong_swapped.csv", "--id", "id", "--x", "lat", "--y", "lon",
+          "--crs", "EPSG:4326"],
+         "latlong_swapped.csv (lat, lon): the x coordinates (51.54 to 51.55) are Great "
+         "Britain's latitudes and the y coordinates (-0.14 to -0.13) its longitudes: the "
+         "columns are the wrong way round; give the longitude as x (--x)",
+         id="latitude-as-x"),
     case(["{G}", "{S}/postcodes.csv", "--id", "Postcode", *PC, "--crs", "EPSG:0"],
          "'EPSG:0' is not a coordinate reference system", id="crs-unknown"),
     case(["{G}", "{S}/postcodes.csv", "--id", "Postcode"],

@@ -81,6 +81,26 @@ def points_to_bng(x: np.ndarray, y: np.ndarray, crs, source: str, fix: str | Non
         transformer = Transformer.from_crs(crs, BNG, always_xy=True)
         ex, ny = np.full(len(x), np.nan), np.full(len(y), np.nan)
         ex[valid], ny[valid] = transformer.transform(x[valid], y[valid])
+    check_not_swapped(bounds, crs, source)
     check_in_great_britain((ex[valid].min(), ny[valid].min(), ex[valid].max(), ny[valid].max()),
                            crs, source)
     return ex, ny
+
+
+# Great Britain in longitude and latitude, with a margin
+GB_DEGREES = (-9.0, 49.0, 3.0, 61.0)
+
+
+def check_not_swapped(bounds, crs: CRS, source: str) -> None:
+    """Refuse degrees whose x holds Great Britain's latitudes and y its longitudes (the
+    columns given the wrong way round), saying so: after reprojection they would only be
+    "outside Great Britain"."""
+    minx, miny, maxx, maxy = bounds
+    west, south, east, north = GB_DEGREES
+    if crs.is_geographic and south <= minx <= maxx <= north and west <= miny <= maxy <= east \
+            and not (west <= minx <= maxx <= east):
+        raise InputError(
+            f"{source}: the x coordinates ({minx:.6g} to {maxx:.6g}) are Great Britain's "
+            f"latitudes and the y coordinates ({miny:.6g} to {maxy:.6g}) its longitudes: "
+            "the columns are the wrong way round; give the longitude as x (--x) and the "
+            "latitude as y (--y)")
