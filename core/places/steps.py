@@ -391,6 +391,19 @@ def period_years(first: pd.Timestamp, last: pd.Timestamp) -> float:
     return ((pd.Timestamp(last) - pd.Timestamp(first)).days + 1) / 365.25
 
 
+def stored_period(about) -> tuple[str, float | None]:
+    """An incident source's period as stored (``incident_about``): its label ('' when not
+    known) and its length in years (None where its first and last days were not stored:
+    sources stored before they were, or incidents without dates)."""
+    if about is None:
+        return "", None
+    label = str(about.get("period") or "")
+    label = "" if label in ("not known", "nan") else label
+    first, last = (pd.to_datetime(str(about.get(day) or ""), errors="coerce")
+                   for day in ("first_day", "last_day"))
+    return label, None if pd.isna(first) or pd.isna(last) else period_years(first, last)
+
+
 def incident_period(records: pd.DataFrame, counted: pd.Series,
                     rules: IncidentFilter) -> str:
     """The period the counted incidents cover, in words, for legends ("" when unknown)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..places.steps import period_years
+from ..places.steps import stored_period
 from ..share.suppression import SUPPRESSED
 
 UNKNOWN = "period not known"
@@ -54,20 +54,7 @@ class Period:
         return value / self.years if self.yearly else value
 
 
-def _day(value) -> pd.Timestamp | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value):
-        return None
-    day = pd.to_datetime(str(value), errors="coerce")
-    return None if pd.isna(day) else day
-
-
 def incident_period(about: dict | None) -> Period:
     """The period of an incident profile's source (``places.incident_about``): its label,
     and its length from its first and last days where they were stored."""
-    if not about:
-        return Period("", None)
-    label = str(about.get("period") or "")
-    label = "" if label in ("not known", "nan") else label
-    first, last = _day(about.get("first_day")), _day(about.get("last_day"))
-    years = period_years(first, last) if first is not None and last is not None else None
-    return Period(label, years)
+    return Period(*stored_period(about or None))

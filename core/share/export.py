@@ -55,6 +55,7 @@ from ..cells import LINE_HEIGHT, text_cell, wrapped_lines, write_csv
 from ..errors import InputError
 from ..places.incidents import profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
+from ..places.steps import stored_period
 from ..store.folders import atomic_file, staged_output
 from ..store.geopackage import (
     read_gpkg_table,
@@ -72,12 +73,12 @@ from .partner_words import (
     incident_sources,
     left_out_suppressed,
     matrix_title,
-    source_period,
     unclassified_rows,
 )
 from .suppression import (
     SUPPRESSED,
     check_threshold,
+    is_small,
     matrix_total_links,
     structural_links,
     suppress_tables,
@@ -460,8 +461,9 @@ def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict,
     for layer, profile in profiles.items():
         name = layer.removeprefix("incident_profile_")
         about = sources.get(name)
-        period, years = source_period(about)
-        tables[layer] = profile_for_readers(profile, segment_names, period, years)
+        period, years = stored_period(about)
+        tables[layer] = profile_for_readers(profile, segment_names, period or "not known",
+                                            years)
         if about:
             total_hidden = profile.groupby("measure")["share_pct"].apply(
                 lambda shares: shares.isna().all()).any()
@@ -469,8 +471,8 @@ def profiles_for_readers(profiles: dict, sources: dict, segment_names: dict,
             about = {**about, "records_counted": np.nan if total_hidden
                      else about["records_counted"],
                      "note": left_out_suppressed(str(about.get("note") or ""), threshold),
-                     **({"records_not_profiled": np.nan} if elsewhere is not None and 0 <
-                        elsewhere <= threshold else {})}
+                     **({"records_not_profiled": np.nan} if elsewhere is not None
+                        and is_small(elsewhere, threshold) else {})}
             tables[f"incident_about_{name}"] = pd.DataFrame([about])
             shown[name] = about
     return tables, shown

@@ -13,7 +13,7 @@ from ..segment.area_data import input_name
 from ..store.geopackage import (
     read_gpkg_table,
 )
-from .suppression import SUPPRESSED
+from .suppression import SUPPRESSED, is_small
 
 # the partner files' headings for the ward columns
 WARD_HEADINGS = {"ward_code": "Ward code", "ward_name": "Ward name"}
@@ -112,7 +112,7 @@ def left_out_suppressed(note: str, threshold: int) -> str:
     head, said, tail = note.partition(NOT_PROFILED)
     return head + said + re.sub(
         r"\b(\d[\d,]*)(?= (?!output area))",
-        lambda m: SUPPRESSED if 1 <= int(m[1].replace(",", "")) <= threshold else m[1],
+        lambda m: SUPPRESSED if is_small(int(m[1].replace(",", "")), threshold) else m[1],
         tail) if said else note
 
 
@@ -128,7 +128,7 @@ def incident_note(about: dict, threshold: int = 5) -> str:
     # records in areas the profile does not count (absent: stored before it; empty:
     # suppressed, 1 to the threshold)
     elsewhere = about.get("records_not_profiled", 0)
-    elsewhere = (SUPPRESSED if pd.isna(elsewhere) or 0 < int(elsewhere) <= threshold
+    elsewhere = (SUPPRESSED if pd.isna(elsewhere) or is_small(int(elsewhere), threshold)
                  else f"{int(elsewhere):,}" if int(elsewhere) else "")
     counted = ("the number of records counted is not shown (it would reveal a suppressed "
                "total)" if counted is None or pd.isna(counted) else
@@ -167,21 +167,6 @@ def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:
     every area has one); ``where``: a sentence more on where the reader sees them."""
     said = unclassified_words(seg.areas, "these tables")
     return [("Areas without a segment", said + "." + where)] if said else []
-
-
-def source_period(about: dict | None) -> tuple[str, float | None]:
-    """An incident profile's period from its source (``places.incident_about``): in words
-    ("not known" when it is not) and its length in years (None when its days are not
-    stored)."""
-    from ..places.steps import period_years
-
-    about = about or {}
-    label = str(about.get("period") or "")
-    label = "not known" if label in ("", "nan") else label
-    days = [pd.to_datetime(str(about.get(day) or ""), errors="coerce")
-            for day in ("first_day", "last_day")]
-    years = None if any(pd.isna(day) for day in days) else period_years(*days)
-    return label, years
 
 
 def partner_notes(seg, path: Path, layers: list[str], threshold: int = 5

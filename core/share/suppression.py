@@ -66,6 +66,12 @@ from ..errors import InputError
 SUPPRESSED = "*"
 
 
+def is_small(count, threshold: int):
+    """A count from 1 to ``threshold`` (a number or an array of them): the counts that are
+    suppressed wherever a partner reads them (0 is always shown)."""
+    return (count >= 1) & (count <= threshold)
+
+
 def check_threshold(threshold: int) -> None:
     """Refuse a suppression threshold that would publish small counts (below 1)."""
     if threshold < 1:
@@ -440,7 +446,7 @@ def suppress_tables(tables: dict, threshold: int = 5, links=(),
     published = published or {}
     system = _Tables(tables, links, sums)
     values = system.values
-    hidden = (values >= 1) & (values <= threshold)
+    hidden = is_small(values, threshold)
     forced = np.zeros(len(values), dtype=bool)
     for key in protect:
         if key in system.index and values[system.index[key]] >= 1:
@@ -452,7 +458,7 @@ def suppress_tables(tables: dict, threshold: int = 5, links=(),
         given = pd.DataFrame(shown) if isinstance(shown, pd.Series) else shown
         hidden[part] = np.isnan(given.to_numpy(dtype=float)).ravel()
         hideable[part] = False
-    primary = hidden & (((values >= 1) & (values <= threshold)) | forced)
+    primary = hidden & (is_small(values, threshold) | forced)
     reader = _Reader(system)
     for entry in np.flatnonzero(primary & hideable):
         hidden = _protect(system, reader, entry, hidden, hideable, threshold)

@@ -78,18 +78,14 @@ def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series
 def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, str]:
     """The stored incidents' window: its length in years (None when its days are not
     known: profiles stored before they were, or incidents without dates) and in words."""
-    from ..places.steps import period_years
+    from ..places.steps import stored_period
     from ..store.geopackage import read_gpkg_table
 
     if f"incident_about_{name}" not in layers:
         return None, ""
-    about = read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
-    first = pd.to_datetime(about.get("first_day") or None, errors="coerce")
-    last = pd.to_datetime(about.get("last_day") or None, errors="coerce")
-    period = str(about.get("period") or "")
-    if pd.isna(first) or pd.isna(last):
-        return None, "" if period == "not known" else period
-    return period_years(first, last), period
+    label, years = stored_period(read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
+                                 .to_dict())
+    return years, label
 
 
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
@@ -116,6 +112,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
     log = Reconciliation()
 
+    classified = seg.areas["segment"].dropna().astype(int)  # area -> segment
     unranked_fires = 0  # fires in the window in output areas without a segment
     start = window_date(inputs.window_from, "the start date")
     end = window_date(inputs.window_to, "the end date")
@@ -138,8 +135,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                                     & (history["date"] < last + pd.Timedelta(days=1))).to_numpy()
         # a fire in an output area without a segment (no data) ranks nothing: said, not lost
         no_segment = pd.Series(False, index=outcomes.index)
-        no_segment[history.index] = ~history["area_code"].isin(
-            seg.areas.index[seg.areas["segment"].notna()]).to_numpy()
+        no_segment[history.index] = ~history["area_code"].isin(classified.index).to_numpy()
         log.add(source, outcomes.index[(in_window & ~no_segment).to_numpy()], "used",
                 "counted in the window")
         unranked = in_window & no_segment
@@ -216,7 +212,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
                                      if c in address_layer.columns]
     result = build_targets(address_layer[columns], fires, households,
-                           seg.areas["segment"].dropna().astype(int), options, wards, flags,
+                           classified, options, wards, flags,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
                            point_reasons, seg.segment_names, rate_unit(seg))
     if inputs.model:
@@ -233,7 +229,7 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
             f"in the window, not in its fires above: {NO_SEGMENT_FIRE}"]
-    if not seg.manifest.get("parameters", {}).get("households"):
+    if rate_unit(seg) == "address":
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
         result.summary.loc[len(result.summary)] = ["households", "addresses",
                                                    ADDRESSES_AS_HOUSEHOLDS]
