@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..places.incidents import NOT_PROFILED, words
+from ..places.incidents import NOT_PROFILED, plural, words
 from ..segment.area_data import input_name
 from ..store.geopackage import (
     read_gpkg_table,
@@ -105,15 +105,21 @@ STANDARDISATION = {"zscore": "Each variable as z-scores (mean 0, standard deviat
                                 "(as the UK Output Area Classification)."}
 
 
+LEFT_OUT_COUNT = re.compile(r"\b(\d[\d,]*) ((?:(?!output area)[^,;])+?)(?=, \d| in \d)")
+
+
 def left_out_suppressed(note: str, threshold: int) -> str:
     """The note with each count of what a profile leaves out (``places.incidents.
     not_profiled_note``; not its output areas, which are places) from 1 to ``threshold``
-    shown as suppressed, as every count a partner reads is."""
+    shown as suppressed, as every count a partner reads is; a measure said in the singular
+    for one is said in the plural again, so that it does not tell the count."""
     head, said, tail = note.partition(NOT_PROFILED)
-    return head + said + re.sub(
-        r"\b(\d[\d,]*)(?= (?!output area))",
-        lambda m: SUPPRESSED if is_small(int(m[1].replace(",", "")), threshold) else m[1],
-        tail) if said else note
+
+    def shown(m: re.Match) -> str:
+        if not is_small(int(m[1].replace(",", "")), threshold):
+            return m[0]
+        return f"{SUPPRESSED} {plural(m[2]) if m[1] == '1' else m[2]}"
+    return head + said + LEFT_OUT_COUNT.sub(shown, tail) if said else note
 
 
 def incident_note(about: dict, threshold: int = 5) -> str:
