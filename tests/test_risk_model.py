@@ -354,6 +354,25 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert own[0].notna().all()
     assert (own[0] != "no").mean() >= 0.8
     assert (own[0].str.isdigit() | own[1].notna()).all()  # every one had fires of its own
+    # the fires around each postcode (which rank it with its own) are said, and true: of
+    # the fires within 100 m in the last 3 years of the data, those that are not its own
+    near = crews["why"].str.extract(
+        r"; (\d+) fires? at other postcodes within 100 m since \w+ 2021")[0]
+    assert near.notna().sum() >= 5
+    from conftest import SAMPLE_DIR
+
+    points = pd.read_csv(SAMPLE_DIR / "postcodes.csv")
+    points.index = points["Postcode"].str.split().str.join(" ")  # "N1  0FF" is "N1 0FF"
+    fired = pd.read_csv(SAMPLE_DIR / "lfb_dwelling_fires.csv")
+    when = pd.to_datetime(fired["date"])
+    fired = fired[(when > when.max() - pd.DateOffset(years=3)) & (when <= "2024-09-01")]
+    for address, said, mine in zip(crews["address"], near, own[0]):
+        x, y = points.loc[address.split(" (")[0], ["Eastings", "Northings"]]
+        within = int((np.hypot(fired["easting_rounded"] - x, fired["northing_rounded"] - y)
+                      <= 100).sum())
+        mine = 0 if mine == "no" else int(mine)
+        said = 0 if pd.isna(said) else int(said)
+        assert within - mine <= said <= within, (address, said, within, mine)
     import geopandas as gpd
 
     held = gpd.read_file(gpkg, layer="addresses", engine="pyogrio").groupby(

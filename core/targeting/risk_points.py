@@ -57,6 +57,15 @@ def _pairs(a: np.ndarray, b: np.ndarray, metres: float
     return pairs.row.astype(np.int64), pairs.col.astype(np.int64), pairs.data
 
 
+def fires_near(points: np.ndarray, fires: np.ndarray, fire_point: np.ndarray,
+               metres: float) -> np.ndarray:
+    """For each point, the fires within ``metres`` of it that went to another point
+    (``fire_point``: the position in ``points`` each fire went to)."""
+    i, j, _ = _pairs(points, fires, metres)
+    other = fire_point[j] != i
+    return np.bincount(i[other], minlength=len(points))
+
+
 def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance from each point of ``a`` to the nearest of ``b`` (missing if ``b`` is
     empty)."""

@@ -384,16 +384,35 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
     recent = recent.reindex(study.codes).fillna(0).astype(int)
     every = placed.groupby("area_code").size().reindex(study.codes).fillna(0).astype(int)
     when, begun = f"{since + pd.Timedelta(days=1):%B %Y}", f"{first:%B %Y}"
+    near = nearby_fires(points, placed[placed["date"] > since]).reindex(study.codes)
     point_words = pd.Series([
         (f"{k} fire{'s' if k != 1 else ''}" if k else "no fire")
         + f" at this postcode since {when}" + (f" ({a} since {begun})" if a > k else "")
-        for k, a in zip(recent, every)], index=study.codes)
+        + (f"; {m} fire{'s' if m != 1 else ''} at other postcodes within {NEAR_METRES} m "
+           f"since {when}" if m else "")
+        for k, a, m in zip(recent, every, near.fillna(0).astype(int))], index=study.codes)
     area = pd.Series(study.groups[AREA])
     weight = pd.Series(study.households)
     area_rates = ((rates.to_numpy() * weight).groupby(area).sum()
                   / weight.groupby(area).sum()).reindex(areas.codes)
     reasons = area_reasons(areas, window, last, words, deprivation, lower)
     return rates, point_words, area_rates, reasons
+
+
+NEAR_METRES = 100  # the fires around a postcode that its visit list's reasons count
+
+
+def nearby_fires(points: pd.DataFrame, fires: pd.DataFrame) -> pd.Series:
+    """Per postcode point (by code), the ``fires`` (placed at postcodes:
+    ``fires_at_postcodes``) within NEAR_METRES of it that went to other postcodes: the
+    fires around it, which rank it with its own."""
+    from .risk_points import fires_near
+
+    codes = points["code"].astype(str).to_numpy()
+    went = pd.Index(codes).get_indexer(fires["area_code"].astype(str))
+    where = fires[["x", "y"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    counts = fires_near(points[["x", "y"]].to_numpy(float), where, went, NEAR_METRES)
+    return pd.Series(counts, index=codes).groupby(level=0).max()
 
 
 def file_part(text) -> str:
