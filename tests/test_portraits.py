@@ -378,3 +378,24 @@ def test_a_label_inside_a_sentence_keeps_the_capitals_of_a_name():
     assert lower_first(named) == named
     assert lower_first("NS-SEC L12") == "NS-SEC L12"
     assert lower_first("Owned: Owns outright") == "owned: Owns outright"
+
+
+def test_economic_activity_is_said_of_the_ages_its_label_gives():
+    # the 2011 census counted economic activity of residents aged 16 to 74; Census 2021
+    # (TS066) of every resident aged 16 and over: the ages are said as the label gives them,
+    # and a label silent on them is said of adult residents, never of the wrong range
+    labels = {"sick11": "Residents aged 16-74 economically inactive: long-term sick or disabled",
+              "sick21": "Economic activity status: Economically inactive: Long-term sick or "
+                        "disabled: All usual residents aged 16 years and over",
+              "sick": "Economically inactive: Long-term sick or disabled"}
+    said = {}
+    for variable in labels:
+        profiles, summary = made_up({1: {variable: 12}, 2: {variable: 3},
+                                     3: {variable: 4}}, {variable: labels[variable]})
+        texts, _ = segment_texts(profiles, summary, {variable: labels[variable]})
+        said[variable] = texts.loc[1, "portrait"]
+    out_of_work = "are out of work because of long-term sickness or disability"
+    assert f"residents aged 16 to 74 {out_of_work}" in said["sick11"]
+    assert f"residents aged 16 and over {out_of_work}" in said["sick21"]
+    assert f"adult residents {out_of_work}" in said["sick"]
+    assert "16 to 74" not in said["sick21"] + said["sick"]

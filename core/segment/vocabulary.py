@@ -45,6 +45,7 @@ class Term:
 
 
 T = Term
+WORKING_AGE = "residents aged 16 to 74"  # the 2011 census's economic activity (KS601)
 # Order matters: the first term whose pattern matches a label is used.
 VOCABULARY: tuple[Term, ...] = (
     # --- age and household
@@ -63,12 +64,12 @@ VOCABULARY: tuple[Term, ...] = (
       "have dependent children"),
     T(AGE_HOUSEHOLD, r"households of full-time students|all full-time students",
       ("", "Students"), None, "households", "are made up only of full-time students"),
-    T(AGE_HOUSEHOLD, r"in full-time study", ("", "Students"), None, "residents aged 16 to 74",
+    T(AGE_HOUSEHOLD, r"in full-time study", ("", "Students"), None, WORKING_AGE,
       "are in full-time study"),
     T(AGE_HOUSEHOLD, r"economically inactive: student", ("", "Students"), None,
-      "residents aged 16 to 74", "are students not in work or looking for work"),
+      WORKING_AGE, "are students not in work or looking for work"),
     T(AGE_HOUSEHOLD, r"\bretired\b", ("", "Retired residents"), None,
-      "residents aged 16 to 74", "are retired"),
+      WORKING_AGE, "are retired"),
     # ages: words made from the numbers in the label (see _age_term)
     # --- housing and tenure
     T(HOUSING, r"rented from (?:the )?council", ("living in", "council housing"),
@@ -150,11 +151,11 @@ VOCABULARY: tuple[Term, ...] = (
       None, "residents aged 16 and over",
       "have never worked or are long-term unemployed"),
     T(WORK, r"long-term unemployed", ("with", "long-term unemployment"), None,
-      "residents aged 16 to 74", "are long-term unemployed"),
+      WORKING_AGE, "are long-term unemployed"),
     T(WORK, r"\bunemployed\b|\bunemployment\b", ("with", "high unemployment"), None,
-      "residents aged 16 to 74", "are unemployed"),
+      WORKING_AGE, "are unemployed"),
     T(WORK, r"long-term sick", ("with", "long-term sickness"), None,
-      "residents aged 16 to 74", "are out of work because of long-term sickness or disability"),
+      WORKING_AGE, "are out of work because of long-term sickness or disability"),
     T(WORK, r"no adults in employment", ("with", "many workless households")),
     T(WORK, r"no qualifications", ("with", "few qualifications"), None,
       "residents aged 16 and over", "have no qualifications"),

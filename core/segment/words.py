@@ -18,6 +18,7 @@ from .vocabulary import (
     THEMES,
     VOCABULARY,
     WHO,
+    WORKING_AGE,
     Term,
 )
 
@@ -180,6 +181,18 @@ _PROPER = {"white", "black", "asian", "mixed", "arab", "chinese", "indian", "pak
            "ireland", "northern", "eu", "uk"}
 
 
+def population_of(population: str | None, label: str) -> str | None:
+    """Who a share is of: a term's population, but the economic activity of residents
+    aged 16 to 74 (the 2011 census's) only where the label says that range; Census 2021
+    counts every resident aged 16 and over, and a label that says neither is said of
+    adult residents (either census's, never contradicted)."""
+    if population != WORKING_AGE or re.search(r"16\s*(?:-|to)\s*74", label):
+        return population
+    if re.search(r"16 (?:years )?and over", label, re.IGNORECASE):
+        return "residents aged 16 and over"
+    return "adult residents"
+
+
 def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
     if _coded(variable, labels):  # no label and no words: the column's name, quoted
         quoted = f"'{cleaned_name(variable)}'"
@@ -193,8 +206,8 @@ def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
     if term is not None:
         part = term.part or (PART_OF_THEME[theme] if term.high is None or term.high[0]
                              else WHO)
-        return Words(variable, label, theme, part, term.high, term.low, term.population,
-                     term.says)
+        return Words(variable, label, theme, part, term.high, term.low,
+                     population_of(term.population, label), term.says)
     short = lower_first(_short(label))
     return Words(variable, label, theme, NEED, ("with a high share of", short),
                  None, None, None)
