@@ -493,3 +493,44 @@ def test_the_boundaries_file_dialog_offers_geojson_and_every_ogr_format(qgis_app
     for pattern in ("*.gpkg", "*.shp", "*.geojson", "*.json", "*.gml", "*.kml", "*.tab"):
         assert pattern in first.lower(), pattern
     assert "GeoJSON" in offered and "ESRI Shapefile" in offered
+
+
+def test_tables_being_read_when_the_wizard_closed_are_read_when_it_opens_again(
+        qgis_app, qgis_iface, monkeypatch, qtbot, tmp_path):
+    """Closed (Cancel) while the tables just added were read: the reading stops, and the
+    menu opens the wizard with them read and listed, not lost."""
+    from community_safety.qgis_plugin.plugin import CommunitySafetyPlugin
+
+    for name in ("addPluginToMenu", "removePluginMenu"):
+        monkeypatch.setattr(qgis_iface, name, lambda m, a: None, raising=False)
+    for name in ("addToolBarIcon", "removeToolBarIcon"):
+        monkeypatch.setattr(qgis_iface, name, lambda a: None, raising=False)
+    # a large table first (a second or more to read), so that the closing stops the reading
+    lines = (SAMPLE_DIR / "census_work.csv").read_text(encoding="utf-8").splitlines()
+    large = tmp_path / "census_work_large.csv"
+    large.write_text("\n".join([lines[0], *lines[1:] * 400]) + "\n", encoding="utf-8")
+    plugin = CommunitySafetyPlugin(qgis_iface)
+    plugin.initGui()
+    try:
+        plugin.wizard_action.trigger()
+        wizard = plugin.wizard
+        wizard.boundaries.file_widget.setFilePath(str(SAMPLE_DIR / "output_areas_2011.gpkg"))
+        qtbot.waitUntil(wizard.boundaries.isComplete, timeout=30_000)
+        qtbot.mouseClick(wizard.button(QWizard.NextButton), Qt.LeftButton)
+        tables = wizard.tables
+        assert wizard.currentPage() is tables
+        tables.add_files([large, SAMPLE_DIR / "census_work.csv"])
+        qtbot.mouseClick(wizard.button(QWizard.CancelButton), Qt.LeftButton)
+        assert not wizard.isVisible()
+        qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
+        assert tables.list.count() == 0 and "stopped when the wizard closed" in (
+            tables.check_status.text())
+
+        plugin.wizard_action.trigger()
+        assert plugin.wizard is wizard and wizard.currentPage() is tables
+        qtbot.waitUntil(lambda: tables.task is None and tables.list.count() == 2,
+                        timeout=120_000)
+        assert [tables.list.item(i).text() for i in range(2)][0].startswith(
+            "census_work_large")
+    finally:
+        plugin.unload()

@@ -38,6 +38,7 @@ from ...core.project.guesses import (
 )
 from ...core.segment.area_data import gather_area_data
 from .qt_views import text_item
+from .tasks import CANCELLED
 from .wizard_common import Page, counted, name_items, named, set_items, table_widget
 from .wizard_labels import LabelsBox
 from .wizard_table_entries import Entry, read_entry, read_tables
@@ -61,6 +62,7 @@ class TablesPage(Page):
         self.checked = None  # the data key of the last successful check
         self.check_failed = False
         self.task = None
+        self.unread = None  # what a read the wizard's closing stopped was reading
 
         self.list = QListWidget()
         self.list.setMinimumWidth(220)
@@ -256,13 +258,22 @@ class TablesPage(Page):
         def failed(message):
             self.task = None
             self._busy(False)
+            if message == CANCELLED:  # the wizard closed: read again when it opens
+                self.unread = (paths, sheet, row)
+                message = f"Reading {names} stopped when the wizard closed."
             self.show_message(self.check_status, message, "error")
             self.completeChanged.emit()
 
+        self.unread = None
         self.task = self.wiz.run(f"reading {names}", read_tables, paths, code, samples,
                                  sheet=sheet, on_done=done, on_error=failed)
         self.completeChanged.emit()
         return self.task
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt's name)
+        """Shown again after the wizard closed while tables were read: they are read now."""
+        if self.unread is not None and self.task is None:
+            self.add_files(*self.unread)
 
     def _busy(self, on: bool) -> None:
         """While a table is read, the list and its settings wait for it."""
