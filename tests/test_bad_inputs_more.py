@@ -599,6 +599,11 @@ TARGET = [
     case(["--capacity", "10", "--incidents", "{S}/lfb_dwelling_fires.csv", *XY,
           "--date-column", "when"], "lfb_dwelling_fires.csv: no date column 'when'",
          id="incidents-date-column-missing"),
+    case(["--capacity", "10", "--incidents", "{S}/lfb_dwelling_fires.csv", *XY,
+          "--date-column", "property_type"],
+         "lfb_dwelling_fires.csv: column 'property_type' holds no date (row 2: 'Purpose Built "
+         "Flats/Maisonettes - Up to 3 storeys'): name the column that holds the incidents' "
+         "dates", id="incidents-date-column-of-text"),
     case(["--capacity", "10", *FIRE_FILE, "--from", "2024-01-01", "--to", "2020-01-01"],
          "the window starts (2024-01-01) after it ends (2020-01-01)", id="from-after-to"),
     case(["--backtest", *FIRE_FILE], "the backtest needs --cut-off YYYY-MM-DD",

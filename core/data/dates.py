@@ -37,8 +37,9 @@ MONTH_FIRST = "%m/%d/%Y"
 
 
 def _format_hint(example: str) -> str:
-    return (f'give the format: --date-format "{example}" on the command line, or '
-            f'date_format = "{example}" in the project file')
+    return (f'give the format: --date-format "{example}" on the command line, '
+            f'date_format = "{example}" in the project file, or {example} in the Date '
+            "format box of the QGIS tool")
 
 
 def _rows(labels) -> str:

@@ -174,8 +174,6 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     seg = load_segmentation(gpkg)
     households = area_households(seg, gpkg)
     history, outcomes, source = incident_history(seg.areas, incidents)
-    if history.empty:
-        raise InputError(f"{source}: no incident located in the study area with a date")
     params = seg.manifest.get("parameters", {})
     column = params.get("deprivation")
     deprivation = seg.values[column] if column and column in seg.values.columns else None

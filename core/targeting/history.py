@@ -61,9 +61,18 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
         raise InputError(f"{source}: no date column '{column}'")
     located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
     dates = parse_dates(records[column], incidents.date_format, column, source)
+    if len(records) and dates.isna().all():
+        given = records[column].dropna()
+        example = (f" (row {given.index[0]}: '{given.iloc[0]}')" if len(given) else
+                   " (it is empty)")
+        raise InputError(f"{source}: column '{column}' holds no date{example}: name the "
+                         "column that holds the incidents' dates")
     status = located["status"].where(located["status"] != MATCHED,
                                      np.where(dates.isna(), "date unreadable", MATCHED))
     keep = (status == MATCHED).to_numpy()
+    if not keep.any():
+        raise InputError(f"{source}: no incident located in the study area with a date "
+                         f"({outcome_words(status)})")
     history = pd.DataFrame({"area_code": located["area_code"].to_numpy()[keep],
                             "date": dates.to_numpy()[keep]}, index=records.index[keep])
     if incidents.property_column:
@@ -77,6 +86,14 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
         if column and column in records.columns:
             history[axis] = pd.to_numeric(records[column], errors="coerce").to_numpy()[keep]
     return history, status, source
+
+
+def outcome_words(status: pd.Series) -> str:
+    """What became of the records, in words: "1,774 records: 1,653 outside the study
+    area, 121 date unreadable"."""
+    counts = status.value_counts()
+    return f"{len(status):,} records: " + ", ".join(f"{n:,} {what}"
+                                                    for what, n in counts.items())
 
 
 def window_counts(history: pd.DataFrame, start: pd.Timestamp | None,

@@ -217,8 +217,6 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     cut = cut_off_date(cut_off)
     seg, areas, deprivation, lower, _ = _read_study(segmentation, lookup)
     history, outcomes, source = incident_history(seg.areas, incidents)
-    if history.empty:
-        raise InputError(f"{source}: no incident located in the study area with a date")
     first = window_date(start, "the start date") or history["date"].min()
     last = window_date(end, "the end date") or history["date"].max()
     if not first <= cut < last:

@@ -118,8 +118,6 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     end = window_date(inputs.window_to, "the end date")
     if inputs.incidents is not None:
         history, outcomes, source = incident_history(seg.areas, inputs.incidents)
-        if history.empty:
-            raise InputError(f"{source}: no incident located in the study area with a date")
         if (history["date"] > today).any():
             raise InputError(f"{source}: {int((history['date'] > today).sum())} incidents are "
                              f"dated after {today:%Y-%m-%d}; nothing was written")
@@ -196,8 +194,10 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     rates = reasons = point_rates = point_reasons = None
     if inputs.model:
         if inputs.incidents is None:
-            raise InputError("the risk model reads the incidents' dates: give --incidents "
-                             "FILE with its --date-column")
+            raise InputError("the risk model reads the incidents' dates: give the "
+                             "incidents (--incidents FILE with its --date-column on the "
+                             "command line; the incident points and their date field in "
+                             "QGIS)")
         from .risk_postcodes import gazetteer_points
         from .risk_study import model_scores, postcode_model_scores
 
