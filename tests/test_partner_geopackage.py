@@ -226,6 +226,25 @@ def test_matrices_are_the_csv_files_and_hold_against_a_reader_of_everything(expo
     print(f"Camden: {small} counts of 1..{THRESHOLD}; {hidden} entries suppressed in all")
 
 
+def test_suppressed_counts_are_said_as_the_file_holds_them_and_variables_in_words(
+        exported):
+    """A suppressed count is NULL in the GeoPackage (the Notes say so, not '*', which the
+    CSV files use), and each table of variables gives their descriptions beside the codes."""
+    gpkg, out, _ = exported
+    path = out / "segmentation_for_partners.gpkg"
+    rule = read_gpkg_table(path, "notes").set_index("item").loc["Suppression rule", "value"]
+    assert "left empty (NULL)" in rule and "'*'" not in rule
+    assert any(read_gpkg_table(path, name).isna().any().any()
+               for name, _ in pyogrio.list_layers(path) if name.startswith("matrix_"))
+    labels = read_gpkg_table(gpkg, "variable_labels").set_index("variable")["description"]
+    for name in ("segment_profiles", "screening", "standardisation"):
+        table = read_gpkg_table(path, name)
+        assert list(table.columns[:2]) == ["variable", "description"], name
+        said = table.set_index("variable")["description"]
+        assert (said == labels.reindex(said.index).fillna(said)).all(), name
+        assert (said != said.index).mean() > 0.9, name  # words, not the codes again
+
+
 def test_layers_open_styled_with_their_descriptions(exported):
     gpkg, out, _ = exported
     path = out / "segmentation_for_partners.gpkg"

@@ -56,6 +56,7 @@ from ..errors import InputError
 from ..places.incidents import profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..places.steps import stored_period
+from ..segment.words import label_of
 from ..store.folders import atomic_file, staged_output
 from ..store.geopackage import (
     read_gpkg_table,
@@ -99,8 +100,9 @@ FROM_COUNT = ("count", "share_pct", "rate_per_1000_households", "rate_per_1000_r
 FROM_TOTAL = ("share_pct", "index", "index_low_95", "index_high_95", "representation")
 
 
-def suppression_rule(threshold: int) -> str:
-    return (f"Counts from 1 to {threshold} are suppressed and shown as '{SUPPRESSED}' (0 is "
+def suppression_rule(threshold: int, shown: str = f"shown as '{SUPPRESSED}'") -> str:
+    """The rule in words; ``shown``: how a suppressed count looks in the file."""
+    return (f"Counts from 1 to {threshold} are suppressed and {shown} (0 is "
             "shown as 0). Further cells, or totals, are suppressed until a reader who sees "
             "every published table, knows that each line adds up to its total and that a "
             "suppressed count is at least 1, cannot narrow any suppressed count of 1 to "
@@ -484,8 +486,8 @@ def _notes(threshold: int, left_out: list[str], source: Path,
         ("Produced", date.today().isoformat()),
         ("From", source.name),
         ("Suppression threshold", str(threshold)),
-        ("Suppression rule", suppression_rule(threshold) + " In this file suppressed "
-         "counts, and figures computed from them, are empty (NULL)."),
+        ("Suppression rule", suppression_rule(threshold, "left empty (NULL), as are the "
+                                              "figures computed from them")),
         ("Addresses", "No address points: each address is generalised to its output area, "
          "and address counts appear only in the suppressed addresses matrix."),
         ("Identifiers", "No record or address identifier is included."),
@@ -502,6 +504,15 @@ def _notes(threshold: int, left_out: list[str], source: Path,
         ("Left out", ", ".join(left_out) or "nothing"),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def described(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """A table of variables with each one's description beside its code (a partner reads
+    "Social rented: Rents from council or Local Authority", not ts0540003)."""
+    if "variable" not in table.columns or "description" in table.columns:
+        return table
+    return table.assign(description=[label_of(v, labels) for v in table["variable"]])[
+        ["variable", "description", *table.columns.drop("variable")]]
 
 
 def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> Path:
@@ -526,6 +537,7 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
         reconciliation = read_gpkg_table(source, "reconciliation")
         tables["reconciliation"] = reconciliation.drop(columns=["row", "record_id"],
                                                        errors="ignore")
+    tables = {name: described(frame, seg.labels) for name, frame in tables.items()}
     tables["manifest"] = pd.DataFrame({"manifest": [json.dumps(_without_folders(
         seg.manifest))]})
     for name, counts in published.items():
