@@ -92,8 +92,17 @@ def _cells(table: pd.DataFrame, cells: list) -> pd.Series:
     return total
 
 
+def check_pack(data: Path, option: str = "--data") -> None:
+    """Stop in one line when the London open data pack is not at ``data``."""
+    if not (Path(data) / "boundaries" / "output_areas_2011.gpkg").exists():
+        raise SystemExit(f"{data}: the London open data pack is not there (README: 'The London "
+                         f"open data pack'); give {option} FOLDER")
+
+
 def load_pack(data: Path, log=print):
     import geopandas as gpd
+
+    check_pack(data)
 
     oas = gpd.read_file(data / "boundaries" / "output_areas_2011.gpkg",
                         layer="output_areas_2011", engine="pyogrio")

@@ -299,6 +299,9 @@ def seg_table(out: Path, name: str) -> pd.DataFrame | None:
 
 
 def boroughs(pack: Path) -> list[tuple[str, str]]:
+    if not (pack / "lookups" / "oa11_lsoa11_lad.csv").exists():
+        raise SystemExit(f"{pack}: the London open data pack is not there (README: 'The "
+                         "London open data pack'); give --pack FOLDER")
     lookup = pd.read_csv(pack / "lookups" / "oa11_lsoa11_lad.csv", dtype=str)
     return sorted(lookup[["LAD11CD", "LAD11NM"]].drop_duplicates().itertuples(index=False,
                                                                               name=None))
