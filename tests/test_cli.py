@@ -291,7 +291,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
                  "--count", "injuries", "--count", "fatalities", "--x", "easting_rounded",
                  "--y", "northing_rounded", "--out", str(tmp_path / "harm")]) == 0
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_harm")
-    assert (f"{2 * lost:,} injuries, 1 fatalities in 3 output area(s) without a segment"
+    assert (f"{2 * lost:,} injuries, 1 fatality in 3 output area(s) without a segment"
             in about["note"][0])
     # the visit list's fires: those of the three areas said, not silently dropped
     from community_safety.core.targeting.steps import NO_SEGMENT_FIRE

@@ -23,7 +23,7 @@ def _gazetteer(args) -> int:
 
 
 def _incidents(args) -> int:
-    from ..places.incidents import IncidentFilter, profile_for_readers
+    from ..places.incidents import IncidentFilter, console_profile, words
     from ..places.steps import incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
@@ -34,19 +34,18 @@ def _incidents(args) -> int:
     profile, records = incidents_step(args.segmentation, args.records, args.name, columns,
                                       args.out, args.id, tuple(args.count or ()), rules,
                                       postcodes, args.key_file, note=args.note or "")
-    shown = ["segment", "measure", "count", "share_pct", "rate_per_1000_households",
-             "rate_per_1000_residents", "index", "index_low_95", "index_high_95",
-             "representation"]
-    if "rate_per_1000_households" in profile.columns:
-        shown.remove("rate_per_1000_residents")
-    print(profile_for_readers(profile, {})[[c for c in shown if c in profile.columns]]
-          .to_string(index=False))
-    status = records["status"].value_counts()
-    print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
     from ..store.geopackage import gpkg_file, read_gpkg_table
 
-    about = read_gpkg_table(gpkg_file(Path(args.segmentation)),
-                            f"incident_about_{safe_name(args.name)}").iloc[0]
+    gpkg = gpkg_file(Path(args.segmentation))
+    names = read_gpkg_table(gpkg, "segment_summary").set_index("segment")["name"]
+    about = read_gpkg_table(gpkg, f"incident_about_{safe_name(args.name)}").iloc[0]
+    period = str(about.get("period") or "")
+    print(f"{words(args.name)}, by segment"
+          + (f" ({period}; rates over the whole period)" if period not in ("", "not known")
+             else ""))
+    print(console_profile(profile, names.to_dict()).to_string(index=False))
+    status = records["status"].value_counts()
+    print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
     print(f"Counted in the profile: {int(about['records_counted']):,} (matched, within the "
           "filters, in output areas with a segment and known households or residents)"
           + (f". Note: {about['note']}" if str(about.get("note") or "").strip() else ""))

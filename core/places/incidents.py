@@ -255,6 +255,29 @@ def plural(measure: str) -> str:
     return head + space + last
 
 
+# the profile's columns as the console shows them: headings in words, with units
+CONSOLE_HEADINGS = {"segment": "Segment", "segment_name": "Name", "measure": "Measure",
+                    "count": "Count", "share_pct": "Share of all (%)",
+                    "rate_per_1000_households": "Per 1,000 households",
+                    "rate_per_1000_residents": "Per 1,000 residents",
+                    "index": "Index (100 = average)", "index_low_95": "95% interval: low",
+                    "index_high_95": "high", "representation": "Compared with its share"}
+
+
+def console_profile(profile: pd.DataFrame, segment_names: dict) -> pd.DataFrame:
+    """The profile as the command line prints it: each segment's name (shortened to 30
+    characters), the counts, shares, rates over the period and index with its interval,
+    headed in words; the rate per households where the project names households, else
+    per residents."""
+    table = profile_for_readers(profile, segment_names)
+    table["segment_name"] = table["segment_name"].map(
+        lambda name: (name if len(name) <= 30 else name[:29] + "…").ljust(30))
+    shown = [c for c in CONSOLE_HEADINGS if c in table.columns]
+    if "rate_per_1000_households" in shown:
+        shown.remove("rate_per_1000_residents")
+    return table[shown].rename(columns=CONSOLE_HEADINGS)
+
+
 def profile_for_readers(profile: pd.DataFrame, segment_names: dict, period: str = "",
                         years: float | None = None) -> pd.DataFrame:
     """The profile as its CSV file gives it to a person: each segment's name beside its
