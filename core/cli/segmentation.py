@@ -31,8 +31,16 @@ def _print_summary(seg, path: Path) -> None:
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
           f"({len(seg.clustered)} variables clustered)")
     # "mean deprivation" only where a deprivation measure numbers the segments
+    # headed by its measure and which way is more deprived ("mean IMD19, lower = more
+    # deprived"): a mean IMD rank is largest in the least deprived segment
     deprivation = "mean_deprivation" in summary.columns
-    measure = f"  {'mean deprivation':>16}" if deprivation else ""
+    numbering = seg.manifest.get("numbering", {})
+    heading = (f"mean {numbering['measure']}" if numbering.get("measure")
+               else "mean deprivation")
+    if numbering.get("more_deprived") in ("lower", "higher"):
+        heading += f" ({numbering['more_deprived']} = more deprived)"
+    width = max(16, len(heading))
+    measure = f"  {heading:>{width}}" if deprivation else ""
     header = f"{'seg':>3}  {'areas':>5}  {'residents':>9}{measure}  name"
     print(header)
     print("-" * max(len(header), 60))
@@ -40,11 +48,10 @@ def _print_summary(seg, path: Path) -> None:
         residents = row.get("residents")
         residents = (f"{int(residents):,}" if residents is not None and pd.notna(residents)
                      and residents >= 0 else "-")
-        value = f"  {row['mean_deprivation']:>16}" if deprivation else ""
+        value = f"  {row['mean_deprivation']:>{width},.1f}" if deprivation else ""
         print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}{value}  {row['name']}")
-    numbering = seg.manifest.get("numbering", {}).get("description")
-    if numbering:
-        print(numbering)
+    if numbering.get("description"):
+        print(numbering["description"])
     winsorised = seg.manifest["results"].get("winsorised", {})
     if winsorised.get("cells"):
         print(f"Winsorised at ±{winsorised['bound']:g}: {winsorised['cells']} values in "
@@ -82,7 +89,7 @@ def _segment(args) -> int:
 
 def _choose_k(args) -> int:
     from ..project.project_file import load_project
-    from ..segment.choosing_k import choose_k, recommend_k
+    from ..segment.choosing_k import choose_k, diagnostics_for_readers, recommend_k
     from ..segment.plots import elbow_plot
     from ..segment.prepare import prepare
     from ..store.folders import replaced_folder, replacement_note
@@ -99,7 +106,10 @@ def _choose_k(args) -> int:
     with replaced_folder(args.out) as staging:
         write_csv(table, staging / "diagnostics.csv", index=False)
         elbow_plot(table, staging / "elbow.png")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(diagnostics_for_readers(table).to_string(index=False))
+    sampled = bool(table["silhouette_sampled"].any()) if "silhouette_sampled" in table else False
+    if sampled:
+        print("(silhouette on a sample of the areas)")
     print(f"\nRecommended: {recommend_k(table)[1]}")
     print(f"\nSaved diagnostics.csv and elbow.png to {args.out}")
     if replacing:

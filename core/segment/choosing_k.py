@@ -115,6 +115,25 @@ MIN_SHARE = 2.0  # a segment smaller than this % of the areas is not a target gr
 STABLE = 0.8  # mean adjusted Rand index between random starts: the solution is reproducible
 
 
+# the diagnostics as a person reads them (the wizard's table and the command line):
+# column, heading, format
+DIAGNOSTIC_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
+                      ("silhouette", "Silhouette", "{:.3f}"),
+                      ("calinski_harabasz", "Calinski–Harabasz", "{:,.1f}"),
+                      ("davies_bouldin", "Davies–Bouldin", "{:.3f}"),
+                      ("stability_ari", "Stability", "{:.2f}"),
+                      ("smallest_segment_pct", "Smallest segment (% of areas)", "{:.1f}")]
+
+
+def diagnostics_for_readers(table: pd.DataFrame) -> pd.DataFrame:
+    """The choose-k table with headings in words and its figures rounded for reading
+    (empty where a diagnostic could not be computed)."""
+    return pd.DataFrame({heading: [shape.format(int(v) if shape == "{:d}" else v)
+                                   if pd.notna(v) else "" for v in table[column]]
+                         for column, heading, shape in DIAGNOSTIC_COLUMNS
+                         if column in table.columns})
+
+
 def recommend_k(table: pd.DataFrame, wish: int = OPERATIONAL_K,
                 min_share: float = MIN_SHARE) -> tuple[int, str]:
     """The k to use and why, from choose_k's table: among the k whose smallest segment holds

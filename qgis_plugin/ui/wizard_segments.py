@@ -16,18 +16,11 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segment.choosing_k import choose_k, recommend_k
+from ...core.segment.choosing_k import DIAGNOSTIC_COLUMNS, choose_k, recommend_k
 from ...core.segment.prepare import prepare
 from .k_chart import KChart, diagnostics_chart, with_chosen_k
 from .qt_views import PictureDrawer, spin_box, text_item
 from .wizard_common import Page, form_box, side_by_side, table_widget
-
-TABLE_COLUMNS = [("k", "k", "{:d}"), ("wcss", "Within-segment sum of squares", "{:,.1f}"),
-                 ("silhouette", "Silhouette", "{:.3f}"),
-                 ("calinski_harabasz", "Calinski–Harabasz", "{:,.1f}"),
-                 ("davies_bouldin", "Davies–Bouldin", "{:.3f}"),
-                 ("stability_ari", "Stability", "{:.2f}"),
-                 ("smallest_segment_pct", "Smallest segment (% of areas)", "{:.1f}")]
 
 
 def diagnose(project, prepared, data, low: int, high: int, n_init: int, progress):
@@ -89,7 +82,7 @@ class SegmentsPage(Page):
 
         self.status = self.message_label()
         self.chart = ChartLabel(self._redraw)
-        self.table = table_widget([title for _, title, _ in TABLE_COLUMNS])
+        self.table = table_widget([title for _, title, _ in DIAGNOSTIC_COLUMNS])
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chart, "Chart")
         self.tabs.addTab(self.table, "Table")
@@ -210,7 +203,7 @@ class SegmentsPage(Page):
         table = self.diagnostics
         self.table.setRowCount(len(table))
         for row, values in enumerate(table.itertuples(index=False)):
-            for col, (name, _, fmt) in enumerate(TABLE_COLUMNS):
+            for col, (name, _, fmt) in enumerate(DIAGNOSTIC_COLUMNS):
                 value = getattr(values, name)
                 text = "" if value != value else fmt.format(int(value) if name == "k"
                                                             else float(value))
