@@ -50,11 +50,11 @@ def from_child(child_id, output):
     return QgsProcessingModelChildParameterSource.fromChildOutput(child_id, output)
 
 
-def test_a_model_chains_build_gazetteer_and_ward_matrices(provider, layers, tmp_path):
+def test_a_model_chains_build_gazetteer_incidents_and_ward_matrices(provider, layers, tmp_path):
     import processing
 
     model = QgsProcessingModelAlgorithm("Segment, place, tabulate", "Community safety")
-    for name in ("areas", "addresses", "wards"):
+    for name in ("areas", "addresses", "fires", "wards"):
         model.addModelParameter(QgsProcessingParameterVectorLayer(name, name),
                                 QgsProcessingModelParameter(name))
     parameters = build_parameters(layers, tmp_path / "model.gpkg")
@@ -64,19 +64,26 @@ def test_a_model_chains_build_gazetteer_and_ward_matrices(provider, layers, tmp_
     model.addChildAlgorithm(child("community_safety:joingazetteer", "gazetteer",
                                   SEGMENTATION=from_child("build", "OUTPUT"),
                                   ADDRESSES=model_input("addresses"), ID=static("Postcode")))
-    model.addChildAlgorithm(child("community_safety:wardmatrices", "wards",
+    model.addChildAlgorithm(child("community_safety:profileincidents", "incidents",
                                   SEGMENTATION=from_child("gazetteer", "SEGMENTATION_OUT"),
+                                  INCIDENTS=model_input("fires"), NAME=static("fires"),
+                                  OUTPUT_FOLDER=static(str(tmp_path / "fires"))))
+    model.addChildAlgorithm(child("community_safety:wardmatrices", "wards",
+                                  SEGMENTATION=from_child("incidents", "SEGMENTATION_OUT"),
                                   WARDS=model_input("wards"), WARD_CODE=static("WD22CD"),
                                   WARD_NAME=static("WD22NM"), RULE=static(0)))
     ok, message = model.checkChildParameters() if hasattr(model, "checkChildParameters") \
         else (True, "")
     assert ok, message
     processing.run(model, {"areas": layers["areas"], "addresses": layers["postcodes"],
-                           "wards": layers["wards"]})
+                           "fires": layers["fires"], "wards": layers["wards"]})
     addresses = read_gpkg_table(tmp_path / "model.gpkg", "matrix_addresses").set_index("ward")
     assert addresses.loc["Total", "Total"] == 8354  # the gazetteer ran before the matrices
     areas = read_gpkg_table(tmp_path / "model.gpkg", "matrix_areas").set_index("ward")
     assert areas.loc["Total", "Total"] == 749
+    # the incidents profiled before the matrices: theirs are among them
+    fires = read_gpkg_table(tmp_path / "model.gpkg", "matrix_fires_incidents").set_index("ward")
+    assert fires.loc["Total", "Total"] == 2902
 
 
 @pytest.fixture

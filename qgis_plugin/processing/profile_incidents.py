@@ -70,6 +70,8 @@ class ProfileIncidents(EngineAlgorithm):
             "pseudonymised) are written.")
         self.addOutput(QgsProcessingOutputFile("PROFILE", self.tr("Incident profile table")))
         self.addOutput(QgsProcessingOutputVectorLayer("RATES", self.tr("Incident rates")))
+        self.addOutput(QgsProcessingOutputFile("SEGMENTATION_OUT",
+                                               self.tr("Segmentation GeoPackage (updated)")))
 
     def execute(self, parameters, context, feedback):
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
@@ -98,4 +100,5 @@ class ProfileIncidents(EngineAlgorithm):
         uri = f"{gpkg_path(segmentation)}|layername=incident_areas_{name}"
         load_on_completion(context, uri, self.tr(f"Incident rates: {name}"), "RATES")
         return {"OUTPUT_FOLDER": str(out), "RATES": uri,
-                "PROFILE": str(out / f"incident_profile_{name}.csv")}
+                "PROFILE": str(out / f"incident_profile_{name}.csv"),
+                "SEGMENTATION_OUT": segmentation}
