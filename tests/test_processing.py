@@ -7,6 +7,7 @@ import gc
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from conftest import build_parameters
 from qgis.core import (
@@ -137,6 +138,14 @@ def test_gazetteer_incidents_matrices_and_export(provider, layers, built, tmp_pa
     import openpyxl
 
     assert "Notes" in openpyxl.load_workbook(out["WORKBOOK"]).sheetnames
+    assert out["PARTNER_GEOPACKAGE"] is None  # asked for: below
+    out = processing.run("community_safety:exportmatrices", {
+        "SEGMENTATION": segmentation, "THRESHOLD": 5, "GEOPACKAGE": True,
+        "OUTPUT_FOLDER": str(tmp_path / "partners")})
+    shared = QgsVectorLayer(f"{out['PARTNER_GEOPACKAGE']}|layername=segments", "shared", "ogr")
+    assert shared.isValid() and shared.featureCount() == 749
+    assert not {"addresses", "incident_records_fires"} & {
+        name for name, _ in pyogrio.list_layers(out["PARTNER_GEOPACKAGE"])}
 
     report = processing.run("community_safety:writereport", {
         "SEGMENTATION": segmentation, "OUTPUT": str(tmp_path / "report.html")})

@@ -77,19 +77,11 @@ def _matrices(args) -> int:
 
 def _export(args) -> int:
     from ..share.partner_steps import export_step
-    from ..store.folders import replaced_folder, replacement_note
+    from ..store.folders import replacement_note
 
     replacing = replacement_note(args.out)
-    if not args.for_partners:
-        written = export_step(args.segmentation, args.out, args.threshold, replace_folder=True)
-    else:
-        from ..share.export import PARTNER_GPKG, write_partner_geopackage
-
-        with replaced_folder(args.out) as staging:  # the GeoPackage is part of the unit
-            written = export_step(args.segmentation, staging, args.threshold)
-            written.append(write_partner_geopackage(args.segmentation,
-                                                    staging / PARTNER_GPKG, args.threshold))
-        written = [Path(args.out) / Path(path).relative_to(staging) for path in written]
+    written = export_step(args.segmentation, args.out, args.threshold, replace_folder=True,
+                          geopackage=args.for_partners)
     print(f"Wrote {len(written)} files for partners to {args.out} (counts of 1 to "
           f"{args.threshold} suppressed, with secondary suppression)")
     if replacing:

@@ -35,7 +35,13 @@ from ..styles import (
     ward_layer_abstract,
     ward_layer_qml,
 )
-from .export import check_one_segmentation, read_matrices, write_partner_export
+from .export import (
+    PARTNER_GPKG,
+    check_one_segmentation,
+    read_matrices,
+    write_partner_export,
+    write_partner_geopackage,
+)
 from .findings import finding_rows, key_findings
 from .partner_words import incident_sources, partner_notes
 from .suppression import check_threshold
@@ -141,14 +147,16 @@ def matrices_step(segmentation: Path, wards: WardSource,
 
 
 def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
-                replace_folder: bool = False, previous: Path | None = None) -> list[Path]:
+                replace_folder: bool = False, previous: Path | None = None,
+                geopackage: bool = False) -> list[Path]:
     """Suppressed matrices for partners (CSVs and a workbook) in ``out_dir``, the Notes
     opening with the key findings (``findings.key_findings``; ``previous``: the last run's
     GeoPackage, default the one kept beside the segmentation's folder).
     ``replace_folder``: the folder is the export's own and is replaced whole, the previous
     export kept at ``<parent>/.<name>.previous`` (the command line's ``--out``); otherwise
     (a folder the user chose in QGIS) the files are each replaced and nothing else there
-    is touched."""
+    is touched. ``geopackage``: the partner GeoPackage too (``export --for-partners``),
+    written with the rest."""
     check_threshold(threshold)
     path = gpkg_path(segmentation)
     seg = load_segmentation(path)
@@ -166,10 +174,15 @@ def export_step(segmentation: Path, out_dir: Path, threshold: int = 5,
     notes = finding_rows(key_findings(path, threshold, previous)) + partner_notes(
         seg, path, layers, threshold)
     incidents = incident_sources(path, layers)
-    if not replace_folder:
-        return write_partner_export(matrices, out_dir, threshold, notes, names,
-                                    seg.segment_names, incidents)
-    with replaced_folder(out_dir) as staging:
-        written = write_partner_export(matrices, staging, threshold, notes, names,
+    def write(folder: Path) -> list[Path]:
+        written = write_partner_export(matrices, folder, threshold, notes, names,
                                        seg.segment_names, incidents)
+        if geopackage:
+            written.append(write_partner_geopackage(path, folder / PARTNER_GPKG, threshold))
+        return written
+
+    if not replace_folder:
+        return write(Path(out_dir))
+    with replaced_folder(out_dir) as staging:  # the GeoPackage is part of the unit
+        written = write(Path(staging))
     return [Path(out_dir) / Path(path).relative_to(staging) for path in written]
