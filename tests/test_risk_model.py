@@ -233,6 +233,36 @@ def test_intervals_cover_the_point_estimates(evaluation):
         assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all()
 
 
+def test_the_interval_of_a_mean_over_small_units_covers_the_mean():
+    # 18 units of 4 areas, each with one later fire in one area (as when LSOAs were taken
+    # for boroughs): a resample missing that area holds no later fire and measures
+    # nothing. Counted as a ranking that caught none (0%), it dragged the interval of the
+    # mean below the mean ("0.529 (0.369-0.515)", the oracle "3.4 (1.6-3.1)").
+    areas, history = toy_study(boroughs=2, side=6, seed=3)
+    before = history[history["date"] <= CUT]
+    lsoa = pd.Series(areas.codes, index=areas.codes).groupby(areas.groups["lsoa"]).first()
+    later = pd.DataFrame({"area_code": lsoa.to_numpy(), "date": pd.Timestamp("2022-06-01"),
+                          "kind": "house"})
+    evaluation = evaluate(areas, pd.concat([before, later], ignore_index=True), CUT, START,
+                          END, group="lsoa", leave_one_out=False, settings=SMALL, draws=200)
+    assert len(evaluation.observed) == 18
+    means = evaluation.means()
+    rows = means[means["ranking"] != RANDOM]
+    for measure in MEASURES:
+        assert (rows[f"{measure}_low"] <= rows[measure] + 1e-9).all(), measure
+        assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all(), measure
+    # each unit's draws its own (not the same resampled positions in every unit): the
+    # mean of 18 units is known more closely than one unit
+    table = evaluation.table()
+    model = table[table["ranking"] == "risk model"]
+    width = (model["top_10pct_high"] - model["top_10pct_low"]).median()
+    row = rows.set_index("ranking").loc["risk model"]
+    assert row["top_10pct_high"] - row["top_10pct_low"] < 0.7 * width
+    ahead = evaluation.ahead("risk model", "area's own past rate")
+    assert (ahead["low"] <= ahead["mean_difference"] + 1e-9).all()
+    assert (ahead["mean_difference"] <= ahead["high"] + 1e-9).all()
+
+
 def test_the_model_finds_the_risk_factor(evaluation):
     # fires rise with the census factor: the model, which sees it, ranks well ahead of
     # random order in every borough
