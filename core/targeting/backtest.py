@@ -131,7 +131,8 @@ def write_about(folder: Path, seg, gpkg: Path, table: pd.DataFrame) -> None:
 
 def segmentation_words(seg, gpkg: Path) -> str:
     """The segmentation as a person knows it: its name and its file."""
-    return f"{seg.name} ({Path(gpkg).name})" if getattr(seg, "name", "") else Path(gpkg).name
+    where = f"{Path(gpkg).parent.name}/{Path(gpkg).name}"
+    return f"{seg.name} ({where})" if getattr(seg, "name", "") else where
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:

@@ -33,11 +33,11 @@ def ahead_table(ahead: pd.DataFrame, own: str, loo: bool) -> pd.DataFrame:
     in a leave-one-borough-out the boroughs where the model is ahead."""
     rows = []
     for row in ahead.to_dict("records"):
-        digits = 3 if row["measure"] == "auc" else 1
-        unit = "" if row["measure"] == "auc" else " (percentage points)"
-        out = {"Measure": SHORT[row["measure"]] + ("" if row["measure"] == "auc" else
-                                                   ": share of later fires"),
-               f"Risk model minus the {own}{unit}": round(row["mean_difference"], digits),
+        auc = row["measure"] == "auc"
+        digits = 3 if auc else 1
+        out = {"Measure": SHORT[row["measure"]] + ("" if auc else ": share of later fires"),
+               "Unit": "area under the curve" if auc else "percentage points",
+               f"Risk model minus the {own}": round(row["mean_difference"], digits),
                "95% interval, low": round(row["low"], digits),
                "95% interval, high": round(row["high"], digits)}
         if loo:
@@ -45,6 +45,15 @@ def ahead_table(ahead: pd.DataFrame, own: str, loo: bool) -> pd.DataFrame:
                         "Boroughs level": row["level_in"], BOROUGHS: row["boroughs"]})
         rows.append(out)
     return pd.DataFrame(rows)
+
+
+def settings_words(table: pd.DataFrame) -> pd.DataFrame:
+    """``model_settings.csv``: the settings (named as in a project's ``[risk_model]``),
+    their validation in words and rounded, for which fit, and the one chosen."""
+    return table.round({"validation_top_10pct": 1, "validation_auc": 3}).rename(columns={
+        "validation_top_10pct": "Validation: share of fires in the top 10% of households (%)",
+        "validation_auc": "Validation: area under the capture curve",
+        "fitted_for": "Fitted for", "chosen": "Chosen", "note": "Note"})
 
 
 def calibration_words(table: pd.DataFrame, period: str) -> pd.DataFrame:

@@ -225,6 +225,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         calibration_sentence,
         calibration_words,
         means_table,
+        settings_words,
         tested_sentence,
         unit_words,
     )
@@ -302,7 +303,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                   index=False)
         write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",
                   index=False)
-        write_csv(settings_table, staging / "model_settings.csv", index=False)
+        write_csv(settings_words(settings_table), staging / "model_settings.csv", index=False)
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         tests = f"fitted on fires to {cut:%d %b %Y}, tested on {test_period}"
         capture_chart(evaluation, "all", staging / "capture_curve.png",
