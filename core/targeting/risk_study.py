@@ -307,13 +307,13 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         tests = f"fitted on fires to {cut:%d %b %Y}, tested on {test_period}"
         capture_chart(evaluation, "all", staging / "capture_curve.png",
-                      f"{study}, mean of {len(units)} boroughs: {tests} (leave one borough "
-                      "out)" if loo else f"{study}, whole study area: {tests} (time split)")
+                      f"{study}, mean of {len(units)} boroughs (leave one borough out)\n"
+                      f"{tests}" if loo else f"{study}, whole study area (time split)\n{tests}")
         if loo:
             for unit in units:
                 capture_chart(evaluation, unit, staging / f"capture_curve_{file_part(unit)}.png",
                               f"{unit}: fitted on the other boroughs' fires to "
-                              f"{cut:%d %b %Y}, tested on {test_period}")
+                              f"{cut:%d %b %Y}\ntested on {test_period}")
         names = sorted(p.name for p in staging.iterdir())
     return evaluation, lines, [Path(out_dir) / name for name in names]
 
