@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 
 import numpy as np
 import openpyxl
@@ -21,6 +22,12 @@ from community_safety.core.cli import main
 from community_safety.core.places.matrices import TOTAL
 from community_safety.core.share.export import partner_tables
 from community_safety.core.share.findings import key_findings
+from community_safety.core.store.backtest_columns import (
+    IDENTITY_FILE,
+    RANKING,
+    columns,
+    write_identity,
+)
 from community_safety.core.store.geopackage import read_gpkg_table
 
 THRESHOLD = 5
@@ -113,22 +120,23 @@ def test_targeting_is_quoted_out_of_sample_and_only_for_this_segmentation(camden
     backtest = pd.read_csv(camden.parent.parent / "backtest" / "backtest.csv")
     finding = next(f for f in key_findings(camden, THRESHOLD) if f.topic == "targeting")
     score = backtest.iloc[0]  # the visit list's own score comes first
-    assert finding.figures["share"] == pytest.approx(score["top_10pct"])
-    assert f"held {score['top_10pct']:.1f}%" in finding.text
+    top10 = columns("top_10pct")[0]
+    assert finding.figures["share"] == pytest.approx(score[top10])
+    assert f"held {score[top10]:.1f}%" in finding.text
     assert "2009–2019" in finding.text and "Jan 2020 – Aug 2024" in finding.text
-    random = backtest[backtest["ranking"].str.startswith("random")].iloc[0]
-    assert f"in random order {random['top_10pct']:.1f}%" in finding.text
+    random = backtest[backtest[RANKING].str.startswith("random")].iloc[0]
+    assert f"in random order {random[top10]:.1f}%" in finding.text
 
     # a backtest of another segmentation beside a copy is not quoted, nor is one absent
     copy = fresh_copy(camden, tmp_path)
     assert not any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
     (tmp_path / "backtest").mkdir()
     about = pd.read_csv(camden.parent.parent / "backtest" / "backtest_about.csv")
-    about.assign(segmentation="an earlier segmentation").to_csv(
-        tmp_path / "backtest" / "backtest_about.csv", index=False)
+    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    write_identity(tmp_path / "backtest", "an earlier segmentation")
     backtest.to_csv(tmp_path / "backtest" / "backtest.csv", index=False)
     assert not any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
-    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    shutil.copy(camden.parent.parent / "backtest" / IDENTITY_FILE, tmp_path / "backtest")
     assert any(f.topic == "targeting" for f in key_findings(copy, THRESHOLD))
 
 

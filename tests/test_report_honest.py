@@ -18,6 +18,13 @@ from community_safety.core.cli import main
 from community_safety.core.report.targeting_box import tested_on_later_fires as said_tested
 from community_safety.core.share.export import partner_tables
 from community_safety.core.share.suppression import SUPPRESSED
+from community_safety.core.store.backtest_columns import (
+    ABOUT,
+    IDENTITY_FILE,
+    RANKING,
+    columns,
+    write_identity,
+)
 from community_safety.core.store.geopackage import read_gpkg_table, write_table
 
 THRESHOLD = 5
@@ -139,14 +146,15 @@ TESTED = "Tested on later fires (out of sample)"
 def test_the_targeting_box_quotes_the_backtest_of_this_segmentation(demo, page):
     about = pd.read_csv(demo / "backtest" / "backtest_about.csv").iloc[0]
     table = pd.read_csv(demo / "backtest" / "backtest.csv")
-    ranked = table[table["ranking"] == about["score"]].iloc[0]  # the visit list's ranking
-    chance = table[table["ranking"].str.startswith("random")].iloc[0]
+    ranked = table[table[RANKING] == about[ABOUT["score"]]].iloc[0]  # the list's ranking
+    chance = table[table[RANKING].str.startswith("random")].iloc[0]
+    top10 = columns("top_10pct")[0]
     tested = _targeting_rows(page)[TESTED]
     assert tested == (
-        f"Fitted on fires {about['fitted_on']}, tested on later fires "
-        f"({about['tested_on']}): the top 10% of households by the list's ranking held "
-        f"{ranked['top_10pct']:.1f}% of the {about['fires_tested_on']:,} later fires; "
-        f"in random order {chance['top_10pct']:.1f}%."), tested
+        f"Fitted on fires {about[ABOUT['fitted_on']]}, tested on later fires "
+        f"({about[ABOUT['tested_on']]}): the top 10% of households by the list's ranking "
+        f"held {ranked[top10]:.1f}% of the {about[ABOUT['fires_tested_on']]:,} later fires; "
+        f"in random order {chance[top10]:.1f}%."), tested
     assert "2009–2019" in tested and "Jan 2020 – Aug 2024" in tested
     said = html_text.unescape(_between(page, 'id="targeting"', 'id="demand"'))
     assert "In sample, not a prediction" in said and "the test on later fires above" in said
@@ -166,11 +174,11 @@ def test_the_targeting_box_keeps_to_in_sample_words_without_its_own_backtest(dem
     about = pd.read_csv(demo / "backtest" / "backtest_about.csv")
     (tmp_path / "backtest").mkdir()
     shutil.copy(demo / "backtest" / "backtest.csv", tmp_path / "backtest")
-    about.assign(segmentation="an earlier segmentation").to_csv(
-        tmp_path / "backtest" / "backtest_about.csv", index=False)
+    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    write_identity(tmp_path / "backtest", "an earlier segmentation")
     rows, said = box()  # a backtest of another segmentation
     assert TESTED not in rows and "none of this segmentation has been run" in said
-    about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
+    shutil.copy(demo / "backtest" / IDENTITY_FILE, tmp_path / "backtest")
     rows, said = box()  # the same segmentation's: quoted
     assert TESTED in rows and "none of this segmentation has been run" not in said
 

@@ -5,12 +5,15 @@ in households and the reasons in words."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
 from community_safety.core.errors import InputError
+from community_safety.core.store.backtest_columns import RANKING, columns
 from community_safety.core.targeting import risk_backtest
 from community_safety.core.targeting.rates import shrunk_rates
 from community_safety.core.targeting.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
@@ -233,6 +236,36 @@ def test_intervals_cover_the_point_estimates(evaluation):
         assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all()
 
 
+def test_the_interval_of_a_mean_over_small_units_covers_the_mean():
+    # 18 units of 4 areas, each with one later fire in one area (as when LSOAs were taken
+    # for boroughs): a resample missing that area holds no later fire and measures
+    # nothing. Counted as a ranking that caught none (0%), it dragged the interval of the
+    # mean below the mean ("0.529 (0.369-0.515)", the oracle "3.4 (1.6-3.1)").
+    areas, history = toy_study(boroughs=2, side=6, seed=3)
+    before = history[history["date"] <= CUT]
+    lsoa = pd.Series(areas.codes, index=areas.codes).groupby(areas.groups["lsoa"]).first()
+    later = pd.DataFrame({"area_code": lsoa.to_numpy(), "date": pd.Timestamp("2022-06-01"),
+                          "kind": "house"})
+    evaluation = evaluate(areas, pd.concat([before, later], ignore_index=True), CUT, START,
+                          END, group="lsoa", leave_one_out=False, settings=SMALL, draws=200)
+    assert len(evaluation.observed) == 18
+    means = evaluation.means()
+    rows = means[means["ranking"] != RANDOM]
+    for measure in MEASURES:
+        assert (rows[f"{measure}_low"] <= rows[measure] + 1e-9).all(), measure
+        assert (rows[measure] <= rows[f"{measure}_high"] + 1e-9).all(), measure
+    # each unit's draws its own (not the same resampled positions in every unit): the
+    # mean of 18 units is known more closely than one unit
+    table = evaluation.table()
+    model = table[table["ranking"] == "risk model"]
+    width = (model["top_10pct_high"] - model["top_10pct_low"]).median()
+    row = rows.set_index("ranking").loc["risk model"]
+    assert row["top_10pct_high"] - row["top_10pct_low"] < 0.7 * width
+    ahead = evaluation.ahead("risk model", "area's own past rate")
+    assert (ahead["low"] <= ahead["mean_difference"] + 1e-9).all()
+    assert (ahead["mean_difference"] <= ahead["high"] + 1e-9).all()
+
+
 def test_the_model_finds_the_risk_factor(evaluation):
     # fires rise with the census factor: the model, which sees it, ranks well ahead of
     # random order in every borough
@@ -400,16 +433,59 @@ def test_camden_backtest_of_the_model_is_a_time_split_with_intervals(camden, tmp
                  "--cut-off", "2019-12-31", *fires]) == 0
     printed = capsys.readouterr().out
     assert "time split" in printed
-    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    means = pd.read_csv(out / "backtest_means.csv").set_index(RANKING)
     oracle = means.loc["oracle (the later fires themselves)"]
+    top10, low, high = columns("top_10pct")
     for ranking, row in means.iterrows():
-        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+        assert row[top10] <= oracle[top10] + 1e-9, ranking
         if ranking != "random order (expected)":
-            assert row["top_10pct_low"] <= row["top_10pct"] <= row["top_10pct_high"]
+            assert row[low] <= row[top10] <= row[high]
     calibration = pd.read_csv(out / "calibration.csv")
-    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
-        "detail"].eq("tested on").sum()
+    assert calibration["Fires seen, Jan 2020 – Aug 2024"].sum() == pd.read_csv(
+        out / "reconciliation.csv")["detail"].eq("tested on").sum()
     assert {"capture_curve.png", "model_settings.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_the_written_tables_and_the_log_say_words(camden, tmp_path, capsys):
+    from conftest import SAMPLE_DIR
+
+    gpkg, fires, main = camden
+    lookup = pd.read_csv(SAMPLE_DIR / "oa_lsoa_lookup.csv")[["oa_cd", "lsoa_cd"]]
+    lookup.to_csv(tmp_path / "oa_lsoa.csv", index=False)
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    out = tmp_path / "backtest"
+    assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
+                 "--cut-off", "2019-12-31", "--lookup", str(tmp_path / "oa_lsoa.csv"),
+                 "--project", str(project), *fires[:-2]]) == 0
+    printed = capsys.readouterr().out
+    # the LSOA column is no borough: one capture chart, a time split, and why
+    assert "time split: the lookup's last column, lsoa_cd, holds small-area codes" in printed
+    assert not [p for p in out.iterdir() if p.name.startswith("capture_curve_")]
+    assert re.search(r"^Tested on [\d,]+ fires of Jan 2020 – ", printed, re.M), printed
+    verdict = re.search(r"^The model put \d+\.\d% of the later fires in the top 10% of "
+                        r"households, against \d+\.\d% for the area's own past rate: "
+                        r"\d+\.\d points (ahead|behind|level) \(95% interval ", printed, re.M)
+    assert verdict, printed
+    assert re.search(r"^Calibration: the model expected [\d,]+ fires in Jan 2020 – ", printed,
+                     re.M)
+    assert "top_" not in printed and "auc" not in printed
+    for csv in out.glob("*.csv"):
+        if csv.name == "reconciliation.csv":
+            continue
+        text = csv.read_text(encoding="utf-8")
+        header = text.splitlines()[0]
+        assert "top_" not in header and "_low" not in header and "boroughs" not in header, \
+            (csv.name, header)
+        assert not re.search(r"\b[0-9a-f]{64}\b", text), csv.name  # no segmentation hash
+        assert not re.search(r"\d\.\d{4,}", text), (csv.name, text[:400])  # rounded
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["How it was tested"] == "time split"
+    assert "segmentation.gpkg" in about["Segmentation"]
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert "Fires seen, Jan 2020 – Aug 2024" in calibration.columns
+    table = pd.read_csv(out / "backtest.csv")
+    assert table["Area tested"].str.endswith("(whole study area)").all()
 
 
 def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_path, capsys):
@@ -418,8 +494,9 @@ def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_pa
     assert main(["target", str(gpkg), "--out", str(out), "--backtest", "--model",
                  "--postcode-points", "--cut-off", "2019-12-31", *fires]) == 0
     printed = capsys.readouterr().out
-    assert "The risk model against the postcode's own past rate" in printed
-    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    assert "The risk model minus the postcode's own past rate:" in printed
+    means = pd.read_csv(out / "backtest_means.csv").set_index(RANKING)
+    top10 = columns("top_10pct")[0]
     own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
     assert {"risk model", own, area} <= set(means.index)
     # each ranking named for what it ranks: the postcode's rates, not the area's (but the
@@ -429,22 +506,23 @@ def test_camden_backtest_at_postcode_points_beside_the_areas_rate(camden, tmp_pa
             "segment + postcode score (each postcode's rate shrunk toward its segment's)"
             } <= set(means.index)
     table = pd.read_csv(out / "backtest.csv")
-    for ranking in set(means.index) | set(table["ranking"]):
+    for ranking in set(means.index) | set(table[RANKING]):
         assert "area" not in ranking or ranking == area, ranking
     shown = [line for line in printed.splitlines() if line.startswith("  ")
-             and ": " in line and not line.startswith("  top_") and not line.startswith("  auc")]
+             and ": " in line and not line.startswith("  top ")
+             and not line.startswith("  area under the curve")]
     assert shown and all("area" not in line.split(": ")[0] or area in line for line in shown)
     about = pd.read_csv(out / "backtest_about.csv").iloc[0]
-    assert about["score"] in means.index  # the report quotes the score the list uses
+    assert about["Visit list's ranking"] in means.index  # the report quotes the list's score
     oracle = means.loc["oracle (the later fires themselves)"]
     for ranking, row in means.iterrows():
-        assert row["top_10pct"] <= oracle["top_10pct"] + 1e-9, ranking
+        assert row[top10] <= oracle[top10] + 1e-9, ranking
     # the later fires counted at postcodes are the fires tested on, every one
     calibration = pd.read_csv(out / "calibration.csv")
-    assert calibration["observed"].sum() == pd.read_csv(out / "reconciliation.csv")[
-        "detail"].eq("tested on").sum()
+    assert calibration["Fires seen, Jan 2020 – Aug 2024"].sum() == pd.read_csv(
+        out / "reconciliation.csv")["detail"].eq("tested on").sum()
     # Camden's fires come back to the same postcodes: ranking them beats its areas' rate
-    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
+    assert means.loc["risk model", top10] > means.loc[area, top10] + 10
 
 
 def test_processing_scores_with_the_model_in_households(camden, layers, provider, tmp_path):
@@ -503,22 +581,24 @@ def test_processing_backtest_of_the_model_loads_its_tables_and_logs_the_means(
 
     result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path)
     assert any("time split" in line for line in log.lines)  # one borough: a time split
-    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
+    means = pd.read_csv(out / "backtest_means.csv").set_index(RANKING)
     model = means.loc["risk model"]
-    assert any(line.startswith(f"  risk model: {model['top_1pct']:.1f} (")
+    top1, top10 = columns("top_1pct")[0], columns("top_10pct")[0]
+    assert any(line.startswith(f"  risk model: {model[top1]:.1f} (")
                for line in log.lines), log.lines
-    assert any("ahead in" in line for line in log.lines)
+    assert any(line.startswith("The model put ") and " points " in line
+               for line in log.lines), log.lines  # the verdict in a sentence
     oracle = means.loc["oracle (the later fires themselves)"]
-    assert (means["top_10pct"] <= oracle["top_10pct"] + 1e-9).all()
+    assert (means[top10] <= oracle[top10] + 1e-9).all()
     for output, csv in (("MEANS", "backtest_means.csv"), ("TABLE", "backtest.csv")):
         table = QgsVectorLayer(result[output], output, "ogr")
         assert table.isValid(), result[output]
         assert table.featureCount() == len(pd.read_csv(out / csv))
-        assert table.fields().field("top_10pct").isNumeric()  # numbers, not text
+        assert table.fields().field(top10).isNumeric()  # numbers, not text
     reconciliation = pd.read_csv(out / "reconciliation.csv")
     assert len(reconciliation) == layers["fires"].featureCount()  # every fire accounted for
     settings = pd.read_csv(out / "model_settings.csv")
-    assert settings["note"].eq("from the project file").all()
+    assert settings["Note"].eq("from the project file").all()
     assert (out / "capture_curve.png").stat().st_size > 0
     assert result["CHART"] == str(out / "capture_curve.png")
 
@@ -529,16 +609,17 @@ def test_processing_backtest_ranks_postcode_points(camden, layers, provider, tmp
     result, out, log = processing_backtest(camden[0], layers["fires"], tmp_path,
                                            'features = "rates"\n', POSTCODE_POINTS=True)
     own, area = "postcode's own past rate", "output area's own past rate, shared over its postcodes"
-    assert any(line.startswith(f"The risk model against the {own}") for line in log.lines)
+    assert any(line.startswith(f"The risk model minus the {own}:") for line in log.lines)
     for output in ("MEANS", "TABLE"):  # the tables loaded name the postcodes' rules
         layer = QgsVectorLayer(result[output], output, "ogr")
         assert layer.isValid(), result[output]
-        rankings = {feature["ranking"] for feature in layer.getFeatures()}
+        rankings = {feature[RANKING] for feature in layer.getFeatures()}
         assert {"risk model", own, area, "postcode's own rate shrunk to the borough's"} <= \
             rankings, rankings
         assert all("area" not in r or r == area for r in rankings), rankings
-    means = pd.read_csv(out / "backtest_means.csv").set_index("ranking")
-    assert means.loc["risk model", "top_10pct"] > means.loc[area, "top_10pct"] + 10
+    means = pd.read_csv(out / "backtest_means.csv").set_index(RANKING)
+    top10 = columns("top_10pct")[0]
+    assert means.loc["risk model", top10] > means.loc[area, top10] + 10
 
 
 def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
@@ -560,9 +641,9 @@ def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
         "CUT_OFF": "2019-12-31", "LOOKUP": str(tmp_path / "two.csv"),
         "PROJECT": str(project), "OUTPUT_FOLDER": str(out)})
     table = pd.read_csv(out / "backtest.csv")
-    assert set(table["borough"]) == {"North Camden", "South Camden"}
+    assert set(table["Area tested"]) == {"North Camden", "South Camden"}
     ahead = pd.read_csv(out / "model_vs_own_rate.csv")
-    assert (ahead["boroughs"] == 2).all()
+    assert (ahead["Boroughs averaged"] == 2).all()
     names = {p.name for p in out.iterdir()}
     assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
 

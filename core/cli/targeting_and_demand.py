@@ -82,15 +82,20 @@ def _target(args) -> int:
 
 
 def _model_backtest(args, incidents) -> int:
-    from ..targeting.risk_study import backtest_lines, model_backtest_step
+    from ..targeting.risk_study import model_backtest_step
 
-    evaluation, means, ahead, how, written = model_backtest_step(
+    _, lines, written = model_backtest_step(
         args.segmentation, args.out, incidents, args.cut_off, args.date_from, args.date_to,
         args.lookup, args.project, args.seed, replace_folder=False,
         postcode_points=args.postcode_points)
-    for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
+    for line in lines:
         print(line)
-    print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
+    charts = [p.name for p in written if p.name.startswith("capture_curve_")]
+    names = [p.name for p in written if p.name not in charts]
+    if charts:
+        names.append(f"a capture-curve chart for each of the {len(charts)} boroughs "
+                     "(capture_curve_<borough>.png)")
+    print(f"Saved {', '.join(names)} to {args.out}")
     return 0
 
 

@@ -15,9 +15,9 @@ report, the ward atlas and the partner workbook's Notes to render (they never co
   holding most of each one's households and the wards where it is the largest segment
   (names, not codes);
 - **targeting**: what the visit list's ranking reached out of sample, from a backtest run
-  on this segmentation (``backtest_about.csv`` beside the GeoPackage names the
-  segmentation by its identity); nothing when there is none (in-sample figures are never
-  quoted);
+  on this segmentation (``backtest_about.json`` beside the GeoPackage's folder names the
+  segmentation by its identity; ``store.backtest_columns``); nothing when there is none
+  (in-sample figures are never quoted);
 - **changes**: against the previous run of the same project (the same name; found at
   ``<parent>/.<name>.previous``, or given): segments whose share of output areas moved by
   a percentage point or more, and wards whose largest segment changed; nothing when there
@@ -44,6 +44,7 @@ import pyogrio
 from ..places.incidents import ONE_PER_ROW, exact_poisson_interval, words
 from ..places.matrices import TOTAL
 from ..places.steps import period_months
+from ..store.backtest_columns import ABOUT, RANKING, columns, read_identity
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..store.swap import previous_folder
 from .export import partner_tables, read_matrices
@@ -237,39 +238,40 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
         model_list = bool(((summary["measure"] == "score")
                            & (summary["value"].astype(str) == "risk model")).any())
     chosen = None
+    column, low_column, high_column = columns(f"top_{TOP_SHARE}pct")
     for folder in backtests_beside(path):
-        about = pd.read_csv(folder / BACKTEST_ABOUT).iloc[0]
-        if str(about["segmentation"]) != identity:
+        if read_identity(folder) != identity:
             continue  # a backtest of another (earlier) segmentation
+        about = pd.read_csv(folder / BACKTEST_ABOUT).rename(
+            columns={v: k for k, v in ABOUT.items()}).iloc[0]
         means = folder / "backtest_means.csv"
         table = pd.read_csv(means if means.is_file() else folder / "backtest.csv")
         ranking = about["model"] if model_list and isinstance(about["model"], str) else \
             about["score"]
-        row = table[table["ranking"] == ranking]
+        row = table[table[RANKING] == ranking]
         if row.empty or (model_list and ranking != about["model"]):
             continue
         candidate = (about, row.iloc[0], table)
-        if chosen is None or f"top_{TOP_SHARE}pct_low" in table.columns:
+        if chosen is None or low_column in table.columns:
             chosen = candidate
     if chosen is None:
         return []
     about, row, table = chosen
-    column = f"top_{TOP_SHARE}pct"
     value = float(row[column])
-    low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+    low, high = row.get(low_column), row.get(high_column)
     interval = (f" (95% interval {float(low):.1f}–{float(high):.1f}%)"
                 if low is not None and pd.notna(low) and pd.notna(high) else "")
-    random = table[table["ranking"].astype(str).str.startswith("random")]
+    random = table[table[RANKING].astype(str).str.startswith("random")]
     chance = None if random.empty else float(random[column].iloc[0])
     against = f"; in random order {chance:.1f}%" if chance is not None else ""
-    text = (f"ranked by the visit list's score, “{row['ranking']}”, fitted on fires "
+    text = (f"ranked by the visit list's score, “{row[RANKING]}”, fitted on fires "
             f"{about['fitted_on']}: the top {TOP_SHARE}% of households held {value:.1f}%"
             f"{interval} of the {int(about['fires_tested_on']):,} later fires "
             f"({about['tested_on']}, {about['how']}){against}.")
     return [Finding("targeting", "Targeting, tested on later fires",
                     text[:1].upper() + text[1:], {
         "share": value, "low": None if not interval else float(low),
-        "high": None if not interval else float(high), "ranking": str(row["ranking"]),
+        "high": None if not interval else float(high), "ranking": str(row[RANKING]),
         "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"]),
         "fitted_on": str(about["fitted_on"]), "how": str(about["how"]), "random": chance,
         "top": TOP_SHARE})]

@@ -23,6 +23,8 @@ RESULT_FILES = (
     "segmentation_for_partners.gpkg", "incident_profile_*.csv", "incident_profile_*.png",
     "incident_records_*.csv", "incident_records_*.txt", "target.gpkg", "target_list.csv",
     "target_list.xlsx", "target_summary.csv", "backtest.csv", "backtest_about.csv",
+    "backtest_about.json", "backtest_means.csv", "model_vs_own_rate.csv", "calibration.csv",
+    "model_settings.csv", "capture_curve_*.png",
     "capture_curve.png",
     "frequent_service_users*.csv", "service_user_details.csv", "demand_*.csv",
     "demand_readme.txt", "shared_demand_by_*.csv",

@@ -23,6 +23,8 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from ..places.incidents import window_date
+from ..store.backtest_columns import ABOUT as ABOUT_COLUMNS
+from ..store.backtest_columns import worded, write_identity
 from .capture import TOP, area_under, capture_at, capture_curve, curve_in_order
 from .history import IncidentFile, incident_history, window_counts
 from .rates import area_households, shrunk_rates
@@ -105,16 +107,32 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
                               classified.index).fillna(0).sum()), int(later.sum()))
 
 
-def about_table(identity: str, how: str, fit_period: str, test_period: str, tested: int,
-                score: str, model: str = "") -> pd.DataFrame:
-    """One row saying what a backtest's tables are about, for the report's key findings:
-    the segmentation it ran on (its ``identity``: a backtest of an earlier segmentation is
-    not quoted), how the fires were split, the periods fitted on and tested on, the fires
-    tested on, and the rankings a visit list uses (``score``: the default; ``model``: the
-    risk model, in the model backtest)."""
-    return pd.DataFrame([{"segmentation": identity, "how": how, "fitted_on": fit_period,
-                          "tested_on": test_period, "fires_tested_on": int(tested),
-                          "score": score, "model": model}])
+def about_table(segmentation: str, how: str, fit_period: str, test_period: str, tested: int,
+                score: str, model: str = "", why: str = "") -> pd.DataFrame:
+    """One row saying what a backtest's tables are about, in words, for the report's key
+    findings and for a person opening the folder: the segmentation it ran on (its name
+    and file; its identity goes beside, ``backtest_columns.write_identity``: a backtest of
+    an earlier segmentation is not quoted), how the fires were split and why, the periods
+    fitted on and tested on, the fires tested on, and the rankings a visit list uses
+    (``score``: the default; ``model``: the risk model, in the model backtest)."""
+    return pd.DataFrame([{ABOUT_COLUMNS["segmentation"]: segmentation,
+                          ABOUT_COLUMNS["how"]: how, ABOUT_COLUMNS["fitted_on"]: fit_period,
+                          ABOUT_COLUMNS["tested_on"]: test_period,
+                          ABOUT_COLUMNS["fires_tested_on"]: int(tested),
+                          ABOUT_COLUMNS["score"]: score, ABOUT_COLUMNS["model"]: model,
+                          ABOUT_COLUMNS["why"]: why}])
+
+
+def write_about(folder: Path, seg, gpkg: Path, table: pd.DataFrame) -> None:
+    """``backtest_about.csv`` (``about_table``) and the segmentation's identity beside it."""
+    write_csv(table, Path(folder) / ABOUT, index=False)
+    write_identity(folder, str(seg.manifest.get("identity", "")))
+
+
+def segmentation_words(seg, gpkg: Path) -> str:
+    """The segmentation as a person knows it: its name and its file."""
+    where = f"{Path(gpkg).parent.name}/{Path(gpkg).name}"
+    return f"{seg.name} ({where})" if getattr(seg, "name", "") else where
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
@@ -196,10 +214,10 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
                                    "detail": detail.to_numpy()})
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        write_csv(rounded(result.table), staging / "backtest.csv", index=False)
-        write_csv(about_table(seg.manifest.get("identity", ""), "time split",
-                              result.fit_period, result.test_period, result.test_incidents,
-                              result.table["ranking"].iloc[0]), staging / ABOUT, index=False)
+        write_csv(worded(result.table), staging / "backtest.csv", index=False)
+        write_about(staging, seg, gpkg, about_table(
+            segmentation_words(seg, gpkg), "time split", result.fit_period,
+            result.test_period, result.test_incidents, result.table["ranking"].iloc[0]))
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())

@@ -5,7 +5,10 @@ after ``T`` (to ``end``), per borough: the share of those later fires in the top
 and 20% of households (every household of an area shares its area's score), and the area
 under the capture curve (``capture.capture_curve``). 95% intervals by the bootstrap:
 the borough's areas drawn again with replacement (``BOOTSTRAP`` times, from a fixed seed),
-the same draws for every ranking, so differences between rankings get intervals too.
+the same draws for every ranking, so differences between rankings get intervals too, and
+draws independent from one borough to the next (each borough's own stream of the seed), so
+the interval of a mean over boroughs narrows as boroughs are added. A draw that holds no
+later fire measures nothing and is left out.
 
 Rankings side by side:
 
@@ -73,9 +76,10 @@ def measures(score: np.ndarray, households: np.ndarray, later: np.ndarray,
 
 
 def bootstrap_measures(scores: dict, households: np.ndarray, later: np.ndarray,
-                       codes: np.ndarray, draws: int = BOOTSTRAP, seed: int = 2011) -> dict:
+                       codes: np.ndarray, draws: int = BOOTSTRAP, seed=2011) -> dict:
     """name -> array (draws, 5) of the measures on resampled areas (the same resamples for
-    every ranking). ``scores``: name -> (score, ascending)."""
+    every ranking; NaN for a resample holding no later fire). ``scores``: name -> (score,
+    ascending). ``seed``: a number, or numbers (the seed and the unit's position)."""
     rng = np.random.default_rng(seed)
     n = len(households)
     counts = rng.multinomial(n, np.full(n, 1 / n), size=draws).astype(float)
@@ -86,12 +90,16 @@ def bootstrap_measures(scores: dict, households: np.ndarray, later: np.ndarray,
         fires = counts[:, order] * later[order]
         x = np.concatenate([np.zeros((draws, 1)), np.cumsum(hh, axis=1)], axis=1)
         y = np.concatenate([np.zeros((draws, 1)), np.cumsum(fires, axis=1)], axis=1)
+        # a resample without a later fire (or a household) measures nothing: left out,
+        # not counted as a ranking that caught none of them
+        empty = (y[:, -1] <= 0) | (x[:, -1] <= 0)
         x /= np.maximum(x[:, -1:], 1e-300)
         y /= np.maximum(y[:, -1:], 1e-300)
         result = np.empty((draws, len(TOP) + 1))
         for b in range(draws):
             result[b, :len(TOP)] = [100 * np.interp(p / 100, x[b], y[b]) for p in TOP]
         result[:, -1] = np.sum((x[:, 1:] - x[:, :-1]) * (y[:, 1:] + y[:, :-1]) / 2, axis=1)
+        result[empty] = np.nan
         out[name] = result
     return out
 
@@ -152,7 +160,8 @@ class Evaluation:
             for k, name in enumerate(MEASURES):
                 row[name] = values[k]
                 if draws is not None:
-                    row[f"{name}_low"], row[f"{name}_high"] = interval(draws[:, k])
+                    row[f"{name}_low"], row[f"{name}_high"] = interval(
+                        draws[:, k], values[k], _bounds(name))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -166,11 +175,12 @@ class Evaluation:
             values = np.array([self.point[(u, ranking)] for u in units])
             have = all((u, ranking) in self.draws for u in units)
             if have:
-                draws = np.mean([self.draws[(u, ranking)] for u in units], axis=0)
+                draws = _mean_over_units([self.draws[(u, ranking)] for u in units])
             for k, name in enumerate(MEASURES):
                 row[name] = values[:, k].mean()
                 if have:
-                    row[f"{name}_low"], row[f"{name}_high"] = interval(draws[:, k])
+                    row[f"{name}_low"], row[f"{name}_high"] = interval(
+                        draws[:, k], row[name], _bounds(name))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -183,22 +193,46 @@ class Evaluation:
         for k, name in enumerate(MEASURES):
             diff = np.array([self.point[(u, ranking)][k] - self.point[(u, than)][k]
                              for u in units])
-            draws = np.mean([self.draws[(u, ranking)][:, k] - self.draws[(u, than)][:, k]
-                             for u in units], axis=0)
-            low, high = interval(draws)
+            draws = _mean_over_units([self.draws[(u, ranking)][:, k]
+                                      - self.draws[(u, than)][:, k] for u in units])
+            low, high = interval(draws, diff.mean())
             rows.append({"measure": name, "mean_difference": diff.mean(), "low": low,
                          "high": high, "ahead_in": int((diff > 0).sum()),
                          "level_in": int((diff == 0).sum()), "boroughs": len(units)})
         return pd.DataFrame(rows)
 
 
-def interval(draws: np.ndarray) -> tuple[float, float]:
-    """The bootstrap percentile 95% interval."""
-    return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+def _mean_over_units(draws: list) -> np.ndarray:
+    """Per bootstrap draw, the mean over the units that measured something in it."""
+    stacked = np.array(draws, dtype=float)
+    counted = np.isfinite(stacked).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+
+
+def interval(draws: np.ndarray, point: float, bounds: tuple = (-np.inf, np.inf)
+             ) -> tuple[float, float]:
+    """The bootstrap 95% interval of ``point``: the 2.5th and 97.5th percentiles of the
+    draws that measured something, the draws first moved so that their median is the
+    point (a resample repeats some areas and drops others, which pulls a capture share
+    down in a borough of few areas: the interval around ``point`` keeps the draws' spread
+    without that bias, and always holds the point), within ``bounds``."""
+    draws = np.asarray(draws, dtype=float)
+    draws = draws[np.isfinite(draws)]
+    if not len(draws) or not np.isfinite(point):
+        return float("nan"), float("nan")
+    moved = draws + (point - np.median(draws))
+    low, high = np.percentile(moved, [2.5, 97.5])
+    return float(np.clip(low, *bounds)), float(np.clip(high, *bounds))
+
+
+def _bounds(measure: str) -> tuple[float, float]:
+    """The range of a measure: a share of fires (%) or the area under the curve."""
+    return (0.0, 1.0) if measure == "auc" else (0.0, 100.0)
 
 
 def _judge(evaluation: Evaluation, unit, scores: dict, households: np.ndarray,
-           later: np.ndarray, codes: np.ndarray, draws: int, seed: int) -> None:
+           later: np.ndarray, codes: np.ndarray, draws: int, seed) -> None:
     for name, (score, ascending) in scores.items():
         evaluation.point[(unit, name)] = measures(score, households, later, ascending, codes)
         x, y = capture_curve(pd.Series(score, index=codes), pd.Series(households, index=codes),
@@ -260,7 +294,7 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
         scores[ORACLE] = (later / np.maximum(hh, 1e-9), False)
         if later.sum() <= 0:
             continue
-        _judge(evaluation, unit, scores, hh, later, codes_all[mask], draws, seed)
+        _judge(evaluation, unit, scores, hh, later, codes_all[mask], draws, [seed, count])
         evaluation.expected[unit] = expected
         evaluation.observed[unit] = later
         evaluation.households[unit] = hh

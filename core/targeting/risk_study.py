@@ -20,6 +20,7 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from ..segment.words import lower_first
+from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
 from .risk_model import ModelSettings, RiskModel, fit_model
 
@@ -58,17 +59,23 @@ def read_lookup(path: Path, codes: pd.Index) -> dict:
     return groups
 
 
+def classified_codes(seg) -> pd.Index:
+    """The codes of the segmentation's classified areas (the study's areas, in order)."""
+    return pd.Index(seg.areas["segment"].dropna().index.astype(str))
+
+
 def study_from_segmentation(seg, households: pd.Series, wards: pd.DataFrame | None = None,
-                            lookup: Path | None = None) -> tuple[StudyAreas, np.ndarray | None,
-                                                                 bool, dict]:
+                            lookup: Path | dict | None = None
+                            ) -> tuple[StudyAreas, np.ndarray | None, bool, dict]:
     """The classified areas as the model sees them, the deprivation measure (and whether
-    lower is more deprived) and the words for each factor column."""
+    lower is more deprived) and the words for each factor column. ``lookup``: its file, or
+    its columns as ``read_lookup`` gives them."""
     classified = seg.areas["segment"].dropna()
-    codes = pd.Index(classified.index.astype(str))
+    codes = classified_codes(seg)
     hh = pd.to_numeric(households, errors="coerce").reindex(codes).fillna(0).clip(lower=0)
     groups = {}
     if lookup is not None:
-        groups.update(read_lookup(lookup, codes))
+        groups.update(lookup if isinstance(lookup, dict) else read_lookup(lookup, codes))
     if wards is not None and "ward_code" in wards:
         ward = wards["ward_code"].reindex(codes).astype(object)
         groups["ward"] = ward.fillna("no ward").astype(str).to_numpy()
@@ -187,9 +194,10 @@ def _read_study(segmentation: Path, lookup: Path | None):
     layers = {n for n, _ in pyogrio.list_layers(gpkg)}
     wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
              if "area_wards" in layers else None)
+    columns = read_lookup(lookup, classified_codes(seg)) if lookup is not None else {}
     areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg), wards,
-                                                               lookup)
-    return seg, areas, deprivation, lower, words
+                                                               columns)
+    return seg, areas, deprivation, lower, words, columns
 
 
 def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: str,
@@ -207,23 +215,34 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     (``risk_postcodes``; the incidents need their points), and judged in households
     shared over each area's points, beside the area's own rate shared over them."""
     from ..places.incidents import window_date
-    from ..places.steps import period_label
+    from ..places.steps import gpkg_path, period_label
+    from ..store.backtest_columns import worded
     from ..store.folders import replaced_folder, staged_files
-    from .backtest import ABOUT, about_table, cut_off_date
+    from .backtest import about_table, cut_off_date, segmentation_words, write_about
+    from .backtest_words import (
+        ahead_table,
+        backtest_lines,
+        calibration_sentence,
+        calibration_words,
+        means_table,
+        settings_words,
+        tested_sentence,
+        unit_words,
+    )
     from .history import incident_history
     from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
 
     cut = cut_off_date(cut_off)
-    seg, areas, deprivation, lower, _ = _read_study(segmentation, lookup)
+    seg, areas, deprivation, lower, _, columns = _read_study(segmentation, lookup)
+    group, why = borough_split(columns)
     history, outcomes, source = incident_history(seg.areas, incidents)
     first = window_date(start, "the start date") or history["date"].min()
     last = window_date(end, "the end date") or history["date"].max()
     if not first <= cut < last:
         raise InputError(f"the cut-off {cut:%Y-%m-%d} must lie between the first and last "
                          f"incident dates used ({first:%Y-%m-%d} to {last:%Y-%m-%d})")
-    group = list(areas.groups)[-1] if areas.groups else None
-    loo = group is not None and len(set(areas.groups[group])) >= 2 and group != "ward"
+    loo = group is not None
     if deprivation is not None and lower is False:
         deprivation = -deprivation  # rank ascending: the most deprived first
     settings = settings_from(project) if project is not None else None
@@ -262,27 +281,39 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                                                       "used", "excluded"),
                                    "detail": detail.to_numpy()})
     how = "leave one borough out" if loo else "time split"
+    own = named(OWN, postcode_points)
+    test_period = period_label(cut + pd.Timedelta(days=1), last)
+    gpkg = gpkg_path(segmentation)
+    study = seg.name or gpkg.stem
+    tested = int(sum(float(np.sum(v)) for v in evaluation.observed.values()))
+    lines = backtest_lines(means, ahead, own, how, why,
+                           tested_sentence(reconciliation, tested, test_period),
+                           calibration_sentence(calibration, test_period), loo)
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
-        write_csv(table, staging / "backtest.csv", index=False)
-        write_csv(means, staging / "backtest_means.csv", index=False)
-        write_csv(about_table(seg.manifest.get("identity", ""), how, period_label(first, cut),
-                              period_label(cut + pd.Timedelta(days=1), last),
-                              int(sum(float(np.sum(v)) for v in evaluation.observed.values())),
-                              named(SCORE, postcode_points), MODEL), staging / ABOUT,
+        write_csv(worded(unit_words(table, loo, study)), staging / "backtest.csv",
                   index=False)
-        write_csv(ahead, staging / "model_vs_own_rate.csv", index=False)
-        write_csv(calibration, staging / "calibration.csv", index=False)
-        write_csv(settings_table, staging / "model_settings.csv", index=False)
+        write_csv(means_table(means, loo), staging / "backtest_means.csv", index=False)
+        write_about(staging, seg, gpkg, about_table(
+            segmentation_words(seg, gpkg), how, period_label(first, cut), test_period,
+            tested, named(SCORE, postcode_points), MODEL, why))
+        write_csv(ahead_table(ahead, own, loo), staging / "model_vs_own_rate.csv",
+                  index=False)
+        write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",
+                  index=False)
+        write_csv(settings_words(settings_table), staging / "model_settings.csv", index=False)
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
+        tests = f"fitted on fires to {cut:%d %b %Y}, tested on {test_period}"
         capture_chart(evaluation, "all", staging / "capture_curve.png",
-                      f"Fitted on fires to {cut:%Y-%m-%d}, tested to {last:%Y-%m-%d} ({how})")
+                      f"{study}, mean of {len(units)} boroughs (leave one borough out)\n"
+                      f"{tests}" if loo else f"{study}, whole study area (time split)\n{tests}")
         if loo:
             for unit in units:
                 capture_chart(evaluation, unit, staging / f"capture_curve_{file_part(unit)}.png",
-                              f"{unit}: fitted on the other boroughs to {cut:%Y-%m-%d}")
+                              f"{unit}: fitted on the other boroughs' fires to "
+                              f"{cut:%d %b %Y}\ntested on {test_period}")
         names = sorted(p.name for p in staging.iterdir())
-    return evaluation, means, ahead, how, [Path(out_dir) / name for name in names]
+    return evaluation, lines, [Path(out_dir) / name for name in names]
 
 
 def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
@@ -310,36 +341,6 @@ def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
             study.groups[AREA]).to_numpy()
     return (study, fires_at_postcodes(history, points), deprivation,
             settings or POSTCODE_SETTINGS)
-
-
-def backtest_lines(means, ahead, how: str, units: int) -> list[str]:
-    """What ``target --backtest --model`` says (the command line and Processing's log): each
-    ranking's mean share of later fires in the top 1/5/10/20% of households and area under
-    the capture curve with intervals, then the model against the own past rate."""
-    from .risk_backtest import MEASURES
-
-    lines = [f"Backtest of the risk model ({how}, {units} "
-             f"{'boroughs' if how.startswith('leave') else 'study area'}): share of the later "
-             "fires in the top 1/5/10/20% of households and the area under the capture "
-             "curve, mean with 95% bootstrap interval"]
-    for row in means.to_dict("records"):
-        cells = []
-        for measure in MEASURES:
-            digits = 3 if measure == "auc" else 1
-            low, high = row.get(f"{measure}_low"), row.get(f"{measure}_high")
-            interval = (f" ({low:.{digits}f}-{high:.{digits}f})"
-                        if low is not None and low == low else "")
-            cells.append(f"{row[measure]:.{digits}f}{interval}")
-        lines.append(f"  {row['ranking']}: " + ", ".join(cells))
-    from .risk_backtest import OWN, POSTCODE_OWN
-
-    own = POSTCODE_OWN if POSTCODE_OWN in set(means["ranking"]) else OWN
-    lines.append(f"The risk model against the {own} (difference, ahead in how many):")
-    for row in ahead.to_dict("records"):
-        lines.append(f"  {row['measure']}: {row['mean_difference']:+.2f} ({row['low']:+.2f} "
-                     f"to {row['high']:+.2f}), ahead in {row['ahead_in']} of "
-                     f"{row['boroughs']}")
-    return lines
 
 
 def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,

@@ -89,7 +89,7 @@ class ModelBacktest(EngineAlgorithm):
         self.addOutput(QgsProcessingOutputFile("CHART", self.tr("Capture curve (PNG)")))
 
     def execute(self, parameters, context, feedback):
-        from ...core.targeting.risk_study import backtest_lines, model_backtest_step
+        from ...core.targeting.risk_study import model_backtest_step
 
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
         incidents = read_dated_incidents(self, parameters, context, feedback)
@@ -97,7 +97,7 @@ class ModelBacktest(EngineAlgorithm):
             raise InputError("the backtest needs incident points with dates")
         out = self.output_folder(parameters, context)
         self.progress(feedback)(0.1, "fitting the model and the rules on the earlier fires")
-        evaluation, means, ahead, how, _ = model_backtest_step(
+        _, lines, _ = model_backtest_step(
             segmentation, out, incidents,
             self.parameterAsString(parameters, "CUT_OFF", context),
             *read_date_window(self, parameters, context),
@@ -105,7 +105,7 @@ class ModelBacktest(EngineAlgorithm):
             self.optional_path(parameters, "PROJECT", context),
             self.parameterAsInt(parameters, "SEED", context), replace_folder=False,
             postcode_points=self.parameterAsBool(parameters, "POSTCODE_POINTS", context))
-        for line in backtest_lines(means, ahead, how, len(evaluation.observed)):
+        for line in lines:
             feedback.pushInfo(line)
         table = load_table_on_completion(context, out / BACKTEST_FILE,
                                          self.tr("Backtest by borough"), "TABLE")
