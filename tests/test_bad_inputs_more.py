@@ -65,6 +65,8 @@ INPUTS = {
     "unknown_areas.csv": "id,oa\n1,E00999999\n2,E00888888\n",
     "lookup_dup.csv": "oa,ward\nE00004120,W1\nE00004120,W2\n",
     "lookup_empty.csv": "OA11CD,ward\n",
+    "lookup_other.csv": "OA11CD,LSOA11CD,LAD11CD\nE00000576,E01000119,E09000003\n"
+                        "E00000577,E01000124,E09000003\n",
     "cap_unknown.csv": "ward_code,visits\nE05999999,10\n",
     "cap_empty.csv": "ward_code,visits\n",
     "cap_column.csv": "ward,visits\nE05013653,10\n",
@@ -604,6 +606,10 @@ TARGET = [
          "lfb_dwelling_fires.csv: column 'property_type' holds no date (row 2: 'Purpose Built "
          "Flats/Maisonettes - Up to 3 storeys'): name the column that holds the incidents' "
          "dates", id="incidents-date-column-of-text"),
+    case(["--capacity", "10", *FIRE_FILE, "--model", "--lookup", "{IN}/lookup_other.csv"],
+         "lookup_other.csv: none of the segmentation's 749 output areas has a row (the "
+         "lookup's first codes: E00000576, E00000577; the segmentation's: E0",
+         id="lookup-of-another-borough"),
     case(["--capacity", "10", *FIRE_FILE, "--from", "2024-01-01", "--to", "2020-01-01"],
          "the window starts (2024-01-01) after it ends (2020-01-01)", id="from-after-to"),
     case(["--backtest", *FIRE_FILE], "the backtest needs --cut-off YYYY-MM-DD",

@@ -45,9 +45,14 @@ def read_lookup(path: Path, codes: pd.Index) -> dict:
         raise InputError(f"{source}: area {key[key.duplicated()].iloc[0]} has two rows")
     table = table.set_axis(key.to_numpy())
     missing = ~codes.isin(table.index)
+    if missing.all():
+        raise InputError(f"{source}: none of the segmentation's {len(codes):,} output areas "
+                         f"has a row (the lookup's first codes: {', '.join(key[:3])}; the "
+                         f"segmentation's: {', '.join(codes[:3])}): is it the lookup of "
+                         "another area?")
     if missing.any():
-        raise InputError(f"{source}: {int(missing.sum()):,} areas of the segmentation have no "
-                         f"row (e.g. {codes[missing][0]})")
+        raise InputError(f"{source}: {int(missing.sum()):,} of the segmentation's "
+                         f"{len(codes):,} output areas have no row (e.g. {codes[missing][0]})")
     groups, seen = {}, []
     for column in table.columns[1:]:
         values = table.loc[codes, column].astype(str).str.strip().to_numpy()
