@@ -62,14 +62,15 @@ def _incidents(args) -> int:
 
 def _matrices(args) -> int:
     from ..share.partner_steps import WardSource, matrices_step
+    from ..share.partner_words import matrices_said
 
     source = WardSource(args.wards, args.ward_code, args.ward_name, args.ward_layer,
                         args.rule, args.lookup_area_column, args.crs)
     matrices, layer = matrices_step(
         args.segmentation, source,
         warn=lambda text: print(f"community-safety: warning: {text}", file=sys.stderr))
-    for name, matrix in matrices.items():
-        print(f"{name}: {len(matrix) - 1} wards, total {matrix.loc['Total', 'Total']:,.0f}")
+    for line in matrices_said(args.segmentation, matrices):
+        print(line)
     if layer is not None:
         print(f"Ward layer with dominant segments saved in {args.segmentation}")
     return 0

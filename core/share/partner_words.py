@@ -7,12 +7,11 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 
 from ..places.incidents import NOT_PROFILED, plural, words
 from ..segment.area_data import input_name
-from ..store.geopackage import (
-    read_gpkg_table,
-)
+from ..store.geopackage import gpkg_file, read_gpkg_table
 from .suppression import SUPPRESSED, is_small
 
 # the partner files' headings for the ward columns
@@ -32,6 +31,14 @@ def matrix_title(name: str, incidents=()) -> str:
         if name.startswith(f"{incident}_"):
             return f"{words(incident)}: {name.removeprefix(incident + '_')}"
     return words(name)
+
+
+def matrices_said(segmentation, matrices: dict) -> list[str]:
+    """A line per matrix built, in words: "Fires: incidents: 17 wards, 1,653 in all"."""
+    path = gpkg_file(Path(segmentation))
+    incidents = incident_sources(path, [name for name, _ in pyogrio.list_layers(path)])
+    return [f"{matrix_title(name, incidents)}: {len(matrix) - 1:,} wards, "
+            f"{matrix.loc['Total', 'Total']:,.0f} in all" for name, matrix in matrices.items()]
 
 
 def dated_matrix_title(name: str, abouts: dict, unknown: str = "") -> str:

@@ -17,6 +17,7 @@ from ...core.data.crs import LAYER_FIX
 from ...core.data.ingest import reproject_to_bng
 from ...core.places.steps import gpkg_path
 from ...core.share.partner_steps import WardSource, matrices_step
+from ...core.share.partner_words import matrices_said
 from ..layers import frame_from_source, load_on_completion
 from .base import PARTNERS, EngineAlgorithm
 from .point_inputs import add_segmentation_parameter
@@ -68,8 +69,8 @@ class WardMatrices(EngineAlgorithm):
         matrices, layer = matrices_step(
             segmentation, WardSource(Path("ward layer"), code, names[0] if names else None,
                                      rule=rule), ward_frame=frame, warn=feedback.pushWarning)
-        for name, matrix in matrices.items():
-            feedback.pushInfo(f"{name}: total {matrix.loc['Total', 'Total']:,.0f}")
+        for line in matrices_said(segmentation, matrices):
+            feedback.pushInfo(line)
         uri = f"{gpkg_path(segmentation)}|layername=wards"
         load_on_completion(context, uri, self.tr("Wards by dominant segment"), "WARD_LAYER")
         return {"WARD_LAYER": uri, "SEGMENTATION_OUT": segmentation}
