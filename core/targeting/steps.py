@@ -223,7 +223,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             "score", "risk model", f"fitted on the {units} {options.window}; expected fires "
             "per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
-            f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
+            f"{len(address_layer):,} {'postcodes' if options.postcode_points else 'addresses'}"
+            f" scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
