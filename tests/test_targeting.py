@@ -372,3 +372,40 @@ def test_processing_algorithm_writes_the_list(camden, provider, tmp_path):
     ranked = crews.sort_values("rank")["area_code"]
     assert (ranked != ranked.shift()).sum() == ranked.nunique()
     assert (out / "target.gpkg").exists()
+
+
+def test_the_target_layer_names_its_fields_in_words_and_rounds_its_numbers(
+        camden, provider, layers, tmp_path):
+    """The *Target addresses* layer the Processing algorithm loads, as QGIS shows it: each
+    field's alias in words with its unit and period, numbers to the workbook's decimals
+    (not 0.00269611...), and households empty where the gazetteer gives none (not 1)."""
+    import processing
+    from qgis.core import QgsApplication, QgsVectorLayer
+
+    out = tmp_path / "q"
+    result = processing.run("community_safety:targetvisits", {
+        "SEGMENTATION": str(camden), "CAPACITY": 20, "INCIDENTS": layers["fires"],
+        "DATE": "date", "OUTPUT_FOLDER": str(out)})
+    layer = QgsVectorLayer(result["TARGETS"], "Target addresses", "ogr")
+    assert layer.isValid()
+    names = {field.name(): layer.attributeDisplayName(i)
+             for i, field in enumerate(layer.fields())}
+    assert names["expected_fires_per_year"] == ("Expected fires per year (from the fires of "
+                                                "Jan 2009 – Aug 2024)")
+    assert names["segment_ratio"] == "Segment's fire rate (× the borough's)"
+    assert names["address_id"] == "Address (gazetteer ID)"
+    assert names["households"] == "Households (not known: each address counts as one)"
+    assert not {"ward_code", "multiplier", "segment_ratio", "area_ratio"} & set(
+        names.values())
+    feature = next(layer.getFeatures())
+    assert feature["households"] is None or str(feature["households"]) == "NULL"
+
+    def shown(name):
+        i = layer.fields().indexOf(name)
+        setup = layer.editorWidgetSetup(i)
+        formatter = QgsApplication.fieldFormatterRegistry().fieldFormatter(setup.type())
+        return formatter.representValue(layer, i, setup.config(), None, feature[i])
+
+    expected = feature["expected_fires_per_year"]
+    assert shown("expected_fires_per_year") == f"{expected:.4f}"
+    assert shown("segment_ratio") == f"{feature['segment_ratio']:.2f}"

@@ -139,6 +139,31 @@ def shown_values(crews: pd.DataFrame, segment_names: dict) -> pd.DataFrame:
         multiplier=crews["multiplier"].where(flags != ""))
 
 
+def layer_fields(crews: pd.DataFrame, years: float | None, window: str, model: bool = False,
+                 postcodes: bool = False) -> dict[str, tuple[str, int | None]]:
+    """The visits layer's fields in words with the decimals they are shown to: the
+    workbook's headings (``crew_columns``) for the fields that are its columns, so that the
+    map's table and the crews' sheets say the same."""
+    per_household = "address" in crews
+    expected = next(c for c in ("expected_fires_per_year", "expected_fires") if c in crews)
+    columns = {c.source: c for c in crew_columns(years, window, model, postcodes,
+                                                 per_household)}
+    fields = {field: (columns[source].heading, columns[source].decimals) for field, source in (
+        ("rank", "rank"), ("area_code", "area_code"), ("households", "households"),
+        (expected, "expected"), ("area_fires", "area_fires"),
+        ("segment_ratio", "segment_ratio"), ("area_ratio", "area_ratio"),
+        ("multiplier", "multiplier"), ("last_visit", "last_visit"), ("why", "why"))}
+    fields.update({
+        "ward_code": ("Ward code", None), "ward_name": ("Ward", None),
+        "address_id": ("Postcode" if per_household else "Address (gazetteer ID)", None),
+        "address": ("Postcode (households)", None), "flags": ("Partner flags", None),
+        "segment": ("Segment", 0), "priority": ("Priority (1 = very high)", 0),
+        "priority_label": ("Priority in words", None)})
+    if crews["households"].isna().all():
+        fields["households"] = ("Households (not known: each address counts as one)", 0)
+    return {name: fields[name] for name in crews.columns if name in fields}
+
+
 def list_table(crews: pd.DataFrame, segment_names: dict, years: float | None, window: str,
                model: bool = False, postcodes: bool = False
                ) -> tuple[pd.DataFrame, list[CrewColumn]]:

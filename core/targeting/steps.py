@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
-from .crew_workbook import write_crew_workbook
+from .crew_workbook import layer_fields, write_crew_workbook
 from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
@@ -315,7 +315,10 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                                             name_field="priority_label", kind="marker",
                                             colours=PRIORITY_COLOURS,
                                             heading=priority_heading(rate_unit(seg),
-                                                                     options.window)))
+                                                                     options.window),
+                                            fields=layer_fields(crews, options.years,
+                                                                options.window, model,
+                                                                postcodes)))
         write_layer_description(path, "target_addresses",
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")
