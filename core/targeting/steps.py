@@ -248,20 +248,22 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
 def figure_text(value) -> str:
     """A summary value as people read it: numbers with thousands separators ("4,915"),
     words as they are."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    from numbers import Number
+
+    if isinstance(value, bool) or not isinstance(value, Number) or value != value:
         return "" if value is None or value != value else str(value)
     return f"{value:,}"
 
 
-def readable_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary with its values as text for people (``figure_text``)."""
-    return summary.assign(value=[figure_text(v) for v in summary["value"]])
-
-
 def summary_lines(summary: pd.DataFrame) -> list[str]:
-    """The summary as lines for a log: "measure: value (note)"."""
-    return [f"{row.measure}: {row.value}" + (f" ({row.note})" if row.note else "")
-            for row in readable_summary(summary).itertuples(index=False)]
+    """The summary as lines for people (the command line, Processing's log): "measure:
+    value (note)", numbers with thousands separators; a measure without a value left out."""
+    lines = []
+    for row in summary.itertuples(index=False):
+        value = figure_text(row.value)
+        if value:
+            lines.append(f"{row.measure}: {value}" + (f" ({row.note})" if row.note else ""))
+    return lines
 
 
 def rate_unit(seg) -> str:
@@ -303,8 +305,7 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
         write_crew_workbook(crews, staging / "target_list.xlsx", seg.segment_names,
                             options.years, options.window,
                             f"Home fire safety visits: {seg.name}", model, postcodes)
-        write_csv(readable_summary(result.summary), staging / "target_summary.csv",
-                  index=False)
+        write_csv(result.summary, staging / "target_summary.csv", index=False)
         write_csv(result.reconciliation, staging / "reconciliation.csv", index=False)
         path = staging / TARGET_GPKG
         layer.to_file(path, layer="target_addresses", driver="GPKG", engine="pyogrio",
