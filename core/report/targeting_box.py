@@ -118,6 +118,8 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
         add("Visits grouped by output area",
             "yes: an area's listed homes are visited together"
             if values["cluster by area"].lower() in YES else
+            "no: postcodes are listed one by one, by their expected fires per household"
+            if places == "postcodes" else
             "no: homes are listed one by one, by their expected fires")
     in_sample = ""
     shared = values.get("share of the window's fires in targeted areas (%)", "")

@@ -97,7 +97,9 @@ class TargetVisits(EngineAlgorithm):
             "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (capacity in "
                                        "households)"), defaultValue=False),
             "Each point holds its share of its area's households; the list says 'postcode "
-            "(about N households)' and the number of visits counts households.")
+            "(about N households)', the number of visits counts households and the postcodes "
+            "are ranked by expected fires per household (a large postcode does not use up "
+            "the households first).")
         self.add(QgsProcessingParameterNumber(
             "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
             defaultValue=12, minValue=0),
