@@ -154,6 +154,13 @@ def test_capacity_in_households_ranks_by_expected_fires_per_household():
     _, columns = list_table(small.targets, {}, 10.0, "2015–2024")
     rank = next(c for c in columns if c.heading == "Rank")
     assert "per household: the capacity counts households" in rank.meaning
+    # the report's box says postcodes and households, not addresses and visits
+    from community_safety.core.report.targeting_box import targeting_box
+
+    box = {r["item"]: r["value"] for r in targeting_box(small.summary.astype(str))["rows"]}
+    assert box["Households on the list"] == "18 (the capacity counts households)"
+    assert box["Postcodes that could be visited"] == "2 of 2 in the gazetteer"
+    assert box["Capacity"] == "18 households"
     # one row = one visit: the larger postcode's visit prevents more fires
     _, visits = listed(capacity=1)
     assert visits["address_id"].tolist() == ["W8 6QL"]
