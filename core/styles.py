@@ -157,19 +157,38 @@ def _categories_xml(segments: dict[int, str], field: str, kind: str,
             f"<symbols>{''.join(symbols)}</symbols></renderer-v2>")
 
 
+def fields_xml(fields: dict[str, tuple[str, int | None]]) -> str:
+    """Fields' names in words (aliases: the attribute table's headings, the identify
+    results) and, for numbers, the decimals they are shown to (a Range widget's precision,
+    which the attribute table and forms use), from ``{field: (alias, decimals or None)}``."""
+    widgets = "".join(
+        f'<field name={quoteattr(name)} configurationFlags="None"><editWidget type="Range">'
+        '<config><Option type="Map"><Option name="AllowNull" type="bool" value="true"/>'
+        f'<Option name="Precision" type="int" value="{decimals}"/>'
+        '<Option name="Style" type="QString" value="SpinBox"/></Option></config>'
+        "</editWidget></field>"
+        for name, (_, decimals) in fields.items() if decimals is not None)
+    aliases = "".join(f"<alias field={quoteattr(name)} index=\"{i}\" "
+                      f"name={quoteattr(as_written(alias))}/>"
+                      for i, (name, (alias, _)) in enumerate(fields.items()))
+    return f"<fieldConfiguration>{widgets}</fieldConfiguration><aliases>{aliases}</aliases>"
+
+
 def segment_layer_qml(segments: dict[int, str], field: str = "segment",
                       name_field: str = "segment_name", unclassified: bool = False,
                       kind: str = "fill", colours: dict[int, str] | None = None,
-                      heading: str = "") -> str:
+                      heading: str = "", fields: dict | None = None) -> str:
     """A categorised renderer: one category per segment, legend "n – name", in order;
     the segment name is the layer's display expression (identify results, map tips).
     ``kind``: "fill" for areas, "marker" for address points; ``colours``: other classes'
     own colours (the visits' priorities) in place of the segments'; ``heading``: a first
     legend entry with no symbol that says of what the classes are, and when (as the
-    incident rates' legend does); it matches no feature."""
+    incident rates' legend does); it matches no feature. ``fields``: the fields' names in
+    words and decimals (``fields_xml``)."""
     tip = f"{_tip_field(field)} – {_tip_field(name_field)}"
     return _qml(_categories_xml(segments, field, kind, unclassified, colours=colours,
-                                heading=heading), name_field, tip)
+                                heading=heading), name_field, tip,
+                fields_xml(fields) if fields else "")
 
 
 # ward labels: text wrapped at this many characters, so that a long segment name takes

@@ -742,7 +742,7 @@ def small_screen():
         wait(2)
         visits = dock.targeting.list
         header = visits.horizontalHeader()
-        why = header.sectionViewportPosition(5)
+        why = header.sectionViewportPosition(visits.columnCount() - 1)
         room = visits.viewport().width() - why
         rows = sum(1 for r in range(visits.rowCount())
                    if visits.visualRect(visits.model().index(r, 0)).intersects(

@@ -58,9 +58,12 @@ def test_headings_are_words_with_the_period_and_the_columns_sheet_matches(run):
     assert [row[0] for row in columns[2:]] == header  # exactly the list's, in its order
     assert all(row[1] for row in columns[2:])
     meaning = dict(row for row in columns[2:])
-    assert "divided by the 15.7 years" in meaning[header[6]]
-    # the partner flags, their weights and last visits are left out when no row has one
-    assert not {"Partner flags", "Flags' weight (×)", "Last visit"} & set(header)
+    assert "divided by the 15.7 years" in meaning[
+        "Expected fires per year (from the fires of Jan 2009 – Aug 2024)"]
+    # the partner flags, their weights and last visits are left out when no row has one,
+    # and households where the gazetteer gives none (each address counted as one)
+    assert not {"Partner flags", "Flags' weight (×)", "Last visit", "Households"} & set(
+        header)
 
 
 def test_frozen_filtered_headings_widths_and_a4_landscape(run):
@@ -116,12 +119,14 @@ def test_expected_fires_per_year_times_the_years_is_the_windows_total(run):
     counts = read_gpkg_table(gpkg, "incident_counts_fires").set_index("area_code")
     rates = shrunk_rates(counts.iloc[:, 0].astype(float), area_households(seg, gpkg),
                          seg.areas["segment"].dropna().astype(int))
-    total = rates["shrunk_rate"].reindex(csv["area_code"]).to_numpy() * csv["households"]
+    assert csv["households"].isna().all()  # not in the gazetteer: each address counts as one
+    total = rates["shrunk_rate"].reindex(csv["area_code"]).to_numpy() * 1.0
     assert (csv["expected_fires_per_year"] * years).to_numpy() == pytest.approx(
-        total.to_numpy(), rel=1e-9)
-    shown = [row[6] for row in cells(run["book"]["Visits"])[1:]]
-    assert pd.Series(shown).to_numpy() * years == pytest.approx(total.to_numpy(),
-                                                                abs=0.00005 * years)
+        total, rel=1e-9)
+    sheet = cells(run["book"]["Visits"])
+    column = sheet[0].index("Expected fires per year (from the fires of Jan 2009 – Aug 2024)")
+    shown = [row[column] for row in sheet[1:]]
+    assert pd.Series(shown).to_numpy() * years == pytest.approx(total, abs=0.00005 * years)
     summary = run["summary"].set_index("measure")
     assert summary.loc["expected fires covered", "note"] == "per year"
     assert float(summary.loc["expected fires covered", "value"]) == pytest.approx(

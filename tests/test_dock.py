@@ -227,14 +227,21 @@ def test_the_exported_table_is_safe_to_share(dock, tmp_path):
 
 def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, tmp_path):
     tab = dock.targeting
+    # one visit per point (the sample's postcodes taken as addresses), as a user unticks it
+    assert tab.postcode_points.isChecked()
+    qtbot.mouseClick(tab.postcode_points, Qt.LeftButton)
+    assert not tab.postcode_points.isChecked() and tab.capacity.suffix() == " visits"
     tab.capacity.setValue(200)
     tab.folder.setFilePath(str(tmp_path / "visits"))
     qtbot.mouseClick(tab.run, Qt.LeftButton)
     qtbot.waitUntil(lambda: tab.list.rowCount() > 0 or "error" in tab.status.text().lower(),
                     timeout=WAIT)
     assert tab.list.rowCount() == 200, tab.status.text()
-    assert "200 visits" in tab.status.text()
-    assert re.match(r"\d+ fires? in this output area", tab.list.item(0, 5).text())  # in words
+    assert tab.status.text().startswith("200 visits (one per address) in ")
+    why_column = tab.list.columnCount() - 1
+    assert tab.list.isColumnHidden(3)  # no households: the gazetteer gives none
+    assert re.match(r"\d+ fires? in this output area",
+                    tab.list.item(0, why_column).text())  # in words
     # in rank order (the crews' file is by ward), the reason in view in a narrow dock
     ranks = [int(tab.list.item(r, 0).text()) for r in range(tab.list.rowCount())]
     assert ranks == list(range(1, 201))
@@ -242,7 +249,7 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     dock.resize(460, 700)
     qtbot.wait(50)
     header = tab.list.horizontalHeader()
-    why = header.sectionViewportPosition(5)
+    why = header.sectionViewportPosition(why_column)
     assert 0 <= why and why + 120 <= tab.list.viewport().width(), (why, header.length())
     loaded = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.name() == "Home fire safety check visits"]
@@ -301,6 +308,43 @@ def test_targeting_makes_the_visit_list_and_loads_its_layer(dock, gpkg, qtbot, t
     qtbot.wait(50)
     pick(1)
     assert tab.reason.text().startswith("<b>Visit 2</b>")
+
+
+def test_a_postcode_gazetteer_counts_households_in_the_dock(dock, gpkg, qtbot, tmp_path):
+    """The sample's gazetteer is postcodes: the tab says so (as the Processing algorithm's
+    option does), the capacity counts households, and the list and its status say them."""
+    tab = dock.targeting
+    dock.tabs.setCurrentWidget(tab)
+    box = tab.postcode_points
+    assert box.text() == "The gazetteer is postcode points (capacity in households)"
+    assert box.isChecked() and tab.capacity.suffix() == " households"
+    tab.capacity.selectAll()
+    QTest.keyClicks(tab.capacity, "300")
+    assert tab.capacity.value() == 300
+    out = tmp_path / "visits"
+    tab.folder.setFilePath(str(out))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "targeting" not in dock.tasks, timeout=WAIT)
+    said = tab.status.text()
+    found = re.match(r"([\d,]+) households at ([\d,]+) postcodes in \d+ output areas and "
+                     r"\d+ wards; they cover [\d.]+% of the expected fires", said)
+    assert found, said
+    households, postcodes = (int(g.replace(",", "")) for g in found.groups())
+    assert tab.list.rowCount() == postcodes
+    listed = pd.read_csv(out / "target_list.csv").sort_values("rank")
+    assert households == round(listed["households"].sum()) and households >= 300
+    assert households - listed["households"].iloc[-1] < 300  # the last one reached it
+    # ranked by expected fires per household: a large postcode does not come first
+    per_household = listed["expected_fires_per_year"] / listed["households"]
+    assert per_household.is_monotonic_decreasing
+    column = [tab.list.horizontalHeaderItem(c).text()
+              for c in range(tab.list.columnCount())].index("Households")
+    assert not tab.list.isColumnHidden(column)
+    assert [tab.list.item(r, column).text() for r in range(3)] == [
+        f"{h:,.0f}" for h in listed["households"].iloc[:3]]
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")
+    assert summary.loc["capacity", "note"] == "households"
+    assert "postcodes in the gazetteer" in summary.index
 
 
 def test_only_these_wards_takes_ward_names_and_says_in_words_which_it_does_not_know(

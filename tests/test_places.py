@@ -181,6 +181,31 @@ def test_gazetteer_match_report_by_code_location_and_postcode(gpkg, tmp_path, ca
     assert summary["records"].sum() == 7
 
 
+def test_addresses_in_areas_without_a_segment_are_not_said_to_be_placed_in_one(areas):
+    """Havering: 330 of 4,915 postcodes lie in output areas without a segment (no data);
+    the line said "4,915 of 4,915 records placed in a segment"."""
+    from community_safety.core.places.gazetteer import (
+        join_gazetteer,
+        match_summary,
+        placed_line,
+    )
+
+    areas = areas.copy()
+    codes = areas.index[:3]
+    areas.loc[codes[2], "segment"] = np.nan  # an area with no data
+    points = areas.geometry.loc[codes].representative_point()
+    records = pd.DataFrame({"UPRN": ["1", "2", "3", "4"],
+                            "E": [*map(str, points.x), "1"], "N": [*map(str, points.y), "1"]})
+    layer, report = join_gazetteer(areas, records, "UPRN", LocationColumns(x="E", y="N"))
+    assert len(layer) == 3 and layer["segment"].isna().sum() == 1
+    assert placed_line(layer, len(report)) == ("2 of 4 records placed in a segment; 1 in 1 "
+                                               "output area without one (no data)")
+    outcomes = dict(zip(*match_summary(report)[["outcome", "records"]].to_numpy().T))
+    assert outcomes["matched by location"] == 2
+    assert outcomes["matched by location: in an output area without a segment (no data)"] == 1
+    assert placed_line(layer.iloc[:2], 2) == "2 of 2 records placed in a segment"
+
+
 def test_the_sample_postcodes_serve_as_the_demo_gazetteer(gpkg, capsys, tmp_path):
     assert run("gazetteer", gpkg, SAMPLE_DIR / "postcodes.csv", "--id", "Postcode", "--x",
                "Eastings", "--y", "Northings") == 0

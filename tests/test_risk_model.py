@@ -378,14 +378,17 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert crews["address"].str.fullmatch(r".+ \(about \d+ households?\)").all()
     assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
     assert not crews["why"].str.contains("shrinking").any()
-    assert crews["expected_fires_per_year"].is_monotonic_decreasing
+    # the capacity counts households: ranked by expected fires per household
+    assert (crews["expected_fires_per_year"] / crews["households"]).is_monotonic_decreasing
     # each postcode ranked on its own (the fires have points): the postcodes at the top of
     # the list had fires of their own, and the list picks postcodes out of their areas
     # (ranking areas listed every postcode of an area before the next area's)
     own = crews["why"].str.extract(r"^(\d+|no) fires? at this postcode since \w+ 2021"
                                    r"(?: \((\d+) since \w+ 20\d\d\))?")
     assert own[0].notna().all()
-    assert (own[0] != "no").mean() >= 0.8
+    # (per household, 68% of them had one since 2021 on the sample: smaller postcodes with
+    # an older fire come in among the large ones with a recent one)
+    assert (own[0] != "no").mean() >= 0.6
     assert (own[0].str.isdigit() | own[1].notna()).all()  # every one had fires of its own
     # the fires around each postcode (which rank it with its own) are said, and true: of
     # the fires within 100 m in the last 3 years of the data, those that are not its own
@@ -539,7 +542,7 @@ def test_processing_scores_with_the_model_in_households(camden, layers, provider
     crews = pd.read_csv(result["TARGET_LIST"]).sort_values("rank")
     assert crews["households"].sum() >= 300 > crews["households"].iloc[:-1].sum()
     assert crews["why"].str.contains("in this output area since").all()
-    assert crews["address"].str.contains("households)", regex=False).all()
+    assert crews["address"].str.fullmatch(r".+ \(about \d+ households?\)").all()
 
 
 def processing_log():

@@ -116,6 +116,76 @@ def test_exclusions_and_capacity():
     assert set(by_ward.targets["address_id"]) == {"A1-0", "A1-1", "A2-0"}
 
 
+def test_capacity_in_households_ranks_by_expected_fires_per_household():
+    """The tester's Kensington case by hand: W8 6QL holds 66 households at 0.023 fires per
+    household a year (1.5 a year in all), W10 5NY 18 at 0.063 (1.1 in all). Where the
+    capacity counts households the denser postcode comes first: its visits prevent the most
+    fires per household visited; where one row is one visit, the larger one does."""
+    from community_safety.core.targeting.crew_workbook import list_table
+    from community_safety.core.targeting.steps import summary_lines
+
+    addresses = pd.DataFrame({"id": ["W8 6QL", "W10 5NY"], "area_code": ["A", "B"],
+                              "households": [66, 18]})
+    fires = pd.Series({"A": 20.0, "B": 10.0})
+    households = pd.Series({"A": 66.0, "B": 18.0})
+    segments = pd.Series({"A": 1, "B": 1})
+    points = pd.Series({"W8 6QL": 0.023, "W10 5NY": 0.063})
+
+    def listed(**options):
+        result = build_targets(addresses, fires, households, segments,
+                               TargetOptions(years=10.0, **options), point_rates=points)
+        return result, result.targets.sort_values("rank")
+
+    result, both = listed(capacity=84, postcode_points=True)
+    assert both["address_id"].tolist() == ["W10 5NY", "W8 6QL"]
+    assert both["expected_fires_per_year"].round(3).tolist() == [1.134, 1.518]
+    # the priority bands (per household) agree with the order
+    assert both["priority"].is_monotonic_increasing
+    assert both["priority"].iloc[0] < both["priority"].iloc[1]
+    # 18 households of capacity: the denser postcode alone
+    small, first = listed(capacity=18, postcode_points=True)
+    assert first["address_id"].tolist() == ["W10 5NY"]
+    said = small.summary.set_index("measure")
+    assert said.loc["households on the list", "value"] == 18
+    assert said.loc["postcodes in the gazetteer", "value"] == 2
+    assert said.loc["capacity", "note"] == "households"
+    assert "households on the list: 18 (the capacity counts households)" in summary_lines(
+        small.summary)
+    # the crews' workbook says what the rank means
+    _, columns = list_table(small.targets, {}, 10.0, "2015–2024")
+    rank = next(c for c in columns if c.heading == "Rank")
+    assert "per household: the capacity counts households" in rank.meaning
+    # the report's box says postcodes and households, not addresses and visits
+    from community_safety.core.report.targeting_box import targeting_box
+
+    box = {r["item"]: r["value"] for r in targeting_box(small.summary.astype(str))["rows"]}
+    assert box["Households on the list"] == "18 (the capacity counts households)"
+    assert box["Postcodes that could be visited"] == "2 of 2 in the gazetteer"
+    assert box["Capacity"] == "18 households"
+    # one row = one visit: the larger postcode's visit prevents more fires
+    _, visits = listed(capacity=1)
+    assert visits["address_id"].tolist() == ["W8 6QL"]
+
+
+def test_households_not_known_are_not_stated():
+    """Without households in the gazetteer each address is scored as one household, which
+    is not a count: the list leaves it empty and the workbook leaves the column out."""
+    from community_safety.core.targeting.crew_workbook import list_table
+
+    addresses, fires, households, segments, wards = frames()
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=4), wards)
+    assert result.targets["households"].isna().all()
+    assert result.targets["expected_fires"].gt(0).all()  # still scored, as one each
+    table, _ = list_table(result.targets, {}, None, "")
+    assert "Households" not in table.columns
+    given = build_targets(addresses.assign(households=[3] + [""] * 11), fires, households,
+                          segments, TargetOptions(capacity=12), wards)
+    shown = given.targets.set_index("address_id")["households"]
+    assert shown["A1-0"] == 3 and shown.drop("A1-0").isna().all()
+    assert "Households" in list_table(given.targets, {}, None, "")[0].columns
+
+
 def test_cluster_by_area_keeps_whole_areas():
     addresses, fires, households, segments, wards = frames()
     # a flagged address in the lower-risk area B1 outscores every address in A1/A2...
@@ -311,3 +381,40 @@ def test_processing_algorithm_writes_the_list(camden, provider, tmp_path):
     ranked = crews.sort_values("rank")["area_code"]
     assert (ranked != ranked.shift()).sum() == ranked.nunique()
     assert (out / "target.gpkg").exists()
+
+
+def test_the_target_layer_names_its_fields_in_words_and_rounds_its_numbers(
+        camden, provider, layers, tmp_path):
+    """The *Target addresses* layer the Processing algorithm loads, as QGIS shows it: each
+    field's alias in words with its unit and period, numbers to the workbook's decimals
+    (not 0.00269611...), and households empty where the gazetteer gives none (not 1)."""
+    import processing
+    from qgis.core import QgsApplication, QgsVectorLayer
+
+    out = tmp_path / "q"
+    result = processing.run("community_safety:targetvisits", {
+        "SEGMENTATION": str(camden), "CAPACITY": 20, "INCIDENTS": layers["fires"],
+        "DATE": "date", "OUTPUT_FOLDER": str(out)})
+    layer = QgsVectorLayer(result["TARGETS"], "Target addresses", "ogr")
+    assert layer.isValid()
+    names = {field.name(): layer.attributeDisplayName(i)
+             for i, field in enumerate(layer.fields())}
+    assert names["expected_fires_per_year"] == ("Expected fires per year (from the fires of "
+                                                "Jan 2009 – Aug 2024)")
+    assert names["segment_ratio"] == "Segment's fire rate (× the borough's)"
+    assert names["address_id"] == "Address (gazetteer ID)"
+    assert names["households"] == "Households (not known: each address counts as one)"
+    assert not {"ward_code", "multiplier", "segment_ratio", "area_ratio"} & set(
+        names.values())
+    feature = next(layer.getFeatures())
+    assert feature["households"] is None or str(feature["households"]) == "NULL"
+
+    def shown(name):
+        i = layer.fields().indexOf(name)
+        setup = layer.editorWidgetSetup(i)
+        formatter = QgsApplication.fieldFormatterRegistry().fieldFormatter(setup.type())
+        return formatter.representValue(layer, i, setup.config(), None, feature[i])
+
+    expected = feature["expected_fires_per_year"]
+    assert shown("expected_fires_per_year") == f"{expected:.4f}"
+    assert shown("segment_ratio") == f"{feature['segment_ratio']:.2f}"

@@ -10,6 +10,7 @@ from .options import _add_date_format, _add_location_options, _location
 
 
 def _gazetteer(args) -> int:
+    from ..places.gazetteer import placed_line
     from ..places.steps import gazetteer_step
 
     columns, postcodes = _location(args)
@@ -17,8 +18,8 @@ def _gazetteer(args) -> int:
         args.segmentation, args.addresses, args.id, columns, postcodes,
         warn=lambda text: print(f"Warning: {text}", file=sys.stderr))
     print(summary.to_string(index=False))
-    print(f"\n{len(layer):,} of {len(report):,} records placed in a segment; the address "
-          f"layer and match report are in {args.segmentation}")
+    print(f"\n{placed_line(layer, len(report))}; the address layer and match report are "
+          f"in {args.segmentation}")
     return 0
 
 

@@ -25,7 +25,7 @@ def _target(args) -> int:
     from ..store.folders import replacement_note
     from ..targeting.backtest import backtest_step, rounded
     from ..targeting.history import IncidentFile
-    from ..targeting.steps import TargetInputs, target_step
+    from ..targeting.steps import TargetInputs, summary_lines, target_step
     from ..targeting.visit_list import TargetOptions, parse_segments
 
     replacing = replacement_note(args.out)
@@ -73,7 +73,7 @@ def _target(args) -> int:
     # is swapped in whole (a kill leaves the previous run or this one, never a mix)
     result, written = target_step(args.segmentation, args.out, options, inputs,
                                   replace_folder=True)
-    print(result.summary.to_string(index=False))
+    print("\n".join(summary_lines(result.summary)))
     print(f"Saved {', '.join(p.name for p in written)} to {args.out} (addresses and IDs "
           "only in target_list and target.gpkg, for the crews)")
     if replacing:

@@ -17,6 +17,9 @@ from ..data.locate import BY_CODE, DUPLICATE, MATCHED, AreaIndex, LocationColumn
 from ..errors import InputError
 
 REPORT_COLUMNS = ["source", "row", "record_id", "area_code", "status", "method", "detail"]
+# a located address whose output area has no segment (no data in any table): it keeps its
+# place in the layer but ranks nowhere (targeting excludes it as "area not classified")
+NO_SEGMENT = "in an output area without a segment (no data)"
 
 
 def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: str,
@@ -38,6 +41,10 @@ def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: st
     first_row = first_row[~first_row.index.duplicated()]
     located.loc[repeated, "detail"] = [f"ID repeats row {first_row[i]}" for i in ids[repeated]]
 
+    unsegmented = ((located["status"] == MATCHED).to_numpy()
+                   & ~located["area_code"].isin(areas.index[areas["segment"].notna()])
+                   .to_numpy())
+    located.loc[unsegmented, "detail"] = NO_SEGMENT
     report = located[["area_code", "status", "method", "detail"]].copy()
     report.insert(0, "record_id", ids.to_numpy())
     report.insert(0, "row", records.index.to_numpy())
@@ -66,9 +73,21 @@ def match_summary(report: pd.DataFrame) -> pd.DataFrame:
     """Counts by status and method (how many by code, by location, by postcode, outside,
     unmatched with each reason), with their share of the input records."""
     keys = report["status"] + np.where(report["method"] != "", " " + report["method"], "")
-    keys = np.where(report["status"] == MATCHED, keys,
-                    report["status"] + np.where(report["detail"] != "",
-                                                ": " + report["detail"], ""))
+    keys = np.where(report["status"] == MATCHED, keys, report["status"])
+    keys = keys + np.where(report["detail"] != "", ": " + report["detail"], "")
     counts = pd.Series(keys).value_counts().rename_axis("outcome").reset_index(name="records")
     counts["percent"] = (100 * counts["records"] / len(report)).round(2)
     return counts
+
+
+def placed_line(layer: pd.DataFrame, records: int) -> str:
+    """How many of the ``records`` the address layer placed in a segment, and how many it
+    holds in output areas without one: "4,585 of 4,915 records placed in a segment; 330 in
+    17 output areas without one (no data)"."""
+    unsegmented = layer["segment"].isna().to_numpy()
+    line = f"{int((~unsegmented).sum()):,} of {records:,} records placed in a segment"
+    if unsegmented.any():
+        areas = layer.loc[unsegmented, "area_code"].nunique()
+        line += (f"; {int(unsegmented.sum()):,} in {areas:,} output "
+                 f"area{'s' if areas != 1 else ''} without one (no data)")
+    return line

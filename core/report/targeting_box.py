@@ -64,17 +64,23 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             "share of the window's fires in targeted areas (%)",
             "households in targeted areas (%)", "borough fire rate per 1,000 households",
             "cluster by area", "capacity", "visits", "areas", "wards",
-            "addresses in the gazetteer", "eligible addresses", "households"}
+            "addresses in the gazetteer", "eligible addresses", "households",
+            "postcodes in the gazetteer", "eligible postcodes", "households on the list"}
+    # postcode points: the gazetteer holds postcodes and the capacity counts households
+    places = "postcodes" if "eligible postcodes" in values else "addresses"
     add("Visits on the list", f"{_figure(values.get('visits', ''))} "
         f"{notes.get('visits') or 'addresses on the list'}")
+    if values.get("households on the list"):
+        add("Households on the list", f"{_figure(values['households on the list'])} "
+            "(the capacity counts households)")
     if values.get("areas"):
         add("Output areas with a visit", _figure(values["areas"]))
     if values.get("wards"):
         add("Wards with a visit", _figure(values["wards"]))
-    if values.get("eligible addresses"):
-        eligible, every = values["eligible addresses"], values.get(
-            "addresses in the gazetteer", "")
-        add("Addresses that could be visited",
+    if values.get(f"eligible {places}"):
+        eligible, every = values[f"eligible {places}"], values.get(
+            f"{places} in the gazetteer", "")
+        add(f"{places.capitalize()} that could be visited",
             f"{_figure(eligible)} of {_figure(every)} in the gazetteer"
             + ("" if eligible == every else " (the rest excluded by the rules below)"))
     if "expected fires covered" in values:
@@ -104,12 +110,16 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
         add(measure[:1].upper() + measure[1:], " ".join(
             part for part in (_figure(value), note) if part))
     if values.get("capacity"):
-        add("Capacity", f"{_figure(values['capacity'])} visits"
-            + (f" ({notes['capacity']})" if notes.get("capacity") else ""))
+        counted = "households" if places == "postcodes" else "visits"
+        note = notes.get("capacity", "").removeprefix("households").strip("; ")
+        add("Capacity", f"{_figure(values['capacity'])} {counted}"
+            + (f" ({note})" if note else ""))
     if "cluster by area" in values:
         add("Visits grouped by output area",
             "yes: an area's listed homes are visited together"
             if values["cluster by area"].lower() in YES else
+            "no: postcodes are listed one by one, by their expected fires per household"
+            if places == "postcodes" else
             "no: homes are listed one by one, by their expected fires")
     in_sample = ""
     shared = values.get("share of the window's fires in targeted areas (%)", "")

@@ -44,12 +44,13 @@ class CrewColumn:
 
 
 def crew_columns(years: float | None, window: str, model: bool = False,
-                 postcodes: bool = False) -> list[CrewColumn]:
+                 postcodes: bool = False, per_household: bool = False) -> list[CrewColumn]:
     """The columns of the list sheets, in order: headings and meanings. ``years``: the
     incidents' window in years (None when not known: the expected fires are then over the
     whole window); ``window``: the window in words ("" when not known); ``model``: scored
     by the risk model rather than the shrunk rates; ``postcodes``: the model ranked each
-    postcode on its own (not its output area's rate)."""
+    postcode on its own (not its output area's rate); ``per_household``: ranked by expected
+    fires per household (postcode points, where the capacity counts households)."""
     period = f"in {window}" if window else "in the incident history"
     area_rate = ("The output area's expected fires per household per year from the risk "
                  "model (fitted on the fires " + period + "), over the borough's rate."
@@ -83,8 +84,9 @@ def crew_columns(years: float | None, window: str, model: bool = False,
                "flags' weights.")
     bands = "; ".join(f"{n} {label}" for n, label in PRIORITIES.items())
     return [
-        CrewColumn("Rank", "Position in the whole list (1 = the most expected fires).",
-                   "rank", 0, 6),
+        CrewColumn("Rank", "Position in the whole list (1 = the most expected fires "
+                   + ("per household: the capacity counts households)." if per_household
+                      else "at the address)."), "rank", 0, 6),
         CrewColumn("Priority", "The address's expected fires per household over the "
                    f"borough's rate: {bands}.", "priority_words", width=14),
         CrewColumn("Ward", "The ward of the address's output area.", "ward", width=16,
@@ -93,8 +95,10 @@ def crew_columns(years: float | None, window: str, model: bool = False,
                    "area_code", width=12),
         CrewColumn("Address", "The address as the gazetteer gives it (its ID).",
                    "address_shown", width=12),
-        CrewColumn("Households", "Households at the address (1 where not known).",
-                   "households", 0, 11),
+        CrewColumn("Households", "Households at the postcode (its share of its output "
+                   "area's households)." if per_household else "Households at the address, "
+                   "as the gazetteer gives them (empty where not known: the address then "
+                   "counts as one).", "households", 0, 11, optional=True),
         CrewColumn(expected, how, "expected", 4, 12),
         CrewColumn("Segment", "The output area's segment (number – name).", "segment_words",
                    width=22),
@@ -135,13 +139,40 @@ def shown_values(crews: pd.DataFrame, segment_names: dict) -> pd.DataFrame:
         multiplier=crews["multiplier"].where(flags != ""))
 
 
+def layer_fields(crews: pd.DataFrame, years: float | None, window: str, model: bool = False,
+                 postcodes: bool = False) -> dict[str, tuple[str, int | None]]:
+    """The visits layer's fields in words with the decimals they are shown to: the
+    workbook's headings (``crew_columns``) for the fields that are its columns, so that the
+    map's table and the crews' sheets say the same."""
+    per_household = "address" in crews
+    expected = next(c for c in ("expected_fires_per_year", "expected_fires") if c in crews)
+    columns = {c.source: c for c in crew_columns(years, window, model, postcodes,
+                                                 per_household)}
+    fields = {field: (columns[source].heading, columns[source].decimals) for field, source in (
+        ("rank", "rank"), ("area_code", "area_code"), ("households", "households"),
+        (expected, "expected"), ("area_fires", "area_fires"),
+        ("segment_ratio", "segment_ratio"), ("area_ratio", "area_ratio"),
+        ("multiplier", "multiplier"), ("last_visit", "last_visit"), ("why", "why"))}
+    fields.update({
+        "ward_code": ("Ward code", None), "ward_name": ("Ward", None),
+        "address_id": ("Postcode" if per_household else "Address (gazetteer ID)", None),
+        "address": ("Postcode (households)", None), "flags": ("Partner flags", None),
+        "segment": ("Segment", 0), "priority": ("Priority (1 = very high)", 0),
+        "priority_label": ("Priority in words", None)})
+    if crews["households"].isna().all():
+        fields["households"] = ("Households (not known: each address counts as one)", 0)
+    return {name: fields[name] for name in crews.columns if name in fields}
+
+
 def list_table(crews: pd.DataFrame, segment_names: dict, years: float | None, window: str,
                model: bool = False, postcodes: bool = False
                ) -> tuple[pd.DataFrame, list[CrewColumn]]:
     """The list sheet's table (headings in words, numbers rounded once from the list's
     full precision) and its columns: the optional ones only where a row has a value."""
     values = shown_values(crews, segment_names)
-    columns = [c for c in crew_columns(years, window, model, postcodes) if not c.optional
+    per_household = "address" in crews  # postcode points: the capacity counts households
+    columns = [c for c in crew_columns(years, window, model, postcodes, per_household)
+               if not c.optional
                or values[c.source].fillna("").astype(str).str.strip().ne("").any()]
     table = pd.DataFrame({c.heading: values[c.source].round(c.decimals)
                           if c.decimals is not None else values[c.source].fillna("")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
-from .crew_workbook import write_crew_workbook
+from .crew_workbook import layer_fields, write_crew_workbook
 from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
@@ -223,7 +223,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             "score", "risk model", f"fitted on the {units} {options.window}; expected fires "
             "per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
-            f"{len(address_layer):,} addresses scored: {len(result.targets):,} listed, "
+            f"{len(address_layer):,} {'postcodes' if options.postcode_points else 'addresses'}"
+            f" scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
@@ -242,6 +243,27 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     add_to_geopackage(gpkg, {"target_summary": result.summary.astype(str)},
                       identity=seg.manifest["identity"])
     return result, written
+
+
+def figure_text(value) -> str:
+    """A summary value as people read it: numbers with thousands separators ("4,915"),
+    words as they are."""
+    from numbers import Number
+
+    if isinstance(value, bool) or not isinstance(value, Number) or value != value:
+        return "" if value is None or value != value else str(value)
+    return f"{value:,}"
+
+
+def summary_lines(summary: pd.DataFrame) -> list[str]:
+    """The summary as lines for people (the command line, Processing's log): "measure:
+    value (note)", numbers with thousands separators; a measure without a value left out."""
+    lines = []
+    for row in summary.itertuples(index=False):
+        value = figure_text(row.value)
+        if value:
+            lines.append(f"{row.measure}: {value}" + (f" ({row.note})" if row.note else ""))
+    return lines
 
 
 def rate_unit(seg) -> str:
@@ -294,7 +316,10 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                                             name_field="priority_label", kind="marker",
                                             colours=PRIORITY_COLOURS,
                                             heading=priority_heading(rate_unit(seg),
-                                                                     options.window)))
+                                                                     options.window),
+                                            fields=layer_fields(crews, options.years,
+                                                                options.window, model,
+                                                                postcodes)))
         write_layer_description(path, "target_addresses",
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")

@@ -28,6 +28,17 @@ def clean_ids(values) -> pd.Series:
     return pd.Series(values).astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
 
 
+# a UK postcode, with or without its space ("W10 5NY", "RM141ND")
+POSTCODE = r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}"
+
+
+def looks_like_postcodes(ids, share: float = 0.9) -> bool:
+    """Whether the gazetteer's IDs are postcodes (at least ``share`` of them), so that its
+    points are postcode points holding households rather than addresses."""
+    ids = clean_ids(ids).str.upper()
+    return bool(len(ids)) and bool(ids.str.fullmatch(POSTCODE).mean() >= share)
+
+
 def column_named(table: pd.DataFrame, wanted: str, source: str) -> str:
     for column in table.columns:
         if str(column).strip().lower() == wanted:

@@ -13,10 +13,13 @@ Exclusions (each address gets at most one reason, the first that applies, in thi
 area not classified, opted out, non-residential, visited within the last N months,
 outside the chosen wards, outside the chosen segments.
 
-Ties: addresses are ranked by expected fires (higher first), then area code, then address
-ID (both ascending, as text); with "cluster by area" areas are ranked by their shrunk rate
-(higher first), then area code, and each chosen area lists its eligible addresses in
-address rank order until capacity is reached.
+Order: one row is one visit, so addresses are ranked by expected fires (higher first); with
+postcode points the capacity counts households, so postcodes are ranked by expected fires
+*per household* (the visits that prevent the most fires per household visited: a large
+postcode does not use up the budget first). Ties: then area code, then address ID (both
+ascending, as text); with "cluster by area" areas are ranked by their shrunk rate (higher
+first), then area code, and each chosen area lists its eligible addresses in address rank
+order until capacity is reached.
 """
 
 from __future__ import annotations
@@ -73,11 +76,7 @@ def score_addresses(addresses: pd.DataFrame, areas: pd.DataFrame,
     ``point_rates``: per address ID, fires per household per year (the risk model at
     postcode points), used instead of the area's rate where given."""
     out = addresses[["id", "area_code"]].copy()
-    hh = addresses["households"] if "households" in addresses else None
-    if hh is not None:
-        hh = pd.to_numeric(hh, errors="coerce")
-        hh = hh.where(hh > 0)
-    out["households"] = 1.0 if hh is None else hh.fillna(1.0).to_numpy()
+    out["households"] = households_given(addresses).fillna(1.0).to_numpy()
     position = area_positions(out["area_code"], areas.index)
     out["_area"] = position
     rate = np.where(position >= 0, areas["shrunk_rate"].to_numpy()[np.maximum(position, 0)],
@@ -151,11 +150,15 @@ def sort_key(values: pd.Series) -> np.ndarray:
     return pd.factorize(values.astype(str), sort=True)[0]
 
 
-def rank_order(scored: pd.DataFrame) -> np.ndarray:
-    """Positions by expected fires (desc), then area code, then address ID (as numbers when
-    the IDs are numbers, such as UPRNs, else as text)."""
+def rank_order(scored: pd.DataFrame, per_household: bool = False) -> np.ndarray:
+    """Positions by expected fires (desc; per household with ``per_household``, where the
+    capacity counts households), then area code, then address ID (as numbers when the IDs
+    are numbers, such as UPRNs, else as text)."""
+    score = scored["expected_fires"].to_numpy(dtype=float)
+    if per_household:
+        score = score / scored["households"].to_numpy(dtype=float)
     return np.lexsort((sort_key(scored["id"]), sort_key(scored["area_code"]),
-                       -np.nan_to_num(scored["expected_fires"].to_numpy(), nan=-np.inf)))
+                       -np.nan_to_num(score, nan=-np.inf)))
 
 
 def area_positions(area_codes: pd.Series, index: pd.Index) -> np.ndarray:
@@ -171,7 +174,7 @@ def area_positions(area_codes: pd.Series, index: pd.Index) -> np.ndarray:
 def fill(scored: pd.DataFrame, eligible: np.ndarray, areas: pd.DataFrame, options: TargetOptions,
          ward_of_areas: pd.Series | None = None) -> np.ndarray:
     """Positions of the chosen addresses, in rank order."""
-    order = rank_order(scored)
+    order = rank_order(scored, per_household=options.postcode_points)
     order = order[eligible[order]]
     if options.cluster_by_area:
         area_rank = np.lexsort((areas.index.astype(str).to_numpy(),
@@ -212,6 +215,15 @@ def _take(order: np.ndarray, capacity: int, size: np.ndarray) -> np.ndarray:
     reached = np.cumsum(size[order]) >= capacity - 1e-9
     count = int(np.argmax(reached)) + 1 if reached.any() else len(order)
     return order[:count if capacity > 0 else 0]
+
+
+def households_given(addresses: pd.DataFrame) -> pd.Series:
+    """Each address's households as the gazetteer gives them (above 0), else NaN (not
+    known: the address is scored as one household)."""
+    if "households" not in addresses:
+        return pd.Series(np.nan, index=addresses.index)
+    households = pd.to_numeric(addresses["households"], errors="coerce")
+    return households.where(households > 0)
 
 
 def households_per_point(area_codes: pd.Series, households: pd.Series) -> np.ndarray:
@@ -326,6 +338,9 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
         table.insert(table.columns.get_loc("households"), "address", [
             f"{i} (about {max(1, round(h))} household{'s' if round(h) != 1 else ''})"
             for i, h in zip(table["id"], table["households"])])
+    # households where the gazetteer (or the postcode's share of its area) gives them;
+    # elsewhere empty: each address was scored as one, which is not a count to state
+    table["households"] = households_given(addresses).to_numpy()[chosen]
     table["priority"] = priority(table["ratio"].to_numpy())
     table["priority_label"] = [PRIORITIES[p] for p in table["priority"]]
     if wards is not None:
@@ -366,17 +381,17 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     fires_all = float(area_table["fires"].sum())
     fires_in = float(area_table.loc[targeted, "fires"].sum())
     unit = "per year" if options.years else f"over {options.window or 'the history'}"
+    places = "postcodes" if options.postcode_points else "addresses"
     rows = [
-        ("visits", len(chosen), "postcodes on the list" if options.postcode_points
-         else "addresses on the list"),
+        ("visits", len(chosen), f"{places} on the list"),
         *([("households on the list", int(round(scored["households"].to_numpy()[chosen]
-                                               .sum())), "capacity counts households")]
+                                               .sum())), "the capacity counts households")]
           if options.postcode_points else []),
         ("areas", int(targeted.sum()), "output areas with at least one visit"),
         ("wards", int(area_table.loc[targeted, "ward_code"].nunique())
          if "ward_code" in area_table else "", "wards with at least one visit"),
-        ("addresses in the gazetteer", len(scored), ""),
-        ("eligible addresses", int(eligible.sum()), "after the exclusions"),
+        (f"{places} in the gazetteer", len(scored), ""),
+        (f"eligible {places}", int(eligible.sum()), "after the exclusions"),
         *[(f"excluded: {why}", int(n), "") for why, n in excluded.items()],
         ("expected fires covered", round(covered, 3), unit),
         ("share of eligible expected fires covered (%)",
@@ -391,7 +406,9 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
         ("borough fire rate per 1,000 households", round(1000 * borough * per_year, 3), unit),
         ("capacity", options.capacity if options.capacity_by_ward is None
          else int(options.capacity_by_ward.sum()),
-         "by ward, from the capacity table" if options.capacity_by_ward is not None else ""),
+         "; ".join(n for n in ("households" if options.postcode_points else "",
+                               "by ward, from the capacity table"
+                               if options.capacity_by_ward is not None else "") if n)),
         ("cluster by area", "yes" if options.cluster_by_area else "no", ""),
     ]
     summary = pd.DataFrame(rows, columns=["measure", "value", "note"])

@@ -9,6 +9,7 @@ from qgis.core import (
 )
 
 from ...core.data.locate import LocationColumns
+from ...core.places.gazetteer import placed_line
 from ...core.places.steps import gazetteer_step, gpkg_path
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
@@ -54,6 +55,7 @@ class JoinGazetteer(EngineAlgorithm):
             warn=lambda text: feedback.reportError(text, fatalError=False))
         for row in summary.itertuples():
             feedback.pushInfo(f"{row.outcome}: {row.records:,} ({row.percent}%)")
+        feedback.pushInfo(placed_line(layer, len(report)))
         uri = f"{gpkg_path(segmentation)}|layername=addresses"
         load_on_completion(context, uri, self.tr("Addresses"), "ADDRESS_LAYER")
         return {"SEGMENTATION_OUT": segmentation, "ADDRESS_LAYER": uri}

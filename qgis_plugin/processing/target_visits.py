@@ -11,7 +11,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...core.targeting.steps import TARGET_GPKG, TargetInputs, target_step
+from ...core.targeting.steps import TARGET_GPKG, TargetInputs, summary_lines, target_step
 from ...core.targeting.visit_list import TargetOptions, parse_segments
 from ..layers import load_on_completion
 from .base import TARGETING, EngineAlgorithm
@@ -97,7 +97,9 @@ class TargetVisits(EngineAlgorithm):
             "POSTCODE_POINTS", self.tr("The gazetteer is postcode points (capacity in "
                                        "households)"), defaultValue=False),
             "Each point holds its share of its area's households; the list says 'postcode "
-            "(about N households)' and the number of visits counts households.")
+            "(about N households)', the number of visits counts households and the postcodes "
+            "are ranked by expected fires per household (a large postcode does not use up "
+            "the households first).")
         self.add(QgsProcessingParameterNumber(
             "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
             defaultValue=12, minValue=0),
@@ -154,8 +156,8 @@ class TargetVisits(EngineAlgorithm):
         out = self.output_folder(parameters, context)
         self.progress(feedback)(0.2, "scoring addresses")
         result, _ = target_step(segmentation, out, options, inputs, replace_folder=False)
-        for row in result.summary.itertuples(index=False):
-            feedback.pushInfo(f"{row.measure}: {row.value} {row.note}".rstrip())
+        for line in summary_lines(result.summary):
+            feedback.pushInfo(line)
         uri = f"{out / TARGET_GPKG}|layername=target_addresses"
         load_on_completion(context, uri, self.tr("Target addresses"), "TARGETS")
         return {"OUTPUT_FOLDER": str(out), "TARGETS": uri,

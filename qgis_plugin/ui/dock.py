@@ -103,7 +103,8 @@ def _targets(gpkg: Path, folder: Path, settings: dict, progress):
 
     progress(0.05, "reading the gazetteer and incidents")
     options = TargetOptions(capacity=settings["capacity"], wards=settings["wards"],
-                            segments=parse_segments(settings["segments"]))
+                            segments=parse_segments(settings["segments"]),
+                            postcode_points=settings.get("postcode_points", False))
     inputs = TargetInputs(incident_table=settings["incident_table"],
                           visited=settings["visited"],
                           visited_months=settings["visited_months"],
@@ -296,6 +297,7 @@ class CommunitySafetyDock(QgsDockWidget):
         self.segments.show_segmentation(seg)
         if another:  # no list of the last segmentation left in view; its segments first
             self.targeting.clear()
+            self.targeting.set_postcode_points(contents.postcode_gazetteer)
             self.service_users.clear()
             self.tabs.setCurrentWidget(self.segments)
         self.matrix.show_matrices(self.matrices, contents.matrix_titles,

@@ -18,6 +18,7 @@ from ...core.segment.saved import load_segmentation
 from ...core.share.export import read_matrices
 from ...core.share.partner_words import matrix_title
 from ...core.store.geopackage import read_gpkg_table
+from ...core.targeting.visit_inputs import looks_like_postcodes
 
 THRESHOLD = 5  # partner views from the dock suppress counts of 1 to 5
 
@@ -59,6 +60,19 @@ class DockContents:
     incidents: list[str]  # the profiled incident kinds
     missing: str  # "Not in it yet: …" or ""
     shared: dict  # "demand_by_segment"/"demand_by_ward" -> the partners' view
+    postcode_gazetteer: bool = False  # the gazetteer's IDs are postcodes (points of households)
+
+
+SAMPLED_IDS = 500  # the gazetteer's first IDs, read to judge whether they are postcodes
+
+
+def postcode_gazetteer(gpkg: Path, layers) -> bool:
+    """Whether the segmentation's gazetteer is postcode points (its IDs are postcodes)."""
+    if "addresses" not in layers:
+        return False
+    ids = pyogrio.read_dataframe(gpkg, layer="addresses", columns=["record_id"],
+                                 read_geometry=False, max_features=SAMPLED_IDS)["record_id"]
+    return looks_like_postcodes(ids)
 
 
 def read_contents(gpkg: Path, progress=None) -> DockContents:
@@ -86,4 +100,5 @@ def read_contents(gpkg: Path, progress=None) -> DockContents:
         matrix_titles={n: matrix_title(n, incidents) for n in matrices},
         ward_names=ward_names, area_wards=area_wards, incidents=incidents,
         missing=missing_steps(seg, layers, incidents),
-        shared={f"demand_by_{by}": view for by, view in views.items()})
+        shared={f"demand_by_{by}": view for by, view in views.items()},
+        postcode_gazetteer=postcode_gazetteer(gpkg, layers))

@@ -10,6 +10,7 @@ import pandas as pd
 from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHeaderView,
@@ -19,16 +20,24 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.targeting.steps import figure_text
 from .qt_views import StepTab, file_widget, read_only_table, spin_box, text_item
 
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
-         ("segment", "Seg."), ("priority_label", "Priority"), ("why", "Why")]
+         ("households", "Households"), ("segment", "Seg."), ("priority_label", "Priority"),
+         ("why", "Why")]
 # the short columns' widths in characters (the reason takes the rest, wrapped), so the
 # reason is in view in a dock a third of a 1366-pixel screen wide
-WIDTHS = {"rank": 4, "ward_name": 12, "address_id": 8, "segment": 3, "priority_label": 7}
-TIPS = {"rank": "1 = the first to visit (highest expected fires)",
+WIDTHS = {"rank": 4, "ward_name": 12, "address_id": 8, "households": 4, "segment": 3,
+          "priority_label": 7}
+TIPS = {"rank": "1 = the first to visit (highest expected fires; per household where the "
+                "capacity counts households)",
+        "households": "Households at the postcode (its share of its output area's)",
         "segment": "The segment of the address's output area"}
+COLUMN = {key: i for i, (key, _) in enumerate(SHOWN)}
+POSTCODE_POINTS = "The gazetteer is postcode points (capacity in households)"
+UNITS = {True: " households", False: " visits"}  # what the capacity counts
 
 
 class TargetingTab(StepTab):
@@ -42,6 +51,14 @@ class TargetingTab(StepTab):
         super().__init__(parent)
         self.capacity = spin_box(1, 1_000_000, 500, suffix=" visits")
         self.capacity.setObjectName("targetCapacity")
+        self.postcode_points = QCheckBox(POSTCODE_POINTS)
+        self.postcode_points.setObjectName("targetPostcodePoints")
+        self.postcode_points.setToolTip(
+            "Each point of the gazetteer is a postcode holding its share of its output "
+            "area's households: the capacity counts households and the list is ranked by "
+            "expected fires per household. Off: each point is one address, one visit.")
+        self.postcode_points.toggled.connect(
+            lambda on: self.capacity.setSuffix(UNITS[on]))
         self.incidents = QComboBox()
         self.incidents.setObjectName("targetIncidents")
         self.incidents.setToolTip("The stored incident profile whose counts score the areas")
@@ -64,6 +81,7 @@ class TargetingTab(StepTab):
         self.settings_box.setObjectName("targetSettings")
         form = QFormLayout(self.settings_box)
         form.addRow("Capacity", self.capacity)
+        form.addRow("", self.postcode_points)
         form.addRow("Incidents", self.incidents)
         form.addRow("Visits already made", self.visited)
         form.addRow("Leave out visits within", self.visited_months)
@@ -135,6 +153,12 @@ class TargetingTab(StepTab):
         if rank is not None:
             self.visit_chosen.emit(int(rank.text()))
 
+    def set_postcode_points(self, on: bool) -> None:
+        """The gazetteer's kind as judged from its IDs (postcodes or not), for a newly
+        shown segmentation; the user may change it."""
+        self.postcode_points.setChecked(on)
+        self.capacity.setSuffix(UNITS[on])
+
     def show_incidents(self, names: list[str]) -> None:
         self.incidents.clear()
         for name in names:
@@ -146,6 +170,7 @@ class TargetingTab(StepTab):
 
     def settings(self) -> dict:
         return {"capacity": self.capacity.value(), "incident_table": self.incidents.currentData(),
+                "postcode_points": self.postcode_points.isChecked(),
                 "visited": self.visited.filePath() or None,
                 "visited_months": self.visited_months.value(),
                 "flags": self.flags.filePath() or None,
@@ -171,12 +196,18 @@ class TargetingTab(StepTab):
             self._fill(targets)
         finally:
             self.filling = False
-        said = dict(zip(summary["measure"], summary["value"]))
+        said = {measure: figure_text(value) for measure, value in
+                zip(summary["measure"], summary["value"])}
+        listed = (f"{said['households on the list']} households at {len(targets):,} "
+                  "postcodes" if "households on the list" in said
+                  else f"{len(targets):,} visits (one per address)")
         self.status.setText(
-            f"{len(targets):,} visits in {said.get('areas', '?')} output areas and "
+            f"{listed} in {said.get('areas', '?')} output areas and "
             f"{said.get('wards', '?')} wards; they cover "
             f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
             f"fires. Written to {folder}.")
+        self.list.setColumnHidden(COLUMN["households"], bool(
+            "households" not in targets or targets["households"].isna().all()))
         self.export.setEnabled(True)
 
     def _fill(self, targets: pd.DataFrame) -> None:
@@ -186,8 +217,11 @@ class TargetingTab(StepTab):
             values = line._asdict()
             for column, (key, _) in enumerate(SHOWN):
                 value = values.get(key, "")
+                if key == "households" and not pd.isna(value):
+                    value = f"{value:,.0f}"
                 self.list.setItem(row, column, text_item(
-                    "" if pd.isna(value) else value, align_right=key in ("rank", "segment"),
+                    "" if pd.isna(value) else value,
+                    align_right=key in ("rank", "households", "segment"),
                     tooltip=str(values.get("why", "")) if key == "why" else ""))
         self.list.scrollToTop()
         if len(targets):
