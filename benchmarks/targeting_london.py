@@ -31,6 +31,7 @@ output area's own past rate shared over its postcodes, in the same households.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import asdict
@@ -225,11 +226,14 @@ def _per_borough(table: pd.DataFrame, label: str) -> str:
 
 def _goals(top: pd.DataFrame, label: str) -> list:
     m10 = top.loc["top_10pct"]
+    boroughs = int(m10["boroughs"])
+    need = math.ceil(14 * boroughs / 16)  # the goal's 14 of 16 boroughs
     return [
         (f"mean top-10% >= {label} + 3 points: {m10['mean_difference']:+.2f}",
          m10["mean_difference"] >= 3),
-        (f"ahead of the {label} at top 10% in >= 14 of {int(m10['boroughs'])} boroughs: "
-         f"{int(m10['ahead_in'])}", m10["ahead_in"] >= 14),
+        (f"ahead of the {label} at top 10% in >= {need} of {boroughs} boroughs"
+         + (" (14 of 16, scaled)" if boroughs != 16 else "") + f": {int(m10['ahead_in'])}",
+         m10["ahead_in"] >= need),
         (f"ahead of the {label} at the top 1% on average: "
          f"{top.loc['top_1pct', 'mean_difference']:+.2f}",
          top.loc["top_1pct", "mean_difference"] > 0),
