@@ -21,6 +21,12 @@ def _column(frame: pd.DataFrame, name: str, source: str, file: str | None = None
     return frame[name]
 
 
+def cells_of(values: pd.Series):
+    """A column's cells as an array, its type kept: a NumPy column as NumPy's own array (a
+    pandas array of text would be scanned whole again each time it is taken from)."""
+    return values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+
+
 def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values)``: the same codes and distinct values, faster on a long column
     of text objects. Cells that are one object (a file reader gives repeated texts one
@@ -168,7 +174,8 @@ class Columns:
         if self.keep is None:
             return values
         # the cells alone (their type kept), without the rows' index to carry along
-        return pd.Series(values.array[self.keep], name=name, copy=False)
+        return pd.Series(cells_of(values)[self.keep], name=name, dtype=values.dtype,
+                         copy=False)
 
     def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
         if name not in self._seen:
