@@ -83,7 +83,7 @@ def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
             values = cells_of(frame.iloc[:, i - len(keys)])[positions[at]]
         else:
             values = values[at]
-        at, group = _still_alike(at, group, factorize(values)[0])
+        at, group = _still_alike(at, group, _codes(values))
     _, first_of, group = np.unique(group, return_index=True, return_inverse=True)
     first = first_of[group]  # the earliest row of each group of identical rows
     repeat = first != np.arange(len(at))
@@ -92,11 +92,23 @@ def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
     return later, first_line
 
 
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Integers that are equal where the values are (-1 for every missing value): codes
+    given (small integers from -1) as they are, others numbered."""
+    if values.dtype.kind in "iu" and len(values) and values.min() >= -1 \
+            and values.max() < 4 * len(values):
+        return values.astype(np.int64, copy=False)
+    return factorize(values)[0]
+
+
 def _still_alike(at: np.ndarray, group: np.ndarray, codes: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (``at``) alike so far (``group``) and in one more column (``codes``, -1
-    for a missing cell: missing cells are alike), kept where another row is alike."""
-    group = pd.factorize(group * (int(codes.max(initial=0)) + 2) + codes + 1)[0]
+    """The rows (``at``) alike so far (``group``: small integers) and in one more column
+    (``codes``), kept where another row is alike; rows counted by group number where the
+    numbers are few, else numbered again first."""
+    group = group * (int(codes.max(initial=0)) + 2) + codes + 1
+    if group.max(initial=0) >= 4 * len(group):
+        group = pd.factorize(group)[0]
     shared = np.bincount(group)[group] > 1
     return at[shared], group[shared]
 
