@@ -33,8 +33,19 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     object; copies of a cell are one) are grouped by the object's address first, a fast
     integer hashing; then only the distinct objects are compared by value."""
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    if array.dtype != object or array.ndim != 1 or len(array) < 100_000:
+    if not _long_objects(array):
         return pd.factorize(values, use_na_sentinel=True)
+    by_object, objects = _by_object(array)
+    codes, uniques = pd.factorize(objects, use_na_sentinel=True)
+    return codes[by_object], uniques
+
+
+def _long_objects(array: np.ndarray) -> bool:
+    return array.dtype == object and array.ndim == 1 and len(array) >= 100_000
+
+
+def _by_object(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell the code of its object (in order of first appearance), and the objects."""
     array = np.ascontiguousarray(array)
     address = np.ctypeslib.as_array(
         (ctypes.c_ssize_t * len(array)).from_address(array.ctypes.data)).copy()
@@ -43,8 +54,7 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     # a row holds a new object exactly where the codes so far reach a new highest
     highest = np.maximum.accumulate(by_object)
     first_row = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
-    codes, uniques = pd.factorize(array[first_row], use_na_sentinel=True)
-    return codes[by_object], uniques
+    return by_object, array[first_row]
 
 
 def in_capitals(value: str) -> bool:
@@ -88,9 +98,18 @@ def distinct(values: pd.Series, how=None, each=str.strip) -> tuple[np.ndarray, p
 
 def distinct_merged(values, each=str.strip) -> tuple[np.ndarray, pd.Series]:
     """``distinct`` where cells that ``each`` makes equal get one code (``" a"`` and
-    ``"a"`` trimmed): the distinct texts are grouped again only when ``each`` changed one
-    (it returns a text unchanged as the same object, as ``str.strip`` does)."""
-    codes, uniques = factorize(values)
+    ``"a"`` trimmed). On a long column of texts ``each`` is applied to each distinct object
+    and the results grouped by value once; otherwise the distinct texts are grouped again
+    only when ``each`` changed one (it returns a text unchanged as the same object, as
+    ``str.strip`` does)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if _long_objects(array):
+        by_object, objects = _by_object(array)
+        if pd.api.types.infer_dtype(objects, skipna=False) == "string":
+            codes, text = pd.factorize(_each(objects, each), use_na_sentinel=True)
+            codes, text = _with_blank(codes[by_object], np.asarray(text, dtype=object))
+            return codes, pd.Series(text, dtype=object, copy=False)
+    codes, uniques = factorize(array)
     uniques = np.asarray(uniques, dtype=object)
     text = _each(uniques, each)
     if len(text) and np.frompyfunc(operator.is_not, 2, 1)(text, uniques).any():
