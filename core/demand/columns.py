@@ -21,14 +21,31 @@ def _column(frame: pd.DataFrame, name: str, source: str, file: str | None = None
     return frame[name]
 
 
+def cells_of(values: pd.Series):
+    """A column's cells as an array, its type kept: a NumPy column as NumPy's own array (a
+    pandas array of text would be scanned whole again each time it is taken from)."""
+    return values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+
+
 def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values)``: the same codes and distinct values, faster on a long column
     of text objects. Cells that are one object (a file reader gives repeated texts one
     object; copies of a cell are one) are grouped by the object's address first, a fast
     integer hashing; then only the distinct objects are compared by value."""
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    if array.dtype != object or array.ndim != 1 or len(array) < 100_000:
+    if not _long_objects(array):
         return pd.factorize(values, use_na_sentinel=True)
+    by_object, objects = _by_object(array)
+    codes, uniques = pd.factorize(objects, use_na_sentinel=True)
+    return codes[by_object], uniques
+
+
+def _long_objects(array: np.ndarray) -> bool:
+    return array.dtype == object and array.ndim == 1 and len(array) >= 100_000
+
+
+def _by_object(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell the code of its object (in order of first appearance), and the objects."""
     array = np.ascontiguousarray(array)
     address = np.ctypeslib.as_array(
         (ctypes.c_ssize_t * len(array)).from_address(array.ctypes.data)).copy()
@@ -37,8 +54,7 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     # a row holds a new object exactly where the codes so far reach a new highest
     highest = np.maximum.accumulate(by_object)
     first_row = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
-    codes, uniques = pd.factorize(array[first_row], use_na_sentinel=True)
-    return codes[by_object], uniques
+    return by_object, array[first_row]
 
 
 def in_capitals(value: str) -> bool:
@@ -82,9 +98,18 @@ def distinct(values: pd.Series, how=None, each=str.strip) -> tuple[np.ndarray, p
 
 def distinct_merged(values, each=str.strip) -> tuple[np.ndarray, pd.Series]:
     """``distinct`` where cells that ``each`` makes equal get one code (``" a"`` and
-    ``"a"`` trimmed): the distinct texts are grouped again only when ``each`` changed one
-    (it returns a text unchanged as the same object, as ``str.strip`` does)."""
-    codes, uniques = factorize(values)
+    ``"a"`` trimmed). On a long column of texts ``each`` is applied to each distinct object
+    and the results grouped by value once; otherwise the distinct texts are grouped again
+    only when ``each`` changed one (it returns a text unchanged as the same object, as
+    ``str.strip`` does)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if _long_objects(array):
+        by_object, objects = _by_object(array)
+        if pd.api.types.infer_dtype(objects, skipna=False) == "string":
+            codes, text = pd.factorize(_each(objects, each), use_na_sentinel=True)
+            codes, text = _with_blank(codes[by_object], np.asarray(text, dtype=object))
+            return codes, pd.Series(text, dtype=object, copy=False)
+    codes, uniques = factorize(array)
     uniques = np.asarray(uniques, dtype=object)
     text = _each(uniques, each)
     if len(text) and np.frompyfunc(operator.is_not, 2, 1)(text, uniques).any():
@@ -168,7 +193,8 @@ class Columns:
         if self.keep is None:
             return values
         # the cells alone (their type kept), without the rows' index to carry along
-        return pd.Series(values.array[self.keep], name=name, copy=False)
+        return pd.Series(cells_of(values)[self.keep], name=name, dtype=values.dtype,
+                         copy=False)
 
     def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
         if name not in self._seen:

@@ -112,8 +112,18 @@ def scale_total(values: np.ndarray, top: int = 1000, scaling: str = "max") -> np
 
 def min_ranks(scores: np.ndarray) -> np.ndarray:
     """1 for the highest score; ties share the best rank of their group (1, 2, 2, 4)."""
-    negated = -np.asarray(scores, dtype=float)
-    return np.searchsorted(np.sort(negated), negated, side="left").astype(np.int64) + 1
+    return smaller_than(-np.asarray(scores, dtype=float)) + 1
+
+
+def smaller_than(values: np.ndarray) -> np.ndarray:
+    """Per value how many values are strictly smaller (no NaN): one sort, each run of equal
+    values given the position where it starts."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(values) else np.array([], bool)
+    out = np.empty(len(values), dtype=np.int64)
+    out[order] = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    return out
 
 
 def metric_scores(totals: pd.DataFrame, metrics_of: dict, top: int = 1000,
@@ -206,7 +216,7 @@ def chosen(ranks: pd.DataFrame, scores: pd.DataFrame, top: int,
     keep = np.zeros(len(ranks), dtype=bool)
     for metric in METRICS:
         rank = ranks[metric].to_numpy()[among]
-        above = np.searchsorted(np.sort(rank), rank, side="left")  # strictly better
+        above = smaller_than(rank)  # strictly better
         keep[among[(above < top) & (scores[metric].to_numpy()[among] > 0)]] = True
     return np.flatnonzero(keep)
 

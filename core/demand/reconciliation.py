@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .columns import cells_of, factorize
+
 # reconciliation statuses: every input record lands in exactly one
 USED = "used"
 OUTSIDE = "outside the window"
@@ -67,22 +69,48 @@ def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
     """Of the rows at ``positions`` of ``frame``, those identical in every column to an
     earlier one (mask), with the file line (index label) of that earlier row (0 where
     none). ``keys``: per row values that identical rows share (person, date...), so that
-    only rows repeating all of them are compared column by column."""
+    only rows repeating all of them are compared, column by column on integer codes: a
+    row is dropped from the comparison as soon as one column tells it apart (a column of
+    record references ends it at once)."""
     later = np.zeros(len(positions), dtype=bool)
     first_line = np.zeros(len(positions), dtype=np.int64)
-    if not len(positions):
-        return later, first_line
-    near = pd.DataFrame({i: np.asarray(k) for i, k in enumerate(keys)}).duplicated(
-        keep=False).to_numpy()
-    if not near.any():
-        return later, first_line
-    at = np.flatnonzero(near)
-    rows = frame.iloc[positions[at]]
-    group = rows.groupby(list(rows.columns), sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(at))).groupby(group).transform("min").to_numpy()
-    later[at] = first != np.arange(len(at))
-    first_line[at] = np.asarray(frame.index)[positions[at[first]]]
+    at, group = np.arange(len(positions)), np.zeros(len(positions), dtype=np.int64)
+    columns = [np.asarray(k) for k in keys] + [None] * frame.shape[1]
+    for i, values in enumerate(columns):
+        if not len(at):
+            return later, first_line
+        if values is None:  # a column of the frame, at the rows still alike
+            values = cells_of(frame.iloc[:, i - len(keys)])[positions[at]]
+        else:
+            values = values[at]
+        at, group = _still_alike(at, group, _codes(values))
+    _, first_of, group = np.unique(group, return_index=True, return_inverse=True)
+    first = first_of[group]  # the earliest row of each group of identical rows
+    repeat = first != np.arange(len(at))
+    later[at[repeat]] = True
+    first_line[at[repeat]] = np.asarray(frame.index)[positions[at[first[repeat]]]]
     return later, first_line
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Integers that are equal where the values are (-1 for every missing value): codes
+    given (small integers from -1) as they are, others numbered."""
+    if values.dtype.kind in "iu" and len(values) and values.min() >= -1 \
+            and values.max() < 4 * len(values):
+        return values.astype(np.int64, copy=False)
+    return factorize(values)[0]
+
+
+def _still_alike(at: np.ndarray, group: np.ndarray, codes: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (``at``) alike so far (``group``: small integers) and in one more column
+    (``codes``), kept where another row is alike; rows counted by group number where the
+    numbers are few, else numbered again first."""
+    group = group * (int(codes.max(initial=0)) + 2) + codes + 1
+    if group.max(initial=0) >= 4 * len(group):
+        group = pd.factorize(group)[0]
+    shared = np.bincount(group)[group] > 1
+    return at[shared], group[shared]
 
 
 def _quoted(before: str, values, after: str) -> np.ndarray:
