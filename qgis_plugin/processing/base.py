@@ -10,12 +10,14 @@ from qgis.core import (
     QgsProcessingDestinationParameter,
     QgsProcessingException,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from ...core.errors import user_message
 from ...core.progress import Cancelled
+from ..own_thread import in_a_thread_of_its_own, on_main_thread
 
 # The toolbox's groups, by stable id, in the order of the work: the toolbox sorts groups by
 # name, so the numbers keep them in that order (and the ids sort the same way).
@@ -99,7 +101,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         try:
-            return self.execute(parameters, context, feedback)
+            return self.execute_here(parameters, context, feedback)
         except Cancelled:
             message = self.tr("Cancelled: nothing was written")
         except Exception as err:  # bad input, a full disk, a folder it may not write in...
@@ -110,6 +112,23 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         # they are freed only after QGIS has shut down, and crash Python at exit.
         del self, parameters, context, feedback
         raise QgsProcessingException(message)  # the engine's message, no traceback
+
+    def execute_here(self, parameters, context, feedback):
+        """``execute`` where it is safe: on QGIS's main thread (``processing.run`` from the
+        console, a script or a test) as it is; in a thread of QGIS's task pool (the
+        dialog's Run button) in a thread of its own, which the pool thread waits for (see
+        ``own_thread``: the second algorithm in a reused pool thread crashed QGIS in
+        pyproj). The input layers given as files are opened first, here: a layer belongs
+        to the thread that opens it, and the context's layer store (this thread's) cannot
+        adopt one from a thread that ends. Feedback (log, progress, cancel) is
+        thread-safe: its signals reach the dialog queued."""
+        if on_main_thread():
+            return self.execute(parameters, context, feedback)
+        for parameter in self.parameterDefinitions():
+            if isinstance(parameter, QgsProcessingParameterFeatureSource):
+                self.parameterAsVectorLayer(parameters, parameter.name(), context)
+        return in_a_thread_of_its_own(self.execute, parameters, context, feedback,
+                                      name=f"Processing: {self.NAME}")
 
     @staticmethod
     def report_segmentation(seg, feedback) -> None:

@@ -30,6 +30,7 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ...core.errors import InputError
 from ...core.progress import Cancelled
+from ..own_thread import in_a_thread_of_its_own
 
 CANCELLED = "Cancelled: nothing was written."
 
@@ -87,13 +88,9 @@ class EngineTask(QgsTask):
         self.relay.said.emit(fraction, message or self.message)
 
     def run(self) -> bool:  # a thread of QGIS's task pool
-        # The step runs in a thread of its own, made for it, which QGIS's pool thread waits
-        # for: pool threads are reused, and pyproj's per-thread PROJ context does not
-        # survive Python releasing a reused thread's state (the next CRS in that thread
-        # crashed the process).
-        worker = threading.Thread(target=self._work, name=f"engine: {self.description()}")
-        worker.start()
-        worker.join()
+        # The step runs in a thread of its own, which QGIS's pool thread waits for: see
+        # own_thread (a CRS built in a reused pool thread crashed QGIS).
+        in_a_thread_of_its_own(self._work, name=f"engine: {self.description()}")
         return self.error is None
 
     def _work(self) -> None:
