@@ -651,6 +651,26 @@ def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
     assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
 
 
+def test_a_cancelled_processing_backtest_writes_nothing(camden, layers, provider, tmp_path):
+    """Cancel pressed while the model is fitted: the run stops before its files are
+    written (it wrote all eight, then said it had failed)."""
+    from conftest import SAMPLE_DIR
+    from qgis.core import QgsProcessingContext
+    from test_processing import CancelAt, processing_error
+
+    gpkg, _, _ = camden
+    out = tmp_path / "q"
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    message = processing_error("community_safety:modelbacktest", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
+        "CUT_OFF": "2019-12-31", "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"),
+        "PROJECT": str(project), "OUTPUT_FOLDER": str(out)},
+        feedback=CancelAt(15), context=QgsProcessingContext())
+    assert "Cancelled: nothing was written" in message
+    assert not out.exists() or not list(out.iterdir())
+
+
 def test_processing_backtest_refuses_a_cut_off_after_the_last_fire(camden, layers, provider,
                                                                     tmp_path):
     from test_processing import processing_error

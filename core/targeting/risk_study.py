@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
+from ..progress import Progress, scaled, silent
 from ..segment.words import lower_first
 from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
@@ -209,7 +210,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                         start: str | None = None, end: str | None = None,
                         lookup: Path | None = None, project: Path | None = None,
                         seed: int = 2011, replace_folder: bool = True,
-                        postcode_points: bool = False):
+                        postcode_points: bool = False, progress: Progress = silent):
     """``target --backtest --model``: the risk model and the simple rules fitted on fires
     up to the cut-off and judged on the later ones, per borough (leave-one-out, when the
     lookup's last column holds several) or over the whole study (a time split). Writes
@@ -218,7 +219,9 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     of each candidate setting), capture-curve charts and ``reconciliation.csv``.
     ``postcode_points``: the gazetteer's postcode points are ranked, each on its own fires
     (``risk_postcodes``; the incidents need their points), and judged in households
-    shared over each area's points, beside the area's own rate shared over them."""
+    shared over each area's points, beside the area's own rate shared over them.
+    ``progress`` hears each fold and the writing; cancelled before the writing, nothing is
+    written."""
     from ..places.incidents import window_date
     from ..places.steps import gpkg_path, period_label
     from ..store.backtest_columns import worded
@@ -256,7 +259,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
             segmentation, areas, history, deprivation, settings)
     evaluation = evaluate(areas, history, cut, first, last, deprivation,
                           group if loo else None, leave_one_out=loo, settings=settings,
-                          seed=seed)
+                          seed=seed, progress=scaled(progress, 0.1, 0.85))
     table = evaluation.table()
     means = evaluation.means()
     ahead = evaluation.ahead(MODEL, named(OWN, postcode_points))
@@ -294,6 +297,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     lines = backtest_lines(means, ahead, own, how, why,
                            tested_sentence(reconciliation, tested, test_period),
                            calibration_sentence(calibration, test_period), loo)
+    progress(0.9, "writing the tables and charts")  # (a cancel stops it here)
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
         write_csv(worded(unit_words(table, loo, study)), staging / "backtest.csv",

@@ -104,7 +104,8 @@ class ModelBacktest(EngineAlgorithm):
             self.optional_path(parameters, "LOOKUP", context),
             self.optional_path(parameters, "PROJECT", context),
             self.parameterAsInt(parameters, "SEED", context), replace_folder=False,
-            postcode_points=self.parameterAsBool(parameters, "POSTCODE_POINTS", context))
+            postcode_points=self.parameterAsBool(parameters, "POSTCODE_POINTS", context),
+            progress=self.progress(feedback, 10, 95))
         for line in lines:
             feedback.pushInfo(line)
         table = load_table_on_completion(context, out / BACKTEST_FILE,
