@@ -651,9 +651,11 @@ def test_processing_backtest_leaves_each_borough_out_with_a_lookup_of_several(
     assert {"capture_curve_North_Camden.png", "capture_curve_South_Camden.png"} <= names
 
 
-def test_a_cancelled_processing_backtest_writes_nothing(camden, layers, provider, tmp_path):
-    """Cancel pressed while the model is fitted: the run stops before its files are
-    written (it wrote all eight, then said it had failed)."""
+@pytest.mark.parametrize("at", [15, 86])
+def test_a_cancelled_processing_backtest_writes_nothing(camden, layers, provider, tmp_path,
+                                                        at):
+    """Cancel pressed while the model is fitted (15%) or while its files are written (86%):
+    the run stops and nothing is left (it wrote all eight, then said it had failed)."""
     from conftest import SAMPLE_DIR
     from qgis.core import QgsProcessingContext
     from test_processing import CancelAt, processing_error
@@ -666,7 +668,7 @@ def test_a_cancelled_processing_backtest_writes_nothing(camden, layers, provider
         "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "DATE": "date",
         "CUT_OFF": "2019-12-31", "LOOKUP": str(SAMPLE_DIR / "oa_lsoa_lookup.csv"),
         "PROJECT": str(project), "OUTPUT_FOLDER": str(out)},
-        feedback=CancelAt(15), context=QgsProcessingContext())
+        feedback=CancelAt(at), context=QgsProcessingContext())
     assert "Cancelled: nothing was written" in message
     assert not out.exists() or not list(out.iterdir())
 

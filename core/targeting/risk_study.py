@@ -297,7 +297,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     lines = backtest_lines(means, ahead, own, how, why,
                            tested_sentence(reconciliation, tested, test_period),
                            calibration_sentence(calibration, test_period), loo)
-    progress(0.9, "writing the tables and charts")  # (a cancel stops it here)
+    progress(0.9, "writing the tables and charts")
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
         write_csv(worded(unit_words(table, loo, study)), staging / "backtest.csv",
@@ -322,6 +322,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
                               f"{unit}: fitted on the other boroughs' fires to "
                               f"{cut:%d %b %Y}\ntested on {test_period}")
         names = sorted(p.name for p in staging.iterdir())
+        # the last moment a cancel can stop it: the staged files are then thrown away
+        progress(1.0, "the tables and charts written")
     return evaluation, lines, [Path(out_dir) / name for name in names]
 
 
