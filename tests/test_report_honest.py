@@ -160,6 +160,9 @@ def test_the_targeting_box_quotes_the_backtest_of_this_segmentation(demo, page):
     assert "In sample, not a prediction" in said and "the test on later fires above" in said
 
 
+NOT_FOUND = "no backtest of this segmentation was found"
+
+
 def test_the_targeting_box_keeps_to_in_sample_words_without_its_own_backtest(demo, tmp_path):
     copy = fresh_copy(demo / "segmentation" / "segmentation.gpkg", tmp_path)
 
@@ -170,17 +173,20 @@ def test_the_targeting_box_keeps_to_in_sample_words_without_its_own_backtest(dem
             _between(page, 'id="targeting"', 'id="demand"'))
 
     rows, said = box()  # no backtest beside it
-    assert TESTED not in rows and "none of this segmentation has been run" in said
+    assert TESTED not in rows and NOT_FOUND in said
     about = pd.read_csv(demo / "backtest" / "backtest_about.csv")
     (tmp_path / "backtest").mkdir()
     shutil.copy(demo / "backtest" / "backtest.csv", tmp_path / "backtest")
     about.to_csv(tmp_path / "backtest" / "backtest_about.csv", index=False)
     write_identity(tmp_path / "backtest", "an earlier segmentation")
     rows, said = box()  # a backtest of another segmentation
-    assert TESTED not in rows and "none of this segmentation has been run" in said
+    assert TESTED not in rows and NOT_FOUND in said
     shutil.copy(demo / "backtest" / IDENTITY_FILE, tmp_path / "backtest")
     rows, said = box()  # the same segmentation's: quoted
-    assert TESTED in rows and "none of this segmentation has been run" not in said
+    assert TESTED in rows and NOT_FOUND not in said
+    shutil.move(tmp_path / "backtest", copy.parent / "backtest")
+    rows, said = box()  # in a folder inside the segmentation's, where QGIS users put it
+    assert TESTED in rows and NOT_FOUND not in said
 
 
 def test_the_tested_figure_gives_its_interval_when_the_backtest_has_one():

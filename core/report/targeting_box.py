@@ -135,6 +135,7 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             + ("the test on later fires above (a backtest: fitted on earlier fires, "
                "counting later ones) measures that." if tested else
                "a backtest (fitted on earlier fires, counting later ones) would measure "
-               "that; none of this segmentation has been run."))
+               "that; no backtest of this segmentation was found (in its folder, a folder "
+               "in it or a folder beside it)."))
     return {"rows": [{"item": item, "value": value} for item, value in rows],
             "in_sample": in_sample}

@@ -220,11 +220,16 @@ def _listed(items: list[str]) -> str:
 # --- targeting, out of sample ------------------------------------------------------------
 
 def backtests_beside(path: Path) -> list[Path]:
-    """The backtest folders beside a saved segmentation: its own folder, and the folders
-    beside that folder (``out/segmentation/`` and ``out/backtest/``)."""
+    """The backtest folders near a saved segmentation: its own folder, the folders in it
+    (``out/segmentation/backtest/``, where QGIS users often put one) and the folders
+    beside it (``out/segmentation/`` and ``out/backtest/``)."""
     folder = Path(path).parent
-    found = [folder, *(sorted(p for p in folder.parent.iterdir() if p.is_dir()
-                              and p != folder) if folder.parent.is_dir() else [])]
+
+    def folders_in(parent: Path) -> list[Path]:
+        return sorted(p for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+
+    found = [folder, *folders_in(folder),
+             *(p for p in folders_in(folder.parent) if p != folder)]
     return [f for f in found if (f / BACKTEST_ABOUT).is_file()]
 
 
