@@ -123,6 +123,7 @@ def test_capacity_in_households_ranks_by_expected_fires_per_household():
     fires per household visited; where one row is one visit, the larger one does."""
     from community_safety.core.targeting.crew_workbook import list_table
     from community_safety.core.targeting.steps import summary_lines
+    from community_safety.core.targeting.visit_list import CAPACITY_IN_HOUSEHOLDS
 
     addresses = pd.DataFrame({"id": ["W8 6QL", "W10 5NY"], "area_code": ["A", "B"],
                               "households": [66, 18]})
@@ -149,7 +150,7 @@ def test_capacity_in_households_ranks_by_expected_fires_per_household():
     assert said.loc["households on the list", "value"] == 18
     assert said.loc["postcodes in the gazetteer", "value"] == 2
     assert said.loc["capacity", "note"] == "households"
-    assert "households on the list: 18 (the capacity counts households)" in summary_lines(
+    assert f"households on the list: 18 ({CAPACITY_IN_HOUSEHOLDS})" in summary_lines(
         small.summary)
     # the crews' workbook says what the rank means
     _, columns = list_table(small.targets, {}, 10.0, "2015–2024")
@@ -159,7 +160,7 @@ def test_capacity_in_households_ranks_by_expected_fires_per_household():
     from community_safety.core.report.targeting_box import targeting_box
 
     box = {r["item"]: r["value"] for r in targeting_box(small.summary.astype(str))["rows"]}
-    assert box["Households on the list"] == "18 (the capacity counts households)"
+    assert box["Households on the list"] == f"18 ({CAPACITY_IN_HOUSEHOLDS})"
     assert box["Postcodes that could be visited"] == "2 of 2 in the gazetteer"
     assert box["Capacity"] == "18 households"
     # one row = one visit: the larger postcode's visit prevents more fires

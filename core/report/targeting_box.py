@@ -72,7 +72,7 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
         f"{notes.get('visits') or 'addresses on the list'}")
     if values.get("households on the list"):
         add("Households on the list", f"{_figure(values['households on the list'])} "
-            "(the capacity counts households)")
+            f"({notes.get('households on the list') or 'the capacity counts households'})")
     if values.get("areas"):
         add("Output areas with a visit", _figure(values["areas"]))
     if values.get("wards"):

@@ -209,6 +209,11 @@ def _unit(options: TargetOptions) -> str:
         "eligible addresses")
 
 
+# the summary's note on the households listed (the list may pass the capacity: ``_take``)
+CAPACITY_IN_HOUSEHOLDS = ("the capacity counts households; the postcode that reaches it is "
+                          "listed whole, so the list may pass it by a few")
+
+
 def _take(order: np.ndarray, capacity: int, size: np.ndarray) -> np.ndarray:
     """The first places in ``order`` until their sizes reach ``capacity`` (the place that
     reaches it included)."""
@@ -385,7 +390,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     rows = [
         ("visits", len(chosen), f"{places} on the list"),
         *([("households on the list", int(round(scored["households"].to_numpy()[chosen]
-                                               .sum())), "the capacity counts households")]
+                                               .sum())), CAPACITY_IN_HOUSEHOLDS)]
           if options.postcode_points else []),
         ("areas", int(targeted.sum()), "output areas with at least one visit"),
         ("wards", int(area_table.loc[targeted, "ward_code"].nunique())
