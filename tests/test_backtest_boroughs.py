@@ -40,3 +40,11 @@ def test_one_borough_or_no_lookup_is_a_time_split():
     assert group is None and "no lookup" in why
     # a column neither named nor coded as boroughs (wards, say) is not taken for them
     assert borough_split({"WD22CD": np.array(["E05000001", "E05000002"] * 2)})[0] is None
+
+
+def test_differences_are_said_without_a_negative_zero():
+    from community_safety.core.targeting.backtest_words import signed
+
+    assert [signed(v, 1) for v in (-0.04, 0.0, 0.05, -2.34, 3.0)] == [
+        "0.0", "0.0", "+0.1", "-2.3", "+3.0"]
+    assert signed(-0.0004, 3) == "0.000"

@@ -37,9 +37,9 @@ def ahead_table(ahead: pd.DataFrame, own: str, loo: bool) -> pd.DataFrame:
         digits = 3 if auc else 1
         out = {"Measure": SHORT[row["measure"]] + ("" if auc else ": share of later fires"),
                "Unit": "area under the curve" if auc else "percentage points",
-               f"Risk model minus the {own}": round(row["mean_difference"], digits),
-               "95% interval, low": round(row["low"], digits),
-               "95% interval, high": round(row["high"], digits)}
+               f"Risk model minus the {own}": round(row["mean_difference"], digits) + 0.0,
+               "95% interval, low": round(row["low"], digits) + 0.0,
+               "95% interval, high": round(row["high"], digits) + 0.0}
         if loo:
             out.update({"Boroughs where the model is ahead": row["ahead_in"],
                         "Boroughs level": row["level_in"], BOROUGHS: row["boroughs"]})
@@ -97,6 +97,12 @@ def _reason(detail: str) -> str:
                 detail, str(detail))
 
 
+def signed(value: float, digits: int) -> str:
+    """A difference with its sign, 0 without one ("+2.3", "-0.4", "0.0", never "-0.0")."""
+    shown = round(float(value), digits) + 0.0  # (-0.0 + 0.0 is 0.0)
+    return f"{shown:.{digits}f}" if shown == 0 else f"{shown:+.{digits}f}"
+
+
 def verdict_sentence(means: pd.DataFrame, ahead: pd.DataFrame, own: str, loo: bool) -> str:
     """The model against ``own`` on the share of later fires in the top 10% of
     households, in a sentence."""
@@ -105,11 +111,12 @@ def verdict_sentence(means: pd.DataFrame, ahead: pd.DataFrame, own: str, loo: bo
     diff = ahead.set_index("measure").loc[VERDICT]
     over = f" (the mean over {int(diff['boroughs'])} boroughs)" if loo else ""
     p = VERDICT.split("_")[1][:-3]
-    gap = diff["mean_difference"]
-    side = "ahead" if gap > 0 else "behind" if gap < 0 else "level"
+    gap = round(float(diff["mean_difference"]), 1)
+    side = (f"{abs(gap):.1f} points ahead" if gap > 0 else f"{abs(gap):.1f} points behind"
+            if gap < 0 else "level")
     text = (f"The model put {model:.1f}% of the later fires in the top {p}% of households"
-            f"{over}, against {base:.1f}% for the {own}: {abs(gap):.1f} points {side} "
-            f"(95% interval {diff['low']:+.1f} to {diff['high']:+.1f})")
+            f"{over}, against {base:.1f}% for the {own}: {side} "
+            f"(95% interval {signed(diff['low'], 1)} to {signed(diff['high'], 1)})")
     if loo:
         text += f", ahead in {int(diff['ahead_in'])} of {int(diff['boroughs'])} boroughs"
     if diff["low"] <= 0 <= diff["high"]:
@@ -138,8 +145,8 @@ def backtest_lines(means: pd.DataFrame, ahead: pd.DataFrame, own: str, how: str,
     for row in ahead.to_dict("records"):
         digits, unit = (3, "") if row["measure"] == "auc" else (1, " points")
         words = SHORT[row["measure"]].lower()
-        text = (f"  {words}: {row['mean_difference']:+.{digits}f}{unit} (95% interval "
-                f"{row['low']:+.{digits}f} to {row['high']:+.{digits}f})")
+        text = (f"  {words}: {signed(row['mean_difference'], digits)}{unit} (95% interval "
+                f"{signed(row['low'], digits)} to {signed(row['high'], digits)})")
         if loo:
             text += f", ahead in {row['ahead_in']} of {row['boroughs']} boroughs"
         lines.append(text)
