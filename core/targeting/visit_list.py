@@ -243,12 +243,15 @@ def households_per_point(area_codes: pd.Series, households: pd.Series) -> np.nda
 
 def _check_capacity(capacity, eligible: float, where: str, allow_zero: bool = False,
                     unit: str = "eligible addresses") -> None:
+    """``unit``: what the capacity counts ("eligible addresses", or households where the
+    gazetteer is postcode points)."""
     if capacity is None:
         raise InputError("give a capacity: --capacity N visits, or --capacity-table")
+    counted = "households" if "households" in unit else "visits"
     if capacity < 0 or (capacity == 0 and not allow_zero):
-        raise InputError(f"a capacity of {capacity} visits: give 1 or more")
+        raise InputError(f"a capacity of {capacity} {counted}: give 1 or more")
     if capacity > eligible + 1e-9:
-        raise InputError(f"a capacity of {capacity:,} visits is more than the "
+        raise InputError(f"a capacity of {capacity:,} {counted} is more than the "
                          f"{int(round(eligible)):,} {unit} in {where}; lower it (or relax "
                          "the exclusions)")
 
