@@ -49,17 +49,3 @@ def test_differences_are_said_without_a_negative_zero():
         "0.0", "0.0", "+0.1", "-2.3", "+3.0"]
     assert signed(-0.0004, 3) == "0.000"
 
-
-def test_a_capacity_in_households_is_said_in_households():
-    import pytest
-
-    from community_safety.core.errors import InputError
-    from community_safety.core.targeting.visit_list import _check_capacity
-
-    with pytest.raises(InputError, match="a capacity of 200,000 households is more than the "
-                                         "121,932 households at the eligible postcodes"):
-        _check_capacity(200_000, 121_932, "the study area",
-                        unit="households at the eligible postcodes")
-    with pytest.raises(InputError, match="a capacity of 900 visits is more than the 800 "
-                                         "eligible addresses"):
-        _check_capacity(900, 800, "the study area")

@@ -419,3 +419,18 @@ def test_the_target_layer_names_its_fields_in_words_and_rounds_its_numbers(
     expected = feature["expected_fires_per_year"]
     assert shown("expected_fires_per_year") == f"{expected:.4f}"
     assert shown("segment_ratio") == f"{feature['segment_ratio']:.2f}"
+
+
+def test_a_capacity_in_households_is_said_in_households():
+    import pytest
+
+    from community_safety.core.errors import InputError
+    from community_safety.core.targeting.visit_list import _check_capacity
+
+    with pytest.raises(InputError, match="a capacity of 200,000 households is more than the "
+                                         "121,932 households at the eligible postcodes"):
+        _check_capacity(200_000, 121_932, "the study area",
+                        unit="households at the eligible postcodes")
+    with pytest.raises(InputError, match="a capacity of 900 visits is more than the 800 "
+                                         "eligible addresses"):
+        _check_capacity(900, 800, "the study area")
