@@ -119,6 +119,18 @@ def borough_project(folder: Path, name: str, k: int = 8, n_init: int = 20) -> Pa
     return path
 
 
+def inside_areas(folder: Path) -> pd.Series:
+    """The postcodes of ``folder``'s postcodes.csv whose point lies in one of its output
+    areas (Code-Point's district can hold a point just outside the borough's areas, which
+    the gazetteer then leaves out)."""
+    points = pd.read_csv(folder / "postcodes.csv", dtype={"Postcode": str})
+    areas = gpd.read_file(folder / "output_areas.gpkg", engine="pyogrio")
+    located = gpd.GeoDataFrame(points, geometry=gpd.points_from_xy(
+        points["Eastings"].astype(float), points["Northings"].astype(float)), crs=areas.crs)
+    inside = gpd.sjoin(located, areas[["geometry"]], predicate="within").index.unique()
+    return points.loc[sorted(inside), "Postcode"]
+
+
 def generated_council(source: Path, folder: Path, k: int = 6, n_init: int = 20,
                       seed: int = 7) -> Path:
     """A council unlike the pack: the areas of a cut borough (``source``) with generated
@@ -332,7 +344,7 @@ def main(argv=None) -> int:
     source = args.out / "data" / chosen[0][0]
     generated = generated_council(source, args.out / "data" / "generated")
     visited = generated.parent / "visited.csv"
-    postcodes = pd.read_csv(generated.parent / "postcodes.csv", dtype=str)["Postcode"]
+    postcodes = inside_areas(generated.parent)  # a visit at a postcode of the gazetteer
     dates = pd.date_range("2023-09-13", periods=20, freq="17D").strftime("%m/%d/%Y")
     pd.DataFrame({"id": postcodes.iloc[:20].to_numpy(), "date": dates}).to_csv(
         visited, index=False)
