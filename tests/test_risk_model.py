@@ -378,6 +378,9 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert crews["address"].str.fullmatch(r".+ \(about \d+ households?\)").all()
     assert crews["why"].str.contains(r"fires? in this output area since \w+ 2021").all()
     assert not crews["why"].str.contains("shrinking").any()
+    # a census factor by the informative end of its label, not the whole census heading
+    assert crews["why"].str.contains("high: ").any()
+    assert not crews["why"].str.contains(r"high: [^;(]*: ").any()
     # the capacity counts households: ranked by expected fires per household
     assert (crews["expected_fires_per_year"] / crews["households"]).is_monotonic_decreasing
     # each postcode ranked on its own (the fires have points): the postcodes at the top of

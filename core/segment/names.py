@@ -18,7 +18,7 @@ import pandas as pd
 
 from .descriptors import MIN_FIRST_SCORE, MIN_NAME_SCORE, _unusual
 from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
-from .words import _short, lower_first
+from .words import lower_first, short_label
 
 MAX_PARTS = 3
 MAX_WORDS = 10  # "about eight": the detail goes in the portrait
@@ -47,7 +47,7 @@ def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> l
     row = unusual.loc[index]
     amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
         if row["share"] else ("high" if row["direction"] == "high" else "low")
-    thing = lower_first(_short(str(row["label"])))
+    thing = lower_first(short_label(str(row["label"])))
     table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
                                                      f"with {amount} {thing}"]
     table.loc[index, "part"] = NEED

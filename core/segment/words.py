@@ -137,13 +137,13 @@ def _ethnic_term(label: str) -> Term | None:
         elif prefix.lower() in ("black", "mixed") and prefix.lower() not in group.lower():
             group = f"{prefix} {group}"
     else:
-        group = _short(label)
+        group = short_label(label)
     group = group.replace(" and ", " & ") if len(group) > 30 else group
     return Term(ETHNICITY, "", ("with", f"a large {group} community"), None, "residents",
                 f"describe their ethnic group as {group}")
 
 
-def _short(label: str) -> str:
+def short_label(label: str) -> str:
     """The informative end of a census-style label ('Economically inactive: Looking after
     home or family' -> 'looking after home or family')."""
     parts = [p.strip() for p in label.split(":") if p.strip()]
@@ -208,6 +208,6 @@ def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
                              else WHO)
         return Words(variable, label, theme, part, term.high, term.low,
                      population_of(term.population, label), term.says)
-    short = lower_first(_short(label))
+    short = lower_first(short_label(label))
     return Words(variable, label, theme, NEED, ("with a high share of", short),
                  None, None, None)

@@ -20,7 +20,7 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from ..progress import Progress, scaled, silent
-from ..segment.words import lower_first
+from ..segment.words import lower_first, short_label
 from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
 from .risk_model import ModelSettings, RiskModel, fit_model
@@ -95,7 +95,9 @@ def study_from_segmentation(seg, households: pd.Series, wards: pd.DataFrame | No
     hh_column = params.get("households")
     residents = params.get("residents")
     factors = values.drop(columns=[c for c in (hh_column, residents) if c in values])
-    words = {c: str(seg.labels.get(c, c)) for c in factors.columns}
+    # a census factor said by the informative end of its label ("routine occupations", not
+    # "National Statistics Socio-economic Classification (NS-SEC): L13 Routine occupations")
+    words = {c: short_label(str(seg.labels.get(c, c))) for c in factors.columns}
     geometry = seg.areas.loc[classified.index, "geometry"].to_numpy()
     areas = StudyAreas(codes=codes, households=hh.to_numpy(float), groups=ordered,
                        neighbours=touching_pairs(geometry),
