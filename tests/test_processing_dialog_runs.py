@@ -28,8 +28,9 @@ def test_runs_in_a_row_from_the_dialog_do_not_crash_qgis(tmp_path):
     for number in range(1, RUNS + 1):  # the wards as a layer, then as a file, in turn
         run = runs[number]
         assert run["ok"], run
-        assert run["log"] == ["areas: total 749", "households: total 97,534",
-                              "residents: total 220,338"], run
+        assert run["log"] == ["Output areas: 20 wards, 749 in all",
+                              "Households: 20 wards, 97,534 in all",
+                              "Residents: 20 wards, 220,338 in all"], run
         assert run["threads"] == ["Processing: wardmatrices"]  # the algorithm's own thread
         assert run["progress"] >= 30
     # a layer opened from a file belongs to QGIS's thread, in the context's layer store

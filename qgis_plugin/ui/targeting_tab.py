@@ -25,11 +25,13 @@ from .qt_views import StepTab, file_widget, read_only_table, spin_box, text_item
 
 TABLES = "CSV files (*.csv);;Excel (*.xlsx)"
 SHOWN = [("rank", "Rank"), ("ward_name", "Ward"), ("address_id", "Address"),
-         ("households", "Households"), ("segment", "Seg."), ("priority_label", "Priority"),
-         ("why", "Why")]
+         ("households", "House-\nholds"), ("segment", "Seg."),
+         ("priority_label", "Priority"), ("why", "Why")]
 # the short columns' widths in characters (the reason takes the rest, wrapped), so the
-# reason is in view in a dock a third of a 1366-pixel screen wide
-WIDTHS = {"rank": 4, "ward_name": 12, "address_id": 8, "households": 4, "segment": 3,
+# reason is in view in a dock a third of a 1366-pixel screen wide; where the list shows
+# households (postcode points) they take the segment's place (the segment is in the
+# reason under the list)
+WIDTHS = {"rank": 4, "ward_name": 11, "address_id": 8, "households": 4, "segment": 3,
           "priority_label": 7}
 TIPS = {"rank": "1 = the first to visit (highest expected fires; per household where the "
                 "capacity counts households)",
@@ -114,7 +116,8 @@ class TargetingTab(StepTab):
         for column, (key, title) in enumerate(SHOWN):
             if key in WIDTHS:
                 header.setSectionResizeMode(column, QHeaderView.Interactive)
-                heading = header.fontMetrics().horizontalAdvance(title) + 2 * width
+                heading = max(header.fontMetrics().horizontalAdvance(line)
+                              for line in title.split("\n")) + 2 * width
                 self.list.setColumnWidth(column, max((WIDTHS[key] + 2) * width, heading))
             if key in TIPS:
                 self.list.horizontalHeaderItem(column).setToolTip(TIPS[key])
@@ -206,8 +209,9 @@ class TargetingTab(StepTab):
             f"{said.get('wards', '?')} wards; they cover "
             f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
             f"fires. Written to {folder}.")
-        self.list.setColumnHidden(COLUMN["households"], bool(
-            "households" not in targets or targets["households"].isna().all()))
+        known = not ("households" not in targets or targets["households"].isna().all())
+        self.list.setColumnHidden(COLUMN["households"], not known)
+        self.list.setColumnHidden(COLUMN["segment"], known)
         self.export.setEnabled(True)
 
     def _fill(self, targets: pd.DataFrame) -> None:
