@@ -344,6 +344,7 @@ def test_a_postcode_gazetteer_counts_households_in_the_dock(dock, gpkg, qtbot, t
     # the households take the segment's place (it is in the reason under the list), so the
     # reason keeps its room in a narrow dock
     assert tab.list.isColumnHidden(headings.index("Seg."))
+    assert "Postcode" in headings and "Address" not in headings  # as the layer says
     assert [tab.list.item(r, column).text() for r in range(3)] == [
         f"{h:,.0f}" for h in listed["households"].iloc[:3]]
     summary = pd.read_csv(out / "target_summary.csv").set_index("measure")

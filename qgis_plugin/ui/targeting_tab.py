@@ -201,9 +201,11 @@ class TargetingTab(StepTab):
             self.filling = False
         said = {measure: figure_text(value) for measure, value in
                 zip(summary["measure"], summary["value"])}
+        postcodes = "households on the list" in said  # the gazetteer is postcode points
         listed = (f"{said['households on the list']} households at {len(targets):,} "
-                  "postcodes" if "households on the list" in said
-                  else f"{len(targets):,} visits (one per address)")
+                  "postcodes" if postcodes else f"{len(targets):,} visits (one per address)")
+        self.list.horizontalHeaderItem(COLUMN["address_id"]).setText(
+            "Postcode" if postcodes else "Address")
         self.status.setText(
             f"{listed} in {said.get('areas', '?')} output areas and "
             f"{said.get('wards', '?')} wards; they cover "
