@@ -362,6 +362,10 @@ def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):
     assert 0.45 < random[auc] < 0.55
     assert (out / "capture_curve.png").stat().st_size > 10_000
     assert "tested on" in printed
+    # the console's table in words, each figure as the CSV rounds it
+    assert "Top 10% (%)" in printed and "Area under curve" in printed
+    assert "top_10pct" not in printed and "auc" not in printed
+    assert f"{score[top10]:.1f}" in printed
     print(f"\nCamden backtest (IMD for comparison, not asserted): score top 10% "
           f"{score[top10]}, IMD {imd[top10]}, random {random[top10]}")
     recon = pd.read_csv(out / "reconciliation.csv")

@@ -22,8 +22,9 @@ def _months(text: str) -> int:
 
 
 def _target(args) -> int:
+    from ..store.backtest_columns import console_table
     from ..store.folders import replacement_note
-    from ..targeting.backtest import backtest_step, rounded
+    from ..targeting.backtest import backtest_step
     from ..targeting.history import IncidentFile
     from ..targeting.steps import TargetInputs, summary_lines, target_step
     from ..targeting.visit_list import TargetOptions, parse_segments
@@ -46,9 +47,9 @@ def _target(args) -> int:
                                         replace_folder=True)
         print(f"Backtest: fitted on {result.fit_incidents:,} fires {result.fit_period}, "
               f"tested on {result.test_incidents:,} fires {result.test_period}")
-        print("Share of the later fires in the top 1/5/10/20% of households, and the area "
-              "under the capture curve:")
-        print(rounded(result.table).to_string(index=False))
+        print("Share of the later fires (%) in the top 1, 5, 10 and 20% of households, and "
+              "the area under the capture curve (0.5 = random order):")
+        print(console_table(result.table).to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
         if replacing:
             print(replacing)

@@ -55,6 +55,16 @@ def worded(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=names).round(digits)
 
 
+def console_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A backtest table as the command line prints it: short headings in words ("Top 10%
+    of households (%)" as "Top 10% (%)"), numbers rounded for reading."""
+    names = {"ranking": RANKING, "borough": BOROUGH, "boroughs": BOROUGHS,
+             **{f"top_{p}pct": f"Top {p}% (%)" for p in TOP}, "auc": "Area under curve"}
+    shown = table[[c for c in names if c in table.columns]]
+    return shown.round({c: DIGITS[c] for c in shown.columns if c in DIGITS}).rename(
+        columns=names)
+
+
 def write_identity(folder: Path, identity: str) -> None:
     """The segmentation a backtest ran on (its identity), beside backtest_about.csv."""
     (Path(folder) / IDENTITY_FILE).write_text(json.dumps({"segmentation": identity}),

@@ -36,7 +36,7 @@ ABOUT = "backtest_about.csv"  # what a backtest folder's tables are about (``abo
 @dataclass
 class BacktestResult:
     table: pd.DataFrame  # one row per ranking: captures at TOP (%) and the area under the
-    # curve, at full precision (``rounded`` for people)
+    # curve, at full precision (``store.backtest_columns.worded`` and ``console_table`` for people)
     curves: dict  # ranking -> (x, y)
     fit_period: str
     test_period: str
@@ -133,12 +133,6 @@ def segmentation_words(seg, gpkg: Path) -> str:
     """The segmentation as a person knows it: its name and its file."""
     where = f"{Path(gpkg).parent.name}/{Path(gpkg).name}"
     return f"{seg.name} ({where})" if getattr(seg, "name", "") else where
-
-
-def rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """The backtest's table as written and printed (shares of fires to 2 decimal places,
-    the area under the curve to 4), rounded once from ``backtest``'s full precision."""
-    return table.round({c: 4 if c == "auc" else 2 for c in table.columns[1:]})
 
 
 def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
