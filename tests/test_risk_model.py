@@ -420,7 +420,8 @@ def test_camden_visit_list_from_the_model_in_households(camden, tmp_path, capsys
     assert (listed < held.reindex(listed.index)).mean() > 0.5
     summary = pd.read_csv(out / "target_summary.csv").set_index("measure")["value"]
     assert summary["score"] == "risk model"
-    assert "postcode points' fires" in pd.read_csv(out / "target_summary.csv").set_index(
+    assert "postcode points, each ranked on its own fires" in pd.read_csv(
+        out / "target_summary.csv").set_index(
         "measure").loc["score", "note"]
     assert int(summary["households on the list"]) == round(households.sum())
     # the crews' Columns sheet says each postcode is ranked on its own, not by its area

@@ -216,12 +216,13 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                            weights, last_visits, since, opted, log, rates, reasons, point_rates,
                            point_reasons, seg.segment_names, rate_unit(seg))
     if inputs.model:
-        units = (f"{len(point_rates):,} postcode points' fires (each postcode ranked on its "
-                 "own fires, its area's and the census)" if point_rates is not None
-                 else f"{len(rates):,} classified areas' fires")
+        of = f" of {options.window}" if options.window else ""
+        fitted = (f"fitted on the fires{of} at {len(point_rates):,} postcode points, each "
+                  "ranked on its own fires, its output area's and the census"
+                  if point_rates is not None else
+                  f"fitted on the fires{of} in {len(rates):,} classified output areas")
         result.summary.loc[len(result.summary)] = [
-            "score", "risk model", f"fitted on the {units} {options.window}; expected fires "
-            "per household per year"]
+            "score", "risk model", f"{fitted}; expected fires per household per year"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} {'postcodes' if options.postcode_points else 'addresses'}"
             f" scored: {len(result.targets):,} listed, "
@@ -229,7 +230,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
-            f"in the window, not in its fires above: {NO_SEGMENT_FIRE}"]
+            "fires of the window in output areas without a segment (no data in any table): "
+            "they rank no area and are not in the window's fires above"]
     if rate_unit(seg) == "address":
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
         result.summary.loc[len(result.summary)] = ["households", "addresses",
