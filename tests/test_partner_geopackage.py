@@ -243,6 +243,8 @@ def test_suppressed_counts_are_said_as_the_file_holds_them_and_variables_in_word
         said = table.set_index("variable")["description"]
         assert (said == labels.reindex(said.index).fillna(said)).all(), name
         assert (said != said.index).mean() > 0.9, name  # words, not the codes again
+    notes = read_gpkg_table(path, "notes").set_index("item")["value"]
+    assert "centres and subcentres have a column per variable" in notes["Variables"]
 
 
 def test_layers_open_styled_with_their_descriptions(exported):

@@ -491,6 +491,10 @@ def _notes(threshold: int, left_out: list[str], source: Path,
         ("Addresses", "No address points: each address is generalised to its output area, "
          "and address counts appear only in the suppressed addresses matrix."),
         ("Identifiers", "No record or address identifier is included."),
+        ("Variables", "The tables of variables (segment_profiles, screening, "
+         "standardisation, missing_values) give each one's description beside its code; "
+         "centres and subcentres have a column per variable, named by its code: "
+         "variable_labels gives each code's description."),
         ("Incident profiles", "Counts per segment over the period named in each row, "
          "suppressed together with the matrices; share, rates (over the whole period, and "
          "a year where it is a year or more) and index are empty where the count is "
