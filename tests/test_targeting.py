@@ -166,6 +166,14 @@ def test_capacity_in_households_ranks_by_expected_fires_per_household():
     # one row = one visit: the larger postcode's visit prevents more fires
     _, visits = listed(capacity=1)
     assert visits["address_id"].tolist() == ["W8 6QL"]
+    # ranked by each postcode's own rate: its reasons do not say it is ranked by its area;
+    # without them (no risk model) every postcode of an area has the area's rate: said
+    from community_safety.core.targeting.visit_list import AREA_RANKED
+
+    assert not both["why"].str.startswith(AREA_RANKED).any()
+    by_area = build_targets(addresses, fires, households, segments,
+                            TargetOptions(years=10.0, capacity=84, postcode_points=True))
+    assert by_area.targets["why"].str.startswith(AREA_RANKED).all()
 
 
 def test_households_not_known_are_not_stated():

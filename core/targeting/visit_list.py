@@ -209,6 +209,10 @@ def _unit(options: TargetOptions) -> str:
         "eligible addresses")
 
 
+# a postcode's reason where the postcodes are ranked by their output area's rate (not
+# by the risk model, which ranks each postcode on its own fires: ``--model``)
+AREA_RANKED = "ranked by its output area (its postcodes alike, in code order)"
+
 # the summary's note on the households listed (the list may pass the capacity: ``_take``)
 CAPACITY_IN_HOUSEHOLDS = ("the capacity counts households; the postcode that reaches it is "
                           "listed whole, so the list may pass it by a few")
@@ -342,6 +346,8 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     if point_reasons is not None:
         table["why"] = [f"{point_reasons[i]}; {w}" if i in point_reasons.index else w
                         for i, w in zip(table["id"], table["why"])]
+    elif options.postcode_points and point_rates is None:  # each has its area's rate
+        table["why"] = [f"{AREA_RANKED}; {w}" for w in table["why"]]
     if options.postcode_points:
         table.insert(table.columns.get_loc("households"), "address", [
             f"{i} (about {max(1, round(h))} household{'s' if round(h) != 1 else ''})"
