@@ -15,6 +15,7 @@ import pandas as pd
 from ..data.crs import BNG
 from ..data.locate import BY_CODE, DUPLICATE, MATCHED, AreaIndex, LocationColumns, locate
 from ..errors import InputError
+from ..segment.words import counted
 
 REPORT_COLUMNS = ["source", "row", "record_id", "area_code", "status", "method", "detail"]
 # a located address whose output area has no segment (no data in any table): it keeps its
@@ -88,6 +89,6 @@ def placed_line(layer: pd.DataFrame, records: int) -> str:
     line = f"{int((~unsegmented).sum()):,} of {records:,} records placed in a segment"
     if unsegmented.any():
         areas = layer.loc[unsegmented, "area_code"].nunique()
-        line += (f"; {int(unsegmented.sum()):,} in {areas:,} output "
-                 f"area{'s' if areas != 1 else ''} without one (no data)")
+        line += (f"; {int(unsegmented.sum()):,} in {counted(areas, 'output areas')} "
+                 "without one (no data)")
     return line

@@ -25,6 +25,7 @@ from ..data.dates import parse_dates
 from ..data.ingest import parse_numbers
 from ..data.locate import MATCHED
 from ..errors import InputError
+from ..segment.words import counted
 
 ONE_PER_ROW = "incidents"
 
@@ -228,31 +229,6 @@ def words(name: str) -> str:
     """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
-
-
-def counted(n: int, measure: str) -> str:
-    """A count and what it counts, in agreement: "2 fatalities", "1 fatality", "1 fire"
-    (a measure is named in the plural, as its column is; its last word made singular for
-    one; ``plural`` gives it back)."""
-    if n != 1:
-        return f"{n:,} {measure}"
-    head, space, last = measure.rpartition(" ")
-    if last.endswith("ies") and len(last) > 4:
-        last = last[:-3] + "y"
-    elif last.endswith("s") and not last.endswith("ss") and last.isalpha():
-        last = last[:-1]
-    return f"1 {head}{space}{last}"
-
-
-def plural(measure: str) -> str:
-    """A measure ``counted`` made singular, named in the plural again ("fatality" ->
-    "fatalities"): where its count of 1 is not shown."""
-    head, space, last = measure.rpartition(" ")
-    if last.endswith("y") and last[-2:-1] not in ("", *"aeiou"):
-        last = last[:-1] + "ies"
-    elif last.isalpha() and not last.endswith("s"):
-        last += "s"
-    return head + space + last
 
 
 # the profile's columns as the console shows them: headings in words, with units

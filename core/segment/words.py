@@ -162,6 +162,31 @@ def short_label(label: str) -> str:
     return text
 
 
+def counted(n: int, measure: str) -> str:
+    """A count and what it counts, in agreement: "2 fatalities", "1 fatality", "1 fire"
+    (a measure is named in the plural, as its column is; its last word made singular for
+    one; ``plural`` gives it back)."""
+    if n != 1:
+        return f"{n:,} {measure}"
+    head, space, last = measure.rpartition(" ")
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith("s") and not last.endswith("ss") and last.isalpha():
+        last = last[:-1]
+    return f"1 {head}{space}{last}"
+
+
+def plural(measure: str) -> str:
+    """A measure ``counted`` made singular, named in the plural again ("fatality" ->
+    "fatalities"): where its count of 1 is not shown."""
+    head, space, last = measure.rpartition(" ")
+    if last.endswith("y") and last[-2:-1] not in ("", *"aeiou"):
+        last = last[:-1] + "ies"
+    elif last.isalpha() and not last.endswith("s"):
+        last += "s"
+    return head + space + last
+
+
 def lower_first(text: str) -> str:
     """A label to go inside a sentence: its first letter in lower case, unless the first word
     is an acronym, a name, or begins a name of capitalised words ("National Statistics")."""

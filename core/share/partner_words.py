@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from ..places.incidents import NOT_PROFILED, plural, words
+from ..places.incidents import NOT_PROFILED, words
 from ..segment.area_data import input_name
+from ..segment.words import plural
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from .suppression import SUPPRESSED, is_small
 

@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..segment.words import counted
+
 # exclusion reasons, in the order they are tested
 NOT_CLASSIFIED = "area not classified"
 OPTED_OUT = "opted out"
@@ -51,7 +53,7 @@ def explain(chosen: pd.DataFrame, window: str, area: bool = True,
             fires = int(row.area_fires)
             # its name in quotation marks: any of its own become single ones
             name = re.sub(r'["“”]', "'", segment_names.get(int(row.segment), ""))
-            parts += [f"{fires} fire{'s' if fires != 1 else ''} in this output area {period} "
+            parts += [f"{counted(fires, 'fires')} in this output area {period} "
                       f"({times(row.area_ratio)} the borough's rate per {unit}, allowing "
                       "for chance in a small area)",
                       f"segment {int(row.segment)}{f' “{name}”' if name else ''} "

@@ -20,7 +20,7 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from ..progress import Progress, scaled, silent
-from ..segment.words import lower_first, short_label
+from ..segment.words import counted, lower_first, short_label
 from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
 from .risk_model import ModelSettings, RiskModel, fit_model
@@ -142,8 +142,7 @@ def area_reasons(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp
     for i in range(n):
         parts = []
         if own[i]:
-            parts.append(f"{own[i]} fire{'s' if own[i] != 1 else ''} in this output area "
-                         f"since {when}")
+            parts.append(f"{counted(own[i], 'fires')} in this output area since {when}")
         else:
             parts.append(f"no fire in this output area since {when}")
         if near_high[i]:
@@ -398,10 +397,10 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
     when, begun = f"{since + pd.Timedelta(days=1):%B %Y}", f"{first:%B %Y}"
     near = nearby_fires(points, placed[placed["date"] > since]).reindex(study.codes)
     point_words = pd.Series([
-        (f"{k} fire{'s' if k != 1 else ''}" if k else "no fire")
+        (counted(k, "fires") if k else "no fire")
         + f" at this postcode since {when}" + (f" ({a} since {begun})" if a > k else "")
-        + (f"; {m} fire{'s' if m != 1 else ''} at other postcodes within {NEAR_METRES} m "
-           f"since {when}" if m else "")
+        + (f"; {counted(m, 'fires')} at other postcodes within {NEAR_METRES} m since {when}"
+           if m else "")
         for k, a, m in zip(recent, every, near.fillna(0).astype(int))], index=study.codes)
     area = pd.Series(study.groups[AREA])
     weight = pd.Series(study.households)

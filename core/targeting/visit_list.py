@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..segment.words import counted
 from .rates import shrunk_rates
 from .reasons import (
     EXCLUDING_FLAGS,
@@ -350,7 +351,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
         table["why"] = [f"{AREA_RANKED}; {w}" for w in table["why"]]
     if options.postcode_points:
         table.insert(table.columns.get_loc("households"), "address", [
-            f"{i} (about {max(1, round(h))} household{'s' if round(h) != 1 else ''})"
+            f"{i} (about {counted(max(1, round(h)), 'households')})"
             for i, h in zip(table["id"], table["households"])])
     # households where the gazetteer (or the postcode's share of its area) gives them;
     # elsewhere empty: each address was scored as one, which is not a count to state
