@@ -16,7 +16,12 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.progress import scaled
-from ...core.segment.choosing_k import DIAGNOSTIC_COLUMNS, choose_k, recommend_k
+from ...core.segment.choosing_k import (
+    DIAGNOSTIC_COLUMNS,
+    choose_k,
+    diagnostics_for_readers,
+    recommend_k,
+)
 from ...core.segment.prepare import prepare
 from .k_chart import KChart, diagnostics_chart, with_chosen_k
 from .qt_views import PictureDrawer, spin_box, text_item
@@ -201,14 +206,12 @@ class SegmentsPage(Page):
 
     def _show_table(self):
         table = self.diagnostics
+        shown = diagnostics_for_readers(table)  # as the command line prints them
         self.table.setRowCount(len(table))
-        for row, values in enumerate(table.itertuples(index=False)):
-            for col, (name, _, fmt) in enumerate(DIAGNOSTIC_COLUMNS):
-                value = getattr(values, name)
-                text = "" if value != value else fmt.format(int(value) if name == "k"
-                                                            else float(value))
+        for row, (k, texts) in enumerate(zip(table["k"], shown.itertuples(index=False))):
+            for col, text in enumerate(texts):
                 item = text_item(text, True)
-                if int(values.k) == self.recommended:
+                if int(k) == self.recommended:
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
