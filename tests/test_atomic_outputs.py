@@ -234,13 +234,17 @@ def lane(number: int, project: dict, root: Path, refs: dict) -> list[tuple]:
                 break
             time.sleep(0.002)
         proc.wait()
+        waited = time.monotonic() - reached_saving if reached_saving else None
         killed = proc.returncode == -signal.SIGKILL
         assert killed or proc.returncode == 0, (config, proc.returncode)
-        if not killed and reached_saving:
-            saving[config] = (saving[config] + time.monotonic() - reached_saving) / 2
-
         assert out.is_dir()  # renameat2 exchange: the folder is never missing on Linux
         state = which_run(out, old, config, refs)
+        if waited is not None and not killed:
+            saving[config] = (saving[config] + waited) / 2
+        elif waited is not None and state == "old":
+            # saving took longer than the kill waited (a loaded machine): wait longer next
+            # time, so that kills land about the swap and after it as well as before
+            saving[config] = max(saving[config], 1.25 * waited)
         seen.append((config, phase, killed, state))
         if state == "new":
             history.append(snapshot(out))
