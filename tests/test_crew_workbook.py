@@ -175,3 +175,20 @@ def test_monthly_incident_dates_run_to_the_months_end():
     first, last = incident_dates(records, pd.Series(True, index=records.index),
                                  IncidentFilter())
     assert (first, last) == (pd.Timestamp("2019-07-01"), pd.Timestamp("2019-07-31"))
+
+
+def test_postcode_points_are_headed_postcode_with_their_households(run, tmp_path):
+    """Where the gazetteer is postcode points the crews' sheet says so, as the dock and the
+    layer do: a postcode with the households it stands for, not an 'Address'."""
+    target_step(run["gpkg"], tmp_path, TargetOptions(capacity=VISITS, postcode_points=True),
+                TargetInputs(incident_table="fires", today="2025-01-01"))
+    book = load_workbook(tmp_path / "target_list.xlsx")
+    rows = cells(book["Visits"])
+    header = rows[0]
+    assert "Address" not in header
+    column = header.index("Postcode (households)")
+    shown = [row[column] for row in rows[1:]]
+    assert shown and all(" (about " in v and v.endswith(("household)", "households)"))
+                         for v in shown), shown[:5]
+    meaning = dict(row for row in cells(book["Columns"])[2:])
+    assert "postcode" in meaning["Postcode (households)"]

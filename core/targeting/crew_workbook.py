@@ -93,6 +93,9 @@ def crew_columns(years: float | None, window: str, model: bool = False,
                    optional=True),
         CrewColumn("Output area", "The census output area the address is in (its code).",
                    "area_code", width=12),
+        CrewColumn("Postcode (households)", "The postcode, with the households it is "
+                   "given (its share of its output area's households).", "address_shown",
+                   width=22) if per_household else
         CrewColumn("Address", "The address as the gazetteer gives it (its ID).",
                    "address_shown", width=12),
         CrewColumn("Households", "Households at the postcode (its share of its output "
