@@ -246,14 +246,15 @@ HEADING_RANGE = (-2.0, -1.0)
 
 def graduated_qml(field: str, breaks: list[float], display_field: str,
                   heading: str = "", zero_class: bool = False, tip: str | None = None,
-                  decimals: int = 1) -> str:
+                  decimals: int = 1, fields: dict | None = None) -> str:
     """A graduated renderer: ``len(breaks) - 1`` classes from the sequential palette.
 
     ``zero_class``: exactly 0 gets a class of its own, "0 – no incidents", before the others
     (``breaks`` then classify the non-zero values; QGIS takes the first class that holds a
     value). ``heading``: a first legend entry with no symbol that gives the unit (e.g.
     "fires per 1,000 households, Jan 2009 – Aug 2024"); it matches no feature.
-    ``tip``: the map tip (by default the display field and the value)."""
+    ``tip``: the map tip (by default the display field and the value); ``fields``: the
+    fields' names in words and decimals (``fields_xml``)."""
     ranges, symbols = [], []
     n = len(breaks) - 1
     colours = SEQUENTIAL if n == len(SEQUENTIAL) else SEQUENTIAL[-n:]
@@ -277,7 +278,7 @@ def graduated_qml(field: str, breaks: list[float], display_field: str,
                 '<mode name="quantile"/></renderer-v2>')
     if tip is None:
         tip = f"{_tip_field(display_field)}: {_tip_field(field)}"
-    return _qml(renderer, display_field, tip)
+    return _qml(renderer, display_field, tip, fields_xml(fields) if fields else "")
 
 
 # --- which way the segment numbers run, in words (charts, legends, notes, abstracts) ---

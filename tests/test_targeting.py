@@ -432,6 +432,18 @@ def test_the_target_layer_names_its_fields_in_words_and_rounds_its_numbers(
     assert shown("expected_fires_per_year") == f"{expected:.4f}"
     assert shown("segment_ratio") == f"{feature['segment_ratio']:.2f}"
 
+    # the output areas beside it: every field in words too, the rate to the legend's 2 places
+    areas = QgsVectorLayer(f"{out / 'target.gpkg'}|layername=target_areas", "areas", "ogr")
+    assert areas.isValid()
+    names = {field.name(): areas.attributeDisplayName(i)
+             for i, field in enumerate(areas.fields()) if field.name() != "fid"}
+    assert all(alias != name and alias[:1].isupper() for name, alias in names.items()), names
+    assert names["rate_per_1000_households"] == "Expected fires per 1,000 households per year"
+    assert names["fires"] == "Fires in Jan 2009 – Aug 2024"
+    assert names["weight"].startswith("Weight of the output area's own rate")
+    layer, feature = areas, next(areas.getFeatures())
+    assert shown("rate_per_1000_households") == f"{feature['rate_per_1000_households']:.2f}"
+
 
 def test_a_capacity_in_households_is_said_in_households():
     import pytest

@@ -167,6 +167,31 @@ def layer_fields(crews: pd.DataFrame, years: float | None, window: str, model: b
     return {name: fields[name] for name in crews.columns if name in fields}
 
 
+def area_layer_fields(unit: str, window: str, per_year: bool, postcodes: bool = False
+                      ) -> dict[str, tuple[str, int | None]]:
+    """The target areas layer's fields in words with the decimals they are shown to.
+    ``unit``: what the rates are per ("household", or "address" without household counts);
+    ``window``: the incidents' period in words; ``per_year``: the expected fires are per
+    year (the window's length is known); ``postcodes``: the list holds postcode points."""
+    period = f"in {window}" if window else "in the incident history"
+    year = " per year" if per_year else f" over {window or 'the incident history'}"
+    places = "postcodes" if postcodes else "addresses"
+    return {
+        "area_code": ("Output area", None), "segment": ("Segment", 0),
+        "fires": (f"Fires {period}", 0),
+        "households": ("Households" if unit == "household" else "Addresses", 0),
+        "segment_rate": (f"Segment's fires per {unit} {period}", 4),
+        "own_rate": (f"Output area's own fires per {unit} {period}", 4),
+        "weight": ("Weight of the output area's own rate (0 to 1: the rest is its "
+                   "segment's)", 2),
+        "shrunk_rate": (f"Fires per {unit} {period}, shrunk toward the segment's", 4),
+        "borough_rate": (f"Borough's fires per {unit} {period}", 4),
+        "rate_per_1000_households": (f"Expected fires per 1,000 {unit}s{year}", 2),
+        "visits": (f"{places.capitalize()} on the visit list", 0),
+        "expected_fires_covered": (f"Expected fires{year} at the {places} on the list", 2),
+        "ward_code": ("Ward code", None), "ward_name": ("Ward", None)}
+
+
 def list_table(crews: pd.DataFrame, segment_names: dict, years: float | None, window: str,
                model: bool = False, postcodes: bool = False
                ) -> tuple[pd.DataFrame, list[CrewColumn]]:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
-from .crew_workbook import layer_fields, write_crew_workbook
+from .crew_workbook import area_layer_fields, layer_fields, write_crew_workbook
 from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
 from .reasons import PRIORITIES
 from .visit_inputs import (
@@ -326,11 +326,13 @@ def _write_targets(result: TargetResult, address_layer, seg, out_dir: Path,
                                 "Home fire safety check visits, by priority: the address's "
                                 "expected fires per household over the borough's rate.")
         field = "rate_per_1000_households"
+        fields = area_layer_fields(rate_unit(seg), options.window, bool(options.years),
+                                   options.postcode_points)
         write_layer_style(path, "target_areas", graduated_qml(
             field, class_breaks(area_layer[field]), "area_code",
-            heading="expected fires per 1,000 households" + (" per year" if result.summary.loc[
-                result.summary["measure"] == "expected fires covered", "note"].iloc[0]
-                == "per year" else ""), zero_class=True, decimals=2))
+            heading=fields[field][0][0].lower() + fields[field][0][1:], zero_class=True,
+            decimals=2, fields={name: fields[name] for name in area_layer.columns
+                                if name in fields}))
         write_layer_description(path, "target_areas",
                                 "Output areas: fire rate shrunk toward the segment's "
                                 "(empirical Bayes), visits on the list, fires in the window.")
