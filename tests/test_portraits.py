@@ -399,3 +399,18 @@ def test_economic_activity_is_said_of_the_ages_its_label_gives():
     assert f"residents aged 16 and over {out_of_work}" in said["sick21"]
     assert f"adult residents {out_of_work}" in said["sick"]
     assert "16 to 74" not in said["sick21"] + said["sick"]
+
+
+@pytest.mark.parametrize("label, high, says", [
+    ("2 cars or vans in household", "two cars", "have two cars or vans"),
+    ("Number of cars or vans: 3 or more cars or vans in household", "three or more cars",
+     "have three or more cars or vans"),
+    ("3 cars or vans in household", "three cars", "have three cars or vans"),
+    ("4 or more cars or vans in household", "four or more cars",
+     "have four or more cars or vans"),
+])
+def test_each_count_of_cars_has_its_own_words(label, high, says):
+    """A portrait quotes the share of one census cell: the households with exactly two cars
+    are not 'two or more' (Census 2021's ts045 has 2, and 3 or more, in cells apart)."""
+    words = words_for("cars", {"cars": label})
+    assert words.high == ("with", high) and words.says == says

@@ -120,8 +120,18 @@ VOCABULARY: tuple[Term, ...] = (
     # --- work, income and benefits
     T(WORK, r"no cars? or vans?|no car\b", ("without", "a car"), ("with", "cars"),
       "households", "have no car or van"),
-    T(WORK, r"\b[23] (?:or more )?cars? or vans?", ("with", "two or more cars"), None,
+    # each count of cars its own words: a share of households with exactly two is not the
+    # share with two or more (Census 2021: "2 cars or vans", "3 or more cars or vans")
+    T(WORK, r"\b2 or more cars? or vans?", ("with", "two or more cars"), None,
       "households", "have two or more cars or vans"),
+    T(WORK, r"\b2 cars? or vans?", ("with", "two cars"), None, "households",
+      "have two cars or vans"),
+    T(WORK, r"\b3 or more cars? or vans?", ("with", "three or more cars"), None,
+      "households", "have three or more cars or vans"),
+    T(WORK, r"\b3 cars? or vans?", ("with", "three cars"), None, "households",
+      "have three cars or vans"),
+    T(WORK, r"\b4 or more cars? or vans?", ("with", "four or more cars"), None,
+      "households", "have four or more cars or vans"),
     T(WORK, r"higher managerial", ("", "Professional"), None, "residents aged 16 and over",
       "are in higher managerial, administrative or professional work", TRAIT),
     T(WORK, r"lower managerial", ("in", "managerial work"), None,
