@@ -112,11 +112,10 @@ def test_each_sheet_of_a_workbook_is_named_wherever_its_rows_are_counted(tmp_pat
 
 
 def test_derived_columns_and_the_row_total(tmp_path):
-    project = council(tmp_path, '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
-                                'denominator = "row total"\n'
-                                'variables = ["owned", "social", "ts0540011"]\n'
-                                '[derive]\nowned = "ts0540003 + ts0540004"\n'
-                                'social = "ts0540007 - ts0540009"\n')
+    table = ('[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
+             'denominator = "row total"\nvariables = ["owned", "social", "ts0540011"]\n'
+             '[derive]\nowned = "ts0540003 + ts0540004"\nsocial = "ts0540007 - ts0540009"\n')
+    project = council(tmp_path, table)
     spec = load_project(project)
     assert spec.derive == {"owned": "ts0540003 + ts0540004", "social": "ts0540007 - ts0540009"}
     assert load_project(project).derive == spec.derive
@@ -124,17 +123,28 @@ def test_derived_columns_and_the_row_total(tmp_path):
     written.write_text(project_to_toml(spec, project.parent))
     shutil.copy(written, project.parent / "again.toml")
     assert load_project(project.parent / "again.toml").derive == spec.derive
-    data = gather_area_data(spec)
+    # ts054 publishes its total (ts0540001) and sub-totals (owned, social rented, private
+    # rented): its row total would count each household three times, so it is refused
+    with pytest.raises(InputError, match=r"ts054.csv: a row total adds up every count "
+                       r"column, but ts0540001 holds the table's own total \(the other "
+                       r"columns add up to 2 times it: it has sub-totals too\): the sum "
+                       r"would count each person or household 3 times"):
+        gather_area_data(spec)
+    # the row total of the columns that do not overlap: what the derived shares are of
     raw = pd.read_csv(SUTTON / "ts054.csv").set_index("OA")
+    parts = ["ts0540003", "ts0540004", "ts0540006", "ts0540008", "ts0540009", "ts0540011",
+             "ts0540012", "ts0540013"]
+    own = council(tmp_path / "a", table.replace('"row total"', str(parts).replace("'", '"')))
+    data = gather_area_data(load_project(own))
     row = raw.index[3]
-    total = raw.loc[row].drop("ts0540001").sum()  # every count column but the table's total?
-    total = raw.loc[row].sum()  # the row total adds every count column of the table
+    total = raw.loc[row, parts].sum()
+    assert total == raw.loc[row, "ts0540001"]  # the parts add up to the table's own total
     assert data.values.loc[row, "owned"] == pytest.approx(
         100 * (raw.loc[row, "ts0540003"] + raw.loc[row, "ts0540004"]) / total)
     assert data.values.loc[row, "social"] == pytest.approx(
         100 * (raw.loc[row, "ts0540007"] - raw.loc[row, "ts0540009"]) / total)
     bad = council(tmp_path / "b", '[[tables]]\npath = "ts054.csv"\ncode = "OA"\n'
-                                  'denominator = "row total"\n'
+                                  'denominator = "ts0540001"\n'
                                   '[derive]\nelsewhere = "ts0540003 + nowhere"\n')
     with pytest.raises(InputError, match="no table holds all of its columns"):
         gather_area_data(load_project(bad))

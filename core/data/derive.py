@@ -105,10 +105,40 @@ def add_row_total(values: pd.DataFrame, denominator, counted: list, stem: str,
     if not members:
         raise InputError(f"{source}: denominator = \"row total\" but the table has no count "
                          "columns to add up")
+    if denominator == ROW_TOTAL:
+        check_no_own_total(values, members, source)
     name = total_column(stem)
     values = values.copy()
     values[name] = values[members].sum(axis=1, min_count=1)
     return values, name
+
+
+def check_no_own_total(values: pd.DataFrame, members: list, source: str) -> None:
+    """Refuse a row total of columns one of which is the table's own total (census tables
+    publish theirs in their first column, and some their sub-totals too): the sum would
+    count every person or household two or more times, and every share come out a half, a
+    third... of the truth. Taken for a total only when the other columns add up to it, or to
+    the same whole multiple of it (sub-totals), in nearly every row."""
+    total = own_total(values, members)
+    if total is None:
+        return
+    block = values[members].apply(pd.to_numeric, errors="coerce")
+    mine = block[total]
+    others = block.drop(columns=[total]).sum(axis=1, min_count=1)
+    known = (mine > 0) & others.notna()
+    if known.sum() < 10:
+        return
+    times = (others[known] / mine[known]).to_numpy()
+    multiple = float(np.median(np.round(times)))
+    if multiple < 1 or (np.abs(times - multiple) <= 0.02 * multiple).mean() < 0.95:
+        return
+    over = ("add up to it" if multiple == 1 else
+            f"add up to {multiple:.0f} times it: it has sub-totals too")
+    raise InputError(
+        f'{source}: a row total adds up every count column, but {total} holds the table\'s '
+        f"own total (the other columns {over}): the sum would count each person or household "
+        f"{multiple + 1:.0f} times and every share would come out too small. Take {total} as "
+        f'the denominator (in a project file: denominator = "{total}").')
 
 
 def looks_like_counts(values: pd.DataFrame, columns: list,
