@@ -203,7 +203,7 @@ def main(argv=None) -> int:
     # first...), so that a change in the machine's other jobs falls on both alike
     rounds = []
     for round_ in range(args.rounds):
-        pair = {}
+        pair, result, plain = {}, None, None  # the last round's outputs freed: one at a time
         for which in (("engine", "reference") if round_ % 2 == 0 else
                       ("reference", "engine")):
             pair[which] = timed((lambda: demand_step(project, KEY, frames=frames))
