@@ -111,11 +111,22 @@ def test_gazetteer_incidents_matrices_and_export(provider, layers, built, tmp_pa
         "SEGMENTATION": segmentation, "ADDRESSES": layers["postcodes"], "ID": "Postcode"})
     assert QgsVectorLayer(gaz["ADDRESS_LAYER"], "a", "ogr").featureCount() == 8354
 
+    class Log(QgsProcessingFeedback):
+        lines = []
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+            self.lines.append(info)
+
+    log = Log()
     inc = processing.run("community_safety:profileincidents", {
         "SEGMENTATION": segmentation, "INCIDENTS": layers["fires"], "NAME": "fires",
-        "OUTPUT_FOLDER": str(tmp_path / "fires")})
+        "OUTPUT_FOLDER": str(tmp_path / "fires")}, feedback=log)
     profile = pd.read_csv(inc["PROFILE"])
     assert profile["count"].sum() == 2902
+    # the log says what the profile counts, as the command line does
+    assert "Records: 2,902 matched, 34 outside the area" in log.lines, log.lines
+    assert any(line.startswith("Counted in the profile: 2,902 (matched, within the filters")
+               for line in log.lines), log.lines
     rates = QgsVectorLayer(inc["RATES"], "rates", "ogr")
     assert rates.featureCount() == 749
     rates.loadDefaultStyle()

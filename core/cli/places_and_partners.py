@@ -24,6 +24,7 @@ def _gazetteer(args) -> int:
 
 
 def _incidents(args) -> int:
+    from ..places.incident_lines import counted_line, records_line
     from ..places.incidents import IncidentFilter, console_profile, words
     from ..places.steps import incidents_step, safe_name, unreadable_dates_note
 
@@ -45,11 +46,8 @@ def _incidents(args) -> int:
           + (f" ({period}; rates over the whole period)" if period not in ("", "not known")
              else ""))
     print(console_profile(profile, names.to_dict()).to_string(index=False))
-    status = records["status"].value_counts()
-    print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
-    print(f"Counted in the profile: {int(about['records_counted']):,} (matched, within the "
-          "filters, in output areas with a segment and known households or residents)"
-          + (f". Note: {about['note']}" if str(about.get("note") or "").strip() else ""))
+    print(f"\n{records_line(records)}")
+    print(counted_line(about))
     note = unreadable_dates_note(records)
     if note:
         print(note, file=sys.stderr)

@@ -10,8 +10,10 @@ from qgis.core import (
 )
 
 from ...core.data.locate import LocationColumns
+from ...core.places.incident_lines import counted_line, records_line
 from ...core.places.incidents import IncidentFilter
 from ...core.places.steps import gpkg_path, incidents_step, safe_name, unreadable_dates_note
+from ...core.store.geopackage import read_gpkg_table
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
@@ -92,8 +94,9 @@ class ProfileIncidents(EngineAlgorithm):
             segmentation, frame, name, LocationColumns(x="x", y="y", area_code=area_code), out,
             count_columns=tuple(self.parameterAsFields(parameters, "COUNTS", context)),
             rules=rules, source_name=layer_name)
-        for status, count in records["status"].value_counts().items():
-            feedback.pushInfo(f"{count:,} records {status}")
+        feedback.pushInfo(records_line(records))
+        about = read_gpkg_table(gpkg_path(segmentation), f"incident_about_{name}").iloc[0]
+        feedback.pushInfo(counted_line(about))
         note = unreadable_dates_note(records)
         if note:
             feedback.reportError(note, fatalError=False)
