@@ -25,7 +25,9 @@ How ``fit_kmeans`` works
       (national benchmark, k = 10: with 16 candidates each of three sets of 10 starts
       reached the best optimum known, WCSS 10,414,292, which 8 candidates and 2 + ln k
       missed in the sets tried; and Lloyd's iterations took about a fifth of the time).
-      Each candidate's total is summed a chunk of areas at a time.
+      Each candidate's total is summed a chunk of areas at a time. At k = 15 and 20 the
+      seeding is 3-4% of a fit's CPU time (0.2-0.3 s of 5.7-8.9 s, seeds 1 and 2): fewer
+      candidates would take little off.
    b. *Lloyd's iterations*: each area to its nearest centre, each centre to the mean of its
       areas, until no area changes segment. A start that has converged leaves the batch.
       Distances come from one matrix product per chunk of areas
@@ -192,6 +194,17 @@ spends 50-60% of its time in steps over a few thousand areas, one chunk (k = 15,
 mostly even (k = 20, seed 1: 150 and 155 steps, then 146 and 173), and in the uneven one
 (k = 15, seed 2: 76 and 337 steps) the short one had already found the best twice, so
 nothing could start early; a rough estimate from the phases' CPU times: 8-13% of the fit.
+
+Where a fit's CPU time goes (k = 15 and 20, seeds 1 and 2, the engine alone, load 3 on 2
+cores): the seeding 0.2-0.3 s, Lloyd's iterations on the sample 1.0-1.7 s, the starts' and
+restarts' polish on their samples 0.8-1.2 s, the finishings on all areas (the best and its
+2-4 restarts) 2.7-4.4 s, the group moves 0.5-1.0 s; 5.7-8.9 s in all. Tried and left out
+(issue 24, branch ``issue-24s35``; development notes): a smaller ``SAMPLE_AREAS``, 10,000,
+14,000 or 16,000 (which optimum the sample ranks first changes with the sample: each size
+lost R's best at some k and seed, or was no faster on other seeds), and Lloyd's iterations
+on the sample stopped once 0.1-3% of its areas move, the polish finishing them (the same
+optima at 0.1%, but 0.97-1.45 of the starts' CPU time: the polish's double-precision steps
+cost more than the batched single-precision iterations they replace).
 """
 
 from __future__ import annotations
