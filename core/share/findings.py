@@ -166,12 +166,11 @@ def _crowded(row, yearly: bool, over: str) -> str:
     ratio = getattr(row, "per_household", np.nan)
     if not ratio > 1.5 * getattr(row, "area_per_household", np.nan):
         return ""
-    unit = f"{' a year' if yearly else ''} per 1,000 residents{over}"
     return (f"; a rate per household overstates it: it has {ratio:.1f} residents per "
             f"household against {row.area_per_household:.1f} across the study area (many "
-            f"may live in communal establishments, in no household); per resident it is "
-            f"{row.rate_residents:,.2f}{unit}, against {row.average_residents:,.2f} across "
-            "the study area")
+            f"may live in communal establishments, in no household); per 1,000 residents it "
+            f"is {row.rate_residents:,.2f}{' a year' if yearly else ''}{over}, against "
+            f"{row.average_residents:,.2f} across the study area")
 
 
 def _incident_sentence(title: str, period: str, months: int | None, rates: pd.DataFrame,
