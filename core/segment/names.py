@@ -86,7 +86,8 @@ def _base_choice(named: pd.DataFrame) -> list:
 
 def _extend(named: pd.DataFrame, chosen: list) -> list | None:
     """The choice with one more descriptor (a second in the housing or need part, or a part
-    not yet used), the strongest that keeps the name within MAX_WORDS words if any does, or
+    not yet used), the strongest that keeps the name within MAX_WORDS words if any does
+    (else the strongest, the others but who dropped, weakest first, until it fits), or
     None when nothing is left that changes the name."""
     used_parts = set(named.loc[chosen, "part"])
     used_words = set(named.loc[chosen, "words"])
@@ -100,7 +101,16 @@ def _extend(named: pd.DataFrame, chosen: list) -> list | None:
             continue
         grown.append([*chosen, index])
     short = [g for g in grown if len(render_name(named.loc[g]).split()) <= MAX_WORDS]
-    return (short or grown or [None])[0]
+    if short or not grown:
+        return short[0] if short else None
+    # none fits: the new descriptor kept, the weakest of the others but who dropped
+    chosen = grown[0]
+    while len(render_name(named.loc[chosen]).split()) > MAX_WORDS:
+        others = [i for i in chosen[:-1] if named.loc[i, "part"] != WHO]
+        if not others:
+            break
+        chosen = [i for i in chosen if i != min(others, key=lambda i: named.loc[i, "abs_score"])]
+    return chosen
 
 
 def _nested(label: str, other: str) -> bool:
