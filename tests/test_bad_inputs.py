@@ -212,5 +212,34 @@ def test_dates_that_cannot_be_read_are_reported_not_dropped_in_silence(gpkg, tmp
                                   "y", "--date-column", "date", "--from", "2020-01-01",
                                   "--out", tmp_path / "out"]]) == 0
     err = capsys.readouterr().err
-    assert "2 records have a date that could not be read and are not counted (rows 3, 4)" \
-        in err
+    assert ("3 records have a date that is missing or could not be read and are not "
+            "counted (rows 3, 4, 5)") in err
+
+
+def test_a_fire_whose_date_cannot_be_read_is_not_counted_as_the_console_says(
+        gpkg, tmp_path, capsys):
+    """Camden's fires with one date made unreadable and no period asked for: the console
+    says that record is not counted, and the profile counts one fire fewer than the clean
+    file (it counted the same number before)."""
+    import pandas as pd
+
+    from community_safety.core.store.geopackage import read_gpkg_table
+
+    fires = pd.read_csv(FIRES, dtype=str)
+    fires.loc[100, "date"] = "2021-13-45"
+    bad = tmp_path / "fires_onebad.csv"
+    fires.to_csv(bad, index=False)
+    counted = {}
+    for name, path in (("clean", FIRES), ("onebad", bad)):
+        assert main([str(a) for a in ["incidents", gpkg, path, "--name", name, *FIRE_XY,
+                                      "--date-column", "date", "--out",
+                                      tmp_path / name]]) == 0
+        err = capsys.readouterr().err
+        about = read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
+        profile = read_gpkg_table(gpkg, f"incident_profile_{name}")
+        counted[name] = (int(about["records_counted"]), profile.loc[
+            profile["measure"] == "incidents", "count"].sum())
+    # row 102: the file's line (the header is line 1), as the reconciliation numbers it
+    assert ("1 record has a date that is missing or could not be read and is not counted "
+            "(row 102)") in err
+    assert counted["onebad"] == (counted["clean"][0] - 1, counted["clean"][1] - 1)

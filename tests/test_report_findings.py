@@ -157,6 +157,50 @@ def test_report_and_workbook_open_with_the_findings(camden, tmp_path):
                                          for f in findings]
 
 
+def test_a_small_segment_never_leads_the_findings_unsaid(camden, tmp_path):
+    """The sample segmented again with the smallest share a target group may have raised
+    just above the share of the segment with the most fires per household: that segment is
+    now flagged as small, so the finding names the largest-enough segments first and says
+    the small one is small (6 output areas of a tester's Wandsworth led the report's first
+    sentence, unsaid); where a segment has far more residents per household than the
+    study area, its rate per household is said to be inflated, with its rate per
+    resident."""
+    from dataclasses import replace
+
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.core.segment.saved import save_segmentation
+
+    first = next(f for f in key_findings(camden, THRESHOLD) if f.topic == "incidents")
+    leader = first.figures["segments"][0]
+    summary = read_gpkg_table(camden, "segment_summary").set_index("segment")
+    share = float(summary.at[leader, "share_of_areas"])
+    project = replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=3,
+                      min_share=share + 0.01)
+    gpkg = save_segmentation(build_segmentation(project), tmp_path / "seg", plots=False)
+    again = read_gpkg_table(gpkg, "segment_summary").set_index("segment")
+    assert again["areas"].equals(summary["areas"])  # the same segmentation, flagged anew
+    small = again[again["share_of_areas"] < share + 0.01]
+    _run("incidents", gpkg, FIRES, "--name", "fires", *FIRE_COLUMNS, "--date-column",
+         "date", "--out", tmp_path / "incidents")
+    finding = next(f for f in key_findings(gpkg, THRESHOLD) if f.topic == "incidents")
+    assert leader not in finding.figures["segments"]
+    assert not set(finding.figures["segments"]) & set(small.index)
+    areas = int(again.at[leader, "areas"])
+    assert (f"Higher still, but too small to be a target group: segment {leader} – "
+            f"{again.at[leader, 'name']} (a small segment: {areas} output areas): "
+            f"{first.figures['rates'][0]:,.2f} a year per 1,000 households") in finding.text
+    # residents per household, from the saved profile: a segment far above the area's
+    profile = read_gpkg_table(gpkg, "incident_profile_fires")
+    ratio = profile["residents"] / profile["households"]
+    area_ratio = profile["residents"].sum() / profile["households"].sum()
+    for segment, r in zip(profile["segment"], ratio):
+        if f"segment {segment} – " not in finding.text:
+            continue
+        said = f"it has {r:.1f} residents per household against {area_ratio:.1f}"
+        assert (said in finding.text) == (r > 1.5 * area_ratio)
+
+
 def test_no_incidents_no_incident_sentence(tmp_path):
     gpkg = saved_sample(tmp_path / "run", n_init=2)[1]
     assert key_findings(gpkg, THRESHOLD) == []

@@ -64,8 +64,10 @@ def window_date(text: str | None, what: str) -> pd.Timestamp | None:
 
 def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str
                    ) -> tuple[pd.Series, pd.Series]:
-    """Which records pass the filters (all, when none is set), and which have a date that
-    is given but cannot be read (never counted: the caller says so)."""
+    """Which records pass the filters (all, when none is set), and which have no date that
+    can be read, empty or not a date (with a date column named, never counted, with a
+    period asked for or not: a profile's period is that of the dates it counts, and the
+    caller says so)."""
     keep = pd.Series(True, index=records.index)
     unreadable = pd.Series(False, index=records.index)
     start = window_date(rules.date_from, "the start date")
@@ -84,8 +86,8 @@ def filter_records(records: pd.DataFrame, rules: IncidentFilter, source: str
             raise InputError(f"{source}: no date column '{rules.date_column}'")
         dates = parse_dates(records[rules.date_column], rules.date_format,
                             rules.date_column, source)
-        given = records[rules.date_column].astype(str).str.strip() != ""
-        unreadable = given & dates.isna()
+        unreadable = dates.isna()
+        keep &= ~unreadable
         if start is not None:
             keep &= dates >= start
         if end is not None:

@@ -327,13 +327,16 @@ def _chart_files(folder: Path, name: str) -> set[str]:
 
 
 def unreadable_dates_note(records: pd.DataFrame) -> str | None:
-    """One line on the records whose date could not be read (None when there are none)."""
+    """One line on the records with no date that can be read, empty or not a date (None
+    when there are none): they are not counted."""
     rows = records.loc[records["date_unreadable"].astype(bool), "row"]
     if not len(rows):
         return None
     shown = ", ".join(str(int(r)) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-    return (f"{len(rows):,} records have a date that could not be read and are not counted "
-            f"(rows {shown})")
+    one = len(rows) == 1
+    return (f"{len(rows):,} record{'' if one else 's'} {'has' if one else 'have'} a date "
+            f"that is missing or could not be read and {'is' if one else 'are'} not counted "
+            f"(row{'' if one else 's'} {shown})")
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",

@@ -21,7 +21,7 @@ from ..progress import Progress, scaled, silent
 from ..project.project_file import Project
 from .area_data import AreaData
 from .kmeans import distance_to_centres, fit_kmeans
-from .labels import _labels, read_labels, read_themes
+from .labels import _labels, label_tables, read_labels, read_themes
 from .prepare import Prepared, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
@@ -123,7 +123,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
               if project.labels_file else None)
     portraits = pen_portraits(profiles, summary, labels, themes=themes,
                               sizes=[*(c for c in (project.residents, project.households) if c),
-                                     *data.denominators])
+                                     *data.denominators], tables=label_tables(project))
     for number, text in project.segment_text.items():
         if number not in portraits.index:
             raise InputError(f"{project.path.name}: [segments.{number}] but there are only "

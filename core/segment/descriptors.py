@@ -47,7 +47,7 @@ def study_area_sd(profiles: pd.DataFrame, summary: pd.DataFrame | None = None) -
 
 def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None,
                 candidates=None, summary: pd.DataFrame | None = None,
-                sizes=()) -> pd.DataFrame:
+                sizes=(), tables: dict | None = None) -> pd.DataFrame:
     """Every (segment, variable) with its standardised difference, weight and score, the
     direction, whether it may describe the segment, its theme and its words.
 
@@ -57,7 +57,8 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     and cleaned ('k016'), rather than left out (a segment would seem average). ``sizes``:
     the residents and households columns, which say how many live there, not who: never
     descriptors (a census metadata file labels them "Total", and a segment was named
-    "... with a high share of total")."""
+    "... with a high share of total"). ``tables``: variable -> (its table's title, who it
+    counts), where the labels file says (``words.words_for``)."""
     if candidates is None:
         clustered = set(profiles.loc[profiles["clustered"].astype(bool), "variable"])
         candidates = (clustered | {v for v in profiles["variable"] if v in labels}) - set(sizes)
@@ -79,8 +80,10 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     band = rows["band"].astype(str)
     rows["eligible"] = ((rows["difference"].abs() >= MIN_DIFFERENCE)
                         & (band == rows["direction"]))
-    words = {v: words_for(v, labels, themes) for v in rows["variable"].unique()}
+    words = {v: words_for(v, labels, themes, (tables or {}).get(v))
+             for v in rows["variable"].unique()}
     rows["label"] = rows["variable"].map(lambda v: words[v].label)
+    rows["noun"] = rows["variable"].map(lambda v: words[v].noun or "")
     rows["theme"] = rows["variable"].map(lambda v: words[v].theme)
     rows["part"] = rows["variable"].map(lambda v: words[v].part)
     # each descriptor's (preposition, words) for its direction, ("", "") where it has none

@@ -6,6 +6,7 @@ the descriptions is named under [labels], or guessed from the tables' column nam
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import pandas as pd
 from ..errors import InputError
 from ..project.guesses import SPREADSHEETS
 from ..project.project_file import Project
+from .phrases import table_contexts
+
+TITLE_COLUMNS = ("table name", "table title", "title", "table")
 
 
 def _labels(project: Project) -> dict:
@@ -64,13 +68,25 @@ def read_labels(path: Path, columns: tuple = ("variable", "description")) -> pd.
                          f"(its columns are {', '.join(table.columns)}); name the columns "
                          'holding the variable names and descriptions under [labels]: '
                          'variable = "...", description = "..."')
+    # the table each variable belongs to, where the file names it (the census metadata's
+    # Table_Name): names and portraits say who a category counts from its table's total
+    title = next((c for c in table.columns if c not in wanted and
+                  re.sub(r"[\s_]+", " ", c.strip().lower()) in TITLE_COLUMNS), None)
     table = table.rename(columns={wanted[0]: "variable", wanted[1]: "description",
                                   **({by_case["theme"]: "theme"} if "theme" in by_case
-                                     else {})})
+                                     else {}), **({title: "title"} if title else {})})
     table = table.dropna(subset=["variable"])
     table["variable"] = table["variable"].str.strip()
     table["description"] = table["description"].fillna("").str.strip()
     return table
+
+
+def label_tables(project: Project) -> dict:
+    """variable -> (table title, who the table counts) from the labels file's table names,
+    where it has them (``phrases.table_contexts``)."""
+    if project.labels_file is None:
+        return {}
+    return table_contexts(read_labels(project.labels_file, project.labels_columns))
 
 
 def read_themes(path) -> dict:

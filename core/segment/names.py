@@ -5,9 +5,11 @@ high benefit need"): *who* from the age and household theme (with a trait such a
 "Professional" from social grade), *housing* from housing and tenure, *need* from work,
 income and benefits, health and care, ethnicity and language. The strongest descriptor of
 each part is taken, at most three parts (and 13 words), the *who* part always when there
-is one. Names are made unique by adding each tied segment's next descriptor; only if that
-runs out is the segment number added. A variable with neither a label nor a name in words
-(only a code such as k016) is never said.
+is one; never a census category with its own sub-category ("disabled" and "limited a
+lot"). Names are made unique by adding each tied segment's next descriptor; only if that
+runs out is the segment number added. A label the vocabulary does not know is said as its
+kind of phrase asks (``phrases``: "Residents in terraced homes"). A variable with neither
+a label nor a name in words (only a code such as k016) is never said.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> l
     row = unusual.loc[index]
     amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
         if row["share"] else ("high" if row["direction"] == "high" else "low")
-    thing = lower_first(short_label(str(row["label"])))
+    thing = str(row.get("noun") or "") or lower_first(short_label(str(row["label"])))
     table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
                                                      f"with {amount} {thing}"]
     table.loc[index, "part"] = NEED
@@ -72,7 +74,8 @@ def _base_choice(named: pd.DataFrame) -> list:
     kept += [i for i in chosen if named.loc[i, "part"] == TRAIT][:1]
     if len(kept) == 1 and named.loc[kept[0], "part"] != TRAIT:
         same = named[(named["part"] == named.loc[kept[0], "part"])
-                     & (named["words"] != named.loc[kept[0], "words"])]
+                     & (named["words"] != named.loc[kept[0], "words"])
+                     & ~named["label"].map(lambda x: _nested(x, named.loc[kept[0], "label"]))]
         kept += list(same.index[:1])
     while len(kept) > 1 and len(render_name(named.loc[kept]).split()) > MAX_WORDS:
         weakest = min((i for i in kept if named.loc[i, "part"] != WHO),
@@ -83,16 +86,39 @@ def _base_choice(named: pd.DataFrame) -> list:
 
 def _extend(named: pd.DataFrame, chosen: list) -> list | None:
     """The choice with one more descriptor (a second in the housing or need part, or a part
-    not yet used), or None when nothing is left that changes the name."""
+    not yet used), the strongest that keeps the name within MAX_WORDS words if any does
+    (else the strongest, the others but who dropped, weakest first, until it fits), or
+    None when nothing is left that changes the name."""
     used_parts = set(named.loc[chosen, "part"])
     used_words = set(named.loc[chosen, "words"])
+    used_labels = list(named.loc[chosen, "label"])
+    grown = []
     for index, row in named.iterrows():
-        if index in chosen or row["words"] in used_words:
+        if index in chosen or row["words"] in used_words \
+                or any(_nested(row["label"], label) for label in used_labels):
             continue
         if row["part"] in (WHO, TRAIT) and row["part"] in used_parts:
             continue
-        return [*chosen, index]
-    return None
+        grown.append([*chosen, index])
+    short = [g for g in grown if len(render_name(named.loc[g]).split()) <= MAX_WORDS]
+    if short or not grown:
+        return short[0] if short else None
+    # none fits: the new descriptor kept, the weakest of the others but who dropped
+    chosen = grown[0]
+    while len(render_name(named.loc[chosen]).split()) > MAX_WORDS:
+        others = [i for i in chosen[:-1] if named.loc[i, "part"] != WHO]
+        if not others:
+            break
+        chosen = [i for i in chosen if i != min(others, key=lambda i: named.loc[i, "abs_score"])]
+    return chosen
+
+
+def _nested(label: str, other: str) -> bool:
+    """Whether one label is a category of the other ("Disabled under the Equality Act:
+    Day-to-day activities limited a lot" of "Disabled under the Equality Act"): a name
+    saying both says one thing twice."""
+    a, b = str(label).strip().lower(), str(other).strip().lower()
+    return a != b and (a.startswith(b + ":") or b.startswith(a + ":"))
 
 
 def _join(rows: pd.DataFrame) -> str:

@@ -71,9 +71,9 @@ def _fact(row, area: str, neutral: bool = False) -> str:
         text = f"{amount} {words.population} {words.says} {quoted}."
     else:
         compared = "higher" if row["direction"] == "high" else "lower"
-        text = (f"{lower_first(words.label)} a little {compared} than average {quoted}."
-                if neutral else
-                f"{compared} than average: {lower_first(words.label)} {quoted}.")
+        said = words.noun or lower_first(words.label)  # "terraced homes", not "terraced"
+        text = (f"{said} a little {compared} than average {quoted}." if neutral else
+                f"{compared} than average: {said} {quoted}.")
     return text[:1].upper() + text[1:]
 
 
@@ -142,12 +142,14 @@ def portrait(segment: int, rows: pd.DataFrame, in_name: list, size: pd.Series,
 
 def segment_texts(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict | None = None,
                   themes: dict | None = None, candidates=None, area: str = WHOLE_AREA,
-                  sizes=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  sizes=(), tables: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(names and portraits by segment, the descriptor table with ``in_name``); ``sizes``:
-    the residents and households columns (``descriptors``)."""
+    the residents and households columns, ``tables``: each variable's table
+    (``descriptors``)."""
     labels = labels or {}
-    table = descriptors(profiles, labels, themes, candidates, summary, sizes)
-    words = {v: words_for(v, labels, themes) for v in table["variable"].unique()}
+    table = descriptors(profiles, labels, themes, candidates, summary, sizes, tables)
+    words = {v: words_for(v, labels, themes, (tables or {}).get(v))
+             for v in table["variable"].unique()}
     table["_words"] = table["variable"].map(words)
     table["in_name"] = False
     names = choose_names(table)

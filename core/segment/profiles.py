@@ -76,13 +76,15 @@ def profile_table(
 
 def pen_portraits(profiles: pd.DataFrame, summary: pd.DataFrame, labels: dict,
                   themes: dict | None = None, area: str = "the whole area",
-                  sizes=()) -> pd.DataFrame:
+                  sizes=(), tables: dict | None = None) -> pd.DataFrame:
     """A name and a pen portrait in words per segment (index: segment; columns name,
     portrait). ``labels``: variable -> description; ``themes``: variable -> theme, where the
     labels file gives one (otherwise from the vocabulary). Names are made from the labels,
     never from column names; ``sizes``, the residents and households columns, never
-    describe a segment."""
-    texts, _ = segment_texts(profiles, summary, labels, themes, area=area, sizes=sizes)
+    describe a segment; ``tables``: each variable's table (title, who it counts), which
+    says a census category label the vocabulary does not know ("terraced homes")."""
+    texts, _ = segment_texts(profiles, summary, labels, themes, area=area, sizes=sizes,
+                             tables=tables)
     return texts
 
 

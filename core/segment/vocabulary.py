@@ -105,7 +105,7 @@ VOCABULARY: tuple[Term, ...] = (
       "dwellings", "are shared by two or more households"),
     T(HOUSING, r"occupancy rating \(rooms\) of -1", ("living in", "overcrowded homes"), None,
       "households", "have fewer rooms than they need"),
-    T(HOUSING, r"occupancy rating \(bedrooms\) of -1|overcrowd",
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) -1|overcrowd",
       ("living in", "overcrowded homes"), None, "households",
       "have fewer bedrooms than they need"),
     T(HOUSING, r"without central heating|not have central heating|no central heating",
@@ -214,5 +214,6 @@ THEME_KEYWORDS = (
     (AGE_HOUSEHOLD, r"\bage[sd]?\b|child|famil|household composition|couple|lone parent|"
                     r"one person|student|retired|pensioner|married|single"),
     (HOUSING, r"rent|owned|owner|tenure|dwelling|\bhouses?\b|\bflats?\b|bungalow|room|"
-              r"heating|caravan|overcrowd|housing|accommodation"),
+              r"heating|caravan|overcrowd|housing|accommodation|terrace|detached|maisonette|"
+              r"tenement"),
 )

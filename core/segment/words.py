@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .phrases import category_phrase
 from .vocabulary import (
     AGE_HOUSEHOLD,
     ETHNICITY,
+    HOUSING,
+    HOUSING_PART,
     NEED,
     OTHER,
     PART_OF_THEME,
@@ -41,6 +44,7 @@ class Words:
     low: tuple | None
     population: str | None
     says: str | None
+    noun: str | None = None  # what a share is of, as a noun phrase ("terraced homes")
 
 
 def humanise(variable: str) -> str:
@@ -152,7 +156,8 @@ def short_label(label: str) -> str:
     text = re.sub(r"^L\d+(?:\.\d+)?(?:(?:,| and) L\d+(?:\.\d+)?)*\s+", "", text)
     if len(parts) > 1 and (len(text.split()) < 2 or text.lower() in
                            ("other", "total", "all", "none", "with dependent children",
-                            "no dependent children")):
+                            "no dependent children")
+                           or re.match(r"[-+]?\d", text)):  # a value: "... bedrooms: +1"
         text = f"{parts[-2]}: {text}"
     # a household size as households ("5 people in household" -> "5-person households")
     size = re.fullmatch(r"(\d+)( or more)? (?:people|person) in household", text, re.I)
@@ -218,7 +223,10 @@ def population_of(population: str | None, label: str) -> str | None:
     return "adult residents"
 
 
-def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
+def words_for(variable: str, labels: dict, themes: dict | None = None,
+              table: tuple | None = None) -> Words:
+    """``table``: the variable's table (title, who it counts), where the labels file says
+    (``phrases.table_contexts``): a label the vocabulary does not know is said with it."""
     if _coded(variable, labels):  # no label and no words: the column's name, quoted
         quoted = f"'{cleaned_name(variable)}'"
         theme = (themes or {}).get(variable)
@@ -233,6 +241,10 @@ def words_for(variable: str, labels: dict, themes: dict | None = None) -> Words:
                              else WHO)
         return Words(variable, label, theme, part, term.high, term.low,
                      population_of(term.population, label), term.says)
-    short = lower_first(short_label(label))
-    return Words(variable, label, theme, NEED, ("with a high share of", short),
-                 None, None, None)
+    title, population = table or (None, None)
+    if title and theme == OTHER and not (themes or {}).get(variable):
+        theme = theme_of(f"{title}: {label}")  # "Accommodation type: Terraced": housing
+    phrase = category_phrase(lower_first(short_label(label)), population, theme == HOUSING)
+    return Words(variable, label, theme, HOUSING_PART if theme == HOUSING else NEED,
+                 phrase.high, None, population, phrase.says if population else None,
+                 phrase.noun)

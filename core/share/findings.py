@@ -108,13 +108,21 @@ def incident_rates(raw: pd.DataFrame, shown: pd.DataFrame, months: int | None) -
                           "index": 100 * count / expected,
                           "low": 100 * low / expected, "high": 100 * high / expected})
     frame["average"] = 1000 * total / everyone / years
+    if base == "households" and "residents" in raw.columns:  # residents per household
+        residents = raw["residents"].astype(float).to_numpy()
+        frame["per_household"] = residents / people
+        frame["area_per_household"] = residents.sum() / everyone
+        frame["rate_residents"] = 1000 * count / residents / years
+        frame["average_residents"] = 1000 * total / residents.sum() / years
     published = shown["count"].notna().to_numpy() & shown["index"].notna().to_numpy()
     return frame[published & (people > 0)].sort_values("rate", ascending=False)
 
 
-def incident_findings(path: Path, layers: list[str], profiles: dict, names: dict
-                      ) -> tuple[list[Finding], list[int]]:
-    """A sentence per incident type, and the segments named (in order)."""
+def incident_findings(path: Path, layers: list[str], profiles: dict, names: dict,
+                      small: dict | None = None) -> tuple[list[Finding], list[int]]:
+    """A sentence per incident type, and the segments named (in order); ``small``: the
+    segments too small to be a target group (segment -> its output areas), said as such
+    and never ranked above the others (``small_segments``)."""
     abouts = incident_sources(path, layers)
     findings, named = [], []
     for table, shown in profiles.items():
@@ -133,23 +141,57 @@ def incident_findings(path: Path, layers: list[str], profiles: dict, names: dict
             if rates.empty:
                 continue
             title = incident_title(name, str(measure), about)
-            findings.append(_incident_sentence(title, period, months, rates, names))
+            findings.append(_incident_sentence(title, period, months, rates, names,
+                                               small or {}))
             named += [s for s in findings[-1].figures["segments"] if s not in named]
     return findings, named
 
 
+def small_segments(manifest: dict) -> dict[int, int]:
+    """Segment -> output areas of the segments the build flagged as too small to be a
+    target group (under ``min_share``% of the areas)."""
+    return {int(s["segment"]): int(s["areas"])
+            for s in manifest.get("results", {}).get("small_segments", [])}
+
+
+def _small(segment: int, small: dict) -> str:
+    return (f" (a small segment: {small[segment]:,} output "
+            f"area{'' if small[segment] == 1 else 's'})" if segment in small else "")
+
+
+def _crowded(row, yearly: bool, over: str) -> str:
+    """For a segment with far more residents per household than the study area (residents
+    of communal establishments, such as student halls or care homes, are in no household),
+    its rate per resident too: its rate per household overstates it."""
+    ratio = getattr(row, "per_household", np.nan)
+    if not ratio > 1.5 * getattr(row, "area_per_household", np.nan):
+        return ""
+    return (f"; a rate per household overstates it: it has {ratio:.1f} residents per "
+            f"household against {row.area_per_household:.1f} across the study area (many "
+            f"may live in communal establishments, in no household); per 1,000 residents it "
+            f"is {row.rate_residents:,.2f}{' a year' if yearly else ''}{over}, against "
+            f"{row.average_residents:,.2f} across the study area")
+
+
 def _incident_sentence(title: str, period: str, months: int | None, rates: pd.DataFrame,
-                       names: dict) -> Finding:
-    above = rates[rates["low"] > 100].sort_values("index", ascending=False).head(MOST)
-    top = above if len(above) else rates.head(1)
+                       names: dict, small: dict) -> Finding:
+    # ranked among the segments large enough to be a target group, where there are any
+    large = rates[~rates["segment"].isin(list(small))]
+    ranked = large if len(large) else rates
+    above = ranked[ranked["low"] > 100].sort_values("index", ascending=False).head(MOST)
+    top = above if len(above) else ranked.head(1)
     base = top["base"].iloc[0]
     yearly = bool(months and months >= 12)
     unit = f"a year per 1,000 {base}" if yearly else f"per 1,000 {base}"
     when = f" ({period})" if period and period != "not known" else ""
     over = "" if yearly else (f" in {period}" if when else " over the period counted")
-    parts = [f"{segment_label(int(r.segment), names)}: {r.rate:,.2f} {unit}{over}, index "
-             f"{r.index:.0f} (95% interval {r.low:.0f}–{r.high:.0f})"
-             for r in top.itertuples()]
+
+    def said(r) -> str:
+        return (f"{segment_label(int(r.segment), names)}{_small(int(r.segment), small)}: "
+                f"{r.rate:,.2f} {unit}{over}, index {r.index:.0f} (95% interval "
+                f"{r.low:.0f}–{r.high:.0f}){_crowded(r, yearly, over)}")
+
+    parts = [said(r) for r in top.itertuples()]
     average = (f"The study area's average is {top['average'].iloc[0]:,.2f} {unit}{over} "
                "(index 100).")
     if len(above):
@@ -157,6 +199,11 @@ def _incident_sentence(title: str, period: str, months: int | None, rates: pd.Da
     else:
         text = (f"no segment has clearly more than its {base} would suggest (every 95% "
                 f"interval includes 100); the highest rate is in {parts[0]}. {average}")
+    if len(large) and len(large) < len(rates):  # a small segment above those named
+        higher = rates[rates["segment"].isin(list(small)) & (rates["low"] > 100)
+                       & (rates["rate"] > top["rate"].max())]
+        text += "".join(f" Higher still, but too small to be a target group: {said(r)}."
+                        for r in higher.head(1).itertuples())
     return Finding("incidents", f"{title}{when}", text[:1].upper() + text[1:], {
         "incident": title, "period": period, "per_year": yearly, "base": base,
         "segments": [int(s) for s in top["segment"]],
@@ -380,7 +427,8 @@ def key_findings(path: Path, threshold: int = 5, previous: Path | None = None,
                                           partner_tables(path, threshold))
     layers = [name for name, _ in pyogrio.list_layers(path)]
     names = seg.segment_names
-    findings, named = incident_findings(path, layers, profiles, names)
+    findings, named = incident_findings(path, layers, profiles, names,
+                                        small_segments(seg.manifest))
     if "households" in published and named:
         _, ward_names = read_matrices(path, layers)
         findings += ward_findings(published["households"], named, names, ward_names)
