@@ -474,8 +474,16 @@ def test_the_written_tables_and_the_log_say_words(camden, tmp_path, capsys):
                         r"households, against \d+\.\d% for the area's own past rate: "
                         r"\d+\.\d points (ahead|behind|level) \(95% interval ", printed, re.M)
     assert verdict, printed
-    assert re.search(r"^Calibration: the model expected [\d,]+ fires in Jan 2020 – ", printed,
-                     re.M)
+    said = re.search(r"^Calibration: the model expected (\d+\.\d+) times the fires seen "
+                     r"\(([\d,]+) expected in Jan 2020 – Aug 2024, ([\d,]+) seen\).*$",
+                     printed, re.M)
+    assert said, printed
+    times, expected, seen = (float(g.replace(",", "")) for g in said.groups())
+    assert abs(times - expected / seen) < 0.06
+    # and in the folder's about table, for the report
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["Calibration"] == said.group(0)
+    assert about["What the rankings rank"] == "output areas"
     assert "top_" not in printed and "auc" not in printed
     for csv in out.glob("*.csv"):
         if csv.name == "reconciliation.csv":

@@ -67,16 +67,26 @@ def calibration_words(table: pd.DataFrame, period: str) -> pd.DataFrame:
 
 
 def calibration_sentence(table: pd.DataFrame, period: str) -> str:
-    """The calibration in a sentence: how the fires seen compare with those expected."""
+    """The calibration in a sentence, leading with how many times the fires seen the
+    model expected ("the model expected 2.5 times the fires seen"), then by tenth of
+    households; the expected fires are the model's, not scaled to the fires seen."""
     ratio = table["observed_over_expected"].replace([np.inf, -np.inf], np.nan).dropna()
-    total = table["observed"].sum() / max(table["expected"].sum(), 1e-300)
+    expected, seen = table["expected"].sum(), table["observed"].sum()
     if ratio.empty:
         return "Calibration: no fire was expected, so there is nothing to compare."
-    return (f"Calibration: the model expected {table['expected'].sum():,.0f} fires in "
-            f"{period} and {table['observed'].sum():,.0f} were seen ({total:.2f} times); by "
-            f"tenth of households, highest expected first, the fires seen were "
-            f"{ratio.min():.2f} to {ratio.max():.2f} times those expected "
-            "(calibration.csv).")
+    if not seen > 0:
+        return (f"Calibration: the model expected {expected:,.0f} fires in {period} and "
+                "none was seen.")
+    times = expected / seen
+    said = f"{times:.1f}" if times >= 2 else f"{times:.2f}"
+    close = 0.8 <= times <= 1.25
+    return (f"Calibration: the model expected {said} times the fires seen "
+            f"({expected:,.0f} expected in {period}, {seen:,.0f} seen); by tenth of "
+            f"households, highest expected first, the fires seen were {ratio.min():.2f} to "
+            f"{ratio.max():.2f} times those expected (calibration.csv). "
+            + ("Its expected fires are close to the fires seen overall." if close else
+               "Its expected fires are not scaled to the fires seen: they rank homes, but "
+               f"as counts they are {'too many' if times > 1 else 'too few'}."))
 
 
 def tested_sentence(reconciliation: pd.DataFrame, tested: int, period: str) -> str:

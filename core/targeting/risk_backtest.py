@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..store.backtest_columns import MODEL, SCORE
 from .capture import TOP, area_under, capture_at, capture_curve, score_order
 from .rates import shrunk_rates
 from .risk_features import StudyAreas, feature_table, later_rate
@@ -44,10 +45,8 @@ from .risk_postcodes import AREA
 BOOTSTRAP = 400
 MEASURES = [f"top_{p}pct" for p in TOP] + ["auc"]
 
-MODEL = "risk model"
 OWN = "area's own past rate"
 BOROUGH = "own rate shrunk to the borough's"
-SCORE = "segment + area score (empirical Bayes)"
 SEGMENT = "segment rate"
 IMD = "deprivation alone (IMD)"
 RANDOM = "random order (expected)"

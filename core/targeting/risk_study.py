@@ -225,7 +225,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     written."""
     from ..places.incidents import window_date
     from ..places.steps import gpkg_path, period_label
-    from ..store.backtest_columns import worded
+    from ..store.backtest_columns import AREAS, POSTCODES, worded
     from ..store.folders import replaced_folder, staged_files
     from .backtest import about_table, cut_off_date, segmentation_words, write_about
     from .backtest_words import (
@@ -306,7 +306,9 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         write_csv(means_table(means, loo), staging / "backtest_means.csv", index=False)
         write_about(staging, seg, gpkg, about_table(
             segmentation_words(seg, gpkg), how, period_label(first, cut), test_period,
-            tested, named(SCORE, postcode_points), MODEL, why))
+            tested, named(SCORE, postcode_points), MODEL, why,
+            POSTCODES if postcode_points else AREAS,
+            calibration_sentence(calibration, test_period)))
         write_csv(ahead_table(ahead, own, loo), staging / "model_vs_own_rate.csv",
                   index=False)
         write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",
