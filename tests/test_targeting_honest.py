@@ -85,7 +85,7 @@ def _box(gpkg, out) -> tuple[dict, str]:
     assert main(["report", str(gpkg), "--out", str(out / "report.html")]) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     start = page.index('id="targeting"')
-    box = page[start:page.index('<h2', start + 1)]
+    box = page[start:page.index('</section>', start)]
     rows = {}
     for row in re.findall(r"<tr>(.*?)</tr>", box, re.DOTALL):
         cells = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split())
