@@ -99,6 +99,8 @@ TESTED, EXPECTED = "Tested on later fires (out of sample)", "Expected fires in t
 
 def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_it(
         camden_model_list, capsys):
+    import re
+
     import pandas as pd
 
     gpkg, out, model = camden_model_list
@@ -107,10 +109,16 @@ def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_i
     assert summary.loc["ranked", "value"] == "postcode points"
     rows, _ = _box(gpkg, out)
     assert rows["Ranked by"].startswith("the risk model ranking postcode points (each postcode")
-    # no backtest yet: the model's expected fires are said to be its own, not checked
-    assert "These are the risk model's expected fires per household per year" in rows[
-        EXPECTED] and "not checked against later fires" in rows[EXPECTED]
-    assert "average rate over" not in rows[EXPECTED]
+    # no backtest yet: the model's expected fires are said to be its own, scaled to the
+    # fires seen in the years before the window's end, and not checked on later fires
+    expected = rows[EXPECTED]
+    assert "These are the risk model's expected fires per household per year" in expected
+    scaled = re.search(r"scaled by (\d\.\d\d): the fires seen ÷ those expected in "
+                       r"Sep 2020 – Aug 2024 by the same model fitted before them", expected)
+    assert scaled, expected
+    assert f"scaled by {scaled.group(1)}" in summary.loc["score", "note"]
+    assert "have not been checked against later fires" in expected
+    assert "average rate over" not in expected
 
     # the README's pair: the backtest of the risk model ranking output areas
     assert main(["target", str(gpkg), "--out", str(out / "backtest_model"), "--backtest",
@@ -126,7 +134,18 @@ def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_i
             f"{means.loc['risk model', top10]:.1f}%") in tested, tested
     assert ("This is not the list's ranking: the list is ranked by the risk model ranking "
             "postcode points, which no backtest found tested.") in tested
-    assert "not checked against later fires" in rows[EXPECTED]
+    assert "have not been checked against later fires" in rows[EXPECTED]
+    # the backtest's calibration, after scaling on the years before its cut-off, beside
+    # what the unscaled model expected
+    calibration = about["Calibration"]
+    assert re.match(r"Calibration: the model expected \d\.\d+ times the fires seen", calibration)
+    assert re.search(r"Its expected fires were scaled by \d\.\d\d, the fires seen ÷ "
+                     r"expected in 2016–2019 \(the validation years before the cut-off, by "
+                     r"the model fitted before them\); unscaled it expected \d\.\d+ times "
+                     r"the fires seen\.", calibration), calibration
+    settings = pd.read_csv(out / "backtest_model" / "model_settings.csv")
+    assert settings["Validation years"].tolist() == ["2016–2019"]
+    assert "In that backtest the model expected" in tested
 
     # the backtest of the list's own ranking (postcode points): quoted as the list's, with
     # the model's calibration in a sentence
@@ -143,4 +162,4 @@ def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_i
     assert "not the list's ranking" not in tested
     times = about["Calibration"].removeprefix("Calibration: ").split(" (")[0]
     assert times.startswith("the model expected ") and times.endswith(" times the fires seen")
-    assert f"in its backtest {times}" in rows[EXPECTED], rows[EXPECTED]
+    assert f"In the backtest of this ranking {times}" in rows[EXPECTED], rows[EXPECTED]

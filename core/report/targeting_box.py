@@ -55,26 +55,27 @@ def tested_on_later_fires(tested: dict) -> str:
 
 def expected_fires_source(values: dict, notes: dict, tested: dict | None) -> str:
     """Where the listed homes' expected fires come from, in a sentence, when the list was
-    scored by the risk model: its expected fires per year, with its calibration where a
-    backtest of the same ranking measured it; never stated as if calibrated when it is
-    not. "" for the areas' fire rates (said with the figure: the average over the
+    scored by the risk model: its expected fires per year, how they were scaled to the
+    fires seen before the window's end (the score's note), and how they compared with the
+    later fires in a backtest of the same ranking; never stated as if checked when they
+    are not. "" for the areas' fire rates (said with the figure: the average over the
     window)."""
     if not (values.get("ranking") == MODEL or values.get("score") == MODEL):
         return ""
-    fitted = notes.get("score", "").split(";")[0]
+    parts = notes.get("score", "").split("; ")
+    fitted = parts[0] if parts[0].startswith("fitted on") else ""
+    scaled = next((p.split(", ", 1)[1] for p in parts[1:] if ", " in p), "")
     said = (". These are the risk model's expected fires per household per year"
-            + (f" ({fitted})" if fitted.startswith("fitted on") else ""))
+            + (f" ({fitted})" if fitted else "") + (f", {scaled}" if scaled else ""))
     calibration = (tested or {}).get("calibration", "")
+    times = calibration.split(" (")[0]
     if calibration and tested.get("same", True):
-        times = calibration.split(" (")[0]
-        return (f"{said}; in its backtest {times}"
+        return (f"{said}. In the backtest of this ranking {times}"
                 + ("." if "close to the fires seen" in calibration else
-                   ", and they are not scaled to the fires seen: read them as a ranking, "
-                   "not a forecast of fires."))
-    other = (f"; in the backtest of {tested['tested']}, "
-             f"{calibration.split(' (')[0]}" if calibration else "")
-    return (f"{said}, not checked against later fires (no backtest of this ranking was "
-            f"found{other}): read them as a ranking, not a forecast of fires.")
+                   ": read them as a ranking, not a forecast of fires."))
+    other = f"; in the backtest of {tested['tested']}, {times}" if calibration else ""
+    return (f"{said}. They have not been checked against later fires (no backtest of this "
+            f"ranking was found{other}).")
 
 
 def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:

@@ -225,12 +225,12 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
 
         if options.postcode_points and {"x", "y"} <= set(history.columns):
             points = gazetteer_points(address_layer, address_layer["id"])
-            point_rates, point_reasons, rates, reasons = postcode_model_scores(
+            point_rates, point_reasons, rates, reasons, scaled = postcode_model_scores(
                 seg, households, wards, history, first, last, points, inputs.lookup,
                 inputs.project)
         else:
-            rates, reasons = model_scores(seg, households, wards, history, first, last,
-                                          inputs.lookup, inputs.project)
+            rates, reasons, scaled = model_scores(seg, households, wards, history, first,
+                                                  last, inputs.lookup, inputs.project)
     columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
                                      if c in address_layer.columns]
     result = build_targets(address_layer[columns], fires, households,
@@ -244,7 +244,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                   if point_rates is not None else
                   f"fitted on the fires{of} in {len(rates):,} classified output areas")
         result.summary.loc[len(result.summary)] = [
-            "score", "risk model", f"{fitted}; expected fires per household per year"]
+            "score", "risk model", f"{fitted}; expected fires per household per year, "
+            f"{scaled}"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} {'postcodes' if options.postcode_points else 'addresses'}"
             f" scored: {len(result.targets):,} listed, "
