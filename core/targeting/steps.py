@@ -280,8 +280,8 @@ def ranking_rows(model: bool, at_postcodes: bool, postcode_points: bool) -> list
 
     ranks = POSTCODES if at_postcodes else AREAS
     how = ("each postcode on its own fires, its output area's and the census"
-           if at_postcodes else "its postcodes alike, by their output area's rate"
-           if postcode_points else "its addresses alike, by their output area's rate")
+           if at_postcodes else "each output area's postcodes alike, by the area's rate"
+           if postcode_points else "each output area's addresses alike, by the area's rate")
     return [["ranking", MODEL if model else SCORE, "the score the list is ranked by"],
             ["ranked", ranks, how]]
 
