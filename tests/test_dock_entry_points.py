@@ -217,3 +217,54 @@ def test_the_dock_asked_twice_for_the_segmentation_it_is_reading_reads_it_once(
     plugin.show_dock(bare)
     qtbot.waitUntil(lambda: not dock.reading(), timeout=WAIT)
     assert len(reads) == 1 and dock.gpkg == bare and dock.tabs.isEnabled()
+
+
+@pytest.fixture(scope="module")
+def no_households(tmp_path_factory):
+    """Camden segmented with no households column named (residents only), the sample's
+    postcodes as its gazetteer and its dwelling fires profiled: what the visit list
+    reads."""
+    from community_safety.core.data.locate import LocationColumns
+    from community_safety.core.places.incidents import IncidentFilter
+    from community_safety.core.places.steps import gazetteer_step, incidents_step
+
+    project = replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5, households=None)
+    gpkg = save_segmentation(build_segmentation(project), tmp_path_factory.mktemp("nohh"),
+                             plots=False)
+    gazetteer_step(gpkg, SAMPLE_DIR / "postcodes.csv", "Postcode",
+                   LocationColumns(x="Eastings", y="Northings"))
+    incidents_step(gpkg, SAMPLE_DIR / "lfb_dwelling_fires.csv", "fires",
+                   LocationColumns(x="easting_rounded", y="northing_rounded"),
+                   gpkg.parent / "incidents", rules=IncidentFilter(date_column="date"))
+    return gpkg
+
+
+def test_postcode_points_without_households_are_refused_in_words_in_the_dock(
+        plugin, qgis_iface, no_households, tmp_path, qtbot):
+    """No households known: the box starts unticked (a capacity cannot count households),
+    and ticked by the user, the run is refused in words naming the box, the option and the
+    fix, nothing written; never a postcode counted as one household."""
+    qgis_iface.setActiveLayer(_add(no_households))
+    dock = open_dock(plugin, qtbot)
+    tab = dock.targeting
+    dock.tabs.setCurrentWidget(tab)
+    ticked = tab.postcode_points.isChecked()  # as the dock set it: unticked, below
+    if not ticked:
+        qtbot.mouseClick(tab.postcode_points, Qt.LeftButton)
+    assert tab.capacity.suffix() == " households"
+    out = tmp_path / "visits"
+    tab.folder.setFilePath(str(out))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "targeting" not in dock.tasks, timeout=WAIT)
+    said = tab.status.text()
+    assert "The gazetteer is postcode points (capacity in households)" in said, said
+    assert "--postcode-points" in said and "names no households column" in said
+    assert "each postcode would count as one household" in said
+    assert "untick the box" in said and "[sizes] households" in said
+    assert tab.list.rowCount() == 0 and not (out / "target_list.csv").exists()
+    assert not ticked  # the dock left it unticked: no households to count
+    # unticked (one visit per postcode), the list is made
+    qtbot.mouseClick(tab.postcode_points, Qt.LeftButton)
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "targeting" not in dock.tasks, timeout=WAIT)
+    assert tab.list.rowCount() == 500, tab.status.text()

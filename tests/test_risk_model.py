@@ -14,7 +14,7 @@ import shapely
 
 from community_safety.core.errors import InputError
 from community_safety.core.store.backtest_columns import RANKING, columns
-from community_safety.core.targeting import risk_backtest
+from community_safety.core.targeting import risk_model
 from community_safety.core.targeting.rates import shrunk_rates
 from community_safety.core.targeting.risk_backtest import MEASURES, ORACLE, RANDOM, evaluate
 from community_safety.core.targeting.risk_features import (
@@ -145,17 +145,18 @@ def test_property_types_as_published_in_words():
 def test_leave_one_borough_out_never_sees_the_tested_boroughs_fires(toy, monkeypatch):
     areas, history = toy
     seen = []
-    real_fit = risk_backtest.fit_model
+    real_fit = risk_model.fit_model
 
     def spy(study, fires, *args, **kwargs):
         seen.append(set(study.codes))
         return real_fit(study, fires, *args, **kwargs)
 
-    monkeypatch.setattr(risk_backtest, "fit_model", spy)
+    monkeypatch.setattr(risk_model, "fit_model", spy)
     evaluate(areas, history, CUT, START, END, settings=SMALL, draws=20)
     boroughs = areas.groups["borough"]
-    assert len(seen) == 3
-    for codes, tested in zip(seen, ["B0", "B1", "B2"]):
+    # each fold: the fit that validates the settings and scales them, then the model
+    assert len(seen) == 6
+    for codes, tested in zip(seen, ["B0", "B0", "B1", "B1", "B2", "B2"]):
         assert not codes & set(areas.codes[boroughs == tested])
         assert codes == set(areas.codes[boroughs != tested])
     # and the model that scores B0 is the same whatever B0's fires were
@@ -173,13 +174,13 @@ def test_leave_one_borough_out_never_sees_the_tested_boroughs_fires(toy, monkeyp
 def test_choosing_settings_in_a_fold_sees_only_the_other_boroughs(toy, monkeypatch):
     areas, history = toy
     seen = []
-    real = risk_backtest.choose_settings
+    real = risk_model.choose_settings
 
     def spy(study, *args, **kwargs):
         seen.append(set(study.groups["borough"]))
         return real(study, *args, **kwargs)
 
-    monkeypatch.setattr(risk_backtest, "choose_settings", spy)
+    monkeypatch.setattr(risk_model, "choose_settings", spy)
     evaluation = evaluate(areas, history, CUT, START, END, candidates=(SMALL, ModelSettings(
         kind="poisson_glm")), draws=20)
     assert seen == [{"B1", "B2"}, {"B0", "B2"}, {"B0", "B1"}]
@@ -474,8 +475,16 @@ def test_the_written_tables_and_the_log_say_words(camden, tmp_path, capsys):
                         r"households, against \d+\.\d% for the area's own past rate: "
                         r"\d+\.\d points (ahead|behind|level) \(95% interval ", printed, re.M)
     assert verdict, printed
-    assert re.search(r"^Calibration: the model expected [\d,]+ fires in Jan 2020 – ", printed,
-                     re.M)
+    said = re.search(r"^Calibration: the model expected (\d+\.\d+) times the fires seen "
+                     r"\(([\d,]+) expected in Jan 2020 – Aug 2024, ([\d,]+) seen\).*$",
+                     printed, re.M)
+    assert said, printed
+    times, expected, seen = (float(g.replace(",", "")) for g in said.groups())
+    assert abs(times - expected / seen) < 0.06
+    # and in the folder's about table, for the report
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["Calibration"] == said.group(0)
+    assert about["What the rankings rank"] == "output areas"
     assert "top_" not in printed and "auc" not in printed
     for csv in out.glob("*.csv"):
         if csv.name == "reconciliation.csv":
@@ -713,3 +722,28 @@ def test_reasons_in_words_a_crew_manager_reads(toy):
         assert f"high: one-person households ({value:.0f}%)" in reasons[code]
     assert not any("high:" in reasons[c] for c in areas.codes.difference(top))
     assert not reasons.str.contains("segment|shrink|rate_", regex=True).any()
+
+
+def test_the_models_expected_fires_are_scaled_on_the_years_before_the_cut_off_only(toy):
+    """One factor: the fires seen ÷ expected in the validation years before the cut-off,
+    by the settings fitted before them; the fires after the cut-off change nothing."""
+    from community_safety.core.targeting.risk_features import later_rate
+    from community_safety.core.targeting.risk_model import fit_scaled, predict_at
+
+    areas, history = toy
+    model, chosen, table = fit_scaled(areas, history, CUT, START, (SMALL,))
+    validate = pd.Timestamp("2015-12-31")  # the cut-off less the 4-year horizon
+    before = fit_model(areas, history, validate, START, SMALL)
+    expected = (predict_at(before, areas, history, validate, START) * areas.households).sum()
+    rate, exposure = later_rate(areas, history, validate, CUT)
+    seen = (rate * exposure).sum() / 4.0  # a year
+    assert model.factor == pytest.approx(seen / expected, rel=1e-3)
+    assert model.factor_period == "2016–2019" and bool(table["chosen"].iloc[0])
+    unscaled = fit_model(areas, history, CUT, START, SMALL)
+    table_at_cut = feature_table(areas, history, CUT, START)
+    assert model.predict(table_at_cut) == pytest.approx(
+        unscaled.predict(table_at_cut) * model.factor)
+    later = history[history["date"] > CUT]
+    more = pd.concat([history, later, later])  # three times the later fires
+    assert fit_scaled(areas, more, CUT, START, (SMALL,))[0].factor == pytest.approx(
+        model.factor)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..share.findings import ranking_words
+from ..store.backtest_columns import AREAS, MODEL
 from .figures import number
 
 YES = ("yes", "true", "1")
@@ -29,15 +31,51 @@ def _figure(text, decimals: int = 0) -> str:
 
 def tested_on_later_fires(tested: dict) -> str:
     """The out-of-sample figure in words, from the key findings' targeting figures
-    (``Finding.figures``: share, low, high, fitted_on, tested_on, fires, random, top)."""
+    (``Finding.figures``: share, low, high, fitted_on, tested_on, fires, random, top, and
+    the ranking tested, the list's and whether they are the same): "by the list's ranking"
+    only when the backtest tested it, else the ranking it tested, said not to be the
+    list's."""
     interval = (f" (95% interval {number(tested['low'], 1)}–{number(tested['high'], 1)}%)"
                 if tested.get("low") is not None else "")
     chance = (f"; in random order {number(tested['random'], 1)}%"
               if tested.get("random") is not None else "")
+    if tested.get("same", True):
+        by, other = "the list's ranking", ""
+    else:
+        by = tested["tested"]
+        other = (f" This is not the list's ranking: the list is ranked by "
+                 f"{tested['listed']}, which no backtest found tested.")
+    calibration = tested.get("calibration", "").split("; by tenth")[0]
+    calibration = (f" In that backtest {calibration}." if calibration else "")
     return (f"fitted on fires {tested['fitted_on']}, tested on later fires "
-            f"({tested['tested_on']}): the top {tested['top']}% of households by the "
-            f"list's ranking held {number(tested['share'], 1)}%{interval} of the "
-            f"{number(tested['fires'])} later fires{chance}.")
+            f"({tested['tested_on']}): the top {tested['top']}% of households by "
+            f"{by} held {number(tested['share'], 1)}%{interval} of the "
+            f"{number(tested['fires'])} later fires{chance}.{other}{calibration}")
+
+
+def expected_fires_source(values: dict, notes: dict, tested: dict | None) -> str:
+    """Where the listed homes' expected fires come from, in a sentence, when the list was
+    scored by the risk model: its expected fires per year, how they were scaled to the
+    fires seen before the window's end (the score's note), and how they compared with the
+    later fires in a backtest of the same ranking; never stated as if checked when they
+    are not. "" for the areas' fire rates (said with the figure: the average over the
+    window)."""
+    if not (values.get("ranking") == MODEL or values.get("score") == MODEL):
+        return ""
+    parts = notes.get("score", "").split("; ")
+    fitted = parts[0] if parts[0].startswith("fitted on") else ""
+    scaled = next((p.split(", ", 1)[1] for p in parts[1:] if ", " in p), "")
+    said = (". These are the risk model's expected fires per household per year"
+            + (f" ({fitted})" if fitted else "") + (f", {scaled}" if scaled else ""))
+    calibration = (tested or {}).get("calibration", "")
+    times = calibration.split(" (")[0]
+    if calibration and tested.get("same", True):
+        return (f"{said}. In the backtest of this ranking {times}"
+                + ("." if "close to the fires seen" in calibration else
+                   ": read them as a ranking, not a forecast of fires."))
+    other = f"; in the backtest of {tested['tested']}, {times}" if calibration else ""
+    return (f"{said}. They have not been checked against later fires (no backtest of this "
+            f"ranking was found{other}).")
 
 
 def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
@@ -65,7 +103,8 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             "households in targeted areas (%)", "borough fire rate per 1,000 households",
             "cluster by area", "capacity", "visits", "areas", "wards",
             "addresses in the gazetteer", "eligible addresses", "households",
-            "postcodes in the gazetteer", "eligible postcodes", "households on the list"}
+            "postcodes in the gazetteer", "eligible postcodes", "households on the list",
+            "ranking", "ranked"}
     # postcode points: the gazetteer holds postcodes and the capacity counts households
     places = "postcodes" if "eligible postcodes" in values else "addresses"
     add("Visits on the list", f"{_figure(values.get('visits', ''))} "
@@ -73,6 +112,10 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
     if values.get("households on the list"):
         add("Households on the list", f"{_figure(values['households on the list'])} "
             f"({notes.get('households on the list') or 'the capacity counts households'})")
+    if values.get("ranking"):
+        ranks = values.get("ranked", AREAS)
+        add("Ranked by", ranking_words(values["ranking"], ranks)
+            + (f" ({notes['ranked']})" if notes.get("ranked") else ""))
     if values.get("areas"):
         add("Output areas with a visit", _figure(values["areas"]))
     if values.get("wards"):
@@ -85,13 +128,15 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             + ("" if eligible == every else " (the rest excluded by the rules below)"))
     if "expected fires covered" in values:
         covered = _figure(values["expected fires covered"], 2)
-        when = (f"a year (average rate over {window})" if yearly and window else
-                "a year" if yearly else f"{unit or 'over the incident history'} "
-                "(the window's length is not known, so not per year)")
+        source = expected_fires_source(values, notes, tested)
+        when = ("a year" if source else f"a year (average rate over {window})"
+                if yearly and window else "a year" if yearly else
+                f"{unit or 'over the incident history'} (the window's length is not known, "
+                "so not per year)")
         share = values.get("share of eligible expected fires covered (%)", "")
         add("Expected fires in the listed homes", f"{covered} {when}" + (
             f": {_figure(share, 1)}% of the expected fires of every home that could be "
-            "visited" if share else ""))
+            "visited" if share else "") + source)
     if tested:
         said_tested = tested_on_later_fires(tested)
         add("Tested on later fires (out of sample)",

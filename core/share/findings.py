@@ -44,7 +44,16 @@ import pyogrio
 from ..places.incidents import ONE_PER_ROW, exact_poisson_interval, words
 from ..places.matrices import TOTAL
 from ..places.steps import period_months
-from ..store.backtest_columns import ABOUT, RANKING, columns, read_identity
+from ..store.backtest_columns import (
+    ABOUT,
+    AREAS,
+    MODEL,
+    POSTCODES,
+    RANKING,
+    SCORE,
+    columns,
+    read_identity,
+)
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..store.swap import previous_folder
 from .export import partner_tables, read_matrices
@@ -280,35 +289,67 @@ def backtests_beside(path: Path) -> list[Path]:
     return [f for f in found if (f / BACKTEST_ABOUT).is_file()]
 
 
+def list_ranking(path: Path, layers: list[str]) -> tuple[str, str] | None:
+    """The visit list's ranking and what it ranks (output areas or postcode points), from
+    its summary (``target_summary``); None without a list. A list made before the summary
+    said so is read from its score row."""
+    if "target_summary" not in layers:
+        return None
+    summary = read_gpkg_table(path, "target_summary").fillna("").astype(str)
+    values = dict(zip(summary["measure"], summary["value"]))
+    if "ranking" in values:
+        return values["ranking"], values.get("ranked", AREAS)
+    notes = dict(zip(summary["measure"], summary["note"]))
+    model = values.get("score") == MODEL
+    return (MODEL if model else SCORE,
+            POSTCODES if model and POSTCODES in notes.get("score", "") else AREAS)
+
+
+def ranking_words(ranking: str, ranks: str) -> str:
+    """A ranking as the report names it: "the risk model ranking postcode points"."""
+    return f"the {ranking} ranking {ranks}"
+
+
+def _tested(folder: Path) -> tuple[pd.Series, pd.DataFrame, str]:
+    """A backtest folder's about row, its table (the means where written) and what its
+    rankings rank (backtests written before they said: postcode points when their score
+    is named for postcodes)."""
+    about = pd.read_csv(folder / BACKTEST_ABOUT).rename(
+        columns={v: k for k, v in ABOUT.items()}).iloc[0]
+    means = folder / "backtest_means.csv"
+    table = pd.read_csv(means if means.is_file() else folder / "backtest.csv")
+    ranks = about.get("ranks")
+    if not isinstance(ranks, str):
+        ranks = POSTCODES if "postcode" in str(about["score"]) else AREAS
+    return about, table, ranks
+
+
 def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Finding]:
-    """What the visit list's ranking reached out of sample, from a backtest of this very
-    segmentation (the risk model's when the visit list is scored by it), with the 95%
-    interval where the backtest gives one, against random order."""
-    model_list = False
-    if "target_summary" in layers:
-        summary = read_gpkg_table(path, "target_summary")
-        model_list = bool(((summary["measure"] == "score")
-                           & (summary["value"].astype(str) == "risk model")).any())
-    chosen = None
+    """What a ranking reached out of sample, from a backtest of this very segmentation:
+    the visit list's own ranking (the same score of the same units: the risk model at
+    postcode points is not the risk model at output areas) where a backtest tested it,
+    else the ranking a backtest did test, named and said not to be the list's; with the
+    95% interval where the backtest gives one, against random order, and the risk model's
+    calibration where the backtest measured it."""
+    used = list_ranking(path, layers) or (SCORE, AREAS)
     column, low_column, high_column = columns(f"top_{TOP_SHARE}pct")
+    found = []
     for folder in backtests_beside(path):
         if read_identity(folder) != identity:
             continue  # a backtest of another (earlier) segmentation
-        about = pd.read_csv(folder / BACKTEST_ABOUT).rename(
-            columns={v: k for k, v in ABOUT.items()}).iloc[0]
-        means = folder / "backtest_means.csv"
-        table = pd.read_csv(means if means.is_file() else folder / "backtest.csv")
-        ranking = about["model"] if model_list and isinstance(about["model"], str) else \
-            about["score"]
+        about, table, ranks = _tested(folder)
+        model = about["model"] if isinstance(about["model"], str) else None
+        ranking = model if used[0] == MODEL and model else about["score"]
         row = table[table[RANKING] == ranking]
-        if row.empty or (model_list and ranking != about["model"]):
+        if row.empty:
             continue
-        candidate = (about, row.iloc[0], table)
-        if chosen is None or low_column in table.columns:
-            chosen = candidate
-    if chosen is None:
+        same = (ranking, ranks) == used
+        # the list's own ranking first, then one with intervals, then the model's
+        found.append(((same, low_column in table.columns, ranking == MODEL),
+                      about, row.iloc[0], table, ranks, same))
+    if not found:
         return []
-    about, row, table = chosen
+    _, about, row, table, ranks, same = max(found, key=lambda f: f[0])
     value = float(row[column])
     low, high = row.get(low_column), row.get(high_column)
     interval = (f" (95% interval {float(low):.1f}–{float(high):.1f}%)"
@@ -316,17 +357,25 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     random = table[table[RANKING].astype(str).str.startswith("random")]
     chance = None if random.empty else float(random[column].iloc[0])
     against = f"; in random order {chance:.1f}%" if chance is not None else ""
-    text = (f"ranked by the visit list's score, “{row[RANKING]}”, fitted on fires "
-            f"{about['fitted_on']}: the top {TOP_SHARE}% of households held {value:.1f}%"
-            f"{interval} of the {int(about['fires_tested_on']):,} later fires "
-            f"({about['tested_on']}, {about['how']}){against}.")
+    tested = ranking_words(str(row[RANKING]), ranks)
+    listed = ranking_words(*used)
+    calibration = about.get("calibration")
+    calibration = (calibration if isinstance(calibration, str) and row[RANKING] == MODEL
+                   else "")
+    text = ((f"ranked by the visit list's score, {tested}" if same else
+             f"ranked by {tested} (not the visit list's ranking: the list is ranked by "
+             f"{listed}, which this backtest did not test)")
+            + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of households "
+            f"held {value:.1f}%{interval} of the {int(about['fires_tested_on']):,} later "
+            f"fires ({about['tested_on']}, {about['how']}){against}.")
     return [Finding("targeting", "Targeting, tested on later fires",
                     text[:1].upper() + text[1:], {
         "share": value, "low": None if not interval else float(low),
         "high": None if not interval else float(high), "ranking": str(row[RANKING]),
         "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"]),
         "fitted_on": str(about["fitted_on"]), "how": str(about["how"]), "random": chance,
-        "top": TOP_SHARE})]
+        "top": TOP_SHARE, "tested": tested, "listed": listed, "same": same,
+        "calibration": calibration.removeprefix("Calibration: ")})]
 
 
 # --- since the last run ------------------------------------------------------------------

@@ -30,7 +30,15 @@ DIGITS = {**{f"top_{p}pct": 1 for p in TOP}, "auc": 3}
 ABOUT = {"segmentation": "Segmentation", "how": "How it was tested",
          "fitted_on": "Fitted on fires of", "tested_on": "Tested on fires of",
          "fires_tested_on": "Later fires tested on", "score": "Visit list's ranking",
-         "model": "Risk model's ranking", "why": "Why this test"}
+         "model": "Risk model's ranking", "why": "Why this test",
+         "ranks": "What the rankings rank", "calibration": "Calibration"}
+# what a backtest's rankings rank ("ranks"): a visit list's ranking is tested only by a
+# backtest of the same ranking of the same units (the risk model at postcode points is
+# not the risk model at output areas)
+AREAS, POSTCODES = "output areas", "postcode points"
+# the rankings a visit list uses, as the backtests name them
+MODEL = "risk model"
+SCORE = "segment + area score (empirical Bayes)"
 IDENTITY_FILE = "backtest_about.json"  # the segmentation's identity, for the findings
 
 

@@ -24,7 +24,7 @@ from ..cells import write_csv
 from ..errors import InputError
 from ..places.incidents import window_date
 from ..store.backtest_columns import ABOUT as ABOUT_COLUMNS
-from ..store.backtest_columns import worded, write_identity
+from ..store.backtest_columns import AREAS, SCORE, worded, write_identity
 from .capture import TOP, area_under, capture_at, capture_curve, curve_in_order
 from .history import IncidentFile, incident_history, window_counts
 from .rates import area_households, shrunk_rates
@@ -74,7 +74,7 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
     rates = shrunk_rates(fit, households, classified)
     hh = rates["households"]
     rankings = {
-        "segment + area score (empirical Bayes)": (rates["shrunk_rate"], False),
+        SCORE: (rates["shrunk_rate"], False),
         "segment rate alone": (rates["segment_rate"], False),
         "area's own past rate": (rates["own_rate"], False),
     }
@@ -108,19 +108,23 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
 
 
 def about_table(segmentation: str, how: str, fit_period: str, test_period: str, tested: int,
-                score: str, model: str = "", why: str = "") -> pd.DataFrame:
+                score: str, model: str = "", why: str = "", ranks: str = AREAS,
+                calibration: str = "") -> pd.DataFrame:
     """One row saying what a backtest's tables are about, in words, for the report's key
     findings and for a person opening the folder: the segmentation it ran on (its name
     and file; its identity goes beside, ``backtest_columns.write_identity``: a backtest of
     an earlier segmentation is not quoted), how the fires were split and why, the periods
     fitted on and tested on, the fires tested on, and the rankings a visit list uses
-    (``score``: the default; ``model``: the risk model, in the model backtest)."""
+    (``score``: the default; ``model``: the risk model, in the model backtest), what they
+    rank (``ranks``: output areas or postcode points) and the model's calibration in a
+    sentence."""
     return pd.DataFrame([{ABOUT_COLUMNS["segmentation"]: segmentation,
                           ABOUT_COLUMNS["how"]: how, ABOUT_COLUMNS["fitted_on"]: fit_period,
                           ABOUT_COLUMNS["tested_on"]: test_period,
                           ABOUT_COLUMNS["fires_tested_on"]: int(tested),
                           ABOUT_COLUMNS["score"]: score, ABOUT_COLUMNS["model"]: model,
-                          ABOUT_COLUMNS["why"]: why}])
+                          ABOUT_COLUMNS["why"]: why, ABOUT_COLUMNS["ranks"]: ranks,
+                          ABOUT_COLUMNS["calibration"]: calibration}])
 
 
 def write_about(folder: Path, seg, gpkg: Path, table: pd.DataFrame) -> None:

@@ -50,9 +50,13 @@ def ahead_table(ahead: pd.DataFrame, own: str, loo: bool) -> pd.DataFrame:
 def settings_words(table: pd.DataFrame) -> pd.DataFrame:
     """``model_settings.csv``: the settings (named as in a project's ``[risk_model]``),
     their validation in words and rounded, for which fit, and the one chosen."""
-    return table.round({"validation_top_10pct": 1, "validation_auc": 3}).rename(columns={
+    return table.round({"validation_top_10pct": 1, "validation_auc": 3,
+                        "validation_seen_over_expected": 2}).rename(columns={
         "validation_top_10pct": "Validation: share of fires in the top 10% of households (%)",
         "validation_auc": "Validation: area under the capture curve",
+        "validation_seen_over_expected": "Validation: fires seen ÷ expected (the scale "
+                                         "of the expected fires)",
+        "validation_period": "Validation years",
         "fitted_for": "Fitted for", "chosen": "Chosen", "note": "Note"})
 
 
@@ -66,17 +70,58 @@ def calibration_words(table: pd.DataFrame, period: str) -> pd.DataFrame:
         "Seen ÷ expected": table["observed_over_expected"].round(2)})
 
 
-def calibration_sentence(table: pd.DataFrame, period: str) -> str:
-    """The calibration in a sentence: how the fires seen compare with those expected."""
+def calibration_sentence(table: pd.DataFrame, period: str, scaling: str = "") -> str:
+    """The calibration in a sentence, leading with how many times the fires seen the
+    model expected ("the model expected 1.10 times the fires seen"), then by tenth of
+    households, how its expected fires were scaled (``scaling_sentence``) and whether,
+    as counts, they can be read as a forecast."""
     ratio = table["observed_over_expected"].replace([np.inf, -np.inf], np.nan).dropna()
-    total = table["observed"].sum() / max(table["expected"].sum(), 1e-300)
+    expected, seen = table["expected"].sum(), table["observed"].sum()
     if ratio.empty:
         return "Calibration: no fire was expected, so there is nothing to compare."
-    return (f"Calibration: the model expected {table['expected'].sum():,.0f} fires in "
-            f"{period} and {table['observed'].sum():,.0f} were seen ({total:.2f} times); by "
-            f"tenth of households, highest expected first, the fires seen were "
-            f"{ratio.min():.2f} to {ratio.max():.2f} times those expected "
-            "(calibration.csv).")
+    if not seen > 0:
+        return (f"Calibration: the model expected {expected:,.0f} fires in {period} and "
+                "none was seen.")
+    times = expected / seen
+    close = 0.8 <= times <= 1.25
+    return (f"Calibration: the model expected {_times(times)} times the fires seen "
+            f"({expected:,.0f} expected in {period}, {seen:,.0f} seen); by tenth of "
+            f"households, highest expected first, the fires seen were {ratio.min():.2f} to "
+            f"{ratio.max():.2f} times those expected (calibration.csv). "
+            + (f"{scaling} " if scaling else "")
+            + ("As counts its expected fires are close to the fires seen." if close else
+               f"As counts its expected fires are {'too many' if times > 1 else 'too few'}: "
+               "they rank homes, they do not forecast fires."))
+
+
+def _times(value: float) -> str:
+    return f"{value:.1f}" if value >= 2 else f"{value:.2f}"
+
+
+def scaling_sentence(evaluation) -> str:
+    """How the model's expected fires were scaled in the backtest: by the fires seen ÷
+    expected in the validation years before the cut-off (one factor per fitted model,
+    from fires up to the cut-off only), and what the unscaled model expected."""
+    units = [u for u in evaluation.observed if u in evaluation.factors]
+    factors = {u: evaluation.factors[u] for u in units}
+    scaled = {u: f for u, (f, years) in factors.items() if years}
+    if not scaled:
+        return ("Its expected fires are not scaled (too short a history before the "
+                "cut-off to validate the model on).")
+    seen = sum(float(np.sum(evaluation.observed[u])) for u in units)
+    unscaled = sum(float(np.sum(evaluation.expected[u] * evaluation.households[u]))
+                   * evaluation.test_years / factors[u][0] for u in units)
+    before = (f"; unscaled it expected {_times(unscaled / seen)} times the fires seen"
+              if seen > 0 else "")
+    values = sorted(set(round(f, 2) for f in scaled.values()))
+    if len(values) == 1:
+        years = next(y for _, y in factors.values() if y)
+        return (f"Its expected fires were scaled by {values[0]:.2f}, the fires seen ÷ "
+                f"expected in {years} (the validation years before the cut-off, by the "
+                f"model fitted before them){before}.")
+    return (f"Each borough's model had its expected fires scaled by the fires seen ÷ "
+            f"expected in the validation years before the cut-off in the other boroughs "
+            f"({values[0]:.2f} to {values[-1]:.2f}){before}.")
 
 
 def tested_sentence(reconciliation: pd.DataFrame, tested: int, period: str) -> str:

@@ -43,6 +43,12 @@ class CrewColumn:
     optional: bool = False  # left out when empty on every row
 
 
+# how the risk model's expected fires are scaled (``risk_model.fit_scaled``)
+SCALED = (" The model's expected fires are scaled by one factor to the fires seen in the "
+          "window's last years, by the model fitted before them, where the history allows "
+          "(target_summary.csv says by how much).")
+
+
 def crew_columns(years: float | None, window: str, model: bool = False,
                  postcodes: bool = False, per_household: bool = False) -> list[CrewColumn]:
     """The columns of the list sheets, in order: headings and meanings. ``years``: the
@@ -63,12 +69,12 @@ def crew_columns(years: float | None, window: str, model: bool = False,
                "household per year for the postcode itself (its own past fires, the fires "
                "around it, its output area's and the census), × its households × the partner "
                "flags' weights. Two postcodes of one output area can differ: the output "
-               "area's rate beside it is its area's, not the postcode's.")
+               "area's rate beside it is its area's, not the postcode's." + SCALED)
     elif model:
         expected = f"Expected fires per year (risk model, fires of {window})"
         how = ("The address's expected fires per year: the risk model's expected fires per "
                "household per year for its output area × households at the address × the "
-               "partner flags' weights.")
+               "partner flags' weights." + SCALED)
     elif years:
         expected = "Expected fires per year" + (f" (from the fires of {window})" if window
                                                 else "")

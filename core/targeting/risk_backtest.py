@@ -35,19 +35,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..store.backtest_columns import MODEL, SCORE
 from .capture import TOP, area_under, capture_at, capture_curve, score_order
 from .rates import shrunk_rates
 from .risk_features import StudyAreas, feature_table, later_rate
-from .risk_model import ModelSettings, choose_settings, fit_model, predict_at
+from .risk_model import ModelSettings, fit_scaled, predict_at
 from .risk_postcodes import AREA
 
 BOOTSTRAP = 400
 MEASURES = [f"top_{p}pct" for p in TOP] + ["auc"]
 
-MODEL = "risk model"
 OWN = "area's own past rate"
 BOROUGH = "own rate shrunk to the borough's"
-SCORE = "segment + area score (empirical Bayes)"
 SEGMENT = "segment rate"
 IMD = "deprivation alone (IMD)"
 RANDOM = "random order (expected)"
@@ -146,6 +145,7 @@ class Evaluation:
     observed: dict = field(default_factory=dict)  # unit -> later fires per area
     households: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # unit -> (ModelSettings, validation table)
+    factors: dict = field(default_factory=dict)  # unit -> the model's (factor, its years)
     test_years: float = 0.0
 
     def rankings(self) -> list:
@@ -271,6 +271,7 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
     if not leave_one_out:
         shared = _fit(areas, history, cut_off, start, settings, candidates, group)
         evaluation.settings["all"] = shared[1:]
+        scale = (shared[0].factor, shared[0].factor_period)
         all_expected = predict_at(shared[0], areas, history, cut_off, start).to_numpy()
     else:  # the features at the cut-off, read by every fold's model: built once
         at_cut_off = feature_table(areas, history, cut_off, start)
@@ -284,6 +285,7 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
             model, chosen, table = _fit(areas.subset(~mask), history, cut_off, start,
                                         settings, candidates, group)
             evaluation.settings[unit] = (chosen, table)
+            scale = (model.factor, model.factor_period)
             expected = model.predict(at_cut_off[mask])  # the tested borough's areas only
         else:
             expected = all_expected[mask]
@@ -296,20 +298,20 @@ def evaluate(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
             continue
         _judge(evaluation, unit, scores, hh, later, codes_all[mask], draws, [seed, count])
         evaluation.expected[unit] = expected
+        evaluation.factors[unit] = scale
         evaluation.observed[unit] = later
         evaluation.households[unit] = hh
     return evaluation
 
 
 def _fit(areas, history, cut_off, start, settings, candidates, group):
-    if settings is None:
-        from .risk_model import CANDIDATES
+    """The model chosen (or the project's ``settings``, validated) and scaled on the
+    validation years before ``cut_off`` (``risk_model.fit_scaled``)."""
+    from .risk_model import CANDIDATES
 
-        chosen, table = choose_settings(areas, history, cut_off, start,
-                                        candidates or CANDIDATES, group)
-    else:
-        chosen, table = settings, None
-    return fit_model(areas, history, cut_off, start, chosen), chosen, table
+    return fit_scaled(areas, history, cut_off, start,
+                      (settings,) if settings is not None else candidates or CANDIDATES,
+                      group)
 
 
 def capture_chart(evaluation: Evaluation, unit, path, title: str = "") -> None:

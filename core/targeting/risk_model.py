@@ -11,7 +11,10 @@ The library is scikit-learn: ``HistGradientBoostingRegressor(loss="poisson")``
 log-scaled features (``kind = "poisson_glm"``). Its settings come from the project file's
 ``[risk_model]`` section (``ModelSettings``); ``choose_settings`` picks among candidates by
 validation *inside the fit period* (fit at ``T - horizon``, validate on the fires of the
-horizon before ``T``), so the test years are never used to tune.
+horizon before ``T``), so the test years are never used to tune; ``fit_scaled`` scales the
+chosen model's expected fires by one factor, the fires seen ÷ expected in those validation
+years (the model over- or under-shoots when fire rates drift: 2.5 times the fires seen on
+Wandsworth unscaled, 0.91 scaled), again from fires up to ``T`` only.
 """
 
 from __future__ import annotations
@@ -134,11 +137,15 @@ class RiskModel:
     scale: dict = field(default_factory=dict)  # the GLM's standardisation
     origins: list = field(default_factory=list)
     training_rows: int = 0
+    # the expected fires' scale: the fires seen ÷ expected in the validation years before
+    # the cut-off (``fit_scaled``), and those years in words ("" where not scaled)
+    factor: float = 1.0
+    factor_period: str = ""
 
     def predict(self, table: pd.DataFrame) -> np.ndarray:
         """Expected fires per household per year, per row of ``table``."""
         X = self._matrix(table)
-        return np.clip(self.estimator.predict(X), 1e-9, None)
+        return np.clip(self.estimator.predict(X), 1e-9, None) * self.factor
 
     def _matrix(self, table: pd.DataFrame) -> np.ndarray:
         X = table.reindex(columns=self.columns).to_numpy(dtype=float)
@@ -232,6 +239,8 @@ def choose_settings(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
     two): mean over ``group`` (or overall) of the share of those
     fires in the top 10% of households, the area under the capture curve breaking ties.
     Only fires up to ``cut_off`` are read."""
+    from ..places.steps import period_label
+
     rows = []
     years = (cut_off - start).days / 365.25
     for settings in candidates:
@@ -256,9 +265,15 @@ def choose_settings(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
             x, y = capture_curve(score[mask], hh[mask], later[mask])
             tops.append(capture_at(x, y, 10))
             aucs.append(area_under(x, y))
+        # both per year: the fires seen (``later``) and those the model expected
+        expected, seen = float(np.sum(score.to_numpy() * areas.households)), float(later.sum())
         rows.append({**{f.name: getattr(settings, f.name) for f in fields(settings)},
                      "validation_top_10pct": float(np.mean(tops)),
-                     "validation_auc": float(np.mean(aucs))})
+                     "validation_auc": float(np.mean(aucs)),
+                     "validation_seen_over_expected": seen / expected
+                     if expected > 0 and seen > 0 else np.nan,
+                     "validation_period": period_label(validate + pd.Timedelta(days=1),
+                                                       cut_off)})
     if not rows:
         raise InputError("no candidate setting of the risk model could be validated: too "
                          "short a history before the cut-off")
@@ -266,7 +281,32 @@ def choose_settings(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timest
     best = table.sort_values(["validation_top_10pct", "validation_auc"],
                              ascending=False).index[0]
     chosen = ModelSettings(**{f.name: table.loc[best, f.name] for f in fields(ModelSettings)})
+    table["chosen"] = table.index == best
     return chosen, table
+
+
+def fit_scaled(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
+               start: pd.Timestamp, candidates=CANDIDATES, group: str | None = None
+               ) -> tuple[RiskModel, ModelSettings, pd.DataFrame | None]:
+    """The candidate chosen by validation before ``cut_off`` (``choose_settings``; one
+    candidate: it, validated), fitted at ``cut_off``, its expected fires scaled by one
+    factor: the fires seen ÷ expected in the validation years, by the same settings
+    fitted before them. Only fires up to ``cut_off`` are read, so a backtest stays
+    honest. Where the history is too short to validate one candidate, it is fitted
+    unscaled (``factor`` 1, no ``factor_period``)."""
+    try:
+        chosen, table = choose_settings(areas, history, cut_off, start, candidates, group)
+    except InputError:
+        if len(candidates) != 1:
+            raise
+        chosen, table = candidates[0], None
+    model = fit_model(areas, history, cut_off, start, chosen)
+    if table is not None:
+        row = table[table["chosen"]].iloc[0]
+        factor = float(row["validation_seen_over_expected"])
+        if np.isfinite(factor) and factor > 0:
+            model.factor, model.factor_period = factor, str(row["validation_period"])
+    return model, chosen, table
 
 
 def calibration_table(expected: np.ndarray, observed: np.ndarray, households: np.ndarray,

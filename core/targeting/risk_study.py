@@ -23,7 +23,7 @@ from ..progress import Progress, scaled, silent
 from ..segment.words import counted, lower_first, short_label
 from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
-from .risk_model import ModelSettings, RiskModel, fit_model
+from .risk_model import ModelSettings, RiskModel
 
 REASONS_SHOWN = 2
 HIGH_SHARE = 0.8  # a factor is "high" in the area's top 20% of the study's areas
@@ -181,11 +181,21 @@ def settings_from(project: Path | None) -> ModelSettings:
 def model_rates(areas: StudyAreas, history: pd.DataFrame, cut_off: pd.Timestamp,
                 start: pd.Timestamp, settings: ModelSettings) -> tuple[pd.Series, RiskModel]:
     """Expected fires per household per year after ``cut_off``, per area, from a model
-    fitted on every area of the study (fires up to ``cut_off`` only)."""
-    from .risk_model import predict_at
+    fitted on every area of the study (fires up to ``cut_off`` only), scaled to the fires
+    seen in the validation years before ``cut_off`` (``risk_model.fit_scaled``)."""
+    from .risk_model import fit_scaled, predict_at
 
-    model = fit_model(areas, history, cut_off, start, settings)
+    model = fit_scaled(areas, history, cut_off, start, (settings,))[0]
     return predict_at(model, areas, history, cut_off, start), model
+
+
+def scaling_words(model: RiskModel) -> str:
+    """How the model's expected fires were scaled, for the visit list's summary."""
+    if not model.factor_period:
+        return ("not scaled to the fires seen (too short a history before the window's end "
+                "to check the model on)")
+    return (f"scaled by {model.factor:.2f}: the fires seen ÷ those expected in "
+            f"{model.factor_period} by the same model fitted before them")
 
 
 def _read_study(segmentation: Path, lookup: Path | None):
@@ -225,7 +235,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     written."""
     from ..places.incidents import window_date
     from ..places.steps import gpkg_path, period_label
-    from ..store.backtest_columns import worded
+    from ..store.backtest_columns import AREAS, POSTCODES, worded
     from ..store.folders import replaced_folder, staged_files
     from .backtest import about_table, cut_off_date, segmentation_words, write_about
     from .backtest_words import (
@@ -234,6 +244,7 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         calibration_sentence,
         calibration_words,
         means_table,
+        scaling_sentence,
         settings_words,
         tested_sentence,
         unit_words,
@@ -272,7 +283,9 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     chosen = []
     for unit, (setting, validation) in evaluation.settings.items():
         frame = validation if validation is not None else pd.DataFrame(
-            [{"kind": setting.kind, "note": "from the project file"}])
+            [{"kind": setting.kind}])
+        if settings is not None:
+            frame = frame.assign(note="from the project file")
         chosen.append(frame.assign(fitted_for=unit, chosen=[
             str(row.get("kind")) == setting.kind for row in frame.to_dict("records")]))
     settings_table = pd.concat(chosen, ignore_index=True)
@@ -297,7 +310,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
     tested = int(sum(float(np.sum(v)) for v in evaluation.observed.values()))
     lines = backtest_lines(means, ahead, own, how, why,
                            tested_sentence(reconciliation, tested, test_period),
-                           calibration_sentence(calibration, test_period), loo)
+                           calibration_sentence(calibration, test_period,
+                                                scaling_sentence(evaluation)), loo)
     progress(0.9, "writing the tables and charts")
     folder = replaced_folder(out_dir) if replace_folder else staged_files(out_dir)
     with folder as staging:
@@ -306,7 +320,9 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         write_csv(means_table(means, loo), staging / "backtest_means.csv", index=False)
         write_about(staging, seg, gpkg, about_table(
             segmentation_words(seg, gpkg), how, period_label(first, cut), test_period,
-            tested, named(SCORE, postcode_points), MODEL, why))
+            tested, named(SCORE, postcode_points), MODEL, why,
+            POSTCODES if postcode_points else AREAS,
+            calibration_sentence(calibration, test_period, scaling_sentence(evaluation))))
         write_csv(ahead_table(ahead, own, loo), staging / "model_vs_own_rate.csv",
                   index=False)
         write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",
@@ -358,28 +374,29 @@ def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
 def model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
                  history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
                  lookup: Path | None = None, project: Path | None = None
-                 ) -> tuple[pd.Series, pd.Series]:
+                 ) -> tuple[pd.Series, pd.Series, str]:
     """``target --model``: per classified area, expected fires per household per year
-    (the model fitted on the fires from ``first`` to ``last``) and the reasons in words."""
+    (the model fitted on the fires from ``first`` to ``last``, scaled: ``model_rates``),
+    the reasons in words, and how the expected fires were scaled."""
     areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
     window = history[(history["date"] >= first)
                      & (history["date"] < last + pd.Timedelta(days=1))]
-    rates, _ = model_rates(areas, window, last, first, settings_from(project))
+    rates, model = model_rates(areas, window, last, first, settings_from(project))
     reasons = area_reasons(areas, window, last, words, deprivation, lower)
-    return rates, reasons
+    return rates, reasons, scaling_words(model)
 
 
 def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None,
                           history: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
                           points: pd.DataFrame, lookup: Path | None = None,
-                          project: Path | None = None) -> tuple[pd.Series, pd.Series,
-                                                                pd.Series, pd.Series]:
+                          project: Path | None = None
+                          ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, str]:
     """``target --model --postcode-points``: the model fitted on the postcode points
     (``code``, ``area_code``, ``x``, ``y``[, ``households``]; ``risk_postcodes``), each
     fire at the nearest point of its area. Returns per point its expected fires per
-    household per year and its own fires in words, and per area the households' mean of
-    its points' rates and the area's reasons."""
-    from .risk_model import predict_at
+    household per year and its own fires in words, per area the households' mean of
+    its points' rates and the area's reasons, and how the expected fires were scaled
+    (``model_rates``)."""
     from .risk_postcodes import AREA, POSTCODE_SETTINGS, fires_at_postcodes, postcode_study
 
     areas, deprivation, lower, words = study_from_segmentation(seg, households, wards, lookup)
@@ -388,8 +405,7 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
     study = postcode_study(areas, points)
     placed = fires_at_postcodes(window, points)
     settings = settings_from(project) if project is not None else POSTCODE_SETTINGS
-    model = fit_model(study, placed, last, first, settings)
-    rates = predict_at(model, study, placed, last, first)
+    rates, model = model_rates(study, placed, last, first, settings)
     since = last - pd.DateOffset(years=3)
     recent = placed[placed["date"] > since].groupby("area_code").size()
     recent = recent.reindex(study.codes).fillna(0).astype(int)
@@ -407,7 +423,7 @@ def postcode_model_scores(seg, households: pd.Series, wards: pd.DataFrame | None
     area_rates = ((rates.to_numpy() * weight).groupby(area).sum()
                   / weight.groupby(area).sum()).reindex(areas.codes)
     reasons = area_reasons(areas, window, last, words, deprivation, lower)
-    return rates, point_words, area_rates, reasons
+    return rates, point_words, area_rates, reasons, scaling_words(model)
 
 
 NEAR_METRES = 100  # the fires around a postcode that its visit list's reasons count

@@ -88,6 +88,25 @@ def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, st
     return years, label
 
 
+def households_unknown_at_postcodes(capacity: int | None) -> str:
+    """Why a capacity in households is refused at postcode points when no households are
+    known (the segmentation's project names none and the gazetteer gives none): each
+    postcode would count as one household, and what to do instead, naming the command
+    line's option and the QGIS box (the dock's and the Processing tool's)."""
+    many = f"{capacity:,}" if capacity else "N"
+    return ("the gazetteer is said to be postcode points with the capacity in households "
+            "(--postcode-points; in QGIS the box 'The gazetteer is postcode points "
+            "(capacity in households)' of the dock's Targeting tab and of the "
+            "Processing tool Target home fire safety checks), but no postcode's households "
+            "are known: the segmentation's project names no households column ([sizes] "
+            "households) and the gazetteer gives none, so each postcode would count as one "
+            f"household and a capacity of {many} households would list {many} postcodes, "
+            "many more homes. Either name the households column in the project ([sizes] "
+            "households = a table's total of households, e.g. TS054's 'Total: All "
+            "households') and run segment again, or count the visits as postcodes, one "
+            "visit each: leave out --postcode-points (untick the box). Nothing was written")
+
+
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                 inputs: TargetInputs, replace_folder: bool = True
                 ) -> tuple[TargetResult, list[Path]]:
@@ -108,6 +127,9 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if "addresses" not in layers:
         raise InputError(f"{gpkg.name}: no address gazetteer yet; run `community-safety "
                          "gazetteer` first")
+    if options.postcode_points and rate_unit(seg) == "address" and "households" not in (
+            pyogrio.read_info(gpkg, layer="addresses")["fields"]):
+        raise InputError(households_unknown_at_postcodes(options.capacity))
     households = area_households(seg, gpkg)
     today = window_date(inputs.today, "--today") or pd.Timestamp.today().normalize()
     log = Reconciliation()
@@ -203,12 +225,12 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
 
         if options.postcode_points and {"x", "y"} <= set(history.columns):
             points = gazetteer_points(address_layer, address_layer["id"])
-            point_rates, point_reasons, rates, reasons = postcode_model_scores(
+            point_rates, point_reasons, rates, reasons, scaled = postcode_model_scores(
                 seg, households, wards, history, first, last, points, inputs.lookup,
                 inputs.project)
         else:
-            rates, reasons = model_scores(seg, households, wards, history, first, last,
-                                          inputs.lookup, inputs.project)
+            rates, reasons, scaled = model_scores(seg, households, wards, history, first,
+                                                  last, inputs.lookup, inputs.project)
     columns = ["id", "area_code"] + [c for c in ("households", "non_residential")
                                      if c in address_layer.columns]
     result = build_targets(address_layer[columns], fires, households,
@@ -222,11 +244,14 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                   if point_rates is not None else
                   f"fitted on the fires{of} in {len(rates):,} classified output areas")
         result.summary.loc[len(result.summary)] = [
-            "score", "risk model", f"{fitted}; expected fires per household per year"]
+            "score", "risk model", f"{fitted}; expected fires per household per year, "
+            f"{scaled}"]
     log.add("addresses (gazetteer)", [""], "used",
             f"{len(address_layer):,} {'postcodes' if options.postcode_points else 'addresses'}"
             f" scored: {len(result.targets):,} listed, "
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
+    for row in ranking_rows(inputs.model, point_rates is not None, options.postcode_points):
+        result.summary.loc[len(result.summary)] = row
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
@@ -245,6 +270,20 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     add_to_geopackage(gpkg, {"target_summary": result.summary.astype(str)},
                       identity=seg.manifest["identity"])
     return result, written
+
+
+def ranking_rows(model: bool, at_postcodes: bool, postcode_points: bool) -> list[list]:
+    """The summary's rows saying which ranking the list used and what it ranks, in the
+    backtests' words (``risk_backtest``; ``store.backtest_columns``), so the report quotes a
+    backtest as the list's ranking only when it tested that ranking of those units."""
+    from ..store.backtest_columns import AREAS, MODEL, POSTCODES, SCORE
+
+    ranks = POSTCODES if at_postcodes else AREAS
+    how = ("each postcode on its own fires, its output area's and the census"
+           if at_postcodes else "each output area's postcodes alike, by the area's rate"
+           if postcode_points else "each output area's addresses alike, by the area's rate")
+    return [["ranking", MODEL if model else SCORE, "the score the list is ranked by"],
+            ["ranked", ranks, how]]
 
 
 def figure_text(value) -> str:

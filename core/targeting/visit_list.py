@@ -395,6 +395,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     covered = float(np.nansum(scored["expected_fires"].to_numpy()[chosen]))
     fires_all = float(area_table["fires"].sum())
     fires_in = float(area_table.loc[targeted, "fires"].sum())
+    per = unit  # what the rates are per: "household", or "address" where none is known
     unit = "per year" if options.years else f"over {options.window or 'the history'}"
     places = "postcodes" if options.postcode_points else "addresses"
     rows = [
@@ -418,7 +419,9 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
         ("households in targeted areas (%)",
          round(100 * area_table.loc[targeted, "households"].sum()
                / max(area_table["households"].sum(), 1), 1), ""),
-        ("borough fire rate per 1,000 households", round(1000 * borough * per_year, 3), unit),
+        ("borough fire rate per 1,000 households", round(1000 * borough * per_year, 3),
+         unit if per == "household" else f"{unit}; per 1,000 addresses: no households are "
+         "known, each address counts as one"),
         ("capacity", options.capacity if options.capacity_by_ward is None
          else int(options.capacity_by_ward.sum()),
          "; ".join(n for n in ("households" if options.postcode_points else "",

@@ -99,7 +99,9 @@ class TargetVisits(EngineAlgorithm):
             "Each point holds its share of its area's households; the list says 'postcode "
             "(about N households)', the number of visits counts households and the postcodes "
             "are ranked by expected fires per household (a large postcode does not use up "
-            "the households first).")
+            "the households first). It needs the households known (the project's [sizes] "
+            "households): without them it is refused, as each postcode would count as one "
+            "household.")
         self.add(QgsProcessingParameterNumber(
             "VISITED_MONTHS", self.tr("Leave out addresses visited within (months)"),
             defaultValue=12, minValue=0),

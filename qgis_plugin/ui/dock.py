@@ -297,7 +297,11 @@ class CommunitySafetyDock(QgsDockWidget):
         self.segments.show_segmentation(seg)
         if another:  # no list of the last segmentation left in view; its segments first
             self.targeting.clear()
-            self.targeting.set_postcode_points(contents.postcode_gazetteer)
+            # ticked for postcodes whose households are known (the project names a
+            # households column): without them the capacity cannot count households
+            self.targeting.set_postcode_points(
+                contents.postcode_gazetteer
+                and bool(seg.manifest.get("parameters", {}).get("households")))
             self.service_users.clear()
             self.tabs.setCurrentWidget(self.segments)
         self.matrix.show_matrices(self.matrices, contents.matrix_titles,

@@ -58,7 +58,8 @@ class TargetingTab(StepTab):
         self.postcode_points.setToolTip(
             "Each point of the gazetteer is a postcode holding its share of its output "
             "area's households: the capacity counts households and the list is ranked by "
-            "expected fires per household. Off: each point is one address, one visit.")
+            "expected fires per household (it needs the households known: the project's "
+            "[sizes] households). Off: each point is one address, one visit.")
         self.postcode_points.toggled.connect(
             lambda on: self.capacity.setSuffix(UNITS[on]))
         self.incidents = QComboBox()
