@@ -205,10 +205,10 @@ def check_counts(project: Project, tables: list) -> None:
         values = table.values
         variables = [c for c in values.columns if c not in spec.context
                      and c not in sizes and c not in deprivation]
-        counts, evidence = looks_like_counts(values, variables, population)
+        counts, evidence = looks_like_counts(values, variables, population, named)
         if counts:
             raise counts_error(spec.path.name, spec.sheet, values, variables, evidence,
-                               named)
+                               not_totals=deprivation)
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,

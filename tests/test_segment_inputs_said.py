@@ -1,0 +1,84 @@
+"""What the segment step says about its input tables, on Sutton's real census files: count
+tables found only where the data show counts, bad rows and unknown codes on the console,
+column descriptions beside the codes, and counts and plurals in words."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from community_safety.core.cli import main
+from community_safety.core.data.derive import TableOfCounts
+from community_safety.core.project.project_file import load_project
+from community_safety.core.segment.area_data import gather_area_data
+
+SUTTON = Path(__file__).parent / "data" / "london_boroughs" / "E09000029"
+CENSUS = ('[[tables]]\npath = "ts001.csv"\ncode = "OA"\ncontext = ["ts0010001"]\n'
+          'denominator = "ts0010001"\n'
+          '[[tables]]\npath = "ts041.csv"\ncode = "OA"\ncontext = ["ts0410001"]\n'
+          '[[tables]]\npath = "ts054.csv"\ncode = "OA"\ndenominator = "ts0540001"\n'
+          '[[tables]]\npath = "ts045.csv"\ncode = "OA"\ndenominator = "ts0450001"\n')
+IMD = ('[[tables]]\npath = "imd.csv"\ncode = "LSOA11CD"\njoin_on = "LSOA11CD"\n'
+       'context = ["IMD19"]\n')
+SETTINGS = ('[segmentation]\nk = 4\nn_init = 5\nseed = 1\n'
+            '[deprivation]\ncolumn = "IMD19"\nmore_deprived = "lower"\n'
+            '[sizes]\nresidents = "ts0010001"\nhouseholds = "ts0410001"\n')
+
+
+def council(tmp_path: Path, tables: str = CENSUS + IMD, extra: str = "") -> Path:
+    folder = tmp_path / "council"
+    shutil.copytree(SUTTON, folder)
+    project = folder / "p.toml"
+    project.write_text('name = "Sutton"\n[boundaries]\npath = "output_areas.gpkg"\n'
+                       'code = "OA11CD"\n' + tables + SETTINGS + extra)
+    return project
+
+
+# ----------------------------------------------------------------- 2: counts detection
+
+
+def test_a_constant_and_a_flag_beside_the_rank_are_not_called_counts(tmp_path):
+    """A constant column and a 0/1 column in the deprivation table (kept at another
+    geography): their 'row total' follows the flag exactly (r = 1), which says nothing of
+    the areas' size; each is screened out on its own (constant, binary)."""
+    project = council(tmp_path)
+    imd = pd.read_csv(project.parent / "imd.csv")
+    imd["const"] = 7
+    imd["flag"] = (imd.index % 2).astype(int)
+    imd.to_csv(project.parent / "imd.csv", index=False)
+    assert main(["segment", str(project), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    screening = pd.read_csv(tmp_path / "out" / "screening.csv").set_index("variable")
+    assert screening.loc["const", "reason"] == "constant"
+    assert screening.loc["flag", "reason"].startswith("binary")
+
+
+def test_a_table_of_counts_is_refused_with_true_evidence_and_never_the_rank_as_total(
+        tmp_path):
+    """Car counts per output area beside the area's deprivation rank: refused as counts,
+    with the evidence the data give (the row totals against the residents of the same
+    areas), and the fix never names the rank as the table's own total."""
+    project = council(tmp_path, CENSUS.replace(
+        'path = "ts045.csv"\ncode = "OA"\ndenominator = "ts0450001"\n',
+        'path = "cars.csv"\ncode = "OA"\n') + IMD.replace('context = ["IMD19"]\n', ''))
+    folder = project.parent
+    cars = pd.read_csv(folder / "ts045.csv").drop(columns="ts0450001")
+    lsoa = pd.read_csv(folder / "oa_lsoa.csv").set_index("OA11CD")["LSOA11CD"]
+    rank = pd.read_csv(folder / "imd.csv").set_index("LSOA11CD")["IMD19"]
+    cars.insert(1, "rank", cars["OA"].map(lsoa).map(rank))
+    cars.to_csv(folder / "cars.csv", index=False)
+    (folder / "imd.csv").write_text("LSOA11CD,IMD19\n" + "".join(
+        f"{code},{value}\n" for code, value in rank.items()))
+    text = project.read_text().replace('column = "IMD19"', 'column = "rank"')
+    project.write_text(text)
+    with pytest.raises(TableOfCounts) as refused:
+        gather_area_data(load_project(project))
+    message = str(refused.value)
+    assert refused.value.total is None and "rank" not in refused.value.columns
+    assert 'denominator = "rank"' not in message
+    totals = cars.set_index("OA").drop(columns="rank").sum(axis=1)
+    residents = pd.read_csv(folder / "ts001.csv").set_index("OA")["ts0010001"]
+    r = totals.corr(residents.reindex(totals.index))
+    assert f"their row totals follow ts0010001 (r = {r:.2f})" in message
