@@ -82,3 +82,48 @@ def test_a_table_of_counts_is_refused_with_true_evidence_and_never_the_rank_as_t
     residents = pd.read_csv(folder / "ts001.csv").set_index("OA")["ts0010001"]
     r = totals.corr(residents.reindex(totals.index))
     assert f"their row totals follow ts0010001 (r = {r:.2f})" in message
+
+
+# ----------------------------------------------------------------- 8: bad rows said
+
+
+def spoil(project: Path) -> dict:
+    """Sutton's tenure table with a line too long, one too short and an open quote; its
+    car table with a code outside the borough and one that is no code: what was spoilt."""
+    folder = project.parent
+    lines = (folder / "ts054.csv").read_text().splitlines()
+    codes = [line.split(",")[0] for line in lines]
+    lines[5] += ",99,98"
+    lines[9] = ",".join(lines[9].split(",")[:5])
+    lines[12] = lines[12].split(",")[0] + ',"open quote,1,2'
+    (folder / "ts054.csv").write_text("\n".join(lines) + "\n")
+    cars = pd.read_csv(folder / "ts045.csv")
+    extra = cars.iloc[:2].copy()
+    extra["OA"] = ["E00999999", "NOTACODE"]
+    pd.concat([cars, extra]).to_csv(folder / "ts045.csv", index=False)
+    return {"spoilt": [codes[5], codes[9], codes[12]], "cars_rows": len(cars)}
+
+
+def test_rows_not_read_and_codes_not_found_are_said_on_the_console(tmp_path, capsys):
+    project = council(tmp_path)
+    spoilt = spoil(project)
+    assert main(["segment", str(project), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    said = capsys.readouterr().err.splitlines()
+    tenure = next(line for line in said if line.startswith("ts054.csv: "))
+    assert tenure.startswith("ts054.csv: 3 rows could not be read and are left out, listed in "
+                             "reconciliation.csv: Expected 14 fields in line 6, saw 16 "
+                             f"({spoilt['spoilt'][0]}); Expected 14 fields in line 10, saw 5 "
+                             f"({spoilt['spoilt'][1]}); ")
+    cars = next(line for line in said if line.startswith("ts045.csv: "))
+    n = spoilt["cars_rows"]
+    assert cars == ("ts045.csv: 2 area codes are not among the areas and are left out, listed "
+                    f"in reconciliation.csv: E00999999 (row {n + 2}, outside the area); "
+                    f"NOTACODE (row {n + 3}, not a code of the areas' kind)")
+    # the unreadable rows keep the code they hold; their areas say why they have no data
+    rows = pd.read_csv(tmp_path / "out" / "reconciliation.csv", dtype={"row": "Int64"})
+    unread = rows[rows["status"] == "unreadable"]
+    assert unread["area_code"].tolist() == spoilt["spoilt"]
+    assert unread["detail"].str.fullmatch(r"Expected 14 fields in line \d+, saw \d+").all()
+    no_data = rows[(rows["status"] == "no data") & (rows["source"] == "ts054.csv")]
+    assert no_data.set_index("area_code").loc[spoilt["spoilt"][0], "detail"] == (
+        "its row (line 6) could not be read")
