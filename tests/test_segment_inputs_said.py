@@ -127,3 +127,48 @@ def test_rows_not_read_and_codes_not_found_are_said_on_the_console(tmp_path, cap
     no_data = rows[(rows["status"] == "no data") & (rows["source"] == "ts054.csv")]
     assert no_data.set_index("area_code").loc[spoilt["spoilt"][0], "detail"] == (
         "its row (line 6) could not be read")
+
+
+# ----------------------------------------------------------------- 9: descriptions
+
+
+LABELS = ('[labels]\nfile = "census_variables.csv"\nvariable = "new_names"\n'
+          'description = "Variable_Name"\n')
+
+
+def test_tables_of_variables_carry_their_descriptions_and_totals_get_no_box_plot(tmp_path):
+    """With a labels file: screening.csv, segment_profiles.csv and the GeoPackage's tables
+    give each variable's description beside its code, and a correlated variable's reason
+    names the other by its description; the tables' totals used only to make shares
+    ("Total: All households" of tenure and of cars) are no variable: no box plot, no
+    profile row."""
+    import pyogrio
+
+    project = council(tmp_path, extra=LABELS)
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out)]) == 0
+    described = pd.read_csv(SUTTON / "census_variables.csv").set_index("new_names")[
+        "Variable_Name"]
+    screening = pd.read_csv(out / "screening.csv").set_index("variable")
+    gpkg_screening = pyogrio.read_dataframe(out / "segmentation.gpkg", layer="screening",
+                                            read_geometry=False).set_index("variable")
+    for table in (screening, gpkg_screening):
+        assert table.loc["ts0540003", "description"] == described["ts0540003"]
+    paired = screening[screening["correlated_with"].notna()]
+    assert len(paired)
+    for _, row in paired.iterrows():
+        other = row["correlated_with"]
+        assert f"with “{described[other]}” ({other}), threshold" in row["reason"]
+    profiles = pd.read_csv(out / "segment_profiles.csv")
+    assert (profiles["description"].fillna("")
+            == profiles["variable"].map(described).fillna("")).all()
+    assert profiles.set_index("variable").loc["ts0540003", "description"].iloc[0] == (
+        described["ts0540003"])
+    # the totals that only divide: not among the profiles nor the box plots
+    for total in ("ts0540001", "ts0450001"):
+        assert total not in set(profiles["variable"])
+        assert not (out / "plots" / f"box_{total}.png").exists()
+    # the residents and households (sizes) are still profiled and drawn
+    assert {"ts0010001", "ts0410001"} <= set(profiles["variable"])
+    assert (out / "plots" / "box_ts0410001.png").exists()
+    assert (out / "plots" / "box_ts0540003.png").exists()

@@ -13,7 +13,8 @@ from ..errors import InputError
 from ..progress import Progress, scaled, silent
 from ..project.project_file import Project
 from .area_data import AreaData, gather_area_data
-from .screening import apply_missing_policy, kept_variables, screen
+from .labels import _labels
+from .screening import apply_missing_policy, kept_variables, screen, with_descriptions
 from .standardise import Standardiser, fit_standardiser
 
 
@@ -78,7 +79,9 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
     if candidates.empty:
         raise InputError(f"{project.path.name}: the tables hold no candidate variables")
     progress(0.92, f"screening {candidates.shape[1]} variables")
-    screening = screening_with_notes(screen(candidates, project.screening), data.column_notes)
+    labels = _labels(project)
+    screening = with_descriptions(screening_with_notes(
+        screen(candidates, project.screening, labels), data.column_notes), labels)
     clustered = kept_variables(screening)
     if not clustered:
         raise InputError("screening left no variable to cluster on")

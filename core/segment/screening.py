@@ -29,8 +29,11 @@ KEPT = "kept"
 DEFAULT_RULES = ScreeningRules()
 
 
-def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES) -> pd.DataFrame:
-    """One row per candidate variable: kept (bool), reason, correlated_with, r."""
+def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
+           labels: dict | None = None) -> pd.DataFrame:
+    """One row per candidate variable: kept (bool), reason, correlated_with, r; with
+    ``labels`` (variable -> description), a reason names the other variable of a correlated
+    pair by its description beside its code."""
     unknown = [v for v in (*rules.force_in, *rules.force_out) if v not in values.columns]
     if unknown:
         raise InputError(
@@ -89,9 +92,31 @@ def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES) -> pd.Da
                 loser = a if order[a] > order[b] else b
             winner = b if loser == a else a
             signed = float(values[a].corr(values[b]))
-            drop(loser, f"|r| = {r:.3f} with {winner} (threshold {rules.threshold:g})")
+            drop(loser, f"|r| = {r:.3f} with {described(winner, labels or {})}, threshold "
+                        f"{rules.threshold:g}")
             decisions.loc[loser, ["correlated_with", "r"]] = [winner, round(signed, 4)]
     return decisions.reset_index()
+
+
+def described(variable: str, labels: dict) -> str:
+    """A variable named in a sentence: its description and its code, or its code alone
+    where it has no description."""
+    label = labels.get(variable)
+    return (f"“{label.strip()}” ({variable})" if isinstance(label, str) and label.strip()
+            and label.strip() != variable else variable)
+
+
+def with_descriptions(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """A table of variables (screening, profiles) with each one's description in a column
+    ``description`` beside its code, where a labels file gives descriptions (empty for a
+    variable it does not describe); the table as it is without one."""
+    if not labels or "variable" not in table.columns:
+        return table
+    text = table["variable"].map(lambda v: labels.get(v)).map(
+        lambda d: d.strip() if isinstance(d, str) else "")
+    table = table.drop(columns="description", errors="ignore")
+    table.insert(table.columns.get_loc("variable") + 1, "description", text.to_numpy())
+    return table
 
 
 def kept_variables(decisions: pd.DataFrame) -> list[str]:
