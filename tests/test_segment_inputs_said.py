@@ -4,6 +4,7 @@ column descriptions beside the codes, and counts and plurals in words."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -160,8 +161,10 @@ def test_tables_of_variables_carry_their_descriptions_and_totals_get_no_box_plot
         other = row["correlated_with"]
         assert f"with “{described[other]}” ({other}), threshold" in row["reason"]
     profiles = pd.read_csv(out / "segment_profiles.csv")
-    assert (profiles["description"].fillna("")
-            == profiles["variable"].map(described).fillna("")).all()
+    assert list(profiles.columns[:2]) == list(screening.reset_index().columns[:2]) == [
+        "variable", "description"]
+    said = profiles.set_index("variable")["description"]
+    assert (said == described.reindex(said.index).fillna(said)).all()
     assert profiles.set_index("variable").loc["ts0540003", "description"].iloc[0] == (
         described["ts0540003"])
     # the totals that only divide: not among the profiles nor the box plots
@@ -172,3 +175,46 @@ def test_tables_of_variables_carry_their_descriptions_and_totals_get_no_box_plot
     assert {"ts0010001", "ts0410001"} <= set(profiles["variable"])
     assert (out / "plots" / "box_ts0410001.png").exists()
     assert (out / "plots" / "box_ts0540003.png").exists()
+
+
+# ----------------------------------------------------------------- 10: words
+
+
+def test_incidents_and_areas_are_counted_in_words_on_the_console_and_in_the_workbook(
+        tmp_path, capsys):
+    """Sutton's fires through incidents, matrices and export: the matrix of fires is
+    "Fires" (not "Fires: incidents") on the console and in the workbook, and the fires in
+    the areas left without a segment are said in "N output areas", never "output area(s)"."""
+    import openpyxl
+
+    project = council(tmp_path)
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    gpkg = out / "segmentation.gpkg"
+    unclassified = gpd_unclassified(gpkg)
+    assert len(unclassified) > 1
+    assert main(["incidents", str(gpkg), str(SUTTON / "fires.csv"), "--name", "fires",
+                 "--x", "easting_rounded", "--y", "northing_rounded", "--date-column", "date",
+                 "--out", str(tmp_path / "fires")]) == 0
+    said = capsys.readouterr().out
+    assert "output area(s)" not in said
+    assert re.search(r"[\d,]+ incidents in [\d,]+ output areas without a segment", said)
+    assert main(["matrices", str(gpkg), "--wards", str(SUTTON / "wards.gpkg"),
+                 "--ward-code", "WD13CD", "--ward-name", "WD13NM"]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"^Fires: \d+ wards, [\d,]+ in all$", said, re.MULTILINE), said
+    assert "Fires: incidents" not in said
+    assert main(["export", str(gpkg), "--out", str(tmp_path / "partners")]) == 0
+    book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
+    assert "Fires" in book.sheetnames
+    assert book["Fires"]["A1"].value.startswith("Fires, ")
+    notes = " ".join(str(cell) for row in book["Notes"].iter_rows(values_only=True)
+                     for cell in row if cell)
+    assert "output area(s)" not in notes and "output areas without a segment" in notes
+
+
+def gpd_unclassified(gpkg: Path) -> list:
+    import geopandas as gpd
+
+    layer = gpd.read_file(gpkg, layer="segments")
+    return layer.loc[layer["segment"].isna(), "area_code"].tolist()

@@ -24,8 +24,8 @@ from .kmeans import distance_to_centres, fit_kmeans
 from .labels import _labels, read_labels, read_themes
 from .prepare import Prepared, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
-from .screening import with_descriptions
 from .standardise import Standardiser
+from .words import with_descriptions
 
 
 @dataclass
@@ -117,8 +117,10 @@ def build_segmentation(project: Project, progress: Progress = silent,
                                   project.households: "households"})
     only_totals = denominators_only(project, data)
     labels = _labels(project)
-    profiles = with_descriptions(profile_table(kept.drop(columns=only_totals), segments,
-                                               clustered, project.bands), labels)
+    profiles = profile_table(kept.drop(columns=only_totals), segments, clustered,
+                             project.bands)
+    if labels:  # each variable's description beside its code
+        profiles = with_descriptions(profiles, labels)
     summary = segment_summary(segments, sizes, deprivation, distance,
                               by_deprivation=project.deprivation is not None)
     numbered_by = numbering_words(project, numbered_by, labels)

@@ -106,19 +106,6 @@ def described(variable: str, labels: dict) -> str:
             and label.strip() != variable else variable)
 
 
-def with_descriptions(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
-    """A table of variables (screening, profiles) with each one's description in a column
-    ``description`` beside its code, where a labels file gives descriptions (empty for a
-    variable it does not describe); the table as it is without one."""
-    if not labels or "variable" not in table.columns:
-        return table
-    text = table["variable"].map(lambda v: labels.get(v)).map(
-        lambda d: d.strip() if isinstance(d, str) else "")
-    table = table.drop(columns="description", errors="ignore")
-    table.insert(table.columns.get_loc("variable") + 1, "description", text.to_numpy())
-    return table
-
-
 def kept_variables(decisions: pd.DataFrame) -> list[str]:
     return decisions.loc[decisions["kept"], "variable"].tolist()
 
