@@ -272,7 +272,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert profile["count"].sum() == matched - lost
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
     left_out = (f"Not in the profile's counts, rates and indices: {lost:,} incidents in 3 "
-                "output area(s) without a segment (no data)")
+                "output areas without a segment (no data)")
     assert left_out in about["note"][0]
     # the records counted are those the table counts, and the console says so
     assert about["records_counted"][0] == matched - lost
@@ -291,7 +291,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
                  "--count", "injuries", "--count", "fatalities", "--x", "easting_rounded",
                  "--y", "northing_rounded", "--out", str(tmp_path / "harm")]) == 0
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_harm")
-    assert (f"{2 * lost:,} injuries, 1 fatality in 3 output area(s) without a segment"
+    assert (f"{2 * lost:,} injuries, 1 fatality in 3 output areas without a segment"
             in about["note"][0])
     # the visit list's fires: those of the three areas said, not silently dropped
     from community_safety.core.targeting.steps import NO_SEGMENT_FIRE
@@ -325,7 +325,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     shared = read_gpkg_table(tmp_path / "partners" / "segmentation_for_partners.gpkg",
                              "notes").set_index("item")["value"]
     assert shared["Areas without a segment"].startswith(notes["Areas without a segment"])
-    assert f"{lost:,} incidents in 3 output area(s) without a segment" in shared[
+    assert f"{lost:,} incidents in 3 output areas without a segment" in shared[
         "Incidents: Fires"]
     # the report's map says they are there, and its incidents' source says what is left out
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
@@ -334,4 +334,4 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert re.search(r"The 746 output areas with data \([\d,]+ households, [\d,]+ residents; "
                      r"of 749 output areas, 3 have none\) are grouped", report)
     assert "every area here is classified" not in report
-    assert f"{lost:,} incidents in 3 output area(s) without a segment" in report
+    assert f"{lost:,} incidents in 3 output areas without a segment" in report

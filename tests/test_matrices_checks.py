@@ -94,7 +94,7 @@ def test_areas_in_no_ward_are_refused(gpkg, capsys, tmp_path, wards, rule, built
     dropped = wards.iloc[1:]  # the first ward's polygon is missing
     err = fails(matrices_args(gpkg, write(dropped, tmp_path / "w.gpkg"), "--rule", rule),
                 capsys, gpkg)
-    assert "w.gpkg:" in err and "output area(s) fall in no ward (E00" in err
+    assert "w.gpkg:" in err and "output areas fall in no ward (E00" in err
     assert "the wards must cover every area" in err
     # the areas named are the dropped ward's
     inside = wards_from_polygons(built[0].areas, wards, "WD22CD", rule=rule)
@@ -107,7 +107,7 @@ def test_a_ward_code_on_two_features_is_refused(gpkg, capsys, tmp_path, wards):
     doubled.loc[1, "WD22CD"] = doubled.loc[0, "WD22CD"]
     err = fails(matrices_args(gpkg, write(doubled, tmp_path / "w.gpkg")), capsys, gpkg)
     code = wards.loc[0, "WD22CD"]
-    assert f"ward code(s) on more than one feature: {code} (2 features)" in err
+    assert f"a ward code on more than one feature: {code} (2 features)" in err
     assert "dissolve the layer by 'WD22CD'" in err
 
 
@@ -115,7 +115,7 @@ def test_a_ward_without_a_code_is_refused(gpkg, capsys, tmp_path, wards):
     blank = wards.copy()
     blank.loc[3, "WD22CD"] = None
     err = fails(matrices_args(gpkg, write(blank, tmp_path / "w.gpkg")), capsys, gpkg)
-    assert "1 ward feature(s) have no code in 'WD22CD' (feature 4, counting from 1)" in err
+    assert "1 ward feature has no code in 'WD22CD' (feature 4, counting from 1)" in err
 
 
 def test_wards_with_no_geometry_are_a_warning(gpkg, capsys, tmp_path, wards):
@@ -126,7 +126,7 @@ def test_wards_with_no_geometry_are_a_warning(gpkg, capsys, tmp_path, wards):
     with_empty = pd.concat([wards, extra], ignore_index=True)
     code, out, err = run(matrices_args(gpkg, write(with_empty, tmp_path / "w.gpkg")), capsys)
     assert code == 0
-    assert err.splitlines() == ["community-safety: warning: w.gpkg: 2 ward(s) have no "
+    assert err.splitlines() == ["community-safety: warning: w.gpkg: 2 wards have no "
                                 "geometry and get no areas: E05999998 (Nowhere), E05999999 "
                                 "(Empty)"]
     areas = read_gpkg_table(gpkg, "matrix_areas").set_index("ward")
@@ -142,7 +142,7 @@ def test_warnings_reach_a_caller_such_as_processing(gpkg, wards):
     matrices, layer = matrices_step(gpkg, WardSource(WARDS, "WD22CD", "WD22NM"),
                                     ward_frame=gpd.GeoDataFrame(frame, crs=wards.crs),
                                     warn=said.append)
-    assert said == ["wards_2022.gpkg: 1 ward(s) have no geometry and get no areas: "
+    assert said == ["wards_2022.gpkg: 1 ward has no geometry and gets no areas: "
                     "E05999999 (Empty)"]
     assert matrices["areas"].loc[TOTAL, TOTAL] == 749
 
@@ -174,7 +174,7 @@ def test_a_lookup_missing_areas_is_refused(gpkg, capsys, tmp_path, lookup):
     lookup.iloc[3:].to_csv(tmp_path / "lookup.csv", index=False)
     err = fails(lookup_args(gpkg, tmp_path / "lookup.csv"), capsys, gpkg)
     missing = sorted(lookup["OA11CD"].iloc[:3])
-    assert f"3 output area(s) fall in no ward ({', '.join(missing)})" in err
+    assert f"3 output areas fall in no ward ({', '.join(missing)})" in err
 
 
 def test_a_lookup_giving_a_ward_code_two_names_is_refused(gpkg, capsys, tmp_path, lookup):

@@ -330,13 +330,13 @@ def test_small_counts_of_what_a_profile_leaves_out_are_suppressed_for_partners()
     segments = pd.Series([1, 2], index=["A", "C"])
     note = not_profiled_note(counts, pd.Index(["A"]), segments, "households")
     assert note == ("Not in the profile's counts, rates and indices: 5 fires, 1 fatality "
-                    "in 2 output area(s) without a segment (no data)")
+                    "in 2 output areas without a segment (no data)")
     about = {"source": "fires.csv", "period": "Jan 2009 – Aug 2024", "categories": "all",
              "records_read": 60, "records_counted": 40, "records_not_profiled": 5,
              "note": note}
     said = incident_note(about, threshold=5)
     assert "40 of 60 records were counted" in said and ", * in output areas the" in said
-    assert "indices: * fires, * fatalities in 2 output area(s)" in said
+    assert "indices: * fires, * fatalities in 2 output areas" in said
     assert "indices: 5 fires, 1 fatality in 2" in incident_note(about, threshold=0)
     # a suppressed one is said in the plural: the singular would tell the count
     assert "indices: 5 fires, * fatalities in 2" in incident_note(about, threshold=1)

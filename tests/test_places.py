@@ -320,7 +320,7 @@ def test_partner_export_xlsx_notes_and_no_personal_data(gpkg, tmp_path, capsys):
     assert book["Fires"]["A2"].value.startswith("Counts. * = suppressed")
     period = notes["Incidents: Fires"].split(", ")[1]  # "From personal.csv, <period>, ..."
     assert " – " in period and book["Fires"]["A1"].value == (
-        f"Fires: incidents, {period}, by ward and segment")
+        f"Fires, {period}, by ward and segment")
 
     exported = [p for folder in ("partners", "incidents") for p in (tmp_path / folder).iterdir()]
     texts = []

@@ -392,9 +392,9 @@ def test_target_visits(provider, layers, built, bad, tmp_path, change, expected)
 
 
 WARDS = [
-    case({"WARDS": "@duplicate_wards"}, "ward code(s) on more than one feature: E05013652 (2 "
+    case({"WARDS": "@duplicate_wards"}, "a ward code on more than one feature: E05013652 (2 "
          "features)", id="duplicate-ward-codes"),
-    case({"WARDS": "@three_wards"}, "580 output area(s) fall in no ward (E00004122,",
+    case({"WARDS": "@three_wards"}, "580 output areas fall in no ward (E00004122,",
          id="areas-in-no-ward"),
     case({"WARD_NAME": "NAME"}, "NAME", id="ward-name-field-missing"),
     case({"WARDS": "@wards_metres_as_degrees"}, "(British National Grid?): correct the CRS "

@@ -72,8 +72,8 @@ def test_every_count_and_rate_says_its_period_and_unit(page):
     assert [r[1] for r in rows] == [FIRES, ASB]
     assert rows[0][4].endswith(" a year") and rows[1][4].endswith(f" in {ASB}")
     # the ward tables of incidents name their period
-    assert f"Fires: incidents, {FIRES}</h3>" in page
-    assert f"Antisocial behaviour: incidents, {ASB}</h3>" in page
+    assert f"Fires, {FIRES}</h3>" in page
+    assert f"Antisocial behaviour, {ASB}</h3>" in page
 
 
 def test_each_figure_is_rounded_once_from_the_full_value(demo, page):

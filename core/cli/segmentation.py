@@ -25,6 +25,7 @@ def _k_range(text: str) -> list[int]:
 def _print_summary(seg, path: Path) -> None:
     import pandas as pd
 
+    from ..segment.area_data import reconciliation_notes
     from ..segment.build import small_segments_note, unclassified_note
 
     summary = seg.summary
@@ -58,7 +59,8 @@ def _print_summary(seg, path: Path) -> None:
               f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
-    for warning in (unclassified_note(seg.manifest), small_segments_note(seg.manifest)):
+    for warning in (*reconciliation_notes(seg.reconciliation), unclassified_note(seg.manifest),
+                    small_segments_note(seg.manifest)):
         if warning:
             print(warning, file=sys.stderr)
     print(f"\nSaved to {path}")

@@ -141,34 +141,47 @@ def check_no_own_total(values: pd.DataFrame, members: list, source: str) -> None
         f'the denominator (in a project file: denominator = "{total}").')
 
 
-def looks_like_counts(values: pd.DataFrame, columns: list,
-                      population: pd.Series | None = None) -> tuple[bool, float]:
-    """(whether the columns hold counts that follow the areas' size, the evidence: the
-    correlation of the row totals with the population when known, else the median
-    correlation of the columns with their row total)."""
-    if len(columns) < 2:
-        return False, 0.0
-    block = values[columns].apply(pd.to_numeric, errors="coerce")
+def many_valued(values: pd.DataFrame, columns: list) -> list:
+    """The ``columns`` with more than two distinct values: the ones that can be counts of
+    people (a constant or a 0/1 flag is not; screening drops them)."""
+    return [c for c in columns
+            if pd.to_numeric(values[c], errors="coerce").nunique() > 2]
+
+
+def looks_like_counts(values: pd.DataFrame, columns: list, population: pd.Series | None = None,
+                      population_name: str = "the population") -> tuple[bool, str]:
+    """(whether the columns hold counts that follow the areas' size, the evidence in words:
+    the correlation of the row totals with the population when it is known for the table's
+    areas, else the median correlation of the columns with their row total). A column with
+    two distinct values or fewer (a constant, a 0/1 flag) is no count of people: screening
+    drops it, and it takes no part here (a constant and a flag would otherwise make a row
+    total that follows the flag exactly, r = 1)."""
+    block = values[many_valued(values, columns)].apply(pd.to_numeric, errors="coerce")
+    if block.shape[1] < 2:
+        return False, ""
     cells = block.to_numpy(dtype=float)
     known = cells[~np.isnan(cells)]
     if not len(known) or (known < 0).any() or (np.round(known) != known).any():
-        return False, 0.0
+        return False, ""
     total = block.sum(axis=1, min_count=1)
     if population is not None:
         population = pd.to_numeric(population.reindex(block.index), errors="coerce")
         both = total.notna() & population.notna()
         if both.sum() >= 10 and total[both].std() > 0 and population[both].std() > 0:
             r = float(np.corrcoef(total[both], population[both])[0, 1])
-            return r >= MIN_SIZE_CORRELATION, r
-    rs = [block[c].corr(total) for c in columns if block[c].std() > 0]
+            return (r >= MIN_SIZE_CORRELATION,
+                    f"their row totals follow {population_name} (r = {r:.2f})")
+    rs = [block[c].corr(total) for c in block.columns if block[c].std() > 0]
     rs = [r for r in rs if pd.notna(r)]
     median = float(np.median(rs)) if rs else 0.0
     if median >= MIN_SIZE_CORRELATION:
-        return True, median
+        return True, f"each rises with their row total (median r = {median:.2f})"
     # no population to compare with and parts that do not rise together: counts still,
     # when some cell is above 100 (no percentage is) and the row totals vary as sizes do
     spread = total.std() / total.mean() if total.mean() > 0 else 0.0
-    return bool(np.nanmax(cells) > 100 and spread > 0.03), median
+    return (bool(np.nanmax(cells) > 100 and spread > 0.03),
+            "their row totals vary from area to area as the number of people does, with "
+            "cells above 100, which no percentage has")
 
 
 class TableOfCounts(InputError):
@@ -215,16 +228,17 @@ def own_total(values: pd.DataFrame, columns: list) -> str | None:
 
 
 def counts_error(source: str, sheet: str | None, values: pd.DataFrame, columns: list,
-                 evidence: float, population: str | None) -> TableOfCounts:
-    """The refusal of the table's count ``columns`` as they are, naming its own total among
-    all its columns (``values``) when it has one."""
+                 evidence: str, not_totals=()) -> TableOfCounts:
+    """The refusal of the table's count ``columns`` as they are (``evidence``: what shows
+    they follow the areas' size, from ``looks_like_counts``), naming its own total among
+    all its columns (``values``) when it has one; ``not_totals`` (a deprivation rank or
+    score) are never taken for it."""
+    columns = many_valued(values, columns)
     shown = ", ".join(columns[:6]) + (f" and {len(columns) - 6} more" if len(columns) > 6
                                       else "")
-    follows = (f"their row totals follow {population} (r = {evidence:.2f})" if population
-               else "their row totals vary from area to area as the number of people does, "
-                    "with cells above 100, which no percentage has")
     named = sheet_title(source, sheet)
+    candidates = [c for c in values.columns if c not in set(not_totals)]
     return TableOfCounts(source, sheet, columns, (
         f"{named}: the columns {shown} hold counts (whole numbers of 0 or more, and "
-        f"{follows}); clustered as they are, the segments would follow how many people "
-        "live in each area rather than who they are."), own_total(values, list(values.columns)))
+        f"{evidence}); clustered as they are, the segments would follow how many people "
+        "live in each area rather than who they are."), own_total(values, candidates))

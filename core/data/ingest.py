@@ -13,7 +13,8 @@ text):
   its good cells: the bad ones become missing, are counted per column and named in the
   reconciliation (row and text); a column that is mostly text is not a variable, and says so;
 - stray quotes: a file whose quotes do not pair up is re-read with quotes as plain text;
-- a line with too many or too few fields, or without an area code, is *unreadable*;
+- a line with too many or too few fields (read by ``text_tables``, which keeps the area
+  code such a line holds), or without an area code, is *unreadable*;
 - duplicate area codes: rows identical to an earlier row are *duplicate* and skipped;
   rows that repeat a code with different values stop the run, naming the code and rows.
 
@@ -25,10 +26,7 @@ boundaries that a table does not cover are listed with status ``no data``.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -39,6 +37,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .crs import BNG, check_declared_crs, check_in_great_britain, parse_crs
+from .text_tables import clean_codes, codes_on_lines, read_excel_text, read_text_table
 
 SUPPRESSED = frozenset({"", "*", "-", "..", "c", "x", ":", "n/a", "na"})
 STATUS_USED = "used"
@@ -52,7 +51,6 @@ RECONCILIATION_COLUMNS = ["source", "row", "area_code", "status", "detail"]
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _DOTTED_THOUSANDS_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
-_SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.*)")
 
 
 @dataclass
@@ -184,156 +182,7 @@ def boundaries_from_frame(frame: gpd.GeoDataFrame, code_column: str, source: str
     return areas, rows
 
 
-def clean_codes(codes: pd.Series) -> pd.Series:
-    return codes.str.strip().str.strip("\"'").str.strip().str.upper()
-
-
 # ----------------------------------------------------------------------------- tables
-
-
-def _decode(raw: bytes, source: str) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
-def _sniff_separator(header: str) -> str:
-    counts = {sep: 0 for sep in ",;\t|"}
-    inside = False
-    for char in header:
-        if char == '"':
-            inside = not inside
-        elif not inside and char in counts:
-            counts[char] += 1
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
-
-
-def _read_delimited(text: str, separator: str, quoting: int, dtype=str
-                    ) -> tuple[pd.DataFrame, dict]:
-    """Every physical line kept, fields as text (or as ``dtype`` says, each column's type
-    judged from all its cells at once); lines pandas skipped are returned."""
-    bad: dict[int, str] = {}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=dtype, keep_default_na=False,
-            na_filter=False, skip_blank_lines=False, on_bad_lines="warn", engine="c",
-            quoting=quoting, encoding_errors="strict", low_memory=dtype is str,
-        )
-    for warning in caught:
-        for match in _SKIPPED_LINE.finditer(str(warning.message)):
-            bad[int(match.group(1))] = match.group(2).strip()
-    return frame, bad
-
-
-def _numbers_where_plain(text: str, separator: str, text_columns: Sequence[str]
-                         ) -> tuple[pd.DataFrame, dict]:
-    """As ``_read_delimited``, but a column whose every cell is a plain finite number comes
-    back as numbers (pandas' parser: the same values as ``parse_numbers`` gives from the
-    text), so that a national table's millions of cells are not held as text. The
-    ``text_columns`` (area codes: ``007`` is not 7), and every column with a cell that is
-    not a plain number (suppressed, ``1,234``, ``inf``, ``True``), are text."""
-    names = pd.read_csv(io.StringIO(text), sep=separator, nrows=0).columns
-    frame, bad = _read_delimited(text, separator, csv.QUOTE_MINIMAL, dtype={
-        name: str for name in names if str(name).strip() in text_columns})
-    as_text = [name for name in frame.columns if frame[name].dtype != object and (
-        frame[name].dtype.kind not in "iuf" or not np.isfinite(frame[name]).all())]
-    if as_text:  # rare: read again, as text, for those columns' cells
-        frame[as_text] = _read_delimited(text, separator, csv.QUOTE_MINIMAL)[0][as_text]
-    return frame, bad
-
-
-def read_text_table(path: Path, source: str, text_columns: Sequence[str] | None = None
-                    ) -> tuple[pd.DataFrame, np.ndarray, dict, str]:
-    """Rows as text, their line numbers in the file, the unreadable lines, the separator.
-    With ``text_columns``: only those columns are sure to be text, the others are numbers
-    where all their cells are (see ``_numbers_where_plain``)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot be read ({err.strerror})") from err
-    text, _ = _decode(raw, source)
-    if "\r" in text:  # Windows (CR LF) and old Mac (CR only) line endings
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise InputError(f"{source}: the file is empty")
-    header = text.split("\n", 1)[0].rstrip("\r")
-    separator = _sniff_separator(header)
-    data_lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
-    try:
-        frame, bad = (_read_delimited(text, separator, csv.QUOTE_MINIMAL)
-                      if text_columns is None
-                      else _numbers_where_plain(text, separator, text_columns))
-    except pd.errors.ParserError:  # e.g. a quote left open to the end of the file
-        frame, bad = pd.DataFrame(), {}
-    if len(frame) + len(bad) != data_lines:
-        # quotes that do not pair up swallowed lines: read quotes as plain characters
-        frame, bad = _read_delimited(text, separator, csv.QUOTE_NONE)
-        frame.columns = [c.strip('"') for c in frame.columns]
-        frame = frame.apply(lambda col: col.str.replace('"', "", regex=False))
-        text_columns = None  # all text now
-    if len(frame) + len(bad) != data_lines:
-        raise InputError(
-            f"{source}: {data_lines} data lines but only {len(frame) + len(bad)} could be "
-            "accounted for; check the file's quoting"
-        )
-    line_numbers = np.array([n for n in range(2, data_lines + 2) if n not in bad])
-    frame.columns = [str(c).strip() for c in frame.columns]
-    short = _short_lines(text, separator, len(frame.columns), line_numbers)
-    if short and text_columns is not None:  # their cells took part in judging the types
-        frame = _read_delimited(text, separator, csv.QUOTE_MINIMAL)[0]
-        frame.columns = [str(c).strip() for c in frame.columns]
-    if short:
-        keep = ~np.isin(line_numbers, list(short))
-        frame, line_numbers = frame[keep].reset_index(drop=True), line_numbers[keep]
-        bad = dict(sorted({**bad, **short}.items()))
-    return frame, line_numbers, bad, separator
-
-
-def _short_lines(text: str, separator: str, n_columns: int, line_numbers: np.ndarray) -> dict:
-    """Lines with fewer fields than the header (pandas pads them with blanks, which would
-    read as missing values): line number -> what is wrong. Blank lines are left to the
-    area-code check. (Fields are counted in place, line by line: a national table's lines
-    are not copied.)"""
-    if n_columns < 2:
-        return {}
-    newlines = np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
-    starts = newlines + 1  # of the lines after the header
-    ends = np.append(newlines[1:], len(text))
-    short = {}
-    for number in line_numbers:
-        index = number - 2
-        if index >= len(starts):
-            continue
-        start, end = int(starts[index]), int(ends[index])
-        if text.count(separator, start, end) + 1 >= n_columns:
-            continue
-        line = text[start:end]
-        if line.strip():
-            fields = next(csv.reader([line], delimiter=separator))
-            if 0 < len(fields) < n_columns:
-                short[int(number)] = (f"Expected {n_columns} fields in line {number}, "
-                                      f"saw {len(fields)}")
-    return short
-
-
-def read_excel_text(path: Path, source: str, sheet) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    try:
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
-                              keep_default_na=False)
-    except ValueError as err:
-        raise InputError(f"{source}: {err}") from err
-    except Exception as err:
-        raise InputError(f"{source}: cannot be read as a spreadsheet ({err})") from err
-    frame = frame.fillna("").astype(str)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, np.arange(2, len(frame) + 2), {}
 
 
 def parse_numbers(text: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series,
@@ -405,13 +254,16 @@ def read_table(
         frame, line_numbers, bad, separator = read_text_table(path, source, [code_column])
         decimal_comma = separator == ";"
     return table_from_text(frame, line_numbers, bad, code_column, columns, name, source, path,
-                           decimal_comma)
+                           decimal_comma, codes_on_lines(path, code_column, bad)
+                           if bad and not spreadsheet else None)
 
 
 def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, code_column: str,
                     columns: Sequence[str] | None, name: str, source: str, path: Path,
-                    decimal_comma: bool = False) -> AreaTable:
-    """Clean a table held as text (one row per input row, numbered ``line_numbers``)."""
+                    decimal_comma: bool = False, bad_codes: dict | None = None) -> AreaTable:
+    """Clean a table held as text (one row per input row, numbered ``line_numbers``);
+    ``bad``: the lines that could not be read as rows (line -> why), ``bad_codes``: the area
+    code read on any of them (line -> code), kept in the reconciliation."""
     if code_column not in frame.columns:
         raise InputError(
             f"{source}: no column '{code_column}' for the area code; columns are "
@@ -485,7 +337,9 @@ def table_from_text(frame: pd.DataFrame, line_numbers: np.ndarray, bad: dict, co
                          "status": status, "detail": detail})
     if bad:
         rows = pd.concat([rows, pd.DataFrame(
-            {"source": source, "row": list(bad), "area_code": "", "status": STATUS_UNREADABLE,
+            {"source": source, "row": list(bad),
+             "area_code": [(bad_codes or {}).get(n, "") for n in bad],
+             "status": STATUS_UNREADABLE,
              "detail": list(bad.values())})]).sort_values("row", kind="stable")
     keep = status == STATUS_USED
     return AreaTable(name=name, path=path, code_column=code_column, values=values[keep],
@@ -590,8 +444,14 @@ def match_table(
     by_area.index = keys.index
     covered = keys.isin(table.values.index)
     if not covered.all():
+        unread = rows.loc[(rows["status"] == STATUS_UNREADABLE) & (rows["area_code"] != "")]
+        unread = unread.drop_duplicates("area_code").set_index("area_code")["row"]
+        absent = keys[~covered.to_numpy()]
         no_data = pd.DataFrame({"source": table.named, "row": pd.NA,
-                                "area_code": keys.index[~covered.to_numpy()],
-                                "status": STATUS_NO_DATA, "detail": "area not in this table"})
+                                "area_code": absent.index,
+                                "status": STATUS_NO_DATA,
+                                "detail": [f"its row (line {unread[key]}) could not be read"
+                                           if key in unread.index else "area not in this table"
+                                           for key in absent.to_numpy()]})
         rows = pd.concat([rows, no_data], ignore_index=True) if len(rows) else no_data
     return by_area, rows

@@ -36,13 +36,11 @@ from .ingest import (
     STATUS_OUTSIDE,
     STATUS_UNMATCHED,
     STATUS_UNREADABLE,
-    clean_codes,
     code_looks_like,
     parse_numbers,
-    read_excel_text,
-    read_text_table,
     read_vector,
 )
+from .text_tables import clean_codes, read_excel_text, read_text_table
 
 MATCHED = "matched"
 OUTSIDE, UNMATCHED = STATUS_OUTSIDE, STATUS_UNMATCHED

@@ -174,7 +174,7 @@ def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: p
             totals = left[rows].sum()
             said = ", ".join(counted(int(n), words(column).lower())
                              for column, n in totals.items() if n > 0)
-            parts.append(f"{said} in {int(rows.sum()):,} output area(s) {reason}")
+            parts.append(f"{said} in {counted(int(rows.sum()), 'output areas')} {reason}")
     return NOT_PROFILED + "; and ".join(parts)
 
 
@@ -231,6 +231,12 @@ def words(name: str) -> str:
     """A stored name (``antisocial_behaviour``) as words ("Antisocial behaviour")."""
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def measure_title(what: str, measure: str) -> str:
+    """An incident profile's measure as a title: "Fires" for the incidents themselves (one
+    per row: "Fires: incidents" would say it twice), "Fires: injuries" for a count column."""
+    return what if measure == ONE_PER_ROW else f"{what}: {words(measure).lower()}"
 
 
 # the profile's columns as the console shows them: headings in words, with units

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..data.crs import BNG
 from ..errors import InputError
+from ..segment.words import counted
 from ..styles import legend_label
 
 TOTAL = "Total"
@@ -118,7 +119,9 @@ def usable_wards(wards: gpd.GeoDataFrame, code: str, name: str | None = None,
     codes = wards[code]
     blank = codes.isna() | (codes.astype(str).str.strip() == "")
     if blank.any():
-        raise InputError(f"{source}: {int(blank.sum())} ward feature(s) have no code in "
+        n = int(blank.sum())
+        raise InputError(f"{source}: {counted(n, 'ward features')} "
+                         f"{'has' if n == 1 else 'have'} no code in "
                          f"'{code}' (feature {_listed(position[blank])}, counting from 1); "
                          "every ward needs its code")
     empty = wards.geometry.isna() | wards.geometry.is_empty
@@ -126,14 +129,17 @@ def usable_wards(wards: gpd.GeoDataFrame, code: str, name: str | None = None,
     if empty.any():
         shown = [f"{c} ({n})" if name and isinstance(n, str) else str(c) for c, n in
                  zip(codes[empty], wards.loc[empty, name] if name else codes[empty])]
-        warnings.append(f"{source}: {int(empty.sum())} ward(s) have no geometry and get no "
-                        f"areas: {_listed(shown)}")
+        n = int(empty.sum())
+        warnings.append(f"{source}: {counted(n, 'wards')} {'has' if n == 1 else 'have'} no "
+                        f"geometry and {'gets' if n == 1 else 'get'} no areas: "
+                        f"{_listed(shown)}")
     kept = wards[~empty]
     counts = kept[code].value_counts()
     repeated = counts[counts > 1]
     if len(repeated):
         listed = _listed(f"{c} ({n} features)" for c, n in repeated.items())
-        raise InputError(f"{source}: ward code(s) on more than one feature: {listed}; each "
+        raise InputError(f"{source}: {'a ward code' if len(repeated) == 1 else 'ward codes'} "
+                         f"on more than one feature: {listed}; each "
                          f"ward needs one feature (dissolve the layer by '{code}' first)")
     return kept, warnings
 
@@ -151,13 +157,16 @@ def check_every_area_in_a_ward(assignment: pd.DataFrame, segments: pd.Series,
                          "cover the study area)")
     if (missing & classified).any():
         codes = sorted(segments.index[missing & classified])
-        raise InputError(f"{source}: {len(codes):,} output area(s) fall in no ward "
+        raise InputError(f"{source}: {counted(len(codes), 'output areas')} "
+                         f"{'falls' if len(codes) == 1 else 'fall'} in no ward "
                          f"({_listed(codes)}); the wards must cover every area of the "
                          "segmentation, or the matrices would leave them out")
     if (missing & ~classified).any():
         codes = sorted(segments.index[missing & ~classified])
-        return [f"{source}: {len(codes):,} unclassified output area(s) fall in no ward "
-                f"({_listed(codes)}); they are in no matrix either way"]
+        one = len(codes) == 1
+        return [f"{source}: {counted(len(codes), 'unclassified output areas')} "
+                f"{'falls' if one else 'fall'} in no ward ({_listed(codes)}); "
+                f"{'it is' if one else 'they are'} in no matrix either way"]
     return []
 
 

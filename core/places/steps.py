@@ -63,6 +63,7 @@ from .incidents import (
     filter_records,
     incident_counts,
     incident_profile,
+    measure_title,
     not_profiled_note,
     profile_base,
     profile_chart,
@@ -278,7 +279,7 @@ def incidents_step(segmentation: Path, incidents, name: str,
         for measure in profile["measure"].unique():
             chart = f"incident_profile_{name}_{safe_name(measure)}.png"
             charts.add(chart)
-            what = words(name) if measure == "incidents" else f"{words(name)}: {measure}"
+            what = measure_title(words(name), measure)
             base = "households" if "household_share_pct" in profile else "residents"
             profile_chart(profile, measure, f"{what}, {period or 'period not known'}, by "
                           f"segment\nindex against the segment's share of {base}, with its "

@@ -23,10 +23,9 @@ from ..data.ingest import (
     STATUS_UNMATCHED,
     STATUS_UNREADABLE,
     STATUS_USED,
-    _decode,
-    _sniff_separator,
     parse_numbers,
 )
+from ..data.text_tables import _decode, _sniff_separator
 
 # an ONS/GSS code: a country letter and eight digits (E00004120: a 2011 output area)
 ONS_CODE = re.compile(r"^[EWSNK]\d{8}$")

@@ -28,7 +28,7 @@ import pyogrio
 from ..demand.output import ABOUT_TABLE, SYNTHETIC
 from ..demand.shared_view import shared_views
 from ..errors import InputError
-from ..places.incidents import words
+from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
 from ..segment.saved import load_segmentation
@@ -100,7 +100,7 @@ def incident_sections(profiles: dict, abouts: dict, axis: str = "segment",
         period = incident_period(about)
         base = "households" if "rate_per_1000_households" in profile.columns else "residents"
         for measure, rows in profile.groupby("measure", sort=False):
-            title = f"{words(name)}: {measure}"
+            title = measure_title(words(name), measure)
             sections.append({
                 "key": f"{name}_{measure}", "title": title, "name": name, "measure": measure,
                 "period": period.words, "rate_unit": period.rate_unit(base),

@@ -24,7 +24,7 @@ import pandas as pd
 import pyogrio
 
 from ..errors import InputError
-from ..places.incidents import ONE_PER_ROW
+from ..places.incidents import measure_title
 from ..places.matrices import TOTAL, percentages
 from ..places.steps import gpkg_path, safe_name
 from ..segment.area_data import input_name
@@ -116,8 +116,7 @@ def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dic
         for measure in measures:
             matrix = f"{name}_{safe_name(str(measure))}"
             if matrix in published:
-                headings[matrix] = (what if measure == ONE_PER_ROW
-                                    else f"{what}: {str(measure).replace('_', ' ')}")
+                headings[matrix] = measure_title(what, str(measure))
         if about is not None:
             period = str(about.get("period", "") or "")
             line = f"{what}: {about.get('source', '')}"

@@ -205,10 +205,10 @@ def check_counts(project: Project, tables: list) -> None:
         values = table.values
         variables = [c for c in values.columns if c not in spec.context
                      and c not in sizes and c not in deprivation]
-        counts, evidence = looks_like_counts(values, variables, population)
+        counts, evidence = looks_like_counts(values, variables, population, named)
         if counts:
             raise counts_error(spec.path.name, spec.sheet, values, variables, evidence,
-                               named)
+                               not_totals=deprivation)
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,
@@ -236,3 +236,37 @@ def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: l
     return AreaData(areas[[c for c in areas.columns if c == "geometry"]], values, list(context),
                     reconciliation, [{"file": source, "sha256": "", "rows": len(frame)}],
                     column_notes([table]))
+
+
+def reconciliation_notes(reconciliation: pd.DataFrame, shown: int = 3) -> list[str]:
+    """A line per table on its rows that could not be read and per table on its area codes
+    the boundaries do not hold (how many, the first ``shown``), each pointing to
+    reconciliation.csv, where every row is listed: read by a person on the console."""
+    from ..data.ingest import STATUS_OUTSIDE, STATUS_UNMATCHED, STATUS_UNREADABLE
+    from .words import counted
+
+    def listed(source: str, what: str, items: list, n: int) -> str:
+        return (f"{source}: {what} and {'is' if n == 1 else 'are'} left out, listed in "
+                f"reconciliation.csv: {'; '.join(items)}{'; ...' if n > len(items) else ''}")
+
+    notes = []
+    for source, rows in reconciliation.groupby("source", sort=False):
+        unread = rows[rows["status"] == STATUS_UNREADABLE]
+        if len(unread):
+            items = [(row.detail if f"line {row.row}" in str(row.detail)
+                      else f"row {row.row}: {row.detail}")
+                     + (f" ({row.area_code})" if row.area_code else "")
+                     for row in unread.head(shown).itertuples()]
+            notes.append(listed(source, f"{counted(len(unread), 'rows')} could not be read",
+                                items, len(unread)))
+        unknown = rows[rows["status"].isin([STATUS_OUTSIDE, STATUS_UNMATCHED])]
+        if len(unknown):
+            items = [f"{row.area_code} (row {row.row}, "
+                     + ("outside the area" if row.status == STATUS_OUTSIDE
+                        else "not a code of the areas' kind") + ")"
+                     for row in unknown.head(shown).itertuples()]
+            n = len(unknown)
+            notes.append(listed(source, f"{counted(n, 'area codes')} "
+                                f"{'is' if n == 1 else 'are'} not among the areas",
+                                items, n))
+    return notes

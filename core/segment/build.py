@@ -25,6 +25,7 @@ from .labels import _labels, label_tables, read_labels, read_themes
 from .prepare import Prepared, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
+from .words import with_descriptions
 
 
 @dataclass
@@ -114,10 +115,14 @@ def build_segmentation(project: Project, progress: Progress = silent,
     sizes = kept[[c for c in (project.residents, project.households) if c]]
     sizes = sizes.rename(columns={project.residents: "residents",
                                   project.households: "households"})
-    profiles = profile_table(kept, segments, clustered, project.bands)
+    only_totals = denominators_only(project, data)
+    labels = _labels(project)
+    profiles = profile_table(kept.drop(columns=only_totals), segments, clustered,
+                             project.bands)
+    if labels:  # each variable's description beside its code
+        profiles = with_descriptions(profiles, labels)
     summary = segment_summary(segments, sizes, deprivation, distance,
                               by_deprivation=project.deprivation is not None)
-    labels = _labels(project)
     numbered_by = numbering_words(project, numbered_by, labels)
     themes = (read_themes(read_labels(project.labels_file, project.labels_columns))
               if project.labels_file else None)
@@ -145,6 +150,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
                                   "cells_filled": missing.imputed.reindex(clustered).to_numpy()})
     manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
     manifest["numbering"] = numbered_by
+    manifest["results"]["denominators_only"] = only_totals
     manifest["results"]["small_segments"] = small_segments(summary, project.min_share)
     manifest["results"]["winsorised"] = {
         "bound": project.winsorise, "cells": int(len(prepared.clipped)),
@@ -158,6 +164,16 @@ def build_segmentation(project: Project, progress: Progress = silent,
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
         labels=labels,
     )
+
+
+def denominators_only(project: Project, data: AreaData) -> list[str]:
+    """The tables' totals used only to turn their counts into shares (e.g. ts0540001, all
+    households of the tenure table): how many, not who; no variable of a segment's profile.
+    A total that is also the project's residents or households, its deprivation measure or
+    a table's context is kept."""
+    kept = {project.residents, project.households, project.deprivation,
+            *(c for spec in project.tables for c in spec.context)}
+    return [c for c in data.denominators if c not in kept]
 
 
 def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:

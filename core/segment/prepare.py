@@ -13,8 +13,10 @@ from ..errors import InputError
 from ..progress import Progress, scaled, silent
 from ..project.project_file import Project
 from .area_data import AreaData, gather_area_data
+from .labels import _labels
 from .screening import apply_missing_policy, kept_variables, screen
 from .standardise import Standardiser, fit_standardiser
+from .words import with_descriptions
 
 
 @dataclass
@@ -78,7 +80,11 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
     if candidates.empty:
         raise InputError(f"{project.path.name}: the tables hold no candidate variables")
     progress(0.92, f"screening {candidates.shape[1]} variables")
-    screening = screening_with_notes(screen(candidates, project.screening), data.column_notes)
+    labels = _labels(project)
+    screening = screening_with_notes(screen(candidates, project.screening, labels),
+                                     data.column_notes)
+    if labels:  # each variable's description beside its code
+        screening = with_descriptions(screening, labels)
     clustered = kept_variables(screening)
     if not clustered:
         raise InputError("screening left no variable to cluster on")

@@ -94,7 +94,10 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
 
         progress(0.5, "drawing box plots")
         classified = seg.areas["segment"].dropna().astype(int)
-        columns = seg.clustered + [c for c in seg.values.columns if c not in seg.clustered]
+        # every variable; not the totals used only to make shares (how many, not who)
+        totals = set(seg.manifest.get("results", {}).get("denominators_only", []))
+        columns = seg.clustered + [c for c in seg.values.columns
+                                   if c not in seg.clustered and c not in totals]
         box_plots(seg.values.loc[classified.index, columns], classified, folder / "plots",
                   seg.labels, axis=numbering_axis(seg.manifest))
         if seg.diagnostics is not None:

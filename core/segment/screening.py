@@ -29,8 +29,11 @@ KEPT = "kept"
 DEFAULT_RULES = ScreeningRules()
 
 
-def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES) -> pd.DataFrame:
-    """One row per candidate variable: kept (bool), reason, correlated_with, r."""
+def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
+           labels: dict | None = None) -> pd.DataFrame:
+    """One row per candidate variable: kept (bool), reason, correlated_with, r; with
+    ``labels`` (variable -> description), a reason names the other variable of a correlated
+    pair by its description beside its code."""
     unknown = [v for v in (*rules.force_in, *rules.force_out) if v not in values.columns]
     if unknown:
         raise InputError(
@@ -89,9 +92,18 @@ def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES) -> pd.Da
                 loser = a if order[a] > order[b] else b
             winner = b if loser == a else a
             signed = float(values[a].corr(values[b]))
-            drop(loser, f"|r| = {r:.3f} with {winner} (threshold {rules.threshold:g})")
+            drop(loser, f"|r| = {r:.3f} with {described(winner, labels or {})}, threshold "
+                        f"{rules.threshold:g}")
             decisions.loc[loser, ["correlated_with", "r"]] = [winner, round(signed, 4)]
     return decisions.reset_index()
+
+
+def described(variable: str, labels: dict) -> str:
+    """A variable named in a sentence: its description and its code, or its code alone
+    where it has no description."""
+    label = labels.get(variable)
+    return (f"“{label.strip()}” ({variable})" if isinstance(label, str) and label.strip()
+            and label.strip() != variable else variable)
 
 
 def kept_variables(decisions: pd.DataFrame) -> list[str]:

@@ -167,6 +167,18 @@ def short_label(label: str) -> str:
     return text
 
 
+def with_descriptions(table, labels: dict):
+    """A table of variables (screening, profiles, standardisation) with each one's
+    description beside its code, first among its columns: ``variable``, ``description``
+    (a partner reads "Social rented: Rents from council or Local Authority", not ts0540003;
+    a variable the labels do not describe is said by ``label_of``). A table that has its
+    descriptions already, or has no variables, is returned as it is."""
+    if "variable" not in table.columns or "description" in table.columns:
+        return table
+    return table.assign(description=[label_of(v, labels) for v in table["variable"]])[
+        ["variable", "description", *table.columns.drop("variable")]]
+
+
 def counted(n: int, measure: str) -> str:
     """A count and what it counts, in agreement: "2 fatalities", "1 fatality", "1 fire"
     (a measure is named in the plural, as its column is; its last word made singular for

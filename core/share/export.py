@@ -56,7 +56,7 @@ from ..errors import InputError
 from ..places.incidents import profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..places.steps import stored_period
-from ..segment.words import label_of
+from ..segment.words import with_descriptions
 from ..store.folders import atomic_file, staged_output
 from ..store.geopackage import (
     read_gpkg_table,
@@ -510,15 +510,6 @@ def _notes(threshold: int, left_out: list[str], source: Path,
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def described(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
-    """A table of variables with each one's description beside its code (a partner reads
-    "Social rented: Rents from council or Local Authority", not ts0540003)."""
-    if "variable" not in table.columns or "description" in table.columns:
-        return table
-    return table.assign(description=[label_of(v, labels) for v in table["variable"]])[
-        ["variable", "description", *table.columns.drop("variable")]]
-
-
 def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> Path:
     """Write the GeoPackage for partners (see the module docstring) from the saved
     segmentation ``source`` to ``target``, atomically: built in a hidden file beside
@@ -541,7 +532,7 @@ def write_partner_geopackage(source: Path, target: Path, threshold: int = 5) -> 
         reconciliation = read_gpkg_table(source, "reconciliation")
         tables["reconciliation"] = reconciliation.drop(columns=["row", "record_id"],
                                                        errors="ignore")
-    tables = {name: described(frame, seg.labels) for name, frame in tables.items()}
+    tables = {name: with_descriptions(frame, seg.labels) for name, frame in tables.items()}
     tables["manifest"] = pd.DataFrame({"manifest": [json.dumps(_without_folders(
         seg.manifest))]})
     for name, counts in published.items():

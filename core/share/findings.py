@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from ..places.incidents import ONE_PER_ROW, exact_poisson_interval, words
+from ..places.incidents import exact_poisson_interval, measure_title, words
 from ..places.matrices import TOTAL
 from ..places.steps import period_months
 from ..store.backtest_columns import (
@@ -97,7 +97,7 @@ def incident_title(name: str, measure: str, about: dict | None) -> str:
         categories = [c.strip() for c in str(about.get("categories") or "all").split(";")]
         if categories != ["all"] and 0 < len(categories) <= 2:
             what = " and ".join(categories)
-    return what if measure == ONE_PER_ROW else f"{what}: {words(measure).lower()}"
+    return measure_title(what, measure)
 
 
 def incident_rates(raw: pd.DataFrame, shown: pd.DataFrame, months: int | None) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from ..places.incidents import NOT_PROFILED, words
+from ..places.incidents import NOT_PROFILED, measure_title, words
 from ..segment.area_data import input_name
 from ..segment.words import plural
 from ..store.geopackage import gpkg_file, read_gpkg_table
@@ -24,18 +24,18 @@ BASE_MEASURES = {"households": "Households", "residents": "Residents",
 
 
 def matrix_title(name: str, incidents=()) -> str:
-    """A matrix's name in words: "Households", "Fires: incidents" (``incidents``: the
+    """A matrix's name in words: "Households", "Fires", "Fires: injuries" (``incidents``: the
     names of the incident profiles, whose matrices are named ``<incident>_<measure>``)."""
     if name in BASE_MEASURES:
         return BASE_MEASURES[name]
     for incident in sorted(incidents, key=len, reverse=True):
         if name.startswith(f"{incident}_"):
-            return f"{words(incident)}: {name.removeprefix(incident + '_')}"
+            return measure_title(words(incident), name.removeprefix(incident + "_"))
     return words(name)
 
 
 def matrices_said(segmentation, matrices: dict) -> list[str]:
-    """A line per matrix built, in words: "Fires: incidents: 17 wards, 1,653 in all"."""
+    """A line per matrix built, in words: "Fires: 17 wards, 1,653 in all"."""
     path = gpkg_file(Path(segmentation))
     incidents = incident_sources(path, [name for name, _ in pyogrio.list_layers(path)])
     return [f"{matrix_title(name, incidents)}: {len(matrix) - 1:,} wards, "
