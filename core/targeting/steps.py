@@ -94,17 +94,15 @@ def households_unknown_at_postcodes(capacity: int | None) -> str:
     postcode would count as one household, and what to do instead, naming the command
     line's option and the QGIS box (the dock's and the Processing tool's)."""
     many = f"{capacity:,}" if capacity else "N"
-    return ("the gazetteer is said to be postcode points with the capacity in households "
-            "(--postcode-points; in QGIS the box 'The gazetteer is postcode points "
-            "(capacity in households)' of the dock's Targeting tab and of the "
-            "Processing tool Target home fire safety checks), but no postcode's households "
-            "are known: the segmentation's project names no households column ([sizes] "
-            "households) and the gazetteer gives none, so each postcode would count as one "
-            f"household and a capacity of {many} households would list {many} postcodes, "
-            "many more homes. Either name the households column in the project ([sizes] "
-            "households = a table's total of households, e.g. TS054's 'Total: All "
-            "households') and run segment again, or count the visits as postcodes, one "
-            "visit each: leave out --postcode-points (untick the box). Nothing was written")
+    return ("--postcode-points counts the capacity in households, but no postcode's "
+            "households are known: the segmentation's project names no households column "
+            "and the gazetteer gives none, so each postcode would count as one household "
+            f"and a capacity of {many} households would list {many} postcodes. Either name "
+            "a table's total of households under [sizes] households and run segment again, "
+            "or count one visit per postcode: leave out --postcode-points, or in QGIS untick "
+            "the box 'The gazetteer is postcode points (capacity in households)' of the "
+            "dock's Targeting tab or of the tool Target home fire safety checks. Nothing was "
+            "written")
 
 
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
