@@ -30,7 +30,19 @@ MIN_DIFFERENCE = 0.5  # |d|: at least half a standard deviation from the study a
 MIN_NAME_SCORE = 0.3  # |score| of a descriptor a name uses...
 MIN_FIRST_SCORE = 0.2  # ...but for the strongest, which a name always uses from this score
 NOT_A_SHARE_WEIGHT = 0.5
+MOST = 50.0  # % of a segment: a category's own phrase names it only where most have it
 LARGE_COMMUNITY = 10.0  # % of a segment's residents: an ethnic group that large may name it
+
+
+def more_often(prep: str) -> str:
+    """A phrase's preposition said as a comparison: "" -> "more often" ("more often in a
+    caravan"), "in" -> "more often in", "who" -> "who more often", "who are" -> "who are
+    more often"."""
+    if not prep:
+        return "more often"
+    if prep.startswith("who"):
+        return f"{prep} more often"
+    return f"more often {prep}"
 
 
 def study_area_sd(profiles: pd.DataFrame, summary: pd.DataFrame | None = None) -> pd.Series:
@@ -91,6 +103,15 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     rows["words"] = [" ".join(x for x in w if x) for w in said]
     rows["prep"] = [prep for prep, _ in said]
     rows["object"] = [obj for _, obj in said]
+    # a census category said as what the residents are or do ("in a caravan ...", "who
+    # live in a communal establishment") is true of a segment only where most of it has
+    # it: where fewer do, the name says they are so more often than the whole area ("more
+    # often in a caravan ..."); one said "with ..." names a feature, not everyone
+    minority = ((rows["noun"] != "") & (rows["direction"] == "high") & rows["share"]
+                & (rows["mean"] < MOST) & ~rows["prep"].astype(str).str.startswith("with"))
+    rows.loc[minority, "prep"] = rows.loc[minority, "prep"].map(more_often)
+    rows.loc[minority, "words"] = [f"{prep} {obj}" for prep, obj in zip(
+        rows.loc[minority, "prep"], rows.loc[minority, "object"])]
     # "with a large X community" only where the group is a sizeable share of the residents:
     # a group over-represented at 3% of them is not "large"
     community = (rows["object"].astype(str).str.endswith(" community")

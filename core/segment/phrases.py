@@ -60,8 +60,13 @@ def cut_label(text: str) -> str:
 
 
 def _for_name(text: str) -> str:
+    """A phrase short enough for a name: cut before a contrast (" but ...") when over
+    ``NAME_WORDS`` words, and a list's catch-all (" or other ...") over 5 words ("a caravan
+    or other mobile or temporary structure" -> "a caravan"; the portrait says it whole)."""
     if len(text.split()) > NAME_WORDS:
         text = re.split(r"\s+but\s+", text, maxsplit=1)[0]
+    if len(text.split()) > 5:
+        text = re.split(r"\s+or\s+other\s+", text, maxsplit=1)[0]
     return text
 
 
