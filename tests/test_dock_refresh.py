@@ -1,0 +1,107 @@
+"""The dock reads again the segmentation it shows when a step has written to its file: after
+the plugin's own Processing algorithms (the gazetteer, incidents, ward matrices), and after
+a step run elsewhere (the command line) when the user selects one of its layers or shows
+the dock again. Every tab then shows what the step added: the heading's "Not in it yet",
+the Ward matrix tab, the Targeting tab's incidents, status and postcode-points box."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SAMPLE_DIR, saved_sample
+from qgis.core import QgsProject, QgsVectorLayer
+
+from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock
+
+WAIT = 120_000  # ms: a task on a busy two-core machine
+
+
+@pytest.fixture()
+def bare(tmp_path):
+    """A segmentation as the wizard saves it: no gazetteer, incidents or wards yet."""
+    return saved_sample(tmp_path / "seg", n_init=2)[1]
+
+
+@pytest.fixture()
+def dock(qgis_iface, qgis_new_project, qtbot, bare):
+    widget = CommunitySafetyDock(qgis_iface)
+    qtbot.addWidget(widget)
+    layer = QgsVectorLayer(f"{bare}|layername=segments", "Segments", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    qgis_iface.setActiveLayer(layer)
+    qgis_iface.currentLayerChanged.emit(qgis_iface.mapCanvas())
+    widget.show()
+    qtbot.waitUntil(lambda: widget.seg is not None and not widget.reading(), timeout=WAIT)
+    yield widget
+    QgsProject.instance().removeAllMapLayers()
+
+
+def shows_the_bare_segmentation(dock) -> None:
+    heading = dock.heading.text()
+    assert "Not in it yet: ward matrices" in heading and "an address gazetteer" in heading
+    assert not dock.matrix.note.isHidden() and dock.matrix.measure.count() == 0
+    assert "needs the address gazetteer joined" in dock.targeting.status.text()
+    assert not dock.targeting.postcode_points.isChecked()
+    assert not dock.targeting.run.isEnabled()
+
+
+def shows_what_the_steps_added(dock) -> None:
+    heading = dock.heading.text()
+    assert "Not in it yet" not in heading, heading
+    assert dock.matrix.note.isHidden() and dock.matrix.measure.count() > 0
+    assert dock.matrix.table.rowCount() > 0
+    assert dock.targeting.incidents.currentData() == "fires"
+    assert dock.targeting.postcode_points.isChecked()  # the gazetteer's IDs are postcodes
+    assert "needs" not in dock.targeting.status.text()
+    assert dock.targeting.run.isEnabled() and dock.atlas_button.isEnabled()
+
+
+def test_the_dock_reads_its_segmentation_again_after_the_plugins_processing_steps(
+        dock, bare, provider, layers, qtbot, tmp_path):
+    import processing
+
+    shows_the_bare_segmentation(dock)
+    first = dock.contents
+    processing.run("community_safety:joingazetteer", {
+        "SEGMENTATION": str(bare), "ADDRESSES": layers["postcodes"], "ID": "Postcode"})
+    processing.run("community_safety:profileincidents", {
+        "SEGMENTATION": str(bare), "INCIDENTS": layers["fires"], "NAME": "fires",
+        "OUTPUT_FOLDER": str(tmp_path / "fires")})
+    processing.run("community_safety:wardmatrices", {
+        "SEGMENTATION": str(bare), "WARDS": layers["wards"], "WARD_CODE": "WD22CD",
+        "WARD_NAME": "WD22NM", "RULE": 0})
+    # nothing selected, nothing reopened: the steps' end is enough
+    qtbot.waitUntil(lambda: dock.contents is not first and not dock.reading()
+                    and "wards" in dock.contents.layers, timeout=WAIT)
+    shows_what_the_steps_added(dock)
+
+
+def test_a_step_run_elsewhere_is_read_when_a_layer_is_selected_or_the_dock_shown_again(
+        dock, bare, qgis_iface, qtbot):
+    from community_safety.core.data.locate import LocationColumns
+    from community_safety.core.places.steps import gazetteer_step, incidents_step
+    from community_safety.core.share.partner_steps import WardSource, matrices_step
+
+    shows_the_bare_segmentation(dock)
+    first = dock.contents
+    # the command line adds the gazetteer: selecting the Segments layer again reads it
+    gazetteer_step(bare, SAMPLE_DIR / "postcodes.csv", "Postcode",
+                   LocationColumns(x="Eastings", y="Northings"))
+    qgis_iface.currentLayerChanged.emit(qgis_iface.activeLayer())
+    qtbot.waitUntil(lambda: dock.contents is not first and not dock.reading(), timeout=WAIT)
+    assert "an address gazetteer" not in dock.heading.text()
+    assert dock.targeting.postcode_points.isChecked()
+    assert "needs incidents profiled" in dock.targeting.status.text()
+    # incidents and wards: the dock closed and opened again from the menu reads them
+    second = dock.contents
+    incidents_step(bare, SAMPLE_DIR / "lfb_dwelling_fires.csv", "fires",
+                   LocationColumns(x="easting_rounded", y="northing_rounded"),
+                   bare.parent / "incidents")
+    matrices_step(bare, WardSource(SAMPLE_DIR / "wards_2022.gpkg", "WD22CD", "WD22NM"))
+    dock.hide()
+    dock.show()
+    qtbot.waitUntil(lambda: dock.contents is not second and not dock.reading(), timeout=WAIT)
+    shows_what_the_steps_added(dock)
+    # nothing written since: selecting a layer reads nothing again
+    third = dock.contents
+    qgis_iface.currentLayerChanged.emit(qgis_iface.activeLayer())
+    assert not dock.reading() and dock.contents is third
