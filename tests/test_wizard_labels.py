@@ -15,6 +15,7 @@ import pytest
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QWizard
+from test_labels_guess import full_metadata
 
 from community_safety.core.project.project_file import load_project
 
@@ -70,7 +71,7 @@ def crowded(page) -> list[str]:
 
 
 def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot):
-    wizard, _ = sutton
+    wizard, folder = sutton
     page = wizard.boundaries
     page.file_widget.setFilePath(str(SUTTON / "output_areas.gpkg"))  # the dialog's OK
     page.name_edit.selectAll()
@@ -102,6 +103,14 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert "none of its columns holds the tables' column names" in said
     assert "ts0540001" in said and box.status.property("kind") == "error"
     assert not wizard.button(QWizard.NextButton).isEnabled()
+
+    # the pack's metadata file whole: its longest column, old_names, repeats the table's
+    # name ("Tenure of household: Owned; measures: Value"); the short label is guessed
+    box.file_widget.setFilePath(str(full_metadata(folder)))
+    qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
+    assert (box.variable_combo.currentData(), box.description_combo.currentData()) == \
+        ("new_names", "Variable_Name")
+    assert box.labels()["ts0170003"] == "1 person in household"
 
     box.file_widget.setFilePath(str(SUTTON / "census_variables.csv"))
     qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
