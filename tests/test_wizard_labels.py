@@ -82,10 +82,6 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert wizard.currentPage() is tables
     tables.add_files([SUTTON / f"{t}.csv" for t in TABLES])
     qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
-    for row, table in enumerate(TABLES[1:], start=1):  # counts: each divided by its total
-        click_row(tables.list, row)
-        combo = tables.denominator_combo
-        combo.setCurrentIndex(combo.findData(f"{table}0001"))
     # at the wizard's smallest size every row has its height, none over another, whichever
     # join is shown (a lookup adds three rows)
     assert crowded(tables) == []
@@ -149,19 +145,25 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     click(tables.remove_button)
     assert box.status.text() == "✓ 34 of 34 variables described."
 
-    # ts054's counts left as they are: the check says so in the page's words, selects the
-    # table and puts the focus on what to divide them by
+    # the four tables' counts left as they are (as the officer starts): the check names
+    # every one, guesses each its total for the officer to confirm (its own total, named in
+    # words: the row total would count sub-totals such as "Owned" again), selects the
+    # first and puts the focus on what to divide it by
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     said = tables.check_status.text()
     assert said.startswith("✗ ts054.csv: the columns ts0540001") and "hold counts" in said
-    # its own total named, in words: the row total would count sub-totals ("Owned") again
-    assert said.endswith('Choose its own total, ts0540001 (Total: All households), under '
-                         '"It holds counts; divide by".') and "[[tables]]" not in said
+    assert "4 tables hold counts: ts054.csv, ts045.csv, ts037.csv, ts017.csv." in said
+    assert ('Guessed for you to confirm under "It holds counts; divide by" (select each '
+            "table to see it), then check again: ts054.csv ÷ ts0540001 (its own total, "
+            "Total: All households); ts045.csv ÷ ts0450001 (its own total, Total: All "
+            "households); ts037.csv ÷ ts0370001 (its own total, Total: All usual residents)"
+            "; ts017.csv ÷ ts0170001 (its own total, Total: All household spaces).") in said
+    assert "[[tables]]" not in said
     assert tables.list.currentRow() == 0 and tables.denominator_combo.hasFocus()
+    assert tables.denominator_combo.currentData() == "ts0540001"  # shown, to confirm
+    assert [entry.denominator for entry in tables.entries] == [f"{t}0001" for t in TABLES]
     assert not tables.isComplete() and crowded(tables) == []
-    combo = tables.denominator_combo
-    combo.setCurrentIndex(combo.findData("ts0540001"))
 
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
@@ -182,6 +184,9 @@ def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):
     households = variables.households
     assert households.itemText(households.findData("ts0540001")) == \
         "ts0540001 – Total: All households"
+    # the sizes guessed from the descriptions, shown in their lists to confirm
+    assert variables.residents.currentText() == "ts0370001 – Total: All usual residents"
+    assert households.currentText() == "ts0540001 – Total: All households"
     labels = variables.labels()
     for combo in (variables.deprivation, variables.residents, households):
         texts = [combo.itemText(i) for i in range(combo.count()) if combo.itemData(i)]
