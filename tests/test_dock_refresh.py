@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from conftest import SAMPLE_DIR, saved_sample
 from qgis.core import QgsProject, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
 
 from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock
 
@@ -105,3 +106,60 @@ def test_a_step_run_elsewhere_is_read_when_a_layer_is_selected_or_the_dock_shown
     third = dock.contents
     qgis_iface.currentLayerChanged.emit(qgis_iface.activeLayer())
     assert not dock.reading() and dock.contents is third
+
+
+def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
+        qgis_iface, qgis_new_project, qtbot, tmp_path):
+    """Three output areas with no row in any census table (as 2011 areas the 2021 census
+    redrew): the build says why and what to do; the Targeting tab says how many of the
+    gazetteer's postcodes the list leaves out for it (not only target_summary.csv)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from community_safety.core.data.locate import LocationColumns
+    from community_safety.core.places.steps import gazetteer_step, incidents_step
+    from community_safety.core.project.project_file import load_project
+    from community_safety.core.segment.build import build_segmentation, unclassified_note
+    from community_safety.core.segment.saved import save_segmentation
+    from community_safety.core.store.geopackage import read_gpkg_table
+
+    project = load_project(SAMPLE_DIR / "camden.toml")
+    gone = ["E00004122", "E00004207", "E00004658"]
+    tables = []
+    for spec in project.tables:
+        if spec.join_on or spec.lookup:  # IMD by LSOA: still has their LSOAs' rows
+            tables.append(spec)
+            continue
+        table = pd.read_csv(spec.path, dtype={spec.code: str})
+        path = tmp_path / spec.path.name
+        table[~table[spec.code].isin(gone)].to_csv(path, index=False)
+        tables.append(replace(spec, path=path))
+    seg = build_segmentation(replace(project, tables=tuple(tables), n_init=2))
+    note = unclassified_note(seg.manifest)
+    assert note.startswith("3 output areas of the boundaries have no row in any of the "
+                           "tables of output areas"), note
+    gpkg = save_segmentation(seg, tmp_path / "seg", plots=False)
+    gazetteer_step(gpkg, SAMPLE_DIR / "postcodes.csv", "Postcode",
+                   LocationColumns(x="Eastings", y="Northings"))
+    incidents_step(gpkg, SAMPLE_DIR / "lfb_dwelling_fires.csv", "fires",
+                   LocationColumns(x="easting_rounded", y="northing_rounded"),
+                   tmp_path / "incidents")
+    addresses = read_gpkg_table(gpkg, "addresses")
+    left_out = int(addresses["area_code"].isin(gone).sum())
+    assert left_out > 0
+
+    dock = CommunitySafetyDock(qgis_iface)
+    qtbot.addWidget(dock)
+    dock.set_segmentation(gpkg)
+    dock.show()
+    qtbot.waitUntil(lambda: dock.seg is not None and not dock.reading(), timeout=WAIT)
+    tab = dock.targeting
+    assert tab.postcode_points.isChecked()
+    tab.folder.setFilePath(str(tmp_path / "visits"))
+    qtbot.mouseClick(tab.run, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.list.rowCount() > 0 or "rror" in tab.status.text(),
+                    timeout=WAIT)
+    assert (f" {left_out} postcodes of the {len(addresses):,} are left out: they are in "
+            "output areas left without a segment") in tab.status.text(), tab.status.text()
+    QgsProject.instance().removeAllMapLayers()
