@@ -109,7 +109,7 @@ def test_a_step_run_elsewhere_is_read_when_a_layer_is_selected_or_the_dock_shown
 
 
 def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
-        qgis_iface, qgis_new_project, qtbot, tmp_path):
+        qgis_iface, qgis_new_project, qtbot, tmp_path, provider, layers):
     """Three output areas with no row in any census table (as 2011 areas the 2021 census
     redrew): the build says why and what to do; the Targeting tab says how many of the
     gazetteer's postcodes the list leaves out for it (not only target_summary.csv)."""
@@ -118,7 +118,7 @@ def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
     import pandas as pd
 
     from community_safety.core.data.locate import LocationColumns
-    from community_safety.core.places.steps import gazetteer_step, incidents_step
+    from community_safety.core.places.steps import gazetteer_step
     from community_safety.core.project.project_file import load_project
     from community_safety.core.segment.build import build_segmentation, unclassified_note
     from community_safety.core.segment.saved import save_segmentation
@@ -142,9 +142,24 @@ def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
     gpkg = save_segmentation(seg, tmp_path / "seg", plots=False)
     gazetteer_step(gpkg, SAMPLE_DIR / "postcodes.csv", "Postcode",
                    LocationColumns(x="Eastings", y="Northings"))
-    incidents_step(gpkg, SAMPLE_DIR / "lfb_dwelling_fires.csv", "fires",
-                   LocationColumns(x="easting_rounded", y="northing_rounded"),
-                   tmp_path / "incidents")
+    # the incidents through Processing: its log says how many matched records the profile
+    # counts, not only how many matched (the fires in those areas are not counted)
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    feedback = QgsProcessingFeedback()
+    processing.run("community_safety:profileincidents", {
+        "SEGMENTATION": str(gpkg), "INCIDENTS": layers["fires"], "NAME": "fires",
+        "OUTPUT_FOLDER": str(tmp_path / "incidents")}, feedback=feedback)
+    records = read_gpkg_table(gpkg, "incident_records_fires")
+    matched = int(records["status"].eq("matched").sum())
+    counted = int(read_gpkg_table(gpkg, "incident_about_fires")["records_counted"][0])
+    assert 0 < counted < matched
+    log = feedback.textLog()
+    assert f"{matched:,} records matched" in log
+    assert (f"Counted in the profile: {counted:,} (matched, within the filters, in output "
+            "areas with a segment") in log, log
+    assert "incidents in 3 output area(s) without a segment" in log
     addresses = read_gpkg_table(gpkg, "addresses")
     left_out = int(addresses["area_code"].isin(gone).sum())
     assert left_out > 0

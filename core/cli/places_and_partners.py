@@ -25,7 +25,7 @@ def _gazetteer(args) -> int:
 
 def _incidents(args) -> int:
     from ..places.incidents import IncidentFilter, console_profile, words
-    from ..places.steps import incidents_step, safe_name, unreadable_dates_note
+    from ..places.steps import counted_line, incidents_step, safe_name, unreadable_dates_note
 
     columns, postcodes = _location(args)
     rules = IncidentFilter(args.date_column, args.date_from, args.date_to,
@@ -47,9 +47,7 @@ def _incidents(args) -> int:
     print(console_profile(profile, names.to_dict()).to_string(index=False))
     status = records["status"].value_counts()
     print("\nRecords: " + ", ".join(f"{n:,} {s}" for s, n in status.items()))
-    print(f"Counted in the profile: {int(about['records_counted']):,} (matched, within the "
-          "filters, in output areas with a segment and known households or residents)"
-          + (f". Note: {about['note']}" if str(about.get("note") or "").strip() else ""))
+    print(counted_line(about))
     note = unreadable_dates_note(records)
     if note:
         print(note, file=sys.stderr)

@@ -289,6 +289,16 @@ def incidents_step(segmentation: Path, incidents, name: str,
     return profile, reconciliation
 
 
+def counted_line(about) -> str:
+    """How many records an incident profile counts, of those matched, and why the others
+    are not counted (``about``: a row of its ``incident_about`` table): what the command
+    line and Processing's log say under the records' statuses."""
+    note = str(about.get("note") or "").strip()
+    return (f"Counted in the profile: {int(about['records_counted']):,} (matched, within the "
+            "filters, in output areas with a segment and known households or residents)"
+            + (f". Note: {note}" if note else ""))
+
+
 def incident_about(name: str, source: str, dates: tuple | None, rules: IncidentFilter,
                    reconciliation: pd.DataFrame, note: str = "",
                    profiled: pd.Index | None = None) -> pd.DataFrame:

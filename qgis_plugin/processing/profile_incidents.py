@@ -11,7 +11,14 @@ from qgis.core import (
 
 from ...core.data.locate import LocationColumns
 from ...core.places.incidents import IncidentFilter
-from ...core.places.steps import gpkg_path, incidents_step, safe_name, unreadable_dates_note
+from ...core.places.steps import (
+    counted_line,
+    gpkg_path,
+    incidents_step,
+    safe_name,
+    unreadable_dates_note,
+)
+from ...core.store.geopackage import read_gpkg_table
 from ..layers import load_on_completion
 from .base import PLACES, EngineAlgorithm
 from .point_inputs import (
@@ -94,6 +101,10 @@ class ProfileIncidents(EngineAlgorithm):
             rules=rules, source_name=layer_name)
         for status, count in records["status"].value_counts().items():
             feedback.pushInfo(f"{count:,} records {status}")
+        # of those matched, how many the profile counts, and why not the others (such as
+        # those in output areas without a segment)
+        feedback.pushInfo(counted_line(read_gpkg_table(
+            gpkg_path(segmentation), f"incident_about_{name}").iloc[0]))
         note = unreadable_dates_note(records)
         if note:
             feedback.reportError(note, fatalError=False)
