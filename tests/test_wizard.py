@@ -5,6 +5,7 @@ named on the page with Next disabled."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -145,7 +146,10 @@ def test_page_four_shows_the_diagnostics_and_the_recommendation(filled, qtbot):
                     and not page.chart.pixmap().isNull(), timeout=30_000)
     said = page.recommendation.text()
     assert said.startswith(f"Recommendation: k = {page.recommended}: of the 11 numbers of "
-                           "segments tried, ")  # and what its stability means, in words
+                           "segments tried (k = 2 to 12), ")  # what its stability means too
+    # the ks that passed named, not a bare count that reads as a k ("2 give ...")
+    assert re.search(r"tried \(k = 2 to 12\), (only k = \d+ gives|\d+ \(k = [\d, ]+ and \d+\) "
+                     r"give|none)", said) or "none of the" in said, said
     assert "stability is" in said and "(1 = the same segments from every start)" in said
     assert page.k.value() == 10
     if page.recommended != 10:  # why it keeps 10, and how to take the recommendation

@@ -131,8 +131,10 @@ class SegmentsTab(QWidget):
         self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
         self.table.blockSignals(False)
         self.save.setEnabled(False)
+        # the row still selected (read again after Save) keeps its portrait in view
+        number = self.selected_segment()
         self.portrait.blockSignals(True)
-        self.portrait.clear()
+        self.portrait.setPlainText(self.portraits.get(number, "") if number is not None else "")
         self.portrait.blockSignals(False)
 
     def selected_segment(self) -> int | None:
