@@ -36,6 +36,7 @@ from ...core.segment.saved import needed_tables
 from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
 from ...core.targeting.visit_inputs import chosen_wards
+from ..processing.defaults import SHOWN
 from .dock_contents import STEPS, THRESHOLD, DockContents, file_stamp, read_contents
 from .qt_views import ensure_layer, layer_of, make_visible, reload_styled
 from .segments_tab import SegmentsTab
@@ -319,6 +320,7 @@ class CommunitySafetyDock(QgsDockWidget):
         before = None if another else self.contents
         seg, layers, gpkg = contents.seg, contents.layers, contents.gpkg
         self.gpkg, self.seg, self.contents = gpkg, seg, contents
+        SHOWN["segmentation"] = gpkg  # the Processing dialogs open on it
         self.matrices, self.area_wards = contents.matrices, contents.area_wards
         missing = contents.missing
         self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
