@@ -203,7 +203,7 @@ def unclassified_note(manifest: dict) -> str | None:
 
 
 def _shown(codes: list) -> str:
-    return ", ".join(codes[:5]) + (", ..." if len(codes) > 5 else "")
+    return ", ".join(codes[:5]) + (f" and {len(codes) - 5:,} more" if len(codes) > 5 else "")
 
 
 def in_no_table(project: Project, data: AreaData, codes) -> list[str]:

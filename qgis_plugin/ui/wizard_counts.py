@@ -53,16 +53,20 @@ def counts_advice(errors: list, entries: dict, labels: dict,
         guessed.append(f"{name} ÷ {found[0]} ({found[1]})")
     said = [errors[0].finding]
     if len(errors) > 1:
-        said.append(f"{len(errors):,} tables hold counts: "
-                    f"{', '.join(sheet_title(e.table, e.sheet) for e in errors)}.")
+        others = [sheet_title(e.table, e.sheet) for e in errors[1:]]
+        said.append(f"So do {_and(others)}.")
     if guessed:
-        said.append(f"Guessed for you to confirm {where} (select each table to see it), "
-                    f"then check again: {'; '.join(guessed)}.")
+        said.append(f"Guessed for you to confirm {where} (select each table to see it): "
+                    f"{'; '.join(guessed)}. Check the tables again to use them.")
     if unguessed:
         said.append(f"Choose the column holding the total {where} for "
-                    f"{', '.join(unguessed)}, or \"{row_total}\" when none of its columns is "
+                    f"{_and(unguessed)}, or \"{row_total}\" when none of its columns is "
                     "a total or a sub-total.")
     return " ".join(said), guesses
+
+
+def _and(names: list) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def guess_size(columns: list, labels: dict, kinds) -> str | None:

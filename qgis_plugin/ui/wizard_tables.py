@@ -481,9 +481,10 @@ class TablesPage(Page):
         def failed(message):
             error, self.task = self.task.exception, None
             self.check_failed = True
-            if isinstance(error, TableOfCounts):
-                message = self._counts_here(error)
-            self.show_message(self.check_status, message, "error")
+            kind = "error"
+            if isinstance(error, TableOfCounts):  # a warning when every total is guessed
+                message, kind = self._counts_here(error)
+            self.show_message(self.check_status, message, kind)
             self.check_button.setEnabled(True)
             self._scroll_to(self.check_status)
             self.completeChanged.emit()
@@ -519,7 +520,7 @@ class TablesPage(Page):
         QTimer.singleShot(0, lambda: QTimer.singleShot(
             0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 10)))
 
-    def _counts_here(self, error: TableOfCounts) -> str:
+    def _counts_here(self, error: TableOfCounts) -> tuple[str, str]:
         """What to do about the tables of counts, in the page's words: each named, the
         denominators guessed set in their entries for the officer to confirm, the first
         such table selected with its "divide by" box given the focus."""
@@ -536,7 +537,7 @@ class TablesPage(Page):
         if guesses:
             self._changed()
             self.check_failed = True  # Next waits for the guesses checked (confirmed)
-        return message
+        return message, "warning" if len(guesses) == 1 + len(error.others) else "error"
 
     def show_summary(self, reconciliation) -> None:
         counts = reconciliation_summary(reconciliation)
