@@ -134,7 +134,7 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
     assert table.item(row, column).text() == f"{households:,.0f}"
     # a row % view, then the Total column: the whole ward
     tab.view.setCurrentIndex(1)
-    assert table.item(row, tab.table.columnCount() - 1).text() == "100.0"
+    assert table.item(row, tab.table.columnCount() - 1).text() == "100.0%"
     table.scrollTo(table.model().index(row, table.columnCount() - 1))
     total = table.visualRect(table.model().index(row, table.columnCount() - 1))
     layer.removeSelection()
