@@ -22,13 +22,13 @@ def test_the_diagnostics_agreeing_on_one_k_choose_it():
     assert k == 9
     # in words: what passed, what "stability" means, the operational choice's figures
     assert reason == (
-        "k = 9: of the 3 numbers of segments tried, 3 give every segment at least 2% of the "
-        "areas and much the same segments from different random starts (stability 0.8 or "
-        "more); of those, k = 9 gives the most distinct segments (silhouette 0.250, "
-        "Calinski-Harabasz 320, Davies-Bouldin 1.300 agree best). Its smallest segment "
-        "holds 2.5% of the areas; its stability is 0.95 (1 = the same segments from every "
-        "start). The operational choice k = 10 has smallest segment 2.1% of the areas and "
-        "stability 0.95.")
+        "k = 9: of the 3 numbers of segments tried (k = 8 to 10), 3 (k = 8, 9 and 10) give "
+        "every segment at least 2% of the areas and much the same segments from different "
+        "random starts (stability 0.8 or more); of those, k = 9 gives the most distinct "
+        "segments (silhouette 0.250, Calinski-Harabasz 320, Davies-Bouldin 1.300 agree "
+        "best). Its smallest segment holds 2.5% of the areas; its stability is 0.95 (1 = "
+        "the same segments from every start). The operational choice k = 10 has smallest "
+        "segment 2.1% of the areas and stability 0.95.")
 
 
 def test_a_k_with_a_tiny_segment_or_unstable_starts_is_passed_over():
@@ -38,7 +38,8 @@ def test_a_k_with_a_tiny_segment_or_unstable_starts_is_passed_over():
         (11, 800, 0.22, 330, 1.3, 0.90, 2.5),
     ]))
     assert k == 11 and reason.startswith(
-        "k = 11: of the 3 numbers of segments tried, only k = 11 gives every segment at "
+        "k = 11: of the 3 numbers of segments tried (k = 9 to 11), only k = 11 gives every "
+        "segment at "
         "least 2% of the areas and much the same segments")
 
 
@@ -56,5 +57,5 @@ def test_when_no_k_passes_all_are_compared_and_it_says_so():
         (10, 820, 0.25, 350, 1.2, 0.95, 1.0),
     ]))
     assert k == 9 and reason.startswith(
-        "k = 9: none of the 2 numbers of segments tried gives every segment at least 2% of "
-        "the areas") and "so all were compared (no k met both conditions)" in reason
+        "k = 9: none of the 2 numbers of segments tried (k = 9 to 10) gives every segment at "
+        "least 2% of the areas") and "so all were compared (no k met both conditions)" in reason

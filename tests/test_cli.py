@@ -249,8 +249,14 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
                  "--no-plots"]) == 0
     said = capsys.readouterr()
     assert "746 areas in 10 segments" in said.out
-    assert ("3 output areas have no value in any clustering variable and are left "
-            "unclassified") in said.err
+    # why (their codes in no table), what it costs and what to do
+    assert ("3 output areas of the boundaries have no row in any of the tables of output "
+            "areas (a code they do not use: boundaries of another census, e.g. 2011 output "
+            "areas with 2021 tables) and are left unclassified: ") in said.err
+    assert ("Their addresses and incidents are left out of the visit list and the incident "
+            "profiles; use the boundaries the tables were published for, or add a table (or "
+            "a lookup) covering these areas") in said.err
+    assert "no value in any clustering variable" not in said.err
     layer = gpd.read_file(out / "segmentation.gpkg", layer="segments")
     assert sorted(layer.loc[layer["segment"].isna(), "area_code"]) == sorted(gone)
     # assigning the same data again leaves them as the build did

@@ -88,6 +88,22 @@ def test_a_census_table_of_counts_is_pointed_to_its_own_total(tmp_path):
         100 * raw.loc[row, "ts0540003"] / raw.loc[row, "ts0540001"])
 
 
+def test_every_table_of_counts_is_named_at_once_with_its_own_total(tmp_path):
+    """Three census tables of counts: the refusal names each (the first's finding, then
+    the others with their own totals), not one check at a time."""
+    entries = "".join(f'[[tables]]\npath = "{t}.csv"\ncode = "OA"\n'
+                      for t in ("ts054", "ts045", "ts037"))
+    with pytest.raises(TableOfCounts) as refused:
+        gather_area_data(load_project(council(tmp_path, entries)))
+    assert refused.value.table == "ts054.csv"
+    assert [(o.table, o.total) for o in refused.value.others] == [
+        ("ts045.csv", "ts0450001"), ("ts037.csv", "ts0370001")]
+    assert str(refused.value).endswith(
+        '2 more tables hold counts, each needing the same in its entry: ts045.csv (its own '
+        'total: denominator = "ts0450001"); ts037.csv (its own total: denominator = '
+        '"ts0370001")')
+
+
 def test_each_sheet_of_a_workbook_is_named_wherever_its_rows_are_counted(tmp_path):
     """Three sheets of one workbook, each missing some areas: the reconciliation's rows
     (used and no data) and the list of inputs name each sheet."""

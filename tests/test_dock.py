@@ -33,6 +33,7 @@ from community_safety.core.store.geopackage import read_gpkg_table
 from community_safety.core.styles import PALETTE, PRIORITY_COLOURS
 from community_safety.qgis_plugin.ui.dock import CommunitySafetyDock, segmentation_of
 from community_safety.qgis_plugin.ui.tasks import CANCELLED, run_task
+from community_safety.qgis_plugin.ui.ward_matrix_tab import VIEWS
 
 WAIT = 120_000  # ms: a task on a busy two-core machine
 
@@ -133,7 +134,7 @@ def test_clicking_a_matrix_cell_selects_and_zooms_to_those_areas(dock, gpkg, qtb
     assert table.item(row, column).text() == f"{households:,.0f}"
     # a row % view, then the Total column: the whole ward
     tab.view.setCurrentIndex(1)
-    assert table.item(row, tab.table.columnCount() - 1).text() == "100.0"
+    assert table.item(row, tab.table.columnCount() - 1).text() == "100.0%"
     table.scrollTo(table.model().index(row, table.columnCount() - 1))
     total = table.visualRect(table.model().index(row, table.columnCount() - 1))
     layer.removeSelection()
@@ -196,6 +197,11 @@ def test_edited_names_are_stored_and_shown_in_the_legend(dock, gpkg, qtbot):
     seg = load_segmentation(gpkg)
     assert seg.segment_names[1] == "Settled homeowners in the north"
     assert seg.summary.loc[1, "portrait"] == "Older homeowners, mostly in Highgate and Frognal."
+    # read again: the row still selected shows the portrait saved (it emptied)
+    qtbot.waitUntil(lambda: dock.contents is not None and dock.contents.seg.summary.loc[
+        1, "portrait"] == seg.summary.loc[1, "portrait"] and not dock.reading(), timeout=WAIT)
+    assert dock.segments.selected_segment() == 1
+    assert dock.segments.portrait.toPlainText() == seg.summary.loc[1, "portrait"]
     layer = _layer(dock)
     labels = [c.label() for c in layer.renderer().categories()]
     assert "1 – Settled homeowners in the north" in labels
@@ -214,6 +220,19 @@ def test_a_duplicate_name_is_refused_and_nothing_changes(dock, gpkg, qtbot):
                     timeout=WAIT)
     assert load_segmentation(gpkg).segment_names == before
     assert dock.segments.save.isEnabled()
+
+
+def test_the_ward_matrix_in_percentages_says_so_in_its_cells(dock):
+    matrix = dock.matrix
+    matrix.view.setCurrentIndex(matrix.view.findText(next(v for v in VIEWS if "row" in v)))
+    cells = [matrix.table.item(r, c).text() for r in range(matrix.table.rowCount())
+             for c in range(matrix.table.columnCount())]
+    assert cells and all(re.fullmatch(r"\d+\.\d%|\*|–|", t) for t in cells), cells[:20]
+    assert any(t.endswith("%") for t in cells)
+    matrix.view.setCurrentIndex(matrix.view.findText(next(v for v, by in VIEWS.items()
+                                                          if by is None)))
+    assert not any(matrix.table.item(0, c).text().endswith("%")
+                   for c in range(matrix.table.columnCount()))
 
 
 def test_the_exported_table_is_safe_to_share(dock, tmp_path):

@@ -73,3 +73,39 @@ def test_a_file_describing_none_of_the_columns_has_no_names_column(tmp_path):
     path.write_text("code,label\nu001,All persons\nu002,Males\n")
     guess = guess_labels_file(path, columns_of(["ts017"]))
     assert guess.variable is None and guess.description == "label"
+
+
+def full_metadata(folder: Path) -> Path:
+    """Sutton's census metadata with every column of the pack's table_metadata.csv: Type,
+    Table_ID and old_names ("Table: Variable; measures: Value", the longest text)."""
+    table = pd.read_csv(SUTTON / "census_variables.csv", dtype=str)
+    table["Type"] = "Value"
+    table["Table_ID"] = table["new_names"].str[:5]
+    table["old_names"] = table["Table_Name"] + ": " + table["Variable_Name"] + "; measures: Value"
+    path = folder / "table_metadata.csv"
+    table[["Table_Name", "Variable_Name", "Type", "new_names", "Table_ID", "old_names"]
+          ].to_csv(path, index=False)
+    return path
+
+
+def test_the_short_label_is_guessed_over_a_longer_column_repeating_the_table_name(tmp_path):
+    variables = columns_of(TABLES)
+    guess = guess_labels_file(full_metadata(tmp_path), variables)
+    assert (guess.variable, guess.description) == ("new_names", "Variable_Name")
+
+
+def test_a_column_made_of_the_others_is_passed_over_whatever_the_columns_are_called(tmp_path):
+    """Judged by the cells, not the names: "Full" repeats "Topic" and "Short"."""
+    topics = ["Cars", "Cars", "Health", "Health"]
+    short = ["No cars or vans", "1 car or van", "Very good health", "Bad health"]
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"Topic": topics, "Code": ["c1", "c2", "h1", "h2"], "Short": short,
+                  "Full": [f"{t} - {s} (% of households)" for t, s in zip(topics, short)]}
+                 ).to_csv(path, index=False)
+    guess = guess_labels_file(path, ["c1", "c2", "h2"])
+    assert (guess.variable, guess.description) == ("Code", "Short")
+    # where only the composed column tells the variables apart, it is still taken
+    alone = tmp_path / "alone.csv"
+    pd.DataFrame({"Code": ["c1", "c2"], "Topic": ["Cars", "Cars"],
+                  "Full": ["Cars: none", "Cars: one"]}).to_csv(alone, index=False)
+    assert guess_labels_file(alone, ["c1"]).description == "Full"

@@ -15,6 +15,7 @@ import pytest
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QWizard
+from test_labels_guess import full_metadata
 
 from community_safety.core.project.project_file import load_project
 
@@ -70,7 +71,7 @@ def crowded(page) -> list[str]:
 
 
 def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot):
-    wizard, _ = sutton
+    wizard, folder = sutton
     page = wizard.boundaries
     page.file_widget.setFilePath(str(SUTTON / "output_areas.gpkg"))  # the dialog's OK
     page.name_edit.selectAll()
@@ -81,10 +82,6 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert wizard.currentPage() is tables
     tables.add_files([SUTTON / f"{t}.csv" for t in TABLES])
     qtbot.waitUntil(lambda: tables.task is None, timeout=60_000)
-    for row, table in enumerate(TABLES[1:], start=1):  # counts: each divided by its total
-        click_row(tables.list, row)
-        combo = tables.denominator_combo
-        combo.setCurrentIndex(combo.findData(f"{table}0001"))
     # at the wizard's smallest size every row has its height, none over another, whichever
     # join is shown (a lookup adds three rows)
     assert crowded(tables) == []
@@ -102,6 +99,14 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     assert "none of its columns holds the tables' column names" in said
     assert "ts0540001" in said and box.status.property("kind") == "error"
     assert not wizard.button(QWizard.NextButton).isEnabled()
+
+    # the pack's metadata file whole: its longest column, old_names, repeats the table's
+    # name ("Tenure of household: Owned; measures: Value"); the short label is guessed
+    box.file_widget.setFilePath(str(full_metadata(folder)))
+    qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
+    assert (box.variable_combo.currentData(), box.description_combo.currentData()) == \
+        ("new_names", "Variable_Name")
+    assert box.labels()["ts0170003"] == "1 person in household"
 
     box.file_widget.setFilePath(str(SUTTON / "census_variables.csv"))
     qtbot.waitUntil(lambda: box.task is None, timeout=30_000)
@@ -140,19 +145,27 @@ def test_the_data_page_guesses_the_columns_of_the_census_metadata(sutton, qtbot)
     click(tables.remove_button)
     assert box.status.text() == "✓ 34 of 34 variables described."
 
-    # ts054's counts left as they are: the check says so in the page's words, selects the
-    # table and puts the focus on what to divide them by
+    # the four tables' counts left as they are (as the officer starts): the check names
+    # every one, guesses each its total for the officer to confirm (its own total, named in
+    # words: the row total would count sub-totals such as "Owned" again), selects the
+    # first and puts the focus on what to divide it by
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     said = tables.check_status.text()
-    assert said.startswith("✗ ts054.csv: the columns ts0540001") and "hold counts" in said
-    # its own total named, in words: the row total would count sub-totals ("Owned") again
-    assert said.endswith('Choose its own total, ts0540001 (Total: All households), under '
-                         '"It holds counts; divide by".') and "[[tables]]" not in said
+    assert said.startswith("⚠ ts054.csv: the columns ts0540001") and "hold counts" in said
+    assert tables.check_status.property("kind") == "warning"  # each total guessed
+    assert "So do ts045.csv, ts037.csv and ts017.csv." in said
+    assert ('Guessed for you to confirm under "It holds counts; divide by" (select each '
+            "table to see it): ts054.csv ÷ ts0540001 (its own total, Total: All households)"
+            "; ts045.csv ÷ ts0450001 (its own total, Total: All households); ts037.csv ÷ "
+            "ts0370001 (its own total, Total: All usual residents); ts017.csv ÷ ts0170001 "
+            "(its own total, Total: All household spaces). Check the tables again to use "
+            "them.") in said
+    assert "[[tables]]" not in said
     assert tables.list.currentRow() == 0 and tables.denominator_combo.hasFocus()
+    assert tables.denominator_combo.currentData() == "ts0540001"  # shown, to confirm
+    assert [entry.denominator for entry in tables.entries] == [f"{t}0001" for t in TABLES]
     assert not tables.isComplete() and crowded(tables) == []
-    combo = tables.denominator_combo
-    combo.setCurrentIndex(combo.findData("ts0540001"))
 
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
@@ -173,6 +186,9 @@ def test_the_variables_page_and_the_built_segments_say_words(sutton, qtbot):
     households = variables.households
     assert households.itemText(households.findData("ts0540001")) == \
         "ts0540001 – Total: All households"
+    # the sizes guessed from the descriptions, shown in their lists to confirm
+    assert variables.residents.currentText() == "ts0370001 – Total: All usual residents"
+    assert households.currentText() == "ts0540001 – Total: All households"
     labels = variables.labels()
     for combo in (variables.deprivation, variables.residents, households):
         texts = [combo.itemText(i) for i in range(combo.count()) if combo.itemData(i)]
@@ -245,11 +261,11 @@ def test_two_sheets_of_one_workbook_are_told_apart(qgis_app, qgis_iface, qtbot, 
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     assert tables.check_status.text().startswith(
-        "✗ partner_book.xlsx, sheet Tenure: the columns ts0540001")
+        "⚠ partner_book.xlsx, sheet Tenure: the columns ts0540001")
     assert tables.current().sheet == "Tenure" and tables.denominator_combo.hasFocus()
     assert tables.detail.title() == "Settings of partner_book.xlsx (Tenure)"
-    combo = tables.denominator_combo
-    combo.setCurrentIndex(combo.findData("ts0540001"))
+    # its own total guessed, in view for the officer to confirm by checking again
+    assert tables.denominator_combo.currentData() == "ts0540001"
     click(tables.check_button)
     qtbot.waitUntil(lambda: tables.task is None, timeout=120_000)
     # the reconciliation has a row for each sheet, each with its own count

@@ -201,6 +201,20 @@ class TableOfCounts(InputError):
                          '; or, to cluster the counts as they are, counts = "as is"')
         self.table, self.sheet, self.columns = table, sheet, list(columns)
         self.finding, self.total = finding, total
+        self.others: list[TableOfCounts] = []  # the project's other tables of counts
+
+    def with_others(self, others: list) -> TableOfCounts:
+        """This refusal naming the project's other tables of counts too (each needs its
+        own denominator): the user fixes them all at once, not one check at a time."""
+        self.others = list(others)
+        if self.others:
+            listed = "; ".join(sheet_title(o.table, o.sheet)
+                               + (f' (its own total: denominator = "{o.total}")' if o.total
+                                  else "") for o in self.others)
+            self.args = (f"{self.args[0]}. {len(self.others):,} more table"
+                         f"{'s hold' if len(self.others) > 1 else ' holds'} counts, each "
+                         f"needing the same in its entry: {listed}",)
+        return self
 
 
 def own_total(values: pd.DataFrame, columns: list) -> str | None:

@@ -199,6 +199,7 @@ def check_counts(project: Project, tables: list) -> None:
             population, named = table.values[found], found
             break
     deprivation = {project.deprivation} if project.deprivation else set()
+    refused = []  # every table of counts, named at once
     for spec, table in zip(project.tables, tables):
         if spec.denominator is not None or spec.counts is not None:
             continue
@@ -207,8 +208,10 @@ def check_counts(project: Project, tables: list) -> None:
                      and c not in sizes and c not in deprivation]
         counts, evidence = looks_like_counts(values, variables, population, named)
         if counts:
-            raise counts_error(spec.path.name, spec.sheet, values, variables, evidence,
-                               not_totals=deprivation)
+            refused.append(counts_error(spec.path.name, spec.sheet, values, variables,
+                                        evidence, not_totals=deprivation))
+    if refused:
+        raise refused[0].with_others(refused[1:])
 
 
 def area_data_from_frame(frame: gpd.GeoDataFrame, code_column: str, variables: list,

@@ -185,18 +185,54 @@ def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:
 
 
 def unclassified_note(manifest: dict) -> str | None:
-    """One line on the areas left without a segment (their data missing), or None."""
-    codes = manifest.get("results", {}).get("unclassified_areas", [])
+    """One line on the areas left without a segment, or None: why (their codes in none of
+    the tables, or their data missing) and, where their codes are in no table, what to do
+    and what it costs (their addresses and incidents left out of what follows)."""
+    results = manifest.get("results", {})
+    codes = results.get("unclassified_areas", [])
     if not codes:
         return None
-    one = len(codes) == 1
-    why = ((f"{'has' if one else 'have'} no value in any clustering variable") if
-           manifest.get("parameters", {}).get("missing", "median") == "median"
-           else f"{'misses' if one else 'miss'} a clustering variable")
-    shown = ", ".join(codes[:5]) + (", ..." if len(codes) > 5 else "")
-    return (f"{len(codes):,} output area{'' if one else 's'} {why} and {'is' if one else 'are'}"
-            f" left unclassified (no segment; hatched on the map, listed in the manifest): "
-            f"{shown}")
+    absent = set(results.get("unclassified_in_no_table", []))
+    said = []
+    if absent:
+        listed = [c for c in codes if c in absent]
+        has, are = ("has", "is") if len(listed) == 1 else ("have", "are")
+        said.append(
+            f"{len(listed):,} output area{'' if len(listed) == 1 else 's'} of the boundaries "
+            f"{has} no row in any of the tables of output areas (a code they do not use: "
+            f"boundaries of another census, e.g. 2011 output areas with 2021 tables) and "
+            f"{are} left "
+            f"unclassified: {_shown(listed)}. Their addresses and incidents are left out "
+            "of the visit list and the incident profiles; use the boundaries the tables "
+            "were published for, or add a table (or a lookup) covering these areas")
+    others = [c for c in codes if c not in absent]
+    if others:
+        one = len(others) == 1
+        why = ((f"{'has' if one else 'have'} no value in any clustering variable") if
+               manifest.get("parameters", {}).get("missing", "median") == "median"
+               else f"{'misses' if one else 'miss'} a clustering variable")
+        said.append(f"{len(others):,} {'other ' if absent else ''}output "
+                    f"area{'' if one else 's'} {why} and {'is' if one else 'are'} left "
+                    "unclassified (no segment; hatched on the map, listed in the "
+                    f"manifest): {_shown(others)}")
+    return ". ".join(said)
+
+
+def _shown(codes: list) -> str:
+    return ", ".join(codes[:5]) + (f" and {len(codes) - 5:,} more" if len(codes) > 5 else "")
+
+
+def in_no_table(project: Project, data: AreaData, codes) -> list[str]:
+    """Those of ``codes`` (areas of the boundaries) that none of the tables kept by these
+    areas' codes has a row for (a table joined through another geography, such as IMD by
+    LSOA, may still have its area's row)."""
+    from ..data.ingest import STATUS_NO_DATA
+
+    direct = {spec.title for spec in project.tables if not spec.join_on and not spec.lookup}
+    rows = data.reconciliation
+    absent = rows[rows["status"].eq(STATUS_NO_DATA) & rows["source"].isin(direct)]
+    tables = absent.groupby("area_code")["source"].nunique()
+    return [str(c) for c in codes if direct and tables.get(c, 0) >= len(direct)]
 
 
 def small_segments_note(manifest: dict) -> str | None:
@@ -334,6 +370,7 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
         },
         "results": {"areas": int(len(data.areas)), "clustered_variables": clustered,
                     "unclassified_areas": [str(a) for a in dropped],
+                    "unclassified_in_no_table": in_no_table(project, data, dropped),
                     "wcss": fit.wcss, "stability_ari": fit.stability,
                     "final_iterations": fit.n_iter, "random_starts_run": fit.n_starts,
                     "random_starts_note": fit.note},

@@ -158,14 +158,19 @@ def recommend_k(table: pd.DataFrame, wish: int = OPERATIONAL_K,
     distinct = (f"k = {best} gives the most distinct segments (silhouette "
                 f"{row['silhouette']:.3f}, Calinski-Harabasz {row['calinski_harabasz']:.0f}, "
                 f"Davies-Bouldin {row['davies_bouldin']:.3f} agree best)")
-    tried = f"{len(frame)} numbers of segments tried"
+    ks = sorted(int(k) for k in frame.index)
+    tried = (f"{len(frame)} numbers of segments tried (k = {ks[0]} to {ks[-1]})"
+             if len(ks) > 1 else f"{len(frame)} number of segments tried")
+    passing = [str(int(k)) for k in sorted(fit.index)]
+    passing = (", ".join(passing[:-1]) + " and " + passing[-1]) if len(passing) > 1 else ""
     if not passed:
         among = (f"none of the {tried} gives {conditions}, so all were compared (no k met "
                  f"both conditions); of them, {distinct}")
     elif len(fit) == 1:
         among = f"of the {tried}, only k = {best} gives {conditions}"
     else:
-        among = f"of the {tried}, {len(fit)} give {conditions}; of those, {distinct}"
+        among = (f"of the {tried}, {len(fit)} (k = {passing}) give {conditions}; of those, "
+                 f"{distinct}")
     reason = (f"k = {best}: {among}. Its smallest segment holds "
               f"{row['smallest_segment_pct']:g}% of the areas; its stability is "
               f"{row['stability_ari']:.2f} (1 = the same segments from every start).")

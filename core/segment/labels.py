@@ -119,8 +119,10 @@ def _cells(table: pd.DataFrame, column: str) -> pd.Series:
 def guess_label_columns(table: pd.DataFrame, variables) -> tuple[str | None, str | None]:
     """(names column, descriptions column) of a labels table: the column whose values
     match most of ``variables`` (the tables' column names; when none matches any, the one
-    named ``variable``, else None), and the longest text column other than that (one
-    named ``description`` first)."""
+    named ``variable``, else None), and of the text columns other than that (one named
+    ``description`` first) the one that tells the variables apart best (the most distinct
+    values; then the longer). A column that only repeats other columns' text (the census's
+    "Table: Variable; measures: Value") is taken only when no other column is text."""
     wanted = {str(v).strip() for v in variables}
     scored = [(len(set(_cells(table, c)) & wanted), c.lower() == "variable", c)
               for c in table.columns]
@@ -131,13 +133,40 @@ def guess_label_columns(table: pd.DataFrame, variables) -> tuple[str | None, str
     if named:
         return variable, named[0]
 
-    def length(column) -> float:
+    def text_of(column) -> pd.Series:
         text = _cells(table, column)
-        text = text[pd.to_numeric(text, errors="coerce").isna()]  # numbers are no text
-        return float(text.str.len().mean()) if not text.empty else 0.0
+        return text[pd.to_numeric(text, errors="coerce").isna()]  # numbers are no text
 
-    longest = max(others, key=length, default=None)
-    return variable, longest if longest is not None and length(longest) else None
+    texts = {c: text_of(c) for c in others}
+    texts = {c: t for c, t in texts.items() if not t.empty and t.str.len().mean() > 0}
+    if not texts:
+        return variable, None
+    own = [c for c in texts if not _repeats_others(table, c, [o for o in texts if o != c])]
+    chosen = max(own or list(texts), key=lambda c: (texts[c].nunique(),
+                                                     texts[c].str.len().mean()))
+    return variable, chosen
+
+
+REPEATED = 0.8  # the share of rows on which a column holds the other columns' text ...
+TEMPLATES = 0.1  # ... in few forms: at most one for ten rows (at least one)
+
+
+def _repeats_others(table: pd.DataFrame, column: str, others: list) -> bool:
+    """Whether ``column`` is made of the other columns' text: on most rows the other
+    columns' cells (of 3 letters or more) taken out of it leave one of a few templates
+    (such as "{table}: {variable}; measures: {type}"), not words of its own."""
+    cells = table[column].fillna("").astype(str).str.strip()
+    parts = table[others].fillna("").astype(str).apply(lambda c: c.str.strip())
+    residues = []
+    for cell, row in zip(cells, parts.itertuples(index=False)):
+        left = cell
+        for part in sorted(row, key=len, reverse=True):
+            if len(part) >= 3 and part in left:
+                left = left.replace(part, "", 1)
+        if cell and left != cell:
+            residues.append(left.strip())
+    return (len(residues) >= REPEATED * len(cells)
+            and len(set(residues)) <= max(1, TEMPLATES * len(cells)))
 
 
 def guess_labels_file(path: Path, variables, progress=None) -> LabelsGuess:

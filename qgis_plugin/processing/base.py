@@ -13,7 +13,7 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication, QObject, QVariant, pyqtSignal
 
 from ...core.errors import user_message
 from ...core.progress import Cancelled
@@ -28,6 +28,16 @@ GROUPS = {
     "4_share_with_partners": "4 Share with partners",
 }
 BUILD, PLACES, TARGETING, PARTNERS = GROUPS
+
+class _Finished(QObject):
+    """``ran()`` after any of the plugin's algorithms has run (on QGIS's main thread, where
+    Processing post-processes): the dock then reads again a segmentation a step added
+    tables to."""
+
+    ran = pyqtSignal()
+
+
+FINISHED = _Finished()
 
 ADVANCED = QgsProcessingParameterDefinition.FlagAdvanced
 HIDDEN = QgsProcessingParameterDefinition.FlagHidden
@@ -112,6 +122,10 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         # they are freed only after QGIS has shut down, and crash Python at exit.
         del self, parameters, context, feedback
         raise QgsProcessingException(message)  # the engine's message, no traceback
+
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802 (QGIS's name)
+        FINISHED.ran.emit()
+        return {}  # (empty: Processing keeps the results the algorithm returned)
 
     def execute_here(self, parameters, context, feedback):
         """``execute`` where it is safe: on QGIS's main thread (``processing.run`` from the

@@ -15,11 +15,14 @@ from qgis.core import (
 )
 
 from ..layers import frame_from_source
+from .defaults import POINTS, default_layer, shown_segmentation
 
 
 def add_segmentation_parameter(alg) -> None:
+    """The segmentation GeoPackage: the dock's, until the user chooses another."""
     alg.add(QgsProcessingParameterFile(
-        "SEGMENTATION", alg.tr("Segmentation GeoPackage"), extension="gpkg"),
+        "SEGMENTATION", alg.tr("Segmentation GeoPackage"), extension="gpkg",
+        defaultValue=shown_segmentation()),
         "A segmentation GeoPackage written by 'Build segmentation' or 'Build segmentation "
         "from a project file' (in a model: their Segmentation GeoPackage output).")
 
@@ -60,7 +63,8 @@ def read_date_format(alg, parameters, context) -> str | None:
 def add_points_parameter(alg, name: str, description: str, help_text: str,
                          optional: bool = False) -> None:
     alg.add(QgsProcessingParameterFeatureSource(
-        name, alg.tr(description), [QgsProcessing.TypeVectorPoint], optional=optional),
+        name, alg.tr(description), [QgsProcessing.TypeVectorPoint], optional=optional,
+        defaultValue=None if optional else default_layer(POINTS)),  # not the segmentation's
         help_text)
 
 

@@ -20,6 +20,7 @@ from ...core.share.partner_steps import WardSource, matrices_step
 from ...core.share.partner_words import matrices_said
 from ..layers import frame_from_source, load_on_completion
 from .base import PARTNERS, EngineAlgorithm
+from .defaults import POLYGONS, WARD_CODE, WARD_CODE_VALUE, WARD_NAME, default_field, default_layer
 from .point_inputs import add_segmentation_parameter
 
 RULES = ["overlap", "centroid"]
@@ -36,15 +37,17 @@ class WardMatrices(EngineAlgorithm):
 
     def define(self):
         add_segmentation_parameter(self)
+        wards = default_layer(POLYGONS)  # the project's own polygons, not the segmentation's
         self.add(QgsProcessingParameterFeatureSource(
-            "WARDS", self.tr("Wards"), [QgsProcessing.TypeVectorPolygon]),
+            "WARDS", self.tr("Wards"), [QgsProcessing.TypeVectorPolygon], defaultValue=wards),
             "The ward polygons (or any areas partners report by), in any CRS.")
         self.add(QgsProcessingParameterField(
-            "WARD_CODE", self.tr("Ward code field"), parentLayerParameterName="WARDS"),
+            "WARD_CODE", self.tr("Ward code field"), parentLayerParameterName="WARDS",
+            defaultValue=default_field(wards, WARD_CODE, WARD_CODE_VALUE)),
             "The field holding each ward's code (e.g. WD22CD).")
         self.add(QgsProcessingParameterField(
             "WARD_NAME", self.tr("Ward name field"), parentLayerParameterName="WARDS",
-            optional=True),
+            optional=True, defaultValue=default_field(wards, WARD_NAME)),
             "Optional: the field holding each ward's name, shown in the matrices and labels.")
         self.add(QgsProcessingParameterEnum(
             "RULE", self.tr("Assign each area to"),

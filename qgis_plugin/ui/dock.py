@@ -36,7 +36,8 @@ from ...core.segment.saved import needed_tables
 from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
 from ...core.targeting.visit_inputs import chosen_wards
-from .dock_contents import STEPS, THRESHOLD, DockContents, read_contents
+from ..processing.defaults import SHOWN
+from .dock_contents import STEPS, THRESHOLD, DockContents, file_stamp, read_contents
 from .qt_views import ensure_layer, layer_of, make_visible, reload_styled
 from .segments_tab import SegmentsTab
 from .service_users_tab import ServiceUsersTab
@@ -173,6 +174,7 @@ class CommunitySafetyDock(QgsDockWidget):
         self.gpkg: Path | None = None  # the segmentation shown
         self._reading: Path | None = None  # the one being read, to be shown
         self.seg = None
+        self.contents: DockContents | None = None  # what is shown, as read
         self.area_wards = None
         self.matrices: dict = {}
         self.tasks: dict = {}  # what runs, by the tab (or button) that started it
@@ -220,6 +222,12 @@ class CommunitySafetyDock(QgsDockWidget):
         self._enable(False)
         # a bound method: Qt drops the connection when the dock is deleted
         iface.currentLayerChanged.connect(self._layer_changed)
+        # shown again (the menu, its tab), or one of the plugin's Processing steps done:
+        # the segmentation read again when a step has written to it meanwhile
+        self.visibilityChanged.connect(lambda shown: shown and self.refresh_if_changed())
+        from ..processing.base import FINISHED
+
+        FINISHED.ran.connect(self._step_finished)
 
     # --- which segmentation ---
     def _enable(self, on: bool) -> None:
@@ -229,11 +237,31 @@ class CommunitySafetyDock(QgsDockWidget):
     def _layer_changed(self, *_) -> None:
         self.follow_active_layer()
 
+    def _step_finished(self) -> None:
+        # at the event loop's next turn: Processing loads its layers first
+        QTimer.singleShot(0, self.refresh_if_changed)
+
+    def changed_on_disk(self) -> bool:
+        """Whether the segmentation shown was written to since it was read (a step run in
+        Processing or on the command line added tables to it)."""
+        return (self.gpkg is not None and self.contents is not None
+                and file_stamp(self.gpkg) != self.contents.stamp)
+
+    def refresh_if_changed(self) -> bool:
+        """Read the segmentation shown again when its file has changed; whether it does."""
+        if sip.isdeleted(self) or self._reading is not None or not self.changed_on_disk():
+            return False
+        if not self.gpkg.exists():
+            return False
+        self.set_segmentation(self.gpkg)
+        return True
+
     def follow_active_layer(self) -> Path | None:
         """Show the active layer's segmentation; when the active layer is not one (or none is
         active) and the dock shows nothing yet, the first segmentation in the layer list;
-        when the project holds none, say which step makes one. Returns the GeoPackage
-        shown (or being read for showing)."""
+        when the project holds none, say which step makes one. The segmentation shown is
+        read again when its file has changed since. Returns the GeoPackage shown (or being
+        read for showing)."""
         active = self.iface.activeLayer()
         gpkg = segmentation_of(active)
         current = self._reading or self.gpkg
@@ -246,6 +274,7 @@ class CommunitySafetyDock(QgsDockWidget):
         if gpkg is not None and gpkg != current:
             self.set_segmentation(gpkg)
             return gpkg
+        self.refresh_if_changed()
         return current
 
     def set_segmentation(self, gpkg: Path) -> None:
@@ -285,9 +314,13 @@ class CommunitySafetyDock(QgsDockWidget):
         return self._reading is not None
 
     def show_contents(self, contents: DockContents) -> None:
+        """Show what was read; the same segmentation read again (a step added to it) keeps
+        the tabs' lists and settings, and brings in what the step added."""
         another = contents.gpkg != self.gpkg
+        before = None if another else self.contents
         seg, layers, gpkg = contents.seg, contents.layers, contents.gpkg
-        self.gpkg, self.seg = gpkg, seg
+        self.gpkg, self.seg, self.contents = gpkg, seg, contents
+        SHOWN["segmentation"] = gpkg  # the Processing dialogs open on it
         self.matrices, self.area_wards = contents.matrices, contents.area_wards
         missing = contents.missing
         self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
@@ -306,11 +339,20 @@ class CommunitySafetyDock(QgsDockWidget):
             self.tabs.setCurrentWidget(self.segments)
         self.matrix.show_matrices(self.matrices, contents.matrix_titles,
                                   contents.ward_names, seg.segment_names)
+        if before is not None and ("addresses" not in before.layers
+                                   or before.postcode_gazetteer != contents.postcode_gazetteer):
+            self.targeting.set_postcode_points(contents.postcode_gazetteer)  # a new gazetteer
         incidents = contents.incidents
+        chosen = self.targeting.incidents.currentData()
         self.targeting.show_incidents(incidents if "addresses" in layers else [])
+        if chosen in incidents:  # read again: the kind chosen stays chosen
+            self.targeting.incidents.setCurrentIndex(self.targeting.incidents.findData(chosen))
         if "addresses" not in layers or not incidents:
             self.targeting.status.setText(targeting_needs("addresses" in layers,
                                                           bool(incidents)))
+        elif before is not None and not self.targeting.list.rowCount() and (
+                "targeting" not in self.tasks):  # the steps it needed are done now
+            self.targeting.status.setText("")
         self.service_users.set_shared(contents.shared)
         self._enable(True)
         self.atlas_button.setEnabled("wards" in layers)

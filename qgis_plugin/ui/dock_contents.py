@@ -61,6 +61,17 @@ class DockContents:
     missing: str  # "Not in it yet: …" or ""
     shared: dict  # "demand_by_segment"/"demand_by_ward" -> the partners' view
     postcode_gazetteer: bool = False  # the gazetteer's IDs are postcodes (points of households)
+    stamp: tuple = ()  # the file as it was when read (``file_stamp``)
+
+
+def file_stamp(gpkg: Path) -> tuple:
+    """What changes when a step writes to the GeoPackage (or replaces it): its inode, size
+    and time of change; () when it is gone."""
+    try:
+        status = Path(gpkg).stat()
+    except OSError:
+        return ()
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 SAMPLED_IDS = 500  # the gazetteer's first IDs, read to judge whether they are postcodes
@@ -82,6 +93,7 @@ def read_contents(gpkg: Path, progress=None) -> DockContents:
             progress(fraction, message)
 
     said(0.05, "reading the segmentation")
+    stamp = file_stamp(gpkg)  # before reading: a change made meanwhile is read next time
     seg = load_segmentation(gpkg)
     layers = [name for name, _ in pyogrio.list_layers(gpkg)]
     said(0.3, "reading the ward matrices")
@@ -101,4 +113,4 @@ def read_contents(gpkg: Path, progress=None) -> DockContents:
         ward_names=ward_names, area_wards=area_wards, incidents=incidents,
         missing=missing_steps(seg, layers, incidents),
         shared={f"demand_by_{by}": view for by, view in views.items()},
-        postcode_gazetteer=postcode_gazetteer(gpkg, layers))
+        postcode_gazetteer=postcode_gazetteer(gpkg, layers), stamp=stamp)

@@ -212,6 +212,13 @@ def pixmap(png: bytes) -> QPixmap:
 def layer_of(gpkg: Path, table: str) -> QgsVectorLayer | None:
     """The project's layer showing ``table`` of this GeoPackage, if one is loaded: of
     several (a print layout's own copy, say), the one shown, highest in the layer tree."""
+    found = layers_of(gpkg, table)
+    return found[0] if found else None
+
+
+def layers_of(gpkg: Path, table: str) -> list[QgsVectorLayer]:
+    """Every layer of the project showing ``table`` of this GeoPackage: those shown first,
+    then by their place in the layer tree (highest first)."""
     wanted = str(Path(gpkg).resolve())
     root = QgsProject.instance().layerTreeRoot()
     order = {layer.id(): i for i, layer in enumerate(root.layerOrder())}
@@ -230,7 +237,7 @@ def layer_of(gpkg: Path, table: str) -> QgsVectorLayer | None:
             node = root.findLayer(layer.id())
             shown = node is not None and node.isVisible()
             found.append((not shown, order.get(layer.id(), len(order)), layer))
-    return min(found, key=lambda f: f[:2])[2] if found else None
+    return [f[2] for f in sorted(found, key=lambda f: f[:2])]
 
 
 def make_visible(layer) -> None:

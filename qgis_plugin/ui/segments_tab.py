@@ -4,7 +4,7 @@ into the GeoPackage (the legend follows)."""
 
 from __future__ import annotations
 
-from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QThreadPool, pyqtSignal
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
@@ -131,8 +131,10 @@ class SegmentsTab(QWidget):
         self.table.setEditTriggers(self.table.DoubleClicked | self.table.EditKeyPressed)
         self.table.blockSignals(False)
         self.save.setEnabled(False)
+        # the row still selected (read again after Save) keeps its portrait in view
+        number = self.selected_segment()
         self.portrait.blockSignals(True)
-        self.portrait.clear()
+        self.portrait.setPlainText(self.portraits.get(number, "") if number is not None else "")
         self.portrait.blockSignals(False)
 
     def selected_segment(self) -> int | None:
@@ -173,8 +175,18 @@ class SegmentsTab(QWidget):
         # room for the vertical scroll bar, which a tall chart brings
         width = max(200, self.scroll.viewport().width()
                     - self.scroll.verticalScrollBar().sizeHint().width() - 4)
-        self.chart.setPixmap(self.picture.scaledToWidth(min(width, self.picture.width()),
-                                                        Qt.SmoothTransformation))
+        # Qt scales smoothly on its global thread pool and waits for it, holding Python's
+        # lock; the pool's threads may all be QGIS tasks waiting for that lock (a deadlock
+        # seen on two cores, the dock reading the segmentation again after Save): one
+        # thread more for the scaling's time
+        pool = QThreadPool.globalInstance()
+        pool.setMaxThreadCount(pool.maxThreadCount() + 1)
+        try:
+            scaled = self.picture.scaledToWidth(min(width, self.picture.width()),
+                                                Qt.SmoothTransformation)
+        finally:
+            pool.setMaxThreadCount(pool.maxThreadCount() - 1)
+        self.chart.setPixmap(scaled)
 
     def resizeEvent(self, event):  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.targeting.reasons import NOT_CLASSIFIED
 from ...core.targeting.steps import figure_text
 from .qt_views import StepTab, file_widget, read_only_table, spin_box, text_item
 
@@ -207,11 +208,17 @@ class TargetingTab(StepTab):
                   "postcodes" if postcodes else f"{len(targets):,} visits (one per address)")
         self.list.horizontalHeaderItem(COLUMN["address_id"]).setText(
             "Postcode" if postcodes else "Address")
+        places = "postcodes" if postcodes else "addresses"
+        left_out = said.get(f"excluded: {NOT_CLASSIFIED}")
+        unclassified = (f" {left_out} {places} of the {said[f'{places} in the gazetteer']} "
+                        "are left out: they are in output areas left without a segment "
+                        "(no data in the tables for those areas; see the build's note)."
+                        if left_out and f"{places} in the gazetteer" in said else "")
         self.status.setText(
             f"{listed} in {said.get('areas', '?')} output areas and "
             f"{said.get('wards', '?')} wards; they cover "
             f"{said.get('share of eligible expected fires covered (%)', '?')}% of the expected "
-            f"fires. Written to {folder}.")
+            f"fires.{unclassified} Written to {folder}.")
         known = not ("households" not in targets or targets["households"].isna().all())
         self.list.setColumnHidden(COLUMN["households"], not known)
         self.list.setColumnHidden(COLUMN["segment"], known)

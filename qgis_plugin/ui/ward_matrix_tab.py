@@ -145,7 +145,7 @@ class WardMatrixTab(QWidget):
             for column, key in enumerate([*segments, TOTAL]):
                 value = line[key]
                 text = (SUPPRESSED if pd.isna(value) else
-                        f"{value:.1f}" if percent else f"{value:,.0f}")
+                        f"{value:.1f}%" if percent else f"{value:,.0f}")
                 item = text_item(text, align_right=True)
                 if key != TOTAL and ward != TOTAL and counts.loc[ward, TOTAL] > 0:
                     shade(item, counts.loc[ward, key] / counts.loc[ward, TOTAL])

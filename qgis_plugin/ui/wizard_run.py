@@ -24,7 +24,7 @@ from ...core.segment.build import build_segmentation
 from ...core.segment.saved import save_segmentation_as
 from ...core.store.names import SEGMENT_LAYER
 from ..layers import DefaultStyle, settle_project_crs
-from .qt_views import zoom_to_layer
+from .qt_views import layers_of, zoom_to_layer
 from .wizard_common import Page, counted
 
 
@@ -48,6 +48,10 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
     unclassified = unclassified_note(seg.manifest)
     if unclassified:
         done = f"{done} {unclassified}."
+    starts = seg.manifest.get("results", {}).get("random_starts_note")
+    if starts:  # the best found by one start only: more starts may find a better one
+        done = f"{done} {starts[:1].upper()}{starts[1:]}" + ("" if starts.endswith(".")
+                                                             else ".")
     small = seg.manifest.get("results", {}).get("small_segments", [])
     if small:
         share = seg.manifest.get("parameters", {}).get("min_share", 2.0)
@@ -58,18 +62,31 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
                 "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
                 "(Advanced) so that a few extreme areas stop forming a segment of their "
                 "own, or choose a smaller k.", "warning")
-    return done, "warning" if unclassified else "ok"
+    return done, "warning" if unclassified or starts else "ok"
 
 
 def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:
     """The saved segments layer on the map, styled from its GeoPackage (as Processing loads
-    it: ``layers.DefaultStyle``)."""
+    it: ``layers.DefaultStyle``). A segments layer of the same file already on the map (an
+    earlier run's, its legend that run's names) is replaced, the new one where it was in
+    the Layers panel."""
     layer = QgsVectorLayer(f"{gpkg}|layername={SEGMENT_LAYER}", name, "ogr")
     if not layer.isValid():
         raise InputError(f"{gpkg}: the segments layer cannot be opened")
     DefaultStyle().postProcessLayer(layer, None, None)
     settle_project_crs(layer)
-    QgsProject.instance().addMapLayer(layer)
+    project = QgsProject.instance()
+    root = project.layerTreeRoot()
+    old = layers_of(gpkg, SEGMENT_LAYER)
+    node = root.findLayer(old[0].id()) if old else None
+    if node is None:
+        project.addMapLayer(layer)
+    else:  # in the old one's place: its group, its position
+        parent = node.parent()
+        project.addMapLayer(layer, False)
+        parent.insertLayer(parent.children().index(node), layer)
+    for stale in old:
+        project.removeMapLayer(stale.id())
     return layer
 
 

@@ -220,6 +220,8 @@ class SegmentsPage(Page):
     def _redraw(self):
         if self.diagnostics is None:
             return
+        if self.k_chart is None:  # not blank meanwhile: the first drawing takes seconds
+            self.chart.setText("Drawing the chart…")
         size = self.chart.contentsRect()
         self.drawer.draw(self.diagnostics.copy(), self.recommended, self.min_share.value(),
                          width=max(size.width(), 400) / 100,

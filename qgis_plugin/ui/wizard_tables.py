@@ -40,6 +40,7 @@ from ...core.segment.area_data import gather_area_data
 from .qt_views import text_item
 from .tasks import CANCELLED
 from .wizard_common import Page, counted, name_items, named, set_items, table_widget
+from .wizard_counts import counts_advice
 from .wizard_labels import LabelsBox
 from .wizard_table_entries import Entry, read_entry, read_tables
 
@@ -480,9 +481,10 @@ class TablesPage(Page):
         def failed(message):
             error, self.task = self.task.exception, None
             self.check_failed = True
-            if isinstance(error, TableOfCounts):
-                message = self._counts_here(error)
-            self.show_message(self.check_status, message, "error")
+            kind = "error"
+            if isinstance(error, TableOfCounts):  # a warning when every total is guessed
+                message, kind = self._counts_here(error)
+            self.show_message(self.check_status, message, kind)
             self.check_button.setEnabled(True)
             self._scroll_to(self.check_status)
             self.completeChanged.emit()
@@ -518,21 +520,24 @@ class TablesPage(Page):
         QTimer.singleShot(0, lambda: QTimer.singleShot(
             0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 10)))
 
-    def _counts_here(self, error: TableOfCounts) -> str:
-        """What to do about a table of counts, said in the page's words, with that table
-        (that sheet) selected and its "divide by" box given the focus."""
-        row = next((i for i, e in enumerate(self.entries)
-                    if e.path.name == error.table and e.sheet == error.sheet), -1)
-        if row >= 0:
-            self.list.setCurrentRow(row)
+    def _counts_here(self, error: TableOfCounts) -> tuple[str, str]:
+        """What to do about the tables of counts, in the page's words: each named, the
+        denominators guessed set in their entries for the officer to confirm, the first
+        such table selected with its "divide by" box given the focus."""
+        entries = {(e.path.name, e.sheet): e for e in self.entries}
+        message, guesses = counts_advice([error, *error.others], entries,
+                                         self.labels_box.labels(), ROW_TOTAL)
+        for key, column in guesses.items():
+            if entries[key].denominator is None:
+                entries[key].denominator = column
+        if (error.table, error.sheet) in entries:
+            self.list.setCurrentRow(self.entries.index(entries[(error.table, error.sheet)]))
+            self._show_entry(self.list.currentRow())
             self.denominator_combo.setFocus()
-        where = 'under "It holds counts; divide by"'
-        if error.total:
-            label = self.labels_box.labels().get(error.total)
-            total = f"{error.total} ({label})" if label else error.total
-            return f"{error.finding} Choose its own total, {total}, {where}."
-        return (f"{error.finding} Choose the column holding their total {where}, or "
-                f'"{ROW_TOTAL}" when none of its columns is a total or a sub-total.')
+        if guesses:
+            self._changed()
+            self.check_failed = True  # Next waits for the guesses checked (confirmed)
+        return message, "warning" if len(guesses) == 1 + len(error.others) else "error"
 
     def show_summary(self, reconciliation) -> None:
         counts = reconciliation_summary(reconciliation)

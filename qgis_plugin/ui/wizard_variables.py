@@ -29,6 +29,7 @@ from .wizard_common import (
     side_by_side,
     table_widget,
 )
+from .wizard_counts import HOUSEHOLDS, RESIDENTS, guess_size
 
 STANDARDISE = [("zscore", "z-scores", "mean 0, standard deviation 1 (the usual choice)"),
                ("range", "range 0 to 1", "each variable scaled to 0..1"),
@@ -290,6 +291,11 @@ class VariablesPage(Page):
             households = [c for c in context if re.fullmatch(r"households?", c,
                                                              re.IGNORECASE)]
             current[self.households] = households[0] if households else None
+            # else from the descriptions: "Total: All usual residents", "Number of
+            # households" (the census's own words), shown in the lists to confirm
+            labels, ordered = self.labels(), context + [c for c in columns if c not in context]
+            for combo, kinds in ((self.residents, RESIDENTS), (self.households, HOUSEHOLDS)):
+                current[combo] = current[combo] or guess_size(ordered, labels, kinds)
             self._roles_set = True
         for combo, none in ((self.deprivation, NO_DEPRIVATION), (self.residents, NONE),
                             (self.households, NONE)):
