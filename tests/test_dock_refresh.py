@@ -156,10 +156,10 @@ def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
     counted = int(read_gpkg_table(gpkg, "incident_about_fires")["records_counted"][0])
     assert 0 < counted < matched
     log = feedback.textLog()
-    assert f"{matched:,} records matched" in log
+    assert f"Records: {matched:,} matched" in log
     assert (f"Counted in the profile: {counted:,} (matched, within the filters, in output "
             "areas with a segment") in log, log
-    assert "incidents in 3 output area(s) without a segment" in log
+    assert "incidents in 3 output areas without a segment" in log
     addresses = read_gpkg_table(gpkg, "addresses")
     left_out = int(addresses["area_code"].isin(gone).sum())
     assert left_out > 0
