@@ -20,6 +20,7 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from ..progress import Progress, scaled, silent
+from ..segment.phrases import cut_label
 from ..segment.words import counted, lower_first, short_label
 from .borough_split import borough_split
 from .risk_features import KINDS, StudyAreas, feature_table, touching_pairs
@@ -97,7 +98,9 @@ def study_from_segmentation(seg, households: pd.Series, wards: pd.DataFrame | No
     factors = values.drop(columns=[c for c in (hh_column, residents) if c in values])
     # a census factor said by the informative end of its label ("routine occupations", not
     # "National Statistics Socio-economic Classification (NS-SEC): L13 Routine occupations")
-    words = {c: short_label(str(seg.labels.get(c, c))) for c in factors.columns}
+    # and a value after a colon or an example cut as names cut them ("occupancy rating of
+    # bedrooms of -1", not "occupancy rating of bedrooms: -1")
+    words = {c: cut_label(short_label(str(seg.labels.get(c, c)))) for c in factors.columns}
     geometry = seg.areas.loc[classified.index, "geometry"].to_numpy()
     areas = StudyAreas(codes=codes, households=hh.to_numpy(float), groups=ordered,
                        neighbours=touching_pairs(geometry),
