@@ -218,3 +218,25 @@ def gpd_unclassified(gpkg: Path) -> list:
 
     layer = gpd.read_file(gpkg, layer="segments")
     return layer.loc[layer["segment"].isna(), "area_code"].tolist()
+
+
+def test_the_residents_and_households_columns_are_never_clustered(tmp_path):
+    """A table kept for its count of households (ts041, one column), listed without
+    `variables = []` or `context` as the wizard may leave it: its count says how many live
+    in an area, not who, so it is profiled but never clustered (it was clustered as a raw
+    count, the segments following the areas' size)."""
+    from community_safety.core.segment.prepare import prepare
+
+    folder = tmp_path / "council"
+    shutil.copytree(SUTTON, folder)
+    (folder / "p.toml").write_text(
+        'name = "Sutton"\n[boundaries]\npath = "output_areas.gpkg"\ncode = "OA11CD"\n'
+        '[[tables]]\npath = "ts054.csv"\ncode = "OA"\ndenominator = "ts0540001"\n'
+        'variables = ["ts0540003", "ts0540004", "ts0540008", "ts0540011"]\n'
+        '[[tables]]\npath = "ts041.csv"\ncode = "OA"\n'
+        '[[tables]]\npath = "ts001.csv"\ncode = "OA"\nvariables = ["ts0010001"]\n'
+        '[sizes]\nresidents = "ts0010001"\nhouseholds = "ts0410001"\n')
+    prepared = prepare(load_project(folder / "p.toml"))
+    clustered = set(prepared.screening.loc[prepared.screening["kept"], "variable"])
+    assert clustered == {"ts0540003", "ts0540004", "ts0540008", "ts0540011"}, clustered
+    assert not {"ts0410001", "ts0010001"} & set(prepared.screening["variable"])

@@ -76,7 +76,11 @@ def prepare(project: Project, progress: Progress = silent, data: AreaData | None
             raise InputError(f"{project.path.name}: {role} column '{column}' is in none of the "
                              "tables")
     candidates = values.drop(columns=[c for c in data.context if c in values.columns])
-    candidates = candidates.drop(columns=[project.deprivation], errors="ignore")
+    # the residents and households columns say how many live in an area, not who: never
+    # clustered, context or not (a wizard's table kept for its households count listed it)
+    candidates = candidates.drop(columns=[c for c in (project.deprivation, project.residents,
+                                                      project.households) if c],
+                                 errors="ignore")
     if candidates.empty:
         raise InputError(f"{project.path.name}: the tables hold no candidate variables")
     progress(0.92, f"screening {candidates.shape[1]} variables")
