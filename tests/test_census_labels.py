@@ -193,3 +193,18 @@ def test_portraits_from_census_labels_say_whole_sentences(kensington):
         # bedrooms: 0") is never said
         for said in re.findall(r"than average: ([^(]+)\(", portrait):
             assert ":" not in said and said.strip() not in ("terraced", "detached"), portrait
+
+
+@pytest.mark.parametrize("label, high, says", [
+    ("Household is not deprived in any dimension", ("who", "are not deprived in any dimension"),
+     "are not deprived in any dimension"),
+    ("1 car or van in household", ("with", "1 car or van"), "have 1 car or van"),
+])
+def test_a_label_with_its_population_as_subject_is_said_once(label, high, says):
+    """'households have household is not deprived ...' and 'households have 1 car or van
+    in household' (a QGIS tester's Sutton portraits): the subject and the trailing
+    'in household' are the population the portrait already names."""
+    from community_safety.core.segment.phrases import category_phrase
+
+    phrase = category_phrase(label[:1].lower() + label[1:], "households", False)
+    assert (phrase.high, phrase.says) == (high, says)

@@ -51,12 +51,21 @@ def _plural(verb: str) -> str:
     return lower[:-3] + "y" if lower.endswith("ies") else lower[:-1]
 
 
+# a label whose subject is who its table counts ("Household is not deprived in any
+# dimension"), and a count said of its household ("1 car or van in household")
+_SUBJECT = re.compile(r"^(?:the\s+)?(?:households?|persons?|people|residents?)\s+(?=(?:is|are|"
+                      r"has|have|does|do|was|were|lives|live)\b)", re.IGNORECASE)
+_IN_HOUSEHOLD = re.compile(r"\s+in\s+(?:the\s+)?household$", re.IGNORECASE)
+
+
 def cut_label(text: str) -> str:
-    """A label cut short: a value after a colon joined by "of", an example cut off."""
+    """A label cut short: a value after a colon joined by "of", an example cut off, a
+    subject that is the table's population and a trailing "in household" left out."""
     value = re.fullmatch(r"(.+?):\s*([-+]?\d.*)", text)
     if value:
         text = f"{value[1]} of {value[2]}"
-    return _EXAMPLE.sub("", text).strip() or text
+    text = _EXAMPLE.sub("", text).strip() or text
+    return _IN_HOUSEHOLD.sub("", _SUBJECT.sub("", text)) or text
 
 
 def _for_name(text: str) -> str:
