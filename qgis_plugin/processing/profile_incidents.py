@@ -101,7 +101,10 @@ class ProfileIncidents(EngineAlgorithm):
         if note:
             feedback.reportError(note, fatalError=False)
         uri = f"{gpkg_path(segmentation)}|layername=incident_areas_{name}"
-        load_on_completion(context, uri, self.tr(f"Incident rates: {name}"), "RATES")
+        # the layer named as the user typed the name ("Dwelling fires", not its stored
+        # form dwelling_fires)
+        typed = self.parameterAsString(parameters, "NAME", context).strip() or name
+        load_on_completion(context, uri, self.tr(f"Incident rates: {typed}"), "RATES")
         return {"OUTPUT_FOLDER": str(out), "RATES": uri,
                 "PROFILE": str(out / f"incident_profile_{name}.csv"),
                 "SEGMENTATION_OUT": segmentation}
