@@ -103,7 +103,8 @@ def write_project(folder, **replacements) -> str:
     """The sample project with absolute paths, few starts and the given text swapped in."""
     text = (SAMPLE_DIR / "camden.toml").read_text()
     for name in ("output_areas_2011.gpkg", "census_demography.csv", "census_housing.csv",
-                 "census_health_care.csv", "census_work.csv", "imd2019_lsoa.csv"):
+                 "census_health_care.csv", "census_work.csv", "imd2019_lsoa.csv",
+                 "variables.csv"):
         text = text.replace(f'"{name}"', f'"{SAMPLE_DIR / name}"')
     text = text.replace("n_init = 1000", "n_init = 2")
     for old, new in replacements.items():
