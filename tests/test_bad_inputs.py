@@ -103,8 +103,7 @@ def write_project(folder, **replacements) -> str:
     """The sample project with absolute paths, few starts and the given text swapped in."""
     text = (SAMPLE_DIR / "camden.toml").read_text()
     for name in ("output_areas_2011.gpkg", "census_demography.csv", "census_housing.csv",
-                 "census_health_care.csv", "census_work.csv", "imd2019_lsoa.csv",
-                 "variables.csv"):
+                 "census_health_care.csv", "census_work.csv", "imd2019_lsoa.csv"):
         text = text.replace(f'"{name}"', f'"{SAMPLE_DIR / name}"')
     text = text.replace("n_init = 1000", "n_init = 2")
     for old, new in replacements.items():
@@ -135,8 +134,9 @@ def test_settings_that_cannot_give_a_sound_segmentation(tmp_path, capsys, old, n
 
 def test_more_sub_segments_than_a_segment_has_areas(tmp_path, capsys):
     out = tmp_path / "out"
-    err = fails_cleanly(["segment", write_project(tmp_path, **{"subsegments = 0 ":
-                                                                "subsegments = 40 "}),
+    err = fails_cleanly(["segment", write_project(tmp_path, **{
+        "subsegments = 0 ": "subsegments = 40 ",
+        'file = "variables.csv"': f'file = "{SAMPLE_DIR / "variables.csv"}"'}),
                          "--out", out, "--no-plots"], capsys)
     assert "40 sub-segments per segment are more than the areas allow (segment" in err
     assert not out.exists()

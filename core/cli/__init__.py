@@ -173,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"community-safety: error: {message}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        # a second Ctrl-C while saying so would print a traceback: ignored until said
-        before = _ignore_interrupts()
+        # a second Ctrl-C while saying so would print a traceback: ignored until said (one
+        # landing as the call begins, before the function's own retry, is caught here)
+        while True:
+            try:
+                before = _ignore_interrupts()
+                break
+            except KeyboardInterrupt:
+                continue
         try:
             print(_interrupted(), file=sys.stderr)
         finally:
@@ -183,4 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if argv is None:  # the command itself: a Ctrl-C after the last line is ignored
-            _ignore_interrupts()
+            while True:  # (one landing as the call begins is caught here: no traceback)
+                try:
+                    _ignore_interrupts()
+                    break
+                except KeyboardInterrupt:
+                    continue
