@@ -100,7 +100,6 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     rows["part"] = rows["variable"].map(lambda v: words[v].part)
     # each descriptor's (preposition, words) for its direction, ("", "") where it has none
     said = [getattr(words[v], d) or ("", "") for v, d in zip(rows["variable"], rows["direction"])]
-    rows["words"] = [" ".join(x for x in w if x) for w in said]
     rows["prep"] = [prep for prep, _ in said]
     rows["object"] = [obj for _, obj in said]
     # a census category said as what the residents are or do ("in a caravan ...", "who
@@ -110,8 +109,8 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     minority = ((rows["noun"] != "") & (rows["direction"] == "high") & rows["share"]
                 & (rows["mean"] < MOST) & ~rows["prep"].astype(str).str.startswith("with"))
     rows.loc[minority, "prep"] = rows.loc[minority, "prep"].map(more_often)
-    rows.loc[minority, "words"] = [f"{prep} {obj}" for prep, obj in zip(
-        rows.loc[minority, "prep"], rows.loc[minority, "object"])]
+    rows["words"] = [" ".join(x for x in (prep, obj) if x)
+                     for prep, obj in zip(rows["prep"], rows["object"])]
     # "with a large X community" only where the group is a sizeable share of the residents:
     # a group over-represented at 3% of them is not "large"
     community = (rows["object"].astype(str).str.endswith(" community")

@@ -79,7 +79,8 @@ class ProfileIncidents(EngineAlgorithm):
         segmentation = self.parameterAsFile(parameters, "SEGMENTATION", context)
         frame, layer_name, area_code = read_points(self, parameters, context, feedback,
                                                    "INCIDENTS")
-        name = safe_name(self.parameterAsString(parameters, "NAME", context))
+        typed = self.parameterAsString(parameters, "NAME", context)
+        name = safe_name(typed)
         date = self.parameterAsFields(parameters, "DATE", context)
         category = self.parameterAsFields(parameters, "CATEGORY", context)
         categories = [c for c in self.parameterAsString(parameters, "CATEGORIES",
@@ -103,8 +104,8 @@ class ProfileIncidents(EngineAlgorithm):
         uri = f"{gpkg_path(segmentation)}|layername=incident_areas_{name}"
         # the layer named as the user typed the name ("Dwelling fires", not its stored
         # form dwelling_fires)
-        typed = self.parameterAsString(parameters, "NAME", context).strip() or name
-        load_on_completion(context, uri, self.tr(f"Incident rates: {typed}"), "RATES")
+        load_on_completion(context, uri, self.tr(f"Incident rates: {typed.strip() or name}"),
+                           "RATES")
         return {"OUTPUT_FOLDER": str(out), "RATES": uri,
                 "PROFILE": str(out / f"incident_profile_{name}.csv"),
                 "SEGMENTATION_OUT": segmentation}
