@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .columns import Columns, distinct, distinct_merged, in_capitals, on_lines
+from .columns import Columns, distinct, distinct_merged, in_capitals, keeps_capitals, on_lines
 from .project import Source
 
 
@@ -37,6 +37,7 @@ def _normalised(values: pd.Series, how: str, source: Source | None = None, lines
     return again[codes], np.asarray(unique)
 
 
+@keeps_capitals
 def _id_text(value: str) -> str:
     """An ID as compared: capitals, spaces trimmed and collapsed; one already so (letters
     and digits, no small letter) is returned as it is, the same object."""

@@ -173,7 +173,12 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     at = {total: i for i, total in enumerate(totals)}
     # the date first: records outside the window (or without a date) go no further
     whole = Columns(frame, name, file=source.path.name)
-    dates, bad_date = read_dates(whole(source.date), source.date_format, source.date, name)
+    dated = whole(source.date)
+    # text dates: their codes are the key of the rows that may be identical (read_dates's
+    # distinct texts, found once); typed dates are their own key
+    coded = None if pd.api.types.is_datetime64_any_dtype(dated) else whole.distinct(source.date)
+    dates, bad_date = read_dates(dated, source.date_format, source.date, name, coded=coded)
+    del dated
     has_date = ~np.isnat(dates)
     keep = has_date & (dates >= start.to_datetime64()) & (dates < end.to_datetime64())
     early = np.where(has_date, _S[OUTSIDE], _S[BAD_DATE]).astype(np.int8)
@@ -196,8 +201,10 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     status[person < 0] = _S[NO_ID]
     detail[person < 0] = "no " + " / ".join(source.id or (*source.names, source.dob))
     # a line repeated whole (every column the same) is one record given twice: skipped
-    again, first_line = identical_repeats(frame, np.flatnonzero(keep),
-                                          [person, dates.view(np.int64)])
+    again, first_line = identical_repeats(
+        frame, np.flatnonzero(keep),
+        [person, dates.view(np.int64) if coded is None else coded[0][keep]])
+    del coded
     status[again] = _S[DUPLICATE]
     detail[again] = _quoted("same as line ", first_line[again], " in every column")
     notes, parts = [], []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .columns import cells_of, factorize
+from .columns import _scrambled, cells_of, factorize
 
 # reconciliation statuses: every input record lands in exactly one
 USED = "used"
@@ -76,6 +76,7 @@ def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
     first_line = np.zeros(len(positions), dtype=np.int64)
     at, group = np.arange(len(positions)), np.zeros(len(positions), dtype=np.int64)
     columns = [np.asarray(k) for k in keys] + [None] * frame.shape[1]
+    waiting = None  # the codes of the last column, not yet joined to the groups
     for i, values in enumerate(columns):
         if not len(at):
             return later, first_line
@@ -83,7 +84,28 @@ def identical_repeats(frame: pd.DataFrame, positions: np.ndarray, keys: list
             values = cells_of(frame.iloc[:, i - len(keys)])[positions[at]]
         else:
             values = values[at]
-        at, group = _still_alike(at, group, _codes(values))
+        codes = _codes(values)
+        # a row whose value no other row has is told apart by this column alone, before
+        # any grouping (a column of record references ends the comparison there)
+        shared = np.bincount(codes + 1)[codes + 1] > 1
+        if not shared.all():
+            at, group, codes = at[shared], group[shared], codes[shared]
+            waiting = None if waiting is None else waiting[shared]
+        if waiting is not None:
+            group, waiting = pd.factorize(_joined(group, waiting))[0], None
+        joined = _joined(group, codes)
+        if joined.max(initial=0) >= 4 * len(joined):  # many groups: numbered again
+            if i + 1 < len(columns):
+                # (as costly as reading a column: the next column alone goes first)
+                waiting = codes
+                continue
+            joined = pd.factorize(joined)[0]
+        shared = np.bincount(joined)[joined] > 1
+        at, group = at[shared], joined[shared]
+    if waiting is not None:
+        group = pd.factorize(_joined(group, waiting))[0]
+        shared = np.bincount(group)[group] > 1
+        at, group = at[shared], group[shared]
     _, first_of, group = np.unique(group, return_index=True, return_inverse=True)
     first = first_of[group]  # the earliest row of each group of identical rows
     repeat = first != np.arange(len(at))
@@ -98,19 +120,14 @@ def _codes(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "iu" and len(values) and values.min() >= -1 \
             and values.max() < 4 * len(values):
         return values.astype(np.int64, copy=False)
+    if values.dtype.kind in "iu":  # times in nanoseconds...: grouped on scrambled bits
+        return pd.factorize(_scrambled(values))[0]
     return factorize(values)[0]
 
 
-def _still_alike(at: np.ndarray, group: np.ndarray, codes: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (``at``) alike so far (``group``: small integers) and in one more column
-    (``codes``), kept where another row is alike; rows counted by group number where the
-    numbers are few, else numbered again first."""
-    group = group * (int(codes.max(initial=0)) + 2) + codes + 1
-    if group.max(initial=0) >= 4 * len(group):
-        group = pd.factorize(group)[0]
-    shared = np.bincount(group)[group] > 1
-    return at[shared], group[shared]
+def _joined(group: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """One integer per (group, code) pair (both small integers, codes from -1)."""
+    return group * (int(codes.max(initial=0)) + 2) + codes + 1
 
 
 def _quoted(before: str, values, after: str) -> np.ndarray:
