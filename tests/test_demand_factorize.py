@@ -27,3 +27,26 @@ def test_the_same_codes_and_values_as_pandas(seed):
     assert (codes == expected_codes).all()
     assert list(values) == list(expected)
     assert (codes == -1).sum() == sum(v is None or v != v for v in cells)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_texts_made_together_the_same_as_pandas(seed):
+    """A column whose texts were made one after another (as a file reader makes them, the
+    objects close together in memory) is grouped by where each object lies: the codes, the
+    values and their order are still pandas' own, equal texts that are other objects
+    included."""
+    from community_safety.core.demand.columns import _by_object
+
+    rng = np.random.default_rng(seed)
+    made = np.array([f"E0{i:07d}" for i in range(30_000)]
+                    + [f"E0{i:07d}" for i in range(0, 30_000, 7)], dtype=object)
+    cells = made[rng.integers(0, len(made), 300_000)]
+    # (the first cell's object appears again at the end: first appearances, not places)
+    cells[-1] = cells[0]
+    expected_codes, expected = pd.factorize(cells, use_na_sentinel=True)
+    by_object, objects = _by_object(cells)
+    assert len(objects) == len({id(c) for c in cells})
+    assert all(objects[by_object[i]] is cells[i] for i in range(0, len(cells), 997))
+    codes, values = factorize(pd.Series(cells, dtype=object))
+    assert (codes == expected_codes).all()
+    assert list(values) == list(expected)
