@@ -154,15 +154,26 @@ def home_areas(places: pd.DataFrame, people: int, names=None) -> np.ndarray:
     rank_of = np.empty(len(areas), dtype=np.int64)
     rank_of[order] = np.arange(len(areas))
     key = places["person"].to_numpy(np.int64) * len(areas) + rank_of[codes]
-    grouped = pd.DataFrame({"key": key, "date": places["date"].to_numpy()}).groupby(
-        "key", sort=False)["date"].agg(["size", "max"])
-    person = grouped.index.to_numpy() // len(areas)
-    area = grouped.index.to_numpy() % len(areas)
-    latest = grouped["max"].to_numpy().astype("datetime64[ns]").astype(np.int64)
-    pick = np.lexsort((area, -latest, -grouped["size"].to_numpy(), person))
-    person, area = person[pick], area[pick]
-    first = np.r_[True, person[1:] != person[:-1]]
-    home[person[first]] = areas.astype(str)[order][area[first]]
+    # the records in order of person, then area (text order): each (person, area) a run
+    by_key = np.argsort(key)
+    key = key[by_key]
+    date = places["date"].to_numpy().astype("datetime64[ns]").view(np.int64)[by_key]
+    del by_key
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    size = np.diff(np.r_[starts, len(key)])
+    latest = np.maximum.reduceat(date, starts)
+    person, area = np.divmod(key[starts], len(areas))
+    del key, date
+    # per person (runs of their areas): the most records, then the latest, then the first
+    # area in text order
+    begins = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    whose = np.cumsum(np.r_[True, person[1:] != person[:-1]]) - 1  # run -> its person's
+    best = size == np.maximum.reduceat(size, begins)[whose]
+    latest = np.where(best, latest, np.iinfo(np.int64).min)
+    best &= latest == np.maximum.reduceat(latest, begins)[whose]
+    chosen = np.flatnonzero(best)
+    chosen = chosen[np.r_[True, whose[chosen][1:] != whose[chosen][:-1]]]
+    home[person[chosen]] = areas.astype(str)[order][area[chosen]]
     return home
 
 
