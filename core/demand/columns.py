@@ -112,10 +112,10 @@ def _placed(place: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(span, n, dtype=np.int32 if n < 2 ** 31 - 1 else np.int64)
     # each place's first row: the rows written last to first, the earliest written last
     first[place[::-1]] = np.arange(n - 1, -1, -1, dtype=first.dtype)
-    used = np.flatnonzero(first < n)
-    used = used[np.argsort(first[used], kind="stable")]  # in order of first appearance
-    first_row = first[used].astype(np.int64)
-    first[used] = np.arange(len(used), dtype=first.dtype)  # now each place's code
+    is_first = np.zeros(n, dtype=bool)
+    is_first[first[first < n]] = True
+    first_row = np.flatnonzero(is_first)  # in order of first appearance
+    first[place[first_row]] = np.arange(len(first_row), dtype=first.dtype)  # each's code
     return first[place], first_row
 
 
