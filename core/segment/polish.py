@@ -191,9 +191,9 @@ def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.n
     segment's arrivals (+x) and departures (-x) added one by one in area order to a zero
     change (a sparse product, no BLAS), then added to its sum. The sparse matrix is built
     in its sorted form directly (a conversion from coordinates cost about 1 ms a step of
-    the polish); when each segment has few arrivals and departures (the polish's last
-    steps), they are added in the same order without one (its building costs ten times
-    more there)."""
+    the polish); when each segment has at most FEW_MOVES arrivals and departures (most
+    steps near the end), they are added in the same order without it, to the last bit
+    the same (a step that moves 6 areas: 0.26 ms, 0.35 ms with the sparse matrix)."""
     m = len(areas)
     rows = np.concatenate([after, before])
     order = np.lexsort((np.tile(np.arange(m), 2), rows))  # by segment, then by area
