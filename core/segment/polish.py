@@ -79,7 +79,7 @@ class _Bounds:
 
     def centres_moved(self, shift: np.ndarray, labels: np.ndarray) -> None:
         """Centres moved by ``shift`` (distances): the triangle inequality."""
-        self.upper += shift[labels]
+        self.upper += np.take(shift, labels)
         self.lower -= shift.max()
 
     def unsure(self) -> np.ndarray:
