@@ -155,6 +155,27 @@ def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed, start):
     assert_lloyd_and_hartigan_optimum(X, labels, centres, k)
 
 
+def test_a_steps_moves_change_the_sums_the_same_way_with_or_without_a_sparse_matrix(
+        monkeypatch):
+    """The polish follows the segment sums move by move, each segment's arrivals and
+    departures added in area order: through a sparse matrix, or, when each segment has only
+    a few, one by one without it. The sums must be the same to the last bit either way
+    (the labels of a fit do not depend on which way a step took)."""
+    X = blobs(3000, 5, types=5, seed=15, spread=1.5)
+    rng = np.random.default_rng(3)
+    k = 12
+    sums = polish._segment_sums(X, rng.integers(0, k, len(X)), k)[0]
+    cases = []
+    for moved in [1, 2, 3, 5, 8, 13] * 20:
+        areas = np.sort(rng.choice(len(X), moved, replace=False))
+        before = rng.integers(0, k, moved)
+        cases.append((areas, before, (before + rng.integers(1, k, moved)) % k))
+    either = [polish._moved_sums(sums, X, *case) for case in cases]
+    monkeypatch.setattr(polish, "FEW_MOVES", 0)  # the sparse matrix every time
+    for case, result in zip(cases, either):
+        assert np.array_equal(polish._moved_sums(sums, X, *case), result)
+
+
 # --- reproducible ---
 
 def test_the_same_seed_gives_the_same_labels_and_another_seed_may_not():

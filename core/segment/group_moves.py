@@ -113,11 +113,11 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     margin = GAIN * math.fsum(xx)
     d = _distances(X, xx, centres)
     rows = np.arange(len(X))
-    other = d.copy()
-    other[rows, labels] = np.inf
+    own = d[rows, labels]
+    d[rows, labels] = np.inf  # (for the nearest other centre; put back below)
     bounds = _Bounds(len(X))
-    bounds.set(rows, d[rows, labels], other.min(axis=1),
-               _widen(xx, (centres * centres).sum(axis=1)))
+    bounds.set(rows, own, d.min(axis=1), _widen(xx, (centres * centres).sum(axis=1)))
+    d[rows, labels] = own
     changed = set(range(k))
     moves: dict = {}
     kept = 0

@@ -11,6 +11,7 @@ import scipy.sparse as sparse
 
 POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
+FEW_MOVES = 8  # arrivals and departures of a segment at most, for its sums' change summed in turn
 
 
 def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int
@@ -19,7 +20,7 @@ def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int
     sparse product, no BLAS), so that they are the same on every machine."""
     counts = np.bincount(labels, minlength=k)
     onehot = sparse.csr_matrix(
-        (np.ones(len(labels)), np.argsort(labels, kind="stable"),
+        (np.ones(len(labels)), np.argsort(labels.astype(np.min_scalar_type(k)), kind="stable"),
          np.concatenate([[0], np.cumsum(counts)])), shape=(k, len(labels)))
     return onehot @ X, counts
 
@@ -39,14 +40,16 @@ def _wcss(X: np.ndarray, centres: np.ndarray, labels: np.ndarray, chunk: int = 1
           ) -> float:
     total = 0.0
     for a in range(0, len(X), chunk):
-        total += float(((X[a:a + chunk] - centres[labels[a:a + chunk]]) ** 2).sum())
+        gap = np.take(centres, labels[a:a + chunk], axis=0)
+        np.subtract(X[a:a + chunk], gap, out=gap)
+        total += float(np.square(gap, out=gap).sum())
     return total
 
 
 def _blas_squared(X, xx, centres, cc):
-    """Squared distances by a matrix product (fast; rounding depends on the BLAS)."""
-    d = X @ centres.T
-    d *= -2
+    """Squared distances by a matrix product (fast; rounding depends on the BLAS). (The
+    product with -2c is -2 times that with c, to the last bit: a power of two.)"""
+    d = X @ (-2 * centres).T
     d += xx[:, None]
     d += cc[None, :]
     return d
@@ -76,7 +79,7 @@ class _Bounds:
 
     def centres_moved(self, shift: np.ndarray, labels: np.ndarray) -> None:
         """Centres moved by ``shift`` (distances): the triangle inequality."""
-        self.upper += shift[labels]
+        self.upper += np.take(shift, labels)
         self.lower -= shift.max()
 
     def unsure(self) -> np.ndarray:
@@ -100,7 +103,7 @@ def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np
     labels = np.empty(len(areas), dtype=np.int64)
     for a in range(0, len(areas), chunk):
         part = areas[a:a + chunk]
-        d = _blas_squared(X[part], xx[part], centres, cc)
+        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
         nearest = d.argmin(axis=1)
         rows = np.arange(len(d))
         first = d[rows, nearest]
@@ -137,14 +140,14 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
     size = counts.astype(float)
     # n_b/(n_b+1) d_b >= min_b n_b/(n_b+1) lower^2, and n_a/(n_a-1) d_a <= ... upper^2
     with np.errstate(divide="ignore", invalid="ignore"):  # (alone: never leaves; inf x 0)
-        leaving = np.where(size[labels] > 1, size[labels] / (size[labels] - 1), 0.0)
+        leaving = np.where(size > 1, size / (size - 1), 0.0)  # (by segment)
         maybe = np.flatnonzero((size / (size + 1)).min() * bounds.lower ** 2
-                               < leaving * bounds.upper ** 2)
+                               < np.take(leaving, labels) * bounds.upper ** 2)
     cc = (centres * centres).sum(axis=1)
     candidates = []
     for a in range(0, len(maybe), chunk):
         part = maybe[a:a + chunk]
-        d = _blas_squared(X[part], xx[part], centres, cc)
+        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
         own_label = labels[part]
         rows = np.arange(len(d))
         own = d[rows, own_label].copy()
@@ -153,7 +156,7 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
         d[rows, own_label] = np.inf
         bounds.set(part, own, d.min(axis=1), slack)
         joining[rows, own_label] = np.inf
-        candidates.append(part[joining.min(axis=1) - own * leaving[part] < slack])
+        candidates.append(part[joining.min(axis=1) - own * leaving[own_label] < slack])
     for i in np.concatenate(candidates) if candidates else ():
         here = int(labels[i])
         if counts[here] < 2:
@@ -185,16 +188,29 @@ def _move(x, labels, centres, counts, i, here, there):
 def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.ndarray,
                 after: np.ndarray) -> np.ndarray:
     """Segment sums after ``areas`` moved from segments ``before`` to ``after``: each
-    segment's arrivals (+x) and departures (-x) added one by one in area order (a sparse
-    product, no BLAS), then added to its sum. The sparse matrix is built in its sorted
-    form directly (a conversion from coordinates cost about 1 ms a step of the polish)."""
+    segment's arrivals (+x) and departures (-x) added one by one in area order to a zero
+    change (a sparse product, no BLAS), then added to its sum. The sparse matrix is built
+    in its sorted form directly (a conversion from coordinates cost about 1 ms a step of
+    the polish); when each segment has at most FEW_MOVES arrivals and departures (most
+    steps near the end), they are added in the same order without it, to the last bit
+    the same (a step that moves 6 areas: 0.26 ms, 0.35 ms with the sparse matrix)."""
     m = len(areas)
     rows = np.concatenate([after, before])
     order = np.lexsort((np.tile(np.arange(m), 2), rows))  # by segment, then by area
+    counts = np.bincount(rows, minlength=len(sums))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    if counts.max() <= FEW_MOVES:
+        segments = rows[order]
+        rank = np.arange(2 * m) - starts[segments]  # each entry's place in its segment
+        signed = np.take(X, areas[order % m], axis=0)
+        signed[order >= m] *= -1.0
+        change = np.zeros_like(sums)
+        for place in range(int(counts.max())):
+            here = rank == place  # (one entry per segment at most)
+            change[segments[here]] += signed[here]
+        return sums + change
     change = sparse.csr_matrix(
-        (np.where(order < m, 1.0, -1.0), order % m,
-         np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(sums)))])),
-        shape=(len(sums), m))
+        (np.where(order < m, 1.0, -1.0), order % m, starts), shape=(len(sums), m))
     return sums + change @ X[areas]
 
 
