@@ -331,7 +331,8 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     else the ranking a backtest did test, named and said not to be the list's; with the
     95% interval where the backtest gives one, against random order, and the risk model's
     calibration where the backtest measured it."""
-    used = list_ranking(path, layers) or (SCORE, AREAS)
+    listed_by = list_ranking(path, layers)  # None: no visit list made
+    used = listed_by or (SCORE, AREAS)
     column, low_column, high_column = columns(f"top_{TOP_SHARE}pct")
     found = []
     for folder in backtests_beside(path):
@@ -362,7 +363,8 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     calibration = about.get("calibration")
     calibration = (calibration if isinstance(calibration, str) and row[RANKING] == MODEL
                    else "")
-    text = ((f"ranked by the visit list's score, {tested}" if same else
+    text = ((f"ranked by {tested}" if listed_by is None else
+             f"ranked by the visit list's score, {tested}" if same else
              f"ranked by {tested} (not the visit list's ranking: the list is ranked by "
              f"{listed}, which this backtest did not test)")
             + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of households "
