@@ -58,6 +58,36 @@ def test_postcode_points_without_households_refuse_a_capacity_in_households(
     assert not listed["address_id"].astype(str).str.contains("household").any()
 
 
+
+def test_backtests_without_households_say_what_counts_as_one(no_households, tmp_path, capsys):
+    """The risk model's backtest at postcode points is refused as the list is (its "top 10%
+    of households" would be postcodes); the backtest by output area says each address of
+    the gazetteer counts as one household, on the console and in its about table."""
+    import pandas as pd
+
+    out = tmp_path / "model"
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    model = ["--model", "--lookup", str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "--project",
+             str(project)]
+    code = main(["target", str(no_households), "--out", str(out), "--backtest", "--cut-off",
+                 "2019-12-31", *FIRES, *model, "--postcode-points"])
+    said = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "each postcode would count as one household" in said
+    assert "the top 10% of households would be the top 10% of postcodes" in said
+    assert "leave out --postcode-points" in said and "Nothing was written" in said
+
+    out = tmp_path / "areas"
+    assert main(["target", str(no_households), "--out", str(out), "--backtest", "--cut-off",
+                 "2019-12-31", *FIRES, "--postcode-points"]) == 0
+    printed = capsys.readouterr().out
+    assert "without --model the backtest ranks output areas" in printed
+    assert ("Households: the segmentation names no households column: each address of the "
+            "gazetteer counts as one household") in printed
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert "each address of the gazetteer counts as one household" in about["How it was tested"]
+
 @pytest.fixture(scope="module")
 def camden_model_list(tmp_path_factory):
     """The sample segmented (households known), its postcodes as the gazetteer and a visit

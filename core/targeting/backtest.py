@@ -14,7 +14,7 @@ drawn from a fixed seed). Also shown: the segment's rate alone and the area's ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from ..store.backtest_columns import ABOUT as ABOUT_COLUMNS
 from ..store.backtest_columns import AREAS, SCORE, worded, write_identity
 from .capture import TOP, area_under, capture_at, capture_curve, curve_in_order
 from .history import IncidentFile, incident_history, window_counts
-from .rates import area_households, shrunk_rates
+from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households, shrunk_rates
 
 RANDOM_ORDERS = 100
 ABOUT = "backtest_about.csv"  # what a backtest folder's tables are about (``about_table``)
@@ -42,6 +42,7 @@ class BacktestResult:
     test_period: str
     fit_incidents: int
     test_incidents: int
+    counted_as: str = ""  # what counts as a household, when the segmentation knows none
 
 
 def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
@@ -182,6 +183,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     from ..places.steps import gpkg_path
     from ..segment.saved import load_segmentation
     from ..store.folders import replaced_folder, staged_files
+    from .steps import rate_unit
 
     cut = cut_off_date(cut_off)
     first = window_date(start, "the start date")
@@ -195,6 +197,8 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     deprivation = seg.values[column] if column and column in seg.values.columns else None
     result = backtest(history, seg.areas["segment"], households, cut, deprivation,
                       params.get("more_deprived", "higher"), seed, first, last)
+    if rate_unit(seg) == "address":
+        result = replace(result, counted_as=ADDRESSES_AS_HOUSEHOLDS)
     lo = first if first is not None else history["date"].min()
     hi = last if last is not None else history["date"].max()
     detail = pd.Series(outcomes.to_numpy(), index=outcomes.index, dtype=object)
@@ -214,7 +218,8 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     with folder as staging:
         write_csv(worded(result.table), staging / "backtest.csv", index=False)
         write_about(staging, seg, gpkg, about_table(
-            segmentation_words(seg, gpkg), "time split", result.fit_period,
+            segmentation_words(seg, gpkg),
+            "; ".join(filter(None, ["time split", result.counted_as])), result.fit_period,
             result.test_period, result.test_incidents, result.table["ranking"].iloc[0]))
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)

@@ -215,8 +215,8 @@ def _read_study(segmentation: Path, lookup: Path | None):
     wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
              if "area_wards" in layers else None)
     columns = read_lookup(lookup, classified_codes(seg)) if lookup is not None else {}
-    areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg), wards,
-                                                               columns)
+    areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg, gpkg),
+                                                               wards, columns)
     return seg, areas, deprivation, lower, words, columns
 
 
@@ -258,6 +258,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
 
     cut = cut_off_date(cut_off)
     seg, areas, deprivation, lower, _, columns = _read_study(segmentation, lookup)
+    if postcode_points:
+        _households_known_at_postcodes(seg, gpkg_path(segmentation))
     group, why = borough_split(columns)
     history, outcomes, source = incident_history(seg.areas, incidents)
     first = window_date(start, "the start date") or history["date"].min()
@@ -345,6 +347,18 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         # the last moment a cancel can stop it: the staged files are then thrown away
         progress(1.0, "the tables and charts written")
     return evaluation, lines, [Path(out_dir) / name for name in names]
+
+
+def _households_known_at_postcodes(seg, gpkg: Path) -> None:
+    """Refused, in words, where neither the segmentation nor the gazetteer knows the
+    postcodes' households: the backtest's "top 10% of households" would be postcodes."""
+    import pyogrio
+
+    from .steps import households_unknown_at_postcodes, rate_unit
+
+    if rate_unit(seg) == "address" and "households" not in (
+            pyogrio.read_info(gpkg, layer="addresses")["fields"]):
+        raise InputError(households_unknown_at_postcodes(None, backtest=True))
 
 
 def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,
