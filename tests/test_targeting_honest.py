@@ -56,6 +56,20 @@ def test_postcode_points_without_households_refuse_a_capacity_in_households(
     listed = pd.read_csv(out / "target_list.csv")
     assert len(listed) == 500 and listed["households"].isna().all()
     assert not listed["address_id"].astype(str).str.contains("household").any()
+    # the summary's rates and shares are per address, and named so (the console prints them)
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")
+    assert "borough fire rate per 1,000 addresses" in summary.index
+    assert "addresses in targeted areas (%)" in summary.index
+    assert not summary.index.str.contains("per 1,000 households|households in").any()
+    assert "each address counts as one" in summary.loc["borough fire rate per 1,000 addresses",
+                                                       "note"]
+    page = tmp_path / "report.html"
+    assert main(["report", str(no_households), "--out", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    rate = float(summary.loc["borough fire rate per 1,000 addresses", "value"])
+    assert f"{rate:,.2f} per 1,000 addresses" in text
+    share = float(summary.loc["addresses in targeted areas (%)", "value"])
+    assert f"{share:.1f}% of the addresses" in text
 
 
 
