@@ -6,6 +6,7 @@ model's calibration in a sentence."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -99,8 +100,19 @@ def test_backtests_without_households_say_what_counts_as_one(no_households, tmp_
     assert "without --model the backtest ranks output areas" in printed
     assert ("Households: the segmentation names no households column: each address of the "
             "gazetteer counts as one household") in printed
+    assert "in the top 1, 5, 10 and 20% of addresses" in printed
     about = pd.read_csv(out / "backtest_about.csv").iloc[0]
-    assert "each address of the gazetteer counts as one household" in about["How it was tested"]
+    assert about["How it was tested"] == "time split"
+    assert about["What counts as a household"].endswith(
+        "each address of the gazetteer counts as one household")
+    # the report's key finding quotes the top 10% of addresses, never of households
+    from community_safety.core.share.findings import key_findings
+
+    shutil.copytree(out, no_households.parent / "backtest", dirs_exist_ok=True)
+    finding = next(f for f in key_findings(no_households) if f.topic == "targeting")
+    assert "the top 10% of addresses held" in finding.text, finding.text
+    assert "households held" not in finding.text
+    assert "each address of the gazetteer counts as one household" in finding.text
 
 @pytest.fixture(scope="module")
 def camden_model_list(tmp_path_factory):
@@ -208,3 +220,26 @@ def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_i
     times = about["Calibration"].removeprefix("Calibration: ").split(" (")[0]
     assert times.startswith("the model expected ") and times.endswith(" times the fires seen")
     assert f"In the backtest of this ranking {times}" in rows[EXPECTED], rows[EXPECTED]
+
+
+def test_postcodes_taken_as_homes_are_said(camden_model_list, tmp_path, capsys):
+    """A gazetteer of postcodes given without --postcode-points counts each postcode as one
+    home: with households known, the list says the gazetteer has far fewer points than
+    households and names the option (a tester's Islington: 6,406 postcodes for 89,530
+    households, "1.53 expected fires a year, 14.8% of every home's", a tenth of the
+    borough's fires)."""
+    import pandas as pd
+    import pyogrio
+
+    gpkg, out, _ = camden_model_list
+    assert main(["target", str(gpkg), "--out", str(tmp_path / "t"), "--capacity", "500",
+                 *FIRES, "--from", "2021-01-01"]) == 0
+    printed = capsys.readouterr().out
+    summary = pd.read_csv(tmp_path / "t" / "target_summary.csv").set_index("measure")
+    points = len(pyogrio.read_dataframe(gpkg, layer="addresses", read_geometry=False))
+    note = summary.loc["gazetteer", "note"]
+    assert note.startswith(f"the gazetteer has {points:,} points for ")
+    assert "give --postcode-points" in note and note in printed
+    # with the option, each point holds its share of its area's households: nothing to say
+    with_option = pd.read_csv(out / "target_model" / "target_summary.csv")
+    assert "gazetteer" not in set(with_option["measure"])

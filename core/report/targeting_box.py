@@ -48,7 +48,8 @@ def tested_on_later_fires(tested: dict) -> str:
     calibration = tested.get("calibration", "").split("; by tenth")[0]
     calibration = (f" In that backtest {calibration}." if calibration else "")
     return (f"fitted on fires {tested['fitted_on']}, tested on later fires "
-            f"({tested['tested_on']}): the top {tested['top']}% of households by "
+            f"({tested['tested_on']}): the top {tested['top']}% of "
+            f"{'addresses' if tested.get('counted_as') else 'households'} by "
             f"{by} held {number(tested['share'], 1)}%{interval} of the "
             f"{number(tested['fires'])} later fires{chance}.{other}{calibration}")
 

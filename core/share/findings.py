@@ -359,6 +359,11 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     chance = None if random.empty else float(random[column].iloc[0])
     against = f"; in random order {chance:.1f}%" if chance is not None else ""
     tested = ranking_words(str(row[RANKING]), ranks)
+    # no households known: each address of the gazetteer counted as one
+    counted_as = about.get("counted_as")
+    counted_as = counted_as if isinstance(counted_as, str) and counted_as else ""
+    homes = "addresses" if counted_as else "households"
+    counted = f" ({counted_as})" if counted_as else ""
     listed = ranking_words(*used)
     calibration = about.get("calibration")
     calibration = (calibration if isinstance(calibration, str) and row[RANKING] == MODEL
@@ -367,9 +372,9 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
              f"ranked by the visit list's score, {tested}" if same else
              f"ranked by {tested} (not the visit list's ranking: the list is ranked by "
              f"{listed}, which this backtest did not test)")
-            + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of households "
+            + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of {homes} "
             f"held {value:.1f}%{interval} of the {int(about['fires_tested_on']):,} later "
-            f"fires ({about['tested_on']}, {about['how']}){against}.")
+            f"fires ({about['tested_on']}, {about['how']}){against}{counted}.")
     return [Finding("targeting", "Targeting, tested on later fires",
                     text[:1].upper() + text[1:], {
         "share": value, "low": None if not interval else float(low),
@@ -377,7 +382,7 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
         "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"]),
         "fitted_on": str(about["fitted_on"]), "how": str(about["how"]), "random": chance,
         "top": TOP_SHARE, "tested": tested, "listed": listed, "same": same,
-        "calibration": calibration.removeprefix("Calibration: ")})]
+        "calibration": calibration.removeprefix("Calibration: "), "counted_as": counted_as})]
 
 
 # --- since the last run ------------------------------------------------------------------

@@ -110,22 +110,24 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
 
 def about_table(segmentation: str, how: str, fit_period: str, test_period: str, tested: int,
                 score: str, model: str = "", why: str = "", ranks: str = AREAS,
-                calibration: str = "") -> pd.DataFrame:
+                calibration: str = "", counted_as: str = "") -> pd.DataFrame:
     """One row saying what a backtest's tables are about, in words, for the report's key
     findings and for a person opening the folder: the segmentation it ran on (its name
     and file; its identity goes beside, ``backtest_columns.write_identity``: a backtest of
     an earlier segmentation is not quoted), how the fires were split and why, the periods
     fitted on and tested on, the fires tested on, and the rankings a visit list uses
     (``score``: the default; ``model``: the risk model, in the model backtest), what they
-    rank (``ranks``: output areas or postcode points) and the model's calibration in a
-    sentence."""
+    rank (``ranks``: output areas or postcode points), the model's calibration in a
+    sentence and, where the segmentation knows no households, what counts as one
+    (``counted_as``: each address of the gazetteer)."""
     return pd.DataFrame([{ABOUT_COLUMNS["segmentation"]: segmentation,
                           ABOUT_COLUMNS["how"]: how, ABOUT_COLUMNS["fitted_on"]: fit_period,
                           ABOUT_COLUMNS["tested_on"]: test_period,
                           ABOUT_COLUMNS["fires_tested_on"]: int(tested),
                           ABOUT_COLUMNS["score"]: score, ABOUT_COLUMNS["model"]: model,
                           ABOUT_COLUMNS["why"]: why, ABOUT_COLUMNS["ranks"]: ranks,
-                          ABOUT_COLUMNS["calibration"]: calibration}])
+                          ABOUT_COLUMNS["calibration"]: calibration,
+                          ABOUT_COLUMNS["counted_as"]: counted_as}])
 
 
 def write_about(folder: Path, seg, gpkg: Path, table: pd.DataFrame) -> None:
@@ -156,7 +158,8 @@ def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
         axes.axvline(p, color="#BBBBBB", linewidth=0.6)
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
-    axes.set_xlabel("households, highest score first (%)")
+    axes.set_xlabel(f"{'addresses' if result.counted_as else 'households'}, highest score "
+                    "first (%)")
     axes.set_ylabel(f"fires {result.test_period} captured (%)")
     axes.set_title(title or f"Fitted on fires {result.fit_period}, tested on "
                    f"{result.test_period}", fontsize=10)
@@ -218,9 +221,9 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     with folder as staging:
         write_csv(worded(result.table), staging / "backtest.csv", index=False)
         write_about(staging, seg, gpkg, about_table(
-            segmentation_words(seg, gpkg),
-            "; ".join(filter(None, ["time split", result.counted_as])), result.fit_period,
-            result.test_period, result.test_incidents, result.table["ranking"].iloc[0]))
+            segmentation_words(seg, gpkg), "time split", result.fit_period,
+            result.test_period, result.test_incidents, result.table["ranking"].iloc[0],
+            counted_as=result.counted_as))
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())

@@ -253,8 +253,10 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         unit_words,
     )
     from .history import incident_history
+    from .rates import ADDRESSES_AS_HOUSEHOLDS
     from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
+    from .steps import rate_unit
 
     cut = cut_off_date(cut_off)
     seg, areas, deprivation, lower, _, columns = _read_study(segmentation, lookup)
@@ -327,7 +329,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
             segmentation_words(seg, gpkg), how, period_label(first, cut), test_period,
             tested, named(SCORE, postcode_points), MODEL, why,
             POSTCODES if postcode_points else AREAS,
-            calibration_sentence(calibration, test_period, scaling_sentence(evaluation))))
+            calibration_sentence(calibration, test_period, scaling_sentence(evaluation)),
+            counted_as=ADDRESSES_AS_HOUSEHOLDS if rate_unit(seg) == "address" else ""))
         write_csv(ahead_table(ahead, own, loo), staging / "model_vs_own_rate.csv",
                   index=False)
         write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",

@@ -112,6 +112,28 @@ def households_unknown_at_postcodes(capacity: int | None, backtest: bool = False
             "tab or of the tool Target home fire safety checks. Nothing was written")
 
 
+FEW_HOMES = 3.0  # households per gazetteer point above which the points look like postcodes
+
+
+def few_homes_said(points: int, households: pd.Series, classified: pd.Series, unit: str,
+                   postcode_points: bool) -> str:
+    """Where a gazetteer taken as one home a point has far fewer points than the classified
+    areas' households (postcode points, given without --postcode-points), the note that says
+    so: each point counts as one home, so the expected fires covered are those of that many
+    homes, a fraction of the area's; "" otherwise."""
+    if postcode_points or unit != "household" or not points:
+        return ""
+    known = float(pd.to_numeric(households.reindex(classified.index), errors="coerce").sum())
+    if known < FEW_HOMES * points:
+        return ""
+    return (f"the gazetteer has {points:,} points for {known:,.0f} households in the "
+            f"classified areas (about {known / points:,.0f} a point), and each point counts "
+            "as one home: the expected fires covered are those of one home a point. If the "
+            "points are postcodes, give --postcode-points (in QGIS, tick 'The gazetteer is "
+            "postcode points (capacity in households)') so that each holds its share of its "
+            "area's households")
+
+
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                 inputs: TargetInputs, replace_folder: bool = True
                 ) -> tuple[TargetResult, list[Path]]:
@@ -257,6 +279,11 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     for row in ranking_rows(inputs.model, point_rates is not None, options.postcode_points):
         result.summary.loc[len(result.summary)] = row
+    few = few_homes_said(len(address_layer), households, classified, rate_unit(seg),
+                         options.postcode_points)
+    if few:
+        result.summary.loc[len(result.summary)] = ["gazetteer", "fewer points than households",
+                                                   few]
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
