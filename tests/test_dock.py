@@ -79,6 +79,7 @@ def test_dock_follows_the_active_layer(dock, gpkg, qgis_iface):
     names = load_segmentation(gpkg).segment_names
     assert [table.item(r, 1).text() for r in range(10)] == [names[n] for n in range(1, 11)]
     assert "Camden output areas" in dock.heading.text()
+    assert "10 segments, 749 output areas ·" in dock.heading.text()  # all classified
     # a layer that is not a segmentation leaves the dock as it was
     other = QgsVectorLayer("Point?crs=EPSG:27700", "scratch", "memory")
     QgsProject.instance().addMapLayer(other)

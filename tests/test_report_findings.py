@@ -126,6 +126,10 @@ def test_targeting_is_quoted_out_of_sample_and_only_for_this_segmentation(camden
     assert "2009–2019" in finding.text and "Jan 2020 – Aug 2024" in finding.text
     random = backtest[backtest[RANKING].str.startswith("random")].iloc[0]
     assert f"in random order {random[top10]:.1f}%" in finding.text
+    # no visit list was made from this segmentation: the finding names the ranking it
+    # tested, never "the visit list's"
+    assert finding.text.startswith(f"Ranked by the {score[RANKING]} ranking output areas, ")
+    assert "visit list" not in finding.text
 
     # a backtest of another segmentation beside a copy is not quoted, nor is one absent
     copy = fresh_copy(camden, tmp_path)

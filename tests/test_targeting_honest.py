@@ -6,6 +6,7 @@ model's calibration in a sentence."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -56,7 +57,62 @@ def test_postcode_points_without_households_refuse_a_capacity_in_households(
     listed = pd.read_csv(out / "target_list.csv")
     assert len(listed) == 500 and listed["households"].isna().all()
     assert not listed["address_id"].astype(str).str.contains("household").any()
+    # the summary's rates and shares are per address, and named so (the console prints them)
+    summary = pd.read_csv(out / "target_summary.csv").set_index("measure")
+    assert "borough fire rate per 1,000 addresses" in summary.index
+    assert "addresses in targeted areas (%)" in summary.index
+    assert not summary.index.str.contains("per 1,000 households|households in").any()
+    assert "each address counts as one" in summary.loc["borough fire rate per 1,000 addresses",
+                                                       "note"]
+    page = tmp_path / "report.html"
+    assert main(["report", str(no_households), "--out", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    rate = float(summary.loc["borough fire rate per 1,000 addresses", "value"])
+    assert f"{rate:,.2f} per 1,000 addresses" in text
+    share = float(summary.loc["addresses in targeted areas (%)", "value"])
+    assert f"{share:.1f}% of the addresses" in text
 
+
+
+def test_backtests_without_households_say_what_counts_as_one(no_households, tmp_path, capsys):
+    """The risk model's backtest at postcode points is refused as the list is (its "top 10%
+    of households" would be postcodes); the backtest by output area says each address of
+    the gazetteer counts as one household, on the console and in its about table."""
+    import pandas as pd
+
+    out = tmp_path / "model"
+    project = tmp_path / "model.toml"
+    project.write_text('[risk_model]\nkind = "gradient_boosting"\nmax_iter = 30\n')
+    model = ["--model", "--lookup", str(SAMPLE_DIR / "oa_lsoa_lookup.csv"), "--project",
+             str(project)]
+    code = main(["target", str(no_households), "--out", str(out), "--backtest", "--cut-off",
+                 "2019-12-31", *FIRES, *model, "--postcode-points"])
+    said = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "each postcode would count as one household" in said
+    assert "the top 10% of households would be the top 10% of postcodes" in said
+    assert "leave out --postcode-points" in said and "Nothing was written" in said
+
+    out = tmp_path / "areas"
+    assert main(["target", str(no_households), "--out", str(out), "--backtest", "--cut-off",
+                 "2019-12-31", *FIRES, "--postcode-points"]) == 0
+    printed = capsys.readouterr().out
+    assert "without --model the backtest ranks output areas" in printed
+    assert ("Households: the segmentation names no households column: each address of the "
+            "gazetteer counts as one household") in printed
+    assert "in the top 1, 5, 10 and 20% of addresses" in printed
+    about = pd.read_csv(out / "backtest_about.csv").iloc[0]
+    assert about["How it was tested"] == "time split"
+    assert about["What counts as a household"].endswith(
+        "each address of the gazetteer counts as one household")
+    # the report's key finding quotes the top 10% of addresses, never of households
+    from community_safety.core.share.findings import key_findings
+
+    shutil.copytree(out, no_households.parent / "backtest", dirs_exist_ok=True)
+    finding = next(f for f in key_findings(no_households) if f.topic == "targeting")
+    assert "the top 10% of addresses held" in finding.text, finding.text
+    assert "households held" not in finding.text
+    assert "each address of the gazetteer counts as one household" in finding.text
 
 @pytest.fixture(scope="module")
 def camden_model_list(tmp_path_factory):
@@ -164,3 +220,26 @@ def test_the_report_quotes_a_backtest_as_the_lists_ranking_only_when_it_tested_i
     times = about["Calibration"].removeprefix("Calibration: ").split(" (")[0]
     assert times.startswith("the model expected ") and times.endswith(" times the fires seen")
     assert f"In the backtest of this ranking {times}" in rows[EXPECTED], rows[EXPECTED]
+
+
+def test_postcodes_taken_as_homes_are_said(camden_model_list, tmp_path, capsys):
+    """A gazetteer of postcodes given without --postcode-points counts each postcode as one
+    home: with households known, the list says the gazetteer has far fewer points than
+    households and names the option (a tester's Islington: 6,406 postcodes for 89,530
+    households, "1.53 expected fires a year, 14.8% of every home's", a tenth of the
+    borough's fires)."""
+    import pandas as pd
+    import pyogrio
+
+    gpkg, out, _ = camden_model_list
+    assert main(["target", str(gpkg), "--out", str(tmp_path / "t"), "--capacity", "500",
+                 *FIRES, "--from", "2021-01-01"]) == 0
+    printed = capsys.readouterr().out
+    summary = pd.read_csv(tmp_path / "t" / "target_summary.csv").set_index("measure")
+    points = len(pyogrio.read_dataframe(gpkg, layer="addresses", read_geometry=False))
+    note = summary.loc["gazetteer", "note"]
+    assert note.startswith(f"the gazetteer has {points:,} points for ")
+    assert "give --postcode-points" in note and note in printed
+    # with the option, each point holds its share of its area's households: nothing to say
+    with_option = pd.read_csv(out / "target_model" / "target_summary.csv")
+    assert "gazetteer" not in set(with_option["measure"])

@@ -232,7 +232,7 @@ def test_the_run_adds_the_styled_layer_and_the_saved_project_file_is_what_was_bu
     assert gpkg.exists() and "Done: 749 areas in 10 segments" in page.status.text()
     # 5 random starts on Camden disagree: the page passes on the fit's note, as the command
     # line and the manifest do
-    assert ("the best was reached by 1 of 25, not twice: more starts (n_init) may find a "
+    assert ("the best was reached by 1 of 25, not twice: more random starts may find a "
             "better segmentation.") in page.status.text()
     layers = [layer for layer in QgsProject.instance().mapLayers().values()
               if layer.source().startswith(str(gpkg))]

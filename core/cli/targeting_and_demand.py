@@ -42,13 +42,20 @@ def _target(args) -> int:
                              "with --x/--y (or --area-code) and --date-column")
         if args.model:
             return _model_backtest(args, incidents)
+        if args.postcode_points:
+            print("--postcode-points: without --model the backtest ranks output areas (an "
+                  "area's postcode points share its score, so ranking them gives the same "
+                  "figures); --model --postcode-points ranks each postcode on its own fires")
         result, written = backtest_step(args.segmentation, args.out, incidents, args.cut_off,
                                         args.date_from, args.date_to, args.seed,
                                         replace_folder=True)
         print(f"Backtest: fitted on {result.fit_incidents:,} fires {result.fit_period}, "
               f"tested on {result.test_incidents:,} fires {result.test_period}")
-        print("Share of the later fires (%) in the top 1, 5, 10 and 20% of households, and "
-              "the area under the capture curve (0.5 = random order):")
+        if result.counted_as:
+            print(f"Households: {result.counted_as}")
+        print("Share of the later fires (%) in the top 1, 5, 10 and 20% of "
+              f"{'addresses' if result.counted_as else 'households'}, and the area under the "
+              "capture curve (0.5 = random order):")
         print(console_table(result.table).to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
         if replacing:

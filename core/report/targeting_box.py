@@ -48,7 +48,8 @@ def tested_on_later_fires(tested: dict) -> str:
     calibration = tested.get("calibration", "").split("; by tenth")[0]
     calibration = (f" In that backtest {calibration}." if calibration else "")
     return (f"fitted on fires {tested['fitted_on']}, tested on later fires "
-            f"({tested['tested_on']}): the top {tested['top']}% of households by "
+            f"({tested['tested_on']}): the top {tested['top']}% of "
+            f"{'addresses' if tested.get('counted_as') else 'households'} by "
             f"{by} held {number(tested['share'], 1)}%{interval} of the "
             f"{number(tested['fires'])} later fires{chance}.{other}{calibration}")
 
@@ -101,6 +102,7 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             "fires in the window", "fires in the window in targeted areas",
             "share of the window's fires in targeted areas (%)",
             "households in targeted areas (%)", "borough fire rate per 1,000 households",
+            "addresses in targeted areas (%)", "borough fire rate per 1,000 addresses",
             "cluster by area", "capacity", "visits", "areas", "wards",
             "addresses in the gazetteer", "eligible addresses", "households",
             "postcodes in the gazetteer", "eligible postcodes", "households on the list",
@@ -141,8 +143,10 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
         said_tested = tested_on_later_fires(tested)
         add("Tested on later fires (out of sample)",
             said_tested[:1].upper() + said_tested[1:])
-    if values.get("borough fire rate per 1,000 households"):
-        rate = _figure(values["borough fire rate per 1,000 households"], 2)
+    borough_rate = (values.get("borough fire rate per 1,000 households")
+                    or values.get("borough fire rate per 1,000 addresses"))
+    if borough_rate:
+        rate = _figure(borough_rate, 2)
         add("Fire rate across the study area",
             f"{rate} per 1,000 {homes} " + ((f"a year ({window})" if window else "a year")
                                              if yearly else unit))
@@ -174,7 +178,7 @@ def targeting_box(summary: pd.DataFrame, tested: dict | None = None) -> dict:
             f"{_figure(shared, 1)}% of the fires of {window or 'the incident history'} "
             f"({_figure(values.get('fires in the window in targeted areas', ''))} of "
             f"{_figure(values.get('fires in the window', ''))}) with "
-            f"{_figure(values.get('households in targeted areas (%)', ''), 1)}% of the "
+            f"{_figure(values.get(f'{homes} in targeted areas (%)', ''), 1)}% of the "
             f"{homes}. Those are the same fires the areas were ranked by, so this "
             "overstates what the list would reach of future fires; "
             + ("the test on later fires above (a backtest: fitted on earlier fires, "

@@ -402,7 +402,7 @@ def fit_kmeans(
         note = (f"The starts disagreed, so {len(wcss) - n_init:,} were run beyond the "
                 f"{n_init:,} asked for: the best was reached by {found} of {len(wcss):,}"
                 + _restarts_said(on_sample)
-                + ("." if found >= 2 else ", not twice: more starts (n_init) may find a "
+                + ("." if found >= 2 else ", not twice: more random starts may find a "
                    "better segmentation."))
         progress(high, f"k-means: {note}")
     moves = 0

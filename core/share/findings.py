@@ -331,7 +331,8 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     else the ranking a backtest did test, named and said not to be the list's; with the
     95% interval where the backtest gives one, against random order, and the risk model's
     calibration where the backtest measured it."""
-    used = list_ranking(path, layers) or (SCORE, AREAS)
+    listed_by = list_ranking(path, layers)  # None: no visit list made
+    used = listed_by or (SCORE, AREAS)
     column, low_column, high_column = columns(f"top_{TOP_SHARE}pct")
     found = []
     for folder in backtests_beside(path):
@@ -358,16 +359,22 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
     chance = None if random.empty else float(random[column].iloc[0])
     against = f"; in random order {chance:.1f}%" if chance is not None else ""
     tested = ranking_words(str(row[RANKING]), ranks)
+    # no households known: each address of the gazetteer counted as one
+    counted_as = about.get("counted_as")
+    counted_as = counted_as if isinstance(counted_as, str) and counted_as else ""
+    homes = "addresses" if counted_as else "households"
+    counted = f" ({counted_as})" if counted_as else ""
     listed = ranking_words(*used)
     calibration = about.get("calibration")
     calibration = (calibration if isinstance(calibration, str) and row[RANKING] == MODEL
                    else "")
-    text = ((f"ranked by the visit list's score, {tested}" if same else
+    text = ((f"ranked by {tested}" if listed_by is None else
+             f"ranked by the visit list's score, {tested}" if same else
              f"ranked by {tested} (not the visit list's ranking: the list is ranked by "
              f"{listed}, which this backtest did not test)")
-            + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of households "
+            + f", fitted on fires {about['fitted_on']}: the top {TOP_SHARE}% of {homes} "
             f"held {value:.1f}%{interval} of the {int(about['fires_tested_on']):,} later "
-            f"fires ({about['tested_on']}, {about['how']}){against}.")
+            f"fires ({about['tested_on']}, {about['how']}){against}{counted}.")
     return [Finding("targeting", "Targeting, tested on later fires",
                     text[:1].upper() + text[1:], {
         "share": value, "low": None if not interval else float(low),
@@ -375,7 +382,7 @@ def targeting_finding(path: Path, identity: str, layers: list[str]) -> list[Find
         "tested_on": str(about["tested_on"]), "fires": int(about["fires_tested_on"]),
         "fitted_on": str(about["fitted_on"]), "how": str(about["how"]), "random": chance,
         "top": TOP_SHARE, "tested": tested, "listed": listed, "same": same,
-        "calibration": calibration.removeprefix("Calibration: ")})]
+        "calibration": calibration.removeprefix("Calibration: "), "counted_as": counted_as})]
 
 
 # --- since the last run ------------------------------------------------------------------

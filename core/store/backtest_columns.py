@@ -31,7 +31,8 @@ ABOUT = {"segmentation": "Segmentation", "how": "How it was tested",
          "fitted_on": "Fitted on fires of", "tested_on": "Tested on fires of",
          "fires_tested_on": "Later fires tested on", "score": "Visit list's ranking",
          "model": "Risk model's ranking", "why": "Why this test",
-         "ranks": "What the rankings rank", "calibration": "Calibration"}
+         "ranks": "What the rankings rank", "calibration": "Calibration",
+         "counted_as": "What counts as a household"}
 # what a backtest's rankings rank ("ranks"): a visit list's ranking is tested only by a
 # backtest of the same ranking of the same units (the risk model at postcode points is
 # not the risk model at output areas)

@@ -14,7 +14,7 @@ drawn from a fixed seed). Also shown: the segment's rate alone and the area's ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from ..store.backtest_columns import ABOUT as ABOUT_COLUMNS
 from ..store.backtest_columns import AREAS, SCORE, worded, write_identity
 from .capture import TOP, area_under, capture_at, capture_curve, curve_in_order
 from .history import IncidentFile, incident_history, window_counts
-from .rates import area_households, shrunk_rates
+from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households, shrunk_rates
 
 RANDOM_ORDERS = 100
 ABOUT = "backtest_about.csv"  # what a backtest folder's tables are about (``about_table``)
@@ -42,6 +42,7 @@ class BacktestResult:
     test_period: str
     fit_incidents: int
     test_incidents: int
+    counted_as: str = ""  # what counts as a household, when the segmentation knows none
 
 
 def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
@@ -109,22 +110,24 @@ def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
 
 def about_table(segmentation: str, how: str, fit_period: str, test_period: str, tested: int,
                 score: str, model: str = "", why: str = "", ranks: str = AREAS,
-                calibration: str = "") -> pd.DataFrame:
+                calibration: str = "", counted_as: str = "") -> pd.DataFrame:
     """One row saying what a backtest's tables are about, in words, for the report's key
     findings and for a person opening the folder: the segmentation it ran on (its name
     and file; its identity goes beside, ``backtest_columns.write_identity``: a backtest of
     an earlier segmentation is not quoted), how the fires were split and why, the periods
     fitted on and tested on, the fires tested on, and the rankings a visit list uses
     (``score``: the default; ``model``: the risk model, in the model backtest), what they
-    rank (``ranks``: output areas or postcode points) and the model's calibration in a
-    sentence."""
+    rank (``ranks``: output areas or postcode points), the model's calibration in a
+    sentence and, where the segmentation knows no households, what counts as one
+    (``counted_as``: each address of the gazetteer)."""
     return pd.DataFrame([{ABOUT_COLUMNS["segmentation"]: segmentation,
                           ABOUT_COLUMNS["how"]: how, ABOUT_COLUMNS["fitted_on"]: fit_period,
                           ABOUT_COLUMNS["tested_on"]: test_period,
                           ABOUT_COLUMNS["fires_tested_on"]: int(tested),
                           ABOUT_COLUMNS["score"]: score, ABOUT_COLUMNS["model"]: model,
                           ABOUT_COLUMNS["why"]: why, ABOUT_COLUMNS["ranks"]: ranks,
-                          ABOUT_COLUMNS["calibration"]: calibration}])
+                          ABOUT_COLUMNS["calibration"]: calibration,
+                          ABOUT_COLUMNS["counted_as"]: counted_as}])
 
 
 def write_about(folder: Path, seg, gpkg: Path, table: pd.DataFrame) -> None:
@@ -155,7 +158,8 @@ def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
         axes.axvline(p, color="#BBBBBB", linewidth=0.6)
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
-    axes.set_xlabel("households, highest score first (%)")
+    axes.set_xlabel(f"{'addresses' if result.counted_as else 'households'}, highest score "
+                    "first (%)")
     axes.set_ylabel(f"fires {result.test_period} captured (%)")
     axes.set_title(title or f"Fitted on fires {result.fit_period}, tested on "
                    f"{result.test_period}", fontsize=10)
@@ -182,6 +186,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     from ..places.steps import gpkg_path
     from ..segment.saved import load_segmentation
     from ..store.folders import replaced_folder, staged_files
+    from .steps import rate_unit
 
     cut = cut_off_date(cut_off)
     first = window_date(start, "the start date")
@@ -195,6 +200,8 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     deprivation = seg.values[column] if column and column in seg.values.columns else None
     result = backtest(history, seg.areas["segment"], households, cut, deprivation,
                       params.get("more_deprived", "higher"), seed, first, last)
+    if rate_unit(seg) == "address":
+        result = replace(result, counted_as=ADDRESSES_AS_HOUSEHOLDS)
     lo = first if first is not None else history["date"].min()
     hi = last if last is not None else history["date"].max()
     detail = pd.Series(outcomes.to_numpy(), index=outcomes.index, dtype=object)
@@ -215,7 +222,8 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
         write_csv(worded(result.table), staging / "backtest.csv", index=False)
         write_about(staging, seg, gpkg, about_table(
             segmentation_words(seg, gpkg), "time split", result.fit_period,
-            result.test_period, result.test_incidents, result.table["ranking"].iloc[0]))
+            result.test_period, result.test_incidents, result.table["ranking"].iloc[0],
+            counted_as=result.counted_as))
         capture_plot(result, staging / "capture_curve.png")
         write_csv(reconciliation, staging / "reconciliation.csv", index=False)
         names = sorted(p.name for p in staging.iterdir())

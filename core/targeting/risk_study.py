@@ -215,8 +215,8 @@ def _read_study(segmentation: Path, lookup: Path | None):
     wards = (read_gpkg_table(gpkg, "area_wards").set_index("area_code")
              if "area_wards" in layers else None)
     columns = read_lookup(lookup, classified_codes(seg)) if lookup is not None else {}
-    areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg), wards,
-                                                               columns)
+    areas, deprivation, lower, words = study_from_segmentation(seg, area_households(seg, gpkg),
+                                                               wards, columns)
     return seg, areas, deprivation, lower, words, columns
 
 
@@ -253,11 +253,15 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         unit_words,
     )
     from .history import incident_history
+    from .rates import ADDRESSES_AS_HOUSEHOLDS
     from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
+    from .steps import rate_unit
 
     cut = cut_off_date(cut_off)
     seg, areas, deprivation, lower, _, columns = _read_study(segmentation, lookup)
+    if postcode_points:
+        _households_known_at_postcodes(seg, gpkg_path(segmentation))
     group, why = borough_split(columns)
     history, outcomes, source = incident_history(seg.areas, incidents)
     first = window_date(start, "the start date") or history["date"].min()
@@ -325,7 +329,8 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
             segmentation_words(seg, gpkg), how, period_label(first, cut), test_period,
             tested, named(SCORE, postcode_points), MODEL, why,
             POSTCODES if postcode_points else AREAS,
-            calibration_sentence(calibration, test_period, scaling_sentence(evaluation))))
+            calibration_sentence(calibration, test_period, scaling_sentence(evaluation)),
+            counted_as=ADDRESSES_AS_HOUSEHOLDS if rate_unit(seg) == "address" else ""))
         write_csv(ahead_table(ahead, own, loo), staging / "model_vs_own_rate.csv",
                   index=False)
         write_csv(calibration_words(calibration, test_period), staging / "calibration.csv",
@@ -345,6 +350,18 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         # the last moment a cancel can stop it: the staged files are then thrown away
         progress(1.0, "the tables and charts written")
     return evaluation, lines, [Path(out_dir) / name for name in names]
+
+
+def _households_known_at_postcodes(seg, gpkg: Path) -> None:
+    """Refused, in words, where neither the segmentation nor the gazetteer knows the
+    postcodes' households: the backtest's "top 10% of households" would be postcodes."""
+    import pyogrio
+
+    from .steps import households_unknown_at_postcodes, rate_unit
+
+    if rate_unit(seg) == "address" and "households" not in (
+            pyogrio.read_info(gpkg, layer="addresses")["fields"]):
+        raise InputError(households_unknown_at_postcodes(None, backtest=True))
 
 
 def _at_postcodes(segmentation: Path, areas: StudyAreas, history: pd.DataFrame,

@@ -88,21 +88,50 @@ def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, st
     return years, label
 
 
-def households_unknown_at_postcodes(capacity: int | None) -> str:
-    """Why a capacity in households is refused at postcode points when no households are
-    known (the segmentation's project names none and the gazetteer gives none): each
-    postcode would count as one household, and what to do instead, naming the command
-    line's option and the QGIS box (the dock's and the Processing tool's)."""
+def households_unknown_at_postcodes(capacity: int | None, backtest: bool = False) -> str:
+    """Why postcode points are refused when no households are known (the segmentation's
+    project names none and the gazetteer gives none): each postcode would count as one
+    household -- in a visit list's capacity, or in a backtest's "top 10% of households" --
+    and what to do instead, naming the command line's option and, for the list, the QGIS
+    box (the dock's and the Processing tool's)."""
+    unknown = ("no postcode's households are known: the segmentation's project names no "
+               "households column and the gazetteer gives none, so each postcode would count "
+               "as one household")
+    instead = ("Either name a table's total of households under [sizes] households and run "
+               "segment again, or ")
+    if backtest:
+        return (f"--postcode-points judges the rankings in households, but {unknown} and "
+                "the top 10% of households would be the top 10% of postcodes. "
+                f"{instead}backtest by output area: leave out --postcode-points. Nothing was "
+                "written")
     many = f"{capacity:,}" if capacity else "N"
-    return ("--postcode-points counts the capacity in households, but no postcode's "
-            "households are known: the segmentation's project names no households column "
-            "and the gazetteer gives none, so each postcode would count as one household "
-            f"and a capacity of {many} households would list {many} postcodes. Either name "
-            "a table's total of households under [sizes] households and run segment again, "
-            "or count one visit per postcode: leave out --postcode-points, or in QGIS untick "
-            "the box 'The gazetteer is postcode points (capacity in households)' of the "
-            "dock's Targeting tab or of the tool Target home fire safety checks. Nothing was "
-            "written")
+    return (f"--postcode-points counts the capacity in households, but {unknown} and a "
+            f"capacity of {many} households would list {many} postcodes. {instead}count one "
+            "visit per postcode: leave out --postcode-points, or in QGIS untick the box 'The "
+            "gazetteer is postcode points (capacity in households)' of the dock's Targeting "
+            "tab or of the tool Target home fire safety checks. Nothing was written")
+
+
+FEW_HOMES = 3.0  # households per gazetteer point above which the points look like postcodes
+
+
+def few_homes_said(points: int, households: pd.Series, classified: pd.Series, unit: str,
+                   postcode_points: bool) -> str:
+    """Where a gazetteer taken as one home a point has far fewer points than the classified
+    areas' households (postcode points, given without --postcode-points), the note that says
+    so: each point counts as one home, so the expected fires covered are those of that many
+    homes, a fraction of the area's; "" otherwise."""
+    if postcode_points or unit != "household" or not points:
+        return ""
+    known = float(pd.to_numeric(households.reindex(classified.index), errors="coerce").sum())
+    if known < FEW_HOMES * points:
+        return ""
+    return (f"the gazetteer has {points:,} points for {known:,.0f} households in the "
+            f"classified areas (about {known / points:,.0f} a point), and each point counts "
+            "as one home: the expected fires covered are those of one home a point. If the "
+            "points are postcodes, give --postcode-points (in QGIS, tick 'The gazetteer is "
+            "postcode points (capacity in households)') so that each holds its share of its "
+            "area's households")
 
 
 def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
@@ -250,6 +279,11 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     for row in ranking_rows(inputs.model, point_rates is not None, options.postcode_points):
         result.summary.loc[len(result.summary)] = row
+    few = few_homes_said(len(address_layer), households, classified, rate_unit(seg),
+                         options.postcode_points)
+    if few:
+        result.summary.loc[len(result.summary)] = ["gazetteer", "fewer points than households",
+                                                   few]
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,

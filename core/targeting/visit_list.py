@@ -219,6 +219,10 @@ CAPACITY_IN_HOUSEHOLDS = ("the capacity counts households; the postcode that rea
                           "listed whole, so the list may pass it by a few")
 
 
+# the summary's note where the rates are per address (the segmentation knows no households)
+UNKNOWN_HOUSEHOLDS = "no households are known: each address counts as one"
+
+
 def _take(order: np.ndarray, capacity: int, size: np.ndarray) -> np.ndarray:
     """The first places in ``order`` until their sizes reach ``capacity`` (the place that
     reaches it included)."""
@@ -396,6 +400,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     fires_all = float(area_table["fires"].sum())
     fires_in = float(area_table.loc[targeted, "fires"].sum())
     per = unit  # what the rates are per: "household", or "address" where none is known
+    homes = "households" if per == "household" else "addresses"
     unit = "per year" if options.years else f"over {options.window or 'the history'}"
     places = "postcodes" if options.postcode_points else "addresses"
     rows = [
@@ -416,12 +421,12 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
         ("fires in the window in targeted areas", int(fires_in), ""),
         ("share of the window's fires in targeted areas (%)",
          round(100 * fires_in / fires_all, 1) if fires_all else "", ""),
-        ("households in targeted areas (%)",
+        (f"{homes} in targeted areas (%)",
          round(100 * area_table.loc[targeted, "households"].sum()
-               / max(area_table["households"].sum(), 1), 1), ""),
-        ("borough fire rate per 1,000 households", round(1000 * borough * per_year, 3),
-         unit if per == "household" else f"{unit}; per 1,000 addresses: no households are "
-         "known, each address counts as one"),
+               / max(area_table["households"].sum(), 1), 1),
+         "" if per == "household" else UNKNOWN_HOUSEHOLDS),
+        (f"borough fire rate per 1,000 {homes}", round(1000 * borough * per_year, 3),
+         unit if per == "household" else f"{unit}; {UNKNOWN_HOUSEHOLDS}"),
         ("capacity", options.capacity if options.capacity_by_ward is None
          else int(options.capacity_by_ward.sum()),
          "; ".join(n for n in ("households" if options.postcode_points else "",

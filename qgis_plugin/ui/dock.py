@@ -323,8 +323,11 @@ class CommunitySafetyDock(QgsDockWidget):
         SHOWN["segmentation"] = gpkg  # the Processing dialogs open on it
         self.matrices, self.area_wards = contents.matrices, contents.area_wards
         missing = contents.missing
+        classified = int(seg.areas["segment"].notna().sum())
+        areas = (f"{len(seg.areas):,} output areas" if classified == len(seg.areas) else
+                 f"{classified:,} of {len(seg.areas):,} output areas classified")
         self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
-                             f"{len(seg.areas):,} output areas · {gpkg.name}"
+                             f"{areas} · {gpkg.name}"
                              + (f"<br><i>{missing}</i>" if missing else ""))
         self.heading.setToolTip(str(gpkg))
         self.segments.show_segmentation(seg)
