@@ -184,6 +184,17 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
                     bases)
 
 
+def _every_column(spec, values: pd.DataFrame) -> pd.DataFrame:
+    """A table's numeric columns, all of them (a project's entry reads only those it
+    names: the table's own total, which a refusal offers as the denominator, may not be
+    among them); the columns read where the file cannot be read again whole."""
+    try:
+        whole = read_table(spec.path, spec.code, sheet=spec.sheet).values
+    except InputError:
+        return values
+    return whole.join(values[[c for c in values.columns if c not in whole.columns]])
+
+
 def check_counts(project: Project, tables: list) -> None:
     """Refuse a table of counts clustered as they are (``derive.looks_like_counts``): its
     variables all whole numbers of 0 or more whose row totals follow the population (the
@@ -207,9 +218,9 @@ def check_counts(project: Project, tables: list) -> None:
         variables = [c for c in values.columns if c not in spec.context
                      and c not in sizes and c not in deprivation]
         counts, evidence = looks_like_counts(values, variables, population, named)
-        if counts:
-            refused.append(counts_error(spec.path.name, spec.sheet, values, variables,
-                                        evidence, not_totals=deprivation))
+        if counts:  # its own total looked for among all the file's columns
+            refused.append(counts_error(spec.path.name, spec.sheet, _every_column(spec, values),
+                                        variables, evidence, not_totals=deprivation))
     if refused:
         raise refused[0].with_others(refused[1:])
 
