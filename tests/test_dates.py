@@ -36,6 +36,16 @@ def test_day_first_is_read_when_the_column_shows_it():
         pd.Timestamp("2021-03-25"), pd.Timestamp("2021-03-04"), pd.Timestamp("2021-03-04")]
 
 
+def test_dates_written_year_first_are_read_year_month_day_only():
+    """2009/13/02 is no date (no system writes year, day, month): it is unreadable, and
+    counted so, where a reader taking days first made it 13 February (a tester's file)."""
+    dates = read(["2009/05/06", "2009/13/02", "2009/12/01", "2009/13/02-05",
+                  "2009.5.6 10:15"])
+    assert dates[0] == pd.Timestamp("2009-05-06") and dates[2] == pd.Timestamp("2009-12-01")
+    assert pd.isna(dates[1]) and pd.isna(dates[3])
+    assert dates[4] == pd.Timestamp("2009-05-06 10:15")
+
+
 @pytest.mark.parametrize("values,words", [
     (["03/25/2021", "04/03/2021"], ["month first", "row 2", "%m/%d/%Y"]),
     (["03/05/2021", "04/03/2021"], ["could be day first", "row 2", "%d/%m/%Y"]),

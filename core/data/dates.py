@@ -32,6 +32,10 @@ _ZONED = re.compile(
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
 _ISO = re.compile(r"^\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?$")
 
+# a date written year first with slashes or dots (2009/05/06, 2009.5.6): year, month, day
+_YEAR_FIRST = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?!\d)")
+_YEAR_FIRST_ISO = r"^\d{4}-\d{2}-\d{2}"
+
 DAY_FIRST = "%d/%m/%Y"
 MONTH_FIRST = "%m/%d/%Y"
 
@@ -65,6 +69,15 @@ def _split_zones(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
         minutes[numeric] = sign * (parts[1].astype(float) * 60
                                    + parts[2].fillna("0").astype(float))
     return bare, minutes
+
+
+def _year_first_as_iso(texts: pd.Series) -> pd.Series:
+    """Dates written year first with slashes or dots as ISO text (2009/5/6 -> 2009-05-06),
+    so that they are read year, month, day: a general reader taking days first would read
+    2009/13/02 as 13 February, where no system writes year, day, month (it is unreadable,
+    and counted so)."""
+    return texts.str.replace(_YEAR_FIRST, lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}",
+                             regex=True)
 
 
 def day_order(texts: pd.Series, column: str, source: str, row_of=None) -> bool:
@@ -172,10 +185,15 @@ def _parse_distinct(unique: pd.Series, date_format, column, source, text, codes
             return text.index[int(np.argmax(codes == position))]
 
         day_order(bare, column, source, row_of)
+        bare = _year_first_as_iso(bare)
         if bare.str.fullmatch(_ISO.pattern).all():
             dates = pd.to_datetime(bare, format="ISO8601", errors="coerce")
         else:
             dates = pd.to_datetime(bare, format="mixed", dayfirst=True, errors="coerce")
+            year_first = bare.str.match(_YEAR_FIRST_ISO)
+            if year_first.any():  # year, month, day only: never read year, day, month
+                dates[year_first] = pd.to_datetime(bare[year_first], format="ISO8601",
+                                                   errors="coerce")
     zoned = minutes.notna() & dates.notna()
     if zoned.any():
         utc = dates[zoned] - pd.to_timedelta(minutes[zoned], unit="min")
