@@ -599,8 +599,9 @@ TARGET = [
     case(["--capacity", "10", "--incidents", "{IN}/nope.csv", *XY, "--date-column", "date"],
          "nope.csv: file not found", id="incidents-missing"),
     case(["--capacity", "10", "--incidents", "{S}/lfb_dwelling_fires.csv", *XY,
-          "--date-column", "when"], "lfb_dwelling_fires.csv: no date column 'when'",
-         id="incidents-date-column-missing"),
+          "--date-column", "when"], "lfb_dwelling_fires.csv: no date column 'when' (its "
+         "columns are date, borough, ward, easting_rounded, northing_rounded, hmo_yn, "
+         "hmo_license, property_type)", id="incidents-date-column-missing"),
     case(["--capacity", "10", "--incidents", "{S}/lfb_dwelling_fires.csv", *XY,
           "--date-column", "property_type"],
          "lfb_dwelling_fires.csv: column 'property_type' holds no date (row 2: 'Purpose Built "

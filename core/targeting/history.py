@@ -55,10 +55,12 @@ def incident_history(areas: gpd.GeoDataFrame, incidents: IncidentFile
 
             records, _, crs, source = read_record_sources(paths)
     column = incidents.date_column
+    columns = ", ".join(map(str, records.columns))
     if not column:
-        raise InputError(f"{source}: name the incidents' date column (--date-column)")
+        raise InputError(f"{source}: name the incidents' date column (--date-column; its "
+                         f"columns are {columns})")
     if column not in records.columns:
-        raise InputError(f"{source}: no date column '{column}'")
+        raise InputError(f"{source}: no date column '{column}' (its columns are {columns})")
     located = locate(records, incidents.columns, AreaIndex(areas), None, source, crs)
     dates = parse_dates(records[column], incidents.date_format, column, source)
     if len(records) and dates.isna().all():
