@@ -69,6 +69,22 @@ def test_labels_in_capitals_or_one_long_word_are_not_cut():
     assert len(boxes) == 4 and min(b.x0 for b in boxes) >= 0
 
 
+def test_one_index_far_above_the_rest_does_not_squeeze_the_others():
+    """An Islington segment with an index of 1,205 on one variable drew every other bar as
+    a sliver: the axis ends past the others, and that bar ends there with its score."""
+    labels = {"a": "Overcrowded by two bedrooms or more", "b": "No car", "c": "Owned"}
+    rows = pd.DataFrame({"variable": list(labels), "index": [1205.0, 180.0, 60.0],
+                         "band": ["high", "high", "low"]})
+    standardised = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)),
+                                columns=list(labels))
+    left = profile_figure(rows, standardised, labels, 7, 120, 80).axes[0]
+    assert left.get_xlim()[1] == pytest.approx(400)  # the others fill the chart
+    assert [t.get_text() for t in left.texts] == ["1,205 ▸ "]
+    rows["index"] = [300.0, 180.0, 60.0]  # no bar far out: the axis as matplotlib draws it
+    left = profile_figure(rows, standardised, labels, 7, 120, 80).axes[0]
+    assert len(left.texts) == 0 and left.get_xlim()[1] > 300
+
+
 @pytest.fixture(scope="module")
 def rare_fires(tmp_path_factory):
     """The sample with fires in flats of 10 storeys or more (a few segments with 1 to 5)

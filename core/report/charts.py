@@ -225,6 +225,26 @@ def _left_for_labels(figure: Figure, ax, width: float, least: float) -> float:
     return min(0.6, max(least, (widest + 0.15) / width))
 
 
+INDEX_AXIS = 400  # index scores beyond (and far beyond the others) end at the axis, labelled
+
+
+def _cut_long_bars(ax, index) -> None:
+    """One index far above the rest (a segment with 12 times the area's share of
+    something) would squeeze every other bar to a sliver: the axis ends a little past the
+    others (at INDEX_AXIS at least), and a bar beyond it ends there with its score written
+    in it."""
+    index = np.asarray(index, dtype=float)
+    rest = index[index <= INDEX_AXIS]
+    end = max(INDEX_AXIS, 1.15 * float(np.nanmax(rest, initial=100.0)))
+    if not np.nanmax(index, initial=0.0) > end:
+        return
+    ax.set_xlim(min(ax.get_xlim()[0], 0.0), end)
+    for row, value in enumerate(index):
+        if value > end:
+            ax.text(end, row, f"{value:,.0f} ▸ ", ha="right", va="center", fontsize=8,
+                    color="white", fontweight="bold")
+
+
 def _index_bars(ax, rows: pd.DataFrame, high: float, low: float, key: bool = True) -> None:
     """Bars from 100 to each row's index score (rows in drawing order, bottom first),
     coloured by band, the band limits dotted, and the key (unless the text around the
@@ -237,6 +257,7 @@ def _index_bars(ax, rows: pd.DataFrame, high: float, low: float, key: bool = Tru
         ax.axvline(limit, color="#777777", linewidth=0.6, linestyle=":")
     ax.set_xlabel("index score (100 = study-area average)")
     ax.set_ylim(-0.7, len(rows) - 0.3)
+    _cut_long_bars(ax, index)
     if not key:
         return
     key = [Patch(facecolor=BAND_COLOURS["high"], label=f"high (≥ {high:g})"),
