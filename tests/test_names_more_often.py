@@ -163,3 +163,17 @@ def test_census_categories_are_said_in_words_not_jargon(kensington):
     # two or more bedrooms short: of households, said as overcrowding
     assert re.search(r"households have at least two bedrooms fewer than they need \(", said)
     assert "residents aged 3 and over cannot speak English" in said
+
+
+@pytest.mark.parametrize("variable, said", [
+    ("ts0290006", "cannot speak English well"),  # "Main language is not English (English
+    # or Welsh in Wales): Cannot speak English well": no table prefix, no aside
+    ("ts0290003", "main language is not English"),
+    ("ts0520004", "occupancy rating of bedrooms of 0"),
+])
+def test_a_label_without_words_of_its_own_is_said_plainly(variable, said):
+    from community_safety.core.segment.words import plain_label
+
+    table = read_labels(LABELS / "table_metadata.csv", ("new_names", "Variable_Name"))
+    labels = dict(zip(table["variable"], table["description"]))
+    assert plain_label(labels[variable]) == said
