@@ -6,8 +6,11 @@ high benefit need"): *who* from the age and household theme (with a trait such a
 income and benefits, health and care, ethnicity and language. The strongest descriptor of
 each part is taken, at most three parts (and 13 words), the *who* part always when there
 is one; never a census category with its own sub-category ("disabled" and "limited a
-lot"). Names are made unique by adding each tied segment's next descriptor; only if that
-runs out is the segment number added. A label the vocabulary does not know is said as its
+lot"). What a name says the residents are is said so only where most of the segment is;
+what under half are comes after it, "more often" than the whole area ("People living in
+purpose-built flats, more often living alone"; ``descriptors.MOST``). Names are made unique
+by adding each tied segment's next descriptor; only if that runs out is the segment number
+added. A label the vocabulary does not know is said as its
 kind of phrase asks (``phrases``: "Residents in terraced homes"). A variable with neither
 a label nor a name in words (only a code such as k016) is never said.
 """
