@@ -431,7 +431,7 @@ def test_report_button_writes_the_report(dock, qtbot, tmp_path):
     assert not dock.report_button.isEnabled()
     qtbot.waitUntil(lambda: dock.report_button.isEnabled(), timeout=WAIT)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "Families with children" in html and task.error is None
+    assert "Professional residents owning their homes with cars" in html and task.error is None
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium to print with")
@@ -450,7 +450,8 @@ def test_report_button_offers_the_pdf(dock, qtbot, tmp_path, monkeypatch):
     assert offered["filters"] == [dock_module.HTML_FILES, dock_module.PDF_FILES]
     assert task.error is None
     assert (tmp_path / "board.pdf").read_bytes()[:5] == b"%PDF-"
-    assert "Families with children" in (tmp_path / "board.html").read_text(encoding="utf-8")
+    assert "Professional residents owning their homes with cars" in (
+        tmp_path / "board.html").read_text(encoding="utf-8")
 
 
 def test_a_cancelled_task_writes_nothing(qgis_app, qtbot, tmp_path):

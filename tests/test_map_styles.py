@@ -124,7 +124,7 @@ def test_segment_legend_shows_full_names_and_the_abstract_says_which_is_most_dep
 
     abstract = layer.metadata().abstract()
     assert "Segment 1 = least deprived, segment 10 = most deprived" in abstract
-    assert "mean IMD19" in abstract and "lower = more deprived" in abstract
+    assert "mean deprivation measure (IMD19)" in abstract and "lower = more deprived" in abstract
     assert names[10] in abstract
     project.removeAllMapLayers()
 

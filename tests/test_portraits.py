@@ -15,6 +15,7 @@ from conftest import SAMPLE_DIR
 
 from community_safety.core.project.project_file import load_project
 from community_safety.core.segment.build import build_segmentation
+from community_safety.core.segment.descriptors import MOST
 from community_safety.core.segment.kmeans import distance_to_centres, fit_kmeans
 from community_safety.core.segment.labels import read_themes
 from community_safety.core.segment.plots import axis_label, box_plots
@@ -49,7 +50,14 @@ def check_names_and_portraits(texts: pd.DataFrame, table: pd.DataFrame, profiles
             assert "pct" not in text and "_" not in text, text
         used = table[(table["segment"] == segment) & table["in_name"]]
         for _, d in used.iterrows():
-            assert d["words"].split(" ", 1)[-1].lower() in row["name"].lower(), (row, d)
+            # its words, "more often" before them only where under half the segment is so
+            name, said = row["name"].lower(), d["object"].lower()
+            assert said in name, (row, d)
+            before = name[:name.index(said)]
+            if d["minority"]:
+                assert d["mean"] < MOST and "more often" in before, (row["name"], d)
+            elif not re.match(r"with\b", d["prep"]):
+                assert "more often" not in before, (row["name"], d)
             band = profiles.loc[(profiles["segment"] == segment)
                                 & (profiles["variable"] == d["variable"]), "band"].iloc[0]
             assert band == d["direction"], (row["name"], d["variable"], band)
@@ -86,7 +94,8 @@ def test_camden_names_and_portraits_are_in_words_and_backed(camden, camden_texts
     # the names read like the published ones: a who/housing/need phrase, no 'High ...'
     assert not texts["name"].str.startswith("High ").any()
     assert texts["name"].str.contains("social housing").any()
-    assert texts["name"].str.contains("Students").any()
+    # 44% of residents students: "more often students" (never "Students" of a minority)
+    assert texts["name"].str.contains("students", case=False).any()
 
 
 def test_names_and_portraits_in_the_project_file_still_win(camden, camden_texts):
@@ -206,7 +215,9 @@ def test_lows_describe_too_and_segments_alike_get_different_names():
     }, labels, seed=3)
     texts, table = segment_texts(profiles, summary, labels)
     assert texts["name"].is_unique, texts["name"].tolist()
-    assert "with cars" in texts.loc[1, "name"]  # few without a car: a low, said in words
+    # few without a car: a low, said in words (segment 1's name says first that it is more
+    # often aged 65 and over, 30% of its residents, and has no room left for it)
+    assert "with cars" in texts.loc[2, "name"]
     lows = table[table["in_name"] & (table["direction"] == "low")]
     assert set(lows["variable"]) >= {"b"}
 
@@ -216,14 +227,15 @@ def test_census_2021_household_size_and_council_renting_in_words():
     labels = {"h2": "2 people in household", "rc": "Social rented: Rents from council or "
               "Local Authority", "own": "Owned: Owns outright"}
     profiles, summary = made_up({
-        1: {"h2": 45, "rc": 4, "own": 50},
+        1: {"h2": 60, "rc": 4, "own": 50},
         2: {"h2": 20, "rc": 40, "own": 10},
         3: {"h2": 25, "rc": 20, "own": 25},
     }, labels)
     texts, _ = segment_texts(profiles, summary, labels)
     assert texts.loc[1, "name"].startswith("Two-person households"), texts["name"].tolist()
-    # the council's part of social renting alone (TS054 gives the rest apart)
-    assert texts.loc[2, "name"] == "Residents living in council housing"
+    # the council's part of social renting alone (TS054 gives the rest apart), 40% of the
+    # households: under half, said so
+    assert texts.loc[2, "name"] == "Residents more often in council housing"
     assert "rent their home from the council (40%" in texts.loc[2, "portrait"]
     names = " ".join(texts["name"])
     assert "2 people in household" not in names and "Rents from council" not in names
@@ -287,7 +299,9 @@ def test_the_function_segmentation_calls_keeps_its_signature():
     profiles, summary = made_up({1: {"a": 70, "b": 30}, 2: {"a": 10, "b": 10}}, labels)
     out = pen_portraits(profiles, summary, labels)
     assert list(out.columns) == ["name", "portrait"] and list(out.index) == [1, 2]
-    assert out.loc[1, "name"] == "Families with children living in social housing"
+    # 70% renting socially; 30% of residents aged 0 to 15 is no family of everyone (said
+    # "more often aged 0 to 15", which the name has no room for)
+    assert out.loc[1, "name"] == "Residents living in social housing"
 
 
 # ------------------------------------------------------------------ words
@@ -414,3 +428,20 @@ def test_each_count_of_cars_has_its_own_words(label, high, says):
     are not 'two or more' (Census 2021's ts045 has 2, and 3 or more, in cells apart)."""
     words = words_for("cars", {"cars": label})
     assert words.high == ("with", high) and words.says == says
+
+
+def test_the_numbering_names_the_deprivation_measure_in_words(camden, capsys, tmp_path):
+    """The sample's labels do not describe IMD19: the report's numbering sentence, the
+    partners' notes (both the manifest's description), the layer's abstract and the
+    console say "deprivation measure (IMD19)", never the column's code alone."""
+    from community_safety.core.cli.segmentation import _print_summary
+    from community_safety.core.segment.saved import segment_abstract
+
+    assert "IMD19" not in camden.labels
+    description = camden.manifest["numbering"]["description"]
+    assert "by the mean deprivation measure (IMD19) of their areas" in description
+    assert "deprivation measure (IMD19)" in segment_abstract(camden)
+    _print_summary(camden, tmp_path)
+    printed = capsys.readouterr().out
+    assert "mean deprivation measure (IMD19) (lower = more deprived)" in printed
+    assert not re.search(r"mean IMD19|by the mean IMD19", printed + description)

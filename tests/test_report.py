@@ -144,7 +144,7 @@ def test_report_is_self_contained_and_in_words(demo):
         assert attribute.startswith(("data:image/png;base64,", "#")), attribute[:60]
     assert "<script" not in html and "<link" not in html
     # segment names, ward names and variable labels, not codes
-    assert "10 – Families with children living in social housing on low incomes" in html
+    assert "10 – Residents living in social housing, more often on low incomes" in html
     assert "Kentish Town" in html and "Residents aged 80 and over" in html
     assert "pct_age_80_plus" not in html and "OA11CD" not in html
     assert "lfb_dwelling_fires.csv, Jan 2009 – Aug 2024" in html
@@ -196,7 +196,7 @@ def test_shared_demand_in_the_report_is_aggregate_and_suppressed(demo):
     html = (demo / "report.html").read_text(encoding="utf-8")
     section = html[html.index('id="demand"'):html.index('id="method"')]
     assert "Demand by segment" in section and "Demand by ward" in section
-    assert "10 – Families with children" in section and "All wards" in section
+    assert "10 – Residents living in social housing" in section and "All wards" in section
     # people of no known home area are in no row, and the report says so (without a count)
     assert "not known" not in section
     assert "People whose home area is not one of the study's areas, or not given, are in no " \

@@ -36,8 +36,8 @@ def _print_summary(seg, path: Path) -> None:
     # deprived"): a mean IMD rank is largest in the least deprived segment
     deprivation = "mean_deprivation" in summary.columns
     numbering = seg.manifest.get("numbering", {})
-    heading = (f"mean {numbering['measure']}" if numbering.get("measure")
-               else "mean deprivation")
+    said = numbering.get("said") or numbering.get("measure")  # "deprivation measure (IMD19)"
+    heading = f"mean {said}" if said else "mean deprivation"
     if numbering.get("more_deprived") in ("lower", "higher"):
         heading += f" ({numbering['more_deprived']} = more deprived)"
     width = max(16, len(heading))

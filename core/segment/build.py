@@ -309,14 +309,15 @@ def ordering_measure(project: Project, values: pd.DataFrame, X: np.ndarray,
 def numbering_words(project: Project, numbering: dict, labels: dict | None = None) -> dict:
     """The numbering with its words in the variables' labels: ``description`` (sentences)
     and ``axis`` (charts); deprivation is named only when a deprivation measure numbers."""
-    from .words import label_of
+    from .words import deprivation_words, label_of
 
     labels = labels or {}
     numbering = dict(numbering)
     if numbering["by_deprivation"]:
-        label = label_of(project.deprivation, labels)
-        measure = label if label == project.deprivation else f"{label} ({project.deprivation})"
+        # in words, never the column's code alone ("deprivation measure (IMD19)")
+        measure = deprivation_words(project.deprivation, labels)
         numbering.update(
+            said=measure,
             axis="segment (1 = least deprived)",
             description=f"Segments are numbered 1 (least deprived) to {project.k} (most "
                         f"deprived) by the mean {measure} of their areas "

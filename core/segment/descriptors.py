@@ -24,22 +24,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .words import words_for
+from .vocabulary import TRAIT, WHO
+from .words import lower_first, words_for
 
 MIN_DIFFERENCE = 0.5  # |d|: at least half a standard deviation from the study area
 MIN_NAME_SCORE = 0.3  # |score| of a descriptor a name uses...
 MIN_FIRST_SCORE = 0.2  # ...but for the strongest, which a name always uses from this score
 NOT_A_SHARE_WEIGHT = 0.5
-MOST = 50.0  # % of a segment: a category's own phrase names it only where most have it
+MOST = 50.0  # % of a segment: words saying what residents are name it as such only where most are
 LARGE_COMMUNITY = 10.0  # % of a segment's residents: an ethnic group that large may name it
 
 
 def more_often(prep: str) -> str:
     """A phrase's preposition said as a comparison: "" -> "more often" ("more often in a
-    caravan"), "in" -> "more often in", "who" -> "who more often", "who are" -> "who are
-    more often"."""
+    caravan"), "in" and "living in" -> "more often in", "who" -> "who more often", "who are"
+    -> "who are more often"."""
     if not prep:
         return "more often"
+    if prep == "living in":  # "more often in council housing"
+        return "more often in"
     if prep.startswith("who"):
         return f"{prep} more often"
     return f"more often {prep}"
@@ -102,13 +105,24 @@ def descriptors(profiles: pd.DataFrame, labels: dict, themes: dict | None = None
     said = [getattr(words[v], d) or ("", "") for v, d in zip(rows["variable"], rows["direction"])]
     rows["prep"] = [prep for prep, _ in said]
     rows["object"] = [obj for _, obj in said]
-    # a census category said as what the residents are or do ("in a caravan ...", "who
-    # live in a communal establishment") is true of a segment only where most of it has
-    # it: where fewer do, the name says they are so more often than the whole area ("more
-    # often in a caravan ..."); one said "with ..." names a feature, not everyone
-    minority = ((rows["noun"] != "") & (rows["direction"] == "high") & rows["share"]
-                & (rows["mean"] < MOST) & ~rows["prep"].astype(str).str.startswith("with"))
-    rows.loc[minority, "prep"] = rows.loc[minority, "prep"].map(more_often)
+    # words that say what the residents are or do ("People living alone", "renting
+    # privately", "without a car", "in a caravan", "who live in a communal establishment")
+    # are true of a segment only where most of it is so: where fewer are, the name says
+    # they are so more often than the whole area ("People more often living alone", "more
+    # often renting privately"; ``names.render_name`` says these last); words said "with
+    # ..." name a feature, not everyone
+    rows["minority"] = ((rows["direction"] == "high") & rows["share"] & (rows["mean"] < MOST)
+                        & (rows["object"] != "")
+                        & ~rows["prep"].astype(str).str.match(r"with\b"))  # not "without"
+    rows["subject"] = rows["variable"].map(lambda v: words[v].subject)  # "Households"
+    for index in rows.index[rows["minority"]]:
+        row = rows.loc[index]
+        if row["part"] in (WHO, TRAIT):  # "People living alone": who they more often are
+            subject, what = words[row["variable"]].fewer or ("Residents",
+                                                              lower_first(row["object"]))
+            rows.loc[index, ["subject", "prep", "object"]] = [subject, "more often", what]
+        else:
+            rows.loc[index, "prep"] = more_often(row["prep"])
     rows["words"] = [" ".join(x for x in (prep, obj) if x)
                      for prep, obj in zip(rows["prep"], rows["object"])]
     # "with a large X community" only where the group is a sizeable share of the residents:

@@ -6,8 +6,11 @@ high benefit need"): *who* from the age and household theme (with a trait such a
 income and benefits, health and care, ethnicity and language. The strongest descriptor of
 each part is taken, at most three parts (and 13 words), the *who* part always when there
 is one; never a census category with its own sub-category ("disabled" and "limited a
-lot"). Names are made unique by adding each tied segment's next descriptor; only if that
-runs out is the segment number added. A label the vocabulary does not know is said as its
+lot"). What a name says the residents are is said so only where most of the segment is;
+what under half are comes after it, "more often" than the whole area ("People living in
+purpose-built flats, more often living alone"; ``descriptors.MOST``). Names are made unique
+by adding each tied segment's next descriptor; only if that runs out is the segment number
+added. A label the vocabulary does not know is said as its
 kind of phrase asks (``phrases``: "Residents in terraced homes"). A variable with neither
 a label nor a name in words (only a code such as k016) is never said.
 """
@@ -20,7 +23,7 @@ import pandas as pd
 
 from .descriptors import MIN_FIRST_SCORE, MIN_NAME_SCORE, _unusual
 from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
-from .words import lower_first, short_label
+from .words import lower_first, plain_label
 
 MAX_PARTS = 3
 MAX_WORDS = 10  # "about eight": the detail goes in the portrait
@@ -49,7 +52,7 @@ def _fallback_choice(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> l
     row = unusual.loc[index]
     amount = ("a high share of" if row["direction"] == "high" else "a low share of") \
         if row["share"] else ("high" if row["direction"] == "high" else "low")
-    thing = str(row.get("noun") or "") or lower_first(short_label(str(row["label"])))
+    thing = str(row.get("noun") or "") or plain_label(str(row["label"]))
     table.loc[index, ["prep", "object", "words"]] = ["with", f"{amount} {thing}",
                                                      f"with {amount} {thing}"]
     table.loc[index, "part"] = NEED
@@ -60,7 +63,8 @@ def _base_choice(named: pd.DataFrame) -> list:
     """Up to three parts (who, housing, need), one descriptor each, strongest first, the
     who part whenever the segment has one, and a trait ('Professional') when there is one;
     a name of one part takes a second descriptor of that part ('Students and young
-    adults'); a name over MAX_WORDS words loses its weakest parts but who."""
+    adults'); a name over MAX_WORDS words loses its weakest parts but a who most of the
+    segment is (``_said_who``)."""
     chosen, parts = [], set()
     for index, row in named.iterrows():
         if row["part"] not in parts:
@@ -78,10 +82,19 @@ def _base_choice(named: pd.DataFrame) -> list:
                      & ~named["label"].map(lambda x: _nested(x, named.loc[kept[0], "label"]))]
         kept += list(same.index[:1])
     while len(kept) > 1 and len(render_name(named.loc[kept]).split()) > MAX_WORDS:
-        weakest = min((i for i in kept if named.loc[i, "part"] != WHO),
-                      key=lambda i: named.loc[i, "abs_score"])
+        weakest = min((i for i in kept if not _said_who(named.loc[i])),
+                      key=lambda i: named.loc[i, "abs_score"], default=None)
+        if weakest is None:
+            break
         kept.remove(weakest)
     return kept
+
+
+def _said_who(row) -> bool:
+    """Whether a descriptor is the who a name keeps: one most of the segment is ("Students"),
+    not one said "more often" ("Residents more often students"), which a stronger part may
+    push out of a name too long."""
+    return row["part"] == WHO and not row.get("minority", False)
 
 
 def _extend(named: pd.DataFrame, chosen: list) -> list | None:
@@ -106,7 +119,7 @@ def _extend(named: pd.DataFrame, chosen: list) -> list | None:
     # none fits: the new descriptor kept, the weakest of the others but who dropped
     chosen = grown[0]
     while len(render_name(named.loc[chosen]).split()) > MAX_WORDS:
-        others = [i for i in chosen[:-1] if named.loc[i, "part"] != WHO]
+        others = [i for i in chosen[:-1] if not _said_who(named.loc[i])]
         if not others:
             break
         chosen = [i for i in chosen if i != min(others, key=lambda i: named.loc[i, "abs_score"])]
@@ -134,23 +147,50 @@ def _join(rows: pd.DataFrame) -> str:
 def render_name(chosen: pd.DataFrame) -> str:
     """The name from the chosen descriptors; "Residents close to the average for the whole
     area" only for no descriptor (``choose_names`` gives one to a segment with any index
-    outside the medium band)."""
+    outside the medium band). What most of the segment is comes first, then what under half
+    of it is, said once as "more often" than the whole area ("People living in purpose-built
+    flats, more often living alone"; "Residents more often renting privately and without a
+    car")."""
     if chosen.empty:
         return "Residents close to the average for the whole area"
-    by_part = {part: chosen[chosen["part"] == part] for part in (TRAIT, WHO, HOUSING_PART, NEED)}
+    fewer = chosen["minority"].astype(bool) if "minority" in chosen else \
+        pd.Series(False, index=chosen.index)
+    # a feature ("with high disability") is said after what under half are, if any
+    feature = chosen["prep"].astype(str).str.match(r"with\b") & (chosen["part"] != WHO) \
+        & fewer.any()
+    most, some, last = chosen[~fewer & ~feature], chosen[fewer], chosen[feature & ~fewer]
+    by_part = {part: most[most["part"] == part] for part in (TRAIT, WHO, HOUSING_PART, NEED)}
+    # who the name is of where no who part says it: "People" (more often living alone),
+    # "Households" (not deprived in any dimension), else residents
+    subjects = [s for s in (*some.get("subject", ()), *chosen.get("subject", ())) if s]
     who = " and ".join([by_part[WHO]["object"].iloc[0],
                         *map(lower_first, by_part[WHO]["object"].iloc[1:2])]
-                       ) if len(by_part[WHO]) else "Residents"
+                       ) if len(by_part[WHO]) else (subjects[0] if subjects else "Residents")
     if len(by_part[TRAIT]):
         who = f"{by_part[TRAIT]['object'].iloc[0]} {lower_first(who)}"
     words = [who]
-    if len(by_part[HOUSING_PART]):
-        housing = _join(by_part[HOUSING_PART])
-        if "living" in who.lower() and housing.startswith("living in "):
-            housing = housing[len("living "):]
-        words.append(housing)
-    if len(by_part[NEED]):
-        words.append(_join(by_part[NEED]))
+    for part in (HOUSING_PART, NEED):
+        if not len(by_part[part]):
+            continue
+        said = _join(by_part[part])
+        if part == HOUSING_PART and "living" in who.lower() and said.startswith("living in "):
+            said = said[len("living "):]
+        first = by_part[part].iloc[0]
+        if len(words) > 1 and first.get("subject") and not first["prep"]:
+            said = f"and {said}"  # "Households renting privately and not deprived ..."
+        words.append(said)
+    if len(some):
+        order = {WHO: 0, TRAIT: 1, HOUSING_PART: 2, NEED: 3}
+        some = some.iloc[sorted(range(len(some)), key=lambda i: order[some["part"].iloc[i]])]
+        said = _join(some)
+        for later in some["words"].iloc[1:]:  # "more often" once: "... and without a car"
+            if later.startswith("more often "):
+                said = said.replace(f" and {later}", f" and {later[len('more often '):]}", 1)
+        if len(words) > 1 or len(by_part[WHO]):
+            words[-1] += ","  # "People living in purpose-built flats, more often ..."
+        words.append(said)
+    if len(last):
+        words.append(_join(last))
     name = " ".join(words)
     return name[:1].upper() + name[1:]
 

@@ -42,6 +42,7 @@ class Phrase:
     high: tuple
     noun: str
     says: str
+    subject: str = ""  # who a name says it of, where not residents ("Households")
 
 
 def _plural(verb: str) -> str:
@@ -95,6 +96,11 @@ def category_phrase(text: str, population: str | None, housing: bool) -> Phrase:
     if _VERB.match(text):
         clause = " ".join([_plural(words[0]), *words[1:]])
         named = " ".join([_plural(words[0]), *short.split()[1:]])
+        if words[0].lower() in ("is", "are") and population == "households":
+            # what a household is, said of households: "Households not deprived in any
+            # dimension" (never "Residents who are not deprived ...")
+            return Phrase(("", " ".join(short.split()[1:])), f"{people} that {clause}",
+                          clause, "Households")
         return Phrase(("who", named), f"{people} who {clause}", clause)
     participle = re.match(r"(?:not\s+)?[\w-]+ed\s+(?:under|by|in|at|with|for|to|from|on|"
                           r"or|and)\b", text, re.IGNORECASE)

@@ -15,7 +15,7 @@ import pandas as pd
 from .descriptors import MIN_FIRST_SCORE, _unusual, descriptors
 from .names import choose_names, render_name
 from .vocabulary import HOUSING_PART, NEED, TRAIT, WHO
-from .words import lower_first, words_for
+from .words import lower_first, plain_label, words_for
 
 WHOLE_AREA = "the whole area"
 
@@ -71,7 +71,7 @@ def _fact(row, area: str, neutral: bool = False) -> str:
         text = f"{amount} {words.population} {words.says} {quoted}."
     else:
         compared = "higher" if row["direction"] == "high" else "lower"
-        said = words.noun or lower_first(words.label)  # "terraced homes", not "terraced"
+        said = words.noun or plain_label(words.label)  # "terraced homes", not "terraced"
         text = (f"{said} a little {compared} than average {quoted}." if neutral else
                 f"{compared} than average: {said} {quoted}.")
     return text[:1].upper() + text[1:]

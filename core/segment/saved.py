@@ -40,6 +40,7 @@ from ..store.tidying import recovered
 from ..styles import numbering_axis, segment_layer_abstract, segment_layer_qml
 from .build import Segmentation
 from .standardise import Standardiser
+from .words import deprivation_label
 
 
 def segment_abstract(seg: Segmentation) -> str:
@@ -47,7 +48,8 @@ def segment_abstract(seg: Segmentation) -> str:
     deprivation = params.get("deprivation")
     return segment_layer_abstract(seg.segment_names, seg.name, deprivation,
                                   params.get("more_deprived", "lower"),
-                                  seg.labels.get(deprivation) if deprivation else None,
+                                  deprivation_label(deprivation, seg.labels)
+                                  if deprivation else None,
                                   seg.manifest.get("numbering", {}).get("description"))
 
 

@@ -33,6 +33,10 @@ class Term:
     variable (None: the name never says it). ``population`` and ``says`` make a portrait
     sentence: "<how many> <population> <says> (48%, against 31% ...)"; without them the
     sentence quotes the label. ``part`` overrides the name part the theme gives.
+    ``fewer``: for a name's *who* (or trait) words, (who, what) a name says instead where
+    under half of the segment is so ("People living alone" of a segment where 36% of
+    households are one person: ("People", "living alone"), "People more often living
+    alone"; ``descriptors.MOST``).
     """
 
     theme: str
@@ -42,34 +46,42 @@ class Term:
     population: str | None = None
     says: str | None = None
     part: str | None = None
+    fewer: tuple | None = None
 
 
 T = Term
 WORKING_AGE = "residents aged 16 to 74"  # the 2011 census's economic activity (KS601)
+ABOVE_3 = "residents aged 3 and over"  # whom proficiency in English is asked of
+LARGE = ("Residents", "in large households")  # under half of households large: said so
 # Order matters: the first term whose pattern matches a label is used.
 VOCABULARY: tuple[Term, ...] = (
     # --- age and household
     T(AGE_HOUSEHOLD, r"one person household\w*:? (?:aged )?65 and over|pensioners? living alone",
       ("", "Older people living alone"), None, "households",
-      "are people aged 65 or over living alone"),
+      "are people aged 65 or over living alone",
+      fewer=("Residents", "older people living alone")),
     T(AGE_HOUSEHOLD, r"one person household\w*:? (?:under 65|other)\b",
-      ("", "People living alone"), None, "households", "are people under 65 living alone"),
+      ("", "People living alone"), None, "households", "are people under 65 living alone",
+      fewer=("People", "living alone")),
     T(AGE_HOUSEHOLD, r"lone parent (?:households )?with dependent children|"
                      r"lone parent: dependent children",
       ("", "Lone parent families"), None, "households",
-      "are lone parents with dependent children"),
+      "are lone parents with dependent children",
+      fewer=("Households", "lone parent families")),
     T(AGE_HOUSEHOLD, r"households with dependent children|"
                      r"dependent children in household: all ages",
       ("", "Families with children"), ("", "Adults without children"), "households",
-      "have dependent children"),
+      "have dependent children", fewer=("Households", "with children")),
     T(AGE_HOUSEHOLD, r"households of full-time students|all full-time students",
-      ("", "Students"), None, "households", "are made up only of full-time students"),
+      ("", "Students"), None, "households", "are made up only of full-time students",
+      fewer=("Households", "all students")),
     T(AGE_HOUSEHOLD, r"in full-time study", ("", "Students"), None, WORKING_AGE,
-      "are in full-time study"),
+      "are in full-time study", fewer=("Residents", "students")),
     T(AGE_HOUSEHOLD, r"economically inactive: student", ("", "Students"), None,
-      WORKING_AGE, "are students not in work or looking for work"),
+      WORKING_AGE, "are students not in work or looking for work",
+      fewer=("Residents", "students")),
     T(AGE_HOUSEHOLD, r"\bretired\b", ("", "Retired residents"), None,
-      WORKING_AGE, "are retired"),
+      WORKING_AGE, "are retired", fewer=("Residents", "retired")),
     # ages: words made from the numbers in the label (see _age_term)
     # --- housing and tenure
     T(HOUSING, r"rented from (?:the )?council", ("living in", "council housing"),
@@ -105,6 +117,24 @@ VOCABULARY: tuple[Term, ...] = (
       "dwellings", "are shared by two or more households"),
     T(HOUSING, r"occupancy rating \(rooms\) of -1", ("living in", "overcrowded homes"), None,
       "households", "have fewer rooms than they need"),
+    # Census 2021's occupancy rating for bedrooms (TS052), each cell in words: two short is
+    # said of the households ("Households more often overcrowded by two or more bedrooms")
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) -2",
+      ("", "Households overcrowded by two or more bedrooms"), None, "households",
+      "have at least two bedrooms fewer than they need", WHO,
+      fewer=("Households", "overcrowded by two or more bedrooms")),
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+2",
+      ("living in", "homes with two or more spare bedrooms"), None, "households",
+      "have at least two bedrooms more than they need"),
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+1 or more",
+      ("living in", "homes with spare bedrooms"), None, "households",
+      "have at least one bedroom more than they need"),
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+1",
+      ("living in", "homes with a spare bedroom"), None, "households",
+      "have one bedroom more than they need"),
+    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) 0\b",
+      ("living in", "homes with just enough bedrooms"), None, "households",
+      "have as many bedrooms as they need"),
     T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) -1|overcrowd",
       ("living in", "overcrowded homes"), None, "households",
       "have fewer bedrooms than they need"),
@@ -133,26 +163,30 @@ VOCABULARY: tuple[Term, ...] = (
     T(WORK, r"\b4 or more cars? or vans?", ("with", "four or more cars"), None,
       "households", "have four or more cars or vans"),
     T(WORK, r"higher managerial", ("", "Professional"), None, "residents aged 16 and over",
-      "are in higher managerial, administrative or professional work", TRAIT),
+      "are in higher managerial, administrative or professional work", TRAIT,
+      fewer=("Residents", "in professional work")),
     T(WORK, r"lower managerial", ("in", "managerial work"), None,
       "residents aged 16 and over",
       "are in lower managerial, administrative or professional work"),
     T(WORK, r"\bsemi-routine occupations|\broutine occupations", ("in", "routine work"), None,
       "residents aged 16 and over", "are in routine or semi-routine work"),
     T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
-      None, "residents aged 16 and over", "are full-time students"),
+      None, "residents aged 16 and over", "are full-time students",
+      fewer=("Residents", "students")),
     T(AGE_HOUSEHOLD, r"^1 person in household", ("", "People living alone"), None,
-      "households", "are one person"),
+      "households", "are one person", fewer=("People", "living alone")),
     T(AGE_HOUSEHOLD, r"^2 people in household", ("", "Two-person households"), None,
-      "households", "are of two people"),
+      "households", "are of two people", fewer=("Households", "of two people")),
     T(AGE_HOUSEHOLD, r"^5 or more people in household", ("", "Large households"),
-      ("", "Smaller households"), "households", "are of five or more people"),
+      ("", "Smaller households"), "households", "are of five or more people",
+      fewer=LARGE),
     T(AGE_HOUSEHOLD, r"^8 or more people in household", ("", "Large households"),
-      ("", "Smaller households"), "households", "are of eight or more people"),
+      ("", "Smaller households"), "households", "are of eight or more people",
+      fewer=LARGE),
     # one size of several (TS017: 3, 4, ... 8 or more): a name says the large ones only where
     # they are many (a low share of one size says little of the rest)
     *(T(AGE_HOUSEHOLD, rf"^{n} people in household", ("", "Large households") if n >= 5
-        else None, None, "households", f"are of {word} people")
+        else None, None, "households", f"are of {word} people", fewer=LARGE)
       for n, word in ((3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"))),
     T(HEALTH, r"^fair health$", ("in", "fair health"), None, "residents",
       "are in fair health"),
@@ -170,9 +204,11 @@ VOCABULARY: tuple[Term, ...] = (
     T(WORK, r"no qualifications", ("with", "few qualifications"), None,
       "residents aged 16 and over", "have no qualifications"),
     T(WORK, r"level 4 qualifications", ("", "Highly qualified"), None,
-      "residents aged 16 and over", "have a degree or equivalent, level 4 or above", TRAIT),
+      "residents aged 16 and over", "have a degree or equivalent, level 4 or above", TRAIT,
+      fewer=("Residents", "highly qualified")),
     T(WORK, r"social grade ab\b", ("", "Professional"), None, "household heads aged 16 to 64",
-      "are in managerial or professional work, social grade AB", TRAIT),
+      "are in managerial or professional work, social grade AB", TRAIT,
+      fewer=("Residents", "in professional work")),
     T(WORK, r"social grade c1\b", None, None, "household heads aged 16 to 64",
       "are in supervisory, clerical or junior managerial work, social grade C1"),
     T(WORK, r"social grade c2\b", ("in", "skilled manual work"), None,
@@ -198,7 +234,20 @@ VOCABULARY: tuple[Term, ...] = (
     T(HEALTH, r"long-term health problem or disability", ("with", "disability at home"), None,
       "households", "include one person with a long-term health problem or disability"),
     # --- ethnicity and language
-    T(ETHNICITY, r"cannot speak english", ("with", "limited English")),
+    # proficiency in English (2011 QS205EW, 2021 TS029), of residents aged 3 and over
+    T(ETHNICITY, r"cannot speak english well", ("with", "limited English"), None, ABOVE_3,
+      "cannot speak English well"),
+    T(ETHNICITY, r"cannot speak english", ("with", "limited English"), None, ABOVE_3,
+      "cannot speak English"),
+    T(ETHNICITY, r"main language (?:is )?not english.*: can speak english very well",
+      ("with", "many other first languages"), None, ABOVE_3,
+      "have another main language and speak English very well"),
+    T(ETHNICITY, r"main language (?:is )?not english.*: can speak english well",
+      ("with", "many other first languages"), None, ABOVE_3,
+      "have another main language and speak English well"),
+    T(ETHNICITY, r"main language (?:is )?not english(?: \([^)]*\))?$",
+      ("with", "many other first languages"), None, ABOVE_3,
+      "have a main language other than English"),
     T(ETHNICITY, r"main language (?:is )?not english", ("with", "many other first languages")),
     # ethnic groups: words made from the group's name (see _ethnic_term)
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .phrases import category_phrase
+from .phrases import category_phrase, cut_label
 from .vocabulary import (
     AGE_HOUSEHOLD,
     ETHNICITY,
@@ -45,6 +45,8 @@ class Words:
     population: str | None
     says: str | None
     noun: str | None = None  # what a share is of, as a noun phrase ("terraced homes")
+    fewer: tuple | None = None  # (who, what) where under half are so (``Term.fewer``)
+    subject: str = ""  # who the words are said of, where not residents ("Households")
 
 
 def humanise(variable: str) -> str:
@@ -70,6 +72,23 @@ def label_of(variable: str, labels: dict) -> str:
     if isinstance(label, str) and label.strip():
         return label.strip()
     return humanise(variable)
+
+
+def deprivation_label(column: str, labels: dict) -> str:
+    """The deprivation measure in words: its label, else "deprivation measure" for a
+    column named by a code (IMD19), else its name in words ("imd rank")."""
+    label = label_of(column, labels)
+    if label == column and has_code(column):
+        return "deprivation measure"
+    return label
+
+
+def deprivation_words(column: str, labels: dict) -> str:
+    """The measure a sentence names: "deprivation measure (IMD19)", "Index of Multiple
+    Deprivation rank (IMD19)" (a label), "imd rank (imd_rank)"; the column alone where its
+    name is its words."""
+    label = deprivation_label(column, labels)
+    return label if label == column else f"{label} ({column})"
 
 
 def cleaned_name(variable: str) -> str:
@@ -124,7 +143,9 @@ def _age_term(label: str) -> Term | None:
         who, says = "Young adults", f"are aged {low} to {high}"
     else:
         who, says = f"Adults aged {low} to {high}", f"are aged {low} to {high}"
-    return Term(AGE_HOUSEHOLD, "", ("", who), None, "residents", says)
+    # under half of the residents of those ages: "Residents more often aged 25 to 44"
+    fewer = ("Residents", f"aged {low} to {high}" if high is not None else f"aged {low} and over")
+    return Term(AGE_HOUSEHOLD, "", ("", who), None, "residents", says, fewer=fewer)
 
 
 def _ethnic_term(label: str) -> Term | None:
@@ -165,6 +186,15 @@ def short_label(label: str) -> str:
         text = (f"households of {size[1]} or more people" if size[2]
                 else f"{size[1]}-person households")
     return text
+
+
+def plain_label(label: str) -> str:
+    """A label said inside a sentence where no words of its own say it: its table's prefix
+    and asides in brackets left out, a value joined by "of" ("Main language is not English
+    (English or Welsh in Wales): Cannot speak English well" -> "cannot speak English well",
+    "Occupancy rating of bedrooms: 0" -> "occupancy rating of bedrooms of 0")."""
+    text = re.sub(r"\s*\([^()]*\)", "", label).strip() or label
+    return lower_first(cut_label(short_label(text)))
 
 
 def with_descriptions(table, labels: dict):
@@ -252,11 +282,11 @@ def words_for(variable: str, labels: dict, themes: dict | None = None,
         part = term.part or (PART_OF_THEME[theme] if term.high is None or term.high[0]
                              else WHO)
         return Words(variable, label, theme, part, term.high, term.low,
-                     population_of(term.population, label), term.says)
+                     population_of(term.population, label), term.says, fewer=term.fewer)
     title, population = table or (None, None)
     if title and theme == OTHER and not (themes or {}).get(variable):
         theme = theme_of(f"{title}: {label}")  # "Accommodation type: Terraced": housing
     phrase = category_phrase(lower_first(short_label(label)), population, theme == HOUSING)
     return Words(variable, label, theme, HOUSING_PART if theme == HOUSING else NEED,
                  phrase.high, None, population, phrase.says if population else None,
-                 phrase.noun)
+                 phrase.noun, subject=phrase.subject)
