@@ -257,3 +257,26 @@ def test_what_changed_since_the_last_run(tmp_path):
     assert not any(f.topic == "changes" for f in key_findings(alone, THRESHOLD))
     # the same segmentation again is no change
     assert not any(f.topic == "changes" for f in key_findings(now, THRESHOLD, previous=now))
+
+
+def test_the_method_says_the_random_starts_run_not_only_those_asked_for(camden):
+    """Where the starts disagreed and more were run (Islington: 250 where 50 were asked
+    for), the report's and the workbook's method say so with the fit's own note; it said
+    "50 random starts" while the console warned the best was reached once."""
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.share.partner_words import settings_in_words
+
+    manifest = load_segmentation(camden).manifest
+    asked = manifest["parameters"]["n_init"]
+    run = manifest["results"]["random_starts_run"]
+    said = dict(settings_in_words(manifest))["k-means"]
+    assert said.startswith(f"{run:,} random starts from seed ")
+    if run != asked:
+        assert f"({asked:,} asked for)" in said
+        assert said.endswith(manifest["results"]["random_starts_note"])
+    shown = {**manifest, "results": {**manifest["results"], "random_starts_run": 5 * asked,
+                                     "random_starts_note": "The starts disagreed."}}
+    said = dict(settings_in_words(shown))["k-means"]
+    assert said == (f"{5 * asked:,} random starts from seed {manifest['parameters']['seed']} "
+                    f"({asked:,} asked for); the start with the least within-segment sum of "
+                    "squares is kept. The starts disagreed.")

@@ -236,9 +236,14 @@ def test_postcodes_taken_as_homes_are_said(camden_model_list, tmp_path, capsys):
                  *FIRES, "--from", "2021-01-01"]) == 0
     printed = capsys.readouterr().out
     summary = pd.read_csv(tmp_path / "t" / "target_summary.csv").set_index("measure")
-    points = len(pyogrio.read_dataframe(gpkg, layer="addresses", read_geometry=False))
+    from community_safety.core.segment.saved import load_segmentation
+
+    classified = load_segmentation(gpkg).areas["segment"].dropna().index
+    codes = pyogrio.read_dataframe(gpkg, layer="addresses", read_geometry=False)["area_code"]
+    points = int(codes.isin(classified).sum())
     note = summary.loc["gazetteer", "note"]
-    assert note.startswith(f"the gazetteer has {points:,} points for ")
+    assert note.startswith(f"the gazetteer has {points:,} points in the classified areas "
+                           "for their ")
     assert "give --postcode-points" in note and note in printed
     # with the option, each point holds its share of its area's households: nothing to say
     with_option = pd.read_csv(out / "target_model" / "target_summary.csv")

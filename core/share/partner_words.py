@@ -75,9 +75,7 @@ def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
     rows = [
         ("Method", f"{parameters.get('k')} segments found by k-means on "
                      f"{len(clustered)} variables."),
-        ("k-means", f"{parameters.get('n_init'):,} random starts from seed "
-                    f"{parameters.get('seed')}; the start with the least within-segment "
-                    "sum of squares is kept." if parameters.get("n_init") else ""),
+        ("k-means", kmeans_in_words(parameters, manifest.get("results", {}))),
         ("Standardisation", STANDARDISATION.get(parameters.get("standardise"),
                                                 str(parameters.get("standardise", "")))),
         ("Screening", screening_in_words(screening) if screening else ""),
@@ -91,6 +89,20 @@ def settings_in_words(manifest: dict) -> list[tuple[str, str]]:
         ("Numbering", manifest.get("numbering", {}).get("description", "")),
     ]
     return [(item, text) for item, text in rows if text]
+
+
+def kmeans_in_words(parameters: dict, results: dict) -> str:
+    """The random starts as run: the number asked for, and, where the starts disagreed and
+    more were run, how many and the fit's own note (how often the best was reached)."""
+    asked = parameters.get("n_init")
+    if not asked:
+        return ""
+    run = results.get("random_starts_run") or asked
+    text = (f"{run:,} random starts from seed {parameters.get('seed')}"
+            + (f" ({asked:,} asked for)" if run != asked else "")
+            + "; the start with the least within-segment sum of squares is kept.")
+    note = results.get("random_starts_note")
+    return f"{text} {note}" if run != asked and note else text
 
 
 def screening_in_words(screening: dict) -> str:

@@ -126,8 +126,8 @@ def few_homes_said(points: int, households: pd.Series, classified: pd.Series, un
     known = float(pd.to_numeric(households.reindex(classified.index), errors="coerce").sum())
     if known < FEW_HOMES * points:
         return ""
-    return (f"the gazetteer has {points:,} points for {known:,.0f} households in the "
-            f"classified areas (about {known / points:,.0f} a point), and each point counts "
+    return (f"the gazetteer has {points:,} points in the classified areas for their "
+            f"{known:,.0f} households (about {known / points:,.0f} a point), and each counts "
             "as one home: the expected fires covered are those of one home a point. If the "
             "points are postcodes, give --postcode-points (in QGIS, tick 'The gazetteer is "
             "postcode points (capacity in households)') so that each holds its share of its "
@@ -279,7 +279,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
             f"{int(result.excluded.sum()):,} excluded by rule (counts in target_summary.csv)")
     for row in ranking_rows(inputs.model, point_rates is not None, options.postcode_points):
         result.summary.loc[len(result.summary)] = row
-    few = few_homes_said(len(address_layer), households, classified, rate_unit(seg),
+    few = few_homes_said(int(address_layer["area_code"].isin(classified.index).sum()),
+                         households, classified, rate_unit(seg),
                          options.postcode_points)
     if few:
         result.summary.loc[len(result.summary)] = ["gazetteer", "fewer points than households",
