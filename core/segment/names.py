@@ -155,7 +155,7 @@ def render_name(chosen: pd.DataFrame) -> str:
         return "Residents close to the average for the whole area"
     fewer = chosen["minority"].astype(bool) if "minority" in chosen else \
         pd.Series(False, index=chosen.index)
-    # a feature ("with high disability") is said after what under half are, if any
+    # a feature ("with many disabled residents") is said after what under half are, if any
     feature = chosen["prep"].astype(str).str.match(r"with\b") & (chosen["part"] != WHO) \
         & fewer.any()
     most, some, last = chosen[~fewer & ~feature], chosen[fewer], chosen[feature & ~fewer]

@@ -219,7 +219,7 @@ VOCABULARY: tuple[Term, ...] = (
     T(WORK, r"benefit|universal credit|claimant|jobseeker|pension credit|income support|"
             r"free school meals", ("with", "high benefit need")),
     # --- health and care
-    T(HEALTH, r"limited a lot", ("with", "high disability"), None, "residents",
+    T(HEALTH, r"limited a lot", ("with", "many disabled residents"), None, "residents",
       "have day-to-day activities limited a lot by a health problem or disability"),
     T(HEALTH, r"limited a little", ("with", "long-term illness"), None, "residents",
       "have day-to-day activities limited a little by a health problem or disability"),
