@@ -145,8 +145,9 @@ def _assign(args) -> int:
     unclassified = int(assigned["segment"].isna().sum())
     print(f"Assigned {len(assigned) - unclassified} areas to the {len(seg.centres)} existing "
           f"segments; {int(known.sum())} were in the segmentation, {changed} of them changed "
-          "segment." + (f" {unclassified} areas have no value in any clustering variable and "
-                        "are left unclassified." if unclassified else ""))
+          "segment." + (f" {unclassified} areas have no value of their own in more than half of "
+                        "the clustering variables and are left unclassified."
+                        if unclassified else ""))
     print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
     if replacing:
         print(replacing)
