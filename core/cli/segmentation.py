@@ -27,6 +27,7 @@ def _print_summary(seg, path: Path) -> None:
 
     from ..segment.area_data import reconciliation_notes
     from ..segment.build import small_segments_note, unclassified_note
+    from ..segment.notes import constant_counts_note, labels_note, set_aside_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -60,6 +61,8 @@ def _print_summary(seg, path: Path) -> None:
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
     for warning in (*reconciliation_notes(seg.reconciliation), unclassified_note(seg.manifest),
+                    set_aside_note(seg.manifest), constant_counts_note(seg.manifest),
+                    labels_note(seg.manifest),
                     small_segments_note(seg.manifest)):
         if warning:
             print(warning, file=sys.stderr)

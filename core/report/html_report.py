@@ -32,6 +32,8 @@ from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
 from ..segment.build import unclassified_note
+from ..segment.notes import labels_note, set_aside_note
+from ..segment.prepare import SET_ASIDE
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
 from ..share.export import IN_FULL, partner_tables, read_matrices, suppression_rule
@@ -230,12 +232,15 @@ def method_section(seg, threshold: int) -> dict:
     kept = set(seg.screening.loc[seg.screening["kept"].astype(bool), "variable"])
     decisions = [{"variable": label_of(r["variable"], labels),
                   "decision": "clustered" if r["variable"] in seg.clustered else
-                  ("kept, not clustered" if r["kept"] else "dropped"),
+                  ("kept, not clustered" if r["kept"] else "not clustered"
+                   if r["reason"] in SET_ASIDE.values() else "dropped"),
                   "reason": reason_in_words(r, labels, kept)}
                  for _, r in seg.screening.iterrows()
                  if "not numeric" not in str(r["reason"])]  # names and codes: not data
     settings = [*settings_in_words(manifest), ("Small numbers", suppression_rule(threshold))]
-    return {"inputs": inputs, "decisions": decisions,
+    notes = [note for note in (labels_note(manifest, "report"), set_aside_note(manifest))
+             if note]
+    return {"inputs": inputs, "decisions": decisions, "notes": notes,
             "settings": [{"item": k, "value": v} for k, v in settings if v],
             "created": str(manifest.get("created", ""))[:10],
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}

@@ -22,7 +22,7 @@ from ..project.project_file import Project
 from .area_data import AreaData
 from .kmeans import distance_to_centres, fit_kmeans
 from .labels import _labels, label_tables, read_labels, read_themes
-from .prepare import Prepared, prepare
+from .prepare import Prepared, listed_as_variables, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
 from .words import with_descriptions
@@ -154,6 +154,15 @@ def build_segmentation(project: Project, progress: Progress = silent,
         project, data, missing.dropped_areas)
     manifest["numbering"] = numbered_by
     manifest["results"]["denominators_only"] = only_totals
+    manifest["results"]["listed_not_clustered"] = {
+        variable: prepared.set_aside[variable]
+        for variable in listed_as_variables(project, prepared.set_aside)}
+    dropped = prepared.screening[~prepared.screening["kept"].astype(bool)]
+    manifest["results"]["constant_counts"] = {
+        v: r for v, r in zip(dropped["variable"], dropped["reason"])
+        if r == data.constant_counts.get(v)}
+    manifest["results"]["labels_file"] = (project.labels_file.name if project.labels_file
+                                          else None)
     manifest["results"]["small_segments"] = small_segments(summary, project.min_share)
     manifest["results"]["winsorised"] = {
         "bound": project.winsorise, "cells": int(len(prepared.clipped)),

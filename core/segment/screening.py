@@ -30,10 +30,13 @@ DEFAULT_RULES = ScreeningRules()
 
 
 def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
-           labels: dict | None = None) -> pd.DataFrame:
+           labels: dict | None = None, constant_counts: dict | None = None) -> pd.DataFrame:
     """One row per candidate variable: kept (bool), reason, correlated_with, r; with
     ``labels`` (variable -> description), a reason names the other variable of a correlated
-    pair by its description beside its code."""
+    pair by its description beside its code. ``constant_counts`` (variable -> reason):
+    shares whose count is the same in every area, dropped as constants (the share varies
+    only with the areas' size)."""
+    constant_counts = constant_counts or {}
     unknown = [v for v in (*rules.force_in, *rules.force_out) if v not in values.columns]
     if unknown:
         raise InputError(
@@ -62,6 +65,8 @@ def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
             decisions.loc[variable, "reason"] = "forced in by the user"
         elif distinct <= 1:
             drop(variable, "constant")
+        elif variable in constant_counts:
+            drop(variable, constant_counts[variable])
         elif distinct == 2:
             drop(variable, "binary (two distinct values)")
         elif distinct < rules.min_distinct:
