@@ -48,6 +48,12 @@ SET_ASIDE = {
 }
 
 
+def not_a_candidate(reason: str) -> bool:
+    """A screening row of a column that was never a candidate variable (a text column not
+    used, or a column set aside for its role): nothing to force in or out."""
+    return ": not used" in str(reason) or str(reason) in SET_ASIDE.values()
+
+
 def set_aside(project: Project, candidates: pd.DataFrame) -> dict[str, str]:
     """The project's deprivation, residents and households columns among the candidate
     variables (a table lists them, or lists no variables so that every column is one):
