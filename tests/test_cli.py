@@ -263,8 +263,8 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert main(["assign", str(out / "segmentation.gpkg"), str(tmp_path / "project.toml"),
                  "--out", str(tmp_path / "assigned")]) == 0
     assert ("Assigned 746 areas to the 10 existing segments; 746 were in the segmentation, "
-            "0 of them changed segment. 3 areas have no value in any clustering variable and "
-            "are left unclassified.") in capsys.readouterr().out
+            "0 of them changed segment. 3 areas have no value of their own in more than half "
+            "of the clustering variables and are left unclassified.") in capsys.readouterr().out
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
     assert sorted(assigned.loc[assigned["segment"].isna(), "area_code"]) == sorted(gone)
 

@@ -520,6 +520,25 @@ def test_a_tiny_segment_is_flagged_on_the_run_page_as_the_command_line_does(tmp_
     assert not note or text.endswith(note)
 
 
+def test_names_in_column_codes_are_said_on_the_run_page_with_the_page_to_fix_it(tmp_path):
+    """Camden without its labels file: the names use column codes, and the Run page says
+    why and where to give the descriptions (page 2), as a warning."""
+    from community_safety.core.segment.build import build_segmentation
+    from community_safety.qgis_plugin.ui.wizard_run import run_outcome
+
+    project = replace(load_project(SAMPLE_DIR / "camden.toml"), n_init=5, winsorise=3.0,
+                      labels_file=None)
+    seg = build_segmentation(project)
+    text, kind = run_outcome(seg, tmp_path / "camden.gpkg")
+    assert kind == "warning"
+    assert ("No labels file was given, so the segment names and pen portraits name the "
+            f"variables by their column codes (e.g. '{seg.clustered[0]}'); to name them in "
+            "words, go Back to page 2 and choose the tables' descriptions under Variable "
+            "descriptions (file)") in text
+    labelled = build_segmentation(replace(project, labels_file=SAMPLE_DIR / "variables.csv"))
+    assert "No labels file" not in run_outcome(labelled, tmp_path / "camden.gpkg")[0]
+
+
 def test_the_boundaries_file_dialog_offers_geojson_and_every_ogr_format(qgis_app):
     from community_safety.qgis_plugin.ui.wizard_boundaries import file_filter
 

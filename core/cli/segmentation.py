@@ -27,6 +27,7 @@ def _print_summary(seg, path: Path) -> None:
 
     from ..segment.area_data import reconciliation_notes
     from ..segment.build import small_segments_note, unclassified_note
+    from ..segment.notes import constant_counts_note, labels_note, set_aside_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -60,6 +61,8 @@ def _print_summary(seg, path: Path) -> None:
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
     for warning in (*reconciliation_notes(seg.reconciliation), unclassified_note(seg.manifest),
+                    set_aside_note(seg.manifest), constant_counts_note(seg.manifest),
+                    labels_note(seg.manifest),
                     small_segments_note(seg.manifest)):
         if warning:
             print(warning, file=sys.stderr)
@@ -145,8 +148,9 @@ def _assign(args) -> int:
     unclassified = int(assigned["segment"].isna().sum())
     print(f"Assigned {len(assigned) - unclassified} areas to the {len(seg.centres)} existing "
           f"segments; {int(known.sum())} were in the segmentation, {changed} of them changed "
-          "segment." + (f" {unclassified} areas have no value in any clustering variable and "
-                        "are left unclassified." if unclassified else ""))
+          "segment." + (f" {unclassified} areas have no value of their own in more than half of "
+                        "the clustering variables and are left unclassified."
+                        if unclassified else ""))
     print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
     if replacing:
         print(replacing)

@@ -66,6 +66,8 @@ class AreaTable:
     skipped_columns: dict = field(default_factory=dict)  # column -> why it is not numeric
     bad_cells: dict = field(default_factory=dict)  # column -> count of cells left missing
     source: str = ""  # how messages name it: the file, and its sheet ("book.xlsx, sheet Tenure")
+    # counts the same in every area, made rates (counts_to_rates): column -> (count, total)
+    constant_counts: dict = field(default_factory=dict)
 
     @property
     def named(self) -> str:
@@ -379,9 +381,16 @@ def counts_to_rates(table: AreaTable, denominator, per: float = 100.0,
             hit = rows["area_code"].isin(zero) & (rows["status"] == STATUS_USED)
             rows.loc[hit, "detail"] = [f"{d}; {note}" if d else note
                                        for d in rows.loc[hit, "detail"]]
+    # a count the same in every area says nothing of who lives there; divided by a total
+    # it would only follow the areas' size: screening drops it as a constant (said)
+    constant = {}
+    for variable, base in pairs.items():
+        counts = values[variable].dropna()
+        if variable not in bases and len(counts) and counts.nunique() == 1:
+            constant[variable] = (float(counts.iloc[0]), base)
     out = AreaTable(table.name, table.path, table.code_column, rates, rows,
                     table.suppressed_cells, table.skipped_columns, table.bad_cells,
-                    table.source)
+                    table.source, constant)
     return out, bases
 
 

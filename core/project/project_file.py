@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..errors import InputError
 from .rules import BandRule, ScreeningRules
@@ -81,8 +82,22 @@ class Project:
         for problem in settings_problems(self):
             raise InputError(f"{self.path.name}: {problem}")
 
-    def with_overrides(self, **changes) -> Project:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def with_overrides(self, given_as: dict | None = None, **changes) -> Project:
+        """The project with the settings given elsewhere (the command line's ``--k``, a
+        Processing parameter) in place of the file's; a value that cannot be used is
+        refused naming where it was given (``given_as``: setting -> its name there, by
+        default the command line's ``--k``, ``--n-init``...), not the project file."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        said = {key: (given_as or {}).get(key, f"--{key.replace('_', '-')}")
+                for key in changes}
+        everything = SimpleNamespace(**{**{f.name: getattr(self, f.name)
+                                           for f in fields(self)}, **changes})
+        for problem in settings_problems(everything):
+            for key, name in said.items():
+                written = f"[segmentation] {key} = {changes[key]} "
+                if problem.startswith(written):
+                    raise InputError(f"{name} {changes[key]} {problem[len(written):]}")
+        return replace(self, **changes)
 
 
 STANDARDISATIONS = ("zscore", "range", "ihs_range")

@@ -31,6 +31,9 @@ from ..errors import InputError
 from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
+from ..segment.build import unclassified_note
+from ..segment.notes import labels_note, set_aside_note
+from ..segment.prepare import SET_ASIDE
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
 from ..share.export import IN_FULL, partner_tables, read_matrices, suppression_rule
@@ -229,12 +232,15 @@ def method_section(seg, threshold: int) -> dict:
     kept = set(seg.screening.loc[seg.screening["kept"].astype(bool), "variable"])
     decisions = [{"variable": label_of(r["variable"], labels),
                   "decision": "clustered" if r["variable"] in seg.clustered else
-                  ("kept, not clustered" if r["kept"] else "dropped"),
+                  ("kept, not clustered" if r["kept"] else "not clustered"
+                   if r["reason"] in SET_ASIDE.values() else "dropped"),
                   "reason": reason_in_words(r, labels, kept)}
                  for _, r in seg.screening.iterrows()
                  if "not numeric" not in str(r["reason"])]  # names and codes: not data
     settings = [*settings_in_words(manifest), ("Small numbers", suppression_rule(threshold))]
-    return {"inputs": inputs, "decisions": decisions,
+    notes = [note for note in (labels_note(manifest, "report"), set_aside_note(manifest))
+             if note]
+    return {"inputs": inputs, "decisions": decisions, "notes": notes,
             "settings": [{"item": k, "value": v} for k, v in settings if v],
             "created": str(manifest.get("created", ""))[:10],
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
@@ -362,6 +368,8 @@ def report_context(segmentation: Path, threshold: int = 5,
                   if "residents" in seg.summary else None,
                   "wards": len(wards) if wards is not None else None},
         "unclassified": int(areas["segment"].isna().sum()),
+        "unclassified_note": unclassified_note(seg.manifest),
+        "unclassified_why": unclassified_why(seg.manifest),
         "numbering": seg.manifest.get("numbering", {}).get("description", ""),
         "base": share_base(seg.summary),
         "ward_base": {"areas": "output areas"}.get(ward_base(published), ward_base(published)),
@@ -389,6 +397,16 @@ def report_context(segmentation: Path, threshold: int = 5,
         "left_out": [f"{g['section'][:1].upper()}{g['section'][1:]}: {g['why']}."
                      for g in gaps],
     }
+
+
+def unclassified_why(manifest: dict) -> str:
+    """Why the areas without a segment have none, in two or three words for the map: no
+    data (their codes in no table) or too little (no value of their own in more than half
+    of the clustering variables)."""
+    results = manifest.get("results", {})
+    codes = set(results.get("unclassified_areas", []))
+    return ("no data" if codes <= set(results.get("unclassified_in_no_table", []))
+            else "too little data")
 
 
 def missing_for_report(segmentation: Path) -> str | None:

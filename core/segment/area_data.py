@@ -42,6 +42,8 @@ class AreaData:
     column_notes: pd.DataFrame = field(default_factory=lambda: column_notes([]))
     # the tables' denominators among the context (totals: how many, not who)
     denominators: list = field(default_factory=list)
+    # counts the same in every area, made shares of a total: variable -> why it is dropped
+    constant_counts: dict = field(default_factory=dict)
 
 
 def column_notes(tables) -> pd.DataFrame:
@@ -181,7 +183,16 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables),
-                    bases)
+                    bases, constant_counts(tables))
+
+
+def constant_counts(tables) -> dict[str, str]:
+    """The counts the same in every area of their table (turned into shares of a total,
+    they would only follow the areas' size): variable -> the screening's reason."""
+    return {variable: (f"constant count: {count:g} in every area of {table.named}; as a "
+                       f"share of {base} it would only follow the areas' size, so it is "
+                       "dropped as a constant")
+            for table in tables for variable, (count, base) in table.constant_counts.items()}
 
 
 def _every_column(spec, values: pd.DataFrame) -> pd.DataFrame:

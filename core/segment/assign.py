@@ -11,20 +11,21 @@ from ..errors import InputError
 from .build import Segmentation
 from .kmeans import assign_to_centres, distance_to_centres
 from .prepare import winsorise
+from .screening import too_little_data
 
 
 def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
     """Existing segments for new or updated areas: nearest centre, same numbering.
 
     Missing values take the saved fill values (the study area's medians at build time); an
-    area with no value in any clustering variable is left unclassified (segment missing), as
-    the build leaves it.
+    area with no value of its own in more than half of the clustering variables is left
+    unclassified (segment missing), as the build leaves it (``too_little_data``).
     """
     absent = [v for v in segmentation.clustered if v not in values.columns]
     if absent:
         raise InputError(f"the new data lack the segmentation's variable(s): {', '.join(absent)}")
     frame = values[segmentation.clustered].astype(float)
-    empty = frame.isna().all(axis=1)
+    empty = too_little_data(frame)
     values, frame = values[~empty], frame[~empty]
     frame = frame.fillna(segmentation.fill_values[segmentation.clustered])
     X = segmentation.standardiser.transform(frame).to_numpy()

@@ -22,7 +22,7 @@ from ..project.project_file import Project
 from .area_data import AreaData
 from .kmeans import distance_to_centres, fit_kmeans
 from .labels import _labels, label_tables, read_labels, read_themes
-from .prepare import Prepared, prepare
+from .prepare import Prepared, listed_as_variables, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
 from .words import with_descriptions
@@ -146,11 +146,23 @@ def build_segmentation(project: Project, progress: Progress = silent,
     areas["distance"] = distance.reindex(areas.index).round(6)
     areas = areas[["segment", "segment_name", "subsegment", "distance", "geometry"]]
 
-    missing_table = pd.DataFrame({"variable": clustered, "policy": missing.policy,
-                                  "cells_filled": missing.imputed.reindex(clustered).to_numpy()})
+    missing_table = missing_values_table(values, clustered, missing)
     manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
+    manifest["results"]["unclassified_missing"] = {
+        str(code): int(n) for code, n in missing.missing_counts.items()}
+    manifest["results"]["unclassified_tables_without"] = tables_without(
+        project, data, missing.dropped_areas)
     manifest["numbering"] = numbered_by
     manifest["results"]["denominators_only"] = only_totals
+    manifest["results"]["listed_not_clustered"] = {
+        variable: prepared.set_aside[variable]
+        for variable in listed_as_variables(project, prepared.set_aside)}
+    dropped = prepared.screening[~prepared.screening["kept"].astype(bool)]
+    manifest["results"]["constant_counts"] = {
+        v: r for v, r in zip(dropped["variable"], dropped["reason"])
+        if r == data.constant_counts.get(v)}
+    manifest["results"]["labels_file"] = (project.labels_file.name if project.labels_file
+                                          else None)
     manifest["results"]["small_segments"] = small_segments(summary, project.min_share)
     manifest["results"]["winsorised"] = {
         "bound": project.winsorise, "cells": int(len(prepared.clipped)),
@@ -160,7 +172,8 @@ def build_segmentation(project: Project, progress: Progress = silent,
         name=project.name, areas=areas, values=values, clustered=clustered,
         standardiser=prepared.standardiser, fill_values=fill_values, centres=centres,
         subcentres=subcentres, screening=prepared.screening,
-        reconciliation=data.reconciliation,
+        reconciliation=with_unclassified(data.reconciliation, missing.missing_counts,
+                                         len(clustered)),
         profiles=profiles, summary=summary, missing=missing_table, manifest=manifest,
         labels=labels,
     )
@@ -184,15 +197,48 @@ def small_segments(summary: pd.DataFrame, min_share: float) -> list[dict]:
              "share_of_areas": float(row["share_of_areas"])} for n, row in small.iterrows()]
 
 
+def missing_values_table(values: pd.DataFrame, clustered: list, missing) -> pd.DataFrame:
+    """Per clustering variable: the missing-value policy, the cells filled (in the areas
+    classified) and how many of the areas left unclassified have no value of it."""
+    dropped = missing.dropped_areas
+    lacking = (values.loc[dropped, clustered].isna().sum() if len(dropped)
+               else pd.Series(0, index=clustered))
+    return pd.DataFrame({"variable": clustered, "policy": missing.policy,
+                         "cells_filled": missing.imputed.reindex(clustered).to_numpy(),
+                         "unclassified_areas_without_a_value":
+                             lacking.reindex(clustered).astype(int).to_numpy()})
+
+
+def with_unclassified(reconciliation: pd.DataFrame, missing_counts: pd.Series,
+                      variables: int) -> pd.DataFrame:
+    """The reconciliation with each area left unclassified said on its boundaries row (the
+    first source): how many of the clustering variables it has no value of its own in."""
+    from ..data.ingest import STATUS_USED
+
+    if not len(missing_counts) or reconciliation.empty:
+        return reconciliation
+    out = reconciliation.copy()
+    rows = (out["source"].eq(out["source"].iloc[0]) & out["status"].eq(STATUS_USED)
+            & out["area_code"].isin(missing_counts.index))
+    out.loc[rows, "detail"] = [
+        f"left unclassified: no value of its own in {int(missing_counts[code])} of the "
+        f"{variables} clustering variables" for code in out.loc[rows, "area_code"]]
+    return out
+
+
 def unclassified_note(manifest: dict) -> str | None:
-    """One line on the areas left without a segment, or None: why (their codes in none of
-    the tables, or their data missing) and, where their codes are in no table, what to do
-    and what it costs (their addresses and incidents left out of what follows)."""
+    """One line on the areas left without a segment, or None: why (their codes in none or
+    in few of the tables, or their data missing), what it costs (their addresses and
+    incidents left out of what follows) and what to do."""
     results = manifest.get("results", {})
     codes = results.get("unclassified_areas", [])
     if not codes:
         return None
     absent = set(results.get("unclassified_in_no_table", []))
+    without = results.get("unclassified_tables_without", {})
+    median = manifest.get("parameters", {}).get("missing", "median") == "median"
+    cost = ("Their addresses and incidents are left out of the visit list and the incident "
+            "profiles; ")
     said = []
     if absent:
         listed = [c for c in codes if c in absent]
@@ -202,37 +248,83 @@ def unclassified_note(manifest: dict) -> str | None:
             f"{has} no row in any of the tables of output areas (a code they do not use: "
             f"boundaries of another census, e.g. 2011 output areas with 2021 tables) and "
             f"{are} left "
-            f"unclassified: {_shown(listed)}. Their addresses and incidents are left out "
-            "of the visit list and the incident profiles; use the boundaries the tables "
+            f"unclassified: {_shown(listed)}. {cost}use the boundaries the tables "
             "were published for, or add a table (or a lookup) covering these areas")
     others = [c for c in codes if c not in absent]
-    if others:
+    if others and median:
+        said.append(_too_little_data(others, results, without, bool(absent), cost))
+    elif others:
         one = len(others) == 1
-        why = ((f"{'has' if one else 'have'} no value in any clustering variable") if
-               manifest.get("parameters", {}).get("missing", "median") == "median"
-               else f"{'misses' if one else 'miss'} a clustering variable")
         said.append(f"{len(others):,} {'other ' if absent else ''}output "
-                    f"area{'' if one else 's'} {why} and {'is' if one else 'are'} left "
+                    f"area{'' if one else 's'} {'misses' if one else 'miss'} a clustering "
+                    f"variable and {'is' if one else 'are'} left "
                     "unclassified (no segment; hatched on the map, listed in the "
                     f"manifest): {_shown(others)}")
     return ". ".join(said)
+
+
+def _too_little_data(codes: list, results: dict, without: dict, other: bool,
+                     cost: str) -> str:
+    """The sentence on areas with no value of their own in more than half of the clustering
+    variables (the median policy's rule): how many they lack, whether rows are missing from
+    tables (and which remedy fits), what it costs."""
+    one = len(codes) == 1
+    variables = len(results.get("clustered_variables", []))
+    lacking = [results.get("unclassified_missing", {}).get(c) for c in codes]
+    lacking = [n for n in lacking if n is not None]
+    many = (f"{min(lacking)}" if lacking and min(lacking) == max(lacking)
+            else f"{min(lacking)} to {max(lacking)}" if lacking else "more than half")
+    rows = [without[c] for c in codes if c in without]
+    tables = results.get("tables_of_output_areas", 0)
+    where = ""
+    if rows and len(rows) == len(codes) and min(rows) > 0:
+        gone = f"{min(rows)}" if min(rows) == max(rows) else f"{min(rows)} to {max(rows)}"
+        where = (f": no row in {gone} of the {tables} tables of output areas, a code "
+                 "those tables do not use (boundaries of another census, e.g. 2011 output "
+                 "areas with 2021 tables)")
+        remedy = ("use the boundaries the tables were published for, or add a table (or a "
+                  "lookup) covering these areas")
+    else:
+        where = ": their cells missing or not numbers in the tables"
+        remedy = ("fill in their values in the tables, or leave out of the clustering the "
+                  "variables they lack (force_out under [screening])")
+    return (f"{len(codes):,} {'other ' if other else ''}output area{'' if one else 's'} "
+            f"{'has' if one else 'have'} no value of {'its' if one else 'their'} own in "
+            f"{many} of the {variables} clustering variables{where}. Filled with the study "
+            f"area's medians in more than half of them, {'it' if one else 'they'} would be "
+            f"placed in a segment on too little evidence, so {'it is' if one else 'they are'}"
+            f" left unclassified: {_shown(codes)}. {cost}{remedy}")
 
 
 def _shown(codes: list) -> str:
     return ", ".join(codes[:5]) + (f" and {len(codes) - 5:,} more" if len(codes) > 5 else "")
 
 
+def _direct_tables(project: Project) -> set:
+    """The tables kept by the boundaries' own codes (not joined through another geography,
+    such as IMD by LSOA)."""
+    return {spec.title for spec in project.tables if not spec.join_on and not spec.lookup}
+
+
+def tables_without(project: Project, data: AreaData, codes) -> dict[str, int]:
+    """Of ``codes`` (areas of the boundaries), how many of the tables kept by these areas'
+    codes have no row for each (only those missing from at least one)."""
+    from ..data.ingest import STATUS_NO_DATA
+
+    direct = _direct_tables(project)
+    rows = data.reconciliation
+    absent = rows[rows["status"].eq(STATUS_NO_DATA) & rows["source"].isin(direct)]
+    tables = absent.groupby("area_code")["source"].nunique()
+    return {str(c): int(tables[c]) for c in codes if c in tables.index}
+
+
 def in_no_table(project: Project, data: AreaData, codes) -> list[str]:
     """Those of ``codes`` (areas of the boundaries) that none of the tables kept by these
     areas' codes has a row for (a table joined through another geography, such as IMD by
     LSOA, may still have its area's row)."""
-    from ..data.ingest import STATUS_NO_DATA
-
-    direct = {spec.title for spec in project.tables if not spec.join_on and not spec.lookup}
-    rows = data.reconciliation
-    absent = rows[rows["status"].eq(STATUS_NO_DATA) & rows["source"].isin(direct)]
-    tables = absent.groupby("area_code")["source"].nunique()
-    return [str(c) for c in codes if direct and tables.get(c, 0) >= len(direct)]
+    direct = _direct_tables(project)
+    without = tables_without(project, data, codes)
+    return [str(c) for c in codes if direct and without.get(str(c), 0) >= len(direct)]
 
 
 def small_segments_note(manifest: dict) -> str | None:
@@ -372,6 +464,7 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
         "results": {"areas": int(len(data.areas)), "clustered_variables": clustered,
                     "unclassified_areas": [str(a) for a in dropped],
                     "unclassified_in_no_table": in_no_table(project, data, dropped),
+                    "tables_of_output_areas": len(_direct_tables(project)),
                     "wcss": fit.wcss, "stability_ari": fit.stability,
                     "final_iterations": fit.n_iter, "random_starts_run": fit.n_starts,
                     "random_starts_note": fit.note},

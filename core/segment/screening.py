@@ -14,7 +14,7 @@ The method's rules, each decision with its reason:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -30,10 +30,13 @@ DEFAULT_RULES = ScreeningRules()
 
 
 def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
-           labels: dict | None = None) -> pd.DataFrame:
+           labels: dict | None = None, constant_counts: dict | None = None) -> pd.DataFrame:
     """One row per candidate variable: kept (bool), reason, correlated_with, r; with
     ``labels`` (variable -> description), a reason names the other variable of a correlated
-    pair by its description beside its code."""
+    pair by its description beside its code. ``constant_counts`` (variable -> reason):
+    shares whose count is the same in every area, dropped as constants (the share varies
+    only with the areas' size)."""
+    constant_counts = constant_counts or {}
     unknown = [v for v in (*rules.force_in, *rules.force_out) if v not in values.columns]
     if unknown:
         raise InputError(
@@ -62,6 +65,8 @@ def screen(values: pd.DataFrame, rules: ScreeningRules = DEFAULT_RULES,
             decisions.loc[variable, "reason"] = "forced in by the user"
         elif distinct <= 1:
             drop(variable, "constant")
+        elif variable in constant_counts:
+            drop(variable, constant_counts[variable])
         elif distinct == 2:
             drop(variable, "binary (two distinct values)")
         elif distinct < rules.min_distinct:
@@ -115,6 +120,19 @@ class MissingReport:
     policy: str
     imputed: pd.Series  # variable -> cells filled
     dropped_areas: list  # area codes left out of the clustering
+    # area code -> how many of the clustering variables it has no value of its own in
+    missing_counts: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
+
+
+def too_little_data(frame: pd.DataFrame) -> pd.Series:
+    """The areas (True) that have no value of their own in more than half of the clustering
+    variables (the columns of ``frame``): filled with the medians, they would be placed in a
+    segment mostly on the study area's averages, not on evidence of their own (e.g. 2011
+    output areas with 2021 census tables and one partner table keyed by 2011 codes). The
+    one rule of who is left unclassified under the ``median`` policy: the build and the
+    assignment of new data both use it."""
+    missing = frame.isna().sum(axis=1)
+    return missing * 2 > frame.shape[1]
 
 
 def apply_missing_policy(
@@ -123,23 +141,28 @@ def apply_missing_policy(
     """Fill or drop missing values of the clustering variables.
 
     ``median``: each missing cell takes its variable's median over the study area; an area
-    with no value in any clustering variable (in none of the tables, e.g. an output area of
-    another census's vintage) is left unclassified: the medians alone would place it in a
-    segment on no evidence;
+    with no value of its own in more than half of the clustering variables
+    (``too_little_data``: e.g. an output area of another census's vintage, in none of the
+    census tables) is left unclassified: the medians would place it in a segment on little
+    or no evidence;
     ``drop``: areas with any missing clustering variable are left unclassified.
     """
     frame = values[list(variables)]
     missing = frame.isna()
+    counts = missing.sum(axis=1)
     if policy == "median":
         all_missing = [v for v in variables if missing[v].all()]
         if all_missing:
             raise InputError(f"variable(s) {', '.join(all_missing)} have no values at all")
-        empty = missing.all(axis=1)
-        filled = frame[~empty].fillna(frame.median())
-        return filled, MissingReport(policy, missing[~empty].sum(), frame.index[empty].tolist())
+        sparse = too_little_data(frame)
+        kept = frame[~sparse]  # the medians of the areas classified
+        filled = kept.fillna(kept.median())
+        return filled, MissingReport(policy, missing[~sparse].sum(),
+                                     frame.index[sparse].tolist(), counts[sparse])
     if policy == "drop":
         incomplete = missing.any(axis=1)
         return frame[~incomplete], MissingReport(
-            policy, pd.Series(0, index=list(variables)), frame.index[incomplete].tolist()
+            policy, pd.Series(0, index=list(variables)), frame.index[incomplete].tolist(),
+            counts[incomplete]
         )
     raise InputError(f"missing-value policy '{policy}' is not one of: median, drop")

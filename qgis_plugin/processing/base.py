@@ -149,6 +149,11 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         """The log lines after a build: sizes and names, how segments are numbered, and a
         warning about segments too small to be a target group."""
         from ...core.segment.build import small_segments_note, unclassified_note
+        from ...core.segment.notes import (
+            constant_counts_note,
+            labels_note,
+            set_aside_note,
+        )
         from ...core.segment.words import label_of
 
         summary = seg.summary
@@ -160,7 +165,10 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         numbering = seg.manifest.get("numbering", {}).get("description")
         if numbering:
             feedback.pushInfo(numbering)
-        for warning in (unclassified_note(seg.manifest), small_segments_note(seg.manifest)):
+        for warning in (unclassified_note(seg.manifest), set_aside_note(seg.manifest),
+                        constant_counts_note(seg.manifest),
+                        labels_note(seg.manifest, "report"),
+                        small_segments_note(seg.manifest)):
             if warning:
                 feedback.reportError(warning, fatalError=False)
 

@@ -74,7 +74,9 @@ class BuildFromProject(EngineAlgorithm):
         project = load_project(Path(source)).with_overrides(
             k=self.optional_int(parameters, "K", context),
             n_init=self.optional_int(parameters, "N_INIT", context),
-            seed=self.optional_int(parameters, "SEED", context))
+            seed=self.optional_int(parameters, "SEED", context),
+            given_as={"k": "Number of segments (k)", "n_init": "k-means random starts",
+                      "seed": "Random seed"})
         feedback.pushInfo(f"{project.name}: k = {project.k}, {project.n_init} random starts, "
                           f"seed {project.seed}")
         # the same steps, in the same order, as the command line's `segment`

@@ -44,10 +44,15 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
     done = (f"Done: {int(summary['areas'].sum()):,} areas in {len(summary)} segments, saved "
             f"to {gpkg}. The styled segments layer is on the map.")
     from ...core.segment.build import unclassified_note
+    from ...core.segment.notes import constant_counts_note, labels_note, set_aside_note
 
     unclassified = unclassified_note(seg.manifest)
     if unclassified:
         done = f"{done} {unclassified}."
+    notes = [note for note in (set_aside_note(seg.manifest), constant_counts_note(seg.manifest),
+                               labels_note(seg.manifest, "wizard")) if note]
+    for note in notes:
+        done = f"{done} {note}."
     starts = seg.manifest.get("results", {}).get("random_starts_note")
     if starts:  # the best found by one start only: more starts may find a better one
         done = f"{done} {starts[:1].upper()}{starts[1:]}" + ("" if starts.endswith(".")
@@ -62,7 +67,7 @@ def run_outcome(seg, gpkg: Path) -> tuple[str, str]:
                 "rarely a target group: go Back to page 4 and clip extreme values at ± 3 "
                 "(Advanced) so that a few extreme areas stop forming a segment of their "
                 "own, or choose a smaller k.", "warning")
-    return done, "warning" if unclassified or starts else "ok"
+    return done, "warning" if unclassified or starts or notes else "ok"
 
 
 def add_segment_layer(gpkg: Path, name: str = "Segments") -> QgsVectorLayer:

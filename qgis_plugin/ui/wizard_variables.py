@@ -16,7 +16,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.project.rules import ScreeningRules
-from ...core.segment.prepare import prepare
+from ...core.segment.prepare import SET_ASIDE, not_a_candidate, prepare
 from .qt_views import spin_box, text_item
 from .wizard_common import (
     NONE,
@@ -182,7 +182,7 @@ class VariablesPage(Page):
         self._fill_roles(prepared.data)
         self._show_table()
         kept = int(prepared.screening["kept"].sum())
-        candidates = int((~prepared.screening["reason"].str.contains(": not used")).sum())
+        candidates = int((~prepared.screening["reason"].map(not_a_candidate)).sum())
         self.show_message(self.status, f"{kept} of {candidates} candidate variables kept "
                           f"for the clustering, over {len(prepared.filled):,} areas.", "ok")
         self._again()
@@ -216,14 +216,16 @@ class VariablesPage(Page):
         grey = QColor("#6B6B6B")
         for row, decision in enumerate(screening.itertuples(index=False)):
             variable = str(decision.variable)
-            not_candidate = ": not used" in str(decision.reason)
+            not_candidate = not_a_candidate(decision.reason)
             kept = bool(decision.kept)
             why = str(decision.reason)
             if decision.correlated_with:
                 why = (f"correlated with {named(decision.correlated_with, labels)} "
                        f"(r = {decision.r:+.2f})")
             items = [text_item(variable), text_item(labels.get(variable, "")),
-                     text_item("kept" if kept else "dropped"), text_item(why)]
+                     text_item("kept" if kept else "not clustered"
+                               if decision.reason in SET_ASIDE.values() else "dropped"),
+                     text_item(why)]
             items[WHY].setToolTip(str(decision.reason))
             items[1].setToolTip(labels.get(variable, ""))
             for col, item in enumerate(items):

@@ -1,0 +1,55 @@
+"""Lines said once a segmentation is built, beside ``build.unclassified_note``: columns the
+project uses otherwise that a table also lists as variables (not clustered, and why), and
+segment names in column codes when no labels file was given (and how to give one). Each
+reads the manifest, so the console, the wizard's Run page, Processing's log and the report
+say the same words.
+"""
+
+from __future__ import annotations
+
+# where the labels file is given: the project file's section, the wizard's page
+LABELS_HOW = {
+    "project": ("add a [labels] section to the project file naming a file of each column's "
+                "description (e.g. the census's table_metadata.csv: file = "
+                "\"table_metadata.csv\", variable = \"new_names\", description = "
+                "\"Variable_Name\")"),
+    "wizard": ("go Back to page 2 and choose the tables' descriptions under Variable "
+               "descriptions (file) (e.g. the census's table_metadata.csv)"),
+    "report": ("give a labels file (the [labels] section of the project file, or Variable "
+               "descriptions on the wizard's page 2; e.g. the census's table_metadata.csv)"),
+}
+
+
+def set_aside_note(manifest: dict) -> str | None:
+    """One line on the columns a table lists as variables to cluster that the project uses
+    otherwise (its deprivation measure, residents or households), or None."""
+    aside = manifest.get("results", {}).get("listed_not_clustered", {})
+    if not aside:
+        return None
+    clustered = len(manifest.get("results", {}).get("clustered_variables", []))
+    said = "; ".join(f"{variable} is {reason}" for variable, reason in aside.items())
+    return (f"Listed as a variable but not clustered: {said} ({clustered} variables "
+            "clustered; screening.csv says so)")
+
+
+def labels_note(manifest: dict, where: str = "project") -> str | None:
+    """One line when no labels file was given: the segment names and pen portraits name
+    variables by their column codes, and how to give descriptions; None otherwise."""
+    results = manifest.get("results", {})
+    if "labels_file" not in results or results["labels_file"]:  # given (or saved before)
+        return None
+    example = next(iter(results.get("clustered_variables", [])), "")
+    return ("No labels file was given, so the segment names and pen portraits name the "
+            "variables by their column codes" + (f" (e.g. '{example}')" if example else "")
+            + f"; to name them in words, {LABELS_HOW[where]}")
+
+
+def constant_counts_note(manifest: dict) -> str | None:
+    """One line on the counts the same in every area that a table turned into shares of its
+    total (dropped as constants: the share would only follow the areas' size), or None."""
+    constant = manifest.get("results", {}).get("constant_counts", {})
+    if not constant:
+        return None
+    return ("Dropped before clustering: " + "; ".join(
+        f"{variable}, a {reason}" for variable, reason in constant.items())
+            + " (screening.csv says so)")
