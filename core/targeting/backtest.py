@@ -186,7 +186,7 @@ def backtest_step(segmentation: Path, out_dir: Path, incidents: IncidentFile, cu
     from ..places.steps import gpkg_path
     from ..segment.saved import load_segmentation
     from ..store.folders import replaced_folder, staged_files
-    from .steps import rate_unit
+    from .rates import rate_unit
 
     cut = cut_off_date(cut_off)
     first = window_date(start, "the start date")

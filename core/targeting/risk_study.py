@@ -253,10 +253,9 @@ def model_backtest_step(segmentation: Path, out_dir: Path, incidents, cut_off: s
         unit_words,
     )
     from .history import incident_history
-    from .rates import ADDRESSES_AS_HOUSEHOLDS
+    from .rates import ADDRESSES_AS_HOUSEHOLDS, rate_unit
     from .risk_backtest import MODEL, OWN, SCORE, capture_chart, evaluate, named
     from .risk_model import calibration_table
-    from .steps import rate_unit
 
     cut = cut_off_date(cut_off)
     seg, areas, deprivation, lower, _, columns = _read_study(segmentation, lookup)
@@ -357,7 +356,7 @@ def _households_known_at_postcodes(seg, gpkg: Path) -> None:
     postcodes' households: the backtest's "top 10% of households" would be postcodes."""
     import pyogrio
 
-    from .steps import households_unknown_at_postcodes, rate_unit
+    from .rates import households_unknown_at_postcodes, rate_unit
 
     if rate_unit(seg) == "address" and "households" not in (
             pyogrio.read_info(gpkg, layer="addresses")["fields"]):

@@ -14,7 +14,12 @@ import pandas as pd
 from ..cells import write_csv
 from ..errors import InputError
 from .crew_workbook import area_layer_fields, layer_fields, write_crew_workbook
-from .rates import ADDRESSES_AS_HOUSEHOLDS, area_households
+from .rates import (
+    ADDRESSES_AS_HOUSEHOLDS,
+    area_households,
+    households_unknown_at_postcodes,
+    rate_unit,
+)
 from .reasons import PRIORITIES
 from .visit_inputs import (
     Reconciliation,
@@ -86,30 +91,6 @@ def _stored_period(gpkg: Path, name: str, layers: set) -> tuple[float | None, st
     label, years = stored_period(read_gpkg_table(gpkg, f"incident_about_{name}").iloc[0]
                                  .to_dict())
     return years, label
-
-
-def households_unknown_at_postcodes(capacity: int | None, backtest: bool = False) -> str:
-    """Why postcode points are refused when no households are known (the segmentation's
-    project names none and the gazetteer gives none): each postcode would count as one
-    household -- in a visit list's capacity, or in a backtest's "top 10% of households" --
-    and what to do instead, naming the command line's option and, for the list, the QGIS
-    box (the dock's and the Processing tool's)."""
-    unknown = ("no postcode's households are known: the segmentation's project names no "
-               "households column and the gazetteer gives none, so each postcode would count "
-               "as one household")
-    instead = ("Either name a table's total of households under [sizes] households and run "
-               "segment again, or ")
-    if backtest:
-        return (f"--postcode-points judges the rankings in households, but {unknown} and "
-                "the top 10% of households would be the top 10% of postcodes. "
-                f"{instead}backtest by output area: leave out --postcode-points. Nothing was "
-                "written")
-    many = f"{capacity:,}" if capacity else "N"
-    return (f"--postcode-points counts the capacity in households, but {unknown} and a "
-            f"capacity of {many} households would list {many} postcodes. {instead}count one "
-            "visit per postcode: leave out --postcode-points, or in QGIS untick the box 'The "
-            "gazetteer is postcode points (capacity in households)' of the dock's Targeting "
-            "tab or of the tool Target home fire safety checks. Nothing was written")
 
 
 FEW_HOMES = 3.0  # households per gazetteer point above which the points look like postcodes
@@ -338,12 +319,6 @@ def summary_lines(summary: pd.DataFrame) -> list[str]:
         if value:
             lines.append(f"{row.measure}: {value}" + (f" ({row.note})" if row.note else ""))
     return lines
-
-
-def rate_unit(seg) -> str:
-    """What the rates are per: "household", or "address" where the segmentation has no
-    households (each address counts as one)."""
-    return "household" if seg.manifest.get("parameters", {}).get("households") else "address"
 
 
 def priority_heading(unit: str, window: str) -> str:
