@@ -26,6 +26,55 @@ DATA = Path(__file__).parent / "data"
 LABELS = DATA / "census2021_labels"
 BOROUGH = DATA / "london_boroughs" / "E09000020"
 METADATA = LABELS / "table_metadata.csv"
+
+
+def kensington_project(name: str, tables: str, labels: Path) -> str:
+    """A project file's text for Kensington and Chelsea's Census 2021 ``tables`` (their
+    [[tables]] entries), with its residents, households and deprivation (IMD by LSOA) and
+    the ``labels`` file: what an officer writes from README's census steps."""
+    return f'''name = "{name}"
+
+[boundaries]
+path = "{BOROUGH / 'output_areas.gpkg'}"
+layer = "output_areas"
+code = "OA11CD"
+{tables}
+[[tables]]
+path = "{BOROUGH / 'ts001.csv'}"
+code = "OA"
+variables = []
+context = ["ts0010001"]
+
+[[tables]]
+path = "{BOROUGH / 'ts041.csv'}"
+code = "OA"
+variables = []
+context = ["ts0410001"]
+
+[[tables]]
+path = "{BOROUGH / 'imd.csv'}"
+code = "LSOA11CD"
+lookup = {{path = "{BOROUGH / 'oa_lsoa.csv'}", from = "OA11CD", to = "LSOA11CD"}}
+context = ["IMD19"]
+
+[segmentation]
+k = 8
+n_init = 10
+seed = 2011
+
+[deprivation]
+column = "IMD19"
+more_deprived = "lower"
+
+[sizes]
+residents = "ts0010001"
+households = "ts0410001"
+
+[labels]
+file = "{labels}"
+variable = "new_names"
+description = "Variable_Name"
+'''
 COLUMNS = ("new_names", "Variable_Name")
 
 
@@ -109,49 +158,8 @@ def kensington(tmp_path_factory):
     tables = "".join(
         f'\n[[tables]]\npath = "{LABELS / t}.csv"\ncode = "OA"\ndenominator = "{t}0001"\n'
         for t in ("ts038", "ts044", "ts052"))
-    (folder / "p.toml").write_text(f'''name = "Kensington and Chelsea, Census 2021"
-
-[boundaries]
-path = "{BOROUGH / 'output_areas.gpkg'}"
-layer = "output_areas"
-code = "OA11CD"
-{tables}
-[[tables]]
-path = "{BOROUGH / 'ts001.csv'}"
-code = "OA"
-variables = []
-context = ["ts0010001"]
-
-[[tables]]
-path = "{BOROUGH / 'ts041.csv'}"
-code = "OA"
-variables = []
-context = ["ts0410001"]
-
-[[tables]]
-path = "{BOROUGH / 'imd.csv'}"
-code = "LSOA11CD"
-lookup = {{path = "{BOROUGH / 'oa_lsoa.csv'}", from = "OA11CD", to = "LSOA11CD"}}
-context = ["IMD19"]
-
-[segmentation]
-k = 8
-n_init = 10
-seed = 2011
-
-[deprivation]
-column = "IMD19"
-more_deprived = "lower"
-
-[sizes]
-residents = "ts0010001"
-households = "ts0410001"
-
-[labels]
-file = "{METADATA}"
-variable = "new_names"
-description = "Variable_Name"
-''')
+    (folder / "p.toml").write_text(kensington_project("Kensington and Chelsea, Census 2021", tables,
+                                                         METADATA))
     return build_segmentation(replace(load_project(folder / "p.toml")))
 
 

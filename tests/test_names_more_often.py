@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_census_labels import kensington_project
 
 from community_safety.core.project.project_file import load_project
 from community_safety.core.segment.build import build_segmentation
@@ -57,49 +58,8 @@ def kensington(tmp_path_factory):
     tables = "".join(
         f'\n[[tables]]\npath = "{path}"\ncode = "OA"\nvariables = {variables}\n'
         f'denominator = "{variables[0][:5]}0001"\n' for path, variables in TABLES.items())
-    (folder / "p.toml").write_text(f'''name = "Kensington and Chelsea"
-
-[boundaries]
-path = "{BOROUGH / 'output_areas.gpkg'}"
-layer = "output_areas"
-code = "OA11CD"
-{tables}
-[[tables]]
-path = "{BOROUGH / 'ts001.csv'}"
-code = "OA"
-variables = []
-context = ["ts0010001"]
-
-[[tables]]
-path = "{BOROUGH / 'ts041.csv'}"
-code = "OA"
-variables = []
-context = ["ts0410001"]
-
-[[tables]]
-path = "{BOROUGH / 'imd.csv'}"
-code = "LSOA11CD"
-lookup = {{path = "{BOROUGH / 'oa_lsoa.csv'}", from = "OA11CD", to = "LSOA11CD"}}
-context = ["IMD19"]
-
-[segmentation]
-k = 8
-n_init = 10
-seed = 2011
-
-[deprivation]
-column = "IMD19"
-more_deprived = "lower"
-
-[sizes]
-residents = "ts0010001"
-households = "ts0410001"
-
-[labels]
-file = "{folder / 'labels.csv'}"
-variable = "new_names"
-description = "Variable_Name"
-''')
+    (folder / "p.toml").write_text(kensington_project("Kensington and Chelsea", tables,
+                                                         folder / "labels.csv"))
     project = load_project(folder / "p.toml")
     seg = build_segmentation(project)
     table = read_labels(project.labels_file, project.labels_columns)
