@@ -53,9 +53,8 @@ def _target(args) -> int:
               f"tested on {result.test_incidents:,} fires {result.test_period}")
         if result.counted_as:
             print(f"Households: {result.counted_as}")
-        print("Share of the later fires (%) in the top 1, 5, 10 and 20% of "
-              f"{'addresses' if result.counted_as else 'households'}, and the area under the "
-              "capture curve (0.5 = random order):")
+        print(f"Share of the later fires (%) in the top 1, 5, 10 and 20% of {result.homes}, "
+              "and the area under the capture curve (0.5 = random order):")
         print(console_table(result.table).to_string(index=False))
         print(f"Saved {', '.join(p.name for p in written)} to {args.out}")
         if replacing:

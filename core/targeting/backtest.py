@@ -44,6 +44,11 @@ class BacktestResult:
     test_incidents: int
     counted_as: str = ""  # what counts as a household, when the segmentation knows none
 
+    @property
+    def homes(self) -> str:
+        """What the rankings' top shares are of: households, or addresses."""
+        return "addresses" if self.counted_as else "households"
+
 
 def backtest(history: pd.DataFrame, segments: pd.Series, households: pd.Series,
              cut_off: pd.Timestamp, deprivation: pd.Series | None = None,
@@ -158,8 +163,7 @@ def capture_plot(result: BacktestResult, path: Path, title: str = "") -> Path:
         axes.axvline(p, color="#BBBBBB", linewidth=0.6)
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
-    axes.set_xlabel(f"{'addresses' if result.counted_as else 'households'}, highest score "
-                    "first (%)")
+    axes.set_xlabel(f"{result.homes}, highest score first (%)")
     axes.set_ylabel(f"fires {result.test_period} captured (%)")
     axes.set_title(title or f"Fitted on fires {result.fit_period}, tested on "
                    f"{result.test_period}", fontsize=10)
