@@ -150,8 +150,6 @@ def build_segmentation(project: Project, progress: Progress = silent,
     manifest = _manifest(project, data, fit, clustered, missing.dropped_areas)
     manifest["results"]["unclassified_missing"] = {
         str(code): int(n) for code, n in missing.missing_counts.items()}
-    manifest["results"]["unclassified_tables_without"] = tables_without(
-        project, data, missing.dropped_areas)
     manifest["numbering"] = numbered_by
     manifest["results"]["denominators_only"] = only_totals
     manifest["results"]["listed_not_clustered"] = {
@@ -226,6 +224,11 @@ def with_unclassified(reconciliation: pd.DataFrame, missing_counts: pd.Series,
     return out
 
 
+# what to do about output areas the tables have no row for
+OTHER_BOUNDARIES = ("use the boundaries the tables were published for, or add a table (or a "
+                    "lookup) covering these areas")
+
+
 def unclassified_note(manifest: dict) -> str | None:
     """One line on the areas left without a segment, or None: why (their codes in none or
     in few of the tables, or their data missing), what it costs (their addresses and
@@ -248,8 +251,7 @@ def unclassified_note(manifest: dict) -> str | None:
             f"{has} no row in any of the tables of output areas (a code they do not use: "
             f"boundaries of another census, e.g. 2011 output areas with 2021 tables) and "
             f"{are} left "
-            f"unclassified: {_shown(listed)}. {cost}use the boundaries the tables "
-            "were published for, or add a table (or a lookup) covering these areas")
+            f"unclassified: {_shown(listed)}. {cost}{OTHER_BOUNDARIES}")
     others = [c for c in codes if c not in absent]
     if others and median:
         said.append(_too_little_data(others, results, without, bool(absent), cost))
@@ -282,8 +284,7 @@ def _too_little_data(codes: list, results: dict, without: dict, other: bool,
         where = (f": no row in {gone} of the {tables} tables of output areas, a code "
                  "those tables do not use (boundaries of another census, e.g. 2011 output "
                  "areas with 2021 tables)")
-        remedy = ("use the boundaries the tables were published for, or add a table (or a "
-                  "lookup) covering these areas")
+        remedy = OTHER_BOUNDARIES
     else:
         where = ": their cells missing or not numbers in the tables"
         remedy = ("fill in their values in the tables, or leave out of the clustering the "
@@ -306,6 +307,13 @@ def _direct_tables(project: Project) -> set:
     return {spec.title for spec in project.tables if not spec.join_on and not spec.lookup}
 
 
+def in_no_table(without: dict[str, int], direct: int) -> list[str]:
+    """The areas of ``without`` (``tables_without``) that none of the ``direct`` tables
+    kept by these areas' codes has a row for (a table joined through another geography,
+    such as IMD by LSOA, may still have its area's row)."""
+    return [code for code, tables in without.items() if direct and tables >= direct]
+
+
 def tables_without(project: Project, data: AreaData, codes) -> dict[str, int]:
     """Of ``codes`` (areas of the boundaries), how many of the tables kept by these areas'
     codes have no row for each (only those missing from at least one)."""
@@ -316,15 +324,6 @@ def tables_without(project: Project, data: AreaData, codes) -> dict[str, int]:
     absent = rows[rows["status"].eq(STATUS_NO_DATA) & rows["source"].isin(direct)]
     tables = absent.groupby("area_code")["source"].nunique()
     return {str(c): int(tables[c]) for c in codes if c in tables.index}
-
-
-def in_no_table(project: Project, data: AreaData, codes) -> list[str]:
-    """Those of ``codes`` (areas of the boundaries) that none of the tables kept by these
-    areas' codes has a row for (a table joined through another geography, such as IMD by
-    LSOA, may still have its area's row)."""
-    direct = _direct_tables(project)
-    without = tables_without(project, data, codes)
-    return [str(c) for c in codes if direct and without.get(str(c), 0) >= len(direct)]
 
 
 def small_segments_note(manifest: dict) -> str | None:
@@ -442,6 +441,9 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
     import shapely
     import sklearn
 
+    without = tables_without(project, data, dropped)  # each area's tables without its row
+    direct = len(_direct_tables(project))
+
     return {
         "engine": "community_safety", "engine_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -463,8 +465,9 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
         },
         "results": {"areas": int(len(data.areas)), "clustered_variables": clustered,
                     "unclassified_areas": [str(a) for a in dropped],
-                    "unclassified_in_no_table": in_no_table(project, data, dropped),
-                    "tables_of_output_areas": len(_direct_tables(project)),
+                    "unclassified_in_no_table": in_no_table(without, direct),
+                    "unclassified_tables_without": without,
+                    "tables_of_output_areas": direct,
                     "wcss": fit.wcss, "stability_ari": fit.stability,
                     "final_iterations": fit.n_iter, "random_starts_run": fit.n_starts,
                     "random_starts_note": fit.note},

@@ -53,6 +53,7 @@ T = Term
 WORKING_AGE = "residents aged 16 to 74"  # the 2011 census's economic activity (KS601)
 ABOVE_3 = "residents aged 3 and over"  # whom proficiency in English is asked of
 LARGE = ("Residents", "in large households")  # under half of households large: said so
+BEDROOMS = r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) "  # Census 2021's TS052 cells
 # Order matters: the first term whose pattern matches a label is used.
 VOCABULARY: tuple[Term, ...] = (
     # --- age and household
@@ -119,23 +120,23 @@ VOCABULARY: tuple[Term, ...] = (
       "households", "have fewer rooms than they need"),
     # Census 2021's occupancy rating for bedrooms (TS052), each cell in words: two short is
     # said of the households ("Households more often overcrowded by two or more bedrooms")
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) -2",
+    T(HOUSING, BEDROOMS + r"-2",
       ("", "Households overcrowded by two or more bedrooms"), None, "households",
       "have at least two bedrooms fewer than they need", WHO,
       fewer=("Households", "overcrowded by two or more bedrooms")),
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+2",
+    T(HOUSING, BEDROOMS + r"\+2",
       ("living in", "homes with two or more spare bedrooms"), None, "households",
       "have at least two bedrooms more than they need"),
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+1 or more",
+    T(HOUSING, BEDROOMS + r"\+1 or more",
       ("living in", "homes with spare bedrooms"), None, "households",
       "have at least one bedroom more than they need"),
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) \+1",
+    T(HOUSING, BEDROOMS + r"\+1",
       ("living in", "homes with a spare bedroom"), None, "households",
       "have one bedroom more than they need"),
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) 0\b",
+    T(HOUSING, BEDROOMS + r"0\b",
       ("living in", "homes with just enough bedrooms"), None, "households",
       "have as many bedrooms as they need"),
-    T(HOUSING, r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) -1|overcrowd",
+    T(HOUSING, BEDROOMS + r"-1|overcrowd",
       ("living in", "overcrowded homes"), None, "households",
       "have fewer bedrooms than they need"),
     T(HOUSING, r"without central heating|not have central heating|no central heating",
