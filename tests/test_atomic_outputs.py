@@ -32,6 +32,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from conftest import SAMPLE_DIR
+from forking import forked
 
 from community_safety.core.cli import main
 from community_safety.core.errors import InputError
@@ -301,8 +302,7 @@ NEW = {"manifest.json": "new", "segmentation.gpkg": "new", "diagnostics.csv": "n
 def crashing_run(target: Path, step: int, exchange: bool) -> None:
     """Run replaced_folder in a child process that dies (no clean-up of any kind, as with
     kill -9) just before the ``step``-th rename or exchange of the swap."""
-    pid = os.fork()
-    if pid == 0:  # the child
+    def child():
         try:
             calls = [0]
             real_rename, real_exchange = os.rename, swap._exchange
@@ -327,7 +327,7 @@ def crashing_run(target: Path, step: int, exchange: bool) -> None:
                     (staging / name).write_text(text)
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    forked(child)
 
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])

@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from conftest import SAMPLE_DIR
+from forking import forked
 from test_atomic_outputs import write_project
 
 from community_safety.core.cli import main
@@ -179,7 +180,6 @@ def test_a_commit_of_two_outputs_killed_inside_is_finished_or_dropped_whole(plac
     """The child dies (``os._exit``, as a kill) at a step of ``replaced_together``; the
     next reader finds both outputs new, or (killed before both journals were written and
     the GeoPackage half already cleared) both as they were."""
-    import multiprocessing
     import os
 
     from community_safety.core.segment.saved import load_segmentation
@@ -215,10 +215,7 @@ def test_a_commit_of_two_outputs_killed_inside_is_finished_or_dropped_whole(plac
             (staging / "demand_notes.csv").write_text("item,value\nrun,new\n")
         os._exit(0)
 
-    process = multiprocessing.get_context("fork").Process(target=child)
-    process.start()
-    process.join()
-    assert process.exitcode == 9
+    assert forked(child) == 9
     if dies == "between the journals":
         tidy(gpkg.parent)  # the GeoPackage's folder looked at first: its half is cleared
     tidy(out.parent)

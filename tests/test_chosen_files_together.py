@@ -9,12 +9,12 @@ the GeoPackage's table of one run, never a mix, and the user's own files untouch
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 
 import pandas as pd
 import pytest
+from forking import forked
 
 from community_safety.core.errors import InputError
 from community_safety.core.store import together
@@ -83,15 +83,13 @@ def _child(folder, gpkg, at: int, how: str):
 @pytest.mark.parametrize("at", range(1, RENAMES + 1))
 def test_files_and_geopackage_chosen_by_a_user_go_in_together(tmp_path, at, how):
     folder, gpkg = _setup(tmp_path)
-    process = multiprocessing.get_context("fork").Process(target=_child(folder, gpkg, at, how))
-    process.start()
-    process.join()
+    exitcode = forked(_child(folder, gpkg, at, how))
     runs = _state(folder, gpkg)
     assert len(runs) == 1, (at, how, runs)  # one run's files and table, never a mix
-    if process.exitcode == 0:
+    if exitcode == 0:
         assert runs == {"new"}
     elif how == "error":
-        assert process.exitcode == 3 and runs == {"old"}  # an error puts back what went in
+        assert exitcode == 3 and runs == {"old"}  # an error puts back what went in
 
 
 def test_files_picked_one_by_one_in_two_folders_go_in_together(tmp_path):
@@ -115,9 +113,7 @@ def test_files_picked_one_by_one_in_two_folders_go_in_together(tmp_path):
                 first.write_text("run\nnew\n")
                 second.write_text("run\nnew\n")
             os._exit(0)
-        process = multiprocessing.get_context("fork").Process(target=child)
-        process.start()
-        process.join()
+        forked(child)
         tidy(table.parent)
         tidy(chart.parent)
         runs = {pd.read_csv(p)["run"].iloc[0] for p in (table, chart)}
@@ -203,12 +199,10 @@ def test_incidents_killed_while_committing_keep_folder_and_geopackage_together(p
                 return real_commit(*a, **k)
             together._commit = commit
             os._exit(main(args(start)))
-        process = multiprocessing.get_context("fork").Process(target=child)
-        process.start()
-        process.join()
+        exitcode = forked(child)
         in_folder, in_gpkg = counted()
         assert in_folder == in_gpkg, (at, start, in_folder, in_gpkg)
-        outcomes.add(process.exitcode)
+        outcomes.add(exitcode)
         seen_runs.add(in_folder)
     assert 9 in outcomes  # the kills did land inside the commit
     assert len(seen_runs) >= 2  # and the runs differ, so a mix would show
