@@ -330,7 +330,7 @@ def test_small_counts_of_what_a_profile_leaves_out_are_suppressed_for_partners()
     segments = pd.Series([1, 2], index=["A", "C"])
     note = not_profiled_note(counts, pd.Index(["A"]), segments, "households")
     assert note == ("Not in the profile's counts, rates and indices: 5 fires, 1 fatality "
-                    "in 2 output areas without a segment (no data)")
+                    "in 2 output areas without a segment (too little data)")
     about = {"source": "fires.csv", "period": "Jan 2009 – Aug 2024", "categories": "all",
              "records_read": 60, "records_counted": 40, "records_not_profiled": 5,
              "note": note}

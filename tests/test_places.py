@@ -199,10 +199,11 @@ def test_addresses_in_areas_without_a_segment_are_not_said_to_be_placed_in_one(a
     layer, report = join_gazetteer(areas, records, "UPRN", LocationColumns(x="E", y="N"))
     assert len(layer) == 3 and layer["segment"].isna().sum() == 1
     assert placed_line(layer, len(report)) == ("2 of 4 records placed in a segment; 1 in 1 "
-                                               "output area without one (no data)")
+                                               "output area without one (too little data)")
     outcomes = dict(zip(*match_summary(report)[["outcome", "records"]].to_numpy().T))
     assert outcomes["matched by location"] == 2
-    assert outcomes["matched by location: in an output area without a segment (no data)"] == 1
+    assert outcomes["matched by location: in an output area without a segment "
+                    "(too little data)"] == 1
     assert placed_line(layer.iloc[:2], 2) == "2 of 2 records placed in a segment"
 
 

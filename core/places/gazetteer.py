@@ -15,12 +15,12 @@ import pandas as pd
 from ..data.crs import BNG
 from ..data.locate import BY_CODE, DUPLICATE, MATCHED, AreaIndex, LocationColumns, locate
 from ..errors import InputError
-from ..segment.words import counted
+from ..segment.words import WITHOUT_SEGMENT, counted
 
 REPORT_COLUMNS = ["source", "row", "record_id", "area_code", "status", "method", "detail"]
 # a located address whose output area has no segment (no data in any table): it keeps its
 # place in the layer but ranks nowhere (targeting excludes it as "area not classified")
-NO_SEGMENT = "in an output area without a segment (no data)"
+NO_SEGMENT = f"in an output area {WITHOUT_SEGMENT}"
 
 
 def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: str,
@@ -84,11 +84,11 @@ def match_summary(report: pd.DataFrame) -> pd.DataFrame:
 def placed_line(layer: pd.DataFrame, records: int) -> str:
     """How many of the ``records`` the address layer placed in a segment, and how many it
     holds in output areas without one: "4,585 of 4,915 records placed in a segment; 330 in
-    17 output areas without one (no data)"."""
+    17 output areas without one (too little data)"."""
     unsegmented = layer["segment"].isna().to_numpy()
     line = f"{int((~unsegmented).sum()):,} of {records:,} records placed in a segment"
     if unsegmented.any():
         areas = layer.loc[unsegmented, "area_code"].nunique()
         line += (f"; {int(unsegmented.sum()):,} in {counted(areas, 'output areas')} "
-                 "without one (no data)")
+                 "without one (too little data)")
     return line

@@ -25,7 +25,7 @@ from ..data.dates import parse_dates
 from ..data.ingest import parse_numbers
 from ..data.locate import MATCHED
 from ..errors import InputError
-from ..segment.words import counted
+from ..segment.words import WITHOUT_SEGMENT, counted
 
 ONE_PER_ROW = "incidents"
 
@@ -166,7 +166,7 @@ def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: p
     if left.empty:
         return ""
     unclassified = ~left.index.isin(segments.index)
-    why = {"without a segment (no data)": unclassified,
+    why = {WITHOUT_SEGMENT: unclassified,
            f"whose {base} are not known": ~unclassified}
     parts = []
     for reason, rows in why.items():

@@ -209,6 +209,11 @@ def with_descriptions(table, labels: dict):
         ["variable", "description", *table.columns.drop("variable")]]
 
 
+# why an output area has no segment, where a sentence names it: its codes in no table, or
+# no value of its own in more than half of the clustering variables (both too little data)
+WITHOUT_SEGMENT = "without a segment (too little data)"
+
+
 def counted(n: int, measure: str) -> str:
     """A count and what it counts, in agreement: "2 fatalities", "1 fatality", "1 fire"
     (a measure is named in the plural, as its column is; its last word made singular for

@@ -178,14 +178,14 @@ def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
 
 
 def unclassified_words(areas: pd.DataFrame, tables: str) -> str:
-    """The output areas without a segment (no data) and what ``tables`` leave out with
+    """The output areas without a segment (too little data) and what ``tables`` leave out with
     them, in a sentence ('' when every area has a segment)."""
     unclassified = int(areas["segment"].isna().sum())
     if not unclassified:
         return ""
-    return (f"{unclassified:,} of the {len(areas):,} output areas have no data and no "
-            "segment: they, their households, residents, addresses and incidents are in no "
-            f"column of {tables}")
+    return (f"{unclassified:,} of the {len(areas):,} output areas have too little data for "
+            "a segment: they, their households, residents, addresses and incidents are in "
+            f"no column of {tables}")
 
 
 def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:

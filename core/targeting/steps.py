@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
+from ..segment.words import WITHOUT_SEGMENT
 from .crew_workbook import area_layer_fields, layer_fields, write_crew_workbook
 from .rates import (
     ADDRESSES_AS_HOUSEHOLDS,
@@ -56,8 +57,8 @@ class TargetInputs:
     project: Path | None = None  # a project file whose [risk_model] sets the model
 
 
-NO_SEGMENT_FIRE = ("in an output area without a segment (no data in any table): it ranks "
-                   "no area and is not in the window's fires")
+NO_SEGMENT_FIRE = (f"in an output area {WITHOUT_SEGMENT}: it ranks no area and is not in "
+                   "the window's fires")
 
 
 def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
@@ -269,8 +270,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
-            "fires of the window in output areas without a segment (no data in any table): "
-            "they rank no area and are not in the window's fires above"]
+            f"fires of the window in output areas {WITHOUT_SEGMENT}: they rank no area and "
+            "are not in the window's fires above"]
     if rate_unit(seg) == "address":
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
         result.summary.loc[len(result.summary)] = ["households", "addresses",
