@@ -309,7 +309,8 @@ def test_the_function_segmentation_calls_keeps_its_signature():
 @pytest.mark.parametrize("percent, words", [
     (48, "almost half of"), (50, "about half of"), (69, "just over two thirds of"),
     (14, "about one in seven"), (31, "just over three in ten"), (2, "very few"),
-    (97, "almost all"), (26, "just over a quarter of"),
+    (97, "almost all"), (26, "just over a quarter of"), (55, "just over half of"),
+    (57, "almost three in five"), (4.5, "almost one in twenty"), (37, "over a third of"),
 ])
 def test_how_many_in_words(percent, words):
     assert how_many(percent) == words
@@ -428,6 +429,21 @@ def test_each_count_of_cars_has_its_own_words(label, high, says):
     are not 'two or more' (Census 2021's ts045 has 2, and 3 or more, in cells apart)."""
     words = words_for("cars", {"cars": label})
     assert words.high == ("with", high) and words.says == says
+
+
+@pytest.mark.parametrize("label, high, says", [
+    ("National Statistics Socio-economic Classification (NS-SEC): L13 Routine occupations",
+     "routine work", "are in routine work"),
+    ("National Statistics Socio-economic Classification (NS-SEC): L12 Semi-routine "
+     "occupations", "semi-routine work", "are in semi-routine work"),
+    ("Routine and semi-routine occupations", "routine work",
+     "are in routine or semi-routine work"),
+])
+def test_each_class_of_work_has_its_own_words(label, high, says):
+    """Barnet's segment 9 said "11% are in routine or semi-routine work" where 11% were in
+    routine work alone (22.2% in both, Census 2021 ts062): each class is said as itself."""
+    words = words_for("work", {"work": label})
+    assert words.high == ("in", high) and words.says == says
 
 
 def test_the_numbering_names_the_deprivation_measure_in_words(camden, capsys, tmp_path):

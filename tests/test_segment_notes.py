@@ -68,6 +68,37 @@ def test_names_in_column_codes_are_said_with_how_to_give_a_labels_file(tmp_path,
     assert not names.str.contains("'ts0", regex=False).any()
 
 
+def test_a_labels_file_missing_some_variables_says_which_are_named_by_code(tmp_path, capsys):
+    """Hillingdon's labels file without a few rows gave names such as "Residents with high
+    'ts0620008'" and said nothing: the variables it leaves out are now said, with what to
+    do, on the console and in the report."""
+    labelled = council(tmp_path, extra=LABELS)
+    out = tmp_path / "out"
+    assert main(["segment", str(labelled), "--out", str(out), "--no-plots"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["results"][
+        "undescribed_variables"] == []
+    missing = json.loads((out / "manifest.json").read_text())["results"][
+        "clustered_variables"][1:3]
+    labels = pd.read_csv(labelled.parent / "census_variables.csv")
+    labels[~labels["new_names"].isin(missing)].to_csv(labelled.parent / "census_variables.csv",
+                                                      index=False)
+    capsys.readouterr()
+    assert main(["segment", str(labelled), "--out", str(out), "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    results = json.loads((out / "manifest.json").read_text())["results"]
+    assert results["clustered_variables"][1:3] == missing  # the same variables clustered
+    assert results["undescribed_variables"] == missing
+    note = (f"{len(missing)} of the {len(results['clustered_variables'])} clustered variables "
+            "have no description in census_variables.csv ("
+            + ", ".join(f"'{v}'" for v in missing) + "), so the segment names and pen "
+            "portraits name them by their column codes; add a row for each to that file")
+    assert note in err
+    assert "No labels file" not in err
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    report = (tmp_path / "report.html").read_text(encoding="utf-8").replace("&#39;", "'")
+    assert note in report
+
+
 def test_a_count_the_same_in_every_area_is_dropped_as_a_constant_and_said(tmp_path, capsys):
     """A partner's constant count inside a table with a denominator: its share (7 per 100
     households) differs only with the areas' size; screening drops it as a constant, says

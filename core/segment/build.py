@@ -161,6 +161,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
         if r == data.constant_counts.get(v)}
     manifest["results"]["labels_file"] = (project.labels_file.name if project.labels_file
                                           else None)
+    manifest["results"]["undescribed_variables"] = (
+        [v for v in clustered if not str(labels.get(v) or "").strip()]
+        if project.labels_file else [])
     manifest["results"]["small_segments"] = small_segments(summary, project.min_share)
     manifest["results"]["winsorised"] = {
         "bound": project.winsorise, "cells": int(len(prepared.clipped)),

@@ -33,15 +33,33 @@ def set_aside_note(manifest: dict) -> str | None:
 
 
 def labels_note(manifest: dict, where: str = "project") -> str | None:
-    """One line when no labels file was given: the segment names and pen portraits name
-    variables by their column codes, and how to give descriptions; None otherwise."""
+    """One line when no labels file was given, or one that leaves clustered variables out:
+    the segment names and pen portraits name those by their column codes, and how to give
+    descriptions; None otherwise."""
     results = manifest.get("results", {})
-    if "labels_file" not in results or results["labels_file"]:  # given (or saved before)
+    if results.get("labels_file"):
+        return undescribed_note(results)
+    if "labels_file" not in results:  # saved before the manifest said
         return None
     example = next(iter(results.get("clustered_variables", [])), "")
     return ("No labels file was given, so the segment names and pen portraits name the "
             "variables by their column codes" + (f" (e.g. '{example}')" if example else "")
             + f"; to name them in words, {LABELS_HOW[where]}")
+
+
+def undescribed_note(results: dict) -> str | None:
+    """One line when the labels file describes only some of the clustered variables: those
+    it leaves out are named by their column codes in the names and pen portraits."""
+    missing = results.get("undescribed_variables", [])
+    if not missing:
+        return None
+    shown = ", ".join(f"'{v}'" for v in missing[:5]) + (
+        f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+    total = len(results.get("clustered_variables", [])) or len(missing)
+    return (f"{len(missing):,} of the {total:,} clustered variables have no description in "
+            f"{results['labels_file']} ({shown}), so the segment names and pen portraits name "
+            "them by their column codes; add a row for each to that file to name them in "
+            "words")
 
 
 def constant_counts_note(manifest: dict) -> str | None:

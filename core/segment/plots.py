@@ -83,9 +83,9 @@ def elbow_plot(diagnostics: pd.DataFrame, path: Path) -> Path:
     figure = Figure(figsize=(7, 4.5))
     ax = figure.add_subplot()
     ax.plot(diagnostics["k"], diagnostics["wcss"], marker="o", color="#332288",
-            label="within-cluster sum of squares")
+            label="within-segment sum of squares")
     ax.set_xlabel("number of segments (k)")
-    ax.set_ylabel("within-cluster sum of squares")
+    ax.set_ylabel("within-segment sum of squares")
     ax.set_xticks(list(diagnostics["k"]))
     second = ax.twinx()
     second.plot(diagnostics["k"], diagnostics["silhouette"], marker="s", color="#CC6677",

@@ -32,6 +32,9 @@ _FRACTIONS = (
 )
 
 
+ALMOST = 0.93  # "almost" a fraction: at least this share of it
+
+
 def how_many(percent: float) -> str:
     """'almost half of', 'about one in seven', 'very few' for a percentage."""
     p = percent / 100
@@ -39,7 +42,10 @@ def how_many(percent: float) -> str:
         return "very few"
     if p > 0.95:
         return "almost all"
-    fraction, words, takes_of = min(_FRACTIONS, key=lambda f: abs(math.log(p / f[0])))
+    nearest = min(range(len(_FRACTIONS)), key=lambda i: abs(math.log(p / _FRACTIONS[i][0])))
+    if p / _FRACTIONS[nearest][0] < ALMOST and nearest > 0:  # 55%: "just over half", not
+        nearest -= 1  # "almost three in five"
+    fraction, words, takes_of = _FRACTIONS[nearest]
     ratio = p / fraction
     qualifier = "about" if 0.97 <= ratio <= 1.03 else "almost" if ratio < 1 else (
         "just over" if ratio <= 1.1 else "over")

@@ -169,8 +169,15 @@ VOCABULARY: tuple[Term, ...] = (
     T(WORK, r"lower managerial", ("in", "managerial work"), None,
       "residents aged 16 and over",
       "are in lower managerial, administrative or professional work"),
-    T(WORK, r"\bsemi-routine occupations|\broutine occupations", ("in", "routine work"), None,
-      "residents aged 16 and over", "are in routine or semi-routine work"),
+    # each NS-SEC class its own words: the share in routine work alone is not the share in
+    # routine or semi-routine work (Census 2021 TS062 counts them apart)
+    T(WORK, r"\bsemi-routine (and|or) routine|\broutine (and|or) semi-routine",
+      ("in", "routine work"), None, "residents aged 16 and over",
+      "are in routine or semi-routine work"),
+    T(WORK, r"\bsemi-routine occupations", ("in", "semi-routine work"), None,
+      "residents aged 16 and over", "are in semi-routine work"),
+    T(WORK, r"(?<!semi-)\broutine occupations", ("in", "routine work"), None,
+      "residents aged 16 and over", "are in routine work"),
     T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
       None, "residents aged 16 and over", "are full-time students",
       fewer=("Residents", "students")),

@@ -23,7 +23,7 @@ from .base import EngineAlgorithm
 class ChooseSegments(EngineAlgorithm):
     NAME = "choosesegments"
     TITLE = "Choose number of segments"
-    HELP = ("For each k in the range: within-cluster sum of squares (elbow), silhouette "
+    HELP = ("For each k in the range: within-segment sum of squares (elbow), silhouette "
             "(sampled above 10,000 areas), Calinski-Harabasz, Davies-Bouldin and stability "
             "across random starts (adjusted Rand index), and the size of the smallest segment. "
             "Writes a table and an elbow plot, and recommends a k: among those whose smallest "
