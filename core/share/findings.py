@@ -418,6 +418,19 @@ def change_findings(seg, path: Path, previous: Path, threshold: int) -> list[Fin
         return [Finding("changes", "Since the last run", f"The number of segments changed "
                         f"from {len(then)} to {len(now)}, so segments are not compared one "
                         "by one.", {"segments_before": len(then), "segments_now": len(now)})]
+    renumbered = _renumbered(before.areas["segment"], seg.areas["segment"])
+    if renumbered:
+        parts = [f"{segment_label(n, names)} holds "
+                 + (f"mostly ({share:.0f}% of its areas) the last run's "
+                    f"{segment_label(m, before.segment_names)}" if m is not None else
+                    "no majority of any one segment of the last run")
+                 for n, (m, share) in renumbered.items()]
+        return [Finding("changes", "Since the last run (built "
+                        f"{str(before.manifest.get('created', ''))[:10]})",
+                        f"The segments were built anew and {len(renumbered)} of {len(now)} "
+                        "do not match the last run's segment of the same number, so shares "
+                        "and wards are not compared by number: " + "; ".join(parts) + ".",
+                        {"renumbered": {n: m for n, (m, _) in renumbered.items()}})]
     moved = (now["share_of_areas"] - then["share_of_areas"]).round(2)
     moved = moved[moved.abs() >= MOVED].sort_values(key=abs, ascending=False)
     if len(moved):
@@ -436,6 +449,22 @@ def change_findings(seg, path: Path, previous: Path, threshold: int) -> list[Fin
                                 {"moved": {int(n): float(v) for n, v in moved.items()}}))
     findings += _ward_changes(path, previous, threshold, names, before.segment_names)
     return findings
+
+
+def _renumbered(before: pd.Series, now: pd.Series) -> dict:
+    """The segments (numbers) whose output areas were not mostly in the segment of the same
+    number in the last run: number -> (the last run's segment holding most of its areas,
+    or None when none holds a majority; that segment's share of its areas, %). Empty when
+    every segment kept its number (a refresh, or a rebuild that found the same segments)."""
+    both = pd.concat({"before": before, "now": now}, axis=1, join="inner").dropna()
+    overlap = pd.crosstab(both["now"].astype(int), both["before"].astype(int))
+    share = overlap.div(overlap.sum(axis=1), axis=0) * 100
+    found = {}
+    for n in share.index:
+        m = int(share.loc[n].idxmax())
+        if m != n or share.at[n, m] < 50:
+            found[int(n)] = (m if share.at[n, m] >= 50 else None, float(share.at[n, m]))
+    return found
 
 
 def _ward_changes(path: Path, previous: Path, threshold: int, names: dict,
