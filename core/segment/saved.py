@@ -53,22 +53,9 @@ def segment_abstract(seg: Segmentation) -> str:
                                   seg.manifest.get("numbering", {}).get("description"))
 
 
-def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: pd.DataFrame,
-                         path: Path) -> Path:
-    """Areas assigned to a saved segmentation as a GeoPackage layer with its segment style
-    (the caller stages ``path``)."""
-    layer = gpd.GeoDataFrame(assigned.join(areas[["geometry"]]), geometry="geometry",
-                             crs=areas.crs).rename_axis("area_code").reset_index()
-    layer.to_file(path, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
-                  dataset_options=GPKG_OPTIONS)
-    write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(
-        seg.segment_names, unclassified=bool(assigned["segment"].isna().any())))
-    write_layer_description(path, SEGMENT_LAYER, segment_abstract(seg))
-    return path
-
-
 def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: bool,
-                        progress: Progress, also: dict | None = None) -> None:
+                        progress: Progress, also: dict | None = None,
+                        files: bool = True) -> None:
     manifest = json.loads(json.dumps(seg.manifest))
     manifest.pop("identity", None)
     manifest["identity"] = segmentation_identity(manifest, seg.areas)
@@ -87,6 +74,8 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
     for name, frame in tables.items():
         write_table(gpkg, name, frame)
     record_written(gpkg, [SEGMENT_LAYER, *tables])
+    if not files:
+        return
     for name in (*CSV_TABLES, "diagnostics"):
         if name in tables:
             write_csv(tables[name], folder / f"{name}.csv", index=False)
@@ -125,13 +114,15 @@ def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
 
 
 def save_segmentation_as(seg: Segmentation, gpkg: Path, plots: bool = True,
-                         progress: Progress = silent, also: dict | None = None) -> Path:
+                         progress: Progress = silent, also: dict | None = None,
+                         files: bool = True) -> Path:
     """Write the GeoPackage at ``gpkg`` and the CSV tables, manifest and box plots beside
     it, each file replacing its namesake atomically; nothing else in that folder is touched
-    (``staged_files``)."""
+    (``staged_files``). ``files=False``: the GeoPackage alone (a Processing output, which may
+    sit beside another segmentation's files)."""
     gpkg = Path(gpkg)
     with staged_files(gpkg.parent) as staging:
-        _write_segmentation(seg, staging, gpkg.name, plots, progress, also)
+        _write_segmentation(seg, staging, gpkg.name, plots, progress, also, files)
     progress(1.0, "saved")
     return gpkg
 
