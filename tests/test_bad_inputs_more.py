@@ -323,7 +323,8 @@ ASSIGN = [
     case(["{IN}/notgpkg.gpkg", "{S}/camden.toml"], "notgpkg.gpkg: not a GeoPackage",
          id="not-a-geopackage"),
     case(["{IN}/wards_only.gpkg", "{S}/camden.toml"],
-         "wards_only.gpkg: not a saved segmentation (missing area_values, centres, manifest,",
+         "wards_only.gpkg: not a saved segmentation (no segments, centres or area values in "
+         "it); give the segmentation.gpkg that segment or assign wrote",
          id="geopackage-without-our-tables"),
     case(["{S}/lfb_dwelling_fires.csv", "{S}/camden.toml"],
          "lfb_dwelling_fires.csv: not a saved segmentation", id="csv-as-segmentation"),

@@ -189,10 +189,10 @@ def test_assign_keeps_the_segment_numbers(tmp_path, capsys):
     assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
     assert main(["assign", str(out / "segmentation.gpkg"), str(project), "--out",
                  str(tmp_path / "assigned")]) == 0
-    assert "749 were in the segmentation, 0 of them changed segment" in capsys.readouterr().out
+    assert "749 were in it, 0 of them changed segment" in capsys.readouterr().out
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
     assert (assigned["segment"] == assigned["previous_segment"]).all()
-    styles = gpd.read_file(tmp_path / "assigned" / "assigned.gpkg", layer="layer_styles")
+    styles = gpd.read_file(tmp_path / "assigned" / "segmentation.gpkg", layer="layer_styles")
     assert styles["f_table_name"].tolist() == ["segments"]  # opens styled in QGIS
 
 
@@ -262,9 +262,11 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     # assigning the same data again leaves them as the build did
     assert main(["assign", str(out / "segmentation.gpkg"), str(tmp_path / "project.toml"),
                  "--out", str(tmp_path / "assigned")]) == 0
-    assert ("Assigned 746 areas to the 10 existing segments; 746 were in the segmentation, "
-            "0 of them changed segment. 3 areas have no value of their own in more than half "
-            "of the clustering variables and are left unclassified.") in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert ("Assigned 746 areas to the 10 segments of segmentation.gpkg as built; 746 were in "
+            "it, 0 of them changed segment") in said.out
+    assert ("3 output areas of the boundaries have no row in any of the tables of output "
+            "areas") in said.err  # as segment says it
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
     assert sorted(assigned.loc[assigned["segment"].isna(), "area_code"]) == sorted(gone)
 

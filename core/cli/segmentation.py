@@ -22,12 +22,9 @@ def _k_range(text: str) -> list[int]:
     return list(range(low, high + 1))
 
 
-def _print_summary(seg, path: Path) -> None:
+def _print_table(seg) -> None:
+    """The segments: number, areas, residents, mean deprivation, name."""
     import pandas as pd
-
-    from ..segment.area_data import reconciliation_notes
-    from ..segment.build import small_segments_note, unclassified_note
-    from ..segment.notes import constant_counts_note, labels_note, set_aside_note
 
     summary = seg.summary
     print(f"\n{seg.name}: {int(summary['areas'].sum())} areas in {len(summary)} segments "
@@ -54,13 +51,27 @@ def _print_summary(seg, path: Path) -> None:
         print(f"{number:>3}  {int(row['areas']):>5}  {residents:>9}{value}  {row['name']}")
     if numbering.get("description"):
         print(numbering["description"])
+
+
+def _print_summary(seg, path: Path) -> None:
+    from ..segment.area_data import filled_rows_notes, reconciliation_notes
+    from ..segment.build import small_segments_note, unclassified_note
+    from ..segment.notes import constant_counts_note, labels_note, set_aside_note
+
+    _print_table(seg)
     winsorised = seg.manifest["results"].get("winsorised", {})
     if winsorised.get("cells"):
         print(f"Winsorised at ±{winsorised['bound']:g}: {winsorised['cells']} values in "
               f"{len(winsorised['areas'])} areas clipped (listed in manifest.json)")
     if seg.manifest["results"].get("random_starts_note"):
         print(seg.manifest["results"]["random_starts_note"])
-    for warning in (*reconciliation_notes(seg.reconciliation), unclassified_note(seg.manifest),
+    tables = {way["table"] for v, way in seg.manifest.get("preparation", {}).items()
+              if v in seg.clustered}
+    unclassified = seg.manifest["results"].get("unclassified_areas", [])
+    for warning in (*reconciliation_notes(seg.reconciliation),
+                    *filled_rows_notes(seg.reconciliation, tables, unclassified,
+                                       "the study area's medians"),
+                    unclassified_note(seg.manifest),
                     set_aside_note(seg.manifest), constant_counts_note(seg.manifest),
                     labels_note(seg.manifest),
                     small_segments_note(seg.manifest)):
@@ -124,34 +135,48 @@ def _choose_k(args) -> int:
 
 def _assign(args) -> int:
     from ..project.project_file import load_project
-    from ..segment.area_data import gather_area_data
-    from ..segment.assign import assign_areas
-    from ..segment.saved import load_segmentation, write_assigned_layer
-    from ..store.folders import replaced_folder, replacement_note
+    from ..segment.area_data import filled_rows_notes, gather_area_data, reconciliation_notes
+    from ..segment.assign import assigned_segmentation
+    from ..segment.build import unclassified_note
+    from ..segment.preparation import check_same_preparation
+    from ..segment.saved import load_segmentation, save_segmentation
+    from ..store.folders import replacement_note
+    from ..store.geopackage import gpkg_file
 
-    seg = load_segmentation(args.segmentation)
+    source = gpkg_file(args.segmentation)
+    seg = load_segmentation(source)
     project = load_project(args.project)
-    data = gather_area_data(project)
-    assigned = assign_areas(seg, data.values)
-    previous = seg.areas["segment"].reindex(assigned.index)
-    assigned["previous_segment"] = previous
+    record = seg.manifest.get("preparation")
+    check_same_preparation(record or {}, seg.clustered, project)
+    data = _run_with_bar(gather_area_data, project)
+    refreshed, changes = assigned_segmentation(seg, data, source, project)
     replacing = replacement_note(args.out)
-    from ..cells import write_csv
-
-    with replaced_folder(args.out) as staging:
-        write_assigned_layer(seg, data.areas, assigned, staging / "assigned.gpkg")
-        write_csv(assigned.rename_axis("area_code").reset_index(), staging / "assigned.csv",
-                  index=False)
-        write_csv(data.reconciliation, staging / "reconciliation.csv", index=False)
-    known = previous.notna()
-    changed = int((previous[known] != assigned.loc[known, "segment"]).sum())
-    unclassified = int(assigned["segment"].isna().sum())
-    print(f"Assigned {len(assigned) - unclassified} areas to the {len(seg.centres)} existing "
-          f"segments; {int(known.sum())} were in the segmentation, {changed} of them changed "
-          "segment." + (f" {unclassified} areas have no value of their own in more than half of "
-                        "the clustering variables and are left unclassified."
-                        if unclassified else ""))
-    print(f"Saved assigned.gpkg and assigned.csv to {args.out}")
+    path = _run_with_bar(save_segmentation, refreshed, args.out, plots=not args.no_plots,
+                         also={"assigned.csv": changes.rename_axis("area_code").reset_index()})
+    done = refreshed.manifest["assigned"]
+    _print_table(refreshed)
+    new = len(done["new_areas"])
+    print(f"\nAssigned {done['areas_assigned']:,} areas to the {len(seg.centres)} segments of "
+          f"{source.name} as built; {done['areas_in_segmentation']:,} were in it, "
+          f"{done['changed_segment']:,} of them changed segment (assigned.csv lists each "
+          "area's segment beside its previous one)"
+          + (f"; {new:,} {'is' if new == 1 else 'are'} new" if new else "") + ".")
+    tables = {way["table"] for v, way in (record or {}).items() if v in seg.clustered}
+    for note in (*reconciliation_notes(refreshed.reconciliation),
+                 *filled_rows_notes(refreshed.reconciliation, tables,
+                                    refreshed.manifest["results"]["unclassified_areas"],
+                                    "the segmentation's medians"),
+                 unclassified_note(refreshed.manifest)):
+        if note:
+            print(note, file=sys.stderr)
+    if record is None:
+        print(f"{source.name} was saved by an earlier version that does not record how each "
+              "table's counts were made into shares: check each [[tables]] entry gives the "
+              "denominator (or counts = \"as is\") it had when the segmentation was built",
+              file=sys.stderr)
+    print(f"\nSaved to {path}: the same segments with this year's areas and values, a saved "
+          "segmentation like the one segment writes; give it to incidents, gazetteer, "
+          "matrices, target and report")
     if replacing:
         print(replacing)
     return 0
@@ -182,5 +207,7 @@ def add_commands(sub) -> None:
     assign = sub.add_parser("assign", help="assign areas to an existing segmentation")
     assign.add_argument("segmentation", type=Path, help="saved segmentation.gpkg")
     assign.add_argument("project", type=Path, help="project file describing the new data")
-    assign.add_argument("--out", type=Path, required=True)
+    assign.add_argument("--out", type=Path, required=True,
+                        help="output folder: the refreshed segmentation (segmentation.gpkg)")
+    assign.add_argument("--no-plots", action="store_true", help="skip the box plots")
     assign.set_defaults(run=_assign)

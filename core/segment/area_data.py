@@ -44,6 +44,8 @@ class AreaData:
     denominators: list = field(default_factory=list)
     # counts the same in every area, made shares of a total: variable -> why it is dropped
     constant_counts: dict = field(default_factory=dict)
+    # each column's table (its title): how the table's entry prepared it is recorded
+    origin: dict = field(default_factory=dict)
 
 
 def column_notes(tables) -> pd.DataFrame:
@@ -183,7 +185,7 @@ def gather_area_data(project: Project, progress: Progress = silent) -> AreaData:
     reconciliation = pd.concat(rows, ignore_index=True)
     reconciliation["row"] = reconciliation["row"].astype("Int64")
     return AreaData(areas, values, context, reconciliation, inputs, column_notes(tables),
-                    bases, constant_counts(tables))
+                    bases, constant_counts(tables), origin)
 
 
 def constant_counts(tables) -> dict[str, str]:
@@ -294,4 +296,27 @@ def reconciliation_notes(reconciliation: pd.DataFrame, shown: int = 3) -> list[s
             notes.append(listed(source, f"{counted(n, 'area codes')} "
                                 f"{'is' if n == 1 else 'are'} not among the areas",
                                 items, n))
+    return notes
+
+
+def filled_rows_notes(reconciliation: pd.DataFrame, tables, unclassified, medians: str,
+                      shown: int = 3) -> list[str]:
+    """A line per table of clustering variables (``tables``: their titles) on the areas it
+    has no row for that are placed in a segment all the same (not among ``unclassified``):
+    their values of its variables are ``medians`` ("the study area's medians", "the
+    segmentation's medians"); read by a person on the console."""
+    from ..data.ingest import STATUS_NO_DATA
+    from .words import counted
+
+    rows = reconciliation[reconciliation["status"].eq(STATUS_NO_DATA)
+                          & reconciliation["source"].isin(set(tables))
+                          & ~reconciliation["area_code"].isin(set(unclassified))]
+    notes = []
+    for source, group in rows.groupby("source", sort=False):
+        codes = group["area_code"].astype(str).tolist()
+        n = len(codes)
+        notes.append(f"{source}: no row for {counted(n, 'output areas')}, placed in a segment "
+                     f"on the other tables with {medians} for its variables (listed in "
+                     f"reconciliation.csv): {', '.join(codes[:shown])}"
+                     + ("; ..." if n > shown else ""))
     return notes

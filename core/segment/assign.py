@@ -4,14 +4,30 @@ renumbering them: each area to its nearest centre (and sub-segment).
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .build import Segmentation
+from ..project.project_file import Project
+from .area_data import AreaData
+from .build import (
+    Segmentation,
+    direct_tables,
+    in_no_table,
+    small_segments,
+    tables_without,
+    with_unclassified,
+)
 from .kmeans import assign_to_centres, distance_to_centres
-from .prepare import winsorise
-from .screening import too_little_data
+from .prepare import clipped_cells, winsorise
+from .profiles import segment_summary
+from .screening import described, too_little_data
 
 
 def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +39,17 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
     """
     absent = [v for v in segmentation.clustered if v not in values.columns]
     if absent:
-        raise InputError(f"the new data lack the segmentation's variable(s): {', '.join(absent)}")
+        record = segmentation.manifest.get("preparation", {})
+        tables = sorted({record[v]["table"] for v in absent if v in record})
+        one = len(absent) == 1
+        raise InputError(
+            f"the new data lack {'one' if one else len(absent)} of the "
+            f"{len(segmentation.clustered)} variables the segments were made from: "
+            + "; ".join(described(v, segmentation.labels) for v in absent)
+            + (f" (the segmentation read {'it' if one else 'them'} from "
+               f"{', '.join(tables)})" if tables else "")
+            + "; add the table holding "
+            + ("it" if one else "them") + " to the project: each area is placed by all of them")
     frame = values[segmentation.clustered].astype(float)
     empty = too_little_data(frame)
     values, frame = values[~empty], frame[~empty]
@@ -50,3 +76,128 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
         left["subsegment"] = ""
     out = out.astype({"segment": "Int64"})
     return pd.concat([out, left]).reindex(empty.index) if len(left) else out
+
+
+def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
+                          project: Project | None = None) -> tuple[Segmentation, pd.DataFrame]:
+    """The segmentation a refresh gives: ``seg``'s segments as built (numbers, names, pen
+    portraits, centres, profiles, standardisation) with ``data``'s areas, their new values
+    and each one's segment (``assign_areas``), saved and used like any other; its manifest
+    says it was assigned from ``source`` (``seg``'s file, its identity and inputs), with
+    which inputs (``project``: the project file that read them, when there is one). Also
+    returns each area's segment beside its previous one (``previous_segment``)."""
+    assigned = assign_areas(seg, data.values)
+    areas = data.areas[["geometry"]].join(assigned)
+    if "subsegment" not in areas:
+        areas["subsegment"] = ""
+    areas = areas[["segment", "segment_name", "subsegment", "distance", "geometry"]]
+    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=data.areas.crs)
+    changes = assigned.copy()
+    changes["previous_segment"] = seg.areas["segment"].reindex(assigned.index)
+
+    unclassified = areas.index[areas["segment"].isna()]
+    lacking = data.values.loc[unclassified, seg.clustered].isna().sum(axis=1)
+    manifest = _assigned_manifest(seg, data, areas, changes, source, project, lacking)
+    return replace(
+        seg, areas=areas, values=data.values, summary=_summary(seg, data, areas),
+        reconciliation=with_unclassified(data.reconciliation, lacking, len(seg.clustered)),
+        missing=_missing(seg, data, areas), manifest=manifest, diagnostics=None,
+    ), changes
+
+
+def _summary(seg: Segmentation, data: AreaData, areas: pd.DataFrame) -> pd.DataFrame:
+    """The built summary's names and pen portraits, with each segment's areas, residents,
+    households, mean deprivation and distance counted again over the assigned areas (a
+    segment no area falls in now has 0 areas)."""
+    params = seg.manifest.get("parameters", {})
+    classified = areas["segment"].dropna().astype(int)
+    named = {params.get("residents"): "residents", params.get("households"): "households"}
+    sizes = data.values.reindex(columns=[c for c in named if c and c in data.values])
+    sizes = sizes.rename(columns=named).loc[classified.index]
+    measure = params.get("deprivation")
+    by_deprivation = bool(seg.manifest.get("numbering", {}).get(
+        "by_deprivation", measure is not None))
+    deprivation = (data.values.loc[classified.index, measure] if measure in data.values
+                   else pd.Series(np.nan, index=classified.index))
+    counted = segment_summary(classified, sizes, deprivation,
+                              areas.loc[classified.index, "distance"], by_deprivation)
+    counted = counted.reindex(seg.summary.index)
+    counted[["areas", "share_of_areas"]] = counted[["areas", "share_of_areas"]].fillna(0)
+    counted["areas"] = counted["areas"].astype(int)
+    for column in counted.columns:  # a measure the new data lack: as built
+        if column in seg.summary and counted[column].isna().all():
+            counted[column] = seg.summary[column]
+    words = seg.summary[[c for c in seg.summary.columns if c not in counted.columns]]
+    summary = words.join(counted)
+    return summary[[*[c for c in seg.summary.columns if c in summary],
+                    *[c for c in summary.columns if c not in seg.summary]]]
+
+
+def _missing(seg: Segmentation, data: AreaData, areas: pd.DataFrame) -> pd.DataFrame:
+    """Per clustering variable: the cells filled with the segmentation's medians among the
+    areas assigned, and how many of the areas left unclassified have no value of it."""
+    cells = data.values[seg.clustered].isna()
+    left = areas["segment"].isna().reindex(cells.index, fill_value=True)
+    policy = (str(seg.missing["policy"].iloc[0]) if "policy" in seg.missing and len(seg.missing)
+              else seg.manifest.get("parameters", {}).get("missing", "median"))
+    return pd.DataFrame({"variable": seg.clustered, "policy": policy,
+                         "cells_filled": cells[~left].sum().reindex(seg.clustered).to_numpy(),
+                         "unclassified_areas_without_a_value":
+                             cells[left].sum().reindex(seg.clustered).astype(int).to_numpy()})
+
+
+def _assigned_manifest(seg: Segmentation, data: AreaData, areas: pd.DataFrame,
+                       changes: pd.DataFrame, source: Path, project: Project | None,
+                       lacking: pd.Series) -> dict:
+    manifest = json.loads(json.dumps(seg.manifest))
+    built = {key: manifest.get(key) for key in ("created", "project", "inputs", "identity")}
+    manifest.pop("identity", None)
+    manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["project"] = str(project.path) if project is not None else None
+    manifest["inputs"] = data.inputs
+    previous = changes["previous_segment"]
+    known = previous.notna() & changes["segment"].notna()
+    manifest["assigned"] = {
+        "from": {"segmentation": str(source), **built},
+        "kept_as_built": ["segment numbers, names and pen portraits", "centres",
+                          "standardisation and fill values", "profiles", "screening"],
+        "areas_assigned": int(changes["segment"].notna().sum()),
+        "areas_in_segmentation": int(previous.notna().sum()),
+        "changed_segment": int((previous[known] != changes.loc[known, "segment"]).sum()),
+        "new_areas": sorted(map(str, previous.index[previous.isna()
+                                                     & changes["segment"].notna()])),
+    }
+    results = manifest.setdefault("results", {})
+    codes = [str(c) for c in lacking.index]
+    results["areas"] = int(len(areas))
+    results["unclassified_areas"] = codes
+    results["unclassified_missing"] = {str(c): int(n) for c, n in lacking.items()}
+    if project is not None:
+        without = tables_without(project, data, codes)
+        results["unclassified_tables_without"] = without
+        results["tables_of_output_areas"] = len(direct_tables(project))
+        results["unclassified_in_no_table"] = in_no_table(without,
+                                                          len(direct_tables(project)))
+    else:
+        results["unclassified_tables_without"], results["unclassified_in_no_table"] = {}, []
+    counts = areas["segment"].dropna().astype(int).value_counts()
+    summary = pd.DataFrame({"areas": counts}).reindex(seg.summary.index, fill_value=0)
+    summary["share_of_areas"] = (100 * summary["areas"] / max(int(counts.sum()), 1)).round(2)
+    results["small_segments"] = small_segments(
+        summary, float(manifest.get("parameters", {}).get("min_share", 2.0)))
+    bound = float(manifest.get("parameters", {}).get("winsorise") or 0)
+    results["winsorised"] = _clipped(seg, data, areas, bound)
+    return manifest
+
+
+def _clipped(seg: Segmentation, data: AreaData, areas: pd.DataFrame, bound: float) -> dict:
+    """The assigned areas' standardised values winsorising clipped (as the build says it)."""
+    classified = areas.index[areas["segment"].notna()]
+    if bound <= 0 or not len(classified):
+        return {"bound": bound, "cells": 0, "areas": []}
+    frame = data.values.loc[classified, seg.clustered].astype(float)
+    frame = frame.fillna(seg.fill_values[seg.clustered])
+    X = seg.standardiser.transform(frame).to_numpy()
+    cells = clipped_cells(X, bound, classified, seg.clustered)
+    return {"bound": bound, "cells": int(len(cells)),
+            "areas": sorted(map(str, cells["area_code"].unique()))}

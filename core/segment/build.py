@@ -22,6 +22,7 @@ from ..project.project_file import Project
 from .area_data import AreaData
 from .kmeans import distance_to_centres, fit_kmeans
 from .labels import _labels, label_tables, read_labels, read_themes
+from .preparation import preparation_record
 from .prepare import Prepared, listed_as_variables, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
@@ -152,6 +153,7 @@ def build_segmentation(project: Project, progress: Progress = silent,
         str(code): int(n) for code, n in missing.missing_counts.items()}
     manifest["numbering"] = numbered_by
     manifest["results"]["denominators_only"] = only_totals
+    manifest["preparation"] = preparation_record(project, data.origin)
     manifest["results"]["listed_not_clustered"] = {
         variable: prepared.set_aside[variable]
         for variable in listed_as_variables(project, prepared.set_aside)}
@@ -304,7 +306,7 @@ def _shown(codes: list) -> str:
     return ", ".join(codes[:5]) + (f" and {len(codes) - 5:,} more" if len(codes) > 5 else "")
 
 
-def _direct_tables(project: Project) -> set:
+def direct_tables(project: Project) -> set:
     """The tables kept by the boundaries' own codes (not joined through another geography,
     such as IMD by LSOA)."""
     return {spec.title for spec in project.tables if not spec.join_on and not spec.lookup}
@@ -322,7 +324,7 @@ def tables_without(project: Project, data: AreaData, codes) -> dict[str, int]:
     codes have no row for each (only those missing from at least one)."""
     from ..data.ingest import STATUS_NO_DATA
 
-    direct = _direct_tables(project)
+    direct = direct_tables(project)
     rows = data.reconciliation
     absent = rows[rows["status"].eq(STATUS_NO_DATA) & rows["source"].isin(direct)]
     tables = absent.groupby("area_code")["source"].nunique()
@@ -445,7 +447,7 @@ def _manifest(project: Project, data: AreaData, fit, clustered, dropped) -> dict
     import sklearn
 
     without = tables_without(project, data, dropped)  # each area's tables without its row
-    direct = len(_direct_tables(project))
+    direct = len(direct_tables(project))
 
     return {
         "engine": "community_safety", "engine_version": __version__,

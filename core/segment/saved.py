@@ -53,22 +53,9 @@ def segment_abstract(seg: Segmentation) -> str:
                                   seg.manifest.get("numbering", {}).get("description"))
 
 
-def write_assigned_layer(seg: Segmentation, areas: gpd.GeoDataFrame, assigned: pd.DataFrame,
-                         path: Path) -> Path:
-    """Areas assigned to a saved segmentation as a GeoPackage layer with its segment style
-    (the caller stages ``path``)."""
-    layer = gpd.GeoDataFrame(assigned.join(areas[["geometry"]]), geometry="geometry",
-                             crs=areas.crs).rename_axis("area_code").reset_index()
-    layer.to_file(path, layer=SEGMENT_LAYER, driver="GPKG", engine="pyogrio",
-                  dataset_options=GPKG_OPTIONS)
-    write_layer_style(path, SEGMENT_LAYER, segment_layer_qml(
-        seg.segment_names, unclassified=bool(assigned["segment"].isna().any())))
-    write_layer_description(path, SEGMENT_LAYER, segment_abstract(seg))
-    return path
-
-
 def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: bool,
-                        progress: Progress) -> None:
+                        progress: Progress, also: dict | None = None,
+                        files: bool = True) -> None:
     manifest = json.loads(json.dumps(seg.manifest))
     manifest.pop("identity", None)
     manifest["identity"] = segmentation_identity(manifest, seg.areas)
@@ -87,9 +74,13 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
     for name, frame in tables.items():
         write_table(gpkg, name, frame)
     record_written(gpkg, [SEGMENT_LAYER, *tables])
+    if not files:
+        return
     for name in (*CSV_TABLES, "diagnostics"):
         if name in tables:
             write_csv(tables[name], folder / f"{name}.csv", index=False)
+    for name, frame in (also or {}).items():
+        write_csv(frame, folder / name, index=False)
     (folder / "manifest.json").write_text(json.dumps(seg.manifest, indent=2), encoding="utf-8")
     if plots:
         from .plots import box_plots, elbow_plot  # matplotlib: only when drawing
@@ -107,28 +98,31 @@ def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: 
 
 
 def save_segmentation(seg: Segmentation, out_dir: Path, plots: bool = True,
-                      progress: Progress = silent) -> Path:
+                      progress: Progress = silent, also: dict | None = None) -> Path:
     """Write the GeoPackage, the CSV tables, the manifest and the box plots as the folder
     ``out_dir``, replacing it whole (``replaced_folder``: the previous run is kept at
     ``<parent>/.<name>.previous``). This is the command line's ``--out``. The manifest gets
-    the segmentation's ``identity``.
+    the segmentation's ``identity``. ``also``: more CSV files for people, file name -> table
+    (``assign``'s list of each area's segment beside its previous one).
 
     For a GeoPackage a user picked in a file dialog, whose folder holds other things, use
     ``save_segmentation_as``."""
     with replaced_folder(out_dir) as staging:
-        _write_segmentation(seg, staging, GPKG_NAME, plots, progress)
+        _write_segmentation(seg, staging, GPKG_NAME, plots, progress, also)
     progress(1.0, "saved")
     return Path(out_dir) / GPKG_NAME
 
 
 def save_segmentation_as(seg: Segmentation, gpkg: Path, plots: bool = True,
-                         progress: Progress = silent) -> Path:
+                         progress: Progress = silent, also: dict | None = None,
+                         files: bool = True) -> Path:
     """Write the GeoPackage at ``gpkg`` and the CSV tables, manifest and box plots beside
     it, each file replacing its namesake atomically; nothing else in that folder is touched
-    (``staged_files``)."""
+    (``staged_files``). ``files=False``: the GeoPackage alone (a Processing output, which may
+    sit beside another segmentation's files)."""
     gpkg = Path(gpkg)
     with staged_files(gpkg.parent) as staging:
-        _write_segmentation(seg, staging, gpkg.name, plots, progress)
+        _write_segmentation(seg, staging, gpkg.name, plots, progress, also, files)
     progress(1.0, "saved")
     return gpkg
 
@@ -156,11 +150,44 @@ def tables_of(seg: Segmentation) -> dict[str, pd.DataFrame]:
     return tables
 
 
+# what each table of a saved segmentation holds, in words
+HELD = {
+    SEGMENT_LAYER: "the areas' segment layer",
+    "segment_summary": "the segments' names and sizes",
+    "segment_profiles": "the segments' profiles",
+    "standardisation": "the scale the variables were put on",
+    "centres": "the segments' centres",
+    "subcentres": "the sub-segments' centres",
+    "area_values": "the areas' values",
+    "manifest": "the record of its inputs and settings",
+    "screening": "the variables kept and dropped",
+    "reconciliation": "the rows read from each input",
+    "missing_values": "how missing values were filled",
+}
+
+
 def needed_tables() -> set:
     """What a saved segmentation GeoPackage holds at the least (``load_segmentation``)."""
-    return {SEGMENT_LAYER, "segment_summary", "standardisation", "centres", "subcentres",
-            "area_values", "manifest", "segment_profiles", "screening", "reconciliation",
-            "missing_values"}
+    return set(HELD)
+
+
+def not_a_segmentation(layers: set) -> str:
+    """Why a GeoPackage holding ``layers`` is not a saved segmentation, in words, and what to
+    give instead."""
+    if "notes" in layers and "area_values" not in layers:
+        return ("a GeoPackage for partners, which holds no area data; use the segmentation "
+                "GeoPackage it was made from")
+    if layers <= {SEGMENT_LAYER, "layer_styles"} and SEGMENT_LAYER in layers:
+        return ("only a map of areas and their segments, as assign wrote before it saved a "
+                "whole segmentation; run assign again and give its segmentation.gpkg, or give "
+                "the segmentation.gpkg that segment wrote")
+    missing = [words for name, words in HELD.items() if name not in layers]
+    if len(missing) == len(HELD):
+        return ("not a saved segmentation (no segments, centres or area values in it); give "
+                "the segmentation.gpkg that segment or assign wrote")
+    return ("not a saved segmentation: it lacks " + ", ".join(missing[:-1])
+            + (" and " if len(missing) > 1 else "") + missing[-1]
+            + "; give the segmentation.gpkg that segment or assign wrote")
 
 
 def load_segmentation(path: Path) -> Segmentation:
@@ -180,11 +207,7 @@ def load_segmentation(path: Path) -> Segmentation:
     except Exception as err:
         raise InputError(f"{path}: not a GeoPackage ({err})") from err
     if not needed_tables() <= layers:
-        partner = "notes" in layers and "area_values" not in layers
-        raise InputError(f"{path.name}: " + (
-            "a GeoPackage for partners, which holds no area data; use the segmentation "
-            "GeoPackage it was made from" if partner else "not a saved segmentation "
-            f"(missing {', '.join(sorted(needed_tables() - layers))})"))
+        raise InputError(f"{path.name}: {not_a_segmentation(layers)}")
     areas = gpd.read_file(path, layer=SEGMENT_LAYER, engine="pyogrio").set_index("area_code")
     areas["segment"] = areas["segment"].astype("Int64")
     standardisation = read_gpkg_table(path, "standardisation")

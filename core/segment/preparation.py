@@ -1,0 +1,124 @@
+"""How each variable was made from its table (a share of which total, per how many, or the
+table's own values), recorded in a segmentation's manifest when it is built, and checked when
+new data are assigned to its segments: a variable prepared otherwise (counts where the
+segmentation clustered shares, say) lands on another scale and moves areas between segments
+for no reason, so the assignment is refused, naming the table and what the segmentation used.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import InputError
+from ..project.project_file import Project, TableSpec
+
+
+def way_of(spec: TableSpec, variable: str) -> dict:
+    """How ``spec``'s entry prepares ``variable``: ``shares_of`` (the total it is divided by:
+    a column, a list of columns added up, or "row total"; None when it is taken as the
+    table gives it), ``per`` (when a share) and ``counts`` ("as is" when its entry says so)."""
+    from ..data.derive import ROW_TOTAL
+
+    denominator = spec.denominator
+    if isinstance(denominator, dict):
+        base = denominator.get(variable)
+    elif isinstance(denominator, list):
+        base = list(denominator)
+    elif denominator == ROW_TOTAL:
+        base = ROW_TOTAL
+    elif isinstance(denominator, str) and denominator != variable:
+        base = denominator
+    else:
+        base = None
+    if variable in spec.context:
+        base = None  # context is carried as it is
+    way = {"table": spec.title, "shares_of": base}
+    if base is not None:
+        way["per"] = float(spec.per)
+    else:
+        way["counts"] = spec.counts
+    return way
+
+
+def preparation_record(project: Project, origin: dict[str, str]) -> dict[str, dict]:
+    """Per variable read from a table (``origin``: variable -> the table's title, from
+    ``gather_area_data``): how its entry prepared it (``way_of``), for the manifest."""
+    specs = {spec.title: spec for spec in project.tables}
+    return {variable: way_of(specs[title], variable) for variable, title in origin.items()
+            if title in specs}
+
+
+def _entry_for(project: Project, variable: str, saved_table: str) -> TableSpec | None:
+    """The project's entry that gives ``variable``: the one listing it, else the table of the
+    same name reading every column, else None (its absence is said later)."""
+    for spec in project.tables:
+        if spec.variables is not None and variable in spec.variables:
+            return spec
+    for spec in project.tables:
+        if spec.variables is None and spec.title == saved_table:
+            return spec
+    return None
+
+
+def _setting(way: dict) -> str:
+    """The project-file setting that prepares ``variables`` as ``way`` says."""
+    base = way.get("shares_of")
+    if base is None:
+        return ('counts = "as is"' if way.get("counts") else
+                "no denominator (the values as the table gives them)")
+    said = f"denominator = {json.dumps(base)}"
+    per = way.get("per", 100.0)
+    return said + (f", per = {per:g}" if per != 100 else "")
+
+
+def _said(way: dict, past: bool = False) -> str:
+    """What an entry does (or, ``past``, did) to its variables, in words."""
+    took, made = ("took", "made") if past else ("takes", "makes")
+    base = way.get("shares_of")
+    if base is None:
+        return (f"{took} them as the counts they are (counts = \"as is\")" if way.get("counts")
+                else f"{took} them as the table gives them (no denominator)")
+    total = (" + ".join(base) if isinstance(base, list)
+             else "the sum of the table's count columns" if base == "row total" else base)
+    per = way.get("per", 100.0)
+    return f"{made} them {'percentages' if per == 100 else f'rates per {per:g}'} of {total}"
+
+
+def _same(saved: dict, new: dict) -> bool:
+    if (saved.get("shares_of") is None) != (new.get("shares_of") is None):
+        return False
+    if saved.get("shares_of") is not None:
+        return (saved["shares_of"] == new["shares_of"]
+                and float(saved.get("per", 100)) == float(new.get("per", 100)))
+    return bool(saved.get("counts")) == bool(new.get("counts"))
+
+
+def check_same_preparation(record: dict, clustered: list, project: Project) -> None:
+    """Refuse a project that prepares a clustering variable otherwise than the segmentation
+    did (``record``: its manifest's ``preparation``): one line per table, naming it, saying
+    what the segmentation used and the setting that does the same. Nothing to check when the
+    segmentation predates the record."""
+    wrong: dict[tuple, tuple[dict, dict, list]] = {}
+    for variable in clustered:
+        saved = record.get(variable)
+        if saved is None:
+            continue
+        spec = _entry_for(project, variable, saved.get("table", ""))
+        if spec is None:
+            continue
+        new = way_of(spec, variable)
+        if not _same(saved, new):
+            key = (spec.title, json.dumps(saved, sort_keys=True), json.dumps(new, sort_keys=True))
+            wrong.setdefault(key, (saved, new, []))[2].append(variable)
+    if not wrong:
+        return
+    lines = []
+    for (title, _, _), (saved, new, variables) in wrong.items():
+        count = (f"its {len(variables)} clustering variables" if len(variables) > 1
+                 else "its clustering variable")
+        used = _said(saved, past=True).replace("them", count, 1)
+        lines.append(f"{title}: the segmentation {used}; "
+                     f"this project {_said(new)}. On another scale its areas would change "
+                     "segment for no reason: give its [[tables]] entry "
+                     f"{_setting(saved)}, as when the segmentation was built")
+    raise InputError("\n".join(lines))

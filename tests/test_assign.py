@@ -1,0 +1,146 @@
+"""The yearly refresh: a borough's census tables a year later (some areas changed, some
+rows missing, a code the boundaries do not hold) assigned to the segmentation built the year
+before, by the command line, and every later step run on what ``assign`` saved."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from community_safety.core.cli import main
+from community_safety.core.segment.saved import load_segmentation
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import london_boroughs as chain  # noqa: E402
+
+SUTTON = Path(__file__).parent / "data" / "london_boroughs" / "E09000029"
+FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
+
+
+def run(*args) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Sutton segmented (tenure and the other census tables as shares of their totals),
+    and a copy of its data a year later."""
+    base = tmp_path_factory.mktemp("refresh")
+    shutil.copytree(SUTTON, base / "data")
+    project = chain.borough_project(base / "data", "Sutton", k=6, n_init=5)
+    assert run("segment", project, "--out", base / "seg", "--no-plots") == 0
+    later = base / "later"
+    shutil.copytree(base / "data", later)
+    tenure = pd.read_csv(later / "ts054.csv")
+    seg = load_segmentation(base / "seg")
+    classified = seg.areas["segment"].dropna()
+    # five areas of the least deprived segment become council estates
+    changed = classified[classified == 1].index[:5].tolist()
+    rows = tenure["OA"].isin(changed)
+    owned = [c for c in tenure.columns if c.startswith("ts054") and c not in
+             ("ts0540001", "ts0540007", "ts0540008")]
+    tenure.loc[rows, owned] = 0
+    tenure.loc[rows, ["ts0540007", "ts0540008"]] = tenure.loc[rows, ["ts0540001"] * 2].to_numpy()
+    # three areas missing from this year's tenure table, one new code
+    gone = classified[classified == 3].index[:3].tolist()
+    tenure = tenure[~tenure["OA"].isin(gone)]
+    new = tenure.iloc[[0]].assign(OA="E00999001")
+    pd.concat([tenure, new]).to_csv(later / "ts054.csv", index=False)
+    return {"base": base, "project": project, "later": later / "project.toml",
+            "gpkg": base / "seg" / "segmentation.gpkg", "changed": changed, "gone": gone}
+
+
+def test_a_refresh_is_a_segmentation_every_later_step_takes(built, capsys, tmp_path):
+    capsys.readouterr()
+    out = tmp_path / "assigned"
+    assert run("assign", built["gpkg"], built["later"], "--out", out, "--no-plots") == 0
+    said = capsys.readouterr()
+    seg, refreshed = load_segmentation(built["gpkg"]), load_segmentation(out)
+    # the same segments as built: numbers, names, centres, pen portraits, profiles
+    assert refreshed.segment_names == seg.segment_names
+    pd.testing.assert_frame_equal(refreshed.centres, seg.centres)
+    assert refreshed.summary["portrait"].tolist() == seg.summary["portrait"].tolist()
+    pd.testing.assert_frame_equal(refreshed.profiles, seg.profiles)
+    # this year's values and segments; only the areas whose data changed move
+    assert refreshed.values.loc[built["changed"], "ts0540008"].eq(100).all()
+    moved = refreshed.areas["segment"].ne(seg.areas["segment"]).fillna(False)
+    moved = set(refreshed.areas.index[moved & refreshed.areas["segment"].notna()])
+    assert moved and moved <= set(built["changed"]) | set(built["gone"])
+    assert int(refreshed.summary["areas"].sum()) == int(refreshed.areas["segment"].notna().sum())
+    # the manifest says what it was assigned from, with which inputs
+    assigned = refreshed.manifest["assigned"]
+    assert assigned["from"]["identity"] == seg.manifest["identity"]
+    assert assigned["from"]["segmentation"] == str(built["gpkg"])
+    assert assigned["changed_segment"] == len(moved)
+    assert any(Path(i["file"]).parent == built["later"].parent
+               for i in refreshed.manifest["inputs"])
+    changes = pd.read_csv(out / "assigned.csv").set_index("area_code")
+    assert set(changes.index[changes["segment"].ne(changes["previous_segment"])
+                             & changes["previous_segment"].notna()]) == moved
+    # the console: what changed, the rows missing and the code left out, as segment says them
+    assert f"{len(moved)} of them changed segment" in said.out
+    assert ("ts054.csv: no row for 3 output areas, placed in a segment on the other tables "
+            "with the segmentation's medians for its variables (listed in reconciliation.csv): "
+            + ", ".join(sorted(built["gone"]))) in said.err
+    assert "ts054.csv: 1 area code is not among the areas" in said.err
+    assert "E00999001" in said.err
+    # later steps take it as they take the segmentation segment wrote
+    data = built["base"] / "data"
+    assert run("gazetteer", out, data / "postcodes.csv", "--id", "Postcode",
+               "--x", "Eastings", "--y", "Northings") == 0
+    assert run("incidents", out, data / "fires.csv", "--name", "fires", *FIRE_XY,
+               "--out", tmp_path / "fires") == 0
+    assert run("target", out, "--out", tmp_path / "target", "--capacity", 100,
+               "--postcode-points", "--incidents", data / "fires.csv", *FIRE_XY,
+               "--date-column", "date") == 0
+    assert run("report", out, "--out", tmp_path / "report.html") == 0
+
+
+@pytest.mark.parametrize("entry, said", [
+    ('counts = "as is"', 'this project takes them as the counts they are (counts = "as is")'),
+    ("", "this project takes them as the table gives them (no denominator)"),
+])
+def test_a_table_prepared_otherwise_than_the_segmentation_is_refused(built, capsys, tmp_path,
+                                                                     entry, said):
+    text = built["later"].read_text()
+    assert 'denominator = "ts0540001"' in text
+    project = built["later"].parent / f"otherwise{len(entry)}.toml"  # beside its files
+    project.write_text(text.replace('denominator = "ts0540001"', entry))
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert run("assign", built["gpkg"], project, "--out", out) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("community-safety: error: ts054.csv: the segmentation made its ")
+    assert "percentages of ts0540001; " + said in err
+    # the one fix offered is what the segmentation used
+    assert err.endswith('give its [[tables]] entry denominator = "ts0540001", as when the '
+                        "segmentation was built")
+    assert not out.exists()
+
+
+def test_a_variable_the_new_data_lack_is_named_in_words(built, capsys, tmp_path):
+    seg = load_segmentation(built["gpkg"])
+    tenure = [v for v in seg.clustered if v.startswith("ts054")]
+    project = built["project"].parent / "lacking.toml"  # beside its files
+    kept = [v for v in chain.TABLES["ts054"][1] if v != tenure[0]]
+    project.write_text(built["project"].read_text().replace(
+        repr(chain.TABLES["ts054"][1]).replace("'", '"'), repr(kept).replace("'", '"')))
+    capsys.readouterr()
+    assert run("assign", built["gpkg"], project, "--out", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert f"“{seg.labels[tenure[0]]}” ({tenure[0]})" in err
+    assert "the segmentation read it from ts054.csv" in err
+
+
+def test_a_file_that_is_not_a_segmentation_says_what_it_lacks_in_words(built, capsys):
+    capsys.readouterr()
+    assert run("report", SUTTON / "wards.gpkg", "--out", built["base"] / "r.html") == 2
+    err = capsys.readouterr().err
+    assert "wards.gpkg: not a saved segmentation (no segments, centres or area values" in err
+    assert "area_values" not in err and "segmentation.gpkg that segment or assign wrote" in err
