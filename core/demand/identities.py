@@ -150,9 +150,10 @@ def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> n
     return found
 
 
-def demand_key(key_file: Path | None) -> tuple[bytes, str]:
+def demand_key(key_file: Path | None, names=()) -> tuple[bytes, str]:
     """The user's pseudonymisation key and where it came from; no key, no run (a one-off
-    key would give pseudonyms no partner could link)."""
+    key would give pseudonyms no partner could link). ``names``: the project's name, which
+    does not count toward the key's strength."""
     import os
 
     from ..data.pseudonyms import KEY_ENVIRONMENT, pseudonymisation_key
@@ -161,4 +162,4 @@ def demand_key(key_file: Path | None) -> tuple[bytes, str]:
         raise InputError("no pseudonymisation key: give --key-file FILE (a secret of at "
                          f"least 16 characters, kept outside the project) or set "
                          f"${KEY_ENVIRONMENT}; nothing was written")
-    return pseudonymisation_key(key_file)
+    return pseudonymisation_key(key_file, names)

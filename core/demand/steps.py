@@ -236,9 +236,10 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     the user's key, the outputs written to ``out_dir`` and, with a segmentation, the shared
     view added to its GeoPackage. Returns (result, files written, where the key came
     from)."""
-    key, key_source = demand_key(Path(key_file) if key_file else None)
     date_format = overrides.pop("date_format", None)
     project = load_demand_project(Path(project_path)).with_overrides(**overrides)
+    # the key after the project file (its name must not make the key) and before any source
+    key, key_source = demand_key(Path(key_file) if key_file else None, (project.name,))
     if date_format:  # --date-format: every source's dates (and its resources' times)
         from dataclasses import replace
 
