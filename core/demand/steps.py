@@ -16,7 +16,15 @@ from .identities import demand_key, linked_by_name
 from .ingest import ingest_source, read_source, run_window
 from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
 from .project import DemandProject, check_parameters, load_demand_project
-from .ranking import chosen, combine, combined_parts, combined_places, harm_totals, rank_people
+from .ranking import (
+    chosen,
+    combine,
+    combined_parts,
+    combined_places,
+    harm_totals,
+    not_ranked_notes,
+    rank_people,
+)
 from .reconciliation import COUNTED, reconciliation
 from .shared_view import NOT_KNOWN, _stored_counts, group_counts, shared_views
 from .totals import SCALING_WORDS
@@ -101,8 +109,9 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     # the partners' tables: suppressed from the stored counts, as the report and dock do
     shared = shared_views(group_tables, project.threshold, segment_names)
 
-    notes = _notes(project, window, everyone, summary, ingested, harm_notes + link_notes,
-                   listed)
+    notes = _notes(project, window, everyone, summary, ingested,
+                   not_ranked_notes(people.scores, project.total_metrics()) + harm_notes
+                   + link_notes, listed)
     if group_tables:
         notes = pd.concat([notes, pd.DataFrame(
             [("Shared views", _left_out_words(left_out, len(everyone), areas,
@@ -207,8 +216,10 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                           "de-duplicated; ties at the boundary all kept)"),
         ("Scaling", f"each total divided by the mean of its top {project.scale_top:,} values "
                     f"(all values when fewer), then {SCALING_WORDS[project.scaling]}"),
-        ("Ranks", "1 = highest; tied people share the best rank of their group; lists are "
-                  "ordered by overall rank, then best rank on any metric, then pseudonym"),
+        ("Ranks", "1 = highest; tied people share the best rank of their group; a person "
+                  "whose score on a metric is 0 (no record counted toward it) is not ranked "
+                  "on it (the rank is blank); lists are ordered by overall rank, then best "
+                  "rank on any metric, then pseudonym"),
         ("Home area", "the most common output area on the person's records in the window; a "
                       "tie goes to the most recent record's area, then the lowest code"),
         ("Pseudonyms", "HMAC-SHA-256 of the person ID (or names and date of birth) with the "
