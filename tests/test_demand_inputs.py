@@ -96,6 +96,32 @@ def test_lines_repeated_whole_are_skipped_as_duplicates_by_line(tmp_path, capsys
     assert "20 resource rows identical in every column" in notes(out)
 
 
+def test_one_line_repeated_whole_is_said_in_the_singular(tmp_path, capsys, key_file):
+    """One crime-role line in the window and one resource line given twice (the tester's
+    demand2 case): "1 record ... was skipped as a duplicate", not "1 records ... were"."""
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    dates = pd.to_datetime(roles["offence_date"], errors="coerce")  # the sample's bad dates
+    inside = int(((dates >= "2023-04-01") & (dates < "2024-04-01")).to_numpy().argmax())
+    pd.concat([roles, roles.iloc[[inside]]]).to_csv(folder / "crime_roles.csv", index=False)
+    resources = table(folder, "call_resources.csv")
+    pd.concat([resources, resources.iloc[:1]]).to_csv(folder / "call_resources.csv",
+                                                      index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 0
+    said = capsys.readouterr().out
+    for words in ("police crime roles: 1 record identical in every column to an earlier line "
+                  "of crime_roles.csv was skipped as a duplicate (listed in "
+                  "demand_rows_to_check.csv)",
+                  "police calls: 1 resource row identical in every column to an earlier line "
+                  "of call_resources.csv was skipped as a duplicate (no hours added; listed "
+                  "in demand_rows_to_check.csv)"):
+        assert words in notes(out)
+    assert "1 record identical" in said
+    assert not re.search(r"\b1 (records|resource rows|custody episodes|negative durations)\b",
+                         notes(out) + said)
+
+
 # --- messages that name lines and files ---------------------------------------------------------
 
 def test_a_us_order_date_is_named_by_its_file_line(tmp_path, capsys, key_file):
