@@ -261,6 +261,48 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     assert _assert_protected(views, 5) > 0
 
 
+def test_the_total_contacts_of_a_few_top_people_are_protected_like_a_wards(
+        tmp_path, capsys, key_file, segmentation):
+    """A month's records (the sample with months = 1): the top 1% are 4 people, so the
+    Total row's "contacts by the top 1% of people" is those 4 people's own contacts added,
+    as a ward's would be. It is hidden in both views, like every row's (Total or not) where
+    1 to 5 top people are counted, and no hidden count can be narrowed below the threshold
+    by an informed reader (Total minus the cells shown included)."""
+    from test_bad_inputs_hostile import _assert_protected
+
+    from community_safety.core.demand.project import load_demand_project
+    from community_safety.core.demand.shared_view import top_contacts, top_people
+    from community_safety.core.demand.steps import demand_step
+
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace("\nmonths = 12\n", "\nmonths = 1\n"))
+    result = demand_step(load_demand_project(toml), KEY, segmentation)
+    assert set(result.shared) == {"segment", "ward"}
+    few = 0
+    for by, stored in result.counts.items():
+        true = stored.drop(columns=["group", "residents", "ward name"], errors="ignore")
+        true = pd.concat([true, true.sum().to_frame().T], ignore_index=True)  # the Total
+        shown = result.shared[by]
+        assert shown.iloc[-1, 0] == "Total" and len(shown) == len(true)
+        assert 1 <= true[top_people(1)].iloc[-1] <= 5  # the case the tester found
+        for share in (1, 5):
+            small = true[top_people(share)].between(1, 5).to_numpy()
+            few += int(small.sum())
+            assert (shown[top_contacts(share)].astype(str)[small] == "*").all(), (by, share)
+        assert shown[top_contacts(1)].iloc[-1] == "*"
+    assert few >= 4
+    # the same run through the command: the files partners get
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, "--segmentation", str(segmentation)) == 0
+    capsys.readouterr()
+    views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
+                             keep_default_na=False) for by in ("segment", "ward")}
+    for view in views.values():
+        assert view[top_contacts(1)].iloc[-1] == "*"
+    assert _assert_protected(views, 5) > 0
+
+
 # --- one person, an ID in one source, names and date of birth in another ------------------------
 
 def _people(toml: Path):
