@@ -301,6 +301,8 @@ def test_the_total_contacts_of_a_few_top_people_are_protected_like_a_wards(
     for view in views.values():
         assert view[top_contacts(1)].iloc[-1] == "*"
     assert _assert_protected(views, 5) > 0
+    assert ("The contacts of 1 to 5 people in the top 1% or 5%, in a ward's, a segment's or "
+            "the Total row, are those few people's own figures") in notes(out)
 
 
 # --- one person, an ID in one source, names and date of birth in another ------------------------

@@ -231,7 +231,10 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                     "people is the person of an ID when a source with IDs gives that ID the "
                     "same names (in the same order) and date of birth (names and dob in its "
                     "table), for that ID alone: two IDs are never merged"),
-        ("Suppression (shared view)", suppression_rule(project.threshold)),
+        ("Suppression (shared view)", suppression_rule(project.threshold) + (
+            f" The contacts of 1 to {project.threshold} people in the top 1% or 5%, in a "
+            "ward's, a segment's or the Total row, are those few people's own figures and "
+            "are suppressed and protected the same way.")),
     ]
     for source in ingested:
         rows += [("Note", note) for note in source.notes]
