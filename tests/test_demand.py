@@ -121,7 +121,7 @@ def test_custody_hours_are_clipped_per_episode_and_unreadable_ones_listed():
     assert row["custody hours"] == pytest.approx(200 + 0 + 10.5)
     listed = result.rows
     assert listed["line"].tolist() == [5] and listed["status"].iloc[0] == BAD_DURATION
-    assert "1 custody episodes above 200 hours set to 200, 1 negative" in " ".join(
+    assert "1 custody episode above 200 hours set to 200, 1 negative duration set to 0" in " ".join(
         result.notes["value"])
 
 

@@ -374,7 +374,7 @@ def test_names_and_birth_date_of_two_ids_link_to_neither(tmp_path):
     assert totals.loc[police, "fire service calls"] == 0
     assert totals.loc[other_id, "fire service calls"] == 0
     assert {police, other_id} <= set(totals.index)
-    assert "1 have those of two or more IDs and are counted apart (IDs are never merged)" \
+    assert "1 has those of two or more IDs and is counted apart (IDs are never merged)" \
         in " ".join(result.notes["value"])
 
 
