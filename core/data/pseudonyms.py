@@ -68,9 +68,7 @@ def guessable_words(names=()) -> list[str]:
     words = set(COMMON_WORDS)
     for name in names:
         low = str(name or "").strip().lower()
-        if low:
-            words.add(low)
-            words.update(w for w in re.split(r"[^0-9a-z]+", low) if len(w) >= 3)
+        words.update(w for w in (low, *re.split(r"[^0-9a-z]+", low)) if len(w) >= 3)
     return sorted(words, key=lambda w: (-len(w), w))
 
 
