@@ -445,7 +445,8 @@ def test_every_spreadsheet_writer_goes_through_the_one_rule():
 
 WEAK_KEYS = [" ", "short key", "aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef0123456789abcdef",
              "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjkl", "passwordpassword",
-             "CommunitySafetyKey2024!", "abababababababababababab"]
+             "CommunitySafetyKey2024!", "abababababababababababab", "password1234567890",
+             "Password123456789!"]
 
 
 @pytest.mark.parametrize("key", WEAK_KEYS)

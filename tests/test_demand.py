@@ -121,7 +121,7 @@ def test_custody_hours_are_clipped_per_episode_and_unreadable_ones_listed():
     assert row["custody hours"] == pytest.approx(200 + 0 + 10.5)
     listed = result.rows
     assert listed["line"].tolist() == [5] and listed["status"].iloc[0] == BAD_DURATION
-    assert "1 custody episodes above 200 hours set to 200, 1 negative" in " ".join(
+    assert "1 custody episode above 200 hours set to 200, 1 negative duration set to 0" in " ".join(
         result.notes["value"])
 
 
@@ -189,7 +189,11 @@ def test_filters_keep_the_ranks_out_of_everyone():
     people = result.people
     code = list(people.pseudonyms).index(filtered["pseudonym"].iloc[0])
     for metric in METRICS:
-        assert filtered[rank_column(metric)].iloc[0] == people.ranks[metric].iloc[code]
+        shown = filtered[rank_column(metric)].iloc[0]
+        if people.scores[metric].iloc[code] > 0:
+            assert shown == people.ranks[metric].iloc[code]
+        else:  # crime records alone: no subject score, no subject rank
+            assert shown is None and metric in (ORIGINATOR, SUBJECT)
     assert filtered["overall rank"].iloc[0] > 1  # not re-ranked to 1
     assert "damage" in result.filtered and len(result.filtered["damage"]) == 1
     assert len(everyone) >= 1
@@ -446,6 +450,47 @@ def test_the_command_on_the_synthetic_sample(tmp_path, capsys, key_file, segment
     assert main(argv) == 0
     assert pd.read_csv(out / RANKED_FILE)["pseudonym"].tolist() == ranked[
         "pseudonym"].tolist()
+
+
+def _metric_totals(metric: str) -> list[str]:
+    """The sample's totals that add to ``metric`` (the nine and the project's own)."""
+    return [t for t, m in load_demand_project(PROJECT).total_metrics().items()
+            if m is not None and (m == metric or metric == OVERALL)]
+
+
+def test_a_score_of_0_is_not_ranked_and_a_metric_no_one_scores_on_ranks_no_one(
+        tmp_path, capsys, key_file):
+    """The sample, then the sample with its calls' subject rows not counted (a partnership
+    whose sources record no one as a subject): no one shows "subject rank 1"."""
+    argv = ["--key-file", str(key_file)]
+    out = tmp_path / "out"
+    assert main(["demand", str(PROJECT), "--out", str(out), *argv]) == 0
+    capsys.readouterr()
+    ranked = pd.read_csv(out / RANKED_FILE)
+    for metric in METRICS:  # blank exactly where the person's metric totals are all 0
+        rank = ranked[rank_column(metric)]
+        zero = (ranked[_metric_totals(metric)] == 0).all(axis=1)
+        assert rank.isna().tolist() == zero.tolist(), metric
+        assert rank.notna().any() and (rank.dropna() >= 1).all()
+    assert ranked[rank_column(SUBJECT)].isna().any()  # the sample has people with none
+
+    toml = copy_sample(tmp_path, lambda t: t.replace(
+        'roles = {Caller = "caller", Subject = "subject"}', 'roles = {Caller = "caller"}'))
+    out = tmp_path / "no_subjects"
+    assert main(["demand", str(toml), "--out", str(out), *argv]) == 0
+    said = capsys.readouterr().out
+    ranked = pd.read_csv(out / RANKED_FILE)
+    assert (ranked[_metric_totals(SUBJECT)] == 0).all().all()
+    assert ranked[rank_column(SUBJECT)].isna().all()  # no one tied at subject rank 1
+    assert "subject" not in " ".join(ranked[f"in the top {100} of"].fillna(""))
+    for metric in (OVERALL, INVESTIGATIONS, ORIGINATOR):
+        assert ranked[rank_column(metric)].notna().any()
+    note = ("subject: no one has a record counted toward it in the window (calls as "
+            "subject, resource hours as subject are 0 for everyone), so no one is ranked on "
+            "it: its rank column is blank")
+    assert note in pd.read_csv(out / NOTES_FILE)["value"].tolist()
+    assert f"Note: {note}" in said
+    assert "not ranked" in said  # the console's top ten say it in words
 
 
 def personal_values() -> set[str]:

@@ -96,6 +96,32 @@ def test_lines_repeated_whole_are_skipped_as_duplicates_by_line(tmp_path, capsys
     assert "20 resource rows identical in every column" in notes(out)
 
 
+def test_one_line_repeated_whole_is_said_in_the_singular(tmp_path, capsys, key_file):
+    """One crime-role line in the window and one resource line given twice (the tester's
+    demand2 case): "1 record ... was skipped as a duplicate", not "1 records ... were"."""
+    folder = sample_copy(tmp_path)
+    roles = table(folder, "crime_roles.csv")
+    dates = pd.to_datetime(roles["offence_date"], errors="coerce")  # the sample's bad dates
+    inside = int(((dates >= "2023-04-01") & (dates < "2024-04-01")).to_numpy().argmax())
+    pd.concat([roles, roles.iloc[[inside]]]).to_csv(folder / "crime_roles.csv", index=False)
+    resources = table(folder, "call_resources.csv")
+    pd.concat([resources, resources.iloc[:1]]).to_csv(folder / "call_resources.csv",
+                                                      index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 0
+    said = capsys.readouterr().out
+    for words in ("police crime roles: 1 record identical in every column to an earlier line "
+                  "of crime_roles.csv was skipped as a duplicate (listed in "
+                  "demand_rows_to_check.csv)",
+                  "police calls: 1 resource row identical in every column to an earlier line "
+                  "of call_resources.csv was skipped as a duplicate (no hours added; listed "
+                  "in demand_rows_to_check.csv)"):
+        assert words in notes(out)
+    assert "1 record identical" in said
+    assert not re.search(r"\b1 (records|resource rows|custody episodes|negative durations)\b",
+                         notes(out) + said)
+
+
 # --- messages that name lines and files ---------------------------------------------------------
 
 def test_a_us_order_date_is_named_by_its_file_line(tmp_path, capsys, key_file):
@@ -235,6 +261,50 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     assert _assert_protected(views, 5) > 0
 
 
+def test_the_total_contacts_of_a_few_top_people_are_protected_like_a_wards(
+        tmp_path, capsys, key_file, segmentation):
+    """A month's records (the sample with months = 1): the top 1% are 4 people, so the
+    Total row's "contacts by the top 1% of people" is those 4 people's own contacts added,
+    as a ward's would be. It is hidden in both views, like every row's (Total or not) where
+    1 to 5 top people are counted, and no hidden count can be narrowed below the threshold
+    by an informed reader (Total minus the cells shown included)."""
+    from test_bad_inputs_hostile import _assert_protected
+
+    from community_safety.core.demand.project import load_demand_project
+    from community_safety.core.demand.shared_view import top_contacts, top_people
+    from community_safety.core.demand.steps import demand_step
+
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace("\nmonths = 12\n", "\nmonths = 1\n"))
+    result = demand_step(load_demand_project(toml), KEY, segmentation)
+    assert set(result.shared) == {"segment", "ward"}
+    few = 0
+    for by, stored in result.counts.items():
+        true = stored.drop(columns=["group", "residents", "ward name"], errors="ignore")
+        true = pd.concat([true, true.sum().to_frame().T], ignore_index=True)  # the Total
+        shown = result.shared[by]
+        assert shown.iloc[-1, 0] == "Total" and len(shown) == len(true)
+        assert 1 <= true[top_people(1)].iloc[-1] <= 5  # the case the tester found
+        for share in (1, 5):
+            small = true[top_people(share)].between(1, 5).to_numpy()
+            few += int(small.sum())
+            assert (shown[top_contacts(share)].astype(str)[small] == "*").all(), (by, share)
+        assert shown[top_contacts(1)].iloc[-1] == "*"
+    assert few >= 4
+    # the same run through the command: the files partners get
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, "--segmentation", str(segmentation)) == 0
+    capsys.readouterr()
+    views = {by: pd.read_csv(out / f"shared_demand_by_{by}.csv", dtype=str,
+                             keep_default_na=False) for by in ("segment", "ward")}
+    for view in views.values():
+        assert view[top_contacts(1)].iloc[-1] == "*"
+    assert _assert_protected(views, 5) > 0
+    assert ("The contacts of 1 to 5 people in the top 1% or 5%, in a ward's, a segment's or "
+            "the Total row, are those few people's own figures") in notes(out)
+
+
 # --- one person, an ID in one source, names and date of birth in another ------------------------
 
 def _people(toml: Path):
@@ -304,7 +374,7 @@ def test_names_and_birth_date_of_two_ids_link_to_neither(tmp_path):
     assert totals.loc[police, "fire service calls"] == 0
     assert totals.loc[other_id, "fire service calls"] == 0
     assert {police, other_id} <= set(totals.index)
-    assert "1 have those of two or more IDs and are counted apart (IDs are never merged)" \
+    assert "1 has those of two or more IDs and is counted apart (IDs are never merged)" \
         in " ".join(result.notes["value"])
 
 

@@ -118,7 +118,8 @@ def _demand(args) -> int:
     for line in summary_lines(result):
         print(line)
     shown = [c for c in result.ranked.columns if c.endswith(" rank")]
-    print(result.ranked[["pseudonym", *shown]].head(10).to_string(index=False))
+    top = result.ranked[["pseudonym", *shown]].head(10)
+    print(top.where(top.notna(), "not ranked").to_string(index=False))
     views = ", ".join(f"by {by}" for by in result.shared) or "none (no wards or segments)"
     print(f"Pseudonymised with {key_source}. Shared-demand view (suppressed): {views}.")
     if args.segmentation and result.shared:

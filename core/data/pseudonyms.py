@@ -12,8 +12,12 @@ Processing algorithms, the dock) and for ``$COMMUNITY_SAFETY_KEY``:
 - at most two thirds of the steps from one character to the next predictable: the same character
   again, the next or previous letter or digit, or the neighbouring key of a keyboard row
   (``aaaa``, ``1234``, ``abcd``, ``qwerty``);
-- not mostly common words: with the words people use for keys taken out (``password``,
-  ``secret``, ``letmein``, ``community``...) at least ``MIN_REST`` (10) characters remain.
+- not mostly words and patterns anyone could guess: with the words people use for keys
+  (``password``, ``secret``, ``letmein``, ``community``...) and the names the run is known
+  by (the project's name and each of its words, given as ``names``) taken out, at least
+  ``MIN_REST`` (10) letters, digits or shifted digits remain in the pieces left, a piece
+  that is trivially patterned (a run, a repeat, a keyboard row: ``1234567890`` after
+  ``password``) or the same as one before it not counting.
 
 A random key (``openssl rand -hex 32``, a password manager's) passes; a passphrase of
 several uncommon words passes. ``key_problem`` says what is wrong in words;
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -37,7 +42,8 @@ MIN_REST = 10
 ADVICE = ("it needs a secret of at least 16 characters that cannot be guessed (e.g. from "
           "`openssl rand -hex 32`, kept outside the project)")
 _ROWS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm",
-         "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p")
+         "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p", "!@#$%^&*()")
+_SYMBOLS = "!@#$%^&*"  # the shifted digits: punctuation that adds to a key's strength
 _NEXT = {(row[i], row[i + 1]) for row in _ROWS for i in range(len(row) - 1)}
 _NEXT |= {(b, a) for a, b in _NEXT}
 COMMON_WORDS = (
@@ -55,9 +61,55 @@ def _repeated(text: str) -> bool:
     return any(text == (text[:p] * (n // p + 1))[:n] for p in range(1, n // 2 + 1))
 
 
-def key_problem(key: bytes | str) -> str | None:
+def guessable_words(names=()) -> list[str]:
+    """The words taken out of a key before its strength is counted, longest first: the
+    common key words, and each name the run is known by (a project's name), whole and word
+    by word (words of 3 or more letters or digits), in lower case."""
+    words = set(COMMON_WORDS)
+    for name in names:
+        low = str(name or "").strip().lower()
+        words.update(w for w in (low, *re.split(r"[^0-9a-z]+", low)) if len(w) >= 3)
+    return sorted(words, key=lambda w: (-len(w), w))
+
+
+def _predictable(text: str) -> bool:
+    """Whether more than two thirds of the steps from one character of ``text`` to the next
+    are predictable: the same character again, the next or previous letter or digit, or
+    the neighbouring key of a keyboard row."""
+    steps = list(zip(text, text[1:]))
+    return sum(a == b or (a, b) in _NEXT for a, b in steps) * 3 > 2 * len(steps)
+
+
+def strength(pieces) -> int:
+    """How many characters of the ``pieces`` of a key (lower case, what is left with the
+    guessable words taken out) count toward its strength: letters, digits and the shifted
+    digits of each piece, with the text of a piece before it taken out (the second
+    ``2024!`` of ``Barnet2024!Barnet2024!``), unless what is left is trivially patterned
+    (one text repeated, or mostly runs, repeats or keyboard rows: ``1234567890``)."""
+    counted, earlier = 0, []
+    for piece in pieces:
+        text = "".join(ch for ch in piece if ch.isalnum() or ch in _SYMBOLS)
+        for before in sorted(earlier, key=len, reverse=True):
+            text = text.replace(before, "")
+        if not text or (len(text) > 1 and (_repeated(text) or _predictable(text))):
+            continue
+        counted += len(text)
+        if len(text) >= 3:
+            earlier.append(text)
+    return counted
+
+
+GUESSABLE = ("mostly words and patterns anyone could guess (common key words such as "
+             "password or secret, the project's name or its words, runs such as 1234 or abcd, "
+             "repeated characters, keyboard rows such as qwerty): fewer than "
+             f"{MIN_REST} of its characters are none of these")
+
+
+def key_problem(key: bytes | str, names=()) -> str | None:
     """What makes ``key`` easy to guess, in words (completing "the key is ..."), or None
-    when it passes the rule of the module."""
+    when it passes the rule of the module. ``names``: what the run is known by (the
+    project's name), not counted toward the key's strength. The key itself is never
+    quoted."""
     text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
     text = text.strip()
     if not text:
@@ -70,25 +122,22 @@ def key_problem(key: bytes | str) -> str | None:
     distinct = len(set(low))
     if distinct < MIN_DISTINCT:
         return f"made of only {distinct} different characters"
-    steps = list(zip(low, low[1:]))
-    predictable = sum(a == b or (a, b) in _NEXT for a, b in steps)
-    if predictable * 3 > 2 * len(steps):
+    if _predictable(low):
         return ("mostly runs of repeated or consecutive characters (like aaaa, 1234, abcd "
                 "or qwerty)")
-    rest = low
-    for word in sorted(COMMON_WORDS, key=len, reverse=True):
-        rest = rest.replace(word, "")
-    rest = "".join(ch for ch in rest if ch.isalnum() or ch in "!@#$%^&*")
-    if len(rest) < MIN_REST:
-        return "mostly common words (such as password, secret or the project's name)"
+    pieces = [low]
+    for word in guessable_words(names):  # a word taken out splits the text where it was
+        pieces = [part for piece in pieces for part in piece.split(word)]
+    if strength(pieces) < MIN_REST:
+        return GUESSABLE
     return None
 
 
-def checked_key(key: bytes, where: str) -> bytes:
+def checked_key(key: bytes, where: str, names=()) -> bytes:
     """``key`` without spaces at either end, or an ``InputError``: "<where> is <what is
     wrong>; it needs a secret ...". ``where`` names the key's origin, e.g. "key.txt: the
-    key file" or "$COMMUNITY_SAFETY_KEY: the key"."""
-    problem = key_problem(key)
+    key file" or "$COMMUNITY_SAFETY_KEY: the key"; ``names`` as for ``key_problem``."""
+    problem = key_problem(key, names)
     if problem is not None:
         raise InputError(f"{where} is {problem}; {ADVICE}; nothing was written")
     return key.strip()
@@ -97,20 +146,21 @@ def checked_key(key: bytes, where: str) -> bytes:
 KEY_ENVIRONMENT = "COMMUNITY_SAFETY_KEY"
 
 
-def pseudonymisation_key(key_file: Path | None) -> tuple[bytes, str]:
+def pseudonymisation_key(key_file: Path | None, names=()) -> tuple[bytes, str]:
     """The key and where it came from: a key file, the environment, or a one-off key. A key
-    given either way must pass the one key rule (``keys.checked_key``: long enough and not
-    easy to guess), else the step stops before reading anything."""
+    given either way must pass the one key rule (``checked_key``: long enough and not
+    easy to guess, ``names`` the project's name not counting), else the step stops before
+    reading anything."""
     if key_file is not None:
         try:
             key = Path(key_file).read_bytes()
         except OSError as err:
             raise InputError(f"{key_file}: cannot read the key file ({err.strerror})") from err
-        key = checked_key(key, f"{key_file}: the key file")
+        key = checked_key(key, f"{key_file}: the key file", names)
         return key, f"key file {Path(key_file).name}"
     if os.environ.get(KEY_ENVIRONMENT) is not None and os.environ[KEY_ENVIRONMENT] != "":
         key = checked_key(os.environ[KEY_ENVIRONMENT].encode(),
-                          f"${KEY_ENVIRONMENT}: the key in the environment")
+                          f"${KEY_ENVIRONMENT}: the key in the environment", names)
         return key, f"${KEY_ENVIRONMENT}"
     return secrets.token_bytes(32), "a one-off random key (IDs cannot be linked across runs)"
 

@@ -44,9 +44,11 @@ The method (a police force's frequent-service-user tool), as implemented here
   (1-5), originator (6-7), subject (8-9), overall (every total in a metric; the nine by
   default).
 - **Ranks**: out of everyone with a used record in the window, on every metric, highest
-  first; tied people share the best rank of their group (1, 2, 2, 4: "min" ranks). Lists
-  are ordered by rank, then by pseudonym (a fixed, arbitrary tie-break that depends on the
-  key only).
+  first; tied people share the best rank of their group (1, 2, 2, 4: "min" ranks). A
+  score of 0 on a metric is shown as no rank (blank), not a tie of everyone without a
+  record counted toward it; a metric no one scores on ranks no one, said in the notes.
+  Lists are ordered by rank, then by pseudonym (a fixed, arbitrary tie-break that depends
+  on the key only).
 - **The list**: on each metric the people ranked ``top`` (100) or better with a score above
   0 (so ties at the boundary are all kept), de-duplicated: 100 to 400 people as a rule.
 - **Filters** (area, theme from keywords in flag or text columns, a total above 0 such as

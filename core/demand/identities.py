@@ -13,6 +13,10 @@ from .columns import Columns, distinct, distinct_merged, in_capitals, keeps_capi
 from .project import Source
 
 
+def _have(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
 def _normalised(values: pd.Series, how: str, source: Source | None = None, lines=None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct normalised texts) of one identity column; code -1 where blank.
@@ -122,12 +126,15 @@ def linked_by_name(sources: list) -> list[str]:
         matched = to_id.notna().to_numpy()
         shared = int(own.isin(ids_of.index[ids_of > 1]).sum())
         source.pseudonyms = np.where(matched, to_id.to_numpy(object), source.pseudonyms)
+        people = "person" if len(own) == 1 else "people"
         notes.append(
-            f"{source.name}: {int(matched.sum()):,} of its {len(own):,} people (linked on "
-            f"names and date of birth) have the names and date of birth of one person ID "
-            f"in {givers}, and are counted as that person"
-            + (f"; {shared:,} have those of two or more IDs and are counted apart (IDs are "
-               "never merged)" if shared else ""))
+            f"{source.name}: {int(matched.sum()):,} of its {len(own):,} {people} "
+            f"(linked on names and date of birth) {_have(int(matched.sum()))} the names and "
+            f"date of birth of one person ID in {givers}, and "
+            f"{'is' if int(matched.sum()) == 1 else 'are'} counted as that person"
+            + (f"; {shared:,} {_have(shared)} those of two or more IDs and "
+               f"{'is' if shared == 1 else 'are'} counted apart (IDs are never merged)"
+               if shared else ""))
     return notes
 
 
@@ -150,9 +157,10 @@ def pseudonyms_of(texts: np.ndarray, key: bytes, known: dict | None = None) -> n
     return found
 
 
-def demand_key(key_file: Path | None) -> tuple[bytes, str]:
+def demand_key(key_file: Path | None, names=()) -> tuple[bytes, str]:
     """The user's pseudonymisation key and where it came from; no key, no run (a one-off
-    key would give pseudonyms no partner could link)."""
+    key would give pseudonyms no partner could link). ``names``: the project's name, which
+    does not count toward the key's strength."""
     import os
 
     from ..data.pseudonyms import KEY_ENVIRONMENT, pseudonymisation_key
@@ -161,4 +169,4 @@ def demand_key(key_file: Path | None) -> tuple[bytes, str]:
         raise InputError("no pseudonymisation key: give --key-file FILE (a secret of at "
                          f"least 16 characters, kept outside the project) or set "
                          f"${KEY_ENVIRONMENT}; nothing was written")
-    return pseudonymisation_key(key_file)
+    return pseudonymisation_key(key_file, names)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..data.ingest import code_looks_like
 from ..errors import InputError
+from ..segment.words import counted as in_words
 from .columns import (
     Columns,
     _column,
@@ -49,6 +50,10 @@ from .reconciliation import (
     identical_repeats,
 )
 from .totals import CALL_TOTALS, CUSTODY_HOURS, CUSTODY_LIMIT, EPISODES, NINE_TOTALS
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def run_window(run_date: str | None, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -209,9 +214,11 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
     detail[again] = _quoted("same as line ", first_line[again], " in every column")
     notes, parts = [], []
     if again.any():
-        notes.append(f"{name}: {int(again.sum()):,} records identical in every column to an "
-                     f"earlier line of {source.path.name} were skipped as duplicates (each "
-                     "listed in demand_rows_to_check.csv)")
+        repeated = int(again.sum())
+        notes.append(f"{name}: {in_words(repeated, 'records')} identical in every column to an "
+                     f"earlier line of {source.path.name} {_were(repeated)} skipped as "
+                     f"{'a duplicate' if repeated == 1 else 'duplicates'} ("
+                     f"{'' if repeated == 1 else 'each '}listed in demand_rows_to_check.csv)")
     harm = pd.DataFrame({"person": [], "offence": [], "total": []})
     offences = None
     resource_statuses = None
@@ -243,8 +250,9 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         clipped = np.clip(np.nan_to_num(hours[used], nan=0.0), 0.0, CUSTODY_LIMIT)
         above = int((used & (hours > CUSTODY_LIMIT)).sum())
         below = int((used & (hours < 0)).sum())
-        notes.append(f"{name}: {above:,} custody episodes above {CUSTODY_LIMIT:g} hours set to "
-                     f"{CUSTODY_LIMIT:g}, {below:,} negative durations set to 0")
+        notes.append(f"{name}: {in_words(above, 'custody episodes')} above "
+                     f"{CUSTODY_LIMIT:g} hours set to {CUSTODY_LIMIT:g}, "
+                     f"{in_words(below, 'negative durations')} set to 0")
         parts += [_parts(person[used], at[EPISODES]),
                   _parts(person[used], at[CUSTODY_HOURS], clipped)]
     elif source.kind == "count":
@@ -261,9 +269,11 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         counted = resource_statuses[resource_statuses["row"] == -1]
         repeats = int(counted.loc[counted["status"] == DUPLICATE, "records"].sum())
         if repeats:
-            notes.append(f"{name}: {repeats:,} resource rows identical in every column to an "
-                         f"earlier line of {source.resources.path.name} were skipped as "
-                         "duplicates (no hours added; each listed in "
+            notes.append(f"{name}: {in_words(repeats, 'resource rows')} identical in every "
+                         f"column to an earlier line of {source.resources.path.name} "
+                         f"{_were(repeats)} skipped as "
+                         f"{'a duplicate' if repeats == 1 else 'duplicates'} (no hours added; "
+                         f"{'' if repeats == 1 else 'each '}listed in "
                          "demand_rows_to_check.csv)")
 
     used = (status == _S[USED]) | (status == _S[BAD_DURATION])

@@ -42,7 +42,10 @@ def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame
     scores = people.scores.iloc[codes]
     table = pd.DataFrame({"pseudonym": people.pseudonyms[codes]})
     for metric in (OVERALL, INVESTIGATIONS, ORIGINATOR, SUBJECT):
-        table[rank_column(metric)] = ranks[metric].to_numpy()
+        # a score of 0 (no record counted toward the metric) is no rank: blank, not a tie
+        # of everyone at the bottom (or at 1 when no one scores on it)
+        table[rank_column(metric)] = pd.Series(ranks[metric].to_numpy(), dtype=object).where(
+            scores[metric].to_numpy() > 0, None)
     table[f"in the top {top} of"] = [
         ", ".join(m for m in (OVERALL, INVESTIGATIONS, ORIGINATOR, SUBJECT)
                   if r[m] <= top and s[m] > 0)
@@ -126,7 +129,8 @@ README_TEXT = """Frequent service users and shared demand
 
 For the tasking meeting (pseudonymised; keep within the partnership's agreement):
   frequent_service_users.csv      the people in the top N of any metric: pseudonym, ranks out
-                                  of everyone, the totals, harm, home area, ward and segment
+                                  of everyone (blank: a score of 0 on that metric, not
+                                  ranked), the totals, harm, home area, ward and segment
                                   (the ward and segment names say where a home area is not
                                   one of the study's areas, or is on no record)
   frequent_service_users_<filter>.csv   the same for each filter (ranks not recomputed)

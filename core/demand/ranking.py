@@ -21,7 +21,8 @@ class People:
     pseudonyms: np.ndarray
     totals: pd.DataFrame  # person x total (the nine, then new ones, then harm)
     scores: pd.DataFrame  # person x metric
-    ranks: pd.DataFrame  # person x metric (min ranks, 1 = highest)
+    ranks: pd.DataFrame  # person x metric (min ranks, 1 = highest; shown only where the
+    # person's score is above 0)
     home: pd.Series  # person -> home output area ('' where unknown)
 
 
@@ -216,6 +217,21 @@ def rank_people(everyone: np.ndarray, parts: pd.DataFrame, places: pd.DataFrame,
     ranks = pd.DataFrame({m: min_ranks(scores[m].to_numpy()) for m in METRICS})
     home = pd.Series(home_areas(places, len(everyone), area_names))
     return People(pseudonyms=everyone, totals=totals, scores=scores, ranks=ranks, home=home)
+
+
+def not_ranked_notes(scores: pd.DataFrame, metrics_of: dict) -> list[str]:
+    """A note for each metric on which no one scores above 0 (no source records anyone in
+    its roles): no one is ranked on it. Each person's rank on a metric where they score 0
+    is blank (``output.ranked_table``)."""
+    notes = []
+    for metric in METRICS:
+        if len(scores) and not (scores[metric].to_numpy() > 0).any():
+            totals = [t for t, m in metrics_of.items() if m == metric or (
+                metric == OVERALL and m is not None)]
+            notes.append(f"{metric}: no one has a record counted toward it in the window "
+                         f"({', '.join(totals) or 'no totals'} are 0 for everyone), so no "
+                         f"one is ranked on it: its rank column is blank")
+    return notes
 
 
 def chosen(ranks: pd.DataFrame, scores: pd.DataFrame, top: int,

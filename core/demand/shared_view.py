@@ -73,8 +73,9 @@ def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
     """What a partner reading a view knows besides each column adding up to its total:
     (sums, links, entries to protect). Contacts are the sum of the counted totals, in every
     row and the total; the top 1% are among the top 5%, who are among everyone (people and
-    their contacts); and the contacts of 1 to ``threshold`` top people are those few
-    people's own figures, protected as small counts are."""
+    their contacts); and the contacts of 1 to ``threshold`` top people, in a group's row
+    or in the Total row, are those few people's own figures, protected as small counts
+    are."""
     from ..share.suppression import Link, Sum
 
     rows = [*counts.index, "Total"]
@@ -89,9 +90,10 @@ def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
     for low, high in pairs:
         if low in full and high in full and bool((full[low] <= full[high]).all()):
             links += [Link(((by, low), row, None), ((by, high), row, None)) for row in rows]
-    for share in (1, 5):
+    for share in (1, 5):  # in a ward, a segment or the Total row alike: the Total of 2 top
+        # people is their own contacts added, as much as a ward's
         if top_people(share) in counts and top_contacts(share) in counts:
-            few = counts[top_people(share)].between(1, threshold)
+            few = full[top_people(share)].between(1, threshold)
             protect += [((by, top_contacts(share)), g, None) for g in few[few].index]
     return sums, links, protect
 

@@ -16,7 +16,15 @@ from .identities import demand_key, linked_by_name
 from .ingest import ingest_source, read_source, run_window
 from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
 from .project import DemandProject, check_parameters, load_demand_project
-from .ranking import chosen, combine, combined_parts, combined_places, harm_totals, rank_people
+from .ranking import (
+    chosen,
+    combine,
+    combined_parts,
+    combined_places,
+    harm_totals,
+    not_ranked_notes,
+    rank_people,
+)
 from .reconciliation import COUNTED, reconciliation
 from .shared_view import NOT_KNOWN, _stored_counts, group_counts, shared_views
 from .totals import SCALING_WORDS
@@ -101,8 +109,9 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     # the partners' tables: suppressed from the stored counts, as the report and dock do
     shared = shared_views(group_tables, project.threshold, segment_names)
 
-    notes = _notes(project, window, everyone, summary, ingested, harm_notes + link_notes,
-                   listed)
+    notes = _notes(project, window, everyone, summary, ingested,
+                   not_ranked_notes(people.scores, project.total_metrics()) + harm_notes
+                   + link_notes, listed)
     if group_tables:
         notes = pd.concat([notes, pd.DataFrame(
             [("Shared views", _left_out_words(left_out, len(everyone), areas,
@@ -207,8 +216,10 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                           "de-duplicated; ties at the boundary all kept)"),
         ("Scaling", f"each total divided by the mean of its top {project.scale_top:,} values "
                     f"(all values when fewer), then {SCALING_WORDS[project.scaling]}"),
-        ("Ranks", "1 = highest; tied people share the best rank of their group; lists are "
-                  "ordered by overall rank, then best rank on any metric, then pseudonym"),
+        ("Ranks", "1 = highest; tied people share the best rank of their group; a person "
+                  "whose score on a metric is 0 (no record counted toward it) is not ranked "
+                  "on it (the rank is blank); lists are ordered by overall rank, then best "
+                  "rank on any metric, then pseudonym"),
         ("Home area", "the most common output area on the person's records in the window; a "
                       "tie goes to the most recent record's area, then the lowest code"),
         ("Pseudonyms", "HMAC-SHA-256 of the person ID (or names and date of birth) with the "
@@ -220,7 +231,10 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
                     "people is the person of an ID when a source with IDs gives that ID the "
                     "same names (in the same order) and date of birth (names and dob in its "
                     "table), for that ID alone: two IDs are never merged"),
-        ("Suppression (shared view)", suppression_rule(project.threshold)),
+        ("Suppression (shared view)", suppression_rule(project.threshold) + (
+            f" The contacts of 1 to {project.threshold} people in the top 1% or 5%, in a "
+            "ward's, a segment's or the Total row, are those few people's own figures and "
+            "are suppressed and protected the same way.")),
     ]
     for source in ingested:
         rows += [("Note", note) for note in source.notes]
@@ -236,9 +250,10 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     the user's key, the outputs written to ``out_dir`` and, with a segmentation, the shared
     view added to its GeoPackage. Returns (result, files written, where the key came
     from)."""
-    key, key_source = demand_key(Path(key_file) if key_file else None)
     date_format = overrides.pop("date_format", None)
     project = load_demand_project(Path(project_path)).with_overrides(**overrides)
+    # the key after the project file (its name must not make the key) and before any source
+    key, key_source = demand_key(Path(key_file) if key_file else None, (project.name,))
     if date_format:  # --date-format: every source's dates (and its resources' times)
         from dataclasses import replace
 
