@@ -409,7 +409,8 @@ def fit_kmeans(
     if on_sample:
         progress(high, f"k-means: groups of areas moved between segments (k = {k})")
         final, centres, n_iter, moves = _group_moves(X, xx, finished.labels,
-                                                     finished.centres, k, finished.n_iter)
+                                                     finished.centres, k, finished.n_iter,
+                                                     A)
         total = _wcss(X, centres, final) if moves else finished.wcss  # (same labels, means)
         if moves:
             note += (" " if note else "") + (
@@ -421,7 +422,7 @@ def fit_kmeans(
         sums, counts = _segment_sums(X, final, k)
         centres = _means(sums, counts, np.broadcast_to(X.mean(axis=0), sums.shape))
     else:
-        final, centres, n_iter = _polish(X, xx, labels[best], k)
+        final, centres, n_iter = _polish(X, xx, labels[best], k, rows=A)
     others = np.delete(np.arange(len(wcss)), best)
     compared = final[sample] if on_sample else final  # (on the sample: the starts' labels)
     stability = float("nan")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sparse
 
+from .starts import _augmented, _centre_rows
+
 POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 FEW_MOVES = 8  # arrivals and departures of a segment at most, for its sums' change summed in turn
@@ -92,24 +94,46 @@ def _widen(xx, cc):
     return CLOSE_CENTRES * (xx + cc.max() + 1.0)
 
 
+def _single_squared(rows: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances from areas (their single-precision rows [x, 1, |x|^2], as
+    ``starts._augmented`` makes them) to centres, by one single-precision matrix product:
+    half the bytes of the double-precision product to gather and multiply, and about half
+    its time; its rounding depends on the BLAS (``_single_widen`` bounds it)."""
+    return rows @ _centre_rows(centres).T
+
+
+def _single_widen(xx: np.ndarray, cc: np.ndarray, p: int) -> np.ndarray:
+    """How far the gap between two of an area's squared distances from ``_single_squared``
+    may be off, at most, on any BLAS and in any summation order. Each distance sums p + 2
+    products whose absolute values add up to at most 2 (|x|^2 + |c|^2); rounding the
+    rows and the centres to single precision (unit roundoff u = 2^-24) and summing in any
+    order (Higham, *Accuracy and Stability of Numerical Algorithms*, 3.1) errs by at most
+    about (p + 4) u times that, and rounding the result by u times it: (p + 6) u x 2
+    (|x|^2 + |c|^2) a distance, twice that for a gap of two. (Some 1.5e-5 of the sizes
+    for 60 variables; a bound from it errs the same way: never too tight.)"""
+    return (p + 6) * 2.0 ** -22 * (xx + cc.max() + 1.0)
+
+
 def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
-                   bounds: _Bounds, chunk: int = 1 << 15) -> np.ndarray:
+                   bounds: _Bounds, rows: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
-    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
-    centres are close enough for the matrix product's rounding to matter are decided
-    again area by area. Their ``bounds`` are set from the same distances."""
-    k = len(centres)
+    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: the distances come from
+    the single-precision product (``rows``: the areas' rows for it), and the areas whose
+    two nearest centres are close enough for its rounding to matter (``_single_widen``)
+    are decided again area by area in double precision. Their ``bounds`` are set from the
+    same distances, widened as much."""
+    k, p = centres.shape
     cc = (centres * centres).sum(axis=1)
     labels = np.empty(len(areas), dtype=np.int64)
     for a in range(0, len(areas), chunk):
         part = areas[a:a + chunk]
-        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
+        d = _single_squared(np.take(rows, part, axis=0), centres)
         nearest = d.argmin(axis=1)
-        rows = np.arange(len(d))
-        first = d[rows, nearest]
-        d[rows, nearest] = np.inf
-        second = d.min(axis=1) if k > 1 else np.full(len(d), np.inf)
-        widen = _widen(xx[part], cc)
+        lines = np.arange(len(d))
+        first = d[lines, nearest].astype(np.float64)
+        d[lines, nearest] = np.inf
+        second = d.min(axis=1).astype(np.float64) if k > 1 else np.full(len(d), np.inf)
+        widen = _single_widen(xx[part], cc, p)
         bounds.set(part, first, second, widen)
         doubtful = np.flatnonzero(second - first <= widen)
         if len(doubtful):  # (their bounds overlap: they are looked at again next time)
@@ -216,14 +240,19 @@ def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.n
 
 def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             bounds: _Bounds | None = None, assigned_to: np.ndarray | None = None,
-            sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+            sums: np.ndarray | None = None, rows: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, int]:
     """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
     The segment sums follow the moves (in a fixed order); once nothing moves they are
     summed afresh, and the polish ends when nothing moves from those exact means.
     ``bounds`` (with the centres ``assigned_to`` they hold for: labels just assigned to
     them) spare the first step a look at every area; the result is the same. ``sums``:
-    the labels' segment sums, when known (from fixed-order sums)."""
+    the labels' segment sums, when known (from fixed-order sums). ``rows``: the areas'
+    single-precision rows for the Lloyd steps' distances (``starts._augmented``), made
+    here when not given."""
     labels = labels.astype(np.int64)
+    if rows is None:
+        rows = _augmented(X, xx)
     counts = np.bincount(labels, minlength=k)
     if sums is None:
         sums = _segment_sums(X, labels, k)[0]
@@ -239,7 +268,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
     exact = True  # the centres are the segment means summed afresh
     for iteration in range(1, POLISH_MAX_ITER + 1):
         unsure = bounds.unsure()
-        nearest = _nearest_exact(X, xx, centres, unsure, bounds)
+        nearest = _nearest_exact(X, xx, centres, unsure, bounds, rows)
         changed = nearest != labels[unsure]
         if changed.any():
             areas, after = unsure[changed], nearest[changed]
