@@ -114,6 +114,21 @@ def _single_widen(xx: np.ndarray, cc: np.ndarray, p: int) -> np.ndarray:
     return (p + 6) * 2.0 ** -22 * (xx + cc.max() + 1.0)
 
 
+def _two_nearest(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From squared distances (areas x centres): each area's nearest centre (ties to the
+    lowest), its distance and the distance to the next nearest. (Worked out centre by
+    centre on the distances turned around, areas along the rows: a minimum over a short
+    row of each area costs twice as much.)"""
+    turned = np.ascontiguousarray(d.T)
+    first = turned.min(axis=0)
+    nearest = np.full(len(first), len(turned) - 1)
+    for centre in range(len(turned) - 2, -1, -1):
+        nearest[turned[centre] == first] = centre
+    turned[nearest, np.arange(len(first))] = np.inf
+    second = turned.min(axis=0) if len(turned) > 1 else np.full(len(first), np.inf)
+    return nearest, first.astype(np.float64), second.astype(np.float64)
+
+
 def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
                    bounds: _Bounds, rows: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
@@ -127,12 +142,8 @@ def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np
     labels = np.empty(len(areas), dtype=np.int64)
     for a in range(0, len(areas), chunk):
         part = areas[a:a + chunk]
-        d = _single_squared(np.take(rows, part, axis=0), centres)
-        nearest = d.argmin(axis=1)
-        lines = np.arange(len(d))
-        first = d[lines, nearest].astype(np.float64)
-        d[lines, nearest] = np.inf
-        second = d.min(axis=1).astype(np.float64) if k > 1 else np.full(len(d), np.inf)
+        nearest, first, second = _two_nearest(
+            _single_squared(np.take(rows, part, axis=0), centres))
         widen = _single_widen(xx[part], cc, p)
         bounds.set(part, first, second, widen)
         doubtful = np.flatnonzero(second - first <= widen)
@@ -143,10 +154,18 @@ def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np
 
 
 def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15) -> list:
+               counts: np.ndarray, bounds: _Bounds, rows: np.ndarray, chunk: int = 1 << 15
+               ) -> list:
     """Hartigan's single-area transfers (see ``kmeans``'s description): ``labels``,
     ``centres`` and ``counts`` updated in place; returns the moves, (area, its segment
-    before). Areas whose bounds rule a transfer out are not looked at."""
+    before). Areas whose bounds rule a transfer out are not looked at; of the others,
+    those whose distances from the single-precision product (``rows``, as for
+    ``_nearest_exact``) leave a transfer possible within their rounding (a transfer's
+    test compares three distances' worth: the joining distance, and the own one times at
+    most 2) are worked out again exactly (``_transfer_gain``), and those within a
+    relative CLOSE_CENTRES of a gain are tried in turn, in area order. (The areas tried
+    must not depend on the BLAS: a transfer moves two centres, and the next area's
+    outcome with them.)"""
     moves = []
     for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
         own = np.concatenate([
@@ -171,16 +190,18 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
     candidates = []
     for a in range(0, len(maybe), chunk):
         part = maybe[a:a + chunk]
-        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
+        d = _single_squared(np.take(rows, part, axis=0), centres)
         own_label = labels[part]
-        rows = np.arange(len(d))
-        own = d[rows, own_label].copy()
-        slack = _widen(xx[part], cc)
+        lines = np.arange(len(d))
+        own = d[lines, own_label].astype(np.float64)
+        widen = _single_widen(xx[part], cc, X.shape[1])
         joining = d * (size / (size + 1.0))[None, :]
-        d[rows, own_label] = np.inf
-        bounds.set(part, own, d.min(axis=1), slack)
-        joining[rows, own_label] = np.inf
-        candidates.append(part[joining.min(axis=1) - own * leaving[own_label] < slack])
+        d[lines, own_label] = np.inf
+        bounds.set(part, own, d.min(axis=1).astype(np.float64), widen)
+        joining[lines, own_label] = np.inf
+        near = part[joining.min(axis=1) - own * leaving[own_label] < 2 * widen]
+        candidates.append(near[_transfer_gain(X[near], labels[near], centres, size,
+                                              leaving) < _widen(xx[near], cc)])
     for i in np.concatenate(candidates) if candidates else ():
         here = int(labels[i])
         if counts[here] < 2:
@@ -195,6 +216,19 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
             _move(X[i], labels, centres, counts, int(i), here, there)
     bounds.forget(slice(None) if emptied else [i for i, _ in moves])
     return moves
+
+
+def _transfer_gain(X: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+                   size: np.ndarray, leaving: np.ndarray) -> np.ndarray:
+    """For each area (row of ``X``, in segment ``labels``), its least joining cost
+    n_b/(n_b+1) d_b over the other segments less its leaving gain n_a/(n_a-1) d_a, from
+    ``sum((x - c)**2)``: negative when a transfer lowers the WCSS."""
+    d = _exact_squared(X, centres)
+    lines = np.arange(len(d))
+    own = d[lines, labels] * leaving[labels]
+    d *= (size / (size + 1.0))[None, :]
+    d[lines, labels] = np.inf
+    return d.min(axis=1) - own
 
 
 def _exact_squared_own(X, centres, labels):
@@ -276,7 +310,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
                                                                              minlength=k)
         else:  # (the transfers update the labels and the counts themselves)
-            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
+            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds, rows)
             if not moves and exact:
                 return labels, centres, iteration
             first: dict[int, int] = {}  # each area's segment before its first move
