@@ -87,13 +87,16 @@ How ``fit_kmeans`` works
 4. **Polish**, in double precision, from the best start's labels, until no area moves:
 
    a. Lloyd's steps, with labels that do not depend on the BLAS or its threads: distances
-      come from a matrix product, and every area whose two nearest centres are within a
-      relative 1e-10 of each other (far above that product's rounding error) is decided
-      again from ``sum((x - c)**2)`` computed area by area, ties going to the lowest
-      segment. Only the areas whose distance bounds (``_Bounds``, Hamerly's) do not rule a
-      change out are looked at. The segment sums follow the areas that move, added in a
-      fixed order; once nothing moves they are summed afresh in a fixed order, and the
-      polish ends only when nothing moves from those exact means;
+      come from a single-precision matrix product (half the bytes of a double-precision
+      one to gather and multiply), and every area whose two nearest centres are within
+      that product's proven rounding bound of each other (``_single_widen``: about 1.5e-5
+      of the squared sizes for 60 variables, whatever the BLAS and its summation order)
+      is decided again from ``sum((x - c)**2)`` computed area by area in double
+      precision, ties going to the lowest segment. Only the areas whose distance bounds
+      (``_Bounds``, Hamerly's) do not rule a change out are looked at. The segment sums
+      follow the areas that move, added in a fixed order; once nothing moves they are
+      summed afresh in a fixed order, and the polish ends only when nothing moves from
+      those exact means;
    b. then Hartigan's single-area transfers: an area moves from its segment a (of n_a
       areas) to segment b (n_b) when that lowers the total WCSS, i.e. when
       ``n_b/(n_b+1) d_b < n_a/(n_a-1) d_a`` (d: squared distance to the centre), one area

@@ -1,7 +1,8 @@
 """The exact, order-independent steps of a k-means fit, in double precision: segment sums
 and means, the WCSS, and the polish of the best start (Lloyd's steps with Hamerly's
 bounds, then Hartigan's single-area transfers) until no area moves (see ``kmeans``'s
-description, step 4).
+description, step 4). Its distances come from a single-precision product; every decision
+its rounding could sway is taken again in double precision.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class _Bounds:
     centre and no transfer that could lower the WCSS much, so the polish's Lloyd steps and
     transfer rounds look again only at the others: near the end a step moves a few areas
     near a boundary and leaves most bounds apart. The squared distances they come from (a
-    matrix product) are widened by far more than its rounding error, so that skipping an
+    matrix product) are widened by at least its rounding error, so that skipping an
     area never changes a label."""
 
     def __init__(self, n: int):
