@@ -236,21 +236,50 @@ def test_the_result_does_not_depend_on_the_batches(sample, monkeypatch):
 
 
 def test_the_polish_does_not_depend_on_the_rounding_of_matrix_products(monkeypatch):
-    """Another BLAS rounds products differently: the labels must not change."""
+    """Another BLAS rounds products differently: the labels must not change. (The
+    single-precision products are put off by up to a relative 1e-6, some twenty times
+    their unit roundoff, within the bound the polish allows them.)"""
     X = blobs(3000, 10, types=8, seed=10, spread=2.5)
     xx = (X * X).sum(axis=1)
     start = fit_kmeans(X, 7, n_init=1, seed=1).labels
     exact = polish._polish(X, xx, start, 7)
-    plain = polish._blas_squared
+    plain, single = polish._blas_squared, polish._single_squared
     rng = np.random.default_rng(0)
 
     def other_blas(X, xx, centres, cc):
         d = plain(X, xx, centres, cc)
         return d * (1 + rng.uniform(-1e-13, 1e-13, size=d.shape))
 
+    def other_single(rows, centres):
+        d = single(rows, centres).astype(np.float64)
+        return (d * (1 + rng.uniform(-1e-6, 1e-6, size=d.shape))).astype(np.float32)
+
     monkeypatch.setattr(polish, "_blas_squared", other_blas)
+    monkeypatch.setattr(polish, "_single_squared", other_single)
     perturbed = polish._polish(X, xx, start, 7)
     assert (exact[0] == perturbed[0]).all() and (exact[1] == perturbed[1]).all()
+
+
+def test_areas_nearly_between_two_centres_go_to_the_nearer_exactly():
+    """Areas on the boundary between two segments, or nearer one of them by less than
+    single precision can tell (1e-12 to 1e-7 of their distance apart), go where
+    ``sum((x - c)**2)`` in double precision puts them, and their bounds hold."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 3, size=(5, 60))
+    mid, normal = (centres[1] + centres[3]) / 2, centres[3] - centres[1]
+    along = rng.normal(0, 0.5, size=(3000, 60))
+    along -= np.outer(along @ normal / (normal @ normal), normal)  # on the boundary
+    nudge = rng.choice([0.0, 1e-12, -1e-12, 1e-9, -1e-9, 1e-7, -1e-7], size=3000)
+    X = mid + along + nudge[:, None] * normal
+    xx = (X * X).sum(axis=1)
+    bounds = polish._Bounds(len(X))
+    nearest = polish._nearest_exact(X, xx, centres, np.arange(len(X)), bounds,
+                                    starts._augmented(X, xx))
+    squared = polish._exact_squared(X, centres)
+    assert (nearest == squared.argmin(axis=1)).all()
+    assert (np.bincount(nearest, minlength=5)[[1, 3]] > 0).all()  # both sides taken
+    ordered = np.sqrt(np.sort(squared, axis=1))
+    assert (bounds.upper >= ordered[:, 0]).all() and (bounds.lower <= ordered[:, 1]).all()
 
 
 def test_equally_good_starts_go_to_the_earliest():

@@ -51,13 +51,13 @@ def test_only_the_best_few_optima_on_the_sample_are_finished_on_all_areas(large,
     finished, restarted = [], []
     real_finish, real_restart = finalists._on_all_areas, finalists._restarted
 
-    def recording(X, xx, sample, labels, k):
+    def recording(X, xx, A, sample, labels, k):
         finished.append(labels.copy())
-        return real_finish(X, xx, sample, labels, k)
+        return real_finish(X, xx, A, sample, labels, k)
 
-    def restarting(X, xx, sample, labels, k):
+    def restarting(X, xx, A, sample, labels, k):
         restarted.append((sample, labels.copy()))
-        return real_restart(X, xx, sample, labels, k)
+        return real_restart(X, xx, A, sample, labels, k)
 
     monkeypatch.setattr(finalists, "_on_all_areas", recording)
     monkeypatch.setattr(finalists, "_restarted", restarting)
@@ -100,7 +100,7 @@ def test_the_same_optimum_means_the_same_wcss(large, monkeypatch):
     other[:5] = (other[:5] + 1) % 8
     assert finalists._adjusted_rand(best, other[None], 8)[0] >= 0.99
 
-    def finished(X, xx, sample, labels, k):  # start 0's optimum ends at best, 1's at other
+    def finished(X, xx, A, sample, labels, k):  # start 0's optimum ends at best, 1's at other
         final = best if labels[0] == 0 else other
         sums, counts = finalists._segment_sums(X, final, k)
         centres = sums / counts[:, None]
@@ -148,7 +148,7 @@ def test_restarts_go_on_from_a_better_optimum_until_it_is_found_twice(monkeypatc
     outcomes = iter([(lower, 90.0), (other, 120.0), (lower, 90.0 + 4e-5), (other, 95.0)])
     origins, samples = [], []
 
-    def restarted(X, xx, sample, labels, k):
+    def restarted(X, xx, A, sample, labels, k):
         origins.append(labels.copy())
         samples.append(sample)
         final, wcss = next(outcomes)
@@ -179,7 +179,7 @@ def test_from_25_segments_restarts_only_go_lower_and_find_nothing_again(monkeypa
     k = finalists.FINISH_ALL_FROM
     first, lower = (rng.integers(0, k, 3000) for _ in range(2))
     outcomes = iter([(first, 100.0 - 1e-5), (lower, 90.0)])
-    monkeypatch.setattr(finalists, "_restarted", lambda X, xx, sample, labels, k: (
+    monkeypatch.setattr(finalists, "_restarted", lambda X, xx, A, sample, labels, k: (
         lambda final, wcss: (final.copy(), np.zeros((k, 4)), 1, wcss))(*next(outcomes)))
     on_sample = finalists.OnSample(X, xx, starts._augmented(X, xx), k, sample, 0.99, 7)
     on_sample.keys = [b"start 0"]

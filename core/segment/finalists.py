@@ -54,31 +54,32 @@ def _sample_batch(Xs: np.ndarray, xxs: np.ndarray, As: np.ndarray, k: int, seeds
         if key in polished:
             labels[i], wcss[i] = labels[polished[key]], wcss[polished[key]]
             continue
-        final, centres, _ = _polish(Xs, xxs, labels[i], k)
+        final, centres, _ = _polish(Xs, xxs, labels[i], k, rows=As)
         labels[i], wcss[i] = final, _wcss(Xs, centres, final)
         polished[key] = i
     return labels, wcss
 
 
-def _on_all_areas(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.ndarray,
-                  k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+def _on_all_areas(X: np.ndarray, xx: np.ndarray, A: np.ndarray, sample: np.ndarray,
+                  labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
     """A start's optimum on the sample finished on all areas: every area to the nearest of
-    its segment means (exactly), then the polish: (labels, centres, polish steps, WCSS)."""
+    its segment means (exactly), then the polish: (labels, centres, polish steps, WCSS).
+    ``A``: the areas' single-precision rows (``starts._augmented``)."""
     Xs = X[sample]
     sums, counts = _segment_sums(Xs, labels.astype(np.int64), k)
     centres = _means(sums, counts, np.broadcast_to(Xs.mean(axis=0), sums.shape))
     bounds = _Bounds(len(X))
-    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds)
-    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres)
+    start = _nearest_exact(X, xx, centres, np.arange(len(X)), bounds, A)
+    final, centres, n_iter = _polish(X, xx, start, k, bounds, centres, rows=A)
     return final, centres, n_iter, _wcss(X, centres, final)
 
 
-def _restarted(X: np.ndarray, xx: np.ndarray, sample: np.ndarray, labels: np.ndarray,
-               k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+def _restarted(X: np.ndarray, xx: np.ndarray, A: np.ndarray, sample: np.ndarray,
+               labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int, float]:
     """An optimum on all areas (``labels``) restarted on another ``sample``: its labels
     there polished, then finished on all areas as a start's optimum on the sample is."""
-    polished = _polish(X[sample], xx[sample], labels[sample], k)[0]
-    return _on_all_areas(X, xx, sample, polished, k)
+    polished = _polish(X[sample], xx[sample], labels[sample], k, rows=A[sample])[0]
+    return _on_all_areas(X, xx, A, sample, polished, k)
 
 
 def _finalists(wcss: np.ndarray, labels: np.ndarray, k: int, count: int, same: float
@@ -103,7 +104,7 @@ class OnSample:
     samples; each says which optimum is best and how often it was reached."""
 
     def __init__(self, X, xx, A, k, sample, same_optimum: float, seed: int = 0):
-        self.X, self.xx, self.k, self.sample, self.seed = X, xx, k, sample, seed
+        self.X, self.xx, self.A, self.k, self.sample, self.seed = X, xx, A, k, sample, seed
         self.Xs, self.xxs, self.As = X[sample], xx[sample], A[sample]
         self.same_optimum = same_optimum
         self.finished: dict[bytes, Finished] = {}  # by the start's optimum on the sample
@@ -127,7 +128,8 @@ class OnSample:
         todo = [i for i in _finalists(wcss, labels, self.k, count, self.same_optimum)
                 if self.keys[i] not in self.finished]
         for i, (final, centres, n_iter, total) in _in_parallel(
-                lambda i: _on_all_areas(self.X, self.xx, self.sample, labels[i], self.k),
+                lambda i: _on_all_areas(self.X, self.xx, self.A, self.sample, labels[i],
+                                        self.k),
                 todo, workers):
             self.finished[self.keys[i]] = Finished(i, final, centres, n_iter, total)
         return self.best()
@@ -154,7 +156,7 @@ class OnSample:
         """The next ``RESTARTS`` restarts of ``origin``, each on its own sample."""
         first = len(self.restarts)
         for _, (final, centres, n_iter, total) in _in_parallel(
-                lambda number: _restarted(self.X, self.xx, self._sample(number),
+                lambda number: _restarted(self.X, self.xx, self.A, self._sample(number),
                                           origin.labels, self.k),
                 list(range(first, first + RESTARTS)), workers):
             self.restarts.append(Finished(origin.start, final, centres, n_iter, total))

@@ -21,6 +21,7 @@ from .polish import (
     _segment_sums,
     _widen,
 )
+from .starts import _augmented
 
 GROUP_AREAS = 16  # a group: the 2 .. GROUP_AREAS areas of a segment cheapest to move
 GROUP_TRIES = 3  # groups tried in a row (each polished) without a gain before the search stops
@@ -99,7 +100,8 @@ def _explained(centres: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-                 k: int, n_iter: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+                 k: int, n_iter: int, single: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """From a polished optimum (``labels``, their exact ``centres``): of the group moves
     between every ordered pair of segments (``_pair_moves``), the GROUP_TRIES that add
     least WCSS by themselves (or take most off; ties to the lowest segments) are tried in
@@ -109,7 +111,11 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
     moves in a row and then a chain of two (``_chain``) end no lower, or GROUP_KEPT
     moves are kept. Every decision comes from
     exact, fixed-order sums, so the result does not depend on the BLAS or its threads.
-    Returns (labels, their means summed afresh, polish steps, group moves kept)."""
+    Returns (labels, their means summed afresh, polish steps, group moves kept).
+    ``single``: the areas' single-precision rows for the polish (made here if not
+    given)."""
+    if single is None:
+        single = _augmented(X, xx)
     margin = GAIN * math.fsum(xx)
     d = _distances(X, xx, centres)
     rows = np.arange(len(X))
@@ -142,7 +148,7 @@ def _group_moves(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.
             tried.upper[:], tried.lower[:] = bounds.upper, bounds.lower
             tried.forget(group)
             final, after, steps = _polish(X, xx, moved, k, tried, centres,
-                                          _moved_sums(sums, X, group, before, to))
+                                          _moved_sums(sums, X, group, before, to), single)
             if _explained(after, final) > explained + margin:
                 differ = final != labels
                 changed = set(np.unique(np.concatenate([labels[differ], final[differ]]))

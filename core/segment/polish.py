@@ -1,13 +1,16 @@
 """The exact, order-independent steps of a k-means fit, in double precision: segment sums
 and means, the WCSS, and the polish of the best start (Lloyd's steps with Hamerly's
 bounds, then Hartigan's single-area transfers) until no area moves (see ``kmeans``'s
-description, step 4).
+description, step 4). Its distances come from a single-precision product; every decision
+its rounding could sway is taken again in double precision.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sparse
+
+from .starts import _augmented, _centre_rows
 
 POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
@@ -62,7 +65,7 @@ class _Bounds:
     centre and no transfer that could lower the WCSS much, so the polish's Lloyd steps and
     transfer rounds look again only at the others: near the end a step moves a few areas
     near a boundary and leaves most bounds apart. The squared distances they come from (a
-    matrix product) are widened by far more than its rounding error, so that skipping an
+    matrix product) are widened by at least its rounding error, so that skipping an
     area never changes a label."""
 
     def __init__(self, n: int):
@@ -92,24 +95,57 @@ def _widen(xx, cc):
     return CLOSE_CENTRES * (xx + cc.max() + 1.0)
 
 
+def _single_squared(rows: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances from areas (their single-precision rows [x, 1, |x|^2], as
+    ``starts._augmented`` makes them) to centres, by one single-precision matrix product:
+    half the bytes of the double-precision product to gather and multiply, and about half
+    its time; its rounding depends on the BLAS (``_single_widen`` bounds it)."""
+    return rows @ _centre_rows(centres).T
+
+
+def _single_widen(xx: np.ndarray, cc: np.ndarray, p: int) -> np.ndarray:
+    """How far the gap between two of an area's squared distances from ``_single_squared``
+    may be off, at most, on any BLAS and in any summation order. Each distance sums p + 2
+    products whose absolute values add up to at most 2 (|x|^2 + |c|^2); rounding the
+    rows and the centres to single precision (unit roundoff u = 2^-24) and summing in any
+    order (Higham, *Accuracy and Stability of Numerical Algorithms*, 3.1) errs by at most
+    about (p + 4) u times that, and rounding the result by u times it: (p + 6) u x 2
+    (|x|^2 + |c|^2) a distance, twice that for a gap of two. (Some 1.5e-5 of the sizes
+    for 60 variables; a bound from it errs the same way: never too tight.)"""
+    return (p + 6) * 2.0 ** -22 * (xx + cc.max() + 1.0)
+
+
+def _two_nearest(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From squared distances (areas x centres): each area's nearest centre (ties to the
+    lowest), its distance and the distance to the next nearest. (Worked out centre by
+    centre on the distances turned around, areas along the rows: a minimum over a short
+    row of each area costs twice as much.)"""
+    turned = np.ascontiguousarray(d.T)
+    first = turned.min(axis=0)
+    nearest = np.full(len(first), len(turned) - 1)
+    for centre in range(len(turned) - 2, -1, -1):
+        nearest[turned[centre] == first] = centre
+    turned[nearest, np.arange(len(first))] = np.inf
+    second = turned.min(axis=0) if len(turned) > 1 else np.full(len(first), np.inf)
+    return nearest, first.astype(np.float64), second.astype(np.float64)
+
+
 def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np.ndarray,
-                   bounds: _Bounds, chunk: int = 1 << 15) -> np.ndarray:
+                   bounds: _Bounds, rows: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     """The nearest centre of each of ``areas``, ties to the lowest segment, exactly as
-    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: areas whose two nearest
-    centres are close enough for the matrix product's rounding to matter are decided
-    again area by area. Their ``bounds`` are set from the same distances."""
-    k = len(centres)
+    ``argmin(sum((x - c)**2))`` would give it, whatever the BLAS: the distances come from
+    the single-precision product (``rows``: the areas' rows for it), and the areas whose
+    two nearest centres are close enough for its rounding to matter (``_single_widen``)
+    are decided again area by area in double precision. Their ``bounds`` are set from the
+    same distances, widened as much."""
+    k, p = centres.shape
     cc = (centres * centres).sum(axis=1)
     labels = np.empty(len(areas), dtype=np.int64)
     for a in range(0, len(areas), chunk):
         part = areas[a:a + chunk]
-        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
-        nearest = d.argmin(axis=1)
-        rows = np.arange(len(d))
-        first = d[rows, nearest]
-        d[rows, nearest] = np.inf
-        second = d.min(axis=1) if k > 1 else np.full(len(d), np.inf)
-        widen = _widen(xx[part], cc)
+        nearest, first, second = _two_nearest(
+            _single_squared(np.take(rows, part, axis=0), centres))
+        widen = _single_widen(xx[part], cc, p)
         bounds.set(part, first, second, widen)
         doubtful = np.flatnonzero(second - first <= widen)
         if len(doubtful):  # (their bounds overlap: they are looked at again next time)
@@ -119,10 +155,18 @@ def _nearest_exact(X: np.ndarray, xx: np.ndarray, centres: np.ndarray, areas: np
 
 
 def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.ndarray,
-               counts: np.ndarray, bounds: _Bounds, chunk: int = 1 << 15) -> list:
+               counts: np.ndarray, bounds: _Bounds, rows: np.ndarray, chunk: int = 1 << 15
+               ) -> list:
     """Hartigan's single-area transfers (see ``kmeans``'s description): ``labels``,
     ``centres`` and ``counts`` updated in place; returns the moves, (area, its segment
-    before). Areas whose bounds rule a transfer out are not looked at."""
+    before). Areas whose bounds rule a transfer out are not looked at; of the others,
+    those whose distances from the single-precision product (``rows``, as for
+    ``_nearest_exact``) leave a transfer possible within their rounding (a transfer's
+    test compares three distances' worth: the joining distance, and the own one times at
+    most 2) are worked out again exactly (``_transfer_gain``), and those within a
+    relative CLOSE_CENTRES of a gain are tried in turn, in area order. (The areas tried
+    must not depend on the BLAS: a transfer moves two centres, and the next area's
+    outcome with them.)"""
     moves = []
     for empty in np.flatnonzero(counts == 0):  # an empty segment takes the farthest area
         own = np.concatenate([
@@ -147,16 +191,18 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
     candidates = []
     for a in range(0, len(maybe), chunk):
         part = maybe[a:a + chunk]
-        d = _blas_squared(np.take(X, part, axis=0), xx[part], centres, cc)
+        d = _single_squared(np.take(rows, part, axis=0), centres)
         own_label = labels[part]
-        rows = np.arange(len(d))
-        own = d[rows, own_label].copy()
-        slack = _widen(xx[part], cc)
+        lines = np.arange(len(d))
+        own = d[lines, own_label].astype(np.float64)
+        widen = _single_widen(xx[part], cc, X.shape[1])
         joining = d * (size / (size + 1.0))[None, :]
-        d[rows, own_label] = np.inf
-        bounds.set(part, own, d.min(axis=1), slack)
-        joining[rows, own_label] = np.inf
-        candidates.append(part[joining.min(axis=1) - own * leaving[own_label] < slack])
+        d[lines, own_label] = np.inf
+        bounds.set(part, own, d.min(axis=1).astype(np.float64), widen)
+        joining[lines, own_label] = np.inf
+        near = part[joining.min(axis=1) - own * leaving[own_label] < 2 * widen]
+        candidates.append(near[_transfer_gain(X[near], labels[near], centres, size,
+                                              leaving) < _widen(xx[near], cc)])
     for i in np.concatenate(candidates) if candidates else ():
         here = int(labels[i])
         if counts[here] < 2:
@@ -171,6 +217,19 @@ def _transfers(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, centres: np.nd
             _move(X[i], labels, centres, counts, int(i), here, there)
     bounds.forget(slice(None) if emptied else [i for i, _ in moves])
     return moves
+
+
+def _transfer_gain(X: np.ndarray, labels: np.ndarray, centres: np.ndarray,
+                   size: np.ndarray, leaving: np.ndarray) -> np.ndarray:
+    """For each area (row of ``X``, in segment ``labels``), its least joining cost
+    n_b/(n_b+1) d_b over the other segments less its leaving gain n_a/(n_a-1) d_a, from
+    ``sum((x - c)**2)``: negative when a transfer lowers the WCSS."""
+    d = _exact_squared(X, centres)
+    lines = np.arange(len(d))
+    own = d[lines, labels] * leaving[labels]
+    d *= (size / (size + 1.0))[None, :]
+    d[lines, labels] = np.inf
+    return d.min(axis=1) - own
 
 
 def _exact_squared_own(X, centres, labels):
@@ -216,14 +275,19 @@ def _moved_sums(sums: np.ndarray, X: np.ndarray, areas: np.ndarray, before: np.n
 
 def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             bounds: _Bounds | None = None, assigned_to: np.ndarray | None = None,
-            sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+            sums: np.ndarray | None = None, rows: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, int]:
     """Lloyd's steps and Hartigan's transfers in double precision until no area moves.
     The segment sums follow the moves (in a fixed order); once nothing moves they are
     summed afresh, and the polish ends when nothing moves from those exact means.
     ``bounds`` (with the centres ``assigned_to`` they hold for: labels just assigned to
     them) spare the first step a look at every area; the result is the same. ``sums``:
-    the labels' segment sums, when known (from fixed-order sums)."""
+    the labels' segment sums, when known (from fixed-order sums). ``rows``: the areas'
+    single-precision rows for the Lloyd steps' distances (``starts._augmented``), made
+    here when not given."""
     labels = labels.astype(np.int64)
+    if rows is None:
+        rows = _augmented(X, xx)
     counts = np.bincount(labels, minlength=k)
     if sums is None:
         sums = _segment_sums(X, labels, k)[0]
@@ -239,7 +303,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
     exact = True  # the centres are the segment means summed afresh
     for iteration in range(1, POLISH_MAX_ITER + 1):
         unsure = bounds.unsure()
-        nearest = _nearest_exact(X, xx, centres, unsure, bounds)
+        nearest = _nearest_exact(X, xx, centres, unsure, bounds, rows)
         changed = nearest != labels[unsure]
         if changed.any():
             areas, after = unsure[changed], nearest[changed]
@@ -247,7 +311,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
                                                                              minlength=k)
         else:  # (the transfers update the labels and the counts themselves)
-            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds)
+            moves = _transfers(X, xx, labels, centres.copy(), counts, bounds, rows)
             if not moves and exact:
                 return labels, centres, iteration
             first: dict[int, int] = {}  # each area's segment before its first move
