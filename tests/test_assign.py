@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+from community_safety.core.segment.assign import assign_areas
 from community_safety.core.segment.portraits import figure
 from community_safety.core.segment.saved import load_segmentation
 
@@ -203,3 +205,64 @@ def test_a_file_that_is_not_a_segmentation_says_what_it_lacks_in_words(built, ca
     err = capsys.readouterr().err
     assert "wards.gpkg: not a saved segmentation (no segments, centres or area values" in err
     assert "area_values" not in err and "segmentation.gpkg that segment or assign wrote" in err
+
+
+def test_the_numbering_says_where_this_years_means_break_the_order(built, capsys, tmp_path):
+    """Segments keep their numbers; when this year's deprivation no longer follows them
+    (here the most deprived segment's neighbourhoods ranked least deprived), it is said."""
+    seg = load_segmentation(built["gpkg"])
+    later = tmp_path / "ranked"
+    shutil.copytree(built["later"].parent, later)
+    lookup = pd.read_csv(later / "oa_lsoa.csv")
+    last = seg.areas.index[seg.areas["segment"] == 6]
+    imd = pd.read_csv(later / "imd.csv")
+    moved = imd["LSOA11CD"].isin(lookup.loc[lookup["OA11CD"].isin(last), "LSOA11CD"])
+    imd.loc[moved, "IMD19"] = imd["IMD19"].max()
+    imd.to_csv(later / "imd.csv", index=False)
+    capsys.readouterr()
+    assert run("assign", built["gpkg"], later / "project.toml", "--out", tmp_path / "out",
+               "--no-plots") == 0
+    said = capsys.readouterr().out
+    refreshed = load_segmentation(tmp_path / "out")
+    means = refreshed.summary["mean_deprivation"]
+    assert means[5] < means[6]  # lower ranks are more deprived
+    assert "With this year's values the means no longer follow that order: segment " in said
+    assert (f"segment 5's mean ({means[5]:,.1f}) is now more deprived than segment 6's "
+            f"({means[6]:,.1f})") in said
+    assert "Segments are numbered 1 (least deprived)" not in said
+    assert refreshed.segment_names == seg.segment_names
+
+
+def census_counts(folder: Path, variables: list) -> pd.DataFrame:
+    """The census tables' counts of ``variables`` by output area, as published (not the
+    shares the segmentation clustered)."""
+    frame = None
+    for path in sorted(folder.glob("ts*.csv")):
+        table = pd.read_csv(path).drop_duplicates("OA").set_index("OA")
+        table = table[[v for v in variables if v in table.columns]]
+        frame = table if frame is None else frame.join(table, how="outer")
+    return frame
+
+
+def test_counts_where_the_segmentation_clustered_shares_are_refused_on_every_path(built):
+    """A layer's fields taken as they are (Processing's path, or any caller of
+    assign_areas) holding the tables' counts: refused in one line naming the variables,
+    what the segmentation used and what to do; this year's shares pass."""
+    seg = load_segmentation(built["gpkg"])
+    counts = census_counts(built["later"].parent, seg.clustered)
+    assert set(seg.clustered) <= set(counts.columns)
+    with pytest.raises(InputError) as refused:
+        assign_areas(seg, counts)
+    said = str(refused.value)
+    assert "\n" not in said
+    assert said.startswith("the new values of ")
+    assert "clustering variables are on another scale from the segmentation's, e.g. " in said
+    named = sorted((v for v in seg.clustered if f"({v})" in said),
+                   key=lambda v: said.index(f"({v})"))
+    assert 1 <= len(named) <= 2
+    way = seg.manifest["preparation"][named[0]]
+    assert f"the segmentation made {named[0]} percentages of {way['shares_of']} " in said
+    assert said.endswith("prepare each field as when the segmentation was built (shares of "
+                         "their totals, not counts), then assign again")
+    # the shares the segmentation was built on are taken (this year's: the refresh test)
+    assert assign_areas(seg, seg.values)["segment"].notna().any()

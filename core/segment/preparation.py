@@ -185,7 +185,7 @@ def check_same_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict,
                + ("shares of their totals, not counts" if way.get("shares_of") is not None
                   else "the values as the table gave them") + ")")
     else:
-        used = "the segmentation's values of it lie in the range above"
+        used = "the segmentation was built on the values quoted"
         fix = "prepare each field as when the segmentation was built (shares, not counts)"
     raise InputError(
         f"the new values of {len(found)} of the {len(built.columns)} clustering variables "
