@@ -311,10 +311,13 @@ def numbering_title(manifest: dict | None) -> str:
 def numbering_order(manifest: dict | None, numbers) -> str:
     """"Segment 1 is the least deprived and 10 the most deprived." when a deprivation
     measure numbers them; "" otherwise (the manifest's numbering description says what the
-    numbers mean then)."""
+    numbers mean then); for areas assigned to segments built before, that description (the
+    numbers as given when built)."""
     numbers = sorted(numbers)
     if not numbers or not numbered_by_deprivation(manifest):
         return ""
+    if (manifest or {}).get("assigned"):  # numbered when built: said so (``assign``)
+        return str(manifest.get("numbering", {}).get("description", ""))
     return f"Segment {numbers[0]} is the least deprived and {numbers[-1]} the most deprived."
 
 
