@@ -86,9 +86,10 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
 
 def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
                           project: Project | None = None) -> tuple[Segmentation, pd.DataFrame]:
-    """The segmentation a refresh gives: ``seg``'s segments as built (numbers, names, pen
-    portraits, centres, profiles, standardisation) with ``data``'s areas, their new values
-    and each one's segment (``assign_areas``), saved and used like any other; its manifest
+    """The segmentation a refresh gives: ``seg``'s segments as built (numbers, names,
+    centres, standardisation) with ``data``'s areas, their new values and each one's segment
+    (``assign_areas``), each segment's size, profile and pen portrait counted again on them
+    (the numbering said as kept, ``_numbering``), saved and used like any other; its manifest
     says it was assigned from ``source`` (``seg``'s file, its identity and inputs), with
     which inputs (``project``: the project file that read them, when there is one). Also
     returns each area's segment beside its previous one (``previous_segment``)."""
@@ -186,9 +187,9 @@ def _numbering(built: dict, summary: pd.DataFrame) -> dict:
 
 
 def _summary(seg: Segmentation, data: AreaData, areas: pd.DataFrame) -> pd.DataFrame:
-    """The built summary's names and pen portraits, with each segment's areas, residents,
-    households, mean deprivation and distance counted again over the assigned areas (a
-    segment no area falls in now has 0 areas)."""
+    """The built summary's names (and pen portraits, written again by ``_portraits``), with
+    each segment's areas, residents, households, mean deprivation and distance counted
+    again over the assigned areas (a segment no area falls in now has 0 areas)."""
     params = seg.manifest.get("parameters", {})
     classified = areas["segment"].dropna().astype(int)
     named = {params.get("residents"): "residents", params.get("households"): "households"}
