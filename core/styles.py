@@ -311,10 +311,13 @@ def numbering_title(manifest: dict | None) -> str:
 def numbering_order(manifest: dict | None, numbers) -> str:
     """"Segment 1 is the least deprived and 10 the most deprived." when a deprivation
     measure numbers them; "" otherwise (the manifest's numbering description says what the
-    numbers mean then)."""
+    numbers mean then); for areas assigned to segments built before, that description (the
+    numbers as given when built)."""
     numbers = sorted(numbers)
     if not numbers or not numbered_by_deprivation(manifest):
         return ""
+    if (manifest or {}).get("assigned"):  # numbered when built: said so (``assign``)
+        return str(manifest.get("numbering", {}).get("description", ""))
     return f"Segment {numbers[0]} is the least deprived and {numbers[-1]} the most deprived."
 
 
@@ -323,15 +326,20 @@ def numbering_order(manifest: dict | None, numbers) -> str:
 def segment_layer_abstract(segments: dict[int, str], study: str = "",
                            deprivation: str | None = None, more_deprived: str = "lower",
                            deprivation_label: str | None = None,
-                           numbering_description: str | None = None) -> str:
-    """What the segment layer shows, and which way the numbering runs."""
+                           numbering_description: str | None = None,
+                           assigned: str | None = None) -> str:
+    """What the segment layer shows, and which way the numbering runs; ``assigned``: the
+    line on areas assigned to segments built before (``notes.assigned_note``), whose
+    numbering is then said as kept (``numbering_description``)."""
     k = len(segments)
     lines = [f"{study + ': ' if study else ''}output areas grouped into {k} segments "
              "(k-means on the standardised area variables)."]
     if k:
         first, last = min(segments), max(segments)
         order = (f"Segment {first} = least deprived, segment {last} = most deprived")
-        if not deprivation:  # numbered by the first principal component (see the manifest)
+        if assigned and numbering_description:  # numbered when built, said as kept
+            order = numbering_description.rstrip(".")
+        elif not deprivation:  # numbered by the first principal component (the manifest)
             order = (numbering_description.rstrip(".") if numbering_description else
                      f"Segments are numbered {first} to {last} by the first principal "
                      "component of the clustering variables; the numbers do not rank "
@@ -343,6 +351,8 @@ def segment_layer_abstract(segments: dict[int, str], study: str = "",
             order += (f", ranked by the mean {measure} of each segment's areas ({direction} "
                       "= more deprived)")
         lines.append(order + ".")
+        if assigned:
+            lines.append(assigned + ".")
         lines.append("Segments: " + "; ".join(legend_label(n, name)
                                               for n, name in sorted(segments.items())) + ".")
     return as_written("\n".join(lines))

@@ -4,7 +4,10 @@ before, by the command line, and every later step run on what ``assign`` saved."
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -12,6 +15,9 @@ import pandas as pd
 import pytest
 
 from community_safety.core.cli import main
+from community_safety.core.errors import InputError
+from community_safety.core.segment.assign import assign_areas
+from community_safety.core.segment.portraits import figure
 from community_safety.core.segment.saved import load_segmentation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +30,25 @@ FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
 
 def run(*args) -> int:
     return main([str(a) for a in args])
+
+
+def assert_portrait_agrees(number: int, row: pd.Series, profiles: pd.DataFrame,
+                           areas: int) -> None:
+    """A pen portrait's size sentence is the segment's row of the summary, and each
+    figure it quotes ("(49%, against 29% across the whole area)") is a mean of the segment
+    and the study area's mean of one variable in the profiles."""
+    text = row["portrait"]
+    assert text.startswith(f"Segment {number} covers {int(row['areas']):,} of the "
+                           f"{areas:,} areas"), text
+    assert (f"home to {int(row['residents']):,} residents in {int(row['households']):,} "
+            "households") in text
+    own = profiles[profiles["segment"] == number]
+    quoted = [(figure(m, True), figure(a, True))
+              for m, a in zip(own["mean"], own["study_area_mean"])]
+    pairs = re.findall(r"\(([\d.]+%), against ([\d.]+%) across", text)
+    assert pairs, text
+    for pair in pairs:
+        assert pair in quoted, (number, pair, text)
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +86,18 @@ def test_a_refresh_is_a_segmentation_every_later_step_takes(built, capsys, tmp_p
     assert run("assign", built["gpkg"], built["later"], "--out", out, "--no-plots") == 0
     said = capsys.readouterr()
     seg, refreshed = load_segmentation(built["gpkg"]), load_segmentation(out)
-    # the same segments as built: numbers, names, centres, pen portraits, profiles
+    # the same segments as built: numbers, names, centres
     assert refreshed.segment_names == seg.segment_names
     pd.testing.assert_frame_equal(refreshed.centres, seg.centres)
-    assert refreshed.summary["portrait"].tolist() == seg.summary["portrait"].tolist()
-    pd.testing.assert_frame_equal(refreshed.profiles, seg.profiles)
+    # their profiles and pen portraits counted again on this year's areas and values
+    segments = refreshed.areas["segment"].dropna().astype(int)
+    council = refreshed.profiles.query("variable == 'ts0540008'").set_index("segment")["mean"]
+    pd.testing.assert_series_equal(
+        council, refreshed.values.loc[segments.index, "ts0540008"].groupby(segments).mean(),
+        check_names=False, check_index_type=False)
+    assert refreshed.summary["portrait"].tolist() != seg.summary["portrait"].tolist()
+    for number, row in refreshed.summary.iterrows():
+        assert_portrait_agrees(number, row, refreshed.profiles, len(segments))
     # this year's values and segments; only the areas whose data changed move
     assert refreshed.values.loc[built["changed"], "ts0540008"].eq(100).all()
     moved = refreshed.areas["segment"].ne(seg.areas["segment"]).fillna(False)
@@ -83,7 +115,20 @@ def test_a_refresh_is_a_segmentation_every_later_step_takes(built, capsys, tmp_p
     assert set(changes.index[changes["segment"].ne(changes["previous_segment"])
                              & changes["previous_segment"].notna()]) == moved
     # the console: what changed, the rows missing and the code left out, as segment says them
-    assert f"{len(moved)} of them changed segment" in said.out
+    today, then = (str(m["created"])[:10] for m in (refreshed.manifest, seg.manifest))
+    line = (f"This year's {len(segments)} areas were assigned on {today} to the segments "
+            f"built on {then} from segmentation.gpkg (centres and names kept; {len(moved)} "
+            "areas changed segment)")
+    assert line in said.out
+    numbering = (f"Segments keep the numbers they were given when built on {then}: 1 (least "
+                 "deprived) to 6 (most deprived) by the mean deprivation measure (IMD19) of "
+                 "their areas then (lower values are more deprived).")
+    assert numbering in said.out
+    assert "Segments are numbered 1 (least deprived)" not in said.out
+    # the segment layer's abstract says it too
+    with sqlite3.connect(out / "segmentation.gpkg") as db:
+        abstract = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
+    assert line in abstract["segments"] and numbering.rstrip(".") in abstract["segments"]
     assert ("ts054.csv: no row for 3 output areas, placed in a segment on the other tables "
             "with the segmentation's medians for its variables (listed in reconciliation.csv): "
             + ", ".join(sorted(built["gone"]))) in said.err
@@ -99,6 +144,22 @@ def test_a_refresh_is_a_segmentation_every_later_step_takes(built, capsys, tmp_p
                "--postcode-points", "--incidents", data / "fires.csv", *FIRE_XY,
                "--date-column", "date") == 0
     assert run("report", out, "--out", tmp_path / "report.html") == 0
+    page = html.unescape((tmp_path / "report.html").read_text())
+    assert f"areas assigned {today} to the segments built {then}" in page
+    assert "segmentation built" not in page
+    assert page.count(line) == 2  # the overview and the method
+    assert numbering in page
+    # every figure of each segment's card agrees with its pen portrait and with the summary
+    cards = re.findall(r'<p class="muted">([\d,]+) output areas · ([\d,]+) households · '
+                       r'([\d,]+) residents · [^<]*</p>\s*<p class="portrait">([^<]*)</p>', page)
+    assert len(cards) == len(refreshed.summary)
+    for (areas, households, residents, text), (number, row) in zip(
+            cards, refreshed.summary.iterrows()):
+        assert (areas, households, residents) == tuple(
+            f"{int(row[c]):,}" for c in ("areas", "households", "residents"))
+        assert text == row["portrait"]
+        assert text.startswith(f"Segment {number} covers {areas} of the ")
+        assert f"home to {residents} residents in {households} households" in text
 
 
 @pytest.mark.parametrize("entry, said", [
@@ -144,3 +205,64 @@ def test_a_file_that_is_not_a_segmentation_says_what_it_lacks_in_words(built, ca
     err = capsys.readouterr().err
     assert "wards.gpkg: not a saved segmentation (no segments, centres or area values" in err
     assert "area_values" not in err and "segmentation.gpkg that segment or assign wrote" in err
+
+
+def test_the_numbering_says_where_this_years_means_break_the_order(built, capsys, tmp_path):
+    """Segments keep their numbers; when this year's deprivation no longer follows them
+    (here the most deprived segment's neighbourhoods ranked least deprived), it is said."""
+    seg = load_segmentation(built["gpkg"])
+    later = tmp_path / "ranked"
+    shutil.copytree(built["later"].parent, later)
+    lookup = pd.read_csv(later / "oa_lsoa.csv")
+    last = seg.areas.index[seg.areas["segment"] == 6]
+    imd = pd.read_csv(later / "imd.csv")
+    moved = imd["LSOA11CD"].isin(lookup.loc[lookup["OA11CD"].isin(last), "LSOA11CD"])
+    imd.loc[moved, "IMD19"] = imd["IMD19"].max()
+    imd.to_csv(later / "imd.csv", index=False)
+    capsys.readouterr()
+    assert run("assign", built["gpkg"], later / "project.toml", "--out", tmp_path / "out",
+               "--no-plots") == 0
+    said = capsys.readouterr().out
+    refreshed = load_segmentation(tmp_path / "out")
+    means = refreshed.summary["mean_deprivation"]
+    assert means[5] < means[6]  # lower ranks are more deprived
+    assert "With this year's values the means no longer follow that order: segment " in said
+    assert (f"segment 5's mean ({means[5]:,.1f}) is now more deprived than segment 6's "
+            f"({means[6]:,.1f})") in said
+    assert "Segments are numbered 1 (least deprived)" not in said
+    assert refreshed.segment_names == seg.segment_names
+
+
+def census_counts(folder: Path, variables: list) -> pd.DataFrame:
+    """The census tables' counts of ``variables`` by output area, as published (not the
+    shares the segmentation clustered)."""
+    frame = None
+    for path in sorted(folder.glob("ts*.csv")):
+        table = pd.read_csv(path).drop_duplicates("OA").set_index("OA")
+        table = table[[v for v in variables if v in table.columns]]
+        frame = table if frame is None else frame.join(table, how="outer")
+    return frame
+
+
+def test_counts_where_the_segmentation_clustered_shares_are_refused_on_every_path(built):
+    """A layer's fields taken as they are (Processing's path, or any caller of
+    assign_areas) holding the tables' counts: refused in one line naming the variables,
+    what the segmentation used and what to do; this year's shares pass."""
+    seg = load_segmentation(built["gpkg"])
+    counts = census_counts(built["later"].parent, seg.clustered)
+    assert set(seg.clustered) <= set(counts.columns)
+    with pytest.raises(InputError) as refused:
+        assign_areas(seg, counts)
+    said = str(refused.value)
+    assert "\n" not in said
+    assert said.startswith("the new values of ")
+    assert "clustering variables are on another scale from the segmentation's, e.g. " in said
+    named = sorted((v for v in seg.clustered if f"({v})" in said),
+                   key=lambda v: said.index(f"({v})"))
+    assert 1 <= len(named) <= 2
+    way = seg.manifest["preparation"][named[0]]
+    assert f"the segmentation made {named[0]} percentages of {way['shares_of']} " in said
+    assert said.endswith("prepare each field as when the segmentation was built (shares of "
+                         "their totals, not counts), then assign again")
+    # the shares the segmentation was built on are taken (this year's: the refresh test)
+    assert assign_areas(seg, seg.values)["segment"].notna().any()

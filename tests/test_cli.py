@@ -15,6 +15,7 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from community_safety.core.cli import main
+from community_safety.core.segment.saved import load_segmentation
 from community_safety.core.store.geopackage import read_gpkg_table
 
 TABLES = ["census_demography", "census_housing", "census_health_care", "census_work"]
@@ -189,7 +190,13 @@ def test_assign_keeps_the_segment_numbers(tmp_path, capsys):
     assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
     assert main(["assign", str(out / "segmentation.gpkg"), str(project), "--out",
                  str(tmp_path / "assigned")]) == 0
-    assert "749 were in it, 0 of them changed segment" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "749 areas were assigned on " in said and "0 areas changed segment)" in said
+    assert "749 of the areas were in segmentation.gpkg;" in said
+    # the same data: the sizes, profiles and pen portraits counted again are the build's
+    seg, again = (load_segmentation(p) for p in (out, tmp_path / "assigned"))
+    pd.testing.assert_frame_equal(again.profiles, seg.profiles)
+    assert again.summary["portrait"].tolist() == seg.summary["portrait"].tolist()
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")
     assert (assigned["segment"] == assigned["previous_segment"]).all()
     styles = gpd.read_file(tmp_path / "assigned" / "segmentation.gpkg", layer="layer_styles")
@@ -263,8 +270,9 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert main(["assign", str(out / "segmentation.gpkg"), str(tmp_path / "project.toml"),
                  "--out", str(tmp_path / "assigned")]) == 0
     said = capsys.readouterr()
-    assert ("Assigned 746 areas to the 10 segments of segmentation.gpkg as built; 746 were in "
-            "it, 0 of them changed segment") in said.out
+    assert "This year's 746 areas were assigned on " in said.out
+    assert ("from segmentation.gpkg (centres and names kept; 0 areas changed segment). 746 of "
+            "the areas were in segmentation.gpkg;") in said.out
     assert ("3 output areas of the boundaries have no row in any of the tables of output "
             "areas") in said.err  # as segment says it
     assigned = pd.read_csv(tmp_path / "assigned" / "assigned.csv")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -18,6 +19,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from community_safety.core.segment.saved import load_segmentation
 from community_safety.core.styles import PALETTE
 
 
@@ -98,6 +100,35 @@ def test_assign_areas_keeps_the_segments(provider, layers, built, tmp_path):
     original = {f["area_code"]: f["segment"] for f in
                 QgsVectorLayer(built["SEGMENTS"], "s", "ogr").getFeatures()}
     assert assigned == original
+    # the same segments, the segmentation's file named as what they were assigned to
+    refreshed = load_segmentation(tmp_path / "assigned.gpkg")
+    assert refreshed.manifest["assigned"]["from"]["segmentation"] == built["OUTPUT"]
+    assert refreshed.manifest["assigned"]["changed_segment"] == 0
+
+
+def test_assign_areas_refuses_counts_where_the_segmentation_clustered_shares(
+        provider, layers, built, tmp_path):
+    """The sample's percentages given back as counts of people and households: the
+    layer's fields are taken as they are, so the scale is checked (one line naming a
+    variable and what to do)."""
+    from conftest import SAMPLE_DIR
+    from qgis.core import QgsVectorLayer
+
+    areas = gpd.read_file(layers["areas"].source().split("|")[0])
+    table = pd.read_csv(SAMPLE_DIR / "variables.csv").set_index("variable")["denominator"]
+    made = [v for v, total in table.items() if v in areas and total in areas]
+    assert len(made) >= 20
+    for variable in made:
+        areas[variable] = (areas[variable] * areas[table[variable]] / 100).round()
+    areas.to_file(tmp_path / "counts.gpkg", layer="areas", driver="GPKG")
+    counts = QgsVectorLayer(str(tmp_path / "counts.gpkg"), "counts", "ogr")
+    message = processing_error("community_safety:assignareas", {
+        "SEGMENTATION": built["OUTPUT"], "AREAS": counts, "AREA_CODE": "OA11CD",
+        "OUTPUT": str(tmp_path / "assigned.gpkg")})
+    assert "clustering variables are on another scale from the segmentation's" in message
+    assert "prepare each field as when the segmentation was built (shares, not counts)" \
+        in message
+    assert not (tmp_path / "assigned.gpkg").exists()
 
 
 def test_gazetteer_incidents_matrices_and_export(provider, layers, built, tmp_path):

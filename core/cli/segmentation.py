@@ -138,6 +138,7 @@ def _assign(args) -> int:
     from ..segment.area_data import filled_rows_notes, gather_area_data, reconciliation_notes
     from ..segment.assign import assigned_segmentation
     from ..segment.build import unclassified_note
+    from ..segment.notes import assigned_note
     from ..segment.preparation import check_same_preparation
     from ..segment.saved import load_segmentation, save_segmentation
     from ..store.folders import replacement_note
@@ -156,11 +157,11 @@ def _assign(args) -> int:
     done = refreshed.manifest["assigned"]
     _print_table(refreshed)
     new = len(done["new_areas"])
-    print(f"\nAssigned {done['areas_assigned']:,} areas to the {len(seg.centres)} segments of "
-          f"{source.name} as built; {done['areas_in_segmentation']:,} were in it, "
-          f"{done['changed_segment']:,} of them changed segment (assigned.csv lists each "
-          "area's segment beside its previous one)"
-          + (f"; {new:,} {'is' if new == 1 else 'are'} new" if new else "") + ".")
+    print(f"\n{assigned_note(refreshed.manifest)}. {done['areas_in_segmentation']:,} of the "
+          f"areas were in {source.name}"
+          + (f", {new:,} {'is' if new == 1 else 'are'} new" if new else "")
+          + "; assigned.csv lists each area's segment beside its previous one. Sizes, "
+          "profiles and pen portraits are counted again on this year's areas and values.")
     tables = {way["table"] for v, way in (record or {}).items() if v in seg.clustered}
     for note in (*reconciliation_notes(refreshed.reconciliation),
                  *filled_rows_notes(refreshed.reconciliation, tables,

@@ -32,7 +32,7 @@ from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
 from ..segment.build import unclassified_note
-from ..segment.notes import labels_note, set_aside_note
+from ..segment.notes import assigned_note, labels_note, set_aside_note
 from ..segment.prepare import SET_ASIDE
 from ..segment.saved import load_segmentation
 from ..segment.words import label_of
@@ -243,6 +243,8 @@ def method_section(seg, threshold: int) -> dict:
     return {"inputs": inputs, "decisions": decisions, "notes": notes,
             "settings": [{"item": k, "value": v} for k, v in settings if v],
             "created": str(manifest.get("created", ""))[:10],
+            "built": str(manifest.get("assigned", {}).get("built") or "")[:10],
+            "assigned": assigned_note(manifest),
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
 
 

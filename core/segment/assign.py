@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..project.project_file import Project
+from ..project.rules import BandRule
 from .area_data import AreaData
 from .build import (
     Segmentation,
@@ -25,9 +26,12 @@ from .build import (
     with_unclassified,
 )
 from .kmeans import assign_to_centres, distance_to_centres
+from .labels import label_tables, read_labels, read_themes
+from .preparation import check_same_scale
 from .prepare import clipped_cells, winsorise
-from .profiles import segment_summary
+from .profiles import pen_portraits, profile_table, segment_summary
 from .screening import described, too_little_data
+from .words import with_descriptions
 
 
 def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
@@ -51,6 +55,8 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
             + "; add the table holding "
             + ("it" if one else "them") + " to the project: each area is placed by all of them")
     frame = values[segmentation.clustered].astype(float)
+    check_same_scale(segmentation.values[segmentation.clustered], frame,
+                     segmentation.manifest.get("preparation", {}), segmentation.labels)
     empty = too_little_data(frame)
     values, frame = values[~empty], frame[~empty]
     frame = frame.fillna(segmentation.fill_values[segmentation.clustered])
@@ -80,9 +86,10 @@ def assign_areas(segmentation: Segmentation, values: pd.DataFrame) -> pd.DataFra
 
 def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
                           project: Project | None = None) -> tuple[Segmentation, pd.DataFrame]:
-    """The segmentation a refresh gives: ``seg``'s segments as built (numbers, names, pen
-    portraits, centres, profiles, standardisation) with ``data``'s areas, their new values
-    and each one's segment (``assign_areas``), saved and used like any other; its manifest
+    """The segmentation a refresh gives: ``seg``'s segments as built (numbers, names,
+    centres, standardisation) with ``data``'s areas, their new values and each one's segment
+    (``assign_areas``), each segment's size, profile and pen portrait counted again on them
+    (the numbering said as kept, ``_numbering``), saved and used like any other; its manifest
     says it was assigned from ``source`` (``seg``'s file, its identity and inputs), with
     which inputs (``project``: the project file that read them, when there is one). Also
     returns each area's segment beside its previous one (``previous_segment``)."""
@@ -97,18 +104,92 @@ def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
 
     unclassified = areas.index[areas["segment"].isna()]
     lacking = data.values.loc[unclassified, seg.clustered].isna().sum(axis=1)
+    summary = _summary(seg, data, areas)
+    profiles = _profiles(seg, data, areas)
+    summary["portrait"] = _portraits(seg, data, profiles, summary, project)
     manifest = _assigned_manifest(seg, data, areas, changes, source, project, lacking)
+    manifest["numbering"] = _numbering(seg.manifest, summary)
     return replace(
-        seg, areas=areas, values=data.values, summary=_summary(seg, data, areas),
+        seg, areas=areas, values=data.values, summary=summary, profiles=profiles,
         reconciliation=with_unclassified(data.reconciliation, lacking, len(seg.clustered)),
         missing=_missing(seg, data, areas), manifest=manifest, diagnostics=None,
     ), changes
 
 
+def _profiles(seg: Segmentation, data: AreaData, areas: pd.DataFrame) -> pd.DataFrame:
+    """The segments' profiles counted again on this year's areas and values, as ``build``
+    counts them (``profile_table``, the bands and denominators it used)."""
+    params = seg.manifest.get("parameters", {})
+    classified = areas["segment"].dropna().astype(int)
+    totals = set(seg.manifest.get("results", {}).get("denominators_only", []))
+    values = data.values.loc[classified.index]
+    values = values[[c for c in values.columns if c not in totals]]
+    values = values.apply(pd.to_numeric, errors="coerce")
+    bands = params.get("bands") or {}
+    rule = BandRule(high=float(bands.get("high", 120)), low=float(bands.get("low", 80)))
+    profiles = profile_table(values, classified, seg.clustered, rule)
+    return with_descriptions(profiles, seg.labels) if seg.labels else profiles
+
+
+def _portraits(seg: Segmentation, data: AreaData, profiles: pd.DataFrame,
+               summary: pd.DataFrame, project: Project | None) -> pd.Series:
+    """Each segment's pen portrait written again from this year's profiles and counts (as
+    ``build`` writes them), its name kept; a portrait the project file gives is kept, and a
+    segment no area falls in now keeps its portrait as built."""
+    params = seg.manifest.get("parameters", {})
+    themes = tables = None
+    if project is not None and project.labels_file:
+        themes = read_themes(read_labels(project.labels_file, project.labels_columns))
+        tables = label_tables(project)
+    present = summary[summary["areas"] > 0]
+    written = pen_portraits(
+        profiles, present, seg.labels, themes=themes, tables=tables,
+        sizes=[*(c for c in (params.get("residents"), params.get("households")) if c),
+               *data.denominators])["portrait"]
+    portraits = written.reindex(summary.index).fillna(seg.summary["portrait"])
+    given = project.segment_text if project is not None else {}
+    for number, text in given.items():
+        if "portrait" in text and number in portraits.index:
+            portraits[number] = str(text["portrait"])
+    return portraits
+
+
+def _numbering(built: dict, summary: pd.DataFrame) -> dict:
+    """The numbering said as kept from the build (on its date), and, where this year's
+    mean deprivation of the segments no longer follows the numbers, which pairs break it."""
+    numbering = dict(built.get("numbering") or {})
+    as_built = numbering.get("as_built") or numbering.get("description", "")
+    date = str(built.get("assigned", {}).get("built") or built.get("created", ""))[:10]
+    numbering["as_built"] = as_built
+    if not numbering.get("by_deprivation") or "mean_deprivation" not in summary:
+        numbering["description"] = (f"Segments keep the numbers they were given when built "
+                                    f"on {date}. {as_built}").strip()
+        return numbering
+    k, said = len(summary), numbering.get("said") or numbering.get("measure", "deprivation")
+    more = numbering.get("more_deprived", "lower")
+    text = (f"Segments keep the numbers they were given when built on {date}: 1 (least "
+            f"deprived) to {k} (most deprived) by the mean {said} of their areas then "
+            f"({more} values are more deprived).")
+    means = summary.loc[summary["areas"] > 0, "mean_deprivation"].dropna()
+    worse = (lambda a, b: a < b) if more == "lower" else (lambda a, b: a > b)
+    broken = [(a, b) for a, b in zip(means.index[:-1], means.index[1:])
+              if worse(means[a], means[b])]
+    if broken:
+        pairs = [f"segment {a}'s mean ({means[a]:,.1f}) is now more deprived than "
+                 f"segment {b}'s ({means[b]:,.1f})" for a, b in broken[:2]]
+        more_pairs = len(broken) - len(pairs)
+        text += (" With this year's values the means no longer follow that order: "
+                 + " and ".join(pairs)
+                 + (f", and {more_pairs} more pair{'' if more_pairs == 1 else 's'}"
+                    if more_pairs else "") + ".")
+    numbering["description"] = text
+    return numbering
+
+
 def _summary(seg: Segmentation, data: AreaData, areas: pd.DataFrame) -> pd.DataFrame:
-    """The built summary's names and pen portraits, with each segment's areas, residents,
-    households, mean deprivation and distance counted again over the assigned areas (a
-    segment no area falls in now has 0 areas)."""
+    """The built summary's names (and pen portraits, written again by ``_portraits``), with
+    each segment's areas, residents, households, mean deprivation and distance counted
+    again over the assigned areas (a segment no area falls in now has 0 areas)."""
     params = seg.manifest.get("parameters", {})
     classified = areas["segment"].dropna().astype(int)
     named = {params.get("residents"): "residents", params.get("households"): "households"}
@@ -151,6 +232,7 @@ def _assigned_manifest(seg: Segmentation, data: AreaData, areas: pd.DataFrame,
                        lacking: pd.Series) -> dict:
     manifest = json.loads(json.dumps(seg.manifest))
     built = {key: manifest.get(key) for key in ("created", "project", "inputs", "identity")}
+    first = manifest.get("assigned", {}).get("built") or manifest.get("created")
     manifest.pop("identity", None)
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest["project"] = str(project.path) if project is not None else None
@@ -159,8 +241,11 @@ def _assigned_manifest(seg: Segmentation, data: AreaData, areas: pd.DataFrame,
     known = previous.notna() & changes["segment"].notna()
     manifest["assigned"] = {
         "from": {"segmentation": str(source), **built},
-        "kept_as_built": ["segment numbers, names and pen portraits", "centres",
-                          "standardisation and fill values", "profiles", "screening"],
+        "built": first,
+        "kept_as_built": ["segment numbers and names", "centres",
+                          "standardisation and fill values", "screening"],
+        "counted_again": ["segment sizes", "profiles", "pen portraits",
+                          "mean deprivation"],
         "areas_assigned": int(changes["segment"].notna().sum()),
         "areas_in_segmentation": int(previous.notna().sum()),
         "changed_segment": int((previous[known] != changes.loc[known, "segment"]).sum()),

@@ -71,3 +71,24 @@ def constant_counts_note(manifest: dict) -> str | None:
     return ("Dropped before clustering: " + "; ".join(
         f"{variable}, a {reason}" for variable, reason in constant.items())
             + " (screening.csv says so)")
+
+
+def assigned_note(manifest: dict) -> str | None:
+    """One line on a segmentation ``assign`` saved, or None for one built: this year's areas
+    assigned on a date to the segments built on another from a file, what was kept and how
+    many areas changed segment."""
+    from pathlib import PurePath
+
+    done = manifest.get("assigned")
+    if not done:
+        return None
+    source = done.get("from", {})
+    built = str(done.get("built") or source.get("created") or "")[:10]
+    name = PurePath(str(source.get("segmentation", ""))).name or "a saved segmentation"
+    changed = int(done.get("changed_segment", 0))
+    assigned = int(done.get("areas_assigned", 0))
+    return (f"This year's {assigned:,} area{'' if assigned == 1 else 's'} "
+            f"{'was' if assigned == 1 else 'were'} assigned on "
+            f"{str(manifest.get('created', ''))[:10]} to the segments built on {built} from "
+            f"{name} (centres and names kept; {changed:,} area{'' if changed == 1 else 's'} "
+            "changed segment)")

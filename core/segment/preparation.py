@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from ..errors import InputError
 from ..project.project_file import Project, TableSpec
 
@@ -122,3 +124,72 @@ def check_same_preparation(record: dict, clustered: list, project: Project) -> N
                      "segment for no reason: give its [[tables]] entry "
                      f"{_setting(saved)}, as when the segmentation was built")
     raise InputError("\n".join(lines))
+
+
+# how far (in the segmentation's standard deviations over its areas) the new data's median
+# of a variable may lie from the segmentation's mean before it is taken for another scale:
+# a year's change moves a median a fraction of that (Barnet's refresh: at most 0.46), counts
+# given for shares move it 4 to 20
+FAR = 3.0
+# the share of the new areas above 100 that says a variable made percentages now holds counts
+OVER_100 = 0.01
+
+
+def off_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict) -> dict[str, str]:
+    """The clustering variables (``built``'s columns: the segmentation's values, by area)
+    whose ``new`` values sit on another scale, each with what shows it: the new median more
+    than ``FAR`` standard deviations from the segmentation's mean, or, for a variable the
+    segmentation made percentages (``record``: its manifest's ``preparation``), more than
+    ``OVER_100`` of the new areas above 100 where it had none."""
+    found = {}
+    for variable in built.columns:
+        old = pd.to_numeric(built[variable], errors="coerce").dropna()
+        now = pd.to_numeric(new[variable], errors="coerce").dropna()
+        if not len(old) or not len(now):
+            continue
+        sd, mean, median = float(old.std()), float(old.mean()), float(now.median())
+        way = record.get(variable, {})
+        percent = way.get("shares_of") is not None and float(way.get("per", 100)) == 100
+        over = float((now > 100).mean())
+        far = abs(median - mean) / sd if sd > 0 else 0.0
+        if percent and old.max() <= 100 and over > OVER_100:
+            found[variable] = (FAR + 100 * over, f"values above 100 in {over:.0%} of the "
+                               "areas, where the segmentation has none")
+        elif far > FAR:
+            found[variable] = (far, f"a median of {median:,.4g} against a mean of "
+                               f"{mean:,.4g} ({old.min():,.4g} to {old.max():,.4g}) in the "
+                               "segmentation")
+    return {v: said for v, (_, said) in sorted(found.items(), key=lambda i: -i[1][0])}
+
+
+def check_same_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict,
+                     labels: dict) -> None:
+    """Refuse new values of the clustering variables on another scale from the
+    segmentation's (``off_scale``; counts where it clustered shares, say), in one line
+    naming a variable or two, what the segmentation used and what to do: every path to
+    the segments (a project file, a layer's fields in Processing) passes here."""
+    from .screening import described
+
+    found = off_scale(built, new, record)
+    if not found:
+        return
+    named = list(found)[:2]
+    said = "; ".join(f"{described(v, labels)}: {found[v]}" for v in named)
+    more = len(found) - len(named)
+    ways = [(v, record[v]) for v in named if v in record]
+    if ways:
+        variable, way = ways[0]
+        used = _said(way, past=True).replace("them", variable, 1)
+        used = f"the segmentation {used} (its preparation record)"
+        fix = ("prepare each field as when the segmentation was built ("
+               + ("shares of their totals, not counts" if way.get("shares_of") is not None
+                  else "the values as the table gave them") + ")")
+    else:
+        used = "the segmentation was built on the values quoted"
+        fix = "prepare each field as when the segmentation was built (shares, not counts)"
+    raise InputError(
+        f"the new values of {len(found)} of the {len(built.columns)} clustering variables "
+        f"are on another scale from the segmentation's, e.g. {said}"
+        + (f" (and {more} more)" if more else "")
+        + f"; {used}. Assigned as they are, areas would change segment for no reason: "
+        f"{fix}, then assign again")

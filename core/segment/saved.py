@@ -39,6 +39,7 @@ from ..store.names import CSV_TABLES, GPKG_NAME, GPKG_OPTIONS, SEGMENT_LAYER
 from ..store.tidying import recovered
 from ..styles import numbering_axis, segment_layer_abstract, segment_layer_qml
 from .build import Segmentation
+from .notes import assigned_note
 from .standardise import Standardiser
 from .words import deprivation_label
 
@@ -50,7 +51,8 @@ def segment_abstract(seg: Segmentation) -> str:
                                   params.get("more_deprived", "lower"),
                                   deprivation_label(deprivation, seg.labels)
                                   if deprivation else None,
-                                  seg.manifest.get("numbering", {}).get("description"))
+                                  seg.manifest.get("numbering", {}).get("description"),
+                                  assigned_note(seg.manifest))
 
 
 def _write_segmentation(seg: Segmentation, folder: Path, gpkg_name: str, plots: bool,

@@ -14,6 +14,7 @@ from qgis.core import (
 
 from ...core.segment.area_data import area_data_from_frame
 from ...core.segment.assign import assigned_segmentation
+from ...core.segment.notes import assigned_note
 from ...core.segment.saved import load_segmentation, save_segmentation_as
 from ...core.store.geopackage import gpkg_file
 from ...core.store.names import SEGMENT_LAYER
@@ -26,15 +27,22 @@ class AssignAreas(EngineAlgorithm):
     NAME = "assignareas"
     TITLE = "Assign areas to an existing segmentation"
     HELP = ("Puts new or updated area data on the saved segmentation's scale and gives each "
-            "area its nearest segment, keeping the segment numbers and names. The layer needs "
-            "the fields the segmentation clustered on.")
+            "area its nearest segment, keeping the segment numbers and names; each segment's "
+            "size, profile and pen portrait are counted again on these areas. The layer needs "
+            "the fields the segmentation clustered on, prepared as when the segmentation was "
+            "built: shares (percentages of their totals) where it made shares, not the "
+            "tables' counts (its manifest's preparation record says how each was made). "
+            "Values on another scale are refused, naming the variables. Residents, "
+            "households and the deprivation measure are counted again where the layer has "
+            "fields of the same names.")
 
     def define(self):
         add_segmentation_parameter(self)
         self.add(QgsProcessingParameterFeatureSource(
             "AREAS", self.tr("Areas to assign"), [QgsProcessing.TypeVectorPolygon]),
             "New or updated area data: a polygon layer with the fields the segmentation "
-            "clustered on (its screening table lists them).")
+            "clustered on (its screening table lists them), prepared as when it was built "
+            "(shares, not counts).")
         self.add(QgsProcessingParameterField(
             "AREA_CODE", self.tr("Area code field"), parentLayerParameterName="AREAS"),
             "The field holding each area's code; codes must be unique.")
@@ -48,14 +56,22 @@ class AssignAreas(EngineAlgorithm):
         self.addOutput(QgsProcessingOutputVectorLayer("SEGMENTS", self.tr("Assigned segments")))
 
     def execute(self, parameters, context, feedback):
-        source = gpkg_file(self.parameterAsFile(parameters, "SEGMENTATION", context))
-        seg = load_segmentation(source)
+        built = gpkg_file(self.parameterAsFile(parameters, "SEGMENTATION", context))
+        seg = load_segmentation(built)
         source = self.parameterAsSource(parameters, "AREAS", context)
         code = self.parameterAsFields(parameters, "AREA_CODE", context)[0]
-        frame = frame_from_source(source, [code, *seg.clustered], feedback)
-        data = area_data_from_frame(frame, code, seg.clustered, [], "areas to assign")
+        # the segments' sizes and deprivation counted again where the layer has them
+        params = seg.manifest.get("parameters", {})
+        also = [f for f in dict.fromkeys([params.get("residents"), params.get("households"),
+                                          params.get("deprivation"), *seg.values.columns])
+                if f and f != code and f not in seg.clustered
+                and f in source.fields().names()]
+        frame = frame_from_source(source, [code, *seg.clustered, *also], feedback)
+        data = area_data_from_frame(frame, code, seg.clustered, also, "areas to assign")
         self.progress(feedback)(0.5, "assigning to the nearest segment centres")
-        refreshed, _ = assigned_segmentation(seg, data, source)
+        refreshed, _ = assigned_segmentation(seg, data, built)
+        feedback.pushInfo(assigned_note(refreshed.manifest) + ".")
+        feedback.pushInfo(refreshed.manifest["numbering"].get("description", ""))
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
         save_segmentation_as(refreshed, path, plots=False, files=False)
         uri = f"{path}|layername={SEGMENT_LAYER}"
