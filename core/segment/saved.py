@@ -183,7 +183,8 @@ def not_a_segmentation(layers: set) -> str:
         return ("only a map of areas and their segments, as assign wrote before it saved a "
                 "whole segmentation; run assign again and give its segmentation.gpkg, or give "
                 "the segmentation.gpkg that segment wrote")
-    missing = [words for name, words in HELD.items() if name not in layers]
+    missing = [f"{words} (its table {name})" for name, words in HELD.items()
+               if name not in layers]
     if len(missing) == len(HELD):
         return ("not a saved segmentation (no segments, centres or area values in it); give "
                 "the segmentation.gpkg that segment or assign wrote")
