@@ -8,28 +8,16 @@ import html
 import re
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_council_shapes import FIRE_XY, SUTTON, chain, run
 
-from community_safety.core.cli import main
 from community_safety.core.errors import InputError
 from community_safety.core.segment.assign import assign_areas
 from community_safety.core.segment.portraits import figure
 from community_safety.core.segment.saved import load_segmentation
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import london_boroughs as chain  # noqa: E402
-
-SUTTON = Path(__file__).parent / "data" / "london_boroughs" / "E09000029"
-FIRE_XY = ["--x", "easting_rounded", "--y", "northing_rounded"]
-
-
-def run(*args) -> int:
-    return main([str(a) for a in args])
 
 
 def assert_portrait_agrees(number: int, row: pd.Series, profiles: pd.DataFrame,
