@@ -305,6 +305,79 @@ def test_the_total_contacts_of_a_few_top_people_are_protected_like_a_wards(
             "the Total row, are those few people's own figures") in notes(out)
 
 
+def test_a_few_peoples_figures_are_hidden_in_every_row_and_every_ward_is_a_row(
+        tmp_path, capsys, key_file, segmentation):
+    """A month's records of every sixth area (the sample thinned, months = 1): most wards
+    and some segments hold 1 to 5 people, one ward no one. Every figure of such a row
+    (their contacts, each total, hours) is those few people's own, so it is hidden (or
+    0), as their number is; a ward where no one lives is
+    a row of 0, so both views' Totals are over the same areas and residents. The files,
+    and the tables the report and the dock make from the stored counts, are the same, and
+    no hidden count can be narrowed below the threshold by an informed reader."""
+    from test_bad_inputs_hostile import _assert_protected, _count_columns
+
+    from community_safety.core.demand.output import SHARED_TABLES
+    from community_safety.core.demand.project import load_demand_project
+    from community_safety.core.demand.shared_view import shared_views
+    from community_safety.core.demand.steps import demand_step
+    from community_safety.core.segment.saved import load_segmentation
+    from community_safety.core.store.geopackage import read_gpkg_table
+
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace("\nmonths = 12\n", "\nmonths = 1\n"))
+    areas = sorted(table(folder, "areas.csv")["OA11CD"])
+    for name in ("crime_roles.csv", "custody.csv", "calls.csv", "missing_persons.csv",
+                 "fire_repeat_callers.csv", "council_asb.csv"):  # every 6th area's records
+        records = table(folder, name)
+        records[records["home_oa"].isin(areas[::6])].to_csv(folder / name, index=False)
+    result = demand_step(load_demand_project(toml), KEY, segmentation)
+    rows_of_few = figures = 0
+    for by, stored in result.counts.items():
+        true = stored.drop(columns=["group", "residents", "ward name"], errors="ignore")
+        true = pd.concat([true, true.sum().to_frame().T], ignore_index=True)  # the Total
+        shown = result.shared[by].astype(str)
+        few = true["people"].between(1, 5).to_numpy()
+        rows_of_few += int(few.sum())
+        for column in _count_columns(shown):
+            if column == "people":
+                continue
+            own = few & (true[column] > 0).to_numpy()
+            figures += int(own.sum())
+            assert (shown[column][own] == "*").all(), (by, column)
+            assert (shown[column][few & ~own].isin(["0", "0.0"])).all(), (by, column)
+    assert rows_of_few >= 5 and figures >= 20
+    # every ward of the study area is a row, those without people a row of 0
+    wards = result.counts["ward"]
+    seg = load_segmentation(segmentation)
+    area_wards = table(folder, "areas.csv").set_index("OA11CD")["WD22CD"]
+    classified = seg.areas.index[seg.areas["segment"].notna()]
+    assert set(wards["group"]) == set(area_wards.reindex(classified).dropna())
+    empty = wards["people"] == 0
+    assert empty.any() and (wards.loc[empty, "residents"] > 0).all()
+    assert (result.shared["ward"].set_index("ward code").loc[wards.loc[empty, "group"],
+                                                           "people"] == 0).all()
+    totals = {by: float(view["residents"].iloc[-1].replace(",", "")) if isinstance(
+        view["residents"].iloc[-1], str) else float(view["residents"].iloc[-1])
+              for by, view in result.shared.items()}
+    assert totals["ward"] == totals["segment"] == result.counts["ward"]["residents"].sum()
+
+    # through the command: the files partners get, and the report's and dock's tables
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, "--segmentation", str(segmentation)) == 0
+    capsys.readouterr()
+    files = {by: table(out, f"shared_demand_by_{by}.csv") for by in ("segment", "ward")}
+    stored = {by: read_gpkg_table(segmentation, name) for by, name in SHARED_TABLES.items()}
+    again = shared_views(stored, 5, seg.segment_names)
+    for by, view in files.items():
+        assert view["ward code" if by == "ward" else "segment"].tolist() == \
+            again[by].iloc[:, 0].astype(str).tolist()
+        for column in _count_columns(view):
+            assert view[column].tolist() == again[by][column].astype(str).str.replace(
+                r"\.0$", "", regex=True).tolist(), (by, column)
+    assert _assert_protected(files, 5) > 0
+
+
 # --- one person, an ID in one source, names and date of birth in another ------------------------
 
 def _people(toml: Path):

@@ -14,7 +14,8 @@ Processing algorithms, the dock) and for ``$COMMUNITY_SAFETY_KEY``:
   (``aaaa``, ``1234``, ``abcd``, ``qwerty``);
 - not mostly words and patterns anyone could guess: with the words people use for keys
   (``password``, ``secret``, ``letmein``, ``community``...) and the names the run is known
-  by (the project's name and each of its words, given as ``names``) taken out, at least
+  by (the project's name and each of its words, given as ``names``) taken out, however
+  their letters are written (``P@ssw0rd``, ``Pa55word``, ``Pa$$word``: ``SUBSTITUTES``), at least
   ``MIN_REST`` (10) letters, digits or shifted digits remain in the pieces left, a piece
   that is trivially patterned (a run, a repeat, a keyboard row: ``1234567890`` after
   ``password``) or the same as one before it not counting.
@@ -26,6 +27,7 @@ several uncommon words passes. ``key_problem`` says what is wrong in words;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -47,7 +49,7 @@ _SYMBOLS = "!@#$%^&*"  # the shifted digits: punctuation that adds to a key's st
 _NEXT = {(row[i], row[i + 1]) for row in _ROWS for i in range(len(row) - 1)}
 _NEXT |= {(b, a) for a, b in _NEXT}
 COMMON_WORDS = (
-    "password", "passw0rd", "p@ssword", "secret", "letmein", "welcome", "changeme",
+    "password", "secret", "letmein", "welcome", "changeme",
     "default", "qwerty", "admin", "example", "test", "key", "iloveyou", "monkey",
     "dragon", "football", "sunshine", "master", "community", "safety", "police", "fire",
     "london", "camden", "pseudonym", "hmac", "sha256",
@@ -70,6 +72,20 @@ def guessable_words(names=()) -> list[str]:
         low = str(name or "").strip().lower()
         words.update(w for w in (low, *re.split(r"[^0-9a-z]+", low)) if len(w) >= 3)
     return sorted(words, key=lambda w: (-len(w), w))
+
+
+# what people write for a letter in a key (``P@ssw0rd``, ``Pa55word``, ``Pa$$word``): a word
+# is found in a key however its letters are written
+SUBSTITUTES = {"a": "@4", "o": "0", "i": "1!", "l": "1!", "e": "3", "s": "5$", "t": "7"}
+
+
+@functools.lru_cache(maxsize=1024)
+def word_pattern(word: str) -> re.Pattern:
+    """``word`` (lower case) as a pattern that also finds it written with the common
+    substitutions (``SUBSTITUTES``: @ or 4 for a, 0 for o, 1 or ! for i or l, 3 for e, 5
+    or $ for s, 7 for t)."""
+    return re.compile("".join(f"[{re.escape(ch + SUBSTITUTES[ch])}]" if ch in SUBSTITUTES
+                              else re.escape(ch) for ch in word))
 
 
 def _predictable(text: str) -> bool:
@@ -127,7 +143,8 @@ def key_problem(key: bytes | str, names=()) -> str | None:
                 "or qwerty)")
     pieces = [low]
     for word in guessable_words(names):  # a word taken out splits the text where it was
-        pieces = [part for piece in pieces for part in piece.split(word)]
+        pattern = word_pattern(word)
+        pieces = [part for piece in pieces for part in pattern.split(piece)]
     if strength(pieces) < MIN_REST:
         return GUESSABLE
     return None

@@ -84,7 +84,11 @@ of the people in the top 1% and 5% of everyone on the overall metric). Both view
 are suppressed together (``suppress_views``, with ``share.suppression.suppress_tables``) against a
 reader who knows every identity between the published figures: each column adds up to its
 total, contacts are the sum of the counted totals in every row, both views count the same
-people, and the top 1% are among the top 5%, who are among everyone; rates per 1,000
+people, and the top 1% are among the top 5%, who are among everyone. Every figure of a row
+(the Total too) of 1 to ``threshold`` people, and the contacts of 1 to ``threshold`` top
+people, are those few people's own and are hidden and protected as small counts are. Every
+ward and segment of the study area is a row (0 where no one lives), residents counted over
+the areas with a ward and a segment, so the views' Totals agree. Rates per 1,000
 residents and shares are computed from the published counts only.
 """
 

@@ -73,9 +73,9 @@ def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
     """What a partner reading a view knows besides each column adding up to its total:
     (sums, links, entries to protect). Contacts are the sum of the counted totals, in every
     row and the total; the top 1% are among the top 5%, who are among everyone (people and
-    their contacts); and the contacts of 1 to ``threshold`` top people, in a group's row
-    or in the Total row, are those few people's own figures, protected as small counts
-    are."""
+    their contacts); and the figures of 1 to ``threshold`` people (``_own_figures``), in
+    a group's row or in the Total row, are those few people's own, protected as small
+    counts are."""
     from ..share.suppression import Link, Sum
 
     rows = [*counts.index, "Total"]
@@ -90,12 +90,26 @@ def _reader_facts(by: str, counts: pd.DataFrame, threshold: int):
     for low, high in pairs:
         if low in full and high in full and bool((full[low] <= full[high]).all()):
             links += [Link(((by, low), row, None), ((by, high), row, None)) for row in rows]
-    for share in (1, 5):  # in a ward, a segment or the Total row alike: the Total of 2 top
-        # people is their own contacts added, as much as a ward's
-        if top_people(share) in counts and top_contacts(share) in counts:
-            few = full[top_people(share)].between(1, threshold)
-            protect += [((by, top_contacts(share)), g, None) for g in few[few].index]
+    protect = [((by, column), row, None) for row, column in _own_figures(full, threshold)]
     return sums, links, protect
+
+
+def _own_figures(full: pd.DataFrame, threshold: int) -> list[tuple]:
+    """(row, column) of the figures that are a few people's own (a group's row, with the
+    Total row): every figure of a row of 1 to ``threshold`` people (their contacts, each
+    total and hours), and the contacts of 1 to ``threshold`` top people. In a ward, a
+    segment or the Total row alike: the contacts of 2 people are their own contacts
+    added, which either of them could take their own from."""
+    own = []
+    if "people" in full:
+        few = full["people"].between(1, threshold)
+        own += [(row, column) for row in few[few].index for column in full.columns
+                if column != "people"]
+    for share in (1, 5):
+        if top_people(share) in full and top_contacts(share) in full:
+            few = full[top_people(share)].between(1, threshold)
+            own += [(row, top_contacts(share)) for row in few[few].index]
+    return list(dict.fromkeys(own))
 
 
 def suppress_views(counts_of: dict, threshold: int) -> dict:

@@ -146,17 +146,26 @@ def _group_tables(people, context: pd.DataFrame, residents: pd.Series | None,
     unknown = np.zeros(len(home), dtype=bool)
     for group in by_person.values():
         unknown |= (group == "").to_numpy()
+    # the areas every view counts the people of: those with a label in every view
+    counted = np.ones(len(context), dtype=bool)
+    for labels in groups.values():
+        counted &= (labels != "").to_numpy()
     tables, left_out = {}, (int(unknown.sum()), 0.0)
     for by, labels in groups.items():
         counts = group_counts(people, by_person[by].where(~unknown, NOT_KNOWN), metrics_of,
                               project.hour_totals())
         if NOT_KNOWN in counts.index:
             left_out = (left_out[0], float(counts.loc[NOT_KNOWN, "contacts"]))
-        order = sorted((g for g in counts.index if g != NOT_KNOWN),
+            counts = counts.drop(index=NOT_KNOWN)
+        # every group of the study area is a row, one without people a row of 0, so that
+        # each view's Total is over the same areas and residents
+        order = sorted(set(labels[counted]) | set(counts.index),
                        key=(lambda g: int(g.split(" – ")[0])) if by == "segment" else None)
+        counts = counts.reindex(order, fill_value=0.0)
         if residents is not None:
-            residents_of[by] = residents.groupby(labels.reindex(residents.index).fillna(
-                "")).sum()
+            inside = labels[counted]
+            residents_of[by] = residents.reindex(inside.index).groupby(
+                inside.to_numpy()).sum()
         tables[by] = _stored_counts(counts, residents_of.get(by), order)
     if "ward" in tables:
         names = context.get("home ward name", pd.Series("", index=context.index))
@@ -234,7 +243,10 @@ def _notes(project, window, everyone, summary, ingested, harm_notes, listed
         ("Suppression (shared view)", suppression_rule(project.threshold) + (
             f" The contacts of 1 to {project.threshold} people in the top 1% or 5%, in a "
             "ward's, a segment's or the Total row, are those few people's own figures and "
-            "are suppressed and protected the same way.")),
+            "are suppressed and protected the same way; so is every figure (contacts, each "
+            f"total, hours) of a row of 1 to {project.threshold} people. Every ward and "
+            "segment of the study area is a row (0 where no one lives), so the views' "
+            "Totals count the same residents.")),
     ]
     for source in ingested:
         rows += [("Note", note) for note in source.notes]
@@ -252,8 +264,13 @@ def demand_job(project_path: Path, key_file: Path | None, out_dir: Path,
     from)."""
     date_format = overrides.pop("date_format", None)
     project = load_demand_project(Path(project_path)).with_overrides(**overrides)
-    # the key after the project file (its name must not make the key) and before any source
-    key, key_source = demand_key(Path(key_file) if key_file else None, (project.name,))
+    # the key after the project file (its name, nor the segmentation's, must not make the
+    # key) and before any source
+    from ..segment.saved import saved_name
+
+    saved = segmentation or project.segmentation
+    key, key_source = demand_key(Path(key_file) if key_file else None,
+                                 (project.name, saved_name(saved) if saved else ""))
     if date_format:  # --date-format: every source's dates (and its resources' times)
         from dataclasses import replace
 

@@ -239,7 +239,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     left_out = not_profiled_note(counts, profiled, classified, profile_base(bases))
     note = "; ".join(n for n in (str(note or "").strip(), left_out) if n)
 
-    key, key_source = pseudonymisation_key(key_file, (name, source_name))
+    # the key must not be made of the project's name, nor of what the incidents are called
+    key, key_source = pseudonymisation_key(key_file, (seg.name, name, source_name))
     ids = (records[id_column] if id_column else pd.Series(records.index.astype(str),
                                                           index=records.index))
     reconciliation = pd.DataFrame({

@@ -193,6 +193,18 @@ def not_a_segmentation(layers: set) -> str:
             + "; give the segmentation.gpkg that segment or assign wrote")
 
 
+def saved_name(path: Path) -> str:
+    """The name of the saved segmentation at ``path`` (its project's name, from its
+    manifest), or "" when it cannot be read: what a pseudonymisation key must not be made
+    of, read before anything else (a segmentation missing or broken is said where it is
+    read)."""
+    try:
+        manifest = read_gpkg_table(gpkg_file(path), "manifest")["manifest"].iloc[0]
+        return str(json.loads(manifest).get("name", "") or "")
+    except Exception:  # noqa: BLE001 - not readable: said where the segmentation is read
+        return ""
+
+
 def load_segmentation(path: Path) -> Segmentation:
     """A saved segmentation, ready for later steps and for assigning new areas. Its
     manifest's ``identity`` is computed from what was read (``add_to_geopackage`` checks
