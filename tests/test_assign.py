@@ -250,7 +250,35 @@ def test_counts_where_the_segmentation_clustered_shares_are_refused_on_every_pat
     assert 1 <= len(named) <= 2
     way = seg.manifest["preparation"][named[0]]
     assert f"the segmentation made {named[0]} percentages of {way['shares_of']} " in said
-    assert said.endswith("prepare each field as when the segmentation was built (shares of "
-                         "their totals, not counts), then assign again")
+    assert said.endswith("prepare every field as when the segmentation was built "
+                         "(percentages of their totals, not counts), then assign again")
+    # the desk tester put back as shares only the variables a refusal named, the rest left
+    # as counts (385 of Camden's 749 areas then changed segment): still refused, naming
+    # others, by the same areas' values moving far
+    flagged = [v for v in seg.clustered if v in said]
+    mixed = counts.copy()
+    mixed[flagged] = seg.values[flagged].reindex(mixed.index)
+    with pytest.raises(InputError) as again:
+        assign_areas(seg, mixed)
+    assert not [v for v in flagged if f"({v})" in str(again.value)]
     # the shares the segmentation was built on are taken (this year's: the refresh test)
     assert assign_areas(seg, seg.values)["segment"].notna().any()
+
+
+def test_many_areas_changing_segment_asks_for_a_check_of_the_fields():
+    """The assigned line says when more than a fifth of the areas in both changed segment
+    (fields prepared otherwise than the segmentation's move many), and not otherwise."""
+    from community_safety.core.segment.notes import assigned_note
+
+    manifest = {"created": "2027-01-05T10:00:00+00:00",
+                "assigned": {"from": {"segmentation": "/x/segmentation.gpkg",
+                                      "created": "2026-12-07T09:00:00+00:00"},
+                             "areas_assigned": 749, "areas_in_segmentation": 749,
+                             "changed_segment": 385}}
+    said = assigned_note(manifest)
+    assert said.startswith("This year's 749 areas were assigned on 2027-01-05 to the segments "
+                           "built on 2026-12-07 from segmentation.gpkg (centres and names "
+                           "kept; 385 areas changed segment). That is 51% of the areas in both")
+    assert "(percentages, not counts)" in said
+    manifest["assigned"]["changed_segment"] = 6
+    assert assigned_note(manifest).endswith("6 areas changed segment)")

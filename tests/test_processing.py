@@ -126,7 +126,7 @@ def test_assign_areas_refuses_counts_where_the_segmentation_clustered_shares(
         "SEGMENTATION": built["OUTPUT"], "AREAS": counts, "AREA_CODE": "OA11CD",
         "OUTPUT": str(tmp_path / "assigned.gpkg")})
     assert "clustering variables are on another scale from the segmentation's" in message
-    assert "prepare each field as when the segmentation was built (shares, not counts)" \
+    assert "prepare every field as when the segmentation was built (percentages, not counts)" \
         in message
     assert not (tmp_path / "assigned.gpkg").exists()
 

@@ -133,6 +133,13 @@ def check_same_preparation(record: dict, clustered: list, project: Project) -> N
 FAR = 3.0
 # the share of the new areas above 100 that says a variable made percentages now holds counts
 OVER_100 = 0.01
+# the median change of the same areas' values, in the segmentation's standard deviations,
+# beyond which a variable is on another scale (Camden's social and private renting, owning
+# and no-car shares moved 0.03-0.21 of one from the 2011 census to 2021's; counts of
+# residents given for shares move two to four: 8 of the desk tester's 20 variables left as
+# counts); looked at where this many areas are in both
+SHIFT = 1.0
+MIN_SAME_AREAS = 30
 
 
 def off_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict) -> dict[str, str]:
@@ -152,6 +159,9 @@ def off_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict) -> dict[str,
         percent = way.get("shares_of") is not None and float(way.get("per", 100)) == 100
         over = float((now > 100).mean())
         far = abs(median - mean) / sd if sd > 0 else 0.0
+        both = old.index.intersection(now.index)
+        shift = (float((now[both] - old[both]).median()) / sd
+                 if sd > 0 and len(both) >= MIN_SAME_AREAS else 0.0)
         if percent and old.max() <= 100 and over > OVER_100:
             found[variable] = (FAR + 100 * over, f"values above 100 in {over:.0%} of the "
                                "areas, where the segmentation has none")
@@ -159,7 +169,16 @@ def off_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict) -> dict[str,
             found[variable] = (far, f"a median of {median:,.4g} against a mean of "
                                f"{mean:,.4g} ({old.min():,.4g} to {old.max():,.4g}) in the "
                                "segmentation")
+        elif abs(shift) > SHIFT:
+            way_said = "up" if shift > 0 else "down"
+            found[variable] = (abs(shift), f"the same areas' values {way_said} by a median "
+                               f"of {abs(shift):.1f} standard deviations (median "
+                               f"{float(old[both].median()):,.4g} in the segmentation, "
+                               f"{float(now[both].median()):,.4g} now)")
     return {v: said for v, (_, said) in sorted(found.items(), key=lambda i: -i[1][0])}
+
+
+LISTED = 6  # variables named by their codes after the two described
 
 
 def check_same_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict,
@@ -176,20 +195,25 @@ def check_same_scale(built: pd.DataFrame, new: pd.DataFrame, record: dict,
     named = list(found)[:2]
     said = "; ".join(f"{described(v, labels)}: {found[v]}" for v in named)
     more = len(found) - len(named)
+    rest = list(found)[2:2 + LISTED]
     ways = [(v, record[v]) for v in named if v in record]
     if ways:
         variable, way = ways[0]
         used = _said(way, past=True).replace("them", variable, 1)
         used = f"the segmentation {used} (its preparation record)"
-        fix = ("prepare each field as when the segmentation was built ("
-               + ("shares of their totals, not counts" if way.get("shares_of") is not None
-                  else "the values as the table gave them") + ")")
+        fix = ("prepare every field as when the segmentation was built ("
+               + ("percentages of their totals, not counts"
+                  if way.get("shares_of") is not None
+                  else "the values as its tables gave them: percentages where they were") + ")")
     else:
         used = "the segmentation was built on the values quoted"
-        fix = "prepare each field as when the segmentation was built (shares, not counts)"
+        fix = ("prepare every field as when the segmentation was built (percentages, not "
+               "counts)")
     raise InputError(
         f"the new values of {len(found)} of the {len(built.columns)} clustering variables "
         f"are on another scale from the segmentation's, e.g. {said}"
-        + (f" (and {more} more)" if more else "")
+        + (f" (and {more} more: {', '.join(rest)}"
+           + (f" and {more - len(rest)} others" if more > len(rest) else "") + ")"
+           if more else "")
         + f"; {used}. Assigned as they are, areas would change segment for no reason: "
         f"{fix}, then assign again")
