@@ -136,8 +136,9 @@ OVER_100 = 0.01
 # the median change of the same areas' values, in the segmentation's standard deviations,
 # beyond which a variable is on another scale (Camden's social and private renting, owning
 # and no-car shares moved 0.03-0.21 of one from the 2011 census to 2021's; counts of
-# residents given for shares move two to four: 8 of the desk tester's 20 variables left as
-# counts); looked at where this many areas are in both
+# residents given for shares moved 1.05-2.5: 8 of the desk tester's 20 variables left as
+# counts; counts of households, near the shares where an area holds ~125 households,
+# 0.2-0.9 and pass); looked at where this many areas are in both
 SHIFT = 1.0
 MIN_SAME_AREAS = 30
 
