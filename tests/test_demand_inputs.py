@@ -361,6 +361,8 @@ def test_a_few_peoples_figures_are_hidden_in_every_row_and_every_ward_is_a_row(
         view["residents"].iloc[-1], str) else float(view["residents"].iloc[-1])
               for by, view in result.shared.items()}
     assert totals["ward"] == totals["segment"] == result.counts["ward"]["residents"].sum()
+    # the ward view's Total row is named, in the files and the dock as in the report
+    assert result.shared["ward"]["ward name"].iloc[-1] == "All wards"
 
     # through the command: the files partners get, and the report's and dock's tables
     out = tmp_path / "out"

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..places.matrices import ALL_WARDS
 from .ranking import People
 from .totals import HOUR_TOTALS, OVERALL
 
@@ -213,7 +214,7 @@ def shared_views(stored: dict, threshold: int, segment_names: dict | None = None
                            "segment" if by == "segment" else "ward code")
         if names is not None:
             view.insert(1, "ward name", view["ward code"].map(
-                dict(zip(group, names.fillna("")))).fillna(""))
+                {**dict(zip(group, names.fillna(""))), "Total": ALL_WARDS}).fillna(""))
         views[by] = view
     return views
 

@@ -293,12 +293,12 @@ def demand_about(table: pd.DataFrame | None) -> dict:
 
 
 def _demand_shown(table: pd.DataFrame) -> pd.DataFrame:
-    """The shared-demand columns the report shows; a ward without a name (the Total row)
-    shows its code."""
+    """The shared-demand columns the report shows; a ward without a name shows its code
+    (the Total row is named "All wards" by ``shared_views``)."""
     if "ward name" in table.columns and "ward code" in table.columns:
         blank = table["ward name"].isin(["", "nan", "None"]) | table["ward name"].isna()
         table = table.assign(**{"ward name": table["ward name"].where(
-            ~blank, table["ward code"].replace({"Total": "All wards"}))})
+            ~blank, table["ward code"])})
     return table[[c for c in DEMAND_COLUMNS if c in table.columns]]
 
 
