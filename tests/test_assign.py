@@ -282,3 +282,20 @@ def test_many_areas_changing_segment_asks_for_a_check_of_the_fields():
     assert "(percentages, not counts)" in said
     manifest["assigned"]["changed_segment"] = 6
     assert assigned_note(manifest).endswith("6 areas changed segment)")
+
+
+def test_a_k_in_the_project_that_differs_is_said_unused(built, capsys, tmp_path):
+    """A refresh keeps the segments as built: a project asking for another k is told so."""
+    text = built["later"].read_text()
+    assert "k = 6" in text
+    project = built["later"].parent / "asks_eight.toml"  # beside its files
+    project.write_text(text.replace("k = 6", "k = 8"))
+    capsys.readouterr()
+    assert run("assign", built["gpkg"], project, "--out", tmp_path / "out", "--no-plots") == 0
+    err = capsys.readouterr().err
+    assert ("asks_eight.toml: k = 8 is not used: assign keeps the 6 segments of "
+            "segmentation.gpkg (k is for segment)") in err
+    capsys.readouterr()
+    assert run("assign", built["gpkg"], built["later"], "--out", tmp_path / "same",
+               "--no-plots") == 0
+    assert "is not used" not in capsys.readouterr().err

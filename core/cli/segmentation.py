@@ -170,6 +170,10 @@ def _assign(args) -> int:
                  unclassified_note(refreshed.manifest)):
         if note:
             print(note, file=sys.stderr)
+    if project.k != len(refreshed.summary):
+        print(f"{args.project.name}: k = {project.k} is not used: assign keeps the "
+              f"{len(refreshed.summary)} segments of {source.name} (k is for segment)",
+              file=sys.stderr)
     if record is None:
         print(f"{source.name} was saved by an earlier version that does not record how each "
               "table's counts were made into shares: check each [[tables]] entry gives the "
