@@ -92,9 +92,15 @@ def test_choose_number_of_segments(provider, layers, tmp_path):
 def test_assign_areas_keeps_the_segments(provider, layers, built, tmp_path):
     import processing
 
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
     result = processing.run("community_safety:assignareas", {
         "SEGMENTATION": built["OUTPUT"], "AREAS": layers["areas"], "AREA_CODE": "OA11CD",
-        "OUTPUT": str(tmp_path / "assigned.gpkg")})
+        "OUTPUT": str(tmp_path / "assigned.gpkg")}, context=context)
+    # the layer the map gets says what it is: segments assigned to the saved segmentation
+    loaded = context.layersToLoadOnCompletion()
+    assert [d.name for d in loaded.values()] == [
+        f"Segments assigned to {Path(built['OUTPUT']).name}"]
     assigned = {f["area_code"]: f["segment"] for f in
                 QgsVectorLayer(result["SEGMENTS"], "a", "ogr").getFeatures()}
     original = {f["area_code"]: f["segment"] for f in

@@ -75,5 +75,6 @@ class AssignAreas(EngineAlgorithm):
         path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
         save_segmentation_as(refreshed, path, plots=False, files=False)
         uri = f"{path}|layername={SEGMENT_LAYER}"
-        load_on_completion(context, uri, self.tr("Assigned segments"), "SEGMENTS")
+        load_on_completion(context, uri, self.tr("Segments assigned to {}").format(built.name),
+                           "SEGMENTS")
         return {"OUTPUT": str(path), "SEGMENTS": uri}
