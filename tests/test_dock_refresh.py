@@ -178,3 +178,24 @@ def test_the_visit_list_says_how_many_postcodes_are_in_areas_without_a_segment(
     assert (f" {left_out} postcodes of the {len(addresses):,} are left out: they are in "
             "output areas left without a segment") in tab.status.text(), tab.status.text()
     QgsProject.instance().removeAllMapLayers()
+
+
+def test_a_refreshed_segmentation_says_in_the_heading_that_it_was_assigned(
+        dock, bare, provider, layers, qgis_iface, qtbot, tmp_path):
+    """A community safety officer opening this year's refresh reads that its areas were
+    assigned to last year's segments, and how many changed segment, not only its name."""
+    import processing
+
+    result = processing.run("community_safety:assignareas", {
+        "SEGMENTATION": str(bare), "AREAS": layers["areas"], "AREA_CODE": "OA11CD",
+        "OUTPUT": str(tmp_path / "assigned.gpkg")})
+    layer = QgsVectorLayer(result["SEGMENTS"], "Assigned", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    qgis_iface.setActiveLayer(layer)
+    qgis_iface.currentLayerChanged.emit(qgis_iface.mapCanvas())
+    qtbot.waitUntil(lambda: dock.gpkg.name == "assigned.gpkg" and not dock.reading(),
+                    timeout=WAIT)
+    heading = dock.heading.text()
+    assert ("This year's 749 areas were assigned on" in heading
+            and f"from {bare.name} (centres and names kept; 0 areas changed segment)."
+            in heading), heading

@@ -32,6 +32,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.cells import write_csv
 from ...core.errors import InputError
+from ...core.segment.notes import assigned_note
 from ...core.segment.saved import needed_tables
 from ...core.share.export import partner_table, safe_tables
 from ...core.store.names import GPKG_NAME
@@ -326,8 +327,10 @@ class CommunitySafetyDock(QgsDockWidget):
         classified = int(seg.areas["segment"].notna().sum())
         areas = (f"{len(seg.areas):,} output areas" if classified == len(seg.areas) else
                  f"{classified:,} of {len(seg.areas):,} output areas classified")
+        assigned = assigned_note(seg.manifest)  # a refresh says what it kept and moved
         self.heading.setText(f"<b>{seg.name}</b><br>{len(seg.summary)} segments, "
                              f"{areas} · {gpkg.name}"
+                             + (f"<br>{html.escape(assigned, quote=False)}." if assigned else "")
                              + (f"<br><i>{missing}</i>" if missing else ""))
         self.heading.setToolTip(str(gpkg))
         self.segments.show_segmentation(seg)
