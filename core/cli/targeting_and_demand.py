@@ -111,10 +111,18 @@ def _demand(args) -> int:
     from ..store.folders import replacement_note
 
     replacing = replacement_note(args.out)
+    postcodes = None
+    if args.postcode_file:
+        from ..places.steps import PostcodeFile
+
+        names = args.postcode_file_columns.split(",")
+        if len(names) != 3:
+            raise InputError("--postcode-file-columns takes POSTCODE,X,Y")
+        postcodes = PostcodeFile(args.postcode_file, *names)
     result, written, key_source = _run_with_bar(
         demand_job, args.project, args.key_file, args.out, segmentation=args.segmentation,
         run_date=args.run_date, top=args.top, scale_top=args.scale_top,
-        threshold=args.threshold, date_format=args.date_format)
+        threshold=args.threshold, date_format=args.date_format, postcodes=postcodes)
     for line in summary_lines(result):
         print(line)
     shown = [c for c in result.ranked.columns if c.endswith(" rank")]
@@ -147,6 +155,12 @@ def add_commands(sub) -> None:
                      "areas' segments and the shared view by segment")
     dem.add_argument("--threshold", type=int, help="shared view: suppress counts from 1 to "
                      "this (default 5)")
+    dem.add_argument("--postcode-file", type=Path, help="postcode points (Code-Point "
+                     "Open): a home area given as a postcode is placed in the output area its "
+                     "point falls in (needs the segmentation's boundaries; overrides "
+                     "[demand] postcodes)")
+    dem.add_argument("--postcode-file-columns", default="Postcode,Eastings,Northings",
+                     help="its postcode, x and y columns")
     _add_date_format(dem)
     dem.set_defaults(run=_demand)
 

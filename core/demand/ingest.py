@@ -23,6 +23,7 @@ from .columns import (
     read_hours,
     upper_trimmed,
 )
+from .home_places import AREA_CODE, POSTCODE, KnownAreas, elsewhere
 from .identities import identities, name_links, pseudonyms_of
 from .project import Resources, Source
 from .reconciliation import (
@@ -284,9 +285,9 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
         keep = used & (text != "").to_numpy()[codes]
         places = pd.DataFrame({"person": person[keep], "area": codes[keep],
                                "date": dates[keep]})
+        text, words = _home_areas(source, status, detail, used, codes, text, areas, key)
+        notes += words
         area_names = text.to_numpy(object)
-        if areas is not None:
-            notes += _areas_not_known(source, status, detail, used, codes, text, areas)
     statuses.append(_summarised(name, rows, status, detail, labels=STATUSES,
                                 listed=np.isin(status, [_S[s] for s in PER_ROW if s in _S])))
     if unreadable_lines is not None and len(unreadable_lines):
@@ -303,35 +304,78 @@ def ingest_source(frame: pd.DataFrame, source: Source, window, key: bytes, filte
                     if source.id and source.names and source.dob else None)
 
 
-def _areas_not_known(source: Source, status: np.ndarray, detail: np.ndarray,
-                     counted: np.ndarray, codes: np.ndarray, text: pd.Series, areas
-                     ) -> list[str]:
-    """The counted records whose home area is not among the areas known (``areas``: the
-    codes, and where they come from): still counted, each listed by line, a used one with a
-    status of its own (one whose hours are unreadable keeps that status, the area added to
-    its detail); the note that says how many."""
-    known, where = areas
+def _home_areas(source: Source, status: np.ndarray, detail: np.ndarray,
+                counted: np.ndarray, codes: np.ndarray, text: pd.Series,
+                areas: KnownAreas | None, key: bytes) -> tuple[pd.Series, list[str]]:
+    """The source's distinct home-area values as kept (``text``: one per code): a study
+    area's code as it is, a postcode placed by its point as its area's code, any other
+    value as an opaque label (never the value). The counted records whose home area is not
+    among the study's areas are counted all the same and listed by line, a used one with a
+    status of its own (one whose hours are unreadable keeps that status, the reason added
+    to its detail), without the value; the notes say how many."""
     given = (text != "").to_numpy()
+    if areas is None:  # no areas known: only a value shaped as an area code is kept
+        other = given & ~text.str.fullmatch(AREA_CODE).to_numpy(bool)
+        kept = text.where(~other, pd.Series(elsewhere(text[other], key), index=text.index[other]))
+        hidden = int(other[codes[counted]].sum())
+        return kept, ([f"{source.name}: {_records(hidden)} a home area that is not an output-"
+                       "area code: counted all the same, shown as not one of the study's "
+                       "areas (give the areas, [demand] areas or --segmentation, to check "
+                       "home areas against them)"] if hidden else [])
+    known, where = areas.codes, areas.where
     unknown = given & ~text.isin(known).to_numpy()
-    if not unknown[codes[counted]].any():
-        return []
+    text = text.copy()
+    postcode = text.str.fullmatch(POSTCODE).to_numpy(bool)
+    placing = areas.postcodes
+    outside = np.zeros(len(text), dtype=bool)  # a postcode whose point is in no study area
+    notes = []
+    if placing is not None and unknown.any():
+        at = np.flatnonzero(unknown)
+        placed, in_file, inside = placing.place(text.iloc[at])
+        text.iloc[at[inside]] = placed[inside]
+        unknown[at[inside]] = False
+        outside[at[in_file & ~inside]] = True
+        per_record = codes[counted]
+        by_postcode = int(np.isin(per_record, at[inside]).sum())
+        far = int(outside[per_record].sum())
+        not_found = int((unknown & postcode & ~outside)[per_record].sum())
+        notes += [] if not by_postcode + far + not_found else [
+                     f"{source.name}: home postcodes placed in their output area by the "
+                     f"postcode's point in {placing.file}: {by_postcode:,} counted "
+                     f"{'record' if by_postcode == 1 else 'records'}; {far:,} "
+                     f"{'gives' if far == 1 else 'give'} a postcode outside the study's "
+                     f"areas, {not_found:,} a postcode not in {placing.file} (listed by line "
+                     "in demand_rows_to_check.csv)"]
     shaped = code_looks_like(text, known).to_numpy(bool)  # a code of the areas' kind
+    missing = (f"home postcode is not in {placing.file}" if placing is not None else
+               "home area is a postcode, not an area code (a postcode file would place it)")
+    kinds = ((AREA_OUTSIDE, outside, "home postcode's point is outside the study's areas"),
+             (AREA_OUTSIDE, ~outside & shaped,
+              f"home area is not in {where} (the code of an area elsewhere, or of no area)"),
+             (AREA_NOT_CODE, ~outside & postcode, missing),
+             (AREA_NOT_CODE, ~outside & ~shaped & ~postcode, "home area is not an area code"))
     found = []
-    for label, of_text, words in ((AREA_OUTSIDE, unknown & shaped, f"is not in {where}"),
-                                  (AREA_NOT_CODE, unknown & ~shaped, "is not an area code")):
-        mine = counted & of_text[codes]
-        said = _quoted("home area '", text.to_numpy(object)[codes[mine]], f"' {words}")
+    for label, of_text, words in kinds:
+        mine = counted & (unknown & of_text)[codes]
         plain = status[mine] == _S[USED]
         rows = np.flatnonzero(mine)
         status[rows[plain]] = _S[label]
-        detail[rows[plain]] = said[plain]
-        detail[rows[~plain]] = detail[rows[~plain]] + "; " + said[~plain]
+        detail[rows[plain]] = words
+        detail[rows[~plain]] = detail[rows[~plain]] + "; " + words
         found.append(len(rows))
-    outside, not_code = found
-    return [f"{source.name}: {_records(outside + not_code)} a home area not in {where} "
-            f"({outside:,} the code of an area outside it, or of no area; {not_code:,} not an "
-            "area code): counted all the same, each listed in demand_rows_to_check.csv; a "
-            "person whose home area is one of these is left out of the shared views"]
+    if unknown.any():  # never kept past here: an opaque label in its place
+        text[unknown] = elsewhere(text[unknown].to_numpy(object), key)
+    if not sum(found):
+        return text, notes
+    hint = (f" ({found[2]:,} of them postcodes: a postcode file, --postcode-file or postcodes "
+            "in [demand], places each in its output area)" if found[2] and placing is None
+            else "")
+    return text, notes + [
+        f"{source.name}: {_records(sum(found))} a home area not in {where} ("
+        f"{found[0] + found[1]:,} an area outside it, or no area; {found[2] + found[3]:,} not "
+        f"an area code){hint}: counted all the same, each listed in demand_rows_to_check.csv "
+        "by line (the value is not written); a person whose home area is one of these is "
+        "left out of the shared views"]
 
 
 def _records(count: int) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..cells import write_csv
+from .home_places import is_elsewhere
 from .ranking import People, listing_order
 from .totals import (
     HARM_CAUSED,
@@ -62,6 +63,8 @@ def ranked_table(people: People, codes: np.ndarray, top: int, harm: pd.DataFrame
         if column in places.columns:
             table[column] = places[column].reindex(table["home area"]).fillna("").to_numpy()
     unplaced = ~table["home area"].isin(places.index)
+    # a home area not among the study's areas was kept as a label, never as its value
+    table.loc[is_elsewhere(table["home area"]), "home area"] = HOME_ELSEWHERE
     for column in ("home ward name", "segment name"):
         if column in table:  # a reader sees why a row has no ward or segment
             table.loc[unplaced, column] = np.where(

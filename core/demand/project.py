@@ -103,6 +103,8 @@ class DemandProject:
     segmentation: Path | None = None
     threshold: int = 5
     synthetic: bool = False  # invented records (a sample): said wherever their figures are
+    # postcode points (places.steps.PostcodeFile), to place home areas given as postcodes
+    postcodes: object | None = None
 
     def with_overrides(self, **changes) -> DemandProject:
         from dataclasses import replace
@@ -120,7 +122,7 @@ class DemandProject:
 
 DEMAND_KEYS = {"name", "run_date", "months", "top", "scale_top", "scaling", "harm_weights",
                "areas", "segmentation", "threshold", "totals", "sources", "filters",
-               "date_format", "synthetic"}
+               "date_format", "synthetic", "postcodes"}
 SOURCE_KEYS = {"name", "path", "kind", "id", "names", "dob", "date", "role", "roles",
                "offence", "text", "home_area", "hours", "start", "end", "incident", "exclude",
                "exclude_values", "resources", "total", "hours_total", "date_format"}
@@ -128,6 +130,7 @@ RESOURCE_KEYS = {"path", "incident", "assigned", "deployed", "arrived", "release
 FILTER_KEYS = {"name", "keywords", "offences", "total", "areas", "wards"}
 AREA_KEYS = {"path", "code", "ward", "ward_name", "residents"}
 HARM_KEYS = {"path", "offence", "weight"}
+POSTCODE_KEYS = {"path", "postcode", "x", "y", "crs"}
 
 
 def _listed(value, where: str, source: Path) -> tuple:
@@ -275,6 +278,18 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
         areas = AreaTable(path=path_under(base, areas["path"]), code=areas["code"],
                           ward=areas.get("ward"), ward_name=areas.get("ward_name"),
                           residents=areas.get("residents"))
+    postcodes = section.get("postcodes")
+    if postcodes is not None:
+        from ..places.steps import PostcodeFile
+
+        if not isinstance(postcodes, dict) or "path" not in postcodes:
+            raise InputError(f"{path.name}: [demand] postcodes needs path (and postcode, x, "
+                             'y, crs), e.g. {path = "postcodes.csv", postcode = "Postcode", '
+                             'x = "Eastings", y = "Northings"}')
+        check_keys("demand.postcodes", postcodes, POSTCODE_KEYS, path)
+        postcodes = PostcodeFile(path_under(base, postcodes["path"]),
+                                 **{k: str(postcodes[k]) for k in ("postcode", "x", "y", "crs")
+                                    if k in postcodes})
     project = DemandProject(
         path=path, name=str(section.get("name", data.get("name", path.stem))),
         sources=tuple(sources), totals=totals, filters=tuple(filters),
@@ -286,7 +301,8 @@ def demand_from_toml(data: dict, path: Path) -> DemandProject:
         segmentation=(path_under(base, section["segmentation"]) if section.get("segmentation")
                       else None),
         threshold=typed(path, "demand", section.get("threshold", 5), int, "threshold"),
-        synthetic=typed(path, "demand", section.get("synthetic", False), bool, "synthetic"))
+        synthetic=typed(path, "demand", section.get("synthetic", False), bool, "synthetic"),
+        postcodes=postcodes)
     check_parameters(project)
     return project
 

@@ -12,6 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress, silent
 from .context import _area_context, _harm_weights
+from .home_places import KnownAreas, home_postcodes
 from .identities import demand_key, linked_by_name
 from .ingest import ingest_source, read_source, run_window
 from .output import SYNTHETIC, DemandResult, detail_table, ranked_table, write_demand
@@ -38,8 +39,11 @@ def demand_step(project: DemandProject, key: bytes, segmentation: Path | None = 
     progress = progress or silent
     window = run_window(project.run_date, project.months)
     context, residents = _area_context(project, segmentation or project.segmentation)
-    areas = (context.index, _areas_from(project, segmentation or project.segmentation)) \
-        if len(context) else None
+    saved = segmentation or project.segmentation
+    areas = KnownAreas(context.index, _areas_from(project, saved),
+                       home_postcodes(project.postcodes, saved)) if len(context) else None
+    if project.postcodes is not None and areas is None:
+        home_postcodes(project.postcodes, None)  # refused: no areas to place them in
     ingested, known = [], {}
     totals = list(project.total_metrics())
     for i, source in enumerate(project.sources):
@@ -178,7 +182,7 @@ def _group_tables(people, context: pd.DataFrame, residents: pd.Series | None,
 def _left_out_words(left_out: tuple[int, float], everyone: int, areas, views: list) -> str:
     """What the shared views count, and who they leave out."""
     people, contacts = left_out
-    where = f" in {areas[1]}" if areas else ""
+    where = f" in {areas.where}" if areas else ""
     has = " and ".join(f"a {by}" for by in sorted(views, reverse=True))
     if not people:
         return f"they count all {everyone:,} people: each has a home area with {has}{where}"
