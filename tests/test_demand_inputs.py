@@ -223,12 +223,16 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
         rows["source file"], rows["line"], rows["status"], rows["detail"])}
     for key in expected.keys() - found.keys():
         if key in listed and listed[key][0] == BAD_DURATION:
-            assert "home area '" in listed[key][1]
+            assert "; home area is not" in listed[key][1]
         else:
             assert key not in listed or listed[key][0] not in COUNTED
     assert AREA_NOT_CODE in found.values()
-    assert "home area 'E00999999' is not in areas.csv or the segmentation" in set(
-        flagged["detail"])
+    assert ("home area is not in areas.csv or the segmentation (the code of an area "
+            "elsewhere, or of no area)") in set(flagged["detail"])
+    # the values themselves are written nowhere (a home area may be a postcode)
+    written = " ".join(path.read_text(encoding="utf-8-sig") for path in out.iterdir())
+    for value in ("E00999999", "E00016112", "NOT A CODE"):
+        assert value not in written and value.lower() not in written
     # the counts are those of the plain run: the records are still counted
     assert used(out) == used(plain)
 
@@ -239,8 +243,8 @@ def test_home_areas_not_known_are_listed_and_left_out_of_the_shared_views(
     assert left_out and int(left_out[1]) >= 2  # the two, and the custody record's person
     left_out = int(left_out[1])
     ranked = pd.read_csv(out / RANKED_FILE, keep_default_na=False)
-    assert set(ranked["home area"]) >= {"E00999999", "E00016112"}
-    elsewhere = ranked[ranked["home area"].isin(["E00999999", "E00016112"])]
+    elsewhere = ranked[ranked["home area"] == "(home area not one of the study's areas)"]
+    assert len(elsewhere) >= 2
     # a reader of the list sees why these rows have no ward or segment
     for column in ("home ward name", "segment name"):
         assert (elsewhere[column] == "(home area not one of the study's areas)").all()
@@ -461,3 +465,108 @@ def test_an_id_source_giving_names_without_dob_is_refused(tmp_path, capsys, key_
     assert run(folder, out, key_file) == 2
     assert "gives names without dob" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --- home postcodes ---------------------------------------------------------------------------
+
+def _postcode_inside(segmentation: Path) -> pd.Series:
+    """Output area -> one postcode (written as a record gives it: one space) whose point in
+    the sample's postcode file falls in that area of the segmentation."""
+    import geopandas as gpd
+
+    from community_safety.core.store.names import SEGMENT_LAYER
+
+    areas = gpd.read_file(segmentation, layer=SEGMENT_LAYER, columns=["area_code"])
+    points = pd.read_csv(SAMPLE_DIR / "postcodes.csv", dtype=str)
+    layer = gpd.GeoDataFrame(points, crs=areas.crs, geometry=gpd.points_from_xy(
+        points["Eastings"].astype(float), points["Northings"].astype(float)))
+    inside = gpd.sjoin(layer, areas, predicate="within")
+    one = inside.drop_duplicates("area_code").set_index("area_code")["Postcode"]
+    return one.str.split().str.join(" ")
+
+
+def test_home_postcodes_are_never_written_and_a_postcode_file_places_them(
+        tmp_path, capsys, key_file, segmentation):
+    """The fire service's repeat callers give a home postcode instead of an output-area
+    code (as fire service records do), one of them a postcode of no file. Without a
+    postcode file no postcode is written to any output (a tester found one beside a
+    pseudonym in the list for the tasking meeting, and 55 quoted by line): every file is
+    searched; the rows to check give the line and the reason. With the sample's postcode
+    file each postcode is placed in the area its point falls in: the list, the details and
+    the shared views are those of the run on output-area codes."""
+    from community_safety.core.demand.reconciliation import AREA_NOT_CODE
+
+    seg_args = ["--segmentation", str(segmentation)]
+    plain = tmp_path / "plain"
+    assert run(SAMPLE, plain, key_file, *seg_args) == 0
+    folder = sample_copy(tmp_path)
+    callers = table(folder, "fire_repeat_callers.csv")
+    postcode_of = _postcode_inside(segmentation)
+    placeable = callers["home_oa"].isin(postcode_of.index)
+    callers.loc[placeable, "home_oa"] = callers.loc[placeable, "home_oa"].map(postcode_of)
+    assert placeable.sum() > 300
+    callers.to_csv(folder / "fire_repeat_callers.csv", index=False)
+    postcodes = set(callers.loc[placeable, "home_oa"])
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, *seg_args) == 0
+    capsys.readouterr()
+
+    def written(folder: Path) -> str:
+        return " ".join(path.read_text(encoding="utf-8-sig") for path in folder.iterdir())
+
+    text = written(out)
+    leaked = {p for p in postcodes if p in text or p.replace(" ", "") in text}
+    assert not leaked, sorted(leaked)[:5]
+    rows = table(out, ROWS_FILE)
+    mine = rows[rows["source file"] == "fire service repeat callers"]
+    said = mine[mine["status"] == AREA_NOT_CODE]
+    in_window = callers.index[placeable & _in_window(callers["call_date"])] + 2
+    assert set(said["line"].astype(int)) == set(in_window)
+    assert set(said["detail"]) == {"home area is a postcode, not an area code (a postcode "
+                                   "file would place it)"}
+    assert f"{len(in_window):,} of them postcodes" in notes(out)
+
+    # with the postcode file: each postcode in its area, as the codes were
+    placed = tmp_path / "placed"
+    assert run(folder, placed, key_file, *seg_args, "--postcode-file",
+               str(SAMPLE_DIR / "postcodes.csv")) == 0
+    for name in (RANKED_FILE, "service_user_details.csv", "shared_demand_by_segment.csv",
+                 "shared_demand_by_ward.csv"):
+        assert (placed / name).read_bytes() == (plain / name).read_bytes(), name
+    assert (f"home postcodes placed in their output area by the postcode's point in "
+            f"postcodes.csv: {len(in_window):,} counted records") in notes(placed)
+    assert not (table(placed, ROWS_FILE)["status"] == AREA_NOT_CODE).any()
+    assert not {p for p in postcodes if p in written(placed)}
+
+
+def test_a_home_postcode_of_no_file_or_outside_is_listed_without_its_value(
+        tmp_path, capsys, key_file, segmentation):
+    """A postcode not in the postcode file, and one whose point is outside the study's
+    areas (Bromley's, added to the file), each listed by line with the reason, not the
+    value; the project's [demand] postcodes option gives the file as --postcode-file does."""
+    from community_safety.core.demand.reconciliation import AREA_NOT_CODE, AREA_OUTSIDE
+
+    folder = sample_copy(tmp_path)
+    points = table(SAMPLE_DIR, "postcodes.csv")
+    points.loc[len(points)] = {**points.iloc[0].to_dict(), "Postcode": "BR6  9AT",
+                               "Eastings": "546420", "Northings": "164900"}
+    points.to_csv(folder / "postcodes.csv", index=False)
+    callers = table(folder, "fire_repeat_callers.csv")
+    first = callers.index[_in_window(callers["call_date"])][:2]
+    callers.loc[first, "home_oa"] = ["ZZ9 9ZZ", "BR6 9AT"]
+    callers.to_csv(folder / "fire_repeat_callers.csv", index=False)
+    toml = folder / "service_users.toml"
+    toml.write_text(toml.read_text().replace(
+        "[demand]\n", '[demand]\npostcodes = {path = "postcodes.csv"}\n', 1))
+    out = tmp_path / "out"
+    assert run(folder, out, key_file, "--segmentation", str(segmentation)) == 0
+    capsys.readouterr()
+    rows = table(out, ROWS_FILE).set_index("line")
+    assert rows.loc[str(first[0] + 2), ["status", "detail"]].tolist() == [
+        AREA_NOT_CODE, "home postcode is not in postcodes.csv"]
+    assert rows.loc[str(first[1] + 2), ["status", "detail"]].tolist() == [
+        AREA_OUTSIDE, "home postcode's point is outside the study's areas"]
+    text = " ".join(path.read_text(encoding="utf-8-sig") for path in out.iterdir())
+    assert "ZZ9" not in text and "BR6" not in text
+    assert ("0 counted records; 1 gives a postcode outside the study's areas, 1 a postcode "
+            "not in postcodes.csv") in notes(out)
