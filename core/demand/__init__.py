@@ -12,6 +12,8 @@ shared as counts.
 - ``reconciliation``: the status of every input record, and the tables that account for them;
 - ``ranking``: totals, scaling, metrics, ranks, home areas and harm; who is listed;
 - ``context``: each output area's segment, ward and residents, and the harm weights;
+- ``home_places``: the study's areas home areas are checked against, home postcodes placed
+  in their output areas, and the label a home area elsewhere is kept as (never its value);
 - ``shared_view``: the shared-demand view for partners, suppressed;
 - ``output``: the tables people read, the result of a run and the files written.
 
@@ -72,7 +74,9 @@ names and dates of birth are kept for this. Person IDs (or names and date of bir
 source links on those) become a keyed
 hash (HMAC-SHA-256, ``data.pseudonyms.pseudonymise``) as each source is read: only the distinct
 identities are hashed, and nothing else of a record is kept but its date, its counts and
-hours, its offence, its home area and whether it matches a theme. Names, dates of birth,
+hours, its offence, its home area (one of the study's output areas, a postcode placed in
+one, or else an opaque label: a postcode or other value is never kept) and whether it
+matches a theme. Names, dates of birth,
 phone numbers and addresses never go past ingest, so no output can hold them. The key is
 the user's, kept outside the project (a key file or ``$COMMUNITY_SAFETY_KEY``); without it
 nothing runs. The same key gives the same pseudonyms in every run and agency.
