@@ -339,20 +339,20 @@ def _home_areas(source: Source, status: np.ndarray, detail: np.ndarray,
         by_postcode = int(np.isin(per_record, at[inside]).sum())
         far = int(outside[per_record].sum())
         not_found = int((unknown & postcode & ~outside)[per_record].sum())
-        notes += [] if not by_postcode + far + not_found else [
-                     f"{source.name}: home postcodes placed in their output area by the "
-                     f"postcode's point in {placing.file}: {by_postcode:,} counted "
-                     f"{'record' if by_postcode == 1 else 'records'}; {far:,} "
-                     f"{'gives' if far == 1 else 'give'} a postcode outside the study's "
-                     f"areas, {not_found:,} a postcode not in {placing.file} (listed by line "
-                     "in demand_rows_to_check.csv)"]
+        if by_postcode + far + not_found:
+            notes.append(f"{source.name}: home postcodes placed in their output area by the "
+                         f"postcode's point in {placing.file}: {by_postcode:,} counted "
+                         f"{'record' if by_postcode == 1 else 'records'}; {far:,} "
+                         f"{'gives' if far == 1 else 'give'} a postcode outside the study's "
+                         f"areas, {not_found:,} a postcode not in {placing.file} (listed by "
+                         "line in demand_rows_to_check.csv)")
     shaped = code_looks_like(text, known).to_numpy(bool)  # a code of the areas' kind
     missing = (f"home postcode is not in {placing.file}" if placing is not None else
                "home area is a postcode, not an area code (a postcode file would place it)")
     kinds = ((AREA_OUTSIDE, outside, "home postcode's point is outside the study's areas"),
              (AREA_OUTSIDE, ~outside & shaped,
               f"home area is not in {where} (the code of an area elsewhere, or of no area)"),
-             (AREA_NOT_CODE, ~outside & postcode, missing),
+             (AREA_NOT_CODE, ~outside & ~shaped & postcode, missing),
              (AREA_NOT_CODE, ~outside & ~shaped & ~postcode, "home area is not an area code"))
     found = []
     for label, of_text, words in kinds:
