@@ -570,3 +570,31 @@ def test_a_home_postcode_of_no_file_or_outside_is_listed_without_its_value(
     assert "ZZ9" not in text and "BR6" not in text
     assert ("0 counted records; 1 gives a postcode outside the study's areas, 1 a postcode "
             "not in postcodes.csv") in notes(out)
+
+
+def test_home_postcodes_are_not_written_when_no_areas_are_known(tmp_path, capsys, key_file):
+    """A project without its areas file and run without a segmentation has nothing to check
+    home areas against: a value that is not shaped as an output-area code (the postcodes) is
+    still never written, the list saying it is not one of the study's areas."""
+    from community_safety.core.demand.output import HOME_ELSEWHERE
+
+    folder = sample_copy(tmp_path)
+    toml = folder / "service_users.toml"
+    lines = toml.read_text().splitlines(keepends=True)
+    text = "".join(line for line in lines if not line.startswith("areas = "))
+    toml.write_text(text.replace('[[demand.filters]]\nname = "Kentish Town wards"\n'
+                                 'wards = ["E05013663", "E05013664"]\n', ""))
+    callers = table(folder, "fire_repeat_callers.csv")
+    points = table(SAMPLE_DIR, "postcodes.csv")["Postcode"].str.split().str.join(" ")
+    callers["home_oa"] = points.iloc[:len(callers)].to_numpy()
+    callers.to_csv(folder / "fire_repeat_callers.csv", index=False)
+    out = tmp_path / "out"
+    assert run(folder, out, key_file) == 0
+    capsys.readouterr()
+    text = " ".join(path.read_text(encoding="utf-8-sig") for path in out.iterdir())
+    assert not {p for p in callers["home_oa"] if p in text or p.replace(" ", "") in text}
+    assert "a home area that is not an output-area code" in notes(out)
+    ranked = table(out, RANKED_FILE)
+    assert ranked["home area"].str.fullmatch(r"E\d{8}").sum() > 0.5 * len(ranked)
+    assert (ranked["home area"].str.fullmatch(r"E\d{8}")
+            | ranked["home area"].isin([HOME_ELSEWHERE, ""])).all()
