@@ -160,7 +160,8 @@ def test_without_the_windows_length_the_figures_say_their_period():
                           "address_id": ["=A1"], "area_code": ["E1"], "households": [1.0],
                           "multiplier": [2.0], "flags": ["over_75_alone"],
                           "expected_fires": [0.123456], "segment": [2], "area_fires": [3.0],
-                          "segment_ratio": [1.5], "area_ratio": [2.25], "last_visit": [""],
+                          "segment_ratio": [1.5], "area_ratio": [2.25], "own_ratio": [3.0],
+                          "last_visit": [""],
                           "why": ["..."], "priority": [2], "priority_label": ["high"]})
     table, columns = list_table(crews, {2: "Families"}, None, "")
     assert "Ward" not in table.columns  # no ward known: no empty column

@@ -120,12 +120,16 @@ def test_own_fire_counts_by_hand():
                                                                          "rate_own_10y"])
 
 
-def test_shrinkage_toward_a_prior_is_the_targeting_score_when_the_prior_is_the_segment():
+def test_shrinkage_toward_a_prior_is_the_targeting_score_when_the_prior_is_one_segment():
+    """The model's features shrink within each pool (Marshall's estimate per pool); the
+    visit list's score pools the spread over its segments (``rates``): with one segment
+    the two are the same estimate."""
     rng = np.random.default_rng(3)
     fires = rng.poisson(3, 40).astype(float)
     households = rng.integers(50, 200, 40).astype(float)
-    segments = np.repeat([1, 2, 3, 4], 10)
+    segments = np.ones(40, dtype=int)
     expected = shrunk_rates(pd.Series(fires), pd.Series(households), pd.Series(segments))
+    assert expected["weight"].gt(0).all()
     prior = expected["segment_rate"].to_numpy()
     assert shrink_toward(fires, households, prior, segments) == pytest.approx(
         expected["shrunk_rate"].to_numpy())

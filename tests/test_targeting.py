@@ -33,23 +33,37 @@ def run(*args) -> int:
 def test_shrinkage_worked_by_hand():
     # segment 1: three areas of 100 households with 0, 1 and 5 fires
     #   mu = 6/300 = 0.02; rates 0, 0.01, 0.05
-    #   s2 = (100*0.02^2 + 100*0.01^2 + 100*0.03^2) / 300 = 0.14/300
-    #   tau2 = s2 - mu/nbar = 0.14/300 - 0.02/100 = 0.08/300
-    #   alpha = mu^2/tau2 = 1.5, beta = mu/tau2 = 75, w = 100/(100+75) = 4/7
-    #   theta = (1.5 + y) / 175: 1.5/175, 2.5/175, 6.5/175
-    # segment 2: two areas with 1 fire in 100 households each: no spread, tau2 = 0
+    #   d = 100*0.02^2 + 100*0.01^2 + 100*0.03^2 - 3*0.02 = 0.14 - 0.06 = 0.08
+    # segment 2: two areas with 1 fire in 100 households each: mu = 0.01, no spread,
+    #   d = 0 - 2*0.01 = -0.02 (alone, its variance would fall to 0)
+    # pooled: v = (0.08 - 0.02) / (300*0.02^2 + 200*0.01^2) = 0.06/0.14 = 3/7
+    #   segment 1: alpha = 1/v = 7/3, beta = 1/(v*mu) = 350/3, w = 100/(100+350/3) = 6/13
+    #   theta = (7/3 + y) / (350/3 + 100) = (7 + 3y) / 650
+    #   segment 2: tau2 = v * 0.01^2, w = 0.3/7 / (0.3/7 + 1e-4)... = 0.3
     codes = ["A1", "A2", "A3", "B1", "B2"]
     fires = pd.Series([0, 1, 5, 1, 1], index=codes, dtype=float)
     households = pd.Series([100] * 5, index=codes, dtype=float)
     segments = pd.Series([1, 1, 1, 2, 2], index=codes)
     rates = shrunk_rates(fires, households, segments)
     assert rates.loc["A1":"A3", "shrunk_rate"].to_numpy() == pytest.approx(
-        [1.5 / 175, 2.5 / 175, 6.5 / 175])
-    assert rates.loc["A1", "weight"] == pytest.approx(4 / 7)
-    assert rates.loc["A1", "prior_alpha"] == pytest.approx(1.5)
-    assert rates.loc["A1", "prior_beta"] == pytest.approx(75)
+        [7 / 650, 10 / 650, 22 / 650])
+    assert rates.loc["A1", "weight"] == pytest.approx(6 / 13)
+    assert rates.loc["A1", "prior_alpha"] == pytest.approx(7 / 3)
+    assert rates.loc["A1", "prior_beta"] == pytest.approx(350 / 3)
+    assert rates.loc["B1", "weight"] == pytest.approx(0.3)
     assert rates.loc[["B1", "B2"], "shrunk_rate"].tolist() == pytest.approx([0.01, 0.01])
     assert rates["borough_rate"].iloc[0] == pytest.approx(8 / 500)
+    # segment 1 alone is Marshall's estimate: tau2 = s2 - mu/nbar = 0.14/300 - 0.02/100
+    #   = 0.08/300, alpha = mu^2/tau2 = 1.5, beta = mu/tau2 = 75, w = 100/(100+75) = 4/7
+    alone = shrunk_rates(fires[:3], households[:3], segments[:3])
+    assert alone["shrunk_rate"].to_numpy() == pytest.approx([1.5 / 175, 2.5 / 175, 6.5 / 175])
+    assert alone.loc["A1", "weight"] == pytest.approx(4 / 7)
+    # areas that vary no more than chance anywhere: each takes its segment's rate
+    flat = shrunk_rates(pd.Series([1, 2], index=["C1", "C2"], dtype=float),
+                        pd.Series([100, 100], index=["C1", "C2"], dtype=float),
+                        pd.Series([1, 1], index=["C1", "C2"]))
+    assert flat["weight"].tolist() == [0, 0]
+    assert flat["shrunk_rate"].tolist() == pytest.approx([0.015, 0.015])
     # a small area with one fire does not jump to the top
     # S: 1 fire in 5 households (rate 0.2); A: 6 in 100 (0.06); eight areas 2 in 100
     codes = ["S", "A"] + [f"B{i}" for i in range(8)]
@@ -86,6 +100,32 @@ def test_ties_are_broken_by_area_code_then_address_id():
     assert again.targets.equals(result.targets)
     # the crews' list is ordered by ward and area
     assert result.targets["ward_name"].tolist() == ["North"] * 3 + ["South"] * 3
+
+
+def test_areas_on_their_segments_rate_are_ordered_by_their_own_fires():
+    """Where the areas vary no more than chance (every weight 0) they share their
+    segment's rate: the one with more fires of its own comes first, not the lower code,
+    and one with none is said to be listed for its segment's rate."""
+    codes = ["C1", "C2", "C3"]
+    fires = pd.Series([1, 2, 0], index=codes, dtype=float)
+    households = pd.Series([100, 100, 100], index=codes, dtype=float)
+    segments = pd.Series(1, index=codes)
+    addresses = pd.DataFrame({"id": [f"{c}-{i}" for c in codes for i in range(2)],
+                              "area_code": [c for c in codes for _ in range(2)]})
+    result = build_targets(addresses, fires, households, segments,
+                           TargetOptions(capacity=6, window="2020–2024", years=5))
+    assert result.areas["weight"].eq(0).all()
+    ranked = result.targets.sort_values("rank")
+    assert ranked["area_code"].tolist() == ["C2", "C2", "C1", "C1", "C3", "C3"]
+    clustered = build_targets(addresses, fires, households, segments,
+                              TargetOptions(capacity=2, cluster_by_area=True))
+    assert clustered.targets["area_code"].tolist() == ["C2", "C2"]
+    why = ranked.set_index("address_id")["why"]
+    assert why["C3-0"].startswith("no fires of its own in 2020–2024: listed for its "
+                                  "segment's rate (expected 1.0x the borough's rate per "
+                                  "household)")
+    assert why["C2-0"].startswith("2 fires in this output area in 2020–2024 (its own rate "
+                                  "2.0x the borough's per household; expected 1.0x")
 
 
 def test_exclusions_and_capacity():
@@ -228,8 +268,9 @@ def test_explanations_are_traceable_to_the_figures():
     assert row["expected_fires_per_year"] == pytest.approx(
         row["area_ratio"] * borough / 5 * 3.0, rel=0.01)
     assert row["why"] == (
-        f"4 fires in this output area in 2020–2024 ({row['area_ratio']:.1f}x the borough's rate "
-        "per household, allowing for chance in a small area), segment 2 "
+        f"4 fires in this output area in 2020–2024 (its own rate {4 / 100 / borough:.1f}x the "
+        f"borough's per household; expected {row['area_ratio']:.1f}x, allowing for chance in "
+        "a small area), segment 2 "
         f"({segment_rate / borough:.1f}x the borough's fire rate), not visited since May 2019, "
         "flag: over 75 alone (x2), smoker (x1.5)")
     assert row["priority"] == 1  # 1.78x borough x 3 flags
@@ -250,8 +291,7 @@ def test_explanations_are_traceable_to_the_figures():
     per_address = build_targets(addresses, fires, households, segments,
                                 TargetOptions(capacity=3, window="2020–2024", years=5), wards,
                                 unit="address")
-    assert "the borough's rate per address, allowing for chance" in per_address.targets[
-        "why"].iloc[0]
+    assert "the borough's per address; expected" in per_address.targets["why"].iloc[0]
 
 
 # --- on the Camden sample ----------------------------------------------------------------------
@@ -353,6 +393,44 @@ def test_a_ward_name_two_boroughs_share_asks_for_the_code():
                        r"segmentation \(E05000026, E05009999\): give the ward's code"):
         chosen_wards(["Abbey"], wards)
     assert chosen_wards(["e05009999", "bellingham"], wards) == ("E05009999", "E05000400")
+
+
+def test_a_short_window_lists_an_areas_own_fires_before_its_code(camden, tmp_path, capsys):
+    """The tester's Bromley case on Camden: with eight months of fires, the areas of most
+    segments vary no more than chance would make them, and each area's own weight fell to
+    0: the areas of such a segment were listed in code order, those without fires before
+    those with the segment's most. Now no area without fires above its segment's is listed
+    while an area of the same segment with more fires per household than the segment's is
+    left off, and the crews read what the list's rate is."""
+    out = tmp_path / "short"
+    assert run("target", camden, "--out", out, "--capacity", 2000, *FIRE_XY,
+               "--from", "2024-01-01") == 0
+    capsys.readouterr()
+    import pyogrio
+
+    areas = pyogrio.read_dataframe(out / "target.gpkg", layer="target_areas",
+                                   read_geometry=False)
+    crews = pd.read_csv(out / "target_list.csv")
+    areas["listed"] = areas["area_code"].isin(set(crews["area_code"]))
+    below = areas["own_rate"] < areas["segment_rate"]
+    for segment, group in areas.groupby("segment"):
+        listed_below = group["listed"] & below[group.index]
+        left_off_above = ~group["listed"] & ~below[group.index] & (group["fires"] > 0)
+        assert not (listed_below.any() and left_off_above.any()), (
+            segment, group.loc[left_off_above, ["area_code", "fires", "households"]])
+    assert (crews["area_fires"] == 0).any()
+    # the rate the list ranks by is named for what it is; an area's own is beside it
+    book = pd.read_excel(out / "target_list.xlsx", sheet_name="Visits")
+    assert not any(h.startswith("Output area's fire rate") for h in book.columns)
+    expected = "Expected fire rate, from its segment's and its own (× the borough's)"
+    none = book[book["Fires in the output area in Jan–Aug 2024"] == 0]
+    assert len(none) and (none["Output area's own fire rate (× the borough's)"] == 0).all()
+    assert none[expected].gt(0).all()
+    assert none["Why on the list"].str.startswith(
+        "no fires of its own in Jan–Aug 2024: listed for its segment's rate (expected ").all()
+    some = book[book["Fires in the output area in Jan–Aug 2024"] > 0]
+    assert some["Why on the list"].str.contains(" in this output area in Jan–Aug 2024 (its "
+                                                "own rate ", regex=False).all()
 
 
 def test_camden_backtest_beats_random_order(camden, tmp_path, capsys):

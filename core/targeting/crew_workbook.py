@@ -49,6 +49,11 @@ SCALED = (" The model's expected fires are scaled by one factor to the fires see
           "(target_summary.csv says by how much).")
 
 
+# the rate the list is ranked by, named for what it is (not the output area's own rate)
+EXPECTED_RATE = "Expected fire rate, from its segment's and its own (× the borough's)"
+EXPECTED_RATE_MODEL = "Expected fire rate, from the risk model (× the borough's)"
+
+
 def crew_columns(years: float | None, window: str, model: bool = False,
                  postcodes: bool = False, per_household: bool = False) -> list[CrewColumn]:
     """The columns of the list sheets, in order: headings and meanings. ``years``: the
@@ -60,9 +65,11 @@ def crew_columns(years: float | None, window: str, model: bool = False,
     period = f"in {window}" if window else "in the incident history"
     area_rate = ("The output area's expected fires per household per year from the risk "
                  "model (fitted on the fires " + period + "), over the borough's rate."
-                 if model else "The output area's fires per household, shrunk toward its "
-                 "segment's so that a few fires in a small area do not count for too much, "
-                 "over the borough's.")
+                 if model else "The output area's expected fires per household: its own "
+                 "fires per household steadied toward its segment's (the fewer its fires "
+                 "and households, the nearer its segment's), so that a few fires in a small "
+                 "area do not count for too much, over the borough's. An area with no fires "
+                 "of its own can stand above 1 here: it is listed for its segment's rate.")
     if model and postcodes:
         expected = f"Expected fires per year (risk model, fires of {window})"
         how = ("The postcode's expected fires per year: the risk model's expected fires per "
@@ -117,8 +124,11 @@ def crew_columns(years: float | None, window: str, model: bool = False,
         CrewColumn("Segment's fire rate (× the borough's)", "The segment's fires per "
                    "household over the borough's (1 = the same, 2 = twice).",
                    "segment_ratio", 2, 10),
-        CrewColumn("Output area's fire rate (× the borough's)", area_rate, "area_ratio", 2,
-                   10),
+        CrewColumn(EXPECTED_RATE_MODEL if model else EXPECTED_RATE, area_rate, "area_ratio",
+                   2, 12),
+        CrewColumn("Output area's own fire rate (× the borough's)", "The output area's own "
+                   f"fires per household {period} over the borough's (0 where it had none).",
+                   "own_ratio", 2, 10),
         CrewColumn("Partner flags", "What partners said of the household (from the flag "
                    "file).", "flags_words", width=16, optional=True),
         CrewColumn("Flags' weight (×)", "The partner flags' weights multiplied (1 without "
@@ -161,6 +171,7 @@ def layer_fields(crews: pd.DataFrame, years: float | None, window: str, model: b
         ("rank", "rank"), ("area_code", "area_code"), ("households", "households"),
         (expected, "expected"), ("area_fires", "area_fires"),
         ("segment_ratio", "segment_ratio"), ("area_ratio", "area_ratio"),
+        ("own_ratio", "own_ratio"),
         ("multiplier", "multiplier"), ("last_visit", "last_visit"), ("why", "why"))}
     fields.update({
         "ward_code": ("Ward code", None), "ward_name": ("Ward", None),
@@ -190,7 +201,8 @@ def area_layer_fields(unit: str, window: str, per_year: bool, postcodes: bool = 
         "own_rate": (f"Output area's own fires per {unit} {period}", 4),
         "weight": ("Weight of the output area's own rate (0 to 1: the rest is its "
                    "segment's)", 2),
-        "shrunk_rate": (f"Fires per {unit} {period}, shrunk toward the segment's", 4),
+        "shrunk_rate": (f"Expected fires per {unit} {period}, from its segment's rate and "
+                        "its own", 4),
         "borough_rate": (f"Borough's fires per {unit} {period}", 4),
         "rate_per_1000_households": (f"Expected fires per 1,000 {unit}s{year}", 2),
         "visits": (f"{places.capitalize()} on the visit list", 0),

@@ -9,23 +9,32 @@ For output area *i* in segment *s*: *y_i* fires in the window, *n_i* households.
    ``mu_s / borough``.
 2. **Area rate shrunk toward its segment** (empirical Bayes, Poisson-gamma): the area's
    fires ``y_i ~ Poisson(n_i * theta_i)`` with ``theta_i ~ Gamma(alpha_s, beta_s)``, whose
-   mean is ``mu_s`` and variance ``tau2_s``, estimated per segment by the method of moments
-   (Marshall 1991)::
+   mean is the segment's rate ``mu_s`` and variance ``tau2_s = v * mu_s^2``: the areas of
+   every segment vary about their segment's rate by the same proportion (one gamma shape
+   ``alpha = 1 / v`` for the study area, as in a negative binomial regression on the
+   segment, and Christiansen and Morris 1997), ``v`` estimated by the method of moments
+   (Marshall 1991) pooled over the segments::
 
        r_i    = y_i / n_i                                   (the area's own rate)
-       s2_s   = sum(n_i * (r_i - mu_s)^2) / sum(n_i)        (household-weighted variance)
-       nbar_s = sum(n_i) / m_s                              (m_s areas with households)
-       tau2_s = max(0, s2_s - mu_s / nbar_s)                (less the Poisson noise)
-       alpha_s = mu_s^2 / tau2_s,  beta_s = mu_s / tau2_s
+       d_s    = sum(n_i * (r_i - mu_s)^2) - m_s * mu_s      (the spread less the Poisson
+                                                             noise; m_s areas with households)
+       v      = max(0, sum_s d_s / sum_s(N_s * mu_s^2))     (N_s: the segment's households)
+       tau2_s = v * mu_s^2,  alpha_s = 1 / v,  beta_s = 1 / (v * mu_s)
 
-   and the area's rate is the posterior mean::
+   (one segment: Marshall's ``tau2 = max(0, s2 - mu / nbar)``). Per segment, the
+   estimate falls to 0 whenever a segment's areas happen to vary no more than chance
+   would make them -- often, in a short window -- and every area of it would then take
+   the segment's rate whatever its own fires; pooled over the segments it is steadier.
+   The area's rate is the posterior mean::
 
        theta_i = (alpha_s + y_i) / (beta_s + n_i) = mu_s + w_i * (r_i - mu_s),
        w_i = tau2_s / (tau2_s + mu_s / n_i)
 
    A small area with one fire moves only a little from its segment's rate (small n_i: small
-   weight w_i); when ``tau2_s`` is 0 every area of the segment takes the segment's rate;
-   an area without households takes it too.
+   weight w_i); only when ``v`` is 0 (the areas of the whole study vary no more than chance)
+   does every area take its segment's rate, and the visit list then orders them by their
+   own fires per household (``visit_list.rank_order``); an area without households takes
+   its segment's rate too.
 """
 
 from __future__ import annotations
@@ -36,6 +45,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+
+
+def relative_variance(spread: pd.Series, areas: pd.Series, households: pd.Series,
+                      mu: pd.Series) -> float:
+    """The areas' variance about their segment's rate, as a share of its square (``v``
+    above), by the method of moments pooled over the segments: per segment, ``spread``
+    (the households-weighted squared deviations of the areas' own rates), ``areas`` (with
+    households), ``households`` and ``mu`` (its rate). 0 when the areas vary no more than
+    chance."""
+    excess = (spread - areas * mu).sum()
+    scale = (households * mu ** 2).sum()
+    return float(max(0.0, excess / scale)) if scale > 0 else 0.0
 
 
 def shrunk_rates(fires: pd.Series, households: pd.Series, segments: pd.Series
@@ -57,11 +78,8 @@ def shrunk_rates(fires: pd.Series, households: pd.Series, segments: pd.Series
     deviation = np.where(n > 0, n * (np.nan_to_num(raw) - mu) ** 2, 0.0)
     moments = pd.DataFrame({"segment": frame["segment"].to_numpy(), "dev": deviation,
                             "n": n, "m": (n > 0).astype(float)}).groupby("segment").sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = moments["dev"] / moments["n"]
-        nbar = moments["n"] / moments["m"]
     seg_mu = (sums["fires"] / sums["households"]).reindex(moments.index).fillna(0)
-    tau2 = (s2 - seg_mu / nbar).clip(lower=0).fillna(0)
+    tau2 = seg_mu ** 2 * relative_variance(moments["dev"], moments["m"], moments["n"], seg_mu)
     tau2_i = tau2.reindex(frame["segment"]).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where((n > 0) & (tau2_i > 0), tau2_i / (tau2_i + mu / np.where(n > 0, n, 1)),

@@ -38,24 +38,22 @@ def times(ratio: float) -> str:
 def explain(chosen: pd.DataFrame, window: str, area: bool = True,
             segment_names: dict | None = None, unit: str = "household") -> list[str]:
     """One sentence per chosen address from its figures, in a crew manager's words: its
-    output area's fires and rate per household against the borough's (the rate that ranks
-    it: a small area's own count steadied toward its segment's), its segment (by name,
-    from ``segment_names``, where it has one) and the segment's fire rate, the last visit,
-    flags with weights. ``unit``: what the rate is per ("address" where the segmentation
-    has no households and each address counts as one). ``area=False``: the visit and flags
-    only (the risk model gives the rest)."""
+    output area's own fires and rate per household against the borough's, and the rate that
+    ranks it (its own count steadied toward its segment's: "expected"), or, for an area
+    without fires of its own, that it is listed for its segment's rate; its segment (by
+    name, from ``segment_names``, where it has one) and the segment's fire rate, the last
+    visit, flags with weights. ``unit``: what the rate is per ("address" where the
+    segmentation has no households and each address counts as one). ``area=False``: the
+    visit and flags only (the risk model gives the rest)."""
     texts = []
     period = f"in {window}" if window else "in the incident history"
     segment_names = segment_names or {}
     for row in chosen.itertuples(index=False):
         parts = []
         if area:
-            fires = int(row.area_fires)
             # its name in quotation marks: any of its own become single ones
             name = re.sub(r'["“”]', "'", segment_names.get(int(row.segment), ""))
-            parts += [f"{counted(fires, 'fires')} in this output area {period} "
-                      f"({times(row.area_ratio)} the borough's rate per {unit}, allowing "
-                      "for chance in a small area)",
+            parts += [area_words(row.area_fires, row.own_ratio, row.area_ratio, period, unit),
                       f"segment {int(row.segment)}{f' “{name}”' if name else ''} "
                       f"({times(row.segment_ratio)} the borough's fire rate)"]
         if pd.isna(row.last_visit):
@@ -68,6 +66,26 @@ def explain(chosen: pd.DataFrame, window: str, area: bool = True,
                                                          row.flag_weights)))
         texts.append(", ".join(parts))
     return texts
+
+
+def area_words(fires: float, own_ratio: float, expected_ratio: float, period: str,
+               unit: str = "household") -> str:
+    """The output area's part of a reason: its own fires and own rate against the
+    borough's, and its expected rate (its own steadied toward its segment's); an area with
+    no fires of its own is said to be listed for its segment's rate, never given a rate of
+    its own it does not have."""
+    fires = int(fires)
+    expected = times(expected_ratio)
+    if fires == 0:
+        return (f"no fires of its own {period}: listed for its segment's rate (expected "
+                f"{expected} the borough's rate per {unit})")
+    if np.isfinite(own_ratio):
+        rates = (f"its own rate {times(own_ratio)} the borough's per {unit}; expected "
+                 f"{expected}")
+    else:  # fires in an area without households: no rate of its own
+        rates = f"expected {expected} the borough's rate per {unit}"
+    return (f"{counted(fires, 'fires')} in this output area {period} ({rates}, allowing for "
+            "chance in a small area)")
 
 
 def priority(ratio: np.ndarray) -> np.ndarray:

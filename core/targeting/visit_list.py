@@ -16,10 +16,12 @@ outside the chosen wards, outside the chosen segments.
 Order: one row is one visit, so addresses are ranked by expected fires (higher first); with
 postcode points the capacity counts households, so postcodes are ranked by expected fires
 *per household* (the visits that prevent the most fires per household visited: a large
-postcode does not use up the budget first). Ties: then area code, then address ID (both
-ascending, as text); with "cluster by area" areas are ranked by their shrunk rate (higher
-first), then area code, and each chosen area lists its eligible addresses in address rank
-order until capacity is reached.
+postcode does not use up the budget first). Ties (areas that take their segment's rate, or
+any other): then the output area's own fires per household, then its own fires (both
+higher first), then area code, then address ID (both ascending); with "cluster by area"
+areas are ranked by their shrunk rate (higher first), then the same own figures, then area
+code, and each chosen area lists its eligible addresses in address rank order until
+capacity is reached.
 """
 
 from __future__ import annotations
@@ -151,15 +153,40 @@ def sort_key(values: pd.Series) -> np.ndarray:
     return pd.factorize(values.astype(str), sort=True)[0]
 
 
-def rank_order(scored: pd.DataFrame, per_household: bool = False) -> np.ndarray:
+def rank_order(scored: pd.DataFrame, per_household: bool = False,
+               areas: pd.DataFrame | None = None) -> np.ndarray:
     """Positions by expected fires (desc; per household with ``per_household``, where the
-    capacity counts households), then area code, then address ID (as numbers when the IDs
-    are numbers, such as UPRNs, else as text)."""
+    capacity counts households); within equal scores (areas that take their segment's
+    rate, or any tie) by their output area's own fires per household, then its own fires
+    (both desc, from ``areas``: ``shrunk_rates`` output), then area code, then address ID
+    (as numbers when the IDs are numbers, such as UPRNs, else as text)."""
     score = scored["expected_fires"].to_numpy(dtype=float)
     if per_household:
         score = score / scored["households"].to_numpy(dtype=float)
-    return np.lexsort((sort_key(scored["id"]), sort_key(scored["area_code"]),
-                       -np.nan_to_num(score, nan=-np.inf)))
+    keys = [sort_key(scored["id"]), sort_key(scored["area_code"])]
+    if areas is not None:
+        own_rate, own_fires = own_figures(scored["_area"].to_numpy(), areas)
+        keys += [-own_fires, -own_rate]
+    return np.lexsort((*keys, -equal_to_rounding(np.nan_to_num(score, nan=-np.inf))))
+
+
+def own_figures(position: np.ndarray, areas: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each place's output area's own fires per household and own fires (-inf where the
+    place has no area in ``areas`` or the area no households)."""
+    found = position >= 0
+    where = np.maximum(position, 0)
+    rate = np.where(found, areas["own_rate"].to_numpy(dtype=float)[where], np.nan)
+    fires = np.where(found, areas["fires"].to_numpy(dtype=float)[where], np.nan)
+    return np.nan_to_num(rate, nan=-np.inf), np.nan_to_num(fires, nan=-np.inf)
+
+
+def equal_to_rounding(score: np.ndarray) -> np.ndarray:
+    """Scores rounded to 12 significant figures, so that places whose scores differ only
+    by floating-point rounding (the same rate reached by another sum) tie."""
+    finite = np.isfinite(score) & (score != 0)
+    scale = np.ones(len(score))
+    scale[finite] = 10.0 ** np.floor(np.log10(np.abs(score[finite])))
+    return np.where(finite, np.round(score / scale, 11) * scale, score)
 
 
 def area_positions(area_codes: pd.Series, index: pd.Index) -> np.ndarray:
@@ -175,11 +202,12 @@ def area_positions(area_codes: pd.Series, index: pd.Index) -> np.ndarray:
 def fill(scored: pd.DataFrame, eligible: np.ndarray, areas: pd.DataFrame, options: TargetOptions,
          ward_of_areas: pd.Series | None = None) -> np.ndarray:
     """Positions of the chosen addresses, in rank order."""
-    order = rank_order(scored, per_household=options.postcode_points)
+    order = rank_order(scored, per_household=options.postcode_points, areas=areas)
     order = order[eligible[order]]
     if options.cluster_by_area:
-        area_rank = np.lexsort((areas.index.astype(str).to_numpy(),
-                                -areas["shrunk_rate"].to_numpy()))
+        own_rate, own_fires = own_figures(np.arange(len(areas)), areas)
+        area_rank = np.lexsort((areas.index.astype(str).to_numpy(), -own_fires, -own_rate,
+                                -equal_to_rounding(areas["shrunk_rate"].to_numpy())))
         place = np.empty(len(areas), dtype=np.int64)
         place[area_rank] = np.arange(len(areas))
         key = place[scored["_area"].to_numpy()[order]]
@@ -335,6 +363,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     with np.errstate(divide="ignore", invalid="ignore"):
         table["segment_ratio"] = info["segment_rate"].to_numpy() / borough
         table["area_ratio"] = info["shrunk_rate"].to_numpy() / borough
+        table["own_ratio"] = info["own_rate"].to_numpy() / borough
         per_household = table["expected_fires"] / table["households"] / per_year
         table["ratio"] = (per_household / borough).to_numpy()
     table["last_visit"] = (last_visits.reindex(table["id"]).to_numpy()
@@ -376,6 +405,7 @@ def build_targets(addresses: pd.DataFrame, fires: pd.Series, households: pd.Seri
     crews = crews.drop(columns=["flag_weights", "ratio"])
     crews["segment_ratio"] = crews["segment_ratio"].round(2)
     crews["area_ratio"] = crews["area_ratio"].round(2)
+    crews["own_ratio"] = crews["own_ratio"].round(2)
     crews = crews.sort_values(["ward_name", "ward_code", "area_code", "rank"],
                               kind="stable").reset_index(drop=True)
 

@@ -40,7 +40,8 @@ class TargetVisits(EngineAlgorithm):
             "small area with one fire does not jump to the top), households at the address "
             "and optional partner flags with weights. Leaves out addresses visited recently, "
             "opted out, non-residential or outside the chosen wards and segments, and fills "
-            "the capacity in rank order (ties: area code, then address ID). Writes the crews' "
+            "the capacity in rank order (ties: the area's own fires per household, then its "
+            "fires, then area code, then address ID). Writes the crews' "
             "list (CSV and XLSX, ordered by ward and area, each row saying why), a target "
             "layer by priority, a summary of aggregates only, and a reconciliation of every "
             "input row.")
