@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .phrases import category_phrase, cut_label
 from .vocabulary import (
     AGE_HOUSEHOLD,
+    COLUMN_VOCABULARY,
     ETHNICITY,
     HOUSING,
     HOUSING_PART,
@@ -113,6 +114,26 @@ def theme_of(label: str) -> str:
         if re.search(pattern, label, re.IGNORECASE):
             return theme
     return OTHER
+
+
+def column_words(variable: str) -> str | None:
+    """What a name says of a column no labels file describes, where its name is one the
+    vocabulary knows ('pct_owned_outright' -> "owning their homes outright"); None where
+    the column is said by its name ('pct_semi_x', 'k016')."""
+    words = words_for(variable, {})
+    if words.label.startswith("'") or words.high is None:
+        return None
+    return " ".join(w for w in words.high if w)
+
+
+def column_term(name: str) -> Term | None:
+    """The words for a column no labels file describes, from its name in words
+    (``humanise``): the usual column names first (``COLUMN_VOCABULARY``: "housing assoc",
+    "semi"), then the census's words ("owned outright"); None where neither knows it."""
+    for term in COLUMN_VOCABULARY:
+        if re.search(term.pattern, name.strip(), re.IGNORECASE):
+            return term
+    return _vocabulary_term(name)
 
 
 def _vocabulary_term(label: str) -> Term | None:
@@ -280,14 +301,23 @@ def words_for(variable: str, labels: dict, themes: dict | None = None,
         return Words(variable, quoted, theme if theme in THEMES else OTHER, NEED,
                      ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None)
     label = label_of(variable, labels)
-    term = _vocabulary_term(label)
+    described = label != humanise(variable) or variable in labels
+    term = _vocabulary_term(label) if described else column_term(label)
     theme = (themes or {}).get(variable) or (term.theme if term else theme_of(label))
     theme = theme if theme in THEMES else OTHER
     if term is not None:
         part = term.part or (PART_OF_THEME[theme] if term.high is None or term.high[0]
                              else WHO)
-        return Words(variable, label, theme, part, term.high, term.low,
-                     population_of(term.population, label), term.says, fewer=term.fewer)
+        population = population_of(term.population, label)
+        # a column's name says what it is but not of whom: a portrait quotes the column
+        noun = None if described or (population and term.says) else f"'{variable}'"
+        return Words(variable, label, theme, part, term.high, term.low, population,
+                     term.says, noun, fewer=term.fewer)
+    if not described:  # a column name the vocabulary does not know: said as it is
+        quoted = f"'{variable}'"
+        return Words(variable, quoted, theme, HOUSING_PART if theme == HOUSING else NEED,
+                     ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None,
+                     quoted)
     title, population = table or (None, None)
     if title and theme == OTHER and not (themes or {}).get(variable):
         theme = theme_of(f"{title}: {label}")  # "Accommodation type: Terraced": housing
