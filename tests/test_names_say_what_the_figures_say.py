@@ -128,3 +128,45 @@ def test_a_councils_own_column_names_read_as_english_or_are_quoted(tmp_path, cap
             f"{len(clustered) - 1} of {len(clustered)}) and the others by their column names "
             "(e.g. 'pct_own_account')") in err, err
     assert "column codes" not in err
+
+
+def test_areas_in_no_table_are_said_so_in_every_step_and_a_single_area_is_one(tmp_path,
+                                                                            capsys,
+                                                                            monkeypatch):
+    """Sutton's 10 output areas with no row in any of its Census 2021 tables (2011 codes
+    changed in 2021): the segment step says "no row in any of the tables"; the gazetteer,
+    incidents, matrices and target steps said "too little data". Each now says what the
+    segment step says, from one place (``words.why_no_segment``)."""
+    monkeypatch.setenv("COMMUNITY_SAFETY_KEY", "Qm7#zR2!vKp9@tL4wX8$nB-test")
+    project = council(tmp_path)
+    folder, out = project.parent, tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    assert "have no row in any of the tables" in capsys.readouterr().err
+    gpkg = str(out / "segmentation.gpkg")
+    fires = ["--x", "easting_rounded", "--y", "northing_rounded", "--date-column", "date"]
+    assert main(["gazetteer", gpkg, str(folder / "postcodes.csv"), "--id", "Postcode",
+                 "--x", "Eastings", "--y", "Northings"]) == 0
+    assert main(["incidents", gpkg, str(folder / "fires.csv"), "--name", "fires", *fires,
+                 "--out", str(tmp_path / "fires")]) == 0
+    assert main(["matrices", gpkg, "--wards", str(folder / "wards.gpkg"), "--ward-code",
+                 "WD13CD", "--ward-name", "WD13NM"]) == 0
+    assert main(["target", gpkg, "--out", str(tmp_path / "target"), "--capacity", "200",
+                 "--incidents", str(folder / "fires.csv"), *fires]) == 0
+    said = capsys.readouterr()
+    written = [said.out, said.err,
+               *(p.read_text() for p in (tmp_path / "target").glob("*.csv")),
+               *(p.read_text() for p in (tmp_path / "fires").glob("*.csv"))]
+    text = "\n".join(written)
+    phrase = "without a segment (no row in any of the tables)"
+    assert "without one (no row in any of the tables)" in said.out  # the gazetteer
+    assert f"output areas are {phrase}: they" in said.err  # the matrices
+    assert f"fires of the window in output areas {phrase}" in text  # the target summary
+    assert re.search(r"incidents in \d+ output areas without a segment \(no row", text)
+    assert "too little data" not in text
+
+    # a small segment of one area is "1 area"
+    from community_safety.core.segment.build import small_segments_note
+
+    manifest = {"parameters": {"min_share": 2.0}, "results": {"small_segments": [
+        {"segment": 4, "areas": 1, "share_of_areas": 0.16}]}}
+    assert "segment 4 (1 area, 0.16%)" in small_segments_note(manifest)

@@ -230,9 +230,27 @@ def with_descriptions(table, labels: dict):
         ["variable", "description", *table.columns.drop("variable")]]
 
 
-# why an output area has no segment, where a sentence names it: its codes in no table, or
-# no value of its own in more than half of the clustering variables (both too little data)
-WITHOUT_SEGMENT = "without a segment (too little data)"
+# why an output area has no segment, in the segment step's words, wherever a sentence
+# names it (gazetteer, incidents, target, matrices): its code in no table, or no value of
+# its own in more than half of the clustering variables
+NO_ROW = "no row in any of the tables"
+TOO_LITTLE = "too little data"
+
+
+def why_no_segment(manifest: dict | None) -> str:
+    """Why a segmentation's unclassified areas have none, from its manifest: "no row in any
+    of the tables" (boundaries of another census), "too little data", or both."""
+    results = (manifest or {}).get("results", {})
+    codes = set(results.get("unclassified_areas", []))
+    absent = codes & set(results.get("unclassified_in_no_table", []))
+    if not absent:
+        return TOO_LITTLE
+    return NO_ROW if absent == codes else f"{NO_ROW}, or {TOO_LITTLE}"
+
+
+def without_segment(manifest: dict | None) -> str:
+    """'without a segment (no row in any of the tables)', as ``why_no_segment`` says."""
+    return f"without a segment ({why_no_segment(manifest)})"
 
 
 def counted(n: int, measure: str) -> str:
