@@ -288,7 +288,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert profile["count"].sum() == matched - lost
     about = read_gpkg_table(out / "segmentation.gpkg", "incident_about_fires")
     left_out = (f"Not in the profile's counts, rates and indices: {lost:,} incidents in 3 "
-                "output areas without a segment (too little data)")
+                "output areas without a segment (no row in any of the tables)")
     assert left_out in about["note"][0]
     # the records counted are those the table counts, and the console says so
     assert about["records_counted"][0] == matched - lost
@@ -310,7 +310,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     assert (f"{2 * lost:,} injuries, 1 fatality in 3 output areas without a segment"
             in about["note"][0])
     # the visit list's fires: those of the three areas said, not silently dropped
-    from community_safety.core.targeting.steps import NO_SEGMENT_FIRE
+    from community_safety.core.targeting.steps import no_segment_fire
 
     assert main(["gazetteer", str(out), str(SAMPLE_DIR / "postcodes.csv"), "--id", "Postcode",
                  "--x", "Eastings", "--y", "Northings"]) == 0
@@ -318,7 +318,8 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
                  "--incidents", str(SAMPLE_DIR / "lfb_dwelling_fires.csv"), "--x",
                  "easting_rounded", "--y", "northing_rounded", "--date-column", "date"]) == 0
     log = pd.read_csv(tmp_path / "target" / "reconciliation.csv")
-    assert (log["detail"] == NO_SEGMENT_FIRE).sum() == lost
+    assert (log["detail"] == no_segment_fire(json.loads(
+        (out / "manifest.json").read_text()))).sum() == lost
     summary = pd.read_csv(tmp_path / "target" / "target_summary.csv").set_index("measure")
     assert int(summary.loc["fires in output areas without a segment", "value"]) == lost
     assert int(summary.loc["fires in the window", "value"]) == (
@@ -326,9 +327,9 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     # the partners' notes say the tables leave them out
     assert main(["matrices", str(out), "--wards", str(SAMPLE_DIR / "wards_2022.gpkg"),
                  "--ward-code", "WD22CD", "--ward-name", "WD22NM"]) == 0
-    assert ("warning: 3 of the 749 output areas have too little data for a segment: they, "
-            "their households, residents, addresses and incidents are in no column of the "
-            "matrices") in capsys.readouterr().err
+    assert ("warning: 3 of the 749 output areas are without a segment (no row in any of the "
+            "tables): they, their households, residents, addresses and incidents are in no "
+            "column of the matrices") in capsys.readouterr().err
     assert main(["export", str(out), "--out", str(tmp_path / "partners"),
                  "--for-partners"]) == 0
     import openpyxl
@@ -336,7 +337,7 @@ def test_areas_in_no_table_are_left_unclassified_and_their_incidents_said(tmp_pa
     book = openpyxl.load_workbook(tmp_path / "partners" / "partner_matrices.xlsx")
     notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=3, values_only=True)}
     assert notes["Areas without a segment"].startswith(
-        "3 of the 749 output areas have too little data for a segment")
+        "3 of the 749 output areas are without a segment (no row in any of the tables)")
     # ... and the GeoPackage's notes, the same sentence, with where its incidents came from
     shared = read_gpkg_table(tmp_path / "partners" / "segmentation_for_partners.gpkg",
                              "notes").set_index("item")["value"]

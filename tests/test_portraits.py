@@ -307,7 +307,8 @@ def test_the_function_segmentation_calls_keeps_its_signature():
 # ------------------------------------------------------------------ words
 
 @pytest.mark.parametrize("percent, words", [
-    (48, "almost half of"), (50, "about half of"), (69, "just over two thirds of"),
+    (48, "almost half of"), (50, "about half of"), (69, "about seven in ten"),
+    (71, "about seven in ten"), (67, "about two thirds of"),  # 71%: nearer 70 than 66.7
     (14, "about one in seven"), (31, "just over three in ten"), (2, "very few"),
     (97, "almost all"), (26, "just over a quarter of"), (55, "just over half of"),
     (57, "almost three in five"), (4.5, "almost one in twenty"), (37, "over a third of"),

@@ -50,7 +50,8 @@ def test_names_in_column_codes_are_said_with_how_to_give_a_labels_file(tmp_path,
     first = json.loads((out / "manifest.json").read_text())["results"][
         "clustered_variables"][0]
     note = ("No labels file was given, so the segment names and pen portraits name the "
-            f"variables by their column codes (e.g. '{first}'); to name them in words, ")
+            f"variables by their column names (e.g. '{first}'); to name them in your own "
+            "words, ")
     assert (note + "add a [labels] section to the project file naming a file of each "
             "column's description (e.g. the census's table_metadata.csv: file = "
             "\"table_metadata.csv\", variable = \"new_names\", description = "
@@ -91,7 +92,8 @@ def test_a_labels_file_missing_some_variables_says_which_are_named_by_code(tmp_p
     note = (f"{len(missing)} of the {len(results['clustered_variables'])} clustered variables "
             "have no description in census_variables.csv ("
             + ", ".join(f"'{v}'" for v in missing) + "), so the segment names and pen "
-            "portraits name them by their column codes; add a row for each to that file")
+            "portraits name them by their column names (e.g. '" + missing[0] + "'); add a row for "
+            "each to that file")
     assert note in err
     assert "No labels file" not in err
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0

@@ -15,21 +15,26 @@ import pandas as pd
 from ..data.crs import BNG
 from ..data.locate import BY_CODE, DUPLICATE, MATCHED, AreaIndex, LocationColumns, locate
 from ..errors import InputError
-from ..segment.words import WITHOUT_SEGMENT, counted
+from ..segment.words import counted, why_no_segment, without_segment
 
 REPORT_COLUMNS = ["source", "row", "record_id", "area_code", "status", "method", "detail"]
-# a located address whose output area has no segment (no data in any table): it keeps its
-# place in the layer but ranks nowhere (targeting excludes it as "area not classified")
-NO_SEGMENT = f"in an output area {WITHOUT_SEGMENT}"
+# a located address whose output area has no segment: it keeps its place in the layer but
+# ranks nowhere (targeting excludes it as "area not classified")
+
+
+def no_segment_detail(manifest: dict | None) -> str:
+    """The match report's detail for an address in an output area without a segment."""
+    return f"in an output area {without_segment(manifest)}"
 
 
 def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: str,
                    columns: LocationColumns, postcodes: pd.DataFrame | None = None,
-                   source: str = "gazetteer", crs: str | None = None
-                   ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                   source: str = "gazetteer", crs: str | None = None,
+                   manifest: dict | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Address points with their segment, and one report row per input record.
 
-    ``areas``: the segmentation's area layer (index area code; segment, segment_name).
+    ``areas``: the segmentation's area layer (index area code; segment, segment_name);
+    ``manifest``: its manifest, which says why an area has no segment.
     """
     if id_column not in records.columns:
         raise InputError(f"{source}: no ID column '{id_column}' (columns are "
@@ -45,7 +50,7 @@ def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: st
     unsegmented = ((located["status"] == MATCHED).to_numpy()
                    & ~located["area_code"].isin(areas.index[areas["segment"].notna()])
                    .to_numpy())
-    located.loc[unsegmented, "detail"] = NO_SEGMENT
+    located.loc[unsegmented, "detail"] = no_segment_detail(manifest)
     report = located[["area_code", "status", "method", "detail"]].copy()
     report.insert(0, "record_id", ids.to_numpy())
     report.insert(0, "row", records.index.to_numpy())
@@ -67,6 +72,7 @@ def join_gazetteer(areas: gpd.GeoDataFrame, records: pd.DataFrame, id_column: st
         "located": found["method"].to_numpy(),
         "point_from": np.where(by_code, "area representative point", found["method"]),
     }, geometry=gpd.points_from_xy(x, y), crs=BNG)
+    layer.attrs["no_segment"] = why_no_segment(manifest)  # for ``placed_line``
     return layer, report
 
 
@@ -84,11 +90,12 @@ def match_summary(report: pd.DataFrame) -> pd.DataFrame:
 def placed_line(layer: pd.DataFrame, records: int) -> str:
     """How many of the ``records`` the address layer placed in a segment, and how many it
     holds in output areas without one: "4,585 of 4,915 records placed in a segment; 330 in
-    17 output areas without one (too little data)"."""
+    17 output areas without one (no row in any of the tables)"; why, as the layer's
+    ``join_gazetteer`` said."""
     unsegmented = layer["segment"].isna().to_numpy()
     line = f"{int((~unsegmented).sum()):,} of {records:,} records placed in a segment"
     if unsegmented.any():
         areas = layer.loc[unsegmented, "area_code"].nunique()
         line += (f"; {int(unsegmented.sum()):,} in {counted(areas, 'output areas')} "
-                 "without one (too little data)")
+                 f"without one ({layer.attrs.get('no_segment') or why_no_segment(None)})")
     return line

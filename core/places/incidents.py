@@ -25,7 +25,7 @@ from ..data.dates import parse_dates
 from ..data.ingest import parse_numbers
 from ..data.locate import MATCHED
 from ..errors import InputError
-from ..segment.words import WITHOUT_SEGMENT, counted
+from ..segment.words import counted, without_segment
 
 ONE_PER_ROW = "incidents"
 
@@ -158,7 +158,7 @@ NOT_PROFILED = "Not in the profile's counts, rates and indices: "
 
 
 def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: pd.Series,
-                      base: str) -> str:
+                      base: str, manifest: dict | None = None) -> str:
     """A sentence on what is in areas the profile does not count, each measure in its own
     words ("6 injuries, 4 fatalities"), by why ('' when nothing is)."""
     left = area_counts.drop(index=profiled, errors="ignore")
@@ -166,7 +166,7 @@ def not_profiled_note(area_counts: pd.DataFrame, profiled: pd.Index, segments: p
     if left.empty:
         return ""
     unclassified = ~left.index.isin(segments.index)
-    why = {WITHOUT_SEGMENT: unclassified,
+    why = {without_segment(manifest): unclassified,
            f"whose {base} are not known": ~unclassified}
     parts = []
     for reason, rows in why.items():

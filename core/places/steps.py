@@ -184,7 +184,8 @@ def gazetteer_step(segmentation: Path, addresses, id_column: str,
     before = _gazetteer_size(segmentation)
     records, unreadable, crs, source = read_record_sources(addresses, source_name)
     layer, report = join_gazetteer(seg.areas, records, id_column, columns,
-                                   postcodes.points() if postcodes else None, source, crs)
+                                   postcodes.points() if postcodes else None, source, crs,
+                                   seg.manifest)
     report = pd.concat([report, unreadable], ignore_index=True)
     summary = match_summary(report)
     if len(layer) == 0:
@@ -236,7 +237,8 @@ def incidents_step(segmentation: Path, incidents, name: str,
     bases = area_bases(seg)
     profile = incident_profile(counts, classified, bases)
     profiled = profiled_areas(classified, bases).index
-    left_out = not_profiled_note(counts, profiled, classified, profile_base(bases))
+    left_out = not_profiled_note(counts, profiled, classified, profile_base(bases),
+                                 seg.manifest)
     note = "; ".join(n for n in (str(note or "").strip(), left_out) if n)
 
     # the key must not be made of the project's name, nor of what the incidents are called

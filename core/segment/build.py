@@ -26,7 +26,7 @@ from .preparation import preparation_record
 from .prepare import Prepared, listed_as_variables, prepare
 from .profiles import number_by_deprivation, pen_portraits, profile_table, segment_summary
 from .standardise import Standardiser
-from .words import with_descriptions
+from .words import counted, with_descriptions
 
 
 @dataclass
@@ -340,8 +340,8 @@ def small_segments_note(manifest: dict) -> str | None:
         return None
     parameters = manifest["parameters"]
     share = parameters.get("min_share", 2.0)
-    listed = ", ".join(f"segment {s['segment']} ({s['areas']} areas, {s['share_of_areas']:g}%)"
-                       for s in small)
+    listed = ", ".join(f"segment {s['segment']} ({counted(int(s['areas']), 'areas')}, "
+                       f"{s['share_of_areas']:g}%)" for s in small)
     bound = float(parameters.get("winsorise") or 0)
     if parameters.get("standardise", "zscore") != "zscore":
         remedy = "choose a smaller k (see choose-k)"

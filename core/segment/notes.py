@@ -7,6 +7,8 @@ say the same words.
 
 from __future__ import annotations
 
+from .words import column_words
+
 # where the labels file is given: the project file's section, the wizard's page
 LABELS_HOW = {
     "project": ("add a [labels] section to the project file naming a file of each column's "
@@ -41,10 +43,29 @@ def labels_note(manifest: dict, where: str = "project") -> str | None:
         return undescribed_note(results)
     if "labels_file" not in results:  # saved before the manifest said
         return None
-    example = next(iter(results.get("clustered_variables", [])), "")
-    return ("No labels file was given, so the segment names and pen portraits name the "
-            "variables by their column codes" + (f" (e.g. '{example}')" if example else "")
-            + f"; to name them in words, {LABELS_HOW[where]}")
+    said = column_names_said(results.get("clustered_variables", []))
+    return (f"No labels file was given, so {said}; to name them in your own words, "
+            f"{LABELS_HOW[where]}")
+
+
+def column_names_said(variables: list, them: str = "the variables") -> str:
+    """How the names and pen portraits say columns no labels file describes: in the
+    vocabulary's words where a column's name is a usual one ("pct_owned_outright" as
+    "owning their homes outright"), else by the column's name."""
+    worded = {v: column_words(v) for v in variables}
+    known = [v for v in variables if worded[v]]
+    unknown = [v for v in variables if not worded[v]]
+    said = "the segment names and pen portraits"
+    if known:
+        example = f"'{known[0]}' as \"{worded[known[0]]}\""
+        said += (f" say {them} in words guessed from their column names (e.g. {example})"
+                 if not unknown else f" say in words the columns whose names they know (e.g. "
+                 f"{example}, {len(known):,} of {len(variables):,})")
+        if unknown:
+            said += f" and the others by their column names (e.g. '{unknown[0]}')"
+        return said
+    example = f" (e.g. '{unknown[0]}')" if unknown else ""
+    return f"{said} name {them} by their column names{example}"
 
 
 def undescribed_note(results: dict) -> str | None:
@@ -57,9 +78,8 @@ def undescribed_note(results: dict) -> str | None:
         f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
     total = len(results.get("clustered_variables", [])) or len(missing)
     return (f"{len(missing):,} of the {total:,} clustered variables have no description in "
-            f"{results['labels_file']} ({shown}), so the segment names and pen portraits name "
-            "them by their column codes; add a row for each to that file to name them in "
-            "words")
+            f"{results['labels_file']} ({shown}), so {column_names_said(missing, 'them')}; "
+            "add a row for each to that file to name them in your own words")
 
 
 def constant_counts_note(manifest: dict) -> str | None:

@@ -27,7 +27,8 @@ _FRACTIONS = (
     (1 / 6, "one in six", False), (1 / 5, "one in five", False),
     (1 / 4, "a quarter", True), (3 / 10, "three in ten", False), (1 / 3, "a third", True),
     (2 / 5, "two in five", False), (1 / 2, "half", True), (3 / 5, "three in five", False),
-    (2 / 3, "two thirds", True), (3 / 4, "three quarters", True), (4 / 5, "four in five", False),
+    (2 / 3, "two thirds", True), (7 / 10, "seven in ten", False),
+    (3 / 4, "three quarters", True), (4 / 5, "four in five", False),
     (9 / 10, "nine in ten", False),
 )
 

@@ -58,12 +58,12 @@ BEDROOMS = r"occupancy rating (?:\(bedrooms\) of|of bedrooms:) "  # Census 2021'
 VOCABULARY: tuple[Term, ...] = (
     # --- age and household
     T(AGE_HOUSEHOLD, r"one person household\w*:? (?:aged )?65 and over|pensioners? living alone",
-      ("", "Older people living alone"), None, "households",
+      ("", "Single-pensioner households"), None, "households",
       "are people aged 65 or over living alone",
-      fewer=("Residents", "older people living alone")),
+      fewer=("Households", "of one pensioner")),
     T(AGE_HOUSEHOLD, r"one person household\w*:? (?:under 65|other)\b",
-      ("", "People living alone"), None, "households", "are people under 65 living alone",
-      fewer=("People", "living alone")),
+      ("", "One-person households"), None, "households", "are people under 65 living alone",
+      fewer=("Households", "of one person")),
     T(AGE_HOUSEHOLD, r"lone parent (?:households )?with dependent children|"
                      r"lone parent: dependent children",
       ("", "Lone parent families"), None, "households",
@@ -74,8 +74,8 @@ VOCABULARY: tuple[Term, ...] = (
       ("", "Families with children"), ("", "Adults without children"), "households",
       "have dependent children", fewer=("Households", "with children")),
     T(AGE_HOUSEHOLD, r"households of full-time students|all full-time students",
-      ("", "Students"), None, "households", "are made up only of full-time students",
-      fewer=("Households", "all students")),
+      ("", "Student households"), None, "households",
+      "are made up only of full-time students", fewer=("Households", "all students")),
     T(AGE_HOUSEHOLD, r"in full-time study", ("", "Students"), None, WORKING_AGE,
       "are in full-time study", fewer=("Residents", "students")),
     T(AGE_HOUSEHOLD, r"economically inactive: student", ("", "Students"), None,
@@ -181,8 +181,8 @@ VOCABULARY: tuple[Term, ...] = (
     T(AGE_HOUSEHOLD, r"\bL15 full-time students|^full-time students$", ("", "Students"),
       None, "residents aged 16 and over", "are full-time students",
       fewer=("Residents", "students")),
-    T(AGE_HOUSEHOLD, r"^1 person in household", ("", "People living alone"), None,
-      "households", "are one person", fewer=("People", "living alone")),
+    T(AGE_HOUSEHOLD, r"^1 person in household", ("", "One-person households"), None,
+      "households", "are of one person", fewer=("Households", "of one person")),
     T(AGE_HOUSEHOLD, r"^2 people in household", ("", "Two-person households"), None,
       "households", "are of two people", fewer=("Households", "of two people")),
     T(AGE_HOUSEHOLD, r"^5 or more people in household", ("", "Large households"),
@@ -209,7 +209,10 @@ VOCABULARY: tuple[Term, ...] = (
     T(WORK, r"long-term sick", ("with", "long-term sickness"), None,
       WORKING_AGE, "are out of work because of long-term sickness or disability"),
     T(WORK, r"no adults in employment", ("with", "many workless households")),
-    T(WORK, r"no qualifications", ("with", "few qualifications"), None,
+    # a share of residents without any: "without qualifications" where most are, "more
+    # often without qualifications" where fewer are (never "few qualifications" of a
+    # segment where a third have a degree)
+    T(WORK, r"no qualifications", ("without", "qualifications"), None,
       "residents aged 16 and over", "have no qualifications"),
     T(WORK, r"level 4 qualifications", ("", "Highly qualified"), None,
       "residents aged 16 and over", "have a degree or equivalent, level 4 or above", TRAIT,
@@ -273,4 +276,51 @@ THEME_KEYWORDS = (
     (HOUSING, r"rent|owned|owner|tenure|dwelling|\bhouses?\b|\bflats?\b|bungalow|room|"
               r"heating|caravan|overcrowd|housing|accommodation|terrace|detached|maisonette|"
               r"tenement"),
+)
+
+# The usual ways a council's own file names its percentage columns (pct_housing_assoc,
+# pct_semi, pct_no_quals), as ``words.humanise`` says them ("housing assoc", "semi", "no
+# quals"): the whole name must match, so a census label never does. Looked up, for a column
+# no labels file describes, before the census's words (which such a name may also match:
+# "owned outright", "no car"); a column named in neither is said by its column name
+# (``words.words_for``), never made into a phrase from its parts ("with semi").
+COLUMN_VOCABULARY: tuple[Term, ...] = (
+    T(HOUSING, r"^(?:council|la|local authority)(?: housing| rent(?:ed|al|ing)?| tenants?)?$",
+      ("living in", "council housing"), ("with", "little council housing"), "households",
+      "rent their home from the council"),
+    T(HOUSING, r"^(?:housing assoc(?:iation)?|ha|other social)(?: rent(?:ed|al|ing)?| homes?)?$",
+      ("living in", "housing association homes"), None, "households",
+      "rent their home from a housing association or other social landlord"),
+    T(HOUSING, r"^(?:mortgage|mortgaged|buying|owned (?:with )?(?:a )?mortgage)$",
+      ("buying", "their homes"), None, "households",
+      "are buying their home with a mortgage or loan"),
+    T(HOUSING, r"^semi(?: ?detached)?(?: houses?| homes?)?$",
+      ("living in", "semi-detached houses"), None, "homes",
+      "are semi-detached houses or bungalows"),
+    T(HOUSING, r"^detached(?: houses?| homes?)?$", ("living in", "detached houses"), None,
+      "homes", "are detached houses or bungalows"),
+    T(HOUSING, r"^terraced?(?: houses?| homes?)?$", ("living in", "terraced houses"), None,
+      "homes", "are terraced houses or bungalows"),
+    T(HOUSING, r"^(?:flats? purpose built|purpose built flats?)$",
+      ("living in", "purpose-built flats"), None, "homes",
+      "are in a purpose-built block of flats"),
+    T(HOUSING, r"^(?:flats? converted|converted flats?)$", ("living in", "converted flats"),
+      None, "homes", "are flats in a converted or shared house"),
+    T(WORK, r"^(?:2|two) cars?(?: or vans?)?$", ("with", "two cars"), None, "households",
+      "have two cars or vans"),
+    T(AGE_HOUSEHOLD, r"^(?:one|1|single) person(?: households?)?$|^(?:living|lives) alone$",
+      ("", "One-person households"), None, "households", "are of one person",
+      fewer=("Households", "of one person")),
+    T(AGE_HOUSEHOLD, r"^lone parents?(?: households?| families)?$", ("", "Lone parent families"),
+      None, "households", "are lone parents with dependent children",
+      fewer=("Households", "lone parent families")),
+    T(AGE_HOUSEHOLD, r"^large households?$", ("", "Large households"),
+      ("", "Smaller households"), None, None, fewer=LARGE),
+    T(WORK, r"^no quals?$", ("without", "qualifications"), None, None, None),
+    T(WORK, r"^(?:degree|degrees|level 4(?: quals?)?)$", ("", "Highly qualified"), None,
+      None, None, TRAIT, fewer=("Residents", "highly qualified")),
+    T(WORK, r"^never worked$", ("who", "have never worked"), None, None, None),
+    T(WORK, r"^routine(?: work| workers)?$", ("in", "routine work"), None, None, None),
+    T(AGE_HOUSEHOLD, r"^(?:full time )?students?$", ("", "Students"), None, None, None,
+      fewer=("Residents", "students")),
 )

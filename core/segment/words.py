@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .phrases import category_phrase, cut_label
 from .vocabulary import (
     AGE_HOUSEHOLD,
+    COLUMN_VOCABULARY,
     ETHNICITY,
     HOUSING,
     HOUSING_PART,
@@ -115,6 +116,26 @@ def theme_of(label: str) -> str:
     return OTHER
 
 
+def column_words(variable: str) -> str | None:
+    """What a name says of a column no labels file describes, where its name is one the
+    vocabulary knows ('pct_owned_outright' -> "owning their homes outright"); None where
+    the column is said by its name ('pct_semi_x', 'k016')."""
+    words = words_for(variable, {})
+    if words.label.startswith("'") or words.high is None:
+        return None
+    return " ".join(w for w in words.high if w)
+
+
+def column_term(name: str) -> Term | None:
+    """The words for a column no labels file describes, from its name in words
+    (``humanise``): the usual column names first (``COLUMN_VOCABULARY``: "housing assoc",
+    "semi"), then the census's words ("owned outright"); None where neither knows it."""
+    for term in COLUMN_VOCABULARY:
+        if re.search(term.pattern, name.strip(), re.IGNORECASE):
+            return term
+    return _vocabulary_term(name)
+
+
 def _vocabulary_term(label: str) -> Term | None:
     for term in VOCABULARY:
         if re.search(term.pattern, label, re.IGNORECASE):
@@ -209,9 +230,27 @@ def with_descriptions(table, labels: dict):
         ["variable", "description", *table.columns.drop("variable")]]
 
 
-# why an output area has no segment, where a sentence names it: its codes in no table, or
-# no value of its own in more than half of the clustering variables (both too little data)
-WITHOUT_SEGMENT = "without a segment (too little data)"
+# why an output area has no segment, in the segment step's words, wherever a sentence
+# names it (gazetteer, incidents, target, matrices): its code in no table, or no value of
+# its own in more than half of the clustering variables
+NO_ROW = "no row in any of the tables"
+TOO_LITTLE = "too little data"
+
+
+def why_no_segment(manifest: dict | None) -> str:
+    """Why a segmentation's unclassified areas have none, from its manifest: "no row in any
+    of the tables" (boundaries of another census), "too little data", or both."""
+    results = (manifest or {}).get("results", {})
+    codes = set(results.get("unclassified_areas", []))
+    absent = codes & set(results.get("unclassified_in_no_table", []))
+    if not absent:
+        return TOO_LITTLE
+    return NO_ROW if absent == codes else f"{NO_ROW}, or {TOO_LITTLE}"
+
+
+def without_segment(manifest: dict | None) -> str:
+    """'without a segment (no row in any of the tables)', as ``why_no_segment`` says."""
+    return f"without a segment ({why_no_segment(manifest)})"
 
 
 def counted(n: int, measure: str) -> str:
@@ -280,14 +319,23 @@ def words_for(variable: str, labels: dict, themes: dict | None = None,
         return Words(variable, quoted, theme if theme in THEMES else OTHER, NEED,
                      ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None)
     label = label_of(variable, labels)
-    term = _vocabulary_term(label)
+    described = label != humanise(variable) or variable in labels
+    term = _vocabulary_term(label) if described else column_term(label)
     theme = (themes or {}).get(variable) or (term.theme if term else theme_of(label))
     theme = theme if theme in THEMES else OTHER
     if term is not None:
         part = term.part or (PART_OF_THEME[theme] if term.high is None or term.high[0]
                              else WHO)
-        return Words(variable, label, theme, part, term.high, term.low,
-                     population_of(term.population, label), term.says, fewer=term.fewer)
+        population = population_of(term.population, label)
+        # a column's name says what it is but not of whom: a portrait quotes the column
+        noun = None if described or (population and term.says) else f"'{variable}'"
+        return Words(variable, label, theme, part, term.high, term.low, population,
+                     term.says, noun, fewer=term.fewer)
+    if not described:  # a column name the vocabulary does not know: said as it is
+        quoted = f"'{variable}'"
+        return Words(variable, quoted, theme, HOUSING_PART if theme == HOUSING else NEED,
+                     ("with", f"high {quoted}"), ("with", f"low {quoted}"), None, None,
+                     quoted)
     title, population = table or (None, None)
     if title and theme == OTHER and not (themes or {}).get(variable):
         theme = theme_of(f"{title}: {label}")  # "Accommodation type: Terraced": housing

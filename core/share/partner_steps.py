@@ -75,7 +75,7 @@ def matrices_step(segmentation: Path, wards: WardSource,
     classified = seg.areas["segment"].dropna().astype(int)
     from .partner_words import unclassified_words
 
-    left_out = unclassified_words(seg.areas, "the matrices")
+    left_out = unclassified_words(seg.areas, "the matrices", seg.manifest)
     if left_out:
         warn(left_out)
     ward_polygons = None

@@ -11,7 +11,7 @@ import pyogrio
 
 from ..places.incidents import NOT_PROFILED, measure_title, words
 from ..segment.area_data import input_name
-from ..segment.words import plural
+from ..segment.words import plural, without_segment
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from .suppression import SUPPRESSED, is_small
 
@@ -177,21 +177,22 @@ def incident_sources(path: Path, layers: list[str]) -> dict[str, dict | None]:
     return sources
 
 
-def unclassified_words(areas: pd.DataFrame, tables: str) -> str:
-    """The output areas without a segment (too little data) and what ``tables`` leave out with
-    them, in a sentence ('' when every area has a segment)."""
+def unclassified_words(areas: pd.DataFrame, tables: str, manifest: dict | None = None) -> str:
+    """The output areas without a segment (why: ``words.why_no_segment``) and what
+    ``tables`` leave out with them, in a sentence ('' when every area has a segment)."""
     unclassified = int(areas["segment"].isna().sum())
     if not unclassified:
         return ""
-    return (f"{unclassified:,} of the {len(areas):,} output areas have too little data for "
-            "a segment: they, their households, residents, addresses and incidents are in "
-            f"no column of {tables}")
+    return (f"{unclassified:,} of the {len(areas):,} output areas "
+            f"{'is' if unclassified == 1 else 'are'} "
+            f"{without_segment(manifest)}: they, their households, residents, addresses and "
+            f"incidents are in no column of {tables}")
 
 
 def unclassified_rows(seg, where: str = "") -> list[tuple[str, str]]:
     """The note on the output areas without a segment, as (item, sentence) rows (none when
     every area has one); ``where``: a sentence more on where the reader sees them."""
-    said = unclassified_words(seg.areas, "these tables")
+    said = unclassified_words(seg.areas, "these tables", seg.manifest)
     return [("Areas without a segment", said + "." + where)] if said else []
 
 

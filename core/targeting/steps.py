@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..cells import write_csv
 from ..errors import InputError
-from ..segment.words import WITHOUT_SEGMENT
+from ..segment.words import without_segment
 from .crew_workbook import area_layer_fields, layer_fields, write_crew_workbook
 from .rates import (
     ADDRESSES_AS_HOUSEHOLDS,
@@ -57,8 +57,10 @@ class TargetInputs:
     project: Path | None = None  # a project file whose [risk_model] sets the model
 
 
-NO_SEGMENT_FIRE = (f"in an output area {WITHOUT_SEGMENT}: it ranks no area and is not in "
-                   "the window's fires")
+def no_segment_fire(manifest: dict | None) -> str:
+    """The reconciliation's detail for a fire in an output area without a segment."""
+    return (f"in an output area {without_segment(manifest)}: it ranks no area and is not in "
+            "the window's fires")
 
 
 def _stored_counts(gpkg: Path, name: str | None, layers: set) -> tuple[pd.Series, str]:
@@ -169,7 +171,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
                 "counted in the window")
         unranked = in_window & no_segment
         unranked_fires = int(unranked.sum())
-        log.add(source, outcomes.index[unranked.to_numpy()], "excluded", NO_SEGMENT_FIRE)
+        log.add(source, outcomes.index[unranked.to_numpy()], "excluded",
+                no_segment_fire(seg.manifest))
         log.add(source, outcomes.index[(outcomes == "matched").to_numpy()
                                        & ~in_window.to_numpy()], "excluded", "outside the window")
         other = (outcomes != "matched").to_numpy()
@@ -270,7 +273,8 @@ def target_step(segmentation: Path, out_dir: Path, options: TargetOptions,
     if unranked_fires:
         result.summary.loc[len(result.summary)] = [
             "fires in output areas without a segment", unranked_fires,
-            f"fires of the window in output areas {WITHOUT_SEGMENT}: they rank no area and "
+            f"fires of the window in output areas {without_segment(seg.manifest)}: they rank "
+            "no area and "
             "are not in the window's fires above"]
     if rate_unit(seg) == "address":
         log.add("households", [""], "used", ADDRESSES_AS_HOUSEHOLDS)
