@@ -77,6 +77,8 @@ class Project:
     # the [demand] section as written (read by demand.load_demand_project), kept so that
     # saving the project (the wizard) does not lose it
     demand: dict | None = None
+    # settings given elsewhere than the file (``with_overrides``): setting -> its name there
+    given_elsewhere: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         for problem in settings_problems(self):
@@ -97,7 +99,16 @@ class Project:
                 written = f"[segmentation] {key} = {changes[key]} "
                 if problem.startswith(written):
                     raise InputError(f"{name} {changes[key]} {problem[len(written):]}")
-        return replace(self, **changes)
+        return replace(self, **changes, given_elsewhere={**self.given_elsewhere, **said})
+
+    def setting(self, key: str, section: str = "segmentation") -> str:
+        """Where a setting's value came from, as a user finds it: "bromley.toml:
+        [segmentation] k = 2000", or "--k 2000" when given on the command line (or its
+        name in a dialog)."""
+        value = getattr(self, key)
+        if key in self.given_elsewhere:
+            return f"{self.given_elsewhere[key]} {value}"
+        return f"{self.path.name}: [{section}] {key} = {value}"
 
 
 STANDARDISATIONS = ("zscore", "range", "ihs_range")
