@@ -31,6 +31,7 @@ from ..errors import InputError
 from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
+from ..segment.assign import far_areas_note
 from ..segment.build import unclassified_note
 from ..segment.notes import assigned_note, labels_note, set_aside_note
 from ..segment.prepare import SET_ASIDE
@@ -245,6 +246,7 @@ def method_section(seg, threshold: int) -> dict:
             "created": str(manifest.get("created", ""))[:10],
             "built": str(manifest.get("assigned", {}).get("built") or "")[:10],
             "assigned": assigned_note(manifest),
+            "far": far_areas_note(manifest),
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
 
 
