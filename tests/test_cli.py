@@ -141,16 +141,15 @@ def test_k_larger_than_the_number_of_areas(tmp_path, capsys):
     out = tmp_path / "out"
     err = run_fails(["segment", str(write_project(tmp_path)), "--out", str(out), "--k", "800"],
                     capsys, out)
-    assert ("--k 800 is larger than the number of output areas with data (749): ask for "
-            "at most 749 segments") in err
+    assert "--k 800 is larger than the number of areas (749): ask for at most 749" in err
     # set in the project file: the file and its setting named, as the user would look for it
     project = write_project(tmp_path, append="").read_text().replace("k = 10", "k = 2000")
     (tmp_path / "bromley_k.toml").write_text(project)
     err = run_fails(["segment", str(tmp_path / "bromley_k.toml"), "--out", str(out)],
                     capsys, out)
     assert err == ("community-safety: error: bromley_k.toml: [segmentation] k = 2000 is "
-                   "larger than the number of output areas with data (749): ask for at most "
-                   "749 segments (10 is usual)")
+                   "larger than the number of areas (749): ask for at most 749 segments (10 "
+                   "is usual)")
 
 
 def test_a_row_repeated_exactly_is_said_on_the_console(tmp_path, capsys):
