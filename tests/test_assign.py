@@ -299,3 +299,43 @@ def test_a_k_in_the_project_that_differs_is_said_unused(built, capsys, tmp_path)
     assert run("assign", built["gpkg"], built["later"], "--out", tmp_path / "same",
                "--no-plots") == 0
     assert "is not used" not in capsys.readouterr().err
+
+
+def test_areas_that_fit_no_segment_well_are_named(built, capsys, tmp_path):
+    """Five areas of the least deprived segment rebuilt as council estates are placed in
+    the nearest segment all the same, but farther from its centre than any of its areas
+    was when the segments were built: the console, assigned.csv, the manifest and the
+    report name them (a tester's six Bromley areas went to segment 3 at 8.5-9.1 from its
+    centre, most areas lying 3-4 away, and nothing said so). The same data again: none."""
+    capsys.readouterr()
+    out = tmp_path / "assigned"
+    assert run("assign", built["gpkg"], built["later"], "--out", out, "--no-plots") == 0
+    err = capsys.readouterr().err
+    seg, refreshed = load_segmentation(built["gpkg"]), load_segmentation(out)
+    # worked out here: the greatest distance of each segment's areas when built
+    bound = seg.areas.dropna(subset=["segment"]).groupby("segment")["distance"].max()
+    placed = refreshed.areas.dropna(subset=["segment"])
+    far = placed[placed["distance"] > placed["segment"].map(bound)]
+    assert len(far) and set(far.index) <= set(built["changed"]), far
+    said = [line for line in err.splitlines() if "fit no segment well" in line]
+    assert len(said) == 1
+    for code, row in far.iterrows():
+        assert code in said[0]
+        assert f"segment {int(row['segment'])}: " in said[0]
+    assert said[0].startswith(f"{len(far)} area{'s are' if len(far) > 1 else ' is'} farther "
+                              "from")
+    assert said[0].endswith("Check their data (new building, a change of use), or rebuild "
+                            "the segmentation")
+    changes = pd.read_csv(out / "assigned.csv").set_index("area_code")
+    assert set(changes.index[changes["fits_no_segment_well"]]) == set(far.index)
+    recorded = refreshed.manifest["assigned"]["far_from_centre"]["areas"]
+    assert set(recorded) == set(far.index)
+    assert run("report", out, "--out", tmp_path / "report.html") == 0
+    page = html.unescape((tmp_path / "report.html").read_text())
+    assert said[0] in page
+    # the segmentation's own data again: every area as near its centre as when built
+    assert run("assign", built["gpkg"], built["project"], "--out", tmp_path / "again",
+               "--no-plots") == 0
+    assert "fit no segment well" not in capsys.readouterr().err
+    assert not load_segmentation(tmp_path / "again").manifest["assigned"][
+        "far_from_centre"]["areas"]

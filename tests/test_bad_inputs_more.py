@@ -149,7 +149,7 @@ SEGMENT = [
     case(["{IN}"], "in: Is a directory", id="project-is-a-folder"),
     case(["{S}/camden.toml", "--k", "1"], "--k 1 must be at least 2", id="k-1"),
     case(["{S}/camden.toml", "--k", "800", "--n-init", "1"],
-         "k = 800 is larger than the number of areas (749)", id="k-above-areas"),
+         "--k 800 is larger than the number of areas (749)", id="k-above-areas"),
     case(["{S}/camden.toml", "--n-init", "0"], "--n-init 0 must be at least 1",
          id="n-init-0"),
     case(["{S}/camden.toml", "--n-init", "1", "--out", "{IN}/empty.csv"],

@@ -141,7 +141,32 @@ def test_k_larger_than_the_number_of_areas(tmp_path, capsys):
     out = tmp_path / "out"
     err = run_fails(["segment", str(write_project(tmp_path)), "--out", str(out), "--k", "800"],
                     capsys, out)
-    assert "k = 800 is larger than the number of areas (749)" in err
+    assert "--k 800 is larger than the number of areas (749): ask for at most 749" in err
+    # set in the project file: the file and its setting named, as the user would look for it
+    project = write_project(tmp_path, append="").read_text().replace("k = 10", "k = 2000")
+    (tmp_path / "bromley_k.toml").write_text(project)
+    err = run_fails(["segment", str(tmp_path / "bromley_k.toml"), "--out", str(out)],
+                    capsys, out)
+    assert err == ("community-safety: error: bromley_k.toml: [segmentation] k = 2000 is "
+                   "larger than the number of areas (749): ask for at most 749 segments (10 "
+                   "is usual)")
+
+
+def test_a_row_repeated_exactly_is_said_on_the_console(tmp_path, capsys):
+    """A census table with row 41 copied in again under itself (a tester's Bromley
+    ts054): read once, and one line on the console names the file and both rows (it was
+    only in reconciliation.csv)."""
+    table = sample_table("census_housing")
+    pd.concat([table.iloc[:40], table.iloc[[39]], table.iloc[40:]]).to_csv(
+        tmp_path / "housing.csv", index=False)
+    project = write_project(tmp_path, tables={"census_housing": tmp_path / "housing.csv"})
+    out = tmp_path / "out"
+    assert main(["segment", str(project), "--out", str(out), "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if line.startswith("housing.csv")]
+    assert said == [f"housing.csv: 1 row repeats an earlier row exactly and was read once, "
+                    f"listed in reconciliation.csv: row 42 ({table.OA11CD[39]}) repeats row "
+                    "41; check the file was not put together twice"]
 
 
 @pytest.mark.parametrize("append, message", [

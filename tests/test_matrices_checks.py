@@ -161,6 +161,26 @@ def test_a_lookup_gives_the_same_matrices(gpkg, capsys, tmp_path, lookup):
     assert read_gpkg_table(gpkg, "matrix_areas").equals(by_polygons)
 
 
+def test_a_lookup_naming_areas_not_in_the_boundaries_says_so(gpkg, capsys, tmp_path, lookup):
+    """A ward lookup with a row for an output area code the boundaries do not hold
+    (E00999999, a tester's typing slip) and one that is no output area code at all: the
+    matrices are made, and one warning says how many codes were left out and which, the
+    slip as outside the study area, the other as not a code of the areas' kind."""
+    extra = pd.DataFrame({"OA11CD": ["E00999999", "Bickley"],
+                          "WD22CD": lookup["WD22CD"].iloc[0], "WD22NM": lookup["WD22NM"].iloc[0]})
+    pd.concat([lookup, extra]).to_csv(tmp_path / "lookup.csv", index=False)
+    code, _, err = run(lookup_args(gpkg, tmp_path / "lookup.csv"), capsys)
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "lookup.csv" in line]
+    assert said == ["community-safety: warning: lookup.csv: 2 area codes of the lookup are "
+                    "not among the segmentation's output areas and are left out: 1 outside "
+                    "the study area (E00999999); 1 not a code of the segmentation's kind of "
+                    "area (BICKLEY)"]
+    lookup.to_csv(tmp_path / "lookup.csv", index=False)  # the lookup as it should be
+    code, _, err = run(lookup_args(gpkg, tmp_path / "lookup.csv"), capsys)
+    assert code == 0 and "lookup.csv" not in err
+
+
 def test_a_lookup_giving_an_area_two_wards_is_refused(gpkg, capsys, tmp_path, lookup):
     row = lookup.iloc[[0]].assign(WD22CD="E05000001", WD22NM="Elsewhere")
     pd.concat([lookup, row, lookup.iloc[[5]]]).to_csv(tmp_path / "lookup.csv", index=False)

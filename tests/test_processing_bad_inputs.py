@@ -224,7 +224,8 @@ PROJECT = [
     case({"PROJECT": "@broken"}, "broken.toml: not a valid TOML project file",
          id="not-toml"),
     case({"PROJECT": str(SAMPLE_DIR / "camden.toml"), "K": 800},
-         "k = 800 is larger than the number of areas (749)", id="k-above-areas"),
+         "Number of segments (k) 800 is larger than the number of areas (749)",
+         id="k-above-areas"),
     case({"PROJECT": str(SAMPLE_DIR / "camden.toml"), "K": 1}, "K",
          xfail(QGIS_CHECK.format("K")), id="k-1"),
 ]

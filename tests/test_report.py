@@ -388,3 +388,16 @@ def test_two_steps_adding_to_the_segmentation_at_once_keep_both(bare, tmp_path):
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert {"extra_0", "extra_1", "extra_2"} <= layers
     assert load_segmentation(gpkg).segment_names[1] == "A new name for segment one"
+
+
+def test_a_share_that_is_not_zero_is_never_shown_as_zero():
+    """Harrow's one-area segment holds 40 of 80,615 households: its share of households
+    read '0.0%' in the segment table and Table 1; a share that is not 0 reads '<0.1', one
+    short of the whole '>99.9', every other share to one decimal place."""
+    from community_safety.core.report.figures import percent
+
+    assert percent(100 * 40 / 80_615) == "<0.1"
+    assert percent(100 * 80_575 / 80_615) == ">99.9"
+    assert percent(0.0) == "0.0" and percent(100.0) == "100.0"
+    assert percent(100 * 3_440 / 80_615) == "4.3"
+    assert percent(float("nan")) == SUPPRESSED

@@ -328,3 +328,47 @@ def test_the_method_says_the_random_starts_run_not_only_those_asked_for(camden):
     assert said == (f"{5 * asked:,} random starts from seed {manifest['parameters']['seed']} "
                     f"({asked:,} asked for); the start with the least within-segment sum of "
                     "squares is kept. The starts disagreed.")
+
+
+def test_a_small_count_is_protected_by_a_segment_that_does_not_stand_out(camden, tmp_path):
+    """A segment with 1 to 5 incidents needs another segment's count hidden too (else the
+    total gives it away): the one hidden is a segment whose incidents are as its households
+    would suggest, never one that stands out (over- or under-represented) while such a
+    count is there to hide; the key findings say which segments they leave out, and why
+    (Harrow: segment 1's 95 fires, index 138, hidden to protect a one-area segment's 2).
+    On the sample's fires of each property type over the whole period, the types whose
+    smallest other count is a segment that stands out."""
+    from community_safety.core.places.incidents import exact_poisson_interval
+
+    gpkg = fresh_copy(camden, tmp_path)
+    fires = pd.read_csv(FIRES)
+    checked = 0
+    for n, kind in enumerate(sorted(fires["property_type"].dropna().unique())):
+        name = f"kind{n}"
+        _run("incidents", gpkg, FIRES, "--name", name, *FIRE_COLUMNS, "--date-column",
+             "date", "--category-column", "property_type", "--category", kind,
+             "--out", tmp_path / name)
+        raw = read_gpkg_table(gpkg, f"incident_profile_{name}").set_index("segment")
+        count, households = raw["count"].astype(float), raw["households"].astype(float)
+        expected = count.sum() * households / households.sum()
+        low, high = exact_poisson_interval(count.to_numpy())
+        stands_out = pd.Series((low > expected) | (high < expected), index=count.index)
+        small = count[(count >= 1) & (count <= THRESHOLD)]
+        others = count[(count > THRESHOLD)].sort_values(kind="stable")
+        if len(small) != 1 or len(others) < 3 or not stands_out[others.index[0]]:
+            continue  # the smallest other count is not a finding: nothing to choose
+        if stands_out[others.index].all():
+            continue
+        checked += 1
+        shown = partner_tables(gpkg, THRESHOLD)[1][f"incident_profile_{name}"]
+        hidden = set(shown.loc[shown["count"].isna(), "segment"].astype(int))
+        assert small.index[0] in hidden
+        secondary = hidden - {small.index[0]}
+        assert secondary and not stands_out[list(secondary)].any(), (kind, dict(count))
+        finding = next(f for f in key_findings(gpkg, THRESHOLD)
+                       if f.topic == "incidents" and kind.lower() in f.lead.lower())
+        assert sorted(finding.figures["not_compared"]) == sorted(hidden)
+        assert "Not compared: " in finding.text and "suppressed" in finding.text
+        for segment in hidden:
+            assert f"segment {segment} – " in finding.text.split("Not compared: ")[1]
+    assert checked, "no property type of the sample's fires has a small count to protect"

@@ -136,7 +136,7 @@ def _choose_k(args) -> int:
 def _assign(args) -> int:
     from ..project.project_file import load_project
     from ..segment.area_data import filled_rows_notes, gather_area_data, reconciliation_notes
-    from ..segment.assign import assigned_segmentation
+    from ..segment.assign import assigned_segmentation, far_areas_note
     from ..segment.build import unclassified_note
     from ..segment.notes import assigned_note
     from ..segment.preparation import check_same_preparation
@@ -167,7 +167,7 @@ def _assign(args) -> int:
                  *filled_rows_notes(refreshed.reconciliation, tables,
                                     refreshed.manifest["results"]["unclassified_areas"],
                                     "the segmentation's medians"),
-                 unclassified_note(refreshed.manifest)):
+                 unclassified_note(refreshed.manifest), far_areas_note(refreshed.manifest)):
         if note:
             print(note, file=sys.stderr)
     if project.k != len(refreshed.summary):

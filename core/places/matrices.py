@@ -100,6 +100,30 @@ def wards_from_lookup(areas: pd.Index, lookup: pd.DataFrame, area_column: str, c
     return out
 
 
+def lookup_areas_not_found(areas: pd.Index, lookup: pd.DataFrame, area_column: str,
+                           source: str = "lookup") -> list[str]:
+    """A line on the lookup's area codes that are not areas of the segmentation (left out:
+    outside the study area, or not a code of its areas' kind), how many and which, or
+    nothing: a lookup for a wider area names many, a typing slip one."""
+    from ..data.ingest import code_looks_like
+
+    codes = lookup[area_column].dropna().astype(str).str.strip().str.upper()
+    codes = pd.Series(sorted(set(codes[codes != ""]) - set(areas.astype(str))), dtype=object)
+    if codes.empty:
+        return []
+    kind = code_looks_like(codes, pd.Index(areas.astype(str)))
+    parts = []
+    for mask, what in ((kind, "outside the study area"),
+                       (~kind, "not {} of the segmentation's kind of area")):
+        if mask.any():
+            what = what.format("a code" if mask.sum() == 1 else "codes")
+            parts.append(f"{mask.sum():,} {what} ({_listed(list(codes[mask]))})")
+    one = len(codes) == 1
+    return [f"{source}: {counted(len(codes), 'area codes')} of the lookup "
+            f"{'is' if one else 'are'} not among the segmentation's output areas and "
+            f"{'is' if one else 'are'} left out: {'; '.join(parts)}"]
+
+
 def _listed(values, limit: int = 5) -> str:
     values = [str(v) for v in values]
     more = f" and {len(values) - limit:,} more" if len(values) > limit else ""

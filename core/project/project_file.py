@@ -77,6 +77,9 @@ class Project:
     # the [demand] section as written (read by demand.load_demand_project), kept so that
     # saving the project (the wizard) does not lose it
     demand: dict | None = None
+    # settings given elsewhere than the file (``with_overrides``): setting -> its name there
+    given_elsewhere: dict = field(default_factory=dict, compare=False)
+    from_file: bool = field(default=False, compare=False)  # read by ``load_project``
 
     def __post_init__(self):
         for problem in settings_problems(self):
@@ -97,7 +100,18 @@ class Project:
                 written = f"[segmentation] {key} = {changes[key]} "
                 if problem.startswith(written):
                     raise InputError(f"{name} {changes[key]} {problem[len(written):]}")
-        return replace(self, **changes)
+        return replace(self, **changes, given_elsewhere={**self.given_elsewhere, **said})
+
+    def setting(self, key: str, section: str = "segmentation") -> str:
+        """Where a setting's value came from, as a user finds it: "bromley.toml:
+        [segmentation] k = 2000", or "--k 2000" when given on the command line (or its
+        name in a dialog); "k = 2000" for a project made in a dialog."""
+        value = getattr(self, key)
+        if key in self.given_elsewhere:
+            return f"{self.given_elsewhere[key]} {value}"
+        if self.from_file:
+            return f"{self.path.name}: [{section}] {key} = {value}"
+        return f"{key} = {value}"
 
 
 STANDARDISATIONS = ("zscore", "range", "ihs_range")
@@ -280,7 +294,7 @@ def load_project(path: Path) -> Project:
     for name, text in derive.items():
         parse_expression(name, text, path.name)
     return Project(
-        path=path, name=str(data.get("name", path.stem)),
+        path=path, from_file=True, name=str(data.get("name", path.stem)),
         boundaries=path_under(base, boundaries["path"]), boundary_code=boundaries["code"],
         boundary_layer=boundaries.get("layer"), tables=tuple(tables),
         boundary_crs=boundaries.get("crs"),

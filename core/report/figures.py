@@ -26,6 +26,21 @@ def number(value, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
+def percent(value, decimals: int = 1) -> str:
+    """A percentage for people, without its sign, rounded once; never 0 for a share that
+    is not 0, nor 100 for one that is not whole: "<0.1" and ">99.9" (one decimal place);
+    suppressed (missing) as '*'."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    value = float(value)
+    step = 10.0 ** -decimals
+    if 0 < value < step / 2:
+        return f"<{step:.{decimals}f}"
+    if 100 - step / 2 <= value < 100:
+        return f">{100 - step:.{decimals}f}"
+    return f"{value:,.{decimals}f}"
+
+
 @dataclass(frozen=True)
 class Period:
     label: str  # "Jan 2009 – Aug 2024"; "" when not known

@@ -31,6 +31,7 @@ from ..errors import InputError
 from ..places.incidents import measure_title, words
 from ..places.matrices import TOTAL
 from ..segment.area_data import input_name
+from ..segment.assign import far_areas_note
 from ..segment.build import unclassified_note
 from ..segment.notes import assigned_note, labels_note, set_aside_note
 from ..segment.prepare import SET_ASIDE
@@ -49,7 +50,7 @@ from ..store.folders import atomic_file
 from ..store.geopackage import gpkg_file, read_gpkg_table
 from ..styles import numbering_axis, numbering_title, segment_colour
 from . import charts
-from .figures import UNKNOWN, Period, incident_period, number
+from .figures import UNKNOWN, Period, incident_period, number, percent
 from .gaps import broken, in_one_line, left_out
 from .targeting_box import targeting_box
 
@@ -88,7 +89,7 @@ def segment_rows(seg) -> list[dict]:
                      "households": number(row["households"]) if "households" in row
                      else None,
                      "residents": number(row["residents"]) if "residents" in row else None,
-                     "share": f"{share:.1f}%"})
+                     "share": f"{percent(share)}%"})
     return rows
 
 
@@ -122,9 +123,9 @@ def incident_row(row: pd.Series, period: Period) -> dict:
     low, high = row.get("index_low_95"), row.get("index_high_95")
     rate = row.get("rate_per_1000_households", row.get("rate_per_1000_residents"))
     return {"segment": int(row["segment"]), "colour": segment_colour(row["segment"]),
-            "count": number(row["count"]), "share": number(row["share_pct"], 1),
-            "household_share": number(row.get("household_share_pct",
-                                              row.get("resident_share_pct")), 1),
+            "count": number(row["count"]), "share": percent(row["share_pct"]),
+            "household_share": percent(row.get("household_share_pct",
+                                               row.get("resident_share_pct"))),
             "rate": number(period.rate(rate) if pd.notna(rate) else rate, 2),
             "index": number(row["index"]),
             "interval": (f"{low:,.0f} – {high:,.0f}" if pd.notna(low) and pd.notna(high)
@@ -245,6 +246,7 @@ def method_section(seg, threshold: int) -> dict:
             "created": str(manifest.get("created", ""))[:10],
             "built": str(manifest.get("assigned", {}).get("built") or "")[:10],
             "assigned": assigned_note(manifest),
+            "far": far_areas_note(manifest),
             "engine": f"{manifest.get('engine', '')} {manifest.get('engine_version', '')}"}
 
 

@@ -35,6 +35,7 @@ from ..share.partner_words import incident_sources
 from ..share.suppression import SUPPRESSED, check_threshold
 from ..store.geopackage import read_gpkg_table
 from ..styles import legend_label, numbered_by_deprivation
+from .figures import percent
 from .gaps import broken, in_one_line, left_out
 
 WARD_LAYER = "wards"
@@ -94,7 +95,7 @@ def _count(value) -> str:
 def _share(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return SUPPRESSED
-    return f"{value:.1f}%"
+    return f"{percent(value)}%"
 
 
 def _incident_words(path: Path, layers: list[str], published: dict) -> tuple[dict, list]:

@@ -269,7 +269,12 @@ def reconciliation_notes(reconciliation: pd.DataFrame, shown: int = 3) -> list[s
     """A line per table on its rows that could not be read and per table on its area codes
     the boundaries do not hold (how many, the first ``shown``), each pointing to
     reconciliation.csv, where every row is listed: read by a person on the console."""
-    from ..data.ingest import STATUS_OUTSIDE, STATUS_UNMATCHED, STATUS_UNREADABLE
+    from ..data.ingest import (
+        STATUS_DUPLICATE,
+        STATUS_OUTSIDE,
+        STATUS_UNMATCHED,
+        STATUS_UNREADABLE,
+    )
     from .words import counted
 
     def listed(source: str, what: str, items: list, n: int) -> str:
@@ -296,6 +301,16 @@ def reconciliation_notes(reconciliation: pd.DataFrame, shown: int = 3) -> list[s
             notes.append(listed(source, f"{counted(n, 'area codes')} "
                                 f"{'is' if n == 1 else 'are'} not among the areas",
                                 items, n))
+        repeats = rows[rows["status"] == STATUS_DUPLICATE]
+        if len(repeats):
+            n = len(repeats)
+            items = [f"row {row.row} ({row.area_code}) {row.detail}"
+                     for row in repeats.head(shown).itertuples()]
+            notes.append(f"{source}: {counted(n, 'rows')} {'repeats' if n == 1 else 'repeat'} "
+                         f"an earlier row exactly and {'was' if n == 1 else 'were'} read once, "
+                         f"listed in reconciliation.csv: {'; '.join(items)}"
+                         f"{'; ...' if n > shown else ''}; check the file was not put "
+                         "together twice")
     return notes
 
 

@@ -92,7 +92,9 @@ def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
     (the numbering said as kept, ``_numbering``), saved and used like any other; its manifest
     says it was assigned from ``source`` (``seg``'s file, its identity and inputs), with
     which inputs (``project``: the project file that read them, when there is one). Also
-    returns each area's segment beside its previous one (``previous_segment``)."""
+    returns each area's segment beside its previous one (``previous_segment``), and whether
+    it lies farther from its segment's centre than any area when built
+    (``fits_no_segment_well``: ``far_from_centre``)."""
     assigned = assign_areas(seg, data.values)
     areas = data.areas[["geometry"]].join(assigned)
     if "subsegment" not in areas:
@@ -109,6 +111,8 @@ def assigned_segmentation(seg: Segmentation, data: AreaData, source: Path,
     summary["portrait"] = _portraits(seg, data, profiles, summary, project)
     manifest = _assigned_manifest(seg, data, areas, changes, source, project, lacking)
     manifest["numbering"] = _numbering(seg.manifest, summary)
+    far = manifest["assigned"]["far_from_centre"]["areas"]
+    changes["fits_no_segment_well"] = changes.index.astype(str).isin(list(far))
     return replace(
         seg, areas=areas, values=data.values, summary=summary, profiles=profiles,
         reconciliation=with_unclassified(data.reconciliation, lacking, len(seg.clustered)),
@@ -272,7 +276,58 @@ def _assigned_manifest(seg: Segmentation, data: AreaData, areas: pd.DataFrame,
         summary, float(manifest.get("parameters", {}).get("min_share", 2.0)))
     bound = float(manifest.get("parameters", {}).get("winsorise") or 0)
     results["winsorised"] = _clipped(seg, data, areas, bound)
+    manifest["assigned"]["far_from_centre"] = far_from_centre(seg, areas)
     return manifest
+
+
+def far_from_centre(seg: Segmentation, areas: pd.DataFrame) -> dict:
+    """The assigned areas farther from their segment's centre than any of its areas was
+    when the segments were built (``bounds``: segment -> that greatest distance, carried
+    over from refresh to refresh): they fit no segment well (new building, a change of
+    use, or data prepared otherwise). ``areas``: code -> segment, distance."""
+    kept = seg.manifest.get("assigned", {}).get("far_from_centre", {}).get("bounds")
+    if kept:
+        bounds = pd.Series({int(k): float(v) for k, v in kept.items()})
+    else:
+        built = seg.areas.dropna(subset=["segment", "distance"])
+        bounds = built.groupby(built["segment"].astype(int))["distance"].max()
+    placed = areas.dropna(subset=["segment", "distance"])
+    segment = placed["segment"].astype(int)
+    limit = segment.map(bounds)
+    far = placed[(placed["distance"] > limit + 1e-6) & limit.notna()]
+    far = far.sort_values("distance", ascending=False)
+    return {"bounds": {str(k): round(float(v), 6) for k, v in bounds.items()},
+            "areas": {str(code): {"segment": int(row.segment),
+                                  "distance": round(float(row.distance), 3)}
+                      for code, row in far.iterrows()}}
+
+
+def far_areas_note(manifest: dict, shown: int = 8) -> str | None:
+    """One line on the areas a refresh placed farther from their segment's centre than
+    any area was when it was built (``far_from_centre``), or None."""
+    far = manifest.get("assigned", {}).get("far_from_centre", {})
+    areas, bounds = far.get("areas") or {}, far.get("bounds") or {}
+    if not areas:
+        return None
+    by_segment = {}
+    for code, where in areas.items():
+        by_segment.setdefault(int(where["segment"]), []).append((code, where["distance"]))
+    parts = []
+    for number, found in sorted(by_segment.items()):
+        distances = [d for _, d in found]
+        span = (f"{min(distances):.1f}" if min(distances) == max(distances)
+                else f"{min(distances):.1f}–{max(distances):.1f}")
+        codes = [code for code, _ in found[:shown]]
+        more = f" and {len(found) - shown:,} more" if len(found) > shown else ""
+        parts.append(f"segment {number}: {', '.join(codes)}{more} ({span} from its centre; "
+                     f"its areas were at most {float(bounds[str(number)]):.1f} away when "
+                     "built)")
+    n = len(areas)
+    return (f"{n:,} area{'' if n == 1 else 's'} {'is' if n == 1 else 'are'} farther from "
+            f"{'its' if n == 1 else 'their'} segment's centre than any area was when the "
+            "segments were built, so "
+            f"{'it fits' if n == 1 else 'they fit'} no segment well: {'; '.join(parts)}. "
+            "Check their data (new building, a change of use), or rebuild the segmentation")
 
 
 def _clipped(seg: Segmentation, data: AreaData, areas: pd.DataFrame, bound: float) -> dict:

@@ -84,7 +84,9 @@ def build_segmentation(project: Project, progress: Progress = silent,
     data, values, clustered = prepared.data, prepared.data.values, prepared.clustered
     filled, missing, X = prepared.filled, prepared.missing, prepared.X
     if len(filled) < project.k:
-        raise InputError(f"k = {project.k} is larger than the number of areas ({len(filled)})")
+        raise InputError(f"{project.setting('k')} is larger than the number of areas "
+                         f"({len(filled):,}): ask for at most {len(filled):,} segments (10 "
+                         "is usual)")
     fit = fit_kmeans(X, project.k, n_init=project.n_init, seed=project.seed,
                      progress=scaled(progress, 0.2, 0.8))
     # the areas clustered: the same frame when no area was dropped (no copy of the values)

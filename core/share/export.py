@@ -53,7 +53,7 @@ import pyogrio
 
 from ..cells import LINE_HEIGHT, text_cell, wrapped_lines, write_csv
 from ..errors import InputError
-from ..places.incidents import profile_for_readers, words
+from ..places.incidents import exact_poisson_interval, profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..places.steps import stored_period
 from ..segment.words import with_descriptions
@@ -126,16 +126,52 @@ AREAS_IN_FULL = ("The counts of output areas (the Output areas tables) are shown
                  "(the segments layer maps it), so hiding them would protect no one.")
 
 
+PLACES = ("areas", "households", "residents", "addresses")  # the matrices not of incidents
+
+
+def standing_out(counts: pd.Series, people: pd.Series) -> list:
+    """The segments (labels of ``counts``, without its ``Total``) whose incidents stand out:
+    the exact 95% interval of their index (share of incidents over share of ``people``)
+    lies wholly above or below 100, as the incident profile says."""
+    counts = counts.drop(TOTAL, errors="ignore").astype(float)
+    people = people.reindex(counts.index).astype(float)
+    if counts.sum() <= 0 or not people.sum() > 0:
+        return []
+    expected = (counts.sum() * people / people.sum()).to_numpy()
+    low, high = exact_poisson_interval(counts.to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (low > expected) | (high < expected)
+    return list(counts.index[out & (expected > 0)])
+
+
+def matrix_findings(matrices: dict) -> list[tuple]:
+    """The segment totals of the incident matrices that carry a finding (``standing_out``
+    against the households matrix, else the residents one): kept in view, where another
+    entry will do, when small counts are protected."""
+    base = matrices.get("households", matrices.get("residents"))
+    if base is None or TOTAL not in base.index:
+        return []
+    found = []
+    for name, matrix in matrices.items():
+        if name in PLACES or TOTAL not in matrix.index:
+            continue
+        found += [(name, TOTAL, segment) for segment in
+                  standing_out(matrix.loc[TOTAL], base.loc[TOTAL].drop(TOTAL, errors="ignore"))]
+    return found
+
+
 def suppressed_matrices(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
     """The matrices' published counts (NaN = suppressed), all suppressed together (those of
-    ``IN_FULL`` shown whole). The same matrices always give the same result."""
+    ``IN_FULL`` shown whole; a segment's incidents that stand out hidden only when nothing
+    else will do: ``matrix_findings``). The same matrices always give the same result."""
     key = _fingerprint(matrices, threshold)
     if key not in _RECENT:
         if len(_RECENT) >= 4:
             _RECENT.pop(next(iter(_RECENT)))
         _RECENT[key] = suppress_tables(matrices, threshold, structural_links(matrices),
                                        published={name: matrices[name] for name in IN_FULL
-                                                  if name in matrices})
+                                                  if name in matrices},
+                                       findings=matrix_findings(matrices))
     return {name: table.copy() for name, table in _RECENT[key].items()}
 
 
@@ -348,7 +384,8 @@ def check_one_segmentation(path: Path, layers: list[str], matrices: dict) -> Non
 
 def _profile_counts(path: Path, layers: list[str], matrices: dict) -> dict:
     """Each incident profile's counts per segment, with their total, by (profile table,
-    measure), and the matrix of the same measure (or None)."""
+    measure), the matrix of the same measure (or None) and the households (or residents)
+    the profile compares with, per segment."""
     from ..places.steps import safe_name
 
     found = {}
@@ -361,8 +398,11 @@ def _profile_counts(path: Path, layers: list[str], matrices: dict) -> dict:
             counts = pd.Series(rows["count"].to_numpy(dtype=float),
                                index=[int(s) for s in rows["segment"]])
             counts[TOTAL] = counts.sum()
+            base = "households" if "household_share_pct" in rows.columns else "residents"
+            people = pd.Series(rows[base].to_numpy(dtype=float), index=counts.index[:-1])
             matrix = f"{incident}_{safe_name(str(measure))}"
-            found[(layer, measure)] = (counts, matrix if matrix in matrices else None)
+            found[(layer, measure)] = (counts, matrix if matrix in matrices else None,
+                                       people)
     return found
 
 
@@ -376,13 +416,15 @@ def partner_tables(path: Path, threshold: int = 5) -> tuple[dict, dict]:
     published = suppressed_matrices(matrices, threshold) if matrices else {}
     profiles = _profile_counts(path, layers, matrices)
     tables, links, keys = dict(matrices), structural_links(matrices), {}
-    for n, ((layer, measure), (counts, matrix)) in enumerate(profiles.items()):
+    findings = []
+    for n, ((layer, measure), (counts, matrix, people)) in enumerate(profiles.items()):
         key = f"profile {n}"
         keys[(layer, measure)] = key
         tables[key] = counts
+        findings += [(key, segment, None) for segment in standing_out(counts, people)]
         if matrix is not None:
             links += matrix_total_links(matrix, matrices[matrix], key, counts)
-    shown = suppress_tables(tables, threshold, links, published=published)
+    shown = suppress_tables(tables, threshold, links, published=published, findings=findings)
     out = {}
     for layer in dict.fromkeys(layer for layer, _ in profiles):
         profile = read_gpkg_table(path, layer)

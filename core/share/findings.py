@@ -150,10 +150,31 @@ def incident_findings(path: Path, layers: list[str], profiles: dict, names: dict
             if rates.empty:
                 continue
             title = incident_title(name, str(measure), about)
+            hidden = hidden_segments(raw[rows], shown[shown["measure"] == measure])
             findings.append(_incident_sentence(title, period, months, rates, names,
-                                               small or {}))
+                                               small or {}, hidden))
             named += [s for s in findings[-1].figures["segments"] if s not in named]
     return findings, named
+
+
+def hidden_segments(raw: pd.DataFrame, shown: pd.DataFrame) -> list[int]:
+    """The segments (with households or residents) whose count the partner export
+    suppresses for one measure: a finding cannot name them."""
+    base = "households" if "household_share_pct" in raw.columns else "residents"
+    people = raw.set_index(raw["segment"].astype(int))[base].astype(float)
+    counts = shown.set_index(shown["segment"].astype(int))["count"]
+    return [int(s) for s in counts.index[counts.isna().to_numpy()] if people.get(s, 0) > 0]
+
+
+def _hidden_said(hidden: list[int], names: dict) -> str:
+    """A sentence on the segments a finding could not compare, or nothing."""
+    if not hidden:
+        return ""
+    which = _listed([segment_label(s, names) for s in hidden])
+    one = len(hidden) == 1
+    return (f" Not compared: {which}, whose count{'' if one else 's'} "
+            f"{'is' if one else 'are'} suppressed (a small count, or one hidden so that a "
+            "small count cannot be worked out from the total).")
 
 
 def small_segments(manifest: dict) -> dict[int, int]:
@@ -183,7 +204,7 @@ def _crowded(row, yearly: bool, over: str) -> str:
 
 
 def _incident_sentence(title: str, period: str, months: int | None, rates: pd.DataFrame,
-                       names: dict, small: dict) -> Finding:
+                       names: dict, small: dict, hidden: list[int] = ()) -> Finding:
     # ranked among the segments large enough to be a target group, where there are any
     large = rates[~rates["segment"].isin(list(small))]
     ranked = large if len(large) else rates
@@ -213,12 +234,13 @@ def _incident_sentence(title: str, period: str, months: int | None, rates: pd.Da
                        & (rates["rate"] > top["rate"].max())]
         text += "".join(f" Higher still, but too small to be a target group: {said(r)}."
                         for r in higher.head(1).itertuples())
+    text += _hidden_said(list(hidden), names)
     return Finding("incidents", f"{title}{when}", text[:1].upper() + text[1:], {
         "incident": title, "period": period, "per_year": yearly, "base": base,
         "segments": [int(s) for s in top["segment"]],
         "rates": [float(v) for v in top["rate"]], "index": [float(v) for v in top["index"]],
         "interval": [(float(a), float(b)) for a, b in zip(top["low"], top["high"])],
-        "stands_out": bool(len(above))})
+        "stands_out": bool(len(above)), "not_compared": [int(s) for s in hidden]})
 
 
 # --- where the segments live -------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..places.matrices import (
     check_every_area_in_a_ward,
     check_matrix_totals,
     labelled_matrix,
+    lookup_areas_not_found,
     usable_wards,
     ward_layer,
     ward_segment_matrices,
@@ -85,6 +86,9 @@ def matrices_step(segmentation: Path, wards: WardSource,
             raise InputError(f"{wards.path.name}: a ward lookup needs its area-code column")
         assignment = wards_from_lookup(seg.areas.index, lookup, wards.area_column, wards.code,
                                        wards.name, wards.path.name)
+        for note in lookup_areas_not_found(seg.areas.index, lookup, wards.area_column,
+                                           wards.path.name):
+            warn(note)
     else:
         if ward_frame is not None:
             ward_polygons = ward_frame

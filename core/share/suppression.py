@@ -37,7 +37,11 @@
   lines' totals, then the same cell in a linked table, then any non-zero count or total
   on a line that holds a hidden entry, and as the last resort the grand total (a table
   whose grand total is so small that no split of it could be protected ends up with its
-  grand total hidden too). The first candidate that protects the entry is taken, else
+  grand total hidden too). Entries that carry a finding (``findings``: a segment whose
+  incidents stand out, over or under its share of households) come after all the others,
+  in the same order: a report then hides, say, a segment's count that is as expected
+  rather than the one segment that is over-represented, whenever that protects the small
+  count as well. The first candidate that protects the entry is taken, else
   the one that widens its range most, and the search goes on. Hiding more never narrows
   a range, so an entry once protected stays protected and one pass over the primary
   entries suffices. Finally a secondary entry that the reader can still work out exactly
@@ -107,7 +111,7 @@ class _Tables:
     links. A matrix (DataFrame) has a ``Total`` last row and column; a one-way table
     (Series) a ``Total`` last entry."""
 
-    def __init__(self, tables: dict, links=(), sums=()):
+    def __init__(self, tables: dict, links=(), sums=(), findings=()):
         self.names = list(tables)
         keys, values, kinds, owner = [], [], [], []
         self.equations = []  # (entries, coefficients): sum of coefficient * x == 0
@@ -144,6 +148,8 @@ class _Tables:
                 entries = [self.index[p] for p in identity.parts] + [self.index[identity.whole]]
                 self.equations.append((entries, [1.0] * len(identity.parts) + [-1.0]))
         self.values = np.array(values, dtype=float)
+        self.finding = np.zeros(len(keys), dtype=bool)  # hidden only when nothing else does
+        self.finding[[self.index[key] for key in findings if key in self.index]] = True
         self.kind = np.array(kinds)
         self.owner = np.array(owner)
         self.links = [(self.index[link.low], self.index[link.high], link.equal)
@@ -355,7 +361,8 @@ def _whole_number_optimum(objective, a_eq, b_eq, a_ub, b_ub, key) -> np.ndarray 
 def _candidates(tables: _Tables, entry: int, hidden: np.ndarray, hideable: np.ndarray):
     """Groups of entries that could be hidden to protect ``entry``, in order of preference
     (see the module docstring), each smallest first; a group is only worked out when the
-    ones before it did not do."""
+    ones before it did not do. The entries carrying a finding come last, after every
+    group, in the same order."""
     values, kind = tables.values, tables.kind
     usable = hideable & ~hidden & (values > 0)
     near = [i for i in tables.neighbours(entry) if usable[i]]
@@ -372,11 +379,16 @@ def _candidates(tables: _Tables, entry: int, hidden: np.ndarray, hideable: np.nd
         # last: entries tied to the hidden ones only by a link (another view's total)
         lambda: np.flatnonzero(tables.sharing(component, equations=False) & usable),
     )
-    done = set()
+    done, kept = set(), []
     for group in groups:
         group = [int(i) for i in sorted(group(), key=lambda i: (values[i], i))
                  if i not in done]
         done.update(group)
+        kept += [[i for i in group if tables.finding[i]]]
+        group = [i for i in group if not tables.finding[i]]
+        if group:
+            yield group
+    for group in kept:
         if group:
             yield group
 
@@ -430,7 +442,8 @@ def _sparse_rows(rows, width: int) -> csr_matrix:
 
 
 def suppress_tables(tables: dict, threshold: int = 5, links=(),
-                    published: dict | None = None, sums=(), protect=()) -> dict:
+                    published: dict | None = None, sums=(), protect=(),
+                    findings=()) -> dict:
     """Each table with its small counts, and the entries that would reveal them, as NaN.
 
     ``tables``: name -> true counts, a matrix (DataFrame with a ``Total`` last row and
@@ -442,12 +455,15 @@ def suppress_tables(tables: dict, threshold: int = 5, links=(),
     again only where the other tables reach them. ``sums``: identities the reader knows
     beyond each table's own total (``Sum``: a row's parts across tables add up to an entry).
     ``protect``: entries hidden and protected whatever their value (a few people's own
-    figures), as the small counts are; an entry of 0 cannot be among them.
+    figures), as the small counts are; an entry of 0 cannot be among them. ``findings``:
+    entries (keys as in ``Link``) that carry a finding a reader relies on (a segment's
+    incidents over or under its share): hidden to protect another entry only when no
+    other entry will do.
     """
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
     published = published or {}
-    system = _Tables(tables, links, sums)
+    system = _Tables(tables, links, sums, findings)
     values = system.values
     hidden = is_small(values, threshold)
     forced = np.zeros(len(values), dtype=bool)
