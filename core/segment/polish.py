@@ -315,6 +315,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
     exact = True  # the centres are the segment means summed afresh
     at_means = True  # the centres are the segment means (not carried past them)
     cost = np.inf  # the partition's WCSS less the sum of squares of all areas
+    large = len(X) >= OVER_RELAX_FROM  # (steps over-relaxed)
     for iteration in range(1, POLISH_MAX_ITER + 1):
         unsure = bounds.unsure()
         nearest = _nearest_exact(X, xx, centres, unsure, bounds, rows)
@@ -325,7 +326,7 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
             before = labels[areas]
             counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
                                                                              minlength=k)
-            relax = len(X) >= OVER_RELAX_FROM and len(areas) <= OVER_RELAX_MOVES * len(X)
+            relax = large and len(areas) <= OVER_RELAX_MOVES * len(X)
         elif not at_means:  # nothing moves from centres past the means: to the means
             areas = before = after = np.empty(0, dtype=np.int64)
         else:  # (the transfers update the labels and the counts themselves)
@@ -346,8 +347,10 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
         elif at_means:
             sums, exact = _segment_sums(X, labels, k)[0], True
         moved = _means(sums, counts, centres)
-        was, cost = cost, -float(((sums * sums).sum(axis=1) / np.maximum(counts, 1)).sum())
-        relax = relax and cost <= was  # (a step that raised the WCSS goes to the means)
+        if large:  # (a step that raised the WCSS is followed by one from the means)
+            was, cost = cost, -float(((sums * sums).sum(axis=1) / np.maximum(counts, 1)
+                                      ).sum())
+            relax = relax and cost <= was
         if relax:
             moved = np.where(counts[:, None] > 0, moved + OVER_RELAX * (moved - centres),
                              centres)
