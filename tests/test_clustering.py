@@ -139,13 +139,17 @@ def assert_lloyd_and_hartigan_optimum(X, labels, centres, k):
     assert (joining.min(axis=1) >= leaving * (1 - 1e-9)).all()
 
 
+@pytest.mark.parametrize("relaxed", [False, True])
 @pytest.mark.parametrize("seed, start", [(0, "random"), (1, "random"), (2, "random"),
                                          (3, "one segment")])
-def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed, start):
+def test_the_polish_from_a_rough_start_ends_exactly_at_an_optimum(seed, start, relaxed,
+                                                                  monkeypatch):
     """The polish looks only at the areas its distance bounds do not rule out, and follows
     the segment sums move by move: from random labels, or every area in one segment (the
     empty ones take their farthest areas, which may move on in the same round), with k
-    above the data's groups (hundreds of steps), the end must still be exact."""
+    above the data's groups (hundreds of steps), the end must still be exact; also with
+    its steps over-relaxed (a large matrix's: centres carried past the means)."""
+    monkeypatch.setattr(polish, "OVER_RELAX_FROM", 0 if relaxed else 10 ** 9)
     X = blobs(3000, 5, types=5, seed=14 + seed, spread=1.5)
     k = 12
     labels = (np.random.default_rng(seed).integers(0, k, len(X)) if start == "random"
@@ -258,6 +262,11 @@ def test_the_polish_does_not_depend_on_the_rounding_of_matrix_products(monkeypat
     monkeypatch.setattr(polish, "_single_squared", other_single)
     perturbed = polish._polish(X, xx, start, 7)
     assert (exact[0] == perturbed[0]).all() and (exact[1] == perturbed[1]).all()
+    monkeypatch.setattr(polish, "OVER_RELAX_FROM", 0)  # (a large matrix's steps)
+    relaxed = polish._polish(X, xx, start, 7)
+    monkeypatch.setattr(polish, "_blas_squared", plain)
+    monkeypatch.setattr(polish, "_single_squared", single)
+    assert (relaxed[0] == polish._polish(X, xx, start, 7)[0]).all()
 
 
 def test_areas_nearly_between_two_centres_go_to_the_nearer_exactly():
@@ -397,3 +406,18 @@ def test_where_the_starts_agree_no_more_are_run():
     assert fit.n_starts == 10 and fit.best_found >= 2 and fit.note == ""
     one = fit_kmeans(X, 4, n_init=1, seed=3)  # one start asked for: one run
     assert one.n_starts == 1
+
+
+def test_over_relaxed_starts_end_where_no_area_moves_from_their_means():
+    """A large matrix's starts on the sample run over-relaxed Lloyd's iterations (centres
+    carried past the means): each must still end where no area moves from its segment
+    means (a Lloyd fixed point), with its partition's WCSS."""
+    X = blobs(8000, 6, types=30, seed=5, spread=2.5)
+    A = starts._augmented(X, starts._squared_norms(X))
+    k = 12
+    first = X[starts._seed_batch(X, A, k, kmeans.start_seeds(3, 8))]
+    for labels, wcss, centres in zip(*starts._lloyd_batch(X, A, first, over_relax=1.0)):
+        means = np.array([X[labels == j].mean(axis=0) for j in range(k)])
+        np.testing.assert_allclose(centres, means, atol=1e-9)
+        assert (starts._nearest_batch(A, centres[None])[0] == labels).all()
+        assert wcss == pytest.approx(wcss_of(X, labels, k), rel=1e-9)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .partitions import _adjusted_rand, _canonical
 from .polish import _Bounds, _means, _nearest_exact, _polish, _segment_sums, _wcss
-from .starts import _lloyd_batch, _seed_batch
+from .starts import SAMPLE_OVER_RELAX, _lloyd_batch, _seed_batch
 from .threads import _in_parallel
 
 FINALISTS = 1  # the best distinct optima on the sample finished on all areas
@@ -47,7 +47,8 @@ def _sample_batch(Xs: np.ndarray, xxs: np.ndarray, As: np.ndarray, k: int, seeds
     k-means++ and Lloyd's iterations in single precision, then each start polished there in
     double precision: (labels (S, sample), exact WCSS on the sample (S,)). Starts that end
     Lloyd's iterations with the same partition are polished once (at small k most do)."""
-    labels = _lloyd_batch(Xs, As, Xs[_seed_batch(Xs, As, k, seeds, n_all)])[0]
+    labels = _lloyd_batch(Xs, As, Xs[_seed_batch(Xs, As, k, seeds, n_all)],
+                          over_relax=SAMPLE_OVER_RELAX)[0]
     wcss = np.empty(len(seeds))
     polished: dict[bytes, int] = {}  # each partition's first start
     for i, key in enumerate(row.tobytes() for row in _canonical(labels, k)):

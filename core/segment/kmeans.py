@@ -35,6 +35,11 @@ How ``fit_kmeans`` works
       in double precision and updated only by the areas that moved. (Hamerly's bounds were
       tried here and left out: twice as slow on 40,000 areas x 60, k = 18, where every
       start's areas are all looked at in the first iterations; the polish uses them.)
+      On a large matrix's sample the iterations are *over-relaxed* where they creep:
+      after an iteration that moved at most 1% of a start's areas without raising its
+      WCSS, its next centres are carried past the means by their step
+      (``starts.SAMPLE_OVER_RELAX`` = 1: mean + (mean - centre)); a start still ends
+      only where no area moves from its means.
    c. *On a large matrix* (more than twice ``SAMPLE_AREAS`` = 20,000 areas, and k at most
       200, so that the sample holds at least 100 areas per segment) the starts are judged
       on a random sample of 20,000 areas, the same for every start (drawn from the fit's
@@ -96,7 +101,10 @@ How ``fit_kmeans`` works
       (``_Bounds``, Hamerly's) do not rule a change out are looked at. The segment sums
       follow the areas that move, added in a fixed order; once nothing moves they are
       summed afresh in a fixed order, and the polish ends only when nothing moves from
-      those exact means;
+      those exact means. On 20,000 areas or more, a step that moved at most 1% of them
+      without raising the WCSS is followed by one from centres 0.7 of their step past the
+      means (``polish.OVER_RELAX``): near the end a finishing's steps move a few areas
+      each for a hundred steps or more (the bounds move by the centres' real shifts);
    b. then Hartigan's single-area transfers: an area moves from its segment a (of n_a
       areas) to segment b (n_b) when that lowers the total WCSS, i.e. when
       ``n_b/(n_b+1) d_b < n_a/(n_a-1) d_a`` (d: squared distance to the centre), one area

@@ -10,11 +10,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sparse
 
-from .starts import _augmented, _centre_rows
+from .starts import MANY_AREAS, _augmented, _centre_rows
 
 POLISH_MAX_ITER = 100_000  # the polish's steps at most (national, k = 40: 3,153)
 CLOSE_CENTRES = 1e-10  # relative distance gap under which an area's label is recomputed exactly
 FEW_MOVES = 8  # arrivals and departures of a segment at most, for its sums' change summed in turn
+OVER_RELAX = 0.7  # a Lloyd step's centres carried this far past the means, by their step
+OVER_RELAX_MOVES = 0.01  # ... when the step moved at most this share of the areas
+OVER_RELAX_FROM = MANY_AREAS  # ... on a matrix of this many areas or more
 
 
 def _segment_sums(X: np.ndarray, labels: np.ndarray, k: int
@@ -284,7 +287,16 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
     them) spare the first step a look at every area; the result is the same. ``sums``:
     the labels' segment sums, when known (from fixed-order sums). ``rows``: the areas'
     single-precision rows for the Lloyd steps' distances (``starts._augmented``), made
-    here when not given."""
+    here when not given.
+
+    Over-relaxed steps (a matrix of OVER_RELAX_FROM areas or more): after a Lloyd step
+    that moved at most OVER_RELAX_MOVES of the areas and did not raise the WCSS (known
+    from the sums: sum |x|^2 - sum |sum_a|^2 / n_a), the next centres are carried
+    OVER_RELAX times their step past the segment means, mean + OVER_RELAX (mean -
+    centre): near the end a step moves a few areas near a boundary and the centres creep
+    the same way for a hundred steps or more. The bounds move by the centres' real
+    shifts, so they hold; the transfers, and the end, run only from the segment means
+    (a step from centres past them that moves nothing is followed by one from the means)."""
     labels = labels.astype(np.int64)
     if rows is None:
         rows = _augmented(X, xx)
@@ -301,15 +313,22 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
         bounds.centres_moved(np.sqrt(((centres - assigned_to) ** 2).sum(axis=1))
                              * (1 + 1e-12), labels)
     exact = True  # the centres are the segment means summed afresh
+    at_means = True  # the centres are the segment means (not carried past them)
+    cost = np.inf  # the partition's WCSS less the sum of squares of all areas
+    large = len(X) >= OVER_RELAX_FROM  # (steps over-relaxed)
     for iteration in range(1, POLISH_MAX_ITER + 1):
         unsure = bounds.unsure()
         nearest = _nearest_exact(X, xx, centres, unsure, bounds, rows)
         changed = nearest != labels[unsure]
+        relax = False  # the next centres carried past the means
         if changed.any():
             areas, after = unsure[changed], nearest[changed]
             before = labels[areas]
             counts = counts + np.bincount(after, minlength=k) - np.bincount(before,
                                                                              minlength=k)
+            relax = large and len(areas) <= OVER_RELAX_MOVES * len(X)
+        elif not at_means:  # nothing moves from centres past the means: to the means
+            areas = before = after = np.empty(0, dtype=np.int64)
         else:  # (the transfers update the labels and the counts themselves)
             moves = _transfers(X, xx, labels, centres.copy(), counts, bounds, rows)
             if not moves and exact:
@@ -325,9 +344,17 @@ def _polish(X: np.ndarray, xx: np.ndarray, labels: np.ndarray, k: int,
         labels[areas] = after
         if len(areas):
             sums, exact = _moved_sums(sums, X, areas, before, after), False
-        else:
+        elif at_means:
             sums, exact = _segment_sums(X, labels, k)[0], True
         moved = _means(sums, counts, centres)
+        if large:  # (a step that raised the WCSS is followed by one from the means)
+            was, cost = cost, -float(((sums * sums).sum(axis=1) / np.maximum(counts, 1)
+                                      ).sum())
+            relax = relax and cost <= was
+        if relax:
+            moved = np.where(counts[:, None] > 0, moved + OVER_RELAX * (moved - centres),
+                             centres)
+        at_means = not relax
         bounds.centres_moved(np.sqrt(((moved - centres) ** 2).sum(axis=1)) * (1 + 1e-12),
                              labels)
         centres = moved

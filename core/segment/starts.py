@@ -17,6 +17,8 @@ CHUNK_CELLS = 1 << 19  # area x centre distances of one chunk of areas (2 MB: in
 SEED_TRIALS = 16  # candidates per centre in the k-means++ seeding on a large matrix
 MANY_AREAS = 20_000  # a large matrix: from this many areas
 SAMPLE_AREAS = 20_000  # above twice this many areas, the starts begin on a sample this size
+SAMPLE_OVER_RELAX = 1.0  # on the sample, a start's centres carried this far past the means
+OVER_RELAX_MOVES = 0.01  # ... after an iteration that moved at most this share of its areas
 
 
 def _label_dtype(k: int):
@@ -129,11 +131,17 @@ def _nearest_batch(A: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float = 0.0
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float = 0.0,
+                 over_relax: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lloyd's iterations for a batch of starts from ``centres`` (S, k, p), each until no
     area changes segment (or, with ``tol`` > 0, until at most ``tol`` x areas do):
-    (labels (S, n), WCSS (S,) from the double-precision segment sums, centres)."""
+    (labels (S, n), WCSS (S,) from the double-precision segment sums, centres).
+
+    ``over_relax`` > 0: after an iteration that moved at most OVER_RELAX_MOVES of a start's
+    areas and did not raise its WCSS, its next centres are carried ``over_relax`` times
+    their step past the segment means (mean + over_relax x (mean - centre)): near the end
+    Lloyd's iterations move a few areas a time and the centres creep the same way for
+    many iterations. A start ends only when no area moves from its segment means."""
     S, k, p = centres.shape
     n = len(X)
     centres = centres.copy()
@@ -146,16 +154,22 @@ def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float =
     counts = np.bincount(cells, minlength=S * k)
     active = np.arange(S)
     enough = tol * n
+    relax = np.zeros(S, dtype=bool)  # the start's next centres carried past the means
+    cost = np.full(S, np.inf)  # its partition's WCSS less the sum of squares of all areas
     for _ in range(MAX_ITER):  # a start still moving then (rounding) is taken as it is
         rows = (active[:, None] * k + np.arange(k)).ravel()
         old = centres[active]
         new = np.where((counts[rows] > 0)[:, None], sums[rows] / np.maximum(
             counts[rows], 1)[:, None], old.reshape(-1, p)).reshape(-1, k, p)
+        relaxed = relax[active]
+        if relaxed.any():
+            new = np.where(relaxed[:, None, None] & (counts[rows] > 0).reshape(-1, k, 1),
+                           new + over_relax * (new - old), new)
         centres[active] = new
         before = labels[active]
         after = _nearest_batch(A, new)
         which, areas = np.nonzero(before != after)
-        if not len(areas):
+        if not len(areas) and not relaxed.any():
             break
         # the areas that moved leave their old segments' sums and join their new ones
         left = active[which] * k + before[which, areas]
@@ -167,7 +181,13 @@ def _lloyd_batch(X: np.ndarray, A: np.ndarray, centres: np.ndarray, tol: float =
         counts += np.bincount(joined, minlength=S * k) - np.bincount(left, minlength=S * k)
         moved = np.bincount(which, minlength=len(active))
         labels[active[moved > 0]] = after[moved > 0]
-        active = active[moved > enough]
+        if over_relax > 0:
+            now = -((sums[rows] ** 2).sum(axis=1) / np.maximum(counts[rows], 1)
+                    ).reshape(-1, k).sum(axis=1)
+            relax[active] = (moved > 0) & (moved <= OVER_RELAX_MOVES * n) & (
+                now <= cost[active])
+            cost[active] = now
+        active = active[(moved > enough) | relaxed]
         if not len(active):
             break
     xx_total = float(np.einsum("ij,ij->", X, X))
