@@ -120,7 +120,7 @@ def test_synthetic_demand_says_so_with_its_window(demo, page, tmp_path):
     assert "invented records" not in real and "(synthetic)" not in real
 
 
-def test_the_targeting_box_says_what_its_figures_are(page):
+def test_the_targeting_box_says_what_its_figures_are(demo, page):
     box = _between(page, 'id="targeting"', 'id="demand"')
     rows = {r[0]: r[1] for r in (_cells(t, "th") + _cells(t) for t in
                                  re.findall(r"<tr>(.*?)</tr>", box, re.DOTALL))}
@@ -130,7 +130,14 @@ def test_the_targeting_box_says_what_its_figures_are(page):
     assert rows["Visits grouped by output area"].startswith("no: homes are listed one")
     assert "cluster by area" not in box
     said = html_text.unescape(box)
-    assert "In sample, not a prediction" in said and "26.6%" in said
+    # the in-sample share quoted is the visit list's own, with its fires counted
+    summary = pd.read_csv(demo / "visits" / "target_summary.csv").set_index("measure")["value"]
+    share = float(summary["share of the window's fires in targeted areas (%)"])
+    assert 5 < share < 60
+    assert (f"In sample, not a prediction: the output areas with a visit held {share:.1f}% of "
+            f"the fires of Jan 2009 – Aug 2024 "
+            f"({int(summary['fires in the window in targeted areas']):,} of "
+            f"{int(summary['fires in the window']):,})") in said, said
     assert "overstates what the list would reach of future fires" in said
 
 

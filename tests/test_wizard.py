@@ -531,10 +531,12 @@ def test_names_in_column_codes_are_said_on_the_run_page_with_the_page_to_fix_it(
     seg = build_segmentation(project)
     text, kind = run_outcome(seg, tmp_path / "camden.gpkg")
     assert kind == "warning"
-    assert ("No labels file was given, so the segment names and pen portraits name the "
-            f"variables by their column codes (e.g. '{seg.clustered[0]}'); to name them in "
-            "words, go Back to page 2 and choose the tables' descriptions under Variable "
-            "descriptions (file)") in text
+    said = text[text.index("No labels file was given, so the segment names and pen "
+                           "portraits "):]
+    # which columns they name as written, or in words guessed from the column's name
+    assert any(f"'{variable}'" in said for variable in seg.clustered), said
+    assert ("; to name them in your own words, go Back to page 2 and choose the tables' "
+            "descriptions under Variable descriptions (file)") in said
     labelled = build_segmentation(replace(project, labels_file=SAMPLE_DIR / "variables.csv"))
     assert "No labels file" not in run_outcome(labelled, tmp_path / "camden.gpkg")[0]
 

@@ -53,7 +53,7 @@ import pyogrio
 
 from ..cells import LINE_HEIGHT, text_cell, wrapped_lines, write_csv
 from ..errors import InputError
-from ..places.incidents import exact_poisson_interval, profile_for_readers, words
+from ..places.incidents import profile_for_readers, words
 from ..places.matrices import TOTAL, labelled_matrix, matrix_from_table, percentages
 from ..places.steps import stored_period
 from ..segment.words import with_descriptions
@@ -76,6 +76,7 @@ from .partner_words import (
     matrix_title,
     unclassified_rows,
 )
+from .standing_out import matrix_findings, standing_out
 from .suppression import (
     SUPPRESSED,
     check_threshold,
@@ -124,40 +125,6 @@ IN_FULL = ("areas",)  # every area's segment and ward are public: hiding protect
 AREAS_IN_FULL = ("The counts of output areas (the Output areas tables) are shown in full, "
                  "small ones too: which segment and ward each output area is in is public "
                  "(the segments layer maps it), so hiding them would protect no one.")
-
-
-PLACES = ("areas", "households", "residents", "addresses")  # the matrices not of incidents
-
-
-def standing_out(counts: pd.Series, people: pd.Series) -> list:
-    """The segments (labels of ``counts``, without its ``Total``) whose incidents stand out:
-    the exact 95% interval of their index (share of incidents over share of ``people``)
-    lies wholly above or below 100, as the incident profile says."""
-    counts = counts.drop(TOTAL, errors="ignore").astype(float)
-    people = people.reindex(counts.index).astype(float)
-    if counts.sum() <= 0 or not people.sum() > 0:
-        return []
-    expected = (counts.sum() * people / people.sum()).to_numpy()
-    low, high = exact_poisson_interval(counts.to_numpy())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (low > expected) | (high < expected)
-    return list(counts.index[out & (expected > 0)])
-
-
-def matrix_findings(matrices: dict) -> list[tuple]:
-    """The segment totals of the incident matrices that carry a finding (``standing_out``
-    against the households matrix, else the residents one): kept in view, where another
-    entry will do, when small counts are protected."""
-    base = matrices.get("households", matrices.get("residents"))
-    if base is None or TOTAL not in base.index:
-        return []
-    found = []
-    for name, matrix in matrices.items():
-        if name in PLACES or TOTAL not in matrix.index:
-            continue
-        found += [(name, TOTAL, segment) for segment in
-                  standing_out(matrix.loc[TOTAL], base.loc[TOTAL].drop(TOTAL, errors="ignore"))]
-    return found
 
 
 def suppressed_matrices(matrices: dict, threshold: int) -> dict[str, pd.DataFrame]:
