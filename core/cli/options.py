@@ -24,19 +24,25 @@ def _seed(text: str) -> int:
 
 def _location(args):
     from ..data.locate import LocationColumns
-    from ..places.steps import PostcodeFile
 
     columns = LocationColumns(x=args.x, y=args.y, crs=args.crs or "EPSG:27700",
                               area_code=args.area_code, postcode=args.postcode,
                               uprn=getattr(args, "uprn", None),
                               crs_given=args.crs is not None)
-    postcodes = None
-    if args.postcode_file:
-        names = args.postcode_file_columns.split(",")
-        if len(names) != 3:
-            raise InputError("--postcode-file-columns takes POSTCODE,X,Y")
-        postcodes = PostcodeFile(args.postcode_file, *names)
-    return columns, postcodes
+    return columns, postcode_file(args)
+
+
+def postcode_file(args):
+    """The postcode points ``--postcode-file`` gives (its columns ``--postcode-file-columns``),
+    or None."""
+    from ..places.steps import PostcodeFile
+
+    if not args.postcode_file:
+        return None
+    names = args.postcode_file_columns.split(",")
+    if len(names) != 3:
+        raise InputError("--postcode-file-columns takes POSTCODE,X,Y")
+    return PostcodeFile(args.postcode_file, *names)
 
 
 def _add_date_format(parser) -> None:

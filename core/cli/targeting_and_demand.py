@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from .options import _add_date_format, _add_location_options, _location, _seed
+from .options import _add_date_format, _add_location_options, _location, _seed, postcode_file
 from .progress_bar import _run_with_bar
 
 
@@ -111,14 +111,7 @@ def _demand(args) -> int:
     from ..store.folders import replacement_note
 
     replacing = replacement_note(args.out)
-    postcodes = None
-    if args.postcode_file:
-        from ..places.steps import PostcodeFile
-
-        names = args.postcode_file_columns.split(",")
-        if len(names) != 3:
-            raise InputError("--postcode-file-columns takes POSTCODE,X,Y")
-        postcodes = PostcodeFile(args.postcode_file, *names)
+    postcodes = postcode_file(args)
     result, written, key_source = _run_with_bar(
         demand_job, args.project, args.key_file, args.out, segmentation=args.segmentation,
         run_date=args.run_date, top=args.top, scale_top=args.scale_top,
